@@ -1,0 +1,104 @@
+// Typed configuration definitions in Kafka's vocabulary: each key has a type, a default and a
+// validator, and every refusal names the key. Broker configs (server.properties) and topic configs
+// are both declared with it.
+
+export type ConfigType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
+
+export type ConfigValue = number | boolean | string | string[] | null;
+
+export interface ConfigKey<T extends ConfigValue = ConfigValue> {
+  readonly name: string;
+  readonly type: ConfigType;
+  /** undefined means the key has no default and must be given. */
+  readonly defaultValue: T | undefined;
+  /** Returns an error sentence when the value is invalid, or undefined when it is fine. */
+  readonly validate?: (value: T) => string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super(`${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+function parseInteger(key: string, text: string, min: number, max: number): number {
+  const trimmed = text.trim();
+  if (!/^-?\d+$/.test(trimmed)) throw new ConfigError(key, `expected an integer, got '${text}'`);
+  const value = Number(trimmed);
+  // Long values beyond 2^53 (Kafka's Long.MAX_VALUE as "forever") are read as Infinity.
+  if (!Number.isSafeInteger(value)) return value > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  if (value < min || value > max) throw new ConfigError(key, `${value} is outside [${min}, ${max}]`);
+  return value;
+}
+
+/** Parses a textual value (server.properties, --set, CreateTopics configs) into the key's type. */
+export function parseConfigValue(key: ConfigKey, text: string): ConfigValue {
+  switch (key.type) {
+    case 'int':
+      return parseInteger(key.name, text, INT_MIN, INT_MAX);
+    case 'long':
+      return parseInteger(key.name, text, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    case 'double': {
+      const value = Number(text.trim());
+      if (text.trim() === '' || Number.isNaN(value)) throw new ConfigError(key.name, `expected a number, got '${text}'`);
+      return value;
+    }
+    case 'boolean': {
+      const lower = text.trim().toLowerCase();
+      if (lower !== 'true' && lower !== 'false') throw new ConfigError(key.name, `expected true or false, got '${text}'`);
+      return lower === 'true';
+    }
+    case 'list':
+      return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+    case 'string':
+    case 'password':
+      return text.trim();
+  }
+}
+
+/** Parses and validates one value; throws ConfigError naming the key. */
+export function checkedConfigValue(key: ConfigKey, text: string): ConfigValue {
+  const value = parseConfigValue(key, text);
+  const problem = key.validate?.(value as never);
+  if (problem) throw new ConfigError(key.name, problem);
+  return value;
+}
+
+export function atLeast(min: number) {
+  return (value: number) => (value < min ? `must be at least ${min}, got ${value}` : undefined);
+}
+
+export function between(min: number, max: number) {
+  return (value: number) => (value < min || value > max ? `must be in [${min}, ${max}], got ${value}` : undefined);
+}
+
+export function oneOf(...allowed: string[]) {
+  return (value: string) => (allowed.includes(value) ? undefined : `must be one of ${allowed.join(', ')}, got '${value}'`);
+}
+
+/** Parses Java-properties text: `key=value` or `key: value` lines, `#`/`!` comments, `\` continuations. */
+export function parseProperties(text: string): Map<string, string> {
+  const result = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    let line = lines[index]!.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    while (line.endsWith('\\') && index + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++index]!.trim();
+    }
+    const match = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (!match) throw new ConfigError(line, 'expected key=value');
+    result.set(match[1]!, match[2]!);
+  }
+  return result;
+}

@@ -1,0 +1,272 @@
+// The controller decides metadata changes: each operation reads the image, computes the records
+// that express the change and the response, and changes state only by appending those records to
+// the metadata quorum, which replays them into the image (DESIGN.md decision 5). Operations run one
+// at a time, so each one sees the records of every operation before it.
+import { ConfigError } from '../base/config-def.js';
+import type { RandomSource } from '../base/clock.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
+import { randomUuid } from '../base/uuid.js';
+import type { MetadataImage } from './metadata-image.js';
+import {
+  type BrokerEndpoint,
+  ConfigResourceType,
+  type MetadataRecord,
+  type PartitionRecord,
+} from './metadata-record.js';
+import { validateTopicConfig } from './topic-config.js';
+import { internalTopics, topicNameProblem } from './topic-name.js';
+
+/** Where committed records go: a quorum of one on a single node, Raft in a cluster. */
+export interface MetadataQuorum {
+  /** Appends records durably and replays them into the image before resolving. */
+  append(records: MetadataRecord[]): Promise<void>;
+}
+
+export interface ControllerOptions {
+  image: MetadataImage;
+  quorum: MetadataQuorum;
+  random: RandomSource;
+  defaultNumPartitions: number;
+  defaultReplicationFactor: number;
+}
+
+export interface CreateTopicRequest {
+  name: string;
+  /** -1 for the broker default. */
+  numPartitions: number;
+  /** -1 for the broker default. */
+  replicationFactor: number;
+  /** Manual replica assignment per partition; empty for automatic placement. */
+  assignments: { partitionIndex: number; brokerIds: number[] }[];
+  configs: { name: string; value: string | null }[];
+}
+
+export interface TopicResult {
+  name: string;
+  errorCode: number;
+  errorMessage: string | null;
+  topicId: string | null;
+  numPartitions: number;
+  replicationFactor: number;
+}
+
+/** The largest partition count one request may create, so a client cannot make us allocate without bound. */
+export const MAX_PARTITIONS_PER_TOPIC = 100_000;
+
+function topicError(name: string, errorCode: number, errorMessage: string | null): TopicResult {
+  return { name, errorCode, errorMessage, topicId: null, numPartitions: -1, replicationFactor: -1 };
+}
+
+function errorOf(name: string, error: unknown): TopicResult {
+  if (error instanceof KafkaError) return topicError(name, error.errorCode, error.message);
+  if (error instanceof ConfigError) return topicError(name, ErrorCode.INVALID_CONFIG, error.message);
+  throw error;
+}
+
+export class Controller {
+  private readonly options: ControllerOptions;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+  }
+
+  get image(): MetadataImage {
+    return this.options.image;
+  }
+
+  /** Runs `operation` after every earlier one has committed: one owner of the decision. */
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  registerBroker(brokerId: number, endpoints: BrokerEndpoint[], rack: string | null): Promise<number> {
+    return this.serialize(async () => {
+      const previous = this.image.brokers.get(brokerId);
+      const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
+      await this.options.quorum.append([
+        {
+          type: 'RegisterBroker',
+          brokerId,
+          incarnationId: randomUuid(this.options.random),
+          brokerEpoch,
+          endpoints,
+          rack,
+          fenced: false,
+        },
+      ]);
+      return brokerEpoch;
+    });
+  }
+
+  createTopics(requests: CreateTopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const results: TopicResult[] = [];
+      const duplicates = duplicateNames(requests);
+      for (const request of requests) {
+        if (duplicates.has(request.name)) {
+          results.push(duplicateError(request.name));
+          continue;
+        }
+        try {
+          const planned = this.planTopic(request);
+          results.push(planned.result);
+          if (!validateOnly) records.push(...planned.records);
+        } catch (error) {
+          results.push(errorOf(request.name, error));
+        }
+      }
+      if (records.length > 0) await this.options.quorum.append(records);
+      return results;
+    });
+  }
+
+  private planTopic(request: CreateTopicRequest): { records: MetadataRecord[]; result: TopicResult } {
+    const { name } = request;
+    const nameProblem = topicNameProblem(name);
+    if (nameProblem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    if (this.image.topic(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
+    for (const config of request.configs) validateTopicConfig(config.name, config.value);
+    const assignment = this.planAssignment(request);
+    const topicId = randomUuid(this.options.random);
+    const records: MetadataRecord[] = [{ type: 'Topic', name, topicId }];
+    assignment.forEach((replicas, partitionId) => records.push(partitionRecord(topicId, partitionId, replicas)));
+    for (const config of request.configs) {
+      records.push({ type: 'Config', resourceType: ConfigResourceType.topic, resourceName: name, name: config.name, value: config.value });
+    }
+    const result = { name, errorCode: ErrorCode.NONE, errorMessage: null, topicId, numPartitions: assignment.length, replicationFactor: assignment[0]?.length ?? 0 };
+    return { records, result };
+  }
+
+  private planAssignment(request: CreateTopicRequest): number[][] {
+    if (request.assignments.length > 0) {
+      if (request.numPartitions !== -1 || request.replicationFactor !== -1) {
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, 'give either replica assignments or partition count and replication factor, not both');
+      }
+      const sorted = [...request.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+      sorted.forEach((entry, index) => {
+        if (entry.partitionIndex !== index) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partitions must be numbered 0 to N-1');
+      });
+      return sorted.map((entry) => this.checkedReplicas(entry.brokerIds));
+    }
+    const numPartitions = request.numPartitions === -1 ? this.options.defaultNumPartitions : request.numPartitions;
+    const replicationFactor = request.replicationFactor === -1 ? this.options.defaultReplicationFactor : request.replicationFactor;
+    if (numPartitions < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at least 1, got ${numPartitions}`);
+    if (numPartitions > MAX_PARTITIONS_PER_TOPIC) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at most ${MAX_PARTITIONS_PER_TOPIC}`);
+    return this.placeReplicas(0, numPartitions, replicationFactor);
+  }
+
+  private checkedReplicas(brokerIds: number[]): number[] {
+    if (brokerIds.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'a partition needs at least one replica');
+    if (new Set(brokerIds).size !== brokerIds.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'duplicate broker in replica assignment');
+    for (const brokerId of brokerIds) {
+      if (!this.image.brokers.has(brokerId)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `unknown broker ${brokerId} in replica assignment`);
+    }
+    return brokerIds;
+  }
+
+  /** Round-robin placement over the live brokers, each partition's leader on the next broker. */
+  private placeReplicas(firstPartition: number, count: number, replicationFactor: number): number[][] {
+    const brokerIds = [...this.image.brokers.values()].filter((broker) => !broker.fenced).map((broker) => broker.brokerId).sort((a, b) => a - b);
+    if (replicationFactor < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1, got ${replicationFactor}`);
+    if (replicationFactor > brokerIds.length) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is larger than the ${brokerIds.length} available broker(s)`);
+    }
+    const assignment: number[][] = [];
+    for (let partitionId = firstPartition; partitionId < firstPartition + count; partitionId++) {
+      const replicas: number[] = [];
+      for (let replica = 0; replica < replicationFactor; replica++) replicas.push(brokerIds[(partitionId + replica) % brokerIds.length]!);
+      assignment.push(replicas);
+    }
+    return assignment;
+  }
+
+  deleteTopics(topics: { name: string | null; topicId: string | null }[]): Promise<TopicResult[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const results: TopicResult[] = [];
+      for (const { name, topicId } of topics) {
+        const topic = name !== null && name !== '' ? this.image.topic(name) : topicId ? this.image.topicsById.get(topicId) : undefined;
+        if (!topic) {
+          const errorCode = name ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
+          results.push(topicError(name ?? '', errorCode, 'topic does not exist'));
+          continue;
+        }
+        if (records.some((record) => record.type === 'RemoveTopic' && record.topicId === topic.topicId)) continue;
+        records.push({ type: 'RemoveTopic', topicId: topic.topicId });
+        results.push({ name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, topicId: topic.topicId, numPartitions: topic.partitions.size, replicationFactor: -1 });
+      }
+      if (records.length > 0) await this.options.quorum.append(records);
+      return results;
+    });
+  }
+
+  createPartitions(
+    requests: { name: string; count: number; assignments: number[][] | null }[],
+    validateOnly: boolean,
+  ): Promise<TopicResult[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const results: TopicResult[] = [];
+      const duplicates = duplicateNames(requests);
+      for (const request of requests) {
+        if (duplicates.has(request.name)) {
+          results.push(duplicateError(request.name));
+          continue;
+        }
+        try {
+          const planned = this.planPartitions(request);
+          if (!validateOnly) records.push(...planned);
+          results.push({ ...topicError(request.name, ErrorCode.NONE, null), numPartitions: request.count });
+        } catch (error) {
+          results.push(errorOf(request.name, error));
+        }
+      }
+      if (records.length > 0) await this.options.quorum.append(records);
+      return results;
+    });
+  }
+
+  private planPartitions(request: { name: string; count: number; assignments: number[][] | null }): MetadataRecord[] {
+    const topic = this.image.topic(request.name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${request.name}' does not exist`);
+    if (internalTopics.has(topic.name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `cannot add partitions to internal topic ${topic.name}`);
+    const current = topic.partitions.size;
+    if (request.count <= current) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `topic '${topic.name}' has ${current} partitions; the new count ${request.count} must be larger`);
+    }
+    if (request.count > MAX_PARTITIONS_PER_TOPIC) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at most ${MAX_PARTITIONS_PER_TOPIC}`);
+    const added = request.count - current;
+    const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
+    let assignment: number[][];
+    if (request.assignments) {
+      if (request.assignments.length !== added) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `expected ${added} replica assignments, got ${request.assignments.length}`);
+      }
+      assignment = request.assignments.map((brokerIds) => this.checkedReplicas(brokerIds));
+    } else {
+      assignment = this.placeReplicas(current, added, replicationFactor);
+    }
+    return assignment.map((replicas, index) => partitionRecord(topic.topicId, current + index, replicas));
+  }
+}
+
+/** Names that appear more than once in one request: Kafka refuses every occurrence. */
+function duplicateNames(requests: { name: string }[]): Set<string> {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const { name } of requests) (seen.has(name) ? duplicates : seen).add(name);
+  return duplicates;
+}
+
+function duplicateError(name: string): TopicResult {
+  return topicError(name, ErrorCode.INVALID_REQUEST, `topic '${name}' appears more than once in the request`);
+}
+
+function partitionRecord(topicId: string, partitionId: number, replicas: number[]): PartitionRecord {
+  return { type: 'Partition', topicId, partitionId, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
+}

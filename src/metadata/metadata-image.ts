@@ -1,0 +1,118 @@
+// The metadata image: the cluster's topics, partitions, configs and brokers as the result of
+// replaying the metadata log. Only `apply` changes it, one record at a time, so every holder of the
+// image sees exactly the state the log describes (DESIGN.md decision 5).
+import { assert, unreachable } from '../base/assert.js';
+import type { BrokerEndpoint, MetadataRecord, PartitionRecord } from './metadata-record.js';
+
+export interface PartitionImage {
+  partitionId: number;
+  replicas: number[];
+  isr: number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+export interface TopicImage {
+  name: string;
+  topicId: string;
+  partitions: Map<number, PartitionImage>;
+}
+
+export interface BrokerImage {
+  brokerId: number;
+  incarnationId: string;
+  brokerEpoch: number;
+  endpoints: BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+}
+
+function configResourceKey(resourceType: number, resourceName: string): string {
+  return `${resourceType}:${resourceName}`;
+}
+
+const NO_CONFIGS: ReadonlyMap<string, string> = new Map();
+
+export class MetadataImage {
+  readonly brokers = new Map<number, BrokerImage>();
+  readonly topicsByName = new Map<string, TopicImage>();
+  readonly topicsById = new Map<string, TopicImage>();
+  private readonly configs = new Map<string, Map<string, string>>();
+  /** The next producer id not yet handed out in a block. */
+  nextProducerId = 0;
+  /** How many records have been applied, a cheap version number for caches. */
+  version = 0;
+
+  apply(record: MetadataRecord): void {
+    this.version++;
+    switch (record.type) {
+      case 'RegisterBroker': {
+        const { type: _type, ...broker } = record;
+        this.brokers.set(record.brokerId, broker);
+        return;
+      }
+      case 'Topic':
+        return this.applyTopic(record.name, record.topicId);
+      case 'Partition':
+        return this.applyPartition(record);
+      case 'RemoveTopic':
+        return this.applyRemoveTopic(record.topicId);
+      case 'Config':
+        return this.applyConfig(record.resourceType, record.resourceName, record.name, record.value);
+      case 'ProducerIds':
+        this.nextProducerId = Math.max(this.nextProducerId, record.nextProducerId);
+        return;
+      default:
+        unreachable(record);
+    }
+  }
+
+  topic(name: string): TopicImage | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  partition(topic: string, partitionId: number): PartitionImage | undefined {
+    return this.topicsByName.get(topic)?.partitions.get(partitionId);
+  }
+
+  resourceConfigs(resourceType: number, resourceName: string): ReadonlyMap<string, string> {
+    return this.configs.get(configResourceKey(resourceType, resourceName)) ?? NO_CONFIGS;
+  }
+
+  private applyTopic(name: string, topicId: string): void {
+    assert(!this.topicsByName.has(name), `metadata log creates topic ${name} twice`);
+    const topic: TopicImage = { name, topicId, partitions: new Map() };
+    this.topicsByName.set(name, topic);
+    this.topicsById.set(topicId, topic);
+  }
+
+  private applyPartition(record: PartitionRecord): void {
+    const topic = this.topicsById.get(record.topicId);
+    assert(topic, `metadata log has a partition of unknown topic id ${record.topicId}`);
+    const { type: _type, topicId: _topicId, ...partition } = record;
+    topic.partitions.set(record.partitionId, partition);
+  }
+
+  private applyRemoveTopic(topicId: string): void {
+    const topic = this.topicsById.get(topicId);
+    assert(topic, `metadata log removes unknown topic id ${topicId}`);
+    this.topicsById.delete(topicId);
+    this.topicsByName.delete(topic.name);
+    this.configs.delete(configResourceKey(2, topic.name));
+  }
+
+  private applyConfig(resourceType: number, resourceName: string, name: string, value: string | null): void {
+    const key = configResourceKey(resourceType, resourceName);
+    let entries = this.configs.get(key);
+    if (value === null) {
+      entries?.delete(name);
+      return;
+    }
+    if (!entries) {
+      entries = new Map();
+      this.configs.set(key, entries);
+    }
+    entries.set(name, value);
+  }
+}

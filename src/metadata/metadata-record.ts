@@ -1,0 +1,68 @@
+// The records of the metadata log (DESIGN.md decision 5): every change to topics, partitions,
+// configs, brokers and producer-id blocks is one of these, and the metadata image is what replaying
+// them yields. On disk they use Kafka's own metadata record formats (see metadata-record-serde.ts).
+
+export const ConfigResourceType = { topic: 2, broker: 4 } as const;
+
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
+export interface RegisterBrokerRecord {
+  type: 'RegisterBroker';
+  brokerId: number;
+  incarnationId: string;
+  brokerEpoch: number;
+  endpoints: BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+}
+
+export interface TopicRecord {
+  type: 'Topic';
+  name: string;
+  topicId: string;
+}
+
+export interface PartitionRecord {
+  type: 'Partition';
+  topicId: string;
+  partitionId: number;
+  replicas: number[];
+  isr: number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+export interface RemoveTopicRecord {
+  type: 'RemoveTopic';
+  topicId: string;
+}
+
+export interface ConfigRecord {
+  type: 'Config';
+  resourceType: number;
+  resourceName: string;
+  name: string;
+  /** null removes the key. */
+  value: string | null;
+}
+
+export interface ProducerIdsRecord {
+  type: 'ProducerIds';
+  brokerId: number;
+  brokerEpoch: number;
+  nextProducerId: number;
+}
+
+export type MetadataRecord =
+  | RegisterBrokerRecord
+  | TopicRecord
+  | PartitionRecord
+  | RemoveTopicRecord
+  | ConfigRecord
+  | ProducerIdsRecord;
