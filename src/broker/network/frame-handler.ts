@@ -1,0 +1,25 @@
+// The contract between the network layer and the request dispatcher: the network layer hands
+// over frames (one request's bytes without the size prefix) and writes back what the handler decides.
+
+/** What to do with one request frame once the handler has looked at it. */
+export type FrameOutcome =
+  /** Response bytes without the 4-byte size prefix; the network layer adds the prefix. */
+  | { kind: 'respond'; chunks: Buffer[] }
+  /** Nothing is sent (Produce with acks=0); the request's slot is simply freed. */
+  | { kind: 'none' }
+  /** Close the connection after flushing the responses to earlier requests (unsupported API version). */
+  | { kind: 'close'; reason: string };
+
+/** Who sent a frame; the same object is passed for every frame of one connection. */
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  listenerName: string;
+}
+
+/**
+ * Called synchronously, in arrival order, for each frame of a connection. The frame is a view
+ * into the socket's read buffer when possible: copy it if it must outlive the request.
+ */
+export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => FrameOutcome | Promise<FrameOutcome>;

@@ -1,0 +1,175 @@
+// Listeners: parsing Kafka's `listeners` setting and binding each listener's TCP server(s),
+// including `localhost` on both IPv4 and IPv6 loopback with one port.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../base/logger.js';
+
+export interface ListenerConfig {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface BoundListener {
+  name: string;
+  host: string;
+  /** The port actually bound, which differs from the configured one when that was 0. */
+  port: number;
+}
+
+/** Kafka's own default is `PLAINTEXT://:9092`; Conveyor listens on loopback unless told otherwise. */
+export const defaultListeners = 'PLAINTEXT://localhost:9092';
+
+const listenersKey = 'listeners';
+const listenerPattern = /^([A-Za-z0-9_]+):\/\/(\[[0-9A-Fa-f:.%a-zA-Z]*\]|[^:[\]/]*):([0-9]+)$/;
+const maxPort = 65_535;
+
+/** Parses a `listeners` value such as `PLAINTEXT://localhost:9092,INTERNAL://[::1]:9093`. */
+export function parseListeners(value: string): ListenerConfig[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (entries.length === 0) throw new Error(`${listenersKey}: no listener given in '${value}'`);
+  const listeners = entries.map(parseListener);
+  checkDistinct(listeners);
+  return listeners;
+}
+
+function parseListener(entry: string): ListenerConfig {
+  const match = listenerPattern.exec(entry);
+  if (match === null) {
+    throw new Error(`${listenersKey}: '${entry}' is not of the form NAME://host:port (IPv6 hosts in brackets)`);
+  }
+  const [, name = '', rawHost = '', rawPort = ''] = match;
+  const port = Number(rawPort);
+  if (!Number.isSafeInteger(port) || port > maxPort) {
+    throw new Error(`${listenersKey}: port ${rawPort} in '${entry}' is not between 0 and ${maxPort}`);
+  }
+  const host = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
+  // Kafka normalises listener names to upper case.
+  return { name: name.toUpperCase(), host, port };
+}
+
+function checkDistinct(listeners: ListenerConfig[]): void {
+  const names = new Set<string>();
+  const ports = new Map<number, string>();
+  for (const listener of listeners) {
+    if (names.has(listener.name)) throw new Error(`${listenersKey}: listener name ${listener.name} appears twice`);
+    names.add(listener.name);
+    if (listener.port === 0) continue;
+    const other = ports.get(listener.port);
+    if (other !== undefined) {
+      throw new Error(`${listenersKey}: listeners ${other} and ${listener.name} both use port ${listener.port}`);
+    }
+    ports.set(listener.port, listener.name);
+  }
+}
+
+export type ConnectionCallback = (socket: Socket, listener: BoundListener) => void;
+
+/** The TCP servers bound for one listener: one, or two for `localhost`. */
+export interface ListenerBinding {
+  listener: BoundListener;
+  servers: Server[];
+}
+
+/** Attempts at finding a port free on both loopbacks when `localhost` asks for port 0. */
+const maxLocalhostBindAttempts = 10;
+/** Errors meaning the machine has no usable IPv6 loopback, as opposed to a port conflict. */
+const ipv6UnavailableCodes = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT', 'EINVAL']);
+
+export async function bindListener(
+  config: ListenerConfig,
+  onConnection: ConnectionCallback,
+  logger: Logger,
+): Promise<ListenerBinding> {
+  if (config.host.toLowerCase() === 'localhost') return bindLocalhost(config, onConnection, logger);
+  // An empty host or 0.0.0.0 means every interface: Node's unspecified address is dual-stack `::`.
+  const wildcard = config.host === '' || config.host === '0.0.0.0';
+  const host = wildcard ? undefined : config.host;
+  const server = await listen(config, host, onConnection, () => bound);
+  const bound: BoundListener = { name: config.name, host: config.host, port: boundPort(server) };
+  return { listener: bound, servers: [server] };
+}
+
+/**
+ * Node clients resolve `localhost` to ::1 first, others to 127.0.0.1, so both are bound on one
+ * port: IPv4 first, then IPv6 on the port IPv4 got.
+ */
+async function bindLocalhost(config: ListenerConfig, onConnection: ConnectionCallback, logger: Logger): Promise<ListenerBinding> {
+  for (let attempt = 1; ; attempt++) {
+    let bound: BoundListener | undefined;
+    const boundListener = () => bound as BoundListener;
+    const ipv4 = await listen(config, '127.0.0.1', onConnection, boundListener);
+    bound = { name: config.name, host: config.host, port: boundPort(ipv4) };
+    try {
+      const ipv6 = await listen({ ...config, port: bound.port }, '::1', onConnection, boundListener);
+      return { listener: bound, servers: [ipv4, ipv6] };
+    } catch (error) {
+      const code = (error as BindError).code;
+      if (code !== undefined && ipv6UnavailableCodes.has(code)) {
+        logger.warn('IPv6 loopback unavailable, listening on IPv4 only', { listener: config.name, error: code });
+        return { listener: bound, servers: [ipv4] };
+      }
+      await closeServer(ipv4);
+      const retry = config.port === 0 && code === 'EADDRINUSE' && attempt < maxLocalhostBindAttempts;
+      if (!retry) throw error;
+    }
+  }
+}
+
+class BindError extends Error {
+  override name = 'BindError';
+  readonly code: string | undefined;
+
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function listen(
+  config: ListenerConfig,
+  host: string | undefined,
+  onConnection: ConnectionCallback,
+  boundListener: () => BoundListener,
+): Promise<Server> {
+  // allowHalfOpen lets a client that shuts its sending side still receive its responses.
+  const server = createServer({ allowHalfOpen: true, noDelay: true });
+  server.on('connection', (socket) => onConnection(socket, boundListener()));
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.close();
+      const address = host === undefined ? `*:${config.port}` : `${formatHost(host)}:${config.port}`;
+      const reason = error.code === 'EADDRINUSE' ? 'address already in use' : error.message;
+      reject(new BindError(`cannot bind listener ${config.name} to ${address}: ${reason} (${error.code ?? 'error'})`, error.code));
+    };
+    server.once('error', onError);
+    const onListening = () => {
+      server.off('error', onError);
+      resolve(server);
+    };
+    if (host === undefined) server.listen({ port: config.port }, onListening);
+    else server.listen({ port: config.port, host }, onListening);
+  });
+}
+
+function boundPort(server: Server): number {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('listening server has no TCP address');
+  return address.port;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}

@@ -1,0 +1,185 @@
+// The broker's TCP front door: binds the listeners, accepts connections up to the limit, sweeps
+// idle ones, and shuts everything down within a bounded grace period.
+import type { Server, Socket } from 'node:net';
+import type { Clock } from '../../base/clock.js';
+import type { Logger } from '../../base/logger.js';
+import { Connection, type ConnectionStats } from './connection.js';
+import type { ConnectionInfo, FrameHandler } from './frame-handler.js';
+import { bindListener, closeServer, type BoundListener, type ListenerConfig } from './listeners.js';
+import { assertValidNetworkLimits, type NetworkLimits } from './network-limits.js';
+
+export type { ConnectionInfo, FrameHandler, FrameOutcome } from './frame-handler.js';
+export type { BoundListener, ListenerConfig } from './listeners.js';
+export type { NetworkLimits } from './network-limits.js';
+export type { ConnectionStats } from './connection.js';
+
+export interface SocketServerOptions {
+  listeners: ListenerConfig[];
+  handler: FrameHandler;
+  limits: NetworkLimits;
+  logger: Logger;
+  clock?: Clock;
+  /** How long close() lets in-flight requests finish before destroying their connections. */
+  closeGraceMs?: number;
+}
+
+/** Long enough for a Fetch long-poll at its default 500 ms wait; short enough to never feel hung. */
+export const defaultCloseGraceMs = 2_000;
+/** The longest the idle sweep sleeps; idle connections close at most this late. */
+const maxIdleSweepIntervalMs = 30_000;
+/** Short idle limits (tests) still get a sweep at a sane rate. */
+const minIdleSweepIntervalMs = 10;
+
+type ServerState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+
+export class SocketServer {
+  private readonly listenerConfigs: ListenerConfig[];
+  private readonly handler: FrameHandler;
+  private readonly limits: NetworkLimits;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly closeGraceMs: number;
+  private readonly servers: Server[] = [];
+  private readonly connections = new Map<number, Connection>();
+  private state: ServerState = 'created';
+  private nextConnectionId = 1;
+  private cancelIdleSweep: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: SocketServerOptions) {
+    assertValidNetworkLimits(options.limits);
+    this.listenerConfigs = options.listeners;
+    this.handler = options.handler;
+    this.limits = { ...options.limits };
+    this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
+    this.closeGraceMs = options.closeGraceMs ?? defaultCloseGraceMs;
+  }
+
+  /** Binds every listener; rejects, with nothing left bound, if any address is unavailable. */
+  async start(): Promise<BoundListener[]> {
+    if (this.state !== 'created') throw new Error(`socket server cannot start: it is ${this.state}`);
+    this.state = 'starting';
+    const bound: BoundListener[] = [];
+    try {
+      for (const config of this.listenerConfigs) {
+        const binding = await bindListener(config, (socket, listener) => this.accept(socket, listener), this.logger);
+        this.servers.push(...binding.servers);
+        bound.push(binding.listener);
+      }
+    } catch (error) {
+      this.state = 'closed';
+      await Promise.all(this.servers.map(closeServer));
+      throw error;
+    }
+    // close() may have been called while binding.
+    if (this.state !== 'starting') {
+      await Promise.all(this.servers.map(closeServer));
+      throw new Error('socket server was closed while starting');
+    }
+    this.state = 'running';
+    this.scheduleIdleSweep();
+    for (const listener of bound) this.logger.info('listening', { ...listener });
+    return bound;
+  }
+
+  /**
+   * Stops accepting, destroys idle connections, lets in-flight requests be answered for up to
+   * the grace period, then destroys what is left. Never hangs; calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  connectionStats(): ConnectionStats[] {
+    return [...this.connections.values()].map((connection) => connection.stats());
+  }
+
+  private async closeOnce(): Promise<void> {
+    this.state = 'closing';
+    this.cancelIdleSweep?.();
+    this.cancelIdleSweep = undefined;
+    const serversClosed = Promise.all(this.servers.map(closeServer));
+    const connections = [...this.connections.values()];
+    for (const connection of connections) connection.drain();
+    const allClosed = Promise.all(connections.map((connection) => connection.closed));
+    let cancelGrace: (() => void) | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      cancelGrace = this.clock.schedule(this.closeGraceMs, resolve);
+    });
+    await Promise.race([allClosed, graceOver]);
+    cancelGrace?.();
+    for (const connection of this.connections.values()) connection.destroy();
+    await Promise.all([serversClosed, allClosed]);
+    this.state = 'closed';
+  }
+
+  private accept(socket: Socket, listener: BoundListener): void {
+    if (this.state !== 'running' && this.state !== 'starting') {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.limits.maxConnections) {
+      this.logger.warn('closing new connection: too many connections', {
+        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        listener: listener.name,
+        maxConnections: this.limits.maxConnections,
+      });
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const info: ConnectionInfo = Object.freeze({
+      id: this.nextConnectionId++,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      listenerName: listener.name,
+    });
+    const connection = new Connection({
+      socket,
+      info,
+      handler: this.handler,
+      limits: this.limits,
+      logger: this.logger,
+      clock: this.clock,
+      lingerMs: this.closeGraceMs,
+      onClosed: (closed) => this.connections.delete(closed.info.id),
+    });
+    this.connections.set(info.id, connection);
+  }
+
+  /** One coarse timer for all connections instead of one per connection. */
+  private scheduleIdleSweep(): void {
+    const intervalMs = Math.min(
+      maxIdleSweepIntervalMs,
+      Math.max(minIdleSweepIntervalMs, Math.floor(this.limits.connectionsMaxIdleMs / 4)),
+    );
+    this.cancelIdleSweep = this.clock.schedule(intervalMs, () => {
+      this.closeIdleConnections();
+      if (this.state === 'running') this.scheduleIdleSweep();
+    });
+  }
+
+  private closeIdleConnections(): void {
+    const nowMs = this.clock.monotonicMs();
+    for (const connection of this.connections.values()) {
+      if (connection.isIdle(nowMs, this.limits.connectionsMaxIdleMs)) connection.closeIdle();
+    }
+  }
+}
+
+/** Real time, with timers that never keep the process alive on their own. */
+const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  monotonicMs: () => performance.now(),
+  schedule(delayMs, callback) {
+    const timer = setTimeout(callback, delayMs);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
