@@ -1,0 +1,111 @@
+// The file-system port (DESIGN.md decision 7): the only way domain code touches files, so tests and
+// simulations can swap in an in-memory disk that loses unsynced writes or runs out of space.
+// Paths are POSIX-style strings joined with `joinPath`; errors carry Node-style `code` strings.
+
+/** How `open` treats a missing file: 'read' and 'readWrite' need it to exist, 'create' makes it. */
+export type OpenMode = 'read' | 'readWrite' | 'create';
+
+export interface FileHandle {
+  readonly path: string;
+  /** Up to `length` bytes from `position`; fewer only at end of file. */
+  read(position: number, length: number): Promise<Buffer>;
+  /** Writes every byte of `buffers`, back to back, starting at `position` (a gathered write). */
+  write(buffers: readonly Buffer[], position: number): Promise<void>;
+  /** Shrinks (or zero-extends) the file to `length` bytes. */
+  truncate(length: number): Promise<void>;
+  size(): Promise<number>;
+  /** Makes the file's data durable (fsync). Until then a power loss may drop it. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly isDirectory: boolean;
+}
+
+export interface FileStat {
+  readonly size: number;
+  readonly isDirectory: boolean;
+}
+
+export interface FileSystem {
+  open(path: string, mode: OpenMode): Promise<FileHandle>;
+  readFile(path: string): Promise<Buffer>;
+  /** Creates or replaces the file's content; not durable until synced. */
+  writeFile(path: string, data: Buffer): Promise<void>;
+  /** Moves a file or directory, replacing a file already at `to`. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file. */
+  unlink(path: string): Promise<void>;
+  /** Creates a directory and any missing parents; succeeds if it already exists. */
+  mkdir(path: string): Promise<void>;
+  /** Removes a directory and everything under it; succeeds if it is already gone. */
+  removeTree(path: string): Promise<void>;
+  readdir(path: string): Promise<DirectoryEntry[]>;
+  /** Throws a FileSystemError with code 'ENOENT' when nothing is at `path`. */
+  stat(path: string): Promise<FileStat>;
+  /** Makes a directory's entries (created, renamed, removed files) durable. */
+  syncDirectory(path: string): Promise<void>;
+}
+
+/** The failure every implementation throws: `code` uses Node's names (ENOENT, ENOSPC, EIO, ...). */
+export class FileSystemError extends Error {
+  override name = 'FileSystemError';
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+export function errorCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const code = (error as { code: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isNotFoundError(error: unknown): boolean {
+  return errorCodeOf(error) === 'ENOENT';
+}
+
+export function joinPath(...parts: string[]): string {
+  return parts.filter((part) => part.length > 0).join('/').replace(/\/{2,}/g, '/');
+}
+
+/** The directory part of `path` ('.' when there is none). */
+export function parentPath(path: string): string {
+  const index = path.replace(/\/+$/, '').lastIndexOf('/');
+  if (index < 0) return '.';
+  return index === 0 ? '/' : path.slice(0, index);
+}
+
+/** Whether `path` exists (file or directory). */
+export async function pathExists(fs: FileSystem, path: string): Promise<boolean> {
+  try {
+    await fs.stat(path);
+    return true;
+  } catch (error) {
+    if (isNotFoundError(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Replaces `path` with `data` so that a crash leaves either the old or the new content: write a
+ * temporary file, fsync it, rename it over the target, then fsync the directory.
+ */
+export async function writeFileAtomically(fs: FileSystem, path: string, data: Buffer): Promise<void> {
+  const temporaryPath = `${path}.tmp`;
+  const handle = await fs.open(temporaryPath, 'create');
+  try {
+    await handle.truncate(0);
+    await handle.write([data], 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temporaryPath, path);
+  await fs.syncDirectory(parentPath(path));
+}

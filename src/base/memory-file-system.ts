@@ -1,0 +1,389 @@
+// An in-memory file system behind the file-system port: the broker's in-memory storage option and
+// the disk that tests and simulations crash. It remembers what each file held at its last fsync, so
+// `simulatePowerLoss()` can drop every unsynced write, and it can run out of space or fail on demand.
+//
+// Model (deliberately simple): file contents are durable only once synced; directory operations
+// (create, rename, unlink, mkdir) are durable at once, as on a journaling file system that orders
+// metadata after data. A file created but never synced survives a power loss empty.
+import {
+  type DirectoryEntry,
+  type FileHandle,
+  FileSystemError,
+  type FileStat,
+  type FileSystem,
+  type OpenMode,
+} from './file-system.js';
+
+export type MemoryFileOperation =
+  | 'open'
+  | 'read'
+  | 'write'
+  | 'truncate'
+  | 'sync'
+  | 'readFile'
+  | 'writeFile'
+  | 'rename'
+  | 'unlink'
+  | 'mkdir'
+  | 'removeTree'
+  | 'readdir'
+  | 'stat'
+  | 'syncDirectory';
+
+/** Returns an error code (ENOSPC, EIO, ...) to make `operation` on `path` fail, or undefined. */
+export type FaultInjector = (operation: MemoryFileOperation, path: string) => string | undefined;
+
+export interface MemoryFileSystemOptions {
+  /** Keep a copy of synced content for power-loss simulation (doubles memory); default true. */
+  trackDurability?: boolean;
+  /** Total file bytes allowed before writes fail with ENOSPC; default unlimited. */
+  capacityBytes?: number;
+}
+
+class MemoryFile {
+  readonly kind = 'file';
+  data: Buffer = Buffer.alloc(0);
+  length = 0;
+  durable: Buffer = Buffer.alloc(0);
+  durableLength = 0;
+  /** Lowest byte position changed since the last sync. */
+  dirtyFrom = Number.POSITIVE_INFINITY;
+
+  content(): Buffer {
+    return this.data.subarray(0, this.length);
+  }
+
+  ensureCapacity(length: number): void {
+    if (length <= this.data.length) return;
+    const grown = Buffer.alloc(Math.max(length, this.data.length * 2, 64));
+    this.data.copy(grown, 0, 0, this.length);
+    this.data = grown;
+  }
+
+  resize(length: number): void {
+    this.ensureCapacity(length);
+    if (length > this.length) this.data.fill(0, this.length, length);
+    this.length = length;
+  }
+
+  markDirty(from: number): void {
+    this.dirtyFrom = Math.min(this.dirtyFrom, from);
+  }
+
+  sync(): void {
+    if (this.dirtyFrom === Number.POSITIVE_INFINITY && this.durableLength === this.length) return;
+    const from = Math.min(this.dirtyFrom, this.durableLength, this.length);
+    if (this.durable.length < this.length) {
+      const grown = Buffer.alloc(Math.max(this.length, this.durable.length * 2));
+      this.durable.copy(grown, 0, 0, Math.min(from, this.durableLength));
+      this.durable = grown;
+    }
+    this.data.copy(this.durable, from, from, this.length);
+    this.durableLength = this.length;
+    this.dirtyFrom = Number.POSITIVE_INFINITY;
+  }
+
+  revertToDurable(): void {
+    this.data = Buffer.from(this.durable.subarray(0, this.durableLength));
+    this.length = this.durableLength;
+    this.dirtyFrom = Number.POSITIVE_INFINITY;
+  }
+}
+
+class MemoryDirectory {
+  readonly kind = 'directory';
+  readonly children = new Map<string, MemoryNode>();
+}
+
+type MemoryNode = MemoryFile | MemoryDirectory;
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((part) => part.length > 0 && part !== '.');
+}
+
+function fail(code: string, operation: string, path: string): never {
+  throw new FileSystemError(code, `${operation} '${path}'`);
+}
+
+export class MemoryFileSystem implements FileSystem {
+  readonly #root = new MemoryDirectory();
+  readonly #trackDurability: boolean;
+  #capacityBytes: number;
+  #usedBytes = 0;
+  /** Bumped by a power loss; handles from an earlier generation are dead. */
+  #generation = 0;
+  #faultInjector: FaultInjector | undefined;
+
+  constructor(options: MemoryFileSystemOptions = {}) {
+    this.#trackDurability = options.trackDurability ?? true;
+    this.#capacityBytes = options.capacityBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Bytes held by all files. */
+  get usedBytes(): number {
+    return this.#usedBytes;
+  }
+
+  setCapacityBytes(capacityBytes: number): void {
+    this.#capacityBytes = capacityBytes;
+  }
+
+  setFaultInjector(injector: FaultInjector | undefined): void {
+    this.#faultInjector = injector;
+  }
+
+  /** Drops every write not yet synced and invalidates every open handle, as a power cut would. */
+  simulatePowerLoss(): void {
+    if (!this.#trackDurability) throw new Error('power loss needs trackDurability');
+    this.#generation += 1;
+    this.#usedBytes = 0;
+    this.#visitFiles(this.#root, (file) => {
+      file.revertToDurable();
+      this.#usedBytes += file.length;
+    });
+  }
+
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    this.#inject('open', path);
+    let file = this.#lookup(path);
+    if (file === undefined) {
+      if (mode !== 'create') fail('ENOENT', 'open', path);
+      file = new MemoryFile();
+      this.#attach(path, file, 'open');
+    }
+    if (file.kind !== 'file') fail('EISDIR', 'open', path);
+    return new MemoryFileHandle(this, path, file, mode === 'read', this.#generation);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    this.#inject('readFile', path);
+    return Buffer.from(this.#file(path, 'readFile').content());
+  }
+
+  async writeFile(path: string, data: Buffer): Promise<void> {
+    this.#inject('writeFile', path);
+    let file = this.#lookup(path);
+    if (file === undefined) {
+      file = new MemoryFile();
+      this.#attach(path, file, 'writeFile');
+    }
+    if (file.kind !== 'file') fail('EISDIR', 'writeFile', path);
+    this.writeAt(file, [data], 0, path);
+    this.resizeFile(file, data.length);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.#inject('rename', from);
+    const [fromParent, fromName] = this.#parentOf(from, 'rename');
+    const node = fromParent.children.get(fromName);
+    if (node === undefined) fail('ENOENT', 'rename', from);
+    const [toParent, toName] = this.#parentOf(to, 'rename');
+    const existing = toParent.children.get(toName);
+    if (existing !== undefined && existing.kind !== node.kind) fail(existing.kind === 'directory' ? 'EISDIR' : 'ENOTDIR', 'rename', to);
+    if (existing?.kind === 'directory' && existing.children.size > 0) fail('ENOTEMPTY', 'rename', to);
+    if (existing?.kind === 'file' && existing !== node) this.#usedBytes -= existing.length;
+    fromParent.children.delete(fromName);
+    toParent.children.set(toName, node);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.#inject('unlink', path);
+    const [parent, name] = this.#parentOf(path, 'unlink');
+    const node = parent.children.get(name);
+    if (node === undefined) fail('ENOENT', 'unlink', path);
+    if (node.kind !== 'file') fail('EISDIR', 'unlink', path);
+    parent.children.delete(name);
+    this.#usedBytes -= node.length;
+  }
+
+  async mkdir(path: string): Promise<void> {
+    this.#inject('mkdir', path);
+    let directory = this.#root;
+    for (const part of splitPath(path)) {
+      let child = directory.children.get(part);
+      if (child === undefined) {
+        child = new MemoryDirectory();
+        directory.children.set(part, child);
+      }
+      if (child.kind !== 'directory') fail('ENOTDIR', 'mkdir', path);
+      directory = child;
+    }
+  }
+
+  async removeTree(path: string): Promise<void> {
+    this.#inject('removeTree', path);
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) fail('EPERM', 'removeTree', path);
+    const parent = this.#walk(parts);
+    const node = parent?.kind === 'directory' ? parent.children.get(name) : undefined;
+    if (parent?.kind !== 'directory' || node === undefined) return;
+    parent.children.delete(name);
+    if (node.kind === 'file') this.#usedBytes -= node.length;
+    else this.#visitFiles(node, (file) => (this.#usedBytes -= file.length));
+  }
+
+  async readdir(path: string): Promise<DirectoryEntry[]> {
+    this.#inject('readdir', path);
+    const node = this.#lookup(path);
+    if (node === undefined) fail('ENOENT', 'readdir', path);
+    if (node.kind !== 'directory') fail('ENOTDIR', 'readdir', path);
+    return [...node.children].map(([name, child]) => ({ name, isDirectory: child.kind === 'directory' }));
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    this.#inject('stat', path);
+    const node = this.#lookup(path);
+    if (node === undefined) fail('ENOENT', 'stat', path);
+    return { size: node.kind === 'file' ? node.length : 0, isDirectory: node.kind === 'directory' };
+  }
+
+  async syncDirectory(path: string): Promise<void> {
+    this.#inject('syncDirectory', path);
+    const node = this.#lookup(path);
+    if (node === undefined) fail('ENOENT', 'syncDirectory', path);
+  }
+
+  /** Used by handles: copies `buffers` into `file` at `position`, enforcing capacity. */
+  writeAt(file: MemoryFile, buffers: readonly Buffer[], position: number, path: string): void {
+    const length = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    const end = position + length;
+    const growth = Math.max(0, end - file.length);
+    if (this.#usedBytes + growth > this.#capacityBytes) fail('ENOSPC', 'write', path);
+    if (end > file.length) this.resizeFile(file, end);
+    let offset = position;
+    for (const buffer of buffers) {
+      buffer.copy(file.data, offset);
+      offset += buffer.length;
+    }
+    if (this.#trackDurability) file.markDirty(position);
+  }
+
+  resizeFile(file: MemoryFile, length: number): void {
+    this.#usedBytes += length - file.length;
+    file.resize(length);
+    if (this.#trackDurability) file.markDirty(length);
+  }
+
+  syncFile(file: MemoryFile): void {
+    if (this.#trackDurability) file.sync();
+  }
+
+  checkGeneration(generation: number, path: string): void {
+    if (generation !== this.#generation) fail('EIO', 'handle lost in power loss', path);
+  }
+
+  inject(operation: MemoryFileOperation, path: string): void {
+    this.#inject(operation, path);
+  }
+
+  #inject(operation: MemoryFileOperation, path: string): void {
+    const code = this.#faultInjector?.(operation, path);
+    if (code !== undefined) fail(code, `injected fault on ${operation}`, path);
+  }
+
+  #walk(parts: readonly string[]): MemoryNode | undefined {
+    let node: MemoryNode = this.#root;
+    for (const part of parts) {
+      if (node.kind !== 'directory') return undefined;
+      const child: MemoryNode | undefined = node.children.get(part);
+      if (child === undefined) return undefined;
+      node = child;
+    }
+    return node;
+  }
+
+  #lookup(path: string): MemoryNode | undefined {
+    return this.#walk(splitPath(path));
+  }
+
+  #file(path: string, operation: string): MemoryFile {
+    const node = this.#lookup(path);
+    if (node === undefined) fail('ENOENT', operation, path);
+    if (node.kind !== 'file') fail('EISDIR', operation, path);
+    return node;
+  }
+
+  #parentOf(path: string, operation: string): [MemoryDirectory, string] {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) fail('EPERM', operation, path);
+    const parent = this.#walk(parts);
+    if (parent === undefined) fail('ENOENT', operation, path);
+    if (parent.kind !== 'directory') fail('ENOTDIR', operation, path);
+    return [parent, name];
+  }
+
+  #attach(path: string, node: MemoryNode, operation: string): void {
+    const [parent, name] = this.#parentOf(path, operation);
+    parent.children.set(name, node);
+  }
+
+  #visitFiles(directory: MemoryDirectory, visit: (file: MemoryFile) => void): void {
+    for (const child of directory.children.values()) {
+      if (child.kind === 'file') visit(child);
+      else this.#visitFiles(child, visit);
+    }
+  }
+}
+
+class MemoryFileHandle implements FileHandle {
+  readonly path: string;
+  readonly #fs: MemoryFileSystem;
+  readonly #file: MemoryFile;
+  readonly #readOnly: boolean;
+  readonly #generation: number;
+  #closed = false;
+
+  constructor(fs: MemoryFileSystem, path: string, file: MemoryFile, readOnly: boolean, generation: number) {
+    this.#fs = fs;
+    this.path = path;
+    this.#file = file;
+    this.#readOnly = readOnly;
+    this.#generation = generation;
+  }
+
+  async read(position: number, length: number): Promise<Buffer> {
+    this.#check('read');
+    const end = Math.min(this.#file.length, position + length);
+    if (end <= position) return Buffer.alloc(0);
+    return Buffer.from(this.#file.data.subarray(position, end));
+  }
+
+  async write(buffers: readonly Buffer[], position: number): Promise<void> {
+    this.#checkWritable('write');
+    this.#fs.writeAt(this.#file, buffers, position, this.path);
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.#checkWritable('truncate');
+    this.#fs.resizeFile(this.#file, length);
+  }
+
+  async size(): Promise<number> {
+    this.#check('size');
+    return this.#file.length;
+  }
+
+  async sync(): Promise<void> {
+    this.#check('sync');
+    this.#fs.inject('sync', this.path);
+    this.#fs.syncFile(this.#file);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #check(operation: MemoryFileOperation | 'size'): void {
+    if (this.#closed) fail('EBADF', operation, this.path);
+    this.#fs.checkGeneration(this.#generation, this.path);
+    if (operation === 'read') this.#fs.inject('read', this.path);
+  }
+
+  #checkWritable(operation: 'write' | 'truncate'): void {
+    this.#check(operation);
+    if (this.#readOnly) fail('EBADF', operation, this.path);
+    this.#fs.inject(operation, this.path);
+  }
+}
