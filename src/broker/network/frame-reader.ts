@@ -33,9 +33,10 @@ export class FrameReader {
     this.maxFrameBytes = maxFrameBytes;
   }
 
-  /** Bytes received and not yet returned as part of a frame. */
+  /** Bytes received and not yet returned as part of a frame, counting a pending frame's size prefix. */
   bufferedBytes(): number {
-    return this.bufferedByteCount + this.partialFrameFilledBytes;
+    const partialFrameBytes = this.partialFrame === undefined ? 0 : sizePrefixBytes + this.partialFrameFilledBytes;
+    return this.bufferedByteCount + partialFrameBytes;
   }
 
   append(chunk: Buffer): void {
