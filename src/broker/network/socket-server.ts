@@ -51,7 +51,7 @@ export class SocketServer {
     this.listenerConfigs = options.listeners;
     this.handler = options.handler;
     this.limits = { ...options.limits };
-    this.logger = options.logger;
+    this.logger = options.logger.child('network');
     this.clock = options.clock ?? systemClock;
     this.closeGraceMs = options.closeGraceMs ?? defaultCloseGraceMs;
   }
