@@ -6,13 +6,15 @@ export type ConfigType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'lis
 
 export type ConfigValue = number | boolean | string | string[] | null;
 
-export interface ConfigKey<T extends ConfigValue = ConfigValue> {
+/** Returns an error sentence when the value is invalid, or undefined when it is fine. */
+export type ConfigValidator = (value: ConfigValue) => string | undefined;
+
+export interface ConfigKey {
   readonly name: string;
   readonly type: ConfigType;
-  /** undefined means the key has no default and must be given. */
-  readonly defaultValue: T | undefined;
-  /** Returns an error sentence when the value is invalid, or undefined when it is fine. */
-  readonly validate?: (value: T) => string | undefined;
+  /** null means the key has no default (Kafka's null default). */
+  readonly defaultValue: ConfigValue;
+  readonly validate?: ConfigValidator;
 }
 
 export class ConfigError extends Error {
@@ -69,21 +71,21 @@ export function parseConfigValue(key: ConfigKey, text: string): ConfigValue {
 /** Parses and validates one value; throws ConfigError naming the key. */
 export function checkedConfigValue(key: ConfigKey, text: string): ConfigValue {
   const value = parseConfigValue(key, text);
-  const problem = key.validate?.(value as never);
+  const problem = key.validate?.(value);
   if (problem) throw new ConfigError(key.name, problem);
   return value;
 }
 
-export function atLeast(min: number) {
-  return (value: number) => (value < min ? `must be at least ${min}, got ${value}` : undefined);
+export function atLeast(min: number): ConfigValidator {
+  return (value) => (typeof value === 'number' && value < min ? `must be at least ${min}, got ${value}` : undefined);
 }
 
-export function between(min: number, max: number) {
-  return (value: number) => (value < min || value > max ? `must be in [${min}, ${max}], got ${value}` : undefined);
+export function between(min: number, max: number): ConfigValidator {
+  return (value) => (typeof value === 'number' && (value < min || value > max) ? `must be in [${min}, ${max}], got ${value}` : undefined);
 }
 
-export function oneOf(...allowed: string[]) {
-  return (value: string) => (allowed.includes(value) ? undefined : `must be one of ${allowed.join(', ')}, got '${value}'`);
+export function oneOf(...allowed: string[]): ConfigValidator {
+  return (value) => (typeof value === 'string' && !allowed.includes(value) ? `must be one of ${allowed.join(', ')}, got '${value}'` : undefined);
 }
 
 /** Parses Java-properties text: `key=value` or `key: value` lines, `#`/`!` comments, `\` continuations. */

@@ -2,6 +2,7 @@
 // decision 10), parsed from text and validated, every refusal naming the key.
 import {
   type ConfigKey,
+  type ConfigValidator,
   type ConfigValue,
   ConfigError,
   atLeast,
@@ -12,24 +13,19 @@ import {
 
 const LONG_MAX_AS_FOREVER = Number.POSITIVE_INFINITY;
 
-function key<T extends ConfigValue>(
-  name: string,
-  type: ConfigKey['type'],
-  defaultValue: T | undefined,
-  validate?: (value: T) => string | undefined,
-): ConfigKey<T> {
+function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, validate?: ConfigValidator): ConfigKey {
   return validate ? { name, type, defaultValue, validate } : { name, type, defaultValue };
 }
 
 /** Every broker key Conveyor reads, with Kafka's default where Kafka has one. */
 export const brokerConfigKeys: readonly ConfigKey[] = [
   key('node.id', 'int', 1, atLeast(0)),
-  key<string[]>('process.roles', 'list', ['broker', 'controller'], (roles) =>
-    roles.every((role) => role === 'broker' || role === 'controller') ? undefined : `unknown role in ${roles.join(',')}`,
+  key('process.roles', 'list', ['broker', 'controller'], (roles) =>
+    Array.isArray(roles) && roles.every((role) => role === 'broker' || role === 'controller') ? undefined : `unknown role in ${String(roles)}`,
   ),
   key('listeners', 'string', 'PLAINTEXT://localhost:9092'),
   key('advertised.listeners', 'string', null),
-  key<string[]>('log.dirs', 'list', null),
+  key('log.dirs', 'list', null),
   key('log.dir', 'string', './data'),
   key('num.partitions', 'int', 1, atLeast(1)),
   key('default.replication.factor', 'int', 1, atLeast(1)),
@@ -47,7 +43,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('log.retention.minutes', 'int', null, atLeast(-1)),
   key('log.retention.hours', 'int', 168, atLeast(-1)),
   key('log.retention.bytes', 'long', -1),
-  key<string>('log.message.timestamp.type', 'string', 'CreateTime', oneOf('CreateTime', 'LogAppendTime')),
+  key('log.message.timestamp.type', 'string', 'CreateTime', oneOf('CreateTime', 'LogAppendTime')),
   key('socket.request.max.bytes', 'int', 104857600, atLeast(1)),
   key('connections.max.idle.ms', 'long', 600000, atLeast(1)),
   key('max.connections', 'int', 2147483647, atLeast(0)),
@@ -147,7 +143,7 @@ export function resolveBrokerConfig(input: ConfigInput = {}): BrokerConfig {
     explicitKeys.add(name);
   }
   for (const configKey of brokerConfigKeys) {
-    if (!values.has(configKey.name)) values.set(configKey.name, configKey.defaultValue ?? null);
+    if (!values.has(configKey.name)) values.set(configKey.name, configKey.defaultValue);
   }
   return buildBrokerConfig(values, explicitKeys);
 }
