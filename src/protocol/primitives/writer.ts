@@ -321,3 +321,6 @@ function totalLengthOf(value: Buffer | Buffer[]): number {
   for (const chunk of value) total += chunk.length;
   return total;
 }
+
+/** Record batches as an encoder accepts them: one buffer, a list of chunks written zero-copy, or null. */
+export type EncodableRecords = Buffer | Buffer[] | null;
