@@ -7,7 +7,8 @@ import { join } from 'node:path';
 export const SPEC_FOLDERS = ['message', 'metadata', 'group-coordinator', 'transaction-coordinator'] as const;
 
 const MESSAGE_KEYS = ['apiKey', 'type', 'name', 'validVersions', 'flexibleVersions', 'fields', 'commonStructs'];
-const FIELD_KEYS = ['name', 'type', 'versions', 'nullableVersions', 'taggedVersions', 'tag', 'default', 'ignorable', 'fields'];
+// A field's own flexibleVersions occurs once: RequestHeader's ClientId, which stays an INT16 string.
+const FIELD_KEYS = ['name', 'type', 'versions', 'nullableVersions', 'taggedVersions', 'tag', 'default', 'ignorable', 'flexibleVersions', 'fields'];
 const COMMON_STRUCT_KEYS = ['name', 'versions', 'fields'];
 
 export type JsonObject = { [key: string]: unknown };
