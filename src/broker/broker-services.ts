@@ -1,0 +1,29 @@
+// What request handlers may use: the broker's identity, configuration, metadata, controller,
+// partitions and waiting-request queues. Handlers stay thin and delegate to these.
+import type { Clock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
+import type { Controller } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/metadata-image.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { BrokerConfig } from './broker-config.js';
+import type { DelayedOperations } from './purgatory/delayed-operations.js';
+
+export interface SupportedApi {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+export interface BrokerServices {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  readonly image: MetadataImage;
+  readonly controller: Controller;
+  readonly replicaManager: ReplicaManager;
+  readonly fetchWaiters: DelayedOperations;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The APIs and versions this broker serves, derived from the handler registry. */
+  readonly supportedApis: readonly SupportedApi[];
+}

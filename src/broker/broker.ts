@@ -1,0 +1,172 @@
+// A broker process's parts wired together: log manager, metadata quorum and image, controller,
+// replica manager, request handlers and the socket server. Start-up order: open the logs (with
+// recovery), replay the metadata log, host the partitions the image assigns here, bind the
+// listeners, then register this broker with its advertised endpoints.
+import type { Clock, RandomSource } from '../base/clock.js';
+import type { FileSystem } from '../base/file-system.js';
+import type { Logger } from '../base/logger.js';
+import { LogManager } from '../log/log-manager.js';
+import { Controller } from '../metadata/controller.js';
+import { MetadataImage } from '../metadata/metadata-image.js';
+import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
+import { CLUSTER_METADATA_TOPIC } from '../metadata/topic-name.js';
+import { LocalQuorum } from '../quorum/local-quorum.js';
+import { ReplicaManager } from '../replication/replica-manager.js';
+import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
+import type { BrokerConfig } from './broker-config.js';
+import type { BrokerServices } from './broker-services.js';
+import { handlers, supportedApis } from './handlers/registry.js';
+import { brokerLogDefaults, topicLogOverrides } from './log-configs.js';
+import { loadOrCreateMetaProperties } from './meta-properties.js';
+import { type BoundListener, SocketServer, parseListeners } from './network/index.js';
+import { DelayedOperations } from './purgatory/delayed-operations.js';
+import { createRequestDispatcher } from './request-dispatcher.js';
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  fs: FileSystem;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+}
+
+/** Fetch requests that may wait at once; beyond it they are answered immediately. */
+export const MAX_WAITING_FETCHES = 100_000;
+
+export class Broker {
+  private constructor(
+    readonly services: BrokerServices,
+    private readonly logManager: LogManager,
+    private readonly socketServer: SocketServer,
+    readonly listeners: readonly BoundListener[],
+    readonly endpoints: readonly BrokerEndpoint[],
+  ) {}
+
+  static async start(options: BrokerOptions): Promise<Broker> {
+    const { config, fs, clock, random } = options;
+    const logger = options.logger;
+    await fs.mkdir(config.logDir);
+    const meta = await loadOrCreateMetaProperties(fs, config.logDir, config.nodeId, random);
+    const logManager = await LogManager.open({ fs, dataDir: config.logDir, clock, logger: logger.child('log'), defaults: brokerLogDefaults(config) });
+    try {
+      return await Broker.startOnLogs(options, meta.clusterId, logManager);
+    } catch (error) {
+      await logManager.close();
+      throw error;
+    }
+  }
+
+  private static async startOnLogs(options: BrokerOptions, clusterId: string, logManager: LogManager): Promise<Broker> {
+    const { config, clock, random, logger } = options;
+    const image = new MetadataImage();
+    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, { segmentBytes: 64 * 1024 * 1024 });
+    const quorum = await LocalQuorum.open(metadataLog, image, clock, logger.child('quorum'));
+    const controller = new Controller({
+      image,
+      quorum,
+      random,
+      defaultNumPartitions: config.numPartitions,
+      defaultReplicationFactor: config.defaultReplicationFactor,
+    });
+    const replicaManager = new ReplicaManager(logManager, logger.child('replicas'));
+    const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);
+    replicaManager.onHighWatermarkChange((partition) => fetchWaiters.checkAndComplete(partition.key));
+    const services: BrokerServices = {
+      nodeId: config.nodeId,
+      clusterId,
+      config,
+      image,
+      controller,
+      replicaManager,
+      fetchWaiters,
+      clock,
+      logger,
+      supportedApis: supportedApis(handlers),
+    };
+    const publisher = new MetadataPublisher(services);
+    await publisher.reconcile();
+    quorum.onCommit((records) => publisher.publish(records));
+
+    const socketServer = new SocketServer({
+      listeners: parseListeners(config.listeners),
+      handler: createRequestDispatcher(handlers, services),
+      limits: {
+        socketRequestMaxBytes: config.socketRequestMaxBytes,
+        connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+        maxQueuedResponseBytes: 16 * 1024 * 1024,
+        maxInFlightRequestsPerConnection: 5,
+        maxConnections: Math.min(config.maxConnections, 100_000),
+      },
+      logger,
+      clock,
+    });
+    const listeners = await socketServer.start();
+    const endpoints = advertisedEndpoints(config, listeners);
+    await controller.registerBroker(config.nodeId, endpoints, null);
+    logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });
+    return new Broker(services, logManager, socketServer, listeners, endpoints);
+  }
+
+  async close(): Promise<void> {
+    await this.socketServer.close();
+    this.services.fetchWaiters.completeAll();
+    await this.logManager.close();
+    this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
+  }
+}
+
+/**
+ * Applies committed metadata to this broker's partitions: hosts the partitions the image assigns
+ * here and deletes the logs of removed topics.
+ */
+class MetadataPublisher {
+  constructor(private readonly services: BrokerServices) {}
+
+  async reconcile(): Promise<void> {
+    const { image, replicaManager } = this.services;
+    for (const topic of image.topicsByName.values()) await this.hostTopic(topic.name);
+    const known = new Set(image.topicsByName.keys());
+    known.add(CLUSTER_METADATA_TOPIC);
+    for (const log of [...replicaManager.logManager.logs()]) {
+      if (!known.has(log.topic)) {
+        this.services.logger.info('deleting log of a topic the metadata log no longer has', { topic: log.topic, partition: log.partition });
+        await replicaManager.logManager.deleteLog(log.topic, log.partition);
+      }
+    }
+  }
+
+  async publish(records: readonly MetadataRecord[]): Promise<void> {
+    const touched = new Set<string>();
+    for (const record of records) {
+      if (record.type === 'Topic') touched.add(record.name);
+      else if (record.type === 'Partition') {
+        const topic = this.services.image.topicsById.get(record.topicId);
+        if (topic) touched.add(topic.name);
+      } else if (record.type === 'RemoveTopic') {
+        await this.removeTopic();
+      }
+    }
+    for (const name of touched) await this.hostTopic(name);
+  }
+
+  private async hostTopic(name: string): Promise<void> {
+    const { image, replicaManager, nodeId } = this.services;
+    const topic = image.topic(name);
+    if (!topic) return;
+    const overrides = topicLogOverrides(image.resourceConfigs(ConfigResourceType.topic, name));
+    for (const partition of topic.partitions.values()) {
+      if (partition.leader !== nodeId) continue;
+      await replicaManager.becomeLeader(name, partition.partitionId, topic.topicId, partition.leaderEpoch, overrides);
+    }
+  }
+
+  /** Deletes every hosted partition whose topic the image no longer has. */
+  private async removeTopic(): Promise<void> {
+    const { image, replicaManager } = this.services;
+    const gone = new Set<string>();
+    for (const partition of replicaManager.all()) {
+      if (image.topic(partition.topic)?.topicId !== partition.topicId) gone.add(partition.topic);
+    }
+    for (const topic of gone) await replicaManager.deleteTopic(topic);
+  }
+}

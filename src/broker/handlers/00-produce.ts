@@ -1,0 +1,96 @@
+// Produce (key 0), versions 3-11.
+// Validates each partition's record batch (exactly one magic-2 batch, CRC32C, counts and offset
+// deltas, size) and appends it unchanged but for the offsets and leader epoch stamped in its
+// header (DESIGN.md decision 3). acks=0 gets no response; a failed acks=0 request closes the
+// connection so the client notices, as Kafka does. acks=1 and acks=-1 answer once the batch is
+// written; on a single broker the leader is the whole ISR, so both mean the same.
+// Version notes: v3+ carry record batch v2 only (older versions carry message sets and are not
+// served); v5+ return the log start offset; v8+ record errors and messages.
+import { ErrorCode } from '../../base/error-codes.js';
+import { isKafkaError } from '../../base/kafka-error.js';
+import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
+import { validateProducedRecordsSync } from '../../protocol/records/produce-validation.js';
+import type { BrokerServices } from '../broker-services.js';
+import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
+
+type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
+
+/** Decompressed bytes one produced batch may expand to during validation. */
+export const PRODUCE_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+export const produceHandler = defineHandler({
+  api: ProduceApi,
+  minVersion: 3,
+  maxVersion: 11,
+  handle(request, { broker, apiVersion }) {
+    if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
+      return errorBody(request, ErrorCode.INVALID_REQUIRED_ACKS);
+    }
+    const appendTimeMs = broker.clock.nowMs();
+    // Appends start here, synchronously and in request order; only their completion is awaited.
+    const topics = request.topicData.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitionData.map((data) => appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs)),
+    }));
+    if (request.acks === 0) {
+      const failed = topics.some((topic) => topic.partitions.some((partition) => !(partition instanceof Promise) && partition.errorCode !== ErrorCode.NONE));
+      return failed ? CLOSE_CONNECTION : NO_RESPONSE;
+    }
+    return Promise.all(
+      topics.map(async (topic) => ({ name: topic.name, partitionResponses: await Promise.all(topic.partitions) })),
+    ).then((responses) => ({ responses, throttleTimeMs: 0 }));
+  },
+  errorResponse(request, errorCode) {
+    return errorBody(request, errorCode);
+  },
+});
+
+function appendPartition(
+  broker: BrokerServices,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  apiVersion: number,
+  appendTimeMs: number,
+): PartitionResponse | Promise<PartitionResponse> {
+  const partition = broker.replicaManager.get(topic, index);
+  if (!partition) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+  const validation = validateProducedRecordsSync(records, {
+    maxMessageBytes: partition.log.config.maxMessageBytes,
+    produceVersion: apiVersion,
+    maxDecompressedBytes: PRODUCE_MAX_DECOMPRESSED_BYTES,
+  });
+  if (validation.errorCode !== ErrorCode.NONE || !records) {
+    return partitionError(index, validation.errorCode || ErrorCode.INVALID_RECORD, validation.errorMessage ?? 'no records');
+  }
+  return broker.replicaManager.append(partition, records, appendTimeMs).then(
+    (result) => ({
+      index,
+      errorCode: ErrorCode.NONE,
+      baseOffset: BigInt(result.baseOffset),
+      logAppendTimeMs: BigInt(result.logAppendTimeMs),
+      logStartOffset: BigInt(result.logStartOffset),
+      recordErrors: [],
+      errorMessage: null,
+    }),
+    (error: unknown) => {
+      if (!isKafkaError(error)) throw error;
+      broker.logger.warn('append failed', { topic, partition: index, error: error.message });
+      return partitionError(index, error.errorCode, error.message);
+    },
+  );
+}
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null): PartitionResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+}
+
+function errorBody(request: ProduceRequest, errorCode: number): ProduceResponse {
+  return {
+    responses: request.topicData.map((topic) => ({
+      name: topic.name,
+      partitionResponses: topic.partitionData.map((data) => partitionError(data.index, errorCode, null)),
+    })),
+    throttleTimeMs: 0,
+  };
+}

@@ -1,0 +1,228 @@
+// Fetch (key 1), versions 4-17.
+// Returns stored batches unchanged (zero copy) for each requested partition, in request order,
+// within MaxBytes and PartitionMaxBytes (KIP-74: the first non-empty partition always gets one
+// whole batch). When fewer than MinBytes are available the request waits as a delayed operation
+// that new appends complete, or MaxWaitMs ends.
+// Version notes: v7+ fetch sessions are declined (session id 0, full fetches only); v9+ check
+// CurrentLeaderEpoch; v13+ name topics by id (UNKNOWN_TOPIC_ID); every requested partition is
+// echoed, as the Java client requires.
+import { ErrorCode } from '../../base/error-codes.js';
+import { isKafkaError } from '../../base/kafka-error.js';
+import { ZERO_UUID } from '../../base/uuid.js';
+import { FetchApi, type FetchRequest } from '../../protocol/messages/index.js';
+import type { FetchResponse as DecodedFetchResponse } from '../../protocol/messages/fetch.js';
+import type { EncodableRecords } from '../../protocol/primitives/writer.js';
+import type { Partition } from '../../replication/partition.js';
+import type { BrokerServices } from '../broker-services.js';
+import { DelayedOperation } from '../purgatory/delayed-operations.js';
+import { defineHandler } from './handler.js';
+
+type FetchResponse = DecodedFetchResponse<EncodableRecords>;
+type PartitionData = FetchResponse['responses'][number]['partitions'][number];
+
+const EMPTY_RECORDS = Buffer.alloc(0);
+const READ_COMMITTED = 1;
+
+interface FetchTarget {
+  topic: string;
+  topicId: string;
+  partitionIndex: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+  partition: Partition | undefined;
+  errorCode: number;
+}
+
+interface FetchPlan {
+  targets: FetchTarget[];
+  /** Topics in request order with the index range of their targets. */
+  topics: { topic: string; topicId: string; first: number; count: number }[];
+  maxBytes: number;
+  minBytes: number;
+  readCommitted: boolean;
+  minOneBatch: boolean;
+}
+
+export const fetchHandler = defineHandler({
+  api: FetchApi,
+  minVersion: 4,
+  maxVersion: 17,
+  async handle(request, { broker, apiVersion }) {
+    if (request.sessionId !== undefined && request.sessionId !== 0) {
+      return { ...emptyResponse(), errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
+    }
+    const plan = planFetch(request, broker, apiVersion);
+    const first = await readPlan(plan);
+    if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || plan.targets.length === 0) {
+      return toResponse(plan, first.partitions);
+    }
+    const waited = await new Promise<ReadOutcome>((resolve, reject) => {
+      const operation = new DelayedFetch(plan, first.bytes, resolve, reject);
+      broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
+    });
+    return toResponse(plan, waited.partitions);
+  },
+  errorResponse(request, errorCode) {
+    return {
+      ...emptyResponse(),
+      responses: request.topics.map((topic) => ({
+        topic: topic.topic ?? '',
+        topicId: topic.topicId ?? ZERO_UUID,
+        partitions: topic.partitions.map((partition) => emptyPartition(partition.partition, errorCode, false)),
+      })),
+    };
+  },
+});
+
+function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number): FetchPlan {
+  const targets: FetchTarget[] = [];
+  const topics: FetchPlan['topics'] = [];
+  for (const requested of request.topics) {
+    const byId = apiVersion >= 13;
+    const image = byId ? broker.image.topicsById.get(requested.topicId ?? ZERO_UUID) : broker.image.topic(requested.topic ?? '');
+    const topicName = image?.name ?? requested.topic ?? '';
+    const topicId = image?.topicId ?? requested.topicId ?? ZERO_UUID;
+    topics.push({ topic: topicName, topicId, first: targets.length, count: requested.partitions.length });
+    for (const wanted of requested.partitions) {
+      const partition = image ? broker.replicaManager.get(image.name, wanted.partition) : undefined;
+      let errorCode: number = ErrorCode.NONE;
+      if (!image) errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (!partition) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else errorCode = leaderEpochError(wanted.currentLeaderEpoch ?? -1, partition.leaderEpoch);
+      targets.push({
+        topic: topicName,
+        topicId,
+        partitionIndex: wanted.partition,
+        fetchOffset: Number(wanted.fetchOffset),
+        partitionMaxBytes: wanted.partitionMaxBytes,
+        partition,
+        errorCode,
+      });
+    }
+  }
+  return {
+    targets,
+    topics,
+    maxBytes: Math.min(request.maxBytes ?? 0x7fffffff, broker.config.fetchMaxBytes),
+    minBytes: request.minBytes,
+    readCommitted: (request.isolationLevel ?? 0) === READ_COMMITTED,
+    minOneBatch: apiVersion >= 3,
+  };
+}
+
+/** Kafka's leader epoch check: -1 skips it; older epochs are fenced, newer ones unknown yet. */
+function leaderEpochError(requested: number, current: number): number {
+  if (requested === -1 || requested === current) return ErrorCode.NONE;
+  return requested < current ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
+}
+
+interface ReadOutcome {
+  partitions: PartitionData[];
+  bytes: number;
+  hasError: boolean;
+}
+
+async function readPlan(plan: FetchPlan): Promise<ReadOutcome> {
+  const partitions: PartitionData[] = [];
+  let remaining = plan.maxBytes;
+  let bytes = 0;
+  let hasError = false;
+  for (const target of plan.targets) {
+    const data = await readTarget(target, plan, remaining, bytes === 0 && plan.minOneBatch);
+    const size = recordsSize(data.records);
+    remaining = Math.max(0, remaining - size);
+    bytes += size;
+    if (data.errorCode !== ErrorCode.NONE) hasError = true;
+    partitions.push(data);
+  }
+  return { partitions, bytes, hasError };
+}
+
+async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: number, minOneBatch: boolean): Promise<PartitionData> {
+  const { partition } = target;
+  if (!partition || target.errorCode !== ErrorCode.NONE) return emptyPartition(target.partitionIndex, target.errorCode, plan.readCommitted);
+  const log = partition.log;
+  const highWatermark = log.highWatermark;
+  const base = {
+    ...emptyPartition(target.partitionIndex, ErrorCode.NONE, plan.readCommitted),
+    highWatermark: BigInt(highWatermark),
+    lastStableOffset: BigInt(highWatermark),
+    logStartOffset: BigInt(log.logStartOffset),
+  };
+  try {
+    const maxBytes = Math.min(target.partitionMaxBytes, remaining);
+    if (maxBytes <= 0 && !minOneBatch) return base;
+    const result = await log.read(target.fetchOffset, { maxBytes, maxOffset: highWatermark, minOneBatch });
+    return { ...base, records: result.chunks.length === 0 ? EMPTY_RECORDS : result.chunks };
+  } catch (error) {
+    if (!isKafkaError(error)) throw error;
+    return { ...base, errorCode: error.errorCode };
+  }
+}
+
+function recordsSize(records: PartitionData['records']): number {
+  if (!records) return 0;
+  if (Buffer.isBuffer(records)) return records.length;
+  let size = 0;
+  for (const chunk of records as Buffer[]) size += chunk.length;
+  return size;
+}
+
+/** A fetch waiting for MinBytes: woken by appends to any of its partitions, or by its timeout. */
+class DelayedFetch extends DelayedOperation {
+  private readonly appendedAtStart: number[];
+
+  constructor(
+    private readonly plan: FetchPlan,
+    private readonly bytesAtStart: number,
+    private readonly resolve: (outcome: ReadOutcome) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    super();
+    this.appendedAtStart = plan.targets.map((target) => target.partition?.appendedBytes ?? 0);
+  }
+
+  keys(): string[] {
+    return this.plan.targets.flatMap((target) => (target.partition ? [target.partition.key] : []));
+  }
+
+  canComplete(): boolean {
+    let bytes = this.bytesAtStart;
+    this.plan.targets.forEach((target, index) => {
+      if (target.partition) bytes += target.partition.appendedBytes - this.appendedAtStart[index]!;
+    });
+    return bytes >= this.plan.minBytes;
+  }
+
+  protected onComplete(): void {
+    readPlan(this.plan).then(this.resolve, this.reject);
+  }
+}
+
+function emptyPartition(partitionIndex: number, errorCode: number, readCommitted: boolean): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    abortedTransactions: readCommitted ? [] : null,
+    preferredReadReplica: -1,
+    records: EMPTY_RECORDS,
+  };
+}
+
+function emptyResponse(): FetchResponse {
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: [] };
+}
+
+function toResponse(plan: FetchPlan, partitions: PartitionData[]): FetchResponse {
+  return {
+    ...emptyResponse(),
+    responses: plan.topics.map(({ topic, topicId, first, count }) => ({
+      topic,
+      topicId,
+      partitions: partitions.slice(first, first + count),
+    })),
+  };
+}

@@ -1,0 +1,102 @@
+// Metadata (key 3), versions 0-12.
+// Brokers, cluster id, controller and the requested topics with their partitions, leaders and
+// topic ids. Missing topics are created first when the request allows it (v4+ flag; always for
+// v0-3) and auto.create.topics.enable is on.
+// Version notes: v0 asks for all topics with an empty list, v1+ with null; v10+ may name topics
+// by id; v12 returns null names for topics asked by id that do not exist.
+import { ErrorCode } from '../../base/error-codes.js';
+import { ZERO_UUID } from '../../base/uuid.js';
+import type { TopicImage } from '../../metadata/metadata-image.js';
+import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
+import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
+import { advertisedBrokers } from '../advertised-brokers.js';
+import type { BrokerServices } from '../broker-services.js';
+import { defineHandler } from './handler.js';
+
+type ResponseTopic = MetadataResponse['topics'][number];
+
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+export const metadataHandler = defineHandler({
+  api: MetadataApi,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(request, { broker, apiVersion }) {
+    const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
+    if (wantsAll) return buildResponse(broker, [...broker.image.topicsByName.values()].map(topicEntry));
+    const toCreate = topicsToCreate(request, broker, apiVersion);
+    if (toCreate.length === 0) return buildResponse(broker, requestedTopics(request, broker));
+    return broker.controller
+      .createTopics(
+        toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
+        false,
+      )
+      .then(() => buildResponse(broker, requestedTopics(request, broker)));
+  },
+  errorResponse(request, errorCode, { broker }) {
+    const topics = (request.topics ?? []).map((topic) => emptyTopic(topic.name ?? null, topic.topicId ?? ZERO_UUID, errorCode));
+    return buildResponse(broker, topics);
+  },
+});
+
+function topicsToCreate(request: MetadataRequest, broker: BrokerServices, apiVersion: number): string[] {
+  const allowed = (apiVersion < 4 || request.allowAutoTopicCreation !== false) && broker.config.autoCreateTopicsEnable;
+  if (!allowed || !request.topics) return [];
+  const names = new Set<string>();
+  for (const topic of request.topics) {
+    const name = topic.name;
+    if (name && !broker.image.topic(name) && !topicNameProblem(name) && !internalTopics.has(name)) names.add(name);
+  }
+  return [...names];
+}
+
+function requestedTopics(request: MetadataRequest, broker: BrokerServices): ResponseTopic[] {
+  return (request.topics ?? []).map((requested) => {
+    const name = requested.name ?? null;
+    if (name === null || name === '') {
+      const byId = requested.topicId ? broker.image.topicsById.get(requested.topicId) : undefined;
+      return byId ? topicEntry(byId) : emptyTopic(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
+    }
+    const topic = broker.image.topic(name);
+    if (topic) return topicEntry(topic);
+    const errorCode = topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return emptyTopic(name, ZERO_UUID, errorCode);
+  });
+}
+
+function topicEntry(topic: TopicImage): ResponseTopic {
+  const partitions = [...topic.partitions.values()]
+    .sort((a, b) => a.partitionId - b.partitionId)
+    .map((partition) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: partition.partitionId,
+      leaderId: partition.leader,
+      leaderEpoch: partition.leaderEpoch,
+      replicaNodes: partition.replicas,
+      isrNodes: partition.isr,
+      offlineReplicas: [],
+    }));
+  return {
+    errorCode: ErrorCode.NONE,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: internalTopics.has(topic.name),
+    partitions,
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
+function emptyTopic(name: string | null, topicId: string, errorCode: number): ResponseTopic {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+}
+
+function buildResponse(broker: BrokerServices, topics: ResponseTopic[]): MetadataResponse {
+  return {
+    throttleTimeMs: 0,
+    brokers: advertisedBrokers(broker.image),
+    clusterId: broker.clusterId,
+    controllerId: broker.nodeId,
+    topics,
+    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}

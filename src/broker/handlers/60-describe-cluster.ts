@@ -1,0 +1,46 @@
+// DescribeCluster (key 60), versions 0-1.
+// The brokers, the controller and the cluster id; the Java admin client's cluster description.
+// Version notes: v1 adds EndpointType; only brokers (1) are described, controllers are not exposed.
+import { ErrorCode } from '../../base/error-codes.js';
+import { DescribeClusterApi } from '../../protocol/messages/index.js';
+import { advertisedBrokers } from '../advertised-brokers.js';
+import { defineHandler } from './handler.js';
+
+const ENDPOINT_TYPE_BROKER = 1;
+
+export const describeClusterHandler = defineHandler({
+  api: DescribeClusterApi,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request, { broker }) {
+    if ((request.endpointType ?? ENDPOINT_TYPE_BROKER) !== ENDPOINT_TYPE_BROKER) {
+      return { ...errorBody(request.endpointType ?? ENDPOINT_TYPE_BROKER, ErrorCode.UNSUPPORTED_ENDPOINT_TYPE), clusterId: broker.clusterId };
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      endpointType: ENDPOINT_TYPE_BROKER,
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      brokers: advertisedBrokers(broker.image).map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
+      clusterAuthorizedOperations: -2147483648,
+    };
+  },
+  errorResponse(request, errorCode) {
+    return errorBody(request.endpointType ?? ENDPOINT_TYPE_BROKER, errorCode);
+  },
+});
+
+function errorBody(endpointType: number, errorCode: number) {
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    errorMessage: null,
+    endpointType,
+    clusterId: '',
+    controllerId: -1,
+    brokers: [],
+    clusterAuthorizedOperations: -2147483648,
+  };
+}

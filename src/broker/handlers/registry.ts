@@ -1,0 +1,31 @@
+// The explicit list of request handlers this broker serves. ApiVersions is derived from it, and
+// the folder listing beside it is the protocol coverage table.
+import type { SupportedApi } from '../broker-services.js';
+import { produceHandler } from './00-produce.js';
+import { fetchHandler } from './01-fetch.js';
+import { listOffsetsHandler } from './02-list-offsets.js';
+import { metadataHandler } from './03-metadata.js';
+import { apiVersionsHandler } from './18-api-versions.js';
+import { createTopicsHandler } from './19-create-topics.js';
+import { deleteTopicsHandler } from './20-delete-topics.js';
+import { createPartitionsHandler } from './37-create-partitions.js';
+import { describeClusterHandler } from './60-describe-cluster.js';
+import type { ApiHandler } from './handler.js';
+
+export const handlers: readonly ApiHandler<any, any>[] = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  apiVersionsHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  createPartitionsHandler,
+  describeClusterHandler,
+];
+
+export function supportedApis(list: readonly ApiHandler<any, any>[] = handlers): SupportedApi[] {
+  return list
+    .map((handler) => ({ apiKey: handler.api.apiKey, minVersion: handler.minVersion, maxVersion: handler.maxVersion }))
+    .sort((a, b) => a.apiKey - b.apiKey);
+}

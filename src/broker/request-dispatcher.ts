@@ -1,0 +1,96 @@
+// Turns one request frame into one response: decode the header, find the handler by API key,
+// check the version, decode the body, run the handler, encode the answer. Everything up to the
+// handler call is synchronous, so handlers start in the order requests arrived on a connection.
+import { ErrorCode } from '../base/error-codes.js';
+import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
+import { ApiKey } from '../protocol/messages/index.js';
+import { ProtocolError } from '../protocol/primitives/protocol-error.js';
+import { Reader } from '../protocol/primitives/reader.js';
+import { Writer } from '../protocol/primitives/writer.js';
+import type { BrokerServices } from './broker-services.js';
+import { type ApiHandler, CLOSE_CONNECTION, type HandlerOutcome, NO_RESPONSE, type RequestContext } from './handlers/handler.js';
+import type { ConnectionInfo, FrameHandler, FrameOutcome } from './network/socket-server.js';
+
+/** The smallest frame that holds a request header: api key, version and correlation id. */
+const MIN_FRAME_BYTES = 8;
+
+export function createRequestDispatcher(handlers: readonly ApiHandler[], services: BrokerServices): FrameHandler {
+  const byKey: (ApiHandler | undefined)[] = [];
+  for (const handler of handlers) byKey[handler.api.apiKey] = handler;
+  const logger = services.logger.child('request');
+
+  return (frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> => {
+    if (frame.length < MIN_FRAME_BYTES) return close(`frame of ${frame.length} bytes is too short for a request header`);
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const handler = byKey[apiKey];
+    if (!handler) return close(`unknown api key ${apiKey}`);
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions) return unsupportedApiVersionsVersion(frame.readInt32BE(4), handler);
+      return close(`${handler.api.name} v${apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`);
+    }
+    let request: unknown;
+    let context: RequestContext;
+    try {
+      const reader = new Reader(frame);
+      const header = decodeRequestHeader(reader);
+      // Trailing bytes after the body are ignored, as Kafka does (librdkafka 2.0.2 sends one).
+      request = handler.api.decodeRequest(reader, apiVersion);
+      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services };
+    } catch (error) {
+      if (error instanceof ProtocolError) return close(`malformed ${handler.api.name} v${apiVersion} request: ${error.message}`);
+      throw error;
+    }
+    let outcome: HandlerOutcome<unknown> | Promise<HandlerOutcome<unknown>>;
+    try {
+      outcome = handler.handle(request, context);
+    } catch (error) {
+      return failed(handler, request, context, error);
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (result) => respond(handler, context, result),
+        (error: unknown) => failed(handler, request, context, error),
+      );
+    }
+    return respond(handler, context, outcome);
+  };
+
+  function failed(handler: ApiHandler, request: unknown, context: RequestContext, error: unknown): FrameOutcome {
+    logger.error('handler failed; answering UNKNOWN_SERVER_ERROR', {
+      api: handler.api.name,
+      version: context.apiVersion,
+      client: context.clientId,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    return respond(handler, context, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, context));
+  }
+
+  function close(reason: string): FrameOutcome {
+    logger.warn('closing connection', { reason });
+    return { kind: 'close', reason };
+  }
+}
+
+function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>): FrameOutcome {
+  if (outcome === NO_RESPONSE) return { kind: 'none' };
+  if (outcome === CLOSE_CONNECTION) return { kind: 'close', reason: `${handler.api.name} failed without a response channel` };
+  const writer = new Writer();
+  encodeResponseHeader(writer, responseHeaderVersion(handler.api.apiKey, context.apiVersion), context.correlationId);
+  handler.api.encodeResponse(writer, context.apiVersion, outcome);
+  return { kind: 'respond', chunks: writer.finish() };
+}
+
+/**
+ * ApiVersions at a version above ours: Kafka answers in v0 with UNSUPPORTED_VERSION and only its
+ * own ApiVersions range, so the client can retry at a version both sides know (KIP-511).
+ */
+function unsupportedApiVersionsVersion(correlationId: number, handler: ApiHandler): FrameOutcome {
+  const writer = new Writer();
+  encodeResponseHeader(writer, 0, correlationId);
+  handler.api.encodeResponse(writer, 0, {
+    errorCode: ErrorCode.UNSUPPORTED_VERSION,
+    apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: handler.minVersion, maxVersion: handler.maxVersion }],
+  });
+  return { kind: 'respond', chunks: writer.finish() };
+}

@@ -1,0 +1,28 @@
+// The conveyor command line: one program with a subcommand per tool.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../base/config-def.js';
+import { registerStartCommand } from './start-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('conveyor')
+    .description('Conveyor: a Kafka-compatible event streaming platform for Node.js')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStartCommand(program);
+  return program;
+}
+
+/** Runs the CLI; configuration errors exit with status 2 and a message naming the key. */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    if (error instanceof ConfigError) {
+      process.stderr.write(`conveyor: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`conveyor: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,79 @@
+// `conveyor start`: runs a broker in the foreground with Kafka's configuration vocabulary, until
+// Ctrl-C or SIGTERM shuts it down cleanly.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { ConfigError, parseProperties } from '../base/config-def.js';
+import type { LogLevelName } from '../base/logger.js';
+import { startBroker } from '../node/start-broker.js';
+
+interface StartOptions {
+  config?: string;
+  set: string[];
+  port?: string;
+  dataDir?: string;
+  nodeId?: string;
+  logLevel: LogLevelName;
+  storage: 'disk' | 'memory';
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run a broker on localhost:9092 (Kafka server.properties keys apply)')
+    .option('-c, --config <file>', 'a server.properties file')
+    .option('-s, --set <key=value>', 'set a server.properties key (repeatable)', collect, [])
+    .option('-p, --port <port>', 'port of the PLAINTEXT listener on localhost (default 9092)')
+    .option('-d, --data-dir <dir>', 'log directory (log.dirs, default ./data)')
+    .option('--node-id <id>', 'node.id of this broker (default 1)')
+    .option('--storage <kind>', "'disk' or 'memory' (nothing kept after exit)", 'disk')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (options: StartOptions) => {
+      await runBroker(options);
+    });
+}
+
+async function configFrom(options: StartOptions): Promise<Map<string, string>> {
+  const config = options.config ? parseProperties(await readFile(options.config, 'utf8')) : new Map<string, string>();
+  for (const assignment of options.set) {
+    const equals = assignment.indexOf('=');
+    if (equals <= 0) throw new ConfigError(assignment, 'expected --set key=value');
+    config.set(assignment.slice(0, equals).trim(), assignment.slice(equals + 1));
+  }
+  if (options.port !== undefined) config.set('listeners', `PLAINTEXT://localhost:${options.port}`);
+  if (options.dataDir !== undefined) config.set('log.dirs', options.dataDir);
+  if (options.nodeId !== undefined) config.set('node.id', options.nodeId);
+  if (!config.has('log.dirs') && !config.has('log.dir')) config.set('log.dirs', './data');
+  return config;
+}
+
+async function runBroker(options: StartOptions): Promise<void> {
+  const startedAt = performance.now();
+  const config = await configFrom(options);
+  const running = await startBroker({ config, storage: options.storage, logLevel: options.logLevel });
+  process.stderr.write(
+    `Conveyor broker ${running.nodeId} ready on ${running.bootstrapServers} in ${Math.round(performance.now() - startedAt)} ms ` +
+      `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}). Ctrl-C stops it.\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without a clean shutdown\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`${signal}: shutting down\n`);
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

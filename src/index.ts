@@ -1,0 +1,4 @@
+// Conveyor's public API: start a Kafka-compatible broker in this process.
+export { startBroker, type RunningBroker, type StartBrokerOptions } from './node/start-broker.js';
+export { resolveBrokerConfig, type BrokerConfig } from './broker/broker-config.js';
+export { ConfigError } from './base/config-def.js';

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MetadataRecord } from './metadata-record.js';
+import { deserializeMetadataRecord, serializeMetadataRecord } from './metadata-record-serde.js';
+
+test('every metadata record round-trips through Kafka framing', () => {
+  const records: MetadataRecord[] = [
+    { type: 'RegisterBroker', brokerId: 1, incarnationId: 'q7vKjbdwQvWsVqzvI3oZ3A', brokerEpoch: 3, endpoints: [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 0 }], rack: null, fenced: false },
+    { type: 'Topic', name: 'orders', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A' },
+    { type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 2, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+    { type: 'Config', resourceType: 2, resourceName: 'orders', name: 'retention.ms', value: '1000' },
+    { type: 'Config', resourceType: 2, resourceName: 'orders', name: 'retention.ms', value: null },
+    { type: 'RemoveTopic', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A' },
+    { type: 'ProducerIds', brokerId: 1, brokerEpoch: 2, nextProducerId: 2000 },
+  ];
+  for (const record of records) assert.deepEqual(deserializeMetadataRecord(serializeMetadataRecord(record)), record);
+  // Frame version 1, api key 2 (TopicRecord), version 0.
+  assert.deepEqual([...serializeMetadataRecord(records[1]!).subarray(0, 3)], [1, 2, 0]);
+});
+
+test('record types Conveyor does not use are skipped, not fatal', () => {
+  assert.equal(deserializeMetadataRecord(Buffer.from([1, 12, 0, 0, 0])), null);
+});

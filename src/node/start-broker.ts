@@ -1,0 +1,72 @@
+// Runs a broker in this process with the real clock, network and either the real file system or an
+// in-memory one: the embedded broker for applications and tests, and what the CLI starts.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogLevelName } from '../base/logger.js';
+import { silentLogger } from '../base/logger.js';
+import { MemoryFileSystem } from '../base/memory-file-system.js';
+import { Broker } from '../broker/broker.js';
+import { type ConfigInput, resolveBrokerConfig } from '../broker/broker-config.js';
+import { NodeFileSystem } from './node-file-system.js';
+import { consoleLogger, systemClock, systemRandom } from './system.js';
+
+export interface StartBrokerOptions {
+  /** Port of the default PLAINTEXT listener on localhost; 0 picks a free one. Ignored if config sets listeners. */
+  port?: number;
+  /** Where the logs live (log.dirs). Defaults to a new temporary directory for disk storage. */
+  dataDir?: string;
+  /** Kafka server.properties keys, e.g. { 'num.partitions': 3 }. */
+  config?: ConfigInput;
+  /** 'memory' keeps everything in memory: starts in milliseconds, leaves nothing on disk. */
+  storage?: 'disk' | 'memory';
+  /** Log level on stderr; 'silent' (the default for embedded brokers) prints nothing. */
+  logLevel?: LogLevelName;
+}
+
+export interface RunningBroker {
+  /** The advertised host clients connect to. */
+  host: string;
+  port: number;
+  /** `host:port`, ready for a client's bootstrap servers. */
+  bootstrapServers: string;
+  dataDir: string;
+  clusterId: string;
+  nodeId: number;
+  /** Stops accepting, answers what is in flight, flushes and checkpoints the logs. */
+  close(): Promise<void>;
+  /** The broker itself, for tools and tests that look inside. */
+  broker: Broker;
+}
+
+export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const storage = options.storage ?? 'disk';
+  const input = new Map<string, string>();
+  if (options.config) {
+    const entries = options.config instanceof Map ? [...options.config.entries()] : Object.entries(options.config);
+    for (const [key, value] of entries) input.set(key, String(value));
+  }
+  if (!input.has('listeners')) input.set('listeners', `PLAINTEXT://localhost:${options.port ?? 9092}`);
+  const dataDir = options.dataDir ?? (input.get('log.dirs') || input.get('log.dir')) ?? (storage === 'memory' ? '/conveyor' : await mkdtemp(join(tmpdir(), 'conveyor-')));
+  if (!input.has('log.dirs')) input.set('log.dirs', dataDir);
+  const config = resolveBrokerConfig(input);
+  const level = options.logLevel ?? 'silent';
+  const broker = await Broker.start({
+    config,
+    fs: storage === 'memory' ? new MemoryFileSystem() : new NodeFileSystem(),
+    clock: systemClock,
+    random: systemRandom,
+    logger: level === 'silent' ? silentLogger : consoleLogger(level),
+  });
+  const endpoint = broker.endpoints[0]!;
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    bootstrapServers: `${endpoint.host}:${endpoint.port}`,
+    dataDir: config.logDir,
+    clusterId: broker.services.clusterId,
+    nodeId: config.nodeId,
+    close: () => broker.close(),
+    broker,
+  };
+}
