@@ -182,9 +182,10 @@ class FileEmitter {
     if (tagged.length === 0) return ['writer.writeEmptyTaggedFields();'];
     const sorted = tagged.slice().sort((left, right) => left.tag! - right.tag!);
     const lines = ['let tagCount = 0;'];
+    // An undefined tagged field is its default, which Kafka never writes, so skip the fallback.
     for (const field of sorted) {
-      lines.push(`const ${local(field)} = ${this.valueWithDefault(field)};`);
-      lines.push(`const ${local(field)}Present = ${this.differsFromDefault(field, local(field))};`);
+      lines.push(`const ${local(field)} = value.${field.property};`);
+      lines.push(`const ${local(field)}Present = ${local(field)} !== undefined && (${this.differsFromDefault(field, local(field))});`);
       lines.push(`if (${local(field)}Present) tagCount++;`);
     }
     lines.push('writer.writeUnsignedVarInt(tagCount);');

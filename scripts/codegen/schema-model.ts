@@ -234,9 +234,10 @@ export function loadMessages(schemasDir: string): MessageModel[] {
   return out;
 }
 
-/** `ApiVersions` -> `api-versions`, `OffsetForLeaderEpoch` -> `offset-for-leader-epoch`. */
+/** `ApiVersions` -> `api-versions`, `KRaftVersionRecord` -> `kraft-version-record`. */
 export function kebabCase(name: string): string {
   return name
+    .replace('KRaft', 'Kraft')
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
     .toLowerCase();

@@ -282,17 +282,17 @@ function encodeApiVersionsResponseV3(writer: Writer, value: ApiVersionsResponse)
   for (const item of $apiKeysArray) encodeApiVersionV3(writer, item);
   writer.writeInt32(value.throttleTimeMs ?? 0);
   let tagCount = 0;
-  const $supportedFeatures = value.supportedFeatures ?? [];
-  const $supportedFeaturesPresent = $supportedFeatures.length > 0;
+  const $supportedFeatures = value.supportedFeatures;
+  const $supportedFeaturesPresent = $supportedFeatures !== undefined && ($supportedFeatures.length > 0);
   if ($supportedFeaturesPresent) tagCount++;
-  const $finalizedFeaturesEpoch = value.finalizedFeaturesEpoch ?? -1n;
-  const $finalizedFeaturesEpochPresent = $finalizedFeaturesEpoch !== -1n;
+  const $finalizedFeaturesEpoch = value.finalizedFeaturesEpoch;
+  const $finalizedFeaturesEpochPresent = $finalizedFeaturesEpoch !== undefined && ($finalizedFeaturesEpoch !== -1n);
   if ($finalizedFeaturesEpochPresent) tagCount++;
-  const $finalizedFeatures = value.finalizedFeatures ?? [];
-  const $finalizedFeaturesPresent = $finalizedFeatures.length > 0;
+  const $finalizedFeatures = value.finalizedFeatures;
+  const $finalizedFeaturesPresent = $finalizedFeatures !== undefined && ($finalizedFeatures.length > 0);
   if ($finalizedFeaturesPresent) tagCount++;
-  const $zkMigrationReady = value.zkMigrationReady ?? false;
-  const $zkMigrationReadyPresent = $zkMigrationReady !== false;
+  const $zkMigrationReady = value.zkMigrationReady;
+  const $zkMigrationReadyPresent = $zkMigrationReady !== undefined && ($zkMigrationReady !== false);
   if ($zkMigrationReadyPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($supportedFeaturesPresent) {

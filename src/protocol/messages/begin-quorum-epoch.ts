@@ -394,8 +394,8 @@ function encodeBeginQuorumEpochResponseV1(writer: Writer, value: BeginQuorumEpoc
   writer.writeCompactArrayLength($topicsArray.length);
   for (const item of $topicsArray) encodeBeginQuorumEpochResponseTopicDataV1(writer, item);
   let tagCount = 0;
-  const $nodeEndpoints = value.nodeEndpoints ?? [];
-  const $nodeEndpointsPresent = $nodeEndpoints.length > 0;
+  const $nodeEndpoints = value.nodeEndpoints;
+  const $nodeEndpointsPresent = $nodeEndpoints !== undefined && ($nodeEndpoints.length > 0);
   if ($nodeEndpointsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($nodeEndpointsPresent) {

@@ -119,8 +119,8 @@ function encodeBrokerHeartbeatRequestV1(writer: Writer, value: BrokerHeartbeatRe
   writer.writeBoolean(value.wantFence ?? false);
   writer.writeBoolean(value.wantShutDown ?? false);
   let tagCount = 0;
-  const $offlineLogDirs = value.offlineLogDirs ?? [];
-  const $offlineLogDirsPresent = $offlineLogDirs.length > 0;
+  const $offlineLogDirs = value.offlineLogDirs;
+  const $offlineLogDirsPresent = $offlineLogDirs !== undefined && ($offlineLogDirs.length > 0);
   if ($offlineLogDirsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($offlineLogDirsPresent) {

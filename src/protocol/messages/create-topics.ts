@@ -523,8 +523,8 @@ function encodeCreatableTopicResultV5(writer: Writer, value: CreatableTopicResul
     for (const item of $configsArray) encodeCreatableTopicConfigsV5(writer, item);
   }
   let tagCount = 0;
-  const $topicConfigErrorCode = value.topicConfigErrorCode ?? 0;
-  const $topicConfigErrorCodePresent = $topicConfigErrorCode !== 0;
+  const $topicConfigErrorCode = value.topicConfigErrorCode;
+  const $topicConfigErrorCodePresent = $topicConfigErrorCode !== undefined && ($topicConfigErrorCode !== 0);
   if ($topicConfigErrorCodePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($topicConfigErrorCodePresent) {
@@ -556,8 +556,8 @@ function encodeCreatableTopicResultV7(writer: Writer, value: CreatableTopicResul
     for (const item of $configsArray) encodeCreatableTopicConfigsV5(writer, item);
   }
   let tagCount = 0;
-  const $topicConfigErrorCode = value.topicConfigErrorCode ?? 0;
-  const $topicConfigErrorCodePresent = $topicConfigErrorCode !== 0;
+  const $topicConfigErrorCode = value.topicConfigErrorCode;
+  const $topicConfigErrorCodePresent = $topicConfigErrorCode !== undefined && ($topicConfigErrorCode !== 0);
   if ($topicConfigErrorCodePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($topicConfigErrorCodePresent) {

@@ -425,8 +425,8 @@ function encodeEndQuorumEpochResponseV1(writer: Writer, value: EndQuorumEpochRes
   writer.writeCompactArrayLength($topicsArray.length);
   for (const item of $topicsArray) encodeEndQuorumEpochResponseTopicDataV1(writer, item);
   let tagCount = 0;
-  const $nodeEndpoints = value.nodeEndpoints ?? [];
-  const $nodeEndpointsPresent = $nodeEndpoints.length > 0;
+  const $nodeEndpoints = value.nodeEndpoints;
+  const $nodeEndpointsPresent = $nodeEndpoints !== undefined && ($nodeEndpoints.length > 0);
   if ($nodeEndpointsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($nodeEndpointsPresent) {

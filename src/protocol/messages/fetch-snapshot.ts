@@ -263,8 +263,8 @@ function encodeFetchSnapshotRequestV0(writer: Writer, value: FetchSnapshotReques
   writer.writeCompactArrayLength($topicsArray.length);
   for (const item of $topicsArray) encodeFetchSnapshotRequestTopicSnapshotV0(writer, item);
   let tagCount = 0;
-  const $clusterId = value.clusterId ?? null;
-  const $clusterIdPresent = $clusterId !== null;
+  const $clusterId = value.clusterId;
+  const $clusterIdPresent = $clusterId !== undefined && ($clusterId !== null);
   if ($clusterIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($clusterIdPresent) {
@@ -280,8 +280,8 @@ function encodeFetchSnapshotRequestPartitionSnapshotV1(writer: Writer, value: Fe
   encodeFetchSnapshotRequestSnapshotIdV0(writer, value.snapshotId ?? defaultFetchSnapshotRequestSnapshotId());
   writer.writeInt64(value.position ?? 0n);
   let tagCount = 0;
-  const $replicaDirectoryId = value.replicaDirectoryId ?? ZERO_UUID;
-  const $replicaDirectoryIdPresent = $replicaDirectoryId !== ZERO_UUID;
+  const $replicaDirectoryId = value.replicaDirectoryId;
+  const $replicaDirectoryIdPresent = $replicaDirectoryId !== undefined && ($replicaDirectoryId !== ZERO_UUID);
   if ($replicaDirectoryIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($replicaDirectoryIdPresent) {
@@ -306,8 +306,8 @@ function encodeFetchSnapshotRequestV1(writer: Writer, value: FetchSnapshotReques
   writer.writeCompactArrayLength($topicsArray.length);
   for (const item of $topicsArray) encodeFetchSnapshotRequestTopicSnapshotV1(writer, item);
   let tagCount = 0;
-  const $clusterId = value.clusterId ?? null;
-  const $clusterIdPresent = $clusterId !== null;
+  const $clusterId = value.clusterId;
+  const $clusterIdPresent = $clusterId !== undefined && ($clusterId !== null);
   if ($clusterIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($clusterIdPresent) {
@@ -460,8 +460,8 @@ function encodeFetchSnapshotResponsePartitionSnapshotV0(writer: Writer, value: F
   writer.writeInt64(value.position ?? 0n);
   writer.writeCompactRecords(value.unalignedRecords ?? null);
   let tagCount = 0;
-  const $currentLeader = value.currentLeader ?? defaultLeaderIdAndEpoch();
-  const $currentLeaderPresent = !isDefaultLeaderIdAndEpoch($currentLeader);
+  const $currentLeader = value.currentLeader;
+  const $currentLeaderPresent = $currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch($currentLeader));
   if ($currentLeaderPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($currentLeaderPresent) {
@@ -502,8 +502,8 @@ function encodeFetchSnapshotResponseV1(writer: Writer, value: FetchSnapshotRespo
   writer.writeCompactArrayLength($topicsArray.length);
   for (const item of $topicsArray) encodeFetchSnapshotResponseTopicSnapshotV0(writer, item);
   let tagCount = 0;
-  const $nodeEndpoints = value.nodeEndpoints ?? [];
-  const $nodeEndpointsPresent = $nodeEndpoints.length > 0;
+  const $nodeEndpoints = value.nodeEndpoints;
+  const $nodeEndpointsPresent = $nodeEndpoints !== undefined && ($nodeEndpoints.length > 0);
   if ($nodeEndpointsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($nodeEndpointsPresent) {

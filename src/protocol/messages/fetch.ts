@@ -937,8 +937,8 @@ function encodeFetchRequestV12(writer: Writer, value: FetchRequest): void {
   for (const item of $forgottenTopicsDataArray) encodeForgottenTopicV12(writer, item);
   writer.writeCompactString(value.rackId ?? "");
   let tagCount = 0;
-  const $clusterId = value.clusterId ?? null;
-  const $clusterIdPresent = $clusterId !== null;
+  const $clusterId = value.clusterId;
+  const $clusterIdPresent = $clusterId !== undefined && ($clusterId !== null);
   if ($clusterIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($clusterIdPresent) {
@@ -980,8 +980,8 @@ function encodeFetchRequestV13(writer: Writer, value: FetchRequest): void {
   for (const item of $forgottenTopicsDataArray) encodeForgottenTopicV13(writer, item);
   writer.writeCompactString(value.rackId ?? "");
   let tagCount = 0;
-  const $clusterId = value.clusterId ?? null;
-  const $clusterIdPresent = $clusterId !== null;
+  const $clusterId = value.clusterId;
+  const $clusterIdPresent = $clusterId !== undefined && ($clusterId !== null);
   if ($clusterIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($clusterIdPresent) {
@@ -1012,11 +1012,11 @@ function encodeFetchRequestV15(writer: Writer, value: FetchRequest): void {
   for (const item of $forgottenTopicsDataArray) encodeForgottenTopicV13(writer, item);
   writer.writeCompactString(value.rackId ?? "");
   let tagCount = 0;
-  const $clusterId = value.clusterId ?? null;
-  const $clusterIdPresent = $clusterId !== null;
+  const $clusterId = value.clusterId;
+  const $clusterIdPresent = $clusterId !== undefined && ($clusterId !== null);
   if ($clusterIdPresent) tagCount++;
-  const $replicaState = value.replicaState ?? defaultReplicaState();
-  const $replicaStatePresent = !isDefaultReplicaState($replicaState);
+  const $replicaState = value.replicaState;
+  const $replicaStatePresent = $replicaState !== undefined && (!isDefaultReplicaState($replicaState));
   if ($replicaStatePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($clusterIdPresent) {
@@ -1039,8 +1039,8 @@ function encodeFetchPartitionV17(writer: Writer, value: FetchPartition): void {
   writer.writeInt64(value.logStartOffset ?? -1n);
   writer.writeInt32(value.partitionMaxBytes ?? 0);
   let tagCount = 0;
-  const $replicaDirectoryId = value.replicaDirectoryId ?? ZERO_UUID;
-  const $replicaDirectoryIdPresent = $replicaDirectoryId !== ZERO_UUID;
+  const $replicaDirectoryId = value.replicaDirectoryId;
+  const $replicaDirectoryIdPresent = $replicaDirectoryId !== undefined && ($replicaDirectoryId !== ZERO_UUID);
   if ($replicaDirectoryIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($replicaDirectoryIdPresent) {
@@ -1073,11 +1073,11 @@ function encodeFetchRequestV17(writer: Writer, value: FetchRequest): void {
   for (const item of $forgottenTopicsDataArray) encodeForgottenTopicV13(writer, item);
   writer.writeCompactString(value.rackId ?? "");
   let tagCount = 0;
-  const $clusterId = value.clusterId ?? null;
-  const $clusterIdPresent = $clusterId !== null;
+  const $clusterId = value.clusterId;
+  const $clusterIdPresent = $clusterId !== undefined && ($clusterId !== null);
   if ($clusterIdPresent) tagCount++;
-  const $replicaState = value.replicaState ?? defaultReplicaState();
-  const $replicaStatePresent = !isDefaultReplicaState($replicaState);
+  const $replicaState = value.replicaState;
+  const $replicaStatePresent = $replicaState !== undefined && (!isDefaultReplicaState($replicaState));
   if ($replicaStatePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($clusterIdPresent) {
@@ -1724,14 +1724,14 @@ function encodePartitionDataV12(writer: Writer, value: PartitionData<EncodableRe
   writer.writeInt32(value.preferredReadReplica ?? -1);
   writer.writeCompactRecords(value.records ?? null);
   let tagCount = 0;
-  const $divergingEpoch = value.divergingEpoch ?? defaultEpochEndOffset();
-  const $divergingEpochPresent = !isDefaultEpochEndOffset($divergingEpoch);
+  const $divergingEpoch = value.divergingEpoch;
+  const $divergingEpochPresent = $divergingEpoch !== undefined && (!isDefaultEpochEndOffset($divergingEpoch));
   if ($divergingEpochPresent) tagCount++;
-  const $currentLeader = value.currentLeader ?? defaultLeaderIdAndEpoch();
-  const $currentLeaderPresent = !isDefaultLeaderIdAndEpoch($currentLeader);
+  const $currentLeader = value.currentLeader;
+  const $currentLeaderPresent = $currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch($currentLeader));
   if ($currentLeaderPresent) tagCount++;
-  const $snapshotId = value.snapshotId ?? defaultSnapshotId();
-  const $snapshotIdPresent = !isDefaultSnapshotId($snapshotId);
+  const $snapshotId = value.snapshotId;
+  const $snapshotIdPresent = $snapshotId !== undefined && (!isDefaultSnapshotId($snapshotId));
   if ($snapshotIdPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($divergingEpochPresent) {
@@ -1803,8 +1803,8 @@ function encodeFetchResponseV16(writer: Writer, value: FetchResponse<EncodableRe
   writer.writeCompactArrayLength($responsesArray.length);
   for (const item of $responsesArray) encodeFetchableTopicResponseV13(writer, item);
   let tagCount = 0;
-  const $nodeEndpoints = value.nodeEndpoints ?? [];
-  const $nodeEndpointsPresent = $nodeEndpoints.length > 0;
+  const $nodeEndpoints = value.nodeEndpoints;
+  const $nodeEndpointsPresent = $nodeEndpoints !== undefined && ($nodeEndpoints.length > 0);
   if ($nodeEndpointsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($nodeEndpointsPresent) {

@@ -748,8 +748,8 @@ function encodePartitionProduceResponseV10(writer: Writer, value: PartitionProdu
   for (const item of $recordErrorsArray) encodeBatchIndexAndErrorMessageV9(writer, item);
   writer.writeCompactNullableString(value.errorMessage ?? null);
   let tagCount = 0;
-  const $currentLeader = value.currentLeader ?? defaultLeaderIdAndEpoch();
-  const $currentLeaderPresent = !isDefaultLeaderIdAndEpoch($currentLeader);
+  const $currentLeader = value.currentLeader;
+  const $currentLeaderPresent = $currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch($currentLeader));
   if ($currentLeaderPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($currentLeaderPresent) {
@@ -781,8 +781,8 @@ function encodeProduceResponseV10(writer: Writer, value: ProduceResponse): void 
   for (const item of $responsesArray) encodeTopicProduceResponseV10(writer, item);
   writer.writeInt32(value.throttleTimeMs ?? 0);
   let tagCount = 0;
-  const $nodeEndpoints = value.nodeEndpoints ?? [];
-  const $nodeEndpointsPresent = $nodeEndpoints.length > 0;
+  const $nodeEndpoints = value.nodeEndpoints;
+  const $nodeEndpointsPresent = $nodeEndpoints !== undefined && ($nodeEndpoints.length > 0);
   if ($nodeEndpointsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($nodeEndpointsPresent) {

@@ -849,8 +849,8 @@ function encodeUpdateMetadataRequestV8(writer: Writer, value: UpdateMetadataRequ
   writer.writeCompactArrayLength($liveBrokersArray.length);
   for (const item of $liveBrokersArray) encodeUpdateMetadataBrokerV6(writer, item);
   let tagCount = 0;
-  const $type = value.type ?? 0;
-  const $typePresent = $type !== 0;
+  const $type = value.type;
+  const $typePresent = $type !== undefined && ($type !== 0);
   if ($typePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($typePresent) {

@@ -187,8 +187,8 @@ function encodeUpdateRaftVoterResponseV0(writer: Writer, value: UpdateRaftVoterR
   writer.writeInt32(value.throttleTimeMs ?? 0);
   writer.writeInt16(value.errorCode ?? 0);
   let tagCount = 0;
-  const $currentLeader = value.currentLeader ?? defaultCurrentLeader();
-  const $currentLeaderPresent = !isDefaultCurrentLeader($currentLeader);
+  const $currentLeader = value.currentLeader;
+  const $currentLeaderPresent = $currentLeader !== undefined && (!isDefaultCurrentLeader($currentLeader));
   if ($currentLeaderPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($currentLeaderPresent) {

@@ -351,8 +351,8 @@ function encodeVoteResponseV1(writer: Writer, value: VoteResponse): void {
   writer.writeCompactArrayLength($topicsArray.length);
   for (const item of $topicsArray) encodeVoteResponseTopicDataV0(writer, item);
   let tagCount = 0;
-  const $nodeEndpoints = value.nodeEndpoints ?? [];
-  const $nodeEndpointsPresent = $nodeEndpoints.length > 0;
+  const $nodeEndpoints = value.nodeEndpoints;
+  const $nodeEndpointsPresent = $nodeEndpoints !== undefined && ($nodeEndpoints.length > 0);
   if ($nodeEndpointsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($nodeEndpointsPresent) {

@@ -44,11 +44,15 @@ export class Reader {
   }
 
   readInt16(): number {
-    return this.buffer.readInt16BE(this.take(2));
+    const position = this.take(2);
+    const buffer = this.buffer;
+    return (((buffer[position]! << 8) | buffer[position + 1]!) << 16) >> 16;
   }
 
   readInt32(): number {
-    return this.buffer.readInt32BE(this.take(4));
+    const position = this.take(4);
+    const buffer = this.buffer;
+    return (buffer[position]! << 24) | (buffer[position + 1]! << 16) | (buffer[position + 2]! << 8) | buffer[position + 3]!;
   }
 
   readUInt16(): number {
@@ -59,8 +63,16 @@ export class Reader {
     return this.buffer.readUInt32BE(this.take(4));
   }
 
+  /** Values within 53 bits (all real offsets and timestamps) are built from a Number, which is cheaper. */
   readInt64(): bigint {
-    return this.buffer.readBigInt64BE(this.take(8));
+    const position = this.take(8);
+    const buffer = this.buffer;
+    const high = (buffer[position]! << 24) | (buffer[position + 1]! << 16) | (buffer[position + 2]! << 8) | buffer[position + 3]!;
+    if (high >= -0x20_0000 && high < 0x20_0000) {
+      const low = buffer.readUInt32BE(position + 4);
+      return BigInt(high * 0x1_0000_0000 + low);
+    }
+    return buffer.readBigInt64BE(position);
   }
 
   readFloat64(): number {

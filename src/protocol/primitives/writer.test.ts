@@ -114,3 +114,23 @@ describe('Writer', () => {
     assert.throws(() => new Writer().writeString('x'.repeat(0x8000)), ProtocolError);
   });
 });
+
+describe('Writer int64', () => {
+  it('round trips the edges of the fast and slow paths', () => {
+    const values = [0n, -1n, 1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, 2n ** 63n - 1n, -(2n ** 63n), 0x1234_5678_9abc_def0n];
+    const writer = new Writer(8);
+    for (const value of values) writer.writeInt64(value);
+    const bytes = writer.toBuffer();
+    values.forEach((value, index) => assert.equal(bytes.readBigInt64BE(index * 8), value));
+    const reader = new Reader(bytes);
+    for (const value of values) assert.equal(reader.readInt64(), value);
+  });
+
+  it('writes INT16 and INT32 with two-complement wrapping', () => {
+    const writer = new Writer();
+    writer.writeInt16(-2);
+    writer.writeInt32(-2);
+    writer.writeInt32(0x7fffffff);
+    assert.deepEqual(writer.toBuffer(), Buffer.from('fffefffffffe7fffffff', 'hex'));
+  });
+});

@@ -62,16 +62,25 @@ export class Writer {
     this.position += 1;
   }
 
+  // Byte stores beat Buffer's range-checked writers on the hot path; values wrap like Kafka's casts.
   writeInt16(value: number): void {
     this.ensure(2);
-    this.buffer.writeInt16BE(value, this.position);
-    this.position += 2;
+    const buffer = this.buffer;
+    const position = this.position;
+    buffer[position] = value >>> 8;
+    buffer[position + 1] = value;
+    this.position = position + 2;
   }
 
   writeInt32(value: number): void {
     this.ensure(4);
-    this.buffer.writeInt32BE(value, this.position);
-    this.position += 4;
+    const buffer = this.buffer;
+    const position = this.position;
+    buffer[position] = value >>> 24;
+    buffer[position + 1] = value >>> 16;
+    buffer[position + 2] = value >>> 8;
+    buffer[position + 3] = value;
+    this.position = position + 4;
   }
 
   writeUInt16(value: number): void {
@@ -86,8 +95,16 @@ export class Writer {
     this.position += 4;
   }
 
+  /** Offsets and timestamps fit in 53 bits, so they take a Number path that avoids BigInt arithmetic. */
   writeInt64(value: bigint): void {
     this.ensure(8);
+    const small = Number(value);
+    if (Number.isSafeInteger(small)) {
+      const high = Math.floor(small / 0x1_0000_0000);
+      this.writeInt32(high);
+      this.writeInt32(small - high * 0x1_0000_0000);
+      return;
+    }
     this.buffer.writeBigInt64BE(value, this.position);
     this.position += 8;
   }

@@ -45,8 +45,8 @@ function decodeAbortTransactionRecordV0(reader: Reader): AbortTransactionRecord 
 
 function encodeAbortTransactionRecordV0(writer: Writer, value: AbortTransactionRecord): void {
   let tagCount = 0;
-  const $reason = value.reason ?? null;
-  const $reasonPresent = $reason !== null;
+  const $reason = value.reason;
+  const $reasonPresent = $reason !== undefined && ($reason !== null);
   if ($reasonPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($reasonPresent) {

@@ -45,8 +45,8 @@ function decodeBeginTransactionRecordV0(reader: Reader): BeginTransactionRecord 
 
 function encodeBeginTransactionRecordV0(writer: Writer, value: BeginTransactionRecord): void {
   let tagCount = 0;
-  const $name = value.name ?? null;
-  const $namePresent = $name !== null;
+  const $name = value.name;
+  const $namePresent = $name !== undefined && ($name !== null);
   if ($namePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($namePresent) {

@@ -129,8 +129,8 @@ function encodeBrokerRegistrationChangeRecordV0(writer: Writer, value: BrokerReg
   writer.writeInt32(value.brokerId ?? 0);
   writer.writeInt64(value.brokerEpoch ?? 0n);
   let tagCount = 0;
-  const $fenced = value.fenced ?? 0;
-  const $fencedPresent = $fenced !== 0;
+  const $fenced = value.fenced;
+  const $fencedPresent = $fenced !== undefined && ($fenced !== 0);
   if ($fencedPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($fencedPresent) {
@@ -144,11 +144,11 @@ function encodeBrokerRegistrationChangeRecordV1(writer: Writer, value: BrokerReg
   writer.writeInt32(value.brokerId ?? 0);
   writer.writeInt64(value.brokerEpoch ?? 0n);
   let tagCount = 0;
-  const $fenced = value.fenced ?? 0;
-  const $fencedPresent = $fenced !== 0;
+  const $fenced = value.fenced;
+  const $fencedPresent = $fenced !== undefined && ($fenced !== 0);
   if ($fencedPresent) tagCount++;
-  const $inControlledShutdown = value.inControlledShutdown ?? 0;
-  const $inControlledShutdownPresent = $inControlledShutdown !== 0;
+  const $inControlledShutdown = value.inControlledShutdown;
+  const $inControlledShutdownPresent = $inControlledShutdown !== undefined && ($inControlledShutdown !== 0);
   if ($inControlledShutdownPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($fencedPresent) {
@@ -167,14 +167,14 @@ function encodeBrokerRegistrationChangeRecordV2(writer: Writer, value: BrokerReg
   writer.writeInt32(value.brokerId ?? 0);
   writer.writeInt64(value.brokerEpoch ?? 0n);
   let tagCount = 0;
-  const $fenced = value.fenced ?? 0;
-  const $fencedPresent = $fenced !== 0;
+  const $fenced = value.fenced;
+  const $fencedPresent = $fenced !== undefined && ($fenced !== 0);
   if ($fencedPresent) tagCount++;
-  const $inControlledShutdown = value.inControlledShutdown ?? 0;
-  const $inControlledShutdownPresent = $inControlledShutdown !== 0;
+  const $inControlledShutdown = value.inControlledShutdown;
+  const $inControlledShutdownPresent = $inControlledShutdown !== undefined && ($inControlledShutdown !== 0);
   if ($inControlledShutdownPresent) tagCount++;
-  const $logDirs = value.logDirs ?? [];
-  const $logDirsPresent = $logDirs.length > 0;
+  const $logDirs = value.logDirs;
+  const $logDirsPresent = $logDirs !== undefined && ($logDirs.length > 0);
   if ($logDirsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($fencedPresent) {

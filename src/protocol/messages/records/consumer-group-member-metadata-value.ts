@@ -130,8 +130,8 @@ function encodeConsumerGroupMemberMetadataValueV0(writer: Writer, value: Consume
   writer.writeInt32(value.rebalanceTimeoutMs ?? -1);
   writer.writeCompactNullableString(value.serverAssignor === undefined ? "" : value.serverAssignor);
   let tagCount = 0;
-  const $classicMemberMetadata = value.classicMemberMetadata ?? null;
-  const $classicMemberMetadataPresent = $classicMemberMetadata !== null;
+  const $classicMemberMetadata = value.classicMemberMetadata;
+  const $classicMemberMetadataPresent = $classicMemberMetadata !== undefined && ($classicMemberMetadata !== null);
   if ($classicMemberMetadataPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($classicMemberMetadataPresent) {

@@ -34,7 +34,7 @@ export { decodeShareGroupTargetAssignmentMetadataValue, encodeShareGroupTargetAs
 export { decodeConsumerProtocolAssignment, encodeConsumerProtocolAssignment, type ConsumerProtocolAssignment } from './consumer-protocol-assignment.js';
 export { decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription, type ConsumerProtocolSubscription } from './consumer-protocol-subscription.js';
 export { decodeDefaultPrincipalData, encodeDefaultPrincipalData, type DefaultPrincipalData } from './default-principal-data.js';
-export { decodeKRaftVersionRecord, encodeKRaftVersionRecord, type KRaftVersionRecord } from './k-raft-version-record.js';
+export { decodeKRaftVersionRecord, encodeKRaftVersionRecord, type KRaftVersionRecord } from './kraft-version-record.js';
 export { decodeLeaderChangeMessage, encodeLeaderChangeMessage, type LeaderChangeMessage } from './leader-change-message.js';
 export { decodeSnapshotFooterRecord, encodeSnapshotFooterRecord, type SnapshotFooterRecord } from './snapshot-footer-record.js';
 export { decodeSnapshotHeaderRecord, encodeSnapshotHeaderRecord, type SnapshotHeaderRecord } from './snapshot-header-record.js';

@@ -242,8 +242,8 @@ function encodePartitionRecordV0(writer: Writer, value: PartitionRecord): void {
   writer.writeInt32(value.leaderEpoch ?? -1);
   writer.writeInt32(value.partitionEpoch ?? -1);
   let tagCount = 0;
-  const $leaderRecoveryState = value.leaderRecoveryState ?? 0;
-  const $leaderRecoveryStatePresent = $leaderRecoveryState !== 0;
+  const $leaderRecoveryState = value.leaderRecoveryState;
+  const $leaderRecoveryStatePresent = $leaderRecoveryState !== undefined && ($leaderRecoveryState !== 0);
   if ($leaderRecoveryStatePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($leaderRecoveryStatePresent) {
@@ -275,8 +275,8 @@ function encodePartitionRecordV1(writer: Writer, value: PartitionRecord): void {
   writer.writeCompactArrayLength($directoriesArray.length);
   for (const item of $directoriesArray) writer.writeUuid(item);
   let tagCount = 0;
-  const $leaderRecoveryState = value.leaderRecoveryState ?? 0;
-  const $leaderRecoveryStatePresent = $leaderRecoveryState !== 0;
+  const $leaderRecoveryState = value.leaderRecoveryState;
+  const $leaderRecoveryStatePresent = $leaderRecoveryState !== undefined && ($leaderRecoveryState !== 0);
   if ($leaderRecoveryStatePresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($leaderRecoveryStatePresent) {
@@ -308,14 +308,14 @@ function encodePartitionRecordV2(writer: Writer, value: PartitionRecord): void {
   writer.writeCompactArrayLength($directoriesArray.length);
   for (const item of $directoriesArray) writer.writeUuid(item);
   let tagCount = 0;
-  const $leaderRecoveryState = value.leaderRecoveryState ?? 0;
-  const $leaderRecoveryStatePresent = $leaderRecoveryState !== 0;
+  const $leaderRecoveryState = value.leaderRecoveryState;
+  const $leaderRecoveryStatePresent = $leaderRecoveryState !== undefined && ($leaderRecoveryState !== 0);
   if ($leaderRecoveryStatePresent) tagCount++;
-  const $eligibleLeaderReplicas = value.eligibleLeaderReplicas ?? null;
-  const $eligibleLeaderReplicasPresent = $eligibleLeaderReplicas !== null;
+  const $eligibleLeaderReplicas = value.eligibleLeaderReplicas;
+  const $eligibleLeaderReplicasPresent = $eligibleLeaderReplicas !== undefined && ($eligibleLeaderReplicas !== null);
   if ($eligibleLeaderReplicasPresent) tagCount++;
-  const $lastKnownElr = value.lastKnownElr ?? null;
-  const $lastKnownElrPresent = $lastKnownElr !== null;
+  const $lastKnownElr = value.lastKnownElr;
+  const $lastKnownElrPresent = $lastKnownElr !== undefined && ($lastKnownElr !== null);
   if ($lastKnownElrPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($leaderRecoveryStatePresent) {

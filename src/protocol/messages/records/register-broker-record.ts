@@ -287,8 +287,8 @@ function encodeRegisterBrokerRecordV3(writer: Writer, value: RegisterBrokerRecor
   writer.writeBoolean(value.fenced ?? true);
   writer.writeBoolean(value.inControlledShutdown ?? false);
   let tagCount = 0;
-  const $logDirs = value.logDirs ?? [];
-  const $logDirsPresent = $logDirs.length > 0;
+  const $logDirs = value.logDirs;
+  const $logDirsPresent = $logDirs !== undefined && ($logDirs.length > 0);
   if ($logDirsPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($logDirsPresent) {

@@ -187,14 +187,14 @@ function encodeTransactionLogValueV1(writer: Writer, value: TransactionLogValue)
   writer.writeInt64(value.transactionLastUpdateTimestampMs ?? 0n);
   writer.writeInt64(value.transactionStartTimestampMs ?? 0n);
   let tagCount = 0;
-  const $previousProducerId = value.previousProducerId ?? -1n;
-  const $previousProducerIdPresent = $previousProducerId !== -1n;
+  const $previousProducerId = value.previousProducerId;
+  const $previousProducerIdPresent = $previousProducerId !== undefined && ($previousProducerId !== -1n);
   if ($previousProducerIdPresent) tagCount++;
-  const $nextProducerId = value.nextProducerId ?? -1n;
-  const $nextProducerIdPresent = $nextProducerId !== -1n;
+  const $nextProducerId = value.nextProducerId;
+  const $nextProducerIdPresent = $nextProducerId !== undefined && ($nextProducerId !== -1n);
   if ($nextProducerIdPresent) tagCount++;
-  const $clientTransactionVersion = value.clientTransactionVersion ?? 0;
-  const $clientTransactionVersionPresent = $clientTransactionVersion !== 0;
+  const $clientTransactionVersion = value.clientTransactionVersion;
+  const $clientTransactionVersionPresent = $clientTransactionVersion !== undefined && ($clientTransactionVersion !== 0);
   if ($clientTransactionVersionPresent) tagCount++;
   writer.writeUnsignedVarInt(tagCount);
   if ($previousProducerIdPresent) {
