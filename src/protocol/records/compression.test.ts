@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { compressFrameSync } from 'lz4-napi';
+import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { compressSync as rawSnappyCompress } from 'snappy';
 import { CompressionType } from './batch-header.js';
 import { CompressionError, CompressionFailure } from './compression-error.js';
@@ -199,8 +199,7 @@ describe('lz4 frames', () => {
     const sized = withContentSize(compressFrameSync(input), input.length);
     for (const frame of [checksummed, sized]) {
       assert.deepEqual(await decompress(CompressionType.lz4, frame, input.length), input);
-      // A budget above the output but below the block-derived bound takes the TypeScript decoder.
-      assert.deepEqual(decompressSync(CompressionType.lz4, frame, input.length + 1), input);
+      assert.deepEqual(decompressSync(CompressionType.lz4, frame, input.length), input);
     }
   });
 
@@ -209,21 +208,27 @@ describe('lz4 frames', () => {
     assert.throws(() => decompressSync(CompressionType.lz4, frame, MiB), (error) => assertFailure(error, CompressionFailure.outputTooLarge));
   });
 
-  it('reads linked-block frames and uncompressed blocks in both decoders', async () => {
+  it('reads linked-block frames and uncompressed blocks (lz4-napi agrees)', async () => {
     const frame = linkedBlockFrame();
     const expected = Buffer.from('abcdefghabcdefghz');
+    assert.deepEqual(decompressFrameSync(frame), expected);
     assert.deepEqual(decompressSync(CompressionType.lz4, frame, MiB), expected);
     assert.deepEqual(await decompress(CompressionType.lz4, frame, MiB), expected);
     assert.deepEqual(decompressSync(CompressionType.lz4, frame, expected.length), expected);
     assert.throws(() => decompressSync(CompressionType.lz4, frame, expected.length - 1), (error) => assertFailure(error, CompressionFailure.outputTooLarge));
   });
 
-  it('the bounded TypeScript decoder matches the native one on random and compressible data', () => {
+  it('the bounded decoder agrees with lz4-napi on random and compressible data', () => {
     for (const input of [randomBytes(150_000), compressible(400_000), Buffer.concat([randomBytes(1000), Buffer.alloc(90_000, 1)])]) {
-      const frame = compressFrameSync(input);
+      const frame = compressFrameSync(input, { contentChecksum: true });
+      assert.deepEqual(decompressFrameSync(frame), input);
       assert.deepEqual(decompressSync(CompressionType.lz4, frame, input.length), input);
-      assert.deepEqual(decompressSync(CompressionType.lz4, frame, 64 * MiB), input);
     }
+  });
+
+  it('rejects a declared content size that the blocks do not match', () => {
+    const frame = withContentSize(compressFrameSync(Buffer.alloc(1000, 3)), 999);
+    assert.throws(() => decompressSync(CompressionType.lz4, frame, MiB), (error) => assertFailure(error, CompressionFailure.corrupt));
   });
 });
 
