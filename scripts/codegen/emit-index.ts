@@ -31,6 +31,8 @@ export function emitMessagesIndex(pairs: ApiPair[], header: string): string {
     lines.push(`import { ${names.join(', ')} } from './${pair.file}.js';`);
   }
   lines.push('');
+  lines.push("export type { EncodableRecords } from '../primitives/writer.js';");
+  lines.push("export { ZERO_UUID } from './codec-support.js';");
   for (const pair of sorted) {
     const names = [pair.request.name, pair.response.name].flatMap((name) => [`decode${name}`, `encode${name}`, `type ${name}`]);
     lines.push(`export { ${names.join(', ')} } from './${pair.file}.js';`);

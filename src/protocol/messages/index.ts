@@ -92,6 +92,8 @@ import { decodeWriteShareGroupStateRequest, encodeWriteShareGroupStateRequest, t
 import { decodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateRequest, type DeleteShareGroupStateRequest, decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateResponse } from './delete-share-group-state.js';
 import { decodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequest, decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js';
 
+export type { EncodableRecords } from '../primitives/writer.js';
+export { ZERO_UUID } from './codec-support.js';
 export { decodeProduceRequest, encodeProduceRequest, type ProduceRequest, decodeProduceResponse, encodeProduceResponse, type ProduceResponse } from './produce.js';
 export { decodeFetchRequest, encodeFetchRequest, type FetchRequest, decodeFetchResponse, encodeFetchResponse, type FetchResponse } from './fetch.js';
 export { decodeListOffsetsRequest, encodeListOffsetsRequest, type ListOffsetsRequest, decodeListOffsetsResponse, encodeListOffsetsResponse, type ListOffsetsResponse } from './list-offsets.js';
