@@ -1,0 +1,48 @@
+// Per-partition log settings in Kafka's vocabulary (segment.bytes, segment.ms, flush.messages, ...)
+// with Kafka's defaults; the broker maps topic configs onto this shape.
+
+export type MessageTimestampType = 'CreateTime' | 'LogAppendTime';
+
+export interface LogConfig {
+  /** segment.bytes: roll a new segment before the active one would exceed this. */
+  segmentBytes: number;
+  /** segment.ms: roll once the active segment's first batch is this old. */
+  segmentMs: number;
+  /** segment.index.bytes: the most bytes each offset/time index may hold before a roll. */
+  segmentIndexBytes: number;
+  /** index.interval.bytes: log bytes between two offset index entries. */
+  indexIntervalBytes: number;
+  /** flush.messages: fsync after this many messages (Infinity: leave it to the OS). */
+  flushMessages: number;
+  /** flush.ms: fsync once unflushed data is this old (Infinity: never by time). */
+  flushMs: number;
+  /** retention.ms (enforced by retention, not yet here); -1 or Infinity keeps forever. */
+  retentionMs: number;
+  /** retention.bytes (enforced by retention, not yet here); -1 keeps everything. */
+  retentionBytes: number;
+  /** message.timestamp.type: LogAppendTime makes the broker stamp each batch. */
+  messageTimestampType: MessageTimestampType;
+  /** max.message.bytes: the largest batch the log accepts. */
+  maxMessageBytes: number;
+}
+
+export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1_073_741_824,
+  segmentMs: 7 * 24 * 60 * 60 * 1000,
+  segmentIndexBytes: 10_485_760,
+  indexIntervalBytes: 4096,
+  flushMessages: Number.POSITIVE_INFINITY,
+  flushMs: Number.POSITIVE_INFINITY,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+  retentionBytes: -1,
+  messageTimestampType: 'CreateTime',
+  maxMessageBytes: 1_048_588,
+});
+
+export function resolveLogConfig(base: LogConfig, overrides: Partial<LogConfig> = {}): LogConfig {
+  const merged: LogConfig = { ...base };
+  for (const [key, value] of Object.entries(overrides) as [keyof LogConfig, LogConfig[keyof LogConfig]][]) {
+    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+  }
+  return merged;
+}

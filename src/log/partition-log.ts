@@ -1,0 +1,703 @@
+// One partition's log: an ordered list of segments in `<dir>/<topic>-<partition>`, the offsets
+// that describe it (logStartOffset, logEndOffset, highWatermark, recoveryPoint), its leader epoch
+// cache and tail cache. Offsets are assigned synchronously when `append` is called; a single
+// serial writer then rolls, writes (coalescing queued batches into one gathered write), flushes
+// and truncates, so files are never touched by two operations at once.
+import { assert } from '../base/assert.js';
+import type { Clock } from '../base/clock.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { type FileSystem, isNotFoundError, joinPath } from '../base/file-system.js';
+import { KafkaError } from '../base/kafka-error.js';
+import type { Logger } from '../base/logger.js';
+import {
+  BATCH_HEADER_BYTES,
+  patchBaseOffsetAndEpoch,
+  patchLogAppendTime,
+  readLastOffsetDelta,
+  readMaxTimestamp,
+} from '../protocol/records/batch-header.js';
+import type { BatchHeaderInfo } from './batch-scanner.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
+import type { LogConfig } from './log-config.js';
+import {
+  INDEX_FILE_SUFFIX,
+  LEADER_EPOCH_CHECKPOINT_FILE,
+  LOG_FILE_SUFFIX,
+  parseOffsetFileName,
+  TIME_INDEX_FILE_SUFFIX,
+} from './log-file-names.js';
+import { APPEND_QUEUE_BYTES_MAX, WRITE_COALESCE_BATCHES_MAX, WRITE_COALESCE_BYTES_MAX } from './log-limits.js';
+import { recoverSegment } from './recovery.js';
+import { RELATIVE_OFFSET_MAX, Segment, type SegmentContext } from './segment.js';
+import { SerialQueue } from './serial-queue.js';
+import { TailCache, type TailCacheBudget } from './tail-cache.js';
+
+export interface PartitionLogContext extends SegmentContext {
+  readonly clock: Clock;
+  readonly tailCacheBudget: TailCacheBudget;
+}
+
+export interface AppendOptions {
+  /** The leader epoch stamped into the batch (partitionLeaderEpoch). */
+  readonly leaderEpoch: number;
+  /** The broker's time for this append (LogAppendTime topics stamp it into the batch). */
+  readonly appendTimeMs: number;
+}
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The stamped time for LogAppendTime topics, else -1. */
+  readonly logAppendTimeMs: number;
+  readonly logStartOffset: number;
+}
+
+export interface ReadOptions {
+  readonly maxBytes: number;
+  /** Exclusive upper bound: batches starting at or after it are not returned (e.g. highWatermark). */
+  readonly maxOffset: number;
+  /** Return the first batch even when it alone exceeds maxBytes (KIP-74). */
+  readonly minOneBatch: boolean;
+}
+
+export interface ReadResult {
+  /** One whole batch per chunk, in offset order; the first may start before the fetch offset. */
+  readonly chunks: Buffer[];
+  readonly bytes: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  readonly highWatermark: number;
+  /** Whether the tail cache answered without disk. */
+  readonly fromCache: boolean;
+}
+
+export interface OffsetAndTimestamp {
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+export interface PartitionLogLoadOptions {
+  readonly context: PartitionLogContext;
+  readonly dir: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly config: LogConfig;
+  readonly hadCleanShutdown: boolean;
+  /** From the log dir's checkpoints; undefined when absent (or corrupt). */
+  readonly recoveryPoint?: number | undefined;
+  readonly logStartOffset?: number | undefined;
+  readonly highWatermark?: number | undefined;
+}
+
+interface PendingAppend {
+  readonly batch: Buffer;
+  readonly header: BatchHeaderInfo;
+  readonly logAppendTimeMs: number;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Files Kafka leaves behind mid-operation; a crash may strand them and they are safe to drop. */
+const STRANDED_SUFFIXES = ['.tmp', '.deleted', '.cleaned', '.swap'];
+const OFFSET_MAX = Number.MAX_SAFE_INTEGER;
+
+export class PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  readonly leaderEpochCache: LeaderEpochCache;
+  readonly #context: PartitionLogContext;
+  readonly #logger: Logger;
+  readonly #queue = new SerialQueue();
+  readonly #tailCache: TailCache;
+  #config: LogConfig;
+  #segments: Segment[];
+  #logStartOffset = 0;
+  #logEndOffset = 0;
+  #nextOffset = 0;
+  #highWatermark = 0;
+  #recoveryPoint = 0;
+  #pending: PendingAppend[] = [];
+  #pendingBytes = 0;
+  #drainScheduled = false;
+  #unflushedMessages = 0;
+  #cancelFlushTimer: (() => void) | undefined;
+  #dirNeedsSync = false;
+  #truncating = 0;
+  #closed = false;
+  /** Set when a failed write could not be undone: the log refuses appends until reopened. */
+  #offline = false;
+
+  private constructor(options: PartitionLogLoadOptions, segments: Segment[], leaderEpochCache: LeaderEpochCache) {
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.dir = options.dir;
+    this.#context = options.context;
+    this.#logger = options.context.logger;
+    this.#config = options.config;
+    this.#segments = segments;
+    this.leaderEpochCache = leaderEpochCache;
+    this.#tailCache = new TailCache(options.context.tailCacheBudget);
+  }
+
+  /** Opens (and, after an unclean shutdown, recovers) the log in `options.dir`, creating it if new. */
+  static async load(options: PartitionLogLoadOptions): Promise<PartitionLog> {
+    const { context, dir } = options;
+    await context.fs.mkdir(dir);
+    const baseOffsets = await scanSegmentFiles(context.fs, dir, context.logger);
+    const settings = segmentSettings(options.config);
+    const nowMs = context.clock.nowMs();
+    const segments = baseOffsets.map((baseOffset) => Segment.existing(context, dir, baseOffset, settings, nowMs));
+    if (segments.length === 0) {
+      segments.push(await Segment.create(context, dir, Math.max(0, options.logStartOffset ?? 0), settings, nowMs));
+    }
+    let log: PartitionLog | undefined;
+    const epochCache = await LeaderEpochCache.load({
+      fs: context.fs,
+      path: joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE),
+      logger: context.logger,
+      logEndOffset: () => log?.logEndOffset ?? 0,
+    });
+    log = new PartitionLog(options, segments, epochCache);
+    await log.#loadSegments(options);
+    return log;
+  }
+
+  async #loadSegments(options: PartitionLogLoadOptions): Promise<void> {
+    if (!options.hadCleanShutdown) await this.#recover(options.recoveryPoint ?? 0);
+    await this.#active.ensureLoaded(this.#rebuildSegment);
+    this.#logEndOffset = this.#active.nextOffset;
+    this.#nextOffset = this.#logEndOffset;
+    const firstBase = this.#segments[0]!.baseOffset;
+    this.#logStartOffset = Math.min(Math.max(options.logStartOffset ?? firstBase, firstBase), this.#logEndOffset);
+    this.leaderEpochCache.truncateFromEnd(this.#logEndOffset);
+    if (this.#logStartOffset > firstBase) this.leaderEpochCache.truncateFromStart(this.#logStartOffset);
+    this.#highWatermark = clamp(options.highWatermark ?? this.#logStartOffset, this.#logStartOffset, this.#logEndOffset);
+    this.#recoveryPoint = this.#logEndOffset;
+  }
+
+  /** Validates every segment from the one holding `recoveryPoint`; drops all after a corrupt one. */
+  async #recover(recoveryPoint: number): Promise<void> {
+    const first = Math.max(0, this.#segmentIndexFor(recoveryPoint));
+    for (let index = first; index < this.#segments.length; index += 1) {
+      const segment = this.#segments[index]!;
+      const outcome = await recoverSegment(segment, this.#logger, (header, epoch) => {
+        if (epoch >= 0) this.leaderEpochCache.assign(epoch, header.baseOffset);
+      });
+      if (outcome.problem !== undefined && index < this.#segments.length - 1) {
+        await this.#dropSegmentsAfter(index);
+        break;
+      }
+    }
+    // Recovered segments now have rebuilt indexes; make them and the truncations durable.
+    for (let index = first; index < this.#segments.length; index += 1) await this.#segments[index]!.flush();
+    await this.#context.fs.syncDirectory(this.dir);
+  }
+
+  async #dropSegmentsAfter(index: number): Promise<void> {
+    const dropped = this.#segments.splice(index + 1);
+    this.#logger.warn('deleting segments after a corrupt batch', {
+      dir: this.dir,
+      segments: dropped.map((segment) => segment.baseOffset).join(','),
+    });
+    for (const segment of dropped) await segment.delete();
+  }
+
+  /** Rebuilds a segment whose index is missing or corrupt, or whose tail fails its checks. */
+  readonly #rebuildSegment = async (segment: Segment, reason: string): Promise<void> => {
+    this.#logger.warn('rebuilding segment indexes', { file: segment.logPath, reason });
+    await recoverSegment(segment, this.#logger);
+    await segment.persistIndexes();
+  };
+
+  get config(): LogConfig {
+    return this.#config;
+  }
+
+  get logStartOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  /** The offset after the last batch written to the file: everything below it is readable. */
+  get logEndOffset(): number {
+    return this.#logEndOffset;
+  }
+
+  /** The offset the next append gets (ahead of logEndOffset while writes are queued). */
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  /** Offsets below it are fsynced; recovery after a crash starts here. */
+  get recoveryPoint(): number {
+    return this.#recoveryPoint;
+  }
+
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  get segmentBaseOffsets(): number[] {
+    return this.#segments.map((segment) => segment.baseOffset);
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  get #active(): Segment {
+    return this.#segments.at(-1)!;
+  }
+
+  /** Sets the high watermark (owned by replication), kept within [logStartOffset, logEndOffset]. */
+  updateHighWatermark(offset: number): number {
+    this.#highWatermark = clamp(offset, this.#logStartOffset, this.#logEndOffset);
+    return this.#highWatermark;
+  }
+
+  /** Moves the log start forward (DeleteRecords, retention); never past the high watermark. */
+  maybeIncrementLogStartOffset(offset: number): boolean {
+    if (offset <= this.#logStartOffset || offset > this.#highWatermark) return false;
+    this.#logStartOffset = offset;
+    this.leaderEpochCache.truncateFromStart(offset);
+    return true;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.#config = config;
+    for (const segment of this.#segments) segment.updateSettings(segmentSettings(config));
+    if (!Number.isFinite(config.flushMs)) this.#cancelFlushTimer?.();
+  }
+
+  /**
+   * Appends one validated record batch v2. Offsets and the leader epoch are stamped into `batch`
+   * now (so concurrent appends keep call order); the promise resolves once the bytes are in the
+   * file. The log keeps `batch` (tail cache): the caller must not reuse its memory.
+   */
+  append(batch: Buffer, options: AppendOptions): Promise<AppendResult> {
+    const refusal = this.#appendRefusal(batch);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const baseOffset = this.#nextOffset;
+    const lastOffset = baseOffset + readLastOffsetDelta(batch);
+    assert(lastOffset < OFFSET_MAX, `offset ${lastOffset} beyond the safe integer range`);
+    patchBaseOffsetAndEpoch(batch, 0, baseOffset, options.leaderEpoch);
+    let logAppendTimeMs = -1;
+    if (this.#config.messageTimestampType === 'LogAppendTime') {
+      patchLogAppendTime(batch, 0, options.appendTimeMs);
+      logAppendTimeMs = options.appendTimeMs;
+    }
+    this.#nextOffset = lastOffset + 1;
+    this.leaderEpochCache.assign(options.leaderEpoch, baseOffset);
+    const header = { position: -1, size: batch.length, baseOffset, lastOffset, maxTimestamp: readMaxTimestamp(batch) };
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#pending.push({ batch: ownedBatch(batch), header, logAppendTimeMs, resolve, reject });
+      this.#pendingBytes += batch.length;
+      this.#scheduleDrain();
+    });
+  }
+
+  #appendRefusal(batch: Buffer): KafkaError | undefined {
+    assert(this.#truncating === 0, 'append while a truncation is in progress');
+    assert(batch.length >= BATCH_HEADER_BYTES, 'append of a buffer shorter than a batch header');
+    if (this.#closed) return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is closed`);
+    if (this.#offline) return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error`);
+    if (batch.length > this.#config.maxMessageBytes) {
+      return new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${batch.length} bytes exceeds max.message.bytes ${this.#config.maxMessageBytes}`);
+    }
+    if (batch.length > this.#config.segmentBytes) {
+      return new KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE, `batch of ${batch.length} bytes exceeds segment.bytes ${this.#config.segmentBytes}`);
+    }
+    if (this.#pendingBytes + batch.length > APPEND_QUEUE_BYTES_MAX) {
+      return new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `append queue of ${this.dir} is full`);
+    }
+    return undefined;
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    void this.#queue.run(() => this.#drainOnce());
+  }
+
+  /** Writes one group of queued batches (rolling first if needed), then resolves their appends. */
+  async #drainOnce(): Promise<void> {
+    this.#drainScheduled = false;
+    if (this.#pending.length === 0) return;
+    let group: PendingAppend[] = [];
+    try {
+      const first = this.#pending[0]!;
+      if (await this.#rollReason(this.#active.size, first.header) !== undefined) await this.#roll(first.header.baseOffset);
+      group = await this.#takeGroup();
+      await this.#active.append(
+        group.map((pending) => pending.batch),
+        group.map((pending) => pending.header),
+      );
+    } catch (error) {
+      await this.#failAppends(group, error);
+      return;
+    }
+    this.#completeAppends(group);
+    if (this.#pending.length > 0) this.#scheduleDrain();
+    await this.#flushIfDue(group);
+  }
+
+  /** Takes queued batches for one write: bounded, and stopping where a roll would be due. */
+  async #takeGroup(): Promise<PendingAppend[]> {
+    const segment = this.#active;
+    const rollingTimestamp = await segment.rollingTimestamp();
+    const group: PendingAppend[] = [];
+    let position = segment.size;
+    let groupBytes = 0;
+    for (const pending of this.#pending) {
+      if (group.length >= WRITE_COALESCE_BATCHES_MAX) break;
+      if (group.length > 0 && groupBytes + pending.batch.length > WRITE_COALESCE_BYTES_MAX) break;
+      const firstTimestamp = rollingTimestamp >= 0 || group.length === 0 ? rollingTimestamp : group[0]!.header.maxTimestamp;
+      if (group.length > 0 && this.#rollReasonAt(position, firstTimestamp, pending.header) !== undefined) break;
+      group.push({ ...pending, header: { ...pending.header, position } });
+      position += pending.batch.length;
+      groupBytes += pending.batch.length;
+    }
+    this.#pending.splice(0, group.length);
+    return group;
+  }
+
+  async #rollReason(segmentSize: number, next: BatchHeaderInfo): Promise<string | undefined> {
+    return this.#rollReasonAt(segmentSize, await this.#active.rollingTimestamp(), next);
+  }
+
+  /** Why a batch may not join the active segment at `segmentSize` (Kafka's shouldRoll), if so. */
+  #rollReasonAt(segmentSize: number, rollingTimestamp: number, next: BatchHeaderInfo): string | undefined {
+    if (segmentSize === 0) return undefined;
+    const segment = this.#active;
+    if (segmentSize + next.size > this.#config.segmentBytes) return 'segment.bytes';
+    if (next.lastOffset - segment.baseOffset > RELATIVE_OFFSET_MAX) return 'relative offset overflow';
+    if (segment.isIndexFull) return 'index full';
+    const waitedMs = rollingTimestamp >= 0 ? next.maxTimestamp - rollingTimestamp : this.#context.clock.nowMs() - segment.createdMs;
+    if (waitedMs > this.#config.segmentMs) return 'segment.ms';
+    return undefined;
+  }
+
+  /** Starts a new active segment at `baseOffset`; the old one is flushed in the background. */
+  async #roll(baseOffset: number): Promise<void> {
+    const previous = this.#active;
+    previous.seal();
+    await previous.persistIndexes();
+    const segment = await Segment.create(this.#context, this.dir, baseOffset, segmentSettings(this.#config), this.#context.clock.nowMs());
+    this.#segments.push(segment);
+    this.#dirNeedsSync = true;
+    this.#logger.debug('rolled segment', { dir: this.dir, baseOffset });
+    // As Kafka does, the finished segment becomes durable asynchronously, moving the recovery point.
+    void this.#queue.run(() => this.#flushTo(baseOffset)).catch((error: unknown) => {
+      this.#logger.error('flush after roll failed', { dir: this.dir, error });
+    });
+  }
+
+  #completeAppends(group: readonly PendingAppend[]): void {
+    for (const pending of group) {
+      this.#tailCache.append({ baseOffset: pending.header.baseOffset, lastOffset: pending.header.lastOffset, batch: pending.batch });
+      this.#logEndOffset = pending.header.lastOffset + 1;
+      this.#pendingBytes -= pending.batch.length;
+      this.#unflushedMessages += pending.header.lastOffset - pending.header.baseOffset + 1;
+    }
+  }
+
+  async #flushIfDue(group: readonly PendingAppend[]): Promise<void> {
+    let flushError: unknown;
+    if (this.#unflushedMessages >= this.#config.flushMessages) {
+      try {
+        await this.#flushTo(this.#logEndOffset);
+      } catch (error) {
+        flushError = storageError(`flush of ${this.dir} failed`, error);
+      }
+    } else {
+      this.#armFlushTimer();
+    }
+    for (const pending of group) {
+      if (flushError !== undefined) pending.reject(flushError);
+      else pending.resolve(this.#appendResult(pending));
+    }
+  }
+
+  #appendResult(pending: PendingAppend): AppendResult {
+    return {
+      baseOffset: pending.header.baseOffset,
+      lastOffset: pending.header.lastOffset,
+      logAppendTimeMs: pending.logAppendTimeMs,
+      logStartOffset: this.#logStartOffset,
+    };
+  }
+
+  #armFlushTimer(): void {
+    if (!Number.isFinite(this.#config.flushMs) || this.#cancelFlushTimer !== undefined) return;
+    this.#cancelFlushTimer = this.#context.clock.schedule(this.#config.flushMs, () => {
+      this.#cancelFlushTimer = undefined;
+      if (this.#closed) return;
+      this.flush().catch((error: unknown) => this.#logger.error('scheduled flush failed', { dir: this.dir, error }));
+    });
+  }
+
+  /** A write failed: every queued append fails, offsets rewind to logEndOffset, the log stays consistent. */
+  async #failAppends(group: readonly PendingAppend[], error: unknown): Promise<void> {
+    const failed = [...group, ...this.#pending];
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#nextOffset = this.#logEndOffset;
+    this.leaderEpochCache.truncateFromEnd(this.#logEndOffset);
+    this.#logger.error('append failed', { dir: this.dir, error, batches: failed.length });
+    await this.#checkConsistentAfterFailure();
+    const rejection = storageError(`write to ${this.dir} failed`, error);
+    for (const pending of failed) pending.reject(rejection);
+  }
+
+  async #checkConsistentAfterFailure(): Promise<void> {
+    try {
+      if ((await this.#active.fileSize()) === this.#active.size) return;
+    } catch {
+      // Cannot even ask the file's size: treat the log as offline below.
+    }
+    this.#offline = true;
+    this.#logger.error('log is offline: a failed write could not be undone', { dir: this.dir });
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset`. Throws OFFSET_OUT_OF_RANGE outside
+   * [logStartOffset, logEndOffset]; at logEndOffset returns nothing.
+   */
+  async read(fetchOffset: number, options: ReadOptions): Promise<ReadResult> {
+    if (this.#closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is closed`);
+    const logEndOffset = this.#logEndOffset;
+    if (fetchOffset < this.#logStartOffset || fetchOffset > logEndOffset) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${fetchOffset} outside [${this.#logStartOffset}, ${logEndOffset}] of ${this.topic}-${this.partition}`,
+      );
+    }
+    const endOffset = Math.min(options.maxOffset, logEndOffset);
+    if (fetchOffset >= endOffset) return this.#readResult([], 0, false);
+    const cached = this.#tailCache.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch);
+    if (cached !== undefined) return this.#readResult(cached.chunks, cached.bytes, true);
+    const segments = this.#segments;
+    for (let index = Math.max(0, this.#segmentIndexFor(fetchOffset)); index < segments.length; index += 1) {
+      const segment = segments[index]!;
+      await segment.ensureLoaded(this.#rebuildSegment);
+      const result = await segment.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch);
+      if (result.found) return this.#readResult(result.chunks, result.bytes, false);
+    }
+    return this.#readResult([], 0, false);
+  }
+
+  #readResult(chunks: Buffer[], bytes: number, fromCache: boolean): ReadResult {
+    return {
+      chunks,
+      bytes,
+      logStartOffset: this.#logStartOffset,
+      logEndOffset: this.#logEndOffset,
+      highWatermark: this.#highWatermark,
+      fromCache,
+    };
+  }
+
+  /** The first batch whose max timestamp is >= `timestampMs` (batch granularity), or null. */
+  async offsetForTimestamp(timestampMs: number): Promise<OffsetAndTimestamp | null> {
+    for (const segment of this.#segments) {
+      await segment.ensureLoaded(this.#rebuildSegment);
+      if (segment.nextOffset <= this.#logStartOffset) continue;
+      const match = await segment.findTimestamp(timestampMs);
+      if (match !== undefined) return { offset: Math.max(match.offset, this.#logStartOffset), timestamp: match.timestamp };
+    }
+    return null;
+  }
+
+  /** The batch holding the largest timestamp (ListOffsets MAX_TIMESTAMP, -3), or null if empty. */
+  async maxTimestampOffset(): Promise<OffsetAndTimestamp | null> {
+    let best: OffsetAndTimestamp | null = null;
+    for (const segment of this.#segments) {
+      await segment.ensureLoaded(this.#rebuildSegment);
+      if (segment.offsetOfMaxTimestamp < 0 || segment.nextOffset <= this.#logStartOffset) continue;
+      if (best === null || segment.maxTimestamp > best.timestamp) {
+        best = { offset: Math.max(segment.offsetOfMaxTimestamp, this.#logStartOffset), timestamp: segment.maxTimestamp };
+      }
+    }
+    return best;
+  }
+
+  /** Makes everything written so far durable and advances the recovery point. */
+  flush(): Promise<void> {
+    return this.#queue.run(async () => {
+      try {
+        await this.#flushTo(this.#logEndOffset);
+      } catch (error) {
+        throw storageError(`flush of ${this.dir} failed`, error);
+      }
+    });
+  }
+
+  async #flushTo(offset: number): Promise<void> {
+    for (const segment of this.#segments) {
+      if (segment.baseOffset >= offset) break;
+      if (segment.isLoaded && segment.nextOffset > this.#recoveryPoint) await segment.flush();
+    }
+    if (this.#dirNeedsSync) {
+      this.#dirNeedsSync = false;
+      await this.#context.fs.syncDirectory(this.dir);
+    }
+    await this.leaderEpochCache.persist();
+    if (offset > this.#recoveryPoint) this.#recoveryPoint = offset;
+    if (offset >= this.#logEndOffset) this.#unflushedMessages = 0;
+  }
+
+  /**
+   * Removes every batch at or after `offset` (replication and recovery). Callers await it before
+   * appending again. A batch straddling `offset` is removed whole.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    this.#truncating += 1;
+    try {
+      await this.#queue.run(async () => {
+        if (offset >= this.#logEndOffset) return;
+        if (offset <= this.#segments[0]!.baseOffset) return this.#truncateFullyAndStartAt(offset);
+        while (this.#active.baseOffset >= offset) await this.#segments.pop()!.delete();
+        await this.#active.ensureLoaded(this.#rebuildSegment);
+        await this.#active.truncateTo(offset);
+        this.#afterTruncation(this.#active.nextOffset);
+      });
+    } finally {
+      this.#truncating -= 1;
+    }
+  }
+
+  /** Deletes every segment and starts an empty log at `offset` (a follower far behind the leader). */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.#truncating += 1;
+    try {
+      await this.#queue.run(() => this.#truncateFullyAndStartAt(offset));
+    } finally {
+      this.#truncating -= 1;
+    }
+  }
+
+  async #truncateFullyAndStartAt(offset: number): Promise<void> {
+    for (const segment of this.#segments.splice(0)) await segment.delete();
+    this.#segments.push(await Segment.create(this.#context, this.dir, offset, segmentSettings(this.#config), this.#context.clock.nowMs()));
+    this.#dirNeedsSync = true;
+    this.#logStartOffset = offset;
+    this.leaderEpochCache.clear();
+    this.#afterTruncation(offset);
+  }
+
+  #afterTruncation(logEndOffset: number): void {
+    this.#logEndOffset = logEndOffset;
+    this.#nextOffset = logEndOffset;
+    this.#logStartOffset = Math.min(this.#logStartOffset, logEndOffset);
+    this.#highWatermark = Math.min(this.#highWatermark, logEndOffset);
+    this.#recoveryPoint = Math.min(this.#recoveryPoint, logEndOffset);
+    this.#tailCache.truncateFrom(logEndOffset);
+    this.leaderEpochCache.truncateFromEnd(logEndOffset);
+  }
+
+  /** Flushes everything, seals the active segment's time index and releases file handles. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelFlushTimer?.();
+    await this.#queue.run(async () => {
+      // Appends queued before close still complete; a drain re-queued behind us would find nothing.
+      while (this.#pending.length > 0) await this.#drainOnce();
+      this.#active.seal();
+      await this.#flushTo(this.#logEndOffset);
+      await this.#active.flush();
+    });
+    await this.#releaseResources();
+  }
+
+  /** Stops the log without flushing (it is about to be deleted); queued appends fail. */
+  async abandon(): Promise<void> {
+    this.#closed = true;
+    this.#cancelFlushTimer?.();
+    const failed = this.#pending.splice(0);
+    this.#pendingBytes = 0;
+    for (const pending of failed) pending.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} was deleted`));
+    await this.#queue.idle();
+    await this.#releaseResources();
+  }
+
+  /** Removes the log directory and everything in it. */
+  async delete(): Promise<void> {
+    await this.abandon();
+    await this.#context.fs.removeTree(this.dir);
+  }
+
+  async #releaseResources(): Promise<void> {
+    this.#tailCache.clear();
+    await this.#context.handles.invalidateUnder(`${this.dir}/`);
+  }
+
+  /** Index of the last segment whose base offset is <= `offset`, or -1. */
+  #segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.#segments.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (this.#segments[middle]!.baseOffset <= offset) {
+        found = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return found;
+  }
+}
+
+function segmentSettings(config: LogConfig): { segmentIndexBytes: number; indexIntervalBytes: number } {
+  return { segmentIndexBytes: config.segmentIndexBytes, indexIntervalBytes: config.indexIntervalBytes };
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(Math.max(value, low), high);
+}
+
+function storageError(message: string, cause: unknown): KafkaError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${message}: ${detail}`);
+}
+
+/**
+ * The batch the log keeps. A small view into a much larger buffer (a whole produce request) is
+ * copied, so the tail cache does not pin the request's memory.
+ */
+function ownedBatch(batch: Buffer): Buffer {
+  return batch.buffer.byteLength > 2 * batch.length + 8192 ? Buffer.from(batch) : batch;
+}
+
+/** Base offsets of the segments in `dir`, sorted; drops stranded temporary files and orphan indexes. */
+async function scanSegmentFiles(fs: FileSystem, dir: string, logger: Logger): Promise<number[]> {
+  const names = (await fs.readdir(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.name);
+  const baseOffsets = new Set<number>();
+  for (const name of names) {
+    const baseOffset = parseOffsetFileName(name, LOG_FILE_SUFFIX);
+    if (baseOffset !== undefined) baseOffsets.add(baseOffset);
+  }
+  for (const name of names) {
+    const indexBase = parseOffsetFileName(name, INDEX_FILE_SUFFIX) ?? parseOffsetFileName(name, TIME_INDEX_FILE_SUFFIX);
+    const stranded = STRANDED_SUFFIXES.some((suffix) => name.endsWith(suffix));
+    const orphan = indexBase !== undefined && !baseOffsets.has(indexBase);
+    if (!stranded && !orphan) continue;
+    logger.warn('removing stranded file', { file: joinPath(dir, name) });
+    await removeIfPresent(fs, joinPath(dir, name));
+  }
+  return [...baseOffsets].sort((a, b) => a - b);
+}
+
+async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {
+  try {
+    await fs.unlink(path);
+  } catch (error) {
+    if (!isNotFoundError(error)) throw error;
+  }
+}

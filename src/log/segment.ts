@@ -1,0 +1,400 @@
+// One log segment: the `.log` file of whole record batches starting at `baseOffset`, with its
+// offset index and time index. Segments other than the active one are opened lazily: nothing is
+// read until a read or lookup first needs them, so thousands of partitions open quickly.
+import { type FileSystem, isNotFoundError, joinPath } from '../base/file-system.js';
+import type { Logger } from '../base/logger.js';
+import { BATCH_HEADER_BYTES, batchSize, readBaseOffset, readMaxTimestamp } from '../protocol/records/batch-header.js';
+import { type BatchHeaderInfo, scanBatchHeaders } from './batch-scanner.js';
+import type { FileHandleCache } from './file-handle-cache.js';
+import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, TIME_INDEX_FILE_SUFFIX } from './log-file-names.js';
+import { READ_BYTES_MAX } from './log-limits.js';
+import { OffsetIndex } from './offset-index.js';
+import type { IndexFileWrite } from './sparse-index.js';
+import { TimeIndex } from './time-index.js';
+
+export interface SegmentContext {
+  readonly fs: FileSystem;
+  readonly handles: FileHandleCache;
+  readonly logger: Logger;
+}
+
+export interface SegmentSettings {
+  readonly segmentIndexBytes: number;
+  readonly indexIntervalBytes: number;
+}
+
+export interface SegmentRead {
+  /** One whole batch per chunk, in offset order. */
+  readonly chunks: Buffer[];
+  readonly bytes: number;
+  /** False when no batch in this segment reaches the fetch offset (the next segment may). */
+  readonly found: boolean;
+}
+
+export interface TimestampMatch {
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+/** The largest relative offset an index entry can hold. */
+export const RELATIVE_OFFSET_MAX = 0x7fffffff;
+
+export class Segment {
+  readonly baseOffset: number;
+  readonly logPath: string;
+  readonly indexPath: string;
+  readonly timeIndexPath: string;
+  /** When this segment object was created (segment.ms rolls empty-timestamp segments from here). */
+  readonly createdMs: number;
+  readonly #context: SegmentContext;
+  #settings: SegmentSettings;
+  #offsetIndex: OffsetIndex;
+  #timeIndex: TimeIndex;
+  #loading: Promise<void> | undefined;
+  #loaded = false;
+  #size = 0;
+  #nextOffset: number;
+  #maxTimestamp = -1;
+  #offsetOfMaxTimestamp = -1;
+  #bytesSinceLastIndexEntry = 0;
+  /** Max timestamp of the first batch (Kafka rolls by it); null while unknown, -1 if empty. */
+  #firstBatchTimestamp: number | null = null;
+
+  private constructor(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, createdMs: number) {
+    this.#context = context;
+    this.baseOffset = baseOffset;
+    this.logPath = joinPath(dir, offsetFileName(baseOffset, LOG_FILE_SUFFIX));
+    this.indexPath = joinPath(dir, offsetFileName(baseOffset, INDEX_FILE_SUFFIX));
+    this.timeIndexPath = joinPath(dir, offsetFileName(baseOffset, TIME_INDEX_FILE_SUFFIX));
+    this.#settings = settings;
+    this.createdMs = createdMs;
+    this.#nextOffset = baseOffset;
+    this.#offsetIndex = new OffsetIndex(baseOffset, settings.segmentIndexBytes);
+    this.#timeIndex = new TimeIndex(baseOffset, settings.segmentIndexBytes);
+  }
+
+  /** Creates the segment's (empty) files. */
+  static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): Promise<Segment> {
+    const segment = new Segment(context, dir, baseOffset, settings, nowMs);
+    for (const path of [segment.logPath, segment.indexPath, segment.timeIndexPath]) {
+      await context.handles.use(path, 'create', (handle) => handle.truncate(0));
+    }
+    segment.#loaded = true;
+    segment.#firstBatchTimestamp = -1;
+    return segment;
+  }
+
+  /** A segment whose files exist; loaded on first use. */
+  static existing(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): Segment {
+    return new Segment(context, dir, baseOffset, settings, nowMs);
+  }
+
+  get isLoaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** Bytes in the log file (valid once loaded). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The offset after the last batch (valid once loaded). */
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  get maxTimestamp(): number {
+    return this.#maxTimestamp;
+  }
+
+  get offsetOfMaxTimestamp(): number {
+    return this.#offsetOfMaxTimestamp;
+  }
+
+  get offsetIndex(): OffsetIndex {
+    return this.#offsetIndex;
+  }
+
+  get timeIndex(): TimeIndex {
+    return this.#timeIndex;
+  }
+
+  get isIndexFull(): boolean {
+    return this.#offsetIndex.isFull || this.#timeIndex.isFull;
+  }
+
+  updateSettings(settings: SegmentSettings): void {
+    this.#settings = settings;
+  }
+
+  /**
+   * Loads indexes and rediscovers the tail (next offset, max timestamp). `rebuild` is called when
+   * an index is missing or corrupt, or the tail fails its header checks; it must leave the segment
+   * consistent (recovery.ts does, by rescanning the whole file).
+   */
+  ensureLoaded(rebuild: (segment: Segment, reason: string) => Promise<void>): Promise<void> {
+    if (this.#loaded) return Promise.resolve();
+    this.#loading ??= this.#load(rebuild).finally(() => (this.#loading = undefined));
+    return this.#loading;
+  }
+
+  async #load(rebuild: (segment: Segment, reason: string) => Promise<void>): Promise<void> {
+    this.#size = await this.#handleSize();
+    const problem = await this.#loadIndexes();
+    if (problem !== undefined) {
+      await rebuild(this, problem);
+    } else {
+      const outcome = await this.#rescanTail();
+      if (outcome !== undefined) await rebuild(this, outcome);
+    }
+    this.#loaded = true;
+  }
+
+  async #handleSize(): Promise<number> {
+    return this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.size());
+  }
+
+  /** Reads both index files; returns a reason when either must be rebuilt. */
+  async #loadIndexes(): Promise<string | undefined> {
+    const offsetBytes = await this.#readOptional(this.indexPath);
+    const timeBytes = await this.#readOptional(this.timeIndexPath);
+    if (offsetBytes === undefined) return 'missing offset index';
+    if (timeBytes === undefined) return 'missing time index';
+    const offsetIndex = OffsetIndex.parse(this.baseOffset, this.#settings.segmentIndexBytes, offsetBytes, this.#size);
+    if (typeof offsetIndex === 'string') return `corrupt offset index: ${offsetIndex}`;
+    const timeIndex = TimeIndex.parse(this.baseOffset, this.#settings.segmentIndexBytes, timeBytes);
+    if (typeof timeIndex === 'string') return `corrupt time index: ${timeIndex}`;
+    this.#offsetIndex = offsetIndex;
+    this.#timeIndex = timeIndex;
+    return undefined;
+  }
+
+  async #readOptional(path: string): Promise<Buffer | undefined> {
+    try {
+      return await this.#context.fs.readFile(path);
+    } catch (error) {
+      if (isNotFoundError(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Walks the batches after the last offset index entry to find the next offset and max timestamp.
+   * Returns a problem description if a header there fails its checks.
+   */
+  async #rescanTail(): Promise<string | undefined> {
+    const lastEntry = this.#offsetIndex.lastEntry();
+    const lastTime = this.#timeIndex.lastEntry();
+    this.#maxTimestamp = lastTime?.timestamp ?? -1;
+    this.#offsetOfMaxTimestamp = lastTime?.offset ?? -1;
+    this.#nextOffset = lastEntry !== undefined ? lastEntry.offset + 1 : this.baseOffset;
+    this.#bytesSinceLastIndexEntry = 0;
+    const from = lastEntry?.position ?? 0;
+    const outcome = await scanBatchHeaders(this.readAt, from, this.#size, (header) => {
+      this.indexBatch(header);
+    });
+    if (outcome.problem !== undefined) return `${outcome.problem} at position ${outcome.endPosition}`;
+    return undefined;
+  }
+
+  /** Reads from the log file. */
+  readonly readAt = (position: number, length: number): Promise<Buffer> =>
+    this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.read(position, length));
+
+  /** Forgets indexes and tail state before recovery re-adds every valid batch through indexBatch. */
+  resetForRebuild(): void {
+    this.#offsetIndex = new OffsetIndex(this.baseOffset, this.#settings.segmentIndexBytes);
+    this.#timeIndex = new TimeIndex(this.baseOffset, this.#settings.segmentIndexBytes);
+    this.#offsetIndex.markFileUnknown();
+    this.#timeIndex.markFileUnknown();
+    this.#nextOffset = this.baseOffset;
+    this.#maxTimestamp = -1;
+    this.#offsetOfMaxTimestamp = -1;
+    this.#bytesSinceLastIndexEntry = 0;
+    this.#firstBatchTimestamp = null;
+  }
+
+  /** Accounts one batch now stored at `header.position`: index entries, max timestamp, size. */
+  indexBatch(header: BatchHeaderInfo): void {
+    if (header.maxTimestamp > this.#maxTimestamp) {
+      this.#maxTimestamp = header.maxTimestamp;
+      this.#offsetOfMaxTimestamp = header.baseOffset;
+    }
+    if (this.#bytesSinceLastIndexEntry > this.#settings.indexIntervalBytes) {
+      this.#offsetIndex.append(header.lastOffset, header.position);
+      this.#timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp);
+      this.#bytesSinceLastIndexEntry = 0;
+    }
+    this.#bytesSinceLastIndexEntry += header.size;
+    this.#nextOffset = Math.max(this.#nextOffset, header.lastOffset + 1);
+    this.#size = Math.max(this.#size, header.position + header.size);
+    if (header.position === 0) this.#firstBatchTimestamp = header.maxTimestamp;
+  }
+
+  /** The log file's size on disk. */
+  fileSize(): Promise<number> {
+    return this.#handleSize();
+  }
+
+  /** Cuts the log file at `size` and records the segment as loaded with that size (recovery). */
+  async finishRecovery(size: number, fileBytes: number): Promise<void> {
+    if (size < fileBytes) await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(size));
+    this.#size = size;
+    if (size === 0) this.#firstBatchTimestamp = -1;
+    this.#loaded = true;
+  }
+
+  /** Writes `batches` (described by `headers`) at the end of the file in one gathered write. */
+  async append(batches: readonly Buffer[], headers: readonly BatchHeaderInfo[]): Promise<void> {
+    const position = this.#size;
+    try {
+      await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.write(batches, position));
+    } catch (error) {
+      await this.#restoreSize(position);
+      throw error;
+    }
+    for (const header of headers) this.indexBatch(header);
+  }
+
+  /** After a failed write, cut off whatever part of it reached the file. */
+  async #restoreSize(size: number): Promise<void> {
+    try {
+      await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(size));
+    } catch (error) {
+      this.#context.logger.error('could not undo a failed write', { file: this.logPath, error });
+      throw error;
+    }
+  }
+
+  /** The timestamp segment.ms counts from: the first batch's max timestamp, or -1 if none. */
+  async rollingTimestamp(): Promise<number> {
+    if (this.#firstBatchTimestamp !== null) return this.#firstBatchTimestamp;
+    if (this.#size === 0) return (this.#firstBatchTimestamp = -1);
+    const header = await this.readAt(0, 43);
+    this.#firstBatchTimestamp = header.length >= 43 ? readMaxTimestamp(header) : -1;
+    return this.#firstBatchTimestamp;
+  }
+
+  /** Called when this segment stops being active: the time index gets the final max timestamp. */
+  seal(): void {
+    this.#timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp, true);
+  }
+
+  /** The first batch whose last offset is >= `offset`, within the first `limit` bytes. */
+  async findBatch(offset: number, limit = this.#size): Promise<BatchHeaderInfo | undefined> {
+    let found: BatchHeaderInfo | undefined;
+    const start = this.#offsetIndex.lookup(offset).position;
+    await scanBatchHeaders(this.readAt, start, limit, (header) => {
+      if (header.lastOffset < offset) return false;
+      found = header;
+      return true;
+    });
+    return found;
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset`, those starting before `endOffset`, within
+   * `maxBytes` (or the first batch alone when it is larger and `minOneBatch`).
+   */
+  async read(fetchOffset: number, endOffset: number, maxBytes: number, minOneBatch: boolean): Promise<SegmentRead> {
+    const limit = this.#size;
+    const first = await this.findBatch(fetchOffset, limit);
+    if (first === undefined) return { chunks: [], bytes: 0, found: false };
+    if (first.baseOffset >= endOffset) return { chunks: [], bytes: 0, found: true };
+    let length = Math.min(limit - first.position, maxBytes, READ_BYTES_MAX);
+    if (first.size > length) {
+      if (!minOneBatch) return { chunks: [], bytes: 0, found: true };
+      length = first.size;
+    }
+    const buffer = await this.readAt(first.position, length);
+    return splitBatches(buffer, endOffset);
+  }
+
+  /** The first batch whose max timestamp is >= `timestamp`, by time index then header scan. */
+  async findTimestamp(timestamp: number): Promise<TimestampMatch | undefined> {
+    if (this.#maxTimestamp < timestamp) return undefined;
+    const startOffset = this.#timeIndex.lookup(timestamp);
+    const start = this.#offsetIndex.lookup(startOffset).position;
+    let match: TimestampMatch | undefined;
+    await scanBatchHeaders(this.readAt, start, this.#size, (header) => {
+      if (header.maxTimestamp < timestamp) return false;
+      match = { offset: header.baseOffset, timestamp: header.maxTimestamp };
+      return true;
+    });
+    return match;
+  }
+
+  /**
+   * Removes every batch whose last offset is >= `offset`; returns the bytes removed.
+   * The segment's next offset becomes the first removed batch's base offset.
+   */
+  async truncateTo(offset: number): Promise<number> {
+    const first = await this.findBatch(offset);
+    if (first === undefined) return 0;
+    const removed = this.#size - first.position;
+    await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(first.position));
+    this.#size = first.position;
+    this.#offsetIndex.truncateToPosition(first.position);
+    this.#timeIndex.truncateToOffset(first.baseOffset);
+    if (first.position === 0) this.#firstBatchTimestamp = -1;
+    const problem = await this.#rescanTail();
+    if (problem !== undefined) this.#context.logger.warn('segment tail looks corrupt after truncation', { file: this.logPath, problem });
+    return removed;
+  }
+
+  /** Writes index entries not yet in their files. */
+  async persistIndexes(): Promise<void> {
+    await this.#persistIndex(this.indexPath, this.#offsetIndex.pendingWrite());
+    this.#offsetIndex.markPersisted();
+    await this.#persistIndex(this.timeIndexPath, this.#timeIndex.pendingWrite());
+    this.#timeIndex.markPersisted();
+  }
+
+  async #persistIndex(path: string, write: IndexFileWrite | undefined): Promise<void> {
+    if (write === undefined) return;
+    await this.#context.handles.use(path, 'create', async (handle) => {
+      if (write.truncateToBytes !== undefined) await handle.truncate(write.truncateToBytes);
+      if (write.data.length > 0) await handle.write([write.data], write.position);
+    });
+  }
+
+  /** Makes the log and both indexes durable. */
+  async flush(): Promise<void> {
+    if (!this.#loaded) return;
+    await this.persistIndexes();
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
+      await this.#context.handles.use(path, path === this.logPath ? 'readWrite' : 'create', (handle) => handle.sync());
+    }
+  }
+
+  /** Closes this segment's file handles (the files stay). */
+  async closeHandles(): Promise<void> {
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) await this.#context.handles.invalidate(path);
+  }
+
+  /** Removes the segment's files. */
+  async delete(): Promise<void> {
+    await this.closeHandles();
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
+      try {
+        await this.#context.fs.unlink(path);
+      } catch (error) {
+        if (!isNotFoundError(error)) throw error;
+      }
+    }
+  }
+}
+
+/** Cuts `buffer` into whole batches, stopping at a partial batch or one at/after `endOffset`. */
+function splitBatches(buffer: Buffer, endOffset: number): SegmentRead {
+  const chunks: Buffer[] = [];
+  let position = 0;
+  while (buffer.length - position >= BATCH_HEADER_BYTES) {
+    const size = batchSize(buffer, position);
+    if (size < BATCH_HEADER_BYTES || position + size > buffer.length) break;
+    if (readBaseOffset(buffer, position) >= endOffset) break;
+    chunks.push(buffer.subarray(position, position + size));
+    position += size;
+  }
+  return { chunks, bytes: position, found: true };
+}
