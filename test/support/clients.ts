@@ -1,0 +1,81 @@
+// Detects which real Kafka clients are installed and gates each compatibility suite on its client:
+// a missing client skips the suite locally, but fails it when CI sets CONVEYOR_REQUIRE_ALL_CLIENTS=1,
+// so CI can never pass by silently testing nothing.
+import { createRequire } from 'node:module';
+import type { TestContext } from 'node:test';
+import { PYTHON, runProcess } from './process.js';
+
+export type ClientName = 'kafkajs' | 'platformatic' | 'kcat' | 'confluent-kafka-python' | 'kafka-python';
+
+export interface ClientInfo {
+  available: boolean;
+  /** The installed version when available. */
+  version?: string;
+  /** Why it is unavailable, with how to install it. */
+  reason?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function npmClient(pkg: string): ClientInfo {
+  try {
+    const manifest = require(`${pkg}/package.json`) as { version: string };
+    return { available: true, version: manifest.version };
+  } catch {
+    return { available: false, reason: `${pkg} not installed: npm ci` };
+  }
+}
+
+async function pythonModule(module: string, versionExpr: string, debianPackage: string): Promise<ClientInfo> {
+  const missing = `${module} not importable by ${PYTHON}: apt-get install ${debianPackage}`;
+  try {
+    const result = await runProcess(PYTHON, ['-c', `import ${module}; print(${versionExpr})`], { timeoutMs: 20_000 });
+    if (result.code !== 0) return { available: false, reason: missing };
+    return { available: true, version: result.stdout.trim() };
+  } catch {
+    return { available: false, reason: `${PYTHON} not found: apt-get install python3 ${debianPackage}` };
+  }
+}
+
+async function kcat(): Promise<ClientInfo> {
+  try {
+    const result = await runProcess('kcat', ['-V'], { timeoutMs: 10_000 });
+    const match = /Version (\S+).*librdkafka (\S+)/.exec(result.stdout + result.stderr);
+    if (match === null) return { available: false, reason: 'kcat -V printed no version: apt-get install kcat' };
+    return { available: true, version: `${match[1]} (librdkafka ${match[2]})` };
+  } catch {
+    return { available: false, reason: 'kcat not installed: apt-get install kcat' };
+  }
+}
+
+export async function detectClient(name: ClientName): Promise<ClientInfo> {
+  switch (name) {
+    case 'kafkajs':
+      return npmClient('kafkajs');
+    case 'platformatic':
+      return npmClient('@platformatic/kafka');
+    case 'kcat':
+      return kcat();
+    case 'confluent-kafka-python':
+      return pythonModule('confluent_kafka', "confluent_kafka.version()[0] + ' (librdkafka ' + confluent_kafka.libversion()[0] + ')'", 'python3-confluent-kafka');
+    case 'kafka-python':
+      return pythonModule('kafka', 'kafka.__version__', 'python3-kafka');
+  }
+}
+
+/** True when CI demands every client (a missing one is then a failure, not a skip). */
+export function allClientsRequired(): boolean {
+  return process.env.CONVEYOR_REQUIRE_ALL_CLIENTS === '1';
+}
+
+/**
+ * Returns the client's info if it is installed. Otherwise skips the test (returning undefined), or
+ * throws when CONVEYOR_REQUIRE_ALL_CLIENTS=1.
+ */
+export async function requireClient(t: TestContext, name: ClientName): Promise<ClientInfo | undefined> {
+  const info = await detectClient(name);
+  if (info.available) return info;
+  if (allClientsRequired()) throw new Error(`${info.reason} (CONVEYOR_REQUIRE_ALL_CLIENTS=1)`);
+  t.skip(info.reason);
+  return undefined;
+}
