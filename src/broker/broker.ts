@@ -108,8 +108,9 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.
+    this.services.fetchWaiters.shutdown();
     await this.socketServer.close();
-    this.services.fetchWaiters.completeAll();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
   }

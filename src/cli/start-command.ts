@@ -16,6 +16,9 @@ interface StartOptions {
   storage: 'disk' | 'memory';
 }
 
+/** The longest a clean shutdown may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -66,6 +69,11 @@ async function runBroker(options: StartOptions): Promise<void> {
     }
     stopping = true;
     process.stderr.write(`${signal}: shutting down\n`);
+    // A referenced timer keeps the process alive until the shutdown finishes, and bounds it.
+    setTimeout(() => {
+      process.stderr.write(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms: exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -40,6 +40,7 @@ export abstract class DelayedOperation {
 export class DelayedOperations<Operation extends DelayedOperation = DelayedOperation> {
   private readonly watchers = new Map<string, Set<Operation>>();
   private pending = 0;
+  private shuttingDown = false;
 
   constructor(
     private readonly clock: Clock,
@@ -52,7 +53,7 @@ export class DelayedOperations<Operation extends DelayedOperation = DelayedOpera
    * lets it complete or `timeoutMs` passes.
    */
   tryCompleteElseWatch(operation: Operation, keys: readonly string[], timeoutMs: number): void {
-    if (operation.canComplete() || this.pending >= this.maxPending || timeoutMs <= 0) {
+    if (this.shuttingDown || operation.canComplete() || this.pending >= this.maxPending || timeoutMs <= 0) {
       operation.forceComplete();
       return;
     }
@@ -85,7 +86,13 @@ export class DelayedOperations<Operation extends DelayedOperation = DelayedOpera
     }
   }
 
-  /** Completes everything still waiting, for shutdown. */
+  /** Completes everything waiting and, from now on, every new operation at once: for shutdown. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    this.completeAll();
+  }
+
+  /** Completes everything still waiting. */
   completeAll(): void {
     const all = new Set<Operation>();
     for (const set of this.watchers.values()) for (const operation of set) all.add(operation);
