@@ -1,7 +1,9 @@
 // Detects which real Kafka clients are installed and gates each compatibility suite on its client:
 // a missing client skips the suite locally, but fails it when CI sets CONVEYOR_REQUIRE_ALL_CLIENTS=1,
 // so CI can never pass by silently testing nothing.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { PYTHON, runProcess } from './process.js';
 
@@ -19,8 +21,19 @@ const require = createRequire(import.meta.url);
 
 function npmClient(pkg: string): ClientInfo {
   try {
-    const manifest = require(`${pkg}/package.json`) as { version: string };
-    return { available: true, version: manifest.version };
+    // Resolve the entry point, then walk up to the package's own manifest: packages with an
+    // "exports" map (platformatic) do not export their package.json.
+    let dir = dirname(require.resolve(pkg));
+    for (;;) {
+      const manifestPath = join(dir, 'package.json');
+      if (existsSync(manifestPath)) {
+        const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { name?: string; version: string };
+        if (manifest.name === pkg) return { available: true, version: manifest.version };
+      }
+      const parent = dirname(dir);
+      if (parent === dir) throw new Error('no manifest');
+      dir = parent;
+    }
   } catch {
     return { available: false, reason: `${pkg} not installed: npm ci` };
   }
