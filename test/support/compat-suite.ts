@@ -40,7 +40,9 @@ export interface CompatSuiteOptions {
   totalRecords?: number;
   /** Builds the records for one codec (defaults to binary records with explicit partitions). */
   generate?: (options: { count: number; firstSeq: number; baseTimestamp: number }) => TestRecord[];
-  verify: Omit<VerifyOptions, 'partitions'>;
+  verify: Omit<VerifyOptions, 'partitions' | 'headersOverride'>;
+  /** Headers every record of a topic carries instead of the generated ones (kcat's -H). */
+  headersFor?: (topic: string) => [string, Buffer];
 }
 
 interface TopicState {
@@ -75,7 +77,11 @@ export async function runCompatSuite(t: TestContext, options: CompatSuiteOptions
     const count = i === usable.length - 1 ? total - perCodec * i : perCodec;
     return { codec: c.codec, topic: `${options.client}-${c.codec}`, records: generate({ count, firstSeq: i * perCodec, baseTimestamp }) };
   });
-  const verifyOptions: VerifyOptions = { ...options.verify, partitions: PARTITIONS };
+  const verifyOptionsFor = (topic: string): VerifyOptions => ({
+    ...options.verify,
+    partitions: PARTITIONS,
+    ...(options.headersFor === undefined ? {} : { headersOverride: [options.headersFor(topic)] }),
+  });
 
   await t.test(`creates ${topics.length} topics of ${PARTITIONS} partitions`, async () => {
     await driver.createTopics(broker.bootstrapServers, topics.map((s) => s.topic));
@@ -93,7 +99,7 @@ export async function runCompatSuite(t: TestContext, options: CompatSuiteOptions
   for (const state of topics) {
     await t.test(`consumes ${state.codec} records from the beginning with equal bytes and order`, async () => {
       const consumed = await driver.consume(broker.bootstrapServers, state.topic, state.records.length);
-      state.summaries = verifyConsumed(state.records, consumed, verifyOptions);
+      state.summaries = verifyConsumed(state.records, consumed, verifyOptionsFor(state.topic));
     });
   }
 
@@ -104,7 +110,7 @@ export async function runCompatSuite(t: TestContext, options: CompatSuiteOptions
   for (const state of topics) {
     await t.test(`reads ${state.codec} records again after the restart`, async () => {
       const consumed = await driver.consume(broker.bootstrapServers, state.topic, state.records.length);
-      const summaries = verifyConsumed(state.records, consumed, verifyOptions);
+      const summaries = verifyConsumed(state.records, consumed, verifyOptionsFor(state.topic));
       if (state.summaries !== undefined) assert.deepEqual(summaries, state.summaries, 'offsets and timestamps changed across the restart');
       state.summaries = summaries;
     });
