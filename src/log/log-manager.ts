@@ -159,6 +159,11 @@ export class LogManager {
     return this.#logs.size;
   }
 
+  /** File descriptors currently held open (bounded by openFileHandlesMax). */
+  get openFileHandleCount(): number {
+    return this.#context.handles.openCount;
+  }
+
   get(topic: string, partition: number): PartitionLog | undefined {
     return this.#logs.get(partitionDirName(topic, partition));
   }
@@ -183,6 +188,7 @@ export class LogManager {
         partition,
         config: this.#configFor(topic, config),
         hadCleanShutdown: true,
+        create: true,
       })
         .then(async (log) => {
           await this.#options.fs.syncDirectory(this.dataDir);

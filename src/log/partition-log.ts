@@ -83,6 +83,8 @@ export interface PartitionLogLoadOptions {
   readonly partition: number;
   readonly config: LogConfig;
   readonly hadCleanShutdown: boolean;
+  /** Make the directory first (a new log). */
+  readonly create?: boolean;
   /** From the log dir's checkpoints; undefined when absent (or corrupt). */
   readonly recoveryPoint?: number | undefined;
   readonly logStartOffset?: number | undefined;
@@ -143,7 +145,7 @@ export class PartitionLog {
   /** Opens (and, after an unclean shutdown, recovers) the log in `options.dir`, creating it if new. */
   static async load(options: PartitionLogLoadOptions): Promise<PartitionLog> {
     const { context, dir } = options;
-    await context.fs.mkdir(dir);
+    if (options.create === true) await context.fs.mkdir(dir);
     const baseOffsets = await scanSegmentFiles(context.fs, dir, context.logger);
     const settings = segmentSettings(options.config);
     const nowMs = context.clock.nowMs();

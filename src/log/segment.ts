@@ -57,6 +57,8 @@ export class Segment {
   #maxTimestamp = -1;
   #offsetOfMaxTimestamp = -1;
   #bytesSinceLastIndexEntry = 0;
+  /** Whether files changed since the last fsync (so flushing an idle segment costs nothing). */
+  #unsynced = false;
   /** Max timestamp of the first batch (Kafka rolls by it); null while unknown, -1 if empty. */
   #firstBatchTimestamp: number | null = null;
 
@@ -80,6 +82,7 @@ export class Segment {
       await context.handles.use(path, 'create', (handle) => handle.truncate(0));
     }
     segment.#loaded = true;
+    segment.#unsynced = true;
     segment.#firstBatchTimestamp = -1;
     return segment;
   }
@@ -154,16 +157,17 @@ export class Segment {
     return this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.size());
   }
 
-  /** Reads both index files; returns a reason when either must be rebuilt. */
+  /** Reads both index files; returns the reasons when either must be rebuilt. */
   async #loadIndexes(): Promise<string | undefined> {
     const offsetBytes = await this.#readOptional(this.indexPath);
     const timeBytes = await this.#readOptional(this.timeIndexPath);
-    if (offsetBytes === undefined) return 'missing offset index';
-    if (timeBytes === undefined) return 'missing time index';
-    const offsetIndex = OffsetIndex.parse(this.baseOffset, this.#settings.segmentIndexBytes, offsetBytes, this.#size);
-    if (typeof offsetIndex === 'string') return `corrupt offset index: ${offsetIndex}`;
-    const timeIndex = TimeIndex.parse(this.baseOffset, this.#settings.segmentIndexBytes, timeBytes);
-    if (typeof timeIndex === 'string') return `corrupt time index: ${timeIndex}`;
+    const offsetIndex =
+      offsetBytes === undefined ? 'missing offset index' : OffsetIndex.parse(this.baseOffset, this.#settings.segmentIndexBytes, offsetBytes, this.#size);
+    const timeIndex = timeBytes === undefined ? 'missing time index' : TimeIndex.parse(this.baseOffset, this.#settings.segmentIndexBytes, timeBytes);
+    const problems: string[] = [];
+    if (typeof offsetIndex === 'string') problems.push(offsetBytes === undefined ? offsetIndex : `corrupt offset index: ${offsetIndex}`);
+    if (typeof timeIndex === 'string') problems.push(timeBytes === undefined ? timeIndex : `corrupt time index: ${timeIndex}`);
+    if (typeof offsetIndex === 'string' || typeof timeIndex === 'string') return problems.join('; ');
     this.#offsetIndex = offsetIndex;
     this.#timeIndex = timeIndex;
     return undefined;
@@ -242,6 +246,7 @@ export class Segment {
     this.#size = size;
     if (size === 0) this.#firstBatchTimestamp = -1;
     this.#loaded = true;
+    this.#unsynced = true;
   }
 
   /** Writes `batches` (described by `headers`) at the end of the file in one gathered write. */
@@ -253,6 +258,7 @@ export class Segment {
       await this.#restoreSize(position);
       throw error;
     }
+    this.#unsynced = true;
     for (const header of headers) this.indexBatch(header);
   }
 
@@ -334,6 +340,7 @@ export class Segment {
     const removed = this.#size - first.position;
     await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(first.position));
     this.#size = first.position;
+    this.#unsynced = true;
     this.#offsetIndex.truncateToPosition(first.position);
     this.#timeIndex.truncateToOffset(first.baseOffset);
     if (first.position === 0) this.#firstBatchTimestamp = -1;
@@ -352,6 +359,7 @@ export class Segment {
 
   async #persistIndex(path: string, write: IndexFileWrite | undefined): Promise<void> {
     if (write === undefined) return;
+    this.#unsynced = true;
     await this.#context.handles.use(path, 'create', async (handle) => {
       if (write.truncateToBytes !== undefined) await handle.truncate(write.truncateToBytes);
       if (write.data.length > 0) await handle.write([write.data], write.position);
@@ -362,9 +370,11 @@ export class Segment {
   async flush(): Promise<void> {
     if (!this.#loaded) return;
     await this.persistIndexes();
+    if (!this.#unsynced) return;
     for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
       await this.#context.handles.use(path, path === this.logPath ? 'readWrite' : 'create', (handle) => handle.sync());
     }
+    this.#unsynced = false;
   }
 
   /** Closes this segment's file handles (the files stay). */

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { FileSystem } from '../base/file-system.js';
+import { pathExists } from '../base/file-system.js';
+import { MemoryFileSystem } from '../base/memory-file-system.js';
+import { NodeFileSystem } from '../node/node-file-system.js';
+import { readBaseOffset } from '../protocol/records/batch-header.js';
+import { buildBatch } from './test-batches.js';
+import { openTestLogManager } from './test-support.js';
+
+const config = { segmentBytes: 2000, indexIntervalBytes: 200 };
+
+async function restartKeepsEverything(fs: FileSystem, dataDir: string): Promise<void> {
+  const manager = await openTestLogManager({ fs, dataDir, config });
+  const log = await manager.createLog('events', 3);
+  await manager.createLog('__cluster_metadata', 0);
+  for (let index = 0; index < 60; index += 1) {
+    await log.append(buildBatch({ count: 2, valueBytes: 20, timestampMs: 5000 + index }), { leaderEpoch: index < 30 ? 1 : 2, appendTimeMs: 0 });
+  }
+  log.updateHighWatermark(100);
+  assert.ok(log.maybeIncrementLogStartOffset(10));
+  const before = await log.read(0 + 10, { maxBytes: 1 << 20, maxOffset: 120, minOneBatch: true });
+  await manager.close();
+  assert.equal(await pathExists(fs, `${dataDir}/.kafka_cleanshutdown`), true);
+
+  const reopened = await openTestLogManager({ fs, dataDir, config });
+  assert.equal(reopened.hadCleanShutdown, true);
+  assert.equal(await pathExists(fs, `${dataDir}/.kafka_cleanshutdown`), false);
+  assert.equal(reopened.size, 2);
+  assert.ok(reopened.get('__cluster_metadata', 0));
+  const again = reopened.get('events', 3)!;
+  assert.equal(again.logEndOffset, 120);
+  assert.equal(again.nextOffset, 120);
+  assert.equal(again.highWatermark, 100);
+  assert.equal(again.logStartOffset, 10);
+  assert.equal(again.recoveryPoint, 120);
+  assert.deepEqual(again.leaderEpochCache.entries, [{ epoch: 1, startOffset: 10 }, { epoch: 2, startOffset: 60 }]);
+  assert.deepEqual(again.segmentBaseOffsets, log.segmentBaseOffsets);
+  const after = await again.read(10, { maxBytes: 1 << 20, maxOffset: 120, minOneBatch: true });
+  assert.equal(after.fromCache, false);
+  // A disk read stops at the end of a segment; the tail cache is not bound by segments.
+  assert.ok(after.chunks.length > 0);
+  assert.deepEqual(Buffer.concat(after.chunks), Buffer.concat(before.chunks).subarray(0, after.bytes));
+  assert.deepEqual(await again.offsetForTimestamp(5030), { offset: 58, timestamp: 5030 });
+  assert.equal((await again.append(buildBatch(), { leaderEpoch: 2, appendTimeMs: 0 })).baseOffset, 120);
+  await reopened.close();
+}
+
+describe('log manager', () => {
+  it('restart keeps everything (memory file system)', async () => {
+    await restartKeepsEverything(new MemoryFileSystem(), '/data');
+  });
+
+  it('restart keeps everything (node file system, temporary directory)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conveyor-log-'));
+    try {
+      await restartKeepsEverything(new NodeFileSystem(), root);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes checkpoints in Kafka text format', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openTestLogManager({ fs });
+    const log = await manager.createLog('a-b', 1);
+    await log.append(buildBatch({ count: 3 }), { leaderEpoch: 5, appendTimeMs: 0 });
+    log.updateHighWatermark(3);
+    await manager.close();
+    const text = async (name: string) => (await fs.readFile(`/data/${name}`)).toString();
+    assert.equal(await text('recovery-point-offset-checkpoint'), '0\n1\na-b 1 3\n');
+    assert.equal(await text('log-start-offset-checkpoint'), '0\n1\na-b 1 0\n');
+    assert.equal(await text('replication-offset-checkpoint'), '0\n1\na-b 1 3\n');
+    assert.equal(await text('a-b-1/leader-epoch-checkpoint'), '0\n1\n5 0\n');
+    const files = (await fs.readdir('/data/a-b-1')).map((entry) => entry.name).sort();
+    assert.deepEqual(files, ['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex', 'leader-epoch-checkpoint']);
+  });
+
+  it('creates logs idempotently, also concurrently, and rejects illegal names', async () => {
+    const manager = await openTestLogManager();
+    const [first, second] = await Promise.all([manager.createLog('t', 0), manager.createLog('t', 0)]);
+    assert.equal(first, second);
+    assert.equal(await manager.createLog('t', 0), first);
+    await assert.rejects(manager.createLog('bad name', 0));
+    await assert.rejects(manager.createLog('t', -1));
+    await manager.close();
+  });
+
+  it('deletes a log by renaming its directory, then removing it', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openTestLogManager({ fs });
+    const log = await manager.createLog('gone', 0);
+    await log.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 });
+    await manager.deleteLog('gone', 0);
+    assert.equal(manager.get('gone', 0), undefined);
+    await manager.deletionsSettled();
+    assert.deepEqual((await fs.readdir('/data')).filter((entry) => entry.isDirectory), []);
+    await fs.mkdir('/data/old-0.0123abcd-delete');
+    await manager.close();
+    const reopened = await openTestLogManager({ fs });
+    await reopened.deletionsSettled();
+    assert.equal(reopened.size, 0);
+    assert.equal(await pathExists(fs, '/data/old-0.0123abcd-delete'), false);
+    await reopened.close();
+  });
+
+  it('applies config updates to new appends', async () => {
+    const manager = await openTestLogManager();
+    const log = await manager.createLog('t', 0);
+    manager.updateConfig('t', 0, { messageTimestampType: 'LogAppendTime' });
+    const result = await log.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 77 });
+    assert.equal(result.logAppendTimeMs, 77);
+    await manager.close();
+  });
+
+  it('opens 1,000 partitions quickly with bounded file handles', async () => {
+    const fs = new MemoryFileSystem();
+    const extra = { openFileHandlesMax: 64 };
+    const manager = await openTestLogManager({ fs, extra });
+    for (let partition = 0; partition < 1000; partition += 1) {
+      const log = await manager.createLog('wide', partition);
+      await log.append(buildBatch({ count: 2 }), { leaderEpoch: 0, appendTimeMs: 0 });
+    }
+    assert.ok(manager.openFileHandleCount <= 64);
+    await manager.close();
+    const started = performance.now();
+    const reopened = await openTestLogManager({ fs, extra });
+    const elapsedMs = performance.now() - started;
+    assert.equal(reopened.size, 1000);
+    assert.ok(elapsedMs < 3000, `open took ${elapsedMs} ms`);
+    assert.ok(reopened.openFileHandleCount <= 64);
+    const sample = reopened.get('wide', 999)!;
+    assert.equal(sample.logEndOffset, 2);
+    assert.equal(readBaseOffset((await sample.read(0, { maxBytes: 1000, maxOffset: 2, minOneBatch: true })).chunks[0]!), 0);
+    await reopened.close();
+  });
+
+  it('opens 1,000 partitions on a real disk quickly', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'conveyor-wide-'));
+    try {
+      const fs = new NodeFileSystem();
+      const manager = await openTestLogManager({ fs, dataDir: root });
+      await Promise.all(
+        Array.from({ length: 1000 }, async (_, partition) => {
+          const log = await manager.createLog('wide', partition);
+          await log.append(buildBatch({ count: 2 }), { leaderEpoch: 0, appendTimeMs: 0 });
+        }),
+      );
+      await manager.close();
+      const started = performance.now();
+      const reopened = await openTestLogManager({ fs, dataDir: root });
+      const elapsedMs = performance.now() - started;
+      assert.equal(reopened.size, 1000);
+      assert.ok(elapsedMs < 5000, `open took ${elapsedMs} ms`);
+      await reopened.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
