@@ -1,8 +1,10 @@
 // kafkajs 2.2.4 against a Conveyor broker: admin topic creation, producing with gzip and without
 // compression (kafkajs has no other codec built in), reading back through kafkajs's Fetch path,
 // a restart on the same data directory, and ListOffsets through its admin client.
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CompressionTypes, type Message } from 'kafkajs';
+import { startTestBroker } from '../../support/broker.js';
 import { requireClient } from '../../support/clients.js';
 import { type ClientDriver, runCompatSuite } from '../../support/compat-suite.js';
 import { consumeAllWithKafkajs, createTopicsWithKafkajs, kafkajsClient } from '../../support/kafkajs.js';
@@ -80,4 +82,31 @@ test('kafkajs client compatibility', { timeout: 120_000 }, async (t) => {
     driver,
     verify: { checkPartition: true, checkTimestamp: true },
   });
+});
+
+// A minimal reproduction of the by-timestamp lookup: one produce request puts ten records with
+// timestamps base, base+10, ..., base+90 in a single batch, so the answer must point inside it.
+test('kafkajs ListOffsets by timestamp finds a record inside a batch', { timeout: 30_000 }, async (t) => {
+  const client = await requireClient(t, 'kafkajs');
+  if (client === undefined) return;
+  const broker = await startTestBroker({ 'auto.create.topics.enable': false });
+  t.after(() => broker.close());
+  await createTopicsWithKafkajs(broker.bootstrapServers, ['one-batch'], 1);
+  const base = Date.now() - 60_000;
+  const producer = kafkajsClient(broker.bootstrapServers).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({ topic: 'one-batch', messages: Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `v${i}`, partition: 0, timestamp: String(base + i * 10) })) });
+  await producer.disconnect();
+  const admin = kafkajsClient(broker.bootstrapServers).admin();
+  await admin.connect();
+  try {
+    const answers: Record<string, number> = {};
+    for (const delta of [0, 45, 50, 90]) {
+      const [partition] = await admin.fetchTopicOffsetsByTimestamp('one-batch', base + delta);
+      answers[`base+${delta}`] = Number(partition!.offset);
+    }
+    assert.deepEqual(answers, { 'base+0': 0, 'base+45': 5, 'base+50': 5, 'base+90': 9 });
+  } finally {
+    await admin.disconnect();
+  }
 });
