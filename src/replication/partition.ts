@@ -1,7 +1,11 @@
 // One partition replica hosted by this broker: its log, its leader epoch and the high watermark.
 // On a single node the leader is the only in-sync replica, so the high watermark follows the log
 // end as soon as a write completes; the follower fetcher and ISR tracking join here later.
-import type { AppendResult, PartitionLog } from '../log/partition-log.js';
+import type { AppendResult, OffsetAndTimestamp, PartitionLog } from '../log/partition-log.js';
+import { decodeRecordBatchSync } from '../protocol/records/record-batch.js';
+
+/** Decompressed bytes one batch may expand to while looking up a record by timestamp. */
+const LOOKUP_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 export class Partition {
   /** Bytes ever appended through this broker: delayed fetches compare it to decide when to wake. */
@@ -30,6 +34,33 @@ export class Partition {
     // A single replica is the whole ISR: what is written is committed.
     if (this.log.logEndOffset > this.log.highWatermark) this.log.updateHighWatermark(this.log.logEndOffset);
     return result;
+  }
+
+  /**
+   * The first record whose timestamp is at or after `timestampMs` (ListOffsets by time). The log's
+   * time index finds the batch; decoding that batch finds the record, as Kafka returns it.
+   */
+  async offsetForTimestamp(timestampMs: number): Promise<OffsetAndTimestamp | null> {
+    const found = await this.log.offsetForTimestamp(timestampMs);
+    if (!found) return null;
+    return (await this.findRecord(found.offset, (timestamp) => timestamp >= timestampMs)) ?? found;
+  }
+
+  /** The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), the first if several tie. */
+  async maxTimestampOffset(): Promise<OffsetAndTimestamp | null> {
+    const found = await this.log.maxTimestampOffset();
+    if (!found) return null;
+    return (await this.findRecord(found.offset, (timestamp) => timestamp === found.timestamp)) ?? found;
+  }
+
+  private async findRecord(batchOffset: number, matches: (timestamp: number) => boolean): Promise<OffsetAndTimestamp | undefined> {
+    const read = await this.log.read(batchOffset, { maxBytes: 1, maxOffset: this.log.highWatermark, minOneBatch: true });
+    const batch = read.chunks[0];
+    if (!batch) return undefined;
+    for (const record of decodeRecordBatchSync(batch, 0, { maxDecompressedBytes: LOOKUP_MAX_DECOMPRESSED_BYTES }).records) {
+      if (record.offset >= this.log.logStartOffset && matches(record.timestamp)) return { offset: record.offset, timestamp: record.timestamp };
+    }
+    return undefined;
   }
 }
 

@@ -37,6 +37,8 @@ export class ReplicaManager {
       return existing;
     }
     const log = await this.logManager.createLog(topic, partitionIndex, config);
+    // A log opened at start-up took the broker defaults; the topic's own settings apply from here.
+    this.logManager.updateConfig(topic, partitionIndex, config);
     log.leaderEpochCache.assign(leaderEpoch, log.nextOffset);
     if (log.highWatermark < log.logEndOffset) log.updateHighWatermark(log.logEndOffset);
     const partition = new Partition(topic, partitionIndex, topicId, log, leaderEpoch);

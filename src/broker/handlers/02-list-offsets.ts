@@ -66,10 +66,10 @@ async function offsetFor(partition: Partition, timestamp: number): Promise<{ off
     case ListOffsetsTimestamp.earliestLocal:
       return { offset: log.logStartOffset, timestamp: -1 };
     case ListOffsetsTimestamp.maxTimestamp:
-      return (await log.maxTimestampOffset()) ?? { offset: -1, timestamp: -1 };
+      return (await partition.maxTimestampOffset()) ?? { offset: -1, timestamp: -1 };
     default:
       if (timestamp < 0) return { offset: -1, timestamp: -1 };
-      return (await log.offsetForTimestamp(timestamp)) ?? { offset: -1, timestamp: -1 };
+      return (await partition.offsetForTimestamp(timestamp)) ?? { offset: -1, timestamp: -1 };
   }
 }
 
