@@ -78,10 +78,13 @@ describe('ApiVersions', () => {
     assertContains(response, ApiKey.DeleteTopics, [1, 3, 6]);
     assertContains(response, ApiKey.CreatePartitions, [0, 1, 3]);
     assertContains(response, ApiKey.DescribeCluster, [1]);
-    // Group and transaction APIs are not served yet; advertising them without a handler would
-    // send clients into requests the broker closes the connection on.
-    for (const notYet of [ApiKey.FindCoordinator, ApiKey.JoinGroup, ApiKey.InitProducerId, ApiKey.OffsetForLeaderEpoch]) {
-      assert.equal(range(response, notYet), undefined, `api key ${notYet} is not advertised yet`);
+    // Group, coordinator and producer-id APIs are not required yet; once advertised, librdkafka
+    // 2.0.2 only enables its features if the range starts at v0 (PROTOCOL-NOTES 3.4).
+    for (const apiKey of [ApiKey.FindCoordinator, ApiKey.JoinGroup, ApiKey.SyncGroup, ApiKey.Heartbeat, ApiKey.LeaveGroup, ApiKey.InitProducerId]) {
+      const entry = range(response, apiKey);
+      if (entry) assert.equal(entry.minVersion, 0, `api key ${apiKey} is advertised from v0`);
     }
+    const offsetForLeaderEpoch = range(response, ApiKey.OffsetForLeaderEpoch);
+    if (offsetForLeaderEpoch) assert.ok(offsetForLeaderEpoch.maxVersion >= 3, 'OffsetForLeaderEpoch is left out or served at v3+');
   });
 });
