@@ -208,18 +208,22 @@ export interface TimestampQuery {
 }
 
 /**
- * Lookups for ListOffsets by timestamp, two per non-empty partition: a timestamp equal to the
- * middle record's and one just below it (between two records when timestamps are spaced). Both
- * must return the first offset with timestamp >= the query.
+ * Lookups for ListOffsets by timestamp, six per non-empty partition: at a quarter, half and three
+ * quarters of the partition, a timestamp equal to that record's and one just below it (between two
+ * records when timestamps are spaced). Each must return the first offset with timestamp >= the
+ * query. Several points make it unlikely that every one falls on a batch boundary, where a broker
+ * answering with batch base offsets would pass by luck.
  */
 export function timestampQueries(summaries: PartitionSummary[]): TimestampQuery[] {
   const queries: TimestampQuery[] = [];
   summaries.forEach((summary, partition) => {
     if (summary.entries.length === 0) return;
-    const middle = summary.entries[Math.floor(summary.entries.length / 2)]!;
-    for (const timestamp of [middle[1], middle[1] - 5]) {
-      const first = summary.entries.find(([, ts]) => ts >= timestamp);
-      queries.push({ partition, timestamp, expectedOffset: first![0] });
+    for (const fraction of [0.25, 0.5, 0.75]) {
+      const target = summary.entries[Math.floor(summary.entries.length * fraction)]!;
+      for (const timestamp of [target[1], target[1] - 5]) {
+        const first = summary.entries.find(([, ts]) => ts >= timestamp);
+        queries.push({ partition, timestamp, expectedOffset: first![0] });
+      }
     }
   });
   return queries;

@@ -102,7 +102,7 @@ def consume(req):
         'enable.auto.commit': False,
         'enable.auto.offset.store': False,
         'enable.partition.eof': True,
-        'debug': 'cgrp,protocol',
+        'debug': 'cgrp,protocol,feature',
     }, logger=logs)
     topic = req['topic']
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(req['partitions'])])
@@ -129,14 +129,20 @@ def consume(req):
                 'timestamp': msg.timestamp()[1],
             })
     consumer.close()
-    coordinator_lines = [line for line in logs.lines if 'FindCoordinator' in line or 'OffsetCommit' in line or 'JoinGroup' in line]
+    group_requests = ('JoinGroupRequest', 'SyncGroupRequest', 'HeartbeatRequest', 'OffsetCommitRequest', 'LeaveGroupRequest')
+    sent = [line for line in logs.lines if 'Sent ' in line]
     return {
         'records': records,
         'complete': len(at_end) == req['partitions'],
         'errors': errors[:10],
-        'coordinator_lines': coordinator_lines[:10],
-        # Proves the debug log was captured, so an empty coordinator_lines means something.
-        'fetch_request_lines': sum(1 for line in logs.lines if 'Sent FetchRequest' in line),
+        # assign() without commits must never join a group or commit offsets.
+        'group_requests_sent': [line for line in sent if any(name in line for name in group_requests)][:10],
+        # librdkafka 2.0.2 looks up the coordinator whenever group.id is set and the broker
+        # advertises FindCoordinator (feature BrokerGroupCoordinator), even with assign() only.
+        'find_coordinator_sent': sum(1 for line in sent if 'FindCoordinatorRequest' in line),
+        'find_coordinator_advertised': any('ApiKey FindCoordinator' in line for line in logs.lines),
+        # Proves the debug log was captured, so the empty lists above mean something.
+        'fetch_request_lines': sum(1 for line in sent if 'FetchRequest' in line),
     }
 
 

@@ -76,9 +76,17 @@ const driver: ClientDriver = {
     const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
     const earliest = await query(partitions.map((p) => [p, -2]));
     const latest = await query(partitions.map((p) => [p, -1]));
-    const byTimestamp: number[] = [];
-    // One query per lookup: -Q answers once per partition, and two lookups share a partition.
-    for (const q of queries) byTimestamp.push((await query([[q.partition, q.timestamp]]))[String(q.partition)]!.offset);
+    // -Q answers once per partition, so lookups go in rounds with each partition at most once.
+    const byTimestamp: number[] = new Array<number>(queries.length);
+    const remaining = queries.map((q, index) => ({ ...q, index }));
+    while (remaining.length > 0) {
+      const round = remaining.filter((q, i) => remaining.findIndex((other) => other.partition === q.partition) === i);
+      const answer = await query(round.map((q) => [q.partition, q.timestamp]));
+      for (const q of round) {
+        byTimestamp[q.index] = answer[String(q.partition)]!.offset;
+        remaining.splice(remaining.indexOf(q), 1);
+      }
+    }
     return { earliest: partitions.map((p) => earliest[String(p)]!.offset), latest: partitions.map((p) => latest[String(p)]!.offset), byTimestamp };
   },
 };
