@@ -2,6 +2,7 @@
 // partitions and waiting-request queues. Handlers stay thin and delegate to these.
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
+import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -22,6 +23,8 @@ export interface BrokerServices {
   readonly controller: Controller;
   readonly replicaManager: ReplicaManager;
   readonly fetchWaiters: DelayedOperations;
+  /** Consumer groups and committed offsets, kept in `__consumer_offsets`. */
+  readonly groupCoordinator: GroupCoordinator;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The APIs and versions this broker serves, derived from the handler registry. */

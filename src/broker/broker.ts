@@ -5,11 +5,13 @@
 import type { Clock, RandomSource } from '../base/clock.js';
 import type { FileSystem } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
+import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import type { OffsetsTopicPartitions } from '../coordinator/group/offsets-topic.js';
 import { LogManager } from '../log/log-manager.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
-import { CLUSTER_METADATA_TOPIC } from '../metadata/topic-name.js';
+import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC } from '../metadata/topic-name.js';
 import { LocalQuorum } from '../quorum/local-quorum.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
@@ -71,6 +73,23 @@ export class Broker {
     const replicaManager = new ReplicaManager(logManager, logger.child('replicas'));
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);
     replicaManager.onHighWatermarkChange((partition) => fetchWaiters.checkAndComplete(partition.key));
+    const groupCoordinator = new GroupCoordinator({
+      clock,
+      random,
+      logger: logger.child('group-coordinator'),
+      image,
+      partitions: consumerOffsetsPartitions(replicaManager, clock),
+      config: {
+        offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
+        offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+        offsetsRetentionCheckIntervalMs: 600_000,
+        groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        groupMaxSize: config.groupMaxSize,
+        offsetMetadataMaxBytes: 4096,
+      },
+    });
     const services: BrokerServices = {
       nodeId: config.nodeId,
       clusterId,
@@ -79,6 +98,7 @@ export class Broker {
       controller,
       replicaManager,
       fetchWaiters,
+      groupCoordinator,
       clock,
       logger,
       supportedApis: supportedApis(handlers),
@@ -86,6 +106,8 @@ export class Broker {
     const publisher = new MetadataPublisher(services);
     await publisher.reconcile();
     quorum.onCommit((records) => publisher.publish(records));
+    // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
+    await groupCoordinator.start();
 
     const socketServer = new SocketServer({
       listeners: parseListeners(config.listeners),
@@ -110,6 +132,7 @@ export class Broker {
   async close(): Promise<void> {
     // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.
     this.services.fetchWaiters.shutdown();
+    this.services.groupCoordinator.stop();
     await this.socketServer.close();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
@@ -170,4 +193,24 @@ class MetadataPublisher {
     }
     for (const topic of gone) await replicaManager.deleteTopic(topic);
   }
+}
+
+/** The group coordinator's port onto the `__consumer_offsets` partitions this broker hosts. */
+function consumerOffsetsPartitions(replicaManager: ReplicaManager, clock: Clock): OffsetsTopicPartitions {
+  const hosted = (partition: number) => {
+    const found = replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition);
+    if (!found) throw new Error(`${CONSUMER_OFFSETS_TOPIC}-${partition} is not hosted here`);
+    return found;
+  };
+  return {
+    isHosted: (partition) => replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition) !== undefined,
+    append: async (partition, batch) => {
+      await replicaManager.append(hosted(partition), batch, clock.nowMs());
+    },
+    read: async (partition, fromOffset) => {
+      const { log } = hosted(partition);
+      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: 1024 * 1024, maxOffset: log.highWatermark, minOneBatch: true });
+      return { chunks: result.chunks, highWatermark: result.highWatermark };
+    },
+  };
 }

@@ -1,0 +1,33 @@
+// SyncGroup (key 14), versions 0-5.
+// Members of a generation collect their assignment: the leader's request carries every member's
+// assignment, which is written to `__consumer_offsets` before anyone is answered; followers wait
+// (parked in the coordinator) until then. ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+// REBALANCE_IN_PROGRESS and FENCED_INSTANCE_ID as Kafka.
+// Version notes: v3+ group.instance.id; v5+ protocol type and name, checked against the group's
+// (INCONSISTENT_GROUP_PROTOCOL) and echoed.
+import { SyncGroupApi } from '../../protocol/messages/index.js';
+import { defineHandler } from './handler.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export const syncGroupHandler = defineHandler({
+  api: SyncGroupApi,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(request, { broker }) {
+    const outcome = await broker.groupCoordinator.syncGroup({
+      groupId: request.groupId,
+      generationId: request.generationId,
+      memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
+      protocolType: request.protocolType ?? null,
+      protocolName: request.protocolName ?? null,
+      // Copied: the group keeps assignments beyond this request's buffer.
+      assignments: request.assignments.map(({ memberId, assignment }) => ({ memberId, assignment: Buffer.from(assignment) })),
+    });
+    return { throttleTimeMs: 0, ...outcome };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+  },
+});

@@ -1,0 +1,28 @@
+// ListGroups (key 16), versions 0-5.
+// The groups this broker coordinates with their protocol type (and state, v4+).
+// Version notes: v4+ StatesFilter (case-insensitive, empty means all) and GroupState; v5+
+// TypesFilter and GroupType: every group here is "classic".
+import { ErrorCode } from '../../base/error-codes.js';
+import { ListGroupsApi } from '../../protocol/messages/index.js';
+import { defineHandler } from './handler.js';
+
+const CLASSIC = 'classic';
+
+export const listGroupsHandler = defineHandler({
+  api: ListGroupsApi,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(request, { broker }) {
+    const types = (request.typesFilter ?? []).map((type) => type.toLowerCase());
+    if (types.length > 0 && !types.includes(CLASSIC)) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups: [] };
+    const listed = broker.groupCoordinator.listGroups(request.statesFilter ?? []);
+    return {
+      throttleTimeMs: 0,
+      errorCode: listed.errorCode,
+      groups: listed.groups.map((group) => ({ groupId: group.groupId, protocolType: group.protocolType, groupState: group.state, groupType: CLASSIC })),
+    };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, groups: [] };
+  },
+});

@@ -1,0 +1,512 @@
+// Kafka's classic group coordinator for the `__consumer_offsets` partitions this broker hosts: it
+// owns the groups and their committed offsets, writes every change as records before answering,
+// rebuilds its state by replaying those records when a partition loads, and expires the offsets of
+// groups that stayed empty for offsets.retention.minutes. Sans-IO: time, randomness and the
+// partitions come in as ports; the metadata image says which topics and partitions exist.
+import type { Clock, RandomSource } from '../../base/clock.js';
+import { ErrorCode } from '../../base/error-codes.js';
+import type { Logger } from '../../base/logger.js';
+import type { MetadataImage } from '../../metadata/metadata-image.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
+import { readLastOffset } from '../../protocol/records/batch-header.js';
+import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
+import { subscribedTopics } from './consumer-protocol.js';
+import { EMPTY_ASSIGNMENT, Group, GroupMember, GroupState, type GroupStateName, type JoinOutcome, type SyncOutcome, offsetKey } from './group.js';
+import type { GroupContext, GroupCoordinatorConfig } from './group-context.js';
+import { GroupMembership, type JoinGroupInput, type MemberIdentity, type SyncGroupInput, joinError, syncError } from './group-membership.js';
+import { offsetsPartitionFor } from './group-partition.js';
+import { type CommittedOffset, type DecodedOffsetsRecord, type OffsetsRecord, decodeOffsetsRecord, groupMetadataRecord, offsetCommitRecord } from './group-records.js';
+import type { OffsetsTopicPartitions } from './offsets-topic.js';
+
+export interface GroupCoordinatorOptions {
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  config: GroupCoordinatorConfig;
+  image: MetadataImage;
+  partitions: OffsetsTopicPartitions;
+}
+
+export interface OffsetCommitInput {
+  groupId: string;
+  /** -1 for commits from outside the group protocol (simple consumers, admin tools). */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** OffsetCommit v2-4 RetentionTimeMs; -1 for the broker's retention. */
+  retentionTimeMs: number;
+  offsets: { topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }[];
+}
+
+export interface FetchedOffset {
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+export interface OffsetFetchResult {
+  errorCode: number;
+  topics: { topic: string; partitions: FetchedOffset[] }[];
+}
+
+export interface GroupDescription {
+  errorCode: number;
+  groupId: string;
+  state: GroupStateName;
+  protocolType: string;
+  protocolName: string;
+  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+}
+
+export interface ListedGroup {
+  groupId: string;
+  protocolType: string;
+  state: GroupStateName;
+}
+
+export interface PartitionErrors {
+  errorCode: number;
+  topics: { topic: string; partitions: { partition: number; errorCode: number }[] }[];
+}
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  private readonly loads = new Map<number, Promise<void>>();
+  private readonly membership: GroupMembership;
+  private readonly context: GroupContext;
+  private cancelExpiry: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: GroupCoordinatorOptions) {
+    this.context = {
+      clock: options.clock,
+      random: options.random,
+      config: options.config,
+      logger: options.logger,
+      store: (group, records) => this.store(group, records),
+    };
+    this.membership = new GroupMembership(this.context);
+  }
+
+  /** Partitions of `__consumer_offsets` as the image has them; 0 before the topic exists. */
+  numPartitions(): number {
+    return this.options.image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions.size ?? 0;
+  }
+
+  partitionFor(groupId: string): number {
+    const count = this.numPartitions();
+    return offsetsPartitionFor(groupId, count > 0 ? count : this.options.config.offsetsTopicNumPartitions);
+  }
+
+  /** Loads every hosted partition and starts the offset expiry sweep. */
+  async start(): Promise<void> {
+    for (let partition = 0; partition < this.numPartitions(); partition++) {
+      if (this.options.partitions.isHosted(partition)) await this.load(partition);
+    }
+    this.scheduleExpiry();
+  }
+
+  /** Answers every parked request with NOT_COORDINATOR and stops all timers. */
+  stop(): void {
+    this.stopped = true;
+    this.cancelExpiry?.();
+    for (const group of this.groups.values()) this.membership.shutdown(group, ErrorCode.NOT_COORDINATOR);
+  }
+
+  /** Whether this broker coordinates `groupId` now, loading its partition on first use. */
+  private async ready(groupId: string): Promise<number> {
+    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
+    if (this.numPartitions() === 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const partition = this.partitionFor(groupId);
+    if (!this.options.partitions.isHosted(partition)) return ErrorCode.NOT_COORDINATOR;
+    await this.load(partition);
+    return ErrorCode.NONE;
+  }
+
+  private group(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  private getOrCreateGroup(groupId: string): Group {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = new Group(groupId, this.options.clock.nowMs());
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  // ---- Membership ----
+
+  async joinGroup(input: JoinGroupInput): Promise<JoinOutcome> {
+    if (input.groupId === '') return joinError(input.memberId, ErrorCode.INVALID_GROUP_ID);
+    const ready = await this.ready(input.groupId);
+    if (ready !== ErrorCode.NONE) return joinError(input.memberId, ready);
+    const { groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs } = this.options.config;
+    if (input.sessionTimeoutMs < groupMinSessionTimeoutMs || input.sessionTimeoutMs > groupMaxSessionTimeoutMs) {
+      return joinError(input.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
+    }
+    const existing = this.group(input.groupId);
+    if (!existing && input.memberId !== '') return joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
+    const group = existing ?? this.getOrCreateGroup(input.groupId);
+    const outcome = await this.membership.join(group, input);
+    // A join that failed before anyone got in leaves nothing worth keeping.
+    if (group.isEmpty && group.pendingMembers.size === 0 && group.is(GroupState.empty) && group.offsets.size === 0 && group.generationId === 0) this.groups.delete(group.groupId);
+    return outcome;
+  }
+
+  async syncGroup(input: SyncGroupInput): Promise<SyncOutcome> {
+    if (input.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
+    const ready = await this.ready(input.groupId);
+    if (ready !== ErrorCode.NONE) return syncError(ready);
+    const group = this.group(input.groupId);
+    if (!group) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    return this.membership.sync(group, input);
+  }
+
+  async heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): Promise<number> {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return ready;
+    const group = this.group(groupId);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return this.membership.heartbeat(group, memberId, groupInstanceId, generationId);
+  }
+
+  /** LeaveGroup: a group-level error code and one code per leaving member. */
+  async leaveGroup(groupId: string, members: readonly MemberIdentity[]): Promise<{ errorCode: number; memberErrors: number[] }> {
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, memberErrors: members.map(() => ErrorCode.INVALID_GROUP_ID) };
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return { errorCode: ready, memberErrors: members.map(() => ready) };
+    const group = this.group(groupId);
+    if (!group) return { errorCode: ErrorCode.NONE, memberErrors: members.map(() => ErrorCode.UNKNOWN_MEMBER_ID) };
+    return { errorCode: ErrorCode.NONE, memberErrors: this.membership.leave(group, members) };
+  }
+
+  // ---- Offsets ----
+
+  /** OffsetCommit: one error code per offset, in request order. */
+  async commitOffsets(input: OffsetCommitInput): Promise<number[]> {
+    const all = (errorCode: number) => input.offsets.map(() => errorCode);
+    const ready = await this.ready(input.groupId);
+    if (ready !== ErrorCode.NONE) return all(ready);
+    const existing = this.group(input.groupId);
+    if (!existing && input.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    const group = existing ?? this.getOrCreateGroup(input.groupId);
+    const problem = this.commitProblem(group, input);
+    if (problem !== ErrorCode.NONE) return all(problem);
+    const member = group.members.get(input.memberId);
+    if (member) this.membership.scheduleSessionExpiry(group, member);
+    return this.storeOffsets(group, input);
+  }
+
+  private commitProblem(group: Group, input: OffsetCommitInput): number {
+    if (group.is(GroupState.dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    // Commits from outside the group protocol are accepted only while no member is active.
+    if (input.generationId < 0 && group.is(GroupState.empty)) return ErrorCode.NONE;
+    const problem = this.membership.memberProblem(group, input.memberId, input.groupInstanceId, input.generationId);
+    if (problem !== ErrorCode.NONE) return problem;
+    if (group.is(GroupState.completingRebalance)) return ErrorCode.REBALANCE_IN_PROGRESS;
+    return ErrorCode.NONE;
+  }
+
+  private async storeOffsets(group: Group, input: OffsetCommitInput): Promise<number[]> {
+    const nowMs = this.options.clock.nowMs();
+    const errors: number[] = [];
+    const records: OffsetsRecord[] = [];
+    const accepted: { topic: string; partition: number; committed: CommittedOffset }[] = [];
+    for (const entry of input.offsets) {
+      const errorCode = this.offsetProblem(entry.topic, entry.partition, entry.metadata);
+      errors.push(errorCode);
+      if (errorCode !== ErrorCode.NONE) continue;
+      const committed: CommittedOffset = {
+        offset: entry.offset,
+        leaderEpoch: entry.leaderEpoch,
+        metadata: entry.metadata ?? '',
+        commitTimestampMs: nowMs,
+        expireTimestampMs: input.retentionTimeMs >= 0 ? nowMs + input.retentionTimeMs : -1,
+      };
+      accepted.push({ topic: entry.topic, partition: entry.partition, committed });
+      records.push(offsetCommitRecord(group.groupId, entry.topic, entry.partition, committed));
+    }
+    if (records.length === 0) return errors;
+    const stored = await this.store(group, records);
+    if (stored !== ErrorCode.NONE) return errors.map((errorCode) => (errorCode === ErrorCode.NONE ? stored : errorCode));
+    for (const { topic, partition, committed } of accepted) group.offsets.set(offsetKey(topic, partition), { topic, partition, committed });
+    if (group.is(GroupState.dead)) this.groups.set(group.groupId, group);
+    return errors;
+  }
+
+  private offsetProblem(topic: string, partition: number, metadata: string | null): number {
+    if (this.options.image.partition(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (metadata !== null && Buffer.byteLength(metadata) > this.options.config.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+    return ErrorCode.NONE;
+  }
+
+  /** OffsetFetch for `topics`, or every committed offset of the group when `topics` is null. */
+  async fetchOffsets(groupId: string, topics: { topic: string; partitions: number[] }[] | null): Promise<OffsetFetchResult> {
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return { errorCode: ready, topics: [] };
+    const group = this.group(groupId);
+    if (topics === null) return { errorCode: ErrorCode.NONE, topics: group ? allOffsets(group) : [] };
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: topics.map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.map((partition) => fetchedOffset(partition, group?.offsets.get(offsetKey(topic, partition))?.committed)),
+      })),
+    };
+  }
+
+  // ---- Administration ----
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const described: GroupDescription = { errorCode: ErrorCode.NONE, groupId, state: GroupState.dead, protocolType: '', protocolName: '', members: [] };
+    if (groupId === '') return { ...described, errorCode: ErrorCode.INVALID_GROUP_ID };
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return { ...described, errorCode: ready };
+    const group = this.group(groupId);
+    if (!group) return described;
+    const stable = group.is(GroupState.stable);
+    return {
+      ...described,
+      state: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolName: stable ? (group.protocolName ?? '') : '',
+      members: [...group.members.values()].map((member) => ({
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        metadata: stable && group.protocolName !== null ? member.metadataFor(group.protocolName) : EMPTY_ASSIGNMENT,
+        assignment: stable ? member.assignment : EMPTY_ASSIGNMENT,
+      })),
+    };
+  }
+
+  /** Groups on hosted partitions, optionally only those in `states` (compared case-insensitively, as Kafka). */
+  listGroups(states: readonly string[] = []): { errorCode: number; groups: ListedGroup[] } {
+    const wanted = new Set(states.map((state) => state.toLowerCase()));
+    const groups: ListedGroup[] = [];
+    for (const group of this.groups.values()) {
+      if (group.is(GroupState.dead)) continue;
+      if (wanted.size > 0 && !wanted.has(group.state.toLowerCase())) continue;
+      groups.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state });
+    }
+    return { errorCode: ErrorCode.NONE, groups };
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    const results: { groupId: string; errorCode: number }[] = [];
+    for (const groupId of groupIds) results.push({ groupId, errorCode: await this.deleteGroup(groupId) });
+    return results;
+  }
+
+  private async deleteGroup(groupId: string): Promise<number> {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return ready;
+    const group = this.group(groupId);
+    if (!group || group.is(GroupState.dead)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group.is(GroupState.empty)) return ErrorCode.NON_EMPTY_GROUP;
+    const records = [...group.offsets.values()].map(({ topic, partition }) => offsetCommitRecord(groupId, topic, partition, null));
+    records.push(groupMetadataRecord(groupId, null));
+    const stored = await this.store(group, records);
+    if (stored !== ErrorCode.NONE) return stored;
+    if (!group.is(GroupState.empty)) return ErrorCode.NON_EMPTY_GROUP;
+    this.markDead(group);
+    return ErrorCode.NONE;
+  }
+
+  private markDead(group: Group): void {
+    this.membership.shutdown(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    group.offsets.clear();
+    group.transitionTo(GroupState.dead, this.options.clock.nowMs());
+    this.groups.delete(group.groupId);
+  }
+
+  /** OffsetDelete: refuses offsets of topics the group's members still subscribe to. */
+  async deleteOffsets(groupId: string, topics: { topic: string; partitions: number[] }[]): Promise<PartitionErrors> {
+    const fail = (errorCode: number): PartitionErrors => ({ errorCode, topics: [] });
+    if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return fail(ready);
+    const group = this.group(groupId);
+    if (!group || group.is(GroupState.dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
+    const consumerGroup = group.protocolType === 'consumer' || group.protocolType === null || group.protocolType === '';
+    if (!group.is(GroupState.empty) && !consumerGroup) return fail(ErrorCode.NON_EMPTY_GROUP);
+    const records: OffsetsRecord[] = [];
+    const deleted: string[] = [];
+    const result: PartitionErrors = { errorCode: ErrorCode.NONE, topics: [] };
+    for (const { topic, partitions } of topics) {
+      const subscribed = !group.is(GroupState.empty) && group.isSubscribedTo(topic, subscribedTopics);
+      result.topics.push({
+        topic,
+        partitions: partitions.map((partition) => {
+          if (subscribed) return { partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
+          const key = offsetKey(topic, partition);
+          if (group.offsets.has(key)) {
+            records.push(offsetCommitRecord(groupId, topic, partition, null));
+            deleted.push(key);
+          }
+          return { partition, errorCode: ErrorCode.NONE };
+        }),
+      });
+    }
+    if (records.length === 0) return result;
+    const stored = await this.store(group, records);
+    if (stored !== ErrorCode.NONE) return fail(stored);
+    for (const key of deleted) group.offsets.delete(key);
+    return result;
+  }
+
+  // ---- Records ----
+
+  private async store(group: Group, records: OffsetsRecord[]): Promise<number> {
+    const partition = this.partitionFor(group.groupId);
+    if (this.stopped || !this.options.partitions.isHosted(partition)) return ErrorCode.NOT_COORDINATOR;
+    const nowMs = this.options.clock.nowMs();
+    const batch = buildRecordBatchSync(
+      records.map(({ key, value }) => ({ key, value, timestamp: nowMs })),
+      { baseTimestamp: nowMs },
+    );
+    try {
+      await this.options.partitions.append(partition, batch);
+      return ErrorCode.NONE;
+    } catch (error) {
+      this.options.logger.warn('writing to __consumer_offsets failed', { group: group.groupId, partition, error });
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  private load(partition: number): Promise<void> {
+    let loading = this.loads.get(partition);
+    if (!loading) {
+      loading = this.replay(partition);
+      this.loads.set(partition, loading);
+    }
+    return loading;
+  }
+
+  /** Rebuilds the groups of one partition from its records: the last record per key wins. */
+  private async replay(partition: number): Promise<void> {
+    const offsets = new Map<string, Map<string, DecodedOffsetsRecord & { type: 'offset' }>>();
+    const metadata = new Map<string, (DecodedOffsetsRecord & { type: 'group' })['metadata']>();
+    let nextOffset = 0;
+    let count = 0;
+    for (;;) {
+      const { chunks, highWatermark } = await this.options.partitions.read(partition, nextOffset);
+      if (chunks.length === 0 || nextOffset >= highWatermark) break;
+      for (const chunk of chunks) {
+        for (const span of recordBatchSpans(chunk)) {
+          const batch = decodeRecordBatchSync(chunk, span.position);
+          nextOffset = Math.max(nextOffset, readLastOffset(chunk, span.position) + 1);
+          if (batch.control) continue;
+          for (const record of batch.records) {
+            if (record.key === null) continue;
+            const decoded = decodeOffsetsRecord(record.key, record.value);
+            if (!decoded) continue;
+            count++;
+            if (decoded.type === 'group') metadata.set(decoded.group, decoded.metadata);
+            else {
+              let byPartition = offsets.get(decoded.group);
+              if (!byPartition) offsets.set(decoded.group, (byPartition = new Map()));
+              byPartition.set(offsetKey(decoded.topic, decoded.partition), decoded);
+            }
+          }
+        }
+      }
+    }
+    const groupIds = new Set([...metadata.keys(), ...offsets.keys()]);
+    for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId));
+    if (count > 0) this.options.logger.info('loaded __consumer_offsets partition', { partition, records: count, groups: groupIds.size });
+  }
+
+  private restoreGroup(groupId: string, value: (DecodedOffsetsRecord & { type: 'group' })['metadata'], offsets: Map<string, DecodedOffsetsRecord & { type: 'offset' }> | undefined): void {
+    const live = [...(offsets?.values() ?? [])].filter((entry) => entry.offset !== null);
+    if (value === null && live.length === 0) return;
+    const nowMs = this.options.clock.nowMs();
+    const group = new Group(groupId, nowMs);
+    for (const entry of live) group.offsets.set(offsetKey(entry.topic, entry.partition), { topic: entry.topic, partition: entry.partition, committed: entry.offset! });
+    if (value !== null) {
+      group.generationId = value.generation;
+      group.protocolType = value.protocolType === '' ? null : value.protocolType;
+      group.protocolName = value.protocol;
+      if (value.currentStateTimestamp !== undefined && value.currentStateTimestamp >= 0n) group.currentStateTimestampMs = Number(value.currentStateTimestamp);
+      for (const stored of value.members) {
+        const protocols = value.protocol === null ? [] : [{ name: value.protocol, metadata: stored.subscription }];
+        const member = new GroupMember(
+          stored.memberId,
+          stored.groupInstanceId ?? null,
+          stored.clientId,
+          stored.clientHost,
+          stored.rebalanceTimeout !== undefined && stored.rebalanceTimeout >= 0 ? stored.rebalanceTimeout : stored.sessionTimeout,
+          stored.sessionTimeout,
+          value.protocolType,
+          protocols,
+        );
+        member.assignment = stored.assignment;
+        group.addMember(member);
+      }
+      group.leaderId = value.leader;
+      // A loaded group with members is Stable; they keep it only by heartbeating within their session timeouts.
+      group.state = group.isEmpty ? GroupState.empty : GroupState.stable;
+      for (const member of group.members.values()) this.membership.scheduleSessionExpiry(group, member);
+    }
+    this.groups.set(groupId, group);
+  }
+
+  // ---- Offset expiry ----
+
+  private scheduleExpiry(): void {
+    if (this.stopped) return;
+    this.cancelExpiry = this.options.clock.schedule(this.options.config.offsetsRetentionCheckIntervalMs, () => {
+      void this.expireOffsets().finally(() => this.scheduleExpiry());
+    });
+  }
+
+  /**
+   * Deletes offsets that outlived offsets.retention.minutes: for a consumer group counted from the
+   * moment it became empty (never while it has members), for a standalone committer from the
+   * commit; an explicit expire timestamp from OffsetCommit v2-4 wins. Empty groups left with no
+   * offsets are removed.
+   */
+  async expireOffsets(): Promise<void> {
+    const nowMs = this.options.clock.nowMs();
+    for (const group of [...this.groups.values()]) {
+      if (!group.is(GroupState.empty)) continue;
+      const expired = [...group.offsets.entries()].filter(([, { committed }]) => this.isExpired(group, committed, nowMs));
+      const records = expired.map(([, { topic, partition }]) => offsetCommitRecord(group.groupId, topic, partition, null));
+      const removeGroup = expired.length === group.offsets.size;
+      if (removeGroup) records.push(groupMetadataRecord(group.groupId, null));
+      if (records.length === 0) continue;
+      if ((await this.store(group, records)) !== ErrorCode.NONE) continue;
+      for (const [key] of expired) group.offsets.delete(key);
+      if (removeGroup && group.is(GroupState.empty) && group.offsets.size === 0) this.markDead(group);
+      this.options.logger.info('expired offsets', { group: group.groupId, offsets: expired.length, groupRemoved: removeGroup });
+    }
+  }
+
+  private isExpired(group: Group, committed: CommittedOffset, nowMs: number): boolean {
+    if (committed.expireTimestampMs >= 0) return nowMs >= committed.expireTimestampMs;
+    const baseMs = group.protocolType === null ? committed.commitTimestampMs : group.currentStateTimestampMs;
+    return nowMs - baseMs >= this.options.config.offsetsRetentionMs;
+  }
+}
+
+function fetchedOffset(partition: number, committed: CommittedOffset | undefined): FetchedOffset {
+  if (!committed) return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+  return { partition, offset: committed.offset, leaderEpoch: committed.leaderEpoch, metadata: committed.metadata, errorCode: ErrorCode.NONE };
+}
+
+function allOffsets(group: Group): OffsetFetchResult['topics'] {
+  const byTopic = new Map<string, FetchedOffset[]>();
+  for (const { topic, partition, committed } of group.offsets.values()) {
+    let partitions = byTopic.get(topic);
+    if (!partitions) byTopic.set(topic, (partitions = []));
+    partitions.push(fetchedOffset(partition, committed));
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a.partition - b.partition) }));
+}
