@@ -18,13 +18,13 @@ def b64(data):
 
 
 def codecs(req):
-    """Which codecs kafka-python can use here; Debian ships none of the optional codec modules."""
+    """Which codecs kafka-python can use here: snappy, lz4 and zstd need optional modules (python3-snappy, python3-lz4, python3-zstandard)."""
     checks = {
         'none': (True, None),
         'gzip': (kafka_codec.has_gzip(), 'gzip module missing'),
-        'snappy': (kafka_codec.has_snappy(), 'python-snappy not installed (kafka.codec.has_snappy() is False)'),
-        'lz4': (kafka_codec.has_lz4(), 'lz4 not installed (kafka.codec.has_lz4() is False)'),
-        'zstd': (kafka_codec.has_zstd(), 'zstandard not installed (kafka.codec.has_zstd() is False)'),
+        'snappy': (kafka_codec.has_snappy(), 'kafka.codec.has_snappy() is False: apt-get install python3-snappy'),
+        'lz4': (kafka_codec.has_lz4(), 'kafka.codec.has_lz4() is False: apt-get install python3-lz4'),
+        'zstd': (kafka_codec.has_zstd(), 'kafka.codec.has_zstd() is False: apt-get install python3-zstandard'),
     }
     return {name: (None if ok else reason) for name, (ok, reason) in checks.items()}
 
