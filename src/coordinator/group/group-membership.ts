@@ -203,8 +203,10 @@ export class GroupMembership {
     const wasEmpty = group.is(GroupState.empty);
     group.transitionTo(GroupState.preparingRebalance, this.nowMs);
     this.context.logger.debug('preparing rebalance', { group: group.groupId, generation: group.generationId, reason });
-    if (wasEmpty) this.startInitialDelay(group);
-    else this.startRebalanceTimer(group, group.rebalanceTimeoutMs());
+    if (wasEmpty) return this.startInitialDelay(group);
+    this.startRebalanceTimer(group, group.rebalanceTimeoutMs());
+    // As a delayed operation, the join phase first checks whether it can complete right away.
+    this.checkJoinComplete(group);
   }
 
   /**

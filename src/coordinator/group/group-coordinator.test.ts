@@ -1,0 +1,258 @@
+// The group coordinator driven without I/O: a manual clock, an in-memory `__consumer_offsets`,
+// and the classic protocol's paths (join, sync, fencing, timeouts, static members, replay).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Clock, RandomSource } from '../../base/clock.js';
+import { ErrorCode } from '../../base/error-codes.js';
+import { silentLogger } from '../../base/logger.js';
+import { MetadataImage } from '../../metadata/metadata-image.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
+import { patchBaseOffsetAndEpoch, readLastOffsetDelta } from '../../protocol/records/batch-header.js';
+import { type GroupCoordinatorConfig } from './group-context.js';
+import { GroupCoordinator } from './group-coordinator.js';
+import type { JoinGroupInput } from './group-membership.js';
+import { javaStringHashCode, offsetsPartitionFor } from './group-partition.js';
+import type { OffsetsTopicPartitions } from './offsets-topic.js';
+
+class ManualClock implements Clock {
+  now = 1_000_000;
+  private timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
+  nowMs(): number {
+    return this.now;
+  }
+  monotonicMs(): number {
+    return this.now;
+  }
+  schedule(delayMs: number, callback: () => void): () => void {
+    const timer = { at: this.now + delayMs, callback, cancelled: false };
+    this.timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+  async advance(ms: number): Promise<void> {
+    const end = this.now + ms;
+    for (;;) {
+      const due = this.timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.now = due.at;
+      due.cancelled = true;
+      due.callback();
+      await settle();
+    }
+    this.now = end;
+    await settle();
+  }
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+const random: RandomSource = { nextInt: (bound) => Math.floor(Math.random() * bound), bytes: (length) => Buffer.from(Array.from({ length }, () => Math.floor(Math.random() * 256))) };
+
+class MemoryOffsetsTopic implements OffsetsTopicPartitions {
+  readonly logs = new Map<number, Buffer[]>();
+  isHosted(): boolean {
+    return true;
+  }
+  async append(partition: number, batch: Buffer): Promise<void> {
+    const log = this.logs.get(partition) ?? [];
+    const baseOffset = log.reduce((next, stored) => next + readLastOffsetDelta(stored) + 1, 0);
+    const copy = Buffer.from(batch);
+    patchBaseOffsetAndEpoch(copy, 0, baseOffset, 0);
+    log.push(copy);
+    this.logs.set(partition, log);
+  }
+  async read(partition: number, fromOffset: number) {
+    const log = this.logs.get(partition) ?? [];
+    const highWatermark = log.reduce((next, stored) => next + readLastOffsetDelta(stored) + 1, 0);
+    return { chunks: fromOffset === 0 ? log : [], highWatermark };
+  }
+}
+
+const config: GroupCoordinatorConfig = {
+  offsetsTopicNumPartitions: 4,
+  offsetsRetentionMs: 60_000,
+  offsetsRetentionCheckIntervalMs: 10_000,
+  groupInitialRebalanceDelayMs: 0,
+  groupMinSessionTimeoutMs: 1_000,
+  groupMaxSessionTimeoutMs: 60_000,
+  groupMaxSize: 3,
+  offsetMetadataMaxBytes: 100,
+};
+
+function imageWithTopics(): MetadataImage {
+  const image = new MetadataImage();
+  const topic = (name: string, topicId: string, partitions: number) => {
+    image.apply({ type: 'Topic', name, topicId });
+    for (let partitionId = 0; partitionId < partitions; partitionId++) {
+      image.apply({ type: 'Partition', topicId, partitionId, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
+    }
+  };
+  topic(CONSUMER_OFFSETS_TOPIC, 'AAAAAAAAAAAAAAAAAAAAAQ', 4);
+  topic('orders', 'AAAAAAAAAAAAAAAAAAAAAg', 2);
+  return image;
+}
+
+function setup(overrides: Partial<GroupCoordinatorConfig> = {}, topic = new MemoryOffsetsTopic(), clock = new ManualClock()) {
+  const coordinator = new GroupCoordinator({ clock, random, logger: silentLogger, config: { ...config, ...overrides }, image: imageWithTopics(), partitions: topic });
+  return { coordinator, clock, topic };
+}
+
+function joinInput(memberId = '', extra: Partial<JoinGroupInput> = {}): JoinGroupInput {
+  return {
+    groupId: 'g',
+    memberId,
+    groupInstanceId: null,
+    requireKnownMemberId: false,
+    clientId: 'client',
+    clientHost: '/127.0.0.1',
+    rebalanceTimeoutMs: 5_000,
+    sessionTimeoutMs: 3_000,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: Buffer.from('m') }],
+    ...extra,
+  };
+}
+
+test('partition for a group is abs(Java hashCode) % partitions', () => {
+  assert.equal(javaStringHashCode('hello'), 99162322);
+  assert.equal(javaStringHashCode('polygenelubricants'), -2147483648);
+  assert.equal(offsetsPartitionFor('polygenelubricants', 50), 0);
+  assert.equal(offsetsPartitionFor('hello', 50), 99162322 % 50);
+});
+
+test('two members join, the leader assigns, both sync to Stable', async () => {
+  const { coordinator } = setup();
+  await coordinator.start();
+  const first = await coordinator.joinGroup(joinInput());
+  assert.equal(first.errorCode, ErrorCode.NONE);
+  assert.equal(first.generationId, 1);
+  const sync1 = await coordinator.syncGroup({ groupId: 'g', generationId: 1, memberId: first.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: first.memberId, assignment: Buffer.from('a1') }] });
+  assert.equal(sync1.assignment.toString(), 'a1');
+  // A second member triggers a rebalance: the first learns through its heartbeat and re-joins.
+  const secondJoin = coordinator.joinGroup(joinInput());
+  await settle();
+  assert.equal(await coordinator.heartbeat('g', first.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
+  const [rejoin, second] = await Promise.all([coordinator.joinGroup(joinInput(first.memberId)), secondJoin]);
+  assert.equal(rejoin.generationId, 2);
+  assert.equal(second.generationId, 2);
+  assert.equal(rejoin.leaderId, first.memberId);
+  assert.equal(rejoin.members.length, 2);
+  assert.equal(second.members.length, 0);
+  const followerSync = coordinator.syncGroup({ groupId: 'g', generationId: 2, memberId: second.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+  const leaderSync = await coordinator.syncGroup({
+    groupId: 'g',
+    generationId: 2,
+    memberId: first.memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocolName: 'range',
+    assignments: [
+      { memberId: first.memberId, assignment: Buffer.from('x') },
+      { memberId: second.memberId, assignment: Buffer.from('y') },
+    ],
+  });
+  assert.equal(leaderSync.assignment.toString(), 'x');
+  assert.equal((await followerSync).assignment.toString(), 'y');
+  assert.equal((await coordinator.describeGroup('g')).state, 'Stable');
+  assert.equal(await coordinator.heartbeat('g', second.memberId, null, 1), ErrorCode.ILLEGAL_GENERATION);
+  assert.equal(await coordinator.heartbeat('g', 'nobody', null, 2), ErrorCode.UNKNOWN_MEMBER_ID);
+});
+
+test('no common protocol gets INCONSISTENT_GROUP_PROTOCOL; bad session timeout gets INVALID_SESSION_TIMEOUT', async () => {
+  const { coordinator } = setup();
+  await coordinator.joinGroup(joinInput());
+  const other = await coordinator.joinGroup(joinInput('', { protocols: [{ name: 'RoundRobinAssigner', metadata: Buffer.alloc(0) }] }));
+  assert.equal(other.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+  assert.equal((await coordinator.joinGroup(joinInput('', { sessionTimeoutMs: 10 }))).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
+  assert.equal((await coordinator.joinGroup(joinInput('', { groupId: '' }))).errorCode, ErrorCode.INVALID_GROUP_ID);
+});
+
+test('v4+ new members first get MEMBER_ID_REQUIRED; the group refuses members past group.max.size', async () => {
+  const { coordinator } = setup({ groupMaxSize: 1 });
+  const required = await coordinator.joinGroup(joinInput('', { requireKnownMemberId: true }));
+  assert.equal(required.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  assert.ok(required.memberId.startsWith('client-'));
+  const joined = await coordinator.joinGroup(joinInput(required.memberId, { requireKnownMemberId: true }));
+  assert.equal(joined.errorCode, ErrorCode.NONE);
+  assert.equal((await coordinator.joinGroup(joinInput())).errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
+});
+
+test('a silent member is removed after its session timeout; a leaving one at once', async () => {
+  const { coordinator, clock } = setup();
+  const first = await coordinator.joinGroup(joinInput());
+  await coordinator.syncGroup({ groupId: 'g', generationId: 1, memberId: first.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+  await clock.advance(3_001);
+  const described = await coordinator.describeGroup('g');
+  assert.equal(described.state, 'Empty');
+  assert.equal(described.members.length, 0);
+  const again = await coordinator.joinGroup(joinInput());
+  const left = await coordinator.leaveGroup('g', [{ memberId: again.memberId, groupInstanceId: null }]);
+  assert.deepEqual(left.memberErrors, [ErrorCode.NONE]);
+  assert.equal((await coordinator.describeGroup('g')).state, 'Empty');
+});
+
+test('a static member restarting with the same instance id keeps its assignment without a rebalance', async () => {
+  const { coordinator } = setup();
+  const first = await coordinator.joinGroup(joinInput('', { groupInstanceId: 'instance-1' }));
+  await coordinator.syncGroup({ groupId: 'g', generationId: 1, memberId: first.memberId, groupInstanceId: 'instance-1', protocolType: null, protocolName: null, assignments: [{ memberId: first.memberId, assignment: Buffer.from('kept') }] });
+  const restarted = await coordinator.joinGroup(joinInput('', { groupInstanceId: 'instance-1' }));
+  assert.equal(restarted.errorCode, ErrorCode.NONE);
+  assert.equal(restarted.generationId, 1);
+  assert.notEqual(restarted.memberId, first.memberId);
+  const sync = await coordinator.syncGroup({ groupId: 'g', generationId: 1, memberId: restarted.memberId, groupInstanceId: 'instance-1', protocolType: null, protocolName: null, assignments: [] });
+  assert.equal(sync.assignment.toString(), 'kept');
+  assert.equal(await coordinator.heartbeat('g', first.memberId, 'instance-1', 1), ErrorCode.FENCED_INSTANCE_ID);
+});
+
+test('committed offsets, metadata and leader epochs survive a replay; deletion and expiry write tombstones', async () => {
+  const topic = new MemoryOffsetsTopic();
+  const { coordinator, clock } = setup({}, topic);
+  const errors = await coordinator.commitOffsets({
+    groupId: 'g',
+    generationId: -1,
+    memberId: '',
+    groupInstanceId: null,
+    retentionTimeMs: -1,
+    offsets: [
+      { topic: 'orders', partition: 0, offset: 42, leaderEpoch: 3, metadata: 'meta' },
+      { topic: 'orders', partition: 9, offset: 1, leaderEpoch: -1, metadata: null },
+      { topic: 'orders', partition: 1, offset: 1, leaderEpoch: -1, metadata: 'x'.repeat(101) },
+    ],
+  });
+  assert.deepEqual(errors, [ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.OFFSET_METADATA_TOO_LARGE]);
+  const replayed = setup({}, topic, clock).coordinator;
+  await replayed.start();
+  const fetched = await replayed.fetchOffsets('g', [{ topic: 'orders', partitions: [0, 1] }]);
+  assert.deepEqual(fetched.topics[0]!.partitions, [
+    { partition: 0, offset: 42, leaderEpoch: 3, metadata: 'meta', errorCode: ErrorCode.NONE },
+    { partition: 1, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE },
+  ]);
+  assert.deepEqual(await replayed.deleteGroups(['g', 'missing']), [
+    { groupId: 'g', errorCode: ErrorCode.NONE },
+    { groupId: 'missing', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
+  ]);
+  const afterDelete = setup({}, topic, clock).coordinator;
+  await afterDelete.start();
+  assert.deepEqual((await afterDelete.fetchOffsets('g', null)).topics, []);
+  await afterDelete.commitOffsets({ groupId: 'e', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 'orders', partition: 0, offset: 5, leaderEpoch: -1, metadata: '' }] });
+  await clock.advance(70_001);
+  assert.deepEqual(afterDelete.listGroups().groups, []);
+  afterDelete.stop();
+  coordinator.stop();
+  replayed.stop();
+});
+
+test('group members are fenced from committing by generation; a non-empty group cannot be deleted', async () => {
+  const { coordinator } = setup();
+  const member = await coordinator.joinGroup(joinInput());
+  const commit = (generationId: number, memberId: string) =>
+    coordinator.commitOffsets({ groupId: 'g', generationId, memberId, groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 'orders', partition: 0, offset: 1, leaderEpoch: -1, metadata: '' }] });
+  assert.deepEqual(await commit(1, member.memberId), [ErrorCode.REBALANCE_IN_PROGRESS]);
+  await coordinator.syncGroup({ groupId: 'g', generationId: 1, memberId: member.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+  assert.deepEqual(await commit(1, member.memberId), [ErrorCode.NONE]);
+  assert.deepEqual(await commit(0, member.memberId), [ErrorCode.ILLEGAL_GENERATION]);
+  assert.deepEqual(await commit(-1, ''), [ErrorCode.UNKNOWN_MEMBER_ID]);
+  assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+  coordinator.stop();
+});
