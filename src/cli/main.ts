@@ -1,6 +1,7 @@
 // The conveyor command line: one program with a subcommand per tool.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../base/config-def.js';
+import { registerGroupsCommand } from './groups-command.js';
 import { registerStartCommand } from './start-command.js';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStartCommand(program);
+  registerGroupsCommand(program);
   return program;
 }
 

@@ -1,0 +1,189 @@
+// `conveyor groups`: Kafka's kafka-consumer-groups tool for Conveyor: list groups, describe one
+// (members, assignments, committed offsets, log end offsets and lag), reset a group's offsets
+// (a dry run unless --execute, as Kafka's tool) and delete groups. Talks to the broker over the
+// Kafka protocol through src/client, so it works against any running broker.
+import type { Command } from 'commander';
+import { KafkaConnection } from '../client/kafka-connection.js';
+import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
+import { errorName } from '../base/error-codes.js';
+import {
+  DeleteGroupsApi,
+  DescribeGroupsApi,
+  ListGroupsApi,
+  ListOffsetsApi,
+  MetadataApi,
+  OffsetCommitApi,
+  OffsetFetchApi,
+} from '../protocol/messages/index.js';
+
+interface CommonOptions {
+  bootstrapServer: string;
+  json?: boolean;
+}
+
+interface ResetOptions extends CommonOptions {
+  topic: string;
+  toEarliest?: boolean;
+  toLatest?: boolean;
+  toOffset?: string;
+  toDatetime?: string;
+  execute?: boolean;
+}
+
+const EARLIEST_TIMESTAMP = -2n;
+const LATEST_TIMESTAMP = -1n;
+
+function print(options: CommonOptions, json: unknown, text: string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+}
+
+function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length)));
+  return rows.map((row) => row.map((cell, column) => String(cell).padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+function checked(errorCode: number, what: string): void {
+  if (errorCode !== 0) throw new Error(`${what}: ${errorName(errorCode)}`);
+}
+
+async function withConnection<T>(options: CommonOptions, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
+  const connection = await KafkaConnection.open(options.bootstrapServer);
+  try {
+    return await action(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+async function listGroups(options: CommonOptions): Promise<void> {
+  const response = await withConnection(options, (connection) => connection.send(ListGroupsApi, 4, { statesFilter: [] }));
+  checked(response.errorCode, 'listing groups');
+  const groups = response.groups.map((group) => ({ groupId: group.groupId, state: group.groupState ?? '', protocolType: group.protocolType }));
+  print(options, groups, groups.length === 0 ? '(no groups)' : table([['GROUP', 'STATE', 'PROTOCOL-TYPE'], ...groups.map((group) => [group.groupId, group.state, group.protocolType])]));
+}
+
+async function endOffsets(connection: KafkaConnection, partitions: { topic: string; partition: number }[], timestamp: bigint): Promise<Map<string, number>> {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  const response = await connection.send(ListOffsetsApi, 2, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [...byTopic].map(([name, indexes]) => ({ name, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp, currentLeaderEpoch: -1 })) })),
+  });
+  const offsets = new Map<string, number>();
+  for (const topic of response.topics) for (const partition of topic.partitions) offsets.set(`${topic.name}:${partition.partitionIndex}`, Number(partition.offset ?? -1n));
+  return offsets;
+}
+
+async function describeGroup(groupId: string, options: CommonOptions): Promise<void> {
+  const described = await withConnection(options, async (connection) => {
+    const groups = await connection.send(DescribeGroupsApi, 5, { groups: [groupId], includeAuthorizedOperations: false });
+    const group = groups.groups[0]!;
+    checked(group.errorCode, `describing ${groupId}`);
+    const fetched = await connection.send(OffsetFetchApi, 7, { groupId, topics: null, requireStable: false });
+    checked(fetched.errorCode ?? 0, `fetching offsets of ${groupId}`);
+    const owners = new Map<string, (typeof group.members)[number]>();
+    for (const member of group.members) {
+      for (const { topic, partitions } of assignedPartitions(member.memberAssignment)) for (const partition of partitions) owners.set(`${topic}:${partition}`, member);
+    }
+    const committed = new Map<string, number>();
+    for (const topic of fetched.topics ?? []) for (const partition of topic.partitions) committed.set(`${topic.name}:${partition.partitionIndex}`, Number(partition.committedOffset));
+    const keys = [...new Set([...committed.keys(), ...owners.keys()])].sort();
+    const partitions = keys.map((key) => ({ topic: key.slice(0, key.lastIndexOf(':')), partition: Number(key.slice(key.lastIndexOf(':') + 1)) }));
+    const logEnd = partitions.length > 0 ? await endOffsets(connection, partitions, LATEST_TIMESTAMP) : new Map<string, number>();
+    return {
+      groupId,
+      state: group.groupState,
+      protocolType: group.protocolType,
+      protocol: group.protocolData,
+      members: group.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId ?? null, clientId: member.clientId, host: member.clientHost, assignment: assignedPartitions(member.memberAssignment) })),
+      offsets: partitions.map(({ topic, partition }) => {
+        const key = `${topic}:${partition}`;
+        const current = committed.get(key) ?? -1;
+        const end = logEnd.get(key) ?? -1;
+        const owner = owners.get(key);
+        return { topic, partition, currentOffset: current, logEndOffset: end, lag: current >= 0 && end >= 0 ? end - current : null, memberId: owner?.memberId ?? null, host: owner?.clientHost ?? null, clientId: owner?.clientId ?? null };
+      }),
+    };
+  });
+  const rows = described.offsets.map((row) => [row.topic, row.partition, row.currentOffset < 0 ? '-' : row.currentOffset, row.logEndOffset, row.lag ?? '-', row.memberId ?? '-', row.host ?? '-', row.clientId ?? '-']);
+  const text = [
+    `GROUP ${described.groupId}  STATE ${described.state}  PROTOCOL ${described.protocol || '-'}  MEMBERS ${described.members.length}`,
+    rows.length === 0 ? '(no committed offsets or assignments)' : table([['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], ...rows]),
+  ].join('\n');
+  print(options, described, text);
+}
+
+function resetTimestamp(options: ResetOptions): bigint | undefined {
+  const chosen = [options.toEarliest, options.toLatest, options.toOffset !== undefined, options.toDatetime !== undefined].filter(Boolean).length;
+  if (chosen !== 1) throw new Error('give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime');
+  if (options.toEarliest) return EARLIEST_TIMESTAMP;
+  if (options.toLatest) return LATEST_TIMESTAMP;
+  if (options.toDatetime !== undefined) {
+    const ms = Date.parse(options.toDatetime);
+    if (Number.isNaN(ms)) throw new Error(`--to-datetime: not an ISO date-time: ${options.toDatetime}`);
+    return BigInt(ms);
+  }
+  return undefined;
+}
+
+async function resetOffsets(groupId: string, options: ResetOptions): Promise<void> {
+  const timestamp = resetTimestamp(options);
+  const plan = await withConnection(options, async (connection) => {
+    const group = (await connection.send(DescribeGroupsApi, 5, { groups: [groupId], includeAuthorizedOperations: false })).groups[0]!;
+    checked(group.errorCode, `describing ${groupId}`);
+    if (group.groupState !== 'Empty' && group.groupState !== 'Dead') throw new Error(`group ${groupId} is ${group.groupState}: stop its consumers before resetting offsets`);
+    const metadata = await connection.send(MetadataApi, 1, { topics: [{ name: options.topic }] });
+    const topic = metadata.topics.find((candidate) => candidate.name === options.topic);
+    if (!topic || topic.errorCode !== 0) throw new Error(`topic ${options.topic}: ${errorName(topic?.errorCode ?? 3)}`);
+    const partitions = topic.partitions.map((partition) => ({ topic: options.topic, partition: partition.partitionIndex })).sort((a, b) => a.partition - b.partition);
+    const targets = timestamp === undefined ? null : await endOffsets(connection, partitions, timestamp);
+    // A date-time after the last record has no offset: Kafka's tool then uses the log end.
+    const latest = timestamp !== undefined && timestamp >= 0n ? await endOffsets(connection, partitions, LATEST_TIMESTAMP) : null;
+    const planned = partitions.map(({ topic: name, partition }) => {
+      const key = `${name}:${partition}`;
+      const found = targets?.get(key) ?? -1;
+      const offset = targets === null ? Number(options.toOffset) : found >= 0 ? found : (latest?.get(key) ?? found);
+      return { topic: name, partition, newOffset: offset };
+    });
+    if (options.execute) {
+      const response = await connection.send(OffsetCommitApi, 7, {
+        groupId,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [{ name: options.topic, partitions: planned.map(({ partition, newOffset }) => ({ partitionIndex: partition, committedOffset: BigInt(newOffset), committedLeaderEpoch: -1, committedMetadata: '' })) }],
+      });
+      for (const partition of response.topics[0]?.partitions ?? []) checked(partition.errorCode, `committing ${options.topic}-${partition.partitionIndex}`);
+    }
+    return planned;
+  });
+  const header = options.execute ? `reset offsets of group ${groupId}` : `dry run (add --execute to apply) for group ${groupId}`;
+  print(options, { groupId, executed: Boolean(options.execute), offsets: plan }, `${header}\n${table([['TOPIC', 'PARTITION', 'NEW-OFFSET'], ...plan.map((row) => [row.topic, row.partition, row.newOffset])])}`);
+}
+
+async function deleteGroups(groupIds: string[], options: CommonOptions): Promise<void> {
+  const response = await withConnection(options, (connection) => connection.send(DeleteGroupsApi, 2, { groupsNames: groupIds }));
+  const results = response.results.map((result) => ({ groupId: result.groupId, error: result.errorCode === 0 ? null : errorName(result.errorCode) }));
+  print(options, results, results.map((result) => `${result.groupId}: ${result.error ?? 'deleted'}`).join('\n'));
+  if (results.some((result) => result.error !== null)) process.exitCode = 1;
+}
+
+export function registerGroupsCommand(program: Command): void {
+  const groups = program.command('groups').description('list, describe, reset offsets of and delete consumer groups');
+  const common = (command: Command) => command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092').option('--json', 'print JSON');
+  common(groups.command('list').description('list the consumer groups')).action((options: CommonOptions) => listGroups(options));
+  common(groups.command('describe <group>').description('members, assignments, committed offsets and lag of a group')).action((groupId: string, options: CommonOptions) => describeGroup(groupId, options));
+  common(
+    groups
+      .command('reset-offsets <group>')
+      .description("reset a group's committed offsets for a topic (dry run unless --execute)")
+      .requiredOption('--topic <topic>', 'the topic whose offsets to reset')
+      .option('--to-earliest', 'to the log start offset')
+      .option('--to-latest', 'to the log end offset')
+      .option('--to-offset <offset>', 'to this offset')
+      .option('--to-datetime <iso>', 'to the first offset at or after this time')
+      .option('--execute', 'apply the reset (without it, only show the plan)'),
+  ).action((groupId: string, options: ResetOptions) => resetOffsets(groupId, options));
+  common(groups.command('delete <groups...>').description('delete empty groups with their offsets')).action((groupIds: string[], options: CommonOptions) => deleteGroups(groupIds, options));
+}

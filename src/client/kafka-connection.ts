@@ -1,0 +1,106 @@
+// A small Kafka client connection for tools: one TCP socket to one broker, requests framed with
+// the generated codecs, responses matched by correlation id. No retries, no metadata cache.
+import { type Socket, connect } from 'node:net';
+import { decodeResponseHeader, encodeRequestHeader, responseHeaderVersion } from '../protocol/headers.js';
+import type { ApiDescriptor } from '../protocol/messages/index.js';
+import { Reader } from '../protocol/primitives/reader.js';
+import { Writer } from '../protocol/primitives/writer.js';
+
+/** The largest response frame a tool accepts, so a bad peer cannot make it allocate without bound. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+interface Pending {
+  decode: (reader: Reader) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export class KafkaConnection {
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private buffered: Buffer = Buffer.alloc(0);
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly clientId: string,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.failAll(new Error('connection closed')));
+    socket.on('error', (error) => this.failAll(error));
+  }
+
+  /** Connects to `host:port` (a bootstrap server string). */
+  static open(address: string, clientId = 'conveyor-tools', timeoutMs = 10_000): Promise<KafkaConnection> {
+    const separator = address.lastIndexOf(':');
+    const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(separator + 1));
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const timer = setTimeout(() => socket.destroy(new Error(`connecting to ${address} timed out`)), timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new KafkaConnection(socket, clientId));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: a tool decodes requests' responses only, never the reverse.
+  send<Request, Response>(api: ApiDescriptor<any, Response, Request, any>, version: number, request: Request): Promise<Response> {
+    const correlationId = this.nextCorrelationId++;
+    const writer = new Writer();
+    writer.writeInt32(0);
+    encodeRequestHeader(writer, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.clientId });
+    api.encodeRequest(writer, version, request);
+    const frame = writer.toBuffer();
+    frame.writeInt32BE(frame.length - 4, 0);
+    const headerVersion = responseHeaderVersion(api.apiKey, version);
+    return new Promise<Response>((resolve, reject) => {
+      this.pending.set(correlationId, {
+        decode: (reader) => {
+          decodeResponseHeader(reader, headerVersion);
+          return api.decodeResponse(reader, version);
+        },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.socket.write(frame);
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 4) {
+      const size = this.buffered.readInt32BE(0);
+      if (size < 4 || size > MAX_RESPONSE_BYTES) {
+        this.socket.destroy(new Error(`bad response size ${size}`));
+        return;
+      }
+      if (this.buffered.length < 4 + size) return;
+      const frame = this.buffered.subarray(4, 4 + size);
+      this.buffered = this.buffered.subarray(4 + size);
+      const correlationId = frame.readInt32BE(0);
+      const pending = this.pending.get(correlationId);
+      if (!pending) continue;
+      this.pending.delete(correlationId);
+      try {
+        pending.resolve(pending.decode(new Reader(frame)));
+      } catch (error) {
+        pending.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
