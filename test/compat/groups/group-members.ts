@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PYTHON } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
 
-export type MemberClient = 'kafkajs' | 'kafka-python' | 'confluent';
+export type MemberClient = 'kafkajs' | 'platformatic' | 'kafka-python' | 'confluent';
 
 export interface MemberOptions {
   bootstrapServers: string;
@@ -47,8 +47,8 @@ export class GroupMember {
   static start(client: MemberClient, options: MemberOptions): GroupMember {
     const { bootstrapServers, topic, groupId, sessionTimeoutMs } = options;
     const child =
-      client === 'kafkajs'
-        ? spawn(process.execPath, ['--import', 'tsx', here('kafkajs-member.ts'), bootstrapServers, topic, groupId, String(sessionTimeoutMs)])
+      client === 'kafkajs' || client === 'platformatic'
+        ? spawn(process.execPath, ['--import', 'tsx', here(`${client}-member.ts`), bootstrapServers, topic, groupId, String(sessionTimeoutMs)])
         : spawn(PYTHON, [here('group_member.py'), client, bootstrapServers, topic, groupId, options.assignors ?? 'range', String(sessionTimeoutMs)]);
     return new GroupMember(client, child);
   }
