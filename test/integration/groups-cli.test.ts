@@ -11,7 +11,7 @@ const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 function conveyor(args: string[]) {
   const script = `import(${JSON.stringify(main)}).then((cli) => cli.run(['node', 'conveyor', ...process.argv.slice(1)]))`;
-  return [process.execPath, ['--import', 'tsx', '--eval', script, ...args]] as const;
+  return [process.execPath, ['--import', 'tsx', '--eval', script, ...args]] as [string, string[]];
 }
 
 test('conveyor groups: list, describe, reset-offsets and delete', { timeout: 60_000 }, async () => {
