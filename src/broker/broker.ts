@@ -18,7 +18,8 @@ import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints
 import type { BrokerConfig } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
-import { brokerLogDefaults, topicLogOverrides } from './log-configs.js';
+import { applyLogConfigs, topicLogConfig } from './config-resources.js';
+import { brokerLogDefaults } from './log-configs.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import { type BoundListener, SocketServer, parseListeners } from './network/index.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -161,8 +162,13 @@ class MetadataPublisher {
 
   async publish(records: readonly MetadataRecord[]): Promise<void> {
     const touched = new Set<string>();
+    const reconfigured = new Set<string>();
+    let brokerDefaultsChanged = false;
     for (const record of records) {
-      if (record.type === 'Topic') touched.add(record.name);
+      if (record.type === 'Config') {
+        if (record.resourceType === ConfigResourceType.topic) reconfigured.add(record.resourceName);
+        else if (record.resourceType === ConfigResourceType.broker) brokerDefaultsChanged = true;
+      } else if (record.type === 'Topic') touched.add(record.name);
       else if (record.type === 'Partition') {
         const topic = this.services.image.topicsById.get(record.topicId);
         if (topic) touched.add(topic.name);
@@ -171,16 +177,20 @@ class MetadataPublisher {
       }
     }
     for (const name of touched) await this.hostTopic(name);
+    // Config records apply to live logs at once; a removed override falls back to the broker default.
+    if (brokerDefaultsChanged) applyLogConfigs(this.services, null);
+    else if (reconfigured.size > 0) applyLogConfigs(this.services, reconfigured);
   }
 
   private async hostTopic(name: string): Promise<void> {
     const { image, replicaManager, nodeId } = this.services;
     const topic = image.topic(name);
     if (!topic) return;
-    const overrides = topicLogOverrides(image.resourceConfigs(ConfigResourceType.topic, name));
+    // The complete settings (dynamic broker defaults included), so every field is the current one.
+    const logConfig = topicLogConfig(this.services, name);
     for (const partition of topic.partitions.values()) {
       if (partition.leader !== nodeId) continue;
-      await replicaManager.becomeLeader(name, partition.partitionId, topic.topicId, partition.leaderEpoch, overrides);
+      await replicaManager.becomeLeader(name, partition.partitionId, topic.topicId, partition.leaderEpoch, logConfig);
     }
   }
 

@@ -14,6 +14,14 @@ import {
   type MetadataRecord,
   type PartitionRecord,
 } from './metadata-record.js';
+import {
+  type ConfigResourceChange,
+  type ConfigResourceResult,
+  type ConfigSchema,
+  alteredOverrides,
+  checkTopicConsistency,
+  configRecords,
+} from './config-changes.js';
 import { validateTopicConfig } from './topic-config.js';
 import { internalTopics, topicNameProblem } from './topic-name.js';
 
@@ -131,6 +139,7 @@ export class Controller {
     if (nameProblem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
     if (this.image.topic(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
     for (const config of request.configs) validateTopicConfig(config.name, config.value);
+    checkTopicConsistency(new Map(request.configs.map(({ name: key, value }) => [key, value ?? ''])));
     const assignment = this.planAssignment(request);
     const topicId = randomUuid(this.options.random);
     const records: MetadataRecord[] = [{ type: 'Topic', name, topicId }];
@@ -183,6 +192,47 @@ export class Controller {
       assignment.push(replicas);
     }
     return assignment;
+  }
+
+  /**
+   * AlterConfigs and IncrementalAlterConfigs: each resource's new overrides are validated as a
+   * whole and committed as ConfigRecords; a failing resource leaves the others unaffected.
+   */
+  alterConfigs(changes: ConfigResourceChange[], validateOnly: boolean, schema: ConfigSchema): Promise<ConfigResourceResult[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const keys = changes.map((change) => `${change.resourceType}:${change.resourceName}`);
+      const results = changes.map((change, index): ConfigResourceResult => {
+        const result = { resourceType: change.resourceType, resourceName: change.resourceName, errorCode: ErrorCode.NONE, errorMessage: null };
+        if (keys.indexOf(keys[index]!) !== keys.lastIndexOf(keys[index]!)) {
+          return { ...result, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'resource appears more than once in the request' };
+        }
+        try {
+          this.checkConfigResource(change.resourceType, change.resourceName);
+          const before = this.image.resourceConfigs(change.resourceType, change.resourceName);
+          records.push(...configRecords(change.resourceType, change.resourceName, before, alteredOverrides(before, change, schema)));
+          return result;
+        } catch (error) {
+          const failed = errorOf(change.resourceName, error);
+          return { ...result, errorCode: failed.errorCode, errorMessage: failed.errorMessage };
+        }
+      });
+      if (!validateOnly && records.length > 0) await this.options.quorum.append(records);
+      return results;
+    });
+  }
+
+  private checkConfigResource(resourceType: number, resourceName: string): void {
+    if (resourceType === ConfigResourceType.topic) {
+      if (!this.image.topic(resourceName)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${resourceName}' does not exist`);
+      return;
+    }
+    if (resourceType === ConfigResourceType.broker) {
+      // '' is the cluster-wide default every broker falls back to.
+      if (resourceName === '' || (/^\d+$/.test(resourceName) && this.image.brokers.has(Number(resourceName)))) return;
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `unknown broker '${resourceName}': give a node id or '' for the cluster default`);
+    }
+    throw new KafkaError(ErrorCode.INVALID_REQUEST, `unsupported config resource type ${resourceType}`);
   }
 
   deleteTopics(topics: { name: string | null; topicId: string | null }[]): Promise<TopicResult[]> {

@@ -6,11 +6,15 @@
 // written; on a single broker the leader is the whole ISR, so both mean the same.
 // Version notes: v3+ carry record batch v2 only (older versions carry message sets and are not
 // served); v5+ return the log start offset; v8+ record errors and messages.
+// Topic configs: message.timestamp.before.max.ms / after.max.ms refuse a batch with
+// INVALID_TIMESTAMP (per-record errors from v8); compression.type set to a codec makes the broker
+// recompress batches produced with another codec (see produce-policy.ts).
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
 import { validateProducedRecordsSync } from '../../protocol/records/produce-validation.js';
 import type { BrokerServices } from '../broker-services.js';
+import { applyProducePolicy, producePolicy } from '../produce-policy.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
@@ -63,7 +67,13 @@ function appendPartition(
   if (validation.errorCode !== ErrorCode.NONE || !records) {
     return partitionError(index, validation.errorCode || ErrorCode.INVALID_RECORD, validation.errorMessage ?? 'no records');
   }
-  return broker.replicaManager.append(partition, records, appendTimeMs).then(
+  const policed = applyProducePolicy(records, producePolicy(broker, topic), {
+    nowMs: appendTimeMs,
+    logAppendTime: partition.log.config.messageTimestampType === 'LogAppendTime',
+    maxDecompressedBytes: PRODUCE_MAX_DECOMPRESSED_BYTES,
+  });
+  if (!policed.ok) return { ...partitionError(index, policed.errorCode, policed.errorMessage), recordErrors: policed.recordErrors };
+  return broker.replicaManager.append(partition, policed.batch, appendTimeMs).then(
     (result) => ({
       index,
       errorCode: ErrorCode.NONE,

@@ -1,0 +1,34 @@
+// AlterConfigs (key 33), versions 0-2.
+// Replaces a resource's whole set of overrides, as Kafka's legacy AlterConfigs does: keys not named
+// in the request are removed and fall back to their defaults. Topics (type 2) and dynamic broker
+// configs (type 4, name = node id or '' for the cluster default) go through the controller as
+// ConfigRecords in the metadata log, so they survive restarts and apply to the logs at once.
+// Unknown keys, bad values and broker keys that cannot change at run time get INVALID_CONFIG with a
+// message naming the key; validate_only checks without committing.
+// Version notes: v0-1 identical; v2 is flexible.
+import { ConfigOperation, type ConfigResourceChange } from '../../metadata/config-changes.js';
+import { AlterConfigsApi } from '../../protocol/messages/index.js';
+import { configSchema } from '../config-resources.js';
+import { defineHandler } from './handler.js';
+
+export const alterConfigsHandler = defineHandler({
+  api: AlterConfigsApi,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(request, { broker }) {
+    const changes: ConfigResourceChange[] = request.resources.map((resource) => ({
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+      alterations: resource.configs.map(({ name, value }) => ({ name, value, operation: ConfigOperation.set })),
+      replaceAll: true,
+    }));
+    const results = await broker.controller.alterConfigs(changes, request.validateOnly, configSchema);
+    return { throttleTimeMs: 0, responses: results };
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      responses: request.resources.map(({ resourceType, resourceName }) => ({ errorCode, errorMessage: null, resourceType, resourceName })),
+    };
+  },
+});
