@@ -55,7 +55,20 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.max.size', 'int', 2147483647, atLeast(1)),
   key('fetch.max.bytes', 'int', 57671680, atLeast(1024)),
   key('compression.type', 'string', 'producer', oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd')),
-  key('log.cleanup.policy', 'list', ['delete']),
+  key('log.cleanup.policy', 'list', ['delete'], (policies) =>
+    Array.isArray(policies) && policies.length > 0 && policies.every((policy) => policy === 'delete' || policy === 'compact') ? undefined : `must be a list of delete and compact, got '${String(policies)}'`,
+  ),
+  key('log.retention.check.interval.ms', 'long', 300000, atLeast(1)),
+  key('log.segment.delete.delay.ms', 'long', 60000, atLeast(0)),
+  key('log.cleaner.enable', 'boolean', true),
+  key('log.cleaner.threads', 'int', 1, atLeast(0)),
+  key('log.cleaner.backoff.ms', 'long', 15000, atLeast(0)),
+  // Kafka's default is 128 MiB; Conveyor is often embedded (tests, small services), so 32 MiB.
+  key('log.cleaner.dedupe.buffer.size', 'long', 32 * 1024 * 1024, atLeast(1024 * 1024)),
+  key('log.cleaner.delete.retention.ms', 'long', 86400000, atLeast(0)),
+  key('log.cleaner.min.compaction.lag.ms', 'long', 0, atLeast(0)),
+  key('log.cleaner.max.compaction.lag.ms', 'long', LONG_MAX_AS_FOREVER, atLeast(1)),
+  key('log.cleaner.min.cleanable.ratio', 'double', 0.5, between(0, 1)),
   key('min.insync.replicas', 'int', 1, atLeast(1)),
   key('conveyor.tail.cache.bytes', 'long', 64 * 1024 * 1024, between(0, 1024 * 1024 * 1024)),
 ];
@@ -71,7 +84,6 @@ export const acceptedWithoutEffect: ReadonlySet<string> = new Set([
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
   'num.recovery.threads.per.data.dir',
-  'log.retention.check.interval.ms',
   'inter.broker.listener.name',
   'controller.listener.names',
   'controller.quorum.voters',
@@ -105,6 +117,16 @@ export interface BrokerConfig {
   logRetentionMs: number;
   logRetentionBytes: number;
   logMessageTimestampType: 'CreateTime' | 'LogAppendTime';
+  logCleanupPolicy: ('delete' | 'compact')[];
+  logRetentionCheckIntervalMs: number;
+  logSegmentDeleteDelayMs: number;
+  logCleanerEnable: boolean;
+  logCleanerBackoffMs: number;
+  logCleanerDedupeBufferSize: number;
+  logCleanerDeleteRetentionMs: number;
+  logCleanerMinCompactionLagMs: number;
+  logCleanerMaxCompactionLagMs: number;
+  logCleanerMinCleanableRatio: number;
   socketRequestMaxBytes: number;
   connectionsMaxIdleMs: number;
   maxConnections: number;
@@ -183,6 +205,16 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     logRetentionMs: retentionMs < 0 ? Number.POSITIVE_INFINITY : retentionMs,
     logRetentionBytes: get('log.retention.bytes'),
     logMessageTimestampType: get('log.message.timestamp.type'),
+    logCleanupPolicy: get('log.cleanup.policy'),
+    logRetentionCheckIntervalMs: get('log.retention.check.interval.ms'),
+    logSegmentDeleteDelayMs: get('log.segment.delete.delay.ms'),
+    logCleanerEnable: get('log.cleaner.enable'),
+    logCleanerBackoffMs: get('log.cleaner.backoff.ms'),
+    logCleanerDedupeBufferSize: get('log.cleaner.dedupe.buffer.size'),
+    logCleanerDeleteRetentionMs: get('log.cleaner.delete.retention.ms'),
+    logCleanerMinCompactionLagMs: get('log.cleaner.min.compaction.lag.ms'),
+    logCleanerMaxCompactionLagMs: get('log.cleaner.max.compaction.lag.ms'),
+    logCleanerMinCleanableRatio: get('log.cleaner.min.cleanable.ratio'),
     socketRequestMaxBytes: get('socket.request.max.bytes'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
     maxConnections: get('max.connections'),

@@ -19,7 +19,7 @@ import type { BrokerConfig } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
 import { applyLogConfigs, topicLogConfig } from './config-resources.js';
-import { brokerLogDefaults } from './log-configs.js';
+import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import { type BoundListener, SocketServer, parseListeners } from './network/index.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -50,7 +50,14 @@ export class Broker {
     const logger = options.logger;
     await fs.mkdir(config.logDir);
     const meta = await loadOrCreateMetaProperties(fs, config.logDir, config.nodeId, random);
-    const logManager = await LogManager.open({ fs, dataDir: config.logDir, clock, logger: logger.child('log'), defaults: brokerLogDefaults(config) });
+    const logManager = await LogManager.open({
+      fs,
+      dataDir: config.logDir,
+      clock,
+      logger: logger.child('log'),
+      defaults: brokerLogDefaults(config),
+      ...brokerLogBackgroundWork(config),
+    });
     try {
       return await Broker.startOnLogs(options, meta.clusterId, logManager);
     } catch (error) {
@@ -62,7 +69,10 @@ export class Broker {
   private static async startOnLogs(options: BrokerOptions, clusterId: string, logManager: LogManager): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
-    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, { segmentBytes: 64 * 1024 * 1024 });
+    // The metadata log is never subject to retention or compaction (no snapshots yet).
+    const metadataLogConfig = { segmentBytes: 64 * 1024 * 1024, cleanupPolicy: [], retentionMs: Number.POSITIVE_INFINITY, retentionBytes: -1 };
+    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
+    logManager.updateConfig(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
     const quorum = await LocalQuorum.open(metadataLog, image, clock, logger.child('quorum'));
     const controller = new Controller({
       image,
@@ -106,6 +116,8 @@ export class Broker {
     };
     const publisher = new MetadataPublisher(services);
     await publisher.reconcile();
+    // Retention and the cleaner start once every hosted log carries its topic's settings.
+    logManager.startBackgroundWork();
     quorum.onCommit((records) => publisher.publish(records));
     // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
     await groupCoordinator.start();

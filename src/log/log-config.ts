@@ -2,6 +2,8 @@
 // with Kafka's defaults; the broker maps topic configs onto this shape.
 
 export type MessageTimestampType = 'CreateTime' | 'LogAppendTime';
+/** cleanup.policy entries: `delete` (retention), `compact` (the log cleaner), or both. */
+export type CleanupPolicy = 'delete' | 'compact';
 
 export interface LogConfig {
   /** segment.bytes: roll a new segment before the active one would exceed this. */
@@ -16,10 +18,22 @@ export interface LogConfig {
   flushMessages: number;
   /** flush.ms: fsync once unflushed data is this old (Infinity: never by time). */
   flushMs: number;
-  /** retention.ms (enforced by retention, not yet here); -1 or Infinity keeps forever. */
+  /** retention.ms: segments whose largest timestamp is older are deleted (Infinity keeps forever). */
   retentionMs: number;
-  /** retention.bytes (enforced by retention, not yet here); -1 keeps everything. */
+  /** retention.bytes: oldest segments are deleted while the log is larger; -1 keeps everything. */
   retentionBytes: number;
+  /** cleanup.policy: retention applies with `delete`, the log cleaner with `compact`. */
+  cleanupPolicy: readonly CleanupPolicy[];
+  /** delete.retention.ms: how long the cleaner keeps a tombstone after it first cleaned it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: records younger than this stay uncompacted. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment older than this is cleaned whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: the dirty share of the log that makes it worth cleaning. */
+  minCleanableDirtyRatio: number;
+  /** file.delete.delay.ms: how long a deleted segment's files stay (as `.deleted`) for readers. */
+  fileDeleteDelayMs: number;
   /** message.timestamp.type: LogAppendTime makes the broker stamp each batch. */
   messageTimestampType: MessageTimestampType;
   /** max.message.bytes: the largest batch the log accepts. */
@@ -35,6 +49,12 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   flushMs: Number.POSITIVE_INFINITY,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
+  cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[]),
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.POSITIVE_INFINITY,
+  minCleanableDirtyRatio: 0.5,
+  fileDeleteDelayMs: 60_000,
   messageTimestampType: 'CreateTime',
   maxMessageBytes: 1_048_588,
 });
@@ -45,4 +65,12 @@ export function resolveLogConfig(base: LogConfig, overrides: Partial<LogConfig> 
     if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
   }
   return merged;
+}
+
+export function isCompacted(config: LogConfig): boolean {
+  return config.cleanupPolicy.includes('compact');
+}
+
+export function hasDeleteRetention(config: LogConfig): boolean {
+  return config.cleanupPolicy.includes('delete');
 }

@@ -10,6 +10,13 @@ export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint'
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 export const REPLICATION_OFFSET_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+/** Suffix of a segment the cleaner is still writing; discarded by recovery. */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** Suffix of a cleaned segment ready to replace the old ones; recovery completes the swap. */
+export const SWAP_FILE_SUFFIX = '.swap';
+/** Suffix of a segment removed from the log, kept for file.delete.delay.ms so reads in flight finish. */
+export const DELETED_FILE_SUFFIX = '.deleted';
 
 export interface TopicPartition {
   readonly topic: string;

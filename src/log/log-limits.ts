@@ -20,3 +20,24 @@ export const SCAN_CHUNK_BYTES = 16 * 1024;
 export const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 /** The most bytes one read returns, whatever maxBytes asks (a single oversized batch excepted). */
 export const READ_BYTES_MAX = 64 * 1024 * 1024;
+/** Bytes the log cleaner reads from a segment at a time (a larger single batch is read whole). */
+export const CLEANER_READ_BUFFER_BYTES = 1024 * 1024;
+/** Bytes of cleaned batches the cleaner gathers before one write to the `.cleaned` segment. */
+export const CLEANER_WRITE_BUFFER_BYTES = 1024 * 1024;
+/** Decompressed bytes one batch may expand to while the cleaner or the compacted-topic check decodes it. */
+export const CLEANER_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+/** Producer ids whose last batch one cleaning pass tracks; beyond it every producer batch is kept. */
+export const CLEANER_PRODUCERS_MAX = 100_000;
+/** The offset map's load factor (Kafka's log.cleaner.io.buffer.load.factor). */
+export const CLEANER_OFFSET_MAP_LOAD_FACTOR = 0.9;
+/**
+ * log.cleaner.dedupe.buffer.size default. Kafka's is 128 MiB; Conveyor is often embedded in tests
+ * and small services, so it defaults to 32 MiB (about 1.3 million keys per pass) and the key raises it.
+ */
+export const CLEANER_DEDUPE_BUFFER_BYTES_DEFAULT = 32 * 1024 * 1024;
+/** log.cleaner.backoff.ms default: how long the cleaner sleeps when no log needs cleaning. */
+export const CLEANER_BACKOFF_MS_DEFAULT = 15_000;
+/** log.retention.check.interval.ms default. */
+export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 300_000;
+/** Segments whose deletion waits for file.delete.delay.ms in one log; beyond it deletion is immediate. */
+export const PENDING_FILE_DELETIONS_MAX = 10_000;

@@ -1,12 +1,15 @@
 // Every partition log in one data directory: loads them at startup (recovering after an unclean
 // shutdown), creates and deletes logs, and owns the log-dir files: the recovery-point,
-// log-start-offset and replication-offset checkpoints and the clean-shutdown marker.
+// log-start-offset and replication-offset checkpoints and the clean-shutdown marker. It also runs
+// the background work over all logs: the retention scheduler and the log cleaner.
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { type FileSystem, isNotFoundError, joinPath, pathExists } from '../base/file-system.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { type PartitionOffset, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
+import { CleanerCheckpoint } from './cleaner/cleaner-checkpoint.js';
+import { LogCleaner } from './cleaner/log-cleaner.js';
 import { FileHandleCache } from './file-handle-cache.js';
 import { type LogConfig, resolveLogConfig } from './log-config.js';
 import {
@@ -22,6 +25,7 @@ import {
 } from './log-file-names.js';
 import { OPEN_FILE_HANDLES_MAX, OPEN_PARTITIONS_CONCURRENCY, TAIL_CACHE_BYTES_TOTAL } from './log-limits.js';
 import { PartitionLog, type PartitionLogContext } from './partition-log.js';
+import { RetentionScheduler } from './retention.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCacheBudget } from './tail-cache.js';
 
@@ -42,6 +46,25 @@ export interface LogManagerOptions {
   readonly openConcurrency?: number;
   /** Infinity disables the periodic checkpoint (close and flushAll still write them). */
   readonly checkpointIntervalMs?: number;
+  /** log.retention.check.interval.ms; Infinity disables the timer (`retention.checkNow()` still works). */
+  readonly retentionCheckIntervalMs?: number;
+  readonly cleaner?: LogCleanerSettings;
+  /**
+   * Start retention and the cleaner in open() (the default). The broker passes false and calls
+   * startBackgroundWork() once topic configs are applied, so no log is judged by broker defaults.
+   */
+  readonly startBackgroundWork?: boolean;
+}
+
+export interface LogCleanerSettings {
+  /** log.cleaner.enable (default true). */
+  readonly enabled?: boolean;
+  /** log.cleaner.dedupe.buffer.size. */
+  readonly dedupeBufferBytes?: number;
+  /** log.cleaner.backoff.ms. */
+  readonly backoffMs?: number;
+  /** Replaces setImmediate between cleaner steps (deterministic tests). */
+  readonly yieldToEventLoop?: () => Promise<void>;
 }
 
 type Checkpoints = Map<string, number>;
@@ -59,6 +82,8 @@ export class LogManager {
   readonly #deletions = new Set<Promise<void>>();
   readonly #checkpointWrites = new SerialQueue();
   #cancelCheckpointTimer: (() => void) | undefined;
+  #retention: RetentionScheduler | undefined;
+  #cleaner: LogCleaner | undefined;
   #deleteCounter = 0;
   #closed = false;
 
@@ -88,7 +113,48 @@ export class LogManager {
       await manager.checkpoint();
     }
     manager.#armCheckpointTimer();
+    await manager.#createBackgroundWork();
+    if (options.startBackgroundWork !== false) manager.startBackgroundWork();
     return manager;
+  }
+
+  async #createBackgroundWork(): Promise<void> {
+    const { clock } = this.#options;
+    const logger = this.#context.logger;
+    this.#retention = new RetentionScheduler({
+      clock,
+      logger,
+      checkIntervalMs: this.#options.retentionCheckIntervalMs,
+      target: { logs: () => this.#logs.values(), afterDeletion: () => this.checkpoint() },
+    });
+    const settings = this.#options.cleaner ?? {};
+    if (settings.enabled === false) return;
+    this.#cleaner = new LogCleaner({
+      clock,
+      logger: logger.child('cleaner'),
+      checkpoint: await CleanerCheckpoint.load(this.#options.fs, this.dataDir, logger),
+      logs: () => this.#logs.values(),
+      dedupeBufferBytes: settings.dedupeBufferBytes,
+      backoffMs: settings.backoffMs,
+      yieldToEventLoop: settings.yieldToEventLoop,
+    });
+  }
+
+  /** Starts the retention scheduler and the log cleaner (idempotent). */
+  startBackgroundWork(): void {
+    if (this.#closed) return;
+    this.#retention?.start();
+    this.#cleaner?.start();
+  }
+
+  /** The retention scheduler (tests and tools run `checkNow()`). */
+  get retention(): RetentionScheduler {
+    return this.#retention!;
+  }
+
+  /** The log cleaner, unless log.cleaner.enable is false. */
+  get cleaner(): LogCleaner | undefined {
+    return this.#cleaner;
   }
 
   async #loadLogs(): Promise<void> {
@@ -210,6 +276,7 @@ export class LogManager {
     const log = this.#logs.get(key);
     if (log === undefined) return;
     this.#logs.delete(key);
+    await this.#cleaner?.forget(log);
     await log.abandon();
     const target = joinPath(this.dataDir, deletedDirName(topic, partition, this.#nextDeleteId()));
     try {
@@ -285,6 +352,9 @@ export class LogManager {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancelCheckpointTimer?.();
+    // Background work stops first, so nothing renames segment files under a closing log.
+    await this.#cleaner?.stop();
+    await this.#retention?.stop();
     await Promise.allSettled([...this.#creating.values()]);
     let clean = true;
     await forEachBounded([...this.#logs.values()], OPEN_PARTITIONS_CONCURRENCY, async (log) => {

@@ -2,7 +2,9 @@
 // that describe it (logStartOffset, logEndOffset, highWatermark, recoveryPoint), its leader epoch
 // cache and tail cache. Offsets are assigned synchronously when `append` is called; a single
 // serial writer then rolls, writes (coalescing queued batches into one gathered write), flushes
-// and truncates, so files are never touched by two operations at once.
+// and truncates, so files are never touched by two operations at once. Retention and the
+// cleaner's segment swaps take a second, maintenance lock instead: they never touch the active
+// segment, so appends keep flowing while they rename files.
 import { assert } from '../base/assert.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
@@ -11,23 +13,36 @@ import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import {
   BATCH_HEADER_BYTES,
+  isControlBatch,
   patchBaseOffsetAndEpoch,
   patchLogAppendTime,
   readLastOffsetDelta,
   readMaxTimestamp,
 } from '../protocol/records/batch-header.js';
+import { decodeRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { BatchHeaderInfo } from './batch-scanner.js';
+import { completeInterruptedSwaps } from './cleaner/segment-swap.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import type { LogConfig } from './log-config.js';
+import { isCompacted, type LogConfig } from './log-config.js';
 import {
+  CLEANED_FILE_SUFFIX,
+  DELETED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
   LEADER_EPOCH_CHECKPOINT_FILE,
   LOG_FILE_SUFFIX,
   parseOffsetFileName,
+  SWAP_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
 } from './log-file-names.js';
-import { APPEND_QUEUE_BYTES_MAX, WRITE_COALESCE_BATCHES_MAX, WRITE_COALESCE_BYTES_MAX } from './log-limits.js';
+import {
+  APPEND_QUEUE_BYTES_MAX,
+  CLEANER_MAX_DECOMPRESSED_BYTES,
+  PENDING_FILE_DELETIONS_MAX,
+  WRITE_COALESCE_BATCHES_MAX,
+  WRITE_COALESCE_BYTES_MAX,
+} from './log-limits.js';
 import { recoverSegment } from './recovery.js';
+import { type RetentionDecision, retentionDecision } from './retention.js';
 import { RELATIVE_OFFSET_MAX, Segment, type SegmentContext } from './segment.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
@@ -99,8 +114,11 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
-/** Files Kafka leaves behind mid-operation; a crash may strand them and they are safe to drop. */
-const STRANDED_SUFFIXES = ['.tmp', '.deleted', '.cleaned', '.swap'];
+/**
+ * Files Kafka leaves behind mid-operation; a crash may strand them and they are safe to drop once
+ * interrupted swaps (a `.log.swap`) have been completed.
+ */
+const STRANDED_SUFFIXES = ['.tmp', DELETED_FILE_SUFFIX, CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX];
 const OFFSET_MAX = Number.MAX_SAFE_INTEGER;
 
 export class PartitionLog {
@@ -111,6 +129,10 @@ export class PartitionLog {
   readonly #context: PartitionLogContext;
   readonly #logger: Logger;
   readonly #queue = new SerialQueue();
+  /** Retention, segment swaps and truncations, one at a time; appends do not wait for it. */
+  readonly #maintenance = new SerialQueue();
+  /** Segments renamed to `.deleted`, waiting for file.delete.delay.ms; the value cancels the timer. */
+  readonly #pendingFileDeletions = new Map<Segment, () => void>();
   readonly #tailCache: TailCache;
   #config: LogConfig;
   #segments: Segment[];
@@ -247,6 +269,21 @@ export class PartitionLog {
     return this.#segments.map((segment) => segment.baseOffset);
   }
 
+  /** The segments now, oldest first; the last is the active one. The array is never mutated. */
+  segments(): readonly Segment[] {
+    return [...this.#segments];
+  }
+
+  /** Loads a segment's indexes and tail if not done yet (segments open lazily). */
+  ensureLoaded(segment: Segment): Promise<void> {
+    return segment.ensureLoaded(this.#rebuildSegment);
+  }
+
+  /** Segments waiting for file.delete.delay.ms before their `.deleted` files go. */
+  get pendingFileDeletionCount(): number {
+    return this.#pendingFileDeletions.size;
+  }
+
   get isClosed(): boolean {
     return this.#closed;
   }
@@ -316,7 +353,22 @@ export class PartitionLog {
     if (this.#pendingBytes + batch.length > APPEND_QUEUE_BYTES_MAX) {
       return new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `append queue of ${this.dir} is full`);
     }
+    if (isCompacted(this.#config)) return this.#keylessRecordRefusal(batch);
     return undefined;
+  }
+
+  /** Kafka refuses records without a key in a compacted topic: the cleaner could never keep them. */
+  #keylessRecordRefusal(batch: Buffer): KafkaError | undefined {
+    if (isControlBatch(batch)) return undefined;
+    let hasKeylessRecord: boolean;
+    try {
+      const decoded = decodeRecordBatchSync(batch, 0, { verifyCrc: false, maxDecompressedBytes: CLEANER_MAX_DECOMPRESSED_BYTES });
+      hasKeylessRecord = decoded.records.some((record) => record.key === null);
+    } catch (error) {
+      return new KafkaError(ErrorCode.CORRUPT_MESSAGE, `undecodable batch for compacted ${this.topic}-${this.partition}: ${String(error)}`);
+    }
+    if (!hasKeylessRecord) return undefined;
+    return new KafkaError(ErrorCode.INVALID_RECORD, `Compacted topic cannot accept message without key in topic partition ${this.topic}-${this.partition}.`);
   }
 
   #scheduleDrain(): void {
@@ -527,6 +579,124 @@ export class PartitionLog {
     return best;
   }
 
+  /**
+   * Deletes the oldest segments that retention.ms, retention.bytes or the log start offset no
+   * longer keep (retention.ts decides), never the active one: when it alone is expired, it is
+   * rolled first, as Kafka does. Returns the number of segments deleted.
+   */
+  deleteExpiredSegments(nowMs: number): Promise<number> {
+    return this.#maintenance.run(async () => {
+      if (this.#closed) return 0;
+      let decision = await this.#retentionDecision(nowMs);
+      if (decision.rollActiveFirst) {
+        await this.#rollIdleActiveSegment();
+        decision = await this.#retentionDecision(nowMs);
+      }
+      if (decision.segmentCount === 0) return 0;
+      await this.#deleteOldestSegments(decision);
+      return decision.segmentCount;
+    });
+  }
+
+  async #retentionDecision(nowMs: number): Promise<RetentionDecision> {
+    const segments = this.#segments;
+    for (const segment of segments) await segment.ensureLoaded(this.#rebuildSegment);
+    return retentionDecision({
+      segments,
+      logStartOffset: this.#logStartOffset,
+      highWatermark: this.#highWatermark,
+      logEndOffset: this.#logEndOffset,
+      config: this.#config,
+      nowMs,
+    });
+  }
+
+  /** Rolls the active segment for retention, only when nothing is queued behind it. */
+  async #rollIdleActiveSegment(): Promise<void> {
+    await this.#queue.run(async () => {
+      if (this.#closed || this.#pending.length > 0 || this.#active.size === 0) return;
+      if (this.#nextOffset !== this.#logEndOffset) return;
+      this.#logger.info('rolling an expired active segment for retention', { dir: this.dir, baseOffset: this.#active.baseOffset });
+      await this.#roll(this.#logEndOffset);
+    });
+  }
+
+  async #deleteOldestSegments(decision: RetentionDecision): Promise<void> {
+    const doomed = this.#segments.slice(0, decision.segmentCount);
+    assert(doomed.length < this.#segments.length, 'retention would delete the active segment');
+    const newStart = this.#segments[doomed.length]!.baseOffset;
+    this.#segments = this.#segments.slice(doomed.length);
+    this.maybeIncrementLogStartOffset(newStart);
+    this.#tailCache.evictBelow(newStart);
+    this.#logger.info('deleting segments', { dir: this.dir, reason: decision.reason, segments: doomed.map((segment) => segment.baseOffset).join(','), logStartOffset: this.#logStartOffset });
+    await this.#retireSegments(doomed);
+    await this.#context.fs.syncDirectory(this.dir);
+  }
+
+  /**
+   * Renames segments that left the log to `.deleted` (a restart drops such files) and removes them
+   * after file.delete.delay.ms, so reads that found them before they left can finish.
+   */
+  async #retireSegments(segments: readonly Segment[]): Promise<void> {
+    for (const segment of segments) {
+      segment.retire();
+      await segment.changeFileSuffix(DELETED_FILE_SUFFIX);
+      this.#scheduleFileDeletion(segment);
+    }
+  }
+
+  #scheduleFileDeletion(segment: Segment): void {
+    const delayMs = this.#config.fileDeleteDelayMs;
+    if (delayMs <= 0 || this.#pendingFileDeletions.size >= PENDING_FILE_DELETIONS_MAX) {
+      void this.#deleteFiles(segment);
+      return;
+    }
+    const cancel = this.#context.clock.schedule(delayMs, () => void this.#deleteFiles(segment));
+    this.#pendingFileDeletions.set(segment, cancel);
+  }
+
+  async #deleteFiles(segment: Segment): Promise<void> {
+    this.#pendingFileDeletions.get(segment)?.();
+    this.#pendingFileDeletions.delete(segment);
+    try {
+      await segment.delete();
+    } catch (error) {
+      this.#logger.warn('could not remove a deleted segment', { file: segment.logPath, error });
+    }
+  }
+
+  /** A new, empty segment named `<baseOffset>.log.cleaned` for the cleaner to fill. */
+  createCleanedSegment(baseOffset: number): Promise<Segment> {
+    return Segment.create(this.#context, this.dir, baseOffset, segmentSettings(this.#config), this.#context.clock.nowMs(), CLEANED_FILE_SUFFIX);
+  }
+
+  /**
+   * Swaps `cleaned` (flushed, still `.cleaned`) in for the consecutive non-active segments
+   * `group`. Renaming it to `.swap` is the commit point: recovery completes a swap from there
+   * (deleting the old segments it covers) and discards a `.cleaned` file. Returns false, and
+   * deletes `cleaned`, when the group is no longer intact (retention or truncation got there first).
+   */
+  replaceSegments(group: readonly Segment[], cleaned: Segment): Promise<boolean> {
+    return this.#maintenance.run(async () => {
+      const index = this.#closed ? -1 : this.#segments.indexOf(group[0]!);
+      const intact = index >= 0 && index + group.length < this.#segments.length && group.every((segment, at) => this.#segments[index + at] === segment);
+      if (!intact) {
+        await cleaned.delete();
+        return false;
+      }
+      await cleaned.changeFileSuffix(SWAP_FILE_SUFFIX);
+      await this.#context.fs.syncDirectory(this.dir);
+      const current = this.#segments;
+      const at = current.indexOf(group[0]!);
+      this.#segments = [...current.slice(0, at), cleaned, ...current.slice(at + group.length)];
+      this.#tailCache.evictBelow(current[at + group.length]!.baseOffset);
+      await this.#retireSegments(group);
+      await cleaned.changeFileSuffix('');
+      await this.#context.fs.syncDirectory(this.dir);
+      return true;
+    });
+  }
+
   /** Makes everything written so far durable and advances the recovery point. */
   flush(): Promise<void> {
     return this.#queue.run(async () => {
@@ -559,14 +729,14 @@ export class PartitionLog {
   async truncateTo(offset: number): Promise<void> {
     this.#truncating += 1;
     try {
-      await this.#queue.run(async () => {
+      await this.#maintenance.run(() => this.#queue.run(async () => {
         if (offset >= this.#logEndOffset) return;
         if (offset <= this.#segments[0]!.baseOffset) return this.#truncateFullyAndStartAt(offset);
         while (this.#active.baseOffset >= offset) await this.#segments.pop()!.delete();
         await this.#active.ensureLoaded(this.#rebuildSegment);
         await this.#active.truncateTo(offset);
         this.#afterTruncation(this.#active.nextOffset);
-      });
+      }));
     } finally {
       this.#truncating -= 1;
     }
@@ -576,7 +746,7 @@ export class PartitionLog {
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     this.#truncating += 1;
     try {
-      await this.#queue.run(() => this.#truncateFullyAndStartAt(offset));
+      await this.#maintenance.run(() => this.#queue.run(() => this.#truncateFullyAndStartAt(offset)));
     } finally {
       this.#truncating -= 1;
     }
@@ -613,7 +783,14 @@ export class PartitionLog {
       await this.#flushTo(this.#logEndOffset);
       await this.#active.flush();
     });
+    await this.#maintenance.idle();
+    await this.#deletePendingFilesNow();
     await this.#releaseResources();
+  }
+
+  /** On close nobody reads the `.deleted` files any more: remove them without waiting. */
+  async #deletePendingFilesNow(): Promise<void> {
+    for (const segment of [...this.#pendingFileDeletions.keys()]) await this.#deleteFiles(segment);
   }
 
   /** Stops the log without flushing (it is about to be deleted); queued appends fail. */
@@ -624,6 +801,9 @@ export class PartitionLog {
     this.#pendingBytes = 0;
     for (const pending of failed) pending.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} was deleted`));
     await this.#queue.idle();
+    await this.#maintenance.idle();
+    for (const cancel of this.#pendingFileDeletions.values()) cancel();
+    this.#pendingFileDeletions.clear();
     await this.#releaseResources();
   }
 
@@ -679,7 +859,8 @@ function ownedBatch(batch: Buffer): Buffer {
 
 /** Base offsets of the segments in `dir`, sorted; drops stranded temporary files and orphan indexes. */
 async function scanSegmentFiles(fs: FileSystem, dir: string, logger: Logger): Promise<number[]> {
-  const names = (await fs.readdir(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.name);
+  const listed = (await fs.readdir(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.name);
+  const names = await completeInterruptedSwaps(fs, dir, listed, logger);
   const baseOffsets = new Set<number>();
   for (const name of names) {
     const baseOffset = parseOffsetFileName(name, LOG_FILE_SUFFIX);

@@ -41,9 +41,9 @@ export const RELATIVE_OFFSET_MAX = 0x7fffffff;
 
 export class Segment {
   readonly baseOffset: number;
-  readonly logPath: string;
-  readonly indexPath: string;
-  readonly timeIndexPath: string;
+  readonly #dir: string;
+  /** '' for a live segment; `.cleaned`, `.swap` or `.deleted` while the cleaner or retention moves it. */
+  #fileSuffix: string;
   /** When this segment object was created (segment.ms rolls empty-timestamp segments from here). */
   readonly createdMs: number;
   readonly #context: SegmentContext;
@@ -57,17 +57,18 @@ export class Segment {
   #maxTimestamp = -1;
   #offsetOfMaxTimestamp = -1;
   #bytesSinceLastIndexEntry = 0;
+  /** Set once the segment left the log: flushes stop, so no index file is written back. */
+  #retired = false;
   /** Whether files changed since the last fsync (so flushing an idle segment costs nothing). */
   #unsynced = false;
   /** Max timestamp of the first batch (Kafka rolls by it); null while unknown, -1 if empty. */
   #firstBatchTimestamp: number | null = null;
 
-  private constructor(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, createdMs: number) {
+  private constructor(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, createdMs: number, fileSuffix = '') {
     this.#context = context;
     this.baseOffset = baseOffset;
-    this.logPath = joinPath(dir, offsetFileName(baseOffset, LOG_FILE_SUFFIX));
-    this.indexPath = joinPath(dir, offsetFileName(baseOffset, INDEX_FILE_SUFFIX));
-    this.timeIndexPath = joinPath(dir, offsetFileName(baseOffset, TIME_INDEX_FILE_SUFFIX));
+    this.#dir = dir;
+    this.#fileSuffix = fileSuffix;
     this.#settings = settings;
     this.createdMs = createdMs;
     this.#nextOffset = baseOffset;
@@ -75,9 +76,9 @@ export class Segment {
     this.#timeIndex = new TimeIndex(baseOffset, settings.segmentIndexBytes);
   }
 
-  /** Creates the segment's (empty) files. */
-  static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): Promise<Segment> {
-    const segment = new Segment(context, dir, baseOffset, settings, nowMs);
+  /** Creates the segment's (empty) files; `fileSuffix` names them for a segment not yet in the log. */
+  static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number, fileSuffix = ''): Promise<Segment> {
+    const segment = new Segment(context, dir, baseOffset, settings, nowMs, fileSuffix);
     for (const path of [segment.logPath, segment.indexPath, segment.timeIndexPath]) {
       await context.handles.use(path, 'create', (handle) => handle.truncate(0));
     }
@@ -90,6 +91,52 @@ export class Segment {
   /** A segment whose files exist; loaded on first use. */
   static existing(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number): Segment {
     return new Segment(context, dir, baseOffset, settings, nowMs);
+  }
+
+  get logPath(): string {
+    return this.#path(LOG_FILE_SUFFIX);
+  }
+
+  get indexPath(): string {
+    return this.#path(INDEX_FILE_SUFFIX);
+  }
+
+  get timeIndexPath(): string {
+    return this.#path(TIME_INDEX_FILE_SUFFIX);
+  }
+
+  get fileSuffix(): string {
+    return this.#fileSuffix;
+  }
+
+  #path(kind: string): string {
+    return joinPath(this.#dir, offsetFileName(this.baseOffset, kind) + this.#fileSuffix);
+  }
+
+  /**
+   * Renames the three files to carry `fileSuffix` (Kafka's changeFileSuffixes). The indexes move
+   * first and the log last, so the log file's name is the step recovery trusts. Open handles are
+   * retired, never closed under a read in flight; later reads use the new names.
+   */
+  async changeFileSuffix(fileSuffix: string): Promise<void> {
+    if (fileSuffix === this.#fileSuffix) return;
+    for (const kind of [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX]) {
+      const from = this.#path(kind);
+      const to = joinPath(this.#dir, offsetFileName(this.baseOffset, kind) + fileSuffix);
+      await this.#context.handles.invalidate(from);
+      try {
+        await this.#context.fs.rename(from, to);
+      } catch (error) {
+        // An index that was never written (an idle empty segment) has nothing to move.
+        if (!isNotFoundError(error) || kind === LOG_FILE_SUFFIX) throw error;
+      }
+    }
+    this.#fileSuffix = fileSuffix;
+  }
+
+  /** The largest timestamp, for retention: the max timestamp, or when the segment was opened if none. */
+  get largestTimestamp(): number {
+    return this.#maxTimestamp >= 0 ? this.#maxTimestamp : this.createdMs;
   }
 
   get isLoaded(): boolean {
@@ -201,9 +248,19 @@ export class Segment {
     return undefined;
   }
 
-  /** Reads from the log file. */
-  readonly readAt = (position: number, length: number): Promise<Buffer> =>
-    this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.read(position, length));
+  /**
+   * Reads from the log file. A read that loses a race with a rename (the cleaner's swap, retention)
+   * retries once under the file's new name, which stays until file.delete.delay.ms has passed.
+   */
+  readonly readAt = async (position: number, length: number): Promise<Buffer> => {
+    const path = this.logPath;
+    try {
+      return await this.#context.handles.use(path, 'readWrite', (handle) => handle.read(position, length));
+    } catch (error) {
+      if (!isNotFoundError(error) || path === this.logPath) throw error;
+      return this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.read(position, length));
+    }
+  };
 
   /** Forgets indexes and tail state before recovery re-adds every valid batch through indexBatch. */
   resetForRebuild(): void {
@@ -366,9 +423,18 @@ export class Segment {
     });
   }
 
+  /** Marks the segment as gone from the log (retention, a swap); its files are about to go. */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  get isRetired(): boolean {
+    return this.#retired;
+  }
+
   /** Makes the log and both indexes durable. */
   async flush(): Promise<void> {
-    if (!this.#loaded) return;
+    if (!this.#loaded || this.#retired) return;
     await this.persistIndexes();
     if (!this.#unsynced) return;
     for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {

@@ -107,6 +107,16 @@ export class TailCache {
     this.#release(freed);
   }
 
+  /** Drops cached batches that start before `offset` (retention deleted them, or the cleaner rewrote them). */
+  evictBelow(offset: number): void {
+    let freed = 0;
+    while (this.#head < this.#entries.length && this.#entries[this.#head]!.baseOffset < offset) {
+      freed += this.#entries[this.#head]!.batch.length;
+      this.#head += 1;
+    }
+    this.#release(freed);
+  }
+
   /** Evicts oldest batches until the cache holds at most `targetBytes`. */
   evictUntil(targetBytes: number): void {
     let freed = 0;
