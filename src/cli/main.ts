@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../base/config-def.js';
 import { registerGroupsCommand } from './groups-command.js';
+import { registerPerfCommand } from './perf-command.js';
 import { registerStartCommand } from './start-command.js';
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerGroupsCommand(program);
+  registerPerfCommand(program);
   return program;
 }
 
