@@ -1,9 +1,15 @@
 // The conveyor command line: one program with a subcommand per tool.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../base/config-def.js';
+import { registerClusterCommand } from './cluster-command.js';
+import { registerConfigsCommand } from './configs-command.js';
+import { registerConsumeCommand } from './consume-command.js';
 import { registerGroupsCommand } from './groups-command.js';
+import { registerProduceCommand } from './produce-command.js';
+import { registerRecordsCommand } from './records-command.js';
 import { registerPerfCommand } from './perf-command.js';
 import { registerStartCommand } from './start-command.js';
+import { registerTopicsCommand } from './topics-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('conveyor')
@@ -12,6 +18,12 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerGroupsCommand(program);
+  registerTopicsCommand(program);
+  registerConfigsCommand(program);
+  registerProduceCommand(program);
+  registerConsumeCommand(program);
+  registerClusterCommand(program);
+  registerRecordsCommand(program);
   registerPerfCommand(program);
   return program;
 }

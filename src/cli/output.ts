@@ -1,0 +1,66 @@
+// What the tools share: the --bootstrap-server and --json options, a cluster client opened and
+// closed around each command, aligned tables for people and JSON for scripts.
+import type { Command } from 'commander';
+import { AdminClient } from '../client/admin-client.js';
+import { ClusterClient, ToolError } from '../client/cluster-client.js';
+
+export const DEFAULT_BOOTSTRAP_SERVER = 'localhost:9092';
+
+export interface ToolOptions {
+  bootstrapServer: string;
+  json?: boolean;
+}
+
+/** Adds the options every tool takes. */
+export function toolOptions(command: Command): Command {
+  return command
+    .option('--bootstrap-server <host:port>', 'a broker to connect to', DEFAULT_BOOTSTRAP_SERVER)
+    .option('--json', 'print JSON for scripts instead of tables');
+}
+
+/** Runs `action` with an admin client on the bootstrap server, closing it afterwards. */
+export async function withAdmin<T>(options: ToolOptions, action: (admin: AdminClient) => Promise<T>): Promise<T> {
+  const cluster = new ClusterClient(options.bootstrapServer);
+  try {
+    return await action(new AdminClient(cluster));
+  } finally {
+    cluster.close();
+  }
+}
+
+/** Columns padded to their widest cell; the first row is the header. */
+export function table(rows: readonly (readonly (string | number | null)[])[]): string {
+  const cells = rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell))));
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => row[column]?.length ?? 0)));
+  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Prints `json` with --json, `text` otherwise. */
+export function print(options: { json?: boolean }, json: unknown, text: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+}
+
+/** Parses Kafka's `k=v,k2=v2` config lists; a value with commas goes in brackets: `k=[a,b]`. */
+export function parseConfigList(text: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const pattern = /\s*([^=,\s]+)\s*=\s*(\[[^\]]*\]|[^,]*)\s*(?:,|$)/y;
+  let match: RegExpExecArray | null;
+  while (pattern.lastIndex < text.length && (match = pattern.exec(text)) !== null) {
+    const value = match[2]!.trim();
+    result[match[1]!] = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  }
+  if (pattern.lastIndex < text.length) throw new ToolError(`cannot parse '${text}': expected key=value[,key=value...] (use key=[a,b] for lists)`);
+  return result;
+}
+
+/** Commander's collector for repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A non-negative integer option, with a message naming the option. */
+export function integerOption(name: string, text: string | undefined, min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text.trim()) || Number(text) < min) throw new ToolError(`${name} must be an integer of at least ${min}, got '${text}'`);
+  return Number(text);
+}

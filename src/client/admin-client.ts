@@ -1,0 +1,204 @@
+// Admin operations for the command-line tools over the Kafka protocol: topics (create, list,
+// describe with offsets, grow, delete), configs (describe, incremental alter), records (delete
+// below an offset), offsets by time and the cluster's brokers. Partition requests go to leaders.
+import { ErrorCode } from '../base/error-codes.js';
+import {
+  CreatePartitionsApi,
+  CreateTopicsApi,
+  DeleteRecordsApi,
+  DeleteTopicsApi,
+  DescribeConfigsApi,
+  IncrementalAlterConfigsApi,
+  ListOffsetsApi,
+  ZERO_UUID,
+} from '../protocol/messages/index.js';
+import { type ClusterClient, KafkaResponseError, ToolError } from './cluster-client.js';
+
+export const ConfigResource = { topic: 2, broker: 4 } as const;
+export const AlterOperation = { set: 0, delete: 1, append: 2, subtract: 3 } as const;
+export const OffsetSpec = { latest: -1, earliest: -2 } as const;
+
+/** Kafka's ConfigSource codes by name, for people. */
+export const configSourceNames: Readonly<Record<number, string>> = {
+  0: 'UNKNOWN',
+  1: 'DYNAMIC_TOPIC_CONFIG',
+  2: 'DYNAMIC_BROKER_CONFIG',
+  3: 'DYNAMIC_DEFAULT_BROKER_CONFIG',
+  4: 'STATIC_BROKER_CONFIG',
+  5: 'DEFAULT_CONFIG',
+};
+
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionInfo[];
+}
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  source: string;
+  readOnly: boolean;
+  sensitive: boolean;
+  synonyms: { name: string; value: string | null; source: string }[];
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  earliest: number;
+  latest: number;
+}
+
+export class AdminClient {
+  constructor(readonly cluster: ClusterClient) {}
+
+  async listTopics(includeInternal = false): Promise<TopicInfo[]> {
+    const metadata = await this.cluster.metadata(null);
+    return metadata.topics
+      .filter((topic) => topic.errorCode === ErrorCode.NONE && topic.name !== null && (includeInternal || !topic.isInternal))
+      .map(topicInfo)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async describeTopic(name: string): Promise<TopicInfo> {
+    const metadata = await this.cluster.metadata([name]);
+    const topic = metadata.topics[0];
+    if (!topic) throw new ToolError(`no metadata for topic '${name}'`);
+    if (topic.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(topic.errorCode, `topic '${name}'`);
+    return topicInfo(topic);
+  }
+
+  async createTopic(name: string, options: { partitions?: number; replicationFactor?: number; configs?: Record<string, string>; validateOnly?: boolean }): Promise<void> {
+    const response = await this.cluster.request(CreateTopicsApi, {
+      topics: [{
+        name,
+        numPartitions: options.partitions ?? -1,
+        replicationFactor: options.replicationFactor ?? -1,
+        assignments: [],
+        configs: Object.entries(options.configs ?? {}).map(([key, value]) => ({ name: key, value })),
+      }],
+      timeoutMs: 30_000,
+      validateOnly: options.validateOnly ?? false,
+    }, { minVersion: 4 });
+    const result = response.topics[0];
+    if (result && result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `creating topic '${name}'`, result.errorMessage);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const response = await this.cluster.request(DeleteTopicsApi, { topics: [{ name, topicId: ZERO_UUID }], topicNames: [name], timeoutMs: 30_000 });
+    const result = response.responses[0];
+    if (result && result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `deleting topic '${name}'`, result.errorMessage);
+  }
+
+  async createPartitions(name: string, count: number): Promise<void> {
+    const response = await this.cluster.request(CreatePartitionsApi, { topics: [{ name, count, assignments: null }], timeoutMs: 30_000, validateOnly: false });
+    const result = response.results[0];
+    if (result && result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `adding partitions to '${name}'`, result.errorMessage);
+  }
+
+  async describeConfigs(resourceType: number, resourceName: string, keys: string[] | null = null): Promise<ConfigEntry[]> {
+    const response = await this.cluster.request(DescribeConfigsApi, {
+      resources: [{ resourceType, resourceName, configurationKeys: keys }],
+      includeSynonyms: true,
+      includeDocumentation: false,
+    }, { minVersion: 1 });
+    const result = response.results[0];
+    if (!result) throw new ToolError('the broker described no configs');
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `describing configs of ${resourceLabel(resourceType, resourceName)}`, result.errorMessage);
+    return result.configs.map((config) => ({
+      name: config.name,
+      value: config.value,
+      source: configSourceNames[config.configSource ?? 0] ?? String(config.configSource),
+      readOnly: config.readOnly,
+      sensitive: config.isSensitive,
+      synonyms: (config.synonyms ?? []).map((synonym) => ({ name: synonym.name, value: synonym.value, source: configSourceNames[synonym.source] ?? String(synonym.source) })),
+    }));
+  }
+
+  async alterConfigs(resourceType: number, resourceName: string, changes: { name: string; operation: number; value: string | null }[], validateOnly = false): Promise<void> {
+    const response = await this.cluster.request(IncrementalAlterConfigsApi, {
+      resources: [{ resourceType, resourceName, configs: changes.map(({ name, operation, value }) => ({ name, configOperation: operation, value })) }],
+      validateOnly,
+    });
+    const result = response.responses[0];
+    if (result && result.errorCode !== ErrorCode.NONE) {
+      throw new KafkaResponseError(result.errorCode, `altering configs of ${resourceLabel(resourceType, resourceName)}`, result.errorMessage);
+    }
+  }
+
+  /** Moves a partition's log start offset to `offset` (-1: the high watermark); returns the new low watermark. */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    const address = await this.leaderAddress(topic, partition);
+    const response = await this.cluster.request(DeleteRecordsApi, {
+      topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset: BigInt(offset) }] }],
+      timeoutMs: 30_000,
+    }, { address });
+    const result = response.topics[0]?.partitions[0];
+    if (!result) throw new ToolError('the broker answered for no partition');
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `deleting records of ${topic}-${partition} below ${offset}`);
+    return Number(result.lowWatermark);
+  }
+
+  /** The offset for `timestamp` (OffsetSpec or milliseconds) in each partition; -1 when none. */
+  async listOffsets(topic: TopicInfo, timestamp: number): Promise<Map<number, number>> {
+    const offsets = new Map<number, number>();
+    for (const [leader, partitions] of groupByLeader(topic.partitions)) {
+      const response = await this.cluster.request(ListOffsetsApi, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic.name, partitions: partitions.map((partition) => ({ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(timestamp), maxNumOffsets: 1 })) }],
+        timeoutMs: 30_000,
+      }, { address: await this.cluster.addressOf(leader), minVersion: 1 });
+      for (const result of response.topics[0]?.partitions ?? []) {
+        if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `offsets of ${topic.name}-${result.partitionIndex}`);
+        offsets.set(result.partitionIndex, Number(result.offset ?? -1n));
+      }
+    }
+    return offsets;
+  }
+
+  async partitionOffsets(topic: TopicInfo): Promise<PartitionOffsets[]> {
+    const earliest = await this.listOffsets(topic, OffsetSpec.earliest);
+    const latest = await this.listOffsets(topic, OffsetSpec.latest);
+    return topic.partitions.map(({ partition }) => ({ partition, earliest: earliest.get(partition) ?? -1, latest: latest.get(partition) ?? -1 }));
+  }
+
+  private async leaderAddress(topic: string, partition: number): Promise<string> {
+    const info = await this.describeTopic(topic);
+    const found = info.partitions.find((candidate) => candidate.partition === partition);
+    if (!found) throw new ToolError(`topic '${topic}' has no partition ${partition} (it has ${info.partitions.length})`);
+    return this.cluster.addressOf(found.leader);
+  }
+}
+
+function topicInfo(topic: { name: string | null; topicId?: string; isInternal?: boolean; partitions: { partitionIndex: number; leaderId: number; leaderEpoch?: number; replicaNodes: number[]; isrNodes: number[] }[] }): TopicInfo {
+  return {
+    name: topic.name ?? '',
+    topicId: topic.topicId ?? '',
+    internal: topic.isInternal ?? false,
+    partitions: topic.partitions
+      .map((partition) => ({ partition: partition.partitionIndex, leader: partition.leaderId, leaderEpoch: partition.leaderEpoch ?? -1, replicas: partition.replicaNodes, isr: partition.isrNodes }))
+      .sort((a, b) => a.partition - b.partition),
+  };
+}
+
+/** Partition numbers grouped by their leader's node id. */
+export function groupByLeader(partitions: readonly PartitionInfo[]): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (const { partition, leader } of partitions) groups.set(leader, [...(groups.get(leader) ?? []), partition]);
+  return groups;
+}
+
+function resourceLabel(resourceType: number, resourceName: string): string {
+  if (resourceType === ConfigResource.topic) return `topic '${resourceName}'`;
+  return resourceName === '' ? 'the cluster-wide broker defaults' : `broker ${resourceName}`;
+}

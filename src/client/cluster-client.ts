@@ -1,0 +1,139 @@
+// The tools' view of a cluster: one bootstrap address, a connection per broker opened on demand,
+// the API versions each broker serves (each request uses the highest version both sides know) and
+// the cluster metadata. Errors a person can act on ("no broker at ...") are ToolError.
+import { errorName } from '../base/error-codes.js';
+import { ApiVersionsApi, type ApiDescriptor, MetadataApi, type MetadataResponse } from '../protocol/messages/index.js';
+import { KafkaConnection } from './kafka-connection.js';
+
+/** An error whose message is meant for the person running a tool. */
+export class ToolError extends Error {
+  override name = 'ToolError';
+}
+
+/** A protocol error code in a response, with Kafka's name and the broker's message. */
+export class KafkaResponseError extends ToolError {
+  constructor(
+    readonly errorCode: number,
+    what: string,
+    message?: string | null,
+  ) {
+    super(`${what}: ${errorName(errorCode)}${message ? ` (${message})` : ''}`);
+  }
+}
+
+/** How long one request may take before the tool gives up on the broker. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+interface BrokerConnection {
+  connection: KafkaConnection;
+  versions: Map<number, { minVersion: number; maxVersion: number }>;
+}
+
+export class ClusterClient {
+  private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  private cachedMetadata: MetadataResponse | undefined;
+
+  constructor(
+    readonly bootstrapServer: string,
+    private readonly clientId = 'conveyor-cli',
+  ) {}
+
+  /** Sends `request` to the bootstrap broker (or `address`) at the best common version. */
+  async request<Request, Response>(
+    // biome-ignore lint/suspicious/noExplicitAny: the client encodes requests and decodes responses only.
+    api: ApiDescriptor<any, Response, Request, any>,
+    request: Request | ((version: number) => Request),
+    options: { address?: string; maxVersion?: number; minVersion?: number } = {},
+  ): Promise<Response> {
+    const broker = await this.connect(options.address ?? this.bootstrapServer);
+    const version = this.versionFor(broker, api, options.address ?? this.bootstrapServer, options.minVersion ?? 0, options.maxVersion ?? api.maxVersion);
+    const body = typeof request === 'function' ? (request as (version: number) => Request)(version) : request;
+    return withTimeout(broker.connection.send(api, version, body), `${api.name} to ${options.address ?? this.bootstrapServer}`);
+  }
+
+  /** The version `request` will use with the bootstrap broker, or -1 when it does not serve the API. */
+  async versionOf(apiKey: number): Promise<number> {
+    const broker = await this.connect(this.bootstrapServer);
+    return broker.versions.get(apiKey)?.maxVersion ?? -1;
+  }
+
+  /** Cluster metadata for `topics` (all topics when null); never creates topics. */
+  async metadata(topics: string[] | null = null): Promise<MetadataResponse> {
+    const response = await this.request(MetadataApi, (version) => ({
+      topics: topics === null ? null : topics.map((name) => ({ name })),
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    }), { maxVersion: 12, minVersion: 1 });
+    if (topics === null) this.cachedMetadata = response;
+    return response;
+  }
+
+  /** The host:port of broker `nodeId` as the cluster advertises it. */
+  async addressOf(nodeId: number): Promise<string> {
+    const find = (metadata: MetadataResponse | undefined) => metadata?.brokers.find((broker) => broker.nodeId === nodeId);
+    const broker = find(this.cachedMetadata) ?? find(await this.metadata());
+    if (!broker) throw new ToolError(`broker ${nodeId} is not in the cluster metadata`);
+    return broker.host.includes(':') ? `[${broker.host}]:${broker.port}` : `${broker.host}:${broker.port}`;
+  }
+
+  close(): void {
+    for (const pending of this.connections.values()) pending.then((broker) => broker.connection.close(), () => {});
+    this.connections.clear();
+  }
+
+  private connect(address: string): Promise<BrokerConnection> {
+    let pending = this.connections.get(address);
+    if (!pending) {
+      pending = openBroker(address, this.clientId);
+      this.connections.set(address, pending);
+      pending.catch(() => this.connections.delete(address));
+    }
+    return pending;
+  }
+
+  private versionFor(
+    broker: BrokerConnection,
+    // biome-ignore lint/suspicious/noExplicitAny: only the key and the range are read.
+    api: ApiDescriptor<any, any, any, any>,
+    address: string,
+    clientMin: number,
+    clientMax: number,
+  ): number {
+    const served = broker.versions.get(api.apiKey);
+    const version = served ? Math.min(served.maxVersion, clientMax, api.maxVersion) : -1;
+    if (!served || version < Math.max(served.minVersion, clientMin)) {
+      throw new ToolError(`the broker at ${address} does not serve ${api.name} in a version this tool speaks`);
+    }
+    return version;
+  }
+}
+
+async function openBroker(address: string, clientId: string): Promise<BrokerConnection> {
+  let connection: KafkaConnection;
+  try {
+    connection = await KafkaConnection.open(address, clientId, CONNECT_TIMEOUT_MS);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const reason = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
+    throw new ToolError(`no broker at ${address}${reason}: is it running? start one with npm start`);
+  }
+  try {
+    const response = await withTimeout(connection.send(ApiVersionsApi, 3, { clientSoftwareName: 'conveyor-cli', clientSoftwareVersion: '0.1.0' }), `ApiVersions to ${address}`);
+    if (response.errorCode !== 0) throw new KafkaResponseError(response.errorCode, `ApiVersions to ${address}`);
+    const versions = new Map(response.apiKeys.map((key) => [key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion }]));
+    return { connection, versions };
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ToolError(`${what} got no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,93 @@
+// A small consumer for tools: fetches assigned partitions of one topic from their leaders with long
+// polling, decodes record batches and hands out records in offset order per partition, skipping
+// control batches and records below the position. Positions can be committed through a group.
+import { ErrorCode } from '../base/error-codes.js';
+import { FetchApi } from '../protocol/messages/index.js';
+import { isControlBatch } from '../protocol/records/batch-header.js';
+import { decodeRecordBatchSync, recordBatchSpans } from '../protocol/records/record-batch.js';
+import type { KafkaRecord } from '../protocol/records/record.js';
+import { type TopicInfo, groupByLeader } from './admin-client.js';
+import { type ClusterClient, KafkaResponseError } from './cluster-client.js';
+
+export interface ConsumedRecord extends KafkaRecord {
+  topic: string;
+  partition: number;
+}
+
+/** Bytes one fetch may return per partition, and in all. */
+const PARTITION_MAX_BYTES = 1024 * 1024;
+const FETCH_MAX_BYTES = 16 * 1024 * 1024;
+/** Decompressed bytes one fetched batch may expand to. */
+const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+
+export class Consumer {
+  /** The next offset to read per assigned partition. */
+  readonly positions: Map<number, number>;
+
+  constructor(
+    private readonly cluster: ClusterClient,
+    readonly topic: TopicInfo,
+    positions: ReadonlyMap<number, number>,
+  ) {
+    this.positions = new Map(positions);
+  }
+
+  /** One fetch round over every assigned partition: waits up to `maxWaitMs` for data. */
+  async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
+    const assigned = this.topic.partitions.filter((info) => this.positions.has(info.partition));
+    const rounds = await Promise.all([...groupByLeader(assigned)].map(([leader, partitions]) => this.fetchFrom(leader, partitions, maxWaitMs)));
+    return rounds.flat();
+  }
+
+  private async fetchFrom(leader: number, partitions: number[], maxWaitMs: number): Promise<ConsumedRecord[]> {
+    const response = await this.cluster.request(FetchApi, {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes: FETCH_MAX_BYTES,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{
+        topic: this.topic.name,
+        partitions: partitions.map((partition) => ({
+          partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: BigInt(this.positions.get(partition)!),
+          lastFetchedEpoch: -1,
+          logStartOffset: -1n,
+          partitionMaxBytes: PARTITION_MAX_BYTES,
+        })),
+      }],
+      forgottenTopicsData: [],
+      rackId: '',
+    }, { address: await this.cluster.addressOf(leader), minVersion: 4, maxVersion: 12 });
+    if (response.errorCode) throw new KafkaResponseError(response.errorCode, `fetching ${this.topic.name}`);
+    const records: ConsumedRecord[] = [];
+    for (const data of response.responses[0]?.partitions ?? []) {
+      if (data.errorCode !== ErrorCode.NONE) {
+        const position = this.positions.get(data.partitionIndex);
+        throw new KafkaResponseError(data.errorCode, `fetching ${this.topic.name}-${data.partitionIndex} at offset ${position}`, data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE ? `the partition holds offsets ${data.logStartOffset ?? '?'} to ${data.highWatermark}` : null);
+      }
+      records.push(...this.recordsOf(data.partitionIndex, data.records));
+    }
+    return records;
+  }
+
+  private recordsOf(partition: number, blob: Buffer | null): ConsumedRecord[] {
+    if (!blob) return [];
+    const position = this.positions.get(partition)!;
+    const records: ConsumedRecord[] = [];
+    let next = position;
+    for (const span of recordBatchSpans(blob)) {
+      // A truncated last batch is normal (the size limit cut it); the next fetch reads it whole.
+      if (span.position + span.sizeInBytes > blob.length) break;
+      const batch = decodeRecordBatchSync(blob, span.position, { maxDecompressedBytes: MAX_DECOMPRESSED_BYTES });
+      next = Math.max(next, batch.baseOffset + batch.lastOffsetDelta + 1);
+      if (isControlBatch(blob, span.position)) continue;
+      for (const record of batch.records) if (record.offset >= position) records.push({ ...record, topic: this.topic.name, partition });
+    }
+    this.positions.set(partition, next);
+    return records;
+  }
+}
