@@ -1,6 +1,8 @@
-// An in-process broker on a MemoryFileSystem for disk-fault tests: real TCP on port 0, real clock,
-// log lines captured for assertions, and a power cut that stops the "process" from touching the
-// disk, drops every unsynced write and shuts the broker down, ready to start again on what is left.
+// An in-process broker for disk-fault tests, on a MemoryFileSystem (or any file-system port): real
+// TCP on port 0, real clock, log lines captured for assertions, and a power cut that stops the
+// "process" from touching the disk, drops every unsynced write and shuts the broker down, ready to
+// start again on what is left.
+import type { FileSystem } from '../../src/base/file-system.js';
 import type { LogLevelName } from '../../src/base/logger.js';
 import { createLogger } from '../../src/base/logger.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
@@ -16,13 +18,14 @@ export interface CapturedLine {
   line: string;
 }
 
-export class MemoryBroker {
+export class FaultBroker<Fs extends FileSystem = FileSystem> {
   readonly lines: CapturedLine[] = [];
   private current: Broker | undefined;
 
   constructor(
-    readonly fs: MemoryFileSystem,
+    readonly fs: Fs,
     private readonly config: Record<string, string>,
+    readonly dataDir = MEMORY_DATA_DIR,
   ) {}
 
   get broker(): Broker {
@@ -38,7 +41,7 @@ export class MemoryBroker {
   async start(): Promise<void> {
     const input = new Map<string, string>([
       ['listeners', 'PLAINTEXT://localhost:0'],
-      ['log.dirs', MEMORY_DATA_DIR],
+      ['log.dirs', this.dataDir],
       ...Object.entries(this.config),
     ]);
     const logger = createLogger((level, line) => this.lines.push({ level, line }), 'info');
@@ -56,7 +59,7 @@ export class MemoryBroker {
    * fails with EIO), writes not yet fsynced are gone, and the broker is shut down, failing as it
    * may; then the disk comes back for the next start.
    */
-  async powerLoss(): Promise<void> {
+  async powerLoss(this: FaultBroker<MemoryFileSystem>): Promise<void> {
     this.fs.setFaultInjector(() => 'EIO');
     this.fs.simulatePowerLoss();
     const broker = this.current;
@@ -68,10 +71,17 @@ export class MemoryBroker {
   logged(pattern: RegExp): CapturedLine[] {
     return this.lines.filter((entry) => pattern.test(entry.line));
   }
+
+  /** Every captured line, for failure messages. */
+  get logText(): string {
+    return this.lines.map((entry) => `${entry.level} ${entry.line}`).join('\n');
+  }
 }
 
+export type MemoryBroker = FaultBroker<MemoryFileSystem>;
+
 export async function startMemoryBroker(config: Record<string, string> = {}, fs = new MemoryFileSystem()): Promise<MemoryBroker> {
-  const broker = new MemoryBroker(fs, config);
+  const broker = new FaultBroker(fs, config);
   await broker.start();
   return broker;
 }

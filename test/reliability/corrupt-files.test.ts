@@ -1,0 +1,211 @@
+// Torn and corrupted files on a real disk: a broker writes several segments, stops, the test
+// damages one file (a torn tail, flipped bytes in a batch, a missing or garbage index, garbage
+// checkpoints, a garbage meta.properties), and the broker restarts on what is left. It must not
+// crash, must log a warning naming what it repaired, and every batch it serves afterwards must
+// carry a valid CRC; records before the damage stay readable and new writes are accepted.
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, readFile, readdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { NodeFileSystem } from '../../src/node/node-file-system.js';
+import { History } from '../../src/testing/history.js';
+import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
+import { createTopic, readToEnd, seededRandom, startRawProducer, withTimeout } from '../../src/testing/workload.js';
+import { runCli } from '../support/crash-broker-process.js';
+import { FaultBroker } from '../support/fault-memory-broker.js';
+
+const TOPIC = 'damaged';
+const PARTITIONS = [0];
+const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
+
+interface Damaged {
+  broker: FaultBroker;
+  history: History;
+  dataDir: string;
+  partitionDir: string;
+  /** Segment files of the partition, oldest first. */
+  segments: string[];
+}
+
+/** A stopped broker whose partition holds several small segments of acknowledged records. */
+async function writeSegments(seed: number): Promise<Damaged> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'conveyor-damaged-'));
+  const broker = new FaultBroker(new NodeFileSystem(), {}, dataDir);
+  await broker.start();
+  const history = new History();
+  await createTopic(broker.address, TOPIC, 1, { 'segment.bytes': '4096' });
+  const producer = await startRawProducer(history, { address: broker.address, process: 'writer', topic: TOPIC, partitions: PARTITIONS, acks: -1, random: seededRandom(seed), maxBatches: 60, maxPaddingBytes: 200, pipelineDepth: 2 });
+  await withTimeout(producer.done, 20_000, 'writing segments');
+  assert.deepEqual(producer.errors, []);
+  await broker.stop();
+  const partitionDir = join(dataDir, `${TOPIC}-0`);
+  const segments = (await readdir(partitionDir)).filter((name) => name.endsWith('.log')).sort().map((name) => join(partitionDir, name));
+  assert.ok(segments.length >= 3, `several segments were written (${segments.length})`);
+  return { broker, history, dataDir, partitionDir, segments };
+}
+
+/** Restarts, reads everything with CRC checks, writes once more; returns the check of the history. */
+async function restartAndRead(damaged: Damaged): Promise<ReturnType<typeof checkQueueHistory>> {
+  const { broker, history } = damaged;
+  broker.lines.length = 0;
+  await broker.start();
+  try {
+    const read = await readToEnd(history, { address: broker.address, process: 'reader', topic: TOPIC, partitions: PARTITIONS });
+    assert.deepEqual(read.corruptBatches, [], `no corrupt batch is served; broker log:\n${broker.logText}`);
+    const producer = await startRawProducer(history, { address: broker.address, process: 'after', topic: TOPIC, partitions: PARTITIONS, acks: -1, random: seededRandom(5), maxBatches: 5 });
+    await withTimeout(producer.done, 10_000, 'writing after the repair');
+    assert.deepEqual(producer.errors, [], 'the repaired log accepts writes');
+    await readToEnd(history, { address: broker.address, process: 'reader', topic: TOPIC, partitions: PARTITIONS });
+    return checkQueueHistory(history, { finalReadComplete: true });
+  } finally {
+    await broker.stop();
+  }
+}
+
+async function withDamage(seed: number, damage: (damaged: Damaged) => Promise<void>, check: (damaged: Damaged, result: ReturnType<typeof checkQueueHistory>) => void): Promise<void> {
+  const damaged = await writeSegments(seed);
+  try {
+    await damage(damaged);
+    check(damaged, await restartAndRead(damaged));
+  } finally {
+    await rm(damaged.dataDir, { recursive: true, force: true });
+  }
+}
+
+function flipByte(bytes: Buffer, position: number): void {
+  bytes[position] = bytes[position]! ^ 0x5a;
+}
+
+/** A crash leaves no clean-shutdown marker, so the next start recovers. */
+async function forgetCleanShutdown(damaged: Damaged): Promise<void> {
+  await unlink(join(damaged.dataDir, CLEAN_SHUTDOWN_MARKER)).catch(() => {});
+}
+
+function assertOnly(result: ReturnType<typeof checkQueueHistory>, kinds: string[]): void {
+  const unexpected = result.anomalies.filter((anomaly) => !kinds.includes(anomaly.kind));
+  assert.deepEqual(unexpected, [], formatQueueReport(result));
+}
+
+function assertWarned(damaged: Damaged, pattern: RegExp): void {
+  assert.ok(damaged.broker.logged(pattern).some((entry) => entry.level === 'warn' || entry.level === 'error'), `a warning matching ${pattern}; log:\n${damaged.broker.logText}`);
+}
+
+describe('torn and corrupted files', { timeout: 120_000 }, () => {
+  it('a torn tail of the active segment is truncated with a warning', async () => {
+    await withDamage(
+      1,
+      async (damaged) => {
+        await forgetCleanShutdown(damaged);
+        const active = damaged.segments.at(-1)!;
+        const size = (await readFile(active)).length;
+        await truncate(active, size - 7);
+      },
+      (damaged, result) => {
+        assertWarned(damaged, /truncating log segment at a torn or corrupt batch/);
+        // The torn batch's records are gone (they were damaged on disk), nothing else.
+        assert.ok(result.counts['lost-write'] > 0 && result.counts['lost-write'] <= 5, formatQueueReport(result));
+        assertOnly(result, ['lost-write', 'inconsistent-offsets', 'duplicate']);
+      },
+    );
+  });
+
+  it('flipped bytes in a batch of the active segment: truncated there after a crash, never served', async () => {
+    await withDamage(
+      2,
+      async (damaged) => {
+        await forgetCleanShutdown(damaged);
+        const active = damaged.segments.at(-1)!;
+        const bytes = await readFile(active);
+        flipByte(bytes, Math.floor(bytes.length / 2));
+        await writeFile(active, bytes);
+      },
+      (damaged, result) => {
+        assertWarned(damaged, /truncating log segment at a torn or corrupt batch/);
+        assertOnly(result, ['lost-write', 'inconsistent-offsets', 'duplicate']);
+      },
+    );
+  });
+
+  // Known gap (docs/reliability.md): segments below the recovery point are not re-validated at
+  // start-up and Fetch returns stored bytes unchecked, so this corrupt batch is served (as Kafka
+  // does, leaving CRC checks to consumers). Kept as a todo so the test turns green once fixed.
+  it('flipped bytes in an older, flushed segment are never served', { todo: 'older segments are served without a CRC check' }, async () => {
+    await withDamage(
+      3,
+      async (damaged) => {
+        const bytes = await readFile(damaged.segments[0]!);
+        flipByte(bytes, bytes.length - 20);
+        await writeFile(damaged.segments[0]!, bytes);
+      },
+      (_damaged, result) => {
+        assertOnly(result, ['lost-write', 'poll-skip']);
+      },
+    );
+  });
+
+  it('missing .index and .timeindex files are rebuilt with a warning', async () => {
+    await withDamage(
+      4,
+      async (damaged) => {
+        for (const segment of damaged.segments) {
+          await unlink(segment.replace(/\.log$/, '.index')).catch(() => {});
+          await unlink(segment.replace(/\.log$/, '.timeindex')).catch(() => {});
+        }
+      },
+      (damaged, result) => {
+        assertWarned(damaged, /rebuilding segment indexes/);
+        assert.ok(result.valid, formatQueueReport(result));
+      },
+    );
+  });
+
+  it('garbage .index and .timeindex files are rebuilt with a warning', async () => {
+    await withDamage(
+      5,
+      async (damaged) => {
+        const random = seededRandom(55);
+        const garbage = Buffer.from(Array.from({ length: 96 }, () => Math.floor(random() * 256)));
+        for (const segment of damaged.segments) {
+          await writeFile(segment.replace(/\.log$/, '.index'), garbage);
+          await appendFile(segment.replace(/\.log$/, '.timeindex'), garbage.subarray(0, 5));
+        }
+      },
+      (damaged, result) => {
+        assertWarned(damaged, /rebuilding segment indexes/);
+        assert.ok(result.valid, formatQueueReport(result));
+      },
+    );
+  });
+
+  it('garbage checkpoint files are treated as absent with a warning', async () => {
+    await withDamage(
+      6,
+      async (damaged) => {
+        for (const name of ['recovery-point-offset-checkpoint', 'log-start-offset-checkpoint', 'replication-offset-checkpoint']) {
+          await writeFile(join(damaged.dataDir, name), '0\n2\ndamaged 0 banana\n');
+        }
+        await writeFile(join(damaged.partitionDir, 'leader-epoch-checkpoint'), '\u0000\u0001garbage');
+        await forgetCleanShutdown(damaged);
+      },
+      (damaged, result) => {
+        assertWarned(damaged, /corrupt checkpoint file, treating it as absent/);
+        assert.ok(result.valid, formatQueueReport(result));
+      },
+    );
+  });
+
+  it('a garbage meta.properties stops start-up with a message naming the file, never a crash', async () => {
+    const damaged = await writeSegments(7);
+    try {
+      await writeFile(join(damaged.dataDir, 'meta.properties'), '\u0000\u00ff\u0013not properties at all');
+      const result = await runCli(['start', '--port', '0', '--data-dir', damaged.dataDir]);
+      assert.notEqual(result.exitCode, 0);
+      assert.equal(result.signal, null, 'an orderly exit, not a signal');
+      assert.match(result.stderr, /meta\.properties is missing cluster\.id or node\.id/);
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'a message, not a stack trace');
+    } finally {
+      await rm(damaged.dataDir, { recursive: true, force: true });
+    }
+  });
+});
