@@ -192,6 +192,8 @@ export interface ReadResult {
   /** Served batches whose CRC did not match, or that did not decode: must stay empty. */
   corruptBatches: string[];
   batches: number;
+  /** Partitions whose start offset was past their end, so they were read from offset 0. */
+  rereadFromStart: number[];
 }
 
 /**
@@ -200,7 +202,7 @@ export interface ReadResult {
  */
 export async function readToEnd(history: History, options: ReadOptions): Promise<ReadResult> {
   const connection = await KafkaConnection.open(options.address, options.process);
-  const result: ReadResult = { records: new Map(), highWatermarks: new Map(), corruptBatches: [], batches: 0 };
+  const result: ReadResult = { records: new Map(), highWatermarks: new Map(), corruptBatches: [], batches: 0, rereadFromStart: [] };
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   history.assign(options.process, options.topic, [...options.partitions]);
   try {
@@ -210,6 +212,13 @@ export async function readToEnd(history: History, options: ReadOptions): Promise
       for (;;) {
         if (Date.now() > deadline) throw new Error(`reading ${options.topic}-${partition} did not reach the end before the deadline (at ${offset})`);
         const fetched = await withTimeout(fetchOnce(connection, options, partition, offset), 15_000, `fetch ${options.topic}-${partition}@${offset}`);
+        if (fetched.errorCode === OFFSET_OUT_OF_RANGE && offset > 0 && result.records.get(partition) === 0) {
+          // The log ends below where this reader stopped last time: read it all again.
+          result.rereadFromStart.push(partition);
+          offset = 0;
+          continue;
+        }
+        if (fetched.errorCode !== 0) throw new Error(`fetch ${options.topic}-${partition}@${offset}: error ${fetched.errorCode}`);
         result.highWatermarks.set(partition, fetched.highWatermark);
         const nextOffset = recordBatches(history, options, partition, offset, fetched.records, result);
         if (nextOffset === offset) break;
@@ -223,7 +232,9 @@ export async function readToEnd(history: History, options: ReadOptions): Promise
   return result;
 }
 
-async function fetchOnce(connection: KafkaConnection, options: ReadOptions, partition: number, offset: number): Promise<{ records: Buffer | null; highWatermark: number }> {
+const OFFSET_OUT_OF_RANGE = 1;
+
+async function fetchOnce(connection: KafkaConnection, options: ReadOptions, partition: number, offset: number): Promise<{ errorCode: number; records: Buffer | null; highWatermark: number }> {
   const response = await connection.send(FetchApi, 12, {
     replicaId: -1,
     maxWaitMs: 0,
@@ -238,8 +249,7 @@ async function fetchOnce(connection: KafkaConnection, options: ReadOptions, part
   });
   const data = response.responses[0]?.partitions[0];
   if (!data) throw new Error(`fetch ${options.topic}-${partition}: empty response`);
-  if (data.errorCode !== 0) throw new Error(`fetch ${options.topic}-${partition}@${offset}: error ${data.errorCode}`);
-  return { records: data.records ?? null, highWatermark: Number(data.highWatermark) };
+  return { errorCode: data.errorCode, records: data.records ?? null, highWatermark: Number(data.highWatermark) };
 }
 
 /** Records the polls of one fetch's batches; returns the offset to fetch next. */

@@ -1,0 +1,161 @@
+// kill -9 at random moments: a CLI-started broker takes pipelined produce (acks=1, acks=all), fast
+// segment rolls, or offset commits, and is SIGKILLed once writes flow; it must restart within a
+// bounded time, log its recovery, serve only batches with valid CRCs, keep every segment on disk
+// clean, and the whole history (every send, every read after every restart, every commit) must
+// have no queue anomaly. 50 crashes per run in total; CRASHES=N runs N, CRASH_SEED replays one.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it, type TestContext } from 'node:test';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { History } from '../../src/testing/history.js';
+import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
+import { commitOffsets, createTopic, findCoordinator, readCommittedOffsets, readToEnd, seededRandom, startRawProducer, type RunningProducer } from '../../src/testing/workload.js';
+import { BrokerProcess } from '../support/crash-broker-process.js';
+import { checkAllSegments } from '../support/crash-log-files.js';
+
+const TOTAL_CRASHES = Number(process.env.CRASHES ?? 50);
+const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+const RECOVERY_LINE = 'no clean shutdown marker: recovering logs';
+/** A restart slower than this is a failure: recovery must be bounded by the unflushed tail. */
+const RESTART_BOUND_MS = 20_000;
+const PARTITIONS = [0, 1, 2];
+
+interface Scenario {
+  name: string;
+  share: number;
+  acks: -1 | 1;
+  topicConfigs: Record<string, string>;
+  maxPaddingBytes: number;
+  commits: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'produce acks=1', share: 0.3, acks: 1, topicConfigs: {}, maxPaddingBytes: 40, commits: false },
+  { name: 'produce acks=all', share: 0.3, acks: -1, topicConfigs: {}, maxPaddingBytes: 40, commits: false },
+  { name: 'segment roll (segment.bytes=4096)', share: 0.2, acks: 1, topicConfigs: { 'segment.bytes': '4096', 'segment.index.bytes': '4096' }, maxPaddingBytes: 300, commits: false },
+  { name: 'group offset commits', share: 0.2, acks: -1, topicConfigs: {}, maxPaddingBytes: 40, commits: true },
+];
+
+/** Splits TOTAL_CRASHES over the scenarios by share; the first takes any remainder. */
+function crashesFor(index: number): number {
+  const counts = SCENARIOS.map((scenario) => Math.floor(TOTAL_CRASHES * scenario.share));
+  counts[0]! += TOTAL_CRASHES - counts.reduce((sum, count) => sum + count, 0);
+  return counts[index]!;
+}
+
+interface Figures {
+  crashes: number;
+  acknowledged: number;
+  maxRestartMs: number;
+}
+
+const figures: Figures = { crashes: 0, acknowledged: 0, maxRestartMs: 0 };
+
+/** Commits ever-growing offsets on one connection until the broker dies under it. */
+async function commitUntilClosed(history: History, address: string, group: string, topic: string, round: number): Promise<void> {
+  const connection = await KafkaConnection.open(address, `committer-${round}`);
+  let position = round * 100_000;
+  for (;;) {
+    position += 1;
+    const offsets = new Map(PARTITIONS.map((partition) => [partition, position]));
+    const ok = await commitOffsets(history, connection, `committer-${round}`, group, topic, offsets);
+    if (!ok) break;
+  }
+  connection.close();
+}
+
+async function waitForAcks(producers: readonly RunningProducer[], count: number, label: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (producers.reduce((sum, producer) => sum + producer.acknowledgedRecords, 0) < count) {
+    const errors = producers.flatMap((producer) => producer.errors);
+    assert.deepEqual(errors, [], `${label}: no produce errors before the kill`);
+    assert.ok(Date.now() < deadline, `${label}: acknowledgements are flowing`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Restarts the broker on `dataDir`, checking the restart time and the logged recovery. */
+async function restart(dataDir: string, label: string): Promise<BrokerProcess> {
+  const startedAt = performance.now();
+  const broker = await BrokerProcess.start(dataDir, [], RESTART_BOUND_MS);
+  const elapsedMs = performance.now() - startedAt;
+  figures.maxRestartMs = Math.max(figures.maxRestartMs, elapsedMs);
+  assert.ok(broker.log.includes(RECOVERY_LINE), `${label}: the restarted broker logs '${RECOVERY_LINE}'; its log:\n${broker.log}`);
+  return broker;
+}
+
+/**
+ * Reads what is new since the last round (a log that ends below that point is read whole), checks
+ * every served CRC and every segment on disk; returns where the next round's read starts.
+ */
+async function verifyAfterRestart(history: History, broker: BrokerProcess, dataDir: string, topic: string, label: string, fromOffsets: Map<number, number>): Promise<Map<number, number>> {
+  const read = await readToEnd(history, { address: `${broker.host}:${broker.port}`, process: 'reader', topic, partitions: PARTITIONS, fromOffsets });
+  assert.deepEqual(read.corruptBatches, [], `${label}: every served batch has a valid CRC`);
+  assert.deepEqual(read.rereadFromStart, [], `${label}: no log ends below what was read before the crash`);
+  for (const segment of await checkAllSegments(dataDir)) assert.deepEqual(segment.problems, [], `${label}: ${segment.file} is clean on disk`);
+  return read.highWatermarks;
+}
+
+async function crashRound(history: History, broker: BrokerProcess, scenario: Scenario, topic: string, round: number, random: () => number): Promise<void> {
+  const address = `${broker.host}:${broker.port}`;
+  const producers = await Promise.all(
+    [0, 1].map((index) =>
+      startRawProducer(history, { address, process: `p${index}-r${round}`, topic, partitions: PARTITIONS, acks: scenario.acks, random, maxPaddingBytes: scenario.maxPaddingBytes }),
+    ),
+  );
+  const committing = scenario.commits ? commitUntilClosed(history, address, 'crash-group', topic, round) : Promise.resolve();
+  await waitForAcks(producers, 10 + Math.floor(random() * 40), `round ${round}`);
+  await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 100)));
+  history.fault(`kill -9 broker pid ${broker.pid} (round ${round})`);
+  const killed = await broker.kill('SIGKILL');
+  assert.equal(killed.signal, 'SIGKILL');
+  await Promise.all(producers.map((producer) => producer.done));
+  await committing;
+}
+
+async function runScenario(context: TestContext, scenario: Scenario, crashes: number, seed: number): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'conveyor-kill9-'));
+  const random = seededRandom(seed);
+  const history = new History();
+  const topic = 'kill9';
+  let broker: BrokerProcess | undefined;
+  try {
+    broker = await BrokerProcess.start(dataDir);
+    await createTopic(`${broker.host}:${broker.port}`, topic, PARTITIONS.length, scenario.topicConfigs);
+    if (scenario.commits) await findCoordinator(`${broker.host}:${broker.port}`, 'crash-group');
+    let readFrom = new Map<number, number>();
+    for (let round = 1; round <= crashes; round += 1) {
+      await crashRound(history, broker, scenario, topic, round, random);
+      broker = undefined;
+      broker = await restart(dataDir, `${scenario.name} round ${round}`);
+      readFrom = await verifyAfterRestart(history, broker, dataDir, topic, `${scenario.name} round ${round}`, readFrom);
+      if (scenario.commits) await readCommittedOffsets(history, `${broker.host}:${broker.port}`, 'offset-reader', 'crash-group', topic, PARTITIONS);
+      figures.crashes += 1;
+    }
+    // A last read of everything from offset 0 finds any acknowledged record lost in any round.
+    await verifyAfterRestart(history, broker, dataDir, topic, `${scenario.name} final read`, new Map());
+    const result = checkQueueHistory(history, { finalReadComplete: true });
+    figures.acknowledged += result.stats.acknowledged;
+    context.diagnostic(`${scenario.name}: ${crashes} crashes; ${formatQueueReport(result)}`);
+    assert.ok(result.valid, `${scenario.name} (CRASH_SEED=${seed}):\n${formatQueueReport(result)}`);
+    if (scenario.commits) assert.ok(result.stats.commits > 0, 'commits happened before the kills');
+  } finally {
+    if (broker) await broker.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+describe(`kill -9 (${TOTAL_CRASHES} crashes, CRASH_SEED=${SEED})`, { timeout: 600_000 }, () => {
+  after(() => {
+    console.log(`# kill -9 figures: ${figures.crashes} crashes survived, ${figures.acknowledged} acknowledged records checked, slowest restart ${Math.round(figures.maxRestartMs)} ms`);
+  });
+
+  SCENARIOS.forEach((scenario, index) => {
+    const crashes = crashesFor(index);
+    it(`${scenario.name}: ${crashes} crashes, no anomaly`, { skip: crashes === 0 }, async (context) => {
+      await runScenario(context, scenario, crashes, SEED + index);
+    });
+  });
+});
