@@ -1,0 +1,380 @@
+// A seeded fuzzer for Kafka request frames: seed frames (captured from real clients in
+// test/protocol/golden, and valid requests built with the generated codecs for every API and
+// version the broker serves), mutations aimed at the wire format (sizes, int16/int32 lengths,
+// varints, compact arrays, tagged fields, record batch fields), an in-process decoder check, and a
+// live driver that fires frames at a broker over several connections while a healthy client keeps
+// checking that the broker still serves. Used by test/fuzz/*.test.ts and bench/fuzz.ts.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadMessages, versionList } from '../../scripts/codegen/schema-model.js';
+import { handlers } from '../../src/broker/handlers/registry.js';
+import { decodeRequestHeader } from '../../src/protocol/headers.js';
+import { type AnyApiDescriptor, ApiKey, FetchApi, ProduceApi, apis } from '../../src/protocol/messages/index.js';
+import { ProtocolError } from '../../src/protocol/primitives/protocol-error.js';
+import { Reader } from '../../src/protocol/primitives/reader.js';
+import { BatchField, rewriteCrc } from '../../src/protocol/records/batch-header.js';
+import { buildRecordBatchSync } from '../../src/protocol/records/record-batch.js';
+import { SampleBuilder } from '../protocol/sample-values.js';
+import { healthyRoundTrip, openSocket } from '../support/fault-network.js';
+import { encodeRequestFrame } from '../support/raw-client.js';
+
+export const FUZZ_TOPIC = 'fuzz';
+const PROJECT_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const GOLDEN_DIR = join(PROJECT_DIR, 'test/protocol/golden');
+
+export interface SeedFrame {
+  /** Where the frame came from, for reproducing a failure. */
+  label: string;
+  /** A whole frame: 4-byte size, request header, body. */
+  frame: Buffer;
+  /** Where a record batch starts inside `frame` (Produce seeds), or -1. */
+  batchPosition: number;
+  batchLength: number;
+}
+
+/**
+ * APIs left out of the live fuzz: a mutated CreateTopics or CreatePartitions can legitimately ask
+ * for tens of thousands of partitions, which a broker must create; they are decoder-fuzzed and
+ * their validation is tested directly (test/fuzz/hostile-input.test.ts).
+ */
+const NOT_LIVE = new Set<number>([ApiKey.CreateTopics, ApiKey.CreatePartitions]);
+
+/** Frames captured from real clients (kafkajs, kcat, kafka-python, platformatic). */
+function goldenFrames(): SeedFrame[] {
+  const seeds: SeedFrame[] = [];
+  for (const name of readdirSync(GOLDEN_DIR).filter((file) => file.endsWith('.hex')).sort()) {
+    const bytes = Buffer.from(readFileSync(join(GOLDEN_DIR, name), 'utf8').replace(/\s+/g, ''), 'hex');
+    let position = 0;
+    while (position + 4 <= bytes.length) {
+      const size = bytes.readInt32BE(position);
+      if (size < 0 || position + 4 + size > bytes.length) break;
+      seeds.push({ label: `golden ${name}@${position}`, frame: bytes.subarray(position, position + 4 + size), batchPosition: -1, batchLength: 0 });
+      position += 4 + size;
+    }
+  }
+  return seeds;
+}
+
+/** Valid requests from the schema model's sample values, for every served API and version. */
+function sampleFrames(live: boolean): SeedFrame[] {
+  const messages = loadMessages(join(PROJECT_DIR, 'schemas')).filter((message) => message.kind === 'request');
+  const seeds: SeedFrame[] = [];
+  for (const handler of handlers) {
+    const api = handler.api as AnyApiDescriptor;
+    if (live && NOT_LIVE.has(api.apiKey)) continue;
+    const model = messages.find((message) => message.apiKey === api.apiKey);
+    if (!model) continue;
+    for (const version of versionList(model.validVersions)) {
+      if (version < handler.minVersion || version > handler.maxVersion) continue;
+      const body = new SampleBuilder('values').struct(model.root, version);
+      seeds.push({ label: `sample ${api.name} v${version}`, frame: encodeRequestFrame(api, version, 0, body as never), batchPosition: -1, batchLength: 0 });
+    }
+  }
+  return seeds;
+}
+
+/** Produce and Fetch requests aimed at FUZZ_TOPIC, so mutations reach the append and read paths. */
+function targetedFrames(): SeedFrame[] {
+  const seeds: SeedFrame[] = [];
+  const produce = apis[ApiKey.Produce]!;
+  for (let version = 3; version <= produce.maxVersion; version += 1) {
+    const batch = buildRecordBatchSync([{ key: Buffer.from('k'), value: Buffer.from(`fuzz seed v${version}`), headers: [{ key: 'h', value: Buffer.from('v') }] }, { value: Buffer.from('second') }]);
+    const frame = encodeRequestFrame(ProduceApi, version, 0, { transactionalId: null, acks: 1, timeoutMs: 1_000, topicData: [{ name: FUZZ_TOPIC, partitionData: [{ index: 0, records: batch }] }] });
+    seeds.push({ label: `produce v${version}`, frame, batchPosition: frame.indexOf(batch), batchLength: batch.length });
+  }
+  for (let version = 4; version <= 17; version += 1) {
+    const frame = encodeRequestFrame(FetchApi, version, 0, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1024 * 1024,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic: FUZZ_TOPIC, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 65536 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    seeds.push({ label: `fetch v${version}`, frame, batchPosition: -1, batchLength: 0 });
+  }
+  return seeds;
+}
+
+export function seedFrames(options: { live: boolean }): SeedFrame[] {
+  return [...goldenFrames(), ...sampleFrames(options.live), ...targetedFrames()];
+}
+
+const INT32_EDGES = [0, -1, 1, 0x7fffffff, -0x80000000, 0x7fff, 0x10000, -2];
+const INT16_EDGES = [0, -1, 1, 0x7fff, -0x8000, 0xff];
+/** Varints that are huge, negative once zigzagged, or never end (six continuation bytes). */
+const BAD_VARINTS = [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Buffer.from([0x01]), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08]), Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f])];
+/** The first bytes after the size prefix a mutation may touch: api key, version, correlation id stay put. */
+const HEADER_FIXED_BYTES = 12;
+
+export interface Mutated {
+  frame: Buffer;
+  mutation: string;
+}
+
+type Mutator = (seed: SeedFrame, body: Buffer, random: () => number) => string;
+
+function pick<T>(items: readonly T[], random: () => number): T {
+  return items[Math.floor(random() * items.length)]!;
+}
+
+function positionIn(body: Buffer, random: () => number, from = HEADER_FIXED_BYTES): number {
+  return body.length <= from ? body.length - 1 : from + Math.floor(random() * (body.length - from));
+}
+
+const MUTATORS: readonly Mutator[] = [
+  (_seed, body, random) => {
+    const flips = 1 + Math.floor(random() * 4);
+    for (let index = 0; index < flips; index += 1) body[positionIn(body, random)] = Math.floor(random() * 256);
+    return `${flips} random bytes`;
+  },
+  (_seed, body, random) => {
+    const position = positionIn(body, random);
+    if (position + 4 > body.length) return 'int32 edge (no room)';
+    const value = pick(INT32_EDGES, random);
+    body.writeInt32BE(value, position);
+    return `int32 ${value} at ${position}`;
+  },
+  (_seed, body, random) => {
+    const position = positionIn(body, random);
+    if (position + 2 > body.length) return 'int16 edge (no room)';
+    const value = pick(INT16_EDGES, random);
+    body.writeInt16BE(value, position);
+    return `int16 ${value} at ${position}`;
+  },
+  (_seed, body, random) => {
+    const varint = pick(BAD_VARINTS, random);
+    const position = positionIn(body, random);
+    varint.copy(body, position, 0, Math.min(varint.length, body.length - position));
+    return `varint ${varint.toString('hex')} at ${position}`;
+  },
+  (_seed, body, random) => {
+    body.writeInt16BE(Math.floor(random() * 20), 2);
+    return `version ${body.readInt16BE(2)}`;
+  },
+  (seed, body, random) => {
+    if (seed.batchPosition < 0) return 'batch field (no batch)';
+    return mutateBatch(body, seed.batchPosition - 4, seed.batchLength, random);
+  },
+];
+
+/** Damage one field of the record batch inside a Produce frame (`start` is relative to the body). */
+function mutateBatch(body: Buffer, start: number, length: number, random: () => number): string {
+  const batch = body.subarray(start, start + length);
+  const choice = Math.floor(random() * 7);
+  switch (choice) {
+    case 0:
+      batch.writeInt32BE(batch.readInt32BE(BatchField.crc) ^ 1, BatchField.crc);
+      return 'batch: wrong CRC';
+    case 1:
+      batch.writeInt32BE(pick(INT32_EDGES, random), BatchField.recordsCount);
+      rewriteCrc(batch);
+      return 'batch: records count';
+    case 2:
+      batch.writeInt32BE(pick(INT32_EDGES, random), BatchField.batchLength);
+      return 'batch: batch length';
+    case 3:
+      batch[BatchField.magic] = pick([0, 1, 3, 0xff], random);
+      return `batch: magic ${batch[BatchField.magic]}`;
+    case 4:
+      batch.writeInt16BE(pick([0x20, 0x30, 0x07, 0x05, 0x06, -1], random), BatchField.attributes);
+      rewriteCrc(batch);
+      return `batch: attributes ${batch.readInt16BE(BatchField.attributes)}`;
+    case 5:
+      batch.writeInt32BE(pick(INT32_EDGES, random), BatchField.lastOffsetDelta);
+      rewriteCrc(batch);
+      return 'batch: last offset delta';
+    default: {
+      // A record's length varint: negative, huge or endless, with a CRC that matches.
+      const varint = pick(BAD_VARINTS, random);
+      varint.copy(batch, 61, 0, Math.min(varint.length, batch.length - 61));
+      rewriteCrc(batch);
+      return `batch: record length ${varint.toString('hex')}`;
+    }
+  }
+}
+
+/** Applies one or two mutations; the size prefix stays true (other tests cover lying sizes). */
+export function mutate(seed: SeedFrame, random: () => number): Mutated {
+  let body = Buffer.from(seed.frame.subarray(4));
+  const steps: string[] = [];
+  const count = 1 + Math.floor(random() * 2);
+  for (let step = 0; step < count; step += 1) steps.push(pick(MUTATORS, random)(seed, body, random));
+  const shape = random();
+  if (shape < 0.1) {
+    body = body.subarray(0, Math.max(8, Math.floor(random() * body.length)));
+    steps.push(`truncated to ${body.length}`);
+  } else if (shape < 0.15) {
+    body = Buffer.concat([body, Buffer.from(Array.from({ length: Math.floor(random() * 32) }, () => Math.floor(random() * 256)))]);
+    steps.push('extended');
+  }
+  const frame = Buffer.alloc(4 + body.length);
+  frame.writeInt32BE(body.length, 0);
+  body.copy(frame, 4);
+  return { frame, mutation: `${seed.label}: ${steps.join(', ')}` };
+}
+
+export interface DecodeOutcome {
+  decoded: number;
+  protocolErrors: number;
+  unknownApis: number;
+}
+
+/** Decodes one frame the way the dispatcher does; anything but a ProtocolError is a bug. */
+export function decodeFrame(frame: Buffer, outcome: DecodeOutcome): void {
+  const body = frame.subarray(4);
+  if (body.length < 8) {
+    outcome.protocolErrors += 1;
+    return;
+  }
+  const api = apis[body.readInt16BE(0)];
+  const version = body.readInt16BE(2);
+  if (!api || version < api.minVersion || version > api.maxVersion) {
+    outcome.unknownApis += 1;
+    return;
+  }
+  try {
+    const reader = new Reader(body);
+    decodeRequestHeader(reader);
+    api.decodeRequest(reader, version);
+    outcome.decoded += 1;
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    outcome.protocolErrors += 1;
+  }
+}
+
+export interface LiveStats {
+  frames: number;
+  responses: number;
+  closes: number;
+  /** Frames neither answered nor refused within holdMs (long polls, acks=0): their connection is dropped. */
+  held: number;
+  healthChecks: number;
+  healthMaxMs: number;
+  rssPeakMiB: number;
+  /** Protocol violations by the broker (a response to the wrong request): must stay empty. */
+  violations: string[];
+}
+
+export interface LiveOptions {
+  address: string;
+  frames: number;
+  lanes: number;
+  random: () => number;
+  seeds: readonly SeedFrame[];
+  holdMs?: number;
+  /** Frames between two healthy-client checks. */
+  healthEvery?: number;
+  healthDeadlineMs?: number;
+  onProgress?: (stats: LiveStats) => void;
+}
+
+type Outcome = 'response' | 'closed' | 'held';
+
+/** One connection of the live fuzzer: one frame at a time, answered, refused or held. */
+class Lane {
+  private socket: Socket | undefined;
+  private buffered = Buffer.alloc(0);
+  private waiting: ((outcome: Outcome) => void) | undefined;
+  private correlationId = 0;
+
+  constructor(
+    private readonly address: string,
+    private readonly violations: string[],
+  ) {}
+
+  async fire(frame: Buffer, holdMs: number): Promise<Outcome> {
+    const socket = (this.socket ??= await this.open());
+    this.correlationId = (this.correlationId + 1) & 0x7fffffff;
+    if (frame.length >= 12) frame.writeInt32BE(this.correlationId, 8);
+    const outcome = new Promise<Outcome>((resolve) => {
+      this.waiting = resolve;
+    });
+    const timer = setTimeout(() => this.settle('held'), holdMs);
+    socket.write(frame);
+    const result = await outcome;
+    clearTimeout(timer);
+    if (result !== 'response') this.drop();
+    return result;
+  }
+
+  close(): void {
+    this.drop();
+  }
+
+  private async open(): Promise<Socket> {
+    const socket = await openSocket(this.address);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = undefined;
+      this.settle('closed');
+    });
+    this.buffered = Buffer.alloc(0);
+    return socket;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered = Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+      const correlationId = this.buffered.readInt32BE(4);
+      this.buffered = this.buffered.subarray(4 + this.buffered.readInt32BE(0));
+      if (correlationId !== this.correlationId) this.violations.push(`response for correlation id ${correlationId}, expected ${this.correlationId}`);
+      this.settle('response');
+    }
+  }
+
+  private settle(outcome: Outcome): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(outcome);
+  }
+
+  private drop(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.destroy();
+  }
+}
+
+/** Fires `frames` mutated frames over `lanes` connections, checking a healthy client as it goes. */
+export async function fuzzLiveBroker(options: LiveOptions): Promise<LiveStats> {
+  const stats: LiveStats = { frames: 0, responses: 0, closes: 0, held: 0, healthChecks: 0, healthMaxMs: 0, rssPeakMiB: 0, violations: [] };
+  const healthEvery = options.healthEvery ?? 250;
+  let nextHealth = healthEvery;
+  const lanes = Array.from({ length: options.lanes }, () => new Lane(options.address, stats.violations));
+  const runLane = async (lane: Lane) => {
+    while (stats.frames < options.frames) {
+      const seed = options.seeds[Math.floor(options.random() * options.seeds.length)]!;
+      const { frame } = mutate(seed, options.random);
+      stats.frames += 1;
+      const outcome = await lane.fire(frame, options.holdMs ?? 1_000);
+      if (outcome === 'response') stats.responses += 1;
+      else if (outcome === 'closed') stats.closes += 1;
+      else stats.held += 1;
+      if (stats.frames >= nextHealth) {
+        nextHealth += healthEvery;
+        await checkHealth(options, stats);
+      }
+    }
+    lane.close();
+  };
+  await Promise.all(lanes.map(runLane));
+  await checkHealth(options, stats);
+  return stats;
+}
+
+async function checkHealth(options: LiveOptions, stats: LiveStats): Promise<void> {
+  const latencyMs = await healthyRoundTrip(options.address, options.healthDeadlineMs ?? 5_000);
+  stats.healthChecks += 1;
+  stats.healthMaxMs = Math.max(stats.healthMaxMs, latencyMs);
+  stats.rssPeakMiB = Math.max(stats.rssPeakMiB, process.memoryUsage().rss / (1024 * 1024));
+  options.onProgress?.(stats);
+}
