@@ -18,7 +18,7 @@ const FRAMES = Number(process.env.FUZZ_DECODER_FRAMES ?? 30_000);
 /** A frame: a v1/v2 request header for `apiKey` vN (null client id), then `tail` as the body. */
 function headerThen(apiKey: number, version: number, tail: Buffer): Buffer {
   const flexible = version >= apis[apiKey]!.firstFlexibleVersion;
-  const parts = [Buffer.from([0, 0, 0, 0]), Buffer.alloc(8), Buffer.from([0xff, 0xff])];
+  const parts: Buffer[] = [Buffer.from([0, 0, 0, 0]), Buffer.alloc(8), Buffer.from([0xff, 0xff])];
   parts[1]!.writeInt16BE(apiKey, 0);
   parts[1]!.writeInt16BE(version, 2);
   parts[1]!.writeInt32BE(1, 4);

@@ -177,7 +177,7 @@ function mutateBatch(body: Buffer, start: number, length: number, random: () => 
       rewriteCrc(batch);
       return 'batch: records count';
     case 2:
-      batch.writeInt32BE(pick(INT32_EDGES, random), BatchField.batchLength);
+      batch.writeInt32BE(pick(INT32_EDGES, random), BatchField.length);
       return 'batch: batch length';
     case 3:
       batch[BatchField.magic] = pick([0, 1, 3, 0xff], random);
