@@ -54,6 +54,12 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.max.session.timeout.ms', 'int', 1800000, atLeast(0)),
   key('group.max.size', 'int', 2147483647, atLeast(1)),
   key('fetch.max.bytes', 'int', 57671680, atLeast(1024)),
+  key('transaction.state.log.num.partitions', 'int', 50, atLeast(1)),
+  key('transaction.max.timeout.ms', 'int', 900000, atLeast(1)),
+  key('transactional.id.expiration.ms', 'int', 604800000, atLeast(1)),
+  key('transaction.abort.timed.out.transaction.cleanup.interval.ms', 'int', 10000, atLeast(1)),
+  key('producer.id.expiration.ms', 'int', 86400000, atLeast(1)),
+  key('producer.id.expiration.check.interval.ms', 'int', 600000, atLeast(1)),
   key('compression.type', 'string', 'producer', oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd')),
   key('log.cleanup.policy', 'list', ['delete'], (policies) =>
     Array.isArray(policies) && policies.length > 0 && policies.every((policy) => policy === 'delete' || policy === 'compact') ? undefined : `must be a list of delete and compact, got '${String(policies)}'`,
@@ -140,6 +146,12 @@ export interface BrokerConfig {
   compressionType: string;
   minInsyncReplicas: number;
   tailCacheBytes: number;
+  transactionStateLogNumPartitions: number;
+  transactionMaxTimeoutMs: number;
+  transactionalIdExpirationMs: number;
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
+  producerIdExpirationMs: number;
+  producerIdExpirationCheckIntervalMs: number;
   /** The raw values by Kafka key, after defaults, for DescribeConfigs. */
   values: ReadonlyMap<string, ConfigValue>;
   /** Keys the operator set explicitly. */
@@ -228,6 +240,12 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     compressionType: get('compression.type'),
     minInsyncReplicas: get('min.insync.replicas'),
     tailCacheBytes: get('conveyor.tail.cache.bytes'),
+    transactionStateLogNumPartitions: get('transaction.state.log.num.partitions'),
+    transactionMaxTimeoutMs: get('transaction.max.timeout.ms'),
+    transactionalIdExpirationMs: get('transactional.id.expiration.ms'),
+    transactionAbortTimedOutTransactionCleanupIntervalMs: get('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+    producerIdExpirationMs: get('producer.id.expiration.ms'),
+    producerIdExpirationCheckIntervalMs: get('producer.id.expiration.check.interval.ms'),
     values,
     explicitKeys,
   };

@@ -3,6 +3,7 @@
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -25,6 +26,8 @@ export interface BrokerServices {
   readonly fetchWaiters: DelayedOperations;
   /** Consumer groups and committed offsets, kept in `__consumer_offsets`. */
   readonly groupCoordinator: GroupCoordinator;
+  /** Producer ids and transactions, kept in `__transaction_state`. */
+  readonly transactionCoordinator: TransactionCoordinator;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The APIs and versions this broker serves, derived from the handler registry. */

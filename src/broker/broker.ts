@@ -24,6 +24,7 @@ import { loadOrCreateMetaProperties } from './meta-properties.js';
 import { type BoundListener, SocketServer, parseListeners } from './network/index.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
+import { createTransactionCoordinator } from './transaction-wiring.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -101,6 +102,7 @@ export class Broker {
         offsetMetadataMaxBytes: 4096,
       },
     });
+    const transactionCoordinator = createTransactionCoordinator({ config, nodeId: config.nodeId, clock, logger: logger.child('transaction-coordinator'), image, controller, replicaManager, groupCoordinator });
     const services: BrokerServices = {
       nodeId: config.nodeId,
       clusterId,
@@ -110,6 +112,7 @@ export class Broker {
       replicaManager,
       fetchWaiters,
       groupCoordinator,
+      transactionCoordinator,
       clock,
       logger,
       supportedApis: supportedApis(handlers),
@@ -121,6 +124,9 @@ export class Broker {
     quorum.onCommit((records) => publisher.publish(records));
     // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
     await groupCoordinator.start();
+    // Transactions caught between prepare and complete are finished from `__transaction_state`.
+    await transactionCoordinator.start();
+    const cancelProducerExpiry = scheduleProducerExpiry(services, logManager);
 
     const socketServer = new SocketServer({
       listeners: parseListeners(config.listeners),
@@ -139,13 +145,19 @@ export class Broker {
     const endpoints = advertisedEndpoints(config, listeners);
     await controller.registerBroker(config.nodeId, endpoints, null);
     logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });
-    return new Broker(services, logManager, socketServer, listeners, endpoints);
+    const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
+    broker.cancelProducerExpiry = cancelProducerExpiry;
+    return broker;
   }
+
+  private cancelProducerExpiry: (() => void) | undefined;
 
   async close(): Promise<void> {
     // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.
     this.services.fetchWaiters.shutdown();
     this.services.groupCoordinator.stop();
+    this.services.transactionCoordinator.stop();
+    this.cancelProducerExpiry?.();
     await this.socketServer.close();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
@@ -215,6 +227,19 @@ class MetadataPublisher {
     }
     for (const topic of gone) await replicaManager.deleteTopic(topic);
   }
+}
+
+/** Forgets idle producers in every log every producer.id.expiration.check.interval.ms (producer.id.expiration.ms). */
+function scheduleProducerExpiry(services: BrokerServices, logManager: LogManager): () => void {
+  const { clock, config } = services;
+  let cancel = () => {};
+  const tick = () => {
+    const nowMs = clock.nowMs();
+    for (const log of logManager.logs()) log.producerState.removeExpiredProducers(nowMs, config.producerIdExpirationMs);
+    cancel = clock.schedule(config.producerIdExpirationCheckIntervalMs, tick);
+  };
+  cancel = clock.schedule(config.producerIdExpirationCheckIntervalMs, tick);
+  return () => cancel();
 }
 
 /** The group coordinator's port onto the `__consumer_offsets` partitions this broker hosts. */

@@ -76,7 +76,8 @@ describe('log manager', () => {
     assert.equal(await text('replication-offset-checkpoint'), '0\n1\na-b 1 3\n');
     assert.equal(await text('a-b-1/leader-epoch-checkpoint'), '0\n1\n5 0\n');
     const files = (await fs.readdir('/data/a-b-1')).map((entry) => entry.name).sort();
-    assert.deepEqual(files, ['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex', 'leader-epoch-checkpoint']);
+    // A clean close also leaves the producer state snapshot at the log end offset, as Kafka does.
+    assert.deepEqual(files, ['00000000000000000000.index', '00000000000000000000.log', '00000000000000000000.timeindex', '00000000000000000003.snapshot', 'leader-epoch-checkpoint']);
   });
 
   it('creates logs idempotently, also concurrently, and rejects illegal names', async () => {

@@ -46,6 +46,8 @@ import { type RetentionDecision, retentionDecision } from './retention.js';
 import { RELATIVE_OFFSET_MAX, Segment, type SegmentContext } from './segment.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
+import { loadProducerState, writeProducerSnapshot } from './producer-snapshot.js';
+import { ProducerStateManager } from './producer-state.js';
 
 export interface PartitionLogContext extends SegmentContext {
   readonly clock: Clock;
@@ -126,6 +128,8 @@ export class PartitionLog {
   readonly partition: number;
   readonly dir: string;
   readonly leaderEpochCache: LeaderEpochCache;
+  /** Idempotent and transactional producers, open transactions and aborted ones (producer-state.ts). */
+  readonly producerState = new ProducerStateManager();
   readonly #context: PartitionLogContext;
   readonly #logger: Logger;
   readonly #queue = new SerialQueue();
@@ -184,6 +188,7 @@ export class PartitionLog {
     });
     log = new PartitionLog(options, segments, epochCache);
     await log.#loadSegments(options);
+    await log.#loadProducerState();
     return log;
   }
 
@@ -225,6 +230,14 @@ export class PartitionLog {
       segments: dropped.map((segment) => segment.baseOffset).join(','),
     });
     for (const segment of dropped) await segment.delete();
+  }
+
+  /** Restores producer state from the newest snapshot and the log after it (or the whole log). */
+  async #loadProducerState(): Promise<void> {
+    const read = async (offset: number) => (await this.read(offset, { maxBytes: 1024 * 1024, maxOffset: this.#logEndOffset, minOneBatch: true })).chunks;
+    const store = { fs: this.#context.fs, dir: this.dir, logger: this.#logger };
+    const replayed = await loadProducerState({ ...store, state: this.producerState, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset, read });
+    if (replayed > 0) this.#logger.debug('rebuilt producer state from the log', { dir: this.dir, batches: replayed });
   }
 
   /** Rebuilds a segment whose index is missing or corrupt, or whose tail fails its checks. */
@@ -320,6 +333,14 @@ export class PartitionLog {
   append(batch: Buffer, options: AppendOptions): Promise<AppendResult> {
     const refusal = this.#appendRefusal(batch);
     if (refusal !== undefined) return Promise.reject(refusal);
+    let duplicate;
+    try {
+      duplicate = this.producerState.checkAppend(batch);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A retried batch already in the log is answered with its original offsets, not written again.
+    if (duplicate !== undefined) return Promise.resolve({ ...duplicate, logAppendTimeMs: -1, logStartOffset: this.#logStartOffset });
     const baseOffset = this.#nextOffset;
     const lastOffset = baseOffset + readLastOffsetDelta(batch);
     assert(lastOffset < OFFSET_MAX, `offset ${lastOffset} beyond the safe integer range`);
@@ -330,6 +351,7 @@ export class PartitionLog {
       logAppendTimeMs = options.appendTimeMs;
     }
     this.#nextOffset = lastOffset + 1;
+    this.producerState.onAppend(batch, baseOffset, lastOffset, options.appendTimeMs);
     this.leaderEpochCache.assign(options.leaderEpoch, baseOffset);
     const header = { position: -1, size: batch.length, baseOffset, lastOffset, maxTimestamp: readMaxTimestamp(batch) };
     return new Promise<AppendResult>((resolve, reject) => {
@@ -501,6 +523,7 @@ export class PartitionLog {
     this.#pendingBytes = 0;
     this.#nextOffset = this.#logEndOffset;
     this.leaderEpochCache.truncateFromEnd(this.#logEndOffset);
+    this.producerState.truncateFrom(this.#logEndOffset);
     this.#logger.error('append failed', { dir: this.dir, error, batches: failed.length });
     await this.#checkConsistentAfterFailure();
     const rejection = storageError(`write to ${this.dir} failed`, error);
@@ -768,6 +791,7 @@ export class PartitionLog {
     this.#highWatermark = Math.min(this.#highWatermark, logEndOffset);
     this.#recoveryPoint = Math.min(this.#recoveryPoint, logEndOffset);
     this.#tailCache.truncateFrom(logEndOffset);
+    this.producerState.truncateFrom(logEndOffset);
     this.leaderEpochCache.truncateFromEnd(logEndOffset);
   }
 
@@ -782,6 +806,7 @@ export class PartitionLog {
       this.#active.seal();
       await this.#flushTo(this.#logEndOffset);
       await this.#active.flush();
+      await writeProducerSnapshot({ fs: this.#context.fs, dir: this.dir, logger: this.#logger }, this.producerState, this.#logEndOffset, this.segmentBaseOffsets);
     });
     await this.#maintenance.idle();
     await this.#deletePendingFilesNow();

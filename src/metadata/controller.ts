@@ -91,6 +91,19 @@ export class Controller {
     return result;
   }
 
+  /**
+   * Reserves the next block of producer ids with a ProducerIdsRecord (Kafka's AllocateProducerIds):
+   * the image's nextProducerId only grows, so no id is handed out twice, even across restarts.
+   */
+  allocateProducerIds(brokerId: number, blockSize: number): Promise<{ firstProducerId: number; size: number }> {
+    return this.serialize(async () => {
+      const firstProducerId = this.image.nextProducerId;
+      const brokerEpoch = this.image.brokers.get(brokerId)?.brokerEpoch ?? 0;
+      await this.options.quorum.append([{ type: 'ProducerIds', brokerId, brokerEpoch, nextProducerId: firstProducerId + blockSize }]);
+      return { firstProducerId, size: blockSize };
+    });
+  }
+
   registerBroker(brokerId: number, endpoints: BrokerEndpoint[], rack: string | null): Promise<number> {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);

@@ -9,10 +9,15 @@
 // Topic configs: message.timestamp.before.max.ms / after.max.ms refuse a batch with
 // INVALID_TIMESTAMP (per-record errors from v8); compression.type set to a codec makes the broker
 // recompress batches produced with another codec (see produce-policy.ts).
+// Idempotence and transactions: the log checks producer epochs and sequences (a retried duplicate
+// of one of the last five batches gets its original offsets; a gap OUT_OF_ORDER_SEQUENCE_NUMBER;
+// an older epoch INVALID_PRODUCER_EPOCH); a transactional batch must go to a partition the
+// producer's ongoing transaction holds (AddPartitionsToTxn first), else INVALID_TXN_STATE.
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
 import { validateProducedRecordsSync } from '../../protocol/records/produce-validation.js';
+import { isTransactionalBatch, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
 import type { BrokerServices } from '../broker-services.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
@@ -34,7 +39,7 @@ export const produceHandler = defineHandler({
     // Appends start here, synchronously and in request order; only their completion is awaited.
     const topics = request.topicData.map((topic) => ({
       name: topic.name,
-      partitions: topic.partitionData.map((data) => appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs)),
+      partitions: topic.partitionData.map((data) => appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs, request.transactionalId ?? null)),
     }));
     if (request.acks === 0) {
       const failed = topics.some((topic) => topic.partitions.some((partition) => !(partition instanceof Promise) && partition.errorCode !== ErrorCode.NONE));
@@ -56,6 +61,7 @@ function appendPartition(
   records: Buffer | null,
   apiVersion: number,
   appendTimeMs: number,
+  transactionalId: string | null,
 ): PartitionResponse | Promise<PartitionResponse> {
   const partition = broker.replicaManager.get(topic, index);
   if (!partition) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
@@ -66,6 +72,10 @@ function appendPartition(
   });
   if (validation.errorCode !== ErrorCode.NONE || !records) {
     return partitionError(index, validation.errorCode || ErrorCode.INVALID_RECORD, validation.errorMessage ?? 'no records');
+  }
+  if (isTransactionalBatch(records)) {
+    const errorCode = broker.transactionCoordinator.verifyPartition(transactionalId, readProducerId(records), readProducerEpoch(records), topic, index);
+    if (errorCode !== ErrorCode.NONE) return partitionError(index, errorCode, `partition ${topic}-${index} is not in the producer's ongoing transaction`);
   }
   const policed = applyProducePolicy(records, producePolicy(broker, topic), {
     nowMs: appendTimeMs,

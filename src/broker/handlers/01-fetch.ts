@@ -6,6 +6,9 @@
 // Version notes: v7+ fetch sessions are declined (session id 0, full fetches only); v9+ check
 // CurrentLeaderEpoch; v13+ name topics by id (UNKNOWN_TOPIC_ID); every requested partition is
 // echoed, as the Java client requires.
+// Isolation: read_committed returns batches only below the last stable offset (the first offset of
+// the earliest open transaction, at most the high watermark) and lists the aborted transactions in
+// that range so clients drop their records; read_uncommitted reads up to the high watermark.
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ZERO_UUID } from '../../base/uuid.js';
@@ -143,21 +146,31 @@ async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: numbe
   if (!partition || target.errorCode !== ErrorCode.NONE) return emptyPartition(target.partitionIndex, target.errorCode, plan.readCommitted);
   const log = partition.log;
   const highWatermark = log.highWatermark;
+  const lastStableOffset = log.producerState.lastStableOffset(highWatermark);
   const base = {
     ...emptyPartition(target.partitionIndex, ErrorCode.NONE, plan.readCommitted),
     highWatermark: BigInt(highWatermark),
-    lastStableOffset: BigInt(highWatermark),
+    lastStableOffset: BigInt(lastStableOffset),
     logStartOffset: BigInt(log.logStartOffset),
   };
   try {
     const maxBytes = Math.min(target.partitionMaxBytes, remaining);
     if (maxBytes <= 0 && !minOneBatch) return base;
-    const result = await log.read(target.fetchOffset, { maxBytes, maxOffset: highWatermark, minOneBatch });
-    return { ...base, records: result.chunks.length === 0 ? EMPTY_RECORDS : result.chunks };
+    const maxOffset = plan.readCommitted ? lastStableOffset : highWatermark;
+    const result = await log.read(target.fetchOffset, { maxBytes, maxOffset, minOneBatch });
+    if (result.chunks.length === 0) return base;
+    const abortedTransactions = plan.readCommitted ? abortedIn(partition, target.fetchOffset, maxOffset) : null;
+    return { ...base, records: result.chunks, abortedTransactions };
   } catch (error) {
     if (!isKafkaError(error)) throw error;
     return { ...base, errorCode: error.errorCode };
   }
+}
+
+function abortedIn(partition: Partition, fetchOffset: number, upperBoundOffset: number): PartitionData['abortedTransactions'] {
+  return partition.log.producerState
+    .abortedTransactions(fetchOffset, upperBoundOffset)
+    .map((aborted) => ({ producerId: BigInt(aborted.producerId), firstOffset: BigInt(aborted.firstOffset) }));
 }
 
 function recordsSize(records: PartitionData['records']): number {

@@ -1,7 +1,7 @@
 // ListOffsets (key 2), versions 1-9.
-// Offsets by time: earliest (-2, the log start offset), latest (-1, the high watermark, which is
-// also the last stable offset until transactions arrive), max timestamp (-3) and the first offset
-// at or after a timestamp, found through the time index.
+// Offsets by time: earliest (-2, the log start offset), latest (-1, the high watermark; under
+// read_committed the last stable offset, below any open transaction), max timestamp (-3) and the
+// first offset at or after a timestamp, found through the time index.
 // Version notes: v2+ isolation level; v4+ CurrentLeaderEpoch checked and LeaderEpoch returned;
 // v0 (old-style offset lists) is not served: no client in use sends it.
 import { ErrorCode } from '../../base/error-codes.js';
@@ -24,7 +24,7 @@ export const listOffsetsHandler = defineHandler({
       request.topics.map(async (topic) => ({
         name: topic.name,
         partitions: await Promise.all(
-          topic.partitions.map((wanted) => lookUp(broker, topic.name, wanted.partitionIndex, wanted.currentLeaderEpoch ?? -1, Number(wanted.timestamp))),
+          topic.partitions.map((wanted) => lookUp(broker, topic.name, wanted.partitionIndex, wanted.currentLeaderEpoch ?? -1, Number(wanted.timestamp), (request.isolationLevel ?? 0) === READ_COMMITTED)),
         ),
       })),
     );
@@ -41,7 +41,9 @@ export const listOffsetsHandler = defineHandler({
   },
 });
 
-async function lookUp(broker: BrokerServices, topic: string, partitionIndex: number, currentLeaderEpoch: number, timestamp: number): Promise<PartitionResponse> {
+const READ_COMMITTED = 1;
+
+async function lookUp(broker: BrokerServices, topic: string, partitionIndex: number, currentLeaderEpoch: number, timestamp: number, readCommitted: boolean): Promise<PartitionResponse> {
   const partition = broker.replicaManager.get(topic, partitionIndex);
   if (!partition) return answer(partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1);
   if (currentLeaderEpoch !== -1 && currentLeaderEpoch !== partition.leaderEpoch) {
@@ -49,7 +51,7 @@ async function lookUp(broker: BrokerServices, topic: string, partitionIndex: num
     return answer(partitionIndex, errorCode, -1, -1, -1);
   }
   try {
-    const found = await offsetFor(partition, timestamp);
+    const found = await offsetFor(partition, timestamp, readCommitted);
     return answer(partitionIndex, ErrorCode.NONE, found.timestamp, found.offset, found.offset === -1 ? -1 : partition.leaderEpoch);
   } catch (error) {
     if (!isKafkaError(error)) throw error;
@@ -57,11 +59,11 @@ async function lookUp(broker: BrokerServices, topic: string, partitionIndex: num
   }
 }
 
-async function offsetFor(partition: Partition, timestamp: number): Promise<{ offset: number; timestamp: number }> {
+async function offsetFor(partition: Partition, timestamp: number, readCommitted: boolean): Promise<{ offset: number; timestamp: number }> {
   const log = partition.log;
   switch (timestamp) {
     case ListOffsetsTimestamp.latest:
-      return { offset: log.highWatermark, timestamp: -1 };
+      return { offset: readCommitted ? log.producerState.lastStableOffset(log.highWatermark) : log.highWatermark, timestamp: -1 };
     case ListOffsetsTimestamp.earliest:
     case ListOffsetsTimestamp.earliestLocal:
       return { offset: log.logStartOffset, timestamp: -1 };

@@ -17,6 +17,8 @@ import { GroupMembership, type JoinGroupInput, type MemberIdentity, type SyncGro
 import { offsetsPartitionFor } from './group-partition.js';
 import { type CommittedOffset, type DecodedOffsetsRecord, type OffsetsRecord, decodeOffsetsRecord, groupMetadataRecord, offsetCommitRecord } from './group-records.js';
 import type { OffsetsTopicPartitions } from './offsets-topic.js';
+import { type PendingOffset, PendingTransactionalOffsets } from './transactional-offsets.js';
+import { ControlRecordType, buildControlBatchSync, decodeEndTransactionMarker } from '../../protocol/records/control-record.js';
 
 export interface GroupCoordinatorOptions {
   clock: Clock;
@@ -35,6 +37,18 @@ export interface OffsetCommitInput {
   groupInstanceId: string | null;
   /** OffsetCommit v2-4 RetentionTimeMs; -1 for the broker's retention. */
   retentionTimeMs: number;
+  offsets: { topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }[];
+}
+
+/** TxnOffsetCommit: offsets held until the producer's transaction commits. */
+export interface TxnOffsetCommitInput {
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** -1 (v0-2, or no member) skips the member checks, as Kafka does. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
   offsets: { topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }[];
 }
 
@@ -74,6 +88,7 @@ export interface PartitionErrors {
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly loads = new Map<number, Promise<void>>();
+  private readonly pendingTransactionalOffsets = new PendingTransactionalOffsets();
   private readonly membership: GroupMembership;
   private readonly context: GroupContext;
   private cancelExpiry: (() => void) | undefined;
@@ -237,6 +252,79 @@ export class GroupCoordinator {
     for (const { topic, partition, committed } of accepted) group.offsets.set(offsetKey(topic, partition), { topic, partition, committed });
     if (group.is(GroupState.dead)) this.groups.set(group.groupId, group);
     return errors;
+  }
+
+  /**
+   * TxnOffsetCommit: writes the offsets as a transactional batch of the producer (no sequence, as
+   * Kafka's coordinator writes it) and keeps them pending until the transaction's marker arrives.
+   */
+  async commitTransactionalOffsets(input: TxnOffsetCommitInput): Promise<number[]> {
+    const all = (errorCode: number) => input.offsets.map(() => errorCode);
+    const ready = await this.ready(input.groupId);
+    if (ready !== ErrorCode.NONE) return all(ready);
+    const group = this.group(input.groupId);
+    if (input.generationId >= 0) {
+      if (!group) return all(ErrorCode.ILLEGAL_GENERATION);
+      const problem = this.membership.memberProblem(group, input.memberId, input.groupInstanceId, input.generationId);
+      if (problem !== ErrorCode.NONE) return all(problem);
+    }
+    const nowMs = this.options.clock.nowMs();
+    const errors = input.offsets.map((entry) => this.offsetProblem(entry.topic, entry.partition, entry.metadata));
+    const pending: PendingOffset[] = [];
+    input.offsets.forEach((entry, index) => {
+      if (errors[index] !== ErrorCode.NONE) return;
+      const committed: CommittedOffset = { offset: entry.offset, leaderEpoch: entry.leaderEpoch, metadata: entry.metadata ?? '', commitTimestampMs: nowMs, expireTimestampMs: -1 };
+      pending.push({ type: 'offset', group: input.groupId, topic: entry.topic, partition: entry.partition, offset: committed });
+    });
+    if (pending.length === 0) return errors;
+    const partition = this.partitionFor(input.groupId);
+    const records = pending.map((entry) => offsetCommitRecord(entry.group, entry.topic, entry.partition, entry.offset));
+    const batch = buildRecordBatchSync(records.map(({ key, value }) => ({ key, value, timestamp: nowMs })), {
+      baseTimestamp: nowMs,
+      producerId: input.producerId,
+      producerEpoch: input.producerEpoch,
+      transactional: true,
+    });
+    try {
+      await this.options.partitions.append(partition, batch);
+    } catch (error) {
+      const errorCode = (error as { errorCode?: number }).errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return errors.map((code) => (code === ErrorCode.NONE ? errorCode : code));
+    }
+    if (!this.pendingTransactionalOffsets.add(input.producerId, partition, pending)) return all(ErrorCode.UNKNOWN_SERVER_ERROR);
+    return errors;
+  }
+
+  /**
+   * Writes a transaction marker to a `__consumer_offsets` partition (the transaction coordinator
+   * calls this) and then commits or drops the producer's pending offsets there.
+   */
+  async writeTransactionMarker(partition: number, producerId: number, producerEpoch: number, committed: boolean, coordinatorEpoch: number): Promise<void> {
+    const batch = buildControlBatchSync({
+      type: committed ? ControlRecordType.commit : ControlRecordType.abort,
+      producerId,
+      producerEpoch,
+      coordinatorEpoch,
+      timestamp: this.options.clock.nowMs(),
+    });
+    await this.options.partitions.append(partition, batch);
+    const pending = this.pendingTransactionalOffsets.take(producerId, partition);
+    if (!committed) return;
+    for (const entry of pending) {
+      const group = this.getOrCreateGroup(entry.group);
+      const key = offsetKey(entry.topic, entry.partition);
+      if (entry.offset === null) group.offsets.delete(key);
+      else group.offsets.set(key, { topic: entry.topic, partition: entry.partition, committed: entry.offset });
+    }
+  }
+
+  isOffsetsPartitionHosted(partition: number): boolean {
+    return this.options.partitions.isHosted(partition);
+  }
+
+  /** Whether an open transaction holds an offset for the partition (OffsetFetch requireStable). */
+  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.pendingTransactionalOffsets.hasPending(groupId, topic, partition);
   }
 
   private offsetProblem(topic: string, partition: number, metadata: string | null): number {
@@ -403,13 +491,17 @@ export class GroupCoordinator {
         for (const span of recordBatchSpans(chunk)) {
           const batch = decodeRecordBatchSync(chunk, span.position);
           nextOffset = Math.max(nextOffset, readLastOffset(chunk, span.position) + 1);
-          if (batch.control) continue;
+          if (batch.control) {
+            this.replayTransactionMarker(partition, batch, offsets);
+            continue;
+          }
           for (const record of batch.records) {
             if (record.key === null) continue;
             const decoded = decodeOffsetsRecord(record.key, record.value);
             if (!decoded) continue;
             count++;
-            if (decoded.type === 'group') metadata.set(decoded.group, decoded.metadata);
+            if (batch.transactional && decoded.type === 'offset') this.pendingTransactionalOffsets.add(batch.producerId, partition, [decoded]);
+            else if (decoded.type === 'group') metadata.set(decoded.group, decoded.metadata);
             else {
               let byPartition = offsets.get(decoded.group);
               if (!byPartition) offsets.set(decoded.group, (byPartition = new Map()));
@@ -422,6 +514,24 @@ export class GroupCoordinator {
     const groupIds = new Set([...metadata.keys(), ...offsets.keys()]);
     for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId));
     if (count > 0) this.options.logger.info('loaded __consumer_offsets partition', { partition, records: count, groups: groupIds.size });
+  }
+
+  /** A marker in the replayed log: the producer's pending offsets before it commit or vanish. */
+  private replayTransactionMarker(
+    partition: number,
+    batch: { producerId: number; records: { key: Buffer | null; value: Buffer | null }[] },
+    offsets: Map<string, Map<string, DecodedOffsetsRecord & { type: 'offset' }>>,
+  ): void {
+    const record = batch.records[0];
+    const marker = record === undefined ? null : decodeEndTransactionMarker(record);
+    if (marker === null) return;
+    const pending = this.pendingTransactionalOffsets.take(batch.producerId, partition);
+    if (marker.type !== ControlRecordType.commit) return;
+    for (const entry of pending) {
+      let byPartition = offsets.get(entry.group);
+      if (!byPartition) offsets.set(entry.group, (byPartition = new Map()));
+      byPartition.set(offsetKey(entry.topic, entry.partition), entry);
+    }
   }
 
   private restoreGroup(groupId: string, value: (DecodedOffsetsRecord & { type: 'group' })['metadata'], offsets: Map<string, DecodedOffsetsRecord & { type: 'offset' }> | undefined): void {

@@ -1,0 +1,32 @@
+// AddOffsetsToTxn (key 25), versions 0-4.
+// Adds the group's `__consumer_offsets` partition to the producer's transaction, so the
+// transaction's markers reach it and commit (or drop) the offsets TxnOffsetCommit wrote there.
+// The offsets topic is created on first need, as FindCoordinator does for groups.
+// Version notes: v2+ get PRODUCER_FENCED (older versions INVALID_PRODUCER_EPOCH); v3+ flexible.
+import { ErrorCode } from '../../base/error-codes.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
+import { AddOffsetsToTxnApi } from '../../protocol/messages/index.js';
+import { fencedForVersion } from './22-init-producer-id.js';
+import { defineHandler } from './handler.js';
+
+const PRODUCER_FENCED_VERSION = 2;
+
+export const addOffsetsToTxnHandler = defineHandler({
+  api: AddOffsetsToTxnApi,
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(request, { broker, apiVersion }) {
+    if (broker.groupCoordinator.numPartitions() === 0) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    const errorCode = await broker.transactionCoordinator.addOffsetsPartition(
+      request.transactionalId,
+      Number(request.producerId),
+      request.producerEpoch,
+      CONSUMER_OFFSETS_TOPIC,
+      broker.groupCoordinator.partitionFor(request.groupId),
+    );
+    return { throttleTimeMs: 0, errorCode: fencedForVersion(errorCode, apiVersion, PRODUCER_FENCED_VERSION) };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

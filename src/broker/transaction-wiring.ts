@@ -1,0 +1,109 @@
+// The transaction coordinator's ports over this broker's parts: `__transaction_state` partitions
+// through the replica manager (the topic created through the controller on first need), markers
+// appended to data partitions (or handed to the group coordinator for `__consumer_offsets`, which
+// commits pending transactional offsets), and producer id blocks from the controller.
+import type { Clock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
+import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
+import type { TransactionMarker, TransactionStatePartitions } from '../coordinator/transaction/transaction-ports.js';
+import type { Controller } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/metadata-image.js';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
+import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { BrokerConfig } from './broker-config.js';
+
+/** Producer ids reserved per ProducerIdsRecord, as Kafka's default block. */
+export const PRODUCER_ID_BLOCK_SIZE = 1000;
+
+export interface TransactionWiring {
+  config: BrokerConfig;
+  nodeId: number;
+  clock: Clock;
+  logger: Logger;
+  image: MetadataImage;
+  controller: Controller;
+  replicaManager: ReplicaManager;
+  groupCoordinator: GroupCoordinator;
+}
+
+export function createTransactionCoordinator(wiring: TransactionWiring): TransactionCoordinator {
+  const { config, clock, image, controller, replicaManager, groupCoordinator, nodeId } = wiring;
+  return new TransactionCoordinator({
+    clock,
+    logger: wiring.logger,
+    config: {
+      transactionStateLogNumPartitions: config.transactionStateLogNumPartitions,
+      transactionMaxTimeoutMs: config.transactionMaxTimeoutMs,
+      transactionalIdExpirationMs: config.transactionalIdExpirationMs,
+      abortTimedOutTransactionsIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+    },
+    stateLog: transactionStatePartitions(wiring),
+    markers: {
+      writeMarker: async (marker: TransactionMarker) => {
+        if (marker.topic === CONSUMER_OFFSETS_TOPIC) {
+          if (!groupCoordinator.isOffsetsPartitionHosted(marker.partition)) return false;
+          await groupCoordinator.writeTransactionMarker(marker.partition, marker.producerId, marker.producerEpoch, marker.committed, marker.coordinatorEpoch);
+          return true;
+        }
+        const partition = replicaManager.get(marker.topic, marker.partition);
+        if (!partition) return image.partition(marker.topic, marker.partition) === undefined ? false : Promise.reject(new Error(`${marker.topic}-${marker.partition} is not hosted yet`));
+        const batch = buildControlBatchSync({
+          type: marker.committed ? ControlRecordType.commit : ControlRecordType.abort,
+          producerId: marker.producerId,
+          producerEpoch: marker.producerEpoch,
+          coordinatorEpoch: marker.coordinatorEpoch,
+          timestamp: clock.nowMs(),
+        });
+        await replicaManager.append(partition, batch, clock.nowMs());
+        return true;
+      },
+    },
+    producerIds: { allocateBlock: () => controller.allocateProducerIds(nodeId, PRODUCER_ID_BLOCK_SIZE) },
+    partitionExists: (topic, partition) => image.partition(topic, partition) !== undefined,
+  });
+}
+
+function transactionStatePartitions(wiring: TransactionWiring): TransactionStatePartitions {
+  const { replicaManager, image, controller, config, logger } = wiring;
+  const hosted = (partition: number) => {
+    const found = replicaManager.get(TRANSACTION_STATE_TOPIC, partition);
+    if (!found) throw new Error(`${TRANSACTION_STATE_TOPIC}-${partition} is not hosted here`);
+    return found;
+  };
+  return {
+    numPartitions: () => image.topic(TRANSACTION_STATE_TOPIC)?.partitions.size ?? 0,
+    ensureTopic: async () => {
+      if (image.topic(TRANSACTION_STATE_TOPIC)) return true;
+      const [result] = await controller.createTopics(
+        [
+          {
+            name: TRANSACTION_STATE_TOPIC,
+            numPartitions: config.transactionStateLogNumPartitions,
+            replicationFactor: -1,
+            assignments: [],
+            configs: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'segment.bytes', value: String(100 * 1024 * 1024) },
+            ],
+          },
+        ],
+        false,
+      );
+      if (result && result.errorCode !== 0 && image.topic(TRANSACTION_STATE_TOPIC) === undefined) {
+        logger.warn('creating __transaction_state failed', { errorCode: result.errorCode, message: result.errorMessage });
+      }
+      return image.topic(TRANSACTION_STATE_TOPIC) !== undefined;
+    },
+    isHosted: (partition) => replicaManager.get(TRANSACTION_STATE_TOPIC, partition) !== undefined,
+    append: async (partition, batch) => {
+      await replicaManager.append(hosted(partition), batch, wiring.clock.nowMs());
+    },
+    read: async (partition, fromOffset) => {
+      const { log } = hosted(partition);
+      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: 1024 * 1024, maxOffset: log.highWatermark, minOneBatch: true });
+      return { chunks: result.chunks, highWatermark: result.highWatermark };
+    },
+  };
+}

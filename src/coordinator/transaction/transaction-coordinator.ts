@@ -1,0 +1,517 @@
+// Kafka's transaction coordinator for the `__transaction_state` partitions this broker hosts: it
+// hands out producer ids and epochs (fencing older epochs), tracks each transactional id's
+// transaction and partitions, and ends transactions by writing PrepareCommit/PrepareAbort, then a
+// marker into every partition of the transaction, then CompleteCommit/CompleteAbort. Every change
+// is a record in `__transaction_state` first and applied in memory once durable; a restart
+// replays those records and finishes transactions caught between prepare and complete. Operations
+// on one transactional id run one at a time, in arrival order. Sans-IO: time and storage are ports.
+import type { Clock } from '../../base/clock.js';
+import { ErrorCode } from '../../base/error-codes.js';
+import type { Logger } from '../../base/logger.js';
+import { readLastOffset } from '../../protocol/records/batch-header.js';
+import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
+import { offsetsPartitionFor } from '../group/group-partition.js';
+import {
+  PRODUCER_EPOCH_MAX,
+  TRANSACTION_STATE_NAMES,
+  type TransactionMetadata,
+  TransactionStatus,
+  type TransactionStatusValue,
+  isCompleteOrEmpty,
+  isPreparing,
+  partitionsByTopic,
+  splitTopicPartitionKey,
+  topicPartitionKey,
+} from './transaction-metadata.js';
+import type { ProducerIdAllocator, TransactionCoordinatorConfig, TransactionMarkerWriter, TransactionStatePartitions } from './transaction-ports.js';
+import { type TransactionRecord, decodeTransactionRecord, transactionRecord, transactionTombstone } from './transaction-records.js';
+
+export interface TransactionCoordinatorOptions {
+  clock: Clock;
+  logger: Logger;
+  config: TransactionCoordinatorConfig;
+  stateLog: TransactionStatePartitions;
+  markers: TransactionMarkerWriter;
+  producerIds: ProducerIdAllocator;
+  /** Whether the partition exists in the metadata image (AddPartitionsToTxn refuses others). */
+  partitionExists: (topic: string, partition: number) => boolean;
+}
+
+export interface InitProducerIdInput {
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /** -1 unless an existing producer asks to bump its epoch (KIP-360, v3+). */
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface ProducerIdAndEpoch {
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface TransactionDescription {
+  errorCode: number;
+  transactionalId: string;
+  state: string;
+  transactionTimeoutMs: number;
+  transactionStartTimeMs: number;
+  producerId: number;
+  producerEpoch: number;
+  topics: { topic: string; partitions: number[] }[];
+}
+
+export interface ListedTransaction {
+  transactionalId: string;
+  producerId: number;
+  state: string;
+}
+
+/** The coordinator epoch stamped into markers: one broker, one epoch of the state partitions. */
+const COORDINATOR_EPOCH = 0;
+/** How many times writing one partition's marker is tried before the transaction is left to a later retry. */
+const MARKER_ATTEMPTS_MAX = 5;
+const MARKER_RETRY_BACKOFF_MS = 100;
+/** Operations waiting on one transactional id; beyond it requests are refused rather than queued. */
+const QUEUED_OPERATIONS_PER_TRANSACTIONAL_ID_MAX = 64;
+
+export class TransactionCoordinator {
+  readonly #options: TransactionCoordinatorOptions;
+  readonly #transactions = new Map<string, TransactionMetadata>();
+  readonly #queues = new Map<string, { tail: Promise<unknown>; length: number }>();
+  readonly #loads = new Map<number, Promise<void>>();
+  #producerIdBlock = { next: 0, end: 0 };
+  #producerIdRefill: Promise<void> | undefined;
+  #cancelSweep: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(options: TransactionCoordinatorOptions) {
+    this.#options = options;
+  }
+
+  /** Replays every hosted `__transaction_state` partition, finishes interrupted ends, starts the timeout sweep. */
+  async start(): Promise<void> {
+    const count = this.#options.stateLog.numPartitions();
+    for (let partition = 0; partition < count; partition += 1) {
+      if (this.#options.stateLog.isHosted(partition)) await this.#load(partition);
+    }
+    this.#scheduleSweep();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#cancelSweep?.();
+  }
+
+  partitionFor(transactionalId: string): number {
+    const count = this.#options.stateLog.numPartitions();
+    return offsetsPartitionFor(transactionalId, count > 0 ? count : this.#options.config.transactionStateLogNumPartitions);
+  }
+
+  // ---- InitProducerId ----
+
+  async initProducerId(input: InitProducerIdInput): Promise<ProducerIdAndEpoch> {
+    if (input.transactionalId === null) {
+      // Idempotent producers (and their KIP-360 epoch bumps) simply get a fresh producer id.
+      return this.#newProducerId(ErrorCode.NONE);
+    }
+    const transactionalId = input.transactionalId;
+    if (transactionalId === '') return failedInit(ErrorCode.INVALID_REQUEST);
+    if (input.transactionTimeoutMs <= 0 || input.transactionTimeoutMs > this.#options.config.transactionMaxTimeoutMs) {
+      return failedInit(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    }
+    const ready = await this.#ready(transactionalId, true);
+    if (ready !== ErrorCode.NONE) return failedInit(ready);
+    return this.#serialize(transactionalId, failedInit(ErrorCode.CONCURRENT_TRANSACTIONS), () => this.#initTransactional(transactionalId, input));
+  }
+
+  async #newProducerId(errorCode: number): Promise<ProducerIdAndEpoch> {
+    try {
+      return { errorCode, producerId: await this.#allocateProducerId(), producerEpoch: 0 };
+    } catch (error) {
+      this.#options.logger.warn('allocating a producer id failed', { error });
+      return failedInit(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+  }
+
+  async #initTransactional(transactionalId: string, input: InitProducerIdInput): Promise<ProducerIdAndEpoch> {
+    let metadata = this.#transactions.get(transactionalId);
+    if (metadata !== undefined && input.producerId >= 0) {
+      const known = input.producerId === metadata.producerId && (input.producerEpoch === metadata.producerEpoch || input.producerEpoch === metadata.lastProducerEpoch);
+      if (!known) return failedInit(ErrorCode.PRODUCER_FENCED);
+    }
+    if (metadata !== undefined && metadata.status === TransactionStatus.ongoing) {
+      // A new producer instance took over: abort the old one's transaction under a bumped epoch,
+      // so the old instance is fenced on every partition it wrote to.
+      const aborted = await this.#abortWithBumpedEpoch(metadata);
+      if (aborted !== ErrorCode.NONE) return failedInit(aborted);
+    }
+    if (metadata !== undefined && isPreparing(metadata.status)) {
+      const completed = await this.#completeTransaction(metadata);
+      if (completed !== ErrorCode.NONE) return failedInit(ErrorCode.CONCURRENT_TRANSACTIONS);
+    }
+    const nowMs = this.#options.clock.nowMs();
+    const next = this.#transactions.get(transactionalId);
+    let producerId: number;
+    let producerEpoch: number;
+    if (next === undefined || next.producerEpoch >= PRODUCER_EPOCH_MAX) {
+      producerId = await this.#allocateProducerId();
+      producerEpoch = 0;
+    } else {
+      producerId = next.producerId;
+      producerEpoch = next.producerEpoch + 1;
+    }
+    metadata = {
+      transactionalId,
+      producerId,
+      producerEpoch,
+      lastProducerEpoch: next?.producerId === producerId ? next.producerEpoch : -1,
+      transactionTimeoutMs: input.transactionTimeoutMs,
+      status: TransactionStatus.empty,
+      partitions: new Set(),
+      transactionStartTimestampMs: -1,
+      lastUpdateTimestampMs: nowMs,
+    };
+    const stored = await this.#store(metadata);
+    if (stored !== ErrorCode.NONE) return failedInit(stored);
+    return { errorCode: ErrorCode.NONE, producerId, producerEpoch };
+  }
+
+  async #allocateProducerId(): Promise<number> {
+    while (this.#producerIdBlock.next >= this.#producerIdBlock.end) {
+      this.#producerIdRefill ??= this.#options.producerIds.allocateBlock().then(
+        (block) => {
+          this.#producerIdBlock = { next: block.firstProducerId, end: block.firstProducerId + block.size };
+          this.#producerIdRefill = undefined;
+        },
+        (error: unknown) => {
+          this.#producerIdRefill = undefined;
+          throw error;
+        },
+      );
+      await this.#producerIdRefill;
+    }
+    const producerId = this.#producerIdBlock.next;
+    this.#producerIdBlock.next += 1;
+    return producerId;
+  }
+
+  // ---- AddPartitionsToTxn, AddOffsetsToTxn ----
+
+  /** Adds partitions to the transaction: one error code per partition, in the order given. */
+  async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly { topic: string; partition: number }[]): Promise<number[]> {
+    const all = (errorCode: number) => partitions.map(() => errorCode);
+    const ready = await this.#ready(transactionalId, false);
+    if (ready !== ErrorCode.NONE) return all(ready);
+    const unknown = partitions.map(({ topic, partition }) => !this.#options.partitionExists(topic, partition));
+    if (unknown.some(Boolean)) return unknown.map((missing) => (missing ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+    return this.#serialize(transactionalId, all(ErrorCode.CONCURRENT_TRANSACTIONS), async () => {
+      const errorCode = await this.#addPartitionKeys(transactionalId, producerId, producerEpoch, partitions.map(({ topic, partition }) => topicPartitionKey(topic, partition)));
+      return all(errorCode);
+    });
+  }
+
+  /** AddOffsetsToTxn: adds the group's `__consumer_offsets` partition to the transaction. */
+  async addOffsetsPartition(transactionalId: string, producerId: number, producerEpoch: number, offsetsTopic: string, offsetsPartition: number): Promise<number> {
+    const [errorCode] = await this.addPartitions(transactionalId, producerId, producerEpoch, [{ topic: offsetsTopic, partition: offsetsPartition }]);
+    return errorCode ?? ErrorCode.NONE;
+  }
+
+  async #addPartitionKeys(transactionalId: string, producerId: number, producerEpoch: number, keys: readonly string[]): Promise<number> {
+    const metadata = this.#transactions.get(transactionalId);
+    const problem = producerProblem(metadata, producerId, producerEpoch);
+    if (problem !== ErrorCode.NONE || metadata === undefined) return problem;
+    if (isPreparing(metadata.status)) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    const ongoing = metadata.status === TransactionStatus.ongoing;
+    if (ongoing && keys.every((key) => metadata.partitions.has(key))) return ErrorCode.NONE;
+    const nowMs = this.#options.clock.nowMs();
+    return this.#store({
+      ...metadata,
+      status: TransactionStatus.ongoing,
+      partitions: new Set([...(ongoing ? metadata.partitions : []), ...keys]),
+      transactionStartTimestampMs: ongoing ? metadata.transactionStartTimestampMs : nowMs,
+      lastUpdateTimestampMs: nowMs,
+    });
+  }
+
+  /**
+   * Whether a transactional produce to this partition belongs to the producer's ongoing
+   * transaction (Kafka 3.6+ verifies the same): NONE, or the error the produce gets.
+   */
+  verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): number {
+    if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
+    const metadata = this.#transactions.get(transactionalId);
+    if (metadata === undefined || metadata.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (producerEpoch < metadata.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (metadata.status !== TransactionStatus.ongoing || !metadata.partitions.has(topicPartitionKey(topic, partition))) return ErrorCode.INVALID_TXN_STATE;
+    return ErrorCode.NONE;
+  }
+
+  // ---- EndTxn ----
+
+  /**
+   * EndTxn. Only the producer id and epoch of the ongoing transaction may end it; a retried
+   * EndTxn of a transaction that already ended the same way succeeds without effect; every other
+   * combination is INVALID_TXN_STATE, so a stray request never ends a transaction it was not meant for.
+   */
+  async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, committed: boolean): Promise<number> {
+    const ready = await this.#ready(transactionalId, false);
+    if (ready !== ErrorCode.NONE) return ready;
+    return this.#serialize(transactionalId, ErrorCode.CONCURRENT_TRANSACTIONS, async () => {
+      const metadata = this.#transactions.get(transactionalId);
+      const problem = producerProblem(metadata, producerId, producerEpoch);
+      if (problem !== ErrorCode.NONE || metadata === undefined) return problem;
+      const wanted = committed ? TransactionStatus.completeCommit : TransactionStatus.completeAbort;
+      switch (metadata.status) {
+        case TransactionStatus.ongoing:
+          return this.#endOngoing(metadata, committed);
+        case TransactionStatus.completeCommit:
+        case TransactionStatus.completeAbort:
+          return metadata.status === wanted ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+        case TransactionStatus.prepareCommit:
+        case TransactionStatus.prepareAbort:
+          if ((metadata.status === TransactionStatus.prepareCommit) !== committed) return ErrorCode.INVALID_TXN_STATE;
+          return this.#completeTransaction(metadata);
+        default:
+          return ErrorCode.INVALID_TXN_STATE;
+      }
+    });
+  }
+
+  async #endOngoing(metadata: TransactionMetadata, committed: boolean): Promise<number> {
+    const prepared = await this.#store({
+      ...metadata,
+      status: committed ? TransactionStatus.prepareCommit : TransactionStatus.prepareAbort,
+      lastUpdateTimestampMs: this.#options.clock.nowMs(),
+    });
+    if (prepared !== ErrorCode.NONE) return prepared;
+    return this.#completeTransaction(this.#transactions.get(metadata.transactionalId)!);
+  }
+
+  /** Writes the markers of a prepared transaction, then its Complete record. */
+  async #completeTransaction(metadata: TransactionMetadata): Promise<number> {
+    const committed = metadata.status === TransactionStatus.prepareCommit;
+    const written = await Promise.all([...metadata.partitions].map((key) => this.#writeMarker(metadata, key, committed)));
+    if (!written.every(Boolean)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return this.#store({
+      ...metadata,
+      status: committed ? TransactionStatus.completeCommit : TransactionStatus.completeAbort,
+      partitions: new Set(),
+      lastUpdateTimestampMs: this.#options.clock.nowMs(),
+    });
+  }
+
+  async #writeMarker(metadata: TransactionMetadata, key: string, committed: boolean): Promise<boolean> {
+    const { topic, partition } = splitTopicPartitionKey(key);
+    const marker = { topic, partition, producerId: metadata.producerId, producerEpoch: metadata.producerEpoch, committed, coordinatorEpoch: COORDINATOR_EPOCH };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#options.markers.writeMarker(marker);
+        return true;
+      } catch (error) {
+        this.#options.logger.warn('writing a transaction marker failed', { transactionalId: metadata.transactionalId, topic, partition, attempt, error });
+        if (attempt >= MARKER_ATTEMPTS_MAX || this.#stopped) return false;
+        await new Promise<void>((resolve) => this.#options.clock.schedule(MARKER_RETRY_BACKOFF_MS * attempt, resolve));
+      }
+    }
+  }
+
+  /** Aborts the ongoing transaction under epoch + 1 (a takeover or a timeout), fencing the old epoch. */
+  async #abortWithBumpedEpoch(metadata: TransactionMetadata): Promise<number> {
+    const fenced = metadata.producerEpoch + 1;
+    const prepared = await this.#store({
+      ...metadata,
+      producerEpoch: fenced,
+      lastProducerEpoch: metadata.producerEpoch,
+      status: TransactionStatus.prepareAbort,
+      lastUpdateTimestampMs: this.#options.clock.nowMs(),
+    });
+    if (prepared !== ErrorCode.NONE) return prepared;
+    return this.#completeTransaction(this.#transactions.get(metadata.transactionalId)!);
+  }
+
+  // ---- Timeouts and expiry ----
+
+  #scheduleSweep(): void {
+    if (this.#stopped) return;
+    this.#cancelSweep = this.#options.clock.schedule(this.#options.config.abortTimedOutTransactionsIntervalMs, () => {
+      void this.sweep().finally(() => this.#scheduleSweep());
+    });
+  }
+
+  /** Aborts transactions open longer than their timeout and forgets long-idle transactional ids. */
+  async sweep(): Promise<void> {
+    const nowMs = this.#options.clock.nowMs();
+    for (const metadata of [...this.#transactions.values()]) {
+      if (this.#stopped) return;
+      const { transactionalId } = metadata;
+      if (metadata.status === TransactionStatus.ongoing && nowMs - metadata.transactionStartTimestampMs > metadata.transactionTimeoutMs) {
+        await this.#serialize(transactionalId, undefined, async () => {
+          const current = this.#transactions.get(transactionalId);
+          if (current?.status !== TransactionStatus.ongoing || current.producerEpoch !== metadata.producerEpoch) return;
+          this.#options.logger.info('aborting a transaction that exceeded transaction.timeout.ms', { transactionalId, producerId: current.producerId });
+          await this.#abortWithBumpedEpoch(current);
+        });
+      } else if (isPreparing(metadata.status)) {
+        await this.#serialize(transactionalId, undefined, async () => {
+          const current = this.#transactions.get(transactionalId);
+          if (current !== undefined && isPreparing(current.status)) await this.#completeTransaction(current);
+        });
+      } else if (isCompleteOrEmpty(metadata.status) && nowMs - metadata.lastUpdateTimestampMs > this.#options.config.transactionalIdExpirationMs) {
+        await this.#serialize(transactionalId, undefined, () => this.#expire(transactionalId, metadata.lastUpdateTimestampMs));
+      }
+    }
+  }
+
+  async #expire(transactionalId: string, lastUpdateTimestampMs: number): Promise<void> {
+    const current = this.#transactions.get(transactionalId);
+    if (current === undefined || !isCompleteOrEmpty(current.status) || current.lastUpdateTimestampMs !== lastUpdateTimestampMs) return;
+    if ((await this.#append(transactionalId, [transactionTombstone(transactionalId)])) === ErrorCode.NONE) {
+      this.#transactions.delete(transactionalId);
+      this.#options.logger.info('expired transactional id', { transactionalId });
+    }
+  }
+
+  // ---- Describe and list ----
+
+  describe(transactionalId: string): TransactionDescription {
+    const metadata = this.#transactions.get(transactionalId);
+    const partition = this.partitionFor(transactionalId);
+    const notHere = this.#options.stateLog.numPartitions() === 0 || !this.#options.stateLog.isHosted(partition);
+    if (metadata === undefined) {
+      return { errorCode: notHere ? ErrorCode.NOT_COORDINATOR : ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, state: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      transactionalId,
+      state: stateName(metadata.status),
+      transactionTimeoutMs: metadata.transactionTimeoutMs,
+      transactionStartTimeMs: metadata.transactionStartTimestampMs,
+      producerId: metadata.producerId,
+      producerEpoch: metadata.producerEpoch,
+      topics: partitionsByTopic(metadata.partitions),
+    };
+  }
+
+  /** ListTransactions filters: states by Kafka's names, producer ids, and open longer than `minDurationMs` (-1: any). */
+  list(stateFilters: readonly string[], producerIdFilters: readonly number[], minDurationMs: number): { unknownStateFilters: string[]; transactions: ListedTransaction[] } {
+    const known = new Set(Object.values(TRANSACTION_STATE_NAMES));
+    const unknownStateFilters = stateFilters.filter((state) => !known.has(state));
+    const states = new Set(stateFilters);
+    const producerIds = new Set(producerIdFilters);
+    const nowMs = this.#options.clock.nowMs();
+    const transactions: ListedTransaction[] = [];
+    for (const metadata of this.#transactions.values()) {
+      const state = stateName(metadata.status);
+      if (states.size > 0 && !states.has(state)) continue;
+      if (producerIds.size > 0 && !producerIds.has(metadata.producerId)) continue;
+      if (minDurationMs >= 0 && (metadata.status !== TransactionStatus.ongoing || nowMs - metadata.transactionStartTimestampMs < minDurationMs)) continue;
+      transactions.push({ transactionalId: metadata.transactionalId, producerId: metadata.producerId, state });
+    }
+    return { unknownStateFilters, transactions };
+  }
+
+  // ---- Records ----
+
+  /** Whether this broker coordinates `transactionalId`, creating `__transaction_state` on first need. */
+  async #ready(transactionalId: string, create: boolean): Promise<number> {
+    if (this.#stopped) return ErrorCode.NOT_COORDINATOR;
+    if (this.#options.stateLog.numPartitions() === 0) {
+      if (!create || !(await this.#options.stateLog.ensureTopic())) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    const partition = this.partitionFor(transactionalId);
+    if (!this.#options.stateLog.isHosted(partition)) return ErrorCode.NOT_COORDINATOR;
+    await this.#load(partition);
+    return ErrorCode.NONE;
+  }
+
+  /** Runs `operation` after every earlier operation on the same transactional id (arrival order). */
+  #serialize<T>(transactionalId: string, busy: T, operation: () => Promise<T>): Promise<T> {
+    const queue = this.#queues.get(transactionalId) ?? { tail: Promise.resolve(), length: 0 };
+    if (queue.length >= QUEUED_OPERATIONS_PER_TRANSACTIONAL_ID_MAX) return Promise.resolve(busy);
+    queue.length += 1;
+    const result = queue.tail.then(operation, operation);
+    queue.tail = result.catch(() => undefined).finally(() => {
+      queue.length -= 1;
+      if (queue.length === 0 && this.#queues.get(transactionalId) === queue) this.#queues.delete(transactionalId);
+    });
+    this.#queues.set(transactionalId, queue);
+    return result;
+  }
+
+  /** Appends the metadata as a record and, once durable, makes it the current state. */
+  async #store(metadata: TransactionMetadata): Promise<number> {
+    const stored = await this.#append(metadata.transactionalId, [transactionRecord(metadata)]);
+    if (stored === ErrorCode.NONE) this.#transactions.set(metadata.transactionalId, metadata);
+    return stored;
+  }
+
+  async #append(transactionalId: string, records: TransactionRecord[]): Promise<number> {
+    const partition = this.partitionFor(transactionalId);
+    if (this.#stopped || !this.#options.stateLog.isHosted(partition)) return ErrorCode.NOT_COORDINATOR;
+    const nowMs = this.#options.clock.nowMs();
+    const batch = buildRecordBatchSync(records.map(({ key, value }) => ({ key, value, timestamp: nowMs })), { baseTimestamp: nowMs });
+    try {
+      await this.#options.stateLog.append(partition, batch);
+      return ErrorCode.NONE;
+    } catch (error) {
+      this.#options.logger.warn('writing to __transaction_state failed', { transactionalId, partition, error });
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  #load(partition: number): Promise<void> {
+    let loading = this.#loads.get(partition);
+    if (loading === undefined) {
+      loading = this.#replay(partition);
+      this.#loads.set(partition, loading);
+    }
+    return loading;
+  }
+
+  /** Rebuilds one partition's transactional ids (last record per id wins), then finishes interrupted ends. */
+  async #replay(partition: number): Promise<void> {
+    const replayed = new Map<string, TransactionMetadata | null>();
+    let nextOffset = 0;
+    for (;;) {
+      const { chunks, highWatermark } = await this.#options.stateLog.read(partition, nextOffset);
+      if (chunks.length === 0 || nextOffset >= highWatermark) break;
+      for (const chunk of chunks) {
+        for (const span of recordBatchSpans(chunk)) {
+          nextOffset = Math.max(nextOffset, readLastOffset(chunk, span.position) + 1);
+          const batch = decodeRecordBatchSync(chunk, span.position);
+          if (batch.control) continue;
+          for (const record of batch.records) {
+            const decoded = record.key === null ? undefined : decodeTransactionRecord(record.key, record.value);
+            if (decoded !== undefined) replayed.set(decoded.transactionalId, decoded.metadata);
+          }
+        }
+      }
+    }
+    for (const [transactionalId, metadata] of replayed) if (metadata !== null) this.#transactions.set(transactionalId, metadata);
+    if (replayed.size > 0) this.#options.logger.info('loaded __transaction_state partition', { partition, transactionalIds: replayed.size });
+    for (const metadata of this.#transactions.values()) {
+      if (this.partitionFor(metadata.transactionalId) !== partition || !isPreparing(metadata.status)) continue;
+      void this.#serialize(metadata.transactionalId, undefined, async () => {
+        const current = this.#transactions.get(metadata.transactionalId);
+        if (current !== undefined && isPreparing(current.status)) await this.#completeTransaction(current);
+      });
+    }
+  }
+}
+
+function failedInit(errorCode: number): ProducerIdAndEpoch {
+  return { errorCode, producerId: -1, producerEpoch: -1 };
+}
+
+function stateName(status: TransactionStatusValue): string {
+  return TRANSACTION_STATE_NAMES[status] ?? 'Unknown';
+}
+
+/** Kafka's checks of a request's producer id and epoch against the transactional id's. */
+function producerProblem(metadata: TransactionMetadata | undefined, producerId: number, producerEpoch: number): number {
+  if (metadata === undefined || metadata.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+  if (producerEpoch !== metadata.producerEpoch) return ErrorCode.PRODUCER_FENCED;
+  return ErrorCode.NONE;
+}
