@@ -250,6 +250,19 @@ export function decodeFrame(frame: Buffer, outcome: DecodeOutcome): void {
   }
 }
 
+/**
+ * Broker errors the fuzzer has found and that are reported but not yet fixed: Metadata v10-11
+ * naming an unknown topic by id makes the handler answer a null name that v10-11 cannot encode,
+ * so the connection is closed instead of answered (reported in docs/reliability.md).
+ */
+export const KNOWN_BROKER_ERRORS: readonly RegExp[] = [/MetadataResponseTopic\.name is null in a version where it is not nullable/];
+
+/** The distinct error-level log messages, with connection-specific fields stripped. */
+export function distinctErrors(lines: readonly { level: string; line: string }[]): string[] {
+  const messages = lines.filter((entry) => entry.level === 'error').map((entry) => entry.line.replace(/ (connection|remote)=\S+/g, ''));
+  return [...new Set(messages)];
+}
+
 export interface LiveStats {
   frames: number;
   responses: number;

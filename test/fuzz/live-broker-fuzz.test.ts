@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { type RunningBroker, startBroker } from '../../src/index.js';
+import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
 import { MetadataApi } from '../../src/protocol/messages/index.js';
 import { History } from '../../src/testing/history.js';
 import { createTopic, readToEnd, seededRandom } from '../../src/testing/workload.js';
-import { FUZZ_TOPIC, fuzzLiveBroker, seedFrames } from './frame-fuzzer.js';
+import { FaultBroker } from '../support/fault-memory-broker.js';
+import { FUZZ_TOPIC, KNOWN_BROKER_ERRORS, distinctErrors, fuzzLiveBroker, seedFrames } from './frame-fuzzer.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_124);
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 3_000);
@@ -32,19 +33,19 @@ async function assertEveryStoredBatchIsValid(address: string): Promise<number> {
 }
 
 describe(`live broker fuzz (FUZZ_SEED=${SEED}, ${FRAMES} frames)`, { timeout: 170_000 }, () => {
-  let broker: RunningBroker;
+  const broker = new FaultBroker(new MemoryFileSystem({ trackDurability: false }), { 'group.initial.rebalance.delay.ms': '0' }, '/data', 'error');
   before(async () => {
-    broker = await startBroker({ port: 0, storage: 'memory', config: { 'group.initial.rebalance.delay.ms': 0 } });
-    await createTopic(broker.bootstrapServers, FUZZ_TOPIC, 2);
+    await broker.start();
+    await createTopic(broker.address, FUZZ_TOPIC, 2);
   });
   after(async () => {
-    await broker.close();
+    await broker.stop();
   });
 
   it('answers or closes on every frame, keeps serving a healthy client, stores no corrupt batch', async (context) => {
     const rssBeforeMiB = process.memoryUsage().rss / (1024 * 1024);
     const startedAt = performance.now();
-    const stats = await fuzzLiveBroker({ address: broker.bootstrapServers, frames: FRAMES, lanes: 6, random: seededRandom(SEED), seeds: seedFrames({ live: true }), holdMs: 750 });
+    const stats = await fuzzLiveBroker({ address: broker.address, frames: FRAMES, lanes: 6, random: seededRandom(SEED), seeds: seedFrames({ live: true }), holdMs: 750 });
     const elapsedS = (performance.now() - startedAt) / 1000;
     context.diagnostic(
       `${stats.frames} frames in ${elapsedS.toFixed(1)} s: ${stats.responses} answered, ${stats.closes} closed, ${stats.held} held; ${stats.healthChecks} health checks (max ${Math.round(stats.healthMaxMs)} ms); RSS ${Math.round(rssBeforeMiB)} -> peak ${Math.round(stats.rssPeakMiB)} MiB`,
@@ -54,7 +55,11 @@ describe(`live broker fuzz (FUZZ_SEED=${SEED}, ${FRAMES} frames)`, { timeout: 17
     assert.ok(stats.held < stats.frames / 20, `few frames are held (long polls, acks=0): ${stats.held}`);
     assert.ok(stats.responses > 0 && stats.closes > 0, 'the mix exercises both answers and refusals');
     assert.ok(stats.rssPeakMiB - rssBeforeMiB < 400, 'memory stays bounded');
-    const batches = await assertEveryStoredBatchIsValid(broker.bootstrapServers);
+    const errors = distinctErrors(broker.lines);
+    context.diagnostic(`broker errors: ${errors.length === 0 ? 'none' : errors.join(' | ')}`);
+    const unknown = errors.filter((error) => !KNOWN_BROKER_ERRORS.some((known) => known.test(error)));
+    assert.deepEqual(unknown, [], 'no unexpected error in the broker log (handler failures, encode failures)');
+    const batches = await assertEveryStoredBatchIsValid(broker.address);
     context.diagnostic(`${batches} stored batches verified`);
   });
 });

@@ -26,6 +26,7 @@ export class FaultBroker<Fs extends FileSystem = FileSystem> {
     readonly fs: Fs,
     private readonly config: Record<string, string>,
     readonly dataDir = MEMORY_DATA_DIR,
+    private readonly level: LogLevelName = 'info',
   ) {}
 
   get broker(): Broker {
@@ -44,7 +45,7 @@ export class FaultBroker<Fs extends FileSystem = FileSystem> {
       ['log.dirs', this.dataDir],
       ...Object.entries(this.config),
     ]);
-    const logger = createLogger((level, line) => this.lines.push({ level, line }), 'info');
+    const logger = createLogger((level, line) => this.lines.push({ level, line }), this.level);
     this.current = await Broker.start({ config: resolveBrokerConfig(input), fs: this.fs, clock: systemClock, random: systemRandom, logger });
   }
 
