@@ -22,7 +22,7 @@ const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 export class GroupMember {
   readonly assignments: number[][] = [];
   readonly errors: string[] = [];
-  /** partition -> offsets this member processed and committed. */
+  /** partition -> offsets this member processed (each batch is reported before its offsets are committed). */
   readonly committed = new Map<number, Set<number>>();
   readonly exited: Promise<void>;
   private stderr = '';

@@ -3,7 +3,9 @@
 Usage: group_member.py LIB BOOTSTRAP TOPIC GROUP ASSIGNORS SESSION_TIMEOUT_MS
 LIB is kafka-python or confluent. Prints one JSON object per line on stdout:
 {"event": "assigned", "partitions": [...]}, {"event": "records", "records": [[partition, offset], ...]}
-(printed after those offsets were committed), {"event": "error", "error": "..."}.
+(printed when the records are processed, before their offsets are committed: at-least-once, so a
+member killed between the two never leaves a committed offset the test did not see processed),
+{"event": "error", "error": "..."}.
 A line "stop" on stdin closes the consumer cleanly (it leaves the group); SIGKILL does not.
 """
 import json
@@ -58,8 +60,8 @@ def run_kafka_python():
             batches = consumer.poll(timeout_ms=200)
             records = [[tp.partition, r.offset] for tp, rs in batches.items() for r in rs]
             if records:
-                consumer.commit()
                 emit({"event": "records", "records": records})
+                consumer.commit()
     except Exception as error:  # reported to the test, which decides
         emit({"event": "error", "error": type(error).__name__ + ": " + str(error)})
         stopping.wait(30)
@@ -96,8 +98,8 @@ def run_confluent():
                 continue
             records.append([message.partition(), message.offset()])
         if records:
-            consumer.commit(asynchronous=False)
             emit({"event": "records", "records": records})
+            consumer.commit(asynchronous=False)
     consumer.close()
 
 

@@ -19,9 +19,10 @@ await consumer.run({
   eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
     if (batch.messages.length === 0) return;
     const last = batch.messages[batch.messages.length - 1]!.offset;
+    // Processed first, committed second (at-least-once), as group_member.py does.
+    emit({ event: 'records', records: batch.messages.map((message) => [batch.partition, Number(message.offset)]) });
     await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
     for (const message of batch.messages) resolveOffset(message.offset);
-    emit({ event: 'records', records: batch.messages.map((message) => [batch.partition, Number(message.offset)]) });
     await heartbeat();
   },
 });

@@ -17,8 +17,9 @@ emit({ event: 'started' });
 stream.on('error', (error: Error) => emit({ event: 'error', error: String(error) }));
 stream.on('data', async (message: { partition: number; offset: bigint; commit: () => void | Promise<void> }) => {
   try {
-    await message.commit();
+    // Processed first, committed second (at-least-once), as group_member.py does.
     emit({ event: 'records', records: [[message.partition, Number(message.offset)]] });
+    await message.commit();
   } catch (error) {
     emit({ event: 'error', error: String(error) });
   }
