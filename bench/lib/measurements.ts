@@ -1,0 +1,68 @@
+// The shape of one benchmark run's results, shared by the runner and the report writer.
+
+export interface LatencyPercentiles {
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+/** One throughput measurement: payload MB/s is records/s times the record size, for every system. */
+export interface Throughput {
+  id: string;
+  system: 'raw' | 'conveyor' | 'redis' | 'nats';
+  client: string;
+  op: 'produce' | 'consume';
+  recordSizeBytes: number;
+  partitions: number;
+  acks: string;
+  records: number;
+  elapsedMs: number;
+  recordsPerSec: number;
+  mbPerSec: number;
+  latency?: LatencyPercentiles | undefined;
+  note?: string | undefined;
+}
+
+export interface EndToEnd {
+  targetMbPerSec: number;
+  recordSizeBytes: number;
+  achievedMbPerSec: number;
+  latency: LatencyPercentiles;
+}
+
+export interface Startup {
+  cliMedianMs: number;
+  cliRunsMs: number[];
+  inProcessMedianMs: number;
+  inProcessRunsMs: number[];
+  idleRssMiB: number;
+  loadRssMiB: number;
+}
+
+export interface ManyPartitions {
+  partitions: number;
+  createMs: number;
+  restartToConnectionMs: number;
+  produce: Throughput;
+  idleRssMiB: number;
+}
+
+export interface BenchRun {
+  date: string;
+  machine: Record<string, string>;
+  throughput: Throughput[];
+  endToEnd: EndToEnd[];
+  startup: Startup | undefined;
+  manyPartitions: ManyPartitions | undefined;
+  problems: string[];
+}
+
+export const MIB = 1024 * 1024;
+
+export function throughputOf(base: Omit<Throughput, 'recordsPerSec' | 'mbPerSec'>): Throughput {
+  const seconds = Math.max(base.elapsedMs, 1) / 1000;
+  const recordsPerSec = base.records / seconds;
+  return { ...base, recordsPerSec, mbPerSec: (recordsPerSec * base.recordSizeBytes) / MIB };
+}

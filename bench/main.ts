@@ -1,0 +1,242 @@
+// `npm run bench`: one run measures the raw limit, Conveyor with librdkafka (kcat) and with its own
+// perf tool, end-to-end latency at fixed loads, Redis Streams and NATS JetStream, start-up, memory
+// and 10,000 partitions, all on the same machine at the same time; then writes docs/benchmarks.md,
+// docs/benchmarks.svg and bench/results/<date>.json. Every server listens on loopback and is
+// stopped by pid; every load has a time limit. Set BENCH_QUICK=1 for a short smoke run.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makePayload } from '../src/client/perf-batches.js';
+import { createTopic, kcatConsume, kcatProduce, perfTool, startConveyor } from './lib/conveyor.js';
+import { type BenchRun, type EndToEnd, type ManyPartitions, MIB, type Startup, type Throughput, throughputOf } from './lib/measurements.js';
+import { freePort, rssMiB, run, sampleRss, sleep, startServer, stopServer, waitForPort } from './lib/processes.js';
+import { writeReport } from './report.js';
+import { benchNats } from './peers/nats.js';
+import { benchRedis } from './peers/redis.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RECORD_SIZES = [1024, 100];
+/** Records per throughput run: a few seconds each at the rates this machine reaches. */
+const RECORDS = new Map<number, number>(QUICK ? [[1024, 50_000], [100, 200_000]] : [[1024, 400_000], [100, 2_000_000]]);
+const PEER_RECORDS = new Map<number, number>(QUICK ? [[1024, 20_000], [100, 50_000]] : [[1024, 200_000], [100, 500_000]]);
+const PARTITION_COUNTS = [1, 8];
+const ACKS = ['1', 'all'];
+const BATCH_SIZE_BYTES = 256 * 1024;
+const LINGER_MS = 5;
+const PERF_DURATION_MS = QUICK ? 1500 : 4000;
+const E2E_LOADS_MB = [10, 50];
+const E2E_DURATION_MS = QUICK ? 2000 : 6000;
+const STARTUP_RUNS = QUICK ? 2 : 5;
+const MANY_PARTITIONS = QUICK ? 1000 : 10_000;
+
+async function main(): Promise<void> {
+  const problems: string[] = [];
+  const attempt = async <T>(name: string, step: () => Promise<T>): Promise<T | undefined> => {
+    log(`${name}...`);
+    try {
+      return await step();
+    } catch (error) {
+      const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+      problems.push(message);
+      log(`  failed: ${message}`);
+      return undefined;
+    }
+  };
+  log('building (npm run build)');
+  try {
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  } catch {
+    // tsc still emits; a type error in code under way elsewhere should not stop a measurement.
+    problems.push('npm run build reported type errors; the run used what tsc emitted');
+  }
+  const work = mkdtempSync(join(tmpdir(), 'bench-work-'));
+  const throughput: Throughput[] = [];
+  let endToEnd: EndToEnd[] = [];
+  let startup: Startup | undefined;
+  let manyPartitions: ManyPartitions | undefined;
+  try {
+    const inputs = writeInputFiles(work);
+    throughput.push(...((await attempt('raw limit', () => rawLimit(work))) ?? []));
+    const conveyor = await attempt('conveyor matrix', () => conveyorMatrix(inputs));
+    if (conveyor) {
+      throughput.push(...conveyor.throughput);
+      endToEnd = conveyor.endToEnd;
+      startup = conveyor.startup;
+    }
+    throughput.push(...((await attempt('redis streams', () => benchRedis(RECORD_SIZES, PEER_RECORDS))) ?? []));
+    throughput.push(...((await attempt('nats jetstream', () => benchNats(RECORD_SIZES, PEER_RECORDS))) ?? []));
+    manyPartitions = await attempt(`${MANY_PARTITIONS} partitions`, () => benchManyPartitions());
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const result: BenchRun = { date: new Date().toISOString(), machine: machine(), throughput, endToEnd, startup, manyPartitions, problems };
+  writeReport(result, QUICK);
+  log(`done${problems.length > 0 ? ` with ${problems.length} problems:\n  ${problems.join('\n  ')}` : ''}`);
+}
+
+/** kcat reads one record per line: the perf tool's payload, so every client sends the same bytes. */
+function writeInputFiles(work: string): Map<number, string> {
+  const files = new Map<number, string>();
+  for (const size of RECORD_SIZES) {
+    const line = Buffer.concat([makePayload(size), Buffer.from('\n')]);
+    const count = RECORDS.get(size)!;
+    const file = join(work, `records-${size}.txt`);
+    const perChunk = Math.max(1, Math.floor((8 * MIB) / line.length));
+    const chunk = Buffer.concat(Array.from({ length: perChunk }, () => line));
+    const parts: Buffer[] = [];
+    for (let written = 0; written < count; written += perChunk) parts.push(written + perChunk <= count ? chunk : chunk.subarray(0, (count - written) * line.length));
+    writeFileSync(file, Buffer.concat(parts));
+    files.set(size, file);
+  }
+  return files;
+}
+
+/** The same batches over loopback TCP into a file with no protocol; then the file back out. */
+async function rawLimit(work: string): Promise<Throughput[]> {
+  const results: Throughput[] = [];
+  for (const size of RECORD_SIZES) {
+    const file = join(work, `raw-${size}.bin`);
+    const port = await freePort();
+    const sink = startServer('raw sink', process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', 'sink', String(port), file]);
+    try {
+      await waitForPort(port, 30_000, undefined, sink);
+      const records = RECORDS.get(size)!;
+      const sent = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', 'send', String(port), String(size), String(records), String(BATCH_SIZE_BYTES)], 120_000);
+      const parsed = JSON.parse(sent.stdout.trim()) as { elapsedMs: number };
+      results.push(throughputOf({ id: `raw-produce-${size}`, system: 'raw', client: 'node socket → file', op: 'produce', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
+    } finally {
+      await stopServer(sink);
+    }
+    const sourcePort = await freePort();
+    const source = startServer('raw source', process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', 'source', String(sourcePort), file]);
+    try {
+      await waitForPort(sourcePort, 30_000, undefined, source);
+      const received = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', 'receive', String(sourcePort)], 120_000);
+      const parsed = JSON.parse(received.stdout.trim()) as { elapsedMs: number };
+      const records = RECORDS.get(size)!;
+      results.push(throughputOf({ id: `raw-consume-${size}`, system: 'raw', client: 'file → node socket', op: 'consume', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
+    } finally {
+      await stopServer(source);
+    }
+  }
+  return results;
+}
+
+async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput: Throughput[]; endToEnd: EndToEnd[]; startup: Startup }> {
+  const startupRuns = await startupTimes();
+  const broker = await startConveyor();
+  const throughput: Throughput[] = [];
+  const endToEnd: EndToEnd[] = [];
+  let idleRssMiB = 0;
+  let loadRssMiB = 0;
+  try {
+    await sleep(500);
+    idleRssMiB = rssMiB(broker.server.pid);
+    const stopSampling = sampleRss(broker.server.pid);
+    for (const size of RECORD_SIZES) {
+      for (const partitions of PARTITION_COUNTS) {
+        for (const acks of ACKS) {
+          const kcatTopic = `kcat-${size}-${partitions}-${acks}`;
+          await createTopic(broker.bootstrap, kcatTopic, partitions);
+          log(`  kcat produce ${size} B, ${partitions} partitions, acks=${acks}`);
+          throughput.push(await kcatProduce({ bootstrap: broker.bootstrap, topic: kcatTopic, recordSizeBytes: size, partitions, acks, records: RECORDS.get(size)!, inputFile: inputs.get(size)!, batchSizeBytes: BATCH_SIZE_BYTES, lingerMs: LINGER_MS }));
+          const perfTopic = `perf-${size}-${partitions}-${acks}`;
+          log(`  perf produce ${size} B, ${partitions} partitions, acks=${acks}`);
+          const perf = await perfTool('produce', broker.bootstrap, ['-t', perfTopic, '--partitions', String(partitions), '--record-size', String(size), '--acks', acks,
+            '--batch-size', String(BATCH_SIZE_BYTES), '--linger-ms', String(LINGER_MS), '--duration-ms', String(PERF_DURATION_MS)]);
+          throughput.push(throughputOf({ id: `perf-produce-${size}-${partitions}p-acks${acks}`, system: 'conveyor', client: 'conveyor perf', op: 'produce', recordSizeBytes: size, partitions, acks, records: perf.records, elapsedMs: perf.elapsedMs, latency: perf.latency }));
+        }
+        log(`  consume ${size} B, ${partitions} partitions`);
+        const records = RECORDS.get(size)!;
+        throughput.push(await kcatConsume({ bootstrap: broker.bootstrap, topic: `kcat-${size}-${partitions}-1`, recordSizeBytes: size, partitions, records }));
+        const consumed = await perfTool('consume', broker.bootstrap, ['-t', `kcat-${size}-${partitions}-1`, '-n', String(records), '--duration-ms', '60000']);
+        throughput.push(throughputOf({ id: `perf-consume-${size}-${partitions}p`, system: 'conveyor', client: 'conveyor perf', op: 'consume', recordSizeBytes: size, partitions, acks: '-', records: consumed.records, elapsedMs: consumed.elapsedMs }));
+      }
+    }
+    loadRssMiB = stopSampling();
+    for (const mb of E2E_LOADS_MB) {
+      const size = 1024;
+      log(`  e2e at ${mb} MB/s`);
+      const e2e = await perfTool('e2e', broker.bootstrap, ['-t', `e2e-${mb}`, '--partitions', '1', '--record-size', String(size), '--throughput', String(Math.round((mb * MIB) / size)),
+        '--linger-ms', '0', '--acks', '1', '--duration-ms', String(E2E_DURATION_MS), '--fetch-max-wait-ms', '500']);
+      endToEnd.push({ targetMbPerSec: mb, recordSizeBytes: size, achievedMbPerSec: (e2e.records * size) / MIB / (e2e.elapsedMs / 1000), latency: e2e.latency! });
+    }
+  } finally {
+    await stopServer(broker.server);
+    rmSync(broker.dataDir, { recursive: true, force: true });
+  }
+  return { throughput, endToEnd, startup: { ...startupRuns, idleRssMiB, loadRssMiB } };
+}
+
+/** CLI: spawn to first accepted connection, on a new data dir. In-process: startBroker() to connection. */
+async function startupTimes(): Promise<Omit<Startup, 'idleRssMiB' | 'loadRssMiB'>> {
+  const cliRunsMs: number[] = [];
+  const inProcessRunsMs: number[] = [];
+  for (let index = 0; index < STARTUP_RUNS; index++) {
+    const broker = await startConveyor();
+    cliRunsMs.push(broker.startupMs);
+    await stopServer(broker.server);
+    rmSync(broker.dataDir, { recursive: true, force: true });
+    const inProcess = await run(process.execPath, ['bench/in-process-startup.mjs'], 30_000);
+    inProcessRunsMs.push((JSON.parse(inProcess.stdout.trim()) as { elapsedMs: number }).elapsedMs);
+  }
+  return { cliRunsMs, cliMedianMs: median(cliRunsMs), inProcessRunsMs, inProcessMedianMs: median(inProcessRunsMs) };
+}
+
+/** One topic with many partitions: create it, produce across all of them, restart and time start-up. */
+async function benchManyPartitions(): Promise<ManyPartitions> {
+  const first = await startConveyor();
+  const dataDir = first.dataDir;
+  let createMs = 0;
+  let produce: Throughput | undefined;
+  try {
+    const started = performance.now();
+    await createTopic(first.bootstrap, 'many', MANY_PARTITIONS);
+    createMs = performance.now() - started;
+    const perf = await perfTool('produce', first.bootstrap, ['-t', 'many', '--record-size', '1024', '--acks', '1', '--batch-size', String(BATCH_SIZE_BYTES), '--linger-ms', String(LINGER_MS), '--duration-ms', String(PERF_DURATION_MS)]);
+    produce = throughputOf({ id: `perf-produce-1024-${MANY_PARTITIONS}p-acks1`, system: 'conveyor', client: 'conveyor perf', op: 'produce', recordSizeBytes: 1024, partitions: MANY_PARTITIONS, acks: '1', records: perf.records, elapsedMs: perf.elapsedMs, latency: perf.latency });
+  } finally {
+    await stopServer(first.server, 60_000);
+  }
+  if (produce === undefined) throw new Error('no produce result');
+  const second = await startConveyor(dataDir);
+  try {
+    await sleep(500);
+    return { partitions: MANY_PARTITIONS, createMs, restartToConnectionMs: second.startupMs, produce, idleRssMiB: rssMiB(second.server.pid) };
+  } finally {
+    await stopServer(second.server, 60_000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function machine(): Record<string, string> {
+  const version = (command: string, args: string[]) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0]!;
+    } catch {
+      return 'not found';
+    }
+  };
+  return {
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024)} GiB`,
+    kernel: version('uname', ['-r']),
+    node: process.version,
+    kcat: version('kcat', ['-V']),
+    redis: version('redis-server', ['--version']),
+    nats: version('nats-server', ['--version']),
+    filesystem: version('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`]),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+await main();
