@@ -2,14 +2,16 @@
 // decoder and against a live in-process broker, with a healthy client checked every few hundred
 // frames and RSS sampled throughout. Prints progress and the figures for docs/reliability.md.
 //
-//   node --import tsx bench/fuzz.ts [--frames 1000000] [--seed 1] [--lanes 8]
+//   node --import tsx bench/fuzz.ts [--frames 1000000] [--seed 1] [--lanes 8] [--auto-create false]
+// Memory grows with the topics mutated Metadata requests auto-create (each a partition log);
+// --auto-create false turns that off, so what remains of any growth is the broker's own.
 import { parseArgs } from 'node:util';
 import { MemoryFileSystem } from '../src/base/memory-file-system.js';
 import { createTopic, seededRandom } from '../src/testing/workload.js';
 import { type DecodeOutcome, FUZZ_TOPIC, KNOWN_BROKER_ERRORS, decodeFrame, distinctErrors, fuzzLiveBroker, mutate, seedFrames } from '../test/fuzz/frame-fuzzer.js';
 import { FaultBroker } from '../test/support/fault-memory-broker.js';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' }, lanes: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { frames: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' }, lanes: { type: 'string', default: '8' }, 'auto-create': { type: 'string', default: 'true' } } });
 const frames = Number(values.frames);
 const seed = Number(values.seed);
 
@@ -30,7 +32,7 @@ function decoderRun(): DecodeOutcome {
 
 async function liveRun(): Promise<void> {
   // No durability tracking and a broker logging errors only: a million frames must not fill memory with log lines.
-  const broker = new FaultBroker(new MemoryFileSystem({ trackDurability: false }), { 'group.initial.rebalance.delay.ms': '0' }, '/data', 'error');
+  const broker = new FaultBroker(new MemoryFileSystem({ trackDurability: false }), { 'group.initial.rebalance.delay.ms': '0', 'auto.create.topics.enable': values['auto-create'] === 'false' ? 'false' : 'true' }, '/data', 'error');
   await broker.start();
   await createTopic(broker.address, FUZZ_TOPIC, 2);
   const startedAt = performance.now();
@@ -57,6 +59,7 @@ async function liveRun(): Promise<void> {
     const unknown = errors.filter((error) => !KNOWN_BROKER_ERRORS.some((known) => known.test(error)));
     const seconds = (performance.now() - startedAt) / 1000;
     console.log(`live: ${stats.frames} frames in ${seconds.toFixed(0)} s: ${stats.responses} answered, ${stats.closes} closed, ${stats.held} held; ${stats.healthChecks} health checks, slowest ${Math.round(stats.healthMaxMs)} ms; RSS ${Math.round(rssStartMiB)} -> peak ${Math.round(stats.rssPeakMiB)} MiB; protocol violations ${stats.violations.length}`);
+    console.log(`topics at the end: ${broker.broker.services.image.topicsByName.size}`);
     console.log(`broker errors: known ${errors.length - unknown.length}, unexpected ${unknown.length}${unknown.length > 0 ? `:\n  ${unknown.join('\n  ')}` : ''}`);
     if (unknown.length > 0 || stats.violations.length > 0) process.exitCode = 1;
   } finally {
