@@ -85,17 +85,25 @@ export class TransactionCoordinator {
   #producerIdRefill: Promise<void> | undefined;
   #cancelSweep: (() => void) | undefined;
   #stopped = false;
+  /** Interrupted transactions being finished after a replay (start() waits for them). */
+  #completions: Promise<unknown>[] = [];
 
   constructor(options: TransactionCoordinatorOptions) {
     this.#options = options;
   }
 
-  /** Replays every hosted `__transaction_state` partition, finishes interrupted ends, starts the timeout sweep. */
+  /**
+   * Replays every hosted `__transaction_state` partition and finishes the transactions a stop
+   * caught between prepare and complete, before any client can ask: a consumer must not read the
+   * group offsets of a committed transaction before its markers made them committed.
+   */
   async start(): Promise<void> {
     const count = this.#options.stateLog.numPartitions();
     for (let partition = 0; partition < count; partition += 1) {
       if (this.#options.stateLog.isHosted(partition)) await this.#load(partition);
     }
+    await Promise.all(this.#completions);
+    this.#completions = [];
     this.#scheduleSweep();
   }
 
@@ -493,10 +501,11 @@ export class TransactionCoordinator {
     if (replayed.size > 0) this.#options.logger.info('loaded __transaction_state partition', { partition, transactionalIds: replayed.size });
     for (const metadata of this.#transactions.values()) {
       if (this.partitionFor(metadata.transactionalId) !== partition || !isPreparing(metadata.status)) continue;
-      void this.#serialize(metadata.transactionalId, undefined, async () => {
+      const completion = this.#serialize(metadata.transactionalId, undefined, async () => {
         const current = this.#transactions.get(metadata.transactionalId);
         if (current !== undefined && isPreparing(current.status)) await this.#completeTransaction(current);
       });
+      this.#completions.push(completion);
     }
   }
 }
