@@ -5,6 +5,7 @@ import { registerClusterCommand } from './cluster-command.js';
 import { registerConfigsCommand } from './configs-command.js';
 import { registerConsumeCommand } from './consume-command.js';
 import { registerGroupsCommand } from './groups-command.js';
+import { registerTransactionsCommand } from './transactions-command.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerRecordsCommand } from './records-command.js';
 import { registerPerfCommand } from './perf-command.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerGroupsCommand(program);
+  registerTransactionsCommand(program);
   registerTopicsCommand(program);
   registerConfigsCommand(program);
   registerProduceCommand(program);
