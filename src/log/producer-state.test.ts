@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode } from '../base/error-codes.js';
+import { isKafkaError } from '../base/kafka-error.js';
+import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
+import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
+import { decodeProducerSnapshot, encodeProducerSnapshot } from './producer-snapshot.js';
+import { ProducerStateManager } from './producer-state.js';
+import { decodeTransactionIndex, encodeTransactionIndex } from './transaction-index.js';
+
+const batch = (producerId: number, epoch: number, baseSequence: number, count: number, transactional = false) =>
+  buildRecordBatchSync(Array.from({ length: count }, () => ({ key: null, value: Buffer.from('v') })), { producerId, producerEpoch: epoch, baseSequence, transactional });
+const marker = (producerId: number, epoch: number, type: 0 | 1) => buildControlBatchSync({ type, producerId, producerEpoch: epoch, coordinatorEpoch: 0, timestamp: 0 });
+
+function errorOf(action: () => unknown): number | undefined {
+  try {
+    action();
+    return undefined;
+  } catch (error) {
+    return isKafkaError(error) ? error.errorCode : -1;
+  }
+}
+
+/** Appends like the log does: check, then record at the next offset. */
+function append(state: ProducerStateManager, next: { offset: number }, bytes: Buffer, count: number): number | { duplicate: number } {
+  const duplicate = state.checkAppend(bytes);
+  if (duplicate) return { duplicate: duplicate.baseOffset };
+  const base = next.offset;
+  state.onAppend(bytes, base, base + count - 1, 0);
+  next.offset += count;
+  return base;
+}
+
+test('sequences: duplicates of the last five batches, gaps, new epochs, fencing, unknown producers', () => {
+  const state = new ProducerStateManager();
+  const next = { offset: 0 };
+  for (let index = 0; index < 7; index += 1) assert.equal(append(state, next, batch(1, 0, index * 2, 2), 2), index * 2);
+  assert.deepEqual(append(state, next, batch(1, 0, 12, 2), 2), { duplicate: 12 });
+  assert.deepEqual(append(state, next, batch(1, 0, 4, 2), 2), { duplicate: 4 });
+  assert.equal(errorOf(() => state.checkAppend(batch(1, 0, 2, 2))), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'older than the last five');
+  assert.equal(errorOf(() => state.checkAppend(batch(1, 0, 20, 1))), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  assert.equal(errorOf(() => state.checkAppend(batch(2, 0, 3, 1))), ErrorCode.UNKNOWN_PRODUCER_ID);
+  assert.equal(errorOf(() => state.checkAppend(batch(1, 1, 5, 1))), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'a new epoch starts at 0');
+  append(state, next, batch(1, 1, 0, 1), 1);
+  assert.equal(errorOf(() => state.checkAppend(batch(1, 0, 14, 1))), ErrorCode.INVALID_PRODUCER_EPOCH);
+});
+
+test('transactions: LSO held by the first open transaction, aborted ones indexed, snapshot round trip', () => {
+  const state = new ProducerStateManager();
+  const next = { offset: 0 };
+  append(state, next, batch(5, 0, 0, 3, true), 3);
+  append(state, next, batch(6, 0, 0, 2, true), 2);
+  assert.equal(state.lastStableOffset(5), 0);
+  append(state, next, marker(5, 0, ControlRecordType.abort), 1);
+  assert.equal(state.lastStableOffset(5), 0, 'the marker is not below the high watermark yet');
+  assert.equal(state.lastStableOffset(6), 3, 'producer 6 still open from offset 3');
+  append(state, next, marker(6, 0, ControlRecordType.commit), 1);
+  assert.equal(state.lastStableOffset(7), 7);
+  assert.deepEqual(state.abortedTransactions(0, 7).map((entry) => [entry.producerId, entry.firstOffset, entry.lastOffset]), [[5, 0, 5]]);
+  assert.deepEqual(state.abortedTransactions(6, 7), []);
+
+  const restored = new ProducerStateManager();
+  restored.restore(decodeProducerSnapshot(encodeProducerSnapshot(state.producers())), decodeTransactionIndex(encodeTransactionIndex(state.abortedTransactionList)));
+  assert.deepEqual(restored.abortedTransactions(0, 7), state.abortedTransactions(0, 7));
+  assert.deepEqual(restored.checkAppend(batch(6, 0, 0, 2, true)), { baseOffset: 3, lastOffset: 4 });
+  const corrupt = encodeProducerSnapshot(state.producers());
+  corrupt[corrupt.length - 1]! ^= 1;
+  assert.throws(() => decodeProducerSnapshot(corrupt), /CRC/);
+});
