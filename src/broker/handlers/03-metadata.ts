@@ -25,16 +25,17 @@ export const metadataHandler = defineHandler({
     const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
     if (wantsAll) return buildResponse(broker, [...broker.image.topicsByName.values()].map(topicEntry));
     const toCreate = topicsToCreate(request, broker, apiVersion);
-    if (toCreate.length === 0) return buildResponse(broker, requestedTopics(request, broker));
+    if (toCreate.length === 0) return buildResponse(broker, requestedTopics(request, broker, apiVersion));
     return broker.controller
       .createTopics(
         toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
         false,
       )
-      .then(() => buildResponse(broker, requestedTopics(request, broker)));
+      .then(() => buildResponse(broker, requestedTopics(request, broker, apiVersion)));
   },
-  errorResponse(request, errorCode, { broker }) {
-    const topics = (request.topics ?? []).map((topic) => emptyTopic(topic.name ?? null, topic.topicId ?? ZERO_UUID, errorCode));
+  errorResponse(request, errorCode, { broker, apiVersion }) {
+    const unnamed = apiVersion >= 12 ? null : '';
+    const topics = (request.topics ?? []).map((topic) => emptyTopic(topic.name ?? unnamed, topic.topicId ?? ZERO_UUID, errorCode));
     return buildResponse(broker, topics);
   },
 });
@@ -50,13 +51,16 @@ function topicsToCreate(request: MetadataRequest, broker: BrokerServices, apiVer
   return [...names];
 }
 
-function requestedTopics(request: MetadataRequest, broker: BrokerServices): ResponseTopic[] {
+function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number): ResponseTopic[] {
   return (request.topics ?? []).map((requested) => {
     const name = requested.name ?? null;
-    if (name === null || name === '') {
-      const byId = requested.topicId ? broker.image.topicsById.get(requested.topicId) : undefined;
-      return byId ? topicEntry(byId) : emptyTopic(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
+    const topicId = requested.topicId ?? ZERO_UUID;
+    if ((name === null || name === '') && topicId !== ZERO_UUID) {
+      const byId = broker.image.topicsById.get(topicId);
+      // Names are nullable in responses from v12 only; older versions answer an unknown id with ''.
+      return byId ? topicEntry(byId) : emptyTopic(apiVersion >= 12 ? null : '', topicId, ErrorCode.UNKNOWN_TOPIC_ID);
     }
+    if (name === null) return emptyTopic(apiVersion >= 12 ? null : '', ZERO_UUID, ErrorCode.INVALID_REQUEST);
     const topic = broker.image.topic(name);
     if (topic) return topicEntry(topic);
     const errorCode = topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
