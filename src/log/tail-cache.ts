@@ -49,7 +49,8 @@ export class TailCacheBudget {
 export class TailCache {
   readonly #budget: TailCacheBudget;
   readonly #limitBytes: number;
-  #entries: CachedBatch[] = [];
+  /** Slots before #head are evicted and cleared, so they do not keep their batches alive. */
+  #entries: (CachedBatch | undefined)[] = [];
   #head = 0;
   #bytes = 0;
 
@@ -112,6 +113,7 @@ export class TailCache {
     let freed = 0;
     while (this.#head < this.#entries.length && this.#entries[this.#head]!.baseOffset < offset) {
       freed += this.#entries[this.#head]!.batch.length;
+      this.#entries[this.#head] = undefined;
       this.#head += 1;
     }
     this.#release(freed);
@@ -122,6 +124,7 @@ export class TailCache {
     let freed = 0;
     while (this.#bytes - freed > targetBytes && this.#head < this.#entries.length) {
       freed += this.#entries[this.#head]!.batch.length;
+      this.#entries[this.#head] = undefined;
       this.#head += 1;
     }
     // Compact the array now and then instead of shifting on every eviction.
