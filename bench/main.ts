@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePayload } from '../src/client/perf-batches.js';
 import { createTopic, kcatConsume, kcatProduce, perfTool, startConveyor } from './lib/conveyor.js';
-import { type BenchRun, type EndToEnd, type ManyPartitions, MIB, type Startup, type Throughput, throughputOf } from './lib/measurements.js';
+import { type BenchRun, type EndToEnd, type LatencyPercentiles, type ManyPartitions, MIB, type Startup, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, rssMiB, run, sampleRss, sleep, startServer, stopServer, waitForPort } from './lib/processes.js';
 import { writeReport } from './report.js';
 import { benchNats } from './peers/nats.js';
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   let endToEnd: EndToEnd[] = [];
   let startup: Startup | undefined;
   let manyPartitions: ManyPartitions | undefined;
+  let timerLateness: LatencyPercentiles | undefined;
   try {
     const inputs = writeInputFiles(work);
     throughput.push(...((await attempt('raw limit', () => rawLimit(work))) ?? []));
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       throughput.push(...conveyor.throughput);
       endToEnd = conveyor.endToEnd;
       startup = conveyor.startup;
+      timerLateness = conveyor.timerLateness;
     }
     throughput.push(...((await attempt('redis streams', () => benchRedis(RECORD_SIZES, PEER_RECORDS))) ?? []));
     throughput.push(...((await attempt('nats jetstream', () => benchNats(RECORD_SIZES, PEER_RECORDS))) ?? []));
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const result: BenchRun = { date: new Date().toISOString(), machine: machine(), throughput, endToEnd, startup, manyPartitions, problems };
+  const result: BenchRun = { date: new Date().toISOString(), machine: machine(), throughput, endToEnd, startup, manyPartitions, timerLateness, problems };
   writeReport(result, QUICK);
   log(`done${problems.length > 0 ? ` with ${problems.length} problems:\n  ${problems.join('\n  ')}` : ''}`);
 }
@@ -123,13 +125,14 @@ async function rawLimit(work: string): Promise<Throughput[]> {
   return results;
 }
 
-async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput: Throughput[]; endToEnd: EndToEnd[]; startup: Startup }> {
+async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput: Throughput[]; endToEnd: EndToEnd[]; startup: Startup; timerLateness: LatencyPercentiles | undefined }> {
   const startupRuns = await startupTimes();
   const broker = await startConveyor();
   const throughput: Throughput[] = [];
   const endToEnd: EndToEnd[] = [];
   let idleRssMiB = 0;
   let loadRssMiB = 0;
+  let timerLateness: LatencyPercentiles | undefined;
   try {
     await sleep(500);
     idleRssMiB = rssMiB(broker.server.pid);
@@ -155,6 +158,8 @@ async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput
       }
     }
     loadRssMiB = stopSampling();
+    const jitter = await run(process.execPath, ['bench/timer-jitter.mjs', '3000'], 30_000);
+    timerLateness = JSON.parse(jitter.stdout.trim()) as LatencyPercentiles;
     for (const mb of E2E_LOADS_MB) {
       const size = 1024;
       log(`  e2e at ${mb} MB/s`);
@@ -166,7 +171,7 @@ async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput
     await stopServer(broker.server);
     rmSync(broker.dataDir, { recursive: true, force: true });
   }
-  return { throughput, endToEnd, startup: { ...startupRuns, idleRssMiB, loadRssMiB } };
+  return { throughput, endToEnd, startup: { ...startupRuns, idleRssMiB, loadRssMiB }, timerLateness };
 }
 
 /** CLI: spawn to first accepted connection, on a new data dir. In-process: startBroker() to connection. */

@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 
 const [mode, portText, file] = process.argv.slice(2);
 const server = createServer({ allowHalfOpen: true }, (socket) => {
+  // Readiness probes connect and leave at once; their resets are not failures of the sink.
+  socket.on('error', () => socket.destroy());
   if (mode === 'sink') {
     const out = createWriteStream(file!, { flags: 'a' });
     socket.pipe(out);

@@ -111,6 +111,8 @@ function latencyTables(run: BenchRun): string[] {
     const l = entry.latency;
     lines.push(`| ${entry.targetMbPerSec} MB/s | ${fixed(entry.achievedMbPerSec)} | ${fixed(l.p50Ms, 2)} | ${fixed(l.p95Ms, 2)} | ${fixed(l.p99Ms, 2)} | ${fixed(l.p999Ms, 2)} | ${fixed(l.maxMs, 2)} |`);
   }
+  const t = run.timerLateness;
+  if (t) lines.push(`| noise floor: lateness of a 1 ms timer in an idle node process, same run | – | ${fixed(t.p50Ms, 2)} | ${fixed(t.p95Ms, 2)} | ${fixed(t.p99Ms, 2)} | ${fixed(t.p999Ms, 2)} | ${fixed(t.maxMs, 2)} |`);
   return lines;
 }
 

@@ -56,6 +56,8 @@ export interface BenchRun {
   endToEnd: EndToEnd[];
   startup: Startup | undefined;
   manyPartitions: ManyPartitions | undefined;
+  /** How late a 1 ms timer fires in an idle node process during the run: the machine's noise floor. */
+  timerLateness?: LatencyPercentiles | undefined;
   problems: string[];
 }
 
