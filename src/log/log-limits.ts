@@ -41,3 +41,7 @@ export const CLEANER_BACKOFF_MS_DEFAULT = 15_000;
 export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 300_000;
 /** Segments whose deletion waits for file.delete.delay.ms in one log; beyond it deletion is immediate. */
 export const PENDING_FILE_DELETIONS_MAX = 10_000;
+/** CPU time the cleaner works before giving the event loop a turn, even inside one batch. */
+export const CLEANER_SLICE_MS = 0.25;
+/** Records the cleaner handles between two looks at the clock. */
+export const CLEANER_RECORDS_PER_CLOCK_CHECK = 32;

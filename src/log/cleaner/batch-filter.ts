@@ -12,7 +12,7 @@ import {
 } from '../../protocol/records/batch-header.js';
 import type { KafkaRecord } from '../../protocol/records/record.js';
 import { buildRecordBatch, decodeRecordBatch, type RecordBatchHeader, TimestampType } from '../../protocol/records/record-batch.js';
-import { CLEANER_MAX_DECOMPRESSED_BYTES } from '../log-limits.js';
+import { CLEANER_MAX_DECOMPRESSED_BYTES, CLEANER_RECORDS_PER_CLOCK_CHECK } from '../log-limits.js';
 import type { OffsetMap } from './offset-map.js';
 
 export interface FilterContext {
@@ -22,6 +22,8 @@ export interface FilterContext {
   readonly deleteRetentionMs: number;
   /** Whether the batch at `baseOffset` is the last one `producerId` wrote in the log. */
   isLastBatchOfProducer(producerId: number, baseOffset: number): Promise<boolean>;
+  /** Called every few records: gives the event loop a turn when the cleaner's time slice is used. */
+  pauseIfSliceUsed(): Promise<void> | undefined;
 }
 
 export interface FilterOutcome {
@@ -41,11 +43,13 @@ export async function filterBatch(batch: Buffer, context: FilterContext): Promis
   const decoded = await decodeRecordBatch(batch, 0, { verifyCrc: false, maxDecompressedBytes: CLEANER_MAX_DECOMPRESSED_BYTES });
   const horizonMs = deleteHorizonOf(batch);
   let tombstonesRemoved = 0;
-  const kept = decoded.records.filter((record) => {
-    const keep = shouldKeep(record, context, horizonMs);
-    if (!keep && record.value === null && record.key !== null && isLatest(record, context)) tombstonesRemoved += 1;
-    return keep;
-  });
+  const kept: KafkaRecord[] = [];
+  for (let index = 0; index < decoded.records.length; index += 1) {
+    const record = decoded.records[index]!;
+    if (shouldKeep(record, context, horizonMs)) kept.push(record);
+    else if (record.value === null && record.key !== null && isLatest(record, context)) tombstonesRemoved += 1;
+    if (index % CLEANER_RECORDS_PER_CLOCK_CHECK === CLEANER_RECORDS_PER_CLOCK_CHECK - 1) await context.pauseIfSliceUsed();
+  }
   const recordsRemoved = decoded.records.length - kept.length;
   const keptTombstones = kept.some((record) => record.value === null);
   if (recordsRemoved === 0 && (!keptTombstones || horizonMs !== undefined)) {

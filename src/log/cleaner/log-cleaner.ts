@@ -9,7 +9,15 @@ import { isControlBatch, readBaseOffset, readLastOffset, readMaxTimestamp, readP
 import { decodeRecordBatch } from '../../protocol/records/record-batch.js';
 import type { BatchHeaderInfo } from '../batch-scanner.js';
 import { isCompacted } from '../log-config.js';
-import { CLEANER_BACKOFF_MS_DEFAULT, CLEANER_DEDUPE_BUFFER_BYTES_DEFAULT, CLEANER_MAX_DECOMPRESSED_BYTES, CLEANER_PRODUCERS_MAX, CLEANER_WRITE_BUFFER_BYTES } from '../log-limits.js';
+import {
+  CLEANER_BACKOFF_MS_DEFAULT,
+  CLEANER_DEDUPE_BUFFER_BYTES_DEFAULT,
+  CLEANER_MAX_DECOMPRESSED_BYTES,
+  CLEANER_PRODUCERS_MAX,
+  CLEANER_RECORDS_PER_CLOCK_CHECK,
+  CLEANER_SLICE_MS,
+  CLEANER_WRITE_BUFFER_BYTES,
+} from '../log-limits.js';
 import type { PartitionLog } from '../partition-log.js';
 import { RELATIVE_OFFSET_MAX, type Segment } from '../segment.js';
 import { deleteHorizonOf, type FilterContext, filterBatch } from './batch-filter.js';
@@ -80,6 +88,8 @@ export class LogCleaner {
   /** Set by stop(): the pass in progress ends at its next step. */
   #stopping = false;
   #passes = 0;
+  /** When the cleaner last gave the event loop a turn (monotonic). */
+  #sliceStartedMs = 0;
   readonly #passListeners: ((stats: CleanerPassStats) => void)[] = [];
 
   constructor(options: LogCleanerOptions) {
@@ -272,9 +282,25 @@ export class LogCleaner {
 
   async #putKeys(batch: Buffer, offsetMap: OffsetMap, start: number): Promise<void> {
     const decoded = await decodeRecordBatch(batch, 0, { verifyCrc: false, maxDecompressedBytes: CLEANER_MAX_DECOMPRESSED_BYTES });
-    for (const record of decoded.records) {
+    for (let index = 0; index < decoded.records.length; index += 1) {
+      const record = decoded.records[index]!;
       if (record.key !== null && record.offset >= start) offsetMap.put(record.key, record.offset);
+      if (index % CLEANER_RECORDS_PER_CLOCK_CHECK === CLEANER_RECORDS_PER_CLOCK_CHECK - 1) await this.#pauseIfSliceUsed();
     }
+  }
+
+  /**
+   * Gives the event loop a turn once the cleaner has worked CLEANER_SLICE_MS since the last one,
+   * so a large batch (a thousand keys to hash) never holds produce and fetch for its whole length.
+   */
+  readonly #pauseIfSliceUsed = (): Promise<void> | undefined => {
+    if (this.#options.clock.monotonicMs() - this.#sliceStartedMs < CLEANER_SLICE_MS) return undefined;
+    return this.#yieldNow();
+  };
+
+  async #yieldNow(): Promise<void> {
+    await this.#yield();
+    this.#sliceStartedMs = this.#options.clock.monotonicMs();
   }
 
   #filterContext(state: PassState, offsetMap: OffsetMap): FilterContext {
@@ -283,6 +309,7 @@ export class LogCleaner {
       offsetMap,
       nowMs: state.nowMs,
       deleteRetentionMs: state.log.config.deleteRetentionMs,
+      pauseIfSliceUsed: this.#pauseIfSliceUsed,
       isLastBatchOfProducer: async (producerId, baseOffset) => {
         // Read the log for producer state only when a producer's batch would otherwise vanish.
         producers ??= this.#lastBatchesOfProducers(state);
@@ -335,7 +362,7 @@ export class LogCleaner {
 
   /** Ends a bounded step: gives the event loop a turn, then stops if the cleaner or the log is going. */
   async #step(state: PassState): Promise<void> {
-    await this.#yield();
+    await this.#yieldNow();
     if (state.log.isClosed) throw new CleaningAborted('log closed');
     if (this.#aborting.has(state.log)) throw new CleaningAborted('log deleted');
     if (this.#stopping) throw new CleaningAborted('cleaner stopping');
