@@ -1,39 +1,40 @@
-// The conveyor command line: one program with a subcommand per tool.
+// The conveyor command line: one program with a subcommand per tool. Each command's module is
+// loaded only when that command runs, so `conveyor start` does not pay for the tools' clients.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../base/config-def.js';
-import { registerClusterCommand } from './cluster-command.js';
-import { registerConfigsCommand } from './configs-command.js';
-import { registerConsumeCommand } from './consume-command.js';
-import { registerGroupsCommand } from './groups-command.js';
-import { registerTransactionsCommand } from './transactions-command.js';
-import { registerProduceCommand } from './produce-command.js';
-import { registerRecordsCommand } from './records-command.js';
-import { registerPerfCommand } from './perf-command.js';
-import { registerStartCommand } from './start-command.js';
-import { registerTopicsCommand } from './topics-command.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Every command and where its definition lives, in the order `--help` lists them. */
+const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
+  start: async () => (await import('./start-command.js')).registerStartCommand,
+  topics: async () => (await import('./topics-command.js')).registerTopicsCommand,
+  configs: async () => (await import('./configs-command.js')).registerConfigsCommand,
+  produce: async () => (await import('./produce-command.js')).registerProduceCommand,
+  consume: async () => (await import('./consume-command.js')).registerConsumeCommand,
+  groups: async () => (await import('./groups-command.js')).registerGroupsCommand,
+  transactions: async () => (await import('./transactions-command.js')).registerTransactionsCommand,
+  cluster: async () => (await import('./cluster-command.js')).registerClusterCommand,
+  records: async () => (await import('./records-command.js')).registerRecordsCommand,
+  perf: async () => (await import('./perf-command.js')).registerPerfCommand,
+};
+
+/** The program with `commandName` registered, or every command when it names none of them. */
+export async function buildProgram(commandName?: string): Promise<Command> {
   const program = new Command('conveyor')
     .description('Conveyor: a Kafka-compatible event streaming platform for Node.js')
     .showHelpAfterError()
     .exitOverride();
-  registerStartCommand(program);
-  registerGroupsCommand(program);
-  registerTransactionsCommand(program);
-  registerTopicsCommand(program);
-  registerConfigsCommand(program);
-  registerProduceCommand(program);
-  registerConsumeCommand(program);
-  registerClusterCommand(program);
-  registerRecordsCommand(program);
-  registerPerfCommand(program);
+  const loader = commandName === undefined ? undefined : commandLoaders[commandName];
+  const loaders = loader ? [loader] : Object.values(commandLoaders);
+  for (const register of await Promise.all(loaders.map((load) => load()))) register(program);
   return program;
 }
 
 /** Runs the CLI; configuration errors exit with status 2 and a message naming the key. */
 export async function run(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv[2])).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode);
     if (error instanceof ConfigError) {
