@@ -155,6 +155,8 @@ export class PartitionLog {
   #closed = false;
   /** Set when a failed write could not be undone: the log refuses appends until reopened. */
   #offline = false;
+  /** Log file sizes, at start-up, of segments not loaded yet (`size` counts them until they are). */
+  readonly #unopenedSegmentBytes = new WeakMap<Segment, number>();
 
   private constructor(options: PartitionLogLoadOptions, segments: Segment[], leaderEpochCache: LeaderEpochCache) {
     this.topic = options.topic;
@@ -188,6 +190,7 @@ export class PartitionLog {
     });
     log = new PartitionLog(options, segments, epochCache);
     await log.#loadSegments(options);
+    await log.#noteUnopenedSegmentSizes();
     await log.#loadProducerState();
     return log;
   }
@@ -272,6 +275,24 @@ export class PartitionLog {
   /** Offsets below it are fsynced; recovery after a crash starts here. */
   get recoveryPoint(): number {
     return this.#recoveryPoint;
+  }
+
+  /**
+   * Bytes in the partition's segment files (DescribeLogDirs). Each segment keeps its size in memory
+   * as it is written, cleaned or truncated, so this costs no I/O; a segment not opened since
+   * start-up counts with the file size noted then.
+   */
+  get size(): number {
+    let bytes = 0;
+    for (const segment of this.#segments) bytes += segment.isLoaded ? segment.size : (this.#unopenedSegmentBytes.get(segment) ?? 0);
+    return bytes;
+  }
+
+  /** Segments open lazily and know their size only once loaded: note the others' file sizes once. */
+  async #noteUnopenedSegmentSizes(): Promise<void> {
+    for (const segment of this.#segments) {
+      if (!segment.isLoaded) this.#unopenedSegmentBytes.set(segment, (await this.#context.fs.stat(segment.logPath)).size);
+    }
   }
 
   get segmentCount(): number {

@@ -67,6 +67,17 @@ describe('DeleteRecords, DescribeLogDirs, OffsetForLeaderEpoch', () => {
       const some = await broker.client.request(DescribeLogDirsApi, version, { topics: [{ topic, partitions: [1] }] });
       assert.deepEqual(some.results[0]!.topics.map((entry) => [entry.name, entry.partitions.map((partition) => partition.partitionIndex)]), [[topic, [1]]]);
     }
+    const sizeOf = async (version: number) => {
+      const response = await broker.client.request(DescribeLogDirsApi, version, { topics: [{ topic, partitions: [1] }] });
+      return response.results[0]!.topics[0]!.partitions[0]!.partitionSize;
+    };
+    assert.equal(await sizeOf(4), 0n, 'an empty partition');
+    await produceOk(broker.client, topic, 1, batchOf(['a', 'b', 'c']));
+    const afterOne = await sizeOf(4);
+    assert.ok(afterOne > 0n, `size ${afterOne} after producing`);
+    await produceOk(broker.client, topic, 1, batchOf(['d'.repeat(500), 'e'.repeat(500)]));
+    const afterTwo = await sizeOf(0);
+    assert.ok(afterTwo >= afterOne + 1000n, `size ${afterTwo} grows with the data (was ${afterOne})`);
   });
 
   it('OffsetForLeaderEpoch answers from the leader epoch cache', async () => {

@@ -39,15 +39,6 @@ function describedTopics(broker: BrokerServices, wanted: { topic: string; partit
     name,
     partitions: partitions
       .sort((a, b) => a.partitionIndex - b.partitionIndex)
-      .map((partition) => ({ partitionIndex: partition.partitionIndex, partitionSize: BigInt(logSize(partition)), offsetLag: 0n, isFutureKey: false })),
+      .map((partition) => ({ partitionIndex: partition.partitionIndex, partitionSize: BigInt(partition.log.size), offsetLag: 0n, isFutureKey: false })),
   }));
-}
-
-/**
- * The log's size in bytes. PartitionLog gains a `size` with retention (retention.bytes needs it);
- * until then the size is reported as 0 rather than reaching into the log's segments.
- */
-function logSize(partition: Partition): number {
-  const size = (partition.log as unknown as { size?: unknown }).size;
-  return typeof size === 'number' ? size : 0;
 }

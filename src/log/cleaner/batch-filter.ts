@@ -1,12 +1,15 @@
 // What compaction keeps of one record batch: the latest record per key (by the offset map),
-// tombstones until their delete horizon passes, control batches whole, and the last batch of each
-// producer (empty if need be) so idempotent producers' sequence state survives. Kept records keep
-// their offsets; a rewritten batch keeps its base offset, last offset delta, producer fields and codec.
+// tombstones until their delete horizon passes, control batches whole, nothing of an aborted
+// transaction, and the last batch of each producer (empty if need be) so idempotent producers'
+// sequence state survives. Batches at or past the pass's end offset (the last stable offset at
+// most) are copied as they are. Kept records keep their offsets; a rewritten batch keeps its base
+// offset, last offset delta, producer fields and codec.
 import {
   BatchAttribute,
   BatchField,
   isControlBatch,
   readAttributes,
+  readBaseOffset,
   readBaseTimestamp,
   rewriteCrc,
 } from '../../protocol/records/batch-header.js';
@@ -17,6 +20,13 @@ import type { OffsetMap } from './offset-map.js';
 
 export interface FilterContext {
   readonly offsetMap: OffsetMap;
+  /**
+   * The offset map's end: batches from here on were not mapped (the map filled, or they lie at or
+   * past the last stable offset, where open transactions are) and are kept unchanged.
+   */
+  readonly endOffset: number;
+  /** Whether the batch holds data of an aborted transaction (all of it is dropped). */
+  isAborted(batch: Buffer): boolean;
   readonly nowMs: number;
   /** delete.retention.ms: a tombstone first cleaned now is kept until now plus this. */
   readonly deleteRetentionMs: number;
@@ -37,17 +47,20 @@ export interface FilterOutcome {
 
 /** Filters one batch (a whole, valid batch v2) for compaction. */
 export async function filterBatch(batch: Buffer, context: FilterContext): Promise<FilterOutcome> {
-  // Control batches (transaction markers) are kept: without an aborted-transaction index the
-  // cleaner cannot tell when their transaction's data is gone.
+  // Control batches (transaction markers) are kept: removing one safely needs its transaction's
+  // data gone everywhere below it and a delete horizon, which Conveyor does not track yet.
   if (isControlBatch(batch)) return unchanged(batch, undefined);
+  if (readBaseOffset(batch) >= context.endOffset) return unchanged(batch, deleteHorizonOf(batch));
+  const aborted = context.isAborted(batch);
   const decoded = await decodeRecordBatch(batch, 0, { verifyCrc: false, maxDecompressedBytes: CLEANER_MAX_DECOMPRESSED_BYTES });
   const horizonMs = deleteHorizonOf(batch);
   let tombstonesRemoved = 0;
   const kept: KafkaRecord[] = [];
   for (let index = 0; index < decoded.records.length; index += 1) {
     const record = decoded.records[index]!;
-    if (shouldKeep(record, context, horizonMs)) kept.push(record);
-    else if (record.value === null && record.key !== null && isLatest(record, context)) tombstonesRemoved += 1;
+    // An aborted record goes whatever the map says: it never was a key's latest value.
+    if (!aborted && shouldKeep(record, context, horizonMs)) kept.push(record);
+    else if (!aborted && record.value === null && record.key !== null && isLatest(record, context)) tombstonesRemoved += 1;
     if (index % CLEANER_RECORDS_PER_CLOCK_CHECK === CLEANER_RECORDS_PER_CLOCK_CHECK - 1) await context.pauseIfSliceUsed();
   }
   const recordsRemoved = decoded.records.length - kept.length;

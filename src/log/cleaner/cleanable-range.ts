@@ -1,6 +1,6 @@
 // Which part of a compacted log the cleaner may clean now (Kafka's LogCleanerManager): from the
 // first dirty offset (the cleaner checkpoint) up to the first uncleanable one (the active segment,
-// the high watermark, min.compaction.lag.ms), and whether the dirty ratio or
+// the last stable offset, min.compaction.lag.ms), and whether the dirty ratio or
 // max.compaction.lag.ms make it worth doing.
 import type { PartitionLog } from '../partition-log.js';
 
@@ -26,7 +26,9 @@ export async function cleanableRange(log: PartitionLog, checkpointOffset: number
   // A checkpoint outside the log (truncation, deleted records) means: dirty from the start.
   const checkpointValid = checkpointOffset !== undefined && checkpointOffset >= log.logStartOffset && checkpointOffset <= log.logEndOffset;
   const firstDirtyOffset = checkpointValid ? checkpointOffset : log.logStartOffset;
-  let firstUncleanableOffset = Math.min(active.baseOffset, log.highWatermark);
+  // Never past the last stable offset (at most the high watermark): an open transaction's records
+  // stay as written until its outcome is known, as in Kafka.
+  let firstUncleanableOffset = Math.min(active.baseOffset, log.producerState.lastStableOffset(log.highWatermark));
   const lagLimitMs = nowMs - config.minCompactionLagMs;
   const tooYoung = segments.find((segment) => segment !== active && segment.nextOffset > firstDirtyOffset && config.minCompactionLagMs > 0 && segment.largestTimestamp > lagLimitMs);
   if (tooYoung !== undefined) firstUncleanableOffset = Math.min(firstUncleanableOffset, tooYoung.baseOffset);

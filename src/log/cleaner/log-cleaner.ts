@@ -1,7 +1,8 @@
 // The log cleaner (Kafka's LogCleaner with one cleaner thread): picks the dirtiest compacted log,
-// fills the fixed-size offset map from its dirty part, rewrites the segments below the map's end
-// into `.cleaned` segments and swaps them in atomically, then records the new first dirty offset
-// in the cleaner-offset-checkpoint. It works in bounded steps (one batch), yielding to the event
+// fills the fixed-size offset map from its dirty part (never past the last stable offset, and
+// without records of aborted transactions), rewrites the segments below the map's end into
+// `.cleaned` segments and swaps them in atomically, then records the new first dirty offset in the
+// cleaner-offset-checkpoint. It works in bounded steps (one batch), yielding to the event
 // loop between them, and never holds the append lock: produce and fetch keep flowing.
 import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
@@ -20,6 +21,7 @@ import {
 } from '../log-limits.js';
 import type { PartitionLog } from '../partition-log.js';
 import { RELATIVE_OFFSET_MAX, type Segment } from '../segment.js';
+import { AbortedBatches } from './aborted-batches.js';
 import { deleteHorizonOf, type FilterContext, filterBatch } from './batch-filter.js';
 import { type CleanableRange, cleanableRange, needsCleaning } from './cleanable-range.js';
 import type { CleanerCheckpoint } from './cleaner-checkpoint.js';
@@ -224,8 +226,11 @@ export class LogCleaner {
     const state: PassState = { log, nowMs: this.#options.clock.nowMs(), bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, tombstonesRemoved: 0, segmentsCleaned: 0, earliestHorizonMs: Number.POSITIVE_INFINITY };
     const offsetMap = this.#map();
     offsetMap.clear();
-    const endOffset = await this.#buildOffsetMap(state, offsetMap, range);
-    const filterContext = this.#filterContext(state, offsetMap);
+    // Every transaction starting below the range's end is complete (the range stops at the last
+    // stable offset), so the aborted ones are all known now.
+    const aborted = new AbortedBatches(log.producerState.abortedTransactions(0, range.firstUncleanableOffset));
+    const endOffset = await this.#buildOffsetMap(state, offsetMap, range, aborted);
+    const filterContext = this.#filterContext(state, offsetMap, endOffset, aborted);
     for (const group of groupSegments(log.segments(), endOffset, log.config.segmentBytes)) {
       await this.#cleanGroup(state, group, filterContext);
     }
@@ -259,7 +264,7 @@ export class LogCleaner {
    * Puts every key of the dirty range into the map, batch by batch, until the range ends or the
    * map is full. Returns the offset where it stopped: the pass cleans below it.
    */
-  async #buildOffsetMap(state: PassState, offsetMap: OffsetMap, range: CleanableRange): Promise<number> {
+  async #buildOffsetMap(state: PassState, offsetMap: OffsetMap, range: CleanableRange, aborted: AbortedBatches): Promise<number> {
     const { firstDirtyOffset: start, firstUncleanableOffset: end } = range;
     for (const segment of state.log.segments()) {
       if (segment.baseOffset >= end) break;
@@ -267,7 +272,8 @@ export class LogCleaner {
       for await (const { batch } of segmentBatches(segment)) {
         const baseOffset = readBaseOffset(batch);
         if (baseOffset >= end) return end;
-        if (readLastOffset(batch) < start || isControlBatch(batch)) continue;
+        // Aborted records never become a key's latest value: they would shadow a committed one.
+        if (readLastOffset(batch) < start || isControlBatch(batch) || aborted.contains(batch)) continue;
         if (readRecordsCount(batch) > offsetMap.remaining) {
           if (offsetMap.size > 0) return Math.max(start, baseOffset);
           this.#uncleanable.add(state.log);
@@ -303,10 +309,12 @@ export class LogCleaner {
     this.#sliceStartedMs = this.#options.clock.monotonicMs();
   }
 
-  #filterContext(state: PassState, offsetMap: OffsetMap): FilterContext {
+  #filterContext(state: PassState, offsetMap: OffsetMap, endOffset: number, aborted: AbortedBatches): FilterContext {
     let producers: Promise<(producerId: number, baseOffset: number) => boolean> | undefined;
     return {
       offsetMap,
+      endOffset,
+      isAborted: (batch) => aborted.contains(batch),
       nowMs: state.nowMs,
       deleteRetentionMs: state.log.config.deleteRetentionMs,
       pauseIfSliceUsed: this.#pauseIfSliceUsed,
