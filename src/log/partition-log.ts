@@ -43,7 +43,7 @@ import {
 } from './log-limits.js';
 import { recoverSegment } from './recovery.js';
 import { type RetentionDecision, retentionDecision } from './retention.js';
-import { RELATIVE_OFFSET_MAX, Segment, type SegmentContext } from './segment.js';
+import { type BatchCorruption, RELATIVE_OFFSET_MAX, Segment, type SegmentContext, type SegmentRead } from './segment.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
 import { loadProducerState, writeProducerSnapshot } from './producer-snapshot.js';
@@ -155,6 +155,8 @@ export class PartitionLog {
   #closed = false;
   /** Set when a failed write could not be undone: the log refuses appends until reopened. */
   #offline = false;
+  /** Segments whose corrupt batch was already logged: once per segment, however often it is polled. */
+  readonly #reportedCorruption = new WeakSet<Segment>();
   /** Log file sizes, at start-up, of segments not loaded yet (`size` counts them until they are). */
   readonly #unopenedSegmentBytes = new WeakMap<Segment, number>();
 
@@ -237,7 +239,15 @@ export class PartitionLog {
 
   /** Restores producer state from the newest snapshot and the log after it (or the whole log). */
   async #loadProducerState(): Promise<void> {
-    const read = async (offset: number) => (await this.read(offset, { maxBytes: 1024 * 1024, maxOffset: this.#logEndOffset, minOneBatch: true })).chunks;
+    const read = async (offset: number): Promise<Buffer[]> => {
+      try {
+        return (await this.read(offset, { maxBytes: 1024 * 1024, maxOffset: this.#logEndOffset, minOneBatch: true })).chunks;
+      } catch (error) {
+        // A corrupt stored batch (already logged) ends the replay there rather than the start-up.
+        if (error instanceof KafkaError && error.errorCode === ErrorCode.CORRUPT_MESSAGE) return [];
+        throw error;
+      }
+    };
     const store = { fs: this.#context.fs, dir: this.dir, logger: this.#logger };
     const replayed = await loadProducerState({ ...store, state: this.producerState, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset, read });
     if (replayed > 0) this.#logger.debug('rebuilt producer state from the log', { dir: this.dir, batches: replayed });
@@ -563,7 +573,9 @@ export class PartitionLog {
 
   /**
    * Whole batches from the one holding `fetchOffset`. Throws OFFSET_OUT_OF_RANGE outside
-   * [logStartOffset, logEndOffset]; at logEndOffset returns nothing.
+   * [logStartOffset, logEndOffset]; at logEndOffset returns nothing. Batches read from disk are
+   * checked (header and CRC32C; the tail cache holds bytes validated on produce): a corrupt batch
+   * is never returned, the good ones before it are, and CORRUPT_MESSAGE is thrown when it is first.
    */
   async read(fetchOffset: number, options: ReadOptions): Promise<ReadResult> {
     if (this.#closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is closed`);
@@ -583,9 +595,28 @@ export class PartitionLog {
       const segment = segments[index]!;
       await segment.ensureLoaded(this.#rebuildSegment);
       const result = await segment.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch);
+      if (result.corruption !== undefined) return this.#corruptRead(segment, result, result.corruption);
       if (result.found) return this.#readResult(result.chunks, result.bytes, false);
     }
     return this.#readResult([], 0, false);
+  }
+
+  /** The good batches before a corrupt one, or CORRUPT_MESSAGE when it comes first; logged once per segment. */
+  #corruptRead(segment: Segment, result: SegmentRead, corruption: BatchCorruption): ReadResult {
+    if (!this.#reportedCorruption.has(segment)) {
+      this.#reportedCorruption.add(segment);
+      this.#logger.error('corrupt batch in a log segment: not serving it or anything after it', {
+        file: segment.logPath,
+        position: corruption.position,
+        offset: corruption.offset,
+        reason: corruption.reason,
+      });
+    }
+    if (result.chunks.length > 0) return this.#readResult(result.chunks, result.bytes, false);
+    throw new KafkaError(
+      ErrorCode.CORRUPT_MESSAGE,
+      `corrupt batch at offset ${corruption.offset} of ${this.topic}-${this.partition} (${segment.logPath}, position ${corruption.position}): ${corruption.reason}`,
+    );
   }
 
   #readResult(chunks: Buffer[], bytes: number, fromCache: boolean): ReadResult {

@@ -3,8 +3,8 @@
 // read until a read or lookup first needs them, so thousands of partitions open quickly.
 import { type FileSystem, isNotFoundError, joinPath } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
-import { BATCH_HEADER_BYTES, batchSize, readBaseOffset, readMaxTimestamp } from '../protocol/records/batch-header.js';
-import { type BatchHeaderInfo, scanBatchHeaders } from './batch-scanner.js';
+import { BATCH_HEADER_BYTES, hasValidCrc, readMaxTimestamp } from '../protocol/records/batch-header.js';
+import { type BatchHeaderInfo, checkBatchHeader, scanBatchHeaders } from './batch-scanner.js';
 import type { FileHandleCache } from './file-handle-cache.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, TIME_INDEX_FILE_SUFFIX } from './log-file-names.js';
 import { READ_BYTES_MAX } from './log-limits.js';
@@ -29,6 +29,16 @@ export interface SegmentRead {
   readonly bytes: number;
   /** False when no batch in this segment reaches the fetch offset (the next segment may). */
   readonly found: boolean;
+  /** Set when the read stopped at a batch that failed its checks; `chunks` are the good ones before it. */
+  readonly corruption?: BatchCorruption;
+}
+
+/** A stored batch that failed its header sanity checks or its CRC. */
+export interface BatchCorruption {
+  readonly position: number;
+  /** The batch's base offset, or the offset expected there when its header is unreadable. */
+  readonly offset: number;
+  readonly reason: string;
 }
 
 export interface TimestampMatch {
@@ -361,8 +371,18 @@ export class Segment {
    */
   async read(fetchOffset: number, endOffset: number, maxBytes: number, minOneBatch: boolean): Promise<SegmentRead> {
     const limit = this.#size;
-    const first = await this.findBatch(fetchOffset, limit);
-    if (first === undefined) return { chunks: [], bytes: 0, found: false };
+    const start = this.#offsetIndex.lookup(fetchOffset);
+    let first: BatchHeaderInfo | undefined;
+    const scan = await scanBatchHeaders(this.readAt, start.position, limit, (header) => {
+      if (header.lastOffset < fetchOffset) return false;
+      first = header;
+      return true;
+    });
+    if (first === undefined) {
+      // A header that fails its checks hides every batch after it: never skip past it silently.
+      if (scan.problem === undefined) return { chunks: [], bytes: 0, found: false };
+      return { chunks: [], bytes: 0, found: true, corruption: { position: scan.endPosition, offset: fetchOffset, reason: scan.problem } };
+    }
     if (first.baseOffset >= endOffset) return { chunks: [], bytes: 0, found: true };
     let length = Math.min(limit - first.position, maxBytes, READ_BYTES_MAX);
     if (first.size > length) {
@@ -370,7 +390,7 @@ export class Segment {
       length = first.size;
     }
     const buffer = await this.readAt(first.position, length);
-    return splitBatches(buffer, endOffset);
+    return checkedBatches(buffer, first.position, limit, first.baseOffset, endOffset);
   }
 
   /** The first batch whose max timestamp is >= `timestamp`, by time index then header scan. */
@@ -461,16 +481,34 @@ export class Segment {
   }
 }
 
-/** Cuts `buffer` into whole batches, stopping at a partial batch or one at/after `endOffset`. */
-function splitBatches(buffer: Buffer, endOffset: number): SegmentRead {
+/**
+ * Cuts `buffer` (the file from `bufferPosition`, `fileBytes` long, starting with the batch at
+ * `firstOffset`) into whole batches, stopping at a batch cut off by the read's length or one
+ * at/after `endOffset`. Every batch served from disk passes the header checks, follows the one
+ * before it and matches its CRC; the first that does not ends the read and is reported, so it is
+ * never served.
+ */
+function checkedBatches(buffer: Buffer, bufferPosition: number, fileBytes: number, firstOffset: number, endOffset: number): SegmentRead {
   const chunks: Buffer[] = [];
+  const readEnd = bufferPosition + buffer.length;
   let position = 0;
-  while (buffer.length - position >= BATCH_HEADER_BYTES) {
-    const size = batchSize(buffer, position);
-    if (size < BATCH_HEADER_BYTES || position + size > buffer.length) break;
-    if (readBaseOffset(buffer, position) >= endOffset) break;
-    chunks.push(buffer.subarray(position, position + size));
-    position += size;
+  let previousLastOffset = firstOffset - 1;
+  const stop = (reason: string, offset: number): SegmentRead => ({ chunks, bytes: position, found: true, corruption: { position: bufferPosition + position, offset, reason } });
+  while (position < buffer.length) {
+    // A read shorter than the file ends inside a batch: that batch is for the next fetch.
+    if (buffer.length - position < BATCH_HEADER_BYTES && readEnd < fileBytes) break;
+    const header = checkBatchHeader(buffer, position, bufferPosition, fileBytes);
+    if (typeof header === 'string') return stop(header, previousLastOffset + 1);
+    if (header.baseOffset >= endOffset) break;
+    if (position + header.size > buffer.length) {
+      if (readEnd < fileBytes) break;
+      return stop(`batch cut short: ${buffer.length - position} of ${header.size} bytes`, header.baseOffset);
+    }
+    if (chunks.length > 0 && header.baseOffset <= previousLastOffset) return stop(`base offset ${header.baseOffset} not after ${previousLastOffset}`, header.baseOffset);
+    if (!hasValidCrc(buffer, position)) return stop(`CRC mismatch in batch at offset ${header.baseOffset}`, header.baseOffset);
+    chunks.push(buffer.subarray(position, position + header.size));
+    previousLastOffset = header.lastOffset;
+    position += header.size;
   }
   return { chunks, bytes: position, found: true };
 }

@@ -8,7 +8,11 @@ import { appendFile, mkdtemp, readFile, readdir, rm, truncate, unlink, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { NodeFileSystem } from '../../src/node/node-file-system.js';
+import { FetchApi } from '../../src/protocol/messages/index.js';
+import { hasValidCrc, readBaseOffset, readLastOffset } from '../../src/protocol/records/batch-header.js';
+import { recordBatchSpans } from '../../src/protocol/records/record-batch.js';
 import { History } from '../../src/testing/history.js';
 import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
 import { createTopic, readToEnd, seededRandom, startRawProducer, withTimeout } from '../../src/testing/workload.js';
@@ -73,6 +77,27 @@ async function withDamage(seed: number, damage: (damaged: Damaged) => Promise<vo
   }
 }
 
+const CORRUPT_MESSAGE = 2;
+
+/** One Fetch (v12) of the damaged partition from `offset`. */
+async function fetchPartition(connection: KafkaConnection, offset: number): Promise<{ errorCode: number; records: Buffer | null }> {
+  const response = await connection.send(FetchApi, 12, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 8 * 1024 * 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const data = response.responses[0]?.partitions[0];
+  assert.ok(data, 'the fetch answers the partition');
+  return { errorCode: data.errorCode, records: (data.records as Buffer | null) ?? null };
+}
+
 function flipByte(bytes: Buffer, position: number): void {
   bytes[position] = bytes[position]! ^ 0x5a;
 }
@@ -127,21 +152,65 @@ describe('torn and corrupted files', { timeout: 120_000 }, () => {
     );
   });
 
-  // Known gap (docs/reliability.md): segments below the recovery point are not re-validated at
-  // start-up and Fetch returns stored bytes unchecked, so this corrupt batch is served (as Kafka
-  // does, leaving CRC checks to consumers). Kept as a todo so the test turns green once fixed.
-  it('flipped bytes in an older, flushed segment are never served', { todo: 'older segments are served without a CRC check' }, async () => {
-    await withDamage(
-      3,
-      async (damaged) => {
-        const bytes = await readFile(damaged.segments[0]!);
-        flipByte(bytes, bytes.length - 20);
-        await writeFile(damaged.segments[0]!, bytes);
-      },
-      (_damaged, result) => {
-        assertOnly(result, ['lost-write', 'poll-skip']);
-      },
-    );
+  // Segments below the recovery point are not re-validated at start-up, so Fetch checks every
+  // batch it reads from disk: the corrupt one is never served, the good ones before it are, a read
+  // starting at it gets CORRUPT_MESSAGE, and the error is logged once for the segment.
+  it('flipped bytes in an older, flushed segment are never served', async () => {
+    const damaged = await writeSegments(3);
+    const { broker } = damaged;
+    try {
+      const file = damaged.segments[0]!;
+      const bytes = await readFile(file);
+      const spans = [...recordBatchSpans(bytes)];
+      const last = spans.at(-1)!;
+      assert.ok(spans.length >= 2, 'the damaged segment holds batches before the corrupt one');
+      flipByte(bytes, bytes.length - 20);
+      assert.ok(bytes.length - 20 > last.position + 61, 'the flip lands in the last batch, past its header');
+      await writeFile(file, bytes);
+      const corrupt = bytes.subarray(last.position, last.position + last.sizeInBytes);
+      const corruptOffset = readBaseOffset(corrupt);
+      assert.ok(!hasValidCrc(corrupt), 'the flip broke the batch CRC');
+      const nextSegmentBase = Number(/(\d+)\.log$/.exec(damaged.segments[1]!)![1]);
+
+      broker.lines.length = 0;
+      await broker.start();
+      const connection = await KafkaConnection.open(broker.address, 'corrupt-reader');
+      try {
+        const responses: Buffer[] = [];
+        const fetch = async (offset: number) => {
+          const fetched = await fetchPartition(connection, offset);
+          if (fetched.records) responses.push(fetched.records);
+          return fetched;
+        };
+        // From the start: the batches before the corrupt one, all valid, ending right before it.
+        const first = await fetch(0);
+        assert.equal(first.errorCode, 0);
+        const served = [...recordBatchSpans(first.records ?? Buffer.alloc(0))];
+        assert.equal(served.length, spans.length - 1, 'every batch before the corrupt one is served');
+        for (const span of served) assert.ok(hasValidCrc(first.records!, span.position));
+        assert.equal(readLastOffset(first.records!, served.at(-1)!.position) + 1, corruptOffset);
+        // At the corrupt batch, however often a consumer polls: CORRUPT_MESSAGE and no records.
+        for (let poll = 0; poll < 5; poll += 1) {
+          const atCorrupt = await fetch(corruptOffset);
+          assert.equal(atCorrupt.errorCode, CORRUPT_MESSAGE);
+          assert.equal(atCorrupt.records?.length ?? 0, 0);
+        }
+        // Later segments stay readable.
+        const later = await fetch(nextSegmentBase);
+        assert.equal(later.errorCode, 0);
+        assert.ok((later.records?.length ?? 0) > 0);
+        for (const span of recordBatchSpans(later.records!)) assert.ok(hasValidCrc(later.records!, span.position));
+        for (const response of responses) assert.equal(response.indexOf(corrupt), -1, 'the corrupt batch is in no fetch response');
+      } finally {
+        connection.close();
+      }
+      const errors = broker.logged(/corrupt batch in a log segment/).filter((entry) => entry.level === 'error');
+      assert.equal(errors.length, 1, `logged once for the segment; log:\n${broker.logText}`);
+      assert.ok(errors[0]!.line.includes(file) && errors[0]!.line.includes(`offset=${corruptOffset}`) && /position=\d+/.test(errors[0]!.line), errors[0]!.line);
+    } finally {
+      await broker.stop();
+      await rm(damaged.dataDir, { recursive: true, force: true });
+    }
   });
 
   it('missing .index and .timeindex files are rebuilt with a warning', async () => {

@@ -1,16 +1,19 @@
 // kill -9 at random moments: a CLI-started broker takes pipelined produce (acks=1, acks=all), fast
-// segment rolls, or offset commits, and is SIGKILLed once writes flow; it must restart within a
-// bounded time, log its recovery, serve only batches with valid CRCs, keep every segment on disk
-// clean, and the whole history (every send, every read after every restart, every commit) must
-// have no queue anomaly. 50 crashes per run in total; CRASHES=N runs N, CRASH_SEED replays one.
+// segment rolls, retention deleting segments, or offset commits, and is SIGKILLed once writes
+// flow; it must restart within a bounded time, log its recovery, serve only batches with valid
+// CRCs, keep every segment on disk clean, and the whole history (every send, every read after
+// every restart, every commit) must have no queue anomaly (under retention: none above the log
+// start offset, which never moves backwards). 50 crashes per run in total; CRASHES=N runs N,
+// CRASH_SEED replays one.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { ListOffsetsApi } from '../../src/protocol/messages/index.js';
 import { History } from '../../src/testing/history.js';
-import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
+import { type Anomaly, checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
 import { commitOffsets, createTopic, findCoordinator, readCommittedOffsets, readToEnd, seededRandom, startRawProducer, type RunningProducer } from '../../src/testing/workload.js';
 import { BrokerProcess } from '../support/crash-broker-process.js';
 import { checkAllSegments } from '../support/crash-log-files.js';
@@ -29,13 +32,27 @@ interface Scenario {
   topicConfigs: Record<string, string>;
   maxPaddingBytes: number;
   commits: boolean;
+  /** Broker settings (`--set key=value`) for every start. */
+  brokerSettings?: string[];
+  /** Retention deletes old segments: reads start at the log start offset, writes below it may go. */
+  retention?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'produce acks=1', share: 0.3, acks: 1, topicConfigs: {}, maxPaddingBytes: 40, commits: false },
-  { name: 'produce acks=all', share: 0.3, acks: -1, topicConfigs: {}, maxPaddingBytes: 40, commits: false },
-  { name: 'segment roll (segment.bytes=4096)', share: 0.2, acks: 1, topicConfigs: { 'segment.bytes': '4096', 'segment.index.bytes': '4096' }, maxPaddingBytes: 300, commits: false },
-  { name: 'group offset commits', share: 0.2, acks: -1, topicConfigs: {}, maxPaddingBytes: 40, commits: true },
+  { name: 'produce acks=1', share: 0.26, acks: 1, topicConfigs: {}, maxPaddingBytes: 40, commits: false },
+  { name: 'produce acks=all', share: 0.26, acks: -1, topicConfigs: {}, maxPaddingBytes: 40, commits: false },
+  { name: 'segment roll (segment.bytes=4096)', share: 0.16, acks: 1, topicConfigs: { 'segment.bytes': '4096', 'segment.index.bytes': '4096' }, maxPaddingBytes: 300, commits: false },
+  { name: 'group offset commits', share: 0.16, acks: -1, topicConfigs: {}, maxPaddingBytes: 40, commits: true },
+  {
+    name: 'retention (retention.bytes=12288, segment.bytes=4096)',
+    share: 0.16,
+    acks: -1,
+    topicConfigs: { 'segment.bytes': '4096', 'segment.index.bytes': '4096', 'retention.bytes': '12288', 'file.delete.delay.ms': '200' },
+    maxPaddingBytes: 300,
+    commits: false,
+    brokerSettings: ['--set', 'log.retention.check.interval.ms=50', '--set', 'log.segment.delete.delay.ms=200'],
+    retention: true,
+  },
 ];
 
 /** Splits TOTAL_CRASHES over the scenarios by share; the first takes any remainder. */
@@ -49,9 +66,15 @@ interface Figures {
   crashes: number;
   acknowledged: number;
   maxRestartMs: number;
+  /** Retention kills that left `.deleted`, `.cleaned` or `.swap` files for the restart to handle. */
+  killsWithStrandedFiles: number;
+  /** Acknowledged records retention deleted (below the final log start offset). */
+  retained: number;
 }
 
-const figures: Figures = { crashes: 0, acknowledged: 0, maxRestartMs: 0 };
+const figures: Figures = { crashes: 0, acknowledged: 0, maxRestartMs: 0, killsWithStrandedFiles: 0, retained: 0 };
+const STRANDED_FILE = /\.(deleted|cleaned|swap)$/;
+const EARLIEST_TIMESTAMP = -2n;
 
 /** Commits ever-growing offsets on one connection until the broker dies under it. */
 async function commitUntilClosed(history: History, address: string, group: string, topic: string, round: number): Promise<void> {
@@ -77,9 +100,9 @@ async function waitForAcks(producers: readonly RunningProducer[], count: number,
 }
 
 /** Restarts the broker on `dataDir`, checking the restart time and the logged recovery. */
-async function restart(dataDir: string, label: string): Promise<BrokerProcess> {
+async function restart(dataDir: string, label: string, settings: string[]): Promise<BrokerProcess> {
   const startedAt = performance.now();
-  const broker = await BrokerProcess.start(dataDir, [], RESTART_BOUND_MS);
+  const broker = await BrokerProcess.start(dataDir, settings, RESTART_BOUND_MS);
   const elapsedMs = performance.now() - startedAt;
   figures.maxRestartMs = Math.max(figures.maxRestartMs, elapsedMs);
   assert.ok(broker.log.includes(RECOVERY_LINE), `${label}: the restarted broker logs '${RECOVERY_LINE}'; its log:\n${broker.log}`);
@@ -90,12 +113,83 @@ async function restart(dataDir: string, label: string): Promise<BrokerProcess> {
  * Reads what is new since the last round (a log that ends below that point is read whole), checks
  * every served CRC and every segment on disk; returns where the next round's read starts.
  */
-async function verifyAfterRestart(history: History, broker: BrokerProcess, dataDir: string, topic: string, label: string, fromOffsets: Map<number, number>): Promise<Map<number, number>> {
-  const read = await readToEnd(history, { address: `${broker.host}:${broker.port}`, process: 'reader', topic, partitions: PARTITIONS, fromOffsets });
+async function verifyAfterRestart(
+  history: History,
+  broker: BrokerProcess,
+  dataDir: string,
+  topic: string,
+  label: string,
+  fromOffsets: Map<number, number>,
+  logStarts?: Map<number, number>,
+): Promise<Map<number, number>> {
+  const address = `${broker.host}:${broker.port}`;
+  const read =
+    logStarts === undefined
+      ? await readToEnd(history, { address, process: 'reader', topic, partitions: PARTITIONS, fromOffsets })
+      : await readAboveLogStart(history, address, topic, label, fromOffsets, logStarts);
   assert.deepEqual(read.corruptBatches, [], `${label}: every served batch has a valid CRC`);
   assert.deepEqual(read.rereadFromStart, [], `${label}: no log ends below what was read before the crash`);
   for (const segment of await checkAllSegments(dataDir)) assert.deepEqual(segment.problems, [], `${label}: ${segment.file} is clean on disk`);
   return read.highWatermarks;
+}
+
+/** Each partition's log start offset (ListOffsets EARLIEST). */
+async function logStartOffsets(address: string, topic: string): Promise<Map<number, number>> {
+  const connection = await KafkaConnection.open(address, 'log-start-reader');
+  try {
+    const response = await connection.send(ListOffsetsApi, 2, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: PARTITIONS.map((partitionIndex) => ({ partitionIndex, timestamp: EARLIEST_TIMESTAMP })) }],
+    });
+    const offsets = new Map<number, number>();
+    for (const entry of response.topics[0]?.partitions ?? []) {
+      assert.equal(entry.errorCode, 0, `ListOffsets ${topic}-${entry.partitionIndex}`);
+      offsets.set(entry.partitionIndex, Number(entry.offset));
+    }
+    return offsets;
+  } finally {
+    connection.close();
+  }
+}
+
+/**
+ * Under retention: checks that no log start offset moved backwards since the last restart (records
+ * the new ones in `logStarts`), then reads from it, or from where the last round stopped if later.
+ * Retention may move it again during the read; that read is retried from the new start.
+ */
+async function readAboveLogStart(
+  history: History,
+  address: string,
+  topic: string,
+  label: string,
+  fromOffsets: Map<number, number>,
+  logStarts: Map<number, number>,
+): Promise<Awaited<ReturnType<typeof readToEnd>>> {
+  for (let attempt = 1; ; attempt += 1) {
+    const starts = await logStartOffsets(address, topic);
+    for (const [partition, start] of starts) {
+      const previous = logStarts.get(partition) ?? 0;
+      assert.ok(start >= previous, `${label}: the log start offset of ${topic}-${partition} moved backwards (${previous} -> ${start})`);
+      logStarts.set(partition, start);
+    }
+    const from = new Map(PARTITIONS.map((partition) => [partition, Math.max(fromOffsets.get(partition) ?? 0, starts.get(partition) ?? 0)]));
+    try {
+      return await readToEnd(history, { address, process: 'reader', topic, partitions: PARTITIONS, fromOffsets: from });
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
+/** A lost write retention explains: its offset lies below its partition's final log start offset. */
+function belowLogStart(anomaly: Anomaly, topic: string, logStarts: ReadonlyMap<number, number>): boolean {
+  const match = new RegExp(`^${topic}/(\\d+) offset (\\d+):`).exec(anomaly.message);
+  return anomaly.kind === 'lost-write' && match !== null && Number(match[2]) < (logStarts.get(Number(match[1])) ?? 0);
+}
+
+async function strandedFiles(dataDir: string): Promise<string[]> {
+  return (await readdir(dataDir, { recursive: true })).filter((name) => STRANDED_FILE.test(name));
 }
 
 async function crashRound(history: History, broker: BrokerProcess, scenario: Scenario, topic: string, round: number, random: () => number): Promise<void> {
@@ -122,24 +216,36 @@ async function runScenario(context: TestContext, scenario: Scenario, crashes: nu
   const topic = 'kill9';
   let broker: BrokerProcess | undefined;
   try {
-    broker = await BrokerProcess.start(dataDir);
+    const settings = scenario.brokerSettings ?? [];
+    const logStarts = scenario.retention === true ? new Map<number, number>() : undefined;
+    broker = await BrokerProcess.start(dataDir, settings);
     await createTopic(`${broker.host}:${broker.port}`, topic, PARTITIONS.length, scenario.topicConfigs);
     if (scenario.commits) await findCoordinator(`${broker.host}:${broker.port}`, 'crash-group');
     let readFrom = new Map<number, number>();
     for (let round = 1; round <= crashes; round += 1) {
       await crashRound(history, broker, scenario, topic, round, random);
       broker = undefined;
-      broker = await restart(dataDir, `${scenario.name} round ${round}`);
-      readFrom = await verifyAfterRestart(history, broker, dataDir, topic, `${scenario.name} round ${round}`, readFrom);
+      if (logStarts !== undefined && (await strandedFiles(dataDir)).length > 0) figures.killsWithStrandedFiles += 1;
+      broker = await restart(dataDir, `${scenario.name} round ${round}`, settings);
+      readFrom = await verifyAfterRestart(history, broker, dataDir, topic, `${scenario.name} round ${round}`, readFrom, logStarts);
       if (scenario.commits) await readCommittedOffsets(history, `${broker.host}:${broker.port}`, 'offset-reader', 'crash-group', topic, PARTITIONS);
       figures.crashes += 1;
     }
     // A last read of everything from offset 0 finds any acknowledged record lost in any round.
-    await verifyAfterRestart(history, broker, dataDir, topic, `${scenario.name} final read`, new Map());
+    await verifyAfterRestart(history, broker, dataDir, topic, `${scenario.name} final read`, new Map(), logStarts);
     const result = checkQueueHistory(history, { finalReadComplete: true });
     figures.acknowledged += result.stats.acknowledged;
     context.diagnostic(`${scenario.name}: ${crashes} crashes; ${formatQueueReport(result)}`);
-    assert.ok(result.valid, `${scenario.name} (CRASH_SEED=${seed}):\n${formatQueueReport(result)}`);
+    if (logStarts === undefined) {
+      assert.ok(result.valid, `${scenario.name} (CRASH_SEED=${seed}):\n${formatQueueReport(result)}`);
+    } else {
+      // Retention deletes acknowledged records below the log start offset; nothing above it may go.
+      const retained = result.anomalies.filter((anomaly) => belowLogStart(anomaly, topic, logStarts));
+      figures.retained += retained.length;
+      context.diagnostic(`${scenario.name}: ${retained.length} acknowledged records below the log start offsets ${JSON.stringify([...logStarts])} were deleted by retention`);
+      assert.ok(retained.length > 0, 'retention deleted segments during the run');
+      assert.deepEqual(result.anomalies.filter((anomaly) => !retained.includes(anomaly)), [], `${scenario.name} (CRASH_SEED=${seed}):\n${formatQueueReport(result)}`);
+    }
     if (scenario.commits) assert.ok(result.stats.commits > 0, 'commits happened before the kills');
   } finally {
     if (broker) await broker.kill('SIGKILL');
@@ -149,7 +255,10 @@ async function runScenario(context: TestContext, scenario: Scenario, crashes: nu
 
 describe(`kill -9 (${TOTAL_CRASHES} crashes, CRASH_SEED=${SEED})`, { timeout: 600_000 }, () => {
   after(() => {
-    console.log(`# kill -9 figures: ${figures.crashes} crashes survived, ${figures.acknowledged} acknowledged records checked, slowest restart ${Math.round(figures.maxRestartMs)} ms`);
+    console.log(
+      `# kill -9 figures: ${figures.crashes} crashes survived, ${figures.acknowledged} acknowledged records checked, slowest restart ${Math.round(figures.maxRestartMs)} ms; ` +
+        `retention: ${figures.killsWithStrandedFiles} kills left .deleted/.cleaned/.swap files, ${figures.retained} acknowledged records deleted below the log start offset`,
+    );
   });
 
   SCENARIOS.forEach((scenario, index) => {
