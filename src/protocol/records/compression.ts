@@ -1,22 +1,18 @@
 // The record batch compression codecs by Kafka codec id: gzip (1), snappy (2), lz4 (3), zstd (4).
 // Every decompression takes a byte budget, so a small batch can never make the broker allocate
 // without bound (DESIGN.md decision 8); failures are CompressionError with a Kafka error code.
-import { createRequire } from 'node:module';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { compress as zstdCompress } from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
 import { CompressionType } from './batch-header.js';
 import { CompressionError, CompressionFailure, corrupt, outputTooLarge } from './compression-error.js';
 import { compressLz4, compressLz4Sync, decompressLz4, decompressLz4Sync } from './lz4-frame.js';
 import { compressSnappy, compressSnappySync, decompressSnappy, decompressSnappySync } from './snappy-codec.js';
+import { zstd, zstdBinding } from './native-codecs.js';
 
-// The binding module is CommonJS without named exports, so it loads through require.
-const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as typeof ZstdBinding;
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
-const ZSTD_OUTPUT_CHUNK_BYTES = zstdBinding.dStreamOutSize();
 
 export function isKnownCodec(codec: number): boolean {
   return codec >= CompressionType.none && codec <= CompressionType.zstd;
@@ -37,7 +33,7 @@ export function compressSync(codec: number, data: Buffer): Buffer {
     case CompressionType.lz4:
       return compressLz4Sync(data);
     case CompressionType.zstd:
-      return zstdCompress(data);
+      return zstd().compress(data);
     default:
       throw unknownCodec(codec);
   }
@@ -114,14 +110,16 @@ let zstdContext: ZstdBinding.DCtx | undefined;
  * through zstd-jni), so the declared size is never needed; output is capped chunk by chunk.
  */
 function decompressZstd(data: Buffer, maxBytes: number): Buffer {
-  const context = (zstdContext ??= new zstdBinding.DCtx());
+  const binding = zstdBinding();
+  const context = (zstdContext ??= new binding.DCtx());
+  const outputChunkBytes = binding.dStreamOutSize();
   const chunks: Buffer[] = [];
   let total = 0;
   let input = data;
   let pending = 1;
   try {
     while (input.length > 0 || pending !== 0) {
-      const room = Math.min(Math.max(ZSTD_OUTPUT_CHUNK_BYTES, input.length * 4), maxBytes - total + 1);
+      const room = Math.min(Math.max(outputChunkBytes, input.length * 4), maxBytes - total + 1);
       const chunk = Buffer.allocUnsafe(room);
       const [remaining, produced, consumed] = context.decompressStream(chunk, input);
       total += produced;
@@ -132,7 +130,7 @@ function decompressZstd(data: Buffer, maxBytes: number): Buffer {
       pending = remaining;
     }
   } catch (error) {
-    context.reset(zstdBinding.ResetDirective.sessionOnly);
+    context.reset(binding.ResetDirective.sessionOnly);
     if (error instanceof CompressionError) throw error;
     throw corrupt(CompressionType.zstd, (error as Error).message);
   }

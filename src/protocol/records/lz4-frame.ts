@@ -4,9 +4,9 @@
 // Decompression is a TypeScript decoder that stops as soon as the caller's budget is exceeded; it
 // also measured about 3x faster than lz4-napi's decoder on 1 MB batches (lz4-napi 2.10, Node 20).
 // Checksums inside the frame are skipped: the batch CRC32C already covers every byte.
-import { compressFrame, compressFrameSync } from 'lz4-napi';
 import { CompressionType } from './batch-header.js';
 import { corrupt, outputTooLarge } from './compression-error.js';
+import { lz4 } from './native-codecs.js';
 
 const LZ4 = CompressionType.lz4;
 const FRAME_MAGIC = 0x184d2204;
@@ -29,11 +29,11 @@ interface Lz4Frame {
 }
 
 export function compressLz4Sync(data: Buffer): Buffer {
-  return compressFrameSync(data);
+  return lz4().compressFrameSync(data);
 }
 
 export function compressLz4(data: Buffer): Promise<Buffer> {
-  return compressFrame(data);
+  return lz4().compressFrame(data);
 }
 
 export function decompressLz4Sync(data: Buffer, maxBytes: number): Buffer {

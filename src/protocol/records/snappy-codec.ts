@@ -3,9 +3,9 @@
 // Conveyor writes the xerial framing, as the Java broker and producer do: every client with snappy
 // support reads it (Java, librdkafka, kafka-python and platformatic all detect the magic), while
 // raw blocks depend on each reader's fallback path.
-import { compress as snappyCompress, compressSync as snappyCompressSync, uncompress, uncompressSync } from 'snappy';
 import { CompressionType } from './batch-header.js';
 import { corrupt, outputTooLarge } from './compression-error.js';
+import { snappy } from './native-codecs.js';
 
 const SNAPPY = CompressionType.snappy;
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -21,7 +21,7 @@ export function isXerialFramed(data: Buffer): boolean {
 export function compressSnappySync(data: Buffer): Buffer {
   const blocks: Buffer[] = [];
   for (let start = 0; start < data.length || start === 0; start += XERIAL_BLOCK_BYTES) {
-    blocks.push(snappyCompressSync(data.subarray(start, start + XERIAL_BLOCK_BYTES)));
+    blocks.push(snappy().compressSync(data.subarray(start, start + XERIAL_BLOCK_BYTES)));
   }
   return frameXerial(blocks);
 }
@@ -31,7 +31,7 @@ export async function compressSnappy(data: Buffer): Promise<Buffer> {
   for (let start = 0; start < data.length || start === 0; start += XERIAL_BLOCK_BYTES) {
     chunks.push(data.subarray(start, start + XERIAL_BLOCK_BYTES));
   }
-  return frameXerial(await Promise.all(chunks.map((chunk) => snappyCompress(chunk))));
+  return frameXerial(await Promise.all(chunks.map((chunk) => snappy().compress(chunk))));
 }
 
 function frameXerial(blocks: Buffer[]): Buffer {
@@ -93,7 +93,7 @@ function checkedBlocks(data: Buffer, maxBytes: number): Buffer[] {
 export function decompressSnappySync(data: Buffer, maxBytes: number): Buffer {
   const blocks = checkedBlocks(data, maxBytes);
   try {
-    const parts = blocks.map((block) => uncompressSync(block, { asBuffer: true }) as Buffer);
+    const parts = blocks.map((block) => snappy().uncompressSync(block, { asBuffer: true }) as Buffer);
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   } catch (error) {
     throw corrupt(SNAPPY, (error as Error).message);
@@ -103,7 +103,7 @@ export function decompressSnappySync(data: Buffer, maxBytes: number): Buffer {
 export async function decompressSnappy(data: Buffer, maxBytes: number): Promise<Buffer> {
   const blocks = checkedBlocks(data, maxBytes);
   try {
-    const parts = (await Promise.all(blocks.map((block) => uncompress(block, { asBuffer: true })))) as Buffer[];
+    const parts = (await Promise.all(blocks.map((block) => snappy().uncompress(block, { asBuffer: true })))) as Buffer[];
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   } catch (error) {
     throw corrupt(SNAPPY, (error as Error).message);
