@@ -41,15 +41,31 @@ export async function checkSegmentFile(file: string): Promise<SegmentCheck> {
   return { file, batches, bytes: bytes.length, problems, lastOffset };
 }
 
-/** Checks every segment of every partition directory under `dataDir`. */
+/**
+ * Checks every segment of every partition directory under `dataDir`. The broker may be running:
+ * a file it renames or deletes meanwhile (a checkpoint's temporary file, a segment retention
+ * removes) is skipped, not reported.
+ */
 export async function checkAllSegments(dataDir: string): Promise<SegmentCheck[]> {
   const results: SegmentCheck[] = [];
   for (const entry of (await readdir(dataDir)).sort()) {
     const dir = join(dataDir, entry);
-    if (!(await stat(dir)).isDirectory()) continue;
-    for (const file of (await readdir(dir)).filter((name) => name.endsWith('.log')).sort()) {
-      results.push(await checkSegmentFile(join(dir, file)));
+    const isDirectory = await unlessVanished(async () => (await stat(dir)).isDirectory());
+    if (!isDirectory) continue;
+    const files = (await unlessVanished(() => readdir(dir))) ?? [];
+    for (const file of files.filter((name) => name.endsWith('.log')).sort()) {
+      const checked = await unlessVanished(() => checkSegmentFile(join(dir, file)));
+      if (checked) results.push(checked);
     }
   }
   return results;
+}
+
+async function unlessVanished<T>(action: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await action();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
