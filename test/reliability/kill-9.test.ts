@@ -243,7 +243,9 @@ async function runScenario(context: TestContext, scenario: Scenario, crashes: nu
       const retained = result.anomalies.filter((anomaly) => belowLogStart(anomaly, topic, logStarts));
       figures.retained += retained.length;
       context.diagnostic(`${scenario.name}: ${retained.length} acknowledged records below the log start offsets ${JSON.stringify([...logStarts])} were deleted by retention`);
-      assert.ok(retained.length > 0, 'retention deleted segments during the run');
+      // Evidence that retention ran: the log start moved. Whether the deleted records were read
+      // before they went depends on timing, so it is reported above, not asserted.
+      assert.ok([...logStarts.values()].some((start) => start > 0), 'retention deleted segments during the run');
       assert.deepEqual(result.anomalies.filter((anomaly) => !retained.includes(anomaly)), [], `${scenario.name} (CRASH_SEED=${seed}):\n${formatQueueReport(result)}`);
     }
     if (scenario.commits) assert.ok(result.stats.commits > 0, 'commits happened before the kills');
