@@ -3,7 +3,8 @@
 // (a dry run unless --execute, as Kafka's tool) and delete groups. Talks to the broker over the
 // Kafka protocol through src/client, so it works against any running broker.
 import type { Command } from 'commander';
-import { KafkaConnection } from '../client/kafka-connection.js';
+import type { KafkaConnection } from '../client/kafka-connection.js';
+import { withConnection } from './output.js';
 import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
 import { errorName } from '../base/error-codes.js';
 import {
@@ -44,15 +45,6 @@ function table(rows: (string | number)[][]): string {
 
 function checked(errorCode: number, what: string): void {
   if (errorCode !== 0) throw new Error(`${what}: ${errorName(errorCode)}`);
-}
-
-async function withConnection<T>(options: CommonOptions, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
-  const connection = await KafkaConnection.open(options.bootstrapServer);
-  try {
-    return await action(connection);
-  } finally {
-    connection.close();
-  }
 }
 
 async function listGroups(options: CommonOptions): Promise<void> {

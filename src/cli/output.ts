@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { AdminClient } from '../client/admin-client.js';
 import { ClusterClient, ToolError } from '../client/cluster-client.js';
+import { KafkaConnection } from '../client/kafka-connection.js';
 
 export const DEFAULT_BOOTSTRAP_SERVER = 'localhost:9092';
 
@@ -25,6 +26,16 @@ export async function withAdmin<T>(options: ToolOptions, action: (admin: AdminCl
     return await action(new AdminClient(cluster));
   } finally {
     cluster.close();
+  }
+}
+
+/** Runs `action` on one connection to the bootstrap server, closing it afterwards. */
+export async function withConnection<T>(options: { bootstrapServer: string }, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
+  const connection = await KafkaConnection.open(options.bootstrapServer);
+  try {
+    return await action(connection);
+  } finally {
+    connection.close();
   }
 }
 

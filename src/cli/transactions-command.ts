@@ -3,7 +3,7 @@
 // time, partitions of the open transaction). Talks to the broker over the Kafka protocol.
 import type { Command } from 'commander';
 import { errorName } from '../base/error-codes.js';
-import { KafkaConnection } from '../client/kafka-connection.js';
+import { table, withConnection } from './output.js';
 import { DescribeTransactionsApi, ListTransactionsApi } from '../protocol/messages/index.js';
 
 interface CommonOptions {
@@ -13,20 +13,6 @@ interface CommonOptions {
 
 function print(options: CommonOptions, json: unknown, text: string): void {
   process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
-}
-
-function table(rows: (string | number)[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length)));
-  return rows.map((row) => row.map((cell, column) => String(cell).padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
-}
-
-async function withConnection<T>(options: CommonOptions, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
-  const connection = await KafkaConnection.open(options.bootstrapServer);
-  try {
-    return await action(connection);
-  } finally {
-    connection.close();
-  }
 }
 
 async function listTransactions(options: CommonOptions): Promise<void> {
