@@ -1,10 +1,11 @@
 // A small Kafka client connection for tools: one TCP socket to one broker, requests framed with
 // the generated codecs, responses matched by correlation id. No retries, no metadata cache.
-import { type Socket, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { decodeResponseHeader, encodeRequestHeader, responseHeaderVersion } from '../protocol/headers.js';
 import type { ApiDescriptor } from '../protocol/messages/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
+import { connectSocket } from './connect-socket.js';
 
 /** The largest response frame a tool accepts, so a bad peer cannot make it allocate without bound. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -30,22 +31,8 @@ export class KafkaConnection {
   }
 
   /** Connects to `host:port` (a bootstrap server string). */
-  static open(address: string, clientId = 'conveyor-tools', timeoutMs = 10_000): Promise<KafkaConnection> {
-    const separator = address.lastIndexOf(':');
-    const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
-    const port = Number(address.slice(separator + 1));
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
-      const timer = setTimeout(() => socket.destroy(new Error(`connecting to ${address} timed out`)), timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new KafkaConnection(socket, clientId));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+  static async open(address: string, clientId = 'conveyor-tools', timeoutMs = 10_000): Promise<KafkaConnection> {
+    return new KafkaConnection(await connectSocket(address, timeoutMs), clientId);
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: a tool decodes requests' responses only, never the reverse.

@@ -1,11 +1,12 @@
 // A Kafka connection for load tools: many requests in flight on one socket, requests written as
 // the encoder's chunks (record batches are never copied), responses reassembled with at most one
 // copy per frame and matched by correlation id.
-import { type Socket, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { decodeResponseHeader, encodeRequestHeader, responseHeaderVersion } from '../protocol/headers.js';
 import type { ApiDescriptor } from '../protocol/messages/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
+import { connectSocket } from './connect-socket.js';
 
 /** The largest response frame accepted, so a bad peer cannot make the tool allocate without bound. */
 const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
@@ -36,22 +37,8 @@ export class PipelinedConnection {
   }
 
   /** Connects to `host:port`. */
-  static open(address: string, clientId = 'conveyor-perf', timeoutMs = 10_000): Promise<PipelinedConnection> {
-    const separator = address.lastIndexOf(':');
-    const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
-    const port = Number(address.slice(separator + 1));
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
-      const timer = setTimeout(() => socket.destroy(new Error(`connecting to ${address} timed out`)), timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new PipelinedConnection(socket, clientId));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+  static async open(address: string, clientId = 'conveyor-perf', timeoutMs = 10_000): Promise<PipelinedConnection> {
+    return new PipelinedConnection(await connectSocket(address, timeoutMs), clientId);
   }
 
   get pendingCount(): number {

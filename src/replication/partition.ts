@@ -1,6 +1,7 @@
 // One partition replica hosted by this broker: its log, its leader epoch and the high watermark.
 // On a single node the leader is the only in-sync replica, so the high watermark follows the log
 // end as soon as a write completes; the follower fetcher and ISR tracking join here later.
+import { ErrorCode } from '../base/error-codes.js';
 import type { AppendResult, OffsetAndTimestamp, PartitionLog } from '../log/partition-log.js';
 import { decodeRecordBatchSync } from '../protocol/records/record-batch.js';
 
@@ -21,6 +22,15 @@ export class Partition {
 
   get key(): string {
     return partitionKey(this.topic, this.partitionIndex);
+  }
+
+  /**
+   * Kafka's check of a request's CurrentLeaderEpoch against this replica's: -1 skips it, an older
+   * epoch is fenced, a newer one is not known here yet.
+   */
+  leaderEpochError(requestedEpoch: number): number {
+    if (requestedEpoch === -1 || requestedEpoch === this.leaderEpoch) return ErrorCode.NONE;
+    return requestedEpoch < this.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
   }
 
   get highWatermark(): number {

@@ -91,7 +91,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
       let errorCode: number = ErrorCode.NONE;
       if (!image) errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (!partition) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else errorCode = leaderEpochError(wanted.currentLeaderEpoch ?? -1, partition.leaderEpoch);
+      else errorCode = partition.leaderEpochError(wanted.currentLeaderEpoch ?? -1);
       targets.push({
         topic: topicName,
         topicId,
@@ -113,11 +113,6 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
   };
 }
 
-/** Kafka's leader epoch check: -1 skips it; older epochs are fenced, newer ones unknown yet. */
-function leaderEpochError(requested: number, current: number): number {
-  if (requested === -1 || requested === current) return ErrorCode.NONE;
-  return requested < current ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
-}
 
 interface ReadOutcome {
   partitions: PartitionData[];

@@ -46,10 +46,8 @@ const READ_COMMITTED = 1;
 async function lookUp(broker: BrokerServices, topic: string, partitionIndex: number, currentLeaderEpoch: number, timestamp: number, readCommitted: boolean): Promise<PartitionResponse> {
   const partition = broker.replicaManager.get(topic, partitionIndex);
   if (!partition) return answer(partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1);
-  if (currentLeaderEpoch !== -1 && currentLeaderEpoch !== partition.leaderEpoch) {
-    const errorCode = currentLeaderEpoch < partition.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
-    return answer(partitionIndex, errorCode, -1, -1, -1);
-  }
+  const epochError = partition.leaderEpochError(currentLeaderEpoch);
+  if (epochError !== ErrorCode.NONE) return answer(partitionIndex, epochError, -1, -1, -1);
   try {
     const found = await offsetFor(partition, timestamp, readCommitted);
     return answer(partitionIndex, ErrorCode.NONE, found.timestamp, found.offset, found.offset === -1 ? -1 : partition.leaderEpoch);

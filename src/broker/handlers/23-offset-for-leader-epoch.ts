@@ -39,9 +39,8 @@ export const offsetForLeaderEpochHandler = defineHandler({
 function endOffset(broker: BrokerServices, topic: string, partitionIndex: number, currentLeaderEpoch: number, leaderEpoch: number): EpochEndOffset {
   const partition = broker.replicaManager.get(topic, partitionIndex);
   if (!partition) return failed(partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  if (currentLeaderEpoch !== -1 && currentLeaderEpoch !== partition.leaderEpoch) {
-    return failed(partitionIndex, currentLeaderEpoch < partition.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH);
-  }
+  const epochError = partition.leaderEpochError(currentLeaderEpoch);
+  if (epochError !== ErrorCode.NONE) return failed(partitionIndex, epochError);
   const found = partition.log.leaderEpochCache.endOffsetFor(leaderEpoch);
   return { errorCode: ErrorCode.NONE, partition: partitionIndex, leaderEpoch: found.epoch, endOffset: BigInt(found.endOffset) };
 }
