@@ -78,6 +78,8 @@ export class LogManager {
   readonly #options: LogManagerOptions;
   readonly #context: PartitionLogContext;
   readonly #logs = new Map<string, PartitionLog>();
+  /** Whether any log-dir checkpoint read at open named a partition (stale entries must be rewritten). */
+  #checkpointEntriesFound = false;
   readonly #creating = new Map<string, Promise<PartitionLog>>();
   readonly #deletions = new Set<Promise<void>>();
   readonly #checkpointWrites = new SerialQueue();
@@ -109,7 +111,8 @@ export class LogManager {
     if (manager.hadCleanShutdown) {
       await options.fs.unlink(markerPath);
       await options.fs.syncDirectory(options.dataDir);
-    } else {
+    } else if (manager.#logs.size > 0 || manager.#checkpointEntriesFound) {
+      // After recovery the checkpoints must match the logs; a new, empty data dir has nothing to record.
       await manager.checkpoint();
     }
     manager.#armCheckpointTimer();
@@ -191,6 +194,7 @@ export class LogManager {
 
   async #readCheckpoint(name: string): Promise<Checkpoints> {
     const entries = await readOffsetCheckpoint(this.#options.fs, joinPath(this.dataDir, name), this.#context.logger);
+    if (entries !== undefined && entries.length > 0) this.#checkpointEntriesFound = true;
     return new Map((entries ?? []).map((entry) => [partitionDirName(entry.topic, entry.partition), entry.offset]));
   }
 
@@ -327,9 +331,12 @@ export class LogManager {
       const entries = (offset: (log: PartitionLog) => number): PartitionOffset[] =>
         logs.map((log) => ({ topic: log.topic, partition: log.partition, offset: offset(log) }));
       const { fs } = this.#options;
-      await writeOffsetCheckpoint(fs, joinPath(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), entries((log) => log.recoveryPoint));
-      await writeOffsetCheckpoint(fs, joinPath(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), entries((log) => log.logStartOffset));
-      await writeOffsetCheckpoint(fs, joinPath(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), entries((log) => log.highWatermark));
+      // Three independent files, each replaced atomically: their fsyncs overlap in the thread pool.
+      await Promise.all([
+        writeOffsetCheckpoint(fs, joinPath(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), entries((log) => log.recoveryPoint)),
+        writeOffsetCheckpoint(fs, joinPath(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), entries((log) => log.logStartOffset)),
+        writeOffsetCheckpoint(fs, joinPath(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), entries((log) => log.highWatermark)),
+      ]);
     });
   }
 
