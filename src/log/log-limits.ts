@@ -20,6 +20,10 @@ export const SCAN_CHUNK_BYTES = 16 * 1024;
 export const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 /** The most bytes one read returns, whatever maxBytes asks (a single oversized batch excepted). */
 export const READ_BYTES_MAX = 64 * 1024 * 1024;
+/** Bytes all segments together keep read ahead for sequential readers (read-ahead.ts); the oldest give way. */
+export const READ_AHEAD_BYTES_TOTAL = 64 * 1024 * 1024;
+/** Read-aheads one segment keeps at once: about one per consumer reading it. */
+export const READ_AHEADS_PER_SEGMENT_MAX = 4;
 /** Bytes the log cleaner reads from a segment at a time (a larger single batch is read whole). */
 export const CLEANER_READ_BUFFER_BYTES = 1024 * 1024;
 /** Bytes of cleaned batches the cleaner gathers before one write to the `.cleaned` segment. */

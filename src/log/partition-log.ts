@@ -442,6 +442,7 @@ export class PartitionLog {
       await this.#active.append(
         group.map((pending) => pending.batch),
         group.map((pending) => pending.header),
+        true,
       );
     } catch (error) {
       await this.#failAppends(group, error);

@@ -3,14 +3,20 @@
 // read until a read or lookup first needs them, so thousands of partitions open quickly.
 import { type FileSystem, isNotFoundError, joinPath } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
-import { BATCH_HEADER_BYTES, hasValidCrc, readMaxTimestamp } from '../protocol/records/batch-header.js';
+import { BATCH_HEADER_BYTES, hasValidCrc, readLastOffset, readMaxTimestamp } from '../protocol/records/batch-header.js';
 import { type BatchHeaderInfo, checkBatchHeader, scanBatchHeaders } from './batch-scanner.js';
 import type { FileHandleCache } from './file-handle-cache.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, TIME_INDEX_FILE_SUFFIX } from './log-file-names.js';
-import { READ_BYTES_MAX } from './log-limits.js';
+import { READ_AHEADS_PER_SEGMENT_MAX, READ_BYTES_MAX } from './log-limits.js';
 import { OffsetIndex } from './offset-index.js';
+import { type ReadAhead, readAheadBudget } from './read-ahead.js';
 import type { IndexFileWrite } from './sparse-index.js';
 import { TimeIndex } from './time-index.js';
+
+/** Bytes read beyond `maxBytes` so the walk from the offset index entry to the fetch offset (about index.interval.bytes) fits the same read. */
+const LOCATE_SLACK_BYTES = 16 * 1024;
+/** Read ends one segment remembers: about one per consumer reading it at the same time. */
+const READ_ENDS_MAX = 16;
 
 export interface SegmentContext {
   readonly fs: FileSystem;
@@ -73,6 +79,22 @@ export class Segment {
   #unsynced = false;
   /** Max timestamp of the first batch (Kafka rolls by it); null while unknown, -1 if empty. */
   #firstBatchTimestamp: number | null = null;
+  /**
+   * Bytes [0, verifiedBytes) of the log file are known good in this process: appended after
+   * validation on produce, or read back and checked (headers and CRC32C). Reads check only the
+   * batches beyond it, so each byte is checked once per process, not on every fetch.
+   */
+  #verifiedBytes = 0;
+  /** Bumped whenever bytes already in the file are cut off, so a read that started before cannot extend #verifiedBytes over them. */
+  #truncations = 0;
+  /**
+   * Where recent reads ended: the offset after the last batch returned → the file position after
+   * it. A consumer's next fetch starts there, so it reads from the right place without walking
+   * from the offset index entry (which names the batch before). Oldest first, READ_ENDS_MAX at most.
+   */
+  readonly #readEnds = new Map<number, number>();
+  /** Bytes being read (or read) ahead of recent reads, by file position; see read-ahead.ts. */
+  readonly #readAheads = new Map<number, ReadAhead>();
 
   private constructor(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, createdMs: number, fileSuffix = '') {
     this.#context = context;
@@ -95,6 +117,7 @@ export class Segment {
     segment.#loaded = true;
     segment.#unsynced = true;
     segment.#firstBatchTimestamp = -1;
+    segment.#verifiedBytes = 0;
     return segment;
   }
 
@@ -283,6 +306,7 @@ export class Segment {
     this.#offsetOfMaxTimestamp = -1;
     this.#bytesSinceLastIndexEntry = 0;
     this.#firstBatchTimestamp = null;
+    this.#forgetVerifiedBeyond(0);
   }
 
   /** Accounts one batch now stored at `header.position`: index entries, max timestamp, size. */
@@ -311,13 +335,17 @@ export class Segment {
   async finishRecovery(size: number, fileBytes: number): Promise<void> {
     if (size < fileBytes) await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(size));
     this.#size = size;
+    this.#forgetVerifiedBeyond(size);
     if (size === 0) this.#firstBatchTimestamp = -1;
     this.#loaded = true;
     this.#unsynced = true;
   }
 
-  /** Writes `batches` (described by `headers`) at the end of the file in one gathered write. */
-  async append(batches: readonly Buffer[], headers: readonly BatchHeaderInfo[]): Promise<void> {
+  /**
+   * Writes `batches` (described by `headers`) at the end of the file in one gathered write.
+   * `validated`: the caller checked them (produce validation), so reads need not check them again.
+   */
+  async append(batches: readonly Buffer[], headers: readonly BatchHeaderInfo[], validated = false): Promise<void> {
     const position = this.#size;
     try {
       await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.write(batches, position));
@@ -327,6 +355,66 @@ export class Segment {
     }
     this.#unsynced = true;
     for (const header of headers) this.indexBatch(header);
+    if (validated && this.#verifiedBytes === position) this.#verifiedBytes = this.#size;
+  }
+
+  /** Bytes from `size` on are gone or replaced: they must be checked again when read. */
+  #forgetVerifiedBeyond(size: number): void {
+    this.#verifiedBytes = Math.min(this.#verifiedBytes, size);
+    this.#truncations += 1;
+    this.#readEnds.clear();
+    this.#dropReadAheads();
+  }
+
+  #dropReadAheads(): void {
+    for (const readAhead of this.#readAheads.values()) readAheadBudget.release(readAhead);
+    this.#readAheads.clear();
+  }
+
+  /** Starts reading `length` bytes at `position` in the background for the reader expected there. */
+  #readAhead(position: number, length: number): void {
+    const size = Math.min(length, this.#size - position);
+    if (size <= 0 || this.#readAheads.has(position) || this.#retired) return;
+    if (this.#readAheads.size >= READ_AHEADS_PER_SEGMENT_MAX) {
+      const oldest = this.#readAheads.values().next().value as ReadAhead;
+      readAheadBudget.release(oldest);
+      this.#readAheads.delete(oldest.position);
+    }
+    if (!readAheadBudget.reserve(size)) return;
+    const truncations = this.#truncations;
+    const data = this.readAt(position, size).then(
+      (buffer) => (truncations === this.#truncations ? buffer : undefined),
+      () => undefined,
+    );
+    const readAhead: ReadAhead = { position, length: size, data };
+    this.#readAheads.set(position, readAhead);
+    readAheadBudget.add(readAhead, () => {
+      if (this.#readAheads.get(position) === readAhead) this.#readAheads.delete(position);
+    });
+  }
+
+  /** The bytes read ahead at `position` if they hold at least `needed` bytes and are still current. */
+  async #takeReadAhead(position: number, needed: number): Promise<Buffer | undefined> {
+    const readAhead = this.#readAheads.get(position);
+    if (readAhead === undefined) return undefined;
+    this.#readAheads.delete(position);
+    readAheadBudget.release(readAhead);
+    if (readAhead.length < needed) return undefined;
+    const truncations = this.#truncations;
+    const data = await readAhead.data;
+    if (data === undefined || data.length < needed || truncations !== this.#truncations) return undefined;
+    return data;
+  }
+
+  #rememberReadEnd(nextOffset: number, position: number): void {
+    this.#readEnds.delete(nextOffset);
+    this.#readEnds.set(nextOffset, position);
+    if (this.#readEnds.size > READ_ENDS_MAX) this.#readEnds.delete(this.#readEnds.keys().next().value as number);
+  }
+
+  /** How far the file is known good (tests). */
+  get verifiedBytes(): number {
+    return this.#verifiedBytes;
   }
 
   /** After a failed write, cut off whatever part of it reached the file. */
@@ -367,30 +455,69 @@ export class Segment {
 
   /**
    * Whole batches from the one holding `fetchOffset`, those starting before `endOffset`, within
-   * `maxBytes` (or the first batch alone when it is larger and `minOneBatch`).
+   * `maxBytes` (or the first batch alone when it is larger and `minOneBatch`). One file read from
+   * the offset index entry covers both the walk to the fetch offset and the batches returned; a
+   * second read is needed only when the walk runs past it.
    */
   async read(fetchOffset: number, endOffset: number, maxBytes: number, minOneBatch: boolean): Promise<SegmentRead> {
     const limit = this.#size;
-    const start = this.#offsetIndex.lookup(fetchOffset);
-    let first: BatchHeaderInfo | undefined;
-    const scan = await scanBatchHeaders(this.readAt, start.position, limit, (header) => {
-      if (header.lastOffset < fetchOffset) return false;
-      first = header;
-      return true;
-    });
-    if (first === undefined) {
-      // A header that fails its checks hides every batch after it: never skip past it silently.
-      if (scan.problem === undefined) return { chunks: [], bytes: 0, found: false };
-      return { chunks: [], bytes: 0, found: true, corruption: { position: scan.endPosition, offset: fetchOffset, reason: scan.problem } };
+    const truncations = this.#truncations;
+    const start = this.#readEnds.get(fetchOffset) ?? this.#offsetIndex.lookup(fetchOffset).position;
+    if (start >= limit) return { chunks: [], bytes: 0, found: false };
+    const wanted = Math.min(maxBytes, READ_BYTES_MAX);
+    const buffer =
+      (await this.#takeReadAhead(start, Math.min(limit - start, wanted))) ?? (await this.readAt(start, Math.min(limit - start, wanted + LOCATE_SLACK_BYTES)));
+    const located = locateBatch(buffer, start, limit, fetchOffset);
+    let first: BatchHeaderInfo;
+    if (located.kind === 'corrupt') return this.#corruptAt(located.position, fetchOffset, located.reason);
+    if (located.kind === 'end') return { chunks: [], bytes: 0, found: false };
+    if (located.kind === 'found') first = located.header;
+    else {
+      const scanned = await this.#scanFor(fetchOffset, located.position, limit);
+      if (scanned.kind === 'end') return { chunks: [], bytes: 0, found: false };
+      if (scanned.kind === 'corrupt') return this.#corruptAt(scanned.position, fetchOffset, scanned.reason);
+      first = scanned.header;
     }
     if (first.baseOffset >= endOffset) return { chunks: [], bytes: 0, found: true };
-    let length = Math.min(limit - first.position, maxBytes, READ_BYTES_MAX);
+    let length = Math.min(limit - first.position, wanted);
     if (first.size > length) {
       if (!minOneBatch) return { chunks: [], bytes: 0, found: true };
       length = first.size;
     }
-    const buffer = await this.readAt(first.position, length);
-    return checkedBatches(buffer, first.position, limit, first.baseOffset, endOffset);
+    const inBuffer = first.position - start;
+    // The first read holds the first batch whole: serve from it (perhaps fewer bytes than allowed).
+    const data =
+      located.kind === 'found' && inBuffer + first.size <= buffer.length
+        ? buffer.subarray(inBuffer, Math.min(buffer.length, inBuffer + length))
+        : await this.readAt(first.position, length);
+    const result = checkedBatches(data, first.position, limit, first.baseOffset, endOffset, this.#verifiedBytes);
+    if (truncations !== this.#truncations) return result;
+    if (first.position <= this.#verifiedBytes) this.#verifiedBytes = Math.max(this.#verifiedBytes, first.position + result.bytes);
+    const last = result.chunks.at(-1);
+    if (last !== undefined && result.corruption === undefined) {
+      const end = first.position + result.bytes;
+      this.#rememberReadEnd(readLastOffset(last) + 1, end);
+      this.#readAhead(end, wanted);
+    }
+    return result;
+  }
+
+  #corruptAt(position: number, offset: number, reason: string): SegmentRead {
+    // A header that fails its checks hides every batch after it: never skip past it silently.
+    return { chunks: [], bytes: 0, found: true, corruption: { position, offset, reason } };
+  }
+
+  /** The header walk by SCAN_CHUNK_BYTES reads, for a batch the first read did not reach. */
+  async #scanFor(fetchOffset: number, from: number, limit: number): Promise<Exclude<LocatedBatch, { kind: 'beyond' }>> {
+    let first: BatchHeaderInfo | undefined;
+    const scan = await scanBatchHeaders(this.readAt, from, limit, (header) => {
+      if (header.lastOffset < fetchOffset) return false;
+      first = header;
+      return true;
+    });
+    if (first !== undefined) return { kind: 'found', header: first };
+    if (scan.problem !== undefined) return { kind: 'corrupt', position: scan.endPosition, reason: scan.problem };
+    return { kind: 'end' };
   }
 
   /** The first batch whose max timestamp is >= `timestamp`, by time index then header scan. */
@@ -415,6 +542,7 @@ export class Segment {
     const first = await this.findBatch(offset);
     if (first === undefined) return 0;
     const removed = this.#size - first.position;
+    this.#forgetVerifiedBeyond(first.position);
     await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(first.position));
     this.#size = first.position;
     this.#unsynced = true;
@@ -446,6 +574,7 @@ export class Segment {
   /** Marks the segment as gone from the log (retention, a swap); its files are about to go. */
   retire(): void {
     this.#retired = true;
+    this.#dropReadAheads();
   }
 
   get isRetired(): boolean {
@@ -470,6 +599,7 @@ export class Segment {
 
   /** Removes the segment's files. */
   async delete(): Promise<void> {
+    this.#dropReadAheads();
     await this.closeHandles();
     for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
       try {
@@ -485,10 +615,10 @@ export class Segment {
  * Cuts `buffer` (the file from `bufferPosition`, `fileBytes` long, starting with the batch at
  * `firstOffset`) into whole batches, stopping at a batch cut off by the read's length or one
  * at/after `endOffset`. Every batch served from disk passes the header checks, follows the one
- * before it and matches its CRC; the first that does not ends the read and is reported, so it is
- * never served.
+ * before it and matches its CRC (checked unless it lies below `verifiedBytes`, already checked in
+ * this process); the first that does not ends the read and is reported, so it is never served.
  */
-function checkedBatches(buffer: Buffer, bufferPosition: number, fileBytes: number, firstOffset: number, endOffset: number): SegmentRead {
+function checkedBatches(buffer: Buffer, bufferPosition: number, fileBytes: number, firstOffset: number, endOffset: number, verifiedBytes: number): SegmentRead {
   const chunks: Buffer[] = [];
   const readEnd = bufferPosition + buffer.length;
   let position = 0;
@@ -505,10 +635,33 @@ function checkedBatches(buffer: Buffer, bufferPosition: number, fileBytes: numbe
       return stop(`batch cut short: ${buffer.length - position} of ${header.size} bytes`, header.baseOffset);
     }
     if (chunks.length > 0 && header.baseOffset <= previousLastOffset) return stop(`base offset ${header.baseOffset} not after ${previousLastOffset}`, header.baseOffset);
-    if (!hasValidCrc(buffer, position)) return stop(`CRC mismatch in batch at offset ${header.baseOffset}`, header.baseOffset);
+    const verified = header.position + header.size <= verifiedBytes;
+    if (!verified && !hasValidCrc(buffer, position)) return stop(`CRC mismatch in batch at offset ${header.baseOffset}`, header.baseOffset);
     chunks.push(buffer.subarray(position, position + header.size));
     previousLastOffset = header.lastOffset;
     position += header.size;
   }
   return { chunks, bytes: position, found: true };
+}
+
+
+type LocatedBatch =
+  | { readonly kind: 'found'; readonly header: BatchHeaderInfo }
+  | { readonly kind: 'end' }
+  | { readonly kind: 'corrupt'; readonly position: number; readonly reason: string }
+  /** The buffer ends before the batch holding the offset: continue the walk from `position`. */
+  | { readonly kind: 'beyond'; readonly position: number };
+
+/** Walks the headers in `buffer` (the file from `bufferPosition`) to the batch holding `fetchOffset`. */
+function locateBatch(buffer: Buffer, bufferPosition: number, fileBytes: number, fetchOffset: number): LocatedBatch {
+  let offset = 0;
+  for (;;) {
+    const position = bufferPosition + offset;
+    if (position >= fileBytes) return { kind: 'end' };
+    if (buffer.length - offset < BATCH_HEADER_BYTES && bufferPosition + buffer.length < fileBytes) return { kind: 'beyond', position };
+    const header = checkBatchHeader(buffer, offset, bufferPosition, fileBytes);
+    if (typeof header === 'string') return { kind: 'corrupt', position, reason: header };
+    if (header.lastOffset >= fetchOffset) return { kind: 'found', header };
+    offset += header.size;
+  }
 }
