@@ -178,15 +178,21 @@ async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput
 async function startupTimes(): Promise<Omit<Startup, 'idleRssMiB' | 'loadRssMiB'>> {
   const cliRunsMs: number[] = [];
   const inProcessRunsMs: number[] = [];
+  const inProcessMemoryRunsMs: number[] = [];
   for (let index = 0; index < STARTUP_RUNS; index++) {
     const broker = await startConveyor();
     cliRunsMs.push(broker.startupMs);
     await stopServer(broker.server);
     rmSync(broker.dataDir, { recursive: true, force: true });
-    const inProcess = await run(process.execPath, ['bench/in-process-startup.mjs'], 30_000);
-    inProcessRunsMs.push((JSON.parse(inProcess.stdout.trim()) as { elapsedMs: number }).elapsedMs);
+    inProcessRunsMs.push(await inProcessStartup('disk'));
+    inProcessMemoryRunsMs.push(await inProcessStartup('memory'));
   }
-  return { cliRunsMs, cliMedianMs: median(cliRunsMs), inProcessRunsMs, inProcessMedianMs: median(inProcessRunsMs) };
+  return { cliRunsMs, cliMedianMs: median(cliRunsMs), inProcessRunsMs, inProcessMedianMs: median(inProcessRunsMs), inProcessMemoryMedianMs: median(inProcessMemoryRunsMs) };
+}
+
+async function inProcessStartup(storage: 'disk' | 'memory'): Promise<number> {
+  const result = await run(process.execPath, ['bench/in-process-startup.mjs', storage], 30_000);
+  return (JSON.parse(result.stdout.trim()) as { elapsedMs: number }).elapsedMs;
 }
 
 /** One topic with many partitions: create it, produce across all of them, restart and time start-up. */

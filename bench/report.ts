@@ -122,6 +122,7 @@ function startupLines(run: BenchRun): string[] {
     const s = run.startup;
     lines.push(`- CLI (\`conveyor start\`, spawn to first accepted connection, new data dir): median ${fixed(s.cliMedianMs)} ms (runs: ${s.cliRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
     lines.push(`- In-process (\`startBroker()\` to first accepted connection, disk storage): median ${fixed(s.inProcessMedianMs)} ms (runs: ${s.inProcessRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
+    if (s.inProcessMemoryMedianMs !== undefined) lines.push(`- In-process with \`storage: 'memory'\` (the same start without disk work): median ${fixed(s.inProcessMemoryMedianMs)} ms`);
     lines.push(`- RSS: idle ${fixed(s.idleRssMiB)} MiB; peak under the throughput matrix ${fixed(s.loadRssMiB)} MiB`);
   }
   const many = run.manyPartitions;

@@ -37,6 +37,8 @@ export interface Startup {
   cliRunsMs: number[];
   inProcessMedianMs: number;
   inProcessRunsMs: number[];
+  /** The same with storage: 'memory': the start without its disk work (absent in older runs). */
+  inProcessMemoryMedianMs?: number;
   idleRssMiB: number;
   loadRssMiB: number;
 }
