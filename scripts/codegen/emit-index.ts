@@ -40,6 +40,7 @@ export function emitMessagesIndex(pairs: ApiPair[], header: string): string {
   lines.push('', 'export const ApiKey = {');
   for (const pair of sorted) lines.push(`  ${pair.name}: ${pair.request.apiKey},`);
   lines.push('} as const;', '', 'export type ApiKeyValue = (typeof ApiKey)[keyof typeof ApiKey];', '');
+  lines.push(...versionRanges(sorted));
   lines.push(
     '/** One API: its version range and codecs. `RequestIn`/`ResponseIn` are what the encoders accept (records as chunks). */',
     'export interface ApiDescriptor<Request, Response, RequestIn = Request, ResponseIn = Response> {',
@@ -77,6 +78,34 @@ export function emitMessagesIndex(pairs: ApiPair[], header: string): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * Every API's version range by api key, apart from its codecs: request headers need only these, so
+ * a bundle of the broker keeps just the codecs of the APIs it serves or sends.
+ */
+function versionRanges(sorted: ApiPair[]): string[] {
+  const maxKey = Math.max(...sorted.map((pair) => pair.request.apiKey!));
+  const byKey = new Map(sorted.map((pair) => [pair.request.apiKey!, pair.request]));
+  const entries = Array.from({ length: maxKey + 1 }, (_, key) => {
+    const request = byKey.get(key);
+    if (request === undefined) return '  undefined,';
+    return `  { minVersion: ${request.validVersions.low}, maxVersion: ${request.validVersions.high}, firstFlexibleVersion: ${firstFlexibleVersion(request)} },`;
+  });
+  return [
+    '/** An API\'s request versions: the range and the first flexible one (Infinity when there is none). */',
+    'export interface ApiVersionRange {',
+    '  readonly minVersion: number;',
+    '  readonly maxVersion: number;',
+    '  readonly firstFlexibleVersion: number;',
+    '}',
+    '',
+    '/** The version range of every API by api key, without its codecs; holes are keys Kafka never assigned or retired. */',
+    'export const apiVersionRanges: readonly (ApiVersionRange | undefined)[] = [',
+    ...entries,
+    '];',
+    '',
+  ];
 }
 
 function descriptor(pair: ApiPair): string[] {

@@ -1,6 +1,6 @@
 // Request and response headers of the Kafka protocol, and which header version an API version
 // uses. Header versions follow the body's flexibility, with Kafka's two historical exceptions.
-import { ApiKey, apis } from './messages/index.js';
+import { ApiKey, apiVersionRanges } from './messages/index.js';
 import type { Reader } from './primitives/reader.js';
 import type { Writer } from './primitives/writer.js';
 
@@ -17,12 +17,12 @@ export interface ResponseHeader {
 
 /** Whether a known API uses compact encodings and tag buffers at this version. */
 export function isFlexibleVersion(apiKey: number, apiVersion: number): boolean {
-  const api = apis[apiKey];
+  const api = apiVersionRanges[apiKey];
   return api !== undefined && apiVersion >= api.firstFlexibleVersion;
 }
 
 function isKnownVersion(apiKey: number, apiVersion: number): boolean {
-  const api = apis[apiKey];
+  const api = apiVersionRanges[apiKey];
   return api !== undefined && apiVersion >= api.minVersion && apiVersion <= api.maxVersion;
 }
 
