@@ -27,15 +27,18 @@ export class LeaderEpochCache {
   readonly #options: LeaderEpochCacheOptions;
   readonly #writes = new SerialQueue();
   #dirty = false;
+  /** What the checkpoint file holds, when known: a change that ends up back there writes nothing. */
+  #persisted: readonly EpochEntry[] | undefined;
 
-  constructor(options: LeaderEpochCacheOptions, entries: readonly EpochEntry[] = []) {
+  constructor(options: LeaderEpochCacheOptions, entries: readonly EpochEntry[] = [], persisted = false) {
     this.#options = options;
     this.#entries = sanitize(entries);
+    this.#persisted = persisted ? this.#entries : undefined;
   }
 
   static async load(options: LeaderEpochCacheOptions): Promise<LeaderEpochCache> {
     const entries = await readLeaderEpochCheckpoint(options.fs, options.path, options.logger);
-    return new LeaderEpochCache(options, entries ?? []);
+    return new LeaderEpochCache(options, entries ?? [], entries !== undefined);
   }
 
   get entries(): readonly EpochEntry[] {
@@ -95,23 +98,31 @@ export class LeaderEpochCache {
     return epoch;
   }
 
-  /** Forgets epochs starting at or after `endOffset` (the log was truncated there). */
-  truncateFromEnd(endOffset: number): void {
+  /**
+   * Forgets epochs starting at or after `endOffset` (the log was truncated there). With
+   * `persistNow` false (a log being loaded) the file is only marked stale and rewritten by the next
+   * change, flush or close: every load truncates the same way again, so the stale file is harmless,
+   * and a start-up writes nothing for an epoch the broker then assigns back (an empty log).
+   */
+  truncateFromEnd(endOffset: number, persistNow = true): void {
     const kept = this.#entries.filter((entry) => entry.startOffset < endOffset);
     if (kept.length === this.#entries.length) return;
     this.#entries = kept;
-    this.#changed();
+    this.#changed(persistNow);
   }
 
-  /** Forgets offsets before `startOffset` (the log start moved): the epoch covering it now starts there. */
-  truncateFromStart(startOffset: number): void {
+  /**
+   * Forgets offsets before `startOffset` (the log start moved): the epoch covering it now starts
+   * there. `persistNow` as for truncateFromEnd.
+   */
+  truncateFromStart(startOffset: number, persistNow = true): void {
     const firstKept = this.#entries.findIndex((entry) => entry.startOffset >= startOffset);
     const covering = firstKept < 0 ? this.#entries.length - 1 : firstKept - 1;
     if (covering < 0) return;
     const kept = this.#entries.slice(covering);
     kept[0] = { epoch: kept[0]!.epoch, startOffset };
     this.#entries = kept;
-    this.#changed();
+    this.#changed(persistNow);
   }
 
   clear(): void {
@@ -125,23 +136,32 @@ export class LeaderEpochCache {
     return this.#writes.run(async () => {
       if (!this.#dirty) return;
       this.#dirty = false;
+      const entries = this.#entries;
+      if (this.#persisted !== undefined && sameEntries(entries, this.#persisted)) return;
       try {
-        await writeLeaderEpochCheckpoint(this.#options.fs, this.#options.path, this.#entries);
+        await writeLeaderEpochCheckpoint(this.#options.fs, this.#options.path, entries);
+        this.#persisted = [...entries];
       } catch (error) {
         this.#dirty = true;
+        this.#persisted = undefined;
         throw error;
       }
     });
   }
 
-  #changed(): void {
+  #changed(persistNow = true): void {
     this.#dirty = true;
+    if (!persistNow) return;
     // Persisting in the background keeps assign synchronous (decision 6); a failed write stays
     // dirty and is retried by the next change, flush or close.
     this.persist().catch((error: unknown) => {
       this.#options.logger.warn('could not write leader-epoch-checkpoint', { file: this.#options.path, error });
     });
   }
+}
+
+function sameEntries(a: readonly EpochEntry[], b: readonly EpochEntry[]): boolean {
+  return a.length === b.length && a.every((entry, index) => entry.epoch === b[index]!.epoch && entry.startOffset === b[index]!.startOffset);
 }
 
 function sanitize(entries: readonly EpochEntry[]): EpochEntry[] {

@@ -46,7 +46,7 @@ import { type RetentionDecision, retentionDecision } from './retention.js';
 import { type BatchCorruption, RELATIVE_OFFSET_MAX, Segment, type SegmentContext, type SegmentRead } from './segment.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
-import { loadProducerState, writeProducerSnapshot } from './producer-snapshot.js';
+import { loadProducerState, PRODUCER_SNAPSHOT_FILE_SUFFIX, writeProducerSnapshot } from './producer-snapshot.js';
 import { ProducerStateManager } from './producer-state.js';
 
 export interface PartitionLogContext extends SegmentContext {
@@ -157,7 +157,7 @@ export class PartitionLog {
   #offline = false;
   /** Segments whose corrupt batch was already logged: once per segment, however often it is polled. */
   readonly #reportedCorruption = new WeakSet<Segment>();
-  /** Log file sizes, at start-up, of segments not loaded yet (`size` counts them until they are). */
+  /** Log file sizes of segments not loaded yet, measured when `size()` first needed them. */
   readonly #unopenedSegmentBytes = new WeakMap<Segment, number>();
 
   private constructor(options: PartitionLogLoadOptions, segments: Segment[], leaderEpochCache: LeaderEpochCache) {
@@ -172,11 +172,16 @@ export class PartitionLog {
     this.#tailCache = new TailCache(options.context.tailCacheBudget);
   }
 
-  /** Opens (and, after an unclean shutdown, recovers) the log in `options.dir`, creating it if new. */
+  /**
+   * Opens (and, after an unclean shutdown, recovers) the log in `options.dir`, creating it if new.
+   * After a clean shutdown no segment is read: the log end offset comes from the recovery-point
+   * checkpoint when the producer snapshot written at close agrees with it (`cleanLogEndOffset`),
+   * and the active segment loads on its first append, read or truncation like the others.
+   */
   static async load(options: PartitionLogLoadOptions): Promise<PartitionLog> {
     const { context, dir } = options;
     if (options.create === true) await context.fs.mkdir(dir);
-    const baseOffsets = await scanSegmentFiles(context.fs, dir, context.logger);
+    const { baseOffsets, fileNames } = await scanSegmentFiles(context.fs, dir, context.logger);
     const settings = segmentSettings(options.config);
     const nowMs = context.clock.nowMs();
     const segments = baseOffsets.map((baseOffset) => Segment.existing(context, dir, baseOffset, settings, nowMs));
@@ -191,21 +196,26 @@ export class PartitionLog {
       logEndOffset: () => log?.logEndOffset ?? 0,
     });
     log = new PartitionLog(options, segments, epochCache);
-    await log.#loadSegments(options);
-    await log.#noteUnopenedSegmentSizes();
-    await log.#loadProducerState();
+    await log.#loadSegments(options, cleanLogEndOffset(options, segments.at(-1)!.baseOffset, fileNames));
+    await log.#loadProducerState(fileNames);
     return log;
   }
 
-  async #loadSegments(options: PartitionLogLoadOptions): Promise<void> {
+  /** `knownLogEndOffset`: where the log ends, known without reading the active segment (a clean start). */
+  async #loadSegments(options: PartitionLogLoadOptions, knownLogEndOffset: number | undefined): Promise<void> {
     if (!options.hadCleanShutdown) await this.#recover(options.recoveryPoint ?? 0);
-    await this.#active.ensureLoaded(this.#rebuildSegment);
-    this.#logEndOffset = this.#active.nextOffset;
+    if (knownLogEndOffset === undefined) {
+      await this.#active.ensureLoaded(this.#rebuildSegment);
+      this.#logEndOffset = this.#active.nextOffset;
+    } else {
+      this.#logEndOffset = knownLogEndOffset;
+    }
     this.#nextOffset = this.#logEndOffset;
     const firstBase = this.#segments[0]!.baseOffset;
     this.#logStartOffset = Math.min(Math.max(options.logStartOffset ?? firstBase, firstBase), this.#logEndOffset);
-    this.leaderEpochCache.truncateFromEnd(this.#logEndOffset);
-    if (this.#logStartOffset > firstBase) this.leaderEpochCache.truncateFromStart(this.#logStartOffset);
+    // In memory only: every load truncates the same way, and the next change or flush writes the file.
+    this.leaderEpochCache.truncateFromEnd(this.#logEndOffset, false);
+    if (this.#logStartOffset > firstBase) this.leaderEpochCache.truncateFromStart(this.#logStartOffset, false);
     this.#highWatermark = clamp(options.highWatermark ?? this.#logStartOffset, this.#logStartOffset, this.#logEndOffset);
     this.#recoveryPoint = this.#logEndOffset;
   }
@@ -238,7 +248,7 @@ export class PartitionLog {
   }
 
   /** Restores producer state from the newest snapshot and the log after it (or the whole log). */
-  async #loadProducerState(): Promise<void> {
+  async #loadProducerState(fileNames: readonly string[]): Promise<void> {
     const read = async (offset: number): Promise<Buffer[]> => {
       try {
         return (await this.read(offset, { maxBytes: 1024 * 1024, maxOffset: this.#logEndOffset, minOneBatch: true })).chunks;
@@ -249,7 +259,7 @@ export class PartitionLog {
       }
     };
     const store = { fs: this.#context.fs, dir: this.dir, logger: this.#logger };
-    const replayed = await loadProducerState({ ...store, state: this.producerState, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset, read });
+    const replayed = await loadProducerState({ ...store, fileNames, state: this.producerState, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset, read });
     if (replayed > 0) this.#logger.debug('rebuilt producer state from the log', { dir: this.dir, batches: replayed });
   }
 
@@ -288,21 +298,30 @@ export class PartitionLog {
   }
 
   /**
-   * Bytes in the partition's segment files (DescribeLogDirs). Each segment keeps its size in memory
-   * as it is written, cleaned or truncated, so this costs no I/O; a segment not opened since
-   * start-up counts with the file size noted then.
+   * Bytes in the partition's segment files (DescribeLogDirs). Each loaded segment keeps its size in
+   * memory as it is written, cleaned or truncated; a segment not loaded since start-up is measured
+   * (one stat) the first time it is asked about, so opening a log stats nothing.
    */
-  get size(): number {
+  async size(): Promise<number> {
     let bytes = 0;
-    for (const segment of this.#segments) bytes += segment.isLoaded ? segment.size : (this.#unopenedSegmentBytes.get(segment) ?? 0);
+    for (const segment of this.#segments) bytes += await this.#segmentBytes(segment);
     return bytes;
   }
 
-  /** Segments open lazily and know their size only once loaded: note the others' file sizes once. */
-  async #noteUnopenedSegmentSizes(): Promise<void> {
-    for (const segment of this.#segments) {
-      if (!segment.isLoaded) this.#unopenedSegmentBytes.set(segment, (await this.#context.fs.stat(segment.logPath)).size);
+  async #segmentBytes(segment: Segment): Promise<number> {
+    if (segment.isLoaded) return segment.size;
+    let bytes = this.#unopenedSegmentBytes.get(segment);
+    if (bytes === undefined) {
+      try {
+        bytes = (await this.#context.fs.stat(segment.logPath)).size;
+      } catch (error) {
+        // Retention or the cleaner moved it meanwhile: it is no longer part of the log.
+        if (isNotFoundError(error)) return 0;
+        throw error;
+      }
+      this.#unopenedSegmentBytes.set(segment, bytes);
     }
+    return segment.isLoaded ? segment.size : bytes;
   }
 
   get segmentCount(): number {
@@ -436,6 +455,7 @@ export class PartitionLog {
     if (this.#pending.length === 0) return;
     let group: PendingAppend[] = [];
     try {
+      await this.#activeReadyForAppend();
       const first = this.#pending[0]!;
       if (await this.#rollReason(this.#active.size, first.header) !== undefined) await this.#roll(first.header.baseOffset);
       group = await this.#takeGroup();
@@ -451,6 +471,26 @@ export class PartitionLog {
     this.#completeAppends(group);
     if (this.#pending.length > 0) this.#scheduleDrain();
     await this.#flushIfDue(group);
+  }
+
+  /**
+   * Loads the active segment if it is not yet (after a clean start it loads on first use) and checks
+   * that it ends where the log does. If not, the files changed behind the checkpoints the log end
+   * was taken from: the files win (as a full load would have found them), the log end moves to the
+   * segment's end, and this write fails so its producers retry at the right offsets.
+   */
+  async #activeReadyForAppend(): Promise<void> {
+    const active = this.#active;
+    if (!active.isLoaded) await active.ensureLoaded(this.#rebuildSegment);
+    if (active.nextOffset === this.#logEndOffset) return;
+    const expected = this.#logEndOffset;
+    this.#logger.error('the active segment does not end at the checkpointed log end offset; using the segment', {
+      dir: this.dir,
+      segmentNextOffset: active.nextOffset,
+      logEndOffset: expected,
+    });
+    this.#afterTruncation(active.nextOffset);
+    throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${active.logPath} ends at offset ${active.nextOffset}, not at the log end offset ${expected}`);
   }
 
   /** Takes queued batches for one write: bounded, and stopping where a roll would be due. */
@@ -856,7 +896,8 @@ export class PartitionLog {
     await this.#queue.run(async () => {
       // Appends queued before close still complete; a drain re-queued behind us would find nothing.
       while (this.#pending.length > 0) await this.#drainOnce();
-      this.#active.seal();
+      // A segment never loaded since start-up was sealed by the close before.
+      if (this.#active.isLoaded) this.#active.seal();
       await this.#flushTo(this.#logEndOffset);
       await this.#active.flush();
       await writeProducerSnapshot({ fs: this.#context.fs, dir: this.dir, logger: this.#logger }, this.producerState, this.#logEndOffset, this.segmentBaseOffsets);
@@ -935,8 +976,24 @@ function ownedBatch(batch: Buffer): Buffer {
   return batch.buffer.byteLength > 2 * batch.length + 8192 ? Buffer.from(batch) : batch;
 }
 
-/** Base offsets of the segments in `dir`, sorted; drops stranded temporary files and orphan indexes. */
-async function scanSegmentFiles(fs: FileSystem, dir: string, logger: Logger): Promise<number[]> {
+/**
+ * Where a log ends, when a clean shutdown recorded it: the recovery-point checkpoint (written after
+ * every log was flushed and closed, so it is each log's end then) and the producer snapshot the
+ * close wrote at that same offset must agree, and the offset must lie in the active segment.
+ * Otherwise (a new log, a missing or older checkpoint, files changed since) undefined: read it.
+ */
+function cleanLogEndOffset(options: PartitionLogLoadOptions, activeBaseOffset: number, fileNames: readonly string[]): number | undefined {
+  const recoveryPoint = options.recoveryPoint;
+  if (!options.hadCleanShutdown || options.create === true || recoveryPoint === undefined || recoveryPoint < activeBaseOffset) return undefined;
+  const newestSnapshot = Math.max(-1, ...fileNames.map((name) => parseOffsetFileName(name, PRODUCER_SNAPSHOT_FILE_SUFFIX) ?? -1));
+  return newestSnapshot === recoveryPoint ? recoveryPoint : undefined;
+}
+
+/**
+ * Base offsets of the segments in `dir`, sorted, and the names of the files left; drops stranded
+ * temporary files and orphan indexes.
+ */
+async function scanSegmentFiles(fs: FileSystem, dir: string, logger: Logger): Promise<{ baseOffsets: number[]; fileNames: string[] }> {
   const listed = (await fs.readdir(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.name);
   const names = await completeInterruptedSwaps(fs, dir, listed, logger);
   const baseOffsets = new Set<number>();
@@ -944,15 +1001,19 @@ async function scanSegmentFiles(fs: FileSystem, dir: string, logger: Logger): Pr
     const baseOffset = parseOffsetFileName(name, LOG_FILE_SUFFIX);
     if (baseOffset !== undefined) baseOffsets.add(baseOffset);
   }
+  const fileNames: string[] = [];
   for (const name of names) {
     const indexBase = parseOffsetFileName(name, INDEX_FILE_SUFFIX) ?? parseOffsetFileName(name, TIME_INDEX_FILE_SUFFIX);
     const stranded = STRANDED_SUFFIXES.some((suffix) => name.endsWith(suffix));
     const orphan = indexBase !== undefined && !baseOffsets.has(indexBase);
-    if (!stranded && !orphan) continue;
+    if (!stranded && !orphan) {
+      fileNames.push(name);
+      continue;
+    }
     logger.warn('removing stranded file', { file: joinPath(dir, name) });
     await removeIfPresent(fs, joinPath(dir, name));
   }
-  return [...baseOffsets].sort((a, b) => a - b);
+  return { baseOffsets: [...baseOffsets].sort((a, b) => a - b), fileNames };
 }
 
 async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {

@@ -84,6 +84,8 @@ export interface ProducerStateStore {
 }
 
 export interface ProducerStateLoadOptions extends ProducerStateStore {
+  /** The names of the files in `dir`, when the caller has just listed it (saves listing it again). */
+  readonly fileNames?: readonly string[];
   readonly state: ProducerStateManager;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
@@ -100,7 +102,8 @@ export async function loadProducerState(options: ProducerStateLoadOptions): Prom
   const { fs, dir, logger, state } = options;
   let from = options.logStartOffset;
   state.clear();
-  for (const offset of (await listSnapshots(fs, dir)).reverse()) {
+  const fileNames = options.fileNames ?? (await listFileNames(fs, dir));
+  for (const offset of snapshotOffsets(fileNames).reverse()) {
     const path = joinPath(dir, offsetFileName(offset, PRODUCER_SNAPSHOT_FILE_SUFFIX));
     if (offset > options.logEndOffset) {
       await removeIfPresent(fs, path);
@@ -108,7 +111,7 @@ export async function loadProducerState(options: ProducerStateLoadOptions): Prom
     }
     try {
       const producers = decodeProducerSnapshot(await fs.readFile(path));
-      const aborted = (await readTransactionIndexes(fs, dir)).filter((entry) => entry.lastOffset < offset && entry.lastOffset >= options.logStartOffset);
+      const aborted = (await readTransactionIndexes(fs, dir, fileNames)).filter((entry) => entry.lastOffset < offset && entry.lastOffset >= options.logStartOffset);
       state.restore(producers, aborted);
       from = Math.max(offset, options.logStartOffset);
       break;
@@ -152,12 +155,20 @@ export async function writeProducerSnapshot(store: ProducerStateStore, state: Pr
 }
 
 async function listSnapshots(fs: FileSystem, dir: string): Promise<number[]> {
+  return snapshotOffsets(await listFileNames(fs, dir));
+}
+
+function snapshotOffsets(fileNames: readonly string[]): number[] {
   const offsets: number[] = [];
-  for (const entry of await fs.readdir(dir)) {
-    const offset = entry.isDirectory ? undefined : parseOffsetFileName(entry.name, PRODUCER_SNAPSHOT_FILE_SUFFIX);
+  for (const name of fileNames) {
+    const offset = parseOffsetFileName(name, PRODUCER_SNAPSHOT_FILE_SUFFIX);
     if (offset !== undefined) offsets.push(offset);
   }
   return offsets.sort((a, b) => a - b);
+}
+
+async function listFileNames(fs: FileSystem, dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.name);
 }
 
 async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {

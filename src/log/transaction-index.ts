@@ -71,19 +71,28 @@ export async function writeTransactionIndexes(fs: FileSystem, dir: string, segme
   for (const [base, list] of bySegment) await writeFileAtomically(fs, joinPath(dir, offsetFileName(base, TXN_INDEX_FILE_SUFFIX)), encodeTransactionIndex(list));
 }
 
-/** Every aborted transaction in the directory's transaction indexes, ordered by first offset. */
-export async function readTransactionIndexes(fs: FileSystem, dir: string): Promise<AbortedTransaction[]> {
+/**
+ * Every aborted transaction in the directory's transaction indexes, ordered by first offset.
+ * `fileNames`: the directory's files, when the caller has just listed it.
+ */
+export async function readTransactionIndexes(fs: FileSystem, dir: string, fileNames?: readonly string[]): Promise<AbortedTransaction[]> {
   const entries: AbortedTransaction[] = [];
-  for (const base of await listTransactionIndexes(fs, dir)) {
+  const bases = fileNames === undefined ? await listTransactionIndexes(fs, dir) : transactionIndexBases(fileNames);
+  for (const base of bases) {
     entries.push(...decodeTransactionIndex(await fs.readFile(joinPath(dir, offsetFileName(base, TXN_INDEX_FILE_SUFFIX)))));
   }
   return entries.sort((a, b) => a.firstOffset - b.firstOffset);
 }
 
 async function listTransactionIndexes(fs: FileSystem, dir: string): Promise<number[]> {
+  const entries = await fs.readdir(dir);
+  return transactionIndexBases(entries.filter((entry) => !entry.isDirectory).map((entry) => entry.name));
+}
+
+function transactionIndexBases(fileNames: readonly string[]): number[] {
   const bases: number[] = [];
-  for (const entry of await fs.readdir(dir)) {
-    const base = entry.isDirectory ? undefined : parseOffsetFileName(entry.name, TXN_INDEX_FILE_SUFFIX);
+  for (const name of fileNames) {
+    const base = parseOffsetFileName(name, TXN_INDEX_FILE_SUFFIX);
     if (base !== undefined) bases.push(base);
   }
   return bases.sort((a, b) => a - b);

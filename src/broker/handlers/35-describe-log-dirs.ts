@@ -16,11 +16,11 @@ export const describeLogDirsHandler = defineHandler({
   api: DescribeLogDirsApi,
   minVersion: 0,
   maxVersion: 4,
-  handle(request, { broker }) {
+  async handle(request, { broker }) {
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
-      results: [{ errorCode: ErrorCode.NONE, logDir: broker.config.logDir, topics: describedTopics(broker, request.topics), totalBytes: -1n, usableBytes: -1n }],
+      results: [{ errorCode: ErrorCode.NONE, logDir: broker.config.logDir, topics: await describedTopics(broker, request.topics), totalBytes: -1n, usableBytes: -1n }],
     };
   },
   errorResponse(_request, errorCode) {
@@ -28,17 +28,21 @@ export const describeLogDirsHandler = defineHandler({
   },
 });
 
-function describedTopics(broker: BrokerServices, wanted: { topic: string; partitions: number[] }[] | null): TopicResult[] {
+/** Sizes of segments not loaded since start-up are measured on the first request that asks for them. */
+async function describedTopics(broker: BrokerServices, wanted: { topic: string; partitions: number[] }[] | null): Promise<TopicResult[]> {
   const byTopic = new Map<string, Partition[]>();
   for (const partition of broker.replicaManager.all()) {
     const request = wanted?.find((topic) => topic.topic === partition.topic);
     if (wanted !== null && (!request || !request.partitions.includes(partition.partitionIndex))) continue;
     byTopic.set(partition.topic, [...(byTopic.get(partition.topic) ?? []), partition]);
   }
-  return [...byTopic].map(([name, partitions]) => ({
-    name,
-    partitions: partitions
-      .sort((a, b) => a.partitionIndex - b.partitionIndex)
-      .map((partition) => ({ partitionIndex: partition.partitionIndex, partitionSize: BigInt(partition.log.size), offsetLag: 0n, isFutureKey: false })),
-  }));
+  const topics: TopicResult[] = [];
+  for (const [name, partitions] of byTopic) {
+    const described: TopicResult['partitions'] = [];
+    for (const partition of partitions.sort((a, b) => a.partitionIndex - b.partitionIndex)) {
+      described.push({ partitionIndex: partition.partitionIndex, partitionSize: BigInt(await partition.log.size()), offsetLag: 0n, isFutureKey: false });
+    }
+    topics.push({ name, partitions: described });
+  }
+  return topics;
 }
