@@ -18,7 +18,7 @@ import { benchRedis } from './peers/redis.js';
 const QUICK = process.env.BENCH_QUICK === '1';
 const RECORD_SIZES = [1024, 100];
 /** Records per throughput run: a few seconds each at the rates this machine reaches. */
-const RECORDS = new Map<number, number>(QUICK ? [[1024, 50_000], [100, 200_000]] : [[1024, 400_000], [100, 2_000_000]]);
+const RECORDS = new Map<number, number>(QUICK ? [[1024, 50_000], [100, 200_000]] : [[1024, 1_000_000], [100, 2_000_000]]);
 const PEER_RECORDS = new Map<number, number>(QUICK ? [[1024, 20_000], [100, 50_000]] : [[1024, 200_000], [100, 500_000]]);
 const PARTITION_COUNTS = [1, 8];
 const ACKS = ['1', 'all'];
@@ -120,6 +120,18 @@ async function rawLimit(work: string): Promise<Throughput[]> {
       results.push(throughputOf({ id: `raw-consume-${size}`, system: 'raw', client: 'file → node socket', op: 'consume', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
     } finally {
       await stopServer(source);
+    }
+    // What a consumer with one fetch in flight can get at best: 1 MiB per request, no protocol.
+    const servePort = await freePort();
+    const server = startServer('raw fetch server', process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', 'serve', String(servePort), file]);
+    try {
+      await waitForPort(servePort, 30_000, undefined, server);
+      const received = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', 'request', String(servePort)], 120_000);
+      const parsed = JSON.parse(received.stdout.trim()) as { elapsedMs: number };
+      const records = RECORDS.get(size)!;
+      results.push(throughputOf({ id: `raw-fetch-${size}`, system: 'raw', client: 'file → node socket, 1 MiB per request', op: 'consume', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
+    } finally {
+      await stopServer(server);
     }
   }
   return results;
