@@ -2,11 +2,13 @@
 // replica manager, request handlers and the socket server. Start-up order: open the logs (with
 // recovery), replay the metadata log, host the partitions the image assigns here, bind the
 // listeners, then register this broker with its advertised endpoints.
+import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import type { FileSystem } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import type { OffsetsTopicPartitions } from '../coordinator/group/offsets-topic.js';
+import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
@@ -212,10 +214,11 @@ class MetadataPublisher {
     if (!topic) return;
     // The complete settings (dynamic broker defaults included), so every field is the current one.
     const logConfig = topicLogConfig(this.services, name);
-    for (const partition of topic.partitions.values()) {
-      if (partition.leader !== nodeId) continue;
+    const led = [...topic.partitions.values()].filter((partition) => partition.leader === nodeId);
+    // A new topic's logs are created a few dozen at a time, so their files and syncs overlap.
+    await forEachBounded(led, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {
       await replicaManager.becomeLeader(name, partition.partitionId, topic.topicId, partition.leaderEpoch, logConfig);
-    }
+    });
   }
 
   /** Deletes every hosted partition whose topic the image no longer has. */

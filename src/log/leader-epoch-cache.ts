@@ -98,31 +98,23 @@ export class LeaderEpochCache {
     return epoch;
   }
 
-  /**
-   * Forgets epochs starting at or after `endOffset` (the log was truncated there). With
-   * `persistNow` false (a log being loaded) the file is only marked stale and rewritten by the next
-   * change, flush or close: every load truncates the same way again, so the stale file is harmless,
-   * and a start-up writes nothing for an epoch the broker then assigns back (an empty log).
-   */
-  truncateFromEnd(endOffset: number, persistNow = true): void {
+  /** Forgets epochs starting at or after `endOffset` (the log was truncated there). */
+  truncateFromEnd(endOffset: number): void {
     const kept = this.#entries.filter((entry) => entry.startOffset < endOffset);
     if (kept.length === this.#entries.length) return;
     this.#entries = kept;
-    this.#changed(persistNow);
+    this.#changed();
   }
 
-  /**
-   * Forgets offsets before `startOffset` (the log start moved): the epoch covering it now starts
-   * there. `persistNow` as for truncateFromEnd.
-   */
-  truncateFromStart(startOffset: number, persistNow = true): void {
+  /** Forgets offsets before `startOffset` (the log start moved): the epoch covering it now starts there. */
+  truncateFromStart(startOffset: number): void {
     const firstKept = this.#entries.findIndex((entry) => entry.startOffset >= startOffset);
     const covering = firstKept < 0 ? this.#entries.length - 1 : firstKept - 1;
     if (covering < 0) return;
     const kept = this.#entries.slice(covering);
     kept[0] = { epoch: kept[0]!.epoch, startOffset };
     this.#entries = kept;
-    this.#changed(persistNow);
+    this.#changed();
   }
 
   clear(): void {
@@ -131,7 +123,10 @@ export class LeaderEpochCache {
     this.#changed();
   }
 
-  /** Writes the checkpoint if it changed since the last write; resolves once it is durable. */
+  /**
+   * Writes the checkpoint if it changed since the last write; resolves once it is durable. The log
+   * calls it whenever it flushes, before its recovery point moves, and after recovery.
+   */
   persist(): Promise<void> {
     return this.#writes.run(async () => {
       if (!this.#dirty) return;
@@ -149,14 +144,14 @@ export class LeaderEpochCache {
     });
   }
 
-  #changed(persistNow = true): void {
+  /**
+   * A change is written with the log's next flush, not at once: until then, a crash recovers from
+   * the recovery point, which the flush has not moved past these offsets, and recovery assigns the
+   * epochs again from the batches' stamped leader epochs; truncations are applied again at load.
+   * So creating or loading thousands of logs writes no checkpoint, and assign stays synchronous.
+   */
+  #changed(): void {
     this.#dirty = true;
-    if (!persistNow) return;
-    // Persisting in the background keeps assign synchronous (decision 6); a failed write stays
-    // dirty and is retried by the next change, flush or close.
-    this.persist().catch((error: unknown) => {
-      this.#options.logger.warn('could not write leader-epoch-checkpoint', { file: this.#options.path, error });
-    });
   }
 }
 

@@ -90,6 +90,23 @@ describe('log manager', () => {
     await manager.close();
   });
 
+  it('creates many logs at once with a few shared syncs of the data dir, and writes no leader-epoch checkpoint yet', async () => {
+    const memory = new MemoryFileSystem();
+    const manager = await openTestLogManager({ fs: memory, dataDir: '/data' });
+    let syncs = 0;
+    const syncDirectory = memory.syncDirectory.bind(memory);
+    memory.syncDirectory = async (path: string) => {
+      if (path === '/data') syncs += 1;
+      await syncDirectory(path);
+    };
+    const logs = await Promise.all(Array.from({ length: 100 }, (_, partition) => manager.createLog('wide', partition)));
+    assert.ok(syncs >= 1 && syncs <= 10, `${syncs} syncs`);
+    for (const log of logs) log.leaderEpochCache.assign(3, 0);
+    assert.equal(await pathExists(memory, '/data/wide-7/leader-epoch-checkpoint'), false);
+    await manager.close();
+    assert.equal((await memory.readFile('/data/wide-7/leader-epoch-checkpoint')).toString(), '0\n1\n3 0\n');
+  });
+
   it('deletes a log by renaming its directory, then removing it', async () => {
     const fs = new MemoryFileSystem();
     const manager = await openTestLogManager({ fs });

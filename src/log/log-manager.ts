@@ -2,6 +2,7 @@
 // shutdown), creates and deletes logs, and owns the log-dir files: the recovery-point,
 // log-start-offset and replication-offset checkpoints and the clean-shutdown marker. It also runs
 // the background work over all logs: the retention scheduler and the log cleaner.
+import { forEachBounded } from '../base/bounded.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { type FileSystem, isNotFoundError, joinPath, pathExists } from '../base/file-system.js';
@@ -83,6 +84,8 @@ export class LogManager {
   readonly #creating = new Map<string, Promise<PartitionLog>>();
   readonly #deletions = new Set<Promise<void>>();
   readonly #checkpointWrites = new SerialQueue();
+  /** Syncs of the data dir after logs are created or deleted, shared by everyone waiting at the time. */
+  readonly #dataDirSync: CoalescedTask;
   #cancelCheckpointTimer: (() => void) | undefined;
   #retention: RetentionScheduler | undefined;
   #cleaner: LogCleaner | undefined;
@@ -101,6 +104,7 @@ export class LogManager {
       handles: new FileHandleCache(options.fs, options.openFileHandlesMax ?? OPEN_FILE_HANDLES_MAX, logger),
       tailCacheBudget: new TailCacheBudget(options.tailCacheBytes ?? TAIL_CACHE_BYTES_TOTAL),
     };
+    this.#dataDirSync = new CoalescedTask(() => options.fs.syncDirectory(options.dataDir));
   }
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
@@ -261,7 +265,8 @@ export class LogManager {
         create: true,
       })
         .then(async (log) => {
-          await this.#options.fs.syncDirectory(this.dataDir);
+          // Many partitions created at once (a new topic) share each directory sync.
+          await this.#dataDirSync.run();
           this.#logs.set(key, log);
           return log;
         })
@@ -285,7 +290,7 @@ export class LogManager {
     const target = joinPath(this.dataDir, deletedDirName(topic, partition, this.#nextDeleteId()));
     try {
       await this.#options.fs.rename(log.dir, target);
-      await this.#options.fs.syncDirectory(this.dataDir);
+      await this.#dataDirSync.run();
     } catch (error) {
       if (isNotFoundError(error)) return;
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not delete ${log.dir}: ${String(error)}`);
@@ -389,15 +394,43 @@ export class LogManager {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+/**
+ * A task many callers want run after their own change (a directory sync after creating a file):
+ * a caller that arrives while a run is in progress waits for the next run, which starts once that
+ * one ends and serves every caller that arrived meanwhile. So n concurrent callers cost about two
+ * runs, not n, and each caller's change happened before the run it waits for started.
+ */
+class CoalescedTask {
+  readonly #task: () => Promise<void>;
+  #running: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+
+  constructor(task: () => Promise<void>) {
+    this.#task = task;
+  }
+
+  run(): Promise<void> {
+    if (this.#queued !== undefined) return this.#queued;
+    const running = this.#running;
+    if (running === undefined) return this.#start();
+    const queued: Promise<void> = running.then(
+      () => this.#startQueued(queued),
+      () => this.#startQueued(queued),
+    );
+    this.#queued = queued;
+    return queued;
+  }
+
+  #startQueued(queued: Promise<void>): Promise<void> {
+    if (this.#queued === queued) this.#queued = undefined;
+    return this.#start();
+  }
+
+  #start(): Promise<void> {
+    const running = this.#task().finally(() => {
+      if (this.#running === running) this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
+  }
 }

@@ -213,9 +213,9 @@ export class PartitionLog {
     this.#nextOffset = this.#logEndOffset;
     const firstBase = this.#segments[0]!.baseOffset;
     this.#logStartOffset = Math.min(Math.max(options.logStartOffset ?? firstBase, firstBase), this.#logEndOffset);
-    // In memory only: every load truncates the same way, and the next change or flush writes the file.
-    this.leaderEpochCache.truncateFromEnd(this.#logEndOffset, false);
-    if (this.#logStartOffset > firstBase) this.leaderEpochCache.truncateFromStart(this.#logStartOffset, false);
+    // Written with the next flush: every load truncates the same way again.
+    this.leaderEpochCache.truncateFromEnd(this.#logEndOffset);
+    if (this.#logStartOffset > firstBase) this.leaderEpochCache.truncateFromStart(this.#logStartOffset);
     this.#highWatermark = clamp(options.highWatermark ?? this.#logStartOffset, this.#logStartOffset, this.#logEndOffset);
     this.#recoveryPoint = this.#logEndOffset;
   }
@@ -233,9 +233,12 @@ export class PartitionLog {
         break;
       }
     }
-    // Recovered segments now have rebuilt indexes; make them and the truncations durable.
+    // Recovered segments now have rebuilt indexes; make them, the truncations and the epochs found
+    // durable: the recovery point moves to the log end below, so no later recovery looks again.
     for (let index = first; index < this.#segments.length; index += 1) await this.#segments[index]!.flush();
     await this.#context.fs.syncDirectory(this.dir);
+    this.leaderEpochCache.truncateFromEnd(this.#segments.at(-1)!.nextOffset);
+    await this.leaderEpochCache.persist();
   }
 
   async #dropSegmentsAfter(index: number): Promise<void> {

@@ -128,6 +128,8 @@ describe('log recovery after an unclean shutdown', () => {
     const { manager, log, warnings } = await reopen(fs);
     assert.ok(warnings.some((line) => /corrupt checkpoint/.test(line)));
     assert.deepEqual(log.leaderEpochCache.entries, [{ epoch: 7, startOffset: 0 }]);
+    // Durable before the close: the recovery point moved to the log end, so no later recovery looks again.
+    assert.equal((await fs.readFile(`${dir}/leader-epoch-checkpoint`)).toString(), '0\n1\n7 0\n');
     await manager.close();
   });
 });
