@@ -38,6 +38,8 @@ export class FileHandleCache {
     } finally {
       entry.pins -= 1;
       if (entry.retired && entry.pins === 0) this.#close(entry);
+      // Handles opened while every other one was pinned go once their operations end.
+      else this.#evictBeyondLimit();
     }
   }
 
@@ -75,12 +77,14 @@ export class FileHandleCache {
         if (this.#handles.get(path) === opened) this.#handles.delete(path);
       });
       this.#handles.set(path, entry);
-      this.#evictBeyondLimit();
     } else {
       this.#handles.delete(path);
       this.#handles.set(path, entry);
     }
+    // Pinned before evicting: when every other handle is pinned, the one just opened must not be
+    // the one eviction picks (it would be closed under its first operation).
     entry.pins += 1;
+    this.#evictBeyondLimit();
     return entry;
   }
 
