@@ -22,7 +22,7 @@ import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
 import { applyLogConfigs, topicLogConfig } from './config-resources.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
-import { loadOrCreateMetaProperties } from './meta-properties.js';
+import { createMetaProperties, readMetaProperties } from './meta-properties.js';
 import { type BoundListener, SocketServer, parseListeners } from './network/index.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
@@ -52,17 +52,25 @@ export class Broker {
     const { config, fs, clock, random } = options;
     const logger = options.logger;
     await fs.mkdir(config.logDir);
-    const meta = await loadOrCreateMetaProperties(fs, config.logDir, config.nodeId, random);
-    const logManager = await LogManager.open({
-      fs,
-      dataDir: config.logDir,
-      clock,
-      logger: logger.child('log'),
-      defaults: brokerLogDefaults(config),
-      ...brokerLogBackgroundWork(config),
-    });
+    // Another node's directory is refused before any of its logs is opened; a new directory's
+    // identity is written while the (empty) logs open.
+    const existing = await readMetaProperties(fs, config.logDir, config.nodeId);
+    const [meta, opened] = await Promise.allSettled([
+      existing ?? createMetaProperties(fs, config.logDir, config.nodeId, random),
+      LogManager.open({
+        fs,
+        dataDir: config.logDir,
+        clock,
+        logger: logger.child('log'),
+        defaults: brokerLogDefaults(config),
+        ...brokerLogBackgroundWork(config),
+      }),
+    ]);
+    if (opened.status === 'rejected') throw opened.reason;
+    const logManager = opened.value;
     try {
-      return await Broker.startOnLogs(options, meta.clusterId, logManager);
+      if (meta.status === 'rejected') throw meta.reason;
+      return await Broker.startOnLogs(options, meta.value.clusterId, logManager);
     } catch (error) {
       await logManager.close();
       throw error;

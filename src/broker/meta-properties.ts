@@ -13,25 +13,29 @@ export interface MetaProperties {
 
 const FILE_NAME = 'meta.properties';
 
-export async function loadOrCreateMetaProperties(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource): Promise<MetaProperties> {
+/** The directory's identity, checked against this broker's node id; undefined for a new directory. */
+export async function readMetaProperties(fs: FileSystem, logDir: string, nodeId: number): Promise<MetaProperties | undefined> {
   const path = joinPath(logDir, FILE_NAME);
-  let text: string | undefined;
+  let text: string;
   try {
     text = (await fs.readFile(path)).toString('utf8');
   } catch (error) {
-    if (!isNotFoundError(error)) throw error;
+    if (isNotFoundError(error)) return undefined;
+    throw error;
   }
-  if (text !== undefined) {
-    const properties = parseProperties(text);
-    const clusterId = properties.get('cluster.id');
-    const storedNodeId = Number(properties.get('node.id'));
-    if (!clusterId || !Number.isInteger(storedNodeId)) throw new Error(`${path} is missing cluster.id or node.id`);
-    if (storedNodeId !== nodeId) {
-      throw new Error(`node.id: ${path} belongs to node ${storedNodeId}, but this broker is node ${nodeId}`);
-    }
-    return { clusterId, nodeId };
+  const properties = parseProperties(text);
+  const clusterId = properties.get('cluster.id');
+  const storedNodeId = Number(properties.get('node.id'));
+  if (!clusterId || !Number.isInteger(storedNodeId)) throw new Error(`${path} is missing cluster.id or node.id`);
+  if (storedNodeId !== nodeId) {
+    throw new Error(`node.id: ${path} belongs to node ${storedNodeId}, but this broker is node ${nodeId}`);
   }
+  return { clusterId, nodeId };
+}
+
+/** Gives a new directory its identity: a new cluster id and this node id, written atomically. */
+export async function createMetaProperties(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource): Promise<MetaProperties> {
   const created = { clusterId: randomUuid(random), nodeId };
-  await writeFileAtomically(fs, path, Buffer.from(`version=1\ncluster.id=${created.clusterId}\nnode.id=${nodeId}\n`));
+  await writeFileAtomically(fs, joinPath(logDir, FILE_NAME), Buffer.from(`version=1\ncluster.id=${created.clusterId}\nnode.id=${nodeId}\n`));
   return created;
 }

@@ -167,11 +167,14 @@ export class LogManager {
   async #loadLogs(): Promise<void> {
     const logger = this.#context.logger;
     if (!this.hadCleanShutdown) logger.info('no clean shutdown marker: recovering logs', { dataDir: this.dataDir });
-    const recoveryPoints = await this.#readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE);
-    const logStartOffsets = await this.#readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE);
-    const highWatermarks = await this.#readCheckpoint(REPLICATION_OFFSET_CHECKPOINT_FILE);
+    const [recoveryPoints, logStartOffsets, highWatermarks, entries] = await Promise.all([
+      this.#readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE),
+      this.#readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE),
+      this.#readCheckpoint(REPLICATION_OFFSET_CHECKPOINT_FILE),
+      this.#options.fs.readdir(this.dataDir),
+    ]);
     const partitions: TopicPartition[] = [];
-    for (const entry of await this.#options.fs.readdir(this.dataDir)) {
+    for (const entry of entries) {
       if (!entry.isDirectory) continue;
       if (isDeletedDirName(entry.name)) {
         this.#removeInBackground(joinPath(this.dataDir, entry.name));

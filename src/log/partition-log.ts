@@ -185,16 +185,18 @@ export class PartitionLog {
     const settings = segmentSettings(options.config);
     const nowMs = context.clock.nowMs();
     const segments = baseOffsets.map((baseOffset) => Segment.existing(context, dir, baseOffset, settings, nowMs));
-    if (segments.length === 0) {
-      segments.push(await Segment.create(context, dir, Math.max(0, options.logStartOffset ?? 0), settings, nowMs));
-    }
     let log: PartitionLog | undefined;
-    const epochCache = await LeaderEpochCache.load({
-      fs: context.fs,
-      path: joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE),
-      logger: context.logger,
-      logEndOffset: () => log?.logEndOffset ?? 0,
-    });
+    // The first segment of a new log and the epoch checkpoint are independent files: both at once.
+    const [epochCache, created] = await Promise.all([
+      LeaderEpochCache.load({
+        fs: context.fs,
+        path: joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE),
+        logger: context.logger,
+        logEndOffset: () => log?.logEndOffset ?? 0,
+      }),
+      segments.length === 0 ? Segment.create(context, dir, Math.max(0, options.logStartOffset ?? 0), settings, nowMs) : undefined,
+    ]);
+    if (created !== undefined) segments.push(created);
     log = new PartitionLog(options, segments, epochCache);
     await log.#loadSegments(options, cleanLogEndOffset(options, segments.at(-1)!.baseOffset, fileNames));
     await log.#loadProducerState(fileNames);

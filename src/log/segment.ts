@@ -111,9 +111,7 @@ export class Segment {
   /** Creates the segment's (empty) files; `fileSuffix` names them for a segment not yet in the log. */
   static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number, fileSuffix = ''): Promise<Segment> {
     const segment = new Segment(context, dir, baseOffset, settings, nowMs, fileSuffix);
-    for (const path of [segment.logPath, segment.indexPath, segment.timeIndexPath]) {
-      await context.handles.use(path, 'create', (handle) => handle.truncate(0));
-    }
+    await Promise.all([segment.logPath, segment.indexPath, segment.timeIndexPath].map((path) => context.handles.use(path, 'create', (handle) => handle.truncate(0))));
     segment.#loaded = true;
     segment.#unsynced = true;
     segment.#firstBatchTimestamp = -1;
