@@ -2,6 +2,8 @@
 // directory, and find every topic, partition, topic id, config and record back, with new appends
 // continuing at the old log end; deleted topics stay deleted.
 import assert from 'node:assert/strict';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { CreatePartitionsApi, DeleteTopicsApi, ZERO_UUID } from '../../src/protocol/messages/index.js';
@@ -140,6 +142,29 @@ describe('restart on disk', () => {
       }
     } finally {
       await directory.remove();
+    }
+  });
+  it("refuses another node's data directory and leaves its files as they were", async () => {
+    const dir = await temporaryDirectory();
+    try {
+      const first = await startTestBroker({ storage: 'disk', dataDir: dir.path, config: { 'node.id': 1 } });
+      const topic = uniqueTopic();
+      await createTopic(first.client, topic, 1);
+      await produceOk(first.client, topic, 0, batchOf(['kept']));
+      await first.close();
+      const meta = await readFile(join(dir.path, 'meta.properties'), 'utf8');
+      await assert.rejects(startTestBroker({ storage: 'disk', dataDir: dir.path, config: { 'node.id': 2 } }), /node\.id: .* belongs to node 1, but this broker is node 2/);
+      assert.equal(await readFile(join(dir.path, 'meta.properties'), 'utf8'), meta);
+      // The refused start opened no log: the clean-shutdown marker of the first broker is still there.
+      await access(join(dir.path, '.kafka_cleanshutdown'));
+      const again = await startTestBroker({ storage: 'disk', dataDir: dir.path, config: { 'node.id': 1 } });
+      try {
+        assert.deepEqual(valuesOf(await readAll(again.client, topic, 0)), ['kept']);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await dir.remove();
     }
   });
 });
