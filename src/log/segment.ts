@@ -584,9 +584,10 @@ export class Segment {
     if (!this.#loaded || this.#retired) return;
     await this.persistIndexes();
     if (!this.#unsynced) return;
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
-      await this.#context.handles.use(path, path === this.logPath ? 'readWrite' : 'create', (handle) => handle.sync());
-    }
+    // Three independent fsyncs at once: no order among them matters, since the recovery point moves
+    // only after all are done and recovery rebuilds indexes that disagree with the log.
+    await Promise.all([this.logPath, this.indexPath, this.timeIndexPath].map((path) =>
+      this.#context.handles.use(path, path === this.logPath ? 'readWrite' : 'create', (handle) => handle.sync())));
     this.#unsynced = false;
   }
 
