@@ -94,45 +94,31 @@ function writeInputFiles(work: string): Map<number, string> {
   return files;
 }
 
-/** The same batches over loopback TCP into a file with no protocol; then the file back out. */
+/**
+ * The same batches over loopback TCP into a file with no protocol; then the file back out, as a
+ * stream and as 1 MiB answers to one request at a time (what a consumer with one fetch in flight
+ * can get at best).
+ */
 async function rawLimit(work: string): Promise<Throughput[]> {
   const results: Throughput[] = [];
   for (const size of RECORD_SIZES) {
     const file = join(work, `raw-${size}.bin`);
-    const port = await freePort();
-    const sink = startServer('raw sink', process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', 'sink', String(port), file]);
-    try {
-      await waitForPort(port, 30_000, undefined, sink);
-      const records = RECORDS.get(size)!;
-      const sent = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', 'send', String(port), String(size), String(records), String(BATCH_SIZE_BYTES)], 120_000);
-      const parsed = JSON.parse(sent.stdout.trim()) as { elapsedMs: number };
-      results.push(throughputOf({ id: `raw-produce-${size}`, system: 'raw', client: 'node socket → file', op: 'produce', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
-    } finally {
-      await stopServer(sink);
-    }
-    const sourcePort = await freePort();
-    const source = startServer('raw source', process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', 'source', String(sourcePort), file]);
-    try {
-      await waitForPort(sourcePort, 30_000, undefined, source);
-      const received = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', 'receive', String(sourcePort)], 120_000);
-      const parsed = JSON.parse(received.stdout.trim()) as { elapsedMs: number };
-      const records = RECORDS.get(size)!;
-      results.push(throughputOf({ id: `raw-consume-${size}`, system: 'raw', client: 'file → node socket', op: 'consume', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
-    } finally {
-      await stopServer(source);
-    }
-    // What a consumer with one fetch in flight can get at best: 1 MiB per request, no protocol.
-    const servePort = await freePort();
-    const server = startServer('raw fetch server', process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', 'serve', String(servePort), file]);
-    try {
-      await waitForPort(servePort, 30_000, undefined, server);
-      const received = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', 'request', String(servePort)], 120_000);
-      const parsed = JSON.parse(received.stdout.trim()) as { elapsedMs: number };
-      const records = RECORDS.get(size)!;
-      results.push(throughputOf({ id: `raw-fetch-${size}`, system: 'raw', client: 'file → node socket, 1 MiB per request', op: 'consume', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
-    } finally {
-      await stopServer(server);
-    }
+    const records = RECORDS.get(size)!;
+    const rawCase = async (serverMode: string, clientArgs: string[], op: 'produce' | 'consume', id: string, client: string) => {
+      const port = await freePort();
+      const server = startServer(`raw ${serverMode}`, process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', serverMode, String(port), file]);
+      try {
+        await waitForPort(port, 30_000, undefined, server);
+        const result = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', clientArgs[0]!, String(port), ...clientArgs.slice(1)], 120_000);
+        const parsed = JSON.parse(result.stdout.trim()) as { elapsedMs: number };
+        results.push(throughputOf({ id, system: 'raw', client, op, recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
+      } finally {
+        await stopServer(server);
+      }
+    };
+    await rawCase('sink', ['send', String(size), String(records), String(BATCH_SIZE_BYTES)], 'produce', `raw-produce-${size}`, 'node socket → file');
+    await rawCase('source', ['receive'], 'consume', `raw-consume-${size}`, 'file → node socket');
+    await rawCase('serve', ['request'], 'consume', `raw-fetch-${size}`, 'file → node socket, 1 MiB per request');
   }
   return results;
 }
