@@ -56,13 +56,29 @@ async function configFrom(options: StartOptions): Promise<Map<string, string>> {
 async function runBroker(options: StartOptions): Promise<void> {
   const startedAt = performance.now();
   const config = await configFrom(options);
-  const running = await startBroker({ config, storage: options.storage, logLevel: options.logLevel });
+  // Signals are handled from the start: one that arrives while the logs load stops the broker as
+  // soon as it is up, cleanly, instead of killing the process mid-start.
+  let running: Awaited<ReturnType<typeof startBroker>> | undefined;
+  let pendingSignal: string | undefined;
+  const onSignal = (signal: string) => {
+    if (running) return stop(signal);
+    if (pendingSignal !== undefined) {
+      process.stderr.write(`${signal} again: exiting before the broker is up\n`);
+      process.exit(130);
+    }
+    pendingSignal = signal;
+    process.stderr.write(`${signal}: stopping once the broker is up\n`);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  running = await startBroker({ config, storage: options.storage, logLevel: options.logLevel });
   process.stderr.write(
     `Conveyor broker ${running.nodeId} ready on ${running.bootstrapServers} in ${Math.round(performance.now() - startedAt)} ms ` +
       `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}). Ctrl-C stops it.\n`,
   );
+  const broker = running;
   let stopping = false;
-  const stop = (signal: string) => {
+  function stop(signal: string): void {
     if (stopping) {
       process.stderr.write(`${signal} again: exiting without a clean shutdown\n`);
       process.exit(130);
@@ -74,14 +90,13 @@ async function runBroker(options: StartOptions): Promise<void> {
       process.stderr.write(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms: exiting\n`);
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
-    running.close().then(
+    broker.close().then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(1);
       },
     );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  }
+  if (pendingSignal !== undefined) stop(pendingSignal);
 }
