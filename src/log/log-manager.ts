@@ -111,7 +111,8 @@ export class LogManager {
     await options.fs.mkdir(options.dataDir);
     const markerPath = joinPath(options.dataDir, CLEAN_SHUTDOWN_FILE);
     const manager = new LogManager(options, await pathExists(options.fs, markerPath));
-    await manager.#loadLogs();
+    // The cleaner's checkpoint is its own file: read it while the logs load.
+    await Promise.all([manager.#loadLogs(), manager.#createBackgroundWork()]);
     if (manager.hadCleanShutdown) {
       await options.fs.unlink(markerPath);
       await options.fs.syncDirectory(options.dataDir);
@@ -120,7 +121,6 @@ export class LogManager {
       await manager.checkpoint();
     }
     manager.#armCheckpointTimer();
-    await manager.#createBackgroundWork();
     if (options.startBackgroundWork !== false) manager.startBackgroundWork();
     return manager;
   }

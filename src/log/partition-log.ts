@@ -830,15 +830,19 @@ export class PartitionLog {
   }
 
   async #flushTo(offset: number): Promise<void> {
+    // Independent syncs run at once; the recovery point moves only when all of them are done (a
+    // crash before then recovers from the old point and re-derives epochs from the batches).
+    const syncs: Promise<void>[] = [];
     for (const segment of this.#segments) {
       if (segment.baseOffset >= offset) break;
-      if (segment.isLoaded && segment.nextOffset > this.#recoveryPoint) await segment.flush();
+      if (segment.isLoaded && segment.nextOffset > this.#recoveryPoint) syncs.push(segment.flush());
     }
     if (this.#dirNeedsSync) {
       this.#dirNeedsSync = false;
-      await this.#context.fs.syncDirectory(this.dir);
+      syncs.push(this.#context.fs.syncDirectory(this.dir));
     }
-    await this.leaderEpochCache.persist();
+    syncs.push(this.leaderEpochCache.persist());
+    await Promise.all(syncs);
     if (offset > this.#recoveryPoint) this.#recoveryPoint = offset;
     if (offset >= this.#logEndOffset) this.#unflushedMessages = 0;
   }
