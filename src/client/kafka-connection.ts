@@ -19,7 +19,9 @@ interface Pending {
 export class KafkaConnection {
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
-  private buffered: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet framed; joined only once a whole frame is there (linear in its size). */
+  private chunks: Buffer[] = [];
+  private bufferedBytes = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -64,16 +66,20 @@ export class KafkaConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    while (this.buffered.length >= 4) {
-      const size = this.buffered.readInt32BE(0);
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+    while (this.bufferedBytes >= 4) {
+      const size = (this.chunks[0]!.length >= 4 ? this.chunks[0]! : this.joined()).readInt32BE(0);
       if (size < 4 || size > MAX_RESPONSE_BYTES) {
         this.socket.destroy(new Error(`bad response size ${size}`));
         return;
       }
-      if (this.buffered.length < 4 + size) return;
-      const frame = this.buffered.subarray(4, 4 + size);
-      this.buffered = this.buffered.subarray(4 + size);
+      if (this.bufferedBytes < 4 + size) return;
+      const all = this.joined();
+      const frame = all.subarray(4, 4 + size);
+      const rest = all.subarray(4 + size);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.bufferedBytes = rest.length;
       const correlationId = frame.readInt32BE(0);
       const pending = this.pending.get(correlationId);
       if (!pending) continue;
@@ -84,6 +90,12 @@ export class KafkaConnection {
         pending.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
+  }
+
+  /** The buffered bytes as one buffer (one copy, only when they span several chunks). */
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.bufferedBytes)];
+    return this.chunks[0]!;
   }
 
   private failAll(error: Error): void {
