@@ -111,7 +111,7 @@ export class Segment {
   /** Creates the segment's (empty) files; `fileSuffix` names them for a segment not yet in the log. */
   static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number, fileSuffix = ''): Promise<Segment> {
     const segment = new Segment(context, dir, baseOffset, settings, nowMs, fileSuffix);
-    await Promise.all([segment.logPath, segment.indexPath, segment.timeIndexPath].map((path) => context.handles.use(path, 'create', (handle) => handle.truncate(0))));
+    await Promise.all(segment.#filePaths.map((path) => context.handles.use(path, 'create', (handle) => handle.truncate(0))));
     segment.#loaded = true;
     segment.#unsynced = true;
     segment.#firstBatchTimestamp = -1;
@@ -134,6 +134,11 @@ export class Segment {
 
   get timeIndexPath(): string {
     return this.#path(TIME_INDEX_FILE_SUFFIX);
+  }
+
+  /** The segment's three files: the log and its offset and time indexes. */
+  get #filePaths(): string[] {
+    return [this.logPath, this.indexPath, this.timeIndexPath];
   }
 
   get fileSuffix(): string {
@@ -586,21 +591,21 @@ export class Segment {
     if (!this.#unsynced) return;
     // Three independent fsyncs at once: no order among them matters, since the recovery point moves
     // only after all are done and recovery rebuilds indexes that disagree with the log.
-    await Promise.all([this.logPath, this.indexPath, this.timeIndexPath].map((path) =>
+    await Promise.all(this.#filePaths.map((path) =>
       this.#context.handles.use(path, path === this.logPath ? 'readWrite' : 'create', (handle) => handle.sync())));
     this.#unsynced = false;
   }
 
   /** Closes this segment's file handles (the files stay). */
   async closeHandles(): Promise<void> {
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) await this.#context.handles.invalidate(path);
+    for (const path of this.#filePaths) await this.#context.handles.invalidate(path);
   }
 
   /** Removes the segment's files. */
   async delete(): Promise<void> {
     this.#dropReadAheads();
     await this.closeHandles();
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
+    for (const path of this.#filePaths) {
       try {
         await this.#context.fs.unlink(path);
       } catch (error) {
