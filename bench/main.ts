@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePayload } from '../src/client/perf-batches.js';
 import { createTopic, kcatConsume, kcatProduce, perfTool, startConveyor } from './lib/conveyor.js';
-import { type BenchRun, type EndToEnd, type LatencyPercentiles, type ManyPartitions, MIB, type Startup, type Throughput, throughputOf } from './lib/measurements.js';
+import { type BenchRun, type EndToEnd, type LatencyPercentiles, type ManyPartitions, MIB, type PairedConsume, type Startup, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, rssMiB, run, sampleRss, sleep, startServer, stopServer, waitForPort } from './lib/processes.js';
 import { writeReport } from './report.js';
 import { benchNats } from './peers/nats.js';
@@ -25,6 +25,8 @@ const ACKS = ['1', 'all'];
 const BATCH_SIZE_BYTES = 256 * 1024;
 const LINGER_MS = 5;
 const PERF_DURATION_MS = QUICK ? 1500 : 4000;
+/** Consume runs take about a second each: a single one says more about the machine's moment than the broker. */
+const CONSUME_ROUNDS = QUICK ? 1 : 3;
 const E2E_LOADS_MB = [10, 50];
 const E2E_DURATION_MS = QUICK ? 2000 : 6000;
 const STARTUP_RUNS = QUICK ? 2 : 5;
@@ -56,12 +58,14 @@ async function main(): Promise<void> {
   let startup: Startup | undefined;
   let manyPartitions: ManyPartitions | undefined;
   let timerLateness: LatencyPercentiles | undefined;
+  let pairedConsume: PairedConsume[] | undefined;
   try {
     const inputs = writeInputFiles(work);
     throughput.push(...((await attempt('raw limit', () => rawLimit(work))) ?? []));
-    const conveyor = await attempt('conveyor matrix', () => conveyorMatrix(inputs));
+    const conveyor = await attempt('conveyor matrix', () => conveyorMatrix(work, inputs));
     if (conveyor) {
       throughput.push(...conveyor.throughput);
+      pairedConsume = conveyor.pairedConsume;
       endToEnd = conveyor.endToEnd;
       startup = conveyor.startup;
       timerLateness = conveyor.timerLateness;
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const result: BenchRun = { date: new Date().toISOString(), machine: machine(), throughput, endToEnd, startup, manyPartitions, timerLateness, problems };
+  const result: BenchRun = { date: new Date().toISOString(), machine: machine(), throughput, endToEnd, startup, manyPartitions, timerLateness, pairedConsume, problems };
   writeReport(result, QUICK);
   log(`done${problems.length > 0 ? ` with ${problems.length} problems:\n  ${problems.join('\n  ')}` : ''}`);
 }
@@ -102,31 +106,69 @@ function writeInputFiles(work: string): Map<number, string> {
 async function rawLimit(work: string): Promise<Throughput[]> {
   const results: Throughput[] = [];
   for (const size of RECORD_SIZES) {
-    const file = join(work, `raw-${size}.bin`);
+    const file = rawFile(work, size);
     const records = RECORDS.get(size)!;
-    const rawCase = async (serverMode: string, clientArgs: string[], op: 'produce' | 'consume', id: string, client: string) => {
-      const port = await freePort();
-      const server = startServer(`raw ${serverMode}`, process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', serverMode, String(port), file]);
-      try {
-        await waitForPort(port, 30_000, undefined, server);
-        const result = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', clientArgs[0]!, String(port), ...clientArgs.slice(1)], 120_000);
-        const parsed = JSON.parse(result.stdout.trim()) as { elapsedMs: number };
-        results.push(throughputOf({ id, system: 'raw', client, op, recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: parsed.elapsedMs }));
-      } finally {
-        await stopServer(server);
-      }
+    const rawCase = async (serverMode: RawMode, op: 'produce' | 'consume', id: string, client: string) => {
+      const elapsedMs = await rawRun(serverMode, file, size);
+      results.push(throughputOf({ id, system: 'raw', client, op, recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs }));
     };
-    await rawCase('sink', ['send', String(size), String(records), String(BATCH_SIZE_BYTES)], 'produce', `raw-produce-${size}`, 'node socket → file');
-    await rawCase('source', ['receive'], 'consume', `raw-consume-${size}`, 'file → node socket');
-    await rawCase('serve', ['request'], 'consume', `raw-fetch-${size}`, 'file → node socket, 1 MiB per request');
+    await rawCase('sink', 'produce', `raw-produce-${size}`, 'node socket → file');
+    await rawCase('source', 'consume', `raw-consume-${size}`, 'file → node socket');
+    await rawCase('serve', 'consume', `raw-fetch-${size}`, 'file → node socket, 1 MiB per request');
   }
   return results;
 }
 
-async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput: Throughput[]; endToEnd: EndToEnd[]; startup: Startup; timerLateness: LatencyPercentiles | undefined }> {
+type RawMode = 'sink' | 'source' | 'serve';
+
+function rawFile(work: string, size: number): string {
+  return join(work, `raw-${size}.bin`);
+}
+
+/** One raw transfer (bench/raw-sink.ts ↔ bench/raw-client.ts); `sink` writes `file`, the others read it. */
+async function rawRun(serverMode: RawMode, file: string, size: number): Promise<number> {
+  const clientArgs = { sink: ['send', String(size), String(RECORDS.get(size)!), String(BATCH_SIZE_BYTES)], source: ['receive'], serve: ['request'] }[serverMode];
+  const port = await freePort();
+  const server = startServer(`raw ${serverMode}`, process.execPath, ['--import', 'tsx', 'bench/raw-sink.ts', serverMode, String(port), file]);
+  try {
+    await waitForPort(port, 30_000, undefined, server);
+    const result = await run(process.execPath, ['--import', 'tsx', 'bench/raw-client.ts', clientArgs[0]!, String(port), ...clientArgs.slice(1)], 120_000);
+    return (JSON.parse(result.stdout.trim()) as { elapsedMs: number }).elapsedMs;
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/**
+ * Consume in CONSUME_ROUNDS rounds of: the raw stream read of the same bytes, kcat, the perf tool.
+ * The table gets each client's median round; the rounds are kept for the paired ratios.
+ */
+async function consumeRounds(work: string, bootstrap: string, size: number, partitions: number): Promise<{ throughput: Throughput[]; paired: PairedConsume }> {
+  const records = RECORDS.get(size)!;
+  const topic = `kcat-${size}-${partitions}-1`;
+  const kcatRuns: Throughput[] = [];
+  const perfRuns: Throughput[] = [];
+  const paired: PairedConsume = { recordSizeBytes: size, partitions, rounds: [] };
+  for (let round = 0; round < CONSUME_ROUNDS; round++) {
+    const rawElapsedMs = await rawRun('source', rawFile(work, size), size);
+    const kcat = await kcatConsume({ bootstrap, topic, recordSizeBytes: size, partitions, records });
+    const consumed = await perfTool('consume', bootstrap, ['-t', topic, '-n', String(records), '--duration-ms', '60000']);
+    const perf = throughputOf({ id: `perf-consume-${size}-${partitions}p`, system: 'conveyor', client: 'conveyor perf', op: 'consume', recordSizeBytes: size, partitions, acks: '-', records: consumed.records, elapsedMs: consumed.elapsedMs });
+    const raw = throughputOf({ id: 'raw', system: 'raw', client: '', op: 'consume', recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs: rawElapsedMs });
+    kcatRuns.push(kcat);
+    perfRuns.push(perf);
+    paired.rounds.push({ rawReadMbPerSec: raw.mbPerSec, kcatMbPerSec: kcat.mbPerSec, perfMbPerSec: perf.mbPerSec });
+  }
+  const medianRun = (runs: Throughput[]) => [...runs].sort((a, b) => a.mbPerSec - b.mbPerSec)[Math.floor(runs.length / 2)]!;
+  const note = `median of ${CONSUME_ROUNDS} rounds`;
+  return { throughput: [{ ...medianRun(kcatRuns), note }, { ...medianRun(perfRuns), note }], paired };
+}
+
+async function conveyorMatrix(work: string, inputs: Map<number, string>): Promise<{ throughput: Throughput[]; endToEnd: EndToEnd[]; startup: Startup; timerLateness: LatencyPercentiles | undefined; pairedConsume: PairedConsume[] }> {
   const startupRuns = await startupTimes();
   const broker = await startConveyor();
   const throughput: Throughput[] = [];
+  const pairedConsume: PairedConsume[] = [];
   const endToEnd: EndToEnd[] = [];
   let idleRssMiB = 0;
   let loadRssMiB = 0;
@@ -148,11 +190,10 @@ async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput
             '--batch-size', String(BATCH_SIZE_BYTES), '--linger-ms', String(LINGER_MS), '--duration-ms', String(PERF_DURATION_MS)]);
           throughput.push(throughputOf({ id: `perf-produce-${size}-${partitions}p-acks${acks}`, system: 'conveyor', client: 'conveyor perf', op: 'produce', recordSizeBytes: size, partitions, acks, records: perf.records, elapsedMs: perf.elapsedMs, latency: perf.latency }));
         }
-        log(`  consume ${size} B, ${partitions} partitions`);
-        const records = RECORDS.get(size)!;
-        throughput.push(await kcatConsume({ bootstrap: broker.bootstrap, topic: `kcat-${size}-${partitions}-1`, recordSizeBytes: size, partitions, records }));
-        const consumed = await perfTool('consume', broker.bootstrap, ['-t', `kcat-${size}-${partitions}-1`, '-n', String(records), '--duration-ms', '60000']);
-        throughput.push(throughputOf({ id: `perf-consume-${size}-${partitions}p`, system: 'conveyor', client: 'conveyor perf', op: 'consume', recordSizeBytes: size, partitions, acks: '-', records: consumed.records, elapsedMs: consumed.elapsedMs }));
+        log(`  consume ${size} B, ${partitions} partitions (${CONSUME_ROUNDS} rounds, each after a raw read)`);
+        const consumed = await consumeRounds(work, broker.bootstrap, size, partitions);
+        throughput.push(...consumed.throughput);
+        pairedConsume.push(consumed.paired);
       }
     }
     loadRssMiB = stopSampling();
@@ -169,7 +210,7 @@ async function conveyorMatrix(inputs: Map<number, string>): Promise<{ throughput
     await stopServer(broker.server);
     rmSync(broker.dataDir, { recursive: true, force: true });
   }
-  return { throughput, endToEnd, startup: { ...startupRuns, idleRssMiB, loadRssMiB }, timerLateness };
+  return { throughput, endToEnd, startup: { ...startupRuns, idleRssMiB, loadRssMiB }, timerLateness, pairedConsume };
 }
 
 /** CLI: spawn to first accepted connection, on a new data dir. In-process: startBroker() to connection. */

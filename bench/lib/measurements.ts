@@ -51,6 +51,16 @@ export interface ManyPartitions {
   idleRssMiB: number;
 }
 
+/**
+ * Consume measured in rounds, each right after the raw stream read of the same bytes, so that every
+ * ratio compares numbers from the same moment of a noisy machine.
+ */
+export interface PairedConsume {
+  recordSizeBytes: number;
+  partitions: number;
+  rounds: { rawReadMbPerSec: number; kcatMbPerSec: number; perfMbPerSec: number }[];
+}
+
 export interface BenchRun {
   date: string;
   machine: Record<string, string>;
@@ -60,6 +70,8 @@ export interface BenchRun {
   manyPartitions: ManyPartitions | undefined;
   /** How late a 1 ms timer fires in an idle node process during the run: the machine's noise floor. */
   timerLateness?: LatencyPercentiles | undefined;
+  /** Consume rounds paired with raw reads (absent in older runs). */
+  pairedConsume?: PairedConsume[] | undefined;
   problems: string[];
 }
 
