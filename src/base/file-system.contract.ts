@@ -78,8 +78,8 @@ export function fileSystemContract(name: string, createFixture: () => Promise<Fi
 
     it('makes nested directories, lists and removes trees', withFixture(async (fs, root) => {
       const dir = joinPath(root, 'x', 'y');
-      await fs.mkdir(dir);
-      await fs.mkdir(dir);
+      assert.equal(await fs.mkdir(dir), true, 'a new directory');
+      assert.equal(await fs.mkdir(dir), false, 'an existing directory');
       await fs.writeFile(joinPath(dir, 'f'), Buffer.from('1'));
       await fs.mkdir(joinPath(dir, 'sub'));
       const entries = (await fs.readdir(dir)).sort((a, b) => a.name.localeCompare(b.name));

@@ -38,8 +38,11 @@ export interface FileSystem {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file. */
   unlink(path: string): Promise<void>;
-  /** Creates a directory and any missing parents; succeeds if it already exists. */
-  mkdir(path: string): Promise<void>;
+  /**
+   * Creates a directory and any missing parents; succeeds if it already exists. Resolves true when
+   * this call created it (a new directory holds nothing to read).
+   */
+  mkdir(path: string): Promise<boolean>;
   /** Removes a directory and everything under it; succeeds if it is already gone. */
   removeTree(path: string): Promise<void>;
   readdir(path: string): Promise<DirectoryEntry[]>;

@@ -196,18 +196,21 @@ export class MemoryFileSystem implements FileSystem {
     this.#usedBytes -= node.length;
   }
 
-  async mkdir(path: string): Promise<void> {
+  async mkdir(path: string): Promise<boolean> {
     this.#inject('mkdir', path);
     let directory = this.#root;
+    let created = false;
     for (const part of splitPath(path)) {
       let child = directory.children.get(part);
       if (child === undefined) {
         child = new MemoryDirectory();
         directory.children.set(part, child);
+        created = true;
       }
       if (child.kind !== 'directory') fail('ENOTDIR', 'mkdir', path);
       directory = child;
     }
+    return created;
   }
 
   async removeTree(path: string): Promise<void> {

@@ -45,7 +45,7 @@ class RecordingFileSystem implements FileSystem {
     return this.inner.unlink(path);
   }
 
-  mkdir(path: string): Promise<void> {
+  mkdir(path: string): Promise<boolean> {
     return this.inner.mkdir(path);
   }
 

@@ -180,20 +180,17 @@ export class PartitionLog {
    */
   static async load(options: PartitionLogLoadOptions): Promise<PartitionLog> {
     const { context, dir } = options;
-    if (options.create === true) await context.fs.mkdir(dir);
-    const { baseOffsets, fileNames } = await scanSegmentFiles(context.fs, dir, context.logger);
+    // A directory this call made holds no segments and no checkpoint: nothing to list or read.
+    const fresh = options.create === true && (await context.fs.mkdir(dir));
+    const { baseOffsets, fileNames } = fresh ? { baseOffsets: [], fileNames: [] } : await scanSegmentFiles(context.fs, dir, context.logger);
     const settings = segmentSettings(options.config);
     const nowMs = context.clock.nowMs();
     const segments = baseOffsets.map((baseOffset) => Segment.existing(context, dir, baseOffset, settings, nowMs));
     let log: PartitionLog | undefined;
     // The first segment of a new log and the epoch checkpoint are independent files: both at once.
+    const epochOptions = { fs: context.fs, path: joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE), logger: context.logger, logEndOffset: () => log?.logEndOffset ?? 0 };
     const [epochCache, created] = await Promise.all([
-      LeaderEpochCache.load({
-        fs: context.fs,
-        path: joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE),
-        logger: context.logger,
-        logEndOffset: () => log?.logEndOffset ?? 0,
-      }),
+      fresh ? new LeaderEpochCache(epochOptions) : LeaderEpochCache.load(epochOptions),
       segments.length === 0 ? Segment.create(context, dir, Math.max(0, options.logStartOffset ?? 0), settings, nowMs) : undefined,
     ]);
     if (created !== undefined) segments.push(created);

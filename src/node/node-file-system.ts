@@ -92,8 +92,9 @@ export class NodeFileSystem implements FileSystem {
     return fsp.unlink(path);
   }
 
-  async mkdir(path: string): Promise<void> {
-    await fsp.mkdir(path, { recursive: true });
+  async mkdir(path: string): Promise<boolean> {
+    // Resolves with the first directory it made, or undefined when `path` already existed.
+    return (await fsp.mkdir(path, { recursive: true })) !== undefined;
   }
 
   removeTree(path: string): Promise<void> {
