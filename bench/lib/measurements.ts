@@ -30,6 +30,9 @@ export interface EndToEnd {
   recordSizeBytes: number;
   achievedMbPerSec: number;
   latency: LatencyPercentiles;
+  /** Records due in this first part of the run were not timed (absent in older runs: all were). */
+  warmupMs?: number | undefined;
+  timedMs?: number | undefined;
 }
 
 export interface Startup {

@@ -28,6 +28,10 @@ interface ProduceOptions extends CommonOptions {
   maxInFlight: string;
 }
 
+interface EndToEndOptions extends ProduceOptions, ConsumeOptions {
+  warmupMs: string;
+}
+
 interface ConsumeOptions extends CommonOptions {
   consumers: string;
   fetchMaxBytes: string;
@@ -43,7 +47,8 @@ export function registerPerfCommand(program: Command): void {
   withConsumeOptions(withCommonOptions(perf.command('consume').description('consume records without a group and report throughput')))
     .action((options: ConsumeOptions) => runConsume(options));
   withConsumeOptions(withProduceOptions(withCommonOptions(perf.command('e2e').description('produce at a fixed rate and measure produce-to-consume latency'))))
-    .action((options: ProduceOptions & ConsumeOptions) => runEndToEnd(options));
+    .option('--warmup-ms <ms>', 'time the records due after this much of the run only (both ends warm up their JIT first)', '0')
+    .action((options: EndToEndOptions) => runEndToEnd(options));
 }
 
 function withCommonOptions(command: Command): Command {
@@ -143,7 +148,7 @@ async function runConsume(options: ConsumeOptions): Promise<void> {
 }
 
 /** Starts the consumer at the log end, then produces at the target rate; latency is due time to receipt. */
-async function runEndToEnd(options: ProduceOptions & ConsumeOptions): Promise<void> {
+async function runEndToEnd(options: EndToEndOptions): Promise<void> {
   const produceOptions = producerOptions(options, true);
   if (produceOptions.compression !== 0) throw new Error('perf e2e stamps send times into values and needs --compression none');
   const producer = new PerfProducer(produceOptions);
@@ -151,8 +156,11 @@ async function runEndToEnd(options: ProduceOptions & ConsumeOptions): Promise<vo
   // The consumer waits for everything produced, bounded by the producer's run plus a grace period.
   const consumer = new PerfConsumer({ ...consumerSettings, recordCount: undefined, durationMs: undefined });
   await ensureTopicFor(produceOptions);
+  const warmupMs = nonNegativeInt(options.warmupMs, '--warmup-ms');
   const consuming = consumer.run();
   await consumer.ready;
+  // Stamps are performance.timeOrigin + performance.now() at each record's due time.
+  consumer.timeFrom(performance.timeOrigin + performance.now() + warmupMs);
   const stopTicker = startProgressTicker(() => {
     const progress = consumer.progress();
     return { records: progress.records, bytes: progress.records * produceOptions.recordSizeBytes, elapsedMs: progress.elapsedMs };
@@ -201,6 +209,12 @@ function print(options: CommonOptions, report: PerfReport): void {
 function positiveInt(value: string, name: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, not ${value}`);
+  return parsed;
+}
+
+function nonNegativeInt(value: string, name: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be zero or a positive integer, not ${value}`);
   return parsed;
 }
 

@@ -50,7 +50,15 @@ export class PerfConsumer {
     this.readyResolve = resolve;
   });
 
+  /** End-to-end runs: records stamped before it (a warm-up) are counted but not timed. */
+  #latencyFromMs = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly options: PerfConsumerOptions) {}
+
+  /** End-to-end runs: from now on, only records stamped at or after `stampMs` are timed. */
+  timeFrom(stampMs: number): void {
+    this.#latencyFromMs = stampMs;
+  }
 
   async run(): Promise<void> {
     const { options } = this;
@@ -144,8 +152,11 @@ export class PerfConsumer {
   }
 
   private recordLatencies(records: Buffer, position: number, receivedMs: number): void {
+    const fromMs = this.#latencyFromMs;
     for (const at of valueOffsets(records, position)) {
-      if (at >= 0 && at + 8 <= records.length) this.latency.record(receivedMs - records.readDoubleLE(at));
+      if (at < 0 || at + 8 > records.length) continue;
+      const stampedMs = records.readDoubleLE(at);
+      if (stampedMs >= fromMs) this.latency.record(receivedMs - stampedMs);
     }
   }
 }

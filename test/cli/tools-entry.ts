@@ -5,12 +5,13 @@ import { Command, CommanderError } from 'commander';
 import { registerClusterCommand } from '../../src/cli/cluster-command.js';
 import { registerConfigsCommand } from '../../src/cli/configs-command.js';
 import { registerConsumeCommand } from '../../src/cli/consume-command.js';
+import { registerPerfCommand } from '../../src/cli/perf-command.js';
 import { registerProduceCommand } from '../../src/cli/produce-command.js';
 import { registerRecordsCommand } from '../../src/cli/records-command.js';
 import { registerTopicsCommand } from '../../src/cli/topics-command.js';
 
 const program = new Command('conveyor').exitOverride();
-for (const register of [registerTopicsCommand, registerConfigsCommand, registerProduceCommand, registerConsumeCommand, registerClusterCommand, registerRecordsCommand]) register(program);
+for (const register of [registerTopicsCommand, registerConfigsCommand, registerProduceCommand, registerConsumeCommand, registerClusterCommand, registerRecordsCommand, registerPerfCommand]) register(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
