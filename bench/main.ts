@@ -31,6 +31,8 @@ const E2E_LOADS_MB = [10, 50];
 /** Timed part of each e2e run, after E2E_WARMUP_MS in which both ends' JIT warms up (not timed). */
 const E2E_DURATION_MS = QUICK ? 2000 : 6000;
 const E2E_WARMUP_MS = QUICK ? 500 : 2000;
+/** One e2e run's p99 rests on about 600 records: a single moment of a shared machine can move it. */
+const E2E_RUNS = QUICK ? 1 : 3;
 const STARTUP_RUNS = QUICK ? 2 : 5;
 const MANY_PARTITIONS = QUICK ? 1000 : 10_000;
 
@@ -203,10 +205,16 @@ async function conveyorMatrix(work: string, inputs: Map<number, string>): Promis
     timerLateness = JSON.parse(jitter.stdout.trim()) as LatencyPercentiles;
     for (const mb of E2E_LOADS_MB) {
       const size = 1024;
-      log(`  e2e at ${mb} MB/s`);
-      const e2e = await perfTool('e2e', broker.bootstrap, ['-t', `e2e-${mb}`, '--partitions', '1', '--record-size', String(size), '--throughput', String(Math.round((mb * MIB) / size)),
-        '--linger-ms', '0', '--acks', '1', '--duration-ms', String(E2E_WARMUP_MS + E2E_DURATION_MS), '--warmup-ms', String(E2E_WARMUP_MS), '--fetch-max-wait-ms', '500']);
-      endToEnd.push({ targetMbPerSec: mb, recordSizeBytes: size, achievedMbPerSec: (e2e.records * size) / MIB / (e2e.elapsedMs / 1000), latency: e2e.latency!, warmupMs: E2E_WARMUP_MS, timedMs: E2E_DURATION_MS });
+      log(`  e2e at ${mb} MB/s (${E2E_RUNS} runs)`);
+      const runs: EndToEnd[] = [];
+      for (let index = 0; index < E2E_RUNS; index++) {
+        const e2e = await perfTool('e2e', broker.bootstrap, ['-t', `e2e-${mb}-${index}`, '--partitions', '1', '--record-size', String(size), '--throughput', String(Math.round((mb * MIB) / size)),
+          '--linger-ms', '0', '--acks', '1', '--duration-ms', String(E2E_WARMUP_MS + E2E_DURATION_MS), '--warmup-ms', String(E2E_WARMUP_MS), '--fetch-max-wait-ms', '500']);
+        runs.push({ targetMbPerSec: mb, recordSizeBytes: size, achievedMbPerSec: (e2e.records * size) / MIB / (e2e.elapsedMs / 1000), latency: e2e.latency!, warmupMs: E2E_WARMUP_MS, timedMs: E2E_DURATION_MS });
+      }
+      // The run with the median p99 stands for the load; every run's p99 is kept beside it.
+      const chosen = [...runs].sort((a, b) => a.latency.p99Ms - b.latency.p99Ms)[Math.floor(runs.length / 2)]!;
+      endToEnd.push({ ...chosen, runsP99Ms: runs.map((entry) => entry.latency.p99Ms) });
     }
   } finally {
     await stopServer(broker.server);

@@ -33,6 +33,8 @@ export interface EndToEnd {
   /** Records due in this first part of the run were not timed (absent in older runs: all were). */
   warmupMs?: number | undefined;
   timedMs?: number | undefined;
+  /** The p99 of every run at this load; the entry's other figures are from the median one. */
+  runsP99Ms?: number[] | undefined;
 }
 
 export interface Startup {
