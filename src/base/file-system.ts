@@ -7,8 +7,11 @@ export type OpenMode = 'read' | 'readWrite' | 'create';
 
 export interface FileHandle {
   readonly path: string;
-  /** Up to `length` bytes from `position`; fewer only at end of file. */
-  read(position: number, length: number): Promise<Buffer>;
+  /**
+   * Up to `length` bytes from `position`; fewer only at end of file. With `into` (at least `length`
+   * bytes long) the bytes land there and a view of it is returned instead of a new buffer.
+   */
+  read(position: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Writes every byte of `buffers`, back to back, starting at `position` (a gathered write). */
   write(buffers: readonly Buffer[], position: number): Promise<void>;
   /** Shrinks (or zero-extends) the file to `length` bytes. */

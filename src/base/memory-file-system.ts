@@ -346,11 +346,13 @@ class MemoryFileHandle implements FileHandle {
     this.#generation = generation;
   }
 
-  async read(position: number, length: number): Promise<Buffer> {
+  async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
     this.#check('read');
     const end = Math.min(this.#file.length, position + length);
     if (end <= position) return Buffer.alloc(0);
-    return Buffer.from(this.#file.data.subarray(position, end));
+    if (into === undefined) return Buffer.from(this.#file.data.subarray(position, end));
+    this.#file.data.copy(into, 0, position, end);
+    return into.subarray(0, end - position);
   }
 
   async write(buffers: readonly Buffer[], position: number): Promise<void> {

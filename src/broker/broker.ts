@@ -23,7 +23,7 @@ import { handlers, supportedApis } from './handlers/registry.js';
 import { applyLogConfigs, topicLogConfig } from './config-resources.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { createMetaProperties, readMetaProperties } from './meta-properties.js';
-import { type BoundListener, SocketServer, parseListeners } from './network/index.js';
+import { type BoundListener, type ConnectionStats, SocketServer, parseListeners } from './network/index.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
@@ -161,6 +161,11 @@ export class Broker {
   }
 
   private cancelProducerExpiry: (() => void) | undefined;
+
+  /** Each open connection's requests in flight and response bytes waiting to be sent. */
+  connectionStats(): ConnectionStats[] {
+    return this.socketServer.connectionStats();
+  }
 
   async close(): Promise<void> {
     // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.

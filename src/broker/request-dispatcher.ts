@@ -31,12 +31,13 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     }
     let request: unknown;
     let context: RequestContext;
+    const afterResponse: (() => void)[] = [];
     try {
       const reader = new Reader(frame);
       const header = decodeRequestHeader(reader);
       // Trailing bytes after the body are ignored, as Kafka does (librdkafka 2.0.2 sends one).
       request = handler.api.decodeRequest(reader, apiVersion);
-      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services };
+      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services, afterResponse: (callback) => afterResponse.push(callback) };
     } catch (error) {
       if (error instanceof ProtocolError) return close(`malformed ${handler.api.name} v${apiVersion} request: ${error.message}`);
       throw error;
@@ -45,15 +46,15 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     try {
       outcome = handler.handle(request, context);
     } catch (error) {
-      return failed(handler, request, context, error);
+      return withAfterResponse(failed(handler, request, context, error), afterResponse);
     }
     if (outcome instanceof Promise) {
       return outcome.then(
-        (result) => respond(handler, context, result),
-        (error: unknown) => failed(handler, request, context, error),
+        (result) => withAfterResponse(respond(handler, context, result), afterResponse),
+        (error: unknown) => withAfterResponse(failed(handler, request, context, error), afterResponse),
       );
     }
-    return respond(handler, context, outcome);
+    return withAfterResponse(respond(handler, context, outcome), afterResponse);
   };
 
   function failed(handler: ApiHandler, request: unknown, context: RequestContext, error: unknown): FrameOutcome {
@@ -70,6 +71,19 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     logger.warn('closing connection', { reason });
     return { kind: 'close', reason };
   }
+}
+
+/** Hands the handler's after-response callbacks to the network layer, or runs them when nothing is written. */
+function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[]): FrameOutcome {
+  if (callbacks.length === 0) return outcome;
+  const runAll = () => {
+    for (const callback of callbacks) callback();
+  };
+  if (outcome.kind !== 'respond') {
+    runAll();
+    return outcome;
+  }
+  return { ...outcome, onSent: runAll };
 }
 
 function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>): FrameOutcome {

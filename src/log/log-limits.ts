@@ -22,6 +22,13 @@ export const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 export const READ_BYTES_MAX = 64 * 1024 * 1024;
 /** Bytes all segments together keep read ahead for sequential readers (read-ahead.ts); the oldest give way. */
 export const READ_AHEAD_BYTES_TOTAL = 64 * 1024 * 1024;
+/**
+ * Size of the reused read buffers (read-buffer-pool.ts): a fetch's default max.partition.fetch.bytes
+ * plus the slack a read takes to walk from the index entry to the fetch offset.
+ */
+export const READ_POOL_SLAB_BYTES = 1024 * 1024 + 16 * 1024;
+/** Read buffers kept for reuse (about two per consumer reading at full speed). */
+export const READ_POOL_FREE_MAX = 16;
 /** Read-aheads one segment keeps at once: about one per consumer reading it. */
 export const READ_AHEADS_PER_SEGMENT_MAX = 4;
 /** Bytes the log cleaner reads from a segment at a time (a larger single batch is read whole). */

@@ -44,6 +44,7 @@ import {
 import { recoverSegment } from './recovery.js';
 import { type RetentionDecision, retentionDecision } from './retention.js';
 import { type BatchCorruption, RELATIVE_OFFSET_MAX, Segment, type SegmentContext, type SegmentRead } from './segment.js';
+import type { ReadLease } from './read-buffer-pool.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
 import { loadProducerState, PRODUCER_SNAPSHOT_FILE_SUFFIX, writeProducerSnapshot } from './producer-snapshot.js';
@@ -75,6 +76,11 @@ export interface ReadOptions {
   readonly maxOffset: number;
   /** Return the first batch even when it alone exceeds maxBytes (KIP-74). */
   readonly minOneBatch: boolean;
+  /**
+   * Read into reused buffers owned by this lease; the caller releases it once nothing refers to
+   * the returned chunks (read-buffer-pool.ts). Without one, every read gets buffers of its own.
+   */
+  readonly lease?: ReadLease | undefined;
 }
 
 export interface ReadResult {
@@ -637,7 +643,7 @@ export class PartitionLog {
     for (let index = Math.max(0, this.#segmentIndexFor(fetchOffset)); index < segments.length; index += 1) {
       const segment = segments[index]!;
       await segment.ensureLoaded(this.#rebuildSegment);
-      const result = await segment.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch);
+      const result = await segment.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch, options.lease);
       if (result.corruption !== undefined) return this.#corruptRead(segment, result, result.corruption);
       if (result.found) return this.#readResult(result.chunks, result.bytes, false);
     }

@@ -12,6 +12,8 @@ export interface ReadAhead {
   readonly length: number;
   /** The bytes, or undefined when the read failed (the reader then reads the file itself). */
   readonly data: Promise<Buffer | undefined>;
+  /** The pooled buffer `data` views, for the lease of whoever takes the read-ahead (read-buffer-pool.ts). */
+  readonly slab: Buffer | undefined;
 }
 
 interface Entry {

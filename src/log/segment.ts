@@ -10,6 +10,7 @@ import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, TIME_INDEX_FILE_SUF
 import { READ_AHEADS_PER_SEGMENT_MAX, READ_BYTES_MAX } from './log-limits.js';
 import { OffsetIndex } from './offset-index.js';
 import { type ReadAhead, readAheadBudget } from './read-ahead.js';
+import { type ReadLease, readBufferPool } from './read-buffer-pool.js';
 import type { IndexFileWrite } from './sparse-index.js';
 import { TimeIndex } from './time-index.js';
 
@@ -288,13 +289,13 @@ export class Segment {
    * Reads from the log file. A read that loses a race with a rename (the cleaner's swap, retention)
    * retries once under the file's new name, which stays until file.delete.delay.ms has passed.
    */
-  readonly readAt = async (position: number, length: number): Promise<Buffer> => {
+  readonly readAt = async (position: number, length: number, into?: Buffer): Promise<Buffer> => {
     const path = this.logPath;
     try {
-      return await this.#context.handles.use(path, 'readWrite', (handle) => handle.read(position, length));
+      return await this.#context.handles.use(path, 'readWrite', (handle) => handle.read(position, length, into));
     } catch (error) {
       if (!isNotFoundError(error) || path === this.logPath) throw error;
-      return this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.read(position, length));
+      return this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.read(position, length, into));
     }
   };
 
@@ -385,11 +386,13 @@ export class Segment {
     }
     if (!readAheadBudget.reserve(size)) return;
     const truncations = this.#truncations;
-    const data = this.readAt(position, size).then(
+    // Pooled: the reader expected here is a fetch, which gives the buffer back once it is sent.
+    const slab = readBufferPool.acquire(size);
+    const data = this.readAt(position, size, slab).then(
       (buffer) => (truncations === this.#truncations ? buffer : undefined),
       () => undefined,
     );
-    const readAhead: ReadAhead = { position, length: size, data };
+    const readAhead: ReadAhead = { position, length: size, data, slab };
     this.#readAheads.set(position, readAhead);
     readAheadBudget.add(readAhead, () => {
       if (this.#readAheads.get(position) === readAhead) this.#readAheads.delete(position);
@@ -397,7 +400,7 @@ export class Segment {
   }
 
   /** The bytes read ahead at `position` if they hold at least `needed` bytes and are still current. */
-  async #takeReadAhead(position: number, needed: number): Promise<Buffer | undefined> {
+  async #takeReadAhead(position: number, needed: number, lease: ReadLease | undefined): Promise<Buffer | undefined> {
     const readAhead = this.#readAheads.get(position);
     if (readAhead === undefined) return undefined;
     this.#readAheads.delete(position);
@@ -406,6 +409,7 @@ export class Segment {
     const truncations = this.#truncations;
     const data = await readAhead.data;
     if (data === undefined || data.length < needed || truncations !== this.#truncations) return undefined;
+    if (readAhead.slab !== undefined) lease?.adopt(readAhead.slab);
     return data;
   }
 
@@ -462,14 +466,14 @@ export class Segment {
    * the offset index entry covers both the walk to the fetch offset and the batches returned; a
    * second read is needed only when the walk runs past it.
    */
-  async read(fetchOffset: number, endOffset: number, maxBytes: number, minOneBatch: boolean): Promise<SegmentRead> {
+  async read(fetchOffset: number, endOffset: number, maxBytes: number, minOneBatch: boolean, lease?: ReadLease): Promise<SegmentRead> {
     const limit = this.#size;
     const truncations = this.#truncations;
     const start = this.#readEnds.get(fetchOffset) ?? this.#offsetIndex.lookup(fetchOffset).position;
     if (start >= limit) return { chunks: [], bytes: 0, found: false };
     const wanted = Math.min(maxBytes, READ_BYTES_MAX);
-    const buffer =
-      (await this.#takeReadAhead(start, Math.min(limit - start, wanted))) ?? (await this.readAt(start, Math.min(limit - start, wanted + LOCATE_SLACK_BYTES)));
+    const firstLength = Math.min(limit - start, wanted + LOCATE_SLACK_BYTES);
+    const buffer = (await this.#takeReadAhead(start, Math.min(limit - start, wanted), lease)) ?? (await this.readAt(start, firstLength, lease?.slabFor(firstLength)));
     const located = locateBatch(buffer, start, limit, fetchOffset);
     let first: BatchHeaderInfo;
     if (located.kind === 'corrupt') return this.#corruptAt(located.position, fetchOffset, located.reason);
@@ -492,7 +496,7 @@ export class Segment {
     const data =
       located.kind === 'found' && inBuffer + first.size <= buffer.length
         ? buffer.subarray(inBuffer, Math.min(buffer.length, inBuffer + length))
-        : await this.readAt(first.position, length);
+        : await this.readAt(first.position, length, lease?.slabFor(length));
     const result = checkedBatches(data, first.position, limit, first.baseOffset, endOffset, this.#verifiedBytes);
     if (truncations !== this.#truncations) return result;
     if (first.position <= this.#verifiedBytes) this.#verifiedBytes = Math.max(this.#verifiedBytes, first.position + result.bytes);

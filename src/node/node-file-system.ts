@@ -17,8 +17,8 @@ class NodeFileHandle implements FileHandle {
     this.#handle = handle;
   }
 
-  async read(position: number, length: number): Promise<Buffer> {
-    const buffer = Buffer.allocUnsafe(length);
+  async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
+    const buffer = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length);
     let filled = 0;
     // A regular file may return short reads; keep going until end of file.
     while (filled < length) {

@@ -12,6 +12,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ZERO_UUID } from '../../base/uuid.js';
+import { ReadLease, readBufferPool } from '../../log/read-buffer-pool.js';
 import { FetchApi, type FetchRequest } from '../../protocol/messages/index.js';
 import type { FetchResponse as DecodedFetchResponse } from '../../protocol/messages/fetch.js';
 import type { EncodableRecords } from '../../protocol/primitives/writer.js';
@@ -44,17 +45,21 @@ interface FetchPlan {
   minBytes: number;
   readCommitted: boolean;
   minOneBatch: boolean;
+  /** Owns the pooled buffers the reads use; released once the response is written. */
+  lease: ReadLease;
 }
 
 export const fetchHandler = defineHandler({
   api: FetchApi,
   minVersion: 4,
   maxVersion: 17,
-  async handle(request, { broker, apiVersion }) {
+  async handle(request, { broker, apiVersion, afterResponse }) {
     if (request.sessionId !== undefined && request.sessionId !== 0) {
       return { ...emptyResponse(), errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
     }
-    const plan = planFetch(request, broker, apiVersion);
+    const lease = new ReadLease(readBufferPool);
+    afterResponse(() => lease.release());
+    const plan = planFetch(request, broker, apiVersion, lease);
     const first = await readPlan(plan);
     if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || plan.targets.length === 0) {
       return toResponse(plan, first.partitions);
@@ -77,7 +82,7 @@ export const fetchHandler = defineHandler({
   },
 });
 
-function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number): FetchPlan {
+function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number, lease: ReadLease): FetchPlan {
   const targets: FetchTarget[] = [];
   const topics: FetchPlan['topics'] = [];
   for (const requested of request.topics) {
@@ -110,6 +115,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
     minBytes: request.minBytes,
     readCommitted: (request.isolationLevel ?? 0) === READ_COMMITTED,
     minOneBatch: apiVersion >= 3,
+    lease,
   };
 }
 
@@ -152,7 +158,7 @@ async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: numbe
     const maxBytes = Math.min(target.partitionMaxBytes, remaining);
     if (maxBytes <= 0 && !minOneBatch) return base;
     const maxOffset = plan.readCommitted ? lastStableOffset : highWatermark;
-    const result = await log.read(target.fetchOffset, { maxBytes, maxOffset, minOneBatch });
+    const result = await log.read(target.fetchOffset, { maxBytes, maxOffset, minOneBatch, lease: plan.lease });
     if (result.chunks.length === 0) return base;
     const abortedTransactions = plan.readCommitted ? abortedIn(partition, target.fetchOffset, maxOffset) : null;
     return { ...base, records: result.chunks, abortedTransactions };

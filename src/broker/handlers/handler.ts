@@ -18,6 +18,11 @@ export interface RequestContext {
   readonly clientId: string | null;
   readonly connection: ConnectionInfo;
   readonly broker: BrokerServices;
+  /**
+   * Runs `callback` once the response no longer needs the buffers it refers to (written to the
+   * socket, or dropped): a fetch gives its pooled read buffers back then.
+   */
+  afterResponse(callback: () => void): void;
 }
 
 export interface ApiHandler<Request = unknown, Response = unknown> {

@@ -196,7 +196,7 @@ export class Connection {
   private apply(outcome: FrameOutcome): void {
     switch (outcome.kind) {
       case 'respond':
-        this.writeResponse(outcome.chunks);
+        this.writeResponse(outcome.chunks, outcome.onSent);
         return;
       case 'none':
         return;
@@ -208,7 +208,7 @@ export class Connection {
   }
 
   /** The size prefix, then the handler's chunks as they are: corking sends them in one writev. */
-  private writeResponse(chunks: Buffer[]): void {
+  private writeResponse(chunks: Buffer[], onSent: (() => void) | undefined): void {
     let sizeBytes = 0;
     for (const chunk of chunks) sizeBytes += chunk.length;
     const prefix = Buffer.allocUnsafe(4);
@@ -217,8 +217,12 @@ export class Connection {
     const lastIndex = parts.length - 1;
     this.socket.cork();
     for (let index = 0; index < lastIndex; index++) this.socket.write(parts[index] as Buffer);
-    // The callback runs once the response reached the kernel: activity, and maybe room to write more.
-    this.socket.write(parts[lastIndex] as Buffer, () => this.onResponseFlushed());
+    // The callback runs once the response reached the kernel (or the write failed): the chunks are
+    // free, there was activity, and maybe there is room to write more.
+    this.socket.write(parts[lastIndex] as Buffer, () => {
+      onSent?.();
+      this.onResponseFlushed();
+    });
     this.socket.uncork();
     this.peakQueuedResponseBytes = Math.max(this.peakQueuedResponseBytes, this.socket.writableLength);
   }

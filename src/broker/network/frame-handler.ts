@@ -3,8 +3,12 @@
 
 /** What to do with one request frame once the handler has looked at it. */
 export type FrameOutcome =
-  /** Response bytes without the 4-byte size prefix; the network layer adds the prefix. */
-  | { kind: 'respond'; chunks: Buffer[] }
+  /**
+   * Response bytes without the 4-byte size prefix; the network layer adds the prefix. `onSent` runs
+   * once the socket no longer needs the chunks (written, or failed); not at all if the connection
+   * closes before the response is written.
+   */
+  | { kind: 'respond'; chunks: Buffer[]; onSent?: (() => void) | undefined }
   /** Nothing is sent (Produce with acks=0); the request's slot is simply freed. */
   | { kind: 'none' }
   /** Close the connection after flushing the responses to earlier requests (unsupported API version). */
