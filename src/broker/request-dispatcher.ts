@@ -31,13 +31,14 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     }
     let request: unknown;
     let context: RequestContext;
-    const afterResponse: (() => void)[] = [];
+    // Filled only by handlers that ask (Fetch): most requests allocate no list.
+    let afterResponse: (() => void)[] | undefined;
     try {
       const reader = new Reader(frame);
       const header = decodeRequestHeader(reader);
       // Trailing bytes after the body are ignored, as Kafka does (librdkafka 2.0.2 sends one).
       request = handler.api.decodeRequest(reader, apiVersion);
-      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services, afterResponse: (callback) => afterResponse.push(callback) };
+      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services, afterResponse: (callback) => (afterResponse ??= []).push(callback) };
     } catch (error) {
       if (error instanceof ProtocolError) return close(`malformed ${handler.api.name} v${apiVersion} request: ${error.message}`);
       throw error;
@@ -74,8 +75,8 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
 }
 
 /** Hands the handler's after-response callbacks to the network layer, or runs them when nothing is written. */
-function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[]): FrameOutcome {
-  if (callbacks.length === 0) return outcome;
+function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[] | undefined): FrameOutcome {
+  if (callbacks === undefined) return outcome;
   const runAll = () => {
     for (const callback of callbacks) callback();
   };
