@@ -16,6 +16,7 @@ import { recordBatchSpans } from '../../src/protocol/records/record-batch.js';
 import { History } from '../../src/testing/history.js';
 import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
 import { createTopic, readToEnd, seededRandom, startRawProducer, withTimeout } from '../../src/testing/workload.js';
+import { fetchRequest } from '../integration/helpers.js';
 import { runCli } from '../support/crash-broker-process.js';
 import { FaultBroker } from '../support/fault-memory-broker.js';
 
@@ -81,18 +82,7 @@ const CORRUPT_MESSAGE = 2;
 
 /** One Fetch (v12) of the damaged partition from `offset`. */
 async function fetchPartition(connection: KafkaConnection, offset: number): Promise<{ errorCode: number; records: Buffer | null }> {
-  const response = await connection.send(FetchApi, 12, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 8 * 1024 * 1024,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const response = await connection.send(FetchApi, 12, fetchRequest(TOPIC, [{ partition: 0, fetchOffset: offset }], { minBytes: 0, maxBytes: 8 * 1024 * 1024 }));
   const data = response.responses[0]?.partitions[0];
   assert.ok(data, 'the fetch answers the partition');
   return { errorCode: data.errorCode, records: (data.records as Buffer | null) ?? null };
