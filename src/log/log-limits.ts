@@ -4,6 +4,13 @@
 export const TAIL_CACHE_BYTES_PER_PARTITION = 1024 * 1024;
 /** All partitions' tail caches together; the least recently appended-to partitions give way first. */
 export const TAIL_CACHE_BYTES_TOTAL = 64 * 1024 * 1024;
+/**
+ * The reused chunks tail caches copy batches into (tail-cache.ts); a larger batch is kept as it is.
+ * A partition's cache holds whole chunks, so this is also the least one cached partition takes.
+ */
+export const TAIL_CACHE_CHUNK_BYTES = 64 * 1024;
+/** Free tail-cache chunks kept for reuse beyond those the caches hold. */
+export const TAIL_CACHE_FREE_CHUNKS_MAX = 32;
 /** Bytes gathered into one write call from queued appends. */
 export const WRITE_COALESCE_BYTES_MAX = 4 * 1024 * 1024;
 /** Batches gathered into one write call (stays under the kernel's IOV_MAX of 1024). */

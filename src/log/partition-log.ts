@@ -77,8 +77,9 @@ export interface ReadOptions {
   /** Return the first batch even when it alone exceeds maxBytes (KIP-74). */
   readonly minOneBatch: boolean;
   /**
-   * Read into reused buffers owned by this lease; the caller releases it once nothing refers to
-   * the returned chunks (read-buffer-pool.ts). Without one, every read gets buffers of its own.
+   * Read into reused buffers owned by this lease, which also pins the tail-cache chunks returned;
+   * the caller releases it once nothing refers to the returned chunks (read-buffer-pool.ts).
+   * Without one, every read gets buffers of its own and the cache chunks it saw are never reused.
    */
   readonly lease?: ReadLease | undefined;
 }
@@ -386,7 +387,8 @@ export class PartitionLog {
   /**
    * Appends one validated record batch v2. Offsets and the leader epoch are stamped into `batch`
    * now (so concurrent appends keep call order); the promise resolves once the bytes are in the
-   * file. The log keeps `batch` (tail cache): the caller must not reuse its memory.
+   * file. The log keeps `batch` until then (and may keep a large one in its tail cache): the
+   * caller must not reuse its memory.
    */
   append(batch: Buffer, options: AppendOptions): Promise<AppendResult> {
     const refusal = this.#appendRefusal(batch);
@@ -413,7 +415,7 @@ export class PartitionLog {
     this.leaderEpochCache.assign(options.leaderEpoch, baseOffset);
     const header = { position: -1, size: batch.length, baseOffset, lastOffset, maxTimestamp: readMaxTimestamp(batch) };
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#pending.push({ batch: ownedBatch(batch), header, logAppendTimeMs, resolve, reject });
+      this.#pending.push({ batch, header, logAppendTimeMs, resolve, reject });
       this.#pendingBytes += batch.length;
       this.#scheduleDrain();
     });
@@ -620,6 +622,11 @@ export class PartitionLog {
     this.#logger.error('log is offline: a failed write could not be undone', { dir: this.dir });
   }
 
+  /** The first offset the tail cache holds, if it holds any (tests, metrics). */
+  get cachedFromOffset(): number | undefined {
+    return this.#tailCache.firstOffset;
+  }
+
   /**
    * Whole batches from the one holding `fetchOffset`. Throws OFFSET_OUT_OF_RANGE outside
    * [logStartOffset, logEndOffset]; at logEndOffset returns nothing. Batches read from disk are
@@ -637,7 +644,7 @@ export class PartitionLog {
     }
     const endOffset = Math.min(options.maxOffset, logEndOffset);
     if (fetchOffset >= endOffset) return this.#readResult([], 0, false);
-    const cached = this.#tailCache.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch);
+    const cached = this.#tailCache.read(fetchOffset, endOffset, options.maxBytes, options.minOneBatch, options.lease);
     if (cached !== undefined) return this.#readResult(cached.chunks, cached.bytes, true);
     const segments = this.#segments;
     for (let index = Math.max(0, this.#segmentIndexFor(fetchOffset)); index < segments.length; index += 1) {
@@ -978,14 +985,6 @@ function clamp(value: number, low: number, high: number): number {
 function storageError(message: string, cause: unknown): KafkaError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${message}: ${detail}`);
-}
-
-/**
- * The batch the log keeps. A small view into a much larger buffer (a whole produce request) is
- * copied, so the tail cache does not pin the request's memory.
- */
-function ownedBatch(batch: Buffer): Buffer {
-  return batch.buffer.byteLength > 2 * batch.length + 8192 ? Buffer.from(batch) : batch;
 }
 
 /**

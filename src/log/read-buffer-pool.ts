@@ -41,10 +41,22 @@ export class ReadBufferPool {
   }
 }
 
-/** The pooled slabs one reader's reads used; released together when the reader is done with them. */
+/** Memory a reader was given a view of, kept from reuse while a lease pins it (tail-cache chunks). */
+export interface Pinnable {
+  pin(): void;
+  unpin(): void;
+  /** A reader keeps views past any lease: the memory must never be reused. */
+  escape(): void;
+}
+
+/**
+ * The pooled slabs one reader's reads used, and the shared memory they gave it views of (pinned);
+ * released together when the reader is done with them.
+ */
 export class ReadLease {
   readonly #pool: ReadBufferPool;
   #slabs: Buffer[] = [];
+  #pinned: Pinnable[] = [];
   #released = false;
 
   constructor(pool: ReadBufferPool) {
@@ -64,12 +76,24 @@ export class ReadLease {
     if (!this.#released) this.#slabs.push(slab);
   }
 
-  /** Gives every slab back to the pool; the reader must hold no view of them any more. Idempotent. */
+  /** Keeps `memory` from reuse until release(); after release, it may never be reused. */
+  pin(memory: Pinnable): void {
+    if (this.#released) {
+      memory.escape();
+      return;
+    }
+    memory.pin();
+    this.#pinned.push(memory);
+  }
+
+  /** Gives every slab back to the pool and unpins what was pinned; the reader must hold no view of them any more. Idempotent. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
     for (const slab of this.#slabs) this.#pool.release(slab);
+    for (const memory of this.#pinned) memory.unpin();
     this.#slabs = [];
+    this.#pinned = [];
   }
 }
 

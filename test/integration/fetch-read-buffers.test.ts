@@ -1,9 +1,10 @@
-// Fetches send segment bytes from reused read buffers (src/log/read-buffer-pool.ts), given back
-// only once a response has been written to its socket. Here one client asks for about 16 MiB in
-// one fetch and stops reading its socket, so most of that response waits in the broker's write
-// queue, while another client reads every partition again and again (the buffers it uses come
-// back to the pool and are reused at once). Every batch either client receives must be exactly
-// the batch produced, with a valid CRC.
+// Fetches send segment bytes from reused read buffers (src/log/read-buffer-pool.ts), and recent
+// batches from reused tail-cache chunks (src/log/tail-cache.ts); both are given back only once a
+// response has been written to its socket. Here one client asks for about 16 MiB in one fetch and
+// stops reading its socket, so most of that response waits in the broker's write queue, while
+// other work makes the broker reuse memory: another client reading every partition again and
+// again (read buffers), or a producer appending enough to evict every cached batch (tail-cache
+// chunks). Every batch either client receives must be exactly the batch produced, with a valid CRC.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
@@ -38,6 +39,47 @@ function checkBatches(records: Buffer, expected: Map<number, Buffer>, where: str
   return checked;
 }
 
+/** A client that sends one fetch and does not read its socket until `readResponse`. */
+async function stalledFetch(broker: TestBroker, topic: string, partitions: { partition: number; fetchOffset: number }[]): Promise<{ readResponse(): Promise<FetchResponse> }> {
+  const socket = connect({ host: broker.running.host, port: broker.running.port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.pause();
+  socket.write(encodeRequestFrame(FetchApi, FETCH_VERSION, 1, fetchRequest(topic, partitions, { maxBytes: 64 * 1024 * 1024, partitionMaxBytes: 1024 * 1024 })));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.ok(broker.running.broker.connectionStats().some((stats) => stats.queuedResponseBytes > 1024 * 1024), 'part of the big response waits in the broker');
+  return {
+    async readResponse() {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let frameBytes = Number.POSITIVE_INFINITY;
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        if (frameBytes === Number.POSITIVE_INFINITY && received >= 4) frameBytes = 4 + Buffer.concat(chunks).readInt32BE(0);
+      });
+      socket.resume();
+      while (received < frameBytes) await new Promise((resolve) => setTimeout(resolve, 10));
+      socket.destroy();
+      const reader = new Reader(Buffer.concat(chunks).subarray(4, frameBytes));
+      decodeResponseHeader(reader, responseHeaderVersion(FetchApi.apiKey, FETCH_VERSION));
+      return FetchApi.decodeResponse(reader, FETCH_VERSION) as FetchResponse;
+    },
+  };
+}
+
+/** Checks every partition of a stalled response; returns the whole batches it held. */
+function checkStalledResponse(response: FetchResponse, produced: Map<number, Buffer>[]): number {
+  let checked = 0;
+  for (const partition of response.responses[0]!.partitions) {
+    assert.equal(partition.errorCode, 0);
+    checked += checkBatches(partition.records!, produced[partition.partitionIndex]!, `stalled response, partition ${partition.partitionIndex}`);
+  }
+  return checked;
+}
+
 describe('fetches from reused read buffers', () => {
   let broker: TestBroker;
   let dataDir: { path: string; remove(): Promise<void> };
@@ -68,16 +110,7 @@ describe('fetches from reused read buffers', () => {
 
   it('a response waiting in the write queue keeps its bytes while other fetches reuse buffers', async () => {
     // The stalled client: one fetch of every partition from the start (1 MiB each), then no reads.
-    const stalled = connect({ host: broker.running.host, port: broker.running.port });
-    await new Promise<void>((resolve, reject) => {
-      stalled.once('connect', resolve);
-      stalled.once('error', reject);
-    });
-    stalled.pause();
-    const partitions = Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, fetchOffset: 0 }));
-    stalled.write(encodeRequestFrame(FetchApi, FETCH_VERSION, 1, fetchRequest(topic, partitions, { maxBytes: 64 * 1024 * 1024, partitionMaxBytes: 1024 * 1024 })));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(broker.running.broker.connectionStats().some((stats) => stats.queuedResponseBytes > 1024 * 1024), 'part of the big response waits in the broker');
+    const stalled = await stalledFetch(broker, topic, Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, fetchOffset: 0 })));
 
     // Meanwhile every partition is read three times over, from several offsets.
     let readByOthers = 0;
@@ -96,25 +129,40 @@ describe('fetches from reused read buffers', () => {
     assert.ok(readByOthers >= 3 * PARTITIONS * BATCHES_PER_PARTITION);
 
     // Now the stalled client reads its response: every batch in it must still be the one produced.
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let frameBytes = Number.POSITIVE_INFINITY;
-    stalled.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (frameBytes === Number.POSITIVE_INFINITY && received >= 4) frameBytes = 4 + Buffer.concat(chunks).readInt32BE(0);
-    });
-    stalled.resume();
-    while (received < frameBytes) await new Promise((resolve) => setTimeout(resolve, 10));
-    stalled.destroy();
-    const reader = new Reader(Buffer.concat(chunks).subarray(4, frameBytes));
-    decodeResponseHeader(reader, responseHeaderVersion(FetchApi.apiKey, FETCH_VERSION));
-    const response = FetchApi.decodeResponse(reader, FETCH_VERSION) as FetchResponse;
-    let inStalled = 0;
-    for (const partition of response.responses[0]!.partitions) {
-      assert.equal(partition.errorCode, 0);
-      inStalled += checkBatches(partition.records!, produced[partition.partitionIndex]!, `stalled response, partition ${partition.partitionIndex}`);
-    }
+    const inStalled = checkStalledResponse(await stalled.readResponse(), produced);
     assert.ok(inStalled >= PARTITIONS * 3, `${inStalled} whole batches in the stalled response`);
+  });
+
+  it('a response waiting in the write queue keeps its cached batches while new appends reuse tail-cache chunks', async () => {
+    // Batches of about 20 KiB, three to a tail-cache chunk; the cache keeps about 1 MiB per partition.
+    const cachedTopic = uniqueTopic('cached');
+    await createTopic(broker.client, cachedTopic, PARTITIONS);
+    const cachedProduced: Map<number, Buffer>[] = Array.from({ length: PARTITIONS }, () => new Map());
+    const produceSmall = async (batchesPerPartition: number) => {
+      for (let partition = 0; partition < PARTITIONS; partition += 1) {
+        for (let index = 0; index < batchesPerPartition; index += 1) {
+          const batch = buildRecordBatchSync(Array.from({ length: 20 }, () => ({ value: randomBytes(1000) })));
+          cachedProduced[partition]!.set(await produceOk(broker.client, cachedTopic, partition, batch), withoutStampedFields(batch));
+        }
+      }
+    };
+    await produceSmall(60);
+    const fetchFrom = Array.from({ length: PARTITIONS }, (_, partition) => {
+      const cachedFrom = broker.running.broker.services.replicaManager.get(cachedTopic, partition)!.log.cachedFromOffset;
+      assert.ok(cachedFrom !== undefined && cachedFrom > 0, `partition ${partition} has a tail cache that starts past the log start`);
+      return { partition, fetchOffset: cachedFrom };
+    });
+    const stalled = await stalledFetch(broker, cachedTopic, fetchFrom);
+
+    // Twice the cache's size of new batches per partition: every chunk the stalled response refers
+    // to is evicted, and every unpinned chunk is reused for the new batches.
+    await produceSmall(120);
+    for (const { partition, fetchOffset } of fetchFrom) {
+      const cachedFrom = broker.running.broker.services.replicaManager.get(cachedTopic, partition)!.log.cachedFromOffset!;
+      assert.ok(cachedFrom > fetchOffset + 60 * 20, `partition ${partition}: the batches sent to the stalled client left the cache`);
+    }
+
+    const inStalled = checkStalledResponse(await stalled.readResponse(), cachedProduced);
+    assert.ok(inStalled >= PARTITIONS * 30, `${inStalled} whole batches in the stalled response`);
   });
 });
