@@ -36,3 +36,18 @@ test('compressed templates decode and forEachBatch skips a partial trailing batc
   assert.deepEqual(sizes, [first.length, second.length]);
   assert.ok(new BatchFactory(makePayload(1000)).recordsPerBatch(16_384) >= 15);
 });
+
+test('a released batch lends its memory to the next one, which is built whole', () => {
+  const factory = new BatchFactory(makePayload(100));
+  const first = factory.build(20, 1000, Float64Array.from({ length: 20 }, (_, index) => index));
+  const second = factory.build(10, 2000);
+  assert.notEqual(second.buffer, first.buffer, 'memory still in use is never handed out again');
+  factory.release(first);
+  const third = factory.build(15, 3000, Float64Array.from({ length: 15 }, (_, index) => 100 + index));
+  assert.equal(third.buffer, first.buffer);
+  assert.ok(hasValidCrc(third));
+  const decoded = decodeRecordBatchSync(third);
+  assert.equal(decoded.records.length, 15);
+  assert.equal(decoded.maxTimestamp, 3000);
+  assert.deepEqual(valueOffsets(third).map((at) => third.readDoubleLE(at)), Array.from({ length: 15 }, (_, index) => 100 + index));
+});

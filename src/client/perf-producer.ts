@@ -179,6 +179,9 @@ export class PerfProducer {
     };
     try {
       const response = await connection.send(ProduceApi, PRODUCE_VERSION, request, this.options.acks !== 0);
+      // Answered (or, with acks=0, written): the socket is done with the batch. After a failure it
+      // may not be, so the batch is then left to the garbage collector.
+      factory.release(batch);
       const errorCode = response?.responses[0]?.partitionResponses[0]?.errorCode ?? 0;
       if (errorCode !== 0) return this.fail(open, `produce to ${this.options.topic}-${open.partition} failed: error ${errorCode}`);
     } catch (error) {

@@ -10,6 +10,8 @@ import { connectSocket } from './connect-socket.js';
 
 /** The largest response frame accepted, so a bad peer cannot make the tool allocate without bound. */
 const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
+/** A request's own bytes (headers, small fields); under 4 KiB, Node carves it from a shared slab. */
+const REQUEST_BUFFER_BYTES = 512;
 /** Requests a caller may keep waiting on one connection. */
 export const MAX_PENDING_REQUESTS = 1024;
 
@@ -51,7 +53,8 @@ export class PipelinedConnection {
     if (this.closedError) return Promise.reject(this.closedError);
     if (this.pending.size >= MAX_PENDING_REQUESTS) return Promise.reject(new Error('too many requests in flight'));
     const correlationId = this.nextCorrelationId++;
-    const writer = new Writer(4096);
+    // Small enough to come from Node's shared buffer pool: record batches are referenced, not copied.
+    const writer = new Writer(REQUEST_BUFFER_BYTES);
     writer.writeInt32(0);
     encodeRequestHeader(writer, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: this.clientId });
     api.encodeRequest(writer, version, request);
