@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   let pairedConsume: PairedConsume[] | undefined;
   try {
     const inputs = writeInputFiles(work);
+    await settleWrites('input files');
     throughput.push(...((await attempt('raw limit', () => rawLimit(work))) ?? []));
     const conveyor = await attempt('conveyor matrix', () => conveyorMatrix(work, inputs));
     if (conveyor) {
@@ -83,6 +84,18 @@ async function main(): Promise<void> {
   const result: BenchRun = { date: new Date().toISOString(), machine: machine(), throughput, endToEnd, startup, manyPartitions, timerLateness, pairedConsume, problems };
   writeReport(result, QUICK);
   log(`done${problems.length > 0 ? ` with ${problems.length} problems:\n  ${problems.join('\n  ')}` : ''}`);
+}
+
+/**
+ * Waits until the kernel has written back every dirty page (`sync`), so the next measurement does
+ * not pay for the writeback of files an earlier step wrote (the input files alone are 2.5 GB).
+ */
+async function settleWrites(after: string): Promise<void> {
+  const started = performance.now();
+  const result = await run('sync', [], 600_000);
+  if (result.code !== 0) throw new Error(`sync failed: ${result.stderr.slice(-200)}`);
+  const tookMs = performance.now() - started;
+  if (tookMs > 100) log(`  (writeback of ${after} took ${(tookMs / 1000).toFixed(1)} s)`);
 }
 
 /** kcat reads one record per line: the perf tool's payload, so every client sends the same bytes. */
@@ -116,6 +129,7 @@ async function rawLimit(work: string): Promise<Throughput[]> {
       const elapsedMs = await rawRun(serverMode, file, size);
       results.push(throughputOf({ id, system: 'raw', client, op, recordSizeBytes: size, partitions: 1, acks: '-', records, elapsedMs }));
     };
+    await settleWrites('earlier raw cases');
     await rawCase('sink', 'produce', `raw-produce-${size}`, 'node socket → file');
     await rawCase('source', 'consume', `raw-consume-${size}`, 'file → node socket');
     await rawCase('serve', 'consume', `raw-fetch-${size}`, 'file → node socket, 1 MiB per request');
@@ -169,6 +183,7 @@ async function consumeRounds(work: string, bootstrap: string, size: number, part
 }
 
 async function conveyorMatrix(work: string, inputs: Map<number, string>): Promise<{ throughput: Throughput[]; endToEnd: EndToEnd[]; startup: Startup; timerLateness: LatencyPercentiles | undefined; pairedConsume: PairedConsume[] }> {
+  await settleWrites('raw files');
   const startupRuns = await startupTimes();
   const broker = await startConveyor();
   const throughput: Throughput[] = [];
@@ -186,9 +201,11 @@ async function conveyorMatrix(work: string, inputs: Map<number, string>): Promis
         for (const acks of ACKS) {
           const kcatTopic = `kcat-${size}-${partitions}-${acks}`;
           await createTopic(broker.bootstrap, kcatTopic, partitions);
+          await settleWrites('earlier cases');
           log(`  kcat produce ${size} B, ${partitions} partitions, acks=${acks}`);
           throughput.push(await kcatProduce({ bootstrap: broker.bootstrap, topic: kcatTopic, recordSizeBytes: size, partitions, acks, records: RECORDS.get(size)!, inputFile: inputs.get(size)!, batchSizeBytes: BATCH_SIZE_BYTES, lingerMs: LINGER_MS }));
           const perfTopic = `perf-${size}-${partitions}-${acks}`;
+          await settleWrites('kcat produce');
           log(`  perf produce ${size} B, ${partitions} partitions, acks=${acks}`);
           const perf = await perfTool('produce', broker.bootstrap, ['-t', perfTopic, '--partitions', String(partitions), '--record-size', String(size), '--acks', acks,
             '--batch-size', String(BATCH_SIZE_BYTES), '--linger-ms', String(LINGER_MS), '--duration-ms', String(PERF_DURATION_MS)]);
