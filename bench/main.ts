@@ -245,6 +245,7 @@ async function startupTimes(): Promise<Omit<Startup, 'idleRssMiB' | 'loadRssMiB'
   const cliRunsMs: number[] = [];
   const inProcessRunsMs: number[] = [];
   const inProcessMemoryRunsMs: number[] = [];
+  const bareRunsMs: number[] = [];
   for (let index = 0; index < STARTUP_RUNS; index++) {
     const broker = await startConveyor();
     cliRunsMs.push(broker.startupMs);
@@ -252,12 +253,13 @@ async function startupTimes(): Promise<Omit<Startup, 'idleRssMiB' | 'loadRssMiB'
     rmSync(broker.dataDir, { recursive: true, force: true });
     inProcessRunsMs.push(await inProcessStartup('disk'));
     inProcessMemoryRunsMs.push(await inProcessStartup('memory'));
+    bareRunsMs.push(await inProcessStartup('bare'));
   }
-  return { cliRunsMs, cliMedianMs: median(cliRunsMs), inProcessRunsMs, inProcessMedianMs: median(inProcessRunsMs), inProcessMemoryMedianMs: median(inProcessMemoryRunsMs) };
+  return { cliRunsMs, cliMedianMs: median(cliRunsMs), inProcessRunsMs, inProcessMedianMs: median(inProcessRunsMs), inProcessMemoryMedianMs: median(inProcessMemoryRunsMs), bareListenConnectMedianMs: median(bareRunsMs) };
 }
 
-async function inProcessStartup(storage: 'disk' | 'memory'): Promise<number> {
-  const result = await run(process.execPath, ['bench/in-process-startup.mjs', storage], 30_000);
+async function inProcessStartup(mode: 'disk' | 'memory' | 'bare'): Promise<number> {
+  const result = await run(process.execPath, ['bench/in-process-startup.mjs', mode], 30_000);
   return (JSON.parse(result.stdout.trim()) as { elapsedMs: number }).elapsedMs;
 }
 

@@ -44,6 +44,8 @@ export interface Startup {
   inProcessRunsMs: number[];
   /** The same with storage: 'memory': the start without its disk work (absent in older runs). */
   inProcessMemoryMedianMs?: number;
+  /** A plain `net` server's first listen and first connection in a fresh process: Node's floor (absent in older runs). */
+  bareListenConnectMedianMs?: number;
   idleRssMiB: number;
   loadRssMiB: number;
 }
