@@ -93,4 +93,13 @@ describe('tail cache', () => {
     cache.append(entry(4));
     assert.equal(budget.freeChunks, 0);
   });
+
+  it('caches nothing when the budget cannot hold one chunk', () => {
+    const budget = new TailCacheBudget(0, 20);
+    const cache = new TailCache(budget, 100);
+    cache.append(entry(0));
+    assert.equal(cache.read(0, 100, 100, true), undefined);
+    assert.equal(budget.usedBytes, 0);
+    assert.equal(budget.freeChunks, 0, 'no chunk was taken');
+  });
 });

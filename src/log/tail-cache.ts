@@ -150,10 +150,14 @@ export class TailCache {
     return this.#entries[this.#head]?.baseOffset;
   }
 
-  /** Adds the batch that now ends the log (copied when small); a batch too big for the cache restarts it empty. */
+  /**
+   * Adds the batch that now ends the log (copied when small). A batch too big for the cache
+   * restarts it empty; a budget too small for one chunk (`conveyor.tail.cache.bytes` 0) caches
+   * nothing.
+   */
   append(entry: CachedBatch): void {
     const size = entry.batch.length;
-    if (size > this.#limitBytes) {
+    if (size > this.#limitBytes || this.#budget.limitBytes < this.#budget.chunkBytes) {
       this.clear();
       return;
     }
