@@ -167,7 +167,7 @@ export class TailCache {
     if (size <= this.#budget.chunkBytes) {
       chunk = this.#open;
       if (chunk === undefined || chunk.buffer.length - chunk.used < size) {
-        this.#closeOpenChunk();
+        // The full chunk stays held by its entries (never empty: its last entry's eviction drops it).
         chunk = this.#budget.takeChunk();
         this.#open = chunk;
         added = chunk.buffer.length;
@@ -178,7 +178,7 @@ export class TailCache {
       chunk.entries += 1;
     } else {
       // Entries keep log order within a chunk, so a batch kept as it is ends the open chunk.
-      this.#closeOpenChunk();
+      this.#open = undefined;
       batch = ownedBatch(entry.batch);
       added = size;
     }
@@ -264,14 +264,6 @@ export class TailCache {
     if (chunk.entries > 0) return 0;
     if (chunk === this.#open) this.#open = undefined;
     return this.#dropChunk(chunk);
-  }
-
-  /** Stops appending into the open chunk; it is dropped now if it has no entries. */
-  #closeOpenChunk(): void {
-    const chunk = this.#open;
-    if (chunk === undefined) return;
-    this.#open = undefined;
-    if (chunk.entries === 0) this.#release(this.#dropChunk(chunk));
   }
 
   #dropChunk(chunk: TailChunk): number {
