@@ -37,10 +37,8 @@ class TailChunk implements Pinnable {
   readonly #budget: TailCacheBudget;
   /** Bytes handed out; the next batch goes right after them. */
   used = 0;
-  /** Cache entries in this chunk. */
+  /** Cache entries in this chunk: a cache holds the chunk while it has any (the open one always does). */
   entries = 0;
-  /** A cache still holds it (open for appends or with entries). */
-  held = true;
   #pins = 0;
   #escaped = false;
 
@@ -49,11 +47,9 @@ class TailChunk implements Pinnable {
     this.#budget = budget;
   }
 
-  /** A reused chunk starts empty. */
+  /** A reused chunk starts empty (it has no entries, or it would not have been reused). */
   reset(): void {
     this.used = 0;
-    this.entries = 0;
-    this.held = true;
   }
 
   pin(): void {
@@ -71,7 +67,7 @@ class TailChunk implements Pinnable {
 
   /** Back to the budget's free list once nothing refers to the bytes. */
   recycleIfFree(): void {
-    if (!this.held && this.#pins === 0 && !this.#escaped) this.#budget.recycle(this);
+    if (this.entries === 0 && this.#pins === 0 && !this.#escaped) this.#budget.recycle(this);
   }
 }
 
@@ -263,11 +259,6 @@ export class TailCache {
     chunk.entries -= 1;
     if (chunk.entries > 0) return 0;
     if (chunk === this.#open) this.#open = undefined;
-    return this.#dropChunk(chunk);
-  }
-
-  #dropChunk(chunk: TailChunk): number {
-    chunk.held = false;
     chunk.recycleIfFree();
     return chunk.buffer.length;
   }
