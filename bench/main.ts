@@ -240,7 +240,7 @@ async function conveyorMatrix(work: string, inputs: Map<number, string>): Promis
   return { throughput, endToEnd, startup: { ...startupRuns, idleRssMiB, loadRssMiB }, timerLateness, pairedConsume };
 }
 
-/** CLI: spawn to first accepted connection, on a new data dir. In-process: startBroker() to connection. */
+/** CLI: spawn to the first answered request, on a new data dir. In-process: startBroker() to connection. */
 async function startupTimes(): Promise<Omit<Startup, 'idleRssMiB' | 'loadRssMiB'>> {
   const cliRunsMs: number[] = [];
   const inProcessRunsMs: number[] = [];

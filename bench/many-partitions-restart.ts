@@ -1,6 +1,6 @@
 // On-demand benchmark of a restart with many partitions, as bench/main.ts benchManyPartitions runs
 // it: start the CLI broker, create a topic of N partitions, produce with the perf tool, stop it with
-// SIGTERM, then restart it on the same data directory and time spawn -> first accepted connection.
+// SIGTERM, then restart it on the same data directory and time spawn -> first answered request.
 //
 //   npx tsx bench/many-partitions-restart.ts [--partitions 10000] [--restarts 3] [--keep]
 //                                            [--data-dir DIR (reuse a prepared one, skip create/produce)]
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { CLI, createTopic, perfTool } from './lib/conveyor.js';
+import { answersApiVersions, CLI, createTopic, perfTool } from './lib/conveyor.js';
 import { freePort, type Server, sleep, stopServer, waitForPort } from './lib/processes.js';
 
 const { values } = parseArgs({
@@ -65,7 +65,7 @@ try {
     const port = await freePort();
     const { server, started, ready } = startBroker(dataDir, port);
     try {
-      log(`first start: ${(await waitForPort(port, 120_000, started, server)).toFixed(0)} ms`);
+      log(`first start: ${(await waitForPort(port, 120_000, started, server, answersApiVersions)).toFixed(0)} ms`);
       await ready;
       await sleep(200);
       const createStarted = performance.now();
@@ -84,10 +84,10 @@ try {
     const port = await freePort();
     const { server, started, ready } = startBroker(dataDir, port, nodeArgs);
     try {
-      const ms = await waitForPort(port, 120_000, started, server);
+      const ms = await waitForPort(port, 120_000, started, server, answersApiVersions);
       times.push(ms);
       const readyMs = await ready;
-      log(`restart ${round + 1}: ${ms.toFixed(0)} ms to the first accepted connection, ${readyMs.toFixed(0)} ms to ready`);
+      log(`restart ${round + 1}: ${ms.toFixed(0)} ms to the first answered request, ${readyMs.toFixed(0)} ms to ready`);
       // The CLI installs its SIGTERM handler just after printing the ready line.
       await sleep(200);
     } finally {

@@ -158,7 +158,7 @@ function startupLines(run: BenchRun): string[] {
   const lines = ['### Start-up and memory', ''];
   if (run.startup) {
     const s = run.startup;
-    lines.push(`- CLI (\`conveyor start\`, spawn to first accepted connection, new data dir): median ${fixed(s.cliMedianMs)} ms (runs: ${s.cliRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
+    lines.push(`- CLI (\`conveyor start\`, spawn to the first answered ApiVersions request, new data dir): median ${fixed(s.cliMedianMs)} ms (runs: ${s.cliRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
     lines.push(`- In-process (\`startBroker()\` to first accepted connection, disk storage): median ${fixed(s.inProcessMedianMs)} ms (runs: ${s.inProcessRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
     if (s.inProcessMemoryMedianMs !== undefined) lines.push(`- In-process with \`storage: 'memory'\` (the same start without disk work): median ${fixed(s.inProcessMemoryMedianMs)} ms`);
     if (s.bareListenConnectMedianMs !== undefined) lines.push(`- Node's own floor, same run: a plain \`net\` server's first listen and first connection in a fresh process take a median of ${fixed(s.bareListenConnectMedianMs)} ms, included in the in-process times above`);
@@ -166,7 +166,7 @@ function startupLines(run: BenchRun): string[] {
   }
   const many = run.manyPartitions;
   if (many) {
-    lines.push(`- ${many.partitions} partitions: CreateTopics took ${fixed(many.createMs / 1000, 2)} s; restart to first accepted connection ${fixed(many.restartToConnectionMs / 1000, 2)} s; idle RSS after restart ${fixed(many.idleRssMiB)} MiB; perf produce across all partitions ${fixed(many.produce.mbPerSec)} MB/s (p99 ${fixed(many.produce.latency?.p99Ms)} ms)`);
+    lines.push(`- ${many.partitions} partitions: CreateTopics took ${fixed(many.createMs / 1000, 2)} s; restart to the first answered request ${fixed(many.restartToConnectionMs / 1000, 2)} s; idle RSS after restart ${fixed(many.idleRssMiB)} MiB; perf produce across all partitions ${fixed(many.produce.mbPerSec)} MB/s (p99 ${fixed(many.produce.latency?.p99Ms)} ms)`);
   }
   return lines;
 }

@@ -1,6 +1,7 @@
 // Conveyor as the benchmark runs it: the CLI broker in its own process, topics made through the
 // internal client, and the perf tool and kcat as loads.
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,13 +21,41 @@ export interface RunningConveyor {
   startupMs: number;
 }
 
-/** Starts `conveyor start` on a free loopback port; startupMs runs from spawn to the first accepted connection. */
+/**
+ * Starts `conveyor start` on a free loopback port; startupMs runs from spawn to the first answered
+ * request. (A broker binds its port before it is ready, as Kafka's does, so a connection alone
+ * proves nothing: the kernel completes it while the broker still opens its logs.)
+ */
 export async function startConveyor(dataDir = mkdtempSync(join(tmpdir(), 'bench-conveyor-')), port?: number, extraArgs: string[] = []): Promise<RunningConveyor> {
   const chosen = port ?? (await freePort());
   const started = performance.now();
   const server = startServer('conveyor', process.execPath, [CLI, 'start', '-p', String(chosen), '-d', dataDir, '--log-level', 'warn', ...extraArgs]);
-  const startupMs = await waitForPort(chosen, 120_000, started, server);
+  const startupMs = await waitForPort(chosen, 120_000, started, server, answersApiVersions);
   return { server, port: chosen, dataDir, bootstrap: `127.0.0.1:${chosen}`, startupMs };
+}
+
+/** ApiVersions v0, correlation id 1, no client id: the first request every Kafka client sends. */
+const API_VERSIONS_REQUEST = Buffer.from([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff]);
+
+/** Whether the broker on 127.0.0.1:`port` answers ApiVersions without an error. */
+export function answersApiVersions(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    const finish = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.once('connect', () => socket.write(API_VERSIONS_REQUEST));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      // Size, then correlation id and error code: complete once the whole frame is here.
+      if (received.length < 4 || received.length < 4 + received.readInt32BE(0)) return;
+      finish(received.length >= 10 && received.readInt32BE(4) === 1 && received.readInt16BE(8) === 0);
+    });
+    socket.once('error', () => finish(false));
+    socket.once('close', () => finish(false));
+  });
 }
 
 export async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {

@@ -42,13 +42,16 @@ export async function stopServer(server: Server, graceMs = 10_000): Promise<void
   clearTimeout(timer);
 }
 
-/** Milliseconds until a TCP connection to 127.0.0.1:`port` is accepted, polling every 2 ms. */
-export async function waitForPort(port: number, timeoutMs: number, startedMs = performance.now(), server?: Server): Promise<number> {
+/** Whether a server on 127.0.0.1:`port` is ready: by default, whether it accepts a TCP connection. */
+export type ReadinessProbe = (port: number) => Promise<boolean>;
+
+/** Milliseconds until `probe` succeeds against 127.0.0.1:`port`, polling every 2 ms. */
+export async function waitForPort(port: number, timeoutMs: number, startedMs = performance.now(), server?: Server, probe: ReadinessProbe = canConnect): Promise<number> {
   const deadline = startedMs + timeoutMs;
   for (;;) {
-    if (await canConnect(port)) return performance.now() - startedMs;
+    if (await probe(port)) return performance.now() - startedMs;
     if (server && server.process.exitCode !== null) throw new Error(`${server.name} exited: ${server.output()}`);
-    if (performance.now() > deadline) throw new Error(`port ${port} not accepting after ${timeoutMs} ms${server ? `: ${server.output()}` : ''}`);
+    if (performance.now() > deadline) throw new Error(`port ${port} not ready after ${timeoutMs} ms${server ? `: ${server.output()}` : ''}`);
     await sleep(2);
   }
 }

@@ -1,7 +1,7 @@
 // A broker process's parts wired together: log manager, metadata quorum and image, controller,
-// replica manager, request handlers and the socket server. Start-up order: open the logs (with
-// recovery), replay the metadata log, host the partitions the image assigns here, bind the
-// listeners, then register this broker with its advertised endpoints.
+// replica manager, request handlers and the socket server. Start-up order: bind the listeners while
+// the logs open (with recovery), replay the metadata log, host the partitions the image assigns here,
+// register this broker with its advertised endpoints, then serve the connections accepted so far.
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import type { FileSystem } from '../base/file-system.js';
@@ -49,9 +49,35 @@ export class Broker {
   ) {}
 
   static async start(options: BrokerOptions): Promise<Broker> {
-    const { config, fs, clock, random } = options;
-    const logger = options.logger;
-    await fs.mkdir(config.logDir);
+    const { config, fs, clock, logger } = options;
+    const socketServer = new SocketServer({
+      listeners: parseListeners(config.listeners),
+      limits: {
+        socketRequestMaxBytes: config.socketRequestMaxBytes,
+        connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+        maxQueuedResponseBytes: 16 * 1024 * 1024,
+        maxInFlightRequestsPerConnection: 5,
+        maxConnections: Math.min(config.maxConnections, 100_000),
+      },
+      logger,
+      clock,
+    });
+    // The listeners bind on this thread while the file system's threads make the directory; they
+    // serve nothing until the broker is registered (startOnLogs), as a Kafka broker does.
+    const madeDir = fs.mkdir(config.logDir);
+    const bound = socketServer.bind();
+    bound.catch(() => {}); // awaited in startOnLogs: a taken port fails the start there
+    try {
+      await madeDir;
+      return await Broker.openLogs(options, socketServer, bound);
+    } catch (error) {
+      await socketServer.close();
+      throw error;
+    }
+  }
+
+  private static async openLogs(options: BrokerOptions, socketServer: SocketServer, bound: Promise<BoundListener[]>): Promise<Broker> {
+    const { config, fs, clock, random, logger } = options;
     // Another node's directory is refused before any of its logs is opened; a new directory's
     // identity is written while the (empty) logs open.
     const existing = await readMetaProperties(fs, config.logDir, config.nodeId);
@@ -70,14 +96,20 @@ export class Broker {
     const logManager = opened.value;
     try {
       if (meta.status === 'rejected') throw meta.reason;
-      return await Broker.startOnLogs(options, meta.value.clusterId, logManager);
+      return await Broker.startOnLogs(options, meta.value.clusterId, logManager, socketServer, bound);
     } catch (error) {
       await logManager.close();
       throw error;
     }
   }
 
-  private static async startOnLogs(options: BrokerOptions, clusterId: string, logManager: LogManager): Promise<Broker> {
+  private static async startOnLogs(
+    options: BrokerOptions,
+    clusterId: string,
+    logManager: LogManager,
+    socketServer: SocketServer,
+    bound: Promise<BoundListener[]>,
+  ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
     // The metadata log is never subject to retention or compaction (no snapshots yet).
@@ -138,22 +170,10 @@ export class Broker {
     await transactionCoordinator.start();
     const cancelProducerExpiry = scheduleProducerExpiry(services, logManager);
 
-    const socketServer = new SocketServer({
-      listeners: parseListeners(config.listeners),
-      handler: createRequestDispatcher(handlers, services),
-      limits: {
-        socketRequestMaxBytes: config.socketRequestMaxBytes,
-        connectionsMaxIdleMs: config.connectionsMaxIdleMs,
-        maxQueuedResponseBytes: 16 * 1024 * 1024,
-        maxInFlightRequestsPerConnection: 5,
-        maxConnections: Math.min(config.maxConnections, 100_000),
-      },
-      logger,
-      clock,
-    });
-    const listeners = await socketServer.start();
+    const listeners = await bound;
     const endpoints = advertisedEndpoints(config, listeners);
     await controller.registerBroker(config.nodeId, endpoints, null);
+    socketServer.serve(createRequestDispatcher(handlers, services));
     logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });
     const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
     broker.cancelProducerExpiry = cancelProducerExpiry;

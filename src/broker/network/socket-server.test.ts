@@ -528,6 +528,76 @@ describe('SocketServer', () => {
     assert.deepEqual(client.responses.map(correlationIdOf), [1, 2]);
     await waitFor(() => server.connectionCount() === 0, 'the connection to be forgotten');
   });
+
+  describe('bound before serving', () => {
+    async function bindOnly(limits: Partial<NetworkLimits> = {}): Promise<{ server: SocketServer; port: number }> {
+      const { logger } = capturedLogger();
+      const server = new SocketServer({ listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }], limits: { ...defaultNetworkLimits, ...limits }, logger });
+      openServers.push(server);
+      const [bound] = await server.bind();
+      assert.ok(bound);
+      return { server, port: bound.port };
+    }
+
+    it('accepts connections at once and answers their requests, sent before or after, once serving', async () => {
+      const { server, port } = await bindOnly();
+      const early = await TestClient.connect(port);
+      early.send(request(1), request(2));
+      const late = await TestClient.connect(port);
+      await delay(50);
+      assert.deepEqual(early.responses, [], 'nothing is answered before serve()');
+      assert.equal(early.closed, false);
+      const seen: number[] = [];
+      server.serve((frame) => {
+        seen.push(correlationIdOf(frame));
+        return echo(frame);
+      });
+      assert.deepEqual(await early.waitForResponses(2), [1, 2]);
+      late.send(request(3));
+      assert.deepEqual(await late.waitForResponses(1), [3]);
+      const after = await TestClient.connect(port);
+      after.send(request(4));
+      assert.deepEqual(await after.waitForResponses(1), [4]);
+      assert.deepEqual(seen, [1, 2, 3, 4]);
+      for (const client of [early, late, after]) client.destroy();
+    });
+
+    it('forgets a connection reset while waiting and serves the others', async () => {
+      const { server, port } = await bindOnly({ maxConnections: 2 });
+      const reset = await TestClient.connect(port);
+      reset.socket.resetAndDestroy();
+      await reset.waitForClose();
+      const kept = await TestClient.connect(port);
+      kept.send(request(7));
+      // The reset one no longer counts against maxConnections.
+      const second = await TestClient.connect(port);
+      await delay(20);
+      server.serve(echo);
+      assert.deepEqual(await kept.waitForResponses(1), [7]);
+      second.send(request(8));
+      assert.deepEqual(await second.waitForResponses(1), [8]);
+      assert.equal(server.connectionCount(), 2);
+      kept.destroy();
+      second.destroy();
+    });
+
+    it('closes waiting connections when closed before serving', async () => {
+      const { server, port } = await bindOnly();
+      const waiting = await TestClient.connect(port);
+      waiting.send(request(1));
+      await server.close();
+      await waiting.waitForClose();
+      assert.deepEqual(waiting.responses, []);
+      await assert.rejects(TestClient.connect(port), /ECONNREFUSED/);
+      assert.throws(() => server.serve(echo), /cannot serve: it is closed/);
+    });
+
+    it('refuses start() without a handler', async () => {
+      const { logger } = capturedLogger();
+      const server = new SocketServer({ listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }], limits: defaultNetworkLimits, logger });
+      await assert.rejects(server.start(), /without a handler/);
+    });
+  });
 });
 
 async function ipv6LoopbackAvailable(): Promise<boolean> {

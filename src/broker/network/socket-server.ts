@@ -1,5 +1,8 @@
 // The broker's TCP front door: binds the listeners, accepts connections up to the limit, sweeps
-// idle ones, and shuts everything down within a bounded grace period.
+// idle ones, and shuts everything down within a bounded grace period. Binding and serving are two
+// steps, as in Kafka: a broker binds its ports first (a taken port fails the start at once, and the
+// bound port is known before registration) and serves requests only once it is ready; connections
+// accepted in between wait, unread, with their bytes in the kernel.
 import type { Server, Socket } from 'node:net';
 import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
@@ -15,7 +18,8 @@ export type { ConnectionStats } from './connection.js';
 
 export interface SocketServerOptions {
   listeners: ListenerConfig[];
-  handler: FrameHandler;
+  /** Who answers requests; required by start(), or given later to serve(). */
+  handler?: FrameHandler;
   limits: NetworkLimits;
   logger: Logger;
   clock?: Clock;
@@ -30,17 +34,19 @@ const maxIdleSweepIntervalMs = 30_000;
 /** Short idle limits (tests) still get a sweep at a sane rate. */
 const minIdleSweepIntervalMs = 10;
 
-type ServerState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+type ServerState = 'created' | 'binding' | 'bound' | 'running' | 'closing' | 'closed';
 
 export class SocketServer {
   private readonly listenerConfigs: ListenerConfig[];
-  private readonly handler: FrameHandler;
+  private handler: FrameHandler | undefined;
   private readonly limits: NetworkLimits;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly closeGraceMs: number;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
+  /** Connections accepted after bind() and before serve(), not read from yet. */
+  private readonly waiting = new Map<Socket, BoundListener>();
   private state: ServerState = 'created';
   private nextConnectionId = 1;
   private cancelIdleSweep: (() => void) | undefined;
@@ -56,10 +62,22 @@ export class SocketServer {
     this.closeGraceMs = options.closeGraceMs ?? defaultCloseGraceMs;
   }
 
-  /** Binds every listener; rejects, with nothing left bound, if any address is unavailable. */
+  /** Binds every listener and serves requests with the handler given to the constructor. */
   async start(): Promise<BoundListener[]> {
-    if (this.state !== 'created') throw new Error(`socket server cannot start: it is ${this.state}`);
-    this.state = 'starting';
+    const handler = this.handler;
+    if (handler === undefined) throw new Error('socket server cannot start without a handler: use bind() and serve()');
+    const bound = await this.bind();
+    this.serve(handler);
+    return bound;
+  }
+
+  /**
+   * Binds every listener; rejects, with nothing left bound, if any address is unavailable.
+   * Connections accepted from now on wait, unread, until serve().
+   */
+  async bind(): Promise<BoundListener[]> {
+    if (this.state !== 'created') throw new Error(`socket server cannot bind: it is ${this.state}`);
+    this.state = 'binding';
     const bound: BoundListener[] = [];
     try {
       for (const config of this.listenerConfigs) {
@@ -73,14 +91,28 @@ export class SocketServer {
       throw error;
     }
     // close() may have been called while binding.
-    if (this.state !== 'starting') {
+    if (this.state !== 'binding') {
       await Promise.all(this.servers.map(closeServer));
       throw new Error('socket server was closed while starting');
     }
-    this.state = 'running';
-    this.scheduleIdleSweep();
+    this.state = 'bound';
     for (const listener of bound) this.logger.info('listening', { ...listener });
     return bound;
+  }
+
+  /** Starts answering requests: on the connections that waited since bind(), and on every new one. */
+  serve(handler: FrameHandler): void {
+    if (this.state !== 'bound') throw new Error(`socket server cannot serve: it is ${this.state}`);
+    this.handler = handler;
+    this.state = 'running';
+    this.scheduleIdleSweep();
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const [socket, listener] of waiting) {
+      socket.removeListener('error', ignoreWaitingError);
+      if (socket.destroyed) continue;
+      this.open(socket, listener, handler);
+    }
   }
 
   /**
@@ -105,6 +137,8 @@ export class SocketServer {
     this.cancelIdleSweep?.();
     this.cancelIdleSweep = undefined;
     const serversClosed = Promise.all(this.servers.map(closeServer));
+    for (const socket of this.waiting.keys()) socket.destroy();
+    this.waiting.clear();
     const connections = [...this.connections.values()];
     for (const connection of connections) connection.drain();
     const allClosed = Promise.all(connections.map((connection) => connection.closed));
@@ -120,19 +154,29 @@ export class SocketServer {
   }
 
   private accept(socket: Socket, listener: BoundListener): void {
-    if (this.state !== 'running' && this.state !== 'starting') {
+    const accepting = this.state === 'running' || this.state === 'bound' || this.state === 'binding';
+    if (!accepting || this.connections.size + this.waiting.size >= this.limits.maxConnections) {
+      if (accepting) {
+        this.logger.warn('closing new connection: too many connections', {
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+          listener: listener.name,
+          maxConnections: this.limits.maxConnections,
+        });
+      }
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.limits.maxConnections) {
-      this.logger.warn('closing new connection: too many connections', {
-        remote: `${socket.remoteAddress}:${socket.remotePort}`,
-        listener: listener.name,
-        maxConnections: this.limits.maxConnections,
-      });
-      socket.destroy();
+    if (this.state === 'running' && this.handler !== undefined) {
+      this.open(socket, listener, this.handler);
       return;
     }
+    // Not serving yet: the socket reads nothing until serve(); a reset meanwhile only destroys it.
+    socket.on('error', ignoreWaitingError);
+    socket.once('close', () => this.waiting.delete(socket));
+    this.waiting.set(socket, listener);
+  }
+
+  private open(socket: Socket, listener: BoundListener, handler: FrameHandler): void {
     socket.setNoDelay(true);
     const info: ConnectionInfo = Object.freeze({
       id: this.nextConnectionId++,
@@ -143,7 +187,7 @@ export class SocketServer {
     const connection = new Connection({
       socket,
       info,
-      handler: this.handler,
+      handler,
       limits: this.limits,
       logger: this.logger,
       clock: this.clock,
@@ -172,6 +216,9 @@ export class SocketServer {
     }
   }
 }
+
+/** A waiting connection's socket error (a reset before serve()) needs no more than the socket's own destruction. */
+function ignoreWaitingError(): void {}
 
 /** Real time, with timers that never keep the process alive on their own. */
 const systemClock: Clock = {
