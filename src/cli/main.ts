@@ -19,6 +19,9 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   perf: async () => (await import('./perf-command.js')).registerPerfCommand,
 };
 
+/** The commands' names (bin/conveyor.js keeps a code cache per command). */
+export const commandNames: readonly string[] = Object.keys(commandLoaders);
+
 /** The program with `commandName` registered, or every command when it names none of them. */
 export async function buildProgram(commandName?: string): Promise<Command> {
   const program = new Command('conveyor')
