@@ -33,7 +33,7 @@ const E2E_DURATION_MS = QUICK ? 2000 : 6000;
 const E2E_WARMUP_MS = QUICK ? 500 : 2000;
 /** One e2e run's p99 rests on about 600 records: a single moment of a shared machine can move it. */
 const E2E_RUNS = QUICK ? 1 : 3;
-const STARTUP_RUNS = QUICK ? 2 : 5;
+const STARTUP_RUNS = QUICK ? 2 : 11;
 const MANY_PARTITIONS = QUICK ? 1000 : 10_000;
 
 async function main(): Promise<void> {

@@ -10,6 +10,7 @@ import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import type { OffsetsTopicPartitions } from '../coordinator/group/offsets-topic.js';
 import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
+import type { PartitionLog } from '../log/partition-log.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
@@ -90,13 +91,13 @@ export class Broker {
         logger: logger.child('log'),
         defaults: brokerLogDefaults(config),
         ...brokerLogBackgroundWork(config),
-      }),
+      }).then(openMetadataLog),
     ]);
     if (opened.status === 'rejected') throw opened.reason;
-    const logManager = opened.value;
+    const { logManager, metadataLog } = opened.value;
     try {
       if (meta.status === 'rejected') throw meta.reason;
-      return await Broker.startOnLogs(options, meta.value.clusterId, logManager, socketServer, bound);
+      return await Broker.startOnLogs(options, meta.value.clusterId, logManager, metadataLog, socketServer, bound);
     } catch (error) {
       await logManager.close();
       throw error;
@@ -107,15 +108,12 @@ export class Broker {
     options: BrokerOptions,
     clusterId: string,
     logManager: LogManager,
+    metadataLog: PartitionLog,
     socketServer: SocketServer,
     bound: Promise<BoundListener[]>,
   ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
-    // The metadata log is never subject to retention or compaction (no snapshots yet).
-    const metadataLogConfig = { segmentBytes: 64 * 1024 * 1024, cleanupPolicy: [], retentionMs: Number.POSITIVE_INFINITY, retentionBytes: -1 };
-    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
-    logManager.updateConfig(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
     const quorum = await LocalQuorum.open(metadataLog, image, clock, logger.child('quorum'));
     const controller = new Controller({
       image,
@@ -196,6 +194,22 @@ export class Broker {
     await this.socketServer.close();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
+  }
+}
+
+/**
+ * Opens (or creates) `__cluster_metadata-0`, which is never subject to retention or compaction (no
+ * snapshots yet). Part of opening the logs, so a new one is created while meta.properties is written.
+ */
+async function openMetadataLog(logManager: LogManager): Promise<{ logManager: LogManager; metadataLog: PartitionLog }> {
+  const metadataLogConfig = { segmentBytes: 64 * 1024 * 1024, cleanupPolicy: [], retentionMs: Number.POSITIVE_INFINITY, retentionBytes: -1 };
+  try {
+    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
+    logManager.updateConfig(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
+    return { logManager, metadataLog };
+  } catch (error) {
+    await logManager.close();
+    throw error;
   }
 }
 
