@@ -117,6 +117,27 @@ export function fileSystemContract(name: string, createFixture: () => Promise<Fi
       await expectCode(fs.unlink(path), 'ENOENT');
     }));
 
+    it("empties a file opened with 'replace' and creates a missing one", withFixture(async (fs, root) => {
+      const path = joinPath(root, 'r');
+      await fs.writeFile(path, Buffer.from('a longer old content'));
+      const replaced = await fs.open(path, 'replace');
+      assert.equal(await replaced.size(), 0);
+      await replaced.write([Buffer.from('new')], 0);
+      await replaced.close();
+      assert.equal((await fs.readFile(path)).toString(), 'new');
+      const created = await fs.open(joinPath(root, 'r2'), 'replace');
+      await created.close();
+      assert.equal((await fs.readFile(joinPath(root, 'r2'))).length, 0);
+    }));
+
+    it('writes over a longer temporary file left by a crash', withFixture(async (fs, root) => {
+      const path = joinPath(root, 'checkpoint');
+      await fs.writeFile(`${path}.tmp`, Buffer.from('leftover from a write that never finished'));
+      await writeFileAtomically(fs, path, Buffer.from('short'));
+      assert.equal((await fs.readFile(path)).toString(), 'short');
+      assert.deepEqual((await fs.readdir(root)).map((entry) => entry.name), ['checkpoint']);
+    }));
+
     it('writes atomically through a temporary file', withFixture(async (fs, root) => {
       const path = joinPath(root, 'checkpoint');
       await writeFileAtomically(fs, path, Buffer.from('one'));

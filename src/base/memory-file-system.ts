@@ -147,11 +147,12 @@ export class MemoryFileSystem implements FileSystem {
     this.#inject('open', path);
     let file = this.#lookup(path);
     if (file === undefined) {
-      if (mode !== 'create') fail('ENOENT', 'open', path);
+      if (mode !== 'create' && mode !== 'replace') fail('ENOENT', 'open', path);
       file = new MemoryFile();
       this.#attach(path, file, 'open');
     }
     if (file.kind !== 'file') fail('EISDIR', 'open', path);
+    if (mode === 'replace') this.resizeFile(file, 0);
     return new MemoryFileHandle(this, path, file, mode === 'read', this.#generation);
   }
 
