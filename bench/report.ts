@@ -159,7 +159,7 @@ function startupLines(run: BenchRun): string[] {
   if (run.startup) {
     const s = run.startup;
     lines.push(`- CLI (\`conveyor start\`, spawn to the first answered ApiVersions request, new data dir): median ${fixed(s.cliMedianMs)} ms (runs: ${s.cliRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
-    lines.push(`- In-process (\`startBroker()\` to first accepted connection, disk storage): median ${fixed(s.inProcessMedianMs)} ms (runs: ${s.inProcessRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
+    lines.push(`- In-process (\`startBroker()\`, which resolves once the broker serves, to the first accepted connection; disk storage): median ${fixed(s.inProcessMedianMs)} ms (runs: ${s.inProcessRunsMs.map((value) => fixed(value, 0)).join(', ')})`);
     if (s.inProcessMemoryMedianMs !== undefined) lines.push(`- In-process with \`storage: 'memory'\` (the same start without disk work): median ${fixed(s.inProcessMemoryMedianMs)} ms`);
     if (s.bareListenConnectMedianMs !== undefined) lines.push(`- Node's own floor, same run: a plain \`net\` server's first listen and first connection in a fresh process take a median of ${fixed(s.bareListenConnectMedianMs)} ms, included in the in-process times above`);
     lines.push(`- RSS: idle ${fixed(s.idleRssMiB)} MiB; peak under the throughput matrix ${fixed(s.loadRssMiB)} MiB`);

@@ -53,6 +53,7 @@ export interface Startup {
 export interface ManyPartitions {
   partitions: number;
   createMs: number;
+  /** Spawn to the first answered ApiVersions request (to the first accepted connection before the 09:36 run). */
   restartToConnectionMs: number;
   produce: Throughput;
   idleRssMiB: number;

@@ -1,8 +1,8 @@
 // The broker's TCP front door: binds the listeners, accepts connections up to the limit, sweeps
 // idle ones, and shuts everything down within a bounded grace period. Binding and serving are two
-// steps, as in Kafka: a broker binds its ports first (a taken port fails the start at once, and the
-// bound port is known before registration) and serves requests only once it is ready; connections
-// accepted in between wait, unread, with their bytes in the kernel.
+// steps, as in Kafka: a broker binds its ports first (the bound port is known before registration)
+// and serves requests only once it is ready; connections accepted in between wait with their
+// requests unread.
 import type { Server, Socket } from 'node:net';
 import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
@@ -170,7 +170,8 @@ export class SocketServer {
       this.open(socket, listener, this.handler);
       return;
     }
-    // Not serving yet: the socket reads nothing until serve(); a reset meanwhile only destroys it.
+    // Not serving yet: its requests wait (Node buffers at most a high-water mark of them, the kernel
+    // the rest) until serve(); a reset meanwhile only destroys the socket.
     socket.on('error', ignoreWaitingError);
     socket.once('close', () => this.waiting.delete(socket));
     this.waiting.set(socket, listener);
