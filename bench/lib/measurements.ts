@@ -69,6 +69,14 @@ export interface PairedConsume {
   rounds: { rawReadMbPerSec: number; kcatMbPerSec: number; perfMbPerSec: number }[];
 }
 
+/** The produce target's case in rounds, each right after a raw write of the same batches (from the 10:2x run on). */
+export interface PairedProduce {
+  recordSizeBytes: number;
+  partitions: number;
+  acks: string;
+  rounds: { rawWriteMbPerSec: number; kcatMbPerSec: number; perfMbPerSec: number }[];
+}
+
 export interface BenchRun {
   date: string;
   machine: Record<string, string>;
@@ -80,6 +88,7 @@ export interface BenchRun {
   timerLateness?: LatencyPercentiles | undefined;
   /** Consume rounds paired with raw reads (absent in older runs). */
   pairedConsume?: PairedConsume[] | undefined;
+  pairedProduce?: PairedProduce[] | undefined;
   problems: string[];
 }
 
