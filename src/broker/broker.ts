@@ -28,6 +28,7 @@ import { type BoundListener, type ConnectionStats, SocketServer, parseListeners 
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
+import { type InternalTopicWiring, ensureInternalTopic } from './internal-topics.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -130,7 +131,7 @@ export class Broker {
       random,
       logger: logger.child('group-coordinator'),
       image,
-      partitions: consumerOffsetsPartitions(replicaManager, clock),
+      partitions: consumerOffsetsPartitions(replicaManager, clock, { controller, image, logger }, config.offsetsTopicNumPartitions),
       config: {
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
@@ -293,13 +294,14 @@ function scheduleProducerExpiry(services: BrokerServices, logManager: LogManager
 }
 
 /** The group coordinator's port onto the `__consumer_offsets` partitions this broker hosts. */
-function consumerOffsetsPartitions(replicaManager: ReplicaManager, clock: Clock): OffsetsTopicPartitions {
+function consumerOffsetsPartitions(replicaManager: ReplicaManager, clock: Clock, internalTopics: InternalTopicWiring, numPartitions: number): OffsetsTopicPartitions {
   const hosted = (partition: number) => {
     const found = replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition);
     if (!found) throw new Error(`${CONSUMER_OFFSETS_TOPIC}-${partition} is not hosted here`);
     return found;
   };
   return {
+    ensureTopic: () => ensureInternalTopic(internalTopics, CONSUMER_OFFSETS_TOPIC, numPartitions),
     isHosted: (partition) => replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition) !== undefined,
     append: async (partition, batch) => {
       await replicaManager.append(hosted(partition), batch, clock.nowMs());

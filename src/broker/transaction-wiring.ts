@@ -13,6 +13,7 @@ import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/top
 import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { BrokerConfig } from './broker-config.js';
+import { ensureInternalTopic } from './internal-topics.js';
 
 /** Producer ids reserved per ProducerIdsRecord, as Kafka's default block. */
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
@@ -66,7 +67,7 @@ export function createTransactionCoordinator(wiring: TransactionWiring): Transac
 }
 
 function transactionStatePartitions(wiring: TransactionWiring): TransactionStatePartitions {
-  const { replicaManager, image, controller, config, logger } = wiring;
+  const { replicaManager, image, config } = wiring;
   const hosted = (partition: number) => {
     const found = replicaManager.get(TRANSACTION_STATE_TOPIC, partition);
     if (!found) throw new Error(`${TRANSACTION_STATE_TOPIC}-${partition} is not hosted here`);
@@ -74,28 +75,7 @@ function transactionStatePartitions(wiring: TransactionWiring): TransactionState
   };
   return {
     numPartitions: () => image.topic(TRANSACTION_STATE_TOPIC)?.partitions.size ?? 0,
-    ensureTopic: async () => {
-      if (image.topic(TRANSACTION_STATE_TOPIC)) return true;
-      const [result] = await controller.createTopics(
-        [
-          {
-            name: TRANSACTION_STATE_TOPIC,
-            numPartitions: config.transactionStateLogNumPartitions,
-            replicationFactor: -1,
-            assignments: [],
-            configs: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'segment.bytes', value: String(100 * 1024 * 1024) },
-            ],
-          },
-        ],
-        false,
-      );
-      if (result && result.errorCode !== 0 && image.topic(TRANSACTION_STATE_TOPIC) === undefined) {
-        logger.warn('creating __transaction_state failed', { errorCode: result.errorCode, message: result.errorMessage });
-      }
-      return image.topic(TRANSACTION_STATE_TOPIC) !== undefined;
-    },
+    ensureTopic: () => ensureInternalTopic(wiring, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions),
     isHosted: (partition) => replicaManager.get(TRANSACTION_STATE_TOPIC, partition) !== undefined,
     append: async (partition, batch) => {
       await replicaManager.append(hosted(partition), batch, wiring.clock.nowMs());

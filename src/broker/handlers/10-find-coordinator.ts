@@ -1,12 +1,12 @@
 // FindCoordinator (key 10), versions 0-6.
 // Every coordinator lives on this broker for now: key type 0 (group) answers with this node once
-// `__consumer_offsets` exists, creating it through the controller on first need as Kafka does
-// (offsets.topic.num.partitions partitions, cleanup.policy=compact); key type 1 (transaction)
-// answers with this node too. Unknown key types get INVALID_REQUEST.
+// `__consumer_offsets` exists, key type 1 (transaction) once `__transaction_state` exists, each
+// created through the controller on first need as Kafka does (offsets.topic.num.partitions or
+// transaction.state.log.num.partitions partitions, cleanup.policy=compact). Unknown key types get
+// INVALID_REQUEST.
 // Version notes: v1+ key type, throttle time and error message; v4+ batched CoordinatorKeys and a
 // Coordinators array (platformatic and Java send only these).
 import { ErrorCode } from '../../base/error-codes.js';
-import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
 import { FindCoordinatorApi } from '../../protocol/messages/index.js';
 import type { Coordinator } from '../../protocol/messages/find-coordinator.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
@@ -44,36 +44,9 @@ function coordinatorError(key: string, errorCode: number, errorMessage: string |
 
 async function findCoordinator(broker: BrokerServices, key: string, keyType: number): Promise<Coordinator> {
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) return coordinatorError(key, ErrorCode.INVALID_REQUEST, `unknown key type ${keyType}`);
-  if (keyType === KEY_TYPE_GROUP) {
-    const errorCode = await ensureOffsetsTopic(broker);
-    if (errorCode !== ErrorCode.NONE) return coordinatorError(key, errorCode, null);
-  }
+  const errorCode = keyType === KEY_TYPE_GROUP ? await broker.groupCoordinator.ensureOffsetsTopic() : await broker.transactionCoordinator.ensureStateTopic();
+  if (errorCode !== ErrorCode.NONE) return coordinatorError(key, errorCode, null);
   const self = advertisedBrokers(broker.image).find((candidate) => candidate.nodeId === broker.nodeId);
   if (!self) return coordinatorError(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'this broker is not registered yet');
   return { key, nodeId: self.nodeId, host: self.host, port: self.port, errorCode: ErrorCode.NONE, errorMessage: null };
-}
-
-/** Creates `__consumer_offsets` on first need; concurrent callers race harmlessly (TOPIC_ALREADY_EXISTS). */
-async function ensureOffsetsTopic(broker: BrokerServices): Promise<number> {
-  if (broker.image.topic(CONSUMER_OFFSETS_TOPIC)) return ErrorCode.NONE;
-  const [result] = await broker.controller.createTopics(
-    [
-      {
-        name: CONSUMER_OFFSETS_TOPIC,
-        numPartitions: broker.config.offsetsTopicNumPartitions,
-        replicationFactor: -1,
-        assignments: [],
-        configs: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.bytes', value: String(100 * 1024 * 1024) },
-        ],
-      },
-    ],
-    false,
-  );
-  if (result && result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-    broker.logger.warn('creating __consumer_offsets failed', { errorCode: result.errorCode, message: result.errorMessage });
-    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-  }
-  return broker.image.topic(CONSUMER_OFFSETS_TOPIC) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
 }

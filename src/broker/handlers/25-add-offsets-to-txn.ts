@@ -1,7 +1,8 @@
 // AddOffsetsToTxn (key 25), versions 0-4.
 // Adds the group's `__consumer_offsets` partition to the producer's transaction, so the
 // transaction's markers reach it and commit (or drop) the offsets TxnOffsetCommit wrote there.
-// The offsets topic is created on first need, as FindCoordinator does for groups.
+// The offsets topic is created on first need (a transactional producer may send offsets before any
+// consumer group ever looked up its coordinator), as FindCoordinator does for groups.
 // Version notes: v2+ get PRODUCER_FENCED (older versions INVALID_PRODUCER_EPOCH); v3+ flexible.
 import { ErrorCode } from '../../base/error-codes.js';
 import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
@@ -16,7 +17,8 @@ export const addOffsetsToTxnHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(request, { broker, apiVersion }) {
-    if (broker.groupCoordinator.numPartitions() === 0) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    const offsetsTopic = await broker.groupCoordinator.ensureOffsetsTopic();
+    if (offsetsTopic !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: offsetsTopic };
     const errorCode = await broker.transactionCoordinator.addOffsetsPartition(
       request.transactionalId,
       Number(request.producerId),

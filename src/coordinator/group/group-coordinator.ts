@@ -130,10 +130,20 @@ export class GroupCoordinator {
     for (const group of this.groups.values()) this.membership.shutdown(group, ErrorCode.NOT_COORDINATOR);
   }
 
+  /**
+   * Creates `__consumer_offsets` on first need (FindCoordinator, AddOffsetsToTxn, or any group
+   * operation that reaches the coordinator before either): NONE once it exists.
+   */
+  async ensureOffsetsTopic(): Promise<number> {
+    if (this.numPartitions() > 0) return ErrorCode.NONE;
+    return (await this.options.partitions.ensureTopic()) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+
   /** Whether this broker coordinates `groupId` now, loading its partition on first use. */
   private async ready(groupId: string): Promise<number> {
     if (this.stopped) return ErrorCode.NOT_COORDINATOR;
-    if (this.numPartitions() === 0) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const exists = await this.ensureOffsetsTopic();
+    if (exists !== ErrorCode.NONE) return exists;
     const partition = this.partitionFor(groupId);
     if (!this.options.partitions.isHosted(partition)) return ErrorCode.NOT_COORDINATOR;
     await this.load(partition);

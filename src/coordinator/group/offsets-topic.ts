@@ -2,6 +2,8 @@
 // its partition logs; tests implement it in memory. The coordinator never touches files itself.
 
 export interface OffsetsTopicPartitions {
+  /** Creates `__consumer_offsets` if it does not exist yet; true once it exists. */
+  ensureTopic(): Promise<boolean>;
   /** Whether this broker hosts (leads) `partition` of `__consumer_offsets`. */
   isHosted(partition: number): boolean;
   /** Appends one record batch to `partition` and resolves once it is durable and committed. */

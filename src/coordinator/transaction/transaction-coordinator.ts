@@ -420,6 +420,12 @@ export class TransactionCoordinator {
     return { unknownStateFilters, transactions };
   }
 
+  /** Creates `__transaction_state` on first need (FindCoordinator for a transactional id): NONE once it exists. */
+  async ensureStateTopic(): Promise<number> {
+    if (this.#options.stateLog.numPartitions() > 0) return ErrorCode.NONE;
+    return (await this.#options.stateLog.ensureTopic()) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+
   // ---- Records ----
 
   /** Whether this broker coordinates `transactionalId`, creating `__transaction_state` on first need. */
