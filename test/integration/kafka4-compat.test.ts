@@ -1,17 +1,21 @@
 // Differences from Apache Kafka 4.x that real clients' own integration suites tripped over, each
-// pinned by a test over TCP: internal topics created by whichever request needs them first.
+// pinned by a test over TCP: internal topics created by whichever request needs them first,
+// brokers described per listener, authorized operations.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
-import { FindCoordinatorApi, MetadataApi } from '../../src/protocol/messages/index.js';
-import { type TestBroker, startTestBroker, uniqueTopic } from './helpers.js';
+import { operationsInBitField } from '../../src/broker/authorized-operations.js';
+import { DescribeClusterApi, DescribeGroupsApi, FindCoordinatorApi, MetadataApi, ZERO_UUID } from '../../src/protocol/messages/index.js';
+import { RawClient } from '../support/raw-client.js';
+import { type RunningBroker, startBroker } from '../../src/index.js';
+import { type TestBroker, createTopic, startTestBroker, uniqueTopic } from './helpers.js';
 
 const CONSUMER_OFFSETS = '__consumer_offsets';
 const TRANSACTION_STATE = '__transaction_state';
 
 async function topicExists(broker: TestBroker, topic: string): Promise<boolean> {
-  const response = await broker.client.request(MetadataApi, 12, { topics: [{ topicId: null, name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+  const response = await broker.client.request(MetadataApi, 12, { topics: [{ topicId: ZERO_UUID, name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
   return response.topics[0]?.errorCode === ErrorCode.NONE;
 }
 
@@ -56,15 +60,156 @@ describe('internal topics are created by the first request that needs them', () 
     try {
       assert.equal(await topicExists(fresh, TRANSACTION_STATE), false);
       const response = await fresh.client.request(FindCoordinatorApi, 4, { keyType: 1, coordinatorKeys: ['txn-a'] });
-      const coordinator = response.coordinators[0];
+      const coordinator = response.coordinators?.[0];
       assert.equal(coordinator?.errorCode, ErrorCode.NONE);
       assert.equal(coordinator?.nodeId, fresh.running.nodeId);
-      const described = await fresh.client.request(MetadataApi, 12, { topics: [{ topicId: null, name: TRANSACTION_STATE }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const described = await fresh.client.request(MetadataApi, 12, { topics: [{ topicId: ZERO_UUID, name: TRANSACTION_STATE }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
       assert.equal(described.topics[0]?.errorCode, ErrorCode.NONE);
       assert.equal(described.topics[0]?.partitions.length, 2);
       assert.equal(described.topics[0]?.isInternal, true);
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe('brokers are described by the endpoints of the listener the request arrived on', () => {
+  let broker: RunningBroker;
+  let externalPort: number;
+  let plaintextPort: number;
+  let internalPort: number;
+  const clients: RawClient[] = [];
+  const connectTo = async (port: number) => {
+    const client = await RawClient.connect('127.0.0.1', port);
+    clients.push(client);
+    return client;
+  };
+  before(async () => {
+    // PLAINTEXT is advertised at an address no client can reach (as a container's internal name is
+    // from outside); EXTERNAL at the address it is bound to; INTERNAL is bound but not advertised.
+    // startBroker's own address is the first advertised one, unreachable here: connect by bound port.
+    broker = await startBroker({
+      port: 0,
+      storage: 'memory',
+      config: {
+        listeners: 'PLAINTEXT://127.0.0.1:0,EXTERNAL://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+        'advertised.listeners': 'PLAINTEXT://127.0.0.1:1,EXTERNAL://127.0.0.1:0',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,INTERNAL:PLAINTEXT',
+      },
+    });
+    const boundPort = (name: string) => broker.broker.listeners.find((listener) => listener.name === name)!.port;
+    externalPort = boundPort('EXTERNAL');
+    plaintextPort = boundPort('PLAINTEXT');
+    internalPort = boundPort('INTERNAL');
+  });
+  after(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await broker.close();
+  });
+
+  it('Metadata, FindCoordinator and DescribeCluster answer with the endpoint of the listener asked', async () => {
+    const nodeId = broker.nodeId;
+    const plaintext = await connectTo(plaintextPort);
+    const external = await connectTo(externalPort);
+    for (const [client, port] of [
+      [plaintext, 1],
+      [external, externalPort],
+    ] as const) {
+      const metadata = await client.request(MetadataApi, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      assert.deepEqual(
+        metadata.brokers.map(({ nodeId: id, host, port: brokerPort }) => ({ id, host, port: brokerPort })),
+        [{ id: nodeId, host: '127.0.0.1', port }],
+      );
+      const found = await client.request(FindCoordinatorApi, 4, { keyType: 0, coordinatorKeys: ['listener-group'] });
+      assert.deepEqual(
+        found.coordinators?.map(({ nodeId: id, port: brokerPort, errorCode }) => ({ id, port: brokerPort, errorCode })),
+        [{ id: nodeId, port, errorCode: ErrorCode.NONE }],
+      );
+      const cluster = await client.request(DescribeClusterApi, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      assert.deepEqual(
+        cluster.brokers.map(({ brokerId, port: brokerPort }) => ({ brokerId, port: brokerPort })),
+        [{ brokerId: nodeId, port }],
+      );
+    }
+  });
+
+  it('a listener this broker does not advertise lists no broker, and its coordinator is not available', async () => {
+    const internal = await connectTo(internalPort);
+    const metadata = await internal.request(MetadataApi, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    assert.deepEqual(metadata.brokers, []);
+    const found = await internal.request(FindCoordinatorApi, 4, { keyType: 0, coordinatorKeys: ['listener-group'] });
+    assert.equal(found.coordinators?.[0]?.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  });
+
+  it('kafkajs bootstrapped on the external listener produces and consumes through it', async () => {
+    const topic = uniqueTopic('external');
+    const kafka = new Kafka({ clientId: 'external', brokers: [`127.0.0.1:${externalPort}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 50 } });
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    const consumer = kafka.consumer({ groupId: uniqueTopic('external-group') });
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await producer.connect();
+      await producer.send({ topic, messages: [{ key: 'a', value: 'through EXTERNAL' }] });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const value = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no record consumed within 20 s')), 20_000);
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            clearTimeout(timer);
+            resolve(message.value?.toString() ?? '');
+          },
+        });
+      });
+      assert.equal(value, 'through EXTERNAL');
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('authorized operations: every operation of the resource type when asked, with no authorizer', () => {
+  // Kafka's ACL operation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+  // CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12.
+  const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11];
+  const GROUP_OPERATIONS = [3, 6, 8, 10, 11];
+  const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12];
+  const OMITTED = -2147483648;
+  let broker: TestBroker;
+  const topic = uniqueTopic('authorized');
+  before(async () => {
+    broker = await startTestBroker();
+    await createTopic(broker.client, topic, 1);
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  it('Metadata v8-10 answers topic and cluster operations when asked, and omits them otherwise', async () => {
+    for (const version of [8, 10]) {
+      const asked = await broker.client.request(MetadataApi, version, { topics: [{ topicId: ZERO_UUID, name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true });
+      assert.deepEqual(operationsInBitField(asked.topics[0]!.topicAuthorizedOperations!), TOPIC_OPERATIONS);
+      assert.deepEqual(operationsInBitField(asked.clusterAuthorizedOperations!), CLUSTER_OPERATIONS);
+      const notAsked = await broker.client.request(MetadataApi, version, { topics: [{ topicId: ZERO_UUID, name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      assert.equal(notAsked.topics[0]!.topicAuthorizedOperations, OMITTED);
+      assert.equal(notAsked.clusterAuthorizedOperations, OMITTED);
+    }
+    const v12 = await broker.client.request(MetadataApi, 12, { topics: [{ topicId: ZERO_UUID, name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true });
+    assert.deepEqual(operationsInBitField(v12.topics[0]!.topicAuthorizedOperations!), TOPIC_OPERATIONS);
+  });
+
+  it('DescribeCluster and DescribeGroups v3+ answer the cluster and group operations when asked', async () => {
+    const cluster = await broker.client.request(DescribeClusterApi, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 });
+    assert.deepEqual(operationsInBitField(cluster.clusterAuthorizedOperations), CLUSTER_OPERATIONS);
+    const quiet = await broker.client.request(DescribeClusterApi, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    assert.equal(quiet.clusterAuthorizedOperations, OMITTED);
+    for (const version of [3, 5]) {
+      const groups = await broker.client.request(DescribeGroupsApi, version, { groups: ['no-such-group'], includeAuthorizedOperations: true });
+      assert.deepEqual(operationsInBitField(groups.groups[0]!.authorizedOperations!), GROUP_OPERATIONS);
     }
   });
 });

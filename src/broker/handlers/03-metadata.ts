@@ -2,41 +2,45 @@
 // Brokers, cluster id, controller and the requested topics with their partitions, leaders and
 // topic ids. Missing topics are created first when the request allows it (v4+ flag; always for
 // v0-3) and auto.create.topics.enable is on.
-// Version notes: v0 asks for all topics with an empty list, v1+ with null; v10+ may name topics
-// by id; v12 returns null names for topics asked by id that do not exist.
+// Brokers are described by their endpoints for the listener the request arrived on.
+// Version notes: v0 asks for all topics with an empty list, v1+ with null; v8+ authorized
+// operations when asked (cluster: v8-10; topics: v8+); v10+ may name topics by id; v12 returns
+// null names for topics asked by id that do not exist.
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import type { TopicImage } from '../../metadata/metadata-image.js';
 import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
 import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
+import { authorizedOperations } from '../authorized-operations.js';
 import type { BrokerServices } from '../broker-services.js';
-import { defineHandler } from './handler.js';
+import { type RequestContext, defineHandler } from './handler.js';
 
 type ResponseTopic = MetadataResponse['topics'][number];
-
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export const metadataHandler = defineHandler({
   api: MetadataApi,
   minVersion: 0,
   maxVersion: 12,
-  handle(request, { broker, apiVersion }) {
+  handle(request, context) {
+    const { broker, apiVersion } = context;
+    const topicEntry = (topic: TopicImage) => describeTopic(topic, request.includeTopicAuthorizedOperations);
+    const respond = (topics: ResponseTopic[]) => buildResponse(request, context, topics);
     const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
-    if (wantsAll) return buildResponse(broker, [...broker.image.topicsByName.values()].map(topicEntry));
+    if (wantsAll) return respond([...broker.image.topicsByName.values()].map(topicEntry));
     const toCreate = topicsToCreate(request, broker, apiVersion);
-    if (toCreate.length === 0) return buildResponse(broker, requestedTopics(request, broker, apiVersion));
+    if (toCreate.length === 0) return respond(requestedTopics(request, broker, apiVersion, topicEntry));
     return broker.controller
       .createTopics(
         toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
         false,
       )
-      .then(() => buildResponse(broker, requestedTopics(request, broker, apiVersion)));
+      .then(() => respond(requestedTopics(request, broker, apiVersion, topicEntry)));
   },
-  errorResponse(request, errorCode, { broker, apiVersion }) {
-    const unnamed = apiVersion >= 12 ? null : '';
+  errorResponse(request, errorCode, context) {
+    const unnamed = context.apiVersion >= 12 ? null : '';
     const topics = (request.topics ?? []).map((topic) => emptyTopic(topic.name ?? unnamed, topic.topicId ?? ZERO_UUID, errorCode));
-    return buildResponse(broker, topics);
+    return buildResponse(request, context, topics);
   },
 });
 
@@ -51,7 +55,7 @@ function topicsToCreate(request: MetadataRequest, broker: BrokerServices, apiVer
   return [...names];
 }
 
-function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number): ResponseTopic[] {
+function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number, topicEntry: (topic: TopicImage) => ResponseTopic): ResponseTopic[] {
   return (request.topics ?? []).map((requested) => {
     const name = requested.name ?? null;
     const topicId = requested.topicId ?? ZERO_UUID;
@@ -68,7 +72,7 @@ function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVe
   });
 }
 
-function topicEntry(topic: TopicImage): ResponseTopic {
+function describeTopic(topic: TopicImage, includeAuthorizedOperations: boolean | undefined): ResponseTopic {
   const partitions = [...topic.partitions.values()]
     .sort((a, b) => a.partitionId - b.partitionId)
     .map((partition) => ({
@@ -86,21 +90,21 @@ function topicEntry(topic: TopicImage): ResponseTopic {
     topicId: topic.topicId,
     isInternal: internalTopics.has(topic.name),
     partitions,
-    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    topicAuthorizedOperations: authorizedOperations('topic', includeAuthorizedOperations),
   };
 }
 
 function emptyTopic(name: string | null, topicId: string, errorCode: number): ResponseTopic {
-  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: authorizedOperations('topic', false) };
 }
 
-function buildResponse(broker: BrokerServices, topics: ResponseTopic[]): MetadataResponse {
+function buildResponse(request: MetadataRequest, { broker, connection }: RequestContext, topics: ResponseTopic[]): MetadataResponse {
   return {
     throttleTimeMs: 0,
-    brokers: advertisedBrokers(broker.image),
+    brokers: advertisedBrokers(broker.image, connection.listenerName),
     clusterId: broker.clusterId,
     controllerId: broker.nodeId,
     topics,
-    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
   };
 }

@@ -2,13 +2,11 @@
 // Each group's state, protocol type, chosen protocol and members (client id, host, and in Stable
 // their subscription metadata and assignment). A group that does not exist is reported as Dead
 // with no error, as Kafka does.
-// Version notes: v1+ throttle time; v3+ authorized operations (not computed: Kafka's "omitted"
-// value); v4+ group.instance.id; v5 flexible.
+// Version notes: v1+ throttle time; v3+ the group's authorized operations when asked; v4+
+// group.instance.id; v5 flexible.
 import { DescribeGroupsApi } from '../../protocol/messages/index.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
 import { defineHandler } from './handler.js';
-
-/** Kafka's Integer.MIN_VALUE: authorized operations were not requested or not computed. */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 export const describeGroupsHandler = defineHandler({
   api: DescribeGroupsApi,
@@ -32,7 +30,7 @@ export const describeGroupsHandler = defineHandler({
           memberMetadata: member.metadata,
           memberAssignment: member.assignment,
         })),
-        authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+        authorizedOperations: authorizedOperations('group', request.includeAuthorizedOperations),
       });
     }
     return { throttleTimeMs: 0, groups };

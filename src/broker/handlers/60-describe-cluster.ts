@@ -1,9 +1,12 @@
 // DescribeCluster (key 60), versions 0-1.
 // The brokers, the controller and the cluster id; the Java admin client's cluster description.
+// Brokers are described by their endpoints for the listener the request arrived on; the cluster's
+// authorized operations when asked.
 // Version notes: v1 adds EndpointType; only brokers (1) are described, controllers are not exposed.
 import { ErrorCode } from '../../base/error-codes.js';
 import { DescribeClusterApi } from '../../protocol/messages/index.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
 import { defineHandler } from './handler.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
@@ -12,7 +15,7 @@ export const describeClusterHandler = defineHandler({
   api: DescribeClusterApi,
   minVersion: 0,
   maxVersion: 1,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
     if ((request.endpointType ?? ENDPOINT_TYPE_BROKER) !== ENDPOINT_TYPE_BROKER) {
       return { ...errorBody(request.endpointType ?? ENDPOINT_TYPE_BROKER, ErrorCode.UNSUPPORTED_ENDPOINT_TYPE), clusterId: broker.clusterId };
     }
@@ -23,8 +26,8 @@ export const describeClusterHandler = defineHandler({
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
-      brokers: advertisedBrokers(broker.image).map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
-      clusterAuthorizedOperations: -2147483648,
+      brokers: advertisedBrokers(broker.image, connection.listenerName).map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
+      clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
     };
   },
   errorResponse(request, errorCode) {
@@ -41,6 +44,6 @@ function errorBody(endpointType: number, errorCode: number) {
     clusterId: '',
     controllerId: -1,
     brokers: [],
-    clusterAuthorizedOperations: -2147483648,
+    clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
 }
