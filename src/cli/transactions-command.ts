@@ -1,9 +1,10 @@
 // `conveyor transactions`: Kafka's kafka-transactions tool for Conveyor: list the transactional
-// ids the broker coordinates (state, producer id) and describe one (producer epoch, timeout, start
-// time, partitions of the open transaction). Talks to the broker over the Kafka protocol.
+// ids the broker coordinates (state, producer id), describe one (producer epoch, timeout, start
+// time, partitions of the open transaction), and describe the producers a partition keeps state for
+// (describe-producers). Talks to the broker over the Kafka protocol.
 import type { Command } from 'commander';
 import { errorName } from '../base/error-codes.js';
-import { table, withConnection } from './output.js';
+import { integerOption, table, withAdmin, withConnection } from './output.js';
 import { DescribeTransactionsApi, ListTransactionsApi } from '../protocol/messages/index.js';
 
 interface CommonOptions {
@@ -51,6 +52,30 @@ async function describeTransaction(transactionalId: string, options: CommonOptio
   print(options, described, table(rows));
 }
 
+interface DescribeProducersOptions extends CommonOptions {
+  topic: string;
+  partition: string;
+  brokerId?: string;
+}
+
+async function describeProducers(options: DescribeProducersOptions): Promise<void> {
+  const partition = integerOption('--partition', options.partition)!;
+  const brokerId = integerOption('--broker-id', options.brokerId);
+  const producers = await withAdmin(options, (admin) => admin.describeProducers(options.topic, partition, brokerId));
+  const rows = [
+    ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset'],
+    ...producers.map((producer) => [
+      producer.producerId,
+      producer.producerEpoch,
+      producer.coordinatorEpoch,
+      producer.lastSequence,
+      producer.lastTimestamp,
+      producer.currentTransactionStartOffset < 0 ? 'None' : producer.currentTransactionStartOffset,
+    ]),
+  ];
+  print(options, producers, table(rows));
+}
+
 export function registerTransactionsCommand(program: Command): void {
   const transactions = program.command('transactions').description('list and describe transactions');
   const common = (command: Command) => command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092').option('--json', 'print JSON');
@@ -58,4 +83,9 @@ export function registerTransactionsCommand(program: Command): void {
   common(transactions.command('describe <transactionalId>').description('producer, state, timeout and partitions of a transaction')).action((transactionalId: string, options: CommonOptions) =>
     describeTransaction(transactionalId, options),
   );
+  common(transactions.command('describe-producers').description('the active producers of a topic partition: ids, epochs, sequences, open transactions'))
+    .requiredOption('--topic <topic>', 'topic name')
+    .requiredOption('--partition <partition>', 'partition number')
+    .option('--broker-id <id>', 'ask the replica on this broker instead of the leader')
+    .action((options: DescribeProducersOptions) => describeProducers(options));
 }

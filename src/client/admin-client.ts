@@ -1,6 +1,7 @@
 // Admin operations for the command-line tools over the Kafka protocol: topics (create, list,
 // describe with offsets, grow, delete), configs (describe, incremental alter), records (delete
-// below an offset), offsets by time and the cluster's brokers. Partition requests go to leaders.
+// below an offset), offsets by time, the cluster's brokers and the producers a partition keeps
+// state for. Partition requests go to leaders.
 import { ErrorCode } from '../base/error-codes.js';
 import {
   CreatePartitionsApi,
@@ -8,6 +9,7 @@ import {
   DeleteRecordsApi,
   DeleteTopicsApi,
   DescribeConfigsApi,
+  DescribeProducersApi,
   IncrementalAlterConfigsApi,
   ListOffsetsApi,
   ZERO_UUID,
@@ -56,6 +58,18 @@ export interface PartitionOffsets {
   partition: number;
   earliest: number;
   latest: number;
+}
+
+/** One idempotent or transactional producer a partition keeps state for (DescribeProducers). */
+export interface ProducerStateInfo {
+  producerId: number;
+  producerEpoch: number;
+  /** -1 when the partition has no sequence of this producer (only a transaction marker). */
+  lastSequence: number;
+  lastTimestamp: number;
+  coordinatorEpoch: number;
+  /** -1 when the producer has no transaction open in the partition. */
+  currentTransactionStartOffset: number;
 }
 
 export class AdminClient {
@@ -170,6 +184,26 @@ export class AdminClient {
     const earliest = await this.listOffsets(topic, OffsetSpec.earliest);
     const latest = await this.listOffsets(topic, OffsetSpec.latest);
     return topic.partitions.map(({ partition }) => ({ partition, earliest: earliest.get(partition) ?? -1, latest: latest.get(partition) ?? -1 }));
+  }
+
+  /**
+   * The active producers of one partition, asked of its leader or of the replica on `brokerId`
+   * (Kafka's Admin.describeProducers).
+   */
+  async describeProducers(topic: string, partition: number, brokerId?: number): Promise<ProducerStateInfo[]> {
+    const address = brokerId === undefined ? await this.leaderAddress(topic, partition) : await this.cluster.addressOf(brokerId);
+    const response = await this.cluster.request(DescribeProducersApi, { topics: [{ name: topic, partitionIndexes: [partition] }] }, { address });
+    const result = response.topics.find((entry) => entry.name === topic)?.partitions.find((entry) => entry.partitionIndex === partition);
+    if (!result) throw new ToolError('the broker answered for no partition');
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `describing producers of ${topic}-${partition}`, result.errorMessage);
+    return result.activeProducers.map((producer) => ({
+      producerId: Number(producer.producerId),
+      producerEpoch: producer.producerEpoch,
+      lastSequence: producer.lastSequence,
+      lastTimestamp: Number(producer.lastTimestamp),
+      coordinatorEpoch: producer.coordinatorEpoch,
+      currentTransactionStartOffset: Number(producer.currentTxnStartOffset),
+    }));
   }
 
   private async leaderAddress(topic: string, partition: number): Promise<string> {

@@ -5,6 +5,18 @@ import { ErrorCode } from '../base/error-codes.js';
 import type { AppendResult, OffsetAndTimestamp, PartitionLog } from '../log/partition-log.js';
 import { decodeRecordBatchSync } from '../protocol/records/record-batch.js';
 
+/** One idempotent or transactional producer this partition remembers (DescribeProducers). */
+export interface ActiveProducer {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** The last sequence number written, or -1 when none (a producer known only from a marker). */
+  readonly lastSequence: number;
+  readonly lastTimestampMs: number;
+  readonly coordinatorEpoch: number;
+  /** First offset of the producer's open transaction in this partition, or -1. */
+  readonly currentTxnStartOffset: number;
+}
+
 /** Decompressed bytes one batch may expand to while looking up a record by timestamp. */
 const LOOKUP_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
@@ -44,6 +56,20 @@ export class Partition {
     // A single replica is the whole ISR: what is written is committed.
     if (this.log.logEndOffset > this.log.highWatermark) this.log.updateHighWatermark(this.log.logEndOffset);
     return result;
+  }
+
+  /** The producers whose state the log keeps, by producer id. */
+  activeProducers(): ActiveProducer[] {
+    return [...this.log.producerState.producers()]
+      .map((entry) => ({
+        producerId: entry.producerId,
+        producerEpoch: entry.producerEpoch,
+        lastSequence: entry.batches.at(-1)?.lastSequence ?? -1,
+        lastTimestampMs: entry.lastTimestampMs,
+        coordinatorEpoch: entry.coordinatorEpoch,
+        currentTxnStartOffset: entry.currentTxnFirstOffset,
+      }))
+      .sort((a, b) => a.producerId - b.producerId);
   }
 
   /**

@@ -4,10 +4,11 @@
 // server.properties, or Kafka's default. A broker name of '' lists the cluster-wide dynamic
 // defaults only, as Kafka does. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION; another broker's
 // id or an unsupported resource type gets INVALID_REQUEST.
+// A null or empty configuration_keys list means every key, as in Kafka.
 // Version notes: v0 reports is_default instead of a source; v1+ config_source and, when
-// include_synonyms is set, the synonyms behind each value (most specific first); v3+ config_type
-// and, with include_documentation, documentation (always null: no sentences are carried); v4 is
-// flexible.
+// include_synonyms is set, the synonyms behind each value (Kafka's order: per-broker dynamic,
+// cluster default, server.properties, default, starting at the key itself); v3+ config_type and,
+// with include_documentation, one sentence per key from the config definitions; v4 is flexible.
 import { ErrorCode } from '../../base/error-codes.js';
 import { ConfigResourceType } from '../../metadata/metadata-record.js';
 import { ConfigSource } from '../../metadata/topic-config.js';
@@ -25,9 +26,10 @@ export const describeConfigsHandler = defineHandler({
   maxVersion: 4,
   handle(request, { broker }) {
     const includeSynonyms = request.includeSynonyms ?? false;
+    const includeDocumentation = request.includeDocumentation ?? false;
     return {
       throttleTimeMs: 0,
-      results: request.resources.map((resource) => describe(broker, resource, includeSynonyms)),
+      results: request.resources.map((resource) => describe(broker, resource, includeSynonyms, includeDocumentation)),
     };
   },
   errorResponse(request, errorCode) {
@@ -42,6 +44,7 @@ function describe(
   broker: BrokerServices,
   resource: { resourceType: number; resourceName: string; configurationKeys: string[] | null },
   includeSynonyms: boolean,
+  includeDocumentation: boolean,
 ): ResourceResult {
   const { resourceType, resourceName, configurationKeys } = resource;
   const failure = (errorCode: number, errorMessage: string): ResourceResult => ({ errorCode, errorMessage, resourceType, resourceName, configs: [] });
@@ -62,10 +65,10 @@ function describe(
   } else {
     return failure(ErrorCode.INVALID_REQUEST, `unsupported config resource type ${resourceType}`);
   }
-  return { errorCode: ErrorCode.NONE, errorMessage: null, resourceType, resourceName, configs: configs.map((config) => entry(config, includeSynonyms)) };
+  return { errorCode: ErrorCode.NONE, errorMessage: null, resourceType, resourceName, configs: configs.map((config) => entry(config, includeSynonyms, includeDocumentation)) };
 }
 
-function entry(config: DescribedConfig, includeSynonyms: boolean): ResourceResult['configs'][number] {
+function entry(config: DescribedConfig, includeSynonyms: boolean, includeDocumentation: boolean): ResourceResult['configs'][number] {
   return {
     name: config.name,
     value: config.value,
@@ -75,6 +78,6 @@ function entry(config: DescribedConfig, includeSynonyms: boolean): ResourceResul
     isSensitive: config.isSensitive,
     synonyms: includeSynonyms ? config.synonyms : [],
     configType: config.configType,
-    documentation: null,
+    documentation: includeDocumentation ? config.documentation : null,
   };
 }

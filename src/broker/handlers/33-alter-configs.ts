@@ -3,8 +3,10 @@
 // in the request are removed and fall back to their defaults. Topics (type 2) and dynamic broker
 // configs (type 4, name = node id or '' for the cluster default) go through the controller as
 // ConfigRecords in the metadata log, so they survive restarts and apply to the logs at once.
-// Unknown keys, bad values and broker keys that cannot change at run time get INVALID_CONFIG with a
-// message naming the key; validate_only checks without committing.
+// Broker resources accept the keys Kafka 4.x can change at run time (per broker, or as cluster
+// default where Kafka allows it; listener-prefixed keys too). Unknown keys and bad values get
+// INVALID_CONFIG naming the key; a key that cannot change at run time (or not on that resource)
+// gets INVALID_REQUEST naming it, as in Kafka; validate_only checks without committing.
 // Version notes: v0-1 identical; v2 is flexible.
 import { ConfigOperation, type ConfigResourceChange } from '../../metadata/config-changes.js';
 import { AlterConfigsApi } from '../../protocol/messages/index.js';

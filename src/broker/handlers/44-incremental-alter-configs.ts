@@ -3,8 +3,10 @@
 // SUBTRACT (3) on list configs such as cleanup.policy, starting from the override or else the
 // default. Topics (type 2) and dynamic broker configs (type 4, name = node id or '' for the
 // cluster default) are committed through the controller as ConfigRecords and apply to the logs at
-// once. Unknown keys, bad values and read-only broker keys get INVALID_CONFIG naming the key; a key
-// named twice for one resource gets INVALID_REQUEST; validate_only checks without committing.
+// once. SUBTRACT may empty a list (cleanup.policy with neither delete nor compact, Kafka 4.1+).
+// Unknown keys and bad values get INVALID_CONFIG naming the key; broker keys Kafka cannot change at
+// run time (or not on that resource) get INVALID_REQUEST naming the key, as in Kafka; a key named
+// twice for one resource gets INVALID_REQUEST; validate_only checks without committing.
 // Version notes: v1 is flexible.
 import type { ConfigResourceChange } from '../../metadata/config-changes.js';
 import { IncrementalAlterConfigsApi } from '../../protocol/messages/index.js';

@@ -26,14 +26,22 @@ import { endTxnHandler } from './26-end-txn.js';
 import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
+import { alterReplicaLogDirsHandler } from './34-alter-replica-log-dirs.js';
 import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
+import { electLeadersHandler } from './43-elect-leaders.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
+import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
+import { describeQuorumHandler } from './55-describe-quorum.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
+import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
+import { listConfigResourcesHandler } from './74-list-config-resources.js';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 import type { ApiHandler } from './handler.js';
 
 export const handlers: readonly ApiHandler<any, any>[] = [
@@ -62,14 +70,22 @@ export const handlers: readonly ApiHandler<any, any>[] = [
   txnOffsetCommitHandler,
   describeConfigsHandler,
   alterConfigsHandler,
+  alterReplicaLogDirsHandler,
   describeLogDirsHandler,
   createPartitionsHandler,
   deleteGroupsHandler,
+  electLeadersHandler,
   incrementalAlterConfigsHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   offsetDeleteHandler,
+  describeQuorumHandler,
   describeClusterHandler,
+  describeProducersHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  listConfigResourcesHandler,
+  describeTopicPartitionsHandler,
 ];
 
 export function supportedApis(list: readonly ApiHandler<any, any>[] = handlers): SupportedApi[] {

@@ -77,7 +77,7 @@ import { decodeControllerRegistrationRequest, encodeControllerRegistrationReques
 import { decodeGetTelemetrySubscriptionsRequest, encodeGetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsRequest, decodeGetTelemetrySubscriptionsResponse, encodeGetTelemetrySubscriptionsResponse, type GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
 import { decodePushTelemetryRequest, encodePushTelemetryRequest, type PushTelemetryRequest, decodePushTelemetryResponse, encodePushTelemetryResponse, type PushTelemetryResponse } from './push-telemetry.js';
 import { decodeAssignReplicasToDirsRequest, encodeAssignReplicasToDirsRequest, type AssignReplicasToDirsRequest, decodeAssignReplicasToDirsResponse, encodeAssignReplicasToDirsResponse, type AssignReplicasToDirsResponse } from './assign-replicas-to-dirs.js';
-import { decodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesRequest, type ListClientMetricsResourcesRequest, decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesResponse, type ListClientMetricsResourcesResponse } from './list-client-metrics-resources.js';
+import { decodeListConfigResourcesRequest, encodeListConfigResourcesRequest, type ListConfigResourcesRequest, decodeListConfigResourcesResponse, encodeListConfigResourcesResponse, type ListConfigResourcesResponse } from './list-config-resources.js';
 import { decodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsRequest, type DescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponse } from './describe-topic-partitions.js';
 import { decodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatRequest, type ShareGroupHeartbeatRequest, decodeShareGroupHeartbeatResponse, encodeShareGroupHeartbeatResponse, type ShareGroupHeartbeatResponse } from './share-group-heartbeat.js';
 import { decodeShareGroupDescribeRequest, encodeShareGroupDescribeRequest, type ShareGroupDescribeRequest, decodeShareGroupDescribeResponse, encodeShareGroupDescribeResponse, type ShareGroupDescribeResponse } from './share-group-describe.js';
@@ -168,7 +168,7 @@ export { decodeControllerRegistrationRequest, encodeControllerRegistrationReques
 export { decodeGetTelemetrySubscriptionsRequest, encodeGetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsRequest, decodeGetTelemetrySubscriptionsResponse, encodeGetTelemetrySubscriptionsResponse, type GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
 export { decodePushTelemetryRequest, encodePushTelemetryRequest, type PushTelemetryRequest, decodePushTelemetryResponse, encodePushTelemetryResponse, type PushTelemetryResponse } from './push-telemetry.js';
 export { decodeAssignReplicasToDirsRequest, encodeAssignReplicasToDirsRequest, type AssignReplicasToDirsRequest, decodeAssignReplicasToDirsResponse, encodeAssignReplicasToDirsResponse, type AssignReplicasToDirsResponse } from './assign-replicas-to-dirs.js';
-export { decodeListClientMetricsResourcesRequest, encodeListClientMetricsResourcesRequest, type ListClientMetricsResourcesRequest, decodeListClientMetricsResourcesResponse, encodeListClientMetricsResourcesResponse, type ListClientMetricsResourcesResponse } from './list-client-metrics-resources.js';
+export { decodeListConfigResourcesRequest, encodeListConfigResourcesRequest, type ListConfigResourcesRequest, decodeListConfigResourcesResponse, encodeListConfigResourcesResponse, type ListConfigResourcesResponse } from './list-config-resources.js';
 export { decodeDescribeTopicPartitionsRequest, encodeDescribeTopicPartitionsRequest, type DescribeTopicPartitionsRequest, decodeDescribeTopicPartitionsResponse, encodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponse } from './describe-topic-partitions.js';
 export { decodeShareGroupHeartbeatRequest, encodeShareGroupHeartbeatRequest, type ShareGroupHeartbeatRequest, decodeShareGroupHeartbeatResponse, encodeShareGroupHeartbeatResponse, type ShareGroupHeartbeatResponse } from './share-group-heartbeat.js';
 export { decodeShareGroupDescribeRequest, encodeShareGroupDescribeRequest, type ShareGroupDescribeRequest, decodeShareGroupDescribeResponse, encodeShareGroupDescribeResponse, type ShareGroupDescribeResponse } from './share-group-describe.js';
@@ -258,7 +258,7 @@ export const ApiKey = {
   GetTelemetrySubscriptions: 71,
   PushTelemetry: 72,
   AssignReplicasToDirs: 73,
-  ListClientMetricsResources: 74,
+  ListConfigResources: 74,
   DescribeTopicPartitions: 75,
   ShareGroupHeartbeat: 76,
   ShareGroupDescribe: 77,
@@ -330,7 +330,7 @@ export const apiVersionRanges: readonly (ApiVersionRange | undefined)[] = [
   { minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 1 },
-  { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: Infinity },
   { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 1 },
@@ -359,7 +359,7 @@ export const apiVersionRanges: readonly (ApiVersionRange | undefined)[] = [
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
-  { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
@@ -935,7 +935,7 @@ export const AlterPartitionReassignmentsApi: ApiDescriptor<AlterPartitionReassig
   apiKey: 45,
   name: 'AlterPartitionReassignments',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   firstFlexibleVersion: 0,
   decodeRequest: decodeAlterPartitionReassignmentsRequest,
   encodeRequest: encodeAlterPartitionReassignmentsRequest,
@@ -1279,16 +1279,16 @@ export const AssignReplicasToDirsApi: ApiDescriptor<AssignReplicasToDirsRequest,
   encodeResponse: encodeAssignReplicasToDirsResponse,
 };
 
-export const ListClientMetricsResourcesApi: ApiDescriptor<ListClientMetricsResourcesRequest, ListClientMetricsResourcesResponse> = {
+export const ListConfigResourcesApi: ApiDescriptor<ListConfigResourcesRequest, ListConfigResourcesResponse> = {
   apiKey: 74,
-  name: 'ListClientMetricsResources',
+  name: 'ListConfigResources',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   firstFlexibleVersion: 0,
-  decodeRequest: decodeListClientMetricsResourcesRequest,
-  encodeRequest: encodeListClientMetricsResourcesRequest,
-  decodeResponse: decodeListClientMetricsResourcesResponse,
-  encodeResponse: encodeListClientMetricsResourcesResponse,
+  decodeRequest: decodeListConfigResourcesRequest,
+  encodeRequest: encodeListConfigResourcesRequest,
+  decodeResponse: decodeListConfigResourcesResponse,
+  encodeResponse: encodeListConfigResourcesResponse,
 };
 
 export const DescribeTopicPartitionsApi: ApiDescriptor<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> = {
@@ -1522,7 +1522,7 @@ export interface ApiDescriptors {
   71: typeof GetTelemetrySubscriptionsApi;
   72: typeof PushTelemetryApi;
   73: typeof AssignReplicasToDirsApi;
-  74: typeof ListClientMetricsResourcesApi;
+  74: typeof ListConfigResourcesApi;
   75: typeof DescribeTopicPartitionsApi;
   76: typeof ShareGroupHeartbeatApi;
   77: typeof ShareGroupDescribeApi;
@@ -1614,7 +1614,7 @@ export const apis: readonly (AnyApiDescriptor | undefined)[] = [
   GetTelemetrySubscriptionsApi,
   PushTelemetryApi,
   AssignReplicasToDirsApi,
-  ListClientMetricsResourcesApi,
+  ListConfigResourcesApi,
   DescribeTopicPartitionsApi,
   ShareGroupHeartbeatApi,
   ShareGroupDescribeApi,

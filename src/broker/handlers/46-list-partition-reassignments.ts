@@ -1,0 +1,20 @@
+// ListPartitionReassignments (key 46), version 0.
+// The reassignments in progress: all of them for null Topics, else those of the named topics and
+// partitions (unknown topics and partitions are left out, as Kafka does). Conveyor runs no
+// reassignments (see 45-alter-partition-reassignments.ts), so the list is always empty.
+// Version notes: v0 only (flexible).
+import { ErrorCode } from '../../base/error-codes.js';
+import { ListPartitionReassignmentsApi } from '../../protocol/messages/index.js';
+import { defineHandler } from './handler.js';
+
+export const listPartitionReassignmentsHandler = defineHandler({
+  api: ListPartitionReassignmentsApi,
+  minVersion: 0,
+  maxVersion: 0,
+  handle() {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, errorMessage: null, topics: [] };
+  },
+});
