@@ -2,7 +2,7 @@
 // validator, and every refusal names the key. Broker configs (server.properties) and topic configs
 // are both declared with it.
 
-export type ConfigType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
+export type ConfigType = 'short' | 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'class' | 'password';
 
 export type ConfigValue = number | boolean | string | string[] | null;
 
@@ -15,6 +15,8 @@ export interface ConfigKey {
   /** null means the key has no default (Kafka's null default). */
   readonly defaultValue: ConfigValue;
   readonly validate?: ConfigValidator;
+  /** One sentence on what the key does, as DescribeConfigs reports it with include_documentation. */
+  readonly documentation?: string;
 }
 
 export class ConfigError extends Error {
@@ -27,6 +29,8 @@ export class ConfigError extends Error {
   }
 }
 
+const SHORT_MIN = -32768;
+const SHORT_MAX = 32767;
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 
@@ -43,6 +47,8 @@ function parseInteger(key: string, text: string, min: number, max: number): numb
 /** Parses a textual value (server.properties, --set, CreateTopics configs) into the key's type. */
 export function parseConfigValue(key: ConfigKey, text: string): ConfigValue {
   switch (key.type) {
+    case 'short':
+      return parseInteger(key.name, text, SHORT_MIN, SHORT_MAX);
     case 'int':
       return parseInteger(key.name, text, INT_MIN, INT_MAX);
     case 'long':
@@ -63,6 +69,7 @@ export function parseConfigValue(key: ConfigKey, text: string): ConfigValue {
         .map((item) => item.trim())
         .filter((item) => item.length > 0);
     case 'string':
+    case 'class':
     case 'password':
       return text.trim();
   }

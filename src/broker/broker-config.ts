@@ -13,71 +13,205 @@ import {
 
 const LONG_MAX_AS_FOREVER = Number.POSITIVE_INFINITY;
 
-function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, validate?: ConfigValidator): ConfigKey {
-  return validate ? { name, type, defaultValue, validate } : { name, type, defaultValue };
+function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, documentation: string, validate?: ConfigValidator): ConfigKey {
+  return validate ? { name, type, defaultValue, documentation, validate } : { name, type, defaultValue, documentation };
 }
 
-/** Every broker key Conveyor reads, with Kafka's default where Kafka has one. */
+const codecs = oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd');
+const policies: ConfigValidator = (value) =>
+  Array.isArray(value) && value.every((policy) => policy === 'delete' || policy === 'compact') ? undefined : `must be a list of delete and compact (or empty), got '${String(value)}'`;
+const levelIn = (min: number, max: number, orAlso?: number): ConfigValidator => (value) =>
+  typeof value === 'number' && value !== orAlso && (value < min || value > max) ? `must be in [${min}, ${max}]${orAlso === undefined ? '' : ` or ${orAlso}`}, got ${value}` : undefined;
+const DOUBLE_MAX = Number.MAX_VALUE;
+const INT_MAX = 2147483647;
+
+/**
+ * Every broker key Conveyor reads or stores, with Kafka 4.x's type and default where Kafka has one
+ * (deviations say why). The keys in `dynamicBrokerConfigs` below may also change at run time.
+ */
 export const brokerConfigKeys: readonly ConfigKey[] = [
-  key('node.id', 'int', 1, atLeast(0)),
-  key('process.roles', 'list', ['broker', 'controller'], (roles) =>
+  key('node.id', 'int', 1, 'The id of this node in the cluster.', atLeast(0)),
+  key('process.roles', 'list', ['broker', 'controller'], 'Whether this node acts as a broker, a controller, or both.', (roles) =>
     Array.isArray(roles) && roles.every((role) => role === 'broker' || role === 'controller') ? undefined : `unknown role in ${String(roles)}`,
   ),
-  key('listeners', 'string', 'PLAINTEXT://localhost:9092'),
-  key('advertised.listeners', 'string', null),
-  key('log.dirs', 'list', null),
-  key('log.dir', 'string', './data'),
-  key('num.partitions', 'int', 1, atLeast(1)),
-  key('default.replication.factor', 'int', 1, atLeast(1)),
-  key('auto.create.topics.enable', 'boolean', true),
-  key('delete.topic.enable', 'boolean', true),
-  key('message.max.bytes', 'int', 1048588, atLeast(0)),
-  key('log.segment.bytes', 'int', 1073741824, atLeast(14)),
-  key('log.roll.ms', 'long', null, atLeast(1)),
-  key('log.roll.hours', 'int', 168, atLeast(1)),
-  key('log.index.size.max.bytes', 'int', 10485760, atLeast(4)),
-  key('log.index.interval.bytes', 'int', 4096, atLeast(0)),
-  key('log.flush.interval.messages', 'long', LONG_MAX_AS_FOREVER, atLeast(1)),
-  key('log.flush.interval.ms', 'long', null, atLeast(0)),
-  key('log.retention.ms', 'long', null, atLeast(-1)),
-  key('log.retention.minutes', 'int', null, atLeast(-1)),
-  key('log.retention.hours', 'int', 168, atLeast(-1)),
-  key('log.retention.bytes', 'long', -1),
-  key('log.message.timestamp.type', 'string', 'CreateTime', oneOf('CreateTime', 'LogAppendTime')),
-  key('socket.request.max.bytes', 'int', 104857600, atLeast(1)),
-  key('connections.max.idle.ms', 'long', 600000, atLeast(1)),
-  key('max.connections', 'int', 2147483647, atLeast(0)),
-  key('offsets.topic.num.partitions', 'int', 50, atLeast(1)),
-  key('offsets.retention.minutes', 'int', 10080, atLeast(1)),
-  key('group.initial.rebalance.delay.ms', 'int', 3000, atLeast(0)),
-  key('group.min.session.timeout.ms', 'int', 6000, atLeast(0)),
-  key('group.max.session.timeout.ms', 'int', 1800000, atLeast(0)),
-  key('group.max.size', 'int', 2147483647, atLeast(1)),
-  key('fetch.max.bytes', 'int', 57671680, atLeast(1024)),
-  key('transaction.state.log.num.partitions', 'int', 50, atLeast(1)),
-  key('transaction.max.timeout.ms', 'int', 900000, atLeast(1)),
-  key('transactional.id.expiration.ms', 'int', 604800000, atLeast(1)),
-  key('transaction.abort.timed.out.transaction.cleanup.interval.ms', 'int', 10000, atLeast(1)),
-  key('producer.id.expiration.ms', 'int', 86400000, atLeast(1)),
-  key('producer.id.expiration.check.interval.ms', 'int', 600000, atLeast(1)),
-  key('compression.type', 'string', 'producer', oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd')),
-  key('log.cleanup.policy', 'list', ['delete'], (policies) =>
-    Array.isArray(policies) && policies.length > 0 && policies.every((policy) => policy === 'delete' || policy === 'compact') ? undefined : `must be a list of delete and compact, got '${String(policies)}'`,
-  ),
-  key('log.retention.check.interval.ms', 'long', 300000, atLeast(1)),
-  key('log.segment.delete.delay.ms', 'long', 60000, atLeast(0)),
-  key('log.cleaner.enable', 'boolean', true),
-  key('log.cleaner.threads', 'int', 1, atLeast(0)),
-  key('log.cleaner.backoff.ms', 'long', 15000, atLeast(0)),
+  // Kafka's default is PLAINTEXT://:9092 (every interface); Conveyor listens on localhost unless told.
+  key('listeners', 'string', 'PLAINTEXT://localhost:9092', 'The addresses the broker accepts connections on, as NAME://host:port entries.'),
+  key('advertised.listeners', 'string', null, 'The addresses handed to clients in metadata, when they differ from the listeners.'),
+  key('listener.security.protocol.map', 'string', 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'Which security protocol each listener name speaks.'),
+  key('log.dirs', 'list', null, 'The directories partition data is kept in; overrides log.dir.'),
+  key('log.dir', 'string', './data', 'The directory partition data is kept in when log.dirs is not set.'),
+  key('num.partitions', 'int', 1, 'How many partitions an automatically or defaultly created topic gets.', atLeast(1)),
+  key('default.replication.factor', 'int', 1, 'How many replicas a topic created without one gets.', atLeast(1)),
+  key('auto.create.topics.enable', 'boolean', true, 'Whether producing to or fetching metadata for an unknown topic creates it.'),
+  key('delete.topic.enable', 'boolean', true, 'Whether topics may be deleted through the admin API.'),
+  key('message.max.bytes', 'int', 1048588, 'The largest record batch a topic accepts unless the topic says otherwise.', atLeast(0)),
+  key('log.segment.bytes', 'int', 1073741824, 'The default size at which a segment is closed and a new one begun.', atLeast(14)),
+  key('log.roll.ms', 'long', null, 'The default age at which the active segment is rolled, in ms; wins over log.roll.hours.', atLeast(1)),
+  key('log.roll.hours', 'int', 168, 'The default age at which the active segment is rolled, in hours.', atLeast(1)),
+  key('log.roll.jitter.ms', 'long', null, 'The default random amount taken off the roll time, in ms; wins over log.roll.jitter.hours.'),
+  key('log.roll.jitter.hours', 'int', 0, 'The default random amount taken off the roll time, in hours.', atLeast(0)),
+  key('log.index.size.max.bytes', 'int', 10485760, 'The default most bytes one segment\'s indexes may use.', atLeast(4)),
+  key('log.index.interval.bytes', 'int', 4096, 'The default number of log bytes between two offset index entries.', atLeast(0)),
+  key('log.flush.interval.messages', 'long', LONG_MAX_AS_FOREVER, 'The default number of messages after which a partition is fsynced.', atLeast(1)),
+  key('log.flush.interval.ms', 'long', null, 'The default age of unflushed data at which a partition is fsynced.'),
+  key('log.flush.scheduler.interval.ms', 'long', LONG_MAX_AS_FOREVER, 'How often the flusher looks for partitions due a time-based fsync.'),
+  key('log.retention.ms', 'long', null, 'The default retention time in ms; wins over the minutes and hours keys; -1 keeps forever.', atLeast(-1)),
+  key('log.retention.minutes', 'int', null, 'The default retention time in minutes; wins over log.retention.hours.', atLeast(-1)),
+  key('log.retention.hours', 'int', 168, 'The default retention time in hours.', atLeast(-1)),
+  key('log.retention.bytes', 'long', -1, 'The default size a partition may reach before old segments go; -1 means no limit.'),
+  key('log.local.retention.ms', 'long', -2, 'With tiered storage, the default time segments stay on local disk; -2 follows log.retention.ms.', atLeast(-2)),
+  key('log.local.retention.bytes', 'long', -2, 'With tiered storage, the default local size of a partition; -2 follows log.retention.bytes.', atLeast(-2)),
+  key('log.message.timestamp.type', 'string', 'CreateTime', 'The default timestamp type: CreateTime or LogAppendTime.', oneOf('CreateTime', 'LogAppendTime')),
+  key('log.message.timestamp.before.max.ms', 'long', LONG_MAX_AS_FOREVER, 'The default limit on how far in the past a CreateTime timestamp may be.', atLeast(0)),
+  key('log.message.timestamp.after.max.ms', 'long', 3600000, 'The default limit on how far in the future a CreateTime timestamp may be.', atLeast(0)),
+  key('log.preallocate', 'boolean', false, 'Whether new segment files are allocated at full size by default.'),
+  key('socket.request.max.bytes', 'int', 104857600, 'The largest request the broker reads from a socket.', atLeast(1)),
+  key('connections.max.idle.ms', 'long', 600000, 'How long an idle connection stays open before the broker closes it.', atLeast(1)),
+  key('max.connections', 'int', INT_MAX, 'The most connections the broker accepts at once.', atLeast(0)),
+  key('max.connections.per.ip', 'int', INT_MAX, 'The most connections one client address may hold.', atLeast(0)),
+  key('max.connections.per.ip.overrides', 'string', '', 'Per-address exceptions to max.connections.per.ip, as host:count pairs.'),
+  key('max.connection.creation.rate', 'int', INT_MAX, 'The most new connections per second a listener accepts.', atLeast(0)),
+  key('num.network.threads', 'int', 3, 'How many threads serve the network; Conveyor runs one event loop.', atLeast(1)),
+  key('num.io.threads', 'int', 8, 'How many threads process requests; Conveyor runs one event loop.', atLeast(1)),
+  key('background.threads', 'int', 10, 'How many threads run background tasks.', atLeast(1)),
+  key('num.replica.fetchers', 'int', 1, 'How many fetchers replicate from each source broker.'),
+  // Kafka 4.0 raised the default to 2 (KIP-1030).
+  key('num.recovery.threads.per.data.dir', 'int', 2, 'How many threads per data directory recover logs at start-up.', atLeast(1)),
+  key('metric.reporters', 'list', ['org.apache.kafka.common.metrics.JmxReporter'], 'Classes that receive the broker\'s metrics.'),
+  key('offsets.topic.num.partitions', 'int', 50, 'How many partitions __consumer_offsets is created with.', atLeast(1)),
+  key('offsets.retention.minutes', 'int', 10080, 'How long committed offsets of an empty group are kept.', atLeast(1)),
+  key('group.initial.rebalance.delay.ms', 'int', 3000, 'How long a new classic group waits for more members before its first rebalance.', atLeast(0)),
+  key('group.min.session.timeout.ms', 'int', 6000, 'The shortest session timeout a classic group member may ask for.', atLeast(0)),
+  key('group.max.session.timeout.ms', 'int', 1800000, 'The longest session timeout a classic group member may ask for.', atLeast(0)),
+  key('group.max.size', 'int', INT_MAX, 'The most members one classic group may have.', atLeast(1)),
+  key('fetch.max.bytes', 'int', 57671680, 'The most bytes the broker returns for one fetch request.', atLeast(1024)),
+  key('transaction.state.log.num.partitions', 'int', 50, 'How many partitions __transaction_state is created with.', atLeast(1)),
+  key('transaction.max.timeout.ms', 'int', 900000, 'The longest transaction timeout a producer may ask for.', atLeast(1)),
+  key('transactional.id.expiration.ms', 'int', 604800000, 'How long an idle transactional id is kept.', atLeast(1)),
+  key('transaction.abort.timed.out.transaction.cleanup.interval.ms', 'int', 10000, 'How often timed-out transactions are looked for and aborted.', atLeast(1)),
+  key('transaction.partition.verification.enable', 'boolean', true, 'Whether a transactional write is checked against the partitions its transaction added.'),
+  key('producer.id.expiration.ms', 'int', 86400000, 'How long the state of an idle producer id is kept.', atLeast(1)),
+  key('producer.id.expiration.check.interval.ms', 'int', 600000, 'How often idle producer ids are looked for.', atLeast(1)),
+  key('compression.type', 'string', 'producer', 'The default codec batches are stored with; producer keeps the producer\'s codec.', codecs),
+  key('compression.gzip.level', 'int', -1, 'The default gzip level for recompression; -1 picks the codec default.', levelIn(1, 9, -1)),
+  key('compression.lz4.level', 'int', 9, 'The default lz4 level for recompression.', levelIn(1, 17)),
+  key('compression.zstd.level', 'int', 3, 'The default zstd level for recompression.', levelIn(-131072, 22)),
+  key('log.cleanup.policy', 'list', ['delete'], 'The default cleanup: delete, compact, both, or an empty list for neither.', policies),
+  key('log.retention.check.interval.ms', 'long', 300000, 'How often retention looks for segments to delete.', atLeast(1)),
+  key('log.segment.delete.delay.ms', 'long', 60000, 'The default time a removed segment file lingers before deletion.', atLeast(0)),
+  key('log.cleaner.enable', 'boolean', true, 'Whether the log cleaner runs for compacted topics.'),
+  key('log.cleaner.threads', 'int', 1, 'How many cleaner threads run; 0 turns compaction off.', atLeast(0)),
+  key('log.cleaner.backoff.ms', 'long', 15000, 'How long the cleaner sleeps when no log needs cleaning.', atLeast(0)),
   // Kafka's default is 128 MiB; Conveyor is often embedded (tests, small services), so 32 MiB.
-  key('log.cleaner.dedupe.buffer.size', 'long', 32 * 1024 * 1024, atLeast(1024 * 1024)),
-  key('log.cleaner.delete.retention.ms', 'long', 86400000, atLeast(0)),
-  key('log.cleaner.min.compaction.lag.ms', 'long', 0, atLeast(0)),
-  key('log.cleaner.max.compaction.lag.ms', 'long', LONG_MAX_AS_FOREVER, atLeast(1)),
-  key('log.cleaner.min.cleanable.ratio', 'double', 0.5, between(0, 1)),
-  key('min.insync.replicas', 'int', 1, atLeast(1)),
-  key('conveyor.tail.cache.bytes', 'long', 64 * 1024 * 1024, between(0, 1024 * 1024 * 1024)),
+  key('log.cleaner.dedupe.buffer.size', 'long', 32 * 1024 * 1024, 'The memory all cleaner threads share for their key to offset maps.', atLeast(1024 * 1024)),
+  key('log.cleaner.io.buffer.size', 'int', 524288, 'The memory all cleaner threads share for reading and writing segments.', atLeast(0)),
+  key('log.cleaner.io.buffer.load.factor', 'double', 0.9, 'How full a cleaner key map may get before a pass stops.'),
+  key('log.cleaner.io.max.bytes.per.second', 'double', DOUBLE_MAX, 'The read and write rate the cleaner throttles itself to.'),
+  key('log.cleaner.delete.retention.ms', 'long', 86400000, 'The default time a tombstone is kept after its first cleaning.', atLeast(0)),
+  key('log.cleaner.min.compaction.lag.ms', 'long', 0, 'The default youngest age at which a record may be compacted.', atLeast(0)),
+  key('log.cleaner.max.compaction.lag.ms', 'long', LONG_MAX_AS_FOREVER, 'The default longest time a record waits before compaction is forced.', atLeast(1)),
+  key('log.cleaner.min.cleanable.ratio', 'double', 0.5, 'The default share of dirty bytes that makes a log worth cleaning.', between(0, 1)),
+  key('min.insync.replicas', 'int', 1, 'The default number of in-sync replicas an acks=all write needs.', atLeast(1)),
+  key('unclean.leader.election.enable', 'boolean', false, 'Whether, by default, a replica outside the ISR may become leader as a last resort.'),
+  key('remote.log.index.file.cache.total.size.bytes', 'long', 1073741824, 'The disk space for cached indexes of remote segments.', atLeast(1)),
+  key('remote.fetch.max.wait.ms', 'int', 500, 'How long a fetch that reads remote data may wait.', atLeast(1)),
+  key('remote.log.manager.copy.max.bytes.per.second', 'long', LONG_MAX_AS_FOREVER, 'The rate at which segments are copied to remote storage.', atLeast(1)),
+  key('remote.log.manager.fetch.max.bytes.per.second', 'long', LONG_MAX_AS_FOREVER, 'The rate at which data is read back from remote storage.', atLeast(1)),
+  key('remote.list.offsets.request.timeout.ms', 'long', 30000, 'How long a ListOffsets that needs remote storage may take.', atLeast(1)),
+  // Security keys: Conveyor speaks PLAINTEXT only today; these are stored and described.
+  key('principal.builder.class', 'class', 'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder', 'The class that turns an authenticated connection into a principal.'),
+  key('ssl.protocol', 'string', 'TLSv1.3', 'The TLS protocol used to build the SSL context.'),
+  key('ssl.provider', 'string', null, 'The security provider for TLS, when not the default one.'),
+  key('ssl.cipher.suites', 'list', [], 'The TLS cipher suites allowed; empty allows all the runtime offers.'),
+  key('ssl.enabled.protocols', 'list', ['TLSv1.2', 'TLSv1.3'], 'The TLS protocol versions allowed on connections.'),
+  key('ssl.keystore.type', 'string', 'JKS', 'The format of the key store file.'),
+  key('ssl.keystore.location', 'string', null, 'The path of the key store holding the broker\'s certificate and key.'),
+  key('ssl.keystore.password', 'password', null, 'The password of the key store file.'),
+  key('ssl.key.password', 'password', null, 'The password of the private key in the key store.'),
+  key('ssl.keystore.certificate.chain', 'password', null, 'The broker\'s certificate chain in PEM, instead of a key store file.'),
+  key('ssl.keystore.key', 'password', null, 'The broker\'s private key in PEM, instead of a key store file.'),
+  key('ssl.truststore.type', 'string', 'JKS', 'The format of the trust store file.'),
+  key('ssl.truststore.location', 'string', null, 'The path of the trust store of certificates the broker trusts.'),
+  key('ssl.truststore.password', 'password', null, 'The password of the trust store file.'),
+  key('ssl.truststore.certificates', 'password', null, 'Trusted certificates in PEM, instead of a trust store file.'),
+  key('ssl.keymanager.algorithm', 'string', 'SunX509', 'The key manager algorithm for TLS.'),
+  key('ssl.trustmanager.algorithm', 'string', 'PKIX', 'The trust manager algorithm for TLS.'),
+  key('ssl.endpoint.identification.algorithm', 'string', 'https', 'How a peer\'s host name is checked against its certificate; empty skips the check.'),
+  key('ssl.secure.random.implementation', 'string', null, 'The random number generator used for TLS.'),
+  key('ssl.client.auth', 'string', 'none', 'Whether clients must (required), may (requested) or need not (none) present a certificate.',
+    oneOf('required', 'requested', 'none')),
+  key('ssl.engine.factory.class', 'class', null, 'A class that builds TLS engines instead of the built-in one.'),
+  key('sasl.mechanism.inter.broker.protocol', 'string', 'GSSAPI', 'The SASL mechanism brokers use with each other.'),
+  key('sasl.jaas.config', 'password', null, 'The JAAS login settings for SASL, inline.'),
+  key('sasl.enabled.mechanisms', 'list', ['GSSAPI'], 'The SASL mechanisms the broker accepts.'),
+  key('sasl.kerberos.service.name', 'string', null, 'The Kerberos principal name the broker runs as.'),
+  key('sasl.kerberos.kinit.cmd', 'string', '/usr/bin/kinit', 'The path of the kinit command.'),
+  key('sasl.kerberos.ticket.renew.window.factor', 'double', 0.8, 'The share of a ticket\'s lifetime after which it is renewed.'),
+  key('sasl.kerberos.ticket.renew.jitter', 'double', 0.05, 'A random share added to the Kerberos renewal time.'),
+  key('sasl.kerberos.min.time.before.relogin', 'long', 60000, 'The least time between two Kerberos logins.'),
+  key('sasl.kerberos.principal.to.local.rules', 'list', ['DEFAULT'], 'Rules that map Kerberos principal names to short names.'),
+  key('sasl.login.refresh.window.factor', 'double', 0.8, 'The share of a login credential\'s lifetime after which it is refreshed.'),
+  key('sasl.login.refresh.window.jitter', 'double', 0.05, 'A random share added to the credential refresh time.'),
+  key('sasl.login.refresh.min.period.seconds', 'short', 60, 'The least time between two credential refreshes.'),
+  key('sasl.login.refresh.buffer.seconds', 'short', 300, 'How long before expiry a credential is refreshed.'),
+  key('conveyor.tail.cache.bytes', 'long', 64 * 1024 * 1024, 'Conveyor only: the memory that caches recently appended batches for fetches.', between(0, 1024 * 1024 * 1024)),
 ];
+
+/** How Kafka lets a broker key change at run time. */
+export type DynamicMode = 'cluster-wide' | 'per-broker';
+
+/**
+ * Kafka 4.x's dynamically updatable broker keys (DynamicBrokerConfig.AllDynamicConfigs) and their
+ * update mode. Conveyor applies the log defaults (the broker synonyms of topic configs) and
+ * message.max.bytes at once; the others are stored as ConfigRecords and described, taking effect
+ * at the next start where Conveyor reads them at all (thread counts and security keys: not yet).
+ */
+export const dynamicBrokerConfigs: ReadonlyMap<string, DynamicMode> = new Map<string, DynamicMode>([
+  // Log defaults: the first broker synonym of every topic config (log.retention.hours, log.roll.hours
+  // and the other unit variants stay read-only, as in Kafka).
+  ...[
+    'log.segment.bytes', 'log.roll.ms', 'log.roll.jitter.ms', 'log.index.size.max.bytes',
+    'log.flush.interval.messages', 'log.flush.interval.ms', 'log.retention.bytes', 'log.retention.ms', 'message.max.bytes',
+    'log.index.interval.bytes', 'log.cleaner.delete.retention.ms', 'log.cleaner.min.compaction.lag.ms', 'log.cleaner.max.compaction.lag.ms',
+    'log.segment.delete.delay.ms', 'log.cleaner.min.cleanable.ratio', 'log.cleanup.policy', 'unclean.leader.election.enable',
+    'min.insync.replicas', 'compression.type', 'compression.gzip.level', 'compression.lz4.level', 'compression.zstd.level',
+    'log.preallocate', 'log.message.timestamp.type', 'log.message.timestamp.before.max.ms', 'log.message.timestamp.after.max.ms',
+    'log.local.retention.ms', 'log.local.retention.bytes',
+  ].map((name) => [name, 'cluster-wide'] as const),
+  // The log cleaner.
+  ...['log.cleaner.threads', 'log.cleaner.dedupe.buffer.size', 'log.cleaner.io.buffer.load.factor', 'log.cleaner.io.buffer.size',
+    'log.cleaner.io.max.bytes.per.second', 'log.cleaner.backoff.ms'].map((name) => [name, 'cluster-wide'] as const),
+  // Thread pools, metrics, connection limits, producer state, remote storage.
+  ...['num.io.threads', 'num.replica.fetchers', 'num.recovery.threads.per.data.dir', 'background.threads', 'metric.reporters',
+    'max.connections', 'max.connection.creation.rate', 'num.network.threads', 'max.connections.per.ip', 'max.connections.per.ip.overrides',
+    'producer.id.expiration.ms', 'transaction.partition.verification.enable', 'remote.log.index.file.cache.total.size.bytes',
+    'remote.fetch.max.wait.ms', 'remote.log.manager.copy.max.bytes.per.second', 'remote.log.manager.fetch.max.bytes.per.second',
+    'remote.list.offsets.request.timeout.ms'].map((name) => [name, 'cluster-wide'] as const),
+  // Listeners and security: per broker only.
+  ...['advertised.listeners', 'listeners', 'listener.security.protocol.map', 'principal.builder.class', 'ssl.protocol', 'ssl.provider',
+    'ssl.cipher.suites', 'ssl.enabled.protocols', 'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password',
+    'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password', 'ssl.keymanager.algorithm', 'ssl.trustmanager.algorithm',
+    'ssl.endpoint.identification.algorithm', 'ssl.secure.random.implementation', 'ssl.client.auth', 'ssl.engine.factory.class',
+    'ssl.keystore.certificate.chain', 'ssl.keystore.key', 'ssl.truststore.certificates',
+    'sasl.mechanism.inter.broker.protocol', 'sasl.jaas.config', 'sasl.enabled.mechanisms', 'sasl.kerberos.service.name',
+    'sasl.kerberos.kinit.cmd', 'sasl.kerberos.ticket.renew.window.factor', 'sasl.kerberos.ticket.renew.jitter',
+    'sasl.kerberos.min.time.before.relogin', 'sasl.kerberos.principal.to.local.rules', 'sasl.login.refresh.window.factor',
+    'sasl.login.refresh.window.jitter', 'sasl.login.refresh.min.period.seconds', 'sasl.login.refresh.buffer.seconds',
+  ].map((name) => [name, 'per-broker'] as const),
+]);
+
+/** Kafka's key-store and trust-store keys: dynamic only with a listener prefix (listener.name.NAME.ssl...). */
+export const listenerOnlySecurityKeys: ReadonlySet<string> = new Set([
+  'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.truststore.type',
+  'ssl.truststore.location', 'ssl.truststore.password', 'ssl.keystore.certificate.chain', 'ssl.keystore.key', 'ssl.truststore.certificates',
+]);
+
+/** A listener-prefixed key (`listener.name.<listener>.<key>`) split into listener and base key. */
+export function listenerPrefixed(name: string): { listener: string; baseName: string } | undefined {
+  const match = /^listener\.name\.([^.]+)\.(.+)$/.exec(name);
+  return match ? { listener: match[1]!, baseName: match[2]! } : undefined;
+}
 
 /**
  * Keys from Kafka's sample server.properties that Conveyor accepts without effect, so an existing
@@ -85,16 +219,12 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
  * does differently (one network thread, a built-in quorum).
  */
 export const acceptedWithoutEffect: ReadonlySet<string> = new Set([
-  'num.network.threads',
-  'num.io.threads',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'num.recovery.threads.per.data.dir',
   'inter.broker.listener.name',
   'controller.listener.names',
   'controller.quorum.voters',
   'controller.quorum.bootstrap.servers',
-  'listener.security.protocol.map',
   'offsets.topic.replication.factor',
   'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr',

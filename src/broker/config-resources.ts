@@ -6,48 +6,22 @@ import { type ConfigKey, type ConfigValue, checkedConfigValue } from '../base/co
 import type { ConfigSchema } from '../metadata/config-changes.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType } from '../metadata/metadata-record.js';
-import { ConfigSource, formatConfigValue, topicConfigKeysByName } from '../metadata/topic-config.js';
+import { ConfigSource, type TopicConfigKey, formatConfigValue, topicConfigKeys, topicConfigKeysByName } from '../metadata/topic-config.js';
 import { type LogConfig, resolveLogConfig } from '../log/log-config.js';
-import { type BrokerConfig, brokerConfigKeys, resolveBrokerConfig } from './broker-config.js';
+import { type BrokerConfig, brokerConfigKeys, dynamicBrokerConfigs, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { brokerLogDefaults, topicLogOverrides } from './log-configs.js';
 
-/** The server.properties keys each topic config falls back to, in Kafka's order of precedence. */
-const topicSynonyms: Readonly<Record<string, readonly string[]>> = {
-  'cleanup.policy': ['log.cleanup.policy'],
-  'compression.type': ['compression.type'],
-  'delete.retention.ms': ['log.cleaner.delete.retention.ms'],
-  'file.delete.delay.ms': ['log.segment.delete.delay.ms'],
-  'flush.messages': ['log.flush.interval.messages'],
-  'flush.ms': ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms'],
-  'index.interval.bytes': ['log.index.interval.bytes'],
-  'max.compaction.lag.ms': ['log.cleaner.max.compaction.lag.ms'],
-  'max.message.bytes': ['message.max.bytes'],
-  'message.downconversion.enable': ['log.message.downconversion.enable'],
-  'message.timestamp.after.max.ms': ['log.message.timestamp.after.max.ms'],
-  'message.timestamp.before.max.ms': ['log.message.timestamp.before.max.ms'],
-  'message.timestamp.difference.max.ms': ['log.message.timestamp.difference.max.ms'],
-  'message.timestamp.type': ['log.message.timestamp.type'],
-  'min.cleanable.dirty.ratio': ['log.cleaner.min.cleanable.ratio'],
-  'min.compaction.lag.ms': ['log.cleaner.min.compaction.lag.ms'],
-  'min.insync.replicas': ['min.insync.replicas'],
-  preallocate: ['log.preallocate'],
-  'retention.bytes': ['log.retention.bytes'],
-  'retention.ms': ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
-  'segment.bytes': ['log.segment.bytes'],
-  'segment.index.bytes': ['log.index.size.max.bytes'],
-  'segment.jitter.ms': ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
-  'segment.ms': ['log.roll.ms', 'log.roll.hours'],
-  'unclean.leader.election.enable': ['unclean.leader.election.enable'],
-};
-
 const brokerKeysByName = new Map(brokerConfigKeys.map((configKey) => [configKey.name, configKey]));
 
-/** Broker keys that change at run time (Kafka's dynamic log configs): the defaults of topic configs. */
-const dynamicBrokerKeys: ReadonlySet<string> = new Set(Object.values(topicSynonyms).flat());
-
 /** Kafka's ConfigType codes for DescribeConfigs v3+. */
-const configTypeCodes: Readonly<Record<ConfigKey['type'], number>> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7, password: 9 };
+const configTypeCodes: Readonly<Record<ConfigKey['type'], number>> = { boolean: 1, string: 2, int: 3, short: 4, long: 5, double: 6, list: 7, class: 8, password: 9 };
+
+/** Kafka's listener configs that carry a SASL mechanism between prefix and key (listener.name.l.plain.sasl.jaas.config). */
+const listenerMechanismKeys = ['sasl.jaas.config', 'sasl.login.callback.handler.class', 'sasl.login.class', 'sasl.server.callback.handler.class', 'connections.max.reauth.ms'];
+
+/** Listener keys Kafka lets the cluster default carry: the rest of the listener and security keys are per broker. */
+const clusterLevelListenerKeys: ReadonlySet<string> = new Set(['max.connections', 'max.connection.creation.rate', 'num.network.threads']);
 
 export interface ConfigSynonym {
   name: string;
@@ -63,91 +37,201 @@ export interface DescribedConfig {
   isSensitive: boolean;
   configType: number;
   synonyms: ConfigSynonym[];
+  documentation: string | null;
 }
 
-/** Validates AlterConfigs against topic keys and the broker keys that may change at run time. */
+/** The base key behind a listener-prefixed key (mechanism-prefixed SASL keys included). */
+function listenerBaseName(name: string): string | undefined {
+  const prefixed = listenerPrefixed(name);
+  if (!prefixed) return undefined;
+  return listenerMechanismKeys.find((mechanismKey) => prefixed.baseName.endsWith(`.${mechanismKey}`)) ?? prefixed.baseName;
+}
+
+/** The definition of a broker key; a listener-prefixed key takes its base key's type and validation. */
+function brokerKeyFor(name: string): ConfigKey | undefined {
+  const exact = brokerKeysByName.get(name);
+  if (exact) return exact;
+  const baseName = listenerBaseName(name);
+  const base = baseName === undefined ? undefined : brokerKeysByName.get(baseName);
+  return base ? { ...base, name } : undefined;
+}
+
+/** Why a broker key cannot be set on `resourceName` at run time (Kafka answers INVALID_REQUEST), or undefined. */
+function brokerReadOnlyReason(name: string, resourceName: string): string | undefined {
+  const baseName = listenerBaseName(name);
+  if (baseName !== undefined) {
+    if (!dynamicBrokerConfigs.has(baseName)) return `${baseName} cannot be changed while the broker runs, not even per listener`;
+    if (resourceName === '' && !clusterLevelListenerKeys.has(baseName)) return 'a listener config cannot be a cluster default; give a broker id';
+    return undefined;
+  }
+  const mode = dynamicBrokerConfigs.get(name);
+  if (mode === undefined) return 'cannot be changed while the broker runs; set it in server.properties';
+  if (listenerOnlySecurityKeys.has(name)) return 'can be changed at run time only per listener, as listener.name.<listener>.' + name;
+  if (mode === 'per-broker' && resourceName === '') return 'cannot be a cluster default; give a broker id';
+  return undefined;
+}
+
+/** Validates AlterConfigs against topic keys and the broker keys Kafka lets change at run time. */
 export const configSchema: ConfigSchema = {
   keyFor(resourceType, name) {
     if (resourceType === ConfigResourceType.topic) return topicConfigKeysByName.get(name);
-    if (resourceType === ConfigResourceType.broker) return brokerKeysByName.get(name);
+    if (resourceType === ConfigResourceType.broker) return brokerKeyFor(name);
     return undefined;
   },
-  readOnlyReason(resourceType, name) {
-    if (resourceType !== ConfigResourceType.broker || dynamicBrokerKeys.has(name)) return undefined;
-    return 'cannot be changed while the broker runs; set it in server.properties';
+  readOnlyReason(resourceType, name, resourceName) {
+    if (resourceType !== ConfigResourceType.broker) return undefined;
+    return brokerReadOnlyReason(name, resourceName);
   },
 };
 
-/** A broker key's textual value at each level that sets it, most specific first. */
-function brokerLevels(name: string, broker: BrokerServices): ConfigSynonym[] {
-  const { image, config, nodeId } = broker;
-  const levels: ConfigSynonym[] = [];
-  const perBroker = image.resourceConfigs(ConfigResourceType.broker, String(nodeId)).get(name);
-  if (perBroker !== undefined) levels.push({ name, value: perBroker, source: ConfigSource.dynamicBrokerConfig });
-  const clusterDefault = image.resourceConfigs(ConfigResourceType.broker, '').get(name);
-  if (clusterDefault !== undefined) levels.push({ name, value: clusterDefault, source: ConfigSource.dynamicDefaultBrokerConfig });
-  if (config.explicitKeys.has(name)) levels.push({ name, value: formatConfigValue(config.values.get(name)), source: ConfigSource.staticBrokerConfig });
-  const defaultValue = brokerKeysByName.get(name)?.defaultValue;
-  if (defaultValue !== null && defaultValue !== undefined) levels.push({ name, value: formatConfigValue(defaultValue), source: ConfigSource.defaultConfig });
-  return levels;
+/** Kafka's synonym group of a broker key: the keys that set the same thing, most preferred first. */
+function brokerSynonymGroup(name: string): string[] {
+  for (const group of [
+    ['log.roll.ms', 'log.roll.hours'],
+    ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
+    ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+  ]) {
+    if (group.includes(name)) return group;
+  }
+  if (name === 'log.flush.interval.ms') return ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms'];
+  const baseName = listenerBaseName(name);
+  return baseName === undefined ? [name] : [name, baseName];
+}
+
+interface ConfigLevels {
+  perBroker: ReadonlyMap<string, string>;
+  clusterDefault: ReadonlyMap<string, string>;
+}
+
+function levelsOf(broker: BrokerServices): ConfigLevels {
+  return {
+    perBroker: broker.image.resourceConfigs(ConfigResourceType.broker, String(broker.nodeId)),
+    clusterDefault: broker.image.resourceConfigs(ConfigResourceType.broker, ''),
+  };
+}
+
+/** A broker key's textual value at each level that has one, most specific first. */
+function brokerLevels(name: string, broker: BrokerServices, levels: ConfigLevels): ConfigSynonym[] {
+  const { config } = broker;
+  const found: ConfigSynonym[] = [];
+  const perBroker = levels.perBroker.get(name);
+  if (perBroker !== undefined) found.push({ name, value: perBroker, source: ConfigSource.dynamicBrokerConfig });
+  const clusterDefault = levels.clusterDefault.get(name);
+  if (clusterDefault !== undefined) found.push({ name, value: clusterDefault, source: ConfigSource.dynamicDefaultBrokerConfig });
+  const configKey = brokerKeysByName.get(name);
+  if (config.explicitKeys.has(name)) found.push({ name, value: formatConfigValue(config.values.get(name), configKey?.type), source: ConfigSource.staticBrokerConfig });
+  const defaultValue = configKey?.defaultValue;
+  if (defaultValue !== null && defaultValue !== undefined) found.push({ name, value: formatConfigValue(defaultValue, configKey?.type), source: ConfigSource.defaultConfig });
+  return found;
+}
+
+/**
+ * Kafka's synonym list: every level (per-broker dynamic, cluster default, server.properties,
+ * default) in turn, each with the group's keys that have a value there; then everything before
+ * the first entry for `primary` is dropped, so a list whose own key is set nowhere is empty.
+ */
+function synonymsOf(primary: string, group: readonly string[], broker: BrokerServices, levels: ConfigLevels, sensitive: boolean): ConfigSynonym[] {
+  const all = group.map((name) => brokerLevels(name, broker, levels));
+  const ordered: ConfigSynonym[] = [];
+  for (const source of [ConfigSource.dynamicBrokerConfig, ConfigSource.dynamicDefaultBrokerConfig, ConfigSource.staticBrokerConfig, ConfigSource.defaultConfig]) {
+    for (const found of all) ordered.push(...found.filter((synonym) => synonym.source === source));
+  }
+  const start = ordered.findIndex((synonym) => synonym.name === primary);
+  const kept = start < 0 ? [] : ordered.slice(start);
+  return sensitive ? kept.map((synonym) => ({ ...synonym, value: null })) : kept;
 }
 
 /** A broker synonym's value in the topic config's unit: `.hours` and `.minutes` keys become ms. */
-function inTopicUnit(synonym: ConfigSynonym): string | null {
-  const factor = synonym.name.endsWith('.hours') ? 3_600_000 : synonym.name.endsWith('.minutes') ? 60_000 : 1;
-  if (factor === 1 || synonym.value === null) return synonym.value;
-  const number = Number(synonym.value);
-  return number < 0 ? String(number) : String(number * factor);
+function inTopicUnit(name: string, value: string): string {
+  const factor = name.endsWith('.hours') ? 3_600_000 : name.endsWith('.minutes') ? 60_000 : 1;
+  if (factor === 1) return value;
+  const number = Number(value);
+  return number < 0 ? '-1' : String(number * factor);
 }
 
-function describeTopicConfig(configKey: ConfigKey, overrides: ReadonlyMap<string, string>, broker: BrokerServices): DescribedConfig {
-  const synonyms: ConfigSynonym[] = [];
-  const override = overrides.get(configKey.name);
-  if (override !== undefined) synonyms.push({ name: configKey.name, value: override, source: ConfigSource.dynamicTopicConfig });
-  for (const brokerKey of topicSynonyms[configKey.name] ?? []) {
-    if (brokerKeysByName.has(brokerKey)) synonyms.push(...brokerLevels(brokerKey, broker));
+/** The topic config's value when the topic does not override it: the first broker synonym with a value. */
+function topicDefaultValue(configKey: TopicConfigKey, broker: BrokerServices, levels: ConfigLevels): string | null {
+  for (const name of configKey.brokerSynonyms) {
+    const value = brokerLevels(name, broker, levels)[0]?.value;
+    if (value !== undefined && value !== null) return inTopicUnit(name, value);
   }
-  const first = synonyms[0];
+  return formatConfigValue(configKey.defaultValue, configKey.type);
+}
+
+/** Kafka's text for a stored value of `configKey`: parsed and printed again, or as stored when it does not parse. */
+function normalized(configKey: ConfigKey, text: string): string | null {
+  try {
+    return formatConfigValue(checkedConfigValue(configKey, text), configKey.type);
+  } catch {
+    return text;
+  }
+}
+
+function describeTopicConfig(configKey: TopicConfigKey, overrides: ReadonlyMap<string, string>, broker: BrokerServices, levels: ConfigLevels): DescribedConfig {
+  const override = overrides.get(configKey.name);
+  const value = override !== undefined ? normalized(configKey, override) : topicDefaultValue(configKey, broker, levels);
+  const primary = configKey.brokerSynonyms[0];
+  const synonyms = primary === undefined ? [] : synonymsOf(primary, configKey.brokerSynonyms, broker, levels, false);
+  if (override !== undefined) synonyms.unshift({ name: configKey.name, value, source: ConfigSource.dynamicTopicConfig });
   return {
     name: configKey.name,
-    value: first ? inTopicUnit(first) : formatConfigValue(configKey.defaultValue),
-    source: first ? first.source : ConfigSource.defaultConfig,
+    value,
+    source: synonyms[0]?.source ?? ConfigSource.defaultConfig,
     readOnly: false,
     isSensitive: false,
     configType: configTypeCodes[configKey.type],
     synonyms,
+    documentation: configKey.documentation ?? null,
   };
 }
 
-function describeBrokerConfig(configKey: ConfigKey, broker: BrokerServices): DescribedConfig {
-  const group = Object.values(topicSynonyms).find((names) => names.includes(configKey.name)) ?? [configKey.name];
-  const own = brokerLevels(configKey.name, broker);
-  const synonyms = group.filter((name) => brokerKeysByName.has(name)).flatMap((name) => brokerLevels(name, broker));
-  const isSensitive = configKey.type === 'password';
+function describeBrokerConfig(name: string, broker: BrokerServices, levels: ConfigLevels, clusterDefaultOnly: boolean): DescribedConfig {
+  const configKey = brokerKeyFor(name);
+  const isSensitive = !configKey || configKey.type === 'password';
+  let synonyms = synonymsOf(name, brokerSynonymGroup(name), broker, levels, isSensitive);
+  if (clusterDefaultOnly) synonyms = synonyms.filter((synonym) => synonym.source === ConfigSource.dynamicDefaultBrokerConfig);
+  const own = clusterDefaultOnly ? levels.clusterDefault.get(name) : brokerLevels(name, broker, levels)[0]?.value;
   return {
-    name: configKey.name,
-    value: isSensitive ? null : (own[0]?.value ?? null),
-    source: own[0]?.source ?? ConfigSource.defaultConfig,
-    readOnly: !dynamicBrokerKeys.has(configKey.name),
+    name,
+    value: isSensitive ? null : (own ?? null),
+    source: synonyms[0]?.source ?? ConfigSource.defaultConfig,
+    readOnly: !dynamicBrokerConfigs.has(name),
     isSensitive,
-    configType: configTypeCodes[configKey.type],
-    synonyms: isSensitive ? synonyms.map((synonym) => ({ ...synonym, value: null })) : synonyms,
+    configType: configKey ? configTypeCodes[configKey.type] : 0,
+    synonyms,
+    documentation: configKey?.documentation ?? null,
   };
+}
+
+/** A DescribeConfigs key filter: null and an empty list both mean every key. */
+function wanted(keys: readonly string[] | null): (name: string) => boolean {
+  return keys === null || keys.length === 0 ? () => true : (name) => keys.includes(name);
 }
 
 /** Every config of a topic (or those named in `keys`), as DescribeConfigs reports them. */
 export function describeTopicConfigs(broker: BrokerServices, topic: string, keys: readonly string[] | null): DescribedConfig[] {
   const overrides = broker.image.resourceConfigs(ConfigResourceType.topic, topic);
-  return [...topicConfigKeysByName.values()]
-    .filter((configKey) => keys === null || keys.includes(configKey.name))
-    .map((configKey) => describeTopicConfig(configKey, overrides, broker));
+  const levels = levelsOf(broker);
+  const include = wanted(keys);
+  return topicConfigKeys.filter((configKey) => include(configKey.name)).map((configKey) => describeTopicConfig(configKey, overrides, broker, levels));
 }
 
-/** Every config of this broker (or those named in `keys`), as DescribeConfigs reports them. */
+/** Every config of this broker (or those named in `keys`), listener-prefixed dynamic ones included. */
 export function describeBrokerConfigs(broker: BrokerServices, keys: readonly string[] | null): DescribedConfig[] {
-  return brokerConfigKeys
-    .filter((configKey) => keys === null || keys.includes(configKey.name))
-    .map((configKey) => describeBrokerConfig(configKey, broker));
+  const levels = levelsOf(broker);
+  const names = brokerConfigKeys.map((configKey) => configKey.name);
+  for (const name of [...levels.perBroker.keys(), ...levels.clusterDefault.keys()]) {
+    if (listenerPrefixed(name) && !names.includes(name)) names.push(name);
+  }
+  const include = wanted(keys);
+  return names.filter(include).map((name) => describeBrokerConfig(name, broker, levels, false));
+}
+
+/** The cluster-wide dynamic broker defaults (a broker resource named ''), as Kafka lists them. */
+export function describeClusterDefaultConfigs(broker: BrokerServices, keys: readonly string[] | null): DescribedConfig[] {
+  const levels = levelsOf(broker);
+  const include = wanted(keys);
+  return [...levels.clusterDefault.keys()].filter(include).map((name) => describeBrokerConfig(name, broker, levels, true));
 }
 
 const effectiveConfigs = new WeakMap<MetadataImage, { version: number; config: BrokerConfig }>();
@@ -164,7 +248,8 @@ export function effectiveBrokerConfig(broker: BrokerServices): BrokerConfig {
   for (const name of config.explicitKeys) input.set(name, formatConfigValue(config.values.get(name)) ?? '');
   for (const resourceName of ['', String(nodeId)]) {
     for (const [name, value] of image.resourceConfigs(ConfigResourceType.broker, resourceName)) {
-      if (brokerKeysByName.has(name)) input.set(name, value);
+      // Listener and security keys are stored only: listeners bind at start from server.properties.
+      if (brokerKeysByName.has(name) && dynamicBrokerConfigs.get(name) !== 'per-broker') input.set(name, value);
     }
   }
   let effective = config;
@@ -204,17 +289,11 @@ export function applyLogConfigs(broker: BrokerServices, topics: ReadonlySet<stri
 export function topicConfigValue(broker: BrokerServices, topic: string, name: string): ConfigValue {
   const configKey = topicConfigKeysByName.get(name);
   if (!configKey) return null;
-  const described = describeTopicConfig(configKey, broker.image.resourceConfigs(ConfigResourceType.topic, topic), broker);
-  return described.value === null ? configKey.defaultValue : checkedConfigValue(configKey, described.value);
-}
-
-/** The cluster-wide dynamic broker defaults (a broker resource named ''), as Kafka lists them. */
-export function describeClusterDefaultConfigs(broker: BrokerServices, keys: readonly string[] | null): DescribedConfig[] {
-  return [...broker.image.resourceConfigs(ConfigResourceType.broker, '')]
-    .filter(([name]) => keys === null || keys.includes(name))
-    .map(([name, value]) => {
-      const synonym = { name, value, source: ConfigSource.dynamicDefaultBrokerConfig };
-      const type = brokerKeysByName.get(name)?.type ?? 'string';
-      return { ...synonym, readOnly: false, isSensitive: type === 'password', configType: configTypeCodes[type], synonyms: [synonym] };
-    });
+  const described = describeTopicConfig(configKey, broker.image.resourceConfigs(ConfigResourceType.topic, topic), broker, levelsOf(broker));
+  if (described.value === null) return configKey.defaultValue;
+  try {
+    return checkedConfigValue(configKey, described.value);
+  } catch {
+    return configKey.defaultValue;
+  }
 }

@@ -2,7 +2,11 @@
 // with Kafka's defaults; the broker maps topic configs onto this shape.
 
 export type MessageTimestampType = 'CreateTime' | 'LogAppendTime';
-/** cleanup.policy entries: `delete` (retention), `compact` (the log cleaner), or both. */
+/**
+ * cleanup.policy entries: `delete` (retention), `compact` (the log cleaner), both, or none (an
+ * empty list, Kafka 4.1+): then retention removes only what lies below the log start offset and
+ * the cleaner skips the log.
+ */
 export type CleanupPolicy = 'delete' | 'compact';
 
 export interface LogConfig {

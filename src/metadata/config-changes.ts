@@ -35,8 +35,11 @@ export interface ConfigResourceResult {
 export interface ConfigSchema {
   /** The definition of `name` for this resource type, or undefined when it is not such a config. */
   keyFor(resourceType: number, name: string): ConfigKey | undefined;
-  /** Why `name` cannot be changed at run time, or undefined when it can. */
-  readOnlyReason(resourceType: number, name: string): string | undefined;
+  /**
+   * Why `name` cannot be changed at run time on the resource `resourceName` (a broker id, or ''
+   * for the cluster default), or undefined when it can. Kafka refuses these with INVALID_REQUEST.
+   */
+  readOnlyReason(resourceType: number, name: string, resourceName: string): string | undefined;
 }
 
 /** The overrides a resource has after `change`; throws ConfigError naming the first bad key. */
@@ -46,19 +49,22 @@ export function alteredOverrides(current: ReadonlyMap<string, string>, change: C
   for (const alteration of change.alterations) {
     if (seen.has(alteration.name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `config ${alteration.name} appears more than once`);
     seen.add(alteration.name);
-    applyAlteration(next, alteration, change.resourceType, schema);
+    applyAlteration(next, alteration, change, schema);
   }
   if (change.resourceType === ConfigResourceType.topic) checkTopicConsistency(next);
   return next;
 }
 
-function applyAlteration(overrides: Map<string, string>, alteration: ConfigAlteration, resourceType: number, schema: ConfigSchema): void {
+function applyAlteration(overrides: Map<string, string>, alteration: ConfigAlteration, change: ConfigResourceChange, schema: ConfigSchema): void {
   const { name, operation, value } = alteration;
+  const { resourceType, resourceName } = change;
   const configKey = schema.keyFor(resourceType, name);
   const kind = resourceType === ConfigResourceType.topic ? 'topic' : 'broker';
   if (!configKey) throw new ConfigError(name, `unknown ${kind} configuration key`);
-  const readOnly = schema.readOnlyReason(resourceType, name);
-  if (readOnly) throw new ConfigError(name, readOnly);
+  // As Kafka: a key that cannot change at run time is an invalid request, not an invalid value;
+  // deleting it (it was never set dynamically) is harmless.
+  const readOnly = operation === ConfigOperation.delete ? undefined : schema.readOnlyReason(resourceType, name, resourceName);
+  if (readOnly) throw new KafkaError(ErrorCode.INVALID_REQUEST, `${name}: ${readOnly}`);
   switch (operation) {
     case ConfigOperation.set:
       if (value === null) throw new ConfigError(name, 'a value is required');
