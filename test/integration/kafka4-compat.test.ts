@@ -1,12 +1,13 @@
 // Differences from Apache Kafka 4.x that real clients' own integration suites tripped over, each
 // pinned by a test over TCP: internal topics created by whichever request needs them first,
-// brokers described per listener, authorized operations.
+// brokers described per listener, authorized operations, no group from a commit of unknown
+// partitions.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { operationsInBitField } from '../../src/broker/authorized-operations.js';
-import { DescribeClusterApi, DescribeGroupsApi, FindCoordinatorApi, MetadataApi, ZERO_UUID } from '../../src/protocol/messages/index.js';
+import { DescribeClusterApi, DescribeGroupsApi, FindCoordinatorApi, ListGroupsApi, MetadataApi, OffsetCommitApi, OffsetDeleteApi, ZERO_UUID } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../support/raw-client.js';
 import { type RunningBroker, startBroker } from '../../src/index.js';
 import { type TestBroker, createTopic, startTestBroker, uniqueTopic } from './helpers.js';
@@ -211,5 +212,43 @@ describe('authorized operations: every operation of the resource type when asked
       const groups = await broker.client.request(DescribeGroupsApi, version, { groups: ['no-such-group'], includeAuthorizedOperations: true });
       assert.deepEqual(operationsInBitField(groups.groups[0]!.authorizedOperations!), GROUP_OPERATIONS);
     }
+  });
+});
+
+describe('an OffsetCommit whose partitions all do not exist creates no group', () => {
+  let broker: TestBroker;
+  const topic = uniqueTopic('commit-known');
+  before(async () => {
+    broker = await startTestBroker();
+    await createTopic(broker.client, topic, 1);
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  const commit = (groupId: string, topicName: string) =>
+    broker.client.request(OffsetCommitApi, 8, {
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: topicName, partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+  const listedGroups = async () => (await broker.client.request(ListGroupsApi, 4, { statesFilter: [] })).groups.map((group) => group.groupId);
+
+  it('answers UNKNOWN_TOPIC_OR_PARTITION, and OffsetDelete then finds no group', async () => {
+    const committed = await commit('ghost-group', 'no-such-topic');
+    assert.equal(committed.topics[0]?.partitions[0]?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.ok(!(await listedGroups()).includes('ghost-group'));
+    const deleted = await broker.client.request(OffsetDeleteApi, 0, { groupId: 'ghost-group', topics: [{ name: topic, partitions: [{ partitionIndex: 0 }] }] });
+    assert.equal(deleted.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('a commit with one partition that exists still creates the group', async () => {
+    const committed = await commit('real-group', topic);
+    assert.equal(committed.topics[0]?.partitions[0]?.errorCode, ErrorCode.NONE);
+    assert.ok((await listedGroups()).includes('real-group'));
+    const deleted = await broker.client.request(OffsetDeleteApi, 0, { groupId: 'real-group', topics: [{ name: topic, partitions: [{ partitionIndex: 0 }] }] });
+    assert.equal(deleted.errorCode, ErrorCode.NONE);
   });
 });

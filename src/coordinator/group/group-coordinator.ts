@@ -215,6 +215,10 @@ export class GroupCoordinator {
   /** OffsetCommit: one error code per offset, in request order. */
   async commitOffsets(input: OffsetCommitInput): Promise<number[]> {
     const all = (errorCode: number) => input.offsets.map(() => errorCode);
+    // As Kafka, partitions that do not exist are answered before the coordinator: a commit with no
+    // partition that exists never reaches a group, so it neither creates one nor checks generations.
+    const unknown = input.offsets.map(({ topic, partition }) => this.options.image.partition(topic, partition) === undefined);
+    if (unknown.every(Boolean)) return all(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const ready = await this.ready(input.groupId);
     if (ready !== ErrorCode.NONE) return all(ready);
     const existing = this.group(input.groupId);
