@@ -1,10 +1,12 @@
 // The topic configs Produce enforces beyond the batch checks: message.timestamp.before.max.ms and
 // after.max.ms (INVALID_TIMESTAMP for the batch, as Kafka's LogValidator) and compression.type
 // (a codec makes the broker rewrite batches compressed otherwise). Settings are cached per topic
-// until the metadata image changes, so the hot path pays nothing while both keep their defaults.
+// until the metadata image changes. With Kafka 4's defaults (before: forever, after: one hour) the
+// batch header's max timestamp answers the check, so the hot path decodes nothing unless a record
+// may be out of range; only then are the records read, to name each one that is.
 import { ErrorCode } from '../base/error-codes.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
-import { readCompression, CompressionType, isControlBatch } from '../protocol/records/batch-header.js';
+import { readCompression, readMaxTimestamp, CompressionType, isControlBatch } from '../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { BrokerServices } from './broker-services.js';
 import { topicConfigValue } from './config-resources.js';
@@ -58,7 +60,7 @@ export function applyProducePolicy(
   policy: ProducePolicy,
   options: { nowMs: number; logAppendTime: boolean; maxDecompressedBytes: number },
 ): PolicyOutcome {
-  const checkTimestamps = !options.logAppendTime && (Number.isFinite(policy.timestampBeforeMaxMs) || Number.isFinite(policy.timestampAfterMaxMs));
+  const checkTimestamps = !options.logAppendTime && mayHaveTimestampOutOfRange(batch, policy, options.nowMs);
   const recompress = policy.compression !== null && policy.compression !== readCompression(batch) && !isControlBatch(batch);
   if (!checkTimestamps && !recompress) return { ok: true, batch };
   const decoded = decodeRecordBatchSync(batch, 0, { maxDecompressedBytes: options.maxDecompressedBytes, verifyCrc: false });
@@ -82,6 +84,16 @@ export function applyProducePolicy(
     },
   );
   return { ok: true, batch: rebuilt };
+}
+
+/**
+ * Whether some record's timestamp may fall outside the topic's range. No record is later than the
+ * batch's max timestamp, so the after-limit alone needs no decoding; any before-limit does (a
+ * record may be earlier than the batch's first timestamp).
+ */
+function mayHaveTimestampOutOfRange(batch: Buffer, policy: ProducePolicy, nowMs: number): boolean {
+  if (Number.isFinite(policy.timestampBeforeMaxMs)) return true;
+  return Number.isFinite(policy.timestampAfterMaxMs) && readMaxTimestamp(batch) - nowMs > policy.timestampAfterMaxMs;
 }
 
 function timestampFailure(records: { timestamp: number }[], policy: ProducePolicy, nowMs: number): PolicyOutcome | undefined {

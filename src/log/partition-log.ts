@@ -442,15 +442,23 @@ export class PartitionLog {
   /** Kafka refuses records without a key in a compacted topic: the cleaner could never keep them. */
   #keylessRecordRefusal(batch: Buffer): KafkaError | undefined {
     if (isControlBatch(batch)) return undefined;
-    let hasKeylessRecord: boolean;
+    const keyless: number[] = [];
     try {
       const decoded = decodeRecordBatchSync(batch, 0, { verifyCrc: false, maxDecompressedBytes: CLEANER_MAX_DECOMPRESSED_BYTES });
-      hasKeylessRecord = decoded.records.some((record) => record.key === null);
+      decoded.records.forEach((record, index) => {
+        if (record.key === null) keyless.push(index);
+      });
     } catch (error) {
       return new KafkaError(ErrorCode.CORRUPT_MESSAGE, `undecodable batch for compacted ${this.topic}-${this.partition}: ${String(error)}`);
     }
-    if (!hasKeylessRecord) return undefined;
-    return new KafkaError(ErrorCode.INVALID_RECORD, `Compacted topic cannot accept message without key in topic partition ${this.topic}-${this.partition}.`);
+    if (keyless.length === 0) return undefined;
+    // Each keyless record is named, so a client fails exactly those records (Produce v8+).
+    const message = `Compacted topic cannot accept message without key in topic partition ${this.topic}-${this.partition}.`;
+    return new KafkaError(
+      ErrorCode.INVALID_RECORD,
+      `${keyless.length} record(s) without a key: ${message}`,
+      keyless.map((batchIndex) => ({ batchIndex, message })),
+    );
   }
 
   #scheduleDrain(): void {

@@ -1,16 +1,17 @@
 // Differences from Apache Kafka 4.x that real clients' own integration suites tripped over, each
 // pinned by a test over TCP: internal topics created by whichever request needs them first,
 // brokers described per listener, authorized operations, no group from a commit of unknown
-// partitions.
+// partitions, per-record produce errors, Produce's advertised range.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { operationsInBitField } from '../../src/broker/authorized-operations.js';
-import { DescribeClusterApi, DescribeGroupsApi, FindCoordinatorApi, ListGroupsApi, MetadataApi, OffsetCommitApi, OffsetDeleteApi, ZERO_UUID } from '../../src/protocol/messages/index.js';
+import { ApiVersionsApi, DescribeClusterApi, DescribeGroupsApi, FindCoordinatorApi, ListGroupsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetDeleteApi, ProduceApi, ZERO_UUID } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../support/raw-client.js';
 import { type RunningBroker, startBroker } from '../../src/index.js';
-import { type TestBroker, createTopic, startTestBroker, uniqueTopic } from './helpers.js';
+import { buildRecordBatchSync } from '../../src/protocol/records/record-batch.js';
+import { type TestBroker, createTopic, produce, startTestBroker, uniqueTopic } from './helpers.js';
 
 const CONSUMER_OFFSETS = '__consumer_offsets';
 const TRANSACTION_STATE = '__transaction_state';
@@ -250,5 +251,72 @@ describe('an OffsetCommit whose partitions all do not exist creates no group', (
     assert.ok((await listedGroups()).includes('real-group'));
     const deleted = await broker.client.request(OffsetDeleteApi, 0, { groupId: 'real-group', topics: [{ name: topic, partitions: [{ partitionIndex: 0 }] }] });
     assert.equal(deleted.errorCode, ErrorCode.NONE);
+  });
+});
+
+describe('Produce names each refused record (v8+) and advertises v0 while refusing v0-2', () => {
+  let broker: TestBroker;
+  const compacted = uniqueTopic('compacted');
+  const plain = uniqueTopic('plain');
+  before(async () => {
+    broker = await startTestBroker();
+    await createTopic(broker.client, compacted, 1, { 'cleanup.policy': 'compact' });
+    await createTopic(broker.client, plain, 1);
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  const logEndOffset = async (topic: string) => {
+    const response = await broker.client.request(ListOffsetsApi, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }] });
+    return Number(response.topics[0]!.partitions[0]!.offset);
+  };
+  const keyed = (key: string | null, value: string) => ({ key: key === null ? null : Buffer.from(key), value: Buffer.from(value) });
+
+  it('keyless records in a compacted topic: INVALID_RECORD with one RecordError per keyless record, nothing appended', async () => {
+    for (const compression of [0, 1]) {
+      const batch = buildRecordBatchSync([keyed('a', '1'), keyed(null, '2'), keyed('c', '3'), keyed(null, '4')], { compression });
+      const result = await produce(broker.client, compacted, 0, batch, { version: 9 });
+      assert.equal(result.errorCode, ErrorCode.INVALID_RECORD);
+      assert.deepEqual(result.recordErrors?.map((error) => error.batchIndex), [1, 3]);
+      for (const error of result.recordErrors ?? []) assert.match(error.batchIndexErrorMessage ?? '', /without key/);
+      assert.match(result.errorMessage ?? '', /2 record\(s\) without a key/);
+    }
+    assert.equal(await logEndOffset(compacted), 0);
+    const allKeyed = await produce(broker.client, compacted, 0, buildRecordBatchSync([keyed('a', '1'), keyed('b', '2')]), { version: 9 });
+    assert.equal(allKeyed.errorCode, ErrorCode.NONE);
+    assert.equal(allKeyed.recordErrors?.length, 0);
+  });
+
+  it('before v8 the same refusal is the partition error alone', async () => {
+    const batch = buildRecordBatchSync([keyed(null, 'x'), keyed('b', 'y')]);
+    const result = await produce(broker.client, compacted, 0, batch, { version: 7 });
+    assert.equal(result.errorCode, ErrorCode.INVALID_RECORD);
+    assert.deepEqual(result.recordErrors ?? [], []);
+  });
+
+  it('timestamps past message.timestamp.after.max.ms (one hour by default, as Kafka 4) are named record by record', async () => {
+    const now = Date.now();
+    const hour = 3_600_000;
+    const batch = buildRecordBatchSync([
+      { ...keyed('a', 'now'), timestamp: now },
+      { ...keyed('b', 'far future'), timestamp: now + 2 * hour },
+      { ...keyed('c', 'soon'), timestamp: now + 60_000 },
+    ]);
+    const result = await produce(broker.client, plain, 0, batch, { version: 9 });
+    assert.equal(result.errorCode, ErrorCode.INVALID_TIMESTAMP);
+    assert.deepEqual(result.recordErrors?.map((error) => error.batchIndex), [1]);
+    const inRange = buildRecordBatchSync([{ ...keyed('a', 'now'), timestamp: now }, { ...keyed('c', 'soon'), timestamp: now + 60_000 }]);
+    assert.equal((await produce(broker.client, plain, 0, inRange, { version: 9 })).errorCode, ErrorCode.NONE);
+  });
+
+  it('ApiVersions advertises Produce from v0; v0-2 requests get UNSUPPORTED_VERSION per partition', async () => {
+    const versions = await broker.client.request(ApiVersionsApi, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+    const produceRange = versions.apiKeys.find((key) => key.apiKey === ProduceApi.apiKey);
+    assert.deepEqual([produceRange?.minVersion, produceRange?.maxVersion], [0, 11]);
+    for (const version of [0, 2]) {
+      const response = await broker.client.request(ProduceApi, version, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: plain, partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] });
+      assert.equal(response.responses[0]?.partitionResponses[0]?.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+    }
   });
 });

@@ -1,11 +1,16 @@
-// Produce (key 0), versions 3-11.
+// Produce (key 0), versions 0-11; v0-2 answered UNSUPPORTED_VERSION.
+// Versions 0-2 (message format v0/v1) are advertised but refused, as Kafka 4.x does: a client
+// that negotiates from the advertised range gets a clear per-partition error instead of a
+// closed connection.
 // Validates each partition's record batch (exactly one magic-2 batch, CRC32C, counts and offset
 // deltas, size) and appends it unchanged but for the offsets and leader epoch stamped in its
 // header (DESIGN.md decision 3). acks=0 gets no response; a failed acks=0 request closes the
 // connection so the client notices, as Kafka does. acks=1 and acks=-1 answer once the batch is
 // written; on a single broker the leader is the whole ISR, so both mean the same.
 // Version notes: v3+ carry record batch v2 only (older versions carry message sets and are not
-// served); v5+ return the log start offset; v8+ record errors and messages.
+// served); v5+ return the log start offset; v8+ record errors and messages: a refusal that concerns
+// some records of the batch (keyless records in a compacted topic, timestamps out of range) names
+// each of them, so clients fail exactly those records.
 // Topic configs: message.timestamp.before.max.ms / after.max.ms refuse a batch with
 // INVALID_TIMESTAMP (per-record errors from v8); compression.type set to a codec makes the broker
 // recompress batches produced with another codec (see produce-policy.ts).
@@ -24,14 +29,18 @@ import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
+/** The first Produce version that carries record batch v2 (magic 2); older ones are refused. */
+const RECORD_BATCH_MIN_VERSION = 3;
+
 /** Decompressed bytes one produced batch may expand to during validation. */
 export const PRODUCE_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 export const produceHandler = defineHandler({
   api: ProduceApi,
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 11,
   handle(request, { broker, apiVersion }) {
+    if (apiVersion < RECORD_BATCH_MIN_VERSION) return request.acks === 0 ? CLOSE_CONNECTION : errorBody(request, ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
       return errorBody(request, ErrorCode.INVALID_REQUIRED_ACKS);
     }
@@ -96,7 +105,8 @@ function appendPartition(
     (error: unknown) => {
       if (!isKafkaError(error)) throw error;
       broker.logger.warn('append failed', { topic, partition: index, error: error.message });
-      return partitionError(index, error.errorCode, error.message);
+      const recordErrors = error.recordErrors.map(({ batchIndex, message }) => ({ batchIndex, batchIndexErrorMessage: message }));
+      return { ...partitionError(index, error.errorCode, error.message), recordErrors };
     },
   );
 }
