@@ -39,7 +39,9 @@ except Exception as error:  # KafkaException carrying a KafkaError
 broker = ConfigResource(ConfigResource.Type.BROKER, node_id)
 broker_entries = admin.describe_configs([broker])[broker].result(timeout=15)
 out["broker_num_partitions"] = broker_entries["num.partitions"].value
+# Kafka can change listeners per broker at run time (not read-only); log.dirs it cannot.
 out["broker_listeners_read_only"] = broker_entries["listeners"].is_read_only
+out["broker_log_dirs_read_only"] = broker_entries["log.dirs"].is_read_only
 
 admin.create_partitions([NewPartitions("py-configs", 4)])["py-configs"].result(timeout=15)
 out["partitions_after_create_partitions"] = len(admin.list_topics("py-configs", timeout=15).topics["py-configs"].partitions)
