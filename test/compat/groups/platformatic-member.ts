@@ -1,5 +1,5 @@
 // One @platformatic/kafka consumer-group member for the group compatibility tests, speaking the
-// same line protocol as group_member.py. Platformatic 2.x needs Promise.withResolvers on Node 20.
+// same line protocol as group_member.py. Platformatic 2.x needs Promise.withResolvers, polyfilled on Node 20 only.
 import '../../support/polyfills.js';
 import { createInterface } from 'node:readline';
 import { Consumer } from '@platformatic/kafka';

@@ -1,4 +1,4 @@
-// Transactions with @platformatic/kafka 2.x on Node 20 (Promise.withResolvers polyfill):
+// Transactions with @platformatic/kafka 2.x (on Node 20 through the Promise.withResolvers polyfill):
 // InitProducerId v5, AddPartitionsToTxn v3 (the client layout: 0-3 are advertised), EndTxn v4.
 // Commit and abort checked by a raw read_committed reader, and fencing of an older instance.
 // Finding: platformatic's InitProducerId sends producer id 0 and epoch 0 rather than -1/-1 when it
