@@ -9,6 +9,8 @@ export interface FileSystemFixture {
   /** An existing, empty directory for the test. */
   root: string;
   cleanup(): Promise<void>;
+  /** Cuts the power, for implementations that can (then the durability cases run too). */
+  powerLoss?: () => void;
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
@@ -16,10 +18,10 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
 }
 
 export function fileSystemContract(name: string, createFixture: () => Promise<FileSystemFixture>): void {
-  const withFixture = (test: (fs: FileSystem, root: string) => Promise<void>) => async () => {
+  const withFixture = (test: (fs: FileSystem, root: string, powerLoss: (() => void) | undefined) => Promise<void>) => async () => {
     const fixture = await createFixture();
     try {
-      await test(fixture.fs, fixture.root);
+      await test(fixture.fs, fixture.root, fixture.powerLoss);
     } finally {
       await fixture.cleanup();
     }
@@ -144,6 +146,23 @@ export function fileSystemContract(name: string, createFixture: () => Promise<Fi
       await writeFileAtomically(fs, path, Buffer.from('two'));
       assert.equal((await fs.readFile(path)).toString(), 'two');
       assert.deepEqual((await fs.readdir(root)).map((entry) => entry.name), ['checkpoint']);
+    }));
+
+    // What the port promises to survive a power loss, whatever else a given implementation loses.
+    it('a synced file in a synced directory survives a power loss; an atomic write leaves old or new', withFixture(async (fs, root, powerLoss) => {
+      if (powerLoss === undefined) return;
+      const path = joinPath(root, 'durable');
+      const handle = await fs.open(path, 'create');
+      await handle.write([Buffer.from('kept')], 0);
+      await handle.sync();
+      await handle.close();
+      await fs.syncDirectory(root);
+      await writeFileAtomically(fs, joinPath(root, 'checkpoint'), Buffer.from('v1'));
+      const pending = writeFileAtomically(fs, joinPath(root, 'checkpoint'), Buffer.from('v2'));
+      powerLoss();
+      await pending.catch(() => {});
+      assert.equal((await fs.readFile(path)).toString(), 'kept');
+      assert.ok(['v1', 'v2'].includes((await fs.readFile(joinPath(root, 'checkpoint'))).toString()));
     }));
 
     it('gathers many buffers in one write', withFixture(async (fs, root) => {

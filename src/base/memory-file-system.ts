@@ -2,9 +2,19 @@
 // the disk that tests and simulations crash. It remembers what each file held at its last fsync, so
 // `simulatePowerLoss()` can drop every unsynced write, and it can run out of space or fail on demand.
 //
-// Model (deliberately simple): file contents are durable only once synced; directory operations
-// (create, rename, unlink, mkdir) are durable at once, as on a journaling file system that orders
-// metadata after data. A file created but never synced survives a power loss empty.
+// Default model (deliberately simple): file contents are durable only once synced; directory
+// operations (create, rename, unlink, mkdir) are durable at once, as on a journaling file system
+// that orders metadata after data. A file created but never synced survives a power loss empty.
+//
+// Strict model (`strictPowerLoss: { seed }`), closer to what POSIX promises: a directory's entries
+// (files and directories created, renamed, unlinked or removed in it) are durable only once that
+// directory is synced, so a power loss before that undoes them (a created file vanishes, a renamed
+// one returns to its old name, a deleted one comes back with its durable content); and unsynced
+// file data survives page by page at random: each page holding unsynced bytes is kept, dropped
+// (its durable bytes, or zeros past the durable end) or torn (a prefix of the new bytes, then the
+// old ones), and the file ends at its durable or its current length. Every choice is a hash of
+// the seed, the power loss's number, the path and the page, so a seed replays the same choices
+// for the same files.
 import {
   type DirectoryEntry,
   type FileHandle,
@@ -38,6 +48,38 @@ export interface MemoryFileSystemOptions {
   trackDurability?: boolean;
   /** Total file bytes allowed before writes fail with ENOSPC; default unlimited. */
   capacityBytes?: number;
+  /** The strict power-loss model (see the top of this file); default off. */
+  strictPowerLoss?: StrictPowerLossOptions;
+}
+
+export interface StrictPowerLossOptions {
+  /** Seeds every keep/drop/tear choice. */
+  seed: number;
+  /** The unit a power loss keeps, drops or tears; default 4096. */
+  pageBytes?: number;
+}
+
+/** What a strict power loss did, for test diagnostics. */
+export interface PowerLossReport {
+  pagesKept: number;
+  pagesDropped: number;
+  pagesTorn: number;
+  /** Directory entries that came back, vanished or changed because their directory was not synced. */
+  entriesUndone: number;
+}
+
+/** A 32-bit hash of `text` mixed with `seed` (FNV-1a, then a murmur-style finaliser). */
+function hash32(seed: number, text: string): number {
+  let hash = (0x811c9dc5 ^ seed) >>> 0;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b) >>> 0;
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  return (hash ^ (hash >>> 16)) >>> 0;
 }
 
 class MemoryFile {
@@ -88,11 +130,43 @@ class MemoryFile {
     this.length = this.durableLength;
     this.dirtyFrom = Number.POSITIVE_INFINITY;
   }
+
+  /**
+   * A strict power loss: the file ends at its durable or current length (`keepLength`), and each
+   * page from the first unsynced byte on keeps `keptBytes(page)` bytes of new content from the
+   * page's start (0: dropped, pageBytes: kept, between: torn), the rest being the durable bytes
+   * (zeros past the durable end); past the current length there are no new bytes to keep. Below the first unsynced byte the file equals its durable copy.
+   */
+  surviveTorn(pageBytes: number, keepLength: boolean, keptBytes: (page: number) => number, report: PowerLossReport): void {
+    const unsyncedFrom = Math.min(this.dirtyFrom, this.durableLength, this.length);
+    if (unsyncedFrom === this.length && this.length === this.durableLength) return this.revertToDurable();
+    const length = keepLength ? this.length : this.durableLength;
+    const survived = Buffer.alloc(length);
+    this.durable.copy(survived, 0, 0, Math.min(this.durableLength, length));
+    for (let page = Math.floor(unsyncedFrom / pageBytes); page * pageBytes < length; page += 1) {
+      const pageStart = page * pageBytes;
+      const kept = keptBytes(page);
+      if (kept === 0) report.pagesDropped += 1;
+      else if (kept >= pageBytes) report.pagesKept += 1;
+      else report.pagesTorn += 1;
+      const from = Math.max(pageStart, unsyncedFrom);
+      const to = Math.min(pageStart + kept, pageStart + pageBytes, length);
+      // Past the current length there are no new bytes: an undone truncation leaves the old ones.
+      if (from < Math.min(to, this.length)) this.data.copy(survived, from, from, Math.min(to, this.length));
+    }
+    this.data = survived;
+    this.length = length;
+    this.durable = Buffer.from(survived);
+    this.durableLength = length;
+    this.dirtyFrom = Number.POSITIVE_INFINITY;
+  }
 }
 
 class MemoryDirectory {
   readonly kind = 'directory';
-  readonly children = new Map<string, MemoryNode>();
+  children = new Map<string, MemoryNode>();
+  /** Strict mode: the entries as of the last sync of this directory (what a power loss leaves). */
+  durableChildren = new Map<string, MemoryNode>();
 }
 
 type MemoryNode = MemoryFile | MemoryDirectory;
@@ -113,10 +187,57 @@ export class MemoryFileSystem implements FileSystem {
   /** Bumped by a power loss; handles from an earlier generation are dead. */
   #generation = 0;
   #faultInjector: FaultInjector | undefined;
+  readonly #strict: Required<StrictPowerLossOptions> | undefined;
 
   constructor(options: MemoryFileSystemOptions = {}) {
     this.#trackDurability = options.trackDurability ?? true;
     this.#capacityBytes = options.capacityBytes ?? Number.POSITIVE_INFINITY;
+    const strict = options.strictPowerLoss;
+    if (strict !== undefined) {
+      if (!this.#trackDurability) throw new Error('the strict power-loss model needs trackDurability');
+      const pageBytes = strict.pageBytes ?? 4096;
+      if (!Number.isInteger(pageBytes) || pageBytes < 2) throw new Error(`pageBytes must be an integer of at least 2, not ${pageBytes}`);
+      this.#strict = { seed: strict.seed, pageBytes };
+    }
+  }
+
+  /** The strict model's seed, or undefined in the default model. */
+  get strictSeed(): number | undefined {
+    return this.#strict?.seed;
+  }
+
+  /**
+   * The current content of every file under `directory` (as the page cache holds it, synced or
+   * not), by path; taken synchronously, so a test can capture what was written at the instant of
+   * a power cut.
+   */
+  snapshotFiles(directory = '/'): Map<string, Buffer> {
+    const files = new Map<string, Buffer>();
+    const node = this.#lookup(directory);
+    const visit = (dir: MemoryDirectory, path: string) => {
+      for (const [name, child] of dir.children) {
+        const childPath = path === '/' ? `/${name}` : `${path}/${name}`;
+        if (child.kind === 'file') files.set(childPath, Buffer.from(child.content()));
+        else visit(child, childPath);
+      }
+    };
+    if (node?.kind === 'directory') visit(node, `/${splitPath(directory).join('/')}`);
+    return files;
+  }
+
+  /**
+   * Overwrites the current content of a file in place, outside the port (no fault injection, no
+   * durability tracking: the bytes become the durable content too). For tests that tamper with
+   * what a power loss left.
+   */
+  tamperFile(path: string, content: Buffer): void {
+    const file = this.#file(path, 'tamper');
+    this.#usedBytes += content.length - file.length;
+    file.data = Buffer.from(content);
+    file.length = content.length;
+    file.durable = Buffer.from(content);
+    file.durableLength = content.length;
+    file.dirtyFrom = Number.POSITIVE_INFINITY;
   }
 
   /** Bytes held by all files. */
@@ -133,14 +254,55 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   /** Drops every write not yet synced and invalidates every open handle, as a power cut would. */
-  simulatePowerLoss(): void {
+  simulatePowerLoss(): PowerLossReport {
     if (!this.#trackDurability) throw new Error('power loss needs trackDurability');
     this.#generation += 1;
     this.#usedBytes = 0;
+    const report: PowerLossReport = { pagesKept: 0, pagesDropped: 0, pagesTorn: 0, entriesUndone: 0 };
+    if (this.#strict !== undefined) {
+      this.#strictPowerLoss(this.#strict, report);
+      return report;
+    }
     this.#visitFiles(this.#root, (file) => {
       file.revertToDurable();
       this.#usedBytes += file.length;
     });
+    return report;
+  }
+
+  #strictPowerLoss(strict: Required<StrictPowerLossOptions>, report: PowerLossReport): void {
+    const { seed, pageBytes } = strict;
+    const generation = this.#generation;
+    const seen = new Set<MemoryFile>();
+    const restore = (directory: MemoryDirectory, path: string) => {
+      report.entriesUndone += countDifferences(directory.children, directory.durableChildren);
+      directory.children = new Map(directory.durableChildren);
+      for (const [name, child] of directory.children) {
+        const childPath = `${path}/${name}`;
+        if (child.kind === 'directory') {
+          restore(child, childPath);
+          continue;
+        }
+        // A file reachable under two names (a rename whose two directories were synced apart) is one file.
+        if (seen.has(child)) continue;
+        seen.add(child);
+        const keepLength = hash32(seed, `${generation}:${childPath}:length`) % 2 === 0;
+        child.surviveTorn(
+          pageBytes,
+          keepLength,
+          (page) => {
+            const choice = hash32(seed, `${generation}:${childPath}:${page}`);
+            const kind = choice % 3;
+            if (kind === 0) return pageBytes;
+            if (kind === 1) return 0;
+            return 1 + ((choice >>> 2) % (pageBytes - 1));
+          },
+          report,
+        );
+        this.#usedBytes += child.length;
+      }
+    };
+    restore(this.#root, '');
   }
 
   async open(path: string, mode: OpenMode): Promise<FileHandle> {
@@ -246,6 +408,7 @@ export class MemoryFileSystem implements FileSystem {
     this.#inject('syncDirectory', path);
     const node = this.#lookup(path);
     if (node === undefined) fail('ENOENT', 'syncDirectory', path);
+    if (this.#strict !== undefined && node.kind === 'directory') node.durableChildren = new Map(node.children);
   }
 
   /** Used by handles: copies `buffers` into `file` at `position`, enforcing capacity. */
@@ -329,6 +492,14 @@ export class MemoryFileSystem implements FileSystem {
       else this.#visitFiles(child, visit);
     }
   }
+}
+
+/** Entries whose name or node differ between two versions of a directory. */
+function countDifferences(current: ReadonlyMap<string, MemoryNode>, durable: ReadonlyMap<string, MemoryNode>): number {
+  let differences = 0;
+  for (const [name, node] of current) if (durable.get(name) !== node) differences += 1;
+  for (const name of durable.keys()) if (!current.has(name)) differences += 1;
+  return differences;
 }
 
 class MemoryFileHandle implements FileHandle {

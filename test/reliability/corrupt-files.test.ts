@@ -3,6 +3,15 @@
 // checkpoints, a garbage meta.properties), and the broker restarts on what is left. It must not
 // crash, must log a warning naming what it repaired, and every batch it serves afterwards must
 // carry a valid CRC; records before the damage stay readable and new writes are accepted.
+//
+// What a damaged batch may cost is bounded by what recovery does: it validates the segments from
+// the recovery point and truncates at the first invalid batch (dropping any later segment). So the
+// records served after recovery are exactly the records written before the damaged batch, byte
+// for byte and at their offsets (no duplicate, no reordering, no hole), and the records lost are
+// at least those of the damaged batch and at most those of the damaged batch and every batch after
+// it in its segment (here the active one, so the end of the log). Damage that recovery repairs
+// without truncating (indexes, checkpoints) loses nothing. CORRUPT_TAMPER=duplicate or
+// lose-one-more alters the served records before the checks, to show they fail.
 import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, readFile, readdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +27,7 @@ import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-ch
 import { createTopic, readToEnd, seededRandom, startRawProducer, withTimeout } from '../../src/testing/workload.js';
 import { fetchRequest } from '../integration/helpers.js';
 import { runCli } from '../support/crash-broker-process.js';
-import { FaultBroker } from '../support/fault-memory-broker.js';
+import { FaultBroker, fetchAllRecords, prefixViolations, recordsInSegments, recordsOfBatches, type StoredRecord } from '../support/fault-memory-broker.js';
 
 const TOPIC = 'damaged';
 const PARTITIONS = [0];
@@ -31,6 +40,55 @@ interface Damaged {
   partitionDir: string;
   /** Segment files of the partition, oldest first. */
   segments: string[];
+  /** Every record on disk before the damage, in offset order. */
+  written: StoredRecord[];
+  /** The damaged batch, if the damage hits one: its records, and those from it to its segment's end. */
+  damagedBatch?: { firstOffset: number; records: number; recordsToSegmentEnd: number };
+}
+
+const TAMPER = process.env.CORRUPT_TAMPER as 'duplicate' | 'lose-one-more' | undefined;
+
+/** Test-only: alters what the broker served, as a broker bug would, so the checks must fail. */
+function tamper(served: StoredRecord[]): StoredRecord[] {
+  if (TAMPER === 'duplicate' && served.length > 0) return [...served, { ...served[0]!, offset: served.at(-1)!.offset + 1 }];
+  if (TAMPER === 'lose-one-more') return served.slice(0, -1);
+  return served;
+}
+
+/** Records `damagedBatch` for the batch of `segment` (its bytes before the damage) holding byte `position`. */
+function markDamagedBatch(damaged: Damaged, segment: string, bytes: Buffer, position: number): void {
+  const spans = [...recordBatchSpans(bytes)];
+  const index = spans.findIndex((span) => position >= span.position && position < span.position + span.sizeInBytes);
+  assert.ok(index >= 0, `byte ${position} of ${segment} lies in a batch`);
+  const batch = spans[index]!;
+  const firstOffset = readBaseOffset(bytes, batch.position);
+  damaged.damagedBatch = {
+    firstOffset,
+    records: recordsOfBatches(bytes.subarray(batch.position, batch.position + batch.sizeInBytes)).length,
+    recordsToSegmentEnd: recordsOfBatches(bytes.subarray(batch.position)).length,
+  };
+}
+
+/**
+ * Served records after recovery against the written ones: exactly a prefix (byte for byte), and,
+ * for a damaged batch, losing at least that batch and at most it and the rest of its segment;
+ * without one, losing nothing.
+ */
+function assertBoundedLoss(damaged: Damaged, served: StoredRecord[]): void {
+  const { written, damagedBatch } = damaged;
+  assert.deepEqual(prefixViolations(written, served), [], 'the served records are a prefix of the written ones');
+  const lost = written.length - served.length;
+  if (damagedBatch === undefined) {
+    assert.equal(lost, 0, 'nothing is lost');
+    return;
+  }
+  const before = written.filter((record) => record.offset < damagedBatch.firstOffset).length;
+  assert.ok(lost >= damagedBatch.records, `the damaged batch (${damagedBatch.records} records at offset ${damagedBatch.firstOffset}) is not served: lost ${lost}`);
+  assert.ok(
+    lost <= damagedBatch.recordsToSegmentEnd,
+    `lost ${lost} of ${written.length} records, more than the damaged batch and the rest of its segment held (${damagedBatch.recordsToSegmentEnd})`,
+  );
+  assert.equal(served.length, before, 'truncated exactly at the damaged batch');
 }
 
 /** A stopped broker whose partition holds several small segments of acknowledged records. */
@@ -47,7 +105,10 @@ async function writeSegments(seed: number): Promise<Damaged> {
   const partitionDir = join(dataDir, `${TOPIC}-0`);
   const segments = (await readdir(partitionDir)).filter((name) => name.endsWith('.log')).sort().map((name) => join(partitionDir, name));
   assert.ok(segments.length >= 3, `several segments were written (${segments.length})`);
-  return { broker, history, dataDir, partitionDir, segments };
+  const files = new Map(await Promise.all(segments.map(async (path) => [path, await readFile(path)] as const)));
+  const written = recordsInSegments(files, partitionDir);
+  assert.equal(written.length, producer.acknowledgedRecords, 'every acknowledged record is on disk');
+  return { broker, history, dataDir, partitionDir, segments, written };
 }
 
 /** Restarts, reads everything with CRC checks, writes once more; returns the check of the history. */
@@ -58,10 +119,20 @@ async function restartAndRead(damaged: Damaged): Promise<ReturnType<typeof check
   try {
     const read = await readToEnd(history, { address: broker.address, process: 'reader', topic: TOPIC, partitions: PARTITIONS });
     assert.deepEqual(read.corruptBatches, [], `no corrupt batch is served; broker log:\n${broker.logText}`);
+    const recovered = await fetchAllRecords(broker.address, TOPIC, 0);
+    assert.equal(recovered.errorCode, 0, 'the recovered log serves from its start');
+    assertBoundedLoss(damaged, tamper(recovered.records));
     const producer = await startRawProducer(history, { address: broker.address, process: 'after', topic: TOPIC, partitions: PARTITIONS, acks: -1, random: seededRandom(5), maxBatches: 5 });
     await withTimeout(producer.done, 10_000, 'writing after the repair');
     assert.deepEqual(producer.errors, [], 'the repaired log accepts writes');
     await readToEnd(history, { address: broker.address, process: 'reader', topic: TOPIC, partitions: PARTITIONS });
+    // New writes continue right after the recovered records, which stay as they were.
+    const after = await fetchAllRecords(broker.address, TOPIC, 0);
+    assert.deepEqual(prefixViolations(after.records, recovered.records), [], 'the recovered records are unchanged by new writes');
+    const appended = after.records.slice(recovered.records.length);
+    assert.equal(appended.length, producer.acknowledgedRecords);
+    appended.forEach((record, index) => assert.equal(record.offset, (recovered.records.at(-1)?.offset ?? -1) + 1 + index, 'new records follow the recovered ones without a gap'));
+    assert.ok(appended.every((record) => record.value?.toString().startsWith('after-')), 'only the new writes follow');
     return checkQueueHistory(history, { finalReadComplete: true });
   } finally {
     await broker.stop();
@@ -102,6 +173,19 @@ function assertOnly(result: ReturnType<typeof checkQueueHistory>, kinds: string[
   assert.deepEqual(unexpected, [], formatQueueReport(result));
 }
 
+/**
+ * The anomalies a truncation at the damaged batch explains, and no other: acknowledged records
+ * from it on lost, and their offsets reused by the writes after the repair. Never a duplicate.
+ */
+function assertOnlyTruncation(damaged: Damaged, result: ReturnType<typeof checkQueueHistory>): void {
+  assertOnly(result, ['lost-write', 'inconsistent-offsets']);
+  const from = damaged.damagedBatch!.firstOffset;
+  for (const anomaly of result.anomalies) {
+    const offset = Number(/offset (\d+)/.exec(anomaly.message)?.[1] ?? Number.NaN);
+    assert.ok(offset >= from, `${anomaly.kind} at offset ${offset}, below the damaged batch at ${from}: ${anomaly.message}`);
+  }
+}
+
 function assertWarned(damaged: Damaged, pattern: RegExp): void {
   assert.ok(damaged.broker.logged(pattern).some((entry) => entry.level === 'warn' || entry.level === 'error'), `a warning matching ${pattern}; log:\n${damaged.broker.logText}`);
 }
@@ -113,14 +197,15 @@ describe('torn and corrupted files', { timeout: 120_000 }, () => {
       async (damaged) => {
         await forgetCleanShutdown(damaged);
         const active = damaged.segments.at(-1)!;
-        const size = (await readFile(active)).length;
-        await truncate(active, size - 7);
+        const bytes = await readFile(active);
+        markDamagedBatch(damaged, active, bytes, bytes.length - 7);
+        await truncate(active, bytes.length - 7);
       },
       (damaged, result) => {
         assertWarned(damaged, /truncating log segment at a torn or corrupt batch/);
         // The torn batch's records are gone (they were damaged on disk), nothing else.
-        assert.ok(result.counts['lost-write'] > 0 && result.counts['lost-write'] <= 5, formatQueueReport(result));
-        assertOnly(result, ['lost-write', 'inconsistent-offsets', 'duplicate']);
+        assert.equal(result.counts['lost-write'], damaged.damagedBatch!.records, formatQueueReport(result));
+        assertOnlyTruncation(damaged, result);
       },
     );
   });
@@ -132,12 +217,13 @@ describe('torn and corrupted files', { timeout: 120_000 }, () => {
         await forgetCleanShutdown(damaged);
         const active = damaged.segments.at(-1)!;
         const bytes = await readFile(active);
+        markDamagedBatch(damaged, active, bytes, Math.floor(bytes.length / 2));
         flipByte(bytes, Math.floor(bytes.length / 2));
         await writeFile(active, bytes);
       },
       (damaged, result) => {
         assertWarned(damaged, /truncating log segment at a torn or corrupt batch/);
-        assertOnly(result, ['lost-write', 'inconsistent-offsets', 'duplicate']);
+        assertOnlyTruncation(damaged, result);
       },
     );
   });
@@ -179,6 +265,10 @@ describe('torn and corrupted files', { timeout: 120_000 }, () => {
         assert.equal(served.length, spans.length - 1, 'every batch before the corrupt one is served');
         for (const span of served) assert.ok(hasValidCrc(first.records!, span.position));
         assert.equal(readLastOffset(first.records!, served.at(-1)!.position) + 1, corruptOffset);
+        // Byte for byte the written records before the corrupt batch, and none from it on.
+        const servedRecords = tamper(recordsOfBatches(first.records!));
+        assert.deepEqual(prefixViolations(damaged.written, servedRecords), [], 'served from the start: a prefix of the written records');
+        assert.equal(servedRecords.length, damaged.written.filter((record) => record.offset < corruptOffset).length, 'every record before the corrupt batch, nothing after');
         // At the corrupt batch, however often a consumer polls: CORRUPT_MESSAGE and no records.
         for (let poll = 0; poll < 5; poll += 1) {
           const atCorrupt = await fetch(corruptOffset);
@@ -190,6 +280,8 @@ describe('torn and corrupted files', { timeout: 120_000 }, () => {
         assert.equal(later.errorCode, 0);
         assert.ok((later.records?.length ?? 0) > 0);
         for (const span of recordBatchSpans(later.records!)) assert.ok(hasValidCrc(later.records!, span.position));
+        const writtenLater = damaged.written.filter((record) => record.offset >= nextSegmentBase);
+        assert.deepEqual(prefixViolations(writtenLater, recordsOfBatches(later.records!, nextSegmentBase)), [], 'the later segment serves what was written');
         for (const response of responses) assert.equal(response.indexOf(corrupt), -1, 'the corrupt batch is in no fetch response');
       } finally {
         connection.close();
