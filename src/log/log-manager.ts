@@ -132,7 +132,7 @@ export class LogManager {
       clock,
       logger,
       checkIntervalMs: this.#options.retentionCheckIntervalMs,
-      target: { logs: () => this.#logs.values(), afterDeletion: () => this.checkpoint() },
+      target: { logs: () => this.#onlineLogs(), afterDeletion: () => this.checkpoint() },
     });
     const settings = this.#options.cleaner ?? {};
     if (settings.enabled === false) return;
@@ -140,11 +140,16 @@ export class LogManager {
       clock,
       logger: logger.child('cleaner'),
       checkpoint: await CleanerCheckpoint.load(this.#options.fs, this.dataDir, logger),
-      logs: () => this.#logs.values(),
+      logs: () => this.#onlineLogs(),
       dedupeBufferBytes: settings.dedupeBufferBytes,
       backoffMs: settings.backoffMs,
       yieldToEventLoop: settings.yieldToEventLoop,
     });
+  }
+
+  /** Logs not taken offline by an I/O error: retention and the cleaner leave offline ones alone. */
+  *#onlineLogs(): IterableIterator<PartitionLog> {
+    for (const log of this.#logs.values()) if (!log.isOffline) yield log;
   }
 
   /** Starts the retention scheduler and the log cleaner (idempotent). */

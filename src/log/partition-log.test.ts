@@ -275,6 +275,49 @@ describe('partition log durability and I/O errors', () => {
     await manager.close();
   });
 
+  it('with flush.messages=1 a failed fsync refuses the append before the log end moves, and takes the log offline', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openTestLogManager({ fs, config: { flushMessages: 1 } });
+    const log = await manager.createLog('t', 0);
+    await appendMany(log, 2);
+    log.updateHighWatermark(log.logEndOffset);
+    fs.setFaultInjector((operation) => (operation === 'sync' ? 'EIO' : undefined));
+    const refused = log.append(buildBatch({ count: 3 }), { leaderEpoch: 0, appendTimeMs: 0 });
+    const queuedBehind = log.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 });
+    await assert.rejects(refused, expectKafkaError(ErrorCode.KAFKA_STORAGE_ERROR));
+    await assert.rejects(queuedBehind, expectKafkaError(ErrorCode.KAFKA_STORAGE_ERROR));
+    // The batch is in the file, but it never counted as written: no high watermark can reach it.
+    assert.equal(log.logEndOffset, 4);
+    assert.equal(log.updateHighWatermark(100), 4);
+    assert.equal(log.isOffline, true);
+    fs.setFaultInjector(undefined);
+    // Offline until reopened, as Kafka's offline log dir: the disk working again changes nothing.
+    await assert.rejects(log.read(0, everything), expectKafkaError(ErrorCode.KAFKA_STORAGE_ERROR));
+    await assert.rejects(log.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 }), expectKafkaError(ErrorCode.KAFKA_STORAGE_ERROR));
+    await manager.close();
+    const reopened = await openTestLogManager({ fs, config: { flushMessages: 1 } });
+    assert.equal(reopened.hadCleanShutdown, false, 'an offline log leaves no clean-shutdown marker');
+    const again = reopened.get('t', 0)!;
+    assert.equal(again.isOffline, false);
+    assert.equal((await again.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 })).baseOffset, again.logEndOffset - 1);
+    await reopened.close();
+  });
+
+  it('a failed scheduled flush (flush.ms) takes the log offline', async () => {
+    const fs = new MemoryFileSystem();
+    const clock = new ManualClock();
+    const manager = await openTestLogManager({ fs, clock, config: { flushMs: 1000 } });
+    const log = await manager.createLog('t', 0);
+    await appendMany(log, 2);
+    fs.setFaultInjector((operation) => (operation === 'sync' ? 'EIO' : undefined));
+    clock.advance(1000);
+    await waitFor(() => log.isOffline);
+    fs.setFaultInjector(undefined);
+    await assert.rejects(log.read(0, everything), expectKafkaError(ErrorCode.KAFKA_STORAGE_ERROR));
+    await manager.close();
+    assert.equal((await openTestLogManager({ fs })).hadCleanShutdown, false, 'an offline log leaves no clean-shutdown marker');
+  });
+
   it('with flush.messages=1 an acknowledged append survives power loss', async () => {
     const fs = new MemoryFileSystem();
     const manager = await openTestLogManager({ fs, config: { flushMessages: 1 } });

@@ -160,7 +160,11 @@ export class PartitionLog {
   #dirNeedsSync = false;
   #truncating = 0;
   #closed = false;
-  /** Set when a failed write could not be undone: the log refuses appends until reopened. */
+  /**
+   * Set when a failed write could not be undone or an fsync failed (after a failed fsync the page
+   * cache may have dropped data, so nothing written is trustworthy, as Kafka reasons when it takes
+   * a log dir offline): the log refuses appends and reads until it is reopened.
+   */
   #offline = false;
   /** Segments whose corrupt batch was already logged: once per segment, however often it is polled. */
   readonly #reportedCorruption = new WeakSet<Segment>();
@@ -360,12 +364,21 @@ export class PartitionLog {
     return this.#closed;
   }
 
+  /** Whether an I/O error took the log offline (appends and reads answer KAFKA_STORAGE_ERROR). */
+  get isOffline(): boolean {
+    return this.#offline;
+  }
+
   get #active(): Segment {
     return this.#segments.at(-1)!;
   }
 
-  /** Sets the high watermark (owned by replication), kept within [logStartOffset, logEndOffset]. */
+  /**
+   * Sets the high watermark (owned by replication), kept within [logStartOffset, logEndOffset]. An
+   * offline log keeps its high watermark: nothing written since the I/O error may become visible.
+   */
   updateHighWatermark(offset: number): number {
+    if (this.#offline) return this.#highWatermark;
     this.#highWatermark = clamp(offset, this.#logStartOffset, this.#logEndOffset);
     return this.#highWatermark;
   }
@@ -467,7 +480,12 @@ export class PartitionLog {
     void this.#queue.run(() => this.#drainOnce());
   }
 
-  /** Writes one group of queued batches (rolling first if needed), then resolves their appends. */
+  /**
+   * Writes one group of queued batches (rolling first if needed), then resolves their appends. When
+   * the flush policy makes this group wait for an fsync, the batches count as written (log end,
+   * tail cache, and so the high watermark) only once the fsync succeeded; a failed fsync takes the
+   * log offline and fails them, so a refused batch is never served.
+   */
   async #drainOnce(): Promise<void> {
     this.#drainScheduled = false;
     if (this.#pending.length === 0) return;
@@ -486,9 +504,37 @@ export class PartitionLog {
       await this.#failAppends(group, error);
       return;
     }
-    this.#completeAppends(group);
+    if (this.#flushDueWith(group)) {
+      try {
+        await this.#flushTo(group.at(-1)!.header.lastOffset + 1);
+      } catch (error) {
+        this.#takeOffline('an fsync failed', error);
+        await this.#failAppends(group, error, 'fsync');
+        return;
+      }
+      this.#completeAppends(group);
+      this.#unflushedMessages = 0;
+    } else {
+      this.#completeAppends(group);
+      this.#armFlushTimer();
+    }
     if (this.#pending.length > 0) this.#scheduleDrain();
-    await this.#flushIfDue(group);
+    for (const pending of group) pending.resolve(this.#appendResult(pending));
+  }
+
+  /** Whether the flush policy (flush.messages) makes this group's appends wait for an fsync. */
+  #flushDueWith(group: readonly PendingAppend[]): boolean {
+    if (!Number.isFinite(this.#config.flushMessages)) return false;
+    let messages = this.#unflushedMessages;
+    for (const pending of group) messages += pending.header.lastOffset - pending.header.baseOffset + 1;
+    return messages >= this.#config.flushMessages;
+  }
+
+  /** An fsync (or an undo of a failed write) failed: refuse appends and reads until reopened. */
+  #takeOffline(reason: string, error: unknown): void {
+    if (this.#offline) return;
+    this.#offline = true;
+    this.#logger.error(`log is offline: ${reason}`, { dir: this.dir, error });
   }
 
   /**
@@ -557,9 +603,7 @@ export class PartitionLog {
     this.#dirNeedsSync = true;
     this.#logger.debug('rolled segment', { dir: this.dir, baseOffset });
     // As Kafka does, the finished segment becomes durable asynchronously, moving the recovery point.
-    void this.#queue.run(() => this.#flushTo(baseOffset)).catch((error: unknown) => {
-      this.#logger.error('flush after roll failed', { dir: this.dir, error });
-    });
+    void this.#queue.run(() => this.#flushTo(baseOffset)).catch((error: unknown) => this.#takeOffline('the flush after a segment roll failed', error));
   }
 
   #completeAppends(group: readonly PendingAppend[]): void {
@@ -568,23 +612,6 @@ export class PartitionLog {
       this.#logEndOffset = pending.header.lastOffset + 1;
       this.#pendingBytes -= pending.batch.length;
       this.#unflushedMessages += pending.header.lastOffset - pending.header.baseOffset + 1;
-    }
-  }
-
-  async #flushIfDue(group: readonly PendingAppend[]): Promise<void> {
-    let flushError: unknown;
-    if (this.#unflushedMessages >= this.#config.flushMessages) {
-      try {
-        await this.#flushTo(this.#logEndOffset);
-      } catch (error) {
-        flushError = storageError(`flush of ${this.dir} failed`, error);
-      }
-    } else {
-      this.#armFlushTimer();
-    }
-    for (const pending of group) {
-      if (flushError !== undefined) pending.reject(flushError);
-      else pending.resolve(this.#appendResult(pending));
     }
   }
 
@@ -602,12 +629,14 @@ export class PartitionLog {
     this.#cancelFlushTimer = this.#context.clock.schedule(this.#config.flushMs, () => {
       this.#cancelFlushTimer = undefined;
       if (this.#closed) return;
-      this.flush().catch((error: unknown) => this.#logger.error('scheduled flush failed', { dir: this.dir, error }));
+      this.flush().catch(() => {
+        // flush() took the log offline and logged why.
+      });
     });
   }
 
   /** A write failed: every queued append fails, offsets rewind to logEndOffset, the log stays consistent. */
-  async #failAppends(group: readonly PendingAppend[], error: unknown): Promise<void> {
+  async #failAppends(group: readonly PendingAppend[], error: unknown, what = 'write'): Promise<void> {
     const failed = [...group, ...this.#pending];
     this.#pending = [];
     this.#pendingBytes = 0;
@@ -616,7 +645,7 @@ export class PartitionLog {
     this.producerState.truncateFrom(this.#logEndOffset);
     this.#logger.error('append failed', { dir: this.dir, error, batches: failed.length });
     await this.#checkConsistentAfterFailure();
-    const rejection = storageError(`write to ${this.dir} failed`, error);
+    const rejection = storageError(`${what} of ${this.dir} failed`, error);
     for (const pending of failed) pending.reject(rejection);
   }
 
@@ -626,8 +655,7 @@ export class PartitionLog {
     } catch {
       // Cannot even ask the file's size: treat the log as offline below.
     }
-    this.#offline = true;
-    this.#logger.error('log is offline: a failed write could not be undone', { dir: this.dir });
+    this.#takeOffline('a failed write could not be undone', undefined);
   }
 
   /** The first offset the tail cache holds, if it holds any (tests, metrics). */
@@ -643,6 +671,7 @@ export class PartitionLog {
    */
   async read(fetchOffset: number, options: ReadOptions): Promise<ReadResult> {
     if (this.#closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is closed`);
+    if (this.#offline) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error`);
     const logEndOffset = this.#logEndOffset;
     if (fetchOffset < this.#logStartOffset || fetchOffset > logEndOffset) {
       throw new KafkaError(
@@ -839,9 +868,11 @@ export class PartitionLog {
   /** Makes everything written so far durable and advances the recovery point. */
   flush(): Promise<void> {
     return this.#queue.run(async () => {
+      if (this.#offline) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error`);
       try {
         await this.#flushTo(this.#logEndOffset);
       } catch (error) {
+        this.#takeOffline('a flush failed', error);
         throw storageError(`flush of ${this.dir} failed`, error);
       }
     });
@@ -915,11 +946,19 @@ export class PartitionLog {
     this.leaderEpochCache.truncateFromEnd(logEndOffset);
   }
 
-  /** Flushes everything, seals the active segment's time index and releases file handles. */
+  /**
+   * Flushes everything, seals the active segment's time index and releases file handles. An offline
+   * log writes nothing more and rejects, so its log dir gets no clean-shutdown marker and the next
+   * start recovers it.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancelFlushTimer?.();
+    if (this.#offline) {
+      await this.abandon();
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error`);
+    }
     await this.#queue.run(async () => {
       // Appends queued before close still complete; a drain re-queued behind us would find nothing.
       while (this.#pending.length > 0) await this.#drainOnce();

@@ -1,18 +1,123 @@
 // Checks a queue history (history.ts) for Jepsen's queue anomalies and explains each one with the
 // partitions, offsets and values involved. It relies on every sent value being unique, which the
-// workload runner guarantees, so a value names one send.
+// workload runner guarantees, so a value names one send. Each anomaly carries its facts as fields
+// (kind, topic, partition, offset, value, ...) for tests to select on; its message is for people.
 import type { CommitEvent, CommittedReadEvent, History, HistoryEvent, PollEvent, SendEvent } from './history.js';
 
-export type AnomalyKind =
-  | 'lost-write'
-  | 'duplicate'
-  | 'inconsistent-offsets'
-  | 'non-monotonic-send'
-  | 'non-monotonic-poll'
-  | 'poll-skip'
-  | 'aborted-read'
-  | 'committed-offset-backwards'
-  | 'unexpected-value';
+/** Where a value sits: a partition of a topic and an offset in it. */
+export interface Position {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Fields every anomaly has: a sentence for people, and where in the history it showed. */
+interface AnomalyBase {
+  /** One readable sentence with the partition, offsets and values (for reports, never parsed). */
+  message: string;
+  /** Position in the history of the event that exposed it. */
+  eventIndex: number;
+}
+
+/** Acknowledged at `offset`, never read although readers went past it (or read everything). */
+export interface LostWrite extends AnomalyBase, Position {
+  kind: 'lost-write';
+  value: string;
+  /** The producer the acknowledgement went to. */
+  process: string;
+  /** The highest offset readers polled in this partition (-1: none). */
+  readersReachedOffset: number;
+}
+
+/** One value at more than one position. */
+export interface Duplicate extends AnomalyBase {
+  kind: 'duplicate';
+  value: string;
+  positions: (Position & { source: string })[];
+}
+
+/** One position holding more than one value. */
+export interface InconsistentOffsets extends AnomalyBase, Position {
+  kind: 'inconsistent-offsets';
+  values: string[];
+}
+
+/** A process's later acknowledgement (or poll) at an offset not above its previous one. */
+interface NonMonotonic extends AnomalyBase, Position {
+  process: string;
+  value: string;
+  previousOffset: number;
+  previousValue: string;
+}
+
+export interface NonMonotonicSend extends NonMonotonic {
+  kind: 'non-monotonic-send';
+}
+
+export interface NonMonotonicPoll extends NonMonotonic {
+  kind: 'non-monotonic-poll';
+}
+
+/** A poller jumped from `fromOffset` to `offset` over offsets known to hold values. */
+export interface PollSkip extends AnomalyBase, Position {
+  kind: 'poll-skip';
+  process: string;
+  fromOffset: number;
+  /** Up to five skipped positions with the value each holds. */
+  skipped: { offset: number; value: string }[];
+}
+
+/** A read_committed poll of a value whose transaction aborted. */
+export interface AbortedRead extends AnomalyBase, Position {
+  kind: 'aborted-read';
+  process: string;
+  value: string;
+  transaction: string;
+}
+
+/**
+ * A poll of a value whose send definitely failed (the broker refused it): what the producer was
+ * told was not written is served anyway. Jepsen counts this as an aborted read too.
+ */
+export interface ReadOfFailedWrite extends AnomalyBase, Position {
+  kind: 'read-of-failed-write';
+  /** The reader. */
+  process: string;
+  value: string;
+  /** The producer that was refused, and the error it got. */
+  producer: string;
+  error: string | undefined;
+}
+
+/** A group's committed position went back, by a commit or as OffsetFetch returned it. */
+export interface CommittedOffsetBackwards extends AnomalyBase, Position {
+  kind: 'committed-offset-backwards';
+  group: string;
+  process: string;
+  /** The highest committed position acknowledged before. */
+  previousOffset: number;
+}
+
+/** A polled value nobody sent. */
+export interface UnexpectedValue extends AnomalyBase, Position {
+  kind: 'unexpected-value';
+  process: string;
+  value: string;
+}
+
+export type Anomaly =
+  | LostWrite
+  | Duplicate
+  | InconsistentOffsets
+  | NonMonotonicSend
+  | NonMonotonicPoll
+  | PollSkip
+  | AbortedRead
+  | ReadOfFailedWrite
+  | CommittedOffsetBackwards
+  | UnexpectedValue;
+
+export type AnomalyKind = Anomaly['kind'];
 
 export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'lost-write',
@@ -22,16 +127,14 @@ export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'non-monotonic-poll',
   'poll-skip',
   'aborted-read',
+  'read-of-failed-write',
   'committed-offset-backwards',
   'unexpected-value',
 ];
 
-export interface Anomaly {
-  kind: AnomalyKind;
-  /** One readable sentence with the partition, offsets and values. */
-  message: string;
-  /** Position in the history of the event that exposed it. */
-  eventIndex: number;
+/** The anomalies of one kind, typed as that kind. */
+export function anomaliesOf<K extends AnomalyKind>(result: CheckResult, kind: K): Extract<Anomaly, { kind: K }>[] {
+  return result.anomalies.filter((anomaly): anomaly is Extract<Anomaly, { kind: K }> => anomaly.kind === kind);
 }
 
 export interface CheckOptions {
@@ -49,15 +152,18 @@ export interface CheckResult {
   stats: { sends: number; acknowledged: number; polls: number; distinctRead: number; commits: number; unseen: number };
 }
 
-/** Where a value was observed: `topic/partition@offset`, and by whom. */
-interface Sighting {
-  position: string;
+/** Where a value was observed, and by whom. */
+interface Sighting extends Position {
   source: string;
   eventIndex: number;
 }
 
 function partitionKey(event: { topic: string; partition: number }): string {
   return `${event.topic}/${event.partition}`;
+}
+
+function at(position: Position): string {
+  return `${partitionKey(position)}@${position.offset}`;
 }
 
 function short(value: string): string {
@@ -69,7 +175,7 @@ class HistoryIndex {
   readonly sendsByValue = new Map<string, SendEvent>();
   /** partition key -> offset -> value -> first sighting. */
   readonly valuesAt = new Map<string, Map<number, Map<string, Sighting>>>();
-  /** value -> positions it was seen at (acknowledged or polled). */
+  /** value -> positions (`topic/partition@offset`) it was seen at (acknowledged or polled). */
   readonly positionsOf = new Map<string, Map<string, Sighting>>();
   readonly polledValues = new Set<string>();
   readonly maxPolledOffset = new Map<string, number>();
@@ -95,15 +201,15 @@ class HistoryIndex {
 
   private sight(event: { topic: string; partition: number; value: string }, offset: number, source: string, eventIndex: number): void {
     const key = partitionKey(event);
-    const position = `${key}@${offset}`;
+    const sighting: Sighting = { topic: event.topic, partition: event.partition, offset, source, eventIndex };
     let offsets = this.valuesAt.get(key);
     if (!offsets) this.valuesAt.set(key, (offsets = new Map()));
     let values = offsets.get(offset);
     if (!values) offsets.set(offset, (values = new Map()));
-    if (!values.has(event.value)) values.set(event.value, { position, source, eventIndex });
+    if (!values.has(event.value)) values.set(event.value, sighting);
     let positions = this.positionsOf.get(event.value);
     if (!positions) this.positionsOf.set(event.value, (positions = new Map()));
-    if (!positions.has(position)) positions.set(position, { position, source, eventIndex });
+    if (!positions.has(at(sighting))) positions.set(at(sighting), sighting);
   }
 
   isAborted(value: string): boolean {
@@ -113,12 +219,22 @@ class HistoryIndex {
 }
 
 function checkInconsistentOffsets(index: HistoryIndex, out: Anomaly[]): void {
-  for (const [key, offsets] of index.valuesAt) {
+  for (const offsets of index.valuesAt.values()) {
     for (const [offset, values] of offsets) {
       if (values.size < 2) continue;
+      const sightings = [...values.values()];
+      const { topic, partition } = sightings[0]!;
       const seen = [...values.entries()].map(([value, sighting]) => `${short(value)} (${sighting.source})`);
-      const first = Math.min(...[...values.values()].map((sighting) => sighting.eventIndex));
-      out.push({ kind: 'inconsistent-offsets', message: `${key} offset ${offset} holds ${values.size} values: ${seen.join(', ')}`, eventIndex: first });
+      const first = Math.min(...sightings.map((sighting) => sighting.eventIndex));
+      out.push({
+        kind: 'inconsistent-offsets',
+        topic,
+        partition,
+        offset,
+        values: [...values.keys()],
+        message: `${partitionKey({ topic, partition })} offset ${offset} holds ${values.size} values: ${seen.join(', ')}`,
+        eventIndex: first,
+      });
     }
   }
 }
@@ -126,9 +242,16 @@ function checkInconsistentOffsets(index: HistoryIndex, out: Anomaly[]): void {
 function checkDuplicates(index: HistoryIndex, out: Anomaly[]): void {
   for (const [value, positions] of index.positionsOf) {
     if (positions.size < 2) continue;
-    const where = [...positions.values()].map((sighting) => `${sighting.position} (${sighting.source})`);
-    const last = Math.max(...[...positions.values()].map((sighting) => sighting.eventIndex));
-    out.push({ kind: 'duplicate', message: `value ${short(value)} is at ${positions.size} offsets: ${where.join(', ')}`, eventIndex: last });
+    const sightings = [...positions.values()];
+    const where = sightings.map((sighting) => `${at(sighting)} (${sighting.source})`);
+    const last = Math.max(...sightings.map((sighting) => sighting.eventIndex));
+    out.push({
+      kind: 'duplicate',
+      value,
+      positions: sightings.map(({ topic, partition, offset, source }) => ({ topic, partition, offset, source })),
+      message: `value ${short(value)} is at ${positions.size} offsets: ${where.join(', ')}`,
+      eventIndex: last,
+    });
   }
 }
 
@@ -138,44 +261,63 @@ function checkLostWrites(index: HistoryIndex, options: CheckOptions, out: Anomal
   index.events.forEach((event, eventIndex) => {
     if (event.type !== 'send' || event.outcome !== 'ok' || event.offset === undefined) return;
     if (index.polledValues.has(event.value) || index.isAborted(event.value)) return;
-    const reachedPast = (index.maxPolledOffset.get(partitionKey(event)) ?? -1) > event.offset;
+    const readersReachedOffset = index.maxPolledOffset.get(partitionKey(event)) ?? -1;
+    const reachedPast = readersReachedOffset > event.offset;
     if (!reachedPast && !options.finalReadComplete) {
       unseen += 1;
       return;
     }
-    const why = reachedPast ? `readers reached offset ${index.maxPolledOffset.get(partitionKey(event))}` : 'the final read finished';
-    out.push({ kind: 'lost-write', message: `${partitionKey(event)} offset ${event.offset}: value ${short(event.value)} acknowledged to ${event.process} was never read (${why})`, eventIndex });
+    const why = reachedPast ? `readers reached offset ${readersReachedOffset}` : 'the final read finished';
+    out.push({
+      kind: 'lost-write',
+      topic: event.topic,
+      partition: event.partition,
+      offset: event.offset,
+      value: event.value,
+      process: event.process,
+      readersReachedOffset,
+      message: `${partitionKey(event)} offset ${event.offset}: value ${short(event.value)} acknowledged to ${event.process} was never read (${why})`,
+      eventIndex,
+    });
   });
   return unseen;
 }
 
 function checkMonotonicSends(index: HistoryIndex, out: Anomaly[]): void {
-  const last = new Map<string, SendEvent>();
+  const last = new Map<string, SendEvent & { offset: number }>();
   index.events.forEach((event, eventIndex) => {
     if (event.type !== 'send' || event.outcome !== 'ok' || event.offset === undefined) return;
+    const acknowledged = event as SendEvent & { offset: number };
     const key = `${event.process} ${partitionKey(event)}`;
     const previous = last.get(key);
-    if (previous?.offset !== undefined && event.offset <= previous.offset) {
+    if (previous !== undefined && acknowledged.offset <= previous.offset) {
       out.push({
         kind: 'non-monotonic-send',
-        message: `${event.process} on ${partitionKey(event)}: ${short(event.value)} acknowledged at offset ${event.offset} after ${short(previous.value)} at ${previous.offset}`,
+        topic: event.topic,
+        partition: event.partition,
+        offset: acknowledged.offset,
+        process: event.process,
+        value: event.value,
+        previousOffset: previous.offset,
+        previousValue: previous.value,
+        message: `${event.process} on ${partitionKey(event)}: ${short(event.value)} acknowledged at offset ${acknowledged.offset} after ${short(previous.value)} at ${previous.offset}`,
         eventIndex,
       });
     }
-    last.set(key, event);
+    last.set(key, acknowledged);
   });
 }
 
 /** Offsets in (from, to) known to hold a value the poller should have seen. */
-function skippedOffsets(index: HistoryIndex, poll: PollEvent, from: number, to: number): string[] {
+function skippedOffsets(index: HistoryIndex, poll: PollEvent, from: number, to: number): { offset: number; value: string }[] {
   const offsets = index.valuesAt.get(partitionKey(poll));
-  const skipped: string[] = [];
+  const skipped: { offset: number; value: string }[] = [];
   if (!offsets) return skipped;
   for (let offset = from + 1; offset < to && skipped.length < 5; offset += 1) {
     const values = offsets.get(offset);
     if (!values) continue;
     const visible = [...values.keys()].filter((value) => poll.isolation === 'read_uncommitted' || !index.isAborted(value));
-    if (visible.length > 0) skipped.push(`${offset}=${short(visible[0]!)}`);
+    if (visible.length > 0) skipped.push({ offset, value: visible[0]! });
   }
   return skipped;
 }
@@ -194,13 +336,32 @@ function checkPollOrder(index: HistoryIndex, out: Anomaly[]): void {
     last.set(key, event);
     if (!previous) return;
     const where = `${event.process} on ${partitionKey(event)}`;
+    const position = { topic: event.topic, partition: event.partition, offset: event.offset };
     if (event.offset <= previous.offset) {
-      out.push({ kind: 'non-monotonic-poll', message: `${where}: polled offset ${event.offset} (${short(event.value)}) after offset ${previous.offset} (${short(previous.value)})`, eventIndex });
+      out.push({
+        kind: 'non-monotonic-poll',
+        ...position,
+        process: event.process,
+        value: event.value,
+        previousOffset: previous.offset,
+        previousValue: previous.value,
+        message: `${where}: polled offset ${event.offset} (${short(event.value)}) after offset ${previous.offset} (${short(previous.value)})`,
+        eventIndex,
+      });
       return;
     }
     const skipped = skippedOffsets(index, event, previous.offset, event.offset);
     if (skipped.length > 0) {
-      out.push({ kind: 'poll-skip', message: `${where}: jumped from offset ${previous.offset} to ${event.offset} without a reassignment, skipping ${skipped.join(', ')}`, eventIndex });
+      const list = skipped.map((entry) => `${entry.offset}=${short(entry.value)}`).join(', ');
+      out.push({
+        kind: 'poll-skip',
+        ...position,
+        process: event.process,
+        fromOffset: previous.offset,
+        skipped,
+        message: `${where}: jumped from offset ${previous.offset} to ${event.offset} without a reassignment, skipping ${list}`,
+        eventIndex,
+      });
     }
   });
 }
@@ -208,15 +369,55 @@ function checkPollOrder(index: HistoryIndex, out: Anomaly[]): void {
 function checkAbortedReads(index: HistoryIndex, out: Anomaly[]): void {
   index.events.forEach((event, eventIndex) => {
     if (event.type !== 'poll' || event.isolation !== 'read_committed' || !index.isAborted(event.value)) return;
-    const transaction = index.sendsByValue.get(event.value)?.transaction;
-    out.push({ kind: 'aborted-read', message: `${event.process} read ${short(event.value)} at ${partitionKey(event)}@${event.offset} with read_committed, but transaction ${transaction} aborted`, eventIndex });
+    const transaction = index.sendsByValue.get(event.value)?.transaction ?? '';
+    out.push({
+      kind: 'aborted-read',
+      topic: event.topic,
+      partition: event.partition,
+      offset: event.offset,
+      process: event.process,
+      value: event.value,
+      transaction,
+      message: `${event.process} read ${short(event.value)} at ${at(event)} with read_committed, but transaction ${transaction} aborted`,
+      eventIndex,
+    });
+  });
+}
+
+/** A value whose send the broker refused must never be served: refused means not written. */
+function checkReadsOfFailedWrites(index: HistoryIndex, out: Anomaly[]): void {
+  index.events.forEach((event, eventIndex) => {
+    if (event.type !== 'poll') return;
+    const send = index.sendsByValue.get(event.value);
+    if (send?.outcome !== 'fail') return;
+    out.push({
+      kind: 'read-of-failed-write',
+      topic: event.topic,
+      partition: event.partition,
+      offset: event.offset,
+      process: event.process,
+      value: event.value,
+      producer: send.process,
+      error: send.error,
+      message: `${event.process} read ${short(event.value)} at ${at(event)}, but its send to ${send.process} failed (${send.error ?? 'no error recorded'})`,
+      eventIndex,
+    });
   });
 }
 
 function checkUnexpectedValues(index: HistoryIndex, out: Anomaly[]): void {
   index.events.forEach((event, eventIndex) => {
     if (event.type !== 'poll' || index.sendsByValue.has(event.value)) return;
-    out.push({ kind: 'unexpected-value', message: `${event.process} read ${short(event.value)} at ${partitionKey(event)}@${event.offset}, which nobody sent`, eventIndex });
+    out.push({
+      kind: 'unexpected-value',
+      topic: event.topic,
+      partition: event.partition,
+      offset: event.offset,
+      process: event.process,
+      value: event.value,
+      message: `${event.process} read ${short(event.value)} at ${at(event)}, which nobody sent`,
+      eventIndex,
+    });
   });
 }
 
@@ -235,6 +436,12 @@ function checkCommits(index: HistoryIndex, out: Anomaly[]): void {
     if (previous && event.offset < previous.offset) {
       out.push({
         kind: 'committed-offset-backwards',
+        topic: event.topic,
+        partition: event.partition,
+        offset: event.offset,
+        group: event.group,
+        process: event.process,
+        previousOffset: previous.offset,
         message: `group ${event.group} ${partitionKey(event)}: ${event.process} committed ${event.offset} after ${previous.process} had committed ${previous.offset}`,
         eventIndex,
       });
@@ -246,6 +453,12 @@ function checkCommits(index: HistoryIndex, out: Anomaly[]): void {
 function committedReadBackwards(event: CommittedReadEvent, previous: CommitEvent, eventIndex: number): Anomaly {
   return {
     kind: 'committed-offset-backwards',
+    topic: event.topic,
+    partition: event.partition,
+    offset: event.offset,
+    group: event.group,
+    process: event.process,
+    previousOffset: previous.offset,
     message: `group ${event.group} ${partitionKey(event)}: committed offset read as ${event.offset} after a commit of ${previous.offset} was acknowledged`,
     eventIndex,
   };
@@ -261,6 +474,7 @@ export function checkQueueHistory(history: History | readonly HistoryEvent[], op
   checkMonotonicSends(index, anomalies);
   checkPollOrder(index, anomalies);
   checkAbortedReads(index, anomalies);
+  checkReadsOfFailedWrites(index, anomalies);
   checkCommits(index, anomalies);
   checkUnexpectedValues(index, anomalies);
   anomalies.sort((a, b) => a.eventIndex - b.eventIndex);

@@ -128,6 +128,13 @@ export async function startRawProducer(history: History, options: RawProducerOpt
   };
 }
 
+/**
+ * Produce errors that do not say the batch was not written: REQUEST_TIMED_OUT (7: acks=all gave up
+ * waiting for replicas, the leader has it) and NOT_ENOUGH_REPLICAS_AFTER_APPEND (20). Their sends are
+ * recorded as 'unknown'; every other error is a refusal ('fail'), and reading its value is an anomaly.
+ */
+const INDETERMINATE_PRODUCE_ERRORS = new Set([7, 20]);
+
 function sendOne(history: History, options: RawProducerOptions, connection: KafkaConnection, state: ProducerState, next: () => void): void {
   const batchNumber = state.sequence++;
   const partition = options.partitions[batchNumber % options.partitions.length]!;
@@ -160,7 +167,7 @@ function sendOne(history: History, options: RawProducerOptions, connection: Kafk
       } else {
         const error = `error ${result?.errorCode} ${result?.errorMessage ?? ''}`.trim();
         state.errors.push(`${options.topic}-${partition}: ${error}`);
-        record('fail', undefined, error);
+        record(INDETERMINATE_PRODUCE_ERRORS.has(result?.errorCode ?? -1) ? 'unknown' : 'fail', undefined, error);
       }
     },
     (error: unknown) => {
@@ -183,6 +190,8 @@ export interface ReadOptions {
   fromOffsets?: ReadonlyMap<number, number>;
   isolation?: 'read_uncommitted' | 'read_committed';
   timeoutMs?: number;
+  /** Error codes that end a partition's read (recorded in `partitionErrors`) instead of failing it. */
+  stopAtErrorCodes?: readonly number[];
 }
 
 export interface ReadResult {
@@ -194,6 +203,8 @@ export interface ReadResult {
   batches: number;
   /** Partitions whose start offset was past their end, so they were read from offset 0. */
   rereadFromStart: number[];
+  /** Partitions whose read ended with one of `stopAtErrorCodes`, and that code. */
+  partitionErrors: Map<number, number>;
 }
 
 /**
@@ -202,7 +213,7 @@ export interface ReadResult {
  */
 export async function readToEnd(history: History, options: ReadOptions): Promise<ReadResult> {
   const connection = await KafkaConnection.open(options.address, options.process);
-  const result: ReadResult = { records: new Map(), highWatermarks: new Map(), corruptBatches: [], batches: 0, rereadFromStart: [] };
+  const result: ReadResult = { records: new Map(), highWatermarks: new Map(), corruptBatches: [], batches: 0, rereadFromStart: [], partitionErrors: new Map() };
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   history.assign(options.process, options.topic, [...options.partitions]);
   try {
@@ -217,6 +228,10 @@ export async function readToEnd(history: History, options: ReadOptions): Promise
           result.rereadFromStart.push(partition);
           offset = 0;
           continue;
+        }
+        if (fetched.errorCode !== 0 && options.stopAtErrorCodes?.includes(fetched.errorCode)) {
+          result.partitionErrors.set(partition, fetched.errorCode);
+          break;
         }
         if (fetched.errorCode !== 0) throw new Error(`fetch ${options.topic}-${partition}@${offset}: error ${fetched.errorCode}`);
         result.highWatermarks.set(partition, fetched.highWatermark);
