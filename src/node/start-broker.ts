@@ -3,6 +3,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '../base/clock.js';
 import type { LogLevelName } from '../base/logger.js';
 import { silentLogger } from '../base/logger.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
@@ -26,6 +27,8 @@ export interface StartBrokerOptions {
   storage?: 'disk' | 'memory';
   /** Log level on stderr; 'silent' (the default for embedded brokers) prints nothing. */
   logLevel?: LogLevelName;
+  /** Tests only: the clock the broker runs on (a test that moves time forward); the system clock otherwise. */
+  clock?: Clock;
 }
 
 export interface RunningBroker {
@@ -58,7 +61,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const broker = await Broker.start({
     config,
     fs: storage === 'memory' ? new MemoryFileSystem() : new NodeFileSystem(),
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     random: systemRandom,
     logger: level === 'silent' ? silentLogger : consoleLogger(level),
   });

@@ -1,8 +1,13 @@
 // The consume-transform-produce copier of the exactly-once test, run as its own process so the
 // test can SIGKILL it: a kafkajs group consumer (read_committed) on the input topic copies each
 // fetched batch to the same partition of the output topic (value prefixed with "copy-") inside one
-// transaction that also commits the input offsets (sendOffsets). Any error ends the process; the
-// test starts a new one, whose first transaction fences this one's transactional id.
+// transaction that also commits the input offsets (sendOffsets).
+// A connection error (the broker restarting under it) is survived in this process: it prints
+// `RECOVERING <error>`, drops its consumer and producer and starts new ones, as a fresh process
+// would (the new producer's initialisation fences and aborts the old transaction, the new consumer
+// resumes from the committed offsets), then prints `RECOVERED`; the test checks each such line is
+// explained by a broker restart. Any other error prints `copier failed: <error>` and exits 1,
+// which fails the test: the copier never exits on its own in a passing run.
 import { Kafka, logLevel } from 'kafkajs';
 
 const [bootstrapServers, inputTopic, outputTopic, groupId, transactionalId] = process.argv.slice(2);
@@ -11,39 +16,101 @@ if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transaction
   process.exit(2);
 }
 
-const kafka = new Kafka({ clientId: 'eos-copier', brokers: [bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
-const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 });
-const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 3_000, heartbeatInterval: 300, rebalanceTimeout: 5_000, maxWaitTimeInMs: 200, retry: { retries: 3 } });
+/** The error and its causes, as one line. */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let cause: unknown = error, depth = 0; cause !== undefined && cause !== null && depth < 8; depth += 1) {
+    parts.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
+    const wrapped = cause as { originalError?: unknown; cause?: unknown };
+    cause = wrapped.originalError ?? wrapped.cause;
+  }
+  return parts.join(' <- ');
+}
+
+/**
+ * Whether the broker could not be reached (kafkajs wraps connection failures, so the cause chain is
+ * walked; a coordinator lookup that ran out of retries is the same failure seen from a group).
+ */
+function isConnectionError(error: unknown): boolean {
+  const connection = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'];
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
+    if (connection.includes(cause.name)) return true;
+    if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection/i.test(cause.message)) return true;
+    const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
+    cause = wrapped.originalError ?? wrapped.cause;
+  }
+  return false;
+}
 
 function fail(error: unknown): never {
-  console.error(`copier failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`copier failed: ${describeError(error)}`);
   process.exit(1);
 }
 
-consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
+const kafka = new Kafka({ clientId: 'eos-copier', brokers: [bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
 
-await producer.connect();
-await consumer.connect();
-await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
-await consumer.run({
-  autoCommit: false,
-  eachBatchAutoResolve: false,
-  eachBatch: async ({ batch, isRunning, isStale }) => {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const transaction = await producer.transaction();
-    try {
-      await transaction.send({
-        topic: outputTopic,
-        messages: batch.messages.map((message) => ({ key: message.key, value: `copy-${message.value!.toString()}`, partition: batch.partition })),
-      });
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-      await transaction.commit();
-    } catch (error) {
-      // The consumer's position is past this batch while its offsets were not committed: start over.
-      await transaction.abort().catch(() => undefined);
-      fail(error);
-    }
-  },
-});
-console.log('copier running');
+interface Session {
+  producer: ReturnType<Kafka['producer']>;
+  consumer: ReturnType<Kafka['consumer']>;
+  ended: boolean;
+}
+
+let current: Session | undefined;
+
+/** Ends the session on `error`: a connection error starts a new one, anything else ends the process. */
+function onError(session: Session, error: unknown): void {
+  if (session.ended) return;
+  session.ended = true;
+  if (!isConnectionError(error)) fail(error);
+  console.error(`RECOVERING ${describeError(error)}`);
+  void (async () => {
+    await session.consumer.disconnect().catch(() => undefined);
+    await session.producer.disconnect().catch(() => undefined);
+    await start();
+  })().catch(fail);
+}
+
+async function start(): Promise<void> {
+  const session: Session = {
+    producer: kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 }),
+    consumer: kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 3_000, heartbeatInterval: 300, rebalanceTimeout: 5_000, maxWaitTimeInMs: 200, retry: { retries: 3 } }),
+    ended: false,
+  };
+  const recovering = current !== undefined;
+  current = session;
+  const { producer, consumer } = session;
+  consumer.on(consumer.events.CRASH, (event) => onError(session, event.payload.error));
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: inputTopic!, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, isRunning, isStale }) => {
+        if (session.ended || batch.messages.length === 0 || !isRunning() || isStale()) return;
+        const transaction = await producer.transaction();
+        try {
+          await transaction.send({
+            topic: outputTopic!,
+            messages: batch.messages.map((message) => ({ key: message.key, value: `copy-${message.value!.toString()}`, partition: batch.partition })),
+          });
+          const next = (BigInt(batch.lastOffset()) + 1n).toString();
+          await transaction.sendOffsets({ consumerGroupId: groupId!, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+          await transaction.commit();
+        } catch (error) {
+          // The consumer's position is past this batch while its offsets were not committed: this
+          // session cannot go on. The next one (or the next process) fences this transaction.
+          await transaction.abort().catch(() => undefined);
+          onError(session, error);
+        }
+      },
+    });
+  } catch (error) {
+    onError(session, error);
+    return;
+  }
+  if (recovering) console.error('RECOVERED');
+}
+
+await start();

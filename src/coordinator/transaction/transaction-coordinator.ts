@@ -37,6 +37,19 @@ export interface TransactionCoordinatorOptions {
   partitionExists: (topic: string, partition: number) => boolean;
 }
 
+/**
+ * Test-only interception points, set through `setTestHooks` by tests that need the coordinator
+ * stopped at a named step (production never sets them).
+ */
+export interface TransactionCoordinatorTestHooks {
+  /**
+   * Called once an EndTxn's (or a fencing abort's) PrepareCommit/PrepareAbort record is durable,
+   * before any marker is written. If the coordinator was stopped while it waited, the transaction
+   * is left prepared, as a crash at that point would leave it, for the next start to finish.
+   */
+  afterPrepare?(transactionalId: string, committed: boolean): Promise<void>;
+}
+
 export interface InitProducerIdInput {
   transactionalId: string | null;
   transactionTimeoutMs: number;
@@ -85,6 +98,7 @@ export class TransactionCoordinator {
   #producerIdRefill: Promise<void> | undefined;
   #cancelSweep: (() => void) | undefined;
   #stopped = false;
+  #testHooks: TransactionCoordinatorTestHooks | undefined;
   /** Interrupted transactions being finished after a replay (start() waits for them). */
   #completions: Promise<unknown>[] = [];
 
@@ -105,6 +119,11 @@ export class TransactionCoordinator {
     await Promise.all(this.#completions);
     this.#completions = [];
     this.#scheduleSweep();
+  }
+
+  /** Tests only: see TransactionCoordinatorTestHooks. */
+  setTestHooks(hooks: TransactionCoordinatorTestHooks | undefined): void {
+    this.#testHooks = hooks;
   }
 
   stop(): void {
@@ -294,7 +313,14 @@ export class TransactionCoordinator {
       lastUpdateTimestampMs: this.#options.clock.nowMs(),
     });
     if (prepared !== ErrorCode.NONE) return prepared;
+    if (this.#testHooks?.afterPrepare !== undefined && (await this.#pausedAfterPrepare(metadata.transactionalId, committed))) return ErrorCode.NOT_COORDINATOR;
     return this.#completeTransaction(this.#transactions.get(metadata.transactionalId)!);
+  }
+
+  /** Runs the test hook; true when the coordinator was stopped meanwhile (the end is left prepared). */
+  async #pausedAfterPrepare(transactionalId: string, committed: boolean): Promise<boolean> {
+    await this.#testHooks?.afterPrepare?.(transactionalId, committed);
+    return this.#stopped;
   }
 
   /** Writes the markers of a prepared transaction, then its Complete record. */
@@ -336,6 +362,7 @@ export class TransactionCoordinator {
       lastUpdateTimestampMs: this.#options.clock.nowMs(),
     });
     if (prepared !== ErrorCode.NONE) return prepared;
+    if (this.#testHooks?.afterPrepare !== undefined && (await this.#pausedAfterPrepare(metadata.transactionalId, false))) return ErrorCode.NOT_COORDINATOR;
     return this.#completeTransaction(this.#transactions.get(metadata.transactionalId)!);
   }
 

@@ -1,23 +1,29 @@
 // Transactions with kafkajs 2.2.4 (InitProducerId v1, AddPartitionsToTxn v1, AddOffsetsToTxn v1,
 // TxnOffsetCommit v1, EndTxn v1): commit, abort, fencing by a second instance, an open transaction
 // holding back the last stable offset, sendOffsets committing a group's offsets with the
-// transaction, and kafkajs's own read_committed consumer seeing only committed records.
+// transaction (and those offsets surviving a broker restart), and kafkajs's own read_committed
+// consumer seeing only committed records. The broker keeps its data on disk so it can restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ListOffsetsApi } from '../../../src/protocol/messages/index.js';
-import { createTopic, startTestBroker, type TestBroker, waitFor } from '../../integration/helpers.js';
+import { createTopic, startTestBroker, type TestBroker, temporaryDirectory, waitFor } from '../../integration/helpers.js';
 import { readCommitted, readCommittedPartition } from '../../support/read-committed.js';
 
 describe('kafkajs transactions', () => {
+  const config = { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 4, 'transaction.state.log.num.partitions': 4 };
+  let directory: Awaited<ReturnType<typeof temporaryDirectory>>;
   let broker: TestBroker;
   let kafka: Kafka;
+  const connectKafka = () => new Kafka({ clientId: 'txn-kafkajs', brokers: [broker.running.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 50 } });
   before(async () => {
-    broker = await startTestBroker({ config: { 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 4, 'transaction.state.log.num.partitions': 4 } });
-    kafka = new Kafka({ clientId: 'txn-kafkajs', brokers: [broker.running.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 50 } });
+    directory = await temporaryDirectory();
+    broker = await startTestBroker({ storage: 'disk', dataDir: directory.path, config });
+    kafka = connectKafka();
   });
   after(async () => {
     await broker.close();
+    await directory.remove();
   });
 
   const transactionalProducer = (transactionalId: string) => kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
@@ -94,7 +100,18 @@ describe('kafkajs transactions', () => {
       await producer.disconnect();
       await admin.disconnect();
     }
-    // The offsets survive a restart: replay applies the transactional commit at its marker.
+    // The offsets survive a restart: the replay of `__consumer_offsets` holds the transactional
+    // offsets pending and commits them at their COMMIT marker (the aborted 7 stays dropped).
+    await broker.close();
+    broker = await startTestBroker({ storage: 'disk', dataDir: directory.path, config });
+    kafka = connectKafka();
+    const restartedAdmin = kafka.admin();
+    await restartedAdmin.connect();
+    try {
+      assert.equal(await committedOffset(restartedAdmin, 'kjs-copier', 'kjs-offsets'), '42');
+    } finally {
+      await restartedAdmin.disconnect();
+    }
   });
 });
 
