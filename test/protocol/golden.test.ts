@@ -1,5 +1,7 @@
-// Golden bytes captured from real clients (test/protocol/capture/capture.ts): each first frame
-// decodes to the values the client sent, and re-encoding header and body gives the same bytes.
+// Golden bytes captured from real clients (test/protocol/capture/capture.ts first-frames): each
+// first frame decodes to the values the client sent, and re-encoding header and body gives the
+// same bytes. The frames of whole client sessions (Produce, Fetch, groups, transactions, admin)
+// are checked in client-frames.test.ts; golden/index.json lists both kinds.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -49,6 +51,12 @@ function frameOf(file: string): Buffer {
 }
 
 describe('golden request frames from real clients', () => {
+  it('covers every first frame golden/index.json lists', () => {
+    const index = JSON.parse(readFileSync(new URL('golden/index.json', import.meta.url), 'utf8')) as { file: string; source: string }[];
+    const listed = index.filter((entry) => entry.source === 'first-frame').map((entry) => entry.file);
+    assert.deepEqual(listed.sort(), GOLDEN.map((golden) => golden.file).sort());
+  });
+
   for (const golden of GOLDEN) {
     it(`${golden.file} decodes and re-encodes byte for byte`, () => {
       const frame = frameOf(golden.file);

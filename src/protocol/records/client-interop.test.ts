@@ -207,3 +207,111 @@ describe('kafka-python 2.0.2 (Debian python3-kafka)', { skip: !hasKafkaPython &&
     });
   }
 });
+
+// Random contents (seeded), every codec each client can read: batch header fields and records
+// decoded by the clients' own decoders. Neither JavaScript client checks CRCs when decoding; the
+// CRCs are cross-checked against client implementations in test/protocol/crc-cross-check.test.ts.
+describe('random batches built here, decoded by kafkajs and platformatic', async () => {
+  const decodeKafkajs = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+  const KafkajsDecoder = require('kafkajs/src/protocol/decoder');
+  const root = require.resolve('@platformatic/kafka').replace(/dist\/index\.js$/, 'dist/protocol/');
+  const platformaticRecords = await import(pathToFileURL(`${root}records.js`).href);
+  const { Reader: PlatformaticReader } = await import(pathToFileURL(`${root}reader.js`).href);
+
+  function seeded(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 4294967296;
+    };
+  }
+  const bytes = (next: () => number, length: number) => Buffer.from(Array.from({ length }, () => Math.floor(next() * 256)));
+  /** Non-empty keys and values or null: platformatic reads a null as an empty buffer, so empty ones would be ambiguous. */
+  function randomBatch(next: () => number) {
+    const records = Array.from({ length: 1 + Math.floor(next() * 30) }, (_, index) => ({
+      timestamp: T0 + Math.floor(next() * 100_000),
+      key: next() < 0.25 ? null : bytes(next, 1 + Math.floor(next() * 30)),
+      value: next() < 0.1 ? null : bytes(next, 1 + Math.floor(next() * 2000)),
+      headers: Array.from({ length: Math.floor(next() * 3) }, (_, header) => ({ key: `h${index}-${header}`, value: bytes(next, 1 + Math.floor(next() * 10)) })),
+    }));
+    const options = {
+      baseOffset: Math.floor(next() * 1e9),
+      producerId: Math.floor(next() * 1e9),
+      producerEpoch: Math.floor(next() * 1000),
+      baseSequence: Math.floor(next() * 1e6),
+      partitionLeaderEpoch: Math.floor(next() * 1000),
+      transactional: next() < 0.5,
+    };
+    return { records, options };
+  }
+  const clients: [string, number[], (batch: Buffer) => Promise<object>][] = [
+    [
+      'kafkajs',
+      [CompressionType.none, CompressionType.gzip],
+      async (batch) => {
+        const decoded = await decodeKafkajs(new KafkajsDecoder(batch));
+        return {
+          baseOffset: Number(decoded.firstOffset),
+          partitionLeaderEpoch: decoded.partitionLeaderEpoch,
+          producerId: Number(decoded.producerId),
+          producerEpoch: decoded.producerEpoch,
+          baseSequence: decoded.firstSequence,
+          transactional: decoded.inTransaction,
+          maxTimestamp: Number(decoded.maxTimestamp),
+          records: decoded.records.map((record: { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null; headers: { [key: string]: Buffer } }) => ({
+            offset: Number(record.offset),
+            timestamp: Number(record.timestamp),
+            key: record.key,
+            value: record.value,
+            headers: Object.entries(record.headers).map(([key, value]) => ({ key, value })),
+          })),
+        };
+      },
+    ],
+    [
+      'platformatic',
+      [CompressionType.none, CompressionType.gzip, CompressionType.snappy, CompressionType.lz4],
+      async (batch) => {
+        const decoded = platformaticRecords.readRecordsBatch(PlatformaticReader.from(batch));
+        const base = Number(decoded.firstOffset);
+        return {
+          baseOffset: base,
+          partitionLeaderEpoch: decoded.partitionLeaderEpoch,
+          producerId: Number(decoded.producerId),
+          producerEpoch: decoded.producerEpoch,
+          baseSequence: decoded.firstSequence,
+          transactional: (decoded.attributes & 0x10) !== 0,
+          maxTimestamp: Number(decoded.maxTimestamp),
+          records: decoded.records.map((record: { offsetDelta: number; timestampDelta: bigint; key: Buffer | null; value: Buffer | null; headers: [Buffer, Buffer][] }) => ({
+            offset: base + record.offsetDelta,
+            timestamp: Number(decoded.firstTimestamp + BigInt(record.timestampDelta)),
+            key: record.key?.length ? record.key : null,
+            value: record.value?.length ? record.value : null,
+            headers: record.headers.map(([key, value]) => ({ key: key.toString(), value })),
+          })),
+        };
+      },
+    ],
+  ];
+
+  for (const [client, codecs, decode] of clients) {
+    for (const compression of codecs) {
+      it(`${client}, codec ${compression}: 25 random batches decode to what was built`, async () => {
+        const next = seeded(1000 * compression + client.length);
+        for (let index = 0; index < 25; index++) {
+          const { records, options } = randomBatch(next);
+          const batch = await buildRecordBatch(records, { ...options, compression });
+          assert.deepEqual(
+            await decode(batch),
+            {
+              ...options,
+              maxTimestamp: Math.max(...records.map((record) => record.timestamp)),
+              records: records.map((record, offset) => ({ ...record, offset: options.baseOffset + offset })),
+            },
+            `${client} codec ${compression} batch ${index}`,
+          );
+        }
+      });
+    }
+  }
+});
