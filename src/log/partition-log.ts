@@ -843,8 +843,9 @@ export class PartitionLog {
    * `group`. Renaming it to `.swap` is the commit point: recovery completes a swap from there
    * (deleting the old segments it covers) and discards a `.cleaned` file. Returns false, and
    * deletes `cleaned`, when the group is no longer intact (retention or truncation got there first).
+   * `afterCommit` (the cleaner's test pause point) is awaited once the `.swap` rename is durable.
    */
-  replaceSegments(group: readonly Segment[], cleaned: Segment): Promise<boolean> {
+  replaceSegments(group: readonly Segment[], cleaned: Segment, afterCommit?: () => Promise<void>): Promise<boolean> {
     return this.#maintenance.run(async () => {
       const index = this.#closed ? -1 : this.#segments.indexOf(group[0]!);
       const intact = index >= 0 && index + group.length < this.#segments.length && group.every((segment, at) => this.#segments[index + at] === segment);
@@ -854,6 +855,7 @@ export class PartitionLog {
       }
       await cleaned.changeFileSuffix(SWAP_FILE_SUFFIX);
       await this.#context.fs.syncDirectory(this.dir);
+      await afterCommit?.();
       const current = this.#segments;
       const at = current.indexOf(group[0]!);
       this.#segments = [...current.slice(0, at), cleaned, ...current.slice(at + group.length)];

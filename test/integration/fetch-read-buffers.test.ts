@@ -15,7 +15,7 @@ import { Reader } from '../../src/protocol/primitives/reader.js';
 import { hasValidCrc } from '../../src/protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchesSync } from '../../src/protocol/records/record-batch.js';
 import { encodeRequestFrame } from '../support/raw-client.js';
-import { type TestBroker, createTopic, fetchPartition, fetchRequest, produceOk, startTestBroker, temporaryDirectory, uniqueTopic, withoutStampedFields } from './helpers.js';
+import { type TestBroker, createTopic, fetchPartition, fetchRequest, produceOk, startTestBroker, temporaryDirectory, uniqueTopic, waitFor, withoutStampedFields } from './helpers.js';
 
 const PARTITIONS = 16;
 const BATCHES_PER_PARTITION = 8;
@@ -48,20 +48,25 @@ async function stalledFetch(broker: TestBroker, topic: string, partitions: { par
   });
   socket.pause();
   socket.write(encodeRequestFrame(FetchApi, FETCH_VERSION, 1, fetchRequest(topic, partitions, { maxBytes: 64 * 1024 * 1024, partitionMaxBytes: 1024 * 1024 })));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.ok(broker.running.broker.connectionStats().some((stats) => stats.queuedResponseBytes > 1024 * 1024), 'part of the big response waits in the broker');
+  // The broker writes what the socket takes and queues the rest: wait until more than 1 MiB of the
+  // response waits in the broker (it must, since the client reads nothing), however long that takes.
+  await waitFor(() => broker.running.broker.connectionStats().some((stats) => stats.queuedResponseBytes > 1024 * 1024), 'part of the big response to wait in the broker');
   return {
     async readResponse() {
       const chunks: Buffer[] = [];
       let received = 0;
       let frameBytes = Number.POSITIVE_INFINITY;
-      socket.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        received += chunk.length;
-        if (frameBytes === Number.POSITIVE_INFINITY && received >= 4) frameBytes = 4 + Buffer.concat(chunks).readInt32BE(0);
+      await new Promise<void>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          received += chunk.length;
+          if (frameBytes === Number.POSITIVE_INFINITY && received >= 4) frameBytes = 4 + Buffer.concat(chunks).readInt32BE(0);
+          if (received >= frameBytes) resolve();
+        });
+        socket.once('error', reject);
+        socket.once('close', () => reject(new Error(`connection closed after ${received} of ${frameBytes} response bytes`)));
+        socket.resume();
       });
-      socket.resume();
-      while (received < frameBytes) await new Promise((resolve) => setTimeout(resolve, 10));
       socket.destroy();
       const reader = new Reader(Buffer.concat(chunks).subarray(4, frameBytes));
       decodeResponseHeader(reader, responseHeaderVersion(FetchApi.apiKey, FETCH_VERSION));

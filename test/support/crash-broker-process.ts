@@ -40,6 +40,11 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
 
 const READY_LINE = /ready on ([^\s]+):(\d+)/;
 
+/** The variable crash-cli-entry.ts reads to hold the log cleaner at a pause point: `<point>[:<skip>]`. */
+export const CLEANER_PAUSE_ENV = 'CONVEYOR_TEST_CLEANER_PAUSE';
+/** What the child prints once the cleaner is held there. */
+export const CLEANER_PAUSED_LINE = /conveyor-test: cleaner paused at (\S+) topic=(\S+) partition=(\d+) baseOffset=(\d+)/;
+
 export class BrokerProcess {
   private output = '';
   private readonly exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
@@ -52,10 +57,13 @@ export class BrokerProcess {
     this.exited = new Promise((resolve) => child.on('exit', (exitCode, signal) => resolve({ exitCode, signal })));
   }
 
-  /** Starts `conveyor start` on a free port with the given data directory and waits until it serves. */
-  static start(dataDir: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<BrokerProcess> {
+  /**
+   * Starts `conveyor start` on a free port with the given data directory and waits until it serves.
+   * `env` is added to this process's environment (test hooks read by crash-cli-entry.ts).
+   */
+  static start(dataDir: string, extraArgs: string[] = [], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<BrokerProcess> {
     const args = cliCommand(['start', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs]);
-    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let output = '';
     return new Promise((resolve, reject) => {
       const fail = (reason: string) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createLogger, type Logger } from '../../base/logger.js';
+import { ManualClock } from '../../log/test-support.js';
 import type { FrameHandler, FrameOutcome } from './frame-handler.js';
 import { FrameReader } from './frame-reader.js';
 import type { ListenerConfig } from './listeners.js';
@@ -33,6 +34,52 @@ function seededRandom(seed: number): () => number {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Handlers that wait here stay in flight until the test lets them go: the state under test is held
+ * exactly as long as the test needs it, however slow the machine.
+ */
+class Gate {
+  private readonly waiters: Array<() => void> = [];
+  /** How many handlers have reached the gate, released or not. */
+  arrived = 0;
+
+  wait(): Promise<void> {
+    this.arrived++;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** How many handlers wait at the gate now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** Lets the oldest waiting handler go. */
+  releaseOne(): void {
+    const next = this.waiters.shift();
+    assert.ok(next, 'a handler waits at the gate');
+    next();
+  }
+
+  releaseAll(): void {
+    while (this.waiters.length > 0) this.releaseOne();
+  }
+}
+
+/** True once `promise` has settled, after letting pending callbacks and I/O run once. */
+async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
 }
 
 function framed(body: Buffer): Buffer {
@@ -132,6 +179,7 @@ async function startServer(
   limits: Partial<NetworkLimits> = {},
   listeners: ListenerConfig[] = [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }],
   closeGraceMs?: number,
+  clock?: ManualClock,
 ): Promise<StartedServer> {
   const { logger, lines } = capturedLogger();
   const server = new SocketServer({
@@ -140,6 +188,7 @@ async function startServer(
     limits: { ...defaultNetworkLimits, ...limits },
     logger,
     ...(closeGraceMs === undefined ? {} : { closeGraceMs }),
+    ...(clock === undefined ? {} : { clock }),
   });
   openServers.push(server);
   const [bound] = await server.start();
@@ -187,20 +236,29 @@ describe('SocketServer', () => {
   });
 
   it('bounds the requests in flight on one connection', async () => {
-    let running = 0;
-    let mostRunning = 0;
+    const maxInFlight = 3;
+    const requestCount = 12;
+    const gate = new Gate();
     const handler: FrameHandler = async (frame) => {
-      running++;
-      mostRunning = Math.max(mostRunning, running);
-      await delay(1);
-      running--;
+      await gate.wait();
       return echo(frame);
     };
-    const { port } = await startServer(handler, { maxInFlightRequestsPerConnection: 3 });
+    const { port, server } = await startServer(handler, { maxInFlightRequestsPerConnection: maxInFlight });
     const client = await TestClient.connect(port);
-    client.send(...Array.from({ length: 60 }, (_, index) => request(index)));
-    await client.waitForResponses(60);
-    assert.equal(mostRunning, 3);
+    client.send(...Array.from({ length: requestCount }, (_, index) => request(index)));
+    // Every request is sent at once; the connection takes exactly the limit and holds the rest unread
+    // for as long as those handlers work, which here is until the test lets one go.
+    for (let answered = 0; answered < requestCount; answered++) {
+      const expectedInFlight = Math.min(maxInFlight, requestCount - answered);
+      await waitFor(() => gate.waiting === expectedInFlight, `${expectedInFlight} requests in flight (have ${gate.waiting})`);
+      // A turn of the event loop for any request beyond the limit that was wrongly dispatched.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(gate.arrived, answered + expectedInFlight, `with ${answered} answered, ${expectedInFlight} handlers started`);
+      assert.equal(server.connectionStats()[0]?.inFlightRequests, expectedInFlight);
+      gate.releaseOne();
+      await client.waitForResponses(answered + 1);
+    }
+    assert.deepEqual(client.responses.map(correlationIdOf), Array.from({ length: requestCount }, (_, index) => index));
     client.destroy();
   });
 
@@ -356,17 +414,36 @@ describe('SocketServer', () => {
   });
 
   it('closes idle connections but not one waiting for a slow response', async () => {
+    // The idle sweep runs on a manual clock and the busy request waits at a gate: the test decides
+    // when time passes and when the response comes, so nothing depends on the machine's speed.
+    const clock = new ManualClock();
+    const gate = new Gate();
     const handler: FrameHandler = async (frame) => {
-      await delay(Number(instructionOf(frame)));
+      await gate.wait();
       return echo(frame);
     };
-    const { port, server } = await startServer(handler, { connectionsMaxIdleMs: 100 });
+    const idleMs = 100;
+    const { port, server } = await startServer(handler, { connectionsMaxIdleMs: idleMs }, undefined, undefined, clock);
     const idle = await TestClient.connect(port);
     const busy = await TestClient.connect(port);
-    busy.send(request(1, '400'));
+    await waitFor(() => server.connectionCount() === 2, 'two connections');
+    busy.send(request(1));
+    await waitFor(() => gate.waiting === 1, 'the busy request to reach its handler');
+    clock.advance(idleMs * 3); // both connections are now silent for three times the limit
     await idle.waitForClose();
-    assert.deepEqual(await busy.waitForResponses(1), [1]);
     assert.equal(busy.closed, false, 'the busy connection survived past the idle limit');
+    gate.releaseOne();
+    assert.deepEqual(await busy.waitForResponses(1), [1], 'the busy connection is answered after the idle limit');
+    assert.equal(busy.closed, false);
+    // Once answered, the connection is idle from its last write on: not yet one ms before the limit...
+    clock.advance(idleMs - 1);
+    busy.send(request(2));
+    await waitFor(() => gate.waiting === 1 || busy.closed, 'the second request to reach its handler');
+    assert.equal(busy.closed, false, 'not closed before the idle limit since its response');
+    gate.releaseOne();
+    assert.deepEqual(await busy.waitForResponses(2), [1, 2]);
+    // ...and closed once silent for longer than the limit.
+    clock.advance(idleMs);
     await busy.waitForClose();
     await waitFor(() => server.connectionCount() === 0, 'no connections left');
   });
@@ -480,21 +557,26 @@ describe('SocketServer', () => {
   });
 
   it('answers requests in flight when closing, destroys idle connections, and stops accepting', async () => {
-    let started = 0;
+    // A manual clock: the grace period never runs out on its own, so only the gate decides when
+    // the busy connection's requests are answered.
+    const clock = new ManualClock();
+    const gate = new Gate();
     const handler: FrameHandler = async (frame) => {
-      started++;
-      await delay(100);
+      await gate.wait();
       return echo(frame);
     };
-    const { port, server } = await startServer(handler);
+    const { port, server } = await startServer(handler, {}, undefined, undefined, clock);
     const busy = await TestClient.connect(port);
     const idle = await TestClient.connect(port);
     await waitFor(() => server.connectionCount() === 2, 'two connections');
     busy.send(request(1), request(2), request(3));
-    await waitFor(() => started === 3, 'three requests in flight');
+    await waitFor(() => gate.waiting === 3, 'three requests in flight');
     const closing = server.close();
     await idle.waitForClose();
     assert.equal(busy.closed, false, 'the busy connection is still answering');
+    assert.equal(await hasSettled(closing), false, 'close() waits for the requests in flight');
+    assert.deepEqual(busy.responses, []);
+    gate.releaseAll();
     await closing;
     assert.deepEqual(busy.responses.map(correlationIdOf), [1, 2, 3]);
     await busy.waitForClose();
@@ -505,13 +587,17 @@ describe('SocketServer', () => {
   it('closes within the grace period even when a handler never answers', async () => {
     const handler: FrameHandler = (frame) =>
       instructionOf(frame) === 'never' ? new Promise<FrameOutcome>(() => {}) : echo(frame);
-    const { port, server } = await startServer(handler, {}, undefined, 200);
+    const clock = new ManualClock();
+    const { port, server } = await startServer(handler, {}, undefined, 200, clock);
     const client = await TestClient.connect(port);
     client.send(request(1), request(2, 'never'), request(3));
     await client.waitForResponses(1);
-    const startedAt = Date.now();
-    await server.close();
-    assert.ok(Date.now() - startedAt < 2_000, 'close() returned promptly');
+    const closing = server.close();
+    assert.equal(await hasSettled(closing), false, 'close() waits while the grace period lasts');
+    clock.advance(199);
+    assert.equal(await hasSettled(closing), false, 'close() waits while the grace period lasts');
+    clock.advance(1);
+    await closing; // the grace period is over: the connection is destroyed and close() returns
     await client.waitForClose();
     assert.deepEqual(client.responses.map(correlationIdOf), [1]);
   });

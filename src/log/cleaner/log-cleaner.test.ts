@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { MemoryFileSystem } from '../../base/memory-file-system.js';
 import { BatchAttribute, CompressionType } from '../../protocol/records/batch-header.js';
 import { ControlRecordType, buildControlBatchSync } from '../../protocol/records/control-record.js';
+import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, SWAP_FILE_SUFFIX } from '../log-file-names.js';
+import { waitFor } from '../test-support.js';
+import { type CleanerPause, type CleanerPausePoint, setCleanerPauseHookForTests } from './log-cleaner.js';
 import { OFFSET_MAP_SLOT_BYTES } from './offset-map.js';
 import { ManualClock, START_MS, appendCommitted, appendUpdates, keyedBatch, openCompactedLog, readLog } from './test-compaction.js';
 
@@ -153,5 +156,70 @@ describe('log cleaner', () => {
     const { records } = await readLog(log);
     assert.equal(records.filter((record) => record.value?.toString() === 'during').length, appended);
     await manager.close();
+  });
+});
+
+describe('log cleaner pause points (a test hook)', () => {
+  it('holds a pass before the swap and after its commit point for as long as the hook waits', async () => {
+    const fs = new MemoryFileSystem();
+    const clock = new ManualClock(START_MS);
+    const { manager, log } = await openCompactedLog(fs, clock);
+    const latest = await appendUpdates(log, 15, 400);
+    const dir = '/data/compacted-0';
+    const names = async () => (await fs.readdir(dir)).map((entry) => entry.name).sort();
+    // The hook holds the first arrival at each point until the test lets it go.
+    const arrivals: CleanerPause[] = [];
+    let release: (() => void) | undefined;
+    const removeHook = setCleanerPauseHookForTests((pause) => {
+      arrivals.push(pause);
+      if (arrivals.filter((arrival) => arrival.point === pause.point).length > 1) return undefined;
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    try {
+      let settled = false;
+      const cleaning = manager.cleaner!.cleanNow().finally(() => {
+        settled = true;
+      });
+      const heldAt = async (point: CleanerPausePoint): Promise<CleanerPause> => {
+        await waitFor(() => release !== undefined);
+        const pause = arrivals.at(-1)!;
+        assert.equal(pause.point, point);
+        assert.deepEqual([pause.topic, pause.partition], ['compacted', 0]);
+        // However long the test takes, the cleaner stays where it is.
+        const before = await names();
+        for (let turn = 0; turn < 50; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(await names(), before, `nothing moves while held at ${point}`);
+        assert.equal(settled, false, `the pass waits at ${point}`);
+        return pause;
+      };
+
+      const beforeSwap = await heldAt('before-swap');
+      const cleanedName = `${offsetFileName(beforeSwap.baseOffset, LOG_FILE_SUFFIX)}${CLEANED_FILE_SUFFIX}`;
+      assert.ok((await names()).includes(cleanedName), `${cleanedName} is written before the swap`);
+      assert.ok((await names()).includes(offsetFileName(beforeSwap.baseOffset, LOG_FILE_SUFFIX)), 'the old segment is in place');
+      const letGo = release!;
+      release = undefined;
+      letGo();
+
+      const committed = await heldAt('swap-committed');
+      assert.equal(committed.baseOffset, beforeSwap.baseOffset, 'the same group reaches its commit point');
+      const swapName = `${offsetFileName(committed.baseOffset, LOG_FILE_SUFFIX)}${SWAP_FILE_SUFFIX}`;
+      assert.ok((await names()).includes(swapName), `${swapName} is the commit point`);
+      assert.ok(!(await names()).includes(cleanedName));
+      assert.ok((await names()).includes(offsetFileName(committed.baseOffset, LOG_FILE_SUFFIX)), 'the old segment is still in place');
+      release!();
+
+      const [stats] = await cleaning;
+      assert.ok(stats && stats.recordsRemoved > 0);
+      assert.ok(arrivals.filter((arrival) => arrival.point === 'before-swap').length >= 1);
+      assert.deepEqual((await names()).filter((name) => name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith(SWAP_FILE_SUFFIX)), [], 'no temporary files once released');
+      const { records } = await readLog(log);
+      for (const [key, expected] of latest) assert.equal(records.find((record) => record.offset === expected.offset)?.value?.toString(), expected.value, `k${key} kept`);
+    } finally {
+      removeHook();
+      await manager.close();
+    }
   });
 });

@@ -57,6 +57,43 @@ export interface CleanerPassStats {
   readonly durationMs: number;
 }
 
+/**
+ * Named points in the swap of each segment group where a test can hold the cleaner (crash tests
+ * kill the broker there): `before-swap`, the group's `.cleaned` segment is written and fsynced and
+ * nothing is swapped yet; `swap-committed`, it has been renamed to `.swap` (the commit point) and
+ * the old segments are still in place.
+ */
+export type CleanerPausePoint = 'before-swap' | 'swap-committed';
+
+export interface CleanerPause {
+  readonly point: CleanerPausePoint;
+  readonly topic: string;
+  readonly partition: number;
+  /** Base offset of the group's first segment (the cleaned segment's base offset). */
+  readonly baseOffset: number;
+}
+
+/** Awaited at every pause point; the cleaner goes on when it settles. */
+export type CleanerPauseHook = (pause: CleanerPause) => Promise<void> | void;
+
+let pauseHookForTests: CleanerPauseHook | undefined;
+
+/**
+ * Tests only: installs the hook every cleaner in this process awaits at its pause points (a crash
+ * test's child process installs it before starting the broker). Returns a function removing it.
+ * Production code never calls this, and without a hook the pause points cost a comparison.
+ */
+export function setCleanerPauseHookForTests(hook: CleanerPauseHook | undefined): () => void {
+  pauseHookForTests = hook;
+  return () => {
+    if (pauseHookForTests === hook) pauseHookForTests = undefined;
+  };
+}
+
+async function pausePoint(point: CleanerPausePoint, log: PartitionLog, baseOffset: number): Promise<void> {
+  if (pauseHookForTests !== undefined) await pauseHookForTests({ point, topic: log.topic, partition: log.partition, baseOffset });
+}
+
 class CleaningAborted extends Error {
   override name = 'CleaningAborted';
 }
@@ -361,7 +398,9 @@ export class LogCleaner {
       await writer.finish();
       state.bytesWritten += cleaned.size;
       await this.#step(state);
-      if (await state.log.replaceSegments(group, cleaned)) state.segmentsCleaned += group.length;
+      await pausePoint('before-swap', state.log, cleaned.baseOffset);
+      const swapped = await state.log.replaceSegments(group, cleaned, () => pausePoint('swap-committed', state.log, cleaned.baseOffset));
+      if (swapped) state.segmentsCleaned += group.length;
     } catch (error) {
       await cleaned.delete().catch(() => undefined);
       throw error;

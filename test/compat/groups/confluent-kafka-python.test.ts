@@ -6,5 +6,5 @@ import { runGroupScenario } from './group-scenario.js';
 
 test('confluent-kafka-python: group scenario', { timeout: 180_000 }, async (t) => {
   if (!(await requireClient(t, 'confluent-kafka-python'))) return;
-  await runGroupScenario('confluent', 'range');
+  await runGroupScenario('confluent', 'range', (line) => t.diagnostic(line));
 });

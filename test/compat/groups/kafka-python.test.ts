@@ -6,5 +6,5 @@ import { runGroupScenario } from './group-scenario.js';
 
 test('kafka-python: group scenario', { timeout: 180_000 }, async (t) => {
   if (!(await requireClient(t, 'kafka-python'))) return;
-  await runGroupScenario('kafka-python', 'range');
+  await runGroupScenario('kafka-python', 'range', (line) => t.diagnostic(line));
 });

@@ -6,5 +6,5 @@ import { runGroupScenario } from './group-scenario.js';
 
 test('kafkajs: group scenario', { timeout: 180_000 }, async (t) => {
   if (!(await requireClient(t, 'kafkajs'))) return;
-  await runGroupScenario('kafkajs');
+  await runGroupScenario('kafkajs', undefined, (line) => t.diagnostic(line));
 });

@@ -6,5 +6,5 @@ import { runGroupScenario } from './group-scenario.js';
 
 test('platformatic: group scenario', { timeout: 180_000 }, async (t) => {
   if (!(await requireClient(t, 'platformatic'))) return;
-  await runGroupScenario('platformatic');
+  await runGroupScenario('platformatic', undefined, (line) => t.diagnostic(line));
 });
