@@ -7,22 +7,26 @@
 // --auto-create false turns that off, so what remains of any growth is the broker's own.
 import { parseArgs } from 'node:util';
 import { MemoryFileSystem } from '../src/base/memory-file-system.js';
-import { createTopic, seededRandom } from '../src/testing/workload.js';
-import { type DecodeOutcome, FUZZ_TOPIC, KNOWN_BROKER_ERRORS, decodeFrame, distinctErrors, fuzzLiveBroker, mutate, seedFrames } from '../test/fuzz/frame-fuzzer.js';
+import { createTopic } from '../src/testing/workload.js';
+import { type DecodeOutcome, FUZZ_TOPIC, decodeFrame, distinctErrors, fuzzLiveBroker, heldTotal, mutatedFrames, seedFrames } from '../test/fuzz/frame-fuzzer.js';
 import { FaultBroker } from '../test/support/fault-memory-broker.js';
 
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' }, lanes: { type: 'string', default: '8' }, 'auto-create': { type: 'string', default: 'true' } } });
 const frames = Number(values.frames);
 const seed = Number(values.seed);
 
+/** The slowest single frame through the decoder, in ms (a figure, not a test: the tests bound work instead). */
+let slowestDecodeMs = 0;
+
 function decoderRun(): DecodeOutcome {
-  const random = seededRandom(seed);
-  const seeds = seedFrames({ live: false });
+  const generator = mutatedFrames(seedFrames({ live: false }), seed);
   const outcome: DecodeOutcome = { decoded: 0, protocolErrors: 0, unknownApis: 0 };
   for (let index = 0; index < frames; index += 1) {
-    const { frame, mutation } = mutate(seeds[Math.floor(random() * seeds.length)]!, random);
+    const { frame, mutation } = generator.next().value;
+    const startedAt = performance.now();
     try {
       decodeFrame(frame, outcome);
+      slowestDecodeMs = Math.max(slowestDecodeMs, performance.now() - startedAt);
     } catch (error) {
       throw new Error(`decoder: ${mutation}: ${String(error)}; frame ${frame.toString('hex')}`);
     }
@@ -43,7 +47,7 @@ async function liveRun(): Promise<void> {
       address: broker.address,
       frames,
       lanes: Number(values.lanes),
-      random: seededRandom(seed),
+      seed,
       seeds: seedFrames({ live: true }),
       holdMs: 750,
       healthEvery: 500,
@@ -52,16 +56,16 @@ async function liveRun(): Promise<void> {
         lastReport = progress.frames;
         broker.lines.splice(0, broker.lines.length - 1_000);
         const rate = progress.frames / ((performance.now() - startedAt) / 1000);
-        console.log(`${progress.frames} frames (${Math.round(rate)}/s): ${progress.responses} answered, ${progress.closes} closed, ${progress.held} held; RSS peak ${Math.round(progress.rssPeakMiB)} MiB`);
+        console.log(`${progress.frames} frames (${Math.round(rate)}/s): ${progress.responses} answered, ${progress.closes} closed, ${heldTotal(progress)} held, ${progress.unanswered.length} unanswered; RSS peak ${Math.round(progress.rssPeakMiB)} MiB`);
       },
     });
     const errors = distinctErrors(broker.lines).map((error) => error.split('\n')[0]!);
-    const unknown = errors.filter((error) => !KNOWN_BROKER_ERRORS.some((known) => known.test(error)));
     const seconds = (performance.now() - startedAt) / 1000;
-    console.log(`live: ${stats.frames} frames in ${seconds.toFixed(0)} s: ${stats.responses} answered, ${stats.closes} closed, ${stats.held} held; ${stats.healthChecks} health checks, slowest ${Math.round(stats.healthMaxMs)} ms; RSS ${Math.round(rssStartMiB)} -> peak ${Math.round(stats.rssPeakMiB)} MiB; protocol violations ${stats.violations.length}`);
+    console.log(`live: ${stats.frames} frames in ${seconds.toFixed(0)} s: ${stats.responses} answered, ${stats.closes} closed, ${heldTotal(stats)} held ${JSON.stringify(stats.held)}, ${stats.slow} slow, ${stats.unanswered.length} unanswered; ${stats.healthChecks} health checks, slowest ${Math.round(stats.healthMaxMs)} ms; RSS ${Math.round(rssStartMiB)} -> peak ${Math.round(stats.rssPeakMiB)} MiB; protocol violations ${stats.violations.length}`);
     console.log(`topics at the end: ${broker.broker.services.image.topicsByName.size}`);
-    console.log(`broker errors: known ${errors.length - unknown.length}, unexpected ${unknown.length}${unknown.length > 0 ? `:\n  ${unknown.join('\n  ')}` : ''}`);
-    if (unknown.length > 0 || stats.violations.length > 0) process.exitCode = 1;
+    console.log(`broker errors: ${errors.length}${errors.length > 0 ? `:\n  ${errors.join('\n  ')}` : ''}`);
+    if (stats.unanswered.length > 0) console.log(`unanswered frames (first 5):\n  ${stats.unanswered.slice(0, 5).join('\n  ')}`);
+    if (errors.length > 0 || stats.violations.length > 0 || stats.unanswered.length > 0) process.exitCode = 1;
   } finally {
     await broker.stop();
   }
@@ -69,5 +73,5 @@ async function liveRun(): Promise<void> {
 
 const decoderStartedAt = performance.now();
 const decoded = decoderRun();
-console.log(`decoder: ${frames} frames in ${((performance.now() - decoderStartedAt) / 1000).toFixed(0)} s: ${decoded.decoded} decoded, ${decoded.protocolErrors} ProtocolErrors, ${decoded.unknownApis} unknown api/version, no other exception`);
+console.log(`decoder: ${frames} frames in ${((performance.now() - decoderStartedAt) / 1000).toFixed(0)} s: ${decoded.decoded} decoded, ${decoded.protocolErrors} ProtocolErrors, ${decoded.unknownApis} unknown api/version, no other exception; slowest frame ${slowestDecodeMs.toFixed(2)} ms`);
 await liveRun();

@@ -1,15 +1,19 @@
-// The schema facts in schemas/ equal what Kafka's own specs say (when ../shared/kafka-specs is
-// present), and the committed generated codecs are what the generator makes from them.
+// The schema facts in schemas/ equal what Kafka's own specs say: always against the reference facts
+// committed in test/protocol/data/kafka-spec-facts.json (derived from ../shared/kafka-specs by
+// scripts/kafka-spec-facts.ts), and that file against ../shared/kafka-specs itself when present
+// (CONVEYOR_KAFKA_SPECS names another folder, e.g. /nonexistent to run as without it). The committed
+// generated codecs are what the generator makes from schemas/.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { generate } from '../../scripts/codegen/main.js';
-import { readSpecFacts, SPEC_FOLDERS } from '../../scripts/codegen/spec-facts.js';
+import { type JsonObject, readSpecFacts, SPEC_FOLDERS } from '../../scripts/codegen/spec-facts.js';
+import { REFERENCE_FACTS_FILE, committedReferenceFacts, referenceFactsText, referenceSpecsDir } from '../../scripts/kafka-spec-facts.js';
 
 const projectDir = fileURLToPath(new URL('../..', import.meta.url));
-const specsDir = join(projectDir, '../shared/kafka-specs');
+const specsDir = referenceSpecsDir();
 const schemasDir = join(projectDir, 'schemas');
 
 /**
@@ -45,40 +49,58 @@ function maxVersionOf(facts: Facts): number {
   return Number(String(facts.validVersions).split('-').at(-1));
 }
 
+/** Every file of schemas/, keyed as the reference keys them. */
+function schemaFacts(): Map<string, Facts> {
+  const actual = new Map<string, Facts>();
+  for (const folder of SPEC_FOLDERS) {
+    for (const file of readdirSync(join(schemasDir, folder))) {
+      actual.set(`${folder}/${file}`, JSON.parse(readFileSync(join(schemasDir, folder, file), 'utf8')) as Facts);
+    }
+  }
+  return actual;
+}
+
+/** schemas/ equals `expected`, except the schemas ahead of it, which must agree on the wire in the versions it has. */
+function assertSchemasMatch(expected: ReadonlyMap<string, JsonObject>): void {
+  const actual = schemaFacts();
+  const referenceOf = (path: string) => AHEAD_OF_REFERENCE.get(path) ?? path;
+  assert.deepEqual([...actual.keys()].map(referenceOf).sort(), [...expected.keys()].sort());
+  for (const [path, facts] of actual) {
+    const reference = expected.get(referenceOf(path)) as Facts;
+    if (!AHEAD_OF_REFERENCE.has(path)) {
+      assert.deepEqual(facts, reference, path);
+      continue;
+    }
+    const referenceMax = maxVersionOf(reference);
+    assert.ok(maxVersionOf(facts) > referenceMax, `${path} is listed as ahead of the reference but is not`);
+    assert.deepEqual(wireFacts(facts, referenceMax), wireFacts(reference, referenceMax), path);
+  }
+}
+
 describe('schema facts', () => {
-  it('match ../shared/kafka-specs', (context) => {
-    if (!existsSync(specsDir)) {
-      context.skip(`${specsDir} is absent; nothing to compare against`);
-      return;
-    }
-    const expected = readSpecFacts(specsDir);
-    const actual = new Map<string, unknown>();
-    for (const folder of SPEC_FOLDERS) {
-      for (const file of readdirSync(join(schemasDir, folder))) {
-        actual.set(`${folder}/${file}`, JSON.parse(readFileSync(join(schemasDir, folder, file), 'utf8')));
-      }
-    }
-    const referenceOf = (path: string) => AHEAD_OF_REFERENCE.get(path) ?? path;
-    assert.deepEqual([...actual.keys()].map(referenceOf).sort(), [...expected.keys()].sort());
-    for (const [path, facts] of actual) {
-      const reference = expected.get(referenceOf(path)) as Facts;
-      if (!AHEAD_OF_REFERENCE.has(path)) {
-        assert.deepEqual(facts, reference, path);
-        continue;
-      }
-      const referenceMax = maxVersionOf(reference);
-      assert.ok(maxVersionOf(facts as Facts) > referenceMax, `${path} is listed as ahead of the reference but is not`);
-      assert.deepEqual(wireFacts(facts as Facts, referenceMax), wireFacts(reference, referenceMax), path);
-    }
+  it('match the committed reference facts (test/protocol/data/kafka-spec-facts.json)', () => {
+    assertSchemasMatch(committedReferenceFacts());
   });
 
-  it('carry no descriptions or comments', () => {
+  it('committed reference facts match ../shared/kafka-specs, when present', (context) => {
+    if (!existsSync(specsDir)) {
+      context.skip(`${specsDir} is absent: schemas/ was checked against the committed reference facts only`);
+      return;
+    }
+    const committed = readFileSync(REFERENCE_FACTS_FILE, 'utf8');
+    assert.ok(committed === referenceFactsText(specsDir), `${REFERENCE_FACTS_FILE} differs from ${specsDir}: run tsx scripts/kafka-spec-facts.ts`);
+    // Also straight from the specs, so a fault in reading the committed file cannot hide a difference.
+    assertSchemasMatch(readSpecFacts(specsDir));
+  });
+
+  it('carry no descriptions or comments (schemas/ and the committed reference facts)', () => {
+    const texts = new Map<string, string>([[REFERENCE_FACTS_FILE, readFileSync(REFERENCE_FACTS_FILE, 'utf8')]]);
     for (const folder of SPEC_FOLDERS) {
-      for (const file of readdirSync(join(schemasDir, folder))) {
-        const text = readFileSync(join(schemasDir, folder, file), 'utf8');
-        for (const banned of ['"about"', '//', '"entityType"', '"mapKey"', '"listeners"', '"latestVersionUnstable"']) {
-          assert.ok(!text.includes(banned), `${folder}/${file} contains ${banned}`);
-        }
+      for (const file of readdirSync(join(schemasDir, folder))) texts.set(`${folder}/${file}`, readFileSync(join(schemasDir, folder, file), 'utf8'));
+    }
+    for (const [path, text] of texts) {
+      for (const banned of ['"about"', '//', '"entityType"', '"mapKey"', '"listeners"', '"latestVersionUnstable"']) {
+        assert.ok(!text.includes(banned), `${path} contains ${banned}`);
       }
     }
   });

@@ -1,10 +1,14 @@
 // Detects which real Kafka clients are installed and gates each compatibility suite on its client:
 // a missing client skips the suite locally, but fails it when CI sets CONVEYOR_REQUIRE_ALL_CLIENTS=1,
-// so CI can never pass by silently testing nothing.
+// so CI can never pass by silently testing nothing. The same holds for a codec a client could use
+// but cannot here because an optional module is not installed (kafka-python's snappy, lz4, zstd).
+// CONVEYOR_PYTHON names another interpreter (test/support/process.ts), e.g. /nonexistent to see the
+// CI gate fail.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import type { CodecSupport } from './compat-suite.js';
 import { PYTHON, runProcess } from './process.js';
 
 export type ClientName = 'kafkajs' | 'platformatic' | 'kcat' | 'confluent-kafka-python' | 'kafka-python';
@@ -91,4 +95,19 @@ export async function requireClient(t: TestContext, name: ClientName): Promise<C
   if (allClientsRequired()) throw new Error(`${info.reason} (CONVEYOR_REQUIRE_ALL_CLIENTS=1)`);
   t.skip(info.reason);
   return undefined;
+}
+
+/**
+ * The codecs a client suite runs, given for each whether the client can use it on this machine
+ * (null) or why not, when the reason is a missing install (a Python module, not a limitation of the
+ * client itself). Locally those codecs are skipped with the reason; with
+ * CONVEYOR_REQUIRE_ALL_CLIENTS=1 a missing one throws, naming every missing codec.
+ */
+export function installedCodecs(client: ClientName, missing: Readonly<Record<string, string | null>>): CodecSupport[] {
+  const codecs = Object.entries(missing).map(([codec, reason]): CodecSupport => (reason === null ? { codec } : { codec, unavailable: reason }));
+  const absent = codecs.filter((codec) => codec.unavailable !== undefined);
+  if (absent.length > 0 && allClientsRequired()) {
+    throw new Error(`${client}: codecs not usable here: ${absent.map((codec) => `${codec.codec} (${codec.unavailable})`).join('; ')} (CONVEYOR_REQUIRE_ALL_CLIENTS=1)`);
+  }
+  return codecs;
 }

@@ -71,9 +71,10 @@ export async function runPythonJson<T>(script: string, command: string, payload:
 
 /**
  * The Debian Python: the client libraries (python3-confluent-kafka, python3-kafka) are installed for
- * it, while the python3 first on PATH may be another interpreter without them.
+ * it, while the python3 first on PATH may be another interpreter without them. CONVEYOR_PYTHON
+ * overrides it (e.g. /nonexistent, to see CONVEYOR_REQUIRE_ALL_CLIENTS=1 fail the Python suites).
  */
-export const PYTHON = '/usr/bin/python3';
+export const PYTHON = process.env.CONVEYOR_PYTHON || '/usr/bin/python3';
 
 function tail(text: string, max = 4000): string {
   return text.length <= max ? text : `...${text.slice(-max)}`;
