@@ -141,9 +141,26 @@ export class Controller {
           results.push(errorOf(request.name, error));
         }
       }
-      if (records.length > 0) await this.options.quorum.append(records);
-      return results;
+      return this.appendOrRefuse(records, results);
     });
+  }
+
+  /**
+   * Appends the records of one user operation, or, when they are too large for one metadata batch,
+   * refuses every part of it that would have succeeded with POLICY_VIOLATION, as Kafka's controller
+   * refuses an excessively large operation, instead of failing the whole request as an unknown
+   * error. Nothing is appended then.
+   */
+  private async appendOrRefuse(records: MetadataRecord[], results: TopicResult[]): Promise<TopicResult[]> {
+    if (records.length === 0) return results;
+    try {
+      await this.options.quorum.append(records);
+      return results;
+    } catch (error) {
+      if (!(error instanceof KafkaError) || (error.errorCode !== ErrorCode.MESSAGE_TOO_LARGE && error.errorCode !== ErrorCode.RECORD_LIST_TOO_LARGE)) throw error;
+      const message = `Unable to perform excessively large batch operation: ${records.length} metadata records do not fit in one batch of the metadata log (${error.message})`;
+      return results.map((result) => (result.errorCode === ErrorCode.NONE ? topicError(result.name, ErrorCode.POLICY_VIOLATION, message) : result));
+    }
   }
 
   private planTopic(request: CreateTopicRequest): { records: MetadataRecord[]; result: TopicResult } {
@@ -289,8 +306,7 @@ export class Controller {
           results.push(errorOf(request.name, error));
         }
       }
-      if (records.length > 0) await this.options.quorum.append(records);
-      return results;
+      return this.appendOrRefuse(records, results);
     });
   }
 

@@ -11,7 +11,7 @@ import { ApiVersionsApi, DescribeClusterApi, DescribeGroupsApi, FindCoordinatorA
 import { RawClient } from '../support/raw-client.js';
 import { type RunningBroker, startBroker } from '../../src/index.js';
 import { buildRecordBatchSync } from '../../src/protocol/records/record-batch.js';
-import { type TestBroker, createTopic, produce, startTestBroker, uniqueTopic } from './helpers.js';
+import { type TestBroker, createTopic, createTopics, produce, startTestBroker, uniqueTopic } from './helpers.js';
 
 const CONSUMER_OFFSETS = '__consumer_offsets';
 const TRANSACTION_STATE = '__transaction_state';
@@ -318,5 +318,35 @@ describe('Produce names each refused record (v8+) and advertises v0 while refusi
       const response = await broker.client.request(ProduceApi, version, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: plain, partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] });
       assert.equal(response.responses[0]?.partitionResponses[0]?.errorCode, ErrorCode.UNSUPPORTED_VERSION);
     }
+  });
+});
+
+describe('an excessively large CreateTopics is refused as a policy violation, not an unknown error', () => {
+  let broker: TestBroker;
+  before(async () => {
+    broker = await startTestBroker();
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  it('60,000 partitions in one request: POLICY_VIOLATION for every topic it would have created, nothing created', async () => {
+    const huge = uniqueTopic('huge');
+    const small = uniqueTopic('small');
+    const response = await createTopics(broker.client, [
+      { name: huge, numPartitions: 60_000 },
+      { name: small, numPartitions: 2 },
+    ]);
+    assert.deepEqual(
+      response.topics.map(({ name, errorCode }) => ({ name, errorCode })),
+      [
+        { name: huge, errorCode: ErrorCode.POLICY_VIOLATION },
+        { name: small, errorCode: ErrorCode.POLICY_VIOLATION },
+      ],
+    );
+    assert.match(response.topics[0]?.errorMessage ?? '', /excessively large/);
+    const described = await broker.client.request(MetadataApi, 12, { topics: [{ topicId: ZERO_UUID, name: huge }, { topicId: ZERO_UUID, name: small }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    assert.deepEqual(described.topics.map((topic) => topic.errorCode), [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    await createTopic(broker.client, small, 2);
   });
 });
