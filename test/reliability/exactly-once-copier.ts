@@ -9,6 +9,7 @@
 // explained by a broker restart. Any other error prints `copier failed: <error>` and exits 1,
 // which fails the test: the copier never exits on its own in a passing run.
 import { Kafka, logLevel } from 'kafkajs';
+import { describeError, isConnectionError } from './kafkajs-errors.js';
 
 const [bootstrapServers, inputTopic, outputTopic, groupId, transactionalId] = process.argv.slice(2);
 if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transactionalId) {
@@ -16,31 +17,7 @@ if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transaction
   process.exit(2);
 }
 
-/** The error and its causes, as one line. */
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  for (let cause: unknown = error, depth = 0; cause !== undefined && cause !== null && depth < 8; depth += 1) {
-    parts.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
-    const wrapped = cause as { originalError?: unknown; cause?: unknown };
-    cause = wrapped.originalError ?? wrapped.cause;
-  }
-  return parts.join(' <- ');
-}
 
-/**
- * Whether the broker could not be reached (kafkajs wraps connection failures, so the cause chain is
- * walked; a coordinator lookup that ran out of retries is the same failure seen from a group).
- */
-function isConnectionError(error: unknown): boolean {
-  const connection = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'];
-  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
-    if (connection.includes(cause.name)) return true;
-    if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection/i.test(cause.message)) return true;
-    const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
-    cause = wrapped.originalError ?? wrapped.cause;
-  }
-  return false;
-}
 
 function fail(error: unknown): never {
   console.error(`copier failed: ${describeError(error)}`);

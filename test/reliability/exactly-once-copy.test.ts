@@ -20,6 +20,7 @@ import { ListOffsetsApi } from '../../src/protocol/messages/index.js';
 import { createTopic, temporaryDirectory, waitFor } from '../integration/helpers.js';
 import { RawClient } from '../support/raw-client.js';
 import { readCommitted } from '../support/read-committed.js';
+import { describeError, isConnectionError } from './kafkajs-errors.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 20_000);
 const PARTITIONS = 3;
@@ -43,26 +44,7 @@ after(async () => {
 /** The broker's restarts, so the aborter can tell a connection error the restart explains from one it does not. */
 const restarts = { completed: 0, inProgress: false };
 
-/** A connection-level failure (kafkajs wraps them; the cause chain is walked). */
-function isConnectionError(error: unknown): boolean {
-  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
-    if (['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound'].includes(cause.name)) return true;
-    if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection/i.test(cause.message)) return true;
-    const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
-    cause = wrapped.originalError ?? wrapped.cause;
-  }
-  return false;
-}
 
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  for (let cause: unknown = error, depth = 0; cause !== undefined && depth < 8; depth += 1) {
-    parts.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
-    const wrapped = cause as { originalError?: unknown; cause?: unknown };
-    cause = wrapped.originalError ?? wrapped.cause;
-  }
-  return parts.join(' <- ');
-}
 
 interface CopierRun {
   child: ChildProcess;

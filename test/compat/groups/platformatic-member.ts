@@ -7,7 +7,7 @@ import { Consumer } from '@platformatic/kafka';
 const [bootstrap, topic, groupId, sessionTimeoutText] = process.argv.slice(2) as [string, string, string, string];
 const emit = (event: unknown) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
-const consumer = new Consumer({ clientId: `platformatic-${groupId}`, groupId, bootstrapBrokers: [bootstrap], sessionTimeout: Number(sessionTimeoutText), heartbeatInterval: 500, rebalanceTimeout: 20_000 });
+const consumer = new Consumer({ clientId: `platformatic-${groupId}`, groupId, bootstrapBrokers: [bootstrap], sessionTimeout: Number(sessionTimeoutText), heartbeatInterval: 500, rebalanceTimeout: Math.max(20_000, Number(sessionTimeoutText)) });
 consumer.on('consumer:group:join', () => {
   const partitions = (consumer.assignments ?? []).filter((assignment) => assignment.topic === topic).flatMap((assignment) => assignment.partitions);
   emit({ event: 'assigned', partitions: [...partitions].sort((a, b) => a - b) });

@@ -1,0 +1,29 @@
+// How the exactly-once test and its copier read kafkajs errors: kafkajs wraps a failure in
+// retriable and non-retriable errors, so each walks the cause chain.
+
+/** The error and its causes, as one line. */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let cause: unknown = error, depth = 0; cause !== undefined && cause !== null && depth < 8; depth += 1) {
+    parts.push(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause));
+    const wrapped = cause as { originalError?: unknown; cause?: unknown };
+    cause = wrapped.originalError ?? wrapped.cause;
+  }
+  return parts.join(' <- ');
+}
+
+const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'];
+
+/**
+ * Whether the broker could not be reached. A coordinator lookup (group or transaction) that ran out
+ * of retries while the broker was down is the same failure seen from a coordinator.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
+    if (CONNECTION_ERRORS.includes(cause.name)) return true;
+    if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection/i.test(cause.message)) return true;
+    const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
+    cause = wrapped.originalError ?? wrapped.cause;
+  }
+  return false;
+}
