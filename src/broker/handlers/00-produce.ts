@@ -21,8 +21,10 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
-import { validateProducedRecordsSync } from '../../protocol/records/produce-validation.js';
-import { isTransactionalBatch, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
+import { type ValidationResult, validateBatchHeader, validateRecords, validateRecordsSync } from '../../protocol/records/produce-validation.js';
+import { CompressionType, isTransactionalBatch, readCompression, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
+import type { Partition } from '../../replication/partition.js';
+import { AppendOrder } from '../append-order.js';
 import type { BrokerServices } from '../broker-services.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
@@ -45,14 +47,20 @@ export const produceHandler = defineHandler({
       return errorBody(request, ErrorCode.INVALID_REQUIRED_ACKS);
     }
     const appendTimeMs = broker.clock.nowMs();
-    // Appends start here, synchronously and in request order; only their completion is awaited.
+    // Appends start in request order per partition: here, synchronously, or, for a compressed batch
+    // validated off the event loop, in the turn taken here (append-order.ts).
+    const deferredRefusals: Promise<boolean>[] = [];
     const topics = request.topicData.map((topic) => ({
       name: topic.name,
-      partitions: topic.partitionData.map((data) => appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs, request.transactionalId ?? null)),
+      partitions: topic.partitionData.map((data) =>
+        appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs, request.transactionalId ?? null, deferredRefusals),
+      ),
     }));
     if (request.acks === 0) {
       const failed = topics.some((topic) => topic.partitions.some((partition) => !(partition instanceof Promise) && partition.errorCode !== ErrorCode.NONE));
-      return failed ? CLOSE_CONNECTION : NO_RESPONSE;
+      if (failed) return CLOSE_CONNECTION;
+      if (deferredRefusals.length === 0) return NO_RESPONSE;
+      return Promise.all(deferredRefusals).then((refused) => (refused.includes(true) ? CLOSE_CONNECTION : NO_RESPONSE));
     }
     return Promise.all(
       topics.map(async (topic) => ({ name: topic.name, partitionResponses: await Promise.all(topic.partitions) })),
@@ -63,6 +71,9 @@ export const produceHandler = defineHandler({
   },
 });
 
+/** Turns of the partitions' appends, so those behind an asynchronous validation keep arrival order. */
+const appendOrder = new AppendOrder();
+
 function appendPartition(
   broker: BrokerServices,
   topic: string,
@@ -71,15 +82,47 @@ function appendPartition(
   apiVersion: number,
   appendTimeMs: number,
   transactionalId: string | null,
+  deferredRefusals: Promise<boolean>[],
 ): PartitionResponse | Promise<PartitionResponse> {
   const partition = broker.replicaManager.get(topic, index);
   if (!partition) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
-  const validation = validateProducedRecordsSync(records, {
-    maxMessageBytes: partition.log.config.maxMessageBytes,
-    produceVersion: apiVersion,
-    maxDecompressedBytes: PRODUCE_MAX_DECOMPRESSED_BYTES,
-  });
-  if (validation.errorCode !== ErrorCode.NONE || !records) {
+  const options = { maxMessageBytes: partition.log.config.maxMessageBytes, produceVersion: apiVersion, maxDecompressedBytes: PRODUCE_MAX_DECOMPRESSED_BYTES };
+  const header = validateBatchHeader(records, options);
+  if (header.errorCode !== ErrorCode.NONE || !records) return partitionError(index, header.errorCode || ErrorCode.INVALID_RECORD, header.errorMessage ?? 'no records');
+  const compressed = readCompression(records) !== CompressionType.none;
+  const append = (validation: ValidationResult) => appendValidated(broker, partition, topic, index, records, validation, appendTimeMs, transactionalId);
+  if (!compressed && !appendOrder.busy(partition)) return append(validateRecordsSync(records, options));
+  // A compressed batch may expand to hundreds of MiB: it is decompressed on the thread pool, not on
+  // the event loop every other connection shares; this partition's later appends wait their turn.
+  const turn = appendOrder.take(partition);
+  const validation = compressed ? validateRecords(records, options) : Promise.resolve(validateRecordsSync(records, options));
+  deferredRefusals.push(validation.then((result) => result.errorCode !== ErrorCode.NONE));
+  return Promise.all([validation, turn.ready]).then(
+    ([result]) => {
+      try {
+        return append(result);
+      } finally {
+        turn.done();
+      }
+    },
+    (error: unknown) => {
+      turn.done();
+      throw error;
+    },
+  );
+}
+
+function appendValidated(
+  broker: BrokerServices,
+  partition: Partition,
+  topic: string,
+  index: number,
+  records: Buffer,
+  validation: ValidationResult,
+  appendTimeMs: number,
+  transactionalId: string | null,
+): PartitionResponse | Promise<PartitionResponse> {
+  if (validation.errorCode !== ErrorCode.NONE) {
     return partitionError(index, validation.errorCode || ErrorCode.INVALID_RECORD, validation.errorMessage ?? 'no records');
   }
   if (isTransactionalBatch(records)) {

@@ -53,6 +53,11 @@ function invalid(errorCode: number, errorMessage: string): ValidationResult {
 export function validateProducedRecordsSync(records: Buffer | null, options: ProduceValidationOptions): ValidationResult {
   const framing = validateBatchHeader(records, options);
   if (framing.errorCode !== ErrorCode.NONE || records === null) return framing;
+  return validateRecordsSync(records, options);
+}
+
+/** The records of a batch whose header validateBatchHeader accepted, without awaiting. */
+export function validateRecordsSync(records: Buffer, options: ProduceValidationOptions): ValidationResult {
   const section = records.subarray(BATCH_HEADER_BYTES);
   const codec = readCompression(records);
   if (codec === CompressionType.none) return walkRecords(section, readRecordsCount(records));
@@ -69,6 +74,11 @@ export function validateProducedRecordsSync(records: Buffer | null, options: Pro
 export async function validateProducedRecords(records: Buffer | null, options: ProduceValidationOptions): Promise<ValidationResult> {
   const framing = validateBatchHeader(records, options);
   if (framing.errorCode !== ErrorCode.NONE || records === null) return framing;
+  return validateRecords(records, options);
+}
+
+/** The records of a batch whose header validateBatchHeader accepted, decompressing off the event loop where the codec library allows it. */
+export async function validateRecords(records: Buffer, options: ProduceValidationOptions): Promise<ValidationResult> {
   const codec = readCompression(records);
   if (codec === CompressionType.none) return walkRecords(records.subarray(BATCH_HEADER_BYTES), readRecordsCount(records));
   let decompressed: Buffer;
