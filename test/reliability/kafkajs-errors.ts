@@ -15,12 +15,21 @@ export function describeError(error: unknown): string {
 const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'];
 
 /**
- * Whether the broker could not be reached. A coordinator lookup (group or transaction) that ran out
- * of retries while the broker was down is the same failure seen from a coordinator.
+ * Coordinator errors a broker gives while it shuts down or before it has loaded its coordinator
+ * partitions again: a client retries them, and only a restart explains running out of retries.
+ */
+const COORDINATOR_MOVING = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+
+/**
+ * Whether the broker could not be reached, or its coordinator was not there for the moment. A
+ * coordinator lookup (group or transaction) that ran out of retries while the broker was down, or
+ * a NOT_COORDINATOR from a broker that is shutting down, is the same failure seen from a
+ * coordinator. Callers accept it only where a broker restart explains it.
  */
 export function isConnectionError(error: unknown): boolean {
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
     if (CONNECTION_ERRORS.includes(cause.name)) return true;
+    if (cause.name === 'KafkaJSProtocolError' && COORDINATOR_MOVING.includes(String((cause as Error & { type?: unknown }).type))) return true;
     if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection/i.test(cause.message)) return true;
     const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
     cause = wrapped.originalError ?? wrapped.cause;
