@@ -26,6 +26,7 @@ import type { RecordInput } from '../../src/protocol/records/record.js';
 import { buildRecordBatch, decodeRecordBatch, readRecordBatchHeader, recordBatchSpans } from '../../src/protocol/records/record-batch.js';
 import type { GoldenEntry } from './capture/capture.js';
 import { allClientsRequired } from '../support/clients.js';
+import { seededRandom as random } from '../support/records.js';
 import { PYTHON } from '../support/process.js';
 
 const require = createRequire(import.meta.url);
@@ -50,17 +51,6 @@ function pythonCrcs(buffers: readonly Buffer[]): number[] {
   return JSON.parse(result.stdout) as number[];
 }
 
-/** A small seeded generator (mulberry32), so a failure names a reproducible case. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, length: number, compressible: boolean): Buffer {
   const bytes = Buffer.alloc(length);
