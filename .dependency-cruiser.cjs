@@ -39,6 +39,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '(\\.test\\.ts$|\\.contract\\.ts$|test-batches\\.ts$)' },
+    exclude: { path: '(\\.test\\.ts$|\\.contract\\.ts$)' },
   },
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileSystemContract } from './file-system.contract.js';
+import { fileSystemContract } from '../testing/file-system.contract.js';
 import { errorCodeOf, parentPath, pathExists, writeFileAtomically } from './file-system.js';
 import { MemoryFileSystem } from './memory-file-system.js';
 

@@ -7,8 +7,8 @@ import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { BatchField, rewriteCrc } from '../protocol/records/batch-header.js';
 import type { LogManager } from './log-manager.js';
 import type { PartitionLog } from './partition-log.js';
-import { buildBatch } from './test-batches.js';
-import { openTestLogManager, recordingLogger } from './test-support.js';
+import { buildBatch } from '../testing/test-batches.js';
+import { openTestLogManager, recordingLogger } from '../testing/log-support.js';
 
 const config = { segmentBytes: 2000, indexIntervalBytes: 200 };
 const SEGMENT_FILE = /\.(log|index|timeindex)$/;

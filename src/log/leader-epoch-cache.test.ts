@@ -4,7 +4,7 @@ import { silentLogger } from '../base/logger.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { recordingLogger } from './test-support.js';
+import { recordingLogger } from '../testing/log-support.js';
 
 describe('leader epoch cache', () => {
   it('assigns, drops conflicting entries, truncates and persists', async () => {

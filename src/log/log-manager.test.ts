@@ -8,8 +8,8 @@ import { pathExists } from '../base/file-system.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { NodeFileSystem } from '../node/node-file-system.js';
 import { readBaseOffset } from '../protocol/records/batch-header.js';
-import { buildBatch } from './test-batches.js';
-import { openTestLogManager } from './test-support.js';
+import { buildBatch } from '../testing/test-batches.js';
+import { openTestLogManager } from '../testing/log-support.js';
 
 const config = { segmentBytes: 2000, indexIntervalBytes: 200 };
 

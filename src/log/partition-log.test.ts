@@ -11,8 +11,8 @@ import {
   readPartitionLeaderEpoch,
 } from '../protocol/records/batch-header.js';
 import type { PartitionLog } from './partition-log.js';
-import { buildBatch } from './test-batches.js';
-import { ManualClock, openTestLogManager, waitFor } from './test-support.js';
+import { buildBatch } from '../testing/test-batches.js';
+import { ManualClock, openTestLogManager, waitFor } from '../testing/log-support.js';
 
 const everything = { maxBytes: 1 << 30, maxOffset: Number.MAX_SAFE_INTEGER, minOneBatch: true };
 

@@ -8,7 +8,7 @@ import { FileHandleCache } from './file-handle-cache.js';
 import { READ_POOL_SLAB_BYTES } from './log-limits.js';
 import { ReadBufferPool, ReadLease, readBufferPool } from './read-buffer-pool.js';
 import { Segment } from './segment.js';
-import { buildBatch } from './test-batches.js';
+import { buildBatch } from '../testing/test-batches.js';
 
 describe('read buffer pool', () => {
   it('lends slabs for reads that fit and are not tiny, and takes each back once', () => {

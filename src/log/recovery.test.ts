@@ -4,8 +4,8 @@ import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { hasValidCrc, readBaseOffset, readLastOffset } from '../protocol/records/batch-header.js';
 import type { LogConfig } from './log-config.js';
 import type { PartitionLog } from './partition-log.js';
-import { buildBatch } from './test-batches.js';
-import { openTestLogManager, recordingLogger } from './test-support.js';
+import { buildBatch } from '../testing/test-batches.js';
+import { openTestLogManager, recordingLogger } from '../testing/log-support.js';
 
 const config: Partial<LogConfig> = { segmentBytes: 1200, indexIntervalBytes: 150 };
 const dir = '/data/t-0';

@@ -6,8 +6,8 @@ import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { LogConfig } from './log-config.js';
 import type { PartitionLog } from './partition-log.js';
-import { buildBatch } from './test-batches.js';
-import { ManualClock, openTestLogManager } from './test-support.js';
+import { buildBatch } from '../testing/test-batches.js';
+import { ManualClock, openTestLogManager } from '../testing/log-support.js';
 
 const everything = { maxBytes: 1 << 30, maxOffset: Number.MAX_SAFE_INTEGER, minOneBatch: true };
 const START_MS = 1_700_000_000_000;

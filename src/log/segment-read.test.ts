@@ -7,7 +7,7 @@ import type { BatchHeaderInfo } from './batch-scanner.js';
 import { FileHandleCache } from './file-handle-cache.js';
 import { readAheadBudget } from './read-ahead.js';
 import { Segment } from './segment.js';
-import { buildBatch } from './test-batches.js';
+import { buildBatch } from '../testing/test-batches.js';
 
 const settings = { segmentIndexBytes: 10 * 1024 * 1024, indexIntervalBytes: 4096 };
 const LOG_FILE = '/p/00000000000000000000.log';

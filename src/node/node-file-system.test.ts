@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSystemContract } from '../base/file-system.contract.js';
+import { fileSystemContract } from '../testing/file-system.contract.js';
 import { NodeFileSystem } from './node-file-system.js';
 
 fileSystemContract('node', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createLogger, type Logger } from '../../base/logger.js';
-import { ManualClock } from '../../log/test-support.js';
+import { ManualClock } from '../../testing/log-support.js';
 import type { FrameHandler, FrameOutcome } from './frame-handler.js';
 import { FrameReader } from './frame-reader.js';
 import type { ListenerConfig } from './listeners.js';

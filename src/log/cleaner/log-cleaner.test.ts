@@ -4,10 +4,10 @@ import { MemoryFileSystem } from '../../base/memory-file-system.js';
 import { BatchAttribute, CompressionType } from '../../protocol/records/batch-header.js';
 import { ControlRecordType, buildControlBatchSync } from '../../protocol/records/control-record.js';
 import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, SWAP_FILE_SUFFIX } from '../log-file-names.js';
-import { waitFor } from '../test-support.js';
+import { waitFor } from '../../testing/log-support.js';
 import { type CleanerPause, type CleanerPausePoint, setCleanerPauseHookForTests } from './log-cleaner.js';
 import { OFFSET_MAP_SLOT_BYTES } from './offset-map.js';
-import { ManualClock, START_MS, appendCommitted, appendUpdates, keyedBatch, openCompactedLog, readLog } from './test-compaction.js';
+import { ManualClock, START_MS, appendCommitted, appendUpdates, keyedBatch, openCompactedLog, readLog } from '../../testing/test-compaction.js';
 
 function latestByKey(records: { key: Buffer | null; value: Buffer | null; offset: number }[]): Map<string, { offset: number; value: string | null }> {
   return new Map(records.map((record) => [record.key!.toString(), { offset: record.offset, value: record.value?.toString() ?? null }]));

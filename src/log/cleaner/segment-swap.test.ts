@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryFileSystem } from '../../base/memory-file-system.js';
 import { offsetFileName } from '../log-file-names.js';
-import { ManualClock, START_MS, appendUpdates, openCompactedLog, readLog } from './test-compaction.js';
-import { openTestLogManager } from '../test-support.js';
-import { compactedConfig } from './test-compaction.js';
+import { ManualClock, START_MS, appendUpdates, openCompactedLog, readLog } from '../../testing/test-compaction.js';
+import { openTestLogManager } from '../../testing/log-support.js';
+import { compactedConfig } from '../../testing/test-compaction.js';
 
 const DIR = '/data/compacted-0';
 

@@ -4,7 +4,7 @@ import { MemoryFileSystem } from '../../base/memory-file-system.js';
 import { readBaseOffset, readLastOffset } from '../../protocol/records/batch-header.js';
 import { ControlRecordType, type ControlRecordTypeValue, buildControlBatchSync } from '../../protocol/records/control-record.js';
 import type { PartitionLog } from '../partition-log.js';
-import { type KeyedRecord, ManualClock, START_MS, appendCommitted, appendUpdates, keyedBatch, openCompactedLog, readLog } from './test-compaction.js';
+import { type KeyedRecord, ManualClock, START_MS, appendCommitted, appendUpdates, keyedBatch, openCompactedLog, readLog } from '../../testing/test-compaction.js';
 
 /** A transactional producer writing to the compacted log: data batches in sequence, then a marker. */
 function transactionalProducer(log: PartitionLog, producerId: number) {

@@ -1,14 +1,14 @@
 // Helpers for cleaner tests: keyed record batches, a compacted log on a memory file system, and a
 // full read of a log's records. Imported by tests only.
 import assert from 'node:assert/strict';
-import type { MemoryFileSystem } from '../../base/memory-file-system.js';
-import { hasValidCrc, readBaseOffset, readLastOffset } from '../../protocol/records/batch-header.js';
-import type { KafkaRecord } from '../../protocol/records/record.js';
-import { type DecodedBatch, type RecordBatchOptions, buildRecordBatchSync, decodeRecordBatchSync } from '../../protocol/records/record-batch.js';
-import type { LogConfig } from '../log-config.js';
-import type { LogManager } from '../log-manager.js';
-import type { PartitionLog } from '../partition-log.js';
-import { ManualClock, openTestLogManager } from '../test-support.js';
+import type { MemoryFileSystem } from '../base/memory-file-system.js';
+import { hasValidCrc, readBaseOffset, readLastOffset } from '../protocol/records/batch-header.js';
+import type { KafkaRecord } from '../protocol/records/record.js';
+import { type DecodedBatch, type RecordBatchOptions, buildRecordBatchSync, decodeRecordBatchSync } from '../protocol/records/record-batch.js';
+import type { LogConfig } from '../log/log-config.js';
+import type { LogManager } from '../log/log-manager.js';
+import type { PartitionLog } from '../log/partition-log.js';
+import { ManualClock, openTestLogManager } from './log-support.js';
 
 export const START_MS = 1_700_000_000_000;
 

@@ -2,7 +2,7 @@
 // implementation's test file runs against a fresh root directory. Imported by tests only.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorCodeOf, type FileSystem, joinPath, pathExists, writeFileAtomically } from './file-system.js';
+import { errorCodeOf, type FileSystem, joinPath, pathExists, writeFileAtomically } from '../base/file-system.js';
 
 export interface FileSystemFixture {
   fs: FileSystem;

@@ -4,8 +4,8 @@ import type { Clock } from '../base/clock.js';
 import type { FileSystem } from '../base/file-system.js';
 import { createLogger, type Logger } from '../base/logger.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
-import { defaultLogConfig, type LogConfig } from './log-config.js';
-import { LogManager, type LogManagerOptions } from './log-manager.js';
+import { defaultLogConfig, type LogConfig } from '../log/log-config.js';
+import { LogManager, type LogManagerOptions } from '../log/log-manager.js';
 
 export class ManualClock implements Clock {
   #nowMs: number;
