@@ -7,7 +7,6 @@ import type { Clock, RandomSource } from '../base/clock.js';
 import { type FileSystem, parentPath } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
-import type { OffsetsTopicPartitions } from '../coordinator/group/offsets-topic.js';
 import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
 import type { PartitionLog } from '../log/partition-log.js';
@@ -28,7 +27,7 @@ import { type BoundListener, type ConnectionStats, SocketServer, parseListeners 
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
-import { type InternalTopicWiring, ensureInternalTopic } from './internal-topics.js';
+import { internalTopicPartitions } from './internal-topics.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -133,7 +132,7 @@ export class Broker {
       random,
       logger: logger.child('group-coordinator'),
       image,
-      partitions: consumerOffsetsPartitions(replicaManager, clock, { controller, image, logger }, config.offsetsTopicNumPartitions),
+      partitions: internalTopicPartitions({ controller, image, logger, replicaManager, clock }, CONSUMER_OFFSETS_TOPIC, config.offsetsTopicNumPartitions),
       config: {
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
@@ -293,25 +292,4 @@ function scheduleProducerExpiry(services: BrokerServices, logManager: LogManager
   };
   cancel = clock.schedule(config.producerIdExpirationCheckIntervalMs, tick);
   return () => cancel();
-}
-
-/** The group coordinator's port onto the `__consumer_offsets` partitions this broker hosts. */
-function consumerOffsetsPartitions(replicaManager: ReplicaManager, clock: Clock, internalTopics: InternalTopicWiring, numPartitions: number): OffsetsTopicPartitions {
-  const hosted = (partition: number) => {
-    const found = replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition);
-    if (!found) throw new Error(`${CONSUMER_OFFSETS_TOPIC}-${partition} is not hosted here`);
-    return found;
-  };
-  return {
-    ensureTopic: () => ensureInternalTopic(internalTopics, CONSUMER_OFFSETS_TOPIC, numPartitions),
-    isHosted: (partition) => replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition) !== undefined,
-    append: async (partition, batch) => {
-      await replicaManager.append(hosted(partition), batch, clock.nowMs());
-    },
-    read: async (partition, fromOffset) => {
-      const { log } = hosted(partition);
-      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: 1024 * 1024, maxOffset: log.highWatermark, minOneBatch: true });
-      return { chunks: result.chunks, highWatermark: result.highWatermark };
-    },
-  };
 }

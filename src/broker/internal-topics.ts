@@ -1,10 +1,13 @@
-// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`) are created through the
-// controller the first time something needs them, whichever request that is: FindCoordinator,
-// AddOffsetsToTxn, a group or transaction operation. Concurrent callers race harmlessly: the loser
-// gets TOPIC_ALREADY_EXISTS and finds the topic in the image.
+// Kafka's internal topics (`__consumer_offsets`, `__transaction_state`) and the coordinators'
+// port onto them. A topic is created through the controller the first time something needs it,
+// whichever request that is: FindCoordinator, AddOffsetsToTxn, a group or transaction operation.
+// Concurrent callers race harmlessly: the loser gets TOPIC_ALREADY_EXISTS and finds the topic in
+// the image.
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
 
 /** Segment size of the internal topics, as Kafka's offsets.topic.segment.bytes and transaction.state.log.segment.bytes. */
 const INTERNAL_TOPIC_SEGMENT_BYTES = 100 * 1024 * 1024;
@@ -13,6 +16,46 @@ export interface InternalTopicWiring {
   readonly controller: Controller;
   readonly image: MetadataImage;
   readonly logger: Logger;
+  readonly replicaManager: ReplicaManager;
+  readonly clock: Clock;
+}
+
+/** Bytes one coordinator replay read takes at most. */
+const REPLAY_READ_MAX_BYTES = 1024 * 1024;
+
+/** A coordinator's port onto the partitions of internal topic `name` this broker hosts. */
+export interface InternalTopicPartitions {
+  /** Partitions of the topic; 0 before it exists. */
+  numPartitions(): number;
+  /** Creates the topic if it does not exist yet; true once it exists. */
+  ensureTopic(): Promise<boolean>;
+  isHosted(partition: number): boolean;
+  /** Appends one record batch and resolves once it is durable and committed. */
+  append(partition: number, batch: Buffer): Promise<void>;
+  /** Whole batches from `fromOffset` up to the high watermark (a bounded chunk). */
+  read(partition: number, fromOffset: number): Promise<{ chunks: Buffer[]; highWatermark: number }>;
+}
+
+export function internalTopicPartitions(wiring: InternalTopicWiring, name: string, numPartitionsToCreate: number): InternalTopicPartitions {
+  const { replicaManager, image, clock } = wiring;
+  const hosted = (partition: number) => {
+    const found = replicaManager.get(name, partition);
+    if (!found) throw new Error(`${name}-${partition} is not hosted here`);
+    return found;
+  };
+  return {
+    numPartitions: () => image.topic(name)?.partitions.size ?? 0,
+    ensureTopic: () => ensureInternalTopic(wiring, name, numPartitionsToCreate),
+    isHosted: (partition) => replicaManager.get(name, partition) !== undefined,
+    append: async (partition, batch) => {
+      await replicaManager.append(hosted(partition), batch, clock.nowMs());
+    },
+    read: async (partition, fromOffset) => {
+      const { log } = hosted(partition);
+      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: REPLAY_READ_MAX_BYTES, maxOffset: log.highWatermark, minOneBatch: true });
+      return { chunks: result.chunks, highWatermark: result.highWatermark };
+    },
+  };
 }
 
 /** Creates the compacted internal topic `name` unless the image has it; true once it exists. */

@@ -6,14 +6,14 @@ import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
-import type { TransactionMarker, TransactionStatePartitions } from '../coordinator/transaction/transaction-ports.js';
+import type { TransactionMarker } from '../coordinator/transaction/transaction-ports.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
 import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { BrokerConfig } from './broker-config.js';
-import { ensureInternalTopic } from './internal-topics.js';
+import { internalTopicPartitions } from './internal-topics.js';
 
 /** Producer ids reserved per ProducerIdsRecord, as Kafka's default block. */
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
@@ -40,7 +40,7 @@ export function createTransactionCoordinator(wiring: TransactionWiring): Transac
       transactionalIdExpirationMs: config.transactionalIdExpirationMs,
       abortTimedOutTransactionsIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
     },
-    stateLog: transactionStatePartitions(wiring),
+    stateLog: internalTopicPartitions(wiring, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions),
     markers: {
       writeMarker: async (marker: TransactionMarker) => {
         if (marker.topic === CONSUMER_OFFSETS_TOPIC) {
@@ -64,26 +64,4 @@ export function createTransactionCoordinator(wiring: TransactionWiring): Transac
     producerIds: { allocateBlock: () => controller.allocateProducerIds(nodeId, PRODUCER_ID_BLOCK_SIZE) },
     partitionExists: (topic, partition) => image.partition(topic, partition) !== undefined,
   });
-}
-
-function transactionStatePartitions(wiring: TransactionWiring): TransactionStatePartitions {
-  const { replicaManager, image, config } = wiring;
-  const hosted = (partition: number) => {
-    const found = replicaManager.get(TRANSACTION_STATE_TOPIC, partition);
-    if (!found) throw new Error(`${TRANSACTION_STATE_TOPIC}-${partition} is not hosted here`);
-    return found;
-  };
-  return {
-    numPartitions: () => image.topic(TRANSACTION_STATE_TOPIC)?.partitions.size ?? 0,
-    ensureTopic: () => ensureInternalTopic(wiring, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions),
-    isHosted: (partition) => replicaManager.get(TRANSACTION_STATE_TOPIC, partition) !== undefined,
-    append: async (partition, batch) => {
-      await replicaManager.append(hosted(partition), batch, wiring.clock.nowMs());
-    },
-    read: async (partition, fromOffset) => {
-      const { log } = hosted(partition);
-      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: 1024 * 1024, maxOffset: log.highWatermark, minOneBatch: true });
-      return { chunks: result.chunks, highWatermark: result.highWatermark };
-    },
-  };
 }

@@ -429,28 +429,22 @@ function checkCommits(index: HistoryIndex, out: Anomaly[]): void {
     const key = `${event.group} ${partitionKey(event)}`;
     const previous = highest.get(key);
     if (event.type === 'committed-read') {
-      if (previous && event.offset < previous.offset) out.push(committedReadBackwards(event, previous, eventIndex));
+      if (previous && event.offset < previous.offset) {
+        const message = `group ${event.group} ${partitionKey(event)}: committed offset read as ${event.offset} after a commit of ${previous.offset} was acknowledged`;
+        out.push(committedOffsetBackwards(event, previous, eventIndex, message));
+      }
       return;
     }
     if (event.outcome !== 'ok') return;
     if (previous && event.offset < previous.offset) {
-      out.push({
-        kind: 'committed-offset-backwards',
-        topic: event.topic,
-        partition: event.partition,
-        offset: event.offset,
-        group: event.group,
-        process: event.process,
-        previousOffset: previous.offset,
-        message: `group ${event.group} ${partitionKey(event)}: ${event.process} committed ${event.offset} after ${previous.process} had committed ${previous.offset}`,
-        eventIndex,
-      });
+      const message = `group ${event.group} ${partitionKey(event)}: ${event.process} committed ${event.offset} after ${previous.process} had committed ${previous.offset}`;
+      out.push(committedOffsetBackwards(event, previous, eventIndex, message));
     }
     if (!previous || event.offset > previous.offset) highest.set(key, event);
   });
 }
 
-function committedReadBackwards(event: CommittedReadEvent, previous: CommitEvent, eventIndex: number): Anomaly {
+function committedOffsetBackwards(event: CommittedReadEvent | CommitEvent, previous: CommitEvent, eventIndex: number, message: string): Anomaly {
   return {
     kind: 'committed-offset-backwards',
     topic: event.topic,
@@ -459,7 +453,7 @@ function committedReadBackwards(event: CommittedReadEvent, previous: CommitEvent
     group: event.group,
     process: event.process,
     previousOffset: previous.offset,
-    message: `group ${event.group} ${partitionKey(event)}: committed offset read as ${event.offset} after a commit of ${previous.offset} was acknowledged`,
+    message,
     eventIndex,
   };
 }

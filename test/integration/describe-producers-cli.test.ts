@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker } from '../support/broker.js';
 import { runChecked, runProcess } from '../support/process.js';
+import type { ProducerStateInfo } from '../../src/client/admin-client.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -16,14 +17,8 @@ function conveyor(args: string[]): [string, string[]] {
   return [process.execPath, ['--import', 'tsx', '--eval', script, ...args]];
 }
 
-interface DescribedProducer {
-  producerId: number;
-  producerEpoch: number;
-  lastSequence: number;
-  lastTimestamp: number;
-  coordinatorEpoch: number;
-  currentTransactionStartOffset: number;
-}
+/** What `--json` prints for each producer: the admin client's own description. */
+type DescribedProducer = ProducerStateInfo;
 
 test('transactions describe-producers', async () => {
   const broker = await startTestBroker({ 'transaction.state.log.num.partitions': 2 });

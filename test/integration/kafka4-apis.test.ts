@@ -25,18 +25,13 @@ import {
   ZERO_UUID,
 } from '../../src/protocol/messages/index.js';
 import { type TestBroker, createTopic, metadata, startTestBroker, uniqueTopic } from './helpers.js';
+import { operationsInBitField } from '../../src/broker/authorized-operations.js';
 
 const platformatic = await import('@platformatic/kafka').catch(() => undefined);
 
 const METADATA_TOPIC = '__cluster_metadata';
 /** READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
 const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11];
-
-function operationsIn(field: number): number[] {
-  const operations: number[] = [];
-  for (let code = 0; code < 31; code++) if ((field & (1 << code)) !== 0) operations.push(code);
-  return operations;
-}
 
 /** Topics as name -> partition indexes, for comparing pages. */
 function pageShape(response: DescribeTopicPartitionsResponse): [string | null, number[]][] {
@@ -98,7 +93,7 @@ describe('Kafka 4.x APIs on a single broker', () => {
       assert.equal(topicA.errorCode, ErrorCode.NONE);
       assert.equal(topicA.topicId, known.topics[0]!.topicId);
       assert.equal(topicA.isInternal, false);
-      assert.deepEqual(operationsIn(topicA.topicAuthorizedOperations), TOPIC_OPERATIONS);
+      assert.deepEqual(operationsInBitField(topicA.topicAuthorizedOperations), TOPIC_OPERATIONS);
       for (const partition of topicA.partitions) {
         const fromMetadata = known.topics[0]!.partitions.find((entry) => entry.partitionIndex === partition.partitionIndex)!;
         assert.deepEqual(

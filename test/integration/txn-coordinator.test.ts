@@ -179,6 +179,19 @@ function gate(): { promise: Promise<void>; open(): void } {
   return { promise, open };
 }
 
+/** Holds the coordinator's next EndTxn right after its Prepare record is durable, before any marker. */
+function holdAfterPrepare(coordinator: TransactionCoordinator): { reached: ReturnType<typeof gate>; release: ReturnType<typeof gate> } {
+  const reached = gate();
+  const release = gate();
+  coordinator.setTestHooks({
+    afterPrepare: async () => {
+      reached.open();
+      await release.promise;
+    },
+  });
+  return { reached, release };
+}
+
 describe('transaction coordinator: a stop between prepare and complete', () => {
   for (const ending of ['commit', 'abort', 'fencing abort'] as const) {
     test(`the restarted coordinator finishes the ${ending} on every partition before serving`, async () => {
@@ -210,14 +223,7 @@ describe('transaction coordinator: a stop between prepare and complete', () => {
       assert.equal(offsets.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
 
       // Stop the coordinator right after the Prepare record is durable, before any marker.
-      const reached = gate();
-      const release = gate();
-      node.coordinator.setTestHooks({
-        afterPrepare: async () => {
-          reached.open();
-          await release.promise;
-        },
-      });
+      const { reached, release } = holdAfterPrepare(node.coordinator);
       const ended =
         ending === 'fencing abort'
           ? node.client.request(InitProducerIdApi, 4, { transactionalId: producer.transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 }).then((response) => response.errorCode)
@@ -300,14 +306,7 @@ describe('transaction coordinator: INVALID_TXN_STATE and the delayed-EndTxn guar
     await addPartitionsOk(node.client, producer, [['tc-order', 0]]);
     assert.equal(await produceTxn(node.client, producer, 'tc-order', 0, ['first']), ErrorCode.NONE);
 
-    const reached = gate();
-    const release = gate();
-    node.coordinator.setTestHooks({
-      afterPrepare: async () => {
-        reached.open();
-        await release.promise;
-      },
-    });
+    const { reached, release } = holdAfterPrepare(node.coordinator);
     const ended = endTxn(node.client, producer, true);
     await reached.promise;
     node.coordinator.setTestHooks(undefined);

@@ -90,26 +90,27 @@ function appendPartition(
   const header = validateBatchHeader(records, options);
   if (header.errorCode !== ErrorCode.NONE || !records) return partitionError(index, header.errorCode || ErrorCode.INVALID_RECORD, header.errorMessage ?? 'no records');
   const compressed = readCompression(records) !== CompressionType.none;
-  const append = (validation: ValidationResult) => appendValidated(broker, partition, topic, index, records, validation, appendTimeMs, transactionalId);
-  if (!compressed && !appendOrder.busy(partition)) return append(validateRecordsSync(records, options));
+  if (!compressed && !appendOrder.busy(partition)) {
+    return appendValidated(broker, partition, topic, index, records, validateRecordsSync(records, options), appendTimeMs, transactionalId);
+  }
   // A compressed batch may expand to hundreds of MiB: it is decompressed on the thread pool, not on
-  // the event loop every other connection shares; this partition's later appends wait their turn.
+  // the event loop every other connection shares; this partition's later appends wait their turn,
+  // which ends as soon as this append has started (not completed), so appends still pipeline.
   const turn = appendOrder.take(partition);
   const validation = compressed ? validateRecords(records, options) : Promise.resolve(validateRecordsSync(records, options));
   deferredRefusals.push(validation.then((result) => result.errorCode !== ErrorCode.NONE));
-  return Promise.all([validation, turn.ready]).then(
-    ([result]) => {
-      try {
-        return append(result);
-      } finally {
-        turn.done();
-      }
-    },
-    (error: unknown) => {
+  const startAppend = ([result]: [ValidationResult, void]) => {
+    try {
+      return appendValidated(broker, partition, topic, index, records, result, appendTimeMs, transactionalId);
+    } finally {
       turn.done();
-      throw error;
-    },
-  );
+    }
+  };
+  const giveUpTurn = (error: unknown) => {
+    turn.done();
+    throw error;
+  };
+  return Promise.all([validation, turn.ready]).then(startAppend, giveUpTurn);
 }
 
 function appendValidated(
