@@ -19,7 +19,7 @@ module.exports = {
     {
       name: 'only-node-and-edges-touch-the-file-system',
       severity: 'error',
-      from: { path: '^src/(base|protocol|log|metadata|quorum|replication|coordinator)/', pathNot: '\\.test\\.ts$' },
+      from: { path: '^src/(base|protocol|log|metadata|quorum|replication|coordinator|client)/', pathNot: '\\.test\\.ts$' },
       to: { path: '^(node:)?(fs|fs/promises|net)$', dependencyTypes: ['core'] },
     },
     {

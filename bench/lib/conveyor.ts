@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureTopic } from '../../src/client/perf-topics.js';
 import { PipelinedConnection } from '../../src/client/pipelined-connection.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { type LatencyPercentiles, type Throughput, throughputOf } from './measurements.js';
 import { freePort, run, type Server, startServer, waitForPort } from './processes.js';
 
@@ -59,7 +60,7 @@ export function answersApiVersions(port: number): Promise<boolean> {
 }
 
 export async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
-  const connection = await PipelinedConnection.open(bootstrap);
+  const connection = await PipelinedConnection.open(connectTcp, bootstrap);
   try {
     await ensureTopic(connection, topic, partitions);
   } finally {

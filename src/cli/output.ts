@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { AdminClient } from '../client/admin-client.js';
 import { ClusterClient, ToolError } from '../client/cluster-client.js';
 import { KafkaConnection } from '../client/kafka-connection.js';
+import { connectTcp } from '../node/tcp-byte-stream.js';
 
 export const DEFAULT_BOOTSTRAP_SERVER = 'localhost:9092';
 
@@ -21,7 +22,7 @@ export function toolOptions(command: Command): Command {
 
 /** Runs `action` with an admin client on the bootstrap server, closing it afterwards. */
 export async function withAdmin<T>(options: ToolOptions, action: (admin: AdminClient) => Promise<T>): Promise<T> {
-  const cluster = new ClusterClient(options.bootstrapServer);
+  const cluster = new ClusterClient(connectTcp, options.bootstrapServer);
   try {
     return await action(new AdminClient(cluster));
   } finally {
@@ -31,7 +32,7 @@ export async function withAdmin<T>(options: ToolOptions, action: (admin: AdminCl
 
 /** Runs `action` on one connection to the bootstrap server, closing it afterwards. */
 export async function withConnection<T>(options: { bootstrapServer: string }, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
-  const connection = await KafkaConnection.open(options.bootstrapServer);
+  const connection = await KafkaConnection.open(connectTcp, options.bootstrapServer);
   try {
     return await action(connection);
   } finally {

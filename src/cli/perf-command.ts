@@ -5,6 +5,7 @@ import { PerfConsumer, type PerfConsumerOptions } from '../client/perf-consumer.
 import { COMPRESSION_CODECS, PerfProducer, type PerfProducerOptions } from '../client/perf-producer.js';
 import { ensureTopic } from '../client/perf-topics.js';
 import { PipelinedConnection } from '../client/pipelined-connection.js';
+import { connectTcp } from '../node/tcp-byte-stream.js';
 import { formatReport, makeReport, type PerfReport } from './perf/perf-report.js';
 import { startProgressTicker } from './perf/progress-ticker.js';
 
@@ -88,6 +89,7 @@ function producerOptions(options: ProduceOptions, stampSendTimes: boolean): Perf
   const acks = options.acks === 'all' ? -1 : Number(options.acks);
   if (![0, 1, -1].includes(acks)) throw new Error(`--acks must be 0, 1 or all, not ${options.acks}`);
   return {
+    connect: connectTcp,
     bootstrapServer: options.bootstrapServer,
     topic: options.topic,
     partitions: optionalInt(options.partitions, '--partitions'),
@@ -107,6 +109,7 @@ function producerOptions(options: ProduceOptions, stampSendTimes: boolean): Perf
 function consumerOptions(options: ConsumeOptions, endToEnd: boolean): PerfConsumerOptions {
   if (options.from !== 'earliest' && options.from !== 'latest') throw new Error(`--from must be earliest or latest, not ${options.from}`);
   return {
+    connect: connectTcp,
     bootstrapServer: options.bootstrapServer,
     topic: options.topic,
     ...limits(options),
@@ -181,7 +184,7 @@ async function runEndToEnd(options: EndToEndOptions): Promise<void> {
 }
 
 async function ensureTopicFor(options: PerfProducerOptions): Promise<void> {
-  const connection = await PipelinedConnection.open(options.bootstrapServer);
+  const connection = await PipelinedConnection.open(options.connect, options.bootstrapServer);
   try {
     await ensureTopic(connection, options.topic, options.partitions);
   } finally {

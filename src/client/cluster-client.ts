@@ -3,6 +3,8 @@
 // the cluster metadata. Errors a person can act on ("no broker at ...") are ToolError.
 import { errorName } from '../base/error-codes.js';
 import { ApiVersionsApi, type ApiDescriptor, MetadataApi, type MetadataResponse } from '../protocol/messages/index.js';
+import { TransportError } from '../protocol/transport.js';
+import type { Connector } from './byte-stream.js';
 import { KafkaConnection } from './kafka-connection.js';
 
 /** An error whose message is meant for the person running a tool. */
@@ -34,7 +36,9 @@ export class ClusterClient {
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
   private cachedMetadata: MetadataResponse | undefined;
 
+  /** `connect` opens the connections (src/node's connectTcp for TCP). */
   constructor(
+    private readonly connect: Connector,
     readonly bootstrapServer: string,
     private readonly clientId = 'conveyor-cli',
   ) {}
@@ -46,7 +50,7 @@ export class ClusterClient {
     request: Request | ((version: number) => Request),
     options: { address?: string; maxVersion?: number; minVersion?: number } = {},
   ): Promise<Response> {
-    const broker = await this.connect(options.address ?? this.bootstrapServer);
+    const broker = await this.brokerAt(options.address ?? this.bootstrapServer);
     const version = this.versionFor(broker, api, options.address ?? this.bootstrapServer, options.minVersion ?? 0, options.maxVersion ?? api.maxVersion);
     const body = typeof request === 'function' ? (request as (version: number) => Request)(version) : request;
     return withTimeout(broker.connection.send(api, version, body), `${api.name} to ${options.address ?? this.bootstrapServer}`);
@@ -54,7 +58,7 @@ export class ClusterClient {
 
   /** The version `request` will use with the bootstrap broker, or -1 when it does not serve the API. */
   async versionOf(apiKey: number): Promise<number> {
-    const broker = await this.connect(this.bootstrapServer);
+    const broker = await this.brokerAt(this.bootstrapServer);
     return broker.versions.get(apiKey)?.maxVersion ?? -1;
   }
 
@@ -83,10 +87,10 @@ export class ClusterClient {
     this.connections.clear();
   }
 
-  private connect(address: string): Promise<BrokerConnection> {
+  private brokerAt(address: string): Promise<BrokerConnection> {
     let pending = this.connections.get(address);
     if (!pending) {
-      pending = openBroker(address, this.clientId);
+      pending = openBroker(this.connect, address, this.clientId);
       this.connections.set(address, pending);
       pending.catch(() => this.connections.delete(address));
     }
@@ -110,10 +114,10 @@ export class ClusterClient {
   }
 }
 
-async function openBroker(address: string, clientId: string): Promise<BrokerConnection> {
+async function openBroker(connect: Connector, address: string, clientId: string): Promise<BrokerConnection> {
   let connection: KafkaConnection;
   try {
-    connection = await KafkaConnection.open(address, clientId, CONNECT_TIMEOUT_MS);
+    connection = await KafkaConnection.open(connect, address, clientId, { connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const reason = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
@@ -130,10 +134,10 @@ async function openBroker(address: string, clientId: string): Promise<BrokerConn
   }
 }
 
+/** The connection's deadline (REQUEST_TIMEOUT_MS) missed becomes a ToolError a person can read. */
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ToolError(`${what} got no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+  return promise.catch((error: unknown) => {
+    if (error instanceof TransportError && error.kind === 'timeout') throw new ToolError(`${what} got no answer within ${REQUEST_TIMEOUT_MS} ms`);
+    throw error;
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

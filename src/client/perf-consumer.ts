@@ -4,6 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { FetchApi } from '../protocol/messages/index.js';
 import { readLastOffset, readRecordsCount } from '../protocol/records/batch-header.js';
+import type { Connector } from './byte-stream.js';
+import { TOOL_REQUEST_TIMEOUT_MS } from './kafka-connection.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { forEachBatch, valueOffsets } from './perf-batches.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets, partitionCount } from './perf-topics.js';
@@ -13,6 +15,8 @@ import { PipelinedConnection } from './pipelined-connection.js';
 const FETCH_VERSION = 11;
 
 export interface PerfConsumerOptions {
+  /** Opens the connections (src/node's connectTcp for TCP). */
+  connect: Connector;
   bootstrapServer: string;
   topic: string;
   /** Stop after this many records (all consumers together)... */
@@ -63,7 +67,7 @@ export class PerfConsumer {
   async run(): Promise<void> {
     const { options } = this;
     const count = Math.max(1, options.consumers);
-    const connections = await Promise.all(Array.from({ length: count }, () => PipelinedConnection.open(options.bootstrapServer)));
+    const connections = await Promise.all(Array.from({ length: count }, () => PipelinedConnection.open(options.connect, options.bootstrapServer)));
     try {
       const partitions = await partitionCount(connections[0]!, options.topic);
       if (partitions === 0) throw new Error(`topic ${options.topic} does not exist`);
@@ -104,9 +108,10 @@ export class PerfConsumer {
     const { options } = this;
     while (!this.finished()) {
       const remainingMs = options.durationMs === undefined ? options.fetchMaxWaitMs : options.durationMs - (performance.now() - this.startMs);
-      const response = await connection.send(FetchApi, FETCH_VERSION, {
+      const maxWaitMs = Math.max(0, Math.min(options.fetchMaxWaitMs, Math.ceil(remainingMs)));
+      const request = {
         replicaId: -1,
-        maxWaitMs: Math.max(0, Math.min(options.fetchMaxWaitMs, Math.ceil(remainingMs))),
+        maxWaitMs,
         minBytes: 1,
         maxBytes: options.fetchMaxBytes,
         isolationLevel: 0,
@@ -126,7 +131,9 @@ export class PerfConsumer {
         ],
         forgottenTopicsData: [],
         rackId: '',
-      });
+      };
+      // As Kafka's consumer: the long poll's wait comes on top of the request timeout.
+      const response = await connection.send(FetchApi, FETCH_VERSION, request, true, TOOL_REQUEST_TIMEOUT_MS + maxWaitMs);
       const receivedMs = performance.timeOrigin + performance.now();
       for (const topic of response.responses) {
         for (const partition of topic.partitions) {

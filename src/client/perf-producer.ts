@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { CompressionType } from '../protocol/records/batch-header.js';
 import { ProduceApi } from '../protocol/messages/index.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import type { Connector } from './byte-stream.js';
 import { BatchFactory, makePayload } from './perf-batches.js';
 import { PipelinedConnection } from './pipelined-connection.js';
 import { ensureTopic } from './perf-topics.js';
@@ -15,6 +16,8 @@ const PRODUCE_VERSION = 8;
 const PRODUCE_TIMEOUT_MS = 30_000;
 
 export interface PerfProducerOptions {
+  /** Opens the connections (src/node's connectTcp for TCP). */
+  connect: Connector;
   bootstrapServer: string;
   topic: string;
   /** Partitions to create when the topic is missing. */
@@ -66,12 +69,12 @@ export class PerfProducer {
   /** Runs to the record count or duration; resolves once every sent batch is acknowledged. */
   async run(): Promise<void> {
     const { options } = this;
-    const admin = await PipelinedConnection.open(options.bootstrapServer);
+    const admin = await PipelinedConnection.open(options.connect, options.bootstrapServer);
     const partitionCount = await ensureTopic(admin, options.topic, options.partitions).finally(() => admin.close());
     const lanes = Array.from({ length: Math.max(1, options.producers) }, (_unused, lane) =>
       [...Array(partitionCount).keys()].filter((partition) => partition % Math.max(1, options.producers) === lane),
     ).filter((partitions) => partitions.length > 0);
-    const connections = await Promise.all(lanes.map(() => PipelinedConnection.open(options.bootstrapServer)));
+    const connections = await Promise.all(lanes.map(() => PipelinedConnection.open(options.connect, options.bootstrapServer)));
     this.startMs = performance.now();
     try {
       await Promise.all(lanes.map((partitions, index) => this.runLane(connections[index]!, partitions, lanes.length)));

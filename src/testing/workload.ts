@@ -4,6 +4,7 @@
 // offset commits with read-back. Tests inject faults between these steps and run the checker.
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaConnection } from '../client/kafka-connection.js';
+import { connectTcp } from '../node/tcp-byte-stream.js';
 import { CreateTopicsApi, FetchApi, FindCoordinatorApi, OffsetCommitApi, OffsetFetchApi, ProduceApi } from '../protocol/messages/index.js';
 import { hasValidCrc, isControlBatch } from '../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../protocol/records/record-batch.js';
@@ -32,7 +33,7 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
 
 /** Creates a topic with topic configs; fails unless the broker created it now. */
 export async function createTopic(address: string, topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
-  const connection = await KafkaConnection.open(address, 'workload-admin');
+  const connection = await KafkaConnection.open(connectTcp, address, 'workload-admin');
   try {
     const response = await withTimeout(
       connection.send(CreateTopicsApi, 7, {
@@ -91,7 +92,7 @@ interface ProducerState {
  * before the answer. Values are `<process>-<batch>-<index>`, unique per history.
  */
 export async function startRawProducer(history: History, options: RawProducerOptions): Promise<RunningProducer> {
-  const connection = await KafkaConnection.open(options.address, options.process);
+  const connection = await KafkaConnection.open(connectTcp, options.address, options.process);
   const state: ProducerState = { sequence: 0, inFlight: 0, acknowledged: 0, stopped: false, closed: false, errors: [] };
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -212,7 +213,7 @@ export interface ReadResult {
  * poll (after an 'assign' event) and checking the CRC of every batch the broker serves.
  */
 export async function readToEnd(history: History, options: ReadOptions): Promise<ReadResult> {
-  const connection = await KafkaConnection.open(options.address, options.process);
+  const connection = await KafkaConnection.open(connectTcp, options.address, options.process);
   const result: ReadResult = { records: new Map(), highWatermarks: new Map(), corruptBatches: [], batches: 0, rereadFromStart: [], partitionErrors: new Map() };
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   history.assign(options.process, options.topic, [...options.partitions]);
@@ -292,7 +293,7 @@ function recordBatches(history: History, options: ReadOptions, partition: number
 
 /** Finds the group's coordinator (which creates `__consumer_offsets` on first use). */
 export async function findCoordinator(address: string, group: string): Promise<void> {
-  const connection = await KafkaConnection.open(address, 'workload-coordinator');
+  const connection = await KafkaConnection.open(connectTcp, address, 'workload-coordinator');
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
@@ -326,7 +327,7 @@ export async function commitOffsets(history: History, connection: KafkaConnectio
 
 /** Reads the group's committed offsets back with OffsetFetch, recording each as a committed-read. */
 export async function readCommittedOffsets(history: History, address: string, process: string, group: string, topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
-  const connection = await KafkaConnection.open(address, process);
+  const connection = await KafkaConnection.open(connectTcp, address, process);
   try {
     const response = await withTimeout(connection.send(OffsetFetchApi, 7, { groupId: group, topics: [{ name: topic, partitionIndexes: [...partitions] }], requireStable: true }), 15_000, 'OffsetFetch');
     if (response.errorCode) throw new Error(`OffsetFetch(${group}): error ${response.errorCode}`);

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
 import { metadataHandler } from '../../src/broker/handlers/03-metadata.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { MetadataApi } from '../../src/protocol/messages/index.js';
 import { History } from '../../src/testing/history.js';
 import { createTopic, readToEnd } from '../../src/testing/workload.js';
@@ -48,7 +49,7 @@ function injectBug(): void {
 
 /** Reads every partition of every topic, checking the CRC of each served batch. */
 async function assertEveryStoredBatchIsValid(address: string): Promise<number> {
-  const connection = await KafkaConnection.open(address, 'verifier');
+  const connection = await KafkaConnection.open(connectTcp, address, 'verifier');
   const metadata = await connection.send(MetadataApi, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
   connection.close();
   let batches = 0;

@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { ApiVersionsApi, FetchApi } from '../../src/protocol/messages/index.js';
 import { batchOf, createTopic, fetchRequest, produceOk, startTestBroker, uniqueTopic } from './helpers.js';
 
 describe('tools connection', () => {
   it('reassembles a multi-megabyte fetch response and answers pipelined requests in order', async () => {
     const broker = await startTestBroker();
-    const connection = await KafkaConnection.open(broker.running.bootstrapServers);
+    const connection = await KafkaConnection.open(connectTcp, broker.running.bootstrapServers);
     try {
       const topic = uniqueTopic();
       await createTopic(broker.client, topic, 1);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { NodeFileSystem } from '../../src/node/node-file-system.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { FetchApi } from '../../src/protocol/messages/index.js';
 import { hasValidCrc, readBaseOffset, readLastOffset } from '../../src/protocol/records/batch-header.js';
 import { recordBatchSpans } from '../../src/protocol/records/record-batch.js';
@@ -250,7 +251,7 @@ describe('torn and corrupted files', { timeout: 120_000 }, () => {
 
       broker.lines.length = 0;
       await broker.start();
-      const connection = await KafkaConnection.open(broker.address, 'corrupt-reader');
+      const connection = await KafkaConnection.open(connectTcp, broker.address, 'corrupt-reader');
       try {
         const responses: Buffer[] = [];
         const fetch = async (offset: number) => {

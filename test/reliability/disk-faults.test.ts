@@ -10,6 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import type { MemoryFileOperation } from '../../src/base/memory-file-system.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { MetadataApi } from '../../src/protocol/messages/index.js';
 import { History } from '../../src/testing/history.js';
 import { anomaliesOf, type CheckResult, checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
@@ -26,7 +27,7 @@ async function produceBatches(history: History, broker: MemoryBroker, process: s
 }
 
 async function assertServesMetadata(broker: MemoryBroker): Promise<void> {
-  const connection = await KafkaConnection.open(broker.address, 'metadata-check');
+  const connection = await KafkaConnection.open(connectTcp, broker.address, 'metadata-check');
   try {
     const response = await withTimeout(connection.send(MetadataApi, 12, { topics: [{ name: TOPIC }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }), 5_000, 'Metadata');
     assert.equal(response.topics[0]?.errorCode, ErrorCode.NONE);

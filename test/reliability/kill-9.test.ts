@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { ListOffsetsApi } from '../../src/protocol/messages/index.js';
 import { History } from '../../src/testing/history.js';
 import { type Anomaly, type CheckResult, checkQueueHistory, formatQueueReport, type LostWrite } from '../../src/testing/queue-checker.js';
@@ -79,7 +80,7 @@ const EARLIEST_TIMESTAMP = -2n;
 
 /** Commits ever-growing offsets on one connection until the broker dies under it. */
 async function commitUntilClosed(history: History, address: string, group: string, topic: string, round: number): Promise<void> {
-  const connection = await KafkaConnection.open(address, `committer-${round}`);
+  const connection = await KafkaConnection.open(connectTcp, address, `committer-${round}`);
   let position = round * 100_000;
   for (;;) {
     position += 1;
@@ -136,7 +137,7 @@ async function verifyAfterRestart(
 
 /** Each partition's log start offset (ListOffsets EARLIEST). */
 async function logStartOffsets(address: string, topic: string): Promise<Map<number, number>> {
-  const connection = await KafkaConnection.open(address, 'log-start-reader');
+  const connection = await KafkaConnection.open(connectTcp, address, 'log-start-reader');
   try {
     const response = await connection.send(ListOffsetsApi, 2, {
       replicaId: -1,

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { type RunningBroker, startBroker } from '../../src/index.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { FetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { buildRecordBatchSync } from '../../src/protocol/records/record-batch.js';
 import { createTopic, withTimeout } from '../../src/testing/workload.js';
@@ -20,7 +21,7 @@ const MAX_QUEUED_RESPONSE_BYTES = 16 * MIB;
 const IDLE_MS = 3_000;
 
 async function fillTopic(address: string, topic: string, megabytes: number): Promise<void> {
-  const connection = await KafkaConnection.open(address, 'filler');
+  const connection = await KafkaConnection.open(connectTcp, address, 'filler');
   try {
     const value = Buffer.alloc(100 * 1024, 7);
     for (let index = 0; index < megabytes * 10; index += 1) {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { type RunningBroker, startBroker } from '../../src/index.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { History } from '../../src/testing/history.js';
 import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
 import { commitOffsets, createTopic, findCoordinator, produceWithKafkajs, readCommittedOffsets, readToEnd, seededRandom, startRawProducer } from '../../src/testing/workload.js';
@@ -37,7 +38,7 @@ describe('queue workload on a healthy broker', { timeout: 60_000 }, () => {
     assert.deepEqual(read.corruptBatches, []);
     const group = 'workload-group';
     await findCoordinator(broker.bootstrapServers, group);
-    const connection = await KafkaConnection.open(broker.bootstrapServers, 'committer');
+    const connection = await KafkaConnection.open(connectTcp, broker.bootstrapServers, 'committer');
     try {
       for (const [partition, end] of read.highWatermarks) {
         assert.ok(await commitOffsets(history, connection, 'committer', group, topic, new Map([[partition, Math.floor(end / 2)]])));

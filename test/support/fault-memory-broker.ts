@@ -12,6 +12,7 @@ import { Broker } from '../../src/broker/broker.js';
 import { resolveBrokerConfig } from '../../src/broker/broker-config.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { systemClock, systemRandom } from '../../src/node/system.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { FetchApi } from '../../src/protocol/messages/index.js';
 import { BatchField, CRC_START, isControlBatch } from '../../src/protocol/records/batch-header.js';
 import type { RecordHeader } from '../../src/protocol/records/record.js';
@@ -171,7 +172,7 @@ export function recordsInSegments(files: ReadonlyMap<string, Buffer>, partitionD
 
 /** Fetches a partition from `from` to its high watermark; a fetch error ends the read and is returned. */
 export async function fetchAllRecords(address: string, topic: string, partition: number, from = 0): Promise<{ records: StoredRecord[]; errorCode: number; highWatermark: number }> {
-  const connection = await KafkaConnection.open(address, 'prefix-reader');
+  const connection = await KafkaConnection.open(connectTcp, address, 'prefix-reader');
   const records: StoredRecord[] = [];
   let offset = from;
   try {

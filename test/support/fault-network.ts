@@ -5,6 +5,7 @@ import { type Socket, connect } from 'node:net';
 import type { Broker } from '../../src/broker/broker.js';
 import type { ConnectionStats } from '../../src/broker/network/index.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { MetadataApi } from '../../src/protocol/messages/index.js';
 import { withTimeout } from '../../src/testing/workload.js';
 
@@ -42,7 +43,7 @@ export function connectionTotals(broker: Broker): ConnectionTotals {
 /** A fresh connection's Metadata round trip; rejects past `deadlineMs`. Returns its latency. */
 export async function healthyRoundTrip(address: string, deadlineMs = 2_000): Promise<number> {
   const startedAt = performance.now();
-  const connection = await withTimeout(KafkaConnection.open(address, 'healthy'), deadlineMs, 'healthy connect');
+  const connection = await withTimeout(KafkaConnection.open(connectTcp, address, 'healthy'), deadlineMs, 'healthy connect');
   try {
     await withTimeout(connection.send(MetadataApi, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }), deadlineMs, 'healthy Metadata');
     return performance.now() - startedAt;
