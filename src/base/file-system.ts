@@ -90,6 +90,23 @@ export function parentPath(path: string): string {
   return index === 0 ? '/' : path.slice(0, index);
 }
 
+/**
+ * Creates directory `path` and any missing parents so that they survive a power loss: a new
+ * directory's entry is durable only once the directory holding it is synced, so each directory
+ * that gained an entry is synced. Resolves true when this call created `path`.
+ */
+export async function makeDirectoryDurably(fs: FileSystem, path: string): Promise<boolean> {
+  const missing: string[] = [];
+  for (let directory = path; !(await pathExists(fs, directory)); directory = parentPath(directory)) {
+    missing.push(directory);
+    if (parentPath(directory) === directory) break;
+  }
+  const created = await fs.mkdir(path);
+  // The parents of the created directories, deepest last; each holds a new entry.
+  for (const directory of missing.reverse()) await fs.syncDirectory(parentPath(directory));
+  return created;
+}
+
 /** Whether `path` exists (file or directory). */
 export async function pathExists(fs: FileSystem, path: string): Promise<boolean> {
   try {

@@ -4,7 +4,7 @@
 // register this broker with its advertised endpoints, then serve the connections accepted so far.
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
-import { type FileSystem, parentPath } from '../base/file-system.js';
+import { type FileSystem, makeDirectoryDurably } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
 import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
@@ -67,7 +67,7 @@ export class Broker {
     // serve nothing until the broker is registered (startOnLogs), as a Kafka broker does. A new
     // directory's entry is durable only once its parent is synced: without that, a power loss
     // could take the whole directory, flushed records and metadata included (Kafka syncs it too).
-    const madeDir = fs.mkdir(config.logDir).then((created) => (created ? fs.syncDirectory(parentPath(config.logDir)) : undefined));
+    const madeDir = makeDirectoryDurably(fs, config.logDir);
     const bound = socketServer.bind();
     bound.catch(() => {}); // awaited in startOnLogs: a taken port fails the start there
     try {

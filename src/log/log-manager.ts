@@ -5,7 +5,7 @@
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
-import { type FileSystem, isNotFoundError, joinPath, pathExists } from '../base/file-system.js';
+import { type FileSystem, isNotFoundError, joinPath, makeDirectoryDurably, pathExists } from '../base/file-system.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { type PartitionOffset, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
@@ -108,7 +108,7 @@ export class LogManager {
   }
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
-    await options.fs.mkdir(options.dataDir);
+    await makeDirectoryDurably(options.fs, options.dataDir);
     const markerPath = joinPath(options.dataDir, CLEAN_SHUTDOWN_FILE);
     const manager = new LogManager(options, await pathExists(options.fs, markerPath));
     // The cleaner's checkpoint is its own file: read it while the logs load.

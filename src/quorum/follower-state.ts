@@ -1,0 +1,23 @@
+// Follower: a node that knows the leader of its epoch and fetches the log from it. If no fetch
+// succeeds within controller.quorum.fetch.timeout.ms, a voter starts a pre-vote (an observer just
+// looks for the leader again).
+
+export class FollowerState {
+  readonly kind = 'follower';
+  /** Whether a fetch is outstanding (one at a time). */
+  fetching = false;
+  /** Monotonic time the fetch timeout counts from: entering this state, then each successful fetch. */
+  lastFetchMs: number;
+  /** Whether a fetch from this leader succeeded in this state (only then does it refuse pre-votes). */
+  fetchedSuccessfully = false;
+
+  constructor(
+    readonly epoch: number,
+    readonly leaderId: number,
+    /** The vote cast in this epoch before the leader was known, or -1. */
+    readonly votedId: number,
+    nowMs: number,
+  ) {
+    this.lastFetchMs = nowMs;
+  }
+}

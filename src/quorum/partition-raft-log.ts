@@ -1,0 +1,132 @@
+// The Raft log over a partition log (__cluster_metadata-0 in the node's data dir): the same
+// segments, indexes, recovery and leader-epoch checkpoint as every other partition. It keeps an
+// in-memory list of its batches (offsets, epoch, CRC), which a metadata log's size affords, so
+// divergence checks and simulation invariants never read the disk.
+import { assert } from '../base/assert.js';
+import type { PartitionLog } from '../log/partition-log.js';
+import { batchSize, readBaseOffset, readLastOffset, readPartitionLeaderEpoch, readStoredCrc } from '../protocol/records/batch-header.js';
+import type { RecordInput } from '../protocol/records/record.js';
+import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
+import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from './raft-log.js';
+
+/** Bytes read per step while indexing the log at start-up. */
+const INDEX_READ_BYTES = 4 * 1024 * 1024;
+
+export class PartitionRaftLog implements RaftLog {
+  #batches: RaftBatchInfo[] = [];
+  #flushedEndOffset: number;
+
+  private constructor(private readonly log: PartitionLog) {
+    this.#flushedEndOffset = log.recoveryPoint;
+  }
+
+  /** Opens the log, indexing its batches (after recovery everything in the log is as on disk). */
+  static async open(log: PartitionLog): Promise<PartitionRaftLog> {
+    const raftLog = new PartitionRaftLog(log);
+    let offset = log.logStartOffset;
+    while (offset < log.logEndOffset) {
+      const bytes = await raftLog.read(offset, INDEX_READ_BYTES);
+      if (bytes.length === 0) break;
+      for (const info of batchInfos(bytes)) {
+        if (info.lastOffset >= offset) raftLog.#batches.push(info);
+        offset = info.lastOffset + 1;
+      }
+    }
+    // Everything recovered from disk is as durable as the recovery found it; flush once so the
+    // recovery point covers it and crash accounting starts from what the files hold.
+    await log.flush();
+    raftLog.#flushedEndOffset = log.logEndOffset;
+    return raftLog;
+  }
+
+  get startOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  get endOffset(): number {
+    return this.log.nextOffset;
+  }
+
+  get flushedEndOffset(): number {
+    return this.#flushedEndOffset;
+  }
+
+  get lastEpoch(): number {
+    return this.#batches.at(-1)?.epoch ?? 0;
+  }
+
+  endOffsetForEpoch(epoch: number): OffsetAndEpoch {
+    // Walk back to the last batch of an epoch at or below `epoch`; its epoch ends where the next
+    // batch (of a later epoch) starts, or at the log end.
+    for (let index = this.#batches.length - 1; index >= 0; index--) {
+      const batch = this.#batches[index]!;
+      if (batch.epoch <= epoch) return { epoch: batch.epoch, offset: batch.lastOffset + 1 };
+    }
+    return { epoch: -1, offset: -1 };
+  }
+
+  async appendAsLeader(records: readonly RecordInput[], epoch: number, control = false): Promise<RaftBatchInfo> {
+    const now = records[0]?.timestamp ?? 0;
+    const batch = buildRecordBatchSync(records, { baseTimestamp: now, partitionLeaderEpoch: epoch, control });
+    const result = await this.log.append(batch, { leaderEpoch: epoch, appendTimeMs: now });
+    const info = { baseOffset: result.baseOffset, lastOffset: result.lastOffset, epoch, crc: readStoredCrc(batch) };
+    this.#batches.push(info);
+    return info;
+  }
+
+  async appendAsFollower(bytes: Buffer): Promise<void> {
+    for (let position = 0; position < bytes.length; ) {
+      const size = batchSize(bytes, position);
+      const batch = bytes.subarray(position, position + size);
+      position += size;
+      const baseOffset = readBaseOffset(batch);
+      assert(baseOffset === this.log.nextOffset, `follower append at ${baseOffset}, log ends at ${this.log.nextOffset}`);
+      const epoch = readPartitionLeaderEpoch(batch);
+      await this.log.append(Buffer.from(batch), { leaderEpoch: epoch, appendTimeMs: 0 });
+      this.#batches.push({ baseOffset, lastOffset: readLastOffset(batch), epoch, crc: readStoredCrc(batch) });
+    }
+  }
+
+  async truncateTo(offset: number): Promise<void> {
+    await this.log.truncateTo(offset);
+    while (this.#batches.length > 0 && this.#batches.at(-1)!.baseOffset >= offset) this.#batches.pop();
+    this.#flushedEndOffset = Math.min(this.#flushedEndOffset, this.log.logEndOffset);
+  }
+
+  async flush(): Promise<void> {
+    const end = this.log.nextOffset;
+    await this.log.flush();
+    this.#flushedEndOffset = Math.max(this.#flushedEndOffset, Math.min(end, this.log.logEndOffset));
+  }
+
+  async read(offset: number, maxBytes: number): Promise<Buffer> {
+    const result = await this.log.read(offset, { maxBytes, maxOffset: this.log.logEndOffset, minOneBatch: true });
+    if (result.chunks.length === 0) return Buffer.alloc(0);
+    // The first chunk may start before `offset` only when a batch straddles it; Raft reads start at batch bounds.
+    return result.chunks.length === 1 ? result.chunks[0]! : Buffer.concat(result.chunks, result.bytes);
+  }
+
+  batches(): readonly RaftBatchInfo[] {
+    return this.#batches;
+  }
+
+  close(): Promise<void> {
+    return this.log.close();
+  }
+}
+
+function batchInfos(bytes: Buffer): RaftBatchInfo[] {
+  const infos: RaftBatchInfo[] = [];
+  for (let position = 0; position + 12 <= bytes.length; ) {
+    const size = batchSize(bytes, position);
+    if (position + size > bytes.length) break;
+    infos.push({
+      baseOffset: readBaseOffset(bytes, position),
+      lastOffset: readLastOffset(bytes, position),
+      epoch: readPartitionLeaderEpoch(bytes, position),
+      crc: readStoredCrc(bytes, position),
+    });
+    position += size;
+  }
+  return infos;
+}

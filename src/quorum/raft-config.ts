@@ -1,0 +1,42 @@
+// The settings of one Raft node, with Kafka's defaults for the controller.quorum.* keys.
+
+export interface RaftConfig {
+  readonly nodeId: number;
+  /** The voter ids (controller.quorum.voters); a node not among them is an observer. */
+  readonly voters: readonly number[];
+  readonly clusterId: string;
+  /** controller.quorum.election.timeout.ms: the base of the randomized election timeout. */
+  readonly electionTimeoutMs: number;
+  /** controller.quorum.fetch.timeout.ms: a follower without a successful fetch this long starts an election. */
+  readonly fetchTimeoutMs: number;
+  /** controller.quorum.election.backoff.max.ms: the most a lost election waits before the next. */
+  readonly electionBackoffMaxMs: number;
+  /** controller.quorum.request.timeout.ms: the deadline of each request to another node. */
+  readonly requestTimeoutMs: number;
+  /** controller.quorum.retry.backoff.ms: the wait before re-sending a failed request. */
+  readonly retryBackoffMs: number;
+  /** How long the leader holds a fetch that finds no new data. */
+  readonly fetchMaxWaitMs: number;
+  /** The most bytes one fetch response carries. */
+  readonly fetchMaxBytes: number;
+  /** The most records one leader batch carries. */
+  readonly maxBatchRecords: number;
+  /** Appends waiting to commit on the leader, at most (more are refused). */
+  readonly maxPendingAppends: number;
+}
+
+export const RAFT_CONFIG_DEFAULTS = {
+  electionTimeoutMs: 1000,
+  fetchTimeoutMs: 2000,
+  electionBackoffMaxMs: 1000,
+  requestTimeoutMs: 2000,
+  retryBackoffMs: 20,
+  fetchMaxWaitMs: 500,
+  fetchMaxBytes: 8 * 1024 * 1024,
+  maxBatchRecords: 1000,
+  maxPendingAppends: 10_000,
+} as const;
+
+export function raftConfig(settings: Pick<RaftConfig, 'nodeId' | 'voters' | 'clusterId'> & Partial<RaftConfig>): RaftConfig {
+  return { ...RAFT_CONFIG_DEFAULTS, ...settings };
+}

@@ -1,0 +1,888 @@
+// One node of the KRaft metadata quorum (KIP-595 with pre-vote, KIP-996): the election, the
+// replication of __cluster_metadata-0 by fetching from the leader, and the high watermark. It is
+// the counterpart of Kafka's KafkaRaftClient, written as a sans-IO core behind ports: time through
+// Clock, randomness through RandomSource, the log through RaftLog, the quorum-state file through
+// the file-system port and messages through Transport (DESIGN.md, the cluster).
+//
+// Every event (a request from another node, a response, a timer, an append) runs as one step on a
+// serial queue, so steps never interleave even where they wait for the disk. A step that changes
+// the epoch, the vote or the known leader persists the quorum-state file before it sends anything
+// or answers, so no restart can vote twice in an epoch or go back to an older one. Role data lives
+// in one class per role (unattached, prospective, candidate, leader, follower, resigned).
+import type { Clock, RandomSource } from '../base/clock.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
+import type { Logger } from '../base/logger.js';
+import { SerialQueue } from '../log/serial-queue.js';
+import {
+  type BeginQuorumEpochRequest,
+  BeginQuorumEpochApi,
+  type BeginQuorumEpochResponse,
+  type EndQuorumEpochRequest,
+  EndQuorumEpochApi,
+  type EndQuorumEpochResponse,
+  type FetchRequest,
+  FetchApi,
+  type FetchResponse,
+  type VoteRequest,
+  VoteApi,
+  type VoteResponse,
+} from '../protocol/messages/index.js';
+import type { ApiDescriptor } from '../protocol/messages/index.js';
+import type { RecordInput } from '../protocol/records/record.js';
+import { type InboundRequest, type Transport, TransportError } from '../protocol/transport.js';
+import { CandidateState } from './candidate-state.js';
+import { FollowerState } from './follower-state.js';
+import { LeaderState } from './leader-state.js';
+import { leaderChangeRecord } from './leader-change.js';
+import { ProspectiveState } from './prospective-state.js';
+import { type ElectionState, NO_NODE, type QuorumStateFile } from './quorum-state-file.js';
+import type { RaftConfig } from './raft-config.js';
+import type { RaftLog } from './raft-log.js';
+import { ResignedState } from './resigned-state.js';
+import { UnattachedState } from './unattached-state.js';
+
+export const METADATA_TOPIC = '__cluster_metadata';
+/** Kafka's fixed topic id of the metadata topic (Uuid(0, 1)). */
+export const METADATA_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+const METADATA_PARTITION = 0;
+
+const VOTE_VERSION = 2;
+const BEGIN_QUORUM_EPOCH_VERSION = 1;
+const END_QUORUM_EPOCH_VERSION = 1;
+const FETCH_VERSION = 17;
+/** Fetches a leader may hold at once (one per follower in a healthy quorum). */
+const MAX_PARKED_FETCHES = 1024;
+
+export type RaftRole = UnattachedState | ProspectiveState | CandidateState | LeaderState | FollowerState | ResignedState;
+
+export interface RaftListener {
+  /** The high watermark moved: offsets below it are committed. */
+  onHighWatermark?(highWatermark: number): void;
+  /** This node's role or epoch changed. */
+  onRoleChange?(role: RaftRole): void;
+}
+
+export interface RaftNodeOptions {
+  readonly config: RaftConfig;
+  readonly log: RaftLog;
+  readonly stateFile: QuorumStateFile;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly logger: Logger;
+  readonly listener?: RaftListener;
+}
+
+interface PendingCommit {
+  readonly lastOffset: number;
+  readonly resolve: (lastOffset: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface ParkedFetch {
+  readonly request: FetchRequest;
+  readonly fromNodeId: number;
+  readonly resolve: (response: FetchResponse) => void;
+  readonly cancelTimer: () => void;
+}
+
+export class RaftNode {
+  readonly #config: RaftConfig;
+  readonly #log: RaftLog;
+  readonly #stateFile: QuorumStateFile;
+  readonly #transport: Transport;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #logger: Logger;
+  readonly #listener: RaftListener;
+  readonly #steps = new SerialQueue();
+  #role: RaftRole;
+  /** Bumped at every transition: timers and responses of an older generation are ignored. */
+  #generation = 0;
+  #cancelTimers: (() => void)[] = [];
+  #highWatermark = 0;
+  #pendingAppends: { record: RecordInput; commit: PendingCommit }[] = [];
+  #appendScheduled = false;
+  #commits: PendingCommit[] = [];
+  readonly #parked = new Set<ParkedFetch>();
+  #closed = false;
+  #closing = false;
+
+  private constructor(options: RaftNodeOptions, role: RaftRole) {
+    this.#config = options.config;
+    this.#log = options.log;
+    this.#stateFile = options.stateFile;
+    this.#transport = options.transport;
+    this.#clock = options.clock;
+    this.#random = options.random;
+    this.#logger = options.logger;
+    this.#listener = options.listener ?? {};
+    this.#role = role;
+  }
+
+  /**
+   * Starts a node from its quorum-state file: a node that led the stored epoch comes back
+   * resigned (it may not lead that epoch twice), one that knew a leader follows it, any other is
+   * unattached with the vote it cast.
+   */
+  static async start(options: RaftNodeOptions): Promise<RaftNode> {
+    const stored = await options.stateFile.read();
+    const { nodeId, voters } = options.config;
+    let role: RaftRole;
+    if (stored.leaderId === nodeId) role = new ResignedState(stored.epoch, nodeId, voters);
+    else if (stored.leaderId !== NO_NODE) role = new FollowerState(stored.epoch, stored.leaderId, stored.votedId, options.clock.monotonicMs());
+    else role = new UnattachedState(stored.epoch, stored.votedId);
+    const node = new RaftNode(options, role);
+    await node.#steps.run(() => node.#enter(role));
+    return node;
+  }
+
+  get nodeId(): number {
+    return this.#config.nodeId;
+  }
+
+  get role(): RaftRole {
+    return this.#role;
+  }
+
+  get epoch(): number {
+    return this.#role.epoch;
+  }
+
+  get leaderId(): number {
+    return 'leaderId' in this.#role ? this.#role.leaderId : NO_NODE;
+  }
+
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  get log(): RaftLog {
+    return this.#log;
+  }
+
+  get isVoter(): boolean {
+    return this.#config.voters.includes(this.#config.nodeId);
+  }
+
+  /**
+   * Appends records on the leader; resolves with the last offset once they are committed. Rejects
+   * with NOT_LEADER_OR_FOLLOWER on another node, or if leadership is lost first (the records may
+   * then still commit under a later leader: the outcome is unknown, as for any Kafka timeout).
+   */
+  append(records: readonly RecordInput[]): Promise<number> {
+    if (this.#closed) return Promise.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the quorum node is closed'));
+    if (this.#role.kind !== 'leader') return Promise.reject(this.#notLeader());
+    if (this.#pendingAppends.length + this.#commits.length + records.length > this.#config.maxPendingAppends) {
+      return Promise.reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'too many metadata appends are waiting to commit'));
+    }
+    if (records.length === 0) return Promise.resolve(this.#log.endOffset - 1);
+    return new Promise<number>((resolve, reject) => {
+      const commit = { lastOffset: -1, resolve, reject };
+      // Only the last record's commit answers the caller; the others ride along in the same batch.
+      records.forEach((record, index) => {
+        const ride = index === records.length - 1 ? commit : { lastOffset: -1, resolve: () => {}, reject: () => {} };
+        this.#pendingAppends.push({ record, commit: ride });
+      });
+      if (!this.#appendScheduled) {
+        this.#appendScheduled = true;
+        this.#run(() => this.#writeAppends()).catch((error: unknown) => this.#stepFailed(error));
+      }
+    });
+  }
+
+  /** Serves a request from another node of the quorum. */
+  async handle(request: InboundRequest): Promise<unknown> {
+    switch (request.apiKey) {
+      case VoteApi.apiKey:
+        return this.#run(() => this.#handleVote(request.body as VoteRequest));
+      case BeginQuorumEpochApi.apiKey:
+        return this.#run(() => this.#handleBeginQuorumEpoch(request.body as BeginQuorumEpochRequest));
+      case EndQuorumEpochApi.apiKey:
+        return this.#run(() => this.#handleEndQuorumEpoch(request.body as EndQuorumEpochRequest));
+      case FetchApi.apiKey: {
+        // The step decides at once or parks the fetch; a parked one is answered outside the queue.
+        const answer = await this.#run(async () => ({ response: this.#handleFetch(request.body as FetchRequest, request.fromNodeId ?? -1) }));
+        return answer.response;
+      }
+      default:
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, `the quorum does not serve api key ${request.apiKey}`);
+    }
+  }
+
+  /**
+   * Stops the node. A leader resigns first and tells the voters (EndQuorumEpoch), waiting up to the
+   * request timeout for them to acknowledge, so a successor is elected at once rather than after
+   * the followers' fetch timeout.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closing = true;
+    const resigned = await this.#run(async () => {
+      if (this.#role.kind !== 'leader') return undefined;
+      const role = new ResignedState(this.#role.epoch, this.nodeId, this.#config.voters);
+      await this.#transition(role);
+      return role;
+    });
+    if (resigned && resigned.unacknowledged.size > 0) {
+      await new Promise<void>((resolve) => {
+        const cancel = this.#clock.schedule(this.#config.requestTimeoutMs, resolve);
+        resigned.onAllAcknowledged = () => {
+          cancel();
+          resolve();
+        };
+      });
+    }
+    this.kill();
+  }
+
+  /** Stops at once, as a crash does: no step runs after this and nothing more is sent. */
+  kill(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const cancel of this.#cancelTimers) cancel();
+    this.#cancelTimers = [];
+    this.#failPending(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the quorum node stopped'));
+  }
+
+  // ---- steps --------------------------------------------------------------------------------
+
+  /** Runs `step` after every earlier step; nothing runs once the node is closed. */
+  #run<T>(step: () => Promise<T>): Promise<T> {
+    return this.#steps.run(async () => {
+      if (this.#closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the quorum node is closed');
+      return step();
+    });
+  }
+
+  /** Runs a step caused by a timer or a response of `generation`, unless the node moved on. */
+  #runIfCurrent(generation: number, step: () => Promise<void> | void): void {
+    this.#run(async () => {
+      if (generation === this.#generation) await step();
+    }).catch((error: unknown) => this.#stepFailed(error));
+  }
+
+  #stepFailed(error: unknown): void {
+    if (this.#closed) return;
+    this.#logger.error('quorum step failed', { error: String(error) });
+  }
+
+  #schedule(delayMs: number, step: () => Promise<void> | void): void {
+    const generation = this.#generation;
+    this.#cancelTimers.push(this.#clock.schedule(delayMs, () => this.#runIfCurrent(generation, step)));
+  }
+
+  // ---- transitions --------------------------------------------------------------------------
+
+  async #transition(role: RaftRole): Promise<void> {
+    const before = this.#electionState(this.#role);
+    const after = this.#electionState(role);
+    if (after.epoch < before.epoch) throw new Error(`epoch would go back from ${before.epoch} to ${after.epoch}`);
+    for (const cancel of this.#cancelTimers) cancel();
+    this.#cancelTimers = [];
+    this.#generation++;
+    const wasLeader = this.#role.kind === 'leader';
+    this.#role = role;
+    if (wasLeader) this.#failPending(this.#notLeader());
+    this.#answerParkedFetches();
+    if (after.epoch !== before.epoch || after.leaderId !== before.leaderId || after.votedId !== before.votedId) {
+      await this.#stateFile.write(after);
+    }
+    this.#logger.info('quorum role', { role: role.kind, epoch: role.epoch, leaderId: this.leaderId, votedId: after.votedId });
+    await this.#enter(role);
+  }
+
+  #electionState(role: RaftRole): ElectionState {
+    switch (role.kind) {
+      case 'prospective':
+        return { epoch: role.epoch, leaderId: NO_NODE, votedId: role.votedId };
+      case 'resigned':
+      case 'leader':
+        return { epoch: role.epoch, leaderId: this.nodeId, votedId: role.kind === 'leader' ? this.nodeId : NO_NODE };
+      case 'follower':
+        return { epoch: role.epoch, leaderId: role.leaderId, votedId: role.votedId };
+      case 'candidate':
+        return { epoch: role.epoch, leaderId: NO_NODE, votedId: this.nodeId };
+      case 'unattached':
+        return { epoch: role.epoch, leaderId: NO_NODE, votedId: role.votedId };
+    }
+  }
+
+  /** Starts what the new role does: timers, requests, and for a leader its first entry. */
+  async #enter(role: RaftRole): Promise<void> {
+    this.#listener.onRoleChange?.(role);
+    switch (role.kind) {
+      case 'unattached':
+        if (this.#isOnlyVoter) return this.#startPreVote();
+        if (this.isVoter) this.#schedule(this.#electionTimeoutMs(), () => this.#startPreVote());
+        return;
+      case 'prospective':
+        this.#schedule(this.#electionTimeoutMs(), () => this.#electionLost());
+        if (role.tally.won) return this.#becomeCandidate();
+        for (const voter of role.tally.unanswered()) this.#requestVote(voter, true);
+        return;
+      case 'candidate':
+        this.#schedule(this.#electionTimeoutMs(), () => this.#electionLost());
+        if (role.tally.won) return this.#becomeLeader();
+        for (const voter of role.tally.unanswered()) this.#requestVote(voter, false);
+        return;
+      case 'follower':
+        this.#schedule(this.#config.fetchTimeoutMs, () => this.#checkFetchTimeout());
+        this.#fetch();
+        return;
+      case 'resigned':
+        if (this.#isOnlyVoter && !this.#closing) return this.#startPreVote();
+        for (const voter of role.unacknowledged) this.#endQuorumEpoch(voter);
+        this.#schedule(this.#electionTimeoutMs(), () => this.#startPreVote());
+        return;
+      case 'leader':
+        return this.#startLeading(role);
+    }
+  }
+
+  /** A quorum of one elects itself at once: there is no one to wait for. */
+  get #isOnlyVoter(): boolean {
+    return this.#config.voters.length === 1 && this.isVoter;
+  }
+
+  #electionTimeoutMs(): number {
+    return this.#config.electionTimeoutMs + this.#random.nextInt(this.#config.electionTimeoutMs + 1);
+  }
+
+  async #startPreVote(): Promise<void> {
+    if (!this.isVoter) return;
+    const role = this.#role;
+    const leaderId = role.kind === 'follower' ? role.leaderId : NO_NODE;
+    await this.#transition(new ProspectiveState(role.epoch, this.#electionState(role).votedId, leaderId, this.#config.voters, this.nodeId));
+  }
+
+  async #becomeCandidate(): Promise<void> {
+    await this.#transition(new CandidateState(this.#role.epoch + 1, this.#config.voters, this.nodeId));
+  }
+
+  /** A pre-vote or election that did not win in time: wait a random backoff, then try again. */
+  async #electionLost(): Promise<void> {
+    const role = this.#role;
+    if (role.kind === 'prospective' && role.leaderId !== NO_NODE) {
+      // The old leader may be alive after all (this node was the one cut off): follow it again.
+      await this.#transition(new FollowerState(role.epoch, role.leaderId, role.votedId, this.#clock.monotonicMs()));
+      return;
+    }
+    const votedId = this.#electionState(role).votedId;
+    await this.#transition(new UnattachedState(role.epoch, votedId));
+    // Replace the unattached role's full election timeout with the shorter backoff.
+    for (const cancel of this.#cancelTimers) cancel();
+    this.#cancelTimers = [];
+    this.#schedule(1 + this.#random.nextInt(this.#config.electionBackoffMaxMs), () => this.#startPreVote());
+  }
+
+  async #becomeLeader(): Promise<void> {
+    const epoch = this.#role.epoch;
+    await this.#transition(new LeaderState(epoch, this.nodeId, this.#config.voters, this.#log.endOffset, this.#clock.monotonicMs()));
+  }
+
+  async #startLeading(role: LeaderState): Promise<void> {
+    const record = leaderChangeRecord(this.nodeId, this.#config.voters, this.#config.voters, this.#clock.nowMs());
+    await this.#log.appendAsLeader([record], role.epoch, true);
+    await this.#log.flush();
+    if (this.#role !== role) return;
+    this.#localProgress(role);
+    for (const voter of role.unacknowledged()) this.#beginQuorumEpoch(voter);
+    this.#schedule(this.#config.fetchTimeoutMs, () => this.#checkQuorum());
+  }
+
+  /** The leader's own durable log end moved. */
+  #localProgress(role: LeaderState): void {
+    if (role.updateLocal(this.#log.flushedEndOffset, this.#clock.monotonicMs())) this.#advanceHighWatermark(role.highWatermark);
+    this.#answerParkedFetches();
+  }
+
+  async #checkQuorum(): Promise<void> {
+    const role = this.#role;
+    if (role.kind !== 'leader') return;
+    // Kafka resigns when no majority fetched within 1.5 fetch timeouts.
+    if (!role.hasQuorum(this.#clock.monotonicMs(), this.#config.fetchTimeoutMs * 1.5)) {
+      this.#logger.warn('quorum leader lost contact with a majority; resigning', { epoch: role.epoch });
+      await this.#transition(new ResignedState(role.epoch, this.nodeId, this.#config.voters));
+      return;
+    }
+    this.#schedule(this.#config.fetchTimeoutMs / 2, () => this.#checkQuorum());
+  }
+
+  async #checkFetchTimeout(): Promise<void> {
+    const role = this.#role;
+    if (role.kind !== 'follower') return;
+    const idleMs = this.#clock.monotonicMs() - role.lastFetchMs;
+    if (idleMs < this.#config.fetchTimeoutMs) {
+      this.#schedule(this.#config.fetchTimeoutMs - idleMs, () => this.#checkFetchTimeout());
+      return;
+    }
+    if (this.isVoter) await this.#startPreVote();
+    else await this.#transition(new UnattachedState(role.epoch, role.votedId));
+  }
+
+  /**
+   * What a message from another node says about epochs: a newer epoch (with its leader when known)
+   * moves this node there; a leader of this epoch that this node did not know is followed.
+   * Returns whether the message's epoch is current after that.
+   */
+  async #observe(epoch: number, leaderId: number): Promise<boolean> {
+    const role = this.#role;
+    if (epoch < role.epoch) return false;
+    const now = this.#clock.monotonicMs();
+    if (epoch > role.epoch) {
+      if (leaderId !== NO_NODE && leaderId !== this.nodeId) await this.#transition(new FollowerState(epoch, leaderId, NO_NODE, now));
+      else await this.#transition(new UnattachedState(epoch, NO_NODE));
+      return true;
+    }
+    if (leaderId === NO_NODE || leaderId === this.nodeId) return true;
+    if (role.kind === 'unattached' || role.kind === 'prospective' || role.kind === 'candidate') {
+      await this.#transition(new FollowerState(epoch, leaderId, this.#electionState(role).votedId, now));
+    }
+    return true;
+  }
+
+  // ---- votes ----------------------------------------------------------------------------------
+
+  #requestVote(voter: number, preVote: boolean): void {
+    const role = this.#role;
+    const request: VoteRequest = {
+      clusterId: this.#config.clusterId,
+      voterId: voter,
+      topics: [{
+        topicName: METADATA_TOPIC,
+        partitions: [{
+          partitionIndex: METADATA_PARTITION,
+          candidateEpoch: preVote ? role.epoch + 1 : role.epoch,
+          candidateId: this.nodeId,
+          lastOffsetEpoch: this.#log.lastEpoch,
+          lastOffset: BigInt(this.#log.endOffset),
+          preVote,
+        }],
+      }],
+    };
+    this.#send(voter, VoteApi, VOTE_VERSION, request, (response) => this.#onVoteResponse(voter, preVote, response));
+  }
+
+  async #onVoteResponse(voter: number, preVote: boolean, response: VoteResponse): Promise<void> {
+    const partition = response.topics[0]?.partitions[0];
+    if (response.errorCode !== ErrorCode.NONE || !partition) return this.#retry(() => this.#requestVote(voter, preVote));
+    if (partition.errorCode !== ErrorCode.NONE && partition.errorCode !== ErrorCode.FENCED_LEADER_EPOCH) {
+      return this.#retry(() => this.#requestVote(voter, preVote));
+    }
+    const role = this.#role;
+    // A leader of this epoch that the voter knows is followed, unless it is the very leader this
+    // prospective node gave up on (the voter just has not noticed yet that it is gone).
+    const abandoned = role.kind === 'prospective' && partition.leaderId === role.leaderId;
+    if (partition.leaderEpoch > role.epoch || (partition.leaderId !== NO_NODE && partition.leaderEpoch === role.epoch && !abandoned)) {
+      await this.#observe(partition.leaderEpoch, partition.leaderId);
+      if (this.#role !== role) return;
+    }
+    if (role.kind !== (preVote ? 'prospective' : 'candidate')) return;
+    role.tally.record(voter, partition.voteGranted);
+    if (role.tally.won) {
+      if (role.kind === 'prospective') await this.#becomeCandidate();
+      else await this.#becomeLeader();
+    } else if (role.tally.lost) {
+      await this.#electionLost();
+    }
+  }
+
+  async #handleVote(request: VoteRequest): Promise<VoteResponse> {
+    const partition = request.topics[0]?.partitions[0];
+    if (!partition) return this.#voteAnswer(ErrorCode.INVALID_REQUEST, false);
+    if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return this.#voteAnswer(ErrorCode.INCONSISTENT_CLUSTER_ID, false);
+    const { candidateEpoch, candidateId } = partition;
+    if (!this.#config.voters.includes(candidateId) || !this.isVoter) return this.#voteAnswer(ErrorCode.INCONSISTENT_VOTER_SET, false);
+    if (candidateEpoch < this.#role.epoch) return this.#voteAnswer(ErrorCode.FENCED_LEADER_EPOCH, false);
+    const upToDate = this.#logIsBehindOrEqual(partition.lastOffsetEpoch, Number(partition.lastOffset));
+    if (partition.preVote) return this.#voteAnswer(ErrorCode.NONE, upToDate && this.#wouldVote(candidateEpoch, candidateId));
+    if (candidateEpoch > this.#role.epoch) await this.#transition(new UnattachedState(candidateEpoch, NO_NODE));
+    const role = this.#role;
+    const votedId = this.#electionState(role).votedId;
+    const canVote = role.kind === 'unattached' || role.kind === 'prospective' || role.kind === 'resigned' || (role.kind === 'candidate' && candidateId === this.nodeId);
+    const granted = upToDate && canVote && (votedId === NO_NODE || votedId === candidateId) && this.leaderId === NO_NODE;
+    if (granted && votedId !== candidateId) {
+      // The vote is persisted (by the transition) before the answer leaves.
+      await this.#transition(new UnattachedState(role.epoch, candidateId));
+    } else if (granted) {
+      this.#restartElectionTimer();
+    }
+    return this.#voteAnswer(ErrorCode.NONE, granted);
+  }
+
+  /**
+   * Whether this node would vote for `candidateId` in `epoch` (a pre-vote). A leader, and a
+   * follower that fetched from its leader within the fetch timeout, say no: that is what keeps a
+   * returning, cut-off node from deposing a healthy leader. A follower that has not heard from
+   * its leader says yes, or a quorum whose leader died could never elect another.
+   */
+  #wouldVote(epoch: number, candidateId: number): boolean {
+    const role = this.#role;
+    if (role.kind === 'leader') return false;
+    if (role.kind === 'follower') {
+      return !role.fetchedSuccessfully || this.#clock.monotonicMs() - role.lastFetchMs >= this.#config.fetchTimeoutMs;
+    }
+    if (epoch > role.epoch) return true;
+    const votedId = this.#electionState(role).votedId;
+    return this.leaderId === NO_NODE && (votedId === NO_NODE || votedId === candidateId);
+  }
+
+  /** Raft's up-to-date rule: the candidate's last (epoch, offset) is at least this node's. */
+  #logIsBehindOrEqual(lastEpoch: number, endOffset: number): boolean {
+    const ownEpoch = this.#log.lastEpoch;
+    return lastEpoch > ownEpoch || (lastEpoch === ownEpoch && endOffset >= this.#log.endOffset);
+  }
+
+  #restartElectionTimer(): void {
+    if (this.#role.kind !== 'unattached') return;
+    for (const cancel of this.#cancelTimers) cancel();
+    this.#cancelTimers = [];
+    this.#schedule(this.#electionTimeoutMs(), () => this.#startPreVote());
+  }
+
+  #voteAnswer(errorCode: number, voteGranted: boolean): VoteResponse {
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: [{
+        topicName: METADATA_TOPIC,
+        partitions: [{ partitionIndex: METADATA_PARTITION, errorCode, leaderId: this.leaderId, leaderEpoch: this.#role.epoch, voteGranted }],
+      }],
+    };
+  }
+
+  // ---- leader announcements ---------------------------------------------------------------------
+
+  #beginQuorumEpoch(voter: number): void {
+    const role = this.#role;
+    const request: BeginQuorumEpochRequest = {
+      clusterId: this.#config.clusterId,
+      voterId: voter,
+      topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId: this.nodeId, leaderEpoch: role.epoch }] }],
+    };
+    this.#send(voter, BeginQuorumEpochApi, BEGIN_QUORUM_EPOCH_VERSION, request, async (response: BeginQuorumEpochResponse) => {
+      const partition = response.topics[0]?.partitions[0];
+      const current = this.#role;
+      if (partition && partition.leaderEpoch > current.epoch) {
+        await this.#observe(partition.leaderEpoch, partition.leaderId);
+        return;
+      }
+      if (current.kind !== 'leader') return;
+      if (response.errorCode === ErrorCode.NONE && partition?.errorCode === ErrorCode.NONE) {
+        const position = current.replicas.get(voter);
+        if (position) position.acknowledged = true;
+      } else {
+        this.#retry(() => this.#beginQuorumEpoch(voter));
+      }
+    });
+  }
+
+  async #handleBeginQuorumEpoch(request: BeginQuorumEpochRequest): Promise<BeginQuorumEpochResponse> {
+    const partition = request.topics[0]?.partitions[0];
+    let errorCode: number = ErrorCode.NONE;
+    if (!partition) errorCode = ErrorCode.INVALID_REQUEST;
+    else if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) errorCode = ErrorCode.INCONSISTENT_CLUSTER_ID;
+    else if (partition.leaderEpoch < this.#role.epoch) errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+    else if (partition.leaderEpoch === this.#role.epoch && this.leaderId !== NO_NODE && this.leaderId !== partition.leaderId) {
+      this.#logger.error('two leaders claim one epoch', { epoch: partition.leaderEpoch, known: this.leaderId, claimed: partition.leaderId });
+      errorCode = ErrorCode.INVALID_REQUEST;
+    } else await this.#observe(partition.leaderEpoch, partition.leaderId);
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: [{
+        topicName: METADATA_TOPIC,
+        partitions: [{ partitionIndex: METADATA_PARTITION, errorCode, leaderId: this.leaderId, leaderEpoch: this.#role.epoch }],
+      }],
+    };
+  }
+
+  #endQuorumEpoch(voter: number): void {
+    const role = this.#role;
+    const successors = this.#config.voters.filter((id) => id !== this.nodeId);
+    const request: EndQuorumEpochRequest = {
+      clusterId: this.#config.clusterId,
+      topics: [{
+        topicName: METADATA_TOPIC,
+        partitions: [{ partitionIndex: METADATA_PARTITION, leaderId: this.nodeId, leaderEpoch: role.epoch, preferredSuccessors: successors }],
+      }],
+    };
+    this.#send(voter, EndQuorumEpochApi, END_QUORUM_EPOCH_VERSION, request, async (response: EndQuorumEpochResponse) => {
+      const current = this.#role;
+      if (current.kind !== 'resigned') return;
+      if (response.errorCode === ErrorCode.NONE) current.acknowledge(voter);
+      else this.#retry(() => this.#endQuorumEpoch(voter));
+    });
+  }
+
+  async #handleEndQuorumEpoch(request: EndQuorumEpochRequest): Promise<EndQuorumEpochResponse> {
+    const partition = request.topics[0]?.partitions[0];
+    let errorCode: number = ErrorCode.NONE;
+    if (!partition) errorCode = ErrorCode.INVALID_REQUEST;
+    else if (partition.leaderEpoch < this.#role.epoch) errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+    else if (partition.leaderEpoch > this.#role.epoch) await this.#observe(partition.leaderEpoch, NO_NODE);
+    else if (this.#role.kind === 'follower' && this.#role.leaderId === partition.leaderId && this.isVoter) {
+      // The leader stepped down: start a pre-vote soon, the preferred successors first.
+      const rank = Math.max(0, (partition.preferredSuccessors ?? []).indexOf(this.nodeId));
+      const role = this.#role;
+      await this.#transition(new UnattachedState(role.epoch, role.votedId));
+      for (const cancel of this.#cancelTimers) cancel();
+      this.#cancelTimers = [];
+      this.#schedule(rank * this.#config.retryBackoffMs * 5 + this.#random.nextInt(this.#config.retryBackoffMs + 1), () => this.#startPreVote());
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: [{
+        topicName: METADATA_TOPIC,
+        partitions: [{ partitionIndex: METADATA_PARTITION, errorCode, leaderId: this.leaderId, leaderEpoch: this.#role.epoch }],
+      }],
+    };
+  }
+
+  // ---- replication ----------------------------------------------------------------------------
+
+  #fetch(): void {
+    const role = this.#role;
+    if (role.kind !== 'follower' || role.fetching) return;
+    role.fetching = true;
+    const request: FetchRequest = {
+      clusterId: this.#config.clusterId,
+      replicaState: { replicaId: this.nodeId, replicaEpoch: -1n },
+      maxWaitMs: this.#config.fetchMaxWaitMs,
+      minBytes: 0,
+      maxBytes: this.#config.fetchMaxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{
+        topicId: METADATA_TOPIC_ID,
+        partitions: [{
+          partition: METADATA_PARTITION,
+          currentLeaderEpoch: role.epoch,
+          fetchOffset: BigInt(this.#log.endOffset),
+          lastFetchedEpoch: this.#log.lastEpoch,
+          logStartOffset: BigInt(this.#log.startOffset),
+          partitionMaxBytes: this.#config.fetchMaxBytes,
+        }],
+      }],
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+    this.#send(
+      role.leaderId,
+      FetchApi,
+      FETCH_VERSION,
+      request,
+      async (response) => {
+        role.fetching = false;
+        await this.#onFetchResponse(role, response);
+      },
+      () => {
+        role.fetching = false;
+        this.#retry(() => this.#fetch());
+      },
+      this.#config.fetchMaxWaitMs + this.#config.requestTimeoutMs,
+    );
+  }
+
+  async #onFetchResponse(role: FollowerState, response: FetchResponse): Promise<void> {
+    const partition = response.responses[0]?.partitions[0];
+    if (!partition || (response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) return this.#retry(() => this.#fetch());
+    if (partition.errorCode !== ErrorCode.NONE) {
+      const leader = partition.currentLeader;
+      if (leader && (leader.leaderEpoch > role.epoch || (leader.leaderEpoch === role.epoch && leader.leaderId !== role.leaderId && leader.leaderId !== NO_NODE))) {
+        await this.#observe(leader.leaderEpoch, leader.leaderId);
+      } else {
+        this.#retry(() => this.#fetch());
+      }
+      return;
+    }
+    role.lastFetchMs = this.#clock.monotonicMs();
+    role.fetchedSuccessfully = true;
+    const diverging = partition.divergingEpoch;
+    if (diverging && diverging.endOffset >= 0n) {
+      // Keep what both logs agree on: up to where the diverging epoch ends in both.
+      const own = this.#log.endOffsetForEpoch(diverging.epoch);
+      const truncateTo = Math.min(Number(diverging.endOffset), own.offset < 0 ? this.#log.startOffset : own.offset);
+      if (truncateTo < this.#highWatermark) {
+        this.#logger.error('refusing to truncate below the high watermark', { truncateTo, highWatermark: this.#highWatermark });
+        return this.#retry(() => this.#fetch());
+      }
+      await this.#log.truncateTo(truncateTo);
+      this.#fetch();
+      return;
+    }
+    const records = partition.records;
+    if (records && records.length > 0) {
+      await this.#log.appendAsFollower(records);
+      // Durable before the next fetch reports this position to the leader.
+      await this.#log.flush();
+    }
+    const leaderHighWatermark = Number(partition.highWatermark);
+    if (leaderHighWatermark >= 0) this.#advanceHighWatermark(Math.min(leaderHighWatermark, this.#log.endOffset));
+    this.#fetch();
+  }
+
+  /** Answers a fetch now, or parks it until there is something to send (returned as a promise). */
+  #handleFetch(request: FetchRequest, fromNodeId: number): FetchResponse | Promise<FetchResponse> {
+    const answer = this.#fetchAnswer(request, fromNodeId);
+    if (answer === 'read') return this.#readAnswer(request, fromNodeId);
+    if (answer !== 'wait') return answer;
+    return new Promise<FetchResponse>((resolve) => {
+      const parked: ParkedFetch = {
+        request,
+        fromNodeId,
+        resolve,
+        cancelTimer: this.#clock.schedule(request.maxWaitMs, () => this.#releaseParked(parked)),
+      };
+      this.#parked.add(parked);
+    });
+  }
+
+  /**
+   * An answer that needs no records (an error, a divergence, nothing new and no wait), or 'read'
+   * when records are due, or 'wait' when the fetch should be parked for new data.
+   */
+  #fetchAnswer(request: FetchRequest, fromNodeId: number): FetchResponse | 'read' | 'wait' {
+    const partition = request.topics[0]?.partitions[0];
+    const role = this.#role;
+    if (!partition) return this.#fetchError(ErrorCode.INVALID_REQUEST);
+    if (request.clusterId !== undefined && request.clusterId !== null && request.clusterId !== this.#config.clusterId) {
+      return this.#fetchError(ErrorCode.INCONSISTENT_CLUSTER_ID);
+    }
+    if (role.kind !== 'leader') return this.#fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const requestEpoch = partition.currentLeaderEpoch ?? -1;
+    if (requestEpoch < role.epoch) return this.#fetchError(ErrorCode.FENCED_LEADER_EPOCH);
+    if (requestEpoch > role.epoch) return this.#fetchError(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    const fetchOffset = Number(partition.fetchOffset);
+    const lastFetchedEpoch = partition.lastFetchedEpoch ?? -1;
+    if (fetchOffset > this.#log.startOffset) {
+      const own = this.#log.endOffsetForEpoch(lastFetchedEpoch);
+      if (own.epoch !== lastFetchedEpoch || own.offset < fetchOffset) {
+        return this.#fetchResponse(ErrorCode.NONE, null, { epoch: own.epoch, endOffset: BigInt(own.offset < 0 ? this.#log.startOffset : own.offset) });
+      }
+    }
+    // The follower holds everything below fetchOffset (it flushed before fetching).
+    const replicaId = request.replicaState?.replicaId ?? request.replicaId ?? fromNodeId;
+    if (role.updateReplica(replicaId, fetchOffset, this.#clock.monotonicMs())) this.#advanceHighWatermark(role.highWatermark);
+    if (fetchOffset < this.#log.flushedEndOffset) return 'read';
+    return request.maxWaitMs > 0 && this.#parked.size < MAX_PARKED_FETCHES ? 'wait' : this.#fetchResponse(ErrorCode.NONE, null);
+  }
+
+  #readAnswer(request: FetchRequest, fromNodeId: number): Promise<FetchResponse> {
+    // Reads run on the step queue so no truncation or append interleaves with them.
+    return this.#run(async () => {
+      const answer = this.#fetchAnswer({ ...request, maxWaitMs: 0 }, fromNodeId);
+      if (answer !== 'read') return answer === 'wait' ? this.#fetchResponse(ErrorCode.NONE, null) : answer;
+      const records = await this.#log.read(Number(request.topics[0]!.partitions[0]!.fetchOffset), this.#config.fetchMaxBytes);
+      return this.#fetchResponse(ErrorCode.NONE, records.length > 0 ? records : null);
+    }).catch(() => this.#fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+  }
+
+  #releaseParked(parked: ParkedFetch): void {
+    if (!this.#parked.delete(parked)) return;
+    parked.cancelTimer();
+    this.#readAnswer({ ...parked.request, maxWaitMs: 0 }, parked.fromNodeId).then(parked.resolve);
+  }
+
+  /** New data, a new high watermark or a new role: every parked fetch is answered now. */
+  #answerParkedFetches(): void {
+    for (const parked of [...this.#parked]) this.#releaseParked(parked);
+  }
+
+  #fetchError(errorCode: number): FetchResponse {
+    return this.#fetchResponse(errorCode, null);
+  }
+
+  #fetchResponse(errorCode: number, records: Buffer | null, divergingEpoch?: { epoch: number; endOffset: bigint }): FetchResponse {
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      sessionId: 0,
+      responses: [{
+        topicId: METADATA_TOPIC_ID,
+        partitions: [{
+          partitionIndex: METADATA_PARTITION,
+          errorCode,
+          highWatermark: BigInt(this.#role.kind === 'leader' ? this.#role.highWatermark : -1),
+          lastStableOffset: -1n,
+          logStartOffset: BigInt(this.#log.startOffset),
+          divergingEpoch: divergingEpoch ?? { epoch: -1, endOffset: -1n },
+          currentLeader: { leaderId: this.leaderId, leaderEpoch: this.#role.epoch },
+          snapshotId: { endOffset: -1n, epoch: -1 },
+          abortedTransactions: null,
+          preferredReadReplica: -1,
+          records,
+        }],
+      }],
+      nodeEndpoints: [],
+    };
+  }
+
+  // ---- appends and commits ------------------------------------------------------------------
+
+  async #writeAppends(): Promise<void> {
+    this.#appendScheduled = false;
+    const role = this.#role;
+    const batch = this.#pendingAppends.splice(0, this.#config.maxBatchRecords);
+    if (this.#pendingAppends.length > 0) {
+      this.#appendScheduled = true;
+      this.#run(() => this.#writeAppends()).catch((error: unknown) => this.#stepFailed(error));
+    }
+    if (batch.length === 0) return;
+    if (role.kind !== 'leader') {
+      for (const { commit } of batch) commit.reject(this.#notLeader());
+      return;
+    }
+    const info = await this.#log.appendAsLeader(batch.map((entry) => entry.record), role.epoch);
+    batch.forEach((entry, index) => this.#commits.push({ ...entry.commit, lastOffset: info.baseOffset + index }));
+    await this.#log.flush();
+    if (this.#role === role) this.#localProgress(role);
+  }
+
+  #advanceHighWatermark(offset: number): void {
+    if (offset <= this.#highWatermark) return;
+    this.#highWatermark = offset;
+    while (this.#commits.length > 0 && this.#commits[0]!.lastOffset < offset) {
+      const commit = this.#commits.shift()!;
+      commit.resolve(commit.lastOffset);
+    }
+    this.#listener.onHighWatermark?.(offset);
+    this.#answerParkedFetches();
+  }
+
+  #failPending(error: Error): void {
+    const pending = [...this.#commits, ...this.#pendingAppends.map((entry) => entry.commit)];
+    this.#commits = [];
+    this.#pendingAppends = [];
+    for (const commit of pending) commit.reject(error);
+  }
+
+  #notLeader(): KafkaError {
+    return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${this.nodeId} is not the quorum leader (leader ${this.leaderId}, epoch ${this.#role.epoch})`);
+  }
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  #retry(send: () => void): void {
+    this.#schedule(this.#config.retryBackoffMs, send);
+  }
+
+  /**
+   * Sends a request; its response runs as a step of the current generation (dropped if the node
+   * moved on). A transport failure re-sends after the retry backoff unless `onFailure` decides.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: a sender encodes requests and decodes responses only.
+  #send<Request, Response>(nodeId: number, api: ApiDescriptor<any, Response, Request, any>, version: number, request: Request, onResponse: (response: Response) => Promise<void> | void, onFailure?: () => void, timeoutMs = this.#config.requestTimeoutMs): void {
+    if (this.#closed) return;
+    const generation = this.#generation;
+    const retry = onFailure ?? (() => this.#retry(() => this.#send(nodeId, api, version, request, onResponse, onFailure, timeoutMs)));
+    this.#transport.send<Request, Response>(nodeId, api, version, request, timeoutMs).then(
+      (response) => this.#runIfCurrent(generation, () => onResponse(response)),
+      (error: unknown) => {
+        if (!(error instanceof TransportError)) this.#logger.warn('quorum request failed', { to: nodeId, api: api.name, error: String(error) });
+        this.#runIfCurrent(generation, retry);
+      },
+    );
+  }
+}

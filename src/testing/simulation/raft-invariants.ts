@@ -1,0 +1,97 @@
+// The safety properties of the quorum, checked after every simulation step:
+// - at most one leader per epoch, ever;
+// - no node's epoch goes down, across restarts (the quorum-state file is written before acting);
+// - no node's high watermark goes down while it runs;
+// - a committed batch (below some node's high watermark) never changes and is identical on every
+//   node that counts it committed (a lagging node may still hold an older, uncommitted batch at
+//   that offset: it is truncated when the node next fetches, and never counted as committed);
+// - every committed batch is held durably by a majority of the voters (running or down);
+// - every acknowledged append is committed at the offset it was acknowledged with.
+import type { RaftBatchInfo } from '../../quorum/raft-log.js';
+import { describeBatch, durablePrefix, type RaftCluster, sameBatch } from './raft-cluster.js';
+
+export class RaftInvariants {
+  readonly violations: string[] = [];
+  readonly #leaderOfEpoch = new Map<number, number>();
+  readonly #epochOf = new Map<number, number>();
+  readonly #highWatermarkOf = new Map<number, { incarnation: number; highWatermark: number }>();
+  /** Committed batches by base offset. */
+  readonly #committed = new Map<number, RaftBatchInfo>();
+  /** The largest high watermark any node has reported. */
+  #commitEnd = 0;
+  readonly #acknowledged: { lastOffset: number }[] = [];
+
+  constructor(private readonly cluster: RaftCluster) {}
+
+  get commitEnd(): number {
+    return this.#commitEnd;
+  }
+
+  get committedBatches(): number {
+    return this.#committed.size;
+  }
+
+  violation(message: string): void {
+    if (this.violations.length < 20) this.violations.push(message);
+  }
+
+  /** An append the leader acknowledged as committed at `lastOffset`. */
+  acknowledged(lastOffset: number): void {
+    this.#acknowledged.push({ lastOffset });
+  }
+
+  /** The cheap checks, after every step. */
+  checkStep(): void {
+    for (const simNode of this.cluster.nodes.values()) {
+      const raft = simNode.raft;
+      if (!raft) continue;
+      const id = raft.nodeId;
+      if (raft.role.kind === 'leader') {
+        const known = this.#leaderOfEpoch.get(raft.epoch);
+        if (known === undefined) this.#leaderOfEpoch.set(raft.epoch, id);
+        else if (known !== id) this.violation(`two leaders in epoch ${raft.epoch}: ${known} and ${id}`);
+      }
+      const lastEpoch = this.#epochOf.get(id) ?? 0;
+      if (raft.epoch < lastEpoch) this.violation(`node ${id} went back from epoch ${lastEpoch} to ${raft.epoch}`);
+      this.#epochOf.set(id, Math.max(lastEpoch, raft.epoch));
+      const lastHighWatermark = this.#highWatermarkOf.get(id);
+      if (lastHighWatermark && lastHighWatermark.incarnation === simNode.incarnation && raft.highWatermark < lastHighWatermark.highWatermark) {
+        this.violation(`node ${id} high watermark went back from ${lastHighWatermark.highWatermark} to ${raft.highWatermark}`);
+      }
+      this.#highWatermarkOf.set(id, { incarnation: simNode.incarnation, highWatermark: raft.highWatermark });
+      this.#recordCommitted(id, raft.log.batches(), raft.highWatermark);
+    }
+  }
+
+  /** The costlier checks: majority durability and acknowledged appends (every few steps, and at the end). */
+  checkDurability(): void {
+    const majority = Math.floor(this.cluster.voters.length / 2) + 1;
+    const durable = [...this.cluster.nodes.values()].map((node) => {
+      const batches = node.raft ? durablePrefix(node.raft) : node.durableAtCrash;
+      return new Map(batches.map((batch) => [batch.baseOffset, batch]));
+    });
+    for (const batch of this.#committed.values()) {
+      const holders = durable.filter((held) => {
+        const found = held.get(batch.baseOffset);
+        return found !== undefined && sameBatch(found, batch);
+      }).length;
+      if (holders < majority) this.violation(`committed batch ${describeBatch(batch)} is durable on ${holders} voters, fewer than a majority`);
+    }
+    for (const ack of this.#acknowledged) {
+      if (ack.lastOffset >= this.#commitEnd) this.violation(`append acknowledged at ${ack.lastOffset} but the commit point is ${this.#commitEnd}`);
+    }
+  }
+
+  #recordCommitted(nodeId: number, batches: readonly RaftBatchInfo[], highWatermark: number): void {
+    if (highWatermark > this.#commitEnd) this.#commitEnd = highWatermark;
+    for (const batch of batches) {
+      if (batch.lastOffset >= highWatermark) break;
+      const known = this.#committed.get(batch.baseOffset);
+      if (!known) this.#committed.set(batch.baseOffset, batch);
+      else if (!sameBatch(known, batch)) {
+        this.violation(`node ${nodeId} committed ${describeBatch(batch)} where ${describeBatch(known)} was committed`);
+      }
+    }
+  }
+
+}

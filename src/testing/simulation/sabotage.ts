@@ -1,0 +1,69 @@
+// Deliberate defects behind the quorum's ports, so a test can show that the simulation's
+// invariants catch what they claim to: a log whose flush does nothing yet reports everything
+// durable (a power loss then takes acknowledged data), and a quorum-state file that never writes
+// (a restarted node forgets its epoch and its vote, and can vote twice).
+import type { ElectionState } from '../../quorum/quorum-state-file.js';
+import { QuorumStateFile } from '../../quorum/quorum-state-file.js';
+import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from '../../quorum/raft-log.js';
+import type { RecordInput } from '../../protocol/records/record.js';
+
+export interface Sabotage {
+  /** flush() returns at once and the log claims everything written is durable. */
+  readonly flushLies?: boolean;
+  /** The quorum-state file is never written. */
+  readonly forgetsVotes?: boolean;
+}
+
+export class LyingFlushLog implements RaftLog {
+  constructor(private readonly log: RaftLog) {}
+
+  get startOffset(): number {
+    return this.log.startOffset;
+  }
+
+  get endOffset(): number {
+    return this.log.endOffset;
+  }
+
+  get flushedEndOffset(): number {
+    return this.log.endOffset;
+  }
+
+  get lastEpoch(): number {
+    return this.log.lastEpoch;
+  }
+
+  endOffsetForEpoch(epoch: number): OffsetAndEpoch {
+    return this.log.endOffsetForEpoch(epoch);
+  }
+
+  appendAsLeader(records: readonly RecordInput[], epoch: number, control?: boolean): Promise<RaftBatchInfo> {
+    return this.log.appendAsLeader(records, epoch, control);
+  }
+
+  appendAsFollower(bytes: Buffer): Promise<void> {
+    return this.log.appendAsFollower(bytes);
+  }
+
+  truncateTo(offset: number): Promise<void> {
+    return this.log.truncateTo(offset);
+  }
+
+  async flush(): Promise<void> {}
+
+  read(offset: number, maxBytes: number): Promise<Buffer> {
+    return this.log.read(offset, maxBytes);
+  }
+
+  batches(): readonly RaftBatchInfo[] {
+    return this.log.batches();
+  }
+
+  close(): Promise<void> {
+    return this.log.close();
+  }
+}
+
+export class ForgetfulStateFile extends QuorumStateFile {
+  override async write(_state: ElectionState): Promise<void> {}
+}

@@ -1,0 +1,199 @@
+// The quorum under the deterministic simulator (src/testing/simulation): a share of the seed
+// campaign on every `npm test`, exact replay of a seed, proof that the invariants catch defects
+// (a flush that lies, a vote that is not persisted), and the quorum's behaviours one by one:
+// a quorum of one, failover after a crash and after a clean stop, pre-vote against a returning
+// isolated node, and check-quorum resigning a leader cut off from the majority.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { KafkaError } from '../../src/base/kafka-error.js';
+import type { RaftNode } from '../../src/quorum/raft-node.js';
+import { RaftCluster } from '../../src/testing/simulation/raft-cluster.js';
+import { RaftInvariants } from '../../src/testing/simulation/raft-invariants.js';
+import { runRaftSeed } from '../../src/testing/simulation/raft-simulation.js';
+import { SeededRandom } from '../../src/testing/simulation/seeded-random.js';
+import { SimScheduler } from '../../src/testing/simulation/sim-scheduler.js';
+
+/** Seeds per `npm test` run; the on-demand campaign (`npm run simulate -- --seeds 100000`) runs more. */
+const SEEDS = Number(process.env.CONVEYOR_SIM_SEEDS ?? 240);
+const FIRST_SEED = Number(process.env.CONVEYOR_SIM_FROM ?? 1);
+
+describe('raft simulation: seeds with faults', () => {
+  const chunks = 4;
+  const perChunk = Math.ceil(SEEDS / chunks);
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    const from = FIRST_SEED + chunk * perChunk;
+    const to = Math.min(FIRST_SEED + SEEDS, from + perChunk);
+    it(`seeds ${from}..${to - 1} keep every safety invariant and recover after healing`, async () => {
+      const failures: string[] = [];
+      let acknowledged = 0;
+      let elections = 0;
+      for (let seed = from; seed < to; seed++) {
+        const result = await runRaftSeed({ seed });
+        acknowledged += result.acknowledgedAppends;
+        elections += result.highestEpoch;
+        if (!result.ok) failures.push(`seed ${seed} (replay: npm run simulate -- --seed ${seed}): ${result.violations.slice(0, 3).join('; ')}`);
+      }
+      assert.deepEqual(failures, []);
+      // The runs did real work: appends committed and leaders elected under the faults.
+      assert.ok(acknowledged > (to - from) * 10, `only ${acknowledged} appends acknowledged`);
+      assert.ok(elections >= to - from, `only ${elections} epochs reached`);
+    });
+  }
+});
+
+describe('raft simulation: replay and the checker', () => {
+  it('replays a seed exactly, and another seed differs', async () => {
+    const first = await runRaftSeed({ seed: 4242 });
+    const again = await runRaftSeed({ seed: 4242 });
+    const other = await runRaftSeed({ seed: 4243 });
+    assert.equal(again.traceDigest, first.traceDigest);
+    assert.deepEqual(again.faults, first.faults);
+    assert.equal(again.acknowledgedAppends, first.acknowledgedAppends);
+    assert.notEqual(other.traceDigest, first.traceDigest);
+  });
+
+  it('catches a log whose flush lies: acknowledged data is lost in a crash', async () => {
+    const caught = await failingSeeds({ flushLies: true }, 10);
+    assert.ok(caught.length >= 5, `only ${caught.length} of 10 seeds caught the lying flush`);
+    assert.ok(caught.some((violations) => violations.some((text) => /durable|lost durable/.test(text))), 'no durability violation reported');
+  });
+
+  it('catches a quorum-state file that is never written: a restarted node forgets its epoch', async () => {
+    const caught = await failingSeeds({ forgetsVotes: true }, 10);
+    assert.ok(caught.length >= 5, `only ${caught.length} of 10 seeds caught the forgotten votes`);
+    assert.ok(caught.some((violations) => violations.some((text) => /went back from epoch|two leaders/.test(text))), 'no epoch or leader violation reported');
+  });
+});
+
+async function failingSeeds(sabotage: { flushLies?: boolean; forgetsVotes?: boolean }, count: number): Promise<string[][]> {
+  const caught: string[][] = [];
+  for (let seed = 1; seed <= count; seed++) {
+    const result = await runRaftSeed({ seed, sabotage });
+    if (!result.ok) caught.push([...result.violations]);
+  }
+  return caught;
+}
+
+interface Harness {
+  scheduler: SimScheduler;
+  cluster: RaftCluster;
+  invariants: RaftInvariants;
+  leader(): RaftNode | undefined;
+}
+
+async function harness(voterCount: number, seed = 1): Promise<Harness> {
+  const scheduler = new SimScheduler();
+  const voters = Array.from({ length: voterCount }, (_, index) => index + 1);
+  let invariants: RaftInvariants | undefined;
+  const cluster = new RaftCluster({ scheduler, random: new SeededRandom(seed), voters, onViolation: (text) => invariants?.violation(text) });
+  invariants = new RaftInvariants(cluster);
+  const checks = invariants;
+  scheduler.afterEachEvent(() => checks.checkStep());
+  await cluster.startAll();
+  const leader = () => cluster.running().find((raft) => raft.role.kind === 'leader');
+  return { scheduler, cluster, invariants: checks, leader };
+}
+
+/** Appends through the leader and runs the simulation until the append is committed. */
+async function commit(h: Harness, value: string): Promise<number> {
+  const leader = h.leader();
+  assert.ok(leader, 'no leader to append to');
+  let offset: number | undefined;
+  let failure: unknown;
+  leader.append([{ value: Buffer.from(value), timestamp: h.scheduler.nowMs() }]).then(
+    (lastOffset) => {
+      offset = lastOffset;
+    },
+    (error: unknown) => {
+      failure = error;
+    },
+  );
+  await h.scheduler.runUntil(() => offset !== undefined || failure !== undefined, 10_000);
+  if (failure) throw failure;
+  assert.ok(offset !== undefined, 'the append did not commit within 10 s');
+  return offset;
+}
+
+describe('raft quorum behaviours', () => {
+  it('a quorum of one elects itself at once and commits on its own flush', async () => {
+    const h = await harness(1);
+    await h.scheduler.drain();
+    assert.equal(h.leader()?.nodeId, 1);
+    assert.equal(h.scheduler.monotonicMs(), 0, 'no timer was needed to elect');
+    const offset = await commit(h, 'alone');
+    assert.equal(offset, 1, 'offset 0 is the LeaderChange record of epoch 1');
+    assert.equal(h.leader()!.highWatermark, 2);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('elects one leader among three, commits on a majority, and fails over when the leader crashes', async () => {
+    const h = await harness(3);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000), 'no leader within 5 s');
+    const first = h.leader()!;
+    const offset = await commit(h, 'before');
+    await h.scheduler.runUntil(() => h.cluster.running().every((raft) => raft.highWatermark > offset), 2000);
+    h.cluster.crash(first.nodeId);
+    const crashedAt = h.scheduler.monotonicMs();
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 10_000), 'no new leader within 10 s');
+    const second = h.leader()!;
+    assert.notEqual(second.nodeId, first.nodeId);
+    assert.ok(second.epoch > first.epoch);
+    // Kafka's target: a new leader within the election timeout plus a second of the kill (fetch
+    // timeout 2 s, election timeout 1-2 s here).
+    assert.ok(h.scheduler.monotonicMs() - crashedAt <= 2000 + 2000 + 1000, `failover took ${h.scheduler.monotonicMs() - crashedAt} ms`);
+    await commit(h, 'after');
+    await h.cluster.start(first.nodeId);
+    assert.ok(await h.scheduler.runUntil(() => h.cluster.running().every((raft) => raft.leaderId === second.nodeId && raft.highWatermark > offset + 1), 10_000));
+    h.invariants.checkDurability();
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('moves leadership within 200 ms of simulated time after a clean stop (EndQuorumEpoch)', async () => {
+    const h = await harness(3, 7);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    await commit(h, 'x');
+    const first = h.leader()!;
+    let stopped = false;
+    const stoppedAt = h.scheduler.monotonicMs();
+    void h.cluster.stop(first.nodeId).then(() => {
+      stopped = true;
+    });
+    assert.ok(await h.scheduler.runUntil(() => stopped && h.leader() !== undefined, 5000));
+    const elapsed = h.scheduler.monotonicMs() - stoppedAt;
+    assert.ok(elapsed <= 200, `a new leader took ${elapsed} ms after a clean stop`);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('pre-vote: an isolated voter that returns does not depose a healthy leader', async () => {
+    const h = await harness(3, 3);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    const leader = h.leader()!;
+    const epoch = leader.epoch;
+    const follower = h.cluster.running().find((raft) => raft !== leader)!;
+    h.cluster.network.isolate(follower.nodeId);
+    await h.scheduler.runFor(15_000);
+    // Cut off, it tried pre-votes (prospective) but never bumped the epoch: no one granted them.
+    assert.equal(follower.epoch, epoch);
+    h.cluster.network.heal();
+    await h.scheduler.runFor(5000);
+    assert.equal(h.leader(), leader, 'the healthy leader kept its leadership');
+    assert.equal(leader.epoch, epoch);
+    assert.equal(follower.leaderId, leader.nodeId);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('check-quorum: a leader cut off from the majority resigns, and the majority elects another', async () => {
+    const h = await harness(5, 5);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    const old = h.leader()!;
+    h.cluster.network.isolate(old.nodeId);
+    assert.ok(await h.scheduler.runUntil(() => old.role.kind !== 'leader', 10_000), 'the isolated leader kept leading');
+    // Kafka resigns when no majority fetched within 1.5 fetch timeouts.
+    assert.ok(h.scheduler.monotonicMs() <= 5000 + 3000 + 1000 + 1000);
+    assert.ok(await h.scheduler.runUntil(() => h.cluster.running().some((raft) => raft !== old && raft.role.kind === 'leader'), 10_000));
+    // The cut-off leader cannot commit: an append is refused (it is no longer leader).
+    await assert.rejects(old.append([{ value: Buffer.from('lost'), timestamp: 0 }]), (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+});
