@@ -6,6 +6,7 @@ import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js
 import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
+import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -22,6 +23,8 @@ export interface BrokerServices {
   readonly config: BrokerConfig;
   readonly image: MetadataImage;
   readonly controller: Controller;
+  /** The metadata quorum (Raft on __cluster_metadata-0; a quorum of one on a single node). */
+  readonly quorum: RaftMetadataQuorum;
   readonly replicaManager: ReplicaManager;
   readonly fetchWaiters: DelayedOperations;
   /** Consumer groups and committed offsets, kept in `__consumer_offsets`. */

@@ -14,7 +14,9 @@ import { Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
 import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC } from '../metadata/topic-name.js';
-import { LocalQuorum } from '../quorum/local-quorum.js';
+import { raftConfig } from '../quorum/raft-config.js';
+import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
+import { type Transport, TransportError } from '../protocol/transport.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
 import type { BrokerConfig } from './broker-config.js';
@@ -36,6 +38,11 @@ export interface BrokerOptions {
   random: RandomSource;
   logger: Logger;
 }
+
+/** A quorum of one sends nothing to anyone: the only voter elects itself. */
+const NO_PEERS: Transport = {
+  send: (nodeId) => Promise.reject(new TransportError('unreachable', nodeId, `node ${nodeId} is not part of this quorum`)),
+};
 
 /** Fetch requests that may wait at once; beyond it they are answered immediately. */
 export const MAX_WAITING_FETCHES = 100_000;
@@ -116,7 +123,16 @@ export class Broker {
   ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
-    const quorum = await LocalQuorum.open(metadataLog, image, clock, logger.child('quorum'));
+    const quorum = await RaftMetadataQuorum.start({
+      config: raftConfig({ nodeId: config.nodeId, voters: [config.nodeId], clusterId }),
+      log: metadataLog,
+      fs: options.fs,
+      transport: NO_PEERS,
+      clock,
+      random,
+      logger: logger.child('quorum'),
+      image,
+    });
     const controller = new Controller({
       image,
       quorum,
@@ -151,6 +167,7 @@ export class Broker {
       config,
       image,
       controller,
+      quorum,
       replicaManager,
       fetchWaiters,
       groupCoordinator,
@@ -194,6 +211,7 @@ export class Broker {
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
     await this.socketServer.close();
+    await this.services.quorum.close();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
   }

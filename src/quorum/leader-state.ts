@@ -8,16 +8,22 @@
 export interface ReplicaPosition {
   /** The offset up to which the replica holds the log (its last fetch offset), or -1. */
   endOffset: number;
-  /** Monotonic time of its last fetch in this epoch, or -1. */
+  /** Monotonic time of its last fetch in this epoch (the election's time until it fetches). */
   lastFetchMs: number;
   /** Whether it acknowledged BeginQuorumEpoch (or fetched, which implies it). */
   acknowledged: boolean;
+  /** Wall-clock time of its last fetch, or -1 (DescribeQuorum). */
+  lastFetchTimestamp: number;
+  /** Wall-clock time it last fetched at or past the leader's log end, or -1 (DescribeQuorum). */
+  lastCaughtUpTimestamp: number;
 }
 
 export class LeaderState {
   readonly kind = 'leader';
   readonly replicas = new Map<number, ReplicaPosition>();
   readonly observers = new Map<number, ReplicaPosition>();
+  /** Voters a BeginQuorumEpoch is on its way to. */
+  readonly announcing = new Set<number>();
   #highWatermark = -1;
 
   constructor(
@@ -28,7 +34,8 @@ export class LeaderState {
     nowMs: number,
   ) {
     for (const voter of voters) {
-      this.replicas.set(voter, { endOffset: -1, lastFetchMs: voter === self ? nowMs : -1, acknowledged: voter === self });
+      // Check-quorum counts from the election: every voter gets the full window to fetch first.
+      this.replicas.set(voter, { endOffset: -1, lastFetchMs: nowMs, acknowledged: voter === self, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 });
     }
   }
 
@@ -45,11 +52,16 @@ export class LeaderState {
     return this.#highWatermark;
   }
 
-  /** Records where a replica's log ends; returns whether the high watermark moved. */
-  updateReplica(replicaId: number, endOffset: number, nowMs: number): boolean {
+  /**
+   * Records where a replica's log ends (`leaderEndOffset` is the leader's own, for the caught-up
+   * time); returns whether the high watermark moved.
+   */
+  updateReplica(replicaId: number, endOffset: number, nowMs: number, wallMs: number, leaderEndOffset: number): boolean {
     const position = this.replicas.get(replicaId) ?? this.#observer(replicaId);
     position.endOffset = Math.max(position.endOffset, endOffset);
     position.lastFetchMs = nowMs;
+    position.lastFetchTimestamp = wallMs;
+    if (endOffset >= leaderEndOffset) position.lastCaughtUpTimestamp = wallMs;
     position.acknowledged = true;
     return this.#maybeAdvance();
   }
@@ -66,7 +78,7 @@ export class LeaderState {
   hasQuorum(nowMs: number, timeoutMs: number): boolean {
     let recent = 0;
     for (const [voter, position] of this.replicas) {
-      if (voter === this.self || (position.lastFetchMs >= 0 && nowMs - position.lastFetchMs <= timeoutMs)) recent++;
+      if (voter === this.self || nowMs - position.lastFetchMs <= timeoutMs) recent++;
     }
     return recent >= Math.floor(this.voters.length / 2) + 1;
   }
@@ -78,7 +90,7 @@ export class LeaderState {
   #observer(replicaId: number): ReplicaPosition {
     let position = this.observers.get(replicaId);
     if (!position) {
-      position = { endOffset: -1, lastFetchMs: -1, acknowledged: true };
+      position = { endOffset: -1, lastFetchMs: -1, acknowledged: true, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 };
       this.observers.set(replicaId, position);
     }
     return position;

@@ -19,8 +19,10 @@ export interface RaftConfig {
   readonly fetchMaxWaitMs: number;
   /** The most bytes one fetch response carries. */
   readonly fetchMaxBytes: number;
-  /** The most records one leader batch carries. */
+  /** The most records one leader batch carries (an append needing more is refused). */
   readonly maxBatchRecords: number;
+  /** The most bytes one leader batch carries, about (Kafka's KRaft: 8 MiB). */
+  readonly maxBatchBytes: number;
   /** Appends waiting to commit on the leader, at most (more are refused). */
   readonly maxPendingAppends: number;
 }
@@ -33,7 +35,8 @@ export const RAFT_CONFIG_DEFAULTS = {
   retryBackoffMs: 20,
   fetchMaxWaitMs: 500,
   fetchMaxBytes: 8 * 1024 * 1024,
-  maxBatchRecords: 1000,
+  maxBatchRecords: 100_000,
+  maxBatchBytes: 8 * 1024 * 1024,
   maxPendingAppends: 10_000,
 } as const;
 

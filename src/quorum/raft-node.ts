@@ -33,12 +33,12 @@ import type { RecordInput } from '../protocol/records/record.js';
 import { type InboundRequest, type Transport, TransportError } from '../protocol/transport.js';
 import { CandidateState } from './candidate-state.js';
 import { FollowerState } from './follower-state.js';
-import { LeaderState } from './leader-state.js';
+import { LeaderState, type ReplicaPosition } from './leader-state.js';
 import { leaderChangeRecord } from './leader-change.js';
 import { ProspectiveState } from './prospective-state.js';
 import { type ElectionState, NO_NODE, type QuorumStateFile } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
-import type { RaftLog } from './raft-log.js';
+import type { RaftBatchInfo, RaftLog } from './raft-log.js';
 import { ResignedState } from './resigned-state.js';
 import { UnattachedState } from './unattached-state.js';
 
@@ -51,10 +51,30 @@ const VOTE_VERSION = 2;
 const BEGIN_QUORUM_EPOCH_VERSION = 1;
 const END_QUORUM_EPOCH_VERSION = 1;
 const FETCH_VERSION = 17;
+/** A batch's header and a record's framing, for the batch size estimate. */
+const BATCH_OVERHEAD_BYTES = 61;
+const RECORD_OVERHEAD_BYTES = 24;
 /** Fetches a leader may hold at once (one per follower in a healthy quorum). */
 const MAX_PARKED_FETCHES = 1024;
 
 export type RaftRole = UnattachedState | ProspectiveState | CandidateState | LeaderState | FollowerState | ResignedState;
+
+export interface ReplicaDescription {
+  readonly replicaId: number;
+  /** -1 until it fetched in this epoch. */
+  readonly logEndOffset: number;
+  /** Wall-clock ms, -1 for never. */
+  readonly lastFetchTimestamp: number;
+  readonly lastCaughtUpTimestamp: number;
+}
+
+export interface QuorumDescription {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly voters: readonly ReplicaDescription[];
+  readonly observers: readonly ReplicaDescription[];
+}
 
 export interface RaftListener {
   /** The high watermark moved: offsets below it are committed. */
@@ -102,14 +122,18 @@ export class RaftNode {
   #generation = 0;
   #cancelTimers: (() => void)[] = [];
   #highWatermark = 0;
-  #pendingAppends: { record: RecordInput; commit: PendingCommit }[] = [];
+  /** Appends waiting for the next batch, each an atomic unit. */
+  #pendingAppends: { records: readonly RecordInput[]; bytes: number; commit: PendingCommit }[] = [];
   #appendScheduled = false;
   #commits: PendingCommit[] = [];
   readonly #parked = new Set<ParkedFetch>();
   #closed = false;
   #closing = false;
+  /** What the quorum-state file holds. */
+  #persisted: ElectionState;
 
-  private constructor(options: RaftNodeOptions, role: RaftRole) {
+  private constructor(options: RaftNodeOptions, role: RaftRole, persisted: ElectionState) {
+    this.#persisted = persisted;
     this.#config = options.config;
     this.#log = options.log;
     this.#stateFile = options.stateFile;
@@ -130,10 +154,16 @@ export class RaftNode {
     const stored = await options.stateFile.read();
     const { nodeId, voters } = options.config;
     let role: RaftRole;
-    if (stored.leaderId === nodeId) role = new ResignedState(stored.epoch, nodeId, voters);
+    if (options.log.lastEpoch > stored.epoch) {
+      // The log holds a batch of a later epoch than the file: this node led that epoch, as only a
+      // leader writes batches of its epoch first (its state is written before its first batch, so
+      // this means the file was lost or replaced). It must not vote for anyone else in it.
+      options.logger.warn('the metadata log is ahead of the quorum-state file', { logEpoch: options.log.lastEpoch, fileEpoch: stored.epoch });
+      role = new UnattachedState(options.log.lastEpoch, nodeId);
+    } else if (stored.leaderId === nodeId) role = new ResignedState(stored.epoch, nodeId, voters);
     else if (stored.leaderId !== NO_NODE) role = new FollowerState(stored.epoch, stored.leaderId, stored.votedId, options.clock.monotonicMs());
     else role = new UnattachedState(stored.epoch, stored.votedId);
-    const node = new RaftNode(options, role);
+    const node = new RaftNode(options, role, stored);
     await node.#steps.run(() => node.#enter(role));
     return node;
   }
@@ -166,25 +196,46 @@ export class RaftNode {
     return this.#config.voters.includes(this.#config.nodeId);
   }
 
+  /** The quorum as its leader sees it (DescribeQuorum), or undefined on any other node. */
+  describe(): QuorumDescription | undefined {
+    const role = this.#role;
+    if (role.kind !== 'leader') return undefined;
+    const now = this.#clock.nowMs();
+    const replica = ([replicaId, position]: [number, ReplicaPosition]): ReplicaDescription =>
+      replicaId === this.nodeId
+        ? { replicaId, logEndOffset: this.#log.endOffset, lastFetchTimestamp: now, lastCaughtUpTimestamp: now }
+        : { replicaId, logEndOffset: position.endOffset, lastFetchTimestamp: position.lastFetchTimestamp, lastCaughtUpTimestamp: position.lastCaughtUpTimestamp };
+    return {
+      leaderId: this.nodeId,
+      leaderEpoch: role.epoch,
+      highWatermark: this.#highWatermark,
+      voters: [...role.replicas].map(replica),
+      observers: [...role.observers].map(replica),
+    };
+  }
+
   /**
-   * Appends records on the leader; resolves with the last offset once they are committed. Rejects
-   * with NOT_LEADER_OR_FOLLOWER on another node, or if leadership is lost first (the records may
-   * then still commit under a later leader: the outcome is unknown, as for any Kafka timeout).
+   * Appends records on the leader as one atomic unit: they land in one batch, so they commit (or
+   * are lost) together. Resolves with the last offset once committed. Rejects with
+   * NOT_LEADER_OR_FOLLOWER on another node or if leadership is lost first (the records may then
+   * still commit under a later leader: the outcome is unknown, as for any Kafka timeout), and with
+   * RECORD_LIST_TOO_LARGE when they cannot fit in one batch.
    */
   append(records: readonly RecordInput[]): Promise<number> {
     if (this.#closed) return Promise.reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the quorum node is closed'));
     if (this.#role.kind !== 'leader') return Promise.reject(this.#notLeader());
-    if (this.#pendingAppends.length + this.#commits.length + records.length > this.#config.maxPendingAppends) {
+    if (this.#pendingAppends.length + this.#commits.length >= this.#config.maxPendingAppends) {
       return Promise.reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'too many metadata appends are waiting to commit'));
     }
     if (records.length === 0) return Promise.resolve(this.#log.endOffset - 1);
+    const bytes = records.reduce((sum, record) => sum + estimatedRecordBytes(record), BATCH_OVERHEAD_BYTES);
+    if (bytes > this.#config.maxBatchBytes || records.length > this.#config.maxBatchRecords) {
+      return Promise.reject(
+        new KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE, `${records.length} records of about ${bytes} bytes exceed one metadata batch (${this.#config.maxBatchRecords} records, ${this.#config.maxBatchBytes} bytes)`),
+      );
+    }
     return new Promise<number>((resolve, reject) => {
-      const commit = { lastOffset: -1, resolve, reject };
-      // Only the last record's commit answers the caller; the others ride along in the same batch.
-      records.forEach((record, index) => {
-        const ride = index === records.length - 1 ? commit : { lastOffset: -1, resolve: () => {}, reject: () => {} };
-        this.#pendingAppends.push({ record, commit: ride });
-      });
+      this.#pendingAppends.push({ records, bytes, commit: { lastOffset: -1, resolve, reject } });
       if (!this.#appendScheduled) {
         this.#appendScheduled = true;
         this.#run(() => this.#writeAppends()).catch((error: unknown) => this.#stepFailed(error));
@@ -276,9 +327,8 @@ export class RaftNode {
   // ---- transitions --------------------------------------------------------------------------
 
   async #transition(role: RaftRole): Promise<void> {
-    const before = this.#electionState(this.#role);
     const after = this.#electionState(role);
-    if (after.epoch < before.epoch) throw new Error(`epoch would go back from ${before.epoch} to ${after.epoch}`);
+    if (after.epoch < this.#role.epoch) throw new Error(`epoch would go back from ${this.#role.epoch} to ${after.epoch}`);
     for (const cancel of this.#cancelTimers) cancel();
     this.#cancelTimers = [];
     this.#generation++;
@@ -286,8 +336,11 @@ export class RaftNode {
     this.#role = role;
     if (wasLeader) this.#failPending(this.#notLeader());
     this.#answerParkedFetches();
-    if (after.epoch !== before.epoch || after.leaderId !== before.leaderId || after.votedId !== before.votedId) {
+    // A pre-vote changes nothing durable (KIP-996); every other change is written before acting.
+    const persisted = this.#persisted;
+    if (role.kind !== 'prospective' && (after.epoch !== persisted.epoch || after.leaderId !== persisted.leaderId || after.votedId !== persisted.votedId)) {
       await this.#stateFile.write(after);
+      this.#persisted = after;
     }
     this.#logger.info('quorum role', { role: role.kind, epoch: role.epoch, leaderId: this.leaderId, votedId: after.votedId });
     await this.#enter(role);
@@ -358,7 +411,10 @@ export class RaftNode {
   }
 
   async #becomeCandidate(): Promise<void> {
-    await this.#transition(new CandidateState(this.#role.epoch + 1, this.#config.voters, this.nodeId));
+    const epoch = this.#role.epoch + 1;
+    // A quorum of one has no one to ask: its own vote is the election (one write, not two).
+    if (this.#isOnlyVoter) await this.#transition(new LeaderState(epoch, this.nodeId, this.#config.voters, this.#log.endOffset, this.#clock.monotonicMs()));
+    else await this.#transition(new CandidateState(epoch, this.#config.voters, this.nodeId));
   }
 
   /** A pre-vote or election that did not win in time: wait a random backoff, then try again. */
@@ -389,7 +445,7 @@ export class RaftNode {
     if (this.#role !== role) return;
     this.#localProgress(role);
     for (const voter of role.unacknowledged()) this.#beginQuorumEpoch(voter);
-    this.#schedule(this.#config.fetchTimeoutMs, () => this.#checkQuorum());
+    this.#schedule(this.#config.fetchTimeoutMs / 2, () => this.#checkQuorum());
   }
 
   /** The leader's own durable log end moved. */
@@ -406,6 +462,10 @@ export class RaftNode {
       this.#logger.warn('quorum leader lost contact with a majority; resigning', { epoch: role.epoch });
       await this.#transition(new ResignedState(role.epoch, this.nodeId, this.#config.voters));
       return;
+    }
+    const quiet = this.#clock.monotonicMs() - this.#config.fetchTimeoutMs / 2;
+    for (const [voter, position] of role.replicas) {
+      if (voter !== this.nodeId && position.lastFetchMs < quiet) this.#beginQuorumEpoch(voter);
     }
     this.#schedule(this.#config.fetchTimeoutMs / 2, () => this.#checkQuorum());
   }
@@ -554,28 +614,41 @@ export class RaftNode {
 
   // ---- leader announcements ---------------------------------------------------------------------
 
+  /**
+   * Announces this leader to `voter`. Sent at election and then, as Kafka's leaders do, again to
+   * any voter that has not fetched within half the fetch timeout: a voter that moved to a later
+   * epoch without finding a leader (a lost election) answers with it, and this leader steps down
+   * so a leader can be elected that every voter follows. One request per voter at a time.
+   */
   #beginQuorumEpoch(voter: number): void {
     const role = this.#role;
+    if (role.kind !== 'leader' || role.announcing.has(voter)) return;
+    role.announcing.add(voter);
     const request: BeginQuorumEpochRequest = {
       clusterId: this.#config.clusterId,
       voterId: voter,
       topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId: this.nodeId, leaderEpoch: role.epoch }] }],
     };
-    this.#send(voter, BeginQuorumEpochApi, BEGIN_QUORUM_EPOCH_VERSION, request, async (response: BeginQuorumEpochResponse) => {
-      const partition = response.topics[0]?.partitions[0];
-      const current = this.#role;
-      if (partition && partition.leaderEpoch > current.epoch) {
-        await this.#observe(partition.leaderEpoch, partition.leaderId);
-        return;
-      }
-      if (current.kind !== 'leader') return;
-      if (response.errorCode === ErrorCode.NONE && partition?.errorCode === ErrorCode.NONE) {
-        const position = current.replicas.get(voter);
-        if (position) position.acknowledged = true;
-      } else {
-        this.#retry(() => this.#beginQuorumEpoch(voter));
-      }
-    });
+    const done = () => role.announcing.delete(voter);
+    this.#send(
+      voter,
+      BeginQuorumEpochApi,
+      BEGIN_QUORUM_EPOCH_VERSION,
+      request,
+      async (response: BeginQuorumEpochResponse) => {
+        done();
+        const partition = response.topics[0]?.partitions[0];
+        if (partition && partition.leaderEpoch > role.epoch) {
+          await this.#observe(partition.leaderEpoch, partition.leaderId);
+          return;
+        }
+        if (response.errorCode === ErrorCode.NONE && partition?.errorCode === ErrorCode.NONE) {
+          const position = role.replicas.get(voter);
+          if (position) position.acknowledged = true;
+        }
+      },
+      done,
+    );
   }
 
   async #handleBeginQuorumEpoch(request: BeginQuorumEpochRequest): Promise<BeginQuorumEpochResponse> {
@@ -764,7 +837,9 @@ export class RaftNode {
     }
     // The follower holds everything below fetchOffset (it flushed before fetching).
     const replicaId = request.replicaState?.replicaId ?? request.replicaId ?? fromNodeId;
-    if (role.updateReplica(replicaId, fetchOffset, this.#clock.monotonicMs())) this.#advanceHighWatermark(role.highWatermark);
+    if (role.updateReplica(replicaId, fetchOffset, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset)) {
+      this.#advanceHighWatermark(role.highWatermark);
+    }
     if (fetchOffset < this.#log.flushedEndOffset) return 'read';
     return request.maxWaitMs > 0 && this.#parked.size < MAX_PARKED_FETCHES ? 'wait' : this.#fetchResponse(ErrorCode.NONE, null);
   }
@@ -821,21 +896,42 @@ export class RaftNode {
 
   // ---- appends and commits ------------------------------------------------------------------
 
+  /** Writes the waiting appends that fit in one batch (whole appends only), then flushes. */
   async #writeAppends(): Promise<void> {
     this.#appendScheduled = false;
     const role = this.#role;
-    const batch = this.#pendingAppends.splice(0, this.#config.maxBatchRecords);
+    let records = 0;
+    let bytes = BATCH_OVERHEAD_BYTES;
+    let count = 0;
+    for (const pending of this.#pendingAppends) {
+      const fits = records + pending.records.length <= this.#config.maxBatchRecords && bytes + pending.bytes - BATCH_OVERHEAD_BYTES <= this.#config.maxBatchBytes;
+      if (count > 0 && !fits) break;
+      records += pending.records.length;
+      bytes += pending.bytes - BATCH_OVERHEAD_BYTES;
+      count++;
+    }
+    const group = this.#pendingAppends.splice(0, count);
     if (this.#pendingAppends.length > 0) {
       this.#appendScheduled = true;
       this.#run(() => this.#writeAppends()).catch((error: unknown) => this.#stepFailed(error));
     }
-    if (batch.length === 0) return;
+    if (group.length === 0) return;
     if (role.kind !== 'leader') {
-      for (const { commit } of batch) commit.reject(this.#notLeader());
+      for (const { commit } of group) commit.reject(this.#notLeader());
       return;
     }
-    const info = await this.#log.appendAsLeader(batch.map((entry) => entry.record), role.epoch);
-    batch.forEach((entry, index) => this.#commits.push({ ...entry.commit, lastOffset: info.baseOffset + index }));
+    let info: RaftBatchInfo;
+    try {
+      info = await this.#log.appendAsLeader(group.flatMap((pending) => pending.records), role.epoch);
+    } catch (error) {
+      for (const { commit } of group) commit.reject(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    let lastOffset = info.baseOffset - 1;
+    for (const pending of group) {
+      lastOffset += pending.records.length;
+      this.#commits.push({ ...pending.commit, lastOffset });
+    }
     await this.#log.flush();
     if (this.#role === role) this.#localProgress(role);
   }
@@ -885,4 +981,8 @@ export class RaftNode {
       },
     );
   }
+}
+
+function estimatedRecordBytes(record: RecordInput): number {
+  return RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
 }

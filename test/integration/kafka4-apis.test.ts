@@ -440,14 +440,15 @@ describe('Kafka 4.x APIs on a single broker', () => {
   describe('DescribeQuorum', () => {
     const metadataPartition = { topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }] };
 
-    it('describes a quorum of one: this node leads, its log end is the high watermark, and grows with metadata', async () => {
+    it('describes a quorum of one: this node leads in epoch 1, its log end is the high watermark, and grows with metadata', async () => {
       const before = await broker.client.request(DescribeQuorumApi, 0, metadataPartition);
       assert.equal(before.errorCode, ErrorCode.NONE);
       const partition = before.topics[0]!.partitions[0]!;
       assert.equal(before.topics[0]!.topicName, METADATA_TOPIC);
       assert.equal(partition.errorCode, ErrorCode.NONE);
       assert.equal(partition.leaderId, nodeId);
-      assert.equal(partition.leaderEpoch, 0);
+      // A quorum of one elects itself at each start: epoch 1 on a new data directory.
+      assert.equal(partition.leaderEpoch, 1);
       assert.ok(partition.highWatermark > 0n, 'metadata records were committed');
       assert.deepEqual(
         partition.currentVoters.map((voter) => [voter.replicaId, voter.logEndOffset]),

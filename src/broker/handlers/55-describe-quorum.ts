@@ -1,18 +1,18 @@
 // DescribeQuorum (key 55), versions 0-2.
-// The metadata quorum, as Kafka's KRaft leader describes it. Conveyor's metadata quorum is this
-// node alone (quorum/local-quorum.ts): partition __cluster_metadata-0, leader this node, the leader
-// epoch of the metadata log, the high watermark (the metadata log's committed end: a quorum of one
-// commits what it has flushed), one voter (this node, its log end offset; the leader's last fetch
-// and caught-up times are "now", as Kafka reports its own) and no observers. A request that does
-// not name exactly __cluster_metadata-0 answers UNKNOWN_TOPIC_OR_PARTITION for each partition it
-// names.
+// The metadata quorum as its Raft leader sees it (quorum/raft-node.ts): partition
+// __cluster_metadata-0, the leader, its epoch and high watermark, and each voter's and observer's
+// log end offset with its last fetch and last caught-up times (the leader's own are "now", as
+// Kafka reports them). A node that is not the quorum leader answers NOT_LEADER_OR_FOLLOWER for the
+// partition, as Kafka's controllers do. A request that does not name exactly
+// __cluster_metadata-0 answers UNKNOWN_TOPIC_OR_PARTITION for each partition it names.
 // Version notes: v0-2 flexible; v1 adds each replica's last fetch and last caught-up timestamps;
 // v2 adds the replica directory id (none: the zero UUID), error messages and Nodes, the voters'
-// endpoints (Conveyor has no separate controller listener: this broker's listeners).
+// endpoints (this broker's listeners: no separate controller listener yet).
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import { CLUSTER_METADATA_TOPIC } from '../../metadata/topic-name.js';
 import { DescribeQuorumApi, type DescribeQuorumRequest, type DescribeQuorumResponse } from '../../protocol/messages/index.js';
+import type { ReplicaDescription } from '../../quorum/raft-node.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
@@ -27,18 +27,23 @@ export const describeQuorumHandler = defineHandler({
     const namesMetadataPartition =
       request.topics.length === 1 && topic!.topicName === CLUSTER_METADATA_TOPIC && topic!.partitions.length === 1 && topic!.partitions[0]!.partitionIndex === METADATA_PARTITION;
     if (!namesMetadataPartition) return partitionErrors(request, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'the metadata quorum is __cluster_metadata-0');
-    return describeLocalQuorum(broker);
+    return describeQuorum(request, broker);
   },
   errorResponse(_request, errorCode) {
     return { errorCode, errorMessage: null, topics: [], nodes: [] };
   },
 });
 
-function describeLocalQuorum(broker: BrokerServices): DescribeQuorumResponse {
-  const log = broker.replicaManager.logManager.get(CLUSTER_METADATA_TOPIC, METADATA_PARTITION);
-  if (log === undefined) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: 'the metadata log is not open', topics: [], nodes: [] };
-  const now = BigInt(broker.clock.nowMs());
-  const self = broker.image.brokers.get(broker.nodeId);
+function describeQuorum(request: DescribeQuorumRequest, broker: BrokerServices): DescribeQuorumResponse {
+  const quorum = broker.quorum.raft.describe();
+  if (quorum === undefined) return partitionErrors(request, ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${broker.nodeId} is not the quorum leader`);
+  const replica = (described: ReplicaDescription) => ({
+    replicaId: described.replicaId,
+    replicaDirectoryId: ZERO_UUID,
+    logEndOffset: BigInt(described.logEndOffset),
+    lastFetchTimestamp: BigInt(described.lastFetchTimestamp),
+    lastCaughtUpTimestamp: BigInt(described.lastCaughtUpTimestamp),
+  });
   return {
     errorCode: ErrorCode.NONE,
     errorMessage: null,
@@ -50,19 +55,21 @@ function describeLocalQuorum(broker: BrokerServices): DescribeQuorumResponse {
             partitionIndex: METADATA_PARTITION,
             errorCode: ErrorCode.NONE,
             errorMessage: null,
-            leaderId: broker.nodeId,
-            leaderEpoch: Math.max(log.leaderEpochCache.latestEpoch, 0),
-            highWatermark: BigInt(log.highWatermark),
-            currentVoters: [{ replicaId: broker.nodeId, replicaDirectoryId: ZERO_UUID, logEndOffset: BigInt(log.logEndOffset), lastFetchTimestamp: now, lastCaughtUpTimestamp: now }],
-            observers: [],
+            leaderId: quorum.leaderId,
+            leaderEpoch: quorum.leaderEpoch,
+            highWatermark: BigInt(quorum.highWatermark),
+            currentVoters: quorum.voters.map(replica),
+            observers: quorum.observers.map(replica),
           },
         ],
       },
     ],
-    nodes: [{ nodeId: broker.nodeId, listeners: (self?.endpoints ?? []).map(({ name, host, port }) => ({ name, host, port })) }],
+    nodes: quorum.voters.map(({ replicaId }) => ({
+      nodeId: replicaId,
+      listeners: (broker.image.brokers.get(replicaId)?.endpoints ?? []).map(({ name, host, port }) => ({ name, host, port })),
+    })),
   };
 }
-
 function partitionErrors(request: DescribeQuorumRequest, errorCode: number, errorMessage: string): DescribeQuorumResponse {
   return {
     errorCode: ErrorCode.NONE,

@@ -1,0 +1,49 @@
+// The loader between the quorum and the image (DESIGN.md seam 3): it takes committed batches of
+// __cluster_metadata in log order, decodes Kafka's metadata records (control batches, such as a
+// new leader's LeaderChange, carry none), applies them to the image, and returns them so the
+// publisher can hand each broker component its part of the change.
+import { decodeRecordBatchesSync } from '../protocol/records/record-batch.js';
+import type { MetadataImage } from './metadata-image.js';
+import type { MetadataRecord } from './metadata-record.js';
+import { deserializeMetadataRecord } from './metadata-record-serde.js';
+
+export interface LoadedBatches {
+  readonly records: MetadataRecord[];
+  /** The offset after the last batch applied. */
+  readonly nextOffset: number;
+}
+
+export class MetadataLoader {
+  #nextOffset = 0;
+
+  constructor(private readonly image: MetadataImage) {}
+
+  /** The offset of the next record to apply (everything below it is in the image). */
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  /**
+   * Applies the whole batches in `bytes` that end below `endOffset` (the high watermark), skipping
+   * records below the next offset (already applied). Batches must follow on from what was applied.
+   */
+  apply(bytes: Buffer, endOffset: number): LoadedBatches {
+    const records: MetadataRecord[] = [];
+    for (const batch of decodeRecordBatchesSync(bytes)) {
+      const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
+      if (lastOffset >= endOffset) break;
+      if (lastOffset < this.#nextOffset) continue;
+      if (!batch.control) {
+        for (const record of batch.records) {
+          if (record.offset < this.#nextOffset || !record.value) continue;
+          const decoded = deserializeMetadataRecord(record.value);
+          if (decoded === null) continue;
+          this.image.apply(decoded);
+          records.push(decoded);
+        }
+      }
+      this.#nextOffset = lastOffset + 1;
+    }
+    return { records, nextOffset: this.#nextOffset };
+  }
+}
