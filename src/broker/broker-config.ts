@@ -10,6 +10,7 @@ import {
   checkedConfigValue,
   oneOf,
 } from '../base/config-def.js';
+import { parseListeners } from './network/listeners.js';
 
 const LONG_MAX_AS_FOREVER = Number.POSITIVE_INFINITY;
 
@@ -24,6 +25,76 @@ const levelIn = (min: number, max: number, orAlso?: number): ConfigValidator => 
   typeof value === 'number' && value !== orAlso && (value < min || value > max) ? `must be in [${min}, ${max}]${orAlso === undefined ? '' : ` or ${orAlso}`}, got ${value}` : undefined;
 const DOUBLE_MAX = Number.MAX_VALUE;
 const INT_MAX = 2147483647;
+const MAX_PORT = 65_535;
+
+/** A controller voter from controller.quorum.voters (`id@host:port`). */
+export interface ControllerQuorumVoter {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** A `host:port` address, from controller.quorum.bootstrap.servers. */
+export interface HostAndPort {
+  host: string;
+  port: number;
+}
+
+const hostAndPortPattern = /^(\[[0-9A-Za-z:.%]+\]|[^\s:@[\]/]+):(\d+)$/;
+const listenerNamePattern = /^[A-Za-z0-9_]+$/;
+
+/** `host:port` (IPv6 hosts in brackets), or why `text` is not one. */
+function parseHostAndPort(text: string, form: string): HostAndPort | string {
+  const match = hostAndPortPattern.exec(text);
+  if (!match) return `'${text}' is not of the form ${form} (IPv6 hosts in brackets)`;
+  const port = Number(match[2]);
+  if (port > MAX_PORT) return `port ${match[2]} in '${text}' is not between 0 and ${MAX_PORT}`;
+  const host = match[1]!.startsWith('[') ? match[1]!.slice(1, -1) : match[1]!;
+  return { host, port };
+}
+
+/** controller.quorum.voters entries (`1@host:9093,2@[::1]:9093`), or why they are not valid. */
+function parseVoters(entries: readonly string[]): ControllerQuorumVoter[] | string {
+  const voters: ControllerQuorumVoter[] = [];
+  for (const entry of entries) {
+    const at = entry.indexOf('@');
+    const idText = at < 0 ? '' : entry.slice(0, at);
+    if (!/^\d+$/.test(idText) || Number(idText) > INT_MAX) return `'${entry}' is not of the form {id}@{host}:{port} (IPv6 hosts in brackets)`;
+    const address = parseHostAndPort(entry.slice(at + 1), '{id}@{host}:{port}');
+    if (typeof address === 'string') return address;
+    const nodeId = Number(idText);
+    if (voters.some((voter) => voter.nodeId === nodeId)) return `node id ${nodeId} appears more than once`;
+    voters.push({ nodeId, ...address });
+  }
+  return voters;
+}
+
+/** controller.quorum.bootstrap.servers entries (`host:port,...`), or why they are not valid. */
+function parseBootstrapServers(entries: readonly string[]): HostAndPort[] | string {
+  const servers: HostAndPort[] = [];
+  for (const entry of entries) {
+    const address = parseHostAndPort(entry, '{host}:{port}');
+    if (typeof address === 'string') return address;
+    servers.push(address);
+  }
+  return servers;
+}
+
+/** A comma-separated list of listener names, upper-cased as Kafka normalises them. */
+function listenerNames(value: string | null): string[] {
+  return (value ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name.length > 0);
+}
+
+const problemOf = (parse: (entries: string[]) => unknown[] | string): ConfigValidator => (value) => {
+  const parsed = Array.isArray(value) ? parse(value) : undefined;
+  return typeof parsed === 'string' ? parsed : undefined;
+};
+const listenerNameList: ConfigValidator = (value) => {
+  const bad = typeof value === 'string' ? value.split(',').map((name) => name.trim()).find((name) => name !== '' && !listenerNamePattern.test(name)) : undefined;
+  return bad === undefined ? undefined : `'${bad}' is not a listener name (letters, digits and _)`;
+};
+const listenerName: ConfigValidator = (value) =>
+  typeof value === 'string' && value !== '' && !listenerNamePattern.test(value) ? `'${value}' is not a listener name (letters, digits and _)` : undefined;
 
 /**
  * Every broker key Conveyor reads or stores, with Kafka 4.x's type and default where Kafka has one
@@ -31,14 +102,31 @@ const INT_MAX = 2147483647;
  */
 export const brokerConfigKeys: readonly ConfigKey[] = [
   key('node.id', 'int', 1, 'The id of this node in the cluster.', atLeast(0)),
+  // Kafka requires process.roles; a Conveyor node is both broker and controller unless told.
   key('process.roles', 'list', ['broker', 'controller'], 'Whether this node acts as a broker, a controller, or both.', (roles) =>
-    Array.isArray(roles) && roles.every((role) => role === 'broker' || role === 'controller') ? undefined : `unknown role in ${String(roles)}`,
+    Array.isArray(roles) && roles.length > 0 && roles.every((role) => role === 'broker' || role === 'controller')
+      ? undefined
+      : `must be broker, controller or broker,controller, got '${String(roles)}'`,
   ),
   // Kafka's default is PLAINTEXT://:9092 (every interface); Conveyor listens on localhost unless told.
   key('listeners', 'string', 'PLAINTEXT://localhost:9092', 'The addresses the broker accepts connections on, as NAME://host:port entries.'),
   key('advertised.listeners', 'string', null, 'The addresses handed to clients in metadata, when they differ from the listeners.'),
   key('listener.security.protocol.map', 'string', 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT',
     'Which security protocol each listener name speaks.'),
+  // KRaft: the metadata quorum. A node with neither voters nor bootstrap servers is a quorum of one.
+  key('inter.broker.listener.name', 'string', null, 'The listener brokers reach each other on; unset means the first listener that is not a controller listener.', listenerName),
+  key('controller.listener.names', 'string', null, 'The comma-separated names of the listeners the controller quorum speaks on; brokers reach the controllers through the first.', listenerNameList),
+  key('controller.quorum.voters', 'list', [], 'The fixed set of controller voters as id@host:port entries, the same on every node of the cluster.', problemOf(parseVoters)),
+  key('controller.quorum.bootstrap.servers', 'list', [], 'The host:port addresses a node first contacts to find the controller quorum, instead of a fixed voter set.', problemOf(parseBootstrapServers)),
+  key('controller.quorum.election.timeout.ms', 'int', 1000, 'How long a voter waits without hearing from a leader before it starts an election.', atLeast(1)),
+  key('controller.quorum.fetch.timeout.ms', 'int', 2000, 'How long a follower goes without a successful fetch before it campaigns, and a leader without fetches from a majority before it resigns.', atLeast(1)),
+  key('controller.quorum.election.backoff.max.ms', 'int', 1000, 'The longest a voter backs off after a failed election before it tries again.', atLeast(1)),
+  key('controller.quorum.request.timeout.ms', 'int', 2000, 'How long a quorum request to another node may take before it is retried.', atLeast(1)),
+  key('controller.quorum.retry.backoff.ms', 'int', 20, 'How long a node waits before re-sending a failed quorum request.', atLeast(0)),
+  key('broker.heartbeat.interval.ms', 'int', 2000, 'How often a broker sends a heartbeat to the active controller.', atLeast(1)),
+  key('broker.session.timeout.ms', 'int', 9000, 'How long a broker stays registered as alive without a heartbeat.', atLeast(1)),
+  key('metadata.log.max.record.bytes.between.snapshots', 'long', 20971520, 'How many bytes of committed metadata records accumulate after the last snapshot before a new one is taken.', atLeast(1)),
+  key('metadata.max.idle.interval.ms', 'int', 500, 'How often the active controller appends a no-op record to the metadata log when idle; 0 never does.', atLeast(0)),
   key('log.dirs', 'list', null, 'The directories partition data is kept in; overrides log.dir.'),
   key('log.dir', 'string', './data', 'The directory partition data is kept in when log.dirs is not set.'),
   key('num.partitions', 'int', 1, 'How many partitions an automatically or defaultly created topic gets.', atLeast(1)),
@@ -216,15 +304,11 @@ export function listenerPrefixed(name: string): { listener: string; baseName: st
 /**
  * Keys from Kafka's sample server.properties that Conveyor accepts without effect, so an existing
  * Kafka configuration starts unchanged. Each is either JVM tuning or a setting whose job Conveyor
- * does differently (one network thread, a built-in quorum).
+ * does differently (socket buffers, the internal topics' replication).
  */
 export const acceptedWithoutEffect: ReadonlySet<string> = new Set([
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'inter.broker.listener.name',
-  'controller.listener.names',
-  'controller.quorum.voters',
-  'controller.quorum.bootstrap.servers',
   'offsets.topic.replication.factor',
   'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr',
@@ -236,6 +320,24 @@ const keysByName = new Map(brokerConfigKeys.map((configKey) => [configKey.name, 
 
 export interface BrokerConfig {
   nodeId: number;
+  processRoles: ('broker' | 'controller')[];
+  /** The fixed voter set (controller.quorum.voters); empty when not set. */
+  controllerQuorumVoters: ControllerQuorumVoter[];
+  /** Where to find the quorum instead of a fixed voter set (controller.quorum.bootstrap.servers). */
+  controllerQuorumBootstrapServers: HostAndPort[];
+  /** controller.listener.names, upper-cased; brokers reach the controllers through the first. */
+  controllerListenerNames: string[];
+  /** inter.broker.listener.name, upper-cased; null means the first listener that is not a controller listener. */
+  interBrokerListenerName: string | null;
+  controllerQuorumElectionTimeoutMs: number;
+  controllerQuorumFetchTimeoutMs: number;
+  controllerQuorumElectionBackoffMaxMs: number;
+  controllerQuorumRequestTimeoutMs: number;
+  controllerQuorumRetryBackoffMs: number;
+  brokerHeartbeatIntervalMs: number;
+  brokerSessionTimeoutMs: number;
+  metadataLogMaxRecordBytesBetweenSnapshots: number;
+  metadataMaxIdleIntervalMs: number;
   listeners: string;
   advertisedListeners: string | null;
   logDir: string;
@@ -328,8 +430,19 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     get<number>('log.retention.hours') * 3_600_000,
   );
   const flushMs = get<number | null>('log.flush.interval.ms');
+  const quorum = quorumSettings(get);
   return {
     nodeId: get('node.id'),
+    ...quorum,
+    controllerQuorumElectionTimeoutMs: get('controller.quorum.election.timeout.ms'),
+    controllerQuorumFetchTimeoutMs: get('controller.quorum.fetch.timeout.ms'),
+    controllerQuorumElectionBackoffMaxMs: get('controller.quorum.election.backoff.max.ms'),
+    controllerQuorumRequestTimeoutMs: get('controller.quorum.request.timeout.ms'),
+    controllerQuorumRetryBackoffMs: get('controller.quorum.retry.backoff.ms'),
+    brokerHeartbeatIntervalMs: get('broker.heartbeat.interval.ms'),
+    brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
+    metadataLogMaxRecordBytesBetweenSnapshots: get('metadata.log.max.record.bytes.between.snapshots'),
+    metadataMaxIdleIntervalMs: get('metadata.max.idle.interval.ms'),
     listeners: get('listeners'),
     advertisedListeners: get('advertised.listeners'),
     logDir: logDirs?.[0] ?? get('log.dir'),
@@ -379,4 +492,84 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     values,
     explicitKeys,
   };
+}
+
+type QuorumSettings = Pick<BrokerConfig, 'processRoles' | 'controllerQuorumVoters' | 'controllerQuorumBootstrapServers' | 'controllerListenerNames' | 'interBrokerListenerName'>;
+
+function parsed<T>(name: string, result: T[] | string): T[] {
+  if (typeof result === 'string') throw new ConfigError(name, result);
+  return result;
+}
+
+/**
+ * The KRaft keys, checked against each other as Kafka does once a quorum is configured (voters or
+ * bootstrap servers): a node with neither is a quorum of one and needs no controller listener.
+ */
+function quorumSettings(get: <T extends ConfigValue>(name: string) => T): QuorumSettings {
+  const settings: QuorumSettings = {
+    processRoles: [...new Set(get<string[]>('process.roles'))] as ('broker' | 'controller')[],
+    controllerQuorumVoters: parsed('controller.quorum.voters', parseVoters(get<string[]>('controller.quorum.voters'))),
+    controllerQuorumBootstrapServers: parsed('controller.quorum.bootstrap.servers', parseBootstrapServers(get<string[]>('controller.quorum.bootstrap.servers'))),
+    controllerListenerNames: listenerNames(get<string | null>('controller.listener.names')),
+    interBrokerListenerName: get<string | null>('inter.broker.listener.name')?.toUpperCase() || null,
+  };
+  if (settings.controllerQuorumVoters.length > 0 || settings.controllerQuorumBootstrapServers.length > 0) {
+    checkQuorumSettings(settings, get<number>('node.id'), get<string>('listeners'));
+  }
+  return settings;
+}
+
+function checkQuorumSettings(settings: QuorumSettings, nodeId: number, listenersValue: string): void {
+  const { processRoles, controllerQuorumVoters: voters, controllerListenerNames: controllerNames, interBrokerListenerName: interBroker } = settings;
+  let names: string[];
+  try {
+    names = parseListeners(listenersValue).map((listener) => listener.name);
+  } catch (error) {
+    throw new ConfigError('listeners', (error as Error).message.replace(/^listeners: /, ''));
+  }
+  const isController = processRoles.includes('controller');
+  const voterIds = voters.map((voter) => voter.nodeId).join(', ');
+  if (controllerNames.length === 0) {
+    throw new ConfigError('controller.listener.names', isController
+      ? 'must name the listener the controller quorum speaks on (for example CONTROLLER, with CONTROLLER://host:port in listeners) when controller.quorum.voters or controller.quorum.bootstrap.servers is set'
+      : 'must name the controllers\' listener (for example CONTROLLER) so this broker knows how to reach the controller quorum');
+  }
+  if (isController) {
+    const missing = controllerNames.find((name) => !names.includes(name));
+    if (missing !== undefined) {
+      throw new ConfigError('controller.listener.names', `${missing} is not one of the listeners (${names.join(', ')}): add ${missing}://host:port to listeners`);
+    }
+    if (voters.length > 0 && !voters.some((voter) => voter.nodeId === nodeId)) {
+      throw new ConfigError('node.id', `node ${nodeId} has the controller role but is not one of controller.quorum.voters (${voterIds}): add it to the voters, or make it a broker only (process.roles=broker)`);
+    }
+  } else {
+    if (voters.some((voter) => voter.nodeId === nodeId)) {
+      throw new ConfigError('node.id', `node ${nodeId} is one of controller.quorum.voters but process.roles is broker only: add controller to process.roles, or give this broker a node.id that is not a voter`);
+    }
+    const served = controllerNames.find((name) => names.includes(name));
+    if (served !== undefined) {
+      throw new ConfigError('listeners', `${served} is a controller listener (controller.listener.names), which a broker-only node does not serve: remove it from listeners`);
+    }
+  }
+  if (processRoles.includes('broker') && names.every((name) => controllerNames.includes(name))) {
+    throw new ConfigError('listeners', 'a node with the broker role needs a listener besides the controller listeners (controller.listener.names) for clients and other brokers');
+  }
+  if (interBroker !== null && controllerNames.includes(interBroker)) {
+    throw new ConfigError('inter.broker.listener.name', `${interBroker} is a controller listener (controller.listener.names): brokers must reach each other on another listener`);
+  }
+  if (interBroker !== null && processRoles.includes('broker') && !names.includes(interBroker)) {
+    throw new ConfigError('inter.broker.listener.name', `${interBroker} is not one of the listeners (${names.join(', ')})`);
+  }
+}
+
+/**
+ * Whether this node belongs to a quorum of more than itself: several voters, bootstrap servers to
+ * discover the quorum through, or a voter set this node is not the only member of. Such a node's
+ * directory must be formatted (`conveyor storage format`) before it starts.
+ */
+export function isMultiNodeQuorum(config: BrokerConfig): boolean {
+  // Bootstrap servers alone (Kafka's sample standalone server.properties) are a quorum of this one
+  // node until voters can be added at run time (KIP-853): such a node formats itself, as before.
+  const voters = config.controllerQuorumVoters;
+  return voters.length > 1 || (voters.length === 1 && voters[0]!.nodeId !== config.nodeId);
 }

@@ -9,6 +9,7 @@ import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { BrokerConfig } from './broker-config.js';
+import type { ControllerChannel } from './controller-channel.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
 
 export interface SupportedApi {
@@ -25,6 +26,8 @@ export interface BrokerServices {
   readonly controller: Controller;
   /** The metadata quorum (Raft on __cluster_metadata-0; a quorum of one on a single node). */
   readonly quorum: RaftMetadataQuorum;
+  /** Requests for the active controller: the local controller, or forwarded to the one that is. */
+  readonly controllerChannel: ControllerChannel;
   readonly replicaManager: ReplicaManager;
   readonly fetchWaiters: DelayedOperations;
   /** Consumer groups and committed offsets, kept in `__consumer_offsets`. */
@@ -35,4 +38,15 @@ export interface BrokerServices {
   readonly logger: Logger;
   /** The APIs and versions this broker serves, derived from the handler registry. */
   readonly supportedApis: readonly SupportedApi[];
+}
+
+/**
+ * The controller id clients are told (Metadata, DescribeCluster): the active controller, which in
+ * combined mode is also a broker, so admin requests that need the controller reach it (brokers do
+ * not forward them yet); this broker while none is known, since clients such as kafkajs fail on a
+ * controller id outside the broker list.
+ */
+export function advertisedControllerId(broker: BrokerServices): number {
+  const active = broker.quorum.activeControllerId;
+  return active >= 0 && broker.image.brokers.has(active) ? active : broker.nodeId;
 }

@@ -3,6 +3,7 @@
 // the logs open (with recovery), replay the metadata log, host the partitions the image assigns here,
 // register this broker with its advertised endpoints, then serve the connections accepted so far.
 import { forEachBounded } from '../base/bounded.js';
+import { ConfigError } from '../base/config-def.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import { type FileSystem, makeDirectoryDurably } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
@@ -19,13 +20,18 @@ import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
-import type { BrokerConfig } from './broker-config.js';
+import { type BrokerConfig, isMultiNodeQuorum } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
 import { applyLogConfigs, topicLogConfig } from './config-resources.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
-import { createMetaProperties, readMetaProperties } from './meta-properties.js';
-import { type BoundListener, type ConnectionStats, SocketServer, parseListeners } from './network/index.js';
+import { ensureMetaProperties } from './meta-properties.js';
+import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, SocketServer, parseListeners } from './network/index.js';
+import { ControllerChannel } from './controller-channel.js';
+import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
+import { NodeTransport } from '../client/node-transport.js';
+import type { Connector } from '../client/byte-stream.js';
+import { randomUuid } from '../base/uuid.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
@@ -37,6 +43,44 @@ export interface BrokerOptions {
   clock: Clock;
   random: RandomSource;
   logger: Logger;
+  /** Opens connections to the other nodes (src/node: TCP); needed when controller.quorum.voters is set. */
+  connect?: Connector;
+}
+
+/** How long a starting node waits for the active controller to register it. */
+const REGISTRATION_TIMEOUT_MS = 60_000;
+
+/**
+ * The broker listeners' requests that arrive while a cluster node is still starting (its
+ * controller listener already serves): each waits, in arrival order, until the dispatcher is ready.
+ */
+class DeferredFrameHandler {
+  #handler: FrameHandler | undefined;
+  #waiting: ((handler: FrameHandler) => void)[] = [];
+
+  handle(frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> {
+    if (this.#handler) return this.#handler(frame, connection);
+    // The frame is a view of the socket's buffer: keep a copy while it waits.
+    const copy = Buffer.from(frame);
+    return new Promise<FrameOutcome>((resolve, reject) => {
+      this.#waiting.push((handler) => {
+        try {
+          Promise.resolve(handler(copy, connection)).then(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  ready(handler: FrameHandler): void {
+    this.#handler = handler;
+    for (const start of this.#waiting.splice(0)) start(handler);
+  }
+}
+
+function joinHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** A quorum of one sends nothing to anyone: the only voter elects itself. */
@@ -90,9 +134,9 @@ export class Broker {
     const { config, fs, clock, random, logger } = options;
     // Another node's directory is refused before any of its logs is opened; a new directory's
     // identity is written while the (empty) logs open.
-    const existing = await readMetaProperties(fs, config.logDir, config.nodeId);
     const [meta, opened] = await Promise.allSettled([
-      existing ?? createMetaProperties(fs, config.logDir, config.nodeId, random),
+      // A node of a multi-node quorum must have been formatted with the cluster's id.
+      ensureMetaProperties(fs, config.logDir, config.nodeId, random, isMultiNodeQuorum(config)),
       LogManager.open({
         fs,
         dataDir: config.logDir,
@@ -123,16 +167,82 @@ export class Broker {
   ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
+    // A single node with no voters configured is a quorum of one; a cluster's voters are reached
+    // on their controller listeners through the node transport.
+    const clustered = config.controllerQuorumVoters.length > 0;
+    if (clustered && !(config.processRoles.includes('broker') && config.processRoles.includes('controller'))) {
+      // Observers (broker-only nodes) and dedicated controllers are the next step of the cluster work.
+      throw new ConfigError('process.roles', 'in a cluster every node is a combined broker and controller for now (process.roles=broker,controller)');
+    }
+    let transport: Transport = NO_PEERS;
+    if (clustered) {
+      if (!options.connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
+      transport = new NodeTransport({
+        connect: options.connect,
+        clock,
+        clientId: `conveyor-node-${config.nodeId}`,
+        addresses: config.controllerQuorumVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const),
+      });
+    }
     const quorum = await RaftMetadataQuorum.start({
-      config: raftConfig({ nodeId: config.nodeId, voters: [config.nodeId], clusterId }),
+      config: raftConfig({
+        nodeId: config.nodeId,
+        voters: clustered ? config.controllerQuorumVoters.map((voter) => voter.nodeId) : [config.nodeId],
+        clusterId,
+        electionTimeoutMs: config.controllerQuorumElectionTimeoutMs,
+        fetchTimeoutMs: config.controllerQuorumFetchTimeoutMs,
+        electionBackoffMaxMs: config.controllerQuorumElectionBackoffMaxMs,
+        requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+        retryBackoffMs: config.controllerQuorumRetryBackoffMs,
+      }),
       log: metadataLog,
       fs: options.fs,
-      transport: NO_PEERS,
+      transport,
       clock,
       random,
       logger: logger.child('quorum'),
       image,
     });
+    // The controller listener answers the other voters from now on: they need this node to elect a
+    // leader before any of them can finish starting. The broker listeners' requests wait.
+    let controllerRequests: ControllerRequests | undefined;
+    const brokerDispatcher = new DeferredFrameHandler();
+    if (clustered) {
+      const controllerListeners = new Set(config.controllerListenerNames);
+      const controllerHandler = createControllerListenerHandler({ quorum, controllerRequests: () => controllerRequests, logger });
+      await bound;
+      socketServer.serve((frame, connection) =>
+        controllerListeners.has(connection.listenerName) ? controllerHandler(frame, connection) : brokerDispatcher.handle(frame, connection),
+      );
+    }
+    try {
+      return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, transport, clustered, (requests) => {
+        controllerRequests = requests;
+      }, brokerDispatcher);
+    } catch (error) {
+      // A start that fails after the quorum started stops it, or its timers would outlive the broker.
+      quorum.raft.kill();
+      if (transport instanceof NodeTransport) transport.close();
+      throw error;
+    }
+  }
+
+  private static async startOnQuorum(
+    options: BrokerOptions,
+    clusterId: string,
+    logManager: LogManager,
+    socketServer: SocketServer,
+    bound: Promise<BoundListener[]>,
+    image: MetadataImage,
+    quorum: RaftMetadataQuorum,
+    transport: Transport,
+    clustered: boolean,
+    setControllerRequests: (requests: ControllerRequests) => void,
+    brokerDispatcher: DeferredFrameHandler,
+  ): Promise<Broker> {
+    const { config, clock, random, logger } = options;
+    await quorum.caughtUp();
+    logger.info('metadata loaded', { offset: quorum.appliedOffset, epoch: quorum.raft.epoch, leaderId: quorum.activeControllerId });
     const controller = new Controller({
       image,
       quorum,
@@ -140,6 +250,8 @@ export class Broker {
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
     });
+    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, clock, logger: logger.child('controller-channel') });
+    setControllerRequests(channel);
     const replicaManager = new ReplicaManager(logManager, logger.child('replicas'));
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);
     replicaManager.onHighWatermarkChange((partition) => fetchWaiters.checkAndComplete(partition.key));
@@ -148,7 +260,7 @@ export class Broker {
       random,
       logger: logger.child('group-coordinator'),
       image,
-      partitions: internalTopicPartitions({ controller, image, logger, replicaManager, clock }, CONSUMER_OFFSETS_TOPIC, config.offsetsTopicNumPartitions),
+      partitions: internalTopicPartitions({ controllerChannel: channel, image, logger, replicaManager, clock }, CONSUMER_OFFSETS_TOPIC, config.offsetsTopicNumPartitions),
       config: {
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
@@ -160,7 +272,18 @@ export class Broker {
         offsetMetadataMaxBytes: 4096,
       },
     });
-    const transactionCoordinator = createTransactionCoordinator({ config, nodeId: config.nodeId, clock, logger: logger.child('transaction-coordinator'), image, controller, replicaManager, groupCoordinator });
+    const transactionCoordinator = createTransactionCoordinator({
+      config,
+      nodeId: config.nodeId,
+      clock,
+      logger: logger.child('transaction-coordinator'),
+      image,
+      controller,
+      controllerChannel: channel,
+      replicaManager,
+      groupCoordinator,
+      allocateProducerIdBlock: (blockSize) => channel.allocateBlock(blockSize, clock.monotonicMs() + REGISTRATION_TIMEOUT_MS),
+    });
     const services: BrokerServices = {
       nodeId: config.nodeId,
       clusterId,
@@ -168,6 +291,7 @@ export class Broker {
       image,
       controller,
       quorum,
+      controllerChannel: channel,
       replicaManager,
       fetchWaiters,
       groupCoordinator,
@@ -188,20 +312,43 @@ export class Broker {
     const cancelProducerExpiry = scheduleProducerExpiry(services, logManager);
 
     const listeners = await bound;
-    const endpoints = advertisedEndpoints(config, listeners);
-    await controller.registerBroker(config.nodeId, endpoints, null);
-    socketServer.serve(createRequestDispatcher(handlers, services));
+    // Clients are told of the broker listeners only, never of a controller listener.
+    const endpoints = advertisedEndpoints(config, listeners).filter((endpoint) => !config.controllerListenerNames.includes(endpoint.name));
+    await channel.registerThisBroker(endpoints, null, randomUuid(random), clock.monotonicMs() + REGISTRATION_TIMEOUT_MS);
+    const dispatcher = createRequestDispatcher(handlers, services);
+    if (clustered) brokerDispatcher.ready(dispatcher);
+    else socketServer.serve(dispatcher);
     logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });
     const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
     broker.cancelProducerExpiry = cancelProducerExpiry;
+    if (transport instanceof NodeTransport) broker.transport = transport;
     return broker;
   }
 
   private cancelProducerExpiry: (() => void) | undefined;
+  /** Connections to the other nodes of a cluster. */
+  private transport: NodeTransport | undefined;
 
   /** Each open connection's requests in flight and response bytes waiting to be sent. */
   connectionStats(): ConnectionStats[] {
     return this.socketServer.connectionStats();
+  }
+
+  /**
+   * Stops at once, as a crashed process would: no flush, no checkpoint, no clean-shutdown marker,
+   * no resignation. The data directory is left as the last writes left it (tests cut the power to
+   * an in-memory one first).
+   */
+  async halt(): Promise<void> {
+    this.services.quorum.raft.kill();
+    this.services.fetchWaiters.shutdown();
+    this.services.groupCoordinator.stop();
+    this.services.transactionCoordinator.stop();
+    this.cancelProducerExpiry?.();
+    this.transport?.close();
+    await this.logManager.retention.stop();
+    await this.logManager.cleaner?.stop();
+    await this.socketServer.close();
   }
 
   async close(): Promise<void> {
@@ -210,8 +357,10 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
-    await this.socketServer.close();
+    // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
     await this.services.quorum.close();
+    await this.socketServer.close();
+    this.transport?.close();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
   }

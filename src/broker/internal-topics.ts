@@ -5,7 +5,7 @@
 // the image.
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
-import type { Controller } from '../metadata/controller.js';
+import type { ControllerChannel } from './controller-channel.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 
@@ -13,12 +13,16 @@ import type { ReplicaManager } from '../replication/replica-manager.js';
 const INTERNAL_TOPIC_SEGMENT_BYTES = 100 * 1024 * 1024;
 
 export interface InternalTopicWiring {
-  readonly controller: Controller;
+  /** The topic is created through the active controller, wherever it runs. */
+  readonly controllerChannel: ControllerChannel;
   readonly image: MetadataImage;
   readonly logger: Logger;
   readonly replicaManager: ReplicaManager;
   readonly clock: Clock;
 }
+
+/** How long creating an internal topic may wait for the active controller. */
+const INTERNAL_TOPIC_CREATE_TIMEOUT_MS = 10_000;
 
 /** Bytes one coordinator replay read takes at most. */
 const REPLAY_READ_MAX_BYTES = 1024 * 1024;
@@ -60,9 +64,9 @@ export function internalTopicPartitions(wiring: InternalTopicWiring, name: strin
 
 /** Creates the compacted internal topic `name` unless the image has it; true once it exists. */
 export async function ensureInternalTopic(wiring: InternalTopicWiring, name: string, numPartitions: number): Promise<boolean> {
-  const { controller, image, logger } = wiring;
+  const { controllerChannel, image, logger, clock } = wiring;
   if (image.topic(name)) return true;
-  const [result] = await controller.createTopics(
+  const [result] = await controllerChannel.createTopics(
     [
       {
         name,
@@ -76,7 +80,10 @@ export async function ensureInternalTopic(wiring: InternalTopicWiring, name: str
       },
     ],
     false,
+    clock.monotonicMs() + INTERNAL_TOPIC_CREATE_TIMEOUT_MS,
   );
+  // Created by another node's controller, the topic reaches this image a moment later: the
+  // caller answers COORDINATOR_NOT_AVAILABLE until then, and the client retries.
   const exists = image.topic(name) !== undefined;
   if (!exists && result) logger.warn(`creating ${name} failed`, { errorCode: result.errorCode, message: result.errorMessage });
   return exists;

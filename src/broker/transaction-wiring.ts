@@ -13,6 +13,7 @@ import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/top
 import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { BrokerConfig } from './broker-config.js';
+import type { ControllerChannel } from './controller-channel.js';
 import { internalTopicPartitions } from './internal-topics.js';
 
 /** Producer ids reserved per ProducerIdsRecord, as Kafka's default block. */
@@ -25,12 +26,15 @@ export interface TransactionWiring {
   logger: Logger;
   image: MetadataImage;
   controller: Controller;
+  controllerChannel: ControllerChannel;
   replicaManager: ReplicaManager;
   groupCoordinator: GroupCoordinator;
+  /** Producer id blocks from the active controller (ControllerChannel: local or forwarded). */
+  allocateProducerIdBlock: (blockSize: number) => Promise<{ firstProducerId: number; size: number }>;
 }
 
 export function createTransactionCoordinator(wiring: TransactionWiring): TransactionCoordinator {
-  const { config, clock, image, controller, replicaManager, groupCoordinator, nodeId } = wiring;
+  const { config, clock, image, replicaManager, groupCoordinator } = wiring;
   return new TransactionCoordinator({
     clock,
     logger: wiring.logger,
@@ -61,7 +65,7 @@ export function createTransactionCoordinator(wiring: TransactionWiring): Transac
         return true;
       },
     },
-    producerIds: { allocateBlock: () => controller.allocateProducerIds(nodeId, PRODUCER_ID_BLOCK_SIZE) },
+    producerIds: { allocateBlock: () => wiring.allocateProducerIdBlock(PRODUCER_ID_BLOCK_SIZE) },
     partitionExists: (topic, partition) => image.partition(topic, partition) !== undefined,
   });
 }

@@ -8,6 +8,7 @@ type Register = (program: Command) => void;
 /** Every command and where its definition lives, in the order `--help` lists them. */
 const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   start: async () => (await import('./start-command.js')).registerStartCommand,
+  storage: async () => (await import('./storage-command.js')).registerStorageCommand,
   topics: async () => (await import('./topics-command.js')).registerTopicsCommand,
   configs: async () => (await import('./configs-command.js')).registerConfigsCommand,
   produce: async () => (await import('./produce-command.js')).registerProduceCommand,

@@ -10,6 +10,7 @@ function setup() {
   const image = new MetadataImage();
   const committed: MetadataRecord[] = [];
   const quorum = {
+    async ensureActive() {},
     async append(records: MetadataRecord[]) {
       for (const record of records) {
         committed.push(record);

@@ -27,7 +27,17 @@ import { internalTopics, topicNameProblem } from './topic-name.js';
 
 /** Where committed records go: a quorum of one on a single node, Raft in a cluster. */
 export interface MetadataQuorum {
-  /** Appends records durably and replays them into the image before resolving. */
+  /**
+   * Resolves once this node is the active controller and its image holds everything committed
+   * before its term; rejects with NOT_CONTROLLER elsewhere. Every operation starts with it, so
+   * decisions are made from the committed image of the current term.
+   */
+  ensureActive(): Promise<void>;
+  /**
+   * Appends records durably as one atomic batch and replays them into the image before resolving;
+   * rejects with NOT_CONTROLLER if this node is no longer the active controller of the term that
+   * `ensureActive` saw.
+   */
   append(records: MetadataRecord[]): Promise<void>;
 }
 
@@ -86,7 +96,11 @@ export class Controller {
 
   /** Runs `operation` after every earlier one has committed: one owner of the decision. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(operation, operation);
+    const active = async () => {
+      await this.options.quorum.ensureActive();
+      return operation();
+    };
+    const result = this.queue.then(active, active);
     this.queue = result.catch(() => undefined);
     return result;
   }

@@ -11,6 +11,7 @@ import { Broker } from '../broker/broker.js';
 import { type ConfigInput, resolveBrokerConfig } from '../broker/broker-config.js';
 import { NodeFileSystem } from './node-file-system.js';
 import { consoleLogger, systemClock, systemRandom } from './system.js';
+import { connectTcp } from './tcp-byte-stream.js';
 
 export interface StartBrokerOptions {
   /**
@@ -64,6 +65,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     clock: options.clock ?? systemClock,
     random: systemRandom,
     logger: level === 'silent' ? silentLogger : consoleLogger(level),
+    connect: connectTcp,
   });
   const endpoint = broker.endpoints[0]!;
   return {

@@ -6,6 +6,8 @@
 // decides from the committed image (records, then replay).
 import type { Clock, RandomSource } from '../base/clock.js';
 import type { FileSystem } from '../base/file-system.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { SerialQueue } from '../log/serial-queue.js';
 import type { PartitionLog } from '../log/partition-log.js';
@@ -53,6 +55,9 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   #listener: CommitListener = () => {};
   #waiters: AppliedWaiter[] = [];
   #loading = false;
+  /** The epoch in which ensureActive last confirmed this node as the active controller. */
+  #activeTerm = -1;
+  #caughtUpChecks: (() => void)[] = [];
   /** The Raft node's high watermark, as last reported (also while it starts). */
   #highWatermark = 0;
   #failed: Error | undefined;
@@ -64,8 +69,8 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   }
 
   /**
-   * Opens the quorum and waits until this node has loaded every record committed so far (a quorum
-   * of one: the whole log, once it has elected itself).
+   * Opens the metadata log and starts the Raft node. It serves the other voters at once; wait for
+   * `caughtUp()` before serving clients.
    */
   static async start(options: RaftMetadataQuorumOptions): Promise<RaftMetadataQuorum> {
     const quorum = new RaftMetadataQuorum(options);
@@ -85,9 +90,6 @@ export class RaftMetadataQuorum implements MetadataQuorum {
         },
       },
     });
-    await quorum.#appliedUpTo(1);
-    await quorum.#loads.idle();
-    options.logger.info('metadata loaded', { offset: quorum.#loader.nextOffset, epoch: quorum.#raft.epoch });
     return quorum;
   }
 
@@ -104,11 +106,57 @@ export class RaftMetadataQuorum implements MetadataQuorum {
     this.#listener = listener;
   }
 
+  /** Whether this node is the active controller (the quorum leader). */
+  get isActive(): boolean {
+    return this.#raft.role.kind === 'leader';
+  }
+
+  /** The active controller's node id, or -1 while none is known. */
+  get activeControllerId(): number {
+    return this.#raft.leaderId;
+  }
+
+  async ensureActive(): Promise<void> {
+    const role = this.#raft.role;
+    if (role.kind !== 'leader') throw this.#notController();
+    // The term's first batch (its LeaderChange) loaded means everything before it is in the image.
+    await this.#appliedUpTo(role.epochStartOffset + 1);
+    if (this.#raft.role !== role) throw this.#notController();
+    this.#activeTerm = role.epoch;
+  }
+
   async append(records: MetadataRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const role = this.#raft.role;
+    if (role.kind !== 'leader' || role.epoch !== this.#activeTerm) throw this.#notController();
     const now = this.#clock.nowMs();
-    const lastOffset = await this.#raft.append(records.map((record) => ({ value: serializeMetadataRecord(record), timestamp: now })));
+    let lastOffset: number;
+    try {
+      lastOffset = await this.#raft.append(records.map((record) => ({ value: serializeMetadataRecord(record), timestamp: now })));
+    } catch (error) {
+      if (error instanceof KafkaError && error.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) throw this.#notController();
+      throw error;
+    }
     await this.#appliedUpTo(lastOffset + 1);
+  }
+
+  /**
+   * Resolves once this node has loaded everything committed up to the high watermark it learned
+   * from a leader (a quorum of one: at once). A broker serves clients only after this.
+   */
+  caughtUp(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.#failed) return reject(this.#failed);
+        if (this.#raft.leaderId !== -1 && this.#highWatermark > 0 && this.#loader.nextOffset >= this.#highWatermark) return resolve();
+        this.#caughtUpChecks.push(check);
+      };
+      check();
+    });
+  }
+
+  #notController(): KafkaError {
+    return new KafkaError(ErrorCode.NOT_CONTROLLER, `node ${this.#raft.nodeId} is not the active controller (the quorum leader is ${this.#raft.leaderId})`);
   }
 
   /** Serves Vote, BeginQuorumEpoch, EndQuorumEpoch and Fetch of the metadata log from other nodes. */
@@ -118,7 +166,8 @@ export class RaftMetadataQuorum implements MetadataQuorum {
 
   async close(): Promise<void> {
     await this.#raft.close();
-    await this.#loads.idle();
+    // A load in progress finishes (or fails) on its own; nothing waits for it after shutdown.
+    this.#failed ??= new Error('the metadata quorum is closed');
   }
 
   /** Resolves once the loader has applied everything below `offset`. */
@@ -153,6 +202,7 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   }
 
   #release(): void {
+    for (const check of this.#caughtUpChecks.splice(0)) check();
     const applied = this.#loader.nextOffset;
     const ready = this.#waiters.filter((waiter) => waiter.offset <= applied);
     if (ready.length === 0) return;

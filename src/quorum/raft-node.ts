@@ -270,12 +270,18 @@ export class RaftNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing = true;
-    const resigned = await this.#run(async () => {
-      if (this.#role.kind !== 'leader') return undefined;
-      const role = new ResignedState(this.#role.epoch, this.nodeId, this.#config.voters);
-      await this.#transition(role);
-      return role;
-    });
+    let resigned: ResignedState | undefined;
+    try {
+      resigned = await this.#run(async () => {
+        if (this.#role.kind !== 'leader') return undefined;
+        const role = new ResignedState(this.#role.epoch, this.nodeId, this.#config.voters);
+        await this.#transition(role);
+        return role;
+      });
+    } catch (error) {
+      // A failed disk cannot record the resignation: stop anyway (the next start resigns).
+      this.#logger.warn('resigning at shutdown failed', { error: String(error) });
+    }
     if (resigned && resigned.unacknowledged.size > 0) {
       await new Promise<void>((resolve) => {
         const cancel = this.#clock.schedule(this.#config.requestTimeoutMs, resolve);
@@ -839,6 +845,9 @@ export class RaftNode {
     const replicaId = request.replicaState?.replicaId ?? request.replicaId ?? fromNodeId;
     if (role.updateReplica(replicaId, fetchOffset, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset)) {
       this.#advanceHighWatermark(role.highWatermark);
+      // This very fetch moved the high watermark: answer it now, so the follower learns the new
+      // commit point at once rather than when its next fetch times out.
+      if (fetchOffset >= this.#log.flushedEndOffset) return this.#fetchResponse(ErrorCode.NONE, null);
     }
     if (fetchOffset < this.#log.flushedEndOffset) return 'read';
     return request.maxWaitMs > 0 && this.#parked.size < MAX_PARKED_FETCHES ? 'wait' : this.#fetchResponse(ErrorCode.NONE, null);

@@ -13,7 +13,7 @@ import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
 import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
 import { authorizedOperations } from '../authorized-operations.js';
-import type { BrokerServices } from '../broker-services.js';
+import { type BrokerServices, advertisedControllerId } from '../broker-services.js';
 import { type RequestContext, defineHandler } from './handler.js';
 
 type ResponseTopic = MetadataResponse['topics'][number];
@@ -103,7 +103,7 @@ function buildResponse(request: MetadataRequest, { broker, connection }: Request
     throttleTimeMs: 0,
     brokers: advertisedBrokers(broker.image, connection.listenerName),
     clusterId: broker.clusterId,
-    controllerId: broker.nodeId,
+    controllerId: advertisedControllerId(broker),
     topics,
     clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
   };

@@ -17,7 +17,8 @@ export const createTopicsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 7,
   async handle(request, { broker }) {
-    const results = await broker.controller.createTopics(
+    // Forwarded to the active controller when this broker is not it, as Kafka's brokers do.
+    const results = await broker.controllerChannel.createTopics(
       request.topics.map((topic) => ({
         name: topic.name,
         numPartitions: topic.numPartitions,
@@ -26,6 +27,7 @@ export const createTopicsHandler = defineHandler({
         configs: topic.configs.map(({ name, value }) => ({ name, value })),
       })),
       request.validateOnly ?? false,
+      broker.clock.monotonicMs() + Math.max(request.timeoutMs, 0),
     );
     return {
       throttleTimeMs: 0,

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../base/error-codes.js';
 import { DescribeClusterApi } from '../../protocol/messages/index.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
+import { advertisedControllerId } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
 const ENDPOINT_TYPE_BROKER = 1;
@@ -25,7 +26,7 @@ export const describeClusterHandler = defineHandler({
       errorMessage: null,
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: advertisedControllerId(broker),
       brokers: advertisedBrokers(broker.image, connection.listenerName).map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
       clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
     };

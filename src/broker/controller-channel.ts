@@ -1,0 +1,200 @@
+// How this node reaches the active controller for the requests a Kafka broker sends it
+// (BrokerRegistration, AllocateProducerIds): the local controller when this node is the quorum
+// leader, else the leader's controller listener through the Transport port. Each call retries
+// NOT_CONTROLLER answers and transport failures (the leader moving or not elected yet) with a
+// bounded backoff until its deadline; both requests are safe to repeat.
+import type { Clock } from '../base/clock.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
+import type { Logger } from '../base/logger.js';
+import type { Controller, CreateTopicRequest, TopicResult } from '../metadata/controller.js';
+import { ZERO_UUID } from '../base/uuid.js';
+import type { MetadataImage } from '../metadata/metadata-image.js';
+import type { BrokerEndpoint } from '../metadata/metadata-record.js';
+import {
+  AllocateProducerIdsApi,
+  type AllocateProducerIdsRequest,
+  type AllocateProducerIdsResponse,
+  BrokerRegistrationApi,
+  CreateTopicsApi,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse,
+  type BrokerRegistrationRequest,
+  type BrokerRegistrationResponse,
+} from '../protocol/messages/index.js';
+import { type Transport, TransportError } from '../protocol/transport.js';
+import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
+import type { ControllerRequests } from './controller-listener.js';
+
+const REQUEST_TIMEOUT_MS = 5_000;
+const RETRY_BACKOFF_MIN_MS = 50;
+const RETRY_BACKOFF_MAX_MS = 1_000;
+const BROKER_REGISTRATION_VERSION = 4;
+const ALLOCATE_PRODUCER_IDS_VERSION = 0;
+const CREATE_TOPICS_VERSION = 7;
+
+export interface ControllerChannelOptions {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly quorum: RaftMetadataQuorum;
+  readonly controller: Controller;
+  readonly image: MetadataImage;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export class ControllerChannel implements ControllerRequests {
+  constructor(private readonly options: ControllerChannelOptions) {}
+
+  /** Registers this broker with the active controller; resolves with its broker epoch. */
+  async registerThisBroker(endpoints: BrokerEndpoint[], rack: string | null, incarnationId: string, deadlineMs: number): Promise<number> {
+    const request: BrokerRegistrationRequest = {
+      brokerId: this.options.nodeId,
+      clusterId: this.options.clusterId,
+      incarnationId,
+      listeners: endpoints.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol })),
+      features: [],
+      rack,
+      isMigratingZkBroker: false,
+      logDirs: [],
+      previousBrokerEpoch: -1n,
+    };
+    const response = await this.#call(deadlineMs, () => this.registerBroker(request), (leaderId) =>
+      this.options.transport.send(leaderId, BrokerRegistrationApi, BROKER_REGISTRATION_VERSION, request, REQUEST_TIMEOUT_MS),
+    );
+    return Number(response.brokerEpoch);
+  }
+
+  /** A block of producer ids for this node's transaction coordinator, from the active controller. */
+  async allocateBlock(blockSize: number, deadlineMs: number): Promise<{ firstProducerId: number; size: number }> {
+    const brokerEpoch = BigInt(this.options.image.brokers.get(this.options.nodeId)?.brokerEpoch ?? -1);
+    const request: AllocateProducerIdsRequest = { brokerId: this.options.nodeId, brokerEpoch };
+    const response = await this.#call(deadlineMs, () => this.allocateProducerIds(request, blockSize), (leaderId) =>
+      this.options.transport.send(leaderId, AllocateProducerIdsApi, ALLOCATE_PRODUCER_IDS_VERSION, request, REQUEST_TIMEOUT_MS),
+    );
+    return { firstProducerId: Number(response.producerIdStart), size: response.producerIdLen };
+  }
+
+  /**
+   * Creates topics through the active controller (a client's CreateTopics on any broker, an
+   * internal topic on first need): Kafka's brokers forward this to their controller too.
+   */
+  async createTopics(requests: CreateTopicRequest[], validateOnly: boolean, deadlineMs: number): Promise<TopicResult[]> {
+    const wire: CreateTopicsRequest = {
+      topics: requests.map((topic) => ({ ...topic, assignments: topic.assignments.map((assignment) => ({ ...assignment })), configs: topic.configs.map((config) => ({ ...config })) })),
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      validateOnly,
+    };
+    const answer = await this.#call(
+      deadlineMs,
+      async () => ({ errorCode: ErrorCode.NONE, results: await this.options.controller.createTopics(requests, validateOnly) }),
+      async (leaderId) => {
+        const response = await this.options.transport.send(leaderId, CreateTopicsApi, CREATE_TOPICS_VERSION, wire, REQUEST_TIMEOUT_MS);
+        const results: TopicResult[] = response.topics.map((topic) => ({
+          name: topic.name,
+          errorCode: topic.errorCode,
+          errorMessage: topic.errorMessage ?? null,
+          topicId: topic.errorCode === ErrorCode.NONE ? (topic.topicId ?? null) : null,
+          numPartitions: topic.numPartitions ?? -1,
+          replicationFactor: topic.replicationFactor ?? -1,
+        }));
+        const moved = results.length > 0 && results.every((result) => result.errorCode === ErrorCode.NOT_CONTROLLER);
+        return { errorCode: moved ? ErrorCode.NOT_CONTROLLER : ErrorCode.NONE, results };
+      },
+    );
+    return answer.results;
+  }
+
+  // ---- the controller's side (this node is the active controller) ---------------------------------
+
+  async createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
+    let results: TopicResult[];
+    try {
+      results = await this.options.controller.createTopics(
+        request.topics.map((topic) => ({
+          name: topic.name,
+          numPartitions: topic.numPartitions,
+          replicationFactor: topic.replicationFactor,
+          assignments: topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partitionIndex, brokerIds })),
+          configs: topic.configs.map(({ name, value }) => ({ name, value })),
+        })),
+        request.validateOnly ?? false,
+      );
+    } catch (error) {
+      const errorCode = errorCodeOf(error);
+      results = request.topics.map((topic) => ({ name: topic.name, errorCode, errorMessage: null, topicId: null, numPartitions: -1, replicationFactor: -1 }));
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: results.map((result) => ({
+        name: result.name,
+        topicId: result.topicId ?? ZERO_UUID,
+        errorCode: result.errorCode,
+        errorMessage: result.errorMessage,
+        numPartitions: result.numPartitions,
+        replicationFactor: result.replicationFactor,
+        configs: null,
+      })),
+    };
+  }
+
+  async registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse> {
+    if (request.clusterId !== this.options.clusterId) return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1n };
+    try {
+      const endpoints = request.listeners.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol }));
+      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, endpoints, request.rack);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: BigInt(brokerEpoch) };
+    } catch (error) {
+      return { throttleTimeMs: 0, errorCode: errorCodeOf(error), brokerEpoch: -1n };
+    }
+  }
+
+  async allocateProducerIds(request: AllocateProducerIdsRequest, blockSize = 1000): Promise<AllocateProducerIdsResponse> {
+    try {
+      const block = await this.options.controller.allocateProducerIds(request.brokerId, blockSize);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerIdStart: BigInt(block.firstProducerId), producerIdLen: block.size };
+    } catch (error) {
+      return { throttleTimeMs: 0, errorCode: errorCodeOf(error), producerIdStart: -1n, producerIdLen: 0 };
+    }
+  }
+
+  /** Runs `local` on the active controller or `remote` against it, until it answers or the deadline passes. */
+  async #call<Response extends { errorCode: number }>(deadlineMs: number, local: () => Promise<Response>, remote: (leaderId: number) => Promise<Response>): Promise<Response> {
+    const { quorum, clock, logger } = this.options;
+    let backoffMs = RETRY_BACKOFF_MIN_MS;
+    for (;;) {
+      let errorCode: number = ErrorCode.NOT_CONTROLLER;
+      let detail = 'no active controller is known yet';
+      const leaderId = quorum.activeControllerId;
+      try {
+        if (quorum.isActive) {
+          const response = await local();
+          if (response.errorCode === ErrorCode.NONE) return response;
+          errorCode = response.errorCode;
+        } else if (leaderId >= 0) {
+          const response = await remote(leaderId);
+          if (response.errorCode === ErrorCode.NONE) return response;
+          errorCode = response.errorCode;
+        }
+        detail = `error ${errorCode}`;
+      } catch (error) {
+        if (error instanceof KafkaError && error.errorCode === ErrorCode.NOT_CONTROLLER) detail = error.message;
+        else if (error instanceof TransportError) detail = error.message;
+        else throw error;
+      }
+      if (errorCode !== ErrorCode.NOT_CONTROLLER && errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && errorCode !== ErrorCode.REQUEST_TIMED_OUT) {
+        throw new KafkaError(errorCode, `the active controller refused the request: ${detail}`);
+      }
+      if (clock.monotonicMs() + backoffMs > deadlineMs) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `no active controller answered in time (${detail})`);
+      logger.debug('retrying a request to the active controller', { leaderId, detail });
+      await new Promise<void>((resolve) => clock.schedule(backoffMs, resolve));
+      backoffMs = Math.min(backoffMs * 2, RETRY_BACKOFF_MAX_MS);
+    }
+  }
+}
+
+function errorCodeOf(error: unknown): number {
+  if (error instanceof KafkaError) return error.errorCode;
+  throw error;
+}

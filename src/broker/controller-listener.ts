@@ -1,0 +1,156 @@
+// What a controller listener (controller.listener.names) serves, as on Kafka's controllers: the
+// Raft RPCs between voters (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of __cluster_metadata)
+// and the requests brokers send the active controller (BrokerRegistration, AllocateProducerIds,
+// and CreateTopics forwarded from a broker that is not the active controller),
+// plus ApiVersions. Client APIs are not served here: a client that connects to a controller
+// listener and asks for one has its connection closed, as for any unknown API. The Raft RPCs are
+// served from the moment the node starts, before its broker side serves anyone: voters must elect
+// a leader before any of them can finish starting.
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
+import type { Logger } from '../base/logger.js';
+import { ZERO_UUID } from '../base/uuid.js';
+import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
+import {
+  AllocateProducerIdsApi,
+  type AllocateProducerIdsRequest,
+  type AllocateProducerIdsResponse,
+  type AnyApiDescriptor,
+  ApiVersionsApi,
+  BeginQuorumEpochApi,
+  BrokerRegistrationApi,
+  CreateTopicsApi,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse,
+  type BrokerRegistrationRequest,
+  type BrokerRegistrationResponse,
+  EndQuorumEpochApi,
+  FetchApi,
+  type FetchRequest,
+  VoteApi,
+} from '../protocol/messages/index.js';
+import { ProtocolError } from '../protocol/primitives/protocol-error.js';
+import { Reader } from '../protocol/primitives/reader.js';
+import { Writer } from '../protocol/primitives/writer.js';
+import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
+import { METADATA_TOPIC_ID } from '../quorum/raft-node.js';
+import type { FrameHandler, FrameOutcome } from './network/index.js';
+
+/** The controller's side of the broker-to-controller requests (present once the node has started). */
+export interface ControllerRequests {
+  registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse>;
+  allocateProducerIds(request: AllocateProducerIdsRequest): Promise<AllocateProducerIdsResponse>;
+  createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse>;
+}
+
+interface Served {
+  readonly api: AnyApiDescriptor;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+}
+
+/** The APIs and versions a controller listener serves. */
+export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
+  { api: FetchApi, minVersion: 13, maxVersion: 17 },
+  { api: ApiVersionsApi, minVersion: 0, maxVersion: 4 },
+  { api: VoteApi, minVersion: 0, maxVersion: 2 },
+  { api: BeginQuorumEpochApi, minVersion: 0, maxVersion: 1 },
+  { api: EndQuorumEpochApi, minVersion: 0, maxVersion: 1 },
+  { api: BrokerRegistrationApi, minVersion: 0, maxVersion: 4 },
+  { api: AllocateProducerIdsApi, minVersion: 0, maxVersion: 0 },
+  { api: CreateTopicsApi, minVersion: 7, maxVersion: 7 },
+] as unknown as Served[];
+
+export interface ControllerListenerOptions {
+  readonly quorum: RaftMetadataQuorum;
+  /** The controller's request handling; undefined until the node has started (then: retriable error). */
+  readonly controllerRequests: () => ControllerRequests | undefined;
+  readonly logger: Logger;
+}
+
+export function createControllerListenerHandler(options: ControllerListenerOptions): FrameHandler {
+  const byKey = new Map(CONTROLLER_LISTENER_APIS.map((served) => [served.api.apiKey, served]));
+  const logger = options.logger.child('controller-listener');
+  return (frame) => {
+    if (frame.length < 8) return close(`frame of ${frame.length} bytes is too short for a request header`);
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const served = byKey.get(apiKey);
+    if (!served || apiVersion < served.minVersion || apiVersion > served.maxVersion) {
+      return close(`api key ${apiKey} v${apiVersion} is not served on a controller listener`);
+    }
+    let correlationId: number;
+    let body: unknown;
+    try {
+      const reader = new Reader(frame);
+      correlationId = decodeRequestHeader(reader).correlationId;
+      body = served.api.decodeRequest(reader, apiVersion);
+    } catch (error) {
+      if (error instanceof ProtocolError) return close(`malformed ${served.api.name} v${apiVersion} request: ${error.message}`);
+      throw error;
+    }
+    const respond = (response: unknown): FrameOutcome => {
+      const writer = new Writer();
+      encodeResponseHeader(writer, responseHeaderVersion(apiKey, apiVersion), correlationId);
+      served.api.encodeResponse(writer, apiVersion, response);
+      return { kind: 'respond', chunks: writer.finish() };
+    };
+    return answer(apiKey, body).then(respond, (error: unknown) => {
+      logger.error('controller listener request failed', { api: served.api.name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      return close(`${served.api.name} failed: ${String(error)}`);
+    });
+  };
+
+  async function answer(apiKey: number, body: unknown): Promise<unknown> {
+    switch (apiKey) {
+      case ApiVersionsApi.apiKey:
+        return {
+          errorCode: ErrorCode.NONE,
+          apiKeys: CONTROLLER_LISTENER_APIS.map(({ api, minVersion, maxVersion }) => ({ apiKey: api.apiKey, minVersion, maxVersion })),
+          throttleTimeMs: 0,
+          supportedFeatures: [],
+          finalizedFeaturesEpoch: -1n,
+          finalizedFeatures: [],
+          zkMigrationReady: false,
+        };
+      case FetchApi.apiKey: {
+        const request = body as FetchRequest;
+        const topic = request.topics[0];
+        if (request.topics.length !== 1 || topic?.topicId !== METADATA_TOPIC_ID) {
+          throw new KafkaError(ErrorCode.INVALID_REQUEST, 'a controller listener serves fetches of __cluster_metadata only');
+        }
+        return options.quorum.handle({ apiKey, apiVersion: 0, body, fromNodeId: request.replicaState?.replicaId ?? request.replicaId ?? -1 });
+      }
+      case VoteApi.apiKey:
+      case BeginQuorumEpochApi.apiKey:
+      case EndQuorumEpochApi.apiKey:
+        return options.quorum.handle({ apiKey, apiVersion: 0, body });
+      case BrokerRegistrationApi.apiKey: {
+        const controller = options.controllerRequests();
+        if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1n };
+        return controller.registerBroker(body as BrokerRegistrationRequest);
+      }
+      case AllocateProducerIdsApi.apiKey: {
+        const controller = options.controllerRequests();
+        if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, producerIdStart: -1n, producerIdLen: 0 };
+        return controller.allocateProducerIds(body as AllocateProducerIdsRequest);
+      }
+      case CreateTopicsApi.apiKey: {
+        const request = body as CreateTopicsRequest;
+        const controller = options.controllerRequests();
+        if (controller) return controller.createTopicsRequest(request);
+        return {
+          throttleTimeMs: 0,
+          topics: request.topics.map(({ name }) => ({ name, topicId: ZERO_UUID, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null })),
+        };
+      }
+      default:
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, `api key ${apiKey}`);
+    }
+  }
+
+  function close(reason: string): FrameOutcome {
+    logger.warn('closing connection', { reason });
+    return { kind: 'close', reason };
+  }
+}

@@ -1,0 +1,207 @@
+// Runs a cluster of N nodes in this process, each a combined broker and controller with its own
+// data directory and loopback ports, for tests of an application against a cluster: stop a node
+// cleanly, crash it (with in-memory storage its unsynced writes are lost, through the file-system
+// port), restart it, isolate it from the other nodes and heal. The nodes talk over real TCP.
+import { createServer } from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogLevelName } from '../base/logger.js';
+import { silentLogger } from '../base/logger.js';
+import { MemoryFileSystem } from '../base/memory-file-system.js';
+import { randomUuid } from '../base/uuid.js';
+import { Broker } from '../broker/broker.js';
+import { type ConfigInput, resolveBrokerConfig } from '../broker/broker-config.js';
+import { formatStorage } from '../broker/meta-properties.js';
+import type { ByteStream, Connector } from '../client/byte-stream.js';
+import type { FileSystem } from '../base/file-system.js';
+import { NodeFileSystem } from './node-file-system.js';
+import { consoleLogger, systemClock, systemRandom } from './system.js';
+import { connectTcp } from './tcp-byte-stream.js';
+
+export interface StartClusterOptions {
+  /** How many nodes, each a broker and a controller (combined mode); 3 by default. */
+  brokers?: number;
+  /** 'memory' (the default) keeps each node's data in memory, so a crash can lose unsynced writes. */
+  storage?: 'disk' | 'memory';
+  /** Kafka server.properties keys applied to every node, e.g. { 'num.partitions': 3 }. */
+  config?: ConfigInput;
+  logLevel?: LogLevelName;
+}
+
+export interface ClusterNode {
+  readonly nodeId: number;
+  /** `host:port` of its client listener. */
+  readonly bootstrapServer: string;
+  readonly dataDir: string;
+  /** The running broker, or undefined while the node is down. */
+  readonly broker: Broker | undefined;
+}
+
+export interface RunningCluster {
+  readonly clusterId: string;
+  readonly nodeIds: readonly number[];
+  /** Every node's client listener, comma-separated, for a client's bootstrap servers. */
+  readonly bootstrapServers: string;
+  node(nodeId: number): ClusterNode;
+  /** The node id of the active controller (the metadata quorum's leader), or -1. */
+  activeController(): number;
+  /** A clean shutdown of one node (a leader hands over first). */
+  stop(nodeId: number): Promise<void>;
+  /** The node dies at once; with in-memory storage, everything it had not fsynced is lost. */
+  crash(nodeId: number): Promise<void>;
+  /** Starts a stopped or crashed node again on the same directory and ports. */
+  restart(nodeId: number): Promise<void>;
+  /** Cuts the node off from the other nodes (clients still reach it), until heal(). */
+  isolate(nodeId: number): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
+interface NodeState {
+  readonly nodeId: number;
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly dataDir: string;
+  readonly fs: FileSystem;
+  broker: Broker | undefined;
+}
+
+export async function startCluster(options: StartClusterOptions = {}): Promise<RunningCluster> {
+  const count = options.brokers ?? 3;
+  if (!Number.isInteger(count) || count < 1) throw new Error(`brokers must be a positive integer, got ${count}`);
+  const storage = options.storage ?? 'memory';
+  const clusterId = randomUuid(systemRandom);
+  const ports = await freePorts(count * 2);
+  const nodes: NodeState[] = [];
+  for (let index = 0; index < count; index++) {
+    const nodeId = index + 1;
+    const dataDir = storage === 'memory' ? `/conveyor-${nodeId}` : await mkdtemp(join(tmpdir(), `conveyor-node-${nodeId}-`));
+    const fs = storage === 'memory' ? new MemoryFileSystem() : new NodeFileSystem();
+    nodes.push({ nodeId, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, fs, broker: undefined });
+    await formatStorage(fs, dataDir, nodeId, clusterId, {});
+  }
+  const voters = nodes.map((node) => `${node.nodeId}@127.0.0.1:${node.controllerPort}`).join(',');
+  const network = new ClusterNetwork(nodes);
+  const level = options.logLevel ?? 'silent';
+
+  const start = async (node: NodeState): Promise<void> => {
+    const input = new Map<string, string>();
+    if (options.config) {
+      const entries = options.config instanceof Map ? [...options.config.entries()] : Object.entries(options.config);
+      for (const [key, value] of entries) input.set(key, String(value));
+    }
+    input.set('node.id', String(node.nodeId));
+    input.set('process.roles', 'broker,controller');
+    input.set('listeners', `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`);
+    input.set('controller.listener.names', 'CONTROLLER');
+    input.set('controller.quorum.voters', voters);
+    input.set('log.dirs', node.dataDir);
+    const logger = level === 'silent' ? silentLogger : consoleLogger(level).child(`node-${node.nodeId}`);
+    node.broker = await Broker.start({ config: resolveBrokerConfig(input), fs: node.fs, clock: systemClock, random: systemRandom, logger, connect: network.connectorFor(node.nodeId) });
+  };
+
+  // Every node starts at once: each waits for a quorum leader, which needs a majority running.
+  await Promise.all(nodes.map(start));
+
+  const byId = (nodeId: number): NodeState => {
+    const node = nodes.find((candidate) => candidate.nodeId === nodeId);
+    if (!node) throw new Error(`no node ${nodeId} in this cluster`);
+    return node;
+  };
+  return {
+    clusterId,
+    nodeIds: nodes.map((node) => node.nodeId),
+    bootstrapServers: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
+    node(nodeId) {
+      const node = byId(nodeId);
+      return { nodeId, bootstrapServer: `127.0.0.1:${node.port}`, dataDir: node.dataDir, broker: node.broker };
+    },
+    activeController() {
+      for (const node of nodes) {
+        const quorum = node.broker?.services.quorum;
+        if (quorum?.isActive) return node.nodeId;
+      }
+      return -1;
+    },
+    async stop(nodeId) {
+      const node = byId(nodeId);
+      const broker = node.broker;
+      node.broker = undefined;
+      await broker?.close();
+    },
+    async crash(nodeId) {
+      const node = byId(nodeId);
+      const broker = node.broker;
+      if (!broker) return;
+      node.broker = undefined;
+      // Power is cut before the broker stops, so nothing it does on the way down becomes durable.
+      if (node.fs instanceof MemoryFileSystem) node.fs.simulatePowerLoss();
+      await broker.halt();
+    },
+    async restart(nodeId) {
+      const node = byId(nodeId);
+      if (node.broker) return;
+      await start(node);
+    },
+    isolate: (nodeId) => network.isolate(byId(nodeId).nodeId),
+    heal: () => network.heal(),
+    async close() {
+      await Promise.all(nodes.map(async (node) => {
+        const broker = node.broker;
+        node.broker = undefined;
+        await broker?.close();
+      }));
+    },
+  };
+}
+
+/** The links between the nodes: each node's outgoing connections, which isolation refuses and cuts. */
+class ClusterNetwork {
+  readonly #isolated = new Set<number>();
+  readonly #links = new Set<{ from: number; to: number; stream: ByteStream }>();
+  readonly #nodeByAddress: Map<string, number>;
+
+  constructor(nodes: readonly NodeState[]) {
+    this.#nodeByAddress = new Map(nodes.map((node) => [`127.0.0.1:${node.controllerPort}`, node.nodeId]));
+  }
+
+  connectorFor(from: number): Connector {
+    return async (address, timeoutMs) => {
+      const to = this.#nodeByAddress.get(address) ?? -1;
+      if (this.#isolated.has(from) || this.#isolated.has(to)) throw Object.assign(new Error(`node ${from} is isolated from ${address}`), { code: 'ECONNREFUSED' });
+      const stream = await connectTcp(address, timeoutMs);
+      const link = { from, to, stream };
+      this.#links.add(link);
+      return stream;
+    };
+  }
+
+  isolate(nodeId: number): void {
+    this.#isolated.add(nodeId);
+    for (const link of [...this.#links]) {
+      if (link.from === nodeId || link.to === nodeId) {
+        link.stream.destroy(new Error(`node ${nodeId} was isolated`));
+        this.#links.delete(link);
+      }
+    }
+  }
+
+  heal(): void {
+    this.#isolated.clear();
+  }
+}
+
+/** Ports free on 127.0.0.1 right now (bound and released; another process could take one meanwhile). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}

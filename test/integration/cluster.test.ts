@@ -1,0 +1,138 @@
+// A three-node cluster in one process (startCluster): each node a broker and a controller with its
+// own data and loopback ports, the metadata quorum over real TCP on the controller listeners.
+// kafkajs sees three brokers, creates topics through any of them (forwarded to the active
+// controller), produces and consumes in a group across the brokers; then the active controller
+// stops and a new one takes over, topics are still created, and DescribeQuorum shows the quorum.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { DescribeQuorumApi } from '../../src/protocol/messages/index.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
+
+function kafka(bootstrapServers: string): Kafka {
+  return new Kafka({ clientId: 'cluster-test', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } });
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a three-node cluster (startCluster, combined mode)', () => {
+  let cluster: RunningCluster;
+
+  before(async () => {
+    cluster = await startCluster({ brokers: 3 });
+    // Every node registered, as every node's image has it.
+    await until(() => cluster.nodeIds.every((id) => cluster.node(id).broker?.services.image.brokers.size === 3), 10_000, 'three registered brokers on every node');
+  });
+
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it('elects one active controller that every node agrees on', () => {
+    const controller = cluster.activeController();
+    assert.ok(cluster.nodeIds.includes(controller));
+    for (const id of cluster.nodeIds) assert.equal(cluster.node(id).broker!.services.quorum.activeControllerId, controller);
+  });
+
+  it('shows kafkajs three brokers, creates a topic through a broker that is not the controller, and spreads its partitions', async () => {
+    const controller = cluster.activeController();
+    const other = cluster.nodeIds.find((id) => id !== controller)!;
+    const admin = kafka(cluster.node(other).bootstrapServer).admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeCluster();
+      assert.deepEqual(described.brokers.map((broker) => broker.nodeId).sort(), [1, 2, 3]);
+      assert.equal(described.controller, controller);
+      assert.ok(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 6, replicationFactor: 1 }], waitForLeaders: false }));
+      // The other brokers learn of the topic a moment after the controller committed it (as in
+      // Kafka, a Metadata request that arrives first answers UNKNOWN_TOPIC_OR_PARTITION).
+      await until(() => cluster.nodeIds.every((id) => cluster.node(id).broker?.services.image.topic('orders')?.partitions.size === 6), 10_000, 'every broker to load the topic');
+      const metadata = await admin.fetchTopicMetadata({ topics: ['orders'] });
+      const leaders = new Set(metadata.topics[0]!.partitions.map((partition) => partition.leader));
+      assert.deepEqual([...leaders].sort(), [1, 2, 3], 'partitions are led by all three brokers');
+    } finally {
+      await admin.disconnect();
+    }
+    // The CreateTopics request itself, sent to a broker that is not the active controller, is forwarded.
+    const connection = await KafkaConnection.open(connectTcp, cluster.node(other).bootstrapServer);
+    try {
+      const { CreateTopicsApi } = await import('../../src/protocol/messages/index.js');
+      const response = await connection.send(CreateTopicsApi, 7, {
+        topics: [{ name: 'forwarded', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
+        timeoutMs: 10_000,
+        validateOnly: false,
+      });
+      assert.equal(response.topics[0]!.errorCode, ErrorCode.NONE);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('produces to every partition and consumes them all in a consumer group', async () => {
+    const client = kafka(cluster.bootstrapServers);
+    const producer = client.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const sent = Array.from({ length: 120 }, (_, index) => ({ key: `key-${index}`, value: `value-${index}`, partition: index % 6 }));
+    await producer.send({ topic: 'orders', messages: sent });
+    await producer.disconnect();
+    const consumer = client.consumer({ groupId: 'cluster-group' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'orders', fromBeginning: true });
+    const received = new Set<string>();
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        received.add(message.value!.toString());
+      },
+    });
+    try {
+      await until(() => received.size === sent.length, 30_000, 'every record consumed');
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual([...received].sort(), sent.map((record) => record.value).sort());
+  });
+
+  it('answers DescribeQuorum on the active controller with every voter', async () => {
+    const controller = cluster.activeController();
+    const connection = await KafkaConnection.open(connectTcp, cluster.node(controller).bootstrapServer);
+    try {
+      const response = await connection.send(DescribeQuorumApi, 2, { topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }] });
+      const partition = response.topics[0]!.partitions[0]!;
+      assert.equal(partition.errorCode, ErrorCode.NONE);
+      assert.equal(partition.leaderId, controller);
+      assert.deepEqual(partition.currentVoters.map((voter) => voter.replicaId).sort(), [1, 2, 3]);
+      assert.ok(partition.highWatermark > 0n);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('moves the active controller when it stops, and keeps creating topics through the others', async () => {
+    const old = cluster.activeController();
+    const stoppedAt = Date.now();
+    await cluster.stop(old);
+    await until(() => cluster.activeController() !== -1 && cluster.activeController() !== old, 10_000, 'a new active controller');
+    const handoverMs = Date.now() - stoppedAt;
+    const survivor = cluster.nodeIds.find((id) => id !== old)!;
+    const admin = kafka(cluster.node(survivor).bootstrapServer).admin();
+    await admin.connect();
+    try {
+      assert.ok(await admin.createTopics({ topics: [{ topic: 'after-failover', numPartitions: 2, replicationFactor: 1 }], waitForLeaders: false }));
+    } finally {
+      await admin.disconnect();
+    }
+    // The node comes back on its own data and follows the new controller.
+    await cluster.restart(old);
+    await until(() => cluster.node(old).broker?.services.image.topic('after-failover') !== undefined, 10_000, 'the restarted node to load the new topic');
+    assert.ok(handoverMs < 10_000);
+  });
+});
