@@ -73,6 +73,11 @@ class DeferredFrameHandler {
     });
   }
 
+  /** The dispatcher once ready, else undefined. */
+  get current(): FrameHandler | undefined {
+    return this.#handler;
+  }
+
   ready(handler: FrameHandler): void {
     this.#handler = handler;
     for (const start of this.#waiting.splice(0)) start(handler);
@@ -209,7 +214,14 @@ export class Broker {
     const brokerDispatcher = new DeferredFrameHandler();
     if (clustered) {
       const controllerListeners = new Set(config.controllerListenerNames);
-      const controllerHandler = createControllerListenerHandler({ quorum, controllerRequests: () => controllerRequests, logger });
+      const controllerHandler = createControllerListenerHandler({
+        quorum,
+        controllerRequests: () => controllerRequests,
+        forwardedDispatcher: () => brokerDispatcher.current,
+        forwardableApiKeys: new Set(handlers.filter((handler) => handler.forwardToController).map((handler) => handler.api.apiKey)),
+        forwardedListenerName: config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !controllerListeners.has(listener.name))?.name ?? 'PLAINTEXT',
+        logger,
+      });
       await bound;
       socketServer.serve((frame, connection) =>
         controllerListeners.has(connection.listenerName) ? controllerHandler(frame, connection) : brokerDispatcher.handle(frame, connection),
@@ -250,7 +262,7 @@ export class Broker {
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
     });
-    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, clock, logger: logger.child('controller-channel') });
+    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, clustered, clock, logger: logger.child('controller-channel') });
     setControllerRequests(channel);
     const replicaManager = new ReplicaManager(logManager, logger.child('replicas'));
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);

@@ -17,6 +17,8 @@ import {
   type AllocateProducerIdsResponse,
   BrokerRegistrationApi,
   CreateTopicsApi,
+  EnvelopeApi,
+  type EnvelopeRequest,
   type CreateTopicsRequest,
   type CreateTopicsResponse,
   type BrokerRegistrationRequest,
@@ -32,6 +34,9 @@ const RETRY_BACKOFF_MAX_MS = 1_000;
 const BROKER_REGISTRATION_VERSION = 4;
 const ALLOCATE_PRODUCER_IDS_VERSION = 0;
 const CREATE_TOPICS_VERSION = 7;
+const ENVELOPE_VERSION = 0;
+/** How long a forwarded request may wait for an active controller to answer. */
+const FORWARD_TIMEOUT_MS = 30_000;
 
 export interface ControllerChannelOptions {
   readonly nodeId: number;
@@ -40,6 +45,8 @@ export interface ControllerChannelOptions {
   readonly controller: Controller;
   readonly image: MetadataImage;
   readonly transport: Transport;
+  /** Whether this node is part of a multi-node quorum (else nothing is ever forwarded). */
+  readonly clustered: boolean;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -104,6 +111,30 @@ export class ControllerChannel implements ControllerRequests {
       },
     );
     return answer.results;
+  }
+
+  /** Whether controller work is forwarded from here: a node of a cluster that is not the active controller. */
+  get forwards(): boolean {
+    return this.options.clustered && !this.options.quorum.isActive;
+  }
+
+  /**
+   * Sends a client's request (its whole frame) to the active controller in an Envelope and
+   * resolves with the controller's response frame; undefined if this node is the active
+   * controller by now (the caller handles the request itself).
+   */
+  async forward(frame: Buffer, clientHost: string): Promise<Buffer | undefined> {
+    const request: EnvelopeRequest = { requestData: frame, requestPrincipal: null, clientHostAddress: addressBytes(clientHost) };
+    const deadlineMs = this.options.clock.monotonicMs() + FORWARD_TIMEOUT_MS;
+    const answer = await this.#call(
+      deadlineMs,
+      async () => ({ errorCode: ErrorCode.NONE, responseData: undefined }),
+      async (leaderId) => {
+        const response = await this.options.transport.send(leaderId, EnvelopeApi, ENVELOPE_VERSION, request, REQUEST_TIMEOUT_MS);
+        return { errorCode: response.errorCode, responseData: response.responseData ?? undefined };
+      },
+    );
+    return answer.responseData;
   }
 
   // ---- the controller's side (this node is the active controller) ---------------------------------
@@ -197,4 +228,11 @@ export class ControllerChannel implements ControllerRequests {
 function errorCodeOf(error: unknown): number {
   if (error instanceof KafkaError) return error.errorCode;
   throw error;
+}
+
+/** An IP address as Kafka's Envelope carries it: 4 or 16 raw bytes (empty when not an IP). */
+function addressBytes(host: string): Buffer {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
+  if (v4) return Buffer.from(v4.slice(1).map(Number));
+  return Buffer.alloc(0);
 }

@@ -1,7 +1,8 @@
 // What a controller listener (controller.listener.names) serves, as on Kafka's controllers: the
 // Raft RPCs between voters (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of __cluster_metadata)
 // and the requests brokers send the active controller (BrokerRegistration, AllocateProducerIds,
-// and CreateTopics forwarded from a broker that is not the active controller),
+// and client requests other brokers forward to the active controller, in an Envelope or, for
+// internal topics, as CreateTopics),
 // plus ApiVersions. Client APIs are not served here: a client that connects to a controller
 // listener and asks for one has its connection closed, as for any unknown API. The Raft RPCs are
 // served from the moment the node starts, before its broker side serves anyone: voters must elect
@@ -22,6 +23,8 @@ import {
   CreateTopicsApi,
   type CreateTopicsRequest,
   type CreateTopicsResponse,
+  EnvelopeApi,
+  type EnvelopeRequest,
   type BrokerRegistrationRequest,
   type BrokerRegistrationResponse,
   EndQuorumEpochApi,
@@ -59,12 +62,19 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: BrokerRegistrationApi, minVersion: 0, maxVersion: 4 },
   { api: AllocateProducerIdsApi, minVersion: 0, maxVersion: 0 },
   { api: CreateTopicsApi, minVersion: 7, maxVersion: 7 },
+  { api: EnvelopeApi, minVersion: 0, maxVersion: 0 },
 ] as unknown as Served[];
 
 export interface ControllerListenerOptions {
   readonly quorum: RaftMetadataQuorum;
   /** The controller's request handling; undefined until the node has started (then: retriable error). */
   readonly controllerRequests: () => ControllerRequests | undefined;
+  /** The broker's own dispatcher, for requests other brokers forward (undefined until it serves). */
+  readonly forwardedDispatcher: () => FrameHandler | undefined;
+  /** Which APIs may arrive in an Envelope (the handlers marked forwardToController). */
+  readonly forwardableApiKeys: ReadonlySet<number>;
+  /** The listener a forwarded request is handled as (the inter-broker listener). */
+  readonly forwardedListenerName: string;
   readonly logger: Logger;
 }
 
@@ -144,6 +154,26 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
           topics: request.topics.map(({ name }) => ({ name, topicId: ZERO_UUID, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null })),
         };
       }
+      case EnvelopeApi.apiKey: {
+        const request = body as EnvelopeRequest;
+        const dispatch = options.forwardedDispatcher();
+        if (!dispatch || !options.quorum.isActive) return { responseData: null, errorCode: ErrorCode.NOT_CONTROLLER };
+        if (request.requestData.length < 8 || !options.forwardableApiKeys.has(request.requestData.readInt16BE(0))) {
+          return { responseData: null, errorCode: ErrorCode.INVALID_REQUEST };
+        }
+        const outcome = await dispatch(request.requestData, {
+          id: -1,
+          remoteAddress: addressText(request.clientHostAddress),
+          remotePort: 0,
+          listenerName: options.forwardedListenerName,
+          forwarded: true,
+        });
+        if (outcome.kind === 'none') return { responseData: null, errorCode: ErrorCode.NONE };
+        if (outcome.kind === 'close') return { responseData: null, errorCode: ErrorCode.INVALID_REQUEST };
+        const responseData = Buffer.concat(outcome.chunks);
+        outcome.onSent?.();
+        return { responseData, errorCode: ErrorCode.NONE };
+      }
       default:
         throw new KafkaError(ErrorCode.INVALID_REQUEST, `api key ${apiKey}`);
     }
@@ -153,4 +183,11 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
     logger.warn('closing connection', { reason });
     return { kind: 'close', reason };
   }
+}
+
+/** The client address an Envelope carries (4 or 16 raw bytes) as text. */
+function addressText(bytes: Buffer): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.length === 16) return Array.from({ length: 8 }, (_, index) => bytes.readUInt16BE(index * 2).toString(16)).join(':');
+  return 'unknown';
 }

@@ -2,6 +2,7 @@
 // check the version, decode the body, run the handler, encode the answer. Everything up to the
 // handler call is synchronous, so handlers start in the order requests arrived on a connection.
 import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
 import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { ProtocolError } from '../protocol/primitives/protocol-error.js';
@@ -43,6 +44,10 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
       if (error instanceof ProtocolError) return close(`malformed ${handler.api.name} v${apiVersion} request: ${error.message}`);
       throw error;
     }
+    if (handler.forwardToController && !connection.forwarded && services.controllerChannel.forwards) {
+      const callbacks = afterResponse;
+      return forward(handler, request, context, Buffer.from(frame)).then((outcome) => withAfterResponse(outcome, callbacks));
+    }
     let outcome: HandlerOutcome<unknown> | Promise<HandlerOutcome<unknown>>;
     try {
       outcome = handler.handle(request, context);
@@ -57,6 +62,23 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     }
     return withAfterResponse(respond(handler, context, outcome), afterResponse);
   };
+
+  /**
+   * Controller work on a broker that is not the active controller: the request goes whole to the
+   * active controller in an Envelope and its answer comes back as is (its header carries the
+   * client's correlation id). If this node became the active controller meanwhile it handles the
+   * request itself; if no controller answers in time the client gets REQUEST_TIMED_OUT.
+   */
+  async function forward(handler: ApiHandler, request: unknown, context: RequestContext, frame: Buffer): Promise<FrameOutcome> {
+    try {
+      const forwarded = await services.controllerChannel.forward(frame, context.connection.remoteAddress);
+      if (forwarded !== undefined) return { kind: 'respond', chunks: [forwarded] };
+      return respond(handler, context, await handler.handle(request, { ...context, connection: { ...context.connection, forwarded: true } }));
+    } catch (error) {
+      if (error instanceof KafkaError) return respond(handler, context, handler.errorResponse(request, error.errorCode, context));
+      return failed(handler, request, context, error);
+    }
+  }
 
   function failed(handler: ApiHandler, request: unknown, context: RequestContext, error: unknown): FrameOutcome {
     logger.error('handler failed; answering UNKNOWN_SERVER_ERROR', {

@@ -77,6 +77,26 @@ describe('a three-node cluster (startCluster, combined mode)', () => {
     }
   });
 
+  it('forwards configs changes and topic deletion sent to a broker that is not the controller (Envelope)', async () => {
+    const controller = cluster.activeController();
+    const other = cluster.nodeIds.find((id) => id !== controller)!;
+    const { IncrementalAlterConfigsApi, DeleteTopicsApi } = await import('../../src/protocol/messages/index.js');
+    const connection = await KafkaConnection.open(connectTcp, cluster.node(other).bootstrapServer);
+    try {
+      const altered = await connection.send(IncrementalAlterConfigsApi, 1, {
+        resources: [{ resourceType: 2, resourceName: 'forwarded', configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] }],
+        validateOnly: false,
+      });
+      assert.equal(altered.responses[0]!.errorCode, ErrorCode.NONE);
+      await until(() => cluster.node(controller).broker!.services.image.resourceConfigs(2, 'forwarded').get('retention.ms') === '3600000', 5000, 'the change on the controller');
+      const deleted = await connection.send(DeleteTopicsApi, 6, { topics: [{ name: 'forwarded', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }], timeoutMs: 10_000 });
+      assert.equal(deleted.responses[0]!.errorCode, ErrorCode.NONE);
+      await until(() => cluster.nodeIds.every((id) => cluster.node(id).broker!.services.image.topic('forwarded') === undefined), 5000, 'the deletion on every node');
+    } finally {
+      connection.close();
+    }
+  });
+
   it('produces to every partition and consumes them all in a consumer group', async () => {
     const client = kafka(cluster.bootstrapServers);
     const producer = client.producer({ allowAutoTopicCreation: false });

@@ -16,9 +16,9 @@ export const createTopicsHandler = defineHandler({
   api: CreateTopicsApi,
   minVersion: 0,
   maxVersion: 7,
+  forwardToController: true,
   async handle(request, { broker }) {
-    // Forwarded to the active controller when this broker is not it, as Kafka's brokers do.
-    const results = await broker.controllerChannel.createTopics(
+    const results = await broker.controller.createTopics(
       request.topics.map((topic) => ({
         name: topic.name,
         numPartitions: topic.numPartitions,
@@ -27,7 +27,6 @@ export const createTopicsHandler = defineHandler({
         configs: topic.configs.map(({ name, value }) => ({ name, value })),
       })),
       request.validateOnly ?? false,
-      broker.clock.monotonicMs() + Math.max(request.timeoutMs, 0),
     );
     return {
       throttleTimeMs: 0,

@@ -18,6 +18,7 @@ export const deleteTopicsHandler = defineHandler({
   api: DeleteTopicsApi,
   minVersion: 0,
   maxVersion: 6,
+  forwardToController: true,
   async handle(request, { broker, apiVersion }) {
     if (!broker.config.deleteTopicEnable) return errorBody(request, apiVersion, ErrorCode.TOPIC_DELETION_DISABLED);
     const results = await broker.controller.deleteTopics(requestedTopics(request, apiVersion));

@@ -17,6 +17,7 @@ export const alterConfigsHandler = defineHandler({
   api: AlterConfigsApi,
   minVersion: 0,
   maxVersion: 2,
+  forwardToController: true,
   async handle(request, { broker }) {
     const changes: ConfigResourceChange[] = request.resources.map((resource) => ({
       resourceType: resource.resourceType,

@@ -8,6 +8,7 @@ export const createPartitionsHandler = defineHandler({
   api: CreatePartitionsApi,
   minVersion: 0,
   maxVersion: 3,
+  forwardToController: true,
   async handle(request, { broker }) {
     const results = await broker.controller.createPartitions(
       request.topics.map((topic) => ({

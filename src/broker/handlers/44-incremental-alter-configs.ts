@@ -17,6 +17,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
   api: IncrementalAlterConfigsApi,
   minVersion: 0,
   maxVersion: 1,
+  forwardToController: true,
   async handle(request, { broker }) {
     const changes: ConfigResourceChange[] = request.resources.map((resource) => ({
       resourceType: resource.resourceType,

@@ -31,6 +31,11 @@ export interface ApiHandler<Request = unknown, Response = unknown> {
   readonly api: ApiDescriptor<Request, any, any, Response>;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * Controller work a broker that is not the active controller forwards to it whole (in an
+   * Envelope), as Kafka's brokers do: topic creation and deletion, partitions, configs.
+   */
+  readonly forwardToController?: boolean;
   handle(request: Request, context: RequestContext): HandlerOutcome<Response> | Promise<HandlerOutcome<Response>>;
   /** The response that gives every entity of `request` the error `errorCode`. */
   errorResponse(request: Request, errorCode: number, context: RequestContext): Response;

@@ -20,6 +20,8 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   listenerName: string;
+  /** Set for a request another broker forwarded to this active controller (never forwarded again). */
+  forwarded?: boolean;
 }
 
 /**
