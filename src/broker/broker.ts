@@ -49,6 +49,8 @@ export interface BrokerOptions {
 
 /** How long a starting node waits for the active controller to register it. */
 const REGISTRATION_TIMEOUT_MS = 60_000;
+/** How long a stopping broker waits for the controller to acknowledge its controlled shutdown. */
+const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
  * The broker listeners' requests that arrive while a cluster node is still starting (its
@@ -326,13 +328,18 @@ export class Broker {
     const listeners = await bound;
     // Clients are told of the broker listeners only, never of a controller listener.
     const endpoints = advertisedEndpoints(config, listeners).filter((endpoint) => !config.controllerListenerNames.includes(endpoint.name));
-    await channel.registerThisBroker(endpoints, null, randomUuid(random), clock.monotonicMs() + REGISTRATION_TIMEOUT_MS);
+    const brokerEpoch = await channel.registerThisBroker(endpoints, null, randomUuid(random), clock.monotonicMs() + REGISTRATION_TIMEOUT_MS);
     const dispatcher = createRequestDispatcher(handlers, services);
     if (clustered) brokerDispatcher.ready(dispatcher);
     else socketServer.serve(dispatcher);
     logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });
     const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
     broker.cancelProducerExpiry = cancelProducerExpiry;
+    if (clustered) {
+      // A cluster's brokers heartbeat the active controller, which fences the silent ones.
+      broker.brokerEpoch = brokerEpoch;
+      broker.stopHeartbeats = channel.startHeartbeats(() => broker.brokerEpoch, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
+    }
     if (transport instanceof NodeTransport) broker.transport = transport;
     return broker;
   }
@@ -340,6 +347,8 @@ export class Broker {
   private cancelProducerExpiry: (() => void) | undefined;
   /** Connections to the other nodes of a cluster. */
   private transport: NodeTransport | undefined;
+  private brokerEpoch = -1;
+  private stopHeartbeats: (() => void) | undefined;
 
   /** Each open connection's requests in flight and response bytes waiting to be sent. */
   connectionStats(): ConnectionStats[] {
@@ -352,6 +361,7 @@ export class Broker {
    * an in-memory one first).
    */
   async halt(): Promise<void> {
+    this.stopHeartbeats?.();
     this.services.quorum.raft.kill();
     this.services.fetchWaiters.shutdown();
     this.services.groupCoordinator.stop();
@@ -369,6 +379,14 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
+    if (this.stopHeartbeats) {
+      // Kafka's controlled shutdown: the controller fences this broker and moves its partitions'
+      // leadership before it goes, so clients move on at once rather than after a session timeout.
+      this.stopHeartbeats();
+      await this.services.controllerChannel
+        .heartbeat(this.brokerEpoch, true, this.services.clock.monotonicMs() + CONTROLLED_SHUTDOWN_TIMEOUT_MS)
+        .catch((error: unknown) => this.services.logger.warn('controlled shutdown was not acknowledged', { error: String(error) }));
+    }
     // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
     await this.services.quorum.close();
     await this.socketServer.close();
@@ -423,7 +441,7 @@ class MetadataPublisher {
         if (record.resourceType === ConfigResourceType.topic) reconfigured.add(record.resourceName);
         else if (record.resourceType === ConfigResourceType.broker) brokerDefaultsChanged = true;
       } else if (record.type === 'Topic') touched.add(record.name);
-      else if (record.type === 'Partition') {
+      else if (record.type === 'Partition' || record.type === 'PartitionChange') {
         const topic = this.services.image.topicsById.get(record.topicId);
         if (topic) touched.add(topic.name);
       } else if (record.type === 'RemoveTopic') {

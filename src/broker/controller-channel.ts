@@ -15,6 +15,9 @@ import {
   AllocateProducerIdsApi,
   type AllocateProducerIdsRequest,
   type AllocateProducerIdsResponse,
+  BrokerHeartbeatApi,
+  type BrokerHeartbeatRequest,
+  type BrokerHeartbeatResponse,
   BrokerRegistrationApi,
   CreateTopicsApi,
   EnvelopeApi,
@@ -34,6 +37,7 @@ const RETRY_BACKOFF_MAX_MS = 1_000;
 const BROKER_REGISTRATION_VERSION = 4;
 const ALLOCATE_PRODUCER_IDS_VERSION = 0;
 const CREATE_TOPICS_VERSION = 7;
+const BROKER_HEARTBEAT_VERSION = 1;
 const ENVELOPE_VERSION = 0;
 /** How long a forwarded request may wait for an active controller to answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -113,6 +117,88 @@ export class ControllerChannel implements ControllerRequests {
     return answer.results;
   }
 
+  // ---- heartbeats and sessions (a cluster only) ----------------------------------------------------
+
+  /**
+   * Starts this broker's heartbeats to the active controller every broker.heartbeat.interval.ms,
+   * and, while this node is the active controller, the check that fences brokers silent for
+   * broker.session.timeout.ms. Returns a function that stops both.
+   */
+  startHeartbeats(brokerEpoch: () => number, intervalMs: number, sessionTimeoutMs: number): () => void {
+    const { clock, logger } = this.options;
+    let stopped = false;
+    let cancelBeat = () => {};
+    let cancelCheck = () => {};
+    const beat = () => {
+      if (stopped) return;
+      this.heartbeat(brokerEpoch(), false, clock.monotonicMs() + intervalMs)
+        .catch((error: unknown) => logger.warn('broker heartbeat failed', { error: String(error) }))
+        .finally(() => {
+          if (!stopped) cancelBeat = clock.schedule(intervalMs, beat);
+        });
+    };
+    const check = () => {
+      if (stopped) return;
+      this.#fenceExpired(sessionTimeoutMs).catch((error: unknown) => logger.warn('fencing expired brokers failed', { error: String(error) }));
+      cancelCheck = clock.schedule(Math.max(100, Math.floor(intervalMs / 2)), check);
+    };
+    beat();
+    check();
+    return () => {
+      stopped = true;
+      cancelBeat();
+      cancelCheck();
+    };
+  }
+
+  /** One heartbeat to the active controller; with `wantShutDown`, Kafka's controlled shutdown. */
+  async heartbeat(brokerEpoch: number, wantShutDown: boolean, deadlineMs: number): Promise<BrokerHeartbeatResponse> {
+    const request: BrokerHeartbeatRequest = {
+      brokerId: this.options.nodeId,
+      brokerEpoch: BigInt(brokerEpoch),
+      currentMetadataOffset: BigInt(this.options.quorum.appliedOffset),
+      wantFence: false,
+      wantShutDown,
+    };
+    return this.#call(deadlineMs, () => this.brokerHeartbeatRequest(request), (leaderId) =>
+      this.options.transport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, REQUEST_TIMEOUT_MS),
+    );
+  }
+
+  /** Brokers' last heartbeats, as this node saw them in the term it leads (monotonic ms). */
+  readonly #sessions = new Map<number, number>();
+  #sessionTerm = -1;
+
+  #touchSession(brokerId: number): void {
+    this.#syncSessionTerm();
+    this.#sessions.set(brokerId, this.options.clock.monotonicMs());
+  }
+
+  /** A new term as active controller starts every broker's session afresh (Kafka does the same). */
+  #syncSessionTerm(): void {
+    const term = this.options.quorum.raft.epoch;
+    if (term === this.#sessionTerm) return;
+    this.#sessionTerm = term;
+    this.#sessions.clear();
+  }
+
+  async #fenceExpired(sessionTimeoutMs: number): Promise<void> {
+    if (!this.options.quorum.isActive) return;
+    this.#syncSessionTerm();
+    const now = this.options.clock.monotonicMs();
+    for (const broker of this.options.image.brokers.values()) {
+      if (broker.fenced) continue;
+      const last = this.#sessions.get(broker.brokerId);
+      if (last === undefined) {
+        this.#sessions.set(broker.brokerId, now);
+        continue;
+      }
+      if (now - last <= sessionTimeoutMs) continue;
+      this.options.logger.warn('fencing a broker whose session expired', { brokerId: broker.brokerId, silentMs: now - last });
+      await this.options.controller.fenceBroker(broker.brokerId);
+    }
+  }
+
   /** Whether controller work is forwarded from here: a node of a cluster that is not the active controller. */
   get forwards(): boolean {
     return this.options.clustered && !this.options.quorum.isActive;
@@ -181,6 +267,23 @@ export class ControllerChannel implements ControllerRequests {
     }
   }
 
+  async brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
+    const answer = (errorCode: number, isFenced: boolean, shouldShutDown: boolean): BrokerHeartbeatResponse => ({
+      throttleTimeMs: 0,
+      errorCode,
+      isCaughtUp: errorCode === ErrorCode.NONE,
+      isFenced,
+      shouldShutDown,
+    });
+    try {
+      this.#touchSession(request.brokerId);
+      const result = await this.options.controller.brokerHeartbeat(request.brokerId, Number(request.brokerEpoch), request.wantShutDown);
+      return answer(ErrorCode.NONE, result.isFenced, result.shouldShutDown);
+    } catch (error) {
+      return answer(errorCodeOf(error), true, false);
+    }
+  }
+
   async allocateProducerIds(request: AllocateProducerIdsRequest, blockSize = 1000): Promise<AllocateProducerIdsResponse> {
     try {
       const block = await this.options.controller.allocateProducerIds(request.brokerId, blockSize);
@@ -188,6 +291,23 @@ export class ControllerChannel implements ControllerRequests {
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), producerIdStart: -1n, producerIdLen: 0 };
     }
+  }
+
+  /** `work`, or a REQUEST_TIMED_OUT rejection after `timeoutMs` (a commit that cannot reach a majority). */
+  #within<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.options.clock.schedule(timeoutMs, () => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'the active controller did not answer in time')));
+      work.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Runs `local` on the active controller or `remote` against it, until it answers or the deadline passes. */
@@ -200,7 +320,7 @@ export class ControllerChannel implements ControllerRequests {
       const leaderId = quorum.activeControllerId;
       try {
         if (quorum.isActive) {
-          const response = await local();
+          const response = await this.#within(local(), Math.max(1, deadlineMs - clock.monotonicMs()));
           if (response.errorCode === ErrorCode.NONE) return response;
           errorCode = response.errorCode;
         } else if (leaderId >= 0) {

@@ -1,6 +1,7 @@
 // What a controller listener (controller.listener.names) serves, as on Kafka's controllers: the
 // Raft RPCs between voters (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of __cluster_metadata)
-// and the requests brokers send the active controller (BrokerRegistration, AllocateProducerIds,
+// and the requests brokers send the active controller (BrokerRegistration, BrokerHeartbeat,
+// AllocateProducerIds,
 // and client requests other brokers forward to the active controller, in an Envelope or, for
 // internal topics, as CreateTopics),
 // plus ApiVersions. Client APIs are not served here: a client that connects to a controller
@@ -19,6 +20,9 @@ import {
   type AnyApiDescriptor,
   ApiVersionsApi,
   BeginQuorumEpochApi,
+  BrokerHeartbeatApi,
+  type BrokerHeartbeatRequest,
+  type BrokerHeartbeatResponse,
   BrokerRegistrationApi,
   CreateTopicsApi,
   type CreateTopicsRequest,
@@ -44,6 +48,7 @@ export interface ControllerRequests {
   registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse>;
   allocateProducerIds(request: AllocateProducerIdsRequest): Promise<AllocateProducerIdsResponse>;
   createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse>;
+  brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse>;
 }
 
 interface Served {
@@ -63,6 +68,7 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: AllocateProducerIdsApi, minVersion: 0, maxVersion: 0 },
   { api: CreateTopicsApi, minVersion: 7, maxVersion: 7 },
   { api: EnvelopeApi, minVersion: 0, maxVersion: 0 },
+  { api: BrokerHeartbeatApi, minVersion: 0, maxVersion: 1 },
 ] as unknown as Served[];
 
 export interface ControllerListenerOptions {
@@ -139,6 +145,11 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
         const controller = options.controllerRequests();
         if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1n };
         return controller.registerBroker(body as BrokerRegistrationRequest);
+      }
+      case BrokerHeartbeatApi.apiKey: {
+        const controller = options.controllerRequests();
+        if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false };
+        return controller.brokerHeartbeatRequest(body as BrokerHeartbeatRequest);
       }
       case AllocateProducerIdsApi.apiKey: {
         const controller = options.controllerRequests();

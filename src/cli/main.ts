@@ -9,6 +9,7 @@ type Register = (program: Command) => void;
 const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   start: async () => (await import('./start-command.js')).registerStartCommand,
   storage: async () => (await import('./storage-command.js')).registerStorageCommand,
+  dev: async () => (await import('./dev-command.js')).registerDevCommand,
   topics: async () => (await import('./topics-command.js')).registerTopicsCommand,
   configs: async () => (await import('./configs-command.js')).registerConfigsCommand,
   produce: async () => (await import('./produce-command.js')).registerProduceCommand,

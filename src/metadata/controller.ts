@@ -49,6 +49,11 @@ export interface ControllerOptions {
   defaultReplicationFactor: number;
 }
 
+export interface HeartbeatResult {
+  isFenced: boolean;
+  shouldShutDown: boolean;
+}
+
 export interface CreateTopicRequest {
   name: string;
   /** -1 for the broker default. */
@@ -122,6 +127,9 @@ export class Controller {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
+      // A broker registers once it has loaded the committed metadata, so it starts unfenced, and
+      // leads again the partitions left without a leader that count it in their ISR.
+      const [, ...leadership] = this.unfenceRecords(brokerId, brokerEpoch);
       await this.options.quorum.append([
         {
           type: 'RegisterBroker',
@@ -132,9 +140,66 @@ export class Controller {
           rack,
           fenced: false,
         },
+        ...leadership,
       ]);
       return brokerEpoch;
     });
+  }
+
+  /**
+   * A broker's heartbeat (Kafka's BrokerHeartbeat) on the active controller: a fenced broker that
+   * heartbeats is unfenced and leads again the partitions that had no leader and count it in
+   * their ISR; one that asks to shut down is fenced and its partitions' leadership moves to
+   * another live ISR member (or none), before it exits: Kafka's controlled shutdown.
+   */
+  brokerHeartbeat(brokerId: number, brokerEpoch: number, wantShutDown: boolean): Promise<HeartbeatResult> {
+    return this.serialize(async () => {
+      const broker = this.image.brokers.get(brokerId);
+      if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
+      if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
+      if (wantShutDown) {
+        if (!broker.fenced) await this.options.quorum.append(this.fenceRecords(brokerId, brokerEpoch));
+        return { isFenced: true, shouldShutDown: true };
+      }
+      if (broker.fenced) await this.options.quorum.append(this.unfenceRecords(brokerId, brokerEpoch));
+      return { isFenced: false, shouldShutDown: false };
+    });
+  }
+
+  /** Fences a broker whose session expired (no heartbeat for broker.session.timeout.ms). */
+  fenceBroker(brokerId: number): Promise<void> {
+    return this.serialize(async () => {
+      const broker = this.image.brokers.get(brokerId);
+      if (!broker || broker.fenced) return;
+      await this.options.quorum.append(this.fenceRecords(brokerId, broker.brokerEpoch));
+    });
+  }
+
+  private fenceRecords(brokerId: number, brokerEpoch: number): MetadataRecord[] {
+    const records: MetadataRecord[] = [{ type: 'FenceBroker', brokerId, brokerEpoch }];
+    const live = (id: number) => id !== brokerId && this.image.brokers.get(id)?.fenced === false;
+    for (const topic of this.image.topicsByName.values()) {
+      for (const partition of topic.partitions.values()) {
+        if (partition.leader !== brokerId && !partition.isr.includes(brokerId)) continue;
+        // The fenced broker leaves the ISR unless it is the last member (so it can lead again).
+        const isr = partition.isr.some(live) ? partition.isr.filter((id) => id !== brokerId) : partition.isr;
+        const leader = partition.leader === brokerId ? (isr.find(live) ?? -1) : partition.leader;
+        if (leader === partition.leader && isr.length === partition.isr.length) continue;
+        records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader, isr });
+      }
+    }
+    return records;
+  }
+
+  private unfenceRecords(brokerId: number, brokerEpoch: number): MetadataRecord[] {
+    const records: MetadataRecord[] = [{ type: 'UnfenceBroker', brokerId, brokerEpoch }];
+    for (const topic of this.image.topicsByName.values()) {
+      for (const partition of topic.partitions.values()) {
+        if (partition.leader !== -1 || !partition.isr.includes(brokerId)) continue;
+        records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader: brokerId, isr: partition.isr });
+      }
+    }
+    return records;
   }
 
   createTopics(requests: CreateTopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {

@@ -2,7 +2,7 @@
 // replaying the metadata log. Only `apply` changes it, one record at a time, so every holder of the
 // image sees exactly the state the log describes (DESIGN.md decision 5).
 import { assert, unreachable } from '../base/assert.js';
-import type { BrokerEndpoint, MetadataRecord, PartitionRecord } from './metadata-record.js';
+import type { BrokerEndpoint, MetadataRecord, PartitionChangeRecord, PartitionRecord } from './metadata-record.js';
 
 export interface PartitionImage {
   partitionId: number;
@@ -63,6 +63,15 @@ export class MetadataImage {
       case 'ProducerIds':
         this.nextProducerId = Math.max(this.nextProducerId, record.nextProducerId);
         return;
+      case 'FenceBroker':
+      case 'UnfenceBroker': {
+        const broker = this.brokers.get(record.brokerId);
+        // A record of an older registration (epoch) is stale: the broker registered again since.
+        if (broker && broker.brokerEpoch === record.brokerEpoch) broker.fenced = record.type === 'FenceBroker';
+        return;
+      }
+      case 'PartitionChange':
+        return this.applyPartitionChange(record);
       default:
         unreachable(record);
     }
@@ -92,6 +101,17 @@ export class MetadataImage {
     assert(topic, `metadata log has a partition of unknown topic id ${record.topicId}`);
     const { type: _type, topicId: _topicId, ...partition } = record;
     topic.partitions.set(record.partitionId, partition);
+  }
+
+  private applyPartitionChange(record: PartitionChangeRecord): void {
+    const partition = this.topicsById.get(record.topicId)?.partitions.get(record.partitionId);
+    if (!partition) return;
+    const leaderChanged = record.leader !== -2 && record.leader !== partition.leader;
+    if (record.leader !== -2) partition.leader = record.leader;
+    partition.isr = [...record.isr];
+    // A new leader starts a new leader epoch; any change is a new partition epoch (Kafka's rules).
+    if (leaderChanged) partition.leaderEpoch++;
+    partition.partitionEpoch++;
   }
 
   private applyRemoveTopic(topicId: string): void {

@@ -11,6 +11,9 @@ import { decodeProducerIdsRecord, encodeProducerIdsRecord } from '../protocol/me
 import { decodeRegisterBrokerRecord, encodeRegisterBrokerRecord } from '../protocol/messages/records/register-broker-record.js';
 import { decodeRemoveTopicRecord, encodeRemoveTopicRecord } from '../protocol/messages/records/remove-topic-record.js';
 import { decodeTopicRecord, encodeTopicRecord } from '../protocol/messages/records/topic-record.js';
+import { decodeFenceBrokerRecord, encodeFenceBrokerRecord } from '../protocol/messages/records/fence-broker-record.js';
+import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protocol/messages/records/unfence-broker-record.js';
+import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
 import type { MetadataRecord } from './metadata-record.js';
 
 const FRAME_VERSION = 1;
@@ -21,6 +24,9 @@ export const MetadataRecordApiKey = {
   Topic: 2,
   Partition: 3,
   Config: 4,
+  PartitionChange: 5,
+  FenceBroker: 7,
+  UnfenceBroker: 8,
   RemoveTopic: 9,
   ProducerIds: 15,
 } as const;
@@ -75,6 +81,18 @@ export function serializeMetadataRecord(record: MetadataRecord): Buffer {
       frame(MetadataRecordApiKey.ProducerIds, 0);
       encodeProducerIdsRecord(writer, 0, { brokerId: record.brokerId, brokerEpoch: BigInt(record.brokerEpoch), nextProducerId: BigInt(record.nextProducerId) });
       break;
+    case 'FenceBroker':
+      frame(MetadataRecordApiKey.FenceBroker, 0);
+      encodeFenceBrokerRecord(writer, 0, { id: record.brokerId, epoch: BigInt(record.brokerEpoch) });
+      break;
+    case 'UnfenceBroker':
+      frame(MetadataRecordApiKey.UnfenceBroker, 0);
+      encodeUnfenceBrokerRecord(writer, 0, { id: record.brokerId, epoch: BigInt(record.brokerEpoch) });
+      break;
+    case 'PartitionChange':
+      frame(MetadataRecordApiKey.PartitionChange, 0);
+      encodePartitionChangeRecord(writer, 0, { partitionId: record.partitionId, topicId: record.topicId, leader: record.leader, isr: record.isr });
+      break;
     default:
       unreachable(record);
   }
@@ -119,6 +137,19 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       const record = decodeProducerIdsRecord(reader, version);
       assert(record.nextProducerId <= BigInt(Number.MAX_SAFE_INTEGER), 'producer id beyond 2^53');
       return { type: 'ProducerIds', brokerId: record.brokerId, brokerEpoch: Number(record.brokerEpoch), nextProducerId: Number(record.nextProducerId) };
+    }
+    case MetadataRecordApiKey.FenceBroker: {
+      const record = decodeFenceBrokerRecord(reader, version);
+      return { type: 'FenceBroker', brokerId: record.id, brokerEpoch: Number(record.epoch) };
+    }
+    case MetadataRecordApiKey.UnfenceBroker: {
+      const record = decodeUnfenceBrokerRecord(reader, version);
+      return { type: 'UnfenceBroker', brokerId: record.id, brokerEpoch: Number(record.epoch) };
+    }
+    case MetadataRecordApiKey.PartitionChange: {
+      const record = decodePartitionChangeRecord(reader, version);
+      // Conveyor writes the leader and the ISR in every change; -2 (absent) keeps the leader.
+      return { type: 'PartitionChange', topicId: record.topicId, partitionId: record.partitionId, leader: record.leader ?? -2, isr: record.isr ?? [] };
     }
     default:
       return null;

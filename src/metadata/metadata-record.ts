@@ -59,7 +59,33 @@ export interface ProducerIdsRecord {
   nextProducerId: number;
 }
 
+/** The controller fenced the broker: it missed its heartbeats or is shutting down. */
+export interface FenceBrokerRecord {
+  type: 'FenceBroker';
+  brokerId: number;
+  brokerEpoch: number;
+}
+
+/** The controller unfenced the broker: it heartbeats and has caught up with the metadata. */
+export interface UnfenceBrokerRecord {
+  type: 'UnfenceBroker';
+  brokerId: number;
+  brokerEpoch: number;
+}
+
+/** A change to one partition: a new leader (-1: none) and ISR; each bumps the epochs as Kafka does. */
+export interface PartitionChangeRecord {
+  type: 'PartitionChange';
+  topicId: string;
+  partitionId: number;
+  leader: number;
+  isr: number[];
+}
+
 export type MetadataRecord =
+  | FenceBrokerRecord
+  | UnfenceBrokerRecord
+  | PartitionChangeRecord
   | RegisterBrokerRecord
   | TopicRecord
   | PartitionRecord

@@ -10,7 +10,7 @@ import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { Broker } from '../broker/broker.js';
 import { type ConfigInput, resolveBrokerConfig } from '../broker/broker-config.js';
 import { NodeFileSystem } from './node-file-system.js';
-import { consoleLogger, systemClock, systemRandom } from './system.js';
+import { consoleLogger, keepingProcessAlive, systemClock, systemRandom } from './system.js';
 import { connectTcp } from './tcp-byte-stream.js';
 
 export interface StartBrokerOptions {
@@ -75,7 +75,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.logDir,
     clusterId: broker.services.clusterId,
     nodeId: config.nodeId,
-    close: () => broker.close(),
+    close: () => keepingProcessAlive(broker.close()),
     broker,
   };
 }

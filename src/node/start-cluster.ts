@@ -16,7 +16,7 @@ import { formatStorage } from '../broker/meta-properties.js';
 import type { ByteStream, Connector } from '../client/byte-stream.js';
 import type { FileSystem } from '../base/file-system.js';
 import { NodeFileSystem } from './node-file-system.js';
-import { consoleLogger, systemClock, systemRandom } from './system.js';
+import { consoleLogger, keepingProcessAlive, systemClock, systemRandom } from './system.js';
 import { connectTcp } from './tcp-byte-stream.js';
 
 export interface StartClusterOptions {
@@ -128,7 +128,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       const node = byId(nodeId);
       const broker = node.broker;
       node.broker = undefined;
-      await broker?.close();
+      if (broker) await keepingProcessAlive(broker.close());
     },
     async crash(nodeId) {
       const node = byId(nodeId);
@@ -137,7 +137,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       node.broker = undefined;
       // Power is cut before the broker stops, so nothing it does on the way down becomes durable.
       if (node.fs instanceof MemoryFileSystem) node.fs.simulatePowerLoss();
-      await broker.halt();
+      await keepingProcessAlive(broker.halt());
     },
     async restart(nodeId) {
       const node = byId(nodeId);
@@ -147,11 +147,15 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     isolate: (nodeId) => network.isolate(byId(nodeId).nodeId),
     heal: () => network.heal(),
     async close() {
-      await Promise.all(nodes.map(async (node) => {
-        const broker = node.broker;
-        node.broker = undefined;
-        await broker?.close();
-      }));
+      await keepingProcessAlive(
+        Promise.all(
+          nodes.map(async (node) => {
+            const broker = node.broker;
+            node.broker = undefined;
+            await broker?.close();
+          }),
+        ),
+      );
     },
   };
 }

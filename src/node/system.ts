@@ -25,3 +25,17 @@ export function consoleLogger(level: LogLevelName = 'info'): Logger {
     process.stderr.write(`${new Date().toISOString()} ${lineLevel.toUpperCase().padEnd(5)} ${line}\n`);
   }, level);
 }
+
+/**
+ * Keeps the process alive until `work` settles: the system clock's timers are unref'd (a broker's
+ * timers never hold a process open), so a shutdown that waits on one (a resignation heard, a
+ * controlled shutdown acknowledged) needs this once the sockets are closed.
+ */
+export async function keepingProcessAlive<T>(work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 60_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}

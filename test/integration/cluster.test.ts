@@ -156,3 +156,71 @@ describe('a three-node cluster (startCluster, combined mode)', () => {
     assert.ok(handoverMs < 10_000);
   });
 });
+
+describe('broker sessions: heartbeats, fencing and controlled shutdown', () => {
+  let cluster: RunningCluster;
+
+  before(async () => {
+    cluster = await startCluster({ brokers: 3, config: { 'broker.heartbeat.interval.ms': 200, 'broker.session.timeout.ms': 1500 } });
+    await until(() => cluster.nodeIds.every((id) => cluster.node(id).broker?.services.image.brokers.size === 3), 10_000, 'three registered brokers');
+    const admin = kafka(cluster.bootstrapServers).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 3, replicationFactor: 1 }], waitForLeaders: false });
+    } finally {
+      await admin.disconnect();
+    }
+    await until(() => cluster.nodeIds.every((id) => cluster.node(id).broker?.services.image.topic('spread')?.partitions.size === 3), 10_000, 'the topic on every node');
+  });
+
+  after(async () => {
+    await cluster?.close();
+  });
+
+  const liveBrokers = async (bootstrap: string) => {
+    const admin = kafka(bootstrap).admin();
+    await admin.connect();
+    try {
+      return (await admin.describeCluster()).brokers.map((broker) => broker.nodeId).sort();
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  const leaderOf = (observer: number, partition: number) => cluster.node(observer).broker!.services.image.partition('spread', partition)!.leader;
+
+  it('fences a crashed broker after its session times out: clients no longer see it, its partitions have no leader, the others keep working', async () => {
+    const controller = cluster.activeController();
+    const victim = cluster.nodeIds.find((id) => id !== controller)!;
+    const victimPartitions = [0, 1, 2].filter((partition) => leaderOf(controller, partition) === victim);
+    assert.ok(victimPartitions.length > 0);
+    await cluster.crash(victim);
+    await until(async () => (await liveBrokers(cluster.node(controller).bootstrapServer)).length === 2, 10_000, 'the crashed broker fenced');
+    assert.deepEqual(await liveBrokers(cluster.node(controller).bootstrapServer), cluster.nodeIds.filter((id) => id !== victim));
+    for (const partition of victimPartitions) assert.equal(leaderOf(controller, partition), -1);
+    // Partitions on live brokers still take writes.
+    const producer = kafka(cluster.node(controller).bootstrapServer).producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      for (const partition of [0, 1, 2].filter((candidate) => !victimPartitions.includes(candidate))) {
+        const [result] = await producer.send({ topic: 'spread', messages: [{ value: 'still here', partition }] });
+        assert.equal(result!.errorCode, 0);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    // Back with a new registration, it leads its partitions again.
+    await cluster.restart(victim);
+    await until(() => victimPartitions.every((partition) => leaderOf(controller, partition) === victim), 10_000, 'the restarted broker leading again');
+    assert.equal((await liveBrokers(cluster.node(controller).bootstrapServer)).length, 3);
+  });
+
+  it('a clean stop is a controlled shutdown: the broker is fenced before it is gone', async () => {
+    const controller = cluster.activeController();
+    const leaving = cluster.nodeIds.find((id) => id !== controller)!;
+    await cluster.stop(leaving);
+    // No session timeout to wait for: the controller fenced it during the shutdown.
+    assert.equal(cluster.node(controller).broker!.services.image.brokers.get(leaving)?.fenced, true);
+    await cluster.restart(leaving);
+    await until(() => cluster.node(controller).broker!.services.image.brokers.get(leaving)?.fenced === false, 10_000, 'the broker back and unfenced');
+  });
+});
