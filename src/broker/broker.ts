@@ -3,7 +3,6 @@
 // the logs open (with recovery), replay the metadata log, host the partitions the image assigns here,
 // register this broker with its advertised endpoints, then serve the connections accepted so far.
 import { forEachBounded } from '../base/bounded.js';
-import { ConfigError } from '../base/config-def.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import { type FileSystem, makeDirectoryDurably } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
@@ -177,10 +176,8 @@ export class Broker {
     // A single node with no voters configured is a quorum of one; a cluster's voters are reached
     // on their controller listeners through the node transport.
     const clustered = config.controllerQuorumVoters.length > 0;
-    if (clustered && !(config.processRoles.includes('broker') && config.processRoles.includes('controller'))) {
-      // Observers (broker-only nodes) and dedicated controllers are the next step of the cluster work.
-      throw new ConfigError('process.roles', 'in a cluster every node is a combined broker and controller for now (process.roles=broker,controller)');
-    }
+    // A broker-only node is an observer of the quorum (it fetches the metadata log, never votes);
+    // a controller-only node votes and may lead but never registers as a broker.
     let transport: Transport = NO_PEERS;
     if (clustered) {
       if (!options.connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
@@ -328,7 +325,8 @@ export class Broker {
     const listeners = await bound;
     // Clients are told of the broker listeners only, never of a controller listener.
     const endpoints = advertisedEndpoints(config, listeners).filter((endpoint) => !config.controllerListenerNames.includes(endpoint.name));
-    const brokerEpoch = await channel.registerThisBroker(endpoints, null, randomUuid(random), clock.monotonicMs() + REGISTRATION_TIMEOUT_MS);
+    const isBroker = config.processRoles.includes('broker');
+    const brokerEpoch = isBroker ? await channel.registerThisBroker(endpoints, null, randomUuid(random), clock.monotonicMs() + REGISTRATION_TIMEOUT_MS) : -1;
     const dispatcher = createRequestDispatcher(handlers, services);
     if (clustered) brokerDispatcher.ready(dispatcher);
     else socketServer.serve(dispatcher);
@@ -336,9 +334,10 @@ export class Broker {
     const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
     broker.cancelProducerExpiry = cancelProducerExpiry;
     if (clustered) {
-      // A cluster's brokers heartbeat the active controller, which fences the silent ones.
+      // A cluster's brokers heartbeat the active controller, which fences the silent ones; a
+      // controller-only node heartbeats nobody but still fences silent brokers while it leads.
       broker.brokerEpoch = brokerEpoch;
-      broker.stopHeartbeats = channel.startHeartbeats(() => broker.brokerEpoch, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
+      broker.stopHeartbeats = channel.startHeartbeats(isBroker ? () => broker.brokerEpoch : undefined, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
     }
     if (transport instanceof NodeTransport) broker.transport = transport;
     return broker;
@@ -379,10 +378,10 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
-    if (this.stopHeartbeats) {
+    this.stopHeartbeats?.();
+    if (this.stopHeartbeats && this.brokerEpoch >= 0) {
       // Kafka's controlled shutdown: the controller fences this broker and moves its partitions'
       // leadership before it goes, so clients move on at once rather than after a session timeout.
-      this.stopHeartbeats();
       await this.services.controllerChannel
         .heartbeat(this.brokerEpoch, true, this.services.clock.monotonicMs() + CONTROLLED_SHUTDOWN_TIMEOUT_MS)
         .catch((error: unknown) => this.services.logger.warn('controlled shutdown was not acknowledged', { error: String(error) }));

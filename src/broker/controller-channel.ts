@@ -124,13 +124,13 @@ export class ControllerChannel implements ControllerRequests {
    * and, while this node is the active controller, the check that fences brokers silent for
    * broker.session.timeout.ms. Returns a function that stops both.
    */
-  startHeartbeats(brokerEpoch: () => number, intervalMs: number, sessionTimeoutMs: number): () => void {
+  startHeartbeats(brokerEpoch: (() => number) | undefined, intervalMs: number, sessionTimeoutMs: number): () => void {
     const { clock, logger } = this.options;
     let stopped = false;
     let cancelBeat = () => {};
     let cancelCheck = () => {};
     const beat = () => {
-      if (stopped) return;
+      if (stopped || !brokerEpoch) return;
       this.heartbeat(brokerEpoch(), false, clock.monotonicMs() + intervalMs)
         .catch((error: unknown) => logger.warn('broker heartbeat failed', { error: String(error) }))
         .finally(() => {
@@ -259,6 +259,8 @@ export class ControllerChannel implements ControllerRequests {
   async registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse> {
     if (request.clusterId !== this.options.clusterId) return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1n };
     try {
+      // A registration starts a new session: the previous incarnation's last heartbeat must not fence it.
+      this.#touchSession(request.brokerId);
       const endpoints = request.listeners.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol }));
       const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, endpoints, request.rack);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: BigInt(brokerEpoch) };

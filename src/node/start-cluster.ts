@@ -20,8 +20,10 @@ import { consoleLogger, keepingProcessAlive, systemClock, systemRandom } from '.
 import { connectTcp } from './tcp-byte-stream.js';
 
 export interface StartClusterOptions {
-  /** How many nodes, each a broker and a controller (combined mode); 3 by default. */
+  /** How many brokers; 3 by default. Without `controllers`, each is also a controller (combined mode). */
   brokers?: number;
+  /** Dedicated controllers (process.roles=controller), ids 1..N; the brokers then only broker (observers of the quorum). */
+  controllers?: number;
   /** 'memory' (the default) keeps each node's data in memory, so a crash can lose unsynced writes. */
   storage?: 'disk' | 'memory';
   /** Kafka server.properties keys applied to every node, e.g. { 'num.partitions': 3 }. */
@@ -60,6 +62,8 @@ export interface RunningCluster {
 
 interface NodeState {
   readonly nodeId: number;
+  /** 'combined' (broker and controller), or a dedicated 'controller' or 'broker'. */
+  readonly roles: 'combined' | 'controller' | 'broker';
   readonly port: number;
   readonly controllerPort: number;
   readonly dataDir: string;
@@ -68,20 +72,28 @@ interface NodeState {
 }
 
 export async function startCluster(options: StartClusterOptions = {}): Promise<RunningCluster> {
-  const count = options.brokers ?? 3;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`brokers must be a positive integer, got ${count}`);
+  const brokers = options.brokers ?? 3;
+  const controllers = options.controllers ?? 0;
+  if (!Number.isInteger(brokers) || brokers < 1) throw new Error(`brokers must be a positive integer, got ${brokers}`);
+  if (!Number.isInteger(controllers) || controllers < 0) throw new Error(`controllers must be a non-negative integer, got ${controllers}`);
   const storage = options.storage ?? 'memory';
   const clusterId = randomUuid(systemRandom);
+  const count = brokers + controllers;
   const ports = await freePorts(count * 2);
   const nodes: NodeState[] = [];
   for (let index = 0; index < count; index++) {
+    // Dedicated controllers take the first ids, then the brokers; without them every node is both.
     const nodeId = index + 1;
+    const roles = controllers === 0 ? 'combined' : index < controllers ? 'controller' : 'broker';
     const dataDir = storage === 'memory' ? `/conveyor-${nodeId}` : await mkdtemp(join(tmpdir(), `conveyor-node-${nodeId}-`));
     const fs = storage === 'memory' ? new MemoryFileSystem() : new NodeFileSystem();
-    nodes.push({ nodeId, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, fs, broker: undefined });
+    nodes.push({ nodeId, roles, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, fs, broker: undefined });
     await formatStorage(fs, dataDir, nodeId, clusterId, {});
   }
-  const voters = nodes.map((node) => `${node.nodeId}@127.0.0.1:${node.controllerPort}`).join(',');
+  const voters = nodes
+    .filter((node) => node.roles !== 'broker')
+    .map((node) => `${node.nodeId}@127.0.0.1:${node.controllerPort}`)
+    .join(',');
   const network = new ClusterNetwork(nodes);
   const level = options.logLevel ?? 'silent';
 
@@ -92,8 +104,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       for (const [key, value] of entries) input.set(key, String(value));
     }
     input.set('node.id', String(node.nodeId));
-    input.set('process.roles', 'broker,controller');
-    input.set('listeners', `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`);
+    input.set('process.roles', node.roles === 'combined' ? 'broker,controller' : node.roles);
+    const listeners = {
+      combined: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+      controller: `CONTROLLER://127.0.0.1:${node.controllerPort}`,
+      broker: `PLAINTEXT://127.0.0.1:${node.port}`,
+    };
+    input.set('listeners', listeners[node.roles]);
     input.set('controller.listener.names', 'CONTROLLER');
     input.set('controller.quorum.voters', voters);
     input.set('log.dirs', node.dataDir);
@@ -112,7 +129,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   return {
     clusterId,
     nodeIds: nodes.map((node) => node.nodeId),
-    bootstrapServers: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
+    bootstrapServers: nodes
+      .filter((node) => node.roles !== 'controller')
+      .map((node) => `127.0.0.1:${node.port}`)
+      .join(','),
     node(nodeId) {
       const node = byId(nodeId);
       return { nodeId, bootstrapServer: `127.0.0.1:${node.port}`, dataDir: node.dataDir, broker: node.broker };

@@ -375,6 +375,7 @@ export class RaftNode {
       case 'unattached':
         if (this.#isOnlyVoter) return this.#startPreVote();
         if (this.isVoter) this.#schedule(this.#electionTimeoutMs(), () => this.#startPreVote());
+        else this.#discoverLeader();
         return;
       case 'prospective':
         this.#schedule(this.#electionTimeoutMs(), () => this.#electionLost());
@@ -716,6 +717,46 @@ export class RaftNode {
         partitions: [{ partitionIndex: METADATA_PARTITION, errorCode, leaderId: this.leaderId, leaderEpoch: this.#role.epoch }],
       }],
     };
+  }
+
+  // ---- observers ------------------------------------------------------------------------------
+
+  /**
+   * An observer (a node that is not a voter: a broker-only node) that knows no leader asks a voter
+   * with a fetch at epoch -1, which any voter answers with the leader and epoch it knows, and
+   * follows that leader; it asks the next voter after a backoff until one knows.
+   */
+  #discoverLeader(attempt = 0): void {
+    const role = this.#role;
+    if (role.kind !== 'unattached' || this.isVoter) return;
+    const voters = this.#config.voters;
+    const voter = voters[(this.#random.nextInt(voters.length) + attempt) % voters.length]!;
+    const request: FetchRequest = {
+      clusterId: this.#config.clusterId,
+      replicaState: { replicaId: this.nodeId, replicaEpoch: -1n },
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 0,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topicId: METADATA_TOPIC_ID, partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: -1, fetchOffset: BigInt(this.#log.endOffset), lastFetchedEpoch: this.#log.lastEpoch, logStartOffset: BigInt(this.#log.startOffset), partitionMaxBytes: 0 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+    const retry = () => this.#schedule(this.#config.retryBackoffMs * 5, () => this.#discoverLeader(attempt + 1));
+    this.#send(
+      voter,
+      FetchApi,
+      FETCH_VERSION,
+      request,
+      async (response: FetchResponse) => {
+        const leader = response.responses[0]?.partitions[0]?.currentLeader;
+        if (leader && leader.leaderId >= 0 && leader.leaderEpoch >= this.#role.epoch) await this.#observe(leader.leaderEpoch, leader.leaderId);
+        if (this.#role === role) retry();
+      },
+      retry,
+    );
   }
 
   // ---- replication ----------------------------------------------------------------------------

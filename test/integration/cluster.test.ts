@@ -211,7 +211,8 @@ describe('broker sessions: heartbeats, fencing and controlled shutdown', () => {
     // Back with a new registration, it leads its partitions again.
     await cluster.restart(victim);
     await until(() => victimPartitions.every((partition) => leaderOf(controller, partition) === victim), 10_000, 'the restarted broker leading again');
-    assert.equal((await liveBrokers(cluster.node(controller).bootstrapServer)).length, 3);
+    // kafkajs may ask any broker, and the others learn of the registration a moment later.
+    await until(async () => (await liveBrokers(cluster.node(controller).bootstrapServer)).length === 3, 10_000, 'three live brokers again');
   });
 
   it('a clean stop is a controlled shutdown: the broker is fenced before it is gone', async () => {
@@ -222,5 +223,55 @@ describe('broker sessions: heartbeats, fencing and controlled shutdown', () => {
     assert.equal(cluster.node(controller).broker!.services.image.brokers.get(leaving)?.fenced, true);
     await cluster.restart(leaving);
     await until(() => cluster.node(controller).broker!.services.image.brokers.get(leaving)?.fenced === false, 10_000, 'the broker back and unfenced');
+  });
+});
+
+describe('three dedicated controllers and two brokers (process.roles=controller / broker)', () => {
+  let cluster: RunningCluster;
+
+  before(async () => {
+    cluster = await startCluster({ controllers: 3, brokers: 2 });
+    await until(() => [4, 5].every((id) => cluster.node(id).broker?.services.image.brokers.size === 2), 10_000, 'both brokers registered on both brokers');
+  });
+
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it('elects a controller among the controllers; the brokers follow the quorum as observers and serve clients', async () => {
+    const controller = cluster.activeController();
+    assert.ok([1, 2, 3].includes(controller), `active controller ${controller} is not a dedicated controller`);
+    for (const id of [4, 5]) {
+      const raft = cluster.node(id).broker!.services.quorum.raft;
+      assert.equal(raft.isVoter, false);
+      assert.equal(raft.leaderId, controller);
+    }
+    const client = kafka(cluster.bootstrapServers);
+    const admin = client.admin();
+    await admin.connect();
+    try {
+      // Only the brokers are brokers: the controllers never registered as such.
+      assert.deepEqual((await admin.describeCluster()).brokers.map((broker) => broker.nodeId).sort(), [4, 5]);
+      assert.ok(await admin.createTopics({ topics: [{ topic: 'on-brokers', numPartitions: 4, replicationFactor: 1 }], waitForLeaders: false }));
+    } finally {
+      await admin.disconnect();
+    }
+    await until(() => [4, 5].every((id) => cluster.node(id).broker?.services.image.topic('on-brokers')?.partitions.size === 4), 10_000, 'the topic on both brokers');
+    const leaders = new Set([...cluster.node(4).broker!.services.image.topic('on-brokers')!.partitions.values()].map((partition) => partition.leader));
+    assert.deepEqual([...leaders].sort(), [4, 5]);
+    const producer = client.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({ topic: 'on-brokers', messages: Array.from({ length: 8 }, (_, index) => ({ value: `v${index}`, partition: index % 4 })) });
+    await producer.disconnect();
+    // The quorum survives losing its leader: another controller takes over and topics are still created.
+    await cluster.stop(controller);
+    await until(() => ![-1, controller].includes(cluster.activeController()), 10_000, 'a new active controller');
+    const again = client.admin();
+    await again.connect();
+    try {
+      assert.ok(await again.createTopics({ topics: [{ topic: 'after-controller-failover', numPartitions: 1, replicationFactor: 1 }], waitForLeaders: false }));
+    } finally {
+      await again.disconnect();
+    }
   });
 });

@@ -84,11 +84,11 @@ interface Harness {
   leader(): RaftNode | undefined;
 }
 
-async function harness(voterCount: number, seed = 1): Promise<Harness> {
+async function harness(voterCount: number, seed = 1, observers: number[] = []): Promise<Harness> {
   const scheduler = new SimScheduler();
   const voters = Array.from({ length: voterCount }, (_, index) => index + 1);
   let invariants: RaftInvariants | undefined;
-  const cluster = new RaftCluster({ scheduler, random: new SeededRandom(seed), voters, onViolation: (text) => invariants?.violation(text) });
+  const cluster = new RaftCluster({ scheduler, random: new SeededRandom(seed), voters, observers, onViolation: (text) => invariants?.violation(text) });
   invariants = new RaftInvariants(cluster);
   const checks = invariants;
   scheduler.afterEachEvent(() => checks.checkStep());
@@ -182,6 +182,23 @@ describe('raft quorum behaviours', () => {
     assert.equal(h.leader(), leader, 'the healthy leader kept its leadership');
     assert.equal(leader.epoch, epoch);
     assert.equal(follower.leaderId, leader.nodeId);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('an observer finds the leader, replicates the log without voting, and follows the next leader', async () => {
+    const h = await harness(3, 11, [101]);
+    const observer = () => h.cluster.running().find((raft) => raft.nodeId === 101)!;
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    const offset = await commit(h, 'seen by the observer');
+    assert.ok(await h.scheduler.runUntil(() => observer().highWatermark > offset, 5000), 'the observer did not catch up');
+    assert.equal(observer().role.kind, 'follower');
+    assert.equal(observer().leaderId, h.leader()!.nodeId);
+    assert.deepEqual(observer().log.batches(), h.leader()!.log.batches().filter((batch) => batch.lastOffset < observer().log.endOffset));
+    const old = h.leader()!;
+    h.cluster.crash(old.nodeId);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 10_000));
+    await commit(h, 'after the failover');
+    assert.ok(await h.scheduler.runUntil(() => observer().leaderId === h.leader()!.nodeId && observer().highWatermark === h.leader()!.highWatermark, 10_000));
     assert.deepEqual(h.invariants.violations, []);
   });
 

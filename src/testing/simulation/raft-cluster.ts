@@ -35,6 +35,8 @@ export interface RaftClusterOptions {
   readonly scheduler: SimScheduler;
   readonly random: SeededRandom;
   readonly voters: readonly number[];
+  /** Nodes that fetch the log without voting (Kafka's observers: broker-only nodes). */
+  readonly observers?: readonly number[];
   readonly config?: Partial<RaftConfig>;
   /** Reports a broken guarantee found while nodes start (e.g. a durable batch lost in a crash). */
   readonly onViolation: (message: string) => void;
@@ -54,7 +56,7 @@ export class RaftCluster {
     this.#options = options;
     this.#logger = options.logger ?? createLogger(() => {}, 'silent');
     this.network = new SimNetwork({ scheduler: options.scheduler, random: options.random });
-    for (const id of options.voters) {
+    for (const id of [...options.voters, ...(options.observers ?? [])]) {
       const seed = options.random.fork(`disk-${id}`).nextInt(2 ** 31);
       this.nodes.set(id, {
         id,
@@ -69,6 +71,11 @@ export class RaftCluster {
 
   get voters(): readonly number[] {
     return this.#options.voters;
+  }
+
+  /** Voters and observers. */
+  get nodeIds(): number[] {
+    return [...this.nodes.keys()];
   }
 
   async startAll(): Promise<void> {

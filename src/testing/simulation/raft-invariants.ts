@@ -66,7 +66,9 @@ export class RaftInvariants {
   /** The costlier checks: majority durability and acknowledged appends (every few steps, and at the end). */
   checkDurability(): void {
     const majority = Math.floor(this.cluster.voters.length / 2) + 1;
-    const durable = [...this.cluster.nodes.values()].map((node) => {
+    // Durability counts voters only: an observer's copy does not make an entry committed.
+    const voters = new Set(this.cluster.voters);
+    const durable = [...this.cluster.nodes.values()].filter((node) => voters.has(node.id)).map((node) => {
       const batches = node.raft ? durablePrefix(node.raft) : node.durableAtCrash;
       return new Map(batches.map((batch) => [batch.baseOffset, batch]));
     });

@@ -18,6 +18,8 @@ export interface RaftSeedOptions {
   readonly seed: number;
   /** 3 or 5; by default the seed picks. */
   readonly voters?: number;
+  /** 0 to 2 observers; by default the seed picks. */
+  readonly observers?: number;
   /** Simulated time with faults; 20 s by default. */
   readonly chaosMs?: number;
   /** The bound on recovery after the faults stop; 30 s by default. */
@@ -29,6 +31,7 @@ export interface RaftSeedOptions {
 export interface RaftSeedResult {
   readonly seed: number;
   readonly voters: number;
+  readonly observers: number;
   readonly ok: boolean;
   readonly violations: readonly string[];
   /** The faults injected, in order, with their simulated times. */
@@ -54,6 +57,9 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
   const random = new SeededRandom(options.seed);
   const voterCount = options.voters ?? (random.fork('shape').chance(0.5) ? 3 : 5);
   const voters = Array.from({ length: voterCount }, (_, index) => index + 1);
+  // Up to two observers (broker-only nodes), ids from 101.
+  const observerCount = options.observers ?? random.fork('observers').nextInt(3);
+  const observers = Array.from({ length: observerCount }, (_, index) => 101 + index);
   const scheduler = new SimScheduler();
   const trace = new TraceDigest();
   let invariants: RaftInvariants | undefined;
@@ -61,6 +67,7 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
     scheduler,
     random,
     voters,
+    observers,
     onViolation: (message) => invariants?.violation(message),
     sabotage: options.sabotage,
   });
@@ -109,6 +116,7 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
   return {
     seed: options.seed,
     voters: voterCount,
+    observers: observerCount,
     ok: violations.length === 0,
     violations,
     faults,
@@ -236,7 +244,7 @@ class Chaos {
     const network = cluster.network;
     const running = cluster.running().map((raft) => raft.nodeId);
     const down = cluster.down();
-    const voters = [...cluster.voters];
+    const voters = cluster.nodeIds;
     const kind = this.random.pick(['crash', 'crash-leader', 'stop', 'restart', 'restart', 'partition', 'isolate', 'bridge', 'heal', 'lossy', 'clock'] as const);
     switch (kind) {
       case 'crash':
@@ -342,7 +350,7 @@ class Probe {
     const target = this.#target;
     if (target === undefined) return false;
     const running = this.cluster.running();
-    if (running.length !== this.cluster.voters.length) return false;
+    if (running.length !== this.cluster.nodes.size) return false;
     const leader = currentLeader(this.cluster);
     return leader !== undefined && running.every((raft) => raft.epoch === leader.epoch && raft.leaderId === leader.nodeId && raft.highWatermark > target);
   }
