@@ -178,15 +178,17 @@ export class Broker {
     const clustered = config.controllerQuorumVoters.length > 0;
     // A broker-only node is an observer of the quorum (it fetches the metadata log, never votes);
     // a controller-only node votes and may lead but never registers as a broker.
+    // Two sets of connections, as Kafka keeps two network clients: the Raft RPCs must never queue
+    // behind a request to the controller that waits for a commit (a connection answers in order,
+    // and that commit needs the very fetch stuck behind it).
     let transport: Transport = NO_PEERS;
+    let channelTransport: Transport = NO_PEERS;
     if (clustered) {
-      if (!options.connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
-      transport = new NodeTransport({
-        connect: options.connect,
-        clock,
-        clientId: `conveyor-node-${config.nodeId}`,
-        addresses: config.controllerQuorumVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const),
-      });
+      const connect = options.connect;
+      if (!connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
+      const addresses = config.controllerQuorumVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const);
+      transport = new NodeTransport({ connect, clock, clientId: `conveyor-raft-${config.nodeId}`, addresses });
+      channelTransport = new NodeTransport({ connect, clock, clientId: `conveyor-controller-channel-${config.nodeId}`, addresses });
     }
     const quorum = await RaftMetadataQuorum.start({
       config: raftConfig({
@@ -227,13 +229,13 @@ export class Broker {
       );
     }
     try {
-      return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, transport, clustered, (requests) => {
+      return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport], clustered, (requests) => {
         controllerRequests = requests;
       }, brokerDispatcher);
     } catch (error) {
       // A start that fails after the quorum started stops it, or its timers would outlive the broker.
       quorum.raft.kill();
-      if (transport instanceof NodeTransport) transport.close();
+      for (const opened of [transport, channelTransport]) if (opened instanceof NodeTransport) opened.close();
       throw error;
     }
   }
@@ -246,7 +248,7 @@ export class Broker {
     bound: Promise<BoundListener[]>,
     image: MetadataImage,
     quorum: RaftMetadataQuorum,
-    transport: Transport,
+    [raftTransport, transport]: [Transport, Transport],
     clustered: boolean,
     setControllerRequests: (requests: ControllerRequests) => void,
     brokerDispatcher: DeferredFrameHandler,
@@ -339,13 +341,13 @@ export class Broker {
       broker.brokerEpoch = brokerEpoch;
       broker.stopHeartbeats = channel.startHeartbeats(isBroker ? () => broker.brokerEpoch : undefined, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
     }
-    if (transport instanceof NodeTransport) broker.transport = transport;
+    broker.transports = [raftTransport, transport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
     return broker;
   }
 
   private cancelProducerExpiry: (() => void) | undefined;
-  /** Connections to the other nodes of a cluster. */
-  private transport: NodeTransport | undefined;
+  /** Connections to the other nodes of a cluster (Raft's, the controller channel's). */
+  private transports: NodeTransport[] = [];
   private brokerEpoch = -1;
   private stopHeartbeats: (() => void) | undefined;
 
@@ -366,7 +368,7 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
-    this.transport?.close();
+    for (const transport of this.transports) transport.close();
     await this.logManager.retention.stop();
     await this.logManager.cleaner?.stop();
     await this.socketServer.close();
@@ -389,7 +391,7 @@ export class Broker {
     // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
     await this.services.quorum.close();
     await this.socketServer.close();
-    this.transport?.close();
+    for (const transport of this.transports) transport.close();
     await this.logManager.close();
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
   }

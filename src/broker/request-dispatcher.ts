@@ -81,6 +81,12 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
   }
 
   function failed(handler: ApiHandler, request: unknown, context: RequestContext, error: unknown): FrameOutcome {
+    // An expected condition raised deep down (NOT_CONTROLLER when leadership moved mid-request)
+    // is answered with its own code, which clients know to retry.
+    if (error instanceof KafkaError && error.errorCode !== ErrorCode.UNKNOWN_SERVER_ERROR) {
+      logger.info('request failed', { api: handler.api.name, errorCode: error.errorCode, error: error.message });
+      return respond(handler, context, handler.errorResponse(request, error.errorCode, context));
+    }
     logger.error('handler failed; answering UNKNOWN_SERVER_ERROR', {
       api: handler.api.name,
       version: context.apiVersion,

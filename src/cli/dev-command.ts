@@ -6,6 +6,7 @@
 // prefixed with `[node N] `. Once every node answers Metadata naming all N brokers it prints
 // `bootstrap servers: ...`. Ctrl-C or SIGTERM stops every node cleanly (SIGTERM to each pid,
 // SIGKILL after a bound); a node that exits on its own stops the others.
+import { freePorts } from '../node/start-cluster.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:net';
@@ -413,17 +414,6 @@ async function claimPorts(base: number, count: number): Promise<number[]> {
       }
     }
     return ports;
-  } finally {
-    await Promise.all(servers.map(close));
-  }
-}
-
-/** Ports free on 127.0.0.1 right now (bound and released; another process could take one meanwhile). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let index = 0; index < count; index++) servers.push(await listen(0));
-    return servers.map((server) => (server.address() as { port: number }).port);
   } finally {
     await Promise.all(servers.map(close));
   }

@@ -217,7 +217,7 @@ class ClusterNetwork {
 }
 
 /** Ports free on 127.0.0.1 right now (bound and released; another process could take one meanwhile). */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
       const server = createServer();

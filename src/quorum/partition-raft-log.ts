@@ -32,9 +32,9 @@ export class PartitionRaftLog implements RaftLog {
         offset = info.lastOffset + 1;
       }
     }
-    // Everything recovered from disk is as durable as the recovery found it; flush once so the
-    // recovery point covers it and crash accounting starts from what the files hold.
-    await log.flush();
+    // Everything recovered from disk is as durable as the recovery found it; flush once (if the
+    // recovery point is behind) so it covers it and crash accounting starts from what the files hold.
+    if (log.recoveryPoint < log.logEndOffset) await log.flush();
     raftLog.#flushedEndOffset = log.logEndOffset;
     return raftLog;
   }

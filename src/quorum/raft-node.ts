@@ -636,7 +636,9 @@ export class RaftNode {
       voterId: voter,
       topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId: this.nodeId, leaderEpoch: role.epoch }] }],
     };
-    const done = () => role.announcing.delete(voter);
+    const done = () => {
+      role.announcing.delete(voter);
+    };
     this.#send(
       voter,
       BeginQuorumEpochApi,
@@ -797,8 +799,16 @@ export class RaftNode {
         role.fetching = false;
         await this.#onFetchResponse(role, response);
       },
-      () => {
+      async (error) => {
         role.fetching = false;
+        if (error instanceof TransportError && error.kind === 'unreachable' && role.fetchedSuccessfully && this.isVoter) {
+          // The leader this node was fetching from now refuses connections: its process is gone.
+          // Start a pre-vote now rather than after the fetch timeout (pre-vote keeps this safe:
+          // voters still hearing from a live leader say no). A random delay of up to a tenth of
+          // the election backoff keeps the survivors from all standing at once and splitting votes.
+          this.#schedule(this.#random.nextInt(Math.floor(this.#config.electionBackoffMaxMs / 10) + 1), () => this.#startPreVote());
+          return;
+        }
         this.#retry(() => this.#fetch());
       },
       this.#config.fetchMaxWaitMs + this.#config.requestTimeoutMs,
@@ -1019,7 +1029,7 @@ export class RaftNode {
    * moved on). A transport failure re-sends after the retry backoff unless `onFailure` decides.
    */
   // biome-ignore lint/suspicious/noExplicitAny: a sender encodes requests and decodes responses only.
-  #send<Request, Response>(nodeId: number, api: ApiDescriptor<any, Response, Request, any>, version: number, request: Request, onResponse: (response: Response) => Promise<void> | void, onFailure?: () => void, timeoutMs = this.#config.requestTimeoutMs): void {
+  #send<Request, Response>(nodeId: number, api: ApiDescriptor<any, Response, Request, any>, version: number, request: Request, onResponse: (response: Response) => Promise<void> | void, onFailure?: (error: unknown) => Promise<void> | void, timeoutMs = this.#config.requestTimeoutMs): void {
     if (this.#closed) return;
     const generation = this.#generation;
     const retry = onFailure ?? (() => this.#retry(() => this.#send(nodeId, api, version, request, onResponse, onFailure, timeoutMs)));
@@ -1027,7 +1037,7 @@ export class RaftNode {
       (response) => this.#runIfCurrent(generation, () => onResponse(response)),
       (error: unknown) => {
         if (!(error instanceof TransportError)) this.#logger.warn('quorum request failed', { to: nodeId, api: api.name, error: String(error) });
-        this.#runIfCurrent(generation, retry);
+        this.#runIfCurrent(generation, () => retry(error));
       },
     );
   }
