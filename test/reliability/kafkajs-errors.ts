@@ -18,7 +18,13 @@ const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedErr
  * Coordinator errors a broker gives while it shuts down or before it has loaded its coordinator
  * partitions again: a client retries them, and only a restart explains running out of retries.
  */
-const COORDINATOR_MOVING = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+const COORDINATOR_MOVING = [
+  // kafkajs's names for Kafka's NOT_COORDINATOR (16), COORDINATOR_NOT_AVAILABLE (15) and
+  // COORDINATOR_LOAD_IN_PROGRESS (14): its KafkaJSProtocolError.type is never Kafka's own name.
+  'NOT_COORDINATOR_FOR_GROUP',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'GROUP_LOAD_IN_PROGRESS',
+];
 
 /**
  * Whether the broker could not be reached, or its coordinator was not there for the moment. A
