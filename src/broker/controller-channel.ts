@@ -8,7 +8,6 @@ import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import type { Controller, CreateTopicRequest, TopicResult } from '../metadata/controller.js';
-import { ZERO_UUID } from '../base/uuid.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { BrokerEndpoint } from '../metadata/metadata-record.js';
 import {
@@ -30,6 +29,7 @@ import {
 import { type Transport, TransportError } from '../protocol/transport.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ControllerRequests } from './controller-listener.js';
+import { createTopicsResponse } from './create-topics-response.js';
 
 const REQUEST_TIMEOUT_MS = 5_000;
 const RETRY_BACKOFF_MIN_MS = 50;
@@ -242,18 +242,7 @@ export class ControllerChannel implements ControllerRequests {
       const errorCode = errorCodeOf(error);
       results = request.topics.map((topic) => ({ name: topic.name, errorCode, errorMessage: null, topicId: null, numPartitions: -1, replicationFactor: -1 }));
     }
-    return {
-      throttleTimeMs: 0,
-      topics: results.map((result) => ({
-        name: result.name,
-        topicId: result.topicId ?? ZERO_UUID,
-        errorCode: result.errorCode,
-        errorMessage: result.errorMessage,
-        numPartitions: result.numPartitions,
-        replicationFactor: result.replicationFactor,
-        configs: null,
-      })),
-    };
+    return createTopicsResponse(results, () => null);
   }
 
   async registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse> {

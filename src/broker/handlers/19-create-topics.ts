@@ -4,11 +4,11 @@
 // INVALID_REPLICATION_FACTOR, INVALID_CONFIG naming the key, TOPIC_ALREADY_EXISTS).
 // Version notes: v1+ validate_only; v5+ returns partitions, replication factor and configs; v7+
 // the topic id.
-import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import { ConfigResourceType } from '../../metadata/metadata-record.js';
 import { effectiveTopicConfigs } from '../../metadata/topic-config.js';
 import { CreateTopicsApi } from '../../protocol/messages/index.js';
+import { createTopicsResponse } from '../create-topics-response.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
@@ -28,18 +28,7 @@ export const createTopicsHandler = defineHandler({
       })),
       request.validateOnly ?? false,
     );
-    return {
-      throttleTimeMs: 0,
-      topics: results.map((result) => ({
-        name: result.name,
-        topicId: result.topicId ?? ZERO_UUID,
-        errorCode: result.errorCode,
-        errorMessage: result.errorMessage,
-        numPartitions: result.numPartitions,
-        replicationFactor: result.replicationFactor,
-        configs: result.errorCode === ErrorCode.NONE ? describedConfigs(broker, result.name, request.topics) : null,
-      })),
-    };
+    return createTopicsResponse(results, (name) => describedConfigs(broker, name, request.topics));
   },
   errorResponse(request, errorCode) {
     return {
@@ -56,6 +45,7 @@ export const createTopicsHandler = defineHandler({
     };
   },
 });
+
 
 function describedConfigs(broker: BrokerServices, name: string, requested: { name: string; configs: { name: string; value: string | null }[] }[]) {
   // With validate_only the topic does not exist, so its configs come from the request itself.
