@@ -29,7 +29,7 @@ import {
 import { type Transport, TransportError } from '../protocol/transport.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ControllerRequests } from './controller-listener.js';
-import { createTopicsResponse } from './create-topics-response.js';
+import { createTopicRequestsOf, createTopicsResponse } from './create-topics-response.js';
 
 const REQUEST_TIMEOUT_MS = 5_000;
 const RETRY_BACKOFF_MIN_MS = 50;
@@ -229,13 +229,7 @@ export class ControllerChannel implements ControllerRequests {
     let results: TopicResult[];
     try {
       results = await this.options.controller.createTopics(
-        request.topics.map((topic) => ({
-          name: topic.name,
-          numPartitions: topic.numPartitions,
-          replicationFactor: topic.replicationFactor,
-          assignments: topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partitionIndex, brokerIds })),
-          configs: topic.configs.map(({ name, value }) => ({ name, value })),
-        })),
+        createTopicRequestsOf(request),
         request.validateOnly ?? false,
       );
     } catch (error) {

@@ -1,11 +1,12 @@
-// The CreateTopics response built from the controller's results: the same for a client's request
+// CreateTopics between the wire and the controller: the request's topics as the controller takes
+// them, and the response built from its results; the same for a client's request
 // (handlers/19-create-topics.ts) and for one another broker sent the active controller
 // (controller-channel.ts).
 import { ErrorCode } from '../base/error-codes.js';
 import { ZERO_UUID } from '../base/uuid.js';
-import type { TopicResult } from '../metadata/controller.js';
+import type { CreateTopicRequest, TopicResult } from '../metadata/controller.js';
 import type { CreatableTopicConfigs } from '../protocol/messages/create-topics.js';
-import type { CreateTopicsResponse } from '../protocol/messages/index.js';
+import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/messages/index.js';
 
 export function createTopicsResponse(results: readonly TopicResult[], configsOf: (name: string) => CreatableTopicConfigs[] | null): CreateTopicsResponse {
   return {
@@ -20,4 +21,15 @@ export function createTopicsResponse(results: readonly TopicResult[], configsOf:
       configs: result.errorCode === ErrorCode.NONE ? configsOf(result.name) : null,
     })),
   };
+}
+
+/** The request's topics as the controller takes them. */
+export function createTopicRequestsOf(request: CreateTopicsRequest): CreateTopicRequest[] {
+  return request.topics.map((topic) => ({
+    name: topic.name,
+    numPartitions: topic.numPartitions,
+    replicationFactor: topic.replicationFactor,
+    assignments: topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partitionIndex, brokerIds })),
+    configs: topic.configs.map(({ name, value }) => ({ name, value })),
+  }));
 }

@@ -8,7 +8,7 @@ import { ZERO_UUID } from '../../base/uuid.js';
 import { ConfigResourceType } from '../../metadata/metadata-record.js';
 import { effectiveTopicConfigs } from '../../metadata/topic-config.js';
 import { CreateTopicsApi } from '../../protocol/messages/index.js';
-import { createTopicsResponse } from '../create-topics-response.js';
+import { createTopicRequestsOf, createTopicsResponse } from '../create-topics-response.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
@@ -19,13 +19,7 @@ export const createTopicsHandler = defineHandler({
   forwardToController: true,
   async handle(request, { broker }) {
     const results = await broker.controller.createTopics(
-      request.topics.map((topic) => ({
-        name: topic.name,
-        numPartitions: topic.numPartitions,
-        replicationFactor: topic.replicationFactor,
-        assignments: topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partitionIndex, brokerIds })),
-        configs: topic.configs.map(({ name, value }) => ({ name, value })),
-      })),
+      createTopicRequestsOf(request),
       request.validateOnly ?? false,
     );
     return createTopicsResponse(results, (name) => describedConfigs(broker, name, request.topics));
