@@ -107,6 +107,15 @@ export async function makeDirectoryDurably(fs: FileSystem, path: string): Promis
   return created;
 }
 
+/** Removes the file at `path`; one that is already gone is fine. */
+export async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {
+  try {
+    await fs.unlink(path);
+  } catch (error) {
+    if (!isNotFoundError(error)) throw error;
+  }
+}
+
 /** Whether `path` exists (file or directory). */
 export async function pathExists(fs: FileSystem, path: string): Promise<boolean> {
   try {

@@ -8,7 +8,7 @@
 import { assert } from '../base/assert.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
-import { type FileSystem, isNotFoundError, joinPath } from '../base/file-system.js';
+import { type FileSystem, isNotFoundError, joinPath, removeIfPresent } from '../base/file-system.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import {
@@ -1074,12 +1074,4 @@ async function scanSegmentFiles(fs: FileSystem, dir: string, logger: Logger): Pr
     await removeIfPresent(fs, joinPath(dir, name));
   }
   return { baseOffsets: [...baseOffsets].sort((a, b) => a - b), fileNames };
-}
-
-async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {
-  try {
-    await fs.unlink(path);
-  } catch (error) {
-    if (!isNotFoundError(error)) throw error;
-  }
 }

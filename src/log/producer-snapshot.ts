@@ -3,7 +3,7 @@
 // load path that restores the newest usable snapshot and replays the log from there, or rebuilds
 // everything from the log when no snapshot is usable (first start, crash before a snapshot, corruption).
 import { crc32c } from '../base/crc32c.js';
-import { type FileSystem, isNotFoundError, joinPath, writeFileAtomically } from '../base/file-system.js';
+import { type FileSystem, joinPath, removeIfPresent, writeFileAtomically } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
 import { readBaseOffset, readLastOffset, readMaxTimestamp } from '../protocol/records/batch-header.js';
 import { offsetFileName, parseOffsetFileName } from './log-file-names.js';
@@ -169,12 +169,4 @@ function snapshotOffsets(fileNames: readonly string[]): number[] {
 
 async function listFileNames(fs: FileSystem, dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.name);
-}
-
-async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {
-  try {
-    await fs.unlink(path);
-  } catch (error) {
-    if (!isNotFoundError(error)) throw error;
-  }
 }

@@ -2,7 +2,7 @@
 // entry format (version int16, producerId int64, firstOffset int64, lastOffset int64,
 // lastStableOffset int64), listing the transactions whose abort marker lies in that segment. Fetch
 // under read_committed returns the ones overlapping the fetched range so clients drop their data.
-import { type FileSystem, isNotFoundError, joinPath, writeFileAtomically } from '../base/file-system.js';
+import { type FileSystem, joinPath, removeIfPresent, writeFileAtomically } from '../base/file-system.js';
 import { offsetFileName, parseOffsetFileName } from './log-file-names.js';
 
 export const TXN_INDEX_FILE_SUFFIX = '.txnindex';
@@ -96,12 +96,4 @@ function transactionIndexBases(fileNames: readonly string[]): number[] {
     if (base !== undefined) bases.push(base);
   }
   return bases.sort((a, b) => a - b);
-}
-
-async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {
-  try {
-    await fs.unlink(path);
-  } catch (error) {
-    if (!isNotFoundError(error)) throw error;
-  }
 }

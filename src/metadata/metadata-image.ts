@@ -85,6 +85,24 @@ export class MetadataImage {
     return this.topicsByName.get(topic)?.partitions.get(partitionId);
   }
 
+  /** Every resource that has configs, with them. */
+  *configResources(): Generator<{ resourceType: number; resourceName: string; configs: ReadonlyMap<string, string> }> {
+    for (const [key, configs] of this.configs) {
+      const separator = key.indexOf(':');
+      yield { resourceType: Number(key.slice(0, separator)), resourceName: key.slice(separator + 1), configs };
+    }
+  }
+
+  /** Forgets everything, before a snapshot is loaded in its place (the version keeps counting). */
+  reset(): void {
+    this.version++;
+    this.brokers.clear();
+    this.topicsByName.clear();
+    this.topicsById.clear();
+    this.configs.clear();
+    this.nextProducerId = 0;
+  }
+
   resourceConfigs(resourceType: number, resourceName: string): ReadonlyMap<string, string> {
     return this.configs.get(configResourceKey(resourceType, resourceName)) ?? NO_CONFIGS;
   }

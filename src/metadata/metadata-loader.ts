@@ -11,6 +11,8 @@ export interface LoadedBatches {
   readonly records: MetadataRecord[];
   /** The offset after the last batch applied. */
   readonly nextOffset: number;
+  /** The bytes of the batches applied (what counts toward the next snapshot). */
+  readonly bytes: number;
 }
 
 export class MetadataLoader {
@@ -29,10 +31,12 @@ export class MetadataLoader {
    */
   apply(bytes: Buffer, endOffset: number): LoadedBatches {
     const records: MetadataRecord[] = [];
+    let applied = 0;
     for (const batch of decodeRecordBatchesSync(bytes)) {
       const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
       if (lastOffset >= endOffset) break;
       if (lastOffset < this.#nextOffset) continue;
+      applied += batch.sizeInBytes;
       if (!batch.control) {
         for (const record of batch.records) {
           if (record.offset < this.#nextOffset || !record.value) continue;
@@ -44,6 +48,18 @@ export class MetadataLoader {
       }
       this.#nextOffset = lastOffset + 1;
     }
-    return { records, nextOffset: this.#nextOffset };
+    return { records, nextOffset: this.#nextOffset, bytes: applied };
+  }
+
+  /**
+   * Replaces the image with a snapshot's records (everything below `endOffset`); returns the
+   * records decoded.
+   */
+  loadSnapshot(values: readonly Buffer[], endOffset: number): MetadataRecord[] {
+    const records = values.flatMap((value) => deserializeMetadataRecord(value) ?? []);
+    this.image.reset();
+    for (const record of records) this.image.apply(record);
+    this.#nextOffset = endOffset;
+    return records;
   }
 }

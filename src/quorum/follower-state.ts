@@ -1,6 +1,7 @@
 // Follower: a node that knows the leader of its epoch and fetches the log from it. If no fetch
 // succeeds within controller.quorum.fetch.timeout.ms, a voter starts a pre-vote (an observer just
-// looks for the leader again).
+// looks for the leader again). A follower the leader sent to its snapshot fetches that first.
+import type { OffsetAndEpoch } from './raft-log.js';
 
 export class FollowerState {
   readonly kind = 'follower';
@@ -10,6 +11,8 @@ export class FollowerState {
   lastFetchMs: number;
   /** Whether a fetch from this leader succeeded in this state (only then does it refuse pre-votes). */
   fetchedSuccessfully = false;
+  /** The leader's snapshot this follower is fetching (FetchSnapshot) before it fetches the log again. */
+  snapshot: OffsetAndEpoch | undefined;
 
   constructor(
     readonly epoch: number,

@@ -15,13 +15,22 @@ const INDEX_READ_BYTES = 4 * 1024 * 1024;
 export class PartitionRaftLog implements RaftLog {
   #batches: RaftBatchInfo[] = [];
   #flushedEndOffset: number;
+  /** The snapshot the log starts from ({0, 0}: none, the log starts at the beginning). */
+  #base: OffsetAndEpoch = { offset: 0, epoch: 0 };
+  /** Whether open found the log behind or off its newest snapshot and emptied it. */
+  resetAtOpen = false;
 
   private constructor(private readonly log: PartitionLog) {
     this.#flushedEndOffset = log.recoveryPoint;
   }
 
-  /** Opens the log, indexing its batches (after recovery everything in the log is as on disk). */
-  static async open(log: PartitionLog): Promise<PartitionRaftLog> {
+  /**
+   * Opens the log, indexing its batches (after recovery everything in the log is as on disk). With
+   * `snapshot` (the newest snapshot on disk), the log starts where it ends: batches below it are
+   * dropped, and a log that does not reach it, or holds another epoch's batch just below its end
+   * (an uncommitted tail that a fetched snapshot replaced), is emptied to continue from it.
+   */
+  static async open(log: PartitionLog, snapshot?: OffsetAndEpoch): Promise<PartitionRaftLog> {
     const raftLog = new PartitionRaftLog(log);
     let offset = log.logStartOffset;
     while (offset < log.logEndOffset) {
@@ -36,6 +45,15 @@ export class PartitionRaftLog implements RaftLog {
     // recovery point is behind) so it covers it and crash accounting starts from what the files hold.
     if (log.recoveryPoint < log.logEndOffset) await log.flush();
     raftLog.#flushedEndOffset = log.logEndOffset;
+    if (snapshot && snapshot.offset > 0) {
+      const last = raftLog.#batches.find((batch) => batch.lastOffset === snapshot.offset - 1);
+      // A log whose start is the snapshot's end was checked against it when it was trimmed there.
+      const matches = log.logStartOffset === snapshot.offset || (last !== undefined && last.epoch === snapshot.epoch);
+      if (log.logEndOffset < snapshot.offset || !matches) {
+        raftLog.resetAtOpen = true;
+        await raftLog.resetTo(snapshot);
+      } else await raftLog.deleteBefore(snapshot);
+    }
     return raftLog;
   }
 
@@ -52,7 +70,7 @@ export class PartitionRaftLog implements RaftLog {
   }
 
   get lastEpoch(): number {
-    return this.#batches.at(-1)?.epoch ?? 0;
+    return this.#batches.at(-1)?.epoch ?? this.#base.epoch;
   }
 
   endOffsetForEpoch(epoch: number): OffsetAndEpoch {
@@ -62,6 +80,8 @@ export class PartitionRaftLog implements RaftLog {
       const batch = this.#batches[index]!;
       if (batch.epoch <= epoch) return { epoch: batch.epoch, offset: batch.lastOffset + 1 };
     }
+    // Below the batches held lies the snapshot the log starts from.
+    if (this.#base.offset > 0 && this.#base.epoch <= epoch) return { epoch: this.#base.epoch, offset: this.#base.offset };
     return { epoch: -1, offset: -1 };
   }
 
@@ -91,6 +111,26 @@ export class PartitionRaftLog implements RaftLog {
     await this.log.truncateTo(offset);
     while (this.#batches.length > 0 && this.#batches.at(-1)!.baseOffset >= offset) this.#batches.pop();
     this.#flushedEndOffset = Math.min(this.#flushedEndOffset, this.log.logEndOffset);
+  }
+
+  async deleteBefore(snapshot: OffsetAndEpoch): Promise<void> {
+    if (snapshot.offset <= this.#base.offset) return;
+    assert(snapshot.offset <= this.#flushedEndOffset, `snapshot at ${snapshot.offset} is past the flushed end ${this.#flushedEndOffset}`);
+    assert(snapshot.offset === this.log.logStartOffset || this.#batches.some((batch) => batch.lastOffset === snapshot.offset - 1), `snapshot at ${snapshot.offset} is not at a batch boundary`);
+    this.log.updateHighWatermark(Math.max(this.log.highWatermark, snapshot.offset));
+    this.log.maybeIncrementLogStartOffset(snapshot.offset);
+    this.#base = snapshot;
+    while (this.#batches.length > 0 && this.#batches[0]!.baseOffset < snapshot.offset) this.#batches.shift();
+    // Whole segments below the new start go (the active one stays; Kafka also deletes by segment).
+    await this.log.deleteExpiredSegments(0);
+  }
+
+  async resetTo(snapshot: OffsetAndEpoch): Promise<void> {
+    await this.log.truncateFullyAndStartAt(snapshot.offset);
+    await this.log.flush();
+    this.#batches = [];
+    this.#base = snapshot;
+    this.#flushedEndOffset = snapshot.offset;
   }
 
   async flush(): Promise<void> {

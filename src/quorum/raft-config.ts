@@ -19,6 +19,8 @@ export interface RaftConfig {
   readonly fetchMaxWaitMs: number;
   /** The most bytes one fetch response carries. */
   readonly fetchMaxBytes: number;
+  /** The most bytes one FetchSnapshot response carries. */
+  readonly fetchSnapshotMaxBytes: number;
   /** The most records one leader batch carries (an append needing more is refused). */
   readonly maxBatchRecords: number;
   /** The most bytes one leader batch carries, about (Kafka's KRaft: 8 MiB). */
@@ -35,6 +37,7 @@ export const RAFT_CONFIG_DEFAULTS = {
   retryBackoffMs: 20,
   fetchMaxWaitMs: 500,
   fetchMaxBytes: 8 * 1024 * 1024,
+  fetchSnapshotMaxBytes: 8 * 1024 * 1024,
   maxBatchRecords: 100_000,
   maxBatchBytes: 8 * 1024 * 1024,
   maxPendingAppends: 10_000,

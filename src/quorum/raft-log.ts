@@ -20,13 +20,13 @@ export interface OffsetAndEpoch {
 }
 
 export interface RaftLog {
-  /** The first offset held. */
+  /** The first offset held: 0, or the end offset of the snapshot the log starts from. */
   readonly startOffset: number;
   /** The offset the next batch gets (written, flushed or not). */
   readonly endOffset: number;
   /** Offsets below it are durable. */
   readonly flushedEndOffset: number;
-  /** The epoch of the last batch, or 0 for an empty log. */
+  /** The epoch of the last batch; for a log without batches, that of the snapshot it starts from, or 0. */
   readonly lastEpoch: number;
   /**
    * The largest epoch at or below `epoch` held by this log and the offset where it ends (the start
@@ -40,6 +40,13 @@ export interface RaftLog {
   appendAsFollower(bytes: Buffer): Promise<void>;
   /** Removes every batch at or after `offset`. */
   truncateTo(offset: number): Promise<void>;
+  /**
+   * Drops the batches below the end of `snapshot` (which holds what they said); `snapshot` must end
+   * at a batch boundary at or below the flushed end.
+   */
+  deleteBefore(snapshot: OffsetAndEpoch): Promise<void>;
+  /** Drops every batch: the log continues from `snapshot` (a follower that fetched it from the leader). */
+  resetTo(snapshot: OffsetAndEpoch): Promise<void>;
   /** Makes everything written durable. */
   flush(): Promise<void>;
   /** Whole batches from `offset`, up to about `maxBytes` (at least one batch), or an empty buffer. */

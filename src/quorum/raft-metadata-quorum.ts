@@ -17,13 +17,20 @@ import { MetadataLoader } from '../metadata/metadata-loader.js';
 import type { MetadataRecord } from '../metadata/metadata-record.js';
 import { serializeMetadataRecord } from '../metadata/metadata-record-serde.js';
 import type { InboundRequest, Transport } from '../protocol/transport.js';
+import { imageRecords } from '../metadata/image-records.js';
 import { PartitionRaftLog } from './partition-raft-log.js';
+import type { OffsetAndEpoch } from './raft-log.js';
+import { SnapshotStore } from './snapshot-store.js';
 import { QuorumStateFile } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
 import { RaftNode } from './raft-node.js';
 
-/** Called with the records of each committed batch range, after they are applied to the image. */
-export type CommitListener = (records: readonly MetadataRecord[]) => Promise<void> | void;
+/**
+ * Called with the records of each committed batch range, after they are applied to the image; with
+ * `snapshot` true, the records are a whole snapshot that replaced the image (anything not in them
+ * is gone).
+ */
+export type CommitListener = (records: readonly MetadataRecord[], snapshot: boolean) => Promise<void> | void;
 
 /** Bytes read per step while the loader catches up with the high watermark. */
 const LOAD_READ_BYTES = 4 * 1024 * 1024;
@@ -37,7 +44,11 @@ export interface RaftMetadataQuorumOptions {
   readonly random: RandomSource;
   readonly logger: Logger;
   readonly image: MetadataImage;
+  /** metadata.log.max.record.bytes.between.snapshots (Kafka's default: 20 MiB). */
+  readonly maxBytesBetweenSnapshots?: number;
 }
+
+const DEFAULT_MAX_BYTES_BETWEEN_SNAPSHOTS = 20 * 1024 * 1024;
 
 interface AppliedWaiter {
   readonly offset: number;
@@ -61,11 +72,17 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   /** The Raft node's high watermark, as last reported (also while it starts). */
   #highWatermark = 0;
   #failed: Error | undefined;
+  readonly #image: MetadataImage;
+  readonly #maxBytesBetweenSnapshots: number;
+  /** Bytes of committed records applied since the last snapshot (taken or loaded). */
+  #bytesSinceSnapshot = 0;
 
   private constructor(options: RaftMetadataQuorumOptions) {
     this.#loader = new MetadataLoader(options.image);
+    this.#image = options.image;
     this.#logger = options.logger;
     this.#clock = options.clock;
+    this.#maxBytesBetweenSnapshots = options.maxBytesBetweenSnapshots ?? DEFAULT_MAX_BYTES_BETWEEN_SNAPSHOTS;
   }
 
   /**
@@ -74,10 +91,12 @@ export class RaftMetadataQuorum implements MetadataQuorum {
    */
   static async start(options: RaftMetadataQuorumOptions): Promise<RaftMetadataQuorum> {
     const quorum = new RaftMetadataQuorum(options);
-    quorum.#raftLog = await PartitionRaftLog.open(options.log);
+    const snapshots = await SnapshotStore.open(options.fs, options.log.dir, options.logger);
+    quorum.#raftLog = await PartitionRaftLog.open(options.log, snapshots.latest);
     quorum.#raft = await RaftNode.start({
       config: options.config,
       log: quorum.#raftLog,
+      snapshots,
       stateFile: new QuorumStateFile(options.fs, options.log.dir, options.config.voters),
       transport: options.transport,
       clock: options.clock,
@@ -88,8 +107,12 @@ export class RaftMetadataQuorum implements MetadataQuorum {
           quorum.#highWatermark = highWatermark;
           quorum.#load();
         },
+        onSnapshotInstalled: () => quorum.#load(),
       },
     });
+    // The newest snapshot goes into the image at once (it is committed), so a restart replays only
+    // the log after it.
+    quorum.#load();
     return quorum;
   }
 
@@ -184,14 +207,22 @@ export class RaftMetadataQuorum implements MetadataQuorum {
     this.#loads
       .run(async () => {
         this.#loading = false;
-        while (this.#loader.nextOffset < this.#highWatermark) {
+        for (;;) {
+          const snapshot = this.#raft.latestSnapshot;
+          if (snapshot && snapshot.offset > this.#loader.nextOffset) {
+            await this.#loadSnapshot(snapshot);
+            continue;
+          }
+          if (this.#loader.nextOffset >= this.#highWatermark) break;
           const bytes = await this.#raftLog.read(this.#loader.nextOffset, LOAD_READ_BYTES);
           if (bytes.length === 0) break;
           const before = this.#loader.nextOffset;
-          const { records } = this.#loader.apply(bytes, this.#highWatermark);
-          if (records.length > 0) await this.#listener(records);
+          const applied = this.#loader.apply(bytes, this.#highWatermark);
+          if (applied.records.length > 0) await this.#listener(applied.records, false);
+          this.#bytesSinceSnapshot += applied.bytes;
           this.#release();
           if (this.#loader.nextOffset === before) break;
+          if (this.#bytesSinceSnapshot >= this.#maxBytesBetweenSnapshots) await this.#takeSnapshot();
         }
       })
       .catch((error: unknown) => {
@@ -199,6 +230,28 @@ export class RaftMetadataQuorum implements MetadataQuorum {
         this.#logger.error('loading committed metadata failed', { error: String(error) });
         for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failed);
       });
+  }
+
+  /** Replaces the image with `snapshot` (at start-up, or when the leader sent this node one). */
+  async #loadSnapshot(snapshot: OffsetAndEpoch): Promise<void> {
+    const records = this.#loader.loadSnapshot(await this.#raft.readSnapshot(snapshot), snapshot.offset);
+    this.#bytesSinceSnapshot = 0;
+    this.#logger.info('loaded a metadata snapshot', { endOffset: snapshot.offset, epoch: snapshot.epoch, records: records.length });
+    await this.#listener(records, true);
+    this.#release();
+  }
+
+  /** Writes the image as a snapshot at the loader's position; the log before it is then dropped. */
+  async #takeSnapshot(): Promise<void> {
+    const endOffset = this.#loader.nextOffset;
+    const values = imageRecords(this.#image).map(serializeMetadataRecord);
+    this.#bytesSinceSnapshot = 0;
+    try {
+      await this.#raft.createSnapshot(endOffset, values);
+    } catch (error) {
+      // The log keeps everything; the next threshold tries again.
+      this.#logger.warn('could not write a metadata snapshot', { endOffset, error: String(error) });
+    }
   }
 
   #release(): void {

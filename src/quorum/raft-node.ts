@@ -24,6 +24,9 @@ import {
   type FetchRequest,
   FetchApi,
   type FetchResponse,
+  type FetchSnapshotRequest,
+  FetchSnapshotApi,
+  type FetchSnapshotResponse,
   type VoteRequest,
   VoteApi,
   type VoteResponse,
@@ -38,8 +41,10 @@ import { leaderChangeRecord } from './leader-change.js';
 import { ProspectiveState } from './prospective-state.js';
 import { type ElectionState, NO_NODE, type QuorumStateFile } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
-import type { RaftBatchInfo, RaftLog } from './raft-log.js';
+import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from './raft-log.js';
 import { ResignedState } from './resigned-state.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
+import { sameSnapshot, type SnapshotStore } from './snapshot-store.js';
 import { UnattachedState } from './unattached-state.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
@@ -51,6 +56,9 @@ const VOTE_VERSION = 2;
 const BEGIN_QUORUM_EPOCH_VERSION = 1;
 const END_QUORUM_EPOCH_VERSION = 1;
 const FETCH_VERSION = 17;
+const FETCH_SNAPSHOT_VERSION = 1;
+/** Kafka's POSITION_OUT_OF_RANGE (a FetchSnapshot position past the snapshot's end); not in the shared error table. */
+const POSITION_OUT_OF_RANGE = 99;
 /** A batch's header and a record's framing, for the batch size estimate. */
 const BATCH_OVERHEAD_BYTES = 61;
 const RECORD_OVERHEAD_BYTES = 24;
@@ -81,11 +89,18 @@ export interface RaftListener {
   onHighWatermark?(highWatermark: number): void;
   /** This node's role or epoch changed. */
   onRoleChange?(role: RaftRole): void;
+  /**
+   * A snapshot fetched from the leader replaced this node's log (it was too far behind): the state
+   * machine must load it, as everything it held is older.
+   */
+  onSnapshotInstalled?(snapshot: OffsetAndEpoch): void;
 }
 
 export interface RaftNodeOptions {
   readonly config: RaftConfig;
   readonly log: RaftLog;
+  /** The metadata log's snapshots; the log was opened from the newest one. */
+  readonly snapshots: SnapshotStore;
   readonly stateFile: QuorumStateFile;
   readonly transport: Transport;
   readonly clock: Clock;
@@ -110,6 +125,7 @@ interface ParkedFetch {
 export class RaftNode {
   readonly #config: RaftConfig;
   readonly #log: RaftLog;
+  readonly #snapshots: SnapshotStore;
   readonly #stateFile: QuorumStateFile;
   readonly #transport: Transport;
   readonly #clock: Clock;
@@ -136,6 +152,7 @@ export class RaftNode {
     this.#persisted = persisted;
     this.#config = options.config;
     this.#log = options.log;
+    this.#snapshots = options.snapshots;
     this.#stateFile = options.stateFile;
     this.#transport = options.transport;
     this.#clock = options.clock;
@@ -190,6 +207,37 @@ export class RaftNode {
 
   get log(): RaftLog {
     return this.#log;
+  }
+
+  /** The newest snapshot this node holds (the log starts at its end), if any. */
+  get latestSnapshot(): OffsetAndEpoch | undefined {
+    return this.#snapshots.latest;
+  }
+
+  /** The state machine's records in snapshot `snapshot`. */
+  async readSnapshot(snapshot: OffsetAndEpoch): Promise<Buffer[]> {
+    return decodeSnapshot(await this.#snapshots.readAll(snapshot));
+  }
+
+  /**
+   * Writes a snapshot of the state machine at `endOffset` (everything below it applied; it must be
+   * committed and end a batch), then drops the log before it (KIP-630). Returns its id, or
+   * undefined when a snapshot at or past `endOffset` exists already.
+   */
+  createSnapshot(endOffset: number, values: readonly Buffer[]): Promise<OffsetAndEpoch | undefined> {
+    return this.#run(async () => {
+      const latest = this.#snapshots.latest;
+      if (latest && latest.offset >= endOffset) return undefined;
+      if (endOffset > this.#highWatermark) throw new Error(`a snapshot at ${endOffset} would hold uncommitted records (high watermark ${this.#highWatermark})`);
+      const last = this.#log.batches().find((batch) => batch.lastOffset === endOffset - 1);
+      if (!last) throw new Error(`a snapshot at ${endOffset} does not end a batch of the log`);
+      const snapshot = { offset: endOffset, epoch: last.epoch };
+      await this.#snapshots.write(snapshot, encodeSnapshot(snapshot, values, this.#clock.nowMs()));
+      await this.#log.deleteBefore(snapshot);
+      await this.#snapshots.deleteBefore(snapshot);
+      this.#logger.info('metadata snapshot written', { endOffset, epoch: snapshot.epoch, records: values.length });
+      return snapshot;
+    });
   }
 
   get isVoter(): boolean {
@@ -252,6 +300,8 @@ export class RaftNode {
         return this.#run(() => this.#handleBeginQuorumEpoch(request.body as BeginQuorumEpochRequest));
       case EndQuorumEpochApi.apiKey:
         return this.#run(() => this.#handleEndQuorumEpoch(request.body as EndQuorumEpochRequest));
+      case FetchSnapshotApi.apiKey:
+        return this.#run(() => this.#handleFetchSnapshot(request.body as FetchSnapshotRequest, request.fromNodeId ?? -1));
       case FetchApi.apiKey: {
         // The step decides at once or parks the fetch; a parked one is answered outside the queue.
         const answer = await this.#run(async () => ({ response: this.#handleFetch(request.body as FetchRequest, request.fromNodeId ?? -1) }));
@@ -292,6 +342,7 @@ export class RaftNode {
       });
     }
     this.kill();
+    await this.#snapshots.close();
   }
 
   /** Stops at once, as a crash does: no step runs after this and nothing more is sent. */
@@ -766,6 +817,7 @@ export class RaftNode {
   #fetch(): void {
     const role = this.#role;
     if (role.kind !== 'follower' || role.fetching) return;
+    if (role.snapshot) return this.#fetchSnapshot(role);
     role.fetching = true;
     const request: FetchRequest = {
       clusterId: this.#config.clusterId,
@@ -829,13 +881,21 @@ export class RaftNode {
     }
     role.lastFetchMs = this.#clock.monotonicMs();
     role.fetchedSuccessfully = true;
+    const snapshotId = partition.snapshotId;
+    if (snapshotId && snapshotId.endOffset >= 0n) {
+      // The leader no longer has the log from here: fetch its snapshot, then continue after it.
+      role.snapshot = { offset: Number(snapshotId.endOffset), epoch: snapshotId.epoch };
+      this.#fetch();
+      return;
+    }
     const diverging = partition.divergingEpoch;
     if (diverging && diverging.endOffset >= 0n) {
       // Keep what both logs agree on: up to where the diverging epoch ends in both.
       const own = this.#log.endOffsetForEpoch(diverging.epoch);
       const truncateTo = Math.min(Number(diverging.endOffset), own.offset < 0 ? this.#log.startOffset : own.offset);
-      if (truncateTo < this.#highWatermark) {
-        this.#logger.error('refusing to truncate below the high watermark', { truncateTo, highWatermark: this.#highWatermark });
+      if (truncateTo < this.#highWatermark || truncateTo < this.#log.startOffset) {
+        // Both are committed: a leader can never disagree with them (its log holds every committed entry).
+        this.#logger.error('refusing to truncate below the high watermark or the snapshot', { truncateTo, highWatermark: this.#highWatermark, startOffset: this.#log.startOffset });
         return this.#retry(() => this.#fetch());
       }
       await this.#log.truncateTo(truncateTo);
@@ -886,6 +946,13 @@ export class RaftNode {
     if (requestEpoch > role.epoch) return this.#fetchError(ErrorCode.UNKNOWN_LEADER_EPOCH);
     const fetchOffset = Number(partition.fetchOffset);
     const lastFetchedEpoch = partition.lastFetchedEpoch ?? -1;
+    const replicaId = request.replicaState?.replicaId ?? request.replicaId ?? fromNodeId;
+    const snapshot = this.#snapshotToSend(fetchOffset, lastFetchedEpoch);
+    if (snapshot) {
+      // Counts as contact for check-quorum, not as a position.
+      role.updateReplica(replicaId, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
+      return this.#fetchResponse(ErrorCode.NONE, null, undefined, snapshot);
+    }
     if (fetchOffset > this.#log.startOffset) {
       const own = this.#log.endOffsetForEpoch(lastFetchedEpoch);
       if (own.epoch !== lastFetchedEpoch || own.offset < fetchOffset) {
@@ -893,7 +960,6 @@ export class RaftNode {
       }
     }
     // The follower holds everything below fetchOffset (it flushed before fetching).
-    const replicaId = request.replicaState?.replicaId ?? request.replicaId ?? fromNodeId;
     if (role.updateReplica(replicaId, fetchOffset, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset)) {
       this.#advanceHighWatermark(role.highWatermark);
       // This very fetch moved the high watermark: answer it now, so the follower learns the new
@@ -929,7 +995,7 @@ export class RaftNode {
     return this.#fetchResponse(errorCode, null);
   }
 
-  #fetchResponse(errorCode: number, records: Buffer | null, divergingEpoch?: { epoch: number; endOffset: bigint }): FetchResponse {
+  #fetchResponse(errorCode: number, records: Buffer | null, divergingEpoch?: { epoch: number; endOffset: bigint }, snapshot?: OffsetAndEpoch): FetchResponse {
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
@@ -944,7 +1010,7 @@ export class RaftNode {
           logStartOffset: BigInt(this.#log.startOffset),
           divergingEpoch: divergingEpoch ?? { epoch: -1, endOffset: -1n },
           currentLeader: { leaderId: this.leaderId, leaderEpoch: this.#role.epoch },
-          snapshotId: { endOffset: -1n, epoch: -1 },
+          snapshotId: snapshot ? { endOffset: BigInt(snapshot.offset), epoch: snapshot.epoch } : { endOffset: -1n, epoch: -1 },
           abortedTransactions: null,
           preferredReadReplica: -1,
           records,
@@ -952,6 +1018,138 @@ export class RaftNode {
       }],
       nodeEndpoints: [],
     };
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  /**
+   * The snapshot a follower fetching at (`fetchOffset`, `lastFetchedEpoch`) needs, as Kafka decides
+   * it: when the log no longer starts where the follower's ends, or the follower's last epoch is
+   * older than the snapshot the log starts from (its tail after that cannot be checked).
+   */
+  #snapshotToSend(fetchOffset: number, lastFetchedEpoch: number): OffsetAndEpoch | undefined {
+    const start = this.#log.startOffset;
+    const latest = this.#snapshots.latest;
+    if (start === 0 || !latest) return undefined;
+    const startEpoch = this.#epochAtStart();
+    if (fetchOffset < start || lastFetchedEpoch < startEpoch || (fetchOffset === start && lastFetchedEpoch !== startEpoch)) return latest;
+    return undefined;
+  }
+
+  /** The epoch of the snapshot the log starts from. */
+  #epochAtStart(): number {
+    const latest = this.#snapshots.latest;
+    return latest && latest.offset === this.#log.startOffset ? latest.epoch : -1;
+  }
+
+  /** Serves a chunk of a snapshot to a follower (FetchSnapshot, KIP-630), on the leader only. */
+  async #handleFetchSnapshot(request: FetchSnapshotRequest, fromNodeId: number): Promise<FetchSnapshotResponse> {
+    const partition = request.topics[0]?.partitions[0];
+    const role = this.#role;
+    const answer = (errorCode: number, snapshot?: OffsetAndEpoch, size = -1, position = -1, bytes: Buffer | null = null): FetchSnapshotResponse => ({
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      topics: [{
+        name: METADATA_TOPIC,
+        partitions: [{
+          index: METADATA_PARTITION,
+          errorCode,
+          snapshotId: { endOffset: BigInt(snapshot?.offset ?? -1), epoch: snapshot?.epoch ?? -1 },
+          currentLeader: { leaderId: this.leaderId, leaderEpoch: this.#role.epoch },
+          size: BigInt(size),
+          position: BigInt(position),
+          unalignedRecords: bytes,
+        }],
+      }],
+      nodeEndpoints: [],
+    });
+    if (!partition) return answer(ErrorCode.INVALID_REQUEST);
+    if (request.clusterId !== undefined && request.clusterId !== null && request.clusterId !== this.#config.clusterId) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID);
+    if (role.kind !== 'leader') return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (partition.currentLeaderEpoch < role.epoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
+    if (partition.currentLeaderEpoch > role.epoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    const snapshot = { offset: Number(partition.snapshotId.endOffset), epoch: partition.snapshotId.epoch };
+    if (!this.#snapshots.has(snapshot)) return answer(ErrorCode.SNAPSHOT_NOT_FOUND, snapshot);
+    role.updateReplica(request.replicaId >= 0 ? request.replicaId : fromNodeId, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
+    const size = await this.#snapshots.size(snapshot);
+    const position = Number(partition.position);
+    if (position < 0 || position >= size) return answer(POSITION_OUT_OF_RANGE, snapshot, size, position);
+    const maxBytes = Math.max(1, Math.min(request.maxBytes, this.#config.fetchMaxBytes));
+    return answer(ErrorCode.NONE, snapshot, size, position, await this.#snapshots.read(snapshot, position, maxBytes));
+  }
+
+  /** Fetches the next chunk of the snapshot the leader sent this follower to. */
+  #fetchSnapshot(role: FollowerState): void {
+    const snapshot = role.snapshot!;
+    const partial = this.#snapshots.partial;
+    const position = partial && sameSnapshot(partial.id, snapshot) ? partial.position : 0;
+    role.fetching = true;
+    const request: FetchSnapshotRequest = {
+      clusterId: this.#config.clusterId,
+      replicaId: this.nodeId,
+      maxBytes: this.#config.fetchSnapshotMaxBytes,
+      topics: [{
+        name: METADATA_TOPIC,
+        partitions: [{
+          partition: METADATA_PARTITION,
+          currentLeaderEpoch: role.epoch,
+          snapshotId: { endOffset: BigInt(snapshot.offset), epoch: snapshot.epoch },
+          position: BigInt(position),
+        }],
+      }],
+    };
+    this.#send(
+      role.leaderId,
+      FetchSnapshotApi,
+      FETCH_SNAPSHOT_VERSION,
+      request,
+      async (response) => {
+        role.fetching = false;
+        await this.#onFetchSnapshotResponse(role, snapshot, position, response);
+      },
+      (error) => {
+        role.fetching = false;
+        if (error instanceof TransportError && error.kind === 'unreachable' && role.fetchedSuccessfully && this.isVoter) {
+          this.#schedule(this.#random.nextInt(Math.floor(this.#config.electionBackoffMaxMs / 10) + 1), () => this.#startPreVote());
+          return;
+        }
+        this.#retry(() => this.#fetch());
+      },
+    );
+  }
+
+  async #onFetchSnapshotResponse(role: FollowerState, snapshot: OffsetAndEpoch, position: number, response: FetchSnapshotResponse): Promise<void> {
+    const partition = response.topics[0]?.partitions[0];
+    if (!partition || response.errorCode !== ErrorCode.NONE) return this.#retry(() => this.#fetch());
+    if (partition.errorCode !== ErrorCode.NONE) {
+      const leader = partition.currentLeader;
+      if (leader && (leader.leaderEpoch > role.epoch || (leader.leaderEpoch === role.epoch && leader.leaderId !== role.leaderId && leader.leaderId !== NO_NODE))) {
+        await this.#observe(leader.leaderEpoch, leader.leaderId);
+        return;
+      }
+      if (partition.errorCode === ErrorCode.SNAPSHOT_NOT_FOUND || partition.errorCode === POSITION_OUT_OF_RANGE) {
+        // The leader took a newer snapshot (or this one changed): start over from a plain fetch.
+        role.snapshot = undefined;
+        await this.#snapshots.abandonPartial();
+      }
+      return this.#retry(() => this.#fetch());
+    }
+    role.lastFetchMs = this.#clock.monotonicMs();
+    role.fetchedSuccessfully = true;
+    const chunk = partition.unalignedRecords ?? Buffer.alloc(0);
+    const complete = await this.#snapshots.receive(snapshot, position, chunk, Number(partition.size));
+    if (complete) {
+      // The snapshot is durable; the log now continues from it, and it is committed by definition.
+      await this.#log.resetTo(snapshot);
+      await this.#snapshots.deleteBefore(snapshot);
+      role.snapshot = undefined;
+      this.#logger.info('installed a snapshot from the leader', { endOffset: snapshot.offset, epoch: snapshot.epoch });
+      this.#listener.onSnapshotInstalled?.(snapshot);
+      this.#advanceHighWatermark(snapshot.offset);
+    } else if (chunk.length === 0) {
+      return this.#retry(() => this.#fetch());
+    }
+    this.#fetch();
   }
 
   // ---- appends and commits ------------------------------------------------------------------

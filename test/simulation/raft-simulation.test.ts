@@ -8,9 +8,10 @@ import { describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { KafkaError } from '../../src/base/kafka-error.js';
 import type { RaftNode } from '../../src/quorum/raft-node.js';
-import { RaftCluster } from '../../src/testing/simulation/raft-cluster.js';
+import { RaftCluster, type RaftClusterOptions } from '../../src/testing/simulation/raft-cluster.js';
 import { RaftInvariants } from '../../src/testing/simulation/raft-invariants.js';
 import { runRaftSeed } from '../../src/testing/simulation/raft-simulation.js';
+import type { Sabotage } from '../../src/testing/simulation/sabotage.js';
 import { SeededRandom } from '../../src/testing/simulation/seeded-random.js';
 import { SimScheduler } from '../../src/testing/simulation/sim-scheduler.js';
 
@@ -66,12 +67,18 @@ describe('raft simulation: replay and the checker', () => {
     assert.ok(caught.length >= 4, `only ${caught.length} of 40 seeds caught the forgotten votes`);
     assert.ok(caught.some((violations) => violations.some((text) => /went back from epoch|two leaders/.test(text))), 'no epoch or leader violation reported');
   });
+
+  it('catches snapshots that leave out a committed batch: a node that loads one has lost it', async () => {
+    const caught = await failingSeeds({ snapshotDropsLast: true }, 10, 3);
+    assert.ok(caught.length >= 5, `only ${caught.length} of 10 seeds caught the lossy snapshots`);
+    assert.ok(caught.some((violations) => violations.some((text) => /should start/.test(text))), 'no state violation reported');
+  });
 });
 
-async function failingSeeds(sabotage: { flushLies?: boolean; forgetsVotes?: boolean }, count: number): Promise<string[][]> {
+async function failingSeeds(sabotage: Sabotage, count: number, snapshotEvery?: number): Promise<string[][]> {
   const caught: string[][] = [];
   for (let seed = 1; seed <= count; seed++) {
-    const result = await runRaftSeed({ seed, sabotage });
+    const result = await runRaftSeed({ seed, sabotage, ...(snapshotEvery !== undefined ? { snapshotEvery } : {}) });
     if (!result.ok) caught.push([...result.violations]);
   }
   return caught;
@@ -84,11 +91,11 @@ interface Harness {
   leader(): RaftNode | undefined;
 }
 
-async function harness(voterCount: number, seed = 1, observers: number[] = []): Promise<Harness> {
+async function harness(voterCount: number, seed = 1, observers: number[] = [], more: Partial<RaftClusterOptions> = {}): Promise<Harness> {
   const scheduler = new SimScheduler();
   const voters = Array.from({ length: voterCount }, (_, index) => index + 1);
   let invariants: RaftInvariants | undefined;
-  const cluster = new RaftCluster({ scheduler, random: new SeededRandom(seed), voters, observers, onViolation: (text) => invariants?.violation(text) });
+  const cluster = new RaftCluster({ scheduler, random: new SeededRandom(seed), voters, observers, onViolation: (text) => invariants?.violation(text), ...more });
   invariants = new RaftInvariants(cluster);
   const checks = invariants;
   scheduler.afterEachEvent(() => checks.checkStep());
@@ -213,6 +220,45 @@ describe('raft quorum behaviours', () => {
     assert.ok(await h.scheduler.runUntil(() => h.cluster.running().some((raft) => raft !== old && raft.role.kind === 'leader'), 10_000));
     // The cut-off leader cannot commit: an append is refused (it is no longer leader).
     await assert.rejects(old.append([{ value: Buffer.from('lost'), timestamp: 0 }]), (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('snapshots: the log before a snapshot goes, a node that was down catches up through FetchSnapshot in chunks, and a restart loads the snapshot', async () => {
+    const h = await harness(3, 7, [], { snapshotEveryBatches: 3, config: { fetchSnapshotMaxBytes: 100 } });
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    const laggard = h.cluster.running().find((raft) => raft.role.kind !== 'leader')!.nodeId;
+    h.cluster.crash(laggard);
+    let last = 0;
+    for (let index = 0; index < 20; index++) last = await commit(h, `entry-${index}`);
+    const leader = h.leader()!;
+    await h.scheduler.runFor(100);
+    const snapshot = leader.latestSnapshot;
+    assert.ok(snapshot && snapshot.offset > 10, `the leader took no snapshot past offset 10 (${JSON.stringify(snapshot)})`);
+    assert.equal(leader.log.startOffset, snapshot.offset, 'the log before the snapshot was not dropped');
+    assert.ok(leader.log.batches().every((batch) => batch.baseOffset >= snapshot.offset));
+
+    await h.cluster.start(laggard);
+    const node = h.cluster.nodes.get(laggard)!;
+    assert.ok(await h.scheduler.runUntil(() => (node.raft?.highWatermark ?? 0) > last && (node.stateMachine?.nextOffset ?? 0) > last, 10_000), 'the laggard did not catch up');
+    assert.ok(h.cluster.snapshotsFetched >= 1, 'the laggard did not fetch a snapshot');
+    assert.ok(node.raft!.log.startOffset >= snapshot.offset, 'the laggard kept a log from before the snapshot');
+    const leaderState = h.cluster.nodes.get(leader.nodeId)!.stateMachine!;
+    assert.deepEqual(node.stateMachine!.applied.slice(0, leaderState.applied.length), leaderState.applied);
+
+    // Everyone restarts: each state machine starts from its own newest snapshot, not from offset 0.
+    const stopped = Promise.all(h.cluster.nodeIds.map((id) => h.cluster.stop(id)));
+    assert.ok(await h.scheduler.runUntil(() => h.cluster.down().length === h.cluster.nodeIds.length, 10_000), 'the nodes did not stop');
+    await stopped;
+    for (const id of h.cluster.nodeIds) await h.cluster.start(id);
+    await h.scheduler.runFor(50);
+    for (const id of h.cluster.nodeIds) {
+      const machine = h.cluster.nodes.get(id)!.stateMachine!;
+      assert.ok(machine.loads >= 1, `node ${id} did not load its snapshot`);
+      assert.ok(machine.nextOffset >= snapshot.offset, `node ${id} restarted at ${machine.nextOffset}`);
+    }
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    await commit(h, 'after the restart');
+    h.invariants.checkDurability();
     assert.deepEqual(h.invariants.violations, []);
   });
 });

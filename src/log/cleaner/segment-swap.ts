@@ -1,7 +1,7 @@
 // Recovery of a segment swap the cleaner did not finish (Kafka's swap-file handling at load). A
 // `<base>.log.swap` is a complete, fsynced cleaned segment: it replaces every old segment whose
 // base offset lies in [base, its next offset), which a crash may have left partly in place.
-import { type FileSystem, isNotFoundError, joinPath } from '../../base/file-system.js';
+import { type FileSystem, isNotFoundError, joinPath, removeIfPresent } from '../../base/file-system.js';
 import type { Logger } from '../../base/logger.js';
 import { scanBatchHeaders } from '../batch-scanner.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, offsetFileName, parseOffsetFileName, SWAP_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX } from '../log-file-names.js';
@@ -67,13 +67,5 @@ async function nextOffsetOf(fs: FileSystem, path: string, base: number): Promise
     return nextOffset;
   } finally {
     await handle.close();
-  }
-}
-
-async function removeIfPresent(fs: FileSystem, path: string): Promise<void> {
-  try {
-    await fs.unlink(path);
-  } catch (error) {
-    if (!isNotFoundError(error)) throw error;
   }
 }

@@ -9,13 +9,15 @@ import { LogManager } from '../../log/log-manager.js';
 import { PartitionRaftLog } from '../../quorum/partition-raft-log.js';
 import { QuorumStateFile } from '../../quorum/quorum-state-file.js';
 import { raftConfig, type RaftConfig } from '../../quorum/raft-config.js';
-import type { RaftBatchInfo } from '../../quorum/raft-log.js';
+import type { OffsetAndEpoch, RaftBatchInfo } from '../../quorum/raft-log.js';
 import { METADATA_TOPIC, RaftNode } from '../../quorum/raft-node.js';
+import { SnapshotStore } from '../../quorum/snapshot-store.js';
 import type { InboundRequest } from '../../protocol/transport.js';
 import { ForgetfulStateFile, LyingFlushLog, type Sabotage } from './sabotage.js';
 import type { SeededRandom } from './seeded-random.js';
 import { SimNetwork } from './sim-network.js';
 import type { SimScheduler } from './sim-scheduler.js';
+import { SimStateMachine } from './sim-state-machine.js';
 
 const DATA_DIR = '/data';
 
@@ -29,6 +31,10 @@ export interface SimNode {
   incarnation: number;
   /** What the log held durably when the node last went down (checked on its next start). */
   durableAtCrash: readonly RaftBatchInfo[];
+  /** The newest snapshot it held when it last went down (snapshots are durable once installed). */
+  snapshotAtCrash: OffsetAndEpoch | undefined;
+  /** The state machine over the running node. */
+  stateMachine: SimStateMachine | undefined;
 }
 
 export interface RaftClusterOptions {
@@ -43,6 +49,8 @@ export interface RaftClusterOptions {
   readonly logger?: Logger;
   /** Deliberate defects, to show that the invariants catch them (sabotage.ts). */
   readonly sabotage?: Sabotage;
+  /** Each node's state machine snapshots every this many committed batches; 0 or absent: never. */
+  readonly snapshotEveryBatches?: number;
 }
 
 export class RaftCluster {
@@ -51,6 +59,8 @@ export class RaftCluster {
   readonly #options: RaftClusterOptions;
   readonly #logger: Logger;
   #stopping = 0;
+  /** Snapshots nodes installed from a leader. */
+  snapshotsFetched = 0;
 
   constructor(options: RaftClusterOptions) {
     this.#options = options;
@@ -65,6 +75,8 @@ export class RaftCluster {
         logManager: undefined,
         incarnation: -1,
         durableAtCrash: [],
+        snapshotAtCrash: undefined,
+        stateMachine: undefined,
       });
     }
   }
@@ -98,14 +110,27 @@ export class RaftCluster {
       checkpointIntervalMs: Number.POSITIVE_INFINITY,
     });
     const log = logManager.get(METADATA_TOPIC, 0) ?? (await logManager.createLog(METADATA_TOPIC, 0));
-    const openedLog = await PartitionRaftLog.open(log);
-    this.#checkSurvived(node, openedLog.batches());
+    const snapshots = await SnapshotStore.open(node.fs, log.dir, logger);
+    const openedLog = await PartitionRaftLog.open(log, snapshots.latest);
+    this.#checkSurvived(node, openedLog, snapshots.latest);
     const sabotage = this.#options.sabotage;
     const raftLog = sabotage?.flushLies ? new LyingFlushLog(openedLog) : openedLog;
     const stateFile = new (sabotage?.forgetsVotes ? ForgetfulStateFile : QuorumStateFile)(node.fs, log.dir, this.#options.voters);
+    const stateMachine = new SimStateMachine(this.#options.snapshotEveryBatches ?? 0, (error) => {
+      // A node that crashed or stopped may fail mid-pass; only a live node's failure is a defect.
+      if (node.stateMachine === stateMachine && node.raft) this.#options.onViolation(`node ${id}'s state machine failed: ${String(error)}`);
+    }, sabotage?.snapshotDropsLast);
     const raft = await RaftNode.start({
       config: raftConfig({ nodeId: id, voters: this.#options.voters, clusterId: 'simulated-cluster', ...this.#options.config }),
       log: raftLog,
+      snapshots,
+      listener: {
+        onHighWatermark: () => stateMachine.poke(),
+        onSnapshotInstalled: () => {
+          this.snapshotsFetched++;
+          stateMachine.poke();
+        },
+      },
       stateFile,
       transport: this.network.transportFor(id),
       clock,
@@ -114,6 +139,8 @@ export class RaftCluster {
     });
     node.logManager = logManager;
     node.raft = raft;
+    node.stateMachine = stateMachine;
+    stateMachine.attach(raft);
     this.network.serve(id, (request: InboundRequest) =>
       raft.handle(request).catch((error: unknown) => {
         // A request caught mid-step by this node's crash gets no answer, as from a dead process.
@@ -129,8 +156,10 @@ export class RaftCluster {
     const raft = node.raft;
     if (!raft) return;
     node.durableAtCrash = durablePrefix(raft);
+    node.snapshotAtCrash = raft.latestSnapshot;
     raft.kill();
     node.raft = undefined;
+    node.stateMachine = undefined;
     node.logManager = undefined;
     this.network.crash(id);
     node.fs.simulatePowerLoss();
@@ -160,7 +189,9 @@ export class RaftCluster {
     // A crash (and maybe a restart) while the leader waited for its resignation to be heard wins.
     if (node.raft !== raft) return;
     node.durableAtCrash = durablePrefix(raft);
+    node.snapshotAtCrash = raft.latestSnapshot;
     node.raft = undefined;
+    node.stateMachine = undefined;
     const logManager = node.logManager;
     node.logManager = undefined;
     this.network.crash(id);
@@ -181,14 +212,25 @@ export class RaftCluster {
     return node;
   }
 
-  /** Every batch that was durable when the node went down must be there after recovery. */
-  #checkSurvived(node: SimNode, recovered: readonly RaftBatchInfo[]): void {
-    node.durableAtCrash.forEach((batch, index) => {
-      const found = recovered[index];
+  /**
+   * Every batch that was durable when the node went down must be there after recovery, or lie
+   * below the snapshot the recovered log starts from; and no durable snapshot may be lost.
+   */
+  #checkSurvived(node: SimNode, recovered: PartitionRaftLog, snapshot: OffsetAndEpoch | undefined): void {
+    const before = node.snapshotAtCrash;
+    if (before && (!snapshot || snapshot.offset < before.offset)) {
+      this.#options.onViolation(`node ${node.id} lost its snapshot at ${before.offset} (epoch ${before.epoch}) in a crash`);
+    }
+    const byOffset = new Map(recovered.batches().map((batch) => [batch.baseOffset, batch]));
+    // A log found off its snapshot (one fetched from the leader just before the crash) is emptied:
+    // what it held past the snapshot was an uncommitted tail.
+    for (const batch of recovered.resetAtOpen ? [] : node.durableAtCrash) {
+      if (batch.baseOffset < recovered.startOffset) continue;
+      const found = byOffset.get(batch.baseOffset);
       if (!found || !sameBatch(found, batch)) {
         this.#options.onViolation(`node ${node.id} lost durable batch ${describeBatch(batch)} in a crash (recovered ${found ? describeBatch(found) : 'nothing'})`);
       }
-    });
+    }
   }
 }
 

@@ -5,10 +5,13 @@
 // - a committed batch (below some node's high watermark) never changes and is identical on every
 //   node that counts it committed (a lagging node may still hold an older, uncommitted batch at
 //   that offset: it is truncated when the node next fetches, and never counted as committed);
-// - every committed batch is held durably by a majority of the voters (running or down);
+// - every committed batch is held durably by a majority of the voters (running or down), in its
+//   log or below its newest snapshot;
+// - each node's state machine holds exactly the committed batches, in order, from offset 0 (what
+//   it applied from the log, or loaded from a snapshot);
 // - every acknowledged append is committed at the offset it was acknowledged with.
 import type { RaftBatchInfo } from '../../quorum/raft-log.js';
-import { describeBatch, durablePrefix, type RaftCluster, sameBatch } from './raft-cluster.js';
+import { describeBatch, durablePrefix, type RaftCluster, sameBatch, type SimNode } from './raft-cluster.js';
 
 export class RaftInvariants {
   readonly violations: string[] = [];
@@ -20,6 +23,8 @@ export class RaftInvariants {
   /** The largest high watermark any node has reported. */
   #commitEnd = 0;
   readonly #acknowledged: { lastOffset: number }[] = [];
+  /** Per node, how much of its state machine's state was checked already. */
+  readonly #checkedState = new Map<number, { machine: unknown; loads: number; checked: number }>();
 
   constructor(private readonly cluster: RaftCluster) {}
 
@@ -60,7 +65,30 @@ export class RaftInvariants {
       }
       this.#highWatermarkOf.set(id, { incarnation: simNode.incarnation, highWatermark: raft.highWatermark });
       this.#recordCommitted(id, raft.log.batches(), raft.highWatermark);
+      this.#checkStateMachine(simNode);
     }
+  }
+
+  #checkStateMachine(simNode: SimNode): void {
+    const machine = simNode.stateMachine;
+    if (!machine) return;
+    let progress = this.#checkedState.get(simNode.id);
+    if (!progress || progress.machine !== machine || progress.loads !== machine.loads) {
+      progress = { machine, loads: machine.loads, checked: 0 };
+      this.#checkedState.set(simNode.id, progress);
+    }
+    const applied = machine.applied;
+    for (let index = progress.checked; index < applied.length; index++) {
+      const batch = applied[index]!;
+      const expectedBase = index === 0 ? 0 : applied[index - 1]!.lastOffset + 1;
+      const known = this.#committed.get(batch.baseOffset);
+      if (batch.baseOffset !== expectedBase) this.violation(`node ${simNode.id}'s state has ${describeBatch(batch)} where offset ${expectedBase} should start`);
+      // It applied only below its high watermark, so the batch is committed even if no log shows
+      // it any more (applied, snapshot and trimmed within one event).
+      else if (!known) this.#committed.set(batch.baseOffset, batch);
+      else if (!sameBatch(known, batch)) this.violation(`node ${simNode.id}'s state has ${describeBatch(batch)} where ${describeBatch(known)} was committed`);
+    }
+    progress.checked = applied.length;
   }
 
   /** The costlier checks: majority durability and acknowledged appends (every few steps, and at the end). */
@@ -70,11 +98,14 @@ export class RaftInvariants {
     const voters = new Set(this.cluster.voters);
     const durable = [...this.cluster.nodes.values()].filter((node) => voters.has(node.id)).map((node) => {
       const batches = node.raft ? durablePrefix(node.raft) : node.durableAtCrash;
-      return new Map(batches.map((batch) => [batch.baseOffset, batch]));
+      const snapshotEnd = (node.raft ? node.raft.latestSnapshot : node.snapshotAtCrash)?.offset ?? 0;
+      return { snapshotEnd, batches: new Map(batches.map((batch) => [batch.baseOffset, batch])) };
     });
     for (const batch of this.#committed.values()) {
       const holders = durable.filter((held) => {
-        const found = held.get(batch.baseOffset);
+        // A snapshot holds what the batches below it said (its content is checked when loaded).
+        if (batch.lastOffset < held.snapshotEnd) return true;
+        const found = held.batches.get(batch.baseOffset);
         return found !== undefined && sameBatch(found, batch);
       }).length;
       if (holders < majority) this.violation(`committed batch ${describeBatch(batch)} is durable on ${holders} voters, fewer than a majority`);

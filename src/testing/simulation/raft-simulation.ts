@@ -1,7 +1,8 @@
 // One seeded run of the quorum under faults: 3 or 5 voters on the simulated network, a client
 // appending records to whichever node leads, and a schedule of faults drawn from the seed (crashes
 // that lose unsynced writes, clean stops, restarts, partitions of a minority or a majority,
-// bridges, message loss, duplication and delay, wall-clock jumps). After the faults stop, the
+// bridges, message loss, duplication and delay, wall-clock jumps). Most seeds also take snapshots
+// every few batches (so logs are trimmed and lagging nodes fetch snapshots in small chunks). After the faults stop, the
 // network heals and every node restarts; then a leader must be elected and a new entry committed
 // on every node within a bounded simulated time. Safety is checked after every event
 // (raft-invariants.ts). The same seed replays the same run exactly.
@@ -26,12 +27,17 @@ export interface RaftSeedOptions {
   readonly livenessMs?: number;
   /** Deliberate defects (tests of the checker). */
   readonly sabotage?: Sabotage;
+  /** Committed batches between snapshots (0: none); by default the seed picks. */
+  readonly snapshotEvery?: number;
 }
 
 export interface RaftSeedResult {
   readonly seed: number;
   readonly voters: number;
   readonly observers: number;
+  readonly snapshotEvery: number;
+  /** Snapshots installed from a leader (a lagging node caught up through FetchSnapshot). */
+  readonly snapshotsFetched: number;
   readonly ok: boolean;
   readonly violations: readonly string[];
   /** The faults injected, in order, with their simulated times. */
@@ -60,6 +66,9 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
   // Up to two observers (broker-only nodes), ids from 101.
   const observerCount = options.observers ?? random.fork('observers').nextInt(3);
   const observers = Array.from({ length: observerCount }, (_, index) => 101 + index);
+  const snapshotShape = random.fork('snapshots');
+  const snapshotEvery = options.snapshotEvery ?? (snapshotShape.chance(0.75) ? snapshotShape.between(2, 25) : 0);
+  const fetchSnapshotMaxBytes = snapshotShape.between(64, 4096);
   const scheduler = new SimScheduler();
   const trace = new TraceDigest();
   let invariants: RaftInvariants | undefined;
@@ -70,6 +79,8 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
     observers,
     onViolation: (message) => invariants?.violation(message),
     sabotage: options.sabotage,
+    snapshotEveryBatches: snapshotEvery,
+    config: { fetchSnapshotMaxBytes },
   });
   invariants = new RaftInvariants(cluster);
   const checks = invariants;
@@ -117,6 +128,8 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
     seed: options.seed,
     voters: voterCount,
     observers: observerCount,
+    snapshotEvery,
+    snapshotsFetched: cluster.snapshotsFetched,
     ok: violations.length === 0,
     violations,
     faults,

@@ -1,7 +1,8 @@
 // Deliberate defects behind the quorum's ports, so a test can show that the simulation's
 // invariants catch what they claim to: a log whose flush does nothing yet reports everything
 // durable (a power loss then takes acknowledged data), and a quorum-state file that never writes
-// (a restarted node forgets its epoch and its vote, and can vote twice).
+// (a restarted node forgets its epoch and its vote, and can vote twice), and snapshots that leave
+// out a committed batch (a node that loads one has lost it).
 import type { ElectionState } from '../../quorum/quorum-state-file.js';
 import { QuorumStateFile } from '../../quorum/quorum-state-file.js';
 import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from '../../quorum/raft-log.js';
@@ -12,6 +13,8 @@ export interface Sabotage {
   readonly flushLies?: boolean;
   /** The quorum-state file is never written. */
   readonly forgetsVotes?: boolean;
+  /** A state machine's snapshots leave out the last batch they should hold. */
+  readonly snapshotDropsLast?: boolean;
 }
 
 export class LyingFlushLog implements RaftLog {
@@ -47,6 +50,14 @@ export class LyingFlushLog implements RaftLog {
 
   truncateTo(offset: number): Promise<void> {
     return this.log.truncateTo(offset);
+  }
+
+  deleteBefore(snapshot: OffsetAndEpoch): Promise<void> {
+    return this.log.deleteBefore(snapshot);
+  }
+
+  resetTo(snapshot: OffsetAndEpoch): Promise<void> {
+    return this.log.resetTo(snapshot);
   }
 
   async flush(): Promise<void> {}

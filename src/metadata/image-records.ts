@@ -1,0 +1,23 @@
+// The metadata image written out as the records that rebuild it (the content of a metadata
+// snapshot, KIP-630): brokers, topics with their partitions as they stand now, configs, and the
+// producer-id high mark. Replaying these into an empty image gives an equal image.
+import type { MetadataImage } from './metadata-image.js';
+import type { MetadataRecord } from './metadata-record.js';
+
+export function imageRecords(image: MetadataImage): MetadataRecord[] {
+  const records: MetadataRecord[] = [];
+  for (const broker of image.brokers.values()) {
+    records.push({ type: 'RegisterBroker', ...broker, endpoints: broker.endpoints.map((endpoint) => ({ ...endpoint })) });
+  }
+  for (const topic of image.topicsByName.values()) {
+    records.push({ type: 'Topic', name: topic.name, topicId: topic.topicId });
+    for (const partition of topic.partitions.values()) {
+      records.push({ type: 'Partition', topicId: topic.topicId, ...partition, replicas: [...partition.replicas], isr: [...partition.isr] });
+    }
+  }
+  for (const { resourceType, resourceName, configs } of image.configResources()) {
+    for (const [name, value] of configs) records.push({ type: 'Config', resourceType, resourceName, name, value });
+  }
+  if (image.nextProducerId > 0) records.push({ type: 'ProducerIds', brokerId: -1, brokerEpoch: -1, nextProducerId: image.nextProducerId });
+  return records;
+}
