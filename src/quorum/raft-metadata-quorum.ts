@@ -20,6 +20,7 @@ import type { InboundRequest, Transport } from '../protocol/transport.js';
 import { imageRecords } from '../metadata/image-records.js';
 import { PartitionRaftLog } from './partition-raft-log.js';
 import type { OffsetAndEpoch } from './raft-log.js';
+import { decodeSnapshot } from './snapshot-file.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { QuorumStateFile } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
@@ -63,6 +64,8 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   readonly #clock: Clock;
   #raft!: RaftNode;
   #raftLog!: PartitionRaftLog;
+  /** The raft node's snapshots (read here too: the loader may run before the node has started). */
+  #snapshots!: SnapshotStore;
   #listener: CommitListener = () => {};
   #waiters: AppliedWaiter[] = [];
   #loading = false;
@@ -92,6 +95,7 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   static async start(options: RaftMetadataQuorumOptions): Promise<RaftMetadataQuorum> {
     const quorum = new RaftMetadataQuorum(options);
     const snapshots = await SnapshotStore.open(options.fs, options.log.dir, options.logger);
+    quorum.#snapshots = snapshots;
     quorum.#raftLog = await PartitionRaftLog.open(options.log, snapshots.latest);
     quorum.#raft = await RaftNode.start({
       config: options.config,
@@ -208,7 +212,7 @@ export class RaftMetadataQuorum implements MetadataQuorum {
       .run(async () => {
         this.#loading = false;
         for (;;) {
-          const snapshot = this.#raft.latestSnapshot;
+          const snapshot = this.#snapshots.latest;
           if (snapshot && snapshot.offset > this.#loader.nextOffset) {
             await this.#loadSnapshot(snapshot);
             continue;
@@ -222,7 +226,8 @@ export class RaftMetadataQuorum implements MetadataQuorum {
           this.#bytesSinceSnapshot += applied.bytes;
           this.#release();
           if (this.#loader.nextOffset === before) break;
-          if (this.#bytesSinceSnapshot >= this.#maxBytesBetweenSnapshots) await this.#takeSnapshot();
+          // (Not while the Raft node is still starting: the next load takes it.)
+          if (this.#bytesSinceSnapshot >= this.#maxBytesBetweenSnapshots && this.#raft) await this.#takeSnapshot();
         }
       })
       .catch((error: unknown) => {
@@ -234,7 +239,7 @@ export class RaftMetadataQuorum implements MetadataQuorum {
 
   /** Replaces the image with `snapshot` (at start-up, or when the leader sent this node one). */
   async #loadSnapshot(snapshot: OffsetAndEpoch): Promise<void> {
-    const records = this.#loader.loadSnapshot(await this.#raft.readSnapshot(snapshot), snapshot.offset);
+    const records = this.#loader.loadSnapshot(decodeSnapshot(await this.#snapshots.readAll(snapshot)), snapshot.offset);
     this.#bytesSinceSnapshot = 0;
     this.#logger.info('loaded a metadata snapshot', { endOffset: snapshot.offset, epoch: snapshot.epoch, records: records.length });
     await this.#listener(records, true);
