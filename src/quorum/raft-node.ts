@@ -756,12 +756,7 @@ export class RaftNode {
     else if (partition.leaderEpoch > this.#role.epoch) await this.#observe(partition.leaderEpoch, NO_NODE);
     else if (this.#role.kind === 'follower' && this.#role.leaderId === partition.leaderId && this.isVoter) {
       // The leader stepped down: start a pre-vote soon, the preferred successors first.
-      const rank = Math.max(0, (partition.preferredSuccessors ?? []).indexOf(this.nodeId));
-      const role = this.#role;
-      await this.#transition(new UnattachedState(role.epoch, role.votedId));
-      for (const cancel of this.#cancelTimers) cancel();
-      this.#cancelTimers = [];
-      this.#schedule(rank * this.#config.retryBackoffMs * 5 + this.#random.nextInt(this.#config.retryBackoffMs + 1), () => this.#startPreVote());
+      await this.#leaderResigned(this.#role, Math.max(0, (partition.preferredSuccessors ?? []).indexOf(this.nodeId)));
     }
     return {
       errorCode: ErrorCode.NONE,
@@ -770,6 +765,18 @@ export class RaftNode {
         partitions: [{ partitionIndex: METADATA_PARTITION, errorCode, leaderId: this.leaderId, leaderEpoch: this.#role.epoch }],
       }],
     };
+  }
+
+  /**
+   * The leader this voter followed gave up its epoch (it said so with EndQuorumEpoch, or refused a
+   * fetch as a resigned leader): it will never lead this epoch again, so wait for no fetch timeout
+   * and start a pre-vote after a short delay that grows with `rank` (preferred successors first).
+   */
+  async #leaderResigned(role: FollowerState, rank: number): Promise<void> {
+    await this.#transition(new UnattachedState(role.epoch, role.votedId));
+    for (const cancel of this.#cancelTimers) cancel();
+    this.#cancelTimers = [];
+    this.#schedule(rank * this.#config.retryBackoffMs * 5 + this.#random.nextInt(this.#config.retryBackoffMs + 1), () => this.#startPreVote());
   }
 
   // ---- observers ------------------------------------------------------------------------------
@@ -874,6 +881,10 @@ export class RaftNode {
       const leader = partition.currentLeader;
       if (leader && (leader.leaderEpoch > role.epoch || (leader.leaderEpoch === role.epoch && leader.leaderId !== role.leaderId && leader.leaderId !== NO_NODE))) {
         await this.#observe(leader.leaderEpoch, leader.leaderId);
+      } else if (partition.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && leader?.leaderEpoch === role.epoch && leader.leaderId === role.leaderId && this.isVoter) {
+        // The leader itself says it no longer leads its epoch: it resigned (its EndQuorumEpoch may
+        // still be on the way). Ranked after the preferred successors it would have named.
+        await this.#leaderResigned(role, this.#config.voters.filter((id) => id !== role.leaderId).indexOf(this.nodeId) + 1);
       } else {
         this.#retry(() => this.#fetch());
       }
