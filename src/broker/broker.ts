@@ -1,7 +1,9 @@
 // A broker process's parts wired together: log manager, metadata quorum and image, controller,
 // replica manager, request handlers and the socket server. Start-up order: bind the listeners while
 // the logs open (with recovery), replay the metadata log, host the partitions the image assigns here,
-// register this broker with its advertised endpoints, then serve the connections accepted so far.
+// register this broker with its advertised endpoints (fenced), heartbeat until the controller has
+// unfenced it (its metadata caught up with its registration), then serve the connections accepted
+// so far.
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import { type FileSystem, makeDirectoryDurably } from '../base/file-system.js';
@@ -46,7 +48,7 @@ export interface BrokerOptions {
   connect?: Connector;
 }
 
-/** How long a starting node waits for the active controller to register it. */
+/** How long a starting node waits for the active controller to register and unfence it. */
 const REGISTRATION_TIMEOUT_MS = 60_000;
 /** How long a stopping broker waits for the controller to acknowledge its controlled shutdown. */
 const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -328,7 +330,15 @@ export class Broker {
     // Clients are told of the broker listeners only, never of a controller listener.
     const endpoints = advertisedEndpoints(config, listeners).filter((endpoint) => !config.controllerListenerNames.includes(endpoint.name));
     const isBroker = config.processRoles.includes('broker');
-    const brokerEpoch = isBroker ? await channel.registerThisBroker(endpoints, null, randomUuid(random), clock.monotonicMs() + REGISTRATION_TIMEOUT_MS) : -1;
+    let brokerEpoch = -1;
+    if (isBroker) {
+      // Registered fenced, as Kafka registers a broker; the controller unfences it once its
+      // metadata has caught up with its registration, and only then does it serve (Kafka's broker
+      // enables request processing once unfenced). A new incarnation id for every start.
+      const deadlineMs = clock.monotonicMs() + REGISTRATION_TIMEOUT_MS;
+      brokerEpoch = await channel.registerThisBroker(endpoints, null, randomUuid(random), deadlineMs);
+      await channel.awaitUnfenced(brokerEpoch, deadlineMs);
+    }
     const dispatcher = createRequestDispatcher(handlers, services);
     if (clustered) brokerDispatcher.ready(dispatcher);
     else socketServer.serve(dispatcher);

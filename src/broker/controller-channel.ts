@@ -38,6 +38,8 @@ const BROKER_REGISTRATION_VERSION = 4;
 const ALLOCATE_PRODUCER_IDS_VERSION = 0;
 const CREATE_TOPICS_VERSION = 7;
 const BROKER_HEARTBEAT_VERSION = 1;
+/** How soon a starting broker that is still fenced heartbeats again (Kafka's broker: 10 ms). */
+const UNFENCE_RETRY_MS = 10;
 const ENVELOPE_VERSION = 0;
 /** How long a forwarded request may wait for an active controller to answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -117,11 +119,37 @@ export class ControllerChannel implements ControllerRequests {
     return answer.results;
   }
 
-  // ---- heartbeats and sessions (a cluster only) ----------------------------------------------------
+  // ---- heartbeats and sessions -----------------------------------------------------------------
 
   /**
-   * Starts this broker's heartbeats to the active controller every broker.heartbeat.interval.ms,
-   * and, while this node is the active controller, the check that fences brokers silent for
+   * After registering, a broker is fenced until the active controller has seen it catch up with
+   * the metadata up to its registration: it heartbeats at once and then every
+   * UNFENCE_RETRY_MS (Kafka's broker does the same while it starts) until the controller unfences
+   * it, so a start waits only for the metadata, not for a heartbeat interval; then until this node
+   * has applied its own UnfenceBrokerRecord. Rejects with REQUEST_TIMED_OUT if that has not
+   * happened by the deadline.
+   */
+  async awaitUnfenced(brokerEpoch: number, deadlineMs: number): Promise<void> {
+    const { clock, image, nodeId } = this.options;
+    let response = await this.heartbeat(brokerEpoch, false, deadlineMs);
+    // Then until this node's own image shows it unfenced, so its Metadata answers list it.
+    const unfencedHere = () => {
+      const registration = image.brokers.get(nodeId);
+      return registration?.brokerEpoch === brokerEpoch && !registration.fenced;
+    };
+    while (response.isFenced || !unfencedHere()) {
+      if (clock.monotonicMs() + UNFENCE_RETRY_MS > deadlineMs) {
+        throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `broker ${nodeId} was not unfenced in time (metadata at ${this.#lastAppliedOffset()}, caught up: ${response.isCaughtUp})`);
+      }
+      await new Promise<void>((resolve) => clock.schedule(UNFENCE_RETRY_MS, resolve));
+      if (response.isFenced) response = await this.heartbeat(brokerEpoch, false, deadlineMs);
+    }
+  }
+
+  /**
+   * Starts this broker's heartbeats to the active controller every broker.heartbeat.interval.ms
+   * (the first one interval from now: the start-up heartbeats came just before), and, while this
+   * node is the active controller, the check that fences brokers silent for
    * broker.session.timeout.ms. Returns a function that stops both.
    */
   startHeartbeats(brokerEpoch: (() => number) | undefined, intervalMs: number, sessionTimeoutMs: number): () => void {
@@ -142,7 +170,7 @@ export class ControllerChannel implements ControllerRequests {
       this.#fenceExpired(sessionTimeoutMs).catch((error: unknown) => logger.warn('fencing expired brokers failed', { error: String(error) }));
       cancelCheck = clock.schedule(Math.max(100, Math.floor(intervalMs / 2)), check);
     };
-    beat();
+    if (brokerEpoch) cancelBeat = clock.schedule(intervalMs, beat);
     check();
     return () => {
       stopped = true;
@@ -151,12 +179,20 @@ export class ControllerChannel implements ControllerRequests {
     };
   }
 
-  /** One heartbeat to the active controller; with `wantShutDown`, Kafka's controlled shutdown. */
+  /** The offset of the last metadata record this node has applied (-1: none), as a heartbeat reports it. */
+  #lastAppliedOffset(): number {
+    return this.options.quorum.appliedOffset - 1;
+  }
+
+  /**
+   * One heartbeat to the active controller with this node's metadata offset; with `wantShutDown`,
+   * Kafka's controlled shutdown.
+   */
   async heartbeat(brokerEpoch: number, wantShutDown: boolean, deadlineMs: number): Promise<BrokerHeartbeatResponse> {
     const request: BrokerHeartbeatRequest = {
       brokerId: this.options.nodeId,
       brokerEpoch: BigInt(brokerEpoch),
-      currentMetadataOffset: BigInt(this.options.quorum.appliedOffset),
+      currentMetadataOffset: BigInt(this.#lastAppliedOffset()),
       wantFence: false,
       wantShutDown,
     };
@@ -245,7 +281,7 @@ export class ControllerChannel implements ControllerRequests {
       // A registration starts a new session: the previous incarnation's last heartbeat must not fence it.
       this.#touchSession(request.brokerId);
       const endpoints = request.listeners.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol }));
-      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, endpoints, request.rack);
+      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: BigInt(brokerEpoch) };
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), brokerEpoch: -1n };
@@ -253,19 +289,18 @@ export class ControllerChannel implements ControllerRequests {
   }
 
   async brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
-    const answer = (errorCode: number, isFenced: boolean, shouldShutDown: boolean): BrokerHeartbeatResponse => ({
-      throttleTimeMs: 0,
-      errorCode,
-      isCaughtUp: errorCode === ErrorCode.NONE,
-      isFenced,
-      shouldShutDown,
-    });
     try {
       this.#touchSession(request.brokerId);
-      const result = await this.options.controller.brokerHeartbeat(request.brokerId, Number(request.brokerEpoch), request.wantShutDown);
-      return answer(ErrorCode.NONE, result.isFenced, result.shouldShutDown);
+      const result = await this.options.controller.brokerHeartbeat({
+        brokerId: request.brokerId,
+        brokerEpoch: Number(request.brokerEpoch),
+        currentMetadataOffset: Number(request.currentMetadataOffset),
+        wantFence: request.wantFence,
+        wantShutDown: request.wantShutDown,
+      });
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, ...result };
     } catch (error) {
-      return answer(errorCodeOf(error), true, false);
+      return { throttleTimeMs: 0, errorCode: errorCodeOf(error), isCaughtUp: false, isFenced: true, shouldShutDown: false };
     }
   }
 

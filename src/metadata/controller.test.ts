@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import { test } from 'node:test';
 import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
+import { randomUuid } from '../base/uuid.js';
 import { Controller } from './controller.js';
 import { MetadataImage } from './metadata-image.js';
 import type { MetadataRecord } from './metadata-record.js';
@@ -9,6 +11,7 @@ import type { MetadataRecord } from './metadata-record.js';
 function setup() {
   const image = new MetadataImage();
   const committed: MetadataRecord[] = [];
+  // One record per offset: the applied offset is the number of records committed.
   const quorum = {
     async ensureActive() {},
     async append(records: MetadataRecord[]) {
@@ -17,17 +20,28 @@ function setup() {
         image.apply(record);
       }
     },
+    get appliedOffset() {
+      return committed.length;
+    },
   };
   const random = { nextInt: (bound: number) => randomInt(bound), bytes: (length: number) => randomBytes(length) };
-  const controller = new Controller({ image, quorum, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 });
-  return { image, committed, controller };
+  const options = { image, quorum, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 };
+  const controller = new Controller(options);
+  /** A broker registered and unfenced, as a starting broker is once it has caught up. */
+  const registerLive = async (brokerId: number) => {
+    const brokerEpoch = await controller.registerBroker(brokerId, randomUuid(random), [endpoint], null);
+    const result = await controller.brokerHeartbeat({ brokerId, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1, wantFence: false, wantShutDown: false });
+    assert.equal(result.isFenced, false);
+    return brokerEpoch;
+  };
+  return { image, committed, controller, quorum, options, random, registerLive };
 }
 
 const endpoint = { name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 0 };
 
 test('creates a topic with partitions, configs and a non-zero topic id', async () => {
-  const { image, controller } = setup();
-  await controller.registerBroker(1, [endpoint], null);
+  const { image, controller, registerLive } = setup();
+  await registerLive(1);
   const [result] = await controller.createTopics(
     [{ name: 'orders', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [{ name: 'retention.ms', value: '1000' }] }],
     false,
@@ -43,8 +57,8 @@ test('creates a topic with partitions, configs and a non-zero topic id', async (
 });
 
 test('refuses bad names, counts, factors, configs and duplicates with Kafka error codes', async () => {
-  const { controller, committed } = setup();
-  await controller.registerBroker(1, [endpoint], null);
+  const { controller, committed, registerLive } = setup();
+  await registerLive(1);
   const base = { numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] };
   const results = await controller.createTopics(
     [
@@ -68,8 +82,8 @@ test('refuses bad names, counts, factors, configs and duplicates with Kafka erro
 });
 
 test('validate-only creates nothing; concurrent creates of one name make one topic', async () => {
-  const { image, controller } = setup();
-  await controller.registerBroker(1, [endpoint], null);
+  const { image, controller, registerLive } = setup();
+  await registerLive(1);
   const request = { name: 't', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] };
   const [validated] = await controller.createTopics([request], true);
   assert.equal(validated!.errorCode, ErrorCode.NONE);
@@ -79,8 +93,8 @@ test('validate-only creates nothing; concurrent creates of one name make one top
 });
 
 test('deletes topics by name and id and grows partitions', async () => {
-  const { image, controller } = setup();
-  await controller.registerBroker(1, [endpoint], null);
+  const { image, controller, registerLive } = setup();
+  await registerLive(1);
   const [created] = await controller.createTopics([{ name: 'a', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false);
   const [grown] = await controller.createPartitions([{ name: 'a', count: 4, assignments: null }], false);
   const [shrink] = await controller.createPartitions([{ name: 'a', count: 2, assignments: null }], false);
@@ -104,4 +118,100 @@ test('deletes topics by name and id and grows partitions', async () => {
   assert.equal(missing!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert.equal(missingId!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
   assert.equal(image.topic('a'), undefined);
+});
+
+const heartbeat = { currentMetadataOffset: -1, wantFence: false, wantShutDown: false };
+
+test('registers a broker fenced and unfences it only once its metadata reaches the registration and it does not want fence', async () => {
+  const { image, committed, controller, quorum } = setup();
+  const incarnationId = 'q7vKjbdwQvWsVqzvI3oZ3A';
+  const brokerEpoch = await controller.registerBroker(1, incarnationId, [endpoint], null);
+  const registration = committed.at(-1)!;
+  assert.equal(registration.type, 'RegisterBroker');
+  assert.equal(registration.type === 'RegisterBroker' && registration.fenced, true);
+  assert.equal(registration.type === 'RegisterBroker' && registration.incarnationId, incarnationId);
+  assert.equal(image.brokers.get(1)!.fenced, true);
+  const registrationOffset = committed.length - 1;
+
+  // Behind its registration: stays fenced, not caught up, nothing appended.
+  const behind = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: registrationOffset - 1 });
+  assert.deepEqual(behind, { isCaughtUp: false, isFenced: true, shouldShutDown: false });
+  // Caught up but asking to stay fenced: stays fenced.
+  const wantsFence = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: registrationOffset, wantFence: true });
+  assert.deepEqual(wantsFence, { isCaughtUp: true, isFenced: true, shouldShutDown: false });
+  assert.equal(committed.length, registrationOffset + 1);
+  assert.equal(image.brokers.get(1)!.fenced, true);
+
+  // At its registration: unfenced with one UnfenceBrokerRecord.
+  const caughtUp = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: registrationOffset });
+  assert.deepEqual(caughtUp, { isCaughtUp: true, isFenced: false, shouldShutDown: false });
+  assert.deepEqual(committed.slice(registrationOffset + 1), [{ type: 'UnfenceBroker', brokerId: 1, brokerEpoch }]);
+  assert.equal(image.brokers.get(1)!.fenced, false);
+  const again = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1 });
+  assert.equal(again.isFenced, false);
+  assert.equal(committed.length, registrationOffset + 2, 'an unfenced broker heartbeating appends nothing');
+});
+
+test('a restarted broker registers a new incarnation, fenced again; the old epoch is stale', async () => {
+  const { image, controller, quorum, registerLive } = setup();
+  const firstEpoch = await registerLive(1);
+  const secondEpoch = await controller.registerBroker(1, 'AAAAAAAAAAAAAAAAAAAAAg', [endpoint], null);
+  assert.equal(secondEpoch, firstEpoch + 1);
+  assert.equal(image.brokers.get(1)!.fenced, true);
+  assert.equal(image.brokers.get(1)!.incarnationId, 'AAAAAAAAAAAAAAAAAAAAAg');
+  await assert.rejects(
+    controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: firstEpoch, currentMetadataOffset: quorum.appliedOffset - 1 }),
+    (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.STALE_BROKER_EPOCH,
+  );
+  // The offset that unfenced the first incarnation is below the second registration.
+  const old = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: secondEpoch, currentMetadataOffset: quorum.appliedOffset - 2 });
+  assert.equal(old.isFenced, true);
+  const current = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: secondEpoch, currentMetadataOffset: quorum.appliedOffset - 1 });
+  assert.equal(current.isFenced, false);
+  await assert.rejects(
+    controller.brokerHeartbeat({ ...heartbeat, brokerId: 2, brokerEpoch: 1 }),
+    (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.BROKER_ID_NOT_REGISTERED,
+  );
+});
+
+test('a new controller (another term) requires a fenced broker to reach the metadata it has applied', async () => {
+  const { controller, options, quorum } = setup();
+  const brokerEpoch = await controller.registerBroker(1, 'q7vKjbdwQvWsVqzvI3oZ3A', [endpoint], null);
+  const registrationOffset = quorum.appliedOffset - 1;
+  await controller.registerBroker(2, 'AAAAAAAAAAAAAAAAAAAAAg', [endpoint], null);
+  // The successor did not append broker 1's registration, so it asks for everything it has applied.
+  const successor = new Controller(options);
+  const atRegistration = await successor.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: registrationOffset });
+  assert.equal(atRegistration.isFenced, true);
+  const atEnd = await successor.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1 });
+  assert.equal(atEnd.isFenced, false);
+});
+
+test('unfencing gives back leaderless partitions; want fence and controlled shutdown fence and move leadership', async () => {
+  const { image, controller, quorum, registerLive } = setup();
+  const one = await registerLive(1);
+  const two = await registerLive(2);
+  await controller.createTopics([{ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2] }], configs: [] }], false);
+  // Broker 2 asks to be fenced: partition 0 keeps leader 1, partition 1 (only 2) loses its leader.
+  const fenced = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 2, brokerEpoch: two, currentMetadataOffset: quorum.appliedOffset - 1, wantFence: true });
+  assert.deepEqual(fenced, { isCaughtUp: true, isFenced: true, shouldShutDown: false });
+  assert.equal(image.partition('t', 1)!.leader, -1);
+  assert.deepEqual(image.partition('t', 0)!.isr, [1]);
+  // Its next plain heartbeat unfences it and it leads partition 1 again.
+  const back = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 2, brokerEpoch: two, currentMetadataOffset: quorum.appliedOffset - 1 });
+  assert.equal(back.isFenced, false);
+  assert.equal(image.partition('t', 1)!.leader, 2);
+  // Broker 1 shuts down: fenced, partition 0 moves to 2 if it is in the ISR (it left it), else none.
+  const down = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: one, currentMetadataOffset: quorum.appliedOffset - 1, wantShutDown: true });
+  assert.deepEqual(down, { isCaughtUp: true, isFenced: true, shouldShutDown: true });
+  assert.equal(image.brokers.get(1)!.fenced, true);
+  assert.equal(image.partition('t', 0)!.leader, -1);
+});
+
+test('places replicas on unfenced brokers only', async () => {
+  const { controller, registerLive } = setup();
+  await registerLive(1);
+  await controller.registerBroker(2, 'AAAAAAAAAAAAAAAAAAAAAg', [endpoint], null);
+  const [tooMany] = await controller.createTopics([{ name: 'two', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }], false);
+  assert.equal(tooMany!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
 });

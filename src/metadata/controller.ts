@@ -39,6 +39,8 @@ export interface MetadataQuorum {
    * `ensureActive` saw.
    */
   append(records: MetadataRecord[]): Promise<void>;
+  /** The offset after the last record applied to the image (the loader's next offset). */
+  readonly appliedOffset: number;
 }
 
 export interface ControllerOptions {
@@ -49,7 +51,20 @@ export interface ControllerOptions {
   defaultReplicationFactor: number;
 }
 
+/** A broker's heartbeat as the controller reads it (Kafka's BrokerHeartbeatRequest). */
+export interface BrokerHeartbeat {
+  brokerId: number;
+  brokerEpoch: number;
+  /** The offset of the last metadata record the broker has applied (-1: none). */
+  currentMetadataOffset: number;
+  /** The broker asks to stay (or become) fenced: it is not ready to serve. */
+  wantFence: boolean;
+  wantShutDown: boolean;
+}
+
 export interface HeartbeatResult {
+  /** Whether the broker has applied its own registration (the metadata up to it). */
+  isCaughtUp: boolean;
   isFenced: boolean;
   shouldShutDown: boolean;
 }
@@ -90,6 +105,8 @@ function errorOf(name: string, error: unknown): TopicResult {
 export class Controller {
   private readonly options: ControllerOptions;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Each broker's registration epoch and the metadata offset it must reach to be unfenced. */
+  private readonly registrationOffsets = new Map<number, { brokerEpoch: number; offset: number }>();
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -123,46 +140,67 @@ export class Controller {
     });
   }
 
-  registerBroker(brokerId: number, endpoints: BrokerEndpoint[], rack: string | null): Promise<number> {
+  /**
+   * Registers a broker (Kafka's BrokerRegistration): a new broker epoch and a RegisterBrokerRecord
+   * with the incarnation id the broker chose at start, fenced, as Kafka registers every broker. The
+   * broker is unfenced by a heartbeat once it has applied the metadata up to this registration, so
+   * a restarted broker never serves on metadata older than its own registration.
+   */
+  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null): Promise<number> {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
-      // A broker registers once it has loaded the committed metadata, so it starts unfenced, and
-      // leads again the partitions left without a leader that count it in their ISR.
-      const [, ...leadership] = this.unfenceRecords(brokerId, brokerEpoch);
-      await this.options.quorum.append([
-        {
-          type: 'RegisterBroker',
-          brokerId,
-          incarnationId: randomUuid(this.options.random),
-          brokerEpoch,
-          endpoints,
-          rack,
-          fenced: false,
-        },
-        ...leadership,
-      ]);
+      await this.options.quorum.append([{ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true }]);
+      // Every record of the batch is applied once append resolves: the registration is at or below
+      // the last applied offset, which the broker must reach before it is unfenced.
+      this.registrationOffsets.set(brokerId, { brokerEpoch, offset: this.options.quorum.appliedOffset - 1 });
       return brokerEpoch;
     });
   }
 
   /**
-   * A broker's heartbeat (Kafka's BrokerHeartbeat) on the active controller: a fenced broker that
-   * heartbeats is unfenced and leads again the partitions that had no leader and count it in
-   * their ISR; one that asks to shut down is fenced and its partitions' leadership moves to
-   * another live ISR member (or none), before it exits: Kafka's controlled shutdown.
+   * The offset a broker's metadata must reach before it may be unfenced: its registration's, as
+   * this controller appended it; for a registration of an earlier term (another controller appended
+   * it), the last offset applied now, which is later than the registration (Kafka's rule allows
+   * a later offset: the broker only waits a little longer).
    */
-  brokerHeartbeat(brokerId: number, brokerEpoch: number, wantShutDown: boolean): Promise<HeartbeatResult> {
+  private registrationOffset(brokerId: number, brokerEpoch: number): number {
+    const known = this.registrationOffsets.get(brokerId);
+    if (known?.brokerEpoch === brokerEpoch) return known.offset;
+    const offset = this.options.quorum.appliedOffset - 1;
+    this.registrationOffsets.set(brokerId, { brokerEpoch, offset });
+    return offset;
+  }
+
+  /**
+   * A broker's heartbeat (Kafka's BrokerHeartbeat) on the active controller, with Kafka's state
+   * changes: a fenced broker is unfenced once its metadata offset has reached its registration and
+   * it does not ask to stay fenced, and then leads again the partitions that had no leader and
+   * count it in their ISR; an unfenced broker that asks to be fenced is fenced; one that asks to
+   * shut down is fenced and its partitions' leadership moves to another live ISR member (or none)
+   * before it exits: Kafka's controlled shutdown.
+   */
+  brokerHeartbeat(heartbeat: BrokerHeartbeat): Promise<HeartbeatResult> {
     return this.serialize(async () => {
+      const { brokerId, brokerEpoch, wantFence, wantShutDown } = heartbeat;
       const broker = this.image.brokers.get(brokerId);
       if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
       if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
+      const isCaughtUp = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
       if (wantShutDown) {
         if (!broker.fenced) await this.options.quorum.append(this.fenceRecords(brokerId, brokerEpoch));
-        return { isFenced: true, shouldShutDown: true };
+        return { isCaughtUp, isFenced: true, shouldShutDown: true };
       }
-      if (broker.fenced) await this.options.quorum.append(this.unfenceRecords(brokerId, brokerEpoch));
-      return { isFenced: false, shouldShutDown: false };
+      if (broker.fenced) {
+        if (wantFence || !isCaughtUp) return { isCaughtUp, isFenced: true, shouldShutDown: false };
+        await this.options.quorum.append(this.unfenceRecords(brokerId, brokerEpoch));
+        return { isCaughtUp, isFenced: false, shouldShutDown: false };
+      }
+      if (wantFence) {
+        await this.options.quorum.append(this.fenceRecords(brokerId, brokerEpoch));
+        return { isCaughtUp, isFenced: true, shouldShutDown: false };
+      }
+      return { isCaughtUp, isFenced: false, shouldShutDown: false };
     });
   }
 
