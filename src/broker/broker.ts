@@ -261,6 +261,7 @@ export class Broker {
     const controller = new Controller({
       image,
       quorum,
+      clock,
       random,
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
@@ -350,6 +351,8 @@ export class Broker {
       // controller-only node heartbeats nobody but still fences silent brokers while it leads.
       broker.brokerEpoch = brokerEpoch;
       broker.stopHeartbeats = channel.startHeartbeats(isBroker ? () => broker.brokerEpoch : undefined, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
+      // NoOps exist for the followers and observers: a quorum of one has none, so it appends none.
+      broker.stopIdleNoOps = channel.startIdleNoOps(config.metadataMaxIdleIntervalMs);
     }
     broker.transports = [raftTransport, transport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
     return broker;
@@ -360,6 +363,7 @@ export class Broker {
   private transports: NodeTransport[] = [];
   private brokerEpoch = -1;
   private stopHeartbeats: (() => void) | undefined;
+  private stopIdleNoOps: (() => void) | undefined;
 
   /** Each open connection's requests in flight and response bytes waiting to be sent. */
   connectionStats(): ConnectionStats[] {
@@ -373,6 +377,7 @@ export class Broker {
    */
   async halt(): Promise<void> {
     this.stopHeartbeats?.();
+    this.stopIdleNoOps?.();
     this.services.quorum.raft.kill();
     this.services.fetchWaiters.shutdown();
     this.services.groupCoordinator.stop();
@@ -390,6 +395,7 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
+    this.stopIdleNoOps?.();
     this.stopHeartbeats?.();
     if (this.stopHeartbeats && this.brokerEpoch >= 0) {
       // Kafka's controlled shutdown: the controller fences this broker and moves its partitions'

@@ -179,6 +179,36 @@ export class ControllerChannel implements ControllerRequests {
     };
   }
 
+  /**
+   * metadata.max.idle.interval.ms: while this node is the active controller, a NoOpRecord whenever
+   * it has appended nothing for `maxIdleMs` (Controller.appendNoOpIfIdle), so followers' and
+   * observers' fetches see the high watermark move; 0 never appends one. Returns a function that
+   * stops it.
+   */
+  startIdleNoOps(maxIdleMs: number): () => void {
+    if (maxIdleMs <= 0) return () => {};
+    const { clock, quorum, controller, logger } = this.options;
+    let stopped = false;
+    let cancel = () => {};
+    const next = (delayMs: number) => {
+      if (!stopped) cancel = clock.schedule(Math.max(1, delayMs), tick);
+    };
+    const tick = () => {
+      if (stopped) return;
+      if (!quorum.isActive) return next(maxIdleMs);
+      controller.appendNoOpIfIdle(maxIdleMs).then(next, (error: unknown) => {
+        // Leadership moved meanwhile: the next active controller appends its own.
+        if (!(error instanceof KafkaError && error.errorCode === ErrorCode.NOT_CONTROLLER)) logger.warn('appending a no-op record failed', { error: String(error) });
+        next(maxIdleMs);
+      });
+    };
+    next(maxIdleMs);
+    return () => {
+      stopped = true;
+      cancel();
+    };
+  }
+
   /** The offset of the last metadata record this node has applied (-1: none), as a heartbeat reports it. */
   #lastAppliedOffset(): number {
     return this.options.quorum.appliedOffset - 1;

@@ -6,18 +6,19 @@ import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
 import { Controller } from './controller.js';
 import { MetadataImage } from './metadata-image.js';
-import type { MetadataRecord } from './metadata-record.js';
+import { ManualClock } from '../testing/log-support.js';
+import type { AppendedRecord } from './metadata-record.js';
 
 function setup() {
   const image = new MetadataImage();
-  const committed: MetadataRecord[] = [];
-  // One record per offset: the applied offset is the number of records committed.
+  const committed: AppendedRecord[] = [];
+  // One record per offset: the applied offset is the number of records committed; replay skips NoOp.
   const quorum = {
     async ensureActive() {},
-    async append(records: MetadataRecord[]) {
+    async append(records: AppendedRecord[]) {
       for (const record of records) {
         committed.push(record);
-        image.apply(record);
+        if (record.type !== 'NoOp') image.apply(record);
       }
     },
     get appliedOffset() {
@@ -25,7 +26,8 @@ function setup() {
     },
   };
   const random = { nextInt: (bound: number) => randomInt(bound), bytes: (length: number) => randomBytes(length) };
-  const options = { image, quorum, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 };
+  const clock = new ManualClock();
+  const options = { image, quorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 };
   const controller = new Controller(options);
   /** A broker registered and unfenced, as a starting broker is once it has caught up. */
   const registerLive = async (brokerId: number) => {
@@ -34,7 +36,7 @@ function setup() {
     assert.equal(result.isFenced, false);
     return brokerEpoch;
   };
-  return { image, committed, controller, quorum, options, random, registerLive };
+  return { image, committed, controller, quorum, options, clock, random, registerLive };
 }
 
 const endpoint = { name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 0 };
@@ -214,4 +216,27 @@ test('places replicas on unfenced brokers only', async () => {
   await controller.registerBroker(2, 'AAAAAAAAAAAAAAAAAAAAAg', [endpoint], null);
   const [tooMany] = await controller.createTopics([{ name: 'two', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }], false);
   assert.equal(tooMany!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
+});
+
+test('appends a NoOpRecord only after the idle interval passed without any other append', async () => {
+  const { committed, controller, clock, registerLive } = setup();
+  const noOps = () => committed.filter((record) => record.type === 'NoOp').length;
+  await registerLive(1);
+  // Nothing appended for less than the interval: no NoOp, and the next is due when the interval ends.
+  clock.advance(200);
+  assert.equal(await controller.appendNoOpIfIdle(500), 300);
+  assert.equal(noOps(), 0);
+  // Another append restarts the interval.
+  clock.advance(200);
+  await controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false);
+  clock.advance(400);
+  assert.equal(await controller.appendNoOpIfIdle(500), 100);
+  assert.equal(noOps(), 0);
+  // Idle for the whole interval: one NoOp, which itself counts as an append.
+  clock.advance(100);
+  assert.equal(await controller.appendNoOpIfIdle(500), 500);
+  assert.equal(noOps(), 1);
+  assert.equal(committed.at(-1)!.type, 'NoOp');
+  assert.equal(await controller.appendNoOpIfIdle(500), 500);
+  assert.equal(noOps(), 1);
 });

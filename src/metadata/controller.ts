@@ -3,12 +3,13 @@
 // the metadata quorum, which replays them into the image (DESIGN.md decision 5). Operations run one
 // at a time, so each one sees the records of every operation before it.
 import { ConfigError } from '../base/config-def.js';
-import type { RandomSource } from '../base/clock.js';
+import type { Clock, RandomSource } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
 import type { MetadataImage } from './metadata-image.js';
 import {
+  type AppendedRecord,
   type BrokerEndpoint,
   ConfigResourceType,
   type MetadataRecord,
@@ -38,7 +39,7 @@ export interface MetadataQuorum {
    * rejects with NOT_CONTROLLER if this node is no longer the active controller of the term that
    * `ensureActive` saw.
    */
-  append(records: MetadataRecord[]): Promise<void>;
+  append(records: AppendedRecord[]): Promise<void>;
   /** The offset after the last record applied to the image (the loader's next offset). */
   readonly appliedOffset: number;
 }
@@ -46,6 +47,8 @@ export interface MetadataQuorum {
 export interface ControllerOptions {
   image: MetadataImage;
   quorum: MetadataQuorum;
+  /** Times the idle interval after which the active controller appends a NoOpRecord. */
+  clock: Clock;
   random: RandomSource;
   defaultNumPartitions: number;
   defaultReplicationFactor: number;
@@ -107,6 +110,8 @@ export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
   /** Each broker's registration epoch and the metadata offset it must reach to be unfenced. */
   private readonly registrationOffsets = new Map<number, { brokerEpoch: number; offset: number }>();
+  /** When this controller last appended (monotonic ms); -Infinity before its first append. */
+  private lastAppendMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -114,6 +119,27 @@ export class Controller {
 
   get image(): MetadataImage {
     return this.options.image;
+  }
+
+  /** Appends through the quorum, noting when (metadata.max.idle.interval.ms counts from the last one). */
+  private async append(records: AppendedRecord[]): Promise<void> {
+    await this.options.quorum.append(records);
+    this.lastAppendMs = this.options.clock.monotonicMs();
+  }
+
+  /**
+   * Kafka's metadata.max.idle.interval.ms on the active controller: appends a NoOpRecord when this
+   * controller has appended nothing for `maxIdleMs`, so the high watermark moves and followers and
+   * observers see that they are caught up. Resolves with how long until the next one would be due;
+   * rejects with NOT_CONTROLLER on any node that is not the active controller.
+   */
+  appendNoOpIfIdle(maxIdleMs: number): Promise<number> {
+    return this.serialize(async () => {
+      const idleMs = this.options.clock.monotonicMs() - this.lastAppendMs;
+      if (idleMs < maxIdleMs) return maxIdleMs - idleMs;
+      await this.append([{ type: 'NoOp' }]);
+      return maxIdleMs;
+    });
   }
 
   /** Runs `operation` after every earlier one has committed: one owner of the decision. */
@@ -135,7 +161,7 @@ export class Controller {
     return this.serialize(async () => {
       const firstProducerId = this.image.nextProducerId;
       const brokerEpoch = this.image.brokers.get(brokerId)?.brokerEpoch ?? 0;
-      await this.options.quorum.append([{ type: 'ProducerIds', brokerId, brokerEpoch, nextProducerId: firstProducerId + blockSize }]);
+      await this.append([{ type: 'ProducerIds', brokerId, brokerEpoch, nextProducerId: firstProducerId + blockSize }]);
       return { firstProducerId, size: blockSize };
     });
   }
@@ -150,7 +176,7 @@ export class Controller {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
-      await this.options.quorum.append([{ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true }]);
+      await this.append([{ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true }]);
       // Every record of the batch is applied once append resolves: the registration is at or below
       // the last applied offset, which the broker must reach before it is unfenced.
       this.registrationOffsets.set(brokerId, { brokerEpoch, offset: this.options.quorum.appliedOffset - 1 });
@@ -188,16 +214,16 @@ export class Controller {
       if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
       const isCaughtUp = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
       if (wantShutDown) {
-        if (!broker.fenced) await this.options.quorum.append(this.fenceRecords(brokerId, brokerEpoch));
+        if (!broker.fenced) await this.append(this.fenceRecords(brokerId, brokerEpoch));
         return { isCaughtUp, isFenced: true, shouldShutDown: true };
       }
       if (broker.fenced) {
         if (wantFence || !isCaughtUp) return { isCaughtUp, isFenced: true, shouldShutDown: false };
-        await this.options.quorum.append(this.unfenceRecords(brokerId, brokerEpoch));
+        await this.append(this.unfenceRecords(brokerId, brokerEpoch));
         return { isCaughtUp, isFenced: false, shouldShutDown: false };
       }
       if (wantFence) {
-        await this.options.quorum.append(this.fenceRecords(brokerId, brokerEpoch));
+        await this.append(this.fenceRecords(brokerId, brokerEpoch));
         return { isCaughtUp, isFenced: true, shouldShutDown: false };
       }
       return { isCaughtUp, isFenced: false, shouldShutDown: false };
@@ -209,7 +235,7 @@ export class Controller {
     return this.serialize(async () => {
       const broker = this.image.brokers.get(brokerId);
       if (!broker || broker.fenced) return;
-      await this.options.quorum.append(this.fenceRecords(brokerId, broker.brokerEpoch));
+      await this.append(this.fenceRecords(brokerId, broker.brokerEpoch));
     });
   }
 
@@ -271,7 +297,7 @@ export class Controller {
   private async appendOrRefuse(records: MetadataRecord[], results: TopicResult[]): Promise<TopicResult[]> {
     if (records.length === 0) return results;
     try {
-      await this.options.quorum.append(records);
+      await this.append(records);
       return results;
     } catch (error) {
       if (!(error instanceof KafkaError) || (error.errorCode !== ErrorCode.MESSAGE_TOO_LARGE && error.errorCode !== ErrorCode.RECORD_LIST_TOO_LARGE)) throw error;
@@ -364,7 +390,7 @@ export class Controller {
           return { ...result, errorCode: failed.errorCode, errorMessage: failed.errorMessage };
         }
       });
-      if (!validateOnly && records.length > 0) await this.options.quorum.append(records);
+      if (!validateOnly && records.length > 0) await this.append(records);
       return results;
     });
   }
@@ -397,7 +423,7 @@ export class Controller {
         records.push({ type: 'RemoveTopic', topicId: topic.topicId });
         results.push({ name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, topicId: topic.topicId, numPartitions: topic.partitions.size, replicationFactor: -1 });
       }
-      if (records.length > 0) await this.options.quorum.append(records);
+      if (records.length > 0) await this.append(records);
       return results;
     });
   }

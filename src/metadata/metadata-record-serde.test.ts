@@ -21,3 +21,10 @@ test('every metadata record round-trips through Kafka framing', () => {
 test('record types Conveyor does not use are skipped, not fatal', () => {
   assert.equal(deserializeMetadataRecord(Buffer.from([1, 12, 0, 0, 0])), null);
 });
+
+test('a NoOpRecord is written in Kafka framing and skipped on replay', () => {
+  const bytes = serializeMetadataRecord({ type: 'NoOp' });
+  // Frame version 1, api key 20 (NoOpRecord), version 0, no tagged fields.
+  assert.deepEqual([...bytes], [1, 20, 0, 0]);
+  assert.equal(deserializeMetadataRecord(bytes), null);
+});

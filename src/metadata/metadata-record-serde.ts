@@ -14,7 +14,8 @@ import { decodeTopicRecord, encodeTopicRecord } from '../protocol/messages/recor
 import { decodeFenceBrokerRecord, encodeFenceBrokerRecord } from '../protocol/messages/records/fence-broker-record.js';
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protocol/messages/records/unfence-broker-record.js';
 import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
-import type { MetadataRecord } from './metadata-record.js';
+import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
+import type { AppendedRecord, MetadataRecord } from './metadata-record.js';
 
 const FRAME_VERSION = 1;
 
@@ -29,9 +30,10 @@ export const MetadataRecordApiKey = {
   UnfenceBroker: 8,
   RemoveTopic: 9,
   ProducerIds: 15,
+  NoOp: 20,
 } as const;
 
-export function serializeMetadataRecord(record: MetadataRecord): Buffer {
+export function serializeMetadataRecord(record: AppendedRecord): Buffer {
   const writer = new Writer();
   const frame = (apiKey: number, version: number) => {
     writer.writeUnsignedVarInt(FRAME_VERSION);
@@ -93,6 +95,10 @@ export function serializeMetadataRecord(record: MetadataRecord): Buffer {
       frame(MetadataRecordApiKey.PartitionChange, 0);
       encodePartitionChangeRecord(writer, 0, { partitionId: record.partitionId, topicId: record.topicId, leader: record.leader, isr: record.isr });
       break;
+    case 'NoOp':
+      frame(MetadataRecordApiKey.NoOp, 0);
+      encodeNoOpRecord(writer, 0, {});
+      break;
     default:
       unreachable(record);
   }
@@ -100,8 +106,9 @@ export function serializeMetadataRecord(record: MetadataRecord): Buffer {
 }
 
 /**
- * Decodes one metadata record, or returns null for record types Conveyor does not use yet (a log
- * written by a newer version): replay skips them rather than failing.
+ * Decodes one metadata record, or returns null for a NoOpRecord (nothing to apply) and for record
+ * types Conveyor does not use yet (a log written by a newer version): replay skips them rather
+ * than failing.
  */
 export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null {
   const reader = new Reader(bytes);
@@ -151,6 +158,7 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       // Conveyor writes the leader and the ISR in every change; -2 (absent) keeps the leader.
       return { type: 'PartitionChange', topicId: record.topicId, partitionId: record.partitionId, leader: record.leader ?? -2, isr: record.isr ?? [] };
     }
+    case MetadataRecordApiKey.NoOp: // nothing to apply
     default:
       return null;
   }

@@ -92,3 +92,16 @@ export type MetadataRecord =
   | RemoveTopicRecord
   | ConfigRecord
   | ProducerIdsRecord;
+
+/**
+ * Kafka's NoOpRecord: nothing to apply. The active controller appends one when it has appended
+ * nothing for metadata.max.idle.interval.ms, so the high watermark, and with it the followers' and
+ * observers' view of what is committed, keeps moving. Replay skips it (it decodes to nothing), so it
+ * is not one of the image's records.
+ */
+export interface NoOpRecord {
+  type: 'NoOp';
+}
+
+/** What the controller appends to the metadata log: the image's records, and NoOp. */
+export type AppendedRecord = MetadataRecord | NoOpRecord;

@@ -4,7 +4,9 @@
 // registration and the broker does not ask to stay fenced. Seen three ways: the records every start
 // leaves in __cluster_metadata (a single node and a three-node cluster, restarts included), a
 // restarted broker that only serves once it has the metadata committed while it was down, and
-// BrokerRegistration and BrokerHeartbeat sent by hand to the active controller's listener.
+// BrokerRegistration and BrokerHeartbeat sent by hand to the active controller's listener. Also
+// metadata.max.idle.interval.ms: an idle active controller appends NoOpRecords, so followers see
+// the high watermark move.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import type { Broker } from '../../src/broker/broker.js';
+import { resolveBrokerConfig } from '../../src/broker/broker-config.js';
+import { ConfigError } from '../../src/base/config-def.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import type { MetadataRecord } from '../../src/metadata/metadata-record.js';
 import { deserializeMetadataRecord } from '../../src/metadata/metadata-record-serde.js';
@@ -35,6 +39,9 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Kafka's api key of NoOpRecord. */
+const NOOP_API_KEY = 20;
 
 interface LoggedValue {
   /** The metadata record's api key (Kafka's numbering: RegisterBroker 0, UnfenceBroker 8, NoOp 20). */
@@ -253,6 +260,46 @@ describe('brokers of a three-node cluster are fenced until caught up', () => {
       assert.equal(metadata.topics[0]!.partitions.length, 2);
     } finally {
       direct.close();
+    }
+  });
+
+  it('the idle active controller appends NoOp records every metadata.max.idle.interval.ms, so followers see the high watermark move', async () => {
+    const controllerId = cluster.activeController();
+    const follower = cluster.node(cluster.nodeIds.find((id) => id !== controllerId)!).broker!;
+    const noOps = async () => (await metadataLog(follower)).filter((value) => value.apiKey === NOOP_API_KEY).length;
+    const before = await noOps();
+    const highWatermark = follower.services.quorum.raft.highWatermark;
+    // Nothing else is being changed: only NoOps can move the log on.
+    await until(async () => (await noOps()) >= before + 3, 15_000, 'three more NoOp records on a follower');
+    // The follower learns each new high watermark from a later fetch's answer, and loads up to it.
+    await until(() => follower.services.quorum.raft.highWatermark >= highWatermark + 3, 10_000, 'the follower to learn a higher high watermark');
+    await until(() => follower.services.quorum.appliedOffset >= highWatermark + 3, 10_000, 'the follower to apply up to it');
+  });
+});
+
+describe('metadata.max.idle.interval.ms', () => {
+  it('refuses a value that is not a non-negative int, naming the key', () => {
+    for (const value of ['-1', 'soon', '1.5', '2147483648', '']) {
+      assert.throws(
+        () => resolveBrokerConfig({ 'metadata.max.idle.interval.ms': value }),
+        (error: unknown) => error instanceof ConfigError && error.key === 'metadata.max.idle.interval.ms' && error.message.includes('metadata.max.idle.interval.ms'),
+        `refuses '${value}'`,
+      );
+    }
+    assert.equal(resolveBrokerConfig({}).metadataMaxIdleIntervalMs, 500);
+  });
+
+  it('0 appends no NoOp records', async () => {
+    const cluster = await startCluster({ brokers: 3, config: { 'metadata.max.idle.interval.ms': 0 } });
+    try {
+      const controller = cluster.node(cluster.activeController()).broker!;
+      // Four default idle intervals: with NoOps on, at least three would be in the log by now.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const values = await metadataLog(controller);
+      assert.ok(values.length > 0, 'the log has the registrations');
+      assert.equal(values.filter((value) => value.apiKey === NOOP_API_KEY).length, 0);
+    } finally {
+      await cluster.close();
     }
   });
 });
