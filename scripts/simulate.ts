@@ -28,7 +28,7 @@ const shape = { ...(voters !== undefined ? { voters } : {}), ...(chaosMs !== und
 
 function summary(result: RaftSeedResult): string {
   const recovery = result.recoveryMs === undefined ? 'none' : `${result.recoveryMs} ms`;
-  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}, ${result.voters} voters, ${result.observers} observers, snapshots ${result.snapshotEvery > 0 ? `every ${result.snapshotEvery} batches (${result.snapshotsFetched} fetched)` : 'off'}, ${result.faults.length} faults, ${result.acknowledgedAppends} appends acknowledged, highest epoch ${result.highestEpoch}, recovery ${recovery}, ${result.events} events, trace ${result.traceDigest}`;
+  return `seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'}, ${result.voters} voters, ${result.observers} observers, snapshots ${result.snapshotEvery > 0 ? `every ${result.snapshotEvery} batches (${result.snapshotsFetched} fetched)` : 'off'}, ${result.voterChanges} voter changes (voters ${result.finalVoters.join(',')}), ${result.faults.length} faults, ${result.acknowledgedAppends} appends acknowledged, highest epoch ${result.highestEpoch}, recovery ${recovery}, ${result.events} events, trace ${result.traceDigest}`;
 }
 
 const single = integer('seed', values.seed);

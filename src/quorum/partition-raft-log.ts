@@ -4,10 +4,12 @@
 // divergence checks and simulation invariants never read the disk.
 import { assert } from '../base/assert.js';
 import type { PartitionLog } from '../log/partition-log.js';
-import { batchSize, readBaseOffset, readLastOffset, readPartitionLeaderEpoch, readStoredCrc } from '../protocol/records/batch-header.js';
+import { batchSize, isControlBatch, readBaseOffset, readLastOffset, readPartitionLeaderEpoch, readStoredCrc } from '../protocol/records/batch-header.js';
+import { decodeControlRecordType } from '../protocol/records/control-record.js';
 import type { RecordInput } from '../protocol/records/record.js';
-import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
+import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../protocol/records/record-batch.js';
 import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from './raft-log.js';
+import { decodeVotersRecord, VOTERS_CONTROL_TYPE, VoterHistory } from './voter-set.js';
 
 /** Bytes read per step while indexing the log at start-up. */
 const INDEX_READ_BYTES = 4 * 1024 * 1024;
@@ -19,6 +21,8 @@ export class PartitionRaftLog implements RaftLog {
   #base: OffsetAndEpoch = { offset: 0, epoch: 0 };
   /** Whether open found the log behind or off its newest snapshot and emptied it. */
   resetAtOpen = false;
+  /** The voter sets the log's VotersRecords name, in log order. */
+  readonly voterHistory = new VoterHistory();
 
   private constructor(private readonly log: PartitionLog) {
     this.#flushedEndOffset = log.recoveryPoint;
@@ -40,6 +44,7 @@ export class PartitionRaftLog implements RaftLog {
         if (info.lastOffset >= offset) raftLog.#batches.push(info);
         offset = info.lastOffset + 1;
       }
+      raftLog.#indexVoters(bytes, raftLog.#batches.at(-1)?.lastOffset ?? -1);
     }
     // Everything recovered from disk is as durable as the recovery found it; flush once (if the
     // recovery point is behind) so it covers it and crash accounting starts from what the files hold.
@@ -91,6 +96,11 @@ export class PartitionRaftLog implements RaftLog {
     const result = await this.log.append(batch, { leaderEpoch: epoch, appendTimeMs: now });
     const info = { baseOffset: result.baseOffset, lastOffset: result.lastOffset, epoch, crc: readStoredCrc(batch) };
     this.#batches.push(info);
+    if (control) {
+      records.forEach((record, index) => {
+        if (record.key && record.value && decodeControlRecordType(record.key) === VOTERS_CONTROL_TYPE) this.voterHistory.add(result.baseOffset + index, decodeVotersRecord(record.value));
+      });
+    }
     return info;
   }
 
@@ -104,12 +114,14 @@ export class PartitionRaftLog implements RaftLog {
       const epoch = readPartitionLeaderEpoch(batch);
       await this.log.append(Buffer.from(batch), { leaderEpoch: epoch, appendTimeMs: 0 });
       this.#batches.push({ baseOffset, lastOffset: readLastOffset(batch), epoch, crc: readStoredCrc(batch) });
+      this.#indexVoters(batch, Number.MAX_SAFE_INTEGER);
     }
   }
 
   async truncateTo(offset: number): Promise<void> {
     await this.log.truncateTo(offset);
     while (this.#batches.length > 0 && this.#batches.at(-1)!.baseOffset >= offset) this.#batches.pop();
+    this.voterHistory.truncateFrom(this.log.logEndOffset);
     this.#flushedEndOffset = Math.min(this.#flushedEndOffset, this.log.logEndOffset);
   }
 
@@ -121,6 +133,7 @@ export class PartitionRaftLog implements RaftLog {
     this.log.maybeIncrementLogStartOffset(snapshot.offset);
     this.#base = snapshot;
     while (this.#batches.length > 0 && this.#batches[0]!.baseOffset < snapshot.offset) this.#batches.shift();
+    this.voterHistory.trimBelow(snapshot.offset);
     // Whole segments below the new start go (the active one stays; Kafka also deletes by segment).
     await this.log.deleteExpiredSegments(0);
   }
@@ -131,6 +144,8 @@ export class PartitionRaftLog implements RaftLog {
     this.#batches = [];
     this.#base = snapshot;
     this.#flushedEndOffset = snapshot.offset;
+    // The snapshot's own voter set is put back by whoever installed it (it is in the snapshot).
+    this.voterHistory.reset();
   }
 
   async flush(): Promise<void> {
@@ -144,6 +159,17 @@ export class PartitionRaftLog implements RaftLog {
     if (result.chunks.length === 0) return Buffer.alloc(0);
     // The first chunk may start before `offset` only when a batch straddles it; Raft reads start at batch bounds.
     return result.chunks.length === 1 ? result.chunks[0]! : Buffer.concat(result.chunks, result.bytes);
+  }
+
+  /** Records the VotersRecords of the control batches in `bytes` up to offset `upTo`. */
+  #indexVoters(bytes: Buffer, upTo: number): void {
+    for (const span of recordBatchSpans(bytes)) {
+      if (!isControlBatch(bytes, span.position) || readBaseOffset(bytes, span.position) > upTo) continue;
+      if (this.voterHistory.latest() && this.voterHistory.latest()!.offset >= readBaseOffset(bytes, span.position)) continue;
+      for (const record of decodeRecordBatchSync(bytes, span.position).records) {
+        if (record.value && decodeControlRecordType(record.key) === VOTERS_CONTROL_TYPE) this.voterHistory.add(record.offset, decodeVotersRecord(record.value));
+      }
+    }
   }
 
   batches(): readonly RaftBatchInfo[] {

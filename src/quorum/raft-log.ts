@@ -4,6 +4,7 @@
 // as they are; either truncates a divergent tail. Only flushed batches count toward commitment:
 // `flushedEndOffset` is what survives a crash, and it is what a node reports as its position.
 import type { RecordInput } from '../protocol/records/record.js';
+import type { VoterHistory } from './voter-set.js';
 
 /** One batch of the log, described without its bytes (offsets inclusive). */
 export interface RaftBatchInfo {
@@ -26,6 +27,8 @@ export interface RaftLog {
   readonly endOffset: number;
   /** Offsets below it are durable. */
   readonly flushedEndOffset: number;
+  /** The voter sets its VotersRecord control records name (KIP-853), in log order. */
+  readonly voterHistory: VoterHistory;
   /** The epoch of the last batch; for a log without batches, that of the snapshot it starts from, or 0. */
   readonly lastEpoch: number;
   /**

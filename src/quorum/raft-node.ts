@@ -15,6 +15,12 @@ import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { SerialQueue } from '../log/serial-queue.js';
 import {
+  type AddRaftVoterRequest,
+  AddRaftVoterApi,
+  type AddRaftVoterResponse,
+  type RemoveRaftVoterRequest,
+  RemoveRaftVoterApi,
+  type RemoveRaftVoterResponse,
   type BeginQuorumEpochRequest,
   BeginQuorumEpochApi,
   type BeginQuorumEpochResponse,
@@ -43,9 +49,10 @@ import { type ElectionState, NO_NODE, type QuorumStateFile } from './quorum-stat
 import type { RaftConfig } from './raft-config.js';
 import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from './raft-log.js';
 import { ResignedState } from './resigned-state.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
+import { decodeSnapshot, decodeSnapshotFile, encodeSnapshot } from './snapshot-file.js';
 import { sameSnapshot, type SnapshotStore } from './snapshot-store.js';
 import { UnattachedState } from './unattached-state.js';
+import { staticVoter, type Voter, votersRecord, ZERO_UUID as ZERO_UUID_KEY } from './voter-set.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 /** Kafka's fixed topic id of the metadata topic (Uuid(0, 1)). */
@@ -94,6 +101,8 @@ export interface RaftListener {
    * machine must load it, as everything it held is older.
    */
   onSnapshotInstalled?(snapshot: OffsetAndEpoch): void;
+  /** The voter set changed (KIP-853): a VotersRecord was appended, truncated away or installed. */
+  onVotersChange?(voters: readonly Voter[]): void;
 }
 
 export interface RaftNodeOptions {
@@ -147,6 +156,8 @@ export class RaftNode {
   #closing = false;
   /** What the quorum-state file holds. */
   #persisted: ElectionState;
+  /** The voter ids last acted on, to notice a change. */
+  #knownVoters = '';
 
   private constructor(options: RaftNodeOptions, role: RaftRole, persisted: ElectionState) {
     this.#persisted = persisted;
@@ -181,6 +192,13 @@ export class RaftNode {
     else if (stored.leaderId !== NO_NODE) role = new FollowerState(stored.epoch, stored.leaderId, stored.votedId, options.clock.monotonicMs());
     else role = new UnattachedState(stored.epoch, stored.votedId);
     const node = new RaftNode(options, role, stored);
+    const snapshot = options.snapshots.latest;
+    if (snapshot && !options.log.voterHistory.hasBefore(snapshot.offset)) {
+      // The log before the snapshot is gone, and with it the VotersRecord in effect there.
+      const { voters } = decodeSnapshotFile(await options.snapshots.readAll(snapshot));
+      if (voters) options.log.voterHistory.prependBase(voters);
+    }
+    node.#knownVoters = node.voters.join(',');
     await node.#steps.run(() => node.#enter(role));
     return node;
   }
@@ -232,7 +250,7 @@ export class RaftNode {
       const last = this.#log.batches().find((batch) => batch.lastOffset === endOffset - 1);
       if (!last) throw new Error(`a snapshot at ${endOffset} does not end a batch of the log`);
       const snapshot = { offset: endOffset, epoch: last.epoch };
-      await this.#snapshots.write(snapshot, encodeSnapshot(snapshot, values, this.#clock.nowMs()));
+      await this.#snapshots.write(snapshot, encodeSnapshot(snapshot, values, this.#clock.nowMs(), this.#log.voterHistory.at(endOffset)?.voters));
       await this.#log.deleteBefore(snapshot);
       await this.#snapshots.deleteBefore(snapshot);
       this.#logger.info('metadata snapshot written', { endOffset, epoch: snapshot.epoch, records: values.length });
@@ -240,8 +258,89 @@ export class RaftNode {
     });
   }
 
+  /** The current voter ids: the newest VotersRecord the log holds, else controller.quorum.voters. */
+  get voters(): readonly number[] {
+    return this.voterSet.map((voter) => voter.id);
+  }
+
+  get voterSet(): readonly Voter[] {
+    return this.#log.voterHistory.latest()?.voters ?? this.#config.voters.map(staticVoter);
+  }
+
   get isVoter(): boolean {
-    return this.#config.voters.includes(this.#config.nodeId);
+    return this.voters.includes(this.#config.nodeId);
+  }
+
+  /**
+   * Adds a voter (KIP-853, AddRaftVoter) on the leader: it must be fetching and caught up with the
+   * high watermark, no earlier change may be uncommitted, and the leader must have committed in its
+   * epoch. The new set takes effect at once; resolves once the change is committed.
+   */
+  addVoter(voter: Voter): Promise<void> {
+    return this.#changeVoters((current, role) => {
+      if (current.some((existing) => existing.id === voter.id)) throw new KafkaError(ErrorCode.DUPLICATE_VOTER, `node ${voter.id} is a voter already`);
+      const position = role.position(voter.id);
+      const fresh = position !== undefined && this.#clock.monotonicMs() - position.lastFetchMs <= this.#config.fetchTimeoutMs;
+      if (!position || !fresh || position.endOffset < this.#highWatermark) {
+        throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `node ${voter.id} has not caught up with the metadata log (it must fetch as an observer first)`);
+      }
+      return [...current, voter];
+    });
+  }
+
+  /** Removes a voter (KIP-853, RemoveRaftVoter) on the leader; a leader removing itself resigns once that commits. */
+  removeVoter(voterId: number, directoryId?: string): Promise<void> {
+    return this.#changeVoters((current) => {
+      const found = current.find((voter) => voter.id === voterId && (directoryId === undefined || voter.directoryId === directoryId || voter.directoryId === ZERO_UUID_KEY));
+      if (!found) throw new KafkaError(ErrorCode.VOTER_NOT_FOUND, `node ${voterId} is not a voter`);
+      if (current.length === 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'the last voter cannot be removed');
+      return current.filter((voter) => voter !== found);
+    });
+  }
+
+  async #changeVoters(change: (current: Voter[], role: LeaderState) => Voter[]): Promise<void> {
+    const { committed } = await this.#run(async () => {
+      const role = this.#role;
+      if (role.kind !== 'leader') throw this.#notLeader();
+      if (this.#highWatermark <= role.epochStartOffset) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'the leader has not committed an entry of its epoch yet');
+      const latest = this.#log.voterHistory.latest();
+      if (latest && latest.offset >= this.#highWatermark) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'an earlier voter change is not committed yet');
+      const next = change([...this.voterSet], role);
+      const info = await this.#log.appendAsLeader([votersRecord(next, this.#clock.nowMs())], role.epoch, true);
+      const committed = new Promise<number>((resolve, reject) => this.#commits.push({ lastOffset: info.lastOffset, resolve, reject }));
+      this.#logger.info('voter set changed', { voters: next.map((voter) => voter.id).join(','), offset: info.baseOffset });
+      this.#votersChanged();
+      await this.#log.flush();
+      if (this.#role === role) this.#localProgress(role);
+      return { committed };
+    });
+    await committed;
+  }
+
+  /** Acts on a new voter set: the leader counts its majority over it; a node no longer voting stops electing. */
+  #votersChanged(): void {
+    const voters = this.voters;
+    const key = voters.join(',');
+    if (key === this.#knownVoters) return;
+    this.#knownVoters = key;
+    this.#listener.onVotersChange?.(this.voterSet);
+    const role = this.#role;
+    if (role.kind === 'leader') {
+      if (role.setVoters(voters, this.#clock.monotonicMs())) this.#advanceHighWatermark(role.highWatermark);
+      for (const voter of role.unacknowledged()) this.#beginQuorumEpoch(voter);
+      this.#maybeResignRemoved(role);
+    }
+  }
+
+  /** A leader that removed itself leads until that change commits, then resigns. */
+  #maybeResignRemoved(role: LeaderState): void {
+    const latest = this.#log.voterHistory.latest();
+    if (this.isVoter || !latest || latest.offset >= this.#highWatermark) return;
+    this.#schedule(0, async () => {
+      if (this.#role !== role) return;
+      this.#logger.info('this leader is no longer a voter; resigning', { epoch: role.epoch });
+      await this.#transition(new ResignedState(role.epoch, this.nodeId, this.voters));
+    });
   }
 
   /** The quorum as its leader sees it (DescribeQuorum), or undefined on any other node. */
@@ -300,6 +399,10 @@ export class RaftNode {
         return this.#run(() => this.#handleBeginQuorumEpoch(request.body as BeginQuorumEpochRequest));
       case EndQuorumEpochApi.apiKey:
         return this.#run(() => this.#handleEndQuorumEpoch(request.body as EndQuorumEpochRequest));
+      case AddRaftVoterApi.apiKey:
+        return this.#handleAddVoter(request.body as AddRaftVoterRequest);
+      case RemoveRaftVoterApi.apiKey:
+        return this.#handleRemoveVoter(request.body as RemoveRaftVoterRequest);
       case FetchSnapshotApi.apiKey:
         return this.#run(() => this.#handleFetchSnapshot(request.body as FetchSnapshotRequest, request.fromNodeId ?? -1));
       case FetchApi.apiKey: {
@@ -324,7 +427,7 @@ export class RaftNode {
     try {
       resigned = await this.#run(async () => {
         if (this.#role.kind !== 'leader') return undefined;
-        const role = new ResignedState(this.#role.epoch, this.nodeId, this.#config.voters);
+        const role = new ResignedState(this.#role.epoch, this.nodeId, this.voters);
         await this.#transition(role);
         return role;
       });
@@ -454,7 +557,7 @@ export class RaftNode {
 
   /** A quorum of one elects itself at once: there is no one to wait for. */
   get #isOnlyVoter(): boolean {
-    return this.#config.voters.length === 1 && this.isVoter;
+    return this.voters.length === 1 && this.isVoter;
   }
 
   #electionTimeoutMs(): number {
@@ -462,17 +565,22 @@ export class RaftNode {
   }
 
   async #startPreVote(): Promise<void> {
-    if (!this.isVoter) return;
     const role = this.#role;
+    if (!this.isVoter) {
+      // No longer (or not yet) a voter: look for the leader as an observer does.
+      if (role.kind === 'unattached') this.#discoverLeader();
+      else if (role.kind !== 'follower') await this.#transition(new UnattachedState(role.epoch, this.#electionState(role).votedId));
+      return;
+    }
     const leaderId = role.kind === 'follower' ? role.leaderId : NO_NODE;
-    await this.#transition(new ProspectiveState(role.epoch, this.#electionState(role).votedId, leaderId, this.#config.voters, this.nodeId));
+    await this.#transition(new ProspectiveState(role.epoch, this.#electionState(role).votedId, leaderId, this.voters, this.nodeId));
   }
 
   async #becomeCandidate(): Promise<void> {
     const epoch = this.#role.epoch + 1;
     // A quorum of one has no one to ask: its own vote is the election (one write, not two).
-    if (this.#isOnlyVoter) await this.#transition(new LeaderState(epoch, this.nodeId, this.#config.voters, this.#log.endOffset, this.#clock.monotonicMs()));
-    else await this.#transition(new CandidateState(epoch, this.#config.voters, this.nodeId));
+    if (this.#isOnlyVoter) await this.#transition(new LeaderState(epoch, this.nodeId, this.voters, this.#log.endOffset, this.#clock.monotonicMs()));
+    else await this.#transition(new CandidateState(epoch, this.voters, this.nodeId));
   }
 
   /** A pre-vote or election that did not win in time: wait a random backoff, then try again. */
@@ -493,11 +601,11 @@ export class RaftNode {
 
   async #becomeLeader(): Promise<void> {
     const epoch = this.#role.epoch;
-    await this.#transition(new LeaderState(epoch, this.nodeId, this.#config.voters, this.#log.endOffset, this.#clock.monotonicMs()));
+    await this.#transition(new LeaderState(epoch, this.nodeId, this.voters, this.#log.endOffset, this.#clock.monotonicMs()));
   }
 
   async #startLeading(role: LeaderState): Promise<void> {
-    const record = leaderChangeRecord(this.nodeId, this.#config.voters, this.#config.voters, this.#clock.nowMs());
+    const record = leaderChangeRecord(this.nodeId, this.voters, this.voters, this.#clock.nowMs());
     await this.#log.appendAsLeader([record], role.epoch, true);
     await this.#log.flush();
     if (this.#role !== role) return;
@@ -518,7 +626,7 @@ export class RaftNode {
     // Kafka resigns when no majority fetched within 1.5 fetch timeouts.
     if (!role.hasQuorum(this.#clock.monotonicMs(), this.#config.fetchTimeoutMs * 1.5)) {
       this.#logger.warn('quorum leader lost contact with a majority; resigning', { epoch: role.epoch });
-      await this.#transition(new ResignedState(role.epoch, this.nodeId, this.#config.voters));
+      await this.#transition(new ResignedState(role.epoch, this.nodeId, this.voters));
       return;
     }
     const quiet = this.#clock.monotonicMs() - this.#config.fetchTimeoutMs / 2;
@@ -612,7 +720,8 @@ export class RaftNode {
     if (!partition) return this.#voteAnswer(ErrorCode.INVALID_REQUEST, false);
     if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return this.#voteAnswer(ErrorCode.INCONSISTENT_CLUSTER_ID, false);
     const { candidateEpoch, candidateId } = partition;
-    if (!this.#config.voters.includes(candidateId) || !this.isVoter) return this.#voteAnswer(ErrorCode.INCONSISTENT_VOTER_SET, false);
+    // No voter-set check (KIP-853): either side's set may be stale; the candidate counts votes from
+    // its own set, and the log rule keeps a removed node that missed its removal from winning.
     if (candidateEpoch < this.#role.epoch) return this.#voteAnswer(ErrorCode.FENCED_LEADER_EPOCH, false);
     const upToDate = this.#logIsBehindOrEqual(partition.lastOffsetEpoch, Number(partition.lastOffset));
     if (partition.preVote) return this.#voteAnswer(ErrorCode.NONE, upToDate && this.#wouldVote(candidateEpoch, candidateId));
@@ -732,7 +841,7 @@ export class RaftNode {
 
   #endQuorumEpoch(voter: number): void {
     const role = this.#role;
-    const successors = this.#config.voters.filter((id) => id !== this.nodeId);
+    const successors = this.voters.filter((id) => id !== this.nodeId);
     const request: EndQuorumEpochRequest = {
       clusterId: this.#config.clusterId,
       topics: [{
@@ -789,7 +898,7 @@ export class RaftNode {
   #discoverLeader(attempt = 0): void {
     const role = this.#role;
     if (role.kind !== 'unattached' || this.isVoter) return;
-    const voters = this.#config.voters;
+    const voters = this.voters;
     const voter = voters[(this.#random.nextInt(voters.length) + attempt) % voters.length]!;
     const request: FetchRequest = {
       clusterId: this.#config.clusterId,
@@ -884,7 +993,7 @@ export class RaftNode {
       } else if (partition.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && leader?.leaderEpoch === role.epoch && leader.leaderId === role.leaderId && this.isVoter) {
         // The leader itself says it no longer leads its epoch: it resigned (its EndQuorumEpoch may
         // still be on the way). Ranked after the preferred successors it would have named.
-        await this.#leaderResigned(role, this.#config.voters.filter((id) => id !== role.leaderId).indexOf(this.nodeId) + 1);
+        await this.#leaderResigned(role, this.voters.filter((id) => id !== role.leaderId).indexOf(this.nodeId) + 1);
       } else {
         this.#retry(() => this.#fetch());
       }
@@ -910,12 +1019,14 @@ export class RaftNode {
         return this.#retry(() => this.#fetch());
       }
       await this.#log.truncateTo(truncateTo);
+      this.#votersChanged();
       this.#fetch();
       return;
     }
     const records = partition.records;
     if (records && records.length > 0) {
       await this.#log.appendAsFollower(records);
+      this.#votersChanged();
       // Durable before the next fetch reports this position to the leader.
       await this.#log.flush();
     }
@@ -1029,6 +1140,36 @@ export class RaftNode {
       }],
       nodeEndpoints: [],
     };
+  }
+
+  // ---- voter changes (KIP-853) ----------------------------------------------------------------
+
+  async #handleAddVoter(request: AddRaftVoterRequest): Promise<AddRaftVoterResponse> {
+    if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return voterChangeAnswer(new KafkaError(ErrorCode.INCONSISTENT_CLUSTER_ID, 'another cluster'));
+    const voter: Voter = { id: request.voterId, directoryId: request.voterDirectoryId, endpoints: request.listeners.map(({ name, host, port }) => ({ name, host, port })) };
+    return voterChangeAnswer(await this.#withTimeout(this.addVoter(voter), request.timeoutMs));
+  }
+
+  async #handleRemoveVoter(request: RemoveRaftVoterRequest): Promise<RemoveRaftVoterResponse> {
+    if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return voterChangeAnswer(new KafkaError(ErrorCode.INCONSISTENT_CLUSTER_ID, 'another cluster'));
+    return voterChangeAnswer(await this.#withTimeout(this.removeVoter(request.voterId, request.voterDirectoryId), this.#config.requestTimeoutMs));
+  }
+
+  /** Settles with undefined on success, the error on failure, REQUEST_TIMED_OUT after `timeoutMs`. */
+  #withTimeout(operation: Promise<void>, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve) => {
+      const cancel = this.#clock.schedule(Math.max(1, timeoutMs), () => resolve(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'the voter change did not commit in time')));
+      operation.then(
+        () => {
+          cancel();
+          resolve(undefined);
+        },
+        (error: unknown) => {
+          cancel();
+          resolve(error);
+        },
+      );
+    });
   }
 
   // ---- snapshots ------------------------------------------------------------------------------
@@ -1153,6 +1294,9 @@ export class RaftNode {
       // The snapshot is durable; the log now continues from it, and it is committed by definition.
       await this.#log.resetTo(snapshot);
       await this.#snapshots.deleteBefore(snapshot);
+      const { voters } = decodeSnapshotFile(await this.#snapshots.readAll(snapshot));
+      if (voters) this.#log.voterHistory.prependBase(voters);
+      this.#votersChanged();
       role.snapshot = undefined;
       this.#logger.info('installed a snapshot from the leader', { endOffset: snapshot.offset, epoch: snapshot.epoch });
       this.#listener.onSnapshotInstalled?.(snapshot);
@@ -1214,6 +1358,7 @@ export class RaftNode {
     }
     this.#listener.onHighWatermark?.(offset);
     this.#answerParkedFetches();
+    if (this.#role.kind === 'leader') this.#maybeResignRemoved(this.#role);
   }
 
   #failPending(error: Error): void {
@@ -1250,6 +1395,12 @@ export class RaftNode {
       },
     );
   }
+}
+
+function voterChangeAnswer(error: unknown): AddRaftVoterResponse & RemoveRaftVoterResponse {
+  if (error === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null };
+  if (error instanceof KafkaError) return { throttleTimeMs: 0, errorCode: error.errorCode, errorMessage: error.message };
+  return { throttleTimeMs: 0, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: String(error) };
 }
 
 function estimatedRecordBytes(record: RecordInput): number {

@@ -12,6 +12,7 @@ import { RaftCluster, type RaftClusterOptions } from '../../src/testing/simulati
 import { RaftInvariants } from '../../src/testing/simulation/raft-invariants.js';
 import { runRaftSeed } from '../../src/testing/simulation/raft-simulation.js';
 import type { Sabotage } from '../../src/testing/simulation/sabotage.js';
+import { staticVoter } from '../../src/quorum/voter-set.js';
 import { SeededRandom } from '../../src/testing/simulation/seeded-random.js';
 import { SimScheduler } from '../../src/testing/simulation/sim-scheduler.js';
 
@@ -220,6 +221,46 @@ describe('raft quorum behaviours', () => {
     assert.ok(await h.scheduler.runUntil(() => h.cluster.running().some((raft) => raft !== old && raft.role.kind === 'leader'), 10_000));
     // The cut-off leader cannot commit: an append is refused (it is no longer leader).
     await assert.rejects(old.append([{ value: Buffer.from('lost'), timestamp: 0 }]), (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.deepEqual(h.invariants.violations, []);
+  });
+
+  it('voter changes (KIP-853): an observer that caught up is added, the leader removes itself and hands over, refusals name the reason', async () => {
+    const h = await harness(3, 11, [101, 102]);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined, 5000));
+    await commit(h, 'before the change');
+    const leader = h.leader()!;
+    h.cluster.crash(102);
+    await h.scheduler.runFor(500);
+    const settle = async (change: Promise<void>): Promise<unknown> => {
+      let outcome: unknown = 'pending';
+      change.then(
+        () => {
+          outcome = undefined;
+        },
+        (error: unknown) => {
+          outcome = error;
+        },
+      );
+      await h.scheduler.runUntil(() => outcome !== 'pending', 10_000);
+      return outcome;
+    };
+    const code = (outcome: unknown) => (outcome instanceof KafkaError ? outcome.errorCode : outcome);
+    assert.equal(code(await settle(leader.addVoter(staticVoter(2)))), ErrorCode.DUPLICATE_VOTER);
+    assert.equal(code(await settle(leader.addVoter(staticVoter(102)))), ErrorCode.REQUEST_TIMED_OUT, 'a node that is down was added');
+    assert.equal(code(await settle(leader.removeVoter(7))), ErrorCode.VOTER_NOT_FOUND);
+    assert.equal(await settle(leader.addVoter(staticVoter(101))), undefined);
+    assert.ok(await h.scheduler.runUntil(() => h.cluster.running().every((raft) => raft.voters.join(',') === '1,2,3,101'), 5000), 'not every node sees the new voter');
+    assert.equal(h.cluster.nodes.get(101)!.raft!.isVoter, true);
+
+    // The leader removes itself: it leads until that commits, then resigns; the others elect a leader.
+    assert.equal(await settle(leader.removeVoter(leader.nodeId)), undefined);
+    assert.ok(await h.scheduler.runUntil(() => h.leader() !== undefined && h.leader() !== leader, 10_000), 'no new leader after the old one removed itself');
+    assert.equal(leader.isVoter, false);
+    assert.ok(!h.leader()!.voters.includes(leader.nodeId));
+    await commit(h, 'after the handover');
+    // The removed node keeps the log as an observer.
+    assert.ok(await h.scheduler.runUntil(() => leader.role.kind === 'follower' && leader.leaderId === h.leader()!.nodeId, 10_000), 'the removed node does not follow the new leader');
+    h.invariants.checkDurability();
     assert.deepEqual(h.invariants.violations, []);
   });
 

@@ -20,6 +20,8 @@ export class RaftInvariants {
   readonly #highWatermarkOf = new Map<number, { incarnation: number; highWatermark: number }>();
   /** Committed batches by base offset. */
   readonly #committed = new Map<number, RaftBatchInfo>();
+  /** The voter set in effect where each committed batch was first seen committed (KIP-853 changes it). */
+  readonly #committedBy = new Map<number, readonly number[]>();
   /** The largest high watermark any node has reported. */
   #commitEnd = 0;
   readonly #acknowledged: { lastOffset: number }[] = [];
@@ -64,12 +66,12 @@ export class RaftInvariants {
         this.violation(`node ${id} high watermark went back from ${lastHighWatermark.highWatermark} to ${raft.highWatermark}`);
       }
       this.#highWatermarkOf.set(id, { incarnation: simNode.incarnation, highWatermark: raft.highWatermark });
-      this.#recordCommitted(id, raft.log.batches(), raft.highWatermark);
-      this.#checkStateMachine(simNode);
+      this.#recordCommitted(id, raft.log.batches(), raft.highWatermark, raft.voters);
+      this.#checkStateMachine(simNode, raft.voters);
     }
   }
 
-  #checkStateMachine(simNode: SimNode): void {
+  #checkStateMachine(simNode: SimNode, voters: readonly number[]): void {
     const machine = simNode.stateMachine;
     if (!machine) return;
     let progress = this.#checkedState.get(simNode.id);
@@ -85,7 +87,10 @@ export class RaftInvariants {
       if (batch.baseOffset !== expectedBase) this.violation(`node ${simNode.id}'s state has ${describeBatch(batch)} where offset ${expectedBase} should start`);
       // It applied only below its high watermark, so the batch is committed even if no log shows
       // it any more (applied, snapshot and trimmed within one event).
-      else if (!known) this.#committed.set(batch.baseOffset, batch);
+      else if (!known) {
+        this.#committed.set(batch.baseOffset, batch);
+        this.#committedBy.set(batch.baseOffset, voters);
+      }
       else if (!sameBatch(known, batch)) this.violation(`node ${simNode.id}'s state has ${describeBatch(batch)} where ${describeBatch(known)} was committed`);
     }
     progress.checked = applied.length;
@@ -93,34 +98,38 @@ export class RaftInvariants {
 
   /** The costlier checks: majority durability and acknowledged appends (every few steps, and at the end). */
   checkDurability(): void {
-    const majority = Math.floor(this.cluster.voters.length / 2) + 1;
-    // Durability counts voters only: an observer's copy does not make an entry committed.
-    const voters = new Set(this.cluster.voters);
-    const durable = [...this.cluster.nodes.values()].filter((node) => voters.has(node.id)).map((node) => {
+    const durable = [...this.cluster.nodes.values()].map((node) => {
       const batches = node.raft ? durablePrefix(node.raft) : node.durableAtCrash;
       const snapshotEnd = (node.raft ? node.raft.latestSnapshot : node.snapshotAtCrash)?.offset ?? 0;
-      return { snapshotEnd, batches: new Map(batches.map((batch) => [batch.baseOffset, batch])) };
+      return { id: node.id, snapshotEnd, batches: new Map(batches.map((batch) => [batch.baseOffset, batch])) };
     });
     for (const batch of this.#committed.values()) {
+      // Durability counts the voters that committed it: an observer's copy does not make an entry committed.
+      const voters = this.#committedBy.get(batch.baseOffset) ?? this.cluster.voters;
+      const majority = Math.floor(voters.length / 2) + 1;
       const holders = durable.filter((held) => {
+        if (!voters.includes(held.id)) return false;
         // A snapshot holds what the batches below it said (its content is checked when loaded).
         if (batch.lastOffset < held.snapshotEnd) return true;
         const found = held.batches.get(batch.baseOffset);
         return found !== undefined && sameBatch(found, batch);
       }).length;
-      if (holders < majority) this.violation(`committed batch ${describeBatch(batch)} is durable on ${holders} voters, fewer than a majority`);
+      if (holders < majority) this.violation(`committed batch ${describeBatch(batch)} is durable on ${holders} of voters ${voters.join(',')}, fewer than a majority`);
     }
     for (const ack of this.#acknowledged) {
       if (ack.lastOffset >= this.#commitEnd) this.violation(`append acknowledged at ${ack.lastOffset} but the commit point is ${this.#commitEnd}`);
     }
   }
 
-  #recordCommitted(nodeId: number, batches: readonly RaftBatchInfo[], highWatermark: number): void {
+  #recordCommitted(nodeId: number, batches: readonly RaftBatchInfo[], highWatermark: number, voters: readonly number[]): void {
     if (highWatermark > this.#commitEnd) this.#commitEnd = highWatermark;
     for (const batch of batches) {
       if (batch.lastOffset >= highWatermark) break;
       const known = this.#committed.get(batch.baseOffset);
-      if (!known) this.#committed.set(batch.baseOffset, batch);
+      if (!known) {
+        this.#committed.set(batch.baseOffset, batch);
+        this.#committedBy.set(batch.baseOffset, voters);
+      }
       else if (!sameBatch(known, batch)) {
         this.violation(`node ${nodeId} committed ${describeBatch(batch)} where ${describeBatch(known)} was committed`);
       }

@@ -9,6 +9,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { KafkaError } from '../../base/kafka-error.js';
 import type { RaftNode } from '../../quorum/raft-node.js';
+import { staticVoter } from '../../quorum/voter-set.js';
 import { RaftCluster } from './raft-cluster.js';
 import { RaftInvariants } from './raft-invariants.js';
 import type { Sabotage } from './sabotage.js';
@@ -38,6 +39,10 @@ export interface RaftSeedResult {
   readonly snapshotEvery: number;
   /** Snapshots installed from a leader (a lagging node caught up through FetchSnapshot). */
   readonly snapshotsFetched: number;
+  /** Voters added or removed (KIP-853) whose change committed. */
+  readonly voterChanges: number;
+  /** The voters at the end, as the leader saw them. */
+  readonly finalVoters: readonly number[];
   readonly ok: boolean;
   readonly violations: readonly string[];
   /** The faults injected, in order, with their simulated times. */
@@ -98,6 +103,7 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
   let acknowledged = 0;
   let recoveryMs: number | undefined;
   let failure: string | undefined;
+  let chaos: Chaos | undefined;
   try {
     await cluster.startAll();
     const client = new Client(cluster, random.fork('client'), scheduler, (offset) => {
@@ -105,7 +111,7 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
       checks.acknowledged(offset);
     });
     client.start();
-    const chaos = new Chaos(cluster, random.fork('chaos'), scheduler, faults);
+    chaos = new Chaos(cluster, random.fork('chaos'), scheduler, faults);
     chaos.start(chaosMs);
     await scheduler.runFor(chaosMs);
     chaos.stop();
@@ -130,6 +136,8 @@ export async function runRaftSeed(options: RaftSeedOptions): Promise<RaftSeedRes
     observers: observerCount,
     snapshotEvery,
     snapshotsFetched: cluster.snapshotsFetched,
+    voterChanges: chaos?.voterChanges ?? 0,
+    finalVoters: currentLeader(cluster)?.voters ?? [],
     ok: violations.length === 0,
     violations,
     faults,
@@ -209,6 +217,8 @@ class Client {
 
 /** Draws and applies faults until stopped; `heal` undoes them all. */
 class Chaos {
+  /** Voter changes (KIP-853) that committed. */
+  voterChanges = 0;
   #stopped = false;
   #cancel: (() => void) | undefined;
 
@@ -258,7 +268,7 @@ class Chaos {
     const running = cluster.running().map((raft) => raft.nodeId);
     const down = cluster.down();
     const voters = cluster.nodeIds;
-    const kind = this.random.pick(['crash', 'crash-leader', 'stop', 'restart', 'restart', 'partition', 'isolate', 'bridge', 'heal', 'lossy', 'clock'] as const);
+    const kind = this.random.pick(['crash', 'crash-leader', 'stop', 'restart', 'restart', 'partition', 'isolate', 'bridge', 'heal', 'lossy', 'clock', 'add-voter', 'remove-voter'] as const);
     switch (kind) {
       case 'crash':
       case 'crash-leader': {
@@ -321,6 +331,36 @@ class Chaos {
         };
         this.#note(`network ${JSON.stringify(faults)}`);
         network.setFaults(faults);
+        return;
+      }
+      case 'add-voter':
+      case 'remove-voter': {
+        // KIP-853 through the leader; refusals (not caught up, a change pending, leadership lost)
+        // are normal, anything else fails the run.
+        const leader = currentLeader(cluster);
+        if (!leader) return;
+        const current = leader.voters;
+        const spare = cluster.nodeIds.filter((id) => !current.includes(id));
+        let change: Promise<void>;
+        if (kind === 'add-voter') {
+          if (spare.length === 0) return;
+          const id = this.random.pick(spare);
+          this.#note(`add voter ${id} (voters ${current.join(',')})`);
+          change = leader.addVoter(staticVoter(id));
+        } else {
+          if (current.length <= 2) return;
+          const id = this.random.pick([...current]);
+          this.#note(`remove voter ${id} (voters ${current.join(',')})`);
+          change = leader.removeVoter(id);
+        }
+        change.then(
+          () => {
+            this.voterChanges++;
+          },
+          (error: unknown) => {
+            if (!(error instanceof KafkaError)) this.scheduler.fail(error);
+          },
+        );
         return;
       }
       case 'clock': {

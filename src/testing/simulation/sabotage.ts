@@ -7,6 +7,7 @@ import type { ElectionState } from '../../quorum/quorum-state-file.js';
 import { QuorumStateFile } from '../../quorum/quorum-state-file.js';
 import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from '../../quorum/raft-log.js';
 import type { RecordInput } from '../../protocol/records/record.js';
+import type { VoterHistory } from '../../quorum/voter-set.js';
 
 export interface Sabotage {
   /** flush() returns at once and the log claims everything written is durable. */
@@ -30,6 +31,10 @@ export class LyingFlushLog implements RaftLog {
 
   get flushedEndOffset(): number {
     return this.log.endOffset;
+  }
+
+  get voterHistory(): VoterHistory {
+    return this.log.voterHistory;
   }
 
   get lastEpoch(): number {
