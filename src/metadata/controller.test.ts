@@ -240,3 +240,104 @@ test('appends a NoOpRecord only after the idle interval passed without any other
   assert.equal(await controller.appendNoOpIfIdle(500), 500);
   assert.equal(noOps(), 1);
 });
+
+test('ElectLeaders: a preferred replica back in the ISR leads again; unclean elections pick an unfenced ISR member, else any unfenced replica', async () => {
+  const { image, committed, controller, quorum, registerLive } = setup();
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2, 3]) epochs.set(id, await registerLive(id));
+  const [created] = await controller.createTopics(
+    [{ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 3] }, { partitionIndex: 2, brokerIds: [3] }], configs: [] }],
+    false,
+  );
+  const topicId = created!.topicId!;
+  const fence = (brokerId: number) =>
+    controller.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch: epochs.get(brokerId)!, currentMetadataOffset: quorum.appliedOffset - 1, wantFence: true });
+  const unfence = (brokerId: number) => controller.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch: epochs.get(brokerId)!, currentMetadataOffset: quorum.appliedOffset - 1 });
+  const codes = (results: { topic: string; partitions: { partitionId: number; errorCode: number }[] }[]) =>
+    results.map(({ topic, partitions }) => [topic, partitions.map(({ partitionId, errorCode }) => [partitionId, errorCode])]);
+
+  // Every partition led by its preferred replica: nothing to do; unknown ones are named.
+  assert.deepEqual(codes(await controller.electLeaders(0, [{ topic: 't', partitionIds: [0, 1, 7] }, { topic: 'nope', partitionIds: [0] }])), [
+    ['t', [[0, ErrorCode.ELECTION_NOT_NEEDED], [1, ErrorCode.ELECTION_NOT_NEEDED], [7, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+    ['nope', [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+  ]);
+
+  // Leadership of t-0 moved to 2 with 1 still in the ISR (as a follower that caught up would be).
+  await quorum.append([{ type: 'PartitionChange', topicId, partitionId: 0, leader: 2, isr: [1, 2] }]);
+  const epochBefore = image.partition('t', 0)!.leaderEpoch;
+  const before = committed.length;
+  // Named twice, elected once.
+  assert.deepEqual(codes(await controller.electLeaders(0, [{ topic: 't', partitionIds: [0, 0] }])), [['t', [[0, ErrorCode.NONE], [0, ErrorCode.NONE]]]]);
+  assert.deepEqual(committed.slice(before), [{ type: 'PartitionChange', topicId, partitionId: 0, leader: 1, isr: [1, 2] }]);
+  assert.equal(image.partition('t', 0)!.leader, 1);
+  assert.equal(image.partition('t', 0)!.leaderEpoch, epochBefore + 1);
+  // An unclean election is not needed while there is a leader.
+  assert.deepEqual(codes(await controller.electLeaders(1, [{ topic: 't', partitionIds: [0] }])), [['t', [[0, ErrorCode.ELECTION_NOT_NEEDED]]]]);
+
+  // The preferred replica fenced: not available.
+  await quorum.append([{ type: 'PartitionChange', topicId, partitionId: 0, leader: 2, isr: [1, 2] }]);
+  await fence(1);
+  assert.deepEqual(image.partition('t', 0)!.isr, [2], 'fencing took 1 out of the ISR');
+  assert.deepEqual(codes(await controller.electLeaders(0, [{ topic: 't', partitionIds: [0] }])), [['t', [[0, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]]]]);
+  await unfence(1);
+  // Unfenced but out of the ISR: still not available (only the ISR may lead cleanly).
+  assert.deepEqual(codes(await controller.electLeaders(0, [{ topic: 't', partitionIds: [0] }])), [['t', [[0, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]]]]);
+
+  // t-1: 2 and 3 fenced, 3 (the last) stays in the ISR with no leader; then 2 comes back outside it.
+  await fence(2);
+  await fence(3);
+  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [-1, [3]]);
+  await unfence(2);
+  assert.equal(image.partition('t', 1)!.leader, -1, 'unfencing 2 does not make it leader: it is not in the ISR');
+  // All partitions: only those needing an election are listed (t-0 has no available preferred, t-1 and t-2 no leader).
+  const all = await controller.electLeaders(0, null);
+  assert.deepEqual(codes(all), [['t', [[0, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE], [1, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE], [2, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]]]]);
+  // Unclean: t-1 goes to the unfenced replica 2, which becomes the whole ISR; t-2's only replica is fenced.
+  assert.deepEqual(codes(await controller.electLeaders(1, [{ topic: 't', partitionIds: [1, 2] }])), [['t', [[1, ErrorCode.NONE], [2, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE]]]]);
+  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [2, [2]]);
+  // Unclean with an unfenced ISR member: that member leads and the ISR is kept.
+  await unfence(3);
+  assert.equal(image.partition('t', 2)!.leader, 3, 'unfencing gave t-2 back to 3');
+  await quorum.append([{ type: 'PartitionChange', topicId, partitionId: 1, leader: -1, isr: [2, 3] }]);
+  await fence(2);
+  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [-1, [3]]);
+  await quorum.append([{ type: 'PartitionChange', topicId, partitionId: 1, leader: -1, isr: [2, 3] }]);
+  assert.deepEqual(codes(await controller.electLeaders(1, [{ topic: 't', partitionIds: [1] }])), [['t', [[1, ErrorCode.NONE]]]]);
+  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [3, [2, 3]]);
+});
+
+test('AlterPartitionReassignments: the current replicas are a no-op; anything else is refused, as Kafka refuses it, and nothing is appended', async () => {
+  const { committed, controller, registerLive } = setup();
+  await registerLive(1);
+  await registerLive(2);
+  await controller.createTopics([{ name: 'r', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] }], false);
+  const before = committed.length;
+  const results = await controller.alterPartitionReassignments(
+    [
+      {
+        topic: 'r',
+        partitions: [
+          { partitionId: 0, replicas: [1, 2] },
+          { partitionId: 0, replicas: [2, 1] },
+          { partitionId: 0, replicas: [1, 7] },
+          { partitionId: 0, replicas: [1, 1] },
+          { partitionId: 0, replicas: [] },
+          { partitionId: 0, replicas: null },
+          { partitionId: 3, replicas: [1] },
+        ],
+      },
+      { topic: 'nope', partitions: [{ partitionId: 0, replicas: [1] }] },
+    ],
+    true,
+  );
+  assert.deepEqual(
+    results.map(({ topic, partitions }) => [topic, partitions.map((partition) => partition.errorCode)]),
+    [
+      ['r', [ErrorCode.NONE, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+      ['nope', [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+    ],
+  );
+  const [fixed] = await controller.alterPartitionReassignments([{ topic: 'r', partitions: [{ partitionId: 0, replicas: [1] }] }], false);
+  assert.equal(fixed!.partitions[0]!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
+  assert.equal(committed.length, before);
+});

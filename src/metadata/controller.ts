@@ -7,7 +7,7 @@ import type { Clock, RandomSource } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
-import type { MetadataImage } from './metadata-image.js';
+import type { MetadataImage, PartitionImage } from './metadata-image.js';
 import {
   type AppendedRecord,
   type BrokerEndpoint,
@@ -90,6 +90,26 @@ export interface TopicResult {
   topicId: string | null;
   numPartitions: number;
   replicationFactor: number;
+}
+
+/** ElectLeaders' election types. */
+export const ElectionType = { preferred: 0, unclean: 1 } as const;
+
+export interface PartitionOutcome {
+  partitionId: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface TopicPartitionsOutcome {
+  topic: string;
+  partitions: PartitionOutcome[];
+}
+
+/** One partition's wanted replica set for AlterPartitionReassignments (null replicas: cancel). */
+export interface PartitionReassignment {
+  partitionId: number;
+  replicas: number[] | null;
 }
 
 /** The largest partition count one request may create, so a client cannot make us allocate without bound. */
@@ -295,15 +315,122 @@ export class Controller {
    * error. Nothing is appended then.
    */
   private async appendOrRefuse(records: MetadataRecord[], results: TopicResult[]): Promise<TopicResult[]> {
-    if (records.length === 0) return results;
+    const refused = await this.appendUnlessTooLarge(records);
+    if (refused === undefined) return results;
+    return results.map((result) => (result.errorCode === ErrorCode.NONE ? topicError(result.name, ErrorCode.POLICY_VIOLATION, refused) : result));
+  }
+
+  /** Appends `records`; if they are too large for one metadata batch, appends nothing and returns why. */
+  private async appendUnlessTooLarge(records: MetadataRecord[]): Promise<string | undefined> {
+    if (records.length === 0) return undefined;
     try {
       await this.append(records);
-      return results;
+      return undefined;
     } catch (error) {
       if (!(error instanceof KafkaError) || (error.errorCode !== ErrorCode.MESSAGE_TOO_LARGE && error.errorCode !== ErrorCode.RECORD_LIST_TOO_LARGE)) throw error;
-      const message = `Unable to perform excessively large batch operation: ${records.length} metadata records do not fit in one batch of the metadata log (${error.message})`;
-      return results.map((result) => (result.errorCode === ErrorCode.NONE ? topicError(result.name, ErrorCode.POLICY_VIOLATION, message) : result));
+      return `Unable to perform excessively large batch operation: ${records.length} metadata records do not fit in one batch of the metadata log (${error.message})`;
     }
+  }
+
+  /**
+   * ElectLeaders (Kafka's controller rules). Preferred: not needed while the first replica leads;
+   * else the first replica leads if it is in the ISR and unfenced (PREFERRED_LEADER_NOT_AVAILABLE
+   * if not). Unclean: not needed while the partition has a leader; else an unfenced ISR member
+   * leads, or failing that any unfenced replica, which becomes the whole ISR (records may be lost:
+   * that is what unclean means); ELIGIBLE_LEADERS_NOT_AVAILABLE if none is unfenced. `partitions`
+   * null means every partition, and then only the partitions an election was needed for are listed.
+   */
+  electLeaders(electionType: number, partitions: { topic: string; partitionIds: number[] }[] | null): Promise<TopicPartitionsOutcome[]> {
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const elected = new Set<string>();
+      const outcome = (topic: string, partitionId: number): PartitionOutcome => {
+        const topicImage = this.image.topic(topic);
+        const partition = topicImage?.partitions.get(partitionId);
+        if (!topicImage || !partition) return { partitionId, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no partition ${topic}-${partitionId}` };
+        // A partition named twice is elected once.
+        const key = `${topicImage.topicId}:${partitionId}`;
+        if (elected.has(key)) return { partitionId, errorCode: ErrorCode.NONE, errorMessage: null };
+        const change = this.election(electionType, partition);
+        if ('errorCode' in change) return { partitionId, ...change };
+        elected.add(key);
+        records.push({ type: 'PartitionChange', topicId: topicImage.topicId, partitionId, ...change });
+        return { partitionId, errorCode: ErrorCode.NONE, errorMessage: null };
+      };
+      let results: TopicPartitionsOutcome[];
+      if (partitions === null) {
+        results = [...this.image.topicsByName.values()]
+          .sort((a, b) => (a.name < b.name ? -1 : 1))
+          .map((topic) => ({
+            topic: topic.name,
+            partitions: [...topic.partitions.keys()].map((partitionId) => outcome(topic.name, partitionId)).filter((result) => result.errorCode !== ErrorCode.ELECTION_NOT_NEEDED),
+          }));
+      } else {
+        results = partitions.map(({ topic, partitionIds }) => ({ topic, partitions: partitionIds.map((partitionId) => outcome(topic, partitionId)) }));
+      }
+      const refused = await this.appendUnlessTooLarge(records);
+      if (refused === undefined) return results;
+      return results.map(({ topic, partitions: each }) => ({
+        topic,
+        partitions: each.map((result) => (result.errorCode === ErrorCode.NONE ? { ...result, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: refused } : result)),
+      }));
+    });
+  }
+
+  /** The new leader and ISR an election gives `partition`, or why there is none. */
+  private election(electionType: number, partition: PartitionImage): { leader: number; isr: number[] } | { errorCode: number; errorMessage: string | null } {
+    const unfenced = (id: number) => this.image.brokers.get(id)?.fenced === false;
+    if (electionType === ElectionType.preferred) {
+      const preferred = partition.replicas[0]!;
+      if (partition.leader === preferred) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+      if (partition.isr.includes(preferred) && unfenced(preferred)) return { leader: preferred, isr: partition.isr };
+      return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `preferred leader ${preferred} is not an unfenced member of the ISR [${partition.isr.join(',')}]` };
+    }
+    if (partition.leader >= 0) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
+    const clean = partition.isr.find(unfenced);
+    if (clean !== undefined) return { leader: clean, isr: partition.isr };
+    const unclean = partition.replicas.find(unfenced);
+    if (unclean !== undefined) return { leader: unclean, isr: [unclean] };
+    return { errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: `no replica of [${partition.replicas.join(',')}] is unfenced` };
+  }
+
+  /**
+   * AlterPartitionReassignments, checked as Kafka's controller checks it: an unknown topic or
+   * partition answers UNKNOWN_TOPIC_OR_PARTITION; an empty replica list, a replica listed twice
+   * or a broker that is not registered answers INVALID_REPLICA_ASSIGNMENT; a change of replica
+   * count when `allowReplicationFactorChange` is false answers INVALID_REPLICATION_FACTOR; a cancel
+   * with no reassignment in progress answers NO_REASSIGNMENT_IN_PROGRESS. Conveyor moves no replicas
+   * yet (followers do not fetch), so the only valid target is a partition's current replica set,
+   * a no-op success; any other is refused with INVALID_REPLICA_ASSIGNMENT. Nothing is appended.
+   */
+  alterPartitionReassignments(topics: { topic: string; partitions: PartitionReassignment[] }[], allowReplicationFactorChange: boolean): Promise<TopicPartitionsOutcome[]> {
+    return this.serialize(async () =>
+      topics.map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.map(({ partitionId, replicas }) => ({ partitionId, ...this.reassignment(topic, partitionId, replicas, allowReplicationFactorChange) })),
+      })),
+    );
+  }
+
+  private reassignment(topic: string, partitionId: number, target: number[] | null, allowReplicationFactorChange: boolean): { errorCode: number; errorMessage: string | null } {
+    const failure = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage });
+    const partition = this.image.partition(topic, partitionId);
+    if (partition === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${partitionId}`);
+    if (target === null) return failure(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `no reassignment of ${topic}-${partitionId} is in progress`);
+    if (target.length === 0) return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'the replica list is empty');
+    const seen = new Set<number>();
+    for (const brokerId of [...target].sort((a, b) => a - b)) {
+      if (!this.image.brokers.has(brokerId)) return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker ${brokerId} is not registered`);
+      if (seen.has(brokerId)) return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker ${brokerId} is listed more than once`);
+      seen.add(brokerId);
+    }
+    if (!allowReplicationFactorChange && target.length !== partition.replicas.length) {
+      return failure(ErrorCode.INVALID_REPLICATION_FACTOR, `the reassignment changes the replication factor from ${partition.replicas.length} to ${target.length}`);
+    }
+    if (target.length === partition.replicas.length && target.every((brokerId, index) => partition.replicas[index] === brokerId)) {
+      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    }
+    return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `moving ${topic}-${partitionId} from [${partition.replicas.join(',')}] to [${target.join(',')}] is not supported: Conveyor does not move replicas yet`);
   }
 
   private planTopic(request: CreateTopicRequest): { records: MetadataRecord[]; result: TopicResult } {

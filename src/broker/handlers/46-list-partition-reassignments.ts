@@ -1,7 +1,9 @@
 // ListPartitionReassignments (key 46), version 0.
 // The reassignments in progress: all of them for null Topics, else those of the named topics and
 // partitions (unknown topics and partitions are left out, as Kafka does). Conveyor runs no
-// reassignments (see 45-alter-partition-reassignments.ts), so the list is always empty.
+// reassignments (see 45-alter-partition-reassignments.ts), so the list is always empty. In a
+// cluster a broker that is not the active controller forwards the request to it (Envelope), as
+// Kafka's brokers do: the controller is the one that knows the reassignments.
 // Version notes: v0 only (flexible).
 import { ErrorCode } from '../../base/error-codes.js';
 import { ListPartitionReassignmentsApi } from '../../protocol/messages/index.js';
@@ -11,6 +13,7 @@ export const listPartitionReassignmentsHandler = defineHandler({
   api: ListPartitionReassignmentsApi,
   minVersion: 0,
   maxVersion: 0,
+  forwardToController: true,
   handle() {
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };
   },
