@@ -2,16 +2,23 @@
 // Brokers, cluster id, controller and the requested topics with their partitions, leaders and
 // topic ids. Missing topics are created first when the request allows it (v4+ flag; always for
 // v0-3) and auto.create.topics.enable is on.
-// Brokers are described by their endpoints for the listener the request arrived on.
-// Version notes: v0 asks for all topics with an empty list, v1+ with null; v8+ authorized
-// operations when asked (cluster: v8-10; topics: v8+); v10+ may name topics by id; v12 returns
-// null names for topics asked by id that do not exist.
+// Brokers are described by their endpoints for the listener the request arrived on; only
+// registered, unfenced brokers are listed. Partitions are as the image has them (leader, leader
+// epoch, replicas, ISR), with Kafka's KRaftMetadataCache rules for what the client can reach: a
+// leader that is not registered (or none, -1) is -1 with LEADER_NOT_AVAILABLE; one registered
+// without an endpoint for this listener is -1 with LISTENER_NOT_FOUND (v6+; LEADER_NOT_AVAILABLE
+// before); replicas whose broker is unregistered, fenced or without the listener are offline
+// replicas. The controller id is the active controller when it is among the listed brokers.
+// Version notes: v0 asks for all topics with an empty list, v1+ with null, and lists only the
+// replicas and ISR members that are online, with REPLICA_NOT_AVAILABLE when some are not; v8+
+// authorized operations when asked (cluster: v8-10; topics: v8+); v10+ may name topics by id; v12
+// returns null names for topics asked by id that do not exist.
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
-import type { TopicImage } from '../../metadata/metadata-image.js';
+import type { MetadataImage, PartitionImage, TopicImage } from '../../metadata/metadata-image.js';
 import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
 import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
-import { advertisedBrokers } from '../advertised-brokers.js';
+import { advertisedBrokers, advertisedControllerAmong, partitionAvailability } from '../advertised-brokers.js';
 import { authorizedOperations } from '../authorized-operations.js';
 import { type BrokerServices, advertisedControllerId } from '../broker-services.js';
 import { type RequestContext, defineHandler } from './handler.js';
@@ -23,8 +30,8 @@ export const metadataHandler = defineHandler({
   minVersion: 0,
   maxVersion: 12,
   handle(request, context) {
-    const { broker, apiVersion } = context;
-    const topicEntry = (topic: TopicImage) => describeTopic(topic, request.includeTopicAuthorizedOperations);
+    const { broker, apiVersion, connection } = context;
+    const topicEntry = (topic: TopicImage) => describeTopic(broker.image, connection.listenerName, apiVersion, topic, request.includeTopicAuthorizedOperations);
     const respond = (topics: ResponseTopic[]) => buildResponse(request, context, topics);
     const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
     if (wantsAll) return respond([...broker.image.topicsByName.values()].map(topicEntry));
@@ -72,18 +79,10 @@ function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVe
   });
 }
 
-function describeTopic(topic: TopicImage, includeAuthorizedOperations: boolean | undefined): ResponseTopic {
+function describeTopic(image: MetadataImage, listenerName: string, apiVersion: number, topic: TopicImage, includeAuthorizedOperations: boolean | undefined): ResponseTopic {
   const partitions = [...topic.partitions.values()]
     .sort((a, b) => a.partitionId - b.partitionId)
-    .map((partition) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: partition.partitionId,
-      leaderId: partition.leader,
-      leaderEpoch: partition.leaderEpoch,
-      replicaNodes: partition.replicas,
-      isrNodes: partition.isr,
-      offlineReplicas: [],
-    }));
+    .map((partition) => describePartition(image, listenerName, apiVersion, partition));
   return {
     errorCode: ErrorCode.NONE,
     name: topic.name,
@@ -94,16 +93,38 @@ function describeTopic(topic: TopicImage, includeAuthorizedOperations: boolean |
   };
 }
 
+function describePartition(image: MetadataImage, listenerName: string, apiVersion: number, partition: PartitionImage): ResponseTopic['partitions'][number] {
+  const { leader, offlineReplicas } = partitionAvailability(image, listenerName, partition);
+  // v0 lists only the online replicas and ISR members (Kafka's errorUnavailableEndpoints).
+  const onlineOnly = apiVersion === 0 && offlineReplicas.length > 0;
+  const replicaNodes = onlineOnly ? partition.replicas.filter((id) => !offlineReplicas.includes(id)) : partition.replicas;
+  const isrNodes = onlineOnly ? partition.isr.filter((id) => !offlineReplicas.includes(id)) : partition.isr;
+  let errorCode: number = ErrorCode.NONE;
+  if (leader === 'none') errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
+  else if (leader === 'no-listener') errorCode = apiVersion >= 6 ? ErrorCode.LISTENER_NOT_FOUND : ErrorCode.LEADER_NOT_AVAILABLE;
+  else if (replicaNodes.length < partition.replicas.length || isrNodes.length < partition.isr.length) errorCode = ErrorCode.REPLICA_NOT_AVAILABLE;
+  return {
+    errorCode,
+    partitionIndex: partition.partitionId,
+    leaderId: leader === 'live' ? partition.leader : -1,
+    leaderEpoch: partition.leaderEpoch,
+    replicaNodes,
+    isrNodes,
+    offlineReplicas,
+  };
+}
+
 function emptyTopic(name: string | null, topicId: string, errorCode: number): ResponseTopic {
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: authorizedOperations('topic', false) };
 }
 
 function buildResponse(request: MetadataRequest, { broker, connection }: RequestContext, topics: ResponseTopic[]): MetadataResponse {
+  const brokers = advertisedBrokers(broker.image, connection.listenerName);
   return {
     throttleTimeMs: 0,
-    brokers: advertisedBrokers(broker.image, connection.listenerName),
+    brokers,
     clusterId: broker.clusterId,
-    controllerId: advertisedControllerId(broker),
+    controllerId: advertisedControllerAmong(brokers, advertisedControllerId(broker), broker.nodeId),
     topics,
     clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
   };

@@ -1,11 +1,13 @@
 // DescribeCluster (key 60), versions 0-1.
 // The brokers, the controller and the cluster id; the Java admin client's cluster description.
-// Brokers are described by their endpoints for the listener the request arrived on; the cluster's
-// authorized operations when asked.
+// Brokers are the registered, unfenced ones, described by their endpoints for the listener the
+// request arrived on (as Metadata lists them); the controller id is the active controller when it
+// is among them; the cluster's authorized operations when asked.
 // Version notes: v1 adds EndpointType; only brokers (1) are described, controllers are not exposed.
+// v2 (Kafka 4.0, KIP-1073: IncludeFencedBrokers and each broker's IsFenced) is not in the schemas.
 import { ErrorCode } from '../../base/error-codes.js';
 import { DescribeClusterApi } from '../../protocol/messages/index.js';
-import { advertisedBrokers } from '../advertised-brokers.js';
+import { advertisedBrokers, advertisedControllerAmong } from '../advertised-brokers.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
 import { advertisedControllerId } from '../broker-services.js';
 import { defineHandler } from './handler.js';
@@ -20,14 +22,15 @@ export const describeClusterHandler = defineHandler({
     if ((request.endpointType ?? ENDPOINT_TYPE_BROKER) !== ENDPOINT_TYPE_BROKER) {
       return { ...errorBody(request.endpointType ?? ENDPOINT_TYPE_BROKER, ErrorCode.UNSUPPORTED_ENDPOINT_TYPE), clusterId: broker.clusterId };
     }
+    const brokers = advertisedBrokers(broker.image, connection.listenerName);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.clusterId,
-      controllerId: advertisedControllerId(broker),
-      brokers: advertisedBrokers(broker.image, connection.listenerName).map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
+      controllerId: advertisedControllerAmong(brokers, advertisedControllerId(broker), broker.nodeId),
+      brokers: brokers.map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
       clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
     };
   },
