@@ -210,6 +210,7 @@ export class Broker {
       random,
       logger: logger.child('quorum'),
       image,
+      maxBytesBetweenSnapshots: config.metadataLogMaxRecordBytesBetweenSnapshots,
     });
     // The controller listener answers the other voters from now on: they need this node to elect a
     // leader before any of them can finish starting. The broker listeners' requests wait.
@@ -320,7 +321,7 @@ export class Broker {
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
     logManager.startBackgroundWork();
-    quorum.onCommit((records) => publisher.publish(records));
+    quorum.onCommit((records, snapshot) => (snapshot ? publisher.reloaded() : publisher.publish(records)));
     // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
     await groupCoordinator.start();
     // Transactions caught between prepare and complete are finished from `__transaction_state`.
@@ -447,6 +448,13 @@ class MetadataPublisher {
         await replicaManager.logManager.deleteLog(log.topic, log.partition);
       }
     }
+  }
+
+  /** A snapshot replaced the image: host what it assigns here, drop what it no longer has, reapply configs. */
+  async reloaded(): Promise<void> {
+    await this.removeTopic();
+    await this.reconcile();
+    applyLogConfigs(this.services, null);
   }
 
   async publish(records: readonly MetadataRecord[]): Promise<void> {

@@ -34,6 +34,10 @@ import {
   EndQuorumEpochApi,
   FetchApi,
   type FetchRequest,
+  FetchSnapshotApi,
+  type FetchSnapshotRequest,
+  AddRaftVoterApi,
+  RemoveRaftVoterApi,
   VoteApi,
 } from '../protocol/messages/index.js';
 import { ProtocolError } from '../protocol/primitives/protocol-error.js';
@@ -69,6 +73,9 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: CreateTopicsApi, minVersion: 7, maxVersion: 7 },
   { api: EnvelopeApi, minVersion: 0, maxVersion: 0 },
   { api: BrokerHeartbeatApi, minVersion: 0, maxVersion: 1 },
+  { api: FetchSnapshotApi, minVersion: 0, maxVersion: 1 },
+  { api: AddRaftVoterApi, minVersion: 0, maxVersion: 0 },
+  { api: RemoveRaftVoterApi, minVersion: 0, maxVersion: 0 },
 ] as unknown as Served[];
 
 export interface ControllerListenerOptions {
@@ -137,9 +144,13 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
         }
         return options.quorum.handle({ apiKey, apiVersion: 0, body, fromNodeId: request.replicaState?.replicaId ?? request.replicaId ?? -1 });
       }
+      case FetchSnapshotApi.apiKey:
+        return options.quorum.handle({ apiKey, apiVersion: 0, body, fromNodeId: (body as FetchSnapshotRequest).replicaId });
       case VoteApi.apiKey:
       case BeginQuorumEpochApi.apiKey:
       case EndQuorumEpochApi.apiKey:
+      case AddRaftVoterApi.apiKey:
+      case RemoveRaftVoterApi.apiKey:
         return options.quorum.handle({ apiKey, apiVersion: 0, body });
       case BrokerRegistrationApi.apiKey: {
         const controller = options.controllerRequests();

@@ -158,6 +158,7 @@ export class RaftNode {
   #persisted: ElectionState;
   /** The voter ids last acted on, to notice a change. */
   #knownVoters = '';
+  #snapshotsInstalled = 0;
 
   private constructor(options: RaftNodeOptions, role: RaftRole, persisted: ElectionState) {
     this.#persisted = persisted;
@@ -225,6 +226,11 @@ export class RaftNode {
 
   get log(): RaftLog {
     return this.#log;
+  }
+
+  /** How many snapshots this node fetched from a leader and installed since it started. */
+  get snapshotsInstalled(): number {
+    return this.#snapshotsInstalled;
   }
 
   /** The newest snapshot this node holds (the log starts at its end), if any. */
@@ -1298,6 +1304,7 @@ export class RaftNode {
       if (voters) this.#log.voterHistory.prependBase(voters);
       this.#votersChanged();
       role.snapshot = undefined;
+      this.#snapshotsInstalled++;
       this.#logger.info('installed a snapshot from the leader', { endOffset: snapshot.offset, epoch: snapshot.epoch });
       this.#listener.onSnapshotInstalled?.(snapshot);
       this.#advanceHighWatermark(snapshot.offset);
