@@ -16,6 +16,7 @@ import type { MetadataImage, PartitionImage } from '../../metadata/metadata-imag
 import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
 import { DescribeTopicPartitionsApi, type DescribeTopicPartitionsResponse } from '../../protocol/messages/index.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
+import { partitionAvailability } from '../advertised-brokers.js';
 import { defineHandler } from './handler.js';
 
 type ResponseTopic = DescribeTopicPartitionsResponse['topics'][number];
@@ -81,24 +82,25 @@ function describePage(
 }
 
 /**
- * Replicas and ISR as registered; the leader is -1 unless it has an endpoint for the request's
- * listener; a replica is offline when its broker is unknown, fenced or lacks that listener.
+ * Replicas and ISR as registered. As Kafka's KRaft metadata cache answers: a leader that is not a
+ * registered broker (or none) is -1 with LEADER_NOT_AVAILABLE, one without an endpoint for the
+ * request's listener -1 with LISTENER_NOT_FOUND; a replica is offline when its broker is unknown,
+ * fenced or lacks that listener.
  */
 function describePartition(image: MetadataImage, listenerName: string, partition: PartitionImage): ResponsePartition {
-  const wanted = listenerName.toUpperCase();
-  const reachable = (brokerId: number) => image.brokers.get(brokerId)?.endpoints.some((endpoint) => endpoint.name.toUpperCase() === wanted) ?? false;
-  const online = (brokerId: number) => reachable(brokerId) && image.brokers.get(brokerId)?.fenced === false;
+  const { leader, offlineReplicas } = partitionAvailability(image, listenerName, partition);
+  const errorCode = leader === 'live' ? ErrorCode.NONE : leader === 'none' ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.LISTENER_NOT_FOUND;
   return {
-    errorCode: ErrorCode.NONE,
+    errorCode,
     partitionIndex: partition.partitionId,
-    leaderId: reachable(partition.leader) ? partition.leader : -1,
+    leaderId: leader === 'live' ? partition.leader : -1,
     leaderEpoch: partition.leaderEpoch,
     replicaNodes: partition.replicas,
     isrNodes: partition.isr,
     // Eligible leader replicas (KIP-966) are off: no partition has any.
     eligibleLeaderReplicas: [],
     lastKnownElr: [],
-    offlineReplicas: partition.replicas.filter((replica) => !online(replica)),
+    offlineReplicas,
   };
 }
 

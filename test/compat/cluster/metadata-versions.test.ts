@@ -3,12 +3,13 @@
 // v12). Every version lists the 2 live brokers; the stopped broker's partition has leader -1 with
 // LEADER_NOT_AVAILABLE, its replica in offline_replicas from v5, and its leader epoch from v7; v0
 // lists only online replicas and ISR members (Kafka's errorUnavailableEndpoints), v1+ all of them.
-// DescribeCluster v0 and v1 list the live brokers and the active controller.
+// DescribeCluster v0 and v1 list the live brokers and the active controller. DescribeTopicPartitions
+// v0 answers the leaderless partition as Metadata does (LEADER_NOT_AVAILABLE, offline replica).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../../src/base/error-codes.js';
 import { KafkaConnection } from '../../../src/client/kafka-connection.js';
-import { DescribeClusterApi, MetadataApi, ZERO_UUID } from '../../../src/protocol/messages/index.js';
+import { DescribeClusterApi, DescribeTopicPartitionsApi, MetadataApi, ZERO_UUID } from '../../../src/protocol/messages/index.js';
 import { type RunningCluster, startCluster } from '../../../src/node/start-cluster.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { waitFor } from '../../support/wait.js';
@@ -80,6 +81,24 @@ describe('Metadata and DescribeCluster versions with a broker stopped', () => {
       );
     });
   }
+
+  it('DescribeTopicPartitions v0', async () => {
+    const response = await connection.send(DescribeTopicPartitionsApi, 0, { topics: [{ name: TOPIC }], responsePartitionLimit: 100, cursor: null });
+    const image = cluster.node(controller).broker!.services.image;
+    const [topic] = response.topics;
+    assert.equal(topic?.errorCode, ErrorCode.NONE);
+    assert.equal(topic!.partitions.length, 3);
+    for (const partition of topic!.partitions) {
+      const want = image.partition(TOPIC, partition.partitionIndex)!;
+      const leaderless = want.leader === -1;
+      const { errorCode, leaderId, leaderEpoch, replicaNodes, offlineReplicas } = partition;
+      assert.deepEqual(
+        { errorCode, leaderId, leaderEpoch, replicaNodes, offlineReplicas },
+        { errorCode: leaderless ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE, leaderId: want.leader, leaderEpoch: want.leaderEpoch, replicaNodes: want.replicas, offlineReplicas: leaderless ? [stopped] : [] },
+        `partition ${partition.partitionIndex}`,
+      );
+    }
+  });
 
   for (const version of [0, 1]) {
     it(`DescribeCluster v${version}`, async () => {
