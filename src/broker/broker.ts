@@ -185,12 +185,16 @@ export class Broker {
     // and that commit needs the very fetch stuck behind it).
     let transport: Transport = NO_PEERS;
     let channelTransport: Transport = NO_PEERS;
+    const peerTransports: NodeTransport[] = [];
     if (clustered) {
       const connect = options.connect;
       if (!connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
       const addresses = config.controllerQuorumVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const);
-      transport = new NodeTransport({ connect, clock, clientId: `conveyor-raft-${config.nodeId}`, addresses });
-      channelTransport = new NodeTransport({ connect, clock, clientId: `conveyor-controller-channel-${config.nodeId}`, addresses });
+      const raftTransport = new NodeTransport({ connect, clock, clientId: `conveyor-raft-${config.nodeId}`, addresses });
+      const controllerTransport = new NodeTransport({ connect, clock, clientId: `conveyor-controller-channel-${config.nodeId}`, addresses });
+      peerTransports.push(raftTransport, controllerTransport);
+      transport = raftTransport;
+      channelTransport = controllerTransport;
     }
     const quorum = await RaftMetadataQuorum.start({
       config: raftConfig({
@@ -211,6 +215,13 @@ export class Broker {
       logger: logger.child('quorum'),
       image,
       maxBytesBetweenSnapshots: config.metadataLogMaxRecordBytesBetweenSnapshots,
+      // A voter added at run time (KIP-853) is reached at the controller listener its record names.
+      onVotersChange: (voters) => {
+        for (const voter of voters) {
+          const endpoint = voter.endpoints.find((candidate) => config.controllerListenerNames.includes(candidate.name)) ?? voter.endpoints[0];
+          if (endpoint) for (const peers of peerTransports) peers.setAddress(voter.id, joinHostPort(endpoint.host, endpoint.port));
+        }
+      },
     });
     // The controller listener answers the other voters from now on: they need this node to elect a
     // leader before any of them can finish starting. The broker listeners' requests wait.

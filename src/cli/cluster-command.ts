@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ErrorCode } from '../base/error-codes.js';
 import { type ClusterClient, KafkaResponseError, ToolError } from '../client/cluster-client.js';
 import { DescribeQuorumApi, type DescribeQuorumResponse, type MetadataResponse } from '../protocol/messages/index.js';
+import { registerControllerCommands } from './controller-commands.js';
 import { type ToolOptions, print, table, toolOptions, withAdmin } from './output.js';
 
 const METADATA_TOPIC = '__cluster_metadata';
@@ -57,7 +58,8 @@ export interface QuorumDescription {
 }
 
 export function registerClusterCommand(program: Command): void {
-  const cluster = program.command('cluster').description('inspect the cluster');
+  const cluster = program.command('cluster').description('inspect the cluster and change its controllers');
+  registerControllerCommands(cluster);
   toolOptions(cluster.command('describe').description('cluster id, controller, brokers and the metadata quorum (leader, epoch, voters, lag)')).action((options: ToolOptions) =>
     withAdmin(options, async (admin) => {
       const metadata = await admin.cluster.metadata([]);

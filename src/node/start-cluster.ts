@@ -35,6 +35,8 @@ export interface ClusterNode {
   readonly nodeId: number;
   /** `host:port` of its client listener. */
   readonly bootstrapServer: string;
+  /** `host:port` of its controller listener, for a controller (`conveyor cluster add-controller` and such); undefined for a broker only. */
+  readonly controllerAddress: string | undefined;
   readonly dataDir: string;
   /** The running broker, or undefined while the node is down. */
   readonly broker: Broker | undefined;
@@ -120,6 +122,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
 
   // Every node starts at once: each waits for a quorum leader, which needs a majority running.
   await Promise.all(nodes.map(start));
+  // Each broker resolved once it saw itself unfenced; the others learn of it a fetch later.
+  await everyImageShowsBrokersUnfenced(nodes);
 
   const byId = (nodeId: number): NodeState => {
     const node = nodes.find((candidate) => candidate.nodeId === nodeId);
@@ -135,7 +139,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       .join(','),
     node(nodeId) {
       const node = byId(nodeId);
-      return { nodeId, bootstrapServer: `127.0.0.1:${node.port}`, dataDir: node.dataDir, broker: node.broker };
+      return {
+        nodeId,
+        bootstrapServer: `127.0.0.1:${node.port}`,
+        controllerAddress: node.roles === 'broker' ? undefined : `127.0.0.1:${node.controllerPort}`,
+        dataDir: node.dataDir,
+        broker: node.broker,
+      };
     },
     activeController() {
       for (const node of nodes) {
@@ -178,6 +188,16 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       );
     },
   };
+}
+
+async function everyImageShowsBrokersUnfenced(nodes: readonly NodeState[]): Promise<void> {
+  const brokerIds = nodes.filter((node) => node.roles !== 'controller').map((node) => node.nodeId);
+  const settled = () => nodes.every((node) => brokerIds.every((id) => node.broker?.services.image.brokers.get(id)?.fenced === false));
+  const deadline = Date.now() + 30_000;
+  while (!settled()) {
+    if (Date.now() > deadline) throw new Error('the cluster started, but not every node sees every broker unfenced within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** The links between the nodes: each node's outgoing connections, which isolation refuses and cuts. */

@@ -22,6 +22,7 @@ import { PartitionRaftLog } from './partition-raft-log.js';
 import type { OffsetAndEpoch } from './raft-log.js';
 import { decodeSnapshot } from './snapshot-file.js';
 import { SnapshotStore } from './snapshot-store.js';
+import type { Voter } from './voter-set.js';
 import { QuorumStateFile } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
 import { RaftNode } from './raft-node.js';
@@ -47,6 +48,8 @@ export interface RaftMetadataQuorumOptions {
   readonly image: MetadataImage;
   /** metadata.log.max.record.bytes.between.snapshots (Kafka's default: 20 MiB). */
   readonly maxBytesBetweenSnapshots?: number;
+  /** The voter set changed (KIP-853), with the voters' endpoints; also called once at start. */
+  readonly onVotersChange?: (voters: readonly Voter[]) => void;
 }
 
 const DEFAULT_MAX_BYTES_BETWEEN_SNAPSHOTS = 20 * 1024 * 1024;
@@ -112,8 +115,10 @@ export class RaftMetadataQuorum implements MetadataQuorum {
           quorum.#load();
         },
         onSnapshotInstalled: () => quorum.#load(),
+        onVotersChange: (voters) => options.onVotersChange?.(voters),
       },
     });
+    options.onVotersChange?.(quorum.#raft.voterSet);
     // The newest snapshot goes into the image at once (it is committed), so a restart replays only
     // the log after it.
     quorum.#load();

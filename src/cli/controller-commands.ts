@@ -1,0 +1,117 @@
+// `conveyor cluster add-controller` and `remove-controller`: Kafka's `kafka-metadata-quorum.sh
+// add-controller / remove-controller` (KIP-853). They speak to the controllers' listener
+// (`--bootstrap-controller`, comma-separated host:port) with AddRaftVoter (80) or RemoveRaftVoter
+// (81); only the quorum leader takes the change, so the tool asks each controller given in turn
+// until one is the leader. The leader adds a voter only once it fetches as an observer and has
+// caught up, so add-controller retries REQUEST_TIMED_OUT until its timeout; the change is in
+// effect when the tool returns (committed).
+import type { Command } from 'commander';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaConnection } from '../client/kafka-connection.js';
+import { KafkaResponseError, ToolError } from '../client/cluster-client.js';
+import { connectTcp } from '../node/tcp-byte-stream.js';
+import { AddRaftVoterApi, RemoveRaftVoterApi, ZERO_UUID } from '../protocol/messages/index.js';
+
+export interface ControllerEndpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+interface VoterChangeAnswer {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const RETRY_DELAY_MS = 250;
+
+/** Adds `controllerId` (reachable at `endpoint`) to the quorum's voters. */
+export async function addController(bootstrapControllers: readonly string[], controllerId: number, endpoint: ControllerEndpoint, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+  await changeVoters(bootstrapControllers, `adding controller ${controllerId}`, timeoutMs, (connection, remainingMs) =>
+    connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: Math.max(1, Math.min(remainingMs, 10_000)), voterId: controllerId, voterDirectoryId: ZERO_UUID, listeners: [endpoint] }),
+  );
+}
+
+/** Removes `controllerId` from the quorum's voters. */
+export async function removeController(bootstrapControllers: readonly string[], controllerId: number, directoryId = ZERO_UUID, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+  await changeVoters(bootstrapControllers, `removing controller ${controllerId}`, timeoutMs, (connection) =>
+    connection.send(RemoveRaftVoterApi, 0, { clusterId: null, voterId: controllerId, voterDirectoryId: directoryId }),
+  );
+}
+
+async function changeVoters(addresses: readonly string[], what: string, timeoutMs: number, send: (connection: KafkaConnection, remainingMs: number) => Promise<VoterChangeAnswer>): Promise<void> {
+  if (addresses.length === 0) throw new ToolError('--bootstrap-controller names no controller');
+  const deadline = Date.now() + timeoutMs;
+  const problems = new Map<string, string>();
+  for (;;) {
+    for (const address of addresses) {
+      let answer: VoterChangeAnswer;
+      const connection = await KafkaConnection.open(connectTcp, address).catch((error: unknown) => error as Error);
+      if (connection instanceof Error) {
+        problems.set(address, `${address}: ${connection.message}`);
+        continue;
+      }
+      try {
+        answer = await send(connection, deadline - Date.now());
+      } catch (error) {
+        problems.set(address, `${address}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      } finally {
+        connection.close();
+      }
+      if (answer.errorCode === ErrorCode.NONE) return;
+      // Not the leader, or not yet possible (the new voter catching up, an earlier change
+      // committing, a new leader's first commit): try the next controller, then again.
+      if (answer.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && answer.errorCode !== ErrorCode.REQUEST_TIMED_OUT) {
+        throw new KafkaResponseError(answer.errorCode, `${what} through ${address}`, answer.errorMessage);
+      }
+      problems.set(address, new KafkaResponseError(answer.errorCode, address, answer.errorMessage).message);
+    }
+    if (Date.now() >= deadline) throw new ToolError(`${what} did not succeed within ${timeoutMs} ms: ${[...problems.values()].join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+  }
+}
+
+function addressList(value: string): string[] {
+  return value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+}
+
+function parseEndpoint(value: string): ControllerEndpoint {
+  const match = /^(?:([A-Za-z0-9_]+):\/\/)?(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value.trim());
+  if (!match) throw new ToolError(`--controller-endpoint must be [NAME://]host:port, got '${value}'`);
+  return { name: match[1] ?? 'CONTROLLER', host: match[2]!.replace(/^\[|\]$/g, ''), port: Number(match[3]) };
+}
+
+function nodeId(value: string): number {
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id < 0) throw new ToolError(`--controller-id must be a node id, got '${value}'`);
+  return id;
+}
+
+export function registerControllerCommands(cluster: Command): void {
+  cluster
+    .command('add-controller')
+    .description('make a controller that fetches the metadata log as an observer a voter of the quorum (KIP-853)')
+    .requiredOption('--bootstrap-controller <host:port,...>', 'the controllers\' listener addresses; the quorum leader takes the change')
+    .requiredOption('--controller-id <id>', 'the node id of the controller to add')
+    .requiredOption('--controller-endpoint <[NAME://]host:port>', 'its controller listener (NAME defaults to CONTROLLER)')
+    .option('--timeout-ms <ms>', 'how long to keep trying while it catches up', String(DEFAULT_TIMEOUT_MS))
+    .action(async (options: { bootstrapController: string; controllerId: string; controllerEndpoint: string; timeoutMs: string }) => {
+      const id = nodeId(options.controllerId);
+      await addController(addressList(options.bootstrapController), id, parseEndpoint(options.controllerEndpoint), Number(options.timeoutMs));
+      console.log(`Added controller ${id} as a voter of the metadata quorum.`);
+    });
+  cluster
+    .command('remove-controller')
+    .description('remove a voter from the metadata quorum (KIP-853); it goes on fetching as an observer while it runs')
+    .requiredOption('--bootstrap-controller <host:port,...>', 'the controllers\' listener addresses; the quorum leader takes the change')
+    .requiredOption('--controller-id <id>', 'the node id of the voter to remove')
+    .option('--controller-directory-id <uuid>', 'its metadata log directory id, when the voter set records one')
+    .option('--timeout-ms <ms>', 'how long to keep trying', String(DEFAULT_TIMEOUT_MS))
+    .action(async (options: { bootstrapController: string; controllerId: string; controllerDirectoryId?: string; timeoutMs: string }) => {
+      const id = nodeId(options.controllerId);
+      await removeController(addressList(options.bootstrapController), id, options.controllerDirectoryId ?? ZERO_UUID, Number(options.timeoutMs));
+      console.log(`Removed controller ${id} from the voters of the metadata quorum.`);
+    });
+}
