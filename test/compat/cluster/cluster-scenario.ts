@@ -23,6 +23,7 @@ import { ClusterClient } from '../../../src/client/cluster-client.js';
 import type { MetadataImage } from '../../../src/metadata/metadata-image.js';
 import { type RunningCluster, startCluster } from '../../../src/node/start-cluster.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
+import { runPythonJson } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
 
 export interface BrokerView {
@@ -53,6 +54,32 @@ export interface PartitionView {
 export interface Sent {
   partition: number;
   value: string;
+}
+
+/**
+ * The driver of a Python client run through a script that answers the scenario's commands
+ * (metadata, list_topics, partitions, create, delete, produce, consume) as JSON.
+ */
+export function pythonScriptDriver(client: string, script: string, describeCluster: ClusterDriver['describeCluster']): ClusterDriver {
+  const call = <T>(command: string, payload: unknown) => runPythonJson<T>(script, command, payload, 60_000);
+  return {
+    client,
+    metadata: (bootstraps) => call<ClusterView[]>('metadata', { bootstraps }),
+    describeCluster,
+    listTopics: (bootstrap) => call<string[]>('list_topics', { bootstrap }),
+    partitions: (bootstrap, topic) => call<PartitionView[]>('partitions', { bootstrap, topic }),
+    admin: 'client',
+    createTopic: async (bootstrap, topic, partitions) => {
+      await call('create', { bootstrap, topic, partitions });
+    },
+    deleteTopic: async (bootstrap, topic) => {
+      await call('delete', { bootstrap, topic });
+    },
+    produce: async (bootstrap, topic, records) => {
+      await call('produce', { bootstrap, topic, records });
+    },
+    consume: (bootstrap, topic, partitions) => call<Sent[]>('consume', { bootstrap, topic, partitions }),
+  };
 }
 
 export interface ClusterDriver {

@@ -7,32 +7,19 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { requireClient } from '../../support/clients.js';
 import { runPythonJson } from '../../support/process.js';
-import { type ClusterDriver, type ClusterView, type PartitionView, type Sent, runClusterScenario } from './cluster-scenario.js';
+import { type ClusterDriver, type ClusterView, pythonScriptDriver, runClusterScenario } from './cluster-scenario.js';
 
 const SCRIPT = fileURLToPath(new URL('./confluent_cluster.py', import.meta.url));
 const call = <T>(command: string, payload: unknown) => runPythonJson<T>(SCRIPT, command, payload, 60_000);
 
 function driver(describeCluster: boolean): ClusterDriver {
-  return {
-    client: 'confluent',
-    metadata: (bootstraps) => call<ClusterView[]>('metadata', { bootstraps }),
-    describeCluster: describeCluster
+  return pythonScriptDriver(
+    'confluent',
+    SCRIPT,
+    describeCluster
       ? { api: 'AdminClient.describe_cluster (DescribeCluster)', run: (bootstraps) => call<ClusterView[]>('describe_cluster', { bootstraps }) }
       : { missing: 'this confluent-kafka-python has no AdminClient.describe_cluster (added in 2.3); its cluster description is list_topics, the Metadata checked above' },
-    listTopics: (bootstrap) => call<string[]>('list_topics', { bootstrap }),
-    partitions: (bootstrap, topic) => call<PartitionView[]>('partitions', { bootstrap, topic }),
-    admin: 'client',
-    createTopic: async (bootstrap, topic, partitions) => {
-      await call('create', { bootstrap, topic, partitions });
-    },
-    deleteTopic: async (bootstrap, topic) => {
-      await call('delete', { bootstrap, topic });
-    },
-    produce: async (bootstrap, topic, records) => {
-      await call('produce', { bootstrap, topic, records });
-    },
-    consume: (bootstrap, topic, partitions) => call<Sent[]>('consume', { bootstrap, topic, partitions }),
-  };
+  );
 }
 
 test('confluent-kafka-python against a 3-broker cluster', { timeout: 120_000 }, async (t) => {
