@@ -563,13 +563,26 @@ function checkQuorumSettings(settings: QuorumSettings, nodeId: number, listeners
 }
 
 /**
- * Whether this node belongs to a quorum of more than itself: several voters, bootstrap servers to
- * discover the quorum through, or a voter set this node is not the only member of. Such a node's
- * directory must be formatted (`conveyor storage format`) before it starts.
+ * Whether this node belongs to a quorum of more than itself: several voters, a voter set this node
+ * is not the only member of, or bootstrap servers naming another node. Such a node's directory must
+ * be formatted (`conveyor storage format`) before it starts.
  */
 export function isMultiNodeQuorum(config: BrokerConfig): boolean {
-  // Bootstrap servers alone (Kafka's sample standalone server.properties) are a quorum of this one
-  // node until voters can be added at run time (KIP-853): such a node formats itself, as before.
   const voters = config.controllerQuorumVoters;
-  return voters.length > 1 || (voters.length === 1 && voters[0]!.nodeId !== config.nodeId);
+  if (voters.length === 0) return config.controllerQuorumBootstrapServers.length > 0 && !bootstrapsOnlyItself(config);
+  return voters.length > 1 || voters[0]!.nodeId !== config.nodeId;
+}
+
+/**
+ * Whether controller.quorum.bootstrap.servers names only this node's own controller listener (Kafka's
+ * sample standalone server.properties): such a node is a quorum of itself until voters are added
+ * (KIP-853), and formats itself as a single node does. A host that is empty, a loopback name or the
+ * listener's own counts as this node.
+ */
+export function bootstrapsOnlyItself(config: BrokerConfig): boolean {
+  const own = parseListeners(config.listeners).filter((listener) => config.controllerListenerNames.includes(listener.name));
+  const local = new Set(['', 'localhost', '127.0.0.1', '::1', '0.0.0.0', '::']);
+  const servers = config.controllerQuorumBootstrapServers;
+  const same = (host: string, listenerHost: string) => host === listenerHost || (local.has(host) && local.has(listenerHost));
+  return servers.length > 0 && servers.every((server) => own.some((listener) => listener.port === server.port && same(server.host, listener.host)));
 }

@@ -21,7 +21,7 @@ import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
-import { type BrokerConfig, isMultiNodeQuorum } from './broker-config.js';
+import { type BrokerConfig, bootstrapsOnlyItself, isMultiNodeQuorum } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
 import { applyLogConfigs, topicLogConfig } from './config-resources.js';
@@ -176,8 +176,13 @@ export class Broker {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
     // A single node with no voters configured is a quorum of one; a cluster's voters are reached
-    // on their controller listeners through the node transport.
-    const clustered = config.controllerQuorumVoters.length > 0;
+    // on their controller listeners through the node transport. With bootstrap servers instead of
+    // voters (KIP-853) the voters are those the metadata log (or its bootstrap checkpoint) names;
+    // bootstrap servers naming only this node make it a quorum of itself until voters are added.
+    const staticVoters = config.controllerQuorumVoters;
+    const bootstrapServers = staticVoters.length === 0 ? config.controllerQuorumBootstrapServers : [];
+    const clustered = staticVoters.length > 0 || bootstrapServers.length > 0;
+    const bootstrapIds = bootstrapServers.map((_, index) => -2 - index);
     // A broker-only node is an observer of the quorum (it fetches the metadata log, never votes);
     // a controller-only node votes and may lead but never registers as a broker.
     // Two sets of connections, as Kafka keeps two network clients: the Raft RPCs must never queue
@@ -189,17 +194,30 @@ export class Broker {
     if (clustered) {
       const connect = options.connect;
       if (!connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
-      const addresses = config.controllerQuorumVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const);
+      const addresses = [
+        ...staticVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const),
+        ...bootstrapServers.map(({ host, port }, index) => [bootstrapIds[index]!, joinHostPort(host, port)] as const),
+      ];
       const raftTransport = new NodeTransport({ connect, clock, clientId: `conveyor-raft-${config.nodeId}`, addresses });
       const controllerTransport = new NodeTransport({ connect, clock, clientId: `conveyor-controller-channel-${config.nodeId}`, addresses });
       peerTransports.push(raftTransport, controllerTransport);
       transport = raftTransport;
       channelTransport = controllerTransport;
     }
+    const controllerListener = config.controllerListenerNames[0] ?? 'CONTROLLER';
+    const selfEndpoints = clustered
+      ? advertisedEndpoints(config, await bound).filter((endpoint) => config.controllerListenerNames.includes(endpoint.name)).map(({ name, host, port }) => ({ name, host, port }))
+      : [];
+    const setAddress = (nodeId: number, host: string, port: number) => {
+      if (nodeId !== config.nodeId) for (const peers of peerTransports) peers.setAddress(nodeId, joinHostPort(host, port));
+    };
     const quorum = await RaftMetadataQuorum.start({
       config: raftConfig({
         nodeId: config.nodeId,
-        voters: clustered ? config.controllerQuorumVoters.map((voter) => voter.nodeId) : [config.nodeId],
+        voters: staticVoters.length > 0 ? staticVoters.map((voter) => voter.nodeId) : bootstrapServers.length > 0 && !bootstrapsOnlyItself(config) ? [] : [config.nodeId],
+        bootstrapIds,
+        selfEndpoints,
+        staticEndpoints: new Map(staticVoters.map((voter) => [voter.nodeId, [{ name: controllerListener, host: voter.host, port: voter.port }]])),
         clusterId,
         electionTimeoutMs: config.controllerQuorumElectionTimeoutMs,
         fetchTimeoutMs: config.controllerQuorumFetchTimeoutMs,
@@ -219,9 +237,11 @@ export class Broker {
       onVotersChange: (voters) => {
         for (const voter of voters) {
           const endpoint = voter.endpoints.find((candidate) => config.controllerListenerNames.includes(candidate.name)) ?? voter.endpoints[0];
-          if (endpoint) for (const peers of peerTransports) peers.setAddress(voter.id, joinHostPort(endpoint.host, endpoint.port));
+          if (endpoint) setAddress(voter.id, endpoint.host, endpoint.port);
         }
       },
+      // A node that found the quorum through bootstrap servers learns the leader's address so.
+      onEndpoint: (nodeId, endpoint) => setAddress(nodeId, endpoint.host, endpoint.port),
     });
     // The controller listener answers the other voters from now on: they need this node to elect a
     // leader before any of them can finish starting. The broker listeners' requests wait.

@@ -5,7 +5,11 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseProperties } from '../base/config-def.js';
 import { randomUuid } from '../base/uuid.js';
-import { resolveBrokerConfig } from '../broker/broker-config.js';
+import { type BrokerConfig, resolveBrokerConfig } from '../broker/broker-config.js';
+import { parseListeners } from '../broker/network/listeners.js';
+import { ToolError } from '../client/cluster-client.js';
+import { parseInitialControllers, writeBootstrapCheckpoint } from '../quorum/bootstrap-checkpoint.js';
+import { type Voter, ZERO_UUID } from '../quorum/voter-set.js';
 import { formatStorage } from '../broker/meta-properties.js';
 import { NodeFileSystem } from '../node/node-file-system.js';
 import { systemRandom } from '../node/system.js';
@@ -14,6 +18,9 @@ interface FormatOptions {
   clusterId: string;
   config: string;
   ignoreFormatted?: boolean;
+  standalone?: boolean;
+  /** The list, or false for --no-initial-controllers, or undefined. */
+  initialControllers?: string | false;
 }
 
 export function registerStorageCommand(program: Command): void {
@@ -30,15 +37,45 @@ export function registerStorageCommand(program: Command): void {
     .requiredOption('-t, --cluster-id <id>', 'the cluster id, the same on every node (make one with `conveyor storage random-uuid`)')
     .requiredOption('-c, --config <file>', "the node's server.properties file")
     .option('-g, --ignore-formatted', 'succeed when the directory is already formatted with this cluster id and node id')
+    .option('-s, --standalone', 'a controller with controller.quorum.bootstrap.servers: start as the only voter of a new dynamic quorum (KIP-853)')
+    .option('-I, --initial-controllers <id@host:port,...>', 'a controller with controller.quorum.bootstrap.servers: the first voters of a new dynamic quorum')
+    .option('-N, --no-initial-controllers', 'a controller with controller.quorum.bootstrap.servers: join an existing quorum as an observer, to be added with `conveyor cluster add-controller`')
     .action(async (options: FormatOptions) => {
       const config = resolveBrokerConfig(parseProperties(await readFile(options.config, 'utf8')));
+      const initialControllers = initialVoters(config, options);
       const outcome = await formatStorage(new NodeFileSystem(), config.logDir, config.nodeId, options.clusterId, {
         ignoreFormatted: options.ignoreFormatted === true,
       });
+      if (outcome === 'formatted' && initialControllers) await writeBootstrapCheckpoint(new NodeFileSystem(), config.logDir, initialControllers, Date.now());
       process.stdout.write(
         outcome === 'formatted'
           ? `Formatting ${config.logDir} with cluster id ${options.clusterId} for node ${config.nodeId}\n`
           : `${config.logDir} is already formatted with cluster id ${options.clusterId} for node ${config.nodeId}\n`,
       );
     });
+}
+
+/**
+ * The first voter set a format writes (KIP-853), as Kafka's kafka-storage.sh decides it: only for a
+ * controller of a dynamic quorum (controller.quorum.bootstrap.servers, no voters), which must say
+ * which of --standalone, --initial-controllers or --no-initial-controllers it is.
+ */
+function initialVoters(config: BrokerConfig, options: FormatOptions): Voter[] | undefined {
+  const chosen = [options.standalone === true, typeof options.initialControllers === 'string', options.initialControllers === false].filter(Boolean).length;
+  const dynamicController = config.processRoles.includes('controller') && config.controllerQuorumVoters.length === 0 && config.controllerQuorumBootstrapServers.length > 0;
+  if (!dynamicController) {
+    if (chosen > 0) throw new ToolError('--standalone, --initial-controllers and --no-initial-controllers are for a controller with controller.quorum.bootstrap.servers and no controller.quorum.voters');
+    return undefined;
+  }
+  if (chosen !== 1) throw new ToolError('a controller of a dynamic quorum (controller.quorum.bootstrap.servers) is formatted with exactly one of --standalone, --initial-controllers or --no-initial-controllers');
+  const listenerName = config.controllerListenerNames[0]!;
+  if (typeof options.initialControllers === 'string') {
+    const voters = parseInitialControllers(options.initialControllers, listenerName);
+    if (!voters.some((voter) => voter.id === config.nodeId)) throw new ToolError(`--initial-controllers does not name this node (${config.nodeId})`);
+    return voters;
+  }
+  if (options.standalone !== true) return undefined;
+  const listener = parseListeners(config.listeners).find((candidate) => candidate.name === listenerName);
+  if (!listener || listener.port === 0) throw new ToolError(`--standalone needs a fixed port on the ${listenerName} listener`);
+  return [{ id: config.nodeId, directoryId: ZERO_UUID, endpoints: [{ name: listenerName, host: listener.host || 'localhost', port: listener.port }] }];
 }

@@ -1,4 +1,5 @@
 // The settings of one Raft node, with Kafka's defaults for the controller.quorum.* keys.
+import type { VoterEndpoint } from './voter-set.js';
 
 export interface RaftConfig {
   readonly nodeId: number;
@@ -27,6 +28,15 @@ export interface RaftConfig {
   readonly maxBatchBytes: number;
   /** Appends waiting to commit on the leader, at most (more are refused). */
   readonly maxPendingAppends: number;
+  /**
+   * The transport ids of controller.quorum.bootstrap.servers (Kafka numbers them -2, -3, ...): where
+   * a node that knows no voter asks for the leader.
+   */
+  readonly bootstrapIds: readonly number[];
+  /** This node's controller listener endpoints, which it names as leader (Fetch's NodeEndpoints). */
+  readonly selfEndpoints: readonly VoterEndpoint[];
+  /** The static voters' endpoints (controller.quorum.voters), written into the first VotersRecord. */
+  readonly staticEndpoints: ReadonlyMap<number, readonly VoterEndpoint[]>;
 }
 
 export const RAFT_CONFIG_DEFAULTS = {
@@ -41,6 +51,9 @@ export const RAFT_CONFIG_DEFAULTS = {
   maxBatchRecords: 100_000,
   maxBatchBytes: 8 * 1024 * 1024,
   maxPendingAppends: 10_000,
+  bootstrapIds: [] as readonly number[],
+  selfEndpoints: [] as readonly VoterEndpoint[],
+  staticEndpoints: new Map<number, readonly VoterEndpoint[]>() as ReadonlyMap<number, readonly VoterEndpoint[]>,
 } as const;
 
 export function raftConfig(settings: Pick<RaftConfig, 'nodeId' | 'voters' | 'clusterId'> & Partial<RaftConfig>): RaftConfig {

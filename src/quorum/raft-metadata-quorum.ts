@@ -22,7 +22,7 @@ import { PartitionRaftLog } from './partition-raft-log.js';
 import type { OffsetAndEpoch } from './raft-log.js';
 import { decodeSnapshot } from './snapshot-file.js';
 import { SnapshotStore } from './snapshot-store.js';
-import type { Voter } from './voter-set.js';
+import type { Voter, VoterEndpoint } from './voter-set.js';
 import { QuorumStateFile } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
 import { RaftNode } from './raft-node.js';
@@ -50,6 +50,8 @@ export interface RaftMetadataQuorumOptions {
   readonly maxBytesBetweenSnapshots?: number;
   /** The voter set changed (KIP-853), with the voters' endpoints; also called once at start. */
   readonly onVotersChange?: (voters: readonly Voter[]) => void;
+  /** A leader named where it listens (a node finding the quorum through bootstrap servers). */
+  readonly onEndpoint?: (nodeId: number, endpoint: VoterEndpoint) => void;
 }
 
 const DEFAULT_MAX_BYTES_BETWEEN_SNAPSHOTS = 20 * 1024 * 1024;
@@ -116,6 +118,7 @@ export class RaftMetadataQuorum implements MetadataQuorum {
         },
         onSnapshotInstalled: () => quorum.#load(),
         onVotersChange: (voters) => options.onVotersChange?.(voters),
+        onEndpoint: (nodeId, endpoint) => options.onEndpoint?.(nodeId, endpoint),
       },
     });
     options.onVotersChange?.(quorum.#raft.voterSet);

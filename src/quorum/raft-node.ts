@@ -52,7 +52,7 @@ import { ResignedState } from './resigned-state.js';
 import { decodeSnapshot, decodeSnapshotFile, encodeSnapshot } from './snapshot-file.js';
 import { sameSnapshot, type SnapshotStore } from './snapshot-store.js';
 import { UnattachedState } from './unattached-state.js';
-import { staticVoter, type Voter, votersRecord, ZERO_UUID as ZERO_UUID_KEY } from './voter-set.js';
+import { staticVoter, type Voter, type VoterEndpoint, votersRecord, ZERO_UUID as ZERO_UUID_KEY } from './voter-set.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 /** Kafka's fixed topic id of the metadata topic (Uuid(0, 1)). */
@@ -103,6 +103,8 @@ export interface RaftListener {
   onSnapshotInstalled?(snapshot: OffsetAndEpoch): void;
   /** The voter set changed (KIP-853): a VotersRecord was appended, truncated away or installed. */
   onVotersChange?(voters: readonly Voter[]): void;
+  /** A response named where a node listens (a leader's NodeEndpoints in Fetch, KIP-853). */
+  onEndpoint?(nodeId: number, endpoint: VoterEndpoint): void;
 }
 
 export interface RaftNodeOptions {
@@ -270,7 +272,7 @@ export class RaftNode {
   }
 
   get voterSet(): readonly Voter[] {
-    return this.#log.voterHistory.latest()?.voters ?? this.#config.voters.map(staticVoter);
+    return this.#log.voterHistory.latest()?.voters ?? this.#config.voters.map((id) => ({ ...staticVoter(id), endpoints: this.#config.staticEndpoints.get(id) ?? [] }));
   }
 
   get isVoter(): boolean {
@@ -904,7 +906,10 @@ export class RaftNode {
   #discoverLeader(attempt = 0): void {
     const role = this.#role;
     if (role.kind !== 'unattached' || this.isVoter) return;
-    const voters = this.voters;
+    // The voters this node knows of, else the bootstrap servers (a new controller, KIP-853).
+    const known = this.voters.filter((id) => id !== this.nodeId);
+    const voters = known.length > 0 ? known : this.#config.bootstrapIds;
+    if (voters.length === 0) return;
     const voter = voters[(this.#random.nextInt(voters.length) + attempt) % voters.length]!;
     const request: FetchRequest = {
       clusterId: this.#config.clusterId,
@@ -926,6 +931,7 @@ export class RaftNode {
       FETCH_VERSION,
       request,
       async (response: FetchResponse) => {
+        this.#learnEndpoints(response);
         const leader = response.responses[0]?.partitions[0]?.currentLeader;
         if (leader && leader.leaderId >= 0 && leader.leaderEpoch >= this.#role.epoch) await this.#observe(leader.leaderEpoch, leader.leaderId);
         if (this.#role === role) retry();
@@ -990,6 +996,7 @@ export class RaftNode {
   }
 
   async #onFetchResponse(role: FollowerState, response: FetchResponse): Promise<void> {
+    this.#learnEndpoints(response);
     const partition = response.responses[0]?.partitions[0];
     if (!partition || (response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) return this.#retry(() => this.#fetch());
     if (partition.errorCode !== ErrorCode.NONE) {
@@ -1039,6 +1046,20 @@ export class RaftNode {
     const leaderHighWatermark = Number(partition.highWatermark);
     if (leaderHighWatermark >= 0) this.#advanceHighWatermark(Math.min(leaderHighWatermark, this.#log.endOffset));
     this.#fetch();
+  }
+
+  #learnEndpoints(response: FetchResponse): void {
+    for (const { nodeId, host, port } of response.nodeEndpoints ?? []) {
+      if (nodeId !== this.nodeId) this.#listener.onEndpoint?.(nodeId, { name: '', host, port });
+    }
+  }
+
+  /** Where the known leader listens, for Fetch's NodeEndpoints (KIP-853). */
+  #leaderEndpoints(): FetchResponse['nodeEndpoints'] {
+    const leaderId = this.leaderId;
+    if (leaderId === NO_NODE) return [];
+    const endpoint = leaderId === this.nodeId ? this.#config.selfEndpoints[0] : this.voterSet.find((voter) => voter.id === leaderId)?.endpoints[0];
+    return endpoint ? [{ nodeId: leaderId, host: endpoint.host, port: endpoint.port, rack: null }] : [];
   }
 
   /** Answers a fetch now, or parks it until there is something to send (returned as a promise). */
@@ -1144,7 +1165,7 @@ export class RaftNode {
           records,
         }],
       }],
-      nodeEndpoints: [],
+      nodeEndpoints: this.#leaderEndpoints(),
     };
   }
 

@@ -93,4 +93,34 @@ describe('conveyor storage', { timeout: 120_000, concurrency: 3 }, () => {
     assert.notEqual(missingOption.code, 0);
     assert.match(missingOption.stderr, /--cluster-id/);
   });
+
+  it('a dynamic quorum\'s controller (bootstrap servers, KIP-853): --standalone or --initial-controllers write the first voters, --no-initial-controllers none, and one of them is required', async () => {
+    const dynamic = (port: number) =>
+      ['process.roles=broker,controller', `listeners=PLAINTEXT://localhost:${port - 1},CONTROLLER://localhost:${port}`, 'controller.listener.names=CONTROLLER', 'controller.quorum.bootstrap.servers=localhost:9193', ''].join('\n');
+    const checkpoint = (logDir: string) => join(logDir, '__cluster_metadata-0', '00000000000000000000-0000000000.checkpoint');
+    const exists = (path: string) => readFile(path).then(() => true, () => false);
+
+    const standalone = await configFile('dynamic-1', 1, dynamic(9193));
+    await ok(['storage', 'format', '--cluster-id', clusterId, '--config', standalone.path, '--standalone']);
+    assert.ok(await exists(checkpoint(standalone.logDir)), 'no bootstrap checkpoint after --standalone');
+
+    const initial = await configFile('dynamic-2', 2, dynamic(9195));
+    await ok(['storage', 'format', '--cluster-id', clusterId, '--config', initial.path, '--initial-controllers', '1@localhost:9193,2@localhost:9195']);
+    assert.ok(await exists(checkpoint(initial.logDir)), 'no bootstrap checkpoint after --initial-controllers');
+
+    const joining = await configFile('dynamic-3', 3, dynamic(9197));
+    await ok(['storage', 'format', '--cluster-id', clusterId, '--config', joining.path, '--no-initial-controllers']);
+    assert.equal(await exists(checkpoint(joining.logDir)), false);
+
+    const undecided = await configFile('dynamic-4', 4, dynamic(9199));
+    const refused = await conveyor(['storage', 'format', '--cluster-id', clusterId, '--config', undecided.path]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /exactly one of --standalone, --initial-controllers or --no-initial-controllers/);
+    const notNamed = await conveyor(['storage', 'format', '--cluster-id', clusterId, '--config', undecided.path, '--initial-controllers', '1@localhost:9193']);
+    assert.match(notNamed.stderr, /does not name this node \(4\)/);
+    const staticQuorum = await configFile('static-5', 5, ['process.roles=broker,controller', 'controller.quorum.voters=5@localhost:9201', 'listeners=PLAINTEXT://localhost:9200,CONTROLLER://localhost:9201', 'controller.listener.names=CONTROLLER', ''].join('\n'));
+    const wrongKind = await conveyor(['storage', 'format', '--cluster-id', clusterId, '--config', staticQuorum.path, '--standalone']);
+    assert.notEqual(wrongKind.code, 0);
+    assert.match(wrongKind.stderr, /for a controller with controller.quorum.bootstrap.servers/);
+  });
 });
