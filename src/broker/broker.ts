@@ -297,6 +297,7 @@ export class Broker {
       random,
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
+      ...(config.processRoles.includes('broker') ? { localBrokerId: config.nodeId } : {}),
     });
     const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, clustered, clock, logger: logger.child('controller-channel') });
     setControllerRequests(channel);

@@ -52,6 +52,11 @@ export interface ControllerOptions {
   random: RandomSource;
   defaultNumPartitions: number;
   defaultReplicationFactor: number;
+  /**
+   * The broker on this controller's own node (combined mode), if any: its metadata is this very
+   * image, caught up by definition, so its registration is unfenced in the same batch.
+   */
+  localBrokerId?: number;
 }
 
 /** A broker's heartbeat as the controller reads it (Kafka's BrokerHeartbeatRequest). */
@@ -196,7 +201,10 @@ export class Controller {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
-      await this.append([{ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true }]);
+      const local = brokerId === this.options.localBrokerId;
+      // The records Kafka writes (fenced, then unfenced once caught up); for this node's own broker
+      // both go in one batch, which saves a single node's start a commit.
+      await this.append([{ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true }, ...(local ? this.unfenceRecords(brokerId, brokerEpoch) : [])]);
       // Every record of the batch is applied once append resolves: the registration is at or below
       // the last applied offset, which the broker must reach before it is unfenced.
       this.registrationOffsets.set(brokerId, { brokerEpoch, offset: this.options.quorum.appliedOffset - 1 });

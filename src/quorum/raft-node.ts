@@ -506,12 +506,21 @@ export class RaftNode {
     this.#answerParkedFetches();
     // A pre-vote changes nothing durable (KIP-996); every other change is written before acting.
     const persisted = this.#persisted;
+    let persisting: Promise<void> | undefined;
     if (role.kind !== 'prospective' && (after.epoch !== persisted.epoch || after.leaderId !== persisted.leaderId || after.votedId !== persisted.votedId)) {
-      await this.#stateFile.write(after);
-      this.#persisted = after;
+      persisting = this.#stateFile.write(after).then(() => {
+        this.#persisted = after;
+      });
+      // A quorum of one tells no one of its vote or epoch, so the write of its new epoch and its
+      // LeaderChange batch overlap: a crash leaves either or both, and start() resumes from the
+      // newer epoch of the two. Every other transition is written before anything is sent.
+      if (!(this.#isOnlyVoter && role.kind === 'leader')) {
+        await persisting;
+        persisting = undefined;
+      }
     }
     this.#logger.info('quorum role', { role: role.kind, epoch: role.epoch, leaderId: this.leaderId, votedId: after.votedId });
-    await this.#enter(role);
+    await Promise.all([persisting, this.#enter(role)]);
   }
 
   #electionState(role: RaftRole): ElectionState {
@@ -535,7 +544,8 @@ export class RaftNode {
     this.#listener.onRoleChange?.(role);
     switch (role.kind) {
       case 'unattached':
-        if (this.#isOnlyVoter) return this.#startPreVote();
+        // A quorum of one has no one to pre-vote with: it stands at once.
+        if (this.#isOnlyVoter) return this.#becomeCandidate();
         if (this.isVoter) this.#schedule(this.#electionTimeoutMs(), () => this.#startPreVote());
         else this.#discoverLeader();
         return;
@@ -554,7 +564,7 @@ export class RaftNode {
         this.#fetch();
         return;
       case 'resigned':
-        if (this.#isOnlyVoter && !this.#closing) return this.#startPreVote();
+        if (this.#isOnlyVoter && !this.#closing) return this.#becomeCandidate();
         for (const voter of role.unacknowledged) this.#endQuorumEpoch(voter);
         this.#schedule(this.#electionTimeoutMs(), () => this.#startPreVote());
         return;
