@@ -864,7 +864,14 @@ export class RaftNode {
       clusterId: this.#config.clusterId,
       topics: [{
         topicName: METADATA_TOPIC,
-        partitions: [{ partitionIndex: METADATA_PARTITION, leaderId: this.nodeId, leaderEpoch: role.epoch, preferredSuccessors: successors }],
+        // v0 names the successors by id, v1 (KIP-853) as candidates; both are filled, the version sent picks.
+        partitions: [{
+          partitionIndex: METADATA_PARTITION,
+          leaderId: this.nodeId,
+          leaderEpoch: role.epoch,
+          preferredSuccessors: successors,
+          preferredCandidates: successors.map((candidateId) => ({ candidateId, candidateDirectoryId: this.voterSet.find((voter) => voter.id === candidateId)?.directoryId ?? ZERO_UUID_KEY })),
+        }],
       }],
     };
     this.#send(voter, EndQuorumEpochApi, END_QUORUM_EPOCH_VERSION, request, async (response: EndQuorumEpochResponse) => {
@@ -883,7 +890,8 @@ export class RaftNode {
     else if (partition.leaderEpoch > this.#role.epoch) await this.#observe(partition.leaderEpoch, NO_NODE);
     else if (this.#role.kind === 'follower' && this.#role.leaderId === partition.leaderId && this.isVoter) {
       // The leader stepped down: start a pre-vote soon, the preferred successors first.
-      await this.#leaderResigned(this.#role, Math.max(0, (partition.preferredSuccessors ?? []).indexOf(this.nodeId)));
+      const candidates = partition.preferredCandidates?.length ? partition.preferredCandidates.map((candidate) => candidate.candidateId) : (partition.preferredSuccessors ?? []);
+      await this.#leaderResigned(this.#role, Math.max(0, candidates.indexOf(this.nodeId)));
     }
     return {
       errorCode: ErrorCode.NONE,
