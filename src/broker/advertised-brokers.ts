@@ -12,16 +12,17 @@ export interface AdvertisedBroker {
   host: string;
   port: number;
   rack: string | null;
+  fenced: boolean;
 }
 
-export function advertisedBrokers(image: MetadataImage, listenerName: string): AdvertisedBroker[] {
+export function advertisedBrokers(image: MetadataImage, listenerName: string, includeFenced = false): AdvertisedBroker[] {
   const wanted = listenerName.toUpperCase();
   const brokers: AdvertisedBroker[] = [];
   for (const broker of image.brokers.values()) {
-    if (broker.fenced) continue;
+    if (broker.fenced && !includeFenced) continue;
     const endpoint = broker.endpoints.find((candidate) => candidate.name.toUpperCase() === wanted);
     if (!endpoint) continue;
-    brokers.push({ nodeId: broker.brokerId, host: endpoint.host, port: endpoint.port, rack: broker.rack });
+    brokers.push({ nodeId: broker.brokerId, host: endpoint.host, port: endpoint.port, rack: broker.rack, fenced: broker.fenced });
   }
   return brokers.sort((a, b) => a.nodeId - b.nodeId);
 }

@@ -3,12 +3,12 @@
 // show it: the leader, its epoch, the high watermark, the largest follower lag, the voters and
 // observers, and per replica its log end offset, lag and last fetch and caught-up times.
 //
-// Brokers come from Metadata. There is no fencing yet (every registered broker is listed); when
-// DescribeCluster v2 (IsFenced) is served, a FENCED column belongs here.
+// Brokers come from DescribeCluster v2 with IncludeFencedBrokers (KIP-1073), so fenced brokers are
+// listed too, marked; from Metadata (unfenced ones only) when the broker does not serve v2.
 import type { Command } from 'commander';
 import { ErrorCode } from '../base/error-codes.js';
 import { type ClusterClient, KafkaResponseError, ToolError } from '../client/cluster-client.js';
-import { DescribeQuorumApi, type DescribeQuorumResponse, type MetadataResponse } from '../protocol/messages/index.js';
+import { DescribeClusterApi, DescribeQuorumApi, type DescribeQuorumResponse, type MetadataResponse } from '../protocol/messages/index.js';
 import { registerControllerCommands } from './controller-commands.js';
 import { type ToolOptions, print, table, toolOptions, withAdmin } from './output.js';
 
@@ -25,6 +25,8 @@ interface BrokerRow {
   host: string;
   port: number;
   rack: string | null;
+  /** null when the broker answered without DescribeCluster v2 (only unfenced brokers listed). */
+  fenced: boolean | null;
 }
 
 type ReplicaStatus = 'Leader' | 'Follower' | 'Observer';
@@ -63,7 +65,7 @@ export function registerClusterCommand(program: Command): void {
   toolOptions(cluster.command('describe').description('cluster id, controller, brokers and the metadata quorum (leader, epoch, voters, lag)')).action((options: ToolOptions) =>
     withAdmin(options, async (admin) => {
       const metadata = await admin.cluster.metadata([]);
-      const brokers: BrokerRow[] = [...metadata.brokers].sort((a, b) => a.nodeId - b.nodeId).map((broker) => ({ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack ?? null }));
+      const brokers = await brokerRows(admin.cluster, metadata);
       let quorum: QuorumDescription | null = null;
       let quorumError: string | null = null;
       try {
@@ -78,13 +80,24 @@ export function registerClusterCommand(program: Command): void {
         [
           `Cluster id: ${described.clusterId}`,
           `Controller: ${described.controllerId}`,
-          table([['NODE', 'HOST', 'PORT', 'RACK'], ...brokers.map((broker) => [broker.nodeId, broker.host, broker.port, broker.rack])]),
+          table([['NODE', 'HOST', 'PORT', 'RACK', 'FENCED'], ...brokers.map((broker) => [broker.nodeId, broker.host, broker.port, broker.rack, broker.fenced === null ? '?' : broker.fenced ? 'yes' : 'no'])]),
           '',
           quorum === null ? `Metadata quorum: cannot describe it: ${quorumError}` : quorumText(quorum),
         ].join('\n'),
       );
     }),
   );
+}
+
+/** Every registered broker, fenced ones marked (DescribeCluster v2), else Metadata's unfenced ones. */
+async function brokerRows(cluster: ClusterClient, metadata: MetadataResponse): Promise<BrokerRow[]> {
+  const byId = (a: BrokerRow, b: BrokerRow) => a.nodeId - b.nodeId;
+  if ((await cluster.versionOf(DescribeClusterApi.apiKey)) >= 2) {
+    const described = await cluster.request(DescribeClusterApi, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: true }, { minVersion: 2 });
+    if (described.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(described.errorCode, 'DescribeCluster', described.errorMessage);
+    return described.brokers.map((broker) => ({ nodeId: broker.brokerId, host: broker.host, port: broker.port, rack: broker.rack, fenced: broker.isFenced ?? false })).sort(byId);
+  }
+  return metadata.brokers.map((broker) => ({ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack ?? null, fenced: null })).sort(byId);
 }
 
 /**

@@ -26,7 +26,7 @@ async function describeCluster(bootstrapServer: string, json: boolean): Promise<
 interface Described {
   clusterId: string;
   controllerId: number;
-  brokers: { nodeId: number; host: string; port: number; rack: string | null }[];
+  brokers: { nodeId: number; host: string; port: number; rack: string | null; fenced: boolean | null }[];
   quorum: {
     describedBy: number;
     leaderId: number;
@@ -112,6 +112,21 @@ describe('conveyor cluster describe', { timeout: 120_000 }, () => {
       } finally {
         client.close();
       }
+    });
+
+    it('lists a stopped broker as fenced (DescribeCluster v2), then live again after its restart', { timeout: 60_000 }, async () => {
+      const leader = await waitFor(() => (cluster.activeController() >= 0 ? cluster.activeController() : undefined), 'an active controller');
+      const stopped = cluster.nodeIds.find((id) => id !== leader)!;
+      const asked = cluster.node(leader).bootstrapServer;
+      await cluster.stop(stopped);
+      await waitFor(() => cluster.node(leader).broker!.services.image.brokers.get(stopped)?.fenced === true || undefined, 'the stopped broker fenced');
+      const fenced = JSON.parse((await describeCluster(asked, true)).stdout) as Described;
+      assert.deepEqual(fenced.brokers.map((broker) => [broker.nodeId, broker.fenced]), cluster.nodeIds.map((id) => [id, id === stopped]));
+      assert.match((await describeCluster(asked, false)).stdout, /FENCED/);
+      await cluster.restart(stopped);
+      await waitFor(() => cluster.node(leader).broker!.services.image.brokers.get(stopped)?.fenced === false || undefined, 'the restarted broker unfenced');
+      const live = JSON.parse((await describeCluster(asked, true)).stdout) as Described;
+      assert.deepEqual(live.brokers.map((broker) => [broker.nodeId, broker.fenced]), cluster.nodeIds.map((id) => [id, false]));
     });
   });
 

@@ -20,7 +20,8 @@ const schemasDir = join(projectDir, 'schemas');
  * Schemas deliberately newer than ../shared/kafka-specs (Kafka's 4.0 development line), each with
  * the reference file it grew from. Kafka 4.1 renamed ListClientMetricsResources to
  * ListConfigResources and added its v1 (KIP-1142), and added AlterPartitionReassignments v1
- * (KIP-860). Kafka 4.0 added Vote v2 with the PreVote field (KIP-996). These are compared with the reference in the versions the reference has, field names
+ * (KIP-860). Kafka 4.0 added Vote v2 with the PreVote field (KIP-996) and DescribeCluster v2 with
+ * IncludeFencedBrokers and IsFenced (KIP-1073). These are compared with the reference in the versions the reference has, field names
  * aside (the rename also renamed fields; names are not on the wire).
  */
 const AHEAD_OF_REFERENCE: ReadonlyMap<string, string> = new Map([
@@ -30,6 +31,8 @@ const AHEAD_OF_REFERENCE: ReadonlyMap<string, string> = new Map([
   ['message/AlterPartitionReassignmentsResponse.json', 'message/AlterPartitionReassignmentsResponse.json'],
   ['message/VoteRequest.json', 'message/VoteRequest.json'],
   ['message/VoteResponse.json', 'message/VoteResponse.json'],
+  ['message/DescribeClusterRequest.json', 'message/DescribeClusterRequest.json'],
+  ['message/DescribeClusterResponse.json', 'message/DescribeClusterResponse.json'],
 ]);
 
 type Facts = { [key: string]: unknown };

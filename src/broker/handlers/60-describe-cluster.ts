@@ -1,10 +1,11 @@
-// DescribeCluster (key 60), versions 0-1.
+// DescribeCluster (key 60), versions 0-2.
 // The brokers, the controller and the cluster id; the Java admin client's cluster description.
 // Brokers are the registered, unfenced ones, described by their endpoints for the listener the
 // request arrived on (as Metadata lists them); the controller id is the active controller when it
 // is among them; the cluster's authorized operations when asked.
 // Version notes: v1 adds EndpointType; only brokers (1) are described, controllers are not exposed.
-// v2 (Kafka 4.0, KIP-1073: IncludeFencedBrokers and each broker's IsFenced) is not in the schemas.
+// v2 (Kafka 4.0, KIP-1073) adds IncludeFencedBrokers, which lists the fenced brokers too, and each
+// broker's IsFenced. The controller id is chosen among the unfenced brokers either way.
 import { ErrorCode } from '../../base/error-codes.js';
 import { DescribeClusterApi } from '../../protocol/messages/index.js';
 import { advertisedBrokers, advertisedControllerAmong } from '../advertised-brokers.js';
@@ -17,12 +18,13 @@ const ENDPOINT_TYPE_BROKER = 1;
 export const describeClusterHandler = defineHandler({
   api: DescribeClusterApi,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   handle(request, { broker, connection }) {
     if ((request.endpointType ?? ENDPOINT_TYPE_BROKER) !== ENDPOINT_TYPE_BROKER) {
       return { ...errorBody(request.endpointType ?? ENDPOINT_TYPE_BROKER, ErrorCode.UNSUPPORTED_ENDPOINT_TYPE), clusterId: broker.clusterId };
     }
     const brokers = advertisedBrokers(broker.image, connection.listenerName);
+    const listed = request.includeFencedBrokers ? advertisedBrokers(broker.image, connection.listenerName, true) : brokers;
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
@@ -30,7 +32,7 @@ export const describeClusterHandler = defineHandler({
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.clusterId,
       controllerId: advertisedControllerAmong(brokers, advertisedControllerId(broker), broker.nodeId),
-      brokers: brokers.map(({ nodeId, host, port, rack }) => ({ brokerId: nodeId, host, port, rack })),
+      brokers: listed.map(({ nodeId, host, port, rack, fenced }) => ({ brokerId: nodeId, host, port, rack, isFenced: fenced })),
       clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
     };
   },

@@ -3,7 +3,8 @@
 // v12). Every version lists the 2 live brokers; the stopped broker's partition has leader -1 with
 // LEADER_NOT_AVAILABLE, its replica in offline_replicas from v5, and its leader epoch from v7; v0
 // lists only online replicas and ISR members (Kafka's errorUnavailableEndpoints), v1+ all of them.
-// DescribeCluster v0 and v1 list the live brokers and the active controller. DescribeTopicPartitions
+// DescribeCluster v0-v2 list the live brokers and the active controller; v2 with
+// IncludeFencedBrokers lists the stopped one too, marked fenced. DescribeTopicPartitions
 // v0 answers the leaderless partition as Metadata does (LEADER_NOT_AVAILABLE, offline replica).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -100,7 +101,17 @@ describe('Metadata and DescribeCluster versions with a broker stopped', () => {
     }
   });
 
-  for (const version of [0, 1]) {
+  it('DescribeCluster v2 with IncludeFencedBrokers lists the stopped broker as fenced', async () => {
+    const response = await connection.send(DescribeClusterApi, 2, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: true });
+    assert.equal(response.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      response.brokers.map(({ brokerId, isFenced }) => `${brokerId}:${isFenced ? 'fenced' : 'live'}`),
+      cluster.nodeIds.map((id) => `${id}:${id === stopped ? 'fenced' : 'live'}`),
+    );
+    assert.equal(response.controllerId, controller);
+  });
+
+  for (const version of [0, 1, 2]) {
     it(`DescribeCluster v${version}`, async () => {
       const response = await connection.send(DescribeClusterApi, version, { includeClusterAuthorizedOperations: false, endpointType: 1 });
       assert.equal(response.errorCode, ErrorCode.NONE);
