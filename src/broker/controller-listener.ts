@@ -38,6 +38,7 @@ import {
   type FetchSnapshotRequest,
   AddRaftVoterApi,
   RemoveRaftVoterApi,
+  UpdateRaftVoterApi,
   VoteApi,
 } from '../protocol/messages/index.js';
 import { ProtocolError } from '../protocol/primitives/protocol-error.js';
@@ -76,6 +77,7 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: FetchSnapshotApi, minVersion: 0, maxVersion: 1 },
   { api: AddRaftVoterApi, minVersion: 0, maxVersion: 0 },
   { api: RemoveRaftVoterApi, minVersion: 0, maxVersion: 0 },
+  { api: UpdateRaftVoterApi, minVersion: 0, maxVersion: 0 },
 ] as unknown as Served[];
 
 export interface ControllerListenerOptions {
@@ -151,6 +153,7 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
       case EndQuorumEpochApi.apiKey:
       case AddRaftVoterApi.apiKey:
       case RemoveRaftVoterApi.apiKey:
+      case UpdateRaftVoterApi.apiKey:
         return options.quorum.handle({ apiKey, apiVersion: 0, body });
       case BrokerRegistrationApi.apiKey: {
         const controller = options.controllerRequests();

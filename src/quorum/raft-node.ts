@@ -21,6 +21,9 @@ import {
   type RemoveRaftVoterRequest,
   RemoveRaftVoterApi,
   type RemoveRaftVoterResponse,
+  type UpdateRaftVoterRequest,
+  UpdateRaftVoterApi,
+  type UpdateRaftVoterResponse,
   type BeginQuorumEpochRequest,
   BeginQuorumEpochApi,
   type BeginQuorumEpochResponse,
@@ -64,6 +67,7 @@ const BEGIN_QUORUM_EPOCH_VERSION = 1;
 const END_QUORUM_EPOCH_VERSION = 1;
 const FETCH_VERSION = 17;
 const FETCH_SNAPSHOT_VERSION = 1;
+const UPDATE_RAFT_VOTER_VERSION = 0;
 /** Kafka's POSITION_OUT_OF_RANGE (a FetchSnapshot position past the snapshot's end); not in the shared error table. */
 const POSITION_OUT_OF_RANGE = 99;
 /** A batch's header and a record's framing, for the batch size estimate. */
@@ -161,6 +165,8 @@ export class RaftNode {
   /** The voter ids last acted on, to notice a change. */
   #knownVoters = '';
   #snapshotsInstalled = 0;
+  /** The epoch in which this voter last told the leader its endpoints (UpdateRaftVoter). */
+  #endpointsSentInEpoch = -1;
 
   private constructor(options: RaftNodeOptions, role: RaftRole, persisted: ElectionState) {
     this.#persisted = persisted;
@@ -306,7 +312,7 @@ export class RaftNode {
     });
   }
 
-  async #changeVoters(change: (current: Voter[], role: LeaderState) => Voter[]): Promise<void> {
+  async #changeVoters(change: (current: Voter[], role: LeaderState) => Voter[] | null): Promise<void> {
     const { committed } = await this.#run(async () => {
       const role = this.#role;
       if (role.kind !== 'leader') throw this.#notLeader();
@@ -314,6 +320,7 @@ export class RaftNode {
       const latest = this.#log.voterHistory.latest();
       if (latest && latest.offset >= this.#highWatermark) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'an earlier voter change is not committed yet');
       const next = change([...this.voterSet], role);
+      if (next === null) return { committed: Promise.resolve(0) };
       const info = await this.#log.appendAsLeader([votersRecord(next, this.#clock.nowMs())], role.epoch, true);
       const committed = new Promise<number>((resolve, reject) => this.#commits.push({ lastOffset: info.lastOffset, resolve, reject }));
       this.#logger.info('voter set changed', { voters: next.map((voter) => voter.id).join(','), offset: info.baseOffset });
@@ -323,6 +330,48 @@ export class RaftNode {
       return { committed };
     });
     await committed;
+  }
+
+  /**
+   * Records a voter's new endpoints (KIP-853, UpdateRaftVoter) on the leader, as a VotersRecord with
+   * that voter's entry replaced; nothing is written when they are the ones the set holds already.
+   */
+  updateVoter(voterId: number, directoryId: string, endpoints: readonly VoterEndpoint[]): Promise<void> {
+    return this.#changeVoters((current) => {
+      const index = current.findIndex((voter) => voter.id === voterId && (voter.directoryId === directoryId || voter.directoryId === ZERO_UUID_KEY));
+      if (index < 0) throw new KafkaError(ErrorCode.VOTER_NOT_FOUND, `node ${voterId} is not a voter`);
+      if (sameEndpoints(current[index]!.endpoints, endpoints)) return null;
+      return current.map((voter, at) => (at === index ? { ...voter, endpoints: [...endpoints] } : voter));
+    });
+  }
+
+  /**
+   * A voter of a dynamic set (one a VotersRecord names) whose recorded endpoints are not the ones it
+   * listens on now (it restarted on another port) tells the leader, once per epoch it follows.
+   */
+  #maybeSendEndpoints(role: FollowerState): void {
+    const own = this.voterSet.find((voter) => voter.id === this.nodeId);
+    const endpoints = this.#config.selfEndpoints;
+    if (!own || this.#log.voterHistory.latest() === undefined || endpoints.length === 0 || sameEndpoints(own.endpoints, endpoints)) return;
+    if (this.#endpointsSentInEpoch === role.epoch) return;
+    this.#endpointsSentInEpoch = role.epoch;
+    const request: UpdateRaftVoterRequest = {
+      clusterId: this.#config.clusterId,
+      currentLeaderEpoch: role.epoch,
+      voterId: this.nodeId,
+      voterDirectoryId: own.directoryId,
+      listeners: endpoints.map(({ name, host, port }) => ({ name, host, port })),
+      kRaftVersionFeature: { minSupportedVersion: 0, maxSupportedVersion: 1 },
+    };
+    this.#send(role.leaderId, UpdateRaftVoterApi, UPDATE_RAFT_VOTER_VERSION, request, (response) => {
+      if (response.errorCode !== ErrorCode.NONE) {
+        // Try again at the next fetch (an earlier change pending, a leader not settled yet).
+        this.#endpointsSentInEpoch = -1;
+        this.#logger.info('the leader did not take this voter\'s endpoints yet', { errorCode: response.errorCode });
+      }
+    }, () => {
+      this.#endpointsSentInEpoch = -1;
+    });
   }
 
   /** Acts on a new voter set: the leader counts its majority over it; a node no longer voting stops electing. */
@@ -411,6 +460,8 @@ export class RaftNode {
         return this.#handleAddVoter(request.body as AddRaftVoterRequest);
       case RemoveRaftVoterApi.apiKey:
         return this.#handleRemoveVoter(request.body as RemoveRaftVoterRequest);
+      case UpdateRaftVoterApi.apiKey:
+        return this.#handleUpdateVoter(request.body as UpdateRaftVoterRequest);
       case FetchSnapshotApi.apiKey:
         return this.#run(() => this.#handleFetchSnapshot(request.body as FetchSnapshotRequest, request.fromNodeId ?? -1));
       case FetchApi.apiKey: {
@@ -1032,6 +1083,7 @@ export class RaftNode {
     }
     role.lastFetchMs = this.#clock.monotonicMs();
     role.fetchedSuccessfully = true;
+    if (this.isVoter) this.#maybeSendEndpoints(role);
     const snapshotId = partition.snapshotId;
     if (snapshotId && snapshotId.endOffset >= 0n) {
       // The leader no longer has the log from here: fetch its snapshot, then continue after it.
@@ -1198,6 +1250,22 @@ export class RaftNode {
   async #handleRemoveVoter(request: RemoveRaftVoterRequest): Promise<RemoveRaftVoterResponse> {
     if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return voterChangeAnswer(new KafkaError(ErrorCode.INCONSISTENT_CLUSTER_ID, 'another cluster'));
     return voterChangeAnswer(await this.#withTimeout(this.removeVoter(request.voterId, request.voterDirectoryId), this.#config.requestTimeoutMs));
+  }
+
+  async #handleUpdateVoter(request: UpdateRaftVoterRequest): Promise<UpdateRaftVoterResponse> {
+    const leader = this.#leaderEndpoints()?.[0];
+    const answer = (errorCode: number): UpdateRaftVoterResponse => ({
+      throttleTimeMs: 0,
+      errorCode,
+      currentLeader: { leaderId: this.leaderId, leaderEpoch: this.#role.epoch, host: leader?.host ?? '', port: leader?.port ?? -1 },
+    });
+    if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return answer(ErrorCode.INCONSISTENT_CLUSTER_ID);
+    if (this.#role.kind !== 'leader') return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (request.currentLeaderEpoch < this.#role.epoch) return answer(ErrorCode.FENCED_LEADER_EPOCH);
+    if (request.currentLeaderEpoch > this.#role.epoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
+    const endpoints = request.listeners.map(({ name, host, port }) => ({ name, host, port }));
+    const outcome = await this.#withTimeout(this.updateVoter(request.voterId, request.voterDirectoryId, endpoints), this.#config.requestTimeoutMs);
+    return answer(outcome === undefined ? ErrorCode.NONE : outcome instanceof KafkaError ? outcome.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR);
   }
 
   /** Settles with undefined on success, the error on failure, REQUEST_TIMED_OUT after `timeoutMs`. */
@@ -1441,6 +1509,11 @@ export class RaftNode {
       },
     );
   }
+}
+
+function sameEndpoints(a: readonly VoterEndpoint[], b: readonly VoterEndpoint[]): boolean {
+  const key = (list: readonly VoterEndpoint[]) => list.map(({ name, host, port }) => `${name}/${host}/${port}`).sort().join(',');
+  return key(a) === key(b);
 }
 
 function voterChangeAnswer(error: unknown): AddRaftVoterResponse & RemoveRaftVoterResponse {

@@ -3,7 +3,8 @@
 // with no initial controllers and find the quorum through controller.quorum.bootstrap.servers
 // alone, fetching the log as observers (the leader names where it listens), until
 // `add-controller` makes each a voter. The quorum then outlives the first controller's stop, the
-// first one is removed, and a restarted node rebuilds its voter set from its own log.
+// first one is removed, a restarted node rebuilds its voter set from its own log, and a voter
+// restarted on another port has its new address recorded through UpdateRaftVoter.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -101,5 +102,20 @@ describe('a dynamic quorum grown from one standalone controller (KIP-853)', () =
     assert.equal(voters(third), '2,3');
     await createTopic(third, 'after-the-restart');
     await waitFor(() => second.broker!.broker.services.image.topic('after-the-restart') || undefined, 'the topic on the other voter');
+
+    // Restarted on another controller port, a voter tells the leader (UpdateRaftVoter), and the
+    // voter set everyone reads carries its new address: the other voter, restarted in turn, reaches
+    // it there (two voters commit only together).
+    await third.broker!.close();
+    third.broker = undefined;
+    third.controllerPort = (await freePorts(1))[0]!;
+    await start(third, controllerAddress(second));
+    const recorded = () => second.broker?.broker.services.quorum.raft.voterSet.find((voter) => voter.id === 3)?.endpoints[0]?.port;
+    await waitFor(() => recorded() === third.controllerPort || undefined, 'the new port of node 3 in the voter set');
+    await second.broker!.close();
+    second.broker = undefined;
+    await start(second, controllerAddress(third));
+    await createTopic(second, 'after-the-move');
+    await waitFor(() => third.broker!.broker.services.image.topic('after-the-move') || undefined, 'the topic on node 3');
   });
 });
