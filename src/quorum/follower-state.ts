@@ -13,6 +13,8 @@ export class FollowerState {
   fetchedSuccessfully = false;
   /** The leader's snapshot this follower is fetching (FetchSnapshot) before it fetches the log again. */
   snapshot: OffsetAndEpoch | undefined;
+  /** FetchSnapshot chunks received from this leader (for tests and tools). */
+  snapshotChunks = 0;
 
   constructor(
     readonly epoch: number,

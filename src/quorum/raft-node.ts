@@ -1087,7 +1087,10 @@ export class RaftNode {
     const snapshotId = partition.snapshotId;
     if (snapshotId && snapshotId.endOffset >= 0n) {
       // The leader no longer has the log from here: fetch its snapshot, then continue after it.
+      // From its first byte: a part fetched from an earlier leader may differ (two nodes' snapshots
+      // of one id hold the same state, not the same bytes), so chunks of two leaders never mix.
       role.snapshot = { offset: Number(snapshotId.endOffset), epoch: snapshotId.epoch };
+      await this.#snapshots.abandonPartial();
       this.#fetch();
       return;
     }
@@ -1402,6 +1405,7 @@ export class RaftNode {
     role.lastFetchMs = this.#clock.monotonicMs();
     role.fetchedSuccessfully = true;
     const chunk = partition.unalignedRecords ?? Buffer.alloc(0);
+    role.snapshotChunks++;
     const complete = await this.#snapshots.receive(snapshot, position, chunk, Number(partition.size));
     if (complete) {
       // The snapshot is durable; the log now continues from it, and it is committed by definition.

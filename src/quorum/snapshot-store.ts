@@ -10,7 +10,10 @@ import type { Logger } from '../base/logger.js';
 import type { OffsetAndEpoch } from './raft-log.js';
 
 const SUFFIX = '.checkpoint';
+/** A snapshot being fetched from the leader. */
 const PARTIAL_SUFFIX = '.checkpoint.part';
+/** A snapshot this node is writing itself (its own name: a fetch of the same id may be under way). */
+const WRITING_SUFFIX = '.checkpoint.writing';
 const NAME = /^(\d{20})-(\d{10})\.checkpoint$/;
 
 export function snapshotFileName(id: OffsetAndEpoch): string {
@@ -44,7 +47,7 @@ export class SnapshotStore {
     const store = new SnapshotStore(fs, dir, logger);
     for (const entry of await fs.readdir(dir)) {
       if (entry.isDirectory) continue;
-      if (entry.name.endsWith(PARTIAL_SUFFIX)) {
+      if (entry.name.endsWith(PARTIAL_SUFFIX) || entry.name.endsWith(WRITING_SUFFIX)) {
         logger.info('removing a partial snapshot', { file: entry.name });
         await removeIfPresent(fs, joinPath(dir, entry.name));
         continue;
@@ -65,17 +68,21 @@ export class SnapshotStore {
     return this.#snapshots.some((snapshot) => sameSnapshot(snapshot, id));
   }
 
-  /** Writes a complete snapshot durably. */
+  /**
+   * Writes a complete snapshot durably (nothing when one of that id is installed already: two
+   * snapshots of one id hold the same committed state). A fetch of the same id under way is dropped.
+   */
   async write(id: OffsetAndEpoch, bytes: Buffer): Promise<void> {
-    const partialPath = this.#path(id, PARTIAL_SUFFIX);
-    const handle = await this.fs.open(partialPath, 'replace');
+    if (this.has(id)) return;
+    if (this.#partial && sameSnapshot(this.#partial.id, id)) await this.abandonPartial();
+    const handle = await this.fs.open(this.#path(id, WRITING_SUFFIX), 'replace');
     try {
       await handle.write([bytes], 0);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await this.#install(id);
+    await this.#install(id, WRITING_SUFFIX);
   }
 
   async size(id: OffsetAndEpoch): Promise<number> {
@@ -108,6 +115,11 @@ export class SnapshotStore {
    */
   async receive(id: OffsetAndEpoch, position: number, chunk: Buffer, size: number): Promise<boolean> {
     if (this.#partial && !sameSnapshot(this.#partial.id, id)) await this.abandonPartial();
+    // This node wrote that very snapshot itself meanwhile: it is here, complete.
+    if (this.has(id)) {
+      await this.abandonPartial();
+      return true;
+    }
     if (!this.#partial) {
       if (position !== 0) return false;
       this.#partial = { id, handle: await this.fs.open(this.#path(id, PARTIAL_SUFFIX), 'replace'), position: 0 };
@@ -123,7 +135,7 @@ export class SnapshotStore {
     } finally {
       await partial.handle.close();
     }
-    await this.#install(id);
+    await this.#install(id, PARTIAL_SUFFIX);
     return true;
   }
 
@@ -150,8 +162,8 @@ export class SnapshotStore {
     await partial?.handle.close();
   }
 
-  async #install(id: OffsetAndEpoch): Promise<void> {
-    await this.fs.rename(this.#path(id, PARTIAL_SUFFIX), this.#path(id, SUFFIX));
+  async #install(id: OffsetAndEpoch, from: string): Promise<void> {
+    await this.fs.rename(this.#path(id, from), this.#path(id, SUFFIX));
     await this.fs.syncDirectory(this.dir);
     if (!this.has(id)) this.#snapshots.push(id);
     this.#snapshots.sort((a, b) => a.offset - b.offset);
