@@ -447,8 +447,9 @@ export class Broker {
 }
 
 /**
- * Opens (or creates) `__cluster_metadata-0`, which is never subject to retention or compaction (no
- * snapshots yet). Part of opening the logs, so a new one is created while meta.properties is written.
+ * Opens (or creates) `__cluster_metadata-0`, which is never subject to retention or compaction: the
+ * quorum trims it itself, below its newest snapshot. Part of opening the logs, so a new one is
+ * created while meta.properties is written.
  */
 async function openMetadataLog(logManager: LogManager): Promise<{ logManager: LogManager; metadataLog: PartitionLog }> {
   const metadataLogConfig = { segmentBytes: 64 * 1024 * 1024, cleanupPolicy: [], retentionMs: Number.POSITIVE_INFINITY, retentionBytes: -1 };
