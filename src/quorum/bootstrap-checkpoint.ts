@@ -9,7 +9,7 @@ import { createLogger } from '../base/logger.js';
 import { METADATA_TOPIC } from './raft-node.js';
 import { encodeSnapshot } from './snapshot-file.js';
 import { SnapshotStore } from './snapshot-store.js';
-import type { Voter } from './voter-set.js';
+import { type Voter, ZERO_UUID } from './voter-set.js';
 
 const BOOTSTRAP_ID = { offset: 0, epoch: 0 };
 
@@ -31,7 +31,7 @@ export function parseInitialControllers(value: string, listenerName: string): Vo
     if (!match) throw new Error(`--initial-controllers: '${entry}' is not id@host:port[:directoryId]`);
     const port = Number(match[3]);
     if (port < 1 || port > 65535) throw new Error(`--initial-controllers: '${entry}' has no valid port`);
-    voters.push({ id: Number(match[1]), directoryId: match[4] ?? 'AAAAAAAAAAAAAAAAAAAAAA', endpoints: [{ name: listenerName, host: match[2]!.replace(/^\[|\]$/g, ''), port }] });
+    voters.push({ id: Number(match[1]), directoryId: match[4] ?? ZERO_UUID, endpoints: [{ name: listenerName, host: match[2]!.replace(/^\[|\]$/g, ''), port }] });
   }
   if (voters.length === 0) throw new Error('--initial-controllers names no controller');
   if (new Set(voters.map((voter) => voter.id)).size !== voters.length) throw new Error('--initial-controllers names a node id twice');

@@ -55,7 +55,7 @@ import { ResignedState } from './resigned-state.js';
 import { decodeSnapshot, decodeSnapshotFile, encodeSnapshot } from './snapshot-file.js';
 import { sameSnapshot, type SnapshotStore } from './snapshot-store.js';
 import { UnattachedState } from './unattached-state.js';
-import { staticVoter, type Voter, type VoterEndpoint, votersRecord, ZERO_UUID as ZERO_UUID_KEY } from './voter-set.js';
+import { staticVoter, type Voter, type VoterEndpoint, votersRecord, ZERO_UUID } from './voter-set.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 /** Kafka's fixed topic id of the metadata topic (Uuid(0, 1)). */
@@ -305,7 +305,7 @@ export class RaftNode {
   /** Removes a voter (KIP-853, RemoveRaftVoter) on the leader; a leader removing itself resigns once that commits. */
   removeVoter(voterId: number, directoryId?: string): Promise<void> {
     return this.#changeVoters((current) => {
-      const found = current.find((voter) => voter.id === voterId && (directoryId === undefined || voter.directoryId === directoryId || voter.directoryId === ZERO_UUID_KEY));
+      const found = current.find((voter) => voter.id === voterId && (directoryId === undefined || voter.directoryId === directoryId || voter.directoryId === ZERO_UUID));
       if (!found) throw new KafkaError(ErrorCode.VOTER_NOT_FOUND, `node ${voterId} is not a voter`);
       if (current.length === 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'the last voter cannot be removed');
       return current.filter((voter) => voter !== found);
@@ -338,7 +338,7 @@ export class RaftNode {
    */
   updateVoter(voterId: number, directoryId: string, endpoints: readonly VoterEndpoint[]): Promise<void> {
     return this.#changeVoters((current) => {
-      const index = current.findIndex((voter) => voter.id === voterId && (voter.directoryId === directoryId || voter.directoryId === ZERO_UUID_KEY));
+      const index = current.findIndex((voter) => voter.id === voterId && (voter.directoryId === directoryId || voter.directoryId === ZERO_UUID));
       if (index < 0) throw new KafkaError(ErrorCode.VOTER_NOT_FOUND, `node ${voterId} is not a voter`);
       if (sameEndpoints(current[index]!.endpoints, endpoints)) return null;
       return current.map((voter, at) => (at === index ? { ...voter, endpoints: [...endpoints] } : voter));
@@ -921,7 +921,7 @@ export class RaftNode {
           leaderId: this.nodeId,
           leaderEpoch: role.epoch,
           preferredSuccessors: successors,
-          preferredCandidates: successors.map((candidateId) => ({ candidateId, candidateDirectoryId: this.voterSet.find((voter) => voter.id === candidateId)?.directoryId ?? ZERO_UUID_KEY })),
+          preferredCandidates: successors.map((candidateId) => ({ candidateId, candidateDirectoryId: this.voterSet.find((voter) => voter.id === candidateId)?.directoryId ?? ZERO_UUID })),
         }],
       }],
     };
@@ -1048,20 +1048,29 @@ export class RaftNode {
         role.fetching = false;
         await this.#onFetchResponse(role, response);
       },
-      async (error) => {
-        role.fetching = false;
-        if (error instanceof TransportError && error.kind === 'unreachable' && role.fetchedSuccessfully && this.isVoter) {
-          // The leader this node was fetching from now refuses connections: its process is gone.
-          // Start a pre-vote now rather than after the fetch timeout (pre-vote keeps this safe:
-          // voters still hearing from a live leader say no). A random delay of up to a tenth of
-          // the election backoff keeps the survivors from all standing at once and splitting votes.
-          this.#schedule(this.#random.nextInt(Math.floor(this.#config.electionBackoffMaxMs / 10) + 1), () => this.#startPreVote());
-          return;
-        }
-        this.#retry(() => this.#fetch());
-      },
+      (error) => this.#onFetchFailure(role, error),
       this.#config.fetchMaxWaitMs + this.#config.requestTimeoutMs,
     );
+  }
+
+  /**
+   * A Fetch or FetchSnapshot to the leader failed. If the leader now refuses connections (its
+   * process is gone), start a pre-vote now rather than after the fetch timeout (pre-vote keeps this
+   * safe: voters still hearing from a live leader say no); a random delay of up to a tenth of the
+   * election backoff keeps the survivors from all standing at once and splitting votes.
+   */
+  #onFetchFailure(role: FollowerState, error: unknown): void {
+    role.fetching = false;
+    if (error instanceof TransportError && error.kind === 'unreachable' && role.fetchedSuccessfully && this.isVoter) {
+      this.#schedule(this.#random.nextInt(Math.floor(this.#config.electionBackoffMaxMs / 10) + 1), () => this.#startPreVote());
+      return;
+    }
+    this.#retry(() => this.#fetch());
+  }
+
+  /** Whether a response's current leader is news to this follower: a later epoch, or another leader of this one. */
+  #namesOtherLeader(role: FollowerState, leader: { leaderId: number; leaderEpoch: number }): boolean {
+    return leader.leaderEpoch > role.epoch || (leader.leaderEpoch === role.epoch && leader.leaderId !== role.leaderId && leader.leaderId !== NO_NODE);
   }
 
   async #onFetchResponse(role: FollowerState, response: FetchResponse): Promise<void> {
@@ -1070,7 +1079,7 @@ export class RaftNode {
     if (!partition || (response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) return this.#retry(() => this.#fetch());
     if (partition.errorCode !== ErrorCode.NONE) {
       const leader = partition.currentLeader;
-      if (leader && (leader.leaderEpoch > role.epoch || (leader.leaderEpoch === role.epoch && leader.leaderId !== role.leaderId && leader.leaderId !== NO_NODE))) {
+      if (leader && this.#namesOtherLeader(role, leader)) {
         await this.#observe(leader.leaderEpoch, leader.leaderId);
       } else if (partition.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && leader?.leaderEpoch === role.epoch && leader.leaderId === role.leaderId && this.isVoter) {
         // The leader itself says it no longer leads its epoch: it resigned (its EndQuorumEpoch may
@@ -1375,14 +1384,7 @@ export class RaftNode {
         role.fetching = false;
         await this.#onFetchSnapshotResponse(role, snapshot, position, response);
       },
-      (error) => {
-        role.fetching = false;
-        if (error instanceof TransportError && error.kind === 'unreachable' && role.fetchedSuccessfully && this.isVoter) {
-          this.#schedule(this.#random.nextInt(Math.floor(this.#config.electionBackoffMaxMs / 10) + 1), () => this.#startPreVote());
-          return;
-        }
-        this.#retry(() => this.#fetch());
-      },
+      (error) => this.#onFetchFailure(role, error),
     );
   }
 
@@ -1391,7 +1393,7 @@ export class RaftNode {
     if (!partition || response.errorCode !== ErrorCode.NONE) return this.#retry(() => this.#fetch());
     if (partition.errorCode !== ErrorCode.NONE) {
       const leader = partition.currentLeader;
-      if (leader && (leader.leaderEpoch > role.epoch || (leader.leaderEpoch === role.epoch && leader.leaderId !== role.leaderId && leader.leaderId !== NO_NODE))) {
+      if (leader && this.#namesOtherLeader(role, leader)) {
         await this.#observe(leader.leaderEpoch, leader.leaderId);
         return;
       }

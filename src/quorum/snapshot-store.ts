@@ -1,9 +1,9 @@
 // The metadata log's snapshots on disk (KIP-630), beside the log's segments in
 // `__cluster_metadata-0`: `<20-digit end offset>-<10-digit epoch>.checkpoint`, as Kafka names them.
-// A snapshot is written whole to a `.checkpoint.part` file, synced, and renamed into place (then
-// the directory is synced), so a crash leaves either the complete snapshot or a `.part` file that
-// the next start removes. A follower fetching a snapshot from the leader fills a `.part` file the
-// same way, chunk by chunk, and renames it once complete.
+// A snapshot this node takes is written whole to a `.checkpoint.writing` file, synced, and renamed
+// into place (then the directory is synced), so a crash leaves either the complete snapshot or a
+// temporary file that the next start removes. A follower fetching a snapshot from the leader fills
+// a `.checkpoint.part` file the same way, chunk by chunk, and renames it once complete.
 import type { FileHandle, FileSystem } from '../base/file-system.js';
 import { joinPath, removeIfPresent } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';

@@ -4,6 +4,7 @@
 // each commits before the next). Until a log holds one, the voters are the static
 // controller.quorum.voters. `VoterHistory` keeps the sets in log order so a truncation reverts to
 // the set before it; trimming the log below a snapshot keeps the set in effect there.
+import { ZERO_UUID } from '../base/uuid.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { encodeControlRecordKey } from '../protocol/records/control-record.js';
@@ -14,7 +15,7 @@ export const VOTERS_CONTROL_TYPE = 6;
 const RECORD_VERSION = 0;
 /** The kraft.version this code speaks: 1, dynamic voters. */
 export const KRAFT_VERSION = 1;
-export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+export { ZERO_UUID } from '../base/uuid.js';
 
 export interface VoterEndpoint {
   readonly name: string;
