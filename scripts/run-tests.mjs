@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with node's test runner through tsx.
 // Node 20's --test takes no globs, so the files are listed here.
-import { spawnSync } from 'node:child_process';
+//
+// Two guards keep a stuck test from stalling CI until its own time limit, with nothing said:
+// --test-force-exit ends a file's process once its tests are done, even when a client it used left
+// a timer or socket behind (a kafkajs consumer retrying against a stopped broker once kept a file
+// alive for over an hour), and a deadline for the whole run (CONVEYOR_TEST_DEADLINE_MINUTES, 30 by
+// default) stops the runner and every file process it started, and fails.
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,9 +36,34 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(
+const deadlineMinutes = Number(process.env.CONVEYOR_TEST_DEADLINE_MINUTES ?? 30);
+if (!(deadlineMinutes > 0)) {
+  console.error(`CONVEYOR_TEST_DEADLINE_MINUTES must be a positive number of minutes, not ${process.env.CONVEYOR_TEST_DEADLINE_MINUTES}`);
+  process.exit(1);
+}
+// Its own process group, so the deadline can stop the file processes the runner starts as well.
+const runner = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit' },
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  { stdio: 'inherit', detached: true },
 );
-process.exit(result.status ?? 1);
+const stopGroup = (signal) => {
+  try {
+    process.kill(-runner.pid, signal);
+  } catch {
+    // the group has already ended
+  }
+};
+let overDeadline = false;
+const deadline = setTimeout(() => {
+  overDeadline = true;
+  console.error(`\nthe test run passed its deadline of ${deadlineMinutes} minutes (CONVEYOR_TEST_DEADLINE_MINUTES); stopping it`);
+  stopGroup('SIGTERM');
+  setTimeout(() => stopGroup('SIGKILL'), 10_000).unref();
+}, deadlineMinutes * 60_000);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopGroup(signal));
+runner.on('exit', (code, signal) => {
+  clearTimeout(deadline);
+  stopGroup('SIGKILL');
+  process.exit(overDeadline ? 1 : (code ?? (signal ? 1 : 0)));
+});

@@ -75,20 +75,21 @@ test('group coordinator state survives kill -9 of the broker', { timeout: 90_000
   if (!(await requireClient(t, 'kafkajs'))) return;
   const dataDir = await mkdtemp(join(tmpdir(), 'conveyor-groups-kill-'));
   let broker = await startBrokerProcess(dataDir, 0);
+  let member: GroupMember | undefined;
   try {
     const kafka = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 3 }] });
     await admin.setOffsets({ groupId: 'durable-group', topic: 'durable', partitions: [{ partition: 0, offset: '7' }, { partition: 2, offset: '11' }] });
-    const consumer = kafka.consumer({ groupId: 'live-group', sessionTimeout: 30_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'durable', fromBeginning: true });
-    await consumer.run({ eachMessage: async () => {} });
+    // The live member runs in its own process and is killed with the broker, so it neither leaves
+    // the group first nor stays behind retrying against the stopped broker.
+    member = GroupMember.start('kafkajs', { bootstrapServers: broker.bootstrapServers, topic: 'durable', groupId: 'live-group', sessionTimeoutMs: 30_000 });
+    await waitForCoverage([member], 3, 45_000);
     await waitFor('live-group to be stable', async () => ((await admin.describeGroups(['live-group'])).groups[0]?.state === 'Stable' ? true : undefined), 30_000);
     await admin.disconnect();
+    await member.kill();
     await killProcess(broker.child);
-    await consumer.disconnect().catch(() => {});
 
     broker = await startBrokerProcess(dataDir, broker.port);
     const reopened = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
@@ -106,6 +107,7 @@ test('group coordinator state survives kill -9 of the broker', { timeout: 90_000
     assert.deepEqual(listed, ['durable-group', 'live-group']);
     await reopened.disconnect();
   } finally {
+    await member?.kill();
     await killProcess(broker.child);
     await rm(dataDir, { recursive: true, force: true });
   }
