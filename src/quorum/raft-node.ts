@@ -165,6 +165,8 @@ export class RaftNode {
   /** The voter ids last acted on, to notice a change. */
   #knownVoters = '';
   #snapshotsInstalled = 0;
+  /** When a follower last read each snapshot with FetchSnapshot (by end offset), on the leader. */
+  readonly #snapshotReads = new Map<number, number>();
   /** The epoch in which this voter last told the leader its endpoints (UpdateRaftVoter). */
   #endpointsSentInEpoch = -1;
 
@@ -201,6 +203,8 @@ export class RaftNode {
     else if (stored.leaderId !== NO_NODE) role = new FollowerState(stored.epoch, stored.leaderId, stored.votedId, options.clock.monotonicMs());
     else role = new UnattachedState(stored.epoch, stored.votedId);
     const node = new RaftNode(options, role, stored);
+    // Snapshots before the log start were kept for followers fetching them when this node led.
+    await options.snapshots.deleteBefore({ offset: options.log.startOffset, epoch: 0 });
     const snapshot = options.snapshots.latest;
     if (snapshot && !options.log.voterHistory.hasBefore(snapshot.offset)) {
       // The log before the snapshot is gone, and with it the VotersRecord in effect there.
@@ -265,8 +269,11 @@ export class RaftNode {
       if (!last) throw new Error(`a snapshot at ${endOffset} does not end a batch of the log`);
       const snapshot = { offset: endOffset, epoch: last.epoch };
       await this.#snapshots.write(snapshot, encodeSnapshot(snapshot, values, this.#clock.nowMs(), this.#log.voterHistory.at(endOffset)?.voters));
-      await this.#log.deleteBefore(snapshot);
-      await this.#snapshots.deleteBefore(snapshot);
+      const keepFrom = this.#oldestSnapshotToKeep(latest);
+      if (keepFrom) {
+        await this.#log.deleteBefore(keepFrom);
+        await this.#snapshots.deleteBefore(keepFrom);
+      }
       this.#logger.info('metadata snapshot written', { endOffset, epoch: snapshot.epoch, records: values.length });
       return snapshot;
     });
@@ -1315,8 +1322,29 @@ export class RaftNode {
 
   /** The epoch of the snapshot the log starts from. */
   #epochAtStart(): number {
-    const latest = this.#snapshots.latest;
-    return latest && latest.offset === this.#log.startOffset ? latest.epoch : -1;
+    return this.#snapshots.endingAt(this.#log.startOffset)?.epoch ?? -1;
+  }
+
+  /**
+   * Where the log may start once a new snapshot is written: at the snapshot before it
+   * (`previous`), or further back at one a follower is still fetching (read by FetchSnapshot within
+   * controller.quorum.fetch.timeout.ms). Dropping the log at every snapshot, and with it the
+   * snapshot a lagging follower was fetching, could send that follower to a newer snapshot again
+   * and again, never finishing one when snapshots come faster than it fetches them (simulation seed
+   * 600303). The follower finishing an older snapshot then fetches the log after it.
+   */
+  #oldestSnapshotToKeep(previous: OffsetAndEpoch | undefined): OffsetAndEpoch | undefined {
+    const now = this.#clock.monotonicMs();
+    let keep = previous;
+    for (const [offset, readMs] of this.#snapshotReads) {
+      const snapshot = this.#snapshots.endingAt(offset);
+      if (!snapshot || now - readMs > this.#config.fetchTimeoutMs) {
+        this.#snapshotReads.delete(offset);
+        continue;
+      }
+      if (!keep || snapshot.offset < keep.offset) keep = snapshot;
+    }
+    return keep && keep.offset > this.#log.startOffset ? keep : undefined;
   }
 
   /** Serves a chunk of a snapshot to a follower (FetchSnapshot, KIP-630), on the leader only. */
@@ -1348,6 +1376,7 @@ export class RaftNode {
     const snapshot = { offset: Number(partition.snapshotId.endOffset), epoch: partition.snapshotId.epoch };
     if (!this.#snapshots.has(snapshot)) return answer(ErrorCode.SNAPSHOT_NOT_FOUND, snapshot);
     role.updateReplica(request.replicaId >= 0 ? request.replicaId : fromNodeId, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
+    this.#snapshotReads.set(snapshot.offset, this.#clock.monotonicMs());
     const size = await this.#snapshots.size(snapshot);
     const position = Number(partition.position);
     if (position < 0 || position >= size) return answer(POSITION_OUT_OF_RANGE, snapshot, size, position);

@@ -68,6 +68,11 @@ export class SnapshotStore {
     return this.#snapshots.some((snapshot) => sameSnapshot(snapshot, id));
   }
 
+  /** The complete snapshot that ends at `offset`, if any. */
+  endingAt(offset: number): OffsetAndEpoch | undefined {
+    return this.#snapshots.find((snapshot) => snapshot.offset === offset);
+  }
+
   /**
    * Writes a complete snapshot durably (nothing when one of that id is installed already: two
    * snapshots of one id hold the same committed state). A fetch of the same id under way is dropped.

@@ -1,9 +1,9 @@
 // Metadata snapshots (KIP-630) through real brokers: with a small
 // metadata.log.max.record.bytes.between.snapshots, the quorum writes `.checkpoint` snapshots and
-// drops the log before them; a restarted node rebuilds its image from its snapshot and the log
-// after it; a broker that was down while the quorum snapshotted catches up by fetching the
-// leader's snapshot (FetchSnapshot); and a broker cut off while a topic was deleted drops that
-// topic's logs when the snapshot it fetches no longer has it.
+// drops the log before the one before the newest; a restarted node rebuilds its image from its
+// snapshot and the log after it; a broker that was down while the quorum snapshotted catches up by
+// fetching the leader's snapshot (FetchSnapshot); and a broker cut off while a topic was deleted
+// drops that topic's logs when the snapshot it fetches no longer has it.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +18,14 @@ const SMALL_SNAPSHOTS = { 'metadata.log.max.record.bytes.between.snapshots': 204
 
 function admin(bootstrapServers: string) {
   return new Kafka({ clientId: 'snapshot-test', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } }).admin();
+}
+
+/** The end offsets of the metadata snapshots on disk, oldest first. */
+function checkpoints(dataDir: string): number[] {
+  return readdirSync(join(dataDir, '__cluster_metadata-0'))
+    .filter((name) => name.endsWith('.checkpoint'))
+    .map((name) => Number(name.split('-')[0]))
+    .sort((a, b) => a - b);
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -41,15 +49,18 @@ describe('metadata snapshots on a single node', () => {
     try {
       const client = admin(`127.0.0.1:${broker.port}`);
       await client.connect();
-      await client.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 2 })) });
+      // In four requests: each leaves more than a snapshot's worth of records, so several are taken.
+      for (let index = 0; index < topics.length; index += 10) {
+        await client.createTopics({ topics: topics.slice(index, index + 10).map((topic) => ({ topic, numPartitions: 2 })) });
+      }
       await client.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'snap-3', configEntries: [{ name: 'retention.ms', value: '123456' }] }] });
       await client.deleteTopics({ topics: ['snap-0', 'snap-1'] });
       await client.disconnect();
       const raft = broker.broker.services.quorum.raft;
-      await until(() => (raft.latestSnapshot?.offset ?? 0) > 0, 5000, 'a snapshot');
-      assert.equal(raft.log.startOffset, raft.latestSnapshot!.offset, 'the log before the snapshot was kept');
-      const files = readdirSync(join(dataDir, '__cluster_metadata-0')).filter((name) => name.endsWith('.checkpoint'));
-      assert.equal(files.length, 1, `expected the newest snapshot only, found ${files.join(', ')}`);
+      // The log starts at the snapshot before the newest (kept for a follower still fetching it).
+      await until(() => raft.log.startOffset > 0, 5000, 'a second snapshot, and the log before the first dropped');
+      assert.ok(raft.log.startOffset < raft.latestSnapshot!.offset, 'the log after the previous snapshot was dropped as well');
+      assert.deepEqual(checkpoints(dataDir), [raft.log.startOffset, raft.latestSnapshot!.offset], 'expected the newest snapshot and the one before it');
     } finally {
       await broker.close();
     }
@@ -58,6 +69,7 @@ describe('metadata snapshots on a single node', () => {
     try {
       const { image, quorum } = broker.broker.services;
       assert.ok(quorum.raft.log.startOffset > 0, 'the restarted log starts at its snapshot');
+      assert.deepEqual(checkpoints(dataDir), [quorum.raft.latestSnapshot!.offset], 'a restart keeps the newest snapshot only');
       assert.deepEqual([...image.topicsByName.keys()].filter((name) => name.startsWith('snap-')).sort(), topics.slice(2).sort());
       assert.equal(image.resourceConfigs(2, 'snap-3').get('retention.ms'), '123456');
       const client = admin(`127.0.0.1:${broker.port}`);
