@@ -565,7 +565,10 @@ export class RaftNode {
     // A pre-vote changes nothing durable (KIP-996); every other change is written before acting.
     const persisted = this.#persisted;
     let persisting: Promise<void> | undefined;
-    if (role.kind !== 'prospective' && (after.epoch !== persisted.epoch || after.leaderId !== persisted.leaderId || after.votedId !== persisted.votedId)) {
+    // A quorum of one's candidacy is not written either: it wins at once, and its leader state,
+    // written next, holds the same epoch and vote (one state write per start instead of two).
+    const unwritten = role.kind === 'prospective' || (role.kind === 'candidate' && this.#isOnlyVoter);
+    if (!unwritten && (after.epoch !== persisted.epoch || after.leaderId !== persisted.leaderId || after.votedId !== persisted.votedId)) {
       persisting = this.#stateFile.write(after).then(() => {
         this.#persisted = after;
       });
