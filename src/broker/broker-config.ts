@@ -164,6 +164,13 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('num.io.threads', 'int', 8, 'How many threads process requests; Conveyor runs one event loop.', atLeast(1)),
   key('background.threads', 'int', 10, 'How many threads run background tasks.', atLeast(1)),
   key('num.replica.fetchers', 'int', 1, 'How many fetchers replicate from each source broker.'),
+  key('replica.fetch.wait.max.ms', 'int', 500, 'How long a follower fetch waits at the leader for data.', atLeast(0)),
+  key('replica.fetch.min.bytes', 'int', 1, 'How many bytes a follower fetch waits for at the leader.', atLeast(1)),
+  key('replica.fetch.max.bytes', 'int', 1048576, 'How many bytes a follower fetches from one partition at most (at least one batch).', atLeast(0)),
+  key('replica.fetch.response.max.bytes', 'int', 10485760, 'How many bytes one follower fetch response holds at most (at least one batch).', atLeast(0)),
+  key('replica.fetch.backoff.ms', 'int', 1000, 'How long a follower waits after a failed fetch before the next.', atLeast(0)),
+  key('replica.socket.timeout.ms', 'int', 30000, 'How long a follower fetch may take beyond its wait before it fails.', atLeast(1)),
+  key('replica.lag.time.max.ms', 'long', 30000, 'How long a follower may go without catching up with the leader before it leaves the ISR.', atLeast(1)),
   // Kafka 4.0 raised the default to 2 (KIP-1030).
   key('num.recovery.threads.per.data.dir', 'int', 2, 'How many threads per data directory recover logs at start-up.', atLeast(1)),
   key('metric.reporters', 'list', ['org.apache.kafka.common.metrics.JmxReporter'], 'Classes that receive the broker\'s metrics.'),
@@ -343,6 +350,13 @@ export interface BrokerConfig {
   logDir: string;
   numPartitions: number;
   defaultReplicationFactor: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMinBytes: number;
+  replicaFetchMaxBytes: number;
+  replicaFetchResponseMaxBytes: number;
+  replicaFetchBackoffMs: number;
+  replicaSocketTimeoutMs: number;
+  replicaLagTimeMaxMs: number;
   autoCreateTopicsEnable: boolean;
   deleteTopicEnable: boolean;
   messageMaxBytes: number;
@@ -448,6 +462,13 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     logDir: logDirs?.[0] ?? get('log.dir'),
     numPartitions: get('num.partitions'),
     defaultReplicationFactor: get('default.replication.factor'),
+    replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
+    replicaFetchMinBytes: get('replica.fetch.min.bytes'),
+    replicaFetchMaxBytes: get('replica.fetch.max.bytes'),
+    replicaFetchResponseMaxBytes: get('replica.fetch.response.max.bytes'),
+    replicaFetchBackoffMs: get('replica.fetch.backoff.ms'),
+    replicaSocketTimeoutMs: get('replica.socket.timeout.ms'),
+    replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
     autoCreateTopicsEnable: get('auto.create.topics.enable'),
     deleteTopicEnable: get('delete.topic.enable'),
     messageMaxBytes: get('message.max.bytes'),

@@ -1,5 +1,6 @@
 // What request handlers may use: the broker's identity, configuration, metadata, controller,
 // partitions and waiting-request queues. Handlers stay thin and delegate to these.
+import { ErrorCode } from '../base/error-codes.js';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
@@ -30,6 +31,8 @@ export interface BrokerServices {
   readonly controllerChannel: ControllerChannel;
   readonly replicaManager: ReplicaManager;
   readonly fetchWaiters: DelayedOperations;
+  /** acks=all produces waiting for the in-sync replicas (completed as the high watermark moves). */
+  readonly produceWaiters: DelayedOperations;
   /** Consumer groups and committed offsets, kept in `__consumer_offsets`. */
   readonly groupCoordinator: GroupCoordinator;
   /** Producer ids and transactions, kept in `__transaction_state`. */
@@ -49,4 +52,13 @@ export interface BrokerServices {
 export function advertisedControllerId(broker: BrokerServices): number {
   const active = broker.quorum.activeControllerId;
   return active >= 0 && broker.image.brokers.has(active) ? active : broker.nodeId;
+}
+
+/**
+ * The error for a partition this broker does not lead: NOT_LEADER_OR_FOLLOWER when the image has
+ * it (another broker leads it, or none does yet: clients refresh their metadata and retry),
+ * UNKNOWN_TOPIC_OR_PARTITION when it does not exist.
+ */
+export function notLedHereError(broker: BrokerServices, topic: string, partitionIndex: number): number {
+  return broker.image.topic(topic)?.partitions.has(partitionIndex) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 }

@@ -19,7 +19,9 @@ import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC } from '../metadata/topi
 import { raftConfig } from '../quorum/raft-config.js';
 import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
+import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import { advertisedBrokers } from './advertised-brokers.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
 import { type BrokerConfig, bootstrapsOnlyItself, isMultiNodeQuorum } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
@@ -98,6 +100,8 @@ const NO_PEERS: Transport = {
 
 /** Fetch requests that may wait at once; beyond it they are answered immediately. */
 export const MAX_WAITING_FETCHES = 100_000;
+/** acks=all partition responses waiting for the in-sync replicas, at most (beyond: REQUEST_TIMED_OUT at once). */
+export const MAX_WAITING_PRODUCES = 100_000;
 
 export class Broker {
   private constructor(
@@ -301,9 +305,39 @@ export class Broker {
     });
     const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, clustered, clock, logger: logger.child('controller-channel') });
     setControllerRequests(channel);
-    const replicaManager = new ReplicaManager(logManager, logger.child('replicas'));
+    const replicaManager = new ReplicaManager(logManager, logger.child('replicas'), config.nodeId);
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);
-    replicaManager.onHighWatermarkChange((partition) => fetchWaiters.checkAndComplete(partition.key));
+    const produceWaiters = new DelayedOperations(clock, MAX_WAITING_PRODUCES);
+    replicaManager.onHighWatermarkChange((partition) => {
+      fetchWaiters.checkAndComplete(partition.key);
+      produceWaiters.checkAndComplete(partition.key);
+    });
+    // Followers fetch from their leaders on the inter-broker listener; a single node follows nobody.
+    const replicaTransport = clustered && options.connect ? new NodeTransport({ connect: options.connect, clock, clientId: `conveyor-replica-fetcher-${config.nodeId}` }) : undefined;
+    const fetchers = new ReplicaFetcherManager({
+      localBrokerId: config.nodeId,
+      transport: replicaTransport ?? NO_PEERS,
+      clock,
+      logger: logger.child('replica-fetcher'),
+      config: {
+        waitMaxMs: config.replicaFetchWaitMaxMs,
+        minBytes: config.replicaFetchMinBytes,
+        maxBytes: config.replicaFetchMaxBytes,
+        responseMaxBytes: config.replicaFetchResponseMaxBytes,
+        backoffMs: config.replicaFetchBackoffMs,
+        requestTimeoutMs: config.replicaSocketTimeoutMs,
+      },
+      stillFollows: (partition) => !partition.isLeader && replicaManager.replica(partition.topic, partition.partitionIndex) === partition,
+      onProgress: (partition) => replicaManager.notify(partition),
+    });
+    replicaManager.onFollowChange((partition) => fetchers.follow(partition));
+    const interBrokerListener = config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !config.controllerListenerNames.includes(listener.name))?.name ?? 'PLAINTEXT';
+    const updatePeers = () => {
+      if (!replicaTransport) return;
+      for (const peer of advertisedBrokers(image, interBrokerListener, true)) {
+        if (peer.nodeId !== config.nodeId) replicaTransport.setAddress(peer.nodeId, joinHostPort(peer.host, peer.port));
+      }
+    };
     const groupCoordinator = new GroupCoordinator({
       clock,
       random,
@@ -343,13 +377,14 @@ export class Broker {
       controllerChannel: channel,
       replicaManager,
       fetchWaiters,
+      produceWaiters,
       groupCoordinator,
       transactionCoordinator,
       clock,
       logger,
       supportedApis: supportedApis(handlers),
     };
-    const publisher = new MetadataPublisher(services);
+    const publisher = new MetadataPublisher(services, updatePeers);
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
     logManager.startBackgroundWork();
@@ -387,11 +422,13 @@ export class Broker {
       // NoOps exist for the followers and observers: a quorum of one has none, so it appends none.
       broker.stopIdleNoOps = channel.startIdleNoOps(config.metadataMaxIdleIntervalMs);
     }
-    broker.transports = [raftTransport, transport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
+    broker.transports = [raftTransport, transport, replicaTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
+    broker.fetchers = fetchers;
     return broker;
   }
 
   private cancelProducerExpiry: (() => void) | undefined;
+  private fetchers: ReplicaFetcherManager | undefined;
   /** Connections to the other nodes of a cluster (Raft's, the controller channel's). */
   private transports: NodeTransport[] = [];
   private brokerEpoch = -1;
@@ -412,7 +449,9 @@ export class Broker {
     this.stopHeartbeats?.();
     this.stopIdleNoOps?.();
     this.services.quorum.raft.kill();
+    this.fetchers?.close();
     this.services.fetchWaiters.shutdown();
+    this.services.produceWaiters.shutdown();
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
@@ -423,8 +462,10 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    this.fetchers?.close();
     // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.
     this.services.fetchWaiters.shutdown();
+    this.services.produceWaiters.shutdown();
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
@@ -468,10 +509,15 @@ async function openMetadataLog(logManager: LogManager): Promise<{ logManager: Lo
  * here and deletes the logs of removed topics.
  */
 class MetadataPublisher {
-  constructor(private readonly services: BrokerServices) {}
+  constructor(
+    private readonly services: BrokerServices,
+    /** Points the replica fetchers' connections at the brokers the image registers. */
+    private readonly updatePeers: () => void = () => {},
+  ) {}
 
   async reconcile(): Promise<void> {
     const { image, replicaManager } = this.services;
+    this.updatePeers();
     for (const topic of image.topicsByName.values()) await this.hostTopic(topic.name);
     const known = new Set(image.topicsByName.keys());
     known.add(CLUSTER_METADATA_TOPIC);
@@ -491,6 +537,7 @@ class MetadataPublisher {
   }
 
   async publish(records: readonly MetadataRecord[]): Promise<void> {
+    if (records.some((record) => record.type === 'RegisterBroker')) this.updatePeers();
     const touched = new Set<string>();
     const reconfigured = new Set<string>();
     let brokerDefaultsChanged = false;
@@ -518,10 +565,13 @@ class MetadataPublisher {
     if (!topic) return;
     // The complete settings (dynamic broker defaults included), so every field is the current one.
     const logConfig = topicLogConfig(this.services, name);
-    const led = [...topic.partitions.values()].filter((partition) => partition.leader === nodeId);
+    // The replicas assigned here: led or followed (a leaderless one waits, following nobody).
+    const hosted = [...topic.partitions.values()].filter((partition) => partition.replicas.includes(nodeId) || partition.leader === nodeId);
+    const nowMs = this.services.clock.monotonicMs();
     // A new topic's logs are created a few dozen at a time, so their files and syncs overlap.
-    await forEachBounded(led, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {
-      await replicaManager.becomeLeader(name, partition.partitionId, topic.topicId, partition.leaderEpoch, logConfig);
+    await forEachBounded(hosted, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {
+      const assignment = { leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, replicas: partition.replicas, isr: partition.isr };
+      await replicaManager.host(name, partition.partitionId, topic.topicId, assignment, logConfig, nowMs);
     });
   }
 

@@ -16,6 +16,8 @@ export interface ProducePolicy {
   timestampAfterMaxMs: number;
   /** The codec every stored batch must use, or null to store batches as produced. */
   compression: number | null;
+  /** min.insync.replicas: the ISR an acks=all write needs. */
+  minInsyncReplicas: number;
 }
 
 export type PolicyOutcome =
@@ -45,6 +47,7 @@ export function producePolicy(broker: BrokerServices, topic: string): ProducePol
       timestampBeforeMaxMs: topicConfigValue(broker, topic, 'message.timestamp.before.max.ms') as number,
       timestampAfterMaxMs: topicConfigValue(broker, topic, 'message.timestamp.after.max.ms') as number,
       compression: codecsByName[topicConfigValue(broker, topic, 'compression.type') as string] ?? null,
+      minInsyncReplicas: topicConfigValue(broker, topic, 'min.insync.replicas') as number,
     };
     entry.policies.set(topic, policy);
   }

@@ -16,7 +16,9 @@ import {
   isControlBatch,
   patchBaseOffsetAndEpoch,
   patchLogAppendTime,
+  readBaseOffset,
   readLastOffsetDelta,
+  readPartitionLeaderEpoch,
   readMaxTimestamp,
 } from '../protocol/records/batch-header.js';
 import { decodeRecordBatchSync } from '../protocol/records/record-batch.js';
@@ -434,7 +436,32 @@ export class PartitionLog {
     });
   }
 
-  #appendRefusal(batch: Buffer): KafkaError | undefined {
+  /**
+   * Appends one batch fetched from the partition's leader as the leader wrote it: its offsets,
+   * leader epoch and timestamps are kept, and the producer state follows it without checking
+   * sequences (the leader did). It must start at this log's end.
+   */
+  appendAsFollower(batch: Buffer): Promise<AppendResult> {
+    const refusal = this.#appendRefusal(batch, false);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const baseOffset = readBaseOffset(batch);
+    if (baseOffset !== this.#nextOffset) {
+      return Promise.reject(new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `a replicated batch at ${baseOffset} does not continue ${this.topic}-${this.partition}, which ends at ${this.#nextOffset}`));
+    }
+    const lastOffset = baseOffset + readLastOffsetDelta(batch);
+    this.#nextOffset = lastOffset + 1;
+    this.producerState.onAppend(batch, baseOffset, lastOffset, readMaxTimestamp(batch));
+    this.leaderEpochCache.assign(readPartitionLeaderEpoch(batch), baseOffset);
+    const header = { position: -1, size: batch.length, baseOffset, lastOffset, maxTimestamp: readMaxTimestamp(batch) };
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#pending.push({ batch, header, logAppendTimeMs: -1, resolve, reject });
+      this.#pendingBytes += batch.length;
+      this.#scheduleDrain();
+    });
+  }
+
+  /** Why `batch` cannot be appended now, if it cannot; `checkContent`: the checks a leader makes of what producers send. */
+  #appendRefusal(batch: Buffer, checkContent = true): KafkaError | undefined {
     assert(this.#truncating === 0, 'append while a truncation is in progress');
     assert(batch.length >= BATCH_HEADER_BYTES, 'append of a buffer shorter than a batch header');
     if (this.#closed) return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is closed`);
@@ -448,7 +475,7 @@ export class PartitionLog {
     if (this.#pendingBytes + batch.length > APPEND_QUEUE_BYTES_MAX) {
       return new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `append queue of ${this.dir} is full`);
     }
-    if (isCompacted(this.#config)) return this.#keylessRecordRefusal(batch);
+    if (checkContent && isCompacted(this.#config)) return this.#keylessRecordRefusal(batch);
     return undefined;
   }
 

@@ -1,6 +1,8 @@
-// One partition replica hosted by this broker: its log, its leader epoch and the high watermark.
-// On a single node the leader is the only in-sync replica, so the high watermark follows the log
-// end as soon as a write completes; the follower fetcher and ISR tracking join here later.
+// One partition replica hosted by this broker: its log, its role (leader or follower) and leader
+// epoch, and the high watermark. As leader it keeps each follower's log end (from their fetches)
+// and moves the high watermark to the lowest log end in the ISR; as follower it takes the high
+// watermark the leader reports, capped at its own log end. A partition whose ISR is its leader
+// alone (every single node) commits what it writes at once: one code path.
 import { ErrorCode } from '../base/error-codes.js';
 import type { AppendResult, OffsetAndTimestamp, PartitionLog } from '../log/partition-log.js';
 import { decodeRecordBatchSync } from '../protocol/records/record-batch.js';
@@ -20,17 +22,85 @@ export interface ActiveProducer {
 /** Decompressed bytes one batch may expand to while looking up a record by timestamp. */
 const LOOKUP_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
+/** What the leader knows of one follower, from its fetches. */
+export interface FollowerPosition {
+  /** Its log end offset as its last fetch said (-1: it has not fetched since this replica led). */
+  logEndOffset: number;
+  /** When it last fetched at or past the leader's log end of the time (replica.lag.time.max.ms). */
+  lastCaughtUpMs: number;
+  lastFetchMs: number;
+}
+
+/** The partition's replicas as the metadata image assigns them. */
+export interface ReplicaAssignment {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
 export class Partition {
-  /** Bytes ever appended through this broker: delayed fetches compare it to decide when to wake. */
+  /** Bytes ever appended to this replica: replica fetches waiting for data compare it. */
   appendedBytes = 0;
+  /** Bytes that became readable by consumers (below the high watermark): consumer fetches compare it. */
+  committedBytes = 0;
+  /** Batches appended as leader and not yet below the high watermark, oldest first. */
+  readonly #uncommitted: { lastOffset: number; size: number }[] = [];
+  readonly followers = new Map<number, FollowerPosition>();
+  #assignment: ReplicaAssignment;
 
   constructor(
     readonly topic: string,
     readonly partitionIndex: number,
     readonly topicId: string,
     readonly log: PartitionLog,
-    public leaderEpoch: number,
-  ) {}
+    readonly localBrokerId: number,
+    assignment: ReplicaAssignment,
+  ) {
+    this.#assignment = assignment;
+  }
+
+  get assignment(): ReplicaAssignment {
+    return this.#assignment;
+  }
+
+  get leaderEpoch(): number {
+    return this.#assignment.leaderEpoch;
+  }
+
+  get isLeader(): boolean {
+    return this.#assignment.leaderId === this.localBrokerId;
+  }
+
+  get isr(): readonly number[] {
+    return this.#assignment.isr;
+  }
+
+  /**
+   * Takes the image's assignment. Becoming leader (or a new epoch of it) starts the followers'
+   * positions afresh; the ISR may change within one leader epoch (AlterPartition, fencing).
+   */
+  assign(assignment: ReplicaAssignment, nowMs: number): void {
+    const newLeadership = assignment.leaderId === this.localBrokerId && (!this.isLeader || assignment.leaderEpoch !== this.leaderEpoch);
+    this.#assignment = assignment;
+    if (!this.isLeader) {
+      this.followers.clear();
+      this.#uncommitted.length = 0;
+      return;
+    }
+    if (newLeadership) {
+      this.followers.clear();
+      this.#uncommitted.length = 0;
+      // Whatever this replica holds above the high watermark is not committed until the ISR has it.
+      if (this.log.logEndOffset > this.log.highWatermark) this.#uncommitted.push({ lastOffset: this.log.logEndOffset - 1, size: 0 });
+    }
+    for (const replica of assignment.replicas) {
+      if (replica !== this.localBrokerId && !this.followers.has(replica)) this.followers.set(replica, { logEndOffset: -1, lastCaughtUpMs: newLeadership ? nowMs : 0, lastFetchMs: 0 });
+    }
+    for (const replica of this.followers.keys()) if (!assignment.replicas.includes(replica)) this.followers.delete(replica);
+    this.maybeAdvanceHighWatermark();
+  }
 
   get key(): string {
     return partitionKey(this.topic, this.partitionIndex);
@@ -49,13 +119,59 @@ export class Partition {
     return this.log.highWatermark;
   }
 
-  /** Appends one validated batch; offsets are assigned synchronously, in call order. */
+  /** Appends one validated batch as leader; offsets are assigned synchronously, in call order. */
   async append(batch: Buffer, appendTimeMs: number): Promise<AppendResult> {
+    const size = batch.length;
     const result = await this.log.append(batch, { leaderEpoch: this.leaderEpoch, appendTimeMs });
-    this.appendedBytes += batch.length;
-    // A single replica is the whole ISR: what is written is committed.
-    if (this.log.logEndOffset > this.log.highWatermark) this.log.updateHighWatermark(this.log.logEndOffset);
+    this.appendedBytes += size;
+    if (result.lastOffset >= this.log.highWatermark) this.#uncommitted.push({ lastOffset: result.lastOffset, size });
+    this.maybeAdvanceHighWatermark();
     return result;
+  }
+
+  /** Appends batches fetched from the leader (as follower), then takes the leader's high watermark. */
+  async appendAsFollower(batches: readonly Buffer[], leaderHighWatermark: number, leaderLogStartOffset: number): Promise<void> {
+    // Offsets are checked and taken at the call, so the batches are written as one group.
+    await Promise.all(batches.map((batch) => this.log.appendAsFollower(batch)));
+    for (const batch of batches) this.appendedBytes += batch.length;
+    if (leaderLogStartOffset > this.log.logStartOffset && leaderLogStartOffset <= this.log.logEndOffset) this.log.maybeIncrementLogStartOffset(leaderLogStartOffset);
+    this.#setHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset), 0);
+  }
+
+  /**
+   * A follower fetched at `fetchOffset` (its log end): the leader records it, counts it caught up
+   * when it reached the leader's log end, and moves the high watermark. Returns whether it moved.
+   */
+  updateFollower(brokerId: number, fetchOffset: number, nowMs: number): boolean {
+    const position = this.followers.get(brokerId);
+    if (!position) return false;
+    position.logEndOffset = fetchOffset;
+    position.lastFetchMs = nowMs;
+    if (fetchOffset >= this.log.logEndOffset) position.lastCaughtUpMs = nowMs;
+    return this.maybeAdvanceHighWatermark();
+  }
+
+  /** As leader: the high watermark becomes the lowest log end in the ISR, never moving back. */
+  maybeAdvanceHighWatermark(): boolean {
+    if (!this.isLeader) return false;
+    let lowest = this.log.logEndOffset;
+    for (const member of this.#assignment.isr) {
+      if (member === this.localBrokerId) continue;
+      const position = this.followers.get(member);
+      lowest = Math.min(lowest, position ? position.logEndOffset : -1);
+    }
+    if (lowest <= this.log.highWatermark) return false;
+    let committed = 0;
+    while (this.#uncommitted.length > 0 && this.#uncommitted[0]!.lastOffset < lowest) committed += this.#uncommitted.shift()!.size;
+    this.#setHighWatermark(lowest, committed);
+    return true;
+  }
+
+  #setHighWatermark(offset: number, committedBytes: number): void {
+    if (offset <= this.log.highWatermark) return;
+    this.log.updateHighWatermark(offset);
+    // A follower's consumers do not read from it; the count still moves for anything waiting.
+    this.committedBytes += committedBytes > 0 ? committedBytes : 1;
   }
 
   /** The producers whose state the log keeps, by producer id. */

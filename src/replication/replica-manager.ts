@@ -4,23 +4,35 @@
 import type { Logger } from '../base/logger.js';
 import type { LogConfig } from '../log/log-config.js';
 import type { LogManager } from '../log/log-manager.js';
-import { Partition, partitionKey } from './partition.js';
+import { Partition, partitionKey, type ReplicaAssignment } from './partition.js';
 
 export type HighWatermarkListener = (partition: Partition) => void;
+/** Told when a hosted replica becomes a follower of another leader, or stops following. */
+export type FollowListener = (partition: Partition) => void;
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly listeners: HighWatermarkListener[] = [];
+  private readonly followListeners: FollowListener[] = [];
 
   constructor(
     readonly logManager: LogManager,
     private readonly logger: Logger,
+    private readonly localBrokerId = -1,
   ) {}
 
+  /** The partition if this broker leads it (what produce, consumer fetches and offsets need). */
   get(topic: string, partitionIndex: number): Partition | undefined {
+    const partition = this.partitions.get(partitionKey(topic, partitionIndex));
+    return partition?.isLeader ? partition : undefined;
+  }
+
+  /** The replica this broker hosts, leader or follower. */
+  replica(topic: string, partitionIndex: number): Partition | undefined {
     return this.partitions.get(partitionKey(topic, partitionIndex));
   }
 
+  /** Every replica hosted here, leaders and followers. */
   all(): IterableIterator<Partition> {
     return this.partitions.values();
   }
@@ -29,21 +41,38 @@ export class ReplicaManager {
     this.listeners.push(listener);
   }
 
-  /** Opens or creates the log of a partition this broker leads. */
-  async becomeLeader(topic: string, partitionIndex: number, topicId: string, leaderEpoch: number, config: Partial<LogConfig>): Promise<Partition> {
-    const existing = this.get(topic, partitionIndex);
-    if (existing && existing.topicId === topicId) {
-      existing.leaderEpoch = leaderEpoch;
-      return existing;
+  onFollowChange(listener: FollowListener): void {
+    this.followListeners.push(listener);
+  }
+
+  /**
+   * Hosts a replica of a partition as the image assigns it: opens or creates its log and takes
+   * the assignment (leader or follower, epoch, ISR). A new leader epoch starts at the log end.
+   */
+  async host(topic: string, partitionIndex: number, topicId: string, assignment: ReplicaAssignment, config: Partial<LogConfig>, nowMs: number): Promise<Partition> {
+    let partition = this.replica(topic, partitionIndex);
+    if (!partition || partition.topicId !== topicId) {
+      const log = await this.logManager.createLog(topic, partitionIndex, config);
+      // A log opened at start-up took the broker defaults; the topic's own settings apply from here.
+      this.logManager.updateConfig(topic, partitionIndex, config);
+      partition = new Partition(topic, partitionIndex, topicId, log, this.localBrokerId, assignment);
+      this.partitions.set(partition.key, partition);
     }
-    const log = await this.logManager.createLog(topic, partitionIndex, config);
-    // A log opened at start-up took the broker defaults; the topic's own settings apply from here.
-    this.logManager.updateConfig(topic, partitionIndex, config);
-    log.leaderEpochCache.assign(leaderEpoch, log.nextOffset);
-    if (log.highWatermark < log.logEndOffset) log.updateHighWatermark(log.logEndOffset);
-    const partition = new Partition(topic, partitionIndex, topicId, log, leaderEpoch);
-    this.partitions.set(partition.key, partition);
+    const wasLeader = partition.isLeader;
+    const before = partition.assignment;
+    if (assignment.leaderId === this.localBrokerId) partition.log.leaderEpochCache.assign(assignment.leaderEpoch, partition.log.nextOffset);
+    const fresh = before === assignment;
+    partition.assign(assignment, nowMs);
+    const followChanged = fresh ? !partition.isLeader : wasLeader !== partition.isLeader || before.leaderId !== assignment.leaderId || before.leaderEpoch !== assignment.leaderEpoch;
+    if (followChanged) for (const listener of this.followListeners) listener(partition);
+    this.notify(partition);
     return partition;
+  }
+
+  /** A single node's partition: this broker leads it and is its whole ISR. */
+  becomeLeader(topic: string, partitionIndex: number, topicId: string, leaderEpoch: number, config: Partial<LogConfig>): Promise<Partition> {
+    const self = [this.localBrokerId];
+    return this.host(topic, partitionIndex, topicId, { leaderId: this.localBrokerId, leaderEpoch, partitionEpoch: 0, replicas: self, isr: self }, config, 0);
   }
 
   /** Deletes the logs of a topic that the metadata log removed. */
@@ -51,6 +80,7 @@ export class ReplicaManager {
     const doomed = [...this.partitions.values()].filter((partition) => partition.topic === topic);
     for (const partition of doomed) {
       this.partitions.delete(partition.key);
+      if (!partition.isLeader) for (const listener of this.followListeners) listener(partition);
       this.notify(partition);
       await this.logManager.deleteLog(topic, partition.partitionIndex);
     }
@@ -64,7 +94,8 @@ export class ReplicaManager {
     return result;
   }
 
-  private notify(partition: Partition): void {
+  /** Tells waiting fetches and produces that `partition` moved (appended, committed, or changed role). */
+  notify(partition: Partition): void {
     for (const listener of this.listeners) listener(partition);
   }
 }

@@ -22,10 +22,11 @@ import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
 import { type ValidationResult, validateBatchHeader, validateRecords, validateRecordsSync } from '../../protocol/records/produce-validation.js';
-import { CompressionType, isTransactionalBatch, readCompression, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
+import { BATCH_HEADER_BYTES, CompressionType, isTransactionalBatch, readCompression, readLastOffsetDelta, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
 import type { Partition } from '../../replication/partition.js';
 import { AppendOrder } from '../append-order.js';
-import type { BrokerServices } from '../broker-services.js';
+import { type BrokerServices, notLedHereError } from '../broker-services.js';
+import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
 
@@ -53,7 +54,7 @@ export const produceHandler = defineHandler({
     const topics = request.topicData.map((topic) => ({
       name: topic.name,
       partitions: topic.partitionData.map((data) =>
-        appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs, request.transactionalId ?? null, deferredRefusals),
+        appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs, request.transactionalId ?? null, deferredRefusals, request.acks === -1 ? request.timeoutMs : undefined),
       ),
     }));
     if (request.acks === 0) {
@@ -83,9 +84,83 @@ function appendPartition(
   appendTimeMs: number,
   transactionalId: string | null,
   deferredRefusals: Promise<boolean>[],
+  /** acks=all: how long to wait for the ISR (the request's timeout); undefined for acks=1. */
+  replicationTimeoutMs: number | undefined,
 ): PartitionResponse | Promise<PartitionResponse> {
   const partition = broker.replicaManager.get(topic, index);
-  if (!partition) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+  if (!partition) return partitionError(index, notLedHereError(broker, topic, index), null);
+  if (replicationTimeoutMs !== undefined) {
+    const { minInsyncReplicas } = producePolicy(broker, topic);
+    if (partition.isr.length < minInsyncReplicas) {
+      return partitionError(index, ErrorCode.NOT_ENOUGH_REPLICAS, `${topic}-${index} has ${partition.isr.length} in-sync replica(s) [${partition.isr.join(',')}], fewer than min.insync.replicas ${minInsyncReplicas}`);
+    }
+  }
+  const appended = appendChecked(broker, partition, topic, index, records, apiVersion, appendTimeMs, transactionalId, deferredRefusals);
+  if (replicationTimeoutMs === undefined) return appended;
+  const lastOffsetDelta = records && records.length >= BATCH_HEADER_BYTES ? readLastOffsetDelta(records) : 0;
+  return Promise.resolve(appended).then((response) =>
+    response.errorCode === ErrorCode.NONE ? awaitReplication(broker, partition, topic, response, Number(response.baseOffset) + lastOffsetDelta, replicationTimeoutMs) : response,
+  );
+}
+
+/**
+ * acks=all: answers once the high watermark passes the batch (every in-sync replica has it), as a
+ * delayed operation the followers' fetches complete; NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR
+ * shrank below min.insync.replicas meanwhile, NOT_LEADER_OR_FOLLOWER if this broker stopped
+ * leading, REQUEST_TIMED_OUT at the request's timeout.
+ */
+function awaitReplication(broker: BrokerServices, partition: Partition, topic: string, response: PartitionResponse, lastOffset: number, timeoutMs: number): PartitionResponse | Promise<PartitionResponse> {  const outcome = (): PartitionResponse | undefined => {
+    if (broker.replicaManager.get(topic, response.index) !== partition) {
+      return partitionError(response.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${broker.nodeId} stopped leading ${topic}-${response.index}`);
+    }
+    if (partition.highWatermark <= lastOffset) return undefined;
+    const { minInsyncReplicas } = producePolicy(broker, topic);
+    if (partition.isr.length < minInsyncReplicas) {
+      return partitionError(response.index, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `${topic}-${response.index} has ${partition.isr.length} in-sync replica(s), fewer than min.insync.replicas ${minInsyncReplicas}`);
+    }
+    return response;
+  };
+  const now = outcome();
+  if (now) return now;
+  return new Promise((resolve) => {
+    const operation = new DelayedProduce(outcome, () => partitionError(response.index, ErrorCode.REQUEST_TIMED_OUT, `the in-sync replicas of ${topic}-${response.index} did not all have the batch within ${timeoutMs} ms`), resolve);
+    broker.produceWaiters.tryCompleteElseWatch(operation, [partition.key], timeoutMs);
+  });
+}
+
+/** An acks=all partition response waiting for the ISR: completed by the high watermark, or its timeout. */
+class DelayedProduce extends DelayedOperation {
+  #result: PartitionResponse | undefined;
+
+  constructor(
+    private readonly outcome: () => PartitionResponse | undefined,
+    private readonly timedOut: () => PartitionResponse,
+    private readonly resolve: (response: PartitionResponse) => void,
+  ) {
+    super();
+  }
+
+  canComplete(): boolean {
+    this.#result = this.outcome();
+    return this.#result !== undefined;
+  }
+
+  protected onComplete(): void {
+    this.resolve(this.#result ?? this.outcome() ?? this.timedOut());
+  }
+}
+
+function appendChecked(
+  broker: BrokerServices,
+  partition: Partition,
+  topic: string,
+  index: number,
+  records: Buffer | null,
+  apiVersion: number,
+  appendTimeMs: number,
+  transactionalId: string | null,
+  deferredRefusals: Promise<boolean>[],
+): PartitionResponse | Promise<PartitionResponse> {
   const options = { maxMessageBytes: partition.log.config.maxMessageBytes, produceVersion: apiVersion, maxDecompressedBytes: PRODUCE_MAX_DECOMPRESSED_BYTES };
   const header = validateBatchHeader(records, options);
   if (header.errorCode !== ErrorCode.NONE || !records) return partitionError(index, header.errorCode || ErrorCode.INVALID_RECORD, header.errorMessage ?? 'no records');

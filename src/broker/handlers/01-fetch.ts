@@ -6,6 +6,11 @@
 // Version notes: v7+ fetch sessions are declined (session id 0, full fetches only); v9+ check
 // CurrentLeaderEpoch; v13+ name topics by id (UNKNOWN_TOPIC_ID); every requested partition is
 // echoed, as the Java client requires.
+// A fetch from a follower (ReplicaId, or ReplicaState from v15, naming a broker) is served by the
+// leader up to its log end instead of the high watermark; its fetch offset is that follower's log
+// end, which may move the high watermark (and complete acks=all produces). A follower whose last
+// fetched epoch ends earlier in the leader's log than its fetch offset gets the DivergingEpoch to
+// truncate to (KIP-320, v12+) and no records.
 // Isolation: read_committed returns batches only below the last stable offset (the first offset of
 // the earliest open transaction, at most the high watermark) and lists the aborted transactions in
 // that range so clients drop their records; read_uncommitted reads up to the high watermark.
@@ -17,7 +22,7 @@ import { FetchApi, type FetchRequest } from '../../protocol/messages/index.js';
 import type { FetchResponse as DecodedFetchResponse } from '../../protocol/messages/fetch.js';
 import type { EncodableRecords } from '../../protocol/primitives/writer.js';
 import type { Partition } from '../../replication/partition.js';
-import type { BrokerServices } from '../broker-services.js';
+import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { defineHandler } from './handler.js';
 
@@ -35,10 +40,14 @@ interface FetchTarget {
   partitionMaxBytes: number;
   partition: Partition | undefined;
   errorCode: number;
+  /** For a follower: where its log diverges from the leader's (it truncates there), if it does. */
+  diverging?: { epoch: number; endOffset: number };
 }
 
 interface FetchPlan {
   targets: FetchTarget[];
+  /** The follower broker fetching, or -1 for a consumer. */
+  replicaId: number;
   /** Topics in request order with the index range of their targets. */
   topics: { topic: string; topicId: string; first: number; count: number }[];
   maxBytes: number;
@@ -83,6 +92,7 @@ export const fetchHandler = defineHandler({
 });
 
 function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number, lease: ReadLease): FetchPlan {
+  const replicaId = (apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
   const targets: FetchTarget[] = [];
   const topics: FetchPlan['topics'] = [];
   for (const requested of request.topics) {
@@ -95,9 +105,9 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
       const partition = image ? broker.replicaManager.get(image.name, wanted.partition) : undefined;
       let errorCode: number = ErrorCode.NONE;
       if (!image) errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      else if (!partition) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      else if (!partition) errorCode = notLedHereError(broker, image.name, wanted.partition);
       else errorCode = partition.leaderEpochError(wanted.currentLeaderEpoch ?? -1);
-      targets.push({
+      const target: FetchTarget = {
         topic: topicName,
         topicId,
         partitionIndex: wanted.partition,
@@ -105,11 +115,14 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
         partitionMaxBytes: wanted.partitionMaxBytes,
         partition,
         errorCode,
-      });
+      };
+      if (partition && errorCode === ErrorCode.NONE && replicaId >= 0) followerFetched(broker, partition, replicaId, target, wanted.lastFetchedEpoch ?? -1);
+      targets.push(target);
     }
   }
   return {
     targets,
+    replicaId,
     topics,
     maxBytes: Math.min(request.maxBytes ?? 0x7fffffff, broker.config.fetchMaxBytes),
     minBytes: request.minBytes,
@@ -119,6 +132,21 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
   };
 }
 
+/**
+ * A follower's fetch on the leader: checks its last fetched epoch against the leader's log (a
+ * divergence is answered with where to truncate, and says nothing of its log end), else records
+ * its log end, which may move the high watermark.
+ */
+function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, target: FetchTarget, lastFetchedEpoch: number): void {
+  if (lastFetchedEpoch >= 0) {
+    const end = partition.log.leaderEpochCache.endOffsetFor(lastFetchedEpoch);
+    if (end.epoch < lastFetchedEpoch || end.endOffset < target.fetchOffset) {
+      target.diverging = { epoch: end.epoch, endOffset: end.endOffset };
+      return;
+    }
+  }
+  if (partition.updateFollower(replicaId, target.fetchOffset, broker.clock.monotonicMs())) broker.replicaManager.notify(partition);
+}
 
 interface ReadOutcome {
   partitions: PartitionData[];
@@ -154,10 +182,11 @@ async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: numbe
     lastStableOffset: BigInt(lastStableOffset),
     logStartOffset: BigInt(log.logStartOffset),
   };
+  if (target.diverging) return { ...base, divergingEpoch: { epoch: target.diverging.epoch, endOffset: BigInt(target.diverging.endOffset) } };
   try {
     const maxBytes = Math.min(target.partitionMaxBytes, remaining);
     if (maxBytes <= 0 && !minOneBatch) return base;
-    const maxOffset = plan.readCommitted ? lastStableOffset : highWatermark;
+    const maxOffset = plan.replicaId >= 0 ? log.logEndOffset : plan.readCommitted ? lastStableOffset : highWatermark;
     const result = await log.read(target.fetchOffset, { maxBytes, maxOffset, minOneBatch, lease: plan.lease });
     if (result.chunks.length === 0) return base;
     const abortedTransactions = plan.readCommitted ? abortedIn(partition, target.fetchOffset, maxOffset) : null;
@@ -193,7 +222,12 @@ class DelayedFetch extends DelayedOperation {
     private readonly reject: (error: unknown) => void,
   ) {
     super();
-    this.appendedAtStart = plan.targets.map((target) => target.partition?.appendedBytes ?? 0);
+    this.appendedAtStart = plan.targets.map((target) => (target.partition ? this.progress(target.partition) : 0));
+  }
+
+  /** What a follower waits for is any append; a consumer, what the high watermark passes. */
+  private progress(partition: Partition): number {
+    return this.plan.replicaId >= 0 ? partition.appendedBytes : partition.committedBytes;
   }
 
   keys(): string[] {
@@ -203,7 +237,7 @@ class DelayedFetch extends DelayedOperation {
   canComplete(): boolean {
     let bytes = this.bytesAtStart;
     this.plan.targets.forEach((target, index) => {
-      if (target.partition) bytes += target.partition.appendedBytes - this.appendedAtStart[index]!;
+      if (target.partition) bytes += this.progress(target.partition) - this.appendedAtStart[index]!;
     });
     return bytes >= this.plan.minBytes;
   }

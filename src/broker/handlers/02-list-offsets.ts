@@ -28,7 +28,7 @@ import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ListOffsetsApi, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/index.js';
 import type { Partition } from '../../replication/partition.js';
-import type { BrokerServices } from '../broker-services.js';
+import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -89,7 +89,7 @@ async function lookUp(broker: BrokerServices, topic: string, wanted: PartitionRe
   const timestamp = Number(wanted.timestamp);
   if (timestampUnsupported(timestamp, version)) return answer(partitionIndex, ErrorCode.UNSUPPORTED_VERSION, -1, -1, -1);
   const partition = broker.replicaManager.get(topic, partitionIndex);
-  if (!partition) return answer(partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1);
+  if (!partition) return answer(partitionIndex, notLedHereError(broker, topic, partitionIndex), -1, -1, -1);
   const epochError = partition.leaderEpochError(wanted.currentLeaderEpoch ?? -1);
   if (epochError !== ErrorCode.NONE) return answer(partitionIndex, epochError, -1, -1, -1);
   try {
@@ -124,7 +124,7 @@ async function legacyLookUp(broker: BrokerServices, topic: string, wanted: Parti
   const timestamp = Number(wanted.timestamp);
   if (timestamp < ListOffsetsTimestamp.earliest) return answer(partitionIndex, ErrorCode.UNSUPPORTED_VERSION, -1, -1, -1);
   const partition = broker.replicaManager.get(topic, partitionIndex);
-  if (!partition) return answer(partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1);
+  if (!partition) return answer(partitionIndex, notLedHereError(broker, topic, partitionIndex), -1, -1, -1);
   try {
     const offsets = await offsetsBefore(partition, timestamp, wanted.maxNumOffsets ?? 1, broker.clock.nowMs());
     const highWatermark = partition.log.highWatermark;

@@ -8,7 +8,7 @@
 // Version notes: v0-1 identical; v2 is flexible.
 import { ErrorCode } from '../../base/error-codes.js';
 import { DeleteRecordsApi, type DeleteRecordsResponse } from '../../protocol/messages/index.js';
-import type { BrokerServices } from '../broker-services.js';
+import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];
@@ -43,7 +43,7 @@ export const deleteRecordsHandler = defineHandler({
 
 function deleteBelow(broker: BrokerServices, topic: string, partitionIndex: number, requested: number): PartitionResult {
   const partition = broker.replicaManager.get(topic, partitionIndex);
-  if (!partition) return { partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if (!partition) return { partitionIndex, lowWatermark: -1n, errorCode: notLedHereError(broker, topic, partitionIndex) };
   const { log } = partition;
   const offset = requested === HIGH_WATERMARK_OFFSET ? log.highWatermark : requested;
   if (offset < 0 || offset > log.highWatermark) return { partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };

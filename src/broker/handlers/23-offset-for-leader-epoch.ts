@@ -10,7 +10,7 @@
 // Version notes: v1+ return the leader epoch; v2+ current leader epoch; v3+ replica id; v4 flexible.
 import { ErrorCode } from '../../base/error-codes.js';
 import { OffsetForLeaderEpochApi, type OffsetForLeaderEpochResponse } from '../../protocol/messages/index.js';
-import type { BrokerServices } from '../broker-services.js';
+import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
 type EpochEndOffset = OffsetForLeaderEpochResponse['topics'][number]['partitions'][number];
@@ -38,7 +38,7 @@ export const offsetForLeaderEpochHandler = defineHandler({
 
 function endOffset(broker: BrokerServices, topic: string, partitionIndex: number, currentLeaderEpoch: number, leaderEpoch: number): EpochEndOffset {
   const partition = broker.replicaManager.get(topic, partitionIndex);
-  if (!partition) return failed(partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (!partition) return failed(partitionIndex, notLedHereError(broker, topic, partitionIndex));
   const epochError = partition.leaderEpochError(currentLeaderEpoch);
   if (epochError !== ErrorCode.NONE) return failed(partitionIndex, epochError);
   const found = partition.log.leaderEpochCache.endOffsetFor(leaderEpoch);

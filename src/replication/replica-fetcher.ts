@@ -1,0 +1,278 @@
+// Follower fetchers: one per leader broker, each with one Fetch in flight for every partition this
+// broker follows on that leader (Kafka's ReplicaFetcherThread, without threads). A fetch carries
+// the follower's log end, its last fetched epoch and the leader epoch it follows; the leader
+// answers with batches, which are appended byte for byte, with its high watermark and log start,
+// or with the DivergingEpoch this log must truncate to first (KIP-320). Partition errors pause
+// that partition for replica.fetch.backoff.ms; the metadata image re-points it when leadership
+// moves. Everything goes through the Transport port, so it runs on TCP or simulated alike.
+import { ErrorCode } from '../base/error-codes.js';
+import type { Clock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
+import { FetchApi, type FetchRequest, type FetchResponse } from '../protocol/messages/index.js';
+import { BATCH_HEADER_BYTES, readLastOffset } from '../protocol/records/batch-header.js';
+import { type Transport, TransportError } from '../protocol/transport.js';
+import type { Partition } from './partition.js';
+
+/** v12: topics by name, the last fetched epoch and DivergingEpoch; the replica id in the header field. */
+const FETCH_VERSION = 12;
+const BATCH_SIZE_OFFSET = 8;
+const BATCH_LENGTH_FIELD_END = 12;
+
+export interface ReplicaFetcherConfig {
+  /** replica.fetch.wait.max.ms */
+  readonly waitMaxMs: number;
+  /** replica.fetch.min.bytes */
+  readonly minBytes: number;
+  /** replica.fetch.max.bytes (per partition) */
+  readonly maxBytes: number;
+  /** replica.fetch.response.max.bytes */
+  readonly responseMaxBytes: number;
+  /** replica.fetch.backoff.ms */
+  readonly backoffMs: number;
+  /** How long a fetch may take beyond its wait before it counts as failed. */
+  readonly requestTimeoutMs: number;
+}
+
+export interface ReplicaFetcherOptions {
+  readonly localBrokerId: number;
+  /** Reaches other brokers by id on their inter-broker listener. */
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: ReplicaFetcherConfig;
+  /** Whether `partition` is still hosted here as a follower (the image may have moved on). */
+  readonly stillFollows: (partition: Partition) => boolean;
+  /** Called after a partition appended or moved its high watermark (wakes waiting fetches). */
+  readonly onProgress: (partition: Partition) => void;
+}
+
+/** Keeps one fetcher per leader broker and moves partitions between them as leadership changes. */
+export class ReplicaFetcherManager {
+  readonly #fetchers = new Map<number, ReplicaFetcher>();
+  #closed = false;
+
+  constructor(private readonly options: ReplicaFetcherOptions) {}
+
+  /** (Re)points `partition` at its current leader, or stops fetching it if this broker leads it or dropped it. */
+  follow(partition: Partition): void {
+    for (const [leaderId, fetcher] of this.#fetchers) {
+      if (fetcher.remove(partition) && fetcher.isEmpty) {
+        fetcher.stop();
+        this.#fetchers.delete(leaderId);
+      }
+    }
+    if (this.#closed || partition.isLeader || !this.options.stillFollows(partition)) return;
+    const leaderId = partition.assignment.leaderId;
+    if (leaderId < 0) return;
+    let fetcher = this.#fetchers.get(leaderId);
+    if (!fetcher) {
+      fetcher = new ReplicaFetcher(leaderId, this.options);
+      this.#fetchers.set(leaderId, fetcher);
+    }
+    fetcher.add(partition);
+  }
+
+  /** Partitions being fetched, by leader id (for tools and tests). */
+  get fetching(): ReadonlyMap<number, number> {
+    return new Map([...this.#fetchers].map(([leaderId, fetcher]) => [leaderId, fetcher.size]));
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const fetcher of this.#fetchers.values()) fetcher.stop();
+    this.#fetchers.clear();
+  }
+}
+
+class ReplicaFetcher {
+  readonly #partitions = new Map<Partition, { pausedUntilMs: number }>();
+  #running = false;
+  #stopped = false;
+  #cancelWake: (() => void) | undefined;
+
+  constructor(
+    private readonly leaderId: number,
+    private readonly options: ReplicaFetcherOptions,
+  ) {}
+
+  get isEmpty(): boolean {
+    return this.#partitions.size === 0;
+  }
+
+  get size(): number {
+    return this.#partitions.size;
+  }
+
+  add(partition: Partition): void {
+    this.#partitions.set(partition, { pausedUntilMs: 0 });
+    this.#start();
+  }
+
+  remove(partition: Partition): boolean {
+    return this.#partitions.delete(partition);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#cancelWake?.();
+  }
+
+  #start(): void {
+    if (this.#running || this.#stopped) return;
+    this.#running = true;
+    this.#loop()
+      .catch((error: unknown) => this.options.logger.error('replica fetcher failed', { leaderId: this.leaderId, error: String(error) }))
+      .finally(() => {
+        this.#running = false;
+      });
+  }
+
+  async #loop(): Promise<void> {
+    const { clock, config } = this.options;
+    while (!this.#stopped && this.#partitions.size > 0) {
+      const now = clock.monotonicMs();
+      const ready = [...this.#partitions].filter(([partition, state]) => state.pausedUntilMs <= now && this.options.stillFollows(partition)).map(([partition]) => partition);
+      if (ready.length === 0) {
+        const next = Math.min(...[...this.#partitions.values()].map((state) => state.pausedUntilMs));
+        await this.#sleep(Math.max(1, Math.min(config.backoffMs, next - now)));
+        continue;
+      }
+      let response: FetchResponse;
+      try {
+        response = await this.options.transport.send(this.leaderId, FetchApi, FETCH_VERSION, this.#request(ready), config.waitMaxMs + config.requestTimeoutMs);
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        if (error.kind === 'closed') return;
+        this.options.logger.debug('replica fetch failed', { leaderId: this.leaderId, kind: error.kind });
+        await this.#sleep(config.backoffMs);
+        continue;
+      }
+      if (this.#stopped) return;
+      await this.#handle(ready, response);
+    }
+  }
+
+  #request(partitions: readonly Partition[]): FetchRequest {
+    const { config, localBrokerId } = this.options;
+    const byTopic = new Map<string, Partition[]>();
+    for (const partition of partitions) {
+      const list = byTopic.get(partition.topic);
+      if (list) list.push(partition);
+      else byTopic.set(partition.topic, [partition]);
+    }
+    return {
+      replicaId: localBrokerId,
+      maxWaitMs: config.waitMaxMs,
+      minBytes: config.minBytes,
+      maxBytes: config.responseMaxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, list]) => ({
+        topic,
+        partitions: list.map((partition) => ({
+          partition: partition.partitionIndex,
+          currentLeaderEpoch: partition.leaderEpoch,
+          fetchOffset: BigInt(partition.log.logEndOffset),
+          lastFetchedEpoch: partition.log.leaderEpochCache.epochForOffset(partition.log.logEndOffset - 1),
+          logStartOffset: BigInt(partition.log.logStartOffset),
+          partitionMaxBytes: config.maxBytes,
+        })),
+      })),
+      forgottenTopicsData: [],
+      rackId: '',
+    };
+  }
+
+  async #handle(asked: readonly Partition[], response: FetchResponse): Promise<void> {
+    const byKey = new Map(asked.map((partition) => [`${partition.topic}\u0000${partition.partitionIndex}`, partition]));
+    if ((response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) {
+      for (const partition of asked) this.#pause(partition);
+      return;
+    }
+    for (const topic of response.responses) {
+      for (const data of topic.partitions) {
+        const partition = byKey.get(`${topic.topic ?? ''}\u0000${data.partitionIndex}`);
+        // The image moved the partition (new epoch, new leader, deleted) while the fetch was out.
+        if (!partition || !this.#partitions.has(partition) || !this.options.stillFollows(partition)) continue;
+        try {
+          await this.#apply(partition, data);
+        } catch (error) {
+          this.options.logger.warn('replica fetch could not be applied', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) });
+          this.#pause(partition);
+        }
+      }
+    }
+  }
+
+  async #apply(partition: Partition, data: FetchResponse['responses'][number]['partitions'][number]): Promise<void> {
+    const log = partition.log;
+    if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      const leaderStart = Number(data.logStartOffset ?? -1n);
+      if (leaderStart > log.logEndOffset) {
+        // Everything this replica holds is below the leader's log start: start over from there.
+        this.options.logger.info('follower log below the leader log start, starting over', { topic: partition.topic, partition: partition.partitionIndex, leaderStart });
+        await log.truncateFullyAndStartAt(leaderStart);
+      } else {
+        // Ahead of the leader (only after an unclean election): keep what the leader has committed.
+        const leaderHighWatermark = Number(data.highWatermark);
+        if (leaderHighWatermark < 0) return this.#pause(partition);
+        await log.truncateTo(Math.min(log.logEndOffset, leaderHighWatermark));
+      }
+      this.options.onProgress(partition);
+      return;
+    }
+    if (data.errorCode !== ErrorCode.NONE) {
+      this.#pause(partition);
+      return;
+    }
+    const diverging = data.divergingEpoch;
+    if (diverging && diverging.epoch >= 0 && diverging.endOffset >= 0n) {
+      const own = log.leaderEpochCache.endOffsetFor(diverging.epoch);
+      const truncateTo = own.epoch === diverging.epoch ? Math.min(Number(diverging.endOffset), own.endOffset) : Math.min(Number(diverging.endOffset), log.logEndOffset);
+      this.options.logger.info('follower truncating to the leader log', { topic: partition.topic, partition: partition.partitionIndex, from: log.logEndOffset, to: truncateTo, epoch: diverging.epoch });
+      await log.truncateTo(Math.max(truncateTo, 0));
+      this.options.onProgress(partition);
+      return;
+    }
+    const batches = wholeBatches(data.records, log.logEndOffset);
+    await partition.appendAsFollower(batches, Number(data.highWatermark), Number(data.logStartOffset ?? -1n));
+    this.options.onProgress(partition);
+  }
+
+  #pause(partition: Partition): void {
+    const state = this.#partitions.get(partition);
+    if (state) state.pausedUntilMs = this.options.clock.monotonicMs() + this.options.config.backoffMs;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.options.clock.schedule(ms, () => {
+        this.#cancelWake = undefined;
+        resolve();
+      });
+      this.#cancelWake = () => {
+        cancel();
+        this.#cancelWake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+/**
+ * The whole batches in a fetched records buffer from `fromOffset` on (a response may end in a
+ * partial batch cut at the size limit, and may start with a batch below the fetch offset).
+ */
+function wholeBatches(records: Buffer | null, fromOffset: number): Buffer[] {
+  const batches: Buffer[] = [];
+  if (!records) return batches;
+  for (let position = 0; position + BATCH_LENGTH_FIELD_END <= records.length; ) {
+    const size = BATCH_LENGTH_FIELD_END + records.readInt32BE(position + BATCH_SIZE_OFFSET);
+    if (size < BATCH_HEADER_BYTES || position + size > records.length) break;
+    const batch = records.subarray(position, position + size);
+    position += size;
+    if (readLastOffset(batch) >= fromOffset) batches.push(Buffer.from(batch));
+  }
+  return batches;
+}

@@ -1,0 +1,117 @@
+// Replicated partitions on a real 3-node cluster over TCP: followers fetch from the leader and
+// hold the same batches, acks=all answers once every in-sync replica has the batch, consumers read
+// up to the high watermark, a partition led elsewhere answers NOT_LEADER_OR_FOLLOWER, too small an
+// ISR refuses acks=all with NOT_ENOUGH_REPLICAS, and when the leader crashes the controller elects
+// a follower from the ISR that has every acknowledged record.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
+import type { Partition } from '../../src/replication/partition.js';
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function replicaOn(cluster: RunningCluster, nodeId: number, topic: string, partition: number): Partition | undefined {
+  return cluster.node(nodeId).broker?.services.replicaManager.replica(topic, partition);
+}
+
+function leaderOf(cluster: RunningCluster, topic: string, partition: number): number {
+  for (const nodeId of cluster.nodeIds) {
+    const image = cluster.node(nodeId).broker?.services.image.topic(topic)?.partitions.get(partition);
+    if (image) return image.leader;
+  }
+  return -1;
+}
+
+describe('replicated partitions on three brokers', () => {
+  let cluster: RunningCluster | undefined;
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it('followers copy the leader byte for byte; acks=all survives the leader crash; consumers read everything', async () => {
+    cluster = await startCluster({ brokers: 3, storage: 'memory', config: { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500, 'replica.fetch.backoff.ms': 100 } });
+    const kafka = new Kafka({ clientId: 'replication-test', brokers: cluster.bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'replicated', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
+    await admin.disconnect();
+    const active = cluster;
+    await until('every node to host a replica', () => active.nodeIds.every((id) => replicaOn(active, id, 'replicated', 0) !== undefined) || undefined);
+
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const values = Array.from({ length: 200 }, (_, index) => `record-${index}`);
+    for (let index = 0; index < 100; index += 10) {
+      await producer.send({ topic: 'replicated', acks: -1, messages: values.slice(index, index + 10).map((value) => ({ key: value, value })) });
+    }
+    const leader = leaderOf(cluster, 'replicated', 0);
+    const leaderLog = replicaOn(cluster, leader, 'replicated', 0)!.log;
+    // acks=all answered: the high watermark covers the 100 records, so every ISR member has them.
+    assert.ok(leaderLog.highWatermark >= 100, `high watermark ${leaderLog.highWatermark}`);
+    for (const id of cluster.nodeIds.filter((node) => node !== leader)) {
+      const follower = await until(`node ${id} to catch up`, () => {
+        const replica = replicaOn(active, id, 'replicated', 0);
+        return replica && !replica.isLeader && replica.log.logEndOffset === leaderLog.logEndOffset ? replica : undefined;
+      });
+      const mine = await follower.log.read(0, { maxBytes: 1 << 20, maxOffset: follower.log.logEndOffset, minOneBatch: true });
+      const theirs = await leaderLog.read(0, { maxBytes: 1 << 20, maxOffset: leaderLog.logEndOffset, minOneBatch: true });
+      assert.deepEqual(Buffer.concat(mine.chunks), Buffer.concat(theirs.chunks), `node ${id}'s replica differs from the leader's`);
+    }
+
+    // A follower never serves as leader (produce and consumer fetches there get NOT_LEADER_OR_FOLLOWER).
+    const followerId = cluster.nodeIds.find((id) => id !== leader)!;
+    assert.equal(cluster.node(followerId).broker!.services.replicaManager.get('replicated', 0), undefined);
+
+    // The leader dies; the controller fences it and elects a follower from the ISR.
+    await cluster.crash(leader);
+    for (let index = 100; index < 200; index += 10) {
+      await producer.send({ topic: 'replicated', acks: -1, messages: values.slice(index, index + 10).map((value) => ({ key: value, value })) });
+    }
+    await producer.disconnect();
+    const newLeader = await until('a new leader', () => {
+      const id = leaderOf(active, 'replicated', 0);
+      return id >= 0 && id !== leader ? id : undefined;
+    });
+    assert.notEqual(newLeader, leader);
+
+    const consumer = kafka.consumer({ groupId: 'replication-readers' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'replicated', fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await until('every acknowledged record', () => (seen.length >= values.length ? true : undefined), 30_000);
+    await consumer.disconnect();
+    assert.deepEqual(seen, values, 'an acknowledged record was lost, duplicated or reordered');
+  });
+
+  it('acks=all with fewer in-sync replicas than min.insync.replicas is refused with NOT_ENOUGH_REPLICAS', async () => {
+    assert.ok(cluster, 'the first test starts the cluster');
+    const active = cluster;
+    // One node is down since the first test: the ISR of a new RF=2 partition placed on it shrinks.
+    const down = active.nodeIds.find((id) => active.node(id).broker === undefined)!;
+    const up = active.nodeIds.filter((id) => id !== down);
+    const kafka = new Kafka({ clientId: 'replication-test', brokers: up.map((id) => active.node(id).bootstrapServer), logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'strict', replicaAssignment: [{ partition: 0, replicas: [up[0]!] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await assert.rejects(producer.send({ topic: 'strict', acks: -1, messages: [{ value: 'x' }] }), (error: Error & { type?: string }) => {
+      assert.equal(error.type ?? (error as { cause?: { type?: string } }).cause?.type, 'NOT_ENOUGH_REPLICAS');
+      return true;
+    });
+    // acks=1 does not need the ISR.
+    await producer.send({ topic: 'strict', acks: 1, messages: [{ value: 'y' }] });
+    await producer.disconnect();
+  });
+});
