@@ -28,7 +28,6 @@ import {
 } from '../protocol/messages/index.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
-import type { ControllerRequests } from './controller-listener.js';
 import { createTopicRequestsOf, createTopicsResponse } from './create-topics-response.js';
 
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -43,6 +42,14 @@ const UNFENCE_RETRY_MS = 10;
 const ENVELOPE_VERSION = 0;
 /** How long a forwarded request may wait for an active controller to answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
+
+/** The controller's side of the broker-to-controller requests (present once the node has started). */
+export interface ControllerRequests {
+  registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse>;
+  allocateProducerIds(request: AllocateProducerIdsRequest): Promise<AllocateProducerIdsResponse>;
+  createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse>;
+  brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse>;
+}
 
 export interface ControllerChannelOptions {
   readonly nodeId: number;

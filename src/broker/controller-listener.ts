@@ -1,13 +1,15 @@
 // What a controller listener (controller.listener.names) serves, as on Kafka's controllers: the
-// Raft RPCs between voters (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of __cluster_metadata)
-// and the requests brokers send the active controller (BrokerRegistration, BrokerHeartbeat,
-// AllocateProducerIds,
-// and client requests other brokers forward to the active controller, in an Envelope or, for
-// internal topics, as CreateTopics),
-// plus ApiVersions. Client APIs are not served here: a client that connects to a controller
-// listener and asks for one has its connection closed, as for any unknown API. The Raft RPCs are
-// served from the moment the node starts, before its broker side serves anyone: voters must elect
-// a leader before any of them can finish starting.
+// Raft RPCs between voters (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of __cluster_metadata,
+// FetchSnapshot, UpdateRaftVoter), the requests brokers send the active controller
+// (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds, and client requests other brokers
+// forward to the active controller, in an Envelope or, for internal topics, as CreateTopics), the
+// quorum's admin requests (DescribeQuorum, AddRaftVoter, RemoveRaftVoter: answered by this node's
+// Raft node, so a controller that is not the leader answers NOT_LEADER_OR_FOLLOWER; a broker
+// listener forwards the same requests to the active controller), plus ApiVersions. Client APIs
+// are not served here: a client that connects to a controller listener and asks for one has its
+// connection closed, as for any unknown API. The Raft RPCs are served from the moment the node
+// starts, before its broker side serves anyone: voters must elect a leader before any of them can
+// finish starting.
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
@@ -16,28 +18,30 @@ import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from
 import {
   AllocateProducerIdsApi,
   type AllocateProducerIdsRequest,
-  type AllocateProducerIdsResponse,
   type AnyApiDescriptor,
   ApiVersionsApi,
   BeginQuorumEpochApi,
   BrokerHeartbeatApi,
   type BrokerHeartbeatRequest,
-  type BrokerHeartbeatResponse,
   BrokerRegistrationApi,
   CreateTopicsApi,
   type CreateTopicsRequest,
-  type CreateTopicsResponse,
+  DescribeQuorumApi,
+  type DescribeQuorumRequest,
   EnvelopeApi,
   type EnvelopeRequest,
   type BrokerRegistrationRequest,
-  type BrokerRegistrationResponse,
   EndQuorumEpochApi,
   FetchApi,
   type FetchRequest,
   FetchSnapshotApi,
   type FetchSnapshotRequest,
   AddRaftVoterApi,
+  type AddRaftVoterRequest,
+  type AddRaftVoterResponse,
   RemoveRaftVoterApi,
+  type RemoveRaftVoterRequest,
+  type RemoveRaftVoterResponse,
   UpdateRaftVoterApi,
   VoteApi,
 } from '../protocol/messages/index.js';
@@ -46,15 +50,13 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { METADATA_TOPIC_ID } from '../quorum/raft-node.js';
+import type { ControllerRequests } from './controller-channel.js';
+import { describeQuorumResponse } from './handlers/55-describe-quorum.js';
 import type { FrameHandler, FrameOutcome } from './network/index.js';
 
-/** The controller's side of the broker-to-controller requests (present once the node has started). */
-export interface ControllerRequests {
-  registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse>;
-  allocateProducerIds(request: AllocateProducerIdsRequest): Promise<AllocateProducerIdsResponse>;
-  createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse>;
-  brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse>;
-}
+// Declared beside its implementation (ControllerChannel), so that the channel does not depend on
+// this listener, which uses request handlers' shared code (DescribeQuorum).
+export type { ControllerRequests } from './controller-channel.js';
 
 interface Served {
   readonly api: AnyApiDescriptor;
@@ -78,7 +80,17 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: AddRaftVoterApi, minVersion: 0, maxVersion: 0 },
   { api: RemoveRaftVoterApi, minVersion: 0, maxVersion: 0 },
   { api: UpdateRaftVoterApi, minVersion: 0, maxVersion: 0 },
+  { api: DescribeQuorumApi, minVersion: 0, maxVersion: 2 },
 ] as unknown as Served[];
+
+/**
+ * AddRaftVoter or RemoveRaftVoter (KIP-853) on this node's Raft node, which takes the change only
+ * as the quorum leader (else NOT_LEADER_OR_FOLLOWER): the one path for both listeners, this one's
+ * and the broker listener's (handlers 80 and 81, which forward to the active controller first).
+ */
+export function changeVoters(quorum: RaftMetadataQuorum, apiKey: number, request: AddRaftVoterRequest | RemoveRaftVoterRequest): Promise<AddRaftVoterResponse & RemoveRaftVoterResponse> {
+  return quorum.handle({ apiKey, apiVersion: 0, body: request }) as Promise<AddRaftVoterResponse & RemoveRaftVoterResponse>;
+}
 
 export interface ControllerListenerOptions {
   readonly quorum: RaftMetadataQuorum;
@@ -151,10 +163,13 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
       case VoteApi.apiKey:
       case BeginQuorumEpochApi.apiKey:
       case EndQuorumEpochApi.apiKey:
-      case AddRaftVoterApi.apiKey:
-      case RemoveRaftVoterApi.apiKey:
       case UpdateRaftVoterApi.apiKey:
         return options.quorum.handle({ apiKey, apiVersion: 0, body });
+      case AddRaftVoterApi.apiKey:
+      case RemoveRaftVoterApi.apiKey:
+        return changeVoters(options.quorum, apiKey, body as AddRaftVoterRequest | RemoveRaftVoterRequest);
+      case DescribeQuorumApi.apiKey:
+        return describeQuorumResponse(body as DescribeQuorumRequest, options.quorum);
       case BrokerRegistrationApi.apiKey: {
         const controller = options.controllerRequests();
         if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, brokerEpoch: -1n };

@@ -42,6 +42,8 @@ import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
 import { listConfigResourcesHandler } from './74-list-config-resources.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
+import { addRaftVoterHandler } from './80-add-raft-voter.js';
+import { removeRaftVoterHandler } from './81-remove-raft-voter.js';
 import type { ApiHandler } from './handler.js';
 
 export const handlers: readonly ApiHandler<any, any>[] = [
@@ -86,6 +88,8 @@ export const handlers: readonly ApiHandler<any, any>[] = [
   listTransactionsHandler,
   listConfigResourcesHandler,
   describeTopicPartitionsHandler,
+  addRaftVoterHandler,
+  removeRaftVoterHandler,
 ];
 
 export function supportedApis(list: readonly ApiHandler<any, any>[] = handlers): SupportedApi[] {
