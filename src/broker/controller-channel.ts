@@ -2,12 +2,15 @@
 // (BrokerRegistration, AllocateProducerIds): the local controller when this node is the quorum
 // leader, else the leader's controller listener through the Transport port. Each call retries
 // NOT_CONTROLLER answers and transport failures (the leader moving or not elected yet) with a
-// bounded backoff until its deadline; both requests are safe to repeat.
+// bounded backoff until its deadline; both requests are safe to repeat. A registration also
+// retries DUPLICATE_BROKER_REGISTRATION, as Kafka's broker does: a process restarted at once
+// after a kill -9 waits until the controller lets its previous incarnation's session expire.
+// On the active controller it keeps the brokers' sessions (their last heartbeats).
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
-import type { Controller, CreateTopicRequest, TopicResult } from '../metadata/controller.js';
+import type { BrokerSessions, Controller, CreateTopicRequest, TopicResult } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { BrokerEndpoint } from '../metadata/metadata-record.js';
 import {
@@ -80,8 +83,13 @@ export class ControllerChannel implements ControllerRequests {
       logDirs: [],
       previousBrokerEpoch: -1n,
     };
-    const response = await this.#call(deadlineMs, () => this.registerBroker(request), (leaderId) =>
-      this.options.transport.send(leaderId, BrokerRegistrationApi, BROKER_REGISTRATION_VERSION, request, REQUEST_TIMEOUT_MS),
+    const response = await this.#call(
+      deadlineMs,
+      () => this.registerBroker(request),
+      (leaderId) => this.options.transport.send(leaderId, BrokerRegistrationApi, BROKER_REGISTRATION_VERSION, request, REQUEST_TIMEOUT_MS),
+      // The previous incarnation's session is still alive on the controller (this process
+      // restarted before it expired): Kafka's broker retries until the controller lets it go.
+      [ErrorCode.DUPLICATE_BROKER_REGISTRATION],
     );
     return Number(response.brokerEpoch);
   }
@@ -161,6 +169,7 @@ export class ControllerChannel implements ControllerRequests {
    */
   startHeartbeats(brokerEpoch: (() => number) | undefined, intervalMs: number, sessionTimeoutMs: number): () => void {
     const { clock, logger } = this.options;
+    this.#sessionTimeoutMs = sessionTimeoutMs;
     let stopped = false;
     let cancelBeat = () => {};
     let cancelCheck = () => {};
@@ -241,6 +250,36 @@ export class ControllerChannel implements ControllerRequests {
   /** Brokers' last heartbeats, as this node saw them in the term it leads (monotonic ms). */
   readonly #sessions = new Map<number, number>();
   #sessionTerm = -1;
+  /**
+   * broker.session.timeout.ms, known from startHeartbeats on, when this node starts checking
+   * sessions; until then (while its own node starts) it judges no session alive.
+   */
+  #sessionTimeoutMs: number | undefined;
+
+  /** The sessions as a registration on the active controller asks about them. */
+  readonly #brokerSessions: BrokerSessions = {
+    isAlive: (brokerId) => this.#sessionAlive(brokerId),
+    start: (brokerId) => this.#touchSession(brokerId),
+  };
+
+  /**
+   * Whether a broker's session is alive on this active controller: heard from within
+   * broker.session.timeout.ms. A broker not heard from in this term has a session that started
+   * with the term, as Kafka's controller starts every registered broker's session when it becomes
+   * active (#fenceExpired starts them the same way).
+   */
+  #sessionAlive(brokerId: number): boolean {
+    const timeoutMs = this.#sessionTimeoutMs;
+    if (timeoutMs === undefined) return false;
+    this.#syncSessionTerm();
+    const now = this.options.clock.monotonicMs();
+    const last = this.#sessions.get(brokerId);
+    if (last === undefined) {
+      this.#sessions.set(brokerId, now);
+      return true;
+    }
+    return now - last <= timeoutMs;
+  }
 
   #touchSession(brokerId: number): void {
     this.#syncSessionTerm();
@@ -315,10 +354,11 @@ export class ControllerChannel implements ControllerRequests {
   async registerBroker(request: BrokerRegistrationRequest): Promise<BrokerRegistrationResponse> {
     if (request.clusterId !== this.options.clusterId) return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, brokerEpoch: -1n };
     try {
-      // A registration starts a new session: the previous incarnation's last heartbeat must not fence it.
-      this.#touchSession(request.brokerId);
+      // The controller refuses a new incarnation while the previous one's session is alive, and
+      // an accepted registration starts a new session (so the previous incarnation's last
+      // heartbeat cannot fence it), both within its serialized operation.
       const endpoints = request.listeners.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol }));
-      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack);
+      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack, this.#brokerSessions);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: BigInt(brokerEpoch) };
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), brokerEpoch: -1n };
@@ -327,7 +367,9 @@ export class ControllerChannel implements ControllerRequests {
 
   async brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
     try {
-      this.#touchSession(request.brokerId);
+      // Only a heartbeat of the registered incarnation keeps its session alive: a stale one (an
+      // older incarnation still running) is refused below and must not stand for the current one.
+      if (this.options.image.brokers.get(request.brokerId)?.brokerEpoch === Number(request.brokerEpoch)) this.#touchSession(request.brokerId);
       const result = await this.options.controller.brokerHeartbeat({
         brokerId: request.brokerId,
         brokerEpoch: Number(request.brokerEpoch),
@@ -368,7 +410,12 @@ export class ControllerChannel implements ControllerRequests {
   }
 
   /** Runs `local` on the active controller or `remote` against it, until it answers or the deadline passes. */
-  async #call<Response extends { errorCode: number }>(deadlineMs: number, local: () => Promise<Response>, remote: (leaderId: number) => Promise<Response>): Promise<Response> {
+  async #call<Response extends { errorCode: number }>(
+    deadlineMs: number,
+    local: () => Promise<Response>,
+    remote: (leaderId: number) => Promise<Response>,
+    alsoRetriable: readonly number[] = [],
+  ): Promise<Response> {
     const { quorum, clock, logger } = this.options;
     let backoffMs = RETRY_BACKOFF_MIN_MS;
     for (;;) {
@@ -391,7 +438,7 @@ export class ControllerChannel implements ControllerRequests {
         else if (error instanceof TransportError) detail = error.message;
         else throw error;
       }
-      if (errorCode !== ErrorCode.NOT_CONTROLLER && errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && errorCode !== ErrorCode.REQUEST_TIMED_OUT) {
+      if (errorCode !== ErrorCode.NOT_CONTROLLER && errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && errorCode !== ErrorCode.REQUEST_TIMED_OUT && !alsoRetriable.includes(errorCode)) {
         throw new KafkaError(errorCode, `the active controller refused the request: ${detail}`);
       }
       if (clock.monotonicMs() + backoffMs > deadlineMs) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `no active controller answered in time (${detail})`);

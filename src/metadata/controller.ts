@@ -59,6 +59,17 @@ export interface ControllerOptions {
   localBrokerId?: number;
 }
 
+/**
+ * Brokers' sessions as the active controller keeps them (Kafka's BrokerHeartbeatManager): the
+ * heartbeats arrive outside the controller, so its caller keeps them and answers for them.
+ */
+export interface BrokerSessions {
+  /** Whether the broker's current session is alive: heard from within broker.session.timeout.ms. */
+  isAlive(brokerId: number): boolean;
+  /** A registration starts the broker's session afresh. */
+  start(brokerId: number): void;
+}
+
 /** A broker's heartbeat as the controller reads it (Kafka's BrokerHeartbeatRequest). */
 export interface BrokerHeartbeat {
   brokerId: number;
@@ -196,10 +207,22 @@ export class Controller {
    * with the incarnation id the broker chose at start, fenced, as Kafka registers every broker. The
    * broker is unfenced by a heartbeat once it has applied the metadata up to this registration, so
    * a restarted broker never serves on metadata older than its own registration.
+   *
+   * With `sessions`, a new incarnation (another incarnation id) of a broker whose registration is
+   * unfenced and whose session is alive is refused with DUPLICATE_BROKER_REGISTRATION, as Kafka's
+   * ClusterControlManager refuses it: two processes must not share a broker id. The same
+   * incarnation registering again is accepted, and so is a new one once the old session expired or
+   * the old registration was fenced (a controlled shutdown fences it). An accepted registration
+   * starts a new session before anything is appended, within this serialized operation, so no
+   * session check sees the old incarnation's last heartbeat for the new registration.
    */
-  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null): Promise<number> {
+  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null, sessions?: BrokerSessions): Promise<number> {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
+      if (sessions && previous && !previous.fenced && previous.incarnationId !== incarnationId && sessions.isAlive(brokerId)) {
+        throw new KafkaError(ErrorCode.DUPLICATE_BROKER_REGISTRATION, `broker ${brokerId} is registered by another incarnation (${previous.incarnationId}) whose session is alive`);
+      }
+      sessions?.start(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
       const local = brokerId === this.options.localBrokerId;
       // The records Kafka writes (fenced, then unfenced once caught up); for this node's own broker
