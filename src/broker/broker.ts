@@ -19,6 +19,7 @@ import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC } from '../metadata/topi
 import { raftConfig } from '../quorum/raft-config.js';
 import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
+import { IsrManager } from '../replication/isr-manager.js';
 import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { advertisedBrokers } from './advertised-brokers.js';
@@ -102,6 +103,8 @@ const NO_PEERS: Transport = {
 export const MAX_WAITING_FETCHES = 100_000;
 /** acks=all partition responses waiting for the in-sync replicas, at most (beyond: REQUEST_TIMED_OUT at once). */
 export const MAX_WAITING_PRODUCES = 100_000;
+/** How long a leader's ISR change may take to reach the active controller before it is proposed again. */
+const ALTER_PARTITION_TIMEOUT_MS = 10_000;
 
 export class Broker {
   private constructor(
@@ -424,11 +427,30 @@ export class Broker {
     }
     broker.transports = [raftTransport, transport, replicaTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
     broker.fetchers = fetchers;
+    if (clustered && isBroker) {
+      // The leaders' ISR changes go to the active controller (AlterPartition) under this broker's epoch.
+      const isrManager = new IsrManager({
+        clock,
+        logger: logger.child('isr'),
+        lagTimeMaxMs: config.replicaLagTimeMaxMs,
+        ledPartitions: () => [...replicaManager.all()].filter((partition) => partition.isLeader),
+        alterPartition: (proposal) =>
+          channel.alterPartition(
+            broker.brokerEpoch,
+            { topicId: proposal.topicId, partitionId: proposal.partitionIndex, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, isr: proposal.isr },
+            clock.monotonicMs() + ALTER_PARTITION_TIMEOUT_MS,
+          ),
+      });
+      replicaManager.isrManager = isrManager;
+      broker.isrManager = isrManager;
+      isrManager.start();
+    }
     return broker;
   }
 
   private cancelProducerExpiry: (() => void) | undefined;
   private fetchers: ReplicaFetcherManager | undefined;
+  private isrManager: IsrManager | undefined;
   /** Connections to the other nodes of a cluster (Raft's, the controller channel's). */
   private transports: NodeTransport[] = [];
   private brokerEpoch = -1;
@@ -449,6 +471,7 @@ export class Broker {
     this.stopHeartbeats?.();
     this.stopIdleNoOps?.();
     this.services.quorum.raft.kill();
+    this.isrManager?.stop();
     this.fetchers?.close();
     this.services.fetchWaiters.shutdown();
     this.services.produceWaiters.shutdown();
@@ -462,6 +485,7 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    this.isrManager?.stop();
     this.fetchers?.close();
     // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.
     this.services.fetchWaiters.shutdown();

@@ -14,6 +14,9 @@ import type { BrokerSessions, Controller, CreateTopicRequest, TopicResult } from
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { BrokerEndpoint } from '../metadata/metadata-record.js';
 import {
+  AlterPartitionApi,
+  type AlterPartitionRequest,
+  type AlterPartitionResponse,
   AllocateProducerIdsApi,
   type AllocateProducerIdsRequest,
   type AllocateProducerIdsResponse,
@@ -40,6 +43,8 @@ const BROKER_REGISTRATION_VERSION = 4;
 const ALLOCATE_PRODUCER_IDS_VERSION = 0;
 const CREATE_TOPICS_VERSION = 7;
 const BROKER_HEARTBEAT_VERSION = 1;
+/** v3: topics by id, each new ISR member with the broker epoch the leader saw (KIP-903). */
+const ALTER_PARTITION_VERSION = 3;
 /** How soon a starting broker that is still fenced heartbeats again (Kafka's broker: 10 ms). */
 const UNFENCE_RETRY_MS = 10;
 const ENVELOPE_VERSION = 0;
@@ -52,6 +57,7 @@ export interface ControllerRequests {
   allocateProducerIds(request: AllocateProducerIdsRequest): Promise<AllocateProducerIdsResponse>;
   createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse>;
   brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse>;
+  alterPartitionRequest(request: AlterPartitionRequest): Promise<AlterPartitionResponse>;
 }
 
 export interface ControllerChannelOptions {
@@ -381,6 +387,64 @@ export class ControllerChannel implements ControllerRequests {
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), isCaughtUp: false, isFenced: true, shouldShutDown: false };
     }
+  }
+
+  /**
+   * Sends a partition leader's ISR change to the active controller (local or remote) and resolves
+   * with its answer for the partition; rejects when the controller refuses it or cannot be reached
+   * before `deadlineMs` (the leader proposes again at its next check).
+   */
+  async alterPartition(brokerEpoch: number, change: { topicId: string; partitionId: number; leaderEpoch: number; partitionEpoch: number; isr: readonly number[] }, deadlineMs: number): Promise<void> {
+    const request: AlterPartitionRequest = {
+      brokerId: this.options.nodeId,
+      brokerEpoch: BigInt(brokerEpoch),
+      topics: [{
+        topicId: change.topicId,
+        partitions: [{
+          partitionIndex: change.partitionId,
+          leaderEpoch: change.leaderEpoch,
+          newIsrWithEpochs: change.isr.map((brokerId) => ({ brokerId, brokerEpoch: BigInt(this.options.image.brokers.get(brokerId)?.brokerEpoch ?? -1) })),
+          leaderRecoveryState: 0,
+          partitionEpoch: change.partitionEpoch,
+        }],
+      }],
+    };
+    const response = await this.#call(deadlineMs, () => this.alterPartitionRequest(request), (leaderId) =>
+      this.options.transport.send(leaderId, AlterPartitionApi, ALTER_PARTITION_VERSION, request, REQUEST_TIMEOUT_MS),
+    );
+    const answer = response.topics[0]?.partitions[0];
+    if (answer && answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `the active controller refused the ISR [${change.isr.join(',')}]`);
+  }
+
+  /** AlterPartition on the active controller. */
+  async alterPartitionRequest(request: AlterPartitionRequest): Promise<AlterPartitionResponse> {
+    const changes = request.topics.flatMap((topic) =>
+      topic.partitions.map((partition) => ({
+        topicId: topic.topicId ?? '',
+        partitionId: partition.partitionIndex,
+        leaderEpoch: partition.leaderEpoch,
+        partitionEpoch: partition.partitionEpoch,
+        isr: partition.newIsrWithEpochs?.map((member) => ({ brokerId: member.brokerId, brokerEpoch: Number(member.brokerEpoch) })) ?? (partition.newIsr ?? []).map((brokerId) => ({ brokerId, brokerEpoch: -1 })),
+      })),
+    );
+    let results;
+    try {
+      results = await this.options.controller.alterPartition(request.brokerId, Number(request.brokerEpoch), changes);
+    } catch (error) {
+      return { throttleTimeMs: 0, errorCode: errorCodeOf(error), topics: [] };
+    }
+    let index = 0;
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      topics: request.topics.map((topic) => ({
+        topicId: topic.topicId ?? '',
+        partitions: topic.partitions.map((partition) => {
+          const result = results[index++]!;
+          return { partitionIndex: partition.partitionIndex, errorCode: result.errorCode, leaderId: result.leaderId, leaderEpoch: result.leaderEpoch, isr: result.isr, leaderRecoveryState: 0, partitionEpoch: result.partitionEpoch };
+        }),
+      })),
+    };
   }
 
   async allocateProducerIds(request: AllocateProducerIdsRequest, blockSize = 1000): Promise<AllocateProducerIdsResponse> {

@@ -18,6 +18,8 @@ import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from
 import {
   AllocateProducerIdsApi,
   type AllocateProducerIdsRequest,
+  AlterPartitionApi,
+  type AlterPartitionRequest,
   type AnyApiDescriptor,
   ApiVersionsApi,
   BeginQuorumEpochApi,
@@ -81,6 +83,7 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: RemoveRaftVoterApi, minVersion: 0, maxVersion: 0 },
   { api: UpdateRaftVoterApi, minVersion: 0, maxVersion: 0 },
   { api: DescribeQuorumApi, minVersion: 0, maxVersion: 2 },
+  { api: AlterPartitionApi, minVersion: 2, maxVersion: 3 },
 ] as unknown as Served[];
 
 /**
@@ -179,6 +182,11 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
         const controller = options.controllerRequests();
         if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false };
         return controller.brokerHeartbeatRequest(body as BrokerHeartbeatRequest);
+      }
+      case AlterPartitionApi.apiKey: {
+        const controller = options.controllerRequests();
+        if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] };
+        return controller.alterPartitionRequest(body as AlterPartitionRequest);
       }
       case AllocateProducerIdsApi.apiKey: {
         const controller = options.controllerRequests();

@@ -341,3 +341,45 @@ test('AlterPartitionReassignments: the current replicas are a no-op; anything el
   assert.equal(fixed!.partitions[0]!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
   assert.equal(committed.length, before);
 });
+
+test('AlterPartition: the leader shrinks and expands the ISR in its epochs; stale, foreign and ineligible proposals are refused and append nothing', async () => {
+  const { image, controller, committed, registerLive } = setup();
+  const one = await registerLive(1);
+  const two = await registerLive(2);
+  const three = await registerLive(3);
+  await controller.createTopics([{ name: 'r', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }], configs: [] }], false);
+  const topicId = image.topic('r')!.topicId;
+  const partition = () => image.partition('r', 0)!;
+  const member = (brokerId: number, brokerEpoch = -1) => ({ brokerId, brokerEpoch });
+  const propose = (isr: { brokerId: number; brokerEpoch: number }[], overrides: { leaderEpoch?: number; partitionEpoch?: number } = {}) => ({
+    topicId,
+    partitionId: 0,
+    leaderEpoch: overrides.leaderEpoch ?? partition().leaderEpoch,
+    partitionEpoch: overrides.partitionEpoch ?? partition().partitionEpoch,
+    isr,
+  });
+
+  // The leader drops 3: committed, with the new partition epoch in the answer.
+  const before = partition().partitionEpoch;
+  const [shrunk] = await controller.alterPartition(1, one, [propose([member(1), member(2)])]);
+  assert.deepEqual(shrunk, { errorCode: ErrorCode.NONE, leaderId: 1, leaderEpoch: partition().leaderEpoch, isr: [1, 2], partitionEpoch: before + 1 });
+  assert.deepEqual(partition().isr, [1, 2]);
+  assert.equal(partition().partitionEpoch, before + 1);
+
+  const appended = committed.length;
+  const refused = async (brokerId: number, brokerEpoch: number, change: ReturnType<typeof propose>) => (await controller.alterPartition(brokerId, brokerEpoch, [change]))[0]!.errorCode;
+  assert.equal(await refused(1, one, propose([member(1), member(2), member(3)], { partitionEpoch: before })), ErrorCode.INVALID_UPDATE_VERSION);
+  assert.equal(await refused(1, one, propose([member(1), member(2), member(3)], { leaderEpoch: partition().leaderEpoch + 1 })), ErrorCode.FENCED_LEADER_EPOCH);
+  assert.equal(await refused(2, two, propose([member(1), member(2), member(3)])), ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  assert.equal(await refused(1, one, propose([member(2), member(3)])), ErrorCode.INVALID_REQUEST, 'an ISR without its leader');
+  assert.equal(await refused(1, one, propose([member(1), member(4)])), ErrorCode.INVALID_REQUEST, 'a member that is not a replica');
+  // 3 as the leader saw it in an older incarnation's epoch is not eligible.
+  assert.equal(await refused(1, one, propose([member(1), member(2), member(3, three - 1)])), ErrorCode.INELIGIBLE_REPLICA);
+  await assert.rejects(controller.alterPartition(1, one - 1, [propose([member(1), member(2), member(3)])]), (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.STALE_BROKER_EPOCH);
+  assert.equal(committed.length, appended, 'a refused proposal appended a record');
+
+  // 3 caught up again: the leader adds it back.
+  const [expanded] = await controller.alterPartition(1, one, [propose([member(1), member(2), member(3, three)])]);
+  assert.equal(expanded!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(partition().isr, [1, 2, 3]);
+});

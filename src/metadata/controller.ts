@@ -111,6 +111,25 @@ export interface TopicResult {
 /** ElectLeaders' election types. */
 export const ElectionType = { preferred: 0, unclean: 1 } as const;
 
+/** One partition's ISR as its leader proposes it (AlterPartition, 56). */
+export interface IsrChange {
+  topicId: string;
+  partitionId: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  /** The proposed ISR, each member with the broker epoch the leader saw (-1: not checked). */
+  isr: { brokerId: number; brokerEpoch: number }[];
+}
+
+/** The partition's state after an AlterPartition, or why the change was refused. */
+export interface IsrChangeResult {
+  errorCode: number;
+  leaderId: number;
+  leaderEpoch: number;
+  isr: number[];
+  partitionEpoch: number;
+}
+
 export interface PartitionOutcome {
   partitionId: number;
   errorCode: number;
@@ -278,6 +297,42 @@ export class Controller {
         return { isCaughtUp, isFenced: true, shouldShutDown: false };
       }
       return { isCaughtUp, isFenced: false, shouldShutDown: false };
+    });
+  }
+
+  /**
+   * AlterPartition from a partition leader (Kafka's ReplicationControlManager rules): the sender
+   * must be registered with `brokerEpoch` and lead the partition in `leaderEpoch`
+   * (FENCED_LEADER_EPOCH otherwise), the proposal must be made against the current partition epoch
+   * (INVALID_UPDATE_VERSION), keep the leader and name only assigned replicas (INVALID_REQUEST),
+   * and every member must be unfenced in the broker epoch the leader saw (INELIGIBLE_REPLICA). A
+   * valid change is committed as a PartitionChange before the answer, which carries the new state.
+   */
+  alterPartition(brokerId: number, brokerEpoch: number, changes: readonly IsrChange[]): Promise<IsrChangeResult[]> {
+    return this.serialize(async () => {
+      const sender = this.image.brokers.get(brokerId);
+      if (!sender || sender.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered one`);
+      const records: MetadataRecord[] = [];
+      const results = changes.map((change): IsrChangeResult => {
+        const partition = this.image.topicsById.get(change.topicId)?.partitions.get(change.partitionId);
+        if (!partition) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 };
+        const state = (errorCode: number, isr = partition.isr, partitionEpoch = partition.partitionEpoch): IsrChangeResult => ({ errorCode, leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, isr: [...isr], partitionEpoch });
+        if (partition.leader !== brokerId) return state(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        if (change.leaderEpoch !== partition.leaderEpoch) return state(ErrorCode.FENCED_LEADER_EPOCH);
+        if (change.partitionEpoch !== partition.partitionEpoch) return state(ErrorCode.INVALID_UPDATE_VERSION);
+        const isr = change.isr.map((member) => member.brokerId);
+        if (!isr.includes(brokerId) || isr.some((id) => !partition.replicas.includes(id)) || new Set(isr).size !== isr.length) return state(ErrorCode.INVALID_REQUEST);
+        const ineligible = change.isr.some(({ brokerId: id, brokerEpoch: seen }) => {
+          const member = this.image.brokers.get(id);
+          return !member || member.fenced || (seen >= 0 && member.brokerEpoch !== seen);
+        });
+        if (ineligible && isr.some((id) => !partition.isr.includes(id))) return state(ErrorCode.INELIGIBLE_REPLICA);
+        if (isr.length === partition.isr.length && isr.every((id) => partition.isr.includes(id))) return state(ErrorCode.NONE);
+        records.push({ type: 'PartitionChange', topicId: change.topicId, partitionId: change.partitionId, leader: -2, isr });
+        return state(ErrorCode.NONE, isr, partition.partitionEpoch + 1);
+      });
+      if (records.length > 0) await this.append(records);
+      return results;
     });
   }
 

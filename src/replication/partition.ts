@@ -151,6 +151,17 @@ export class Partition {
     return this.maybeAdvanceHighWatermark();
   }
 
+  /**
+   * As leader, where a follower fetching at `fetchOffset` after epoch `lastFetchedEpoch` diverges
+   * from this log (KIP-320): the epoch and end offset to truncate to, or undefined when its log is
+   * a prefix of this one.
+   */
+  divergence(lastFetchedEpoch: number, fetchOffset: number): { epoch: number; endOffset: number } | undefined {
+    if (lastFetchedEpoch < 0) return undefined;
+    const end = this.log.leaderEpochCache.endOffsetFor(lastFetchedEpoch);
+    return end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset ? { epoch: end.epoch, endOffset: end.endOffset } : undefined;
+  }
+
   /** As leader: the high watermark becomes the lowest log end in the ISR, never moving back. */
   maybeAdvanceHighWatermark(): boolean {
     if (!this.isLeader) return false;

@@ -4,6 +4,7 @@
 import type { Logger } from '../base/logger.js';
 import type { LogConfig } from '../log/log-config.js';
 import type { LogManager } from '../log/log-manager.js';
+import type { IsrManager } from './isr-manager.js';
 import { Partition, partitionKey, type ReplicaAssignment } from './partition.js';
 
 export type HighWatermarkListener = (partition: Partition) => void;
@@ -14,6 +15,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly listeners: HighWatermarkListener[] = [];
   private readonly followListeners: FollowListener[] = [];
+  /** Proposes ISR changes for the partitions led here (a cluster; a single node's ISR never changes). */
+  isrManager: IsrManager | undefined;
 
   constructor(
     readonly logManager: LogManager,
@@ -67,6 +70,15 @@ export class ReplicaManager {
     if (followChanged) for (const listener of this.followListeners) listener(partition);
     this.notify(partition);
     return partition;
+  }
+
+  /**
+   * A follower fetched a partition led here at `fetchOffset` (its log end): moves the high
+   * watermark (waking what waits on it) and proposes the follower for the ISR once it caught up.
+   */
+  followerFetched(partition: Partition, replicaId: number, fetchOffset: number, nowMs: number): void {
+    if (partition.updateFollower(replicaId, fetchOffset, nowMs)) this.notify(partition);
+    this.isrManager?.check(partition);
   }
 
   /** A single node's partition: this broker leads it and is its whole ISR. */

@@ -138,14 +138,9 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
  * its log end, which may move the high watermark.
  */
 function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, target: FetchTarget, lastFetchedEpoch: number): void {
-  if (lastFetchedEpoch >= 0) {
-    const end = partition.log.leaderEpochCache.endOffsetFor(lastFetchedEpoch);
-    if (end.epoch < lastFetchedEpoch || end.endOffset < target.fetchOffset) {
-      target.diverging = { epoch: end.epoch, endOffset: end.endOffset };
-      return;
-    }
-  }
-  if (partition.updateFollower(replicaId, target.fetchOffset, broker.clock.monotonicMs())) broker.replicaManager.notify(partition);
+  target.diverging = partition.divergence(lastFetchedEpoch, target.fetchOffset);
+  if (target.diverging) return;
+  broker.replicaManager.followerFetched(partition, replicaId, target.fetchOffset, broker.clock.monotonicMs());
 }
 
 interface ReadOutcome {
