@@ -30,9 +30,14 @@ export interface IsrManagerOptions {
   readonly ledPartitions: () => Iterable<Partition>;
 }
 
+/** How long a leader waits after a refused or failed proposal before it proposes again in the same partition epoch. */
+export const ISR_RETRY_BACKOFF_MS = 500;
+
 export class IsrManager {
   /** Partitions with a proposal in flight, with the partition epoch it was made against. */
   readonly #inFlight = new Map<Partition, number>();
+  /** Partitions whose last proposal failed: the partition epoch it was made in, and when to try again. */
+  readonly #backoff = new Map<Partition, { partitionEpoch: number; untilMs: number }>();
   #cancelCheck: (() => void) | undefined;
   #stopped = false;
 
@@ -56,16 +61,24 @@ export class IsrManager {
   /** Proposes the ISR `partition` should have now, if it differs from its current one. */
   check(partition: Partition): void {
     if (this.#stopped || !partition.isLeader) return;
-    const pendingEpoch = this.#inFlight.get(partition);
-    if (pendingEpoch !== undefined && pendingEpoch === partition.assignment.partitionEpoch) return;
-    const wanted = wantedIsr(partition, this.options.clock.monotonicMs(), this.options.lagTimeMaxMs);
-    if (!wanted) return;
     const { assignment } = partition;
+    const pendingEpoch = this.#inFlight.get(partition);
+    if (pendingEpoch !== undefined && pendingEpoch === assignment.partitionEpoch) return;
+    const nowMs = this.options.clock.monotonicMs();
+    // After a refusal (a stale epoch: the image has not caught up yet) wait, unless the epoch moved.
+    const backoff = this.#backoff.get(partition);
+    if (backoff && backoff.partitionEpoch === assignment.partitionEpoch && nowMs < backoff.untilMs) return;
+    this.#backoff.delete(partition);
+    const wanted = wantedIsr(partition, nowMs, this.options.lagTimeMaxMs);
+    if (!wanted) return;
     this.#inFlight.set(partition, assignment.partitionEpoch);
     this.options.logger.info('proposing an ISR change', { topic: partition.topic, partition: partition.partitionIndex, from: assignment.isr.join(','), to: wanted.join(',') });
     this.options
       .alterPartition({ topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted })
-      .catch((error: unknown) => this.options.logger.warn('ISR change not made', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) }))
+      .catch((error: unknown) => {
+        this.options.logger.warn('ISR change not made', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) });
+        this.#backoff.set(partition, { partitionEpoch: assignment.partitionEpoch, untilMs: this.options.clock.monotonicMs() + ISR_RETRY_BACKOFF_MS });
+      })
       .finally(() => {
         if (this.#inFlight.get(partition) === assignment.partitionEpoch) this.#inFlight.delete(partition);
       });

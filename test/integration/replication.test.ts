@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+import { FetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
+import { buildRecordBatchSync } from '../../src/protocol/records/record-batch.js';
 import type { Partition } from '../../src/replication/partition.js';
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -68,9 +73,28 @@ describe('replicated partitions on three brokers', () => {
       assert.deepEqual(Buffer.concat(mine.chunks), Buffer.concat(theirs.chunks), `node ${id}'s replica differs from the leader's`);
     }
 
-    // A follower never serves as leader (produce and consumer fetches there get NOT_LEADER_OR_FOLLOWER).
+    // A follower never serves as leader: Produce and Fetch there get NOT_LEADER_OR_FOLLOWER with the
+    // current leader and where it listens (KIP-951), so clients re-route without a metadata refresh.
     const followerId = cluster.nodeIds.find((id) => id !== leader)!;
     assert.equal(cluster.node(followerId).broker!.services.replicaManager.get('replicated', 0), undefined);
+    const leaderImage = cluster.node(followerId).broker!.services.image.topic('replicated')!;
+    const leaderAddress = cluster.node(leader).bootstrapServer;
+    const connection = await KafkaConnection.open(connectTcp, cluster.node(followerId).bootstrapServer, 'replication-test');
+    try {
+      const batch = buildRecordBatchSync([{ value: Buffer.from('misrouted') }]);
+      const produced = await connection.send(ProduceApi, 11, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'replicated', partitionData: [{ index: 0, records: batch }] }] });
+      const refused = produced.responses[0]!.partitionResponses[0]!;
+      assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.deepEqual(refused.currentLeader, { leaderId: leader, leaderEpoch: leaderImage.partitions.get(0)!.leaderEpoch });
+      assert.deepEqual(produced.nodeEndpoints?.map(({ nodeId, host, port }) => [nodeId, `${host}:${port}`]), [[leader, leaderAddress]]);
+      const fetched = await connection.send(FetchApi, 16, { maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topicId: leaderImage.topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
+      const notHere = fetched.responses[0]!.partitions[0]!;
+      assert.equal(notHere.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.equal(notHere.currentLeader?.leaderId, leader);
+      assert.deepEqual(fetched.nodeEndpoints?.map(({ nodeId }) => nodeId), [leader]);
+    } finally {
+      connection.close();
+    }
 
     // The leader dies; the controller fences it and elects a follower from the ISR.
     await cluster.crash(leader);

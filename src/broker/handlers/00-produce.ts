@@ -26,6 +26,7 @@ import { BATCH_HEADER_BYTES, CompressionType, isTransactionalBatch, readCompress
 import type { Partition } from '../../replication/partition.js';
 import { AppendOrder } from '../append-order.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
+import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
@@ -37,12 +38,14 @@ const RECORD_BATCH_MIN_VERSION = 3;
 
 /** Decompressed bytes one produced batch may expand to during validation. */
 export const PRODUCE_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+/** Produce v10 adds the current leader and node endpoints to NOT_LEADER_OR_FOLLOWER answers (KIP-951). */
+const LEADER_HINTS_MIN_VERSION = 10;
 
 export const produceHandler = defineHandler({
   api: ProduceApi,
   minVersion: 0,
   maxVersion: 11,
-  handle(request, { broker, apiVersion }) {
+  handle(request, { broker, apiVersion, connection }) {
     if (apiVersion < RECORD_BATCH_MIN_VERSION) return request.acks === 0 ? CLOSE_CONNECTION : errorBody(request, ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
       return errorBody(request, ErrorCode.INVALID_REQUIRED_ACKS);
@@ -65,7 +68,7 @@ export const produceHandler = defineHandler({
     }
     return Promise.all(
       topics.map(async (topic) => ({ name: topic.name, partitionResponses: await Promise.all(topic.partitions) })),
-    ).then((responses) => ({ responses, throttleTimeMs: 0 }));
+    ).then((responses) => withLeaderHints(broker, connection.listenerName, apiVersion, { responses, throttleTimeMs: 0 }));
   },
   errorResponse(request, errorCode) {
     return errorBody(request, errorCode);
@@ -228,6 +231,21 @@ function appendValidated(
       return { ...partitionError(index, error.errorCode, error.message), recordErrors };
     },
   );
+}
+
+/** KIP-951 (v10+): the current leader of every partition refused as not led here, and where it listens. */
+function withLeaderHints(broker: BrokerServices, listenerName: string, apiVersion: number, response: ProduceResponse): ProduceResponse {
+  if (apiVersion < LEADER_HINTS_MIN_VERSION) return response;
+  const leaders = new Set<number>();
+  for (const topic of response.responses) {
+    for (const partition of topic.partitionResponses) {
+      if (!wantsLeaderHint(partition.errorCode)) continue;
+      partition.currentLeader = leaderHint(broker, topic.name, partition.index);
+      if (partition.currentLeader.leaderId >= 0) leaders.add(partition.currentLeader.leaderId);
+    }
+  }
+  if (leaders.size > 0) response.nodeEndpoints = nodeEndpointHints(broker, listenerName, leaders);
+  return response;
 }
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null): PartitionResponse {

@@ -23,6 +23,7 @@ import type { FetchResponse as DecodedFetchResponse } from '../../protocol/messa
 import type { EncodableRecords } from '../../protocol/primitives/writer.js';
 import type { Partition } from '../../replication/partition.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
+import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { defineHandler } from './handler.js';
 
@@ -62,7 +63,7 @@ export const fetchHandler = defineHandler({
   api: FetchApi,
   minVersion: 4,
   maxVersion: 17,
-  async handle(request, { broker, apiVersion, afterResponse }) {
+  async handle(request, { broker, apiVersion, afterResponse, connection }) {
     if (request.sessionId !== undefined && request.sessionId !== 0) {
       return { ...emptyResponse(), errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
     }
@@ -71,13 +72,13 @@ export const fetchHandler = defineHandler({
     const plan = planFetch(request, broker, apiVersion, lease);
     const first = await readPlan(plan);
     if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || plan.targets.length === 0) {
-      return toResponse(plan, first.partitions);
+      return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, first.partitions));
     }
     const waited = await new Promise<ReadOutcome>((resolve, reject) => {
       const operation = new DelayedFetch(plan, first.bytes, resolve, reject);
       broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
     });
-    return toResponse(plan, waited.partitions);
+    return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, waited.partitions));
   },
   errorResponse(request, errorCode) {
     return {
@@ -240,6 +241,21 @@ class DelayedFetch extends DelayedOperation {
   protected onComplete(): void {
     readPlan(this.plan).then(this.resolve, this.reject);
   }
+}
+
+/** KIP-951: the current leader of partitions refused as not led here (v12+) and where it listens (v16+). */
+function withLeaderHints(broker: BrokerServices, listenerName: string, apiVersion: number, response: FetchResponse): FetchResponse {
+  if (apiVersion < 12) return response;
+  const leaders = new Set<number>();
+  for (const topic of response.responses) {
+    for (const partition of topic.partitions) {
+      if (!wantsLeaderHint(partition.errorCode)) continue;
+      partition.currentLeader = leaderHint(broker, topic.topic ?? '', partition.partitionIndex);
+      if (partition.currentLeader.leaderId >= 0) leaders.add(partition.currentLeader.leaderId);
+    }
+  }
+  if (apiVersion >= 16 && leaders.size > 0) response.nodeEndpoints = nodeEndpointHints(broker, listenerName, leaders);
+  return response;
 }
 
 function emptyPartition(partitionIndex: number, errorCode: number, readCommitted: boolean): PartitionData {

@@ -1,0 +1,284 @@
+// Partition replication on the simulation kit: brokers, each with its own memory disk, the real
+// partition log, replica manager, follower fetchers
+// and ISR manager, talking over the simulated network. The controller is a model here (the real one
+// is proven with the metadata quorum): it keeps one partition's assignment and, as Kafka's does,
+// elects a new leader from the ISR when the leader's broker is fenced, removes a fenced broker
+// from the ISR unless it is the last member, treats a restarted broker as a new incarnation (out
+// of the ISR until it catches up again), and applies a leader's AlterPartition when its leader and
+// partition epochs are current and every new member is alive.
+import { ErrorCode } from '../../base/error-codes.js';
+import { KafkaError } from '../../base/kafka-error.js';
+import { createLogger, type Logger } from '../../base/logger.js';
+import { MemoryFileSystem } from '../../base/memory-file-system.js';
+import { defaultLogConfig } from '../../log/log-config.js';
+import { LogManager } from '../../log/log-manager.js';
+import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/messages/index.js';
+import type { InboundRequest } from '../../protocol/transport.js';
+import { IsrManager, type IsrProposal } from '../../replication/isr-manager.js';
+import type { Partition, ReplicaAssignment } from '../../replication/partition.js';
+import { ReplicaFetcherManager } from '../../replication/replica-fetcher.js';
+import { ReplicaManager } from '../../replication/replica-manager.js';
+import type { SeededRandom } from './seeded-random.js';
+import { SimNetwork } from './sim-network.js';
+import type { SimScheduler } from './sim-scheduler.js';
+
+export const SIM_TOPIC = 'replicated';
+export const SIM_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+const DATA_DIR = '/data';
+
+export interface ReplicationClusterOptions {
+  readonly scheduler: SimScheduler;
+  readonly random: SeededRandom;
+  readonly brokers: readonly number[];
+  /** How long a crashed broker stays in the assignment before the controller fences it. */
+  readonly sessionTimeoutMs: number;
+  readonly lagTimeMaxMs: number;
+  readonly fetchWaitMaxMs: number;
+  readonly fetchBackoffMs: number;
+  readonly onViolation: (message: string) => void;
+  readonly logger?: Logger;
+  /** Sabotage, to show the checks catch lost writes: elections pick any live replica, in the ISR or not. */
+  readonly electOutsideIsr?: boolean;
+}
+
+export interface SimBroker {
+  readonly id: number;
+  readonly fs: MemoryFileSystem;
+  incarnation: number;
+  replicas: ReplicaManager | undefined;
+  logManager: LogManager | undefined;
+  fetchers: ReplicaFetcherManager | undefined;
+  isr: IsrManager | undefined;
+  /** Fetches parked for data, woken by appends and high watermark moves. */
+  waiters: Set<() => void>;
+}
+
+export class ReplicationCluster {
+  readonly network: SimNetwork;
+  readonly brokers = new Map<number, SimBroker>();
+  #assignment: ReplicaAssignment;
+  readonly #options: ReplicationClusterOptions;
+  readonly #logger: Logger;
+  readonly #fenceTimers = new Map<number, () => void>();
+  /** Brokers the controller counts alive (registered and not fenced). */
+  readonly #alive = new Set<number>();
+  /** Leader epochs and who led them, as the controller handed them out. */
+  readonly leadersByEpoch = new Map<number, number>();
+
+  constructor(options: ReplicationClusterOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? createLogger(() => {}, 'silent');
+    this.network = new SimNetwork({ scheduler: options.scheduler, random: options.random });
+    const replicas = [...options.brokers];
+    this.#assignment = { leaderId: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0, replicas, isr: replicas };
+    this.leadersByEpoch.set(0, replicas[0]!);
+    for (const id of options.brokers) {
+      const seed = options.random.fork(`disk-${id}`).nextInt(2 ** 31);
+      this.brokers.set(id, { id, fs: new MemoryFileSystem({ strictPowerLoss: { seed } }), incarnation: -1, replicas: undefined, logManager: undefined, fetchers: undefined, isr: undefined, waiters: new Set() });
+    }
+  }
+
+  get assignment(): ReplicaAssignment {
+    return this.#assignment;
+  }
+
+  /** The replica on broker `id`, if it is up. */
+  replica(id: number): Partition | undefined {
+    return this.brokers.get(id)?.replicas?.replica(SIM_TOPIC, 0);
+  }
+
+  /** The replica that leads now, if its broker is up and knows it leads. */
+  leader(): Partition | undefined {
+    const partition = this.replica(this.#assignment.leaderId);
+    return partition?.isLeader ? partition : undefined;
+  }
+
+  running(): number[] {
+    return [...this.brokers.values()].filter((broker) => broker.replicas).map((broker) => broker.id);
+  }
+
+  async startAll(): Promise<void> {
+    for (const id of this.brokers.keys()) await this.start(id);
+  }
+
+  /** Starts a broker that is down: recovers its log from its disk and registers (a new incarnation). */
+  async start(id: number): Promise<void> {
+    const broker = this.#broker(id);
+    if (broker.replicas) return;
+    broker.incarnation++;
+    const clock = this.network.clockFor(id);
+    const logger = this.#logger.child(`broker-${id}`);
+    const logManager = await LogManager.open({ fs: broker.fs, dataDir: DATA_DIR, clock, logger, defaults: { ...defaultLogConfig }, checkpointIntervalMs: Number.POSITIVE_INFINITY });
+    const replicas = new ReplicaManager(logManager, logger, id);
+    const fetchers = new ReplicaFetcherManager({
+      localBrokerId: id,
+      transport: this.network.transportFor(id),
+      clock,
+      logger,
+      config: { waitMaxMs: this.#options.fetchWaitMaxMs, minBytes: 1, maxBytes: 4096, responseMaxBytes: 16_384, backoffMs: this.#options.fetchBackoffMs, requestTimeoutMs: 1000 },
+      stillFollows: (partition) => !partition.isLeader && replicas.replica(partition.topic, partition.partitionIndex) === partition,
+      onProgress: (partition) => replicas.notify(partition),
+    });
+    replicas.onFollowChange((partition) => fetchers.follow(partition));
+    replicas.onHighWatermarkChange(() => {
+      const waiting = [...broker.waiters];
+      broker.waiters.clear();
+      for (const wake of waiting) wake();
+    });
+    const incarnation = broker.incarnation;
+    const isr = new IsrManager({
+      clock,
+      logger,
+      lagTimeMaxMs: this.#options.lagTimeMaxMs,
+      ledPartitions: () => [...replicas.all()].filter((partition) => partition.isLeader),
+      alterPartition: (proposal) => this.#alterPartition(id, incarnation, proposal),
+    });
+    replicas.isrManager = isr;
+    Object.assign(broker, { replicas, logManager, fetchers, isr });
+    this.network.serve(id, (request: InboundRequest) => this.#serve(broker, replicas, request));
+    isr.start();
+    // Registration: a broker that comes back is a new incarnation. Whatever it held before may be
+    // gone (its disk lost power), so it leaves the ISR and any leadership it had until it catches up.
+    this.#cancelFence(id);
+    if (broker.incarnation > 0) this.#fence(id);
+    this.#alive.add(id);
+    if (this.#assignment.leaderId < 0) this.#elect();
+    await this.#publish();
+  }
+
+  /**
+   * The broker's process dies (kill -9: what it wrote stays in the page cache, as on a real
+   * machine; with `powerLoss` the disk also loses power and every unsynced write is gone). The
+   * controller fences it after the session timeout.
+   */
+  crash(id: number, powerLoss = false): void {
+    const broker = this.#broker(id);
+    if (!broker.replicas) return;
+    broker.fetchers?.close();
+    broker.isr?.stop();
+    for (const wake of broker.waiters) wake();
+    broker.waiters.clear();
+    Object.assign(broker, { replicas: undefined, logManager: undefined, fetchers: undefined, isr: undefined });
+    this.network.crash(id);
+    if (powerLoss) broker.fs.simulatePowerLoss();
+    this.#cancelFence(id);
+    const clock = this.network.clockFor(this.#options.brokers.find((other) => other !== id) ?? id);
+    this.#fenceTimers.set(id, clock.schedule(this.#options.sessionTimeoutMs, () => {
+      this.#fenceTimers.delete(id);
+      this.#fence(id);
+      void this.#publish();
+    }));
+  }
+
+  #cancelFence(id: number): void {
+    this.#fenceTimers.get(id)?.();
+    this.#fenceTimers.delete(id);
+  }
+
+  /** The controller fences `id`: it leaves the ISR unless it is the last member, and stops leading. */
+  #fence(id: number): void {
+    this.#alive.delete(id);
+    const current = this.#assignment;
+    const isr = current.isr.length > 1 ? current.isr.filter((member) => member !== id) : current.isr;
+    const leaderLost = current.leaderId === id;
+    if (!leaderLost && isr.length === current.isr.length) return;
+    this.#assignment = { ...current, isr, leaderId: leaderLost ? -1 : current.leaderId, leaderEpoch: current.leaderEpoch, partitionEpoch: current.partitionEpoch + 1 };
+    if (leaderLost) this.#elect();
+  }
+
+  /** A new leader from the live ISR members (clean election only), in a new leader epoch. */
+  #elect(): void {
+    const current = this.#assignment;
+    const candidates = this.#options.electOutsideIsr ? [...current.replicas].reverse() : current.isr;
+    const leaderId = candidates.find((member) => this.#alive.has(member)) ?? -1;
+    const leaderEpoch = current.leaderEpoch + 1;
+    this.#assignment = { ...current, leaderId, leaderEpoch, partitionEpoch: current.partitionEpoch + 1 };
+    if (leaderId >= 0) this.leadersByEpoch.set(leaderEpoch, leaderId);
+  }
+
+  async #alterPartition(brokerId: number, incarnation: number, proposal: IsrProposal): Promise<void> {
+    const current = this.#assignment;
+    const broker = this.#broker(brokerId);
+    if (broker.incarnation !== incarnation || !this.#alive.has(brokerId)) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} is not registered as that incarnation`);
+    if (current.leaderId !== brokerId || proposal.leaderEpoch !== current.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, 'not the current leader');
+    if (proposal.partitionEpoch !== current.partitionEpoch) throw new KafkaError(ErrorCode.INVALID_UPDATE_VERSION, 'stale partition epoch');
+    if (proposal.isr.some((member) => !this.#alive.has(member) || !current.replicas.includes(member))) throw new KafkaError(ErrorCode.INELIGIBLE_REPLICA, 'a proposed member is not alive');
+    this.#assignment = { ...current, isr: [...proposal.isr], partitionEpoch: current.partitionEpoch + 1 };
+    await this.#publish();
+  }
+
+  async #publish(): Promise<void> {
+    for (const broker of this.brokers.values()) await this.#publishTo(broker);
+  }
+
+  async #publishTo(broker: SimBroker): Promise<void> {
+    const replicas = broker.replicas;
+    if (!replicas) return;
+    const clock = this.network.clockFor(broker.id);
+    await replicas.host(SIM_TOPIC, 0, SIM_TOPIC_ID, this.#assignment, { ...defaultLogConfig }, clock.monotonicMs());
+  }
+
+  /** The leader's side of a follower's Fetch (the broker's Fetch handler does the same for real). */
+  async #serve(broker: SimBroker, replicas: ReplicaManager, request: InboundRequest): Promise<unknown> {
+    if (request.apiKey !== FetchApi.apiKey) throw new Error(`the simulated brokers serve Fetch only, not api ${request.apiKey}`);
+    const fetch = request.body as FetchRequest;
+    const clock = this.network.clockFor(broker.id);
+    const answer = async (): Promise<{ response: FetchResponse; bytes: number }> => {
+      let bytes = 0;
+      const responses: FetchResponse['responses'] = [];
+      for (const topic of fetch.topics) {
+        const partitions: FetchResponse['responses'][number]['partitions'] = [];
+        for (const wanted of topic.partitions) {
+          const partition = replicas.get(topic.topic ?? '', wanted.partition);
+          const empty = { partitionIndex: wanted.partition, highWatermark: -1n, logStartOffset: -1n, records: null };
+          if (!partition) {
+            partitions.push({ ...empty, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+            continue;
+          }
+          const epochError = partition.leaderEpochError(wanted.currentLeaderEpoch ?? -1);
+          const base = { ...empty, highWatermark: BigInt(partition.highWatermark), logStartOffset: BigInt(partition.log.logStartOffset) };
+          const fetchOffset = Number(wanted.fetchOffset);
+          const diverging = epochError === ErrorCode.NONE ? partition.divergence(wanted.lastFetchedEpoch ?? -1, fetchOffset) : undefined;
+          if (epochError !== ErrorCode.NONE || diverging) {
+            partitions.push({ ...base, errorCode: epochError, ...(diverging ? { divergingEpoch: { epoch: diverging.epoch, endOffset: BigInt(diverging.endOffset) } } : {}) });
+            continue;
+          }
+          replicas.followerFetched(partition, fetch.replicaId ?? -1, fetchOffset, clock.monotonicMs());
+          try {
+            const read = await partition.log.read(fetchOffset, { maxBytes: wanted.partitionMaxBytes, maxOffset: partition.log.logEndOffset, minOneBatch: true });
+            const records = read.chunks.length > 0 ? Buffer.concat(read.chunks) : null;
+            bytes += records?.length ?? 0;
+            partitions.push({ ...base, highWatermark: BigInt(partition.highWatermark), errorCode: ErrorCode.NONE, records });
+          } catch (error) {
+            if (!(error instanceof KafkaError)) throw error;
+            partitions.push({ ...base, errorCode: error.errorCode });
+          }
+        }
+        responses.push({ topic: topic.topic ?? '', partitions });
+      }
+      return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes };
+    };
+    const first = await answer();
+    if (first.bytes > 0 || fetch.maxWaitMs <= 0 || first.response.responses.some((topic) => topic.partitions.some((partition) => partition.errorCode !== ErrorCode.NONE || partition.divergingEpoch))) return first.response;
+    // Nothing new: wait for an append or the fetch's MaxWaitMs, then answer again.
+    await new Promise<void>((resolve) => {
+      const cancel = clock.schedule(fetch.maxWaitMs, () => {
+        broker.waiters.delete(wake);
+        resolve();
+      });
+      const wake = () => {
+        cancel();
+        resolve();
+      };
+      broker.waiters.add(wake);
+    });
+    if (broker.replicas !== replicas) return new Promise<never>(() => {});
+    return (await answer()).response;
+  }
+
+  #broker(id: number): SimBroker {
+    const broker = this.brokers.get(id);
+    if (!broker) throw new Error(`no broker ${id}`);
+    return broker;
+  }
+}
