@@ -163,6 +163,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('num.network.threads', 'int', 3, 'How many threads serve the network; Conveyor runs one event loop.', atLeast(1)),
   key('num.io.threads', 'int', 8, 'How many threads process requests; Conveyor runs one event loop.', atLeast(1)),
   key('background.threads', 'int', 10, 'How many threads run background tasks.', atLeast(1)),
+  key('broker.rack', 'string', null, 'The rack (or availability zone) of this broker: replicas of a partition are placed on different racks where possible.'),
   key('num.replica.fetchers', 'int', 1, 'How many fetchers replicate from each source broker.'),
   key('replica.fetch.wait.max.ms', 'int', 500, 'How long a follower fetch waits at the leader for data.', atLeast(0)),
   key('replica.fetch.min.bytes', 'int', 1, 'How many bytes a follower fetch waits for at the leader.', atLeast(1)),
@@ -350,6 +351,8 @@ export interface BrokerConfig {
   logDir: string;
   numPartitions: number;
   defaultReplicationFactor: number;
+  /** broker.rack, or null. */
+  brokerRack: string | null;
   replicaFetchWaitMaxMs: number;
   replicaFetchMinBytes: number;
   replicaFetchMaxBytes: number;
@@ -462,6 +465,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     logDir: logDirs?.[0] ?? get('log.dir'),
     numPartitions: get('num.partitions'),
     defaultReplicationFactor: get('default.replication.factor'),
+    brokerRack: get<string | null>('broker.rack') || null,
     replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
     replicaFetchMinBytes: get('replica.fetch.min.bytes'),
     replicaFetchMaxBytes: get('replica.fetch.max.bytes'),

@@ -408,7 +408,7 @@ export class Broker {
       // metadata has caught up with its registration, and only then does it serve (Kafka's broker
       // enables request processing once unfenced). A new incarnation id for every start.
       const deadlineMs = clock.monotonicMs() + REGISTRATION_TIMEOUT_MS;
-      brokerEpoch = await channel.registerThisBroker(endpoints, null, randomUuid(random), deadlineMs);
+      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs);
       await channel.awaitUnfenced(brokerEpoch, deadlineMs);
     }
     const dispatcher = createRequestDispatcher(handlers, services);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
-import { Controller } from './controller.js';
+import { Controller, rackAlternated } from './controller.js';
 import { MetadataImage } from './metadata-image.js';
 import { ManualClock } from '../testing/log-support.js';
 import type { AppendedRecord } from './metadata-record.js';
@@ -382,4 +382,22 @@ test('AlterPartition: the leader shrinks and expands the ISR in its epochs; stal
   const [expanded] = await controller.alterPartition(1, one, [propose([member(1), member(2), member(3, three)])]);
   assert.equal(expanded!.errorCode, ErrorCode.NONE);
   assert.deepEqual(partition().isr, [1, 2, 3]);
+});
+
+test('places replicas rack by rack: each partition on as many racks as its replication factor, leaders spread evenly', async () => {
+  const { image, controller, quorum, random } = setup();
+  const racks: Record<number, string> = { 1: 'a', 2: 'a', 3: 'b', 4: 'b', 5: 'c', 6: 'c' };
+  for (const id of [1, 2, 3, 4, 5, 6]) {
+    const brokerEpoch = await controller.registerBroker(id, randomUuid(random), [endpoint], racks[id]!);
+    await controller.brokerHeartbeat({ ...heartbeat, brokerId: id, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1 });
+  }
+  const [created] = await controller.createTopics([{ name: 'spread', numPartitions: 12, replicationFactor: 3, assignments: [], configs: [] }], false);
+  assert.equal(created!.errorCode, ErrorCode.NONE);
+  const leaders = new Map<number, number>();
+  for (const partition of image.topic('spread')!.partitions.values()) {
+    assert.equal(new Set(partition.replicas.map((id) => racks[id])).size, 3, `partition ${partition.partitionId} on [${partition.replicas.join(',')}] does not span three racks`);
+    leaders.set(partition.leader, (leaders.get(partition.leader) ?? 0) + 1);
+  }
+  assert.deepEqual([...leaders.values()], [2, 2, 2, 2, 2, 2], 'leaders are not spread evenly');
+  assert.deepEqual(rackAlternated([{ brokerId: 2, rack: null }, { brokerId: 1, rack: null }]), [1, 2], 'without racks: id order');
 });

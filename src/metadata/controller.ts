@@ -565,8 +565,14 @@ export class Controller {
   }
 
   /** Round-robin placement over the live brokers, each partition's leader on the next broker. */
+  /**
+   * Replica placement over the unfenced brokers, rack by rack: the brokers are listed alternating
+   * their racks (broker.rack; brokers without one form a rack of their own), partition p's replica
+   * r goes to entry (p + r) of that list, so leaders spread evenly and a partition's replicas land
+   * on as many racks as there are, up to its replication factor (Kafka's rack-aware placement).
+   */
   private placeReplicas(firstPartition: number, count: number, replicationFactor: number): number[][] {
-    const brokerIds = [...this.image.brokers.values()].filter((broker) => !broker.fenced).map((broker) => broker.brokerId).sort((a, b) => a - b);
+    const brokerIds = rackAlternated([...this.image.brokers.values()].filter((broker) => !broker.fenced));
     if (replicationFactor < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1, got ${replicationFactor}`);
     if (replicationFactor > brokerIds.length) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} is larger than the ${brokerIds.length} available broker(s)`);
@@ -704,4 +710,24 @@ function duplicateError(name: string): TopicResult {
 
 function partitionRecord(topicId: string, partitionId: number, replicas: number[]): PartitionRecord {
   return { type: 'Partition', topicId, partitionId, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
+}
+
+/**
+ * Broker ids with their racks alternating (the first broker of each rack, then the second of each,
+ * ...), racks and the brokers within each in id order; without racks, simply in id order.
+ */
+export function rackAlternated(brokers: readonly { brokerId: number; rack: string | null }[]): number[] {
+  const byRack = new Map<string, number[]>();
+  for (const broker of [...brokers].sort((a, b) => a.brokerId - b.brokerId)) {
+    const key = broker.rack ?? '';
+    const list = byRack.get(key);
+    if (list) list.push(broker.brokerId);
+    else byRack.set(key, [broker.brokerId]);
+  }
+  const racks = [...byRack.keys()].sort().map((rack) => byRack.get(rack)!);
+  const alternated: number[] = [];
+  for (let index = 0; alternated.length < brokers.length; index++) {
+    for (const rack of racks) if (index < rack.length) alternated.push(rack[index]!);
+  }
+  return alternated;
 }
