@@ -163,6 +163,9 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('num.network.threads', 'int', 3, 'How many threads serve the network; Conveyor runs one event loop.', atLeast(1)),
   key('num.io.threads', 'int', 8, 'How many threads process requests; Conveyor runs one event loop.', atLeast(1)),
   key('background.threads', 'int', 10, 'How many threads run background tasks.', atLeast(1)),
+  key('offsets.topic.replication.factor', 'short', 3, 'The replication factor of __consumer_offsets, capped at the brokers there are when it is created.', atLeast(1)),
+  key('transaction.state.log.replication.factor', 'short', 3, 'The replication factor of __transaction_state, capped at the brokers there are when it is created.', atLeast(1)),
+  key('transaction.state.log.min.isr', 'int', 2, 'min.insync.replicas of __transaction_state, capped at its replication factor.', atLeast(1)),
   key('broker.rack', 'string', null, 'The rack (or availability zone) of this broker: replicas of a partition are placed on different racks where possible.'),
   key('num.replica.fetchers', 'int', 1, 'How many fetchers replicate from each source broker.'),
   key('replica.fetch.wait.max.ms', 'int', 500, 'How long a follower fetch waits at the leader for data.', atLeast(0)),
@@ -312,14 +315,11 @@ export function listenerPrefixed(name: string): { listener: string; baseName: st
 /**
  * Keys from Kafka's sample server.properties that Conveyor accepts without effect, so an existing
  * Kafka configuration starts unchanged. Each is either JVM tuning or a setting whose job Conveyor
- * does differently (socket buffers, the internal topics' replication).
+ * does differently (socket buffers, the share coordinator's topic).
  */
 export const acceptedWithoutEffect: ReadonlySet<string> = new Set([
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'offsets.topic.replication.factor',
-  'transaction.state.log.replication.factor',
-  'transaction.state.log.min.isr',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
 ]);
@@ -351,6 +351,9 @@ export interface BrokerConfig {
   logDir: string;
   numPartitions: number;
   defaultReplicationFactor: number;
+  offsetsTopicReplicationFactor: number;
+  transactionStateLogReplicationFactor: number;
+  transactionStateLogMinIsr: number;
   /** broker.rack, or null. */
   brokerRack: string | null;
   replicaFetchWaitMaxMs: number;
@@ -465,6 +468,9 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     logDir: logDirs?.[0] ?? get('log.dir'),
     numPartitions: get('num.partitions'),
     defaultReplicationFactor: get('default.replication.factor'),
+    offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),
+    transactionStateLogReplicationFactor: get('transaction.state.log.replication.factor'),
+    transactionStateLogMinIsr: get('transaction.state.log.min.isr'),
     brokerRack: get<string | null>('broker.rack') || null,
     replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
     replicaFetchMinBytes: get('replica.fetch.min.bytes'),

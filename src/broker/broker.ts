@@ -15,7 +15,7 @@ import type { PartitionLog } from '../log/partition-log.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
-import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC } from '../metadata/topic-name.js';
+import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
 import { raftConfig } from '../quorum/raft-config.js';
 import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
@@ -346,7 +346,10 @@ export class Broker {
       random,
       logger: logger.child('group-coordinator'),
       image,
-      partitions: internalTopicPartitions({ controllerChannel: channel, image, logger, replicaManager, clock }, CONSUMER_OFFSETS_TOPIC, config.offsetsTopicNumPartitions),
+      partitions: internalTopicPartitions({ controllerChannel: channel, image, logger, replicaManager, clock }, CONSUMER_OFFSETS_TOPIC, {
+        numPartitions: config.offsetsTopicNumPartitions,
+        replicationFactor: config.offsetsTopicReplicationFactor,
+      }),
       config: {
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
@@ -387,6 +390,13 @@ export class Broker {
       logger,
       supportedApis: supportedApis(handlers),
     };
+    // Coordinators follow the leadership of their internal topics' partitions: one that moves away
+    // takes its groups or transactional ids with it (the new leader loads them from its log).
+    replicaManager.onLeadershipChange((partition, leads) => {
+      if (leads) return;
+      if (partition.topic === CONSUMER_OFFSETS_TOPIC) groupCoordinator.unload(partition.partitionIndex);
+      else if (partition.topic === TRANSACTION_STATE_TOPIC) transactionCoordinator.unload(partition.partitionIndex);
+    });
     const publisher = new MetadataPublisher(services, updatePeers);
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.

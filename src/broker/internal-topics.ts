@@ -24,6 +24,9 @@ export interface InternalTopicWiring {
 /** How long creating an internal topic may wait for the active controller. */
 const INTERNAL_TOPIC_CREATE_TIMEOUT_MS = 10_000;
 
+/** How long a coordinator's write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms). */
+const COMMIT_TIMEOUT_MS = 5000;
+
 /** Bytes one coordinator replay read takes at most. */
 const REPLAY_READ_MAX_BYTES = 1024 * 1024;
 
@@ -34,13 +37,22 @@ export interface InternalTopicPartitions {
   /** Creates the topic if it does not exist yet; true once it exists. */
   ensureTopic(): Promise<boolean>;
   isHosted(partition: number): boolean;
-  /** Appends one record batch and resolves once it is durable and committed. */
+  /** Appends one record batch and resolves once it is committed (the in-sync replicas have it). */
   append(partition: number, batch: Buffer): Promise<void>;
-  /** Whole batches from `fromOffset` up to the high watermark (a bounded chunk). */
+  /** Whole batches from `fromOffset` up to the log end (a bounded chunk), with that end. */
   read(partition: number, fromOffset: number): Promise<{ chunks: Buffer[]; highWatermark: number }>;
 }
 
-export function internalTopicPartitions(wiring: InternalTopicWiring, name: string, numPartitionsToCreate: number): InternalTopicPartitions {
+/** How an internal topic is created: Kafka's offsets.topic.* and transaction.state.log.* settings. */
+export interface InternalTopicShape {
+  readonly numPartitions: number;
+  /** Capped at the unfenced brokers there are when the topic is created (Kafka refuses instead). */
+  readonly replicationFactor: number;
+  /** The topic's min.insync.replicas, capped at its replication factor; undefined: the broker default. */
+  readonly minInsyncReplicas?: number;
+}
+
+export function internalTopicPartitions(wiring: InternalTopicWiring, name: string, shape: InternalTopicShape): InternalTopicPartitions {
   const { replicaManager, image, clock } = wiring;
   const hosted = (partition: number) => {
     const found = replicaManager.get(name, partition);
@@ -49,36 +61,39 @@ export function internalTopicPartitions(wiring: InternalTopicWiring, name: strin
   };
   return {
     numPartitions: () => image.topic(name)?.partitions.size ?? 0,
-    ensureTopic: () => ensureInternalTopic(wiring, name, numPartitionsToCreate),
+    ensureTopic: () => ensureInternalTopic(wiring, name, shape),
     isHosted: (partition) => replicaManager.get(name, partition) !== undefined,
     append: async (partition, batch) => {
-      await replicaManager.append(hosted(partition), batch, clock.nowMs());
+      const leader = hosted(partition);
+      const appended = await replicaManager.append(leader, batch, clock.nowMs());
+      // Committed: every in-sync replica has it, so it survives this broker (a replicated topic).
+      await replicaManager.whenCommitted(leader, appended.lastOffset, COMMIT_TIMEOUT_MS, clock);
     },
     read: async (partition, fromOffset) => {
+      // A new leader replays its whole log: it holds everything committed, and what it holds above
+      // its high watermark is what the partition will commit under its leadership.
       const { log } = hosted(partition);
-      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: REPLAY_READ_MAX_BYTES, maxOffset: log.highWatermark, minOneBatch: true });
-      return { chunks: result.chunks, highWatermark: result.highWatermark };
+      const result = await log.read(Math.max(fromOffset, log.logStartOffset), { maxBytes: REPLAY_READ_MAX_BYTES, maxOffset: log.logEndOffset, minOneBatch: true });
+      return { chunks: result.chunks, highWatermark: log.logEndOffset };
     },
   };
 }
 
 /** Creates the compacted internal topic `name` unless the image has it; true once it exists. */
-export async function ensureInternalTopic(wiring: InternalTopicWiring, name: string, numPartitions: number): Promise<boolean> {
+export async function ensureInternalTopic(wiring: InternalTopicWiring, name: string, shape: InternalTopicShape): Promise<boolean> {
   const { controllerChannel, image, logger, clock } = wiring;
   if (image.topic(name)) return true;
+  // A single node (or a cluster still starting) gets what it can hold: Kafka would refuse to create
+  // the topic until enough brokers have registered, leaving a lone broker without coordinators.
+  const brokers = [...image.brokers.values()].filter((broker) => !broker.fenced).length;
+  const replicationFactor = Math.max(1, Math.min(shape.replicationFactor, brokers));
+  const configs = [
+    { name: 'cleanup.policy', value: 'compact' },
+    { name: 'segment.bytes', value: String(INTERNAL_TOPIC_SEGMENT_BYTES) },
+  ];
+  if (shape.minInsyncReplicas !== undefined) configs.push({ name: 'min.insync.replicas', value: String(Math.min(shape.minInsyncReplicas, replicationFactor)) });
   const [result] = await controllerChannel.createTopics(
-    [
-      {
-        name,
-        numPartitions,
-        replicationFactor: -1,
-        assignments: [],
-        configs: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.bytes', value: String(INTERNAL_TOPIC_SEGMENT_BYTES) },
-        ],
-      },
-    ],
+    [{ name, numPartitions: shape.numPartitions, replicationFactor, assignments: [], configs }],
     false,
     clock.monotonicMs() + INTERNAL_TOPIC_CREATE_TIMEOUT_MS,
   );

@@ -44,7 +44,11 @@ export function createTransactionCoordinator(wiring: TransactionWiring): Transac
       transactionalIdExpirationMs: config.transactionalIdExpirationMs,
       abortTimedOutTransactionsIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
     },
-    stateLog: internalTopicPartitions(wiring, TRANSACTION_STATE_TOPIC, config.transactionStateLogNumPartitions),
+    stateLog: internalTopicPartitions(wiring, TRANSACTION_STATE_TOPIC, {
+      numPartitions: config.transactionStateLogNumPartitions,
+      replicationFactor: config.transactionStateLogReplicationFactor,
+      minInsyncReplicas: config.transactionStateLogMinIsr,
+    }),
     markers: {
       writeMarker: async (marker: TransactionMarker) => {
         if (marker.topic === CONSUMER_OFFSETS_TOPIC) {

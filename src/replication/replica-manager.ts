@@ -1,6 +1,9 @@
 // The replica manager owns the partitions this broker hosts: it creates and deletes their logs as
 // the metadata image says, appends produced batches, and tells listeners when a partition's high
 // watermark moves so waiting fetches can complete.
+import type { Clock } from '../base/clock.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import type { LogConfig } from '../log/log-config.js';
 import type { LogManager } from '../log/log-manager.js';
@@ -8,6 +11,14 @@ import type { IsrManager } from './isr-manager.js';
 import { Partition, partitionKey, type ReplicaAssignment } from './partition.js';
 
 export type HighWatermarkListener = (partition: Partition) => void;
+/** Told when this broker starts or stops leading a hosted partition (or a new leader epoch of it). */
+export type LeadershipListener = (partition: Partition, leads: boolean) => void;
+
+interface CommitWaiter {
+  readonly offset: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
 /** Told when a hosted replica becomes a follower of another leader, or stops following. */
 export type FollowListener = (partition: Partition) => void;
 
@@ -15,6 +26,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly listeners: HighWatermarkListener[] = [];
   private readonly followListeners: FollowListener[] = [];
+  private readonly leadershipListeners: LeadershipListener[] = [];
+  private readonly commitWaiters = new Map<Partition, CommitWaiter[]>();
   /** Proposes ISR changes for the partitions led here (a cluster; a single node's ISR never changes). */
   isrManager: IsrManager | undefined;
 
@@ -48,6 +61,41 @@ export class ReplicaManager {
     this.followListeners.push(listener);
   }
 
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.leadershipListeners.push(listener);
+  }
+
+  /**
+   * Resolves once the high watermark of `partition`, led here, has passed `offset` (every in-sync
+   * replica has it); rejects with NOT_LEADER_OR_FOLLOWER if this broker stops leading it first,
+   * or REQUEST_TIMED_OUT after `timeoutMs`. What the coordinators' own writes wait for.
+   */
+  whenCommitted(partition: Partition, offset: number, timeoutMs: number, clock: Clock): Promise<void> {
+    if (partition.highWatermark > offset) return Promise.resolve();
+    if (!partition.isLeader || this.replica(partition.topic, partition.partitionIndex) !== partition) return Promise.reject(notLeader(partition));
+    return new Promise<void>((resolve, reject) => {
+      let waiters = this.commitWaiters.get(partition);
+      if (!waiters) this.commitWaiters.set(partition, (waiters = []));
+      const cancel = clock.schedule(timeoutMs, () => {
+        const list = this.commitWaiters.get(partition);
+        if (list) list.splice(list.indexOf(waiter), 1);
+        reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `${partition.topic}-${partition.partitionIndex} did not commit offset ${offset} within ${timeoutMs} ms`));
+      });
+      const waiter: CommitWaiter = {
+        offset,
+        resolve: () => {
+          cancel();
+          resolve();
+        },
+        reject: (error) => {
+          cancel();
+          reject(error);
+        },
+      };
+      waiters.push(waiter);
+    });
+  }
+
   /**
    * Hosts a replica of a partition as the image assigns it: opens or creates its log and takes
    * the assignment (leader or follower, epoch, ISR). A new leader epoch starts at the log end.
@@ -66,8 +114,12 @@ export class ReplicaManager {
     if (assignment.leaderId === this.localBrokerId) partition.log.leaderEpochCache.assign(assignment.leaderEpoch, partition.log.nextOffset);
     const fresh = before === assignment;
     partition.assign(assignment, nowMs);
-    const followChanged = fresh ? !partition.isLeader : wasLeader !== partition.isLeader || before.leaderId !== assignment.leaderId || before.leaderEpoch !== assignment.leaderEpoch;
+    const epochChanged = before.leaderId !== assignment.leaderId || before.leaderEpoch !== assignment.leaderEpoch;
+    const followChanged = fresh ? !partition.isLeader : wasLeader !== partition.isLeader || epochChanged;
     if (followChanged) for (const listener of this.followListeners) listener(partition);
+    if (fresh ? partition.isLeader : wasLeader !== partition.isLeader || (partition.isLeader && epochChanged)) {
+      for (const listener of this.leadershipListeners) listener(partition, partition.isLeader);
+    }
     this.notify(partition);
     return partition;
   }
@@ -93,6 +145,7 @@ export class ReplicaManager {
     for (const partition of doomed) {
       this.partitions.delete(partition.key);
       if (!partition.isLeader) for (const listener of this.followListeners) listener(partition);
+      else for (const listener of this.leadershipListeners) listener(partition, false);
       this.notify(partition);
       await this.logManager.deleteLog(topic, partition.partitionIndex);
     }
@@ -108,6 +161,21 @@ export class ReplicaManager {
 
   /** Tells waiting fetches and produces that `partition` moved (appended, committed, or changed role). */
   notify(partition: Partition): void {
+    const waiters = this.commitWaiters.get(partition);
+    if (waiters) {
+      const led = partition.isLeader && this.replica(partition.topic, partition.partitionIndex) === partition;
+      const settled = waiters.filter((waiter) => !led || partition.highWatermark > waiter.offset);
+      if (settled.length === waiters.length) this.commitWaiters.delete(partition);
+      else this.commitWaiters.set(partition, waiters.filter((waiter) => !settled.includes(waiter)));
+      for (const waiter of settled) {
+        if (led) waiter.resolve();
+        else waiter.reject(notLeader(partition));
+      }
+    }
     for (const listener of this.listeners) listener(partition);
   }
+}
+
+function notLeader(partition: Partition): KafkaError {
+  return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${partition.topic}-${partition.partitionIndex} is no longer led here`);
 }

@@ -127,6 +127,57 @@ describe('replicated partitions on three brokers', () => {
     assert.ok(rejoined.log.logEndOffset >= current.log.highWatermark, 'a member of the ISR without the committed records');
   });
 
+  it('the group coordinator moves with the leadership of its __consumer_offsets partition: committed offsets survive its broker', async () => {
+    assert.ok(cluster, 'the first test starts the cluster');
+    const active = cluster;
+    await until('every broker up', () => active.nodeIds.every((id) => active.node(id).broker !== undefined) || undefined);
+    const kafka = new Kafka({ clientId: 'replication-test', brokers: active.bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'grouped', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({ topic: 'grouped', acks: -1, messages: Array.from({ length: 50 }, (_, index) => ({ value: `before-${index}` })) });
+
+    const readAll = async (count: number): Promise<string[]> => {
+      const consumer = kafka.consumer({ groupId: 'failover-group' });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'grouped', fromBeginning: true });
+      const seen: string[] = [];
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+      await until(`${count} records`, () => (seen.length >= count ? true : undefined), 30_000);
+      await consumer.disconnect();
+      return seen;
+    };
+    assert.equal((await readAll(50)).length, 50);
+    const committed = async () => Number((await admin.fetchOffsets({ groupId: 'failover-group', topics: ['grouped'] }))[0]!.partitions[0]!.offset);
+    assert.equal(await committed(), 50);
+
+    // The broker leading the group's __consumer_offsets partition dies. The topic was created while a
+    // broker was down in the first test, so it has the replication factor of the brokers there were.
+    const services = active.node(active.nodeIds[0]!).broker!.services;
+    const offsetsPartition = services.groupCoordinator.partitionFor('failover-group');
+    const offsetsImage = services.image.topic('__consumer_offsets')!.partitions.get(offsetsPartition)!;
+    assert.ok(offsetsImage.replicas.length >= 2, '__consumer_offsets is not replicated');
+    const coordinator = offsetsImage.leader;
+    await active.crash(coordinator);
+    await until('a new leader of the offsets partition', () => {
+      const survivor = active.nodeIds.find((id) => id !== coordinator)!;
+      const leader = active.node(survivor).broker?.services.image.topic('__consumer_offsets')?.partitions.get(offsetsPartition)?.leader;
+      return leader !== undefined && leader >= 0 && leader !== coordinator ? true : undefined;
+    });
+    // kafkajs's admin gives up on NOT_COORDINATOR at once (it does not look the coordinator up
+    // again), which a broker answers until its own image has the election: ask until one answers.
+    const afterFailover = await until('the new coordinator to answer', () => committed().catch(() => undefined), 30_000);
+    assert.equal(afterFailover, 50, 'the committed offset did not survive its coordinator');
+    await producer.send({ topic: 'grouped', acks: -1, messages: Array.from({ length: 10 }, (_, index) => ({ value: `after-${index}` })) });
+    await producer.disconnect();
+    // The group resumes where it committed: only the new records.
+    assert.deepEqual(await readAll(10), Array.from({ length: 10 }, (_, index) => `after-${index}`));
+    await admin.disconnect();
+    await active.restart(coordinator);
+  });
+
   it('acks=all with fewer in-sync replicas than min.insync.replicas is refused with NOT_ENOUGH_REPLICAS', async () => {
     // One replica, so an ISR of one, below min.insync.replicas=2.
     assert.ok(cluster, 'the first test starts the cluster');

@@ -1,12 +1,14 @@
 // FindCoordinator (key 10), versions 0-6.
-// Every coordinator lives on this broker for now: key type 0 (group) answers with this node once
-// `__consumer_offsets` exists, key type 1 (transaction) once `__transaction_state` exists, each
-// created through the controller on first need as Kafka does (offsets.topic.num.partitions or
-// transaction.state.log.num.partitions partitions, cleanup.policy=compact). Unknown key types get
-// INVALID_REQUEST. The coordinator's endpoint is the one for the listener the request arrived on.
+// A key's coordinator is the leader of its partition of the internal topic: key type 0 (group) of
+// `__consumer_offsets`, key type 1 (transaction) of `__transaction_state`, each created through the
+// controller on first need as Kafka does (offsets.topic.num.partitions or
+// transaction.state.log.num.partitions partitions, cleanup.policy=compact, replicated). A partition
+// without a live leader answers COORDINATOR_NOT_AVAILABLE (the client retries). Unknown key types
+// get INVALID_REQUEST. The coordinator's endpoint is the one for the listener the request arrived on.
 // Version notes: v1+ key type, throttle time and error message; v4+ batched CoordinatorKeys and a
 // Coordinators array (platformatic and Java send only these).
 import { ErrorCode } from '../../base/error-codes.js';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../metadata/topic-name.js';
 import { FindCoordinatorApi } from '../../protocol/messages/index.js';
 import type { Coordinator } from '../../protocol/messages/find-coordinator.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
@@ -46,7 +48,11 @@ async function findCoordinator(broker: BrokerServices, key: string, keyType: num
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) return coordinatorError(key, ErrorCode.INVALID_REQUEST, `unknown key type ${keyType}`);
   const errorCode = keyType === KEY_TYPE_GROUP ? await broker.groupCoordinator.ensureOffsetsTopic() : await broker.transactionCoordinator.ensureStateTopic();
   if (errorCode !== ErrorCode.NONE) return coordinatorError(key, errorCode, null);
-  const self = advertisedBrokers(broker.image, listenerName).find((candidate) => candidate.nodeId === broker.nodeId);
-  if (!self) return coordinatorError(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'this broker is not registered yet');
-  return { key, nodeId: self.nodeId, host: self.host, port: self.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  // The coordinator is the leader of the key's partition of the internal topic.
+  const topic = keyType === KEY_TYPE_GROUP ? CONSUMER_OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC;
+  const partition = keyType === KEY_TYPE_GROUP ? broker.groupCoordinator.partitionFor(key) : broker.transactionCoordinator.partitionFor(key);
+  const leader = broker.image.topic(topic)?.partitions.get(partition)?.leader ?? -1;
+  const found = advertisedBrokers(broker.image, listenerName).find((candidate) => candidate.nodeId === leader);
+  if (!found) return coordinatorError(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topic}-${partition} has no live leader`);
+  return { key, nodeId: found.nodeId, host: found.host, port: found.port, errorCode: ErrorCode.NONE, errorMessage: null };
 }

@@ -88,6 +88,8 @@ export interface PartitionErrors {
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly loads = new Map<number, Promise<void>>();
+  /** The load under way or done for each partition: a replay whose token was replaced restores nothing. */
+  private readonly loadTokens = new Map<number, object>();
   private readonly pendingTransactionalOffsets = new PendingTransactionalOffsets();
   private readonly membership: GroupMembership;
   private readonly context: GroupContext;
@@ -486,14 +488,35 @@ export class GroupCoordinator {
   private load(partition: number): Promise<void> {
     let loading = this.loads.get(partition);
     if (!loading) {
-      loading = this.replay(partition);
+      const token = {};
+      this.loadTokens.set(partition, token);
+      loading = this.replay(partition, token);
       this.loads.set(partition, loading);
     }
     return loading;
   }
 
+  /**
+   * This broker no longer leads `partition` of `__consumer_offsets` (another broker coordinates its
+   * groups now): the groups go, their waiting requests are answered NOT_COORDINATOR, and leading
+   * it again loads them afresh from the log. A load still under way restores nothing.
+   */
+  unload(partition: number): void {
+    this.loadTokens.delete(partition);
+    if (!this.loads.delete(partition)) return;
+    let unloaded = 0;
+    for (const [groupId, group] of [...this.groups]) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      this.membership.shutdown(group, ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(groupId);
+      unloaded++;
+    }
+    this.pendingTransactionalOffsets.dropPartition(partition);
+    this.options.logger.info('unloaded __consumer_offsets partition', { partition, groups: unloaded });
+  }
+
   /** Rebuilds the groups of one partition from its records: the last record per key wins. */
-  private async replay(partition: number): Promise<void> {
+  private async replay(partition: number, token: object): Promise<void> {
     const offsets = new Map<string, Map<string, DecodedOffsetsRecord & { type: 'offset' }>>();
     const metadata = new Map<string, (DecodedOffsetsRecord & { type: 'group' })['metadata']>();
     let nextOffset = 0;
@@ -525,6 +548,8 @@ export class GroupCoordinator {
         }
       }
     }
+    // Unloaded while replaying (leadership moved on): this broker no longer coordinates these groups.
+    if (this.loadTokens.get(partition) !== token) return;
     const groupIds = new Set([...metadata.keys(), ...offsets.keys()]);
     for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId));
     if (count > 0) this.options.logger.info('loaded __consumer_offsets partition', { partition, records: count, groups: groupIds.size });

@@ -29,6 +29,11 @@ export class PendingTransactionalOffsets {
     return list;
   }
 
+  /** Forgets every producer's pending offsets in `offsetsPartition` (its groups moved to another coordinator). */
+  dropPartition(offsetsPartition: number): void {
+    for (const key of [...this.#pending.keys()]) if (key.endsWith(`:${offsetsPartition}`)) this.#pending.delete(key);
+  }
+
   /** Whether a transaction still holds an offset for this group and partition (OffsetFetch requireStable). */
   hasPending(group: string, topic: string, partition: number): boolean {
     for (const list of this.#pending.values()) {

@@ -94,6 +94,8 @@ export class TransactionCoordinator {
   readonly #transactions = new Map<string, TransactionMetadata>();
   readonly #queues = new Map<string, { tail: Promise<unknown>; length: number }>();
   readonly #loads = new Map<number, Promise<void>>();
+  /** The replay under way or done for each partition: one whose token was replaced restores nothing. */
+  readonly #loadTokens = new Map<number, object>();
   #producerIdBlock = { next: 0, end: 0 };
   #producerIdRefill: Promise<void> | undefined;
   #cancelSweep: (() => void) | undefined;
@@ -505,14 +507,33 @@ export class TransactionCoordinator {
   #load(partition: number): Promise<void> {
     let loading = this.#loads.get(partition);
     if (loading === undefined) {
-      loading = this.#replay(partition);
+      const token = {};
+      this.#loadTokens.set(partition, token);
+      loading = this.#replay(partition, token);
       this.#loads.set(partition, loading);
     }
     return loading;
   }
 
+  /**
+   * This broker no longer leads `partition` of `__transaction_state`: its transactional ids go
+   * (another broker coordinates them now), and leading it again replays them afresh. A replay
+   * still under way restores nothing.
+   */
+  unload(partition: number): void {
+    this.#loadTokens.delete(partition);
+    if (!this.#loads.delete(partition)) return;
+    let unloaded = 0;
+    for (const transactionalId of [...this.#transactions.keys()]) {
+      if (this.partitionFor(transactionalId) !== partition) continue;
+      this.#transactions.delete(transactionalId);
+      unloaded++;
+    }
+    this.#options.logger.info('unloaded __transaction_state partition', { partition, transactionalIds: unloaded });
+  }
+
   /** Rebuilds one partition's transactional ids (last record per id wins), then finishes interrupted ends. */
-  async #replay(partition: number): Promise<void> {
+  async #replay(partition: number, token: object): Promise<void> {
     const replayed = new Map<string, TransactionMetadata | null>();
     let nextOffset = 0;
     for (;;) {
@@ -530,6 +551,8 @@ export class TransactionCoordinator {
         }
       }
     }
+    // Unloaded while replaying (leadership moved on): these ids are coordinated elsewhere now.
+    if (this.#loadTokens.get(partition) !== token) return;
     for (const [transactionalId, metadata] of replayed) if (metadata !== null) this.#transactions.set(transactionalId, metadata);
     if (replayed.size > 0) this.#options.logger.info('loaded __transaction_state partition', { partition, transactionalIds: replayed.size });
     for (const metadata of this.#transactions.values()) {
