@@ -26,9 +26,11 @@ const LOOKUP_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 export interface FollowerPosition {
   /** Its log end offset as its last fetch said (-1: it has not fetched since this replica led). */
   logEndOffset: number;
-  /** When it last fetched at or past the leader's log end of the time (replica.lag.time.max.ms). */
+  /** When it was last caught up with the leader's log end (replica.lag.time.max.ms). */
   lastCaughtUpMs: number;
   lastFetchMs: number;
+  /** The leader's log end when this follower last fetched (-1: not since this replica led). */
+  leaderEndAtLastFetch: number;
 }
 
 /** The partition's replicas as the metadata image assigns them. */
@@ -40,6 +42,8 @@ export interface ReplicaAssignment {
   readonly isr: readonly number[];
 }
 
+const UNASSIGNED: ReplicaAssignment = { leaderId: -1, leaderEpoch: -1, partitionEpoch: -1, replicas: [], isr: [] };
+
 export class Partition {
   /** Bytes ever appended to this replica: replica fetches waiting for data compare it. */
   appendedBytes = 0;
@@ -48,7 +52,8 @@ export class Partition {
   /** Batches appended as leader and not yet below the high watermark, oldest first. */
   readonly #uncommitted: { lastOffset: number; size: number }[] = [];
   readonly followers = new Map<number, FollowerPosition>();
-  #assignment: ReplicaAssignment;
+  /** Nothing until the first `assign`, which is then a change of role like any other. */
+  #assignment: ReplicaAssignment = UNASSIGNED;
 
   constructor(
     readonly topic: string,
@@ -56,10 +61,7 @@ export class Partition {
     readonly topicId: string,
     readonly log: PartitionLog,
     readonly localBrokerId: number,
-    assignment: ReplicaAssignment,
-  ) {
-    this.#assignment = assignment;
-  }
+  ) {}
 
   get assignment(): ReplicaAssignment {
     return this.#assignment;
@@ -96,7 +98,7 @@ export class Partition {
       if (this.log.logEndOffset > this.log.highWatermark) this.#uncommitted.push({ lastOffset: this.log.logEndOffset - 1, size: 0 });
     }
     for (const replica of assignment.replicas) {
-      if (replica !== this.localBrokerId && !this.followers.has(replica)) this.followers.set(replica, { logEndOffset: -1, lastCaughtUpMs: newLeadership ? nowMs : 0, lastFetchMs: 0 });
+      if (replica !== this.localBrokerId && !this.followers.has(replica)) this.followers.set(replica, { logEndOffset: -1, lastCaughtUpMs: newLeadership ? nowMs : 0, lastFetchMs: 0, leaderEndAtLastFetch: -1 });
     }
     for (const replica of this.followers.keys()) if (!assignment.replicas.includes(replica)) this.followers.delete(replica);
     this.maybeAdvanceHighWatermark();
@@ -145,9 +147,14 @@ export class Partition {
   updateFollower(brokerId: number, fetchOffset: number, nowMs: number): boolean {
     const position = this.followers.get(brokerId);
     if (!position) return false;
+    // Kafka's rule: caught up now if it reached the log end, or as of its previous fetch if it
+    // reached the log end of that moment (under steady appends it never reaches the moving end).
+    const leaderEnd = this.log.logEndOffset;
+    if (fetchOffset >= leaderEnd) position.lastCaughtUpMs = Math.max(position.lastCaughtUpMs, nowMs);
+    else if (position.leaderEndAtLastFetch >= 0 && fetchOffset >= position.leaderEndAtLastFetch) position.lastCaughtUpMs = Math.max(position.lastCaughtUpMs, position.lastFetchMs);
     position.logEndOffset = fetchOffset;
     position.lastFetchMs = nowMs;
-    if (fetchOffset >= this.log.logEndOffset) position.lastCaughtUpMs = nowMs;
+    position.leaderEndAtLastFetch = leaderEnd;
     return this.maybeAdvanceHighWatermark();
   }
 

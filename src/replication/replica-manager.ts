@@ -102,17 +102,17 @@ export class ReplicaManager {
    */
   async host(topic: string, partitionIndex: number, topicId: string, assignment: ReplicaAssignment, config: Partial<LogConfig>, nowMs: number): Promise<Partition> {
     let partition = this.replica(topic, partitionIndex);
-    if (!partition || partition.topicId !== topicId) {
+    const fresh = !partition || partition.topicId !== topicId;
+    if (!partition || fresh) {
       const log = await this.logManager.createLog(topic, partitionIndex, config);
       // A log opened at start-up took the broker defaults; the topic's own settings apply from here.
       this.logManager.updateConfig(topic, partitionIndex, config);
-      partition = new Partition(topic, partitionIndex, topicId, log, this.localBrokerId, assignment);
+      partition = new Partition(topic, partitionIndex, topicId, log, this.localBrokerId);
       this.partitions.set(partition.key, partition);
     }
     const wasLeader = partition.isLeader;
     const before = partition.assignment;
     if (assignment.leaderId === this.localBrokerId) partition.log.leaderEpochCache.assign(assignment.leaderEpoch, partition.log.nextOffset);
-    const fresh = before === assignment;
     partition.assign(assignment, nowMs);
     const epochChanged = before.leaderId !== assignment.leaderId || before.leaderEpoch !== assignment.leaderEpoch;
     const followChanged = fresh ? !partition.isLeader : wasLeader !== partition.isLeader || epochChanged;

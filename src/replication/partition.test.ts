@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildBatch } from '../testing/test-batches.js';
+import { openTestLogManager } from '../testing/log-support.js';
+import { wantedIsr } from './isr-manager.js';
+import { Partition } from './partition.js';
+
+const LAG_MS = 10_000;
+
+async function leaderOf(isr: number[]) {
+  const manager = await openTestLogManager();
+  const log = await manager.createLog('t', 0);
+  const partition = new Partition('t', 0, 'AAAAAAAAAAAAAAAAAAAAAQ', log, 1);
+  partition.assign({ leaderId: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2, 3], isr }, 0);
+  const append = async () => (await partition.append(buildBatch({ count: 1 }), 0)).lastOffset;
+  return { partition, append };
+}
+
+test('the high watermark is the lowest log end in the ISR and never moves back', async () => {
+  const { partition, append } = await leaderOf([1, 2, 3]);
+  await append();
+  await append();
+  assert.equal(partition.highWatermark, 0, 'no follower has fetched');
+  partition.updateFollower(2, 2, 1);
+  assert.equal(partition.highWatermark, 0, 'follower 3 is in the ISR and has nothing');
+  partition.updateFollower(3, 1, 1);
+  assert.equal(partition.highWatermark, 1);
+  partition.updateFollower(3, 2, 2);
+  assert.equal(partition.highWatermark, 2);
+  partition.updateFollower(3, 1, 3);
+  assert.equal(partition.highWatermark, 2, 'the high watermark moved back');
+});
+
+test('a follower that keeps up with a moving log end stays in the ISR; one that stops leaves it after replica.lag.time.max.ms', async () => {
+  const { partition, append } = await leaderOf([1, 2, 3]);
+  let now = 0;
+  // Steady appends: each fetch reaches the log end of the previous fetch, never the current one.
+  for (let round = 0; round < 30; round++) {
+    await append();
+    now += 1000;
+    partition.updateFollower(2, partition.log.logEndOffset - 1, now);
+    partition.updateFollower(3, round === 0 ? 0 : Math.min(partition.log.logEndOffset - 1, 1), now);
+  }
+  assert.deepEqual(wantedIsr(partition, now, LAG_MS), [1, 2], 'follower 2 kept up and stays; follower 3 stopped at offset 1 and leaves');
+});
+
+test('a follower outside the ISR is proposed once it reaches the high watermark', async () => {
+  const { partition, append } = await leaderOf([1, 2]);
+  await append();
+  await append();
+  partition.updateFollower(2, 2, 1);
+  assert.equal(partition.highWatermark, 2);
+  partition.updateFollower(3, 1, 1);
+  assert.equal(wantedIsr(partition, 1, LAG_MS), undefined, 'behind the high watermark: not yet');
+  partition.updateFollower(3, 2, 2);
+  assert.deepEqual(wantedIsr(partition, 2, LAG_MS), [1, 2, 3]);
+});
