@@ -279,7 +279,10 @@ export class ProcessCluster {
 
   private startNode(node: NodeState): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('the cluster was stopped'));
-    const args = cliCommand(['start', '--config', node.configFile, '--log-level', this.logLevel]);
+    // CONVEYOR_CLUSTER_NODE_ARGS: extra node options for every node process (e.g. `--cpu-prof
+    // --cpu-prof-dir=/tmp/profiles` to profile a benchmark's cluster).
+    const nodeArgs = (process.env.CONVEYOR_CLUSTER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
+    const args = [...nodeArgs, ...cliCommand(['start', '--config', node.configFile, '--log-level', this.logLevel])];
     const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;
     node.output = '';

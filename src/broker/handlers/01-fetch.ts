@@ -70,12 +70,14 @@ export const fetchHandler = defineHandler({
     const lease = new ReadLease(readBufferPool);
     afterResponse(() => lease.release());
     const plan = planFetch(request, broker, apiVersion, lease);
+    // Taken before the read: an append that lands while the read is under way must still wake the wait.
+    const progressAtStart = plan.targets.map((target) => (target.partition ? progressOf(plan, target.partition) : 0));
     const first = await readPlan(plan);
     if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || plan.targets.length === 0) {
       return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, first.partitions));
     }
     const waited = await new Promise<ReadOutcome>((resolve, reject) => {
-      const operation = new DelayedFetch(plan, first.bytes, resolve, reject);
+      const operation = new DelayedFetch(plan, first.bytes, progressAtStart, resolve, reject);
       broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
     });
     return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, waited.partitions));
@@ -207,23 +209,22 @@ function recordsSize(records: PartitionData['records']): number {
   return size;
 }
 
+/** What a follower waits for is any append; a consumer, what the high watermark passes. */
+function progressOf(plan: FetchPlan, partition: Partition): number {
+  return plan.replicaId >= 0 ? partition.appendedBytes : partition.committedBytes;
+}
+
 /** A fetch waiting for MinBytes: woken by appends to any of its partitions, or by its timeout. */
 class DelayedFetch extends DelayedOperation {
-  private readonly appendedAtStart: number[];
-
   constructor(
     private readonly plan: FetchPlan,
     private readonly bytesAtStart: number,
+    /** Each target's progress counter before the first read. */
+    private readonly progressAtStart: readonly number[],
     private readonly resolve: (outcome: ReadOutcome) => void,
     private readonly reject: (error: unknown) => void,
   ) {
     super();
-    this.appendedAtStart = plan.targets.map((target) => (target.partition ? this.progress(target.partition) : 0));
-  }
-
-  /** What a follower waits for is any append; a consumer, what the high watermark passes. */
-  private progress(partition: Partition): number {
-    return this.plan.replicaId >= 0 ? partition.appendedBytes : partition.committedBytes;
   }
 
   keys(): string[] {
@@ -233,7 +234,7 @@ class DelayedFetch extends DelayedOperation {
   canComplete(): boolean {
     let bytes = this.bytesAtStart;
     this.plan.targets.forEach((target, index) => {
-      if (target.partition) bytes += this.progress(target.partition) - this.appendedAtStart[index]!;
+      if (target.partition) bytes += progressOf(this.plan, target.partition) - this.progressAtStart[index]!;
     });
     return bytes >= this.plan.minBytes;
   }

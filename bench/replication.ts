@@ -1,0 +1,95 @@
+// On-demand benchmark of replication (not part of `npm run bench`): `node --import tsx
+// bench/replication.ts`. In one run, alternating so both see the same moment of a shared machine:
+//   - a single `conveyor start` broker, one partition, 1 KiB records, acks=1 (the baseline);
+//   - three `conveyor start` nodes (combined mode, as test/support/cluster-processes.ts starts
+//     them), a topic with replication factor 3 and min.insync.replicas=2, acks=all, the load sent
+//     to the partition's leader;
+// each `conveyor perf produce` for ROUND_MS, ROUNDS times; then the end-to-end latency of the
+// replicated topic at 10 MB/s (`conveyor perf e2e`, acks=all). Prints medians and the cluster's
+// throughput as a ratio of the single broker's. All processes are on loopback and stopped by pid.
+import { KafkaConnection } from '../src/client/kafka-connection.js';
+import { connectTcp } from '../src/node/tcp-byte-stream.js';
+import { CreateTopicsApi, MetadataApi } from '../src/protocol/messages/index.js';
+import { ProcessCluster } from '../test/support/cluster-processes.js';
+import { perfTool, startConveyor } from './lib/conveyor.js';
+import { stopServer } from './lib/processes.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUND_MS = Number(process.env.ROUND_MS ?? 4000);
+const RECORD_BYTES = 1024;
+const E2E_MB_PER_SEC = 10;
+const E2E_WARMUP_MS = 2000;
+const E2E_MS = 6000;
+const MIB = 1024 * 1024;
+
+interface Sample {
+  mbPerSec: number;
+  recordsPerSec: number;
+  p99Ms: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function produce(bootstrap: string, topic: string, acks: string): Promise<Sample> {
+  const result = await perfTool('produce', bootstrap, ['-t', topic, '--record-size', String(RECORD_BYTES), '--acks', acks, '--batch-size', String(256 * 1024), '--linger-ms', '5', '--duration-ms', String(ROUND_MS)]);
+  const seconds = result.elapsedMs / 1000;
+  return { mbPerSec: (result.records * RECORD_BYTES) / MIB / seconds, recordsPerSec: result.records / seconds, p99Ms: result.latency?.p99Ms ?? Number.NaN };
+}
+
+/** Creates the replicated topic through any node and returns its leader's address. */
+async function replicatedTopic(cluster: ProcessCluster, topic: string): Promise<string> {
+  const connection = await KafkaConnection.open(connectTcp, cluster.address(cluster.nodeIds[0]!), 'bench-replication');
+  try {
+    const created = await connection.send(CreateTopicsApi, 7, {
+      topics: [{ name: topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    if (created.topics[0]?.errorCode !== 0) throw new Error(`CreateTopics ${topic}: error ${created.topics[0]?.errorCode}`);
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const metadata = await connection.send(MetadataApi, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const partition = metadata.topics[0]?.partitions[0];
+      const leader = metadata.brokers.find((broker) => broker.nodeId === partition?.leaderId);
+      if (partition && partition.isrNodes.length === 3 && leader) return `${leader.host}:${leader.port}`;
+    }
+    throw new Error(`${topic} did not get a leader with all three replicas in sync`);
+  } finally {
+    connection.close();
+  }
+}
+
+const single = await startConveyor();
+const cluster = await ProcessCluster.start({ nodes: 3, logLevel: 'warn' });
+const singles: Sample[] = [];
+const replicated: Sample[] = [];
+let e2eP99Ms: number[] = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    singles.push(await produce(single.bootstrap, `single-${round}`, '1'));
+    const leader = await replicatedTopic(cluster, `replicated-${round}`);
+    replicated.push(await produce(leader, `replicated-${round}`, 'all'));
+    console.log(`round ${round + 1}: single acks=1 ${singles.at(-1)!.mbPerSec.toFixed(1)} MB/s p99 ${singles.at(-1)!.p99Ms} ms; RF=3 acks=all ${replicated.at(-1)!.mbPerSec.toFixed(1)} MB/s p99 ${replicated.at(-1)!.p99Ms} ms`);
+  }
+  const e2eLeader = await replicatedTopic(cluster, 'replicated-e2e');
+  const e2e = await perfTool('e2e', e2eLeader, ['-t', 'replicated-e2e', '--record-size', String(RECORD_BYTES), '--throughput', String(Math.round((E2E_MB_PER_SEC * MIB) / RECORD_BYTES)),
+    '--linger-ms', '0', '--acks', 'all', '--duration-ms', String(E2E_WARMUP_MS + E2E_MS), '--warmup-ms', String(E2E_WARMUP_MS), '--fetch-max-wait-ms', '500']);
+  e2eP99Ms = [e2e.latency?.p50Ms ?? Number.NaN, e2e.latency?.p99Ms ?? Number.NaN];
+} finally {
+  await stopServer(single.server, 30_000);
+  await cluster.stopAll();
+}
+const singleMb = median(singles.map((sample) => sample.mbPerSec));
+const replicatedMb = median(replicated.map((sample) => sample.mbPerSec));
+console.log(
+  JSON.stringify({
+    rounds: ROUNDS,
+    roundMs: ROUND_MS,
+    singleAcks1: { medianMbPerSec: Number(singleMb.toFixed(1)), medianP99Ms: median(singles.map((sample) => sample.p99Ms)) },
+    rf3AcksAll: { medianMbPerSec: Number(replicatedMb.toFixed(1)), medianP99Ms: median(replicated.map((sample) => sample.p99Ms)) },
+    ratio: Number((replicatedMb / singleMb).toFixed(2)),
+    e2eRf3AcksAll10MBps: { p50Ms: e2eP99Ms[0], p99Ms: e2eP99Ms[1] },
+  }),
+);
