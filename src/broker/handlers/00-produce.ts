@@ -57,7 +57,11 @@ export const produceHandler = defineHandler({
     const topics = request.topicData.map((topic) => ({
       name: topic.name,
       partitions: topic.partitionData.map((data) =>
-        appendPartition(broker, topic.name, data.index, data.records, apiVersion, appendTimeMs, request.transactionalId ?? null, deferredRefusals, request.acks === -1 ? request.timeoutMs : undefined),
+        appendPartition(
+          broker,
+          { topic: topic.name, index: data.index, records: data.records, apiVersion, appendTimeMs, transactionalId: request.transactionalId ?? null, deferredRefusals },
+          request.acks === -1 ? request.timeoutMs : undefined,
+        ),
       ),
     }));
     if (request.acks === 0) {
@@ -78,18 +82,25 @@ export const produceHandler = defineHandler({
 /** Turns of the partitions' appends, so those behind an asynchronous validation keep arrival order. */
 const appendOrder = new AppendOrder();
 
+/** One partition's data in a Produce request, with what its append needs from the request. */
+interface PartitionAppend {
+  readonly topic: string;
+  readonly index: number;
+  readonly records: Buffer | null;
+  readonly apiVersion: number;
+  readonly appendTimeMs: number;
+  readonly transactionalId: string | null;
+  /** Refusals decided after validation off the event loop (acks=0 closes the connection on one). */
+  readonly deferredRefusals: Promise<boolean>[];
+}
+
 function appendPartition(
   broker: BrokerServices,
-  topic: string,
-  index: number,
-  records: Buffer | null,
-  apiVersion: number,
-  appendTimeMs: number,
-  transactionalId: string | null,
-  deferredRefusals: Promise<boolean>[],
+  append: PartitionAppend,
   /** acks=all: how long to wait for the ISR (the request's timeout); undefined for acks=1. */
   replicationTimeoutMs: number | undefined,
 ): PartitionResponse | Promise<PartitionResponse> {
+  const { topic, index, records } = append;
   const partition = broker.replicaManager.get(topic, index);
   if (!partition) return partitionError(index, notLedHereError(broker, topic, index), null);
   if (replicationTimeoutMs !== undefined) {
@@ -98,7 +109,7 @@ function appendPartition(
       return partitionError(index, ErrorCode.NOT_ENOUGH_REPLICAS, `${topic}-${index} has ${partition.isr.length} in-sync replica(s) [${partition.isr.join(',')}], fewer than min.insync.replicas ${minInsyncReplicas}`);
     }
   }
-  const appended = appendChecked(broker, partition, topic, index, records, apiVersion, appendTimeMs, transactionalId, deferredRefusals);
+  const appended = appendChecked(broker, partition, append);
   if (replicationTimeoutMs === undefined) return appended;
   const lastOffsetDelta = records && records.length >= BATCH_HEADER_BYTES ? readLastOffsetDelta(records) : 0;
   return Promise.resolve(appended).then((response) =>
@@ -153,17 +164,8 @@ class DelayedProduce extends DelayedOperation {
   }
 }
 
-function appendChecked(
-  broker: BrokerServices,
-  partition: Partition,
-  topic: string,
-  index: number,
-  records: Buffer | null,
-  apiVersion: number,
-  appendTimeMs: number,
-  transactionalId: string | null,
-  deferredRefusals: Promise<boolean>[],
-): PartitionResponse | Promise<PartitionResponse> {
+function appendChecked(broker: BrokerServices, partition: Partition, append: PartitionAppend): PartitionResponse | Promise<PartitionResponse> {
+  const { topic, index, records, apiVersion, appendTimeMs, transactionalId, deferredRefusals } = append;
   const options = { maxMessageBytes: partition.log.config.maxMessageBytes, produceVersion: apiVersion, maxDecompressedBytes: PRODUCE_MAX_DECOMPRESSED_BYTES };
   const header = validateBatchHeader(records, options);
   if (header.errorCode !== ErrorCode.NONE || !records) return partitionError(index, header.errorCode || ErrorCode.INVALID_RECORD, header.errorMessage ?? 'no records');
