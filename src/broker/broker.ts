@@ -197,6 +197,7 @@ export class Broker {
     // and that commit needs the very fetch stuck behind it).
     let transport: Transport = NO_PEERS;
     let channelTransport: Transport = NO_PEERS;
+    let lifecycleTransport: Transport = NO_PEERS;
     const peerTransports: NodeTransport[] = [];
     if (clustered) {
       const connect = options.connect;
@@ -207,7 +208,9 @@ export class Broker {
       ];
       const raftTransport = new NodeTransport({ connect, clock, clientId: `conveyor-raft-${config.nodeId}`, addresses });
       const controllerTransport = new NodeTransport({ connect, clock, clientId: `conveyor-controller-channel-${config.nodeId}`, addresses });
-      peerTransports.push(raftTransport, controllerTransport);
+      const lifecycle = new NodeTransport({ connect, clock, clientId: `conveyor-broker-lifecycle-${config.nodeId}`, addresses });
+      peerTransports.push(raftTransport, controllerTransport, lifecycle);
+      lifecycleTransport = lifecycle;
       transport = raftTransport;
       channelTransport = controllerTransport;
     }
@@ -270,13 +273,13 @@ export class Broker {
       );
     }
     try {
-      return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport], clustered, (requests) => {
+      return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport, lifecycleTransport], clustered, (requests) => {
         controllerRequests = requests;
       }, brokerDispatcher);
     } catch (error) {
       // A start that fails after the quorum started stops it, or its timers would outlive the broker.
       quorum.raft.kill();
-      for (const opened of [transport, channelTransport]) if (opened instanceof NodeTransport) opened.close();
+      for (const opened of [transport, channelTransport, lifecycleTransport]) if (opened instanceof NodeTransport) opened.close();
       throw error;
     }
   }
@@ -289,7 +292,7 @@ export class Broker {
     bound: Promise<BoundListener[]>,
     image: MetadataImage,
     quorum: RaftMetadataQuorum,
-    [raftTransport, transport]: [Transport, Transport],
+    [raftTransport, transport, lifecycleTransport]: [Transport, Transport, Transport],
     clustered: boolean,
     setControllerRequests: (requests: ControllerRequests) => void,
     brokerDispatcher: DeferredFrameHandler,
@@ -306,7 +309,7 @@ export class Broker {
       defaultReplicationFactor: config.defaultReplicationFactor,
       ...(config.processRoles.includes('broker') ? { localBrokerId: config.nodeId } : {}),
     });
-    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, clustered, clock, logger: logger.child('controller-channel') });
+    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, lifecycleTransport, clustered, clock, logger: logger.child('controller-channel') });
     setControllerRequests(channel);
     const replicaManager = new ReplicaManager(logManager, logger.child('replicas'), config.nodeId);
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);
@@ -435,7 +438,7 @@ export class Broker {
       // NoOps exist for the followers and observers: a quorum of one has none, so it appends none.
       broker.stopIdleNoOps = channel.startIdleNoOps(config.metadataMaxIdleIntervalMs);
     }
-    broker.transports = [raftTransport, transport, replicaTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
+    broker.transports = [raftTransport, transport, lifecycleTransport, replicaTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
     broker.fetchers = fetchers;
     if (clustered && isBroker) {
       // The leaders' ISR changes go to the active controller (AlterPartition) under this broker's epoch.
@@ -444,10 +447,10 @@ export class Broker {
         logger: logger.child('isr'),
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
         ledPartitions: () => [...replicaManager.all()].filter((partition) => partition.isLeader),
-        alterPartition: (proposal) =>
+        alterPartition: (proposals) =>
           channel.alterPartition(
             broker.brokerEpoch,
-            { topicId: proposal.topicId, partitionId: proposal.partitionIndex, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, isr: proposal.isr },
+            proposals.map((proposal) => ({ topicId: proposal.topicId, partitionId: proposal.partitionIndex, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, isr: proposal.isr })),
             clock.monotonicMs() + ALTER_PARTITION_TIMEOUT_MS,
           ),
       });

@@ -67,6 +67,13 @@ export interface ControllerChannelOptions {
   readonly controller: Controller;
   readonly image: MetadataImage;
   readonly transport: Transport;
+  /**
+   * For registration and heartbeats only (Kafka's broker lifecycle channel), so a heartbeat never
+   * waits behind requests that wait for commits (AlterPartition, CreateTopics, forwarded admin
+   * requests): one held up past broker.session.timeout.ms would fence a live broker. `transport`
+   * when absent.
+   */
+  readonly lifecycleTransport?: Transport;
   /** Whether this node is part of a multi-node quorum (else nothing is ever forwarded). */
   readonly clustered: boolean;
   readonly clock: Clock;
@@ -75,6 +82,10 @@ export interface ControllerChannelOptions {
 
 export class ControllerChannel implements ControllerRequests {
   constructor(private readonly options: ControllerChannelOptions) {}
+
+  get #lifecycleTransport(): Transport {
+    return this.options.lifecycleTransport ?? this.options.transport;
+  }
 
   /** Registers this broker with the active controller; resolves with its broker epoch. */
   async registerThisBroker(endpoints: BrokerEndpoint[], rack: string | null, incarnationId: string, deadlineMs: number): Promise<number> {
@@ -92,7 +103,7 @@ export class ControllerChannel implements ControllerRequests {
     const response = await this.#call(
       deadlineMs,
       () => this.registerBroker(request),
-      (leaderId) => this.options.transport.send(leaderId, BrokerRegistrationApi, BROKER_REGISTRATION_VERSION, request, REQUEST_TIMEOUT_MS),
+      (leaderId) => this.#lifecycleTransport.send(leaderId, BrokerRegistrationApi, BROKER_REGISTRATION_VERSION, request, REQUEST_TIMEOUT_MS),
       // The previous incarnation's session is still alive on the controller (this process
       // restarted before it expired): Kafka's broker retries until the controller lets it go.
       [ErrorCode.DUPLICATE_BROKER_REGISTRATION],
@@ -189,7 +200,15 @@ export class ControllerChannel implements ControllerRequests {
     };
     const check = () => {
       if (stopped) return;
-      this.#fenceExpired(sessionTimeoutMs).catch((error: unknown) => logger.warn('fencing expired brokers failed', { error: String(error) }));
+      // One sweep at a time: a sweep waiting for its fence to commit must not queue the same fence again.
+      if (!this.#sweeping) {
+        this.#sweeping = true;
+        this.#fenceExpired(sessionTimeoutMs)
+          .catch((error: unknown) => logger.warn('fencing expired brokers failed', { error: String(error) }))
+          .finally(() => {
+            this.#sweeping = false;
+          });
+      }
       cancelCheck = clock.schedule(Math.max(100, Math.floor(intervalMs / 2)), check);
     };
     if (brokerEpoch) cancelBeat = clock.schedule(intervalMs, beat);
@@ -249,12 +268,14 @@ export class ControllerChannel implements ControllerRequests {
       wantShutDown,
     };
     return this.#call(deadlineMs, () => this.brokerHeartbeatRequest(request), (leaderId) =>
-      this.options.transport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, REQUEST_TIMEOUT_MS),
+      this.#lifecycleTransport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, REQUEST_TIMEOUT_MS),
     );
   }
 
   /** Brokers' last heartbeats, as this node saw them in the term it leads (monotonic ms). */
   readonly #sessions = new Map<number, number>();
+  /** A fencing sweep is under way. */
+  #sweeping = false;
   #sessionTerm = -1;
   /**
    * broker.session.timeout.ms, known from startHeartbeats on, when this node starts checking
@@ -390,30 +411,30 @@ export class ControllerChannel implements ControllerRequests {
   }
 
   /**
-   * Sends a partition leader's ISR change to the active controller (local or remote) and resolves
-   * with its answer for the partition; rejects when the controller refuses it or cannot be reached
-   * before `deadlineMs` (the leader proposes again at its next check).
+   * Sends partition leaders' ISR changes to the active controller (local or remote) in one
+   * AlterPartition and resolves with each partition's error code, in order; rejects when the
+   * controller cannot be reached before `deadlineMs` (the leader proposes again later).
    */
-  async alterPartition(brokerEpoch: number, change: { topicId: string; partitionId: number; leaderEpoch: number; partitionEpoch: number; isr: readonly number[] }, deadlineMs: number): Promise<void> {
-    const request: AlterPartitionRequest = {
-      brokerId: this.options.nodeId,
-      brokerEpoch: BigInt(brokerEpoch),
-      topics: [{
-        topicId: change.topicId,
-        partitions: [{
-          partitionIndex: change.partitionId,
-          leaderEpoch: change.leaderEpoch,
-          newIsrWithEpochs: change.isr.map((brokerId) => ({ brokerId, brokerEpoch: BigInt(this.options.image.brokers.get(brokerId)?.brokerEpoch ?? -1) })),
-          leaderRecoveryState: 0,
-          partitionEpoch: change.partitionEpoch,
-        }],
-      }],
-    };
+  async alterPartition(brokerEpoch: number, changes: readonly { topicId: string; partitionId: number; leaderEpoch: number; partitionEpoch: number; isr: readonly number[] }[], deadlineMs: number): Promise<number[]> {
+    const byTopic = new Map<string, AlterPartitionRequest['topics'][number]['partitions']>();
+    for (const change of changes) {
+      let partitions = byTopic.get(change.topicId);
+      if (!partitions) byTopic.set(change.topicId, (partitions = []));
+      partitions.push({
+        partitionIndex: change.partitionId,
+        leaderEpoch: change.leaderEpoch,
+        newIsrWithEpochs: change.isr.map((brokerId) => ({ brokerId, brokerEpoch: BigInt(this.options.image.brokers.get(brokerId)?.brokerEpoch ?? -1) })),
+        leaderRecoveryState: 0,
+        partitionEpoch: change.partitionEpoch,
+      });
+    }
+    const request: AlterPartitionRequest = { brokerId: this.options.nodeId, brokerEpoch: BigInt(brokerEpoch), topics: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })) };
     const response = await this.#call(deadlineMs, () => this.alterPartitionRequest(request), (leaderId) =>
       this.options.transport.send(leaderId, AlterPartitionApi, ALTER_PARTITION_VERSION, request, REQUEST_TIMEOUT_MS),
     );
-    const answer = response.topics[0]?.partitions[0];
-    if (answer && answer.errorCode !== ErrorCode.NONE) throw new KafkaError(answer.errorCode, `the active controller refused the ISR [${change.isr.join(',')}]`);
+    const answers = new Map<string, number>();
+    for (const topic of response.topics) for (const partition of topic.partitions) answers.set(`${topic.topicId}:${partition.partitionIndex}`, partition.errorCode);
+    return changes.map((change) => answers.get(`${change.topicId}:${change.partitionId}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR);
   }
 
   /** AlterPartition on the active controller. */

@@ -3,8 +3,9 @@
 // ISR member that has not caught up with the leader's log end for replica.lag.time.max.ms is
 // proposed for removal by a periodic check. A proposal goes to the active controller with the
 // partition's leader and partition epochs; the change takes effect only when the controller has
-// committed it and the image hands the new ISR back (ReplicaManager.host). One proposal per
-// partition is in flight at a time; a refused or failed one is tried again at the next check.
+// committed it and the image hands the new ISR back (ReplicaManager.host). Proposals go together
+// in one AlterPartition, one request in flight at a time (after a broker comes back, every leader
+// it follows wants it in the ISR at once); a refused or failed one is tried again after a backoff.
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import type { Partition } from './partition.js';
@@ -24,18 +25,26 @@ export interface IsrManagerOptions {
   readonly logger: Logger;
   /** replica.lag.time.max.ms */
   readonly lagTimeMaxMs: number;
-  /** Sends a proposal to the active controller; resolves once answered (an error leaves the ISR as it was). */
-  readonly alterPartition: (proposal: IsrProposal) => Promise<void>;
+  /**
+   * Sends proposals to the active controller in one AlterPartition and resolves with each one's
+   * error code (0: made), in order; rejects when the request failed as a whole.
+   */
+  readonly alterPartition: (proposals: readonly IsrProposal[]) => Promise<number[]>;
   /** The partitions this broker leads now. */
   readonly ledPartitions: () => Iterable<Partition>;
 }
 
 /** How long a leader waits after a refused or failed proposal before it proposes again in the same partition epoch. */
 export const ISR_RETRY_BACKOFF_MS = 500;
+/** Partitions one AlterPartition carries at most. */
+export const ISR_PROPOSALS_PER_REQUEST = 1000;
 
 export class IsrManager {
-  /** Partitions with a proposal in flight, with the partition epoch it was made against. */
+  /** Partitions with a proposal queued or in flight, with the partition epoch it was made against. */
   readonly #inFlight = new Map<Partition, number>();
+  /** Proposals waiting for the request in flight to end: Kafka's one AlterPartition at a time. */
+  readonly #queued = new Map<Partition, IsrProposal>();
+  #sending = false;
   /** Partitions whose last proposal failed: the partition epoch it was made in, and when to try again. */
   readonly #backoff = new Map<Partition, { partitionEpoch: number; untilMs: number }>();
   #cancelCheck: (() => void) | undefined;
@@ -73,15 +82,37 @@ export class IsrManager {
     if (!wanted) return;
     this.#inFlight.set(partition, assignment.partitionEpoch);
     this.options.logger.info('proposing an ISR change', { topic: partition.topic, partition: partition.partitionIndex, from: assignment.isr.join(','), to: wanted.join(',') });
+    this.#queued.set(partition, { topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted });
+    this.#send();
+  }
+
+  /** Sends what is queued in one request, unless one is in flight (its end sends the rest). */
+  #send(): void {
+    if (this.#sending || this.#queued.size === 0 || this.#stopped) return;
+    const batch = [...this.#queued].slice(0, ISR_PROPOSALS_PER_REQUEST);
+    for (const [partition] of batch) this.#queued.delete(partition);
+    this.#sending = true;
+    const proposals = batch.map(([, proposal]) => proposal);
     this.options
-      .alterPartition({ topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted })
-      .catch((error: unknown) => {
-        this.options.logger.warn('ISR change not made', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) });
-        this.#backoff.set(partition, { partitionEpoch: assignment.partitionEpoch, untilMs: this.options.clock.monotonicMs() + ISR_RETRY_BACKOFF_MS });
-      })
+      .alterPartition(proposals)
+      .then(
+        (errorCodes) => batch.forEach(([partition, proposal], index) => this.#settle(partition, proposal, errorCodes[index] ?? -1)),
+        (error: unknown) => {
+          this.options.logger.warn('ISR changes not made', { partitions: batch.length, error: String(error) });
+          for (const [partition, proposal] of batch) this.#settle(partition, proposal, -1);
+        },
+      )
       .finally(() => {
-        if (this.#inFlight.get(partition) === assignment.partitionEpoch) this.#inFlight.delete(partition);
+        this.#sending = false;
+        this.#send();
       });
+  }
+
+  #settle(partition: Partition, proposal: IsrProposal, errorCode: number): void {
+    if (this.#inFlight.get(partition) === proposal.partitionEpoch) this.#inFlight.delete(partition);
+    if (errorCode === 0) return;
+    if (errorCode > 0) this.options.logger.warn('ISR change refused', { topic: partition.topic, partition: partition.partitionIndex, errorCode });
+    this.#backoff.set(partition, { partitionEpoch: proposal.partitionEpoch, untilMs: this.options.clock.monotonicMs() + ISR_RETRY_BACKOFF_MS });
   }
 }
 

@@ -131,7 +131,11 @@ export class ReplicationCluster {
       logger,
       lagTimeMaxMs: this.#options.lagTimeMaxMs,
       ledPartitions: () => [...replicas.all()].filter((partition) => partition.isLeader),
-      alterPartition: (proposal) => this.#alterPartition(id, incarnation, proposal),
+      alterPartition: async (proposals) => {
+        const codes: number[] = [];
+        for (const proposal of proposals) codes.push(await this.#alterPartition(id, incarnation, proposal).then(() => ErrorCode.NONE, (error: unknown) => (error instanceof KafkaError ? error.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR)));
+        return codes;
+      },
     });
     replicas.isrManager = isr;
     Object.assign(broker, { replicas, logManager, fetchers, isr });
