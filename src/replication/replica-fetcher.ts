@@ -120,10 +120,18 @@ class ReplicaFetcher {
   #start(): void {
     if (this.#running || this.#stopped) return;
     this.#running = true;
+    let failed = false;
     this.#loop()
-      .catch((error: unknown) => this.options.logger.error('replica fetcher failed', { leaderId: this.leaderId, error: String(error) }))
+      .catch((error: unknown) => {
+        // A defect, not a fetch that failed: say so, and start over after a backoff rather than
+        // leave the partitions unreplicated until leadership next moves.
+        failed = true;
+        this.options.logger.error('replica fetcher failed', { leaderId: this.leaderId, error: String(error) });
+        return this.#sleep(this.options.config.backoffMs);
+      })
       .finally(() => {
         this.#running = false;
+        if (failed) this.#start();
       });
   }
 
