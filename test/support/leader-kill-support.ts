@@ -4,7 +4,7 @@
 // kafkajs consumer group that records what it polls, and a final read of every partition from its
 // current leader. Everything lands in one History for the queue checker; every wait is bounded.
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Consumer, Kafka, type LogEntry, type Producer, logLevel } from 'kafkajs';
+import { type Consumer, Kafka, type LogEntry, type Producer, type RetryOptions, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
@@ -175,13 +175,7 @@ export class IdempotentProducer {
   ) {}
 
   static async start(history: History, options: IdempotentProducerOptions): Promise<IdempotentProducer> {
-    const kafka = new Kafka({
-      clientId: options.process,
-      brokers: options.bootstrapServers.split(','),
-      ...kafkajsLogs(options.process, options.clientLog),
-      connectionTimeout: 1_000,
-      requestTimeout: 15_000,
-    });
+    const kafka = kafkaFor(options);
     // Idempotence keeps kafkajs's default of unlimited retries; the backoff is kept short so a
     // send meets the new leader soon after the election.
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 50, maxRetryTime: 500 } });
@@ -285,14 +279,7 @@ export class RecordingConsumer {
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(history: History, options: RecordingConsumerOptions): Promise<RecordingConsumer> {
-    const kafka = new Kafka({
-      clientId: options.process,
-      brokers: options.bootstrapServers.split(','),
-      ...kafkajsLogs(options.process, options.clientLog),
-      connectionTimeout: 1_000,
-      requestTimeout: 15_000,
-      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 },
-    });
+    const kafka = kafkaFor(options, { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 });
     const consumer = kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 250, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 } });
     const recording = new RecordingConsumer(consumer);
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -370,4 +357,16 @@ export async function readFromLeaders(history: History, cluster: ProcessCluster,
     }
   }
   return results;
+}
+
+/** A kafkajs client for one recorded process: short connection timeout, its own log lines. */
+function kafkaFor(options: { process: string; bootstrapServers: string; clientLog?: ((line: string) => void) | undefined }, retry?: RetryOptions): Kafka {
+  return new Kafka({
+    clientId: options.process,
+    brokers: options.bootstrapServers.split(','),
+    ...kafkajsLogs(options.process, options.clientLog),
+    connectionTimeout: 1_000,
+    requestTimeout: 15_000,
+    ...(retry ? { retry } : {}),
+  });
 }
