@@ -9,6 +9,7 @@ import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { TransactionVerifier } from './transaction-verification.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ControllerChannel } from './controller-channel.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -37,6 +38,8 @@ export interface BrokerServices {
   readonly groupCoordinator: GroupCoordinator;
   /** Producer ids and transactions, kept in `__transaction_state`. */
   readonly transactionCoordinator: TransactionCoordinator;
+  /** Checks a transactional produce against its coordinator, here or on another broker (KIP-890). */
+  readonly transactionVerifier: TransactionVerifier;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The APIs and versions this broker serves, derived from the handler registry. */

@@ -38,6 +38,8 @@ import type { Connector } from '../client/byte-stream.js';
 import { randomUuid } from '../base/uuid.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
 import { createRequestDispatcher } from './request-dispatcher.js';
+import { TransactionMarkerChannel, writeMarkerHere } from './transaction-markers.js';
+import { TransactionVerifier } from './transaction-verification.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
 import { internalTopicPartitions } from './internal-topics.js';
 
@@ -338,10 +340,14 @@ export class Broker {
     });
     replicaManager.onFollowChange((partition) => fetchers.follow(partition));
     const interBrokerListener = config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !config.controllerListenerNames.includes(listener.name))?.name ?? 'PLAINTEXT';
+    // Transaction markers and produce verifications for transactions coordinated elsewhere go out
+    // on a connection of their own, not queued behind the replica fetchers' long polls.
+    const transactionTransport = clustered && options.connect ? new NodeTransport({ connect: options.connect, clock, clientId: `conveyor-transactions-${config.nodeId}` }) : undefined;
     const updatePeers = () => {
-      if (!replicaTransport) return;
       for (const peer of advertisedBrokers(image, interBrokerListener, true)) {
-        if (peer.nodeId !== config.nodeId) replicaTransport.setAddress(peer.nodeId, joinHostPort(peer.host, peer.port));
+        if (peer.nodeId === config.nodeId) continue;
+        replicaTransport?.setAddress(peer.nodeId, joinHostPort(peer.host, peer.port));
+        transactionTransport?.setAddress(peer.nodeId, joinHostPort(peer.host, peer.port));
       }
     };
     const groupCoordinator = new GroupCoordinator({
@@ -373,7 +379,15 @@ export class Broker {
       controller,
       controllerChannel: channel,
       replicaManager,
-      groupCoordinator,
+      // `services` exists before the coordinator starts, the first moment a marker can be written.
+      markers: new TransactionMarkerChannel({
+        nodeId: config.nodeId,
+        image,
+        transport: transactionTransport ?? NO_PEERS,
+        clock,
+        logger: logger.child('txn-markers'),
+        writeHere: (marker) => writeMarkerHere(services, marker),
+      }),
       allocateProducerIdBlock: (blockSize) => channel.allocateBlock(blockSize, clock.monotonicMs() + REGISTRATION_TIMEOUT_MS),
     });
     const services: BrokerServices = {
@@ -389,6 +403,7 @@ export class Broker {
       produceWaiters,
       groupCoordinator,
       transactionCoordinator,
+      transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS }),
       clock,
       logger,
       supportedApis: supportedApis(handlers),
@@ -438,7 +453,7 @@ export class Broker {
       // NoOps exist for the followers and observers: a quorum of one has none, so it appends none.
       broker.stopIdleNoOps = channel.startIdleNoOps(config.metadataMaxIdleIntervalMs);
     }
-    broker.transports = [raftTransport, transport, lifecycleTransport, replicaTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
+    broker.transports = [raftTransport, transport, lifecycleTransport, replicaTransport, transactionTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
     broker.fetchers = fetchers;
     if (clustered && isBroker) {
       // The leaders' ISR changes go to the active controller (AlterPartition) under this broker's epoch.

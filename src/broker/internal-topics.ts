@@ -4,6 +4,7 @@
 // Concurrent callers race harmlessly: the loser gets TOPIC_ALREADY_EXISTS and finds the topic in
 // the image.
 import type { Clock } from '../base/clock.js';
+import { ErrorCode } from '../base/error-codes.js';
 import type { Logger } from '../base/logger.js';
 import type { ControllerChannel } from './controller-channel.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
@@ -27,6 +28,10 @@ const INTERNAL_TOPIC_CREATE_TIMEOUT_MS = 10_000;
 /** How long a coordinator's write may wait for the in-sync replicas (Kafka's offsets.commit.timeout.ms). */
 const COMMIT_TIMEOUT_MS = 5000;
 
+/** How long a created topic may take to reach this broker's image before the caller gives up for now. */
+const IMAGE_CATCH_UP_WAIT_MS = 3000;
+const IMAGE_CATCH_UP_POLL_MS = 10;
+
 /** Bytes one coordinator replay read takes at most. */
 const REPLAY_READ_MAX_BYTES = 1024 * 1024;
 
@@ -37,6 +42,8 @@ export interface InternalTopicPartitions {
   /** Creates the topic if it does not exist yet; true once it exists. */
   ensureTopic(): Promise<boolean>;
   isHosted(partition: number): boolean;
+  /** The leader epoch of `partition` hosted here (a transaction coordinator's epoch), -1 if not hosted. */
+  leaderEpoch(partition: number): number;
   /** Appends one record batch and resolves once it is committed (the in-sync replicas have it). */
   append(partition: number, batch: Buffer): Promise<void>;
   /** Whole batches from `fromOffset` up to the log end (a bounded chunk), with that end. */
@@ -63,6 +70,7 @@ export function internalTopicPartitions(wiring: InternalTopicWiring, name: strin
     numPartitions: () => image.topic(name)?.partitions.size ?? 0,
     ensureTopic: () => ensureInternalTopic(wiring, name, shape),
     isHosted: (partition) => replicaManager.get(name, partition) !== undefined,
+    leaderEpoch: (partition) => replicaManager.get(name, partition)?.leaderEpoch ?? -1,
     append: async (partition, batch) => {
       const leader = hosted(partition);
       const appended = await replicaManager.append(leader, batch, clock.nowMs());
@@ -97,8 +105,13 @@ export async function ensureInternalTopic(wiring: InternalTopicWiring, name: str
     false,
     clock.monotonicMs() + INTERNAL_TOPIC_CREATE_TIMEOUT_MS,
   );
-  // Created by another node's controller, the topic reaches this image a moment later: the
-  // caller answers COORDINATOR_NOT_AVAILABLE until then, and the client retries.
+  // Created by another node's controller, the topic reaches this image a moment later: waited
+  // for a little, so the caller can answer now (not every client retries COORDINATOR_NOT_AVAILABLE:
+  // kafkajs gives up AddOffsetsToTxn on it). Past the wait, the caller answers that error.
+  const created = result !== undefined && (result.errorCode === ErrorCode.NONE || result.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS);
+  for (let waitedMs = 0; created && image.topic(name) === undefined && waitedMs < IMAGE_CATCH_UP_WAIT_MS; waitedMs += IMAGE_CATCH_UP_POLL_MS) {
+    await new Promise<void>((resolve) => clock.schedule(IMAGE_CATCH_UP_POLL_MS, resolve));
+  }
   const exists = image.topic(name) !== undefined;
   if (!exists && result) logger.warn(`creating ${name} failed`, { errorCode: result.errorCode, message: result.errorMessage });
   return exists;

@@ -67,3 +67,18 @@ test('transactions: LSO held by the first open transaction, aborted ones indexed
   corrupt[corrupt.length - 1]! ^= 1;
   assert.throws(() => decodeProducerSnapshot(corrupt), /CRC/);
 });
+
+test('markers: a coordinator epoch older than the last marker of the producer is fenced; ongoing transactions are known', () => {
+  const state = new ProducerStateManager();
+  const next = { offset: 0 };
+  const markerFrom = (coordinatorEpoch: number, type: 0 | 1) => buildControlBatchSync({ type, producerId: 9, producerEpoch: 0, coordinatorEpoch, timestamp: 0 });
+  append(state, next, batch(9, 0, 0, 2, true), 2);
+  assert.equal(state.hasOngoingTransaction(9, 0), true);
+  assert.equal(state.hasOngoingTransaction(9, 1), false, 'another epoch of the producer');
+  append(state, next, markerFrom(3, ControlRecordType.commit), 1);
+  assert.equal(state.hasOngoingTransaction(9, 0), false, 'the marker ended it');
+  append(state, next, batch(9, 0, 2, 1, true), 1);
+  assert.equal(errorOf(() => state.checkAppend(markerFrom(2, ControlRecordType.abort))), ErrorCode.TRANSACTION_COORDINATOR_FENCED, 'a coordinator that lost the partition to epoch 3');
+  assert.equal(errorOf(() => state.checkAppend(markerFrom(3, ControlRecordType.abort))), undefined, 'the same coordinator epoch');
+  assert.equal(errorOf(() => state.checkAppend(markerFrom(4, ControlRecordType.abort))), undefined, 'a newer coordinator');
+});

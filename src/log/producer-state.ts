@@ -69,6 +69,12 @@ export class ProducerStateManager {
     return this.#producers.values();
   }
 
+  /** Whether `producerId` has a transaction open here under `producerEpoch` (its first batch appended, no marker yet). */
+  hasOngoingTransaction(producerId: number, producerEpoch: number): boolean {
+    const entry = this.#producers.get(producerId);
+    return entry !== undefined && entry.producerEpoch === producerEpoch && entry.currentTxnFirstOffset >= 0;
+  }
+
   get abortedTransactionList(): readonly AbortedTransaction[] {
     return this.#aborted;
   }
@@ -85,7 +91,13 @@ export class ProducerStateManager {
     if (entry !== undefined && epoch < entry.producerEpoch) {
       throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `producer ${producerId} epoch ${epoch} is older than ${entry.producerEpoch}`);
     }
-    if (isControlBatch(batch)) return undefined;
+    if (isControlBatch(batch)) {
+      const { coordinatorEpoch } = readMarker(batch);
+      if (entry !== undefined && coordinatorEpoch < entry.coordinatorEpoch) {
+        throw new KafkaError(ErrorCode.TRANSACTION_COORDINATOR_FENCED, `a marker of producer ${producerId} from coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}`);
+      }
+      return undefined;
+    }
     const firstSequence = readBaseSequence(batch);
     // Coordinators (transactional offset commits) write without sequences; there is nothing to order.
     if (firstSequence === NO_SEQUENCE) return undefined;

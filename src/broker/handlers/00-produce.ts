@@ -207,9 +207,22 @@ function appendValidated(
     return partitionError(index, validation.errorCode || ErrorCode.INVALID_RECORD, validation.errorMessage ?? 'no records');
   }
   if (isTransactionalBatch(records)) {
-    const errorCode = broker.transactionCoordinator.verifyPartition(transactionalId, readProducerId(records), readProducerEpoch(records), topic, index);
-    if (errorCode !== ErrorCode.NONE) return partitionError(index, errorCode, `partition ${topic}-${index} is not in the producer's ongoing transaction`);
+    const verified = broker.transactionVerifier.verify(topic, index, partition, transactionalId, readProducerId(records), readProducerEpoch(records));
+    if (typeof verified !== 'number') return verified.then((errorCode) => appendVerified(broker, partition, topic, index, records, appendTimeMs, errorCode));
+    if (verified !== ErrorCode.NONE) return notInTransaction(index, topic, verified);
   }
+  return appendPoliced(broker, partition, topic, index, records, appendTimeMs);
+}
+
+function appendVerified(broker: BrokerServices, partition: Partition, topic: string, index: number, records: Buffer, appendTimeMs: number, errorCode: number): PartitionResponse | Promise<PartitionResponse> {
+  return errorCode === ErrorCode.NONE ? appendPoliced(broker, partition, topic, index, records, appendTimeMs) : notInTransaction(index, topic, errorCode);
+}
+
+function notInTransaction(index: number, topic: string, errorCode: number): PartitionResponse {
+  return partitionError(index, errorCode, `partition ${topic}-${index} is not in the producer's ongoing transaction`);
+}
+
+function appendPoliced(broker: BrokerServices, partition: Partition, topic: string, index: number, records: Buffer, appendTimeMs: number): PartitionResponse | Promise<PartitionResponse> {
   const policed = applyProducePolicy(records, producePolicy(broker, topic), {
     nowMs: appendTimeMs,
     logAppendTime: partition.log.config.messageTimestampType === 'LogAppendTime',

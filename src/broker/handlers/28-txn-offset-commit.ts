@@ -2,7 +2,8 @@
 // Commits a consumer group's offsets inside the producer's transaction: the group coordinator
 // writes them to `__consumer_offsets` as the producer's transactional batch and makes them the
 // group's committed offsets only when the COMMIT marker arrives (an ABORT drops them). The group's
-// offsets partition must be in the transaction (AddOffsetsToTxn first), else INVALID_TXN_STATE.
+// offsets partition must be in the transaction (AddOffsetsToTxn first), else INVALID_TXN_STATE;
+// the transaction coordinator is asked wherever it is (transaction-verification.ts).
 // Version notes: v2+ carry the committed leader epoch; v3+ flexible, with generation id, member
 // id and group instance id checked as OffsetCommit does (generation -1 skips the checks).
 import { ErrorCode } from '../../base/error-codes.js';
@@ -17,8 +18,9 @@ export const txnOffsetCommitHandler = defineHandler({
   async handle(request, { broker }) {
     const producerId = Number(request.producerId);
     const partition = broker.groupCoordinator.partitionFor(request.groupId);
-    const verified = broker.transactionCoordinator.verifyPartition(request.transactionalId, producerId, request.producerEpoch, CONSUMER_OFFSETS_TOPIC, partition);
-    if (verified !== ErrorCode.NONE) return response(request, () => (verified === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : verified));
+    const hosted = broker.replicaManager.get(CONSUMER_OFFSETS_TOPIC, partition);
+    const verified = await broker.transactionVerifier.verify(CONSUMER_OFFSETS_TOPIC, partition, hosted, request.transactionalId, producerId, request.producerEpoch);
+    if (verified !== ErrorCode.NONE) return response(request, () => verificationError(verified));
     const errors = await broker.groupCoordinator.commitTransactionalOffsets({
       groupId: request.groupId,
       producerId,
@@ -43,6 +45,12 @@ export const txnOffsetCommitHandler = defineHandler({
     return response(request, () => errorCode);
   },
 });
+
+/** The verification's error as TxnOffsetCommit names it: no answer from the transaction coordinator is a retriable load in progress. */
+function verificationError(errorCode: number): number {
+  if (errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) return ErrorCode.PRODUCER_FENCED;
+  return errorCode === ErrorCode.NOT_ENOUGH_REPLICAS ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : errorCode;
+}
 
 function response(request: TxnOffsetCommitRequest, errorFor: () => number): TxnOffsetCommitResponse {
   return {

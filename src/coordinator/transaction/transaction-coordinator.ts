@@ -81,8 +81,6 @@ export interface ListedTransaction {
   state: string;
 }
 
-/** The coordinator epoch stamped into markers: one broker, one epoch of the state partitions. */
-const COORDINATOR_EPOCH = 0;
 /** How many times writing one partition's marker is tried before the transaction is left to a later retry. */
 const MARKER_ATTEMPTS_MAX = 5;
 const MARKER_RETRY_BACKOFF_MS = 100;
@@ -271,10 +269,8 @@ export class TransactionCoordinator {
   verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): number {
     if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
     const metadata = this.#transactions.get(transactionalId);
-    if (metadata === undefined || metadata.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-    if (producerEpoch < metadata.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
-    if (metadata.status !== TransactionStatus.ongoing || !metadata.partitions.has(topicPartitionKey(topic, partition))) return ErrorCode.INVALID_TXN_STATE;
-    return ErrorCode.NONE;
+    const found = metadata && { producerId: metadata.producerId, producerEpoch: metadata.producerEpoch, ongoingWithPartition: metadata.status === TransactionStatus.ongoing && metadata.partitions.has(topicPartitionKey(topic, partition)) };
+    return transactionalProduceProblem(found, producerId, producerEpoch);
   }
 
   // ---- EndTxn ----
@@ -340,7 +336,10 @@ export class TransactionCoordinator {
 
   async #writeMarker(metadata: TransactionMetadata, key: string, committed: boolean): Promise<boolean> {
     const { topic, partition } = splitTopicPartitionKey(key);
-    const marker = { topic, partition, producerId: metadata.producerId, producerEpoch: metadata.producerEpoch, committed, coordinatorEpoch: COORDINATOR_EPOCH };
+    const coordinatorEpoch = this.#options.stateLog.leaderEpoch(this.partitionFor(metadata.transactionalId));
+    // The state partition moved away: its new leader finishes the transaction.
+    if (coordinatorEpoch < 0) return false;
+    const marker = { topic, partition, producerId: metadata.producerId, producerEpoch: metadata.producerEpoch, committed, coordinatorEpoch };
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.#options.markers.writeMarker(marker);
@@ -572,6 +571,20 @@ function failedInit(errorCode: number): ProducerIdAndEpoch {
 
 function stateName(status: TransactionStatusValue): string {
   return TRANSACTION_STATE_NAMES[status] ?? 'Unknown';
+}
+
+/**
+ * Whether a transactional produce by `producerId`/`producerEpoch` fits the transactional id's state
+ * as its coordinator knows it (undefined: it knows none): NONE, or the error the produce gets.
+ */
+export function transactionalProduceProblem(
+  found: { producerId: number; producerEpoch: number; ongoingWithPartition: boolean } | undefined,
+  producerId: number,
+  producerEpoch: number,
+): number {
+  if (found === undefined || found.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+  if (producerEpoch < found.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+  return found.ongoingWithPartition ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
 }
 
 /** Kafka's checks of a request's producer id and epoch against the transactional id's. */

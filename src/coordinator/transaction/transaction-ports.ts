@@ -9,6 +9,11 @@ export interface TransactionStatePartitions {
   /** Creates `__transaction_state` if it does not exist yet; resolves to whether it exists now. */
   ensureTopic(): Promise<boolean>;
   isHosted(partition: number): boolean;
+  /**
+   * The partition's leader epoch here: the coordinator epoch stamped into markers, so a partition
+   * refuses markers from a coordinator that lost the partition to a newer one. -1 if not hosted.
+   */
+  leaderEpoch(partition: number): number;
   /** Appends one record batch and resolves once it is durable and committed. */
   append(partition: number, batch: Buffer): Promise<void>;
   /** Whole batches from `fromOffset` up to the high watermark (a bounded chunk). */

@@ -1,0 +1,56 @@
+// WriteTxnMarkers (key 27), version 1: a transaction coordinator on another broker asks this
+// one, as the leader of the partitions named, to end a producer's transaction on them with a
+// COMMIT or ABORT control batch. Each partition answers once its marker is committed (every
+// in-sync replica has it) or with the error that stopped it; the coordinator retries on errors.
+// Only brokers send it (Kafka requires ClusterAction; there is no authorizer yet).
+// Version notes: v1 is flexible, with v0's fields; Kafka 4.0 removed v0 (KIP-896), so 1 is the
+// only version served (v2, Kafka 4.2, is not yet).
+import { ErrorCode } from '../../base/error-codes.js';
+import { KafkaError } from '../../base/kafka-error.js';
+import { WriteTxnMarkersApi, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../../protocol/messages/index.js';
+import { writeMarkerHere } from '../transaction-markers.js';
+import { defineHandler } from './handler.js';
+
+export const writeTxnMarkersHandler = defineHandler({
+  api: WriteTxnMarkersApi,
+  minVersion: 1,
+  maxVersion: 1,
+  async handle(request, { broker }) {
+    return {
+      markers: await Promise.all(
+        request.markers.map(async (entry) => ({
+          producerId: entry.producerId,
+          topics: await Promise.all(
+            entry.topics.map(async (topic) => ({
+              name: topic.name,
+              partitions: await Promise.all(
+                topic.partitionIndexes.map(async (partitionIndex) => {
+                  const marker = { topic: topic.name, partition: partitionIndex, producerId: Number(entry.producerId), producerEpoch: entry.producerEpoch, committed: entry.transactionResult, coordinatorEpoch: entry.coordinatorEpoch };
+                  try {
+                    await writeMarkerHere(broker, marker);
+                    return { partitionIndex, errorCode: ErrorCode.NONE };
+                  } catch (error) {
+                    if (!(error instanceof KafkaError)) broker.logger.warn('writing a transaction marker failed', { topic: topic.name, partition: partitionIndex, error });
+                    return { partitionIndex, errorCode: error instanceof KafkaError ? error.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR };
+                  }
+                }),
+              ),
+            })),
+          ),
+        })),
+      ),
+    };
+  },
+  errorResponse(request, errorCode) {
+    return everyPartition(request, errorCode);
+  },
+});
+
+function everyPartition(request: WriteTxnMarkersRequest, errorCode: number): WriteTxnMarkersResponse {
+  return {
+    markers: request.markers.map((entry) => ({
+      producerId: entry.producerId,
+      topics: entry.topics.map((topic) => ({ name: topic.name, partitions: topic.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode })) })),
+    })),
+  };
+}
