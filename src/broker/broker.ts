@@ -513,6 +513,16 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    this.stopHeartbeats?.();
+    if (this.stopHeartbeats && this.brokerEpoch >= 0) {
+      // Kafka's controlled shutdown, first, while this broker still serves and replicates: the
+      // controller fences it and moves its partitions' leadership to in-sync followers (and takes
+      // it out of every ISR) before it goes, so clients move on at once rather than after a session
+      // timeout, and acks=all never waits for a replica that is leaving.
+      await this.services.controllerChannel
+        .heartbeat(this.brokerEpoch, true, this.services.clock.monotonicMs() + CONTROLLED_SHUTDOWN_TIMEOUT_MS)
+        .catch((error: unknown) => this.services.logger.warn('controlled shutdown was not acknowledged', { error: String(error) }));
+    }
     this.isrManager?.stop();
     this.fetchers?.close();
     // Waiting fetches answer now, so the connections can drain instead of waiting out MaxWaitMs.
@@ -522,14 +532,6 @@ export class Broker {
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
     this.stopIdleNoOps?.();
-    this.stopHeartbeats?.();
-    if (this.stopHeartbeats && this.brokerEpoch >= 0) {
-      // Kafka's controlled shutdown: the controller fences this broker and moves its partitions'
-      // leadership before it goes, so clients move on at once rather than after a session timeout.
-      await this.services.controllerChannel
-        .heartbeat(this.brokerEpoch, true, this.services.clock.monotonicMs() + CONTROLLED_SHUTDOWN_TIMEOUT_MS)
-        .catch((error: unknown) => this.services.logger.warn('controlled shutdown was not acknowledged', { error: String(error) }));
-    }
     // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
     await this.services.quorum.close();
     await this.socketServer.close();

@@ -190,6 +190,7 @@ export class ControllerChannel implements ControllerRequests {
     let stopped = false;
     let cancelBeat = () => {};
     let cancelCheck = () => {};
+    let lastCheckMs = clock.monotonicMs();
     const beat = () => {
       if (stopped || !brokerEpoch) return;
       this.heartbeat(brokerEpoch(), false, clock.monotonicMs() + intervalMs)
@@ -200,6 +201,15 @@ export class ControllerChannel implements ControllerRequests {
     };
     const check = () => {
       if (stopped) return;
+      const now = clock.monotonicMs();
+      if (now - lastCheckMs > sessionTimeoutMs / 2) {
+        // This node itself stood still (paused, starved): the brokers' silence may be its own, so
+        // their sessions start again rather than expire. A node paused while it was the active
+        // controller wakes up believing it still is, until the quorum's next message says otherwise.
+        logger.info('this node did not run for a while; broker sessions start again', { stalledMs: Math.round(now - lastCheckMs) });
+        for (const brokerId of this.#sessions.keys()) this.#sessions.set(brokerId, now);
+      }
+      lastCheckMs = now;
       // One sweep at a time: a sweep waiting for its fence to commit must not queue the same fence again.
       if (!this.#sweeping) {
         this.#sweeping = true;
@@ -267,8 +277,12 @@ export class ControllerChannel implements ControllerRequests {
       wantFence: false,
       wantShutDown,
     };
+    // Each try waits no longer than the heartbeat's own deadline: a heartbeat stuck on a controller
+    // that stopped answering (paused, cut off) would otherwise hold the next ones back while a new
+    // active controller, whose sessions start when it takes over, fences this broker as silent.
+    const { clock } = this.options;
     return this.#call(deadlineMs, () => this.brokerHeartbeatRequest(request), (leaderId) =>
-      this.#lifecycleTransport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, REQUEST_TIMEOUT_MS),
+      this.#lifecycleTransport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, Math.max(1, Math.min(REQUEST_TIMEOUT_MS, deadlineMs - clock.monotonicMs()))),
     );
   }
 
@@ -276,6 +290,7 @@ export class ControllerChannel implements ControllerRequests {
   readonly #sessions = new Map<number, number>();
   /** A fencing sweep is under way. */
   #sweeping = false;
+
   #sessionTerm = -1;
   /**
    * broker.session.timeout.ms, known from startHeartbeats on, when this node starts checking

@@ -1,13 +1,15 @@
-// Chasing the leader: kill -9 of a partition leader, again and again, in a cluster of real
+// Chasing the leader: a fault of a partition leader, again and again, in a cluster of real
 // processes (three combined `conveyor start` nodes, KRaft settings, test/support/cluster-processes.ts)
 // while an idempotent kafkajs producer (acks=all, one send in flight per partition) writes every
 // partition of a topic with replication factor 3 and min.insync.replicas=2, and a kafkajs consumer
-// group reads it. Each round finds the broker leading the round's partition (Metadata), kills it
-// with SIGKILL, records the time from the kill to the next acknowledged write to that partition,
-// restarts it a short pause after another leader is elected and waits until every replica of every
-// partition is back in the ISR before the next kill (with only two replicas in the ISR, the next
-// kill would leave one, and acks=all would rightly refuse writes). Each round also waits, within a
-// bound, for the consumer to read a record written after the kill: it has to recover by itself.
+// group reads it. Each round finds the broker leading the round's partition (Metadata) and, by
+// turns, kills it with SIGKILL, stops it cleanly with SIGTERM (Kafka's controlled shutdown) or
+// pauses it with SIGSTOP past its session timeout; it records the time from the fault to the next
+// acknowledged write to that partition, restarts the broker (or SIGCONTs it) a short pause after
+// another leader is elected and waits until every replica of every partition is back in the ISR
+// before the next round (with only two replicas in the ISR, the next fault would leave one, and
+// acks=all would rightly refuse writes). Each round also waits, within a bound, for the consumer to
+// read a record written after the fault: it has to recover by itself.
 //
 // At the end the producer stops, every partition is read to its end from its current leader, and
 // the queue checker (src/testing/queue-checker.ts) runs over everything: no acknowledged write lost,
@@ -15,10 +17,11 @@
 // between acknowledgements, the consumer and the final read. The consumer must have seen every
 // acknowledged record. A tampered copy of the history (one acknowledged record dropped from every
 // read, one record read at a second offset) must fail the same checks, so they can fail. The
-// controller may fence only the brokers the test killed: a fencing of a running broker (read from
-// the nodes' logs) fails the run.
+// controller may fence only the brokers the test killed, stopped or paused: a fencing of a running
+// broker (read from the nodes' logs) fails the run.
 //
-// LEADER_KILLS=N (default 3, under a minute) sets the kills; LEADER_KILL_SEED replays the choices
+// LEADER_KILLS=N (default 3, about a minute) sets the rounds; LEADER_KILL_FAULT=kill|clean|pause
+// only that fault (default mixed: the three in turn); LEADER_KILL_SEED replays the choices
 // (partitions, pauses, batch sizes; timing is not replayed); LEADER_KILL_LOGS=DIR keeps every
 // node's whole output there; LEADER_KILL_CLIENT_LOG=1 prints kafkajs's warnings and errors (always
 // printed when the run fails); LEADER_KILL_EARLY_RESTART=1 restarts the killed broker the pause
@@ -50,6 +53,17 @@ import {
 } from '../support/leader-kill-support.js';
 
 const KILLS = Number(process.env.LEADER_KILLS ?? 3);
+/**
+ * What happens to the leader each round: 'kill' (kill -9, then a restart), 'clean' (SIGTERM: Kafka's
+ * controlled shutdown, then a restart), 'pause' (SIGSTOP for longer than the session timeout, then
+ * SIGCONT: the same process carries on, fenced meanwhile), or 'mixed' (the three in turn, the default).
+ */
+type Fault = 'kill' | 'clean' | 'pause';
+const FAULT_MODE = process.env.LEADER_KILL_FAULT ?? 'mixed';
+if (!['kill', 'clean', 'pause', 'mixed'].includes(FAULT_MODE)) throw new Error(`LEADER_KILL_FAULT must be kill, clean, pause or mixed, not ${FAULT_MODE}`);
+const FAULTS: readonly Fault[] = FAULT_MODE === 'mixed' ? ['kill', 'clean', 'pause'] : [FAULT_MODE as Fault];
+const faultOf = (round: number): Fault => FAULTS[(round - 1) % FAULTS.length]!;
+const FAULT_NAMES: Record<Fault, string> = { kill: 'kill -9', clean: 'clean shutdown', pause: 'SIGSTOP pause' };
 const SEED = Number(process.env.LEADER_KILL_SEED ?? Date.now() % 1_000_000);
 const TOPIC = 'chased';
 const PARTITIONS = 3;
@@ -62,6 +76,8 @@ const SETTINGS: Record<string, string> = {
   'replica.lag.time.max.ms': '5000',
   'group.initial.rebalance.delay.ms': '0',
 };
+/** How long a paused leader stays stopped: past the session timeout, so it is fenced and loses its leadership. */
+const PAUSE_MS = 4_500;
 /** Between the election that follows a kill and the restart of the killed broker: 300-800 ms, drawn from the seed. */
 const RESTART_PAUSE_MS = [300, 800] as const;
 /** LEADER_KILL_EARLY_RESTART=1: restart the pause after the kill itself, without waiting for the election. */
@@ -79,6 +95,7 @@ const STEADY_MS = 500;
 
 interface KillRecord {
   round: number;
+  fault: Fault;
   partition: number;
   killed: number;
   oldEpoch: number;
@@ -156,6 +173,8 @@ async function runScenario(cluster: ProcessCluster, kills: KillRecord[], logsDir
   const started = performance.now();
   const random = seededRandom(SEED);
   const history = new History();
+  /** Nodes stopped with SIGSTOP: not asked for Metadata (each ask would wait out its timeout). */
+  const paused = new Set<number>();
   await createReplicatedTopic(cluster, cluster.nodeIds[1]!, TOPIC, PARTITIONS, 3, { 'min.insync.replicas': '2' });
   if (IDLE_PARTITIONS > 0) await createReplicatedTopic(cluster, cluster.nodeIds[0]!, 'idle', IDLE_PARTITIONS, 3, {});
   await waitInSync(cluster, 'every partition led with a full ISR on every node');
@@ -173,17 +192,22 @@ async function runScenario(cluster: ProcessCluster, kills: KillRecord[], logsDir
       const target = newestPartition(views, partition)!;
       const killed = target.leader;
       const led = Array.from({ length: PARTITIONS }, (_, index) => index).filter((index) => newestPartition(views, index)?.leader === killed);
-      const record: KillRecord = { round, partition, killed, oldEpoch: target.leaderEpoch, wasController: views.some((view) => view.controller === killed), led, killedAt: performance.now(), killedWall: Date.now() };
+      const fault = faultOf(round);
+      const record: KillRecord = { round, fault, partition, killed, oldEpoch: target.leaderEpoch, wasController: views.some((view) => view.controller === killed), led, killedAt: performance.now(), killedWall: Date.now() };
       kills.push(record);
-      log(`round ${round}: kill -9 of node ${killed} at ${new Date().toISOString()}`);
-      history.fault(`round ${round}: kill -9 of node ${killed}, leader of ${TOPIC}-${partition} in epoch ${target.leaderEpoch} (leads ${led.join(',')})`);
+      log(`round ${round}: ${FAULT_NAMES[fault]} of node ${killed} at ${new Date().toISOString()}`);
+      history.fault(`round ${round}: ${FAULT_NAMES[fault]} of node ${killed}, leader of ${TOPIC}-${partition} in epoch ${target.leaderEpoch} (leads ${led.join(',')})`);
       record.killedAt = performance.now();
       record.killedWall = Date.now();
-      await cluster.kill(killed, 'SIGKILL');
+      if (fault === 'pause') {
+        process.kill(cluster.pid(killed)!, 'SIGSTOP');
+        paused.add(killed);
+      }
+      else await cluster.kill(killed, fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
       const pause = RESTART_PAUSE_MS[0] + Math.floor(random() * (RESTART_PAUSE_MS[1] - RESTART_PAUSE_MS[0]));
       let restartedAt: number | undefined;
       const elected = within(`round ${round}: a new leader of ${TOPIC}-${partition}`, NEW_LEADER_BOUND_MS, async () => {
-        const newest = newestPartition(await runningViews(cluster, TOPIC), partition);
+        const newest = newestPartition(await runningViews(cluster, TOPIC, paused), partition);
         if (newest === undefined || newest.leader < 0) return undefined;
         // With an early restart the new incarnation may register before the controller fenced the
         // old one: no election, and the restarted broker leads again in the same epoch.
@@ -212,6 +236,17 @@ async function runScenario(cluster: ProcessCluster, kills: KillRecord[], logsDir
         // broker to lead it again in the same epoch, as on Kafka without KIP-966), which is not the
         // failover this test chases.
         if (!EARLY_RESTART) await elected.catch(() => {});
+        if (fault === 'pause') {
+          // The same process carries on: it finds itself fenced and registers again.
+          await delay(Math.max(0, PAUSE_MS - since(record.killedAt)));
+          const resumeAt = performance.now();
+          process.kill(cluster.pid(killed)!, 'SIGCONT');
+          paused.delete(killed);
+          restartedAt = performance.now();
+          record.readyWall = Date.now();
+          record.restartMs = restartedAt - resumeAt;
+          return;
+        }
         await delay(pause);
         const restartAt = performance.now();
         await cluster.restart(killed);
@@ -309,15 +344,15 @@ function summarize(result: RunResult): string {
   const records = acknowledgedSends.reduce((total, send) => total + send.values.length, 0);
   const latencies = acknowledgedSends.map((send) => send.doneAt - send.sentAt);
   return [
-    `${kills.length} kills -9 of a partition leader (LEADER_KILL_SEED=${SEED}), ${Math.round(result.durationMs / 1000)} s`,
-    `kill -> next acknowledged write to the partition (sent after the kill): ${ms(kills.map((kill) => kill.nextAckMs!))}`,
+    `${kills.length} faults of a partition leader (${FAULTS.map((fault) => `${kills.filter((kill) => kill.fault === fault).length} ${FAULT_NAMES[fault]}`).join(', ')}; LEADER_KILL_SEED=${SEED}), ${Math.round(result.durationMs / 1000)} s`,
+    ...FAULTS.map((fault) => `${FAULT_NAMES[fault]} -> next acknowledged write to the partition (sent after it): ${ms(kills.filter((kill) => kill.fault === fault).map((kill) => kill.nextAckMs!))}`),
     `kill -> first acknowledgement received for the partition: ${ms(kills.map((kill) => kill.firstAckMs ?? Number.NaN))}`,
     `kill -> next acknowledged write, every partition the killed node led: ${ms(ledPartitionsNextAck(result))}`,
     `kill -> a new leader in a survivor's Metadata: ${ms(kills.filter((kill) => !kill.reclaimed).map((kill) => kill.electedMs!))}` +
       (EARLY_RESTART ? `; restarts ${RESTART_PAUSE_MS.join('-')} ms after the kill, ${kills.filter((kill) => kill.reclaimed).length} of ${kills.length} kills without an election (the restarted broker led again)` : ''),
     `restart of the killed node to ready: ${ms(kills.map((kill) => kill.restartMs!))}; kill -> full ISR again: ${ms(kills.map((kill) => kill.inSyncMs!))}`,
     `kill -> consumer reads a record sent after it: ${ms(kills.map((kill) => kill.consumerMs!))}`,
-    `per kill (node/partition: elected, next ack, full ISR, consumer; ms): ${kills.map((kill) => `${kill.killed}/p${kill.partition}${kill.wasController ? '(ctl)' : ''}${kill.reclaimed ? '(no election)' : ''}: ${[kill.electedMs, kill.nextAckMs, kill.inSyncMs, kill.consumerMs].map((value) => Math.round(value ?? Number.NaN)).join('/')}`).join(', ')}`,
+    `per fault (node/partition: elected, next ack, full ISR, consumer; ms): ${kills.map((kill) => `${kill.fault} ${kill.killed}/p${kill.partition}${kill.wasController ? '(ctl)' : ''}${kill.reclaimed ? '(no election)' : ''}: ${[kill.electedMs, kill.nextAckMs, kill.inSyncMs, kill.consumerMs].map((value) => Math.round(value ?? Number.NaN)).join('/')}`).join(', ')}`,
     `${records} records acknowledged in ${acknowledgedSends.length} sends (${sends.filter((send) => send.outcome !== 'ok').length} sends not acknowledged); send latency ${ms(latencies)}`,
     `consumer: ${consumer.polled.length} polls, ${consumer.seen.size} distinct values, ${consumer.joins.length} group joins, ${consumer.crashes.length} crashes${consumer.crashes.length > 0 ? ` (${consumer.crashes.slice(0, 3).map((crash) => crash.error).join(' | ')})` : ''}`,
     `final read: ${result.finalReads.map((read) => `p${read.partition} from node ${read.leader}: ${read.records} records, high watermark ${read.highWatermark}`).join('; ')}`,
@@ -325,7 +360,7 @@ function summarize(result: RunResult): string {
   ].join('\n# ');
 }
 
-describe(`kill -9 of partition leaders under an idempotent producer and a consumer group (${KILLS} kills, LEADER_KILL_SEED=${SEED})`, { timeout: 120_000 + KILLS * 40_000 }, () => {
+describe(`${FAULTS.map((fault) => FAULT_NAMES[fault]).join(', ')} of partition leaders under an idempotent producer and a consumer group (${KILLS} rounds, LEADER_KILL_SEED=${SEED})`, { timeout: 120_000 + KILLS * 40_000 }, () => {
   let cluster: ProcessCluster | undefined;
   let result: RunResult | undefined;
   let runError: unknown;

@@ -77,9 +77,9 @@ export async function topicView(cluster: ProcessCluster, node: number, topic: st
   }
 }
 
-/** Every running node's view of the topic (nodes that do not answer are left out). */
-export async function runningViews(cluster: ProcessCluster, topic: string): Promise<TopicView[]> {
-  const views = await Promise.all(cluster.nodeIds.filter((id) => cluster.isRunning(id)).map((id) => topicView(cluster, id, topic)));
+/** Every running node's view of the topic (nodes that do not answer are left out, and so are `paused` ones, not asked). */
+export async function runningViews(cluster: ProcessCluster, topic: string, paused: ReadonlySet<number> = new Set()): Promise<TopicView[]> {
+  const views = await Promise.all(cluster.nodeIds.filter((id) => cluster.isRunning(id) && !paused.has(id)).map((id) => topicView(cluster, id, topic)));
   return views.filter((view): view is TopicView => view !== undefined);
 }
 
