@@ -127,6 +127,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('broker.session.timeout.ms', 'int', 9000, 'How long a broker stays registered as alive without a heartbeat.', atLeast(1)),
   key('metadata.log.max.record.bytes.between.snapshots', 'long', 20971520, 'How many bytes of committed metadata records accumulate after the last snapshot before a new one is taken.', atLeast(1)),
   key('metadata.max.idle.interval.ms', 'int', 500, 'How often the active controller appends a no-op record to the metadata log when idle; 0 never does.', atLeast(0)),
+  key('auto.leader.rebalance.enable', 'boolean', true, 'Whether the active controller moves leadership back to each partition\'s preferred replica when it is an unfenced ISR member.'),
+  key('leader.imbalance.check.interval.seconds', 'long', 300, 'How often the active controller looks for partitions not led by their preferred replica.', atLeast(1)),
   key('log.dirs', 'list', null, 'The directories partition data is kept in; overrides log.dir.'),
   key('log.dir', 'string', './data', 'The directory partition data is kept in when log.dirs is not set.'),
   key('num.partitions', 'int', 1, 'How many partitions an automatically or defaultly created topic gets.', atLeast(1)),
@@ -346,6 +348,9 @@ export interface BrokerConfig {
   brokerSessionTimeoutMs: number;
   metadataLogMaxRecordBytesBetweenSnapshots: number;
   metadataMaxIdleIntervalMs: number;
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalSeconds: number;
+  uncleanLeaderElectionEnable: boolean;
   listeners: string;
   advertisedListeners: string | null;
   logDir: string;
@@ -463,6 +468,9 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     brokerSessionTimeoutMs: get('broker.session.timeout.ms'),
     metadataLogMaxRecordBytesBetweenSnapshots: get('metadata.log.max.record.bytes.between.snapshots'),
     metadataMaxIdleIntervalMs: get('metadata.max.idle.interval.ms'),
+    autoLeaderRebalanceEnable: get('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalSeconds: get('leader.imbalance.check.interval.seconds'),
+    uncleanLeaderElectionEnable: get('unclean.leader.election.enable'),
     listeners: get('listeners'),
     advertisedListeners: get('advertised.listeners'),
     logDir: logDirs?.[0] ?? get('log.dir'),

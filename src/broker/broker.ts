@@ -309,6 +309,9 @@ export class Broker {
       random,
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
+      uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+      onUncleanElection: (topic, partition, leader, lostIsr) =>
+        logger.warn('unclean leader election: a replica outside the ISR leads, and records only the lost in-sync replicas had are gone', { topic, partition, leader, lostIsr: lostIsr.join(',') }),
       ...(config.processRoles.includes('broker') ? { localBrokerId: config.nodeId } : {}),
     });
     const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, lifecycleTransport, clustered, clock, logger: logger.child('controller-channel') });
@@ -452,6 +455,7 @@ export class Broker {
       broker.stopHeartbeats = channel.startHeartbeats(isBroker ? () => broker.brokerEpoch : undefined, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
       // NoOps exist for the followers and observers: a quorum of one has none, so it appends none.
       broker.stopIdleNoOps = channel.startIdleNoOps(config.metadataMaxIdleIntervalMs);
+      if (config.autoLeaderRebalanceEnable) broker.stopLeaderBalancing = channel.startLeaderBalancing(config.leaderImbalanceCheckIntervalSeconds * 1000);
     }
     broker.transports = [raftTransport, transport, lifecycleTransport, replicaTransport, transactionTransport].filter((opened): opened is NodeTransport => opened instanceof NodeTransport);
     broker.fetchers = fetchers;
@@ -484,6 +488,7 @@ export class Broker {
   private brokerEpoch = -1;
   private stopHeartbeats: (() => void) | undefined;
   private stopIdleNoOps: (() => void) | undefined;
+  private stopLeaderBalancing: (() => void) | undefined;
 
   /** Each open connection's requests in flight and response bytes waiting to be sent. */
   connectionStats(): ConnectionStats[] {
@@ -498,6 +503,7 @@ export class Broker {
   async halt(): Promise<void> {
     this.stopHeartbeats?.();
     this.stopIdleNoOps?.();
+    this.stopLeaderBalancing?.();
     this.services.quorum.raft.kill();
     this.isrManager?.stop();
     this.fetchers?.close();
@@ -532,6 +538,7 @@ export class Broker {
     this.services.transactionCoordinator.stop();
     this.cancelProducerExpiry?.();
     this.stopIdleNoOps?.();
+    this.stopLeaderBalancing?.();
     // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
     await this.services.quorum.close();
     await this.socketServer.close();

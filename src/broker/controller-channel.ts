@@ -231,6 +231,39 @@ export class ControllerChannel implements ControllerRequests {
   }
 
   /**
+   * auto.leader.rebalance.enable: while this node is the active controller, every `intervalMs`
+   * (leader.imbalance.check.interval.seconds) each partition gets its preferred replica back as
+   * leader where that replica is an unfenced ISR member. Returns a function that stops it.
+   */
+  startLeaderBalancing(intervalMs: number): () => void {
+    const { clock, quorum, controller, logger } = this.options;
+    let stopped = false;
+    let cancel = () => {};
+    const tick = () => {
+      if (stopped) return;
+      const next = () => {
+        if (!stopped) cancel = clock.schedule(intervalMs, tick);
+      };
+      if (!quorum.isActive) return next();
+      controller.balanceLeaders().then(
+        (moved) => {
+          if (moved > 0) logger.info('moved leadership back to preferred replicas', { partitions: moved });
+          next();
+        },
+        (error: unknown) => {
+          if (!(error instanceof KafkaError && error.errorCode === ErrorCode.NOT_CONTROLLER)) logger.warn('balancing partition leaders failed', { error: String(error) });
+          next();
+        },
+      );
+    };
+    cancel = clock.schedule(intervalMs, tick);
+    return () => {
+      stopped = true;
+      cancel();
+    };
+  }
+
+  /**
    * metadata.max.idle.interval.ms: while this node is the active controller, a NoOpRecord whenever
    * it has appended nothing for `maxIdleMs` (Controller.appendNoOpIfIdle), so followers' and
    * observers' fetches see the high watermark move; 0 never appends one. Returns a function that

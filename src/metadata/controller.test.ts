@@ -401,3 +401,73 @@ test('places replicas rack by rack: each partition on as many racks as its repli
   assert.deepEqual([...leaders.values()], [2, 2, 2, 2, 2, 2], 'leaders are not spread evenly');
   assert.deepEqual(rackAlternated([{ brokerId: 2, rack: null }, { brokerId: 1, rack: null }]), [1, 2], 'without racks: id order');
 });
+
+test('unclean.leader.election.enable: the last in-sync leader fenced hands over to a live replica outside the ISR (topic, cluster or node default), or a returning one leads', async () => {
+  const { image, controller, quorum, registerLive, options } = setup();
+  const elections: string[] = [];
+  const uncleanController = new Controller({ ...options, onUncleanElection: (topic, partition, leader, lostIsr) => elections.push(`${topic}-${partition}:${leader}<-${lostIsr.join(',')}`) });
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2]) epochs.set(id, await registerLive(id));
+  await controller.createTopics(
+    [
+      { name: 'careful', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] },
+      { name: 'reckless', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [{ name: 'unclean.leader.election.enable', value: 'true' }] },
+    ],
+    false,
+  );
+  const heartbeatOf = (brokerId: number, flags: { wantFence?: boolean } = {}) =>
+    uncleanController.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch: epochs.get(brokerId)!, currentMetadataOffset: quorum.appliedOffset - 1, ...flags });
+  // 2 falls out of both ISRs (it lagged), then the leader 1 is fenced: it is the last in-sync replica.
+  for (const topic of ['careful', 'reckless']) {
+    const { topicId } = image.topic(topic)!;
+    await quorum.append([{ type: 'PartitionChange', topicId, partitionId: 0, leader: 1, isr: [1] }]);
+  }
+  await heartbeatOf(1, { wantFence: true });
+  assert.deepEqual([image.partition('careful', 0)!.leader, image.partition('careful', 0)!.isr], [-1, [1]], 'clean only: the partition waits for its last in-sync replica');
+  assert.deepEqual([image.partition('reckless', 0)!.leader, image.partition('reckless', 0)!.isr], [2, [2]], 'unclean: the live replica outside the ISR leads alone');
+  assert.deepEqual(elections, ['reckless-0:2<-1']);
+
+  // The cluster-wide dynamic default turns it on for every topic without its own setting; a
+  // replica that comes back to a leaderless partition from outside the ISR then leads it.
+  await heartbeatOf(2, { wantFence: true });
+  await quorum.append([{ type: 'Config', resourceType: 4, resourceName: '', name: 'unclean.leader.election.enable', value: 'true' }]);
+  await heartbeatOf(2);
+  assert.deepEqual([image.partition('careful', 0)!.leader, image.partition('careful', 0)!.isr], [2, [2]]);
+  assert.deepEqual(elections, ['reckless-0:2<-1', 'careful-0:2<-1']);
+});
+
+test("unclean.leader.election.enable: the node's own default applies below the topic's setting", async () => {
+  const { image, controller, quorum, registerLive, options } = setup();
+  const uncleanByDefault = new Controller({ ...options, uncleanLeaderElectionEnable: true });
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2]) epochs.set(id, await registerLive(id));
+  await controller.createTopics(
+    [
+      { name: 'plain', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] },
+      { name: 'strict', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [{ name: 'unclean.leader.election.enable', value: 'false' }] },
+    ],
+    false,
+  );
+  for (const topic of ['plain', 'strict']) await quorum.append([{ type: 'PartitionChange', topicId: image.topic(topic)!.topicId, partitionId: 0, leader: 1, isr: [1] }]);
+  await uncleanByDefault.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: epochs.get(1)!, currentMetadataOffset: quorum.appliedOffset - 1, wantFence: true });
+  assert.equal(image.partition('plain', 0)!.leader, 2);
+  assert.equal(image.partition('strict', 0)!.leader, -1);
+});
+
+test('auto leader rebalance: partitions led elsewhere go back to their preferred replica when it is an unfenced ISR member', async () => {
+  const { image, controller, quorum, registerLive } = setup();
+  for (const id of [1, 2, 3]) await registerLive(id);
+  await controller.createTopics(
+    [{ name: 't', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 3] }, { partitionIndex: 2, brokerIds: [3, 1] }], configs: [] }],
+    false,
+  );
+  const { topicId } = image.topic('t')!;
+  assert.equal(await controller.balanceLeaders(), 0, 'balanced already');
+  // t-0 led by 2 (1 in the ISR), t-1 led by 3 with 2 out of the ISR: only t-0 can move back.
+  await quorum.append([
+    { type: 'PartitionChange', topicId, partitionId: 0, leader: 2, isr: [1, 2] },
+    { type: 'PartitionChange', topicId, partitionId: 1, leader: 3, isr: [3] },
+  ]);
+  assert.equal(await controller.balanceLeaders(), 1);
+  assert.deepEqual([0, 1, 2].map((partition) => image.partition('t', partition)!.leader), [1, 3, 3]);
+});

@@ -57,6 +57,10 @@ export interface ControllerOptions {
    * image, caught up by definition, so its registration is unfenced in the same batch.
    */
   localBrokerId?: number;
+  /** unclean.leader.election.enable of this node's configuration: the default below topic and cluster-wide dynamic configs. */
+  uncleanLeaderElectionEnable?: boolean;
+  /** Hears of every unclean election this controller commits: acknowledged records may be lost. */
+  onUncleanElection?: (topic: string, partitionId: number, leader: number, lostIsr: readonly number[]) => void;
 }
 
 /**
@@ -354,6 +358,14 @@ export class Controller {
         // The fenced broker leaves the ISR unless it is the last member (so it can lead again).
         const isr = partition.isr.some(live) ? partition.isr.filter((id) => id !== brokerId) : partition.isr;
         const leader = partition.leader === brokerId ? (isr.find(live) ?? -1) : partition.leader;
+        if (leader === -1 && partition.leader === brokerId) {
+          // The last in-sync replica is gone: an unclean election, where enabled, takes any live replica.
+          const unclean = this.uncleanElection(topic.name, partition, live);
+          if (unclean !== undefined) {
+            records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, ...unclean });
+            continue;
+          }
+        }
         if (leader === partition.leader && isr.length === partition.isr.length) continue;
         records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader, isr });
       }
@@ -365,11 +377,48 @@ export class Controller {
     const records: MetadataRecord[] = [{ type: 'UnfenceBroker', brokerId, brokerEpoch }];
     for (const topic of this.image.topicsByName.values()) {
       for (const partition of topic.partitions.values()) {
-        if (partition.leader !== -1 || !partition.isr.includes(brokerId)) continue;
-        records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader: brokerId, isr: partition.isr });
+        if (partition.leader !== -1 || !partition.replicas.includes(brokerId)) continue;
+        if (partition.isr.includes(brokerId)) {
+          records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader: brokerId, isr: partition.isr });
+          continue;
+        }
+        // A replica outside the ISR comes back to a leaderless partition: it may lead only uncleanly.
+        const unclean = this.uncleanElection(topic.name, partition, (id) => id === brokerId);
+        if (unclean !== undefined) records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, ...unclean });
       }
     }
     return records;
+  }
+
+  /**
+   * The unclean election of a partition with no live in-sync replica, if `unclean.leader.election.enable`
+   * holds for its topic (topic config, then the cluster-wide dynamic default, then this node's
+   * configuration) and a replica is `live`: that replica leads with an ISR of itself alone, and
+   * whatever only the lost ISR had is gone. Undefined otherwise (the partition waits for its ISR).
+   */
+  private uncleanElection(topic: string, partition: PartitionImage, live: (id: number) => boolean): { leader: number; isr: number[] } | undefined {
+    if (!this.uncleanElectionEnabled(topic)) return undefined;
+    const leader = partition.replicas.find((id) => live(id) && !partition.isr.includes(id));
+    if (leader === undefined) return undefined;
+    this.options.onUncleanElection?.(topic, partition.partitionId, leader, partition.isr);
+    return { leader, isr: [leader] };
+  }
+
+  private uncleanElectionEnabled(topic: string): boolean {
+    const name = 'unclean.leader.election.enable';
+    const value = this.image.resourceConfigs(ConfigResourceType.topic, topic).get(name) ?? this.image.resourceConfigs(ConfigResourceType.broker, '').get(name);
+    return value === undefined ? this.options.uncleanLeaderElectionEnable === true : value === 'true';
+  }
+
+  /**
+   * Kafka's automatic preferred leader election (auto.leader.rebalance.enable, as KRaft's
+   * controller does it: every partition whose preferred replica, the first assigned, is an unfenced
+   * ISR member but does not lead gets it back as leader; leader.imbalance.per.broker.percentage
+   * is not consulted, as in KRaft). Resolves to the partitions whose leader moved.
+   */
+  async balanceLeaders(): Promise<number> {
+    const results = await this.electLeaders(ElectionType.preferred, null);
+    return results.reduce((moved, topic) => moved + topic.partitions.filter((result) => result.errorCode === ErrorCode.NONE).length, 0);
   }
 
   createTopics(requests: CreateTopicRequest[], validateOnly: boolean): Promise<TopicResult[]> {

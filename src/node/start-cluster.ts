@@ -3,7 +3,7 @@
 // cleanly, crash it (with in-memory storage its unsynced writes are lost, through the file-system
 // port), restart it, isolate it from the other nodes and heal. The nodes talk over real TCP.
 import { createServer } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogLevelName } from '../base/logger.js';
@@ -24,7 +24,7 @@ export interface StartClusterOptions {
   brokers?: number;
   /** Dedicated controllers (process.roles=controller), ids 1..N; the brokers then only broker (observers of the quorum). */
   controllers?: number;
-  /** 'memory' (the default) keeps each node's data in memory, so a crash can lose unsynced writes. */
+  /** 'memory' (the default) keeps each node's data in memory, so a crash can lose unsynced writes; 'disk' uses temporary directories, removed by close(). */
   storage?: 'disk' | 'memory';
   /** Kafka server.properties keys applied to every node, e.g. { 'num.partitions': 3 }. */
   config?: ConfigInput;
@@ -183,6 +183,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
             const broker = node.broker;
             node.broker = undefined;
             await broker?.close();
+            // A temporary directory this function made: gone with the cluster.
+            if (storage === 'disk') await rm(node.dataDir, { recursive: true, force: true });
           }),
         ),
       );
