@@ -18,6 +18,9 @@ function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, d
   return validate ? { name, type, defaultValue, documentation, validate } : { name, type, defaultValue, documentation };
 }
 
+/** replica.selector.class values: Kafka's two selectors, by their class names. */
+const LEADER_SELECTOR = 'org.apache.kafka.common.replica.LeaderSelector';
+const RACK_AWARE_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector';
 const codecs = oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd');
 const policies: ConfigValidator = (value) =>
   Array.isArray(value) && value.every((policy) => policy === 'delete' || policy === 'compact') ? undefined : `must be a list of delete and compact (or empty), got '${String(value)}'`;
@@ -169,6 +172,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('transaction.state.log.replication.factor', 'short', 3, 'The replication factor of __transaction_state, capped at the brokers there are when it is created.', atLeast(1)),
   key('transaction.state.log.min.isr', 'int', 2, 'min.insync.replicas of __transaction_state, capped at its replication factor.', atLeast(1)),
   key('broker.rack', 'string', null, 'The rack (or availability zone) of this broker: replicas of a partition are placed on different racks where possible.'),
+  key('replica.selector.class', 'class', null, 'How a partition leader picks the replica a consumer should fetch from (KIP-392): RackAwareReplicaSelector sends consumers with client.rack to an in-sync replica on their rack; unset, the leader serves every consumer.', oneOf(LEADER_SELECTOR, RACK_AWARE_SELECTOR)),
   key('num.replica.fetchers', 'int', 1, 'How many fetchers replicate from each source broker.'),
   key('replica.fetch.wait.max.ms', 'int', 500, 'How long a follower fetch waits at the leader for data.', atLeast(0)),
   key('replica.fetch.min.bytes', 'int', 1, 'How many bytes a follower fetch waits for at the leader.', atLeast(1)),
@@ -361,6 +365,8 @@ export interface BrokerConfig {
   transactionStateLogMinIsr: number;
   /** broker.rack, or null. */
   brokerRack: string | null;
+  /** replica.selector.class: true for Kafka's RackAwareReplicaSelector. */
+  rackAwareReplicaSelector: boolean;
   replicaFetchWaitMaxMs: number;
   replicaFetchMinBytes: number;
   replicaFetchMaxBytes: number;
@@ -480,6 +486,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     transactionStateLogReplicationFactor: get('transaction.state.log.replication.factor'),
     transactionStateLogMinIsr: get('transaction.state.log.min.isr'),
     brokerRack: get<string | null>('broker.rack') || null,
+    rackAwareReplicaSelector: get<string | null>('replica.selector.class') === RACK_AWARE_SELECTOR,
     replicaFetchWaitMaxMs: get('replica.fetch.wait.max.ms'),
     replicaFetchMinBytes: get('replica.fetch.min.bytes'),
     replicaFetchMaxBytes: get('replica.fetch.max.bytes'),

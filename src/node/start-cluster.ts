@@ -28,6 +28,8 @@ export interface StartClusterOptions {
   storage?: 'disk' | 'memory';
   /** Kafka server.properties keys applied to every node, e.g. { 'num.partitions': 3 }. */
   config?: ConfigInput;
+  /** Keys for one node on top of `config`, e.g. its `broker.rack`. */
+  nodeConfig?: (nodeId: number) => ConfigInput;
   logLevel?: LogLevelName;
 }
 
@@ -101,8 +103,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
 
   const start = async (node: NodeState): Promise<void> => {
     const input = new Map<string, string>();
-    if (options.config) {
-      const entries = options.config instanceof Map ? [...options.config.entries()] : Object.entries(options.config);
+    for (const config of [options.config, options.nodeConfig?.(node.nodeId)]) {
+      if (!config) continue;
+      const entries = config instanceof Map ? [...config.entries()] : Object.entries(config);
       for (const [key, value] of entries) input.set(key, String(value));
     }
     input.set('node.id', String(node.nodeId));

@@ -73,8 +73,10 @@ describe('replicated partitions on three brokers', () => {
       assert.deepEqual(Buffer.concat(mine.chunks), Buffer.concat(theirs.chunks), `node ${id}'s replica differs from the leader's`);
     }
 
-    // A follower never serves as leader: Produce and Fetch there get NOT_LEADER_OR_FOLLOWER with the
-    // current leader and where it listens (KIP-951), so clients re-route without a metadata refresh.
+    // A follower never serves as leader: Produce there, and a replica's Fetch, get
+    // NOT_LEADER_OR_FOLLOWER with the current leader and where it listens (KIP-951), so clients
+    // re-route without a metadata refresh. A consumer's Fetch from v11 on is served by the follower
+    // up to its high watermark (KIP-392, as Kafka's followers serve it); before v11 it is refused.
     const followerId = cluster.nodeIds.find((id) => id !== leader)!;
     assert.equal(cluster.node(followerId).broker!.services.replicaManager.get('replicated', 0), undefined);
     const leaderImage = cluster.node(followerId).broker!.services.image.topic('replicated')!;
@@ -87,11 +89,33 @@ describe('replicated partitions on three brokers', () => {
       assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       assert.deepEqual(refused.currentLeader, { leaderId: leader, leaderEpoch: leaderImage.partitions.get(0)!.leaderEpoch });
       assert.deepEqual(produced.nodeEndpoints?.map(({ nodeId, host, port }) => [nodeId, `${host}:${port}`]), [[leader, leaderAddress]]);
-      const fetched = await connection.send(FetchApi, 16, { maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topicId: leaderImage.topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
+      const otherFollower = cluster.nodeIds.find((id) => id !== leader && id !== followerId)!;
+      const fetchFrom = (replicaId: number) => ({
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'replicated', topicId: leaderImage.topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+        replicaId,
+        replicaState: { replicaId, replicaEpoch: -1n },
+      });
+      const fetched = await connection.send(FetchApi, 16, fetchFrom(otherFollower));
       const notHere = fetched.responses[0]!.partitions[0]!;
       assert.equal(notHere.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       assert.equal(notHere.currentLeader?.leaderId, leader);
       assert.deepEqual(fetched.nodeEndpoints?.map(({ nodeId }) => nodeId), [leader]);
+      const beforeKip392 = await connection.send(FetchApi, 10, fetchFrom(-1));
+      assert.equal(beforeKip392.responses[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      const followerLog = replicaOn(cluster, followerId, 'replicated', 0)!.log;
+      await until('the follower to know the high watermark', () => (followerLog.highWatermark >= 100 ? true : undefined));
+      const fromFollower = (await connection.send(FetchApi, 16, fetchFrom(-1))).responses[0]!.partitions[0]!;
+      assert.equal(fromFollower.errorCode, ErrorCode.NONE);
+      assert.equal(Number(fromFollower.highWatermark), followerLog.highWatermark);
+      assert.ok(Buffer.isBuffer(fromFollower.records) && fromFollower.records.length > 0, 'the follower served records');
     } finally {
       connection.close();
     }

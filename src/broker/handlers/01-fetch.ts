@@ -11,6 +11,10 @@
 // end, which may move the high watermark (and complete acks=all produces). A follower whose last
 // fetched epoch ends earlier in the leader's log than its fetch offset gets the DivergingEpoch to
 // truncate to (KIP-320, v12+) and no records.
+// Fetch from the closest replica (KIP-392, v11+): a consumer may fetch from a follower, which
+// serves up to its own high watermark; with replica.selector.class set to Kafka's
+// RackAwareReplicaSelector, a leader answers a consumer whose RackId names another broker's rack
+// with that in-sync follower as PreferredReadReplica and no records, and the client moves there.
 // Isolation: read_committed returns batches only below the last stable offset (the first offset of
 // the earliest open transaction, at most the high watermark) and lists the aborted transactions in
 // that range so clients drop their records; read_uncommitted reads up to the high watermark.
@@ -43,6 +47,8 @@ interface FetchTarget {
   errorCode: number;
   /** For a follower: where its log diverges from the leader's (it truncates there), if it does. */
   diverging?: { epoch: number; endOffset: number };
+  /** KIP-392: the replica on the consumer's rack it should fetch from instead of this leader, or -1. */
+  preferredReadReplica: number;
 }
 
 interface FetchPlan {
@@ -73,7 +79,9 @@ export const fetchHandler = defineHandler({
     // Taken before the read: an append that lands while the read is under way must still wake the wait.
     const progressAtStart = plan.targets.map((target) => (target.partition ? progressOf(plan, target.partition) : 0));
     const first = await readPlan(plan);
-    if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || plan.targets.length === 0) {
+    // A consumer sent to another replica is told at once, as Kafka does.
+    const redirected = plan.targets.some((target) => target.preferredReadReplica >= 0);
+    if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || redirected || plan.targets.length === 0) {
       return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, first.partitions));
     }
     const waited = await new Promise<ReadOutcome>((resolve, reject) => {
@@ -96,6 +104,9 @@ export const fetchHandler = defineHandler({
 
 function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number, lease: ReadLease): FetchPlan {
   const replicaId = (apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
+  // KIP-392: consumers from v11 on may read from a follower, and say which rack they are on.
+  const mayReadFollower = replicaId < 0 && apiVersion >= 11;
+  const clientRack = mayReadFollower && broker.config.rackAwareReplicaSelector ? (request.rackId ?? '') : '';
   const targets: FetchTarget[] = [];
   const topics: FetchPlan['topics'] = [];
   for (const requested of request.topics) {
@@ -105,7 +116,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
     const topicId = image?.topicId ?? requested.topicId ?? ZERO_UUID;
     topics.push({ topic: topicName, topicId, first: targets.length, count: requested.partitions.length });
     for (const wanted of requested.partitions) {
-      const partition = image ? broker.replicaManager.get(image.name, wanted.partition) : undefined;
+      const partition = image ? (broker.replicaManager.get(image.name, wanted.partition) ?? (mayReadFollower ? followerReplica(broker, image.name, wanted.partition) : undefined)) : undefined;
       let errorCode: number = ErrorCode.NONE;
       if (!image) errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (!partition) errorCode = notLedHereError(broker, image.name, wanted.partition);
@@ -118,6 +129,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
         partitionMaxBytes: wanted.partitionMaxBytes,
         partition,
         errorCode,
+        preferredReadReplica: clientRack !== '' && partition?.isLeader && errorCode === ErrorCode.NONE ? preferredReadReplica(broker, partition, clientRack, Number(wanted.fetchOffset)) : -1,
       };
       if (partition && errorCode === ErrorCode.NONE && replicaId >= 0) followerFetched(broker, partition, replicaId, target, wanted.lastFetchedEpoch ?? -1);
       targets.push(target);
@@ -133,6 +145,33 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
     minOneBatch: apiVersion >= 3,
     lease,
   };
+}
+
+/** A replica this broker follows, which a consumer may read up to its high watermark (KIP-392). */
+function followerReplica(broker: BrokerServices, topic: string, partitionIndex: number): Partition | undefined {
+  const replica = broker.replicaManager.replica(topic, partitionIndex);
+  return replica && !replica.isLeader ? replica : undefined;
+}
+
+/**
+ * Kafka's RackAwareReplicaSelector: the leader itself when it is on the consumer's rack (-1: no
+ * redirect), else the in-sync, unfenced follower on that rack that has the fetch offset and the
+ * most of the log, else the leader.
+ */
+function preferredReadReplica(broker: BrokerServices, partition: Partition, clientRack: string, fetchOffset: number): number {
+  const rackOf = (brokerId: number) => broker.image.brokers.get(brokerId)?.rack ?? null;
+  if (rackOf(broker.nodeId) === clientRack) return -1;
+  let preferred = -1;
+  let preferredEnd = -1;
+  for (const brokerId of partition.isr) {
+    if (brokerId === broker.nodeId || rackOf(brokerId) !== clientRack || broker.image.brokers.get(brokerId)?.fenced !== false) continue;
+    const logEnd = partition.followers.get(brokerId)?.logEndOffset ?? -1;
+    if (logEnd >= fetchOffset && logEnd > preferredEnd) {
+      preferred = brokerId;
+      preferredEnd = logEnd;
+    }
+  }
+  return preferred;
 }
 
 /**
@@ -181,6 +220,7 @@ async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: numbe
     logStartOffset: BigInt(log.logStartOffset),
   };
   if (target.diverging) return { ...base, divergingEpoch: { epoch: target.diverging.epoch, endOffset: BigInt(target.diverging.endOffset) } };
+  if (target.preferredReadReplica >= 0) return { ...base, preferredReadReplica: target.preferredReadReplica };
   try {
     const maxBytes = Math.min(target.partitionMaxBytes, remaining);
     if (maxBytes <= 0 && !minOneBatch) return base;
