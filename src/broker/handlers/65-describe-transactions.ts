@@ -8,11 +8,11 @@ export const describeTransactionsHandler = defineHandler({
   api: DescribeTransactionsApi,
   minVersion: 0,
   maxVersion: 0,
-  handle(request, { broker }) {
+  async handle(request, { broker }) {
     return {
       throttleTimeMs: 0,
-      transactionStates: request.transactionalIds.map((transactionalId) => {
-        const described = broker.transactionCoordinator.describe(transactionalId);
+      transactionStates: await Promise.all(request.transactionalIds.map(async (transactionalId) => {
+        const described = await broker.transactionCoordinator.describe(transactionalId);
         return {
           errorCode: described.errorCode,
           transactionalId,
@@ -23,7 +23,7 @@ export const describeTransactionsHandler = defineHandler({
           producerEpoch: described.producerEpoch,
           topics: described.topics,
         };
-      }),
+      })),
     };
   },
   errorResponse(request, errorCode) {

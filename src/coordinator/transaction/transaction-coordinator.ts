@@ -266,8 +266,10 @@ export class TransactionCoordinator {
    * Whether a transactional produce to this partition belongs to the producer's ongoing
    * transaction (Kafka 3.6+ verifies the same): NONE, or the error the produce gets.
    */
-  verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): number {
+  async verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<number> {
     if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
+    // A coordinator that just became leader knows its ids only once it has replayed the partition.
+    await this.#loadIfHosted(transactionalId);
     const metadata = this.#transactions.get(transactionalId);
     const found = metadata && { producerId: metadata.producerId, producerEpoch: metadata.producerEpoch, ongoingWithPartition: metadata.status === TransactionStatus.ongoing && metadata.partitions.has(topicPartitionKey(topic, partition)) };
     return transactionalProduceProblem(found, producerId, producerEpoch);
@@ -411,7 +413,9 @@ export class TransactionCoordinator {
 
   // ---- Describe and list ----
 
-  describe(transactionalId: string): TransactionDescription {
+  async describe(transactionalId: string): Promise<TransactionDescription> {
+    // As verifyPartition: an id is not "not found" before the partition's replay could find it.
+    await this.#loadIfHosted(transactionalId);
     const metadata = this.#transactions.get(transactionalId);
     const partition = this.partitionFor(transactionalId);
     const notHere = this.#options.stateLog.numPartitions() === 0 || !this.#options.stateLog.isHosted(partition);
@@ -501,6 +505,13 @@ export class TransactionCoordinator {
       this.#options.logger.warn('writing to __transaction_state failed', { transactionalId, partition, error });
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
+  }
+
+  /** Waits for the replay of the transactional id's partition if this broker leads it (a no-op once loaded). */
+  async #loadIfHosted(transactionalId: string): Promise<void> {
+    if (this.#stopped || this.#options.stateLog.numPartitions() === 0) return;
+    const partition = this.partitionFor(transactionalId);
+    if (this.#options.stateLog.isHosted(partition)) await this.#load(partition);
   }
 
   #load(partition: number): Promise<void> {
