@@ -24,7 +24,8 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-const kafka = new Kafka({ clientId: 'eos-copier', brokers: [bootstrapServers], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
+// One address, or several comma-separated (a cluster: any of them bootstraps a new session).
+const kafka = new Kafka({ clientId: 'eos-copier', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
 
 interface Session {
   producer: ReturnType<Kafka['producer']>;
@@ -50,12 +51,14 @@ function onError(session: Session, error: unknown): void {
 async function start(): Promise<void> {
   const session: Session = {
     producer: kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 }),
-    consumer: kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 3_000, heartbeatInterval: 300, rebalanceTimeout: 5_000, maxWaitTimeInMs: 200, retry: { retries: 3 } }),
+    consumer: kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 3_000, heartbeatInterval: 300, rebalanceTimeout: 5_000, maxWaitTimeInMs: 200, retry: { retries: 3, restartOnFailure: async () => false } }),
     ended: false,
   };
   const recovering = current !== undefined;
   current = session;
   const { producer, consumer } = session;
+  // kafkajs would restart a crashed consumer by itself (restartOnFailure) while this session's
+  // replacement starts too: two members of the group in one process, the old one copying nothing.
   consumer.on(consumer.events.CRASH, (event) => onError(session, event.payload.error));
   try {
     await producer.connect();
@@ -64,7 +67,7 @@ async function start(): Promise<void> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, isRunning, isStale }) => {
+      eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
         if (session.ended || batch.messages.length === 0 || !isRunning() || isStale()) return;
         const transaction = await producer.transaction();
         try {
@@ -80,7 +83,12 @@ async function start(): Promise<void> {
           // session cannot go on. The next one (or the next process) fences this transaction.
           await transaction.abort().catch(() => undefined);
           onError(session, error);
+          return;
         }
+        // Committed: the consumer moves past the batch. Without this kafkajs (eachBatchAutoResolve
+        // false) fetches the partition again from where this generation started, and a copier that
+        // lives through a second fetch of a partition copies the same records again.
+        resolveOffset(batch.lastOffset());
       },
     });
   } catch (error) {
