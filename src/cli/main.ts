@@ -16,6 +16,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   consume: async () => (await import('./consume-command.js')).registerConsumeCommand,
   groups: async () => (await import('./groups-command.js')).registerGroupsCommand,
   transactions: async () => (await import('./transactions-command.js')).registerTransactionsCommand,
+  'leader-election': async () => (await import('./leader-election-command.js')).registerLeaderElectionCommand,
   cluster: async () => (await import('./cluster-command.js')).registerClusterCommand,
   records: async () => (await import('./records-command.js')).registerRecordsCommand,
   perf: async () => (await import('./perf-command.js')).registerPerfCommand,
