@@ -221,4 +221,30 @@ describe('replicated partitions on three brokers', () => {
     await producer.send({ topic: 'strict', acks: 1, messages: [{ value: 'y' }] });
     await producer.disconnect();
   });
+
+  it('DeleteRecords on the leader moves the log start offset of every replica', async () => {
+    assert.ok(cluster, 'the first test starts the cluster');
+    const active = cluster;
+    // The coordinator test left a broker down: every broker is back first, so trimmed-0 has three replicas.
+    for (const id of active.nodeIds) if (!active.node(id).broker) await active.restart(id);
+    await until('every broker unfenced', () => active.nodeIds.every((id) => active.nodeIds.every((other) => active.node(id).broker?.services.image.brokers.get(other)?.fenced === false)) || undefined);
+    const kafka = new Kafka({ clientId: 'replication-test', brokers: active.bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await until('every node to host a replica of trimmed-0', () => active.nodeIds.every((id) => replicaOn(active, id, 'trimmed', 0) !== undefined) || undefined);
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let index = 0; index < 100; index += 10) await producer.send({ topic: 'trimmed', acks: -1, messages: Array.from({ length: 10 }, (_, offset) => ({ value: `t${index + offset}` })) });
+    await producer.disconnect();
+    // kafkajs finds the leader in its cached metadata, which holds only the topics it was asked about.
+    await admin.fetchTopicMetadata({ topics: ['trimmed'] });
+    await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '40' }] });
+    await admin.disconnect();
+    // The leader trims at once; each follower takes the leader's log start offset from its next fetch.
+    for (const id of active.nodeIds) {
+      await until(`node ${id}'s replica of trimmed-0 to start at 40`, () => (replicaOn(active, id, 'trimmed', 0)?.log.logStartOffset === 40 ? true : undefined));
+      assert.equal(replicaOn(active, id, 'trimmed', 0)!.log.logEndOffset, 100);
+    }
+  });
 });
