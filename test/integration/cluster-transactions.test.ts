@@ -13,21 +13,15 @@ import { type RunningCluster, startCluster } from '../../src/node/start-cluster.
 import { OffsetFetchApi } from '../../src/protocol/messages/index.js';
 import { readCommittedPartition } from '../support/read-committed.js';
 import { RawClient } from '../support/raw-client.js';
+import { waitFor } from '../support/wait.js';
 
 const TOPIC = 'txn-spread';
 const PARTITIONS = 6;
 const TRANSACTIONAL_ID = 'spread-producer';
 const GROUP = 'spread-group';
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** waitFor with a longer default: cluster changes here take a session timeout or two. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => waitFor(what, probe, 20_000);
 
 /** The leader of `topic`-`partition` in a running node's metadata image, or -1. */
 function leaderOf(cluster: RunningCluster, topic: string, partition: number): number {

@@ -14,19 +14,13 @@ import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { FetchApi } from '../../src/protocol/messages/index.js';
+import { waitFor } from '../support/wait.js';
 
 const TOPIC = 'nearby';
 const RECORDS = 300;
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** waitFor with a longer default: cluster changes here take a session timeout or two. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => waitFor(what, probe, 20_000);
 
 function consumerFetch(rackId: string, maxWaitMs = 0) {
   return {

@@ -10,16 +10,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
+import { waitFor } from '../support/wait.js';
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** waitFor with a longer default: cluster changes here take a session timeout or two. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => waitFor(what, probe, 20_000);
 
 /** The partition as the active controller's image has it (what it elects from). */
 function partitionState(cluster: RunningCluster, topic: string, partition: number): { leader: number; isr: readonly number[] } | undefined {
