@@ -323,7 +323,6 @@ export class ControllerChannel implements ControllerRequests {
   readonly #sessions = new Map<number, number>();
   /** A fencing sweep is under way. */
   #sweeping = false;
-
   #sessionTerm = -1;
   /**
    * broker.session.timeout.ms, known from startHeartbeats on, when this node starts checking

@@ -59,7 +59,7 @@ export interface ControllerOptions {
   localBrokerId?: number;
   /** unclean.leader.election.enable of this node's configuration: the default below topic and cluster-wide dynamic configs. */
   uncleanLeaderElectionEnable?: boolean;
-  /** Hears of every unclean election this controller commits: acknowledged records may be lost. */
+  /** Hears of every unclean election this controller decides (as its records are appended): acknowledged records may be lost. */
   onUncleanElection?: (topic: string, partitionId: number, leader: number, lostIsr: readonly number[]) => void;
 }
 
