@@ -26,23 +26,22 @@
 // demand. EOS_VERBOSE=1 streams the copiers' stderr and the progress; EOS_CLUSTER_LOGS=DIR keeps
 // every node's whole output there, EOS_CLUSTER_DIR=DIR their data directories. Nothing is hidden:
 // a copier exit that is not the test's own SIGKILL, a `copier failed` line or a connection loss no
-// bounce explains fails the test with the copiers' stderr; the aborter tolerates only connection
-// errors a bounce explains; a copy that stops moving is reported with every partition's LSO and
-// high watermark and the group's offsets.
+// bounce explains fails the test with the copiers' stderr (test/support/copier-supervisor.ts); the
+// aborter tolerates only connection errors a bounce explains; a copy that stops moving is reported
+// with every partition's LSO and high watermark and the group's offsets.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { offsetsPartitionFor } from '../../src/coordinator/group/group-partition.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../src/metadata/topic-name.js';
 import { FindCoordinatorApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
 import { ProcessCluster } from '../support/cluster-processes.js';
+import { superviseCopier } from '../support/copier-supervisor.js';
 import { createReplicatedTopic, newestPartition, notInSync, runningViews } from '../support/leader-kill-support.js';
 import { RawClient } from '../support/raw-client.js';
 import { type ReadCommittedResult, readCommittedPartition } from '../support/read-committed.js';
@@ -57,7 +56,6 @@ const INPUT = 'eos-input';
 const OUTPUT = 'eos-output';
 const GROUP = 'eos-copier';
 const TRANSACTIONAL_ID = 'eos-copier-1';
-const COPIER = fileURLToPath(new URL('./exactly-once-copier.ts', import.meta.url));
 /** Short sessions, so a killed broker is fenced and its partitions move within seconds. */
 const SETTINGS: Record<string, string> = {
   'broker.session.timeout.ms': '3000',
@@ -207,83 +205,6 @@ async function describeStuck(): Promise<string> {
     }
   }
   return parts.join('; ');
-}
-
-interface CopierRun {
-  child: ChildProcess;
-  stderr: string[];
-  killedOnPurpose: boolean;
-  /** Bounces completed when this copier last (re)connected: a later bounce explains its connection errors. */
-  bouncesAtConnect: number;
-}
-
-/**
- * Keeps one copier process running; only the test's own SIGKILLs are expected, and a new copier
- * replaces a killed one as soon as it has exited. Any other exit, a `copier failed` line or a
- * `RECOVERING` line no bounce explains rejects `failed` with that copier's stderr.
- */
-function superviseCopier(bootstrapServers: string) {
-  const runs: CopierRun[] = [];
-  let stopped = false;
-  let current: CopierRun | undefined;
-  let rejectFailed: (error: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    rejectFailed = reject;
-  });
-  failed.catch(() => undefined); // observed through race(); the test reports it
-  const failure = (run: CopierRun, what: string) =>
-    rejectFailed(new Error(`copier ${runs.indexOf(run) + 1} (pid ${run.child.pid}) ${what}; its stderr:\n${run.stderr.join('') || '(empty)'}`));
-  const onLine = (run: CopierRun, line: string) => {
-    if (line.startsWith('copier failed')) failure(run, 'failed');
-    else if (line.startsWith('RECOVERING')) {
-      if (!bounces.inProgress && bounces.completed === run.bouncesAtConnect) failure(run, 'lost its connection with no broker bounce to explain it');
-    } else if (line === 'RECOVERED') run.bouncesAtConnect = bounces.completed;
-  };
-  const launch = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', COPIER, bootstrapServers, INPUT, OUTPUT, GROUP, TRANSACTIONAL_ID], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const run: CopierRun = { child, stderr: [], killedOnPurpose: false, bouncesAtConnect: bounces.completed };
-    runs.push(run);
-    current = run;
-    let partial = '';
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      run.stderr.push(text);
-      if (process.env.EOS_VERBOSE) process.stderr.write(`[copier ${runs.indexOf(run) + 1}] ${text}`);
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) onLine(run, line);
-    });
-    child.on('exit', (code, signal) => {
-      if (partial !== '') onLine(run, partial);
-      if (run.killedOnPurpose && signal === 'SIGKILL') {
-        if (!stopped) launch();
-        return;
-      }
-      failure(run, `exited on its own (code ${code}, signal ${signal})`);
-    });
-  };
-  launch();
-  const killCurrent = () => {
-    const run = current!;
-    run.killedOnPurpose = true;
-    // By its pid, through the ChildProcess this supervisor spawned.
-    run.child.kill('SIGKILL');
-  };
-  return {
-    failed,
-    counts: () => ({ launched: runs.length, killedOnPurpose: runs.filter((run) => run.killedOnPurpose).length }),
-    /** Connection losses the copiers survived in-process (each explained by a bounce). */
-    recoveries: () => runs.flatMap((run) => run.stderr.join('').split('\n').filter((line) => line.startsWith('RECOVERING'))),
-    kill: killCurrent,
-    stderr: () => runs.map((run, index) => `--- copier ${index + 1} (pid ${run.child.pid}) stderr:\n${run.stderr.join('') || '(empty)'}`).join('\n'),
-    async stop() {
-      stopped = true;
-      const run = current;
-      if (run === undefined || run.child.exitCode !== null || run.child.signalCode !== null) return;
-      const exited = new Promise((resolve) => run.child.once('exit', resolve));
-      killCurrent();
-      await exited;
-    },
-  };
 }
 
 /**
@@ -497,7 +418,14 @@ test(`exactly-once copy of ${RECORDS} records on a 3-broker cluster while broker
   cleanups.push(async () => {
     await aborter.stop().catch(() => undefined);
   });
-  const supervisor = superviseCopier(bootstrap);
+  const supervisor = superviseCopier({
+    args: () => [bootstrap, INPUT, OUTPUT, GROUP, TRANSACTIONAL_ID],
+    faults: bounces,
+    faultName: 'broker bounce',
+    onStderr: (text, copier) => {
+      if (process.env.EOS_VERBOSE) process.stderr.write(`[copier ${copier}] ${text}`);
+    },
+  });
   cleanups.push(() => supervisor.stop());
   const failures = [supervisor.failed, aborter.failed, seeder.failed];
   /** Waits for a condition, failing at once if the copier, the aborter or the input producer failed meanwhile. */

@@ -7,24 +7,23 @@
 // RECORDS defaults to 20,000 (the run in `npm test`); `RECORDS=100000` runs the issue's full figure
 // on demand. EOS_VERBOSE=1 streams the copiers' stderr and the progress.
 // Nothing is hidden: a copier exit that is not one of the test's own SIGKILLs fails the test with
-// that copier's stderr; the aborter tolerates only connection errors, and only from a client that
-// was connected before the broker restart (or while it restarts); any other error fails the test.
+// that copier's stderr (test/support/copier-supervisor.ts); the aborter tolerates only connection
+// errors, and only from a client that was connected before the broker restart (or while it
+// restarts); any other error fails the test.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { type RunningBroker, startBroker } from '../../src/index.js';
 import { ListOffsetsApi } from '../../src/protocol/messages/index.js';
 import { createTopic, temporaryDirectory, waitFor } from '../integration/helpers.js';
+import { superviseCopier } from '../support/copier-supervisor.js';
 import { RawClient } from '../support/raw-client.js';
 import { readCommitted } from '../support/read-committed.js';
 import { describeError, isConnectionError } from './kafkajs-errors.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 20_000);
 const PARTITIONS = 3;
-const COPIER = fileURLToPath(new URL('./exactly-once-copier.ts', import.meta.url));
 const BROKER_CONFIG = {
   'group.initial.rebalance.delay.ms': 0,
   'group.min.session.timeout.ms': 1_000,
@@ -41,88 +40,8 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** The broker's restarts, so the aborter can tell a connection error the restart explains from one it does not. */
+/** The broker's restarts, so the aborter and the copier supervisor can tell a connection error the restart explains from one it does not. */
 const restarts = { completed: 0, inProgress: false };
-
-
-
-interface CopierRun {
-  child: ChildProcess;
-  stderr: string[];
-  killedOnPurpose: boolean;
-  /** Broker restarts completed when this copier last (re)connected: a later restart explains its connection errors. */
-  restartsAtConnect: number;
-}
-
-/**
- * Keeps one copier process running. Only the test's own kills are expected: a new copier replaces
- * a killed one as soon as it has exited. Any other exit, a `copier failed` line (even from a copier
- * the test was killing at that moment) or a `RECOVERING` line no broker restart explains rejects
- * `failed` with the copier's stderr.
- */
-function superviseCopier(bootstrapServers: () => string) {
-  const runs: CopierRun[] = [];
-  let stopped = false;
-  let current: CopierRun | undefined;
-  let rejectFailed: (error: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    rejectFailed = reject;
-  });
-  failed.catch(() => undefined); // observed through race(); the test reports it
-  const failure = (run: CopierRun, what: string) =>
-    rejectFailed(new Error(`copier ${runs.indexOf(run) + 1} (pid ${run.child.pid}) ${what}; its stderr:\n${run.stderr.join('') || '(empty)'}`));
-  const onLine = (run: CopierRun, line: string) => {
-    if (line.startsWith('copier failed')) failure(run, 'failed');
-    else if (line.startsWith('RECOVERING')) {
-      if (!restarts.inProgress && restarts.completed === run.restartsAtConnect) failure(run, 'lost its connection with no broker restart to explain it');
-    } else if (line === 'RECOVERED') run.restartsAtConnect = restarts.completed;
-  };
-  const launch = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', COPIER, bootstrapServers(), 'eos-input', 'eos-output', 'eos-copier', 'eos-copier-1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const run: CopierRun = { child, stderr: [], killedOnPurpose: false, restartsAtConnect: restarts.completed };
-    runs.push(run);
-    current = run;
-    let partial = '';
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      run.stderr.push(text);
-      if (process.env.EOS_VERBOSE) process.stderr.write(text);
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) onLine(run, line);
-    });
-    child.on('exit', (code, signal) => {
-      if (partial !== '') onLine(run, partial);
-      if (run.killedOnPurpose && signal === 'SIGKILL') {
-        if (!stopped) launch();
-        return;
-      }
-      failure(run, `exited on its own (code ${code}, signal ${signal})`);
-    });
-  };
-  launch();
-  const killCurrent = () => {
-    const run = current!;
-    run.killedOnPurpose = true;
-    run.child.kill('SIGKILL');
-  };
-  return {
-    failed,
-    /** Copier runs so far (each launch) and the deliberate kills among them. */
-    counts: () => ({ launched: runs.length, killedOnPurpose: runs.filter((run) => run.killedOnPurpose).length }),
-    /** Connection losses the copiers survived in-process (each explained by the broker restart). */
-    recoveries: () => runs.flatMap((run) => run.stderr.join('').split('\n').filter((line) => line.startsWith('RECOVERING'))),
-    kill: killCurrent,
-    stderr: () => runs.map((run, index) => `--- copier ${index + 1} (pid ${run.child.pid}) stderr:\n${run.stderr.join('') || '(empty)'}`).join('\n'),
-    async stop() {
-      stopped = true;
-      const run = current!;
-      if (run.child.exitCode !== null || run.child.signalCode !== null) return;
-      const exited = new Promise((resolve) => run.child.once('exit', resolve));
-      killCurrent();
-      await exited;
-    },
-  };
-}
 
 /** Records below the output's read_committed end: progress without reading the records. */
 async function committedOutputEnd(client: RawClient): Promise<number> {
@@ -216,7 +135,14 @@ test(`exactly-once copy of ${RECORDS} records through copier kills and a broker 
   const expected = await produceInput(bootstrap());
 
   const aborter = startAborter(bootstrap);
-  const supervisor = superviseCopier(bootstrap);
+  const supervisor = superviseCopier({
+    args: () => [bootstrap(), 'eos-input', 'eos-output', 'eos-copier', 'eos-copier-1'],
+    faults: restarts,
+    faultName: 'broker restart',
+    onStderr: (text) => {
+      if (process.env.EOS_VERBOSE) process.stderr.write(text);
+    },
+  });
   cleanups.push(() => supervisor.stop());
   /** Waits for a condition, failing at once if the copier or the aborter failed meanwhile. */
   const until = <T>(what: string, check: () => Promise<T | undefined | false>) =>
