@@ -120,9 +120,12 @@ export class PartitionRaftLog implements RaftLog {
 
   async truncateTo(offset: number): Promise<void> {
     await this.log.truncateTo(offset);
-    while (this.#batches.length > 0 && this.#batches.at(-1)!.baseOffset >= offset) this.#batches.pop();
-    this.voterHistory.truncateFrom(this.log.logEndOffset);
-    this.#flushedEndOffset = Math.min(this.#flushedEndOffset, this.log.logEndOffset);
+    // The partition log removes a batch straddling `offset` whole (a divergence offset from the
+    // leader need not fall on this log's batch bounds): the list follows where the log now ends.
+    const end = this.log.logEndOffset;
+    while (this.#batches.length > 0 && this.#batches.at(-1)!.lastOffset >= end) this.#batches.pop();
+    this.voterHistory.truncateFrom(end);
+    this.#flushedEndOffset = Math.min(this.#flushedEndOffset, end);
   }
 
   async deleteBefore(snapshot: OffsetAndEpoch): Promise<void> {

@@ -41,7 +41,7 @@ export interface RaftLog {
   appendAsLeader(records: readonly RecordInput[], epoch: number, control?: boolean): Promise<RaftBatchInfo>;
   /** Appends batches fetched from the leader (each keeps its offsets and epoch); `bytes` starts at endOffset. */
   appendAsFollower(bytes: Buffer): Promise<void>;
-  /** Removes every batch at or after `offset`. */
+  /** Removes every batch at or after `offset`, and a batch straddling it whole (the log then ends at its base offset). */
   truncateTo(offset: number): Promise<void>;
   /**
    * Drops the batches below the end of `snapshot` (which holds what they said); `snapshot` must end
