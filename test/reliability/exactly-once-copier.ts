@@ -17,8 +17,6 @@ if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transaction
   process.exit(2);
 }
 
-
-
 function fail(error: unknown): never {
   console.error(`copier failed: ${describeError(error)}`);
   process.exit(1);
@@ -34,6 +32,15 @@ interface Session {
 }
 
 let current: Session | undefined;
+
+// kafkajs's consumer, when it crashes, leaves its group from inside its own crash handler and lets
+// that LeaveGroup's error escape as an unhandled rejection (NOT_COORDINATOR from a group
+// coordinator that just moved): the same failure as the crash, which ends the session (a no-op if
+// the crash already did). Anything else still fails the copier.
+process.on('unhandledRejection', (error) => {
+  if (current !== undefined && isConnectionError(error)) onError(current, error);
+  else fail(error);
+});
 
 /** Ends the session on `error`: a connection error starts a new one, anything else ends the process. */
 function onError(session: Session, error: unknown): void {
@@ -62,6 +69,14 @@ async function start(): Promise<void> {
   consumer.on(consumer.events.CRASH, (event) => onError(session, event.payload.error));
   try {
     await producer.connect();
+    // Java's initTransactions() before consuming: kafkajs registers the transactional id lazily, at
+    // the first transaction, but the consumer below reads the group's committed offsets at once.
+    // A transaction of the previous session (or process) that was decided but whose markers were
+    // still being written would leave those offsets stale (kafkajs cannot ask OffsetFetch for
+    // stable offsets, KIP-447), and the records copied again. InitProducerId first completes or
+    // aborts that transaction and fences its producer; the empty transaction is then dropped.
+    const fence = await producer.transaction();
+    await fence.abort();
     await consumer.connect();
     await consumer.subscribe({ topic: inputTopic!, fromBeginning: true });
     await consumer.run({
