@@ -46,6 +46,7 @@ import { createReplicatedTopic, newestPartition, notInSync, runningViews } from 
 import { RawClient } from '../support/raw-client.js';
 import { type ReadCommittedResult, readCommittedPartition } from '../support/read-committed.js';
 import { describeError, isConnectionError } from './kafkajs-errors.js';
+import { waitFor } from '../support/wait.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 9_000);
 /** The input is written in this many sends while the copy runs, SEND_PAUSE_MS apart (about 45 s in all here). */
@@ -95,19 +96,9 @@ function verbose(line: string): void {
   if (process.env.EOS_VERBOSE) console.error(line);
 }
 
-async function within<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 100): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${lastError === undefined ? '' : ` (last error: ${describeError(lastError)})`}`);
-    await delay(intervalMs);
-  }
+/** test/support/wait.ts's waitFor, polling every 100 ms. */
+function within<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 100): Promise<T> {
+  return waitFor(what, probe, timeoutMs, intervalMs);
 }
 
 async function rawClientTo(nodeId: number): Promise<RawClient> {
