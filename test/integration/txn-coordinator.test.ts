@@ -12,7 +12,9 @@
 //   forgets transactional ids idle past transactional.id.expiration.ms, durably (a clock the test
 //   moves forward decides what is "past");
 // - a new instance fences the old one's Produce, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn,
-//   with PRODUCER_FENCED or INVALID_PRODUCER_EPOCH as Kafka answers each version.
+//   with PRODUCER_FENCED or INVALID_PRODUCER_EPOCH as Kafka answers each version;
+// - OffsetFetch with requireStable answers UNSTABLE_OFFSET_COMMIT for an offset an open
+//   transaction holds, until the transaction commits or aborts (KIP-447).
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -26,6 +28,7 @@ import {
   DescribeTransactionsApi,
   EndTxnApi,
   InitProducerIdApi,
+  OffsetCommitApi,
   OffsetFetchApi,
   ProduceApi,
   TxnOffsetCommitApi,
@@ -357,6 +360,73 @@ describe('transaction coordinator: produce verification', () => {
       (await readAll(node.client, 'tc-verify', 0)).filter((batch) => !batch.control).flatMap((batch) => batch.records.map((record) => record.value!.toString())),
       ['added'],
     );
+  });
+});
+
+describe('transaction coordinator: OffsetFetch requireStable (KIP-447)', () => {
+  test('an offset an open transaction holds is UNSTABLE_OFFSET_COMMIT for requireStable fetches until the transaction ends', async () => {
+    const node = await startNode(await freshDataDir());
+    await createTopic(node.client, 'tc-stable', 2);
+    const groupId = 'tc-stable-group';
+    const committed = await node.client.request(OffsetCommitApi, 8, {
+      groupId,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 'tc-stable', partitions: [0, 1].map((partitionIndex) => ({ partitionIndex, committedOffset: BigInt(3 + partitionIndex), committedLeaderEpoch: -1, committedMetadata: null })) }],
+    });
+    assert.deepEqual(committed.topics[0]!.partitions.map((partition) => partition.errorCode), [ErrorCode.NONE, ErrorCode.NONE]);
+
+    const producer = await initProducer(node.client, 'tc-stable');
+    const added = await node.client.request(AddOffsetsToTxnApi, 3, { transactionalId: producer.transactionalId, producerId: BigInt(producer.producerId), producerEpoch: producer.producerEpoch, groupId });
+    assert.equal(added.errorCode, ErrorCode.NONE);
+    const txnCommitted = await node.client.request(TxnOffsetCommitApi, 3, {
+      transactionalId: producer.transactionalId,
+      groupId,
+      producerId: BigInt(producer.producerId),
+      producerEpoch: producer.producerEpoch,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 'tc-stable', partitions: [{ partitionIndex: 0, committedOffset: 17n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    assert.equal(txnCommitted.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+
+    /** [partition, offset, error] per partition, from OffsetFetch v7 (one group) or v8 (batched), for the named partitions or all (null). */
+    const fetchOffsets = async (version: 7 | 8, requireStable: boolean, partitions: number[] | null) => {
+      const topics = partitions === null ? null : [{ name: 'tc-stable', partitionIndexes: partitions }];
+      const response = await node.client.request(OffsetFetchApi, version, version === 7 ? { groupId, topics, requireStable } : { groups: [{ groupId, topics }], requireStable });
+      const listed = version === 7 ? response.topics! : response.groups![0]!.topics;
+      return listed.flatMap((topic) => topic.partitions.map((partition) => [partition.partitionIndex, Number(partition.committedOffset), partition.errorCode]));
+    };
+    const unstable = [0, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT];
+    for (const version of [7, 8] as const) {
+      assert.deepEqual(await fetchOffsets(version, true, [0, 1]), [unstable, [1, 4, ErrorCode.NONE]], `v${version} requireStable: partition 0 waits for the transaction`);
+      assert.deepEqual(await fetchOffsets(version, true, null), [unstable, [1, 4, ErrorCode.NONE]], `v${version} requireStable, all partitions`);
+      assert.deepEqual(await fetchOffsets(version, false, [0, 1]), [[0, 3, ErrorCode.NONE], [1, 4, ErrorCode.NONE]], `v${version} without requireStable: the last committed offsets`);
+    }
+
+    assert.equal(await endTxn(node.client, producer, true), ErrorCode.NONE);
+    for (const version of [7, 8] as const) {
+      assert.deepEqual(await fetchOffsets(version, true, [0, 1]), [[0, 17, ErrorCode.NONE], [1, 4, ErrorCode.NONE]], `v${version}: the committed transaction's offset, stable`);
+    }
+
+    // An aborted transaction leaves the offset it held where it was, and stable again.
+    const again = await initProducer(node.client, 'tc-stable');
+    await node.client.request(AddOffsetsToTxnApi, 3, { transactionalId: again.transactionalId, producerId: BigInt(again.producerId), producerEpoch: again.producerEpoch, groupId });
+    await node.client.request(TxnOffsetCommitApi, 3, {
+      transactionalId: again.transactionalId,
+      groupId,
+      producerId: BigInt(again.producerId),
+      producerEpoch: again.producerEpoch,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 'tc-stable', partitions: [{ partitionIndex: 1, committedOffset: 40n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    assert.deepEqual(await fetchOffsets(8, true, [1]), [[1, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT]]);
+    assert.equal(await endTxn(node.client, again, false), ErrorCode.NONE);
+    assert.deepEqual(await fetchOffsets(8, true, [1]), [[1, 4, ErrorCode.NONE]]);
   });
 });
 

@@ -2,8 +2,9 @@
 // Returns a group's committed offsets (-1 and empty metadata where none is committed) for the
 // requested partitions, or for every committed partition when topics is null (v2+).
 // Version notes: v0-1 errors only per partition; v2+ a top-level error; v5+ leader epoch; v7+
-// RequireStable (no pending transactional offsets exist yet, so always stable); v8+ batched
-// groups, each with its own error (platformatic and Java send only these).
+// RequireStable: a partition with an offset an open transaction holds answers
+// UNSTABLE_OFFSET_COMMIT (KIP-447; Java and librdkafka read_committed consumers ask for it); v8+
+// batched groups, each with its own error (platformatic and Java send only these).
 import { ErrorCode } from '../../base/error-codes.js';
 import type { OffsetFetchResult } from '../../coordinator/group/group-coordinator.js';
 import { OffsetFetchApi } from '../../protocol/messages/index.js';
@@ -19,8 +20,9 @@ export const offsetFetchHandler = defineHandler({
   minVersion: 0,
   maxVersion: 9,
   async handle(request, { broker, apiVersion }): Promise<OffsetFetchResponse> {
+    const requireStable = apiVersion >= 7 && request.requireStable === true;
     const fetch = (groupId: string, topics: RequestedTopics) =>
-      broker.groupCoordinator.fetchOffsets(groupId, topics ? topics.map(({ name, partitionIndexes }) => ({ topic: name, partitions: partitionIndexes })) : null);
+      broker.groupCoordinator.fetchOffsets(groupId, topics ? topics.map(({ name, partitionIndexes }) => ({ topic: name, partitions: partitionIndexes })) : null, requireStable);
     if (apiVersion >= BATCHED_VERSION) {
       const groups = [];
       for (const group of request.groups ?? []) {

@@ -338,28 +338,33 @@ export class GroupCoordinator {
     return this.options.partitions.isHosted(partition);
   }
 
-  /** Whether an open transaction holds an offset for the partition (OffsetFetch requireStable). */
-  hasPendingTransactionalOffset(groupId: string, topic: string, partition: number): boolean {
-    return this.pendingTransactionalOffsets.hasPending(groupId, topic, partition);
-  }
-
   private offsetProblem(topic: string, partition: number, metadata: string | null): number {
     if (this.options.image.partition(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     if (metadata !== null && Buffer.byteLength(metadata) > this.options.config.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
     return ErrorCode.NONE;
   }
 
-  /** OffsetFetch for `topics`, or every committed offset of the group when `topics` is null. */
-  async fetchOffsets(groupId: string, topics: { topic: string; partitions: number[] }[] | null): Promise<OffsetFetchResult> {
+  /**
+   * OffsetFetch for `topics`, or every committed offset of the group when `topics` is null. With
+   * `requireStable` (v7+, KIP-447), a partition that an open transaction holds an offset for
+   * answers UNSTABLE_OFFSET_COMMIT instead of its committed offset, so a read_committed consumer
+   * retries rather than starting from the offset the transaction is about to replace.
+   */
+  async fetchOffsets(groupId: string, topics: { topic: string; partitions: number[] }[] | null, requireStable = false): Promise<OffsetFetchResult> {
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return { errorCode: ready, topics: [] };
     const group = this.group(groupId);
-    if (topics === null) return { errorCode: ErrorCode.NONE, topics: group ? allOffsets(group) : [] };
+    const stable = (topic: string, fetched: FetchedOffset): FetchedOffset =>
+      requireStable && this.pendingTransactionalOffsets.hasPending(groupId, topic, fetched.partition) ? unstableOffset(fetched.partition) : fetched;
+    if (topics === null) {
+      const all = group ? allOffsets(group) : [];
+      return { errorCode: ErrorCode.NONE, topics: all.map(({ topic, partitions }) => ({ topic, partitions: partitions.map((fetched) => stable(topic, fetched)) })) };
+    }
     return {
       errorCode: ErrorCode.NONE,
       topics: topics.map(({ topic, partitions }) => ({
         topic,
-        partitions: partitions.map((partition) => fetchedOffset(partition, group?.offsets.get(offsetKey(topic, partition))?.committed)),
+        partitions: partitions.map((partition) => stable(topic, fetchedOffset(partition, group?.offsets.get(offsetKey(topic, partition))?.committed))),
       })),
     };
   }
@@ -648,6 +653,10 @@ export class GroupCoordinator {
 function fetchedOffset(partition: number, committed: CommittedOffset | undefined): FetchedOffset {
   if (!committed) return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
   return { partition, offset: committed.offset, leaderEpoch: committed.leaderEpoch, metadata: committed.metadata, errorCode: ErrorCode.NONE };
+}
+
+function unstableOffset(partition: number): FetchedOffset {
+  return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
 }
 
 function allOffsets(group: Group): OffsetFetchResult['topics'] {
