@@ -13,7 +13,7 @@ import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import { Controller } from '../metadata/controller.js';
-import { MetadataImage } from '../metadata/metadata-image.js';
+import { MetadataImage, type PartitionImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
 import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
 import { raftConfig } from '../quorum/raft-config.js';
@@ -310,6 +310,7 @@ export class Broker {
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
       uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+      logger: logger.child('controller'),
       onUncleanElection: (topic, partition, leader, lostIsr) =>
         logger.warn('unclean leader election: a replica outside the ISR leads, and records only the lost in-sync replicas had are gone', { topic, partition, leader, lostIsr: lostIsr.join(',') }),
       ...(config.processRoles.includes('broker') ? { localBrokerId: config.nodeId } : {}),
@@ -586,6 +587,10 @@ class MetadataPublisher {
       if (!known.has(log.topic)) {
         this.services.logger.info('deleting log of a topic the metadata log no longer has', { topic: log.topic, partition: log.partition });
         await replicaManager.logManager.deleteLog(log.topic, log.partition);
+      } else if (log.topic !== CLUSTER_METADATA_TOPIC && !isAssignedHere(image.partition(log.topic, log.partition), this.services.nodeId)) {
+        // A stray replica: a reassignment moved the partition off this broker while it was down.
+        this.services.logger.info('deleting log of a partition no longer assigned here', { topic: log.topic, partition: log.partition });
+        await replicaManager.logManager.deleteLog(log.topic, log.partition);
       }
     }
   }
@@ -627,13 +632,19 @@ class MetadataPublisher {
     // The complete settings (dynamic broker defaults included), so every field is the current one.
     const logConfig = topicLogConfig(this.services, name);
     // The replicas assigned here: led or followed (a leaderless one waits, following nobody).
-    const hosted = [...topic.partitions.values()].filter((partition) => partition.replicas.includes(nodeId) || partition.leader === nodeId);
+    const hosted = [...topic.partitions.values()].filter((partition) => isAssignedHere(partition, nodeId));
     const nowMs = this.services.clock.monotonicMs();
     // A new topic's logs are created a few dozen at a time, so their files and syncs overlap.
     await forEachBounded(hosted, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {
       const assignment = { leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, replicas: partition.replicas, isr: partition.isr };
       await replicaManager.host(name, partition.partitionId, topic.topicId, assignment, logConfig, nowMs);
     });
+    // A reassignment that completed moved these replicas off this broker: they go, with their logs.
+    const moved = [...replicaManager.all()].filter((replica) => replica.topic === name && replica.topicId === topic.topicId && !isAssignedHere(topic.partitions.get(replica.partitionIndex), nodeId));
+    for (const replica of moved) {
+      this.services.logger.info('deleting a replica moved off this broker', { topic: name, partition: replica.partitionIndex });
+      await replicaManager.removeReplica(replica);
+    }
   }
 
   /** Deletes every hosted partition whose topic the image no longer has. */
@@ -645,6 +656,11 @@ class MetadataPublisher {
     }
     for (const topic of gone) await replicaManager.deleteTopic(topic);
   }
+}
+
+/** Whether the image has a replica of `partition` on broker `nodeId` (its leader counts, as a single node's). */
+function isAssignedHere(partition: PartitionImage | undefined, nodeId: number): boolean {
+  return partition !== undefined && (partition.replicas.includes(nodeId) || partition.leader === nodeId);
 }
 
 /** Forgets idle producers in every log every producer.id.expiration.check.interval.ms (producer.id.expiration.ms). */

@@ -306,7 +306,7 @@ test('ElectLeaders: a preferred replica back in the ISR leads again; unclean ele
   assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [3, [2, 3]]);
 });
 
-test('AlterPartitionReassignments: the current replicas are a no-op; anything else is refused, as Kafka refuses it, and nothing is appended', async () => {
+test('AlterPartitionReassignments: invalid targets are refused as Kafka refuses them, and append nothing', async () => {
   const { committed, controller, registerLive } = setup();
   await registerLive(1);
   await registerLive(2);
@@ -317,8 +317,6 @@ test('AlterPartitionReassignments: the current replicas are a no-op; anything el
       {
         topic: 'r',
         partitions: [
-          { partitionId: 0, replicas: [1, 2] },
-          { partitionId: 0, replicas: [2, 1] },
           { partitionId: 0, replicas: [1, 7] },
           { partitionId: 0, replicas: [1, 1] },
           { partitionId: 0, replicas: [] },
@@ -333,13 +331,97 @@ test('AlterPartitionReassignments: the current replicas are a no-op; anything el
   assert.deepEqual(
     results.map(({ topic, partitions }) => [topic, partitions.map((partition) => partition.errorCode)]),
     [
-      ['r', [ErrorCode.NONE, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+      ['r', [ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
       ['nope', [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
     ],
   );
   const [fixed] = await controller.alterPartitionReassignments([{ topic: 'r', partitions: [{ partitionId: 0, replicas: [1] }] }], false);
   assert.equal(fixed!.partitions[0]!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
+  const [same] = await controller.alterPartitionReassignments([{ topic: 'r', partitions: [{ partitionId: 0, replicas: [1, 2] }] }], false);
+  assert.equal(same!.partitions[0]!.errorCode, ErrorCode.NONE, 'the current replicas: nothing to do');
+  const [twice] = await controller.alterPartitionReassignments([{ topic: 'r', partitions: [{ partitionId: 0, replicas: [1, 2] }, { partitionId: 0, replicas: [2, 1] }] }], true);
+  assert.deepEqual(twice!.partitions.map((partition) => partition.errorCode), [ErrorCode.NONE, ErrorCode.INVALID_REQUEST]);
   assert.equal(committed.length, before);
+  assert.deepEqual(controller.listPartitionReassignments(null), []);
+});
+
+test('AlterPartitionReassignments: new replicas are added, join the ISR, and then the old ones leave; a leaving leader hands over', async () => {
+  const { image, controller, registerLive } = setup();
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2, 3, 4]) epochs.set(id, await registerLive(id));
+  await controller.createTopics([{ name: 'm', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] }], false);
+  const topicId = image.topic('m')!.topicId;
+  const partition = () => image.partition('m', 0)!;
+  const expand = (isr: number[]) =>
+    controller.alterPartition(partition().leader, epochs.get(partition().leader)!, [
+      { topicId, partitionId: 0, leaderEpoch: partition().leaderEpoch, partitionEpoch: partition().partitionEpoch, isr: isr.map((brokerId) => ({ brokerId, brokerEpoch: epochs.get(brokerId)! })) },
+    ]);
+
+  const [started] = await controller.alterPartitionReassignments([{ topic: 'm', partitions: [{ partitionId: 0, replicas: [3, 4] }] }], false);
+  assert.equal(started!.partitions[0]!.errorCode, ErrorCode.NONE);
+  const leaderEpoch = partition().leaderEpoch;
+  assert.deepEqual(
+    { replicas: partition().replicas, adding: partition().addingReplicas, removing: partition().removingReplicas, isr: partition().isr, leader: partition().leader },
+    { replicas: [3, 4, 1, 2], adding: [3, 4], removing: [1, 2], isr: [1, 2], leader: 1 },
+    'the target first, then the replicas that leave; the leader stays until the move completes',
+  );
+  assert.deepEqual(controller.listPartitionReassignments(null), [{ topic: 'm', partitions: [{ partitionId: 0, replicas: [3, 4, 1, 2], addingReplicas: [3, 4], removingReplicas: [1, 2] }] }]);
+  assert.deepEqual(controller.listPartitionReassignments([{ topic: 'm', partitionIds: [0, 5] }, { topic: 'other', partitionIds: [0] }]).length, 1);
+
+  // 3 catches up: it joins the ISR, the move goes on.
+  const [partial] = await expand([1, 2, 3]);
+  assert.equal(partial!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(partition().isr, [1, 2, 3]);
+  assert.deepEqual(partition().addingReplicas, [3, 4]);
+  // 4 catches up: the move completes in the same change; leader 1 leaves, so 3 (first target in sync) leads.
+  const [completed] = await expand([1, 2, 3, 4]);
+  assert.equal(completed!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(
+    { replicas: partition().replicas, adding: partition().addingReplicas, removing: partition().removingReplicas, isr: partition().isr, leader: partition().leader, leaderEpoch: partition().leaderEpoch },
+    { replicas: [3, 4], adding: [], removing: [], isr: [3, 4], leader: 3, leaderEpoch: leaderEpoch + 1 },
+  );
+  assert.deepEqual(completed, { errorCode: ErrorCode.NONE, leaderId: 3, leaderEpoch: leaderEpoch + 1, isr: [3, 4], partitionEpoch: partition().partitionEpoch });
+  assert.deepEqual(controller.listPartitionReassignments(null), []);
+
+  // A reorder or a shrink of in-sync replicas completes at once.
+  const [shrunk] = await controller.alterPartitionReassignments([{ topic: 'm', partitions: [{ partitionId: 0, replicas: [4] }] }], true);
+  assert.equal(shrunk!.partitions[0]!.errorCode, ErrorCode.NONE);
+  assert.deepEqual({ replicas: partition().replicas, isr: partition().isr, leader: partition().leader }, { replicas: [4], isr: [4], leader: 4 });
+});
+
+test('AlterPartitionReassignments: a cancel (or a target equal to the original replicas) goes back; a new target replaces the move in progress', async () => {
+  const { image, controller, registerLive } = setup();
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2, 3, 4]) epochs.set(id, await registerLive(id));
+  await controller.createTopics([{ name: 'c', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] }], false);
+  const topicId = image.topic('c')!.topicId;
+  const partition = () => image.partition('c', 0)!;
+  const move = async (replicas: number[] | null, allow = true) => (await controller.alterPartitionReassignments([{ topic: 'c', partitions: [{ partitionId: 0, replicas }] }], allow))[0]!.partitions[0]!.errorCode;
+
+  assert.equal(await move([1, 3]), ErrorCode.NONE);
+  assert.deepEqual([partition().replicas, partition().addingReplicas, partition().removingReplicas], [[1, 3, 2], [3], [2]]);
+  assert.equal(await move(null), ErrorCode.NONE, 'cancel');
+  assert.deepEqual([partition().replicas, partition().addingReplicas, partition().removingReplicas, partition().isr], [[1, 2], [], [], [1, 2]]);
+  assert.equal(await move(null), ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
+
+  assert.equal(await move([1, 3]), ErrorCode.NONE);
+  assert.equal(await move([1, 2]), ErrorCode.NONE, 'the original replicas: a cancel');
+  assert.deepEqual([partition().replicas, partition().addingReplicas], [[1, 2], []]);
+
+  // 3 joined the ISR of a move to [1, 3]; a new target [1, 4] replaces it: 3 leaves the replicas and the ISR at once.
+  assert.equal(await move([1, 3]), ErrorCode.NONE);
+  const [expanded] = await controller.alterPartition(1, epochs.get(1)!, [
+    { topicId, partitionId: 0, leaderEpoch: partition().leaderEpoch, partitionEpoch: partition().partitionEpoch, isr: [1, 2].map((brokerId) => ({ brokerId, brokerEpoch: epochs.get(brokerId)! })) },
+  ]);
+  assert.equal(expanded!.errorCode, ErrorCode.NONE);
+  assert.equal(await move([1, 4, 3], false), ErrorCode.INVALID_REPLICATION_FACTOR, 'the factor is counted against the original replicas');
+  assert.equal(await move([1, 4]), ErrorCode.NONE);
+  assert.deepEqual([partition().replicas, partition().addingReplicas, partition().removingReplicas], [[1, 4, 2], [4], [2]]);
+
+  // A fenced leader during a move: an in-sync replica takes over; the move carries on.
+  await controller.fenceBroker(1);
+  assert.equal(partition().leader, 2);
+  assert.deepEqual(partition().addingReplicas, [4]);
 });
 
 test('AlterPartition: the leader shrinks and expands the ISR in its epochs; stale, foreign and ineligible proposals are refused and append nothing', async () => {

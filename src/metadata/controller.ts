@@ -4,6 +4,7 @@
 // at a time, so each one sees the records of every operation before it.
 import { ConfigError } from '../base/config-def.js';
 import type { Clock, RandomSource } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
@@ -23,6 +24,7 @@ import {
   checkTopicConsistency,
   configRecords,
 } from './config-changes.js';
+import { type ReplicaSetChange, cancelReassignment, completedReassignment, isReassigning, originalReplicas, startReassignment } from './reassignment.js';
 import { validateTopicConfig } from './topic-config.js';
 import { internalTopics, topicNameProblem } from './topic-name.js';
 
@@ -59,6 +61,8 @@ export interface ControllerOptions {
   localBrokerId?: number;
   /** unclean.leader.election.enable of this node's configuration: the default below topic and cluster-wide dynamic configs. */
   uncleanLeaderElectionEnable?: boolean;
+  /** Where the controller notes reassignments it starts and completes. */
+  logger?: Logger;
   /** Hears of every unclean election this controller decides (as its records are appended): acknowledged records may be lost. */
   onUncleanElection?: (topic: string, partitionId: number, leader: number, lostIsr: readonly number[]) => void;
 }
@@ -332,6 +336,13 @@ export class Controller {
         });
         if (ineligible && isr.some((id) => !partition.isr.includes(id))) return state(ErrorCode.INELIGIBLE_REPLICA);
         if (isr.length === partition.isr.length && isr.every((id) => partition.isr.includes(id))) return state(ErrorCode.NONE);
+        // The last target replica of a reassignment in sync completes it, in the same change.
+        const completed = completedReassignment(partition, isr, (id) => this.image.brokers.get(id)?.fenced === false);
+        if (completed) {
+          this.options.logger?.info('partition reassignment completed', { topicId: change.topicId, partition: change.partitionId, replicas: completed.replicas.join(','), leader: completed.leader });
+          records.push(partitionChange(change.topicId, change.partitionId, partition, completed));
+          return { errorCode: ErrorCode.NONE, leaderId: completed.leader, leaderEpoch: partition.leaderEpoch + (completed.leader === partition.leader ? 0 : 1), isr: completed.isr, partitionEpoch: partition.partitionEpoch + 1 };
+        }
         records.push({ type: 'PartitionChange', topicId: change.topicId, partitionId: change.partitionId, leader: -2, isr });
         return state(ErrorCode.NONE, isr, partition.partitionEpoch + 1);
       });
@@ -530,28 +541,57 @@ export class Controller {
   }
 
   /**
-   * AlterPartitionReassignments, checked as Kafka's controller checks it: an unknown topic or
-   * partition answers UNKNOWN_TOPIC_OR_PARTITION; an empty replica list, a replica listed twice
-   * or a broker that is not registered answers INVALID_REPLICA_ASSIGNMENT; a change of replica
+   * AlterPartitionReassignments (KIP-455, checked as Kafka's controller checks it): an unknown
+   * topic or partition answers UNKNOWN_TOPIC_OR_PARTITION; an empty replica list, a replica listed
+   * twice or a broker that is not registered answers INVALID_REPLICA_ASSIGNMENT; a change of replica
    * count when `allowReplicationFactorChange` is false answers INVALID_REPLICATION_FACTOR; a cancel
-   * with no reassignment in progress answers NO_REASSIGNMENT_IN_PROGRESS. Conveyor moves no replicas
-   * yet (followers do not fetch), so the only valid target is a partition's current replica set,
-   * a no-op success; any other is refused with INVALID_REPLICA_ASSIGNMENT. Nothing is appended.
+   * with no reassignment in progress answers NO_REASSIGNMENT_IN_PROGRESS. A valid target starts the
+   * move (src/metadata/reassignment.ts): the new replicas are added and catch up, and the
+   * reassignment completes when they are all in sync (`alterPartition`); a target equal to the
+   * replicas before the move cancels it. Every change is committed before the answer.
    */
   alterPartitionReassignments(topics: { topic: string; partitions: PartitionReassignment[] }[], allowReplicationFactorChange: boolean): Promise<TopicPartitionsOutcome[]> {
-    return this.serialize(async () =>
-      topics.map(({ topic, partitions }) => ({
+    return this.serialize(async () => {
+      const records: MetadataRecord[] = [];
+      const named = new Set<string>();
+      const results = topics.map(({ topic, partitions }) => ({
         topic,
-        partitions: partitions.map(({ partitionId, replicas }) => ({ partitionId, ...this.reassignment(topic, partitionId, replicas, allowReplicationFactorChange) })),
-      })),
-    );
+        partitions: partitions.map(({ partitionId, replicas }): PartitionOutcome => {
+          // Each change is planned from the image before this request: a second one for a partition would undo the first.
+          const key = `${topic}:${partitionId}`;
+          if (named.has(key)) return { partitionId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `${topic}-${partitionId} is named more than once` };
+          const planned = this.reassignment(topic, partitionId, replicas, allowReplicationFactorChange);
+          if ('errorCode' in planned) return { partitionId, ...planned };
+          named.add(key);
+          if (planned.change) records.push(planned.change);
+          return { partitionId, errorCode: ErrorCode.NONE, errorMessage: null };
+        }),
+      }));
+      const refused = await this.appendUnlessTooLarge(records);
+      if (refused === undefined) return results;
+      return results.map(({ topic, partitions: each }) => ({
+        topic,
+        partitions: each.map((result) => (result.errorCode === ErrorCode.NONE ? { ...result, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: refused } : result)),
+      }));
+    });
   }
 
-  private reassignment(topic: string, partitionId: number, target: number[] | null, allowReplicationFactorChange: boolean): { errorCode: number; errorMessage: string | null } {
+  private reassignment(topic: string, partitionId: number, target: number[] | null, allowReplicationFactorChange: boolean): { change: MetadataRecord | undefined } | { errorCode: number; errorMessage: string | null } {
     const failure = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage });
-    const partition = this.image.partition(topic, partitionId);
-    if (partition === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${partitionId}`);
-    if (target === null) return failure(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `no reassignment of ${topic}-${partitionId} is in progress`);
+    const topicImage = this.image.topic(topic);
+    const partition = topicImage?.partitions.get(partitionId);
+    if (topicImage === undefined || partition === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${partitionId}`);
+    const unfenced = (id: number) => this.image.brokers.get(id)?.fenced === false;
+    const change = (planned: ReplicaSetChange | string | undefined) => {
+      if (typeof planned === 'string') return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${topic}-${planned}`);
+      if (planned === undefined) return { change: undefined };
+      this.options.logger?.info('partition reassignment', { topic, partition: partitionId, from: partition.replicas.join(','), to: planned.replicas.join(','), adding: planned.addingReplicas.join(','), removing: planned.removingReplicas.join(',') });
+      return { change: partitionChange(topicImage.topicId, partitionId, partition, planned) };
+    };
+    if (target === null) {
+      if (!isReassigning(partition)) return failure(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `no reassignment of ${topic}-${partitionId} is in progress`);
+      return change(cancelReassignment(partition, unfenced));
+    }
     if (target.length === 0) return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'the replica list is empty');
     const seen = new Set<number>();
     for (const brokerId of [...target].sort((a, b) => a - b)) {
@@ -559,13 +599,26 @@ export class Controller {
       if (seen.has(brokerId)) return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `broker ${brokerId} is listed more than once`);
       seen.add(brokerId);
     }
-    if (!allowReplicationFactorChange && target.length !== partition.replicas.length) {
-      return failure(ErrorCode.INVALID_REPLICATION_FACTOR, `the reassignment changes the replication factor from ${partition.replicas.length} to ${target.length}`);
+    const original = originalReplicas(partition);
+    if (!allowReplicationFactorChange && target.length !== original.length) {
+      return failure(ErrorCode.INVALID_REPLICATION_FACTOR, `the reassignment changes the replication factor from ${original.length} to ${target.length}`);
     }
-    if (target.length === partition.replicas.length && target.every((brokerId, index) => partition.replicas[index] === brokerId)) {
-      return { errorCode: ErrorCode.NONE, errorMessage: null };
+    return change(startReassignment(partition, target, unfenced));
+  }
+
+  /** ListPartitionReassignments: the reassignments in progress, of every partition (null) or of those named (unknown ones left out). */
+  listPartitionReassignments(topics: { topic: string; partitionIds: number[] }[] | null): { topic: string; partitions: { partitionId: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[] }[] {
+    const wanted = topics ?? [...this.image.topicsByName.values()].map((topic) => ({ topic: topic.name, partitionIds: [...topic.partitions.keys()] }));
+    const listed = [];
+    for (const { topic, partitionIds } of wanted) {
+      const partitions = [];
+      for (const partitionId of partitionIds) {
+        const partition = this.image.partition(topic, partitionId);
+        if (partition && isReassigning(partition)) partitions.push({ partitionId, replicas: [...partition.replicas], addingReplicas: [...partition.addingReplicas], removingReplicas: [...partition.removingReplicas] });
+      }
+      if (partitions.length > 0) listed.push({ topic, partitions });
     }
-    return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `moving ${topic}-${partitionId} from [${partition.replicas.join(',')}] to [${target.join(',')}] is not supported: Conveyor does not move replicas yet`);
+    return listed;
   }
 
   private planTopic(request: CreateTopicRequest): { records: MetadataRecord[]; result: TopicResult } {
@@ -755,6 +808,11 @@ function duplicateNames(requests: { name: string }[]): Set<string> {
 
 function duplicateError(name: string): TopicResult {
   return topicError(name, ErrorCode.INVALID_REQUEST, `topic '${name}' appears more than once in the request`);
+}
+
+/** The PartitionChange record that takes `partition` to `planned` (the leader only if it changes). */
+function partitionChange(topicId: string, partitionId: number, partition: PartitionImage, planned: ReplicaSetChange): MetadataRecord {
+  return { type: 'PartitionChange', topicId, partitionId, ...planned, leader: planned.leader === partition.leader ? -2 : planned.leader };
 }
 
 function partitionRecord(topicId: string, partitionId: number, replicas: number[]): PartitionRecord {

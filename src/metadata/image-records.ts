@@ -12,7 +12,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
   for (const topic of image.topicsByName.values()) {
     records.push({ type: 'Topic', name: topic.name, topicId: topic.topicId });
     for (const partition of topic.partitions.values()) {
-      records.push({ type: 'Partition', topicId: topic.topicId, ...partition, replicas: [...partition.replicas], isr: [...partition.isr] });
+      const { addingReplicas, removingReplicas, ...rest } = partition;
+      const reassigning = addingReplicas.length > 0 || removingReplicas.length > 0 ? { addingReplicas: [...addingReplicas], removingReplicas: [...removingReplicas] } : {};
+      records.push({ type: 'Partition', topicId: topic.topicId, ...rest, replicas: [...partition.replicas], isr: [...partition.isr], ...reassigning });
     }
   }
   for (const { resourceType, resourceName, configs } of image.configResources()) {

@@ -6,8 +6,12 @@ import type { BrokerEndpoint, MetadataRecord, PartitionChangeRecord, PartitionRe
 
 export interface PartitionImage {
   partitionId: number;
+  /** During a reassignment: the target replicas first, then those being removed. */
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress (KIP-455): replicas not yet in sync, and those that leave when they are. */
+  addingReplicas: number[];
+  removingReplicas: number[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -117,8 +121,8 @@ export class MetadataImage {
   private applyPartition(record: PartitionRecord): void {
     const topic = this.topicsById.get(record.topicId);
     assert(topic, `metadata log has a partition of unknown topic id ${record.topicId}`);
-    const { type: _type, topicId: _topicId, ...partition } = record;
-    topic.partitions.set(record.partitionId, partition);
+    const { type: _type, topicId: _topicId, addingReplicas = [], removingReplicas = [], ...partition } = record;
+    topic.partitions.set(record.partitionId, { ...partition, addingReplicas: [...addingReplicas], removingReplicas: [...removingReplicas] });
   }
 
   private applyPartitionChange(record: PartitionChangeRecord): void {
@@ -127,6 +131,9 @@ export class MetadataImage {
     const leaderChanged = record.leader !== -2 && record.leader !== partition.leader;
     if (record.leader !== -2) partition.leader = record.leader;
     partition.isr = [...record.isr];
+    if (record.replicas !== undefined) partition.replicas = [...record.replicas];
+    if (record.addingReplicas !== undefined) partition.addingReplicas = [...record.addingReplicas];
+    if (record.removingReplicas !== undefined) partition.removingReplicas = [...record.removingReplicas];
     // A new leader starts a new leader epoch; any change is a new partition epoch (Kafka's rules).
     if (leaderChanged) partition.leaderEpoch++;
     partition.partitionEpoch++;

@@ -12,6 +12,13 @@ test('every metadata record round-trips through Kafka framing', () => {
     { type: 'Config', resourceType: 2, resourceName: 'orders', name: 'retention.ms', value: null },
     { type: 'RemoveTopic', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A' },
     { type: 'ProducerIds', brokerId: 1, brokerEpoch: 2, nextProducerId: 2000 },
+    { type: 'FenceBroker', brokerId: 2, brokerEpoch: 7 },
+    { type: 'UnfenceBroker', brokerId: 2, brokerEpoch: 7 },
+    // A reassignment in progress, in a snapshot's PartitionRecord and in the changes that start and end it.
+    { type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, replicas: [3, 1], isr: [1], addingReplicas: [3], removingReplicas: [1], leader: 1, leaderEpoch: 4, partitionEpoch: 9 },
+    { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, leader: -2, isr: [1, 2] },
+    { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, leader: -2, isr: [1], replicas: [3, 1], addingReplicas: [3], removingReplicas: [1] },
+    { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, leader: 3, isr: [3], replicas: [3], addingReplicas: [], removingReplicas: [] },
   ];
   for (const record of records) assert.deepEqual(deserializeMetadataRecord(serializeMetadataRecord(record)), record);
   // Frame version 1, api key 2 (TopicRecord), version 0.

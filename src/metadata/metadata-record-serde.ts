@@ -15,7 +15,7 @@ import { decodeFenceBrokerRecord, encodeFenceBrokerRecord } from '../protocol/me
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protocol/messages/records/unfence-broker-record.js';
 import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
 import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
-import type { AppendedRecord, MetadataRecord } from './metadata-record.js';
+import type { AppendedRecord, MetadataRecord, PartitionChangeRecord } from './metadata-record.js';
 
 const FRAME_VERSION = 1;
 
@@ -64,8 +64,8 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
         topicId: record.topicId,
         replicas: record.replicas,
         isr: record.isr,
-        removingReplicas: [],
-        addingReplicas: [],
+        removingReplicas: record.removingReplicas ?? [],
+        addingReplicas: record.addingReplicas ?? [],
         leader: record.leader,
         leaderEpoch: record.leaderEpoch,
         partitionEpoch: record.partitionEpoch,
@@ -93,7 +93,15 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       break;
     case 'PartitionChange':
       frame(MetadataRecordApiKey.PartitionChange, 0);
-      encodePartitionChangeRecord(writer, 0, { partitionId: record.partitionId, topicId: record.topicId, leader: record.leader, isr: record.isr });
+      encodePartitionChangeRecord(writer, 0, {
+        partitionId: record.partitionId,
+        topicId: record.topicId,
+        leader: record.leader,
+        isr: record.isr,
+        replicas: record.replicas ?? null,
+        addingReplicas: record.addingReplicas ?? null,
+        removingReplicas: record.removingReplicas ?? null,
+      });
       break;
     case 'NoOp':
       frame(MetadataRecordApiKey.NoOp, 0);
@@ -133,8 +141,9 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       return { type: 'Topic', ...decodeTopicRecord(reader, version) };
     case MetadataRecordApiKey.Partition: {
       const record = decodePartitionRecord(reader, version);
-      const { partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch } = record;
-      return { type: 'Partition', partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch };
+      const { partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch, addingReplicas, removingReplicas } = record;
+      const reassigning = addingReplicas.length > 0 || removingReplicas.length > 0 ? { addingReplicas, removingReplicas } : {};
+      return { type: 'Partition', partitionId, topicId, replicas, isr, ...reassigning, leader, leaderEpoch, partitionEpoch };
     }
     case MetadataRecordApiKey.RemoveTopic:
       return { type: 'RemoveTopic', ...decodeRemoveTopicRecord(reader, version) };
@@ -156,7 +165,12 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
     case MetadataRecordApiKey.PartitionChange: {
       const record = decodePartitionChangeRecord(reader, version);
       // Conveyor writes the leader and the ISR in every change; -2 (absent) keeps the leader.
-      return { type: 'PartitionChange', topicId: record.topicId, partitionId: record.partitionId, leader: record.leader ?? -2, isr: record.isr ?? [] };
+      // Replica lists are written only when a reassignment changes them.
+      const change: PartitionChangeRecord = { type: 'PartitionChange', topicId: record.topicId, partitionId: record.partitionId, leader: record.leader ?? -2, isr: record.isr ?? [] };
+      if (record.replicas != null) change.replicas = record.replicas;
+      if (record.addingReplicas != null) change.addingReplicas = record.addingReplicas;
+      if (record.removingReplicas != null) change.removingReplicas = record.removingReplicas;
+      return change;
     }
     case MetadataRecordApiKey.NoOp: // nothing to apply
     default:

@@ -33,6 +33,9 @@ export interface PartitionRecord {
   partitionId: number;
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress (KIP-455): replicas being added, and being removed once they are in sync (absent: none). */
+  addingReplicas?: number[];
+  removingReplicas?: number[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -73,13 +76,20 @@ export interface UnfenceBrokerRecord {
   brokerEpoch: number;
 }
 
-/** A change to one partition: a new leader (-1: none) and ISR; each bumps the epochs as Kafka does. */
+/**
+ * A change to one partition: a new leader (-1: none, -2: unchanged) and ISR, and for a
+ * reassignment (KIP-455) the new replica list and the replicas being added and removed (absent:
+ * unchanged; empty lists end the reassignment). Each bumps the epochs as Kafka does.
+ */
 export interface PartitionChangeRecord {
   type: 'PartitionChange';
   topicId: string;
   partitionId: number;
   leader: number;
   isr: number[];
+  replicas?: number[];
+  addingReplicas?: number[];
+  removingReplicas?: number[];
 }
 
 export type MetadataRecord =

@@ -142,14 +142,22 @@ export class ReplicaManager {
   /** Deletes the logs of a topic that the metadata log removed. */
   async deleteTopic(topic: string): Promise<void> {
     const doomed = [...this.partitions.values()].filter((partition) => partition.topic === topic);
-    for (const partition of doomed) {
-      this.partitions.delete(partition.key);
-      if (!partition.isLeader) for (const listener of this.followListeners) listener(partition);
-      else for (const listener of this.leadershipListeners) listener(partition, false);
-      this.notify(partition);
-      await this.logManager.deleteLog(topic, partition.partitionIndex);
-    }
+    for (const partition of doomed) await this.removeReplica(partition);
     if (doomed.length > 0) this.logger.info('deleted topic logs', { topic, partitions: doomed.length });
+  }
+
+  /**
+   * Stops hosting a replica and deletes its log: its topic is gone, or a reassignment moved the
+   * partition off this broker. Whatever waits on it (fetches, acks=all produces, the fetcher, the
+   * coordinators) hears that this broker no longer leads or follows it.
+   */
+  async removeReplica(partition: Partition): Promise<void> {
+    if (this.partitions.get(partition.key) !== partition) return;
+    this.partitions.delete(partition.key);
+    if (!partition.isLeader) for (const listener of this.followListeners) listener(partition);
+    else for (const listener of this.leadershipListeners) listener(partition, false);
+    this.notify(partition);
+    await this.logManager.deleteLog(partition.topic, partition.partitionIndex);
   }
 
   /** Appends a validated batch and wakes waiters once the high watermark has moved. */

@@ -169,7 +169,7 @@ describe('controller APIs sent to a broker that is not the active controller are
       other.send(AlterPartitionReassignmentsApi, version, { timeoutMs: 10_000, allowReplicationFactorChange, topics: [{ name: 'moves', partitions }] });
     const response = await reassign(0, [
       { partitionIndex: 0, replicas: [controllerId] },
-      { partitionIndex: 1, replicas: [third] },
+      { partitionIndex: 1, replicas: [third, third] },
       { partitionIndex: 1, replicas: null },
       { partitionIndex: 4, replicas: [otherId] },
     ]);

@@ -4,9 +4,9 @@
 // topic or partition answers UNKNOWN_TOPIC_OR_PARTITION; an empty replica list, a replica listed
 // twice or a broker that is not registered answers INVALID_REPLICA_ASSIGNMENT; a change of replica
 // count when v1's AllowReplicationFactorChange is false answers INVALID_REPLICATION_FACTOR; a cancel
-// with no reassignment in progress answers NO_REASSIGNMENT_IN_PROGRESS. Conveyor moves no replicas
-// yet, so the only valid target is a partition's current replica set, which is a no-op success. In
-// a cluster a broker that is not the active controller forwards the request to it (Envelope), as
+// with no reassignment in progress answers NO_REASSIGNMENT_IN_PROGRESS. A valid target starts the
+// move: the new replicas catch up from the leader, and once all are in the ISR the old ones leave
+// and delete their logs (src/metadata/reassignment.ts). In a cluster a broker that is not the active controller forwards the request to it (Envelope), as
 // Kafka's brokers do; NOT_CONTROLLER if leadership moved meanwhile.
 // Version notes: v0 flexible; v1 (Kafka 4.1, KIP-860) adds AllowReplicationFactorChange to the
 // request (default true) and echoes it in the response.

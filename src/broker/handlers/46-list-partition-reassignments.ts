@@ -1,7 +1,7 @@
 // ListPartitionReassignments (key 46), version 0.
 // The reassignments in progress: all of them for null Topics, else those of the named topics and
-// partitions (unknown topics and partitions are left out, as Kafka does). Conveyor runs no
-// reassignments (see 45-alter-partition-reassignments.ts), so the list is always empty. In a
+// partitions (unknown topics and partitions are left out, as Kafka does), with each one's replicas
+// and the replicas being added and removed (see 45-alter-partition-reassignments.ts). In a
 // cluster a broker that is not the active controller forwards the request to it (Envelope), as
 // Kafka's brokers do: the controller is the one that knows the reassignments.
 // Version notes: v0 only (flexible).
@@ -14,8 +14,17 @@ export const listPartitionReassignmentsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   forwardToController: true,
-  handle() {
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };
+  handle(request, { broker }) {
+    const named = request.topics?.map(({ name, partitionIndexes }) => ({ topic: name, partitionIds: partitionIndexes })) ?? null;
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topics: broker.controller.listPartitionReassignments(named).map(({ topic, partitions }) => ({
+        name: topic,
+        partitions: partitions.map(({ partitionId, replicas, addingReplicas, removingReplicas }) => ({ partitionIndex: partitionId, replicas, addingReplicas, removingReplicas })),
+      })),
+    };
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode, errorMessage: null, topics: [] };
