@@ -17,6 +17,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   groups: async () => (await import('./groups-command.js')).registerGroupsCommand,
   transactions: async () => (await import('./transactions-command.js')).registerTransactionsCommand,
   'leader-election': async () => (await import('./leader-election-command.js')).registerLeaderElectionCommand,
+  'reassign-partitions': async () => (await import('./reassign-partitions-command.js')).registerReassignPartitionsCommand,
   cluster: async () => (await import('./cluster-command.js')).registerClusterCommand,
   records: async () => (await import('./records-command.js')).registerRecordsCommand,
   perf: async () => (await import('./perf-command.js')).registerPerfCommand,

@@ -1,17 +1,22 @@
 // Admin operations for the command-line tools over the Kafka protocol: topics (create, list,
-// describe with offsets, grow, delete), configs (describe, incremental alter), records (delete
-// below an offset), offsets by time, the cluster's brokers and the producers a partition keeps
-// state for. Partition requests go to leaders.
-import { ErrorCode } from '../base/error-codes.js';
+// describe with offsets, grow, delete), configs (describe, incremental alter, several resources
+// at once), records (delete below an offset), offsets by time, the cluster's brokers, the
+// producers a partition keeps state for and partition reassignments (start, cancel, list).
+// Partition requests go to leaders; reassignments and config changes go to any broker, which
+// forwards them to the active controller.
+import { ErrorCode, errorName } from '../base/error-codes.js';
 import {
+  AlterPartitionReassignmentsApi,
   CreatePartitionsApi,
   CreateTopicsApi,
   DeleteRecordsApi,
   DeleteTopicsApi,
+  DescribeClusterApi,
   DescribeConfigsApi,
   DescribeProducersApi,
   IncrementalAlterConfigsApi,
   ListOffsetsApi,
+  ListPartitionReassignmentsApi,
   ZERO_UUID,
 } from '../protocol/messages/index.js';
 import { type ClusterClient, KafkaResponseError, ToolError } from './cluster-client.js';
@@ -70,6 +75,55 @@ export interface ProducerStateInfo {
   coordinatorEpoch: number;
   /** -1 when the producer has no transaction open in the partition. */
   currentTransactionStartOffset: number;
+}
+
+/** A registered broker; `fenced` is null when the cluster could only list its unfenced brokers. */
+export interface BrokerInfo {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  fenced: boolean | null;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A partition's wanted replica set for AlterPartitionReassignments; null replicas cancel a move in progress. */
+export interface ReassignmentTarget extends TopicPartition {
+  replicas: number[] | null;
+}
+
+/** One partition's answer: errorCode 0 (error null) on success, else Kafka's error name and the broker's message. */
+export interface PartitionResult extends TopicPartition {
+  errorCode: number;
+  error: string | null;
+  message: string | null;
+}
+
+/** A reassignment in progress (ListPartitionReassignments): the replica set during the move, and which are added and removed. */
+export interface OngoingReassignment extends TopicPartition {
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
+/** Config changes of one resource for incrementalAlterConfigs. */
+export interface ConfigResourceChanges {
+  resourceType: number;
+  resourceName: string;
+  changes: { name: string; operation: number; value: string | null }[];
+}
+
+/** One resource's answer to incrementalAlterConfigs. */
+export interface ConfigResourceResult {
+  resourceType: number;
+  resourceName: string;
+  errorCode: number;
+  error: string | null;
+  message: string | null;
 }
 
 export class AdminClient {
@@ -147,6 +201,82 @@ export class AdminClient {
     if (result && result.errorCode !== ErrorCode.NONE) {
       throw new KafkaResponseError(result.errorCode, `altering configs of ${resourceLabel(resourceType, resourceName)}`, result.errorMessage);
     }
+  }
+
+  /**
+   * Changes configs of several resources in one IncrementalAlterConfigs request (BROKER resources
+   * are named by node id, '' for the cluster-wide default); every resource's result, failures
+   * included, for the caller to report.
+   */
+  async incrementalAlterConfigs(resources: readonly ConfigResourceChanges[], validateOnly = false): Promise<ConfigResourceResult[]> {
+    if (resources.length === 0) return [];
+    const response = await this.cluster.request(IncrementalAlterConfigsApi, {
+      resources: resources.map(({ resourceType, resourceName, changes }) => ({
+        resourceType,
+        resourceName,
+        configs: changes.map(({ name, operation, value }) => ({ name, configOperation: operation, value })),
+      })),
+      validateOnly,
+    });
+    return resources.map(({ resourceType, resourceName }) => {
+      const result = response.responses.find((entry) => entry.resourceType === resourceType && entry.resourceName === resourceName);
+      if (!result) return { resourceType, resourceName, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, error: errorName(ErrorCode.UNKNOWN_SERVER_ERROR), message: 'the broker did not answer for this resource' };
+      return { resourceType, resourceName, errorCode: result.errorCode, error: result.errorCode === ErrorCode.NONE ? null : errorName(result.errorCode), message: result.errorMessage };
+    });
+  }
+
+  /**
+   * Every registered broker by node id, fenced ones (stopped, or not yet caught up) marked, from
+   * DescribeCluster v2 (KIP-1073); from a broker without it, Metadata's unfenced brokers.
+   */
+  async describeBrokers(): Promise<BrokerInfo[]> {
+    const byId = (a: BrokerInfo, b: BrokerInfo) => a.nodeId - b.nodeId;
+    if ((await this.cluster.versionOf(DescribeClusterApi.apiKey)) >= 2) {
+      const described = await this.cluster.request(DescribeClusterApi, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: true }, { minVersion: 2 });
+      if (described.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(described.errorCode, 'describing the cluster', described.errorMessage);
+      return described.brokers.map((broker) => ({ nodeId: broker.brokerId, host: broker.host, port: broker.port, rack: broker.rack, fenced: broker.isFenced ?? false })).sort(byId);
+    }
+    const metadata = await this.cluster.metadata([]);
+    return metadata.brokers.map((broker) => ({ nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack ?? null, fenced: null })).sort(byId);
+  }
+
+  /**
+   * Starts moving partitions to new replica sets, or cancels moves in progress (null replicas),
+   * with AlterPartitionReassignments; each partition's result. A request-wide error throws.
+   */
+  async alterPartitionReassignments(targets: readonly ReassignmentTarget[], timeoutMs = 30_000): Promise<PartitionResult[]> {
+    if (targets.length === 0) return [];
+    const byTopic = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
+    for (const { topic, partition, replicas } of targets) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partitionIndex: partition, replicas }]);
+    const response = await this.cluster.request(AlterPartitionReassignmentsApi, {
+      timeoutMs,
+      allowReplicationFactorChange: true,
+      topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+    });
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, 'reassigning partitions', response.errorMessage);
+    return targets.map(({ topic, partition }) => {
+      const result = response.responses.find((entry) => entry.name === topic)?.partitions.find((entry) => entry.partitionIndex === partition);
+      if (!result) return { topic, partition, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, error: errorName(ErrorCode.UNKNOWN_SERVER_ERROR), message: 'the broker did not answer for this partition' };
+      return { topic, partition, errorCode: result.errorCode, error: result.errorCode === ErrorCode.NONE ? null : errorName(result.errorCode), message: result.errorMessage };
+    });
+  }
+
+  /** The reassignments in progress: all of them (null), or those of the given partitions, sorted by topic and partition. */
+  async listPartitionReassignments(partitions: readonly TopicPartition[] | null = null, timeoutMs = 30_000): Promise<OngoingReassignment[]> {
+    let topics: { name: string; partitionIndexes: number[] }[] | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+      if (topics.length === 0) return [];
+    }
+    const response = await this.cluster.request(ListPartitionReassignmentsApi, { timeoutMs, topics });
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, 'listing partition reassignments', response.errorMessage);
+    return response.topics
+      .flatMap(({ name, partitions: ongoing }) =>
+        ongoing.map(({ partitionIndex, replicas, addingReplicas, removingReplicas }) => ({ topic: name, partition: partitionIndex, replicas, addingReplicas, removingReplicas })),
+      )
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }
 
   /** Moves a partition's log start offset to `offset` (-1: the high watermark); returns the new low watermark. */

@@ -1,0 +1,197 @@
+// `conveyor reassign-partitions` (Kafka's kafka-reassign-partitions tool) as a child process
+// against an in-process 4-node cluster over TCP (nodes 1 and 3 on rack r1, 2 and 4 on r2):
+// - bad input is refused with a message naming the problem and a non-zero exit, before anything
+//   changes: malformed JSON, an empty or duplicated list, a broker listed twice, an unknown topic,
+//   partition or broker, a missing or misplaced option, not exactly one action;
+// - --generate prints the current assignment and a rack-aware proposal over --broker-list (same
+//   replication factor, every replica on a listed broker, no partition with both replicas on one
+//   rack), and with --disable-rack-aware any spread over the listed brokers;
+// - --list with nothing in progress; --execute of the current replicas (a no-op) and --verify of it.
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { ClusterClient, ToolError } from '../../src/client/cluster-client.js';
+import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+import { CreateTopicsApi } from '../../src/protocol/messages/index.js';
+import { type ProcessResult, runProcess } from '../support/process.js';
+import { waitFor } from '../support/wait.js';
+import { temporaryDirectory } from './helpers.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const RACKS: Record<number, string> = { 1: 'r1', 2: 'r2', 3: 'r1', 4: 'r2' };
+
+interface Assignment {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  log_dirs?: string[];
+}
+
+describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
+  let cluster: RunningCluster;
+  let directory: string;
+  let client: ClusterClient;
+  const server = () => ['--bootstrap-server', cluster.node(1).bootstrapServer];
+  const conveyor = (...args: string[]): Promise<ProcessResult> => {
+    const script = `import(${JSON.stringify(main)}).then((cli) => cli.run(['node', 'conveyor', ...process.argv.slice(1)]))`;
+    return runProcess(process.execPath, ['--import', 'tsx', '--eval', script, 'reassign-partitions', ...args], { timeoutMs: 30_000 });
+  };
+  const ok = async (...args: string[]): Promise<string> => {
+    const result = await conveyor(...args, ...server());
+    assert.equal(result.code, 0, `reassign-partitions ${args.join(' ')} exited ${result.code}\nstderr: ${result.stderr}\nstdout: ${result.stdout}`);
+    return result.stdout;
+  };
+  let files = 0;
+  const file = async (content: unknown): Promise<string> => {
+    const path = join(directory, `input-${files++}.json`);
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+  const reassignment = (partitions: Assignment[]) => file({ version: 1, partitions });
+  const partitionState = (topic: string, partition: number) => {
+    const controller = cluster.activeController();
+    return controller > 0 ? cluster.node(controller).broker?.services.image.partition(topic, partition) : undefined;
+  };
+  const createTopic = async (topic: string, assignment: number[][]) => {
+    const response = await client.request(CreateTopicsApi, {
+      topics: [{ name: topic, numPartitions: -1, replicationFactor: -1, assignments: assignment.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })), configs: [] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    assert.equal(response.topics[0]?.errorCode, ErrorCode.NONE, `creating ${topic}: ${response.topics[0]?.errorMessage}`);
+    // Every node's image, not only the controller's: the CLI asks node 1's metadata.
+    await waitFor(`${topic} with every replica in sync, on every node`, () =>
+      cluster.nodeIds.every((nodeId) =>
+        assignment.every((replicas, partition) => cluster.node(nodeId).broker?.services.image.partition(topic, partition)?.isr.length === replicas.length),
+      )
+        ? true
+        : undefined,
+    );
+  };
+
+  before(async () => {
+    directory = (await temporaryDirectory()).path;
+    cluster = await startCluster({
+      brokers: 4,
+      config: { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500, 'replica.fetch.backoff.ms': 100 },
+      nodeConfig: (nodeId) => ({ 'broker.rack': RACKS[nodeId]! }),
+    });
+    client = new ClusterClient(connectTcp, cluster.node(1).bootstrapServer, 'reassign-partitions-test');
+    await createTopic('spread', [[1, 2], [2, 3], [3, 4], [4, 1], [1, 3], [2, 4]]);
+  });
+
+  after(async () => {
+    client?.close();
+    await cluster?.close();
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('refuses bad input with a message naming the problem and a non-zero exit', async () => {
+    const good = await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 2] }]);
+    const cases: [string, string[], RegExp][] = [
+      ['no action', ['--reassignment-json-file', good], /exactly one action/],
+      ['two actions', ['--execute', '--verify', '--reassignment-json-file', good], /exactly one action.*--execute and --verify/],
+      ['a missing file option', ['--execute'], /--execute needs --reassignment-json-file/],
+      ['--generate without --broker-list', ['--generate', '--topics-to-move-json-file', good], /--generate needs --broker-list/],
+      ['an option of another action', ['--verify', '--reassignment-json-file', good, '--throttle', '1000'], /--throttle cannot be used with --verify/],
+      ['--broker-list with --execute', ['--execute', '--reassignment-json-file', good, '--broker-list', '1,2'], /--broker-list cannot be used with --execute/],
+      ['a bad --throttle', ['--execute', '--reassignment-json-file', good, '--throttle', 'fast'], /--throttle must be an integer/],
+      ['a missing file', ['--verify', '--reassignment-json-file', join(directory, 'nowhere.json')], /cannot read --reassignment-json-file .*nowhere\.json/],
+      ['bad JSON', ['--execute', '--reassignment-json-file', await file('{"version":1,"partitions":[')], /is not valid \(not JSON/],
+      ['no partitions array', ['--execute', '--reassignment-json-file', await file({ version: 1 })], /no "partitions" array/],
+      ['an empty list', ['--execute', '--reassignment-json-file', await reassignment([])], /the partition reassignment list is empty/],
+      ['an unsupported version', ['--execute', '--reassignment-json-file', await file({ version: 2, partitions: [{ topic: 'spread', partition: 0, replicas: [1] }] })], /"version" 2 is not supported/],
+      ['a partition listed twice', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 2] }, { topic: 'spread', partition: 0, replicas: [2, 3] }])], /lists partitions more than once: spread-0/],
+      ['a broker listed twice in a partition', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 0, replicas: [2, 2] }])], /replicas of spread-0 list broker 2 more than once/],
+      ['a non-integer replica', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 'two' as unknown as number] }])], /not all non-negative integer broker ids/],
+      ['log_dirs of the wrong length', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 2], log_dirs: ['any'] }])], /"log_dirs" that is not an array with one entry per replica/],
+      ['a named log directory', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 2], log_dirs: ['/data', 'any'] }])], /names log directories .*"\/data"/],
+      ['an unknown topic', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'nothing-here', partition: 0, replicas: [1, 2] }])], /unknown topic: nothing-here/],
+      ['an unknown partition', ['--verify', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 9, replicas: [1, 2] }])], /unknown partition: spread-9/],
+      ['an unknown broker', ['--execute', '--reassignment-json-file', await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 7] }])], /unknown broker id in --reassignment-json-file: 7/],
+      ['a topics file without topics', ['--generate', '--topics-to-move-json-file', await file({ topics: [], version: 1 }), '--broker-list', '1,2'], /"topics" is empty/],
+      ['a topic listed twice', ['--generate', '--topics-to-move-json-file', await file({ topics: [{ topic: 'spread' }, { topic: 'spread' }], version: 1 }), '--broker-list', '1,2'], /lists topics more than once: spread/],
+      ['a broker listed twice in --broker-list', ['--generate', '--topics-to-move-json-file', await file({ topics: [{ topic: 'spread' }] }), '--broker-list', '1,2,1'], /--broker-list lists broker 1 more than once/],
+      ['a malformed --broker-list', ['--generate', '--topics-to-move-json-file', await file({ topics: [{ topic: 'spread' }] }), '--broker-list', '1,x'], /--broker-list must be comma-separated broker ids/],
+      ['an unknown broker in --broker-list', ['--generate', '--topics-to-move-json-file', await file({ topics: [{ topic: 'spread' }] }), '--broker-list', '1,9'], /unknown broker id in --broker-list: 9/],
+      ['too few brokers for the replication factor', ['--generate', '--topics-to-move-json-file', await file({ topics: [{ topic: 'spread' }] }), '--broker-list', '3'], /replication factor 2, more than the 1 broker/],
+      ['an unknown topic to move', ['--generate', '--topics-to-move-json-file', await file({ topics: [{ topic: 'nothing-here' }] }), '--broker-list', '1,2'], /unknown topic: nothing-here/],
+    ];
+    // In this process (main.ts's program, as the CLI builds it): a process each would take a second or more.
+    for (const [what, args, expected] of cases) {
+      const program = await buildProgram('reassign-partitions');
+      await assert.rejects(program.parseAsync(['node', 'conveyor', 'reassign-partitions', ...args, ...server()]), (error: Error) => {
+        assert.ok(error instanceof ToolError, `${what}: ${error.stack}`);
+        assert.match(error.message, expected, `${what}: ${error.message}`);
+        return true;
+      });
+    }
+    // As a process: the message on stderr and exit status 1.
+    const [missing, unknown] = await Promise.all([
+      conveyor('--execute', ...server()),
+      conveyor('--execute', '--reassignment-json-file', await reassignment([{ topic: 'nothing-here', partition: 0, replicas: [1, 2] }]), ...server()),
+    ]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'conveyor: --execute needs --reassignment-json-file\n');
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stdout, '');
+    assert.equal(unknown.stderr, 'conveyor: unknown topic: nothing-here (UNKNOWN_TOPIC_OR_PARTITION)\n');
+    assert.deepEqual(partitionState('spread', 0)?.replicas, [1, 2], 'nothing was moved');
+  });
+
+  it('--generate proposes a rack-aware spread over --broker-list, and any spread without racks', async () => {
+    const topics = await file({ topics: [{ topic: 'spread' }], version: 1 });
+    const text = await ok('--generate', '--topics-to-move-json-file', topics, '--broker-list', '1,2,3,4');
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines[0], 'Current partition replica assignment');
+    assert.equal(lines[3], 'Proposed partition reassignment configuration');
+    assert.equal(lines[2], '');
+    assert.deepEqual(JSON.parse(lines[1]!), {
+      version: 1,
+      partitions: [[1, 2], [2, 3], [3, 4], [4, 1], [1, 3], [2, 4]].map((replicas, partition) => ({ topic: 'spread', partition, replicas, log_dirs: ['any', 'any'] })),
+    });
+    const proposed = JSON.parse(lines[4]!) as { version: number; partitions: Assignment[] };
+    assert.equal(proposed.version, 1);
+    assert.deepEqual(proposed.partitions.map((entry) => entry.partition), [0, 1, 2, 3, 4, 5]);
+    for (const entry of proposed.partitions) {
+      assert.equal(entry.topic, 'spread');
+      assert.equal(entry.replicas.length, 2);
+      assert.deepEqual(entry.log_dirs, ['any', 'any']);
+      assert.notEqual(RACKS[entry.replicas[0]!], RACKS[entry.replicas[1]!], `spread-${entry.partition} has a replica on each rack: ${entry.replicas}`);
+    }
+    // Leaders go round the brokers: 6 partitions over 4 brokers lead 1 or 2 each.
+    const leaders = proposed.partitions.map((entry) => entry.replicas[0]!);
+    for (const broker of [1, 2, 3, 4]) assert.ok([1, 2].includes(leaders.filter((leader) => leader === broker).length), `leaders ${leaders}`);
+
+    // Only rack r1's brokers: a rack-aware proposal would need another rack, so racks are ignored.
+    const json = JSON.parse(await ok('--generate', '--topics-to-move-json-file', topics, '--broker-list', '1,3', '--disable-rack-aware', '--json')) as { proposed: { partitions: Assignment[] } };
+    for (const entry of json.proposed.partitions) assert.deepEqual([...entry.replicas].sort(), [1, 3]);
+    assert.deepEqual(partitionState('spread', 0)?.replicas, [1, 2], '--generate changes nothing');
+  });
+
+  it('--list with nothing in progress; --execute and --verify of the current replicas', async () => {
+    assert.equal((await ok('--list')).trim(), 'No partition reassignments found.');
+    const same = await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 2], log_dirs: ['any', 'any'] }, { topic: 'spread', partition: 1, replicas: [2, 3] }]);
+    const executed = await ok('--execute', '--reassignment-json-file', same);
+    assert.equal(
+      executed.trim(),
+      [
+        'Current partition replica assignment',
+        '',
+        '{"version":1,"partitions":[{"topic":"spread","partition":0,"replicas":[1,2],"log_dirs":["any","any"]},{"topic":"spread","partition":1,"replicas":[2,3],"log_dirs":["any","any"]}]}',
+        '',
+        'Save this to use as the --reassignment-json-file option during rollback',
+        'Successfully started partition reassignments for spread-0,spread-1',
+      ].join('\n'),
+    );
+    const verified = await ok('--verify', '--reassignment-json-file', same, '--preserve-throttles');
+    assert.equal(verified.trim(), ['Status of partition reassignment:', 'Reassignment of partition spread-0 is completed.', 'Reassignment of partition spread-1 is completed.'].join('\n'));
+    const cancelled = await ok('--cancel', '--reassignment-json-file', same, '--preserve-throttles');
+    assert.equal(cancelled.trim(), 'None of the specified partition reassignments are active.');
+  });
+});
