@@ -5,6 +5,11 @@
 // or with the DivergingEpoch this log must truncate to first (KIP-320). Partition errors pause
 // that partition for replica.fetch.backoff.ms; the metadata image re-points it when leadership
 // moves. Everything goes through the Transport port, so it runs on TCP or simulated alike.
+// Follower-side replication throttle (KIP-73): with follower.replication.throttled.rate set on this
+// broker, a partition its topic's follower.replication.throttled.replicas names (`*` or
+// `partition:thisBroker`) is left out of the fetches while this replica is outside the ISR and not
+// caught up, and the measured rate is above the bound; the bytes fetched for every throttled
+// partition are measured.
 import { ErrorCode } from '../base/error-codes.js';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
@@ -12,6 +17,7 @@ import { FetchApi, type FetchRequest, type FetchResponse } from '../protocol/mes
 import { BATCH_HEADER_BYTES, readLastOffset } from '../protocol/records/batch-header.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
 import type { Partition } from './partition.js';
+import type { ReplicationThrottle } from './replication-quota.js';
 
 /** v12: topics by name, the last fetched epoch and DivergingEpoch; the replica id in the header field. */
 const FETCH_VERSION = 12;
@@ -44,6 +50,8 @@ export interface ReplicaFetcherOptions {
   readonly stillFollows: (partition: Partition) => boolean;
   /** Called after a partition appended or moved its high watermark (wakes waiting fetches). */
   readonly onProgress: (partition: Partition) => void;
+  /** The follower-side replication throttle (follower.replication.throttled.rate); none: never throttled. */
+  readonly throttle?: ReplicationThrottle;
 }
 
 /** Keeps one fetcher per leader broker and moves partitions between them as leadership changes. */
@@ -84,8 +92,14 @@ export class ReplicaFetcherManager {
   }
 }
 
+interface FetchState {
+  pausedUntilMs: number;
+  /** Whether the last fetch brought this replica up to the leader's high watermark (Kafka's isReplicaInSync). */
+  caughtUp: boolean;
+}
+
 class ReplicaFetcher {
-  readonly #partitions = new Map<Partition, { pausedUntilMs: number }>();
+  readonly #partitions = new Map<Partition, FetchState>();
   #running = false;
   #stopped = false;
   #cancelWake: (() => void) | undefined;
@@ -104,7 +118,7 @@ class ReplicaFetcher {
   }
 
   add(partition: Partition): void {
-    this.#partitions.set(partition, { pausedUntilMs: 0 });
+    this.#partitions.set(partition, { pausedUntilMs: 0, caughtUp: false });
     this.#start();
   }
 
@@ -139,9 +153,17 @@ class ReplicaFetcher {
     const { clock, config } = this.options;
     while (!this.#stopped && this.#partitions.size > 0) {
       const now = clock.monotonicMs();
-      const ready = [...this.#partitions].filter(([partition, state]) => state.pausedUntilMs <= now && this.options.stillFollows(partition)).map(([partition]) => partition);
+      const throttling = this.#throttling();
+      const ready: Partition[] = [];
+      // The earliest a partition left out now may be fetched: paused ones at the end of their
+      // pause, throttled ones after a backoff (as Kafka's fetcher waits when it has nothing to ask).
+      let next = Number.POSITIVE_INFINITY;
+      for (const [partition, state] of this.#partitions) {
+        if (throttling && state.pausedUntilMs <= now && this.#heldBack(partition, state)) next = Math.min(next, now + config.backoffMs);
+        else if (state.pausedUntilMs <= now && this.options.stillFollows(partition)) ready.push(partition);
+        else next = Math.min(next, state.pausedUntilMs);
+      }
       if (ready.length === 0) {
-        const next = Math.min(...[...this.#partitions.values()].map((state) => state.pausedUntilMs));
         await this.#sleep(Math.max(1, Math.min(config.backoffMs, next - now)));
         continue;
       }
@@ -245,7 +267,22 @@ class ReplicaFetcher {
     }
     const batches = wholeBatches(data.records, log.logEndOffset);
     await partition.appendAsFollower(batches, Number(data.highWatermark), Number(data.logStartOffset ?? -1n));
+    const state = this.#partitions.get(partition);
+    if (state) state.caughtUp = log.logEndOffset >= Number(data.highWatermark);
+    const { throttle } = this.options;
+    if (throttle?.active() && throttle.isThrottled(partition.topic, partition.partitionIndex)) throttle.quota.record(data.records?.length ?? 0);
     this.options.onProgress(partition);
+  }
+
+  /** Whether the follower quota is exceeded now (never without a follower rate). */
+  #throttling(): boolean {
+    const { throttle } = this.options;
+    return throttle !== undefined && throttle.active() && throttle.quota.isExceeded();
+  }
+
+  /** Whether the throttle leaves `partition` out: throttled here, outside the ISR and behind the leader. */
+  #heldBack(partition: Partition, state: FetchState): boolean {
+    return !state.caughtUp && !partition.isr.includes(this.options.localBrokerId) && this.options.throttle!.isThrottled(partition.topic, partition.partitionIndex);
   }
 
   #pause(partition: Partition): void {
