@@ -5,7 +5,7 @@
 // deleted. Every acknowledged record is read back once. A move toward a stopped broker stays in
 // progress (ListPartitionReassignments shows it) until the broker returns; a cancel goes back to
 // the original replicas; a broker that was down while its replica was moved away deletes that
-// stray log when it starts.
+// stray log when it starts; a running follower that leaves stops fetching and deletes its log.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
@@ -132,6 +132,13 @@ describe('partition reassignment on three brokers', () => {
     await cluster.restart(3);
     assert.equal(hostedOn(3), undefined);
     assert.equal(logOn(3), false, 'node 3 deleted the log of the partition moved off it while it was down');
+
+    // A running follower leaves ([1,2] -> [1,3]): its fetcher stops and its log goes; the leader stays.
+    await admin.alterPartitionReassignments({ topics: [{ topic: TOPIC, partitionAssignment: [{ partition: 0, replicas: [1, 3] }] }] });
+    await until('the move of the follower to complete', () => partitionImage().replicas.join(',') === '1,3' && partitionImage().addingReplicas.length === 0, 30_000);
+    assert.equal(partitionImage().leader, 1);
+    await until("node 2's replica and log to be deleted", () => hostedOn(2) === undefined && !logOn(2));
+    await until('node 3 to hold every record again', () => hostedOn(3)?.log.logEndOffset === hostedOn(1)?.log.logEndOffset);
     await admin.disconnect();
   });
 });
