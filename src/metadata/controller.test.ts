@@ -367,6 +367,10 @@ test('AlterPartitionReassignments: new replicas are added, join the ISR, and the
   );
   assert.deepEqual(controller.listPartitionReassignments(null), [{ topic: 'm', partitions: [{ partitionId: 0, replicas: [3, 4, 1, 2], addingReplicas: [3, 4], removingReplicas: [1, 2] }] }]);
   assert.deepEqual(controller.listPartitionReassignments([{ topic: 'm', partitionIds: [0, 5] }, { topic: 'other', partitionIds: [0] }]).length, 1);
+  // CreatePartitions during the move takes partition 0's factor from its target, not its widened list.
+  const [grown] = await controller.createPartitions([{ name: 'm', count: 2, assignments: null }], false);
+  assert.equal(grown!.errorCode, ErrorCode.NONE);
+  assert.equal(image.partition('m', 1)!.replicas.length, 2);
 
   // 3 catches up: it joins the ISR, the move goes on.
   const [partial] = await expand([1, 2, 3]);

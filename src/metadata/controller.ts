@@ -24,7 +24,7 @@ import {
   checkTopicConsistency,
   configRecords,
 } from './config-changes.js';
-import { type ReplicaSetChange, cancelReassignment, completedReassignment, isReassigning, originalReplicas, startReassignment } from './reassignment.js';
+import { type ReplicaSetChange, cancelReassignment, completedReassignment, isReassigning, originalReplicas, startReassignment, targetReplicas } from './reassignment.js';
 import { validateTopicConfig } from './topic-config.js';
 import { internalTopics, topicNameProblem } from './topic-name.js';
 
@@ -784,7 +784,9 @@ export class Controller {
     }
     if (request.count > MAX_PARTITIONS_PER_TOPIC) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at most ${MAX_PARTITIONS_PER_TOPIC}`);
     const added = request.count - current;
-    const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
+    // Partition 0's factor, counting the replicas it keeps if it is being moved.
+    const first = topic.partitions.get(0);
+    const replicationFactor = first ? targetReplicas(first).length : 1;
     let assignment: number[][];
     if (request.assignments) {
       if (request.assignments.length !== added) {
