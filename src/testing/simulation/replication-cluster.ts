@@ -6,11 +6,18 @@
 // from the ISR unless it is the last member, treats a restarted broker as a new incarnation (out
 // of the ISR until it catches up again), and applies a leader's AlterPartition when its leader and
 // partition epochs are current and every new member is alive.
+//
+// A crash is a kill -9 (the page cache survives) or a power loss (`crash(id, true)`: the broker's
+// memory disk drops every write it had not synced, under the strict model: unsynced pages kept,
+// dropped or torn at random, unsynced directory entries undone). Either way the dead incarnation
+// touches its disk no more: each incarnation reaches the disk through a gate that refuses every
+// call, and every call on a handle it opened, once it died (a dead process writes nothing).
 import { ErrorCode } from '../../base/error-codes.js';
 import { KafkaError } from '../../base/kafka-error.js';
 import { createLogger, type Logger } from '../../base/logger.js';
-import { MemoryFileSystem } from '../../base/memory-file-system.js';
-import { defaultLogConfig } from '../../log/log-config.js';
+import { type DirectoryEntry, type FileHandle, type FileStat, type FileSystem, FileSystemError, type OpenMode } from '../../base/file-system.js';
+import { MemoryFileSystem, type PowerLossReport } from '../../base/memory-file-system.js';
+import { defaultLogConfig, type LogConfig } from '../../log/log-config.js';
 import { LogManager } from '../../log/log-manager.js';
 import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/messages/index.js';
 import type { InboundRequest } from '../../protocol/transport.js';
@@ -39,6 +46,8 @@ export interface ReplicationClusterOptions {
   readonly logger?: Logger;
   /** Sabotage, to show the checks catch lost writes: elections pick any live replica, in the ISR or not. */
   readonly electOutsideIsr?: boolean;
+  /** Topic and broker log settings (segment.bytes, flush.messages, ...) over Kafka's defaults. */
+  readonly logConfig?: Partial<LogConfig>;
 }
 
 export interface SimBroker {
@@ -51,6 +60,22 @@ export interface SimBroker {
   isr: IsrManager | undefined;
   /** Fetches parked for data, woken by appends and high watermark moves. */
   waiters: Set<() => void>;
+  /** The running incarnation's gate to `fs`, closed when it dies. */
+  gate: IncarnationGate | undefined;
+  /** Power losses this broker's disk has had. */
+  powerLosses: number;
+}
+
+/** What a power loss did to a broker's disk: the memory disk's report, and the bytes its files lost. */
+export interface SimPowerLossReport extends PowerLossReport {
+  readonly bytesLost: number;
+}
+
+/** Bytes in every file of `fs`, as the page cache holds them. */
+function diskBytes(fs: MemoryFileSystem): number {
+  let total = 0;
+  for (const content of fs.snapshotFiles().values()) total += content.length;
+  return total;
 }
 
 export class ReplicationCluster {
@@ -74,7 +99,7 @@ export class ReplicationCluster {
     this.leadersByEpoch.set(0, replicas[0]!);
     for (const id of options.brokers) {
       const seed = options.random.fork(`disk-${id}`).nextInt(2 ** 31);
-      this.brokers.set(id, { id, fs: new MemoryFileSystem({ strictPowerLoss: { seed } }), incarnation: -1, replicas: undefined, logManager: undefined, fetchers: undefined, isr: undefined, waiters: new Set() });
+      this.brokers.set(id, { id, fs: new MemoryFileSystem({ strictPowerLoss: { seed } }), incarnation: -1, replicas: undefined, logManager: undefined, fetchers: undefined, isr: undefined, waiters: new Set(), gate: undefined, powerLosses: 0 });
     }
   }
 
@@ -93,6 +118,11 @@ export class ReplicationCluster {
     return partition?.isLeader ? partition : undefined;
   }
 
+  /** The log settings every broker and the topic use. */
+  get logConfig(): LogConfig {
+    return { ...defaultLogConfig, ...this.#options.logConfig };
+  }
+
   running(): number[] {
     return [...this.brokers.values()].filter((broker) => broker.replicas).map((broker) => broker.id);
   }
@@ -108,7 +138,9 @@ export class ReplicationCluster {
     broker.incarnation++;
     const clock = this.network.clockFor(id);
     const logger = this.#logger.child(`broker-${id}`);
-    const logManager = await LogManager.open({ fs: broker.fs, dataDir: DATA_DIR, clock, logger, defaults: { ...defaultLogConfig }, checkpointIntervalMs: Number.POSITIVE_INFINITY });
+    const gate = new IncarnationGate(broker.fs, `broker ${id} incarnation ${broker.incarnation}`);
+    broker.gate = gate;
+    const logManager = await LogManager.open({ fs: gate, dataDir: DATA_DIR, clock, logger, defaults: this.logConfig, checkpointIntervalMs: Number.POSITIVE_INFINITY });
     const replicas = new ReplicaManager(logManager, logger, id);
     const fetchers = new ReplicaFetcherManager({
       localBrokerId: id,
@@ -153,18 +185,25 @@ export class ReplicationCluster {
   /**
    * The broker's process dies (kill -9: what it wrote stays in the page cache, as on a real
    * machine; with `powerLoss` the disk also loses power and every unsynced write is gone). The
-   * controller fences it after the session timeout.
+   * controller fences it after the session timeout. Returns what the power loss did to the disk.
    */
-  crash(id: number, powerLoss = false): void {
+  crash(id: number, powerLoss = false): SimPowerLossReport | undefined {
     const broker = this.#broker(id);
-    if (!broker.replicas) return;
+    if (!broker.replicas) return undefined;
+    broker.gate?.close();
+    broker.gate = undefined;
     broker.fetchers?.close();
     broker.isr?.stop();
     for (const wake of broker.waiters) wake();
     broker.waiters.clear();
     Object.assign(broker, { replicas: undefined, logManager: undefined, fetchers: undefined, isr: undefined });
     this.network.crash(id);
-    if (powerLoss) broker.fs.simulatePowerLoss();
+    let report: SimPowerLossReport | undefined;
+    if (powerLoss) {
+      const before = diskBytes(broker.fs);
+      report = { ...broker.fs.simulatePowerLoss(), bytesLost: before - diskBytes(broker.fs) };
+      broker.powerLosses++;
+    }
     this.#cancelFence(id);
     const clock = this.network.clockFor(this.#options.brokers.find((other) => other !== id) ?? id);
     this.#fenceTimers.set(id, clock.schedule(this.#options.sessionTimeoutMs, () => {
@@ -172,6 +211,18 @@ export class ReplicationCluster {
       this.#fence(id);
       void this.#publish();
     }));
+    return report;
+  }
+
+  /**
+   * Whether some running broker other than `id` is in the ISR as the controller has it: then it
+   * holds every record below the high watermark, and `id` may lose power without taking the last
+   * copy of a committed record with it (Kafka's promise: no committed record is lost while at
+   * least one in-sync replica stays alive).
+   */
+  anotherInSyncReplicaRuns(id: number): boolean {
+    const running = this.running();
+    return this.#assignment.isr.some((member) => member !== id && running.includes(member));
   }
 
   #cancelFence(id: number): void {
@@ -219,7 +270,7 @@ export class ReplicationCluster {
     const replicas = broker.replicas;
     if (!replicas) return;
     const clock = this.network.clockFor(broker.id);
-    await replicas.host(SIM_TOPIC, 0, SIM_TOPIC_ID, this.#assignment, { ...defaultLogConfig }, clock.monotonicMs());
+    await replicas.host(SIM_TOPIC, 0, SIM_TOPIC_ID, this.#assignment, this.logConfig, clock.monotonicMs());
   }
 
   /** The leader's side of a follower's Fetch (the broker's Fetch handler does the same for real). */
@@ -284,5 +335,118 @@ export class ReplicationCluster {
     const broker = this.brokers.get(id);
     if (!broker) throw new Error(`no broker ${id}`);
     return broker;
+  }
+}
+
+/**
+ * One incarnation's way to its broker's disk: every call, and every call on a handle opened
+ * through it, fails with EIO once `close()` ran (the process died), so nothing the dead process
+ * had under way (a queued write, a truncation, a checkpoint) reaches the disk afterwards.
+ */
+class IncarnationGate implements FileSystem {
+  #open = true;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly name: string,
+  ) {}
+
+  close(): void {
+    this.#open = false;
+  }
+
+  check(operation: string, path: string): void {
+    if (!this.#open) throw new FileSystemError('EIO', `${operation} '${path}': ${this.name} is dead`);
+  }
+
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    this.check('open', path);
+    const handle = await this.fs.open(path, mode);
+    return new GatedHandle(handle, this);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    this.check('readFile', path);
+    return this.fs.readFile(path);
+  }
+
+  async writeFile(path: string, data: Buffer): Promise<void> {
+    this.check('writeFile', path);
+    return this.fs.writeFile(path, data);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.check('rename', from);
+    return this.fs.rename(from, to);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.check('unlink', path);
+    return this.fs.unlink(path);
+  }
+
+  async mkdir(path: string): Promise<boolean> {
+    this.check('mkdir', path);
+    return this.fs.mkdir(path);
+  }
+
+  async removeTree(path: string): Promise<void> {
+    this.check('removeTree', path);
+    return this.fs.removeTree(path);
+  }
+
+  async readdir(path: string): Promise<DirectoryEntry[]> {
+    this.check('readdir', path);
+    return this.fs.readdir(path);
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    this.check('stat', path);
+    return this.fs.stat(path);
+  }
+
+  async syncDirectory(path: string): Promise<void> {
+    this.check('syncDirectory', path);
+    return this.fs.syncDirectory(path);
+  }
+}
+
+class GatedHandle implements FileHandle {
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly gate: IncarnationGate,
+  ) {}
+
+  get path(): string {
+    return this.handle.path;
+  }
+
+  async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
+    this.gate.check('read', this.path);
+    return this.handle.read(position, length, into);
+  }
+
+  async write(buffers: readonly Buffer[], position: number): Promise<void> {
+    this.gate.check('write', this.path);
+    return this.handle.write(buffers, position);
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.gate.check('truncate', this.path);
+    return this.handle.truncate(length);
+  }
+
+  async size(): Promise<number> {
+    this.gate.check('size', this.path);
+    return this.handle.size();
+  }
+
+  async sync(): Promise<void> {
+    this.gate.check('sync', this.path);
+    return this.handle.sync();
+  }
+
+  async close(): Promise<void> {
+    return this.handle.close();
   }
 }

@@ -1,13 +1,29 @@
 // One seed of the replication simulation: three brokers replicate one partition (RF=3,
 // min.insync.replicas=2) while a client appends with acks=all semantics through whoever leads,
-// and the seed's faults crash brokers (power lost: unsynced writes gone, at most one down at a
-// time), restart them, isolate one from the others, and vary message delays and loss. After
-// every event: at most one broker leads each leader epoch. Throughout: an acknowledged record is
-// never lost or changed (checked against every later leader's log), and the high watermark a
-// leader reports never drops below an acknowledged offset. After healing: a leader whose ISR holds
-// every broker, all replicas identical to it, every acknowledged record in place.
+// and the seed's faults crash brokers (at most one down at a time, except below), restart them,
+// isolate one from the others, and vary message delays and loss.
+//
+// A crash is a kill -9 (the page cache survives) or a power loss (every write the broker's disk
+// had not synced is gone, under the memory disk's strict model; the restart recovers the log
+// from what survived). Without a flush policy (Kafka's default, and four seeds in five here) a
+// broker may lose power only while another running broker is in the ISR: Kafka promises no
+// committed record is lost while one in-sync replica stays alive, and promises nothing when the
+// last one loses its page cache (KIP-966's "last replica standing"). One seed in five runs with
+// flush.messages=1 (every append fsynced before it counts as written), where any broker may lose
+// power at any time, and sometimes all three at once. Half the seeds use small segments, so
+// segments roll and are flushed in the background.
+//
+// After every event: at most one broker leads each leader epoch; no running replica's high
+// watermark moves back; the committed records (below the highest high watermark any leader
+// reported) never change: each offset keeps the record (its leader epoch) it had when first
+// committed, on every replica below that replica's high watermark, and every leader holds them
+// all. After healing: a leader whose ISR holds every broker, all replicas byte-identical to it,
+// every committed and every acknowledged record in place.
 import type { Logger } from '../../base/logger.js';
+import type { LogConfig } from '../../log/log-config.js';
 import type { PartitionLog } from '../../log/partition-log.js';
+import type { Partition } from '../../replication/partition.js';
+import { readLastOffset } from '../../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync } from '../../protocol/records/record-batch.js';
 import { ReplicationCluster } from './replication-cluster.js';
 import { SeededRandom } from './seeded-random.js';
@@ -26,6 +42,11 @@ export interface ReplicationSeedOptions {
   readonly logger?: Logger;
   /** Sabotage (replication-cluster.ts): elections ignore the ISR. */
   readonly electOutsideIsr?: boolean;
+  /**
+   * Outside what Kafka promises, to show the checks see lost records: no flush policy, and a
+   * crash that loses power may hit any broker, the last running in-sync replica included.
+   */
+  readonly powerLossAnyReplica?: boolean;
 }
 
 export interface ReplicationSeedResult {
@@ -37,6 +58,11 @@ export interface ReplicationSeedResult {
   readonly leaderEpochs: number;
   /** Simulated ms from healing to a full ISR with identical replicas, if reached. */
   readonly recoveryMs: number | undefined;
+  /** Offsets below the highest high watermark a leader reported. */
+  readonly committed: number;
+  readonly powerLosses: number;
+  /** The seed's log settings: `flush.messages=1` or not, and segment.bytes. */
+  readonly disk: string;
 }
 
 interface Acknowledged {
@@ -52,6 +78,13 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     if (violations.length < 20) violations.push(`${scheduler.monotonicMs()} ms: ${message}`);
   };
   const shape = random.fork('shape');
+  const diskShape = random.fork('disk-profile');
+  const synced = diskShape.chance(0.2) && !options.powerLossAnyReplica;
+  const logConfig: Partial<LogConfig> = {
+    ...(diskShape.chance(0.5) ? { segmentBytes: diskShape.between(1024, 16_384) } : {}),
+    ...(synced ? { flushMessages: 1 } : {}),
+  };
+  const disk = `${synced ? 'flush.messages=1' : 'no flush policy'}, segment.bytes=${logConfig.segmentBytes ?? 'default'}`;
   const cluster = new ReplicationCluster({
     scheduler,
     random,
@@ -63,15 +96,49 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     onViolation: violation,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.electOutsideIsr ? { electOutsideIsr: true } : {}),
+    logConfig,
   });
+  // The leader epoch of the record at each committed offset, as the first leader to commit it had it.
+  const committed: number[] = [];
+  // Per replica incarnation: the highest high watermark seen, and how far its log was checked
+  // against the committed records.
+  const highWatermarks = new WeakMap<Partition, number>();
+  const checkedUpTo = new WeakMap<Partition, number>();
+  const leadersShort = new WeakSet<Partition>();
   scheduler.afterEachEvent(() => {
     const leaders = new Map<number, number>();
+    const replicas: [number, Partition][] = [];
     for (const id of cluster.running()) {
       const replica = cluster.replica(id);
-      if (!replica?.isLeader) continue;
+      if (replica) replicas.push([id, replica]);
+    }
+    for (const [id, replica] of replicas) {
+      const highWatermark = replica.highWatermark;
+      const before = highWatermarks.get(replica) ?? 0;
+      if (highWatermark < before) violation(`broker ${id}'s high watermark went back from ${before} to ${highWatermark}`);
+      highWatermarks.set(replica, highWatermark);
+      if (!replica.isLeader) continue;
       const other = leaders.get(replica.leaderEpoch);
       if (other !== undefined && other !== id) violation(`brokers ${other} and ${id} both lead epoch ${replica.leaderEpoch}`);
       leaders.set(replica.leaderEpoch, id);
+      // A leader holds every committed record (checked below), and commits what its ISR has.
+      if (replica.log.logEndOffset < committed.length && !leadersShort.has(replica)) {
+        leadersShort.add(replica);
+        violation(`broker ${id} leads epoch ${replica.leaderEpoch} with log end ${replica.log.logEndOffset}, below committed offset ${committed.length - 1}`);
+      }
+      while (committed.length < highWatermark) committed.push(replica.log.leaderEpochCache.epochForOffset(committed.length));
+    }
+    for (const [id, replica] of replicas) {
+      const end = Math.min(replica.highWatermark, committed.length);
+      for (let offset = checkedUpTo.get(replica) ?? replica.log.logStartOffset; offset < end; offset++) {
+        const epoch = replica.log.leaderEpochCache.epochForOffset(offset);
+        if (epoch !== committed[offset]) {
+          const entries = replica.log.leaderEpochCache.entries.map((entry) => `${entry.epoch}@${entry.startOffset}`).join(' ');
+          violation(`broker ${id} holds offset ${offset} from leader epoch ${epoch} below its high watermark ${replica.highWatermark} (log ${replica.log.logStartOffset}..${replica.log.logEndOffset}, epochs ${entries}); it was committed from epoch ${committed[offset]}`);
+          break;
+        }
+      }
+      checkedUpTo.set(replica, Math.max(end, checkedUpTo.get(replica) ?? 0));
     }
   });
 
@@ -130,8 +197,19 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
         } else if (down.length === 0 && roll < 45) {
           const leaderFirst = chaos.chance(0.5) ? cluster.assignment.leaderId : BROKERS[chaos.nextInt(BROKERS.length)]!;
           const id = leaderFirst >= 0 ? leaderFirst : BROKERS[0]!;
-          faults.push(`${scheduler.monotonicMs()} crash ${id}`);
-          cluster.crash(id);
+          const wantsPowerLoss = chaos.chance(0.5);
+          const wholeCluster = chaos.chance(0.2);
+          if (synced && wantsPowerLoss && wholeCluster) {
+            // Every broker at once (a rack or site outage): only a flush policy makes this survivable.
+            faults.push(`${scheduler.monotonicMs()} power loss of every broker`);
+            for (const broker of BROKERS) cluster.crash(broker, true);
+          } else if (wantsPowerLoss && (synced || options.powerLossAnyReplica || cluster.anotherInSyncReplicaRuns(id))) {
+            const report = cluster.crash(id, true)!;
+            faults.push(`${scheduler.monotonicMs()} power loss ${id} (ISR [${cluster.assignment.isr.join(',')}]; ${report.bytesLost} bytes lost, unsynced pages kept ${report.pagesKept}, dropped ${report.pagesDropped}, torn ${report.pagesTorn}, directory entries undone ${report.entriesUndone})`);
+          } else {
+            faults.push(`${scheduler.monotonicMs()} crash ${id}`);
+            cluster.crash(id);
+          }
         } else if (roll < 60) {
           const id = BROKERS[chaos.nextInt(BROKERS.length)]!;
           faults.push(`${scheduler.monotonicMs()} isolate ${id}`);
@@ -169,13 +247,15 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     if (!(await scheduler.runUntil(() => clientDone, ACK_TIMEOUT_MS + 1000))) violation('the client did not stop');
     else await client;
 
-    // Every acknowledged record in the leader's log, and every replica identical to it.
+    // Every committed and every acknowledged record in the leader's log, and every replica identical to it.
     const leader = cluster.leader();
     if (leader) {
-      const values = await recordValues(leader.log);
+      const records = await recordsByOffset(leader.log);
       for (const ack of acknowledged) {
-        if (values.get(ack.offset) !== ack.value) violation(`acknowledged ${ack.value} at ${ack.offset} is ${values.get(ack.offset) ?? 'missing'} in the leader's log`);
+        if (records.get(ack.offset)?.value !== ack.value) violation(`acknowledged ${ack.value} at ${ack.offset} is ${records.get(ack.offset)?.value ?? 'missing'} in the leader's log`);
       }
+      const changed = committed.findIndex((epoch, offset) => records.get(offset)?.epoch !== epoch);
+      if (changed >= 0) violation(`committed offset ${changed} (leader epoch ${committed[changed]}) is ${records.has(changed) ? `from epoch ${records.get(changed)!.epoch}` : 'missing'} in the leader's log at the end`);
       const reference = await allBytes(leader.log);
       for (const id of BROKERS) {
         const replica = cluster.replica(id);
@@ -188,26 +268,45 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     violation(`the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
   stopped = true;
-  return { seed: options.seed, ok: violations.length === 0, violations, acknowledged: acknowledged.length, faults, leaderEpochs: cluster.assignment.leaderEpoch, recoveryMs };
+  const powerLosses = [...cluster.brokers.values()].reduce((sum, broker) => sum + broker.powerLosses, 0);
+  return { seed: options.seed, ok: violations.length === 0, violations, acknowledged: acknowledged.length, faults, leaderEpochs: cluster.assignment.leaderEpoch, recoveryMs, committed: committed.length, powerLosses, disk };
 }
 
 function sleep(scheduler: SimScheduler, ms: number): Promise<void> {
   return new Promise((resolve) => scheduler.schedule(ms, resolve));
 }
 
+/** The whole log's batches, read segment after segment (one read stops at a segment's end). */
 async function allBytes(log: PartitionLog): Promise<Buffer> {
-  const read = await log.read(log.logStartOffset, { maxBytes: 64 * 1024 * 1024, maxOffset: log.logEndOffset, minOneBatch: true });
-  return Buffer.concat(read.chunks);
+  const chunks: Buffer[] = [];
+  for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
+    const read = await log.read(offset, { maxBytes: 64 * 1024 * 1024, maxOffset: log.logEndOffset, minOneBatch: true });
+    const bytes = Buffer.concat(read.chunks);
+    if (bytes.length === 0) throw new Error(`reading ${log.dir} at ${offset} (log end ${log.logEndOffset}) returned nothing`);
+    chunks.push(bytes);
+    offset = lastOffsetIn(bytes) + 1;
+  }
+  return Buffer.concat(chunks);
 }
 
-/** The value of every record in the log, by offset. */
-async function recordValues(log: PartitionLog): Promise<Map<number, string>> {
+/** The last offset of the last batch in `bytes` (whole batches). */
+function lastOffsetIn(bytes: Buffer): number {
+  let last = -1;
+  for (let position = 0; position < bytes.length; position += 12 + bytes.readInt32BE(position + 8)) {
+    last = readLastOffset(bytes, position);
+  }
+  return last;
+}
+
+/** The value and leader epoch of every record in the log, by offset. */
+async function recordsByOffset(log: PartitionLog): Promise<Map<number, { value: string; epoch: number }>> {
   const bytes = await allBytes(log);
-  const values = new Map<number, string>();
+  const records = new Map<number, { value: string; epoch: number }>();
   for (let position = 0; position < bytes.length; ) {
     const size = 12 + bytes.readInt32BE(position + 8);
-    for (const record of decodeRecordBatchSync(bytes, position).records) values.set(record.offset, record.value?.toString() ?? '');
+    const batch = decodeRecordBatchSync(bytes, position);
+    for (const record of batch.records) records.set(record.offset, { value: record.value?.toString() ?? '', epoch: batch.partitionLeaderEpoch });
     position += size;
   }
-  return values;
+  return records;
 }
