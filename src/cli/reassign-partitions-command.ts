@@ -384,7 +384,13 @@ async function execute(admin: AdminClient, options: ReassignOptions, proposed: P
       `cannot execute because there are reassignments in progress (${ongoing.map(name).join(', ')}); use --additional to start this one in addition to them (or to change the throttle by resubmitting the current reassignment)`,
     );
   }
-  const text: string[] = ['Current partition replica assignment', '', reassignmentJson(current), '', 'Save this to use as the --reassignment-json-file option during rollback'];
+  // To roll back a partition that is already moving is to go back to where it was before that move.
+  const ongoingByName = new Map(ongoing.map((entry) => [name(entry), entry]));
+  const rollback = current.map((entry) => {
+    const inProgress = ongoingByName.get(name(entry));
+    return inProgress ? { ...entry, replicas: inProgress.replicas.filter((id) => !inProgress.addingReplicas.includes(id)) } : entry;
+  });
+  const text: string[] = ['Current partition replica assignment', '', reassignmentJson(rollback), '', 'Save this to use as the --reassignment-json-file option during rollback'];
   const throttled: { brokers: number[]; topics: Record<string, { leader: string; follower: string }> } | null =
     throttle >= 0 ? await setThrottles(admin, movesOf(proposed, current, ongoing), throttle) : null;
   if (throttle >= 0) {
@@ -396,7 +402,7 @@ async function execute(admin: AdminClient, options: ReassignOptions, proposed: P
   const failed = results.filter((result) => result.errorCode !== ErrorCode.NONE);
   if (started.length > 0) text.push(`Successfully started partition reassignment${started.length === 1 ? '' : 's'} for ${started.map(name).join(',')}`);
   if (failed.length > 0) text.push(`Error reassigning partition(s):\n${failed.map(failureLine).join('\n')}`);
-  print(options, { current: JSON.parse(reassignmentJson(current)), throttle: throttled && { rate: throttle, ...throttled }, results: results.map(resultJson) }, () => text.join('\n'));
+  print(options, { current: JSON.parse(reassignmentJson(rollback)), throttle: throttled && { rate: throttle, ...throttled }, results: results.map(resultJson) }, () => text.join('\n'));
   if (failed.length > 0) throw new ToolError(`${failed.length} partition reassignment(s) could not be started`);
 }
 

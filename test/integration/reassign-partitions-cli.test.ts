@@ -6,7 +6,14 @@
 // - --generate prints the current assignment and a rack-aware proposal over --broker-list (same
 //   replication factor, every replica on a listed broker, no partition with both replicas on one
 //   rack), and with --disable-rack-aware any spread over the listed brokers;
-// - --list with nothing in progress; --execute of the current replicas (a no-op) and --verify of it.
+// - --list with nothing in progress; --execute of the current replicas (a no-op) and --verify of it;
+// - a real move: a partition with records on [1,2] moves to [3,2] with --throttle (the rate on
+//   brokers 1-3, not 4; the topic's leader list the existing replicas 0:1,0:2, its follower list
+//   the added 0:3); --verify until it reports completion, which clears every throttle; broker 3
+//   then leads it and serves every record (a Fetch to it), and broker 1 no longer hosts it;
+// - a move toward a stopped broker stays in progress: --list shows it with adding and removing,
+//   --verify reports it in progress and leaves its throttles, --cancel goes back to the original
+//   replicas and clears them.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,10 +24,12 @@ import { buildProgram } from '../../src/cli/main.js';
 import { ClusterClient, ToolError } from '../../src/client/cluster-client.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+import { ConfigResourceType } from '../../src/metadata/metadata-record.js';
 import { CreateTopicsApi } from '../../src/protocol/messages/index.js';
 import { type ProcessResult, runProcess } from '../support/process.js';
+import { RawClient } from '../support/raw-client.js';
 import { waitFor } from '../support/wait.js';
-import { temporaryDirectory } from './helpers.js';
+import { batchOf, produce, readAll, temporaryDirectory, valuesOf } from './helpers.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const RACKS: Record<number, string> = { 1: 'r1', 2: 'r2', 3: 'r1', 4: 'r2' };
@@ -56,6 +65,34 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
   const partitionState = (topic: string, partition: number) => {
     const controller = cluster.activeController();
     return controller > 0 ? cluster.node(controller).broker?.services.image.partition(topic, partition) : undefined;
+  };
+  /** The dynamic configs of a resource as the active controller has them. */
+  const configsOf = (resourceType: number, resourceName: string): Record<string, string> => {
+    const controller = cluster.activeController();
+    const image = controller > 0 ? cluster.node(controller).broker?.services.image : undefined;
+    return Object.fromEntries(image?.resourceConfigs(resourceType, resourceName) ?? []);
+  };
+  const throttleConfigs = (topic: string) => ({
+    topic: configsOf(ConfigResourceType.topic, topic),
+    brokers: Object.fromEntries(cluster.nodeIds.map((id) => [id, configsOf(ConfigResourceType.broker, String(id))])),
+  });
+  const rate = (value: string) => ({ 'leader.replication.throttled.rate': value, 'follower.replication.throttled.rate': value });
+  const hosts = (nodeId: number, topic: string) => [...(cluster.node(nodeId).broker?.services.replicaManager.logManager.logs() ?? [])].some((log) => log.topic === topic);
+  /** Writes `count` records to partition 0 of `topic` through its leader, acks=all. */
+  const write = async (topic: string, count: number): Promise<string[]> => {
+    const leader = partitionState(topic, 0)!.leader;
+    const [host, port] = cluster.node(leader).bootstrapServer.split(':');
+    const producer = await RawClient.connect(host!, Number(port));
+    const values = Array.from({ length: count }, (_, index) => `${topic}-${index}-${'x'.repeat(1000)}`);
+    try {
+      for (let index = 0; index < count; index += 50) {
+        const result = await produce(producer, topic, 0, batchOf(values.slice(index, index + 50)), { acks: -1 });
+        assert.equal(result.errorCode, ErrorCode.NONE, `producing to ${topic}-0: ${result.errorMessage}`);
+      }
+    } finally {
+      await producer.close();
+    }
+    return values;
   };
   const createTopic = async (topic: string, assignment: number[][]) => {
     const response = await client.request(CreateTopicsApi, {
@@ -193,5 +230,98 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
     assert.equal(verified.trim(), ['Status of partition reassignment:', 'Reassignment of partition spread-0 is completed.', 'Reassignment of partition spread-1 is completed.'].join('\n'));
     const cancelled = await ok('--cancel', '--reassignment-json-file', same, '--preserve-throttles');
     assert.equal(cancelled.trim(), 'None of the specified partition reassignments are active.');
+  });
+
+  it('moves a partition with --throttle; --verify reports completion and clears the throttles; the new replica serves the records', async () => {
+    await createTopic('moving', [[1, 2]]);
+    const values = await write('moving', 500);
+    const target = await reassignment([{ topic: 'moving', partition: 0, replicas: [3, 2] }]);
+    const executed = await ok('--execute', '--reassignment-json-file', target, '--throttle', '50000000');
+    assert.equal(
+      executed.trim(),
+      [
+        'Current partition replica assignment',
+        '',
+        '{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}',
+        '',
+        'Save this to use as the --reassignment-json-file option during rollback',
+        'Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.',
+        'The inter-broker throttle limit was set to 50000000 B/s',
+        'Successfully started partition reassignment for moving-0',
+      ].join('\n'),
+    );
+    // Kafka's throttles: the rate on every broker of the move, the existing replicas as the
+    // topic's leader list and the added one as its follower list; they stay until --verify.
+    assert.deepEqual(throttleConfigs('moving'), {
+      topic: { 'leader.replication.throttled.replicas': '0:1,0:2', 'follower.replication.throttled.replicas': '0:3' },
+      brokers: { 1: rate('50000000'), 2: rate('50000000'), 3: rate('50000000'), 4: {} },
+    });
+
+    // --verify until the move is complete: only then does it clear the throttles.
+    let verified = '';
+    for (let attempt = 0; ; attempt++) {
+      verified = await ok('--verify', '--reassignment-json-file', target);
+      if (verified.includes('is completed.')) break;
+      assert.match(verified, /^Status of partition reassignment:\nReassignment of partition moving-0 is still in progress\.\n$/);
+      assert.equal(throttleConfigs('moving').topic['follower.replication.throttled.replicas'], '0:3', 'the throttles stay while the move is in progress');
+      assert.ok(attempt < 15, 'the move completes');
+    }
+    assert.equal(
+      verified.trim(),
+      [
+        'Status of partition reassignment:',
+        'Reassignment of partition moving-0 is completed.',
+        'Clearing broker-level throttles on brokers 1,2,3,4',
+        'Clearing topic-level throttles on topic moving',
+      ].join('\n'),
+    );
+    assert.deepEqual(throttleConfigs('moving'), { topic: {}, brokers: { 1: {}, 2: {}, 3: {}, 4: {} } });
+
+    // The leaving leader handed over to the first in-sync replica of the target, 3, which serves
+    // every record; broker 1 deleted its replica.
+    const state = partitionState('moving', 0)!;
+    assert.deepEqual({ replicas: state.replicas, leader: state.leader, isr: [...state.isr].sort() }, { replicas: [3, 2], leader: 3, isr: [2, 3] });
+    const [host, port] = cluster.node(3).bootstrapServer.split(':');
+    const reader = await RawClient.connect(host!, Number(port));
+    try {
+      assert.deepEqual(valuesOf(await readAll(reader, 'moving', 0)), values);
+    } finally {
+      await reader.close();
+    }
+    await waitFor('broker 1 to delete its replica of moving-0', () => (hosts(1, 'moving') ? undefined : true));
+    assert.equal((await ok('--list')).trim(), 'No partition reassignments found.');
+  });
+
+  it('a move toward a stopped broker stays in progress: --list and --verify show it, --cancel goes back and clears the throttles', async () => {
+    await createTopic('stuck', [[1, 2]]);
+    await write('stuck', 50);
+    await cluster.stop(4);
+    await waitFor('broker 4 fenced', () => (cluster.node(1).broker?.services.image.brokers.get(4)?.fenced ? true : undefined));
+    const target = await reassignment([{ topic: 'stuck', partition: 0, replicas: [1, 4] }]);
+    assert.match(await ok('--execute', '--reassignment-json-file', target, '--throttle', '1000000'), /Successfully started partition reassignment for stuck-0$/m);
+    assert.equal((await ok('--list')).trim(), ['Current partition reassignments:', 'stuck-0: replicas: 1,4,2. adding: 4. removing: 2.'].join('\n'));
+    const listed = JSON.parse(await ok('--list', '--json'));
+    assert.deepEqual(listed, [{ topic: 'stuck', partition: 0, replicas: [1, 4, 2], addingReplicas: [4], removingReplicas: [2] }]);
+
+    // Another --execute is refused while this one is in progress, unless --additional.
+    const refused = await conveyor('--execute', '--reassignment-json-file', target, ...server());
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /there are reassignments in progress \(stuck-0\); use --additional/);
+
+    assert.equal((await ok('--verify', '--reassignment-json-file', target)).trim(), ['Status of partition reassignment:', 'Reassignment of partition stuck-0 is still in progress.'].join('\n'));
+    assert.deepEqual(throttleConfigs('stuck').topic, { 'leader.replication.throttled.replicas': '0:1,0:2', 'follower.replication.throttled.replicas': '0:4' }, '--verify keeps the throttles of a move in progress');
+
+    const cancelled = await ok('--cancel', '--reassignment-json-file', target);
+    assert.equal(
+      cancelled.trim(),
+      ['Successfully cancelled partition reassignment for: stuck-0', 'Clearing broker-level throttles on brokers 1,2,3,4', 'Clearing topic-level throttles on topic stuck'].join('\n'),
+    );
+    assert.deepEqual(partitionState('stuck', 0)?.replicas, [1, 2]);
+    assert.deepEqual(throttleConfigs('stuck'), { topic: {}, brokers: { 1: {}, 2: {}, 3: {}, 4: {} } });
+    assert.equal((await ok('--list')).trim(), 'No partition reassignments found.');
+    // The move did not happen: --verify says where the partition is instead.
+    const afterCancel = await conveyor('--verify', '--reassignment-json-file', target, '--preserve-throttles', ...server());
+    assert.equal(afterCancel.code, 1);
+    assert.equal(afterCancel.stdout.trim(), ['Status of partition reassignment:', 'There is no active reassignment of partition stuck-0, but replica set is [1, 2] rather than [1, 4].'].join('\n'));
   });
 });
