@@ -263,6 +263,18 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('conveyor.tail.cache.bytes', 'long', 64 * 1024 * 1024, 'Conveyor only: the memory that caches recently appended batches for fetches.', between(0, 1024 * 1024 * 1024)),
 ];
 
+/**
+ * Kafka's broker quota keys (DynamicConfig.Broker, KIP-73): dynamic only, per broker or as the
+ * cluster default, never in server.properties, and described only where set. Conveyor applies the
+ * two replication throttle rates (src/replication/replication-quota.ts).
+ */
+export const brokerQuotaConfigKeys: readonly ConfigKey[] = [
+  key('leader.replication.throttled.rate', 'long', LONG_MAX_AS_FOREVER,
+    'The most bytes per second this broker sends to followers outside the ISR of the partitions its topics list in leader.replication.throttled.replicas (replication of every throttled partition counts).', atLeast(0)),
+  key('follower.replication.throttled.rate', 'long', LONG_MAX_AS_FOREVER,
+    'The most bytes per second this broker fetches as a follower outside the ISR of the partitions its topics list in follower.replication.throttled.replicas (replication of every throttled partition counts).', atLeast(0)),
+];
+
 /** How Kafka lets a broker key change at run time. */
 export type DynamicMode = 'cluster-wide' | 'per-broker';
 
@@ -304,6 +316,8 @@ export const dynamicBrokerConfigs: ReadonlyMap<string, DynamicMode> = new Map<st
     'sasl.kerberos.min.time.before.relogin', 'sasl.kerberos.principal.to.local.rules', 'sasl.login.refresh.window.factor',
     'sasl.login.refresh.window.jitter', 'sasl.login.refresh.min.period.seconds', 'sasl.login.refresh.buffer.seconds',
   ].map((name) => [name, 'per-broker'] as const),
+  // Replication throttles (per broker or as the cluster default).
+  ...brokerQuotaConfigKeys.map((configKey) => [configKey.name, 'cluster-wide'] as const),
 ]);
 
 /** Kafka's key-store and trust-store keys: dynamic only with a listener prefix (listener.name.NAME.ssl...). */

@@ -8,11 +8,14 @@ import type { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType } from '../metadata/metadata-record.js';
 import { ConfigSource, type TopicConfigKey, formatConfigValue, topicConfigKeys, topicConfigKeysByName } from '../metadata/topic-config.js';
 import { type LogConfig, resolveLogConfig } from '../log/log-config.js';
-import { type BrokerConfig, brokerConfigKeys, dynamicBrokerConfigs, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig } from './broker-config.js';
+import { ReplicationThrottle, UNTHROTTLED_RATE } from '../replication/replication-quota.js';
+import { type BrokerConfig, brokerConfigKeys, brokerQuotaConfigKeys, dynamicBrokerConfigs, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { brokerLogDefaults, topicLogOverrides } from './log-configs.js';
 
 const brokerKeysByName = new Map(brokerConfigKeys.map((configKey) => [configKey.name, configKey]));
+/** The dynamic-only quota keys: set and described at run time, never part of BrokerConfig. */
+const quotaKeysByName = new Map(brokerQuotaConfigKeys.map((configKey) => [configKey.name, configKey]));
 
 /** Kafka's ConfigType codes for DescribeConfigs v3+. */
 const configTypeCodes: Readonly<Record<ConfigKey['type'], number>> = { boolean: 1, string: 2, int: 3, short: 4, long: 5, double: 6, list: 7, class: 8, password: 9 };
@@ -49,7 +52,7 @@ function listenerBaseName(name: string): string | undefined {
 
 /** The definition of a broker key; a listener-prefixed key takes its base key's type and validation. */
 function brokerKeyFor(name: string): ConfigKey | undefined {
-  const exact = brokerKeysByName.get(name);
+  const exact = brokerKeysByName.get(name) ?? quotaKeysByName.get(name);
   if (exact) return exact;
   const baseName = listenerBaseName(name);
   const base = baseName === undefined ? undefined : brokerKeysByName.get(baseName);
@@ -118,7 +121,7 @@ function brokerLevels(name: string, broker: BrokerServices, levels: ConfigLevels
   if (perBroker !== undefined) found.push({ name, value: perBroker, source: ConfigSource.dynamicBrokerConfig });
   const clusterDefault = levels.clusterDefault.get(name);
   if (clusterDefault !== undefined) found.push({ name, value: clusterDefault, source: ConfigSource.dynamicDefaultBrokerConfig });
-  const configKey = brokerKeysByName.get(name);
+  const configKey = brokerKeysByName.get(name) ?? quotaKeysByName.get(name);
   if (config.explicitKeys.has(name)) found.push({ name, value: formatConfigValue(config.values.get(name), configKey?.type), source: ConfigSource.staticBrokerConfig });
   const defaultValue = configKey?.defaultValue;
   if (defaultValue !== null && defaultValue !== undefined) found.push({ name, value: formatConfigValue(defaultValue, configKey?.type), source: ConfigSource.defaultConfig });
@@ -221,7 +224,7 @@ export function describeBrokerConfigs(broker: BrokerServices, keys: readonly str
   const levels = levelsOf(broker);
   const names = brokerConfigKeys.map((configKey) => configKey.name);
   for (const name of [...levels.perBroker.keys(), ...levels.clusterDefault.keys()]) {
-    if (listenerPrefixed(name) && !names.includes(name)) names.push(name);
+    if ((listenerPrefixed(name) || quotaKeysByName.has(name)) && !names.includes(name)) names.push(name);
   }
   const include = wanted(keys);
   return names.filter(include).map((name) => describeBrokerConfig(name, broker, levels, false));
@@ -296,4 +299,52 @@ export function topicConfigValue(broker: BrokerServices, topic: string, name: st
   } catch {
     return configKey.defaultValue;
   }
+}
+
+/** Both sides' replication throttles of one broker, kept with its metadata image. */
+interface ReplicationThrottles {
+  leader: ReplicationThrottle;
+  follower: ReplicationThrottle;
+}
+
+const throttlesByImage = new WeakMap<MetadataImage, ReplicationThrottles>();
+
+/** A throttle rate as the broker applies it: per broker over the cluster default, else Long.MAX_VALUE. */
+function throttleRate(image: MetadataImage, nodeId: number, name: string): number {
+  const configKey = quotaKeysByName.get(name)!;
+  const text = image.resourceConfigs(ConfigResourceType.broker, String(nodeId)).get(name) ?? image.resourceConfigs(ConfigResourceType.broker, '').get(name);
+  if (text === undefined) return UNTHROTTLED_RATE;
+  try {
+    const value = checkedConfigValue(configKey, text);
+    return typeof value === 'number' ? value : UNTHROTTLED_RATE;
+  } catch {
+    return UNTHROTTLED_RATE;
+  }
+}
+
+/**
+ * This broker's leader-side or follower-side replication throttle (KIP-73): the rate from
+ * leader/follower.replication.throttled.rate, the throttled partitions from each topic's
+ * leader/follower.replication.throttled.replicas, both re-read when the metadata image changes.
+ * One pair per broker (per image): the Fetch handler uses the leader side, the replica fetchers the
+ * follower side.
+ */
+export function replicationThrottle(broker: Pick<BrokerServices, 'image' | 'nodeId' | 'clock'>, side: 'leader' | 'follower'): ReplicationThrottle {
+  const { image, nodeId, clock } = broker;
+  let throttles = throttlesByImage.get(image);
+  if (!throttles) {
+    const sideOf = (prefix: 'leader' | 'follower') =>
+      new ReplicationThrottle(
+        {
+          version: () => image.version,
+          rate: () => throttleRate(image, nodeId, `${prefix}.replication.throttled.rate`),
+          throttledReplicas: (topic) => image.resourceConfigs(ConfigResourceType.topic, topic).get(`${prefix}.replication.throttled.replicas`),
+        },
+        nodeId,
+        clock,
+      );
+    throttles = { leader: sideOf('leader'), follower: sideOf('follower') };
+    throttlesByImage.set(image, throttles);
+  }
+  return throttles[side];
 }

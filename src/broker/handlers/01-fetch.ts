@@ -15,6 +15,11 @@
 // serves up to its own high watermark; with replica.selector.class set to Kafka's
 // RackAwareReplicaSelector, a leader answers a consumer whose RackId names another broker's rack
 // with that in-sync follower as PreferredReadReplica and no records, and the client moves there.
+// Replication throttle (KIP-73): with leader.replication.throttled.rate set on this broker, a
+// follower outside the ISR gets no records of a partition its topic's
+// leader.replication.throttled.replicas names (`*` or `partition:thisBroker`) while the measured
+// rate is above it (it waits out MaxWaitMs, as in Kafka's DelayedFetch); the bytes of every
+// throttled partition sent to a follower are measured.
 // Isolation: read_committed returns batches only below the last stable offset (the first offset of
 // the earliest open transaction, at most the high watermark) and lists the aborted transactions in
 // that range so clients drop their records; read_uncommitted reads up to the high watermark.
@@ -26,7 +31,9 @@ import { FetchApi, type FetchRequest } from '../../protocol/messages/index.js';
 import type { FetchResponse as DecodedFetchResponse } from '../../protocol/messages/fetch.js';
 import type { EncodableRecords } from '../../protocol/primitives/writer.js';
 import type { Partition } from '../../replication/partition.js';
+import type { ReplicationThrottle } from '../../replication/replication-quota.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
+import { replicationThrottle } from '../config-resources.js';
 import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { defineHandler } from './handler.js';
@@ -49,6 +56,10 @@ interface FetchTarget {
   diverging?: { epoch: number; endOffset: number };
   /** KIP-392: the replica on the consumer's rack it should fetch from instead of this leader, or -1. */
   preferredReadReplica: number;
+  /** For a follower: the partition is leader-throttled here (its bytes count against the quota). */
+  throttled?: boolean;
+  /** For a follower outside the ISR of a throttled partition: no records while the quota is exceeded. */
+  holdBack?: boolean;
 }
 
 interface FetchPlan {
@@ -63,6 +74,8 @@ interface FetchPlan {
   minOneBatch: boolean;
   /** Owns the pooled buffers the reads use; released once the response is written. */
   lease: ReadLease;
+  /** The leader-side replication throttle, when this follower fetch has throttled partitions. */
+  throttle?: ReplicationThrottle;
 }
 
 export const fetchHandler = defineHandler({
@@ -82,12 +95,14 @@ export const fetchHandler = defineHandler({
     // A consumer sent to another replica is told at once, as Kafka does.
     const redirected = plan.targets.some((target) => target.preferredReadReplica >= 0);
     if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || redirected || plan.targets.length === 0) {
+      recordThrottled(plan, first.partitions);
       return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, first.partitions));
     }
     const waited = await new Promise<ReadOutcome>((resolve, reject) => {
       const operation = new DelayedFetch(plan, first.bytes, progressAtStart, resolve, reject);
       broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
     });
+    recordThrottled(plan, waited.partitions);
     return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, waited.partitions));
   },
   errorResponse(request, errorCode) {
@@ -135,7 +150,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
       targets.push(target);
     }
   }
-  return {
+  const plan: FetchPlan = {
     targets,
     replicaId,
     topics,
@@ -145,6 +160,42 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
     minOneBatch: apiVersion >= 3,
     lease,
   };
+  if (replicaId >= 0) markThrottled(broker, plan);
+  return plan;
+}
+
+/**
+ * Kafka's leader-side replication throttle: marks the partitions of a follower's fetch that
+ * leader.replication.throttled.replicas names for this broker, and of those the ones the follower
+ * is outside the ISR of. Nothing to do (one version check) while no leader rate is set.
+ */
+function markThrottled(broker: BrokerServices, plan: FetchPlan): void {
+  const throttle = replicationThrottle(broker, 'leader');
+  if (!throttle.active()) return;
+  let any = false;
+  for (const target of plan.targets) {
+    const { partition } = target;
+    if (!partition || target.errorCode !== ErrorCode.NONE || !throttle.isThrottled(target.topic, target.partitionIndex)) continue;
+    target.throttled = true;
+    target.holdBack = !partition.isr.includes(plan.replicaId);
+    any = true;
+  }
+  if (any) plan.throttle = throttle;
+}
+
+/** Counts the bytes of the throttled partitions in a follower's response against the leader quota. */
+function recordThrottled(plan: FetchPlan, partitions: readonly PartitionData[]): void {
+  if (!plan.throttle) return;
+  let bytes = 0;
+  plan.targets.forEach((target, index) => {
+    if (target.throttled) bytes += recordsSize(partitions[index]?.records ?? null);
+  });
+  plan.throttle.quota.record(bytes);
+}
+
+/** Whether the throttle holds `target` back now: a follower outside the ISR while the leader quota is exceeded. */
+function heldBack(target: FetchTarget, quotaExceeded: boolean): boolean {
+  return quotaExceeded && target.holdBack === true;
 }
 
 /** A replica this broker follows, which a consumer may read up to its high watermark (KIP-392). */
@@ -196,8 +247,9 @@ async function readPlan(plan: FetchPlan): Promise<ReadOutcome> {
   let remaining = plan.maxBytes;
   let bytes = 0;
   let hasError = false;
+  const quotaExceeded = plan.throttle?.quota.isExceeded() ?? false;
   for (const target of plan.targets) {
-    const data = await readTarget(target, plan, remaining, bytes === 0 && plan.minOneBatch);
+    const data = await readTarget(target, plan, remaining, bytes === 0 && plan.minOneBatch, heldBack(target, quotaExceeded));
     const size = recordsSize(data.records);
     remaining = Math.max(0, remaining - size);
     bytes += size;
@@ -207,7 +259,7 @@ async function readPlan(plan: FetchPlan): Promise<ReadOutcome> {
   return { partitions, bytes, hasError };
 }
 
-async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: number, minOneBatch: boolean): Promise<PartitionData> {
+async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: number, minOneBatch: boolean, throttled: boolean): Promise<PartitionData> {
   const { partition } = target;
   if (!partition || target.errorCode !== ErrorCode.NONE) return emptyPartition(target.partitionIndex, target.errorCode, plan.readCommitted);
   const log = partition.log;
@@ -221,6 +273,7 @@ async function readTarget(target: FetchTarget, plan: FetchPlan, remaining: numbe
   };
   if (target.diverging) return { ...base, divergingEpoch: { epoch: target.diverging.epoch, endOffset: BigInt(target.diverging.endOffset) } };
   if (target.preferredReadReplica >= 0) return { ...base, preferredReadReplica: target.preferredReadReplica };
+  if (throttled) return base;
   try {
     const maxBytes = Math.min(target.partitionMaxBytes, remaining);
     if (maxBytes <= 0 && !minOneBatch) return base;
@@ -273,8 +326,10 @@ class DelayedFetch extends DelayedOperation {
 
   canComplete(): boolean {
     let bytes = this.bytesAtStart;
+    // As Kafka's DelayedFetch: what a throttled follower may not have yet does not complete the wait.
+    const quotaExceeded = this.plan.throttle?.quota.isExceeded() ?? false;
     this.plan.targets.forEach((target, index) => {
-      if (target.partition) bytes += progressOf(this.plan, target.partition) - this.progressAtStart[index]!;
+      if (target.partition && !heldBack(target, quotaExceeded)) bytes += progressOf(this.plan, target.partition) - this.progressAtStart[index]!;
     });
     return bytes >= this.plan.minBytes;
   }
