@@ -19,6 +19,7 @@
 // Deviations from Kafka: log_dirs other than "any" (AlterReplicaLogDirs) are refused, and --verify
 // exits non-zero when a partition has no move in progress yet is not on its target replicas.
 import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ErrorCode } from '../base/error-codes.js';
 import {
@@ -37,6 +38,9 @@ import { type ToolOptions, integerOption, print, toolOptions, withAdmin } from '
 export const THROTTLE_RATE_KEYS = ['leader.replication.throttled.rate', 'follower.replication.throttled.rate'] as const;
 export const LEADER_THROTTLED_REPLICAS = 'leader.replication.throttled.replicas';
 export const FOLLOWER_THROTTLED_REPLICAS = 'follower.replication.throttled.replicas';
+
+/** How long --verify waits for a broker's metadata to catch up with the controller's. */
+const METADATA_SETTLE_MS = 3_000;
 
 /** Kafka's default --timeout. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -467,13 +471,7 @@ async function setThrottles(admin: AdminClient, moves: readonly PartitionMove[],
 type PartitionState = 'completed' | 'in-progress' | 'not-on-target';
 
 async function verify(admin: AdminClient, options: ReassignOptions, proposed: PartitionAssignment[]): Promise<void> {
-  const ongoing = new Map((await admin.listPartitionReassignments(proposed)).map((entry) => [name(entry), entry]));
-  const current = await currentOf(admin, proposed);
-  const states = proposed.map((target, index) => {
-    const replicas = current[index]!.replicas;
-    const state: PartitionState = ongoing.has(name(target)) ? 'in-progress' : sameList(replicas, target.replicas) ? 'completed' : 'not-on-target';
-    return { topic: target.topic, partition: target.partition, state, replicas, target: target.replicas };
-  });
+  const states = await partitionStates(admin, proposed);
   const lines = ['Status of partition reassignment:'];
   for (const entry of states) {
     if (entry.state === 'completed') lines.push(`Reassignment of partition ${name(entry)} is completed.`);
@@ -486,6 +484,28 @@ async function verify(admin: AdminClient, options: ReassignOptions, proposed: Pa
   print(options, { partitions: states, complete: done, throttlesCleared: cleared }, () => lines.join('\n'));
   const wrong = states.filter((entry) => entry.state === 'not-on-target');
   if (wrong.length > 0) throw new ToolError(`${wrong.length} partition(s) are not on their target replicas and have no reassignment in progress: ${wrong.map(name).join(', ')}`);
+}
+
+/**
+ * Where each partition stands. The moves in progress come from the active controller
+ * (ListPartitionReassignments), the replicas from a broker's metadata, which follows the
+ * controller's by up to a metadata fetch: a move the controller has just completed or cancelled
+ * can still show there with its old replica list. So a partition with no move in progress and not
+ * on its target is asked about again, for up to METADATA_SETTLE_MS, before it is reported so.
+ */
+async function partitionStates(admin: AdminClient, proposed: readonly PartitionAssignment[]) {
+  const deadline = Date.now() + METADATA_SETTLE_MS;
+  for (;;) {
+    const ongoing = new Set((await admin.listPartitionReassignments(proposed)).map(name));
+    const current = await currentOf(admin, proposed);
+    const states = proposed.map((target, index) => {
+      const replicas = current[index]!.replicas;
+      const state: PartitionState = ongoing.has(name(target)) ? 'in-progress' : sameList(replicas, target.replicas) ? 'completed' : 'not-on-target';
+      return { topic: target.topic, partition: target.partition, state, replicas, target: target.replicas };
+    });
+    if (states.every((entry) => entry.state !== 'not-on-target') || Date.now() >= deadline) return states;
+    await delay(200);
+  }
 }
 
 interface Cleared {

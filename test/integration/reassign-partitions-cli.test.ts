@@ -21,6 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { assignReplicas } from '../../src/cli/reassign-partitions-command.js';
 import { ClusterClient, ToolError } from '../../src/client/cluster-client.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
@@ -211,6 +212,25 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
     assert.deepEqual(partitionState('spread', 0)?.replicas, [1, 2], '--generate changes nothing');
   });
 
+  it("--generate's assignment: leaders and followers spread evenly; with racks, each partition on as many racks as it can be", () => {
+    for (const seed of [0, 0.3, 0.6, 0.99]) {
+      const random = () => seed;
+      const plain = assignReplicas([1, 2, 3, 4], 8, 3, undefined, random);
+      const count = (ids: number[]) => [1, 2, 3, 4].map((id) => ids.filter((each) => each === id).length);
+      assert.deepEqual(count(plain.map((replicas) => replicas[0]!)), [2, 2, 2, 2], 'two leaders each');
+      assert.deepEqual(count(plain.flat()), [6, 6, 6, 6], 'six replicas each');
+      for (const replicas of plain) assert.equal(new Set(replicas).size, 3);
+      // Three racks of two: every partition on all three racks.
+      const racks = new Map([[1, 'a'], [2, 'a'], [3, 'b'], [4, 'b'], [5, 'c'], [6, 'c']]);
+      const racked = assignReplicas([1, 2, 3, 4, 5, 6], 12, 3, racks, random);
+      for (const replicas of racked) assert.deepEqual(replicas.map((id) => racks.get(id)).sort(), ['a', 'b', 'c'], `${replicas}`);
+      assert.deepEqual([1, 2, 3, 4, 5, 6].map((id) => racked.flat().filter((each) => each === id).length), [6, 6, 6, 6, 6, 6]);
+      // Uneven racks: the lone broker of rack b is in every partition of replication factor 2.
+      const uneven = new Map([[1, 'a'], [2, 'a'], [3, 'a'], [4, 'b']]);
+      for (const replicas of assignReplicas([1, 2, 3, 4], 6, 2, uneven, random)) assert.ok(replicas.includes(4) && new Set(replicas).size === 2, `${replicas}`);
+    }
+  });
+
   it('--list with nothing in progress; --execute and --verify of the current replicas', async () => {
     assert.equal((await ok('--list')).trim(), 'No partition reassignments found.');
     const same = await reassignment([{ topic: 'spread', partition: 0, replicas: [1, 2], log_dirs: ['any', 'any'] }, { topic: 'spread', partition: 1, replicas: [2, 3] }]);
@@ -281,13 +301,18 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
     // every record; broker 1 deleted its replica.
     const state = partitionState('moving', 0)!;
     assert.deepEqual({ replicas: state.replicas, leader: state.leader, isr: [...state.isr].sort() }, { replicas: [3, 2], leader: 3, isr: [2, 3] });
+    // Broker 3's own metadata may be a fetch behind the controller's: asked until it answers as leader.
     const [host, port] = cluster.node(3).bootstrapServer.split(':');
-    const reader = await RawClient.connect(host!, Number(port));
-    try {
-      assert.deepEqual(valuesOf(await readAll(reader, 'moving', 0)), values);
-    } finally {
-      await reader.close();
-    }
+    const served = await waitFor('broker 3 to serve moving-0 as its leader', async () => {
+      const reader = await RawClient.connect(host!, Number(port));
+      try {
+        return valuesOf(await readAll(reader, 'moving', 0));
+      } finally {
+        await reader.close();
+      }
+    });
+    assert.equal(served.length, values.length);
+    assert.deepEqual(served, values);
     await waitFor('broker 1 to delete its replica of moving-0', () => (hosts(1, 'moving') ? undefined : true));
     assert.equal((await ok('--list')).trim(), 'No partition reassignments found.');
   });
