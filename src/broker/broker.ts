@@ -27,7 +27,7 @@ import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints
 import { type BrokerConfig, bootstrapsOnlyItself, isMultiNodeQuorum } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
-import { applyLogConfigs, topicLogConfig } from './config-resources.js';
+import { applyLogConfigs, replicationThrottle, topicLogConfig } from './config-resources.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureMetaProperties } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, SocketServer, parseListeners } from './network/index.js';
@@ -340,6 +340,8 @@ export class Broker {
         requestTimeoutMs: config.replicaSocketTimeoutMs,
       },
       stillFollows: (partition) => !partition.isLeader && replicaManager.replica(partition.topic, partition.partitionIndex) === partition,
+      // follower.replication.throttled.rate over the partitions its topic lists (KIP-73).
+      throttle: replicationThrottle({ image, nodeId: config.nodeId, clock }, 'follower'),
       onProgress: (partition) => replicaManager.notify(partition),
     });
     replicaManager.onFollowChange((partition) => fetchers.follow(partition));

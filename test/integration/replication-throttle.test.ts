@@ -9,6 +9,8 @@
 //   records in any 10 s is at most the rate over its 11 s window plus one fetch), then rejoins the
 //   ISR; acks=all writes during the catch-up go through, broker 2 in the ISR being unthrottled.
 // The rate and the lists are ordinary dynamic configs: described with their source, then deleted.
+// - follower.replication.throttled.rate on broker 3 with follower.replication.throttled.replicas=*:
+//   the same catch-up, held to the rate by broker 3's own fetcher.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
@@ -166,5 +168,18 @@ describe('replication throttles (leader.replication.throttled.rate and .replicas
     await alter(TOPIC_RESOURCE, TOPIC, [{ name: 'leader.replication.throttled.replicas', op: Op.delete }]);
     assert.equal(replicationThrottle(leaderServices(), 'leader').active(), false);
     assert.equal(replicationThrottle(leaderServices(), 'leader').isThrottled(TOPIC, 0), false);
+
+    // The follower side: follower.replication.throttled.rate on broker 3 alone (a per-broker
+    // config) with follower.replication.throttled.replicas=*: broker 3's own fetcher leaves the
+    // partition out of its fetches while its quota is exceeded, so it too takes longer than the
+    // quota allows; the leader holds nothing back.
+    await alter(TOPIC_RESOURCE, TOPIC, [{ name: 'follower.replication.throttled.replicas', op: Op.set, value: '*' }]);
+    await alter(BROKER, '3', [{ name: 'follower.replication.throttled.rate', op: Op.set, value: String(RATE) }]);
+    const followerMs = await catchUpRound('follower-throttled');
+    t.diagnostic(`follower-throttled at ${RATE} B/s: broker 3 caught up with ${bytes} bytes in ${Math.round(followerMs)} ms (the quota allows no less than ${floorMs} ms)`);
+    assert.ok(followerMs >= floorMs, `broker 3 caught up in ${Math.round(followerMs)} ms, faster than its ${RATE} B/s follower throttle allows (${floorMs} ms)`);
+    assert.equal(replicationThrottle(leaderServices(), 'leader').active(), false, 'the leader throttled nothing');
+    assert.ok(replicationThrottle(active.node(3).broker!.services, 'follower').quota.rate() > 0, "broker 3's follower quota recorded the bytes");
+    assert.equal(replicationThrottle(active.node(2).broker!.services, 'follower').active(), false, 'the rate is broker 3\'s alone');
   });
 });
