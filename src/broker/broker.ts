@@ -27,7 +27,9 @@ import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints
 import { type BrokerConfig, bootstrapsOnlyItself, isMultiNodeQuorum } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
-import { applyLogConfigs, replicationThrottle, topicLogConfig } from './config-resources.js';
+import { applyLogConfigs, replicationThrottle, topicConfigValue, topicLogConfig } from './config-resources.js';
+import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
+import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureMetaProperties } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, SocketServer, parseListeners } from './network/index.js';
@@ -310,6 +312,7 @@ export class Broker {
       defaultNumPartitions: config.numPartitions,
       defaultReplicationFactor: config.defaultReplicationFactor,
       uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+      minInsyncReplicas: config.minInsyncReplicas,
       logger: logger.child('controller'),
       onUncleanElection: (topic, partition, leader, lostIsr) =>
         logger.warn('unclean leader election: a replica outside the ISR leads, and records only the lost in-sync replicas had are gone', { topic, partition, leader, lostIsr: lostIsr.join(',') }),
@@ -442,7 +445,7 @@ export class Broker {
       // metadata has caught up with its registration, and only then does it serve (Kafka's broker
       // enables request processing once unfenced). A new incarnation id for every start.
       const deadlineMs = clock.monotonicMs() + REGISTRATION_TIMEOUT_MS;
-      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs);
+      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs, logManager.previousBrokerEpoch);
       await channel.awaitUnfenced(brokerEpoch, deadlineMs);
     }
     const dispatcher = createRequestDispatcher(handlers, services);
@@ -546,7 +549,9 @@ export class Broker {
     await this.services.quorum.close();
     await this.socketServer.close();
     for (const transport of this.transports) transport.close();
-    await this.logManager.close();
+    // The clean shutdown marker carries this broker's epoch: registered with it next time, it
+    // tells the controller nothing unsynced was lost (KIP-966).
+    await this.logManager.close(this.brokerEpoch);
     this.services.logger.info('broker stopped', { nodeId: this.services.nodeId });
   }
 }
@@ -621,7 +626,9 @@ class MetadataPublisher {
         await this.removeTopic();
       }
     }
-    for (const name of touched) await this.hostTopic(name);
+    // A topic's min.insync.replicas is part of its replicas' assignment (the strict min ISR rule).
+    const minIsrChanged = brokerDefaultsChanged ? [...this.services.image.topicsByName.keys()] : [...reconfigured];
+    for (const name of new Set([...touched, ...minIsrChanged])) await this.hostTopic(name);
     // Config records apply to live logs at once; a removed override falls back to the broker default.
     if (brokerDefaultsChanged) applyLogConfigs(this.services, null);
     else if (reconfigured.size > 0) applyLogConfigs(this.services, reconfigured);
@@ -633,12 +640,14 @@ class MetadataPublisher {
     if (!topic) return;
     // The complete settings (dynamic broker defaults included), so every field is the current one.
     const logConfig = topicLogConfig(this.services, name);
+    const minInsyncReplicas = Number(topicConfigValue(this.services, name, 'min.insync.replicas') ?? 1);
     // The replicas assigned here: led or followed (a leaderless one waits, following nobody).
     const hosted = [...topic.partitions.values()].filter((partition) => isAssignedHere(partition, nodeId));
     const nowMs = this.services.clock.monotonicMs();
     // A new topic's logs are created a few dozen at a time, so their files and syncs overlap.
     await forEachBounded(hosted, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {
-      const assignment = { leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, replicas: partition.replicas, isr: partition.isr };
+      const minIsr = effectiveMinIsr(minInsyncReplicas, targetReplicas(partition));
+      const assignment = { leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, replicas: partition.replicas, isr: partition.isr, minIsr };
       await replicaManager.host(name, partition.partitionId, topic.topicId, assignment, logConfig, nowMs);
     });
     // A reassignment that completed moved these replicas off this broker: they go, with their logs.

@@ -87,8 +87,11 @@ export class ControllerChannel implements ControllerRequests {
     return this.options.lifecycleTransport ?? this.options.transport;
   }
 
-  /** Registers this broker with the active controller; resolves with its broker epoch. */
-  async registerThisBroker(endpoints: BrokerEndpoint[], rack: string | null, incarnationId: string, deadlineMs: number): Promise<number> {
+  /**
+   * Registers this broker with the active controller; resolves with its broker epoch.
+   * `previousBrokerEpoch`: the epoch its last run recorded at a clean shutdown, or -1 (KIP-966).
+   */
+  async registerThisBroker(endpoints: BrokerEndpoint[], rack: string | null, incarnationId: string, deadlineMs: number, previousBrokerEpoch = -1): Promise<number> {
     const request: BrokerRegistrationRequest = {
       brokerId: this.options.nodeId,
       clusterId: this.options.clusterId,
@@ -98,7 +101,7 @@ export class ControllerChannel implements ControllerRequests {
       rack,
       isMigratingZkBroker: false,
       logDirs: [],
-      previousBrokerEpoch: -1n,
+      previousBrokerEpoch: BigInt(previousBrokerEpoch),
     };
     const response = await this.#call(
       deadlineMs,
@@ -432,7 +435,7 @@ export class ControllerChannel implements ControllerRequests {
       // an accepted registration starts a new session (so the previous incarnation's last
       // heartbeat cannot fence it), both within its serialized operation.
       const endpoints = request.listeners.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol }));
-      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack, this.#brokerSessions);
+      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack, this.#brokerSessions, Number(request.previousBrokerEpoch ?? -1n));
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: BigInt(brokerEpoch) };
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), brokerEpoch: -1n };

@@ -182,3 +182,22 @@ describe('log manager', () => {
     }
   });
 });
+
+describe('the clean shutdown marker carries the broker epoch (KIP-966)', () => {
+  it('records the epoch a clean close was given, and none after a close without one or a crash', async () => {
+    const fs = new MemoryFileSystem();
+    const dataDir = '/epoch';
+    const first = await openTestLogManager({ fs, dataDir, config });
+    assert.equal(first.previousBrokerEpoch, -1, 'a new data dir');
+    await first.close(7);
+    assert.equal((await fs.readFile(`${dataDir}/.kafka_cleanshutdown`)).toString(), '{"version":0,"brokerEpoch":7}', "Kafka's marker content");
+    const second = await openTestLogManager({ fs, dataDir, config });
+    assert.equal(second.previousBrokerEpoch, 7);
+    await second.close();
+    const third = await openTestLogManager({ fs, dataDir, config });
+    assert.deepEqual([third.hadCleanShutdown, third.previousBrokerEpoch], [true, -1], 'clean, but no epoch (a single node)');
+    // Opened and never closed: the next start finds no marker.
+    const fourth = await openTestLogManager({ fs, dataDir, config });
+    assert.deepEqual([fourth.hadCleanShutdown, fourth.previousBrokerEpoch], [false, -1]);
+  });
+});

@@ -76,6 +76,12 @@ export class LogManager {
   readonly dataDir: string;
   /** Whether the previous run closed cleanly (no recovery was needed). */
   readonly hadCleanShutdown: boolean;
+  /**
+   * The broker epoch the previous run recorded in its clean shutdown marker (Kafka's
+   * `{"version":0,"brokerEpoch":N}`), or -1: not clean, or no epoch (a single node, an older marker).
+   * A broker registers with it, so the controller can tell an unclean shutdown (KIP-966).
+   */
+  readonly previousBrokerEpoch: number;
   readonly #options: LogManagerOptions;
   readonly #context: PartitionLogContext;
   readonly #logs = new Map<string, PartitionLog>();
@@ -92,10 +98,11 @@ export class LogManager {
   #deleteCounter = 0;
   #closed = false;
 
-  private constructor(options: LogManagerOptions, hadCleanShutdown: boolean) {
+  private constructor(options: LogManagerOptions, hadCleanShutdown: boolean, previousBrokerEpoch: number) {
     this.#options = options;
     this.dataDir = options.dataDir;
     this.hadCleanShutdown = hadCleanShutdown;
+    this.previousBrokerEpoch = previousBrokerEpoch;
     const logger = options.logger.child('log');
     this.#context = {
       fs: options.fs,
@@ -110,7 +117,8 @@ export class LogManager {
   static async open(options: LogManagerOptions): Promise<LogManager> {
     await makeDirectoryDurably(options.fs, options.dataDir);
     const markerPath = joinPath(options.dataDir, CLEAN_SHUTDOWN_FILE);
-    const manager = new LogManager(options, await pathExists(options.fs, markerPath));
+    const clean = await pathExists(options.fs, markerPath);
+    const manager = new LogManager(options, clean, clean ? await readMarkerEpoch(options.fs, markerPath) : -1);
     // The cleaner's checkpoint is its own file: read it while the logs load.
     await Promise.all([manager.#loadLogs(), manager.#createBackgroundWork()]);
     if (manager.hadCleanShutdown) {
@@ -368,7 +376,8 @@ export class LogManager {
    * Flushes and closes every log, writes the checkpoints and, only if all of that succeeded, the
    * clean-shutdown marker that lets the next start skip recovery.
    */
-  async close(): Promise<void> {
+  /** Closes every log; if all closed cleanly, writes the clean shutdown marker with `brokerEpoch` (-1: none). */
+  async close(brokerEpoch = -1): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#cancelCheckpointTimer?.();
@@ -388,17 +397,29 @@ export class LogManager {
     await this.checkpoint();
     await this.deletionsSettled();
     await this.#context.handles.closeAll();
-    if (clean) await this.#writeCleanShutdownMarker();
+    if (clean) await this.#writeCleanShutdownMarker(brokerEpoch);
   }
 
-  async #writeCleanShutdownMarker(): Promise<void> {
+  async #writeCleanShutdownMarker(brokerEpoch: number): Promise<void> {
     const handle = await this.#options.fs.open(joinPath(this.dataDir, CLEAN_SHUTDOWN_FILE), 'create');
     try {
+      if (brokerEpoch >= 0) await handle.write([Buffer.from(JSON.stringify({ version: 0, brokerEpoch }))], 0);
       await handle.sync();
     } finally {
       await handle.close();
     }
     await this.#options.fs.syncDirectory(this.dataDir);
+  }
+}
+
+/** The broker epoch in a clean shutdown marker, or -1 when it has none (empty, or not Kafka's JSON). */
+async function readMarkerEpoch(fs: FileSystem, path: string): Promise<number> {
+  try {
+    const parsed: unknown = JSON.parse((await fs.readFile(path)).toString('utf8'));
+    const epoch = (parsed as { brokerEpoch?: unknown }).brokerEpoch;
+    return typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : -1;
+  } catch {
+    return -1;
   }
 }
 

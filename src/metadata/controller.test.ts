@@ -283,18 +283,19 @@ test('ElectLeaders: a preferred replica back in the ISR leads again; unclean ele
   // Unfenced but out of the ISR: still not available (only the ISR may lead cleanly).
   assert.deepEqual(codes(await controller.electLeaders(0, [{ topic: 't', partitionIds: [0] }])), [['t', [[0, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]]]]);
 
-  // t-1: 2 and 3 fenced, 3 (the last) stays in the ISR with no leader; then 2 comes back outside it.
+  // t-1: 2 and 3 fenced; 3, the last in-sync replica, leaves the ISR for the ELR (KIP-966) and
+  // nothing leads; then 2 comes back, outside both.
   await fence(2);
   await fence(3);
-  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [-1, [3]]);
+  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr, image.partition('t', 1)!.eligibleLeaderReplicas], [-1, [], [3]]);
   await unfence(2);
-  assert.equal(image.partition('t', 1)!.leader, -1, 'unfencing 2 does not make it leader: it is not in the ISR');
+  assert.equal(image.partition('t', 1)!.leader, -1, 'unfencing 2 does not make it leader: it is not in the ISR or the ELR');
   // All partitions: only those needing an election are listed (t-0 has no available preferred, t-1 and t-2 no leader).
   const all = await controller.electLeaders(0, null);
   assert.deepEqual(codes(all), [['t', [[0, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE], [1, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE], [2, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]]]]);
   // Unclean: t-1 goes to the unfenced replica 2, which becomes the whole ISR; t-2's only replica is fenced.
   assert.deepEqual(codes(await controller.electLeaders(1, [{ topic: 't', partitionIds: [1, 2] }])), [['t', [[1, ErrorCode.NONE], [2, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE]]]]);
-  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr], [2, [2]]);
+  assert.deepEqual([image.partition('t', 1)!.leader, image.partition('t', 1)!.isr, image.partition('t', 1)!.eligibleLeaderReplicas], [2, [2], []], 'an unclean election drops the ELR');
   // Unclean with an unfenced ISR member: that member leads and the ISR is kept.
   await unfence(3);
   assert.equal(image.partition('t', 2)!.leader, 3, 'unfencing gave t-2 back to 3');
@@ -509,7 +510,11 @@ test('unclean.leader.election.enable: the last in-sync leader fenced hands over 
     await quorum.append([{ type: 'PartitionChange', topicId, partitionId: 0, leader: 1, isr: [1] }]);
   }
   await heartbeatOf(1, { wantFence: true });
-  assert.deepEqual([image.partition('careful', 0)!.leader, image.partition('careful', 0)!.isr], [-1, [1]], 'clean only: the partition waits for its last in-sync replica');
+  assert.deepEqual(
+    [image.partition('careful', 0)!.leader, image.partition('careful', 0)!.isr, image.partition('careful', 0)!.eligibleLeaderReplicas],
+    [-1, [], [1]],
+    'clean only: the partition waits for its last in-sync replica, now an eligible leader replica (KIP-966)',
+  );
   assert.deepEqual([image.partition('reckless', 0)!.leader, image.partition('reckless', 0)!.isr], [2, [2]], 'unclean: the live replica outside the ISR leads alone');
   assert.deepEqual(elections, ['reckless-0:2<-1']);
 
@@ -556,4 +561,72 @@ test('auto leader rebalance: partitions led elsewhere go back to their preferred
   ]);
   assert.equal(await controller.balanceLeaders(), 1);
   assert.deepEqual([0, 1, 2].map((partition) => image.partition('t', partition)!.leader), [1, 3, 3]);
+});
+
+test('eligible leader replicas (KIP-966): replicas that leave an ISR below min ISR stay eligible and lead before the last known leader; an unclean shutdown takes a replica out of the ELR', async () => {
+  const { image, controller, quorum, registerLive, random } = setup();
+  const epochs = new Map<number, number>();
+  for (const id of [1, 2, 3]) epochs.set(id, await registerLive(id));
+  await controller.createTopics([{ name: 'e', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }], configs: [{ name: 'min.insync.replicas', value: '2' }] }], false);
+  const topicId = image.topic('e')!.topicId;
+  const partition = () => image.partition('e', 0)!;
+  const state = () => ({ leader: partition().leader, isr: partition().isr, elr: partition().eligibleLeaderReplicas, lastKnownElr: partition().lastKnownElr });
+  const beat = (brokerId: number, wantFence: boolean) =>
+    controller.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch: epochs.get(brokerId)!, currentMetadataOffset: quorum.appliedOffset - 1, wantFence });
+  const alter = (isr: number[]) =>
+    controller.alterPartition(partition().leader, epochs.get(partition().leader)!, [
+      { topicId, partitionId: 0, leaderEpoch: partition().leaderEpoch, partitionEpoch: partition().partitionEpoch, isr: isr.map((brokerId) => ({ brokerId, brokerEpoch: epochs.get(brokerId)! })) },
+    ]);
+
+  // At min ISR or above there is no ELR.
+  await alter([1, 2]);
+  assert.deepEqual(state(), { leader: 1, isr: [1, 2], elr: [], lastKnownElr: [] });
+  // Below it, the replica that leaves is eligible: the high watermark no longer moves without it.
+  await alter([1]);
+  assert.deepEqual(state(), { leader: 1, isr: [1], elr: [2], lastKnownElr: [] });
+  await beat(2, true);
+  await beat(3, true);
+  // The last in-sync replica fenced: the ISR empties, it joins the ELR and is the last known leader.
+  await beat(1, true);
+  assert.deepEqual(state(), { leader: -1, isr: [], elr: [2, 1], lastKnownElr: [1] });
+  // 3 (never eligible) comes back: no leader; 2 (eligible) comes back: it leads, and is the ISR.
+  await beat(3, false);
+  assert.equal(partition().leader, -1);
+  await beat(2, false);
+  assert.deepEqual(state(), { leader: 2, isr: [2], elr: [1], lastKnownElr: [] });
+
+  // 1 restarts without a clean shutdown of its epoch: it may have lost unsynced writes, so it is no longer eligible.
+  epochs.set(1, await controller.registerBroker(1, randomUuid(random), [endpoint], null, undefined, -1));
+  assert.deepEqual(state(), { leader: 2, isr: [2], elr: [], lastKnownElr: [] });
+  // 2, the last in-sync replica, is fenced: 1 comes back, but the partition waits for 2 (eligible,
+  // and the last known leader); an unclean election takes 1.
+  await beat(2, true);
+  assert.deepEqual(state(), { leader: -1, isr: [], elr: [2], lastKnownElr: [2] });
+  await beat(1, false);
+  assert.equal(partition().leader, -1, 'a replica back from an unclean shutdown does not lead while a cleanly stopped one may');
+  const [elected] = await controller.electLeaders(1, [{ topic: 'e', partitionIds: [0] }]);
+  assert.equal(elected!.partitions[0]!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(state(), { leader: 1, isr: [1], elr: [], lastKnownElr: [] }, 'an unclean election drops the ELR');
+
+  // A clean restart (the epoch it registered with) keeps an ELR member's place.
+  await beat(2, false);
+  await alter([1, 2]);
+  await alter([1]);
+  assert.deepEqual(state(), { leader: 1, isr: [1], elr: [2], lastKnownElr: [] });
+  epochs.set(2, await controller.registerBroker(2, randomUuid(random), [endpoint], null, undefined, epochs.get(2)!));
+  assert.deepEqual(state(), { leader: 1, isr: [1], elr: [2], lastKnownElr: [] });
+
+  // The last known leader alone (its ELR place lost to an unclean shutdown) leads again when back,
+  // as the last in-sync replica did before Kafka 4.0: nothing safer is left.
+  await beat(2, false);
+  await beat(2, true);
+  await beat(1, true);
+  assert.deepEqual(state(), { leader: -1, isr: [], elr: [2, 1], lastKnownElr: [1] });
+  epochs.set(1, await controller.registerBroker(1, randomUuid(random), [endpoint], null, undefined, -1));
+  epochs.set(2, await controller.registerBroker(2, randomUuid(random), [endpoint], null, undefined, -1));
+  assert.deepEqual(state(), { leader: -1, isr: [], elr: [], lastKnownElr: [1] });
+  await beat(2, false);
+  assert.equal(partition().leader, -1);
+  await beat(1, false);
+  assert.deepEqual(state(), { leader: 1, isr: [1], elr: [], lastKnownElr: [] });
 });

@@ -8,12 +8,14 @@ import type { Logger } from '../base/logger.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
-import type { MetadataImage, PartitionImage } from './metadata-image.js';
+import type { MetadataImage, PartitionImage, TopicImage } from './metadata-image.js';
+import { effectiveMinIsr, electFromEligible, nextEligibleLeaders, sameMembers, uncleanCandidates } from './eligible-leaders.js';
 import {
   type AppendedRecord,
   type BrokerEndpoint,
   ConfigResourceType,
   type MetadataRecord,
+  type PartitionChangeRecord,
   type PartitionRecord,
 } from './metadata-record.js';
 import {
@@ -61,6 +63,8 @@ export interface ControllerOptions {
   localBrokerId?: number;
   /** unclean.leader.election.enable of this node's configuration: the default below topic and cluster-wide dynamic configs. */
   uncleanLeaderElectionEnable?: boolean;
+  /** min.insync.replicas of this node's configuration: the default below topic and cluster-wide dynamic configs (1 if absent). */
+  minInsyncReplicas?: number;
   /** Where the controller notes reassignments it starts and completes. */
   logger?: Logger;
   /** Hears of every unclean election this controller decides (as its records are appended): acknowledged records may be lost. */
@@ -243,7 +247,7 @@ export class Controller {
    * starts a new session before anything is appended, within this serialized operation, so no
    * session check sees the old incarnation's last heartbeat for the new registration.
    */
-  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null, sessions?: BrokerSessions): Promise<number> {
+  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null, sessions?: BrokerSessions, previousBrokerEpoch = -1): Promise<number> {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       if (sessions && previous && !previous.fenced && previous.incarnationId !== incarnationId && sessions.isAlive(brokerId)) {
@@ -252,9 +256,19 @@ export class Controller {
       sessions?.start(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
       const local = brokerId === this.options.localBrokerId;
-      // The records Kafka writes (fenced, then unfenced once caught up); for this node's own broker
-      // both go in one batch, which saves a single node's start a commit.
-      await this.append([{ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true }, ...(local ? this.unfenceRecords(brokerId, brokerEpoch) : [])]);
+      // A broker that did not record a clean shutdown of its registered epoch may have lost
+      // unsynced writes: it is no longer an eligible leader of any partition (KIP-966).
+      const uncleanShutdown = previous !== undefined && previousBrokerEpoch !== previous.brokerEpoch ? this.uncleanShutdownRecords(brokerId) : [];
+      const registration: MetadataRecord = { type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true };
+      if (uncleanShutdown.length > 0) {
+        this.options.logger?.info('broker restarted after an unclean shutdown: no longer an eligible leader', { brokerId, partitions: uncleanShutdown.length });
+        await this.append([registration, ...uncleanShutdown]);
+        if (local) await this.append(this.unfenceRecords(brokerId, brokerEpoch));
+      } else {
+        // The records Kafka writes (fenced, then unfenced once caught up); for this node's own
+        // broker both go in one batch, which saves a single node's start a commit.
+        await this.append([registration, ...(local ? this.unfenceRecords(brokerId, brokerEpoch) : [])]);
+      }
       // Every record of the batch is applied once append resolves: the registration is at or below
       // the last applied offset, which the broker must reach before it is unfenced.
       this.registrationOffsets.set(brokerId, { brokerEpoch, offset: this.options.quorum.appliedOffset - 1 });
@@ -337,13 +351,14 @@ export class Controller {
         if (ineligible && isr.some((id) => !partition.isr.includes(id))) return state(ErrorCode.INELIGIBLE_REPLICA);
         if (isr.length === partition.isr.length && isr.every((id) => partition.isr.includes(id))) return state(ErrorCode.NONE);
         // The last target replica of a reassignment in sync completes it, in the same change.
+        const topic = this.image.topicsById.get(change.topicId)!;
         const completed = completedReassignment(partition, isr, (id) => this.image.brokers.get(id)?.fenced === false);
         if (completed) {
-          this.options.logger?.info('partition reassignment completed', { topicId: change.topicId, partition: change.partitionId, replicas: completed.replicas.join(','), leader: completed.leader });
-          records.push(partitionChange(change.topicId, change.partitionId, partition, completed));
+          this.options.logger?.info('partition reassignment completed', { topic: topic.name, partition: change.partitionId, replicas: completed.replicas.join(','), leader: completed.leader });
+          records.push(this.changeRecord(topic, partition, completed)!);
           return { errorCode: ErrorCode.NONE, leaderId: completed.leader, leaderEpoch: partition.leaderEpoch + (completed.leader === partition.leader ? 0 : 1), isr: completed.isr, partitionEpoch: partition.partitionEpoch + 1 };
         }
-        records.push({ type: 'PartitionChange', topicId: change.topicId, partitionId: change.partitionId, leader: -2, isr });
+        records.push(this.changeRecord(topic, partition, { leader: partition.leader, isr })!);
         return state(ErrorCode.NONE, isr, partition.partitionEpoch + 1);
       });
       if (records.length > 0) await this.append(records);
@@ -360,45 +375,116 @@ export class Controller {
     });
   }
 
+  /**
+   * A fenced broker leaves every ISR, the last member too (KIP-966: it becomes an eligible leader
+   * replica, so it can lead again), and hands leadership to a live ISR member, else to a live
+   * eligible leader replica, else (unclean.leader.election.enable) to any live replica, else to none.
+   */
   private fenceRecords(brokerId: number, brokerEpoch: number): MetadataRecord[] {
     const records: MetadataRecord[] = [{ type: 'FenceBroker', brokerId, brokerEpoch }];
     const live = (id: number) => id !== brokerId && this.image.brokers.get(id)?.fenced === false;
     for (const topic of this.image.topicsByName.values()) {
       for (const partition of topic.partitions.values()) {
         if (partition.leader !== brokerId && !partition.isr.includes(brokerId)) continue;
-        // The fenced broker leaves the ISR unless it is the last member (so it can lead again).
-        const isr = partition.isr.some(live) ? partition.isr.filter((id) => id !== brokerId) : partition.isr;
-        const leader = partition.leader === brokerId ? (isr.find(live) ?? -1) : partition.leader;
-        if (leader === -1 && partition.leader === brokerId) {
-          // The last in-sync replica is gone: an unclean election, where enabled, takes any live replica.
-          const unclean = this.uncleanElection(topic.name, partition, live);
-          if (unclean !== undefined) {
-            records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, ...unclean });
-            continue;
-          }
+        const isr = partition.isr.filter((id) => id !== brokerId);
+        let next: { leader: number; isr: number[] } = { leader: partition.leader, isr };
+        let unclean = false;
+        if (partition.leader === brokerId) {
+          const clean = isr.find(live);
+          const eligible = clean === undefined ? electFromEligible({ ...partition, ...this.eligibleLeaders(topic, partition, isr) }, live) : undefined;
+          const uncleanly = clean === undefined && eligible === undefined ? this.uncleanElection(topic.name, partition, live) : undefined;
+          unclean = uncleanly !== undefined;
+          next = clean !== undefined ? { leader: clean, isr } : (eligible ?? uncleanly ?? { leader: -1, isr });
         }
-        if (leader === partition.leader && isr.length === partition.isr.length) continue;
-        records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader, isr });
+        const record = this.changeRecord(topic, partition, next, { unclean });
+        if (record) records.push(record);
       }
     }
     return records;
   }
 
+  /**
+   * An unfenced broker leads the leaderless partitions it may lead: as an ISR member, as an
+   * eligible leader replica, or uncleanly where enabled. It becomes their ISR alone unless it was
+   * in the ISR.
+   */
   private unfenceRecords(brokerId: number, brokerEpoch: number): MetadataRecord[] {
     const records: MetadataRecord[] = [{ type: 'UnfenceBroker', brokerId, brokerEpoch }];
+    const live = (id: number) => id === brokerId || this.image.brokers.get(id)?.fenced === false;
     for (const topic of this.image.topicsByName.values()) {
       for (const partition of topic.partitions.values()) {
         if (partition.leader !== -1 || !partition.replicas.includes(brokerId)) continue;
         if (partition.isr.includes(brokerId)) {
-          records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader: brokerId, isr: partition.isr });
+          records.push(this.changeRecord(topic, partition, { leader: brokerId, isr: partition.isr })!);
           continue;
         }
-        // A replica outside the ISR comes back to a leaderless partition: it may lead only uncleanly.
+        const eligible = electFromEligible(partition, live);
+        if (eligible !== undefined) {
+          const record = this.changeRecord(topic, partition, eligible);
+          if (record) records.push(record);
+          continue;
+        }
+        // A replica outside the ISR and ELR comes back to a leaderless partition: it may lead only uncleanly.
         const unclean = this.uncleanElection(topic.name, partition, (id) => id === brokerId);
-        if (unclean !== undefined) records.push({ type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, ...unclean });
+        if (unclean !== undefined) records.push(this.changeRecord(topic, partition, unclean, { unclean: true })!);
       }
     }
     return records;
+  }
+
+  /** The partitions where `brokerId` is an eligible leader replica lose it (into the last known ELR): it shut down uncleanly. */
+  private uncleanShutdownRecords(brokerId: number): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const topic of this.image.topicsByName.values()) {
+      for (const partition of topic.partitions.values()) {
+        if (!partition.eligibleLeaderReplicas.includes(brokerId)) continue;
+        const record = this.changeRecord(topic, partition, { leader: partition.leader, isr: partition.isr }, { uncleanShutdown: brokerId });
+        if (record) records.push(record);
+      }
+    }
+    return records;
+  }
+
+  /** The topic's min.insync.replicas (topic config, then the cluster-wide dynamic default, then this node's), capped at `replicas`. */
+  private minIsr(topic: string, replicas: readonly number[]): number {
+    const name = 'min.insync.replicas';
+    const value = this.image.resourceConfigs(ConfigResourceType.topic, topic).get(name) ?? this.image.resourceConfigs(ConfigResourceType.broker, '').get(name);
+    const configured = value === undefined ? (this.options.minInsyncReplicas ?? 1) : Number(value);
+    return effectiveMinIsr(Number.isSafeInteger(configured) ? configured : 1, replicas);
+  }
+
+  /** The ELR and last known ELR `partition` has once its ISR is `isr`. */
+  private eligibleLeaders(topic: TopicImage, partition: PartitionImage, isr: readonly number[], replicas = partition.replicas, removing = partition.removingReplicas, uncleanShutdown = -1) {
+    return nextEligibleLeaders(partition, isr, replicas, this.minIsr(topic.name, replicas.filter((id) => !removing.includes(id))), uncleanShutdown);
+  }
+
+  /**
+   * The PartitionChange taking `partition` to `next` (its leader, ISR, and for a reassignment its
+   * replica lists), with the eligible leader replicas the new ISR leaves (KIP-966; an unclean
+   * election drops them, its ISR having lost what they vouched for); undefined if nothing changes.
+   */
+  private changeRecord(
+    topic: TopicImage,
+    partition: PartitionImage,
+    next: { leader: number; isr: number[]; replicas?: number[]; addingReplicas?: number[]; removingReplicas?: number[] },
+    options: { unclean?: boolean; uncleanShutdown?: number } = {},
+  ): PartitionChangeRecord | undefined {
+    const replicas = next.replicas ?? partition.replicas;
+    const eligible = options.unclean
+      ? { eligibleLeaderReplicas: [], lastKnownElr: [] }
+      : this.eligibleLeaders(topic, partition, next.isr, replicas, next.removingReplicas ?? partition.removingReplicas, options.uncleanShutdown);
+    const leaderChanged = next.leader !== -2 && next.leader !== partition.leader;
+    const record: PartitionChangeRecord = { type: 'PartitionChange', topicId: topic.topicId, partitionId: partition.partitionId, leader: leaderChanged ? next.leader : -2, isr: [...next.isr] };
+    let changed = leaderChanged || next.isr.length !== partition.isr.length || next.isr.some((id) => !partition.isr.includes(id));
+    if (next.replicas !== undefined) {
+      Object.assign(record, { replicas: [...next.replicas], addingReplicas: [...(next.addingReplicas ?? [])], removingReplicas: [...(next.removingReplicas ?? [])] });
+      changed = true;
+    }
+    if (!sameMembers(eligible.eligibleLeaderReplicas, partition.eligibleLeaderReplicas) || !sameMembers(eligible.lastKnownElr, partition.lastKnownElr)) {
+      Object.assign(record, eligible);
+      changed = true;
+    }
+    return changed ? record : undefined;
   }
 
   /**
@@ -409,9 +495,9 @@ export class Controller {
    */
   private uncleanElection(topic: string, partition: PartitionImage, live: (id: number) => boolean): { leader: number; isr: number[] } | undefined {
     if (!this.uncleanElectionEnabled(topic)) return undefined;
-    const leader = partition.replicas.find((id) => live(id) && !partition.isr.includes(id));
+    const leader = uncleanCandidates(partition).find((id) => live(id) && !partition.isr.includes(id) && !partition.eligibleLeaderReplicas.includes(id));
     if (leader === undefined) return undefined;
-    this.options.onUncleanElection?.(topic, partition.partitionId, leader, partition.isr);
+    this.options.onUncleanElection?.(topic, partition.partitionId, leader, [...partition.isr, ...partition.eligibleLeaderReplicas.filter((id) => !partition.isr.includes(id))]);
     return { leader, isr: [leader] };
   }
 
@@ -500,7 +586,9 @@ export class Controller {
         const change = this.election(electionType, partition);
         if ('errorCode' in change) return { partitionId, ...change };
         elected.add(key);
-        records.push({ type: 'PartitionChange', topicId: topicImage.topicId, partitionId, ...change });
+        const { unclean, ...next } = change;
+        const record = this.changeRecord(topicImage, partition, next, { unclean });
+        if (record) records.push(record);
         return { partitionId, errorCode: ErrorCode.NONE, errorMessage: null };
       };
       let results: TopicPartitionsOutcome[];
@@ -524,7 +612,7 @@ export class Controller {
   }
 
   /** The new leader and ISR an election gives `partition`, or why there is none. */
-  private election(electionType: number, partition: PartitionImage): { leader: number; isr: number[] } | { errorCode: number; errorMessage: string | null } {
+  private election(electionType: number, partition: PartitionImage): { leader: number; isr: number[]; unclean?: boolean } | { errorCode: number; errorMessage: string | null } {
     const unfenced = (id: number) => this.image.brokers.get(id)?.fenced === false;
     if (electionType === ElectionType.preferred) {
       const preferred = partition.replicas[0]!;
@@ -535,8 +623,10 @@ export class Controller {
     if (partition.leader >= 0) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
     const clean = partition.isr.find(unfenced);
     if (clean !== undefined) return { leader: clean, isr: partition.isr };
-    const unclean = partition.replicas.find(unfenced);
-    if (unclean !== undefined) return { leader: unclean, isr: [unclean] };
+    const eligible = electFromEligible(partition, unfenced);
+    if (eligible !== undefined) return eligible;
+    const unclean = uncleanCandidates(partition).find(unfenced);
+    if (unclean !== undefined) return { leader: unclean, isr: [unclean], unclean: true };
     return { errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: `no replica of [${partition.replicas.join(',')}] is unfenced` };
   }
 
@@ -586,7 +676,7 @@ export class Controller {
       if (typeof planned === 'string') return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${topic}-${planned}`);
       if (planned === undefined) return { change: undefined };
       this.options.logger?.info('partition reassignment', { topic, partition: partitionId, from: partition.replicas.join(','), to: planned.replicas.join(','), adding: planned.addingReplicas.join(','), removing: planned.removingReplicas.join(',') });
-      return { change: partitionChange(topicImage.topicId, partitionId, partition, planned) };
+      return { change: this.changeRecord(topicImage, partition, planned) };
     };
     if (target === null) {
       if (!isReassigning(partition)) return failure(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `no reassignment of ${topic}-${partitionId} is in progress`);
@@ -810,11 +900,6 @@ function duplicateNames(requests: { name: string }[]): Set<string> {
 
 function duplicateError(name: string): TopicResult {
   return topicError(name, ErrorCode.INVALID_REQUEST, `topic '${name}' appears more than once in the request`);
-}
-
-/** The PartitionChange record that takes `partition` to `planned` (the leader only if it changes). */
-function partitionChange(topicId: string, partitionId: number, partition: PartitionImage, planned: ReplicaSetChange): MetadataRecord {
-  return { type: 'PartitionChange', topicId, partitionId, ...planned, leader: planned.leader === partition.leader ? -2 : planned.leader };
 }
 
 function partitionRecord(topicId: string, partitionId: number, replicas: number[]): PartitionRecord {

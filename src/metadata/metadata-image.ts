@@ -12,6 +12,10 @@ export interface PartitionImage {
   /** A reassignment in progress (KIP-455): replicas not yet in sync, and those that leave when they are. */
   addingReplicas: number[];
   removingReplicas: number[];
+  /** Eligible leader replicas (KIP-966): out of the ISR, yet holding everything below the high watermark. */
+  eligibleLeaderReplicas: number[];
+  /** When the ISR and ELR are empty: the replicas that last were (the last leader, or ELR members that lost their place in an unclean shutdown). */
+  lastKnownElr: number[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -121,8 +125,14 @@ export class MetadataImage {
   private applyPartition(record: PartitionRecord): void {
     const topic = this.topicsById.get(record.topicId);
     assert(topic, `metadata log has a partition of unknown topic id ${record.topicId}`);
-    const { type: _type, topicId: _topicId, addingReplicas = [], removingReplicas = [], ...partition } = record;
-    topic.partitions.set(record.partitionId, { ...partition, addingReplicas: [...addingReplicas], removingReplicas: [...removingReplicas] });
+    const { type: _type, topicId: _topicId, addingReplicas = [], removingReplicas = [], eligibleLeaderReplicas = [], lastKnownElr = [], ...partition } = record;
+    topic.partitions.set(record.partitionId, {
+      ...partition,
+      addingReplicas: [...addingReplicas],
+      removingReplicas: [...removingReplicas],
+      eligibleLeaderReplicas: [...eligibleLeaderReplicas],
+      lastKnownElr: [...lastKnownElr],
+    });
   }
 
   private applyPartitionChange(record: PartitionChangeRecord): void {
@@ -134,6 +144,8 @@ export class MetadataImage {
     if (record.replicas !== undefined) partition.replicas = [...record.replicas];
     if (record.addingReplicas !== undefined) partition.addingReplicas = [...record.addingReplicas];
     if (record.removingReplicas !== undefined) partition.removingReplicas = [...record.removingReplicas];
+    if (record.eligibleLeaderReplicas !== undefined) partition.eligibleLeaderReplicas = [...record.eligibleLeaderReplicas];
+    if (record.lastKnownElr !== undefined) partition.lastKnownElr = [...record.lastKnownElr];
     // A new leader starts a new leader epoch; any change is a new partition epoch (Kafka's rules).
     if (leaderChanged) partition.leaderEpoch++;
     partition.partitionEpoch++;

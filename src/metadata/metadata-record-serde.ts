@@ -7,6 +7,7 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { decodeConfigRecord, encodeConfigRecord } from '../protocol/messages/records/config-record.js';
 import { decodePartitionRecord, encodePartitionRecord } from '../protocol/messages/records/partition-record.js';
+import { ZERO_UUID } from '../protocol/messages/codec-support.js';
 import { decodeProducerIdsRecord, encodeProducerIdsRecord } from '../protocol/messages/records/producer-ids-record.js';
 import { decodeRegisterBrokerRecord, encodeRegisterBrokerRecord } from '../protocol/messages/records/register-broker-record.js';
 import { decodeRemoveTopicRecord, encodeRemoveTopicRecord } from '../protocol/messages/records/remove-topic-record.js';
@@ -15,7 +16,7 @@ import { decodeFenceBrokerRecord, encodeFenceBrokerRecord } from '../protocol/me
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protocol/messages/records/unfence-broker-record.js';
 import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
 import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
-import type { AppendedRecord, MetadataRecord, PartitionChangeRecord } from './metadata-record.js';
+import type { AppendedRecord, MetadataRecord, PartitionChangeRecord, PartitionRecord } from './metadata-record.js';
 
 const FRAME_VERSION = 1;
 
@@ -57,9 +58,13 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       frame(MetadataRecordApiKey.Topic, 0);
       encodeTopicRecord(writer, 0, { name: record.name, topicId: record.topicId });
       break;
-    case 'Partition':
-      frame(MetadataRecordApiKey.Partition, 0);
-      encodePartitionRecord(writer, 0, {
+    case 'Partition': {
+      // Version 2 (with a directory per replica, unassigned) only where it has eligible leader replicas to carry.
+      const elr = record.eligibleLeaderReplicas ?? [];
+      const lastKnownElr = record.lastKnownElr ?? [];
+      const version = elr.length > 0 || lastKnownElr.length > 0 ? 2 : 0;
+      frame(MetadataRecordApiKey.Partition, version);
+      encodePartitionRecord(writer, version, {
         partitionId: record.partitionId,
         topicId: record.topicId,
         replicas: record.replicas,
@@ -69,8 +74,10 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
         leader: record.leader,
         leaderEpoch: record.leaderEpoch,
         partitionEpoch: record.partitionEpoch,
+        ...(version === 2 ? { directories: record.replicas.map(() => ZERO_UUID), eligibleLeaderReplicas: elr, lastKnownElr } : {}),
       });
       break;
+    }
     case 'RemoveTopic':
       frame(MetadataRecordApiKey.RemoveTopic, 0);
       encodeRemoveTopicRecord(writer, 0, { topicId: record.topicId });
@@ -91,9 +98,11 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       frame(MetadataRecordApiKey.UnfenceBroker, 0);
       encodeUnfenceBrokerRecord(writer, 0, { id: record.brokerId, epoch: BigInt(record.brokerEpoch) });
       break;
-    case 'PartitionChange':
-      frame(MetadataRecordApiKey.PartitionChange, 0);
-      encodePartitionChangeRecord(writer, 0, {
+    case 'PartitionChange': {
+      // Version 2 only where the change carries eligible leader replicas (all its fields are tagged).
+      const version = record.eligibleLeaderReplicas !== undefined || record.lastKnownElr !== undefined ? 2 : 0;
+      frame(MetadataRecordApiKey.PartitionChange, version);
+      encodePartitionChangeRecord(writer, version, {
         partitionId: record.partitionId,
         topicId: record.topicId,
         leader: record.leader,
@@ -101,8 +110,11 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
         replicas: record.replicas ?? null,
         addingReplicas: record.addingReplicas ?? null,
         removingReplicas: record.removingReplicas ?? null,
+        eligibleLeaderReplicas: record.eligibleLeaderReplicas ?? null,
+        lastKnownElr: record.lastKnownElr ?? null,
       });
       break;
+    }
     case 'NoOp':
       frame(MetadataRecordApiKey.NoOp, 0);
       encodeNoOpRecord(writer, 0, {});
@@ -142,8 +154,11 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
     case MetadataRecordApiKey.Partition: {
       const record = decodePartitionRecord(reader, version);
       const { partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch, addingReplicas, removingReplicas } = record;
-      const reassigning = addingReplicas.length > 0 || removingReplicas.length > 0 ? { addingReplicas, removingReplicas } : {};
-      return { type: 'Partition', partitionId, topicId, replicas, isr, ...reassigning, leader, leaderEpoch, partitionEpoch };
+      const decoded: PartitionRecord = { type: 'Partition', partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch };
+      if (addingReplicas.length > 0 || removingReplicas.length > 0) Object.assign(decoded, { addingReplicas, removingReplicas });
+      if (record.eligibleLeaderReplicas?.length) decoded.eligibleLeaderReplicas = record.eligibleLeaderReplicas;
+      if (record.lastKnownElr?.length) decoded.lastKnownElr = record.lastKnownElr;
+      return decoded;
     }
     case MetadataRecordApiKey.RemoveTopic:
       return { type: 'RemoveTopic', ...decodeRemoveTopicRecord(reader, version) };
@@ -170,6 +185,8 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       if (record.replicas != null) change.replicas = record.replicas;
       if (record.addingReplicas != null) change.addingReplicas = record.addingReplicas;
       if (record.removingReplicas != null) change.removingReplicas = record.removingReplicas;
+      if (record.eligibleLeaderReplicas != null) change.eligibleLeaderReplicas = record.eligibleLeaderReplicas;
+      if (record.lastKnownElr != null) change.lastKnownElr = record.lastKnownElr;
       return change;
     }
     case MetadataRecordApiKey.NoOp: // nothing to apply

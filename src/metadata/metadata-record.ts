@@ -36,6 +36,10 @@ export interface PartitionRecord {
   /** A reassignment in progress (KIP-455): replicas being added, and being removed once they are in sync (absent: none). */
   addingReplicas?: number[];
   removingReplicas?: number[];
+  /** Eligible leader replicas (KIP-966): out of the ISR but holding everything below the high watermark (absent: none). */
+  eligibleLeaderReplicas?: number[];
+  /** The last known ELR (or leader) when the ISR and ELR are empty: the last resort before an unclean election (absent: none). */
+  lastKnownElr?: number[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -90,6 +94,8 @@ export interface PartitionChangeRecord {
   replicas?: number[];
   addingReplicas?: number[];
   removingReplicas?: number[];
+  eligibleLeaderReplicas?: number[];
+  lastKnownElr?: number[];
 }
 
 export type MetadataRecord =

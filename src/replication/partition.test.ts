@@ -55,3 +55,18 @@ test('a follower outside the ISR is proposed once it reaches the high watermark'
   partition.updateFollower(3, 2, 2);
   assert.deepEqual(wantedIsr(partition, 2, LAG_MS), [1, 2, 3]);
 });
+
+test('strict min ISR (KIP-966): the high watermark stays while the ISR is smaller than min ISR, and moves once it is not', async () => {
+  const manager = await openTestLogManager();
+  const partition = new Partition('t', 0, 'AAAAAAAAAAAAAAAAAAAAAQ', await manager.createLog('t', 0), 1);
+  partition.assign({ leaderId: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2, 3], isr: [1], minIsr: 2 }, 0);
+  await partition.append(buildBatch({ count: 1 }), 0);
+  await partition.append(buildBatch({ count: 1 }), 0);
+  partition.updateFollower(2, 1, 1);
+  assert.equal(partition.highWatermark, 0, 'the leader alone is below min ISR: nothing commits');
+  assert.deepEqual(wantedIsr(partition, 1, LAG_MS), [1, 2], 'a follower at the high watermark still joins the ISR');
+  partition.assign({ leaderId: 1, leaderEpoch: 0, partitionEpoch: 1, replicas: [1, 2, 3], isr: [1, 2], minIsr: 2 }, 1);
+  assert.equal(partition.highWatermark, 1, 'at min ISR the high watermark is the lowest log end in the ISR');
+  partition.updateFollower(2, 2, 2);
+  assert.equal(partition.highWatermark, 2);
+});

@@ -40,6 +40,12 @@ export interface ReplicaAssignment {
   readonly partitionEpoch: number;
   readonly replicas: readonly number[];
   readonly isr: readonly number[];
+  /**
+   * The topic's effective min.insync.replicas (capped at its replica count; 1 if absent): as
+   * leader, the high watermark moves only while the ISR has at least this many members (Kafka
+   * 4's "strict min ISR", which makes a replica that left a smaller ISR an eligible leader, KIP-966).
+   */
+  readonly minIsr?: number;
 }
 
 const UNASSIGNED: ReplicaAssignment = { leaderId: -1, leaderEpoch: -1, partitionEpoch: -1, replicas: [], isr: [] };
@@ -169,9 +175,9 @@ export class Partition {
     return end.epoch < lastFetchedEpoch || end.endOffset < fetchOffset ? { epoch: end.epoch, endOffset: end.endOffset } : undefined;
   }
 
-  /** As leader: the high watermark becomes the lowest log end in the ISR, never moving back. */
+  /** As leader: the high watermark becomes the lowest log end in the ISR (if the ISR is at min ISR), never moving back. */
   maybeAdvanceHighWatermark(): boolean {
-    if (!this.isLeader) return false;
+    if (!this.isLeader || this.#assignment.isr.length < (this.#assignment.minIsr ?? 1)) return false;
     let lowest = this.log.logEndOffset;
     for (const member of this.#assignment.isr) {
       if (member === this.localBrokerId) continue;

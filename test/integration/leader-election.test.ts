@@ -82,11 +82,15 @@ describe('elections the controller makes by itself', () => {
       const state = partitionState(active, 'risky', 0);
       return state?.leader === 6 && state.isr.join(',') === '6' ? true : undefined;
     });
-    assert.deepEqual(partitionState(active, 'careful', 0), { leader: -1, isr: [5] }, 'careful-0 waits for its last in-sync replica');
+    // Its last in-sync replica left the ISR for the ELR (KIP-966) and is its last known leader.
+    assert.deepEqual(partitionState(active, 'careful', 0), { leader: -1, isr: [] }, 'careful-0 waits for its last in-sync replica');
+    const careful0 = active.node(active.activeController()).broker!.services.image.partition('careful', 0)!;
+    assert.deepEqual([careful0.eligibleLeaderReplicas, careful0.lastKnownElr], [[5], [5]]);
     // What 6 holds is what risky-0 has now: the acknowledged acks=1 record only 5 had is gone.
     const risky = await until('risky-0 hosted as leader on 6', () => active.node(6).broker?.services.replicaManager.get('risky', 0));
     assert.equal(risky.log.logEndOffset, 1, 'only the record written before 6 went down');
-    // 5 comes back: careful-0 is led again by its in-sync replica, with nothing lost.
+    // 5 comes back (from a kill -9, so no longer eligible, but the last known leader): careful-0 is
+    // led by it again, with nothing lost.
     await active.restart(5);
     await until('careful-0 led by 5', () => (partitionState(active, 'careful', 0)?.leader === 5 ? true : undefined));
     const careful = await until('careful-0 hosted as leader on 5', () => active.node(5).broker?.services.replicaManager.get('careful', 0));

@@ -97,9 +97,9 @@ function describePartition(image: MetadataImage, listenerName: string, partition
     leaderEpoch: partition.leaderEpoch,
     replicaNodes: partition.replicas,
     isrNodes: partition.isr,
-    // Eligible leader replicas (KIP-966) are off: no partition has any.
-    eligibleLeaderReplicas: [],
-    lastKnownElr: [],
+    // Eligible leader replicas (KIP-966), as the controller keeps them.
+    eligibleLeaderReplicas: partition.eligibleLeaderReplicas,
+    lastKnownElr: partition.lastKnownElr,
     offlineReplicas,
   };
 }
