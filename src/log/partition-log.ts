@@ -235,6 +235,8 @@ export class PartitionLog {
   /** Validates every segment from the one holding `recoveryPoint`; drops all after a corrupt one. */
   async #recover(recoveryPoint: number): Promise<void> {
     const first = Math.max(0, this.#segmentIndexFor(recoveryPoint));
+    // the epochs from the first recovered batch on come from the batches alone.
+    this.leaderEpochCache.truncateFromEnd(this.#segments[first]!.baseOffset);
     for (let index = first; index < this.#segments.length; index += 1) {
       const segment = this.#segments[index]!;
       const outcome = await recoverSegment(segment, this.#logger, (header, epoch) => {

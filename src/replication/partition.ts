@@ -91,6 +91,7 @@ export class Partition {
    */
   assign(assignment: ReplicaAssignment, nowMs: number): void {
     const newLeadership = assignment.leaderId === this.localBrokerId && (!this.isLeader || assignment.leaderEpoch !== this.leaderEpoch);
+    const removed = this.#assignment.isr.filter((member) => !assignment.isr.includes(member));
     this.#assignment = assignment;
     if (!this.isLeader) {
       this.followers.clear();
@@ -107,6 +108,11 @@ export class Partition {
       if (replica !== this.localBrokerId && !this.followers.has(replica)) this.followers.set(replica, { logEndOffset: -1, lastCaughtUpMs: newLeadership ? nowMs : 0, lastFetchMs: 0, leaderEndAtLastFetch: -1 });
     }
     for (const replica of this.followers.keys()) if (!assignment.replicas.includes(replica)) this.followers.delete(replica);
+    // a member that left the ISR is known again only from its next fetch.
+    for (const replica of removed) {
+      const position = this.followers.get(replica);
+      if (position) position.logEndOffset = -1;
+    }
     this.maybeAdvanceHighWatermark();
   }
 

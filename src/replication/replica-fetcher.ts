@@ -259,7 +259,7 @@ class ReplicaFetcher {
     const diverging = data.divergingEpoch;
     if (diverging && diverging.epoch >= 0 && diverging.endOffset >= 0n) {
       const own = log.leaderEpochCache.endOffsetFor(diverging.epoch);
-      const truncateTo = own.epoch === diverging.epoch ? Math.min(Number(diverging.endOffset), own.endOffset) : Math.min(Number(diverging.endOffset), log.logEndOffset);
+      const truncateTo = own.epoch === diverging.epoch ? Math.min(Number(diverging.endOffset), own.endOffset) : own.epoch >= 0 ? Math.min(own.endOffset, log.logEndOffset) : Math.min(Number(diverging.endOffset), log.logEndOffset);
       this.options.logger.info('follower truncating to the leader log', { topic: partition.topic, partition: partition.partitionIndex, from: log.logEndOffset, to: truncateTo, epoch: diverging.epoch });
       await log.truncateTo(Math.max(truncateTo, 0));
       this.options.onProgress(partition);

@@ -16,32 +16,27 @@ const SEEDS = Number(process.env.CONVEYOR_REPLICATION_SIM_SEEDS ?? 180);
 const FIRST_SEED = Number(process.env.CONVEYOR_REPLICATION_SIM_FROM ?? 1);
 
 /**
- * Seeds that fail on known, reported bugs not fixed yet (docs/reliability.md, the replication
- * simulation); the window skips them, and the last test checks they still fail, so a fix shows
- * up. Replay one with `npm run simulate:replication -- --seed N`.
- * - epoch start: partition-log recovery re-assigns the leader epoch of every batch from the
- *   recovery point on, older epochs included, and the epoch cache then moves that epoch's start up
- *   to the first recovered batch (src/log/partition-log.ts #recover): below its high watermark the
- *   replica's epoch cache no longer matches its log. Reachable with kill -9 alone (seed 89).
- * - stale ISR: a leader proposes a follower that restarted after losing power back into the ISR
- *   from its previous incarnation's fetch position (no broker epoch in Fetch, KIP-903), so a
- *   replica missing committed records joins the ISR and is later elected (committed records lost).
- * - diverging epoch: a follower that does not have the leader's diverging epoch truncates to the
- *   leader's end offset instead of its own end of the epoch below (src/replication/replica-fetcher.ts
- *   #apply) and fetches the same divergence forever (no full ISR after healing).
+ * Seeds that found bugs, fixed since; each must pass (replay one with `npm run simulate:replication -- --seed N`):
+ * - epoch start: partition-log recovery re-assigned the leader epoch of every batch from the
+ *   recovery point on, older epochs included, and the epoch cache moved that epoch's start up to
+ *   the first recovered batch (src/log/partition-log.ts #recover). Reachable with kill -9 alone (89).
+ * - stale ISR: a leader proposed a follower that restarted after losing power back into the ISR
+ *   from its previous incarnation's fetch position, so a replica missing committed records joined
+ *   the ISR and was later elected (committed records lost). A member that leaves the ISR is now
+ *   known again only from its next fetch (src/replication/partition.ts assign).
+ * - diverging epoch: a follower that did not have the leader's diverging epoch truncated to the
+ *   leader's end offset instead of its own end of the epoch below, and fetched the same
+ *   divergence forever (src/replication/replica-fetcher.ts #apply).
  */
-const EPOCH_START = { bug: 'epoch start', shows: /it was committed from epoch/ };
-const STALE_ISR = { bug: 'stale ISR', shows: /below committed offset/ };
-const DIVERGING_EPOCH = { bug: 'diverging epoch', shows: /no full ISR with identical log ends/ };
-export const KNOWN_FAILING = new Map<number, { bug: string; shows: RegExp }>([
-  [55, EPOCH_START],
-  [89, EPOCH_START], // kill -9 only, no power loss
-  [128, EPOCH_START],
-  [141, EPOCH_START],
-  [190, EPOCH_START],
-  [345, STALE_ISR],
-  [1880, STALE_ISR],
-  [2821, DIVERGING_EPOCH],
+export const FOUND_BUGS = new Map<number, string>([
+  [55, 'epoch start'],
+  [89, 'epoch start'],
+  [128, 'epoch start'],
+  [141, 'epoch start'],
+  [190, 'epoch start'],
+  [345, 'stale ISR'],
+  [1880, 'stale ISR'],
+  [2821, 'diverging epoch'],
 ]);
 
 describe('replication simulation: seeds with faults', () => {
@@ -57,7 +52,6 @@ describe('replication simulation: seeds with faults', () => {
       let powerLosses = 0;
       let ran = 0;
       for (let seed = from; seed < to; seed++) {
-        if (KNOWN_FAILING.has(seed)) continue;
         const result = await runReplicationSeed({ seed });
         ran++;
         acknowledged += result.acknowledged;
@@ -103,10 +97,10 @@ describe('replication simulation: replay and the checks', () => {
     assert.ok(caught >= 3, `only ${caught} of 24 seeds lost a committed record`);
   });
 
-  it('the known-failing seeds still fail as recorded (take a seed off KNOWN_FAILING once its bug is fixed)', async () => {
-    for (const [seed, { bug, shows }] of KNOWN_FAILING) {
+  it('the seeds that found bugs pass', async () => {
+    for (const [seed, bug] of FOUND_BUGS) {
       const result = await runReplicationSeed({ seed });
-      assert.ok(result.violations.some((violation) => shows.test(violation)), `seed ${seed} (${bug}) no longer fails that way: ${result.ok ? 'it passes' : result.violations.slice(0, 2).join('; ')}`);
+      assert.ok(result.ok, `seed ${seed} (${bug}): ${result.violations.slice(0, 2).join('; ')}`);
     }
   });
 });
