@@ -475,7 +475,7 @@ export class Broker {
         alterPartition: (proposals) =>
           channel.alterPartition(
             broker.brokerEpoch,
-            proposals.map((proposal) => ({ topicId: proposal.topicId, partitionId: proposal.partitionIndex, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, isr: proposal.isr })),
+            proposals.map((proposal) => ({ topicId: proposal.topicId, partitionId: proposal.partitionIndex, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, isr: proposal.isr, memberEpochs: proposal.memberEpochs })),
             clock.monotonicMs() + ALTER_PARTITION_TIMEOUT_MS,
           ),
       });

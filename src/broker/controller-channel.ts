@@ -465,7 +465,11 @@ export class ControllerChannel implements ControllerRequests {
    * AlterPartition and resolves with each partition's error code, in order; rejects when the
    * controller cannot be reached before `deadlineMs` (the leader proposes again later).
    */
-  async alterPartition(brokerEpoch: number, changes: readonly { topicId: string; partitionId: number; leaderEpoch: number; partitionEpoch: number; isr: readonly number[] }[], deadlineMs: number): Promise<number[]> {
+  async alterPartition(
+    brokerEpoch: number,
+    changes: readonly { topicId: string; partitionId: number; leaderEpoch: number; partitionEpoch: number; isr: readonly number[]; memberEpochs?: readonly number[] }[],
+    deadlineMs: number,
+  ): Promise<number[]> {
     const byTopic = new Map<string, AlterPartitionRequest['topics'][number]['partitions']>();
     for (const change of changes) {
       let partitions = byTopic.get(change.topicId);
@@ -473,7 +477,11 @@ export class ControllerChannel implements ControllerRequests {
       partitions.push({
         partitionIndex: change.partitionId,
         leaderEpoch: change.leaderEpoch,
-        newIsrWithEpochs: change.isr.map((brokerId) => ({ brokerId, brokerEpoch: BigInt(this.options.image.brokers.get(brokerId)?.brokerEpoch ?? -1) })),
+        // Each member's epoch as of the fetches the leader saw (else as this broker knows it now).
+        newIsrWithEpochs: change.isr.map((brokerId, index) => {
+          const seen = change.memberEpochs?.[index] ?? -1;
+          return { brokerId, brokerEpoch: BigInt(seen >= 0 ? seen : (this.options.image.brokers.get(brokerId)?.brokerEpoch ?? -1)) };
+        }),
         leaderRecoveryState: 0,
         partitionEpoch: change.partitionEpoch,
       });

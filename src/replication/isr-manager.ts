@@ -18,6 +18,11 @@ export interface IsrProposal {
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
   readonly isr: readonly number[];
+  /**
+   * Each member's broker epoch as of the fetches the proposal rests on (-1: not known, the
+   * controller does not check it): a follower that restarted since is refused (INELIGIBLE_REPLICA).
+   */
+  readonly memberEpochs: readonly number[];
 }
 
 export interface IsrManagerOptions {
@@ -82,7 +87,8 @@ export class IsrManager {
     if (!wanted) return;
     this.#inFlight.set(partition, assignment.partitionEpoch);
     this.options.logger.info('proposing an ISR change', { topic: partition.topic, partition: partition.partitionIndex, from: assignment.isr.join(','), to: wanted.join(',') });
-    this.#queued.set(partition, { topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted });
+    const memberEpochs = wanted.map((id) => partition.followers.get(id)?.brokerEpoch ?? -1);
+    this.#queued.set(partition, { topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted, memberEpochs });
     this.#send();
   }
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildBatch } from '../testing/test-batches.js';
-import { openTestLogManager } from '../testing/log-support.js';
-import { wantedIsr } from './isr-manager.js';
+import { ManualClock, openTestLogManager } from '../testing/log-support.js';
+import { type IsrProposal, IsrManager, wantedIsr } from './isr-manager.js';
+import { silentLogger } from '../base/logger.js';
 import { Partition } from './partition.js';
 
 const LAG_MS = 10_000;
@@ -69,4 +70,26 @@ test('strict min ISR (KIP-966): the high watermark stays while the ISR is smalle
   assert.equal(partition.highWatermark, 1, 'at min ISR the high watermark is the lowest log end in the ISR');
   partition.updateFollower(2, 2, 2);
   assert.equal(partition.highWatermark, 2);
+});
+
+test('an ISR proposal names each member by the broker epoch of the fetches it rests on (a restarted follower is not proposed on its old position)', async () => {
+  const { partition, append } = await leaderOf([1, 2]);
+  await append();
+  partition.updateFollower(2, 1, 1, 5);
+  partition.updateFollower(3, 1, 1, 8);
+  const proposals: IsrProposal[] = [];
+  const manager = new IsrManager({
+    clock: new ManualClock(1),
+    logger: silentLogger,
+    lagTimeMaxMs: LAG_MS,
+    ledPartitions: () => [partition],
+    alterPartition: async (sent) => {
+      proposals.push(...sent);
+      return sent.map(() => 0);
+    },
+  });
+  manager.check(partition);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(proposals.map((proposal) => [proposal.isr, proposal.memberEpochs]), [[[1, 2, 3], [-1, 5, 8]]]);
+  manager.stop();
 });

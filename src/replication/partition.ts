@@ -31,6 +31,8 @@ export interface FollowerPosition {
   lastFetchMs: number;
   /** The leader's log end when this follower last fetched (-1: not since this replica led). */
   leaderEndAtLastFetch: number;
+  /** The follower's broker epoch (its incarnation) when it last fetched, as this broker knew it (-1: unknown). */
+  brokerEpoch: number;
 }
 
 /** The partition's replicas as the metadata image assigns them. */
@@ -105,7 +107,7 @@ export class Partition {
       if (this.log.logEndOffset > this.log.highWatermark) this.#uncommitted.push({ lastOffset: this.log.logEndOffset - 1, size: 0 });
     }
     for (const replica of assignment.replicas) {
-      if (replica !== this.localBrokerId && !this.followers.has(replica)) this.followers.set(replica, { logEndOffset: -1, lastCaughtUpMs: newLeadership ? nowMs : 0, lastFetchMs: 0, leaderEndAtLastFetch: -1 });
+      if (replica !== this.localBrokerId && !this.followers.has(replica)) this.followers.set(replica, { logEndOffset: -1, lastCaughtUpMs: newLeadership ? nowMs : 0, lastFetchMs: 0, leaderEndAtLastFetch: -1, brokerEpoch: -1 });
     }
     for (const replica of this.followers.keys()) if (!assignment.replicas.includes(replica)) this.followers.delete(replica);
     // a member that left the ISR is known again only from its next fetch.
@@ -153,12 +155,14 @@ export class Partition {
   }
 
   /**
-   * A follower fetched at `fetchOffset` (its log end): the leader records it, counts it caught up
-   * when it reached the leader's log end, and moves the high watermark. Returns whether it moved.
+   * A follower fetched at `fetchOffset` (its log end), as incarnation `brokerEpoch`: the leader
+   * records it, counts it caught up when it reached the leader's log end, and moves the high
+   * watermark. Returns whether it moved.
    */
-  updateFollower(brokerId: number, fetchOffset: number, nowMs: number): boolean {
+  updateFollower(brokerId: number, fetchOffset: number, nowMs: number, brokerEpoch = -1): boolean {
     const position = this.followers.get(brokerId);
     if (!position) return false;
+    position.brokerEpoch = brokerEpoch;
     // Kafka's rule: caught up now if it reached the log end, or as of its previous fetch if it
     // reached the log end of that moment (under steady appends it never reaches the moving end).
     const leaderEnd = this.log.logEndOffset;

@@ -128,8 +128,8 @@ export class ReplicaManager {
    * A follower fetched a partition led here at `fetchOffset` (its log end): moves the high
    * watermark (waking what waits on it) and proposes the follower for the ISR once it caught up.
    */
-  followerFetched(partition: Partition, replicaId: number, fetchOffset: number, nowMs: number): void {
-    if (partition.updateFollower(replicaId, fetchOffset, nowMs)) this.notify(partition);
+  followerFetched(partition: Partition, replicaId: number, fetchOffset: number, nowMs: number, brokerEpoch = -1): void {
+    if (partition.updateFollower(replicaId, fetchOffset, nowMs, brokerEpoch)) this.notify(partition);
     this.isrManager?.check(partition);
   }
 

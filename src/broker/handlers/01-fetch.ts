@@ -233,7 +233,10 @@ function preferredReadReplica(broker: BrokerServices, partition: Partition, clie
 function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, target: FetchTarget, lastFetchedEpoch: number): void {
   target.diverging = partition.divergence(lastFetchedEpoch, target.fetchOffset);
   if (target.diverging) return;
-  broker.replicaManager.followerFetched(partition, replicaId, target.fetchOffset, broker.clock.monotonicMs());
+  // The follower's broker epoch as this broker knows it now goes with its position (KIP-903's aim:
+  // an ISR proposal names the incarnation whose fetches it rests on, which the controller checks).
+  const brokerEpoch = broker.image.brokers.get(replicaId)?.brokerEpoch ?? -1;
+  broker.replicaManager.followerFetched(partition, replicaId, target.fetchOffset, broker.clock.monotonicMs(), brokerEpoch);
 }
 
 interface ReadOutcome {
