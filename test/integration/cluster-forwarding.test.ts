@@ -120,12 +120,12 @@ describe('controller APIs sent to a broker that is not the active controller are
     });
     assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
     const partition = () => cluster.node(controllerId).broker!.services.image.partition('elect', 0)!;
-    // 99 fenced leaves the ISR; 98, the last member, stays in it without leading; 99 comes back
-    // unfenced, outside the ISR, so nothing leads the partition.
+    // 99 fenced leaves the ISR; 98, the last member, leaves it for the ELR (KIP-966) without
+    // leading; 99 comes back unfenced, outside the ISR and ELR, so nothing leads the partition.
     await beat(99, true);
     await beat(98, true);
     await beat(99, false);
-    assert.deepEqual([partition().leader, partition().isr], [-1, [98]]);
+    assert.deepEqual([partition().leader, partition().isr, partition().eligibleLeaderReplicas], [-1, [], [98]]);
 
     const elect = (electionType: number, topicPartitions: { topic: string; partitions: number[] }[] | null) =>
       other.send(ElectLeadersApi, 2, { electionType, topicPartitions, timeoutMs: 10_000 });
