@@ -181,6 +181,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('replica.fetch.backoff.ms', 'int', 1000, 'How long a follower waits after a failed fetch before the next.', atLeast(0)),
   key('replica.socket.timeout.ms', 'int', 30000, 'How long a follower fetch may take beyond its wait before it fails.', atLeast(1)),
   key('replica.lag.time.max.ms', 'long', 30000, 'How long a follower may go without catching up with the leader before it leaves the ISR.', atLeast(1)),
+  key('replication.quota.window.num', 'int', 11, 'How many samples the replication quotas (throttled.rate) keep in memory.', atLeast(1)),
+  key('replication.quota.window.size.seconds', 'int', 1, 'How long each sample of the replication quotas covers, in seconds.', atLeast(1)),
   // Kafka 4.0 raised the default to 2 (KIP-1030).
   key('num.recovery.threads.per.data.dir', 'int', 2, 'How many threads per data directory recover logs at start-up.', atLeast(1)),
   key('metric.reporters', 'list', ['org.apache.kafka.common.metrics.JmxReporter'], 'Classes that receive the broker\'s metrics.'),
@@ -388,6 +390,9 @@ export interface BrokerConfig {
   replicaFetchBackoffMs: number;
   replicaSocketTimeoutMs: number;
   replicaLagTimeMaxMs: number;
+  /** replication.quota.window.num and .size.seconds: the replication quotas' samples (KIP-73). */
+  replicationQuotaWindowNum: number;
+  replicationQuotaWindowSizeSeconds: number;
   autoCreateTopicsEnable: boolean;
   deleteTopicEnable: boolean;
   messageMaxBytes: number;
@@ -508,6 +513,8 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     replicaFetchBackoffMs: get('replica.fetch.backoff.ms'),
     replicaSocketTimeoutMs: get('replica.socket.timeout.ms'),
     replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
+    replicationQuotaWindowNum: get('replication.quota.window.num'),
+    replicationQuotaWindowSizeSeconds: get('replication.quota.window.size.seconds'),
     autoCreateTopicsEnable: get('auto.create.topics.enable'),
     deleteTopicEnable: get('delete.topic.enable'),
     messageMaxBytes: get('message.max.bytes'),

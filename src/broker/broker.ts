@@ -344,7 +344,7 @@ export class Broker {
       },
       stillFollows: (partition) => !partition.isLeader && replicaManager.replica(partition.topic, partition.partitionIndex) === partition,
       // follower.replication.throttled.rate over the partitions its topic lists (KIP-73).
-      throttle: replicationThrottle({ image, nodeId: config.nodeId, clock }, 'follower'),
+      throttle: replicationThrottle({ image, nodeId: config.nodeId, clock, config }, 'follower'),
       onProgress: (partition) => replicaManager.notify(partition),
     });
     replicaManager.onFollowChange((partition) => fetchers.follow(partition));

@@ -327,10 +327,12 @@ function throttleRate(image: MetadataImage, nodeId: number, name: string): numbe
  * leader/follower.replication.throttled.rate, the throttled partitions from each topic's
  * leader/follower.replication.throttled.replicas, both re-read when the metadata image changes.
  * One pair per broker (per image): the Fetch handler uses the leader side, the replica fetchers the
- * follower side.
+ * follower side. The quotas keep replication.quota.window.num samples of
+ * replication.quota.window.size.seconds each.
  */
-export function replicationThrottle(broker: Pick<BrokerServices, 'image' | 'nodeId' | 'clock'>, side: 'leader' | 'follower'): ReplicationThrottle {
-  const { image, nodeId, clock } = broker;
+export function replicationThrottle(broker: Pick<BrokerServices, 'image' | 'nodeId' | 'clock' | 'config'>, side: 'leader' | 'follower'): ReplicationThrottle {
+  const { image, nodeId, clock, config } = broker;
+  const window = { samples: config.replicationQuotaWindowNum, sampleMs: config.replicationQuotaWindowSizeSeconds * 1000 };
   let throttles = throttlesByImage.get(image);
   if (!throttles) {
     const sideOf = (prefix: 'leader' | 'follower') =>
@@ -342,6 +344,7 @@ export function replicationThrottle(broker: Pick<BrokerServices, 'image' | 'node
         },
         nodeId,
         clock,
+        window,
       );
     throttles = { leader: sideOf('leader'), follower: sideOf('follower') };
     throttlesByImage.set(image, throttles);
