@@ -82,3 +82,25 @@ test('markers: a coordinator epoch older than the last marker of the producer is
   assert.equal(errorOf(() => state.checkAppend(markerFrom(3, ControlRecordType.abort))), undefined, 'the same coordinator epoch');
   assert.equal(errorOf(() => state.checkAppend(markerFrom(4, ControlRecordType.abort))), undefined, 'a newer coordinator');
 });
+
+test('a truncation that cuts off a transaction marker reopens the transaction, so the marker that replaces it indexes the aborted records', () => {
+  const state = new ProducerStateManager();
+  const next = { offset: 0 };
+  append(state, next, batch(9, 0, 0, 1), 1); // offset 0, not transactional
+  append(state, next, batch(7, 0, 0, 2, true), 2); // offsets 1-2: the transaction's records
+  append(state, next, marker(7, 0, ControlRecordType.commit), 1); // offset 3: a marker this replica had, the leader did not
+  assert.deepEqual(state.abortedTransactions(0, 10), []);
+  assert.equal(state.lastStableOffset(3), 1, 'ended, but its marker is not below the high watermark (3) yet');
+
+  // A follower truncates at 3 (the new leader's log diverges there) and then takes the leader's abort marker.
+  state.truncateFrom(3);
+  next.offset = 3;
+  assert.equal(state.hasOngoingTransaction(7, 0), true, 'the transaction is open again');
+  assert.equal(state.lastStableOffset(3), 1, 'and holds the last stable offset at its first record');
+  append(state, next, marker(7, 0, ControlRecordType.abort), 1);
+  assert.deepEqual(
+    state.abortedTransactions(0, 10).map(({ producerId, firstOffset, lastOffset }) => ({ producerId, firstOffset, lastOffset })),
+    [{ producerId: 7, firstOffset: 1, lastOffset: 3 }],
+    'read_committed consumers are told to skip offsets 1-2',
+  );
+});

@@ -51,6 +51,7 @@ export interface DuplicateBatch {
 }
 
 interface CompletingTransaction {
+  readonly producerId: number;
   readonly firstOffset: number;
   readonly markerOffset: number;
 }
@@ -146,7 +147,7 @@ export class ProducerStateManager {
     const firstOffset = entry.currentTxnFirstOffset;
     entry.currentTxnFirstOffset = -1;
     if (firstOffset < 0) return;
-    this.#completing.push({ firstOffset, markerOffset });
+    this.#completing.push({ producerId: entry.producerId, firstOffset, markerOffset });
     if (marker.type === ControlRecordType.abort) {
       this.#aborted.push({ producerId: entry.producerId, firstOffset, lastOffset: markerOffset, lastStableOffset: this.#firstOpenOffset() ?? markerOffset + 1 });
     }
@@ -226,6 +227,15 @@ export class ProducerStateManager {
     for (const entry of this.#producers.values()) {
       entry.batches = entry.batches.filter((batch) => batch.lastOffset < offset);
       if (entry.currentTxnFirstOffset >= offset) entry.currentTxnFirstOffset = -1;
+    }
+    // A transaction whose marker is cut off is open again from its first offset: the marker the
+    // leader sends in its place must find it (else an aborted transaction goes unindexed, and its
+    // records would be visible to read_committed). Ended transactions are kept here until their
+    // marker is below the high watermark, and a truncation never goes below it.
+    for (const ended of this.#completing) {
+      if (ended.markerOffset < offset || ended.firstOffset >= offset) continue;
+      const entry = this.#producers.get(ended.producerId);
+      if (entry !== undefined && (entry.currentTxnFirstOffset < 0 || entry.currentTxnFirstOffset > ended.firstOffset)) entry.currentTxnFirstOffset = ended.firstOffset;
     }
     this.#aborted = this.#aborted.filter((aborted) => aborted.lastOffset < offset);
     this.#completing = this.#completing.filter((ended) => ended.markerOffset < offset);
