@@ -614,10 +614,18 @@ class MetadataPublisher {
     const touched = new Set<string>();
     const reconfigured = new Set<string>();
     let brokerDefaultsChanged = false;
+    // A topic's min.insync.replicas is part of its replicas' assignment (the strict min ISR rule).
+    let minIsrDefaultChanged = false;
     for (const record of records) {
       if (record.type === 'Config') {
-        if (record.resourceType === ConfigResourceType.topic) reconfigured.add(record.resourceName);
-        else if (record.resourceType === ConfigResourceType.broker) brokerDefaultsChanged = true;
+        const minIsr = record.name === 'min.insync.replicas';
+        if (record.resourceType === ConfigResourceType.topic) {
+          reconfigured.add(record.resourceName);
+          if (minIsr) touched.add(record.resourceName);
+        } else if (record.resourceType === ConfigResourceType.broker) {
+          brokerDefaultsChanged = true;
+          minIsrDefaultChanged ||= minIsr;
+        }
       } else if (record.type === 'Topic') touched.add(record.name);
       else if (record.type === 'Partition' || record.type === 'PartitionChange') {
         const topic = this.services.image.topicsById.get(record.topicId);
@@ -626,9 +634,8 @@ class MetadataPublisher {
         await this.removeTopic();
       }
     }
-    // A topic's min.insync.replicas is part of its replicas' assignment (the strict min ISR rule).
-    const minIsrChanged = brokerDefaultsChanged ? [...this.services.image.topicsByName.keys()] : [...reconfigured];
-    for (const name of new Set([...touched, ...minIsrChanged])) await this.hostTopic(name);
+    if (minIsrDefaultChanged) for (const name of this.services.image.topicsByName.keys()) touched.add(name);
+    for (const name of touched) await this.hostTopic(name);
     // Config records apply to live logs at once; a removed override falls back to the broker default.
     if (brokerDefaultsChanged) applyLogConfigs(this.services, null);
     else if (reconfigured.size > 0) applyLogConfigs(this.services, reconfigured);

@@ -2,7 +2,7 @@
 // snapshot, KIP-630): brokers, topics with their partitions as they stand now, configs, and the
 // producer-id high mark. Replaying these into an empty image gives an equal image.
 import type { MetadataImage } from './metadata-image.js';
-import type { MetadataRecord, PartitionRecord } from './metadata-record.js';
+import { type MetadataRecord, partitionRecordOf } from './metadata-record.js';
 
 export function imageRecords(image: MetadataImage): MetadataRecord[] {
   const records: MetadataRecord[] = [];
@@ -12,12 +12,7 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
   for (const topic of image.topicsByName.values()) {
     records.push({ type: 'Topic', name: topic.name, topicId: topic.topicId });
     for (const partition of topic.partitions.values()) {
-      const { addingReplicas, removingReplicas, eligibleLeaderReplicas, lastKnownElr, ...rest } = partition;
-      const record: PartitionRecord = { type: 'Partition', topicId: topic.topicId, ...rest, replicas: [...partition.replicas], isr: [...partition.isr] };
-      if (addingReplicas.length > 0 || removingReplicas.length > 0) Object.assign(record, { addingReplicas: [...addingReplicas], removingReplicas: [...removingReplicas] });
-      if (eligibleLeaderReplicas.length > 0) record.eligibleLeaderReplicas = [...eligibleLeaderReplicas];
-      if (lastKnownElr.length > 0) record.lastKnownElr = [...lastKnownElr];
-      records.push(record);
+      records.push(partitionRecordOf(topic.topicId, partition));
     }
   }
   for (const { resourceType, resourceName, configs } of image.configResources()) {

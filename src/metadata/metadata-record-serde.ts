@@ -16,7 +16,7 @@ import { decodeFenceBrokerRecord, encodeFenceBrokerRecord } from '../protocol/me
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protocol/messages/records/unfence-broker-record.js';
 import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
 import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
-import type { AppendedRecord, MetadataRecord, PartitionChangeRecord, PartitionRecord } from './metadata-record.js';
+import { type AppendedRecord, type MetadataRecord, type PartitionChangeRecord, partitionRecordOf } from './metadata-record.js';
 
 const FRAME_VERSION = 1;
 
@@ -153,12 +153,7 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       return { type: 'Topic', ...decodeTopicRecord(reader, version) };
     case MetadataRecordApiKey.Partition: {
       const record = decodePartitionRecord(reader, version);
-      const { partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch, addingReplicas, removingReplicas } = record;
-      const decoded: PartitionRecord = { type: 'Partition', partitionId, topicId, replicas, isr, leader, leaderEpoch, partitionEpoch };
-      if (addingReplicas.length > 0 || removingReplicas.length > 0) Object.assign(decoded, { addingReplicas, removingReplicas });
-      if (record.eligibleLeaderReplicas?.length) decoded.eligibleLeaderReplicas = record.eligibleLeaderReplicas;
-      if (record.lastKnownElr?.length) decoded.lastKnownElr = record.lastKnownElr;
-      return decoded;
+      return partitionRecordOf(record.topicId, { ...record, eligibleLeaderReplicas: record.eligibleLeaderReplicas ?? [], lastKnownElr: record.lastKnownElr ?? [] });
     }
     case MetadataRecordApiKey.RemoveTopic:
       return { type: 'RemoveTopic', ...decodeRemoveTopicRecord(reader, version) };

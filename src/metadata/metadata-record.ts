@@ -45,6 +45,30 @@ export interface PartitionRecord {
   partitionEpoch: number;
 }
 
+/** A partition's state with every list present, as the image keeps it. */
+export interface PartitionState {
+  partitionId: number;
+  replicas: readonly number[];
+  isr: readonly number[];
+  addingReplicas: readonly number[];
+  removingReplicas: readonly number[];
+  eligibleLeaderReplicas: readonly number[];
+  lastKnownElr: readonly number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+/** The PartitionRecord of `state` (copied), its optional lists present only where not empty, as replay and snapshots give them. */
+export function partitionRecordOf(topicId: string, state: PartitionState): PartitionRecord {
+  const { partitionId, leader, leaderEpoch, partitionEpoch } = state;
+  const record: PartitionRecord = { type: 'Partition', topicId, partitionId, replicas: [...state.replicas], isr: [...state.isr], leader, leaderEpoch, partitionEpoch };
+  if (state.addingReplicas.length > 0 || state.removingReplicas.length > 0) Object.assign(record, { addingReplicas: [...state.addingReplicas], removingReplicas: [...state.removingReplicas] });
+  if (state.eligibleLeaderReplicas.length > 0) record.eligibleLeaderReplicas = [...state.eligibleLeaderReplicas];
+  if (state.lastKnownElr.length > 0) record.lastKnownElr = [...state.lastKnownElr];
+  return record;
+}
+
 export interface RemoveTopicRecord {
   type: 'RemoveTopic';
   topicId: string;

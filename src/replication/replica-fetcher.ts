@@ -259,7 +259,13 @@ class ReplicaFetcher {
     const diverging = data.divergingEpoch;
     if (diverging && diverging.epoch >= 0 && diverging.endOffset >= 0n) {
       const own = log.leaderEpochCache.endOffsetFor(diverging.epoch);
-      const truncateTo = own.epoch === diverging.epoch ? Math.min(Number(diverging.endOffset), own.endOffset) : own.epoch >= 0 ? Math.min(own.endOffset, log.logEndOffset) : Math.min(Number(diverging.endOffset), log.logEndOffset);
+      // Kafka's rule: with the leader's epoch, to the earlier of both ends of it; without it, to this
+      // log's own end of its largest epoch below (the next fetch finds the rest); with no epoch at
+      // all, to the leader's end.
+      let truncateTo: number;
+      if (own.epoch === diverging.epoch) truncateTo = Math.min(Number(diverging.endOffset), own.endOffset);
+      else if (own.epoch >= 0) truncateTo = Math.min(own.endOffset, log.logEndOffset);
+      else truncateTo = Math.min(Number(diverging.endOffset), log.logEndOffset);
       this.options.logger.info('follower truncating to the leader log', { topic: partition.topic, partition: partition.partitionIndex, from: log.logEndOffset, to: truncateTo, epoch: diverging.epoch });
       await log.truncateTo(Math.max(truncateTo, 0));
       this.options.onProgress(partition);

@@ -121,6 +121,9 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
   const replicaId = (apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
   // KIP-392: consumers from v11 on may read from a follower, and say which rack they are on.
   const mayReadFollower = replicaId < 0 && apiVersion >= 11;
+  // A follower's broker epoch as this broker knows it now goes with its positions (KIP-903's aim:
+  // an ISR proposal names the incarnation whose fetches it rests on, which the controller checks).
+  const replicaEpoch = replicaId >= 0 ? (broker.image.brokers.get(replicaId)?.brokerEpoch ?? -1) : -1;
   const clientRack = mayReadFollower && broker.config.rackAwareReplicaSelector ? (request.rackId ?? '') : '';
   const targets: FetchTarget[] = [];
   const topics: FetchPlan['topics'] = [];
@@ -146,7 +149,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
         errorCode,
         preferredReadReplica: clientRack !== '' && partition?.isLeader && errorCode === ErrorCode.NONE ? preferredReadReplica(broker, partition, clientRack, Number(wanted.fetchOffset)) : -1,
       };
-      if (partition && errorCode === ErrorCode.NONE && replicaId >= 0) followerFetched(broker, partition, replicaId, target, wanted.lastFetchedEpoch ?? -1);
+      if (partition && errorCode === ErrorCode.NONE && replicaId >= 0) followerFetched(broker, partition, replicaId, replicaEpoch, target, wanted.lastFetchedEpoch ?? -1);
       targets.push(target);
     }
   }
@@ -230,13 +233,10 @@ function preferredReadReplica(broker: BrokerServices, partition: Partition, clie
  * divergence is answered with where to truncate, and says nothing of its log end), else records
  * its log end, which may move the high watermark.
  */
-function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, target: FetchTarget, lastFetchedEpoch: number): void {
+function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, replicaEpoch: number, target: FetchTarget, lastFetchedEpoch: number): void {
   target.diverging = partition.divergence(lastFetchedEpoch, target.fetchOffset);
   if (target.diverging) return;
-  // The follower's broker epoch as this broker knows it now goes with its position (KIP-903's aim:
-  // an ISR proposal names the incarnation whose fetches it rests on, which the controller checks).
-  const brokerEpoch = broker.image.brokers.get(replicaId)?.brokerEpoch ?? -1;
-  broker.replicaManager.followerFetched(partition, replicaId, target.fetchOffset, broker.clock.monotonicMs(), brokerEpoch);
+  broker.replicaManager.followerFetched(partition, replicaId, target.fetchOffset, broker.clock.monotonicMs(), replicaEpoch);
 }
 
 interface ReadOutcome {
