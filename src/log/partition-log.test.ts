@@ -11,6 +11,8 @@ import {
   readPartitionLeaderEpoch,
 } from '../protocol/records/batch-header.js';
 import type { PartitionLog } from './partition-log.js';
+import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
+import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import { buildBatch } from '../testing/test-batches.js';
 import { ManualClock, openTestLogManager, waitFor } from '../testing/log-support.js';
 
@@ -233,6 +235,20 @@ describe('partition log timestamps, epochs, truncation', () => {
     assert.deepEqual(log.leaderEpochCache.endOffsetFor(2), { epoch: 1, endOffset: 4 });
     assert.deepEqual(log.leaderEpochCache.endOffsetFor(3), { epoch: 3, endOffset: 10 });
     assert.deepEqual(log.leaderEpochCache.endOffsetFor(4), { epoch: -1, endOffset: -1 });
+    await manager.close();
+  });
+
+  it('forgets ended transactions once the high watermark passes their markers (a follower nobody reads)', async () => {
+    const manager = await openTestLogManager();
+    const log = await manager.createLog('t', 0);
+    for (let round = 0; round < 50; round += 1) {
+      const records = buildRecordBatchSync([{ key: null, value: Buffer.from('v') }], { producerId: 7, producerEpoch: 0, baseSequence: round, transactional: true });
+      const marker = buildControlBatchSync({ type: ControlRecordType.commit, producerId: 7, producerEpoch: 0, coordinatorEpoch: 0, timestamp: 0 });
+      await log.append(records, { leaderEpoch: 0, appendTimeMs: 5 });
+      await log.append(marker, { leaderEpoch: 0, appendTimeMs: 5 });
+      log.updateHighWatermark(log.logEndOffset);
+    }
+    assert.equal(log.producerState.completingCount, 0, 'every marker is below the high watermark');
     await manager.close();
   });
 

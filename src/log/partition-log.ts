@@ -384,6 +384,7 @@ export class PartitionLog {
   updateHighWatermark(offset: number): number {
     if (this.#offline) return this.#highWatermark;
     this.#highWatermark = clamp(offset, this.#logStartOffset, this.#logEndOffset);
+    this.producerState.forgetStableBelow(this.#highWatermark);
     return this.#highWatermark;
   }
 

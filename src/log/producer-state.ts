@@ -158,10 +158,24 @@ export class ProducerStateManager {
    * transaction, or of an ended one whose marker is not below the high watermark; undefined if none.
    */
   firstUnstableOffset(highWatermark: number): number | undefined {
-    if (this.#completing.length > 0) this.#completing = this.#completing.filter((ended) => ended.markerOffset >= highWatermark);
+    this.forgetStableBelow(highWatermark);
     let first = this.#firstOpenOffset();
     for (const ended of this.#completing) if (first === undefined || ended.firstOffset < first) first = ended.firstOffset;
     return first;
+  }
+
+  /**
+   * Forgets ended transactions whose marker is below the high watermark: they are stable for good.
+   * The log calls this whenever its high watermark moves, so a replica nobody reads with
+   * read_committed (a follower) does not keep every transaction it ever saw end.
+   */
+  forgetStableBelow(highWatermark: number): void {
+    if (this.#completing.length > 0) this.#completing = this.#completing.filter((ended) => ended.markerOffset >= highWatermark);
+  }
+
+  /** Ended transactions still waiting for the high watermark to pass their marker. */
+  get completingCount(): number {
+    return this.#completing.length;
   }
 
   #firstOpenOffset(): number | undefined {
