@@ -201,3 +201,93 @@ describe('the clean shutdown marker carries the broker epoch (KIP-966)', () => {
     assert.deepEqual([fourth.hadCleanShutdown, fourth.previousBrokerEpoch], [false, -1]);
   });
 });
+
+describe('log manager with several log directories (log.dirs)', () => {
+  const dirs = ['/d1', '/d2', '/d3'];
+  const openDirs = (fs: FileSystem, extra: Parameters<typeof openTestLogManager>[0] = {}) =>
+    openTestLogManager({ fs, dataDir: dirs[0], config, ...extra, extra: { dataDirs: dirs, ...extra.extra } });
+
+  it('places each new log in the directory with the fewest, and finds every log again after a restart', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    await manager.createLog('meta', 0, {}, '/d1');
+    const created = await Promise.all([0, 1, 2, 3, 4].map((partition) => manager.createLog('t', partition)));
+    const placed = created.map((log) => manager.logDirOf(log.topic, log.partition));
+    // /d1 already holds one log: the five go 2-2-1 over /d2, /d3, /d1 (fewest first, log.dirs order on ties).
+    assert.deepEqual(placed, ['/d2', '/d3', '/d1', '/d2', '/d3']);
+    for (const log of created) await log.append(buildBatch({ count: 3 }), { leaderEpoch: 0, appendTimeMs: 0 });
+    await manager.close();
+    for (const dir of dirs) assert.equal(await pathExists(fs, `${dir}/.kafka_cleanshutdown`), true, `${dir} closed cleanly`);
+    assert.match((await fs.readFile('/d2/recovery-point-offset-checkpoint')).toString(), /^0\n2\nt 0 3\nt 3 3\n$/);
+
+    const reopened = await openDirs(fs);
+    assert.equal(reopened.hadCleanShutdown, true);
+    assert.equal(reopened.size, 6);
+    for (const [partition, dir] of placed.entries()) {
+      assert.equal(reopened.logDirOf('t', partition), dir);
+      assert.equal(reopened.get('t', partition)!.logEndOffset, 3);
+    }
+    await reopened.close();
+  });
+
+  it('refuses to start when one partition is found in two directories', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    await manager.createLog('t', 0, {}, '/d2');
+    await manager.close();
+    await fs.mkdir('/d3/t-0');
+    await assert.rejects(openDirs(fs), /t-0 found in both \/d2 and \/d3/);
+  });
+
+  it('an I/O error in one log fails its whole directory once; the other directories carry on', async () => {
+    const fs = new MemoryFileSystem();
+    const failures: string[] = [];
+    const manager = await openDirs(fs, { config: { ...config, flushMessages: 1 }, extra: { onLogDirFailure: (dir) => failures.push(dir) } });
+    const logs = await Promise.all([0, 1, 2, 3, 4, 5].map((partition) => manager.createLog('t', partition)));
+    const inD2 = logs.filter((log) => manager.logDirOf(log.topic, log.partition) === '/d2');
+    assert.equal(inD2.length, 2);
+    fs.setFaultInjector((operation, path) => (operation === 'sync' && path.startsWith(inD2[0]!.dir) ? 'EIO' : undefined));
+    await assert.rejects(inD2[0]!.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 }), /KAFKA_STORAGE_ERROR|fsync/);
+    fs.setFaultInjector(undefined);
+    assert.deepEqual(failures, ['/d2']);
+    assert.deepEqual(manager.logDirs, [{ path: '/d1', offline: false }, { path: '/d2', offline: true }, { path: '/d3', offline: false }]);
+    for (const log of logs) assert.equal(log.isOffline, inD2.includes(log), `${log.dir} offline only if in /d2`);
+    await assert.rejects(inD2[1]!.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 }), /offline/);
+    // New logs avoid the failed directory; logs elsewhere take writes.
+    const next = await manager.createLog('u', 0);
+    assert.notEqual(manager.logDirOf('u', 0), '/d2');
+    assert.equal((await next.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 })).baseOffset, 0);
+    await manager.close();
+    assert.equal(await pathExists(fs, '/d2/.kafka_cleanshutdown'), false, 'a failed directory gets no clean-shutdown marker');
+    assert.equal(await pathExists(fs, '/d1/.kafka_cleanshutdown'), true);
+  });
+
+  it('a directory that cannot be read at start is offline; the rest load', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    await manager.createLog('t', 0, {}, '/d1');
+    await manager.createLog('t', 1, {}, '/d3');
+    await manager.close();
+    const failures: string[] = [];
+    fs.setFaultInjector((operation, path) => (path.startsWith('/d3') ? 'EIO' : undefined));
+    const reopened = await openDirs(fs, { extra: { onLogDirFailure: (dir) => failures.push(dir) } });
+    fs.setFaultInjector(undefined);
+    assert.deepEqual(failures, ['/d3']);
+    assert.equal(reopened.get('t', 0)?.isOffline, false);
+    assert.equal(reopened.get('t', 1), undefined, 'the log in the failed directory is not served');
+    await reopened.close();
+  });
+
+  it('offlineOnWriteError: a full disk fails the directory (a cluster moves leadership away)', async () => {
+    const fs = new MemoryFileSystem();
+    const failures: string[] = [];
+    const manager = await openDirs(fs, { extra: { offlineOnWriteError: true, onLogDirFailure: (dir) => failures.push(dir) } });
+    const log = await manager.createLog('t', 0, {}, '/d3');
+    fs.setCapacityBytes(fs.usedBytes + 10);
+    await assert.rejects(log.append(buildBatch({ count: 5 }), { leaderEpoch: 0, appendTimeMs: 0 }));
+    fs.setCapacityBytes(Number.POSITIVE_INFINITY);
+    assert.deepEqual(failures, ['/d3']);
+    assert.equal(log.isOffline, true);
+    await manager.close();
+  });
+});

@@ -1,12 +1,20 @@
-// Every partition log in one data directory: loads them at startup (recovering after an unclean
-// shutdown), creates and deletes logs, and owns the log-dir files: the recovery-point,
-// log-start-offset and replication-offset checkpoints and the clean-shutdown marker. It also runs
-// the background work over all logs: the retention scheduler and the log cleaner.
+// Every partition log in the broker's log directories (log.dirs): loads them at startup
+// (recovering after an unclean shutdown), creates and deletes logs, and owns each directory's
+// files: the recovery-point, log-start-offset and replication-offset checkpoints and the
+// clean-shutdown marker. It also runs the background work over all logs: the retention scheduler
+// and the log cleaner.
+//
+// Several directories work as Kafka's JBOD does: a new log goes to the online directory holding
+// the fewest logs; a partition lives in exactly one directory. A directory fails as a whole (Kafka's
+// log-dir failure): an I/O error that takes one of its logs offline, a checkpoint that cannot be
+// written, or a directory that cannot be read at start takes every log in it offline, and the
+// owner is told (onLogDirFailure) so the broker can stop serving those partitions and tell the
+// controller. The other directories carry on.
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { type FileSystem, isNotFoundError, joinPath, makeDirectoryDurably, pathExists } from '../base/file-system.js';
-import { KafkaError } from '../base/kafka-error.js';
+import { isKafkaError, KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { type PartitionOffset, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { CleanerCheckpoint } from './cleaner/cleaner-checkpoint.js';
@@ -35,7 +43,18 @@ export const CHECKPOINT_INTERVAL_MS_DEFAULT = 60_000;
 
 export interface LogManagerOptions {
   readonly fs: FileSystem;
+  /** The first log directory: the cleaner's checkpoint and (by the broker's choice) the metadata log live here. */
   readonly dataDir: string;
+  /** Every log directory (log.dirs), dataDir first; just [dataDir] when absent. */
+  readonly dataDirs?: readonly string[];
+  /** Called once for each log directory that fails (after its logs were taken offline). */
+  readonly onLogDirFailure?: (dir: string, reason: string) => void;
+  /**
+   * Whether a failed write takes its log (and so its directory) offline even when it could be
+   * undone, as Kafka does for any I/O error: right for a cluster, where another replica can lead.
+   * A single node keeps a full disk's logs online instead, refusing appends until space returns.
+   */
+  readonly offlineOnWriteError?: boolean;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Broker-level defaults (log.segment.bytes, ...) for every log. */
@@ -70,9 +89,34 @@ export interface LogCleanerSettings {
 
 type Checkpoints = Map<string, number>;
 
+/** One of the log directories and what the manager knows of it. */
+class LogDirectory {
+  offline = false;
+  /** Whether the previous run closed this directory cleanly. */
+  hadCleanShutdown = true;
+  /** The broker epoch in this directory's clean-shutdown marker, or -1. */
+  previousBrokerEpoch = -1;
+  /** Syncs of the directory after logs are created or deleted, shared by everyone waiting at the time. */
+  readonly sync: CoalescedTask;
+
+  constructor(
+    readonly path: string,
+    fs: FileSystem,
+  ) {
+    this.sync = new CoalescedTask(() => fs.syncDirectory(path));
+  }
+}
+
+/** What a caller can see of a log directory. */
+export interface LogDirState {
+  readonly path: string;
+  readonly offline: boolean;
+}
+
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export class LogManager {
+  /** The first log directory. */
   readonly dataDir: string;
   /** Whether the previous run closed cleanly (no recovery was needed). */
   readonly hadCleanShutdown: boolean;
@@ -85,24 +129,31 @@ export class LogManager {
   readonly #options: LogManagerOptions;
   readonly #context: PartitionLogContext;
   readonly #logs = new Map<string, PartitionLog>();
+  readonly #dirs: LogDirectory[];
+  /** The directory each log (by partition key) lives in. */
+  readonly #dirOf = new Map<string, LogDirectory>();
   /** Whether any log-dir checkpoint read at open named a partition (stale entries must be rewritten). */
   #checkpointEntriesFound = false;
-  readonly #creating = new Map<string, Promise<PartitionLog>>();
+  readonly #creating = new Map<string, { dir: LogDirectory; log: Promise<PartitionLog> }>();
   readonly #deletions = new Set<Promise<void>>();
   readonly #checkpointWrites = new SerialQueue();
-  /** Syncs of the data dir after logs are created or deleted, shared by everyone waiting at the time. */
-  readonly #dataDirSync: CoalescedTask;
   #cancelCheckpointTimer: (() => void) | undefined;
   #retention: RetentionScheduler | undefined;
   #cleaner: LogCleaner | undefined;
   #deleteCounter = 0;
+  /** Set once open() has reported the directories that failed while opening. */
+  #opened = false;
   #closed = false;
 
-  private constructor(options: LogManagerOptions, hadCleanShutdown: boolean, previousBrokerEpoch: number) {
+  private constructor(options: LogManagerOptions, dirs: LogDirectory[]) {
     this.#options = options;
     this.dataDir = options.dataDir;
-    this.hadCleanShutdown = hadCleanShutdown;
-    this.previousBrokerEpoch = previousBrokerEpoch;
+    this.#dirs = dirs;
+    const online = dirs.filter((dir) => !dir.offline);
+    this.hadCleanShutdown = online.every((dir) => dir.hadCleanShutdown);
+    // Kafka's rule: the epoch counts only if every directory's marker records the same one.
+    const epochs = new Set(online.map((dir) => dir.previousBrokerEpoch));
+    this.previousBrokerEpoch = this.hadCleanShutdown && epochs.size === 1 ? [...epochs][0]! : -1;
     const logger = options.logger.child('log');
     this.#context = {
       fs: options.fs,
@@ -110,24 +161,39 @@ export class LogManager {
       logger,
       handles: new FileHandleCache(options.fs, options.openFileHandlesMax ?? OPEN_FILE_HANDLES_MAX, logger),
       tailCacheBudget: new TailCacheBudget(options.tailCacheBytes ?? TAIL_CACHE_BYTES_TOTAL),
+      offlineOnWriteError: options.offlineOnWriteError ?? false,
+      onOffline: (log, reason) => this.#logWentOffline(log, reason),
     };
-    this.#dataDirSync = new CoalescedTask(() => options.fs.syncDirectory(options.dataDir));
   }
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
-    await makeDirectoryDurably(options.fs, options.dataDir);
-    const markerPath = joinPath(options.dataDir, CLEAN_SHUTDOWN_FILE);
-    const clean = await pathExists(options.fs, markerPath);
-    const manager = new LogManager(options, clean, clean ? await readMarkerEpoch(options.fs, markerPath) : -1);
+    const paths = options.dataDirs ?? [options.dataDir];
+    if (paths[0] !== options.dataDir) throw new Error(`dataDirs must start with dataDir (${options.dataDir})`);
+    if (new Set(paths).size !== paths.length) throw new Error(`a log directory is named twice in ${paths.join(',')}`);
+    const dirs = paths.map((path) => new LogDirectory(path, options.fs));
+    await Promise.all(dirs.map((dir) => openDirectory(options, dir)));
+    // The first directory holds the cleaner's checkpoint and the metadata log: without it, no start.
+    if (dirs[0]!.offline) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `the first log directory ${options.dataDir} cannot be used`);
+    const manager = new LogManager(options, dirs);
     // The cleaner's checkpoint is its own file: read it while the logs load.
     await Promise.all([manager.#loadLogs(), manager.#createBackgroundWork()]);
-    if (manager.hadCleanShutdown) {
-      await options.fs.unlink(markerPath);
-      await options.fs.syncDirectory(options.dataDir);
-    } else if (manager.#logs.size > 0 || manager.#checkpointEntriesFound) {
+    for (const dir of manager.#dirs) {
+      if (dir.offline) continue;
+      try {
+        if (dir.hadCleanShutdown) {
+          await options.fs.unlink(joinPath(dir.path, CLEAN_SHUTDOWN_FILE));
+          await options.fs.syncDirectory(dir.path);
+        }
+      } catch (error) {
+        manager.#failDirectory(dir, `could not remove its clean-shutdown marker: ${String(error)}`);
+      }
+    }
+    if (!manager.hadCleanShutdown && (manager.#logs.size > 0 || manager.#checkpointEntriesFound)) {
       // After recovery the checkpoints must match the logs; a new, empty data dir has nothing to record.
       await manager.checkpoint();
     }
+    manager.#opened = true;
+    for (const dir of manager.#dirs) if (dir.offline) options.onLogDirFailure?.(dir.path, 'it failed while the logs were opened');
     manager.#armCheckpointTimer();
     if (options.startBackgroundWork !== false) manager.startBackgroundWork();
     return manager;
@@ -179,41 +245,73 @@ export class LogManager {
 
   async #loadLogs(): Promise<void> {
     const logger = this.#context.logger;
-    if (!this.hadCleanShutdown) logger.info('no clean shutdown marker: recovering logs', { dataDir: this.dataDir });
-    const [recoveryPoints, logStartOffsets, highWatermarks, entries] = await Promise.all([
-      this.#readCheckpoint(RECOVERY_POINT_CHECKPOINT_FILE),
-      this.#readCheckpoint(LOG_START_OFFSET_CHECKPOINT_FILE),
-      this.#readCheckpoint(REPLICATION_OFFSET_CHECKPOINT_FILE),
-      this.#options.fs.readdir(this.dataDir),
-    ]);
+    const found = await Promise.all(this.#dirs.map(async (dir) => ({ dir, partitions: await this.#scanDirectory(dir) })));
+    // A partition in two directories (a crash mid-move, or hands in the directories) is refused, as Kafka refuses it.
+    const seen = new Map<string, string>();
+    for (const { dir, partitions } of found) {
+      for (const { topic, partition } of partitions) {
+        const key = partitionDirName(topic, partition);
+        const other = seen.get(key);
+        if (other !== undefined) {
+          throw new Error(`log directories for ${key} found in both ${other} and ${dir.path}: delete one of the two copies before starting the broker`);
+        }
+        seen.set(key, dir.path);
+      }
+    }
+    await Promise.all(found.map(({ dir, partitions }) => this.#loadDirectory(dir, partitions)));
+    logger.info('loaded logs', { count: this.#logs.size, cleanShutdown: this.hadCleanShutdown, dirs: this.#dirs.length });
+  }
+
+  /** The partitions in one directory (an unreadable directory fails and holds none); removes deleted ones. */
+  async #scanDirectory(dir: LogDirectory): Promise<TopicPartition[]> {
+    if (dir.offline) return [];
+    let entries;
+    try {
+      entries = await this.#options.fs.readdir(dir.path);
+    } catch (error) {
+      this.#failDirectory(dir, `could not be read: ${String(error)}`);
+      return [];
+    }
     const partitions: TopicPartition[] = [];
     for (const entry of entries) {
       if (!entry.isDirectory) continue;
       if (isDeletedDirName(entry.name)) {
-        this.#removeInBackground(joinPath(this.dataDir, entry.name));
+        this.#removeInBackground(joinPath(dir.path, entry.name));
         continue;
       }
       const parsed = parsePartitionDirName(entry.name);
       if (parsed !== undefined && LEGAL_TOPIC.test(parsed.topic)) partitions.push(parsed);
     }
+    return partitions;
+  }
+
+  async #loadDirectory(dir: LogDirectory, partitions: TopicPartition[]): Promise<void> {
+    if (dir.offline) return;
+    const logger = this.#context.logger;
+    if (!dir.hadCleanShutdown) logger.info('no clean shutdown marker: recovering logs', { dataDir: dir.path });
+    const [recoveryPoints, logStartOffsets, highWatermarks] = await Promise.all([
+      this.#readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT_FILE),
+      this.#readCheckpoint(dir, LOG_START_OFFSET_CHECKPOINT_FILE),
+      this.#readCheckpoint(dir, REPLICATION_OFFSET_CHECKPOINT_FILE),
+    ]);
     await forEachBounded(partitions, this.#options.openConcurrency ?? OPEN_PARTITIONS_CONCURRENCY, async ({ topic, partition }) => {
       const key = partitionDirName(topic, partition);
       try {
-        const log = await this.#loadLog(topic, partition, this.#configFor(topic), {
+        const log = await this.#loadLog(dir, topic, partition, this.#configFor(topic), {
           recoveryPoint: recoveryPoints.get(key),
           logStartOffset: logStartOffsets.get(key),
           highWatermark: highWatermarks.get(key),
         });
         this.#logs.set(key, log);
+        this.#dirOf.set(key, dir);
       } catch (error) {
-        logger.error('could not load partition log; leaving it offline', { dir: joinPath(this.dataDir, key), error });
+        logger.error('could not load partition log; leaving it offline', { dir: joinPath(dir.path, key), error });
       }
     });
-    logger.info('loaded logs', { count: this.#logs.size, cleanShutdown: this.hadCleanShutdown });
   }
 
-  async #readCheckpoint(name: string): Promise<Checkpoints> {
-    const entries = await readOffsetCheckpoint(this.#options.fs, joinPath(this.dataDir, name), this.#context.logger);
+  async #readCheckpoint(dir: LogDirectory, name: string): Promise<Checkpoints> {
+    const entries = await readOffsetCheckpoint(this.#options.fs, joinPath(dir.path, name), this.#context.logger);
     if (entries !== undefined && entries.length > 0) this.#checkpointEntriesFound = true;
     return new Map((entries ?? []).map((entry) => [partitionDirName(entry.topic, entry.partition), entry.offset]));
   }
@@ -224,6 +322,7 @@ export class LogManager {
   }
 
   #loadLog(
+    dir: LogDirectory,
     topic: string,
     partition: number,
     config: LogConfig,
@@ -231,11 +330,11 @@ export class LogManager {
   ): Promise<PartitionLog> {
     return PartitionLog.load({
       context: this.#context,
-      dir: joinPath(this.dataDir, partitionDirName(topic, partition)),
+      dir: joinPath(dir.path, partitionDirName(topic, partition)),
       topic,
       partition,
       config,
-      hadCleanShutdown: this.hadCleanShutdown,
+      hadCleanShutdown: dir.hadCleanShutdown,
       ...offsets,
     });
   }
@@ -258,8 +357,12 @@ export class LogManager {
     return this.#logs.get(partitionDirName(topic, partition));
   }
 
-  /** Creates the log (or returns the existing one): idempotent, also under concurrent calls. */
-  createLog(topic: string, partition: number, config: Partial<LogConfig> = {}): Promise<PartitionLog> {
+  /**
+   * Creates the log (or returns the existing one): idempotent, also under concurrent calls. It goes
+   * to `logDir` when given (the metadata log's place), else to the online directory holding the
+   * fewest logs (Kafka's choice), the first such in log.dirs order.
+   */
+  createLog(topic: string, partition: number, config: Partial<LogConfig> = {}, logDir?: string): Promise<PartitionLog> {
     if (this.#closed) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'log manager is closed'));
     if (!LEGAL_TOPIC.test(topic)) return Promise.reject(new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `illegal topic name '${topic}'`));
     if (!Number.isInteger(partition) || partition < 0) {
@@ -268,28 +371,87 @@ export class LogManager {
     const key = partitionDirName(topic, partition);
     const existing = this.#logs.get(key);
     if (existing !== undefined) return Promise.resolve(existing);
-    let creating = this.#creating.get(key);
-    if (creating === undefined) {
-      // A brand-new directory has nothing to recover, whatever the last shutdown looked like.
-      creating = PartitionLog.load({
-        context: this.#context,
-        dir: joinPath(this.dataDir, key),
-        topic,
-        partition,
-        config: this.#configFor(topic, config),
-        hadCleanShutdown: true,
-        create: true,
+    const creating = this.#creating.get(key);
+    if (creating !== undefined) return creating.log;
+    const dir = logDir === undefined ? this.#placeNewLog() : this.#dirs.find((candidate) => candidate.path === logDir);
+    if (dir === undefined) return Promise.reject(new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${logDir} is not a log directory`));
+    if (dir.offline) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${dir.path} is offline`));
+    // A brand-new directory has nothing to recover, whatever the last shutdown looked like.
+    const log = PartitionLog.load({
+      context: this.#context,
+      dir: joinPath(dir.path, key),
+      topic,
+      partition,
+      config: this.#configFor(topic, config),
+      hadCleanShutdown: true,
+      create: true,
+    })
+      .then(async (created) => {
+        // Many partitions created at once (a new topic) share each directory sync.
+        await dir.sync.run();
+        if (dir.offline) {
+          created.takeOffline(`its directory ${dir.path} failed while it was created`);
+          throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${dir.path} is offline`);
+        }
+        this.#logs.set(key, created);
+        this.#dirOf.set(key, dir);
+        return created;
       })
-        .then(async (log) => {
-          // Many partitions created at once (a new topic) share each directory sync.
-          await this.#dataDirSync.run();
-          this.#logs.set(key, log);
-          return log;
-        })
-        .finally(() => this.#creating.delete(key));
-      this.#creating.set(key, creating);
-    }
-    return creating;
+      .catch((error: unknown) => {
+        if (!isKafkaError(error)) this.#failDirectory(dir, `creating ${key} failed: ${String(error)}`);
+        throw isKafkaError(error) ? error : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not create ${key} in ${dir.path}: ${String(error)}`);
+      })
+      .finally(() => this.#creating.delete(key));
+    this.#creating.set(key, { dir, log });
+    return log;
+  }
+
+  /** The online directory with the fewest logs (counting those being created), first in log.dirs order on a tie. */
+  #placeNewLog(): LogDirectory | undefined {
+    const counts = new Map<LogDirectory, number>(this.#dirs.filter((dir) => !dir.offline).map((dir) => [dir, 0]));
+    if (counts.size === 0) return this.#dirs[0];
+    for (const dir of this.#dirOf.values()) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
+    for (const { dir } of this.#creating.values()) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
+    let best: LogDirectory | undefined;
+    for (const [dir, count] of counts) if (best === undefined || count < counts.get(best)!) best = dir;
+    return best;
+  }
+
+  /** The log directory a partition's log lives in. */
+  logDirOf(topic: string, partition: number): string | undefined {
+    return this.#dirOf.get(partitionDirName(topic, partition))?.path;
+  }
+
+  /** Every log directory, in log.dirs order, with whether it failed. */
+  get logDirs(): LogDirState[] {
+    return this.#dirs.map((dir) => ({ path: dir.path, offline: dir.offline }));
+  }
+
+  /** A log of this manager went offline (an I/O error): its whole directory fails. */
+  #logWentOffline(log: PartitionLog, reason: string): void {
+    const dir = this.#dirOf.get(partitionDirName(log.topic, log.partition));
+    if (dir !== undefined) this.#failDirectory(dir, `${log.topic}-${log.partition}: ${reason}`);
+  }
+
+  /**
+   * Takes a directory offline for good (until a restart): every log in it goes offline, so it serves
+   * and accepts nothing more, background work leaves it alone, and its checkpoints are no longer
+   * written. The owner hears of it once.
+   */
+  #failDirectory(dir: LogDirectory, reason: string): void {
+    if (dir.offline) return;
+    dir.offline = true;
+    this.#context.logger.error('log directory failed: its partitions are offline on this broker', { dir: dir.path, reason });
+    for (const [key, owner] of this.#dirOf) if (owner === dir) this.#logs.get(key)?.takeOffline(`its log directory ${dir.path} failed`);
+    // At open the owner is told once the manager exists (open() reports every offline directory).
+    if (this.#opened) this.#options.onLogDirFailure?.(dir.path, reason);
+  }
+
+  /** Fails a log directory on purpose (an operator's or a test's fault injection). */
+  failLogDir(path: string, reason: string): void {
+    const dir = this.#dirs.find((candidate) => candidate.path === path);
+    if (dir === undefined) throw new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${path} is not a log directory`);
+    this.#failDirectory(dir, reason);
   }
 
   /**
@@ -300,15 +462,21 @@ export class LogManager {
     const key = partitionDirName(topic, partition);
     const log = this.#logs.get(key);
     if (log === undefined) return;
+    const dir = this.#dirOf.get(key)!;
     this.#logs.delete(key);
+    this.#dirOf.delete(key);
     await this.#cleaner?.forget(log);
     await log.abandon();
-    const target = joinPath(this.dataDir, deletedDirName(topic, partition, this.#nextDeleteId()));
+    // An offline directory's files stay as they are: the next start (with the disk fixed) finds the
+    // log, and the broker deletes it then if the partition is no longer assigned here.
+    if (dir.offline) return;
+    const target = joinPath(dir.path, deletedDirName(topic, partition, this.#nextDeleteId()));
     try {
       await this.#options.fs.rename(log.dir, target);
-      await this.#dataDirSync.run();
+      await dir.sync.run();
     } catch (error) {
       if (isNotFoundError(error)) return;
+      this.#failDirectory(dir, `deleting ${key} failed: ${String(error)}`);
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not delete ${log.dir}: ${String(error)}`);
     }
     this.#removeInBackground(target);
@@ -345,19 +513,33 @@ export class LogManager {
     await this.checkpoint();
   }
 
-  /** Rewrites the recovery-point, log-start-offset and replication-offset checkpoints. */
+  /**
+   * Rewrites each online directory's recovery-point, log-start-offset and replication-offset
+   * checkpoints. A directory whose checkpoints cannot be written fails (Kafka's rule); the others
+   * are written all the same.
+   */
   checkpoint(): Promise<void> {
     return this.#checkpointWrites.run(async () => {
-      const logs = [...this.#logs.values()];
-      const entries = (offset: (log: PartitionLog) => number): PartitionOffset[] =>
-        logs.map((log) => ({ topic: log.topic, partition: log.partition, offset: offset(log) }));
       const { fs } = this.#options;
-      // Three independent files, each replaced atomically: their fsyncs overlap in the thread pool.
-      await Promise.all([
-        writeOffsetCheckpoint(fs, joinPath(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), entries((log) => log.recoveryPoint)),
-        writeOffsetCheckpoint(fs, joinPath(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), entries((log) => log.logStartOffset)),
-        writeOffsetCheckpoint(fs, joinPath(this.dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE), entries((log) => log.highWatermark)),
-      ]);
+      await Promise.all(
+        this.#dirs.map(async (dir) => {
+          if (dir.offline) return;
+          const logs: PartitionLog[] = [];
+          for (const [key, owner] of this.#dirOf) if (owner === dir) logs.push(this.#logs.get(key)!);
+          const entries = (offset: (log: PartitionLog) => number): PartitionOffset[] =>
+            logs.map((log) => ({ topic: log.topic, partition: log.partition, offset: offset(log) }));
+          try {
+            // Three independent files, each replaced atomically: their fsyncs overlap in the thread pool.
+            await Promise.all([
+              writeOffsetCheckpoint(fs, joinPath(dir.path, RECOVERY_POINT_CHECKPOINT_FILE), entries((log) => log.recoveryPoint)),
+              writeOffsetCheckpoint(fs, joinPath(dir.path, LOG_START_OFFSET_CHECKPOINT_FILE), entries((log) => log.logStartOffset)),
+              writeOffsetCheckpoint(fs, joinPath(dir.path, REPLICATION_OFFSET_CHECKPOINT_FILE), entries((log) => log.highWatermark)),
+            ]);
+          } catch (error) {
+            this.#failDirectory(dir, `its checkpoints could not be written: ${String(error)}`);
+          }
+        }),
+      );
     });
   }
 
@@ -384,31 +566,54 @@ export class LogManager {
     // Background work stops first, so nothing renames segment files under a closing log.
     await this.#cleaner?.stop();
     await this.#retention?.stop();
-    await Promise.allSettled([...this.#creating.values()]);
-    let clean = true;
-    await forEachBounded([...this.#logs.values()], OPEN_PARTITIONS_CONCURRENCY, async (log) => {
+    await Promise.allSettled([...this.#creating.values()].map((creating) => creating.log));
+    const unclean = new Set<LogDirectory>();
+    await forEachBounded([...this.#logs.entries()], OPEN_PARTITIONS_CONCURRENCY, async ([key, log]) => {
       try {
         await log.close();
       } catch (error) {
-        clean = false;
+        unclean.add(this.#dirOf.get(key)!);
         this.#context.logger.error('could not close log cleanly', { dir: log.dir, error });
       }
     });
     await this.checkpoint();
     await this.deletionsSettled();
     await this.#context.handles.closeAll();
-    if (clean) await this.#writeCleanShutdownMarker(brokerEpoch);
+    // Each directory whose logs all closed cleanly gets its marker; a failed one gets none.
+    await Promise.all(
+      this.#dirs.map(async (dir) => {
+        if (dir.offline || unclean.has(dir)) return;
+        try {
+          await writeCleanShutdownMarker(this.#options.fs, dir.path, brokerEpoch);
+        } catch (error) {
+          this.#context.logger.error('could not write the clean shutdown marker', { dir: dir.path, error });
+        }
+      }),
+    );
   }
+}
 
-  async #writeCleanShutdownMarker(brokerEpoch: number): Promise<void> {
-    const handle = await this.#options.fs.open(joinPath(this.dataDir, CLEAN_SHUTDOWN_FILE), 'create');
-    try {
-      if (brokerEpoch >= 0) await handle.write([Buffer.from(JSON.stringify({ version: 0, brokerEpoch }))], 0);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await this.#options.fs.syncDirectory(this.dataDir);
+async function writeCleanShutdownMarker(fs: FileSystem, dir: string, brokerEpoch: number): Promise<void> {
+  const handle = await fs.open(joinPath(dir, CLEAN_SHUTDOWN_FILE), 'create');
+  try {
+    if (brokerEpoch >= 0) await handle.write([Buffer.from(JSON.stringify({ version: 0, brokerEpoch }))], 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.syncDirectory(dir);
+}
+
+/** Makes the directory (durably) and reads its clean-shutdown marker; a directory that cannot be made or read is offline. */
+async function openDirectory(options: LogManagerOptions, dir: LogDirectory): Promise<void> {
+  try {
+    await makeDirectoryDurably(options.fs, dir.path);
+    const markerPath = joinPath(dir.path, CLEAN_SHUTDOWN_FILE);
+    dir.hadCleanShutdown = await pathExists(options.fs, markerPath);
+    dir.previousBrokerEpoch = dir.hadCleanShutdown ? await readMarkerEpoch(options.fs, markerPath) : -1;
+  } catch (error) {
+    dir.offline = true;
+    options.logger.error('log directory cannot be used: it is offline', { dir: dir.path, error });
   }
 }
 

@@ -9,7 +9,7 @@ import { assert } from '../base/assert.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { type FileSystem, isNotFoundError, joinPath, removeIfPresent } from '../base/file-system.js';
-import { KafkaError } from '../base/kafka-error.js';
+import { isKafkaError, KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import {
   BATCH_HEADER_BYTES,
@@ -55,6 +55,10 @@ import { ProducerStateManager } from './producer-state.js';
 export interface PartitionLogContext extends SegmentContext {
   readonly clock: Clock;
   readonly tailCacheBudget: TailCacheBudget;
+  /** Whether a failed write takes the log offline even when it could be undone (see LogManagerOptions). */
+  readonly offlineOnWriteError?: boolean;
+  /** Told when a log goes offline by itself (an I/O error), so its directory can fail as a whole. */
+  readonly onOffline?: (log: PartitionLog, reason: string) => void;
 }
 
 export interface AppendOptions {
@@ -565,6 +569,17 @@ export class PartitionLog {
     if (this.#offline) return;
     this.#offline = true;
     this.#logger.error(`log is offline: ${reason}`, { dir: this.dir, error });
+    this.#context.onOffline?.(this, reason);
+  }
+
+  /**
+   * Takes the log offline from outside (its log directory failed): appends and reads are refused
+   * with KAFKA_STORAGE_ERROR from now on, as after an I/O error of its own.
+   */
+  takeOffline(reason: string): void {
+    if (this.#offline) return;
+    this.#offline = true;
+    this.#logger.error(`log is offline: ${reason}`, { dir: this.dir });
   }
 
   /**
@@ -675,6 +690,7 @@ export class PartitionLog {
     this.producerState.truncateFrom(this.#logEndOffset);
     this.#logger.error('append failed', { dir: this.dir, error, batches: failed.length });
     await this.#checkConsistentAfterFailure();
+    if (this.#context.offlineOnWriteError && what === 'write' && !isKafkaError(error)) this.#takeOffline('a write failed', error);
     const rejection = storageError(`${what} of ${this.dir} failed`, error);
     for (const pending of failed) pending.reject(rejection);
   }
