@@ -56,3 +56,17 @@ export function deletedDirName(topic: string, partition: number, uniqueId: strin
 export function isDeletedDirName(name: string): boolean {
   return /^.+-\d+\.[0-9a-z]+-delete$/.test(name);
 }
+
+/**
+ * `<topic>-<partition>.<id>-future`, a log being moved into another log directory
+ * (AlterReplicaLogDirs): complete only once the move has taken the old copy away.
+ */
+export function futureDirName(topic: string, partition: number, uniqueId: string): string {
+  return `${partitionDirName(topic, partition)}.${uniqueId}-future`;
+}
+
+/** The partition a future log's directory is for, or undefined if `name` is not one. */
+export function parseFutureDirName(name: string): TopicPartition | undefined {
+  const match = /^(.+-\d+)\.[0-9a-z]+-future$/.exec(name);
+  return match === null ? undefined : parsePartitionDirName(match[1]!);
+}

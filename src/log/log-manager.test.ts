@@ -8,6 +8,7 @@ import { pathExists } from '../base/file-system.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { NodeFileSystem } from '../node/node-file-system.js';
 import { readBaseOffset } from '../protocol/records/batch-header.js';
+import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import { buildBatch } from '../testing/test-batches.js';
 import { openTestLogManager } from '../testing/log-support.js';
 
@@ -288,6 +289,72 @@ describe('log manager with several log directories (log.dirs)', () => {
     fs.setCapacityBytes(Number.POSITIVE_INFINITY);
     assert.deepEqual(failures, ['/d3']);
     assert.equal(log.isOffline, true);
+    await manager.close();
+  });
+});
+
+describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
+  const dirs = ['/d1', '/d2'];
+  const openDirs = (fs: FileSystem) => openTestLogManager({ fs, dataDir: dirs[0], config, extra: { dataDirs: dirs } });
+
+  it('copies the log, takes the old copy away, and keeps offsets, epochs and producer state', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    const log = await manager.createLog('t', 0, { segmentBytes: 600 }, '/d1');
+    for (let index = 0; index < 20; index += 1) await log.append(buildBatch({ count: 3 }), { leaderEpoch: index < 10 ? 1 : 2, appendTimeMs: 0 });
+    const idempotent = () => buildRecordBatchSync([{ key: null, value: Buffer.from('once') }], { producerId: 42, producerEpoch: 0, baseSequence: 0 });
+    assert.equal((await log.append(idempotent(), { leaderEpoch: 2, appendTimeMs: 0 })).baseOffset, 60);
+    log.updateHighWatermark(45);
+    const segmentsBefore = (await fs.readdir('/d1/t-0')).filter((entry) => entry.name.endsWith('.log')).length;
+    assert.ok(segmentsBefore > 1, 'several segments to copy');
+    const moved = await manager.moveLog('t', 0, '/d2');
+    assert.equal(manager.logDirOf('t', 0), '/d2');
+    assert.equal(manager.get('t', 0), moved);
+    assert.deepEqual([moved.logStartOffset, moved.logEndOffset, moved.highWatermark], [0, 61, 45]);
+    assert.deepEqual(moved.producerState.checkAppend(idempotent()), { baseOffset: 60, lastOffset: 60 }, 'a retried batch is still known as a duplicate');
+    assert.deepEqual(moved.leaderEpochCache.entries, [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 30 }]);
+    const read = await moved.read(0, { maxBytes: 1 << 20, maxOffset: 60, minOneBatch: true });
+    assert.equal(read.chunks.reduce((count, chunk) => count + chunk.length, 0) > 0, true);
+    assert.equal(readBaseOffset(read.chunks[0]!), 0);
+    assert.equal((await moved.append(buildBatch(), { leaderEpoch: 2, appendTimeMs: 0 })).baseOffset, 61);
+    await manager.deletionsSettled();
+    assert.deepEqual((await fs.readdir('/d1')).filter((entry) => entry.isDirectory).map((entry) => entry.name), [], 'nothing left in /d1');
+    await manager.close();
+    const reopened = await openDirs(fs);
+    assert.equal(reopened.logDirOf('t', 0), '/d2');
+    assert.equal(reopened.get('t', 0)!.logEndOffset, 62);
+    await reopened.close();
+  });
+
+  it('after a crash mid-move: a copy beside a live log is dropped; a complete copy whose original is gone becomes the log', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    const log = await manager.createLog('t', 0, {}, '/d1');
+    await log.append(buildBatch({ count: 4 }), { leaderEpoch: 0, appendTimeMs: 0 });
+    await manager.close();
+    // An unfinished copy next to the original: the original wins.
+    await fs.mkdir('/d2/t-0.00000000000a-future');
+    let reopened = await openDirs(fs);
+    assert.equal(reopened.logDirOf('t', 0), '/d1');
+    await reopened.deletionsSettled();
+    assert.equal(await pathExists(fs, '/d2/t-0.00000000000a-future'), false);
+    await reopened.close();
+    // The copy was complete and the original already renamed away: the copy is the log now.
+    await fs.rename('/d1/t-0', '/d2/t-0.00000000000b-future');
+    reopened = await openDirs(fs);
+    assert.equal(reopened.logDirOf('t', 0), '/d2');
+    assert.equal(reopened.get('t', 0)!.logEndOffset, 4);
+    await reopened.close();
+  });
+
+  it('refuses destinations that are not log directories, and a second move while one runs', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    await manager.createLog('t', 0, {}, '/d1');
+    await assert.rejects(manager.moveLog('t', 0, '/elsewhere'), /not a log directory/);
+    const first = manager.moveLog('t', 0, '/d2');
+    await assert.rejects(manager.moveLog('t', 0, '/d2'), /being moved/);
+    assert.equal(await manager.createLog('t', 0), await first, 'createLog during a move waits for the moved log');
     await manager.close();
   });
 });

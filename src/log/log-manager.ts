@@ -24,7 +24,9 @@ import { type LogConfig, resolveLogConfig } from './log-config.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   deletedDirName,
+  futureDirName,
   isDeletedDirName,
+  parseFutureDirName,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   partitionDirName,
   parsePartitionDirName,
@@ -136,6 +138,10 @@ export class LogManager {
   #checkpointEntriesFound = false;
   readonly #creating = new Map<string, { dir: LogDirectory; log: Promise<PartitionLog> }>();
   readonly #deletions = new Set<Promise<void>>();
+  /** `-future` directories found at start, settled before the logs load. */
+  readonly #futureDirs: ({ dir: LogDirectory; name: string } & TopicPartition)[] = [];
+  /** Partitions being moved between directories (moveLog), each with the move's promise. */
+  readonly #moving = new Map<string, Promise<PartitionLog>>();
   readonly #checkpointWrites = new SerialQueue();
   #cancelCheckpointTimer: (() => void) | undefined;
   #retention: RetentionScheduler | undefined;
@@ -246,6 +252,7 @@ export class LogManager {
   async #loadLogs(): Promise<void> {
     const logger = this.#context.logger;
     const found = await Promise.all(this.#dirs.map(async (dir) => ({ dir, partitions: await this.#scanDirectory(dir) })));
+    await this.#settleInterruptedMoves(found);
     // A partition in two directories (a crash mid-move, or hands in the directories) is refused, as Kafka refuses it.
     const seen = new Map<string, string>();
     for (const { dir, partitions } of found) {
@@ -279,10 +286,36 @@ export class LogManager {
         this.#removeInBackground(joinPath(dir.path, entry.name));
         continue;
       }
+      const future = parseFutureDirName(entry.name);
+      if (future !== undefined) {
+        this.#futureDirs.push({ dir, name: entry.name, ...future });
+        continue;
+      }
       const parsed = parsePartitionDirName(entry.name);
       if (parsed !== undefined && LEGAL_TOPIC.test(parsed.topic)) partitions.push(parsed);
     }
     return partitions;
+  }
+
+  /**
+   * A move between directories (moveLog) interrupted by a crash leaves a `-future` copy: if the
+   * partition's own log is still there the move had not finished and the copy goes; if not, the
+   * copy was complete (it is synced before the old log is taken away) and becomes the log.
+   */
+  async #settleInterruptedMoves(found: { dir: LogDirectory; partitions: TopicPartition[] }[]): Promise<void> {
+    for (const future of this.#futureDirs.splice(0)) {
+      const key = partitionDirName(future.topic, future.partition);
+      const live = found.some(({ partitions }) => partitions.some((candidate) => partitionDirName(candidate.topic, candidate.partition) === key));
+      const path = joinPath(future.dir.path, future.name);
+      if (live) {
+        this.#removeInBackground(path);
+        continue;
+      }
+      this.#context.logger.info('finishing a log move interrupted by a crash', { from: path });
+      await this.#options.fs.rename(path, joinPath(future.dir.path, key));
+      await this.#options.fs.syncDirectory(future.dir.path);
+      found.find(({ dir }) => dir === future.dir)!.partitions.push({ topic: future.topic, partition: future.partition });
+    }
   }
 
   async #loadDirectory(dir: LogDirectory, partitions: TopicPartition[]): Promise<void> {
@@ -371,6 +404,8 @@ export class LogManager {
     const key = partitionDirName(topic, partition);
     const existing = this.#logs.get(key);
     if (existing !== undefined) return Promise.resolve(existing);
+    const moving = this.#moving.get(key);
+    if (moving !== undefined) return moving;
     const creating = this.#creating.get(key);
     if (creating !== undefined) return creating.log;
     const dir = logDir === undefined ? this.#placeNewLog() : this.#dirs.find((candidate) => candidate.path === logDir);
@@ -445,6 +480,66 @@ export class LogManager {
     for (const [key, owner] of this.#dirOf) if (owner === dir) this.#logs.get(key)?.takeOffline(`its log directory ${dir.path} failed`);
     // At open the owner is told once the manager exists (open() reports every offline directory).
     if (this.#opened) this.#options.onLogDirFailure?.(dir.path, reason);
+  }
+
+  /**
+   * Moves a log to another of the log directories (AlterReplicaLogDirs) and returns it reopened
+   * there. The caller has stopped using the log: it is closed, its files are copied into
+   * `<topic>-<partition>.<id>-future` in the destination and synced, the old directory is taken
+   * away (renamed to be deleted) and the copy renamed into place. A crash at any step leaves
+   * either the old log or a complete copy, which the next start settles (#settleInterruptedMoves).
+   */
+  async moveLog(topic: string, partition: number, destination: string): Promise<PartitionLog> {
+    const key = partitionDirName(topic, partition);
+    if (this.#moving.has(key)) throw new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `${key} is being moved already`);
+    const log = this.#logs.get(key);
+    const from = this.#dirOf.get(key);
+    const to = this.#dirs.find((candidate) => candidate.path === destination);
+    if (log === undefined || from === undefined) throw new KafkaError(ErrorCode.REPLICA_NOT_AVAILABLE, `no log for ${key}`);
+    if (to === undefined) throw new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${destination} is not a log directory`);
+    if (from === to) return log;
+    if (from.offline || to.offline) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${from.offline ? from.path : to.path} is offline`);
+    const move = this.#move(key, log, from, to).finally(() => this.#moving.delete(key));
+    this.#moving.set(key, move);
+    return move;
+  }
+
+  async #move(key: string, log: PartitionLog, from: LogDirectory, to: LogDirectory): Promise<PartitionLog> {
+    const { topic, partition } = log;
+    const offsets = { recoveryPoint: log.logEndOffset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark };
+    this.#logs.delete(key);
+    this.#dirOf.delete(key);
+    await this.#cleaner?.forget(log);
+    await log.close();
+    const { fs } = this.#options;
+    const uniqueId = this.#nextDeleteId();
+    const future = joinPath(to.path, futureDirName(topic, partition, uniqueId));
+    try {
+      await copyDirectory(fs, log.dir, future);
+      await to.sync.run();
+    } catch (error) {
+      // The old log is whole: it stays where it was.
+      await fs.removeTree(future).catch(() => {});
+      this.#logs.set(key, await this.#loadLog(from, topic, partition, log.config, offsets));
+      this.#dirOf.set(key, from);
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not copy ${key} to ${to.path}: ${String(error)}`);
+    }
+    const doomed = joinPath(from.path, deletedDirName(topic, partition, uniqueId));
+    await fs.rename(log.dir, doomed);
+    await from.sync.run();
+    await fs.rename(future, joinPath(to.path, key));
+    await to.sync.run();
+    this.#removeInBackground(doomed);
+    const moved = await this.#loadLog(to, topic, partition, log.config, offsets);
+    this.#logs.set(key, moved);
+    this.#dirOf.set(key, to);
+    await this.checkpoint();
+    return moved;
+  }
+
+  /** Whether a log is being moved between directories. */
+  isMoving(topic: string, partition: number): boolean {
+    return this.#moving.has(partitionDirName(topic, partition));
   }
 
   /** Fails a log directory on purpose (an operator's or a test's fault injection). */
@@ -592,6 +687,32 @@ export class LogManager {
     );
   }
 }
+
+/** Copies every file of `from` into a new directory `to`, each synced, then the directory itself. */
+async function copyDirectory(fs: FileSystem, from: string, to: string): Promise<void> {
+  await fs.mkdir(to);
+  for (const entry of await fs.readdir(from)) {
+    if (entry.isDirectory) continue;
+    const source = await fs.open(joinPath(from, entry.name), 'read');
+    try {
+      const target = await fs.open(joinPath(to, entry.name), 'create');
+      try {
+        const size = await source.size();
+        for (let position = 0; position < size; position += COPY_CHUNK_BYTES) {
+          await target.write([await source.read(position, Math.min(COPY_CHUNK_BYTES, size - position))], position);
+        }
+        await target.sync();
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await source.close();
+    }
+  }
+  await fs.syncDirectory(to);
+}
+
+const COPY_CHUNK_BYTES = 1 << 20;
 
 async function writeCleanShutdownMarker(fs: FileSystem, dir: string, brokerEpoch: number): Promise<void> {
   const handle = await fs.open(joinPath(dir, CLEAN_SHUTDOWN_FILE), 'create');
