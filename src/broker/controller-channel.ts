@@ -5,17 +5,23 @@
 // bounded backoff until its deadline; both requests are safe to repeat. A registration also
 // retries DUPLICATE_BROKER_REGISTRATION, as Kafka's broker does: a process restarted at once
 // after a kill -9 waits until the controller lets its previous incarnation's session expire.
-// On the active controller it keeps the brokers' sessions (their last heartbeats).
+// On the active controller it keeps the brokers' sessions (their last heartbeats). For log
+// directories (KIP-858) it registers the broker's directory ids, reports failed ones in every
+// heartbeat from the moment they fail, and sends the directory each replica was placed in
+// (AssignReplicasToDirs, batched).
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
-import type { BrokerSessions, Controller, CreateTopicRequest, TopicResult } from '../metadata/controller.js';
+import type { BrokerSessions, Controller, CreateTopicRequest, DirectoryAssignment, TopicResult } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { BrokerEndpoint } from '../metadata/metadata-record.js';
 import {
   AlterPartitionApi,
   type AlterPartitionRequest,
+  AssignReplicasToDirsApi,
+  type AssignReplicasToDirsRequest,
+  type AssignReplicasToDirsResponse,
   type AlterPartitionResponse,
   AllocateProducerIdsApi,
   type AllocateProducerIdsRequest,
@@ -39,10 +45,15 @@ import { createTopicRequestsOf, createTopicsResponse } from './create-topics-res
 const REQUEST_TIMEOUT_MS = 5_000;
 const RETRY_BACKOFF_MIN_MS = 50;
 const RETRY_BACKOFF_MAX_MS = 1_000;
+/** v2 and later carry the broker's log directory ids (KIP-858); v3 the previous broker epoch (KIP-966). */
 const BROKER_REGISTRATION_VERSION = 4;
 const ALLOCATE_PRODUCER_IDS_VERSION = 0;
 const CREATE_TOPICS_VERSION = 7;
+/** v1: with the ids of the broker's offline log directories (KIP-858). */
 const BROKER_HEARTBEAT_VERSION = 1;
+const ASSIGN_REPLICAS_TO_DIRS_VERSION = 0;
+/** Kafka's AssignReplicasToDirsRequest.MAX_ASSIGNMENTS_PER_REQUEST. */
+const MAX_ASSIGNMENTS_PER_REQUEST = 2250;
 /** v3: topics by id, each new ISR member with the broker epoch the leader saw (KIP-903). */
 const ALTER_PARTITION_VERSION = 3;
 /** How soon a starting broker that is still fenced heartbeats again (Kafka's broker: 10 ms). */
@@ -58,7 +69,20 @@ export interface ControllerRequests {
   createTopicsRequest(request: CreateTopicsRequest): Promise<CreateTopicsResponse>;
   brokerHeartbeatRequest(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse>;
   alterPartitionRequest(request: AlterPartitionRequest): Promise<AlterPartitionResponse>;
+  assignReplicasToDirsRequest(request: AssignReplicasToDirsRequest): Promise<AssignReplicasToDirsResponse>;
 }
+
+/** One replica's directory waiting to be sent, and the call waiting for it. */
+interface PendingAssignment {
+  readonly topicId: string;
+  readonly partitionIndex: number;
+  readonly directoryId: string;
+  readonly deadlineMs: number;
+  readonly settle: (errorCode: number, detail?: string) => void;
+}
+
+/** Per-replica answers that mean the assignment no longer applies (Kafka's AssignmentsManager drops those as invalid). */
+const OBSOLETE_ASSIGNMENT_ERRORS: readonly number[] = [ErrorCode.UNKNOWN_TOPIC_ID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.NOT_LEADER_OR_FOLLOWER];
 
 export interface ControllerChannelOptions {
   readonly nodeId: number;
@@ -91,7 +115,7 @@ export class ControllerChannel implements ControllerRequests {
    * Registers this broker with the active controller; resolves with its broker epoch.
    * `previousBrokerEpoch`: the epoch its last run recorded at a clean shutdown, or -1 (KIP-966).
    */
-  async registerThisBroker(endpoints: BrokerEndpoint[], rack: string | null, incarnationId: string, deadlineMs: number, previousBrokerEpoch = -1): Promise<number> {
+  async registerThisBroker(endpoints: BrokerEndpoint[], rack: string | null, incarnationId: string, deadlineMs: number, previousBrokerEpoch = -1, logDirs: string[] = []): Promise<number> {
     const request: BrokerRegistrationRequest = {
       brokerId: this.options.nodeId,
       clusterId: this.options.clusterId,
@@ -100,7 +124,8 @@ export class ControllerChannel implements ControllerRequests {
       features: [],
       rack,
       isMigratingZkBroker: false,
-      logDirs: [],
+      // The ids of its online log directories (KIP-858); none: its replicas are MIGRATING.
+      logDirs: [...logDirs],
       previousBrokerEpoch: BigInt(previousBrokerEpoch),
     };
     const response = await this.#call(
@@ -194,13 +219,30 @@ export class ControllerChannel implements ControllerRequests {
     let cancelBeat = () => {};
     let cancelCheck = () => {};
     let lastCheckMs = clock.monotonicMs();
+    let beating = false;
+    let beatAgain = false;
     const beat = () => {
       if (stopped || !brokerEpoch) return;
+      beating = true;
       this.heartbeat(brokerEpoch(), false, clock.monotonicMs() + intervalMs)
         .catch((error: unknown) => logger.warn('broker heartbeat failed', { error: String(error) }))
         .finally(() => {
-          if (!stopped) cancelBeat = clock.schedule(intervalMs, beat);
+          beating = false;
+          if (stopped) return;
+          // News that came while this one was on its way (a directory failed) goes at once.
+          cancelBeat = clock.schedule(beatAgain ? 0 : intervalMs, beat);
+          beatAgain = false;
         });
+    };
+    // A heartbeat now rather than at the next interval (reportOfflineLogDirs).
+    this.#beatNow = () => {
+      if (stopped || !brokerEpoch) return;
+      if (beating) {
+        beatAgain = true;
+        return;
+      }
+      cancelBeat();
+      beat();
     };
     const check = () => {
       if (stopped) return;
@@ -228,9 +270,30 @@ export class ControllerChannel implements ControllerRequests {
     check();
     return () => {
       stopped = true;
+      this.#beatNow = undefined;
       cancelBeat();
       cancelCheck();
     };
+  }
+
+  /** Sends a heartbeat at once, while startHeartbeats runs. */
+  #beatNow: (() => void) | undefined;
+  /** The ids of this broker's log directories that failed, in every heartbeat from then on. */
+  readonly #offlineLogDirs = new Set<string>();
+
+  /**
+   * Log directories of this broker failed (their `directory.id`s): from now on every heartbeat
+   * names them (BrokerHeartbeat v1 offlineLogDirs, as Kafka's BrokerLifecycleManager does until
+   * the broker restarts), and one goes at once, so the controller moves the leadership of the
+   * partitions on them without waiting for the heartbeat interval. Ids already reported are
+   * kept; a directory does not come back online before the broker registers again.
+   */
+  reportOfflineLogDirs(directoryIds: string[]): void {
+    const before = this.#offlineLogDirs.size;
+    for (const id of directoryIds) this.#offlineLogDirs.add(id);
+    if (this.#offlineLogDirs.size === before) return;
+    this.options.logger.warn('reporting offline log directories to the controller', { directories: [...this.#offlineLogDirs].join(',') });
+    this.#beatNow?.();
   }
 
   /**
@@ -312,6 +375,7 @@ export class ControllerChannel implements ControllerRequests {
       currentMetadataOffset: BigInt(this.#lastAppliedOffset()),
       wantFence: false,
       wantShutDown,
+      offlineLogDirs: [...this.#offlineLogDirs],
     };
     // Each try waits no longer than the heartbeat's own deadline: a heartbeat stuck on a controller
     // that stopped answering (paused, cut off) would otherwise hold the next ones back while a new
@@ -435,7 +499,7 @@ export class ControllerChannel implements ControllerRequests {
       // an accepted registration starts a new session (so the previous incarnation's last
       // heartbeat cannot fence it), both within its serialized operation.
       const endpoints = request.listeners.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol }));
-      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack, this.#brokerSessions, Number(request.previousBrokerEpoch ?? -1n));
+      const brokerEpoch = await this.options.controller.registerBroker(request.brokerId, request.incarnationId, endpoints, request.rack, this.#brokerSessions, Number(request.previousBrokerEpoch ?? -1n), request.logDirs ?? []);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, brokerEpoch: BigInt(brokerEpoch) };
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), brokerEpoch: -1n };
@@ -453,6 +517,7 @@ export class ControllerChannel implements ControllerRequests {
         currentMetadataOffset: Number(request.currentMetadataOffset),
         wantFence: request.wantFence,
         wantShutDown: request.wantShutDown,
+        offlineLogDirs: request.offlineLogDirs ?? [],
       });
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, ...result };
     } catch (error) {
@@ -522,6 +587,152 @@ export class ControllerChannel implements ControllerRequests {
           const result = results[index++]!;
           return { partitionIndex: partition.partitionIndex, errorCode: result.errorCode, leaderId: result.leaderId, leaderEpoch: result.leaderEpoch, isr: result.isr, leaderRecoveryState: 0, partitionEpoch: result.partitionEpoch };
         }),
+      })),
+    };
+  }
+
+  // ---- directory assignments (KIP-858) --------------------------------------------------------
+
+  /** Assignments not sent yet, in the order they came. */
+  #pendingAssignments: PendingAssignment[] = [];
+  /** An AssignReplicasToDirs is on its way or about to be: new assignments wait for the next one. */
+  #assigning = false;
+
+  /**
+   * Tells the active controller in which log directory (its `directory.id`) each of this broker's
+   * replicas lives (AssignReplicasToDirs, 73), as Kafka's AssignmentsManager does: calls made
+   * while a request is on its way go together in the next one (at most 2,250 assignments each);
+   * of two for one partition, the later one is sent. Resolves once the controller has recorded
+   * every one that still applies: one whose topic is gone (UNKNOWN_TOPIC_ID,
+   * UNKNOWN_TOPIC_OR_PARTITION) or of which this broker is no longer a replica
+   * (NOT_LEADER_OR_FOLLOWER) is dropped, as Kafka's broker drops assignments no longer valid.
+   * NOT_CONTROLLER, STALE_BROKER_EPOCH (the image has not shown this broker's new registration
+   * yet) and transport failures are retried until `deadlineMs`; then, or on any other error, it
+   * rejects with a KafkaError.
+   */
+  assignReplicasToDirs(assignments: { topicId: string; partitionIndex: number; directoryId: string }[], deadlineMs: number): Promise<void> {
+    if (assignments.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let waiting = assignments.length;
+      let settled = false;
+      const cancelDeadline = this.options.clock.schedule(Math.max(0, deadlineMs - this.options.clock.monotonicMs()), () => {
+        if (settled) return;
+        settled = true;
+        reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'the active controller did not record the directory assignments in time'));
+      });
+      const settle = (errorCode: number, detail?: string) => {
+        if (settled) return;
+        if (errorCode !== ErrorCode.NONE && !OBSOLETE_ASSIGNMENT_ERRORS.includes(errorCode)) {
+          settled = true;
+          cancelDeadline();
+          reject(new KafkaError(errorCode, `AssignReplicasToDirs failed: ${detail ?? `error ${errorCode}`}`));
+          return;
+        }
+        if (--waiting > 0) return;
+        settled = true;
+        cancelDeadline();
+        resolve();
+      };
+      for (const { topicId, partitionIndex, directoryId } of assignments) this.#pendingAssignments.push({ topicId, partitionIndex, directoryId, deadlineMs, settle });
+      if (!this.#assigning) {
+        this.#assigning = true;
+        // Calls made in the same turn go together.
+        queueMicrotask(() => void this.#sendAssignments());
+      }
+    });
+  }
+
+  async #sendAssignments(): Promise<void> {
+    try {
+      while (this.#pendingAssignments.length > 0) {
+        // The latest assignment of each partition, up to the request's limit, in arrival order.
+        const latest = new Map<string, PendingAssignment>();
+        const waiters = new Map<string, PendingAssignment[]>();
+        let taken = 0;
+        for (const pending of this.#pendingAssignments) {
+          const key = `${pending.topicId}:${pending.partitionIndex}`;
+          if (!latest.has(key) && latest.size >= MAX_ASSIGNMENTS_PER_REQUEST) break;
+          taken++;
+          latest.delete(key);
+          latest.set(key, pending);
+          waiters.set(key, [...(waiters.get(key) ?? []), pending]);
+        }
+        this.#pendingAssignments = this.#pendingAssignments.slice(taken);
+        const batch = [...latest.values()];
+        const deadlineMs = Math.max(...batch.map((pending) => pending.deadlineMs));
+        let answers: Map<string, number>;
+        try {
+          answers = await this.#assign(batch, deadlineMs);
+        } catch (error) {
+          const errorCode = error instanceof KafkaError ? error.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR;
+          for (const list of waiters.values()) for (const pending of list) pending.settle(errorCode, String(error));
+          continue;
+        }
+        for (const [key, list] of waiters) {
+          const errorCode = answers.get(key) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+          for (const pending of list) pending.settle(errorCode, `${key}: error ${errorCode}`);
+        }
+      }
+    } finally {
+      this.#assigning = false;
+    }
+  }
+
+  /** One AssignReplicasToDirs to the active controller; resolves with each partition's error code by `topicId:partitionIndex`. */
+  async #assign(batch: readonly PendingAssignment[], deadlineMs: number): Promise<Map<string, number>> {
+    const request = (): AssignReplicasToDirsRequest => {
+      const byDirectory = new Map<string, Map<string, number[]>>();
+      for (const { topicId, partitionIndex, directoryId } of batch) {
+        let topics = byDirectory.get(directoryId);
+        if (!topics) byDirectory.set(directoryId, (topics = new Map()));
+        let partitions = topics.get(topicId);
+        if (!partitions) topics.set(topicId, (partitions = []));
+        partitions.push(partitionIndex);
+      }
+      return {
+        brokerId: this.options.nodeId,
+        // As the image knows it at each try: a registration it has not applied yet is retried.
+        brokerEpoch: BigInt(this.options.image.brokers.get(this.options.nodeId)?.brokerEpoch ?? -1),
+        directories: [...byDirectory].map(([id, topics]) => ({
+          id,
+          topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions: partitions.map((partitionIndex) => ({ partitionIndex })) })),
+        })),
+      };
+    };
+    const response = await this.#call(
+      deadlineMs,
+      () => this.assignReplicasToDirsRequest(request()),
+      (leaderId) => this.options.transport.send(leaderId, AssignReplicasToDirsApi, ASSIGN_REPLICAS_TO_DIRS_VERSION, request(), REQUEST_TIMEOUT_MS),
+      [ErrorCode.STALE_BROKER_EPOCH],
+    );
+    const answers = new Map<string, number>();
+    for (const directory of response.directories) {
+      for (const topic of directory.topics) for (const partition of topic.partitions) answers.set(`${topic.topicId}:${partition.partitionIndex}`, partition.errorCode);
+    }
+    return answers;
+  }
+
+  /** AssignReplicasToDirs on the active controller: each partition's answer where the request named it. */
+  async assignReplicasToDirsRequest(request: AssignReplicasToDirsRequest): Promise<AssignReplicasToDirsResponse> {
+    const assignments: DirectoryAssignment[] = request.directories.flatMap((directory) =>
+      directory.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topicId: topic.topicId, partitionId: partition.partitionIndex, directoryId: directory.id }))),
+    );
+    let results: number[];
+    try {
+      results = await this.options.controller.assignReplicasToDirs(request.brokerId, Number(request.brokerEpoch), assignments);
+    } catch (error) {
+      return { throttleTimeMs: 0, errorCode: errorCodeOf(error), directories: [] };
+    }
+    let index = 0;
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      directories: request.directories.map((directory) => ({
+        id: directory.id,
+        topics: directory.topics.map((topic) => ({
+          topicId: topic.topicId,
+          partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode: results[index++]! })),
+        })),
       })),
     };
   }

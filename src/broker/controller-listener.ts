@@ -1,8 +1,9 @@
 // What a controller listener (controller.listener.names) serves, as on Kafka's controllers: the
 // Raft RPCs between voters (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of __cluster_metadata,
 // FetchSnapshot, UpdateRaftVoter), the requests brokers send the active controller
-// (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds, and client requests other brokers
-// forward to the active controller, in an Envelope or, for internal topics, as CreateTopics), the
+// (BrokerRegistration, BrokerHeartbeat, AllocateProducerIds, AlterPartition, AssignReplicasToDirs,
+// and client requests other brokers forward to the active controller, in an Envelope or, for
+// internal topics, as CreateTopics), the
 // quorum's admin requests (DescribeQuorum, AddRaftVoter, RemoveRaftVoter: answered by this node's
 // Raft node, so a controller that is not the leader answers NOT_LEADER_OR_FOLLOWER; a broker
 // listener forwards the same requests to the active controller), plus ApiVersions. Client APIs
@@ -21,6 +22,8 @@ import {
   AlterPartitionApi,
   type AlterPartitionRequest,
   type AnyApiDescriptor,
+  AssignReplicasToDirsApi,
+  type AssignReplicasToDirsRequest,
   ApiVersionsApi,
   BeginQuorumEpochApi,
   BrokerHeartbeatApi,
@@ -84,6 +87,7 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: UpdateRaftVoterApi, minVersion: 0, maxVersion: 0 },
   { api: DescribeQuorumApi, minVersion: 0, maxVersion: 2 },
   { api: AlterPartitionApi, minVersion: 2, maxVersion: 3 },
+  { api: AssignReplicasToDirsApi, minVersion: 0, maxVersion: 0 },
 ] as unknown as Served[];
 
 /**
@@ -187,6 +191,11 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
         const controller = options.controllerRequests();
         if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] };
         return controller.alterPartitionRequest(body as AlterPartitionRequest);
+      }
+      case AssignReplicasToDirsApi.apiKey: {
+        const controller = options.controllerRequests();
+        if (!controller) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, directories: [] };
+        return controller.assignReplicasToDirsRequest(body as AssignReplicasToDirsRequest);
       }
       case AllocateProducerIdsApi.apiKey: {
         const controller = options.controllerRequests();

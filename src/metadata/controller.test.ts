@@ -8,6 +8,12 @@ import { Controller, rackAlternated } from './controller.js';
 import { MetadataImage } from './metadata-image.js';
 import { ManualClock } from '../testing/log-support.js';
 import type { AppendedRecord } from './metadata-record.js';
+import { imageRecords } from './image-records.js';
+import { deserializeMetadataRecord, serializeMetadataRecord } from './metadata-record-serde.js';
+
+function randomSource() {
+  return { nextInt: (bound: number) => randomInt(bound), bytes: (length: number) => randomBytes(length) };
+}
 
 function setup() {
   const image = new MetadataImage();
@@ -629,4 +635,237 @@ test('eligible leader replicas (KIP-966): replicas that leave an ISR below min I
   assert.equal(partition().leader, -1);
   await beat(1, false);
   assert.deepEqual(state(), { leader: 1, isr: [1], elr: [], lastKnownElr: [] });
+});
+
+// ---- log directories (KIP-858) -------------------------------------------------------------------
+
+const MIGRATING = 'AAAAAAAAAAAAAAAAAAAAAA';
+const UNASSIGNED = 'AAAAAAAAAAAAAAAAAAAAAQ';
+const LOST = 'AAAAAAAAAAAAAAAAAAAAAg';
+
+/** A controller whose brokers register the given log directories and are unfenced. */
+async function setupWithDirs(dirs: Record<number, string[]>) {
+  const context = setup();
+  const { controller, quorum, random } = context;
+  const epochs = new Map<number, number>();
+  const register = async (brokerId: number, previousBrokerEpoch = -1) => {
+    const brokerEpoch = await controller.registerBroker(brokerId, randomUuid(random), [endpoint], null, undefined, previousBrokerEpoch, dirs[brokerId]);
+    epochs.set(brokerId, brokerEpoch);
+    const result = await controller.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1 });
+    assert.equal(result.isFenced, false);
+    return brokerEpoch;
+  };
+  for (const id of Object.keys(dirs)) await register(Number(id));
+  const beat = (brokerId: number, offlineLogDirs: string[] = [], wantFence = false) =>
+    controller.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch: epochs.get(brokerId)!, currentMetadataOffset: quorum.appliedOffset - 1, wantFence, offlineLogDirs });
+  return { ...context, epochs, register, beat };
+}
+
+test('log directories: a registration records them; reserved, duplicate and already registered ids are refused as Kafka refuses them', async () => {
+  const a = randomUuid(randomSource());
+  const b = randomUuid(randomSource());
+  const { image, controller, committed, random } = await setupWithDirs({ 1: [a, b], 2: [] });
+  assert.deepEqual(image.brokers.get(1)!.logDirs, [a, b]);
+  assert.deepEqual(image.brokers.get(2)!.logDirs, []);
+  const refused = async (brokerId: number, logDirs: string[], message: RegExp) => {
+    const before = committed.length;
+    await assert.rejects(controller.registerBroker(brokerId, randomUuid(random), [endpoint], null, undefined, -1, logDirs), (error: unknown) => {
+      assert.ok(error instanceof KafkaError);
+      assert.equal(error.errorCode, ErrorCode.INVALID_REGISTRATION);
+      assert.match(error.message, message);
+      return true;
+    });
+    assert.equal(committed.length, before, 'nothing is written for a refused registration');
+  };
+  await refused(3, [UNASSIGNED], /Reserved/);
+  await refused(3, [LOST, randomUuid(random)], /Reserved/);
+  await refused(3, [MIGRATING], /Reserved/);
+  // Reserved means the first 64 bits zero and the last below 100 (Kafka's DirectoryId.reserved): 99 is, 100 is not.
+  await refused(3, [Buffer.from([...Array(15).fill(0), 99]).toString('base64url')], /Reserved/);
+  const notReserved = Buffer.from([...Array(15).fill(0), 100]).toString('base64url');
+  const c = randomUuid(random);
+  await refused(3, [c, c], /Duplicate/);
+  await refused(3, [c, b], /Broker 1 is already registered with directory/);
+  // The broker itself registering its directories again (a restart) is fine, and so is an id that is not reserved.
+  await controller.registerBroker(1, randomUuid(random), [endpoint], null, undefined, -1, [b, a]);
+  assert.deepEqual(image.brokers.get(1)!.logDirs, [b, a]);
+  await controller.registerBroker(3, randomUuid(random), [endpoint], null, undefined, -1, [notReserved]);
+  assert.deepEqual(image.brokers.get(3)!.logDirs, [notReserved]);
+});
+
+test('log directories: new replicas start in the broker\'s only directory, UNASSIGNED if it has several, MIGRATING if it registered none (creates, new partitions, reassignments)', async () => {
+  const random = randomSource();
+  const [d1, d2a, d2b, d4] = [randomUuid(random), randomUuid(random), randomUuid(random), randomUuid(random)];
+  const { image, controller, epochs } = await setupWithDirs({ 1: [d1], 2: [d2a, d2b], 3: [], 4: [d4] });
+  const [created] = await controller.createTopics([{ name: 'd', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }], configs: [] }], false);
+  assert.equal(created!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(image.partition('d', 0)!.directories, [d1, UNASSIGNED, MIGRATING]);
+  await controller.createPartitions([{ name: 'd', count: 2, assignments: [[3, 1, 2]] }], false);
+  assert.deepEqual(image.partition('d', 1)!.directories, [MIGRATING, d1, UNASSIGNED]);
+  // Automatic placement too.
+  await controller.createTopics([{ name: 'auto', numPartitions: 4, replicationFactor: 1, assignments: [], configs: [] }], false);
+  const expected: Record<number, string> = { 1: d1, 2: UNASSIGNED, 3: MIGRATING, 4: d4 };
+  for (const partition of image.topic('auto')!.partitions.values()) assert.deepEqual(partition.directories, [expected[partition.replicas[0]!]]);
+
+  // A reassignment adds 4 (its only directory) and removes 3; the replicas that stay keep theirs.
+  const topicId = image.topic('d')!.topicId;
+  await controller.assignReplicasToDirs(2, epochs.get(2)!, [{ topicId, partitionId: 0, directoryId: d2b }]);
+  const [moved] = await controller.alterPartitionReassignments([{ topic: 'd', partitions: [{ partitionId: 0, replicas: [2, 1, 4] }] }], true);
+  assert.equal(moved!.partitions[0]!.errorCode, ErrorCode.NONE);
+  const during = image.partition('d', 0)!;
+  assert.deepEqual(during.replicas, [2, 1, 4, 3]);
+  assert.deepEqual(during.directories, [d2b, d1, d4, MIGRATING]);
+  // 4 catches up: the reassignment completes, and 3's entry goes with it.
+  const [done] = await controller.alterPartition(during.leader, epochs.get(during.leader)!, [
+    { topicId, partitionId: 0, leaderEpoch: during.leaderEpoch, partitionEpoch: during.partitionEpoch, isr: [1, 2, 3, 4].map((brokerId) => ({ brokerId, brokerEpoch: epochs.get(brokerId)! })) },
+  ]);
+  assert.equal(done!.errorCode, ErrorCode.NONE);
+  assert.deepEqual(image.partition('d', 0)!.replicas, [2, 1, 4]);
+  assert.deepEqual(image.partition('d', 0)!.directories, [d2b, d1, d4]);
+});
+
+test('AssignReplicasToDirs: a replica\'s directory is recorded; Kafka\'s errors for a stale broker epoch, an unknown topic or partition, and a broker that is not a replica', async () => {
+  const random = randomSource();
+  const [a, b, c] = [randomUuid(random), randomUuid(random), randomUuid(random)];
+  const { image, controller, committed, epochs } = await setupWithDirs({ 1: [a, b], 2: [c], 3: [] });
+  await controller.createTopics([{ name: 'x', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [2, 1] }], configs: [] }], false);
+  const topicId = image.topic('x')!.topicId;
+  assert.deepEqual(image.partition('x', 0)!.directories, [UNASSIGNED, c]);
+
+  for (const [brokerId, brokerEpoch] of [[1, epochs.get(1)! + 1], [9, 1]] as const) {
+    await assert.rejects(controller.assignReplicasToDirs(brokerId, brokerEpoch, [{ topicId, partitionId: 0, directoryId: a }]), (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.STALE_BROKER_EPOCH);
+  }
+  const epochBefore = image.partition('x', 0)!.partitionEpoch;
+  const results = await controller.assignReplicasToDirs(1, epochs.get(1)!, [
+    { topicId, partitionId: 0, directoryId: a },
+    { topicId: randomUuid(random), partitionId: 0, directoryId: a },
+    { topicId, partitionId: 7, directoryId: a },
+    { topicId, partitionId: 1, directoryId: b },
+  ]);
+  assert.deepEqual(results, [ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_ID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.NONE]);
+  assert.deepEqual(image.partition('x', 0)!.directories, [a, c]);
+  assert.deepEqual(image.partition('x', 1)!.directories, [c, b]);
+  assert.equal(image.partition('x', 0)!.partitionEpoch, epochBefore + 1, 'a directory change is a partition change');
+  assert.equal(image.partition('x', 0)!.leader, 1);
+  assert.deepEqual(image.partition('x', 0)!.isr, [1, 2]);
+  const [notReplica] = await controller.assignReplicasToDirs(3, epochs.get(3)!, [{ topicId, partitionId: 0, directoryId: MIGRATING }]);
+  assert.equal(notReplica, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  // The same assignment again changes nothing.
+  const before = committed.length;
+  assert.deepEqual(await controller.assignReplicasToDirs(1, epochs.get(1)!, [{ topicId, partitionId: 0, directoryId: a }]), [ErrorCode.NONE]);
+  assert.equal(committed.length, before);
+  // Moved to the other directory, then (later in the same request) back: the later one counts.
+  await controller.assignReplicasToDirs(1, epochs.get(1)!, [{ topicId, partitionId: 0, directoryId: b }, { topicId, partitionId: 0, directoryId: a }]);
+  assert.equal(committed.length, before);
+
+  // A directory the broker has not registered online is offline: the replica leaves the ISR and
+  // its leadership, as on a failed directory.
+  const unknownDir = randomUuid(random);
+  assert.deepEqual(await controller.assignReplicasToDirs(1, epochs.get(1)!, [{ topicId, partitionId: 0, directoryId: unknownDir }]), [ErrorCode.NONE]);
+  const offline = image.partition('x', 0)!;
+  assert.deepEqual({ leader: offline.leader, isr: offline.isr, directories: offline.directories }, { leader: 2, isr: [2], directories: [unknownDir, c] });
+  // A preferred election does not bring it back while its directory is offline.
+  const [preferred] = await controller.electLeaders(0, [{ topic: 'x', partitionIds: [0] }]);
+  assert.equal(preferred!.partitions[0]!.errorCode, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE);
+});
+
+test('a heartbeat reporting a log directory offline moves leadership and ISR off the replicas in it only, records the directories still online, and elections skip those replicas while ELR rules hold', async () => {
+  const random = randomSource();
+  const [a, b, c] = [randomUuid(random), randomUuid(random), randomUuid(random)];
+  const { image, controller, committed, epochs, register, beat } = await setupWithDirs({ 1: [a, b], 2: [c] });
+  await controller.createTopics(
+    [{ name: 'j', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }, { partitionIndex: 1, brokerIds: [1, 2] }], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
+    false,
+  );
+  const topicId = image.topic('j')!.topicId;
+  await controller.assignReplicasToDirs(1, epochs.get(1)!, [{ topicId, partitionId: 0, directoryId: a }, { topicId, partitionId: 1, directoryId: b }]);
+  const state = (partitionId: number) => {
+    const partition = image.partition('j', partitionId)!;
+    return { leader: partition.leader, isr: partition.isr, elr: partition.eligibleLeaderReplicas, lastKnownElr: partition.lastKnownElr, directories: partition.directories };
+  };
+  const p1Before = image.partition('j', 1)!.partitionEpoch;
+
+  // Directory a fails on broker 1: partition 0 (in a) loses 1 from its ISR (into the ELR: the ISR
+  // is below min ISR) and its leadership moves to 2; partition 1 (in b) is untouched.
+  const before = committed.length;
+  const result = await beat(1, [a]);
+  assert.equal(result.isFenced, false);
+  assert.deepEqual(state(0), { leader: 2, isr: [2], elr: [1], lastKnownElr: [], directories: [a, c] });
+  assert.deepEqual(state(1), { leader: 1, isr: [1, 2], elr: [], lastKnownElr: [], directories: [b, c] });
+  assert.equal(image.partition('j', 1)!.partitionEpoch, p1Before);
+  assert.deepEqual(image.brokers.get(1)!.logDirs, [b]);
+  assert.deepEqual(committed.slice(before).map((record) => record.type), ['PartitionChange', 'BrokerRegistrationChange']);
+  assert.deepEqual(committed.at(-1), { type: 'BrokerRegistrationChange', brokerId: 1, brokerEpoch: epochs.get(1)!, logDirs: [b] });
+  // Later heartbeats name it again: nothing new to do.
+  const after = committed.length;
+  await beat(1, [a]);
+  assert.equal(committed.length, after);
+  // A directory the broker never registered changes nothing either.
+  await beat(1, [a, randomUuid(random)]);
+  assert.equal(committed.length, after);
+
+  // 2 is fenced: partition 0's eligible replica 1 is on the offline directory, so it does not lead;
+  // partition 1 keeps its leader 1 (its directory b is online) and 2 becomes eligible there.
+  await beat(2, [], true);
+  assert.deepEqual(state(0), { leader: -1, isr: [], elr: [1, 2], lastKnownElr: [2], directories: [a, c] });
+  assert.deepEqual(state(1), { leader: 1, isr: [1], elr: [2], lastKnownElr: [], directories: [b, c] });
+  const [unclean] = await controller.electLeaders(1, [{ topic: 'j', partitionIds: [0] }]);
+  assert.equal(unclean!.partitions[0]!.errorCode, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, 'no election takes a replica on an offline directory');
+
+  // Broker 1 restarts cleanly and registers both directories again: a is online, and 1, an
+  // eligible leader replica of partition 0, leads it once unfenced.
+  await register(1, epochs.get(1)!);
+  assert.deepEqual(image.brokers.get(1)!.logDirs, [a, b]);
+  assert.deepEqual(state(0), { leader: 1, isr: [1], elr: [2], lastKnownElr: [], directories: [a, c] });
+});
+
+test('a heartbeat that fences a broker and reports a directory offline, and one reporting every directory offline', async () => {
+  const random = randomSource();
+  const [a, b, c] = [randomUuid(random), randomUuid(random), randomUuid(random)];
+  const { image, controller, committed, epochs, beat } = await setupWithDirs({ 1: [a, b], 2: [c] });
+  await controller.createTopics([{ name: 'k', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2] }], configs: [] }], false);
+  const topicId = image.topic('k')!.topicId;
+  await controller.assignReplicasToDirs(1, epochs.get(1)!, [{ topicId, partitionId: 0, directoryId: a }]);
+  // Both at once: the directory first, then the fence; the outcome is one consistent state.
+  await beat(1, [a], true);
+  assert.deepEqual(image.brokers.get(1)!.logDirs, [b]);
+  assert.equal(image.brokers.get(1)!.fenced, true);
+  assert.deepEqual({ leader: image.partition('k', 0)!.leader, isr: image.partition('k', 0)!.isr }, { leader: 2, isr: [2] });
+  // Unfenced again, 1 does not lead the partition whose replica is on the failed directory.
+  await beat(1, [a]);
+  assert.equal(image.brokers.get(1)!.fenced, false);
+  await beat(2, [], true);
+  assert.equal(image.partition('k', 0)!.leader, -1);
+
+  // Every directory of 2 offline: its partitions lose it; the registration keeps its list (Kafka
+  // writes an empty one, which changes nothing), so Conveyor writes none.
+  await beat(2);
+  assert.equal(image.brokers.get(2)!.fenced, false);
+  assert.equal(image.partition('k', 0)!.leader, 2);
+  const before = committed.length;
+  await beat(2, [c]);
+  assert.deepEqual(image.brokers.get(2)!.logDirs, [c]);
+  assert.equal(image.partition('k', 0)!.leader, -1);
+  assert.ok(committed.slice(before).every((record) => record.type === 'PartitionChange'));
+});
+
+test('log directories survive a snapshot: the image written as records and replayed, through Kafka\'s record formats, is the same', async () => {
+  const random = randomSource();
+  const [a, b, c] = [randomUuid(random), randomUuid(random), randomUuid(random)];
+  const { image, controller, epochs, beat } = await setupWithDirs({ 1: [a, b], 2: [c], 3: [] });
+  await controller.createTopics([{ name: 's', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1, 2, 3] }, { partitionIndex: 1, brokerIds: [2, 1] }], configs: [] }], false);
+  const topicId = image.topic('s')!.topicId;
+  await controller.assignReplicasToDirs(1, epochs.get(1)!, [{ topicId, partitionId: 0, directoryId: a }]);
+  await beat(1, [b]);
+  const copy = new MetadataImage();
+  for (const record of imageRecords(image)) {
+    const decoded = deserializeMetadataRecord(serializeMetadataRecord(record));
+    assert.ok(decoded);
+    copy.apply(decoded);
+  }
+  assert.deepEqual([...copy.brokers.values()].map((broker) => [broker.brokerId, broker.logDirs]), [[1, [a]], [2, [c]], [3, []]]);
+  assert.deepEqual(copy.partition('s', 0)!.directories, [a, c, MIGRATING]);
+  assert.deepEqual(copy.partition('s', 1)!.directories, [c, UNASSIGNED]);
+  assert.deepEqual(copy.topic('s'), image.topic('s'));
+  assert.deepEqual(copy.brokers, image.brokers);
 });

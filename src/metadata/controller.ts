@@ -8,7 +8,8 @@ import type { Logger } from '../base/logger.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
-import type { MetadataImage, PartitionImage, TopicImage } from './metadata-image.js';
+import { type MetadataImage, type PartitionImage, type TopicImage, replicaDirectory } from './metadata-image.js';
+import { DirectoryId, defaultDirectory, isReservedDirectoryId } from './directory-id.js';
 import { effectiveMinIsr, electFromEligible, nextEligibleLeaders, sameMembers, uncleanCandidates } from './eligible-leaders.js';
 import {
   type AppendedRecord,
@@ -91,6 +92,15 @@ export interface BrokerHeartbeat {
   /** The broker asks to stay (or become) fenced: it is not ready to serve. */
   wantFence: boolean;
   wantShutDown: boolean;
+  /** The ids of the broker's log directories that failed (KIP-858; absent: none). */
+  offlineLogDirs?: readonly string[];
+}
+
+/** One replica's directory as its broker reports it (AssignReplicasToDirs, 73). */
+export interface DirectoryAssignment {
+  topicId: string;
+  partitionId: number;
+  directoryId: string;
 }
 
 export interface HeartbeatResult {
@@ -247,19 +257,20 @@ export class Controller {
    * starts a new session before anything is appended, within this serialized operation, so no
    * session check sees the old incarnation's last heartbeat for the new registration.
    */
-  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null, sessions?: BrokerSessions, previousBrokerEpoch = -1): Promise<number> {
+  registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null, sessions?: BrokerSessions, previousBrokerEpoch = -1, logDirs: readonly string[] = []): Promise<number> {
     return this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       if (sessions && previous && !previous.fenced && previous.incarnationId !== incarnationId && sessions.isAlive(brokerId)) {
         throw new KafkaError(ErrorCode.DUPLICATE_BROKER_REGISTRATION, `broker ${brokerId} is registered by another incarnation (${previous.incarnationId}) whose session is alive`);
       }
+      this.checkLogDirs(brokerId, logDirs);
       sessions?.start(brokerId);
       const brokerEpoch = (previous?.brokerEpoch ?? 0) + 1;
       const local = brokerId === this.options.localBrokerId;
       // A broker that did not record a clean shutdown of its registered epoch may have lost
       // unsynced writes: it is no longer an eligible leader of any partition (KIP-966).
       const uncleanShutdown = previous !== undefined && previousBrokerEpoch !== previous.brokerEpoch ? this.uncleanShutdownRecords(brokerId) : [];
-      const registration: MetadataRecord = { type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true };
+      const registration: MetadataRecord = { type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, endpoints, rack, fenced: true, ...(logDirs.length > 0 ? { logDirs: [...logDirs] } : {}) };
       if (uncleanShutdown.length > 0) {
         this.options.logger?.info('broker restarted after an unclean shutdown: no longer an eligible leader', { brokerId, partitions: uncleanShutdown.length });
         await this.append([registration, ...uncleanShutdown]);
@@ -274,6 +285,38 @@ export class Controller {
       this.registrationOffsets.set(brokerId, { brokerEpoch, offset: this.options.quorum.appliedOffset - 1 });
       return brokerEpoch;
     });
+  }
+
+  /**
+   * A registration's log directories as Kafka's ClusterControlManager checks them
+   * (INVALID_REGISTRATION): no reserved id (DirectoryId's), none twice, none that another broker
+   * has registered online. None at all is accepted: such a broker's replicas are MIGRATING
+   * (Kafka refuses it once its metadata version assigns directories; Conveyor's brokers that do
+   * not report their directories keep working as before).
+   */
+  private checkLogDirs(brokerId: number, logDirs: readonly string[]): void {
+    if (logDirs.some(isReservedDirectoryId)) throw new KafkaError(ErrorCode.INVALID_REGISTRATION, 'Reserved directory ID in request');
+    if (new Set(logDirs).size !== logDirs.length) throw new KafkaError(ErrorCode.INVALID_REGISTRATION, 'Duplicate directory ID in request');
+    for (const directory of logDirs) {
+      for (const other of this.image.brokers.values()) {
+        if (other.brokerId !== brokerId && other.logDirs.includes(directory)) {
+          throw new KafkaError(ErrorCode.INVALID_REGISTRATION, `Broker ${other.brokerId} is already registered with directory ${directory}`);
+        }
+      }
+    }
+  }
+
+  /** The directory a new replica on `brokerId` starts in (Kafka's defaultDir). */
+  private defaultDir(brokerId: number): string {
+    return defaultDirectory(this.image.brokers.get(brokerId)?.logDirs);
+  }
+
+  /**
+   * Whether `brokerId` may lead `partition` (Kafka's LeaderAcceptor): unfenced, and its replica's
+   * directory online on it.
+   */
+  private canLead(partition: PartitionImage, brokerId: number): boolean {
+    return this.image.brokers.get(brokerId)?.fenced === false && this.image.replicaOnline(partition, brokerId);
   }
 
   /**
@@ -304,6 +347,10 @@ export class Controller {
       const broker = this.image.brokers.get(brokerId);
       if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
       if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
+      // Directories newly reported offline are handled first (Kafka does it in the same batch,
+      // after the state change), so that an unfencing below never elects a replica on one.
+      const offlineRecords = this.offlineDirRecords(brokerId, brokerEpoch, heartbeat.offlineLogDirs ?? []);
+      if (offlineRecords.length > 0) await this.append(offlineRecords);
       const isCaughtUp = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
       if (wantShutDown) {
         if (!broker.fenced) await this.append(this.fenceRecords(brokerId, brokerEpoch));
@@ -352,7 +399,7 @@ export class Controller {
         if (isr.length === partition.isr.length && isr.every((id) => partition.isr.includes(id))) return state(ErrorCode.NONE);
         // The last target replica of a reassignment in sync completes it, in the same change.
         const topic = this.image.topicsById.get(change.topicId)!;
-        const completed = completedReassignment(partition, isr, (id) => this.image.brokers.get(id)?.fenced === false);
+        const completed = completedReassignment(partition, isr, (id) => this.canLead(partition, id));
         if (completed) {
           this.options.logger?.info('partition reassignment completed', { topic: topic.name, partition: change.partitionId, replicas: completed.replicas.join(','), leader: completed.leader });
           records.push(this.changeRecord(topic, partition, completed)!);
@@ -382,25 +429,106 @@ export class Controller {
    */
   private fenceRecords(brokerId: number, brokerEpoch: number): MetadataRecord[] {
     const records: MetadataRecord[] = [{ type: 'FenceBroker', brokerId, brokerEpoch }];
-    const live = (id: number) => id !== brokerId && this.image.brokers.get(id)?.fenced === false;
     for (const topic of this.image.topicsByName.values()) {
       for (const partition of topic.partitions.values()) {
         if (partition.leader !== brokerId && !partition.isr.includes(brokerId)) continue;
-        const isr = partition.isr.filter((id) => id !== brokerId);
-        let next: { leader: number; isr: number[] } = { leader: partition.leader, isr };
-        let unclean = false;
-        if (partition.leader === brokerId) {
-          const clean = isr.find(live);
-          const eligible = clean === undefined ? electFromEligible({ ...partition, ...this.eligibleLeaders(topic, partition, isr) }, live) : undefined;
-          const uncleanly = clean === undefined && eligible === undefined ? this.uncleanElection(topic.name, partition, live) : undefined;
-          unclean = uncleanly !== undefined;
-          next = clean !== undefined ? { leader: clean, isr } : (eligible ?? uncleanly ?? { leader: -1, isr });
-        }
-        const record = this.changeRecord(topic, partition, next, { unclean });
+        const record = this.replicaOutRecord(topic, partition, brokerId);
         if (record) records.push(record);
       }
     }
     return records;
+  }
+
+  /**
+   * `brokerId`'s replica of `partition` can no longer serve (its broker is fenced, or its
+   * directory is offline): it leaves the ISR (into the ELR where KIP-966 puts it) and, if it led,
+   * leadership moves to a live ISR member, else to a live eligible leader replica, else
+   * (unclean.leader.election.enable) to any live replica, else to none. Kafka's
+   * generateLeaderAndIsrUpdates with the broker to remove. `directories` sets replicas' directories
+   * in the same change.
+   */
+  private replicaOutRecord(topic: TopicImage, partition: PartitionImage, brokerId: number, directories?: ReadonlyMap<number, string>): PartitionChangeRecord | undefined {
+    const live = (id: number) => id !== brokerId && this.canLead(partition, id);
+    const isr = partition.isr.filter((id) => id !== brokerId);
+    let next: { leader: number; isr: number[]; directories?: ReadonlyMap<number, string> } = { leader: partition.leader, isr, directories };
+    let unclean = false;
+    if (partition.leader === brokerId) {
+      const clean = isr.find(live);
+      const eligible = clean === undefined ? electFromEligible({ ...partition, ...this.eligibleLeaders(topic, partition, isr) }, live) : undefined;
+      const uncleanly = clean === undefined && eligible === undefined ? this.uncleanElection(topic.name, partition, live) : undefined;
+      unclean = uncleanly !== undefined;
+      next = { ...(clean !== undefined ? { leader: clean, isr } : (eligible ?? uncleanly ?? { leader: -1, isr })), directories };
+    }
+    return this.changeRecord(topic, partition, next, { unclean });
+  }
+
+  /**
+   * Kafka's handleDirectoriesOffline: of `offlineDirs` (a heartbeat's), those the broker has
+   * registered online are newly offline. Every partition with the broker's replica in one of them
+   * loses that replica as a fenced broker's partitions do (replicaOutRecord), and a
+   * BrokerRegistrationChangeRecord lists the directories still online, so no later election picks
+   * a replica on an offline directory (a new registration lists the broker's directories afresh).
+   * No records when none is newly offline. When every directory is offline Kafka writes an empty
+   * list, which changes nothing on replay; Conveyor writes no record then (its broker, like Kafka's,
+   * should stop when it has no log directory left).
+   */
+  private offlineDirRecords(brokerId: number, brokerEpoch: number, offlineDirs: readonly string[]): MetadataRecord[] {
+    const broker = this.image.brokers.get(brokerId);
+    const newlyOffline = broker?.logDirs.filter((directory) => offlineDirs.includes(directory)) ?? [];
+    if (!broker || newlyOffline.length === 0) return [];
+    const records: MetadataRecord[] = [];
+    for (const topic of this.image.topicsByName.values()) {
+      for (const partition of topic.partitions.values()) {
+        const directory = replicaDirectory(partition, brokerId);
+        if (directory === undefined || !newlyOffline.includes(directory)) continue;
+        const record = this.replicaOutRecord(topic, partition, brokerId);
+        if (record) records.push(record);
+      }
+    }
+    const online = broker.logDirs.filter((directory) => !offlineDirs.includes(directory));
+    if (online.length > 0) records.push({ type: 'BrokerRegistrationChange', brokerId, brokerEpoch, logDirs: online });
+    this.options.logger?.warn('log directories marked offline', { brokerId, offline: newlyOffline.join(','), online: online.join(','), partitions: records.length - (online.length > 0 ? 1 : 0) });
+    return records;
+  }
+
+  /**
+   * AssignReplicasToDirs (Kafka's handleAssignReplicasToDirs): the broker, registered with
+   * `brokerEpoch` (else STALE_BROKER_EPOCH for the whole request), says in which of its
+   * directories each of its replicas lives. Each assignment answers UNKNOWN_TOPIC_ID,
+   * UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER when the broker is not a replica, or NONE
+   * once a PartitionChangeRecord sets the broker's entry of the partition's directories (none when
+   * it already is). A replica assigned to a directory that is not online on the broker is offline:
+   * in the same change it leaves the ISR and leadership as on a failed directory. Results are in
+   * the order of `assignments`; of two for one partition, the later one counts.
+   */
+  assignReplicasToDirs(brokerId: number, brokerEpoch: number, assignments: readonly DirectoryAssignment[]): Promise<number[]> {
+    return this.serialize(async () => {
+      const broker = this.image.brokers.get(brokerId);
+      if (!broker) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `No broker registration found for broker id ${brokerId}`);
+      if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `Expected broker epoch ${broker.brokerEpoch}, but got broker epoch ${brokerEpoch}`);
+      const chosen = new Map<string, { topic: TopicImage; partition: PartitionImage; directoryId: string }>();
+      const results = assignments.map(({ topicId, partitionId, directoryId }) => {
+        const topic = this.image.topicsById.get(topicId);
+        if (!topic) return ErrorCode.UNKNOWN_TOPIC_ID;
+        const partition = topic.partitions.get(partitionId);
+        if (!partition) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (!partition.replicas.includes(brokerId)) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+        const key = `${topicId}:${partitionId}`;
+        chosen.delete(key);
+        chosen.set(key, { topic, partition, directoryId });
+        return ErrorCode.NONE;
+      });
+      const records: MetadataRecord[] = [];
+      for (const { topic, partition, directoryId } of chosen.values()) {
+        const directories = new Map([[brokerId, directoryId]]);
+        const record = this.image.hasOnlineDir(brokerId, directoryId)
+          ? this.changeRecord(topic, partition, { leader: partition.leader, isr: partition.isr, directories })
+          : this.replicaOutRecord(topic, partition, brokerId, directories);
+        if (record) records.push(record);
+      }
+      if (records.length > 0) await this.append(records);
+      return results;
+    });
   }
 
   /**
@@ -410,10 +538,12 @@ export class Controller {
    */
   private unfenceRecords(brokerId: number, brokerEpoch: number): MetadataRecord[] {
     const records: MetadataRecord[] = [{ type: 'UnfenceBroker', brokerId, brokerEpoch }];
-    const live = (id: number) => id === brokerId || this.image.brokers.get(id)?.fenced === false;
     for (const topic of this.image.topicsByName.values()) {
       for (const partition of topic.partitions.values()) {
         if (partition.leader !== -1 || !partition.replicas.includes(brokerId)) continue;
+        // A replica on a directory that is offline cannot lead (Kafka's LeaderAcceptor).
+        const live = (id: number) => (id === brokerId || this.image.brokers.get(id)?.fenced === false) && this.image.replicaOnline(partition, id);
+        if (!live(brokerId)) continue;
         if (partition.isr.includes(brokerId)) {
           records.push(this.changeRecord(topic, partition, { leader: brokerId, isr: partition.isr })!);
           continue;
@@ -466,7 +596,7 @@ export class Controller {
   private changeRecord(
     topic: TopicImage,
     partition: PartitionImage,
-    next: { leader: number; isr: number[]; replicas?: number[]; addingReplicas?: number[]; removingReplicas?: number[] },
+    next: { leader: number; isr: number[]; replicas?: number[]; addingReplicas?: number[]; removingReplicas?: number[]; directories?: ReadonlyMap<number, string> },
     options: { unclean?: boolean; uncleanShutdown?: number } = {},
   ): PartitionChangeRecord | undefined {
     const replicas = next.replicas ?? partition.replicas;
@@ -482,6 +612,13 @@ export class Controller {
     }
     if (!sameMembers(eligible.eligibleLeaderReplicas, partition.eligibleLeaderReplicas) || !sameMembers(eligible.lastKnownElr, partition.lastKnownElr)) {
       Object.assign(record, eligible);
+      changed = true;
+    }
+    // Each replica's directory (Kafka's PartitionChangeBuilder): as `next` sets it, else as it was,
+    // else (a replica being added) its broker's default directory.
+    const directories = replicas.map((id) => next.directories?.get(id) ?? replicaDirectory(partition, id) ?? this.defaultDir(id));
+    if (directories.length !== partition.directories.length || directories.some((directory, index) => directory !== partition.directories[index])) {
+      record.directories = directories;
       changed = true;
     }
     return changed ? record : undefined;
@@ -613,7 +750,7 @@ export class Controller {
 
   /** The new leader and ISR an election gives `partition`, or why there is none. */
   private election(electionType: number, partition: PartitionImage): { leader: number; isr: number[]; unclean?: boolean } | { errorCode: number; errorMessage: string | null } {
-    const unfenced = (id: number) => this.image.brokers.get(id)?.fenced === false;
+    const unfenced = (id: number) => this.canLead(partition, id);
     if (electionType === ElectionType.preferred) {
       const preferred = partition.replicas[0]!;
       if (partition.leader === preferred) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
@@ -671,7 +808,7 @@ export class Controller {
     const topicImage = this.image.topic(topic);
     const partition = topicImage?.partitions.get(partitionId);
     if (topicImage === undefined || partition === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${partitionId}`);
-    const unfenced = (id: number) => this.image.brokers.get(id)?.fenced === false;
+    const unfenced = (id: number) => this.canLead(partition, id);
     const change = (planned: ReplicaSetChange | string | undefined) => {
       if (typeof planned === 'string') return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `${topic}-${planned}`);
       if (planned === undefined) return { change: undefined };
@@ -721,7 +858,7 @@ export class Controller {
     const assignment = this.planAssignment(request);
     const topicId = randomUuid(this.options.random);
     const records: MetadataRecord[] = [{ type: 'Topic', name, topicId }];
-    assignment.forEach((replicas, partitionId) => records.push(partitionRecord(topicId, partitionId, replicas)));
+    assignment.forEach((replicas, partitionId) => records.push(this.partitionRecord(topicId, partitionId, replicas)));
     for (const config of request.configs) {
       records.push({ type: 'Config', resourceType: ConfigResourceType.topic, resourceName: name, name: config.name, value: config.value });
     }
@@ -886,7 +1023,16 @@ export class Controller {
     } else {
       assignment = this.placeReplicas(current, added, replicationFactor);
     }
-    return assignment.map((replicas, index) => partitionRecord(topic.topicId, current + index, replicas));
+    return assignment.map((replicas, index) => this.partitionRecord(topic.topicId, current + index, replicas));
+  }
+
+  /** A new partition's record: its first replica leads, every replica in sync and in its broker's default directory. */
+  private partitionRecord(topicId: string, partitionId: number, replicas: number[]): PartitionRecord {
+    const record: PartitionRecord = { type: 'Partition', topicId, partitionId, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
+    const directories = replicas.map((id) => this.defaultDir(id));
+    // Every one MIGRATING is what a record without directories means (how replay reads it back).
+    if (directories.some((directory) => directory !== DirectoryId.MIGRATING)) record.directories = directories;
+    return record;
   }
 }
 
@@ -900,10 +1046,6 @@ function duplicateNames(requests: { name: string }[]): Set<string> {
 
 function duplicateError(name: string): TopicResult {
   return topicError(name, ErrorCode.INVALID_REQUEST, `topic '${name}' appears more than once in the request`);
-}
-
-function partitionRecord(topicId: string, partitionId: number, replicas: number[]): PartitionRecord {
-  return { type: 'Partition', topicId, partitionId, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
 }
 
 /**

@@ -1,5 +1,6 @@
 // The metadata image written out as the records that rebuild it (the content of a metadata
-// snapshot, KIP-630): brokers, topics with their partitions as they stand now, configs, and the
+// snapshot, KIP-630): brokers (with their online log directories), topics with their partitions as
+// they stand now (each replica's directory too), configs, and the
 // producer-id high mark. Replaying these into an empty image gives an equal image.
 import type { MetadataImage } from './metadata-image.js';
 import { type MetadataRecord, partitionRecordOf } from './metadata-record.js';
@@ -7,7 +8,9 @@ import { type MetadataRecord, partitionRecordOf } from './metadata-record.js';
 export function imageRecords(image: MetadataImage): MetadataRecord[] {
   const records: MetadataRecord[] = [];
   for (const broker of image.brokers.values()) {
-    records.push({ type: 'RegisterBroker', ...broker, endpoints: broker.endpoints.map((endpoint) => ({ ...endpoint })) });
+    const { logDirs, ...registration } = broker;
+    // The directories online now (Kafka's snapshot does the same): those reported offline are gone from the registration.
+    records.push({ type: 'RegisterBroker', ...registration, endpoints: broker.endpoints.map((endpoint) => ({ ...endpoint })), ...(logDirs.length > 0 ? { logDirs: [...logDirs] } : {}) });
   }
   for (const topic of image.topicsByName.values()) {
     records.push({ type: 'Topic', name: topic.name, topicId: topic.topicId });

@@ -2,6 +2,7 @@
 // replaying the metadata log. Only `apply` changes it, one record at a time, so every holder of the
 // image sees exactly the state the log describes (DESIGN.md decision 5).
 import { assert, unreachable } from '../base/assert.js';
+import { DirectoryId, isDirectoryOnline, migratingDirectories } from './directory-id.js';
 import type { BrokerEndpoint, MetadataRecord, PartitionChangeRecord, PartitionRecord } from './metadata-record.js';
 
 export interface PartitionImage {
@@ -16,9 +17,20 @@ export interface PartitionImage {
   eligibleLeaderReplicas: number[];
   /** When the ISR and ELR are empty: the replicas that last were (the last leader, or ELR members that lost their place in an unclean shutdown). */
   lastKnownElr: number[];
+  /**
+   * Each replica's log directory id (KIP-858), aligned with `replicas`: a broker's directory, or
+   * DirectoryId.MIGRATING / UNASSIGNED / LOST (src/metadata/directory-id.ts).
+   */
+  directories: string[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
+}
+
+/** The directory `brokerId`'s replica of `partition` lives in; undefined if it is not a replica. */
+export function replicaDirectory(partition: { replicas: readonly number[]; directories: readonly string[] }, brokerId: number): string | undefined {
+  const index = partition.replicas.indexOf(brokerId);
+  return index < 0 ? undefined : partition.directories[index];
 }
 
 export interface TopicImage {
@@ -34,6 +46,8 @@ export interface BrokerImage {
   endpoints: BrokerEndpoint[];
   rack: string | null;
   fenced: boolean;
+  /** The ids of the broker's online log directories, as it registered them less those it reported offline since (empty: none registered). */
+  logDirs: string[];
 }
 
 function configResourceKey(resourceType: number, resourceName: string): string {
@@ -56,8 +70,14 @@ export class MetadataImage {
     this.version++;
     switch (record.type) {
       case 'RegisterBroker': {
-        const { type: _type, ...broker } = record;
-        this.brokers.set(record.brokerId, broker);
+        const { type: _type, logDirs = [], ...broker } = record;
+        this.brokers.set(record.brokerId, { ...broker, logDirs: [...logDirs] });
+        return;
+      }
+      case 'BrokerRegistrationChange': {
+        const broker = this.brokers.get(record.brokerId);
+        // An empty list changes nothing (Kafka's replay); a record of an older registration is stale.
+        if (broker && broker.brokerEpoch === record.brokerEpoch && record.logDirs.length > 0) broker.logDirs = [...record.logDirs];
         return;
       }
       case 'Topic':
@@ -93,6 +113,22 @@ export class MetadataImage {
     return this.topicsByName.get(topic)?.partitions.get(partitionId);
   }
 
+  /**
+   * Whether `brokerId` is registered and has `directoryId` online (Kafka's hasOnlineDir): the
+   * reserved MIGRATING and UNASSIGNED are online, LOST is not, and a broker that registered no
+   * directories has all of them online.
+   */
+  hasOnlineDir(brokerId: number, directoryId: string): boolean {
+    const broker = this.brokers.get(brokerId);
+    return broker !== undefined && isDirectoryOnline(directoryId, broker.logDirs);
+  }
+
+  /** Whether `brokerId`'s replica of `partition` is in a directory that is online (false if it is not a replica). */
+  replicaOnline(partition: PartitionImage, brokerId: number): boolean {
+    const directory = replicaDirectory(partition, brokerId);
+    return directory !== undefined && this.hasOnlineDir(brokerId, directory);
+  }
+
   /** Every resource that has configs, with them. */
   *configResources(): Generator<{ resourceType: number; resourceName: string; configs: ReadonlyMap<string, string> }> {
     for (const [key, configs] of this.configs) {
@@ -125,9 +161,13 @@ export class MetadataImage {
   private applyPartition(record: PartitionRecord): void {
     const topic = this.topicsById.get(record.topicId);
     assert(topic, `metadata log has a partition of unknown topic id ${record.topicId}`);
-    const { type: _type, topicId: _topicId, addingReplicas = [], removingReplicas = [], eligibleLeaderReplicas = [], lastKnownElr = [], ...partition } = record;
+    const { type: _type, topicId: _topicId, addingReplicas = [], removingReplicas = [], eligibleLeaderReplicas = [], lastKnownElr = [], directories, ...partition } = record;
+    assert(directories === undefined || directories.length === record.replicas.length, `partition ${record.partitionId} of ${record.topicId} has ${directories?.length} directories for ${record.replicas.length} replicas`);
     topic.partitions.set(record.partitionId, {
       ...partition,
+      replicas: [...record.replicas],
+      isr: [...record.isr],
+      directories: directories ? [...directories] : migratingDirectories(record.replicas.length),
       addingReplicas: [...addingReplicas],
       removingReplicas: [...removingReplicas],
       eligibleLeaderReplicas: [...eligibleLeaderReplicas],
@@ -141,6 +181,14 @@ export class MetadataImage {
     const leaderChanged = record.leader !== -2 && record.leader !== partition.leader;
     if (record.leader !== -2) partition.leader = record.leader;
     partition.isr = [...record.isr];
+    if (record.directories !== undefined) {
+      const replicas = record.replicas ?? partition.replicas;
+      assert(record.directories.length === replicas.length, `partition change of ${record.topicId}-${record.partitionId} has ${record.directories.length} directories for ${replicas.length} replicas`);
+      partition.directories = [...record.directories];
+    } else if (record.replicas !== undefined) {
+      // A change written without directories (before directory assignment): replicas that stay keep theirs.
+      partition.directories = record.replicas.map((id) => replicaDirectory(partition, id) ?? DirectoryId.MIGRATING);
+    }
     if (record.replicas !== undefined) partition.replicas = [...record.replicas];
     if (record.addingReplicas !== undefined) partition.addingReplicas = [...record.addingReplicas];
     if (record.removingReplicas !== undefined) partition.removingReplicas = [...record.removingReplicas];

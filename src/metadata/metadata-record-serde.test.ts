@@ -19,10 +19,25 @@ test('every metadata record round-trips through Kafka framing', () => {
     { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, leader: -2, isr: [1, 2] },
     { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, leader: -2, isr: [1], replicas: [3, 1], addingReplicas: [3], removingReplicas: [1] },
     { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, leader: 3, isr: [3], replicas: [3], addingReplicas: [], removingReplicas: [] },
+    // Log directories (KIP-858): a broker's registered ones, a partition's per replica, and changes of both.
+    { type: 'RegisterBroker', brokerId: 2, incarnationId: 'q7vKjbdwQvWsVqzvI3oZ3A', brokerEpoch: 4, endpoints: [], rack: 'r1', fenced: true, logDirs: ['zG8QzHuRSXaBBVO6WYzMdg', 'hN2kqYv9R1SPqkW7zPE4sQ'] },
+    { type: 'BrokerRegistrationChange', brokerId: 2, brokerEpoch: 4, logDirs: ['hN2kqYv9R1SPqkW7zPE4sQ'] },
+    { type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, replicas: [1, 2], isr: [1, 2], directories: ['AAAAAAAAAAAAAAAAAAAAAQ', 'hN2kqYv9R1SPqkW7zPE4sQ'], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+    { type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, replicas: [1, 2], isr: [1], eligibleLeaderReplicas: [2], directories: ['AAAAAAAAAAAAAAAAAAAAAQ', 'hN2kqYv9R1SPqkW7zPE4sQ'], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+    { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, leader: -2, isr: [1, 2], directories: ['zG8QzHuRSXaBBVO6WYzMdg', 'hN2kqYv9R1SPqkW7zPE4sQ'] },
+    { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, leader: 2, isr: [2], eligibleLeaderReplicas: [], lastKnownElr: [], directories: ['AAAAAAAAAAAAAAAAAAAAAg', 'hN2kqYv9R1SPqkW7zPE4sQ'] },
   ];
   for (const record of records) assert.deepEqual(deserializeMetadataRecord(serializeMetadataRecord(record)), record);
   // Frame version 1, api key 2 (TopicRecord), version 0.
   assert.deepEqual([...serializeMetadataRecord(records[1]!).subarray(0, 3)], [1, 2, 0]);
+  // Kafka's versions: BrokerRegistrationChangeRecord (17) v2 carries logDirs; a PartitionRecord with directories only is v1.
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'BrokerRegistrationChange')!).subarray(0, 3)], [1, 17, 2]);
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'Partition' && record.directories !== undefined)!).subarray(0, 3)], [1, 3, 1]);
+});
+
+test('a PartitionRecord whose directories are all MIGRATING reads back without them, as one written before directory assignment', () => {
+  const bytes = serializeMetadataRecord({ type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, replicas: [1, 2], isr: [1, 2], directories: ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAA'], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
+  assert.deepEqual(deserializeMetadataRecord(bytes), { type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 0, replicas: [1, 2], isr: [1, 2], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
 });
 
 test('record types Conveyor does not use are skipped, not fatal', () => {

@@ -7,7 +7,6 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { decodeConfigRecord, encodeConfigRecord } from '../protocol/messages/records/config-record.js';
 import { decodePartitionRecord, encodePartitionRecord } from '../protocol/messages/records/partition-record.js';
-import { ZERO_UUID } from '../protocol/messages/codec-support.js';
 import { decodeProducerIdsRecord, encodeProducerIdsRecord } from '../protocol/messages/records/producer-ids-record.js';
 import { decodeRegisterBrokerRecord, encodeRegisterBrokerRecord } from '../protocol/messages/records/register-broker-record.js';
 import { decodeRemoveTopicRecord, encodeRemoveTopicRecord } from '../protocol/messages/records/remove-topic-record.js';
@@ -16,6 +15,8 @@ import { decodeFenceBrokerRecord, encodeFenceBrokerRecord } from '../protocol/me
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protocol/messages/records/unfence-broker-record.js';
 import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
 import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
+import { decodeBrokerRegistrationChangeRecord, encodeBrokerRegistrationChangeRecord } from '../protocol/messages/records/broker-registration-change-record.js';
+import { migratingDirectories } from './directory-id.js';
 import { type AppendedRecord, type MetadataRecord, type PartitionChangeRecord, partitionRecordOf } from './metadata-record.js';
 
 const FRAME_VERSION = 1;
@@ -31,6 +32,7 @@ export const MetadataRecordApiKey = {
   UnfenceBroker: 8,
   RemoveTopic: 9,
   ProducerIds: 15,
+  BrokerRegistrationChange: 17,
   NoOp: 20,
 } as const;
 
@@ -52,17 +54,24 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
         features: [],
         rack: record.rack,
         fenced: record.fenced,
+        logDirs: record.logDirs ?? [],
       });
+      break;
+    case 'BrokerRegistrationChange':
+      frame(MetadataRecordApiKey.BrokerRegistrationChange, 2);
+      encodeBrokerRegistrationChangeRecord(writer, 2, { brokerId: record.brokerId, brokerEpoch: BigInt(record.brokerEpoch), logDirs: record.logDirs });
       break;
     case 'Topic':
       frame(MetadataRecordApiKey.Topic, 0);
       encodeTopicRecord(writer, 0, { name: record.name, topicId: record.topicId });
       break;
     case 'Partition': {
-      // Version 2 (with a directory per replica, unassigned) only where it has eligible leader replicas to carry.
+      // Version 2 where it has eligible leader replicas to carry, 1 where it has directories (KIP-858)
+      // only, else 0 (every directory MIGRATING, as Kafka reads a record without them).
       const elr = record.eligibleLeaderReplicas ?? [];
       const lastKnownElr = record.lastKnownElr ?? [];
-      const version = elr.length > 0 || lastKnownElr.length > 0 ? 2 : 0;
+      const directories = record.directories ?? migratingDirectories(record.replicas.length);
+      const version = elr.length > 0 || lastKnownElr.length > 0 ? 2 : record.directories !== undefined ? 1 : 0;
       frame(MetadataRecordApiKey.Partition, version);
       encodePartitionRecord(writer, version, {
         partitionId: record.partitionId,
@@ -74,7 +83,8 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
         leader: record.leader,
         leaderEpoch: record.leaderEpoch,
         partitionEpoch: record.partitionEpoch,
-        ...(version === 2 ? { directories: record.replicas.map(() => ZERO_UUID), eligibleLeaderReplicas: elr, lastKnownElr } : {}),
+        ...(version >= 1 ? { directories } : {}),
+        ...(version === 2 ? { eligibleLeaderReplicas: elr, lastKnownElr } : {}),
       });
       break;
     }
@@ -99,8 +109,9 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       encodeUnfenceBrokerRecord(writer, 0, { id: record.brokerId, epoch: BigInt(record.brokerEpoch) });
       break;
     case 'PartitionChange': {
-      // Version 2 only where the change carries eligible leader replicas (all its fields are tagged).
-      const version = record.eligibleLeaderReplicas !== undefined || record.lastKnownElr !== undefined ? 2 : 0;
+      // Version 2 only where the change carries eligible leader replicas, 1 where it carries
+      // directories only, else 0 (all its fields are tagged).
+      const version = record.eligibleLeaderReplicas !== undefined || record.lastKnownElr !== undefined ? 2 : record.directories !== undefined ? 1 : 0;
       frame(MetadataRecordApiKey.PartitionChange, version);
       encodePartitionChangeRecord(writer, version, {
         partitionId: record.partitionId,
@@ -112,6 +123,7 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
         removingReplicas: record.removingReplicas ?? null,
         eligibleLeaderReplicas: record.eligibleLeaderReplicas ?? null,
         lastKnownElr: record.lastKnownElr ?? null,
+        directories: record.directories ?? null,
       });
       break;
     }
@@ -147,13 +159,21 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
         endpoints: record.endPoints.map(({ name, host, port, securityProtocol }) => ({ name, host, port, securityProtocol })),
         rack: record.rack,
         fenced: record.fenced,
+        ...(record.logDirs !== undefined && record.logDirs.length > 0 ? { logDirs: record.logDirs } : {}),
       };
+    }
+    case MetadataRecordApiKey.BrokerRegistrationChange: {
+      // Conveyor writes only the online log directories; fencing has records of its own.
+      const record = decodeBrokerRegistrationChangeRecord(reader, version);
+      return { type: 'BrokerRegistrationChange', brokerId: record.brokerId, brokerEpoch: Number(record.brokerEpoch), logDirs: record.logDirs ?? [] };
     }
     case MetadataRecordApiKey.Topic:
       return { type: 'Topic', ...decodeTopicRecord(reader, version) };
     case MetadataRecordApiKey.Partition: {
       const record = decodePartitionRecord(reader, version);
-      return partitionRecordOf(record.topicId, { ...record, eligibleLeaderReplicas: record.eligibleLeaderReplicas ?? [], lastKnownElr: record.lastKnownElr ?? [] });
+      // No directories (version 0, or an empty list): every replica MIGRATING, as Kafka reads it.
+      const directories = record.directories !== undefined && record.directories.length > 0 ? record.directories : migratingDirectories(record.replicas.length);
+      return partitionRecordOf(record.topicId, { ...record, eligibleLeaderReplicas: record.eligibleLeaderReplicas ?? [], lastKnownElr: record.lastKnownElr ?? [], directories });
     }
     case MetadataRecordApiKey.RemoveTopic:
       return { type: 'RemoveTopic', ...decodeRemoveTopicRecord(reader, version) };
@@ -182,6 +202,7 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       if (record.removingReplicas != null) change.removingReplicas = record.removingReplicas;
       if (record.eligibleLeaderReplicas != null) change.eligibleLeaderReplicas = record.eligibleLeaderReplicas;
       if (record.lastKnownElr != null) change.lastKnownElr = record.lastKnownElr;
+      if (record.directories != null && record.directories.length > 0) change.directories = record.directories;
       return change;
     }
     case MetadataRecordApiKey.NoOp: // nothing to apply

@@ -1,6 +1,7 @@
 // The records of the metadata log (DESIGN.md decision 5): every change to topics, partitions,
 // configs, brokers and producer-id blocks is one of these, and the metadata image is what replaying
 // them yields. On disk they use Kafka's own metadata record formats (see metadata-record-serde.ts).
+import { DirectoryId } from './directory-id.js';
 
 export const ConfigResourceType = { topic: 2, broker: 4 } as const;
 
@@ -19,6 +20,20 @@ export interface RegisterBrokerRecord {
   endpoints: BrokerEndpoint[];
   rack: string | null;
   fenced: boolean;
+  /** The broker's online log directories' ids (KIP-858; absent: none registered). */
+  logDirs?: string[];
+}
+
+/**
+ * A change to a broker's registration of epoch `brokerEpoch` (Kafka's BrokerRegistrationChangeRecord):
+ * Conveyor writes it for the log directories still online once the broker reports some offline
+ * (an empty list changes nothing, as in Kafka).
+ */
+export interface BrokerRegistrationChangeRecord {
+  type: 'BrokerRegistrationChange';
+  brokerId: number;
+  brokerEpoch: number;
+  logDirs: string[];
 }
 
 export interface TopicRecord {
@@ -40,6 +55,8 @@ export interface PartitionRecord {
   eligibleLeaderReplicas?: number[];
   /** The last known ELR (or leader) when the ISR and ELR are empty: the last resort before an unclean election (absent: none). */
   lastKnownElr?: number[];
+  /** Each replica's log directory (KIP-858), aligned with `replicas` (absent: every one MIGRATING). */
+  directories?: string[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -54,6 +71,7 @@ export interface PartitionState {
   removingReplicas: readonly number[];
   eligibleLeaderReplicas: readonly number[];
   lastKnownElr: readonly number[];
+  directories: readonly string[];
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
@@ -66,6 +84,7 @@ export function partitionRecordOf(topicId: string, state: PartitionState): Parti
   if (state.addingReplicas.length > 0 || state.removingReplicas.length > 0) Object.assign(record, { addingReplicas: [...state.addingReplicas], removingReplicas: [...state.removingReplicas] });
   if (state.eligibleLeaderReplicas.length > 0) record.eligibleLeaderReplicas = [...state.eligibleLeaderReplicas];
   if (state.lastKnownElr.length > 0) record.lastKnownElr = [...state.lastKnownElr];
+  if (state.directories.some((directory) => directory !== DirectoryId.MIGRATING)) record.directories = [...state.directories];
   return record;
 }
 
@@ -120,9 +139,12 @@ export interface PartitionChangeRecord {
   removingReplicas?: number[];
   eligibleLeaderReplicas?: number[];
   lastKnownElr?: number[];
+  /** Each replica's log directory, aligned with the new replicas (absent: unchanged). */
+  directories?: string[];
 }
 
 export type MetadataRecord =
+  | BrokerRegistrationChangeRecord
   | FenceBrokerRecord
   | UnfenceBrokerRecord
   | PartitionChangeRecord
