@@ -8,9 +8,18 @@
 // echoed, as the Java client requires.
 // A fetch from a follower (ReplicaId, or ReplicaState from v15, naming a broker) is served by the
 // leader up to its log end instead of the high watermark; its fetch offset is that follower's log
-// end, which may move the high watermark (and complete acks=all produces). A follower whose last
-// fetched epoch ends earlier in the leader's log than its fetch offset gets the DivergingEpoch to
-// truncate to (KIP-320, v12+) and no records.
+// end, which may move the high watermark (and complete acks=all produces). The leader records the
+// follower's broker epoch with that position (KIP-903; its ISR proposals name each member by it):
+// from v15 the ReplicaEpoch the follower sends, and as Kafka's Replica.updateFetchStateOrThrow does,
+// a fetch whose epoch is older than the one this broker's image has for that registered, unfenced
+// broker is a stale incarnation's and gets NOT_LEADER_OR_FOLLOWER for each partition, no records,
+// and moves nothing. Before v15, and from a v15 follower that sends -1 (not registered yet), the
+// epoch is the image's (Kafka records -1 there, which its controller does not check; the image's
+// keeps the check that a broker back from a power loss is not proposed under its old positions).
+// A follower whose last fetched epoch ends earlier in the leader's log than its fetch offset gets
+// the DivergingEpoch to truncate to (KIP-320, v12+) and no records. A topic id the image knows but
+// the hosted replica does not have (re-created under the same name, not hosted anew yet) is
+// INCONSISTENT_TOPIC_ID, as Kafka's Partition.checkTopicId answers.
 // Fetch from the closest replica (KIP-392, v11+): a consumer may fetch from a follower, which
 // serves up to its own high watermark; with replica.selector.class set to Kafka's
 // RackAwareReplicaSelector, a leader answers a consumer whose RackId names another broker's rack
@@ -121,9 +130,9 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
   const replicaId = (apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
   // KIP-392: consumers from v11 on may read from a follower, and say which rack they are on.
   const mayReadFollower = replicaId < 0 && apiVersion >= 11;
-  // A follower's broker epoch as this broker knows it now goes with its positions (KIP-903's aim:
-  // an ISR proposal names the incarnation whose fetches it rests on, which the controller checks).
-  const replicaEpoch = replicaId >= 0 ? (broker.image.brokers.get(replicaId)?.brokerEpoch ?? -1) : -1;
+  // The follower's broker epoch goes with its positions (KIP-903: an ISR proposal names the
+  // incarnation whose fetches it rests on, which the controller checks).
+  const { replicaEpoch, staleEpoch } = replicaId >= 0 ? followerEpoch(broker, replicaId, apiVersion >= 15 ? Number(request.replicaState?.replicaEpoch ?? -1n) : -1) : { replicaEpoch: -1, staleEpoch: false };
   const clientRack = mayReadFollower && broker.config.rackAwareReplicaSelector ? (request.rackId ?? '') : '';
   const targets: FetchTarget[] = [];
   const topics: FetchPlan['topics'] = [];
@@ -138,6 +147,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
       let errorCode: number = ErrorCode.NONE;
       if (!image) errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       else if (!partition) errorCode = notLedHereError(broker, image.name, wanted.partition);
+      else if (byId && partition.topicId !== image.topicId) errorCode = ErrorCode.INCONSISTENT_TOPIC_ID;
       else errorCode = partition.leaderEpochError(wanted.currentLeaderEpoch ?? -1);
       const target: FetchTarget = {
         topic: topicName,
@@ -149,7 +159,7 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
         errorCode,
         preferredReadReplica: clientRack !== '' && partition?.isLeader && errorCode === ErrorCode.NONE ? preferredReadReplica(broker, partition, clientRack, Number(wanted.fetchOffset)) : -1,
       };
-      if (partition && errorCode === ErrorCode.NONE && replicaId >= 0) followerFetched(broker, partition, replicaId, replicaEpoch, target, wanted.lastFetchedEpoch ?? -1);
+      if (partition && errorCode === ErrorCode.NONE && replicaId >= 0) target.errorCode = followerFetched(broker, partition, replicaId, replicaEpoch, staleEpoch, target, wanted.lastFetchedEpoch ?? -1);
       targets.push(target);
     }
   }
@@ -165,6 +175,19 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
   };
   if (replicaId >= 0) markThrottled(broker, plan);
   return plan;
+}
+
+/**
+ * The broker epoch a follower's fetch comes under, and whether it is stale: `sent` is the v15+
+ * ReplicaEpoch (-1 when absent or before v15). As Kafka: stale when older than the epoch the image
+ * has for that broker registered and unfenced (a newer one than the image's is taken: this image
+ * may lag); -1 is never stale and falls back to the image's epoch here (see the header).
+ */
+function followerEpoch(broker: BrokerServices, replicaId: number, sent: number): { replicaEpoch: number; staleEpoch: boolean } {
+  const registered = broker.image.brokers.get(replicaId);
+  if (sent < 0) return { replicaEpoch: registered?.brokerEpoch ?? -1, staleEpoch: false };
+  const alive = registered && !registered.fenced ? registered.brokerEpoch : undefined;
+  return { replicaEpoch: sent, staleEpoch: alive !== undefined && alive > sent };
 }
 
 /**
@@ -231,12 +254,16 @@ function preferredReadReplica(broker: BrokerServices, partition: Partition, clie
 /**
  * A follower's fetch on the leader: checks its last fetched epoch against the leader's log (a
  * divergence is answered with where to truncate, and says nothing of its log end), else records
- * its log end, which may move the high watermark.
+ * its log end under its broker epoch, which may move the high watermark. Returns the partition's
+ * error: NOT_LEADER_OR_FOLLOWER for a stale incarnation's fetch, whose position is not recorded
+ * (Kafka's updateFetchStateOrThrow, which a divergence skips as it does here).
  */
-function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, replicaEpoch: number, target: FetchTarget, lastFetchedEpoch: number): void {
+function followerFetched(broker: BrokerServices, partition: Partition, replicaId: number, replicaEpoch: number, staleEpoch: boolean, target: FetchTarget, lastFetchedEpoch: number): number {
   target.diverging = partition.divergence(lastFetchedEpoch, target.fetchOffset);
-  if (target.diverging) return;
+  if (target.diverging) return ErrorCode.NONE;
+  if (staleEpoch) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
   broker.replicaManager.followerFetched(partition, replicaId, target.fetchOffset, broker.clock.monotonicMs(), replicaEpoch);
+  return ErrorCode.NONE;
 }
 
 interface ReadOutcome {
