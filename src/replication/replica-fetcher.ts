@@ -5,6 +5,15 @@
 // or with the DivergingEpoch this log must truncate to first (KIP-320). Partition errors pause
 // that partition for replica.fetch.backoff.ms; the metadata image re-points it when leadership
 // moves. Everything goes through the Transport port, so it runs on TCP or simulated alike.
+// As a Kafka 4 follower does, it sends Fetch v17: the top-level ReplicaId is -1 and the ReplicaState
+// tagged field names this broker and its current broker epoch (KIP-903: the leader records that
+// incarnation with the fetch position, and refuses a fetch from an older one), and topics are named
+// by topic id (KIP-516), which is how the answers are matched back: a topic deleted and re-created
+// under the same name is a new Partition with a new id here, so what the leader says of the old id
+// never reaches the new replica. UNKNOWN_TOPIC_ID and INCONSISTENT_TOPIC_ID (the leader's metadata
+// does not have this id yet, or any more) pause the partition like any partition error, as Kafka's
+// fetcher does; the image then drops or re-hosts it. A partition without a topic id (none in a
+// cluster) is fetched with v12, by name, as Kafka's builder falls back when an id is missing.
 // Follower-side replication throttle (KIP-73): with follower.replication.throttled.rate set on this
 // broker, a partition its topic's follower.replication.throttled.replicas names (`*` or
 // `partition:thisBroker`) is left out of the fetches while this replica is outside the ISR and not
@@ -12,6 +21,7 @@
 // partition are measured.
 import { ErrorCode } from '../base/error-codes.js';
 import type { Clock } from '../base/clock.js';
+import { ZERO_UUID } from '../base/uuid.js';
 import type { Logger } from '../base/logger.js';
 import { FetchApi, type FetchRequest, type FetchResponse } from '../protocol/messages/index.js';
 import { BATCH_HEADER_BYTES, readLastOffset } from '../protocol/records/batch-header.js';
@@ -19,8 +29,10 @@ import { type Transport, TransportError } from '../protocol/transport.js';
 import type { Partition } from './partition.js';
 import type { ReplicationThrottle } from './replication-quota.js';
 
-/** v12: topics by name, the last fetched epoch and DivergingEpoch; the replica id in the header field. */
-const FETCH_VERSION = 12;
+/** The newest Fetch the leaders serve (handlers/01-fetch.ts): topics by id, the follower in ReplicaState. */
+const FETCH_VERSION = 17;
+/** For partitions without a topic id: topics by name, the replica id in the top-level field. */
+const FETCH_VERSION_BY_NAME = 12;
 const BATCH_SIZE_OFFSET = 8;
 const BATCH_LENGTH_FIELD_END = 12;
 
@@ -52,6 +64,11 @@ export interface ReplicaFetcherOptions {
   readonly onProgress: (partition: Partition) => void;
   /** The follower-side replication throttle (follower.replication.throttled.rate); none: never throttled. */
   readonly throttle?: ReplicationThrottle;
+  /**
+   * This broker's current broker epoch (its registration's), sent in every fetch's ReplicaState;
+   * -1 (or none given) before it registered, which leaders accept without the staleness check.
+   */
+  readonly brokerEpoch?: () => number;
 }
 
 /** Keeps one fetcher per leader broker and moves partitions between them as leadership changes. */
@@ -167,9 +184,11 @@ class ReplicaFetcher {
         await this.#sleep(Math.max(1, Math.min(config.backoffMs, next - now)));
         continue;
       }
+      // As Kafka's request builder: by topic id when every partition has one, else by name.
+      const version = ready.every((partition) => partition.topicId !== ZERO_UUID) ? FETCH_VERSION : FETCH_VERSION_BY_NAME;
       let response: FetchResponse;
       try {
-        response = await this.options.transport.send(this.leaderId, FetchApi, FETCH_VERSION, this.#request(ready), config.waitMaxMs + config.requestTimeoutMs);
+        response = await this.options.transport.send(this.leaderId, FetchApi, version, this.#request(ready), config.waitMaxMs + config.requestTimeoutMs);
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         if (error.kind === 'closed') return;
@@ -178,28 +197,34 @@ class ReplicaFetcher {
         continue;
       }
       if (this.#stopped) return;
-      await this.#handle(ready, response);
+      await this.#handle(ready, response, version);
     }
   }
 
   #request(partitions: readonly Partition[]): FetchRequest {
     const { config, localBrokerId } = this.options;
+    // Grouped by topic id (and name): a topic re-created under its name while both are hosted here
+    // is two topics, each with its own partitions.
     const byTopic = new Map<string, Partition[]>();
     for (const partition of partitions) {
-      const list = byTopic.get(partition.topic);
+      const key = topicKey(partition.topicId, partition.topic);
+      const list = byTopic.get(key);
       if (list) list.push(partition);
-      else byTopic.set(partition.topic, [partition]);
+      else byTopic.set(key, [partition]);
     }
     return {
+      // v15+ carry the follower in ReplicaState and drop the top-level field; v12 reads this one.
       replicaId: localBrokerId,
+      replicaState: { replicaId: localBrokerId, replicaEpoch: BigInt(this.options.brokerEpoch?.() ?? -1) },
       maxWaitMs: config.waitMaxMs,
       minBytes: config.minBytes,
       maxBytes: config.responseMaxBytes,
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, list]) => ({
-        topic,
+      topics: [...byTopic.values()].map((list) => ({
+        topic: list[0]!.topic,
+        topicId: list[0]!.topicId,
         partitions: list.map((partition) => ({
           partition: partition.partitionIndex,
           currentLeaderEpoch: partition.leaderEpoch,
@@ -214,15 +239,18 @@ class ReplicaFetcher {
     };
   }
 
-  async #handle(asked: readonly Partition[], response: FetchResponse): Promise<void> {
-    const byKey = new Map(asked.map((partition) => [`${partition.topic}\u0000${partition.partitionIndex}`, partition]));
+  async #handle(asked: readonly Partition[], response: FetchResponse, version: number): Promise<void> {
+    // Answers name topics the way the request did: by id from v13, by name before.
+    const byId = version >= 13;
+    const keyOf = (partition: Partition) => `${byId ? partition.topicId : partition.topic}\u0000${partition.partitionIndex}`;
+    const byKey = new Map(asked.map((partition) => [keyOf(partition), partition]));
     if ((response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) {
       for (const partition of asked) this.#pause(partition);
       return;
     }
     for (const topic of response.responses) {
       for (const data of topic.partitions) {
-        const partition = byKey.get(`${topic.topic ?? ''}\u0000${data.partitionIndex}`);
+        const partition = byKey.get(`${(byId ? topic.topicId : topic.topic) ?? ''}\u0000${data.partitionIndex}`);
         // The image moved the partition (new epoch, new leader, deleted) while the fetch was out.
         if (!partition || !this.#partitions.has(partition) || !this.options.stillFollows(partition)) continue;
         try {
@@ -250,6 +278,13 @@ class ReplicaFetcher {
         await log.truncateTo(Math.min(log.logEndOffset, leaderHighWatermark));
       }
       this.options.onProgress(partition);
+      return;
+    }
+    if (data.errorCode === ErrorCode.UNKNOWN_TOPIC_ID || data.errorCode === ErrorCode.INCONSISTENT_TOPIC_ID) {
+      // Kafka's follower says so and backs off: the leader's metadata has not caught up with this
+      // topic id, or has moved past it (deleted, re-created); the image here settles which.
+      this.options.logger.warn('the leader does not know this topic id yet or any more, backing off', { topic: partition.topic, topicId: partition.topicId, partition: partition.partitionIndex, errorCode: data.errorCode });
+      this.#pause(partition);
       return;
     }
     if (data.errorCode !== ErrorCode.NONE) {
@@ -309,6 +344,10 @@ class ReplicaFetcher {
       };
     });
   }
+}
+
+function topicKey(topicId: string, topic: string): string {
+  return `${topicId}\u0000${topic}`;
 }
 
 /**

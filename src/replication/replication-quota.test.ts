@@ -178,6 +178,8 @@ function leaderTransport(leader: Partition, clock: ManualClock): Transport & { s
         responses: [
           {
             topic: 't',
+            // From v13 the fetcher names topics by id and matches the answers by it.
+            topicId: request.topics[0]!.topicId,
             partitions: [
               {
                 partitionIndex: 0,

@@ -277,6 +277,8 @@ export class ReplicationCluster {
   async #serve(broker: SimBroker, replicas: ReplicaManager, request: InboundRequest): Promise<unknown> {
     if (request.apiKey !== FetchApi.apiKey) throw new Error(`the simulated brokers serve Fetch only, not api ${request.apiKey}`);
     const fetch = request.body as FetchRequest;
+    // The fetcher names the topic by id from v13 and itself in ReplicaState from v15, as Kafka's does.
+    const replicaId = (request.apiVersion >= 15 ? fetch.replicaState?.replicaId : fetch.replicaId) ?? -1;
     const clock = this.network.clockFor(broker.id);
     const answer = async (): Promise<{ response: FetchResponse; bytes: number }> => {
       let bytes = 0;
@@ -284,7 +286,8 @@ export class ReplicationCluster {
       for (const topic of fetch.topics) {
         const partitions: FetchResponse['responses'][number]['partitions'] = [];
         for (const wanted of topic.partitions) {
-          const partition = replicas.get(topic.topic ?? '', wanted.partition);
+          const name = request.apiVersion >= 13 ? (topic.topicId === SIM_TOPIC_ID ? SIM_TOPIC : '') : (topic.topic ?? '');
+          const partition = replicas.get(name, wanted.partition);
           const empty = { partitionIndex: wanted.partition, highWatermark: -1n, logStartOffset: -1n, records: null };
           if (!partition) {
             partitions.push({ ...empty, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
@@ -298,7 +301,7 @@ export class ReplicationCluster {
             partitions.push({ ...base, errorCode: epochError, ...(diverging ? { divergingEpoch: { epoch: diverging.epoch, endOffset: BigInt(diverging.endOffset) } } : {}) });
             continue;
           }
-          replicas.followerFetched(partition, fetch.replicaId ?? -1, fetchOffset, clock.monotonicMs());
+          replicas.followerFetched(partition, replicaId, fetchOffset, clock.monotonicMs());
           try {
             const read = await partition.log.read(fetchOffset, { maxBytes: wanted.partitionMaxBytes, maxOffset: partition.log.logEndOffset, minOneBatch: true });
             const records = read.chunks.length > 0 ? Buffer.concat(read.chunks) : null;
@@ -309,7 +312,7 @@ export class ReplicationCluster {
             partitions.push({ ...base, errorCode: error.errorCode });
           }
         }
-        responses.push({ topic: topic.topic ?? '', partitions });
+        responses.push({ topic: topic.topic ?? '', topicId: topic.topicId ?? SIM_TOPIC_ID, partitions });
       }
       return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }, bytes };
     };
