@@ -47,14 +47,15 @@ export interface PartitionAvailability {
    * an endpoint for the listener.
    */
   leader: 'live' | 'none' | 'no-listener';
-  /** The replicas whose broker is unregistered, fenced, or has no endpoint for the listener, in replica order. */
+  /** The replicas whose broker is unregistered, fenced, or has no endpoint for the listener, or whose log directory is offline, in replica order. */
   offlineReplicas: number[];
 }
 
 export function partitionAvailability(image: MetadataImage, listenerName: string, partition: PartitionImage): PartitionAvailability {
   const wanted = listenerName.toUpperCase();
   const hasListener = (brokerId: number) => image.brokers.get(brokerId)?.endpoints.some((endpoint) => endpoint.name.toUpperCase() === wanted) ?? false;
-  const online = (brokerId: number) => image.brokers.get(brokerId)?.fenced === false && hasListener(brokerId);
+  // A replica in a log directory its broker reported offline is offline too (Kafka's hasOnlineDir).
+  const online = (brokerId: number) => image.brokers.get(brokerId)?.fenced === false && hasListener(brokerId) && image.replicaOnline(partition, brokerId);
   // Kafka names a registered leader even while it is fenced (the controller moves leadership off
   // a fenced broker in the same batch, so that lasts no longer than a record).
   const leader = !image.brokers.has(partition.leader) ? 'none' : hasListener(partition.leader) ? 'live' : 'no-listener';

@@ -373,7 +373,10 @@ export interface BrokerConfig {
   uncleanLeaderElectionEnable: boolean;
   listeners: string;
   advertisedListeners: string | null;
+  /** The first log directory (the metadata log's, as Kafka's metadata.log.dir defaults to it). */
   logDir: string;
+  /** Every log directory (log.dirs, else log.dir), logDir first. */
+  logDirs: string[];
   numPartitions: number;
   defaultReplicationFactor: number;
   offsetsTopicReplicationFactor: number;
@@ -472,7 +475,8 @@ function firstDefined(...candidates: (number | null | undefined)[]): number {
 function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<string>): BrokerConfig {
   const get = <T extends ConfigValue>(name: string) => values.get(name) as T;
   const logDirs = get<string[] | null>('log.dirs');
-  if (logDirs && logDirs.length > 1) throw new ConfigError('log.dirs', 'Conveyor supports one log directory for now');
+  if (logDirs && logDirs.length === 0) throw new ConfigError('log.dirs', 'names no directory');
+  if (logDirs && new Set(logDirs).size !== logDirs.length) throw new ConfigError('log.dirs', `names a directory twice: ${logDirs.join(',')}`);
   const retentionMinutes = get<number | null>('log.retention.minutes');
   const retentionMs = firstDefined(
     get<number | null>('log.retention.ms'),
@@ -499,6 +503,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     listeners: get('listeners'),
     advertisedListeners: get('advertised.listeners'),
     logDir: logDirs?.[0] ?? get('log.dir'),
+    logDirs: logDirs ?? [get('log.dir')],
     numPartitions: get('num.partitions'),
     defaultReplicationFactor: get('default.replication.factor'),
     offsetsTopicReplicationFactor: get('offsets.topic.replication.factor'),

@@ -58,10 +58,13 @@ export function advertisedControllerId(broker: BrokerServices): number {
 }
 
 /**
- * The error for a partition this broker does not lead: NOT_LEADER_OR_FOLLOWER when the image has
+ * The error for a partition this broker does not lead: KAFKA_STORAGE_ERROR when its replica here is
+ * in a failed log directory, NOT_LEADER_OR_FOLLOWER when the image has
  * it (another broker leads it, or none does yet: clients refresh their metadata and retry),
  * UNKNOWN_TOPIC_OR_PARTITION when it does not exist.
  */
 export function notLedHereError(broker: BrokerServices, topic: string, partitionIndex: number): number {
+  // A replica in a failed log directory answers as Kafka's offline replicas do.
+  if (broker.replicaManager.isOffline(topic, partitionIndex)) return ErrorCode.KAFKA_STORAGE_ERROR;
   return broker.image.topic(topic)?.partitions.has(partitionIndex) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 }

@@ -13,7 +13,7 @@ import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import { Controller } from '../metadata/controller.js';
-import { MetadataImage, type PartitionImage } from '../metadata/metadata-image.js';
+import { MetadataImage, type PartitionImage, replicaDirectory } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
 import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
 import { raftConfig } from '../quorum/raft-config.js';
@@ -31,7 +31,7 @@ import { applyLogConfigs, replicationThrottle, topicConfigValue, topicLogConfig 
 import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
 import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
-import { ensureMetaProperties } from './meta-properties.js';
+import { ensureDirectoryIds, ensureMetaProperties } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, SocketServer, parseListeners } from './network/index.js';
 import { ControllerChannel } from './controller-channel.js';
 import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
@@ -57,6 +57,8 @@ export interface BrokerOptions {
 
 /** How long a starting node waits for the active controller to register and unfence it. */
 const REGISTRATION_TIMEOUT_MS = 60_000;
+/** How long a replica's directory assignment is retried (the controller moving, the registration not applied yet). */
+const DIRECTORY_ASSIGNMENT_TIMEOUT_MS = 60_000;
 /** How long a stopping broker waits for the controller to acknowledge its controlled shutdown. */
 const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5_000;
 
@@ -153,15 +155,26 @@ export class Broker {
     const { config, fs, clock, random, logger } = options;
     // Another node's directory is refused before any of its logs is opened; a new directory's
     // identity is written while the (empty) logs open.
+    const dirFailures = new LogDirFailures();
     const [meta, opened] = await Promise.allSettled([
-      // A node of a multi-node quorum must have been formatted with the cluster's id.
-      ensureMetaProperties(fs, config.logDir, config.nodeId, random, isMultiNodeQuorum(config)),
+      // A node of a multi-node quorum must have been formatted with the cluster's id; the other
+      // log directories share the first one's identity, each with its own directory id.
+      ensureMetaProperties(fs, config.logDir, config.nodeId, random, isMultiNodeQuorum(config)).then(async (identity) => ({
+        clusterId: identity.clusterId,
+        directoryIds: await ensureDirectoryIds(fs, config.logDirs, identity, random),
+      })),
       LogManager.open({
         fs,
         dataDir: config.logDir,
+        dataDirs: config.logDirs,
         clock,
         logger: logger.child('log'),
         defaults: brokerLogDefaults(config),
+        // In a cluster another replica can take over: any failed write fails its directory, as in Kafka.
+        offlineOnWriteError: isMultiNodeQuorum(config),
+        // One directory on a single node: a log's failure stays its own (see LogManagerOptions).
+        logFailureFailsDirectory: isMultiNodeQuorum(config) || config.logDirs.length > 1,
+        onLogDirFailure: (dir, reason) => dirFailures.report(dir, reason),
         ...brokerLogBackgroundWork(config),
       }).then(openMetadataLog),
     ]);
@@ -169,7 +182,8 @@ export class Broker {
     const { logManager, metadataLog } = opened.value;
     try {
       if (meta.status === 'rejected') throw meta.reason;
-      return await Broker.startOnLogs(options, meta.value.clusterId, logManager, metadataLog, socketServer, bound);
+      const logDirs = { directoryIds: meta.value.directoryIds, failures: dirFailures };
+      return await Broker.startOnLogs(options, meta.value.clusterId, logManager, metadataLog, socketServer, bound, logDirs);
     } catch (error) {
       await logManager.close();
       throw error;
@@ -183,6 +197,7 @@ export class Broker {
     metadataLog: PartitionLog,
     socketServer: SocketServer,
     bound: Promise<BoundListener[]>,
+    logDirs: LogDirIdentities,
   ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
@@ -279,7 +294,7 @@ export class Broker {
     try {
       return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport, lifecycleTransport], clustered, (requests) => {
         controllerRequests = requests;
-      }, brokerDispatcher);
+      }, brokerDispatcher, logDirs);
     } catch (error) {
       // A start that fails after the quorum started stops it, or its timers would outlive the broker.
       quorum.raft.kill();
@@ -300,6 +315,7 @@ export class Broker {
     clustered: boolean,
     setControllerRequests: (requests: ControllerRequests) => void,
     brokerDispatcher: DeferredFrameHandler,
+    logDirs: LogDirIdentities,
   ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     await quorum.caughtUp();
@@ -329,8 +345,11 @@ export class Broker {
     });
     // Followers fetch from their leaders on the inter-broker listener; a single node follows nobody.
     const replicaTransport = clustered && options.connect ? new NodeTransport({ connect: options.connect, clock, clientId: `conveyor-replica-fetcher-${config.nodeId}` }) : undefined;
+    // This broker's epoch once registered: its followers name themselves by it (Fetch v15+ ReplicaState, KIP-903).
+    let registeredEpoch = -1;
     const fetchers = new ReplicaFetcherManager({
       localBrokerId: config.nodeId,
+      brokerEpoch: () => registeredEpoch,
       transport: replicaTransport ?? NO_PEERS,
       clock,
       logger: logger.child('replica-fetcher'),
@@ -424,6 +443,32 @@ export class Broker {
       if (partition.topic === CONSUMER_OFFSETS_TOPIC) groupCoordinator.unload(partition.partitionIndex);
       else if (partition.topic === TRANSACTION_STATE_TOPIC) transactionCoordinator.unload(partition.partitionIndex);
     });
+    // A failed log directory (Kafka's log-dir failure): its partitions go offline here and the
+    // controller hears of it in the heartbeats, and moves their leadership to other replicas. The
+    // metadata log's directory failing stops the broker, as it stops Kafka's. Directories that
+    // failed while the logs opened are handled now, before any partition is hosted.
+    let self: Broker | undefined;
+    const offlineDirectoryIds = () => logManager.logDirs.filter((dir) => dir.offline).flatMap((dir) => logDirs.directoryIds.get(dir.path) ?? []);
+    logDirs.failures.attach((dir) => {
+      if (dir === logManager.dataDir) {
+        logger.error('the metadata log directory failed: the broker stops, as a Kafka broker halts', { dir });
+        void self?.halt();
+        return;
+      }
+      replicaManager.takeLogDirOffline(dir);
+      channel.reportOfflineLogDirs(offlineDirectoryIds());
+    });
+    // The controller learns in which directory each replica lives where it cannot know it (several
+    // directories: it records UNASSIGNED) or where a move changed it (KIP-858's AssignReplicasToDirs).
+    replicaManager.onReplicaPlaced((partition) => {
+      const placedIn = logManager.logDirOf(partition.topic, partition.partitionIndex);
+      const directoryId = placedIn === undefined ? undefined : logDirs.directoryIds.get(placedIn);
+      const recorded = image.partition(partition.topic, partition.partitionIndex);
+      if (directoryId === undefined || recorded === undefined || replicaDirectory(recorded, config.nodeId) === directoryId) return;
+      channel
+        .assignReplicasToDirs([{ topicId: partition.topicId, partitionIndex: partition.partitionIndex, directoryId }], clock.monotonicMs() + DIRECTORY_ASSIGNMENT_TIMEOUT_MS)
+        .catch((error: unknown) => logger.warn('the controller did not record a replica\'s log directory', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) }));
+    });
     const publisher = new MetadataPublisher(services, updatePeers);
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
@@ -445,7 +490,9 @@ export class Broker {
       // metadata has caught up with its registration, and only then does it serve (Kafka's broker
       // enables request processing once unfenced). A new incarnation id for every start.
       const deadlineMs = clock.monotonicMs() + REGISTRATION_TIMEOUT_MS;
-      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs, logManager.previousBrokerEpoch);
+      const onlineDirectoryIds = logManager.logDirs.filter((dir) => !dir.offline).flatMap((dir) => logDirs.directoryIds.get(dir.path) ?? []);
+      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs, logManager.previousBrokerEpoch, onlineDirectoryIds);
+      registeredEpoch = brokerEpoch;
       await channel.awaitUnfenced(brokerEpoch, deadlineMs);
     }
     const dispatcher = createRequestDispatcher(handlers, services);
@@ -453,6 +500,7 @@ export class Broker {
     else socketServer.serve(dispatcher);
     logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });
     const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
+    self = broker;
     broker.cancelProducerExpiry = cancelProducerExpiry;
     if (clustered) {
       // A cluster's brokers heartbeat the active controller, which fences the silent ones; a
@@ -556,6 +604,31 @@ export class Broker {
   }
 }
 
+/** The log directories' ids (from their meta.properties) and the failures reported so far. */
+interface LogDirIdentities {
+  readonly directoryIds: Map<string, string>;
+  readonly failures: LogDirFailures;
+}
+
+/**
+ * Log directory failures, held until the broker can act on them: the log manager reports those of
+ * its opening before the broker's parts exist.
+ */
+class LogDirFailures {
+  #handler: ((dir: string) => void) | undefined;
+  readonly #pending: string[] = [];
+
+  report(dir: string, _reason: string): void {
+    if (this.#handler) this.#handler(dir);
+    else this.#pending.push(dir);
+  }
+
+  attach(handler: (dir: string) => void): void {
+    this.#handler = handler;
+    for (const dir of this.#pending.splice(0)) handler(dir);
+  }
+}
+
 /**
  * Opens (or creates) `__cluster_metadata-0`, which is never subject to retention or compaction: the
  * quorum trims it itself, below its newest snapshot. Part of opening the logs, so a new one is
@@ -564,7 +637,8 @@ export class Broker {
 async function openMetadataLog(logManager: LogManager): Promise<{ logManager: LogManager; metadataLog: PartitionLog }> {
   const metadataLogConfig = { segmentBytes: 64 * 1024 * 1024, cleanupPolicy: [], retentionMs: Number.POSITIVE_INFINITY, retentionBytes: -1 };
   try {
-    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
+    // In the first log directory, as Kafka's metadata.log.dir defaults to it.
+    const metadataLog = await logManager.createLog(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig, logManager.dataDir);
     logManager.updateConfig(CLUSTER_METADATA_TOPIC, 0, metadataLogConfig);
     return { logManager, metadataLog };
   } catch (error) {
@@ -649,7 +723,8 @@ class MetadataPublisher {
     const logConfig = topicLogConfig(this.services, name);
     const minInsyncReplicas = Number(topicConfigValue(this.services, name, 'min.insync.replicas') ?? 1);
     // The replicas assigned here: led or followed (a leaderless one waits, following nobody).
-    const hosted = [...topic.partitions.values()].filter((partition) => isAssignedHere(partition, nodeId));
+    // A replica in a failed log directory stays offline here until a restart.
+    const hosted = [...topic.partitions.values()].filter((partition) => isAssignedHere(partition, nodeId) && !replicaManager.isOffline(name, partition.partitionId));
     const nowMs = this.services.clock.monotonicMs();
     // A new topic's logs are created a few dozen at a time, so their files and syncs overlap.
     await forEachBounded(hosted, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {

@@ -1,5 +1,6 @@
-// The log directory's identity file, as Kafka keeps it: meta.properties with the cluster id and
-// node id. A single node writes it when a directory is first used; every node of a multi-node
+// The log directory's identity file, as Kafka keeps it: meta.properties with the cluster id, the
+// node id and the directory's own id (directory.id, Kafka 3.7+: the controller tracks which
+// directory each replica lives in by it). A single node writes it when a directory is first used; every node of a multi-node
 // quorum needs it written beforehand with one cluster id for all (`conveyor storage format`, as
 // Kafka's kafka-storage.sh format). A later start with another node id is refused so two brokers
 // never share a directory by mistake.
@@ -17,6 +18,11 @@ const FILE_NAME = 'meta.properties';
 
 /** What meta.properties in `logDir` says, without checking it against this node; undefined when absent. */
 async function readIdentity(fs: FileSystem, logDir: string): Promise<MetaProperties | undefined> {
+  const read = await readIdentityAndDirectory(fs, logDir);
+  return read && { clusterId: read.clusterId, nodeId: read.nodeId };
+}
+
+async function readIdentityAndDirectory(fs: FileSystem, logDir: string): Promise<(MetaProperties & { directoryId: string | undefined }) | undefined> {
   const path = joinPath(logDir, FILE_NAME);
   let text: string;
   try {
@@ -29,7 +35,7 @@ async function readIdentity(fs: FileSystem, logDir: string): Promise<MetaPropert
   const clusterId = properties.get('cluster.id');
   const nodeId = Number(properties.get('node.id'));
   if (!clusterId || !Number.isInteger(nodeId)) throw new Error(`${path} is missing cluster.id or node.id`);
-  return { clusterId, nodeId };
+  return { clusterId, nodeId, directoryId: properties.get('directory.id') || undefined };
 }
 
 /** The directory's identity, checked against this broker's node id; undefined for a new directory. */
@@ -41,14 +47,68 @@ export async function readMetaProperties(fs: FileSystem, logDir: string, nodeId:
   return identity;
 }
 
-function writeIdentity(fs: FileSystem, logDir: string, identity: MetaProperties): Promise<void> {
-  return writeFileAtomically(fs, joinPath(logDir, FILE_NAME), Buffer.from(`version=1\ncluster.id=${identity.clusterId}\nnode.id=${identity.nodeId}\n`));
+function writeIdentity(fs: FileSystem, logDir: string, identity: MetaProperties, directoryId?: string): Promise<void> {
+  const directory = directoryId === undefined ? '' : `directory.id=${directoryId}\n`;
+  return writeFileAtomically(fs, joinPath(logDir, FILE_NAME), Buffer.from(`version=1\ncluster.id=${identity.clusterId}\nnode.id=${identity.nodeId}\n${directory}`));
+}
+
+/**
+ * The directory ids of a broker's log directories (log.dirs), the first one's identity already
+ * ensured (ensureMetaProperties). Every directory must belong to the same cluster and node; an
+ * empty directory (one added to log.dirs) is given that identity, as Kafka 3.7+ formats a new
+ * directory at start; a directory without a directory.id (formatted before ids existed) gets a new
+ * one. Two directories with one id (a copied directory) refuse the start. A directory whose
+ * meta.properties cannot be read or written because of an I/O error is left out: the log manager
+ * finds it unusable too and the broker reports it offline.
+ */
+export async function ensureDirectoryIds(fs: FileSystem, logDirs: readonly string[], identity: MetaProperties, random: RandomSource): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const owners = new Map<string, string>();
+  for (const logDir of logDirs) {
+    let read;
+    try {
+      read = await readIdentityAndDirectory(fs, logDir);
+      if (read !== undefined && read.clusterId !== identity.clusterId) {
+        throw new Error(`${joinPath(logDir, FILE_NAME)} belongs to cluster ${read.clusterId}, but ${logDirs[0]} to ${identity.clusterId}: every log directory of a broker belongs to one cluster`);
+      }
+      if (read !== undefined && read.nodeId !== identity.nodeId) {
+        throw new Error(`node.id: ${joinPath(logDir, FILE_NAME)} belongs to node ${read.nodeId}, but this broker is node ${identity.nodeId}`);
+      }
+      let directoryId = read?.directoryId;
+      if (directoryId === undefined) {
+        directoryId = newDirectoryId(random);
+        await makeDirectoryDurably(fs, logDir);
+        await writeIdentity(fs, logDir, identity, directoryId);
+      }
+      const other = owners.get(directoryId);
+      if (other !== undefined) throw new Error(`log directories ${other} and ${logDir} have the same directory.id ${directoryId}: a log directory must not be a copy of another`);
+      owners.set(directoryId, logDir);
+      ids.set(logDir, directoryId);
+    } catch (error) {
+      if (!isIoError(error)) throw error;
+    }
+  }
+  return ids;
+}
+
+/** A new directory id: a random Kafka UUID that is none of the ids Kafka reserves (the first 100 of the UUID space). */
+function newDirectoryId(random: RandomSource): string {
+  for (;;) {
+    const id = randomUuid(random);
+    const bytes = Buffer.from(id, 'base64url');
+    if (bytes.readBigUInt64BE(0) !== 0n || bytes.readBigUInt64BE(8) >= 100n) return id;
+  }
+}
+
+function isIoError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== 'ENOENT' && /^E[A-Z]+$/.test(code);
 }
 
 /** Gives a new directory its identity: a new cluster id and this node id, written atomically. */
 export async function createMetaProperties(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource): Promise<MetaProperties> {
   const created = { clusterId: randomUuid(random), nodeId };
-  await writeIdentity(fs, logDir, created);
+  await writeIdentity(fs, logDir, created, newDirectoryId(random));
   return created;
 }
 
@@ -84,7 +144,7 @@ export async function formatStorage(
   logDir: string,
   nodeId: number,
   clusterId: string,
-  options: { ignoreFormatted?: boolean },
+  options: { ignoreFormatted?: boolean; random?: RandomSource },
 ): Promise<'formatted' | 'already-formatted'> {
   if (!isValidClusterId(clusterId)) {
     throw new Error(`cluster id '${clusterId}' is not a Kafka cluster id (22 characters of base64url, a 16-byte UUID): make one with \`conveyor storage random-uuid\``);
@@ -104,6 +164,6 @@ export async function formatStorage(
     return 'already-formatted';
   }
   await makeDirectoryDurably(fs, logDir);
-  await writeIdentity(fs, logDir, { clusterId, nodeId });
+  await writeIdentity(fs, logDir, { clusterId, nodeId }, options.random && newDirectoryId(options.random));
   return 'formatted';
 }

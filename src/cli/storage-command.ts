@@ -33,7 +33,7 @@ export function registerStorageCommand(program: Command): void {
     });
   storage
     .command('format')
-    .description("write the log directory's meta.properties (node.id and log.dirs from the config) with a cluster id")
+    .description("write each log directory's meta.properties (node.id and log.dirs from the config) with a cluster id and its own directory id")
     .requiredOption('-t, --cluster-id <id>', 'the cluster id, the same on every node (make one with `conveyor storage random-uuid`)')
     .requiredOption('-c, --config <file>', "the node's server.properties file")
     .option('-g, --ignore-formatted', 'succeed when the directory is already formatted with this cluster id and node id')
@@ -43,15 +43,19 @@ export function registerStorageCommand(program: Command): void {
     .action(async (options: FormatOptions) => {
       const config = resolveBrokerConfig(parseProperties(await readFile(options.config, 'utf8')));
       const initialControllers = initialVoters(config, options);
-      const outcome = await formatStorage(new NodeFileSystem(), config.logDir, config.nodeId, options.clusterId, {
-        ignoreFormatted: options.ignoreFormatted === true,
-      });
-      if (outcome === 'formatted' && initialControllers) await writeBootstrapCheckpoint(new NodeFileSystem(), config.logDir, initialControllers, Date.now());
-      process.stdout.write(
-        outcome === 'formatted'
-          ? `Formatting ${config.logDir} with cluster id ${options.clusterId} for node ${config.nodeId}\n`
-          : `${config.logDir} is already formatted with cluster id ${options.clusterId} for node ${config.nodeId}\n`,
-      );
+      // Every log directory, each with its own directory id; the bootstrap voters go with the metadata log, in the first.
+      for (const logDir of config.logDirs) {
+        const outcome = await formatStorage(new NodeFileSystem(), logDir, config.nodeId, options.clusterId, {
+          ignoreFormatted: options.ignoreFormatted === true,
+          random: systemRandom,
+        });
+        if (outcome === 'formatted' && initialControllers && logDir === config.logDir) await writeBootstrapCheckpoint(new NodeFileSystem(), logDir, initialControllers, Date.now());
+        process.stdout.write(
+          outcome === 'formatted'
+            ? `Formatting ${logDir} with cluster id ${options.clusterId} for node ${config.nodeId}\n`
+            : `${logDir} is already formatted with cluster id ${options.clusterId} for node ${config.nodeId}\n`,
+        );
+      }
     });
 }
 

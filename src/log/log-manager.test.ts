@@ -358,3 +358,21 @@ describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
     await manager.close();
   });
 });
+
+describe('logFailureFailsDirectory: false (one directory on a single node)', () => {
+  it('an I/O error takes only its own log offline', async () => {
+    const fs = new MemoryFileSystem();
+    const failures: string[] = [];
+    const manager = await openTestLogManager({ fs, config: { ...config, flushMessages: 1 }, extra: { logFailureFailsDirectory: false, onLogDirFailure: (dir) => failures.push(dir) } });
+    const [broken, healthy] = await Promise.all([manager.createLog('t', 0), manager.createLog('t', 1)]);
+    fs.setFaultInjector((operation, path) => (operation === 'sync' && path.startsWith(broken!.dir) ? 'EIO' : undefined));
+    await assert.rejects(broken!.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 }));
+    fs.setFaultInjector(undefined);
+    assert.equal(broken!.isOffline, true);
+    assert.equal(healthy!.isOffline, false);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(manager.logDirs, [{ path: '/data', offline: false }]);
+    assert.equal((await healthy!.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 0 })).baseOffset, 0);
+    await manager.close();
+  });
+});

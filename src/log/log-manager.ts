@@ -49,6 +49,13 @@ export interface LogManagerOptions {
   readonly dataDir: string;
   /** Every log directory (log.dirs), dataDir first; just [dataDir] when absent. */
   readonly dataDirs?: readonly string[];
+  /**
+   * Whether a log's I/O error fails its whole directory (Kafka's rule; the default). A single node
+   * with one directory passes false: the log alone goes offline and the broker serves the rest, as
+   * no other replica could take them over and Kafka's answer (the broker halts) would take
+   * everything away.
+   */
+  readonly logFailureFailsDirectory?: boolean;
   /** Called once for each log directory that fails (after its logs were taken offline). */
   readonly onLogDirFailure?: (dir: string, reason: string) => void;
   /**
@@ -464,6 +471,7 @@ export class LogManager {
 
   /** A log of this manager went offline (an I/O error): its whole directory fails. */
   #logWentOffline(log: PartitionLog, reason: string): void {
+    if (this.#options.logFailureFailsDirectory === false) return;
     const dir = this.#dirOf.get(partitionDirName(log.topic, log.partition));
     if (dir !== undefined) this.#failDirectory(dir, `${log.topic}-${log.partition}: ${reason}`);
   }

@@ -30,6 +30,8 @@ export interface StartClusterOptions {
   config?: ConfigInput;
   /** Keys for one node on top of `config`, e.g. its `broker.rack`. */
   nodeConfig?: (nodeId: number) => ConfigInput;
+  /** How many log directories (log.dirs) each node has; 1 by default. */
+  logDirsPerNode?: number;
   logLevel?: LogLevelName;
 }
 
@@ -40,6 +42,10 @@ export interface ClusterNode {
   /** `host:port` of its controller listener, for a controller (`conveyor cluster add-controller` and such); undefined for a broker only. */
   readonly controllerAddress: string | undefined;
   readonly dataDir: string;
+  /** Every log directory of the node (log.dirs), dataDir first. */
+  readonly logDirs: readonly string[];
+  /** The node's file system: a MemoryFileSystem (faults can be injected) unless storage is 'disk'. */
+  readonly fs: FileSystem;
   /** The running broker, or undefined while the node is down. */
   readonly broker: Broker | undefined;
 }
@@ -71,6 +77,7 @@ interface NodeState {
   readonly port: number;
   readonly controllerPort: number;
   readonly dataDir: string;
+  readonly logDirs: readonly string[];
   readonly fs: FileSystem;
   broker: Broker | undefined;
 }
@@ -89,10 +96,15 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     // Dedicated controllers take the first ids, then the brokers; without them every node is both.
     const nodeId = index + 1;
     const roles = controllers === 0 ? 'combined' : index < controllers ? 'controller' : 'broker';
-    const dataDir = storage === 'memory' ? `/conveyor-${nodeId}` : await mkdtemp(join(tmpdir(), `conveyor-node-${nodeId}-`));
+    const logDirs: string[] = [];
+    for (let dir = 0; dir < (options.logDirsPerNode ?? 1); dir++) {
+      logDirs.push(storage === 'memory' ? `/conveyor-${nodeId}${dir === 0 ? '' : `-${dir}`}` : await mkdtemp(join(tmpdir(), `conveyor-node-${nodeId}-`)));
+    }
+    const dataDir = logDirs[0]!;
     const fs = storage === 'memory' ? new MemoryFileSystem() : new NodeFileSystem();
-    nodes.push({ nodeId, roles, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, fs, broker: undefined });
-    await formatStorage(fs, dataDir, nodeId, clusterId, {});
+    nodes.push({ nodeId, roles, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, logDirs, fs, broker: undefined });
+    // Every directory formatted, as kafka-storage.sh formats each of log.dirs.
+    for (const logDir of logDirs) await formatStorage(fs, logDir, nodeId, clusterId, { random: systemRandom });
   }
   const voters = nodes
     .filter((node) => node.roles !== 'broker')
@@ -118,7 +130,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     input.set('listeners', listeners[node.roles]);
     input.set('controller.listener.names', 'CONTROLLER');
     input.set('controller.quorum.voters', voters);
-    input.set('log.dirs', node.dataDir);
+    input.set('log.dirs', node.logDirs.join(','));
     const logger = level === 'silent' ? silentLogger : consoleLogger(level).child(`node-${node.nodeId}`);
     node.broker = await Broker.start({ config: resolveBrokerConfig(input), fs: node.fs, clock: systemClock, random: systemRandom, logger, connect: network.connectorFor(node.nodeId) });
   };
@@ -147,6 +159,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
         bootstrapServer: `127.0.0.1:${node.port}`,
         controllerAddress: node.roles === 'broker' ? undefined : `127.0.0.1:${node.controllerPort}`,
         dataDir: node.dataDir,
+        logDirs: node.logDirs,
+        fs: node.fs,
         broker: node.broker,
       };
     },
@@ -187,7 +201,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
             node.broker = undefined;
             await broker?.close();
             // A temporary directory this function made: gone with the cluster.
-            if (storage === 'disk') await rm(node.dataDir, { recursive: true, force: true });
+            if (storage === 'disk') for (const logDir of node.logDirs) await rm(logDir, { recursive: true, force: true });
           }),
         ),
       );

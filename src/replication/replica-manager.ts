@@ -27,7 +27,10 @@ export class ReplicaManager {
   private readonly listeners: HighWatermarkListener[] = [];
   private readonly followListeners: FollowListener[] = [];
   private readonly leadershipListeners: LeadershipListener[] = [];
+  private readonly placedListeners: ((partition: Partition) => void)[] = [];
   private readonly commitWaiters = new Map<Partition, CommitWaiter[]>();
+  /** Replicas whose log directory failed: not hosted again until a restart (Kafka's offline replicas). */
+  private readonly offline = new Set<string>();
   /** Proposes ISR changes for the partitions led here (a cluster; a single node's ISR never changes). */
   isrManager: IsrManager | undefined;
 
@@ -63,6 +66,11 @@ export class ReplicaManager {
 
   onLeadershipChange(listener: LeadershipListener): void {
     this.leadershipListeners.push(listener);
+  }
+
+  /** Told when a replica is hosted on a log here: a new one, one opened at start, or one moved to another log directory. */
+  onReplicaPlaced(listener: (partition: Partition) => void): void {
+    this.placedListeners.push(listener);
   }
 
   /**
@@ -101,6 +109,7 @@ export class ReplicaManager {
    * the assignment (leader or follower, epoch, ISR). A new leader epoch starts at the log end.
    */
   async host(topic: string, partitionIndex: number, topicId: string, assignment: ReplicaAssignment, config: Partial<LogConfig>, nowMs: number): Promise<Partition> {
+    if (this.isOffline(topic, partitionIndex)) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${topic}-${partitionIndex} is in a failed log directory`);
     let partition = this.replica(topic, partitionIndex);
     const fresh = !partition || partition.topicId !== topicId;
     if (!partition || fresh) {
@@ -109,6 +118,7 @@ export class ReplicaManager {
       this.logManager.updateConfig(topic, partitionIndex, config);
       partition = new Partition(topic, partitionIndex, topicId, log, this.localBrokerId);
       this.partitions.set(partition.key, partition);
+      for (const listener of this.placedListeners) listener(partition);
     }
     const wasLeader = partition.isLeader;
     const before = partition.assignment;
@@ -152,12 +162,62 @@ export class ReplicaManager {
    * coordinators) hears that this broker no longer leads or follows it.
    */
   async removeReplica(partition: Partition): Promise<void> {
-    if (this.partitions.get(partition.key) !== partition) return;
+    if (!this.#stopHosting(partition)) return;
+    await this.logManager.deleteLog(partition.topic, partition.partitionIndex);
+  }
+
+  /** Forgets a hosted replica and tells whatever waits on it that it is neither led nor followed here. */
+  #stopHosting(partition: Partition): boolean {
+    if (this.partitions.get(partition.key) !== partition) return false;
     this.partitions.delete(partition.key);
     if (!partition.isLeader) for (const listener of this.followListeners) listener(partition);
     else for (const listener of this.leadershipListeners) listener(partition, false);
     this.notify(partition);
-    await this.logManager.deleteLog(partition.topic, partition.partitionIndex);
+    return true;
+  }
+
+  /**
+   * The log directory `dir` failed (Kafka's log-dir failure): this broker stops leading and
+   * following every partition in it at once, so coordinators resign, waiting produces and fetches
+   * are answered and the fetchers stop; the logs stay on disk, untouched. Until a restart those
+   * partitions are offline here (requests for them answer KAFKA_STORAGE_ERROR) while the
+   * controller moves their leadership to other replicas. Returns the partitions taken offline.
+   */
+  takeLogDirOffline(dir: string): Partition[] {
+    const lost = [...this.partitions.values()].filter((partition) => this.logManager.logDirOf(partition.topic, partition.partitionIndex) === dir);
+    for (const partition of lost) {
+      this.offline.add(partition.key);
+      this.#stopHosting(partition);
+    }
+    for (const log of this.logManager.logs()) if (this.logManager.logDirOf(log.topic, log.partition) === dir) this.offline.add(partitionKey(log.topic, log.partition));
+    if (lost.length > 0) this.logger.error('log directory failed: partitions offline on this broker', { dir, partitions: lost.map((partition) => partition.key) });
+    return lost;
+  }
+
+  /**
+   * Moves a hosted replica's log to another of this broker's log directories (AlterReplicaLogDirs).
+   * The replica stops being led or followed here while its files are copied (clients and
+   * followers retry, as after a leader move), then is hosted again with the same assignment.
+   */
+  async moveReplica(partition: Partition, logDir: string, nowMs: number): Promise<void> {
+    if (this.logManager.logDirOf(partition.topic, partition.partitionIndex) === logDir) return;
+    const { topic, partitionIndex, topicId } = partition;
+    const assignment = partition.assignment;
+    const config = partition.log.config;
+    this.#stopHosting(partition);
+    try {
+      await this.logManager.moveLog(topic, partitionIndex, logDir);
+    } finally {
+      // Hosted again wherever the log is now (where it was, if the move failed), unless its directory failed meanwhile.
+      // (A metadata change during the move hosted it already, with the newer assignment.)
+      const rehost = this.replica(topic, partitionIndex) === undefined && !this.isOffline(topic, partitionIndex) && this.logManager.get(topic, partitionIndex) !== undefined;
+      if (rehost) await this.host(topic, partitionIndex, topicId, assignment, config, nowMs);
+    }
+  }
+
+  /** Whether the replica of this partition is in a failed log directory. */
+  isOffline(topic: string, partitionIndex: number): boolean {
+    return this.offline.has(partitionKey(topic, partitionIndex));
   }
 
   /** Appends a validated batch and wakes waiters once the high watermark has moved. */

@@ -58,7 +58,8 @@ describe('conveyor storage', { timeout: 120_000, concurrency: 3 }, () => {
     const { path, logDir } = await configFile('node-2', 2, quorum);
     const formatted = await ok(['storage', 'format', '--cluster-id', clusterId, '--config', path]);
     assert.match(formatted.stdout, new RegExp(`Formatting ${logDir.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} with cluster id ${clusterId}`));
-    assert.equal(await readFile(join(logDir, 'meta.properties'), 'utf8'), `version=1\ncluster.id=${clusterId}\nnode.id=2\n`);
+    const written = await readFile(join(logDir, 'meta.properties'), 'utf8');
+    assert.match(written, new RegExp(`^version=1\ncluster.id=${clusterId}\nnode.id=2\ndirectory.id=[A-Za-z0-9_-]{22}\n$`), 'Kafka 3.7+ meta.properties, with the directory id');
 
     const again = await conveyor(['storage', 'format', '--cluster-id', clusterId, '--config', path]);
     assert.equal(again.code, 1);
@@ -70,7 +71,7 @@ describe('conveyor storage', { timeout: 120_000, concurrency: 3 }, () => {
     const otherCluster = await conveyor(['storage', 'format', '--cluster-id', otherId, '--config', path, '--ignore-formatted']);
     assert.equal(otherCluster.code, 1);
     assert.match(otherCluster.stderr, new RegExp(`belongs to cluster ${clusterId}, not ${otherId}`));
-    assert.equal(await readFile(join(logDir, 'meta.properties'), 'utf8'), `version=1\ncluster.id=${clusterId}\nnode.id=2\n`, 'unchanged');
+    assert.equal(await readFile(join(logDir, 'meta.properties'), 'utf8'), written, 'unchanged');
   });
 
   it('format refuses a bad configuration, naming the key, and a cluster id that is not one', async () => {

@@ -1,9 +1,12 @@
 // AlterReplicaLogDirs (key 34), versions 1-2.
-// Moves partition replicas of this broker to another of its log directories. Conveyor has one
-// log directory, so the only valid destination is the one a replica is already in, a no-op that
-// answers NONE. As Kafka checks them, in order: a destination that is not a log directory of this
-// broker answers LOG_DIR_NOT_FOUND; a partition the metadata does not have answers
-// UNKNOWN_TOPIC_OR_PARTITION; one this broker does not host answers REPLICA_NOT_AVAILABLE.
+// Moves partition replicas of this broker to another of its log directories (log.dirs). As Kafka
+// checks them, in order: a destination that is not a log directory of this broker answers
+// LOG_DIR_NOT_FOUND, a failed one KAFKA_STORAGE_ERROR; a partition the metadata does not have
+// answers UNKNOWN_TOPIC_OR_PARTITION; one this broker does not host answers REPLICA_NOT_AVAILABLE.
+// A replica already in its destination answers NONE at once. Otherwise the answer is NONE once the
+// move has started, as Kafka answers before its future replica has caught up: the log is copied
+// in the background (ReplicaManager.moveReplica: the replica pauses while its files are copied,
+// where Kafka's copies while it serves), and DescribeLogDirs shows where it is.
 // Paths are compared after resolving them, as Kafka compares absolute paths.
 // Version notes: v0 is not served (Kafka 4.0 removed it); v1 is v0's format; v2 is flexible.
 import { resolve } from 'node:path';
@@ -43,9 +46,19 @@ function byTopic(request: AlterReplicaLogDirsRequest, answer: (path: string, top
 }
 
 function moveReplica(broker: BrokerServices, path: string, topic: string, partitionIndex: number): number {
-  if (resolve(path) !== resolve(broker.config.logDir)) return ErrorCode.LOG_DIR_NOT_FOUND;
+  const { replicaManager } = broker;
+  const { logManager } = replicaManager;
+  const destination = logManager.logDirs.find((dir) => resolve(dir.path) === resolve(path));
+  if (destination === undefined) return ErrorCode.LOG_DIR_NOT_FOUND;
+  if (destination.offline) return ErrorCode.KAFKA_STORAGE_ERROR;
   if (broker.image.partition(topic, partitionIndex) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  if (broker.replicaManager.get(topic, partitionIndex) === undefined) return ErrorCode.REPLICA_NOT_AVAILABLE;
-  // The replica is already in the destination: nothing to move.
+  if (replicaManager.isOffline(topic, partitionIndex)) return ErrorCode.KAFKA_STORAGE_ERROR;
+  const replica = replicaManager.replica(topic, partitionIndex);
+  if (replica === undefined) return logManager.isMoving(topic, partitionIndex) ? ErrorCode.NONE : ErrorCode.REPLICA_NOT_AVAILABLE;
+  if (logManager.logDirOf(topic, partitionIndex) === destination.path) return ErrorCode.NONE;
+  replicaManager.moveReplica(replica, destination.path, broker.clock.monotonicMs()).then(
+    () => broker.logger.info('moved a replica to another log directory', { topic, partition: partitionIndex, logDir: destination.path }),
+    (error: unknown) => broker.logger.error('could not move a replica to another log directory', { topic, partition: partitionIndex, logDir: destination.path, error }),
+  );
   return ErrorCode.NONE;
 }

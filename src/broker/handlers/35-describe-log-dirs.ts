@@ -1,7 +1,8 @@
 // DescribeLogDirs (key 35), versions 0-4.
-// Lists this broker's one log directory with the partitions it holds (all topics when the request
-// names none): each partition's size in bytes, offset lag 0 (there are no future replicas) and
-// is_future false. Unknown topics or partitions are left out, as Kafka does.
+// Lists each of this broker's log directories (log.dirs) with the partitions it holds (all topics
+// when the request names none): each partition's size in bytes, offset lag 0 (there are no future
+// replicas) and is_future false. A failed directory answers KAFKA_STORAGE_ERROR and no partitions,
+// as Kafka's does. Unknown topics or partitions are left out, as Kafka does.
 // Version notes: v2+ flexible; v3+ a top-level error code; v4+ total and usable bytes of the
 // volume (-1: not measured, the broker has no file-system statistics port).
 import { ErrorCode } from '../../base/error-codes.js';
@@ -17,11 +18,15 @@ export const describeLogDirsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(request, { broker }) {
-    return {
-      throttleTimeMs: 0,
-      errorCode: ErrorCode.NONE,
-      results: [{ errorCode: ErrorCode.NONE, logDir: broker.config.logDir, topics: await describedTopics(broker, request.topics), totalBytes: -1n, usableBytes: -1n }],
-    };
+    const results = [];
+    for (const dir of broker.replicaManager.logManager.logDirs) {
+      results.push(
+        dir.offline
+          ? { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir: dir.path, topics: [], totalBytes: -1n, usableBytes: -1n }
+          : { errorCode: ErrorCode.NONE, logDir: dir.path, topics: await describedTopics(broker, dir.path, request.topics), totalBytes: -1n, usableBytes: -1n },
+      );
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results };
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode, results: [] };
@@ -29,9 +34,11 @@ export const describeLogDirsHandler = defineHandler({
 });
 
 /** Sizes of segments not loaded since start-up are measured on the first request that asks for them. */
-async function describedTopics(broker: BrokerServices, wanted: { topic: string; partitions: number[] }[] | null): Promise<TopicResult[]> {
+async function describedTopics(broker: BrokerServices, logDir: string, wanted: { topic: string; partitions: number[] }[] | null): Promise<TopicResult[]> {
   const byTopic = new Map<string, Partition[]>();
+  const { logManager } = broker.replicaManager;
   for (const partition of broker.replicaManager.all()) {
+    if (logManager.logDirOf(partition.topic, partition.partitionIndex) !== logDir) continue;
     const request = wanted?.find((topic) => topic.topic === partition.topic);
     if (wanted !== null && (!request || !request.partitions.includes(partition.partitionIndex))) continue;
     byTopic.set(partition.topic, [...(byTopic.get(partition.topic) ?? []), partition]);

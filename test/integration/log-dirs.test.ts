@@ -1,0 +1,197 @@
+// Several log directories (log.dirs, Kafka's JBOD) on real brokers: placement over the
+// directories, each directory's identity (meta.properties with its own directory.id),
+// DescribeLogDirs per directory, AlterReplicaLogDirs moving a replica's data to another directory
+// (and a restart finding it there), and a log directory failing: on a single node its partitions
+// answer KAFKA_STORAGE_ERROR while the rest are served; on a 3-broker cluster an I/O error in a
+// leader's directory moves that partition's leadership to another broker (the controller hears it
+// in the heartbeat and takes the replica out of the ISR), with no acknowledged write lost and the
+// broker still up for the partitions in its healthy directory.
+import '../support/polyfills.js';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
+import { replicaDirectory } from '../../src/metadata/metadata-image.js';
+import { AlterReplicaLogDirsApi, DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../src/protocol/messages/index.js';
+import { startCluster, type RunningCluster } from '../../src/node/start-cluster.js';
+import { RawClient } from '../support/raw-client.js';
+import { batchOf, createTopic, produce, readAll, startTestBroker, temporaryDirectory, type TestBroker, uniqueTopic, valuesOf, waitFor } from './helpers.js';
+
+type LogDirResult = DescribeLogDirsResponse['results'][number];
+
+/** Where each partition of `topic` lives, by DescribeLogDirs: partition → log dir. */
+function placement(results: LogDirResult[], topic: string): Map<number, string> {
+  const where = new Map<number, string>();
+  for (const result of results) {
+    for (const described of result.topics.filter((entry) => entry.name === topic)) {
+      for (const partition of described.partitions) {
+        assert.equal(where.has(partition.partitionIndex), false, `partition ${partition.partitionIndex} listed in two directories`);
+        where.set(partition.partitionIndex, result.logDir);
+      }
+    }
+  }
+  return where;
+}
+
+async function describeLogDirs(client: RawClient): Promise<LogDirResult[]> {
+  return (await client.request(DescribeLogDirsApi, 4, { topics: null })).results;
+}
+
+function metaProperties(text: string): Map<string, string> {
+  return new Map(text.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as [string, string]));
+}
+
+describe('several log directories on one broker', () => {
+  let root: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let dirs: string[];
+  let broker: TestBroker;
+  const topic = uniqueTopic('jbod');
+  const config = () => ({ 'log.dirs': dirs.join(','), 'node.id': 1 });
+
+  before(async () => {
+    root = await temporaryDirectory();
+    dirs = ['a', 'b', 'c'].map((name) => join(root.path, name));
+    broker = await startTestBroker({ storage: 'disk', config: config() });
+  });
+  after(async () => {
+    await broker?.close();
+    await root?.remove();
+  });
+
+  it('gives every directory the cluster identity and its own directory.id', async () => {
+    const identities = await Promise.all(dirs.map(async (dir) => metaProperties(await readFile(join(dir, 'meta.properties'), 'utf8'))));
+    assert.equal(new Set(identities.map((identity) => identity.get('cluster.id'))).size, 1);
+    assert.deepEqual(identities.map((identity) => identity.get('node.id')), ['1', '1', '1']);
+    const ids = identities.map((identity) => identity.get('directory.id'));
+    assert.ok(ids.every((id) => id !== undefined && /^[A-Za-z0-9_-]{22}$/.test(id)), `directory ids: ${ids.join(',')}`);
+    assert.equal(new Set(ids).size, 3, 'distinct directory ids');
+  });
+
+  it('spreads new partitions over the directories, and DescribeLogDirs lists each one', async () => {
+    await createTopic(broker.client, topic, 6);
+    for (let partition = 0; partition < 6; partition++) await produce(broker.client, topic, partition, batchOf([`p${partition}-a`, `p${partition}-b`]));
+    const results = await describeLogDirs(broker.client);
+    assert.deepEqual(results.map((result) => [result.logDir, result.errorCode]), dirs.map((dir) => [dir, ErrorCode.NONE]));
+    const where = placement(results, topic);
+    assert.equal(where.size, 6);
+    for (const dir of dirs) assert.ok([...where.values()].filter((placed) => placed === dir).length >= 1, `${dir} holds a partition of the topic`);
+    for (const result of results) for (const described of result.topics.filter((entry) => entry.name === topic)) for (const partition of described.partitions) assert.ok(partition.partitionSize > 0n);
+  });
+
+  it('AlterReplicaLogDirs moves a replica with its data; a restart finds it in its new directory', async () => {
+    const before = placement(await describeLogDirs(broker.client), topic);
+    const from = before.get(0)!;
+    const to = dirs.find((dir) => dir !== from)!;
+    const response = await broker.client.request(AlterReplicaLogDirsApi, 2, { dirs: [{ path: to, topics: [{ name: topic, partitions: [0] }] }] });
+    assert.equal(response.results[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    await waitFor(async () => placement(await describeLogDirs(broker.client), topic).get(0) === to, 'partition 0 in its new directory');
+    // Produced after the move, read back with what came before, in order.
+    await waitFor(async () => (await produce(broker.client, topic, 0, batchOf(['p0-c']))).errorCode === ErrorCode.NONE, 'a produce to the moved partition');
+    assert.deepEqual(valuesOf(await readAll(broker.client, topic, 0)), ['p0-a', 'p0-b', 'p0-c']);
+
+    await broker.close();
+    broker = await startTestBroker({ storage: 'disk', config: config() });
+    assert.equal(placement(await describeLogDirs(broker.client), topic).get(0), to);
+    assert.deepEqual(valuesOf(await readAll(broker.client, topic, 0)), ['p0-a', 'p0-b', 'p0-c']);
+  });
+
+  it('a failed directory answers KAFKA_STORAGE_ERROR for its partitions; the other directories are served', async () => {
+    const where = placement(await describeLogDirs(broker.client), topic);
+    const failed = dirs[2]!;
+    broker.running.broker.services.replicaManager.logManager.failLogDir(failed, 'test: the disk is gone');
+    const results = await describeLogDirs(broker.client);
+    assert.deepEqual(results.map((result) => [result.logDir, result.errorCode]), dirs.map((dir) => [dir, dir === failed ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.NONE]));
+    for (const [partition, dir] of where) {
+      const answer = await produce(broker.client, topic, partition, batchOf(['after']));
+      assert.equal(answer.errorCode, dir === failed ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.NONE, `partition ${partition} in ${dir}`);
+    }
+  });
+});
+
+describe('a log directory failing on a 3-broker cluster', () => {
+  let cluster: RunningCluster;
+
+  before(async () => {
+    cluster = await startCluster({ brokers: 3, logDirsPerNode: 2, config: { 'broker.heartbeat.interval.ms': 200, 'broker.session.timeout.ms': 3000, 'offsets.topic.replication.factor': 3 } });
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it("an I/O error in the leader's directory moves leadership away; nothing acknowledged is lost; the broker serves the rest", async () => {
+    const topic = uniqueTopic('dirfail');
+    const kafka = new Kafka({ clientId: 'log-dir-failure', brokers: cluster.bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+      // A partition whose leader keeps it in its second directory (not the metadata log's).
+      const image = () => cluster.node(cluster.activeController()).broker!.services.image;
+      const chosen = await waitFor(() => {
+        for (const [partitionId, partition] of image().topic(topic)?.partitions ?? []) {
+          const node = cluster.node(partition.leader);
+          if (node.broker?.services.replicaManager.logManager.logDirOf(topic, partitionId) === node.logDirs[1]) return { partitionId, leader: partition.leader, dir: node.logDirs[1]! };
+        }
+        return undefined;
+      }, 'a partition led from a second log directory');
+      await producer.connect();
+      const acknowledged: string[] = [];
+      const send = async (value: string) => {
+        await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: [{ value, partition: chosen.partitionId }] });
+        acknowledged.push(value);
+      };
+      for (let index = 0; index < 20; index++) await send(`before-${index}`);
+
+      const leaderNode = cluster.node(chosen.leader);
+      assert.ok(leaderNode.fs instanceof MemoryFileSystem);
+      // The controller knows the replica's directory: the broker told it (AssignReplicasToDirs).
+      const directoryId = metaProperties((await leaderNode.fs.readFile(`${chosen.dir}/meta.properties`)).toString('utf8')).get('directory.id');
+      await waitFor(() => replicaDirectory(image().partition(topic, chosen.partitionId)!, chosen.leader) === directoryId, 'the replica\'s directory recorded by the controller');
+      leaderNode.fs.setFaultInjector((_operation, path) => (path.startsWith(`${chosen.dir}/`) ? 'EIO' : undefined));
+      // The first write into the failed directory fails it; the producer carries on at the new leader.
+      for (let index = 0; index < 20; index++) await send(`after-${index}`);
+
+      const now = image().partition(topic, chosen.partitionId)!;
+      assert.notEqual(now.leader, chosen.leader, 'leadership moved off the failed directory');
+      assert.equal(now.isr.includes(chosen.leader), false, 'the failed replica left the ISR');
+      assert.equal(image().brokers.get(chosen.leader)?.fenced, false, 'the broker itself stays in the cluster');
+      const described = await admin.fetchTopicMetadata({ topics: [topic] });
+      const listed = described.topics[0]!.partitions.find((partition) => partition.partitionId === chosen.partitionId)!;
+      assert.deepEqual(listed.offlineReplicas, [chosen.leader], 'Metadata lists the replica in the failed directory as offline');
+      // Its other directory still serves: it still leads or follows partitions kept there.
+      const stillHosted = [...leaderNode.broker!.services.replicaManager.all()].filter((replica) => leaderNode.broker!.services.replicaManager.logManager.logDirOf(replica.topic, replica.partitionIndex) === leaderNode.logDirs[0]);
+      assert.ok(stillHosted.length > 0, 'partitions in the healthy directory are still hosted');
+      const client = await RawClient.connect('127.0.0.1', Number(leaderNode.bootstrapServer.split(':')[1]));
+      try {
+        const results = await describeLogDirs(client);
+        assert.deepEqual(results.map((result) => [result.logDir, result.errorCode]), [[leaderNode.logDirs[0], ErrorCode.NONE], [chosen.dir, ErrorCode.KAFKA_STORAGE_ERROR]]);
+      } finally {
+        await client.close();
+      }
+
+      // Every acknowledged record, once, in order, from the new leader.
+      const consumer = kafka.consumer({ groupId: `${topic}-check` });
+      await consumer.connect();
+      const seen: string[] = [];
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, message }) => void (partition === chosen.partitionId && seen.push(message.value!.toString())) });
+        await waitFor(() => seen.length >= acknowledged.length, 'every acknowledged record consumed', 30_000);
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(seen, acknowledged);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+      for (const nodeId of cluster.nodeIds) {
+        const fs = cluster.node(nodeId).fs;
+        if (fs instanceof MemoryFileSystem) fs.setFaultInjector(undefined);
+      }
+    }
+  });
+});
