@@ -1,18 +1,21 @@
 // Admin operations for the command-line tools over the Kafka protocol: topics (create, list,
 // describe with offsets, grow, delete), configs (describe, incremental alter, several resources
 // at once), records (delete below an offset), offsets by time, the cluster's brokers, the
-// producers a partition keeps state for and partition reassignments (start, cancel, list).
-// Partition requests go to leaders; reassignments and config changes go to any broker, which
-// forwards them to the active controller.
+// producers a partition keeps state for, partition reassignments (start, cancel, list) and each
+// broker's log directories (describe, move replicas between them). Partition requests go to
+// leaders; reassignments and config changes go to any broker, which forwards them to the active
+// controller; log directory requests go to the broker whose directories they are about.
 import { ErrorCode, errorName } from '../base/error-codes.js';
 import {
   AlterPartitionReassignmentsApi,
+  AlterReplicaLogDirsApi,
   CreatePartitionsApi,
   CreateTopicsApi,
   DeleteRecordsApi,
   DeleteTopicsApi,
   DescribeClusterApi,
   DescribeConfigsApi,
+  DescribeLogDirsApi,
   DescribeProducersApi,
   IncrementalAlterConfigsApi,
   ListOffsetsApi,
@@ -108,6 +111,29 @@ export interface OngoingReassignment extends TopicPartition {
   replicas: number[];
   addingReplicas: number[];
   removingReplicas: number[];
+}
+
+/** One log directory of a broker (DescribeLogDirs); a failed one has errorCode KAFKA_STORAGE_ERROR and no partitions. */
+export interface LogDirInfo {
+  path: string;
+  errorCode: number;
+  error: string | null;
+  partitions: LogDirPartition[];
+  /** The volume's total and usable bytes (DescribeLogDirs v4+); -1 when the broker does not say. */
+  totalBytes: number;
+  usableBytes: number;
+}
+
+/** A replica in a log directory; `future` marks the copy a move between directories is building there. */
+export interface LogDirPartition extends TopicPartition {
+  size: number;
+  offsetLag: number;
+  future: boolean;
+}
+
+/** A replica to move to another log directory of its broker (AlterReplicaLogDirs). */
+export interface ReplicaLogDirMove extends TopicPartition {
+  logDir: string;
 }
 
 /** Config changes of one resource for incrementalAlterConfigs. */
@@ -277,6 +303,56 @@ export class AdminClient {
         ongoing.map(({ partitionIndex, replicas, addingReplicas, removingReplicas }) => ({ topic: name, partition: partitionIndex, replicas, addingReplicas, removingReplicas })),
       )
       .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  /**
+   * The log directories of broker `brokerId` with the replicas in each (Kafka's
+   * Admin.describeLogDirs for one broker): those of `partitions`, or all of them when null (an
+   * empty list describes the directories alone). A request-wide error throws.
+   */
+  async describeLogDirs(brokerId: number, partitions: readonly TopicPartition[] | null = null): Promise<LogDirInfo[]> {
+    let topics: { topic: string; partitions: number[] }[] | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      topics = [...byTopic].map(([topic, indexes]) => ({ topic, partitions: indexes }));
+    }
+    const response = await this.cluster.request(DescribeLogDirsApi, { topics }, { address: await this.cluster.addressOf(brokerId), minVersion: 1 });
+    if ((response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode!, `describing the log directories of broker ${brokerId}`);
+    return response.results.map((result) => ({
+      path: result.logDir,
+      errorCode: result.errorCode,
+      error: result.errorCode === ErrorCode.NONE ? null : errorName(result.errorCode),
+      partitions: result.topics.flatMap(({ name, partitions: described }) =>
+        described.map((partition) => ({ topic: name, partition: partition.partitionIndex, size: Number(partition.partitionSize), offsetLag: Number(partition.offsetLag), future: partition.isFutureKey })),
+      ),
+      totalBytes: Number(result.totalBytes ?? -1n),
+      usableBytes: Number(result.usableBytes ?? -1n),
+    }));
+  }
+
+  /**
+   * Asks broker `brokerId` to move its replicas of `moves` to the given log directories (Kafka's
+   * Admin.alterReplicaLogDirs for one broker); each replica's result. NONE means the move has
+   * started (or the replica is there already); REPLICA_NOT_AVAILABLE that the broker does not
+   * host the replica (yet).
+   */
+  async alterReplicaLogDirs(brokerId: number, moves: readonly ReplicaLogDirMove[]): Promise<PartitionResult[]> {
+    if (moves.length === 0) return [];
+    const byDir = new Map<string, Map<string, number[]>>();
+    for (const { topic, partition, logDir } of moves) {
+      const topics = byDir.get(logDir) ?? new Map<string, number[]>();
+      topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+      byDir.set(logDir, topics);
+    }
+    const response = await this.cluster.request(AlterReplicaLogDirsApi, {
+      dirs: [...byDir].map(([path, topics]) => ({ path, topics: [...topics].map(([name, partitions]) => ({ name, partitions })) })),
+    }, { address: await this.cluster.addressOf(brokerId), minVersion: 1 });
+    return moves.map(({ topic, partition }) => {
+      const result = response.results.find((entry) => entry.topicName === topic)?.partitions.find((entry) => entry.partitionIndex === partition);
+      if (!result) return { topic, partition, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, error: errorName(ErrorCode.UNKNOWN_SERVER_ERROR), message: 'the broker did not answer for this replica' };
+      return { topic, partition, errorCode: result.errorCode, error: result.errorCode === ErrorCode.NONE ? null : errorName(result.errorCode), message: null };
+    });
   }
 
   /** Moves a partition's log start offset to `offset` (-1: the high watermark); returns the new low watermark. */
