@@ -8,17 +8,28 @@
 //   --throttle sets the replication throttles as Kafka's tool does (leader/follower
 //   .replication.throttled.rate on every broker a move involves; on each moving topic
 //   leader.replication.throttled.replicas = the existing replicas, follower... = the added ones),
-//   then starts the moves (AlterPartitionReassignments) and reports each partition.
+//   then starts the moves (AlterPartitionReassignments) and reports each partition. Replicas the
+//   file gives a log directory ("log_dirs": absolute paths, "any" for the broker's choice) are
+//   then moved there with AlterReplicaLogDirs to their broker, as Kafka's tool does after the
+//   reassignment: a replica the broker does not host yet (REPLICA_NOT_AVAILABLE: a broker the
+//   reassignment adds) is asked again every 100 ms until its move starts or --timeout passes.
 // - --verify: per partition, completed or still in progress (ListPartitionReassignments and the
-//   metadata); once nothing is in progress, removes the throttles unless --preserve-throttles.
-// - --cancel: cancels the file's moves in progress (null replicas), then removes the throttles
+//   metadata); per replica given a log directory, whether it is there (DescribeLogDirs to its
+//   broker, as Kafka's describeReplicaLogDirs); once nothing is in progress, removes the throttles
 //   unless --preserve-throttles.
+// - --cancel: cancels the file's partition moves in progress (null replicas), then removes the
+//   throttles unless --preserve-throttles.
 // - --list: the reassignments in progress with their replicas, adding and removing.
 // Bad input (malformed JSON, an unknown topic, partition or broker, a broker listed twice, a
 // missing or misplaced option) is refused before anything changes, with a message naming it.
-// Deviations from Kafka: log_dirs other than "any" (AlterReplicaLogDirs) are refused, and --verify
-// exits non-zero when a partition has no move in progress yet is not on its target replicas.
+// Deviations from Kafka: a log directory that is not one of its broker's (or is offline) is refused
+// before anything changes, where Kafka's tool fails once the reassignment has started; --verify
+// exits non-zero when a partition has no move in progress yet is not on its target replicas, or a
+// replica is not in its target log directory and not moving there; the broker's copy of a replica
+// between its directories cannot be called back, so --cancel leaves those moves to finish; there
+// is no --replica-alter-log-dirs-throttle (the broker has no such throttle).
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ErrorCode } from '../base/error-codes.js';
@@ -29,6 +40,7 @@ import {
   ConfigResource,
   type ConfigResourceChanges,
   type OngoingReassignment,
+  type LogDirInfo,
   type PartitionResult,
   type TopicPartition,
 } from '../client/admin-client.js';
@@ -44,6 +56,12 @@ const METADATA_SETTLE_MS = 3_000;
 
 /** Kafka's default --timeout. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** How often --execute asks again for a log directory move its broker cannot start yet (Kafka's pause). */
+const LOG_DIR_RETRY_MS = 100;
+
+/** Kafka's word for "the broker chooses the log directory". */
+const ANY_LOG_DIR = 'any';
 
 const ACTIONS = ['generate', 'execute', 'verify', 'cancel', 'list'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -67,13 +85,21 @@ interface ReassignOptions extends ToolOptions {
 /** One partition of a reassignment file: where its replicas should be. */
 export interface PartitionAssignment extends TopicPartition {
   replicas: number[];
+  /** One per replica, "any" or an absolute path; absent when the file has no "log_dirs". */
+  logDirs?: string[];
+}
+
+/** A replica the reassignment file puts in a specific log directory of its broker. */
+export interface ReplicaLogDirTarget extends TopicPartition {
+  broker: number;
+  logDir: string;
 }
 
 /** Kafka's reassignment JSON, one line: {"version":1,"partitions":[{"topic","partition","replicas","log_dirs"}]}. */
 export function reassignmentJson(partitions: readonly PartitionAssignment[]): string {
   return JSON.stringify({
     version: 1,
-    partitions: sortPartitions(partitions).map(({ topic, partition, replicas }) => ({ topic, partition, replicas, log_dirs: replicas.map(() => 'any') })),
+    partitions: sortPartitions(partitions).map(({ topic, partition, replicas }) => ({ topic, partition, replicas, log_dirs: replicas.map(() => ANY_LOG_DIR) })),
   });
 }
 
@@ -90,7 +116,7 @@ export function registerReassignPartitionsCommand(program: Command): void {
     .option('--reassignment-json-file <file>', 'the reassignment, {"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}')
     .option('--throttle <bytes-per-sec>', 'with --execute: limit the replication traffic of the moves to this many bytes/s per broker')
     .option('--additional', 'with --execute: start this reassignment while others are in progress (or change the throttle of one)')
-    .option('--timeout <ms>', 'with --execute or --cancel: how long the controller may take to accept the request (default 10000)')
+    .option('--timeout <ms>', 'with --execute or --cancel: how long the controller may take to accept the request, and with --execute how long to keep trying to start the log directory moves (default 10000)')
     .option('--preserve-throttles', 'with --verify or --cancel: leave the throttle configs in place')
     .action((options: ReassignOptions) => reassignPartitions(options));
 }
@@ -201,7 +227,7 @@ export async function readTopicsFile(path: string): Promise<string[]> {
   return topics;
 }
 
-/** Kafka's reassignment file; each partition once, each replica once per partition, log_dirs "any". */
+/** Kafka's reassignment file; each partition once, each replica once per partition, log_dirs "any" or absolute paths. */
 export async function readReassignmentFile(path: string): Promise<PartitionAssignment[]> {
   const { parsed, malformed } = await readJson(
     '--reassignment-json-file',
@@ -221,10 +247,13 @@ export async function readReassignmentFile(path: string): Promise<PartitionAssig
     if (!replicas.every(isNonNegativeInteger)) throw malformed(`partitions[${index}] (${topic}-${partition}) has "replicas" that are not all non-negative integer broker ids`);
     if (logDirs !== undefined) {
       if (!Array.isArray(logDirs) || logDirs.length !== replicas.length) throw malformed(`partitions[${index}] (${topic}-${partition}) has "log_dirs" that is not an array with one entry per replica`);
-      const specific = logDirs.filter((dir) => dir !== 'any');
-      if (specific.length > 0) throw new ToolError(`--reassignment-json-file ${path}: ${topic}-${partition} names log directories (${specific.map((dir) => JSON.stringify(dir)).join(', ')}); moving replicas between log directories is not supported, use "any"`);
+      for (const dir of logDirs) {
+        if (typeof dir !== 'string' || (dir !== ANY_LOG_DIR && !isAbsolute(dir))) {
+          throw malformed(`partitions[${index}] (${topic}-${partition}) has ${JSON.stringify(dir)} in "log_dirs", which is neither "any" nor an absolute path`);
+        }
+      }
     }
-    return { topic, partition, replicas: replicas as number[] };
+    return logDirs === undefined ? { topic, partition, replicas: replicas as number[] } : { topic, partition, replicas: replicas as number[], logDirs: logDirs as string[] };
   });
   const twice = duplicates(partitions.map(name));
   if (twice.length > 0) throw new ToolError(`--reassignment-json-file ${path} lists partitions more than once: ${twice.join(', ')}`);
@@ -388,6 +417,8 @@ async function execute(admin: AdminClient, options: ReassignOptions, proposed: P
       `cannot execute because there are reassignments in progress (${ongoing.map(name).join(', ')}); use --additional to start this one in addition to them (or to change the throttle by resubmitting the current reassignment)`,
     );
   }
+  const logDirTargets = replicaLogDirTargets(proposed);
+  await checkLogDirs(admin, options, logDirTargets);
   // To roll back a partition that is already moving is to go back to where it was before that move.
   const ongoingByName = new Map(ongoing.map((entry) => [name(entry), entry]));
   const rollback = current.map((entry) => {
@@ -406,8 +437,102 @@ async function execute(admin: AdminClient, options: ReassignOptions, proposed: P
   const failed = results.filter((result) => result.errorCode !== ErrorCode.NONE);
   if (started.length > 0) text.push(`Successfully started partition reassignment${started.length === 1 ? '' : 's'} for ${started.map(name).join(',')}`);
   if (failed.length > 0) text.push(`Error reassigning partition(s):\n${failed.map(failureLine).join('\n')}`);
-  print(options, { current: JSON.parse(reassignmentJson(rollback)), throttle: throttled && { rate: throttle, ...throttled }, results: results.map(resultJson) }, () => text.join('\n'));
+  const moves: LogDirMoves = { started: [], pending: [], failure: null };
+  const json = () => ({
+    current: JSON.parse(reassignmentJson(rollback)),
+    throttle: throttled && { rate: throttle, ...throttled },
+    results: results.map(resultJson),
+    logDirMoves: logDirTargets.map((target) => ({ topic: target.topic, partition: target.partition, broker: target.broker, logDir: target.logDir, started: moves.started.includes(target) })),
+  });
+  // As Kafka's tool: the log directory moves only once every partition reassignment has started.
+  if (failed.length === 0 && logDirTargets.length > 0) {
+    try {
+      await executeLogDirMoves(admin, logDirTargets, timeoutMs, moves);
+    } catch (error) {
+      moves.failure = error instanceof Error ? error.message : String(error);
+    }
+    for (const target of moves.started) text.push(`Successfully started moving log directory to ${target.logDir} for replica ${name(target)} with broker ${target.broker}`);
+    if (moves.failure !== null) text.push(moves.failure);
+    else if (moves.pending.length > 0) text.push(`Timed out before log directory move${moves.pending.length === 1 ? '' : 's'} could be started for: ${moves.pending.map(replicaName).join(',')}`);
+  }
+  print(options, json(), () => text.join('\n'));
   if (failed.length > 0) throw new ToolError(`${failed.length} partition reassignment(s) could not be started`);
+  if (moves.failure !== null) throw new ToolError(moves.failure);
+  if (moves.pending.length > 0) throw new ToolError(`${moves.pending.length} log directory move(s) could not be started within ${timeoutMs} ms (--timeout): ${moves.pending.map(replicaName).join(',')}`);
+}
+
+/** The replicas the file gives a log directory (not "any"), in Kafka's order: by broker, topic, partition. */
+function replicaLogDirTargets(proposed: readonly PartitionAssignment[]): ReplicaLogDirTarget[] {
+  const targets = proposed.flatMap(({ topic, partition, replicas, logDirs }) =>
+    replicas.flatMap((broker, index) => (logDirs === undefined || logDirs[index] === ANY_LOG_DIR ? [] : [{ topic, partition, broker, logDir: logDirs[index]! }])),
+  );
+  return targets.sort((a, b) => a.broker - b.broker || (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+}
+
+/**
+ * Refuses, before anything changes, a log directory that its broker does not have or that is
+ * offline there (Kafka's tool would hear LOG_DIR_NOT_FOUND or KAFKA_STORAGE_ERROR from
+ * AlterReplicaLogDirs only after starting the reassignment). Paths are compared resolved, as the
+ * broker compares them.
+ */
+async function checkLogDirs(admin: AdminClient, options: ReassignOptions, targets: readonly ReplicaLogDirTarget[]): Promise<void> {
+  const problems: string[] = [];
+  for (const [broker, ofBroker] of byBroker(targets)) {
+    const dirs = await admin.describeLogDirs(broker, []);
+    for (const target of ofBroker) {
+      const dir = findLogDir(dirs, target.logDir);
+      if (dir === undefined) problems.push(`${JSON.stringify(target.logDir)} for ${name(target)} on broker ${broker} (its log directories: ${dirs.map((entry) => entry.path).join(', ')})`);
+      else if (dir.errorCode !== ErrorCode.NONE) problems.push(`${JSON.stringify(target.logDir)} for ${name(target)} is offline on broker ${broker} (${dir.error})`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ToolError(`--reassignment-json-file ${options.reassignmentJsonFile}: the reassignment names log directories its brokers cannot take: ${problems.join('; ')}; nothing was changed`);
+  }
+}
+
+/** Where --execute's log directory moves stand: started, not started yet, or the error that stopped them. */
+interface LogDirMoves {
+  started: ReplicaLogDirTarget[];
+  pending: ReplicaLogDirTarget[];
+  failure: string | null;
+}
+
+/**
+ * Asks each replica's broker to move it to its log directory (AlterReplicaLogDirs), as Kafka's
+ * tool does: a replica the broker does not host yet (REPLICA_NOT_AVAILABLE, a broker the
+ * reassignment adds) is asked again every LOG_DIR_RETRY_MS until `timeoutMs` has passed; any
+ * other error stops the moves. Fills in `moves` as it goes.
+ */
+async function executeLogDirMoves(admin: AdminClient, targets: readonly ReplicaLogDirTarget[], timeoutMs: number, moves: LogDirMoves): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  moves.pending = [...targets];
+  for (;;) {
+    for (const [broker, ofBroker] of byBroker(moves.pending)) {
+      const results = await admin.alterReplicaLogDirs(broker, ofBroker);
+      results.forEach((result, index) => {
+        const target = ofBroker[index]!;
+        if (result.errorCode === ErrorCode.NONE) {
+          moves.started.push(target);
+          moves.pending = moves.pending.filter((entry) => entry !== target);
+        } else if (result.errorCode !== ErrorCode.REPLICA_NOT_AVAILABLE && moves.failure === null) {
+          moves.failure = `Failed to alter dir for ${replicaName(target)} to ${target.logDir}: ${result.error}`;
+        }
+      });
+      if (moves.failure !== null) return;
+    }
+    if (moves.pending.length === 0 || Date.now() >= deadline) return;
+    await delay(LOG_DIR_RETRY_MS);
+  }
+}
+
+function byBroker<T extends { broker: number }>(items: readonly T[]): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) groups.set(item.broker, [...(groups.get(item.broker) ?? []), item]);
+  return groups;
+}
+
+function findLogDir(dirs: readonly LogDirInfo[], path: string): LogDirInfo | undefined {
+  return dirs.find((dir) => resolve(dir.path) === resolve(path));
 }
 
 /**
@@ -478,12 +603,84 @@ async function verify(admin: AdminClient, options: ReassignOptions, proposed: Pa
     else if (entry.state === 'in-progress') lines.push(`Reassignment of partition ${name(entry)} is still in progress.`);
     else lines.push(`There is no active reassignment of partition ${name(entry)}, but replica set is ${listText(entry.replicas)} rather than ${listText(entry.target)}.`);
   }
-  const done = states.every((entry) => entry.state !== 'in-progress');
+  const currentReplicas = new Map(states.map((entry) => [name(entry), entry.replicas]));
+  const moves = await logDirMoveStates(admin, replicaLogDirTargets(proposed), currentReplicas);
+  for (const move of moves) lines.push(logDirMoveLine(move));
+  const done = states.every((entry) => entry.state !== 'in-progress') && moves.every((move) => !move.inProgress);
   let cleared: Cleared | null = null;
   if (done && !options.preserveThrottles) cleared = await clearThrottles(admin, proposed, lines);
-  print(options, { partitions: states, complete: done, throttlesCleared: cleared }, () => lines.join('\n'));
+  print(options, { partitions: states, replicaLogDirs: moves, complete: done, throttlesCleared: cleared }, () => lines.join('\n'));
   const wrong = states.filter((entry) => entry.state === 'not-on-target');
-  if (wrong.length > 0) throw new ToolError(`${wrong.length} partition(s) are not on their target replicas and have no reassignment in progress: ${wrong.map(name).join(', ')}`);
+  const misplaced = moves.filter((move) => !move.inProgress && move.state !== 'completed');
+  const problems: string[] = [];
+  if (wrong.length > 0) problems.push(`${wrong.length} partition(s) are not on their target replicas and have no reassignment in progress: ${wrong.map(name).join(', ')}`);
+  if (misplaced.length > 0) problems.push(`${misplaced.length} replica(s) are not in their target log directory and not moving there: ${misplaced.map(replicaName).join(', ')}`);
+  if (problems.length > 0) throw new ToolError(problems.join('; '));
+}
+
+/**
+ * Where a replica stands against its target log directory, Kafka's LogDirMoveState:
+ * - completed: it is in the target directory;
+ * - moving: a future copy is being built in the target directory (Kafka's active move);
+ * - moving-elsewhere: a future copy is being built in another directory;
+ * - not-moving: it is in another directory, no copy under way (Kafka's cancelled move);
+ * - missing-log-dir: the broker does not list it and has an offline log directory;
+ * - missing-replica: the broker does not list it and is not one of the partition's replicas;
+ * - unlisted: the broker does not list it, all its directories are online and it is one of the
+ *   partition's replicas. Conveyor's broker stops serving a replica while it copies it to another
+ *   directory (and lists it nowhere meanwhile), and a broker a reassignment adds lists a replica
+ *   once it has created it: either way a move in progress.
+ */
+export type LogDirMoveStateName = 'completed' | 'moving' | 'moving-elsewhere' | 'not-moving' | 'missing-log-dir' | 'missing-replica' | 'unlisted';
+
+export interface LogDirMoveState extends ReplicaLogDirTarget {
+  state: LogDirMoveStateName;
+  inProgress: boolean;
+  currentLogDir: string | null;
+  futureLogDir: string | null;
+}
+
+/** Each target replica's state, from one DescribeLogDirs per broker (Kafka's describeReplicaLogDirs). */
+async function logDirMoveStates(admin: AdminClient, targets: readonly ReplicaLogDirTarget[], currentReplicas: ReadonlyMap<string, readonly number[]>): Promise<LogDirMoveState[]> {
+  const states: LogDirMoveState[] = [];
+  for (const [broker, ofBroker] of byBroker(targets)) {
+    const dirs = await admin.describeLogDirs(broker, ofBroker);
+    for (const target of ofBroker) states.push(logDirMoveState(dirs, target, currentReplicas.get(name(target))?.includes(broker) ?? false));
+  }
+  return states;
+}
+
+/** A replica's state from its broker's log directories; `assigned`: the metadata lists the broker among the partition's replicas. */
+export function logDirMoveState(dirs: readonly LogDirInfo[], target: ReplicaLogDirTarget, assigned: boolean): LogDirMoveState {
+  const holding = (future: boolean) => dirs.find((dir) => dir.partitions.some((entry) => entry.topic === target.topic && entry.partition === target.partition && entry.future === future))?.path ?? null;
+  const currentLogDir = holding(false);
+  const futureLogDir = holding(true);
+  const inTarget = (dir: string) => resolve(dir) === resolve(target.logDir);
+  let state: LogDirMoveStateName;
+  if (futureLogDir !== null) state = inTarget(futureLogDir) ? 'moving' : 'moving-elsewhere';
+  else if (currentLogDir !== null) state = inTarget(currentLogDir) ? 'completed' : 'not-moving';
+  else if (dirs.some((dir) => dir.errorCode !== ErrorCode.NONE)) state = 'missing-log-dir';
+  else state = assigned ? 'unlisted' : 'missing-replica';
+  return { ...target, state, inProgress: state === 'moving' || state === 'moving-elsewhere' || state === 'unlisted', currentLogDir, futureLogDir };
+}
+
+/** Kafka's line for a replica's log directory move. */
+export function logDirMoveLine(move: LogDirMoveState): string {
+  switch (move.state) {
+    case 'completed':
+      return `Reassignment of replica ${replicaName(move)} completed successfully.`;
+    case 'moving':
+    case 'unlisted':
+      return `Reassignment of replica ${replicaName(move)} is still in progress.`;
+    case 'moving-elsewhere':
+      return `Partition ${name(move)} on broker ${move.broker} is being moved to log dir ${move.futureLogDir} instead of ${move.logDir}.`;
+    case 'not-moving':
+      return `Partition ${name(move)} on broker ${move.broker} is not being moved from log dir ${move.currentLogDir} to ${move.logDir}.`;
+    case 'missing-log-dir':
+      return `Partition ${name(move)} is not found in any live log dir on broker ${move.broker}. There is likely an offline log directory on the broker.`;
+    case 'missing-replica':
+      return `Partition ${name(move)} cannot be found in any live log directory on broker ${move.broker}.`;
+  }
 }
 
 /**
@@ -580,6 +777,11 @@ async function list(admin: AdminClient, options: ReassignOptions): Promise<void>
 
 function name({ topic, partition }: TopicPartition): string {
   return `${topic}-${partition}`;
+}
+
+/** Kafka's TopicPartitionReplica: topic-partition-broker. */
+function replicaName({ topic, partition, broker }: ReplicaLogDirTarget): string {
+  return `${topic}-${partition}-${broker}`;
 }
 
 function sortPartitions<T extends TopicPartition>(partitions: readonly T[]): T[] {
