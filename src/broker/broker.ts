@@ -53,6 +53,11 @@ export interface BrokerOptions {
   logger: Logger;
   /** Opens connections to the other nodes (src/node: TCP); needed when controller.quorum.voters is set. */
   connect?: Connector;
+  /**
+   * Told when the broker stopped itself (the metadata log's directory failed, as a Kafka broker
+   * halts); a process exits then, so a supervisor restarts it.
+   */
+  onHalted?: (reason: string) => void;
 }
 
 /** How long a starting node waits for the active controller to register and unfence it. */
@@ -452,7 +457,7 @@ export class Broker {
     logDirs.failures.attach((dir) => {
       if (dir === logManager.dataDir) {
         logger.error('the metadata log directory failed: the broker stops, as a Kafka broker halts', { dir });
-        void self?.halt();
+        void self?.halt().finally(() => options.onHalted?.(`the metadata log directory ${dir} failed`));
         return;
       }
       replicaManager.takeLogDirOffline(dir);

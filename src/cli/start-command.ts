@@ -71,7 +71,16 @@ async function runBroker(options: StartOptions): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
-  running = await startBroker({ config, storage: options.storage, logLevel: options.logLevel });
+  running = await startBroker({
+    config,
+    storage: options.storage,
+    logLevel: options.logLevel,
+    // The broker stopped itself (its metadata log's directory failed): exit non-zero, as Kafka halts.
+    onHalted: (reason) => {
+      process.stderr.write(`broker stopped: ${reason}\n`);
+      process.exit(1);
+    },
+  });
   process.stderr.write(
     `Conveyor broker ${running.nodeId} ready on ${running.bootstrapServers} in ${Math.round(performance.now() - startedAt)} ms ` +
       `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}). Ctrl-C stops it.\n`,

@@ -30,6 +30,8 @@ export interface StartBrokerOptions {
   logLevel?: LogLevelName;
   /** Tests only: the clock the broker runs on (a test that moves time forward); the system clock otherwise. */
   clock?: Clock;
+  /** Told when the broker stopped itself (its metadata log's directory failed). */
+  onHalted?: (reason: string) => void;
 }
 
 export interface RunningBroker {
@@ -66,6 +68,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     random: systemRandom,
     logger: level === 'silent' ? silentLogger : consoleLogger(level),
     connect: connectTcp,
+    ...(options.onHalted ? { onHalted: options.onHalted } : {}),
   });
   const endpoint = broker.endpoints[0]!;
   return {

@@ -16,6 +16,7 @@ import { ErrorCode } from '../../src/base/error-codes.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
 import { replicaDirectory } from '../../src/metadata/metadata-image.js';
 import { AlterReplicaLogDirsApi, DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../src/protocol/messages/index.js';
+import { startBroker } from '../../src/node/start-broker.js';
 import { startCluster, type RunningCluster } from '../../src/node/start-cluster.js';
 import { RawClient } from '../support/raw-client.js';
 import { batchOf, createTopic, produce, readAll, startTestBroker, temporaryDirectory, type TestBroker, uniqueTopic, valuesOf, waitFor } from './helpers.js';
@@ -107,6 +108,21 @@ describe('several log directories on one broker', () => {
     for (const [partition, dir] of where) {
       const answer = await produce(broker.client, topic, partition, batchOf(['after']));
       assert.equal(answer.errorCode, dir === failed ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.NONE, `partition ${partition} in ${dir}`);
+    }
+  });
+});
+
+describe('the metadata log directory failing', () => {
+  it('stops the broker and tells its owner, as a Kafka broker halts', async () => {
+    const halted: string[] = [];
+    const running = await startBroker({ port: 0, storage: 'memory', config: { 'log.dirs': '/m1,/m2' }, onHalted: (reason) => halted.push(reason) });
+    try {
+      running.broker.services.replicaManager.logManager.failLogDir('/m1', 'test: the disk is gone');
+      await waitFor(() => halted.length > 0, 'the broker halted');
+      assert.match(halted[0]!, /metadata log directory \/m1 failed/);
+      await assert.rejects(RawClient.connect(running.host, running.port), 'the listener is closed');
+    } finally {
+      await running.close().catch(() => {});
     }
   });
 });
