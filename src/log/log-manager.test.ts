@@ -7,7 +7,8 @@ import type { FileSystem } from '../base/file-system.js';
 import { pathExists } from '../base/file-system.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { NodeFileSystem } from '../node/node-file-system.js';
-import { readBaseOffset } from '../protocol/records/batch-header.js';
+import { readBaseOffset, readLastOffset } from '../protocol/records/batch-header.js';
+import type { PartitionLog } from './partition-log.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import { buildBatch } from '../testing/test-batches.js';
 import { openTestLogManager } from '../testing/log-support.js';
@@ -326,6 +327,39 @@ describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
     await reopened.close();
   });
 
+  it('copies while the log takes appends; pause() comes once, then the log refuses appends until the moved one takes over', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    const log = await manager.createLog('t', 0, { segmentBytes: 600 }, '/d1');
+    for (let index = 0; index < 10; index += 1) await log.append(buildBatch({ count: 2 }), { leaderEpoch: 3, appendTimeMs: 0 });
+    log.updateHighWatermark(log.logEndOffset);
+    let pauses = 0;
+    const move = manager.moveLog('t', 0, '/d2', () => {
+      pauses += 1;
+    });
+    // Appends (and the high watermark) keep moving while the copy fills.
+    const appendedDuring: number[] = [];
+    while (pauses === 0) {
+      try {
+        appendedDuring.push((await log.append(buildBatch({ count: 2 }), { leaderEpoch: 3, appendTimeMs: 0 })).baseOffset);
+        log.updateHighWatermark(log.logEndOffset);
+      } catch (error) {
+        assert.match(String(error), /moving to another log directory/);
+        break;
+      }
+    }
+    const moved = await move;
+    assert.equal(pauses, 1);
+    assert.ok(appendedDuring.length > 0, 'appends went on during the copy');
+    assert.equal(moved.logEndOffset, log.logEndOffset);
+    const before = Array.from({ length: 10 }, (_, index) => index * 2);
+    assert.deepEqual(await readOffsetsOf(moved), [...before, ...appendedDuring], 'every batch, those appended during the copy too');
+    assert.deepEqual(moved.leaderEpochCache.entries, [{ epoch: 3, startOffset: 0 }]);
+    assert.equal(manager.logDirOf('t', 0), '/d2');
+    await assert.rejects(log.append(buildBatch(), { leaderEpoch: 3, appendTimeMs: 0 }), /closed|moving/);
+    await manager.close();
+  });
+
   it('after a crash mid-move: a copy beside a live log is dropped; a complete copy whose original is gone becomes the log', async () => {
     const fs = new MemoryFileSystem();
     const manager = await openDirs(fs);
@@ -352,9 +386,13 @@ describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
     const manager = await openDirs(fs);
     await manager.createLog('t', 0, {}, '/d1');
     await assert.rejects(manager.moveLog('t', 0, '/elsewhere'), /not a log directory/);
+    const original = manager.get('t', 0);
     const first = manager.moveLog('t', 0, '/d2');
     await assert.rejects(manager.moveLog('t', 0, '/d2'), /being moved/);
-    assert.equal(await manager.createLog('t', 0), await first, 'createLog during a move waits for the moved log');
+    assert.equal(await manager.createLog('t', 0), original, 'while the copy fills, the log in place serves');
+    const moved = await first;
+    assert.notEqual(moved, original);
+    assert.equal(await manager.createLog('t', 0), moved);
     await manager.close();
   });
 });
@@ -376,3 +414,17 @@ describe('logFailureFailsDirectory: false (one directory on a single node)', () 
     await manager.close();
   });
 });
+
+/** The base offset of every batch in the log, read through its read path. */
+async function readOffsetsOf(log: PartitionLog): Promise<number[]> {
+  const offsets: number[] = [];
+  let next = log.logStartOffset;
+  while (next < log.logEndOffset) {
+    const { chunks } = await log.read(next, { maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true });
+    for (const chunk of chunks) {
+      offsets.push(readBaseOffset(chunk));
+      next = readLastOffset(chunk) + 1;
+    }
+  }
+  return offsets;
+}

@@ -20,6 +20,7 @@ import { type PartitionOffset, readOffsetCheckpoint, writeOffsetCheckpoint } fro
 import { CleanerCheckpoint } from './cleaner/cleaner-checkpoint.js';
 import { LogCleaner } from './cleaner/log-cleaner.js';
 import { FileHandleCache } from './file-handle-cache.js';
+import { carryOver, catchUp } from './log-copy.js';
 import { type LogConfig, resolveLogConfig } from './log-config.js';
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -149,6 +150,10 @@ export class LogManager {
   readonly #futureDirs: ({ dir: LogDirectory; name: string } & TopicPartition)[] = [];
   /** Partitions being moved between directories (moveLog), each with the move's promise. */
   readonly #moving = new Map<string, Promise<PartitionLog>>();
+  /** The copies moves are filling, by partition. */
+  readonly #futures = new Map<string, { dir: LogDirectory; log: PartitionLog }>();
+  /** Directories asked for replicas not hosted yet (preferLogDir). */
+  readonly #preferred = new Map<string, string>();
   readonly #checkpointWrites = new SerialQueue();
   #cancelCheckpointTimer: (() => void) | undefined;
   #retention: RetentionScheduler | undefined;
@@ -415,7 +420,10 @@ export class LogManager {
     if (moving !== undefined) return moving;
     const creating = this.#creating.get(key);
     if (creating !== undefined) return creating.log;
-    const dir = logDir === undefined ? this.#placeNewLog() : this.#dirs.find((candidate) => candidate.path === logDir);
+    const preferred = this.#preferred.get(key);
+    this.#preferred.delete(key);
+    const wanted = logDir ?? this.#dirs.find((candidate) => candidate.path === preferred && !candidate.offline)?.path;
+    const dir = wanted === undefined ? this.#placeNewLog() : this.#dirs.find((candidate) => candidate.path === wanted);
     if (dir === undefined) return Promise.reject(new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${logDir} is not a log directory`));
     if (dir.offline) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${dir.path} is offline`));
     // A brand-new directory has nothing to recover, whatever the last shutdown looked like.
@@ -453,7 +461,7 @@ export class LogManager {
     const counts = new Map<LogDirectory, number>(this.#dirs.filter((dir) => !dir.offline).map((dir) => [dir, 0]));
     if (counts.size === 0) return this.#dirs[0];
     for (const dir of this.#dirOf.values()) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
-    for (const { dir } of this.#creating.values()) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
+    for (const { dir } of [...this.#creating.values(), ...this.#futures.values()]) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
     let best: LogDirectory | undefined;
     for (const [dir, count] of counts) if (best === undefined || count < counts.get(best)!) best = dir;
     return best;
@@ -491,58 +499,101 @@ export class LogManager {
   }
 
   /**
-   * Moves a log to another of the log directories (AlterReplicaLogDirs) and returns it reopened
-   * there. The caller has stopped using the log: it is closed, its files are copied into
-   * `<topic>-<partition>.<id>-future` in the destination and synced, the old directory is taken
-   * away (renamed to be deleted) and the copy renamed into place. A crash at any step leaves
-   * either the old log or a complete copy, which the next start settles (#settleInterruptedMoves).
+   * Moves a log to another of the log directories (AlterReplicaLogDirs), as Kafka's future replica
+   * does, and returns it reopened there:
+   * 1. while the log serves, a copy `<topic>-<partition>.<id>-future` in the destination takes
+   *    every batch below its high watermark (log-copy.ts), until it has caught up;
+   * 2. `pause()` (the caller stops serving the replica), the log is sealed (appends refused, those
+   *    queued written), the copy takes the rest and the log's epochs and start, and is closed;
+   * 3. the old directory is renamed away and the copy renamed into place and opened.
+   * The replica is unavailable only for step 2 and 3's last records and renames. A crash at any
+   * step leaves the original log or a complete copy, which the next start settles
+   * (#settleInterruptedMoves). Until the move ends the log stays in its directory (createLog for it
+   * during step 3 waits for the move).
    */
-  async moveLog(topic: string, partition: number, destination: string): Promise<PartitionLog> {
+  moveLog(topic: string, partition: number, destination: string, pause: () => void = () => {}): Promise<PartitionLog> {
     const key = partitionDirName(topic, partition);
-    if (this.#moving.has(key)) throw new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `${key} is being moved already`);
+    if (this.#moving.has(key)) return Promise.reject(new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `${key} is being moved already`));
     const log = this.#logs.get(key);
     const from = this.#dirOf.get(key);
     const to = this.#dirs.find((candidate) => candidate.path === destination);
-    if (log === undefined || from === undefined) throw new KafkaError(ErrorCode.REPLICA_NOT_AVAILABLE, `no log for ${key}`);
-    if (to === undefined) throw new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${destination} is not a log directory`);
-    if (from === to) return log;
-    if (from.offline || to.offline) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${from.offline ? from.path : to.path} is offline`);
-    const move = this.#move(key, log, from, to).finally(() => this.#moving.delete(key));
+    if (log === undefined || from === undefined) return Promise.reject(new KafkaError(ErrorCode.REPLICA_NOT_AVAILABLE, `no log for ${key}`));
+    if (to === undefined) return Promise.reject(new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${destination} is not a log directory`));
+    if (from === to) return Promise.resolve(log);
+    if (from.offline || to.offline) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${from.offline ? from.path : to.path} is offline`));
+    const move = this.#move(key, log, from, to, pause).finally(() => {
+      this.#moving.delete(key);
+      this.#futures.delete(key);
+    });
     this.#moving.set(key, move);
     return move;
   }
 
-  async #move(key: string, log: PartitionLog, from: LogDirectory, to: LogDirectory): Promise<PartitionLog> {
+  async #move(key: string, log: PartitionLog, from: LogDirectory, to: LogDirectory, pause: () => void): Promise<PartitionLog> {
     const { topic, partition } = log;
-    const offsets = { recoveryPoint: log.logEndOffset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark };
+    const { fs } = this.#options;
+    const uniqueId = this.#nextDeleteId();
+    const futurePath = joinPath(to.path, futureDirName(topic, partition, uniqueId));
+    const copy = await PartitionLog.load({ context: this.#context, dir: futurePath, topic, partition, config: log.config, hadCleanShutdown: true, create: true });
+    this.#futures.set(key, { dir: to, log: copy });
+    const abandoned = () => this.#closed || this.#logs.get(key) !== log || to.offline;
+    let sealed = false;
+    try {
+      await copy.truncateFullyAndStartAt(log.logStartOffset);
+      await catchUp(log, copy, () => log.highWatermark, abandoned);
+      pause();
+      sealed = true;
+      await log.seal();
+      await catchUp(log, copy, () => log.logEndOffset, abandoned);
+      carryOver(log, copy);
+      await copy.close();
+      await to.sync.run();
+    } catch (error) {
+      // The original is whole: the copy goes, and a sealed original is opened again where it was.
+      await copy.abandon().catch(() => {});
+      await fs.removeTree(futurePath).catch(() => {});
+      if (sealed && this.#logs.get(key) === log && !from.offline) await this.#reopen(key, log, from);
+      throw isKafkaError(error) ? error : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not copy ${key} to ${to.path}: ${String(error)}`);
+    }
     this.#logs.delete(key);
     this.#dirOf.delete(key);
     await this.#cleaner?.forget(log);
     await log.close();
-    const { fs } = this.#options;
-    const uniqueId = this.#nextDeleteId();
-    const future = joinPath(to.path, futureDirName(topic, partition, uniqueId));
-    try {
-      await copyDirectory(fs, log.dir, future);
-      await to.sync.run();
-    } catch (error) {
-      // The old log is whole: it stays where it was.
-      await fs.removeTree(future).catch(() => {});
-      this.#logs.set(key, await this.#loadLog(from, topic, partition, log.config, offsets));
-      this.#dirOf.set(key, from);
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not copy ${key} to ${to.path}: ${String(error)}`);
-    }
     const doomed = joinPath(from.path, deletedDirName(topic, partition, uniqueId));
     await fs.rename(log.dir, doomed);
     await from.sync.run();
-    await fs.rename(future, joinPath(to.path, key));
+    await fs.rename(futurePath, joinPath(to.path, key));
     await to.sync.run();
     this.#removeInBackground(doomed);
+    const offsets = { recoveryPoint: copy.logEndOffset, logStartOffset: copy.logStartOffset, highWatermark: copy.highWatermark };
     const moved = await this.#loadLog(to, topic, partition, log.config, offsets);
     this.#logs.set(key, moved);
     this.#dirOf.set(key, to);
     await this.checkpoint();
     return moved;
+  }
+
+  /** Closes a log and opens it again in the same place (a move that failed after sealing it). */
+  async #reopen(key: string, log: PartitionLog, dir: LogDirectory): Promise<void> {
+    const offsets = { recoveryPoint: log.logEndOffset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark };
+    this.#logs.delete(key);
+    await this.#cleaner?.forget(log);
+    await log.close();
+    this.#logs.set(key, await this.#loadLog(dir, log.topic, log.partition, log.config, offsets));
+  }
+
+  /** The copy a move is filling, if one is: its directory and how far it has come (DescribeLogDirs' future replica). */
+  futureOf(topic: string, partition: number): { logDir: string; logEndOffset: number; size(): Promise<number> } | undefined {
+    const future = this.#futures.get(partitionDirName(topic, partition));
+    return future && { logDir: future.dir.path, logEndOffset: future.log.logEndOffset, size: () => future.log.size() };
+  }
+
+  /**
+   * Where a replica this broker does not host yet should be created (AlterReplicaLogDirs for a
+   * replica on its way here, as Kafka's preferred log dir): used once, by the next createLog of it.
+   */
+  preferLogDir(topic: string, partition: number, logDir: string): void {
+    this.#preferred.set(partitionDirName(topic, partition), logDir);
   }
 
   /** Whether a log is being moved between directories. */
@@ -670,6 +721,8 @@ export class LogManager {
     await this.#cleaner?.stop();
     await this.#retention?.stop();
     await Promise.allSettled([...this.#creating.values()].map((creating) => creating.log));
+    // A move in progress gives up (its copy goes; the original stays or is opened again).
+    await Promise.allSettled([...this.#moving.values()]);
     const unclean = new Set<LogDirectory>();
     await forEachBounded([...this.#logs.entries()], OPEN_PARTITIONS_CONCURRENCY, async ([key, log]) => {
       try {
@@ -695,32 +748,6 @@ export class LogManager {
     );
   }
 }
-
-/** Copies every file of `from` into a new directory `to`, each synced, then the directory itself. */
-async function copyDirectory(fs: FileSystem, from: string, to: string): Promise<void> {
-  await fs.mkdir(to);
-  for (const entry of await fs.readdir(from)) {
-    if (entry.isDirectory) continue;
-    const source = await fs.open(joinPath(from, entry.name), 'read');
-    try {
-      const target = await fs.open(joinPath(to, entry.name), 'create');
-      try {
-        const size = await source.size();
-        for (let position = 0; position < size; position += COPY_CHUNK_BYTES) {
-          await target.write([await source.read(position, Math.min(COPY_CHUNK_BYTES, size - position))], position);
-        }
-        await target.sync();
-      } finally {
-        await target.close();
-      }
-    } finally {
-      await source.close();
-    }
-  }
-  await fs.syncDirectory(to);
-}
-
-const COPY_CHUNK_BYTES = 1 << 20;
 
 async function writeCleanShutdownMarker(fs: FileSystem, dir: string, brokerEpoch: number): Promise<void> {
   const handle = await fs.open(joinPath(dir, CLEAN_SHUTDOWN_FILE), 'create');

@@ -252,6 +252,17 @@ describe('partition log timestamps, epochs, truncation', () => {
     await manager.close();
   });
 
+  it('as a follower, takes batches with gaps between them (a compacted leader dropped whole batches), never going back', async () => {
+    const manager = await openTestLogManager();
+    const log = await manager.createLog('t', 0);
+    await log.appendAsFollower(buildBatch({ count: 2, baseOffset: 0 }));
+    await log.appendAsFollower(buildBatch({ count: 2, baseOffset: 7 }));
+    assert.equal(log.logEndOffset, 9);
+    assert.deepEqual(await readAllOffsets(log), [0, 7]);
+    await assert.rejects(log.appendAsFollower(buildBatch({ count: 1, baseOffset: 8 })), expectKafkaError(ErrorCode.OFFSET_OUT_OF_RANGE));
+    await manager.close();
+  });
+
   it('truncates to an offset across segments and appends again', async () => {
     const manager = await openTestLogManager({ config: { segmentBytes: 500 } });
     const log = await manager.createLog('t', 0);

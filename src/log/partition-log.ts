@@ -172,6 +172,8 @@ export class PartitionLog {
    * a log dir offline): the log refuses appends and reads until it is reopened.
    */
   #offline = false;
+  /** Refuses appends for good while still serving reads (the end of a move to another log directory). */
+  #sealed = false;
   /** Segments whose corrupt batch was already logged: once per segment, however often it is polled. */
   readonly #reportedCorruption = new WeakSet<Segment>();
   /** Log file sizes of segments not loaded yet, measured when `size()` first needed them. */
@@ -452,8 +454,9 @@ export class PartitionLog {
     const refusal = this.#appendRefusal(batch, false);
     if (refusal !== undefined) return Promise.reject(refusal);
     const baseOffset = readBaseOffset(batch);
-    if (baseOffset !== this.#nextOffset) {
-      return Promise.reject(new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `a replicated batch at ${baseOffset} does not continue ${this.topic}-${this.partition}, which ends at ${this.#nextOffset}`));
+    // Offsets only move forward; a gap is a compacted leader's dropped batches (Kafka's followers take it too).
+    if (baseOffset < this.#nextOffset) {
+      return Promise.reject(new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `a replicated batch at ${baseOffset} goes back into ${this.topic}-${this.partition}, which ends at ${this.#nextOffset}`));
     }
     const lastOffset = baseOffset + readLastOffsetDelta(batch);
     this.#nextOffset = lastOffset + 1;
@@ -472,6 +475,7 @@ export class PartitionLog {
     assert(this.#truncating === 0, 'append while a truncation is in progress');
     assert(batch.length >= BATCH_HEADER_BYTES, 'append of a buffer shorter than a batch header');
     if (this.#closed) return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is closed`);
+    if (this.#sealed) return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.dir} is moving to another log directory`);
     if (this.#offline) return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.dir} is offline after an I/O error`);
     if (batch.length > this.#config.maxMessageBytes) {
       return new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${batch.length} bytes exceeds max.message.bytes ${this.#config.maxMessageBytes}`);
@@ -1024,6 +1028,15 @@ export class PartitionLog {
   /** On close nobody reads the `.deleted` files any more: remove them without waiting. */
   async #deletePendingFilesNow(): Promise<void> {
     for (const segment of [...this.#pendingFileDeletions.keys()]) await this.#deleteFiles(segment);
+  }
+
+  /**
+   * Refuses every append from now on and resolves once those already queued are written: the log
+   * stays readable, its end fixed (a move to another log directory copies the rest, then closes it).
+   */
+  async seal(): Promise<void> {
+    this.#sealed = true;
+    await this.flush();
   }
 
   /** Stops the log without flushing (it is about to be deleted); queued appends fail. */

@@ -196,17 +196,21 @@ export class ReplicaManager {
 
   /**
    * Moves a hosted replica's log to another of this broker's log directories (AlterReplicaLogDirs).
-   * The replica stops being led or followed here while its files are copied (clients and
-   * followers retry, as after a leader move), then is hosted again with the same assignment.
+   * The replica serves while its log is copied (LogManager.moveLog); for the last records and the
+   * swap it stops being led or followed here (clients and followers retry, as after a leader
+   * move), then is hosted again with the assignment it had.
    */
   async moveReplica(partition: Partition, logDir: string, nowMs: number): Promise<void> {
     if (this.logManager.logDirOf(partition.topic, partition.partitionIndex) === logDir) return;
     const { topic, partitionIndex, topicId } = partition;
-    const assignment = partition.assignment;
     const config = partition.log.config;
-    this.#stopHosting(partition);
+    let assignment = partition.assignment;
     try {
-      await this.logManager.moveLog(topic, partitionIndex, logDir);
+      await this.logManager.moveLog(topic, partitionIndex, logDir, () => {
+        // The assignment as it is now: a metadata change during the copy applied to this replica.
+        assignment = partition.assignment;
+        this.#stopHosting(partition);
+      });
     } finally {
       // Hosted again wherever the log is now (where it was, if the move failed), unless its directory failed meanwhile.
       // (A metadata change during the move hosted it already, with the newer assignment.)

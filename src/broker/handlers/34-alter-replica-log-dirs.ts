@@ -3,10 +3,12 @@
 // checks them, in order: a destination that is not a log directory of this broker answers
 // LOG_DIR_NOT_FOUND, a failed one KAFKA_STORAGE_ERROR; a partition the metadata does not have
 // answers UNKNOWN_TOPIC_OR_PARTITION; one this broker does not host answers REPLICA_NOT_AVAILABLE.
-// A replica already in its destination answers NONE at once. Otherwise the answer is NONE once the
-// move has started, as Kafka answers before its future replica has caught up: the log is copied
-// in the background (ReplicaManager.moveReplica: the replica pauses while its files are copied,
-// where Kafka's copies while it serves), and DescribeLogDirs shows where it is.
+// A replica not hosted yet is created in the destination when it comes (Kafka's preferred log dir)
+// while the answer says REPLICA_NOT_AVAILABLE, which tools retry. A replica already in its
+// destination answers NONE at once. Otherwise the answer is NONE once the move has started, as
+// Kafka answers before its future replica has caught up: the log is copied in the background while
+// the replica serves (ReplicaManager.moveReplica, LogManager.moveLog), and DescribeLogDirs shows
+// the copy as the future replica until the move ends.
 // Paths are compared after resolving them, as Kafka compares absolute paths.
 // Version notes: v0 is not served (Kafka 4.0 removed it); v1 is v0's format; v2 is flexible.
 import { resolve } from 'node:path';
@@ -54,7 +56,12 @@ function moveReplica(broker: BrokerServices, path: string, topic: string, partit
   if (broker.image.partition(topic, partitionIndex) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   if (replicaManager.isOffline(topic, partitionIndex)) return ErrorCode.KAFKA_STORAGE_ERROR;
   const replica = replicaManager.replica(topic, partitionIndex);
-  if (replica === undefined) return logManager.isMoving(topic, partitionIndex) ? ErrorCode.NONE : ErrorCode.REPLICA_NOT_AVAILABLE;
+  if (replica === undefined) {
+    if (logManager.isMoving(topic, partitionIndex)) return ErrorCode.NONE;
+    // A replica on its way here is created in the directory asked for, as Kafka's preferred log dir.
+    logManager.preferLogDir(topic, partitionIndex, destination.path);
+    return ErrorCode.REPLICA_NOT_AVAILABLE;
+  }
   if (logManager.logDirOf(topic, partitionIndex) === destination.path) return ErrorCode.NONE;
   replicaManager.moveReplica(replica, destination.path, broker.clock.monotonicMs()).then(
     () => broker.logger.info('moved a replica to another log directory', { topic, partition: partitionIndex, logDir: destination.path }),

@@ -1,13 +1,13 @@
 // DescribeLogDirs (key 35), versions 0-4.
 // Lists each of this broker's log directories (log.dirs) with the partitions it holds (all topics
-// when the request names none): each partition's size in bytes, offset lag 0 (there are no future
-// replicas) and is_future false. A failed directory answers KAFKA_STORAGE_ERROR and no partitions,
+// when the request names none): each partition's size in bytes, offset lag 0 and is_future false;
+// a replica being moved (AlterReplicaLogDirs) is also listed in its destination as the future
+// replica, is_future true, its offset lag how far its copy is behind the current log's end. A failed directory answers KAFKA_STORAGE_ERROR and no partitions,
 // as Kafka's does. Unknown topics or partitions are left out, as Kafka does.
 // Version notes: v2+ flexible; v3+ a top-level error code; v4+ total and usable bytes of the
 // volume (-1: not measured, the broker has no file-system statistics port).
 import { ErrorCode } from '../../base/error-codes.js';
 import { DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../protocol/messages/index.js';
-import type { Partition } from '../../replication/partition.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
@@ -35,21 +35,23 @@ export const describeLogDirsHandler = defineHandler({
 
 /** Sizes of segments not loaded since start-up are measured on the first request that asks for them. */
 async function describedTopics(broker: BrokerServices, logDir: string, wanted: { topic: string; partitions: number[] }[] | null): Promise<TopicResult[]> {
-  const byTopic = new Map<string, Partition[]>();
   const { logManager } = broker.replicaManager;
-  for (const partition of broker.replicaManager.all()) {
-    if (logManager.logDirOf(partition.topic, partition.partitionIndex) !== logDir) continue;
-    const request = wanted?.find((topic) => topic.topic === partition.topic);
-    if (wanted !== null && (!request || !request.partitions.includes(partition.partitionIndex))) continue;
-    byTopic.set(partition.topic, [...(byTopic.get(partition.topic) ?? []), partition]);
-  }
-  const topics: TopicResult[] = [];
-  for (const [name, partitions] of byTopic) {
-    const described: TopicResult['partitions'] = [];
-    for (const partition of partitions.sort((a, b) => a.partitionIndex - b.partitionIndex)) {
-      described.push({ partitionIndex: partition.partitionIndex, partitionSize: BigInt(await partition.log.size()), offsetLag: 0n, isFutureKey: false });
+  const byTopic = new Map<string, TopicResult['partitions']>();
+  const replicas = [...broker.replicaManager.all()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partitionIndex - b.partitionIndex);
+  for (const partition of replicas) {
+    const { topic, partitionIndex } = partition;
+    const request = wanted?.find((entry) => entry.topic === topic);
+    if (wanted !== null && (!request || !request.partitions.includes(partitionIndex))) continue;
+    const described = byTopic.get(topic) ?? [];
+    if (logManager.logDirOf(topic, partitionIndex) === logDir) {
+      described.push({ partitionIndex, partitionSize: BigInt(await partition.log.size()), offsetLag: 0n, isFutureKey: false });
     }
-    topics.push({ name, partitions: described });
+    const future = logManager.futureOf(topic, partitionIndex);
+    if (future?.logDir === logDir) {
+      const lag = Math.max(0, partition.log.logEndOffset - future.logEndOffset);
+      described.push({ partitionIndex, partitionSize: BigInt(await future.size()), offsetLag: BigInt(lag), isFutureKey: true });
+    }
+    if (described.length > 0) byTopic.set(topic, described);
   }
-  return topics;
+  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
 }
