@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../base/error-codes.js';
 import { isKafkaError } from '../base/kafka-error.js';
+import type { FileSystem } from '../base/file-system.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import {
   hasValidCrc,
@@ -281,6 +282,56 @@ describe('partition log timestamps, epochs, truncation', () => {
     assert.equal(log.logStartOffset, 100);
     assert.equal(log.logEndOffset, 100);
     assert.equal((await log.append(buildBatch(), { leaderEpoch: 3, appendTimeMs: 0 })).baseOffset, 100);
+    await manager.close();
+  });
+});
+
+describe('partition log segment roll', () => {
+  it("appends after a roll do not wait for the finished segment's fsync; the recovery point moves once it is done", async () => {
+    const memory = new MemoryFileSystem();
+    let releaseSync: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (releaseSync = resolve));
+    const gatedPaths = new Set<string>();
+    // The port, with the fsync of the first segment's log file held until the test opens the gate.
+    const fs: FileSystem = {
+      open: async (path, mode) => {
+        const handle = await memory.open(path, mode);
+        if (!path.endsWith('00000000000000000000.log')) return handle;
+        return {
+          path: handle.path,
+          read: (...args) => handle.read(...args),
+          write: (...args) => handle.write(...args),
+          truncate: (...args) => handle.truncate(...args),
+          size: () => handle.size(),
+          sync: async () => {
+            if (gatedPaths.has(path)) await gate;
+            return handle.sync();
+          },
+          close: () => handle.close(),
+        };
+      },
+      readFile: (path) => memory.readFile(path),
+      writeFile: (path, data) => memory.writeFile(path, data),
+      rename: (from, to) => memory.rename(from, to),
+      unlink: (path) => memory.unlink(path),
+      mkdir: (path) => memory.mkdir(path),
+      removeTree: (path) => memory.removeTree(path),
+      readdir: (path) => memory.readdir(path),
+      stat: (path) => memory.stat(path),
+      syncDirectory: (path) => memory.syncDirectory(path),
+    };
+    const manager = await openTestLogManager({ fs, config: { segmentBytes: 300 } });
+    const log = await manager.createLog('t', 0);
+    gatedPaths.add(`${log.dir}/00000000000000000000.log`);
+    await appendMany(log, 4);
+    assert.ok(log.segmentBaseOffsets.length > 1, 'the first segment rolled');
+    // The first segment's fsync is still held: appends go on all the same.
+    const more = await appendMany(log, 3);
+    assert.equal(more.length, 3);
+    assert.equal(log.recoveryPoint, 0, 'nothing counts as durable before the fsync');
+    releaseSync();
+    await waitFor(() => log.recoveryPoint > 0);
+    assert.ok(log.recoveryPoint <= log.logEndOffset);
     await manager.close();
   });
 });

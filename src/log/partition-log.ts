@@ -651,8 +651,11 @@ export class PartitionLog {
     this.#segments.push(segment);
     this.#dirNeedsSync = true;
     this.#logger.debug('rolled segment', { dir: this.dir, baseOffset });
-    // As Kafka does, the finished segment becomes durable asynchronously, moving the recovery point.
-    void this.#queue.run(() => this.#flushTo(baseOffset)).catch((error: unknown) => this.#takeOffline('the flush after a segment roll failed', error));
+    // As Kafka does, the finished segment becomes durable asynchronously, moving the recovery point,
+    // and outside the append queue: the next appends do not wait for its fsync (up to a segment's
+    // worth of unsynced data, hundreds of milliseconds). The maintenance queue keeps it apart from
+    // truncation, retention and cleaner swaps, which delete or replace segments.
+    void this.#maintenance.run(() => this.#flushTo(baseOffset)).catch((error: unknown) => this.#takeOffline('the flush after a segment roll failed', error));
   }
 
   #completeAppends(group: readonly PendingAppend[]): void {
@@ -944,7 +947,9 @@ export class PartitionLog {
     }
     syncs.push(this.leaderEpochCache.persist());
     await Promise.all(syncs);
-    if (offset > this.#recoveryPoint) this.#recoveryPoint = offset;
+    // Never past the log end: a truncation may have come between a roll and its flush.
+    const covered = Math.min(offset, this.#logEndOffset);
+    if (covered > this.#recoveryPoint) this.#recoveryPoint = covered;
     if (offset >= this.#logEndOffset) this.#unflushedMessages = 0;
   }
 
