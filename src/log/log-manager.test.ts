@@ -339,7 +339,9 @@ describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
     });
     // Appends (and the high watermark) keep moving while the copy fills.
     const appendedDuring: number[] = [];
+    const futures: (string | undefined)[] = [];
     while (pauses === 0) {
+      futures.push(manager.futureOf('t', 0)?.logDir);
       try {
         appendedDuring.push((await log.append(buildBatch({ count: 2 }), { leaderEpoch: 3, appendTimeMs: 0 })).baseOffset);
         log.updateHighWatermark(log.logEndOffset);
@@ -351,6 +353,8 @@ describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
     const moved = await move;
     assert.equal(pauses, 1);
     assert.ok(appendedDuring.length > 0, 'appends went on during the copy');
+    assert.ok(futures.includes('/d2'), 'the copy shows as the future log in /d2 while it fills');
+    assert.equal(manager.futureOf('t', 0), undefined, 'no future log once moved');
     assert.equal(moved.logEndOffset, log.logEndOffset);
     const before = Array.from({ length: 10 }, (_, index) => index * 2);
     assert.deepEqual(await readOffsetsOf(moved), [...before, ...appendedDuring], 'every batch, those appended during the copy too');
