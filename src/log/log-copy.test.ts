@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readBaseOffset, readLastOffset } from '../protocol/records/batch-header.js';
-import { openTestLogManager } from '../testing/log-support.js';
+import { readBaseOffset } from '../protocol/records/batch-header.js';
+import { openTestLogManager, readBatches } from '../testing/log-support.js';
 import { buildBatch } from '../testing/test-batches.js';
 import { carryOver, catchUp } from './log-copy.js';
 import type { PartitionLog } from './partition-log.js';
 
 async function batchesOf(log: PartitionLog): Promise<{ base: number; epoch: number }[]> {
-  const out: { base: number; epoch: number }[] = [];
-  let next = log.logStartOffset;
-  while (next < log.logEndOffset) {
-    const { chunks } = await log.read(next, { maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true });
-    for (const chunk of chunks) {
-      out.push({ base: readBaseOffset(chunk), epoch: chunk.readInt32BE(12) });
-      next = readLastOffset(chunk) + 1;
-    }
-  }
-  return out;
+  return (await readBatches(log)).map((batch) => ({ base: readBaseOffset(batch), epoch: batch.readInt32BE(12) }));
 }
 
 describe('copying a log while it changes (log-copy)', () => {

@@ -7,11 +7,11 @@ import type { FileSystem } from '../base/file-system.js';
 import { pathExists } from '../base/file-system.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { NodeFileSystem } from '../node/node-file-system.js';
-import { readBaseOffset, readLastOffset } from '../protocol/records/batch-header.js';
+import { readBaseOffset } from '../protocol/records/batch-header.js';
 import type { PartitionLog } from './partition-log.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import { buildBatch } from '../testing/test-batches.js';
-import { openTestLogManager } from '../testing/log-support.js';
+import { openTestLogManager, readBatches } from '../testing/log-support.js';
 
 const config = { segmentBytes: 2000, indexIntervalBytes: 200 };
 
@@ -421,14 +421,5 @@ describe('logFailureFailsDirectory: false (one directory on a single node)', () 
 
 /** The base offset of every batch in the log, read through its read path. */
 async function readOffsetsOf(log: PartitionLog): Promise<number[]> {
-  const offsets: number[] = [];
-  let next = log.logStartOffset;
-  while (next < log.logEndOffset) {
-    const { chunks } = await log.read(next, { maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true });
-    for (const chunk of chunks) {
-      offsets.push(readBaseOffset(chunk));
-      next = readLastOffset(chunk) + 1;
-    }
-  }
-  return offsets;
+  return (await readBatches(log)).map((batch) => readBaseOffset(batch));
 }

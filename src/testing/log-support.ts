@@ -6,6 +6,8 @@ import { createLogger, type Logger } from '../base/logger.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { defaultLogConfig, type LogConfig } from '../log/log-config.js';
 import { LogManager, type LogManagerOptions } from '../log/log-manager.js';
+import type { PartitionLog } from '../log/partition-log.js';
+import { readLastOffset } from '../protocol/records/batch-header.js';
 
 export class ManualClock implements Clock {
   #nowMs: number;
@@ -79,4 +81,19 @@ export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promi
     if (Date.now() > deadline) throw new Error('condition not met before the deadline');
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** Every batch of the log from its start to its end, read through its read path, in offset order. */
+export async function readBatches(log: PartitionLog): Promise<Buffer[]> {
+  const batches: Buffer[] = [];
+  let next = log.logStartOffset;
+  while (next < log.logEndOffset) {
+    const { chunks } = await log.read(next, { maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true });
+    for (const chunk of chunks) {
+      if (readLastOffset(chunk) < next) continue;
+      batches.push(chunk);
+      next = readLastOffset(chunk) + 1;
+    }
+  }
+  return batches;
 }

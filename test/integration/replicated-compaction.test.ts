@@ -7,36 +7,22 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { startCluster, type RunningCluster } from '../../src/node/start-cluster.js';
-import { readBaseOffset, readLastOffset } from '../../src/protocol/records/batch-header.js';
+import { readBaseOffset } from '../../src/protocol/records/batch-header.js';
+import { readBatches } from '../../src/testing/log-support.js';
 import type { PartitionLog } from '../../src/log/partition-log.js';
 import { decodeRecordBatchSync } from '../../src/protocol/records/record-batch.js';
 import { waitFor } from './helpers.js';
 
 /** Each batch's base offset and bytes, through the log's read path. */
 async function batchesOf(log: PartitionLog): Promise<{ base: number; bytes: string }[]> {
-  const out: { base: number; bytes: string }[] = [];
-  let next = log.logStartOffset;
-  while (next < log.logEndOffset) {
-    const { chunks } = await log.read(next, { maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true });
-    for (const chunk of chunks) {
-      out.push({ base: readBaseOffset(chunk), bytes: chunk.toString('hex') });
-      next = readLastOffset(chunk) + 1;
-    }
-  }
-  return out;
+  return (await readBatches(log)).map((batch) => ({ base: readBaseOffset(batch), bytes: batch.toString('hex') }));
 }
 
 /** The latest record of each key: its offset and value. */
 async function latestByKey(log: PartitionLog): Promise<Map<string, string>> {
   const latest = new Map<string, string>();
-  let next = log.logStartOffset;
-  while (next < log.logEndOffset) {
-    const { chunks } = await log.read(next, { maxBytes: 1 << 20, maxOffset: log.logEndOffset, minOneBatch: true });
-    for (const chunk of chunks) {
-      const batch = decodeRecordBatchSync(chunk, 0);
-      batch.records.forEach((record, index) => latest.set(record.key!.toString(), `${readBaseOffset(chunk) + index}:${record.value!.toString()}`));
-      next = readLastOffset(chunk) + 1;
-    }
+  for (const batch of await readBatches(log)) {
+    decodeRecordBatchSync(batch, 0).records.forEach((record, index) => latest.set(record.key!.toString(), `${readBaseOffset(batch) + index}:${record.value!.toString()}`));
   }
   return latest;
 }
