@@ -248,6 +248,7 @@ export class Broker {
     const quorum = await RaftMetadataQuorum.start({
       config: raftConfig({
         nodeId: config.nodeId,
+        directoryId: logDirs.directoryIds.get(config.logDir),
         voters: staticVoters.length > 0 ? staticVoters.map((voter) => voter.nodeId) : bootstrapServers.length > 0 && !bootstrapsOnlyItself(config) ? [] : [config.nodeId],
         bootstrapIds,
         selfEndpoints,

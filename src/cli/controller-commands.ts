@@ -5,7 +5,17 @@
 // until one is the leader. The leader adds a voter only once it fetches as an observer and has
 // caught up, so add-controller retries REQUEST_TIMED_OUT until its timeout; the change is in
 // effect when the tool returns (committed).
+//
+// add-controller names the new voter by its replica key (KIP-853): its node id and the directory.id
+// of its metadata log directory. As Kafka's tool, it reads them from the controller's own properties
+// file (`--command-config`): node.id, the controller listener's endpoint, and the directory id from
+// meta.properties in its first log directory (the zero uuid, "any directory", when it has none).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { parseProperties } from '../base/config-def.js';
+import { resolveBrokerConfig } from '../broker/broker-config.js';
+import { parseListeners } from '../broker/network/listeners.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaConnection } from '../client/kafka-connection.js';
 import { KafkaResponseError, ToolError } from '../client/cluster-client.js';
@@ -26,11 +36,46 @@ interface VoterChangeAnswer {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const RETRY_DELAY_MS = 250;
 
-/** Adds `controllerId` (reachable at `endpoint`) to the quorum's voters. */
-export async function addController(bootstrapControllers: readonly string[], controllerId: number, endpoint: ControllerEndpoint, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+/**
+ * Adds `controllerId` (reachable at `endpoint`, its metadata log directory `directoryId`) to the
+ * quorum's voters. The zero uuid names no directory: the voter entry then matches any.
+ */
+export async function addController(bootstrapControllers: readonly string[], controllerId: number, endpoint: ControllerEndpoint, timeoutMs = DEFAULT_TIMEOUT_MS, directoryId = ZERO_UUID): Promise<void> {
   await changeVoters(bootstrapControllers, `adding controller ${controllerId}`, timeoutMs, (connection, remainingMs) =>
-    connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: Math.max(1, Math.min(remainingMs, 10_000)), voterId: controllerId, voterDirectoryId: ZERO_UUID, listeners: [endpoint] }),
+    connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: Math.max(1, Math.min(remainingMs, 10_000)), voterId: controllerId, voterDirectoryId: directoryId, listeners: [endpoint] }),
   );
+}
+
+/** The directory.id in `logDir`'s meta.properties, or the zero uuid when it has none (or no meta.properties). */
+export async function readDirectoryId(logDir: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(join(logDir, 'meta.properties'), 'utf8');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return ZERO_UUID;
+    throw error;
+  }
+  return parseProperties(text).get('directory.id') || ZERO_UUID;
+}
+
+export interface ControllerIdentity {
+  readonly id: number;
+  readonly directoryId: string;
+  /** Its first controller listener's endpoint, if it has one with a fixed port. */
+  readonly endpoint: ControllerEndpoint | undefined;
+}
+
+/**
+ * What Kafka's add-controller reads from the controller's properties file (--command-config): its
+ * node.id, its controller listener, and the directory id of its metadata log directory (the first of
+ * log.dirs), from that directory's meta.properties.
+ */
+export async function controllerIdentity(configFile: string): Promise<ControllerIdentity> {
+  const config = resolveBrokerConfig(parseProperties(await readFile(configFile, 'utf8')));
+  const listenerName = config.controllerListenerNames[0];
+  const listener = listenerName === undefined ? undefined : parseListeners(config.listeners).find((candidate) => candidate.name === listenerName);
+  const endpoint = listener && listener.port > 0 ? { name: listener.name, host: listener.host || 'localhost', port: listener.port } : undefined;
+  return { id: config.nodeId, directoryId: await readDirectoryId(config.logDir), endpoint };
 }
 
 /** Removes `controllerId` from the quorum's voters. */
@@ -94,13 +139,21 @@ export function registerControllerCommands(cluster: Command): void {
     .command('add-controller')
     .description('make a controller that fetches the metadata log as an observer a voter of the quorum (KIP-853)')
     .requiredOption('--bootstrap-controller <host:port,...>', 'the controllers\' listener addresses; the quorum leader takes the change')
-    .requiredOption('--controller-id <id>', 'the node id of the controller to add')
-    .requiredOption('--controller-endpoint <[NAME://]host:port>', 'its controller listener (NAME defaults to CONTROLLER)')
+    .option('--command-config <file>', "the controller's own properties file (Kafka's form): its node.id, controller listener and metadata log directory's directory.id")
+    .option('--controller-id <id>', 'the node id of the controller to add (instead of --command-config\'s node.id)')
+    .option('--controller-endpoint <[NAME://]host:port>', 'its controller listener, NAME defaulting to CONTROLLER (instead of --command-config\'s)')
+    .option('--controller-directory-id <uuid>', 'its metadata log directory id (instead of --command-config\'s meta.properties; default: none, any directory)')
     .option('--timeout-ms <ms>', 'how long to keep trying while it catches up', String(DEFAULT_TIMEOUT_MS))
-    .action(async (options: { bootstrapController: string; controllerId: string; controllerEndpoint: string; timeoutMs: string }) => {
-      const id = nodeId(options.controllerId);
-      await addController(addressList(options.bootstrapController), id, parseEndpoint(options.controllerEndpoint), Number(options.timeoutMs));
-      console.log(`Added controller ${id} as a voter of the metadata quorum.`);
+    .action(async (options: { bootstrapController: string; commandConfig?: string; controllerId?: string; controllerEndpoint?: string; controllerDirectoryId?: string; timeoutMs: string }) => {
+      const identity = options.commandConfig === undefined ? undefined : await controllerIdentity(options.commandConfig);
+      const id = options.controllerId !== undefined ? nodeId(options.controllerId) : identity?.id;
+      if (id === undefined) throw new ToolError('add-controller needs --command-config (the controller\'s properties file) or --controller-id');
+      const endpoint = options.controllerEndpoint !== undefined ? parseEndpoint(options.controllerEndpoint) : identity?.endpoint;
+      if (endpoint === undefined) throw new ToolError('add-controller needs the controller\'s listener: --controller-endpoint, or a --command-config whose controller listener has a fixed port');
+      if (options.controllerDirectoryId !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(options.controllerDirectoryId)) throw new ToolError(`--controller-directory-id must be a uuid (22 characters of base64url), got '${options.controllerDirectoryId}'`);
+      const directoryId = options.controllerDirectoryId ?? (identity && identity.id === id ? identity.directoryId : ZERO_UUID);
+      await addController(addressList(options.bootstrapController), id, endpoint, Number(options.timeoutMs), directoryId);
+      console.log(`Added controller ${id}${directoryId === ZERO_UUID ? '' : ` (directory ${directoryId})`} as a voter of the metadata quorum.`);
     });
   cluster
     .command('remove-controller')

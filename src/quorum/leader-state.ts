@@ -6,6 +6,11 @@
 // majority fetched within the fetch timeout, it resigns (a partitioned leader stops acting). The
 // voter set may change while it leads (KIP-853): the majority is always counted over the current
 // set, which need not include the leader (a leader removing itself leads until that commits).
+// Replicas are told apart by their key (id and metadata log directory id, KIP-853), as Kafka's
+// LeaderState does: a fetch counts as a voter's only when its key matches the voter set's entry
+// (equal directory ids, or the entry has the zero uuid); any other replica is an observer, such as a
+// voter whose disk was replaced and that came back with a new directory id.
+import { keyMatches, type ReplicaKey } from './voter-set.js';
 
 export interface ReplicaPosition {
   /** The offset up to which the replica holds the log (its last fetch offset), or -1. */
@@ -24,22 +29,30 @@ export class LeaderState {
   readonly kind = 'leader';
   /** Voters a BeginQuorumEpoch is on its way to. */
   readonly announcing = new Set<number>();
-  /** Every replica that fetched, and every voter, this node included. */
-  readonly #positions = new Map<number, ReplicaPosition>();
-  #voters: number[];
+  /** This node's own position (its flushed log end). */
+  readonly #selfPosition: ReplicaPosition;
+  /** The voters' keys, in the voter set's order. */
+  #voterKeys: ReplicaKey[];
+  /** Each voter's position, by id (ids are unique in a voter set); the leader's own is #selfPosition. */
+  #voterPositions = new Map<number, ReplicaPosition>();
+  /** Replicas that fetched without being a voter by key, by `id:directoryId`. */
+  readonly #observerPositions = new Map<string, { key: ReplicaKey; position: ReplicaPosition }>();
+  /** The directory id each voter last fetched with (its entry may have the zero uuid). */
+  readonly #fetchedDirectories = new Map<number, string>();
   #highWatermark = -1;
 
   constructor(
     readonly epoch: number,
     readonly self: number,
-    voters: readonly number[],
+    voters: readonly ReplicaKey[],
     readonly epochStartOffset: number,
     nowMs: number,
+    readonly selfDirectoryId: string,
   ) {
-    this.#voters = [...voters];
+    this.#selfPosition = freshPosition(nowMs, true);
+    this.#voterKeys = [...voters];
     // Check-quorum counts from the election: every voter gets the full window to fetch first.
-    for (const voter of voters) this.#positions.set(voter, freshPosition(nowMs, voter === self));
-    if (!this.#positions.has(self)) this.#positions.set(self, freshPosition(nowMs, true));
+    for (const voter of voters) this.#voterPositions.set(voter.id, this.#isSelf(voter) ? this.#selfPosition : freshPosition(nowMs, false));
   }
 
   get leaderId(): number {
@@ -51,17 +64,22 @@ export class LeaderState {
   }
 
   get voters(): readonly number[] {
-    return this.#voters;
+    return this.#voterKeys.map((voter) => voter.id);
   }
 
-  /** The voters' positions. */
+  /** The voters' positions, by id. */
   get replicas(): Map<number, ReplicaPosition> {
-    return new Map(this.#voters.map((voter) => [voter, this.#positions.get(voter)!]));
+    return new Map(this.#voterKeys.map((voter) => [voter.id, this.#voterPositions.get(voter.id)!]));
   }
 
-  /** The positions of the replicas that fetch without voting. */
-  get observers(): Map<number, ReplicaPosition> {
-    return new Map([...this.#positions].filter(([id]) => !this.#voters.includes(id) && id !== this.self));
+  /** The replicas that fetch without voting (by key: one id may be a voter and, with another directory, an observer). */
+  get observers(): { key: ReplicaKey; position: ReplicaPosition }[] {
+    return [...this.#observerPositions.values()].filter(({ key }) => !(key.id === this.self && key.directoryId === this.selfDirectoryId));
+  }
+
+  /** The voter-set entry the replica (`id`, `directoryId`) is, if it is a voter by key. */
+  voterKey(id: number, directoryId: string): ReplicaKey | undefined {
+    return this.#voterKeys.find((voter) => keyMatches(voter, id, directoryId));
   }
 
   /** -1 until the first entry of this epoch is committed. */
@@ -70,70 +88,126 @@ export class LeaderState {
   }
 
   /**
-   * The voter set changed (a VotersRecord was appended, KIP-853): a new voter gets a full
-   * check-quorum window from now; returns whether the high watermark moved.
+   * The voter set changed (a VotersRecord was appended, KIP-853): a new voter takes over what it
+   * fetched as an observer with its key, and gets a full check-quorum window from now; a removed
+   * voter is an observer from now on. Returns whether the high watermark moved.
    */
-  setVoters(voters: readonly number[], nowMs: number): boolean {
+  setVoters(voters: readonly ReplicaKey[], nowMs: number): boolean {
+    const previous = this.#voterPositions;
+    const previousKeys = this.#voterKeys;
+    const next = new Map<number, ReplicaPosition>();
     for (const voter of voters) {
-      const position = this.#positions.get(voter);
-      if (!position) this.#positions.set(voter, freshPosition(nowMs, false));
-      else if (!this.#voters.includes(voter)) position.lastFetchMs = Math.max(position.lastFetchMs, nowMs);
+      if (this.#isSelf(voter)) {
+        next.set(voter.id, this.#selfPosition);
+        continue;
+      }
+      const before = previousKeys.find((key) => key.id === voter.id);
+      let position = before && before.directoryId === voter.directoryId ? previous.get(voter.id) : undefined;
+      if (!position) {
+        const observed = this.#takeObserver(voter);
+        position = observed ?? freshPosition(nowMs, false);
+        position.lastFetchMs = Math.max(position.lastFetchMs, nowMs);
+      }
+      next.set(voter.id, position);
     }
-    this.#voters = [...voters];
+    for (const key of previousKeys) {
+      const position = previous.get(key.id)!;
+      if ([...next.values()].includes(position) || position === this.#selfPosition) continue;
+      // A removed voter goes on as an observer under the key it fetches with.
+      const fetchedAs = { id: key.id, directoryId: this.#fetchedDirectories.get(key.id) ?? key.directoryId };
+      this.#fetchedDirectories.delete(key.id);
+      this.#observerPositions.set(observerKey(fetchedAs), { key: fetchedAs, position });
+    }
+    this.#voterKeys = [...voters];
+    this.#voterPositions = next;
     return this.#maybeAdvance();
   }
 
   /**
    * Records where a replica's log ends (`leaderEndOffset` is the leader's own, for the caught-up
-   * time); returns whether the high watermark moved.
+   * time); returns whether the high watermark moved (only a voter's fetch moves it).
    */
-  updateReplica(replicaId: number, endOffset: number, nowMs: number, wallMs: number, leaderEndOffset: number): boolean {
-    let position = this.#positions.get(replicaId);
-    if (!position) {
-      position = { endOffset: -1, lastFetchMs: -1, acknowledged: true, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 };
-      this.#positions.set(replicaId, position);
+  updateReplica(replicaId: number, directoryId: string, endOffset: number, nowMs: number, wallMs: number, leaderEndOffset: number): boolean {
+    const voter = this.voterKey(replicaId, directoryId);
+    let position = voter && !this.#isSelf(voter) ? this.#voterPositions.get(voter.id) : undefined;
+    if (position) this.#fetchedDirectories.set(replicaId, directoryId);
+    else {
+      const key = { id: replicaId, directoryId };
+      const observed = this.#observerPositions.get(observerKey(key));
+      position = observed?.position;
+      if (!position) {
+        position = { endOffset: -1, lastFetchMs: -1, acknowledged: true, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1 };
+        this.#observerPositions.set(observerKey(key), { key, position });
+      }
     }
     position.endOffset = Math.max(position.endOffset, endOffset);
     position.lastFetchMs = nowMs;
     position.lastFetchTimestamp = wallMs;
     if (endOffset >= leaderEndOffset) position.lastCaughtUpTimestamp = wallMs;
     position.acknowledged = true;
-    return this.#maybeAdvance();
+    return voter !== undefined && this.#maybeAdvance();
   }
 
-  /** Where a replica stands, if it ever fetched or votes. */
-  position(replicaId: number): ReplicaPosition | undefined {
-    return this.#positions.get(replicaId);
+  /** Where the replica (`id`, `directoryId`) stands, if it ever fetched or votes. */
+  position(replicaId: number, directoryId: string): ReplicaPosition | undefined {
+    const voter = this.voterKey(replicaId, directoryId);
+    if (voter) return this.#voterPositions.get(voter.id);
+    return this.#observerMatching({ id: replicaId, directoryId })?.[1].position;
   }
 
   /** Records the leader's own durable log end; returns whether the high watermark moved. */
   updateLocal(flushedEndOffset: number, nowMs: number): boolean {
-    const position = this.#positions.get(this.self)!;
-    position.endOffset = flushedEndOffset;
-    position.lastFetchMs = nowMs;
+    this.#selfPosition.endOffset = flushedEndOffset;
+    this.#selfPosition.lastFetchMs = nowMs;
     return this.#maybeAdvance();
   }
 
   /** Whether a majority of voters (this one included, if it votes) fetched within `timeoutMs`. */
   hasQuorum(nowMs: number, timeoutMs: number): boolean {
     let recent = 0;
-    for (const voter of this.#voters) {
-      if (voter === this.self || nowMs - this.#positions.get(voter)!.lastFetchMs <= timeoutMs) recent++;
+    for (const position of this.#voterPositions.values()) {
+      if (position === this.#selfPosition || nowMs - position.lastFetchMs <= timeoutMs) recent++;
     }
-    return recent >= Math.floor(this.#voters.length / 2) + 1;
+    return recent >= Math.floor(this.#voterKeys.length / 2) + 1;
   }
 
   unacknowledged(): number[] {
-    return this.#voters.filter((voter) => !this.#positions.get(voter)!.acknowledged);
+    return this.voters.filter((voter) => !this.#voterPositions.get(voter)!.acknowledged);
+  }
+
+  #isSelf(voter: ReplicaKey): boolean {
+    return keyMatches(voter, this.self, this.selfDirectoryId);
+  }
+
+  /** Removes and returns what the replica `key` fetched as an observer (any directory for a zero-uuid entry). */
+  #takeObserver(key: ReplicaKey): ReplicaPosition | undefined {
+    const found = this.#observerMatching(key);
+    if (!found) return undefined;
+    this.#observerPositions.delete(found[0]);
+    return found[1].position;
+  }
+
+  /** The observer the key names: that directory's, or for the zero uuid the one of that id that fetched last. */
+  #observerMatching(key: ReplicaKey): [string, { key: ReplicaKey; position: ReplicaPosition }] | undefined {
+    let found: [string, { key: ReplicaKey; position: ReplicaPosition }] | undefined;
+    for (const entry of this.#observerPositions) {
+      if (!keyMatches(key, entry[1].key.id, entry[1].key.directoryId)) continue;
+      if (!found || entry[1].position.lastFetchMs > found[1].position.lastFetchMs) found = entry;
+    }
+    return found;
   }
 
   #maybeAdvance(): boolean {
-    const offsets = this.#voters.map((voter) => this.#positions.get(voter)!.endOffset).sort((a, b) => b - a);
-    const majorityOffset = offsets[Math.floor(this.#voters.length / 2)]!;
+    const offsets = [...this.#voterPositions.values()].map((position) => position.endOffset).sort((a, b) => b - a);
+    const majorityOffset = offsets[Math.floor(this.#voterKeys.length / 2)]!;
     if (majorityOffset <= this.epochStartOffset || majorityOffset <= this.#highWatermark) return false;
     this.#highWatermark = majorityOffset;
     return true;
   }
+}
+
+function observerKey(key: ReplicaKey): string {
+  return `${key.id}:${key.directoryId}`;
 }
 
 function freshPosition(nowMs: number, acknowledged: boolean): ReplicaPosition {

@@ -1,8 +1,13 @@
 // The settings of one Raft node, with Kafka's defaults for the controller.quorum.* keys.
-import type { VoterEndpoint } from './voter-set.js';
+import { type VoterEndpoint, ZERO_UUID } from './voter-set.js';
 
 export interface RaftConfig {
   readonly nodeId: number;
+  /**
+   * The directory.id of the metadata log's directory (KIP-853): with the node id, this replica's key.
+   * The zero uuid when the directory has none.
+   */
+  readonly directoryId: string;
   /** The voter ids (controller.quorum.voters); a node not among them is an observer. */
   readonly voters: readonly number[];
   readonly clusterId: string;
@@ -40,6 +45,7 @@ export interface RaftConfig {
 }
 
 export const RAFT_CONFIG_DEFAULTS = {
+  directoryId: ZERO_UUID as string,
   electionTimeoutMs: 1000,
   fetchTimeoutMs: 2000,
   electionBackoffMaxMs: 1000,
@@ -56,6 +62,7 @@ export const RAFT_CONFIG_DEFAULTS = {
   staticEndpoints: new Map<number, readonly VoterEndpoint[]>() as ReadonlyMap<number, readonly VoterEndpoint[]>,
 } as const;
 
-export function raftConfig(settings: Pick<RaftConfig, 'nodeId' | 'voters' | 'clusterId'> & Partial<RaftConfig>): RaftConfig {
-  return { ...RAFT_CONFIG_DEFAULTS, ...settings };
+/** The settings with Kafka's defaults; a directory id left out or undefined (a directory without one) is the zero uuid. */
+export function raftConfig(settings: Pick<RaftConfig, 'nodeId' | 'voters' | 'clusterId'> & Partial<Omit<RaftConfig, 'directoryId'>> & { directoryId?: string | undefined }): RaftConfig {
+  return { ...RAFT_CONFIG_DEFAULTS, ...settings, directoryId: settings.directoryId ?? ZERO_UUID };
 }

@@ -55,7 +55,7 @@ import { ResignedState } from './resigned-state.js';
 import { decodeSnapshot, decodeSnapshotFile, encodeSnapshot } from './snapshot-file.js';
 import { sameSnapshot, type SnapshotStore } from './snapshot-store.js';
 import { UnattachedState } from './unattached-state.js';
-import { staticVoter, type Voter, type VoterEndpoint, votersRecord, ZERO_UUID } from './voter-set.js';
+import { keyMatches, staticVoter, type Voter, type VoterEndpoint, votersRecord, ZERO_UUID } from './voter-set.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 /** Kafka's fixed topic id of the metadata topic (Uuid(0, 1)). */
@@ -80,6 +80,8 @@ export type RaftRole = UnattachedState | ProspectiveState | CandidateState | Lea
 
 export interface ReplicaDescription {
   readonly replicaId: number;
+  /** Its metadata log directory id (KIP-853), the zero uuid when unknown. */
+  readonly directoryId: string;
   /** -1 until it fetched in this epoch. */
   readonly logEndOffset: number;
   /** Wall-clock ms, -1 for never. */
@@ -211,7 +213,7 @@ export class RaftNode {
       const { voters } = decodeSnapshotFile(await options.snapshots.readAll(snapshot));
       if (voters) options.log.voterHistory.prependBase(voters);
     }
-    node.#knownVoters = node.voters.join(',');
+    node.#knownVoters = votersKey(node.voterSet);
     await node.#steps.run(() => node.#enter(role));
     return node;
   }
@@ -288,8 +290,39 @@ export class RaftNode {
     return this.#log.voterHistory.latest()?.voters ?? this.#config.voters.map((id) => ({ ...staticVoter(id), endpoints: this.#config.staticEndpoints.get(id) ?? [] }));
   }
 
+  /**
+   * Whether this node is a voter: the voter set has an entry for its key (KIP-853: its id, and its
+   * metadata log directory id unless the entry has the zero uuid). A voter whose disk was replaced
+   * comes back with a new directory id and is only an observer until it is added again.
+   */
+  /**
+   * The finalized kraft.version (KIP-853): 1 once the log or a snapshot holds a voter set (a dynamic
+   * quorum, or a static one after its first voter change), 0 while the voters are the static
+   * controller.quorum.voters.
+   */
+  get kraftVersion(): number {
+    return this.#log.voterHistory.latest() === undefined ? 0 : 1;
+  }
+
   get isVoter(): boolean {
-    return this.voters.includes(this.#config.nodeId);
+    return this.voterSet.some((voter) => keyMatches(voter, this.#config.nodeId, this.#config.directoryId));
+  }
+
+  /** This node's directory id (the metadata log directory's directory.id). */
+  get directoryId(): string {
+    return this.#config.directoryId;
+  }
+
+  /** The directory id the voter set records for voter `id` (the zero uuid when none or not a voter). */
+  #voterDirectoryId(id: number): string {
+    return this.voterSet.find((voter) => voter.id === id)?.directoryId ?? ZERO_UUID;
+  }
+
+  /** Kafka's isValidVoterKey: a request's voter key (absent for an id below 0) must name this replica. */
+  #isValidVoterKey(voterId: number | undefined, directoryId: string | undefined): boolean {
+    if (voterId === undefined || voterId < 0) return true;
+    if (voterId !== this.nodeId) return false;
+    return directoryId === undefined || directoryId === ZERO_UUID || directoryId === this.#config.directoryId;
   }
 
   /**
@@ -300,7 +333,7 @@ export class RaftNode {
   addVoter(voter: Voter): Promise<void> {
     return this.#changeVoters((current, role) => {
       if (current.some((existing) => existing.id === voter.id)) throw new KafkaError(ErrorCode.DUPLICATE_VOTER, `node ${voter.id} is a voter already`);
-      const position = role.position(voter.id);
+      const position = role.position(voter.id, voter.directoryId);
       const fresh = position !== undefined && this.#clock.monotonicMs() - position.lastFetchMs <= this.#config.fetchTimeoutMs;
       if (!position || !fresh || position.endOffset < this.#highWatermark) {
         throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `node ${voter.id} has not caught up with the metadata log (it must fetch as an observer first)`);
@@ -357,7 +390,7 @@ export class RaftNode {
    * listens on now (it restarted on another port) tells the leader, once per epoch it follows.
    */
   #maybeSendEndpoints(role: FollowerState): void {
-    const own = this.voterSet.find((voter) => voter.id === this.nodeId);
+    const own = this.voterSet.find((voter) => keyMatches(voter, this.nodeId, this.#config.directoryId));
     const endpoints = this.#config.selfEndpoints;
     if (!own || this.#log.voterHistory.latest() === undefined || endpoints.length === 0 || sameEndpoints(own.endpoints, endpoints)) return;
     if (this.#endpointsSentInEpoch === role.epoch) return;
@@ -366,7 +399,7 @@ export class RaftNode {
       clusterId: this.#config.clusterId,
       currentLeaderEpoch: role.epoch,
       voterId: this.nodeId,
-      voterDirectoryId: own.directoryId,
+      voterDirectoryId: this.#config.directoryId,
       listeners: endpoints.map(({ name, host, port }) => ({ name, host, port })),
       kRaftVersionFeature: { minSupportedVersion: 0, maxSupportedVersion: 1 },
     };
@@ -383,14 +416,13 @@ export class RaftNode {
 
   /** Acts on a new voter set: the leader counts its majority over it; a node no longer voting stops electing. */
   #votersChanged(): void {
-    const voters = this.voters;
-    const key = voters.join(',');
+    const key = votersKey(this.voterSet);
     if (key === this.#knownVoters) return;
     this.#knownVoters = key;
     this.#listener.onVotersChange?.(this.voterSet);
     const role = this.#role;
     if (role.kind === 'leader') {
-      if (role.setVoters(voters, this.#clock.monotonicMs())) this.#advanceHighWatermark(role.highWatermark);
+      if (role.setVoters(this.voterSet, this.#clock.monotonicMs())) this.#advanceHighWatermark(role.highWatermark);
       for (const voter of role.unacknowledged()) this.#beginQuorumEpoch(voter);
       this.#maybeResignRemoved(role);
     }
@@ -412,16 +444,20 @@ export class RaftNode {
     const role = this.#role;
     if (role.kind !== 'leader') return undefined;
     const now = this.#clock.nowMs();
-    const replica = ([replicaId, position]: [number, ReplicaPosition]): ReplicaDescription =>
-      replicaId === this.nodeId
-        ? { replicaId, logEndOffset: this.#log.endOffset, lastFetchTimestamp: now, lastCaughtUpTimestamp: now }
-        : { replicaId, logEndOffset: position.endOffset, lastFetchTimestamp: position.lastFetchTimestamp, lastCaughtUpTimestamp: position.lastCaughtUpTimestamp };
+    const replica = (replicaId: number, directoryId: string, position: ReplicaPosition): ReplicaDescription =>
+      replicaId === this.nodeId && directoryId === this.#config.directoryId
+        ? { replicaId, directoryId, logEndOffset: this.#log.endOffset, lastFetchTimestamp: now, lastCaughtUpTimestamp: now }
+        : { replicaId, directoryId, logEndOffset: position.endOffset, lastFetchTimestamp: position.lastFetchTimestamp, lastCaughtUpTimestamp: position.lastCaughtUpTimestamp };
+    const voters = this.voterSet;
     return {
       leaderId: this.nodeId,
       leaderEpoch: role.epoch,
       highWatermark: this.#highWatermark,
-      voters: [...role.replicas].map(replica),
-      observers: [...role.observers].map(replica),
+      voters: [...role.replicas].map(([id, position]) => {
+        const entry = voters.find((voter) => voter.id === id)?.directoryId ?? ZERO_UUID;
+        return replica(id, id === this.nodeId && entry === ZERO_UUID ? this.#config.directoryId : entry, position);
+      }),
+      observers: role.observers.map(({ key, position }) => replica(key.id, key.directoryId, position)),
     };
   }
 
@@ -658,7 +694,7 @@ export class RaftNode {
   async #becomeCandidate(): Promise<void> {
     const epoch = this.#role.epoch + 1;
     // A quorum of one has no one to ask: its own vote is the election (one write, not two).
-    if (this.#isOnlyVoter) await this.#transition(new LeaderState(epoch, this.nodeId, this.voters, this.#log.endOffset, this.#clock.monotonicMs()));
+    if (this.#isOnlyVoter) await this.#transition(new LeaderState(epoch, this.nodeId, this.voterSet, this.#log.endOffset, this.#clock.monotonicMs(), this.#config.directoryId));
     else await this.#transition(new CandidateState(epoch, this.voters, this.nodeId));
   }
 
@@ -680,7 +716,7 @@ export class RaftNode {
 
   async #becomeLeader(): Promise<void> {
     const epoch = this.#role.epoch;
-    await this.#transition(new LeaderState(epoch, this.nodeId, this.voters, this.#log.endOffset, this.#clock.monotonicMs()));
+    await this.#transition(new LeaderState(epoch, this.nodeId, this.voterSet, this.#log.endOffset, this.#clock.monotonicMs(), this.#config.directoryId));
   }
 
   async #startLeading(role: LeaderState): Promise<void> {
@@ -761,6 +797,8 @@ export class RaftNode {
           partitionIndex: METADATA_PARTITION,
           candidateEpoch: preVote ? role.epoch + 1 : role.epoch,
           candidateId: this.nodeId,
+          candidateDirectoryId: this.#config.directoryId,
+          voterDirectoryId: this.#voterDirectoryId(voter),
           lastOffsetEpoch: this.#log.lastEpoch,
           lastOffset: BigInt(this.#log.endOffset),
           preVote,
@@ -799,12 +837,20 @@ export class RaftNode {
     if (!partition) return this.#voteAnswer(ErrorCode.INVALID_REQUEST, false);
     if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return this.#voteAnswer(ErrorCode.INCONSISTENT_CLUSTER_ID, false);
     const { candidateEpoch, candidateId } = partition;
-    // No voter-set check (KIP-853): either side's set may be stale; the candidate counts votes from
-    // its own set, and the log rule keeps a removed node that missed its removal from winning.
+    // No check of the candidate against this node's voter set (KIP-853, as Kafka): either side's set
+    // may be stale; the candidate counts votes from its own set (it stands only while its own key is
+    // a voter there), and the log rule keeps a removed node that missed its removal from winning.
     if (candidateEpoch < this.#role.epoch) return this.#voteAnswer(ErrorCode.FENCED_LEADER_EPOCH, false);
+    const validKey = this.#isValidVoterKey(request.voterId, partition.voterDirectoryId);
     const upToDate = this.#logIsBehindOrEqual(partition.lastOffsetEpoch, Number(partition.lastOffset));
-    if (partition.preVote) return this.#voteAnswer(ErrorCode.NONE, upToDate && this.#wouldVote(candidateEpoch, candidateId));
+    if (partition.preVote) {
+      if (!validKey) return this.#voteAnswer(ErrorCode.INVALID_VOTER_KEY, false);
+      return this.#voteAnswer(ErrorCode.NONE, upToDate && this.#wouldVote(candidateEpoch, candidateId));
+    }
     if (candidateEpoch > this.#role.epoch) await this.#transition(new UnattachedState(candidateEpoch, NO_NODE));
+    // The request was meant for another replica (this node's disk was replaced, or it is another
+    // node): Kafka answers INVALID_VOTER_KEY, after moving to the candidate's epoch.
+    if (!validKey) return this.#voteAnswer(ErrorCode.INVALID_VOTER_KEY, false);
     const role = this.#role;
     const votedId = this.#electionState(role).votedId;
     const canVote = role.kind === 'unattached' || role.kind === 'prospective' || role.kind === 'resigned' || (role.kind === 'candidate' && candidateId === this.nodeId);
@@ -873,7 +919,7 @@ export class RaftNode {
     const request: BeginQuorumEpochRequest = {
       clusterId: this.#config.clusterId,
       voterId: voter,
-      topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, leaderId: this.nodeId, leaderEpoch: role.epoch }] }],
+      topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: METADATA_PARTITION, voterDirectoryId: this.#voterDirectoryId(voter), leaderId: this.nodeId, leaderEpoch: role.epoch }] }],
     };
     const done = () => {
       role.announcing.delete(voter);
@@ -908,7 +954,12 @@ export class RaftNode {
     else if (partition.leaderEpoch === this.#role.epoch && this.leaderId !== NO_NODE && this.leaderId !== partition.leaderId) {
       this.#logger.error('two leaders claim one epoch', { epoch: partition.leaderEpoch, known: this.leaderId, claimed: partition.leaderId });
       errorCode = ErrorCode.INVALID_REQUEST;
-    } else await this.#observe(partition.leaderEpoch, partition.leaderId);
+    } else {
+      await this.#observe(partition.leaderEpoch, partition.leaderId);
+      // As Kafka: the leader is followed, but a request meant for another replica (the voter set's
+      // key for this id names another directory) is answered INVALID_VOTER_KEY, not acknowledged.
+      if (!this.#isValidVoterKey(request.voterId, partition.voterDirectoryId)) errorCode = ErrorCode.INVALID_VOTER_KEY;
+    }
     return {
       errorCode: ErrorCode.NONE,
       topics: [{
@@ -999,7 +1050,7 @@ export class RaftNode {
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topicId: METADATA_TOPIC_ID, partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: -1, fetchOffset: BigInt(this.#log.endOffset), lastFetchedEpoch: this.#log.lastEpoch, logStartOffset: BigInt(this.#log.startOffset), partitionMaxBytes: 0 }] }],
+      topics: [{ topicId: METADATA_TOPIC_ID, partitions: [{ partition: METADATA_PARTITION, currentLeaderEpoch: -1, fetchOffset: BigInt(this.#log.endOffset), lastFetchedEpoch: this.#log.lastEpoch, logStartOffset: BigInt(this.#log.startOffset), partitionMaxBytes: 0, replicaDirectoryId: this.#config.directoryId }] }],
       forgottenTopicsData: [],
       rackId: '',
     };
@@ -1044,6 +1095,7 @@ export class RaftNode {
           lastFetchedEpoch: this.#log.lastEpoch,
           logStartOffset: BigInt(this.#log.startOffset),
           partitionMaxBytes: this.#config.fetchMaxBytes,
+          replicaDirectoryId: this.#config.directoryId,
         }],
       }],
       forgottenTopicsData: [],
@@ -1188,10 +1240,13 @@ export class RaftNode {
     const fetchOffset = Number(partition.fetchOffset);
     const lastFetchedEpoch = partition.lastFetchedEpoch ?? -1;
     const replicaId = request.replicaState?.replicaId ?? request.replicaId ?? fromNodeId;
+    // The replica's key (KIP-853): only a fetch from a voter's key counts toward the high watermark
+    // and check-quorum; a replica of a voter's id with another directory is an observer.
+    const replicaDirectoryId = partition.replicaDirectoryId ?? ZERO_UUID;
     const snapshot = this.#snapshotToSend(fetchOffset, lastFetchedEpoch);
     if (snapshot) {
       // Counts as contact for check-quorum, not as a position.
-      role.updateReplica(replicaId, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
+      role.updateReplica(replicaId, replicaDirectoryId, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
       return this.#fetchResponse(ErrorCode.NONE, null, undefined, snapshot);
     }
     if (fetchOffset > this.#log.startOffset) {
@@ -1201,7 +1256,7 @@ export class RaftNode {
       }
     }
     // The follower holds everything below fetchOffset (it flushed before fetching).
-    if (role.updateReplica(replicaId, fetchOffset, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset)) {
+    if (role.updateReplica(replicaId, replicaDirectoryId, fetchOffset, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset)) {
       this.#advanceHighWatermark(role.highWatermark);
       // This very fetch moved the high watermark: answer it now, so the follower learns the new
       // commit point at once rather than when its next fetch times out.
@@ -1378,7 +1433,7 @@ export class RaftNode {
     if (partition.currentLeaderEpoch > role.epoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
     const snapshot = { offset: Number(partition.snapshotId.endOffset), epoch: partition.snapshotId.epoch };
     if (!this.#snapshots.has(snapshot)) return answer(ErrorCode.SNAPSHOT_NOT_FOUND, snapshot);
-    role.updateReplica(request.replicaId >= 0 ? request.replicaId : fromNodeId, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
+    role.updateReplica(request.replicaId >= 0 ? request.replicaId : fromNodeId, partition.replicaDirectoryId ?? ZERO_UUID, -1, this.#clock.monotonicMs(), this.#clock.nowMs(), this.#log.endOffset);
     this.#snapshotReads.set(snapshot.offset, this.#clock.monotonicMs());
     const size = await this.#snapshots.size(snapshot);
     const position = Number(partition.position);
@@ -1404,6 +1459,7 @@ export class RaftNode {
           currentLeaderEpoch: role.epoch,
           snapshotId: { endOffset: BigInt(snapshot.offset), epoch: snapshot.epoch },
           position: BigInt(position),
+          replicaDirectoryId: this.#config.directoryId,
         }],
       }],
     };
@@ -1547,6 +1603,11 @@ export class RaftNode {
       },
     );
   }
+}
+
+/** A voter set's identity for change detection: every entry's key, in order. */
+function votersKey(voters: readonly Voter[]): string {
+  return voters.map((voter) => `${voter.id}:${voter.directoryId}`).join(',');
 }
 
 function sameEndpoints(a: readonly VoterEndpoint[], b: readonly VoterEndpoint[]): boolean {

@@ -30,6 +30,21 @@ export interface Voter {
   readonly endpoints: readonly VoterEndpoint[];
 }
 
+/** A replica's key (KIP-853's ReplicaKey): its node id and metadata log directory id. */
+export interface ReplicaKey {
+  readonly id: number;
+  readonly directoryId: string;
+}
+
+/**
+ * Whether a voter-set entry is the replica (`id`, `directoryId`), as Kafka's VoterSet matches keys:
+ * the ids are equal and so are the directory ids, unless the entry has the zero uuid (a static or
+ * older voter set, which stands for any directory).
+ */
+export function keyMatches(entry: ReplicaKey, id: number, directoryId: string): boolean {
+  return entry.id === id && (entry.directoryId === ZERO_UUID || entry.directoryId === directoryId);
+}
+
 /** A static voter known only by its id (controller.quorum.voters gives no directory id). */
 export function staticVoter(id: number): Voter {
   return { id, directoryId: ZERO_UUID, endpoints: [] };
