@@ -468,7 +468,10 @@ describe('Kafka 4.x APIs on a single broker', () => {
       assert.equal(voter.lastCaughtUpTimestamp, voter.lastFetchTimestamp);
       const v2 = await broker.client.request(DescribeQuorumApi, 2, metadataPartition);
       assert.equal(v2.errorMessage, null);
-      assert.equal(v2.topics[0]!.partitions[0]!.currentVoters[0]!.replicaDirectoryId, ZERO_UUID);
+      // The voter's metadata log directory id (KIP-853), from its meta.properties.
+      const directoryId = v2.topics[0]!.partitions[0]!.currentVoters[0]!.replicaDirectoryId;
+      assert.match(directoryId ?? '', /^[A-Za-z0-9_-]{22}$/);
+      assert.notEqual(directoryId, ZERO_UUID);
       assert.deepEqual(
         v2.nodes!.map((node) => [node.nodeId, node.listeners.map((listener) => [listener.host, listener.port])]),
         [[nodeId, [[broker.running.host, broker.running.port]]]],

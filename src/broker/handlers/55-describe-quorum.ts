@@ -13,7 +13,6 @@
 // endpoints as the voter set names them (its controller listener); a quorum of one without a
 // controller listener names this broker's listeners instead.
 import { ErrorCode } from '../../base/error-codes.js';
-import { ZERO_UUID } from '../../base/uuid.js';
 import type { MetadataImage } from '../../metadata/metadata-image.js';
 import { CLUSTER_METADATA_TOPIC } from '../../metadata/topic-name.js';
 import { DescribeQuorumApi, type DescribeQuorumRequest, type DescribeQuorumResponse } from '../../protocol/messages/index.js';
@@ -51,7 +50,7 @@ export function describeQuorumResponse(request: DescribeQuorumRequest, metadataQ
   const voterEndpoints = new Map(metadataQuorum.raft.voterSet.map((voter) => [voter.id, voter.endpoints]));
   const replica = (described: ReplicaDescription) => ({
     replicaId: described.replicaId,
-    replicaDirectoryId: ZERO_UUID,
+    replicaDirectoryId: described.directoryId,
     logEndOffset: BigInt(described.logEndOffset),
     lastFetchTimestamp: BigInt(described.lastFetchTimestamp),
     lastCaughtUpTimestamp: BigInt(described.lastCaughtUpTimestamp),
