@@ -56,6 +56,7 @@ import { Writer } from '../protocol/primitives/writer.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { METADATA_TOPIC_ID } from '../quorum/raft-node.js';
 import type { ControllerRequests } from './controller-channel.js';
+import { quorumFeatures } from './handlers/18-api-versions.js';
 import { describeQuorumResponse } from './handlers/55-describe-quorum.js';
 import type { FrameHandler, FrameOutcome } from './network/index.js';
 
@@ -152,9 +153,7 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
           errorCode: ErrorCode.NONE,
           apiKeys: CONTROLLER_LISTENER_APIS.map(({ api, minVersion, maxVersion }) => ({ apiKey: api.apiKey, minVersion, maxVersion })),
           throttleTimeMs: 0,
-          supportedFeatures: [],
-          finalizedFeaturesEpoch: -1n,
-          finalizedFeatures: [],
+          ...quorumFeatures(options.quorum.raft),
           zkMigrationReady: false,
         };
       case FetchApi.apiKey: {

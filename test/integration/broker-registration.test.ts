@@ -13,7 +13,7 @@ import { ErrorCode } from '../../src/base/error-codes.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
-import { BrokerHeartbeatApi, BrokerRegistrationApi } from '../../src/protocol/messages/index.js';
+import { ApiVersionsApi, BrokerHeartbeatApi, BrokerRegistrationApi } from '../../src/protocol/messages/index.js';
 import { waitFor } from './helpers.js';
 
 const HEARTBEAT_INTERVAL_MS = 200;
@@ -82,6 +82,14 @@ describe('BrokerRegistration of a broker id whose previous incarnation may still
       },
     };
   }
+
+  it('the controller listener answers ApiVersions with the kraft.version feature, as the broker listener does', async () => {
+    const response = await controller.send(ApiVersionsApi, 3, { clientSoftwareName: 'registration-test', clientSoftwareVersion: '1' });
+    assert.deepEqual(response.supportedFeatures, [{ name: 'kraft.version', minVersion: 0, maxVersion: 1 }]);
+    // Static controller.quorum.voters: no voter set in the log, so kraft.version 0.
+    assert.deepEqual(response.finalizedFeatures, [{ name: 'kraft.version', minVersionLevel: 0, maxVersionLevel: 0 }]);
+    assert.ok(response.finalizedFeaturesEpoch! >= 0n);
+  });
 
   it('refuses a new incarnation while the old one heartbeats, accepts the same incarnation again, and the new one once the old session expired', async () => {
     const brokerId = 97;

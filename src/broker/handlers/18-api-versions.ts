@@ -17,19 +17,28 @@ export const apiVersionsHandler = defineHandler({
   maxVersion: 4,
   handle(_request, context) {
     const raft = context.broker.quorum.raft;
-    const level = raft.kraftVersion;
     return {
       errorCode: ErrorCode.NONE,
       apiKeys: context.broker.supportedApis.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion })),
       throttleTimeMs: 0,
-      // v3+ (tagged fields): the features this node supports and the cluster's finalized levels,
-      // the epoch being the metadata offset they were read at (Kafka's image offset).
-      supportedFeatures: [{ name: 'kraft.version', minVersion: 0, maxVersion: KRAFT_VERSION }],
-      finalizedFeaturesEpoch: BigInt(Math.max(raft.highWatermark - 1, -1)),
-      finalizedFeatures: [{ name: 'kraft.version', minVersionLevel: level, maxVersionLevel: level }],
+      ...quorumFeatures(raft),
     };
   },
   errorResponse(_request, errorCode) {
     return { errorCode, apiKeys: [], throttleTimeMs: 0 };
   },
 });
+
+/**
+ * ApiVersions v3+ (tagged fields): the features this node supports and the cluster's finalized
+ * levels, the epoch being the metadata offset they were read at (Kafka's image offset). Broker and
+ * controller listeners answer alike.
+ */
+export function quorumFeatures(raft: { readonly kraftVersion: number; readonly highWatermark: number }) {
+  const level = raft.kraftVersion;
+  return {
+    supportedFeatures: [{ name: 'kraft.version', minVersion: 0, maxVersion: KRAFT_VERSION }],
+    finalizedFeaturesEpoch: BigInt(Math.max(raft.highWatermark - 1, -1)),
+    finalizedFeatures: [{ name: 'kraft.version', minVersionLevel: level, maxVersionLevel: level }],
+  };
+}
