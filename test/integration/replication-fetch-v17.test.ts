@@ -28,16 +28,10 @@ import type { Transport } from '../../src/protocol/transport.js';
 import type { Partition } from '../../src/replication/partition.js';
 import { ReplicaFetcherManager } from '../../src/replication/replica-fetcher.js';
 import { ReplicaManager } from '../../src/replication/replica-manager.js';
+import { waitFor } from './helpers.js';
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** helpers' waitFor, description first, with this file's longer default. */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> => waitFor(probe, what, timeoutMs);
 
 function replicaOn(cluster: RunningCluster, nodeId: number, topic: string): Partition | undefined {
   return cluster.node(nodeId).broker?.services.replicaManager.replica(topic, 0);
