@@ -28,7 +28,8 @@ function placement(results: LogDirResult[], topic: string): Map<number, string> 
   const where = new Map<number, string>();
   for (const result of results) {
     for (const described of result.topics.filter((entry) => entry.name === topic)) {
-      for (const partition of described.partitions) {
+      // A future replica (a move in progress) is the copy, not where the partition lives.
+      for (const partition of described.partitions.filter((entry) => !entry.isFutureKey)) {
         assert.equal(where.has(partition.partitionIndex), false, `partition ${partition.partitionIndex} listed in two directories`);
         where.set(partition.partitionIndex, result.logDir);
       }

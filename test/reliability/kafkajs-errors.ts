@@ -42,3 +42,14 @@ export function isConnectionError(error: unknown): boolean {
   }
   return false;
 }
+
+/** Whether the producer was fenced: a newer producer of its transactional id bumped the epoch (kafkajs's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED). */
+export function isFencedError(error: unknown): boolean {
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
+    const type = String((cause as Error & { type?: unknown }).type);
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
+    const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
+    cause = wrapped.originalError ?? wrapped.cause;
+  }
+  return false;
+}

@@ -232,7 +232,10 @@ function tamperedLossIsCaught(history: History, topic: string, witness: Retentio
   const lost = result.anomalies.filter((anomaly) => anomaly.kind === 'lost-write' && anomaly.value === victim.value);
   assert.equal(lost.length, 1, `the tampered history loses ${victim.value}:\n${formatQueueReport(result)}`);
   assert.ok(belowFinalLogStart(lost[0]!, topic, finalStarts), 'the old excuse (final log start) would have passed the tampered history');
-  assert.deepEqual(unexcused(result, topic, witness), lost, 'the excuse by the log start after each crash flags exactly the tampered record');
+  // Removing the victim's reads can also make a reader seem to skip its offset (poll-skip): that is
+  // the tampering itself, not something the excuse must judge.
+  const ownSkip = (anomaly: Anomaly) => anomaly.kind === 'poll-skip' && anomaly.skipped.every((skipped) => skipped.value === victim.value);
+  assert.deepEqual(unexcused(result, topic, witness).filter((anomaly) => !ownSkip(anomaly)), lost, 'the excuse by the log start after each crash flags exactly the tampered record');
   return true;
 }
 
