@@ -186,6 +186,9 @@ class ReplicaFetcher {
       }
       // As Kafka's request builder: by topic id when every partition has one, else by name.
       const version = ready.every((partition) => partition.topicId !== ZERO_UUID) ? FETCH_VERSION : FETCH_VERSION_BY_NAME;
+      // Where each partition's fetch starts and under which leader epoch: an answer applies only
+      // while both still hold (Kafka's fetcher drops a partition's answer whose fetch state changed).
+      const asked = new Map(ready.map((partition) => [partition, { fetchOffset: partition.log.logEndOffset, leaderEpoch: partition.leaderEpoch }]));
       let response: FetchResponse;
       try {
         response = await this.options.transport.send(this.leaderId, FetchApi, version, this.#request(ready), config.waitMaxMs + config.requestTimeoutMs);
@@ -197,7 +200,7 @@ class ReplicaFetcher {
         continue;
       }
       if (this.#stopped) return;
-      await this.#handle(ready, response, version);
+      await this.#handle(asked, response, version);
     }
   }
 
@@ -239,13 +242,13 @@ class ReplicaFetcher {
     };
   }
 
-  async #handle(asked: readonly Partition[], response: FetchResponse, version: number): Promise<void> {
+  async #handle(asked: ReadonlyMap<Partition, FetchedFrom>, response: FetchResponse, version: number): Promise<void> {
     // Answers name topics the way the request did: by id from v13, by name before.
     const byId = version >= 13;
     const keyOf = (partition: Partition) => `${byId ? partition.topicId : partition.topic}\u0000${partition.partitionIndex}`;
-    const byKey = new Map(asked.map((partition) => [keyOf(partition), partition]));
+    const byKey = new Map([...asked.keys()].map((partition) => [keyOf(partition), partition]));
     if ((response.errorCode ?? ErrorCode.NONE) !== ErrorCode.NONE) {
-      for (const partition of asked) this.#pause(partition);
+      for (const partition of asked.keys()) this.#pause(partition);
       return;
     }
     for (const topic of response.responses) {
@@ -253,6 +256,11 @@ class ReplicaFetcher {
         const partition = byKey.get(`${(byId ? topic.topicId : topic.topic) ?? ''}\u0000${data.partitionIndex}`);
         // The image moved the partition (new epoch, new leader, deleted) while the fetch was out.
         if (!partition || !this.#partitions.has(partition) || !this.options.stillFollows(partition)) continue;
+        // The log or the leader epoch moved while the fetch was out (another fetch truncated the log:
+        // leadership went away and came back): this answer does not continue the log as it is now,
+        // and appending it would leave a hole (a follower takes offset gaps, as compaction makes).
+        const from = asked.get(partition)!;
+        if (partition.log.logEndOffset !== from.fetchOffset || partition.leaderEpoch !== from.leaderEpoch) continue;
         try {
           await this.#apply(partition, data);
         } catch (error) {
@@ -354,6 +362,12 @@ function topicKey(topicId: string, topic: string): string {
  * The whole batches in a fetched records buffer from `fromOffset` on (a response may end in a
  * partial batch cut at the size limit, and may start with a batch below the fetch offset).
  */
+/** Where a partition's fetch started and under which leader epoch. */
+interface FetchedFrom {
+  readonly fetchOffset: number;
+  readonly leaderEpoch: number;
+}
+
 function wholeBatches(records: Buffer | null, fromOffset: number): Buffer[] {
   const batches: Buffer[] = [];
   if (!records) return batches;
