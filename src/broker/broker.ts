@@ -179,7 +179,7 @@ export class Broker {
         offlineOnWriteError: isMultiNodeQuorum(config),
         // One directory on a single node: a log's failure stays its own (see LogManagerOptions).
         logFailureFailsDirectory: isMultiNodeQuorum(config) || config.logDirs.length > 1,
-        onLogDirFailure: (dir, reason) => dirFailures.report(dir, reason),
+        onLogDirFailure: (dir) => dirFailures.report(dir),
         ...brokerLogBackgroundWork(config),
       }).then(openMetadataLog),
     ]);
@@ -454,7 +454,8 @@ export class Broker {
     // metadata log's directory failing stops the broker, as it stops Kafka's. Directories that
     // failed while the logs opened are handled now, before any partition is hosted.
     let self: Broker | undefined;
-    const offlineDirectoryIds = () => logManager.logDirs.filter((dir) => dir.offline).flatMap((dir) => logDirs.directoryIds.get(dir.path) ?? []);
+    // The ids of the log directories that are (not) offline.
+    const directoryIds = (offline: boolean) => logManager.logDirs.filter((dir) => dir.offline === offline).flatMap((dir) => logDirs.directoryIds.get(dir.path) ?? []);
     logDirs.failures.attach((dir) => {
       if (dir === logManager.dataDir) {
         logger.error('the metadata log directory failed: the broker stops, as a Kafka broker halts', { dir });
@@ -462,7 +463,7 @@ export class Broker {
         return;
       }
       replicaManager.takeLogDirOffline(dir);
-      channel.reportOfflineLogDirs(offlineDirectoryIds());
+      channel.reportOfflineLogDirs(directoryIds(true));
     });
     // The controller learns in which directory each replica lives where it cannot know it (several
     // directories: it records UNASSIGNED) or where a move changed it (KIP-858's AssignReplicasToDirs).
@@ -496,8 +497,7 @@ export class Broker {
       // metadata has caught up with its registration, and only then does it serve (Kafka's broker
       // enables request processing once unfenced). A new incarnation id for every start.
       const deadlineMs = clock.monotonicMs() + REGISTRATION_TIMEOUT_MS;
-      const onlineDirectoryIds = logManager.logDirs.filter((dir) => !dir.offline).flatMap((dir) => logDirs.directoryIds.get(dir.path) ?? []);
-      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs, logManager.previousBrokerEpoch, onlineDirectoryIds);
+      brokerEpoch = await channel.registerThisBroker(endpoints, config.brokerRack, randomUuid(random), deadlineMs, logManager.previousBrokerEpoch, directoryIds(false));
       registeredEpoch = brokerEpoch;
       await channel.awaitUnfenced(brokerEpoch, deadlineMs);
     }
@@ -624,7 +624,7 @@ class LogDirFailures {
   #handler: ((dir: string) => void) | undefined;
   readonly #pending: string[] = [];
 
-  report(dir: string, _reason: string): void {
+  report(dir: string): void {
     if (this.#handler) this.#handler(dir);
     else this.#pending.push(dir);
   }

@@ -1,13 +1,14 @@
 // The log directory's identity file, as Kafka keeps it: meta.properties with the cluster id, the
 // node id and the directory's own id (directory.id, Kafka 3.7+: the controller tracks which
-// directory each replica lives in by it). A single node writes it when a directory is first used; every node of a multi-node
-// quorum needs it written beforehand with one cluster id for all (`conveyor storage format`, as
-// Kafka's kafka-storage.sh format). A later start with another node id is refused so two brokers
-// never share a directory by mistake.
+// directory each replica lives in by it). A single node writes it when a directory is first used;
+// every node of a multi-node quorum needs it written beforehand with one cluster id for all
+// (`conveyor storage format`, as Kafka's kafka-storage.sh format). A later start with another node
+// id is refused so two brokers never share a directory by mistake.
 import type { RandomSource } from '../base/clock.js';
 import { parseProperties } from '../base/config-def.js';
 import { type FileSystem, isNotFoundError, joinPath, makeDirectoryDurably, writeFileAtomically } from '../base/file-system.js';
 import { randomUuid } from '../base/uuid.js';
+import { isReservedDirectoryId } from '../metadata/directory-id.js';
 
 export interface MetaProperties {
   clusterId: string;
@@ -92,11 +93,10 @@ export async function ensureDirectoryIds(fs: FileSystem, logDirs: readonly strin
 }
 
 /** A new directory id: a random Kafka UUID that is none of the ids Kafka reserves (the first 100 of the UUID space). */
-function newDirectoryId(random: RandomSource): string {
+export function newDirectoryId(random: RandomSource): string {
   for (;;) {
     const id = randomUuid(random);
-    const bytes = Buffer.from(id, 'base64url');
-    if (bytes.readBigUInt64BE(0) !== 0n || bytes.readBigUInt64BE(8) >= 100n) return id;
+    if (!isReservedDirectoryId(id)) return id;
   }
 }
 
@@ -144,7 +144,8 @@ export async function formatStorage(
   logDir: string,
   nodeId: number,
   clusterId: string,
-  options: { ignoreFormatted?: boolean; random?: RandomSource },
+  /** directoryId: the directory's `directory.id` (none written without it: the broker gives one at start). */
+  options: { ignoreFormatted?: boolean; directoryId?: string },
 ): Promise<'formatted' | 'already-formatted'> {
   if (!isValidClusterId(clusterId)) {
     throw new Error(`cluster id '${clusterId}' is not a Kafka cluster id (22 characters of base64url, a 16-byte UUID): make one with \`conveyor storage random-uuid\``);
@@ -164,6 +165,6 @@ export async function formatStorage(
     return 'already-formatted';
   }
   await makeDirectoryDurably(fs, logDir);
-  await writeIdentity(fs, logDir, { clusterId, nodeId }, options.random && newDirectoryId(options.random));
+  await writeIdentity(fs, logDir, { clusterId, nodeId }, options.directoryId);
   return 'formatted';
 }

@@ -4,15 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseProperties } from '../base/config-def.js';
-import type { RandomSource } from '../base/clock.js';
 import { randomUuid, uuidToBytes } from '../base/uuid.js';
 import { type BrokerConfig, resolveBrokerConfig } from '../broker/broker-config.js';
 import { parseListeners } from '../broker/network/listeners.js';
 import { ToolError } from '../client/cluster-client.js';
 import { parseInitialControllers, writeBootstrapCheckpoint } from '../quorum/bootstrap-checkpoint.js';
 import { type Voter, ZERO_UUID } from '../quorum/voter-set.js';
-import { formatStorage } from '../broker/meta-properties.js';
-import { readDirectoryId } from './controller-commands.js';
+import { formatStorage, newDirectoryId } from '../broker/meta-properties.js';
+import { isReservedDirectoryId } from '../metadata/directory-id.js';
 import { NodeFileSystem } from '../node/node-file-system.js';
 import { systemRandom } from '../node/system.js';
 
@@ -51,13 +50,9 @@ export function registerStorageCommand(program: Command): void {
         // As Kafka's Formatter: the metadata log directory of an initial voter gets the directory id
         // its voter entry names (--initial-controllers with one), else a new one that its entry then names.
         const ownId = metadataDir ? initialControllers?.find((voter) => voter.id === config.nodeId)?.directoryId : undefined;
-        const outcome = await formatStorage(new NodeFileSystem(), logDir, config.nodeId, options.clusterId, {
-          ignoreFormatted: options.ignoreFormatted === true,
-          random: ownId !== undefined && ownId !== ZERO_UUID ? replayUuid(ownId) : systemRandom,
-        });
+        const directoryId = ownId !== undefined && ownId !== ZERO_UUID ? checkedOwnDirectoryId(ownId) : newDirectoryId(systemRandom);
+        const outcome = await formatStorage(new NodeFileSystem(), logDir, config.nodeId, options.clusterId, { ignoreFormatted: options.ignoreFormatted === true, directoryId });
         if (outcome === 'formatted' && initialControllers && metadataDir) {
-          const directoryId = await readDirectoryId(logDir);
-          if (ownId !== undefined && ownId !== ZERO_UUID && ownId !== directoryId) throw new ToolError(`${logDir} was given directory id ${directoryId}, not ${ownId}`);
           const voters = initialControllers.map((voter) => (voter.id === config.nodeId ? { ...voter, directoryId } : voter));
           await writeBootstrapCheckpoint(new NodeFileSystem(), logDir, voters, Date.now());
         }
@@ -71,17 +66,16 @@ export function registerStorageCommand(program: Command): void {
 }
 
 /**
- * A RandomSource whose bytes are those of `uuid`: formatStorage draws a directory id from it, and
- * gets exactly `uuid` when it is a version-4 uuid (what `storage random-uuid` and Kafka's tools
- * make). Anything else is refused here, before a directory is written.
+ * This node's directory id from --initial-controllers, which its metadata log directory is given:
+ * a reserved id, or one that is not a random (version 4) uuid (what `storage random-uuid` and
+ * Kafka's tools make), is refused here, before a directory is written.
  */
-function replayUuid(uuid: string): RandomSource {
+function checkedOwnDirectoryId(uuid: string): string {
   const bytes = uuidToBytes(uuid);
-  const reserved = bytes.readBigUInt64BE(0) === 0n && bytes.readBigUInt64BE(8) < 100n;
-  if (reserved || (bytes[6]! & 0xf0) !== 0x40 || (bytes[8]! & 0xc0) !== 0x80 || uuid.startsWith('-')) {
+  if (isReservedDirectoryId(uuid) || (bytes[6]! & 0xf0) !== 0x40 || (bytes[8]! & 0xc0) !== 0x80 || uuid.startsWith('-')) {
     throw new ToolError(`--initial-controllers: this node's directory id ${uuid} is reserved or not a random (version 4) uuid; make one with \`conveyor storage random-uuid\``);
   }
-  return { nextInt: (bound) => systemRandom.nextInt(bound), bytes: () => Buffer.from(bytes) };
+  return uuid;
 }
 
 /**

@@ -117,6 +117,9 @@ class LogDirectory {
   }
 }
 
+/** A `<topic>-<partition>.<id>-future` directory: the copy of a move to this log directory. */
+type FutureDir = { readonly name: string } & TopicPartition;
+
 /** What a caller can see of a log directory. */
 export interface LogDirState {
   readonly path: string;
@@ -140,14 +143,10 @@ export class LogManager {
   readonly #context: PartitionLogContext;
   readonly #logs = new Map<string, PartitionLog>();
   readonly #dirs: LogDirectory[];
-  /** The directory each log (by partition key) lives in. */
-  readonly #dirOf = new Map<string, LogDirectory>();
   /** Whether any log-dir checkpoint read at open named a partition (stale entries must be rewritten). */
   #checkpointEntriesFound = false;
   readonly #creating = new Map<string, { dir: LogDirectory; log: Promise<PartitionLog> }>();
   readonly #deletions = new Set<Promise<void>>();
-  /** `-future` directories found at start, settled before the logs load. */
-  readonly #futureDirs: ({ dir: LogDirectory; name: string } & TopicPartition)[] = [];
   /** Partitions being moved between directories (moveLog), each with the move's promise. */
   readonly #moving = new Map<string, Promise<PartitionLog>>();
   /** The copies moves are filling, by partition. */
@@ -263,7 +262,7 @@ export class LogManager {
 
   async #loadLogs(): Promise<void> {
     const logger = this.#context.logger;
-    const found = await Promise.all(this.#dirs.map(async (dir) => ({ dir, partitions: await this.#scanDirectory(dir) })));
+    const found = await Promise.all(this.#dirs.map(async (dir) => ({ dir, ...(await this.#scanDirectory(dir)) })));
     await this.#settleInterruptedMoves(found);
     // A partition in two directories (a crash mid-move, or hands in the directories) is refused, as Kafka refuses it.
     const seen = new Map<string, string>();
@@ -281,17 +280,21 @@ export class LogManager {
     logger.info('loaded logs', { count: this.#logs.size, cleanShutdown: this.hadCleanShutdown, dirs: this.#dirs.length });
   }
 
-  /** The partitions in one directory (an unreadable directory fails and holds none); removes deleted ones. */
-  async #scanDirectory(dir: LogDirectory): Promise<TopicPartition[]> {
-    if (dir.offline) return [];
+  /**
+   * The partitions in one directory and the `-future` copies of interrupted moves (an unreadable
+   * directory fails and holds none); removes deleted ones.
+   */
+  async #scanDirectory(dir: LogDirectory): Promise<{ partitions: TopicPartition[]; futures: FutureDir[] }> {
+    const partitions: TopicPartition[] = [];
+    const futures: FutureDir[] = [];
+    if (dir.offline) return { partitions, futures };
     let entries;
     try {
       entries = await this.#options.fs.readdir(dir.path);
     } catch (error) {
       this.#failDirectory(dir, `could not be read: ${String(error)}`);
-      return [];
+      return { partitions, futures };
     }
-    const partitions: TopicPartition[] = [];
     for (const entry of entries) {
       if (!entry.isDirectory) continue;
       if (isDeletedDirName(entry.name)) {
@@ -300,13 +303,13 @@ export class LogManager {
       }
       const future = parseFutureDirName(entry.name);
       if (future !== undefined) {
-        this.#futureDirs.push({ dir, name: entry.name, ...future });
+        futures.push({ name: entry.name, ...future });
         continue;
       }
       const parsed = parsePartitionDirName(entry.name);
       if (parsed !== undefined && LEGAL_TOPIC.test(parsed.topic)) partitions.push(parsed);
     }
-    return partitions;
+    return { partitions, futures };
   }
 
   /**
@@ -314,19 +317,21 @@ export class LogManager {
    * partition's own log is still there the move had not finished and the copy goes; if not, the
    * copy was complete (it is synced before the old log is taken away) and becomes the log.
    */
-  async #settleInterruptedMoves(found: { dir: LogDirectory; partitions: TopicPartition[] }[]): Promise<void> {
-    for (const future of this.#futureDirs.splice(0)) {
-      const key = partitionDirName(future.topic, future.partition);
-      const live = found.some(({ partitions }) => partitions.some((candidate) => partitionDirName(candidate.topic, candidate.partition) === key));
-      const path = joinPath(future.dir.path, future.name);
-      if (live) {
-        this.#removeInBackground(path);
-        continue;
+  async #settleInterruptedMoves(found: { dir: LogDirectory; partitions: TopicPartition[]; futures: FutureDir[] }[]): Promise<void> {
+    for (const { dir, partitions, futures } of found) {
+      for (const future of futures) {
+        const key = partitionDirName(future.topic, future.partition);
+        const live = found.some((other) => other.partitions.some((candidate) => partitionDirName(candidate.topic, candidate.partition) === key));
+        const path = joinPath(dir.path, future.name);
+        if (live) {
+          this.#removeInBackground(path);
+          continue;
+        }
+        this.#context.logger.info('finishing a log move interrupted by a crash', { from: path });
+        await this.#options.fs.rename(path, joinPath(dir.path, key));
+        await this.#options.fs.syncDirectory(dir.path);
+        partitions.push({ topic: future.topic, partition: future.partition });
       }
-      this.#context.logger.info('finishing a log move interrupted by a crash', { from: path });
-      await this.#options.fs.rename(path, joinPath(future.dir.path, key));
-      await this.#options.fs.syncDirectory(future.dir.path);
-      found.find(({ dir }) => dir === future.dir)!.partitions.push({ topic: future.topic, partition: future.partition });
     }
   }
 
@@ -348,7 +353,6 @@ export class LogManager {
           highWatermark: highWatermarks.get(key),
         });
         this.#logs.set(key, log);
-        this.#dirOf.set(key, dir);
       } catch (error) {
         logger.error('could not load partition log; leaving it offline', { dir: joinPath(dir.path, key), error });
       }
@@ -444,7 +448,6 @@ export class LogManager {
           throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log directory ${dir.path} is offline`);
         }
         this.#logs.set(key, created);
-        this.#dirOf.set(key, dir);
         return created;
       })
       .catch((error: unknown) => {
@@ -460,8 +463,9 @@ export class LogManager {
   #placeNewLog(): LogDirectory | undefined {
     const counts = new Map<LogDirectory, number>(this.#dirs.filter((dir) => !dir.offline).map((dir) => [dir, 0]));
     if (counts.size === 0) return this.#dirs[0];
-    for (const dir of this.#dirOf.values()) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
-    for (const { dir } of [...this.#creating.values(), ...this.#futures.values()]) if (counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
+    const owners = [...this.#logs.values()].map((log) => this.#dirOf(log));
+    for (const { dir } of [...this.#creating.values(), ...this.#futures.values()]) owners.push(dir);
+    for (const dir of owners) if (dir !== undefined && counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
     let best: LogDirectory | undefined;
     for (const [dir, count] of counts) if (best === undefined || count < counts.get(best)!) best = dir;
     return best;
@@ -469,7 +473,14 @@ export class LogManager {
 
   /** The log directory a partition's log lives in. */
   logDirOf(topic: string, partition: number): string | undefined {
-    return this.#dirOf.get(partitionDirName(topic, partition))?.path;
+    const log = this.#logs.get(partitionDirName(topic, partition));
+    return log && this.#dirOf(log)?.path;
+  }
+
+  /** The directory a log lives in: the one its own directory was made in (`<dir>/<topic>-<partition>`). */
+  #dirOf(log: PartitionLog): LogDirectory | undefined {
+    const key = partitionDirName(log.topic, log.partition);
+    return this.#dirs.find((dir) => joinPath(dir.path, key) === log.dir);
   }
 
   /** Every log directory, in log.dirs order, with whether it failed. */
@@ -480,7 +491,7 @@ export class LogManager {
   /** A log of this manager went offline (an I/O error): its whole directory fails. */
   #logWentOffline(log: PartitionLog, reason: string): void {
     if (this.#options.logFailureFailsDirectory === false) return;
-    const dir = this.#dirOf.get(partitionDirName(log.topic, log.partition));
+    const dir = this.#dirOf(log);
     if (dir !== undefined) this.#failDirectory(dir, `${log.topic}-${log.partition}: ${reason}`);
   }
 
@@ -493,7 +504,7 @@ export class LogManager {
     if (dir.offline) return;
     dir.offline = true;
     this.#context.logger.error('log directory failed: its partitions are offline on this broker', { dir: dir.path, reason });
-    for (const [key, owner] of this.#dirOf) if (owner === dir) this.#logs.get(key)?.takeOffline(`its log directory ${dir.path} failed`);
+    for (const log of this.#logs.values()) if (this.#dirOf(log) === dir) log.takeOffline(`its log directory ${dir.path} failed`);
     // At open the owner is told once the manager exists (open() reports every offline directory).
     if (this.#opened) this.#options.onLogDirFailure?.(dir.path, reason);
   }
@@ -515,7 +526,7 @@ export class LogManager {
     const key = partitionDirName(topic, partition);
     if (this.#moving.has(key)) return Promise.reject(new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `${key} is being moved already`));
     const log = this.#logs.get(key);
-    const from = this.#dirOf.get(key);
+    const from = log && this.#dirOf(log);
     const to = this.#dirs.find((candidate) => candidate.path === destination);
     if (log === undefined || from === undefined) return Promise.reject(new KafkaError(ErrorCode.REPLICA_NOT_AVAILABLE, `no log for ${key}`));
     if (to === undefined) return Promise.reject(new KafkaError(ErrorCode.LOG_DIR_NOT_FOUND, `${destination} is not a log directory`));
@@ -556,7 +567,6 @@ export class LogManager {
       throw isKafkaError(error) ? error : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not copy ${key} to ${to.path}: ${String(error)}`);
     }
     this.#logs.delete(key);
-    this.#dirOf.delete(key);
     await this.#cleaner?.forget(log);
     await log.close();
     const doomed = joinPath(from.path, deletedDirName(topic, partition, uniqueId));
@@ -568,7 +578,6 @@ export class LogManager {
     const offsets = { recoveryPoint: copy.logEndOffset, logStartOffset: copy.logStartOffset, highWatermark: copy.highWatermark };
     const moved = await this.#loadLog(to, topic, partition, log.config, offsets);
     this.#logs.set(key, moved);
-    this.#dirOf.set(key, to);
     await this.checkpoint();
     return moved;
   }
@@ -616,9 +625,8 @@ export class LogManager {
     const key = partitionDirName(topic, partition);
     const log = this.#logs.get(key);
     if (log === undefined) return;
-    const dir = this.#dirOf.get(key)!;
+    const dir = this.#dirOf(log)!;
     this.#logs.delete(key);
-    this.#dirOf.delete(key);
     await this.#cleaner?.forget(log);
     await log.abandon();
     // An offline directory's files stay as they are: the next start (with the disk fixed) finds the
@@ -678,8 +686,7 @@ export class LogManager {
       await Promise.all(
         this.#dirs.map(async (dir) => {
           if (dir.offline) return;
-          const logs: PartitionLog[] = [];
-          for (const [key, owner] of this.#dirOf) if (owner === dir) logs.push(this.#logs.get(key)!);
+          const logs = [...this.#logs.values()].filter((log) => this.#dirOf(log) === dir);
           const entries = (offset: (log: PartitionLog) => number): PartitionOffset[] =>
             logs.map((log) => ({ topic: log.topic, partition: log.partition, offset: offset(log) }));
           try {
@@ -724,11 +731,11 @@ export class LogManager {
     // A move in progress gives up (its copy goes; the original stays or is opened again).
     await Promise.allSettled([...this.#moving.values()]);
     const unclean = new Set<LogDirectory>();
-    await forEachBounded([...this.#logs.entries()], OPEN_PARTITIONS_CONCURRENCY, async ([key, log]) => {
+    await forEachBounded([...this.#logs.values()], OPEN_PARTITIONS_CONCURRENCY, async (log) => {
       try {
         await log.close();
       } catch (error) {
-        unclean.add(this.#dirOf.get(key)!);
+        unclean.add(this.#dirOf(log)!);
         this.#context.logger.error('could not close log cleanly', { dir: log.dir, error });
       }
     });

@@ -570,20 +570,19 @@ export class PartitionLog {
 
   /** An fsync (or an undo of a failed write) failed: refuse appends and reads until reopened. */
   #takeOffline(reason: string, error: unknown): void {
-    if (this.#offline) return;
-    this.#offline = true;
-    this.#logger.error(`log is offline: ${reason}`, { dir: this.dir, error });
-    this.#context.onOffline?.(this, reason);
+    if (this.takeOffline(reason, error)) this.#context.onOffline?.(this, reason);
   }
 
   /**
-   * Takes the log offline from outside (its log directory failed): appends and reads are refused
-   * with KAFKA_STORAGE_ERROR from now on, as after an I/O error of its own.
+   * Takes the log offline (from outside: its log directory failed): appends and reads are refused
+   * with KAFKA_STORAGE_ERROR from now on, as after an I/O error of its own. Returns whether it was
+   * online until now.
    */
-  takeOffline(reason: string): void {
-    if (this.#offline) return;
+  takeOffline(reason: string, error?: unknown): boolean {
+    if (this.#offline) return false;
     this.#offline = true;
-    this.#logger.error(`log is offline: ${reason}`, { dir: this.dir });
+    this.#logger.error(`log is offline: ${reason}`, { dir: this.dir, error });
+    return true;
   }
 
   /**

@@ -12,7 +12,7 @@ import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { randomUuid } from '../base/uuid.js';
 import { Broker } from '../broker/broker.js';
 import { type ConfigInput, resolveBrokerConfig } from '../broker/broker-config.js';
-import { formatStorage } from '../broker/meta-properties.js';
+import { formatStorage, newDirectoryId } from '../broker/meta-properties.js';
 import type { ByteStream, Connector } from '../client/byte-stream.js';
 import type { FileSystem } from '../base/file-system.js';
 import { NodeFileSystem } from './node-file-system.js';
@@ -104,7 +104,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     const fs = storage === 'memory' ? new MemoryFileSystem() : new NodeFileSystem();
     nodes.push({ nodeId, roles, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, logDirs, fs, broker: undefined });
     // Every directory formatted, as kafka-storage.sh formats each of log.dirs.
-    for (const logDir of logDirs) await formatStorage(fs, logDir, nodeId, clusterId, { random: systemRandom });
+    for (const logDir of logDirs) await formatStorage(fs, logDir, nodeId, clusterId, { directoryId: newDirectoryId(systemRandom) });
   }
   const voters = nodes
     .filter((node) => node.roles !== 'broker')

@@ -191,7 +191,7 @@ class ReplicaFetcher {
       const asked = new Map(ready.map((partition) => [partition, { fetchOffset: partition.log.logEndOffset, leaderEpoch: partition.leaderEpoch }]));
       let response: FetchResponse;
       try {
-        response = await this.options.transport.send(this.leaderId, FetchApi, version, this.#request(ready), config.waitMaxMs + config.requestTimeoutMs);
+        response = await this.options.transport.send(this.leaderId, FetchApi, version, this.#request(asked), config.waitMaxMs + config.requestTimeoutMs);
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         if (error.kind === 'closed') return;
@@ -204,7 +204,8 @@ class ReplicaFetcher {
     }
   }
 
-  #request(partitions: readonly Partition[]): FetchRequest {
+  #request(asked: ReadonlyMap<Partition, FetchedFrom>): FetchRequest {
+    const partitions = [...asked.keys()];
     const { config, localBrokerId } = this.options;
     // Grouped by topic id (and name): a topic re-created under its name while both are hosted here
     // is two topics, each with its own partitions.
@@ -230,8 +231,8 @@ class ReplicaFetcher {
         topicId: list[0]!.topicId,
         partitions: list.map((partition) => ({
           partition: partition.partitionIndex,
-          currentLeaderEpoch: partition.leaderEpoch,
-          fetchOffset: BigInt(partition.log.logEndOffset),
+          currentLeaderEpoch: asked.get(partition)!.leaderEpoch,
+          fetchOffset: BigInt(asked.get(partition)!.fetchOffset),
           lastFetchedEpoch: partition.log.leaderEpochCache.epochForOffset(partition.log.logEndOffset - 1),
           logStartOffset: BigInt(partition.log.logStartOffset),
           partitionMaxBytes: config.maxBytes,

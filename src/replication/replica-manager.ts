@@ -184,12 +184,9 @@ export class ReplicaManager {
    * controller moves their leadership to other replicas. Returns the partitions taken offline.
    */
   takeLogDirOffline(dir: string): Partition[] {
-    const lost = [...this.partitions.values()].filter((partition) => this.logManager.logDirOf(partition.topic, partition.partitionIndex) === dir);
-    for (const partition of lost) {
-      this.offline.add(partition.key);
-      this.#stopHosting(partition);
-    }
     for (const log of this.logManager.logs()) if (this.logManager.logDirOf(log.topic, log.partition) === dir) this.offline.add(partitionKey(log.topic, log.partition));
+    const lost = [...this.partitions.values()].filter((partition) => this.offline.has(partition.key));
+    for (const partition of lost) this.#stopHosting(partition);
     if (lost.length > 0) this.logger.error('log directory failed: partitions offline on this broker', { dir, partitions: lost.map((partition) => partition.key) });
     return lost;
   }

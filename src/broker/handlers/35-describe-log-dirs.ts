@@ -2,8 +2,9 @@
 // Lists each of this broker's log directories (log.dirs) with the partitions it holds (all topics
 // when the request names none): each partition's size in bytes, offset lag 0 and is_future false;
 // a replica being moved (AlterReplicaLogDirs) is also listed in its destination as the future
-// replica, is_future true, its offset lag how far its copy is behind the current log's end. A failed directory answers KAFKA_STORAGE_ERROR and no partitions,
-// as Kafka's does. Unknown topics or partitions are left out, as Kafka does.
+// replica, is_future true, its offset lag how far its copy is behind the current log's end. A
+// failed directory answers KAFKA_STORAGE_ERROR and no partitions, as Kafka's does. Unknown topics
+// or partitions are left out, as Kafka does.
 // Version notes: v2+ flexible; v3+ a top-level error code; v4+ total and usable bytes of the
 // volume (-1: not measured, the broker has no file-system statistics port).
 import { ErrorCode } from '../../base/error-codes.js';
