@@ -424,6 +424,25 @@ describe('partition log durability and I/O errors', () => {
     await reopened.close();
   });
 
+  it('a truncation is durable before anything is appended over it: the truncated batches never come back', async () => {
+    for (const segmentBytes of [1 << 20, 100]) {
+      const fs = new MemoryFileSystem();
+      const manager = await openTestLogManager({ fs, config: { segmentBytes } });
+      const log = await manager.createLog('t', 0);
+      await appendMany(log, 3);
+      await log.flush();
+      await log.truncateTo(2);
+      await appendMany(log, 1, { timestampMs: 9000 }, 1);
+      fs.simulatePowerLoss();
+      const reopened = await openTestLogManager({ fs });
+      const again = reopened.get('t', 0)!;
+      assert.equal(again.logEndOffset, 2, `segment.bytes=${segmentBytes}: the log ends at the truncation (the epoch-1 batch was never synced)`);
+      assert.deepEqual(await readAllOffsets(again), [0]);
+      assert.deepEqual(again.leaderEpochCache.entries.map((entry) => entry.epoch), [0]);
+      await reopened.close();
+    }
+  });
+
   it('flushes on flush.ms through the clock', async () => {
     const fs = new MemoryFileSystem();
     const clock = new ManualClock();

@@ -962,10 +962,15 @@ export class PartitionLog {
       await this.#maintenance.run(() => this.#queue.run(async () => {
         if (offset >= this.#logEndOffset) return;
         if (offset <= this.#segments[0]!.baseOffset) return this.#truncateFullyAndStartAt(offset);
-        while (this.#active.baseOffset >= offset) await this.#segments.pop()!.delete();
+        let deleted = false;
+        while (this.#active.baseOffset >= offset) {
+          await this.#segments.pop()!.delete();
+          deleted = true;
+        }
         await this.#active.ensureLoaded(this.#rebuildSegment);
         await this.#active.truncateTo(offset);
         this.#afterTruncation(this.#active.nextOffset);
+        await this.#makeTruncationDurable(deleted);
       }));
     } finally {
       this.#truncating -= 1;
@@ -985,10 +990,25 @@ export class PartitionLog {
   async #truncateFullyAndStartAt(offset: number): Promise<void> {
     for (const segment of this.#segments.splice(0)) await segment.delete();
     this.#segments.push(await Segment.create(this.#context, this.dir, offset, segmentSettings(this.#config), this.#context.clock.nowMs()));
-    this.#dirNeedsSync = true;
     this.#logStartOffset = offset;
     this.leaderEpochCache.clear();
     this.#afterTruncation(offset);
+    await this.#makeTruncationDurable(true);
+  }
+
+  /**
+   * A truncation is made durable before anything is appended over it. Otherwise a power loss can
+   * keep some of the new pages and bring back the old content of others: a batch whose header
+   * (leader epoch included, which the CRC does not cover) is new and whose body is the truncated
+   * batch's passes recovery and hides the divergence from epoch-based truncation. Truncations
+   * are rare (a follower meeting a new leader), so their fsync costs little.
+   */
+  async #makeTruncationDurable(segmentsChanged: boolean): Promise<void> {
+    await this.#active.flush();
+    if (segmentsChanged) {
+      this.#dirNeedsSync = false;
+      await this.#context.fs.syncDirectory(this.dir);
+    }
   }
 
   #afterTruncation(logEndOffset: number): void {

@@ -179,7 +179,7 @@ describe('a log directory failing on a 3-broker cluster', () => {
       // The broker kafkajs asks may apply the controller's records a moment after the controller.
       const offlineListed = async () => {
         const described = await admin.fetchTopicMetadata({ topics: [topic] });
-        return described.topics[0]!.partitions.find((partition) => partition.partitionId === chosen.partitionId)!.offlineReplicas;
+        return described.topics[0]!.partitions.find((partition) => partition.partitionId === chosen.partitionId)!.offlineReplicas ?? [];
       };
       await waitFor(async () => (await offlineListed()).includes(chosen.leader), 'Metadata lists the replica in the failed directory as offline').catch(() => {});
       assert.deepEqual(await offlineListed(), [chosen.leader], 'Metadata lists the replica in the failed directory as offline');

@@ -27,6 +27,12 @@ const FIRST_SEED = Number(process.env.CONVEYOR_REPLICATION_SIM_FROM ?? 1);
  * - diverging epoch: a follower that did not have the leader's diverging epoch truncated to the
  *   leader's end offset instead of its own end of the epoch below, and fetched the same
  *   divergence forever (src/replication/replica-fetcher.ts #apply).
+ * - unsynced truncation: a follower truncated its log and appended the new leader's batch over the
+ *   same bytes without syncing the truncation; a power loss kept the new batch's first page and
+ *   brought back the old batch's synced second page, a batch with the new leader epoch in its
+ *   header (outside the CRC) and the truncated batch's records. It passed recovery, and epoch-based
+ *   truncation could not see it. A truncation is now synced before anything is appended over it
+ *   (src/log/partition-log.ts truncateTo).
  */
 export const FOUND_BUGS = new Map<number, string>([
   [55, 'epoch start'],
@@ -37,6 +43,7 @@ export const FOUND_BUGS = new Map<number, string>([
   [345, 'stale ISR'],
   [1880, 'stale ISR'],
   [2821, 'diverging epoch'],
+  [69214, 'unsynced truncation'],
 ]);
 
 describe('replication simulation: seeds with faults', () => {
