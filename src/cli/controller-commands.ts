@@ -9,7 +9,8 @@
 // add-controller names the new voter by its replica key (KIP-853): its node id and the directory.id
 // of its metadata log directory. As Kafka's tool, it reads them from the controller's own properties
 // file (`--command-config`): node.id, the controller listener's endpoint, and the directory id from
-// meta.properties in its first log directory (the zero uuid, "any directory", when it has none).
+// meta.properties in its first log directory, or --controller-directory-id. As Kafka's, it refuses
+// without one: the quorum leader answers INVALID_REQUEST to a voter without a directory id.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -37,10 +38,10 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const RETRY_DELAY_MS = 250;
 
 /**
- * Adds `controllerId` (reachable at `endpoint`, its metadata log directory `directoryId`) to the
- * quorum's voters. The zero uuid names no directory: the voter entry then matches any.
+ * Adds `controllerId` (its metadata log directory `directoryId`, reachable at `endpoint`) to the
+ * quorum's voters.
  */
-export async function addController(bootstrapControllers: readonly string[], controllerId: number, endpoint: ControllerEndpoint, timeoutMs = DEFAULT_TIMEOUT_MS, directoryId = ZERO_UUID): Promise<void> {
+export async function addController(bootstrapControllers: readonly string[], controllerId: number, directoryId: string, endpoint: ControllerEndpoint, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
   await changeVoters(bootstrapControllers, `adding controller ${controllerId}`, timeoutMs, (connection, remainingMs) =>
     connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: Math.max(1, Math.min(remainingMs, 10_000)), voterId: controllerId, voterDirectoryId: directoryId, listeners: [endpoint] }),
   );
@@ -142,7 +143,7 @@ export function registerControllerCommands(cluster: Command): void {
     .option('--command-config <file>', "the controller's own properties file (Kafka's form): its node.id, controller listener and metadata log directory's directory.id")
     .option('--controller-id <id>', 'the node id of the controller to add (instead of --command-config\'s node.id)')
     .option('--controller-endpoint <[NAME://]host:port>', 'its controller listener, NAME defaulting to CONTROLLER (instead of --command-config\'s)')
-    .option('--controller-directory-id <uuid>', 'its metadata log directory id (instead of --command-config\'s meta.properties; default: none, any directory)')
+    .option('--controller-directory-id <uuid>', 'its metadata log directory id (instead of --command-config\'s meta.properties)')
     .option('--timeout-ms <ms>', 'how long to keep trying while it catches up', String(DEFAULT_TIMEOUT_MS))
     .action(async (options: { bootstrapController: string; commandConfig?: string; controllerId?: string; controllerEndpoint?: string; controllerDirectoryId?: string; timeoutMs: string }) => {
       const identity = options.commandConfig === undefined ? undefined : await controllerIdentity(options.commandConfig);
@@ -152,8 +153,9 @@ export function registerControllerCommands(cluster: Command): void {
       if (endpoint === undefined) throw new ToolError('add-controller needs the controller\'s listener: --controller-endpoint, or a --command-config whose controller listener has a fixed port');
       if (options.controllerDirectoryId !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(options.controllerDirectoryId)) throw new ToolError(`--controller-directory-id must be a uuid (22 characters of base64url), got '${options.controllerDirectoryId}'`);
       const directoryId = options.controllerDirectoryId ?? (identity && identity.id === id ? identity.directoryId : ZERO_UUID);
-      await addController(addressList(options.bootstrapController), id, endpoint, Number(options.timeoutMs), directoryId);
-      console.log(`Added controller ${id}${directoryId === ZERO_UUID ? '' : ` (directory ${directoryId})`} as a voter of the metadata quorum.`);
+      if (directoryId === ZERO_UUID) throw new ToolError('add-controller needs the controller\'s directory id: --controller-directory-id, or a --command-config whose metadata log directory\'s meta.properties has a directory.id');
+      await addController(addressList(options.bootstrapController), id, directoryId, endpoint, Number(options.timeoutMs));
+      console.log(`Added controller ${id} (directory ${directoryId}) as a voter of the metadata quorum.`);
     });
   cluster
     .command('remove-controller')

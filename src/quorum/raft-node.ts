@@ -1320,6 +1320,10 @@ export class RaftNode {
 
   async #handleAddVoter(request: AddRaftVoterRequest): Promise<AddRaftVoterResponse> {
     if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return voterChangeAnswer(new KafkaError(ErrorCode.INCONSISTENT_CLUSTER_ID, 'another cluster'));
+    if (this.#role.kind !== 'leader') return voterChangeAnswer(this.#notLeader());
+    // As Kafka's handleAddVoterRequest, after the cluster id and leadership: the new voter must be a
+    // full replica key, a node id and a directory id (not the zero uuid), else INVALID_REQUEST.
+    if (request.voterId < 0 || request.voterDirectoryId === ZERO_UUID) return voterChangeAnswer(new KafkaError(ErrorCode.INVALID_REQUEST, "Add voter request didn't include a valid voter"));
     const voter: Voter = { id: request.voterId, directoryId: request.voterDirectoryId, endpoints: request.listeners.map(({ name, host, port }) => ({ name, host, port })) };
     return voterChangeAnswer(await this.#withTimeout(this.addVoter(voter), request.timeoutMs));
   }

@@ -21,6 +21,7 @@ describe('conveyor cluster add-controller / remove-controller', () => {
   let cluster: RunningCluster;
   const controllers = () => cluster.nodeIds.map((id) => cluster.node(id).controllerAddress!).join(',');
   const votersOn = (id: number) => [...cluster.node(id).broker!.services.quorum.raft.voters].sort().join(',');
+  const directoryIdOf = (id: number) => cluster.node(id).broker!.services.quorum.raft.directoryId;
   const everyNodeSees = (voters: string) => waitFor(() => (cluster.nodeIds.every((id) => votersOn(id) === voters) ? true : undefined), `every node to see voters ${voters}`);
   const conveyor = (...args: string[]) => runProcess(process.execPath, ['--import', 'tsx', toolsEntry, 'cluster', ...args], { timeoutMs: 40_000 });
   const createTopic = async (name: string) => {
@@ -56,7 +57,7 @@ describe('conveyor cluster add-controller / remove-controller', () => {
     assert.deepEqual(description.voters.map((voter) => voter.replicaId).sort().join(','), others);
     assert.ok(description.observers.some((observer) => observer.replicaId === follower), 'the removed node is not an observer');
 
-    const added = await conveyor('add-controller', '--bootstrap-controller', controllers(), '--controller-id', String(follower), '--controller-endpoint', `CONTROLLER://${cluster.node(follower).controllerAddress}`);
+    const added = await conveyor('add-controller', '--bootstrap-controller', controllers(), '--controller-id', String(follower), '--controller-directory-id', directoryIdOf(follower), '--controller-endpoint', `CONTROLLER://${cluster.node(follower).controllerAddress}`);
     assert.equal(added.code, 0, added.stderr);
     await everyNodeSees('1,2,3');
     assert.equal(cluster.node(follower).broker!.services.quorum.raft.isVoter, true);
@@ -68,7 +69,7 @@ describe('conveyor cluster add-controller / remove-controller', () => {
     await waitFor(() => (cluster.activeController() !== -1 && cluster.activeController() !== leader ? true : undefined), 'another leader');
     await everyNodeSees(cluster.nodeIds.filter((id) => id !== leader).join(','));
     await createTopic('after-the-leader-left');
-    await addController(controllers().split(','), leader, { name: 'CONTROLLER', host: '127.0.0.1', port: Number(cluster.node(leader).controllerAddress!.split(':')[1]) });
+    await addController(controllers().split(','), leader, directoryIdOf(leader), { name: 'CONTROLLER', host: '127.0.0.1', port: Number(cluster.node(leader).controllerAddress!.split(':')[1]) });
     await everyNodeSees('1,2,3');
   });
 
@@ -76,8 +77,13 @@ describe('conveyor cluster add-controller / remove-controller', () => {
     const unknown = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', '9');
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /VOTER_NOT_FOUND/);
-    const duplicate = await conveyor('add-controller', '--bootstrap-controller', controllers(), '--controller-id', '1', '--controller-endpoint', cluster.node(1).controllerAddress!);
+    const duplicate = await conveyor('add-controller', '--bootstrap-controller', controllers(), '--controller-id', '1', '--controller-directory-id', directoryIdOf(1), '--controller-endpoint', cluster.node(1).controllerAddress!);
     assert.notEqual(duplicate.code, 0);
     assert.match(duplicate.stderr, /DUPLICATE_VOTER/);
+    // As Kafka's tool, add-controller needs the new voter's directory id (the leader would answer
+    // INVALID_REQUEST to a voter without one).
+    const noDirectory = await conveyor('add-controller', '--bootstrap-controller', controllers(), '--controller-id', '9', '--controller-endpoint', cluster.node(1).controllerAddress!);
+    assert.notEqual(noDirectory.code, 0);
+    assert.match(noDirectory.stderr, /directory id/);
   });
 });

@@ -82,7 +82,7 @@ describe('a dynamic quorum grown from one standalone controller (KIP-853)', () =
       // An observer: not a voter, yet it has the whole log (and registered as a broker).
       assert.equal(node.broker!.broker.services.quorum.raft.isVoter, false);
       assert.ok(node.broker!.broker.services.image.topic('before-growth'), `node ${node.id} did not load the log`);
-      await addController([controllerAddress(first)], node.id, { name: 'CONTROLLER', host: '127.0.0.1', port: node.controllerPort });
+      await addController([controllerAddress(first)], node.id, node.broker!.broker.services.quorum.raft.directoryId, { name: 'CONTROLLER', host: '127.0.0.1', port: node.controllerPort });
     }
     await waitFor(() => nodes.every((node) => voters(node) === '1,2,3') || undefined, 'every node to see three voters');
     await createTopic(second, 'with-three-voters');

@@ -193,12 +193,13 @@ describe('AddRaftVoter and RemoveRaftVoter through broker listeners (KIP-853)', 
   const brokerAddress = (node: NodeSetup) => `127.0.0.1:${node.port}`;
   const controllerEndpoint = (node: NodeSetup) => ({ name: 'CONTROLLER', host: '127.0.0.1', port: node.controllerPort });
   const voters = (node: NodeSetup) => [...node.broker!.broker.services.quorum.raft.voters].sort().join(',');
-  const addVoter = (through: NodeSetup, voter: NodeSetup) =>
+  const directoryIdOf = (node: NodeSetup) => node.broker!.broker.services.quorum.raft.directoryId;
+  const addVoter = (through: NodeSetup, voter: NodeSetup, voterDirectoryId = directoryIdOf(voter), voterId = voter.id) =>
     withConnection(brokerAddress(through), (connection) =>
-      connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: 10_000, voterId: voter.id, voterDirectoryId: ZERO_UUID, listeners: [controllerEndpoint(voter)] }),
+      connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: 10_000, voterId, voterDirectoryId, listeners: [controllerEndpoint(voter)] }),
     );
-  const removeVoter = (through: NodeSetup, voterId: number) =>
-    withConnection(brokerAddress(through), (connection) => connection.send(RemoveRaftVoterApi, 0, { clusterId: null, voterId, voterDirectoryId: ZERO_UUID }));
+  const removeVoter = (through: NodeSetup, voter: NodeSetup) =>
+    withConnection(brokerAddress(through), (connection) => connection.send(RemoveRaftVoterApi, 0, { clusterId: null, voterId: voter.id, voterDirectoryId: directoryIdOf(voter) }));
 
   it('adds and removes voters sent to brokers that are not the leader, and returns the leader\'s refusals', async () => {
     const ports = await freePorts(6);
@@ -229,7 +230,7 @@ describe('AddRaftVoter and RemoveRaftVoter through broker listeners (KIP-853)', 
 
     // Node 2 added through node 3's broker listener (an observer): the tool retries while node 2
     // has not caught up (REQUEST_TIMED_OUT, decided by the leader). Only broker addresses are given.
-    await addController([brokerAddress(third)], second.id, controllerEndpoint(second));
+    await addController([brokerAddress(third)], second.id, directoryIdOf(second), controllerEndpoint(second));
     await waitFor(() => nodes.every((node) => voters(node) === '1,2') || undefined, 'every node to see voters 1,2');
     // Only the leader can say DUPLICATE_VOTER (any other node answers NOT_LEADER_OR_FOLLOWER first).
     const duplicate = await addVoter(third, second);
@@ -245,13 +246,27 @@ describe('AddRaftVoter and RemoveRaftVoter through broker listeners (KIP-853)', 
     await waitFor(() => nodes.every((node) => voters(node) === '1,2,3') || undefined, 'every node to see voters 1,2,3');
 
     // Node 3 removed through its own broker listener, which forwards to the leader (node 1).
-    const removed = await removeVoter(third, third.id);
+    const removed = await removeVoter(third, third);
     assert.equal(removed.errorCode, ErrorCode.NONE, String(removed.errorMessage));
     await waitFor(() => nodes.every((node) => voters(node) === '1,2') || undefined, 'every node to see voters 1,2 again');
     // The leader's own broker listener answers without forwarding; a follower's forwards.
     for (const through of [first, second]) {
-      const missing = await removeVoter(through, third.id);
+      const missing = await removeVoter(through, third);
       assert.equal(missing.errorCode, ErrorCode.VOTER_NOT_FOUND, `through node ${through.id}: ${missing.errorMessage}`);
     }
+  });
+
+  it('answers INVALID_REQUEST to a new voter without a directory id (the zero uuid) or with a negative id, as Kafka\'s leader does', async () => {
+    const [first, second, third] = nodes as [NodeSetup, NodeSetup, NodeSetup];
+    assert.equal(voters(first), '1,2', 'the test above left voters 1,2 with node 3 an observer');
+    // Node 3 has caught up as an observer: with its directory id it could be added.
+    for (const through of [first, second, third]) {
+      for (const [what, voterDirectoryId, voterId] of [['the zero directory id', ZERO_UUID, third.id], ['a negative id', directoryIdOf(third), -1]] as const) {
+        const answer = await addVoter(through, third, voterDirectoryId, voterId);
+        assert.equal(answer.errorCode, ErrorCode.INVALID_REQUEST, `${what} through node ${through.id}: ${answer.errorCode} ${answer.errorMessage}`);
+        assert.equal(answer.errorMessage, "Add voter request didn't include a valid voter");
+      }
+    }
+    assert.ok(nodes.every((node) => voters(node) === '1,2'), 'a voter was added');
   });
 });

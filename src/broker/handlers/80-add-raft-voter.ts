@@ -2,7 +2,8 @@
 // Adds a voter to the metadata quorum (KIP-853). Only the quorum leader can, so a node of a
 // cluster that is not the active controller forwards the request to it (an Envelope), as Kafka's
 // brokers do; the leader then decides exactly as on its controller listener (the same
-// `changeVoters` path): DUPLICATE_VOTER, REQUEST_TIMED_OUT while the new voter has not caught up as
+// `changeVoters` path): INVALID_REQUEST for a voter without a directory id (the zero uuid) or with
+// a negative id, DUPLICATE_VOTER, REQUEST_TIMED_OUT while the new voter has not caught up as
 // an observer or an earlier change has not committed, INCONSISTENT_CLUSTER_ID, and
 // NOT_LEADER_OR_FOLLOWER if leadership moved meanwhile. Answered once the change has committed.
 // Version notes: v0 only (flexible); Kafka 4.2 adds v1 (KIP-1186), not served.
