@@ -35,6 +35,17 @@ export interface FileStat {
   readonly isDirectory: boolean;
 }
 
+/**
+ * The space of the file system (volume) holding a path, as Java's FileStore reports it; -1n:
+ * unknown. Bigints: a volume's byte count may pass 2^53, and the protocol carries int64s.
+ */
+export interface FileSystemSpace {
+  /** Its size in bytes (statfs: blocks × block size). */
+  readonly totalBytes: bigint;
+  /** The bytes an unprivileged writer can still use (statfs: available blocks × block size). */
+  readonly usableBytes: bigint;
+}
+
 export interface FileSystem {
   open(path: string, mode: OpenMode): Promise<FileHandle>;
   readFile(path: string): Promise<Buffer>;
@@ -56,6 +67,8 @@ export interface FileSystem {
   stat(path: string): Promise<FileStat>;
   /** Makes a directory's entries (created, renamed, removed files) durable. */
   syncDirectory(path: string): Promise<void>;
+  /** The space of the file system holding `path` (statfs); ENOENT when nothing is at `path`. */
+  space(path: string): Promise<FileSystemSpace>;
 }
 
 /** The failure every implementation throws: `code` uses Node's names (ENOENT, ENOSPC, EIO, ...). */

@@ -225,3 +225,29 @@ describe('memory file system power loss', () => {
     await handle.sync();
   });
 });
+
+describe('memory file system space', () => {
+  it('reports its capacity as the total and what the files leave of it as usable', async () => {
+    const fs = new MemoryFileSystem({ capacityBytes: 100 });
+    await fs.mkdir('/data');
+    assert.deepEqual(await fs.space('/data'), { totalBytes: 100n, usableBytes: 100n });
+    await fs.writeFile('/data/a', Buffer.alloc(30));
+    const handle = await fs.open('/data/b', 'create');
+    await handle.write([Buffer.alloc(25)], 0);
+    assert.deepEqual(await fs.space('/'), { totalBytes: 100n, usableBytes: 45n });
+    await handle.truncate(5);
+    await handle.close();
+    assert.deepEqual(await fs.space('/data/a'), { totalBytes: 100n, usableBytes: 65n });
+    fs.setCapacityBytes(20);
+    assert.deepEqual(await fs.space('/data'), { totalBytes: 20n, usableBytes: 0n }, 'files past a lowered capacity leave nothing');
+  });
+
+  it('reports -1 for both without a capacity, fails with ENOENT for a missing path, and takes injected faults', async () => {
+    const fs = new MemoryFileSystem();
+    await fs.writeFile('/a', Buffer.alloc(10));
+    assert.deepEqual(await fs.space('/a'), { totalBytes: -1n, usableBytes: -1n });
+    await assert.rejects(fs.space('/missing'), (error: unknown) => errorCodeOf(error) === 'ENOENT');
+    fs.setFaultInjector((operation) => (operation === 'space' ? 'EIO' : undefined));
+    await assert.rejects(fs.space('/a'), (error: unknown) => errorCodeOf(error) === 'EIO');
+  });
+});

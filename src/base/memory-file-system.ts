@@ -21,6 +21,7 @@ import {
   FileSystemError,
   type FileStat,
   type FileSystem,
+  type FileSystemSpace,
   type OpenMode,
 } from './file-system.js';
 
@@ -38,7 +39,8 @@ export type MemoryFileOperation =
   | 'removeTree'
   | 'readdir'
   | 'stat'
-  | 'syncDirectory';
+  | 'syncDirectory'
+  | 'space';
 
 /** Returns an error code (ENOSPC, EIO, ...) to make `operation` on `path` fail, or undefined. */
 export type FaultInjector = (operation: MemoryFileOperation, path: string) => string | undefined;
@@ -409,6 +411,18 @@ export class MemoryFileSystem implements FileSystem {
     const node = this.#lookup(path);
     if (node === undefined) fail('ENOENT', 'syncDirectory', path);
     if (this.#strict !== undefined && node.kind === 'directory') node.durableChildren = new Map(node.children);
+  }
+
+  /**
+   * The capacity (`capacityBytes`, `setCapacityBytes`) as the total and what the files leave of it
+   * as the usable bytes; -1n for both without a capacity (it then never runs out of space).
+   */
+  async space(path: string): Promise<FileSystemSpace> {
+    this.#inject('space', path);
+    if (this.#lookup(path) === undefined) fail('ENOENT', 'space', path);
+    if (!Number.isFinite(this.#capacityBytes)) return { totalBytes: -1n, usableBytes: -1n };
+    const capacity = Math.max(0, Math.floor(this.#capacityBytes));
+    return { totalBytes: BigInt(capacity), usableBytes: BigInt(Math.max(0, capacity - this.#usedBytes)) };
   }
 
   /** Used by handles: copies `buffers` into `file` at `position`, enforcing capacity. */

@@ -67,6 +67,10 @@ class RecordingFileSystem implements FileSystem {
     return this.inner.syncDirectory(path);
   }
 
+  space(path: string) {
+    return this.inner.space(path);
+  }
+
   clear(): void {
     this.reads.length = 0;
     this.writes.length = 0;

@@ -13,7 +13,7 @@
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
-import { type FileSystem, isNotFoundError, joinPath, makeDirectoryDurably, pathExists } from '../base/file-system.js';
+import { type FileSystem, type FileSystemSpace, isNotFoundError, joinPath, makeDirectoryDurably, pathExists } from '../base/file-system.js';
 import { isKafkaError, KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { type PartitionOffset, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
@@ -486,6 +486,11 @@ export class LogManager {
   /** Every log directory, in log.dirs order, with whether it failed. */
   get logDirs(): LogDirState[] {
     return this.#dirs.map((dir) => ({ path: dir.path, offline: dir.offline }));
+  }
+
+  /** The space of the file system a log directory is on (DescribeLogDirs' total and usable bytes). */
+  space(logDir: string): Promise<FileSystemSpace> {
+    return this.#options.fs.space(logDir);
   }
 
   /** A log of this manager went offline (an I/O error): its whole directory fails. */

@@ -319,6 +319,7 @@ describe('partition log segment roll', () => {
       readdir: (path) => memory.readdir(path),
       stat: (path) => memory.stat(path),
       syncDirectory: (path) => memory.syncDirectory(path),
+      space: (path) => memory.space(path),
     };
     const manager = await openTestLogManager({ fs, config: { segmentBytes: 300 } });
     const log = await manager.createLog('t', 0);

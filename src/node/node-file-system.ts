@@ -1,6 +1,6 @@
 // The real file system behind the file-system port, on node:fs/promises. Only src/node wires it in.
 import { constants, promises as fsp } from 'node:fs';
-import type { DirectoryEntry, FileHandle, FileStat, FileSystem, OpenMode } from '../base/file-system.js';
+import type { DirectoryEntry, FileHandle, FileStat, FileSystem, FileSystemSpace, OpenMode } from '../base/file-system.js';
 
 const openFlags: Record<OpenMode, number> = {
   read: constants.O_RDONLY,
@@ -121,5 +121,10 @@ export class NodeFileSystem implements FileSystem {
       // saves a round trip to the thread pool on every atomic file write.
       handle.close().catch(() => {});
     }
+  }
+
+  async space(path: string): Promise<FileSystemSpace> {
+    const stats = await fsp.statfs(path, { bigint: true });
+    return { totalBytes: stats.blocks * stats.bsize, usableBytes: stats.bavail * stats.bsize };
   }
 }

@@ -8,16 +8,20 @@
 // broker still up for the partitions in its healthy directory.
 import '../support/polyfills.js';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
+import { silentLogger } from '../../src/base/logger.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
+import { Broker } from '../../src/broker/broker.js';
+import { resolveBrokerConfig } from '../../src/broker/broker-config.js';
 import { replicaDirectory } from '../../src/metadata/metadata-image.js';
 import { AlterReplicaLogDirsApi, DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../src/protocol/messages/index.js';
 import { startBroker } from '../../src/node/start-broker.js';
 import { startCluster, type RunningCluster } from '../../src/node/start-cluster.js';
+import { systemClock, systemRandom } from '../../src/node/system.js';
 import { RawClient } from '../support/raw-client.js';
 import { batchOf, createTopic, produce, readAll, startTestBroker, temporaryDirectory, type TestBroker, uniqueTopic, valuesOf, waitFor } from './helpers.js';
 
@@ -213,6 +217,69 @@ describe('a log directory failing on a 3-broker cluster', () => {
         const fs = cluster.node(nodeId).fs;
         if (fs instanceof MemoryFileSystem) fs.setFaultInjector(undefined);
       }
+    }
+  });
+});
+
+describe('DescribeLogDirs total and usable bytes (KIP-827)', () => {
+  it('on disk: the file system each log directory is on, as statfs reports it', async () => {
+    const root = await temporaryDirectory();
+    const dirs = ['a', 'b'].map((name) => join(root.path, name));
+    const broker = await startTestBroker({ storage: 'disk', config: { 'log.dirs': dirs.join(','), 'node.id': 1 } });
+    try {
+      const results = await describeLogDirs(broker.client);
+      assert.deepEqual(results.map((result) => [result.logDir, result.errorCode]), dirs.map((dir) => [dir, ErrorCode.NONE]));
+      for (const { logDir, totalBytes, usableBytes } of results) {
+        const stats = await statfs(logDir, { bigint: true });
+        assert.equal(totalBytes, stats.blocks * stats.bsize, `${logDir}: total`);
+        // Version 4 carries both; other writers on the volume move usable bytes from one moment to the next.
+        assert.ok(totalBytes !== undefined && usableBytes !== undefined && totalBytes > 0n, `${logDir}: total ${totalBytes}`);
+        assert.ok(usableBytes > 0n && usableBytes <= totalBytes, `${logDir}: usable ${usableBytes} of ${totalBytes}`);
+      }
+    } finally {
+      await broker.close();
+      await root.remove();
+    }
+  });
+
+  it('in memory: the capacity limit and what the files leave of it; -1 without a limit; a directory that cannot be measured answers UNKNOWN_SERVER_ERROR', async () => {
+    const capacity = 1024 * 1024 * 1024;
+    const fs = new MemoryFileSystem({ capacityBytes: capacity });
+    const config = resolveBrokerConfig({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': '/m1,/m2', 'node.id': 1 });
+    const broker = await Broker.start({ config, fs, clock: systemClock, random: systemRandom, logger: silentLogger });
+    const endpoint = broker.endpoints[0]!;
+    const client = await RawClient.connect(endpoint.host, endpoint.port);
+    try {
+      const topic = uniqueTopic('space');
+      await createTopic(client, topic, 2);
+      for (let partition = 0; partition < 2; partition++) await produce(client, topic, partition, batchOf(['x'.repeat(10_000)]));
+      // Both directories are on the one memory file system: its capacity, less every file's bytes.
+      const answered = await waitFor(async () => {
+        const results = await describeLogDirs(client);
+        const used = BigInt(fs.usedBytes);
+        return results.every((result) => result.usableBytes === BigInt(capacity) - used) && results;
+      }, 'usable bytes to be the capacity less the bytes used');
+      assert.deepEqual(answered.map((result) => [result.logDir, result.errorCode, result.totalBytes]), [['/m1', ErrorCode.NONE, BigInt(capacity)], ['/m2', ErrorCode.NONE, BigInt(capacity)]]);
+      assert.ok(BigInt(capacity) - answered[0]!.usableBytes! >= 20_000n, 'the records produced are counted as used');
+
+      fs.setFaultInjector((operation, path) => (operation === 'space' && path === '/m2' ? 'EIO' : undefined));
+      const failing = await describeLogDirs(client);
+      assert.deepEqual(failing.map((result) => [result.logDir, result.errorCode, result.topics.length > 0, result.totalBytes, result.usableBytes]), [
+        ['/m1', ErrorCode.NONE, true, BigInt(capacity), failing[0]!.usableBytes],
+        ['/m2', ErrorCode.UNKNOWN_SERVER_ERROR, false, -1n, -1n],
+      ]);
+    } finally {
+      fs.setFaultInjector(undefined);
+      await client.close();
+      await broker.close();
+    }
+
+    const unlimited = await startTestBroker({ storage: 'memory' });
+    try {
+      const results = await describeLogDirs(unlimited.client);
+      assert.deepEqual(results.map((result) => [result.errorCode, result.totalBytes, result.usableBytes]), [[ErrorCode.NONE, -1n, -1n]]);
+    } finally {
+      await unlimited.close();
     }
   });
 });

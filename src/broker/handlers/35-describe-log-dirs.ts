@@ -5,8 +5,12 @@
 // replica, is_future true, its offset lag how far its copy is behind the current log's end. A
 // failed directory answers KAFKA_STORAGE_ERROR and no partitions, as Kafka's does. Unknown topics
 // or partitions are left out, as Kafka does.
-// Version notes: v2+ flexible; v3+ a top-level error code; v4+ total and usable bytes of the
-// volume (-1: not measured, the broker has no file-system statistics port).
+// Each online directory reports the total and usable bytes of the file system it is on (KIP-827;
+// statfs: blocks and available blocks times the block size, as Java's FileStore; an in-memory
+// broker: its capacity limit and what is left of it, or -1 without a limit), a failed one -1. A
+// directory whose file system cannot be measured answers UNKNOWN_SERVER_ERROR and no partitions, as
+// Kafka's does (an I/O error there is not a storage failure).
+// Version notes: v2+ flexible; v3+ a top-level error code; v4+ total and usable bytes.
 import { ErrorCode } from '../../base/error-codes.js';
 import { DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
@@ -20,12 +24,21 @@ export const describeLogDirsHandler = defineHandler({
   maxVersion: 4,
   async handle(request, { broker }) {
     const results = [];
-    for (const dir of broker.replicaManager.logManager.logDirs) {
-      results.push(
-        dir.offline
-          ? { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir: dir.path, topics: [], totalBytes: -1n, usableBytes: -1n }
-          : { errorCode: ErrorCode.NONE, logDir: dir.path, topics: await describedTopics(broker, dir.path, request.topics), totalBytes: -1n, usableBytes: -1n },
-      );
+    const { logManager } = broker.replicaManager;
+    for (const dir of logManager.logDirs) {
+      if (dir.offline) {
+        results.push({ errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir: dir.path, topics: [], totalBytes: -1n, usableBytes: -1n });
+        continue;
+      }
+      let space;
+      try {
+        space = await logManager.space(dir.path);
+      } catch (error) {
+        broker.logger.error('could not measure the file system of a log directory', { dir: dir.path, error });
+        results.push({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, logDir: dir.path, topics: [], totalBytes: -1n, usableBytes: -1n });
+        continue;
+      }
+      results.push({ errorCode: ErrorCode.NONE, logDir: dir.path, topics: await describedTopics(broker, dir.path, request.topics), totalBytes: space.totalBytes, usableBytes: space.usableBytes });
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results };
   },

@@ -15,7 +15,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { KafkaError } from '../../base/kafka-error.js';
 import { createLogger, type Logger } from '../../base/logger.js';
-import { type DirectoryEntry, type FileHandle, type FileStat, type FileSystem, FileSystemError, type OpenMode } from '../../base/file-system.js';
+import { type DirectoryEntry, type FileHandle, type FileStat, type FileSystem, FileSystemError, type FileSystemSpace, type OpenMode } from '../../base/file-system.js';
 import { MemoryFileSystem, type PowerLossReport } from '../../base/memory-file-system.js';
 import { defaultLogConfig, type LogConfig } from '../../log/log-config.js';
 import { LogManager } from '../../log/log-manager.js';
@@ -411,6 +411,11 @@ class IncarnationGate implements FileSystem {
   async syncDirectory(path: string): Promise<void> {
     this.check('syncDirectory', path);
     return this.fs.syncDirectory(path);
+  }
+
+  async space(path: string): Promise<FileSystemSpace> {
+    this.check('space', path);
+    return this.fs.space(path);
   }
 }
 
