@@ -43,6 +43,19 @@ export interface ClusterProcessesOptions {
   baseDir?: string;
   /** If set, every node's whole output (all incarnations) is also appended to `<outputDir>/node-<id>.log`. */
   outputDir?: string;
+  /**
+   * Puts a proxy in front of every node's PLAINTEXT and CONTROLLER listeners (a fault-injecting
+   * network, src/testing/chaos/fault-network.ts): the nodes advertise the PLAINTEXT proxy and name
+   * the CONTROLLER proxies as the quorum's voters, so every connection between nodes, and every
+   * client connection after the bootstrap, goes through a proxy. `address()` and `bootstrapServers`
+   * stay direct, for the harness's own checks.
+   */
+  proxy?: ListenerProxy;
+}
+
+/** Starts a proxy in front of `port` for connections to node `node`; returns the proxy's port. */
+export interface ListenerProxy {
+  addProxy(node: string, host: string, port: number): Promise<number>;
 }
 
 export interface ExitStatus {
@@ -116,12 +129,19 @@ export class ProcessCluster {
       nodes.push({ nodeId, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir, configFile: join(baseDir, `node-${nodeId}.properties`), child: undefined, exited: undefined, output: '', history: [] });
       await formatStorage(fs, dataDir, nodeId, clusterId, {});
     }
-    const voters = nodes.map((node) => `${node.nodeId}@127.0.0.1:${node.controllerPort}`).join(',');
+    const advertised = new Map<number, { port: number; controllerPort: number }>();
+    for (const node of nodes) {
+      advertised.set(node.nodeId, options.proxy
+        ? { port: await options.proxy.addProxy(String(node.nodeId), '127.0.0.1', node.port), controllerPort: await options.proxy.addProxy(String(node.nodeId), '127.0.0.1', node.controllerPort) }
+        : { port: node.port, controllerPort: node.controllerPort });
+    }
+    const voters = nodes.map((node) => `${node.nodeId}@127.0.0.1:${advertised.get(node.nodeId)!.controllerPort}`).join(',');
     for (const node of nodes) {
       const lines = [
         `node.id=${node.nodeId}`,
         'process.roles=broker,controller',
         `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+        ...(options.proxy ? [`advertised.listeners=PLAINTEXT://127.0.0.1:${advertised.get(node.nodeId)!.port}`] : []),
         'controller.listener.names=CONTROLLER',
         `controller.quorum.voters=${voters}`,
         `log.dirs=${node.dataDir}`,
@@ -186,6 +206,19 @@ export class ProcessCluster {
     if (node.child === undefined || node.exited === undefined) throw new Error(`node ${nodeId} was never started`);
     if (this.isRunning(nodeId)) process.kill(node.child.pid!, signal);
     return node.exited;
+  }
+
+  /** SIGSTOP: the process stays, frozen, until `resume` (its sockets stay open, nothing answers). */
+  pause(nodeId: number): void {
+    const pid = this.pid(nodeId);
+    if (pid === undefined) throw new Error(`node ${nodeId} is not running`);
+    process.kill(pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT for a paused node. */
+  resume(nodeId: number): void {
+    const pid = this.pid(nodeId);
+    if (pid !== undefined) process.kill(pid, 'SIGCONT');
   }
 
   /** Starts a stopped node again on its directory and ports; resolves once it printed its ready line. */
@@ -256,6 +289,8 @@ export class ProcessCluster {
         if (node.child === undefined || node.exited === undefined) return;
         if (this.isRunning(node.nodeId)) {
           try {
+            // A paused node would hold the SIGTERM until it runs again.
+            process.kill(node.child.pid!, 'SIGCONT');
             process.kill(node.child.pid!, 'SIGTERM');
           } catch {
             // Exited meanwhile.

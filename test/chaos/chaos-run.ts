@@ -1,0 +1,379 @@
+// A Jepsen-style campaign against a cluster of real `conveyor start` processes: a fault-injecting
+// proxy in front of every listener (src/testing/chaos/fault-network.ts), a schedule of faults
+// drawn from a seed (src/testing/chaos/nemesis.ts: kill -9, SIGSTOP pauses past the session
+// timeout, network partitions, clean and rolling restarts, slow and lossy links), each followed by
+// a fault-free period in which the clients must recover, and a queue workload: an idempotent
+// acks=all kafkajs producer writing every partition and a kafkajs consumer group reading them.
+//
+// What is checked: the queue checker (src/testing/queue-checker.ts) over the whole history with a
+// final read of every partition from its leader (no lost acknowledged write, no duplicate, no
+// offset holding two values, no non-monotonic send or poll, no poll skip without a reassignment);
+// after every fault, a write acknowledged on every partition and a record read by the consumer
+// within a bound; at the end, a full ISR again and every acknowledged record read by the consumer;
+// and, sampled every second from every node's Metadata, never two leaders of one partition in one
+// leader epoch. The report lists the operations, the faults with their times and recovery, the
+// anomalies with the offsets and values involved, and draws throughput and latency over time with
+// the fault periods marked (src/testing/chaos/chart.ts).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+import { FindCoordinatorApi } from '../../src/protocol/messages/index.js';
+import { renderChaosChart, sendSeries, type ChartPeriod } from '../../src/testing/chaos/chart.js';
+import { FaultNetwork } from '../../src/testing/chaos/fault-network.js';
+import { type NemesisKind, type PlannedFault, planFaults } from '../../src/testing/chaos/nemesis.js';
+import { History } from '../../src/testing/history.js';
+import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
+import { seededRandom } from '../../src/testing/workload.js';
+import { ProcessCluster } from '../support/cluster-processes.js';
+import { IdempotentProducer, RecordingConsumer, createReplicatedTopic, newestPartition, notInSync, readFromLeaders, runningViews } from '../support/leader-kill-support.js';
+
+export interface ChaosOptions {
+  readonly seed: number;
+  /** How long the fault schedule runs (the warm-up and the final checks come on top). */
+  readonly durationMs: number;
+  readonly nemesis: readonly NemesisKind[];
+  readonly nodes?: number;
+  readonly partitions?: number;
+  /** Fault and quiet period bounds (nemesis.ts defaults when unset). */
+  readonly minFaultMs?: number;
+  readonly maxFaultMs?: number;
+  readonly minQuietMs?: number;
+  readonly maxQuietMs?: number;
+  /** Where report.txt, chart.svg and every node's whole output go (nothing kept when unset). */
+  readonly outputDir?: string;
+  /** Progress lines as the run goes. */
+  readonly log?: (line: string) => void;
+}
+
+/** A fault as it happened. */
+export interface FaultPeriod extends ChartPeriod {
+  readonly kind: NemesisKind;
+  /** From the fault's end (heal, restart, resume) to an acknowledged write on every partition, and to a read by the consumer. */
+  ackRecoveryMs?: number;
+  readRecoveryMs?: number;
+}
+
+export interface ChaosResult {
+  readonly ok: boolean;
+  /** Every anomaly, one line each with what was involved. */
+  readonly anomalies: readonly string[];
+  readonly report: string;
+  readonly svg: string;
+  readonly faults: readonly FaultPeriod[];
+  readonly acknowledgedRecords: number;
+}
+
+const TOPIC = 'chaos-queue';
+const GROUP = 'chaos-readers';
+/** Short session and lag timeouts, so a fault costs seconds, not the defaults' tens of seconds. */
+const SETTINGS: Record<string, string> = {
+  'broker.session.timeout.ms': '3000',
+  'broker.heartbeat.interval.ms': '500',
+  'replica.fetch.backoff.ms': '100',
+  'replica.lag.time.max.ms': '5000',
+  'group.initial.rebalance.delay.ms': '0',
+  'offsets.topic.replication.factor': '3',
+  'transaction.state.log.replication.factor': '3',
+  'transaction.state.log.min.isr': '2',
+};
+const WARM_UP_MS = 3_000;
+/** Liveness bounds after a fault ends (not targets: a run that misses one reports an anomaly). */
+const ACK_RECOVERY_BOUND_MS = 30_000;
+const READ_RECOVERY_BOUND_MS = 30_000;
+const IN_SYNC_BOUND_MS = 60_000;
+const FINAL_CONSUME_BOUND_MS = 60_000;
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const log = options.log ?? (() => {});
+  const nodes = options.nodes ?? 3;
+  const partitions = options.partitions ?? 3;
+  const random = seededRandom(options.seed ^ 0x5eed);
+  const { minFaultMs, maxFaultMs, minQuietMs, maxQuietMs } = options;
+  const plan = planFaults({ seed: options.seed, kinds: options.nemesis, totalMs: options.durationMs, ...definedOnly({ minFaultMs, maxFaultMs, minQuietMs, maxQuietMs }) });
+  const anomalies: string[] = [];
+  const faults: FaultPeriod[] = [];
+  const history = new History();
+  const network = new FaultNetwork({ random });
+  const logsDir = options.outputDir === undefined ? undefined : join(options.outputDir, 'logs');
+  const cluster = await ProcessCluster.start({ nodes, settings: SETTINGS, proxy: network, ...(logsDir ? { outputDir: logsDir } : {}) });
+  const startedAt = performance.now();
+  const since = () => performance.now() - startedAt;
+  const paused = new Set<number>();
+  let producer: IdempotentProducer | undefined;
+  let consumer: RecordingConsumer | undefined;
+  let watching = true;
+  let watcher: Promise<void> | undefined;
+  let finalReads = '';
+  try {
+    await createReplicatedTopic(cluster, 1, TOPIC, partitions, Math.min(3, nodes), { 'min.insync.replicas': String(Math.min(2, nodes)) });
+    producer = await IdempotentProducer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'producer', topic: TOPIC, partitions, maxRecordsPerSend: 4, paceMs: 10, random });
+    consumer = await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'consumer', groupId: GROUP, topic: TOPIC });
+    watcher = watchLeaders(cluster, paused, () => watching, (line) => anomalies.push(`${fmt(since())}: ${line}`));
+    await delay(WARM_UP_MS);
+
+    for (const [index, planned] of plan.entries()) {
+      const startMs = since();
+      const fault = await inflict(planned, { cluster, network, paused, random, partitions });
+      log(`${fmt(startMs)} fault ${index + 1}/${plan.length}: ${fault.label}`);
+      await delay(planned.durationMs);
+      await fault.end();
+      const endMs = since();
+      const period: FaultPeriod = { kind: planned.kind, startMs, endMs, label: fault.label };
+      faults.push(period);
+      // Recovery: a write acknowledged on every partition, and one read by the consumer, both sent after the fault ended.
+      const endedAt = performance.now();
+      const acked = await within(ACK_RECOVERY_BOUND_MS, () => range(partitions).every((partition) => producer!.acknowledgedSince(partition, endedAt).length > 0));
+      if (acked) period.ackRecoveryMs = Math.max(...range(partitions).map((partition) => producer!.acknowledgedSince(partition, endedAt)[0]!.doneAt - endedAt));
+      else anomalies.push(`${fmt(since())}: no write acknowledged on every partition within ${ACK_RECOVERY_BOUND_MS} ms of the end of '${fault.label}' (partitions without: ${range(partitions).filter((partition) => producer!.acknowledgedSince(partition, endedAt).length === 0).join(',')})`);
+      const read = await within(READ_RECOVERY_BOUND_MS, () => consumer!.polled.some((polled) => (producer!.sendOf(polled.value)?.sentAt ?? -1) > endedAt));
+      if (read) period.readRecoveryMs = consumer.polled.find((polled) => (producer!.sendOf(polled.value)?.sentAt ?? -1) > endedAt)!.at - endedAt;
+      else anomalies.push(`${fmt(since())}: the consumer read no record sent after the end of '${fault.label}' within ${READ_RECOVERY_BOUND_MS} ms`);
+      log(`${fmt(endMs)} ended; acknowledged on every partition after ${fmtMs(period.ackRecoveryMs)}, read after ${fmtMs(period.readRecoveryMs)}`);
+      await delay(Math.max(0, planned.quietMs - (performance.now() - endedAt)));
+    }
+
+    // The end: everything healed and running, a full ISR, then every acknowledged record read.
+    network.heal();
+    for (const id of paused) cluster.resume(id);
+    paused.clear();
+    await Promise.all(cluster.nodeIds.filter((id) => !cluster.isRunning(id)).map((id) => cluster.restart(id)));
+    let lastGap: string | undefined;
+    const inSync = await within(IN_SYNC_BOUND_MS, async () => (lastGap = notInSync(cluster, await runningViews(cluster, TOPIC), partitions)) === undefined, 250);
+    if (!inSync) anomalies.push(`${fmt(since())}: no full ISR within ${IN_SYNC_BOUND_MS} ms of healing (${lastGap})`);
+    watching = false;
+    await watcher;
+    await producer.stop();
+    const acknowledged = producer.sends.filter((send) => send.outcome === 'ok').flatMap((send) => send.values);
+    if (!(await within(FINAL_CONSUME_BOUND_MS, () => acknowledged.every((value) => consumer!.seen.has(value)), 200))) {
+      const unseen = acknowledged.filter((value) => !consumer!.seen.has(value));
+      anomalies.push(`${fmt(since())}: the consumer group did not read ${unseen.length} acknowledged records within ${FINAL_CONSUME_BOUND_MS} ms (first: ${unseen.slice(0, 5).join(', ')})`);
+    }
+    await consumer.stop();
+    const mustCover = new Map<number, number>();
+    for (const send of producer.sends) if (send.outcome === 'ok') mustCover.set(send.partition, Math.max(mustCover.get(send.partition) ?? -1, send.baseOffset! + send.values.length - 1));
+    const reads = await readFromLeaders(history, cluster, TOPIC, partitions, 'final-read', mustCover);
+    finalReads = reads.map((read) => `p${read.partition} from node ${read.leader}: ${read.records} records, high watermark ${read.highWatermark}${read.corruptBatches.length > 0 ? `, CORRUPT: ${read.corruptBatches.join('; ')}` : ''}`).join('; ');
+    for (const read of reads) if (read.corruptBatches.length > 0) anomalies.push(`the final read of p${read.partition} met corrupt batches: ${read.corruptBatches.join('; ')}`);
+  } catch (error) {
+    anomalies.push(`the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    watching = false;
+    await watcher?.catch(() => {});
+    await producer?.stop().catch(() => {});
+    await consumer?.stop().catch(() => {});
+    for (const id of paused) cluster.resume(id);
+    await cluster.stopAll();
+    await network.close();
+  }
+
+  const check = checkQueueHistory(history, { finalReadComplete: finalReads !== '' });
+  for (const anomaly of check.anomalies) anomalies.push(anomaly.message);
+  const durationMs = since();
+  const sends = producer?.sends ?? [];
+  const series = sendSeries(sends.filter((send) => send.outcome !== 'pending').map((send) => ({ startMs: send.sentAt - startedAt, endMs: send.doneAt - startedAt, records: send.values.length, acknowledged: send.outcome === 'ok' })), durationMs);
+  const title = `conveyor chaos: seed ${options.seed}, ${nodes} nodes, nemesis ${options.nemesis.join(',')}, ${faults.length} faults, ${anomalies.length} anomalies`;
+  const svg = renderChaosChart({ title, durationMs, ...series, faults, anomalies: anomalies.length > 0 ? [{ atMs: durationMs, label: anomalies.slice(0, 5).join('\n') }] : [] });
+  const acknowledgedRecords = sends.reduce((total, send) => total + (send.outcome === 'ok' ? send.values.length : 0), 0);
+  const report = [
+    title,
+    `run: ${fmt(durationMs)} (schedule ${fmt(options.durationMs)}, warm-up ${fmt(WARM_UP_MS)}); topic ${TOPIC}: ${partitions} partitions, replication factor ${Math.min(3, nodes)}, min.insync.replicas ${Math.min(2, nodes)}`,
+    `operations: ${sends.length} sends, ${acknowledgedRecords} records acknowledged, ${sends.filter((send) => send.outcome === 'unknown').length} sends given up by kafkajs; consumer ${consumer?.polled.length ?? 0} polls (${consumer?.seen.size ?? 0} distinct), ${consumer?.joins.length ?? 0} group joins; final read: ${finalReads || 'none'}`,
+    `send latency: ${latencySummary(sends.filter((send) => send.outcome === 'ok').map((send) => send.doneAt - send.sentAt))}`,
+    `faults (${faults.length}):`,
+    ...faults.map((fault) => `  ${fmt(fault.startMs)}-${fmt(fault.endMs)} ${fault.label}; acknowledged again after ${fmtMs(fault.ackRecoveryMs)}, read after ${fmtMs(fault.readRecoveryMs)}`),
+    `queue checker: ${formatQueueReport(check)}`,
+    anomalies.length === 0 ? 'anomalies: none' : `anomalies (${anomalies.length}):`,
+    ...anomalies.map((anomaly) => `  ${anomaly}`),
+  ].join('\n');
+  if (options.outputDir !== undefined) {
+    mkdirSync(options.outputDir, { recursive: true });
+    writeFileSync(join(options.outputDir, 'report.txt'), `${report}\n`);
+    writeFileSync(join(options.outputDir, 'chart.svg'), svg);
+  }
+  return { ok: anomalies.length === 0, anomalies, report, svg, faults, acknowledgedRecords };
+}
+
+interface Inflicted {
+  readonly label: string;
+  /** Heals, restarts or resumes what the fault did. */
+  end(): Promise<void>;
+}
+
+interface Context {
+  readonly cluster: ProcessCluster;
+  readonly network: FaultNetwork;
+  readonly paused: Set<number>;
+  readonly random: () => number;
+  readonly partitions: number;
+}
+
+/** Resolves the fault's target in the cluster as it is now and starts the fault. */
+async function inflict(planned: PlannedFault, context: Context): Promise<Inflicted> {
+  const { cluster, network, paused } = context;
+  const { ids, role } = await resolveTarget(planned, context);
+  const name = (id: number) => String(id);
+  const who = `${ids.length === cluster.nodeIds.length && ids.length > 1 ? 'every node' : `node ${ids.join(',')}`}${role ? ` (${role})` : ''}`;
+  switch (planned.kind) {
+    case 'kill': {
+      await Promise.all(ids.map((id) => cluster.kill(id, 'SIGKILL')));
+      return { label: `kill -9 ${who}`, end: () => Promise.all(ids.map((id) => cluster.restart(id))).then(() => {}) };
+    }
+    case 'pause': {
+      for (const id of ids) {
+        cluster.pause(id);
+        paused.add(id);
+      }
+      return {
+        label: `SIGSTOP ${who}`,
+        end: async () => {
+          for (const id of ids) {
+            cluster.resume(id);
+            paused.delete(id);
+          }
+        },
+      };
+    }
+    case 'restart': {
+      // Clean restarts (SIGTERM: controlled shutdown), one node at a time, each back before the next.
+      for (const id of ids) {
+        await cluster.kill(id, 'SIGTERM');
+        await cluster.restart(id);
+        if (ids.length > 1) await within(IN_SYNC_BOUND_MS, async () => notInSync(cluster, await runningViews(cluster, TOPIC), context.partitions) === undefined, 250);
+      }
+      return { label: ids.length > 1 ? `rolling restart of ${who}` : `clean restart of ${who}`, end: async () => {} };
+    }
+    case 'partition': {
+      const target = ids[0]!;
+      const others = cluster.nodeIds.filter((id) => id !== target);
+      switch (planned.shape) {
+        case 'client':
+          network.cut('client', name(target));
+          return { label: `clients cut off from ${who}`, end: async () => network.heal() };
+        case 'bridge': {
+          const half = Math.ceil(others.length / 2);
+          const [left, right] = [others.slice(0, half), others.slice(half)];
+          for (const a of left) for (const b of right) network.cut(name(a), name(b));
+          return { label: `bridge: ${left.join(',')} | ${right.join(',')}, both seen by ${who}`, end: async () => network.heal() };
+        }
+        case 'split': {
+          const minority = [target, ...others.slice(0, Math.floor(cluster.nodeIds.length / 2) - 1)];
+          const majority = cluster.nodeIds.filter((id) => !minority.includes(id));
+          network.partition([minority.map(name), majority.map(name)]);
+          return { label: `split around ${who}: minority ${minority.join(',')} | majority ${majority.join(',')}`, end: async () => network.heal() };
+        }
+        default:
+          network.isolate(name(target), others.map(name));
+          return { label: `isolate ${who} from the other nodes`, end: async () => network.heal() };
+      }
+    }
+    case 'slow': {
+      const faults = { minDelayMs: planned.minDelayMs ?? 0, maxDelayMs: planned.maxDelayMs ?? 0, resetPerSecond: planned.resetPerSecond ?? 0 };
+      network.setFaults(faults);
+      return { label: `slow links: ${faults.minDelayMs}-${faults.maxDelayMs} ms${faults.resetPerSecond > 0 ? `, ${faults.resetPerSecond} resets/s per connection` : ''}`, end: async () => network.heal() };
+    }
+  }
+}
+
+async function resolveTarget(planned: PlannedFault, context: Context): Promise<{ ids: number[]; role?: string }> {
+  const { cluster, random, paused } = context;
+  const running = cluster.nodeIds.filter((id) => cluster.isRunning(id) && !paused.has(id));
+  const anyNode = (): number => running[Math.floor(random() * running.length)] ?? cluster.nodeIds[0]!;
+  switch (planned.target) {
+    case 'all':
+      return { ids: [...cluster.nodeIds] };
+    case 'leader': {
+      const partition = Math.floor(random() * context.partitions);
+      const leader = newestPartition(await runningViews(cluster, TOPIC, paused), partition)?.leader ?? -1;
+      return leader >= 0 ? { ids: [leader], role: `leader of ${TOPIC}-${partition}` } : { ids: [anyNode()], role: `random: ${TOPIC}-${partition} had no leader` };
+    }
+    case 'controller': {
+      const controller = await cluster.findActiveController().catch(() => undefined);
+      return controller ? { ids: [controller.nodeId], role: 'active controller' } : { ids: [anyNode()], role: 'random: no active controller found' };
+    }
+    case 'coordinator': {
+      const coordinator = await coordinatorOf(cluster, running, GROUP).catch(() => -1);
+      return coordinator >= 0 ? { ids: [coordinator], role: `coordinator of group ${GROUP}` } : { ids: [anyNode()], role: 'random: no coordinator found' };
+    }
+    default:
+      return { ids: [anyNode()], role: 'random' };
+  }
+}
+
+async function coordinatorOf(cluster: ProcessCluster, running: readonly number[], group: string): Promise<number> {
+  for (const id of running) {
+    const connection = await KafkaConnection.open(connectTcp, cluster.address(id), 'chaos-harness', { connectTimeoutMs: 1_000, requestTimeoutMs: 1_000 }).catch(() => undefined);
+    if (connection === undefined) continue;
+    try {
+      const response = await connection.send(FindCoordinatorApi, 3, { key: group, keyType: 0 });
+      if (response.errorCode === ErrorCode.NONE) return response.nodeId ?? -1;
+    } catch {
+      // Ask the next node.
+    } finally {
+      connection.close();
+    }
+  }
+  return -1;
+}
+
+/**
+ * Every second, every running node's Metadata for the topic: two nodes naming different leaders
+ * for one partition in one leader epoch is split brain. (A node behind names an older epoch; that
+ * is not a conflict.)
+ */
+async function watchLeaders(cluster: ProcessCluster, paused: ReadonlySet<number>, keepGoing: () => boolean, report: (line: string) => void): Promise<void> {
+  const leaders = new Map<string, { leader: number; node: number }>();
+  const reported = new Set<string>();
+  while (keepGoing()) {
+    const views = await runningViews(cluster, TOPIC, paused).catch(() => []);
+    for (const view of views) {
+      for (const partition of view.partitions) {
+        if (partition.leader < 0) continue;
+        const key = `${partition.partition}@${partition.leaderEpoch}`;
+        const known = leaders.get(key);
+        if (known === undefined) leaders.set(key, { leader: partition.leader, node: view.node });
+        else if (known.leader !== partition.leader && !reported.has(key)) {
+          reported.add(key);
+          report(`two leaders of ${TOPIC}-${partition.partition} in leader epoch ${partition.leaderEpoch}: node ${known.node} names ${known.leader}, node ${view.node} names ${partition.leader}`);
+        }
+      }
+    }
+    await delay(1_000);
+  }
+}
+
+/** Polls `check` every `intervalMs` until it holds (true) or `timeoutMs` passes (false). */
+async function within(timeoutMs: number, check: () => boolean | Promise<boolean>, intervalMs = 100): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (performance.now() > deadline) return false;
+    await delay(intervalMs);
+  }
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, index) => index);
+}
+
+function latencySummary(values: number[]): string {
+  if (values.length === 0) return 'no acknowledged sends';
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (fraction: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!);
+  return `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms over ${values.length} acknowledged sends`;
+}
+
+function fmt(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+function fmtMs(ms: number | undefined): string {
+  return ms === undefined ? 'never (within the bound)' : `${Math.round(ms)} ms`;
+}
+
+/** The entries whose value is set (for optional properties under exactOptionalPropertyTypes). */
+function definedOnly(object: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Record<string, number>;
+}
