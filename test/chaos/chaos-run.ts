@@ -64,6 +64,8 @@ export interface ChaosResult {
   readonly svg: string;
   readonly faults: readonly FaultPeriod[];
   readonly acknowledgedRecords: number;
+  /** Every send, poll and final read, for the caller's own checks. */
+  readonly history: History;
 }
 
 const TOPIC = 'chaos-queue';
@@ -193,7 +195,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     writeFileSync(join(options.outputDir, 'report.txt'), `${report}\n`);
     writeFileSync(join(options.outputDir, 'chart.svg'), svg);
   }
-  return { ok: anomalies.length === 0, anomalies, report, svg, faults, acknowledgedRecords };
+  return { ok: anomalies.length === 0, anomalies, report, svg, faults, acknowledgedRecords, history };
 }
 
 interface Inflicted {
