@@ -399,6 +399,40 @@ describe('moving a log to another log directory (AlterReplicaLogDirs)', () => {
     assert.equal(await manager.createLog('t', 0), moved);
     await manager.close();
   });
+
+  it('cancelMove gives the copy up (its -future directory removed) and the log stays, also once sealed for the last records', async () => {
+    const fs = new MemoryFileSystem();
+    const manager = await openDirs(fs);
+    const log = await manager.createLog('t', 0, {}, '/d1');
+    for (let index = 0; index < 5; index += 1) await log.append(buildBatch({ count: 2 }), { leaderEpoch: 1, appendTimeMs: 0 });
+    log.updateHighWatermark(log.logEndOffset);
+    const futureDirs = async () => (await fs.readdir('/d2')).filter((entry) => entry.name.endsWith('-future'));
+
+    // Given up as it starts: no future log from then on, and the log where it was.
+    const move = manager.moveLog('t', 0, '/d2');
+    const cancelled = manager.cancelMove('t', 0);
+    assert.equal(manager.futureOf('t', 0), undefined);
+    assert.equal(await move, log, 'the log stays, the same one');
+    await cancelled;
+    assert.equal(manager.logDirOf('t', 0), '/d1');
+    assert.equal(manager.isMoving('t', 0), false);
+    assert.deepEqual(await futureDirs(), []);
+
+    // Given up once the log is sealed (pause): it is opened again where it was, whole.
+    const sealedMove = manager.moveLog('t', 0, '/d2', () => void manager.cancelMove('t', 0));
+    const stayed = await sealedMove;
+    assert.equal(manager.get('t', 0), stayed);
+    assert.equal(manager.logDirOf('t', 0), '/d1');
+    assert.deepEqual(await futureDirs(), []);
+    assert.deepEqual(await readOffsetsOf(stayed), [0, 2, 4, 6, 8]);
+    assert.equal((await stayed.append(buildBatch(), { leaderEpoch: 1, appendTimeMs: 0 })).baseOffset, 10);
+    // Nothing to give up: resolves at once; a later move goes ahead.
+    await manager.cancelMove('t', 0);
+    assert.equal(manager.logDirOf('t', 0), '/d1');
+    await manager.moveLog('t', 0, '/d2');
+    assert.equal(manager.logDirOf('t', 0), '/d2');
+    await manager.close();
+  });
 });
 
 describe('logFailureFailsDirectory: false (one directory on a single node)', () => {

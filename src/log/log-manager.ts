@@ -151,6 +151,8 @@ export class LogManager {
   readonly #moving = new Map<string, Promise<PartitionLog>>();
   /** The copies moves are filling, by partition. */
   readonly #futures = new Map<string, { dir: LogDirectory; log: PartitionLog }>();
+  /** Partitions whose move was given up (cancelMove) and has not ended yet. */
+  readonly #cancelledMoves = new Set<string>();
   /** Directories asked for replicas not hosted yet (preferLogDir). */
   readonly #preferred = new Map<string, string>();
   readonly #checkpointWrites = new SerialQueue();
@@ -525,7 +527,8 @@ export class LogManager {
    * The replica is unavailable only for step 2 and 3's last records and renames. A crash at any
    * step leaves the original log or a complete copy, which the next start settles
    * (#settleInterruptedMoves). Until the move ends the log stays in its directory (createLog for it
-   * during step 3 waits for the move).
+   * during step 3 waits for the move). A move given up (cancelMove) resolves with the log where it
+   * stayed.
    */
   moveLog(topic: string, partition: number, destination: string, pause: () => void = () => {}): Promise<PartitionLog> {
     const key = partitionDirName(topic, partition);
@@ -540,6 +543,7 @@ export class LogManager {
     const move = this.#move(key, log, from, to, pause).finally(() => {
       this.#moving.delete(key);
       this.#futures.delete(key);
+      this.#cancelledMoves.delete(key);
     });
     this.#moving.set(key, move);
     return move;
@@ -552,7 +556,7 @@ export class LogManager {
     const futurePath = joinPath(to.path, futureDirName(topic, partition, uniqueId));
     const copy = await PartitionLog.load({ context: this.#context, dir: futurePath, topic, partition, config: log.config, hadCleanShutdown: true, create: true });
     this.#futures.set(key, { dir: to, log: copy });
-    const abandoned = () => this.#closed || this.#logs.get(key) !== log || to.offline;
+    const abandoned = () => this.#closed || this.#logs.get(key) !== log || to.offline || this.#cancelledMoves.has(key);
     let sealed = false;
     try {
       await copy.truncateFullyAndStartAt(log.logStartOffset);
@@ -569,6 +573,8 @@ export class LogManager {
       await copy.abandon().catch(() => {});
       await fs.removeTree(futurePath).catch(() => {});
       if (sealed && this.#logs.get(key) === log && !from.offline) await this.#reopen(key, log, from);
+      const stayed = this.#logs.get(key);
+      if (this.#cancelledMoves.has(key) && stayed !== undefined) return stayed;
       throw isKafkaError(error) ? error : new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `could not copy ${key} to ${to.path}: ${String(error)}`);
     }
     this.#logs.delete(key);
@@ -596,10 +602,32 @@ export class LogManager {
     this.#logs.set(key, await this.#loadLog(dir, log.topic, log.partition, log.config, offsets));
   }
 
-  /** The copy a move is filling, if one is: its directory and how far it has come (DescribeLogDirs' future replica). */
+  /**
+   * The copy a move is filling, if one is: its directory and how far it has come (DescribeLogDirs'
+   * future replica). A move given up has none (Kafka drops its future replica at once).
+   */
   futureOf(topic: string, partition: number): { logDir: string; logEndOffset: number; size(): Promise<number> } | undefined {
-    const future = this.#futures.get(partitionDirName(topic, partition));
+    const key = partitionDirName(topic, partition);
+    const future = this.#cancelledMoves.has(key) ? undefined : this.#futures.get(key);
     return future && { logDir: future.dir.path, logEndOffset: future.log.logEndOffset, size: () => future.log.size() };
+  }
+
+  /**
+   * Gives up the move of a log under way, as Kafka removes a future replica for an
+   * AlterReplicaLogDirs naming another directory: the copy stops at its next round, is closed and
+   * its `-future` directory removed, and the log stays (or is opened again) where it was. A move
+   * whose copy has caught up with the sealed log and is being swapped in finishes. Resolves once
+   * the move has ended, either way; at once when none is under way.
+   */
+  async cancelMove(topic: string, partition: number): Promise<void> {
+    const key = partitionDirName(topic, partition);
+    const move = this.#moving.get(key);
+    if (move === undefined) return;
+    this.#cancelledMoves.add(key);
+    await move.then(
+      () => {},
+      () => {},
+    );
   }
 
   /**

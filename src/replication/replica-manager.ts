@@ -22,6 +22,18 @@ interface CommitWaiter {
 /** Told when a hosted replica becomes a follower of another leader, or stops following. */
 export type FollowListener = (partition: Partition) => void;
 
+/**
+ * How a move of a replica between log directories (moveReplica) ended: in the directory asked for,
+ * where it was (it was there already, or the move was given up), or left to a later request.
+ */
+export type ReplicaMoveOutcome = 'moved' | 'stayed' | 'replaced';
+
+/** The latest move asked for a replica (AlterReplicaLogDirs) and its end. */
+interface ReplicaMove {
+  readonly logDir: string;
+  done: Promise<ReplicaMoveOutcome>;
+}
+
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly listeners: HighWatermarkListener[] = [];
@@ -31,6 +43,8 @@ export class ReplicaManager {
   private readonly commitWaiters = new Map<Partition, CommitWaiter[]>();
   /** Replicas whose log directory failed: not hosted again until a restart (Kafka's offline replicas). */
   private readonly offline = new Set<string>();
+  /** Replicas being moved between log directories: the latest move asked for each. */
+  private readonly moves = new Map<string, ReplicaMove>();
   /** Proposes ISR changes for the partitions led here (a cluster; a single node's ISR never changes). */
   isrManager: IsrManager | undefined;
 
@@ -196,18 +210,53 @@ export class ReplicaManager {
    * The replica serves while its log is copied (LogManager.moveLog); for the last records and the
    * swap it stops being led or followed here (clients and followers retry, as after a leader
    * move), then is hosted again with the assignment it had.
+   *
+   * As Kafka's ReplicaManager.alterReplicaLogDirs: asked again for the directory a move under way
+   * is taking the replica to, nothing changes; asked for another directory, the move under way is
+   * given up (its copy removed, LogManager.cancelMove) and, unless the directory asked for is the
+   * one the replica is in (which cancels the move), a new move starts from there once it has
+   * ended. Moves of one replica run one after another, the latest request winning.
    */
-  async moveReplica(partition: Partition, logDir: string, nowMs: number): Promise<void> {
-    if (this.logManager.logDirOf(partition.topic, partition.partitionIndex) === logDir) return;
-    const { topic, partitionIndex, topicId } = partition;
+  moveReplica(topic: string, partitionIndex: number, logDir: string, nowMs: number): Promise<ReplicaMoveOutcome> {
+    const key = partitionKey(topic, partitionIndex);
+    const pending = this.moves.get(key);
+    if (pending?.logDir === logDir) return pending.done;
+    const move: ReplicaMove = { logDir, done: Promise.resolve<ReplicaMoveOutcome>('stayed') };
+    this.moves.set(key, move);
+    move.done = (async (): Promise<ReplicaMoveOutcome> => {
+      if (pending !== undefined) {
+        await this.logManager.cancelMove(topic, partitionIndex);
+        await pending.done.catch(() => {});
+      }
+      // A later request took this one's place before it could start.
+      if (this.moves.get(key) !== move) return 'replaced';
+      return this.#moveHosted(topic, partitionIndex, logDir, nowMs);
+    })().finally(() => {
+      if (this.moves.get(key) === move) this.moves.delete(key);
+    });
+    return move.done;
+  }
+
+  /** Whether a move of this replica between log directories was asked for and has not ended. */
+  isMoving(topic: string, partitionIndex: number): boolean {
+    return this.moves.has(partitionKey(topic, partitionIndex));
+  }
+
+  async #moveHosted(topic: string, partitionIndex: number, logDir: string, nowMs: number): Promise<ReplicaMoveOutcome> {
+    const partition = this.replica(topic, partitionIndex);
+    if (partition === undefined) throw new KafkaError(ErrorCode.REPLICA_NOT_AVAILABLE, `${topic}-${partitionIndex} is not hosted here`);
+    if (this.logManager.logDirOf(topic, partitionIndex) === logDir) return 'stayed';
+    const { topicId } = partition;
     const config = partition.log.config;
     let assignment = partition.assignment;
     try {
-      await this.logManager.moveLog(topic, partitionIndex, logDir, () => {
+      const moved = await this.logManager.moveLog(topic, partitionIndex, logDir, () => {
         // The assignment as it is now: a metadata change during the copy applied to this replica.
         assignment = partition.assignment;
         this.#stopHosting(partition);
       });
+      // Given up (a later request) unless it reached the directory asked for.
+      return this.logManager.logDirOf(topic, partitionIndex) === logDir && this.logManager.get(topic, partitionIndex) === moved ? 'moved' : 'replaced';
     } finally {
       // Hosted again wherever the log is now (where it was, if the move failed), unless its directory failed meanwhile.
       // (A metadata change during the move hosted it already, with the newer assignment.)

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
+import type { FileHandle, FileSystem, OpenMode } from '../../src/base/file-system.js';
 import { silentLogger } from '../../src/base/logger.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
 import { Broker } from '../../src/broker/broker.js';
@@ -281,5 +282,131 @@ describe('DescribeLogDirs total and usable bytes (KIP-827)', () => {
     } finally {
       await unlimited.close();
     }
+  });
+});
+
+/**
+ * A memory file system whose writes into a move's copy (a `-future` directory) in `holdIn` wait
+ * until `release()`: a copy to that directory stays under way for as long as a test needs.
+ */
+class HeldCopies implements FileSystem {
+  #holdIn: string | undefined;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(readonly inner: MemoryFileSystem) {}
+
+  hold(logDir: string): void {
+    this.#holdIn = `${logDir}/`;
+  }
+
+  release(): void {
+    this.#holdIn = undefined;
+    for (const resume of this.#waiting.splice(0)) resume();
+  }
+
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    const handle = await this.inner.open(path, mode);
+    if (!path.includes('-future/')) return handle;
+    return {
+      path: handle.path,
+      read: (position, length, into) => handle.read(position, length, into),
+      write: async (buffers, position) => {
+        while (this.#holdIn !== undefined && path.startsWith(this.#holdIn)) await new Promise<void>((resume) => this.#waiting.push(resume));
+        return handle.write(buffers, position);
+      },
+      truncate: (length) => handle.truncate(length),
+      size: () => handle.size(),
+      sync: () => handle.sync(),
+      close: () => handle.close(),
+    };
+  }
+
+  readFile = (path: string) => this.inner.readFile(path);
+  writeFile = (path: string, data: Buffer) => this.inner.writeFile(path, data);
+  rename = (from: string, to: string) => this.inner.rename(from, to);
+  unlink = (path: string) => this.inner.unlink(path);
+  mkdir = (path: string) => this.inner.mkdir(path);
+  removeTree = (path: string) => this.inner.removeTree(path);
+  readdir = (path: string) => this.inner.readdir(path);
+  stat = (path: string) => this.inner.stat(path);
+  syncDirectory = (path: string) => this.inner.syncDirectory(path);
+  space = (path: string) => this.inner.space(path);
+}
+
+describe('AlterReplicaLogDirs for a replica being moved, as Kafka replaces its future replica', () => {
+  const dirs = ['/m1', '/m2', '/m3'];
+  const fs = new HeldCopies(new MemoryFileSystem());
+  let broker: Broker;
+  let client: RawClient;
+  const topic = uniqueTopic('remove');
+  const alter = async (path: string) => (await client.request(AlterReplicaLogDirsApi, 2, { dirs: [{ path, topics: [{ name: topic, partitions: [0] }] }] })).results[0]!.partitions[0]!.errorCode;
+  /** Where partition 0 lives and where its future replica is, by DescribeLogDirs. */
+  const described = async () => {
+    const results = await describeLogDirs(client);
+    const futures = results.filter((result) => result.topics.some((entry) => entry.name === topic && entry.partitions.some((partition) => partition.isFutureKey))).map((result) => result.logDir);
+    return { current: placement(results, topic).get(0), futures };
+  };
+  const futureDirectories = async () => {
+    const names: string[] = [];
+    for (const dir of dirs) for (const entry of await fs.readdir(dir)) if (entry.name.endsWith('-future')) names.push(`${dir}/${entry.name}`);
+    return names;
+  };
+  const values: string[] = [];
+  const produceSome = async (label: string) => {
+    for (let index = 0; index < 3; index++) {
+      const value = `${label}-${index}`;
+      await waitFor(async () => (await produce(client, topic, 0, batchOf([value]))).errorCode === ErrorCode.NONE, `a produce of ${value}`);
+      values.push(value);
+    }
+  };
+
+  before(async () => {
+    const config = resolveBrokerConfig({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dirs.join(','), 'node.id': 1 });
+    broker = await Broker.start({ config, fs, clock: systemClock, random: systemRandom, logger: silentLogger });
+    client = await RawClient.connect(broker.endpoints[0]!.host, broker.endpoints[0]!.port);
+    await createTopic(client, topic, 1);
+    await produceSome('before');
+  });
+  after(async () => {
+    fs.release();
+    await client?.close();
+    await broker?.close();
+  });
+
+  it('another directory: the running copy is given up (its -future directory removed) and a new copy goes there', async () => {
+    const from = (await described()).current!;
+    const [first, second] = dirs.filter((dir) => dir !== from) as [string, string];
+    fs.hold(first);
+    assert.equal(await alter(first), ErrorCode.NONE);
+    await waitFor(async () => (await described()).futures.includes(first) || undefined, `the copy in ${first}`);
+    assert.equal(await alter(first), ErrorCode.NONE, 'the same destination again');
+    assert.deepEqual(await described(), { current: from, futures: [first] }, 'the same destination changes nothing');
+
+    assert.equal(await alter(second), ErrorCode.NONE);
+    // Kafka drops the future replica at once; the copy under way stops at its next round.
+    assert.equal((await described()).futures.includes(first), false, `the copy in ${first} is still listed`);
+    fs.release();
+    await waitFor(async () => ((await described()).current === second && !broker.services.replicaManager.isMoving(topic, 0)) || undefined, `partition 0 moved to ${second}`);
+    assert.deepEqual(await described(), { current: second, futures: [] });
+    assert.deepEqual(await futureDirectories(), [], 'a copy left behind');
+    await produceSome('after-move');
+    assert.deepEqual(valuesOf(await readAll(client, topic, 0)), values);
+  });
+
+  it('its current directory: the move is cancelled, the copy removed, the replica stays', async () => {
+    const from = (await described()).current!;
+    const elsewhere = dirs.find((dir) => dir !== from)!;
+    fs.hold(elsewhere);
+    assert.equal(await alter(elsewhere), ErrorCode.NONE);
+    await waitFor(async () => (await described()).futures.includes(elsewhere) || undefined, `the copy in ${elsewhere}`);
+
+    assert.equal(await alter(from), ErrorCode.NONE);
+    assert.deepEqual(await described(), { current: from, futures: [] }, 'the move is not cancelled');
+    fs.release();
+    await waitFor(() => !broker.services.replicaManager.isMoving(topic, 0) || undefined, 'the cancelled move to end');
+    assert.deepEqual(await described(), { current: from, futures: [] });
+    assert.deepEqual(await futureDirectories(), [], 'a copy left behind');
+    await produceSome('after-cancel');
+    assert.deepEqual(valuesOf(await readAll(client, topic, 0)), values);
   });
 });

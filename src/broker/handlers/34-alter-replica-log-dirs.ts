@@ -5,15 +5,19 @@
 // answers UNKNOWN_TOPIC_OR_PARTITION; one this broker does not host answers REPLICA_NOT_AVAILABLE.
 // A replica not hosted yet is created in the destination when it comes (Kafka's preferred log dir)
 // while the answer says REPLICA_NOT_AVAILABLE, which tools retry. A replica already in its
-// destination answers NONE at once. Otherwise the answer is NONE once the move has started, as
-// Kafka answers before its future replica has caught up: the log is copied in the background while
-// the replica serves (ReplicaManager.moveReplica, LogManager.moveLog), and DescribeLogDirs shows
-// the copy as the future replica until the move ends.
+// destination, and not being moved, answers NONE at once. Otherwise the answer is NONE once the
+// move has started, as Kafka answers before its future replica has caught up: the log is copied in
+// the background while the replica serves (ReplicaManager.moveReplica, LogManager.moveLog), and
+// DescribeLogDirs shows the copy as the future replica until the move ends. As Kafka's
+// alterReplicaLogDirs, a request for a replica being moved replaces the move: the same destination
+// changes nothing; another one gives the running copy up (its -future directory removed) and
+// starts a new copy there; the replica's current directory cancels the move.
 // Paths are compared after resolving them, as Kafka compares absolute paths.
 // Version notes: v0 is not served (Kafka 4.0 removed it); v1 is v0's format; v2 is flexible.
 import { resolve } from 'node:path';
 import { ErrorCode } from '../../base/error-codes.js';
 import { AlterReplicaLogDirsApi, type AlterReplicaLogDirsRequest, type AlterReplicaLogDirsResponse } from '../../protocol/messages/index.js';
+import type { ReplicaMoveOutcome } from '../../replication/replica-manager.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
@@ -55,17 +59,24 @@ function moveReplica(broker: BrokerServices, path: string, topic: string, partit
   if (destination.offline) return ErrorCode.KAFKA_STORAGE_ERROR;
   if (broker.image.partition(topic, partitionIndex) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   if (replicaManager.isOffline(topic, partitionIndex)) return ErrorCode.KAFKA_STORAGE_ERROR;
-  const replica = replicaManager.replica(topic, partitionIndex);
-  if (replica === undefined) {
-    if (logManager.isMoving(topic, partitionIndex)) return ErrorCode.NONE;
+  // A replica being moved is not hosted while its copy is swapped in: the request is for the move.
+  const moving = replicaManager.isMoving(topic, partitionIndex);
+  if (replicaManager.replica(topic, partitionIndex) === undefined && !moving) {
     // A replica on its way here is created in the directory asked for, as Kafka's preferred log dir.
     logManager.preferLogDir(topic, partitionIndex, destination.path);
     return ErrorCode.REPLICA_NOT_AVAILABLE;
   }
-  if (logManager.logDirOf(topic, partitionIndex) === destination.path) return ErrorCode.NONE;
-  replicaManager.moveReplica(replica, destination.path, broker.clock.monotonicMs()).then(
-    () => broker.logger.info('moved a replica to another log directory', { topic, partition: partitionIndex, logDir: destination.path }),
-    (error: unknown) => broker.logger.error('could not move a replica to another log directory', { topic, partition: partitionIndex, logDir: destination.path, error }),
+  if (!moving && logManager.logDirOf(topic, partitionIndex) === destination.path) return ErrorCode.NONE;
+  const where = { topic, partition: partitionIndex, logDir: destination.path };
+  replicaManager.moveReplica(topic, partitionIndex, destination.path, broker.clock.monotonicMs()).then(
+    (outcome) => broker.logger.info(MOVE_OUTCOMES[outcome], where),
+    (error: unknown) => broker.logger.error('could not move a replica to another log directory', { ...where, error }),
   );
   return ErrorCode.NONE;
 }
+
+const MOVE_OUTCOMES: Record<ReplicaMoveOutcome, string> = {
+  moved: 'moved a replica to another log directory',
+  stayed: 'a replica stays in its log directory: its move was cancelled',
+  replaced: 'a move of a replica to another log directory was replaced by a later request',
+};
