@@ -532,6 +532,7 @@ export class LogManager {
    */
   moveLog(topic: string, partition: number, destination: string, pause: () => void = () => {}): Promise<PartitionLog> {
     const key = partitionDirName(topic, partition);
+    if (this.#closed) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'log manager is closed'));
     if (this.#moving.has(key)) return Promise.reject(new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `${key} is being moved already`));
     const log = this.#logs.get(key);
     const from = log && this.#dirOf(log);
