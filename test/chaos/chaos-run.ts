@@ -14,7 +14,8 @@
 // leader epoch. The report lists the operations, the faults with their times and recovery, the
 // anomalies with the offsets and values involved, and draws throughput and latency over time with
 // the fault periods marked (src/testing/chaos/chart.ts).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ErrorCode } from '../../src/base/error-codes.js';
@@ -26,8 +27,10 @@ import { FaultNetwork } from '../../src/testing/chaos/fault-network.js';
 import { type NemesisKind, type PlannedFault, planFaults } from '../../src/testing/chaos/nemesis.js';
 import { History } from '../../src/testing/history.js';
 import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
-import { seededRandom } from '../../src/testing/workload.js';
+import { readCommittedOffsets, seededRandom, withTimeout } from '../../src/testing/workload.js';
 import { ProcessCluster } from '../support/cluster-processes.js';
+import { FaultyDisk } from './faulty-disk.js';
+import { MetadataWorkload } from './metadata-workload.js';
 import { IdempotentProducer, RecordingConsumer, createReplicatedTopic, newestPartition, notInSync, readFromLeaders, runningViews } from '../support/leader-kill-support.js';
 
 export interface ChaosOptions {
@@ -82,6 +85,8 @@ const SETTINGS: Record<string, string> = {
   'transaction.state.log.min.isr': '2',
 };
 const WARM_UP_MS = 3_000;
+/** Each node's faulty disk (a tmpfs: memory, only as much as is written). */
+const DISK_BYTES = 512 * 1024 * 1024;
 /** Liveness bounds after a fault ends (not targets: a run that misses one reports an anomaly). */
 const ACK_RECOVERY_BOUND_MS = 30_000;
 const READ_RECOVERY_BOUND_MS = 30_000;
@@ -94,31 +99,53 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const partitions = options.partitions ?? 3;
   const random = seededRandom(options.seed ^ 0x5eed);
   const { minFaultMs, maxFaultMs, minQuietMs, maxQuietMs } = options;
-  const plan = planFaults({ seed: options.seed, kinds: options.nemesis, totalMs: options.durationMs, ...definedOnly({ minFaultMs, maxFaultMs, minQuietMs, maxQuietMs }) });
+  // Disk faults need a small file system per node that the nemesis can fill or make read-only.
+  const disks = new Map<number, FaultyDisk>();
+  const notes: string[] = [];
+  let kinds = options.nemesis;
+  const disksDir = kinds.includes('disk') ? mkdtempSync(join(tmpdir(), 'conveyor-chaos-disks-')) : undefined;
+  if (disksDir !== undefined) {
+    for (let id = 1; id <= nodes; id++) {
+      const disk = FaultyDisk.mount(join(disksDir, `node-${id}`), DISK_BYTES);
+      if (typeof disk === 'string') {
+        notes.push(`disk faults left out: ${disk}`);
+        kinds = kinds.filter((kind) => kind !== 'disk');
+        break;
+      }
+      disks.set(id, disk);
+    }
+    if (kinds.length === 0) throw new Error(notes.join('; '));
+  }
+  const plan = planFaults({ seed: options.seed, kinds, totalMs: options.durationMs, ...definedOnly({ minFaultMs, maxFaultMs, minQuietMs, maxQuietMs }) });
+  for (const note of notes) log(note);
   const anomalies: string[] = [];
   const faults: FaultPeriod[] = [];
   const history = new History();
   const network = new FaultNetwork({ random });
   const logsDir = options.outputDir === undefined ? undefined : join(options.outputDir, 'logs');
-  const cluster = await ProcessCluster.start({ nodes, settings: SETTINGS, proxy: network, ...(logsDir ? { outputDir: logsDir } : {}) });
+  const cluster = await ProcessCluster.start({ nodes, settings: SETTINGS, proxy: network, ...(logsDir ? { outputDir: logsDir } : {}), ...(disks.size > 0 ? { extraLogDir: (id: number) => disks.get(id)?.dir } : {}) });
   const startedAt = performance.now();
   const since = () => performance.now() - startedAt;
   const paused = new Set<number>();
   let producer: IdempotentProducer | undefined;
   let consumer: RecordingConsumer | undefined;
+  let admin: MetadataWorkload | undefined;
   let watching = true;
   let watcher: Promise<void> | undefined;
+  let offsetsWatcher: Promise<void> | undefined;
   let finalReads = '';
   try {
     await createReplicatedTopic(cluster, 1, TOPIC, partitions, Math.min(3, nodes), { 'min.insync.replicas': String(Math.min(2, nodes)) });
     producer = await IdempotentProducer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'producer', topic: TOPIC, partitions, maxRecordsPerSend: 4, paceMs: 10, random });
     consumer = await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'consumer', groupId: GROUP, topic: TOPIC });
+    admin = await MetadataWorkload.start({ bootstrapServers: cluster.bootstrapServers, paceMs: 2_000, replicationFactor: Math.min(3, nodes) });
     watcher = watchLeaders(cluster, paused, () => watching, (line) => anomalies.push(`${fmt(since())}: ${line}`));
+    offsetsWatcher = watchCommittedOffsets(history, cluster, paused, partitions, () => watching, (line) => anomalies.push(`${fmt(since())}: ${line}`));
     await delay(WARM_UP_MS);
 
     for (const [index, planned] of plan.entries()) {
       const startMs = since();
-      const fault = await inflict(planned, { cluster, network, paused, random, partitions });
+      const fault = await inflict(planned, { cluster, network, paused, random, partitions, disks });
       log(`${fmt(startMs)} fault ${index + 1}/${plan.length}: ${fault.label}`);
       await delay(planned.durationMs);
       await fault.end();
@@ -147,7 +174,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (!inSync) anomalies.push(`${fmt(since())}: no full ISR within ${IN_SYNC_BOUND_MS} ms of healing (${lastGap})`);
     watching = false;
     await watcher;
+    await offsetsWatcher;
     await producer.stop();
+    await admin.stop();
+    for (const id of cluster.nodeIds) {
+      let missing: string | undefined;
+      if (!(await within(30_000, async () => (missing = await admin!.missingOn(cluster, id).catch((error: unknown) => String(error))) === undefined, 500))) anomalies.push(`${fmt(since())}: ${missing}`);
+    }
     const acknowledged = producer.sends.filter((send) => send.outcome === 'ok').flatMap((send) => send.values);
     if (!(await within(FINAL_CONSUME_BOUND_MS, () => acknowledged.every((value) => consumer!.seen.has(value)), 200))) {
       const unseen = acknowledged.filter((value) => !consumer!.seen.has(value));
@@ -164,11 +197,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     watching = false;
     await watcher?.catch(() => {});
+    await offsetsWatcher?.catch(() => {});
     await producer?.stop().catch(() => {});
+    await admin?.stop().catch(() => {});
     await consumer?.stop().catch(() => {});
     for (const id of paused) cluster.resume(id);
     await cluster.stopAll();
     await network.close();
+    for (const disk of disks.values()) disk.unmount();
+    if (disksDir !== undefined) rmSync(disksDir, { recursive: true, force: true });
   }
 
   const check = checkQueueHistory(history, { finalReadComplete: finalReads !== '' });
@@ -183,7 +220,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     title,
     `run: ${fmt(durationMs)} (schedule ${fmt(options.durationMs)}, warm-up ${fmt(WARM_UP_MS)}); topic ${TOPIC}: ${partitions} partitions, replication factor ${Math.min(3, nodes)}, min.insync.replicas ${Math.min(2, nodes)}`,
     `operations: ${sends.length} sends, ${acknowledgedRecords} records acknowledged, ${sends.filter((send) => send.outcome === 'unknown').length} sends given up by kafkajs; consumer ${consumer?.polled.length ?? 0} polls (${consumer?.seen.size ?? 0} distinct), ${consumer?.joins.length ?? 0} group joins; final read: ${finalReads || 'none'}`,
+    `metadata: ${admin?.created.length ?? 0} topics created and ${admin && admin.acknowledgedRetention >= 0 ? admin.askedRetention.size - admin.unknownRetention.size : 0} config changes acknowledged, ${admin?.failures.length ?? 0} admin calls failed (outcome unknown); every node checked for them at the end`,
     `send latency: ${latencySummary(sends.filter((send) => send.outcome === 'ok').map((send) => send.doneAt - send.sentAt))}`,
+    ...notes,
     `faults (${faults.length}):`,
     ...faults.map((fault) => `  ${fmt(fault.startMs)}-${fmt(fault.endMs)} ${fault.label}; acknowledged again after ${fmtMs(fault.ackRecoveryMs)}, read after ${fmtMs(fault.readRecoveryMs)}`),
     `queue checker: ${formatQueueReport(check)}`,
@@ -210,6 +249,7 @@ interface Context {
   readonly paused: Set<number>;
   readonly random: () => number;
   readonly partitions: number;
+  readonly disks: ReadonlyMap<number, FaultyDisk>;
 }
 
 /** Resolves the fault's target in the cluster as it is now and starts the fault. */
@@ -270,6 +310,23 @@ async function inflict(planned: PlannedFault, context: Context): Promise<Inflict
           network.isolate(name(target), others.map(name));
           return { label: `isolate ${who} from the other nodes`, end: async () => network.heal() };
       }
+    }
+    case 'disk': {
+      // The node's second log directory fails: its partitions go offline there and lead elsewhere.
+      // A failed directory stays offline until the broker restarts (as in Kafka): the fault ends
+      // with the disk restored and a clean restart.
+      const id = ids[0]!;
+      const disk = context.disks.get(id)!;
+      disk.fill();
+      return {
+        label: `full log directory on ${who}`,
+        end: async () => {
+          disk.restore();
+          if (paused.has(id)) return;
+          if (cluster.isRunning(id)) await cluster.kill(id, 'SIGTERM');
+          await cluster.restart(id);
+        },
+      };
     }
     case 'slow': {
       const faults = { minDelayMs: planned.minDelayMs ?? 0, maxDelayMs: planned.maxDelayMs ?? 0, resetPerSecond: planned.resetPerSecond ?? 0 };
@@ -340,6 +397,29 @@ async function watchLeaders(cluster: ProcessCluster, paused: ReadonlySet<number>
           reported.add(key);
           report(`two leaders of ${TOPIC}-${partition.partition} in leader epoch ${partition.leaderEpoch}: node ${known.node} names ${known.leader}, node ${view.node} names ${partition.leader}`);
         }
+      }
+    }
+    await delay(1_000);
+  }
+}
+
+/**
+ * Every second, the group's committed offsets from its coordinator (OffsetFetch, requireStable),
+ * recorded as committed reads: a partition's committed offset read lower than an earlier read is
+ * a lost commit (the one consumer only moves forward; a coordinator failover must not lose what
+ * it committed).
+ */
+async function watchCommittedOffsets(history: History, cluster: ProcessCluster, paused: ReadonlySet<number>, partitions: number, keepGoing: () => boolean, report: (line: string) => void): Promise<void> {
+  const highest = new Map<number, number>();
+  while (keepGoing()) {
+    const running = cluster.nodeIds.filter((id) => cluster.isRunning(id) && !paused.has(id));
+    const coordinator = await coordinatorOf(cluster, running, GROUP).catch(() => -1);
+    if (coordinator >= 0 && running.includes(coordinator)) {
+      const offsets = await withTimeout(readCommittedOffsets(history, cluster.address(coordinator), 'offsets-watch', GROUP, TOPIC, range(partitions)), 5_000, 'OffsetFetch').catch(() => undefined);
+      for (const [partition, offset] of offsets ?? []) {
+        const before = highest.get(partition) ?? -1;
+        if (offset < before) report(`group ${GROUP} ${TOPIC}-${partition}: committed offset read as ${offset} from node ${coordinator} after ${before} was read`);
+        else highest.set(partition, offset);
       }
     }
     await delay(1_000);

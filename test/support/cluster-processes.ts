@@ -51,6 +51,8 @@ export interface ClusterProcessesOptions {
    * stay direct, for the harness's own checks.
    */
   proxy?: ListenerProxy;
+  /** A second log directory per node (`log.dirs=<data dir>,<this>`); the caller owns it. */
+  extraLogDir?: (nodeId: number) => string | undefined;
 }
 
 /** Starts a proxy in front of `port` for connections to node `node`; returns the proxy's port. */
@@ -144,7 +146,7 @@ export class ProcessCluster {
         ...(options.proxy ? [`advertised.listeners=PLAINTEXT://127.0.0.1:${advertised.get(node.nodeId)!.port}`] : []),
         'controller.listener.names=CONTROLLER',
         `controller.quorum.voters=${voters}`,
-        `log.dirs=${node.dataDir}`,
+        `log.dirs=${[node.dataDir, options.extraLogDir?.(node.nodeId)].filter((dir) => dir !== undefined).join(',')}`,
         ...Object.entries(options.settings ?? {}).map(([key, value]) => `${key}=${value}`),
       ];
       await writeFile(node.configFile, `${lines.join('\n')}\n`);

@@ -14,6 +14,7 @@ describe('chaos nemesis schedule', () => {
       assert.ok(fault.durationMs >= 4_000 && fault.durationMs <= 9_000);
       assert.ok(fault.quietMs >= 3_000 && fault.quietMs <= 6_000);
       assert.equal(fault.shape !== undefined, fault.kind === 'partition', 'partitions, and only they, have a shape');
+      assert.equal(fault.disk !== undefined, fault.kind === 'disk');
     }
     assert.deepEqual(new Set(plan.map((fault) => fault.kind)), new Set(['kill', 'pause', 'partition']), 'every asked kind comes up, no other');
     assert.deepEqual(new Set(plan.filter((fault) => fault.kind === 'partition').map((fault) => fault.shape)), new Set(['isolate', 'split', 'bridge', 'client']));
@@ -23,5 +24,12 @@ describe('chaos nemesis schedule', () => {
   it('refuses an unknown nemesis, naming it', () => {
     assert.throws(() => parseNemesis('kill,flood'), /--nemesis .* got 'kill,flood'/);
     assert.throws(() => planFaults({ seed: 1, kinds: [], totalMs: 1000 }), /at least one/);
+  });
+
+  it('fills a log directory on a leader or a random node', () => {
+    const disk = planFaults({ seed: 3, kinds: ['disk'], totalMs: 300_000 });
+    assert.deepEqual(new Set(disk.map((fault) => fault.disk)), new Set(['full']));
+    assert.deepEqual(new Set(disk.map((fault) => fault.target)), new Set(['leader', 'random']));
+    assert.ok(disk.every((fault) => fault.target === 'leader' || fault.target === 'random'));
   });
 });

@@ -2,12 +2,13 @@
 // every one followed by a fault-free period in which the workload must recover (so recovery is
 // checked, not only survival). Each fault names its kind and the kind of node it hits (the
 // partition leader, the active controller, the group coordinator, a random node or all nodes, as
-// Jepsen and Redpanda's chaos suite choose them); which node that is gets resolved when the
-// period starts, from what the cluster says then. The same seed gives the same schedule; the
-// timing of a run of real processes is not replayed.
+// Jepsen and Redpanda's chaos suite choose them) and, for a disk fault, a full log directory;
+// which node that is gets resolved when the period starts, from what the cluster says
+// then. The same seed gives the same schedule; the timing of a run of real processes is not
+// replayed.
 import { seededRandom } from '../workload.js';
 
-export const NEMESIS_KINDS = ['kill', 'pause', 'partition', 'restart', 'slow'] as const;
+export const NEMESIS_KINDS = ['kill', 'pause', 'partition', 'restart', 'slow', 'disk'] as const;
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
 
 export type FaultTarget = 'leader' | 'controller' | 'coordinator' | 'random' | 'all';
@@ -25,6 +26,11 @@ export interface PlannedFault {
   readonly target: FaultTarget;
   /** For `partition` only. */
   readonly shape?: PartitionShape;
+  /**
+   * For `disk` only: the node's second log directory fills up. (Read-only is not offered: a
+   * tmpfs with files open for writing cannot be remounted read-only.)
+   */
+  readonly disk?: 'full';
   /** For `slow` only: every link's delay range, and how often each connection is reset. */
   readonly minDelayMs?: number;
   readonly maxDelayMs?: number;
@@ -55,6 +61,7 @@ const TARGETS: Record<NemesisKind, readonly FaultTarget[]> = {
   // A clean restart of one node, or of all of them in turn (a rolling restart).
   restart: ['leader', 'controller', 'random', 'all'],
   slow: ['all'],
+  disk: ['leader', 'random'],
 };
 
 const SHAPES: readonly PartitionShape[] = ['isolate', 'isolate', 'split', 'bridge', 'client'];
@@ -77,6 +84,7 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
     const quietMs = between(minQuietMs, maxQuietMs);
     const common = { kind, target: pick(TARGETS[kind]), durationMs, quietMs };
     if (kind === 'partition') faults.push({ ...common, shape: pick(SHAPES) });
+    else if (kind === 'disk') faults.push({ ...common, disk: 'full' });
     else if (kind === 'slow') {
       const maxDelayMs = between(5, 200);
       faults.push({ ...common, minDelayMs: Math.floor(maxDelayMs / 4), maxDelayMs, resetPerSecond: random() < 0.5 ? 0 : Math.round(random() * 20) / 100 });
