@@ -11,6 +11,9 @@
 // file (`--command-config`): node.id, the controller listener's endpoint, and the directory id from
 // meta.properties in its first log directory, or --controller-directory-id. As Kafka's, it refuses
 // without one: the quorum leader answers INVALID_REQUEST to a voter without a directory id.
+// remove-controller names the voter the same way, by --controller-id and --controller-directory-id,
+// both required as in Kafka's MetadataQuorumCommand (-i and -d for short, --dry-run to only print);
+// the leader answers INVALID_REQUEST to the zero uuid and VOTER_NOT_FOUND to a key it does not hold.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -79,8 +82,8 @@ export async function controllerIdentity(configFile: string): Promise<Controller
   return { id: config.nodeId, directoryId: await readDirectoryId(config.logDir), endpoint };
 }
 
-/** Removes `controllerId` from the quorum's voters. */
-export async function removeController(bootstrapControllers: readonly string[], controllerId: number, directoryId = ZERO_UUID, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+/** Removes the voter `controllerId` whose metadata log directory is `directoryId` from the quorum's voters. */
+export async function removeController(bootstrapControllers: readonly string[], controllerId: number, directoryId: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
   await changeVoters(bootstrapControllers, `removing controller ${controllerId}`, timeoutMs, (connection) =>
     connection.send(RemoveRaftVoterApi, 0, { clusterId: null, voterId: controllerId, voterDirectoryId: directoryId }),
   );
@@ -161,12 +164,18 @@ export function registerControllerCommands(cluster: Command): void {
     .command('remove-controller')
     .description('remove a voter from the metadata quorum (KIP-853); it goes on fetching as an observer while it runs')
     .requiredOption('--bootstrap-controller <host:port,...>', 'the controllers\' listener addresses; the quorum leader takes the change')
-    .requiredOption('--controller-id <id>', 'the node id of the voter to remove')
-    .option('--controller-directory-id <uuid>', 'its metadata log directory id, when the voter set records one')
+    .requiredOption('-i, --controller-id <id>', 'the node id of the voter to remove')
+    .requiredOption('-d, --controller-directory-id <uuid>', 'its metadata log directory id (the directory.id in its meta.properties; DescribeQuorum lists each voter\'s)')
+    .option('--dry-run', 'print what would be done, but do not do it')
     .option('--timeout-ms <ms>', 'how long to keep trying', String(DEFAULT_TIMEOUT_MS))
-    .action(async (options: { bootstrapController: string; controllerId: string; controllerDirectoryId?: string; timeoutMs: string }) => {
+    .action(async (options: { bootstrapController: string; controllerId: string; controllerDirectoryId: string; dryRun?: boolean; timeoutMs: string }) => {
       const id = nodeId(options.controllerId);
-      await removeController(addressList(options.bootstrapController), id, options.controllerDirectoryId ?? ZERO_UUID, Number(options.timeoutMs));
-      console.log(`Removed controller ${id} from the voters of the metadata quorum.`);
+      if (!/^[A-Za-z0-9_-]{22}$/.test(options.controllerDirectoryId)) throw new ToolError(`--controller-directory-id must be a uuid (22 characters of base64url), got '${options.controllerDirectoryId}'`);
+      if (options.dryRun) {
+        console.log(`DRY RUN of removing controller ${id} (directory ${options.controllerDirectoryId}) from the voters of the metadata quorum.`);
+        return;
+      }
+      await removeController(addressList(options.bootstrapController), id, options.controllerDirectoryId, Number(options.timeoutMs));
+      console.log(`Removed controller ${id} (directory ${options.controllerDirectoryId}) from the voters of the metadata quorum.`);
     });
 }

@@ -1330,6 +1330,11 @@ export class RaftNode {
 
   async #handleRemoveVoter(request: RemoveRaftVoterRequest): Promise<RemoveRaftVoterResponse> {
     if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return voterChangeAnswer(new KafkaError(ErrorCode.INCONSISTENT_CLUSTER_ID, 'another cluster'));
+    if (this.#role.kind !== 'leader') return voterChangeAnswer(this.#notLeader());
+    // As Kafka's handleRemoveVoterRequest, after the cluster id and leadership: the voter must be
+    // named by its full replica key, a node id and a directory id (not the zero uuid), else
+    // INVALID_REQUEST; it does not match whatever directory the voter has.
+    if (request.voterId < 0 || request.voterDirectoryId === ZERO_UUID) return voterChangeAnswer(new KafkaError(ErrorCode.INVALID_REQUEST, "Remove voter request didn't include a valid voter"));
     return voterChangeAnswer(await this.#withTimeout(this.removeVoter(request.voterId, request.voterDirectoryId), this.#config.requestTimeoutMs));
   }
 

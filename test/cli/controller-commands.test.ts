@@ -44,9 +44,14 @@ describe('conveyor cluster add-controller / remove-controller', () => {
   it('removes a follower from the voters and adds it back, as CLI commands', async () => {
     const leader = cluster.activeController();
     const follower = cluster.nodeIds.find((id) => id !== leader)!;
-    const removed = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', String(follower));
+    // As Kafka's tool, the DRY RUN prints what it would do and changes nothing.
+    const dryRun = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '-i', String(follower), '-d', directoryIdOf(follower), '--dry-run');
+    assert.equal(dryRun.code, 0, dryRun.stderr);
+    assert.match(dryRun.stdout, new RegExp(`DRY RUN of removing controller ${follower} \\(directory ${directoryIdOf(follower)}\\)`));
+    assert.equal(votersOn(leader), '1,2,3');
+    const removed = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', String(follower), '--controller-directory-id', directoryIdOf(follower));
     assert.equal(removed.code, 0, removed.stderr);
-    assert.match(removed.stdout, new RegExp(`Removed controller ${follower}`));
+    assert.match(removed.stdout, new RegExp(`Removed controller ${follower} \\(directory ${directoryIdOf(follower)}\\)`));
     const others = cluster.nodeIds.filter((id) => id !== follower).join(',');
     await everyNodeSees(others);
     assert.equal(cluster.node(follower).broker!.services.quorum.raft.isVoter, false);
@@ -65,7 +70,7 @@ describe('conveyor cluster add-controller / remove-controller', () => {
 
   it('removing the leader itself hands leadership to another voter, which goes on committing', async () => {
     const leader = cluster.activeController();
-    await removeController(controllers().split(','), leader);
+    await removeController(controllers().split(','), leader, directoryIdOf(leader));
     await waitFor(() => (cluster.activeController() !== -1 && cluster.activeController() !== leader ? true : undefined), 'another leader');
     await everyNodeSees(cluster.nodeIds.filter((id) => id !== leader).join(','));
     await createTopic('after-the-leader-left');
@@ -74,9 +79,18 @@ describe('conveyor cluster add-controller / remove-controller', () => {
   });
 
   it('refuses an unknown voter and a duplicate with the Kafka error names, exiting non-zero', async () => {
-    const unknown = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', '9');
+    const unknown = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', '9', '--controller-directory-id', directoryIdOf(1));
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /VOTER_NOT_FOUND/);
+    // As Kafka's tool, remove-controller needs the voter's directory id; the leader answers
+    // INVALID_REQUEST to the zero uuid rather than removing the voter whatever its directory.
+    const withoutDirectory = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', '1');
+    assert.notEqual(withoutDirectory.code, 0);
+    assert.match(withoutDirectory.stderr, /--controller-directory-id/);
+    const zeroDirectory = await conveyor('remove-controller', '--bootstrap-controller', controllers(), '--controller-id', '1', '--controller-directory-id', 'AAAAAAAAAAAAAAAAAAAAAA');
+    assert.notEqual(zeroDirectory.code, 0);
+    assert.match(zeroDirectory.stderr, /INVALID_REQUEST.*Remove voter request didn't include a valid voter/);
+    assert.equal(votersOn(1), '1,2,3');
     const duplicate = await conveyor('add-controller', '--bootstrap-controller', controllers(), '--controller-id', '1', '--controller-directory-id', directoryIdOf(1), '--controller-endpoint', cluster.node(1).controllerAddress!);
     assert.notEqual(duplicate.code, 0);
     assert.match(duplicate.stderr, /DUPLICATE_VOTER/);

@@ -99,7 +99,7 @@ describe('directory ids in the quorum tools (KIP-853)', { timeout: 180_000 }, ()
     await writeFile(join(logDir, 'meta.properties'), `version=1\ncluster.id=x\nnode.id=${follower}\ndirectory.id=${realId}\n`);
     assert.equal((await controllerIdentity(configPath)).directoryId, realId);
 
-    await removeController(controllers().split(','), follower);
+    await removeController(controllers().split(','), follower, realId);
     await waitFor(() => (raftOf(follower).isVoter ? undefined : true), 'the follower to be removed');
     const added = await ok(toolsEntry, ['cluster', 'add-controller', '--bootstrap-controller', controllers(), '--command-config', configPath]);
     assert.match(added.stdout, new RegExp(`Added controller ${follower} \\(directory ${realId}\\)`));

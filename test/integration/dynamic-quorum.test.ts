@@ -65,14 +65,16 @@ describe('a dynamic quorum grown from one standalone controller (KIP-853)', () =
     const ports = await freePorts(6);
     const clusterId = randomUuid(systemRandom);
     const fs = new NodeFileSystem();
+    const firstDirectoryId = randomUuid(systemRandom);
     for (let index = 0; index < 3; index++) {
       const node: NodeSetup = { id: index + 1, port: ports[index * 2]!, controllerPort: ports[index * 2 + 1]!, dataDir: await mkdtemp(join(tmpdir(), `conveyor-dynamic-${index + 1}-`)), broker: undefined };
-      await formatStorage(fs, node.dataDir, node.id, clusterId, {});
+      await formatStorage(fs, node.dataDir, node.id, clusterId, index === 0 ? { directoryId: firstDirectoryId } : {});
       nodes.push(node);
     }
     const [first, second, third] = nodes as [NodeSetup, NodeSetup, NodeSetup];
-    // `conveyor storage format --standalone` for the first; the others: --no-initial-controllers.
-    await writeBootstrapCheckpoint(fs, first.dataDir, [{ id: 1, directoryId: 'AAAAAAAAAAAAAAAAAAAAAA', endpoints: [{ name: 'CONTROLLER', host: '127.0.0.1', port: first.controllerPort }] }], Date.now());
+    // `conveyor storage format --standalone` for the first (the voter keyed by its directory id);
+    // the others: --no-initial-controllers.
+    await writeBootstrapCheckpoint(fs, first.dataDir, [{ id: 1, directoryId: firstDirectoryId, endpoints: [{ name: 'CONTROLLER', host: '127.0.0.1', port: first.controllerPort }] }], Date.now());
     await start(first, controllerAddress(first));
     assert.equal(voters(first), '1');
     await createTopic(first, 'before-growth');
@@ -92,7 +94,7 @@ describe('a dynamic quorum grown from one standalone controller (KIP-853)', () =
     first.broker = undefined;
     await waitFor(() => [second, third].some((node) => node.broker!.broker.services.quorum.isActive) || undefined, 'a new leader among the added voters');
     await createTopic(second, 'after-the-first-left');
-    await removeController([controllerAddress(second), controllerAddress(third)], 1);
+    await removeController([controllerAddress(second), controllerAddress(third)], 1, firstDirectoryId);
     await waitFor(() => [second, third].every((node) => voters(node) === '2,3') || undefined, 'the first controller removed');
 
     // A restart finds its voters in its own log (no bootstrap checkpoint, no static voters).

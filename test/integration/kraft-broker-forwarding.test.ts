@@ -198,8 +198,8 @@ describe('AddRaftVoter and RemoveRaftVoter through broker listeners (KIP-853)', 
     withConnection(brokerAddress(through), (connection) =>
       connection.send(AddRaftVoterApi, 0, { clusterId: null, timeoutMs: 10_000, voterId, voterDirectoryId, listeners: [controllerEndpoint(voter)] }),
     );
-  const removeVoter = (through: NodeSetup, voter: NodeSetup) =>
-    withConnection(brokerAddress(through), (connection) => connection.send(RemoveRaftVoterApi, 0, { clusterId: null, voterId: voter.id, voterDirectoryId: directoryIdOf(voter) }));
+  const removeVoter = (through: NodeSetup, voter: NodeSetup, voterDirectoryId = directoryIdOf(voter), voterId = voter.id) =>
+    withConnection(brokerAddress(through), (connection) => connection.send(RemoveRaftVoterApi, 0, { clusterId: null, voterId, voterDirectoryId }));
 
   it('adds and removes voters sent to brokers that are not the leader, and returns the leader\'s refusals', async () => {
     const ports = await freePorts(6);
@@ -268,5 +268,21 @@ describe('AddRaftVoter and RemoveRaftVoter through broker listeners (KIP-853)', 
       }
     }
     assert.ok(nodes.every((node) => voters(node) === '1,2'), 'a voter was added');
+  });
+
+  it('answers INVALID_REQUEST to a voter to remove named without a directory id (the zero uuid) or with a negative id, as Kafka\'s leader does', async () => {
+    const [first, second, third] = nodes as [NodeSetup, NodeSetup, NodeSetup];
+    assert.equal(voters(first), '1,2', 'the tests above left voters 1,2');
+    // Node 1's entry has no directory id (the bootstrap checkpoint above), node 2's has its own: the
+    // zero uuid names neither, whatever the entry holds; a negative id names no voter.
+    const cases = [['node 1 with the zero directory id', first, ZERO_UUID, first.id], ['node 2 with the zero directory id', second, ZERO_UUID, second.id], ['a negative id', second, directoryIdOf(second), -1]] as const;
+    for (const through of [first, second, third]) {
+      for (const [what, voter, voterDirectoryId, voterId] of cases) {
+        const answer = await removeVoter(through, voter, voterDirectoryId, voterId);
+        assert.equal(answer.errorCode, ErrorCode.INVALID_REQUEST, `${what} through node ${through.id}: ${answer.errorCode} ${answer.errorMessage}`);
+        assert.equal(answer.errorMessage, "Remove voter request didn't include a valid voter");
+      }
+    }
+    assert.ok(nodes.every((node) => voters(node) === '1,2'), 'a voter was removed');
   });
 });

@@ -2,7 +2,8 @@
 // Removes a voter from the metadata quorum (KIP-853). Only the quorum leader can, so a node of a
 // cluster that is not the active controller forwards the request to it (an Envelope), as Kafka's
 // brokers do; the leader then decides exactly as on its controller listener (the same
-// `changeVoters` path): VOTER_NOT_FOUND, INVALID_REQUEST for the last voter, REQUEST_TIMED_OUT while
+// `changeVoters` path): INVALID_REQUEST for a voter named without a directory id (the zero uuid) or
+// with a negative id, VOTER_NOT_FOUND, INVALID_REQUEST for the last voter, REQUEST_TIMED_OUT while
 // an earlier change has not committed, NOT_LEADER_OR_FOLLOWER if leadership moved meanwhile. A
 // leader that removes itself answers once the change has committed, then resigns.
 // Version notes: v0 only (flexible).
