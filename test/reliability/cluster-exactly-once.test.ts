@@ -1,12 +1,13 @@
 // Exactly-once copy on a 3-broker cluster while brokers are bounced: the transactional
-// consume-transform-produce copier of exactly-once-copy.test.ts (exactly-once-copier.ts, kafkajs,
-// its own process) copies RECORDS records from a 3-partition input topic to a 3-partition output
-// topic on a cluster of three real `conveyor start` processes (test/support/cluster-processes.ts),
-// every topic with replication factor 3 and min.insync.replicas=2, __consumer_offsets and
-// __transaction_state too. Its transactions cross brokers: the coordinator, the output partitions'
-// leaders and the group coordinator are wherever the cluster put them. The input is written while
-// the copy runs (acks=all, idempotent, paced over about 45 s), so the copier commits hundreds of
-// small transactions and each fault lands among them:
+// consume-transform-produce workload of test/support/eos-workload.ts (an input seeder, the
+// exactly-once copier process of exactly-once-copy.test.ts, an aborter, and the final checks: every
+// input record exactly once in the output, in input order per partition, nothing aborted, no
+// transaction left open, the input holding exactly the acknowledged records, the group's committed
+// offsets at the input's end) copies RECORDS records from a 3-partition input topic to a
+// 3-partition output topic on a cluster of three real `conveyor start` processes
+// (test/support/cluster-processes.ts). The input is written while the copy runs (about 45 s), so
+// the copier commits hundreds of small transactions and each fault of this test's schedule lands
+// among them:
 //   1. kill -9 of the broker leading the copier's __transaction_state partition (its transaction
 //      coordinator), restarted once another leader is elected;
 //   2. SIGKILL of the copier, restarted at once (the new one fences the old transactional epoch);
@@ -15,12 +16,8 @@
 //   4. kill -9 of the broker leading the group's __consumer_offsets partition (where the
 //      transactions' offsets go), restarted once another leader is elected.
 // Each bounce waits for every replica of every partition of the four topics to be back in the ISR
-// before the next fault. Meanwhile another transactional producer keeps aborting small
-// transactions on the output topic. At the end a read_committed reader on the raw protocol reads
-// each output partition from its current leader: every input record exactly once, in input order
-// per partition, nothing aborted, and no transaction left open (last stable offset = high
-// watermark, within a bound); the input holds exactly the acknowledged records, and the group's
-// committed offsets are the input's end offsets.
+// before the next fault, and counts as a fault for the workload (`bounces`): only a bounce in
+// progress, or completed since a client connected, explains that client's connection loss.
 //
 // RECORDS defaults to 9,000 (about 65 s here); `RECORDS=100000` runs the issue's full figure on
 // demand. EOS_VERBOSE=1 streams the copiers' stderr and the progress; EOS_CLUSTER_LOGS=DIR keeps
@@ -35,42 +32,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
-import { ErrorCode } from '../../src/base/error-codes.js';
 import { offsetsPartitionFor } from '../../src/coordinator/group/group-partition.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../src/metadata/topic-name.js';
-import { FindCoordinatorApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
 import { ProcessCluster } from '../support/cluster-processes.js';
-import { superviseCopier } from '../support/copier-supervisor.js';
-import { createReplicatedTopic, newestPartition, notInSync, runningViews } from '../support/leader-kill-support.js';
-import { RawClient } from '../support/raw-client.js';
-import { type ReadCommittedResult, readCommittedPartition } from '../support/read-committed.js';
-import { describeError, isConnectionError } from './kafkajs-errors.js';
+import { EOS_CLUSTER_SETTINGS, EOS_DEFAULT_NAMES, EOS_INTERNAL_PARTITIONS, type EosWorkload, leaderOf as workloadLeaderOf, startEosWorkload } from '../support/eos-workload.js';
+import { newestPartition, notInSync, runningViews } from '../support/leader-kill-support.js';
+import { describeError } from './kafkajs-errors.js';
 import { waitFor } from '../support/wait.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 9_000);
 /** The input is written in this many sends while the copy runs, SEND_PAUSE_MS apart (about 45 s in all here). */
 const SENDS = 300;
 const SEND_PAUSE_MS = 100;
-const PARTITIONS = 3;
-const INPUT = 'eos-input';
-const OUTPUT = 'eos-output';
-const GROUP = 'eos-copier';
-const TRANSACTIONAL_ID = 'eos-copier-1';
-/** Short sessions, so a killed broker is fenced and its partitions move within seconds. */
+/** The input and output topics' partitions, as many as the internal topics' (the in-sync check below takes one count for all four). */
+const PARTITIONS = EOS_INTERNAL_PARTITIONS;
+const { input: INPUT, output: OUTPUT, group: GROUP, transactionalId: TRANSACTIONAL_ID } = EOS_DEFAULT_NAMES;
+/** Short sessions, so a killed broker is fenced and its partitions move within seconds; and what the workload needs. */
 const SETTINGS: Record<string, string> = {
   'broker.session.timeout.ms': '3000',
   'broker.heartbeat.interval.ms': '500',
   'replica.fetch.backoff.ms': '100',
   'replica.lag.time.max.ms': '5000',
-  'group.initial.rebalance.delay.ms': '0',
-  'group.min.session.timeout.ms': '1000',
-  'offsets.topic.num.partitions': String(PARTITIONS),
-  'offsets.topic.replication.factor': '3',
-  'transaction.state.log.num.partitions': String(PARTITIONS),
-  'transaction.state.log.replication.factor': '3',
-  'transaction.state.log.min.isr': '2',
-  'min.insync.replicas': '2',
+  ...EOS_CLUSTER_SETTINGS,
 };
 /** Every topic whose replicas must all be back in the ISR before the next fault. */
 const TOPICS = [INPUT, OUTPUT, TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC];
@@ -85,7 +68,7 @@ let cluster: ProcessCluster | undefined;
 let logsDir = '';
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
-  // Last registered first: the copier and the aborter, then the cluster and its logs.
+  // Last registered first: the workload (copier, aborter, seeder), then the cluster and its logs.
   for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(`cleanup: ${describeError(error)}`));
 });
 
@@ -101,25 +84,9 @@ function within<T>(what: string, timeoutMs: number, probe: () => Promise<T | und
   return waitFor(what, probe, timeoutMs, intervalMs);
 }
 
-async function rawClientTo(nodeId: number): Promise<RawClient> {
-  const [host, port] = cluster!.address(nodeId).split(':');
-  return RawClient.connect(host!, Number(port), 2_000);
-}
-
-async function withClient<T>(nodeId: number, use: (client: RawClient) => Promise<T>): Promise<T> {
-  const client = await rawClientTo(nodeId);
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
-
 /** The current leader of `topic`-`partition`: the newest epoch among the running nodes' Metadata, if that node runs. */
-async function leaderOf(topic: string, partition: number): Promise<{ leader: number; leaderEpoch: number } | undefined> {
-  const newest = newestPartition(await runningViews(cluster!, topic), partition);
-  if (newest === undefined || newest.leader < 0 || !cluster!.isRunning(newest.leader)) return undefined;
-  return { leader: newest.leader, leaderEpoch: newest.leaderEpoch };
+function leaderOf(topic: string, partition: number): Promise<{ leader: number; leaderEpoch: number } | undefined> {
+  return workloadLeaderOf(cluster!, topic, partition);
 }
 
 /** Why some partition of the four topics is not led by a running node with its full ISR on every node, or undefined. */
@@ -139,191 +106,6 @@ async function waitAllInSync(what: string): Promise<void> {
   }).catch((error: unknown) => {
     throw new Error(`${String(error)} (last seen: ${reason})`);
   });
-}
-
-/** One output partition read at read_committed from its current leader (retried while leadership moves). */
-async function readPartitionFromLeader(partition: number): Promise<ReadCommittedResult & { leader: number }> {
-  return within(`a read_committed read of ${OUTPUT}-${partition} from its leader`, 30_000, async () => {
-    const leader = await leaderOf(OUTPUT, partition);
-    if (leader === undefined) return undefined;
-    return { ...(await withClient(leader.leader, (client) => readCommittedPartition(client, OUTPUT, partition))), leader: leader.leader };
-  }, 200);
-}
-
-/**
- * The group's committed offsets of the input partitions, from its coordinator (FindCoordinator on
- * any running node), or undefined if they cannot be read right now. With `requireStable`, offsets
- * of a transaction still open are an error (undefined) rather than left out.
- */
-async function groupOffsets(requireStable: boolean): Promise<number[] | undefined> {
-  const asked = cluster!.nodeIds.find((id) => cluster!.isRunning(id));
-  if (asked === undefined) return undefined;
-  const coordinator = await withClient(asked, async (client) => {
-    const response = await client.request(FindCoordinatorApi, 4, { keyType: 0, coordinatorKeys: [GROUP] }, { timeoutMs: 5_000 });
-    const entry = response.coordinators?.[0];
-    return entry?.errorCode === ErrorCode.NONE ? entry.nodeId : undefined;
-  });
-  if (coordinator === undefined || !cluster!.isRunning(coordinator)) return undefined;
-  return withClient(coordinator, async (client) => {
-    const response = await client.request(OffsetFetchApi, 7, { groupId: GROUP, topics: [{ name: INPUT, partitionIndexes: Array.from({ length: PARTITIONS }, (_, index) => index) }], requireStable }, { timeoutMs: 5_000 });
-    if (response.errorCode !== ErrorCode.NONE) return undefined;
-    const partitions = response.topics?.[0]?.partitions ?? [];
-    if (partitions.some((entry) => entry.errorCode !== ErrorCode.NONE)) return undefined;
-    // -1: nothing committed yet for the partition.
-    return Array.from({ length: PARTITIONS }, (_, index) => Number(partitions.find((entry) => entry.partitionIndex === index)?.committedOffset ?? -1));
-  });
-}
-
-/** Input records copied so far: the sum of the group's committed offsets (they commit with the copier's transactions). */
-async function copiedSoFar(): Promise<number> {
-  const offsets = await groupOffsets(false);
-  if (offsets === undefined) throw new Error(`the committed offsets of group ${GROUP} cannot be read right now`);
-  return offsets.reduce((sum, offset) => sum + Math.max(0, offset), 0);
-}
-
-/** Where each input and output partition stands, for the report of a copy that stopped moving. */
-async function describeStuck(): Promise<string> {
-  const parts: string[] = [`group offsets ${JSON.stringify(await groupOffsets(false).catch((error: unknown) => describeError(error)))}`];
-  for (const topic of [INPUT, OUTPUT]) {
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const leader = await leaderOf(topic, partition).catch(() => undefined);
-      if (leader === undefined) {
-        parts.push(`${topic}-${partition}: no leader`);
-        continue;
-      }
-      const read = await withClient(leader.leader, (client) => readCommittedPartition(client, topic, partition)).catch((error: unknown) => describeError(error));
-      parts.push(typeof read === 'string' ? `${topic}-${partition} on node ${leader.leader}: ${read}` : `${topic}-${partition} on node ${leader.leader} (epoch ${leader.leaderEpoch}): LSO ${read.lastStableOffset}, HW ${read.highWatermark}, ${read.records.length} committed records`);
-    }
-  }
-  return parts.join('; ');
-}
-
-/**
- * Aborts small transactions on the output topic, one after another, until stopped. A connection
- * error is tolerated (the client is replaced) only if a bounce is in progress or completed since
- * the client connected; any other error rejects `failed`. A client replaced with a transaction
- * possibly open is fenced by the next one's InitProducerId, and the last one by `stop`.
- */
-function startAborter(bootstrapServers: string) {
-  let running = true;
-  let aborted = 0;
-  let lastEndedInError = false;
-  const tolerated: string[] = [];
-  const newProducer = () =>
-    new Kafka({ clientId: 'eos-aborter', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } }).producer({
-      transactionalId: 'eos-aborter',
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-  const loop = (async () => {
-    while (running) {
-      const bouncesAtConnect = bounces.completed;
-      const producer = newProducer();
-      try {
-        await producer.connect();
-        lastEndedInError = false;
-        while (running) {
-          const transaction = await producer.transaction();
-          await transaction.send({ topic: OUTPUT, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ value: `ABORTED-${aborted}`, partition })) });
-          await transaction.abort();
-          aborted += 1;
-          // Pacing, not synchronisation: leaves the copier and the brokers most of the two cores.
-          await delay(50);
-        }
-      } catch (error) {
-        lastEndedInError = true;
-        const explained = bounces.inProgress || bounces.completed !== bouncesAtConnect;
-        if (!(explained && isConnectionError(error))) throw new Error(`the aborter failed (${explained ? 'not a connection error' : 'no broker bounce explains it'}): ${describeError(error)}`);
-        tolerated.push(describeError(error));
-      } finally {
-        await producer.disconnect().catch(() => undefined);
-      }
-    }
-  })();
-  loop.catch(() => undefined); // observed through race() and stop()
-  return {
-    failed: loop.then(() => new Promise<never>(() => {})),
-    tolerated,
-    stop: async () => {
-      running = false;
-      await loop;
-      if (lastEndedInError) {
-        // Its last client may have left a transaction open: a new instance's InitProducerId aborts it.
-        const producer = newProducer();
-        await producer.connect();
-        await producer.disconnect();
-      }
-      return aborted;
-    },
-  };
-}
-
-/**
- * Writes the input while the copy runs, so the copier commits many small transactions and every
- * fault lands in the middle of them: SENDS rounds of about RECORDS / SENDS records each (record n
- * to partition n % PARTITIONS, value `n`), one send per partition, one at a time with a pause
- * after each round, from an
- * idempotent kafkajs producer (acks=all, retrying without limit through the bounces). `expected`
- * holds, per partition, the output values of the acknowledged records in order. A send kafkajs
- * gives up on rejects `failed`: the input would no longer be known.
- */
-function startSeeder(bootstrapServers: string) {
-  const expected = new Map<number, string[]>(Array.from({ length: PARTITIONS }, (_, partition) => [partition, []]));
-  const perSend = Math.max(PARTITIONS, Math.ceil(RECORDS / SENDS));
-  let seeded = 0;
-  const kafka = new Kafka({ clientId: 'eos-input', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 1_000 });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 50, maxRetryTime: 500 } });
-  const done = (async () => {
-    await producer.connect();
-    try {
-      for (let start = 0; start < RECORDS; start += perSend) {
-        const numbers = Array.from({ length: Math.min(perSend, RECORDS - start) }, (_, index) => start + index);
-        // One partition per send: kafkajs 2.2.4 keeps a send's responses per broker across its
-        // retries, so a partition whose leader moved to a broker that had already answered for
-        // another partition is never sent again, and the send still succeeds (tulios/kafkajs#1303,
-        // #1798). Input lost that way showed up here as acknowledged records missing from the input.
-        for (let partition = 0; partition < PARTITIONS; partition++) {
-          const mine = numbers.filter((n) => n % PARTITIONS === partition);
-          if (mine.length === 0) continue;
-          await producer.send({ topic: INPUT, acks: -1, timeout: 10_000, messages: mine.map((n) => ({ key: `k${n}`, value: String(n), partition })) });
-          for (const n of mine) expected.get(partition)!.push(`copy-${n}`);
-          seeded += mine.length;
-        }
-        await delay(SEND_PAUSE_MS);
-      }
-    } catch (error) {
-      throw new Error(`the input producer failed after ${seeded} records: ${describeError(error)}`);
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
-  })();
-  done.catch(() => undefined); // observed through race() and at the end
-  return { expected, seeded: () => seeded, done, failed: done.then(() => new Promise<never>(() => {})) };
-}
-
-/**
- * One partition's output as runs of consecutive input records, for a failure message: e.g.
- * `copy-0..copy-2999 (input positions 0-999) at offsets 0-1020, copy-2700..copy-3297 at ...`
- * shows where a stretch was copied twice.
- */
-function describeRuns(records: readonly { offset: number; value: string }[], wanted: readonly string[]): string {
-  const position = new Map(wanted.map((value, index) => [value, index]));
-  const runs: string[] = [];
-  let start: { index: number; offset: number; value: string } | undefined;
-  let last: { index: number; offset: number; value: string } | undefined;
-  const flush = () => {
-    if (start !== undefined && last !== undefined) runs.push(`${start.value}..${last.value} (positions ${start.index}-${last.index}) at offsets ${start.offset}-${last.offset}`);
-  };
-  for (const record of records) {
-    const index = position.get(record.value) ?? -1;
-    if (last === undefined || index !== last.index + 1 || index < 0) {
-      flush();
-      start = { index, offset: record.offset, value: record.value };
-    }
-    last = { index, offset: record.offset, value: record.value };
-  }
-  flush();
-  return runs.length <= 40 ? runs.join('; ') : `${runs.slice(0, 20).join('; ')}; ... ${runs.length - 40} runs left out ...; ${runs.slice(-20).join('; ')}`;
 }
 
 interface Bounce {
@@ -393,53 +175,49 @@ test(`exactly-once copy of ${RECORDS} records on a 3-broker cluster while broker
   cluster = await ProcessCluster.start({ nodes: 3, settings: SETTINGS, outputDir: logsDir, ...(baseDir === undefined ? {} : { baseDir }) });
   cleanups.push(() => cluster!.stopAll());
   const active = cluster;
-  const bootstrap = active.bootstrapServers;
-  await createReplicatedTopic(active, 1, INPUT, PARTITIONS, 3, { 'min.insync.replicas': '2' });
-  await createReplicatedTopic(active, 2, OUTPUT, PARTITIONS, 3, { 'min.insync.replicas': '2' });
-  await within('both topics led with a full ISR on every node', IN_SYNC_BOUND_MS, async () => {
-    for (const topic of [INPUT, OUTPUT]) if (notInSync(active, await runningViews(active, topic), PARTITIONS) !== undefined) return undefined;
-    return true;
-  });
-  verbose(`cluster up after ${Math.round(performance.now() - startedAt)} ms`);
 
-  const copyStartedAt = performance.now();
-  const seeder = startSeeder(bootstrap);
-  const { expected } = seeder;
-  const aborter = startAborter(bootstrap);
-  cleanups.push(async () => {
-    await aborter.stop().catch(() => undefined);
-  });
-  const supervisor = superviseCopier({
-    args: () => [bootstrap, INPUT, OUTPUT, GROUP, TRANSACTIONAL_ID],
+  // Creates both topics and waits until they are in sync, then starts the seeder, the aborter and the copier.
+  const workload: EosWorkload = await startEosWorkload({
+    cluster: active,
+    records: RECORDS,
+    partitions: PARTITIONS,
     faults: bounces,
     faultName: 'broker bounce',
-    onStderr: (text, copier) => {
+    sends: SENDS,
+    sendPauseMs: SEND_PAUSE_MS,
+    log: verbose,
+    onCopierStderr: (text, copier) => {
       if (process.env.EOS_VERBOSE) process.stderr.write(`[copier ${copier}] ${text}`);
     },
   });
-  cleanups.push(() => supervisor.stop());
-  const failures = [supervisor.failed, aborter.failed, seeder.failed];
+  cleanups.push(() => workload.stop());
+  const copyStartedAt = performance.now();
+  verbose(`cluster up and topics in sync after ${Math.round(copyStartedAt - startedAt)} ms`);
   /** Waits for a condition, failing at once if the copier, the aborter or the input producer failed meanwhile. */
-  const until = <T>(what: string, check: () => Promise<T | undefined>) => Promise.race([within(what, PHASE_TIMEOUT_MS, check, 200), ...failures]);
-  const guarded = <T>(work: Promise<T>) => Promise.race([work, ...failures]);
+  const until = <T>(what: string, check: () => Promise<T | undefined>) => Promise.race([within(what, PHASE_TIMEOUT_MS, check, 200), workload.failed]);
+  const guarded = <T>(work: Promise<T>) => Promise.race([work, workload.failed]);
   /** Records copied now (the group's committed offsets), or -1 if they cannot be read at this moment. */
-  const copiedNow = () => copiedSoFar().catch(() => -1);
+  const copiedNow = () => workload.copiedSoFar().catch(() => -1);
   const seeded = async (fraction: number) => {
-    await until(`${fraction * 100}% of the input written`, async () => (seeder.seeded() >= RECORDS * fraction ? true : undefined));
+    await until(`${fraction * 100}% of the input written`, async () => (workload.seeded() >= RECORDS * fraction ? true : undefined));
     verbose(`${fraction * 100}% written, ${await copiedNow()} copied, after ${Math.round(performance.now() - copyStartedAt)} ms`);
+  };
+  const printLogs = () => {
+    process.stderr.write(`${workload.copierStderr()}\n`);
+    for (const id of active.nodeIds) process.stderr.write(`${active.fullLog(id).slice(-4_000)}\n`);
   };
   const done: Bounce[] = [];
   try {
     // The copier's transactions must exist (and with them __transaction_state and __consumer_offsets) before the first bounce.
-    await until('the first records copied', async () => ((await copiedSoFar()) > 0 ? true : undefined));
+    await until('the first records copied', async () => ((await workload.copiedSoFar()) > 0 ? true : undefined));
     await seeded(0.1);
     await guarded(waitAllInSync('the internal topics created and in sync'));
-    const transactionPartition = offsetsPartitionFor(TRANSACTIONAL_ID, PARTITIONS);
+    const transactionPartition = offsetsPartitionFor(TRANSACTIONAL_ID, EOS_INTERNAL_PARTITIONS);
     const coordinator = (await guarded(within("a leader of the copier's __transaction_state partition", ELECTION_BOUND_MS, () => leaderOf(TRANSACTION_STATE_TOPIC, transactionPartition))))!;
     done.push(await guarded(bounce(coordinator.leader, 'SIGKILL', TRANSACTION_STATE_TOPIC, transactionPartition, await copiedNow())));
 
     await seeded(0.35);
-    supervisor.kill();
+    await workload.killCopier();
 
     await seeded(0.45);
     let outputTarget: { node: number; partition: number } | undefined;
@@ -451,71 +229,26 @@ test(`exactly-once copy of ${RECORDS} records on a 3-broker cluster while broker
     done.push(await guarded(bounce(outputTarget.node, 'SIGTERM', OUTPUT, outputTarget.partition, await copiedNow())));
 
     await seeded(0.65);
-    const groupPartition = offsetsPartitionFor(GROUP, PARTITIONS);
+    const groupPartition = offsetsPartitionFor(GROUP, EOS_INTERNAL_PARTITIONS);
     const groupCoordinator = (await guarded(within("a leader of the group's __consumer_offsets partition", ELECTION_BOUND_MS, () => leaderOf(CONSUMER_OFFSETS_TOPIC, groupPartition))))!;
     done.push(await guarded(bounce(groupCoordinator.leader, 'SIGKILL', CONSUMER_OFFSETS_TOPIC, groupPartition, await copiedNow())));
-
-    await guarded(seeder.done);
-    verbose(`input written after ${Math.round(performance.now() - copyStartedAt)} ms`);
-    // Done when the group's offsets say every input record was copied; the output is read below.
-    await until('every record copied', async () => ((await copiedSoFar()) >= RECORDS ? true : undefined)).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}; ${await describeStuck()}`);
-    });
-    await Promise.race([supervisor.stop(), supervisor.failed]);
   } catch (error) {
-    process.stderr.write(`${supervisor.stderr()}\n`);
-    for (const id of active.nodeIds) process.stderr.write(`${active.fullLog(id).slice(-4_000)}\n`);
+    printLogs();
     throw error;
   }
-  const copyMs = performance.now() - copyStartedAt;
-  const abortedTransactions = await aborter.stop();
 
-  // Every transaction ended: no output partition waits on an open one (bounded: markers are written asynchronously).
-  let reads: (ReadCommittedResult & { leader: number })[] = [];
-  await within('every output partition with no open transaction (LSO = high watermark)', SETTLE_BOUND_MS, async () => {
-    reads = [];
-    for (let partition = 0; partition < PARTITIONS; partition++) reads.push(await readPartitionFromLeader(partition));
-    return reads.every((read) => read.lastStableOffset === read.highWatermark) ? true : undefined;
-  }, 500).catch((error: unknown) => {
-    throw new Error(`${String(error)}: ${reads.map((read, partition) => `${OUTPUT}-${partition} on node ${read.leader}: LSO ${read.lastStableOffset}, HW ${read.highWatermark}`).join('; ')}`);
-  });
-  // The input holds every acknowledged record once, in order (else a difference in the output is the input's).
-  const input: string[][] = [];
-  for (let partition = 0; partition < PARTITIONS; partition++) {
-    const read = await within(`a read of ${INPUT}-${partition} from its leader`, 30_000, async () => {
-      const leader = await leaderOf(INPUT, partition);
-      return leader === undefined ? undefined : withClient(leader.leader, (client) => readCommittedPartition(client, INPUT, partition));
-    }, 200);
-    input.push(read.records.map((record) => `copy-${record.value}`));
-  }
-  const committedOffsets = await within(`the stable committed offsets of group ${GROUP}`, 30_000, () => groupOffsets(true), 200);
-  const counts = supervisor.counts();
+  // The input written and copied (each within PHASE_TIMEOUT_MS), the copier and the aborter stopped, then every check.
+  const result = await workload.finish({ timeoutMs: PHASE_TIMEOUT_MS, settleMs: SETTLE_BOUND_MS });
   const figures = [
-    `copied ${RECORDS} records in ${Math.round(copyMs)} ms (whole test ${Math.round(performance.now() - startedAt)} ms); ${abortedTransactions} aborted transactions; copiers ${JSON.stringify(counts)}`,
+    `whole test ${Math.round(performance.now() - startedAt)} ms; ${result.summary.split('\n').join('\n# ')}`,
     `bounces: ${done.map((entry) => `${entry.signal} node ${entry.node} for ${entry.target} (led ${entry.led.join(' ')}; ${entry.copiedAtStop} copied; elected ${Math.round(entry.electedMs!)} ms, restart ${Math.round(entry.restartMs!)} ms, in sync ${Math.round(entry.inSyncMs!)} ms)`).join('; ')}`,
-    `connection errors survived: copiers ${supervisor.recoveries().length}, aborter ${aborter.tolerated.length}`,
-    `final read: ${reads.map((read, partition) => `p${partition} from node ${read.leader}: ${read.records.length} records, HW ${read.highWatermark}`).join('; ')}; committed input offsets ${committedOffsets.join(',')}`,
   ];
   console.log(`# cluster exactly-once: ${figures.join('\n# ')}`);
-  if (process.env.EOS_VERBOSE) console.error(`connection errors: copiers ${JSON.stringify(supervisor.recoveries())}, aborter ${JSON.stringify(aborter.tolerated)}`);
+  if (result.anomalies.length > 0) printLogs();
 
-  assert.deepEqual(counts, { launched: 2, killedOnPurpose: 2 }, 'two copiers, each ended by the test (one kill mid-copy, one at the end)');
+  assert.deepEqual(result.anomalies, [], `the exactly-once checks:\n${result.anomalies.join('\n')}`);
+  assert.equal(result.acknowledgedRecords, RECORDS, 'every input record acknowledged');
+  assert.deepEqual(result.copiers, { launched: 2, killedOnPurpose: 2 }, 'two copiers, each ended by the test (one kill mid-copy, one at the end)');
   assert.equal(done.length, 3, 'three broker bounces');
-  assert.ok(abortedTransactions > 0, 'the aborter ran');
-  for (let partition = 0; partition < PARTITIONS; partition++) assert.deepEqual(input[partition], expected.get(partition), `${INPUT}-${partition} differs from the acknowledged input records (the input producer's doing, not the copy's)`);
-  const output = reads.flatMap((read) => read.records);
-  assert.equal(output.filter((record) => record.value.startsWith('ABORTED')).length, 0, 'an aborted record is visible to read_committed');
-  for (let partition = 0; partition < PARTITIONS; partition += 1) {
-    const records = output.filter((record) => record.partition === partition);
-    const values = records.map((record) => record.value);
-    const wanted = expected.get(partition)!;
-    const duplicates = values.length - new Set(values).size;
-    assert.equal(duplicates, 0, `partition ${partition}: ${duplicates} records copied more than once; the output: ${describeRuns(records, wanted)}`);
-    const present = new Set(values);
-    const missing = wanted.filter((value) => !present.has(value));
-    assert.deepEqual(missing.slice(0, 10), [], `partition ${partition}: ${missing.length} input records missing from the output`);
-    assert.deepEqual(values, wanted, `partition ${partition}: output differs from the input (order or content)`);
-  }
-  assert.deepEqual(committedOffsets, Array.from({ length: PARTITIONS }, (_, partition) => expected.get(partition)!.length), "the group's committed offsets are the input's end offsets");
   for (const entry of done) assert.ok(entry.copiedAtStop < RECORDS, `the ${entry.signal} of node ${entry.node} came after the copy was done (${entry.copiedAtStop} copied)`);
 });
