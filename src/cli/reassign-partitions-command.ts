@@ -17,17 +17,21 @@
 //   metadata); per replica given a log directory, whether it is there (DescribeLogDirs to its
 //   broker, as Kafka's describeReplicaLogDirs); once nothing is in progress, removes the throttles
 //   unless --preserve-throttles.
-// - --cancel: cancels the file's partition moves in progress (null replicas), then removes the
-//   throttles unless --preserve-throttles.
+// - --cancel: cancels the file's partition moves in progress (null replicas); then, as Kafka's
+//   cancelAssignment, each replica the file gives a log directory that its broker is copying to
+//   another directory (DescribeLogDirs lists a future replica beside the current one) is asked
+//   back to its current directory (AlterReplicaLogDirs), which makes the broker give the copy up;
+//   then removes the throttles unless --preserve-throttles.
 // - --list: the reassignments in progress with their replicas, adding and removing.
 // Bad input (malformed JSON, an unknown topic, partition or broker, a broker listed twice, a
 // missing or misplaced option) is refused before anything changes, with a message naming it.
 // Deviations from Kafka: a log directory that is not one of its broker's (or is offline) is refused
 // before anything changes, where Kafka's tool fails once the reassignment has started; --verify
 // exits non-zero when a partition has no move in progress yet is not on its target replicas, or a
-// replica is not in its target log directory and not moving there; the broker's copy of a replica
-// between its directories cannot be called back, so --cancel leaves those moves to finish; there
-// is no --replica-alter-log-dirs-throttle (the broker has no such throttle).
+// replica is not in its target log directory and not moving there; --cancel prints "None of the
+// specified partition moves are active." on a line of its own (Kafka's Java tool leaves the line
+// unended, so what follows shares it; its Scala one ended it); there is no
+// --replica-alter-log-dirs-throttle (the broker has no such throttle).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -108,7 +112,7 @@ export function registerReassignPartitionsCommand(program: Command): void {
     .option('--generate', 'propose an assignment of the topics in --topics-to-move-json-file over the brokers in --broker-list')
     .option('--execute', 'start the reassignment in --reassignment-json-file')
     .option('--verify', 'report whether the reassignment in --reassignment-json-file is complete; once it is, remove the throttles')
-    .option('--cancel', 'cancel the moves in --reassignment-json-file that are in progress, and remove the throttles')
+    .option('--cancel', 'cancel the moves in --reassignment-json-file that are in progress (between brokers, and between log directories of its replicas given one), and remove the throttles')
     .option('--list', 'list the reassignments in progress')
     .option('--topics-to-move-json-file <file>', 'with --generate: the topics to move, {"topics":[{"topic":"foo"}],"version":1}')
     .option('--broker-list <ids>', 'with --generate: the brokers to move the topics to, e.g. 1,2,3')
@@ -116,7 +120,7 @@ export function registerReassignPartitionsCommand(program: Command): void {
     .option('--reassignment-json-file <file>', 'the reassignment, {"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}')
     .option('--throttle <bytes-per-sec>', 'with --execute: limit the replication traffic of the moves to this many bytes/s per broker')
     .option('--additional', 'with --execute: start this reassignment while others are in progress (or change the throttle of one)')
-    .option('--timeout <ms>', 'with --execute or --cancel: how long the controller may take to accept the request, and with --execute how long to keep trying to start the log directory moves (default 10000)')
+    .option('--timeout <ms>', 'with --execute or --cancel: how long the controller may take to accept the request, and how long to keep trying to start (or, with --cancel, call back) the log directory moves (default 10000)')
     .option('--preserve-throttles', 'with --verify or --cancel: leave the throttle configs in place')
     .action((options: ReassignOptions) => reassignPartitions(options));
 }
@@ -753,10 +757,42 @@ async function cancel(admin: AdminClient, options: ReassignOptions, proposed: Pa
   if (active.length === 0) lines.push('None of the specified partition reassignments are active.');
   if (cancelled.length > 0) lines.push(`Successfully cancelled partition reassignment${cancelled.length === 1 ? '' : 's'} for: ${cancelled.map(name).join(',')}`);
   if (failed.length > 0) lines.push(`Error cancelling partition reassignment(s):\n${failed.map(failureLine).join('\n')}`);
+  // As Kafka's tool, which stops at a failed cancellation: the log directory moves only after.
+  const moves: LogDirMoves = { started: [], pending: [], failure: null };
+  let copying: ReplicaLogDirTarget[] = [];
+  if (failed.length === 0) {
+    copying = await logDirCopiesUnderWay(admin, replicaLogDirTargets(proposed));
+    if (copying.length === 0) lines.push('None of the specified partition moves are active.');
+    else {
+      try {
+        await executeLogDirMoves(admin, copying, timeoutMs, moves);
+      } catch (error) {
+        moves.failure = error instanceof Error ? error.message : String(error);
+      }
+      for (const target of moves.started) lines.push(`Successfully started moving log directory to ${target.logDir} for replica ${name(target)} with broker ${target.broker}`);
+      if (moves.failure !== null) lines.push(moves.failure);
+      else if (moves.pending.length > 0) lines.push(`Timed out before log directory move${moves.pending.length === 1 ? '' : 's'} could be started for: ${moves.pending.map(replicaName).join(',')}`);
+    }
+  }
+  const movesDone = moves.failure === null && moves.pending.length === 0;
   let cleared: Cleared | null = null;
-  if (failed.length === 0 && !options.preserveThrottles) cleared = await clearThrottles(admin, proposed, lines);
-  print(options, { results: results.map(resultJson), throttlesCleared: cleared }, () => lines.join('\n'));
+  if (failed.length === 0 && movesDone && !options.preserveThrottles) cleared = await clearThrottles(admin, proposed, lines);
+  const logDirMoves = copying.map((target) => ({ topic: target.topic, partition: target.partition, broker: target.broker, logDir: target.logDir, cancelled: moves.started.includes(target) }));
+  print(options, { results: results.map(resultJson), logDirMoves, throttlesCleared: cleared }, () => lines.join('\n'));
   if (failed.length > 0) throw new ToolError(`${failed.length} partition reassignment(s) could not be cancelled`);
+  if (moves.failure !== null) throw new ToolError(moves.failure);
+  if (moves.pending.length > 0) throw new ToolError(`${moves.pending.length} log directory move(s) could not be cancelled within ${timeoutMs} ms (--timeout): ${moves.pending.map(replicaName).join(',')}`);
+}
+
+/**
+ * The replicas of `targets` whose broker is copying them to another of its log directories (Kafka's
+ * ActiveMoveState: DescribeLogDirs lists both the replica and a future replica), each with its
+ * current directory as the one to go back to. A replica listed nowhere, or only as a future
+ * replica, is left alone, as Kafka's tool leaves it.
+ */
+async function logDirCopiesUnderWay(admin: AdminClient, targets: readonly ReplicaLogDirTarget[]): Promise<ReplicaLogDirTarget[]> {
+  const states = await logDirMoveStates(admin, targets, new Map());
+  return states.flatMap((state) => (state.futureLogDir !== null && state.currentLogDir !== null ? [{ topic: state.topic, partition: state.partition, broker: state.broker, logDir: state.currentLogDir }] : []));
 }
 
 // ---- --list ------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
-import type { FileHandle, FileSystem, OpenMode } from '../../src/base/file-system.js';
 import { silentLogger } from '../../src/base/logger.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
 import { Broker } from '../../src/broker/broker.js';
@@ -24,6 +23,7 @@ import { startBroker } from '../../src/node/start-broker.js';
 import { startCluster, type RunningCluster } from '../../src/node/start-cluster.js';
 import { systemClock, systemRandom } from '../../src/node/system.js';
 import { RawClient } from '../support/raw-client.js';
+import { HeldCopies } from './held-copies.js';
 import { batchOf, createTopic, produce, readAll, startTestBroker, temporaryDirectory, type TestBroker, uniqueTopic, valuesOf, waitFor } from './helpers.js';
 
 type LogDirResult = DescribeLogDirsResponse['results'][number];
@@ -284,54 +284,6 @@ describe('DescribeLogDirs total and usable bytes (KIP-827)', () => {
     }
   });
 });
-
-/**
- * A memory file system whose writes into a move's copy (a `-future` directory) in `holdIn` wait
- * until `release()`: a copy to that directory stays under way for as long as a test needs.
- */
-class HeldCopies implements FileSystem {
-  #holdIn: string | undefined;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(readonly inner: MemoryFileSystem) {}
-
-  hold(logDir: string): void {
-    this.#holdIn = `${logDir}/`;
-  }
-
-  release(): void {
-    this.#holdIn = undefined;
-    for (const resume of this.#waiting.splice(0)) resume();
-  }
-
-  async open(path: string, mode: OpenMode): Promise<FileHandle> {
-    const handle = await this.inner.open(path, mode);
-    if (!path.includes('-future/')) return handle;
-    return {
-      path: handle.path,
-      read: (position, length, into) => handle.read(position, length, into),
-      write: async (buffers, position) => {
-        while (this.#holdIn !== undefined && path.startsWith(this.#holdIn)) await new Promise<void>((resume) => this.#waiting.push(resume));
-        return handle.write(buffers, position);
-      },
-      truncate: (length) => handle.truncate(length),
-      size: () => handle.size(),
-      sync: () => handle.sync(),
-      close: () => handle.close(),
-    };
-  }
-
-  readFile = (path: string) => this.inner.readFile(path);
-  writeFile = (path: string, data: Buffer) => this.inner.writeFile(path, data);
-  rename = (from: string, to: string) => this.inner.rename(from, to);
-  unlink = (path: string) => this.inner.unlink(path);
-  mkdir = (path: string) => this.inner.mkdir(path);
-  removeTree = (path: string) => this.inner.removeTree(path);
-  readdir = (path: string) => this.inner.readdir(path);
-  stat = (path: string) => this.inner.stat(path);
-  syncDirectory = (path: string) => this.inner.syncDirectory(path);
-  space = (path: string) => this.inner.space(path);
-}
 
 describe('AlterReplicaLogDirs for a replica being moved, as Kafka replaces its future replica', () => {
   const dirs = ['/m1', '/m2', '/m3'];

@@ -13,24 +13,34 @@
 //   then leads it and serves every record (a Fetch to it), and broker 1 no longer hosts it;
 // - a move toward a stopped broker stays in progress: --list shows it with adding and removing,
 //   --verify reports it in progress and leaves its throttles, --cancel goes back to the original
-//   replicas and clears them.
+//   replicas and clears them;
+// - a move between a broker's log directories held under way (its copy's writes wait): --cancel
+//   asks the broker for the replica's current directory, as Kafka's tool does, so the future
+//   replica disappears and the data stays where it was, every record readable; a second --cancel
+//   finds no move active.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../src/base/error-codes.js';
+import { silentLogger } from '../../src/base/logger.js';
+import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
+import { Broker } from '../../src/broker/broker.js';
+import { resolveBrokerConfig } from '../../src/broker/broker-config.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { assignReplicas } from '../../src/cli/reassign-partitions-command.js';
 import { ClusterClient, ToolError } from '../../src/client/cluster-client.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { ConfigResourceType } from '../../src/metadata/metadata-record.js';
-import { CreateTopicsApi } from '../../src/protocol/messages/index.js';
+import { systemClock, systemRandom } from '../../src/node/system.js';
+import { CreateTopicsApi, DescribeLogDirsApi } from '../../src/protocol/messages/index.js';
 import { type ProcessResult, runProcess } from '../support/process.js';
 import { RawClient } from '../support/raw-client.js';
 import { waitFor } from '../support/wait.js';
-import { batchOf, produce, readAll, temporaryDirectory, valuesOf } from './helpers.js';
+import { HeldCopies } from './held-copies.js';
+import { batchOf, createTopic as createRawTopic, produce, readAll, temporaryDirectory, valuesOf } from './helpers.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const RACKS: Record<number, string> = { 1: 'r1', 2: 'r2', 3: 'r1', 4: 'r2' };
@@ -42,15 +52,17 @@ interface Assignment {
   log_dirs?: string[];
 }
 
+/** `conveyor reassign-partitions ...args` from source, as a child process. */
+function conveyor(...args: string[]): Promise<ProcessResult> {
+  const script = `import(${JSON.stringify(main)}).then((cli) => cli.run(['node', 'conveyor', ...process.argv.slice(1)]))`;
+  return runProcess(process.execPath, ['--import', 'tsx', '--eval', script, 'reassign-partitions', ...args], { timeoutMs: 30_000 });
+}
+
 describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
   let cluster: RunningCluster;
   let directory: string;
   let client: ClusterClient;
   const server = () => ['--bootstrap-server', cluster.node(1).bootstrapServer];
-  const conveyor = (...args: string[]): Promise<ProcessResult> => {
-    const script = `import(${JSON.stringify(main)}).then((cli) => cli.run(['node', 'conveyor', ...process.argv.slice(1)]))`;
-    return runProcess(process.execPath, ['--import', 'tsx', '--eval', script, 'reassign-partitions', ...args], { timeoutMs: 30_000 });
-  };
   const ok = async (...args: string[]): Promise<string> => {
     const result = await conveyor(...args, ...server());
     assert.equal(result.code, 0, `reassign-partitions ${args.join(' ')} exited ${result.code}\nstderr: ${result.stderr}\nstdout: ${result.stdout}`);
@@ -249,7 +261,7 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
     const verified = await ok('--verify', '--reassignment-json-file', same, '--preserve-throttles');
     assert.equal(verified.trim(), ['Status of partition reassignment:', 'Reassignment of partition spread-0 is completed.', 'Reassignment of partition spread-1 is completed.'].join('\n'));
     const cancelled = await ok('--cancel', '--reassignment-json-file', same, '--preserve-throttles');
-    assert.equal(cancelled.trim(), 'None of the specified partition reassignments are active.');
+    assert.equal(cancelled.trim(), ['None of the specified partition reassignments are active.', 'None of the specified partition moves are active.'].join('\n'));
   });
 
   it('moves a partition with --throttle; --verify reports completion and clears the throttles; the new replica serves the records', async () => {
@@ -339,7 +351,12 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
     const cancelled = await ok('--cancel', '--reassignment-json-file', target);
     assert.equal(
       cancelled.trim(),
-      ['Successfully cancelled partition reassignment for: stuck-0', 'Clearing broker-level throttles on brokers 1,2,3,4', 'Clearing topic-level throttles on topic stuck'].join('\n'),
+      [
+        'Successfully cancelled partition reassignment for: stuck-0',
+        'None of the specified partition moves are active.',
+        'Clearing broker-level throttles on brokers 1,2,3,4',
+        'Clearing topic-level throttles on topic stuck',
+      ].join('\n'),
     );
     assert.deepEqual(partitionState('stuck', 0)?.replicas, [1, 2]);
     assert.deepEqual(throttleConfigs('stuck'), { topic: {}, brokers: { 1: {}, 2: {}, 3: {}, 4: {} } });
@@ -348,5 +365,88 @@ describe('conveyor reassign-partitions', { timeout: 90_000 }, () => {
     const afterCancel = await conveyor('--verify', '--reassignment-json-file', target, '--preserve-throttles', ...server());
     assert.equal(afterCancel.code, 1);
     assert.equal(afterCancel.stdout.trim(), ['Status of partition reassignment:', 'There is no active reassignment of partition stuck-0, but replica set is [1, 2] rather than [1, 4].'].join('\n'));
+  });
+});
+
+describe('conveyor reassign-partitions --cancel and a move between log directories', { timeout: 60_000 }, () => {
+  const dirs = ['/c1', '/c2'];
+  const fs = new HeldCopies(new MemoryFileSystem());
+  const topic = 'held';
+  let broker: Broker;
+  let client: RawClient;
+  let directory: string;
+  const server = () => ['--bootstrap-server', `${broker.endpoints[0]!.host}:${broker.endpoints[0]!.port}`];
+  const ok = async (...args: string[]): Promise<string> => {
+    const result = await conveyor(...args, ...server());
+    assert.equal(result.code, 0, `reassign-partitions ${args.join(' ')} exited ${result.code}\nstderr: ${result.stderr}\nstdout: ${result.stdout}`);
+    return result.stdout;
+  };
+  /** Where partition 0 lives and where a future replica of it is, by DescribeLogDirs. */
+  const described = async () => {
+    const results = (await client.request(DescribeLogDirsApi, 4, { topics: null })).results;
+    const holding = (future: boolean) =>
+      results.filter((result) => result.topics.some((entry) => entry.name === topic && entry.partitions.some((partition) => partition.partitionIndex === 0 && partition.isFutureKey === future))).map((result) => result.logDir);
+    return { current: holding(false), futures: holding(true) };
+  };
+  const futureDirectories = async () => {
+    const names: string[] = [];
+    for (const dir of dirs) for (const entry of await fs.readdir(dir)) if (entry.name.endsWith('-future')) names.push(`${dir}/${entry.name}`);
+    return names;
+  };
+  const values: string[] = [];
+  const produceSome = async (label: string) => {
+    for (let index = 0; index < 3; index++) {
+      const value = `${label}-${index}`;
+      await waitFor(`a produce of ${value}`, async () => ((await produce(client, topic, 0, batchOf([value]))).errorCode === ErrorCode.NONE ? true : undefined));
+      values.push(value);
+    }
+  };
+
+  before(async () => {
+    directory = (await temporaryDirectory()).path;
+    const config = resolveBrokerConfig({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dirs.join(','), 'node.id': 1 });
+    broker = await Broker.start({ config, fs, clock: systemClock, random: systemRandom, logger: silentLogger });
+    client = await RawClient.connect(broker.endpoints[0]!.host, broker.endpoints[0]!.port);
+    await createRawTopic(client, topic, 1);
+    await produceSome('before');
+  });
+  after(async () => {
+    fs.release();
+    await client?.close();
+    await broker?.close();
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('--cancel calls back a copy under way to another directory: the future replica goes, the data stays', async () => {
+    const from = broker.services.replicaManager.logManager.logDirOf(topic, 0)!;
+    const to = dirs.find((dir) => dir !== from)!;
+    const plan = join(directory, 'plan.json');
+    await writeFile(plan, JSON.stringify({ version: 1, partitions: [{ topic, partition: 0, replicas: [1], log_dirs: [to] }] }));
+    fs.hold(to);
+    assert.match(await ok('--execute', '--reassignment-json-file', plan), new RegExp(`^Successfully started moving log directory to ${to} for replica ${topic}-0 with broker 1$`, 'm'));
+    await waitFor(`the copy in ${to}`, async () => ((await described()).futures.includes(to) ? true : undefined));
+    assert.match(await ok('--verify', '--reassignment-json-file', plan, '--preserve-throttles'), new RegExp(`^Reassignment of replica ${topic}-0-1 is still in progress\\.$`, 'm'));
+
+    const cancelled = await ok('--cancel', '--reassignment-json-file', plan, '--preserve-throttles');
+    assert.equal(cancelled.trim(), ['None of the specified partition reassignments are active.', `Successfully started moving log directory to ${from} for replica ${topic}-0 with broker 1`].join('\n'));
+    // The broker gives the copy up at once (Kafka removes the future replica); the copy's writes
+    // still held stop at their next round once released.
+    assert.deepEqual(await described(), { current: [from], futures: [] }, 'the move was not cancelled');
+    fs.release();
+    await waitFor('the cancelled move to end', () => (broker.services.replicaManager.isMoving(topic, 0) ? undefined : true));
+    assert.deepEqual(await described(), { current: [from], futures: [] });
+    assert.equal(broker.services.replicaManager.logManager.logDirOf(topic, 0), from);
+    assert.deepEqual(await futureDirectories(), [], 'a copy left behind');
+    await produceSome('after-cancel');
+    assert.deepEqual(valuesOf(await readAll(client, topic, 0)), values);
+
+    // The replica is not where the plan puts it and is not moving there: --verify says so.
+    const verified = await conveyor('--verify', '--reassignment-json-file', plan, '--preserve-throttles', ...server());
+    assert.equal(verified.code, 1);
+    assert.match(verified.stdout, new RegExp(`^Partition ${topic}-0 on broker 1 is not being moved from log dir ${from} to ${to}\\.$`, 'm'));
+    assert.equal(
+      (await ok('--cancel', '--reassignment-json-file', plan, '--preserve-throttles')).trim(),
+      ['None of the specified partition reassignments are active.', 'None of the specified partition moves are active.'].join('\n'),
+    );
   });
 });
