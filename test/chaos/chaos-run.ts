@@ -29,6 +29,7 @@ import { History } from '../../src/testing/history.js';
 import { checkQueueHistory, formatQueueReport } from '../../src/testing/queue-checker.js';
 import { readCommittedOffsets, seededRandom, withTimeout } from '../../src/testing/workload.js';
 import { ProcessCluster } from '../support/cluster-processes.js';
+import { EOS_CLUSTER_SETTINGS, type EosWorkload, type FaultCount, startEosWorkload } from '../support/eos-workload.js';
 import { FaultyDisk } from './faulty-disk.js';
 import { MetadataWorkload } from './metadata-workload.js';
 import { IdempotentProducer, RecordingConsumer, createReplicatedTopic, newestPartition, notInSync, readFromLeaders, runningViews } from '../support/leader-kill-support.js';
@@ -45,6 +46,13 @@ export interface ChaosOptions {
   readonly maxFaultMs?: number;
   readonly minQuietMs?: number;
   readonly maxQuietMs?: number;
+  /**
+   * Also the transactional workload (test/support/eos-workload.ts): an exactly-once
+   * consume-transform-produce copier process with an input writer and an aborter, checked at the
+   * end with read_committed reads (every input record copied once, in order, nothing aborted
+   * visible, no transaction left open). On by default.
+   */
+  readonly transactional?: boolean;
   /** Where report.txt, chart.svg and every node's whole output go (nothing kept when unset). */
   readonly outputDir?: string;
   /** Progress lines as the run goes. */
@@ -123,12 +131,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const history = new History();
   const network = new FaultNetwork({ random });
   const logsDir = options.outputDir === undefined ? undefined : join(options.outputDir, 'logs');
-  const cluster = await ProcessCluster.start({ nodes, settings: SETTINGS, proxy: network, ...(logsDir ? { outputDir: logsDir } : {}), ...(disks.size > 0 ? { extraLogDir: (id: number) => disks.get(id)?.dir } : {}) });
+  const transactional = options.transactional ?? true;
+  const cluster = await ProcessCluster.start({ nodes, settings: transactional ? { ...EOS_CLUSTER_SETTINGS, ...SETTINGS } : SETTINGS, proxy: network, ...(logsDir ? { outputDir: logsDir } : {}), ...(disks.size > 0 ? { extraLogDir: (id: number) => disks.get(id)?.dir } : {}) });
   const startedAt = performance.now();
   const since = () => performance.now() - startedAt;
   const paused = new Set<number>();
   let producer: IdempotentProducer | undefined;
-  let consumer: RecordingConsumer | undefined;
+  // The group's reader; a new member replaces one kafkajs gave up on (all nodes down longer than its retries).
+  const consumers: RecordingConsumer[] = [];
+  const startConsumer = async () => consumers.push(await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: `consumer-${consumers.length + 1}`, groupId: GROUP, topic: TOPIC }));
+  const seenByGroup = (value: string) => consumers.some((consumer) => consumer.seen.has(value));
+  const firstReadAfter = (at: number) => consumers.flatMap((consumer) => consumer.polled).filter((polled) => (producer!.sendOf(polled.value)?.sentAt ?? -1) > at).sort((a, b) => a.at - b.at)[0];
+  let reviver: Promise<void> | undefined;
+  // Faults in progress and completed: the transactional workload's clients may lose a connection only then.
+  const faultCount: FaultCount = { completed: 0, inProgress: false };
+  let eos: EosWorkload | undefined;
+  let eosSummary = '';
   let admin: MetadataWorkload | undefined;
   let watching = true;
   let watcher: Promise<void> | undefined;
@@ -136,8 +154,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let finalReads = '';
   try {
     await createReplicatedTopic(cluster, 1, TOPIC, partitions, Math.min(3, nodes), { 'min.insync.replicas': String(Math.min(2, nodes)) });
-    producer = await IdempotentProducer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'producer', topic: TOPIC, partitions, maxRecordsPerSend: 4, paceMs: 10, random });
-    consumer = await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'consumer', groupId: GROUP, topic: TOPIC });
+    producer = await IdempotentProducer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'producer', topic: TOPIC, partitions, maxRecordsPerSend: 4, paceMs: 10, random, renewAfterGiveUp: true });
+    await startConsumer();
+    reviver = (async () => {
+      while (watching) {
+        if (consumers.at(-1)!.dead) {
+          await consumers.at(-1)!.stop();
+          await startConsumer().catch((error: unknown) => log(`a new group member did not start: ${String(error)}`));
+        }
+        await delay(1_000);
+      }
+    })();
+    if (transactional) {
+      // About one input round every 200 ms through the schedule, so its transactions run until the end.
+      const sends = Math.max(50, Math.round(options.durationMs / 200));
+      eos = await startEosWorkload({ cluster, records: sends * partitions * 4, partitions, sends, sendPauseMs: 100, faults: faultCount, faultName: 'chaos fault', paused, log });
+      eos.failed.catch((error: unknown) => anomalies.push(`${fmt(since())}: transactional workload: ${error instanceof Error ? error.message : String(error)}`));
+    }
     admin = await MetadataWorkload.start({ bootstrapServers: cluster.bootstrapServers, paceMs: 2_000, replicationFactor: Math.min(3, nodes) });
     watcher = watchLeaders(cluster, paused, () => watching, (line) => anomalies.push(`${fmt(since())}: ${line}`));
     offsetsWatcher = watchCommittedOffsets(history, cluster, paused, partitions, () => watching, (line) => anomalies.push(`${fmt(since())}: ${line}`));
@@ -145,10 +178,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     for (const [index, planned] of plan.entries()) {
       const startMs = since();
-      const fault = await inflict(planned, { cluster, network, paused, random, partitions, disks });
+      faultCount.inProgress = true;
+      const fault = await inflict(planned, { cluster, network, paused, random, partitions, disks, transactionalId: eos?.names.transactionalId });
       log(`${fmt(startMs)} fault ${index + 1}/${plan.length}: ${fault.label}`);
       await delay(planned.durationMs);
-      await fault.end();
+      try {
+        await fault.end();
+      } finally {
+        faultCount.completed += 1;
+        faultCount.inProgress = false;
+      }
       const endMs = since();
       const period: FaultPeriod = { kind: planned.kind, startMs, endMs, label: fault.label };
       faults.push(period);
@@ -157,8 +196,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const acked = await within(ACK_RECOVERY_BOUND_MS, () => range(partitions).every((partition) => producer!.acknowledgedSince(partition, endedAt).length > 0));
       if (acked) period.ackRecoveryMs = Math.max(...range(partitions).map((partition) => producer!.acknowledgedSince(partition, endedAt)[0]!.doneAt - endedAt));
       else anomalies.push(`${fmt(since())}: no write acknowledged on every partition within ${ACK_RECOVERY_BOUND_MS} ms of the end of '${fault.label}' (partitions without: ${range(partitions).filter((partition) => producer!.acknowledgedSince(partition, endedAt).length === 0).join(',')})`);
-      const read = await within(READ_RECOVERY_BOUND_MS, () => consumer!.polled.some((polled) => (producer!.sendOf(polled.value)?.sentAt ?? -1) > endedAt));
-      if (read) period.readRecoveryMs = consumer.polled.find((polled) => (producer!.sendOf(polled.value)?.sentAt ?? -1) > endedAt)!.at - endedAt;
+      const read = await within(READ_RECOVERY_BOUND_MS, () => firstReadAfter(endedAt) !== undefined);
+      if (read) period.readRecoveryMs = firstReadAfter(endedAt)!.at - endedAt;
       else anomalies.push(`${fmt(since())}: the consumer read no record sent after the end of '${fault.label}' within ${READ_RECOVERY_BOUND_MS} ms`);
       log(`${fmt(endMs)} ended; acknowledged on every partition after ${fmtMs(period.ackRecoveryMs)}, read after ${fmtMs(period.readRecoveryMs)}`);
       await delay(Math.max(0, planned.quietMs - (performance.now() - endedAt)));
@@ -175,18 +214,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     watching = false;
     await watcher;
     await offsetsWatcher;
+    await reviver;
     await producer.stop();
     await admin.stop();
+    if (eos !== undefined) {
+      const result = await eos.finish({ timeoutMs: 120_000 });
+      eosSummary = result.summary;
+      for (const anomaly of result.anomalies) anomalies.push(`transactional: ${anomaly}`);
+    }
     for (const id of cluster.nodeIds) {
       let missing: string | undefined;
       if (!(await within(30_000, async () => (missing = await admin!.missingOn(cluster, id).catch((error: unknown) => String(error))) === undefined, 500))) anomalies.push(`${fmt(since())}: ${missing}`);
     }
     const acknowledged = producer.sends.filter((send) => send.outcome === 'ok').flatMap((send) => send.values);
-    if (!(await within(FINAL_CONSUME_BOUND_MS, () => acknowledged.every((value) => consumer!.seen.has(value)), 200))) {
-      const unseen = acknowledged.filter((value) => !consumer!.seen.has(value));
+    if (!(await within(FINAL_CONSUME_BOUND_MS, () => acknowledged.every(seenByGroup), 200))) {
+      const unseen = acknowledged.filter((value) => !seenByGroup(value));
       anomalies.push(`${fmt(since())}: the consumer group did not read ${unseen.length} acknowledged records within ${FINAL_CONSUME_BOUND_MS} ms (first: ${unseen.slice(0, 5).join(', ')})`);
     }
-    await consumer.stop();
+    for (const consumer of consumers) await consumer.stop();
     const mustCover = new Map<number, number>();
     for (const send of producer.sends) if (send.outcome === 'ok') mustCover.set(send.partition, Math.max(mustCover.get(send.partition) ?? -1, send.baseOffset! + send.values.length - 1));
     const reads = await readFromLeaders(history, cluster, TOPIC, partitions, 'final-read', mustCover);
@@ -198,9 +243,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     watching = false;
     await watcher?.catch(() => {});
     await offsetsWatcher?.catch(() => {});
+    await reviver?.catch(() => {});
+    await eos?.stop().catch(() => {});
     await producer?.stop().catch(() => {});
     await admin?.stop().catch(() => {});
-    await consumer?.stop().catch(() => {});
+    for (const consumer of consumers) await consumer.stop().catch(() => {});
     for (const id of paused) cluster.resume(id);
     await cluster.stopAll();
     await network.close();
@@ -219,8 +266,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const report = [
     title,
     `run: ${fmt(durationMs)} (schedule ${fmt(options.durationMs)}, warm-up ${fmt(WARM_UP_MS)}); topic ${TOPIC}: ${partitions} partitions, replication factor ${Math.min(3, nodes)}, min.insync.replicas ${Math.min(2, nodes)}`,
-    `operations: ${sends.length} sends, ${acknowledgedRecords} records acknowledged, ${sends.filter((send) => send.outcome === 'unknown').length} sends given up by kafkajs; consumer ${consumer?.polled.length ?? 0} polls (${consumer?.seen.size ?? 0} distinct), ${consumer?.joins.length ?? 0} group joins; final read: ${finalReads || 'none'}`,
+    `operations: ${sends.length} sends, ${acknowledgedRecords} records acknowledged, ${sends.filter((send) => send.outcome === 'unknown').length} sends given up by kafkajs (${producer?.renewals ?? 0} new producers after them); ` +
+      `group reader: ${consumers.length} members in turn, ${consumers.reduce((sum, consumer) => sum + consumer.polled.length, 0)} polls, ${consumers.reduce((sum, consumer) => sum + consumer.joins.length, 0)} group joins; final read: ${finalReads || 'none'}`,
     `metadata: ${admin?.created.length ?? 0} topics created and ${admin && admin.acknowledgedRetention >= 0 ? admin.askedRetention.size - admin.unknownRetention.size : 0} config changes acknowledged, ${admin?.failures.length ?? 0} admin calls failed (outcome unknown); every node checked for them at the end`,
+    ...(transactional ? [`transactional: ${eosSummary || 'not finished'}`] : []),
     `send latency: ${latencySummary(sends.filter((send) => send.outcome === 'ok').map((send) => send.doneAt - send.sentAt))}`,
     ...notes,
     `faults (${faults.length}):`,
@@ -250,6 +299,8 @@ interface Context {
   readonly random: () => number;
   readonly partitions: number;
   readonly disks: ReadonlyMap<number, FaultyDisk>;
+  /** The transactional workload's copier, when it runs. */
+  readonly transactionalId: string | undefined;
 }
 
 /** Resolves the fault's target in the cluster as it is now and starts the fault. */
@@ -353,20 +404,23 @@ async function resolveTarget(planned: PlannedFault, context: Context): Promise<{
       return controller ? { ids: [controller.nodeId], role: 'active controller' } : { ids: [anyNode()], role: 'random: no active controller found' };
     }
     case 'coordinator': {
-      const coordinator = await coordinatorOf(cluster, running, GROUP).catch(() => -1);
-      return coordinator >= 0 ? { ids: [coordinator], role: `coordinator of group ${GROUP}` } : { ids: [anyNode()], role: 'random: no coordinator found' };
+      // The queue readers' group coordinator, or (with the transactional workload) the copier's transaction coordinator.
+      const transaction = context.transactionalId !== undefined && random() < 0.5;
+      const [key, keyType, role] = transaction ? [context.transactionalId!, 1, `transaction coordinator of ${context.transactionalId}`] : [GROUP, 0, `coordinator of group ${GROUP}`];
+      const coordinator = await coordinatorOf(cluster, running, key, keyType).catch(() => -1);
+      return coordinator >= 0 ? { ids: [coordinator], role } : { ids: [anyNode()], role: `random: no ${role} found` };
     }
     default:
       return { ids: [anyNode()], role: 'random' };
   }
 }
 
-async function coordinatorOf(cluster: ProcessCluster, running: readonly number[], group: string): Promise<number> {
+async function coordinatorOf(cluster: ProcessCluster, running: readonly number[], key: string, keyType = 0): Promise<number> {
   for (const id of running) {
     const connection = await KafkaConnection.open(connectTcp, cluster.address(id), 'chaos-harness', { connectTimeoutMs: 1_000, requestTimeoutMs: 1_000 }).catch(() => undefined);
     if (connection === undefined) continue;
     try {
-      const response = await connection.send(FindCoordinatorApi, 3, { key: group, keyType: 0 });
+      const response = await connection.send(FindCoordinatorApi, 3, { key, keyType });
       if (response.errorCode === ErrorCode.NONE) return response.nodeId ?? -1;
     } catch {
       // Ask the next node.

@@ -364,7 +364,9 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   const perSend = Math.max(partitions, Math.ceil(records / sends));
   let seeded = 0;
   let stopping = false;
-  const seederKafka = new Kafka({ clientId: 'eos-input', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 1_000 });
+  // The client's own retries (connecting, metadata) are as patient as the sends': with every node
+  // down at once (a chaos campaign kills them all), kafkajs's default of 5 gives up within seconds.
+  const seederKafka = new Kafka({ clientId: 'eos-input', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1_000 } });
   const seederProducer = seederKafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 50, maxRetryTime: 500 } });
   const seederStartedAt = performance.now();
   const seederDone = (async () => {

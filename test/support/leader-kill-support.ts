@@ -152,6 +152,12 @@ export interface IdempotentProducerOptions {
   random: () => number;
   /** Where kafkajs's warnings and errors go (none kept without it). */
   clientLog?: (line: string) => void;
+  /**
+   * After kafkajs gives up on a send, go on with a new producer (a new producer id, so no sequence
+   * number is reused) for that partition, instead of ending the partition's loop. For campaigns
+   * whose faults (every node down at once) outlast kafkajs's own retries.
+   */
+  renewAfterGiveUp?: boolean;
 }
 
 /**
@@ -175,12 +181,7 @@ export class IdempotentProducer {
   ) {}
 
   static async start(history: History, options: IdempotentProducerOptions): Promise<IdempotentProducer> {
-    const kafka = kafkaFor(options);
-    // Idempotence keeps kafkajs's default of unlimited retries; the backoff is kept short so a
-    // send meets the new leader soon after the election.
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 50, maxRetryTime: 500 } });
-    await withTimeout(producer.connect(), 30_000, 'producer connect');
-    const running = new IdempotentProducer(history, options, producer);
+    const running = new IdempotentProducer(history, options, await connectProducer(options));
     running.loops = Array.from({ length: options.partitions }, (_, partition) => running.loop(partition));
     return running;
   }
@@ -205,12 +206,20 @@ export class IdempotentProducer {
     try {
       await withTimeout(Promise.all(this.loops), timeoutMs, 'the producer loops to finish their last sends');
     } finally {
-      await withTimeout(this.producer.disconnect(), 10_000, 'producer disconnect').catch(() => {});
+      await Promise.all([this.producer, ...this.renewed].map((producer) => withTimeout(producer.disconnect(), 10_000, 'producer disconnect').catch(() => {})));
     }
   }
 
+  /** Producers made after a give-up (renewAfterGiveUp), one per partition loop that gave up. */
+  get renewals(): number {
+    return this.renewed.length;
+  }
+
+  private readonly renewed: Producer[] = [];
+
   private async loop(partition: number): Promise<void> {
     const { topic, process } = this.options;
+    let producer = this.producer;
     for (let sequence = 0; !this.stopping; sequence++) {
       const count = 1 + Math.floor(this.options.random() * this.options.maxRecordsPerSend);
       const values = Array.from({ length: count }, (_, index) => `${process}-p${partition}-${sequence}-${index}`);
@@ -218,7 +227,7 @@ export class IdempotentProducer {
       this.sends.push(send);
       for (const value of values) this.byValue.set(value, send);
       try {
-        const [result] = await this.producer.send({ topic, acks: -1, timeout: 10_000, messages: values.map((value) => ({ key: `p${partition}`, value, partition })) });
+        const [result] = await producer.send({ topic, acks: -1, timeout: 10_000, messages: values.map((value) => ({ key: `p${partition}`, value, partition })) });
         send.baseOffset = Number(result?.baseOffset ?? -1);
         send.outcome = 'ok';
       } catch (error) {
@@ -238,12 +247,35 @@ export class IdempotentProducer {
       );
       if (send.outcome !== 'ok') {
         // kafkajs has taken this batch's sequence numbers back: a later batch would reuse them and
-        // could be taken for a retry of this one. The partition's loop ends; the test reports it.
-        return;
+        // could be taken for a retry of this one. The partition's loop ends (the test reports it),
+        // or goes on with a producer of its own under a new producer id.
+        if (!this.options.renewAfterGiveUp) return;
+        let renewed: Producer | undefined;
+        while (renewed === undefined && !this.stopping) {
+          renewed = await connectProducer(this.options).catch(() => undefined);
+          if (renewed === undefined) await delay(1_000);
+        }
+        if (renewed === undefined) return;
+        producer = renewed;
+        this.renewed.push(renewed);
       }
       if (this.options.paceMs > 0) await delay(this.options.paceMs);
     }
   }
+}
+
+/** A connected idempotent kafkajs producer (acks=all sends, one request in flight). */
+async function connectProducer(options: IdempotentProducerOptions): Promise<Producer> {
+  // Idempotence keeps kafkajs's default of unlimited retries; the backoff is kept short so a
+  // send meets the new leader soon after the election.
+  const producer = kafkaFor(options).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 50, maxRetryTime: 500 } });
+  try {
+    await withTimeout(producer.connect(), 30_000, 'producer connect');
+  } catch (error) {
+    await producer.disconnect().catch(() => {});
+    throw error;
+  }
+  return producer;
 }
 
 export interface RecordingConsumerOptions {
@@ -277,6 +309,11 @@ export class RecordingConsumer {
   readonly crashes: { at: number; error: string; restart: boolean }[] = [];
 
   private constructor(private readonly consumer: Consumer) {}
+
+  /** kafkajs crashed it and will not restart it (its retries ran out). */
+  get dead(): boolean {
+    return this.crashes.some((crash) => !crash.restart);
+  }
 
   static async start(history: History, options: RecordingConsumerOptions): Promise<RecordingConsumer> {
     const kafka = kafkaFor(options, { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 });
