@@ -433,6 +433,8 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
         const explained = faults.inProgress || faults.completed !== faultsAtConnect;
         if (!(explained && isConnectionError(error))) throw new Error(`the aborter failed (${explained ? 'not a connection error' : `no ${faultName} explains it`}): ${describeError(error)}`);
         tolerated.push(describeError(error));
+        // A node cut off or down refuses at once: not a reconnection loop at full speed.
+        await delay(200);
       } finally {
         await producer.disconnect().catch(() => undefined);
       }
