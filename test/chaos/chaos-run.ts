@@ -46,6 +46,8 @@ export interface ChaosOptions {
   readonly maxFaultMs?: number;
   readonly minQuietMs?: number;
   readonly maxQuietMs?: number;
+  /** A scripted fault sequence instead of one drawn from the seed (a regression test of a sequence that found something). */
+  readonly plan?: readonly PlannedFault[];
   /**
    * Also the transactional workload (test/support/eos-workload.ts): an exactly-once
    * consume-transform-produce copier process with an input writer and an aborter, checked at the
@@ -124,7 +126,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     if (kinds.length === 0) throw new Error(notes.join('; '));
   }
-  const plan = planFaults({ seed: options.seed, kinds, totalMs: options.durationMs, ...definedOnly({ minFaultMs, maxFaultMs, minQuietMs, maxQuietMs }) });
+  const plan = options.plan ?? planFaults({ seed: options.seed, kinds, totalMs: options.durationMs, ...definedOnly({ minFaultMs, maxFaultMs, minQuietMs, maxQuietMs }) });
   for (const note of notes) log(note);
   const anomalies: string[] = [];
   const faults: FaultPeriod[] = [];
