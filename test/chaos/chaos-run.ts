@@ -109,7 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const partitions = options.partitions ?? 3;
   const random = seededRandom(options.seed ^ 0x5eed);
   const { minFaultMs, maxFaultMs, minQuietMs, maxQuietMs } = options;
-  // Disk faults need a small file system per node that the nemesis can fill or make read-only.
+  // Disk faults need a small file system per node that the nemesis can fill.
   const disks = new Map<number, FaultyDisk>();
   const notes: string[] = [];
   let kinds = options.nemesis;
@@ -120,6 +120,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       if (typeof disk === 'string') {
         notes.push(`disk faults left out: ${disk}`);
         kinds = kinds.filter((kind) => kind !== 'disk');
+        for (const mounted of disks.values()) mounted.unmount();
+        disks.clear();
         break;
       }
       disks.set(id, disk);
