@@ -31,7 +31,7 @@ import { applyLogConfigs, replicationThrottle, topicConfigValue, topicLogConfig 
 import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
 import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
-import { ensureDirectoryIds, ensureMetaProperties } from './meta-properties.js';
+import { ensureBrokerIdentity } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, SocketServer, parseListeners } from './network/index.js';
 import { ControllerChannel } from './controller-channel.js';
 import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
@@ -164,10 +164,7 @@ export class Broker {
     const [meta, opened] = await Promise.allSettled([
       // A node of a multi-node quorum must have been formatted with the cluster's id; the other
       // log directories share the first one's identity, each with its own directory id.
-      ensureMetaProperties(fs, config.logDir, config.nodeId, random, isMultiNodeQuorum(config)).then(async (identity) => ({
-        clusterId: identity.clusterId,
-        directoryIds: await ensureDirectoryIds(fs, config.logDirs, identity, random),
-      })),
+      ensureBrokerIdentity(fs, config.logDirs, config.nodeId, random, isMultiNodeQuorum(config)),
       LogManager.open({
         fs,
         dataDir: config.logDir,

@@ -42,10 +42,12 @@ async function readIdentityAndDirectory(fs: FileSystem, logDir: string): Promise
 /** The directory's identity, checked against this broker's node id; undefined for a new directory. */
 export async function readMetaProperties(fs: FileSystem, logDir: string, nodeId: number): Promise<MetaProperties | undefined> {
   const identity = await readIdentity(fs, logDir);
-  if (identity !== undefined && identity.nodeId !== nodeId) {
-    throw new Error(`node.id: ${joinPath(logDir, FILE_NAME)} belongs to node ${identity.nodeId}, but this broker is node ${nodeId}`);
-  }
+  if (identity !== undefined) checkNodeId(identity, logDir, nodeId);
   return identity;
+}
+
+function checkNodeId(identity: MetaProperties, logDir: string, nodeId: number): void {
+  if (identity.nodeId !== nodeId) throw new Error(`node.id: ${joinPath(logDir, FILE_NAME)} belongs to node ${identity.nodeId}, but this broker is node ${nodeId}`);
 }
 
 function writeIdentity(fs: FileSystem, logDir: string, identity: MetaProperties, directoryId?: string): Promise<void> {
@@ -62,13 +64,21 @@ function writeIdentity(fs: FileSystem, logDir: string, identity: MetaProperties,
  * meta.properties cannot be read or written because of an I/O error is left out: the log manager
  * finds it unusable too and the broker reports it offline.
  */
-export async function ensureDirectoryIds(fs: FileSystem, logDirs: readonly string[], identity: MetaProperties, random: RandomSource): Promise<Map<string, string>> {
+export async function ensureDirectoryIds(
+  fs: FileSystem,
+  logDirs: readonly string[],
+  identity: MetaProperties,
+  random: RandomSource,
+  /** Directories whose meta.properties was just read or written with `identity`: their ids, not read again. */
+  known: ReadonlyMap<string, string> = new Map(),
+): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   const owners = new Map<string, string>();
   for (const logDir of logDirs) {
     let read;
     try {
-      read = await readIdentityAndDirectory(fs, logDir);
+      const knownId = known.get(logDir);
+      read = knownId === undefined ? await readIdentityAndDirectory(fs, logDir) : { ...identity, directoryId: knownId };
       if (read !== undefined && read.clusterId !== identity.clusterId) {
         throw new Error(`${joinPath(logDir, FILE_NAME)} belongs to cluster ${read.clusterId}, but ${logDirs[0]} to ${identity.clusterId}: every log directory of a broker belongs to one cluster`);
       }
@@ -107,8 +117,13 @@ function isIoError(error: unknown): boolean {
 
 /** Gives a new directory its identity: a new cluster id and this node id, written atomically. */
 export async function createMetaProperties(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource): Promise<MetaProperties> {
-  const created = { clusterId: randomUuid(random), nodeId };
-  await writeIdentity(fs, logDir, created, newDirectoryId(random));
+  const { clusterId } = await createIdentity(fs, logDir, nodeId, random);
+  return { clusterId, nodeId };
+}
+
+async function createIdentity(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource): Promise<MetaProperties & { directoryId: string }> {
+  const created = { clusterId: randomUuid(random), nodeId, directoryId: newDirectoryId(random) };
+  await writeIdentity(fs, logDir, created, created.directoryId);
   return created;
 }
 
@@ -118,9 +133,35 @@ export async function createMetaProperties(fs: FileSystem, logDir: string, nodeI
  * formatted with the cluster's id first.
  */
 export async function ensureMetaProperties(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource, multiNode: boolean): Promise<MetaProperties> {
-  const existing = await readMetaProperties(fs, logDir, nodeId);
-  if (existing !== undefined) return existing;
-  if (!multiNode) return createMetaProperties(fs, logDir, nodeId, random);
+  const { clusterId } = await ensureIdentity(fs, logDir, nodeId, random, multiNode);
+  return { clusterId, nodeId };
+}
+
+/**
+ * A broker's identity at start-up: ensureMetaProperties for the first of its log directories, then
+ * ensureDirectoryIds for all of them. The first directory's meta.properties is read once: its
+ * directory id comes with the identity read, or was just written with a new one.
+ */
+export async function ensureBrokerIdentity(
+  fs: FileSystem,
+  logDirs: readonly string[],
+  nodeId: number,
+  random: RandomSource,
+  multiNode: boolean,
+): Promise<{ clusterId: string; directoryIds: Map<string, string> }> {
+  const first = logDirs[0]!;
+  const identity = await ensureIdentity(fs, first, nodeId, random, multiNode);
+  const known = new Map(identity.directoryId === undefined ? [] : [[first, identity.directoryId]]);
+  return { clusterId: identity.clusterId, directoryIds: await ensureDirectoryIds(fs, logDirs, { clusterId: identity.clusterId, nodeId }, random, known) };
+}
+
+async function ensureIdentity(fs: FileSystem, logDir: string, nodeId: number, random: RandomSource, multiNode: boolean): Promise<MetaProperties & { directoryId: string | undefined }> {
+  const existing = await readIdentityAndDirectory(fs, logDir);
+  if (existing !== undefined) {
+    checkNodeId(existing, logDir, nodeId);
+    return existing;
+  }
+  if (!multiNode) return createIdentity(fs, logDir, nodeId, random);
   throw new Error(
     `${logDir} is not formatted (no ${FILE_NAME}), and a node of a multi-node quorum does not format itself: ` +
       'make a cluster id once with `conveyor storage random-uuid`, then format every node of the cluster with that same id: ' +

@@ -9,7 +9,7 @@ import type { RandomSource } from '../../src/base/clock.js';
 import { ConfigError } from '../../src/base/config-def.js';
 import { MemoryFileSystem } from '../../src/base/memory-file-system.js';
 import { type ConfigInput, isMultiNodeQuorum, resolveBrokerConfig } from '../../src/broker/broker-config.js';
-import { ensureMetaProperties, formatStorage, readMetaProperties } from '../../src/broker/meta-properties.js';
+import { ensureBrokerIdentity, ensureMetaProperties, formatStorage, readMetaProperties } from '../../src/broker/meta-properties.js';
 
 const random: RandomSource = { nextInt: (bound) => Math.floor(Math.random() * bound), bytes: (length) => randomBytes(length) };
 const CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qg';
@@ -173,6 +173,28 @@ describe('meta.properties: ensureMetaProperties and formatStorage', () => {
     assert.deepEqual(await ensureMetaProperties(fs, '/data', 1, random, false), created);
     assert.deepEqual(await ensureMetaProperties(fs, '/data', 1, random, true), created);
     await assert.rejects(ensureMetaProperties(fs, '/data', 2, random, false), /node\.id: .* belongs to node 1/);
+  });
+
+  it('a broker start reads each directory\'s meta.properties once, a new one\'s directory id being the one it wrote', async () => {
+    const fs = new MemoryFileSystem();
+    await fs.mkdir('/data');
+    await fs.mkdir('/data2');
+    const reads: string[] = [];
+    const readFile = fs.readFile.bind(fs);
+    fs.readFile = (path) => {
+      reads.push(path);
+      return readFile(path);
+    };
+    const created = await ensureBrokerIdentity(fs, ['/data', '/data2'], 1, random, false);
+    assert.deepEqual(reads, ['/data/meta.properties', '/data2/meta.properties'], 'the first directory is not read back after its identity was written');
+    const written = (await readFile('/data/meta.properties')).toString('utf8');
+    assert.ok(written.includes(`cluster.id=${created.clusterId}\n`) && written.includes(`directory.id=${created.directoryIds.get('/data')}\n`), written);
+    assert.ok((await readFile('/data2/meta.properties')).toString('utf8').includes(`directory.id=${created.directoryIds.get('/data2')}\n`));
+    assert.notEqual(created.directoryIds.get('/data'), created.directoryIds.get('/data2'));
+    reads.length = 0;
+    assert.deepEqual(await ensureBrokerIdentity(fs, ['/data', '/data2'], 1, random, false), created, 'a restart finds the same identity');
+    assert.deepEqual(reads, ['/data/meta.properties', '/data2/meta.properties']);
+    await assert.rejects(ensureBrokerIdentity(fs, ['/data', '/data2'], 2, random, false), /node\.id: .* belongs to node 1/);
   });
 
   it('a node of a multi-node quorum refuses an unformatted directory, saying how to format it', async () => {
