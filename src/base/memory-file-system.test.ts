@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileSystemContract } from '../testing/file-system.contract.js';
-import { errorCodeOf, parentPath, pathExists, writeFileAtomically } from './file-system.js';
+import { errorCodeOf, makeDirectoryDurably, parentPath, pathExists, writeFileAtomically } from './file-system.js';
 import { MemoryFileSystem } from './memory-file-system.js';
 
 fileSystemContract('memory', async () => {
@@ -116,6 +116,27 @@ describe('memory file system, strict power loss: directory entries', () => {
     await fs.mkdir('/data');
     fs.simulatePowerLoss();
     assert.equal(await pathExists(fs, '/data'), false);
+  });
+
+  it('makeDirectoryDurably syncs the parent of every directory it makes, and only looks at one already there', async () => {
+    const fs = strict();
+    const calls: string[] = [];
+    for (const name of ['mkdir', 'syncDirectory'] as const) {
+      const original = fs[name].bind(fs);
+      fs[name] = ((path: string) => {
+        calls.push(`${name} ${path}`);
+        return original(path);
+      }) as never;
+    }
+    assert.equal(await makeDirectoryDurably(fs, '/a/b/c'), true);
+    assert.deepEqual(calls, ['mkdir /a/b/c', 'syncDirectory /', 'syncDirectory /a', 'syncDirectory /a/b']);
+    fs.simulatePowerLoss();
+    assert.equal(await pathExists(fs, '/a/b/c'), true);
+    calls.length = 0;
+    assert.equal(await makeDirectoryDurably(fs, '/a/b/c'), false);
+    assert.deepEqual(calls, [], 'an existing directory: a stat, no mkdir and no sync');
+    await fs.writeFile('/a/file', Buffer.from('x'));
+    await assert.rejects(makeDirectoryDurably(fs, '/a/file'), (error) => errorCodeOf(error) !== undefined, 'a file is no directory');
   });
 });
 
