@@ -17,8 +17,11 @@ import { ControllerChannel } from './controller-channel.js';
 const random = { nextInt: (bound: number) => randomInt(bound), bytes: (length: number) => randomBytes(length) };
 const endpoint = { name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 0 };
 
-/** A channel on node 1, the active controller itself (`active`) or reaching controller 5 through `transport`. */
-function setup(options: { active: boolean; transport?: Transport }) {
+/**
+ * A channel on node 1, the active controller itself (`active`) or reaching controller 5 through
+ * `transport`; with `ownBroker`, the controller knows node 1's broker as its own.
+ */
+function setup(options: { active: boolean; transport?: Transport; ownBroker?: boolean }) {
   const image = new MetadataImage();
   const clock = new ManualClock();
   const committed: AppendedRecord[] = [];
@@ -34,7 +37,7 @@ function setup(options: { active: boolean; transport?: Transport }) {
       return committed.length;
     },
   };
-  const controller = new Controller({ image, quorum: metadataQuorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 });
+  const controller = new Controller({ image, quorum: metadataQuorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1, ...(options.ownBroker ? { localBrokerId: 1 } : {}) });
   const heartbeats: BrokerHeartbeat[] = [];
   const heartbeat = controller.brokerHeartbeat.bind(controller);
   controller.brokerHeartbeat = (beat) => {
@@ -63,6 +66,17 @@ async function settle(clock: ManualClock, times = 20, ms = 100) {
     clock.advance(ms);
   }
 }
+
+test('a broker waits for the controller to unfence it with heartbeats, unless its registration\'s batch unfenced it (the controller\'s own broker)', async () => {
+  for (const ownBroker of [false, true]) {
+    const { image, clock, channel, heartbeats } = setup({ active: true, ownBroker });
+    const brokerEpoch = await channel.registerThisBroker([endpoint], null, randomUuid(random), clock.monotonicMs() + 10_000);
+    assert.equal(image.brokers.get(1)!.fenced, !ownBroker);
+    await channel.awaitUnfenced(brokerEpoch, clock.monotonicMs() + 10_000);
+    assert.equal(image.brokers.get(1)!.fenced, false);
+    assert.equal(heartbeats.length, ownBroker ? 0 : 1, ownBroker ? 'already unfenced: no heartbeat' : 'one heartbeat unfences it');
+  }
+});
 
 test('the channel registers the log directories, and reports offline ones in a heartbeat at once and in every one after', async () => {
   const { image, clock, controller, channel, heartbeats } = setup({ active: true });

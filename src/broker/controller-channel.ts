@@ -186,17 +186,21 @@ export class ControllerChannel implements ControllerRequests {
    * the metadata up to its registration: it heartbeats at once and then every
    * UNFENCE_RETRY_MS (Kafka's broker does the same while it starts) until the controller unfences
    * it, so a start waits only for the metadata, not for a heartbeat interval; then until this node
-   * has applied its own UnfenceBrokerRecord. Rejects with REQUEST_TIMED_OUT if that has not
-   * happened by the deadline.
+   * has applied its own UnfenceBrokerRecord. No heartbeat at all when this node has applied that
+   * record already. Rejects with REQUEST_TIMED_OUT if that has not happened by the deadline.
    */
   async awaitUnfenced(brokerEpoch: number, deadlineMs: number): Promise<void> {
     const { clock, image, nodeId } = this.options;
-    let response = await this.heartbeat(brokerEpoch, false, deadlineMs);
-    // Then until this node's own image shows it unfenced, so its Metadata answers list it.
+    // Unfenced in this node's own image too, so its Metadata answers list it.
     const unfencedHere = () => {
       const registration = image.brokers.get(nodeId);
       return registration?.brokerEpoch === brokerEpoch && !registration.fenced;
     };
+    // The active controller's own broker is unfenced in its registration's batch, which this node
+    // has applied once the registration returns: the committed metadata already says what the
+    // heartbeat would ask (a single node's start, the controller's broker in a cluster).
+    if (unfencedHere()) return;
+    let response = await this.heartbeat(brokerEpoch, false, deadlineMs);
     while (response.isFenced || !unfencedHere()) {
       if (clock.monotonicMs() + UNFENCE_RETRY_MS > deadlineMs) {
         throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `broker ${nodeId} was not unfenced in time (metadata at ${this.#lastAppliedOffset()}, caught up: ${response.isCaughtUp})`);
