@@ -27,6 +27,40 @@ async function appendMany(log: PartitionLog, count: number, options: Parameters<
   return results;
 }
 
+/** `memory` behind the port, noting each fsync (`sync <path>`) and truncation (`truncate <path>`) of a file. */
+function observedFileSystem(memory: MemoryFileSystem, events: string[]): FileSystem {
+  return {
+    open: async (path, mode) => {
+      const handle = await memory.open(path, mode);
+      return {
+        path: handle.path,
+        read: (...args) => handle.read(...args),
+        write: (...args) => handle.write(...args),
+        truncate: (length) => {
+          events.push(`truncate ${path}`);
+          return handle.truncate(length);
+        },
+        size: () => handle.size(),
+        sync: () => {
+          events.push(`sync ${path}`);
+          return handle.sync();
+        },
+        close: () => handle.close(),
+      };
+    },
+    readFile: (path) => memory.readFile(path),
+    writeFile: (path, data) => memory.writeFile(path, data),
+    rename: (from, to) => memory.rename(from, to),
+    unlink: (path) => memory.unlink(path),
+    mkdir: (path) => memory.mkdir(path),
+    removeTree: (path) => memory.removeTree(path),
+    readdir: (path) => memory.readdir(path),
+    stat: (path) => memory.stat(path),
+    syncDirectory: (path) => memory.syncDirectory(path),
+    space: (path) => memory.space(path),
+  };
+}
+
 function expectKafkaError(code: number) {
   return (error: unknown) => isKafkaError(error) && error.errorCode === code;
 }
@@ -406,6 +440,30 @@ describe('partition log durability and I/O errors', () => {
     const reopened = await openTestLogManager({ fs });
     assert.equal(reopened.hadCleanShutdown, false);
     assert.equal(reopened.get('t', 0)!.logEndOffset, 8);
+    await reopened.close();
+  });
+
+  it('a flush syncs only the segment files written since their last fsync', async () => {
+    const memory = new MemoryFileSystem();
+    const events: string[] = [];
+    const manager = await openTestLogManager({ fs: observedFileSystem(memory, events), config: { flushMessages: 1, indexIntervalBytes: 200 } });
+    const log = await manager.createLog('t', 0);
+    const segmentSyncs = () => events.filter((event) => /^sync .*\.(log|index|timeindex)$/.test(event)).map((event) => event.replace(`sync ${log.dir}/00000000000000000000`, ''));
+    await appendMany(log, 1);
+    assert.deepEqual(segmentSyncs().sort(), ['.index', '.log', '.timeindex'], 'the new segment\'s files were all emptied: all synced');
+    events.length = 0;
+    await appendMany(log, 1);
+    assert.deepEqual(segmentSyncs(), ['.log'], 'a batch that adds no index entry costs one fsync');
+    events.length = 0;
+    await appendMany(log, 3);
+    assert.ok(segmentSyncs().includes('.index') && segmentSyncs().includes('.timeindex'), 'indexes with new entries are synced');
+    events.length = 0;
+    await appendMany(log, 1);
+    assert.deepEqual(segmentSyncs(), ['.log']);
+    memory.simulatePowerLoss();
+    const reopened = await openTestLogManager({ fs: memory, config: { indexIntervalBytes: 200 } });
+    assert.equal(reopened.get('t', 0)!.logEndOffset, 12);
+    assert.deepEqual(await readAllOffsets(reopened.get('t', 0)!), [0, 2, 4, 6, 8, 10]);
     await reopened.close();
   });
 

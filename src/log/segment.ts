@@ -76,8 +76,11 @@ export class Segment {
   #bytesSinceLastIndexEntry = 0;
   /** Set once the segment left the log: flushes stop, so no index file is written back. */
   #retired = false;
-  /** Whether files changed since the last fsync (so flushing an idle segment costs nothing). */
-  #unsynced = false;
+  /**
+   * The files (by suffix) written or cut since their last fsync: a flush syncs only those, so an
+   * idle segment costs nothing and an append that added no index entry costs one fsync, not three.
+   */
+  readonly #unsynced = new Set<string>();
   /** Max timestamp of the first batch (Kafka rolls by it); null while unknown, -1 if empty. */
   #firstBatchTimestamp: number | null = null;
   /**
@@ -114,7 +117,7 @@ export class Segment {
     const segment = new Segment(context, dir, baseOffset, settings, nowMs, fileSuffix);
     await Promise.all(segment.#filePaths.map((path) => context.handles.use(path, 'create', (handle) => handle.truncate(0))));
     segment.#loaded = true;
-    segment.#unsynced = true;
+    for (const kind of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) segment.#unsynced.add(kind);
     segment.#firstBatchTimestamp = -1;
     segment.#verifiedBytes = 0;
     return segment;
@@ -342,7 +345,7 @@ export class Segment {
     this.#forgetVerifiedBeyond(size);
     if (size === 0) this.#firstBatchTimestamp = -1;
     this.#loaded = true;
-    this.#unsynced = true;
+    this.#unsynced.add(LOG_FILE_SUFFIX);
   }
 
   /**
@@ -357,7 +360,7 @@ export class Segment {
       await this.#restoreSize(position);
       throw error;
     }
-    this.#unsynced = true;
+    this.#unsynced.add(LOG_FILE_SUFFIX);
     for (const header of headers) this.indexBatch(header);
     if (validated && this.#verifiedBytes === position) this.#verifiedBytes = this.#size;
   }
@@ -552,7 +555,7 @@ export class Segment {
     this.#forgetVerifiedBeyond(first.position);
     await this.#context.handles.use(this.logPath, 'readWrite', (handle) => handle.truncate(first.position));
     this.#size = first.position;
-    this.#unsynced = true;
+    this.#unsynced.add(LOG_FILE_SUFFIX);
     this.#offsetIndex.truncateToPosition(first.position);
     this.#timeIndex.truncateToOffset(first.baseOffset);
     if (first.position === 0) this.#firstBatchTimestamp = -1;
@@ -563,16 +566,16 @@ export class Segment {
 
   /** Writes index entries not yet in their files. */
   async persistIndexes(): Promise<void> {
-    await this.#persistIndex(this.indexPath, this.#offsetIndex.pendingWrite());
+    await this.#persistIndex(INDEX_FILE_SUFFIX, this.#offsetIndex.pendingWrite());
     this.#offsetIndex.markPersisted();
-    await this.#persistIndex(this.timeIndexPath, this.#timeIndex.pendingWrite());
+    await this.#persistIndex(TIME_INDEX_FILE_SUFFIX, this.#timeIndex.pendingWrite());
     this.#timeIndex.markPersisted();
   }
 
-  async #persistIndex(path: string, write: IndexFileWrite | undefined): Promise<void> {
+  async #persistIndex(kind: string, write: IndexFileWrite | undefined): Promise<void> {
     if (write === undefined) return;
-    this.#unsynced = true;
-    await this.#context.handles.use(path, 'create', async (handle) => {
+    this.#unsynced.add(kind);
+    await this.#context.handles.use(this.#path(kind), 'create', async (handle) => {
       if (write.truncateToBytes !== undefined) await handle.truncate(write.truncateToBytes);
       if (write.data.length > 0) await handle.write([write.data], write.position);
     });
@@ -592,12 +595,18 @@ export class Segment {
   async flush(): Promise<void> {
     if (!this.#loaded || this.#retired) return;
     await this.persistIndexes();
-    if (!this.#unsynced) return;
-    // Three independent fsyncs at once: no order among them matters, since the recovery point moves
-    // only after all are done and recovery rebuilds indexes that disagree with the log.
-    await Promise.all(this.#filePaths.map((path) =>
-      this.#context.handles.use(path, path === this.logPath ? 'readWrite' : 'create', (handle) => handle.sync())));
-    this.#unsynced = false;
+    if (this.#unsynced.size === 0) return;
+    // The changed files' fsyncs at once: no order among them matters, since the recovery point
+    // moves only after all are done and recovery rebuilds indexes that disagree with the log. A
+    // file written while they run is marked again and synced by the next flush.
+    const kinds = [...this.#unsynced];
+    this.#unsynced.clear();
+    try {
+      await Promise.all(kinds.map((kind) => this.#context.handles.use(this.#path(kind), kind === LOG_FILE_SUFFIX ? 'readWrite' : 'create', (handle) => handle.sync())));
+    } catch (error) {
+      for (const kind of kinds) this.#unsynced.add(kind);
+      throw error;
+    }
   }
 
   /** Closes this segment's file handles (the files stay). */
