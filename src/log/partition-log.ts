@@ -210,7 +210,7 @@ export class PartitionLog {
     const epochOptions = { fs: context.fs, path: joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE), logger: context.logger, logEndOffset: () => log?.logEndOffset ?? 0 };
     const [epochCache, created] = await Promise.all([
       fresh ? new LeaderEpochCache(epochOptions) : LeaderEpochCache.load(epochOptions),
-      segments.length === 0 ? Segment.create(context, dir, Math.max(0, options.logStartOffset ?? 0), settings, nowMs) : undefined,
+      segments.length === 0 ? Segment.create(context, dir, Math.max(0, options.logStartOffset ?? 0), settings, nowMs, '', fresh) : undefined,
     ]);
     if (created !== undefined) segments.push(created);
     log = new PartitionLog(options, segments, epochCache);

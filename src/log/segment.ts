@@ -112,12 +112,25 @@ export class Segment {
     this.#timeIndex = new TimeIndex(baseOffset, settings.segmentIndexBytes);
   }
 
-  /** Creates the segment's (empty) files; `fileSuffix` names them for a segment not yet in the log. */
-  static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number, fileSuffix = ''): Promise<Segment> {
+  /**
+   * Creates the segment's (empty) files; `fileSuffix` names them for a segment not yet in the log.
+   * `inNewDirectory`: `dir` was just made by this process, so no file of that name can be there
+   * already. The files are then opened, not also emptied, and the empty indexes need no fsync of
+   * their own: their names become durable with the directory's sync, as the log's does, and an
+   * index missing after a crash is rebuilt from the log. Elsewhere a leftover file of the same
+   * name is emptied, and each emptied file is synced with the first flush.
+   */
+  static async create(context: SegmentContext, dir: string, baseOffset: number, settings: SegmentSettings, nowMs: number, fileSuffix = '', inNewDirectory = false): Promise<Segment> {
     const segment = new Segment(context, dir, baseOffset, settings, nowMs, fileSuffix);
-    await Promise.all(segment.#filePaths.map((path) => context.handles.use(path, 'create', (handle) => handle.truncate(0))));
+    await Promise.all(segment.#filePaths.map((path) => context.handles.use(path, 'create', async (handle) => {
+      if (!inNewDirectory) await handle.truncate(0);
+    })));
     segment.#loaded = true;
-    for (const kind of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX]) segment.#unsynced.add(kind);
+    segment.#unsynced.add(LOG_FILE_SUFFIX);
+    if (!inNewDirectory) {
+      segment.#unsynced.add(INDEX_FILE_SUFFIX);
+      segment.#unsynced.add(TIME_INDEX_FILE_SUFFIX);
+    }
     segment.#firstBatchTimestamp = -1;
     segment.#verifiedBytes = 0;
     return segment;
