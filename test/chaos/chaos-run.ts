@@ -32,7 +32,7 @@ import { ProcessCluster } from '../support/cluster-processes.js';
 import { EOS_CLUSTER_SETTINGS, type EosWorkload, type FaultCount, startEosWorkload } from '../support/eos-workload.js';
 import { FaultyDisk } from './faulty-disk.js';
 import { MetadataWorkload } from './metadata-workload.js';
-import { IdempotentProducer, RecordingConsumer, createReplicatedTopic, newestPartition, notInSync, readFromLeaders, runningViews } from '../support/leader-kill-support.js';
+import { FAST_FAILOVER_SETTINGS, IdempotentProducer, RecordingConsumer, createReplicatedTopic, newestPartition, notInSync, readFromLeaders, runningViews } from '../support/leader-kill-support.js';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -83,13 +83,9 @@ export interface ChaosResult {
 
 const TOPIC = 'chaos-queue';
 const GROUP = 'chaos-readers';
-/** Short session and lag timeouts, so a fault costs seconds, not the defaults' tens of seconds. */
+/** Fast failover, and the internal topics replicated as the workload's own. */
 const SETTINGS: Record<string, string> = {
-  'broker.session.timeout.ms': '3000',
-  'broker.heartbeat.interval.ms': '500',
-  'replica.fetch.backoff.ms': '100',
-  'replica.lag.time.max.ms': '5000',
-  'group.initial.rebalance.delay.ms': '0',
+  ...FAST_FAILOVER_SETTINGS,
   'offsets.topic.replication.factor': '3',
   'transaction.state.log.replication.factor': '3',
   'transaction.state.log.min.isr': '2',

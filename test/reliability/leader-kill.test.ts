@@ -41,6 +41,7 @@ import { anomaliesOf, checkQueueHistory, formatQueueReport } from '../../src/tes
 import { seededRandom } from '../../src/testing/workload.js';
 import { ProcessCluster, medianAndMax } from '../support/cluster-processes.js';
 import {
+  FAST_FAILOVER_SETTINGS,
   type FinalRead,
   IdempotentProducer,
   RecordingConsumer,
@@ -69,13 +70,7 @@ const TOPIC = 'chased';
 const PARTITIONS = 3;
 const GROUP = 'leader-kill-readers';
 /** Short timeouts, so a kill costs a few seconds: the leader is fenced after the session timeout. */
-const SETTINGS: Record<string, string> = {
-  'broker.session.timeout.ms': '3000',
-  'broker.heartbeat.interval.ms': '500',
-  'replica.fetch.backoff.ms': '100',
-  'replica.lag.time.max.ms': '5000',
-  'group.initial.rebalance.delay.ms': '0',
-};
+const SETTINGS = FAST_FAILOVER_SETTINGS;
 /** How long a paused leader stays stopped: past the session timeout, so it is fenced and loses its leadership. */
 const PAUSE_MS = 4_500;
 /** Between the election that follows a kill and the restart of the killed broker: 300-800 ms, drawn from the seed. */

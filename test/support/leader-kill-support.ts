@@ -29,6 +29,18 @@ function kafkajsLogs(who: string, sink: ((line: string) => void) | undefined): {
   };
 }
 
+/**
+ * Short broker session, replica lag and rebalance delay for failover tests on a cluster of
+ * processes, so a fault costs seconds, not the defaults' tens of seconds.
+ */
+export const FAST_FAILOVER_SETTINGS: Readonly<Record<string, string>> = {
+  'broker.session.timeout.ms': '3000',
+  'broker.heartbeat.interval.ms': '500',
+  'replica.fetch.backoff.ms': '100',
+  'replica.lag.time.max.ms': '5000',
+  'group.initial.rebalance.delay.ms': '0',
+};
+
 /** One partition as one node's Metadata (v12) describes it. */
 export interface PartitionView {
   partition: number;
