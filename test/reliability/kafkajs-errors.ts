@@ -43,11 +43,26 @@ export function isConnectionError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether a partition's log was offline on the broker asked (KAFKA_STORAGE_ERROR: its log
+ * directory failed, a full disk). Kafka answers so for as long as the directory is offline, and
+ * moves the partition's leadership elsewhere; Java clients refresh their metadata on it, but
+ * kafkajs's consumer does not (its fetch recovers only from the stale-metadata errors it lists)
+ * and crashes once its retries run out. Callers accept it only where a fault explains it.
+ */
+export function isStorageError(error: unknown): boolean {
+  return hasProtocolType(error, ['KAFKA_STORAGE_ERROR']);
+}
+
 /** Whether the producer was fenced: a newer producer of its transactional id bumped the epoch (kafkajs's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED). */
 export function isFencedError(error: unknown): boolean {
+  return hasProtocolType(error, ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+}
+
+/** Whether the error or one of its causes is a kafkajs protocol error of one of `types` (kafkajs's names). */
+function hasProtocolType(error: unknown, types: readonly string[]): boolean {
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
-    const type = String((cause as Error & { type?: unknown }).type);
-    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
+    if (types.includes(String((cause as Error & { type?: unknown }).type))) return true;
     const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
     cause = wrapped.originalError ?? wrapped.cause;
   }
