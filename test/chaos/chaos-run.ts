@@ -91,7 +91,7 @@ const SETTINGS: Record<string, string> = {
   'transaction.state.log.min.isr': '2',
 };
 const WARM_UP_MS = 3_000;
-/** Each node's faulty disk (a tmpfs: memory, only as much as is written). */
+/** Each node's faulty disk (ext4 on a loop device over a tmpfs: memory, only as much as is written). */
 const DISK_BYTES = 512 * 1024 * 1024;
 /** Liveness bounds after a fault ends (not targets: a run that misses one reports an anomaly). */
 const ACK_RECOVERY_BOUND_MS = 30_000;
@@ -378,16 +378,20 @@ async function inflict(planned: PlannedFault, context: Context): Promise<Inflict
     case 'disk': {
       // The node's second log directory fails: its partitions go offline there and lead elsewhere.
       // A failed directory stays offline until the broker restarts (as in Kafka): the fault ends
-      // with the disk restored and a clean restart.
+      // with the disk repaired and a clean restart. A read-only file system is repaired with its
+      // broker stopped (unmounted, checked, mounted again).
       const id = ids[0]!;
       const disk = context.disks.get(id)!;
-      disk.fill();
+      const fault = planned.disk === 'read-only' && disk.readOnlyUnavailable === undefined ? 'read-only' : 'full';
+      disk.fail(fault);
+      const label = fault === 'full' ? `full log directory on ${who}${planned.disk === 'read-only' ? ' (read-only is not available here)' : ''}` : `read-only log directory on ${who}`;
       return {
-        label: `full log directory on ${who}`,
+        label,
         end: async () => {
-          disk.restore();
-          if (paused.has(id)) return;
+          // (Faults come one at a time, so the node is not paused; were it, SIGTERM would wait for SIGCONT.)
+          if (paused.delete(id)) cluster.resume(id);
           if (cluster.isRunning(id)) await cluster.kill(id, 'SIGTERM');
+          disk.repair(fault);
           await cluster.restart(id);
         },
       };

@@ -19,6 +19,9 @@ export type FaultTarget = 'leader' | 'controller' | 'coordinator' | 'random' | '
  * `bridge` splits the other nodes in two halves that only the target sees both of; `client` cuts
  * the clients off from the target only (the nodes still see each other).
  */
+/** A log directory's fault: full (ENOSPC) or read-only (EROFS, as ext4 after an I/O error). */
+export type DiskFault = 'full' | 'read-only';
+
 export type PartitionShape = 'isolate' | 'split' | 'bridge' | 'client';
 
 export interface PlannedFault {
@@ -26,11 +29,8 @@ export interface PlannedFault {
   readonly target: FaultTarget;
   /** For `partition` only. */
   readonly shape?: PartitionShape;
-  /**
-   * For `disk` only: the node's second log directory fills up. (Read-only is not offered: a
-   * tmpfs with files open for writing cannot be remounted read-only.)
-   */
-  readonly disk?: 'full';
+  /** For `disk` only: the node's second log directory fills up, or turns read-only. */
+  readonly disk?: DiskFault;
   /** For `slow` only: every link's delay range, and how often each connection is reset. */
   readonly minDelayMs?: number;
   readonly maxDelayMs?: number;
@@ -64,6 +64,8 @@ const TARGETS: Record<NemesisKind, readonly FaultTarget[]> = {
   disk: ['leader', 'random'],
 };
 
+const DISK_FAULTS: readonly DiskFault[] = ['full', 'read-only'];
+
 const SHAPES: readonly PartitionShape[] = ['isolate', 'isolate', 'split', 'bridge', 'client'];
 
 /** The faults of a run, in order. */
@@ -84,7 +86,7 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
     const quietMs = between(minQuietMs, maxQuietMs);
     const common = { kind, target: pick(TARGETS[kind]), durationMs, quietMs };
     if (kind === 'partition') faults.push({ ...common, shape: pick(SHAPES) });
-    else if (kind === 'disk') faults.push({ ...common, disk: 'full' });
+    else if (kind === 'disk') faults.push({ ...common, disk: pick(DISK_FAULTS) });
     else if (kind === 'slow') {
       const maxDelayMs = between(5, 200);
       faults.push({ ...common, minDelayMs: Math.floor(maxDelayMs / 4), maxDelayMs, resetPerSecond: random() < 0.5 ? 0 : Math.round(random() * 20) / 100 });
