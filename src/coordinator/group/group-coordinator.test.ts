@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { Clock, RandomSource } from '../../base/clock.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { silentLogger } from '../../base/logger.js';
+import { KafkaError } from '../../base/kafka-error.js';
 import { MetadataImage } from '../../metadata/metadata-image.js';
 import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
 import { patchBaseOffsetAndEpoch, readLastOffsetDelta } from '../../protocol/records/batch-header.js';
@@ -258,5 +259,31 @@ test('group members are fenced from committing by generation; a non-empty group 
   assert.deepEqual(await commit(0, member.memberId), [ErrorCode.ILLEGAL_GENERATION]);
   assert.deepEqual(await commit(-1, ''), [ErrorCode.UNKNOWN_MEMBER_ID]);
   assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+  coordinator.stop();
+});
+
+test('a failed write to __consumer_offsets answers as Kafka: NOT_COORDINATOR when the partition left or its log is offline, COORDINATOR_NOT_AVAILABLE otherwise', async () => {
+  class FailingOffsetsTopic extends MemoryOffsetsTopic {
+    failure: unknown;
+    override async append(partition: number, batch: Buffer): Promise<void> {
+      if (this.failure !== undefined) throw this.failure;
+      return super.append(partition, batch);
+    }
+  }
+  const topic = new FailingOffsetsTopic();
+  const { coordinator } = setup({}, topic);
+  const commit = () => coordinator.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 'orders', partition: 0, offset: 1, leaderEpoch: -1, metadata: '' }] });
+  const cases: [unknown, number][] = [
+    [new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'log offline'), ErrorCode.NOT_COORDINATOR],
+    [new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leadership moved'), ErrorCode.NOT_COORDINATOR],
+    [new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'isr too small'), ErrorCode.COORDINATOR_NOT_AVAILABLE],
+    [new Error('anything else'), ErrorCode.COORDINATOR_NOT_AVAILABLE],
+  ];
+  for (const [failure, expected] of cases) {
+    topic.failure = failure;
+    assert.deepEqual(await commit(), [expected], String(failure));
+  }
+  topic.failure = undefined;
+  assert.deepEqual(await commit(), [ErrorCode.NONE]);
   coordinator.stop();
 });

@@ -11,6 +11,7 @@ import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
 import { readLastOffset } from '../../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
 import { subscribedTopics } from './consumer-protocol.js';
+import { coordinatorAppendError } from '../append-errors.js';
 import { EMPTY_ASSIGNMENT, Group, GroupMember, GroupState, type GroupStateName, type JoinOutcome, type SyncOutcome, offsetKey } from './group.js';
 import type { GroupContext, GroupCoordinatorConfig } from './group-context.js';
 import { GroupMembership, type JoinGroupInput, type MemberIdentity, type SyncGroupInput, joinError, syncError } from './group-membership.js';
@@ -304,7 +305,7 @@ export class GroupCoordinator {
     try {
       await this.options.partitions.append(partition, batch);
     } catch (error) {
-      const errorCode = (error as { errorCode?: number }).errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      const errorCode = (error as { errorCode?: number }).errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : coordinatorAppendError(error);
       return errors.map((code) => (code === ErrorCode.NONE ? errorCode : code));
     }
     if (!this.pendingTransactionalOffsets.add(input.producerId, partition, pending)) return all(ErrorCode.UNKNOWN_SERVER_ERROR);
@@ -486,7 +487,7 @@ export class GroupCoordinator {
       return ErrorCode.NONE;
     } catch (error) {
       this.options.logger.warn('writing to __consumer_offsets failed', { group: group.groupId, partition, error });
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return coordinatorAppendError(error);
     }
   }
 

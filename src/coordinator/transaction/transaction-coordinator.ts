@@ -11,6 +11,7 @@ import type { Logger } from '../../base/logger.js';
 import { readLastOffset } from '../../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
 import { offsetsPartitionFor } from '../group/group-partition.js';
+import { coordinatorAppendError } from '../append-errors.js';
 import {
   PRODUCER_EPOCH_MAX,
   TRANSACTION_STATE_NAMES,
@@ -503,7 +504,7 @@ export class TransactionCoordinator {
       return ErrorCode.NONE;
     } catch (error) {
       this.#options.logger.warn('writing to __transaction_state failed', { transactionalId, partition, error });
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return coordinatorAppendError(error);
     }
   }
 
