@@ -14,8 +14,4 @@ export class CandidateState {
   ) {
     this.tally = new VoteTally(voters, self);
   }
-
-  get votedId(): number {
-    return this.self;
-  }
 }

@@ -17,7 +17,7 @@ import { SimNetwork } from '../testing/simulation/sim-network.js';
 import { SimScheduler } from '../testing/simulation/sim-scheduler.js';
 import { writeBootstrapCheckpoint } from './bootstrap-checkpoint.js';
 import { PartitionRaftLog } from './partition-raft-log.js';
-import { QuorumStateFile } from './quorum-state-file.js';
+import { QuorumStateFile, isVoteFor } from './quorum-state-file.js';
 import { raftConfig } from './raft-config.js';
 import { METADATA_TOPIC, RaftNode } from './raft-node.js';
 import { SnapshotStore } from './snapshot-store.js';
@@ -48,7 +48,7 @@ class Quorum {
       config: raftConfig({ nodeId: id, directoryId, voters: [], clusterId: CLUSTER_ID }),
       log: await PartitionRaftLog.open(log, snapshots.latest),
       snapshots,
-      stateFile: new QuorumStateFile(fs, log.dir, []),
+      stateFile: new QuorumStateFile(fs, log.dir),
       transport: this.network.transportFor(id),
       clock,
       random: this.random.fork(`raft-${id}-${directoryId}`),
@@ -139,6 +139,35 @@ describe('replica directory ids in the quorum (KIP-853)', () => {
     const right = await begin(DIRS[1]!, node.epoch);
     assert.equal(right.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
     node.kill();
+  });
+
+  it('a vote names the candidate\'s directory: in the same epoch another replica under that id is refused, the same one granted again', async () => {
+    const quorum = new Quorum();
+    const node = await quorum.start(1, DIRS[1]!);
+    const epoch = node.epoch;
+    const original = { nodeId: 2, epoch, directoryId: DIRS[2]! };
+    const replaced = { nodeId: 2, epoch, directoryId: REPLACED_DISK };
+    assert.deepEqual(await vote(node, voteRequest(1, DIRS[1]!, original)), { errorCode: ErrorCode.NONE, voteGranted: true });
+    assert.deepEqual(await vote(node, voteRequest(1, DIRS[1]!, replaced, true)), { errorCode: ErrorCode.NONE, voteGranted: false }, 'pre-vote');
+    assert.deepEqual(await vote(node, voteRequest(1, DIRS[1]!, replaced)), { errorCode: ErrorCode.NONE, voteGranted: false }, 'vote');
+    assert.deepEqual(await vote(node, voteRequest(1, DIRS[1]!, original)), { errorCode: ErrorCode.NONE, voteGranted: true }, 'the same candidate again');
+    node.kill();
+  });
+
+  it('the quorum-state file keeps the vote\'s directory (QuorumStateData version 1) and still reads version 0', async () => {
+    const fs = new MemoryFileSystem();
+    await fs.mkdir('/meta');
+    const file = new QuorumStateFile(fs, '/meta');
+    await file.write({ epoch: 7, leaderId: -1, voted: { id: 2, directoryId: DIRS[2]! } });
+    assert.deepEqual(JSON.parse((await fs.readFile('/meta/quorum-state')).toString('utf8')), { leaderId: -1, leaderEpoch: 7, votedId: 2, votedDirectoryId: DIRS[2], data_version: 1 });
+    assert.deepEqual(await file.read(), { epoch: 7, leaderId: -1, voted: { id: 2, directoryId: DIRS[2] } });
+    // Version 0 (written before KIP-853): the vote has no directory, so any replica of node 2 matches it.
+    await fs.writeFile('/meta/quorum-state', Buffer.from(JSON.stringify({ clusterId: '', leaderId: 3, leaderEpoch: 4, votedId: 2, appliedOffset: 0, currentVoters: [{ voterId: 1 }], data_version: 0 })));
+    const old = await file.read();
+    assert.deepEqual(old, { epoch: 4, leaderId: 3, voted: { id: 2, directoryId: 'AAAAAAAAAAAAAAAAAAAAAA' } });
+    assert.ok(isVoteFor(old.voted, { id: 2, directoryId: REPLACED_DISK }) && !isVoteFor(old.voted, { id: 3, directoryId: 'AAAAAAAAAAAAAAAAAAAAAA' }));
+    await fs.writeFile('/meta/quorum-state', Buffer.from(JSON.stringify({ leaderId: -1, leaderEpoch: 4, votedId: 2, votedDirectoryId: 'not a uuid', data_version: 1 })));
+    await assert.rejects(file.read(), /votedDirectoryId is not a uuid/);
   });
 
   it('a voter back with a new directory id (a replaced disk) is an observer: no vote, and its fetches commit nothing, until added again', async () => {

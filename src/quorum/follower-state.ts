@@ -1,6 +1,7 @@
 // Follower: a node that knows the leader of its epoch and fetches the log from it. If no fetch
 // succeeds within controller.quorum.fetch.timeout.ms, a voter starts a pre-vote (an observer just
 // looks for the leader again). A follower the leader sent to its snapshot fetches that first.
+import type { ReplicaKey } from './quorum-state-file.js';
 import type { OffsetAndEpoch } from './raft-log.js';
 
 export class FollowerState {
@@ -19,8 +20,8 @@ export class FollowerState {
   constructor(
     readonly epoch: number,
     readonly leaderId: number,
-    /** The vote cast in this epoch before the leader was known, or -1. */
-    readonly votedId: number,
+    /** The vote cast in this epoch before the leader was known (id -1: none). */
+    readonly voted: ReplicaKey,
     nowMs: number,
   ) {
     this.lastFetchMs = nowMs;

@@ -59,10 +59,6 @@ export class LeaderState {
     return this.self;
   }
 
-  get votedId(): number {
-    return this.self;
-  }
-
   get voters(): readonly number[] {
     return this.#voterKeys.map((voter) => voter.id);
   }

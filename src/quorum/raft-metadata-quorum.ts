@@ -106,7 +106,7 @@ export class RaftMetadataQuorum implements MetadataQuorum {
       config: options.config,
       log: quorum.#raftLog,
       snapshots,
-      stateFile: new QuorumStateFile(options.fs, options.log.dir, options.config.voters),
+      stateFile: new QuorumStateFile(options.fs, options.log.dir),
       transport: options.transport,
       clock: options.clock,
       random: options.random,

@@ -48,7 +48,7 @@ import { FollowerState } from './follower-state.js';
 import { LeaderState, type ReplicaPosition } from './leader-state.js';
 import { leaderChangeRecord } from './leader-change.js';
 import { ProspectiveState } from './prospective-state.js';
-import { type ElectionState, NO_NODE, type QuorumStateFile } from './quorum-state-file.js';
+import { type ElectionState, NO_NODE, NO_VOTE, type QuorumStateFile, type ReplicaKey, isVoteFor } from './quorum-state-file.js';
 import type { RaftConfig } from './raft-config.js';
 import type { OffsetAndEpoch, RaftBatchInfo, RaftLog } from './raft-log.js';
 import { ResignedState } from './resigned-state.js';
@@ -200,10 +200,10 @@ export class RaftNode {
       // leader writes batches of its epoch first (its state is written before its first batch, so
       // this means the file was lost or replaced). It must not vote for anyone else in it.
       options.logger.warn('the metadata log is ahead of the quorum-state file', { logEpoch: options.log.lastEpoch, fileEpoch: stored.epoch });
-      role = new UnattachedState(options.log.lastEpoch, nodeId);
+      role = new UnattachedState(options.log.lastEpoch, { id: nodeId, directoryId: options.config.directoryId });
     } else if (stored.leaderId === nodeId) role = new ResignedState(stored.epoch, nodeId, voters);
-    else if (stored.leaderId !== NO_NODE) role = new FollowerState(stored.epoch, stored.leaderId, stored.votedId, options.clock.monotonicMs());
-    else role = new UnattachedState(stored.epoch, stored.votedId);
+    else if (stored.leaderId !== NO_NODE) role = new FollowerState(stored.epoch, stored.leaderId, stored.voted, options.clock.monotonicMs());
+    else role = new UnattachedState(stored.epoch, stored.voted);
     const node = new RaftNode(options, role, stored);
     // Snapshots before the log start were kept for followers fetching them when this node led.
     await options.snapshots.deleteBefore({ offset: options.log.startOffset, epoch: 0 });
@@ -311,6 +311,11 @@ export class RaftNode {
   /** This node's directory id (the metadata log directory's directory.id). */
   get directoryId(): string {
     return this.#config.directoryId;
+  }
+
+  /** This node as a vote names it. */
+  get #selfKey(): ReplicaKey {
+    return { id: this.nodeId, directoryId: this.#config.directoryId };
   }
 
   /** The directory id the voter set records for voter `id` (the zero uuid when none or not a voter). */
@@ -604,7 +609,7 @@ export class RaftNode {
     // A quorum of one's candidacy is not written either: it wins at once, and its leader state,
     // written next, holds the same epoch and vote (one state write per start instead of two).
     const unwritten = role.kind === 'prospective' || (role.kind === 'candidate' && this.#isOnlyVoter);
-    if (!unwritten && (after.epoch !== persisted.epoch || after.leaderId !== persisted.leaderId || after.votedId !== persisted.votedId)) {
+    if (!unwritten && (after.epoch !== persisted.epoch || after.leaderId !== persisted.leaderId || after.voted.id !== persisted.voted.id || after.voted.directoryId !== persisted.voted.directoryId)) {
       persisting = this.#stateFile.write(after).then(() => {
         this.#persisted = after;
       });
@@ -616,23 +621,23 @@ export class RaftNode {
         persisting = undefined;
       }
     }
-    this.#logger.info('quorum role', { role: role.kind, epoch: role.epoch, leaderId: this.leaderId, votedId: after.votedId });
+    this.#logger.info('quorum role', { role: role.kind, epoch: role.epoch, leaderId: this.leaderId, votedId: after.voted.id });
     await Promise.all([persisting, this.#enter(role)]);
   }
 
   #electionState(role: RaftRole): ElectionState {
     switch (role.kind) {
       case 'prospective':
-        return { epoch: role.epoch, leaderId: NO_NODE, votedId: role.votedId };
+        return { epoch: role.epoch, leaderId: NO_NODE, voted: role.voted };
       case 'resigned':
       case 'leader':
-        return { epoch: role.epoch, leaderId: this.nodeId, votedId: role.kind === 'leader' ? this.nodeId : NO_NODE };
+        return { epoch: role.epoch, leaderId: this.nodeId, voted: role.kind === 'leader' ? this.#selfKey : NO_VOTE };
       case 'follower':
-        return { epoch: role.epoch, leaderId: role.leaderId, votedId: role.votedId };
+        return { epoch: role.epoch, leaderId: role.leaderId, voted: role.voted };
       case 'candidate':
-        return { epoch: role.epoch, leaderId: NO_NODE, votedId: this.nodeId };
+        return { epoch: role.epoch, leaderId: NO_NODE, voted: this.#selfKey };
       case 'unattached':
-        return { epoch: role.epoch, leaderId: NO_NODE, votedId: role.votedId };
+        return { epoch: role.epoch, leaderId: NO_NODE, voted: role.voted };
     }
   }
 
@@ -684,11 +689,11 @@ export class RaftNode {
     if (!this.isVoter) {
       // No longer (or not yet) a voter: look for the leader as an observer does.
       if (role.kind === 'unattached') this.#discoverLeader();
-      else if (role.kind !== 'follower') await this.#transition(new UnattachedState(role.epoch, this.#electionState(role).votedId));
+      else if (role.kind !== 'follower') await this.#transition(new UnattachedState(role.epoch, this.#electionState(role).voted));
       return;
     }
     const leaderId = role.kind === 'follower' ? role.leaderId : NO_NODE;
-    await this.#transition(new ProspectiveState(role.epoch, this.#electionState(role).votedId, leaderId, this.voters, this.nodeId));
+    await this.#transition(new ProspectiveState(role.epoch, this.#electionState(role).voted, leaderId, this.voters, this.nodeId));
   }
 
   async #becomeCandidate(): Promise<void> {
@@ -703,11 +708,10 @@ export class RaftNode {
     const role = this.#role;
     if (role.kind === 'prospective' && role.leaderId !== NO_NODE) {
       // The old leader may be alive after all (this node was the one cut off): follow it again.
-      await this.#transition(new FollowerState(role.epoch, role.leaderId, role.votedId, this.#clock.monotonicMs()));
+      await this.#transition(new FollowerState(role.epoch, role.leaderId, role.voted, this.#clock.monotonicMs()));
       return;
     }
-    const votedId = this.#electionState(role).votedId;
-    await this.#transition(new UnattachedState(role.epoch, votedId));
+    await this.#transition(new UnattachedState(role.epoch, this.#electionState(role).voted));
     // Replace the unattached role's full election timeout with the shorter backoff.
     for (const cancel of this.#cancelTimers) cancel();
     this.#cancelTimers = [];
@@ -760,7 +764,7 @@ export class RaftNode {
       return;
     }
     if (this.isVoter) await this.#startPreVote();
-    else await this.#transition(new UnattachedState(role.epoch, role.votedId));
+    else await this.#transition(new UnattachedState(role.epoch, role.voted));
   }
 
   /**
@@ -773,13 +777,13 @@ export class RaftNode {
     if (epoch < role.epoch) return false;
     const now = this.#clock.monotonicMs();
     if (epoch > role.epoch) {
-      if (leaderId !== NO_NODE && leaderId !== this.nodeId) await this.#transition(new FollowerState(epoch, leaderId, NO_NODE, now));
-      else await this.#transition(new UnattachedState(epoch, NO_NODE));
+      if (leaderId !== NO_NODE && leaderId !== this.nodeId) await this.#transition(new FollowerState(epoch, leaderId, NO_VOTE, now));
+      else await this.#transition(new UnattachedState(epoch, NO_VOTE));
       return true;
     }
     if (leaderId === NO_NODE || leaderId === this.nodeId) return true;
     if (role.kind === 'unattached' || role.kind === 'prospective' || role.kind === 'candidate') {
-      await this.#transition(new FollowerState(epoch, leaderId, this.#electionState(role).votedId, now));
+      await this.#transition(new FollowerState(epoch, leaderId, this.#electionState(role).voted, now));
     }
     return true;
   }
@@ -837,6 +841,7 @@ export class RaftNode {
     if (!partition) return this.#voteAnswer(ErrorCode.INVALID_REQUEST, false);
     if (request.clusterId !== null && request.clusterId !== this.#config.clusterId) return this.#voteAnswer(ErrorCode.INCONSISTENT_CLUSTER_ID, false);
     const { candidateEpoch, candidateId } = partition;
+    const candidate: ReplicaKey = { id: candidateId, directoryId: partition.candidateDirectoryId ?? ZERO_UUID };
     // No check of the candidate against this node's voter set (KIP-853, as Kafka): either side's set
     // may be stale; the candidate counts votes from its own set (it stands only while its own key is
     // a voter there), and the log rule keeps a removed node that missed its removal from winning.
@@ -845,19 +850,21 @@ export class RaftNode {
     const upToDate = this.#logIsBehindOrEqual(partition.lastOffsetEpoch, Number(partition.lastOffset));
     if (partition.preVote) {
       if (!validKey) return this.#voteAnswer(ErrorCode.INVALID_VOTER_KEY, false);
-      return this.#voteAnswer(ErrorCode.NONE, upToDate && this.#wouldVote(candidateEpoch, candidateId));
+      return this.#voteAnswer(ErrorCode.NONE, upToDate && this.#wouldVote(candidateEpoch, candidate));
     }
-    if (candidateEpoch > this.#role.epoch) await this.#transition(new UnattachedState(candidateEpoch, NO_NODE));
+    if (candidateEpoch > this.#role.epoch) await this.#transition(new UnattachedState(candidateEpoch, NO_VOTE));
     // The request was meant for another replica (this node's disk was replaced, or it is another
     // node): Kafka answers INVALID_VOTER_KEY, after moving to the candidate's epoch.
     if (!validKey) return this.#voteAnswer(ErrorCode.INVALID_VOTER_KEY, false);
     const role = this.#role;
-    const votedId = this.#electionState(role).votedId;
+    const { voted } = this.#electionState(role);
     const canVote = role.kind === 'unattached' || role.kind === 'prospective' || role.kind === 'resigned' || (role.kind === 'candidate' && candidateId === this.nodeId);
-    const granted = upToDate && canVote && (votedId === NO_NODE || votedId === candidateId) && this.leaderId === NO_NODE;
-    if (granted && votedId !== candidateId) {
+    // A vote already cast in this epoch stands: for the same node with another directory (another
+    // replica under the same id, KIP-853), the answer is no.
+    const granted = upToDate && canVote && (voted.id === NO_NODE || isVoteFor(voted, candidate)) && this.leaderId === NO_NODE;
+    if (granted && voted.id === NO_NODE) {
       // The vote is persisted (by the transition) before the answer leaves.
-      await this.#transition(new UnattachedState(role.epoch, candidateId));
+      await this.#transition(new UnattachedState(role.epoch, candidate));
     } else if (granted) {
       this.#restartElectionTimer();
     }
@@ -870,15 +877,15 @@ export class RaftNode {
    * returning, cut-off node from deposing a healthy leader. A follower that has not heard from
    * its leader says yes, or a quorum whose leader died could never elect another.
    */
-  #wouldVote(epoch: number, candidateId: number): boolean {
+  #wouldVote(epoch: number, candidate: ReplicaKey): boolean {
     const role = this.#role;
     if (role.kind === 'leader') return false;
     if (role.kind === 'follower') {
       return !role.fetchedSuccessfully || this.#clock.monotonicMs() - role.lastFetchMs >= this.#config.fetchTimeoutMs;
     }
     if (epoch > role.epoch) return true;
-    const votedId = this.#electionState(role).votedId;
-    return this.leaderId === NO_NODE && (votedId === NO_NODE || votedId === candidateId);
+    const { voted } = this.#electionState(role);
+    return this.leaderId === NO_NODE && (voted.id === NO_NODE || isVoteFor(voted, candidate));
   }
 
   /** Raft's up-to-date rule: the candidate's last (epoch, offset) is at least this node's. */
@@ -1020,7 +1027,7 @@ export class RaftNode {
    * and start a pre-vote after a short delay that grows with `rank` (preferred successors first).
    */
   async #leaderResigned(role: FollowerState, rank: number): Promise<void> {
-    await this.#transition(new UnattachedState(role.epoch, role.votedId));
+    await this.#transition(new UnattachedState(role.epoch, role.voted));
     for (const cancel of this.#cancelTimers) cancel();
     this.#cancelTimers = [];
     this.#schedule(rank * this.#config.retryBackoffMs * 5 + this.#random.nextInt(this.#config.retryBackoffMs + 1), () => this.#startPreVote());

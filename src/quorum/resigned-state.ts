@@ -27,8 +27,4 @@ export class ResignedState {
   get leaderId(): number {
     return this.self;
   }
-
-  get votedId(): number {
-    return -1;
-  }
 }

@@ -115,13 +115,13 @@ export class RaftCluster {
     this.#checkSurvived(node, openedLog, snapshots.latest);
     const sabotage = this.#options.sabotage;
     const raftLog = sabotage?.flushLies ? new LyingFlushLog(openedLog) : openedLog;
-    const stateFile = new (sabotage?.forgetsVotes ? ForgetfulStateFile : QuorumStateFile)(node.fs, log.dir, this.#options.voters);
+    const stateFile = new (sabotage?.forgetsVotes ? ForgetfulStateFile : QuorumStateFile)(node.fs, log.dir);
     const stateMachine = new SimStateMachine(this.#options.snapshotEveryBatches ?? 0, (error) => {
       // A node that crashed or stopped may fail mid-pass; only a live node's failure is a defect.
       if (node.stateMachine === stateMachine && node.raft) this.#options.onViolation(`node ${id}'s state machine failed: ${String(error)}`);
     }, sabotage?.snapshotDropsLast);
     const raft = await RaftNode.start({
-      config: raftConfig({ nodeId: id, voters: this.#options.voters, clusterId: 'simulated-cluster', ...this.#options.config }),
+      config: raftConfig({ nodeId: id, directoryId: simDirectoryId(id), voters: this.#options.voters, clusterId: 'simulated-cluster', ...this.#options.config }),
       log: raftLog,
       snapshots,
       listener: {
@@ -246,4 +246,12 @@ export function sameBatch(a: RaftBatchInfo, b: RaftBatchInfo): boolean {
 
 export function describeBatch(batch: RaftBatchInfo): string {
   return `[${batch.baseOffset}..${batch.lastOffset}] epoch ${batch.epoch} crc ${batch.crc.toString(16)}`;
+}
+
+/**
+ * Node `id`'s metadata log directory id (KIP-853): fixed per node, never the zero uuid, so votes
+ * and the voter keys of voters added during a run name real directories.
+ */
+export function simDirectoryId(id: number): string {
+  return Buffer.alloc(16, id + 1).toString('base64url');
 }

@@ -10,7 +10,7 @@ import { ErrorCode } from '../../base/error-codes.js';
 import { KafkaError } from '../../base/kafka-error.js';
 import type { RaftNode } from '../../quorum/raft-node.js';
 import { staticVoter } from '../../quorum/voter-set.js';
-import { RaftCluster } from './raft-cluster.js';
+import { RaftCluster, simDirectoryId } from './raft-cluster.js';
 import { RaftInvariants } from './raft-invariants.js';
 import type { Sabotage } from './sabotage.js';
 import { SeededRandom } from './seeded-random.js';
@@ -346,12 +346,12 @@ class Chaos {
           if (spare.length === 0) return;
           const id = this.random.pick(spare);
           this.#note(`add voter ${id} (voters ${current.join(',')})`);
-          change = leader.addVoter(staticVoter(id));
+          change = leader.addVoter({ ...staticVoter(id), directoryId: simDirectoryId(id) });
         } else {
           if (current.length <= 2) return;
           const id = this.random.pick([...current]);
           this.#note(`remove voter ${id} (voters ${current.join(',')})`);
-          change = leader.removeVoter(id);
+          change = leader.removeVoter(id, simDirectoryId(id));
         }
         change.then(
           () => {
