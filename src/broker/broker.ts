@@ -480,8 +480,10 @@ export class Broker {
     quorum.onCommit((records, snapshot) => (snapshot ? publisher.reloaded() : publisher.publish(records)));
     // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
     await groupCoordinator.start();
-    // Transactions caught between prepare and complete are finished from `__transaction_state`.
+    // Transactions caught between prepare and complete are finished from `__transaction_state`:
+    // before serving on a single broker, in the background in a cluster (see interruptedFinished).
     await transactionCoordinator.start();
+    if (!clustered) await transactionCoordinator.interruptedFinished();
     const cancelProducerExpiry = scheduleProducerExpiry(services, logManager);
 
     const listeners = await bound;

@@ -128,4 +128,82 @@ describe('transactions on a three-broker cluster', () => {
     assert.deepEqual(await committedValues(cluster), expected(['first', 'third', 'fourth']));
     await producer.disconnect();
   });
+
+  it('a commit caught between prepare and markers when every node dies completes once they all restart', async () => {
+    // The hour-long chaos campaign (seed 2028) found a deadlock here: after kill -9 of every node,
+    // the transaction coordinator's restart finished the prepared commit before it served anyone,
+    // and its markers for partitions it led needed followers fetching from it. It deadlocked only
+    // when that node was elected controller again (a controller fences silent brokers only once
+    // its own broker has started), which this test does not decide; the deterministic regression
+    // test is the coordinator's own (transaction-coordinator.test.ts). This one checks the whole
+    // path: the commit completes on every partition once the nodes are back.
+    await cluster?.close();
+    cluster = await startCluster({ brokers: 3, storage: 'disk', config: { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 500, 'replica.fetch.backoff.ms': 100 } });
+    const active = cluster;
+    const kafka = new Kafka({ clientId: 'held-commit', brokers: cluster.bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
+    // __transaction_state exists after a first transactional producer; then a transactional id
+    // whose coordinator is the active controller, as in the campaign: the controller's own
+    // fencing of silent brokers is not running while its broker starts.
+    const probe = kafka.producer({ transactionalId: 'held-probe', idempotent: true, maxInFlightRequests: 1 });
+    await probe.connect();
+    await (await probe.transaction()).abort();
+    await probe.disconnect();
+    const transactions = active.node(active.nodeIds[0]!).broker!.services.transactionCoordinator;
+    const controller = await until('an active controller', () => (active.activeController() > 0 ? active.activeController() : undefined));
+    const transactionalId = await until('a transactional id the controller coordinates', () =>
+      Array.from({ length: 500 }, (_, n) => `held-producer-${n}`).find((id) => leaderOf(active, TRANSACTION_STATE_TOPIC, transactions.partitionFor(id)) === controller),
+    );
+    const coordinator = controller;
+    const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await (await producer.transaction()).abort();
+    // The coordinator leads every partition of the transaction, each replicated on all three.
+    const others = active.nodeIds.filter((id) => id !== coordinator);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'txn-held', replicaAssignment: [0, 1].map((partition) => ({ partition, replicas: [coordinator, ...others] })) }], waitForLeaders: true });
+    await admin.disconnect();
+    await until('the coordinator to lead txn-held', () => [0, 1].every((partition) => leaderOf(active, 'txn-held', partition) === coordinator) || undefined);
+
+    const held = active.node(coordinator).broker!.services.transactionCoordinator;
+    let reached = () => {};
+    const reachedPrepare = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    held.setTestHooks({ afterPrepare: () => (reached(), new Promise<void>(() => {})) });
+    const transaction = await producer.transaction();
+    await transaction.send({ topic: 'txn-held', messages: [0, 1].map((partition) => ({ partition, value: `held-${partition}` })) });
+    const committing = transaction.commit().catch(() => undefined);
+    await reachedPrepare;
+    // Every node dies at once (no clean shutdown: the ISRs stay whole), then all start together.
+    await Promise.all(active.nodeIds.map((id) => active.crash(id)));
+    let timer: NodeJS.Timeout | undefined;
+    const restarted = await Promise.race([
+      Promise.all(active.nodeIds.map((id) => active.restart(id))).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 45_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.ok(restarted, 'every node restarted within 45 s');
+    await until('txn-held to have live leaders', () => [0, 1].every((partition) => active.node(leaderOf(active, 'txn-held', partition)).broker !== undefined) || undefined);
+    const values = await until('the prepared commit to be complete on txn-held', async () => {
+      const read: string[] = [];
+      for (const partition of [0, 1]) {
+        const client = await rawClientTo(active, leaderOf(active, 'txn-held', partition));
+        try {
+          const result = await readCommittedPartition(client, 'txn-held', partition);
+          if (result.lastStableOffset !== result.highWatermark) return undefined;
+          read.push(...result.records.map((record) => record.value));
+        } finally {
+          client.close();
+        }
+      }
+      return read;
+    });
+    assert.deepEqual(values, ['held-0', 'held-1']);
+    await committing;
+    await producer.disconnect().catch(() => undefined);
+  });
 });
+

@@ -36,7 +36,8 @@ export function isConnectionError(error: unknown): boolean {
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
     if (CONNECTION_ERRORS.includes(cause.name)) return true;
     if (cause.name === 'KafkaJSProtocolError' && COORDINATOR_MOVING.includes(String((cause as Error & { type?: unknown }).type))) return true;
-    if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection/i.test(cause.message)) return true;
+    // kafkajs's plain Error for a request on a broker whose connection it has just dropped.
+    if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection|Broker not connected/i.test(cause.message)) return true;
     const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };
     cause = wrapped.originalError ?? wrapped.cause;
   }

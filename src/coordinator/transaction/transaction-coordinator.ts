@@ -100,26 +100,35 @@ export class TransactionCoordinator {
   #cancelSweep: (() => void) | undefined;
   #stopped = false;
   #testHooks: TransactionCoordinatorTestHooks | undefined;
-  /** Interrupted transactions being finished after a replay (start() waits for them). */
-  #completions: Promise<unknown>[] = [];
+  /** Completions of transactions a stop caught between prepare and complete, until each settles. */
+  readonly #completions = new Set<Promise<unknown>>();
 
   constructor(options: TransactionCoordinatorOptions) {
     this.#options = options;
   }
 
   /**
-   * Replays every hosted `__transaction_state` partition and finishes the transactions a stop
-   * caught between prepare and complete, before any client can ask: a consumer must not read the
-   * group offsets of a committed transaction before its markers made them committed.
+   * Replays every hosted `__transaction_state` partition and starts finishing the transactions a
+   * stop caught between prepare and complete (their markers); `interruptedFinished` waits for those.
    */
   async start(): Promise<void> {
     const count = this.#options.stateLog.numPartitions();
     for (let partition = 0; partition < count; partition += 1) {
       if (this.#options.stateLog.isHosted(partition)) await this.#load(partition);
     }
-    await Promise.all(this.#completions);
-    this.#completions = [];
     this.#scheduleSweep();
+  }
+
+  /**
+   * Resolves once every interrupted transaction found so far is finished. A single broker waits
+   * for it before any client can ask, so that a consumer never reads the group offsets of a
+   * committed transaction before its markers made them committed (kafkajs cannot ask OffsetFetch
+   * for stable offsets, KIP-447). A broker of a cluster must not: a marker for a partition it leads
+   * commits only once followers fetch from it, which they do once it serves (Kafka's coordinator
+   * too finishes them in the background, and its clients ask for stable offsets).
+   */
+  async interruptedFinished(): Promise<void> {
+    await Promise.all([...this.#completions]);
   }
 
   /** Tests only: see TransactionCoordinatorTestHooks. */
@@ -572,7 +581,8 @@ export class TransactionCoordinator {
         const current = this.#transactions.get(metadata.transactionalId);
         if (current !== undefined && isPreparing(current.status)) await this.#completeTransaction(current);
       });
-      this.#completions.push(completion);
+      this.#completions.add(completion);
+      void completion.finally(() => this.#completions.delete(completion)).catch(() => undefined);
     }
   }
 }

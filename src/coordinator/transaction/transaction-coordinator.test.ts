@@ -1,0 +1,106 @@
+// The transaction coordinator over in-memory ports: what its start does with a transaction a stop
+// caught between prepare and complete.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode } from '../../base/error-codes.js';
+import { silentLogger } from '../../base/logger.js';
+import { patchBaseOffsetAndEpoch, readLastOffsetDelta } from '../../protocol/records/batch-header.js';
+import { ManualClock } from '../../testing/log-support.js';
+import { TransactionCoordinator } from './transaction-coordinator.js';
+import type { TransactionMarker, TransactionMarkerWriter, TransactionStatePartitions } from './transaction-ports.js';
+
+class MemoryStateLog implements TransactionStatePartitions {
+  readonly logs = new Map<number, Buffer[]>();
+  numPartitions(): number {
+    return 4;
+  }
+  async ensureTopic(): Promise<boolean> {
+    return true;
+  }
+  isHosted(): boolean {
+    return true;
+  }
+  leaderEpoch(): number {
+    return 0;
+  }
+  async append(partition: number, batch: Buffer): Promise<void> {
+    const log = this.logs.get(partition) ?? [];
+    const copy = Buffer.from(batch);
+    patchBaseOffsetAndEpoch(copy, 0, this.#end(log), 0);
+    log.push(copy);
+    this.logs.set(partition, log);
+  }
+  async read(partition: number, fromOffset: number): Promise<{ chunks: Buffer[]; highWatermark: number }> {
+    const log = this.logs.get(partition) ?? [];
+    return { chunks: fromOffset === 0 ? log : [], highWatermark: this.#end(log) };
+  }
+  #end(log: readonly Buffer[]): number {
+    return log.reduce((next, stored) => next + readLastOffsetDelta(stored) + 1, 0);
+  }
+}
+
+/** Markers that wait until the test lets them through. */
+class HeldMarkers implements TransactionMarkerWriter {
+  readonly written: TransactionMarker[] = [];
+  #release: () => void = () => {};
+  readonly #released = new Promise<void>((resolve) => {
+    this.#release = resolve;
+  });
+  async writeMarker(marker: TransactionMarker): Promise<boolean> {
+    await this.#released;
+    this.written.push(marker);
+    return true;
+  }
+  release(): void {
+    this.#release();
+  }
+}
+
+function coordinator(stateLog: TransactionStatePartitions, markers: TransactionMarkerWriter): TransactionCoordinator {
+  let nextProducerId = 1000;
+  return new TransactionCoordinator({
+    clock: new ManualClock(),
+    logger: silentLogger,
+    config: { transactionStateLogNumPartitions: 4, transactionMaxTimeoutMs: 900_000, transactionalIdExpirationMs: 604_800_000, abortTimedOutTransactionsIntervalMs: 10_000 },
+    stateLog,
+    markers,
+    producerIds: { allocateBlock: async () => ({ firstProducerId: (nextProducerId += 1000), size: 1000 }) },
+    partitionExists: () => true,
+  });
+}
+
+test('start replays a commit caught between prepare and markers without waiting for them; interruptedFinished waits', async () => {
+  const stateLog = new MemoryStateLog();
+  const first = coordinator(stateLog, new HeldMarkers());
+  await first.start();
+  const producer = await first.initProducerId({ transactionalId: 'held', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+  assert.equal(producer.errorCode, ErrorCode.NONE);
+  assert.deepEqual(await first.addPartitions('held', producer.producerId, producer.producerEpoch, [{ topic: 'orders', partition: 0 }]), [ErrorCode.NONE]);
+  // The first coordinator stops right after its PrepareCommit record is durable.
+  let prepared = () => {};
+  const reachedPrepare = new Promise<void>((resolve) => {
+    prepared = resolve;
+  });
+  first.setTestHooks({ afterPrepare: () => (prepared(), new Promise<void>(() => {})) });
+  void first.endTransaction('held', producer.producerId, producer.producerEpoch, true);
+  await reachedPrepare;
+  first.stop();
+
+  // Its successor's markers cannot be written yet (in a cluster: the partition's followers fetch
+  // from this broker only once it serves, after start).
+  const markers = new HeldMarkers();
+  const second = coordinator(stateLog, markers);
+  await second.start();
+  assert.equal((await second.describe('held')).state, 'PrepareCommit', 'replayed, not finished');
+  let finished = false;
+  const waiting = second.interruptedFinished().then(() => {
+    finished = true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(finished, false, 'interruptedFinished waits for the markers');
+  markers.release();
+  await waiting;
+  assert.deepEqual(markers.written.map(({ topic, partition, committed }) => ({ topic, partition, committed })), [{ topic: 'orders', partition: 0, committed: true }]);
+  assert.equal((await second.describe('held')).state, 'CompleteCommit');
+  second.stop();
+});
