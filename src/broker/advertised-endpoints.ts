@@ -7,17 +7,18 @@ import { type BoundListener, parseListeners } from './network/index.js';
 
 export type { BrokerEndpoint };
 
-/** Kafka's security protocol id of PLAINTEXT, the only one served so far. */
-const PLAINTEXT = 0;
+/** Kafka's security protocol ids. */
+const PROTOCOL_IDS: Readonly<Record<string, number>> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
 
 export function advertisedEndpoints(config: BrokerConfig, bound: readonly BoundListener[]): BrokerEndpoint[] {
+  const protocolOf = (name: string) => PROTOCOL_IDS[config.listenerSecurityProtocols.get(name) ?? 'PLAINTEXT'] ?? 0;
   if (config.advertisedListeners) {
     return parseListeners(config.advertisedListeners).map((listener) => {
       const port = listener.port === 0 ? (bound.find((entry) => entry.name === listener.name)?.port ?? 0) : listener.port;
-      return { name: listener.name, host: publicHost(listener.host), port, securityProtocol: PLAINTEXT };
+      return { name: listener.name, host: publicHost(listener.host), port, securityProtocol: protocolOf(listener.name) };
     });
   }
-  return bound.map((listener) => ({ name: listener.name, host: publicHost(listener.host), port: listener.port, securityProtocol: PLAINTEXT }));
+  return bound.map((listener) => ({ name: listener.name, host: publicHost(listener.host), port: listener.port, securityProtocol: protocolOf(listener.name) }));
 }
 
 function publicHost(host: string): string {

@@ -226,7 +226,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('remote.log.manager.copy.max.bytes.per.second', 'long', LONG_MAX_AS_FOREVER, 'The rate at which segments are copied to remote storage.', atLeast(1)),
   key('remote.log.manager.fetch.max.bytes.per.second', 'long', LONG_MAX_AS_FOREVER, 'The rate at which data is read back from remote storage.', atLeast(1)),
   key('remote.list.offsets.request.timeout.ms', 'long', 30000, 'How long a ListOffsets that needs remote storage may take.', atLeast(1)),
-  // Security keys: Conveyor speaks PLAINTEXT only today; these are stored and described.
+  // Security keys: PLAINTEXT and SSL listeners (TLS from the ssl.* keys below, which a listener may
+  // override as listener.name.<listener>.ssl.*); SASL is not served yet.
   key('principal.builder.class', 'class', 'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder', 'The class that turns an authenticated connection into a principal.'),
   key('ssl.protocol', 'string', 'TLSv1.3', 'The TLS protocol used to build the SSL context.'),
   key('ssl.provider', 'string', null, 'The security provider for TLS, when not the default one.'),
@@ -348,7 +349,33 @@ export const acceptedWithoutEffect: ReadonlySet<string> = new Set([
 
 const keysByName = new Map(brokerConfigKeys.map((configKey) => [configKey.name, configKey]));
 
+/** Kafka's security protocols; Conveyor serves PLAINTEXT and SSL (SASL is not served yet). */
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
+/** One TLS listener's settings: the broker's ssl.* keys under the listener's own (listener.name.<listener>.ssl.*). */
+export interface SslSettings {
+  readonly keystoreType: string;
+  readonly keystoreLocation: string | null;
+  readonly keystorePassword: string | null;
+  readonly keyPassword: string | null;
+  readonly keystoreCertificateChain: string | null;
+  readonly keystoreKey: string | null;
+  readonly truststoreType: string;
+  readonly truststoreLocation: string | null;
+  readonly truststorePassword: string | null;
+  readonly truststoreCertificates: string | null;
+  readonly clientAuth: 'none' | 'requested' | 'required';
+  readonly enabledProtocols: readonly string[];
+  /** The key each setting came from, for messages naming it (listener.name.<listener>.ssl.* or ssl.*). */
+  readonly keyNames: Readonly<Record<string, string>>;
+}
+
 export interface BrokerConfig {
+  /** Each listener's security protocol (listener.security.protocol.map), by upper-case name. */
+  listenerSecurityProtocols: ReadonlyMap<string, SecurityProtocol>;
+  /** The TLS settings of each SSL listener, by name. */
+  listenerSsl: ReadonlyMap<string, SslSettings>;
   nodeId: number;
   processRoles: ('broker' | 'controller')[];
   /** The fixed voter set (controller.quorum.voters); empty when not set. */
@@ -454,8 +481,20 @@ function entriesOf(input: ConfigInput): [string, string][] {
 export function resolveBrokerConfig(input: ConfigInput = {}): BrokerConfig {
   const values = new Map<string, ConfigValue>();
   const explicitKeys = new Set<string>();
+  const listenerValues = new Map<string, Map<string, ConfigValue>>();
   for (const [name, text] of entriesOf(input)) {
     if (acceptedWithoutEffect.has(name)) continue;
+    // A listener's own TLS settings (Kafka's listener.name.<listener>.ssl.*), over the broker's.
+    const prefixed = listenerPrefixed(name);
+    const baseKey = prefixed && prefixed.baseName.startsWith('ssl.') ? keysByName.get(prefixed.baseName) : undefined;
+    if (prefixed && baseKey) {
+      const listener = prefixed.listener.toUpperCase();
+      const own = listenerValues.get(listener) ?? new Map<string, ConfigValue>();
+      own.set(prefixed.baseName, checkedConfigValue({ ...baseKey, name }, text));
+      listenerValues.set(listener, own);
+      explicitKeys.add(name);
+      continue;
+    }
     const configKey = keysByName.get(name);
     if (!configKey) throw new ConfigError(name, 'unknown configuration key');
     values.set(name, checkedConfigValue(configKey, text));
@@ -464,7 +503,7 @@ export function resolveBrokerConfig(input: ConfigInput = {}): BrokerConfig {
   for (const configKey of brokerConfigKeys) {
     if (!values.has(configKey.name)) values.set(configKey.name, configKey.defaultValue);
   }
-  return buildBrokerConfig(values, explicitKeys);
+  return buildBrokerConfig(values, explicitKeys, listenerValues);
 }
 
 function firstDefined(...candidates: (number | null | undefined)[]): number {
@@ -472,8 +511,9 @@ function firstDefined(...candidates: (number | null | undefined)[]): number {
   return Number.POSITIVE_INFINITY;
 }
 
-function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<string>): BrokerConfig {
+function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<string>, listenerValues: ReadonlyMap<string, ReadonlyMap<string, ConfigValue>> = new Map()): BrokerConfig {
   const get = <T extends ConfigValue>(name: string) => values.get(name) as T;
+  const securityProtocols = listenerSecurityProtocols(get('listener.security.protocol.map'), get('listeners'), explicitKeys.has('listener.security.protocol.map'));
   const logDirs = get<string[] | null>('log.dirs');
   if (logDirs && logDirs.length === 0) throw new ConfigError('log.dirs', 'names no directory');
   if (logDirs && new Set(logDirs).size !== logDirs.length) throw new ConfigError('log.dirs', `names a directory twice: ${logDirs.join(',')}`);
@@ -485,8 +525,11 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   );
   const flushMs = get<number | null>('log.flush.interval.ms');
   const quorum = quorumSettings(get);
+  checkNodeLinksArePlaintext(quorum, securityProtocols, get('listeners'));
   return {
     nodeId: get('node.id'),
+    listenerSecurityProtocols: securityProtocols,
+    listenerSsl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SSL').map(([listener]) => [listener, sslSettings(listener, get, listenerValues.get(listener))])),
     ...quorum,
     controllerQuorumElectionTimeoutMs: get('controller.quorum.election.timeout.ms'),
     controllerQuorumFetchTimeoutMs: get('controller.quorum.fetch.timeout.ms'),
@@ -632,6 +675,105 @@ function checkQuorumSettings(settings: QuorumSettings, nodeId: number, listeners
   if (interBroker !== null && processRoles.includes('broker') && !names.includes(interBroker)) {
     throw new ConfigError('inter.broker.listener.name', `${interBroker} is not one of the listeners (${names.join(', ')})`);
   }
+}
+
+/**
+ * listener.security.protocol.map read against the listeners. With the map set, every listener
+ * needs a protocol in it (Kafka refuses to start otherwise); left at its default, a listener it
+ * does not name (CONTROLLER, INTERNAL, ...) is PLAINTEXT, as Kafka takes a KRaft controller
+ * listener. SASL listeners are refused until SASL is served.
+ */
+function listenerSecurityProtocols(mapValue: string, listenersValue: string, explicit: boolean): Map<string, SecurityProtocol> {
+  const key = 'listener.security.protocol.map';
+  const map = new Map<string, SecurityProtocol>();
+  for (const entry of mapValue.split(',').map((text) => text.trim()).filter((text) => text.length > 0)) {
+    const [name, protocol, ...rest] = entry.split(':').map((text) => text.trim());
+    const upper = protocol?.toUpperCase() as SecurityProtocol | undefined;
+    if (!name || upper === undefined || rest.length > 0 || !SECURITY_PROTOCOLS.includes(upper)) {
+      throw new ConfigError(key, `'${entry}' is not NAME:PROTOCOL with PROTOCOL one of ${SECURITY_PROTOCOLS.join(', ')}`);
+    }
+    map.set(name.toUpperCase(), upper);
+  }
+  let names: string[];
+  try {
+    names = parseListeners(listenersValue).map((listener) => listener.name);
+  } catch (error) {
+    throw new ConfigError('listeners', (error as Error).message.replace(/^listeners: /, ''));
+  }
+  const used = new Map<string, SecurityProtocol>();
+  for (const name of names) {
+    const protocol = map.get(name) ?? (explicit ? undefined : 'PLAINTEXT');
+    if (protocol === undefined) throw new ConfigError(key, `no security protocol for listener ${name}: add ${name}:PLAINTEXT (or SSL)`);
+    if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') throw new ConfigError(key, `listener ${name} is ${protocol}: SASL is not supported yet (PLAINTEXT and SSL are)`);
+    used.set(name, protocol);
+  }
+  return used;
+}
+
+/**
+ * A node of a cluster reaches the others on the inter-broker and controller listeners over plain
+ * TCP so far: those listeners must be PLAINTEXT (clients' listeners may be SSL).
+ */
+function checkNodeLinksArePlaintext(quorum: QuorumSettings, protocols: ReadonlyMap<string, SecurityProtocol>, listenersValue: string): void {
+  if (quorum.controllerQuorumVoters.length === 0 && quorum.controllerQuorumBootstrapServers.length === 0) return;
+  const interBroker = quorum.interBrokerListenerName ?? parseListeners(listenersValue).find((listener) => !quorum.controllerListenerNames.includes(listener.name))?.name;
+  for (const [name, key] of [[interBroker, 'inter.broker.listener.name'], ...quorum.controllerListenerNames.map((controller) => [controller, 'controller.listener.names'])] as const) {
+    const protocol = name === undefined ? undefined : protocols.get(name);
+    if (protocol !== undefined && protocol !== 'PLAINTEXT') {
+      throw new ConfigError(key, `listener ${name} is ${protocol}, but the nodes of a cluster reach each other in plaintext so far: make ${name} PLAINTEXT (clients' listeners may be SSL)`);
+    }
+  }
+}
+
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'];
+
+/** An SSL listener's settings, each from listener.name.<listener>.ssl.* when set there, else ssl.*; checked. */
+function sslSettings(listener: string, get: <T extends ConfigValue>(name: string) => T, own: ReadonlyMap<string, ConfigValue> | undefined): SslSettings {
+  const keyNames: Record<string, string> = {};
+  const read = <T extends ConfigValue>(name: string): T => {
+    if (own?.has(name)) {
+      keyNames[name] = `listener.name.${listener.toLowerCase()}.${name}`;
+      return own.get(name) as T;
+    }
+    keyNames[name] = name;
+    return get<T>(name);
+  };
+  const settings: SslSettings = {
+    keystoreType: read<string>('ssl.keystore.type').toUpperCase(),
+    keystoreLocation: read('ssl.keystore.location'),
+    keystorePassword: read('ssl.keystore.password'),
+    keyPassword: read('ssl.key.password'),
+    keystoreCertificateChain: read('ssl.keystore.certificate.chain'),
+    keystoreKey: read('ssl.keystore.key'),
+    truststoreType: read<string>('ssl.truststore.type').toUpperCase(),
+    truststoreLocation: read('ssl.truststore.location'),
+    truststorePassword: read('ssl.truststore.password'),
+    truststoreCertificates: read('ssl.truststore.certificates'),
+    clientAuth: read('ssl.client.auth'),
+    enabledProtocols: read<string[]>('ssl.enabled.protocols'),
+    keyNames,
+  };
+  const inline = settings.keystoreCertificateChain !== null || settings.keystoreKey !== null;
+  if (inline && (settings.keystoreCertificateChain === null || settings.keystoreKey === null)) {
+    throw new ConfigError(keyNames[settings.keystoreKey === null ? 'ssl.keystore.key' : 'ssl.keystore.certificate.chain']!, `listener ${listener}: a PEM key store in the configuration needs both ssl.keystore.certificate.chain and ssl.keystore.key`);
+  }
+  if (!inline && settings.keystoreLocation === null) {
+    throw new ConfigError(keyNames['ssl.keystore.location']!, `listener ${listener} is SSL and needs the broker's certificate and key: a key store file (ssl.keystore.location), or PEM in ssl.keystore.certificate.chain and ssl.keystore.key`);
+  }
+  if (!inline && settings.keystoreType !== 'PEM' && settings.keystoreType !== 'PKCS12') {
+    throw new ConfigError(keyNames['ssl.keystore.type']!, `listener ${listener}: key store type ${settings.keystoreType} cannot be read; use PKCS12 (keytool -importkeystore -deststoretype PKCS12 converts a JKS store) or PEM`);
+  }
+  if (settings.truststoreCertificates === null && settings.truststoreLocation !== null && settings.truststoreType !== 'PEM') {
+    throw new ConfigError(keyNames['ssl.truststore.type']!, `listener ${listener}: trust store type ${settings.truststoreType} cannot be read; use PEM (a file of certificates, or ssl.truststore.certificates)`);
+  }
+  if (settings.clientAuth !== 'none' && settings.truststoreCertificates === null && settings.truststoreLocation === null) {
+    throw new ConfigError(keyNames['ssl.client.auth']!, `listener ${listener}: checking client certificates (${settings.clientAuth}) needs the certificates they are signed by (ssl.truststore.location or ssl.truststore.certificates)`);
+  }
+  const unknown = settings.enabledProtocols.filter((version) => !TLS_VERSIONS.includes(version));
+  if (unknown.length > 0 || settings.enabledProtocols.length === 0) {
+    throw new ConfigError(keyNames['ssl.enabled.protocols']!, `listener ${listener}: ${unknown.length > 0 ? `${unknown.join(', ')} not offered` : 'no version enabled'}; TLS versions served are ${TLS_VERSIONS.join(' and ')}`);
+  }
+  return settings;
 }
 
 /**

@@ -32,7 +32,8 @@ import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
 import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureBrokerIdentity } from './meta-properties.js';
-import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, SocketServer, parseListeners } from './network/index.js';
+import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, type ListenerConfig, SocketServer, parseListeners } from './network/index.js';
+import { tlsServerOptions } from './network/tls-listener.js';
 import { ControllerChannel } from './controller-channel.js';
 import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
 import { NodeTransport } from '../client/node-transport.js';
@@ -101,6 +102,16 @@ class DeferredFrameHandler {
   }
 }
 
+/** The listeners to bind: an SSL listener with its TLS options (read and checked now). */
+async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> {
+  const listeners = parseListeners(config.listeners);
+  if (config.listenerSsl.size === 0) return listeners;
+  return Promise.all(listeners.map(async (listener) => {
+    const ssl = config.listenerSsl.get(listener.name);
+    return ssl === undefined ? listener : { ...listener, tls: await tlsServerOptions(listener.name, ssl) };
+  }));
+}
+
 function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -129,7 +140,7 @@ export class Broker {
   static async start(options: BrokerOptions): Promise<Broker> {
     const { config, fs, clock, logger } = options;
     const socketServer = new SocketServer({
-      listeners: parseListeners(config.listeners),
+      listeners: await listenerConfigs(config),
       limits: {
         socketRequestMaxBytes: config.socketRequestMaxBytes,
         connectionsMaxIdleMs: config.connectionsMaxIdleMs,

@@ -1,12 +1,15 @@
 // Listeners: parsing Kafka's `listeners` setting and binding each listener's TCP server(s),
 // including `localhost` on both IPv4 and IPv6 loopback with one port.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../base/logger.js';
 
 export interface ListenerConfig {
   name: string;
   host: string;
   port: number;
+  /** For an SSL listener: its TLS server options; connections are handed on once their handshake is done. */
+  tls?: TlsOptions;
 }
 
 export interface BoundListener {
@@ -87,7 +90,7 @@ export async function bindListener(
   // An empty host or 0.0.0.0 means every interface: Node's unspecified address is dual-stack `::`.
   const wildcard = config.host === '' || config.host === '0.0.0.0';
   const host = wildcard ? undefined : config.host;
-  const server = await listen(config, host, onConnection, () => bound);
+  const server = await listen(config, host, onConnection, () => bound, logger);
   const bound: BoundListener = { name: config.name, host: config.host, port: boundPort(server) };
   return { listener: bound, servers: [server] };
 }
@@ -100,10 +103,10 @@ async function bindLocalhost(config: ListenerConfig, onConnection: ConnectionCal
   for (let attempt = 1; ; attempt++) {
     let bound: BoundListener | undefined;
     const boundListener = () => bound as BoundListener;
-    const ipv4 = await listen(config, '127.0.0.1', onConnection, boundListener);
+    const ipv4 = await listen(config, '127.0.0.1', onConnection, boundListener, logger);
     bound = { name: config.name, host: config.host, port: boundPort(ipv4) };
     try {
-      const ipv6 = await listen({ ...config, port: bound.port }, '::1', onConnection, boundListener);
+      const ipv6 = await listen({ ...config, port: bound.port }, '::1', onConnection, boundListener, logger);
       return { listener: bound, servers: [ipv4, ipv6] };
     } catch (error) {
       const code = (error as BindError).code;
@@ -133,10 +136,31 @@ function listen(
   host: string | undefined,
   onConnection: ConnectionCallback,
   boundListener: () => BoundListener,
+  logger: Logger,
 ): Promise<Server> {
   // allowHalfOpen lets a client that shuts its sending side still receive its responses.
-  const server = createServer({ allowHalfOpen: true, noDelay: true });
-  server.on('connection', (socket) => onConnection(socket, boundListener()));
+  let server: Server;
+  const sockets = new Set<Socket>();
+  if (config.tls === undefined) {
+    server = createServer({ allowHalfOpen: true, noDelay: true });
+    server.on('connection', (socket) => onConnection(socket, boundListener()));
+  } else {
+    server = createTlsServer({ ...config.tls, allowHalfOpen: true, noDelay: true });
+    // The TCP connections under the TLS ones, handshakes included: close() ends what is left.
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    rawSockets.set(server, sockets);
+    server.on('secureConnection', (socket: Socket) => onConnection(socket, boundListener()));
+    // A failed handshake (plaintext on a TLS port, an untrusted or missing client certificate, a
+    // client silent past the handshake timeout): that connection closes, nothing else is affected.
+    // Node leaves the socket open once this event has a listener.
+    server.on('tlsClientError', (error: Error, socket: Socket) => {
+      logger.info('TLS handshake failed', { listener: config.name, client: socket.remoteAddress, error: error.message });
+      socket.destroy();
+    });
+  }
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.close();
@@ -162,6 +186,17 @@ function boundPort(server: Server): number {
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The TCP sockets of each TLS server: a handshake never finished is no connection the socket server knows of. */
+const rawSockets = new WeakMap<Server, Set<Socket>>();
+
+/**
+ * Destroys whatever TCP connections a server still has once the socket server has closed its own
+ * connections (a TLS handshake that never finished): without this, closing it would wait for them.
+ */
+export function destroyLeftoverSockets(server: Server): void {
+  for (const socket of rawSockets.get(server) ?? []) socket.destroy();
 }
 
 export function closeServer(server: Server): Promise<void> {

@@ -8,7 +8,7 @@ import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { Connection, type ConnectionStats } from './connection.js';
 import type { ConnectionInfo, FrameHandler } from './frame-handler.js';
-import { bindListener, closeServer, type BoundListener, type ListenerConfig } from './listeners.js';
+import { bindListener, closeServer, destroyLeftoverSockets, type BoundListener, type ListenerConfig } from './listeners.js';
 import { assertValidNetworkLimits, type NetworkLimits } from './network-limits.js';
 
 export type { ConnectionInfo, FrameHandler, FrameOutcome } from './frame-handler.js';
@@ -149,6 +149,7 @@ export class SocketServer {
     await Promise.race([allClosed, graceOver]);
     cancelGrace?.();
     for (const connection of this.connections.values()) connection.destroy();
+    for (const server of this.servers) destroyLeftoverSockets(server);
     await Promise.all([serversClosed, allClosed]);
     this.state = 'closed';
   }

@@ -1,0 +1,48 @@
+// A TLS listener's server options from Kafka's ssl.* settings (SslSettings, resolved per listener
+// by the broker config): the broker's key and certificate chain from a PEM or PKCS12 key store
+// (a file, or PEM in the configuration), the certificates client certificates must be signed by,
+// ssl.client.auth and the TLS versions. Read and checked once at start, so a bad file or password
+// fails the start with a message naming the key, not the first client's handshake.
+import { readFile } from 'node:fs/promises';
+import { createSecureContext, type TlsOptions } from 'node:tls';
+import { ConfigError } from '../../base/config-def.js';
+import type { SslSettings } from '../broker-config.js';
+
+/** How long a client has to finish its TLS handshake (Node's own default is 120 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export async function tlsServerOptions(listener: string, ssl: SslSettings): Promise<TlsOptions> {
+  const named = (key: string) => ssl.keyNames[key] ?? key;
+  const fileOf = async (key: string, path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new ConfigError(named(key), `listener ${listener}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  const options: TlsOptions = {
+    minVersion: ssl.enabledProtocols.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3',
+    maxVersion: ssl.enabledProtocols.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2',
+    requestCert: ssl.clientAuth !== 'none',
+    rejectUnauthorized: ssl.clientAuth === 'required',
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+  };
+  if (ssl.keystoreCertificateChain !== null && ssl.keystoreKey !== null) {
+    Object.assign(options, { cert: ssl.keystoreCertificateChain, key: ssl.keystoreKey, passphrase: ssl.keyPassword ?? undefined });
+  } else if (ssl.keystoreType === 'PKCS12') {
+    Object.assign(options, { pfx: await fileOf('ssl.keystore.location', ssl.keystoreLocation!), passphrase: ssl.keystorePassword ?? undefined });
+  } else {
+    // A PEM key store file holds the private key and the certificate chain together.
+    const pem = await fileOf('ssl.keystore.location', ssl.keystoreLocation!);
+    Object.assign(options, { cert: pem, key: pem, passphrase: ssl.keyPassword ?? ssl.keystorePassword ?? undefined });
+  }
+  if (ssl.truststoreCertificates !== null) options.ca = ssl.truststoreCertificates;
+  else if (ssl.truststoreLocation !== null) options.ca = await fileOf('ssl.truststore.location', ssl.truststoreLocation);
+  try {
+    createSecureContext(options);
+  } catch (error) {
+    const key = ssl.keystoreCertificateChain !== null ? 'ssl.keystore.key' : 'ssl.keystore.location';
+    throw new ConfigError(named(key), `listener ${listener}: the key store cannot be used: ${(error as Error).message}`);
+  }
+  return options;
+}

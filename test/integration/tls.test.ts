@@ -1,0 +1,246 @@
+// SSL listeners (Kafka's ssl.* keys): kafkajs over TLS 1.2 and 1.3 with the broker's key store as
+// PEM in the configuration, a PEM file or a PKCS12 file; ssl.client.auth=required refusing a
+// client without a certificate from the trusted CA; a listener's own listener.name.<l>.ssl.*
+// settings; plaintext bytes sent to the TLS port closing that connection only; bad settings
+// refused at start with the key named. The certificates are made by openssl in a temporary
+// directory for each run (a local CA, a broker certificate for localhost and 127.0.0.1, a client
+// certificate), as a developer would.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { TLS_HANDSHAKE_TIMEOUT_MS } from '../../src/broker/network/tls-listener.js';
+import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
+
+interface Pki {
+  dir: string;
+  ca: string;
+  brokerCert: string;
+  brokerKey: string;
+  clientCert: string;
+  clientKey: string;
+  /** The broker's key and certificate in one PEM file, and in a PKCS12 file (password `store-secret`). */
+  brokerPemFile: string;
+  brokerP12File: string;
+  caFile: string;
+  /** A client certificate from a CA the broker does not trust. */
+  strangerCert: string;
+  strangerKey: string;
+}
+
+function openssl(dir: string, ...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function makePki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-tls-'));
+  const ca = (name: string) => {
+    openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`);
+  };
+  const signed = (name: string, signer: string, subject: string, san?: string) => {
+    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+    if (san) writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...(san ? ['-extfile', `${name}.ext`] : []));
+  };
+  ca('test-ca');
+  ca('other-ca');
+  signed('broker', 'test-ca', '/CN=localhost', 'DNS:localhost,IP:127.0.0.1');
+  signed('client', 'test-ca', '/CN=alice/O=conveyor-tests');
+  signed('stranger', 'other-ca', '/CN=mallory');
+  openssl(dir, 'pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-out', 'broker.p12', '-passout', 'pass:store-secret');
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  writeFileSync(join(dir, 'broker-store.pem'), read('broker.key') + read('broker.pem'));
+  return {
+    dir,
+    ca: read('test-ca.pem'),
+    brokerCert: read('broker.pem'),
+    brokerKey: read('broker.key'),
+    clientCert: read('client.pem'),
+    clientKey: read('client.key'),
+    brokerPemFile: join(dir, 'broker-store.pem'),
+    brokerP12File: join(dir, 'broker.p12'),
+    caFile: join(dir, 'test-ca.pem'),
+    strangerCert: read('stranger.pem'),
+    strangerKey: read('stranger.key'),
+  };
+}
+
+/** Produces three records over the given TLS client settings and reads them back in a group. */
+async function roundTrip(bootstrap: string, ssl: object | false, label: string): Promise<string[]> {
+  const kafka = new Kafka({ clientId: `tls-${label}`, brokers: [bootstrap], ...(ssl === false ? {} : { ssl }), logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const topic = `tls-${label}`;
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [1, 2, 3].map((n) => ({ value: `${label}-${n}` })) });
+  } finally {
+    await producer.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId: `tls-${label}-group`, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  const seen: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${label}: read ${seen.length} of 3 records in 15 s`)), 15_000);
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            seen.push(message.value!.toString());
+            if (seen.length === 3) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+/** The port of the broker's listener `name`. */
+function portOf(running: RunningBroker, name: string): number {
+  return running.broker.endpoints.find((endpoint) => endpoint.name === name)!.port;
+}
+
+/** Why the certificates cannot be made here (openssl missing; `.ci/run` installs it), or false. */
+const noOpenssl = ((): string | false => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'the openssl command is not installed (Debian package openssl), so no test certificates can be made';
+  }
+})();
+
+describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
+  let pki: Pki;
+  const brokers: RunningBroker[] = [];
+  before(() => {
+    pki = makePki();
+  });
+  after(async () => {
+    for (const broker of brokers) await broker.close();
+    rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  const start = async (config: Record<string, string>) => {
+    const running = await startBroker({ storage: 'memory', config: { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', 'group.initial.rebalance.delay.ms': '0', ...config } });
+    brokers.push(running);
+    return running;
+  };
+
+  it('serves kafkajs over TLS 1.3 and TLS 1.2 with the key store as PEM in the configuration; Metadata advertises the SSL listener as SSL', async () => {
+    const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.certificate.chain': pki.brokerCert, 'ssl.keystore.key': pki.brokerKey });
+    const bootstrap = `localhost:${portOf(running, 'SSL')}`;
+    assert.equal(running.broker.endpoints.find((endpoint) => endpoint.name === 'SSL')!.securityProtocol, 1);
+    assert.deepEqual(await roundTrip(bootstrap, { ca: [pki.ca], minVersion: 'TLSv1.3' }, 'tls13'), ['tls13-1', 'tls13-2', 'tls13-3']);
+    assert.deepEqual(await roundTrip(bootstrap, { ca: [pki.ca], maxVersion: 'TLSv1.2' }, 'tls12'), ['tls12-1', 'tls12-2', 'tls12-3']);
+    // A client that does not trust the broker's CA refuses it.
+    await assert.rejects(roundTrip(bootstrap, { ca: [pki.strangerCert] }, 'untrusted'));
+  });
+
+  it('reads a PEM key store file and a PKCS12 one; ssl.enabled.protocols=TLSv1.3 refuses a TLS 1.2 client', async () => {
+    const pemFile = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.enabled.protocols': 'TLSv1.3' });
+    assert.deepEqual(await roundTrip(`localhost:${portOf(pemFile, 'SSL')}`, { ca: [pki.ca] }, 'pemfile'), ['pemfile-1', 'pemfile-2', 'pemfile-3']);
+    await assert.rejects(roundTrip(`localhost:${portOf(pemFile, 'SSL')}`, { ca: [pki.ca], maxVersion: 'TLSv1.2' }, 'old'));
+    const p12 = await start({ 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': pki.brokerP12File, 'ssl.keystore.password': 'store-secret' });
+    assert.deepEqual(await roundTrip(`localhost:${portOf(p12, 'SSL')}`, { ca: [pki.ca] }, 'pkcs12'), ['pkcs12-1', 'pkcs12-2', 'pkcs12-3']);
+  });
+
+  it('ssl.client.auth=required (as a listener.name.ssl.* setting): a client certificate from the trusted CA gets in, none or another CA\'s does not', async () => {
+    const running = await start({
+      'listener.name.ssl.ssl.keystore.type': 'PEM',
+      'listener.name.ssl.ssl.keystore.location': pki.brokerPemFile,
+      'listener.name.ssl.ssl.truststore.type': 'PEM',
+      'listener.name.ssl.ssl.truststore.location': pki.caFile,
+      'listener.name.ssl.ssl.client.auth': 'required',
+    });
+    const bootstrap = `localhost:${portOf(running, 'SSL')}`;
+    assert.deepEqual(await roundTrip(bootstrap, { ca: [pki.ca], cert: pki.clientCert, key: pki.clientKey }, 'mutual'), ['mutual-1', 'mutual-2', 'mutual-3']);
+    await assert.rejects(roundTrip(bootstrap, { ca: [pki.ca] }, 'anonymous'));
+    await assert.rejects(roundTrip(bootstrap, { ca: [pki.ca], cert: pki.strangerCert, key: pki.strangerKey }, 'stranger'));
+    // The plaintext listener beside it is untouched.
+    assert.deepEqual(await roundTrip(`127.0.0.1:${portOf(running, 'PLAINTEXT')}`, false, 'plain'), ['plain-1', 'plain-2', 'plain-3']);
+  });
+
+  it('plaintext Kafka bytes sent to the TLS port close that connection; a TLS client right after is served', async () => {
+    const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.certificate.chain': pki.brokerCert, 'ssl.keystore.key': pki.brokerKey });
+    const port = portOf(running, 'SSL');
+    // An ApiVersions v0 request in the clear.
+    const frame = Buffer.from('0000000e001200000000000100047465737400', 'hex').subarray(0, 18);
+    frame.writeInt32BE(frame.length - 4, 0);
+    const closed = await new Promise<string>((resolve) => {
+      const socket = connectTcp({ host: '127.0.0.1', port }, () => socket.write(frame));
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve('still open after 5 s');
+      }, 5_000);
+      socket.on('data', () => {});
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve('closed');
+      });
+    });
+    assert.equal(closed, 'closed');
+    // A raw TLS handshake then works on the same port.
+    const protocol = await new Promise<string | null>((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, servername: 'localhost', ca: [pki.ca] }, () => {
+        resolve(socket.getProtocol());
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(protocol, 'TLSv1.3');
+    assert.deepEqual(await roundTrip(`localhost:${port}`, { ca: [pki.ca] }, 'after-garbage'), ['after-garbage-1', 'after-garbage-2', 'after-garbage-3']);
+  });
+
+  it('a client that never finishes its handshake is closed after the handshake timeout; closing the broker does not wait for such clients', async () => {
+    const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile });
+    const port = portOf(running, 'SSL');
+    const openedAt = Date.now();
+    const silent = connectTcp({ host: '127.0.0.1', port });
+    silent.on('error', () => {});
+    const closedAfter = await new Promise<number>((resolve) => silent.on('close', () => resolve(Date.now() - openedAt)));
+    assert.ok(closedAfter >= TLS_HANDSHAKE_TIMEOUT_MS - 500 && closedAfter < TLS_HANDSHAKE_TIMEOUT_MS + 5_000, `closed after ${closedAfter} ms`);
+    // Another one, half a ClientHello, still open when the broker closes: the close does not wait for it.
+    const partial = connectTcp({ host: '127.0.0.1', port }, () => partial.write(Buffer.from('160301', 'hex')));
+    partial.on('error', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const closing = Date.now();
+    await running.close();
+    brokers.splice(brokers.indexOf(running), 1);
+    assert.ok(Date.now() - closing < TLS_HANDSHAKE_TIMEOUT_MS, `closed in ${Date.now() - closing} ms`);
+    partial.destroy();
+  });
+
+  it('refuses bad settings at start, naming the key', async () => {
+    const refused = async (config: Record<string, string>, pattern: RegExp) => {
+      await assert.rejects(start(config), (error: Error) => {
+        assert.match(error.message, pattern);
+        return true;
+      });
+    };
+    await refused({}, /ssl\.keystore\.location.*listener SSL is SSL and needs the broker's certificate/);
+    await refused({ 'ssl.keystore.type': 'JKS', 'ssl.keystore.location': pki.brokerP12File }, /ssl\.keystore\.type.*JKS cannot be read/);
+    await refused({ 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': pki.brokerP12File, 'ssl.keystore.password': 'wrong' }, /ssl\.keystore\.location.*cannot be used/);
+    await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': join(pki.dir, 'missing.pem') }, /ssl\.keystore\.location.*cannot read/);
+    await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.client.auth': 'required' }, /ssl\.client\.auth.*needs the certificates/);
+    await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.enabled.protocols': 'TLSv1.1' }, /ssl\.enabled\.protocols.*TLSv1\.1 not offered/);
+    await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT' }, /listener\.security\.protocol\.map.*no security protocol for listener SSL/);
+    await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SASL_SSL' }, /SASL is not supported yet/);
+    // A node of a cluster reaches the others in plaintext so far.
+    const cluster = { 'node.id': '1', 'process.roles': 'broker,controller', 'controller.quorum.voters': '1@127.0.0.1:19093', 'controller.listener.names': 'CONTROLLER', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile };
+    await refused({ ...cluster, listeners: 'SSL://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'listener.security.protocol.map': 'SSL:SSL,CONTROLLER:PLAINTEXT' }, /inter\.broker\.listener\.name.*listener SSL is SSL, but the nodes of a cluster reach each other in plaintext/);
+    await refused({ ...cluster, listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:SSL' }, /controller\.listener\.names.*listener CONTROLLER is SSL/);
+  });
+});
