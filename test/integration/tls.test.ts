@@ -2,73 +2,18 @@
 // PEM in the configuration, a PEM file or a PKCS12 file; ssl.client.auth=required refusing a
 // client without a certificate from the trusted CA; a listener's own listener.name.<l>.ssl.*
 // settings; plaintext bytes sent to the TLS port closing that connection only; bad settings
-// refused at start with the key named. The certificates are made by openssl in a temporary
-// directory for each run (a local CA, a broker certificate for localhost and 127.0.0.1, a client
-// certificate), as a developer would.
+// refused at start with the key named. The certificates are made by openssl for each run
+// (test/support/test-pki.ts).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { TLS_HANDSHAKE_TIMEOUT_MS } from '../../src/broker/network/tls-listener.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
-
-interface Pki {
-  dir: string;
-  ca: string;
-  brokerCert: string;
-  brokerKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** The broker's key and certificate in one PEM file, and in a PKCS12 file (password `store-secret`). */
-  brokerPemFile: string;
-  brokerP12File: string;
-  caFile: string;
-  /** A client certificate from a CA the broker does not trust. */
-  strangerCert: string;
-  strangerKey: string;
-}
-
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'conveyor-tls-'));
-  const ca = (name: string) => {
-    openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`);
-  };
-  const signed = (name: string, signer: string, subject: string, san?: string) => {
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-    if (san) writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...(san ? ['-extfile', `${name}.ext`] : []));
-  };
-  ca('test-ca');
-  ca('other-ca');
-  signed('broker', 'test-ca', '/CN=localhost', 'DNS:localhost,IP:127.0.0.1');
-  signed('client', 'test-ca', '/CN=alice/O=conveyor-tests');
-  signed('stranger', 'other-ca', '/CN=mallory');
-  openssl(dir, 'pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-out', 'broker.p12', '-passout', 'pass:store-secret');
-  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-  writeFileSync(join(dir, 'broker-store.pem'), read('broker.key') + read('broker.pem'));
-  return {
-    dir,
-    ca: read('test-ca.pem'),
-    brokerCert: read('broker.pem'),
-    brokerKey: read('broker.key'),
-    clientCert: read('client.pem'),
-    clientKey: read('client.key'),
-    brokerPemFile: join(dir, 'broker-store.pem'),
-    brokerP12File: join(dir, 'broker.p12'),
-    caFile: join(dir, 'test-ca.pem'),
-    strangerCert: read('stranger.pem'),
-    strangerKey: read('stranger.key'),
-  };
-}
+import { makePki, noOpenssl, type Pki } from '../support/test-pki.js';
 
 /** Produces three records over the given TLS client settings and reads them back in a group. */
 async function roundTrip(bootstrap: string, ssl: object | false, label: string): Promise<string[]> {
@@ -110,16 +55,6 @@ async function roundTrip(bootstrap: string, ssl: object | false, label: string):
 function portOf(running: RunningBroker, name: string): number {
   return running.broker.endpoints.find((endpoint) => endpoint.name === name)!.port;
 }
-
-/** Why the certificates cannot be made here (openssl missing; `.ci/run` installs it), or false. */
-const noOpenssl = ((): string | false => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'the openssl command is not installed (Debian package openssl), so no test certificates can be made';
-  }
-})();
 
 describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
   let pki: Pki;
