@@ -108,7 +108,10 @@ async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> 
   if (config.listenerSsl.size === 0) return listeners;
   return Promise.all(listeners.map(async (listener) => {
     const ssl = config.listenerSsl.get(listener.name);
-    return ssl === undefined ? listener : { ...listener, tls: await tlsServerOptions(listener.name, ssl) };
+    if (ssl === undefined) return listener;
+    const files = [ssl.keystoreCertificateChain === null ? ssl.keystoreLocation : null, ssl.truststoreCertificates === null ? ssl.truststoreLocation : null].filter((file): file is string => file !== null);
+    const tls = await tlsServerOptions(listener.name, ssl);
+    return { ...listener, tls, ...(files.length > 0 ? { tlsReload: { files, load: () => tlsServerOptions(listener.name, ssl) } } : {}) };
   }));
 }
 

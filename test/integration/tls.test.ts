@@ -5,12 +5,13 @@
 // refused at start with the key named. The certificates are made by openssl for each run
 // (test/support/test-pki.ts).
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { TLS_FILE_CHECK_INTERVAL_MS } from '../../src/broker/network/listeners.js';
 import { TLS_HANDSHAKE_TIMEOUT_MS } from '../../src/broker/network/tls-listener.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
 import { makePki, noOpenssl, type Pki } from '../support/test-pki.js';
@@ -156,6 +157,56 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     brokers.splice(brokers.indexOf(running), 1);
     assert.ok(Date.now() - closing < TLS_HANDSHAKE_TIMEOUT_MS, `closed in ${Date.now() - closing} ms`);
     partial.destroy();
+  });
+
+  it('serves a renewed certificate once its key store file changes, without a restart; a broken file leaves the old one', async () => {
+    const keystore = join(pki.dir, 'live-store.pem');
+    copyFileSync(pki.brokerPemFile, keystore);
+    const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore });
+    const port = portOf(running, 'SSL');
+    /** The CA whose certificate the broker presents now: the handshake's verdict with each CA. */
+    const signer = async (): Promise<'test-ca' | 'other-ca' | 'neither'> => {
+      for (const [name, ca] of [['test-ca', pki.ca], ['other-ca', pki.otherCa]] as const) {
+        const trusted = await new Promise<boolean>((resolve) => {
+          const socket = connectTls({ host: '127.0.0.1', port, servername: 'localhost', ca: [ca] }, () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        });
+        if (trusted) return name;
+      }
+      return 'neither';
+    };
+    const until = async (wanted: string) => {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+        if ((await signer()) === wanted) return;
+      }
+      assert.fail(`the broker did not present a certificate of ${wanted} within 10 s (it presents ${await signer()})`);
+    };
+    assert.equal(await signer(), 'test-ca');
+    // A connection made before the renewal keeps working: an ApiVersions request on it is answered.
+    const early = await new Promise<TLSSocket>((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, servername: 'localhost', ca: [pki.ca] }, () => resolve(socket));
+      socket.on('error', reject);
+    });
+    copyFileSync(pki.renewedBrokerPemFile, keystore);
+    await until('other-ca');
+    const answered = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5_000);
+      early.once('data', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      // ApiVersions v0, correlation id 1, client id "t".
+      early.write(Buffer.from('0000000b00120000000000010001' + '74', 'hex'));
+    });
+    early.destroy();
+    assert.ok(answered, 'the connection made before the renewal is still served');
+    // A file that is not a key store: the renewed certificate stays.
+    writeFileSync(keystore, 'not a certificate');
+    await new Promise((resolve) => setTimeout(resolve, 3 * TLS_FILE_CHECK_INTERVAL_MS));
+    assert.equal(await signer(), 'other-ca');
   });
 
   it('refuses bad settings at start, naming the key', async () => {

@@ -21,6 +21,9 @@ export interface Pki {
   /** The client's certificate and key as files (for clients that take paths: librdkafka, Python). */
   clientCertFile: string;
   clientKeyFile: string;
+  /** Another CA, and a broker key store (one PEM file) signed by it: a renewed certificate. */
+  otherCa: string;
+  renewedBrokerPemFile: string;
   /** A client certificate from a CA the broker does not trust. */
   strangerCert: string;
   strangerKey: string;
@@ -45,9 +48,11 @@ export function makePki(): Pki {
   signed('broker', 'test-ca', '/CN=localhost', 'DNS:localhost,IP:127.0.0.1');
   signed('client', 'test-ca', '/CN=alice/O=conveyor-tests');
   signed('stranger', 'other-ca', '/CN=mallory');
+  signed('renewed', 'other-ca', '/CN=localhost', 'DNS:localhost,IP:127.0.0.1');
   openssl(dir, 'pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-out', 'broker.p12', '-passout', 'pass:store-secret');
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   writeFileSync(join(dir, 'broker-store.pem'), read('broker.key') + read('broker.pem'));
+  writeFileSync(join(dir, 'renewed-store.pem'), read('renewed.key') + read('renewed.pem'));
   return {
     dir,
     ca: read('test-ca.pem'),
@@ -58,6 +63,8 @@ export function makePki(): Pki {
     brokerPemFile: join(dir, 'broker-store.pem'),
     brokerP12File: join(dir, 'broker.p12'),
     caFile: join(dir, 'test-ca.pem'),
+    otherCa: read('other-ca.pem'),
+    renewedBrokerPemFile: join(dir, 'renewed-store.pem'),
     clientCertFile: join(dir, 'client.pem'),
     clientKeyFile: join(dir, 'client.key'),
     strangerCert: read('stranger.pem'),

@@ -1,7 +1,8 @@
 // Listeners: parsing Kafka's `listeners` setting and binding each listener's TCP server(s),
 // including `localhost` on both IPv4 and IPv6 loopback with one port.
+import { unwatchFile, watchFile } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../base/logger.js';
 
 export interface ListenerConfig {
@@ -10,7 +11,18 @@ export interface ListenerConfig {
   port: number;
   /** For an SSL listener: its TLS server options; connections are handed on once their handshake is done. */
   tls?: TlsOptions;
+  /** For an SSL listener whose key or trust store is a file: reloads the options when a file changes. */
+  tlsReload?: TlsReload;
 }
+
+export interface TlsReload {
+  readonly files: readonly string[];
+  /** The listener's options read again; rejects when the new files cannot be used (the old ones stay). */
+  load(): Promise<TlsOptions>;
+}
+
+/** How often the files of a TLS listener are checked for changes. */
+export const TLS_FILE_CHECK_INTERVAL_MS = 1_000;
 
 export interface BoundListener {
   name: string;
@@ -160,6 +172,7 @@ function listen(
       logger.info('TLS handshake failed', { listener: config.name, client: socket.remoteAddress, error: error.message });
       socket.destroy();
     });
+    if (config.tlsReload) reloadOnChange(server as TlsServer, config.name, config.tlsReload, logger);
   }
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
@@ -186,6 +199,31 @@ function boundPort(server: Server): number {
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * A certificate replaced on disk (a renewal) is served without a restart: the listener's files
+ * are checked every TLS_FILE_CHECK_INTERVAL_MS and new connections get the new context once they
+ * changed. Connections already open keep theirs. Files that cannot be used are logged and the old
+ * context stays, as Kafka keeps its old key store when a new one is invalid.
+ */
+function reloadOnChange(server: TlsServer, listener: string, reload: TlsReload, logger: Logger): void {
+  let reloading = Promise.resolve();
+  const onChange = (current: { mtimeMs: number }, previous: { mtimeMs: number }) => {
+    if (current.mtimeMs === previous.mtimeMs) return;
+    reloading = reloading.then(async () => {
+      try {
+        server.setSecureContext(await reload.load());
+        logger.info('TLS key or trust store reloaded', { listener });
+      } catch (error) {
+        logger.warn('TLS key or trust store changed but cannot be used: the previous one stays', { listener, error: (error as Error).message });
+      }
+    });
+  };
+  for (const file of reload.files) watchFile(file, { persistent: false, interval: TLS_FILE_CHECK_INTERVAL_MS }, onChange);
+  server.once('close', () => {
+    for (const file of reload.files) unwatchFile(file, onChange);
+  });
 }
 
 /** The TCP sockets of each TLS server: a handshake never finished is no connection the socket server knows of. */
