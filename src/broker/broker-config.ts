@@ -367,6 +367,8 @@ export interface SslSettings {
   readonly truststoreCertificates: string | null;
   readonly clientAuth: 'none' | 'requested' | 'required';
   readonly enabledProtocols: readonly string[];
+  /** ssl.endpoint.identification.algorithm: `https` checks a peer's host name against its certificate, empty does not. */
+  readonly endpointIdentification: string;
   /** The key each setting came from, for messages naming it (listener.name.<listener>.ssl.* or ssl.*). */
   readonly keyNames: Readonly<Record<string, string>>;
 }
@@ -513,7 +515,6 @@ function firstDefined(...candidates: (number | null | undefined)[]): number {
 
 function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<string>, listenerValues: ReadonlyMap<string, ReadonlyMap<string, ConfigValue>> = new Map()): BrokerConfig {
   const get = <T extends ConfigValue>(name: string) => values.get(name) as T;
-  const securityProtocols = listenerSecurityProtocols(get('listener.security.protocol.map'), get('listeners'), explicitKeys.has('listener.security.protocol.map'));
   const logDirs = get<string[] | null>('log.dirs');
   if (logDirs && logDirs.length === 0) throw new ConfigError('log.dirs', 'names no directory');
   if (logDirs && new Set(logDirs).size !== logDirs.length) throw new ConfigError('log.dirs', `names a directory twice: ${logDirs.join(',')}`);
@@ -525,7 +526,8 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   );
   const flushMs = get<number | null>('log.flush.interval.ms');
   const quorum = quorumSettings(get);
-  checkNodeLinksArePlaintext(quorum, securityProtocols, get('listeners'));
+  const securityProtocols = listenerSecurityProtocols(get('listener.security.protocol.map'), get('listeners'), quorum.controllerListenerNames, explicitKeys.has('listener.security.protocol.map'));
+  checkControllerLinks(quorum, securityProtocols, get('listeners'));
   return {
     nodeId: get('node.id'),
     listenerSecurityProtocols: securityProtocols,
@@ -683,7 +685,7 @@ function checkQuorumSettings(settings: QuorumSettings, nodeId: number, listeners
  * does not name (CONTROLLER, INTERNAL, ...) is PLAINTEXT, as Kafka takes a KRaft controller
  * listener. SASL listeners are refused until SASL is served.
  */
-function listenerSecurityProtocols(mapValue: string, listenersValue: string, explicit: boolean): Map<string, SecurityProtocol> {
+function listenerSecurityProtocols(mapValue: string, listenersValue: string, controllerListenerNames: readonly string[], explicit: boolean): Map<string, SecurityProtocol> {
   const key = 'listener.security.protocol.map';
   const map = new Map<string, SecurityProtocol>();
   for (const entry of mapValue.split(',').map((text) => text.trim()).filter((text) => text.length > 0)) {
@@ -701,7 +703,8 @@ function listenerSecurityProtocols(mapValue: string, listenersValue: string, exp
     throw new ConfigError('listeners', (error as Error).message.replace(/^listeners: /, ''));
   }
   const used = new Map<string, SecurityProtocol>();
-  for (const name of names) {
+  // A broker-only node does not serve the controller listener but connects to it: its protocol too.
+  for (const name of new Set([...names, ...controllerListenerNames])) {
     const protocol = map.get(name) ?? (explicit ? undefined : 'PLAINTEXT');
     if (protocol === undefined) throw new ConfigError(key, `no security protocol for listener ${name}: add ${name}:PLAINTEXT (or SSL)`);
     if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') throw new ConfigError(key, `listener ${name} is ${protocol}: SASL is not supported yet (PLAINTEXT and SSL are)`);
@@ -711,18 +714,24 @@ function listenerSecurityProtocols(mapValue: string, listenersValue: string, exp
 }
 
 /**
- * A node of a cluster reaches the others on the inter-broker and controller listeners over plain
- * TCP so far: those listeners must be PLAINTEXT (clients' listeners may be SSL).
+ * A node connects to the controllers with its own settings for the controller listener; a
+ * broker-only node does not serve that listener, and reading ssl.* for a listener it does not
+ * serve is not done yet: its controller listener must be PLAINTEXT.
  */
-function checkNodeLinksArePlaintext(quorum: QuorumSettings, protocols: ReadonlyMap<string, SecurityProtocol>, listenersValue: string): void {
-  if (quorum.controllerQuorumVoters.length === 0 && quorum.controllerQuorumBootstrapServers.length === 0) return;
-  const interBroker = quorum.interBrokerListenerName ?? parseListeners(listenersValue).find((listener) => !quorum.controllerListenerNames.includes(listener.name))?.name;
-  for (const [name, key] of [[interBroker, 'inter.broker.listener.name'], ...quorum.controllerListenerNames.map((controller) => [controller, 'controller.listener.names'])] as const) {
-    const protocol = name === undefined ? undefined : protocols.get(name);
-    if (protocol !== undefined && protocol !== 'PLAINTEXT') {
-      throw new ConfigError(key, `listener ${name} is ${protocol}, but the nodes of a cluster reach each other in plaintext so far: make ${name} PLAINTEXT (clients' listeners may be SSL)`);
+function checkControllerLinks(quorum: QuorumSettings, protocols: ReadonlyMap<string, SecurityProtocol>, listenersValue: string): void {
+  if (quorum.processRoles.includes('controller')) return;
+  const served = new Set(parseListeners(listenersValue).map((listener) => listener.name));
+  for (const name of quorum.controllerListenerNames) {
+    const protocol = protocols.get(name);
+    if (!served.has(name) && protocol !== undefined && protocol !== 'PLAINTEXT') {
+      throw new ConfigError('controller.listener.names', `listener ${name} is ${protocol}: a broker-only node reaches an SSL controller listener in a later version; make ${name} PLAINTEXT, or run this node in combined mode`);
     }
   }
+}
+
+/** The listener other brokers reach this one on: inter.broker.listener.name, else the first that is not a controller listener. */
+export function interBrokerListenerOf(config: Pick<BrokerConfig, 'interBrokerListenerName' | 'listeners' | 'controllerListenerNames'>): string {
+  return config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !config.controllerListenerNames.includes(listener.name))?.name ?? 'PLAINTEXT';
 }
 
 const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'];
@@ -751,6 +760,7 @@ function sslSettings(listener: string, get: <T extends ConfigValue>(name: string
     truststoreCertificates: read('ssl.truststore.certificates'),
     clientAuth: read('ssl.client.auth'),
     enabledProtocols: read<string[]>('ssl.enabled.protocols'),
+    endpointIdentification: read<string | null>('ssl.endpoint.identification.algorithm') ?? '',
     keyNames,
   };
   const inline = settings.keystoreCertificateChain !== null || settings.keystoreKey !== null;

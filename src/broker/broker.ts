@@ -24,7 +24,7 @@ import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { advertisedBrokers } from './advertised-brokers.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
-import { type BrokerConfig, bootstrapsOnlyItself, isMultiNodeQuorum } from './broker-config.js';
+import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
 import { applyLogConfigs, replicationThrottle, topicConfigValue, topicLogConfig } from './config-resources.js';
@@ -33,7 +33,7 @@ import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureBrokerIdentity } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, type ListenerConfig, SocketServer, parseListeners } from './network/index.js';
-import { tlsServerOptions } from './network/tls-listener.js';
+import { tlsClientOptions, tlsServerOptions } from './network/tls-listener.js';
 import { ControllerChannel } from './controller-channel.js';
 import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
 import { NodeTransport } from '../client/node-transport.js';
@@ -100,6 +100,17 @@ class DeferredFrameHandler {
     this.#handler = handler;
     for (const start of this.#waiting.splice(0)) start(handler);
   }
+}
+
+/**
+ * The connector for this node's connections to other nodes' `listener`: over TLS, with this
+ * node's own settings for that listener, when the listener is SSL.
+ */
+async function nodeConnector(connect: Connector | undefined, config: BrokerConfig, listener: string): Promise<Connector | undefined> {
+  const ssl = config.listenerSsl.get(listener);
+  if (connect === undefined || ssl === undefined) return connect;
+  const tls = await tlsClientOptions(listener, ssl);
+  return (address, timeoutMs) => connect(address, timeoutMs, tls);
 }
 
 /** The listeners to bind: an SSL listener with its TLS options (read and checked now). */
@@ -235,7 +246,7 @@ export class Broker {
     let lifecycleTransport: Transport = NO_PEERS;
     const peerTransports: NodeTransport[] = [];
     if (clustered) {
-      const connect = options.connect;
+      const connect = await nodeConnector(options.connect, config, config.controllerListenerNames[0] ?? 'CONTROLLER');
       if (!connect) throw new Error('controller.quorum.voters is set but no connector was given to reach the other nodes');
       const addresses = [
         ...staticVoters.map(({ nodeId, host, port }) => [nodeId, joinHostPort(host, port)] as const),
@@ -300,7 +311,7 @@ export class Broker {
         controllerRequests: () => controllerRequests,
         forwardedDispatcher: () => brokerDispatcher.current,
         forwardableApiKeys: new Set(handlers.filter((handler) => handler.forwardToController).map((handler) => handler.api.apiKey)),
-        forwardedListenerName: config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !controllerListeners.has(listener.name))?.name ?? 'PLAINTEXT',
+        forwardedListenerName: interBrokerListenerOf(config),
         logger,
       });
       await bound;
@@ -310,7 +321,9 @@ export class Broker {
     }
     const undoOnFailure: (() => void)[] = [];
     try {
-      return await Broker.startOnQuorum(options, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport, lifecycleTransport], clustered, (requests) => {
+      // Brokers reach each other (replica fetchers, transaction markers) on the inter-broker listener.
+      const brokerLinks = clustered ? { ...options, connect: await nodeConnector(options.connect, config, interBrokerListenerOf(config)) } : options;
+      return await Broker.startOnQuorum(brokerLinks, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport, lifecycleTransport], clustered, (requests) => {
         controllerRequests = requests;
       }, (undo) => undoOnFailure.push(undo), brokerDispatcher, logDirs);
     } catch (error) {
@@ -390,7 +403,7 @@ export class Broker {
       onProgress: (partition) => replicaManager.notify(partition),
     });
     replicaManager.onFollowChange((partition) => fetchers.follow(partition));
-    const interBrokerListener = config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !config.controllerListenerNames.includes(listener.name))?.name ?? 'PLAINTEXT';
+    const interBrokerListener = interBrokerListenerOf(config);
     // Transaction markers and produce verifications for transactions coordinated elsewhere go out
     // on a connection of their own, not queued behind the replica fetchers' long polls.
     const transactionTransport = clustered && options.connect ? new NodeTransport({ connect: options.connect, clock, clientId: `conveyor-transactions-${config.nodeId}` }) : undefined;

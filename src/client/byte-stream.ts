@@ -33,7 +33,10 @@ export interface ByteStream {
 
 /**
  * Opens a stream to `address` (`host:port`; IPv6 hosts may be bracketed), rejecting if it cannot be
- * opened within `timeoutMs`. Rejections keep the underlying error (a `code` such as ECONNREFUSED)
- * so tools can explain them.
+ * opened within `timeoutMs`; over TLS when `tls` is given (the handshake counts in the deadline).
+ * Rejections keep the underlying error (a `code` such as ECONNREFUSED) so tools can explain them.
  */
-export type Connector = (address: string, timeoutMs: number) => Promise<ByteStream>;
+export type Connector = (address: string, timeoutMs: number, tls?: TlsClientOptions) => Promise<ByteStream>;
+
+/** The TLS settings of a connection (node:tls's client options: ca, cert, key, pfx, versions, ...). */
+export type TlsClientOptions = Omit<import('node:tls').ConnectionOptions, 'host' | 'port' | 'socket'>;

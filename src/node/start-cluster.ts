@@ -230,10 +230,10 @@ class ClusterNetwork {
   }
 
   connectorFor(from: number): Connector {
-    return async (address, timeoutMs) => {
+    return async (address, timeoutMs, tls) => {
       const to = this.#nodeByAddress.get(address) ?? -1;
       if (this.#isolated.has(from) || this.#isolated.has(to)) throw Object.assign(new Error(`node ${from} is isolated from ${address}`), { code: 'ECONNREFUSED' });
-      const stream = await connectTcp(address, timeoutMs);
+      const stream = await connectTcp(address, timeoutMs, tls);
       const link = { from, to, stream };
       this.#links.add(link);
       return stream;

@@ -1,22 +1,24 @@
 // The client's byte-stream port over node:net: connectTcp opens a TCP connection to `host:port`
 // (IPv6 hosts may be bracketed), failing after a deadline instead of hanging on an unreachable
 // broker, and adapts the socket to ByteStream. Pass it wherever the client asks for a Connector.
-import { type Socket, connect } from 'node:net';
+import { isIP, type Socket, connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { ByteStream, ByteStreamListener, Connector } from '../client/byte-stream.js';
 
-export const connectTcp: Connector = (address, timeoutMs) => {
+export const connectTcp: Connector = (address, timeoutMs, tls) => {
   const separator = address.lastIndexOf(':');
   const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(separator + 1));
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    // Over TLS the stream is ready once the handshake is done (the server's certificate checked).
+    const socket = tls === undefined ? connect({ host, port }) : connectTls({ ...(isIP(host) ? {} : { servername: host }), ...tls, host, port });
     const timer = setTimeout(() => socket.destroy(new Error(`connecting to ${address} timed out`)), timeoutMs);
     const onError = (error: Error) => {
       clearTimeout(timer);
       reject(error);
     };
     socket.once('error', onError);
-    socket.once('connect', () => {
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
       resolve(new TcpByteStream(socket));

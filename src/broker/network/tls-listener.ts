@@ -6,27 +6,55 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type TlsOptions } from 'node:tls';
 import { ConfigError } from '../../base/config-def.js';
+import type { TlsClientOptions } from '../../client/byte-stream.js';
 import type { SslSettings } from '../broker-config.js';
 
 /** How long a client has to finish its TLS handshake (Node's own default is 120 s). */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export async function tlsServerOptions(listener: string, ssl: SslSettings): Promise<TlsOptions> {
-  const named = (key: string) => ssl.keyNames[key] ?? key;
-  const fileOf = async (key: string, path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (error) {
-      throw new ConfigError(named(key), `listener ${listener}: cannot read ${path}: ${(error as Error).message}`);
-    }
-  };
   const options: TlsOptions = {
-    minVersion: ssl.enabledProtocols.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3',
-    maxVersion: ssl.enabledProtocols.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2',
+    ...versions(ssl),
+    ...(await storeOptions(listener, ssl)),
     requestCert: ssl.clientAuth !== 'none',
     rejectUnauthorized: ssl.clientAuth === 'required',
     handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
   };
+  check(listener, ssl, options);
+  return options;
+}
+
+/**
+ * The options this node connects to another node's `listener` with, from this node's own
+ * settings for that listener, as Kafka's inter-broker and controller clients take theirs: the
+ * trust store checks the peer's certificate (its host name too, unless
+ * ssl.endpoint.identification.algorithm is empty), and the key store is presented when the peer
+ * asks for a client certificate.
+ */
+export async function tlsClientOptions(listener: string, ssl: SslSettings): Promise<TlsClientOptions> {
+  const options: TlsClientOptions = { ...versions(ssl), ...(await storeOptions(listener, ssl)), rejectUnauthorized: true };
+  if (ssl.endpointIdentification === '') options.checkServerIdentity = () => undefined;
+  check(listener, ssl, options);
+  return options;
+}
+
+function versions(ssl: SslSettings): Pick<TlsOptions, 'minVersion' | 'maxVersion'> {
+  return {
+    minVersion: ssl.enabledProtocols.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3',
+    maxVersion: ssl.enabledProtocols.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2',
+  };
+}
+
+/** This node's key and certificate chain (PEM inline or in a file, or PKCS12) and the certificates it trusts. */
+async function storeOptions(listener: string, ssl: SslSettings): Promise<Pick<TlsOptions, 'cert' | 'key' | 'pfx' | 'passphrase' | 'ca'>> {
+  const fileOf = async (key: string, path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new ConfigError(ssl.keyNames[key] ?? key, `listener ${listener}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  const options: Pick<TlsOptions, 'cert' | 'key' | 'pfx' | 'passphrase' | 'ca'> = {};
   if (ssl.keystoreCertificateChain !== null && ssl.keystoreKey !== null) {
     Object.assign(options, { cert: ssl.keystoreCertificateChain, key: ssl.keystoreKey, passphrase: ssl.keyPassword ?? undefined });
   } else if (ssl.keystoreType === 'PKCS12') {
@@ -38,11 +66,15 @@ export async function tlsServerOptions(listener: string, ssl: SslSettings): Prom
   }
   if (ssl.truststoreCertificates !== null) options.ca = ssl.truststoreCertificates;
   else if (ssl.truststoreLocation !== null) options.ca = await fileOf('ssl.truststore.location', ssl.truststoreLocation);
+  return options;
+}
+
+/** A context built now, so that a bad key store or password fails the start naming the key. */
+function check(listener: string, ssl: SslSettings, options: TlsOptions | TlsClientOptions): void {
   try {
     createSecureContext(options);
   } catch (error) {
     const key = ssl.keystoreCertificateChain !== null ? 'ssl.keystore.key' : 'ssl.keystore.location';
-    throw new ConfigError(named(key), `listener ${listener}: the key store cannot be used: ${(error as Error).message}`);
+    throw new ConfigError(ssl.keyNames[key] ?? key, `listener ${listener}: the key store cannot be used: ${(error as Error).message}`);
   }
-  return options;
 }
