@@ -3,7 +3,8 @@
 // script instead of resolving and compiling hundreds of modules. The file is a single function
 // expression, (exports, require, module, __filename, __dirname) => { ...CommonJS... }, that
 // bin/conveyor.js compiles with V8's code cache and calls (see there). Commands stay lazy: each
-// one's modules run only when it does. Native addons stay external.
+// one's modules run only when it does. Native addons stay external, and so does node-forge (only
+// `conveyor certs` loads it; bundled, every command would carry its source).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -20,7 +21,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats'],
+  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge'],
   logLevel: 'warning',
   // The sources are ES modules: `import.meta.url` becomes the bundle's own URL.
   define: { 'import.meta.url': '__bundleUrl' },

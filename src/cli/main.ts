@@ -21,6 +21,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   cluster: async () => (await import('./cluster-command.js')).registerClusterCommand,
   records: async () => (await import('./records-command.js')).registerRecordsCommand,
   perf: async () => (await import('./perf-command.js')).registerPerfCommand,
+  certs: async () => (await import('./certs-command.js')).registerCertsCommand,
 };
 
 /** The commands' names (bin/conveyor.js keeps a code cache per command). */
