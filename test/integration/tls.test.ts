@@ -10,7 +10,7 @@ import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { TLS_FILE_CHECK_INTERVAL_MS } from '../../src/broker/network/listeners.js';
 import { TLS_HANDSHAKE_TIMEOUT_MS } from '../../src/broker/network/tls-listener.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
@@ -29,27 +29,32 @@ async function roundTrip(bootstrap: string, ssl: object | false, label: string):
     await producer.disconnect();
   }
   const consumer = kafka.consumer({ groupId: `tls-${label}-group`, sessionTimeout: 6_000, heartbeatInterval: 500 });
-  const seen: string[] = [];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${label}: read ${seen.length} of 3 records in 15 s`)), 15_000);
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            seen.push(message.value!.toString());
-            if (seen.length === 3) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
+    return await readValues(consumer, topic, 3, 15_000);
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** The values of the first `count` records a subscribed group member reads from `topic`'s beginning. */
+async function readValues(consumer: Consumer, topic: string, count: number, timeoutMs: number): Promise<string[]> {
+  const seen: string[] = [];
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${topic}: read ${seen.length} of ${count} records in ${timeoutMs} ms`)), timeoutMs);
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          seen.push(message.value!.toString());
+          if (seen.length === count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
   return seen;
 }
 
@@ -237,23 +242,8 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
       await producer.send({ topic: 'tls-replicated', acks: -1, messages: Array.from({ length: 30 }, (_, n) => ({ partition: n % 3, value: `replicated-${n}` })) });
       await producer.disconnect();
       const consumer = kafka.consumer({ groupId: 'tls-cluster-group', sessionTimeout: 6_000, heartbeatInterval: 500 });
-      const seen = new Set<string>();
       await consumer.connect();
-      await consumer.subscribe({ topic: 'tls-replicated', fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`read ${seen.size} of 30 in 20 s`)), 20_000);
-        consumer
-          .run({
-            eachMessage: async ({ message }) => {
-              seen.add(message.value!.toString());
-              if (seen.size === 30) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          })
-          .catch(reject);
-      });
+      const seen = new Set(await readValues(consumer, 'tls-replicated', 30, 20_000));
       await consumer.disconnect();
       assert.equal(seen.size, 30);
       // Every replica has the same log, with at least the 10 records sent to it (a retried send may
