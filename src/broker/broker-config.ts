@@ -11,6 +11,7 @@ import {
   oneOf,
 } from '../base/config-def.js';
 import { parseListeners } from './network/listeners.js';
+import { SslPrincipalMapper } from './network/ssl-principal.js';
 
 const LONG_MAX_AS_FOREVER = Number.POSITIVE_INFINITY;
 
@@ -249,6 +250,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('ssl.secure.random.implementation', 'string', null, 'The random number generator used for TLS.'),
   key('ssl.client.auth', 'string', 'none', 'Whether clients must (required), may (requested) or need not (none) present a certificate.',
     oneOf('required', 'requested', 'none')),
+  key('ssl.principal.mapping.rules', 'string', 'DEFAULT', 'How a client certificate\'s distinguished name becomes its principal\'s name: RULE:pattern/replacement/[LU] entries and DEFAULT.'),
   key('ssl.engine.factory.class', 'class', null, 'A class that builds TLS engines instead of the built-in one.'),
   key('sasl.mechanism.inter.broker.protocol', 'string', 'GSSAPI', 'The SASL mechanism brokers use with each other.'),
   key('sasl.jaas.config', 'password', null, 'The JAAS login settings for SASL, inline.'),
@@ -313,7 +315,7 @@ export const dynamicBrokerConfigs: ReadonlyMap<string, DynamicMode> = new Map<st
     'ssl.cipher.suites', 'ssl.enabled.protocols', 'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password',
     'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password', 'ssl.keymanager.algorithm', 'ssl.trustmanager.algorithm',
     'ssl.endpoint.identification.algorithm', 'ssl.secure.random.implementation', 'ssl.client.auth', 'ssl.engine.factory.class',
-    'ssl.keystore.certificate.chain', 'ssl.keystore.key', 'ssl.truststore.certificates',
+    'ssl.keystore.certificate.chain', 'ssl.keystore.key', 'ssl.truststore.certificates', 'ssl.principal.mapping.rules',
     'sasl.mechanism.inter.broker.protocol', 'sasl.jaas.config', 'sasl.enabled.mechanisms', 'sasl.kerberos.service.name',
     'sasl.kerberos.kinit.cmd', 'sasl.kerberos.ticket.renew.window.factor', 'sasl.kerberos.ticket.renew.jitter',
     'sasl.kerberos.min.time.before.relogin', 'sasl.kerberos.principal.to.local.rules', 'sasl.login.refresh.window.factor',
@@ -367,6 +369,8 @@ export interface SslSettings {
   readonly truststoreCertificates: string | null;
   readonly clientAuth: 'none' | 'requested' | 'required';
   readonly enabledProtocols: readonly string[];
+  /** ssl.principal.mapping.rules: how a client certificate's distinguished name becomes a principal name. */
+  readonly principalMapper: SslPrincipalMapper;
   /** ssl.endpoint.identification.algorithm: `https` checks a peer's host name against its certificate, empty does not. */
   readonly endpointIdentification: string;
   /** The key each setting came from, for messages naming it (listener.name.<listener>.ssl.* or ssl.*). */
@@ -747,6 +751,13 @@ function sslSettings(listener: string, get: <T extends ConfigValue>(name: string
     keyNames[name] = name;
     return get<T>(name);
   };
+  const principalMapper = () => {
+    try {
+      return SslPrincipalMapper.parse(read<string>('ssl.principal.mapping.rules'));
+    } catch (error) {
+      throw new ConfigError(keyNames['ssl.principal.mapping.rules']!, `listener ${listener}: ${(error as Error).message}`);
+    }
+  };
   const settings: SslSettings = {
     keystoreType: read<string>('ssl.keystore.type').toUpperCase(),
     keystoreLocation: read('ssl.keystore.location'),
@@ -761,6 +772,7 @@ function sslSettings(listener: string, get: <T extends ConfigValue>(name: string
     clientAuth: read('ssl.client.auth'),
     enabledProtocols: read<string[]>('ssl.enabled.protocols'),
     endpointIdentification: read<string | null>('ssl.endpoint.identification.algorithm') ?? '',
+    principalMapper: principalMapper(),
     keyNames,
   };
   const inline = settings.keystoreCertificateChain !== null || settings.keystoreKey !== null;

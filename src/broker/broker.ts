@@ -33,10 +33,12 @@ import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureBrokerIdentity } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, type ListenerConfig, SocketServer, parseListeners } from './network/index.js';
-import { tlsClientOptions, tlsServerOptions } from './network/tls-listener.js';
+import { tlsClientOptions, tlsPrincipal, tlsServerOptions } from './network/tls-listener.js';
 import { ControllerChannel } from './controller-channel.js';
 import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
 import { NodeTransport } from '../client/node-transport.js';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Connector } from '../client/byte-stream.js';
 import { randomUuid } from '../base/uuid.js';
 import { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -122,7 +124,9 @@ async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> 
     if (ssl === undefined) return listener;
     const files = [ssl.keystoreCertificateChain === null ? ssl.keystoreLocation : null, ssl.truststoreCertificates === null ? ssl.truststoreLocation : null].filter((file): file is string => file !== null);
     const tls = await tlsServerOptions(listener.name, ssl);
-    return { ...listener, tls, ...(files.length > 0 ? { tlsReload: { files, load: () => tlsServerOptions(listener.name, ssl) } } : {}) };
+    const principalOf = (socket: Socket) => tlsPrincipal(socket as TLSSocket, ssl.principalMapper);
+
+    return { ...listener, tls, principalOf, ...(files.length > 0 ? { tlsReload: { files, load: () => tlsServerOptions(listener.name, ssl) } } : {}) };
   }));
 }
 

@@ -59,6 +59,7 @@ import type { ControllerRequests } from './controller-channel.js';
 import { quorumFeatures } from './handlers/18-api-versions.js';
 import { describeQuorumResponse } from './handlers/55-describe-quorum.js';
 import type { FrameHandler, FrameOutcome } from './network/index.js';
+import { ANONYMOUS } from './network/ssl-principal.js';
 
 // Declared beside its implementation (ControllerChannel), so that the channel does not depend on
 // this listener, which uses request handlers' shared code (DescribeQuorum).
@@ -222,6 +223,8 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
           remoteAddress: addressText(request.clientHostAddress),
           remotePort: 0,
           listenerName: options.forwardedListenerName,
+          // The client's principal travels in the envelope once forwarding brokers send it (with SASL and ACLs).
+          principal: ANONYMOUS,
           forwarded: true,
         });
         if (outcome.kind === 'none') return { responseData: null, errorCode: ErrorCode.NONE };

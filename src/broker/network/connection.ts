@@ -22,6 +22,7 @@ export interface ConnectionOptions {
 /** Counters for metrics and tests. */
 export interface ConnectionStats {
   id: number;
+  principal: string;
   inFlightRequests: number;
   queuedResponseBytes: number;
   /** The most unsent response bytes seen right after writing a response. */
@@ -85,6 +86,7 @@ export class Connection {
   stats(): ConnectionStats {
     return {
       id: this.info.id,
+      principal: this.info.principal,
       inFlightRequests: this.slots.length,
       queuedResponseBytes: this.socket.writableLength,
       peakQueuedResponseBytes: this.peakQueuedResponseBytes,

@@ -20,6 +20,8 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   listenerName: string;
+  /** Who the client is: User:ANONYMOUS, or (TLS with a client certificate) User:<its mapped distinguished name>. */
+  principal: string;
   /** Set for a request another broker forwarded to this active controller (never forwarded again). */
   forwarded?: boolean;
 }

@@ -13,6 +13,8 @@ export interface ListenerConfig {
   tls?: TlsOptions;
   /** For an SSL listener whose key or trust store is a file: reloads the options when a file changes. */
   tlsReload?: TlsReload;
+  /** For an SSL listener: the principal of a connection whose handshake is done (from its client certificate). */
+  principalOf?: (socket: Socket) => string;
 }
 
 export interface TlsReload {

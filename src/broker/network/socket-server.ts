@@ -10,6 +10,7 @@ import { Connection, type ConnectionStats } from './connection.js';
 import type { ConnectionInfo, FrameHandler } from './frame-handler.js';
 import { bindListener, closeServer, destroyLeftoverSockets, type BoundListener, type ListenerConfig } from './listeners.js';
 import { assertValidNetworkLimits, type NetworkLimits } from './network-limits.js';
+import { ANONYMOUS } from './ssl-principal.js';
 
 export type { ConnectionInfo, FrameHandler, FrameOutcome } from './frame-handler.js';
 export type { BoundListener, ListenerConfig } from './listeners.js';
@@ -180,11 +181,21 @@ export class SocketServer {
 
   private open(socket: Socket, listener: BoundListener, handler: FrameHandler): void {
     socket.setNoDelay(true);
+    let principal = ANONYMOUS;
+    try {
+      principal = this.listenerConfigs.find((config) => config.name === listener.name)?.principalOf?.(socket) ?? ANONYMOUS;
+    } catch (error) {
+      // A client certificate no ssl.principal.mapping.rules rule names: not authenticated (as Kafka).
+      this.logger.warn('closing new connection: no principal for its client certificate', { remote: `${socket.remoteAddress}:${socket.remotePort}`, listener: listener.name, error: (error as Error).message });
+      socket.destroy();
+      return;
+    }
     const info: ConnectionInfo = Object.freeze({
       id: this.nextConnectionId++,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       listenerName: listener.name,
+      principal,
     });
     const connection = new Connection({
       socket,

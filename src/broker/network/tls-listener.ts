@@ -4,13 +4,24 @@
 // ssl.client.auth and the TLS versions. Read and checked once at start, so a bad file or password
 // fails the start with a message naming the key, not the first client's handshake.
 import { readFile } from 'node:fs/promises';
-import { createSecureContext, type TlsOptions } from 'node:tls';
+import { createSecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError } from '../../base/config-def.js';
 import type { TlsClientOptions } from '../../client/byte-stream.js';
 import type { SslSettings } from '../broker-config.js';
+import { ANONYMOUS, distinguishedName, type SslPrincipalMapper } from './ssl-principal.js';
 
 /** How long a client has to finish its TLS handshake (Node's own default is 120 s). */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * The principal of a TLS connection: from the client certificate the handshake verified (Kafka's
+ * default principal builder, mapped by ssl.principal.mapping.rules), else User:ANONYMOUS. Throws
+ * for a name no rule applies to: the connection is refused, as Kafka fails its authentication.
+ */
+export function tlsPrincipal(socket: TLSSocket, mapper: SslPrincipalMapper): string {
+  const certificate = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+  return certificate === undefined ? ANONYMOUS : `User:${mapper.map(distinguishedName(certificate))}`;
+}
 
 export async function tlsServerOptions(listener: string, ssl: SslSettings): Promise<TlsOptions> {
   const options: TlsOptions = {
