@@ -355,6 +355,13 @@ const keysByName = new Map(brokerConfigKeys.map((configKey) => [configKey.name, 
 export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
+/** One SASL listener's settings: its mechanisms and, for PLAIN, its users and their passwords. */
+export interface SaslSettings {
+  readonly mechanisms: readonly string[];
+  /** PLAIN's users (user_<name>="<password>" in the listener's plain.sasl.jaas.config). */
+  readonly plainUsers: ReadonlyMap<string, string>;
+}
+
 /** One TLS listener's settings: the broker's ssl.* keys under the listener's own (listener.name.<listener>.ssl.*). */
 export interface SslSettings {
   readonly keystoreType: string;
@@ -380,8 +387,10 @@ export interface SslSettings {
 export interface BrokerConfig {
   /** Each listener's security protocol (listener.security.protocol.map), by upper-case name. */
   listenerSecurityProtocols: ReadonlyMap<string, SecurityProtocol>;
-  /** The TLS settings of each SSL listener, by name. */
+  /** The TLS settings of each SSL and SASL_SSL listener, by name. */
   listenerSsl: ReadonlyMap<string, SslSettings>;
+  /** The SASL settings of each SASL_PLAINTEXT and SASL_SSL listener, by name. */
+  listenerSasl: ReadonlyMap<string, SaslSettings>;
   nodeId: number;
   processRoles: ('broker' | 'controller')[];
   /** The fixed voter set (controller.quorum.voters); empty when not set. */
@@ -491,8 +500,11 @@ export function resolveBrokerConfig(input: ConfigInput = {}): BrokerConfig {
   for (const [name, text] of entriesOf(input)) {
     if (acceptedWithoutEffect.has(name)) continue;
     // A listener's own TLS settings (Kafka's listener.name.<listener>.ssl.*), over the broker's.
+    // And its SASL settings: listener.name.<listener>.sasl.enabled.mechanisms, and each mechanism's
+    // users as listener.name.<listener>.<mechanism>.sasl.jaas.config.
     const prefixed = listenerPrefixed(name);
-    const baseKey = prefixed && prefixed.baseName.startsWith('ssl.') ? keysByName.get(prefixed.baseName) : undefined;
+    const mechanismJaas = prefixed && /^[a-z0-9-]+\.sasl\.jaas\.config$/.test(prefixed.baseName) ? keysByName.get('sasl.jaas.config') : undefined;
+    const baseKey = mechanismJaas ?? (prefixed && (prefixed.baseName.startsWith('ssl.') || prefixed.baseName === 'sasl.enabled.mechanisms') ? keysByName.get(prefixed.baseName) : undefined);
     if (prefixed && baseKey) {
       const listener = prefixed.listener.toUpperCase();
       const own = listenerValues.get(listener) ?? new Map<string, ConfigValue>();
@@ -535,7 +547,8 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   return {
     nodeId: get('node.id'),
     listenerSecurityProtocols: securityProtocols,
-    listenerSsl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SSL').map(([listener]) => [listener, sslSettings(listener, get, listenerValues.get(listener))])),
+    listenerSsl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SSL' || protocol === 'SASL_SSL').map(([listener]) => [listener, sslSettings(listener, get, listenerValues.get(listener))])),
+    listenerSasl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL').map(([listener]) => [listener, saslSettings(listener, get, listenerValues.get(listener))])),
     ...quorum,
     controllerQuorumElectionTimeoutMs: get('controller.quorum.election.timeout.ms'),
     controllerQuorumFetchTimeoutMs: get('controller.quorum.fetch.timeout.ms'),
@@ -711,7 +724,6 @@ function listenerSecurityProtocols(mapValue: string, listenersValue: string, con
   for (const name of new Set([...names, ...controllerListenerNames])) {
     const protocol = map.get(name) ?? (explicit ? undefined : 'PLAINTEXT');
     if (protocol === undefined) throw new ConfigError(key, `no security protocol for listener ${name}: add ${name}:PLAINTEXT (or SSL)`);
-    if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') throw new ConfigError(key, `listener ${name} is ${protocol}: SASL is not supported yet (PLAINTEXT and SSL are)`);
     used.set(name, protocol);
   }
   return used;
@@ -720,15 +732,20 @@ function listenerSecurityProtocols(mapValue: string, listenersValue: string, con
 /**
  * A node connects to the controllers with its own settings for the controller listener; a
  * broker-only node does not serve that listener, and reading ssl.* for a listener it does not
- * serve is not done yet: its controller listener must be PLAINTEXT.
+ * serve is not done yet: its controller listener must be PLAINTEXT. Nodes do not authenticate to
+ * each other with SASL yet: in a cluster, the inter-broker and controller listeners are not SASL.
  */
 function checkControllerLinks(quorum: QuorumSettings, protocols: ReadonlyMap<string, SecurityProtocol>, listenersValue: string): void {
-  if (quorum.processRoles.includes('controller')) return;
+  if (quorum.controllerQuorumVoters.length === 0 && quorum.controllerQuorumBootstrapServers.length === 0) return;
   const served = new Set(parseListeners(listenersValue).map((listener) => listener.name));
-  for (const name of quorum.controllerListenerNames) {
+  const interBroker = interBrokerListenerOf({ ...quorum, listeners: listenersValue });
+  for (const [name, key] of [...quorum.controllerListenerNames.map((controller) => [controller, 'controller.listener.names'] as const), [interBroker, 'inter.broker.listener.name'] as const]) {
     const protocol = protocols.get(name);
-    if (!served.has(name) && protocol !== undefined && protocol !== 'PLAINTEXT') {
-      throw new ConfigError('controller.listener.names', `listener ${name} is ${protocol}: a broker-only node reaches an SSL controller listener in a later version; make ${name} PLAINTEXT, or run this node in combined mode`);
+    if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
+      throw new ConfigError(key, `listener ${name} is ${protocol}, but nodes do not authenticate to each other with SASL yet: make ${name} PLAINTEXT or SSL (clients' listeners may be SASL)`);
+    }
+    if (key === 'controller.listener.names' && !quorum.processRoles.includes('controller') && !served.has(name) && protocol !== undefined && protocol !== 'PLAINTEXT') {
+      throw new ConfigError(key, `listener ${name} is ${protocol}: a broker-only node reaches an SSL controller listener in a later version; make ${name} PLAINTEXT, or run this node in combined mode`);
     }
   }
 }
@@ -736,6 +753,57 @@ function checkControllerLinks(quorum: QuorumSettings, protocols: ReadonlyMap<str
 /** The listener other brokers reach this one on: inter.broker.listener.name, else the first that is not a controller listener. */
 export function interBrokerListenerOf(config: Pick<BrokerConfig, 'interBrokerListenerName' | 'listeners' | 'controllerListenerNames'>): string {
   return config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !config.controllerListenerNames.includes(listener.name))?.name ?? 'PLAINTEXT';
+}
+
+/** The SASL mechanisms served so far. */
+const SASL_MECHANISMS = ['PLAIN'];
+
+/** A SASL listener's mechanisms and PLAIN users, each from listener.name.<listener>.* when set there; checked. */
+function saslSettings(listener: string, get: <T extends ConfigValue>(name: string) => T, own: ReadonlyMap<string, ConfigValue> | undefined): SaslSettings {
+  const lower = listener.toLowerCase();
+  const mechanismsKey = own?.has('sasl.enabled.mechanisms') ? `listener.name.${lower}.sasl.enabled.mechanisms` : 'sasl.enabled.mechanisms';
+  const mechanisms = ((own?.get('sasl.enabled.mechanisms') ?? get('sasl.enabled.mechanisms')) as string[]).map((mechanism) => mechanism.toUpperCase());
+  const unsupported = mechanisms.filter((mechanism) => !SASL_MECHANISMS.includes(mechanism));
+  if (unsupported.length > 0 || mechanisms.length === 0) {
+    throw new ConfigError(mechanismsKey, `listener ${listener}: ${unsupported.length > 0 ? `${unsupported.join(', ')} not served` : 'no mechanism enabled'}; the SASL mechanisms served so far: ${SASL_MECHANISMS.join(', ')}`);
+  }
+  let plainUsers = new Map<string, string>();
+  if (mechanisms.includes('PLAIN')) {
+    const ownKey = `listener.name.${lower}.plain.sasl.jaas.config`;
+    const jaas = (own?.get('plain.sasl.jaas.config') ?? get('sasl.jaas.config')) as string | null;
+    const jaasKey = own?.has('plain.sasl.jaas.config') ? ownKey : 'sasl.jaas.config';
+    if (jaas === null) throw new ConfigError(ownKey, `listener ${listener} accepts PLAIN and needs its users: org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`);
+    try {
+      plainUsers = plainUsersOf(jaas);
+    } catch (error) {
+      throw new ConfigError(jaasKey, `listener ${listener}: ${(error as Error).message}`);
+    }
+  }
+  return { mechanisms, plainUsers };
+}
+
+/**
+ * PLAIN's users from a JAAS entry: `org.apache.kafka.common.security.plain.PlainLoginModule
+ * required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="...";`
+ * (username and password are what this broker would log in with; user_<name> are the accounts).
+ */
+function plainUsersOf(jaas: string): Map<string, string> {
+  const match = /^\s*(\S+)\s+(required|requisite|sufficient|optional)\b([\s\S]*);\s*$/.exec(jaas);
+  if (!match || match[1] !== 'org.apache.kafka.common.security.plain.PlainLoginModule') {
+    throw new Error('is not `org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>="<password>" ...;`');
+  }
+  const users = new Map<string, string>();
+  const options = match[3]!;
+  const option = /\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s";]+))/gy;
+  let at = 0;
+  for (let found = option.exec(options); found !== null; found = option.exec(options)) {
+    at = option.lastIndex;
+    const value = found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]!;
+    if (found[1]!.startsWith('user_')) users.set(found[1]!.slice('user_'.length), value);
+  }
+  if (options.slice(at).trim() !== '') throw new Error(`cannot read the options from '${options.slice(at).trim()}'`);
+  if (users.size === 0) throw new Error('names no user: add user_<name>="<password>" for each');
+  return users;
 }
 
 const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'];

@@ -13,6 +13,7 @@ import type { TransactionVerifier } from './transaction-verification.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ControllerChannel } from './controller-channel.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
+import type { SaslAuthenticator } from './sasl-authenticator.js';
 
 export interface SupportedApi {
   apiKey: number;
@@ -22,6 +23,8 @@ export interface SupportedApi {
 
 export interface BrokerServices {
   readonly nodeId: number;
+  /** SASL authentication on the SASL listeners (none: every connection passes). */
+  readonly sasl: SaslAuthenticator;
   readonly clusterId: string;
   readonly config: BrokerConfig;
   readonly image: MetadataImage;

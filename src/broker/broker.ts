@@ -34,6 +34,7 @@ import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureBrokerIdentity } from './meta-properties.js';
 import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, type ListenerConfig, SocketServer, parseListeners } from './network/index.js';
 import { tlsClientOptions, tlsPrincipal, tlsServerOptions } from './network/tls-listener.js';
+import { SaslAuthenticator } from './sasl-authenticator.js';
 import { ControllerChannel } from './controller-channel.js';
 import { type ControllerRequests, createControllerListenerHandler } from './controller-listener.js';
 import { NodeTransport } from '../client/node-transport.js';
@@ -459,6 +460,7 @@ export class Broker {
       allocateProducerIdBlock: (blockSize) => channel.allocateBlock(blockSize, clock.monotonicMs() + REGISTRATION_TIMEOUT_MS),
     });
     const services: BrokerServices = {
+      sasl: new SaslAuthenticator(config.listenerSasl, logger),
       nodeId: config.nodeId,
       clusterId,
       config,

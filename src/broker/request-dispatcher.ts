@@ -9,7 +9,7 @@ import { ProtocolError } from '../protocol/primitives/protocol-error.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices } from './broker-services.js';
-import { type ApiHandler, CLOSE_CONNECTION, type HandlerOutcome, NO_RESPONSE, type RequestContext } from './handlers/handler.js';
+import { type ApiHandler, CLOSE_AFTER_RESPONSE, CLOSE_CONNECTION, type HandlerOutcome, NO_RESPONSE, type RequestContext } from './handlers/handler.js';
 import type { ConnectionInfo, FrameHandler, FrameOutcome } from './network/socket-server.js';
 
 /** The smallest frame that holds a request header: api key, version and correlation id. */
@@ -21,6 +21,9 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
   const logger = services.logger.child('request');
 
   return (frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> => {
+    // A SASL listener's connection authenticates before anything else (raw tokens included).
+    const screened = services.sasl.screen(frame, connection);
+    if (screened !== undefined) return screened;
     if (frame.length < MIN_FRAME_BYTES) return close(`frame of ${frame.length} bytes is too short for a request header`);
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -118,10 +121,12 @@ function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[] | un
 function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>): FrameOutcome {
   if (outcome === NO_RESPONSE) return { kind: 'none' };
   if (outcome === CLOSE_CONNECTION) return { kind: 'close', reason: `${handler.api.name} failed without a response channel` };
+  const last = typeof outcome === 'object' && outcome !== null && CLOSE_AFTER_RESPONSE in outcome;
+  const response = last ? (outcome as { [CLOSE_AFTER_RESPONSE]: unknown })[CLOSE_AFTER_RESPONSE] : outcome;
   const writer = new Writer();
   encodeResponseHeader(writer, responseHeaderVersion(handler.api.apiKey, context.apiVersion), context.correlationId);
-  handler.api.encodeResponse(writer, context.apiVersion, outcome);
-  return { kind: 'respond', chunks: writer.finish() };
+  handler.api.encodeResponse(writer, context.apiVersion, response);
+  return last ? { kind: 'close', reason: `${handler.api.name} ends the connection`, lastResponse: writer.finish() } : { kind: 'respond', chunks: writer.finish() };
 }
 
 /**

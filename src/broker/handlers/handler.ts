@@ -10,7 +10,10 @@ export const NO_RESPONSE: unique symbol = Symbol('no response');
 /** Returned by a handler that must close the connection, such as Produce acks=0 that failed. */
 export const CLOSE_CONNECTION: unique symbol = Symbol('close connection');
 
-export type HandlerOutcome<Response> = Response | typeof NO_RESPONSE | typeof CLOSE_CONNECTION;
+/** The key of a response after which the connection closes (a failed SASL authentication). */
+export const CLOSE_AFTER_RESPONSE: unique symbol = Symbol('close after response');
+
+export type HandlerOutcome<Response> = Response | typeof NO_RESPONSE | typeof CLOSE_CONNECTION | { readonly [CLOSE_AFTER_RESPONSE]: Response };
 
 export interface RequestContext {
   readonly apiVersion: number;

@@ -204,6 +204,7 @@ export class Connection {
         return;
       case 'close':
         this.logger.info('closing connection', { ...this.logFields(), reason: outcome.reason });
+        if (outcome.lastResponse) this.writeResponse(outcome.lastResponse, undefined);
         this.endGracefully();
         return;
     }

@@ -11,8 +11,11 @@ export type FrameOutcome =
   | { kind: 'respond'; chunks: Buffer[]; onSent?: (() => void) | undefined }
   /** Nothing is sent (Produce with acks=0); the request's slot is simply freed. */
   | { kind: 'none' }
-  /** Close the connection after flushing the responses to earlier requests (unsupported API version). */
-  | { kind: 'close'; reason: string };
+  /**
+   * Close the connection after flushing the responses to earlier requests (unsupported API
+   * version), and `lastResponse` when given (a failed SASL authentication's answer).
+   */
+  | { kind: 'close'; reason: string; lastResponse?: Buffer[] };
 
 /** Who sent a frame; the same object is passed for every frame of one connection. */
 export interface ConnectionInfo {
@@ -20,7 +23,10 @@ export interface ConnectionInfo {
   remoteAddress: string;
   remotePort: number;
   listenerName: string;
-  /** Who the client is: User:ANONYMOUS, or (TLS with a client certificate) User:<its mapped distinguished name>. */
+  /**
+   * Who the client is: User:ANONYMOUS, or (TLS with a client certificate) User:<its mapped
+   * distinguished name); on a SASL listener, set once the client authenticated.
+   */
   principal: string;
   /** Set for a request another broker forwarded to this active controller (never forwarded again). */
   forwarded?: boolean;

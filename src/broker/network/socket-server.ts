@@ -190,13 +190,14 @@ export class SocketServer {
       socket.destroy();
       return;
     }
-    const info: ConnectionInfo = Object.freeze({
+    // Not frozen: SASL authentication sets the principal on it.
+    const info: ConnectionInfo = {
       id: this.nextConnectionId++,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       listenerName: listener.name,
       principal,
-    });
+    };
     const connection = new Connection({
       socket,
       info,

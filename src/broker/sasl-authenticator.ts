@@ -1,0 +1,106 @@
+// SASL authentication on SASL_PLAINTEXT and SASL_SSL listeners (Kafka's SaslServerAuthenticator):
+// a connection there may send ApiVersions, then SaslHandshake naming a mechanism the listener
+// enables, then its credentials, before anything else; any other request first closes it. The
+// credentials come in SaslAuthenticate requests after a SaslHandshake v1, or as raw frames (no
+// request header) after a v0 handshake, as old clients (kafka-python 2.0) send them. A wrong
+// password answers SASL_AUTHENTICATION_FAILED (raw: nothing) and closes the connection. Nothing
+// here logs a password or a token.
+//
+// PLAIN (RFC 4616): the token is [authzid] NUL username NUL password, checked against the
+// listener's users; an authorization id, if given, must be the username. The principal is then
+// User:<username>.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ErrorCode } from '../base/error-codes.js';
+import type { Logger } from '../base/logger.js';
+import { ApiKey } from '../protocol/messages/index.js';
+import type { SaslSettings } from './broker-config.js';
+import type { ConnectionInfo, FrameOutcome } from './network/index.js';
+
+type SaslState =
+  | { kind: 'handshake' }
+  | { kind: 'authenticate'; mechanism: string; raw: boolean }
+  | { kind: 'done' };
+
+const BEFORE_AUTHENTICATION = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
+const FAILED = 'Authentication failed: Invalid username or password';
+
+export class SaslAuthenticator {
+  readonly #listeners: ReadonlyMap<string, SaslSettings>;
+  readonly #logger: Logger;
+  readonly #states = new WeakMap<ConnectionInfo, SaslState>();
+
+  constructor(listeners: ReadonlyMap<string, SaslSettings>, logger: Logger) {
+    this.#listeners = listeners;
+    this.#logger = logger.child('sasl');
+  }
+
+  /**
+   * For a connection that has not authenticated yet: the outcome of a frame the dispatcher must not
+   * see (a raw token, a request other than ApiVersions and the SASL ones), or undefined to dispatch it.
+   */
+  screen(frame: Buffer, connection: ConnectionInfo): FrameOutcome | undefined {
+    const state = this.#state(connection);
+    if (state === undefined || state.kind === 'done') return undefined;
+    if (state.kind === 'authenticate' && state.raw) {
+      const outcome = this.authenticate(connection, frame);
+      return outcome.errorCode === ErrorCode.NONE ? { kind: 'respond', chunks: [] } : { kind: 'close', reason: 'SASL authentication failed' };
+    }
+    const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+    if (BEFORE_AUTHENTICATION.has(apiKey)) return undefined;
+    return { kind: 'close', reason: `request (api key ${apiKey}) before SASL authentication on listener ${connection.listenerName}` };
+  }
+
+  /** SaslHandshake: NONE and the listener's mechanisms, UNSUPPORTED_SASL_MECHANISM, or ILLEGAL_SASL_STATE (not a SASL listener, or not now). */
+  handshake(connection: ConnectionInfo, mechanism: string, version: number): { errorCode: number; mechanisms: string[] } {
+    const state = this.#state(connection);
+    const settings = this.#listeners.get(connection.listenerName);
+    if (state?.kind !== 'handshake' || settings === undefined) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
+    const mechanisms = [...settings.mechanisms];
+    if (!mechanisms.includes(mechanism)) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
+    this.#states.set(connection, { kind: 'authenticate', mechanism, raw: version === 0 });
+    return { errorCode: ErrorCode.NONE, mechanisms };
+  }
+
+  /** The client's token for the mechanism it chose: NONE (authenticated), or an error code and message (the connection then closes). */
+  authenticate(connection: ConnectionInfo, token: Buffer): { errorCode: number; errorMessage: string | null } {
+    const state = this.#state(connection);
+    const settings = this.#listeners.get(connection.listenerName);
+    if (state?.kind !== 'authenticate' || settings === undefined) {
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate is not expected now: send SaslHandshake first, once' };
+    }
+    const verdict = checkPlain(token, settings.plainUsers);
+    if (typeof verdict !== 'string') {
+      this.#logger.info('SASL authentication failed', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason: verdict.reason });
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: verdict.message };
+    }
+    this.#states.set(connection, { kind: 'done' });
+    connection.principal = `User:${verdict}`;
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  #state(connection: ConnectionInfo): SaslState | undefined {
+    if (!this.#listeners.has(connection.listenerName) || connection.forwarded) return undefined;
+    let state = this.#states.get(connection);
+    if (state === undefined) {
+      state = { kind: 'handshake' };
+      this.#states.set(connection, state);
+    }
+    return state;
+  }
+}
+
+/** The username a PLAIN token authenticates, or why not (a message for the client, a reason for the log). */
+function checkPlain(token: Buffer, users: ReadonlyMap<string, string>): string | { message: string; reason: string } {
+  const parts = token.toString('utf8').split('\0');
+  if (parts.length !== 3) return { message: `Invalid SASL/PLAIN response: expected 3 tokens, got ${parts.length}`, reason: 'malformed token' };
+  const [authorizationId, username, password] = parts as [string, string, string];
+  if (username === '') return { message: 'Authentication failed: username not specified', reason: 'no username' };
+  if (authorizationId !== '' && authorizationId !== username) {
+    return { message: 'Authentication failed: Client requested an authorization id that is different from username', reason: 'authorization id differs' };
+  }
+  const expected = users.get(username);
+  // Digests of equal length, compared in constant time whether or not the user exists.
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const matches = timingSafeEqual(digest(password), digest(expected ?? `\0no such user\0${password}`));
+  return expected !== undefined && matches ? username : { message: FAILED, reason: 'invalid username or password' };
+}
