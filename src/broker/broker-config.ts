@@ -801,7 +801,8 @@ function plainUsersOf(jaas: string): Map<string, string> {
     const value = found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]!;
     if (found[1]!.startsWith('user_')) users.set(found[1]!.slice('user_'.length), value);
   }
-  if (options.slice(at).trim() !== '') throw new Error(`cannot read the options from '${options.slice(at).trim()}'`);
+  // The text is not quoted back: it may hold a password.
+  if (options.slice(at).trim() !== '') throw new Error(`cannot read the options after character ${at} of the module's options (name="value" pairs, values in double quotes)`);
   if (users.size === 0) throw new Error('names no user: add user_<name>="<password>" for each');
   return users;
 }

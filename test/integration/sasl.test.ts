@@ -166,6 +166,12 @@ describe('SASL/PLAIN', { timeout: 120_000 }, () => {
     await refused({ 'sasl.enabled.mechanisms': 'PLAIN' }, /listener\.name\.sasl_plaintext\.plain\.sasl\.jaas\.config.*needs its users/);
     await refused({ 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': 'com.example.Other required user_a="b";' }, /sasl\.jaas\.config.*PlainLoginModule/);
     await refused({ 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required username="a" password="b";' }, /names no user/);
+    // A malformed entry is refused without quoting it (it may hold a password).
+    await assert.rejects(startBroker({ storage: 'memory', config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_a="s3cret" oops;' } }), (error: Error) => {
+      assert.match(error.message, /sasl\.jaas\.config.*cannot read the options/);
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    });
     // Nodes do not authenticate to each other with SASL yet.
     await refused({ 'node.id': '1', 'process.roles': 'broker,controller', 'controller.quorum.voters': '1@127.0.0.1:19093', 'controller.listener.names': 'CONTROLLER', listeners: 'SASL_PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': JAAS }, /inter\.broker\.listener\.name.*nodes do not authenticate to each other with SASL/);
   });
