@@ -253,6 +253,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('ssl.principal.mapping.rules', 'string', 'DEFAULT', 'How a client certificate\'s distinguished name becomes its principal\'s name: RULE:pattern/replacement/[LU] entries and DEFAULT.'),
   key('ssl.engine.factory.class', 'class', null, 'A class that builds TLS engines instead of the built-in one.'),
   key('sasl.mechanism.inter.broker.protocol', 'string', 'GSSAPI', 'The SASL mechanism brokers use with each other.'),
+  key('sasl.server.max.receive.size', 'int', 524288, 'The largest request a client may send before it has authenticated with SASL.', atLeast(1)),
   key('sasl.jaas.config', 'password', null, 'The JAAS login settings for SASL, inline.'),
   key('sasl.enabled.mechanisms', 'list', ['GSSAPI'], 'The SASL mechanisms the broker accepts.'),
   key('sasl.kerberos.service.name', 'string', null, 'The Kerberos principal name the broker runs as.'),
@@ -316,7 +317,7 @@ export const dynamicBrokerConfigs: ReadonlyMap<string, DynamicMode> = new Map<st
     'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password', 'ssl.keymanager.algorithm', 'ssl.trustmanager.algorithm',
     'ssl.endpoint.identification.algorithm', 'ssl.secure.random.implementation', 'ssl.client.auth', 'ssl.engine.factory.class',
     'ssl.keystore.certificate.chain', 'ssl.keystore.key', 'ssl.truststore.certificates', 'ssl.principal.mapping.rules',
-    'sasl.mechanism.inter.broker.protocol', 'sasl.jaas.config', 'sasl.enabled.mechanisms', 'sasl.kerberos.service.name',
+    'sasl.mechanism.inter.broker.protocol', 'sasl.server.max.receive.size', 'sasl.jaas.config', 'sasl.enabled.mechanisms', 'sasl.kerberos.service.name',
     'sasl.kerberos.kinit.cmd', 'sasl.kerberos.ticket.renew.window.factor', 'sasl.kerberos.ticket.renew.jitter',
     'sasl.kerberos.min.time.before.relogin', 'sasl.kerberos.principal.to.local.rules', 'sasl.login.refresh.window.factor',
     'sasl.login.refresh.window.jitter', 'sasl.login.refresh.min.period.seconds', 'sasl.login.refresh.buffer.seconds',
@@ -385,6 +386,8 @@ export interface SslSettings {
 }
 
 export interface BrokerConfig {
+  /** sasl.server.max.receive.size: the largest request before SASL authentication. */
+  saslServerMaxReceiveSize: number;
   /** Each listener's security protocol (listener.security.protocol.map), by upper-case name. */
   listenerSecurityProtocols: ReadonlyMap<string, SecurityProtocol>;
   /** The TLS settings of each SSL and SASL_SSL listener, by name. */
@@ -547,6 +550,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   return {
     nodeId: get('node.id'),
     listenerSecurityProtocols: securityProtocols,
+    saslServerMaxReceiveSize: get('sasl.server.max.receive.size'),
     listenerSsl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SSL' || protocol === 'SASL_SSL').map(([listener]) => [listener, sslSettings(listener, get, listenerValues.get(listener))])),
     listenerSasl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL').map(([listener]) => [listener, saslSettings(listener, get, listenerValues.get(listener))])),
     ...quorum,

@@ -68,6 +68,8 @@ export interface BrokerOptions {
 const REGISTRATION_TIMEOUT_MS = 60_000;
 /** How long a replica's directory assignment is retried (the controller moving, the registration not applied yet). */
 const DIRECTORY_ASSIGNMENT_TIMEOUT_MS = 60_000;
+/** How long a client of a SASL listener has to authenticate before its connection is closed. */
+export const SASL_AUTHENTICATION_TIMEOUT_MS = 10_000;
 /** How long a stopping broker waits for the controller to acknowledge its controlled shutdown. */
 const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5_000;
 
@@ -119,8 +121,10 @@ async function nodeConnector(connect: Connector | undefined, config: BrokerConfi
 /** The listeners to bind: an SSL listener with its TLS options (read and checked now). */
 async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> {
   const listeners = parseListeners(config.listeners);
-  if (config.listenerSsl.size === 0) return listeners;
-  return Promise.all(listeners.map(async (listener) => {
+  if (config.listenerSsl.size === 0 && config.listenerSasl.size === 0) return listeners;
+  return Promise.all(listeners.map(async (plain) => {
+    // A SASL listener's clients send small frames, and must authenticate in time, until they have.
+    const listener = config.listenerSasl.has(plain.name) ? { ...plain, unauthenticated: { maxFrameBytes: config.saslServerMaxReceiveSize, timeoutMs: SASL_AUTHENTICATION_TIMEOUT_MS } } : plain;
     const ssl = config.listenerSsl.get(listener.name);
     if (ssl === undefined) return listener;
     const files = [ssl.keystoreCertificateChain === null ? ssl.keystoreLocation : null, ssl.truststoreCertificates === null ? ssl.truststoreLocation : null].filter((file): file is string => file !== null);

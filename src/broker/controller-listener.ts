@@ -225,6 +225,7 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
           listenerName: options.forwardedListenerName,
           // The client's principal travels in the envelope once forwarding brokers send it (with SASL and ACLs).
           principal: ANONYMOUS,
+          authenticated: true,
           forwarded: true,
         });
         if (outcome.kind === 'none') return { responseData: null, errorCode: ErrorCode.NONE };

@@ -75,6 +75,7 @@ export class SaslAuthenticator {
     }
     this.#states.set(connection, { kind: 'done' });
     connection.principal = `User:${verdict}`;
+    connection.authenticated = true;
     return { errorCode: ErrorCode.NONE, errorMessage: null };
   }
 

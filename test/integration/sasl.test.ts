@@ -11,6 +11,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
+import { SASL_AUTHENTICATION_TIMEOUT_MS } from '../../src/broker/broker.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
 import { ApiVersionsApi, MetadataApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
 import { RawClient, encodeRequestFrame } from '../support/raw-client.js';
@@ -153,6 +154,31 @@ describe('SASL/PLAIN', { timeout: 120_000 }, () => {
     const failed = await rawAttempt('\0alice\0wrong');
     assert.equal(failed.closed, true);
     assert.equal(failed.reply.length, 0);
+  });
+
+  it('before authentication: a frame over sasl.server.max.receive.size closes the connection before it is read, and so does silence past the time limit; after it, large requests pass', async () => {
+    const port = portOf('SASL_PLAINTEXT');
+    // A size prefix just over 512 KiB: refused on the prefix alone, nothing more need be sent.
+    const oversized = await RawClient.connect('127.0.0.1', port);
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(524_289, 0);
+    oversized.sendRaw(prefix);
+    await oversized.waitForClose();
+    const openedAt = Date.now();
+    const silent = await RawClient.connect('127.0.0.1', port);
+    await silent.waitForClose(SASL_AUTHENTICATION_TIMEOUT_MS + 5_000);
+    const waited = Date.now() - openedAt;
+    assert.ok(waited >= SASL_AUTHENTICATION_TIMEOUT_MS - 500, `closed after ${waited} ms`);
+    // Authenticated, a 600 KB record goes through.
+    const kafka = new Kafka({ clientId: 'sasl-large', brokers: [`127.0.0.1:${port}`], sasl: { mechanism: 'plain', username: 'alice', password: ALICE_PASSWORD }, logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    try {
+      const [sent] = await producer.send({ topic: 'sasl-large', acks: -1, messages: [{ value: Buffer.alloc(600_000, 7) }] });
+      assert.equal(sent!.errorCode, 0);
+    } finally {
+      await producer.disconnect();
+    }
   });
 
   it('refuses bad settings at start, naming the key', async () => {

@@ -5,6 +5,7 @@ import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import type { ConnectionInfo, FrameHandler, FrameOutcome } from './frame-handler.js';
 import { FrameReader, FrameSizeError } from './frame-reader.js';
+import type { UnauthenticatedLimits } from './listeners.js';
 import { maxFrameSizeBytes, type NetworkLimits } from './network-limits.js';
 
 export interface ConnectionOptions {
@@ -17,6 +18,8 @@ export interface ConnectionOptions {
   /** How long a connection we have ended waits for the peer to close before it is destroyed. */
   lingerMs: number;
   onClosed: (connection: Connection) => void;
+  /** For a connection that must authenticate (info.authenticated false): its limits until it has. */
+  unauthenticated?: UnauthenticatedLimits;
 }
 
 /** Counters for metrics and tests. */
@@ -75,11 +78,12 @@ export class Connection {
     this.clock = options.clock;
     this.lingerMs = options.lingerMs;
     this.onClosed = options.onClosed;
-    this.reader = new FrameReader(options.limits.socketRequestMaxBytes);
+    this.reader = new FrameReader(options.info.authenticated ? options.limits.socketRequestMaxBytes : (options.unauthenticated?.maxFrameBytes ?? options.limits.socketRequestMaxBytes));
     this.lastActivityMs = options.clock.monotonicMs();
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
+    if (!options.info.authenticated && options.unauthenticated) this.limitUnauthenticated(options.unauthenticated);
     this.attachSocketListeners();
   }
 
@@ -137,6 +141,19 @@ export class Connection {
       this.destroy();
     });
     this.socket.on('close', () => this.onSocketClosed());
+  }
+
+  /**
+   * Until the client authenticated: small frames only, and a deadline (a client that never
+   * finishes its SASL exchange is closed, not kept open until the idle sweep).
+   */
+  private limitUnauthenticated(limits: UnauthenticatedLimits): void {
+    const cancel = this.clock.schedule(limits.timeoutMs, () => {
+      if (this.info.authenticated || this.state !== 'open') return;
+      this.logger.info('closing connection: it did not authenticate in time', { ...this.logFields(), timeoutMs: limits.timeoutMs });
+      this.destroy();
+    });
+    void this.closed.then(cancel);
   }
 
   private onData(chunk: Buffer): void {
@@ -248,6 +265,7 @@ export class Connection {
   }
 
   private readFrame(): Buffer | undefined {
+    if (this.info.authenticated) this.reader.setMaxFrameBytes(this.limits.socketRequestMaxBytes);
     try {
       return this.reader.next();
     } catch (error) {

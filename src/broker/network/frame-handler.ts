@@ -28,6 +28,11 @@ export interface ConnectionInfo {
    * distinguished name); on a SASL listener, set once the client authenticated.
    */
   principal: string;
+  /**
+   * False on a listener that needs authentication (SASL) until the client authenticated: its
+   * frames are held to a small size, and it must authenticate within a time limit.
+   */
+  authenticated: boolean;
   /** Set for a request another broker forwarded to this active controller (never forwarded again). */
   forwarded?: boolean;
 }

@@ -20,7 +20,7 @@ export class FrameSizeError extends ProtocolError {
 }
 
 export class FrameReader {
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
   /** Received bytes not yet handed out; the first chunk starts at `firstChunkOffset`. */
   private readonly chunks: Buffer[] = [];
   private firstChunkOffset = 0;
@@ -31,6 +31,11 @@ export class FrameReader {
 
   constructor(maxFrameBytes: number) {
     this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** Frames above `bytes` are refused from the next one on (the limit of unauthenticated connections is lifted). */
+  setMaxFrameBytes(bytes: number): void {
+    this.maxFrameBytes = bytes;
   }
 
   /** Bytes received and not yet returned as part of a frame, counting a pending frame's size prefix. */

@@ -15,6 +15,15 @@ export interface ListenerConfig {
   tlsReload?: TlsReload;
   /** For an SSL listener: the principal of a connection whose handshake is done (from its client certificate). */
   principalOf?: (socket: Socket) => string;
+  /** For a listener whose clients authenticate (SASL): the limits until they have. */
+  unauthenticated?: UnauthenticatedLimits;
+}
+
+export interface UnauthenticatedLimits {
+  /** The largest frame before authentication (Kafka's sasl.server.max.receive.size). */
+  readonly maxFrameBytes: number;
+  /** How long a connection has to authenticate before it is closed. */
+  readonly timeoutMs: number;
 }
 
 export interface TlsReload {

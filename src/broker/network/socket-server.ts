@@ -190,13 +190,15 @@ export class SocketServer {
       socket.destroy();
       return;
     }
-    // Not frozen: SASL authentication sets the principal on it.
+    // Not frozen: SASL authentication sets the principal and `authenticated` on it.
+    const unauthenticated = this.listenerConfigs.find((config) => config.name === listener.name)?.unauthenticated;
     const info: ConnectionInfo = {
       id: this.nextConnectionId++,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       listenerName: listener.name,
       principal,
+      authenticated: unauthenticated === undefined,
     };
     const connection = new Connection({
       socket,
@@ -207,6 +209,7 @@ export class SocketServer {
       clock: this.clock,
       lingerMs: this.closeGraceMs,
       onClosed: (closed) => this.connections.delete(closed.info.id),
+      ...(unauthenticated ? { unauthenticated } : {}),
     });
     this.connections.set(info.id, connection);
   }
