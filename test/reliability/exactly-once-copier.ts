@@ -12,7 +12,7 @@
 // which fails the test: the copier never exits on its own in a passing run.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { describeError, isConnectionError, isFencedError, isStorageError } from './kafkajs-errors.js';
+import { describeError, isConnectionError, isFencedError, isLeaderMovingError, isStorageError } from './kafkajs-errors.js';
 
 const [bootstrapServers, inputTopic, outputTopic, groupId, transactionalId] = process.argv.slice(2);
 if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transactionalId) {
@@ -52,9 +52,9 @@ process.on('unhandledRejection', (error) => {
   fail(error);
 });
 
-/** The errors a new session gets past: a lost connection, an offline log (both explained by a fault). */
+/** The errors a new session gets past: a lost connection, an offline log, a leader moving for longer than kafkajs retries (each explained by a fault). */
 function survivable(error: unknown): boolean {
-  return isConnectionError(error) || isStorageError(error);
+  return isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error);
 }
 
 /** Ends the session on `error`: a survivable error starts a new one, anything else ends the process. */

@@ -12,7 +12,9 @@ export function describeError(error: unknown): string {
   return parts.join(' <- ');
 }
 
-const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'];
+// KafkaJSNoBrokerAvailableError: a new client's first connection found no node up (every node
+// killed at once: the hour-long campaign of seed 2028 ended its copier on it).
+const CONNECTION_ERRORS = ['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSNoBrokerAvailableError'];
 
 /**
  * Coordinator errors a broker gives while it shuts down or before it has loaded its coordinator
@@ -53,6 +55,15 @@ export function isConnectionError(error: unknown): boolean {
  */
 export function isStorageError(error: unknown): boolean {
   return hasProtocolType(error, ['KAFKA_STORAGE_ERROR']);
+}
+
+/**
+ * Whether a client ran out of retries on "not the leader" (kafkajs's NOT_LEADER_FOR_PARTITION,
+ * LEADER_NOT_AVAILABLE): the partition's leadership was moving through a fault for longer than its
+ * retries. Callers accept it only where a fault explains it.
+ */
+export function isLeaderMovingError(error: unknown): boolean {
+  return hasProtocolType(error, ['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 }
 
 /** Whether the producer was fenced: a newer producer of its transactional id bumped the epoch (kafkajs's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED). */

@@ -41,7 +41,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { FindCoordinatorApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
-import { describeError, isConnectionError, isStorageError } from '../reliability/kafkajs-errors.js';
+import { describeError, isConnectionError, isLeaderMovingError, isStorageError } from '../reliability/kafkajs-errors.js';
 import type { ProcessCluster } from './cluster-processes.js';
 import { type FaultCount, superviseCopier } from './copier-supervisor.js';
 import { type TopicView, createReplicatedTopic, newestPartition, runningViews } from './leader-kill-support.js';
@@ -431,7 +431,9 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       } catch (error) {
         aborterLastEndedInError = true;
         const explained = faults.inProgress || faults.completed !== faultsAtConnect;
-        if (!(explained && (isConnectionError(error) || isStorageError(error)))) throw new Error(`the aborter failed (${explained ? 'not a connection or storage error' : `no ${faultName} explains it`}): ${describeError(error)}`);
+        if (!(explained && (isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error)))) {
+          throw new Error(`the aborter failed (${explained ? 'not a connection, storage or leader-moving error' : `no ${faultName} explains it`}): ${describeError(error)}`);
+        }
         tolerated.push(describeError(error));
         // A node cut off or down refuses at once: not a reconnection loop at full speed.
         await delay(200);
@@ -498,7 +500,7 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       copiers: supervisor.counts(),
       recoveries: { copiers: supervisor.recoveries(), aborter: [...tolerated] },
     });
-    const figures = () => `copied ${seeded} acknowledged records in ${Math.round(copyMs)} ms; ${aborted} aborted transactions; copiers ${JSON.stringify(supervisor.counts())}; errors survived (connection, storage): copiers ${supervisor.recoveries().length}, aborter ${tolerated.length}`;
+    const figures = () => `copied ${seeded} acknowledged records in ${Math.round(copyMs)} ms; ${aborted} aborted transactions; copiers ${JSON.stringify(supervisor.counts())}; errors survived (connection, storage, leader moving): copiers ${supervisor.recoveries().length}, aborter ${tolerated.length}`;
 
     // The input written, then every acknowledged record copied (the group's offsets say so; the output is read below).
     try {
