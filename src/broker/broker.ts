@@ -328,16 +328,14 @@ export class Broker {
         controllerListeners.has(connection.listenerName) ? controllerHandler(frame, connection) : brokerDispatcher.handle(frame, connection),
       );
     }
-    const undoOnFailure: (() => void)[] = [];
     try {
       // Brokers reach each other (replica fetchers, transaction markers) on the inter-broker listener.
       const brokerLinks = clustered ? { ...options, connect: await nodeConnector(options.connect, config, interBrokerListenerOf(config)) } : options;
       return await Broker.startOnQuorum(brokerLinks, clusterId, logManager, socketServer, bound, image, quorum, [transport, channelTransport, lifecycleTransport], clustered, (requests) => {
         controllerRequests = requests;
-      }, (undo) => undoOnFailure.push(undo), brokerDispatcher, logDirs);
+      }, brokerDispatcher, logDirs);
     } catch (error) {
       // A start that fails after the quorum started stops it, or its timers would outlive the broker.
-      for (const undo of undoOnFailure) undo();
       quorum.raft.kill();
       for (const opened of [transport, channelTransport, lifecycleTransport]) if (opened instanceof NodeTransport) opened.close();
       throw error;
@@ -355,7 +353,6 @@ export class Broker {
     [raftTransport, transport, lifecycleTransport]: [Transport, Transport, Transport],
     clustered: boolean,
     setControllerRequests: (requests: ControllerRequests) => void,
-    onStartFailure: (undo: () => void) => void,
     brokerDispatcher: DeferredFrameHandler,
     logDirs: LogDirIdentities,
   ): Promise<Broker> {
@@ -378,9 +375,6 @@ export class Broker {
     });
     const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, lifecycleTransport, clustered, clock, logger: logger.child('controller-channel') });
     setControllerRequests(channel);
-    // The active controller fences silent brokers from now on, while this node's own broker starts.
-    const stopSessionChecks = clustered ? channel.startSessionChecks(config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs) : undefined;
-    onStartFailure(() => stopSessionChecks?.());
     const replicaManager = new ReplicaManager(logManager, logger.child('replicas'), config.nodeId);
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);
     const produceWaiters = new DelayedOperations(clock, MAX_WAITING_PRODUCES);
@@ -551,11 +545,10 @@ export class Broker {
     self = broker;
     broker.cancelProducerExpiry = cancelProducerExpiry;
     if (clustered) {
-      // A cluster's brokers heartbeat the active controller, which fences the silent ones (its
-      // session checks run since the quorum caught up); a controller-only node heartbeats nobody.
+      // A cluster's brokers heartbeat the active controller, which fences the silent ones; a
+      // controller-only node heartbeats nobody but still fences silent brokers while it leads.
       broker.brokerEpoch = brokerEpoch;
-      if (isBroker) broker.stopHeartbeats = channel.startHeartbeats(() => broker.brokerEpoch, config.brokerHeartbeatIntervalMs);
-      broker.stopSessionChecks = stopSessionChecks;
+      broker.stopHeartbeats = channel.startHeartbeats(isBroker ? () => broker.brokerEpoch : undefined, config.brokerHeartbeatIntervalMs, config.brokerSessionTimeoutMs);
       // NoOps exist for the followers and observers: a quorum of one has none, so it appends none.
       broker.stopIdleNoOps = channel.startIdleNoOps(config.metadataMaxIdleIntervalMs);
       if (config.autoLeaderRebalanceEnable) broker.stopLeaderBalancing = channel.startLeaderBalancing(config.leaderImbalanceCheckIntervalSeconds * 1000);
@@ -590,7 +583,6 @@ export class Broker {
   private transports: NodeTransport[] = [];
   private brokerEpoch = -1;
   private stopHeartbeats: (() => void) | undefined;
-  private stopSessionChecks: (() => void) | undefined;
   private stopIdleNoOps: (() => void) | undefined;
   private stopLeaderBalancing: (() => void) | undefined;
 
@@ -606,7 +598,6 @@ export class Broker {
    */
   async halt(): Promise<void> {
     this.stopHeartbeats?.();
-    this.stopSessionChecks?.();
     this.stopIdleNoOps?.();
     this.stopLeaderBalancing?.();
     this.services.quorum.raft.kill();
@@ -644,7 +635,6 @@ export class Broker {
     this.cancelProducerExpiry?.();
     this.stopIdleNoOps?.();
     this.stopLeaderBalancing?.();
-    this.stopSessionChecks?.();
     // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
     await this.services.quorum.close();
     await this.socketServer.close();

@@ -212,17 +212,21 @@ export class ControllerChannel implements ControllerRequests {
 
   /**
    * Starts this broker's heartbeats to the active controller every broker.heartbeat.interval.ms
-   * (the first one interval from now: the start-up heartbeats came just before). Returns a
-   * function that stops them.
+   * (the first one interval from now: the start-up heartbeats came just before), and, while this
+   * node is the active controller, the check that fences brokers silent for
+   * broker.session.timeout.ms. Returns a function that stops both.
    */
-  startHeartbeats(brokerEpoch: () => number, intervalMs: number): () => void {
+  startHeartbeats(brokerEpoch: (() => number) | undefined, intervalMs: number, sessionTimeoutMs: number): () => void {
     const { clock, logger } = this.options;
+    this.#sessionTimeoutMs = sessionTimeoutMs;
     let stopped = false;
     let cancelBeat = () => {};
+    let cancelCheck = () => {};
+    let lastCheckMs = clock.monotonicMs();
     let beating = false;
     let beatAgain = false;
     const beat = () => {
-      if (stopped) return;
+      if (stopped || !brokerEpoch) return;
       beating = true;
       this.heartbeat(brokerEpoch(), false, clock.monotonicMs() + intervalMs)
         .catch((error: unknown) => logger.warn('broker heartbeat failed', { error: String(error) }))
@@ -236,7 +240,7 @@ export class ControllerChannel implements ControllerRequests {
     };
     // A heartbeat now rather than at the next interval (reportOfflineLogDirs).
     this.#beatNow = () => {
-      if (stopped) return;
+      if (stopped || !brokerEpoch) return;
       if (beating) {
         beatAgain = true;
         return;
@@ -244,28 +248,6 @@ export class ControllerChannel implements ControllerRequests {
       cancelBeat();
       beat();
     };
-    cancelBeat = clock.schedule(intervalMs, beat);
-    return () => {
-      stopped = true;
-      this.#beatNow = undefined;
-      cancelBeat();
-    };
-  }
-
-  /**
-   * Starts the check that, while this node is the active controller, fences brokers silent for
-   * broker.session.timeout.ms; every half heartbeat interval. It runs from the moment the quorum
-   * has caught up, not once this node's own broker has started: a controller whose broker takes
-   * long to start (its coordinators loading, its logs recovering) still fences the silent ones,
-   * its own previous incarnation included, so their partitions lead elsewhere meanwhile. Returns
-   * a function that stops it.
-   */
-  startSessionChecks(intervalMs: number, sessionTimeoutMs: number): () => void {
-    const { clock, logger } = this.options;
-    this.#sessionTimeoutMs = sessionTimeoutMs;
-    let stopped = false;
-    let cancelCheck = () => {};
-    let lastCheckMs = clock.monotonicMs();
     const check = () => {
       if (stopped) return;
       const now = clock.monotonicMs();
@@ -288,9 +270,12 @@ export class ControllerChannel implements ControllerRequests {
       }
       cancelCheck = clock.schedule(Math.max(100, Math.floor(intervalMs / 2)), check);
     };
+    if (brokerEpoch) cancelBeat = clock.schedule(intervalMs, beat);
     check();
     return () => {
       stopped = true;
+      this.#beatNow = undefined;
+      cancelBeat();
       cancelCheck();
     };
   }
