@@ -12,7 +12,7 @@
 // which fails the test: the copier never exits on its own in a passing run.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { describeError, isConnectionError, isFencedError, isLeaderMovingError, isStorageError } from './kafkajs-errors.js';
+import { describeError, isConnectionError, isFencedError, isInvalidTxnStateError, isLeaderMovingError, isStorageError } from './kafkajs-errors.js';
 
 const [bootstrapServers, inputTopic, outputTopic, groupId, transactionalId] = process.argv.slice(2);
 if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transactionalId) {
@@ -52,9 +52,13 @@ process.on('unhandledRejection', (error) => {
   fail(error);
 });
 
-/** The errors a new session gets past: a lost connection, an offline log, a leader moving for longer than kafkajs retries (each explained by a fault). */
+/**
+ * The errors a new session gets past: a lost connection, an offline log, a leader moving for longer
+ * than kafkajs retries, a transactional request refused in the transaction's state (fatal to a
+ * producer, as in Java's: a new one is made). The supervisor checks each is explained by a fault.
+ */
 function survivable(error: unknown): boolean {
-  return isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error);
+  return isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error) || isInvalidTxnStateError(error);
 }
 
 /** Ends the session on `error`: a survivable error starts a new one, anything else ends the process. */

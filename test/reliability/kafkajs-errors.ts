@@ -66,6 +66,16 @@ export function isLeaderMovingError(error: unknown): boolean {
   return hasProtocolType(error, ['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 }
 
+/**
+ * Whether the coordinator refused a transactional request in the transaction's state
+ * (INVALID_TXN_STATE). Java's producer treats it as fatal: the producer is closed and a new one
+ * made. Callers accept it only where a fault explains it (seen once after a partition healed, in
+ * CI; its cause is not yet understood).
+ */
+export function isInvalidTxnStateError(error: unknown): boolean {
+  return hasProtocolType(error, ['INVALID_TXN_STATE']);
+}
+
 /** Whether the producer was fenced: a newer producer of its transactional id bumped the epoch (kafkajs's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED). */
 export function isFencedError(error: unknown): boolean {
   return hasProtocolType(error, ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
