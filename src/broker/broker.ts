@@ -130,7 +130,6 @@ async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> 
     const files = [ssl.keystoreCertificateChain === null ? ssl.keystoreLocation : null, ssl.truststoreCertificates === null ? ssl.truststoreLocation : null].filter((file): file is string => file !== null);
     const tls = await tlsServerOptions(listener.name, ssl);
     const principalOf = (socket: Socket) => tlsPrincipal(socket as TLSSocket, ssl.principalMapper);
-
     return { ...listener, tls, principalOf, ...(files.length > 0 ? { tlsReload: { files, load: () => tlsServerOptions(listener.name, ssl) } } : {}) };
   }));
 }

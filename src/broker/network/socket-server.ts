@@ -181,9 +181,10 @@ export class SocketServer {
 
   private open(socket: Socket, listener: BoundListener, handler: FrameHandler): void {
     socket.setNoDelay(true);
+    const listenerConfig = this.listenerConfigs.find((config) => config.name === listener.name);
     let principal = ANONYMOUS;
     try {
-      principal = this.listenerConfigs.find((config) => config.name === listener.name)?.principalOf?.(socket) ?? ANONYMOUS;
+      principal = listenerConfig?.principalOf?.(socket) ?? ANONYMOUS;
     } catch (error) {
       // A client certificate no ssl.principal.mapping.rules rule names: not authenticated (as Kafka).
       this.logger.warn('closing new connection: no principal for its client certificate', { remote: `${socket.remoteAddress}:${socket.remotePort}`, listener: listener.name, error: (error as Error).message });
@@ -191,7 +192,7 @@ export class SocketServer {
       return;
     }
     // Not frozen: SASL authentication sets the principal and `authenticated` on it.
-    const unauthenticated = this.listenerConfigs.find((config) => config.name === listener.name)?.unauthenticated;
+    const unauthenticated = listenerConfig?.unauthenticated;
     const info: ConnectionInfo = {
       id: this.nextConnectionId++,
       remoteAddress: socket.remoteAddress ?? '',
