@@ -760,7 +760,7 @@ export function interBrokerListenerOf(config: Pick<BrokerConfig, 'interBrokerLis
 }
 
 /** The SASL mechanisms served so far. */
-const SASL_MECHANISMS = ['PLAIN'];
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
 /** A SASL listener's mechanisms and PLAIN users, each from listener.name.<listener>.* when set there; checked. */
 function saslSettings(listener: string, get: <T extends ConfigValue>(name: string) => T, own: ReadonlyMap<string, ConfigValue> | undefined): SaslSettings {

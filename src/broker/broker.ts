@@ -457,7 +457,7 @@ export class Broker {
       allocateProducerIdBlock: (blockSize) => channel.allocateBlock(blockSize, clock.monotonicMs() + REGISTRATION_TIMEOUT_MS),
     });
     const services: BrokerServices = {
-      sasl: new SaslAuthenticator(config.listenerSasl, logger),
+      sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), logger),
       nodeId: config.nodeId,
       clusterId,
       config,

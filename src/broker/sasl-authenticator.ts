@@ -2,35 +2,59 @@
 // a connection there may send ApiVersions, then SaslHandshake naming a mechanism the listener
 // enables, then its credentials, before anything else; any other request first closes it. The
 // credentials come in SaslAuthenticate requests after a SaslHandshake v1, or as raw frames (no
-// request header) after a v0 handshake, as old clients (kafka-python 2.0) send them. A wrong
-// password answers SASL_AUTHENTICATION_FAILED (raw: nothing) and closes the connection. Nothing
-// here logs a password or a token.
+// request header) after a v0 handshake, as old clients (kafka-python 2.0) send them. A failure
+// answers SASL_AUTHENTICATION_FAILED (raw: nothing) and closes the connection. Nothing here logs a
+// password, a proof or a token.
 //
 // PLAIN (RFC 4616): the token is [authzid] NUL username NUL password, checked against the
-// listener's users; an authorization id, if given, must be the username. The principal is then
-// User:<username>.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// listener's users; an authorization id, if given, must be the username. SCRAM-SHA-256 and
+// SCRAM-SHA-512 (RFC 5802): two round trips (src/broker/scram-server.ts) against the credentials
+// in the metadata image. The principal is then User:<username>.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../base/error-codes.js';
 import type { Logger } from '../base/logger.js';
+import { scramMechanismByName } from '../base/scram.js';
+import type { ScramCredential } from '../metadata/metadata-image.js';
+import { ScramServerExchange } from './scram-server.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import type { SaslSettings } from './broker-config.js';
 import type { ConnectionInfo, FrameOutcome } from './network/index.js';
 
 type SaslState =
   | { kind: 'handshake' }
-  | { kind: 'authenticate'; mechanism: string; raw: boolean }
+  | { kind: 'authenticate'; mechanism: string; raw: boolean; exchange: Exchange }
   | { kind: 'done' };
 
 const BEFORE_AUTHENTICATION = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 const FAILED = 'Authentication failed: Invalid username or password';
 
+/** One step of a mechanism's exchange: more to come, done as `username`, or failed. */
+type Step = { kind: 'continue'; response: Buffer } | { kind: 'done'; response: Buffer; username: string } | { kind: 'failed'; reason: string; message?: string };
+type Exchange = { step(token: Buffer): Step };
+
+/** What SaslAuthenticate answers: the server's token, or an error (the connection then closes). */
+export interface SaslAuthenticateOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  authBytes: Buffer;
+}
+
+/** Looks up a user's SCRAM credential for a mechanism type (the metadata image's). */
+export type ScramCredentials = (username: string, mechanism: number) => ScramCredential | undefined;
+
+const EMPTY = Buffer.alloc(0);
+
 export class SaslAuthenticator {
   readonly #listeners: ReadonlyMap<string, SaslSettings>;
   readonly #logger: Logger;
   readonly #states = new WeakMap<ConnectionInfo, SaslState>();
+  readonly #scramCredentials: ScramCredentials;
+  /** For the made-up salts of unknown SCRAM users (the same name gets the same salt while this broker runs). */
+  readonly #secret = randomBytes(32);
 
-  constructor(listeners: ReadonlyMap<string, SaslSettings>, logger: Logger) {
+  constructor(listeners: ReadonlyMap<string, SaslSettings>, scramCredentials: ScramCredentials, logger: Logger) {
     this.#listeners = listeners;
+    this.#scramCredentials = scramCredentials;
     this.#logger = logger.child('sasl');
   }
 
@@ -43,7 +67,7 @@ export class SaslAuthenticator {
     if (state === undefined || state.kind === 'done') return undefined;
     if (state.kind === 'authenticate' && state.raw) {
       const outcome = this.authenticate(connection, frame);
-      return outcome.errorCode === ErrorCode.NONE ? { kind: 'respond', chunks: [] } : { kind: 'close', reason: 'SASL authentication failed' };
+      return outcome.errorCode === ErrorCode.NONE ? { kind: 'respond', chunks: [outcome.authBytes] } : { kind: 'close', reason: 'SASL authentication failed' };
     }
     const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
     if (BEFORE_AUTHENTICATION.has(apiKey)) return undefined;
@@ -57,26 +81,35 @@ export class SaslAuthenticator {
     if (state?.kind !== 'handshake' || settings === undefined) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
     const mechanisms = [...settings.mechanisms];
     if (!mechanisms.includes(mechanism)) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
-    this.#states.set(connection, { kind: 'authenticate', mechanism, raw: version === 0 });
+    this.#states.set(connection, { kind: 'authenticate', mechanism, raw: version === 0, exchange: this.#exchange(mechanism, settings) });
     return { errorCode: ErrorCode.NONE, mechanisms };
   }
 
-  /** The client's token for the mechanism it chose: NONE (authenticated), or an error code and message (the connection then closes). */
-  authenticate(connection: ConnectionInfo, token: Buffer): { errorCode: number; errorMessage: string | null } {
+  #exchange(mechanism: string, settings: SaslSettings): Exchange {
+    const scram = scramMechanismByName(mechanism);
+    if (scram !== undefined) return new ScramServerExchange(scram, (username) => this.#scramCredentials(username, scram.type), this.#secret);
+    return { step: (token) => checkPlain(token, settings.plainUsers) };
+  }
+
+  /** The client's next token for the mechanism it chose: NONE and the server's token, or an error code and message (the connection then closes). */
+  authenticate(connection: ConnectionInfo, token: Buffer): SaslAuthenticateOutcome {
     const state = this.#state(connection);
-    const settings = this.#listeners.get(connection.listenerName);
-    if (state?.kind !== 'authenticate' || settings === undefined) {
-      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate is not expected now: send SaslHandshake first, once' };
+    if (state?.kind !== 'authenticate') {
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate is not expected now: send SaslHandshake first, once', authBytes: EMPTY };
     }
-    const verdict = checkPlain(token, settings.plainUsers);
-    if (typeof verdict !== 'string') {
-      this.#logger.info('SASL authentication failed', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason: verdict.reason });
-      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: verdict.message };
+    const step = state.exchange.step(token);
+    if (step.kind === 'failed') {
+      this.#states.set(connection, { kind: 'done' });
+      this.#logger.info('SASL authentication failed', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason: step.reason });
+      const message = step.message ?? (state.mechanism === 'PLAIN' ? FAILED : `Authentication failed during authentication due to invalid credentials with SASL mechanism ${state.mechanism}`);
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: EMPTY };
     }
-    this.#states.set(connection, { kind: 'done' });
-    connection.principal = `User:${verdict}`;
-    connection.authenticated = true;
-    return { errorCode: ErrorCode.NONE, errorMessage: null };
+    if (step.kind === 'done') {
+      this.#states.set(connection, { kind: 'done' });
+      connection.principal = `User:${step.username}`;
+      connection.authenticated = true;
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response };
   }
 
   #state(connection: ConnectionInfo): SaslState | undefined {
@@ -91,17 +124,17 @@ export class SaslAuthenticator {
 }
 
 /** The username a PLAIN token authenticates, or why not (a message for the client, a reason for the log). */
-function checkPlain(token: Buffer, users: ReadonlyMap<string, string>): string | { message: string; reason: string } {
+function checkPlain(token: Buffer, users: ReadonlyMap<string, string>): Step {
   const parts = token.toString('utf8').split('\0');
-  if (parts.length !== 3) return { message: `Invalid SASL/PLAIN response: expected 3 tokens, got ${parts.length}`, reason: 'malformed token' };
+  if (parts.length !== 3) return { kind: 'failed', message: `Invalid SASL/PLAIN response: expected 3 tokens, got ${parts.length}`, reason: 'malformed token' };
   const [authorizationId, username, password] = parts as [string, string, string];
-  if (username === '') return { message: 'Authentication failed: username not specified', reason: 'no username' };
+  if (username === '') return { kind: 'failed', message: 'Authentication failed: username not specified', reason: 'no username' };
   if (authorizationId !== '' && authorizationId !== username) {
-    return { message: 'Authentication failed: Client requested an authorization id that is different from username', reason: 'authorization id differs' };
+    return { kind: 'failed', message: 'Authentication failed: Client requested an authorization id that is different from username', reason: 'authorization id differs' };
   }
   const expected = users.get(username);
   // Digests of equal length, compared in constant time whether or not the user exists.
   const digest = (text: string) => createHash('sha256').update(text).digest();
   const matches = timingSafeEqual(digest(password), digest(expected ?? `\0no such user\0${password}`));
-  return expected !== undefined && matches ? username : { message: FAILED, reason: 'invalid username or password' };
+  return expected !== undefined && matches ? { kind: 'done', response: EMPTY, username } : { kind: 'failed', message: FAILED, reason: 'invalid username or password' };
 }

@@ -22,6 +22,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   records: async () => (await import('./records-command.js')).registerRecordsCommand,
   perf: async () => (await import('./perf-command.js')).registerPerfCommand,
   certs: async () => (await import('./certs-command.js')).registerCertsCommand,
+  users: async () => (await import('./users-command.js')).registerUsersCommand,
 };
 
 /** The commands' names (bin/conveyor.js keeps a code cache per command). */

@@ -4,9 +4,15 @@
 // producers a partition keeps state for, partition reassignments (start, cancel, list) and each
 // broker's log directories (describe, move replicas between them). Partition requests go to
 // leaders; reassignments and config changes go to any broker, which forwards them to the active
-// controller; log directory requests go to the broker whose directories they are about.
+// controller; log directory requests go to the broker whose directories they are about. SCRAM
+// users (KIP-554): a password is salted here, as Kafka's admin client does, and only the salted
+// password travels.
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorName } from '../base/error-codes.js';
+import { saltedPassword, scramMechanismByName, scramMechanismByType } from '../base/scram.js';
 import {
+  AlterUserScramCredentialsApi,
+  DescribeUserScramCredentialsApi,
   AlterPartitionReassignmentsApi,
   AlterReplicaLogDirsApi,
   CreatePartitionsApi,
@@ -152,6 +158,30 @@ export interface ConfigResourceResult {
   message: string | null;
 }
 
+export interface ScramUpsertion {
+  user: string;
+  /** SCRAM-SHA-256 or SCRAM-SHA-512. */
+  mechanism: string;
+  password: string;
+  iterations: number;
+}
+
+export interface ScramDeletion {
+  user: string;
+  mechanism: string;
+}
+
+export interface UserResult {
+  user: string;
+  errorCode: number;
+  error: string | null;
+  message: string | null;
+}
+
+export interface ScramUserInfo extends UserResult {
+  credentials: { mechanism: string; iterations: number }[];
+}
+
 export class AdminClient {
   constructor(readonly cluster: ClusterClient) {}
 
@@ -249,6 +279,36 @@ export class AdminClient {
       if (!result) return { resourceType, resourceName, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, error: errorName(ErrorCode.UNKNOWN_SERVER_ERROR), message: 'the broker did not answer for this resource' };
       return { resourceType, resourceName, errorCode: result.errorCode, error: result.errorCode === ErrorCode.NONE ? null : errorName(result.errorCode), message: result.errorMessage };
     });
+  }
+
+  /** Adds, replaces and deletes SCRAM credentials (AlterUserScramCredentials): one result per user named. */
+  async alterUserScramCredentials(upsertions: readonly ScramUpsertion[], deletions: readonly ScramDeletion[]): Promise<UserResult[]> {
+    const type = (name: string) => {
+      const mechanism = scramMechanismByName(name);
+      if (!mechanism) throw new ToolError(`unknown SCRAM mechanism '${name}': SCRAM-SHA-256 or SCRAM-SHA-512`);
+      return mechanism;
+    };
+    const response = await this.cluster.request(AlterUserScramCredentialsApi, {
+      deletions: deletions.map(({ user, mechanism }) => ({ name: user, mechanism: type(mechanism).type })),
+      upsertions: upsertions.map(({ user, mechanism, password, iterations }) => {
+        const salt = randomBytes(32);
+        return { name: user, mechanism: type(mechanism).type, iterations, salt, saltedPassword: saltedPassword(type(mechanism), password, salt, iterations) };
+      }),
+    });
+    return response.results.map(({ user, errorCode, errorMessage }) => ({ user, errorCode, error: errorCode === ErrorCode.NONE ? null : errorName(errorCode), message: errorMessage }));
+  }
+
+  /** The SCRAM credentials of `users` (every user with one when null): mechanisms and iterations, never keys. */
+  async describeUserScramCredentials(users: readonly string[] | null): Promise<ScramUserInfo[]> {
+    const response = await this.cluster.request(DescribeUserScramCredentialsApi, { users: users === null ? null : users.map((name) => ({ name })) });
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, 'describing SCRAM users', response.errorMessage);
+    return response.results.map(({ user, errorCode, errorMessage, credentialInfos }) => ({
+      user,
+      errorCode,
+      error: errorCode === ErrorCode.NONE ? null : errorName(errorCode),
+      message: errorMessage,
+      credentials: credentialInfos.map(({ mechanism, iterations }) => ({ mechanism: scramMechanismByType(mechanism)?.name ?? `mechanism ${mechanism}`, iterations })),
+    }));
   }
 
   /**

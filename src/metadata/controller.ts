@@ -28,6 +28,7 @@ import {
   configRecords,
 } from './config-changes.js';
 import { type ReplicaSetChange, cancelReassignment, completedReassignment, isReassigning, originalReplicas, startReassignment, targetReplicas } from './reassignment.js';
+import { type ScramAlterResult, type ScramDeletion, type ScramUpsertion, scramCredentialChanges } from './scram-credentials.js';
 import { validateTopicConfig } from './topic-config.js';
 import { internalTopics, topicNameProblem } from './topic-name.js';
 
@@ -939,6 +940,15 @@ export class Controller {
         }
       });
       if (!validateOnly && records.length > 0) await this.append(records);
+      return results;
+    });
+  }
+
+  /** AlterUserScramCredentials (KIP-554): each user's changes committed together, or refused (src/metadata/scram-credentials.ts). */
+  alterUserScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterResult[]> {
+    return this.serialize(async () => {
+      const { records, results } = scramCredentialChanges(this.image, deletions, upsertions);
+      if (records.length > 0) await this.append(records);
       return results;
     });
   }

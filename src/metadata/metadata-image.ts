@@ -50,6 +50,14 @@ export interface BrokerImage {
   logDirs: string[];
 }
 
+/** A user's SCRAM credential for one mechanism: what a server needs to check a client's proof. */
+export interface ScramCredential {
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
 function configResourceKey(resourceType: number, resourceName: string): string {
   return `${resourceType}:${resourceName}`;
 }
@@ -61,6 +69,8 @@ export class MetadataImage {
   readonly topicsByName = new Map<string, TopicImage>();
   readonly topicsById = new Map<string, TopicImage>();
   private readonly configs = new Map<string, Map<string, string>>();
+  /** SCRAM credentials by user name, then mechanism type (1: SCRAM-SHA-256, 2: SCRAM-SHA-512). */
+  readonly scramCredentials = new Map<string, Map<number, ScramCredential>>();
   /** The next producer id not yet handed out in a block. */
   nextProducerId = 0;
   /** How many records have been applied, a cheap version number for caches. */
@@ -100,6 +110,22 @@ export class MetadataImage {
       }
       case 'PartitionChange':
         return this.applyPartitionChange(record);
+      case 'UserScramCredential': {
+        const { name, mechanism, salt, storedKey, serverKey, iterations } = record;
+        let credentials = this.scramCredentials.get(name);
+        if (credentials === undefined) {
+          credentials = new Map();
+          this.scramCredentials.set(name, credentials);
+        }
+        credentials.set(mechanism, { salt, storedKey, serverKey, iterations });
+        return;
+      }
+      case 'RemoveUserScramCredential': {
+        const credentials = this.scramCredentials.get(record.name);
+        credentials?.delete(record.mechanism);
+        if (credentials?.size === 0) this.scramCredentials.delete(record.name);
+        return;
+      }
       default:
         unreachable(record);
     }
@@ -144,7 +170,12 @@ export class MetadataImage {
     this.topicsByName.clear();
     this.topicsById.clear();
     this.configs.clear();
+    this.scramCredentials.clear();
     this.nextProducerId = 0;
+  }
+
+  scramCredential(name: string, mechanism: number): ScramCredential | undefined {
+    return this.scramCredentials.get(name)?.get(mechanism);
   }
 
   resourceConfigs(resourceType: number, resourceName: string): ReadonlyMap<string, string> {

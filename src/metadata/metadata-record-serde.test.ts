@@ -26,6 +26,9 @@ test('every metadata record round-trips through Kafka framing', () => {
     { type: 'Partition', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, replicas: [1, 2], isr: [1], eligibleLeaderReplicas: [2], directories: ['AAAAAAAAAAAAAAAAAAAAAQ', 'hN2kqYv9R1SPqkW7zPE4sQ'], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
     { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, leader: -2, isr: [1, 2], directories: ['zG8QzHuRSXaBBVO6WYzMdg', 'hN2kqYv9R1SPqkW7zPE4sQ'] },
     { type: 'PartitionChange', topicId: 'q7vKjbdwQvWsVqzvI3oZ3A', partitionId: 1, leader: 2, isr: [2], eligibleLeaderReplicas: [], lastKnownElr: [], directories: ['AAAAAAAAAAAAAAAAAAAAAg', 'hN2kqYv9R1SPqkW7zPE4sQ'] },
+    // SCRAM users (KIP-554).
+    { type: 'UserScramCredential', name: 'alice', mechanism: 2, salt: Buffer.from('salt'), storedKey: Buffer.alloc(64, 1), serverKey: Buffer.alloc(64, 2), iterations: 8192 },
+    { type: 'RemoveUserScramCredential', name: 'alice', mechanism: 2 },
   ];
   for (const record of records) assert.deepEqual(deserializeMetadataRecord(serializeMetadataRecord(record)), record);
   // Frame version 1, api key 2 (TopicRecord), version 0.
@@ -33,6 +36,9 @@ test('every metadata record round-trips through Kafka framing', () => {
   // Kafka's versions: BrokerRegistrationChangeRecord (17) v2 carries logDirs; a PartitionRecord with directories only is v1.
   assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'BrokerRegistrationChange')!).subarray(0, 3)], [1, 17, 2]);
   assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'Partition' && record.directories !== undefined)!).subarray(0, 3)], [1, 3, 1]);
+  // Kafka's api keys: UserScramCredentialRecord 11, RemoveUserScramCredentialRecord 22.
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'UserScramCredential')!).subarray(0, 3)], [1, 11, 0]);
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'RemoveUserScramCredential')!).subarray(0, 3)], [1, 22, 0]);
 });
 
 test('a PartitionRecord whose directories are all MIGRATING reads back without them, as one written before directory assignment', () => {

@@ -16,6 +16,8 @@ import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord } from '../protoco
 import { decodePartitionChangeRecord, encodePartitionChangeRecord } from '../protocol/messages/records/partition-change-record.js';
 import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
 import { decodeBrokerRegistrationChangeRecord, encodeBrokerRegistrationChangeRecord } from '../protocol/messages/records/broker-registration-change-record.js';
+import { decodeUserScramCredentialRecord, encodeUserScramCredentialRecord } from '../protocol/messages/records/user-scram-credential-record.js';
+import { decodeRemoveUserScramCredentialRecord, encodeRemoveUserScramCredentialRecord } from '../protocol/messages/records/remove-user-scram-credential-record.js';
 import { migratingDirectories } from './directory-id.js';
 import { type AppendedRecord, type MetadataRecord, type PartitionChangeRecord, partitionRecordOf } from './metadata-record.js';
 
@@ -31,6 +33,8 @@ export const MetadataRecordApiKey = {
   FenceBroker: 7,
   UnfenceBroker: 8,
   RemoveTopic: 9,
+  UserScramCredential: 11,
+  RemoveUserScramCredential: 22,
   ProducerIds: 15,
   BrokerRegistrationChange: 17,
   NoOp: 20,
@@ -127,6 +131,16 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       });
       break;
     }
+    case 'UserScramCredential': {
+      frame(MetadataRecordApiKey.UserScramCredential, 0);
+      const { type: _type, ...credential } = record;
+      encodeUserScramCredentialRecord(writer, 0, credential);
+      break;
+    }
+    case 'RemoveUserScramCredential':
+      frame(MetadataRecordApiKey.RemoveUserScramCredential, 0);
+      encodeRemoveUserScramCredentialRecord(writer, 0, { name: record.name, mechanism: record.mechanism });
+      break;
     case 'NoOp':
       frame(MetadataRecordApiKey.NoOp, 0);
       encodeNoOpRecord(writer, 0, {});
@@ -205,6 +219,10 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       if (record.directories != null && record.directories.length > 0) change.directories = record.directories;
       return change;
     }
+    case MetadataRecordApiKey.UserScramCredential:
+      return { type: 'UserScramCredential', ...decodeUserScramCredentialRecord(reader, version) };
+    case MetadataRecordApiKey.RemoveUserScramCredential:
+      return { type: 'RemoveUserScramCredential', ...decodeRemoveUserScramCredentialRecord(reader, version) };
     case MetadataRecordApiKey.NoOp: // nothing to apply
     default:
       return null;

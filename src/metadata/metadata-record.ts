@@ -143,7 +143,30 @@ export interface PartitionChangeRecord {
   directories?: string[];
 }
 
+/**
+ * A user's SCRAM credential for one mechanism (1: SCRAM-SHA-256, 2: SCRAM-SHA-512), as RFC 5802
+ * keeps it on a server: the salt, the iteration count, and the stored and server keys derived
+ * from the salted password. The password itself is never in the log.
+ */
+export interface UserScramCredentialRecord {
+  type: 'UserScramCredential';
+  name: string;
+  mechanism: number;
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+  iterations: number;
+}
+
+export interface RemoveUserScramCredentialRecord {
+  type: 'RemoveUserScramCredential';
+  name: string;
+  mechanism: number;
+}
+
 export type MetadataRecord =
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord
   | BrokerRegistrationChangeRecord
   | FenceBrokerRecord
   | UnfenceBrokerRecord

@@ -83,6 +83,8 @@ export class RawClient {
   private closed = false;
   private readonly closedPromise: Promise<void>;
   private failure: Error | undefined;
+  /** Set while a test waits for a frame that is not a response (SASL tokens after a v0 handshake). */
+  private rawWaiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -161,6 +163,23 @@ export class RawClient {
     });
   }
 
+  /** The next frame as it comes (no response header), for the raw SASL tokens of a v0 handshake. */
+  readRawFrame(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('connection is closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.rawWaiter = undefined;
+        reject(new Error(`no frame within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = <T>(action: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        this.rawWaiter = undefined;
+        action(value);
+      };
+      this.rawWaiter = { resolve: settle(resolve), reject: settle(reject) };
+    });
+  }
+
   /** A correlation id no request of this client uses, for hand-built frames. */
   takeCorrelationId(): number {
     return this.nextCorrelationId++;
@@ -201,6 +220,7 @@ export class RawClient {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.rawWaiter) return this.rawWaiter.resolve(frame);
     const correlationId = frame.readInt32BE(0);
     this.receivedOrder.push(correlationId);
     const pending = this.pending.get(correlationId);
@@ -222,6 +242,7 @@ export class RawClient {
   }
 
   private failAll(error: Error): void {
+    this.rawWaiter?.reject(error);
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(error);

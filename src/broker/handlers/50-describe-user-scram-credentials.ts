@@ -1,0 +1,22 @@
+// DescribeUserScramCredentials (key 50), version 0 (flexible): the SCRAM credentials users have,
+// from this broker's metadata image, as mechanism and iteration count (never a salt or a key).
+// No users (null or empty) lists every user with a credential; a named user without one gets
+// RESOURCE_NOT_FOUND and a user named twice DUPLICATE_RESOURCE, each in its own result, as Kafka
+// answers. See src/metadata/scram-credentials.ts.
+import { ErrorCode } from '../../base/error-codes.js';
+import { describeScramCredentials } from '../../metadata/scram-credentials.js';
+import { DescribeUserScramCredentialsApi } from '../../protocol/messages/index.js';
+import { defineHandler } from './handler.js';
+
+export const describeUserScramCredentialsHandler = defineHandler({
+  api: DescribeUserScramCredentialsApi,
+  minVersion: 0,
+  maxVersion: 0,
+  handle(request, { broker }) {
+    const results = describeScramCredentials(broker.image, request.users?.map(({ name }) => name) ?? null);
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results };
+  },
+  errorResponse(_request, errorCode) {
+    return { throttleTimeMs: 0, errorCode, errorMessage: null, results: [] };
+  },
+});
