@@ -229,6 +229,9 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('remote.list.offsets.request.timeout.ms', 'long', 30000, 'How long a ListOffsets that needs remote storage may take.', atLeast(1)),
   // Security keys: PLAINTEXT and SSL listeners (TLS from the ssl.* keys below, which a listener may
   // override as listener.name.<listener>.ssl.*); SASL is not served yet.
+  key('authorizer.class.name', 'string', '', `The authorizer that decides every request (Kafka's StandardAuthorizer, ${'org.apache.kafka.metadata.authorizer.StandardAuthorizer'}); empty: none, every request is allowed.`, oneOf('', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer')),
+  key('super.users', 'string', '', 'Principals the authorizer allows everything, separated by semicolons: User:admin;User:CN=broker.'),
+  key('allow.everyone.if.no.acl.found', 'boolean', false, 'Whether the authorizer allows an operation on a resource that no ACL names.'),
   key('principal.builder.class', 'class', 'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder', 'The class that turns an authenticated connection into a principal.'),
   key('ssl.protocol', 'string', 'TLSv1.3', 'The TLS protocol used to build the SSL context.'),
   key('ssl.provider', 'string', null, 'The security provider for TLS, when not the default one.'),
@@ -385,7 +388,15 @@ export interface SslSettings {
   readonly keyNames: Readonly<Record<string, string>>;
 }
 
+/** The authorizer's settings (authorizer.class.name set to Kafka's StandardAuthorizer). */
+export interface AuthorizerSettings {
+  readonly superUsers: readonly string[];
+  readonly allowEveryoneIfNoAclFound: boolean;
+}
+
 export interface BrokerConfig {
+  /** The ACL authorizer, or null when authorizer.class.name is empty (every request is allowed). */
+  authorizer: AuthorizerSettings | null;
   /** sasl.server.max.receive.size: the largest request before SASL authentication. */
   saslServerMaxReceiveSize: number;
   /** Each listener's security protocol (listener.security.protocol.map), by upper-case name. */
@@ -549,6 +560,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   checkControllerLinks(quorum, securityProtocols, get('listeners'));
   return {
     nodeId: get('node.id'),
+    authorizer: authorizerSettings(get),
     listenerSecurityProtocols: securityProtocols,
     saslServerMaxReceiveSize: get('sasl.server.max.receive.size'),
     listenerSsl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SSL' || protocol === 'SASL_SSL').map(([listener]) => [listener, sslSettings(listener, get, listenerValues.get(listener))])),
@@ -757,6 +769,16 @@ function checkControllerLinks(quorum: QuorumSettings, protocols: ReadonlyMap<str
 /** The listener other brokers reach this one on: inter.broker.listener.name, else the first that is not a controller listener. */
 export function interBrokerListenerOf(config: Pick<BrokerConfig, 'interBrokerListenerName' | 'listeners' | 'controllerListenerNames'>): string {
   return config.interBrokerListenerName ?? parseListeners(config.listeners).find((listener) => !config.controllerListenerNames.includes(listener.name))?.name ?? 'PLAINTEXT';
+}
+
+/** authorizer.class.name, super.users (each `Type:name`) and allow.everyone.if.no.acl.found, checked. */
+function authorizerSettings(get: <T extends ConfigValue>(name: string) => T): AuthorizerSettings | null {
+  if (get<string>('authorizer.class.name') === '') return null;
+  const superUsers = get<string>('super.users').split(';').map((user) => user.trim()).filter((user) => user !== '');
+  for (const user of superUsers) {
+    if (!/^[^:]+:.+$/.test(user)) throw new ConfigError('super.users', `'${user}' is not a principal: write Type:name, such as User:admin, and separate principals with semicolons`);
+  }
+  return { superUsers, allowEveryoneIfNoAclFound: get('allow.everyone.if.no.acl.found') };
 }
 
 /** The SASL mechanisms served so far. */

@@ -1,5 +1,6 @@
 // What request handlers may use: the broker's identity, configuration, metadata, controller,
 // partitions and waiting-request queues. Handlers stay thin and delegate to these.
+import type { Authorization } from './authorizer/authorization.js';
 import { ErrorCode } from '../base/error-codes.js';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
@@ -25,6 +26,8 @@ export interface BrokerServices {
   readonly nodeId: number;
   /** SASL authentication on the SASL listeners (none: every connection passes). */
   readonly sasl: SaslAuthenticator;
+  /** Whether a connection's principal may do an operation on a resource (every answer yes without an authorizer). */
+  readonly authorization: Authorization;
   readonly clusterId: string;
   readonly config: BrokerConfig;
   readonly image: MetadataImage;

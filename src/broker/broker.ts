@@ -4,6 +4,7 @@
 // register this broker with its advertised endpoints (fenced), heartbeat until the controller has
 // unfenced it (its metadata caught up with its registration), then serve the connections accepted
 // so far.
+import { Authorization } from './authorizer/authorization.js';
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import { type FileSystem, makeDirectoryDurably } from '../base/file-system.js';
@@ -457,6 +458,7 @@ export class Broker {
       allocateProducerIdBlock: (blockSize) => channel.allocateBlock(blockSize, clock.monotonicMs() + REGISTRATION_TIMEOUT_MS),
     });
     const services: BrokerServices = {
+      authorization: new Authorization(config.authorizer, image, logger),
       sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), logger),
       nodeId: config.nodeId,
       clusterId,

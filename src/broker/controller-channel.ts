@@ -9,6 +9,7 @@
 // directories (KIP-858) it registers the broker's directory ids, reports failed ones in every
 // heartbeat from the moment they fail, and sends the directory each replica was placed in
 // (AssignReplicasToDirs, batched).
+import { serializePrincipal } from './envelope-principal.js';
 import type { Clock } from '../base/clock.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
@@ -462,12 +463,12 @@ export class ControllerChannel implements ControllerRequests {
   }
 
   /**
-   * Sends a client's request (its whole frame) to the active controller in an Envelope and
+   * Sends a client's request (its whole frame, its principal and address) to the active controller in an Envelope and
    * resolves with the controller's response frame; undefined if this node is the active
    * controller by now (the caller handles the request itself).
    */
-  async forward(frame: Buffer, clientHost: string): Promise<Buffer | undefined> {
-    const request: EnvelopeRequest = { requestData: frame, requestPrincipal: null, clientHostAddress: addressBytes(clientHost) };
+  async forward(frame: Buffer, clientHost: string, principal: string): Promise<Buffer | undefined> {
+    const request: EnvelopeRequest = { requestData: frame, requestPrincipal: serializePrincipal(principal), clientHostAddress: addressBytes(clientHost) };
     const deadlineMs = this.options.clock.monotonicMs() + FORWARD_TIMEOUT_MS;
     const answer = await this.#call(
       deadlineMs,

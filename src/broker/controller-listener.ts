@@ -59,6 +59,7 @@ import type { ControllerRequests } from './controller-channel.js';
 import { quorumFeatures } from './handlers/18-api-versions.js';
 import { describeQuorumResponse } from './handlers/55-describe-quorum.js';
 import type { FrameHandler, FrameOutcome } from './network/index.js';
+import { deserializePrincipal } from './envelope-principal.js';
 import { ANONYMOUS } from './network/ssl-principal.js';
 
 // Declared beside its implementation (ControllerChannel), so that the channel does not depend on
@@ -218,13 +219,19 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
         if (request.requestData.length < 8 || !options.forwardableApiKeys.has(request.requestData.readInt16BE(0))) {
           return { responseData: null, errorCode: ErrorCode.INVALID_REQUEST };
         }
+        let principal = ANONYMOUS;
+        try {
+          if (request.requestPrincipal !== null) principal = deserializePrincipal(request.requestPrincipal);
+        } catch {
+          return { responseData: null, errorCode: ErrorCode.PRINCIPAL_DESERIALIZATION_FAILURE };
+        }
         const outcome = await dispatch(request.requestData, {
           id: -1,
           remoteAddress: addressText(request.clientHostAddress),
           remotePort: 0,
           listenerName: options.forwardedListenerName,
-          // The client's principal travels in the envelope once forwarding brokers send it (with SASL and ACLs).
-          principal: ANONYMOUS,
+          // The client's, as the forwarding broker authenticated it: the request is authorized as the client's.
+          principal,
           authenticated: true,
           forwarded: true,
         });

@@ -74,7 +74,7 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
    */
   async function forward(handler: ApiHandler, request: unknown, context: RequestContext, frame: Buffer): Promise<FrameOutcome> {
     try {
-      const forwarded = await services.controllerChannel.forward(frame, context.connection.remoteAddress);
+      const forwarded = await services.controllerChannel.forward(frame, context.connection.remoteAddress, context.connection.principal);
       if (forwarded !== undefined) return { kind: 'respond', chunks: [forwarded] };
       return respond(handler, context, await handler.handle(request, { ...context, connection: { ...context.connection, forwarded: true } }));
     } catch (error) {

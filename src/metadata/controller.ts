@@ -28,6 +28,8 @@ import {
   configRecords,
 } from './config-changes.js';
 import { type ReplicaSetChange, cancelReassignment, completedReassignment, isReassigning, originalReplicas, startReassignment, targetReplicas } from './reassignment.js';
+import type { AclBindingFilter, NewAclBinding } from './acl.js';
+import { type AclCreateResult, type AclDeleteResult, aclCreations, aclDeletions } from './acl-changes.js';
 import { type ScramAlterResult, type ScramDeletion, type ScramUpsertion, scramCredentialChanges } from './scram-credentials.js';
 import { validateTopicConfig } from './topic-config.js';
 import { internalTopics, topicNameProblem } from './topic-name.js';
@@ -948,6 +950,24 @@ export class Controller {
   alterUserScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterResult[]> {
     return this.serialize(async () => {
       const { records, results } = scramCredentialChanges(this.image, deletions, upsertions);
+      if (records.length > 0) await this.append(records);
+      return results;
+    });
+  }
+
+  /** CreateAcls: each binding checked, and created unless an identical ACL exists (src/metadata/acl-changes.ts). */
+  createAcls(bindings: readonly NewAclBinding[]): Promise<AclCreateResult[]> {
+    return this.serialize(async () => {
+      const { records, results } = aclCreations(this.image, bindings, () => randomUuid(this.options.random));
+      if (records.length > 0) await this.append(records);
+      return results;
+    });
+  }
+
+  /** DeleteAcls: every ACL each filter matches is removed. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeleteResult[]> {
+    return this.serialize(async () => {
+      const { records, results } = aclDeletions(this.image, filters);
       if (records.length > 0) await this.append(records);
       return results;
     });

@@ -3,6 +3,7 @@
 // image sees exactly the state the log describes (DESIGN.md decision 5).
 import { assert, unreachable } from '../base/assert.js';
 import { DirectoryId, isDirectoryOnline, migratingDirectories } from './directory-id.js';
+import type { AclBinding } from './acl.js';
 import type { BrokerEndpoint, MetadataRecord, PartitionChangeRecord, PartitionRecord } from './metadata-record.js';
 
 export interface PartitionImage {
@@ -71,6 +72,10 @@ export class MetadataImage {
   private readonly configs = new Map<string, Map<string, string>>();
   /** SCRAM credentials by user name, then mechanism type (1: SCRAM-SHA-256, 2: SCRAM-SHA-512). */
   readonly scramCredentials = new Map<string, Map<number, ScramCredential>>();
+  /** The ACLs by id. */
+  readonly acls = new Map<string, AclBinding>();
+  /** Counts ACL changes (and resets): the authorizer rebuilds its index when this moves. */
+  aclVersion = 0;
   /** The next producer id not yet handed out in a block. */
   nextProducerId = 0;
   /** How many records have been applied, a cheap version number for caches. */
@@ -120,6 +125,16 @@ export class MetadataImage {
         credentials.set(mechanism, { salt, storedKey, serverKey, iterations });
         return;
       }
+      case 'AccessControlEntry': {
+        const { type: _type, ...entry } = record;
+        this.acls.set(entry.id, entry);
+        this.aclVersion++;
+        return;
+      }
+      case 'RemoveAccessControlEntry':
+        this.acls.delete(record.id);
+        this.aclVersion++;
+        return;
       case 'RemoveUserScramCredential': {
         const credentials = this.scramCredentials.get(record.name);
         credentials?.delete(record.mechanism);
@@ -171,6 +186,8 @@ export class MetadataImage {
     this.topicsById.clear();
     this.configs.clear();
     this.scramCredentials.clear();
+    this.acls.clear();
+    this.aclVersion++;
     this.nextProducerId = 0;
   }
 

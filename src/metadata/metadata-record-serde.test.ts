@@ -29,6 +29,9 @@ test('every metadata record round-trips through Kafka framing', () => {
     // SCRAM users (KIP-554).
     { type: 'UserScramCredential', name: 'alice', mechanism: 2, salt: Buffer.from('salt'), storedKey: Buffer.alloc(64, 1), serverKey: Buffer.alloc(64, 2), iterations: 8192 },
     { type: 'RemoveUserScramCredential', name: 'alice', mechanism: 2 },
+    // ACLs.
+    { type: 'AccessControlEntry', id: 'q7vKjbdwQvWsVqzvI3oZ3A', resourceType: 2, resourceName: 'orders-', patternType: 4, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 },
+    { type: 'RemoveAccessControlEntry', id: 'q7vKjbdwQvWsVqzvI3oZ3A' },
   ];
   for (const record of records) assert.deepEqual(deserializeMetadataRecord(serializeMetadataRecord(record)), record);
   // Frame version 1, api key 2 (TopicRecord), version 0.
@@ -39,6 +42,9 @@ test('every metadata record round-trips through Kafka framing', () => {
   // Kafka's api keys: UserScramCredentialRecord 11, RemoveUserScramCredentialRecord 22.
   assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'UserScramCredential')!).subarray(0, 3)], [1, 11, 0]);
   assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'RemoveUserScramCredential')!).subarray(0, 3)], [1, 22, 0]);
+  // AccessControlEntryRecord 18, RemoveAccessControlEntryRecord 19.
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'AccessControlEntry')!).subarray(0, 3)], [1, 18, 0]);
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'RemoveAccessControlEntry')!).subarray(0, 3)], [1, 19, 0]);
 });
 
 test('a PartitionRecord whose directories are all MIGRATING reads back without them, as one written before directory assignment', () => {

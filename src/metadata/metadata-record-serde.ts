@@ -18,6 +18,8 @@ import { encodeNoOpRecord } from '../protocol/messages/records/no-op-record.js';
 import { decodeBrokerRegistrationChangeRecord, encodeBrokerRegistrationChangeRecord } from '../protocol/messages/records/broker-registration-change-record.js';
 import { decodeUserScramCredentialRecord, encodeUserScramCredentialRecord } from '../protocol/messages/records/user-scram-credential-record.js';
 import { decodeRemoveUserScramCredentialRecord, encodeRemoveUserScramCredentialRecord } from '../protocol/messages/records/remove-user-scram-credential-record.js';
+import { decodeAccessControlEntryRecord, encodeAccessControlEntryRecord } from '../protocol/messages/records/access-control-entry-record.js';
+import { decodeRemoveAccessControlEntryRecord, encodeRemoveAccessControlEntryRecord } from '../protocol/messages/records/remove-access-control-entry-record.js';
 import { migratingDirectories } from './directory-id.js';
 import { type AppendedRecord, type MetadataRecord, type PartitionChangeRecord, partitionRecordOf } from './metadata-record.js';
 
@@ -37,6 +39,8 @@ export const MetadataRecordApiKey = {
   RemoveUserScramCredential: 22,
   ProducerIds: 15,
   BrokerRegistrationChange: 17,
+  AccessControlEntry: 18,
+  RemoveAccessControlEntry: 19,
   NoOp: 20,
 } as const;
 
@@ -141,6 +145,16 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       frame(MetadataRecordApiKey.RemoveUserScramCredential, 0);
       encodeRemoveUserScramCredentialRecord(writer, 0, { name: record.name, mechanism: record.mechanism });
       break;
+    case 'AccessControlEntry': {
+      frame(MetadataRecordApiKey.AccessControlEntry, 0);
+      const { type: _type, ...entry } = record;
+      encodeAccessControlEntryRecord(writer, 0, entry);
+      break;
+    }
+    case 'RemoveAccessControlEntry':
+      frame(MetadataRecordApiKey.RemoveAccessControlEntry, 0);
+      encodeRemoveAccessControlEntryRecord(writer, 0, { id: record.id });
+      break;
     case 'NoOp':
       frame(MetadataRecordApiKey.NoOp, 0);
       encodeNoOpRecord(writer, 0, {});
@@ -223,6 +237,10 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       return { type: 'UserScramCredential', ...decodeUserScramCredentialRecord(reader, version) };
     case MetadataRecordApiKey.RemoveUserScramCredential:
       return { type: 'RemoveUserScramCredential', ...decodeRemoveUserScramCredentialRecord(reader, version) };
+    case MetadataRecordApiKey.AccessControlEntry:
+      return { type: 'AccessControlEntry', ...decodeAccessControlEntryRecord(reader, version) };
+    case MetadataRecordApiKey.RemoveAccessControlEntry:
+      return { type: 'RemoveAccessControlEntry', ...decodeRemoveAccessControlEntryRecord(reader, version) };
     case MetadataRecordApiKey.NoOp: // nothing to apply
     default:
       return null;

@@ -1,6 +1,7 @@
 // The records of the metadata log (DESIGN.md decision 5): every change to topics, partitions,
 // configs, brokers and producer-id blocks is one of these, and the metadata image is what replaying
 // them yields. On disk they use Kafka's own metadata record formats (see metadata-record-serde.ts).
+import type { AclBinding } from './acl.js';
 import { DirectoryId } from './directory-id.js';
 
 export const ConfigResourceType = { topic: 2, broker: 4 } as const;
@@ -164,7 +165,23 @@ export interface RemoveUserScramCredentialRecord {
   mechanism: number;
 }
 
+/**
+ * One ACL (Kafka's AccessControlEntryRecord): who (`principal`, from `host`) is allowed or denied
+ * an operation on the resources a pattern names (a LITERAL name, `*`, or a PREFIXED name start),
+ * with Kafka's codes (src/metadata/acl.ts).
+ */
+export interface AccessControlEntryRecord extends AclBinding {
+  type: 'AccessControlEntry';
+}
+
+export interface RemoveAccessControlEntryRecord {
+  type: 'RemoveAccessControlEntry';
+  id: string;
+}
+
 export type MetadataRecord =
+  | AccessControlEntryRecord
+  | RemoveAccessControlEntryRecord
   | UserScramCredentialRecord
   | RemoveUserScramCredentialRecord
   | BrokerRegistrationChangeRecord
