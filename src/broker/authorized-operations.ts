@@ -1,22 +1,9 @@
 // The operations a principal may perform on a resource, as the bit field Metadata (v8+),
 // DescribeCluster, DescribeGroups (v3+) and DescribeTopicPartitions answer when asked: bit n set
-// for the ACL operation whose code is n. With no authorizer configured (Conveyor has none yet)
-// that is every operation the resource type supports, as Kafka answers; not asked, the field is
-// Kafka's "omitted" value.
-
-/** Kafka's ACL operation codes. */
-export const AclOperation = {
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-} as const;
+// for the ACL operation whose code is n, among those the resource type supports, each asked of the
+// authorizer (without logging denials, as Kafka does); with no authorizer every supported
+// operation, as Kafka answers. Not asked, the field is Kafka's "omitted" value.
+import { AclOperation } from '../metadata/acl.js';
 
 /** The value of an authorized-operations field that was not asked for (Java's Integer.MIN_VALUE). */
 export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
@@ -38,9 +25,13 @@ const BIT_FIELDS: Record<AuthorizableResource, number> = {
   cluster: toBitField(SUPPORTED_OPERATIONS.cluster),
 };
 
-/** The authorized-operations field for `resource`: the bit field when `requested`, else omitted. */
-export function authorizedOperations(resource: AuthorizableResource, requested: boolean | undefined): number {
-  return requested ? BIT_FIELDS[resource] : AUTHORIZED_OPERATIONS_OMITTED;
+/**
+ * The authorized-operations field for `resource`: when `requested`, the bit field of the supported
+ * operations `allowed` grants (every one by default), else omitted.
+ */
+export function authorizedOperations(resource: AuthorizableResource, requested: boolean | undefined, allowed?: (operation: number) => boolean): number {
+  if (!requested) return AUTHORIZED_OPERATIONS_OMITTED;
+  return allowed === undefined ? BIT_FIELDS[resource] : toBitField(SUPPORTED_OPERATIONS[resource].filter(allowed));
 }
 
 /** Decodes a bit field into the operation codes it holds, ascending. */
