@@ -68,6 +68,14 @@ describe('SCRAM server exchange', () => {
     const replay = server(users);
     assert.equal(replay.step(client.clientFirst()).kind, 'continue');
     assert.deepEqual(replay.step(final), { kind: 'failed', reason: 'invalid nonce in the client-final message' });
+    // librdkafka before 2.6.1 repeats its own nonce in front of the combined one: accepted, with a
+    // proof over the text as sent; any other nonce is refused.
+    const echoing = server(users);
+    const serverFirst = (echoing.step(client.clientFirst()) as { response: Buffer }).response;
+    assert.equal(echoing.step(client.clientFinal(serverFirst, undefined, (combined) => client.nonce + combined)).kind, 'done');
+    const other = server(users);
+    const otherFirst = (other.step(client.clientFirst()) as { response: Buffer }).response;
+    assert.deepEqual(other.step(client.clientFinal(otherFirst, undefined, (combined) => `x${combined}`)), { kind: 'failed', reason: 'invalid nonce in the client-final message' });
     // Nothing more is accepted once an exchange has ended.
     assert.deepEqual(exchange.step(final), { kind: 'failed', reason: 'a message after the exchange ended' });
   });

@@ -5,7 +5,9 @@
 // proof checked against the stored key; the server proves it holds the server key.
 //
 // Kafka's differences from the RFC are kept: no channel binding (`n` or `y` only), and the
-// `tokenauth` extension (delegation tokens) is refused since Conveyor has none. An unknown user
+// `tokenauth` extension (delegation tokens) is refused since Conveyor has none. One difference from
+// Kafka 4: the client-final nonce of librdkafka before 2.6.1 (the client nonce, then the combined
+// nonce) is accepted, so Debian 12's kcat and confluent-kafka-python can use SCRAM. An unknown user
 // gets a salt and iteration count made up from a secret of this broker, so the exchange runs to
 // the proof whether or not the user exists and a client cannot tell which names exist.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -20,7 +22,7 @@ export type ScramStep =
 
 type Stage =
   | { kind: 'first' }
-  | { kind: 'final'; username: string; gs2Header: string; clientFirstBare: string; serverFirst: string; nonce: string; credential: ScramCredential; known: boolean }
+  | { kind: 'final'; username: string; gs2Header: string; clientFirstBare: string; serverFirst: string; clientNonce: string; nonce: string; credential: ScramCredential; known: boolean }
   | { kind: 'over' };
 
 const NONCE_BYTES = 24;
@@ -88,7 +90,7 @@ export class ScramServerExchange {
     const credential = stored ?? this.#madeUp(username);
     const nonce = parts[1]![1] + this.serverNonce();
     const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
-    this.#stage = { kind: 'final', username, gs2Header, clientFirstBare, serverFirst, nonce, credential, known: stored !== undefined };
+    this.#stage = { kind: 'final', username, gs2Header, clientFirstBare, serverFirst, clientNonce: parts[1]![1], nonce, credential, known: stored !== undefined };
     return { kind: 'continue', response: Buffer.from(serverFirst, 'utf8') };
   }
 
@@ -97,7 +99,11 @@ export class ScramServerExchange {
     const parts = proofAt < 0 ? undefined : attributes(message.slice(0, proofAt));
     if (!parts || parts.length < 2 || parts[0]![0] !== 'c' || parts[1]![0] !== 'r') return { kind: 'failed', reason: 'malformed client-final message' };
     if (Buffer.from(parts[0]![1], 'base64').toString('utf8') !== stage.gs2Header) return { kind: 'failed', reason: 'channel binding differs from the gs2 header' };
-    if (parts[1]![1] !== stage.nonce) return { kind: 'failed', reason: 'invalid nonce in the client-final message' };
+    // librdkafka before 2.6.1 sends its own nonce again in front of the combined one (its issue
+    // #4895); that form is taken too: it still holds this exchange's server nonce, and the proof is
+    // checked over the text as sent. Kafka 4 refuses it; Kafka 3.7.2-3.9 accepted any suffix match.
+    const echoed = parts[1]![1];
+    if (echoed !== stage.nonce && echoed !== stage.clientNonce + stage.nonce) return { kind: 'failed', reason: 'invalid nonce in the client-final message' };
     const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
     const authMessage = `${stage.clientFirstBare},${stage.serverFirst},${message.slice(0, proofAt)}`;
     const { storedKey, serverKey } = stage.credential;

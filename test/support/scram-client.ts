@@ -21,12 +21,15 @@ export class ScramClient {
     return Buffer.from(this.gs2Header + this.clientFirstBare);
   }
 
-  /** The client-final message answering `serverFirst`; `passwordOverride` makes a wrong proof. */
-  clientFinal(serverFirst: Buffer, passwordOverride?: string): Buffer {
+  /**
+   * The client-final message answering `serverFirst`; `passwordOverride` makes a wrong proof, and
+   * `echo` changes the nonce sent back (librdkafka before 2.6.1 puts its own nonce in front).
+   */
+  clientFinal(serverFirst: Buffer, passwordOverride?: string, echo: (combined: string) => string = (combined) => combined): Buffer {
     const text = serverFirst.toString('utf8');
     const fields = new Map(text.split(',').map((part) => [part[0]!, part.slice(2)]));
     const salted = saltedPassword(this.mechanism, passwordOverride ?? this.password, Buffer.from(fields.get('s')!, 'base64'), Number(fields.get('i')));
-    const withoutProof = `c=${Buffer.from(this.gs2Header).toString('base64')},r=${fields.get('r')}`;
+    const withoutProof = `c=${Buffer.from(this.gs2Header).toString('base64')},r=${echo(fields.get('r')!)}`;
     const authMessage = `${this.clientFirstBare},${text},${withoutProof}`;
     const clientKey = hmac(this.mechanism, salted, 'Client Key');
     const proof = xor(clientKey, hmac(this.mechanism, digest(this.mechanism, clientKey), authMessage));
