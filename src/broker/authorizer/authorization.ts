@@ -57,8 +57,8 @@ export class Authorization {
   }
 
   /** `operation` on the cluster (kafka-cluster). */
-  cluster(connection: ConnectionInfo, operation: number): boolean {
-    return this.authorize(connection, operation, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+  cluster(connection: ConnectionInfo, operation: number, logIfDenied = true): boolean {
+    return this.authorize(connection, operation, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, logIfDenied);
   }
 
   topic(connection: ConnectionInfo, operation: number, topic: string, logIfDenied = true): boolean {

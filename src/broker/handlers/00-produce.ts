@@ -18,6 +18,10 @@
 // of one of the last five batches gets its original offsets; a gap OUT_OF_ORDER_SEQUENCE_NUMBER;
 // an older epoch INVALID_PRODUCER_EPOCH); a transactional batch must go to a partition the
 // producer's ongoing transaction holds (AddPartitionsToTxn first), else INVALID_TXN_STATE.
+// Authorization (with an authorizer, as Kafka's KafkaApis): transactional batches need WRITE on the
+// transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for the whole request), and each
+// topic WRITE (else TOPIC_AUTHORIZATION_FAILED for its partitions, before any other check).
+import { AclOperation } from '../../metadata/acl.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
@@ -26,6 +30,7 @@ import { BATCH_HEADER_BYTES, CompressionType, isTransactionalBatch, readCompress
 import type { Partition } from '../../replication/partition.js';
 import { AppendOrder } from '../append-order.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
@@ -50,6 +55,8 @@ export const produceHandler = defineHandler({
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
       return errorBody(request, ErrorCode.INVALID_REQUIRED_ACKS);
     }
+    const denied = broker.authorization.enabled ? deniedTopics(request, broker, connection) : undefined;
+    if (denied === TRANSACTIONAL_ID_DENIED) return request.acks === 0 ? CLOSE_CONNECTION : errorBody(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     const appendTimeMs = broker.clock.nowMs();
     // Appends start in request order per partition: here, synchronously, or, for a compressed batch
     // validated off the event loop, in the turn taken here (append-order.ts).
@@ -57,7 +64,7 @@ export const produceHandler = defineHandler({
     const topics = request.topicData.map((topic) => ({
       name: topic.name,
       partitions: topic.partitionData.map((data) =>
-        appendPartition(
+        denied?.has(topic.name) ? partitionError(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null) : appendPartition(
           broker,
           { topic: topic.name, index: data.index, records: data.records, apiVersion, appendTimeMs, transactionalId: request.transactionalId ?? null, deferredRefusals },
           request.acks === -1 ? request.timeoutMs : undefined,
@@ -78,6 +85,22 @@ export const produceHandler = defineHandler({
     return errorBody(request, errorCode);
   },
 });
+
+const TRANSACTIONAL_ID_DENIED = Symbol('transactional id denied');
+
+/** The topics the principal may not WRITE, or TRANSACTIONAL_ID_DENIED for transactional batches without WRITE on their transactional id. */
+function deniedTopics(request: ProduceRequest, broker: BrokerServices, connection: ConnectionInfo): Set<string> | typeof TRANSACTIONAL_ID_DENIED {
+  const transactional = request.topicData.some((topic) => topic.partitionData.some(({ records }) => records !== null && records.length >= BATCH_HEADER_BYTES && isTransactionalBatch(records)));
+  if (transactional) {
+    const transactionalId = request.transactionalId ?? null;
+    if (transactionalId === null || !broker.authorization.transactionalId(connection, AclOperation.WRITE, transactionalId)) return TRANSACTIONAL_ID_DENIED;
+  }
+  const denied = new Set<string>();
+  for (const { name } of request.topicData) {
+    if (!denied.has(name) && !broker.authorization.topic(connection, AclOperation.WRITE, name)) denied.add(name);
+  }
+  return denied;
+}
 
 /** Turns of the partitions' appends, so those behind an asynchronous validation keep arrival order. */
 const appendOrder = new AppendOrder();

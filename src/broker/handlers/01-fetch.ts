@@ -32,6 +32,10 @@
 // Isolation: read_committed returns batches only below the last stable offset (the first offset of
 // the earliest open transaction, at most the high watermark) and lists the aborted transactions in
 // that range so clients drop their records; read_uncommitted reads up to the high watermark.
+// Authorization (with an authorizer, as Kafka's KafkaApis): a follower's fetch needs CLUSTER_ACTION
+// on the cluster, a consumer's READ on each topic; a partition refused gets
+// TOPIC_AUTHORIZATION_FAILED (after UNKNOWN_TOPIC_ID, before any other check) and moves nothing.
+import { AclOperation } from '../../metadata/acl.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ZERO_UUID } from '../../base/uuid.js';
@@ -42,6 +46,7 @@ import type { EncodableRecords } from '../../protocol/primitives/writer.js';
 import type { Partition } from '../../replication/partition.js';
 import type { ReplicationThrottle } from '../../replication/replication-quota.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { replicationThrottle } from '../config-resources.js';
 import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
@@ -97,7 +102,7 @@ export const fetchHandler = defineHandler({
     }
     const lease = new ReadLease(readBufferPool);
     afterResponse(() => lease.release());
-    const plan = planFetch(request, broker, apiVersion, lease);
+    const plan = planFetch(request, broker, apiVersion, lease, connection);
     // Taken before the read: an append that lands while the read is under way must still wake the wait.
     const progressAtStart = plan.targets.map((target) => (target.partition ? progressOf(plan, target.partition) : 0));
     const first = await readPlan(plan);
@@ -126,8 +131,10 @@ export const fetchHandler = defineHandler({
   },
 });
 
-function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number, lease: ReadLease): FetchPlan {
+function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: number, lease: ReadLease, connection: ConnectionInfo): FetchPlan {
   const replicaId = (apiVersion >= 15 ? request.replicaState?.replicaId : request.replicaId) ?? -1;
+  const { authorization } = broker;
+  const followerDenied = replicaId >= 0 && !authorization.cluster(connection, AclOperation.CLUSTER_ACTION);
   // KIP-392: consumers from v11 on may read from a follower, and say which rack they are on.
   const mayReadFollower = replicaId < 0 && apiVersion >= 11;
   // The follower's broker epoch goes with its positions (KIP-903: an ISR proposal names the
@@ -142,7 +149,12 @@ function planFetch(request: FetchRequest, broker: BrokerServices, apiVersion: nu
     const topicName = image?.name ?? requested.topic ?? '';
     const topicId = image?.topicId ?? requested.topicId ?? ZERO_UUID;
     topics.push({ topic: topicName, topicId, first: targets.length, count: requested.partitions.length });
+    const denied = !(byId && !image) && (followerDenied || (replicaId < 0 && !authorization.topic(connection, AclOperation.READ, topicName)));
     for (const wanted of requested.partitions) {
+      if (denied) {
+        targets.push({ topic: topicName, topicId, partitionIndex: wanted.partition, fetchOffset: Number(wanted.fetchOffset), partitionMaxBytes: wanted.partitionMaxBytes, partition: undefined, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, preferredReadReplica: -1 });
+        continue;
+      }
       const partition = image ? (broker.replicaManager.get(image.name, wanted.partition) ?? (mayReadFollower ? followerReplica(broker, image.name, wanted.partition) : undefined)) : undefined;
       let errorCode: number = ErrorCode.NONE;
       if (!image) errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

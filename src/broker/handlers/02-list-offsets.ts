@@ -24,6 +24,9 @@
 // time retention uses, and the segment's creation time while it holds no timestamp), because the
 // file system port keeps no modification times and a copied or restored log would lose them.
 // Other negative timestamps get UNSUPPORTED_VERSION; a MaxNumOffsets of 0 or less an empty list.
+// Authorization (with an authorizer): DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED for
+// its partitions, as Kafka's KafkaApis.
+import { AclOperation } from '../../metadata/acl.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ListOffsetsApi, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/index.js';
@@ -52,18 +55,18 @@ export const listOffsetsHandler = defineHandler({
   api: ListOffsetsApi,
   minVersion: 0,
   maxVersion: 10,
-  async handle(request, { broker, apiVersion }) {
+  async handle(request, { broker, apiVersion, connection }) {
+    const isolation = (request.isolationLevel ?? 0) === READ_COMMITTED;
     const topics = await Promise.all(
-      request.topics.map(async (topic) => ({
-        name: topic.name,
-        partitions: await Promise.all(
-          topic.partitions.map((wanted) =>
-            apiVersion === 0
-              ? legacyLookUp(broker, topic.name, wanted, request.replicaId === CONSUMER_REPLICA_ID)
-              : lookUp(broker, topic.name, wanted, apiVersion, (request.isolationLevel ?? 0) === READ_COMMITTED),
-          ),
-        ),
-      })),
+      request.topics.map(async (topic) => {
+        const allowed = broker.authorization.topic(connection, AclOperation.DESCRIBE, topic.name);
+        const lookUpOne = (wanted: PartitionRequest) => {
+          if (!allowed) return answer(wanted.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, -1, -1);
+          if (apiVersion === 0) return legacyLookUp(broker, topic.name, wanted, request.replicaId === CONSUMER_REPLICA_ID);
+          return lookUp(broker, topic.name, wanted, apiVersion, isolation);
+        };
+        return { name: topic.name, partitions: await Promise.all(topic.partitions.map(lookUpOne)) };
+      }),
     );
     return { throttleTimeMs: 0, topics };
   },

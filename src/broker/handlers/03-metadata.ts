@@ -13,6 +13,12 @@
 // replicas and ISR members that are online, with REPLICA_NOT_AVAILABLE when some are not; v8+
 // authorized operations when asked (cluster: v8-10; topics: v8+); v10+ may name topics by id; v12
 // returns null names for topics asked by id that do not exist.
+// Authorization (with an authorizer, as Kafka's KafkaApis): a listing of all topics leaves out
+// those the principal may not DESCRIBE (without logging); a topic asked for without DESCRIBE is
+// TOPIC_AUTHORIZATION_FAILED whether or not it exists (an unknown id stays UNKNOWN_TOPIC_ID);
+// auto-creation needs CREATE on the cluster or the topic, else TOPIC_AUTHORIZATION_FAILED; the
+// authorized-operations fields hold what the authorizer allows.
+import { AclOperation } from '../../metadata/acl.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import type { MetadataImage, PartitionImage, TopicImage } from '../../metadata/metadata-image.js';
@@ -31,18 +37,21 @@ export const metadataHandler = defineHandler({
   maxVersion: 12,
   handle(request, context) {
     const { broker, apiVersion, connection } = context;
-    const topicEntry = (topic: TopicImage) => describeTopic(broker.image, connection.listenerName, apiVersion, topic, request.includeTopicAuthorizedOperations);
+    const topicEntry = (topic: TopicImage) =>
+      describeTopic(broker.image, connection.listenerName, apiVersion, topic, request.includeTopicAuthorizedOperations && ((operation) => broker.authorization.topic(connection, operation, topic.name, false)));
     const respond = (topics: ResponseTopic[]) => buildResponse(request, context, topics);
     const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
-    if (wantsAll) return respond([...broker.image.topicsByName.values()].map(topicEntry));
-    const toCreate = topicsToCreate(request, broker, apiVersion);
-    if (toCreate.length === 0) return respond(requestedTopics(request, broker, apiVersion, topicEntry));
+    if (wantsAll) return respond([...broker.image.topicsByName.values()].filter((topic) => broker.authorization.topic(connection, AclOperation.DESCRIBE, topic.name, false)).map(topicEntry));
+    const mayDescribe = (name: string) => broker.authorization.topic(connection, AclOperation.DESCRIBE, name);
+    const { toCreate, refused } = topicsToCreate(request, context, mayDescribe);
+    const answer = () => respond(requestedTopics(request, broker, apiVersion, topicEntry, (name) => !refused.has(name) && mayDescribe(name)));
+    if (toCreate.length === 0) return answer();
     return broker.controller
       .createTopics(
         toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
         false,
       )
-      .then(() => respond(requestedTopics(request, broker, apiVersion, topicEntry)));
+      .then(answer);
   },
   errorResponse(request, errorCode, context) {
     const unnamed = context.apiVersion >= 12 ? null : '';
@@ -51,27 +60,36 @@ export const metadataHandler = defineHandler({
   },
 });
 
-function topicsToCreate(request: MetadataRequest, broker: BrokerServices, apiVersion: number): string[] {
+/** The missing topics to create, and those the principal may not create (CREATE on the cluster or the topic). */
+function topicsToCreate(request: MetadataRequest, { broker, apiVersion, connection }: RequestContext, mayDescribe: (name: string) => boolean): { toCreate: string[]; refused: Set<string> } {
   const allowed = (apiVersion < 4 || request.allowAutoTopicCreation !== false) && broker.config.autoCreateTopicsEnable;
-  if (!allowed || !request.topics) return [];
+  const refused = new Set<string>();
+  if (!allowed || !request.topics) return { toCreate: [], refused };
   const names = new Set<string>();
+  let clusterCreate: boolean | undefined;
   for (const topic of request.topics) {
     const name = topic.name;
-    if (name && !broker.image.topic(name) && !topicNameProblem(name) && !internalTopics.has(name)) names.add(name);
+    if (!name || broker.image.topic(name) || topicNameProblem(name) || internalTopics.has(name) || names.has(name) || refused.has(name) || !mayDescribe(name)) continue;
+    clusterCreate ??= broker.authorization.cluster(connection, AclOperation.CREATE, false);
+    if (clusterCreate || broker.authorization.topic(connection, AclOperation.CREATE, name)) names.add(name);
+    else refused.add(name);
   }
-  return [...names];
+  return { toCreate: [...names], refused };
 }
 
-function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number, topicEntry: (topic: TopicImage) => ResponseTopic): ResponseTopic[] {
+function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number, topicEntry: (topic: TopicImage) => ResponseTopic, authorized: (name: string) => boolean): ResponseTopic[] {
   return (request.topics ?? []).map((requested) => {
     const name = requested.name ?? null;
     const topicId = requested.topicId ?? ZERO_UUID;
     if ((name === null || name === '') && topicId !== ZERO_UUID) {
       const byId = broker.image.topicsById.get(topicId);
       // Names are nullable in responses from v12 only; older versions answer an unknown id with ''.
-      return byId ? topicEntry(byId) : emptyTopic(apiVersion >= 12 ? null : '', topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+      if (!byId) return emptyTopic(apiVersion >= 12 ? null : '', topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+      // Kafka: topic ids are not secret, so an existing one not authorized is answered as such, without its name.
+      return authorized(byId.name) ? topicEntry(byId) : emptyTopic(apiVersion >= 12 ? null : '', topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     }
     if (name === null) return emptyTopic(apiVersion >= 12 ? null : '', ZERO_UUID, ErrorCode.INVALID_REQUEST);
+    if (!authorized(name)) return emptyTopic(name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     const topic = broker.image.topic(name);
     if (topic) return topicEntry(topic);
     const errorCode = topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -79,7 +97,8 @@ function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVe
   });
 }
 
-function describeTopic(image: MetadataImage, listenerName: string, apiVersion: number, topic: TopicImage, includeAuthorizedOperations: boolean | undefined): ResponseTopic {
+/** `authorizedOps`: the authorizer's answer per operation when the client asked for authorized operations, else false. */
+function describeTopic(image: MetadataImage, listenerName: string, apiVersion: number, topic: TopicImage, authorizedOps: ((operation: number) => boolean) | false | undefined): ResponseTopic {
   const partitions = [...topic.partitions.values()]
     .sort((a, b) => a.partitionId - b.partitionId)
     .map((partition) => describePartition(image, listenerName, apiVersion, partition));
@@ -89,7 +108,7 @@ function describeTopic(image: MetadataImage, listenerName: string, apiVersion: n
     topicId: topic.topicId,
     isInternal: internalTopics.has(topic.name),
     partitions,
-    topicAuthorizedOperations: authorizedOperations('topic', includeAuthorizedOperations),
+    topicAuthorizedOperations: authorizedOperations('topic', !!authorizedOps, authorizedOps || undefined),
   };
 }
 
@@ -126,6 +145,6 @@ function buildResponse(request: MetadataRequest, { broker, connection }: Request
     clusterId: broker.clusterId,
     controllerId: advertisedControllerAmong(brokers, advertisedControllerId(broker), broker.nodeId),
     topics,
-    clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
+    clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations, (operation) => broker.authorization.cluster(connection, operation, false)),
   };
 }

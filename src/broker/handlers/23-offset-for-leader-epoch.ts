@@ -8,7 +8,11 @@
 // UNKNOWN_LEADER_EPOCH; -1 skips the check. An epoch the cache does not know gets epoch -1 and end
 // offset -1 with no error.
 // Version notes: v1+ return the leader epoch; v2+ current leader epoch; v3+ replica id; v4 flexible.
+// Authorization (with an authorizer, as Kafka's KafkaApis): CLUSTER_ACTION on the cluster (the
+// brokers' own use) allows every topic; otherwise DESCRIBE per topic (consumers, KIP-320), else
+// TOPIC_AUTHORIZATION_FAILED for its partitions.
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { OffsetForLeaderEpochApi, type OffsetForLeaderEpochResponse } from '../../protocol/messages/index.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import { defineHandler } from './handler.js';
@@ -19,13 +23,17 @@ export const offsetForLeaderEpochHandler = defineHandler({
   api: OffsetForLeaderEpochApi,
   minVersion: 0,
   maxVersion: 4,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
+    const clusterAction = broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION, false);
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic) => ({
-        topic: topic.topic,
-        partitions: topic.partitions.map((wanted) => endOffset(broker, topic.topic, wanted.partition, wanted.currentLeaderEpoch ?? -1, wanted.leaderEpoch)),
-      })),
+      topics: request.topics.map((topic) => {
+        const allowed = clusterAction || broker.authorization.topic(connection, AclOperation.DESCRIBE, topic.topic);
+        return {
+          topic: topic.topic,
+          partitions: topic.partitions.map((wanted) => (allowed ? endOffset(broker, topic.topic, wanted.partition, wanted.currentLeaderEpoch ?? -1, wanted.leaderEpoch) : failed(wanted.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED))),
+        };
+      }),
     };
   },
   errorResponse(request, errorCode) {
