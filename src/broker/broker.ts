@@ -321,6 +321,7 @@ export class Broker {
         forwardedDispatcher: () => brokerDispatcher.current,
         forwardableApiKeys: new Set(handlers.filter((handler) => handler.forwardToController).map((handler) => handler.api.apiKey)),
         forwardedListenerName: interBrokerListenerOf(config),
+        authorization: new Authorization(config.authorizer, image, logger),
         logger,
       });
       await bound;

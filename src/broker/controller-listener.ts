@@ -11,7 +11,14 @@
 // connection closed, as for any unknown API. The Raft RPCs are served from the moment the node
 // starts, before its broker side serves anyone: voters must elect a leader before any of them can
 // finish starting.
+// Authorization (with an authorizer, as Kafka's ControllerApis): the Raft RPCs, the brokers'
+// requests and Envelope need CLUSTER_ACTION on the cluster, DescribeQuorum DESCRIBE, AddRaftVoter
+// and RemoveRaftVoter ALTER, CreateTopics CREATE (on the cluster or each topic); a request refused
+// is answered CLUSTER_AUTHORIZATION_FAILED (TOPIC_AUTHORIZATION_FAILED per topic). The nodes'
+// principals (their TLS certificates, or User:ANONYMOUS on PLAINTEXT) belong in super.users.
 import { ErrorCode } from '../base/error-codes.js';
+import { AclOperation } from '../metadata/acl.js';
+import type { Authorization } from './authorizer/authorization.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { ZERO_UUID } from '../base/uuid.js';
@@ -58,7 +65,7 @@ import { METADATA_TOPIC_ID } from '../quorum/raft-node.js';
 import type { ControllerRequests } from './controller-channel.js';
 import { quorumFeatures } from './handlers/18-api-versions.js';
 import { describeQuorumResponse } from './handlers/55-describe-quorum.js';
-import type { FrameHandler, FrameOutcome } from './network/index.js';
+import type { ConnectionInfo, FrameHandler, FrameOutcome } from './network/index.js';
 import { deserializePrincipal } from './envelope-principal.js';
 import { ANONYMOUS } from './network/ssl-principal.js';
 
@@ -112,13 +119,37 @@ export interface ControllerListenerOptions {
   readonly forwardableApiKeys: ReadonlySet<number>;
   /** The listener a forwarded request is handled as (the inter-broker listener). */
   readonly forwardedListenerName: string;
+  /** Who may send what here (every answer yes without an authorizer). */
+  readonly authorization: Authorization;
   readonly logger: Logger;
 }
+
+/** The cluster operation each API needs on a controller listener (ApiVersions: none; CreateTopics: see `refused`). */
+const REQUIRED_OPERATION = new Map<number, number>([
+  [DescribeQuorumApi.apiKey, AclOperation.DESCRIBE],
+  [AddRaftVoterApi.apiKey, AclOperation.ALTER],
+  [RemoveRaftVoterApi.apiKey, AclOperation.ALTER],
+]);
 
 export function createControllerListenerHandler(options: ControllerListenerOptions): FrameHandler {
   const byKey = new Map(CONTROLLER_LISTENER_APIS.map((served) => [served.api.apiKey, served]));
   const logger = options.logger.child('controller-listener');
-  return (frame) => {
+  /** The answer to a request the connection's principal may not make, or undefined when it may. */
+  const refused = (apiKey: number, body: unknown, connection: ConnectionInfo): unknown => {
+    const { authorization } = options;
+    if (apiKey === ApiVersionsApi.apiKey || !authorization.enabled) return undefined;
+    if (apiKey === CreateTopicsApi.apiKey) {
+      const request = body as CreateTopicsRequest;
+      if (authorization.cluster(connection, AclOperation.CREATE, false)) return undefined;
+      const denied = request.topics.filter(({ name }) => !authorization.topic(connection, AclOperation.CREATE, name));
+      if (denied.length === 0) return undefined;
+      // Kafka refuses the topics it may not create and creates the others; brokers ask for one internal topic at a time.
+      return { throttleTimeMs: 0, topics: request.topics.map(({ name }) => ({ name, topicId: ZERO_UUID, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null })) };
+    }
+    if (authorization.cluster(connection, REQUIRED_OPERATION.get(apiKey) ?? AclOperation.CLUSTER_ACTION)) return undefined;
+    return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
+  };
+  return (frame, connection) => {
     if (frame.length < 8) return close(`frame of ${frame.length} bytes is too short for a request header`);
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -142,6 +173,8 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
       served.api.encodeResponse(writer, apiVersion, response);
       return { kind: 'respond', chunks: writer.finish() };
     };
+    const refusal = refused(apiKey, body, connection);
+    if (refusal !== undefined) return respond(refusal);
     return answer(apiKey, body).then(respond, (error: unknown) => {
       logger.error('controller listener request failed', { api: served.api.name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       return close(`${served.api.name} failed: ${String(error)}`);
