@@ -5,13 +5,20 @@
 // RequireStable: a partition with an offset an open transaction holds answers
 // UNSTABLE_OFFSET_COMMIT (KIP-447; Java and librdkafka read_committed consumers ask for it); v8+
 // batched groups, each with its own error (platformatic and Java send only these).
+// Authorizes as Kafka's KafkaApis: DESCRIBE on each group (else GROUP_AUTHORIZATION_FAILED), and
+// DESCRIBE on each topic: one asked for without it answers TOPIC_AUTHORIZATION_FAILED, and a fetch
+// of all the group's offsets (topics null) leaves such topics out.
 import { ErrorCode } from '../../base/error-codes.js';
 import type { OffsetFetchResult } from '../../coordinator/group/group-coordinator.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { OffsetFetchApi } from '../../protocol/messages/index.js';
 import type { OffsetFetchResponse } from '../../protocol/messages/offset-fetch.js';
+import type { BrokerServices } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { defineHandler } from './handler.js';
 
 const BATCHED_VERSION = 8;
+const TOP_LEVEL_ERROR_VERSION = 2;
 
 type RequestedTopics = { name: string; partitionIndexes: number[] }[] | null | undefined;
 
@@ -19,20 +26,18 @@ export const offsetFetchHandler = defineHandler({
   api: OffsetFetchApi,
   minVersion: 0,
   maxVersion: 9,
-  async handle(request, { broker, apiVersion }): Promise<OffsetFetchResponse> {
+  async handle(request, { broker, connection, apiVersion }): Promise<OffsetFetchResponse> {
     const requireStable = apiVersion >= 7 && request.requireStable === true;
-    const fetch = (groupId: string, topics: RequestedTopics) =>
-      broker.groupCoordinator.fetchOffsets(groupId, topics ? topics.map(({ name, partitionIndexes }) => ({ topic: name, partitions: partitionIndexes })) : null, requireStable);
+    const fetch = (groupId: string, topics: RequestedTopics) => fetchGroup(broker, connection, groupId, topics, requireStable, apiVersion);
     if (apiVersion >= BATCHED_VERSION) {
       const groups = [];
       for (const group of request.groups ?? []) {
         const result = await fetch(group.groupId, group.topics);
-        groups.push({ groupId: group.groupId, errorCode: result.errorCode, topics: toTopics(withRequestedOnError(result, group.topics)) });
+        groups.push({ groupId: group.groupId, errorCode: result.errorCode, topics: toTopics(result) });
       }
       return { throttleTimeMs: 0, groups };
     }
-    const result = await fetch(request.groupId ?? '', request.topics);
-    return singleGroupResponse(withRequestedOnError(result, request.topics), apiVersion);
+    return singleGroupResponse(await fetch(request.groupId ?? '', request.topics), apiVersion);
   },
   errorResponse(request, errorCode, { apiVersion }) {
     if (apiVersion >= BATCHED_VERSION) {
@@ -41,6 +46,41 @@ export const offsetFetchHandler = defineHandler({
     return singleGroupResponse(withRequestedOnError({ errorCode, topics: [] }, request.topics), apiVersion);
   },
 });
+
+/**
+ * One group's offsets as this principal may see them (Kafka's KafkaApis): DESCRIBE on the group,
+ * else GROUP_AUTHORIZATION_FAILED as Kafka's OffsetFetchResponse.groupError puts it (on every
+ * requested partition below v2, only the group's error from v2); of the topics asked for, those
+ * without DESCRIBE answer TOPIC_AUTHORIZATION_FAILED after the others; a fetch of every committed
+ * offset leaves them out.
+ */
+async function fetchGroup(broker: BrokerServices, connection: ConnectionInfo, groupId: string, requested: RequestedTopics, requireStable: boolean, apiVersion: number): Promise<OffsetFetchResult> {
+  const { authorization, groupCoordinator } = broker;
+  if (!authorization.group(connection, AclOperation.DESCRIBE, groupId)) {
+    const refused = { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+    return apiVersion < TOP_LEVEL_ERROR_VERSION ? withRequestedOnError(refused, requested) : refused;
+  }
+  if (!requested) {
+    const result = await groupCoordinator.fetchOffsets(groupId, null, requireStable);
+    if (result.errorCode !== ErrorCode.NONE) return result;
+    return { errorCode: result.errorCode, topics: result.topics.filter(({ topic }) => authorization.topic(connection, AclOperation.DESCRIBE, topic)) };
+  }
+  const authorized = requested.filter(({ name }) => authorization.topic(connection, AclOperation.DESCRIBE, name));
+  const fetched = await groupCoordinator.fetchOffsets(groupId, authorized.map(({ name, partitionIndexes }) => ({ topic: name, partitions: partitionIndexes })), requireStable);
+  const result = withRequestedOnError(fetched, authorized);
+  if (result.errorCode !== ErrorCode.NONE || authorized.length === requested.length) return result;
+  const refused = requested.filter((topic) => !authorized.includes(topic));
+  return {
+    errorCode: result.errorCode,
+    topics: [
+      ...result.topics,
+      ...refused.map(({ name, partitionIndexes }) => ({
+        topic: name,
+        partitions: partitionIndexes.map((partition) => ({ partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+      })),
+    ],
+  };
+}
 
 /** On a group-level error, v0-1 can only report it per requested partition, so list those. */
 function withRequestedOnError(result: OffsetFetchResult, requested: RequestedTopics): OffsetFetchResult {
@@ -69,6 +109,6 @@ function toTopics(result: OffsetFetchResult) {
 
 function singleGroupResponse(result: OffsetFetchResult, apiVersion: number): OffsetFetchResponse {
   // Below v2 there is no top-level error; the per-partition codes carry it.
-  return { throttleTimeMs: 0, errorCode: apiVersion >= 2 ? result.errorCode : ErrorCode.NONE, topics: toTopics(result) };
+  return { throttleTimeMs: 0, errorCode: apiVersion >= TOP_LEVEL_ERROR_VERSION ? result.errorCode : ErrorCode.NONE, topics: toTopics(result) };
 }
 

@@ -5,14 +5,19 @@
 // transaction.state.log.num.partitions partitions, cleanup.policy=compact, replicated). A partition
 // without a live leader answers COORDINATOR_NOT_AVAILABLE (the client retries). Unknown key types
 // get INVALID_REQUEST. The coordinator's endpoint is the one for the listener the request arrived on.
+// Authorizes each key as Kafka's KafkaApis, before anything is looked up or created: DESCRIBE on
+// the group (else GROUP_AUTHORIZATION_FAILED) or on the transactional id (else
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED); below v4 with Kafka's message for the error.
 // Version notes: v1+ key type, throttle time and error message; v4+ batched CoordinatorKeys and a
 // Coordinators array (platformatic and Java send only these).
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../metadata/topic-name.js';
 import { FindCoordinatorApi } from '../../protocol/messages/index.js';
 import type { Coordinator } from '../../protocol/messages/find-coordinator.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
 import type { BrokerServices } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { defineHandler } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;
@@ -27,7 +32,12 @@ export const findCoordinatorHandler = defineHandler({
     const keyType = request.keyType ?? KEY_TYPE_GROUP;
     const keys = apiVersion >= BATCHED_VERSION ? (request.coordinatorKeys ?? []) : [request.key ?? ''];
     const coordinators: Coordinator[] = [];
-    for (const key of keys) coordinators.push(await findCoordinator(broker, key, keyType, connection.listenerName));
+    for (const key of keys) {
+      const refused = authorizationError(broker, connection, key, keyType);
+      // Kafka's batched answer carries no message (v4+); the single one carries the error's (Errors.message()).
+      if (refused !== undefined) coordinators.push(coordinatorError(key, refused.errorCode, apiVersion >= BATCHED_VERSION ? null : refused.message));
+      else coordinators.push(await findCoordinator(broker, key, keyType, connection.listenerName));
+    }
     if (apiVersion >= BATCHED_VERSION) return { throttleTimeMs: 0, coordinators };
     const { errorCode, errorMessage, nodeId, host, port } = coordinators[0]!;
     return { throttleTimeMs: 0, errorCode, errorMessage, nodeId, host, port };
@@ -39,6 +49,17 @@ export const findCoordinatorHandler = defineHandler({
     return { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: -1, host: '', port: -1 };
   },
 });
+
+/** The key's authorization failure, if the principal may not DESCRIBE it. */
+function authorizationError(broker: BrokerServices, connection: ConnectionInfo, key: string, keyType: number): { errorCode: number; message: string } | undefined {
+  if (keyType === KEY_TYPE_GROUP && !broker.authorization.group(connection, AclOperation.DESCRIBE, key)) {
+    return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, message: 'Group authorization failed.' };
+  }
+  if (keyType === KEY_TYPE_TRANSACTION && !broker.authorization.transactionalId(connection, AclOperation.DESCRIBE, key)) {
+    return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'Transactional Id authorization failed.' };
+  }
+  return undefined;
+}
 
 function coordinatorError(key: string, errorCode: number, errorMessage: string | null): Coordinator {
   return { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage };

@@ -7,7 +7,11 @@
 // Version notes: v0 has no rebalance timeout (the session timeout is used); v4+ a new dynamic
 // member first gets MEMBER_ID_REQUIRED with its id (never below v4: kafka-python sends v2); v5+
 // group.instance.id; v7+ protocol type in the response; v9 SkipAssignment.
-import { JoinGroupApi } from '../../protocol/messages/index.js';
+// Authorizes READ on the group, as Kafka's KafkaApis: else GROUP_AUTHORIZATION_FAILED with no
+// member id (Kafka's JoinGroupRequest.getErrorResponse).
+import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
+import { JoinGroupApi, type JoinGroupResponse } from '../../protocol/messages/index.js';
 import { defineHandler } from './handler.js';
 
 export const joinGroupHandler = defineHandler({
@@ -15,6 +19,7 @@ export const joinGroupHandler = defineHandler({
   minVersion: 0,
   maxVersion: 9,
   async handle(request, { broker, apiVersion, clientId, connection }) {
+    if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return joinError(ErrorCode.GROUP_AUTHORIZATION_FAILED, '', apiVersion);
     const outcome = await broker.groupCoordinator.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
@@ -42,6 +47,10 @@ export const joinGroupHandler = defineHandler({
     };
   },
   errorResponse(request, errorCode, { apiVersion }) {
-    return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+    return joinError(errorCode, request.memberId, apiVersion);
   },
 });
+
+function joinError(errorCode: number, memberId: string, apiVersion: number): JoinGroupResponse {
+  return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId, members: [] };
+}

@@ -5,6 +5,9 @@
 // REBALANCE_IN_PROGRESS and FENCED_INSTANCE_ID as Kafka.
 // Version notes: v3+ group.instance.id; v5+ protocol type and name, checked against the group's
 // (INCONSISTENT_GROUP_PROTOCOL) and echoed.
+// Authorizes READ on the group, as Kafka's KafkaApis: else GROUP_AUTHORIZATION_FAILED.
+import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { SyncGroupApi } from '../../protocol/messages/index.js';
 import { defineHandler } from './handler.js';
 
@@ -14,7 +17,8 @@ export const syncGroupHandler = defineHandler({
   api: SyncGroupApi,
   minVersion: 0,
   maxVersion: 5,
-  async handle(request, { broker }) {
+  async handle(request, { broker, connection }) {
+    if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return syncError(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const outcome = await broker.groupCoordinator.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -28,6 +32,10 @@ export const syncGroupHandler = defineHandler({
     return { throttleTimeMs: 0, ...outcome };
   },
   errorResponse(_request, errorCode) {
-    return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+    return syncError(errorCode);
   },
 });
+
+function syncError(errorCode: number) {
+  return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+}

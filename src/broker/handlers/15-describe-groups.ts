@@ -2,19 +2,27 @@
 // Each group's state, protocol type, chosen protocol and members (client id, host, and in Stable
 // their subscription metadata and assignment). A group that does not exist is reported as Dead
 // with no error, as Kafka does.
+// Authorizes DESCRIBE on each group, as Kafka's KafkaApis: the refused ones answer
+// GROUP_AUTHORIZATION_FAILED, listed first as Kafka does; a described group's authorized
+// operations (v3+, when asked) are those the authorizer grants the principal on it.
 // Version notes: v1+ throttle time; v3+ the group's authorized operations when asked; v4+
 // group.instance.id; v5 flexible.
-import { DescribeGroupsApi } from '../../protocol/messages/index.js';
+import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
+import { DescribeGroupsApi, type DescribeGroupsResponse } from '../../protocol/messages/index.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
 import { defineHandler } from './handler.js';
+
+type DescribedGroup = DescribeGroupsResponse['groups'][number];
 
 export const describeGroupsHandler = defineHandler({
   api: DescribeGroupsApi,
   minVersion: 0,
   maxVersion: 5,
-  async handle(request, { broker }) {
-    const groups = [];
-    for (const groupId of request.groups) {
+  async handle(request, { broker, connection }) {
+    const allowed = request.groups.filter((groupId) => broker.authorization.group(connection, AclOperation.DESCRIBE, groupId));
+    const groups = request.groups.filter((groupId) => !allowed.includes(groupId)).map((groupId) => groupError(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+    for (const groupId of allowed) {
       const described = await broker.groupCoordinator.describeGroup(groupId);
       groups.push({
         errorCode: described.errorCode,
@@ -30,23 +38,21 @@ export const describeGroupsHandler = defineHandler({
           memberMetadata: member.metadata,
           memberAssignment: member.assignment,
         })),
-        authorizedOperations: authorizedOperations('group', request.includeAuthorizedOperations),
+        // Kafka fills it in only for a group described without error.
+        authorizedOperations:
+          described.errorCode === ErrorCode.NONE
+            ? authorizedOperations('group', request.includeAuthorizedOperations, (operation) => broker.authorization.group(connection, operation, groupId, false))
+            : AUTHORIZED_OPERATIONS_OMITTED,
       });
     }
     return { throttleTimeMs: 0, groups };
   },
   errorResponse(request, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      groups: request.groups.map((groupId) => ({
-        errorCode,
-        groupId,
-        groupState: '',
-        protocolType: '',
-        protocolData: '',
-        members: [],
-        authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
-      })),
-    };
+    return { throttleTimeMs: 0, groups: request.groups.map((groupId) => groupError(groupId, errorCode)) };
   },
 });
+
+/** Kafka's DescribeGroupsResponse.groupError. */
+function groupError(groupId: string, errorCode: number): DescribedGroup {
+  return { errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+}

@@ -2,11 +2,14 @@
 // one, as the leader of the partitions named, to end a producer's transaction on them with a
 // COMMIT or ABORT control batch. Each partition answers once its marker is committed (every
 // in-sync replica has it) or with the error that stopped it; the coordinator retries on errors.
-// Only brokers send it (Kafka requires ClusterAction; there is no authorizer yet).
+// Only brokers (and, to abort a hanging transaction, Kafka's Admin.abortTransaction) send it.
+// Authorizes as Kafka's KafkaApis: ALTER on the cluster (its denial not logged) or CLUSTER_ACTION,
+// else CLUSTER_AUTHORIZATION_FAILED for every partition.
 // Version notes: v1 is flexible, with v0's fields; Kafka 4.0 removed v0 (KIP-896), so 1 is the
 // only version served (v2, Kafka 4.2, is not yet).
 import { ErrorCode } from '../../base/error-codes.js';
 import { KafkaError } from '../../base/kafka-error.js';
+import { AclOperation, AclResourceType, CLUSTER_RESOURCE_NAME } from '../../metadata/acl.js';
 import { WriteTxnMarkersApi, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../../protocol/messages/index.js';
 import { writeMarkerHere } from '../transaction-markers.js';
 import { defineHandler } from './handler.js';
@@ -15,7 +18,11 @@ export const writeTxnMarkersHandler = defineHandler({
   api: WriteTxnMarkersApi,
   minVersion: 1,
   maxVersion: 1,
-  async handle(request, { broker }) {
+  async handle(request, { broker, connection }) {
+    const { authorization } = broker;
+    if (!authorization.authorize(connection, AclOperation.ALTER, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, false) && !authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) {
+      return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     return {
       markers: await Promise.all(
         request.markers.map(async (entry) => ({

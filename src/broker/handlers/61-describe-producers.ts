@@ -4,8 +4,11 @@
 // of the open transaction (-1 when none). Kafka's kafka-transactions.sh describe-producers and
 // Admin.describeProducers ask it of the partition leader. A partition the metadata does not have
 // answers UNKNOWN_TOPIC_OR_PARTITION; one this broker does not host, NOT_LEADER_OR_FOLLOWER.
+// Authorizes READ on each topic, as Kafka's KafkaApis: a refused topic's partitions answer
+// TOPIC_AUTHORIZATION_FAILED with Kafka's message, whether or not the topic exists.
 // Version notes: v0 only (flexible).
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { DescribeProducersApi, type DescribeProducersResponse } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
@@ -13,12 +16,21 @@ import { defineHandler } from './handler.js';
 type TopicResponse = DescribeProducersResponse['topics'][number];
 type PartitionResponse = TopicResponse['partitions'][number];
 
+/** Kafka's Errors.TOPIC_AUTHORIZATION_FAILED.message(), which its ApiError carries. */
+const TOPIC_AUTHORIZATION_FAILED_MESSAGE = 'Topic authorization failed.';
+
 export const describeProducersHandler = defineHandler({
   api: DescribeProducersApi,
   minVersion: 0,
   maxVersion: 0,
-  handle(request, { broker }) {
-    return { throttleTimeMs: 0, topics: byTopic(request.topics, (name, partitionIndex) => describePartition(broker, name, partitionIndex)) };
+  handle(request, { broker, connection }) {
+    const refused = new Set([...new Set(request.topics.map(({ name }) => name))].filter((name) => !broker.authorization.topic(connection, AclOperation.READ, name)));
+    return {
+      throttleTimeMs: 0,
+      topics: byTopic(request.topics, (name, partitionIndex) =>
+        refused.has(name) ? partitionError(partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED_MESSAGE) : describePartition(broker, name, partitionIndex),
+      ),
+    };
   },
   errorResponse(request, errorCode) {
     return { throttleTimeMs: 0, topics: byTopic(request.topics, (_name, partitionIndex) => partitionError(partitionIndex, errorCode)) };
@@ -58,6 +70,6 @@ function describePartition(broker: BrokerServices, topic: string, partitionIndex
   };
 }
 
-function partitionError(partitionIndex: number, errorCode: number): PartitionResponse {
-  return { partitionIndex, errorCode, errorMessage: null, activeProducers: [] };
+function partitionError(partitionIndex: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
+  return { partitionIndex, errorCode, errorMessage, activeProducers: [] };
 }
