@@ -5,16 +5,22 @@
 // defaults only, as Kafka does. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION; another broker's
 // id or an unsupported resource type gets INVALID_REQUEST.
 // A null or empty configuration_keys list means every key, as in Kafka.
+// Authorizes each resource before looking at it, as Kafka's ConfigHelper: DESCRIBE_CONFIGS on the
+// topic (else TOPIC_AUTHORIZATION_FAILED), on the cluster for broker, broker-logger and
+// client-metrics resources (else CLUSTER_AUTHORIZATION_FAILED), on the group for group resources
+// (else GROUP_AUTHORIZATION_FAILED), each with Kafka's message and no configs.
 // Version notes: v0 reports is_default instead of a source; v1+ config_source and, when
 // include_synonyms is set, the synonyms behind each value (Kafka's order: per-broker dynamic,
 // cluster default, server.properties, default, starting at the key itself); v3+ config_type and,
 // with include_documentation, one sentence per key from the config definitions; v4 is flexible.
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation, AclResourceType, CLUSTER_RESOURCE_NAME } from '../../metadata/acl.js';
 import { ConfigResourceType } from '../../metadata/metadata-record.js';
 import { ConfigSource } from '../../metadata/topic-config.js';
 import { topicNameProblem } from '../../metadata/topic-name.js';
 import { DescribeConfigsApi, type DescribeConfigsResponse } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { type DescribedConfig, describeBrokerConfigs, describeClusterDefaultConfigs, describeTopicConfigs } from '../config-resources.js';
 import { defineHandler } from './handler.js';
 
@@ -24,12 +30,17 @@ export const describeConfigsHandler = defineHandler({
   api: DescribeConfigsApi,
   minVersion: 0,
   maxVersion: 4,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
     const includeSynonyms = request.includeSynonyms ?? false;
     const includeDocumentation = request.includeDocumentation ?? false;
     return {
       throttleTimeMs: 0,
-      results: request.resources.map((resource) => describe(broker, resource, includeSynonyms, includeDocumentation)),
+      results: request.resources.map((resource) => {
+        const { resourceType, resourceName } = resource;
+        const denied = describeConfigsDenial(broker, connection, resourceType, resourceName);
+        if (denied) return { errorCode: denied.errorCode, errorMessage: denied.errorMessage, resourceType, resourceName, configs: [] };
+        return describe(broker, resource, includeSynonyms, includeDocumentation);
+      }),
     };
   },
   errorResponse(request, errorCode) {
@@ -39,6 +50,27 @@ export const describeConfigsHandler = defineHandler({
     };
   },
 });
+
+/** Kafka's config resource types and the ACL resource each is authorized against. */
+const CLUSTER_CONFIG_TYPES: readonly number[] = [4, 8, 16]; // broker, broker logger, client metrics
+const TOPIC_CONFIG_TYPE = 2;
+const GROUP_CONFIG_TYPE = 32;
+
+/** Kafka's refusal when the principal may not describe the configs of a resource; undefined when it may (or the type is unknown). */
+function describeConfigsDenial(broker: BrokerServices, connection: ConnectionInfo, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | undefined {
+  const { authorization } = broker;
+  const { DESCRIBE_CONFIGS } = AclOperation;
+  if (resourceType === TOPIC_CONFIG_TYPE) {
+    return authorization.topic(connection, DESCRIBE_CONFIGS, resourceName) ? undefined : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+  }
+  if (CLUSTER_CONFIG_TYPES.includes(resourceType)) {
+    return authorization.authorize(connection, DESCRIBE_CONFIGS, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) ? undefined : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+  }
+  if (resourceType === GROUP_CONFIG_TYPE) {
+    return authorization.group(connection, DESCRIBE_CONFIGS, resourceName) ? undefined : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.' };
+  }
+  return undefined;
+}
 
 function describe(
   broker: BrokerServices,

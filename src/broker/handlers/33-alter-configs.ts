@@ -7,10 +7,14 @@
 // default where Kafka allows it; listener-prefixed keys too). Unknown keys and bad values get
 // INVALID_CONFIG naming the key; a key that cannot change at run time (or not on that resource)
 // gets INVALID_REQUEST naming it, as in Kafka; validate_only checks without committing.
+// Authorizes each resource as Kafka does (`alterConfigsAuthorized` in 44-incremental-alter-configs.ts):
+// ALTER_CONFIGS on the topic (else TOPIC_AUTHORIZATION_FAILED), on the cluster for broker and
+// client-metrics resources (else CLUSTER_AUTHORIZATION_FAILED), on the group for group resources
+// (else GROUP_AUTHORIZATION_FAILED), after the checks Kafka's broker makes first.
 // Version notes: v0-1 identical; v2 is flexible.
 import { ConfigOperation, type ConfigResourceChange } from '../../metadata/config-changes.js';
 import { AlterConfigsApi } from '../../protocol/messages/index.js';
-import { configSchema } from '../config-resources.js';
+import { alterConfigsAuthorized } from './44-incremental-alter-configs.js';
 import { defineHandler } from './handler.js';
 
 export const alterConfigsHandler = defineHandler({
@@ -18,14 +22,14 @@ export const alterConfigsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   forwardToController: true,
-  async handle(request, { broker }) {
+  async handle(request, { broker, connection }) {
     const changes: ConfigResourceChange[] = request.resources.map((resource) => ({
       resourceType: resource.resourceType,
       resourceName: resource.resourceName,
       alterations: resource.configs.map(({ name, value }) => ({ name, value, operation: ConfigOperation.set })),
       replaceAll: true,
     }));
-    const results = await broker.controller.alterConfigs(changes, request.validateOnly, configSchema);
+    const results = await alterConfigsAuthorized(broker, connection, changes, request.validateOnly, true);
     return { throttleTimeMs: 0, responses: results };
   },
   errorResponse(request, errorCode) {

@@ -13,9 +13,12 @@
 // changes nothing; another one gives the running copy up (its -future directory removed) and
 // starts a new copy there; the replica's current directory cancels the move.
 // Paths are compared after resolving them, as Kafka compares absolute paths.
+// Needs ALTER on the cluster, as in Kafka's KafkaApis; else every partition answers
+// CLUSTER_AUTHORIZATION_FAILED, one topic entry per directory and topic named (Kafka's error response).
 // Version notes: v0 is not served (Kafka 4.0 removed it); v1 is v0's format; v2 is flexible.
 import { resolve } from 'node:path';
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { AlterReplicaLogDirsApi, type AlterReplicaLogDirsRequest, type AlterReplicaLogDirsResponse } from '../../protocol/messages/index.js';
 import type { ReplicaMoveOutcome } from '../../replication/replica-manager.js';
 import type { BrokerServices } from '../broker-services.js';
@@ -27,13 +30,22 @@ export const alterReplicaLogDirsHandler = defineHandler({
   api: AlterReplicaLogDirsApi,
   minVersion: 1,
   maxVersion: 2,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.ALTER)) return errorBody(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     return { throttleTimeMs: 0, results: byTopic(request, (path, topic, partitionIndex) => moveReplica(broker, path, topic, partitionIndex)) };
   },
   errorResponse(request, errorCode) {
-    return { throttleTimeMs: 0, results: byTopic(request, () => errorCode) };
+    return errorBody(request, errorCode);
   },
 });
+
+/** Kafka's error response: one result per directory and topic, every partition with `errorCode`. */
+function errorBody(request: AlterReplicaLogDirsRequest, errorCode: number): AlterReplicaLogDirsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: request.dirs.flatMap((dir) => dir.topics.map((topic) => ({ topicName: topic.name, partitions: topic.partitions.map((partitionIndex) => ({ partitionIndex, errorCode })) }))),
+  };
+}
 
 /** One result per topic, its partitions in request order (a partition named for two dirs answers twice). */
 function byTopic(request: AlterReplicaLogDirsRequest, answer: (path: string, topic: string, partitionIndex: number) => number): TopicResult[] {

@@ -10,8 +10,11 @@
 // broker: its capacity limit and what is left of it, or -1 without a limit), a failed one -1. A
 // directory whose file system cannot be measured answers UNKNOWN_SERVER_ERROR and no partitions, as
 // Kafka's does (an I/O error there is not a storage failure).
+// Needs DESCRIBE on the cluster, as in Kafka's KafkaApis; else the answer is no directories and,
+// v3+, the top-level error CLUSTER_AUTHORIZATION_FAILED.
 // Version notes: v2+ flexible; v3+ a top-level error code; v4+ total and usable bytes.
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { DescribeLogDirsApi, type DescribeLogDirsResponse } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
@@ -22,7 +25,8 @@ export const describeLogDirsHandler = defineHandler({
   api: DescribeLogDirsApi,
   minVersion: 0,
   maxVersion: 4,
-  async handle(request, { broker }) {
+  async handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const results = [];
     const { logManager } = broker.replicaManager;
     for (const dir of logManager.logDirs) {

@@ -9,10 +9,13 @@
 // with only the partitions an election was needed for. An election type other than 0 or 1 fails the
 // request with INVALID_REQUEST. In a cluster a broker that is not the active controller forwards the
 // request to it (Envelope), as Kafka's brokers do; NOT_CONTROLLER if leadership moved mid-election.
+// Needs ALTER on the cluster, checked first, as Kafka's ControllerApis: else CLUSTER_AUTHORIZATION_FAILED
+// at the top and for every partition named (Kafka's error response).
 // Version notes: v0 has no ElectionType (preferred) and no top-level error code, and answers
 // ELECTION_NOT_NEEDED as later versions do (Kafka 4.x does not map it for v0); v1 adds both;
 // v2 is flexible.
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { ElectionType } from '../../metadata/controller.js';
 import { ElectLeadersApi, type ElectLeadersRequest, type ElectLeadersResponse } from '../../protocol/messages/index.js';
 import { defineHandler } from './handler.js';
@@ -22,7 +25,8 @@ export const electLeadersHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   forwardToController: true,
-  async handle(request, { broker }) {
+  async handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.ALTER)) return errorBody(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const electionType = request.electionType ?? ElectionType.preferred;
     if (electionType !== ElectionType.preferred && electionType !== ElectionType.unclean) return errorBody(request, ErrorCode.INVALID_REQUEST);
     const partitions = request.topicPartitions?.map(({ topic, partitions: partitionIds }) => ({ topic, partitionIds })) ?? null;

@@ -4,9 +4,12 @@
 // and the replicas being added and removed (see 45-alter-partition-reassignments.ts). In a
 // cluster a broker that is not the active controller forwards the request to it (Envelope), as
 // Kafka's brokers do: the controller is the one that knows the reassignments.
+// Needs DESCRIBE on the cluster, as Kafka's ControllerApis: else CLUSTER_AUTHORIZATION_FAILED, with
+// the named topics and partitions listed without replicas (Kafka's error response).
 // Version notes: v0 only (flexible).
 import { ErrorCode } from '../../base/error-codes.js';
-import { ListPartitionReassignmentsApi } from '../../protocol/messages/index.js';
+import { AclOperation } from '../../metadata/acl.js';
+import { ListPartitionReassignmentsApi, type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse } from '../../protocol/messages/index.js';
 import { defineHandler } from './handler.js';
 
 export const listPartitionReassignmentsHandler = defineHandler({
@@ -14,7 +17,8 @@ export const listPartitionReassignmentsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   forwardToController: true,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.DESCRIBE)) return errorBody(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const named = request.topics?.map(({ name, partitionIndexes }) => ({ topic: name, partitionIds: partitionIndexes })) ?? null;
     return {
       throttleTimeMs: 0,
@@ -26,7 +30,19 @@ export const listPartitionReassignmentsHandler = defineHandler({
       })),
     };
   },
-  errorResponse(_request, errorCode) {
-    return { throttleTimeMs: 0, errorCode, errorMessage: null, topics: [] };
+  errorResponse(request, errorCode) {
+    return errorBody(request, errorCode);
   },
 });
+
+function errorBody(request: ListPartitionReassignmentsRequest, errorCode: number): ListPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    errorMessage: null,
+    topics: (request.topics ?? []).map(({ name, partitionIndexes }) => ({
+      name,
+      partitions: partitionIndexes.map((partitionIndex) => ({ partitionIndex, replicas: [], addingReplicas: [], removingReplicas: [] })),
+    })),
+  };
+}

@@ -8,11 +8,15 @@
 // through `describeQuorumResponse`), where a controller that is not the leader answers
 // NOT_LEADER_OR_FOLLOWER for the partition, as Kafka's controllers do. A request that does not
 // name exactly __cluster_metadata-0 answers UNKNOWN_TOPIC_OR_PARTITION for each partition it names.
+// Needs DESCRIBE on the cluster, as Kafka's ControllerApis (checked where the request is handled,
+// with the client's principal): else the top-level error CLUSTER_AUTHORIZATION_FAILED, "Cluster
+// authorization failed.", and nothing else; the controller listener checks the same on its own path.
 // Version notes: v0-2 flexible; v1 adds each replica's last fetch and last caught-up timestamps;
 // v2 adds the replica directory id (none: the zero UUID), error messages and Nodes: each voter's
 // endpoints as the voter set names them (its controller listener); a quorum of one without a
 // controller listener names this broker's listeners instead.
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import type { MetadataImage } from '../../metadata/metadata-image.js';
 import { CLUSTER_METADATA_TOPIC } from '../../metadata/topic-name.js';
 import { DescribeQuorumApi, type DescribeQuorumRequest, type DescribeQuorumResponse } from '../../protocol/messages/index.js';
@@ -27,7 +31,10 @@ export const describeQuorumHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   forwardToController: true,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.DESCRIBE)) {
+      return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', topics: [], nodes: [] };
+    }
     return describeQuorumResponse(request, broker.quorum, broker.image);
   },
   errorResponse(_request, errorCode) {

@@ -3,10 +3,13 @@
 // Brokers are the registered, unfenced ones, described by their endpoints for the listener the
 // request arrived on (as Metadata lists them); the controller id is the active controller when it
 // is among them; the cluster's authorized operations when asked.
+// Authorizes nothing but that bit field, as Kafka's AuthHelper: the operations allowed on the
+// cluster when DESCRIBE on it is (its denial logged), else 0.
 // Version notes: v1 adds EndpointType; only brokers (1) are described, controllers are not exposed.
 // v2 (Kafka 4.0, KIP-1073) adds IncludeFencedBrokers, which lists the fenced brokers too, and each
 // broker's IsFenced. The controller id is chosen among the unfenced brokers either way.
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation, AclResourceType, CLUSTER_RESOURCE_NAME } from '../../metadata/acl.js';
 import { DescribeClusterApi } from '../../protocol/messages/index.js';
 import { advertisedBrokers, advertisedControllerAmong } from '../advertised-brokers.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
@@ -33,7 +36,11 @@ export const describeClusterHandler = defineHandler({
       clusterId: broker.clusterId,
       controllerId: advertisedControllerAmong(brokers, advertisedControllerId(broker), broker.nodeId),
       brokers: listed.map(({ nodeId, host, port, rack, fenced }) => ({ brokerId: nodeId, host, port, rack, isFenced: fenced })),
-      clusterAuthorizedOperations: authorizedOperations('cluster', request.includeClusterAuthorizedOperations),
+      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations
+        ? AUTHORIZED_OPERATIONS_OMITTED
+        : broker.authorization.cluster(connection, AclOperation.DESCRIBE)
+          ? authorizedOperations('cluster', true, (operation) => broker.authorization.authorize(connection, operation, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, false))
+          : 0,
     };
   },
   errorResponse(request, errorCode) {

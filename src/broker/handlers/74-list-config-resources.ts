@@ -5,9 +5,12 @@
 // broker), brokers (4) and topics (2, internal ones included), in that order, names sorted within a
 // type. Brokers are those with an endpoint for the request's listener. A type outside those five
 // fails the whole request with UNSUPPORTED_VERSION, as Kafka does.
+// Needs DESCRIBE_CONFIGS on the cluster, checked first, as Kafka 4.1's KafkaApis (and its
+// ListClientMetricsResources before): else the top-level error CLUSTER_AUTHORIZATION_FAILED.
 // Conveyor has no group configs and no client-metrics subscriptions, so those lists are empty.
 // Version notes: v0-1 flexible; v1 adds ResourceTypes (request) and ResourceType (each entry).
 import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { ListConfigResourcesApi, type ListConfigResourcesResponse } from '../../protocol/messages/index.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
 import type { BrokerServices } from '../broker-services.js';
@@ -27,6 +30,7 @@ export const listConfigResourcesHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, { broker, apiVersion, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.DESCRIBE_CONFIGS)) return errorBody(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const requested = apiVersion === 0 ? [clientMetrics] : (request.resourceTypes ?? []);
     if (requested.some((type) => !V1_TYPES.includes(type))) return errorBody(ErrorCode.UNSUPPORTED_VERSION);
     const wanted = requested.length === 0 ? V1_TYPES : V1_TYPES.filter((type) => requested.includes(type));

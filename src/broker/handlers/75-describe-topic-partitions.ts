@@ -8,15 +8,23 @@
 // nothing of the limit; when every topic is asked for, errors are left out. A cursor whose topic is
 // not in the requested list, or whose partition index is negative, fails the request with
 // INVALID_REQUEST for every requested topic.
-// topicAuthorizedOperations: with no authorizer, every operation a topic supports.
+// Authorizes as Kafka's DescribeTopicPartitionsRequestHandler: DESCRIBE on each topic, asked as the
+// page is filled (in name order, so not for topics past the page's end); a named topic without it
+// answers TOPIC_AUTHORIZATION_FAILED with the zero topic id and no partitions, listed after the
+// page, and costs nothing of the limit; when every topic is asked for, such topics are left out.
+// Either way Kafka logs the denial. topicAuthorizedOperations: the operations the principal may do
+// on the topic (with no authorizer, every operation a topic supports); for a refused topic, omitted.
 // Version notes: v0 only (flexible).
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
+import { AclOperation } from '../../metadata/acl.js';
 import type { MetadataImage, PartitionImage } from '../../metadata/metadata-image.js';
 import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
 import { DescribeTopicPartitionsApi, type DescribeTopicPartitionsResponse } from '../../protocol/messages/index.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../authorized-operations.js';
 import { partitionAvailability } from '../advertised-brokers.js';
+import type { BrokerServices } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { defineHandler } from './handler.js';
 
 type ResponseTopic = DescribeTopicPartitionsResponse['topics'][number];
@@ -40,7 +48,7 @@ export const describeTopicPartitionsHandler = defineHandler({
     }
     const limit = Math.max(Math.min(DESCRIBE_TOPIC_PARTITIONS_MAX_PARTITIONS, request.responsePartitionLimit), 1);
     const startIndex = (name: string) => (cursor !== null && name === cursor.topicName ? cursor.partitionIndex : 0);
-    const page = describePage(broker.image, connection.listenerName, [...names].sort(), startIndex, limit, fetchAll);
+    const page = describePage(broker, connection, [...names].sort(), startIndex, limit, fetchAll);
     return { throttleTimeMs: 0, ...page };
   },
   errorResponse(request, errorCode) {
@@ -48,22 +56,35 @@ export const describeTopicPartitionsHandler = defineHandler({
   },
 });
 
-/** One page of topics, in the order given, spending `limit` partitions; unknown topics cost nothing. */
+/**
+ * One page of topics, in the order given, spending `limit` partitions; unknown topics cost nothing.
+ * A topic the principal may not describe is skipped (listed after the page unless `skipErrors`); as
+ * Kafka filters the topics lazily, only topics up to the one the page ends at are asked about.
+ */
 function describePage(
-  image: MetadataImage,
-  listenerName: string,
+  broker: BrokerServices,
+  connection: ConnectionInfo,
   names: string[],
   startIndex: (name: string) => number,
   limit: number,
   skipErrors: boolean,
 ): Omit<DescribeTopicPartitionsResponse, 'throttleTimeMs'> {
+  const { image, authorization } = broker;
+  const { listenerName } = connection;
   const topics: ResponseTopic[] = [];
+  const refused: ResponseTopic[] = [];
+  const answer = (nextCursor: DescribeTopicPartitionsResponse['nextCursor']) => ({ topics: [...topics, ...refused], nextCursor });
+  const allowedOperation = (name: string) => (operation: number) => authorization.topic(connection, operation, name, false);
   let remaining = limit;
   for (const name of names) {
-    if (remaining === 0) return { topics, nextCursor: { topicName: name, partitionIndex: 0 } };
+    if (!authorization.topic(connection, AclOperation.DESCRIBE, name)) {
+      if (!skipErrors) refused.push(refusedEntry(name));
+      continue;
+    }
+    if (remaining === 0) return answer({ topicName: name, partitionIndex: 0 });
     const topic = image.topic(name);
     if (topic === undefined) {
-      if (!skipErrors) topics.push(topicEntry(name, topicNameProblem(name) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION, ZERO_UUID, []));
+      if (!skipErrors) topics.push(topicEntry(name, topicNameProblem(name) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION, ZERO_UUID, [], allowedOperation(name)));
       continue;
     }
     const count = topic.partitions.size;
@@ -74,11 +95,11 @@ function describePage(
       const partition = topic.partitions.get(index);
       if (partition !== undefined) partitions.push(describePartition(image, listenerName, partition));
     }
-    topics.push(topicEntry(name, ErrorCode.NONE, topic.topicId, partitions));
-    if (end < count) return { topics, nextCursor: { topicName: name, partitionIndex: end } };
+    topics.push(topicEntry(name, ErrorCode.NONE, topic.topicId, partitions, allowedOperation(name)));
+    if (end < count) return answer({ topicName: name, partitionIndex: end });
     remaining -= partitions.length;
   }
-  return { topics, nextCursor: null };
+  return answer(null);
 }
 
 /**
@@ -104,8 +125,13 @@ function describePartition(image: MetadataImage, listenerName: string, partition
   };
 }
 
-function topicEntry(name: string, errorCode: number, topicId: string, partitions: ResponsePartition[]): ResponseTopic {
-  return { errorCode, name, topicId, isInternal: internalTopics.has(name), partitions, topicAuthorizedOperations: authorizedOperations('topic', true) };
+function topicEntry(name: string, errorCode: number, topicId: string, partitions: ResponsePartition[], allowed: (operation: number) => boolean): ResponseTopic {
+  return { errorCode, name, topicId, isInternal: internalTopics.has(name), partitions, topicAuthorizedOperations: authorizedOperations('topic', true, allowed) };
+}
+
+/** A named topic the principal may not describe, as Kafka answers it: nothing about it disclosed. */
+function refusedEntry(name: string): ResponseTopic {
+  return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
 function errorBody(names: string[], errorCode: number): DescribeTopicPartitionsResponse {

@@ -6,7 +6,12 @@
 // a negative id, DUPLICATE_VOTER, REQUEST_TIMED_OUT while the new voter has not caught up as
 // an observer or an earlier change has not committed, INCONSISTENT_CLUSTER_ID, and
 // NOT_LEADER_OR_FOLLOWER if leadership moved meanwhile. Answered once the change has committed.
+// Needs ALTER on the cluster, as Kafka's ControllerApis (checked where the request is handled, with
+// the client's principal): else CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.", and
+// the quorum is not touched; the controller listener checks the same on its own path.
 // Version notes: v0 only (flexible); Kafka 4.2 adds v1 (KIP-1186), not served.
+import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { AddRaftVoterApi } from '../../protocol/messages/index.js';
 import { changeVoters } from '../controller-listener.js';
 import { defineHandler } from './handler.js';
@@ -16,7 +21,10 @@ export const addRaftVoterHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   forwardToController: true,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.ALTER)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+    }
     return changeVoters(broker.quorum, AddRaftVoterApi.apiKey, request);
   },
   errorResponse(_request, errorCode) {

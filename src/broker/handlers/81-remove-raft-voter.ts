@@ -6,7 +6,12 @@
 // with a negative id, VOTER_NOT_FOUND, INVALID_REQUEST for the last voter, REQUEST_TIMED_OUT while
 // an earlier change has not committed, NOT_LEADER_OR_FOLLOWER if leadership moved meanwhile. A
 // leader that removes itself answers once the change has committed, then resigns.
+// Needs ALTER on the cluster, as Kafka's ControllerApis (checked where the request is handled, with
+// the client's principal): else CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.", and
+// the quorum is not touched; the controller listener checks the same on its own path.
 // Version notes: v0 only (flexible).
+import { ErrorCode } from '../../base/error-codes.js';
+import { AclOperation } from '../../metadata/acl.js';
 import { RemoveRaftVoterApi } from '../../protocol/messages/index.js';
 import { changeVoters } from '../controller-listener.js';
 import { defineHandler } from './handler.js';
@@ -16,7 +21,10 @@ export const removeRaftVoterHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   forwardToController: true,
-  handle(request, { broker }) {
+  handle(request, { broker, connection }) {
+    if (!broker.authorization.cluster(connection, AclOperation.ALTER)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+    }
     return changeVoters(broker.quorum, RemoveRaftVoterApi.apiKey, request);
   },
   errorResponse(_request, errorCode) {
