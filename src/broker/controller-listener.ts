@@ -144,7 +144,7 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
       const denied = request.topics.filter(({ name }) => !authorization.topic(connection, AclOperation.CREATE, name));
       if (denied.length === 0) return undefined;
       // Kafka refuses the topics it may not create and creates the others; brokers ask for one internal topic at a time.
-      return { throttleTimeMs: 0, topics: request.topics.map(({ name }) => ({ name, topicId: ZERO_UUID, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null })) };
+      return { throttleTimeMs: 0, topics: request.topics.map(({ name }) => ({ name, topicId: ZERO_UUID, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.', numPartitions: -1, replicationFactor: -1, configs: null })) };
     }
     if (authorization.cluster(connection, REQUIRED_OPERATION.get(apiKey) ?? AclOperation.CLUSTER_ACTION)) return undefined;
     return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
