@@ -4,7 +4,7 @@
 // Kafka protocol through src/client, so it works against any running broker.
 import type { Command } from 'commander';
 import type { KafkaConnection } from '../client/kafka-connection.js';
-import { withConnection } from './output.js';
+import { commandConfigOption, withConnection } from './output.js';
 import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
 import { errorName } from '../base/error-codes.js';
 import {
@@ -19,6 +19,7 @@ import {
 
 interface CommonOptions {
   bootstrapServer: string;
+  commandConfig?: string;
   json?: boolean;
 }
 
@@ -163,7 +164,7 @@ async function deleteGroups(groupIds: string[], options: CommonOptions): Promise
 
 export function registerGroupsCommand(program: Command): void {
   const groups = program.command('groups').description('list, describe, reset offsets of and delete consumer groups');
-  const common = (command: Command) => command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092').option('--json', 'print JSON');
+  const common = (command: Command) => commandConfigOption(command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092')).option('--json', 'print JSON');
   common(groups.command('list').description('list the consumer groups')).action((options: CommonOptions) => listGroups(options));
   common(groups.command('describe <group>').description('members, assignments, committed offsets and lag of a group')).action((groupId: string, options: CommonOptions) => describeGroup(groupId, options));
   common(

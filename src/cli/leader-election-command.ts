@@ -11,10 +11,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ErrorCode, errorName } from '../base/error-codes.js';
-import { ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError } from '../client/cluster-client.js';
+import { type ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError } from '../client/cluster-client.js';
 import { ElectLeadersApi, type ElectLeadersResponse } from '../protocol/messages/index.js';
-import { connectTcp } from '../node/tcp-byte-stream.js';
-import { type ToolOptions, integerOption, print, toolOptions } from './output.js';
+import { type ToolOptions, integerOption, openCluster, print, toolOptions } from './output.js';
 
 /** ElectLeaders' ElectionType codes, by the names the tool takes. */
 const ELECTION_TYPES = { PREFERRED: 0, UNCLEAN: 1 } as const;
@@ -55,7 +54,7 @@ export function registerLeaderElectionCommand(program: Command): void {
 async function leaderElection(options: LeaderElectionOptions): Promise<void> {
   const electionType = electionTypeOf(options.electionType);
   const requested = await partitionsOf(options);
-  const cluster = new ClusterClient(connectTcp, options.bootstrapServer);
+  const cluster = await openCluster(options);
   let outcomes: PartitionOutcome[];
   try {
     // Every partition: the metadata says which partitions there are before the controller answers.

@@ -23,6 +23,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   perf: async () => (await import('./perf-command.js')).registerPerfCommand,
   certs: async () => (await import('./certs-command.js')).registerCertsCommand,
   users: async () => (await import('./users-command.js')).registerUsersCommand,
+  acls: async () => (await import('./acls-command.js')).registerAclsCommand,
 };
 
 /** The commands' names (bin/conveyor.js keeps a code cache per command). */

@@ -1,7 +1,11 @@
-// What the tools share: the --bootstrap-server and --json options, a cluster client opened and
-// closed around each command, aligned tables for people and JSON for scripts.
+// What the tools share: the --bootstrap-server, --command-config and --json options, a cluster
+// client opened and closed around each command, aligned tables for people and JSON for scripts.
+// --command-config is Kafka's: a properties file with the client's security settings
+// (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*, ssl.keystore.*), read and
+// checked before any connection; every connection the tool opens is then secured as it says.
 import type { Command } from 'commander';
 import { AdminClient } from '../client/admin-client.js';
+import type { Connector } from '../client/byte-stream.js';
 import { ClusterClient, ToolError } from '../client/cluster-client.js';
 import { KafkaConnection } from '../client/kafka-connection.js';
 import { connectTcp } from '../node/tcp-byte-stream.js';
@@ -10,19 +14,42 @@ export const DEFAULT_BOOTSTRAP_SERVER = 'localhost:9092';
 
 export interface ToolOptions {
   bootstrapServer: string;
+  /** A properties file with the client's security settings (Kafka's --command-config). */
+  commandConfig?: string;
   json?: boolean;
+}
+
+/** The --command-config option alone, for tools that declare --bootstrap-server themselves. */
+export function commandConfigOption(command: Command): Command {
+  return command.option(
+    '--command-config <file>',
+    "a properties file with Kafka's client security settings: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.* and ssl.keystore.* (PEM), ssl.endpoint.identification.algorithm",
+  );
 }
 
 /** Adds the options every tool takes. */
 export function toolOptions(command: Command): Command {
-  return command
-    .option('--bootstrap-server <host:port>', 'a broker to connect to', DEFAULT_BOOTSTRAP_SERVER)
-    .option('--json', 'print JSON for scripts instead of tables');
+  return commandConfigOption(command.option('--bootstrap-server <host:port>', 'a broker to connect to', DEFAULT_BOOTSTRAP_SERVER)).option('--json', 'print JSON for scripts instead of tables');
+}
+
+/**
+ * The connector of a tool's connections: plain TCP, or as --command-config says (TLS, SASL). The
+ * file is read and checked now, so a bad setting fails before any connection, naming its key.
+ */
+export async function connectorFor(options: { commandConfig?: string }): Promise<Connector> {
+  if (options.commandConfig === undefined) return connectTcp;
+  const { loadClientSecurity } = await import('../node/client-security.js');
+  return (await loadClientSecurity(options.commandConfig)).connect;
+}
+
+/** A cluster client on the bootstrap server, secured as --command-config says; the caller closes it. */
+export async function openCluster(options: { bootstrapServer: string; commandConfig?: string }): Promise<ClusterClient> {
+  return new ClusterClient(await connectorFor(options), options.bootstrapServer);
 }
 
 /** Runs `action` with an admin client on the bootstrap server, closing it afterwards. */
 export async function withAdmin<T>(options: ToolOptions, action: (admin: AdminClient) => Promise<T>): Promise<T> {
-  const cluster = new ClusterClient(connectTcp, options.bootstrapServer);
+  const cluster = await openCluster(options);
   try {
     return await action(new AdminClient(cluster));
   } finally {
@@ -31,8 +58,8 @@ export async function withAdmin<T>(options: ToolOptions, action: (admin: AdminCl
 }
 
 /** Runs `action` on one connection to the bootstrap server, closing it afterwards. */
-export async function withConnection<T>(options: { bootstrapServer: string }, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
-  const connection = await KafkaConnection.open(connectTcp, options.bootstrapServer);
+export async function withConnection<T>(options: { bootstrapServer: string; commandConfig?: string }, action: (connection: KafkaConnection) => Promise<T>): Promise<T> {
+  const connection = await KafkaConnection.open(await connectorFor(options), options.bootstrapServer);
   try {
     return await action(connection);
   } finally {

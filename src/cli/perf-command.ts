@@ -8,9 +8,11 @@ import { PipelinedConnection } from '../client/pipelined-connection.js';
 import { connectTcp } from '../node/tcp-byte-stream.js';
 import { formatReport, makeReport, type PerfReport } from './perf/perf-report.js';
 import { startProgressTicker } from './perf/progress-ticker.js';
+import { commandConfigOption, connectorFor } from './output.js';
 
 interface CommonOptions {
   bootstrapServer: string;
+  commandConfig?: string;
   topic: string;
   numRecords?: string;
   durationMs?: string;
@@ -53,7 +55,7 @@ export function registerPerfCommand(program: Command): void {
 }
 
 function withCommonOptions(command: Command): Command {
-  return command
+  return commandConfigOption(command)
     .option('-b, --bootstrap-server <host:port>', 'broker address', 'localhost:9092')
     .requiredOption('-t, --topic <name>', 'topic (created when missing)')
     .option('-n, --num-records <count>', 'stop after this many records')
@@ -130,7 +132,7 @@ function limits(options: CommonOptions): { recordCount: number | undefined; dura
 }
 
 async function runProduce(options: ProduceOptions): Promise<void> {
-  const producer = new PerfProducer(producerOptions(options, false));
+  const producer = new PerfProducer({ ...producerOptions(options, false), connect: await connectorFor(options) });
   await withTicker(producer, () => {
     const progress = producer.progress();
     return { records: progress.records, bytes: progress.payloadBytes, elapsedMs: progress.elapsedMs };
@@ -141,7 +143,7 @@ async function runProduce(options: ProduceOptions): Promise<void> {
 }
 
 async function runConsume(options: ConsumeOptions): Promise<void> {
-  const consumer = new PerfConsumer(consumerOptions(options, false));
+  const consumer = new PerfConsumer({ ...consumerOptions(options, false), connect: await connectorFor(options) });
   await withTicker(consumer, () => {
     const progress = consumer.progress();
     return { records: progress.records, bytes: progress.batchBytes, elapsedMs: progress.elapsedMs };
@@ -152,10 +154,11 @@ async function runConsume(options: ConsumeOptions): Promise<void> {
 
 /** Starts the consumer at the log end, then produces at the target rate; latency is due time to receipt. */
 async function runEndToEnd(options: EndToEndOptions): Promise<void> {
-  const produceOptions = producerOptions(options, true);
+  const connect = await connectorFor(options);
+  const produceOptions = { ...producerOptions(options, true), connect };
   if (produceOptions.compression !== 0) throw new Error('perf e2e stamps send times into values and needs --compression none');
   const producer = new PerfProducer(produceOptions);
-  const consumerSettings = consumerOptions(options, true);
+  const consumerSettings = { ...consumerOptions(options, true), connect };
   // The consumer waits for everything produced, bounded by the producer's run plus a grace period.
   const consumer = new PerfConsumer({ ...consumerSettings, recordCount: undefined, durationMs: undefined });
   await ensureTopicFor(produceOptions);

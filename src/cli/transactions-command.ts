@@ -4,11 +4,12 @@
 // (describe-producers). Talks to the broker over the Kafka protocol.
 import type { Command } from 'commander';
 import { errorName } from '../base/error-codes.js';
-import { integerOption, table, withAdmin, withConnection } from './output.js';
+import { commandConfigOption, integerOption, table, withAdmin, withConnection } from './output.js';
 import { DescribeTransactionsApi, ListTransactionsApi } from '../protocol/messages/index.js';
 
 interface CommonOptions {
   bootstrapServer: string;
+  commandConfig?: string;
   json?: boolean;
 }
 
@@ -78,7 +79,7 @@ async function describeProducers(options: DescribeProducersOptions): Promise<voi
 
 export function registerTransactionsCommand(program: Command): void {
   const transactions = program.command('transactions').description('list and describe transactions');
-  const common = (command: Command) => command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092').option('--json', 'print JSON');
+  const common = (command: Command) => commandConfigOption(command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092')).option('--json', 'print JSON');
   common(transactions.command('list').description('list the transactional ids, their producer ids and states')).action((options: CommonOptions) => listTransactions(options));
   common(transactions.command('describe <transactionalId>').description('producer, state, timeout and partitions of a transaction')).action((transactionalId: string, options: CommonOptions) =>
     describeTransaction(transactionalId, options),

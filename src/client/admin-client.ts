@@ -6,7 +6,9 @@
 // leaders; reassignments and config changes go to any broker, which forwards them to the active
 // controller; log directory requests go to the broker whose directories they are about. SCRAM
 // users (KIP-554): a password is salted here, as Kafka's admin client does, and only the salted
-// password travels.
+// password travels. ACLs (CreateAcls, DescribeAcls, DeleteAcls) in Kafka's numeric codes (the
+// resource type, pattern type, operation and permission type of src/metadata/acl.ts, which the
+// CLI parses names with); they go to any broker, which forwards changes to the controller.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorName } from '../base/error-codes.js';
 import { saltedPassword, scramMechanismByName, scramMechanismByType } from '../base/scram.js';
@@ -14,6 +16,9 @@ import {
   AlterUserScramCredentialsApi,
   DescribeUserScramCredentialsApi,
   AlterPartitionReassignmentsApi,
+  CreateAclsApi,
+  DeleteAclsApi,
+  DescribeAclsApi,
   AlterReplicaLogDirsApi,
   CreatePartitionsApi,
   CreateTopicsApi,
@@ -182,6 +187,44 @@ export interface ScramUserInfo extends UserResult {
   credentials: { mechanism: string; iterations: number }[];
 }
 
+/** One ACL in Kafka's codes: a resource pattern and an access control entry. */
+export interface AclBindingInfo {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+/** The filter of DescribeAcls and DeleteAcls: a null string matches any, and so do the ANY codes (1); patternType MATCH (2) matches what applies to a name. */
+export interface AclFilter {
+  resourceType: number;
+  resourceName: string | null;
+  patternType: number;
+  principal: string | null;
+  host: string | null;
+  operation: number;
+  permissionType: number;
+}
+
+/** The broker's answer to one ACL creation, or to one deleted ACL: errorCode 0 (error null) on success. */
+export interface AclResult {
+  errorCode: number;
+  error: string | null;
+  message: string | null;
+}
+
+/** One DeleteAcls filter's answer: a filter-wide error, or the ACLs it matched, each deleted or not. */
+export interface AclDeletionResult extends AclResult {
+  matching: (AclBindingInfo & AclResult)[];
+}
+
+function aclResult(errorCode: number, message: string | null): AclResult {
+  return { errorCode, error: errorCode === ErrorCode.NONE ? null : errorName(errorCode), message };
+}
+
 export class AdminClient {
   constructor(readonly cluster: ClusterClient) {}
 
@@ -309,6 +352,76 @@ export class AdminClient {
       message: errorMessage,
       credentials: credentialInfos.map(({ mechanism, iterations }) => ({ mechanism: scramMechanismByType(mechanism)?.name ?? `mechanism ${mechanism}`, iterations })),
     }));
+  }
+
+  /** Creates `acls` (CreateAcls, v1+ for pattern types): one result per ACL, in order. */
+  async createAcls(acls: readonly AclBindingInfo[]): Promise<AclResult[]> {
+    if (acls.length === 0) return [];
+    const response = await this.cluster.request(CreateAclsApi, {
+      creations: acls.map(({ resourceType, resourceName, patternType, principal, host, operation, permissionType }) => ({
+        resourceType,
+        resourceName,
+        resourcePatternType: patternType,
+        principal,
+        host,
+        operation,
+        permissionType,
+      })),
+    }, { minVersion: 1 });
+    return acls.map((_, index) => {
+      const result = response.results[index];
+      return result ? aclResult(result.errorCode, result.errorMessage) : aclResult(ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this ACL');
+    });
+  }
+
+  /** The ACLs `filter` matches (DescribeAcls, v1+); a refusal (no authorizer, not authorized, a bad filter) throws. */
+  async describeAcls(filter: AclFilter): Promise<AclBindingInfo[]> {
+    const response = await this.cluster.request(DescribeAclsApi, {
+      resourceTypeFilter: filter.resourceType,
+      resourceNameFilter: filter.resourceName,
+      patternTypeFilter: filter.patternType,
+      principalFilter: filter.principal,
+      hostFilter: filter.host,
+      operation: filter.operation,
+      permissionType: filter.permissionType,
+    }, { minVersion: 1 });
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, 'describing ACLs', response.errorMessage);
+    return response.resources.flatMap(({ resourceType, resourceName, patternType, acls }) =>
+      acls.map(({ principal, host, operation, permissionType }) => ({ resourceType, resourceName, patternType: patternType ?? 3, principal, host, operation, permissionType })),
+    );
+  }
+
+  /** Deletes the ACLs each filter matches (DeleteAcls, v1+): one result per filter, in order. */
+  async deleteAcls(filters: readonly AclFilter[]): Promise<AclDeletionResult[]> {
+    if (filters.length === 0) return [];
+    const response = await this.cluster.request(DeleteAclsApi, {
+      filters: filters.map((filter) => ({
+        resourceTypeFilter: filter.resourceType,
+        resourceNameFilter: filter.resourceName,
+        patternTypeFilter: filter.patternType,
+        principalFilter: filter.principal,
+        hostFilter: filter.host,
+        operation: filter.operation,
+        permissionType: filter.permissionType,
+      })),
+    }, { minVersion: 1 });
+    return filters.map((_, index) => {
+      const result = response.filterResults[index];
+      if (!result) return { ...aclResult(ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this filter'), matching: [] };
+      return {
+        ...aclResult(result.errorCode, result.errorMessage),
+        matching: result.matchingAcls.map((acl) => ({
+          resourceType: acl.resourceType,
+          resourceName: acl.resourceName,
+          patternType: acl.patternType ?? 3,
+          principal: acl.principal,
+          host: acl.host,
+          operation: acl.operation,
+          permissionType: acl.permissionType,
+          ...aclResult(acl.errorCode, acl.errorMessage),
+        })),
+      };
+    });
   }
 
   /**

@@ -6,6 +6,7 @@ import { ApiVersionsApi, type ApiDescriptor, MetadataApi, type MetadataResponse 
 import { TransportError } from '../protocol/transport.js';
 import type { Connector } from './byte-stream.js';
 import { KafkaConnection } from './kafka-connection.js';
+import { ConnectionSecurityError } from './sasl-client.js';
 
 /** An error whose message is meant for the person running a tool. */
 export class ToolError extends Error {
@@ -36,7 +37,7 @@ export class ClusterClient {
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
   private cachedMetadata: MetadataResponse | undefined;
 
-  /** `connect` opens the connections (src/node's connectTcp for TCP). */
+  /** `connect` opens the connections (src/node's connectTcp for TCP; secured ones authenticate as they open, see sasl-client.ts). */
   constructor(
     private readonly connect: Connector,
     readonly bootstrapServer: string,
@@ -119,6 +120,8 @@ async function openBroker(connect: Connector, address: string, clientId: string)
   try {
     connection = await KafkaConnection.open(connect, address, clientId, { connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
   } catch (error) {
+    // Refused authentication or a failed TLS handshake: the broker is there, say what went wrong.
+    if (error instanceof ConnectionSecurityError) throw new ToolError(error.message);
     const code = (error as { code?: string }).code;
     const reason = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' ? '' : ` (${error instanceof Error ? error.message : String(error)})`;
     throw new ToolError(`no broker at ${address}${reason}: is it running? start one with npm start`);
@@ -138,6 +141,8 @@ async function openBroker(connect: Connector, address: string, clientId: string)
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return promise.catch((error: unknown) => {
     if (error instanceof TransportError && error.kind === 'timeout') throw new ToolError(`${what} got no answer within ${REQUEST_TIMEOUT_MS} ms`);
+    // A SASL or SSL listener closes a connection that does not authenticate (or speak TLS) first.
+    if (error instanceof TransportError && error.kind === 'disconnected') throw new ToolError(`${what}: ${error.message} (does the listener need TLS or SASL? give the tool --command-config)`);
     throw error;
   });
 }
