@@ -10,6 +10,8 @@ import {
   checkedConfigValue,
   oneOf,
 } from '../base/config-def.js';
+import { parseJaasConfig } from '../client/client-config.js';
+import type { SaslCredentials } from '../client/sasl-client.js';
 import { parseListeners } from './network/listeners.js';
 import { SslPrincipalMapper } from './network/ssl-principal.js';
 
@@ -182,6 +184,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('replica.fetch.backoff.ms', 'int', 1000, 'How long a follower waits after a failed fetch before the next.', atLeast(0)),
   key('replica.socket.timeout.ms', 'int', 30000, 'How long a follower fetch may take beyond its wait before it fails.', atLeast(1)),
   key('replica.lag.time.max.ms', 'long', 30000, 'How long a follower may go without catching up with the leader before it leaves the ISR.', atLeast(1)),
+  key('quota.window.num', 'int', 11, 'How many samples the client quotas (producer_byte_rate, consumer_byte_rate) keep in memory.', atLeast(1)),
+  key('quota.window.size.seconds', 'int', 1, 'How long each sample of the client quotas covers, in seconds.', atLeast(1)),
   key('replication.quota.window.num', 'int', 11, 'How many samples the replication quotas (throttled.rate) keep in memory.', atLeast(1)),
   key('replication.quota.window.size.seconds', 'int', 1, 'How long each sample of the replication quotas covers, in seconds.', atLeast(1)),
   // Kafka 4.0 raised the default to 2 (KIP-1030).
@@ -256,6 +260,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('ssl.principal.mapping.rules', 'string', 'DEFAULT', 'How a client certificate\'s distinguished name becomes its principal\'s name: RULE:pattern/replacement/[LU] entries and DEFAULT.'),
   key('ssl.engine.factory.class', 'class', null, 'A class that builds TLS engines instead of the built-in one.'),
   key('sasl.mechanism.inter.broker.protocol', 'string', 'GSSAPI', 'The SASL mechanism brokers use with each other.'),
+  key('sasl.mechanism.controller.protocol', 'string', 'GSSAPI', 'The SASL mechanism nodes use on the controller listener.'),
   key('sasl.server.max.receive.size', 'int', 524288, 'The largest request a client may send before it has authenticated with SASL.', atLeast(1)),
   key('sasl.jaas.config', 'password', null, 'The JAAS login settings for SASL, inline.'),
   key('sasl.enabled.mechanisms', 'list', ['GSSAPI'], 'The SASL mechanisms the broker accepts.'),
@@ -405,6 +410,12 @@ export interface BrokerConfig {
   listenerSsl: ReadonlyMap<string, SslSettings>;
   /** The SASL settings of each SASL_PLAINTEXT and SASL_SSL listener, by name. */
   listenerSasl: ReadonlyMap<string, SaslSettings>;
+  /**
+   * How this node logs in to other nodes' SASL listeners (the inter-broker and controller
+   * listeners): sasl.mechanism.inter.broker.protocol / sasl.mechanism.controller.protocol, with the
+   * username and password of that mechanism's JAAS entry for the listener.
+   */
+  nodeSasl: ReadonlyMap<string, SaslCredentials>;
   nodeId: number;
   processRoles: ('broker' | 'controller')[];
   /** The fixed voter set (controller.quorum.voters); empty when not set. */
@@ -449,6 +460,9 @@ export interface BrokerConfig {
   replicaFetchBackoffMs: number;
   replicaSocketTimeoutMs: number;
   replicaLagTimeMaxMs: number;
+  /** quota.window.num and quota.window.size.seconds: the client quotas' samples. */
+  quotaWindowNum: number;
+  quotaWindowSizeSeconds: number;
   /** replication.quota.window.num and .size.seconds: the replication quotas' samples (KIP-73). */
   replicationQuotaWindowNum: number;
   replicationQuotaWindowSizeSeconds: number;
@@ -558,13 +572,15 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   const quorum = quorumSettings(get);
   const securityProtocols = listenerSecurityProtocols(get('listener.security.protocol.map'), get('listeners'), quorum.controllerListenerNames, explicitKeys.has('listener.security.protocol.map'));
   checkControllerLinks(quorum, securityProtocols, get('listeners'));
+  const listenerSasl = new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL').map(([listener]) => [listener, saslSettings(listener, get, listenerValues.get(listener))]));
   return {
     nodeId: get('node.id'),
     authorizer: authorizerSettings(get),
     listenerSecurityProtocols: securityProtocols,
     saslServerMaxReceiveSize: get('sasl.server.max.receive.size'),
     listenerSsl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SSL' || protocol === 'SASL_SSL').map(([listener]) => [listener, sslSettings(listener, get, listenerValues.get(listener))])),
-    listenerSasl: new Map([...securityProtocols].filter(([, protocol]) => protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL').map(([listener]) => [listener, saslSettings(listener, get, listenerValues.get(listener))])),
+    listenerSasl,
+    nodeSasl: nodeSaslLogins(quorum, securityProtocols, listenerSasl, get, listenerValues, get('listeners')),
     ...quorum,
     controllerQuorumElectionTimeoutMs: get('controller.quorum.election.timeout.ms'),
     controllerQuorumFetchTimeoutMs: get('controller.quorum.fetch.timeout.ms'),
@@ -596,6 +612,8 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     replicaFetchBackoffMs: get('replica.fetch.backoff.ms'),
     replicaSocketTimeoutMs: get('replica.socket.timeout.ms'),
     replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
+    quotaWindowNum: get('quota.window.num'),
+    quotaWindowSizeSeconds: get('quota.window.size.seconds'),
     replicationQuotaWindowNum: get('replication.quota.window.num'),
     replicationQuotaWindowSizeSeconds: get('replication.quota.window.size.seconds'),
     autoCreateTopicsEnable: get('auto.create.topics.enable'),
@@ -748,8 +766,7 @@ function listenerSecurityProtocols(mapValue: string, listenersValue: string, con
 /**
  * A node connects to the controllers with its own settings for the controller listener; a
  * broker-only node does not serve that listener, and reading ssl.* for a listener it does not
- * serve is not done yet: its controller listener must be PLAINTEXT. Nodes do not authenticate to
- * each other with SASL yet: in a cluster, the inter-broker and controller listeners are not SASL.
+ * serve is not done yet: its controller listener must be PLAINTEXT.
  */
 function checkControllerLinks(quorum: QuorumSettings, protocols: ReadonlyMap<string, SecurityProtocol>, listenersValue: string): void {
   if (quorum.controllerQuorumVoters.length === 0 && quorum.controllerQuorumBootstrapServers.length === 0) return;
@@ -757,9 +774,6 @@ function checkControllerLinks(quorum: QuorumSettings, protocols: ReadonlyMap<str
   const interBroker = interBrokerListenerOf({ ...quorum, listeners: listenersValue });
   for (const [name, key] of [...quorum.controllerListenerNames.map((controller) => [controller, 'controller.listener.names'] as const), [interBroker, 'inter.broker.listener.name'] as const]) {
     const protocol = protocols.get(name);
-    if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
-      throw new ConfigError(key, `listener ${name} is ${protocol}, but nodes do not authenticate to each other with SASL yet: make ${name} PLAINTEXT or SSL (clients' listeners may be SASL)`);
-    }
     if (key === 'controller.listener.names' && !quorum.processRoles.includes('controller') && !served.has(name) && protocol !== undefined && protocol !== 'PLAINTEXT') {
       throw new ConfigError(key, `listener ${name} is ${protocol}: a broker-only node reaches an SSL controller listener in a later version; make ${name} PLAINTEXT, or run this node in combined mode`);
     }
@@ -779,6 +793,58 @@ function authorizerSettings(get: <T extends ConfigValue>(name: string) => T): Au
     if (!/^[^:]+:.+$/.test(user)) throw new ConfigError('super.users', `'${user}' is not a principal: write Type:name, such as User:admin, and separate principals with semicolons`);
   }
   return { superUsers, allowEveryoneIfNoAclFound: get('allow.everyone.if.no.acl.found') };
+}
+
+const LOGIN_MODULES: Readonly<Record<string, string>> = {
+  PLAIN: 'org.apache.kafka.common.security.plain.PlainLoginModule',
+  'SCRAM-SHA-256': 'org.apache.kafka.common.security.scram.ScramLoginModule',
+  'SCRAM-SHA-512': 'org.apache.kafka.common.security.scram.ScramLoginModule',
+};
+
+/**
+ * This node's own SASL logins to the inter-broker and controller listeners that are SASL: the
+ * mechanism (sasl.mechanism.inter.broker.protocol, sasl.mechanism.controller.protocol), which the
+ * listener must enable where this node serves it, and the `username` and `password` of that
+ * mechanism's JAAS entry (listener.name.<listener>.<mechanism>.sasl.jaas.config, else
+ * sasl.jaas.config). SCRAM cannot log in to a controller listener: the credentials are in the
+ * metadata log the controllers serve (Kafka refuses it too).
+ */
+function nodeSaslLogins(
+  quorum: QuorumSettings,
+  protocols: ReadonlyMap<string, SecurityProtocol>,
+  listenerSasl: ReadonlyMap<string, SaslSettings>,
+  get: <T extends ConfigValue>(name: string) => T,
+  listenerValues: ReadonlyMap<string, ReadonlyMap<string, ConfigValue>>,
+  listenersValue: string,
+): Map<string, SaslCredentials> {
+  const logins = new Map<string, SaslCredentials>();
+  if (quorum.controllerQuorumVoters.length === 0 && quorum.controllerQuorumBootstrapServers.length === 0) return logins;
+  const interBroker = interBrokerListenerOf({ ...quorum, listeners: listenersValue });
+  const links = [...quorum.controllerListenerNames.map((name) => [name, 'sasl.mechanism.controller.protocol'] as const), [interBroker, 'sasl.mechanism.inter.broker.protocol'] as const];
+  for (const [listener, mechanismKey] of links) {
+    const protocol = protocols.get(listener);
+    if ((protocol !== 'SASL_PLAINTEXT' && protocol !== 'SASL_SSL') || logins.has(listener)) continue;
+    const mechanism = get<string>(mechanismKey).toUpperCase();
+    if (LOGIN_MODULES[mechanism] === undefined) throw new ConfigError(mechanismKey, `listener ${listener} is ${protocol}: nodes log in with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, not ${mechanism}`);
+    if (mechanismKey === 'sasl.mechanism.controller.protocol' && mechanism !== 'PLAIN') {
+      throw new ConfigError(mechanismKey, `${mechanism} cannot log in to the controller listener ${listener}: SCRAM credentials live in the metadata log the controllers serve; use PLAIN`);
+    }
+    const enabled = listenerSasl.get(listener)?.mechanisms;
+    if (enabled !== undefined && !enabled.includes(mechanism)) throw new ConfigError(mechanismKey, `${mechanism} is not among listener ${listener}'s SASL mechanisms (${enabled.join(', ')})`);
+    const lower = mechanism.toLowerCase();
+    const own = listenerValues.get(listener);
+    const jaasKey = own?.has(`${lower}.sasl.jaas.config`) ? `listener.name.${listener.toLowerCase()}.${lower}.sasl.jaas.config` : 'sasl.jaas.config';
+    const jaas = (own?.get(`${lower}.sasl.jaas.config`) ?? get('sasl.jaas.config')) as string | null;
+    if (jaas === null) throw new ConfigError(`listener.name.${listener.toLowerCase()}.${lower}.sasl.jaas.config`, `this node logs in to listener ${listener} with ${mechanism} and needs its own username and password: ${LOGIN_MODULES[mechanism]} required username="..." password="...";`);
+    const module = parseJaasConfig(jaas, jaasKey)[0]!;
+    const username = module.options.get('username');
+    const password = module.options.get('password');
+    if (module.loginModule !== LOGIN_MODULES[mechanism] || username === undefined || password === undefined) {
+      throw new ConfigError(jaasKey, `this node logs in to listener ${listener} with ${mechanism}: the entry must be ${LOGIN_MODULES[mechanism]} with username="..." and password="..."`);
+    }
+    logins.set(listener, { mechanism: mechanism as SaslCredentials['mechanism'], username, password });
+  }
+  return logins;
 }
 
 /** The SASL mechanisms served so far. */

@@ -1,6 +1,7 @@
 // What request handlers may use: the broker's identity, configuration, metadata, controller,
 // partitions and waiting-request queues. Handlers stay thin and delegate to these.
 import type { Authorization } from './authorizer/authorization.js';
+import type { ClientQuotas } from './quota/client-quotas.js';
 import { ErrorCode } from '../base/error-codes.js';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
@@ -28,6 +29,8 @@ export interface BrokerServices {
   readonly sasl: SaslAuthenticator;
   /** Whether a connection's principal may do an operation on a resource (every answer yes without an authorizer). */
   readonly authorization: Authorization;
+  /** The client quotas enforced on Produce and Fetch (undefined: none enforced). */
+  readonly clientQuotas?: ClientQuotas;
   readonly clusterId: string;
   readonly config: BrokerConfig;
   readonly image: MetadataImage;

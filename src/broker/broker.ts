@@ -4,6 +4,9 @@
 // register this broker with its advertised endpoints (fenced), heartbeat until the controller has
 // unfenced it (its metadata caught up with its registration), then serve the connections accepted
 // so far.
+import { saslConnector } from '../client/sasl-client.js';
+import { QuotaKey } from '../metadata/client-quotas.js';
+import { ClientQuotas, quotaSource } from './quota/client-quotas.js';
 import { Authorization } from './authorizer/authorization.js';
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
@@ -110,13 +113,17 @@ class DeferredFrameHandler {
 
 /**
  * The connector for this node's connections to other nodes' `listener`: over TLS, with this
- * node's own settings for that listener, when the listener is SSL.
+ * node's own settings for that listener, when the listener is SSL; logged in with this node's
+ * SASL credentials for it (sasl.mechanism.inter.broker.protocol / controller.protocol and the
+ * JAAS entry's username and password) when the listener is SASL.
  */
 async function nodeConnector(connect: Connector | undefined, config: BrokerConfig, listener: string): Promise<Connector | undefined> {
+  if (connect === undefined) return connect;
   const ssl = config.listenerSsl.get(listener);
-  if (connect === undefined || ssl === undefined) return connect;
-  const tls = await tlsClientOptions(listener, ssl);
-  return (address, timeoutMs) => connect(address, timeoutMs, tls);
+  const tls = ssl === undefined ? undefined : await tlsClientOptions(listener, ssl);
+  const secured: Connector = tls === undefined ? connect : (address, timeoutMs) => connect(address, timeoutMs, tls);
+  const login = config.nodeSasl.get(listener);
+  return login === undefined ? secured : saslConnector(secured, login, { clientId: `conveyor-sasl-${config.nodeId}` });
 }
 
 /** The listeners to bind: an SSL listener with its TLS options (read and checked now). */
@@ -322,6 +329,7 @@ export class Broker {
         forwardableApiKeys: new Set(handlers.filter((handler) => handler.forwardToController).map((handler) => handler.api.apiKey)),
         forwardedListenerName: interBrokerListenerOf(config),
         authorization: new Authorization(config.authorizer, image, logger),
+        sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), logger),
         logger,
       });
       await bound;
@@ -460,6 +468,11 @@ export class Broker {
     });
     const services: BrokerServices = {
       authorization: new Authorization(config.authorizer, image, logger),
+      clientQuotas: new ClientQuotas(
+        { produce: quotaSource(image, QuotaKey.PRODUCER_BYTE_RATE), fetch: quotaSource(image, QuotaKey.CONSUMER_BYTE_RATE) },
+        clock,
+        { samples: config.quotaWindowNum, sampleMs: config.quotaWindowSizeSeconds * 1000 },
+      ),
       sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), logger),
       nodeId: config.nodeId,
       clusterId,

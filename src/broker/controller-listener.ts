@@ -6,7 +6,8 @@
 // internal topics, as CreateTopics), the
 // quorum's admin requests (DescribeQuorum, AddRaftVoter, RemoveRaftVoter: answered by this node's
 // Raft node, so a controller that is not the leader answers NOT_LEADER_OR_FOLLOWER; a broker
-// listener forwards the same requests to the active controller), plus ApiVersions. Client APIs
+// listener forwards the same requests to the active controller), plus ApiVersions, and SaslHandshake
+// and SaslAuthenticate for a SASL controller listener (nodes log in before anything else). Client APIs
 // are not served here: a client that connects to a controller listener and asks for one has its
 // connection closed, as for any unknown API. The Raft RPCs are served from the moment the node
 // starts, before its broker side serves anyone: voters must elect a leader before any of them can
@@ -19,6 +20,7 @@
 import { ErrorCode } from '../base/error-codes.js';
 import { AclOperation } from '../metadata/acl.js';
 import type { Authorization } from './authorizer/authorization.js';
+import type { SaslAuthenticator } from './sasl-authenticator.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { ZERO_UUID } from '../base/uuid.js';
@@ -31,6 +33,10 @@ import {
   type AnyApiDescriptor,
   AssignReplicasToDirsApi,
   type AssignReplicasToDirsRequest,
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  SaslHandshakeApi,
+  type SaslHandshakeRequest,
   ApiVersionsApi,
   BeginQuorumEpochApi,
   BrokerHeartbeatApi,
@@ -98,6 +104,8 @@ export const CONTROLLER_LISTENER_APIS: readonly Served[] = [
   { api: DescribeQuorumApi, minVersion: 0, maxVersion: 2 },
   { api: AlterPartitionApi, minVersion: 2, maxVersion: 3 },
   { api: AssignReplicasToDirsApi, minVersion: 0, maxVersion: 0 },
+  { api: SaslHandshakeApi, minVersion: 0, maxVersion: 1 },
+  { api: SaslAuthenticateApi, minVersion: 0, maxVersion: 2 },
 ] as unknown as Served[];
 
 /**
@@ -121,6 +129,8 @@ export interface ControllerListenerOptions {
   readonly forwardedListenerName: string;
   /** Who may send what here (every answer yes without an authorizer). */
   readonly authorization: Authorization;
+  /** The SASL exchange of a SASL controller listener's connections (nodes logging in). */
+  readonly sasl: SaslAuthenticator;
   readonly logger: Logger;
 }
 
@@ -137,7 +147,7 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
   /** The answer to a request the connection's principal may not make, or undefined when it may. */
   const refused = (apiKey: number, body: unknown, connection: ConnectionInfo): unknown => {
     const { authorization } = options;
-    if (apiKey === ApiVersionsApi.apiKey || !authorization.enabled) return undefined;
+    if (apiKey === ApiVersionsApi.apiKey || apiKey === SaslHandshakeApi.apiKey || apiKey === SaslAuthenticateApi.apiKey || !authorization.enabled) return undefined;
     if (apiKey === CreateTopicsApi.apiKey) {
       const request = body as CreateTopicsRequest;
       if (authorization.cluster(connection, AclOperation.CREATE, false)) return undefined;
@@ -150,6 +160,9 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
     return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
   };
   return (frame, connection) => {
+    // A SASL listener's connection authenticates before anything else (raw tokens included).
+    const screened = options.sasl.screen(frame, connection);
+    if (screened !== undefined) return screened;
     if (frame.length < 8) return close(`frame of ${frame.length} bytes is too short for a request header`);
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -175,11 +188,27 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
     };
     const refusal = refused(apiKey, body, connection);
     if (refusal !== undefined) return respond(refusal);
+    if (apiKey === SaslHandshakeApi.apiKey || apiKey === SaslAuthenticateApi.apiKey) {
+      // As handlers 17 and 36: a refused mechanism or failed authentication is answered, then the connection closes.
+      const { response, ok } = saslAnswer(apiKey, apiVersion, body, connection);
+      if (ok) return respond(response);
+      const answered = respond(response) as Extract<FrameOutcome, { kind: 'respond' }>;
+      return { kind: 'close', reason: `${served.api.name} refused`, lastResponse: answered.chunks };
+    }
     return answer(apiKey, body).then(respond, (error: unknown) => {
       logger.error('controller listener request failed', { api: served.api.name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       return close(`${served.api.name} failed: ${String(error)}`);
     });
   };
+
+  function saslAnswer(apiKey: number, apiVersion: number, body: unknown, connection: ConnectionInfo): { response: unknown; ok: boolean } {
+    if (apiKey === SaslHandshakeApi.apiKey) {
+      const response = options.sasl.handshake(connection, (body as SaslHandshakeRequest).mechanism, apiVersion);
+      return { response, ok: response.errorCode !== ErrorCode.UNSUPPORTED_SASL_MECHANISM };
+    }
+    const { errorCode, errorMessage, authBytes } = options.sasl.authenticate(connection, (body as SaslAuthenticateRequest).authBytes);
+    return { response: { errorCode, errorMessage, authBytes, sessionLifetimeMs: 0n }, ok: errorCode === ErrorCode.NONE };
+  }
 
   async function answer(apiKey: number, body: unknown): Promise<unknown> {
     switch (apiKey) {

@@ -57,13 +57,16 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     } catch (error) {
       return withAfterResponse(failed(handler, request, context, error), afterResponse);
     }
+    // Client quotas (producer and consumer byte rates): the answer carries the throttle time.
+    const throttleOf = services.clientQuotas?.throttleFor(apiKey, frame.length, connection, context.clientId);
+    const throttled = throttleOf && ((response: unknown) => throttleOf(request, response));
     if (outcome instanceof Promise) {
       return outcome.then(
-        (result) => withAfterResponse(respond(handler, context, result), afterResponse),
+        (result) => withAfterResponse(respond(handler, context, result, throttled), afterResponse),
         (error: unknown) => withAfterResponse(failed(handler, request, context, error), afterResponse),
       );
     }
-    return withAfterResponse(respond(handler, context, outcome), afterResponse);
+    return withAfterResponse(respond(handler, context, outcome, throttled), afterResponse);
   };
 
   /**
@@ -118,15 +121,26 @@ function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[] | un
   return { ...outcome, onSent: runAll };
 }
 
-function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>): FrameOutcome {
-  if (outcome === NO_RESPONSE) return { kind: 'none' };
+/** Encodes the handler's answer; `throttleOf` (a client quota) may set its throttle time, and mutes the connection as long. */
+function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>, throttleOf?: (response: unknown) => number): FrameOutcome {
+  if (outcome === NO_RESPONSE) {
+    // acks=0: the bytes count, and the connection is muted, though nothing is answered.
+    const throttleMs = throttleOf?.(undefined) ?? 0;
+    return throttleMs > 0 ? { kind: 'none', throttleMs } : { kind: 'none' };
+  }
   if (outcome === CLOSE_CONNECTION) return { kind: 'close', reason: `${handler.api.name} failed without a response channel` };
   const last = typeof outcome === 'object' && outcome !== null && CLOSE_AFTER_RESPONSE in outcome;
   const response = last ? (outcome as { [CLOSE_AFTER_RESPONSE]: unknown })[CLOSE_AFTER_RESPONSE] : outcome;
+  const throttleMs = throttleOf?.(response) ?? 0;
+  if (throttleMs > 0) {
+    const body = response as { throttleTimeMs?: number };
+    body.throttleTimeMs = Math.max(body.throttleTimeMs ?? 0, throttleMs);
+  }
   const writer = new Writer();
   encodeResponseHeader(writer, responseHeaderVersion(handler.api.apiKey, context.apiVersion), context.correlationId);
   handler.api.encodeResponse(writer, context.apiVersion, response);
-  return last ? { kind: 'close', reason: `${handler.api.name} ends the connection`, lastResponse: writer.finish() } : { kind: 'respond', chunks: writer.finish() };
+  if (last) return { kind: 'close', reason: `${handler.api.name} ends the connection`, lastResponse: writer.finish() };
+  return throttleMs > 0 ? { kind: 'respond', chunks: writer.finish(), throttleMs } : { kind: 'respond', chunks: writer.finish() };
 }
 
 /**

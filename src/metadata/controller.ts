@@ -31,6 +31,7 @@ import { type ReplicaSetChange, cancelReassignment, completedReassignment, isRea
 import type { AclBindingFilter, NewAclBinding } from './acl.js';
 import { type AclCreateResult, type AclDeleteResult, aclCreations, aclDeletions } from './acl-changes.js';
 import { type ScramAlterResult, type ScramDeletion, type ScramUpsertion, scramCredentialChanges } from './scram-credentials.js';
+import { type QuotaAlteration, type QuotaAlterResult, clientQuotaChanges } from './client-quotas.js';
 import { validateTopicConfig } from './topic-config.js';
 import { internalTopics, topicNameProblem } from './topic-name.js';
 
@@ -951,6 +952,20 @@ export class Controller {
     return this.serialize(async () => {
       const { records, results } = scramCredentialChanges(this.image, deletions, upsertions);
       if (records.length > 0) await this.append(records);
+      return results;
+    });
+  }
+
+  /**
+   * AlterClientQuotas (KIP-546): each entity's changes committed together, or refused; with
+   * `validateOnly` the same answers and nothing committed. No entries: answered at once, as Kafka's
+   * QuorumController does (src/metadata/client-quotas.ts).
+   */
+  alterClientQuotas(entries: readonly QuotaAlteration[], validateOnly: boolean): Promise<QuotaAlterResult[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return this.serialize(async () => {
+      const { records, results } = clientQuotaChanges(this.image, entries);
+      if (!validateOnly && records.length > 0) await this.append(records);
       return results;
     });
   }

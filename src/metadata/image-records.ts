@@ -1,7 +1,7 @@
 // The metadata image written out as the records that rebuild it (the content of a metadata
 // snapshot, KIP-630): brokers (with their online log directories), topics with their partitions as
 // they stand now (each replica's directory too), configs, SCRAM
-// credentials, ACLs, and the producer-id high mark. Replaying these into an empty image gives an equal image.
+// credentials, client quotas, ACLs, and the producer-id high mark. Replaying these into an empty image gives an equal image.
 import type { MetadataImage } from './metadata-image.js';
 import { type MetadataRecord, partitionRecordOf } from './metadata-record.js';
 
@@ -23,6 +23,9 @@ export function imageRecords(image: MetadataImage): MetadataRecord[] {
   }
   for (const [name, credentials] of image.scramCredentials) {
     for (const [mechanism, credential] of credentials) records.push({ type: 'UserScramCredential', name, mechanism, ...credential });
+  }
+  for (const { entity, values } of image.clientQuotas.values()) {
+    for (const [key, value] of values) records.push({ type: 'ClientQuota', entity: entity.map((part) => ({ ...part })), key, value, remove: false });
   }
   for (const entry of image.acls.values()) records.push({ type: 'AccessControlEntry', ...entry });
   if (image.nextProducerId > 0) records.push({ type: 'ProducerIds', brokerId: -1, brokerEpoch: -1, nextProducerId: image.nextProducerId });

@@ -59,6 +59,34 @@ export interface ScramCredential {
   readonly iterations: number;
 }
 
+/** One part of a client quota entity (KIP-546): its type (`user`, `client-id`, `ip`) and name; a null name is the type's default entity. */
+export interface QuotaEntityPart {
+  readonly entityType: string;
+  readonly entityName: string | null;
+}
+
+/** A client quota entity's values (key, e.g. producer_byte_rate, to value), with its parts ordered by entity type. */
+export interface ClientQuotaImage {
+  readonly entity: readonly QuotaEntityPart[];
+  readonly values: Map<string, number>;
+}
+
+/**
+ * A client quota entity as one string, the same for the same parts in any order (a type given
+ * twice counts once, the last name winning, as Kafka reads a record's entity into a map): the key
+ * of `MetadataImage.clientQuotas`.
+ */
+export function quotaEntityKey(entity: readonly QuotaEntityPart[]): string {
+  return JSON.stringify(canonicalQuotaEntity(entity).map(({ entityType, entityName }) => [entityType, entityName]));
+}
+
+/** The parts of a client quota entity ordered by type, each type once (its last name). */
+export function canonicalQuotaEntity(entity: readonly QuotaEntityPart[]): QuotaEntityPart[] {
+  const names = new Map<string, string | null>();
+  for (const { entityType, entityName } of entity) names.set(entityType, entityName);
+  return [...names.keys()].sort().map((entityType) => ({ entityType, entityName: names.get(entityType)! }));
+}
+
 function configResourceKey(resourceType: number, resourceName: string): string {
   return `${resourceType}:${resourceName}`;
 }
@@ -72,6 +100,13 @@ export class MetadataImage {
   private readonly configs = new Map<string, Map<string, string>>();
   /** SCRAM credentials by user name, then mechanism type (1: SCRAM-SHA-256, 2: SCRAM-SHA-512). */
   readonly scramCredentials = new Map<string, Map<number, ScramCredential>>();
+  /** Client quotas by entity (`quotaEntityKey`); an entity without values is not kept. */
+  readonly clientQuotas = new Map<string, ClientQuotaImage>();
+  /**
+   * Counts client quota changes (and resets), and nothing else: a broker caches quota resolutions
+   * (src/metadata/client-quotas.ts) until this moves.
+   */
+  quotaVersion = 0;
   /** The ACLs by id. */
   readonly acls = new Map<string, AclBinding>();
   /** Counts ACL changes (and resets): the authorizer rebuilds its index when this moves. */
@@ -135,6 +170,9 @@ export class MetadataImage {
         this.acls.delete(record.id);
         this.aclVersion++;
         return;
+      case 'ClientQuota':
+        this.applyClientQuota(record.entity, record.key, record.remove ? null : record.value);
+        return;
       case 'RemoveUserScramCredential': {
         const credentials = this.scramCredentials.get(record.name);
         credentials?.delete(record.mechanism);
@@ -186,6 +224,8 @@ export class MetadataImage {
     this.topicsById.clear();
     this.configs.clear();
     this.scramCredentials.clear();
+    this.clientQuotas.clear();
+    this.quotaVersion++;
     this.acls.clear();
     this.aclVersion++;
     this.nextProducerId = 0;
@@ -253,6 +293,22 @@ export class MetadataImage {
     this.topicsById.delete(topicId);
     this.topicsByName.delete(topic.name);
     this.configs.delete(configResourceKey(2, topic.name));
+  }
+
+  private applyClientQuota(entity: readonly QuotaEntityPart[], key: string, value: number | null): void {
+    this.quotaVersion++;
+    const entityKey = quotaEntityKey(entity);
+    let quotas = this.clientQuotas.get(entityKey);
+    if (value === null) {
+      quotas?.values.delete(key);
+      if (quotas?.values.size === 0) this.clientQuotas.delete(entityKey);
+      return;
+    }
+    if (quotas === undefined) {
+      quotas = { entity: canonicalQuotaEntity(entity), values: new Map() };
+      this.clientQuotas.set(entityKey, quotas);
+    }
+    quotas.values.set(key, value);
   }
 
   private applyConfig(resourceType: number, resourceName: string, name: string, value: string | null): void {

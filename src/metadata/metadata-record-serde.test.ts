@@ -32,6 +32,10 @@ test('every metadata record round-trips through Kafka framing', () => {
     // ACLs.
     { type: 'AccessControlEntry', id: 'q7vKjbdwQvWsVqzvI3oZ3A', resourceType: 2, resourceName: 'orders-', patternType: 4, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 },
     { type: 'RemoveAccessControlEntry', id: 'q7vKjbdwQvWsVqzvI3oZ3A' },
+    // Client quotas (KIP-546): a user + client-id value, a default user's fractional double, a default ip's removal.
+    { type: 'ClientQuota', entity: [{ entityType: 'client-id', entityName: 'app' }, { entityType: 'user', entityName: 'alice' }], key: 'producer_byte_rate', value: 1048576, remove: false },
+    { type: 'ClientQuota', entity: [{ entityType: 'user', entityName: null }], key: 'request_percentage', value: 12.5, remove: false },
+    { type: 'ClientQuota', entity: [{ entityType: 'ip', entityName: null }], key: 'connection_creation_rate', value: 0, remove: true },
   ];
   for (const record of records) assert.deepEqual(deserializeMetadataRecord(serializeMetadataRecord(record)), record);
   // Frame version 1, api key 2 (TopicRecord), version 0.
@@ -45,6 +49,8 @@ test('every metadata record round-trips through Kafka framing', () => {
   // AccessControlEntryRecord 18, RemoveAccessControlEntryRecord 19.
   assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'AccessControlEntry')!).subarray(0, 3)], [1, 18, 0]);
   assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'RemoveAccessControlEntry')!).subarray(0, 3)], [1, 19, 0]);
+  // ClientQuotaRecord 14.
+  assert.deepEqual([...serializeMetadataRecord(records.find((record) => record.type === 'ClientQuota')!).subarray(0, 3)], [1, 14, 0]);
 });
 
 test('a PartitionRecord whose directories are all MIGRATING reads back without them, as one written before directory assignment', () => {
@@ -61,4 +67,20 @@ test('a NoOpRecord is written in Kafka framing and skipped on replay', () => {
   // Frame version 1, api key 20 (NoOpRecord), version 0, no tagged fields.
   assert.deepEqual([...bytes], [1, 20, 0, 0]);
   assert.equal(deserializeMetadataRecord(bytes), null);
+});
+
+test("a ClientQuotaRecord is Kafka's bytes: frame, api key 14 v0, compact entity array, float64 value, remove flag", () => {
+  const bytes = serializeMetadataRecord({ type: 'ClientQuota', entity: [{ entityType: 'user', entityName: 'alice' }], key: 'producer_byte_rate', value: 1024, remove: false });
+  const expected = Buffer.concat([
+    Buffer.from([1, 14, 0]),
+    Buffer.from([2, 5]), Buffer.from('user'), Buffer.from([6]), Buffer.from('alice'), Buffer.from([0]),
+    Buffer.from([19]), Buffer.from('producer_byte_rate'),
+    Buffer.from([0x40, 0x90, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([0, 0]),
+  ]);
+  assert.deepEqual(bytes, expected);
+  // The default entity is a null name (compact nullable string length 0).
+  const defaultUser = serializeMetadataRecord({ type: 'ClientQuota', entity: [{ entityType: 'user', entityName: null }], key: 'producer_byte_rate', value: 1024, remove: true });
+  assert.deepEqual([...defaultUser.subarray(3, 11)], [2, 5, ...Buffer.from('user'), 0, 0]);
+  assert.equal(defaultUser[defaultUser.length - 2], 1);
 });

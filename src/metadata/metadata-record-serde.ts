@@ -20,6 +20,7 @@ import { decodeUserScramCredentialRecord, encodeUserScramCredentialRecord } from
 import { decodeRemoveUserScramCredentialRecord, encodeRemoveUserScramCredentialRecord } from '../protocol/messages/records/remove-user-scram-credential-record.js';
 import { decodeAccessControlEntryRecord, encodeAccessControlEntryRecord } from '../protocol/messages/records/access-control-entry-record.js';
 import { decodeRemoveAccessControlEntryRecord, encodeRemoveAccessControlEntryRecord } from '../protocol/messages/records/remove-access-control-entry-record.js';
+import { decodeClientQuotaRecord, encodeClientQuotaRecord } from '../protocol/messages/records/client-quota-record.js';
 import { migratingDirectories } from './directory-id.js';
 import { type AppendedRecord, type MetadataRecord, type PartitionChangeRecord, partitionRecordOf } from './metadata-record.js';
 
@@ -36,6 +37,7 @@ export const MetadataRecordApiKey = {
   UnfenceBroker: 8,
   RemoveTopic: 9,
   UserScramCredential: 11,
+  ClientQuota: 14,
   RemoveUserScramCredential: 22,
   ProducerIds: 15,
   BrokerRegistrationChange: 17,
@@ -155,6 +157,15 @@ export function serializeMetadataRecord(record: AppendedRecord): Buffer {
       frame(MetadataRecordApiKey.RemoveAccessControlEntry, 0);
       encodeRemoveAccessControlEntryRecord(writer, 0, { id: record.id });
       break;
+    case 'ClientQuota':
+      frame(MetadataRecordApiKey.ClientQuota, 0);
+      encodeClientQuotaRecord(writer, 0, {
+        entity: record.entity.map(({ entityType, entityName }) => ({ entityType, entityName })),
+        key: record.key,
+        value: record.value,
+        remove: record.remove,
+      });
+      break;
     case 'NoOp':
       frame(MetadataRecordApiKey.NoOp, 0);
       encodeNoOpRecord(writer, 0, {});
@@ -241,6 +252,8 @@ export function deserializeMetadataRecord(bytes: Buffer): MetadataRecord | null 
       return { type: 'AccessControlEntry', ...decodeAccessControlEntryRecord(reader, version) };
     case MetadataRecordApiKey.RemoveAccessControlEntry:
       return { type: 'RemoveAccessControlEntry', ...decodeRemoveAccessControlEntryRecord(reader, version) };
+    case MetadataRecordApiKey.ClientQuota:
+      return { type: 'ClientQuota', ...decodeClientQuotaRecord(reader, version) };
     case MetadataRecordApiKey.NoOp: // nothing to apply
     default:
       return null;

@@ -166,6 +166,19 @@ export interface RemoveUserScramCredentialRecord {
 }
 
 /**
+ * One quota value of a client quota entity (Kafka's ClientQuotaRecord, KIP-546): the entity is its
+ * parts, entity type (`user`, `client-id`, `ip`) to name, a null name meaning that type's default
+ * entity; `remove` takes the key's value away (the value is then 0 and ignored).
+ */
+export interface ClientQuotaRecord {
+  type: 'ClientQuota';
+  entity: { entityType: string; entityName: string | null }[];
+  key: string;
+  value: number;
+  remove: boolean;
+}
+
+/**
  * One ACL (Kafka's AccessControlEntryRecord): who (`principal`, from `host`) is allowed or denied
  * an operation on the resources a pattern names (a LITERAL name, `*`, or a PREFIXED name start),
  * with Kafka's codes (src/metadata/acl.ts).
@@ -180,6 +193,7 @@ export interface RemoveAccessControlEntryRecord {
 }
 
 export type MetadataRecord =
+  | ClientQuotaRecord
   | AccessControlEntryRecord
   | RemoveAccessControlEntryRecord
   | UserScramCredentialRecord

@@ -1,4 +1,5 @@
-// Kafka's replication quotas (KIP-73, ReplicationQuotaManager): a byte rate that replication of
+// Kafka's replication quotas (KIP-73, ReplicationQuotaManager); the byte-rate measure is also the
+// client quotas' (src/broker/quota/client-quota-manager.ts): a byte rate that replication of
 // throttled partitions may not exceed on this broker, one quota for the leader side (what it sends
 // to followers) and one for the follower side (what its fetchers take in). A partition is throttled
 // on a side when its topic's leader.replication.throttled.replicas (or follower...) lists `*` or
@@ -70,8 +71,39 @@ export class ReplicationQuota {
     sample.bytes += bytes;
   }
 
+  /** Takes back `bytes` recorded just now (Kafka's unrecordQuotaSensor: a fetch answered without its data). */
+  unrecord(bytes: number): void {
+    const sample = this.#current < 0 ? undefined : this.#samples[this.#current];
+    if (sample) sample.bytes = Math.max(0, sample.bytes - bytes);
+  }
+
   /** The measured rate in bytes per second. */
   rate(): number {
+    const { total, windowMs } = this.#measure();
+    return total === 0 ? 0 : total / (windowMs / 1000);
+  }
+
+  /**
+   * Kafka's QuotaUtils.throttleTime: how long the client must wait for the measured rate to fall
+   * back to the bound, `(rate - bound) / bound` of the measured window, at most the whole window
+   * (samples x sample size); 0 within the bound or when unthrottled.
+   */
+  throttleTimeMs(): number {
+    if (this.unlimited) return 0;
+    const { total, windowMs } = this.#measure();
+    const rate = total === 0 ? 0 : total / (windowMs / 1000);
+    if (rate <= this.#bound) return 0;
+    const throttle = this.#bound <= 0 ? Number.POSITIVE_INFINITY : ((rate - this.#bound) / this.#bound) * windowMs;
+    return Math.round(Math.min(throttle, this.window.samples * this.window.sampleMs));
+  }
+
+  /** Whether nothing was recorded within the whole window (a sensor that may be dropped). */
+  idle(): boolean {
+    return this.#measure().total === 0;
+  }
+
+  /** The bytes in the live samples, and the time they are spread over (Kafka's Rate.windowSize). */
+  #measure(): { total: number; windowMs: number } {
     const now = this.clock.monotonicMs();
     const expireMs = this.window.samples * this.window.sampleMs;
     let total = 0;
@@ -82,11 +114,10 @@ export class ReplicationQuota {
       total += sample.bytes;
       oldestStartMs = Math.min(oldestStartMs, sample.startMs);
     }
-    if (total === 0) return 0;
     let elapsedMs = now - oldestStartMs;
     const fullSamples = Math.floor(elapsedMs / this.window.sampleMs);
     if (fullSamples < this.window.samples - 1) elapsedMs += (this.window.samples - 1 - fullSamples) * this.window.sampleMs;
-    return total / (Math.max(elapsedMs, 1) / 1000);
+    return { total, windowMs: Math.max(elapsedMs, 1) };
   }
 
   /** Whether the measured rate is above the bound (never when unthrottled). */

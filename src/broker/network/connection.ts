@@ -67,6 +67,9 @@ export class Connection {
   private lastActivityMs: number;
   private peakQueuedResponseBytes = 0;
   private cancelLinger: (() => void) | undefined;
+  /** A quota throttle: no request is read or dispatched before this time (monotonic ms). */
+  private mutedUntilMs = 0;
+  private cancelUnmute: (() => void) | undefined;
   private resolveClosed!: () => void;
 
   constructor(options: ConnectionOptions) {
@@ -174,6 +177,8 @@ export class Connection {
     this.slots = [];
     this.cancelLinger?.();
     this.cancelLinger = undefined;
+    this.cancelUnmute?.();
+    this.cancelUnmute = undefined;
     this.onClosed(this);
     this.resolveClosed();
   }
@@ -216,8 +221,10 @@ export class Connection {
     switch (outcome.kind) {
       case 'respond':
         this.writeResponse(outcome.chunks, outcome.onSent);
+        if (outcome.throttleMs !== undefined && outcome.throttleMs > 0) this.mute(outcome.throttleMs);
         return;
       case 'none':
+        if (outcome.throttleMs !== undefined && outcome.throttleMs > 0) this.mute(outcome.throttleMs);
         return;
       case 'close':
         this.logger.info('closing connection', { ...this.logFields(), reason: outcome.reason });
@@ -247,13 +254,31 @@ export class Connection {
     this.peakQueuedResponseBytes = Math.max(this.peakQueuedResponseBytes, this.socket.writableLength);
   }
 
+  /** Kafka's channel muting for a throttled client: requests wait (unread) until the throttle time has passed. */
+  private mute(throttleMs: number): void {
+    const until = this.clock.monotonicMs() + throttleMs;
+    if (until <= this.mutedUntilMs) return;
+    this.mutedUntilMs = until;
+    this.cancelUnmute?.();
+    this.cancelUnmute = this.clock.schedule(throttleMs, () => {
+      // The latest mute has run its time (a timer may fire a little before the clock reads it).
+      this.cancelUnmute = undefined;
+      this.mutedUntilMs = 0;
+      this.pump();
+    });
+  }
+
+  private get muted(): boolean {
+    return this.mutedUntilMs > 0 && this.clock.monotonicMs() < this.mutedUntilMs;
+  }
+
   private onResponseFlushed(): void {
     this.lastActivityMs = this.clock.monotonicMs();
     this.pump();
   }
 
   private dispatchNextFrame(): boolean {
-    if (this.state !== 'open' || this.closePending) return false;
+    if (this.state !== 'open' || this.closePending || this.muted) return false;
     if (this.slots.length >= this.limits.maxInFlightRequestsPerConnection) return false;
     if (this.socket.writableLength > this.limits.maxQueuedResponseBytes) return false;
     const frame = this.readFrame();
@@ -350,6 +375,7 @@ export class Connection {
       this.state === 'ending' ||
       (this.state === 'open' &&
         !this.closePending &&
+        !this.muted &&
         this.slots.length < this.limits.maxInFlightRequestsPerConnection &&
         this.socket.writableLength <= this.limits.maxQueuedResponseBytes);
     if (shouldRead && this.readingPaused) {

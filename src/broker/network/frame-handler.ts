@@ -8,9 +8,15 @@ export type FrameOutcome =
    * once the socket no longer needs the chunks (written, or failed); not at all if the connection
    * closes before the response is written.
    */
-  | { kind: 'respond'; chunks: Buffer[]; onSent?: (() => void) | undefined }
-  /** Nothing is sent (Produce with acks=0); the request's slot is simply freed. */
-  | { kind: 'none' }
+  | {
+      kind: 'respond';
+      chunks: Buffer[];
+      onSent?: (() => void) | undefined;
+      /** A quota's throttle time: after this response, read nothing more from the client for so long (KIP-219). */
+      throttleMs?: number;
+    }
+  /** Nothing is sent (Produce with acks=0); the request's slot is simply freed (and a quota's throttle applied). */
+  | { kind: 'none'; throttleMs?: number }
   /**
    * Close the connection after flushing the responses to earlier requests (unsupported API
    * version), and `lastResponse` when given (a failed SASL authentication's answer).

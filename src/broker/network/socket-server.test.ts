@@ -280,6 +280,27 @@ describe('SocketServer', () => {
     client.destroy();
   });
 
+  it('a throttled response (a quota) mutes the connection: requests behind it are read and dispatched only once the throttle time has passed', async () => {
+    const dispatchedAt = new Map<number, number>();
+    const handler: FrameHandler = (frame) => {
+      dispatchedAt.set(correlationIdOf(frame), Date.now());
+      if (instructionOf(frame) === 'throttle') return { kind: 'respond', chunks: [frame], throttleMs: 400 };
+      if (instructionOf(frame) === 'silent-throttle') return { kind: 'none', throttleMs: 300 };
+      return echo(frame);
+    };
+    const { port } = await startServer(handler);
+    const client = await TestClient.connect(port);
+    client.send(request(1, 'throttle'), request(2), request(3));
+    assert.deepEqual(await client.waitForResponses(3), [1, 2, 3]);
+    const waited = dispatchedAt.get(2)! - dispatchedAt.get(1)!;
+    assert.ok(waited >= 390, `request 2 was dispatched ${waited} ms after the throttled one`);
+    // acks=0 style: no answer, the throttle still holds the next request back.
+    client.send(request(4, 'silent-throttle'), request(5));
+    assert.deepEqual((await client.waitForResponses(4)).at(-1), 5);
+    assert.ok(dispatchedAt.get(5)! - dispatchedAt.get(4)! >= 290);
+    client.destroy();
+  });
+
   it('flushes earlier responses, then closes on a `close` outcome without dispatching later requests', async () => {
     const seen: number[] = [];
     const handler: FrameHandler = async (frame) => {

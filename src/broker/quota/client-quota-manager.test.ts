@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../testing/log-support.js';
+import { ClientQuotaManager, type QuotaSource, type ResolvedQuota } from './client-quota-manager.js';
+
+const WINDOW = { samples: 11, sampleMs: 1000 };
+
+/** Quotas by user (entity `user=<name>`), changed by the test; the version moves on every change. */
+function userQuotas(initial: Record<string, number>) {
+  const quotas = new Map(Object.entries(initial));
+  let version = 0;
+  const source: QuotaSource = {
+    version: () => version,
+    resolve: (user): ResolvedQuota | undefined => (quotas.has(user) ? { bound: quotas.get(user)!, entity: `user=${user}` } : undefined),
+  };
+  return { source, set: (user: string, bound: number) => { quotas.set(user, bound); version++; } };
+}
+
+describe('ClientQuotaManager', () => {
+  it('throttles by how far the measured rate is above the quota, over the measured window, at most the whole window', () => {
+    const clock = new ManualClock();
+    const { source } = userQuotas({ alice: 1000 });
+    const quotas = new ClientQuotaManager(source, clock, WINDOW);
+    // 5,000 bytes at once count as spread over 10 samples' time: 500 B/s, within 1,000 B/s.
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p1', 5_000), 0);
+    // 20,000 bytes: 2,000 B/s over a 10 s window, twice the quota: wait 10 s for it to fall back.
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p1', 15_000), 10_000);
+    // Far above the quota, the wait is at most the whole window (11 x 1 s).
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p1', 1_000_000), 11_000);
+    // A client without a quota is never throttled, and gets no measure.
+    assert.equal(quotas.recordAndGetThrottleTimeMs('bob', 'p1', 1_000_000), 0);
+    assert.equal(quotas.sensorCount, 1);
+  });
+
+  it('every client id of a user with a user-level quota shares its measure; samples older than the window stop counting', () => {
+    const clock = new ManualClock();
+    const { source } = userQuotas({ alice: 1000 });
+    const quotas = new ClientQuotaManager(source, clock, WINDOW);
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'one', 8_000), 0);
+    assert.ok(quotas.recordAndGetThrottleTimeMs('alice', 'two', 8_000) > 0, 'the second client id adds to the same measure');
+    clock.advance(12_000);
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'three', 8_000), 0, 'the window has moved past the earlier bytes');
+  });
+
+  it('takes a changed quota at once (the image version moved)', () => {
+    const clock = new ManualClock();
+    const { source, set } = userQuotas({ alice: 1000 });
+    const quotas = new ClientQuotaManager(source, clock, WINDOW);
+    assert.ok(quotas.recordAndGetThrottleTimeMs('alice', 'p', 30_000) > 0);
+    set('alice', 1_000_000);
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p', 1), 0);
+  });
+});
