@@ -164,6 +164,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('log.preallocate', 'boolean', false, 'Whether new segment files are allocated at full size by default.'),
   key('socket.request.max.bytes', 'int', 104857600, 'The largest request the broker reads from a socket.', atLeast(1)),
   key('connections.max.idle.ms', 'long', 600000, 'How long an idle connection stays open before the broker closes it.', atLeast(1)),
+  key('connections.max.reauth.ms', 'long', 0, 'How long a SASL session lasts before the client must authenticate again on the connection (KIP-368); 0: as long as the connection.', atLeast(0)),
   key('max.connections', 'int', INT_MAX, 'The most connections the broker accepts at once.', atLeast(0)),
   key('max.connections.per.ip', 'int', INT_MAX, 'The most connections one client address may hold.', atLeast(0)),
   key('max.connections.per.ip.overrides', 'string', '', 'Per-address exceptions to max.connections.per.ip, as host:count pairs.'),
@@ -404,6 +405,8 @@ export interface BrokerConfig {
   authorizer: AuthorizerSettings | null;
   /** sasl.server.max.receive.size: the largest request before SASL authentication. */
   saslServerMaxReceiveSize: number;
+  /** connections.max.reauth.ms: a SASL session's lifetime (KIP-368); 0 for the connection's life. */
+  connectionsMaxReauthMs: number;
   /** Each listener's security protocol (listener.security.protocol.map), by upper-case name. */
   listenerSecurityProtocols: ReadonlyMap<string, SecurityProtocol>;
   /** The TLS settings of each SSL and SASL_SSL listener, by name. */
@@ -640,6 +643,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     logCleanerMinCleanableRatio: get('log.cleaner.min.cleanable.ratio'),
     socketRequestMaxBytes: get('socket.request.max.bytes'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
+    connectionsMaxReauthMs: get('connections.max.reauth.ms'),
     maxConnections: get('max.connections'),
     offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
     offsetsRetentionMinutes: get('offsets.retention.minutes'),

@@ -329,7 +329,7 @@ export class Broker {
         forwardableApiKeys: new Set(handlers.filter((handler) => handler.forwardToController).map((handler) => handler.api.apiKey)),
         forwardedListenerName: interBrokerListenerOf(config),
         authorization: new Authorization(config.authorizer, image, logger),
-        sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), logger),
+        sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), { clock, logger, connectionsMaxReauthMs: config.connectionsMaxReauthMs }),
         logger,
       });
       await bound;
@@ -473,7 +473,7 @@ export class Broker {
         clock,
         { samples: config.quotaWindowNum, sampleMs: config.quotaWindowSizeSeconds * 1000 },
       ),
-      sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), logger),
+      sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), { clock, logger, connectionsMaxReauthMs: config.connectionsMaxReauthMs }),
       nodeId: config.nodeId,
       clusterId,
       config,

@@ -206,8 +206,8 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
       const response = options.sasl.handshake(connection, (body as SaslHandshakeRequest).mechanism, apiVersion);
       return { response, ok: response.errorCode !== ErrorCode.UNSUPPORTED_SASL_MECHANISM };
     }
-    const { errorCode, errorMessage, authBytes } = options.sasl.authenticate(connection, (body as SaslAuthenticateRequest).authBytes);
-    return { response: { errorCode, errorMessage, authBytes, sessionLifetimeMs: 0n }, ok: errorCode === ErrorCode.NONE };
+    const { errorCode, errorMessage, authBytes, sessionLifetimeMs } = options.sasl.authenticate(connection, (body as SaslAuthenticateRequest).authBytes);
+    return { response: { errorCode, errorMessage, authBytes, sessionLifetimeMs: BigInt(sessionLifetimeMs) }, ok: errorCode === ErrorCode.NONE };
   }
 
   async function answer(apiKey: number, body: unknown): Promise<unknown> {

@@ -10,8 +10,16 @@
 // listener's users; an authorization id, if given, must be the username. SCRAM-SHA-256 and
 // SCRAM-SHA-512 (RFC 5802): two round trips (src/broker/scram-server.ts) against the credentials
 // in the metadata image. The principal is then User:<username>.
+//
+// Re-authentication (KIP-368): with connections.max.reauth.ms above 0, a SaslAuthenticate answer
+// (v1+) names the session's lifetime. Before it ends the client authenticates again on the same
+// connection (SaslHandshake with the same mechanism, then SaslAuthenticate), as the same principal;
+// a request other than those after the session has ended closes the connection, as Kafka's
+// broker closes it. A v0 client (raw tokens) cannot re-authenticate: its connection is closed at
+// its first request after the lifetime, and it connects again.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../base/error-codes.js';
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import { scramMechanismByName } from '../base/scram.js';
 import type { ScramCredential } from '../metadata/metadata-image.js';
@@ -20,10 +28,19 @@ import { ApiKey } from '../protocol/messages/index.js';
 import type { SaslSettings } from './broker-config.js';
 import type { ConnectionInfo, FrameOutcome } from './network/index.js';
 
+/** An authenticated session: its mechanism, principal and end (monotonic ms; Infinity without re-authentication). */
+interface Session {
+  readonly mechanism: string;
+  readonly principal: string;
+  readonly expiresAtMs: number;
+}
+
 type SaslState =
   | { kind: 'handshake' }
-  | { kind: 'authenticate'; mechanism: string; raw: boolean; exchange: Exchange }
-  | { kind: 'done' };
+  /** `session`: the session being renewed, for a re-authentication. */
+  | { kind: 'authenticate'; mechanism: string; raw: boolean; exchange: Exchange; session?: Session }
+  | { kind: 'done'; session: Session }
+  | { kind: 'failed' };
 
 const BEFORE_AUTHENTICATION = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 const FAILED = 'Authentication failed: Invalid username or password';
@@ -37,6 +54,8 @@ export interface SaslAuthenticateOutcome {
   errorCode: number;
   errorMessage: string | null;
   authBytes: Buffer;
+  /** KIP-368: how long the session lasts, in ms (0: for as long as the connection). */
+  sessionLifetimeMs: number;
 }
 
 /** Looks up a user's SCRAM credential for a mechanism type (the metadata image's). */
@@ -52,10 +71,16 @@ export class SaslAuthenticator {
   /** For the made-up salts of unknown SCRAM users (the same name gets the same salt while this broker runs). */
   readonly #secret = randomBytes(32);
 
-  constructor(listeners: ReadonlyMap<string, SaslSettings>, scramCredentials: ScramCredentials, logger: Logger) {
+  readonly #clock: Clock;
+  /** connections.max.reauth.ms: 0 keeps a session for the connection's life. */
+  readonly #reauthMs: number;
+
+  constructor(listeners: ReadonlyMap<string, SaslSettings>, scramCredentials: ScramCredentials, options: { clock: Clock; logger: Logger; connectionsMaxReauthMs?: number }) {
     this.#listeners = listeners;
     this.#scramCredentials = scramCredentials;
-    this.#logger = logger.child('sasl');
+    this.#clock = options.clock;
+    this.#reauthMs = options.connectionsMaxReauthMs ?? 0;
+    this.#logger = options.logger.child('sasl');
   }
 
   /**
@@ -64,7 +89,15 @@ export class SaslAuthenticator {
    */
   screen(frame: Buffer, connection: ConnectionInfo): FrameOutcome | undefined {
     const state = this.#state(connection);
-    if (state === undefined || state.kind === 'done') return undefined;
+    if (state === undefined) return undefined;
+    if (state.kind === 'done') {
+      if (this.#clock.monotonicMs() < state.session.expiresAtMs) return undefined;
+      // The session has ended: only a re-authentication is taken.
+      const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+      if (apiKey === ApiKey.SaslHandshake || apiKey === ApiKey.SaslAuthenticate) return undefined;
+      this.#logger.info('closing connection: its SASL session has expired', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, principal: state.session.principal });
+      return { kind: 'close', reason: 'SASL session expired without re-authentication' };
+    }
     if (state.kind === 'authenticate' && state.raw) {
       const outcome = this.authenticate(connection, frame);
       return outcome.errorCode === ErrorCode.NONE ? { kind: 'respond', chunks: [outcome.authBytes] } : { kind: 'close', reason: 'SASL authentication failed' };
@@ -78,10 +111,12 @@ export class SaslAuthenticator {
   handshake(connection: ConnectionInfo, mechanism: string, version: number): { errorCode: number; mechanisms: string[] } {
     const state = this.#state(connection);
     const settings = this.#listeners.get(connection.listenerName);
-    if (state?.kind !== 'handshake' || settings === undefined) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
+    // A new session on an authenticated connection (KIP-368): with re-authentication on, v1, the same mechanism.
+    const renewing = state?.kind === 'done' && Number.isFinite(state.session.expiresAtMs) && version >= 1 ? state.session : undefined;
+    if ((state?.kind !== 'handshake' && renewing === undefined) || settings === undefined) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] };
     const mechanisms = [...settings.mechanisms];
-    if (!mechanisms.includes(mechanism)) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
-    this.#states.set(connection, { kind: 'authenticate', mechanism, raw: version === 0, exchange: this.#exchange(mechanism, settings) });
+    if (!mechanisms.includes(mechanism) || (renewing !== undefined && renewing.mechanism !== mechanism)) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: renewing ? [renewing.mechanism] : mechanisms };
+    this.#states.set(connection, { kind: 'authenticate', mechanism, raw: version === 0, exchange: this.#exchange(mechanism, settings), ...(renewing ? { session: renewing } : {}) });
     return { errorCode: ErrorCode.NONE, mechanisms };
   }
 
@@ -95,21 +130,28 @@ export class SaslAuthenticator {
   authenticate(connection: ConnectionInfo, token: Buffer): SaslAuthenticateOutcome {
     const state = this.#state(connection);
     if (state?.kind !== 'authenticate') {
-      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate is not expected now: send SaslHandshake first, once', authBytes: EMPTY };
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate is not expected now: send SaslHandshake first, once', authBytes: EMPTY, sessionLifetimeMs: 0 };
     }
     const step = state.exchange.step(token);
+    const fail = (reason: string, message: string): SaslAuthenticateOutcome => {
+      this.#states.set(connection, { kind: 'failed' });
+      this.#logger.info('SASL authentication failed', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason });
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: EMPTY, sessionLifetimeMs: 0 };
+    };
     if (step.kind === 'failed') {
-      this.#states.set(connection, { kind: 'done' });
-      this.#logger.info('SASL authentication failed', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason: step.reason });
-      const message = step.message ?? (state.mechanism === 'PLAIN' ? FAILED : `Authentication failed during authentication due to invalid credentials with SASL mechanism ${state.mechanism}`);
-      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: EMPTY };
+      return fail(step.reason, step.message ?? (state.mechanism === 'PLAIN' ? FAILED : `Authentication failed during authentication due to invalid credentials with SASL mechanism ${state.mechanism}`));
     }
-    if (step.kind === 'done') {
-      this.#states.set(connection, { kind: 'done' });
-      connection.principal = `User:${step.username}`;
-      connection.authenticated = true;
+    if (step.kind === 'continue') return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: 0 };
+    const principal = `User:${step.username}`;
+    if (state.session !== undefined && state.session.principal !== principal) {
+      return fail('a different principal on re-authentication', `Cannot change principals during re-authentication from ${state.session.principal}: ${principal}`);
     }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response };
+    // Kafka sets a lifetime only for clients that can re-authenticate (SaslAuthenticate v1+), yet ends every session.
+    const lifetimeMs = this.#reauthMs > 0 ? this.#reauthMs : 0;
+    this.#states.set(connection, { kind: 'done', session: { mechanism: state.mechanism, principal, expiresAtMs: lifetimeMs > 0 ? this.#clock.monotonicMs() + lifetimeMs : Number.POSITIVE_INFINITY } });
+    connection.principal = principal;
+    connection.authenticated = true;
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: lifetimeMs };
   }
 
   #state(connection: ConnectionInfo): SaslState | undefined {

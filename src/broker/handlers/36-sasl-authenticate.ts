@@ -1,8 +1,10 @@
 // SaslAuthenticate (key 36), versions 0-2: the client's SASL token after a SaslHandshake v1 on a
 // SASL listener. Success answers NONE with the mechanism's next server token (none for PLAIN;
-// SCRAM's server-first, then server-final message) and no session lifetime (re-authentication is
-// not asked for); a failure answers SASL_AUTHENTICATION_FAILED with its message and closes the
-// connection, and so does SaslAuthenticate out of place (ILLEGAL_SASL_STATE), as Kafka closes it. See src/broker/sasl-authenticator.ts.
+// SCRAM's server-first, then server-final message) and, from v1, the session's lifetime
+// (connections.max.reauth.ms, KIP-368; 0 when re-authentication is off). A failure answers
+// SASL_AUTHENTICATION_FAILED with its message and closes the connection, and so does
+// SaslAuthenticate out of place (ILLEGAL_SASL_STATE), as Kafka closes it. See
+// src/broker/sasl-authenticator.ts.
 import { ErrorCode } from '../../base/error-codes.js';
 import { SaslAuthenticateApi } from '../../protocol/messages/index.js';
 import { CLOSE_AFTER_RESPONSE, defineHandler } from './handler.js';
@@ -14,8 +16,8 @@ export const saslAuthenticateHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(request, { broker, connection }) {
-    const { errorCode, errorMessage, authBytes } = broker.sasl.authenticate(connection, request.authBytes);
-    const response = { errorCode, errorMessage, authBytes, sessionLifetimeMs: 0n };
+    const { errorCode, errorMessage, authBytes, sessionLifetimeMs } = broker.sasl.authenticate(connection, request.authBytes);
+    const response = { errorCode, errorMessage, authBytes, sessionLifetimeMs: BigInt(sessionLifetimeMs) };
     return errorCode === ErrorCode.NONE ? response : { [CLOSE_AFTER_RESPONSE]: response };
   },
   errorResponse(_request, errorCode) {
