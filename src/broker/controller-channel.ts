@@ -386,9 +386,25 @@ export class ControllerChannel implements ControllerRequests {
     // that stopped answering (paused, cut off) would otherwise hold the next ones back while a new
     // active controller, whose sessions start when it takes over, fences this broker as silent.
     const { clock } = this.options;
-    return this.#call(deadlineMs, () => this.brokerHeartbeatRequest(request), (leaderId) =>
+    const response = await this.#call(deadlineMs, () => this.brokerHeartbeatRequest(request), (leaderId) =>
       this.#lifecycleTransport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, Math.max(1, Math.min(REQUEST_TIMEOUT_MS, deadlineMs - clock.monotonicMs()))),
     );
+    if (response.errorCode === ErrorCode.NONE && !response.isFenced) this.#lastAcceptedHeartbeatMs = clock.monotonicMs();
+    return response;
+  }
+
+  #lastAcceptedHeartbeatMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Whether this broker may be out of touch: in a cluster, no heartbeat of it has been accepted
+   * (unfenced) by an active controller within broker.session.timeout.ms, so the controller may have
+   * fenced it and moved its leaderships without this node's image knowing yet (it is cut off from
+   * the quorum). Never on a single node, nor before heartbeats start.
+   */
+  mayBeStale(): boolean {
+    const timeoutMs = this.#sessionTimeoutMs;
+    if (!this.options.clustered || timeoutMs === undefined) return false;
+    return this.options.clock.monotonicMs() - this.#lastAcceptedHeartbeatMs > timeoutMs;
   }
 
   /** Brokers' last heartbeats, as this node saw them in the term it leads (monotonic ms). */

@@ -51,5 +51,6 @@ export function createTransactionCoordinator(wiring: TransactionWiring): Transac
     markers: wiring.markers,
     producerIds: { allocateBlock: () => wiring.allocateProducerIdBlock(PRODUCER_ID_BLOCK_SIZE) },
     partitionExists: (topic, partition) => image.partition(topic, partition) !== undefined,
+    mayBeStale: () => wiring.controllerChannel.mayBeStale(),
   });
 }

@@ -41,7 +41,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { FindCoordinatorApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
-import { describeError, isConnectionError, isLeaderMovingError, isStorageError } from '../reliability/kafkajs-errors.js';
+import { describeError, isConnectionError, isInvalidTxnStateError, isLeaderMovingError, isStorageError } from '../reliability/kafkajs-errors.js';
 import type { ProcessCluster } from './cluster-processes.js';
 import { type FaultCount, superviseCopier } from './copier-supervisor.js';
 import { type TopicView, createReplicatedTopic, newestPartition, runningViews } from './leader-kill-support.js';
@@ -398,9 +398,9 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   // ---- the aborter -----------------------------------------------------------------------------
 
   /**
-   * Aborts small transactions on the output topic, one after another, until stopped. A connection
-   * error is tolerated (the client is replaced) only if a fault is in progress or completed since
-   * the client connected; any other error rejects `failed`. A client replaced with a transaction
+   * Aborts small transactions on the output topic, one after another, until stopped. A connection,
+   * storage, leader-moving or INVALID_TXN_STATE error is tolerated (the client is replaced) only if
+   * a fault is in progress or completed since the client connected; any other error rejects `failed`. A client replaced with a transaction
    * possibly open is fenced by the next one's InitProducerId, and the last one by `fenceAborter`.
    */
   let aborterRunning = true;
@@ -431,7 +431,9 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       } catch (error) {
         aborterLastEndedInError = true;
         const explained = faults.inProgress || faults.completed !== faultsAtConnect;
-        if (!(explained && (isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error)))) {
+        // INVALID_TXN_STATE: as for the copier (exactly-once-copier.ts), fatal to the producer and
+        // replaced, accepted only where a fault explains it (seen after healed partitions; docs/reliability.md).
+        if (!(explained && (isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error) || isInvalidTxnStateError(error)))) {
           throw new Error(`the aborter failed (${explained ? 'not a connection, storage or leader-moving error' : `no ${faultName} explains it`}): ${describeError(error)}`);
         }
         tolerated.push(describeError(error));

@@ -56,7 +56,7 @@ class HeldMarkers implements TransactionMarkerWriter {
   }
 }
 
-function coordinator(stateLog: TransactionStatePartitions, markers: TransactionMarkerWriter): TransactionCoordinator {
+function coordinator(stateLog: TransactionStatePartitions, markers: TransactionMarkerWriter, mayBeStale?: () => boolean): TransactionCoordinator {
   let nextProducerId = 1000;
   return new TransactionCoordinator({
     clock: new ManualClock(),
@@ -66,6 +66,7 @@ function coordinator(stateLog: TransactionStatePartitions, markers: TransactionM
     markers,
     producerIds: { allocateBlock: async () => ({ firstProducerId: (nextProducerId += 1000), size: 1000 }) },
     partitionExists: () => true,
+    ...(mayBeStale ? { mayBeStale } : {}),
   });
 }
 
@@ -103,4 +104,26 @@ test('start replays a commit caught between prepare and markers without waiting 
   assert.deepEqual(markers.written.map(({ topic, partition, committed }) => ({ topic, partition, committed })), [{ topic: 'orders', partition: 0, committed: true }]);
   assert.equal((await second.describe('held')).state, 'CompleteCommit');
   second.stop();
+});
+
+test('a coordinator that may be cut off from the controller answers from none of its state: NOT_COORDINATOR, and no verdict on a produce', async () => {
+  let stale = false;
+  const markers = new HeldMarkers();
+  markers.release();
+  const node = coordinator(new MemoryStateLog(), markers, () => stale);
+  await node.start();
+  const producer = await node.initProducerId({ transactionalId: 'cut-off', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+  assert.deepEqual(await node.addPartitions('cut-off', producer.producerId, producer.producerEpoch, [{ topic: 'orders', partition: 0 }]), [ErrorCode.NONE]);
+  assert.equal(await node.endTransaction('cut-off', producer.producerId, producer.producerEpoch, false), ErrorCode.NONE);
+  // Its state says the transaction ended: a batch for it now is refused while the state is to be trusted...
+  assert.equal(await node.verifyPartition('cut-off', producer.producerId, producer.producerEpoch, 'orders', 0), ErrorCode.INVALID_TXN_STATE);
+  // ...but cut off, another coordinator may have started the next transaction: retriable answers only.
+  stale = true;
+  assert.equal(await node.verifyPartition('cut-off', producer.producerId, producer.producerEpoch, 'orders', 0), ErrorCode.NOT_ENOUGH_REPLICAS);
+  assert.equal(await node.endTransaction('cut-off', producer.producerId, producer.producerEpoch, false), ErrorCode.NOT_COORDINATOR);
+  assert.deepEqual(await node.addPartitions('cut-off', producer.producerId, producer.producerEpoch, [{ topic: 'orders', partition: 1 }]), [ErrorCode.NOT_COORDINATOR]);
+  assert.equal((await node.describe('cut-off')).errorCode, ErrorCode.NOT_COORDINATOR);
+  stale = false;
+  assert.equal((await node.describe('cut-off')).state, 'CompleteAbort');
+  node.stop();
 });

@@ -36,6 +36,13 @@ export interface TransactionCoordinatorOptions {
   producerIds: ProducerIdAllocator;
   /** Whether the partition exists in the metadata image (AddPartitionsToTxn refuses others). */
   partitionExists: (topic: string, partition: number) => boolean;
+  /**
+   * Whether this broker may be cut off from the active controller (no heartbeat accepted within
+   * broker.session.timeout.ms): its leadership of __transaction_state partitions, and so its
+   * transactions' state, may have moved on without it. It then coordinates nothing (NOT_COORDINATOR,
+   * retriable) rather than answer from that state. Never, when absent.
+   */
+  mayBeStale?: () => boolean;
 }
 
 /**
@@ -278,6 +285,8 @@ export class TransactionCoordinator {
    */
   async verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<number> {
     if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
+    // Cut off from the controller, this state may be an old one: no verdict now (the producer retries).
+    if (this.#options.mayBeStale?.()) return ErrorCode.NOT_ENOUGH_REPLICAS;
     // A coordinator that just became leader knows its ids only once it has replayed the partition.
     await this.#loadIfHosted(transactionalId);
     const metadata = this.#transactions.get(transactionalId);
@@ -428,8 +437,8 @@ export class TransactionCoordinator {
     await this.#loadIfHosted(transactionalId);
     const metadata = this.#transactions.get(transactionalId);
     const partition = this.partitionFor(transactionalId);
-    const notHere = this.#options.stateLog.numPartitions() === 0 || !this.#options.stateLog.isHosted(partition);
-    if (metadata === undefined) {
+    const notHere = this.#options.stateLog.numPartitions() === 0 || !this.#options.stateLog.isHosted(partition) || this.#options.mayBeStale?.() === true;
+    if (metadata === undefined || notHere) {
       return { errorCode: notHere ? ErrorCode.NOT_COORDINATOR : ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, state: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
     }
     return {
@@ -472,7 +481,7 @@ export class TransactionCoordinator {
 
   /** Whether this broker coordinates `transactionalId`, creating `__transaction_state` on first need. */
   async #ready(transactionalId: string, create: boolean): Promise<number> {
-    if (this.#stopped) return ErrorCode.NOT_COORDINATOR;
+    if (this.#stopped || this.#options.mayBeStale?.()) return ErrorCode.NOT_COORDINATOR;
     if (this.#options.stateLog.numPartitions() === 0) {
       if (!create || !(await this.#options.stateLog.ensureTopic())) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
