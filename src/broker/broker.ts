@@ -486,7 +486,7 @@ export class Broker {
       produceWaiters,
       groupCoordinator,
       transactionCoordinator,
-      transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS }),
+      transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS, logger: logger.child('txn-verifier') }),
       clock,
       logger,
       supportedApis: supportedApis(handlers),

@@ -12,6 +12,7 @@ import { transactionalProduceProblem } from '../coordinator/transaction/transact
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import { TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
 import { DescribeTransactionsApi } from '../protocol/messages/index.js';
+import type { Logger } from '../base/logger.js';
 import type { Transport } from '../protocol/transport.js';
 import type { Partition } from '../replication/partition.js';
 
@@ -24,6 +25,8 @@ export interface TransactionVerifierOptions {
   readonly coordinator: TransactionCoordinator;
   /** Reaches the other brokers on their inter-broker listener. */
   readonly transport: Transport;
+  /** Where a refusal is logged (which coordinator's state refused which batch), if given. */
+  readonly logger?: Logger;
 }
 
 export class TransactionVerifier {
@@ -34,6 +37,23 @@ export class TransactionVerifier {
    * here, or undefined if it is not) gets. NOT_ENOUGH_REPLICAS: no answer now, retry.
    */
   verify(topic: string, partitionIndex: number, partition: Partition | undefined, transactionalId: string | null, producerId: number, producerEpoch: number): number | Promise<number> {
+    const verdict = this.#verify(topic, partitionIndex, partition, transactionalId, producerId, producerEpoch);
+    const logged = (errorCode: number) => {
+      if (errorCode === ErrorCode.INVALID_TXN_STATE || errorCode === ErrorCode.INVALID_PRODUCER_ID_MAPPING) {
+        const coordinatorId = transactionalId === null ? -1 : this.#coordinatorId(transactionalId);
+        this.options.logger?.info('transactional produce refused', { topic, partition: partitionIndex, transactionalId, producerId, producerEpoch, errorCode, coordinator: coordinatorId, imageVersion: this.options.image.version });
+      }
+      return errorCode;
+    };
+    return typeof verdict === 'number' ? logged(verdict) : verdict.then(logged);
+  }
+
+  #coordinatorId(transactionalId: string): number {
+    const { coordinator, image } = this.options;
+    return image.topic(TRANSACTION_STATE_TOPIC)?.partitions.get(coordinator.partitionFor(transactionalId))?.leader ?? -1;
+  }
+
+  #verify(topic: string, partitionIndex: number, partition: Partition | undefined, transactionalId: string | null, producerId: number, producerEpoch: number): number | Promise<number> {
     if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
     if (partition?.log.producerState.hasOngoingTransaction(producerId, producerEpoch)) return ErrorCode.NONE;
     const { coordinator, image, nodeId } = this.options;

@@ -308,21 +308,28 @@ export class TransactionCoordinator {
       const metadata = this.#transactions.get(transactionalId);
       const problem = producerProblem(metadata, producerId, producerEpoch);
       if (problem !== ErrorCode.NONE || metadata === undefined) return problem;
-      const wanted = committed ? TransactionStatus.completeCommit : TransactionStatus.completeAbort;
-      switch (metadata.status) {
-        case TransactionStatus.ongoing:
-          return this.#endOngoing(metadata, committed);
-        case TransactionStatus.completeCommit:
-        case TransactionStatus.completeAbort:
-          return metadata.status === wanted ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
-        case TransactionStatus.prepareCommit:
-        case TransactionStatus.prepareAbort:
-          if ((metadata.status === TransactionStatus.prepareCommit) !== committed) return ErrorCode.INVALID_TXN_STATE;
-          return this.#completeTransaction(metadata);
-        default:
-          return ErrorCode.INVALID_TXN_STATE;
-      }
+      const errorCode = await this.#end(metadata, committed);
+      if (errorCode === ErrorCode.INVALID_TXN_STATE) this.#options.logger.info('EndTxn refused in the transaction\'s state', { transactionalId, producerId, producerEpoch, committed, status: stateName(metadata.status) });
+      return errorCode;
     });
+  }
+
+  /** EndTxn on the transaction's state: end it, answer a retry of an end already done, or INVALID_TXN_STATE. */
+  #end(metadata: TransactionMetadata, committed: boolean): Promise<number> | number {
+    const wanted = committed ? TransactionStatus.completeCommit : TransactionStatus.completeAbort;
+    switch (metadata.status) {
+      case TransactionStatus.ongoing:
+        return this.#endOngoing(metadata, committed);
+      case TransactionStatus.completeCommit:
+      case TransactionStatus.completeAbort:
+        return metadata.status === wanted ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+      case TransactionStatus.prepareCommit:
+      case TransactionStatus.prepareAbort:
+        if ((metadata.status === TransactionStatus.prepareCommit) !== committed) return ErrorCode.INVALID_TXN_STATE;
+        return this.#completeTransaction(metadata);
+      default:
+        return ErrorCode.INVALID_TXN_STATE;
+    }
   }
 
   async #endOngoing(metadata: TransactionMetadata, committed: boolean): Promise<number> {
