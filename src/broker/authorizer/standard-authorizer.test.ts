@@ -10,6 +10,7 @@ import {
   type NewAclBinding,
   PatternType,
 } from '../../metadata/acl.js';
+import { seededRandom } from '../../../test/support/records.js';
 import { type AuthorizableAction, StandardAuthorizer } from './standard-authorizer.js';
 
 const { TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID } = AclResourceType;
@@ -436,17 +437,6 @@ describe('StandardAuthorizer.authorizeByResourceType', () => {
   });
 });
 
-/** A seeded generator, so the comparison below sees the same ACLs every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The decision by the rules alone, looking at every ACL: what the index must agree with. */
 function referenceDecision(acls: readonly AclBinding[], action: AuthorizableAction, allowEveryone: boolean): boolean {
@@ -476,7 +466,8 @@ function referenceDecision(acls: readonly AclBinding[], action: AuthorizableActi
 
 describe('StandardAuthorizer with many ACLs', () => {
   it('decides as a scan of every ACL would, before and after removals', () => {
-    const next = random(679);
+    // Seeded, so the comparison sees the same ACLs every run.
+    const next = seededRandom(679);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     const names = ['a', 'ab', 'abc', 'abcd', 'b', 'ba', 'orders', 'orders-eu', 'orders-us', 'payments', 'x-y-z', '*'];
     const randomName = () => pick(names) + (next() < 0.3 ? `-${Math.floor(next() * 20)}` : '');
