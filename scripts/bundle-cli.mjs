@@ -3,8 +3,11 @@
 // script instead of resolving and compiling hundreds of modules. The file is a single function
 // expression, (exports, require, module, __filename, __dirname) => { ...CommonJS... }, that
 // bin/conveyor.js compiles with V8's code cache and calls (see there). Commands stay lazy: each
-// one's modules run only when it does. Native addons stay external, and so does node-forge (only
-// `conveyor certs` loads it; bundled, every command would carry its source).
+// one's modules run only when it does. Native addons stay external, and so do node-forge (only
+// `conveyor certs` loads it; bundled, every command would carry its source) and jose (only a broker
+// whose OAUTHBEARER listener validates JWTs loads it). bin/conveyor.js runs the bundle in a
+// vm.Script, where import() has no loader to call: a dynamic import of an external module becomes
+// require() (jose is an ES module, which require() loads from Node 20.19 and 22.12).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -21,7 +24,8 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge'],
+  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge', 'jose'],
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
   // The sources are ES modules: `import.meta.url` becomes the bundle's own URL.
   define: { 'import.meta.url': '__bundleUrl' },

@@ -1,5 +1,7 @@
 // The broker's configuration: Kafka's server.properties keys with Kafka's defaults (DESIGN.md
 // decision 10), parsed from text and validated, every refusal naming the key.
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type ConfigKey,
   type ConfigValidator,
@@ -14,6 +16,14 @@ import { parseJaasConfig } from '../client/client-config.js';
 import type { SaslCredentials } from '../client/sasl-client.js';
 import { parseListeners } from './network/listeners.js';
 import { SslPrincipalMapper } from './network/ssl-principal.js';
+import {
+  JWT_VALIDATOR_CLASSES,
+  OAUTHBEARER,
+  OAUTHBEARER_LOGIN_MODULE,
+  type OAuthBearerSettings,
+  UNSECURED_VALIDATOR_CLASS,
+  parseScope,
+} from './oauthbearer.js';
 
 const LONG_MAX_AS_FOREVER = Number.POSITIVE_INFINITY;
 
@@ -233,7 +243,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('remote.log.manager.fetch.max.bytes.per.second', 'long', LONG_MAX_AS_FOREVER, 'The rate at which data is read back from remote storage.', atLeast(1)),
   key('remote.list.offsets.request.timeout.ms', 'long', 30000, 'How long a ListOffsets that needs remote storage may take.', atLeast(1)),
   // Security keys: PLAINTEXT and SSL listeners (TLS from the ssl.* keys below, which a listener may
-  // override as listener.name.<listener>.ssl.*); SASL is not served yet.
+  // override as listener.name.<listener>.ssl.*); SASL keys below.
   key('authorizer.class.name', 'string', '', `The authorizer that decides every request (Kafka's StandardAuthorizer, ${'org.apache.kafka.metadata.authorizer.StandardAuthorizer'}); empty: none, every request is allowed.`, oneOf('', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer')),
   key('super.users', 'string', '', 'Principals the authorizer allows everything, separated by semicolons: User:admin;User:CN=broker.'),
   key('allow.everyone.if.no.acl.found', 'boolean', false, 'Whether the authorizer allows an operation on a resource that no ACL names.'),
@@ -275,6 +285,18 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('sasl.login.refresh.window.jitter', 'double', 0.05, 'A random share added to the credential refresh time.'),
   key('sasl.login.refresh.min.period.seconds', 'short', 60, 'The least time between two credential refreshes.'),
   key('sasl.login.refresh.buffer.seconds', 'short', 300, 'How long before expiry a credential is refreshed.'),
+  // SASL/OAUTHBEARER (KIP-768): read per listener, also as listener.name.<listener>.sasl.oauthbearer.*
+  // and listener.name.<listener>.oauthbearer.sasl.oauthbearer.*; Kafka's types and defaults.
+  key('sasl.server.callback.handler.class', 'class', null, 'The class that checks SASL credentials, set per listener and mechanism: listener.name.<listener>.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler validates OAUTHBEARER tokens as signed JWTs; unset, OAUTHBEARER takes unsigned tokens (development only).'),
+  key('sasl.oauthbearer.jwks.endpoint.url', 'string', null, 'Where the OAuth provider\'s JSON Web Key Set is: an http(s) URL, fetched at start and refreshed, or a file: URL, read at start. The keys that verify OAUTHBEARER token signatures.'),
+  key('sasl.oauthbearer.jwks.endpoint.refresh.ms', 'long', 3600000, 'How often an http(s) JWKS is fetched again; a token naming a key the set lacks fetches it sooner.'),
+  key('sasl.oauthbearer.jwks.endpoint.retry.backoff.ms', 'long', 100, 'The first wait between attempts to fetch the JWKS; it doubles after each failure.'),
+  key('sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms', 'long', 10000, 'How long attempts to fetch the JWKS go on before the fetch fails.'),
+  key('sasl.oauthbearer.clock.skew.seconds', 'int', 30, 'How far the clocks of the OAuth provider and the broker may differ when exp, nbf and iat are checked.'),
+  key('sasl.oauthbearer.expected.audience', 'list', null, 'The audiences an OAUTHBEARER token\'s aud claim must name one of; unset, a token with an aud claim is refused.'),
+  key('sasl.oauthbearer.expected.issuer', 'string', null, 'The issuer an OAUTHBEARER token\'s iss claim must be; unset, any.'),
+  key('sasl.oauthbearer.scope.claim.name', 'string', 'scope', 'The claim that holds an OAUTHBEARER token\'s scope.'),
+  key('sasl.oauthbearer.sub.claim.name', 'string', 'sub', 'The claim that holds an OAUTHBEARER token\'s subject, the principal\'s name.'),
   key('conveyor.tail.cache.bytes', 'long', 64 * 1024 * 1024, 'Conveyor only: the memory that caches recently appended batches for fetches.', between(0, 1024 * 1024 * 1024)),
 ];
 
@@ -370,6 +392,8 @@ export interface SaslSettings {
   readonly mechanisms: readonly string[];
   /** PLAIN's users (user_<name>="<password>" in the listener's plain.sasl.jaas.config). */
   readonly plainUsers: ReadonlyMap<string, string>;
+  /** How OAUTHBEARER tokens are validated, when the listener enables OAUTHBEARER. */
+  readonly oauthBearer?: OAuthBearerSettings;
 }
 
 /** One TLS listener's settings: the broker's ssl.* keys under the listener's own (listener.name.<listener>.ssl.*). */
@@ -532,10 +556,17 @@ export function resolveBrokerConfig(input: ConfigInput = {}): BrokerConfig {
     if (acceptedWithoutEffect.has(name)) continue;
     // A listener's own TLS settings (Kafka's listener.name.<listener>.ssl.*), over the broker's.
     // And its SASL settings: listener.name.<listener>.sasl.enabled.mechanisms, and each mechanism's
-    // users as listener.name.<listener>.<mechanism>.sasl.jaas.config.
+    // users as listener.name.<listener>.<mechanism>.sasl.jaas.config; each mechanism's
+    // sasl.server.callback.handler.class; the sasl.oauthbearer.* keys, with or without the
+    // oauthbearer. mechanism prefix.
     const prefixed = listenerPrefixed(name);
-    const mechanismJaas = prefixed && /^[a-z0-9-]+\.sasl\.jaas\.config$/.test(prefixed.baseName) ? keysByName.get('sasl.jaas.config') : undefined;
-    const baseKey = mechanismJaas ?? (prefixed && (prefixed.baseName.startsWith('ssl.') || prefixed.baseName === 'sasl.enabled.mechanisms') ? keysByName.get(prefixed.baseName) : undefined);
+    const mechanismKey = prefixed && /^[a-z0-9-]+\.(sasl\.jaas\.config|sasl\.server\.callback\.handler\.class)$/.exec(prefixed.baseName);
+    const oauthBearerKey = prefixed && /^(?:oauthbearer\.)?(sasl\.oauthbearer\..+)$/.exec(prefixed.baseName);
+    const baseKey = mechanismKey
+      ? keysByName.get(mechanismKey[1]!)
+      : oauthBearerKey
+        ? keysByName.get(oauthBearerKey[1]!)
+        : prefixed && (prefixed.baseName.startsWith('ssl.') || prefixed.baseName === 'sasl.enabled.mechanisms') ? keysByName.get(prefixed.baseName) : undefined;
     if (prefixed && baseKey) {
       const listener = prefixed.listener.toUpperCase();
       const own = listenerValues.get(listener) ?? new Map<string, ConfigValue>();
@@ -852,7 +883,7 @@ function nodeSaslLogins(
 }
 
 /** The SASL mechanisms served so far. */
-const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', OAUTHBEARER];
 
 /** A SASL listener's mechanisms and PLAIN users, each from listener.name.<listener>.* when set there; checked. */
 function saslSettings(listener: string, get: <T extends ConfigValue>(name: string) => T, own: ReadonlyMap<string, ConfigValue> | undefined): SaslSettings {
@@ -875,7 +906,140 @@ function saslSettings(listener: string, get: <T extends ConfigValue>(name: strin
       throw new ConfigError(jaasKey, `listener ${listener}: ${(error as Error).message}`);
     }
   }
-  return { mechanisms, plainUsers };
+  if (get<string | null>('sasl.server.callback.handler.class') !== null) {
+    throw new ConfigError('sasl.server.callback.handler.class', `set it per listener and mechanism, as Kafka reads it only so: listener.name.${lower}.oauthbearer.sasl.server.callback.handler.class`);
+  }
+  for (const [name] of own ?? []) {
+    const mechanism = /^(.+)\.sasl\.server\.callback\.handler\.class$/.exec(name)?.[1];
+    if (mechanism !== undefined && mechanism !== 'oauthbearer') {
+      throw new ConfigError(`listener.name.${lower}.${name}`, `Conveyor runs no Java callback handler; ${mechanism.toUpperCase()} checks credentials itself (only OAUTHBEARER takes a handler class, to choose its token validator)`);
+    }
+  }
+  const oauthBearer = mechanisms.includes(OAUTHBEARER) ? oauthBearerSettings(listener, get, own) : undefined;
+  return oauthBearer === undefined ? { mechanisms, plainUsers } : { mechanisms, plainUsers, oauthBearer };
+}
+
+/**
+ * An OAUTHBEARER listener's settings (KIP-255, KIP-768): its JAAS entry
+ * (listener.name.<listener>.oauthbearer.sasl.jaas.config, else sasl.jaas.config) must be
+ * OAuthBearerLoginModule's; the validator is Kafka's unsecured one (its options from that entry)
+ * unless listener.name.<listener>.oauthbearer.sasl.server.callback.handler.class names
+ * OAuthBearerValidatorCallbackHandler, which needs sasl.oauthbearer.jwks.endpoint.url. The
+ * sasl.oauthbearer.* keys are read as Kafka reads them: listener.name.<listener>.oauthbearer.<key>,
+ * else listener.name.<listener>.<key>, else <key>. Refusals name the key.
+ */
+function oauthBearerSettings(listener: string, get: <T extends ConfigValue>(name: string) => T, own: ReadonlyMap<string, ConfigValue> | undefined): OAuthBearerSettings {
+  const lower = listener.toLowerCase();
+  const read = <T extends ConfigValue>(name: string): { value: T; key: string } => {
+    if (own?.has(`oauthbearer.${name}`)) return { value: own.get(`oauthbearer.${name}`) as T, key: `listener.name.${lower}.oauthbearer.${name}` };
+    if (own?.has(name)) return { value: own.get(name) as T, key: `listener.name.${lower}.${name}` };
+    return { value: get<T>(name), key: name };
+  };
+  const ownJaasKey = `listener.name.${lower}.oauthbearer.sasl.jaas.config`;
+  const jaasKey = own?.has('oauthbearer.sasl.jaas.config') ? ownJaasKey : 'sasl.jaas.config';
+  const jaas = (own?.get('oauthbearer.sasl.jaas.config') ?? get('sasl.jaas.config')) as string | null;
+  if (jaas === null) throw new ConfigError(ownJaasKey, `listener ${listener} accepts OAUTHBEARER and needs its JAAS entry: ${OAUTHBEARER_LOGIN_MODULE} required;`);
+  const modules = parseJaasConfig(jaas, jaasKey);
+  // The text is not quoted back: it may hold a client secret.
+  if (modules.length !== 1 || modules[0]!.loginModule !== OAUTHBEARER_LOGIN_MODULE) {
+    throw new ConfigError(jaasKey, `listener ${listener} accepts OAUTHBEARER: the entry must be one ${OAUTHBEARER_LOGIN_MODULE} login module (${modules.length === 1 ? `not ${modules[0]!.loginModule}` : `not ${modules.length}`})`);
+  }
+  const options = modules[0]!.options;
+  const maxInitialResponseBytes = get<number>('sasl.server.max.receive.size');
+  const handlerKey = `listener.name.${lower}.oauthbearer.sasl.server.callback.handler.class`;
+  const handler = (own?.get('oauthbearer.sasl.server.callback.handler.class') as string | null | undefined) ?? null;
+  if (handler === null || handler === UNSECURED_VALIDATOR_CLASS) {
+    const option = (name: string) => {
+      const value = options.get(name);
+      return value === undefined || value.trim() === '' ? undefined : value.trim();
+    };
+    const skewText = option('unsecuredValidatorAllowableClockSkewMs') ?? '0';
+    const allowableClockSkewMs = Number(skewText);
+    if (!/^[+-]?\d+$/.test(skewText) || !Number.isSafeInteger(allowableClockSkewMs) || allowableClockSkewMs < 0 || allowableClockSkewMs > INT_MAX) {
+      throw new ConfigError(jaasKey, `listener ${listener}: unsecuredValidatorAllowableClockSkewMs must be a whole number of milliseconds, 0 or more, not '${skewText}'`);
+    }
+    const requiredScope = parseScope(option('unsecuredValidatorRequiredScope') ?? '');
+    if (!Array.isArray(requiredScope)) throw new ConfigError(jaasKey, `listener ${listener}: unsecuredValidatorRequiredScope: ${requiredScope.problem}`);
+    return {
+      maxInitialResponseBytes,
+      validator: {
+        kind: 'unsecured',
+        principalClaimName: option('unsecuredValidatorPrincipalClaimName') ?? 'sub',
+        scopeClaimName: option('unsecuredValidatorScopeClaimName') ?? 'scope',
+        requiredScope,
+        allowableClockSkewMs,
+      },
+    };
+  }
+  if (!JWT_VALIDATOR_CLASSES.includes(handler)) {
+    throw new ConfigError(handlerKey, `listener ${listener}: '${handler}' is not a callback handler Conveyor has; OAUTHBEARER tokens are checked by ${JWT_VALIDATOR_CLASSES[0]} (signed JWTs) or, left unset, ${UNSECURED_VALIDATOR_CLASS} (unsigned, development only)`);
+  }
+  const url = read<string | null>('sasl.oauthbearer.jwks.endpoint.url');
+  const urlText = url.value?.trim() ?? '';
+  if (urlText === '') {
+    throw new ConfigError(`listener.name.${lower}.oauthbearer.sasl.oauthbearer.jwks.endpoint.url`, `listener ${listener} validates OAUTHBEARER tokens with ${handler.slice(handler.lastIndexOf('.') + 1)} and needs the keys that sign them: set sasl.oauthbearer.jwks.endpoint.url to the provider's JWKS (an https: or file: URL)`);
+  }
+  checkJwksUrl(urlText, url.key, listener);
+  const whole = (name: string, min: number) => {
+    const { value, key } = read<number>(name);
+    if (value < min) throw new ConfigError(key, `listener ${listener}: must be at least ${min}, got ${value}`);
+    return value;
+  };
+  const remote = !urlText.toLowerCase().startsWith('file:');
+  const jwksEndpointRetryBackoffMs = whole('sasl.oauthbearer.jwks.endpoint.retry.backoff.ms', 0);
+  const backoffMax = read<number>('sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms');
+  if (backoffMax.value < jwksEndpointRetryBackoffMs) {
+    throw new ConfigError(backoffMax.key, `listener ${listener}: ${backoffMax.value} is less than sasl.oauthbearer.jwks.endpoint.retry.backoff.ms (${jwksEndpointRetryBackoffMs})`);
+  }
+  const claimName = (name: string) => {
+    const { value, key } = read<string | null>(name);
+    if (value === null || value.trim() === '') throw new ConfigError(key, `listener ${listener}: must name a claim`);
+    return value.trim();
+  };
+  const audience = read<string[] | null>('sasl.oauthbearer.expected.audience').value?.filter((item) => item !== '') ?? [];
+  const issuer = read<string | null>('sasl.oauthbearer.expected.issuer').value?.trim() ?? '';
+  return {
+    maxInitialResponseBytes,
+    validator: {
+      kind: 'jwt',
+      jwksEndpointUrl: urlText,
+      jwksEndpointUrlKey: url.key,
+      // Kafka's refreshing JWKS refuses an interval of 0; a file is read once, whatever it says.
+      jwksEndpointRefreshMs: whole('sasl.oauthbearer.jwks.endpoint.refresh.ms', remote ? 1 : 0),
+      jwksEndpointRetryBackoffMs,
+      jwksEndpointRetryBackoffMaxMs: backoffMax.value,
+      clockSkewSeconds: whole('sasl.oauthbearer.clock.skew.seconds', 0),
+      expectedAudience: audience.length > 0 ? audience : null,
+      expectedIssuer: issuer === '' ? null : issuer,
+      scopeClaimName: claimName('sasl.oauthbearer.scope.claim.name'),
+      subClaimName: claimName('sasl.oauthbearer.sub.claim.name'),
+    },
+  };
+}
+
+/** sasl.oauthbearer.jwks.endpoint.url: an http(s) URL, or a file: URL of a readable file (checked now, as Kafka does). */
+function checkJwksUrl(text: string, key: string, listener: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(key, `listener ${listener}: '${text}' is not a URL`);
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') return;
+  if (url.protocol !== 'file:') throw new ConfigError(key, `listener ${listener}: '${text}' has the protocol ${url.protocol.slice(0, -1)}; only http, https and file are supported`);
+  let path: string;
+  try {
+    path = fileURLToPath(url);
+  } catch (error) {
+    throw new ConfigError(key, `listener ${listener}: '${text}' is not a file URL this system can open: ${(error as Error).message}`);
+  }
+  if (!existsSync(path)) throw new ConfigError(key, `listener ${listener}: the file ${path} does not exist`);
+  if (statSync(path).isDirectory()) throw new ConfigError(key, `listener ${listener}: ${path} is a directory, not a JWKS file`);
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch {
+    throw new ConfigError(key, `listener ${listener}: the file ${path} cannot be read`);
+  }
 }
 
 /**

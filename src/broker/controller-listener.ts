@@ -20,7 +20,7 @@
 import { ErrorCode } from '../base/error-codes.js';
 import { AclOperation } from '../metadata/acl.js';
 import type { Authorization } from './authorizer/authorization.js';
-import type { SaslAuthenticator } from './sasl-authenticator.js';
+import type { SaslAuthenticateOutcome, SaslAuthenticator } from './sasl-authenticator.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { Logger } from '../base/logger.js';
 import { ZERO_UUID } from '../base/uuid.js';
@@ -117,6 +117,9 @@ export function changeVoters(quorum: RaftMetadataQuorum, apiKey: number, request
   return quorum.handle({ apiKey, apiVersion: 0, body: request }) as Promise<AddRaftVoterResponse & RemoveRaftVoterResponse>;
 }
 
+/** A SASL request's answer, and whether the connection stays open after it. */
+type SaslAnswer = { response: unknown; ok: boolean };
+
 export interface ControllerListenerOptions {
   readonly quorum: RaftMetadataQuorum;
   /** The controller's request handling; undefined until the node has started (then: retriable error). */
@@ -190,10 +193,14 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
     if (refusal !== undefined) return respond(refusal);
     if (apiKey === SaslHandshakeApi.apiKey || apiKey === SaslAuthenticateApi.apiKey) {
       // As handlers 17 and 36: a refused mechanism or failed authentication is answered, then the connection closes.
-      const { response, ok } = saslAnswer(apiKey, apiVersion, body, connection);
-      if (ok) return respond(response);
-      const answered = respond(response) as Extract<FrameOutcome, { kind: 'respond' }>;
-      return { kind: 'close', reason: `${served.api.name} refused`, lastResponse: answered.chunks };
+      const settle = ({ response, ok }: SaslAnswer): FrameOutcome => {
+        if (ok) return respond(response);
+        const answered = respond(response) as Extract<FrameOutcome, { kind: 'respond' }>;
+        return { kind: 'close', reason: `${served.api.name} refused`, lastResponse: answered.chunks };
+      };
+      const answered = saslAnswer(apiKey, apiVersion, body, connection);
+      // A promise while an OAUTHBEARER token's signature is checked.
+      return answered instanceof Promise ? answered.then(settle) : settle(answered);
     }
     return answer(apiKey, body).then(respond, (error: unknown) => {
       logger.error('controller listener request failed', { api: served.api.name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -201,13 +208,17 @@ export function createControllerListenerHandler(options: ControllerListenerOptio
     });
   };
 
-  function saslAnswer(apiKey: number, apiVersion: number, body: unknown, connection: ConnectionInfo): { response: unknown; ok: boolean } {
+  function saslAnswer(apiKey: number, apiVersion: number, body: unknown, connection: ConnectionInfo): SaslAnswer | Promise<SaslAnswer> {
     if (apiKey === SaslHandshakeApi.apiKey) {
       const response = options.sasl.handshake(connection, (body as SaslHandshakeRequest).mechanism, apiVersion);
       return { response, ok: response.errorCode !== ErrorCode.UNSUPPORTED_SASL_MECHANISM };
     }
-    const { errorCode, errorMessage, authBytes, sessionLifetimeMs } = options.sasl.authenticate(connection, (body as SaslAuthenticateRequest).authBytes);
-    return { response: { errorCode, errorMessage, authBytes, sessionLifetimeMs: BigInt(sessionLifetimeMs) }, ok: errorCode === ErrorCode.NONE };
+    const toAnswer = ({ errorCode, errorMessage, authBytes, sessionLifetimeMs }: SaslAuthenticateOutcome): SaslAnswer => ({
+      response: { errorCode, errorMessage, authBytes, sessionLifetimeMs: BigInt(sessionLifetimeMs) },
+      ok: errorCode === ErrorCode.NONE,
+    });
+    const outcome = options.sasl.authenticate(connection, (body as SaslAuthenticateRequest).authBytes);
+    return outcome instanceof Promise ? outcome.then(toAnswer) : toAnswer(outcome);
   }
 
   async function answer(apiKey: number, body: unknown): Promise<unknown> {

@@ -9,14 +9,20 @@
 // PLAIN (RFC 4616): the token is [authzid] NUL username NUL password, checked against the
 // listener's users; an authorization id, if given, must be the username. SCRAM-SHA-256 and
 // SCRAM-SHA-512 (RFC 5802): two round trips (src/broker/scram-server.ts) against the credentials
-// in the metadata image. The principal is then User:<username>.
+// in the metadata image. The principal is then User:<username>. OAUTHBEARER (RFC 7628, KIP-255,
+// KIP-768): one message holding a bearer token, checked by the listener's validator
+// (src/broker/oauthbearer.ts): the principal is User:<the token's principal claim>, and a refused
+// token is answered with an error challenge the client acknowledges before the exchange fails. A
+// JWT validator checks signatures asynchronously: while it does, the connection takes nothing but
+// ApiVersions (anything else closes it).
 //
 // Re-authentication (KIP-368): with connections.max.reauth.ms above 0, a SaslAuthenticate answer
 // (v1+) names the session's lifetime. Before it ends the client authenticates again on the same
 // connection (SaslHandshake with the same mechanism, then SaslAuthenticate), as the same principal;
 // a request other than those after the session has ended closes the connection, as Kafka's
 // broker closes it. A v0 client (raw tokens) cannot re-authenticate: its connection is closed at
-// its first request after the lifetime, and it connects again.
+// its first request after the lifetime, and it connects again. An OAUTHBEARER session also ends
+// when its token expires, with or without connections.max.reauth.ms (Kafka takes the smaller).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../base/error-codes.js';
 import type { Clock } from '../base/clock.js';
@@ -24,6 +30,7 @@ import type { Logger } from '../base/logger.js';
 import { scramMechanismByName } from '../base/scram.js';
 import type { ScramCredential } from '../metadata/metadata-image.js';
 import { ScramServerExchange } from './scram-server.js';
+import { OAUTHBEARER, OAuthBearerServerExchange, oauthBearerValidator } from './oauthbearer.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import type { SaslSettings } from './broker-config.js';
 import type { ConnectionInfo, FrameOutcome } from './network/index.js';
@@ -39,15 +46,23 @@ type SaslState =
   | { kind: 'handshake' }
   /** `session`: the session being renewed, for a re-authentication. */
   | { kind: 'authenticate'; mechanism: string; raw: boolean; exchange: Exchange; session?: Session }
+  /** A step is being checked asynchronously (an OAUTHBEARER JWT): nothing else is taken meanwhile. */
+  | { kind: 'verifying'; raw: boolean }
   | { kind: 'done'; session: Session }
   | { kind: 'failed' };
 
 const BEFORE_AUTHENTICATION = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 const FAILED = 'Authentication failed: Invalid username or password';
 
-/** One step of a mechanism's exchange: more to come, done as `username`, or failed. */
-type Step = { kind: 'continue'; response: Buffer } | { kind: 'done'; response: Buffer; username: string } | { kind: 'failed'; reason: string; message?: string };
-type Exchange = { step(token: Buffer): Step };
+/**
+ * One step of a mechanism's exchange: more to come (`refused`: an error challenge was sent, why),
+ * done as `username` (`credentialExpiresAtMs`: when the credential expires, wall clock), or failed.
+ */
+type Step =
+  | { kind: 'continue'; response: Buffer; refused?: string }
+  | { kind: 'done'; response: Buffer; username: string; credentialExpiresAtMs?: number }
+  | { kind: 'failed'; reason: string; message?: string };
+type Exchange = { step(token: Buffer): Step | Promise<Step> };
 
 /** What SaslAuthenticate answers: the server's token, or an error (the connection then closes). */
 export interface SaslAuthenticateOutcome {
@@ -81,13 +96,24 @@ export class SaslAuthenticator {
     this.#clock = options.clock;
     this.#reauthMs = options.connectionsMaxReauthMs ?? 0;
     this.#logger = options.logger.child('sasl');
+    // OAUTHBEARER validators are set up now (a JWT one imports jose and reads its JWKS), not at the first client.
+    for (const [listener, settings] of listeners) {
+      if (settings.oauthBearer) oauthBearerValidator(settings.oauthBearer, this.#clock, this.#logger, listener);
+    }
+  }
+
+  /** Settles once every listener's OAUTHBEARER validator is set up; rejects, naming the key, when one cannot be. */
+  async ready(): Promise<void> {
+    for (const [listener, settings] of this.#listeners) {
+      if (settings.oauthBearer) await oauthBearerValidator(settings.oauthBearer, this.#clock, this.#logger, listener);
+    }
   }
 
   /**
    * For a connection that has not authenticated yet: the outcome of a frame the dispatcher must not
    * see (a raw token, a request other than ApiVersions and the SASL ones), or undefined to dispatch it.
    */
-  screen(frame: Buffer, connection: ConnectionInfo): FrameOutcome | undefined {
+  screen(frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> | undefined {
     const state = this.#state(connection);
     if (state === undefined) return undefined;
     if (state.kind === 'done') {
@@ -99,9 +125,12 @@ export class SaslAuthenticator {
       return { kind: 'close', reason: 'SASL session expired without re-authentication' };
     }
     if (state.kind === 'authenticate' && state.raw) {
+      const rawOutcome = (outcome: SaslAuthenticateOutcome): FrameOutcome =>
+        outcome.errorCode === ErrorCode.NONE ? { kind: 'respond', chunks: [outcome.authBytes] } : { kind: 'close', reason: 'SASL authentication failed' };
       const outcome = this.authenticate(connection, frame);
-      return outcome.errorCode === ErrorCode.NONE ? { kind: 'respond', chunks: [outcome.authBytes] } : { kind: 'close', reason: 'SASL authentication failed' };
+      return outcome instanceof Promise ? outcome.then(rawOutcome) : rawOutcome(outcome);
     }
+    if (state.kind === 'verifying' && state.raw) return { kind: 'close', reason: 'a frame while the SASL token is being checked' };
     const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
     if (BEFORE_AUTHENTICATION.has(apiKey)) return undefined;
     return { kind: 'close', reason: `request (api key ${apiKey}) before SASL authentication on listener ${connection.listenerName}` };
@@ -123,16 +152,37 @@ export class SaslAuthenticator {
   #exchange(mechanism: string, settings: SaslSettings): Exchange {
     const scram = scramMechanismByName(mechanism);
     if (scram !== undefined) return new ScramServerExchange(scram, (username) => this.#scramCredentials(username, scram.type), this.#secret);
+    const oauthBearer = settings.oauthBearer;
+    if (mechanism === OAUTHBEARER && oauthBearer !== undefined) {
+      return new OAuthBearerServerExchange(() => oauthBearerValidator(oauthBearer, this.#clock, this.#logger), oauthBearer.maxInitialResponseBytes);
+    }
     return { step: (token) => checkPlain(token, settings.plainUsers) };
   }
 
-  /** The client's next token for the mechanism it chose: NONE and the server's token, or an error code and message (the connection then closes). */
-  authenticate(connection: ConnectionInfo, token: Buffer): SaslAuthenticateOutcome {
+  /**
+   * The client's next token for the mechanism it chose: NONE and the server's token, or an error
+   * code and message (the connection then closes). A promise while a token is checked asynchronously.
+   */
+  authenticate(connection: ConnectionInfo, token: Buffer): SaslAuthenticateOutcome | Promise<SaslAuthenticateOutcome> {
     const state = this.#state(connection);
     if (state?.kind !== 'authenticate') {
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate is not expected now: send SaslHandshake first, once', authBytes: EMPTY, sessionLifetimeMs: 0 };
     }
-    const step = state.exchange.step(token);
+    let step: Step | Promise<Step>;
+    try {
+      step = state.exchange.step(token);
+    } catch (error) {
+      step = { kind: 'failed', reason: `internal error: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (!(step instanceof Promise)) return this.#settle(connection, state, step);
+    this.#states.set(connection, { kind: 'verifying', raw: state.raw });
+    return step.then(
+      (settled) => this.#settle(connection, state, settled),
+      (error: unknown) => this.#settle(connection, state, { kind: 'failed', reason: `internal error: ${error instanceof Error ? error.message : String(error)}` }),
+    );
+  }
+
+  #settle(connection: ConnectionInfo, state: Extract<SaslState, { kind: 'authenticate' }>, step: Step): SaslAuthenticateOutcome {
     const fail = (reason: string, message: string): SaslAuthenticateOutcome => {
       this.#states.set(connection, { kind: 'failed' });
       this.#logger.info('SASL authentication failed', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason });
@@ -141,14 +191,28 @@ export class SaslAuthenticator {
     if (step.kind === 'failed') {
       return fail(step.reason, step.message ?? (state.mechanism === 'PLAIN' ? FAILED : `Authentication failed during authentication due to invalid credentials with SASL mechanism ${state.mechanism}`));
     }
-    if (step.kind === 'continue') return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: 0 };
+    if (step.kind === 'continue') {
+      this.#states.set(connection, state);
+      if (step.refused !== undefined) {
+        this.#logger.info('SASL authentication refused: error challenge sent', { listener: connection.listenerName, client: `${connection.remoteAddress}:${connection.remotePort}`, mechanism: state.mechanism, reason: step.refused });
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: 0 };
+    }
     const principal = `User:${step.username}`;
     if (state.session !== undefined && state.session.principal !== principal) {
       return fail('a different principal on re-authentication', `Cannot change principals during re-authentication from ${state.session.principal}: ${principal}`);
     }
     // Kafka sets a lifetime only for clients that can re-authenticate (SaslAuthenticate v1+), yet ends every session.
-    const lifetimeMs = this.#reauthMs > 0 ? this.#reauthMs : 0;
-    this.#states.set(connection, { kind: 'done', session: { mechanism: state.mechanism, principal, expiresAtMs: lifetimeMs > 0 ? this.#clock.monotonicMs() + lifetimeMs : Number.POSITIVE_INFINITY } });
+    // A credential that expires (an OAUTHBEARER token) bounds it, connections.max.reauth.ms or not.
+    let lifetimeMs = this.#reauthMs > 0 ? this.#reauthMs : 0;
+    let expiresAtMs = lifetimeMs > 0 ? this.#clock.monotonicMs() + lifetimeMs : Number.POSITIVE_INFINITY;
+    if (step.credentialExpiresAtMs !== undefined) {
+      const credentialMs = Math.max(0, step.credentialExpiresAtMs - this.#clock.nowMs());
+      lifetimeMs = lifetimeMs > 0 ? Math.min(lifetimeMs, credentialMs) : credentialMs;
+      // 0 (a token past its expiry within the allowed clock skew): the session is over at once, as in Kafka.
+      expiresAtMs = this.#clock.monotonicMs() + lifetimeMs;
+    }
+    this.#states.set(connection, { kind: 'done', session: { mechanism: state.mechanism, principal, expiresAtMs } });
     connection.principal = principal;
     connection.authenticated = true;
     return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: lifetimeMs };

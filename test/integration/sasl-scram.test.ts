@@ -19,6 +19,7 @@ import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
 import { SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
 import { runCli } from '../support/crash-broker-process.js';
+import { kafkajsRoundTrip } from '../support/client-round-trips.js';
 import { RawClient } from '../support/raw-client.js';
 import { ScramClient } from '../support/scram-client.js';
 import { makePki, noOpenssl, type Pki } from '../support/test-pki.js';
@@ -65,38 +66,8 @@ describe('SASL/SCRAM', { timeout: 180_000 }, () => {
     if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
 
-  const roundTrip = async (bootstrap: string, extra: object, label: string) => {
-    const kafka = new Kafka({ clientId: `scram-${label}`, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 }, ...extra });
-    const topic = `scram-${label}`;
-    const producer = kafka.producer({ allowAutoTopicCreation: true });
-    await producer.connect();
-    try {
-      await producer.send({ topic, acks: -1, messages: [{ value: `${label}-1` }, { value: `${label}-2` }] });
-    } finally {
-      await producer.disconnect();
-    }
-    const consumer = kafka.consumer({ groupId: `${topic}-group` });
-    await consumer.connect();
-    try {
-      const seen: string[] = [];
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`read ${seen.length} of 2`)), 20_000);
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            seen.push(String(message.value));
-            if (seen.length === 2) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        });
-      });
-      return seen;
-    } finally {
-      await consumer.disconnect();
-    }
-  };
+  const roundTrip = (bootstrap: string, extra: object, label: string) =>
+    kafkajsRoundTrip(new Kafka({ clientId: `scram-${label}`, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 }, ...extra }), `scram-${label}`, label);
 
   it('kafkajs authenticates with SCRAM-SHA-256 and SCRAM-SHA-512, produces and reads in a group; wrong and unknown credentials are refused', async (t) => {
     const plain = `127.0.0.1:${portOf('SASL_PLAINTEXT')}`;

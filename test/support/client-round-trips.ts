@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import './polyfills.js';
 import { Consumer, type ConsumerOptions, Producer } from '@platformatic/kafka';
 import { stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import type { Kafka } from 'kafkajs';
 import { PYTHON, type ProcessResult, runProcess } from './process.js';
 
 const CONFLUENT = `
@@ -142,5 +143,40 @@ export async function platformaticRefusal(topic: string, clientId: string, conne
     return errorChain(error);
   } finally {
     await producer.close().catch(() => undefined);
+  }
+}
+
+/**
+ * kafkajs: produces `<label>-1` and `<label>-2` to `topic` (acks=all, creating it), then reads them
+ * back in a consumer group; resolves with the values read, in order.
+ */
+export async function kafkajsRoundTrip(kafka: Kafka, topic: string, label: string): Promise<string[]> {
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ value: `${label}-1` }, { value: `${label}-2` }] });
+  } finally {
+    await producer.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId: `${topic}-group` });
+  await consumer.connect();
+  try {
+    const seen: string[] = [];
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${seen.length} of 2`)), 20_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(String(message.value));
+          if (seen.length === 2) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    return seen;
+  } finally {
+    await consumer.disconnect();
   }
 }
