@@ -472,6 +472,7 @@ export class Broker {
         { produce: quotaSource(image, QuotaKey.PRODUCER_BYTE_RATE), fetch: quotaSource(image, QuotaKey.CONSUMER_BYTE_RATE) },
         clock,
         { samples: config.quotaWindowNum, sampleMs: config.quotaWindowSizeSeconds * 1000 },
+        () => image.clientQuotas.size > 0,
       ),
       sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), { clock, logger, connectionsMaxReauthMs: config.connectionsMaxReauthMs }),
       nodeId: config.nodeId,

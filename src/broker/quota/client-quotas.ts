@@ -52,13 +52,20 @@ export class ClientQuotas {
   readonly produce: ClientQuotaManager;
   readonly fetch: ClientQuotaManager;
 
-  constructor(sources: { produce: QuotaSource; fetch: QuotaSource }, clock: Clock, window: QuotaWindow) {
+  constructor(
+    sources: { produce: QuotaSource; fetch: QuotaSource },
+    clock: Clock,
+    window: QuotaWindow,
+    /** Whether any client quota is set at all (else requests skip every lookup). */
+    private readonly anyQuota: () => boolean = () => true,
+  ) {
     this.produce = new ClientQuotaManager(sources.produce, clock, window);
     this.fetch = new ClientQuotaManager(sources.fetch, clock, window);
   }
 
   /** How to throttle this request's answer, or undefined when no quota concerns its API. */
   throttleFor(apiKey: number, requestBytes: number, connection: ConnectionInfo, clientId: string | null): ThrottleOf | undefined {
+    if (!this.anyQuota()) return undefined;
     if (apiKey === ApiKey.Produce) return () => this.produce.recordAndGetThrottleTimeMs(quotaUser(connection.principal), clientId ?? '', requestBytes);
     if (apiKey === ApiKey.Fetch) {
       return (request, response) => {
