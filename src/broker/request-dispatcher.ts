@@ -59,6 +59,7 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     }
     // Client quotas (producer and consumer byte rates): the answer carries the throttle time.
     const throttleOf = services.clientQuotas?.throttleFor(apiKey, frame.length, connection, context.clientId);
+    if (throttleOf !== undefined) connection.oneRequestAtATime = true;
     const throttled = throttleOf && ((response: unknown) => throttleOf(request, response));
     if (outcome instanceof Promise) {
       return outcome.then(

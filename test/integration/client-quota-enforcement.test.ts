@@ -42,18 +42,25 @@ describe('client quotas enforced', { timeout: 120_000 }, () => {
     await broker?.close();
   });
 
-  /** Sends 20-record batches back to back for `ms`; the value bytes acknowledged from `fromMs` on, per second. */
-  async function produceFor(clientId: string, topic: string, ms: number, fromMs: number): Promise<number> {
-    const kafka = new Kafka({ clientId, brokers: [bootstrap()], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer();
+  /**
+   * Sends 20-record batches for `ms` through one kafkajs producer, `loops` sends at a time (pipelined
+   * on its connection, so a request is waiting whenever one is answered: the rate is the broker's
+   * doing, not a loaded machine's round trips); the value bytes acknowledged from `fromMs` on, per second.
+   */
+  async function produceFor(clientId: string, topic: string, ms: number, fromMs: number, loops = 3): Promise<number> {
+    const producer = new Kafka({ clientId, brokers: [bootstrap()], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     const start = Date.now();
     let bytes = 0;
     try {
-      while (Date.now() - start < ms) {
-        await producer.send({ topic, acks: 1, messages: Array.from({ length: 20 }, () => ({ value: VALUE })) });
-        if (Date.now() - start >= fromMs) bytes += 20 * VALUE.length;
-      }
+      await Promise.all(
+        Array.from({ length: loops }, async () => {
+          while (Date.now() - start < ms) {
+            await producer.send({ topic, acks: 1, messages: Array.from({ length: 20 }, () => ({ value: VALUE })) });
+            if (Date.now() - start >= fromMs) bytes += 20 * VALUE.length;
+          }
+        }),
+      );
     } finally {
       await producer.disconnect();
     }
@@ -67,17 +74,21 @@ describe('client quotas enforced', { timeout: 120_000 }, () => {
     assert.ok(free > QUOTA * 3, `the other client id produced ${Math.round(free)} B/s, held back by the quota of another`);
   });
 
-  it('answers a throttled client with its throttle time', async () => {
+  it('answers a throttled client with its throttle time, and reads its next request only once that time has passed', async () => {
     const client = await RawClient.connect('127.0.0.1', broker.broker.endpoints[0]!.port);
     try {
-      // A raw client sending under the same client id shares its measure.
-      const throttleTimes: number[] = [];
-      for (let round = 0; round < 6; round++) {
-        const response = await client.request(ProduceApi, 9, { transactionalId: null, acks: 1, timeoutMs: 5_000, topicData: [{ name: 'quota-produce', partitionData: [{ index: 0, records: batchOf(Array.from({ length: 20 }, () => VALUE.toString('latin1'))) }] }] }, { clientId: 'throttled' });
-        throttleTimes.push(response.throttleTimeMs ?? 0);
+      // A raw client under the same client id shares its measure; 30 requests of 200 KB are far over a 5 s window at the quota.
+      const answers: { throttleMs: number; atMs: number }[] = [];
+      for (let round = 0; round < 30 && !answers.some(({ throttleMs }) => throttleMs > 0); round++) {
+        const response = await client.request(ProduceApi, 9, { transactionalId: null, acks: 1, timeoutMs: 5_000, topicData: [{ name: 'quota-produce', partitionData: [{ index: 0, records: batchOf(Array.from({ length: 20 }, () => VALUE.toString('latin1'))) }] }] }, { clientId: 'throttled', timeoutMs: 30_000 });
+        answers.push({ throttleMs: response.throttleTimeMs ?? 0, atMs: Date.now() });
       }
-      // The measure is at the quota after the test before: 1.2 MB more in a moment goes over it.
-      assert.ok(throttleTimes.some((ms) => ms > 0), `throttle times ${throttleTimes.join(', ')}`);
+      const throttled = answers.at(-1)!;
+      assert.ok(throttled.throttleMs > 0, `no throttle time in ${answers.length} answers`);
+      // The next request, sent at once, is answered only after the throttle time (the connection was muted).
+      const sentAt = Date.now();
+      await client.request(ProduceApi, 9, { transactionalId: null, acks: 1, timeoutMs: 5_000, topicData: [{ name: 'quota-produce', partitionData: [{ index: 0, records: batchOf(['x']) }] }] }, { clientId: 'throttled', timeoutMs: 30_000 });
+      assert.ok(Date.now() - throttled.atMs >= throttled.throttleMs - 50, `answered ${Date.now() - sentAt} ms after sending, throttle time ${throttled.throttleMs} ms`);
     } finally {
       await client.close();
     }

@@ -318,7 +318,7 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.enabled.protocols': 'TLSv1.1' }, /ssl\.enabled\.protocols.*TLSv1\.1 not offered/);
     await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.principal.mapping.rules': 'RULE:^CN=(.*$/$1/' }, /ssl\.principal\.mapping\.rules.*is not a regular expression/);
     await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT' }, /listener\.security\.protocol\.map.*no security protocol for listener SSL/);
-    await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SASL_SSL', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'sasl.enabled.mechanisms': 'OAUTHBEARER' }, /sasl\.enabled\.mechanisms.*OAUTHBEARER not served/);
+    await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SASL_SSL', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'sasl.enabled.mechanisms': 'GSSAPI' }, /sasl\.enabled\.mechanisms.*GSSAPI not served/);
     // A broker-only node connecting to an SSL controller listener it does not serve: not yet.
     await refused({ 'node.id': '2', 'process.roles': 'broker', 'controller.quorum.voters': '1@127.0.0.1:19093', 'controller.listener.names': 'CONTROLLER', listeners: 'PLAINTEXT://127.0.0.1:0', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:SSL' }, /controller\.listener\.names.*listener CONTROLLER is SSL: a broker-only node/);
   });

@@ -279,7 +279,7 @@ export class Connection {
 
   private dispatchNextFrame(): boolean {
     if (this.state !== 'open' || this.closePending || this.muted) return false;
-    if (this.slots.length >= this.limits.maxInFlightRequestsPerConnection) return false;
+    if (this.slots.length >= (this.info.oneRequestAtATime ? 1 : this.limits.maxInFlightRequestsPerConnection)) return false;
     if (this.socket.writableLength > this.limits.maxQueuedResponseBytes) return false;
     const frame = this.readFrame();
     if (frame === undefined) return false;
@@ -376,7 +376,7 @@ export class Connection {
       (this.state === 'open' &&
         !this.closePending &&
         !this.muted &&
-        this.slots.length < this.limits.maxInFlightRequestsPerConnection &&
+        this.slots.length < (this.info.oneRequestAtATime ? 1 : this.limits.maxInFlightRequestsPerConnection) &&
         this.socket.writableLength <= this.limits.maxQueuedResponseBytes);
     if (shouldRead && this.readingPaused) {
       this.readingPaused = false;

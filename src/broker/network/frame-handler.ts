@@ -41,6 +41,11 @@ export interface ConnectionInfo {
   authenticated: boolean;
   /** Set for a request another broker forwarded to this active controller (never forwarded again). */
   forwarded?: boolean;
+  /**
+   * A client under a quota: its requests are handled one at a time, as Kafka handles every
+   * connection's, so none slips past a throttle in the pipeline (set by the request dispatcher).
+   */
+  oneRequestAtATime?: boolean;
 }
 
 /**

@@ -72,6 +72,11 @@ export class ClientQuotaManager {
     return throttleMs;
   }
 
+  /** Whether a quota applies to the client (a cached resolution: cheap per request). */
+  appliesTo(user: string, clientId: string): boolean {
+    return this.#resolve(user, clientId) !== undefined;
+  }
+
   /** How many measures are kept (for tests and metrics). */
   get sensorCount(): number {
     return this.#sensors.size;

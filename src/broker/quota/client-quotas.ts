@@ -63,20 +63,23 @@ export class ClientQuotas {
     this.fetch = new ClientQuotaManager(sources.fetch, clock, window);
   }
 
-  /** How to throttle this request's answer, or undefined when no quota concerns its API. */
+  /** How to throttle this request's answer, or undefined when no quota concerns it (its API, or this client). */
   throttleFor(apiKey: number, requestBytes: number, connection: ConnectionInfo, clientId: string | null): ThrottleOf | undefined {
-    if (!this.anyQuota()) return undefined;
-    if (apiKey === ApiKey.Produce) return () => this.produce.recordAndGetThrottleTimeMs(quotaUser(connection.principal), clientId ?? '', requestBytes);
-    if (apiKey === ApiKey.Fetch) {
-      return (request, response) => {
-        const { replicaId = -1, replicaState } = request as { replicaId?: number; replicaState?: { replicaId: number } };
-        if ((replicaState?.replicaId ?? replicaId) >= 0 || response === undefined) return 0;
-        const throttleMs = this.fetch.recordAndGetThrottleTimeMs(quotaUser(connection.principal), clientId ?? '', fetchedBytes(response), { unrecordIfThrottled: true });
-        // Kafka's throttled fetch (getThrottledResponse): the answer carries the throttle time and no data.
-        if (throttleMs > 0) (response as { responses: unknown[] }).responses = [];
-        return throttleMs;
-      };
+    if (!this.anyQuota() || (apiKey !== ApiKey.Produce && apiKey !== ApiKey.Fetch)) return undefined;
+    const user = quotaUser(connection.principal);
+    const client = clientId ?? '';
+    if (apiKey === ApiKey.Produce) {
+      if (!this.produce.appliesTo(user, client)) return undefined;
+      return () => this.produce.recordAndGetThrottleTimeMs(user, client, requestBytes);
     }
-    return undefined;
+    if (!this.fetch.appliesTo(user, client)) return undefined;
+    return (request, response) => {
+      const { replicaId = -1, replicaState } = request as { replicaId?: number; replicaState?: { replicaId: number } };
+      if ((replicaState?.replicaId ?? replicaId) >= 0 || response === undefined) return 0;
+      const throttleMs = this.fetch.recordAndGetThrottleTimeMs(user, client, fetchedBytes(response), { unrecordIfThrottled: true });
+      // Kafka's throttled fetch (getThrottledResponse): the answer carries the throttle time and no data.
+      if (throttleMs > 0) (response as { responses: unknown[] }).responses = [];
+      return throttleMs;
+    };
   }
 }
