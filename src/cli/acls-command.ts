@@ -19,6 +19,7 @@ import type { Command } from 'commander';
 import type { AclBindingInfo, AclFilter, AdminClient } from '../client/admin-client.js';
 import { ToolError } from '../client/cluster-client.js';
 import {
+  ANY_ACL_FILTER,
   AclOperation,
   AclPermissionType,
   AclResourceType,
@@ -402,22 +403,13 @@ async function removeAcls(admin: AdminClient, resources: Map<string, { pattern: 
   reportFailures(failed, 'removed');
 }
 
-const ANY_FILTER: AclFilter = {
-  resourceType: AclResourceType.ANY,
-  resourceName: null,
-  patternType: PatternType.ANY,
-  principal: null,
-  host: null,
-  operation: AclOperation.ANY,
-  permissionType: AclPermissionType.ANY,
-};
 
 const byPattern = (a: Pattern, b: Pattern) => a.resourceType - b.resourceType || a.patternType - b.patternType || a.resourceName.localeCompare(b.resourceName);
 const byEntry = (a: Entry, b: Entry) =>
   a.principal.localeCompare(b.principal) || a.permissionType - b.permissionType || aclOperationName(a.operation).localeCompare(aclOperationName(b.operation)) || a.host.localeCompare(b.host);
 
 async function listAcls(admin: AdminClient, filters: readonly Pattern[], principals: readonly string[], options: AclsOptions): Promise<void> {
-  const found = filters.length === 0 ? await admin.describeAcls(ANY_FILTER) : (await Promise.all(filters.map((filter) => admin.describeAcls(exactFilter(filter))))).flat();
+  const found = filters.length === 0 ? await admin.describeAcls(ANY_ACL_FILTER) : (await Promise.all(filters.map((filter) => admin.describeAcls(exactFilter(filter))))).flat();
   const unique = [...new Map(found.map((binding) => [JSON.stringify(bindingJson(binding)), binding])).values()];
   const bindings = unique.sort((a, b) => byPattern(a, b) || byEntry(a, b));
   const printResources = (shown: readonly AclBindingInfo[]) => {

@@ -225,6 +225,12 @@ function aclResult(errorCode: number, message: string | null): AclResult {
   return { errorCode, error: errorCode === ErrorCode.NONE ? null : errorName(errorCode), message };
 }
 
+/** An ACL filter in the fields DescribeAcls and DeleteAcls carry it in. */
+function wireFilter(filter: AclFilter) {
+  const { resourceType, resourceName, patternType, principal, host, operation, permissionType } = filter;
+  return { resourceTypeFilter: resourceType, resourceNameFilter: resourceName, patternTypeFilter: patternType, principalFilter: principal, hostFilter: host, operation, permissionType };
+}
+
 export class AdminClient {
   constructor(readonly cluster: ClusterClient) {}
 
@@ -376,15 +382,7 @@ export class AdminClient {
 
   /** The ACLs `filter` matches (DescribeAcls, v1+); a refusal (no authorizer, not authorized, a bad filter) throws. */
   async describeAcls(filter: AclFilter): Promise<AclBindingInfo[]> {
-    const response = await this.cluster.request(DescribeAclsApi, {
-      resourceTypeFilter: filter.resourceType,
-      resourceNameFilter: filter.resourceName,
-      patternTypeFilter: filter.patternType,
-      principalFilter: filter.principal,
-      hostFilter: filter.host,
-      operation: filter.operation,
-      permissionType: filter.permissionType,
-    }, { minVersion: 1 });
+    const response = await this.cluster.request(DescribeAclsApi, wireFilter(filter), { minVersion: 1 });
     if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, 'describing ACLs', response.errorMessage);
     return response.resources.flatMap(({ resourceType, resourceName, patternType, acls }) =>
       acls.map(({ principal, host, operation, permissionType }) => ({ resourceType, resourceName, patternType: patternType ?? 3, principal, host, operation, permissionType })),
@@ -394,17 +392,7 @@ export class AdminClient {
   /** Deletes the ACLs each filter matches (DeleteAcls, v1+): one result per filter, in order. */
   async deleteAcls(filters: readonly AclFilter[]): Promise<AclDeletionResult[]> {
     if (filters.length === 0) return [];
-    const response = await this.cluster.request(DeleteAclsApi, {
-      filters: filters.map((filter) => ({
-        resourceTypeFilter: filter.resourceType,
-        resourceNameFilter: filter.resourceName,
-        patternTypeFilter: filter.patternType,
-        principalFilter: filter.principal,
-        hostFilter: filter.host,
-        operation: filter.operation,
-        permissionType: filter.permissionType,
-      })),
-    }, { minVersion: 1 });
+    const response = await this.cluster.request(DeleteAclsApi, { filters: filters.map(wireFilter) }, { minVersion: 1 });
     return filters.map((_, index) => {
       const result = response.filterResults[index];
       if (!result) return { ...aclResult(ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this filter'), matching: [] };

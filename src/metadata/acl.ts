@@ -87,6 +87,29 @@ export interface AclBindingFilter {
   permissionType: number;
 }
 
+/** A DescribeAcls or DeleteAcls filter as the wire carries it (no pattern type before v1: LITERAL). */
+export interface WireAclFilter {
+  resourceTypeFilter: number;
+  resourceNameFilter: string | null;
+  patternTypeFilter?: number;
+  principalFilter: string | null;
+  hostFilter: string | null;
+  operation: number;
+  permissionType: number;
+}
+
+export function aclFilterOf(wire: WireAclFilter): AclBindingFilter {
+  return {
+    resourceType: wire.resourceTypeFilter,
+    resourceName: wire.resourceNameFilter,
+    patternType: wire.patternTypeFilter ?? PatternType.LITERAL,
+    principal: wire.principalFilter,
+    host: wire.hostFilter,
+    operation: wire.operation,
+    permissionType: wire.permissionType,
+  };
+}
+
 /** A request's refusal of one binding or filter: the error code and message Kafka answers. */
 export interface AclProblem {
   errorCode: number;

@@ -42,7 +42,13 @@ export const metadataHandler = defineHandler({
     const respond = (topics: ResponseTopic[]) => buildResponse(request, context, topics);
     const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
     if (wantsAll) return respond([...broker.image.topicsByName.values()].filter((topic) => broker.authorization.topic(connection, AclOperation.DESCRIBE, topic.name, false)).map(topicEntry));
-    const mayDescribe = (name: string) => broker.authorization.topic(connection, AclOperation.DESCRIBE, name);
+    // Asked once per name (topicsToCreate and requestedTopics both need it; a denial is logged once).
+    const described = new Map<string, boolean>();
+    const mayDescribe = (name: string) => {
+      let allowed = described.get(name);
+      if (allowed === undefined) described.set(name, (allowed = broker.authorization.topic(connection, AclOperation.DESCRIBE, name)));
+      return allowed;
+    };
     const { toCreate, refused } = topicsToCreate(request, context, mayDescribe);
     const answer = () => respond(requestedTopics(request, broker, apiVersion, topicEntry, (name) => !refused.has(name) && mayDescribe(name)));
     if (toCreate.length === 0) return answer();

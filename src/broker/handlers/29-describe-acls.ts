@@ -4,7 +4,7 @@
 // filter with an UNKNOWN code is INVALID_REQUEST (Kafka fails to parse it).
 // Version notes: v1 adds the pattern type filter (LITERAL, PREFIXED, ANY, MATCH); v2 is flexible.
 import { ErrorCode } from '../../base/error-codes.js';
-import { AclOperation, type AclBinding, filterProblem } from '../../metadata/acl.js';
+import { AclOperation, type AclBinding, aclFilterOf, filterProblem } from '../../metadata/acl.js';
 import { DescribeAclsApi, type DescribeAclsResponse } from '../../protocol/messages/index.js';
 import { defineHandler } from './handler.js';
 
@@ -33,15 +33,7 @@ export const describeAclsHandler = defineHandler({
     if (!broker.authorization.cluster(connection, AclOperation.DESCRIBE)) {
       return answer(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, null);
     }
-    const filter = {
-      resourceType: request.resourceTypeFilter,
-      resourceName: request.resourceNameFilter,
-      patternType: request.patternTypeFilter ?? 3,
-      principal: request.principalFilter,
-      host: request.hostFilter,
-      operation: request.operation,
-      permissionType: request.permissionType,
-    };
+    const filter = aclFilterOf(request);
     const problem = filterProblem(filter);
     if (problem) return answer(problem.errorCode, problem.message);
     return answer(ErrorCode.NONE, null, groupedByResource(authorizer.findAcls(filter)));

@@ -5,7 +5,7 @@
 // SECURITY_DISABLED. A filter with an UNKNOWN code gets INVALID_DeleteAclsRequestUEST (Kafka's messages).
 // Version notes: v1 adds the pattern type filter; v2 is flexible.
 import { ErrorCode } from '../../base/error-codes.js';
-import { AclOperation } from '../../metadata/acl.js';
+import { AclOperation, aclFilterOf } from '../../metadata/acl.js';
 import { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from '../../protocol/messages/index.js';
 import { defineHandler } from './handler.js';
 
@@ -19,17 +19,7 @@ export const deleteAclsHandler = defineHandler({
     if (!broker.authorization.cluster(connection, AclOperation.ALTER)) {
       return refusedFilters(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     }
-    const results = await broker.controller.deleteAcls(
-      request.filters.map((filter) => ({
-        resourceType: filter.resourceTypeFilter,
-        resourceName: filter.resourceNameFilter,
-        patternType: filter.patternTypeFilter ?? 3,
-        principal: filter.principalFilter,
-        host: filter.hostFilter,
-        operation: filter.operation,
-        permissionType: filter.permissionType,
-      })),
-    );
+    const results = await broker.controller.deleteAcls(request.filters.map(aclFilterOf));
     return {
       throttleTimeMs: 0,
       filterResults: results.map(({ errorCode, errorMessage, matching }) => ({
