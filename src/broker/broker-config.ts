@@ -13,9 +13,11 @@ import {
   oneOf,
 } from '../base/config-def.js';
 import { parseJaasConfig } from '../client/client-config.js';
+import { canonicalIp } from '../metadata/client-quotas.js';
 import type { SaslCredentials } from '../client/sasl-client.js';
 import { parseListeners } from './network/listeners.js';
 import { SslPrincipalMapper } from './network/ssl-principal.js';
+import type { ListenerConnectionLimits } from './network/network-limits.js';
 import {
   JWT_VALIDATOR_CLASSES,
   OAUTHBEARER,
@@ -112,6 +114,38 @@ const listenerNameList: ConfigValidator = (value) => {
 const listenerName: ConfigValidator = (value) =>
   typeof value === 'string' && value !== '' && !listenerNamePattern.test(value) ? `'${value}' is not a listener name (letters, digits and _)` : undefined;
 
+const hostNamePattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/**
+ * max.connections.per.ip.overrides (`host:count,host:count`), as Kafka's parseCsvMap reads it: the
+ * count after each entry's last colon (so `::1:5` is ::1), the host an IP literal or a host name;
+ * or why the value is not valid.
+ */
+export function parseIpOverrides(text: string): Map<string, number> | string {
+  const overrides = new Map<string, number>();
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const invalid: string[] = [];
+  for (const entry of entries) {
+    const colon = entry.lastIndexOf(':');
+    if (colon < 0) return `'${entry}' is not of the form host:count`;
+    const host = entry.slice(0, colon).trim();
+    const count = entry.slice(colon + 1).trim();
+    if (!/^\d+$/.test(count) || Number(count) > INT_MAX) return `the count in '${entry}' is not a number of connections`;
+    if (canonicalIp(host) === undefined && !hostNamePattern.test(host)) invalid.push(host);
+    overrides.set(host, Number(count));
+  }
+  // Kafka's message for hosts that are neither addresses nor host names.
+  if (invalid.length > 0) return `contains invalid addresses : ${invalid.join(',')}`;
+  return overrides;
+}
+const ipOverrides: ConfigValidator = (value) => {
+  const parsed = typeof value === 'string' ? parseIpOverrides(value) : undefined;
+  return typeof parsed === 'string' ? parsed : undefined;
+};
+
+/** The broker keys a listener may have its own value of (listener.name.<listener>.<key>): Kafka's ListenerReconfigurableConfigs. */
+export const listenerConnectionKeys: ReadonlySet<string> = new Set(['max.connections', 'max.connection.creation.rate']);
+
 /**
  * Every broker key Conveyor reads or stores, with Kafka 4.x's type and default where Kafka has one
  * (deviations say why). The keys in `dynamicBrokerConfigs` below may also change at run time.
@@ -175,10 +209,10 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('socket.request.max.bytes', 'int', 104857600, 'The largest request the broker reads from a socket.', atLeast(1)),
   key('connections.max.idle.ms', 'long', 600000, 'How long an idle connection stays open before the broker closes it.', atLeast(1)),
   key('connections.max.reauth.ms', 'long', 0, 'How long a SASL session lasts before the client must authenticate again on the connection (KIP-368); 0: as long as the connection.', atLeast(0)),
-  key('max.connections', 'int', INT_MAX, 'The most connections the broker accepts at once.', atLeast(0)),
-  key('max.connections.per.ip', 'int', INT_MAX, 'The most connections one client address may hold.', atLeast(0)),
-  key('max.connections.per.ip.overrides', 'string', '', 'Per-address exceptions to max.connections.per.ip, as host:count pairs.'),
-  key('max.connection.creation.rate', 'int', INT_MAX, 'The most new connections per second a listener accepts.', atLeast(0)),
+  key('max.connections', 'int', INT_MAX, 'The most connections the broker holds at once: at the limit it stops accepting until one closes. A listener may have its own limit (listener.name.<listener>.max.connections); the inter-broker listener is not held back by the broker-wide one, and a connection it takes beyond it closes the least recently used connection of another listener.', atLeast(0)),
+  key('max.connections.per.ip', 'int', INT_MAX, 'The most connections one client address may hold; a new connection beyond it is closed at once. 0 only with max.connections.per.ip.overrides set.', atLeast(0)),
+  key('max.connections.per.ip.overrides', 'string', '', 'Per-address exceptions to max.connections.per.ip, as host:count pairs separated by commas (an IP address, or a host name standing for the addresses it resolves to).', ipOverrides),
+  key('max.connection.creation.rate', 'int', INT_MAX, 'The most new connections per second the broker accepts (a listener may have its own rate, listener.name.<listener>.max.connection.creation.rate); beyond it accepting waits. The inter-broker listener is held back by its own rate only.', atLeast(0)),
   key('num.network.threads', 'int', 3, 'How many threads serve the network; Conveyor runs one event loop.', atLeast(1)),
   key('num.io.threads', 'int', 8, 'How many threads process requests; Conveyor runs one event loop.', atLeast(1)),
   key('background.threads', 'int', 10, 'How many threads run background tasks.', atLeast(1)),
@@ -517,7 +551,15 @@ export interface BrokerConfig {
   logCleanerMinCleanableRatio: number;
   socketRequestMaxBytes: number;
   connectionsMaxIdleMs: number;
+  /** max.connections: at the limit, accepting waits (src/broker/network/connection-quotas.ts). */
   maxConnections: number;
+  /** max.connection.creation.rate, new connections per second. */
+  maxConnectionCreationRate: number;
+  maxConnectionsPerIp: number;
+  /** max.connections.per.ip.overrides, by host as written (IP literal or host name). */
+  maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
+  /** Each listener's own max.connections and max.connection.creation.rate (listener.name.<listener>.*), by upper-case name. */
+  listenerConnectionLimits: ReadonlyMap<string, ListenerConnectionLimits>;
   offsetsTopicNumPartitions: number;
   offsetsRetentionMinutes: number;
   groupInitialRebalanceDelayMs: number;
@@ -566,12 +608,16 @@ export function resolveBrokerConfig(input: ConfigInput = {}): BrokerConfig {
       ? keysByName.get(mechanismKey[1]!)
       : oauthBearerKey
         ? keysByName.get(oauthBearerKey[1]!)
-        : prefixed && (prefixed.baseName.startsWith('ssl.') || prefixed.baseName === 'sasl.enabled.mechanisms') ? keysByName.get(prefixed.baseName) : undefined;
+        : prefixed && (prefixed.baseName.startsWith('ssl.') || prefixed.baseName === 'sasl.enabled.mechanisms' || listenerConnectionKeys.has(prefixed.baseName)) ? keysByName.get(prefixed.baseName) : undefined;
     if (prefixed && baseKey) {
       const listener = prefixed.listener.toUpperCase();
       const own = listenerValues.get(listener) ?? new Map<string, ConfigValue>();
-      own.set(prefixed.baseName, checkedConfigValue({ ...baseKey, name }, text));
+      const value = checkedConfigValue({ ...baseKey, name }, text);
+      own.set(prefixed.baseName, value);
       listenerValues.set(listener, own);
+      // Under its own name too, as every explicit key: DescribeConfigs' static value of it, and the
+      // text the effective broker config (dynamic configs applied) is resolved from again.
+      values.set(name, value);
       explicitKeys.add(name);
       continue;
     }
@@ -675,7 +721,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     socketRequestMaxBytes: get('socket.request.max.bytes'),
     connectionsMaxIdleMs: get('connections.max.idle.ms'),
     connectionsMaxReauthMs: get('connections.max.reauth.ms'),
-    maxConnections: get('max.connections'),
+    ...connectionLimitSettings(get, listenerValues),
     offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
     offsetsRetentionMinutes: get('offsets.retention.minutes'),
     groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
@@ -694,6 +740,36 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     producerIdExpirationCheckIntervalMs: get('producer.id.expiration.check.interval.ms'),
     values,
     explicitKeys,
+  };
+}
+
+/** Kafka's connection limits, with its rule that max.connections.per.ip=0 needs overrides. */
+function connectionLimitSettings(
+  get: <T extends ConfigValue>(name: string) => T,
+  listenerValues: ReadonlyMap<string, ReadonlyMap<string, ConfigValue>>,
+): Pick<BrokerConfig, 'maxConnections' | 'maxConnectionCreationRate' | 'maxConnectionsPerIp' | 'maxConnectionsPerIpOverrides' | 'listenerConnectionLimits'> {
+  const overrides = parseIpOverrides(get<string>('max.connections.per.ip.overrides'));
+  if (typeof overrides === 'string') throw new ConfigError('max.connections.per.ip.overrides', overrides);
+  const perIp = get<number>('max.connections.per.ip');
+  if (perIp === 0 && overrides.size === 0) {
+    throw new ConfigError('max.connections.per.ip', 'can be set to zero only if max.connections.per.ip.overrides property is set');
+  }
+  const listenerConnectionLimits = new Map<string, ListenerConnectionLimits>();
+  for (const [listener, values] of listenerValues) {
+    const maxConnections = values.get('max.connections');
+    const maxConnectionCreationRate = values.get('max.connection.creation.rate');
+    if (typeof maxConnections !== 'number' && typeof maxConnectionCreationRate !== 'number') continue;
+    listenerConnectionLimits.set(listener, {
+      ...(typeof maxConnections === 'number' ? { maxConnections } : {}),
+      ...(typeof maxConnectionCreationRate === 'number' ? { maxConnectionCreationRate } : {}),
+    });
+  }
+  return {
+    maxConnections: get('max.connections'),
+    maxConnectionCreationRate: get('max.connection.creation.rate'),
+    maxConnectionsPerIp: perIp,
+    maxConnectionsPerIpOverrides: overrides,
+    listenerConnectionLimits,
   };
 }
 

@@ -5,7 +5,7 @@
 // unfenced it (its metadata caught up with its registration), then serve the connections accepted
 // so far.
 import { saslConnector } from '../client/sasl-client.js';
-import { QuotaKey } from '../metadata/client-quotas.js';
+import { QuotaKey, ipQuota } from '../metadata/client-quotas.js';
 import { ClientQuotas, quotaSource } from './quota/client-quotas.js';
 import { Authorization } from './authorizer/authorization.js';
 import { forEachBounded } from '../base/bounded.js';
@@ -28,15 +28,28 @@ import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { advertisedBrokers } from './advertised-brokers.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
-import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum } from './broker-config.js';
+import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum, listenerConnectionKeys, listenerPrefixed } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
-import { applyLogConfigs, replicationThrottle, topicConfigValue, topicLogConfig } from './config-resources.js';
+import { applyLogConfigs, effectiveBrokerConfig, replicationThrottle, topicConfigValue, topicLogConfig } from './config-resources.js';
 import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
 import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
 import { ensureBrokerIdentity } from './meta-properties.js';
-import { type BoundListener, type ConnectionInfo, type ConnectionStats, type FrameHandler, type FrameOutcome, type ListenerConfig, SocketServer, parseListeners } from './network/index.js';
+import {
+  type BoundListener,
+  type ConnectionInfo,
+  type ConnectionLimits,
+  type ConnectionQuotaSettings,
+  type ConnectionStats,
+  type FrameHandler,
+  type FrameOutcome,
+  type ListenerConfig,
+  type ListenerConnectionLimits,
+  SocketServer,
+  parseListeners,
+  resolveIpOverrides,
+} from './network/index.js';
 import { tlsClientOptions, tlsPrincipal, tlsServerOptions } from './network/tls-listener.js';
 import { SaslAuthenticator } from './sasl-authenticator.js';
 import { ControllerChannel } from './controller-channel.js';
@@ -146,6 +159,70 @@ function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * The most sockets the broker holds, whatever max.connections says (a safety cap: file
+ * descriptors and memory). max.connections itself makes new connections wait, as in Kafka.
+ */
+const MAX_SOCKETS = 100_000;
+
+/** Kafka's connection limits as the socket server enforces them, from the broker config. */
+async function connectionQuotaSettings(config: BrokerConfig, logger: Logger): Promise<ConnectionQuotaSettings> {
+  return {
+    limits: await connectionLimits(config, config.listenerConnectionLimits, logger),
+    interBrokerListener: interBrokerListenerOf(config),
+    // A Kafka node's controller has a socket server of its own: its listeners are counted apart.
+    separateListeners: config.controllerListenerNames,
+    window: { samples: config.quotaWindowNum, sampleMs: config.quotaWindowSizeSeconds * 1000 },
+  };
+}
+
+/** max.connections and the others, with the host names of max.connections.per.ip.overrides resolved. */
+async function connectionLimits(config: BrokerConfig, listeners: ReadonlyMap<string, ListenerConnectionLimits>, logger: Logger): Promise<ConnectionLimits> {
+  const { overrides, unresolved } = await resolveIpOverrides(config.maxConnectionsPerIpOverrides);
+  if (unresolved.length > 0) {
+    logger.warn('max.connections.per.ip.overrides names hosts that do not resolve: their overrides are left out', { hosts: unresolved.join(',') });
+  }
+  return {
+    maxConnections: config.maxConnections,
+    maxConnectionCreationRate: config.maxConnectionCreationRate,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    maxConnectionsPerIpOverrides: overrides,
+    listeners,
+  };
+}
+
+/**
+ * Applies the connection limits of the dynamic broker configs (per broker over cluster default
+ * over server.properties; a listener's own listener.name.<listener>.* keys too) to the socket
+ * server, each time a broker config changes. Host names are resolved off the metadata
+ * publisher's path; a later change wins over a lookup still under way.
+ */
+function connectionLimitsUpdater(services: BrokerServices, socketServer: SocketServer): () => void {
+  let generation = 0;
+  return () => {
+    const current = ++generation;
+    const effective = effectiveBrokerConfig(services);
+    const listeners = new Map(effective.listenerConnectionLimits);
+    for (const resourceName of ['', String(services.nodeId)]) {
+      for (const [name, text] of services.image.resourceConfigs(ConfigResourceType.broker, resourceName)) {
+        const prefixed = listenerPrefixed(name);
+        const value = Number(text);
+        // AlterConfigs checked the value against the base key (a non-negative int).
+        if (!prefixed || !listenerConnectionKeys.has(prefixed.baseName) || !Number.isSafeInteger(value) || value < 0) continue;
+        const listener = prefixed.listener.toUpperCase();
+        const own = prefixed.baseName === 'max.connections' ? { maxConnections: value } : { maxConnectionCreationRate: value };
+        listeners.set(listener, { ...listeners.get(listener), ...own });
+      }
+    }
+    connectionLimits(effective, listeners, services.logger).then(
+      (limits) => {
+        if (current === generation) socketServer.reconfigureConnectionQuotas(limits);
+      },
+      (error: unknown) => services.logger.warn('connection limits not applied', { error: String(error) }),
+    );
+  };
+}
+
 /** A quorum of one sends nothing to anyone: the only voter elects itself. */
 const NO_PEERS: Transport = {
   send: (nodeId) => Promise.reject(new TransportError('unreachable', nodeId, `node ${nodeId} is not part of this quorum`)),
@@ -176,8 +253,9 @@ export class Broker {
         connectionsMaxIdleMs: config.connectionsMaxIdleMs,
         maxQueuedResponseBytes: 16 * 1024 * 1024,
         maxInFlightRequestsPerConnection: 5,
-        maxConnections: Math.min(config.maxConnections, 100_000),
+        maxConnections: MAX_SOCKETS,
       },
+      connectionQuotas: await connectionQuotaSettings(config, logger),
       logger,
       clock,
     });
@@ -244,6 +322,8 @@ export class Broker {
   ): Promise<Broker> {
     const { config, clock, random, logger } = options;
     const image = new MetadataImage();
+    // KIP-612: an address's connection_creation_rate, from the ip entities the image holds.
+    socketServer.useIpConnectionRates((ip) => ipQuota(image, ip));
     // A single node with no voters configured is a quorum of one; a cluster's voters are reached
     // on their controller listeners through the node transport. With bootstrap servers instead of
     // voters (KIP-853) the voters are those the metadata log (or its bootstrap checkpoint) names;
@@ -526,7 +606,10 @@ export class Broker {
         .assignReplicasToDirs([{ topicId: partition.topicId, partitionIndex: partition.partitionIndex, directoryId }], clock.monotonicMs() + DIRECTORY_ASSIGNMENT_TIMEOUT_MS)
         .catch((error: unknown) => logger.warn('the controller did not record a replica\'s log directory', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) }));
     });
-    const publisher = new MetadataPublisher(services, updatePeers);
+    // The connection limits of dynamic broker configs apply now and at every change.
+    const updateConnectionLimits = connectionLimitsUpdater(services, socketServer);
+    updateConnectionLimits();
+    const publisher = new MetadataPublisher(services, updatePeers, updateConnectionLimits);
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
     logManager.startBackgroundWork();
@@ -714,6 +797,8 @@ class MetadataPublisher {
     private readonly services: BrokerServices,
     /** Points the replica fetchers' connections at the brokers the image registers. */
     private readonly updatePeers: () => void = () => {},
+    /** Applies the connection limits of the broker configs (dynamic ones included). */
+    private readonly updateConnectionLimits: () => void = () => {},
   ) {}
 
   async reconcile(): Promise<void> {
@@ -739,6 +824,7 @@ class MetadataPublisher {
     await this.removeTopic();
     await this.reconcile();
     applyLogConfigs(this.services, null);
+    this.updateConnectionLimits();
   }
 
   async publish(records: readonly MetadataRecord[]): Promise<void> {
@@ -769,8 +855,10 @@ class MetadataPublisher {
     if (minIsrDefaultChanged) for (const name of this.services.image.topicsByName.keys()) touched.add(name);
     for (const name of touched) await this.hostTopic(name);
     // Config records apply to live logs at once; a removed override falls back to the broker default.
-    if (brokerDefaultsChanged) applyLogConfigs(this.services, null);
-    else if (reconfigured.size > 0) applyLogConfigs(this.services, reconfigured);
+    if (brokerDefaultsChanged) {
+      applyLogConfigs(this.services, null);
+      this.updateConnectionLimits();
+    } else if (reconfigured.size > 0) applyLogConfigs(this.services, reconfigured);
   }
 
   private async hostTopic(name: string): Promise<void> {

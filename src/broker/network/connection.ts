@@ -101,6 +101,16 @@ export class Connection {
     };
   }
 
+  /** When a byte was last read or written (monotonic ms): the least recently used closes first. */
+  get lastActivityAtMs(): number {
+    return this.lastActivityMs;
+  }
+
+  /** Whether the connection is closed or being closed by us (its socket may not have reported it yet). */
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
   /**
    * Idle means no bytes read or written for `idleMs` and no handler still working: responses
    * stuck behind a client that never reads do not keep a connection alive.

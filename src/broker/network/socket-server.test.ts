@@ -6,8 +6,8 @@ import { ManualClock } from '../../testing/log-support.js';
 import type { FrameHandler, FrameOutcome } from './frame-handler.js';
 import { FrameReader } from './frame-reader.js';
 import type { ListenerConfig } from './listeners.js';
-import { defaultNetworkLimits, type NetworkLimits } from './network-limits.js';
-import { SocketServer } from './socket-server.js';
+import { defaultNetworkLimits, type NetworkLimits, unlimitedConnectionLimits } from './network-limits.js';
+import { type ConnectionQuotaSettings, SocketServer } from './socket-server.js';
 
 const deadlineMs = 10_000;
 
@@ -703,6 +703,101 @@ describe('SocketServer', () => {
       const { logger } = capturedLogger();
       const server = new SocketServer({ listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }], limits: defaultNetworkLimits, logger });
       await assert.rejects(server.start(), /without a handler/);
+    });
+  });
+
+  describe('connection quotas (Kafka\'s ConnectionQuotas)', () => {
+    /** A server with Kafka's connection limits; each listener on 127.0.0.1, port 0. */
+    async function startLimited(quotas: Partial<ConnectionQuotaSettings> & Pick<ConnectionQuotaSettings, 'limits'>, names = ['PLAINTEXT'], clock?: ManualClock) {
+      const { logger, lines } = capturedLogger();
+      const server = new SocketServer({
+        listeners: names.map((name) => ({ name, host: '127.0.0.1', port: 0 })),
+        handler: echo,
+        limits: defaultNetworkLimits,
+        logger,
+        connectionQuotas: { window: { samples: 2, sampleMs: 1000 }, ...quotas },
+        ...(clock === undefined ? {} : { clock }),
+      });
+      openServers.push(server);
+      const bound = await server.start();
+      return { server, lines, ports: bound.map((listener) => listener.port) };
+    }
+
+    it('closes a connection from an address at max.connections.per.ip at once, and serves the others', async () => {
+      const { server, lines, ports } = await startLimited({ limits: { ...unlimitedConnectionLimits, maxConnectionsPerIp: 2 } });
+      const [port] = ports as [number];
+      const first = await TestClient.connect(port);
+      const second = await TestClient.connect(port);
+      await waitFor(() => server.connectionCount() === 2, 'two connections');
+      const third = await TestClient.connect(port);
+      await third.waitForClose();
+      assert.ok(lines.some((line) => line.includes('too many connections from its address') && line.includes('maximum=2')), lines.join('\n'));
+      first.send(request(1));
+      second.send(request(2));
+      assert.deepEqual([await first.waitForResponses(1), await second.waitForResponses(1)], [[1], [2]]);
+      first.destroy();
+      await waitFor(() => server.connectionCount() === 1, 'the first connection to be forgotten');
+      const fourth = await TestClient.connect(port);
+      fourth.send(request(4));
+      assert.deepEqual(await fourth.waitForResponses(1), [4]);
+      second.destroy();
+      fourth.destroy();
+    });
+
+    it('keeps a connection beyond max.connections waiting unread, and serves it once a connection closes or the limit is raised', async () => {
+      const { server, ports } = await startLimited({ limits: { ...unlimitedConnectionLimits, maxConnections: 1 } });
+      const [port] = ports as [number];
+      const first = await TestClient.connect(port);
+      await waitFor(() => server.connectionCount() === 1, 'one connection');
+      const second = await TestClient.connect(port);
+      const third = await TestClient.connect(port);
+      second.send(request(2));
+      third.send(request(3));
+      await delay(50);
+      assert.deepEqual([second.responses.length, third.responses.length, second.closed, third.closed], [0, 0, false, false], 'they wait, connected');
+      first.destroy();
+      assert.deepEqual(await second.waitForResponses(1), [2]);
+      assert.equal(third.responses.length, 0);
+      server.reconfigureConnectionQuotas({ ...unlimitedConnectionLimits, maxConnections: 2 });
+      assert.deepEqual(await third.waitForResponses(1), [3]);
+      second.destroy();
+      third.destroy();
+    });
+
+    it('lets the inter-broker listener past max.connections, closing the least recently used connection of another listener', async () => {
+      const { server, ports } = await startLimited({ limits: { ...unlimitedConnectionLimits, maxConnections: 2 }, interBrokerListener: 'INTERNAL' }, ['CLIENT', 'INTERNAL']);
+      const [clientPort, internalPort] = ports as [number, number];
+      const older = await TestClient.connect(clientPort);
+      const newer = await TestClient.connect(clientPort);
+      await waitFor(() => server.connectionCount() === 2, 'two client connections');
+      newer.send(request(1));
+      await newer.waitForResponses(1);
+      const replica = await TestClient.connect(internalPort);
+      replica.send(request(2));
+      assert.deepEqual(await replica.waitForResponses(1), [2]);
+      await older.waitForClose();
+      assert.equal(newer.closed, false, 'only the least recently used one closes');
+      replica.destroy();
+      newer.destroy();
+    });
+
+    it('holds a connection over its address\'s connection_creation_rate unread, and closes it once the throttle time has passed', async () => {
+      const clock = new ManualClock();
+      const { server, ports } = await startLimited({ limits: unlimitedConnectionLimits }, ['PLAINTEXT'], clock);
+      const [port] = ports as [number];
+      server.useIpConnectionRates((ip) => (ip === '127.0.0.1' ? 1 : undefined));
+      const first = await TestClient.connect(port);
+      await waitFor(() => server.connectionCount() === 1, 'the first connection');
+      const throttled = await TestClient.connect(port);
+      throttled.send(request(1));
+      await delay(50);
+      assert.deepEqual([throttled.closed, throttled.responses.length, server.connectionCount()], [false, 0, 1]);
+      clock.advance(1000);
+      await throttled.waitForClose();
+      assert.equal(throttled.responses.length, 0, 'never served');
+      first.send(request(2));
+      assert.deepEqual(await first.waitForResponses(1), [2]);
+      first.destroy();
     });
   });
 });

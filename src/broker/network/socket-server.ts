@@ -1,20 +1,22 @@
-// The broker's TCP front door: binds the listeners, accepts connections up to the limit, sweeps
-// idle ones, and shuts everything down within a bounded grace period. Binding and serving are two
-// steps, as in Kafka: a broker binds its ports first (the bound port is known before registration)
-// and serves requests only once it is ready; connections accepted in between wait with their
-// requests unread.
+// The broker's TCP front door: binds the listeners, admits connections under Kafka's connection
+// limits (connection-quotas.ts) and a hard cap on sockets, sweeps idle ones, and shuts everything
+// down within a bounded grace period. Binding and serving are two steps, as in Kafka: a broker
+// binds its ports first (the bound port is known before registration) and serves requests only
+// once it is ready; connections accepted in between wait with their requests unread.
 import type { Server, Socket } from 'node:net';
 import type { Clock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
+import { DEFAULT_QUOTA_WINDOW, type QuotaWindow } from '../../replication/replication-quota.js';
 import { Connection, type ConnectionStats } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 import type { ConnectionInfo, FrameHandler } from './frame-handler.js';
 import { bindListener, closeServer, destroyLeftoverSockets, type BoundListener, type ListenerConfig } from './listeners.js';
-import { assertValidNetworkLimits, type NetworkLimits } from './network-limits.js';
+import { type ConnectionLimits, assertValidNetworkLimits, type NetworkLimits, unlimitedConnectionLimits } from './network-limits.js';
 import { ANONYMOUS } from './ssl-principal.js';
 
 export type { ConnectionInfo, FrameHandler, FrameOutcome } from './frame-handler.js';
 export type { BoundListener, ListenerConfig } from './listeners.js';
-export type { NetworkLimits } from './network-limits.js';
+export type { ConnectionLimits, NetworkLimits } from './network-limits.js';
 export type { ConnectionStats } from './connection.js';
 
 export interface SocketServerOptions {
@@ -26,6 +28,29 @@ export interface SocketServerOptions {
   clock?: Clock;
   /** How long close() lets in-flight requests finish before destroying their connections. */
   closeGraceMs?: number;
+  /** Kafka's connection limits; none (Kafka's defaults) when not given. */
+  connectionQuotas?: ConnectionQuotaSettings;
+}
+
+export interface ConnectionQuotaSettings {
+  limits: ConnectionLimits;
+  /** inter.broker.listener.name: not held back by the broker-wide count and rate (Kafka's protected listener). */
+  interBrokerListener?: string;
+  /**
+   * Listeners counted apart from the others, with limits of their own of the same values: the
+   * controller listeners, as a Kafka node's controller has a socket server of its own.
+   */
+  separateListeners?: readonly string[];
+  /** quota.window.num samples of quota.window.size.seconds; Kafka's 11 x 1 s when not given. */
+  window?: QuotaWindow;
+}
+
+/** A socket accepted by a listener, until the connection quotas decide what becomes of it. */
+interface Arrival {
+  readonly socket: Socket;
+  readonly listener: BoundListener;
+  /** Its close listener while it waits: a connection reset meanwhile is forgotten by the quotas. */
+  readonly withdraw: () => void;
 }
 
 /** Long enough for a Fetch long-poll at its default 500 ms wait; short enough to never feel hung. */
@@ -48,6 +73,9 @@ export class SocketServer {
   private readonly connections = new Map<number, Connection>();
   /** Connections accepted after bind() and before serve(), not read from yet. */
   private readonly waiting = new Map<Socket, BoundListener>();
+  /** Each listener's connection quotas: one set for most listeners, one for the separate ones. */
+  private readonly quotas = new Map<string, ConnectionQuotas<Arrival>>();
+  private readonly quotaGroups: ConnectionQuotas<Arrival>[] = [];
   private state: ServerState = 'created';
   private nextConnectionId = 1;
   private cancelIdleSweep: (() => void) | undefined;
@@ -61,6 +89,7 @@ export class SocketServer {
     this.logger = options.logger.child('network');
     this.clock = options.clock ?? systemClock;
     this.closeGraceMs = options.closeGraceMs ?? defaultCloseGraceMs;
+    this.createConnectionQuotas(options.connectionQuotas);
   }
 
   /** Binds every listener and serves requests with the handler given to the constructor. */
@@ -129,6 +158,19 @@ export class SocketServer {
     return this.connections.size;
   }
 
+  /**
+   * New connection limits (dynamic broker configs), for every listener; connections waiting for a
+   * slot are reconsidered at once, and connections beyond a lowered max.connections are closed.
+   */
+  reconfigureConnectionQuotas(limits: ConnectionLimits): void {
+    for (const quotas of this.quotaGroups) quotas.reconfigure(limits);
+  }
+
+  /** The connection_creation_rate quota of an address (KIP-612): the metadata image's ip entities. */
+  useIpConnectionRates(rate: (ip: string) => number | undefined): void {
+    for (const quotas of this.quotaGroups) quotas.useIpConnectionRates(rate);
+  }
+
   connectionStats(): ConnectionStats[] {
     return [...this.connections.values()].map((connection) => connection.stats());
   }
@@ -140,6 +182,7 @@ export class SocketServer {
     const serversClosed = Promise.all(this.servers.map(closeServer));
     for (const socket of this.waiting.keys()) socket.destroy();
     this.waiting.clear();
+    for (const quotas of this.quotaGroups) for (const arrival of quotas.close()) arrival.socket.destroy();
     const connections = [...this.connections.values()];
     for (const connection of connections) connection.drain();
     const allClosed = Promise.all(connections.map((connection) => connection.closed));
@@ -155,9 +198,41 @@ export class SocketServer {
     this.state = 'closed';
   }
 
+  /** One set of quotas for the listeners counted together, one for the separate ones (if any). */
+  private createConnectionQuotas(settings: ConnectionQuotaSettings | undefined): void {
+    const separate = new Set(settings?.separateListeners ?? []);
+    const names = this.listenerConfigs.map((config) => config.name);
+    for (const group of [names.filter((name) => !separate.has(name)), names.filter((name) => separate.has(name))]) {
+      if (group.length === 0) continue;
+      const quotas = new ConnectionQuotas<Arrival>({
+        listeners: group,
+        ...(settings?.interBrokerListener === undefined ? {} : { interBrokerListener: settings.interBrokerListener }),
+        limits: settings?.limits ?? unlimitedConnectionLimits,
+        window: settings?.window ?? DEFAULT_QUOTA_WINDOW,
+        clock: this.clock,
+        logger: this.logger,
+        handlers: {
+          accept: (arrival, release) => this.admitted(arrival, release),
+          refuse: (arrival) => arrival.socket.destroy(),
+          hold: (arrival) => arrival.socket.pause(),
+          closeLeastRecentlyUsed: (listeners, count) => this.closeLeastRecentlyUsed(listeners, count),
+        },
+      });
+      for (const name of group) this.quotas.set(name, quotas);
+      this.quotaGroups.push(quotas);
+    }
+  }
+
+  /** Sockets held: served, waiting to be served, waiting to be accepted, or held before a throttled close. */
+  private socketCount(): number {
+    let pending = 0;
+    for (const quotas of this.quotaGroups) pending += quotas.pendingCount;
+    return this.connections.size + this.waiting.size + pending;
+  }
+
   private accept(socket: Socket, listener: BoundListener): void {
     const accepting = this.state === 'running' || this.state === 'bound' || this.state === 'binding';
-    if (!accepting || this.connections.size + this.waiting.size >= this.limits.maxConnections) {
+    if (!accepting || this.socketCount() >= this.limits.maxConnections) {
       if (accepting) {
         this.logger.warn('closing new connection: too many connections', {
           remote: `${socket.remoteAddress}:${socket.remotePort}`,
@@ -168,6 +243,24 @@ export class SocketServer {
       socket.destroy();
       return;
     }
+    const quotas = this.quotas.get(listener.name);
+    if (quotas === undefined) {
+      this.admitted({ socket, listener, withdraw: () => {} }, () => {});
+      return;
+    }
+    // Until the quotas admit it, a reset only destroys the socket, and its close forgets it.
+    const arrival: Arrival = { socket, listener, withdraw: () => quotas.withdraw(arrival) };
+    socket.on('error', ignoreWaitingError);
+    socket.once('close', arrival.withdraw);
+    quotas.offer(arrival, listener.name, socket.remoteAddress ?? '');
+  }
+
+  /** The quotas admitted a connection: served now, or once serve() is called; its slot is freed when it closes. */
+  private admitted({ socket, listener, withdraw }: Arrival, release: () => void): void {
+    socket.removeListener('error', ignoreWaitingError);
+    socket.removeListener('close', withdraw);
+    socket.once('close', release);
+    if (socket.destroyed) return;
     if (this.state === 'running' && this.handler !== undefined) {
       this.open(socket, listener, this.handler);
       return;
@@ -231,6 +324,26 @@ export class SocketServer {
     const nowMs = this.clock.monotonicMs();
     for (const connection of this.connections.values()) {
       if (connection.isIdle(nowMs, this.limits.connectionsMaxIdleMs)) connection.closeIdle();
+    }
+    for (const quotas of this.quotaGroups) quotas.expireIdleSensors();
+  }
+
+  /**
+   * Closes `count` connections of `listeners` beyond max.connections, least recently active first.
+   * Connections closed by an earlier call still count until their sockets report the close, so
+   * they are subtracted rather than closing as many others again.
+   */
+  private closeLeastRecentlyUsed(listeners: ReadonlySet<string>, count: number): void {
+    const candidates = [...this.connections.values()].filter((connection) => listeners.has(connection.info.listenerName));
+    const closing = candidates.filter((connection) => connection.isClosed).length;
+    const open = candidates.filter((connection) => !connection.isClosed).sort((a, b) => a.lastActivityAtMs - b.lastActivityAtMs);
+    for (const connection of open.slice(0, Math.max(0, count - closing))) {
+      this.logger.info('closing the least recently used connection: max.connections reached and the inter-broker listener took one', {
+        connection: connection.info.id,
+        remote: `${connection.info.remoteAddress}:${connection.info.remotePort}`,
+        listener: connection.info.listenerName,
+      });
+      connection.destroy();
     }
   }
 }
