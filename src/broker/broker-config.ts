@@ -331,6 +331,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('sasl.oauthbearer.expected.issuer', 'string', null, 'The issuer an OAUTHBEARER token\'s iss claim must be; unset, any.'),
   key('sasl.oauthbearer.scope.claim.name', 'string', 'scope', 'The claim that holds an OAUTHBEARER token\'s scope.'),
   key('sasl.oauthbearer.sub.claim.name', 'string', 'sub', 'The claim that holds an OAUTHBEARER token\'s subject, the principal\'s name.'),
+  key('conveyor.sasl.plain.users', 'password', null, 'Conveyor only: PLAIN users as name:password pairs separated by commas, a simpler form of the JAAS entry\'s user_<name> options (either or both).'),
   key('conveyor.tail.cache.bytes', 'long', 64 * 1024 * 1024, 'Conveyor only: the memory that caches recently appended batches for fetches.', between(0, 1024 * 1024 * 1024)),
 ];
 
@@ -975,12 +976,15 @@ function saslSettings(listener: string, get: <T extends ConfigValue>(name: strin
     const ownKey = `listener.name.${lower}.plain.sasl.jaas.config`;
     const jaas = (own?.get('plain.sasl.jaas.config') ?? get('sasl.jaas.config')) as string | null;
     const jaasKey = own?.has('plain.sasl.jaas.config') ? ownKey : 'sasl.jaas.config';
-    if (jaas === null) throw new ConfigError(ownKey, `listener ${listener} accepts PLAIN and needs its users: org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`);
+    const simple = get<string | null>('conveyor.sasl.plain.users');
+    if (jaas === null && simple === null) throw new ConfigError(ownKey, `listener ${listener} accepts PLAIN and needs its users: org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret"; (or conveyor.sasl.plain.users=alice:alice-secret)`);
     try {
-      plainUsers = plainUsersOf(jaas);
+      // The JAAS entry may name no user when conveyor.sasl.plain.users does (it then holds only this node's own login).
+      if (jaas !== null) plainUsers = plainUsersOf(jaas, simple !== null);
     } catch (error) {
       throw new ConfigError(jaasKey, `listener ${listener}: ${(error as Error).message}`);
     }
+    if (simple !== null) for (const [user, password] of simplePlainUsers(simple)) plainUsers.set(user, password);
   }
   if (get<string | null>('sasl.server.callback.handler.class') !== null) {
     throw new ConfigError('sasl.server.callback.handler.class', `set it per listener and mechanism, as Kafka reads it only so: listener.name.${lower}.oauthbearer.sasl.server.callback.handler.class`);
@@ -1123,7 +1127,7 @@ function checkJwksUrl(text: string, key: string, listener: string): void {
  * required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="...";`
  * (username and password are what this broker would log in with; user_<name> are the accounts).
  */
-function plainUsersOf(jaas: string): Map<string, string> {
+function plainUsersOf(jaas: string, mayNameNone = false): Map<string, string> {
   const match = /^\s*(\S+)\s+(required|requisite|sufficient|optional)\b([\s\S]*);\s*$/.exec(jaas);
   if (!match || match[1] !== 'org.apache.kafka.common.security.plain.PlainLoginModule') {
     throw new Error('is not `org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>="<password>" ...;`');
@@ -1139,7 +1143,25 @@ function plainUsersOf(jaas: string): Map<string, string> {
   }
   // The text is not quoted back: it may hold a password.
   if (options.slice(at).trim() !== '') throw new Error(`cannot read the options after character ${at} of the module's options (name="value" pairs, values in double quotes)`);
-  if (users.size === 0) throw new Error('names no user: add user_<name>="<password>" for each');
+  if (users.size === 0 && !mayNameNone) throw new Error('names no user: add user_<name>="<password>" for each');
+  return users;
+}
+
+/**
+ * conveyor.sasl.plain.users: `alice:alice-secret,bob:bob-secret`, each user's name up to the first
+ * colon and the password after it (so a password may hold colons, not commas: such a password
+ * goes in the JAAS form). A malformed entry is refused by its position, never quoted back.
+ */
+function simplePlainUsers(text: string): Map<string, string> {
+  const users = new Map<string, string>();
+  const entries = text.split(',').map((entry) => entry.trim());
+  entries.forEach((entry, index) => {
+    const colon = entry.indexOf(':');
+    if (colon <= 0 || colon === entry.length - 1) throw new ConfigError('conveyor.sasl.plain.users', `entry ${index + 1} of ${entries.length} is not name:password (a name, a colon, a password; entries separated by commas)`);
+    const name = entry.slice(0, colon);
+    if (users.has(name)) throw new ConfigError('conveyor.sasl.plain.users', `names user ${name} twice`);
+    users.set(name, entry.slice(colon + 1));
+  });
   return users;
 }
 

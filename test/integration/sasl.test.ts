@@ -181,6 +181,23 @@ describe('SASL/PLAIN', { timeout: 120_000 }, () => {
     }
   });
 
+  it('takes PLAIN users from conveyor.sasl.plain.users, alone or beside the JAAS entry\'s', async () => {
+    const simple = await startBroker({ storage: 'memory', config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'conveyor.sasl.plain.users': 'carol:carol:secret, dave:dave-secret' } });
+    const both = await startBroker({ storage: 'memory', config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': JAAS, 'conveyor.sasl.plain.users': 'carol:carol:secret' } });
+    try {
+      const bootstrap = (running: RunningBroker) => `127.0.0.1:${running.broker.endpoints[0]!.port}`;
+      const plain = (username: string, password: string) => ({ sasl: { mechanism: 'plain', username, password } });
+      assert.deepEqual(await roundTrip(bootstrap(simple), plain('carol', 'carol:secret'), 'simple-carol'), ['2']);
+      assert.deepEqual(await roundTrip(bootstrap(simple), plain('dave', 'dave-secret'), 'simple-dave'), ['2']);
+      await assert.rejects(roundTrip(bootstrap(simple), plain('carol', 'carol'), 'simple-wrong'), /SASL_AUTHENTICATION_FAILED|Authentication failed/);
+      assert.deepEqual(await roundTrip(bootstrap(both), plain('carol', 'carol:secret'), 'both-carol'), ['2']);
+      assert.deepEqual(await roundTrip(bootstrap(both), plain('alice', ALICE_PASSWORD), 'both-alice'), ['2']);
+    } finally {
+      await simple.close();
+      await both.close();
+    }
+  });
+
   it('refuses bad settings at start, naming the key', async () => {
     const refused = async (config: Record<string, string>, pattern: RegExp) => {
       await assert.rejects(startBroker({ storage: 'memory', config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', ...config } }), (error: Error) => {
@@ -198,6 +215,13 @@ describe('SASL/PLAIN', { timeout: 120_000 }, () => {
       assert.doesNotMatch(error.message, /s3cret/);
       return true;
     });
+    // The simpler form: name:password pairs; a malformed one is refused by position, not quoted.
+    await assert.rejects(startBroker({ storage: 'memory', config: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'conveyor.sasl.plain.users': 'alice:ok,s3cret' } }), (error: Error) => {
+      assert.match(error.message, /conveyor\.sasl\.plain\.users.*entry 2 of 2 is not name:password/);
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    });
+    await refused({ 'sasl.enabled.mechanisms': 'PLAIN', 'conveyor.sasl.plain.users': 'a:x,a:y' }, /conveyor\.sasl\.plain\.users.*names user a twice/);
     // Nodes log in to a SASL inter-broker listener with a mechanism of their own: Kafka's default, GSSAPI, is not served.
     await refused({ 'node.id': '1', 'process.roles': 'broker,controller', 'controller.quorum.voters': '1@127.0.0.1:19093', 'controller.listener.names': 'CONTROLLER', listeners: 'SASL_PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': JAAS }, /sasl\.mechanism\.inter\.broker\.protocol.*not GSSAPI/);
   });
