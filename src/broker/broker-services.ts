@@ -29,7 +29,11 @@ export interface BrokerServices {
   readonly sasl: SaslAuthenticator;
   /** Whether a connection's principal may do an operation on a resource (every answer yes without an authorizer). */
   readonly authorization: Authorization;
-  /** The client quotas enforced on Produce and Fetch (undefined: none enforced). */
+  /**
+   * The client quotas (undefined: none enforced): the byte rates on Produce and Fetch and
+   * request_percentage on every request, applied by the request dispatcher; controller_mutation_rate,
+   * recorded by the CreateTopics, DeleteTopics and CreatePartitions handlers.
+   */
   readonly clientQuotas?: ClientQuotas;
   readonly clusterId: string;
   readonly config: BrokerConfig;

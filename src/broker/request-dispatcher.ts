@@ -1,9 +1,20 @@
 // Turns one request frame into one response: decode the header, find the handler by API key,
 // check the version, decode the body, run the handler, encode the answer. Everything up to the
 // handler call is synchronous, so handlers start in the order requests arrived on a connection.
+//
+// Client quotas (src/broker/quota/): for a client under one, the answer carries the throttle time
+// its quotas give and the connection is muted for as long; such a connection is handled one
+// request at a time. While a request_percentage quota is set anywhere, the dispatcher times each
+// request with performance.now(): from receiving the frame to the return of the handler's
+// synchronous part (the time the throttle decision counts), then the answer's encoding (counted
+// after the decision); never the waits in between (request-quota.ts says exactly what counts).
+// A request that came in an Envelope is answered with its throttle time but mutes nothing: the
+// Envelope's connection is another broker's. That broker, which forwarded the request for its
+// client, mutes the client's connection for the larger of the controller's throttle time and its
+// own (Kafka's sendForwardedResponse).
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
-import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
+import { decodeRequestHeader, decodeResponseHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
 import { ApiKey } from '../protocol/messages/index.js';
 import { ProtocolError } from '../protocol/primitives/protocol-error.js';
 import { Reader } from '../protocol/primitives/reader.js';
@@ -11,9 +22,22 @@ import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices } from './broker-services.js';
 import { type ApiHandler, CLOSE_AFTER_RESPONSE, CLOSE_CONNECTION, type HandlerOutcome, NO_RESPONSE, type RequestContext } from './handlers/handler.js';
 import type { ConnectionInfo, FrameHandler, FrameOutcome } from './network/socket-server.js';
+import type { RequestThrottle } from './quota/client-quotas.js';
 
 /** The smallest frame that holds a request header: api key, version and correlation id. */
 const MIN_FRAME_BYTES = 8;
+
+/** A request of a client under a quota: how its answer is throttled, and the time it occupied the broker before its answer was ready. */
+interface ThrottledRequest {
+  readonly throttle: RequestThrottle;
+  readonly request: unknown;
+  readonly handlingMs: number;
+}
+
+/** Milliseconds since `startMs` (performance.now()), or 0 when the request is not timed. */
+function elapsedSince(startMs: number | undefined): number {
+  return startMs === undefined ? 0 : performance.now() - startMs;
+}
 
 export function createRequestDispatcher(handlers: readonly ApiHandler[], services: BrokerServices): FrameHandler {
   const byKey: (ApiHandler | undefined)[] = [];
@@ -21,6 +45,8 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
   const logger = services.logger.child('request');
 
   return (frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> => {
+    // request_percentage: the time this request occupies the broker, measured only while such a quota is set.
+    const startMs = services.clientQuotas?.timesRequests() ? performance.now() : undefined;
     // A SASL listener's connection authenticates before anything else (raw tokens included).
     const screened = services.sasl.screen(frame, connection);
     if (screened !== undefined) return screened;
@@ -47,24 +73,26 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
       if (error instanceof ProtocolError) return close(`malformed ${handler.api.name} v${apiVersion} request: ${error.message}`);
       throw error;
     }
+    // Client quotas: how to throttle the answer, for a client under one (undefined for every other).
+    const throttle = services.clientQuotas?.throttleFor(apiKey, frame.length, connection, context.clientId);
+    if (throttle !== undefined && !connection.forwarded) connection.oneRequestAtATime = true;
     if (handler.forwardToController && !connection.forwarded && services.controllerChannel.forwards) {
       const callbacks = afterResponse;
-      return forward(handler, request, context, Buffer.from(frame)).then((outcome) => withAfterResponse(outcome, callbacks));
+      return forward(handler, request, context, Buffer.from(frame), throttle, startMs).then((outcome) => withAfterResponse(outcome, callbacks));
     }
     let outcome: HandlerOutcome<unknown> | Promise<HandlerOutcome<unknown>>;
     try {
       outcome = handler.handle(request, context);
     } catch (error) {
-      return withAfterResponse(failed(handler, request, context, error), afterResponse);
+      const throttled = throttle && { throttle, request, handlingMs: elapsedSince(startMs) };
+      return withAfterResponse(failed(handler, request, context, error, throttled), afterResponse);
     }
-    // Client quotas (producer and consumer byte rates): the answer carries the throttle time.
-    const throttleOf = services.clientQuotas?.throttleFor(apiKey, frame.length, connection, context.clientId);
-    if (throttleOf !== undefined) connection.oneRequestAtATime = true;
-    const throttled = throttleOf && ((response: unknown) => throttleOf(request, response));
+    // The handler's synchronous part is done: what follows its first wait is not counted.
+    const throttled = throttle && { throttle, request, handlingMs: elapsedSince(startMs) };
     if (outcome instanceof Promise) {
       return outcome.then(
         (result) => withAfterResponse(respond(handler, context, result, throttled), afterResponse),
-        (error: unknown) => withAfterResponse(failed(handler, request, context, error), afterResponse),
+        (error: unknown) => withAfterResponse(failed(handler, request, context, error, throttled), afterResponse),
       );
     }
     return withAfterResponse(respond(handler, context, outcome, throttled), afterResponse);
@@ -76,23 +104,56 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
    * client's correlation id). If this node became the active controller meanwhile it handles the
    * request itself; if no controller answers in time the client gets REQUEST_TIMED_OUT.
    */
-  async function forward(handler: ApiHandler, request: unknown, context: RequestContext, frame: Buffer): Promise<FrameOutcome> {
+  async function forward(handler: ApiHandler, request: unknown, context: RequestContext, frame: Buffer, throttle: RequestThrottle | undefined, startMs: number | undefined): Promise<FrameOutcome> {
+    // This broker's own time on the request: decoding it and handing it over.
+    let handlingMs = elapsedSince(startMs);
+    const throttled = () => throttle && { throttle, request, handlingMs };
     try {
       const forwarded = await services.controllerChannel.forward(frame, context.connection.remoteAddress, context.connection.principal);
-      if (forwarded !== undefined) return { kind: 'respond', chunks: [forwarded] };
-      return respond(handler, context, await handler.handle(request, { ...context, connection: { ...context.connection, forwarded: true } }));
+      if (forwarded !== undefined) return throttle ? forwardedAnswer(handler, context, forwarded, { throttle, request, handlingMs }) : { kind: 'respond', chunks: [forwarded] };
+      // Handled here, for the client on its own connection: its quotas apply as to any request.
+      const handleStartMs = startMs === undefined ? undefined : performance.now();
+      const pending = handler.handle(request, { ...context, connection: { ...context.connection, forwarded: true } });
+      handlingMs += elapsedSince(handleStartMs);
+      return respond(handler, context, await pending, throttled());
     } catch (error) {
-      if (error instanceof KafkaError) return respond(handler, context, handler.errorResponse(request, error.errorCode, context));
-      return failed(handler, request, context, error);
+      if (error instanceof KafkaError) return respond(handler, context, handler.errorResponse(request, error.errorCode, context), throttled());
+      return failed(handler, request, context, error, throttled());
     }
   }
 
-  function failed(handler: ApiHandler, request: unknown, context: RequestContext, error: unknown): FrameOutcome {
+  /**
+   * The active controller's answer to a request forwarded for a client under a quota (Kafka's
+   * sendForwardedResponse). The controller measured the request against its quotas, put the
+   * throttle time in the answer and muted nothing; this broker counts its own time on the request
+   * too, mutes the client's connection for the larger throttle time, and encodes the answer again
+   * only when its own is the larger.
+   */
+  function forwardedAnswer(handler: ApiHandler, context: RequestContext, bytes: Buffer, throttled: ThrottledRequest): FrameOutcome {
+    let response: { throttleTimeMs?: number };
+    try {
+      const reader = new Reader(bytes);
+      decodeResponseHeader(reader, responseHeaderVersion(handler.api.apiKey, context.apiVersion));
+      response = handler.api.decodeResponse(reader, context.apiVersion) as { throttleTimeMs?: number };
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      logger.warn('cannot read the throttle time of a forwarded answer', { api: handler.api.name, error: error.message });
+      return { kind: 'respond', chunks: [bytes] };
+    }
+    const controllerThrottleMs = response.throttleTimeMs ?? 0;
+    const throttleMs = throttled.throttle.throttleMs(throttled.request, response, throttled.handlingMs);
+    if (throttleMs <= 0) return { kind: 'respond', chunks: [bytes] };
+    if (throttleMs <= controllerThrottleMs) return { kind: 'respond', chunks: [bytes], throttleMs };
+    response.throttleTimeMs = throttleMs;
+    return { kind: 'respond', chunks: encode(handler, context, response), throttleMs };
+  }
+
+  function failed(handler: ApiHandler, request: unknown, context: RequestContext, error: unknown, throttled?: ThrottledRequest): FrameOutcome {
     // An expected condition raised deep down (NOT_CONTROLLER when leadership moved mid-request)
     // is answered with its own code, which clients know to retry.
     if (error instanceof KafkaError && error.errorCode !== ErrorCode.UNKNOWN_SERVER_ERROR) {
       logger.info('request failed', { api: handler.api.name, errorCode: error.errorCode, error: error.message });
-      return respond(handler, context, handler.errorResponse(request, error.errorCode, context));
+      return respond(handler, context, handler.errorResponse(request, error.errorCode, context), throttled);
     }
     logger.error('handler failed; answering UNKNOWN_SERVER_ERROR', {
       api: handler.api.name,
@@ -100,7 +161,7 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
       client: context.clientId,
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
-    return respond(handler, context, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, context));
+    return respond(handler, context, handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, context), throttled);
   }
 
   function close(reason: string): FrameOutcome {
@@ -122,26 +183,37 @@ function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[] | un
   return { ...outcome, onSent: runAll };
 }
 
-/** Encodes the handler's answer; `throttleOf` (a client quota) may set its throttle time, and mutes the connection as long. */
-function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>, throttleOf?: (response: unknown) => number): FrameOutcome {
+/**
+ * Encodes the handler's answer. For a client under a quota (`throttled`) its measures are recorded
+ * first and the answer carries their throttle time; the connection is muted as long, unless the
+ * request came in an Envelope (its connection is the forwarding broker's, which mutes its client).
+ */
+function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerOutcome<unknown>, throttled?: ThrottledRequest): FrameOutcome {
+  const mutes = context.connection.forwarded !== true;
   if (outcome === NO_RESPONSE) {
     // acks=0: the bytes count, and the connection is muted, though nothing is answered.
-    const throttleMs = throttleOf?.(undefined) ?? 0;
-    return throttleMs > 0 ? { kind: 'none', throttleMs } : { kind: 'none' };
+    const throttleMs = throttled?.throttle.throttleMs(throttled.request, undefined, throttled.handlingMs) ?? 0;
+    return throttleMs > 0 && mutes ? { kind: 'none', throttleMs } : { kind: 'none' };
   }
   if (outcome === CLOSE_CONNECTION) return { kind: 'close', reason: `${handler.api.name} failed without a response channel` };
   const last = typeof outcome === 'object' && outcome !== null && CLOSE_AFTER_RESPONSE in outcome;
   const response = last ? (outcome as { [CLOSE_AFTER_RESPONSE]: unknown })[CLOSE_AFTER_RESPONSE] : outcome;
-  const throttleMs = throttleOf?.(response) ?? 0;
-  if (throttleMs > 0) {
-    const body = response as { throttleTimeMs?: number };
-    body.throttleTimeMs = Math.max(body.throttleTimeMs ?? 0, throttleMs);
-  }
+  const throttleMs = throttled?.throttle.throttleMs(throttled.request, response, throttled.handlingMs) ?? 0;
+  if (throttleMs > 0) (response as { throttleTimeMs?: number }).throttleTimeMs = throttleMs;
+  const encodeStartMs = throttled === undefined ? 0 : performance.now();
+  const chunks = encode(handler, context, response);
+  // Encoding counts against request_percentage after the decision (Kafka's network-thread time).
+  throttled?.throttle.recordLate(performance.now() - encodeStartMs);
+  if (last) return { kind: 'close', reason: `${handler.api.name} ends the connection`, lastResponse: chunks };
+  return throttleMs > 0 && mutes ? { kind: 'respond', chunks, throttleMs } : { kind: 'respond', chunks };
+}
+
+/** The response header and body, as the writer's chunks. */
+function encode(handler: ApiHandler, context: RequestContext, response: unknown): Buffer[] {
   const writer = new Writer();
   encodeResponseHeader(writer, responseHeaderVersion(handler.api.apiKey, context.apiVersion), context.correlationId);
   handler.api.encodeResponse(writer, context.apiVersion, response);
-  if (last) return { kind: 'close', reason: `${handler.api.name} ends the connection`, lastResponse: writer.finish() };
-  return throttleMs > 0 ? { kind: 'respond', chunks: writer.finish(), throttleMs } : { kind: 'respond', chunks: writer.finish() };
+  return writer.finish();
 }
 
 /**

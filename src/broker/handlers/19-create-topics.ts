@@ -8,26 +8,36 @@
 // are returned only with DESCRIBE_CONFIGS on the topic (else its TopicConfigErrorCode, v5+, is
 // TOPIC_AUTHORIZATION_FAILED). Before that, as Kafka: __cluster_metadata is never created
 // (INVALID_REQUEST), and a topic named twice goes to the controller, which refuses it.
-// Version notes: v1+ validate_only; v5+ returns partitions, replication factor and configs; v7+
-// the topic id.
+// controller_mutation_rate (KIP-599): for a client under it, each topic that passes the
+// controller's checks is recorded with its partition count, in request order, validate_only
+// requests too (as Kafka 4's controller); from v6 a topic is refused with
+// THROTTLING_QUOTA_EXCEEDED while the quota is exhausted (strict), before v6 every topic is
+// created and the answer carries the throttle time (permissive). The answer's throttleTimeMs is
+// the quota's; the dispatcher mutes the connection for it.
+// Version notes: v1+ validate_only; v5+ returns partitions, replication factor and configs; v6+
+// THROTTLING_QUOTA_EXCEEDED; v7+ the topic id.
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import { AclOperation, AclResourceType, CLUSTER_RESOURCE_NAME } from '../../metadata/acl.js';
-import type { TopicResult } from '../../metadata/controller.js';
+import type { CreateTopicRequest, TopicResult } from '../../metadata/controller.js';
 import { ConfigResourceType } from '../../metadata/metadata-record.js';
 import { effectiveTopicConfigs } from '../../metadata/topic-config.js';
 import { CLUSTER_METADATA_TOPIC } from '../../metadata/topic-name.js';
 import { CreateTopicsApi } from '../../protocol/messages/index.js';
 import { createTopicRequestsOf, createTopicsResponse } from '../create-topics-response.js';
 import type { BrokerServices } from '../broker-services.js';
+import { type ControllerMutationQuota, THROTTLING_QUOTA_EXCEEDED_MESSAGE } from '../quota/controller-mutation-quota.js';
 import { defineHandler } from './handler.js';
+
+/** Kafka's first strict version (ControllerApis: strictSinceVersion = 6). */
+const STRICT_QUOTA_VERSION = 6;
 
 export const createTopicsHandler = defineHandler({
   api: CreateTopicsApi,
   minVersion: 0,
   maxVersion: 7,
   forwardToController: true,
-  async handle(request, { broker, connection }) {
+  async handle(request, { broker, connection, apiVersion, clientId }) {
     const { authorization } = broker;
     const names = request.topics.map((topic) => topic.name);
     const counts = new Map<string, number>();
@@ -42,13 +52,18 @@ export const createTopicsHandler = defineHandler({
     };
     const refusals = request.topics.map((topic) => refusal(topic.name));
     const requests = createTopicRequestsOf(request).filter((_, index) => refusals[index] === undefined);
-    const created = requests.length === 0 ? [] : await broker.controller.createTopics(requests, request.validateOnly ?? false);
+    const validateOnly = request.validateOnly ?? false;
+    const quota = requests.length === 0 ? undefined : broker.clientQuotas?.controllerMutationQuota(connection, clientId, apiVersion >= STRICT_QUOTA_VERSION);
+    let created: TopicResult[] = [];
+    if (quota) created = await createWithinQuota(broker, requests, validateOnly, quota);
+    else if (requests.length > 0) created = await broker.controller.createTopics(requests, validateOnly);
     let next = 0;
     const results = refusals.map((result) => result ?? created[next++]!);
     const response = createTopicsResponse(results, (name) => describedConfigs(broker, name, request.topics));
     const describable = new Map(names.map((name) => [name, name !== CLUSTER_METADATA_TOPIC && authorization.topic(connection, AclOperation.DESCRIBE_CONFIGS, name, false)]));
     return {
       ...response,
+      throttleTimeMs: quota?.throttleTimeMs() ?? 0,
       topics: response.topics.map((topic) =>
         topic.errorCode !== ErrorCode.NONE || describable.get(topic.name)
           ? topic
@@ -71,6 +86,28 @@ export const createTopicsHandler = defineHandler({
     };
   },
 });
+
+/**
+ * The topics of a client under controller_mutation_rate: a validate-only pass first tells which
+ * topics pass the controller's checks and their partition counts; those are recorded in request
+ * order, the ones a strict quota refuses answered THROTTLING_QUOTA_EXCEEDED, and only the admitted
+ * ones created. Validate-only requests are recorded too, as Kafka 4's controller records them
+ * (ReplicationControlManager applies the quota to each topic before it looks at validateOnly).
+ * Kafka records inside the controller's one step; here a topic created by someone else between the
+ * two passes has been recorded and then fails (TOPIC_ALREADY_EXISTS).
+ */
+async function createWithinQuota(broker: BrokerServices, requests: CreateTopicRequest[], validateOnly: boolean, quota: ControllerMutationQuota): Promise<TopicResult[]> {
+  const validated = await broker.controller.createTopics(requests, true);
+  const decided = validated.map((result): TopicResult | undefined => {
+    if (result.errorCode !== ErrorCode.NONE) return result;
+    return quota.record(result.numPartitions) ? undefined : refused(result.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLING_QUOTA_EXCEEDED_MESSAGE);
+  });
+  if (validateOnly) return decided.map((result, index) => result ?? validated[index]!);
+  const admitted = requests.filter((_, index) => decided[index] === undefined);
+  const created = admitted.length === 0 ? [] : await broker.controller.createTopics(admitted, false);
+  let next = 0;
+  return decided.map((result) => result ?? created[next++]!);
+}
 
 function refused(name: string, errorCode: number, errorMessage: string): TopicResult {
   return { name, errorCode, errorMessage, topicId: null, numPartitions: -1, replicationFactor: -1 };

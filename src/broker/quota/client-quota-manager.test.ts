@@ -51,3 +51,19 @@ describe('ClientQuotaManager', () => {
     assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p', 1), 0);
   });
 });
+
+describe('ClientQuotaManager for request_percentage', () => {
+  it('bounds the throttle time by maxThrottleMs, and counts late records for the next requests only', () => {
+    const clock = new ManualClock();
+    const { source } = userQuotas({ alice: 1 });
+    const quotas = new ClientQuotaManager(source, clock, WINDOW, { maxThrottleMs: 1000 });
+    // 1% of a thread: 0.1 percent-seconds over the 10 s window is within it.
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'c', 0.1), 0);
+    quotas.record('alice', 'c', 50);
+    // The late record was counted: the next request is throttled (5% of a thread against 1%: for
+    // 40 s of the 10 s window), at most one sample.
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'c', 0.01), 1000);
+    quotas.unrecord('alice', 'c', 50.11);
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'c', 0.01), 0, 'taken back');
+  });
+});
