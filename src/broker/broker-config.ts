@@ -231,6 +231,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('replica.lag.time.max.ms', 'long', 30000, 'How long a follower may go without catching up with the leader before it leaves the ISR.', atLeast(1)),
   key('quota.window.num', 'int', 11, 'How many samples the client quotas (producer_byte_rate, consumer_byte_rate) keep in memory.', atLeast(1)),
   key('quota.window.size.seconds', 'int', 1, 'How long each sample of the client quotas covers, in seconds.', atLeast(1)),
+  key('controller.quota.window.num', 'int', 11, 'How many samples the controller mutation quota (controller_mutation_rate) keeps in memory.', atLeast(1)),
+  key('controller.quota.window.size.seconds', 'int', 1, 'How long each sample of the controller mutation quota covers, in seconds.', atLeast(1)),
   key('replication.quota.window.num', 'int', 11, 'How many samples the replication quotas (throttled.rate) keep in memory.', atLeast(1)),
   key('replication.quota.window.size.seconds', 'int', 1, 'How long each sample of the replication quotas covers, in seconds.', atLeast(1)),
   // Kafka 4.0 raised the default to 2 (KIP-1030).
@@ -525,6 +527,9 @@ export interface BrokerConfig {
   /** quota.window.num and quota.window.size.seconds: the client quotas' samples. */
   quotaWindowNum: number;
   quotaWindowSizeSeconds: number;
+  /** controller.quota.window.num and .size.seconds: controller_mutation_rate's token bucket holds quota x samples x size. */
+  controllerQuotaWindowNum: number;
+  controllerQuotaWindowSizeSeconds: number;
   /** replication.quota.window.num and .size.seconds: the replication quotas' samples (KIP-73). */
   replicationQuotaWindowNum: number;
   replicationQuotaWindowSizeSeconds: number;
@@ -695,6 +700,8 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     replicaLagTimeMaxMs: get('replica.lag.time.max.ms'),
     quotaWindowNum: get('quota.window.num'),
     quotaWindowSizeSeconds: get('quota.window.size.seconds'),
+    controllerQuotaWindowNum: get('controller.quota.window.num'),
+    controllerQuotaWindowSizeSeconds: get('controller.quota.window.size.seconds'),
     replicationQuotaWindowNum: get('replication.quota.window.num'),
     replicationQuotaWindowSizeSeconds: get('replication.quota.window.size.seconds'),
     autoCreateTopicsEnable: get('auto.create.topics.enable'),

@@ -5,8 +5,8 @@
 // unfenced it (its metadata caught up with its registration), then serve the connections accepted
 // so far.
 import { saslConnector } from '../client/sasl-client.js';
-import { QuotaKey, ipQuota } from '../metadata/client-quotas.js';
-import { ClientQuotas, quotaSource } from './quota/client-quotas.js';
+import { ipQuota } from '../metadata/client-quotas.js';
+import { ClientQuotas, clientQuotaSources } from './quota/client-quotas.js';
 import { Authorization } from './authorizer/authorization.js';
 import { forEachBounded } from '../base/bounded.js';
 import type { Clock, RandomSource } from '../base/clock.js';
@@ -549,10 +549,11 @@ export class Broker {
     const services: BrokerServices = {
       authorization: new Authorization(config.authorizer, image, logger),
       clientQuotas: new ClientQuotas(
-        { produce: quotaSource(image, QuotaKey.PRODUCER_BYTE_RATE), fetch: quotaSource(image, QuotaKey.CONSUMER_BYTE_RATE) },
+        clientQuotaSources(image),
         clock,
         { samples: config.quotaWindowNum, sampleMs: config.quotaWindowSizeSeconds * 1000 },
         () => image.clientQuotas.size > 0,
+        { samples: config.controllerQuotaWindowNum, sampleMs: config.controllerQuotaWindowSizeSeconds * 1000 },
       ),
       sasl: new SaslAuthenticator(config.listenerSasl, (username, mechanism) => image.scramCredential(username, mechanism), { clock, logger, connectionsMaxReauthMs: config.connectionsMaxReauthMs }),
       nodeId: config.nodeId,

@@ -4,7 +4,7 @@ import { MetadataImage } from '../../metadata/metadata-image.js';
 import { ApiKey } from '../../protocol/messages/index.js';
 import { ManualClock } from '../../testing/log-support.js';
 import type { ConnectionInfo } from '../network/index.js';
-import { ClientQuotas, quotaSource } from './client-quotas.js';
+import { ClientQuotas, clientQuotaSources } from './client-quotas.js';
 import type { QuotaSource, ResolvedQuota } from './quota-sensors.js';
 
 const WINDOW = { samples: 11, sampleMs: 1000 };
@@ -95,7 +95,7 @@ describe('ClientQuotas', () => {
   });
 
   it('looks nothing up while no quota is set anywhere', () => {
-    const quotas = new ClientQuotas({ produce: clientQuotas({ busy: 1 }), fetch: clientQuotas({}), request: clientQuotas({ busy: 1 }) }, new ManualClock(), WINDOW, () => false);
+    const quotas = new ClientQuotas({ produce: clientQuotas({ busy: 1 }), fetch: clientQuotas({}), request: clientQuotas({ busy: 1 }), controllerMutation: clientQuotas({ busy: 1 }) }, new ManualClock(), WINDOW, () => false);
     assert.equal(quotas.throttleFor(ApiKey.Produce, 10, connection(), 'busy'), undefined);
     assert.equal(quotas.timesRequests(), false);
     assert.equal(quotas.controllerMutationQuota(connection(), 'busy', true), undefined);
@@ -103,16 +103,16 @@ describe('ClientQuotas', () => {
 });
 
 describe('quotaSource', () => {
-  it('knows whether any entity has its key, and finds the other keys of its image (how ClientQuotas gets request_percentage and controller_mutation_rate)', () => {
+  it('knows whether any entity has its key; ClientQuotas reads request_percentage from the image', () => {
     const image = new MetadataImage();
-    const produce = quotaSource(image, 'producer_byte_rate');
-    const request = produce.forKey!('request_percentage');
+    const sources = clientQuotaSources(image);
+    const { produce, request } = sources;
     assert.equal(request.anySet!(), false);
     image.apply({ type: 'ClientQuota', entity: [{ entityType: 'user', entityName: 'alice' }], key: 'request_percentage', value: 25, remove: false });
     assert.equal(request.anySet!(), true);
     assert.equal(produce.anySet!(), false);
     assert.deepEqual(request.resolve('alice', 'any'), { bound: 25, entity: 'alice\u0000' });
-    const quotas = new ClientQuotas({ produce, fetch: quotaSource(image, 'consumer_byte_rate') }, new ManualClock(), WINDOW, () => image.clientQuotas.size > 0);
+    const quotas = new ClientQuotas(sources, new ManualClock(), WINDOW, () => image.clientQuotas.size > 0);
     assert.equal(quotas.timesRequests(), true);
     assert.ok(quotas.throttleFor(ApiKey.Metadata, 10, connection({ principal: 'User:alice' }), 'any'));
     assert.equal(quotas.throttleFor(ApiKey.Metadata, 10, connection({ principal: 'User:bob' }), 'any'), undefined);

@@ -48,7 +48,16 @@ export function quotaSource(image: MetadataImage, key: string): QuotaSource {
       }
       return anySet;
     },
-    forKey: (other) => quotaSource(image, other),
+  };
+}
+
+/** The four client quotas' sources in one image (producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate). */
+export function clientQuotaSources(image: MetadataImage): ClientQuotaSources {
+  return {
+    produce: quotaSource(image, QuotaKey.PRODUCER_BYTE_RATE),
+    fetch: quotaSource(image, QuotaKey.CONSUMER_BYTE_RATE),
+    request: quotaSource(image, QuotaKey.REQUEST_PERCENTAGE),
+    controllerMutation: quotaSource(image, QuotaKey.CONTROLLER_MUTATION_RATE),
   };
 }
 
@@ -136,19 +145,15 @@ const MUTATION_APIS: ReadonlySet<number> = new Set([ApiKey.CreateTopics, ApiKey.
 export interface ClientQuotaSources {
   readonly produce: QuotaSource;
   readonly fetch: QuotaSource;
-  /** request_percentage; by default `produce.forKey` of it (the same image). */
-  readonly request?: QuotaSource;
-  /** controller_mutation_rate; by default `produce.forKey` of it. */
-  readonly controllerMutation?: QuotaSource;
+  readonly request: QuotaSource;
+  readonly controllerMutation: QuotaSource;
 }
 
 export class ClientQuotas {
   readonly produce: ClientQuotaManager;
   readonly fetch: ClientQuotaManager;
-  /** request_percentage (undefined: its source is unknown, not enforced). */
-  readonly request: ClientQuotaManager | undefined;
-  /** controller_mutation_rate (undefined: its source is unknown, not enforced). */
-  readonly controllerMutation: ControllerMutationQuotaManager | undefined;
+  readonly request: ClientQuotaManager;
+  readonly controllerMutation: ControllerMutationQuotaManager;
 
   constructor(
     sources: ClientQuotaSources,
@@ -162,16 +167,14 @@ export class ClientQuotas {
   ) {
     this.produce = new ClientQuotaManager(sources.produce, clock, window);
     this.fetch = new ClientQuotaManager(sources.fetch, clock, window);
-    const request = sources.request ?? sources.produce.forKey?.(QuotaKey.REQUEST_PERCENTAGE);
     // Kafka's request quota throttles for at most one sample (ClientRequestQuotaManager.maxThrottleTimeMs).
-    this.request = request && new ClientQuotaManager(request, clock, window, { maxThrottleMs: window.sampleMs });
-    const controllerMutation = sources.controllerMutation ?? sources.produce.forKey?.(QuotaKey.CONTROLLER_MUTATION_RATE);
-    this.controllerMutation = controllerMutation && new ControllerMutationQuotaManager(controllerMutation, clock, controllerWindow);
+    this.request = new ClientQuotaManager(sources.request, clock, window, { maxThrottleMs: window.sampleMs });
+    this.controllerMutation = new ControllerMutationQuotaManager(sources.controllerMutation, clock, controllerWindow);
   }
 
   /** Whether requests' handling time must be measured: a request_percentage quota is set somewhere. */
   timesRequests(): boolean {
-    return this.request !== undefined && this.anyQuota() && this.request.anySet();
+    return this.anyQuota() && this.request.anySet();
   }
 
   /**
@@ -179,7 +182,7 @@ export class ClientQuotas {
    * request (strict from Kafka's strictSinceVersion), or undefined when none applies to its client.
    */
   controllerMutationQuota(connection: ConnectionInfo, clientId: string | null, strict: boolean): ControllerMutationQuota | undefined {
-    if (this.controllerMutation === undefined || !this.anyQuota()) return undefined;
+    if (!this.anyQuota()) return undefined;
     return this.controllerMutation.quotaFor(quotaUser(connection.principal), clientId ?? '', strict);
   }
 
@@ -188,15 +191,15 @@ export class ClientQuotas {
     if (!this.anyQuota()) return undefined;
     // Which quotas may concern this request, before looking its client up.
     const byteRate = apiKey === ApiKey.Produce ? this.produce : apiKey === ApiKey.Fetch ? this.fetch : undefined;
-    const request = this.request !== undefined && this.request.anySet() && !exemptFromRequestQuota(apiKey, connection) ? this.request : undefined;
-    const mutationApi = MUTATION_APIS.has(apiKey) && this.controllerMutation !== undefined;
+    const request = this.request.anySet() && !exemptFromRequestQuota(apiKey, connection) ? this.request : undefined;
+    const mutationApi = MUTATION_APIS.has(apiKey);
     if (byteRate === undefined && request === undefined && !mutationApi) return undefined;
     const user = quotaUser(connection.principal);
     const client = clientId ?? '';
     const bytes = byteRate?.appliesTo(user, client) ? byteRate : undefined;
     const requestTime = request?.appliesTo(user, client) ? request : undefined;
     // The handler puts the controller mutation quota's throttle time in its answer; the connection is muted for it.
-    const mutations = mutationApi && this.controllerMutation!.appliesTo(user, client);
+    const mutations = mutationApi && this.controllerMutation.appliesTo(user, client);
     if (bytes === undefined && requestTime === undefined && !mutations) return undefined;
     return new ClientRequestThrottle(apiKey, user, client, requestBytes, bytes, requestTime);
   }

@@ -21,8 +21,6 @@ export interface QuotaSource {
   resolve(user: string, clientId: string): ResolvedQuota | undefined;
   /** Whether any entity has this key's quota (a cheap test before measuring anything); absent: assume so. */
   anySet?(): boolean;
-  /** The same image's quotas under another key (how ClientQuotas finds request_percentage and controller_mutation_rate). */
-  forKey?(key: string): QuotaSource;
 }
 
 const SENSOR_IDLE_EXPIRY_MS = 3_600_000;
