@@ -17,6 +17,7 @@ import { canonicalIp } from '../metadata/client-quotas.js';
 import type { SaslCredentials } from '../client/sasl-client.js';
 import { parseListeners } from './network/listeners.js';
 import { SslPrincipalMapper } from './network/ssl-principal.js';
+import { resolveCipherSuites, type CipherSuites } from './network/cipher-suites.js';
 import type { ListenerConnectionLimits } from './network/network-limits.js';
 import {
   JWT_VALIDATOR_CLASSES,
@@ -447,6 +448,8 @@ export interface SslSettings {
   readonly truststoreCertificates: string | null;
   readonly clientAuth: 'none' | 'requested' | 'required';
   readonly enabledProtocols: readonly string[];
+  /** ssl.cipher.suites, resolved to OpenSSL names; null when empty (every suite the runtime offers). */
+  readonly cipherSuites: CipherSuites | null;
   /** ssl.principal.mapping.rules: how a client certificate's distinguished name becomes a principal name. */
   readonly principalMapper: SslPrincipalMapper;
   /** ssl.endpoint.identification.algorithm: `https` checks a peer's host name against its certificate, empty does not. */
@@ -1192,6 +1195,23 @@ function sslSettings(listener: string, get: <T extends ConfigValue>(name: string
       throw new ConfigError(keyNames['ssl.principal.mapping.rules']!, `listener ${listener}: ${(error as Error).message}`);
     }
   };
+  // ssl.cipher.suites, and whether each enabled TLS version still has a suite (Java's TLS then
+  // refuses that version; node:tls would fall back to its default TLS 1.3 suites).
+  const cipherSuitesOf = (): CipherSuites | null => {
+    const names = read<string[]>('ssl.cipher.suites').filter((name) => name.trim() !== '');
+    if (names.length === 0) return null;
+    let suites: CipherSuites;
+    try {
+      suites = resolveCipherSuites(names);
+    } catch (error) {
+      throw new ConfigError(keyNames['ssl.cipher.suites']!, `listener ${listener}: ${(error as Error).message}`);
+    }
+    const protocols = read<string[]>('ssl.enabled.protocols');
+    if (!protocols.some((protocol) => (protocol === 'TLSv1.3' ? suites.tls13 : protocol === 'TLSv1.2' && suites.tls12))) {
+      throw new ConfigError(keyNames['ssl.cipher.suites']!, `listener ${listener}: no listed suite serves ${protocols.join(' or ')} (ssl.enabled.protocols); TLS 1.3 suites are TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 and TLS_CHACHA20_POLY1305_SHA256`);
+    }
+    return suites;
+  };
   const settings: SslSettings = {
     keystoreType: read<string>('ssl.keystore.type').toUpperCase(),
     keystoreLocation: read('ssl.keystore.location'),
@@ -1205,6 +1225,7 @@ function sslSettings(listener: string, get: <T extends ConfigValue>(name: string
     truststoreCertificates: read('ssl.truststore.certificates'),
     clientAuth: read('ssl.client.auth'),
     enabledProtocols: read<string[]>('ssl.enabled.protocols'),
+    cipherSuites: cipherSuitesOf(),
     endpointIdentification: read<string | null>('ssl.endpoint.identification.algorithm') ?? '',
     principalMapper: principalMapper(),
     keyNames,

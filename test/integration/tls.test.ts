@@ -5,7 +5,7 @@
 // refused at start with the key named. The certificates are made by openssl for each run
 // (test/support/test-pki.ts).
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
@@ -303,6 +303,30 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     assert.equal(await principalFor(strict, { cert: pki.clientCert, key: pki.clientKey }), undefined, 'refused');
   });
 
+  it('ssl.cipher.suites by their standard names: only listed suites are negotiated, and a version without one is not offered', async () => {
+    const store = { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile };
+    const tls12Only = await start({ ...store, 'ssl.cipher.suites': 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384' });
+    const tls13Only = await start({ ...store, 'ssl.cipher.suites': 'TLS_AES_128_GCM_SHA256' });
+    const ca = readFileSync(pki.caFile);
+    /** The suite and version a client with `options` gets from the broker's SSL listener, or the handshake's error. */
+    const negotiated = (running: RunningBroker, options: object) =>
+      new Promise<string>((resolve) => {
+        const socket = connectTls({ host: '127.0.0.1', port: portOf(running, 'SSL'), servername: 'localhost', ca, ...options }, () => {
+          const { name, version } = socket.getCipher();
+          socket.destroy();
+          resolve(`${name} ${version}`);
+        });
+        socket.on('error', (error) => resolve(`refused: ${error.message}`));
+      });
+    // TLS 1.3 has no listed suite: a client offering it gets TLS 1.2 with the listed suite (node:tls alone would use its TLS 1.3 defaults).
+    assert.equal(await negotiated(tls12Only, {}), 'ECDHE-RSA-AES256-GCM-SHA384 TLSv1.2');
+    assert.match(await negotiated(tls12Only, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }), /^refused: .*handshake failure/);
+    assert.equal(await negotiated(tls13Only, {}), 'TLS_AES_128_GCM_SHA256 TLSv1.3');
+    assert.match(await negotiated(tls13Only, { maxVersion: 'TLSv1.2' }), /^refused: /);
+    // kafkajs still produces and reads over the restricted listener.
+    assert.deepEqual(await roundTrip(`127.0.0.1:${portOf(tls12Only, 'SSL')}`, { ca: [ca], servername: 'localhost' }, 'cipher-suites'), ['cipher-suites-1', 'cipher-suites-2', 'cipher-suites-3']);
+  });
+
   it('refuses bad settings at start, naming the key', async () => {
     const refused = async (config: Record<string, string>, pattern: RegExp) => {
       await assert.rejects(start(config), (error: Error) => {
@@ -316,6 +340,8 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': join(pki.dir, 'missing.pem') }, /ssl\.keystore\.location.*cannot read/);
     await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.client.auth': 'required' }, /ssl\.client\.auth.*needs the certificates/);
     await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.enabled.protocols': 'TLSv1.1' }, /ssl\.enabled\.protocols.*TLSv1\.1 not offered/);
+    await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.cipher.suites': 'TLS_RSA_WITH_RC4_128_MD5' }, /ssl\.cipher\.suites.*TLS_RSA_WITH_RC4_128_MD5 is not one this runtime's TLS offers/);
+    await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.cipher.suites': 'TLS_AES_128_GCM_SHA256', 'ssl.enabled.protocols': 'TLSv1.2' }, /ssl\.cipher\.suites.*no listed suite serves TLSv1\.2/);
     await refused({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.principal.mapping.rules': 'RULE:^CN=(.*$/$1/' }, /ssl\.principal\.mapping\.rules.*is not a regular expression/);
     await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT' }, /listener\.security\.protocol\.map.*no security protocol for listener SSL/);
     await refused({ 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SASL_SSL', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'sasl.enabled.mechanisms': 'GSSAPI' }, /sasl\.enabled\.mechanisms.*GSSAPI not served/);

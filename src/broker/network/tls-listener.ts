@@ -1,8 +1,9 @@
 // A TLS listener's server options from Kafka's ssl.* settings (SslSettings, resolved per listener
 // by the broker config): the broker's key and certificate chain from a PEM or PKCS12 key store
 // (a file, or PEM in the configuration), the certificates client certificates must be signed by,
-// ssl.client.auth and the TLS versions. Read and checked once at start, so a bad file or password
-// fails the start with a message naming the key, not the first client's handshake.
+// ssl.client.auth, the TLS versions and ssl.cipher.suites. Read and checked once at start, so a
+// bad file or password fails the start with a message naming the key, not the first client's
+// handshake.
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError } from '../../base/config-def.js';
@@ -49,10 +50,18 @@ export async function tlsClientOptions(listener: string, ssl: SslSettings): Prom
   return options;
 }
 
-function versions(ssl: SslSettings): Pick<TlsOptions, 'minVersion' | 'maxVersion'> {
+/**
+ * ssl.enabled.protocols as the lowest and highest version, narrowed to the versions ssl.cipher.suites
+ * leaves a suite for (the configuration checked that one is left), and the suites themselves.
+ */
+function versions(ssl: SslSettings): Pick<TlsOptions, 'minVersion' | 'maxVersion' | 'ciphers'> {
+  const suites = ssl.cipherSuites;
+  const tls12 = ssl.enabledProtocols.includes('TLSv1.2') && (suites === null || suites.tls12);
+  const tls13 = ssl.enabledProtocols.includes('TLSv1.3') && (suites === null || suites.tls13);
   return {
-    minVersion: ssl.enabledProtocols.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3',
-    maxVersion: ssl.enabledProtocols.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2',
+    minVersion: tls12 ? 'TLSv1.2' : 'TLSv1.3',
+    maxVersion: tls13 ? 'TLSv1.3' : 'TLSv1.2',
+    ...(suites === null ? {} : { ciphers: suites.ciphers }),
   };
 }
 
