@@ -1240,8 +1240,8 @@ function sslSettings(listener: string, get: <T extends ConfigValue>(name: string
   if (!inline && settings.keystoreType !== 'PEM' && settings.keystoreType !== 'PKCS12') {
     throw new ConfigError(keyNames['ssl.keystore.type']!, `listener ${listener}: key store type ${settings.keystoreType} cannot be read; use PKCS12 (keytool -importkeystore -deststoretype PKCS12 converts a JKS store) or PEM`);
   }
-  if (settings.truststoreCertificates === null && settings.truststoreLocation !== null && settings.truststoreType !== 'PEM') {
-    throw new ConfigError(keyNames['ssl.truststore.type']!, `listener ${listener}: trust store type ${settings.truststoreType} cannot be read; use PEM (a file of certificates, or ssl.truststore.certificates)`);
+  if (settings.truststoreCertificates === null && settings.truststoreLocation !== null && settings.truststoreType !== 'PEM' && settings.truststoreType !== 'PKCS12') {
+    throw new ConfigError(keyNames['ssl.truststore.type']!, `listener ${listener}: trust store type ${settings.truststoreType} cannot be read; use PKCS12 (keytool -importkeystore -deststoretype PKCS12 converts a JKS store) or PEM (a file of certificates, or ssl.truststore.certificates)`);
   }
   if (settings.clientAuth !== 'none' && settings.truststoreCertificates === null && settings.truststoreLocation === null) {
     throw new ConfigError(keyNames['ssl.client.auth']!, `listener ${listener}: checking client certificates (${settings.clientAuth}) needs the certificates they are signed by (ssl.truststore.location or ssl.truststore.certificates)`);

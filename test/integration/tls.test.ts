@@ -115,6 +115,16 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     assert.deepEqual(await roundTrip(`127.0.0.1:${portOf(running, 'PLAINTEXT')}`, false, 'plain'), ['plain-1', 'plain-2', 'plain-3']);
   });
 
+  it('reads a PKCS12 trust store of certificates only; a wrong trust store password is refused at start, naming the key', async () => {
+    const store = { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile, 'ssl.client.auth': 'required', 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': pki.caP12File };
+    const running = await start({ ...store, 'ssl.truststore.password': 'trust-secret' });
+    const bootstrap = `localhost:${portOf(running, 'SSL')}`;
+    assert.deepEqual(await roundTrip(bootstrap, { ca: [pki.ca], cert: pki.clientCert, key: pki.clientKey }, 'p12-trust'), ['p12-trust-1', 'p12-trust-2', 'p12-trust-3']);
+    await assert.rejects(roundTrip(bootstrap, { ca: [pki.ca], cert: pki.strangerCert, key: pki.strangerKey }, 'p12-stranger'));
+    await assert.rejects(start({ ...store, 'ssl.truststore.password': 'wrong' }), /ssl\.truststore\.location.*PKCS12 trust store .* cannot be read: its integrity check fails: a wrong password/);
+    await assert.rejects(start(store), /ssl\.truststore\.location.*its certificates are encrypted: set the trust store password/);
+  });
+
   it('plaintext Kafka bytes sent to the TLS port close that connection; a TLS client right after is served', async () => {
     const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.certificate.chain': pki.brokerCert, 'ssl.keystore.key': pki.brokerKey });
     const port = portOf(running, 'SSL');

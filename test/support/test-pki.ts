@@ -17,6 +17,8 @@ export interface Pki {
   /** The broker's key and certificate in one PEM file, and in a PKCS12 file (password `store-secret`). */
   brokerPemFile: string;
   brokerP12File: string;
+  /** The test CA in a PKCS12 trust store (password trust-secret). */
+  caP12File: string;
   caFile: string;
   /** The client's certificate and key as files (for clients that take paths: librdkafka, Python). */
   clientCertFile: string;
@@ -50,6 +52,8 @@ export function makePki(): Pki {
   signed('stranger', 'other-ca', '/CN=mallory');
   signed('renewed', 'other-ca', '/CN=localhost', 'DNS:localhost,IP:127.0.0.1');
   openssl(dir, 'pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-out', 'broker.p12', '-passout', 'pass:store-secret');
+  // A trust store of certificates only (no key), as keytool -importcert makes one: the test CA.
+  openssl(dir, 'pkcs12', '-export', '-nokeys', '-in', 'test-ca.pem', '-out', 'trust.p12', '-passout', 'pass:trust-secret');
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   writeFileSync(join(dir, 'broker-store.pem'), read('broker.key') + read('broker.pem'));
   writeFileSync(join(dir, 'renewed-store.pem'), read('renewed.key') + read('renewed.pem'));
@@ -62,6 +66,7 @@ export function makePki(): Pki {
     clientKey: read('client.key'),
     brokerPemFile: join(dir, 'broker-store.pem'),
     brokerP12File: join(dir, 'broker.p12'),
+    caP12File: join(dir, 'trust.p12'),
     caFile: join(dir, 'test-ca.pem'),
     otherCa: read('other-ca.pem'),
     renewedBrokerPemFile: join(dir, 'renewed-store.pem'),

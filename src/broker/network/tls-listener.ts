@@ -1,12 +1,14 @@
 // A TLS listener's server options from Kafka's ssl.* settings (SslSettings, resolved per listener
 // by the broker config): the broker's key and certificate chain from a PEM or PKCS12 key store
-// (a file, or PEM in the configuration), the certificates client certificates must be signed by,
+// (a file, or PEM in the configuration), the certificates client certificates must be signed by
+// (PEM, or a PKCS12 trust store read by src/base/pkcs12.ts),
 // ssl.client.auth, the TLS versions and ssl.cipher.suites. Read and checked once at start, so a
 // bad file or password fails the start with a message naming the key, not the first client's
 // handshake.
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError } from '../../base/config-def.js';
+import { Pkcs12Error, pkcs12Certificates } from '../../base/pkcs12.js';
 import type { TlsClientOptions } from '../../client/byte-stream.js';
 import type { SslSettings } from '../broker-config.js';
 import { ANONYMOUS, distinguishedName, type SslPrincipalMapper } from './ssl-principal.js';
@@ -85,7 +87,15 @@ async function storeOptions(listener: string, ssl: SslSettings): Promise<Pick<Tl
     Object.assign(options, { cert: pem, key: pem, passphrase: ssl.keyPassword ?? ssl.keystorePassword ?? undefined });
   }
   if (ssl.truststoreCertificates !== null) options.ca = ssl.truststoreCertificates;
-  else if (ssl.truststoreLocation !== null) options.ca = await fileOf('ssl.truststore.location', ssl.truststoreLocation);
+  else if (ssl.truststoreLocation !== null && ssl.truststoreType === 'PKCS12') {
+    const file = await fileOf('ssl.truststore.location', ssl.truststoreLocation);
+    try {
+      options.ca = pkcs12Certificates(file, ssl.truststorePassword);
+    } catch (error) {
+      if (!(error instanceof Pkcs12Error)) throw error;
+      throw new ConfigError(ssl.keyNames['ssl.truststore.location'] ?? 'ssl.truststore.location', `listener ${listener}: the PKCS12 trust store ${ssl.truststoreLocation} cannot be read: ${error.message}`);
+    }
+  } else if (ssl.truststoreLocation !== null) options.ca = await fileOf('ssl.truststore.location', ssl.truststoreLocation);
   return options;
 }
 
