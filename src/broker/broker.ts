@@ -28,10 +28,10 @@ import { ReplicaFetcherManager } from '../replication/replica-fetcher.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { advertisedBrokers } from './advertised-brokers.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
-import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum, listenerConnectionKeys, listenerPrefixed } from './broker-config.js';
+import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum, listenerConnectionKeys, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig, type SslSettings } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
-import { applyLogConfigs, effectiveBrokerConfig, replicationThrottle, topicConfigValue, topicLogConfig } from './config-resources.js';
+import { applyLogConfigs, effectiveBrokerConfig, replicationThrottle, serverPropertiesOf, topicConfigValue, topicLogConfig } from './config-resources.js';
 import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
 import { targetReplicas } from '../metadata/reassignment.js';
 import { brokerLogBackgroundWork, brokerLogDefaults } from './log-configs.js';
@@ -47,6 +47,7 @@ import {
   type ListenerConfig,
   type ListenerConnectionLimits,
   SocketServer,
+  TlsReload,
   parseListeners,
   resolveIpOverrides,
 } from './network/index.js';
@@ -139,7 +140,15 @@ async function nodeConnector(connect: Connector | undefined, config: BrokerConfi
   return login === undefined ? secured : saslConnector(secured, login, { clientId: `conveyor-sasl-${config.nodeId}` });
 }
 
-/** The listeners to bind: an SSL listener with its TLS options (read and checked now). */
+/** The key and trust store files of an SSL listener's settings (none for PEM in the configuration). */
+function tlsFiles(ssl: SslSettings): string[] {
+  return [ssl.keystoreCertificateChain === null ? ssl.keystoreLocation : null, ssl.truststoreCertificates === null ? ssl.truststoreLocation : null].filter((file): file is string => file !== null);
+}
+
+/**
+ * The listeners to bind: an SSL listener with its TLS options (read and checked now) and where they
+ * come from again (its files; dynamic settings replace them, see tlsSettingsUpdater).
+ */
 async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> {
   const listeners = parseListeners(config.listeners);
   if (config.listenerSsl.size === 0 && config.listenerSasl.size === 0) return listeners;
@@ -148,11 +157,49 @@ async function listenerConfigs(config: BrokerConfig): Promise<ListenerConfig[]> 
     const listener = config.listenerSasl.has(plain.name) ? { ...plain, unauthenticated: { maxFrameBytes: config.saslServerMaxReceiveSize, timeoutMs: SASL_AUTHENTICATION_TIMEOUT_MS } } : plain;
     const ssl = config.listenerSsl.get(listener.name);
     if (ssl === undefined) return listener;
-    const files = [ssl.keystoreCertificateChain === null ? ssl.keystoreLocation : null, ssl.truststoreCertificates === null ? ssl.truststoreLocation : null].filter((file): file is string => file !== null);
     const tls = await tlsServerOptions(listener.name, ssl);
     const principalOf = (socket: Socket) => tlsPrincipal(socket as TLSSocket, ssl.principalMapper);
-    return { ...listener, tls, principalOf, ...(files.length > 0 ? { tlsReload: { files, load: () => tlsServerOptions(listener.name, ssl) } } : {}) };
+    return { ...listener, tls, principalOf, tlsReload: new TlsReload(tlsFiles(ssl), () => tlsServerOptions(listener.name, ssl)) };
   }));
+}
+
+/**
+ * Applies the key and trust store settings of this broker's dynamic configs (Kafka reconfigures
+ * listener.name.<listener>.ssl.keystore.location and the other listenerOnlySecurityKeys without a
+ * restart, per broker) to its SSL listeners: a listener whose dynamic settings changed (or were
+ * removed: back to server.properties) reads them at once and watches its new files from then on.
+ * Settings that do not resolve, or key stores that cannot be used, are logged and the listener
+ * keeps what it serves.
+ */
+function tlsSettingsUpdater(services: BrokerServices, sources: ReadonlyMap<string, TlsReload>): () => void {
+  const applied = new Map<string, string>();
+  return () => {
+    if (sources.size === 0) return;
+    const dynamic: [string, string][] = [];
+    for (const [name, value] of services.image.resourceConfigs(ConfigResourceType.broker, String(services.nodeId))) {
+      const prefixed = listenerPrefixed(name);
+      if (prefixed && listenerOnlySecurityKeys.has(prefixed.baseName)) dynamic.push([name, value]);
+    }
+    for (const [listener, source] of sources) {
+      const prefix = `listener.name.${listener.toLowerCase()}.`;
+      const own = dynamic.filter(([name]) => name.toLowerCase().startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+      const fingerprint = JSON.stringify(own);
+      if ((applied.get(listener) ?? '[]') === fingerprint) continue;
+      applied.set(listener, fingerprint);
+      let ssl: SslSettings | undefined;
+      try {
+        const input = serverPropertiesOf(services.config);
+        for (const [name, value] of own) input.set(name, value);
+        ssl = resolveBrokerConfig(input).listenerSsl.get(listener);
+      } catch (error) {
+        services.logger.warn('dynamic TLS settings do not resolve: the listener keeps its key and trust stores', { listener, error: (error as Error).message });
+        continue;
+      }
+      if (ssl === undefined) continue;
+      const settings = ssl;
+      source.replace(tlsFiles(settings), () => tlsServerOptions(listener, settings));
+    }
+  };
 }
 
 function joinHostPort(host: string, port: number): string {
@@ -607,10 +654,15 @@ export class Broker {
         .assignReplicasToDirs([{ topicId: partition.topicId, partitionIndex: partition.partitionIndex, directoryId }], clock.monotonicMs() + DIRECTORY_ASSIGNMENT_TIMEOUT_MS)
         .catch((error: unknown) => logger.warn('the controller did not record a replica\'s log directory', { topic: partition.topic, partition: partition.partitionIndex, error: String(error) }));
     });
-    // The connection limits of dynamic broker configs apply now and at every change.
+    // The connection limits and TLS key and trust stores of dynamic broker configs apply now and at every change.
     const updateConnectionLimits = connectionLimitsUpdater(services, socketServer);
-    updateConnectionLimits();
-    const publisher = new MetadataPublisher(services, updatePeers, updateConnectionLimits);
+    const updateTlsSettings = tlsSettingsUpdater(services, socketServer.tlsSources());
+    const onBrokerConfigs = () => {
+      updateConnectionLimits();
+      updateTlsSettings();
+    };
+    onBrokerConfigs();
+    const publisher = new MetadataPublisher(services, updatePeers, onBrokerConfigs);
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
     logManager.startBackgroundWork();

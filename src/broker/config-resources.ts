@@ -247,8 +247,7 @@ export function effectiveBrokerConfig(broker: BrokerServices): BrokerConfig {
   const { image, config, nodeId } = broker;
   const cached = effectiveConfigs.get(image);
   if (cached && cached.version === image.version) return cached.config;
-  const input = new Map<string, string>();
-  for (const name of config.explicitKeys) input.set(name, formatConfigValue(config.values.get(name)) ?? '');
+  const input = serverPropertiesOf(config);
   for (const resourceName of ['', String(nodeId)]) {
     for (const [name, value] of image.resourceConfigs(ConfigResourceType.broker, resourceName)) {
       // Listener and security keys are stored only: listeners bind at start from server.properties.
@@ -263,6 +262,13 @@ export function effectiveBrokerConfig(broker: BrokerServices): BrokerConfig {
   }
   effectiveConfigs.set(image, { version: image.version, config: effective });
   return effective;
+}
+
+/** The keys server.properties set, as text: the input to resolve again with dynamic values over it. */
+export function serverPropertiesOf(config: BrokerConfig): Map<string, string> {
+  const input = new Map<string, string>();
+  for (const name of config.explicitKeys) input.set(name, formatConfigValue(config.values.get(name)) ?? '');
+  return input;
 }
 
 /** The complete log settings of a topic: its overrides over the effective broker defaults. */

@@ -16,6 +16,10 @@ import { TLS_HANDSHAKE_TIMEOUT_MS } from '../../src/broker/network/tls-listener.
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
 import { startCluster } from '../../src/node/start-cluster.js';
 import { makePki, noOpenssl, type Pki } from '../support/test-pki.js';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { IncrementalAlterConfigsApi } from '../../src/protocol/messages/index.js';
+import { RawClient } from '../support/raw-client.js';
+
 
 /** Produces three records over the given TLS client settings and reads them back in a group. */
 async function roundTrip(bootstrap: string, ssl: object | false, label: string): Promise<string[]> {
@@ -176,31 +180,35 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     partial.destroy();
   });
 
+  /** Which test CA signed the certificate the broker presents on `port` now: the handshake's verdict with each CA. */
+  type Signer = 'test-ca' | 'other-ca' | 'neither';
+  const presentedSigner = async (port: number): Promise<Signer> => {
+    for (const [name, ca] of [['test-ca', pki.ca], ['other-ca', pki.otherCa]] as const) {
+      const trusted = await new Promise<boolean>((resolve) => {
+        const socket = connectTls({ host: '127.0.0.1', port, servername: 'localhost', ca: [ca] }, () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      });
+      if (trusted) return name;
+    }
+    return 'neither';
+  };
+  const untilPresented = async (port: number, wanted: Signer) => {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      if ((await presentedSigner(port)) === wanted) return;
+    }
+    assert.fail(`the broker did not present a certificate of ${wanted} within 10 s (it presents ${await presentedSigner(port)})`);
+  };
+
   it('serves a renewed certificate once its key store file changes, without a restart; a broken file leaves the old one', async () => {
     const keystore = join(pki.dir, 'live-store.pem');
     copyFileSync(pki.brokerPemFile, keystore);
     const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore });
     const port = portOf(running, 'SSL');
-    /** The CA whose certificate the broker presents now: the handshake's verdict with each CA. */
-    const signer = async (): Promise<'test-ca' | 'other-ca' | 'neither'> => {
-      for (const [name, ca] of [['test-ca', pki.ca], ['other-ca', pki.otherCa]] as const) {
-        const trusted = await new Promise<boolean>((resolve) => {
-          const socket = connectTls({ host: '127.0.0.1', port, servername: 'localhost', ca: [ca] }, () => {
-            socket.end();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        });
-        if (trusted) return name;
-      }
-      return 'neither';
-    };
-    const until = async (wanted: string) => {
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
-        if ((await signer()) === wanted) return;
-      }
-      assert.fail(`the broker did not present a certificate of ${wanted} within 10 s (it presents ${await signer()})`);
-    };
+    const signer = () => presentedSigner(port);
+    const until = (wanted: Signer) => untilPresented(port, wanted);
     assert.equal(await signer(), 'test-ca');
     // A connection made before the renewal keeps working: an ApiVersions request on it is answered.
     const early = await new Promise<TLSSocket>((resolve, reject) => {
@@ -224,6 +232,31 @@ describe('SSL listeners', { timeout: 120_000, skip: noOpenssl }, () => {
     writeFileSync(keystore, 'not a certificate');
     await new Promise((resolve) => setTimeout(resolve, 3 * TLS_FILE_CHECK_INTERVAL_MS));
     assert.equal(await signer(), 'other-ca');
+  });
+
+  it('takes a new key store from a dynamic broker config (listener.name.ssl.ssl.keystore.location), keeps the old one when the new cannot be used, and goes back when it is deleted', async () => {
+    const running = await start({ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': pki.brokerPemFile });
+    const port = portOf(running, 'SSL');
+    const admin = await RawClient.connect('127.0.0.1', portOf(running, 'PLAINTEXT'));
+    const alter = async (value: string | null) => {
+      const resource = { resourceType: 4, resourceName: String(running.broker.services.nodeId), configs: [{ name: 'listener.name.ssl.ssl.keystore.location', configOperation: value === null ? 1 : 0, value }] };
+      const altered = await admin.request(IncrementalAlterConfigsApi, 1, { resources: [resource], validateOnly: false });
+      assert.equal(altered.responses[0]!.errorCode, ErrorCode.NONE, altered.responses[0]!.errorMessage ?? '');
+    };
+    try {
+      assert.equal(await presentedSigner(port), 'test-ca');
+      await alter(pki.renewedBrokerPemFile);
+      await untilPresented(port, 'other-ca');
+      // A key store that cannot be read: the listener keeps the one it serves.
+      await alter(join(pki.dir, 'missing-store.pem'));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal(await presentedSigner(port), 'other-ca');
+      // The dynamic setting deleted: server.properties' key store again.
+      await alter(null);
+      await untilPresented(port, 'test-ca');
+    } finally {
+      await admin.close();
+    }
   });
 
   it('a three-node cluster with every listener SSL and client certificates required: Raft, the controller channel and replication over TLS', { timeout: 90_000 }, async () => {

@@ -3,7 +3,7 @@ export { Connection, type ConnectionStats } from './connection.js';
 export { ConnectionQuotas, resolveIpOverrides } from './connection-quotas.js';
 export type { ConnectionInfo, FrameHandler, FrameOutcome } from './frame-handler.js';
 export { FrameReader, FrameSizeError } from './frame-reader.js';
-export { defaultListeners, parseListeners, type BoundListener, type ListenerConfig } from './listeners.js';
+export { defaultListeners, parseListeners, TlsReload, type BoundListener, type ListenerConfig } from './listeners.js';
 export {
   assertValidNetworkLimits,
   type ConnectionLimits,

@@ -26,10 +26,43 @@ export interface UnauthenticatedLimits {
   readonly timeoutMs: number;
 }
 
-export interface TlsReload {
-  readonly files: readonly string[];
-  /** The listener's options read again; rejects when the new files cannot be used (the old ones stay). */
-  load(): Promise<TlsOptions>;
+/**
+ * Where an SSL listener's TLS options come from: files watched for changes (a renewed certificate),
+ * and the way to read them. A dynamic config (listener.name.<listener>.ssl.keystore.location and
+ * the other key and trust store keys) replaces both: the listener then reads the new settings at
+ * once and watches the new files instead.
+ */
+export class TlsReload {
+  #files: readonly string[];
+  #load: () => Promise<TlsOptions>;
+  readonly #replaced = new Set<() => void>();
+
+  constructor(files: readonly string[], load: () => Promise<TlsOptions>) {
+    this.#files = files;
+    this.#load = load;
+  }
+
+  get files(): readonly string[] {
+    return this.#files;
+  }
+
+  /** The listener's options read again; rejects when they cannot be used (the old ones stay). */
+  load(): Promise<TlsOptions> {
+    return this.#load();
+  }
+
+  /** New settings: the listener loads them now and watches `files` from here on. */
+  replace(files: readonly string[], load: () => Promise<TlsOptions>): void {
+    this.#files = files;
+    this.#load = load;
+    for (const replaced of this.#replaced) replaced();
+  }
+
+  /** Calls `replaced` after every replace(); returns how to stop. */
+  onReplaced(replaced: () => void): () => void {
+    this.#replaced.add(replaced);
+    return () => this.#replaced.delete(replaced);
+  }
 }
 
 /** How often the files of a TLS listener are checked for changes. */
@@ -215,25 +248,42 @@ function formatHost(host: string): string {
 /**
  * A certificate replaced on disk (a renewal) is served without a restart: the listener's files
  * are checked every TLS_FILE_CHECK_INTERVAL_MS and new connections get the new context once they
- * changed. Connections already open keep theirs. Files that cannot be used are logged and the old
- * context stays, as Kafka keeps its old key store when a new one is invalid.
+ * changed; so are new settings from a dynamic config, at once. Connections already open keep
+ * theirs. Settings or files that cannot be used are logged and the old context stays, as Kafka
+ * keeps its old key store when a new one is invalid.
  */
 function reloadOnChange(server: TlsServer, listener: string, reload: TlsReload, logger: Logger): void {
   let reloading = Promise.resolve();
-  const onChange = (current: { mtimeMs: number }, previous: { mtimeMs: number }) => {
-    if (current.mtimeMs === previous.mtimeMs) return;
+  const apply = (what: string) => {
     reloading = reloading.then(async () => {
       try {
         server.setSecureContext(await reload.load());
-        logger.info('TLS key or trust store reloaded', { listener });
+        logger.info(`TLS key or trust store ${what}`, { listener });
       } catch (error) {
-        logger.warn('TLS key or trust store changed but cannot be used: the previous one stays', { listener, error: (error as Error).message });
+        logger.warn(`TLS key or trust store ${what === 'reloaded' ? 'changed' : 'settings changed'} but cannot be used: the previous one stays`, { listener, error: (error as Error).message });
       }
     });
   };
-  for (const file of reload.files) watchFile(file, { persistent: false, interval: TLS_FILE_CHECK_INTERVAL_MS }, onChange);
+  const onChange = (current: { mtimeMs: number }, previous: { mtimeMs: number }) => {
+    if (current.mtimeMs !== previous.mtimeMs) apply('reloaded');
+  };
+  let watched = reload.files;
+  const watch = () => {
+    for (const file of watched) watchFile(file, { persistent: false, interval: TLS_FILE_CHECK_INTERVAL_MS }, onChange);
+  };
+  const unwatch = () => {
+    for (const file of watched) unwatchFile(file, onChange);
+  };
+  watch();
+  const stopReplacing = reload.onReplaced(() => {
+    unwatch();
+    watched = reload.files;
+    watch();
+    apply('replaced (dynamic config)');
+  });
   server.once('close', () => {
-    for (const file of reload.files) unwatchFile(file, onChange);
+    unwatch();
+    stopReplacing();
   });
 }
 

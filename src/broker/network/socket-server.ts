@@ -10,7 +10,7 @@ import { DEFAULT_QUOTA_WINDOW, type QuotaWindow } from '../../replication/replic
 import { Connection, type ConnectionStats } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import type { ConnectionInfo, FrameHandler } from './frame-handler.js';
-import { bindListener, closeServer, destroyLeftoverSockets, type BoundListener, type ListenerConfig } from './listeners.js';
+import { bindListener, closeServer, destroyLeftoverSockets, type BoundListener, type ListenerConfig, type TlsReload } from './listeners.js';
 import { type ConnectionLimits, assertValidNetworkLimits, type NetworkLimits, unlimitedConnectionLimits } from './network-limits.js';
 import { ANONYMOUS } from './ssl-principal.js';
 
@@ -152,6 +152,13 @@ export class SocketServer {
   close(): Promise<void> {
     this.closing ??= this.closeOnce();
     return this.closing;
+  }
+
+  /** Where each SSL listener's TLS options come from, by listener name (to replace them with dynamic settings). */
+  tlsSources(): ReadonlyMap<string, TlsReload> {
+    const sources = new Map<string, TlsReload>();
+    for (const config of this.listenerConfigs) if (config.tlsReload !== undefined) sources.set(config.name, config.tlsReload);
+    return sources;
   }
 
   connectionCount(): number {
