@@ -1,14 +1,17 @@
 # Transactions with confluent-kafka-python 1.7 (librdkafka 2.0.2: InitProducerId v1-4,
 # AddPartitionsToTxn v0, AddOffsetsToTxn v0, TxnOffsetCommit up to v3, EndTxn v1): one scenario
-# per command, reading a JSON document on stdin and printing one on stdout.
+# per command, reading a JSON document on stdin and printing one on stdout. The document's optional
+# `settings` (security.protocol, sasl.*, ssl.*) go to every client the command makes.
 import json
 import sys
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
+SETTINGS = {}
+
 
 def producer(bootstrap, transactional_id):
-    p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': transactional_id, 'transaction.timeout.ms': 30000, 'linger.ms': 5})
+    p = Producer({**SETTINGS, 'bootstrap.servers': bootstrap, 'transactional.id': transactional_id, 'transaction.timeout.ms': 30000, 'linger.ms': 5})
     p.init_transactions(15)
     return p
 
@@ -20,7 +23,7 @@ def send(p, topic, values, partitions):
 
 
 def read_committed(bootstrap, topic, partitions, group, expected):
-    consumer = Consumer({'bootstrap.servers': bootstrap, 'group.id': group, 'isolation.level': 'read_committed',
+    consumer = Consumer({**SETTINGS, 'bootstrap.servers': bootstrap, 'group.id': group, 'isolation.level': 'read_committed',
                          'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
     consumer.assign([TopicPartition(topic, partition, 0) for partition in range(partitions)])
     values, idle = [], 0
@@ -71,7 +74,7 @@ def fencing(request):
 def send_offsets(request):
     bootstrap, topic = request['bootstrap'], request['topic']
     p = producer(bootstrap, 'py-offsets')
-    consumer = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'py-copier', 'enable.auto.commit': False})
+    consumer = Consumer({**SETTINGS, 'bootstrap.servers': bootstrap, 'group.id': 'py-copier', 'enable.auto.commit': False})
     metadata = consumer.consumer_group_metadata()
     p.begin_transaction()
     p.send_offsets_to_transaction([TopicPartition(topic, 0, 7)], metadata, 15)
@@ -88,6 +91,7 @@ def send_offsets(request):
 
 def main():
     request = json.load(sys.stdin)
+    SETTINGS.update(request.get('settings', {}))
     commands = {'commit-abort': commit_abort, 'fencing': fencing, 'send-offsets': send_offsets}
     print(json.dumps(commands[sys.argv[1]](request)))
 
