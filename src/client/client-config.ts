@@ -24,6 +24,8 @@ export type PemSource = { key: string; file: string } | { key: string; pem: stri
 export interface ClientSslSettings {
   /** The certificates that may sign the broker's; undefined: the system's trusted CAs. */
   truststore: PemSource | undefined;
+  /** Set when the trust store file is PKCS12 (ssl.truststore.type=PKCS12): its password, or null without one. */
+  truststorePkcs12?: { password: string | null };
   /** A client certificate: one PEM with the key and the chain, or the two apart; undefined: none. */
   keystore: { file: PemSource & { file: string } } | { certificateChain: PemSource; key: PemSource } | undefined;
   /** The private key's password (ssl.key.password), for an encrypted PEM key. */
@@ -263,13 +265,16 @@ function sslSettings(get: Get, refuse: Refuse, algorithm: string | undefined): C
     refuse(key, `${type}${type === 'JKS' ? ' (the default when none is set)' : ''} cannot be read by conveyor's tools: set ${key}=PEM and give PEM certificates`);
 
   let truststore: PemSource | undefined;
+  let truststorePkcs12: { password: string | null } | undefined;
   const truststoreLocation = get('ssl.truststore.location');
   const truststoreCertificates = get('ssl.truststore.certificates');
   if (truststoreLocation !== undefined || truststoreCertificates !== undefined) {
     const type = storeType('ssl.truststore.type');
-    if (type !== 'PEM') notPem('ssl.truststore.type', type);
     if (truststoreLocation !== undefined && truststoreCertificates !== undefined) refuse('ssl.truststore.certificates', 'give either ssl.truststore.location or ssl.truststore.certificates, not both');
-    if (get('ssl.truststore.password') !== undefined) refuse('ssl.truststore.password', 'a PEM trust store has no password');
+    // A PKCS12 trust store file is read by src/base/pkcs12.ts (its password optional, as in Kafka).
+    if (type === 'PKCS12' && truststoreLocation !== undefined) truststorePkcs12 = { password: get('ssl.truststore.password') ?? null };
+    else if (type !== 'PEM') notPem('ssl.truststore.type', type);
+    else if (get('ssl.truststore.password') !== undefined) refuse('ssl.truststore.password', 'a PEM trust store has no password');
     truststore = truststoreCertificates !== undefined ? { key: 'ssl.truststore.certificates', pem: normalizePem(truststoreCertificates, 'ssl.truststore.certificates', refuse) } : { key: 'ssl.truststore.location', file: truststoreLocation! };
   } else if (get('ssl.truststore.password') !== undefined) {
     refuse('ssl.truststore.password', 'is set but no trust store is (ssl.truststore.location or ssl.truststore.certificates)');
@@ -313,6 +318,7 @@ function sslSettings(get: Get, refuse: Refuse, algorithm: string | undefined): C
 
   return {
     truststore,
+    ...(truststorePkcs12 === undefined ? {} : { truststorePkcs12 }),
     keystore,
     keyPassword: get('ssl.key.password'),
     endpointIdentification: algorithm === undefined || algorithm.toLowerCase() === 'https',

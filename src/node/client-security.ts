@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../base/config-def.js';
+import { pkcs12Certificates } from '../base/pkcs12.js';
 import type { Connector, TlsClientOptions } from '../client/byte-stream.js';
 import { type ClientSecuritySettings, type PemSource, clientSecuritySettings, normalizePem, parseJavaProperties } from '../client/client-config.js';
 import { ConnectionSecurityError, saslConnector } from '../client/sasl-client.js';
@@ -70,7 +71,14 @@ async function tlsOptions(settings: ClientSecuritySettings, source: string): Pro
   };
   const options: TlsClientOptions = { rejectUnauthorized: true, minVersion: ssl.minVersion, maxVersion: ssl.maxVersion };
   if (!ssl.endpointIdentification) options.checkServerIdentity = () => undefined;
-  if (ssl.truststore !== undefined) {
+  if (ssl.truststore !== undefined && 'file' in ssl.truststore && ssl.truststorePkcs12 !== undefined) {
+    const { file, key } = ssl.truststore;
+    try {
+      options.ca = pkcs12Certificates(await readFile(file), ssl.truststorePkcs12.password);
+    } catch (error) {
+      throw new ConfigError(key, `cannot read the PKCS12 trust store ${file}: ${(error as Error).message} (in ${source})`);
+    }
+  } else if (ssl.truststore !== undefined) {
     options.ca = await pemOf(ssl.truststore);
     try {
       createSecureContext({ ca: options.ca });

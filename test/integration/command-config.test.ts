@@ -109,6 +109,14 @@ describe('--command-config', { timeout: 240_000 }, () => {
     assert.equal(overSaslSsl.exitCode, 0, overSaslSsl.stderr);
     assert.ok(topicNames(overSaslSsl.stdout).includes('scram-topic'), overSaslSsl.stdout);
 
+    // A PKCS12 trust store (keytool's kind), with its password; a wrong one refuses the command (a configuration error), naming the key.
+    const p12 = (password: string) => `security.protocol=SASL_SSL\n${scram('SCRAM-SHA-512', 'dave', 'dave-secret')}ssl.truststore.type=PKCS12\nssl.truststore.location=${pki!.caP12File}\nssl.truststore.password=${password}\n`;
+    const overPkcs12 = await tool(['topics', 'list', '--json'], `localhost:${portOf('SASL_SSL')}`, file('pkcs12.properties', p12('trust-secret')));
+    assert.equal(overPkcs12.exitCode, 0, overPkcs12.stderr);
+    const wrongPkcs12 = await tool(['topics', 'list'], `localhost:${portOf('SASL_SSL')}`, file('pkcs12-wrong.properties', p12('wrong')));
+    assert.equal(wrongPkcs12.exitCode, 2);
+    assert.match(wrongPkcs12.stderr, /invalid configuration: ssl\.truststore\.location: .*PKCS12 trust store .*integrity check fails: a wrong password/);
+
     // The system's CAs do not include the test CA.
     const untrusted = await tool(['topics', 'list'], ssl, file('untrusted.properties', 'security.protocol=SSL\n'));
     assert.equal(untrusted.exitCode, 1);
