@@ -22,7 +22,7 @@ import { ErrorCode } from '../../src/base/error-codes.js';
 import { resolveBrokerConfig } from '../../src/broker/broker-config.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
 import { MetadataApi, SaslAuthenticateApi, SaslHandshakeApi } from '../../src/protocol/messages/index.js';
-import { kafkajsRoundTrip } from '../support/client-round-trips.js';
+import { checkPythonClient, kafkajsRoundTrip } from '../support/client-round-trips.js';
 import { requireClient } from '../support/clients.js';
 import { runProcess } from '../support/process.js';
 import { RawClient } from '../support/raw-client.js';
@@ -162,6 +162,18 @@ describe('SASL/OAUTHBEARER', { timeout: 180_000 }, () => {
     const refused = await kcat('principal=alice', ['-L', '-m', '3']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /SASL authentication error: \{"status":"insufficient_scope", "scope":"\[kafka\]"\}/);
+  });
+
+  it('confluent-kafka-python (librdkafka) with an unsecured JWT: produces and reads in a group with the required scope, is refused without', async (t) => {
+    if (!(await requireClient(t, 'confluent-kafka-python'))) return;
+    const settings = (config: string) => ({
+      'bootstrap.servers': `127.0.0.1:${portOf('DEV')}`,
+      'security.protocol': 'SASL_PLAINTEXT',
+      'sasl.mechanisms': 'OAUTHBEARER',
+      'enable.sasl.oauthbearer.unsecure.jwt': true,
+      'sasl.oauthbearer.config': config,
+    });
+    await checkPythonClient('confluent-kafka-python', 'oauthbearer-confluent', 'oauthbearer-confluent', settings('principal=alice scope=kafka'), settings('principal=alice'), /insufficient_scope/);
   });
 
   it('over SaslAuthenticate: an empty answer and the principal; the error challenge, %x01, then SASL_AUTHENTICATION_FAILED and close', async () => {
