@@ -176,6 +176,12 @@ describe('SASL/OAUTHBEARER', { timeout: 180_000 }, () => {
     await checkPythonClient('confluent-kafka-python', 'oauthbearer-confluent', 'oauthbearer-confluent', settings('principal=alice scope=kafka'), settings('principal=alice'), /insufficient_scope/);
   });
 
+  it('kafka-python with a signed JWT from its token provider: produces and reads in a group; an expired token is refused', async (t) => {
+    if (!(await requireClient(t, 'kafka-python'))) return;
+    const settings = (token: string) => ({ bootstrap_servers: `127.0.0.1:${portOf('JWT')}`, security_protocol: 'SASL_PLAINTEXT', sasl_mechanism: 'OAUTHBEARER', sasl_oauth_token: token });
+    await checkPythonClient('kafka-python', 'oauthbearer-kafka-python', 'oauthbearer-kafka-python', settings(await signed('alice')), settings(await signed('alice', { exp: nowSeconds() - 60 })));
+  });
+
   it('over SaslAuthenticate: an empty answer and the principal; the error challenge, %x01, then SASL_AUTHENTICATION_FAILED and close', async () => {
     const port = portOf('JWT');
     const good = await RawClient.connect('127.0.0.1', port);

@@ -52,6 +52,14 @@ import json, logging, sys
 from kafka import KafkaProducer, KafkaConsumer
 logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 topic, prefix, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+# An OAUTHBEARER token arrives as text; kafka-python takes it from a provider object.
+if 'sasl_oauth_token' in settings:
+    class TokenProvider:
+        def __init__(self, token):
+            self._token = token
+        def token(self):
+            return self._token
+    settings['sasl_oauth_token_provider'] = TokenProvider(settings.pop('sasl_oauth_token'))
 producer = KafkaProducer(request_timeout_ms=10000, max_block_ms=10000, **settings)
 for n in range(1, 4):
     producer.send(topic, f'{prefix}-{n}'.encode()).get(timeout=15)
