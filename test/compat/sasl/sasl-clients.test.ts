@@ -2,8 +2,8 @@
 // SASL_PLAINTEXT listener: kcat and confluent-kafka-python (librdkafka), kafka-python 2.0.2 and
 // @platformatic/kafka each produce three records and read them back in a consumer group with each
 // mechanism, and each is refused with a wrong password, for the reason Kafka gives. Where openssl
-// is there, kcat (PLAIN and SCRAM-SHA-512) and kafka-python (SCRAM-SHA-512) do the same on a
-// SASL_SSL listener. kafkajs is in test/integration/sasl.test.ts and sasl-scram.test.ts.
+// is there, every family does the same with every mechanism on a SASL_SSL listener. kafkajs is in
+// test/integration/sasl.test.ts and sasl-scram.test.ts.
 //
 // alice has a different password for each mechanism (PLAIN's in the listener's JAAS users, the
 // SCRAM credentials made through the PLAINTEXT listener with AlterUserScramCredentials, one request
@@ -98,8 +98,8 @@ describe('client families with SASL/PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512', { t
     } finally {
       cluster.close();
     }
-    const topics = MECHANISMS.flatMap((mechanism) => ['kcat', 'confluent', 'kafka-python', 'platformatic'].map((client) => topicOf(client, mechanism)));
-    if (pki) topics.push(topicOf('kcat', 'PLAIN', 'ssl'), topicOf('kcat', 'SCRAM-SHA-512', 'ssl'), topicOf('kafka-python', 'SCRAM-SHA-512', 'ssl'));
+    const protocols = pki ? ['plaintext', 'ssl'] : ['plaintext'];
+    const topics = protocols.flatMap((protocol) => MECHANISMS.flatMap((mechanism) => ['kcat', 'confluent', 'kafka-python', 'platformatic'].map((client) => topicOf(client, mechanism, protocol))));
     await createTopicsWithKafkajs(plaintext, topics.flatMap((topic) => [topic, `${topic}-refused`]), 1);
   });
   after(async () => {
@@ -126,48 +126,50 @@ describe('client families with SASL/PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512', { t
     assert.match(refused.stderr, librdkafkaRefusal(mechanism));
   }
 
-  for (const mechanism of MECHANISMS) {
-    it(`kcat ${mechanism}`, (t) => kcat(t, mechanism, 'plaintext'));
+  for (const protocol of ['plaintext', 'ssl'] as const) {
+    const over = protocol === 'ssl' ? ' over SASL_SSL' : '';
+    const skip = protocol === 'ssl' && noOpenssl ? noOpenssl : undefined;
+    /** The listener's address and each client's TLS settings for `protocol`. */
+    const server = () => (protocol === 'ssl' ? sslBootstrap : bootstrap);
+    for (const mechanism of MECHANISMS) {
+      it(`kcat ${mechanism}${over}`, { skip }, (t) => kcat(t, mechanism, protocol));
 
-    it(`confluent-kafka-python ${mechanism}`, async (t) => {
-      if (!(await requireClient(t, 'confluent-kafka-python'))) return;
-      const settings = (password: string) => ({ 'bootstrap.servers': bootstrap, 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': mechanism, 'sasl.username': 'alice', 'sasl.password': password });
-      await checkPythonClient('confluent-kafka-python', topicOf('confluent', mechanism), `confluent-${slug(mechanism)}`, settings(PASSWORDS[mechanism]), settings(WRONG[mechanism]), new RegExp(`refused: .*${librdkafkaRefusal(mechanism).source}`));
-    });
-
-    it(`kafka-python ${mechanism}`, async (t) => {
-      if (!(await requireClient(t, 'kafka-python'))) return;
-      const settings = (password: string) => ({ bootstrap_servers: bootstrap, security_protocol: 'SASL_PLAINTEXT', sasl_mechanism: mechanism, sasl_plain_username: 'alice', sasl_plain_password: password });
-      await checkPythonClient('kafka-python', topicOf('kafka-python', mechanism), `kafka-python-${slug(mechanism)}`, settings(PASSWORDS[mechanism]), settings(WRONG[mechanism]), KAFKA_PYTHON_REFUSAL);
-    });
-
-    it(`@platformatic/kafka ${mechanism}`, async () => {
-      const sasl = { mechanism, username: 'alice', password: PASSWORDS[mechanism] };
-      const topic = topicOf('platformatic', mechanism);
-      const prefix = `platformatic-${slug(mechanism)}`;
-      assert.deepEqual(await platformaticRoundTrip(topic, prefix, { bootstrapBrokers: [bootstrap], sasl }), values(prefix));
-      const refusal = await platformaticRefusal(`${topic}-refused`, `${prefix}-wrong`, { bootstrapBrokers: [bootstrap], sasl: { ...sasl, password: WRONG[mechanism] } });
-      assert.match(refusal, /SASL authentication failed/);
-      assert.ok(refusal.includes(BROKER_REFUSAL[mechanism]), refusal);
-    });
-  }
-
-  describe('on a SASL_SSL listener', { skip: noOpenssl }, () => {
-    it('kcat PLAIN', (t) => kcat(t, 'PLAIN', 'ssl'));
-    it('kcat SCRAM-SHA-512', (t) => kcat(t, 'SCRAM-SHA-512', 'ssl'));
-    it('kafka-python SCRAM-SHA-512', async (t) => {
-      if (!(await requireClient(t, 'kafka-python'))) return;
-      const mechanism = 'SCRAM-SHA-512';
-      const settings = (password: string) => ({
-        bootstrap_servers: sslBootstrap,
-        security_protocol: 'SASL_SSL',
-        ssl_cafile: pki!.caFile,
-        ssl_check_hostname: true,
-        sasl_mechanism: mechanism,
-        sasl_plain_username: 'alice',
-        sasl_plain_password: password,
+      it(`confluent-kafka-python ${mechanism}${over}`, { skip }, async (t) => {
+        if (!(await requireClient(t, 'confluent-kafka-python'))) return;
+        const settings = (password: string) => ({
+          'bootstrap.servers': server(),
+          'security.protocol': `SASL_${protocol.toUpperCase()}`,
+          'sasl.mechanisms': mechanism,
+          'sasl.username': 'alice',
+          'sasl.password': password,
+          ...(protocol === 'ssl' ? { 'ssl.ca.location': pki!.caFile } : {}),
+        });
+        await checkPythonClient('confluent-kafka-python', topicOf('confluent', mechanism, protocol), `confluent-${slug(mechanism)}`, settings(PASSWORDS[mechanism]), settings(WRONG[mechanism]), new RegExp(`refused: .*${librdkafkaRefusal(mechanism).source}`));
       });
-      await checkPythonClient('kafka-python', topicOf('kafka-python', mechanism, 'ssl'), `kafka-python-ssl-${slug(mechanism)}`, settings(PASSWORDS[mechanism]), settings(WRONG[mechanism]), KAFKA_PYTHON_REFUSAL);
-    });
-  });
+
+      it(`kafka-python ${mechanism}${over}`, { skip }, async (t) => {
+        if (!(await requireClient(t, 'kafka-python'))) return;
+        const settings = (password: string) => ({
+          bootstrap_servers: server(),
+          security_protocol: `SASL_${protocol.toUpperCase()}`,
+          sasl_mechanism: mechanism,
+          sasl_plain_username: 'alice',
+          sasl_plain_password: password,
+          ...(protocol === 'ssl' ? { ssl_cafile: pki!.caFile, ssl_check_hostname: true } : {}),
+        });
+        await checkPythonClient('kafka-python', topicOf('kafka-python', mechanism, protocol), `kafka-python-${slug(mechanism)}`, settings(PASSWORDS[mechanism]), settings(WRONG[mechanism]), KAFKA_PYTHON_REFUSAL);
+      });
+
+      it(`@platformatic/kafka ${mechanism}${over}`, { skip }, async () => {
+        const sasl = { mechanism, username: 'alice', password: PASSWORDS[mechanism] };
+        const connection = { bootstrapBrokers: [server()], ...(protocol === 'ssl' ? { tls: { ca: [pki!.ca], servername: 'localhost' } } : {}) };
+        const topic = topicOf('platformatic', mechanism, protocol);
+        const prefix = `platformatic-${slug(mechanism)}`;
+        assert.deepEqual(await platformaticRoundTrip(topic, prefix, { ...connection, sasl }), values(prefix));
+        const refusal = await platformaticRefusal(`${topic}-refused`, `${prefix}-wrong`, { ...connection, sasl: { ...sasl, password: WRONG[mechanism] } });
+        assert.match(refusal, /SASL authentication failed/);
+        assert.ok(refusal.includes(BROKER_REFUSAL[mechanism]), refusal);
+      });
+    }
+  }
 });
