@@ -4,6 +4,7 @@
 // written, and one-line descriptions for logs and the CLI. Codes Kafka does not know read as
 // UNKNOWN, as Kafka's fromCode does.
 import { ErrorCode } from '../base/error-codes.js';
+import type { DeleteAclsFilter } from '../protocol/messages/delete-acls.js';
 
 export const AclResourceType = {
   UNKNOWN: 0,
@@ -87,16 +88,11 @@ export interface AclBindingFilter {
   permissionType: number;
 }
 
-/** A DescribeAcls or DeleteAcls filter as the wire carries it (no pattern type before v1: LITERAL). */
-export interface WireAclFilter {
-  resourceTypeFilter: number;
-  resourceNameFilter: string | null;
-  patternTypeFilter?: number;
-  principalFilter: string | null;
-  hostFilter: string | null;
-  operation: number;
-  permissionType: number;
-}
+/**
+ * A DescribeAcls or DeleteAcls filter as the wire carries it (no pattern type before v1: LITERAL):
+ * the generated DeleteAclsFilter, whose fields DescribeAclsRequest shares.
+ */
+export type WireAclFilter = DeleteAclsFilter;
 
 export function aclFilterOf(wire: WireAclFilter): AclBindingFilter {
   return {
