@@ -128,9 +128,12 @@ export interface Herder {
   resetConnectorActiveTopics(name: string): Promise<void>;
 
   connectorOffsets(name: string): Promise<ConnectorOffset[]>;
-  /** Only for a STOPPED connector (else ConnectRestError 400). */
-  alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<void>;
-  resetConnectorOffsets(name: string): Promise<void>;
+  /**
+   * Only for a STOPPED connector (else ConnectRestError 400). Resolves with the message the REST
+   * API answers (Kafka's wording differs when the connector does not confirm external offsets).
+   */
+  alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string>;
+  resetConnectorOffsets(name: string): Promise<string>;
 
   plugins(connectorsOnly: boolean): PluginInfo[];
   /** `config` must hold connector.class; `pluginType` is the path's {type} (a class or alias). */
