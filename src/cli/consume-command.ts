@@ -75,8 +75,8 @@ async function consume(admin: AdminClient, topicName: string, options: ConsumeOp
     if ((await admin.cluster.versionOf(ApiKey.FindCoordinator)) < 0) {
       throw new ToolError('this broker has no group coordinator yet (it does not serve FindCoordinator): consume without --group');
     }
-    member = new GroupMember(admin.cluster, options.group, topic.name, topic.partitions.length);
-    partitions = await member.join();
+    member = new GroupMember(admin.cluster, options.group, new Map([[topic.name, topic.partitions.length]]));
+    partitions = (await member.join()).get(topic.name) ?? [];
     positions = await groupPositions(admin, member, topic, options, partitions);
   } else {
     positions = await startOffsets(admin, topic, options, partitions);
@@ -94,8 +94,8 @@ async function consume(admin: AdminClient, topicName: string, options: ConsumeOp
   try {
     while (!stopping && count < maxMessages && Date.now() - lastRecordAt < timeoutMs) {
       if (member?.rebalanceNeeded) {
-        await member.commit(consumed);
-        partitions = await member.join();
+        await member.commit(new Map([[topic.name, consumed]]));
+        partitions = (await member.join()).get(topic.name) ?? [];
         consumer = new Consumer(admin.cluster, topic, await groupPositions(admin, member, topic, options, partitions));
       }
       const waitMs = Math.max(0, Math.min(POLL_WAIT_MS, timeoutMs - (Date.now() - lastRecordAt)));
@@ -112,7 +112,7 @@ async function consume(admin: AdminClient, topicName: string, options: ConsumeOp
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (member) {
-      await member.commit(consumed);
+      await member.commit(new Map([[topic.name, consumed]]));
       await member.leave();
     }
   }
@@ -120,7 +120,7 @@ async function consume(admin: AdminClient, topicName: string, options: ConsumeOp
 }
 
 async function groupPositions(admin: AdminClient, member: GroupMember, topic: TopicInfo, options: ConsumeOptions, partitions: number[]): Promise<Map<number, number>> {
-  const committed = await member.committed(partitions);
+  const committed = (await member.committed(new Map([[topic.name, partitions]]))).get(topic.name) ?? new Map<number, number>();
   const missing = partitions.filter((partition) => !committed.has(partition));
   const fallback = missing.length > 0 ? await startOffsets(admin, topic, options, missing) : new Map<number, number>();
   return new Map(partitions.map((partition) => [partition, committed.get(partition) ?? fallback.get(partition)!]));

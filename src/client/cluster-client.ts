@@ -63,11 +63,11 @@ export class ClusterClient {
     return broker.versions.get(apiKey)?.maxVersion ?? -1;
   }
 
-  /** Cluster metadata for `topics` (all topics when null); never creates topics. */
-  async metadata(topics: string[] | null = null): Promise<MetadataResponse> {
+  /** Cluster metadata for `topics` (all topics when null); creates missing ones only when asked (and the broker auto-creates). */
+  async metadata(topics: string[] | null = null, allowAutoTopicCreation = false): Promise<MetadataResponse> {
     const response = await this.request(MetadataApi, (version) => ({
       topics: topics === null ? null : topics.map((name) => ({ name })),
-      allowAutoTopicCreation: false,
+      allowAutoTopicCreation,
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     }), { maxVersion: 12, minVersion: 1 });

@@ -1,10 +1,10 @@
-// One consumer-group member for tools: finds the group coordinator, joins (protocol type
-// "consumer", assignor "range"), assigns the topic's partitions round-robin when it leads, keeps
-// the membership alive with heartbeats, reads and commits offsets, and leaves on close.
+// One consumer-group member for tools and Connect's sink tasks: finds the group coordinator, joins
+// (protocol type "consumer", assignor "range"), assigns each topic's partitions round-robin over
+// its subscribers when it leads, keeps the membership alive with heartbeats, reads and commits
+// offsets, and leaves on close.
 // A rebalance signalled by a heartbeat is reported through `rebalanceNeeded`; the caller rejoins.
 import { ErrorCode } from '../base/error-codes.js';
 import {
-  FindCoordinatorApi,
   HeartbeatApi,
   JoinGroupApi,
   LeaveGroupApi,
@@ -21,13 +21,13 @@ import {
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { type ClusterClient, KafkaResponseError, ToolError } from './cluster-client.js';
+import { findGroupCoordinator } from './group-offsets.js';
 
 const SESSION_TIMEOUT_MS = 30_000;
 const REBALANCE_TIMEOUT_MS = 60_000;
 const HEARTBEAT_INTERVAL_MS = 3_000;
 /** JoinGroup retries (MEMBER_ID_REQUIRED, a rebalance already running) before giving up. */
 const JOIN_ATTEMPTS_MAX = 10;
-const GROUP_KEY_TYPE = 0;
 const ASSIGNOR = 'range';
 
 export class GroupMember {
@@ -41,14 +41,14 @@ export class GroupMember {
   constructor(
     private readonly cluster: ClusterClient,
     readonly groupId: string,
-    private readonly topic: string,
-    private readonly partitionCount: number,
+    /** The subscribed topics and their partition counts. */
+    private readonly topics: ReadonlyMap<string, number>,
   ) {}
 
-  /** Joins (or rejoins) the group and returns the partitions of the topic assigned to this member. */
-  async join(): Promise<number[]> {
+  /** Joins (or rejoins) the group and returns the partitions assigned to this member, by topic. */
+  async join(): Promise<Map<string, number[]>> {
     this.stopHeartbeats();
-    if (this.coordinator === '') this.coordinator = await this.findCoordinator();
+    if (this.coordinator === '') this.coordinator = await findGroupCoordinator(this.cluster, this.groupId);
     for (let attempt = 0; attempt < JOIN_ATTEMPTS_MAX; attempt++) {
       const joined = await this.cluster.request(JoinGroupApi, {
         groupId: this.groupId,
@@ -57,7 +57,7 @@ export class GroupMember {
         memberId: this.memberId,
         groupInstanceId: null,
         protocolType: 'consumer',
-        protocols: [{ name: ASSIGNOR, metadata: subscription(this.topic) }],
+        protocols: [{ name: ASSIGNOR, metadata: subscription([...this.topics.keys()]) }],
         reason: null,
       }, { address: this.coordinator, minVersion: 4, maxVersion: 5 });
       if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED || joined.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
@@ -82,35 +82,44 @@ export class GroupMember {
       if (synced.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(synced.errorCode, `syncing group '${this.groupId}'`);
       this.rebalanceNeeded = false;
       this.startHeartbeats();
-      return assignedPartitions(synced.assignment, this.topic);
+      return assignedPartitions(synced.assignment);
     }
     throw new ToolError(`could not join group '${this.groupId}' after ${JOIN_ATTEMPTS_MAX} attempts`);
   }
 
-  /** Committed offsets of `partitions`; partitions without a commit are left out. */
-  async committed(partitions: number[]): Promise<Map<number, number>> {
+  /** Committed offsets of `partitions` (by topic); partitions without a commit are left out. */
+  async committed(partitions: ReadonlyMap<string, readonly number[]>): Promise<Map<string, Map<number, number>>> {
     const response = await this.cluster.request(OffsetFetchApi, {
       groupId: this.groupId,
-      topics: [{ name: this.topic, partitionIndexes: partitions }],
+      topics: [...partitions].map(([name, indexes]) => ({ name, partitionIndexes: [...indexes] })),
       requireStable: false,
     }, { address: this.coordinator, minVersion: 1, maxVersion: 7 });
     if (response.errorCode) throw new KafkaResponseError(response.errorCode, `reading offsets of group '${this.groupId}'`);
-    const offsets = new Map<number, number>();
-    for (const partition of response.topics?.[0]?.partitions ?? []) {
-      if (partition.errorCode === ErrorCode.NONE && partition.committedOffset >= 0n) offsets.set(partition.partitionIndex, Number(partition.committedOffset));
+    const offsets = new Map<string, Map<number, number>>();
+    for (const topic of response.topics ?? []) {
+      const byPartition = new Map<number, number>();
+      for (const partition of topic.partitions) {
+        if (partition.errorCode === ErrorCode.NONE && partition.committedOffset >= 0n) byPartition.set(partition.partitionIndex, Number(partition.committedOffset));
+      }
+      offsets.set(topic.name, byPartition);
     }
     return offsets;
   }
 
-  async commit(offsets: ReadonlyMap<number, number>): Promise<void> {
-    if (offsets.size === 0) return;
+  /** Commits the next offset to read of each partition, by topic. */
+  async commit(offsets: ReadonlyMap<string, ReadonlyMap<number, number>>): Promise<void> {
+    const topics = [...offsets].filter(([, byPartition]) => byPartition.size > 0);
+    if (topics.length === 0) return;
     const response = await this.cluster.request(OffsetCommitApi, {
       groupId: this.groupId,
       generationIdOrMemberEpoch: this.generationId,
       memberId: this.memberId,
       groupInstanceId: null,
       retentionTimeMs: -1n,
-      topics: [{ name: this.topic, partitions: [...offsets].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })) }],
+      topics: topics.map(([name, byPartition]) => ({
+        name,
+        partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
+      })),
     }, { address: this.coordinator, minVersion: 2, maxVersion: 7 });
     const failed = response.topics.flatMap((topic) => topic.partitions).find((partition) => partition.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaResponseError(failed.errorCode, `committing offsets of group '${this.groupId}'`);
@@ -126,19 +135,18 @@ export class GroupMember {
     this.memberId = '';
   }
 
-  private async findCoordinator(): Promise<string> {
-    const response = await this.cluster.request(FindCoordinatorApi, { key: this.groupId, keyType: GROUP_KEY_TYPE }, { maxVersion: 3 });
-    if (response.errorCode) throw new KafkaResponseError(response.errorCode, `finding the coordinator of group '${this.groupId}'`, response.errorMessage);
-    const host = response.host ?? '';
-    return host.includes(':') ? `[${host}]:${response.port}` : `${host}:${response.port}`;
-  }
-
-  /** Round-robin over the members that subscribe to the topic, in member id order. */
+  /** Per topic, round-robin over the members that subscribe to it, in member id order. */
   private assign(members: { memberId: string; metadata: Buffer }[]): { memberId: string; assignment: Buffer }[] {
-    const subscribers = members.filter((member) => subscribedTopics(member.metadata).includes(this.topic)).map((member) => member.memberId).sort();
-    const owned = new Map(members.map((member) => [member.memberId, [] as number[]]));
-    for (let partition = 0; partition < this.partitionCount && subscribers.length > 0; partition++) owned.get(subscribers[partition % subscribers.length]!)!.push(partition);
-    return [...owned].map(([memberId, partitions]) => ({ memberId, assignment: assignment(this.topic, partitions) }));
+    const subscriptions = new Map(members.map((member) => [member.memberId, subscribedTopics(member.metadata)]));
+    const owned = new Map(members.map((member) => [member.memberId, new Map<string, number[]>()]));
+    for (const [topic, partitionCount] of this.topics) {
+      const subscribers = members.filter((member) => subscriptions.get(member.memberId)!.includes(topic)).map((member) => member.memberId).sort();
+      for (let partition = 0; partition < partitionCount && subscribers.length > 0; partition++) {
+        const byTopic = owned.get(subscribers[partition % subscribers.length]!)!;
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      }
+    }
+    return [...owned].map(([memberId, byTopic]) => ({ memberId, assignment: assignment(byTopic) }));
   }
 
   private startHeartbeats(): void {
@@ -160,17 +168,17 @@ export class GroupMember {
   }
 }
 
-function subscription(topic: string): Buffer {
+function subscription(topics: string[]): Buffer {
   const writer = new Writer();
   writer.writeInt16(0);
-  encodeConsumerProtocolSubscription(writer, 0, { topics: [topic], userData: null });
+  encodeConsumerProtocolSubscription(writer, 0, { topics, userData: null });
   return writer.toBuffer();
 }
 
-function assignment(topic: string, partitions: number[]): Buffer {
+function assignment(byTopic: ReadonlyMap<string, number[]>): Buffer {
   const writer = new Writer();
   writer.writeInt16(0);
-  encodeConsumerProtocolAssignment(writer, 0, { assignedPartitions: partitions.length > 0 ? [{ topic, partitions }] : [], userData: null });
+  encodeConsumerProtocolAssignment(writer, 0, { assignedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })), userData: null });
   return writer.toBuffer();
 }
 
@@ -184,9 +192,9 @@ function subscribedTopics(metadata: Buffer): string[] {
   }
 }
 
-function assignedPartitions(blob: Buffer, topic: string): number[] {
-  if (blob.length < 2) return [];
+function assignedPartitions(blob: Buffer): Map<string, number[]> {
+  if (blob.length < 2) return new Map();
   const reader = new Reader(blob);
   const version = Math.min(Math.max(reader.readInt16(), 0), 3);
-  return decodeConsumerProtocolAssignment(reader, version).assignedPartitions.find((entry) => entry.topic === topic)?.partitions ?? [];
+  return new Map(decodeConsumerProtocolAssignment(reader, version).assignedPartitions.map((entry) => [entry.topic, entry.partitions]));
 }

@@ -1,14 +1,16 @@
-// A small producer for tools: picks each record's partition (Kafka's murmur2 of the key, or
-// round-robin for records without a key), builds one record batch per partition with the chosen
-// codec, and sends one Produce request per leader. Results come back per record, in order.
+// A small producer for tools and Connect: picks each record's partition (Kafka's murmur2 of the
+// key, or round-robin for records without a key), builds one record batch per topic partition with
+// the chosen codec, and sends one Produce request per leader. Results come back per record, in order.
 import { ErrorCode, errorName } from '../base/error-codes.js';
 import { ProduceApi } from '../protocol/messages/index.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { RecordHeader } from '../protocol/records/record.js';
-import { type PartitionInfo, type TopicInfo, groupByLeader } from './admin-client.js';
+import type { PartitionInfo, TopicInfo } from './admin-client.js';
 import type { ClusterClient } from './cluster-client.js';
 
 export interface ProducerRecord {
+  /** The topic, when the producer knows more than one (else its only topic). */
+  topic?: string;
   key: Buffer | null;
   value: Buffer | null;
   headers: RecordHeader[];
@@ -18,11 +20,14 @@ export interface ProducerRecord {
 }
 
 export interface RecordResult {
+  topic: string;
   partition: number;
   /** The record's offset, or -1 when it failed. */
   offset: number;
   /** null on success; otherwise Kafka's error name and the broker's message. */
   error: string | null;
+  /** Kafka's error code, or -1 when the request failed (connection lost, timed out). */
+  errorCode: number;
 }
 
 export interface ProducerOptions {
@@ -33,66 +38,105 @@ export interface ProducerOptions {
 }
 
 export class Producer {
-  private nextUnkeyedPartition = 0;
+  private readonly nextUnkeyedPartition = new Map<string, number>();
+  private readonly topics = new Map<string, TopicInfo>();
 
   constructor(
     private readonly cluster: ClusterClient,
-    private readonly topic: TopicInfo,
+    topics: TopicInfo | readonly TopicInfo[],
     private readonly options: ProducerOptions,
-  ) {}
+  ) {
+    for (const topic of Array.isArray(topics) ? topics : [topics as TopicInfo]) this.topics.set(topic.name, topic);
+  }
 
-  /** Sends `records` (one batch per partition) and resolves with one result per record. */
+  /** Adds a topic, or replaces what the producer knows of it (new leaders, more partitions). */
+  setTopic(topic: TopicInfo): void {
+    this.topics.set(topic.name, topic);
+  }
+
+  hasTopic(name: string): boolean {
+    return this.topics.has(name);
+  }
+
+  /** Sends `records` (one batch per topic partition) and resolves with one result per record. */
   async send(records: readonly ProducerRecord[]): Promise<RecordResult[]> {
-    const partitionOf = records.map((record) => this.partitionFor(record));
-    const results: RecordResult[] = partitionOf.map((partition) => ({ partition, offset: -1, error: null }));
-    const byPartition = new Map<number, number[]>();
-    partitionOf.forEach((partition, index) => byPartition.set(partition, [...(byPartition.get(partition) ?? []), index]));
-    const leaders = groupByLeader(this.topic.partitions.filter((info) => byPartition.has(info.partition)));
-    await Promise.all([...leaders].map(([leader, partitions]) => this.sendToLeader(leader, partitions, byPartition, records, results)));
+    const results: RecordResult[] = records.map((record) => {
+      const topic = this.topicOf(record);
+      return { topic: topic.name, partition: this.partitionFor(topic, record), offset: -1, error: null, errorCode: ErrorCode.NONE };
+    });
+    // Record indexes by leader, then by "topic partition".
+    const byLeader = new Map<number, Map<PartitionKey, number[]>>();
+    results.forEach((result, index) => {
+      const leader = this.topics.get(result.topic)!.partitions.find((info) => info.partition === result.partition)?.leader ?? -1;
+      const partitions = byLeader.get(leader) ?? new Map<PartitionKey, number[]>();
+      byLeader.set(leader, partitions);
+      const key = partitionKey(result.topic, result.partition);
+      partitions.set(key, [...(partitions.get(key) ?? []), index]);
+    });
+    await Promise.all([...byLeader].map(([leader, partitions]) => this.sendToLeader(leader, partitions, records, results)));
     return results;
   }
 
-  private async sendToLeader(leader: number, partitions: number[], byPartition: Map<number, number[]>, records: readonly ProducerRecord[], results: RecordResult[]): Promise<void> {
+  private async sendToLeader(leader: number, partitions: Map<PartitionKey, number[]>, records: readonly ProducerRecord[], results: RecordResult[]): Promise<void> {
     const now = Date.now();
-    const partitionData = partitions.map((partition) => ({
-      index: partition,
-      records: buildRecordBatchSync(
-        byPartition.get(partition)!.map((index) => ({ ...records[index]!, timestamp: records[index]!.timestamp ?? now })),
-        { compression: this.options.compression },
-      ),
-    }));
-    const fail = (error: string) => {
-      for (const partition of partitions) for (const index of byPartition.get(partition)!) results[index]!.error = error;
+    const fail = (error: string, errorCode: number) => {
+      for (const indexes of partitions.values()) {
+        for (const index of indexes) Object.assign(results[index]!, { error, errorCode });
+      }
     };
+    if (leader < 0) return fail('LEADER_NOT_AVAILABLE: the partition has no leader', ErrorCode.LEADER_NOT_AVAILABLE);
+    const topicData = new Map<string, { index: number; records: Buffer }[]>();
+    for (const indexes of partitions.values()) {
+      const { topic, partition } = results[indexes[0]!]!;
+      const batch = buildRecordBatchSync(indexes.map((index) => ({ ...records[index]!, timestamp: records[index]!.timestamp ?? now })), { compression: this.options.compression });
+      topicData.set(topic, [...(topicData.get(topic) ?? []), { index: partition, records: batch }]);
+    }
     try {
       const response = await this.cluster.request(ProduceApi, {
         transactionalId: null,
         acks: this.options.acks,
         timeoutMs: 30_000,
-        topicData: [{ name: this.topic.name, partitionData }],
+        topicData: [...topicData].map(([name, partitionData]) => ({ name, partitionData })),
       }, { address: await this.cluster.addressOf(leader), minVersion: 3, maxVersion: 9 });
-      for (const answer of response.responses[0]?.partitionResponses ?? []) {
-        const indexes = byPartition.get(answer.index) ?? [];
-        indexes.forEach((recordIndex, position) => {
-          const result = results[recordIndex]!;
-          if (answer.errorCode !== ErrorCode.NONE) result.error = `${errorName(answer.errorCode)}${answer.errorMessage ? `: ${answer.errorMessage}` : ''}`;
-          else result.offset = Number(answer.baseOffset) + position;
-        });
+      for (const topicResponse of response.responses) {
+        for (const answer of topicResponse.partitionResponses) {
+          const indexes = partitions.get(partitionKey(topicResponse.name, answer.index)) ?? [];
+          indexes.forEach((recordIndex, position) => {
+            const result = results[recordIndex]!;
+            if (answer.errorCode !== ErrorCode.NONE) {
+              result.error = `${errorName(answer.errorCode)}${answer.errorMessage ? `: ${answer.errorMessage}` : ''}`;
+              result.errorCode = answer.errorCode;
+            } else result.offset = Number(answer.baseOffset) + position;
+          });
+        }
       }
     } catch (error) {
-      fail(error instanceof Error ? error.message : String(error));
+      fail(error instanceof Error ? error.message : String(error), -1);
     }
   }
 
-  private partitionFor(record: ProducerRecord): number {
-    const count = this.topic.partitions.length;
-    if (record.partition !== undefined) return record.partition;
+  private topicOf(record: ProducerRecord): TopicInfo {
+    if (record.topic === undefined) {
+      if (this.topics.size !== 1) throw new Error('a record without a topic, and the producer knows several');
+      return this.topics.values().next().value!;
+    }
+    const topic = this.topics.get(record.topic);
+    if (!topic) throw new Error(`the producer does not know topic '${record.topic}'`);
+    return topic;
+  }
+
+  private partitionFor(topic: TopicInfo, record: ProducerRecord): number {
+    const count = topic.partitions.length;
+    if (record.partition !== undefined && record.partition !== null) return record.partition;
     if (record.key !== null) return toPositive(murmur2(record.key)) % count;
-    const partition = this.nextUnkeyedPartition % count;
-    this.nextUnkeyedPartition++;
-    return partition;
+    const next = this.nextUnkeyedPartition.get(topic.name) ?? 0;
+    this.nextUnkeyedPartition.set(topic.name, next + 1);
+    return next % count;
   }
 }
+
+type PartitionKey = string;
+const partitionKey = (topic: string, partition: number): PartitionKey => `${partition}:${topic}`;
 
 /** The partitions of a topic, checked to contain `partition` when one is given. */
 export function checkPartition(topic: TopicInfo, partition: number | undefined): PartitionInfo | undefined {
