@@ -1,17 +1,9 @@
-// One consumer-group member for tools and Connect's sink tasks: finds the group coordinator, joins
+// One consumer-group member for tools and Connect's sink tasks, over classic-group.ts: joins
 // (protocol type "consumer", assignor "range"), assigns each topic's partitions round-robin over
-// its subscribers when it leads, keeps the membership alive with heartbeats, reads and commits
-// offsets, and leaves on close.
+// its subscribers when it leads, reads and commits offsets, and leaves on close.
 // A rebalance signalled by a heartbeat is reported through `rebalanceNeeded`; the caller rejoins.
 import { ErrorCode } from '../base/error-codes.js';
-import {
-  HeartbeatApi,
-  JoinGroupApi,
-  LeaveGroupApi,
-  OffsetCommitApi,
-  OffsetFetchApi,
-  SyncGroupApi,
-} from '../protocol/messages/index.js';
+import { OffsetCommitApi, OffsetFetchApi } from '../protocol/messages/index.js';
 import {
   decodeConsumerProtocolAssignment,
   decodeConsumerProtocolSubscription,
@@ -20,71 +12,43 @@ import {
 } from '../protocol/messages/records/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
-import { type ClusterClient, KafkaResponseError, ToolError } from './cluster-client.js';
-import { findGroupCoordinator } from './group-offsets.js';
+import { ClassicGroupMember } from './classic-group.js';
+import { type ClusterClient, KafkaResponseError } from './cluster-client.js';
 
 const SESSION_TIMEOUT_MS = 30_000;
 const REBALANCE_TIMEOUT_MS = 60_000;
 const HEARTBEAT_INTERVAL_MS = 3_000;
-/** JoinGroup retries (MEMBER_ID_REQUIRED, a rebalance already running) before giving up. */
-const JOIN_ATTEMPTS_MAX = 10;
 const ASSIGNOR = 'range';
 
 export class GroupMember {
-  private coordinator = '';
-  private memberId = '';
-  private generationId = -1;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  /** Set when a heartbeat learns that the group is rebalancing. */
-  rebalanceNeeded = false;
+  private readonly membership: ClassicGroupMember;
 
   constructor(
     private readonly cluster: ClusterClient,
     readonly groupId: string,
     /** The subscribed topics and their partition counts. */
     private readonly topics: ReadonlyMap<string, number>,
-  ) {}
+  ) {
+    this.membership = new ClassicGroupMember(cluster, groupId, { sessionTimeoutMs: SESSION_TIMEOUT_MS, rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+  }
+
+  /** Set when a heartbeat learns that the group is rebalancing; the caller rejoins. */
+  get rebalanceNeeded(): boolean {
+    return this.membership.rebalanceNeeded;
+  }
+
+  private get coordinator(): string {
+    return this.membership.coordinatorAddress;
+  }
 
   /** Joins (or rejoins) the group and returns the partitions assigned to this member, by topic. */
   async join(): Promise<Map<string, number[]>> {
-    this.stopHeartbeats();
-    if (this.coordinator === '') this.coordinator = await findGroupCoordinator(this.cluster, this.groupId);
-    for (let attempt = 0; attempt < JOIN_ATTEMPTS_MAX; attempt++) {
-      const joined = await this.cluster.request(JoinGroupApi, {
-        groupId: this.groupId,
-        sessionTimeoutMs: SESSION_TIMEOUT_MS,
-        rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
-        memberId: this.memberId,
-        groupInstanceId: null,
-        protocolType: 'consumer',
-        protocols: [{ name: ASSIGNOR, metadata: subscription([...this.topics.keys()]) }],
-        reason: null,
-      }, { address: this.coordinator, minVersion: 4, maxVersion: 5 });
-      if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED || joined.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
-        this.memberId = joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED ? joined.memberId : '';
-        continue;
-      }
-      if (joined.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
-      if (joined.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(joined.errorCode, `joining group '${this.groupId}'`);
-      this.memberId = joined.memberId;
-      this.generationId = joined.generationId;
-      const assignments = joined.leader === joined.memberId ? this.assign(joined.members) : [];
-      const synced = await this.cluster.request(SyncGroupApi, {
-        groupId: this.groupId,
-        generationId: this.generationId,
-        memberId: this.memberId,
-        groupInstanceId: null,
-        protocolType: 'consumer',
-        protocolName: ASSIGNOR,
-        assignments,
-      }, { address: this.coordinator, maxVersion: 3 });
-      if (synced.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
-      if (synced.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(synced.errorCode, `syncing group '${this.groupId}'`);
-      this.rebalanceNeeded = false;
-      this.startHeartbeats();
-      return assignedPartitions(synced.assignment);
-    }
-    throw new ToolError(`could not join group '${this.groupId}' after ${JOIN_ATTEMPTS_MAX} attempts`);
+    const joined = await this.membership.join({
+      protocolType: 'consumer',
+      protocols: [{ name: ASSIGNOR, metadata: subscription([...this.topics.keys()]) }],
+      assign: (_protocol, members) => this.assign(members),
+    });
+    return assignedPartitions(joined.assignment);
   }
 
   /** Committed offsets of `partitions` (by topic); partitions without a commit are left out. */
@@ -112,8 +76,8 @@ export class GroupMember {
     if (topics.length === 0) return;
     const response = await this.cluster.request(OffsetCommitApi, {
       groupId: this.groupId,
-      generationIdOrMemberEpoch: this.generationId,
-      memberId: this.memberId,
+      generationIdOrMemberEpoch: this.membership.generationId,
+      memberId: this.membership.memberId,
       groupInstanceId: null,
       retentionTimeMs: -1n,
       topics: topics.map(([name, byPartition]) => ({
@@ -126,17 +90,11 @@ export class GroupMember {
   }
 
   async leave(): Promise<void> {
-    this.stopHeartbeats();
-    if (this.memberId === '') return;
-    await this.cluster.request(LeaveGroupApi, { groupId: this.groupId, memberId: this.memberId, members: [{ memberId: this.memberId, groupInstanceId: null }] }, {
-      address: this.coordinator,
-      maxVersion: 4,
-    }).catch(() => undefined);
-    this.memberId = '';
+    await this.membership.leave();
   }
 
   /** Per topic, round-robin over the members that subscribe to it, in member id order. */
-  private assign(members: { memberId: string; metadata: Buffer }[]): { memberId: string; assignment: Buffer }[] {
+  private assign(members: readonly { memberId: string; metadata: Buffer }[]): Map<string, Buffer> {
     const subscriptions = new Map(members.map((member) => [member.memberId, subscribedTopics(member.metadata)]));
     const owned = new Map(members.map((member) => [member.memberId, new Map<string, number[]>()]));
     for (const [topic, partitionCount] of this.topics) {
@@ -146,25 +104,7 @@ export class GroupMember {
         byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
       }
     }
-    return [...owned].map(([memberId, byTopic]) => ({ memberId, assignment: assignment(byTopic) }));
-  }
-
-  private startHeartbeats(): void {
-    this.heartbeatTimer = setInterval(() => {
-      this.cluster
-        .request(HeartbeatApi, { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null }, { address: this.coordinator, maxVersion: 3 })
-        .then((response) => {
-          if (response.errorCode !== ErrorCode.NONE) this.rebalanceNeeded = true;
-        }, () => {
-          this.rebalanceNeeded = true;
-        });
-    }, HEARTBEAT_INTERVAL_MS);
-    this.heartbeatTimer.unref();
-  }
-
-  private stopHeartbeats(): void {
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
+    return new Map([...owned].map(([memberId, byTopic]) => [memberId, assignment(byTopic)]));
   }
 }
 

@@ -155,11 +155,11 @@ export class Struct {
     return field;
   }
 
-  /** The field's value, or its schema's default when it was never set. */
+  /** The field's value, or its schema's default when it is unset or null (as Kafka's Struct.get). */
   get(name: string): unknown {
     const field = this.field(name);
     const value = this.values[field.index];
-    return value === undefined ? (field.schema.defaultValue ?? null) : value;
+    return value === undefined || value === null ? (field.schema.defaultValue ?? null) : value;
   }
 
   /** The value as put, undefined when never set (no default applied). */
