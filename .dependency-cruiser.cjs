@@ -16,6 +16,9 @@ module.exports = {
     layer('quorum', ['base', 'protocol', 'log', 'metadata']),
     layer('replication', ['base', 'protocol', 'log', 'metadata']),
     layer('client', ['base', 'protocol']),
+    layer('connect/api', ['base']),
+    layer('connect/connectors', ['connect/api']),
+    layer('connect/runtime', ['base', 'protocol', 'client', 'connect/api', 'connect/connectors', 'node']),
     {
       name: 'only-node-and-edges-touch-the-file-system',
       severity: 'error',

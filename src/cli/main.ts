@@ -24,6 +24,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   certs: async () => (await import('./certs-command.js')).registerCertsCommand,
   users: async () => (await import('./users-command.js')).registerUsersCommand,
   acls: async () => (await import('./acls-command.js')).registerAclsCommand,
+  connect: async () => (await import('./connect-command.js')).registerConnectCommand,
 };
 
 /** The commands' names (bin/conveyor.js keeps a code cache per command). */

@@ -187,6 +187,7 @@ export class Struct {
 export class Decimal {
   constructor(readonly unscaled: bigint, readonly scale: number) {}
   toString(): string {
+    if (this.scale < 0) return (this.unscaled * 10n ** BigInt(-this.scale)).toString();
     const negative = this.unscaled < 0n;
     const digits = (negative ? -this.unscaled : this.unscaled).toString().padStart(this.scale + 1, '0');
     const whole = this.scale === 0 ? digits : `${digits.slice(0, -this.scale)}.${digits.slice(-this.scale)}`;

@@ -1,0 +1,90 @@
+// Kafka Connect's error handling for one task (KIP-298): an operation on a record (converting,
+// transforming) that throws a RetriableException is retried with exponential backoff for
+// `errors.retry.timeout` ms (-1: forever), waiting at most `errors.retry.delay.max.ms` between
+// tries. What still fails either fails the task (`errors.tolerance=none`) or skips the record
+// (`all`), logged when `errors.log.enable`, and for sinks sent to the dead letter queue.
+import type { Logger } from '../../base/logger.js';
+import type { ParsedConfig } from '../api/config.js';
+import { ConnectException, RetriableException } from '../api/connector.js';
+
+/** Where in the pipeline an operation failed; Kafka's Stage names, reported in DLQ headers. */
+export type Stage = 'KEY_CONVERTER' | 'VALUE_CONVERTER' | 'HEADER_CONVERTER' | 'TRANSFORMATION' | 'TASK_PUT' | 'TASK_POLL' | 'KAFKA_PRODUCE' | 'KAFKA_CONSUME';
+
+export interface FailureContext {
+  readonly stage: Stage;
+  /** The class of the plugin that failed (a converter or transform), when there is one. */
+  readonly className: string;
+  /** A description of the record for the error log. */
+  readonly record: () => string;
+}
+
+/** Receives each tolerated failure (the sink worker sends the record to the dead letter queue). */
+export type FailureReporter = (error: Error, context: FailureContext) => Promise<void>;
+
+const FIRST_RETRY_DELAY_MS = 300;
+
+export class ErrorHandler {
+  private readonly retryTimeoutMs: number;
+  private readonly retryDelayMaxMs: number;
+  private readonly tolerateAll: boolean;
+  private readonly logErrors: boolean;
+  private readonly logMessages: boolean;
+  private reporter: FailureReporter | undefined;
+  /** Failures tolerated so far (for metrics). */
+  toleratedFailures = 0;
+
+  constructor(config: ParsedConfig, private readonly logger: Logger, private readonly stopping: () => boolean) {
+    this.retryTimeoutMs = config.number('errors.retry.timeout');
+    this.retryDelayMaxMs = config.number('errors.retry.delay.max.ms');
+    this.tolerateAll = config.string('errors.tolerance') === 'all';
+    this.logErrors = config.boolean('errors.log.enable');
+    this.logMessages = config.boolean('errors.log.include.messages');
+  }
+
+  get toleratesErrors(): boolean {
+    return this.tolerateAll;
+  }
+
+  reportTo(reporter: FailureReporter): void {
+    this.reporter = reporter;
+  }
+
+  /**
+   * Runs `operation`, retrying RetriableExceptions; returns its result, or `skip` when it failed
+   * and errors are tolerated. Throws a ConnectException when they are not.
+   */
+  async execute<T>(context: FailureContext, operation: () => T | Promise<T>): Promise<T | typeof SKIP> {
+    const started = Date.now();
+    let delay = FIRST_RETRY_DELAY_MS;
+    for (;;) {
+      try {
+        return await operation();
+      } catch (caught) {
+        const error = caught instanceof Error ? caught : new Error(String(caught));
+        const retrying = error instanceof RetriableException && !this.stopping() &&
+          (this.retryTimeoutMs < 0 || Date.now() - started + delay <= this.retryTimeoutMs);
+        if (retrying) {
+          await new Promise((resolveWait) => setTimeout(resolveWait, delay));
+          delay = Math.min(delay * 2, this.retryDelayMaxMs);
+          continue;
+        }
+        return this.failed(error, context);
+      }
+    }
+  }
+
+  /** A failure outside `execute` (a sink's put reporting an errant record): tolerated or thrown. */
+  async failed(error: Error, context: FailureContext): Promise<typeof SKIP> {
+    if (this.logErrors) {
+      const record = this.logMessages ? ` record: ${context.record()}` : '';
+      this.logger.error(`error in stage ${context.stage} (${context.className}): ${error.message}${record}`);
+    }
+    if (!this.tolerateAll) throw new ConnectException(`Tolerance exceeded in error handler: ${error.message}`, { cause: error });
+    this.toleratedFailures++;
+    await this.reporter?.(error, context);
+    return SKIP;
+  }
+}
+
+/** What `execute` returns for a record skipped after a tolerated failure. */
+export const SKIP: unique symbol = Symbol('skip');

@@ -1,0 +1,168 @@
+// Where connectors come from: the built-in ones (Kafka's FileStream connectors) and npm packages
+// found on `plugin.path` (each directory holds packages, or is one). A package's exported classes
+// that extend SourceConnector or SinkConnector become plugins under their class name, which may
+// be written in full, as the simple name, or without the "Connector" suffix, as Kafka's aliases.
+// A package that fails to load is remembered: a connector naming it fails with that error, and
+// every other connector is unaffected.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Logger } from '../../base/logger.js';
+import type { Connector, SinkConnector, SourceConnector } from '../api/connector.js';
+import { FileStreamSinkConnector } from '../connectors/file/file-stream-sink.js';
+import { FileStreamSourceConnector } from '../connectors/file/file-stream-source.js';
+import type { PluginInfo } from './herder.js';
+
+const loadModule = createRequire(import.meta.url);
+
+export type ConnectorClass = new () => SourceConnector | SinkConnector;
+
+export interface ConnectorPlugin {
+  /** The full class name (Kafka's for the built-ins). */
+  readonly className: string;
+  readonly kind: 'source' | 'sink';
+  readonly version: string;
+  readonly create: ConnectorClass;
+}
+
+const BUILT_IN: readonly { className: string; create: ConnectorClass }[] = [
+  { className: 'org.apache.kafka.connect.file.FileStreamSourceConnector', create: FileStreamSourceConnector },
+  { className: 'org.apache.kafka.connect.file.FileStreamSinkConnector', create: FileStreamSinkConnector },
+];
+
+export class PluginRegistry {
+  private readonly plugins: ConnectorPlugin[] = [];
+  /** Packages on plugin.path that failed to load, by package name, with the reason. */
+  private readonly failures = new Map<string, string>();
+
+  constructor(private readonly logger: Logger) {
+    for (const { className, create } of BUILT_IN) this.add(className, create);
+  }
+
+  /** Loads every package on `pluginPath`; a package that fails is logged and remembered. */
+  async loadPluginPath(pluginPath: readonly string[]): Promise<void> {
+    for (const directory of pluginPath) {
+      for (const packageDir of await packageDirectories(resolve(directory))) {
+        try {
+          // require, not import(): the bundled CLI runs in a vm.Script, which has no import() loader.
+          // ES module packages load through require() from Node 20.19 and 22.12.
+          const exports = loadModule(await packageEntry(packageDir)) as Record<string, unknown>;
+          let found = 0;
+          for (const [name, value] of Object.entries(exports)) {
+            if (isConnectorClass(value)) {
+              this.add(typeof value.name === 'string' && value.name !== '' ? value.name : name, value);
+              found++;
+            }
+          }
+          this.logger.info('loaded plugin package', { package: packageDir, connectors: found });
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.failures.set(packageDir, reason);
+          this.logger.error('could not load plugin package', { package: packageDir, error: reason });
+        }
+      }
+    }
+  }
+
+  /** The plugin `name` names (full class name or alias). */
+  find(name: string): ConnectorPlugin | undefined {
+    const wanted = name.trim();
+    return this.plugins.find((plugin) => aliasesOf(plugin.className).includes(wanted));
+  }
+
+  /** The plugin, or an error saying why there is none (naming packages that failed to load). */
+  resolve(name: string): ConnectorPlugin {
+    const plugin = this.find(name);
+    if (plugin) return plugin;
+    const failed = [...this.failures].map(([dir, reason]) => `${dir}: ${reason}`);
+    throw new Error(`Failed to find any class that implements Connector and which name matches ${name}, available connectors are: ${this.plugins.map((candidate) => candidate.className).join(', ')}${failed.length > 0 ? `; plugin packages that failed to load: ${failed.join('; ')}` : ''}`);
+  }
+
+  connectors(): readonly ConnectorPlugin[] {
+    return this.plugins;
+  }
+
+  infos(): PluginInfo[] {
+    return this.plugins.map((plugin) => ({ class: plugin.className, type: plugin.kind, version: plugin.version }));
+  }
+
+  private add(className: string, create: ConnectorClass): void {
+    const sample = new create();
+    this.plugins.push({ className, kind: sample.kind, version: safeVersion(sample), create });
+  }
+}
+
+function safeVersion(connector: Connector): string {
+  try {
+    return connector.version();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A full class name, its simple name and the simple name without "Connector". */
+function aliasesOf(className: string): string[] {
+  const simple = className.slice(className.lastIndexOf('.') + 1);
+  const aliases = [className, simple];
+  if (simple.endsWith('Connector') && simple.length > 'Connector'.length) aliases.push(simple.slice(0, -'Connector'.length));
+  return aliases;
+}
+
+function isConnectorClass(value: unknown): value is ConnectorClass {
+  if (typeof value !== 'function' || !value.prototype) return false;
+  const prototype = value.prototype as Record<string, unknown>;
+  if (typeof prototype.taskClass !== 'function' || typeof prototype.taskConfigs !== 'function') return false;
+  try {
+    const kind = (new (value as ConnectorClass)()).kind;
+    return kind === 'source' || kind === 'sink';
+  } catch {
+    return false;
+  }
+}
+
+/** `directory` itself when it is a package, else its subdirectories that are packages (scoped ones too). */
+async function packageDirectories(directory: string): Promise<string[]> {
+  if (await isPackage(directory)) return [directory];
+  const found: string[] = [];
+  let entries: string[];
+  try {
+    entries = await readdir(directory);
+  } catch {
+    return [];
+  }
+  for (const entry of entries.sort()) {
+    const path = join(directory, entry);
+    if (entry.startsWith('@')) found.push(...(await packageDirectories(path)).filter((dir) => dir !== path));
+    else if (await isPackage(path)) found.push(path);
+  }
+  return found;
+}
+
+async function isPackage(directory: string): Promise<boolean> {
+  return stat(join(directory, 'package.json')).then((info) => info.isFile(), () => false);
+}
+
+/** The file a package's `exports` "." (import condition), `module` or `main` names; index.js otherwise. */
+async function packageEntry(directory: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as { main?: string; module?: string; exports?: unknown };
+  const fromExports = entryOfExports(manifest.exports);
+  return join(directory, fromExports ?? manifest.module ?? manifest.main ?? 'index.js');
+}
+
+function entryOfExports(exports: unknown): string | undefined {
+  if (typeof exports === 'string') return exports;
+  if (!exports || typeof exports !== 'object') return undefined;
+  const record = exports as Record<string, unknown>;
+  const dot = '.' in record ? record['.'] : record;
+  if (typeof dot === 'string') return dot;
+  if (dot && typeof dot === 'object') {
+    const conditions = dot as Record<string, unknown>;
+    for (const condition of ['import', 'node', 'default']) {
+      const target = conditions[condition];
+      if (typeof target === 'string') return target;
+      const nested = entryOfExports(target);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}

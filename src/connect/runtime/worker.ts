@@ -1,0 +1,262 @@
+// The worker: runs connector instances and their tasks in this process (Kafka Connect's Worker).
+// A herder decides what runs; the worker instantiates the plugin, starts it, asks it for task
+// configs, and runs each task with its converters, transforms, error handler and Kafka clients.
+// A connector or task that throws is FAILED with its trace; nothing else is affected.
+import type { Logger } from '../../base/logger.js';
+import type { ParsedConfig } from '../api/config.js';
+import type { Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector, SourceConnectorContext, SourceTask } from '../api/connector.js';
+import { sinkConnectorConfigDef, sourceConnectorConfigDef } from './connector-config.js';
+import { ErrorHandler } from './error-handler.js';
+import type { ConnectorState, ConnectorType } from './herder.js';
+import { type OffsetStore, offsetReader } from './offset-store.js';
+import type { PluginRegistry } from './plugins.js';
+import { RecordConverters } from './record-converters.js';
+import { buildTransformChain } from './transforms/index.js';
+import type { WorkerKafka } from './worker-kafka.js';
+import { WorkerSinkTask } from './worker-sink-task.js';
+import { WorkerSourceTask } from './worker-source-task.js';
+import { type TaskId, WorkerTask, traceOf } from './worker-task.js';
+
+/** What a herder wants of a connector (Kafka's TargetState). */
+export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
+
+export interface WorkerDeps {
+  readonly workerId: string;
+  readonly config: ParsedConfig;
+  readonly plugins: PluginRegistry;
+  readonly kafka: WorkerKafka;
+  readonly offsets: OffsetStore;
+  readonly logger: Logger;
+  /** Called when the connector asks for its tasks to be reconfigured. */
+  readonly onTaskReconfiguration: (connector: string) => void;
+}
+
+interface RunningConnector {
+  readonly instance: Connector;
+  readonly kind: 'source' | 'sink';
+  state: ConnectorState;
+  trace: string | undefined;
+}
+
+export class Worker {
+  private readonly connectors = new Map<string, RunningConnector>();
+  /** Connectors that failed to start, with their trace (the instance is gone). */
+  private readonly failedConnectors = new Map<string, { kind: ConnectorType; trace: string }>();
+  private readonly tasks = new Map<string, WorkerTask>();
+  private readonly activeTopics = new Map<string, Set<string>>();
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  get workerId(): string {
+    return this.deps.workerId;
+  }
+
+  /** Instantiates and starts the connector; a failure leaves it FAILED with the trace. */
+  async startConnector(name: string, props: Readonly<Record<string, string>>, target: TargetState): Promise<void> {
+    this.failedConnectors.delete(name);
+    let instance: Connector | undefined;
+    try {
+      const plugin = this.deps.plugins.resolve(props['connector.class'] ?? '');
+      instance = new plugin.create();
+      const running: RunningConnector = { instance, kind: plugin.kind, state: 'UNASSIGNED', trace: undefined };
+      this.connectors.set(name, running);
+      const context: ConnectorContext = {
+        requestTaskReconfiguration: () => this.deps.onTaskReconfiguration(name),
+        raiseError: (error: Error) => this.failConnector(name, error),
+      };
+      const sourceContext: SourceConnectorContext = { ...context, offsetStorageReader: offsetReader(this.deps.offsets, name) };
+      instance.initialize(plugin.kind === 'source' ? sourceContext : context);
+      if (target === 'STOPPED') {
+        running.state = 'STOPPED';
+        return;
+      }
+      await instance.start(props);
+      running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING';
+    } catch (error) {
+      const kind = this.connectors.get(name)?.kind ?? 'unknown';
+      this.connectors.delete(name);
+      this.failedConnectors.set(name, { kind, trace: traceOf(asError(error)) });
+      this.deps.logger.error(`connector ${name} failed to start`, { error: asError(error).message });
+    }
+  }
+
+  isRunning(name: string): boolean {
+    const running = this.connectors.get(name);
+    return running !== undefined && (running.state === 'RUNNING' || running.state === 'PAUSED');
+  }
+
+  /** The task configs of a running connector, each with Kafka's task.class (and a sink's topics). */
+  async taskConfigs(name: string, props: Readonly<Record<string, string>>): Promise<Record<string, string>[]> {
+    const running = this.connectors.get(name);
+    if (!running || !this.isRunning(name)) return [];
+    const maxTasks = Number(props['tasks.max'] ?? '1');
+    try {
+      const configs = await running.instance.taskConfigs(maxTasks);
+      if (configs.length > maxTasks) {
+        throw new Error(`The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create.`);
+      }
+      const taskClass = (running.instance as SourceConnector | SinkConnector).taskClass();
+      return configs.map((config) => {
+        const taskConfig: Record<string, string> = { ...config, 'task.class': taskClass.name };
+        if (running.kind === 'sink') {
+          if (props.topics !== undefined) taskConfig.topics = props.topics;
+          if (props['topics.regex'] !== undefined) taskConfig['topics.regex'] = props['topics.regex'];
+        }
+        return taskConfig;
+      });
+    } catch (error) {
+      this.failConnector(name, asError(error));
+      return [];
+    }
+  }
+
+  /** Stops the connector instance (not its tasks). */
+  async stopConnector(name: string): Promise<void> {
+    const running = this.connectors.get(name);
+    this.connectors.delete(name);
+    this.failedConnectors.delete(name);
+    if (!running || running.state === 'STOPPED' || running.state === 'FAILED') return;
+    try {
+      await running.instance.stop();
+    } catch (error) {
+      this.deps.logger.warn(`connector ${name} failed to stop`, { error: asError(error).message });
+    }
+  }
+
+  setConnectorTarget(name: string, target: TargetState): void {
+    const running = this.connectors.get(name);
+    if (running && (running.state === 'RUNNING' || running.state === 'PAUSED')) running.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING';
+    for (const task of this.tasksOf(name)) {
+      if (target === 'PAUSED') task.pause();
+      else task.resume();
+    }
+  }
+
+  connectorState(name: string): { state: ConnectorState; trace?: string; kind: ConnectorType } {
+    const failed = this.failedConnectors.get(name);
+    if (failed) return { state: 'FAILED', trace: failed.trace, kind: failed.kind };
+    const running = this.connectors.get(name);
+    if (!running) return { state: 'UNASSIGNED', kind: 'unknown' };
+    return { state: running.state, ...(running.trace ? { trace: running.trace } : {}), kind: running.kind };
+  }
+
+  /** The kind of connector `props` names, without starting it ('unknown' when there is no such plugin). */
+  kindOf(props: Readonly<Record<string, string>>): ConnectorType {
+    return this.deps.plugins.find(props['connector.class'] ?? '')?.kind ?? 'unknown';
+  }
+
+  /** Starts one task of a connector with its task config; a failure leaves it FAILED. */
+  startTask(id: TaskId, connectorProps: Readonly<Record<string, string>>, taskProps: Readonly<Record<string, string>>, target: TargetState): void {
+    const key = taskKey(id);
+    const logger = this.deps.logger.child(`task-${id.connector}-${id.task}`);
+    const worker = this.deps.config;
+    const topicUsed = (topic: string) => this.topicsOf(id.connector).add(topic);
+    let task: WorkerTask;
+    try {
+      const plugin = this.deps.plugins.resolve(connectorProps['connector.class'] ?? '');
+      const connector = new plugin.create();
+      const connectorConfig = (plugin.kind === 'source' ? sourceConnectorConfigDef : sinkConnectorConfigDef).parse(connectorProps);
+      const errors = new ErrorHandler(connectorConfig, logger, () => this.tasks.get(key) === undefined);
+      const converters = RecordConverters.create(worker, connectorConfig);
+      const transforms = buildTransformChain({ ...connectorProps });
+      const flushIntervalMs = worker.number('offset.flush.interval.ms');
+      if (connector.kind === 'source') {
+        const TaskClass = connector.taskClass();
+        task = new WorkerSourceTask(id, {
+          task: new TaskClass() as SourceTask, props: taskProps, converters, transforms, errors, kafka: this.deps.kafka, offsets: this.deps.offsets, flushIntervalMs, topicUsed,
+        }, logger, () => {});
+      } else {
+        const TaskClass = connector.taskClass();
+        const regex = connectorConfig.string('topics.regex');
+        const dlqTopic = connectorConfig.string('errors.deadletterqueue.topic.name').trim();
+        task = new WorkerSinkTask(id, {
+          task: new TaskClass() as SinkTask,
+          props: taskProps,
+          converters,
+          transforms,
+          errors,
+          kafka: this.deps.kafka,
+          groupId: connectorProps['consumer.override.group.id'] ?? `connect-${id.connector}`,
+          topics: connectorConfig.list('topics'),
+          topicsRegex: regex === '' ? null : new RegExp(`^(?:${regex})$`),
+          flushIntervalMs,
+          deadLetter: dlqTopic === '' ? null : {
+            topic: dlqTopic,
+            replicationFactor: connectorConfig.number('errors.deadletterqueue.topic.replication.factor'),
+            contextHeaders: connectorConfig.boolean('errors.deadletterqueue.context.headers.enable'),
+          },
+          topicUsed,
+        }, logger, () => {});
+      }
+    } catch (error) {
+      task = new FailedTask(id, logger, asError(error));
+    }
+    this.tasks.set(key, task);
+    task.run(target === 'PAUSED');
+  }
+
+  async stopTasks(connector: string): Promise<void> {
+    const timeoutMs = this.deps.config.number('task.shutdown.graceful.timeout.ms');
+    const tasks = this.tasksOf(connector);
+    for (const task of tasks) this.tasks.delete(taskKey(task.id));
+    await Promise.all(tasks.map((task) => task.stop(timeoutMs)));
+  }
+
+  async stopTask(id: TaskId): Promise<void> {
+    const task = this.tasks.get(taskKey(id));
+    this.tasks.delete(taskKey(id));
+    await task?.stop(this.deps.config.number('task.shutdown.graceful.timeout.ms'));
+  }
+
+  taskState(id: TaskId): { state: ConnectorState; trace?: string } {
+    const task = this.tasks.get(taskKey(id));
+    if (!task) return { state: 'UNASSIGNED' };
+    return { state: task.state, ...(task.trace ? { trace: task.trace } : {}) };
+  }
+
+  tasksOf(connector: string): WorkerTask[] {
+    return [...this.tasks.values()].filter((task) => task.id.connector === connector).sort((a, b) => a.id.task - b.id.task);
+  }
+
+  topicsOf(connector: string): Set<string> {
+    let topics = this.activeTopics.get(connector);
+    if (!topics) {
+      topics = new Set();
+      this.activeTopics.set(connector, topics);
+    }
+    return topics;
+  }
+
+  resetTopics(connector: string): void {
+    this.activeTopics.delete(connector);
+  }
+
+  private failConnector(name: string, error: Error): void {
+    const running = this.connectors.get(name);
+    if (!running) return;
+    running.state = 'FAILED';
+    running.trace = traceOf(error);
+    this.deps.logger.error(`connector ${name} failed`, { error: error.message });
+  }
+}
+
+function taskKey(id: TaskId): string {
+  return `${id.task}:${id.connector}`;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A task that could not even be built (its plugin, converter or transform config failed). */
+class FailedTask extends WorkerTask {
+  constructor(id: TaskId, logger: Logger, private readonly error: Error) {
+    super(id, logger, () => {});
+  }
+  protected async initializeAndStart(): Promise<void> {
+    throw this.error;
+  }
+  protected async iterate(): Promise<void> {}
+  protected async onStopRequested(): Promise<void> {}
+  protected async close(): Promise<void> {}
+}
