@@ -3,27 +3,19 @@
 // start; REST changes last until the process ends, as in Kafka), source offsets in the offsets
 // file, sink offsets in each connector's consumer group. Requests are handled one at a time, so
 // a create, a pause and a delete of the same connector never interleave.
-import type { Logger } from '../../base/logger.js';
-import { commitGroupOffsets, deleteGroupOffsets, fetchGroupOffsets } from '../../client/group-offsets.js';
-import { invalidConfigError, keyInfo, validateConnectorConfig } from './config-validation.js';
-import { sinkConnectorConfigDef, sourceConnectorConfigDef } from './connector-config.js';
+import { AbstractHerder } from './abstract-herder.js';
+import { invalidConfigError, validateConnectorConfig } from './config-validation.js';
 import {
-  type ConfigInfos,
-  type ConfigKeyInfo,
   type ConnectorInfo,
   type ConnectorOffset,
   type ConnectorStateInfo,
   type Herder,
-  type PluginInfo,
   type RestartRequest,
   type TaskInfo,
   type TaskStateInfo,
   ConnectRestError,
 } from './herder.js';
-import type { OffsetStore } from './offset-store.js';
-import type { PluginRegistry } from './plugins.js';
-import type { TargetState, Worker } from './worker.js';
-import type { WorkerKafka } from './worker-kafka.js';
+import type { TargetState } from './worker.js';
 
 interface ConnectorEntry {
   config: Record<string, string>;
@@ -31,35 +23,12 @@ interface ConnectorEntry {
   taskConfigs: Record<string, string>[];
 }
 
-export interface StandaloneHerderDeps {
-  readonly worker: Worker;
-  readonly plugins: PluginRegistry;
-  readonly kafka: WorkerKafka;
-  readonly offsets: OffsetStore;
-  readonly kafkaClusterId: string;
-  readonly logger: Logger;
-  /** Plugins besides connectors (converters, transforms, predicates), for GET /connector-plugins. */
-  readonly otherPlugins: readonly PluginInfo[];
-}
 
-const ALTERED = 'The offsets for this connector have been altered successfully';
-const RESET = 'The offsets for this connector have been reset successfully';
-const EXTERNAL_NOTE = 'However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.';
-
-export class StandaloneHerder implements Herder {
+export class StandaloneHerder extends AbstractHerder implements Herder {
   private readonly entries = new Map<string, ConnectorEntry>();
   /** Every change runs after the previous one. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly deps: StandaloneHerderDeps) {}
-
-  get workerId(): string {
-    return this.deps.worker.workerId;
-  }
-
-  kafkaClusterId(): string {
-    return this.deps.kafkaClusterId;
-  }
 
   connectors(): string[] {
     return [...this.entries.keys()].sort();
@@ -138,22 +107,13 @@ export class StandaloneHerder implements Herder {
   restartConnector(name: string, request: RestartRequest): Promise<ConnectorStateInfo | null> {
     return this.serialized(async () => {
       const entry = this.entry(name);
-      const before = await this.connectorStatus(name);
-      const connectorFailed = before.connector.state === 'FAILED';
-      const restartConnector = !request.onlyFailed || connectorFailed;
-      const restartTasks = request.includeTasks ? before.tasks.filter((task) => !request.onlyFailed || task.state === 'FAILED').map((task) => task.id) : [];
-      const plain = !request.includeTasks && !request.onlyFailed;
-      if (restartConnector) {
+      const plan = this.restartPlan(await this.connectorStatus(name), request);
+      if (plan.connector) {
         await this.deps.worker.stopConnector(name);
         await this.deps.worker.startConnector(name, entry.config, entry.target);
       }
-      for (const task of restartTasks) await this.restartOneTask(name, entry, task);
-      if (plain) return null;
-      return {
-        ...before,
-        connector: { ...before.connector, state: restartConnector ? 'RESTARTING' : before.connector.state },
-        tasks: before.tasks.map((task) => (restartTasks.includes(task.id) ? { id: task.id, state: 'RESTARTING', worker_id: task.worker_id } : task)),
-      };
+      for (const task of plan.tasks) await this.restartOneTask(name, entry, task);
+      return plan.response;
     });
   }
 
@@ -193,51 +153,15 @@ export class StandaloneHerder implements Herder {
   }
 
   async connectorOffsets(name: string): Promise<ConnectorOffset[]> {
-    const entry = this.entry(name);
-    if (this.deps.worker.kindOf(entry.config) === 'sink') {
-      const offsets = await fetchGroupOffsets(this.deps.kafka.cluster, this.sinkGroup(name, entry));
-      return offsets.map(({ topic, partition, offset }) => ({ partition: { kafka_topic: topic, kafka_partition: partition }, offset: { kafka_offset: offset } }));
-    }
-    return this.deps.offsets.connectorOffsets(name).map(({ partition, offset }) => ({ partition: { ...partition }, offset: { ...offset } }));
+    return this.readOffsets(name, this.entry(name).config);
   }
 
   alterConnectorOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {
-    return this.serialized(async () => {
-      const entry = this.stoppedEntry(name);
-      if (offsets.length === 0) throw new ConnectRestError(400, 'The offsets to be altered may not be null or empty');
-      const confirmed = this.deps.worker.kindOf(entry.config) === 'sink'
-        ? await this.alterSinkOffsets(name, entry, offsets)
-        : await this.alterSourceOffsets(name, entry, offsets);
-      return confirmed ? ALTERED : `The Connect framework-managed offsets for this connector have been altered successfully. ${EXTERNAL_NOTE}`;
-    });
+    return this.serialized(async () => this.changeOffsets(name, this.stoppedEntry(name).config, offsets));
   }
 
   resetConnectorOffsets(name: string): Promise<string> {
-    return this.serialized(async () => {
-      const entry = this.stoppedEntry(name);
-      const current = await this.connectorOffsets(name);
-      const confirmed = this.deps.worker.kindOf(entry.config) === 'sink'
-        ? await this.alterSinkOffsets(name, entry, current.map(({ partition }) => ({ partition, offset: null })))
-        : await this.alterSourceOffsets(name, entry, current.map(({ partition }) => ({ partition, offset: null })));
-      return confirmed ? RESET : `The Connect framework-managed offsets for this connector have been reset successfully. ${EXTERNAL_NOTE}`;
-    });
-  }
-
-  plugins(connectorsOnly: boolean): PluginInfo[] {
-    const connectors = this.deps.plugins.infos();
-    return connectorsOnly ? connectors : [...connectors, ...this.deps.otherPlugins];
-  }
-
-  async validateConnectorConfig(pluginType: string, config: Record<string, string>): Promise<ConfigInfos> {
-    const className = config['connector.class'] ?? pluginType;
-    return validateConnectorConfig(this.deps.plugins, { ...config, 'connector.class': className });
-  }
-
-  pluginConfig(pluginName: string): ConfigKeyInfo[] {
-    const plugin = this.deps.plugins.find(pluginName);
-    if (!plugin) throw new ConnectRestError(404, `Unknown plugin ${pluginName}.`);
-    const common = plugin.kind === 'source' ? sourceConnectorConfigDef : sinkConnectorConfigDef;
-    return common.merge(new plugin.create().config()).keys().map((key) => keyInfo(key));
+    return this.serialized(async () => this.changeOffsets(name, this.stoppedEntry(name).config, 'reset'));
   }
 
   /** Stops every connector and task (the worker is shutting down). */
@@ -255,9 +179,7 @@ export class StandaloneHerder implements Herder {
 
   private stoppedEntry(name: string): ConnectorEntry {
     const entry = this.entry(name);
-    if (entry.target !== 'STOPPED') {
-      throw new ConnectRestError(400, `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`);
-    }
+    if (entry.target !== 'STOPPED') throw this.stoppedError(name);
     return entry;
   }
 
@@ -270,41 +192,6 @@ export class StandaloneHerder implements Herder {
   private taskState(name: string, task: number): TaskStateInfo {
     const state = this.deps.worker.taskState({ connector: name, task });
     return { id: task, state: state.state, worker_id: this.workerId, ...(state.trace ? { trace: state.trace } : {}) };
-  }
-
-  private sinkGroup(name: string, entry: ConnectorEntry): string {
-    return entry.config['consumer.override.group.id'] ?? `connect-${name}`;
-  }
-
-  private async alterSinkOffsets(name: string, entry: ConnectorEntry, offsets: readonly ConnectorOffset[]): Promise<boolean> {
-    const parsed = offsets.map(({ partition, offset }) => {
-      const topic = partition.kafka_topic;
-      const index = partition.kafka_partition;
-      if (typeof topic !== 'string' || typeof index !== 'number' || !Number.isInteger(index)) {
-        throw new ConnectRestError(400, 'Sink connector offsets must have a "kafka_topic" string and a "kafka_partition" integer in each partition');
-      }
-      const value = offset === null ? null : offset.kafka_offset;
-      if (value !== null && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
-        throw new ConnectRestError(400, 'Sink connector offsets must have a non-negative "kafka_offset" integer (or a null offset)');
-      }
-      return { topic, partition: index, offset: value as number | null };
-    });
-    const plugin = this.deps.plugins.resolve(entry.config['connector.class']!);
-    const confirmed = await new plugin.create().alterOffsets(entry.config, parsed as never);
-    const group = this.sinkGroup(name, entry);
-    await commitGroupOffsets(this.deps.kafka.cluster, group, parsed.filter((item) => item.offset !== null) as { topic: string; partition: number; offset: number }[]);
-    await deleteGroupOffsets(this.deps.kafka.cluster, group, parsed.filter((item) => item.offset === null));
-    return confirmed === true;
-  }
-
-  private async alterSourceOffsets(name: string, entry: ConnectorEntry, offsets: readonly ConnectorOffset[]): Promise<boolean> {
-    for (const { partition } of offsets) {
-      if (partition === null || typeof partition !== 'object' || Array.isArray(partition)) throw new ConnectRestError(400, 'Source connector offsets must have an object as each partition');
-    }
-    const plugin = this.deps.plugins.resolve(entry.config['connector.class']!);
-    const confirmed = await new plugin.create().alterOffsets(entry.config, new Map(offsets.map(({ partition, offset }) => [partition, offset])) as never);
-    await this.deps.offsets.set(offsets.map(({ partition, offset }) => ({ connector: name, partition, offset })));
-    return confirmed === true;
   }
 
   private setTarget(name: string, target: TargetState): Promise<void> {
