@@ -160,16 +160,12 @@ function connectorStateRoutes(herder: Herder): Route[] {
   ];
 }
 
-/** Kafka's answer to an offsets change (Worker's KIP-875 messages). */
-function offsetsChanged(change: 'altered' | 'reset', connectorHandledThem: unknown): RestReply {
-  // A herder that reports false (the connector did not change offsets it keeps outside Kafka) gets
-  // Kafka's framework-only message; ours return nothing, and their built-in connectors keep none.
-  if (connectorHandledThem === false) {
-    return ok({
-      message: `The Connect framework-managed offsets for this connector have been ${change} successfully. However, if this connector manages offsets externally, they will need to be manually ${change} in the system that the connector uses.`,
-    });
-  }
-  return ok({ message: `The offsets for this connector have been ${change} successfully` });
+/**
+ * Kafka's answer to an offsets change: the herder's message when it gives one (Kafka's worker
+ * words it by whether the connector confirmed the change), else Kafka's message for a confirmed one.
+ */
+function offsetsChanged(change: 'altered' | 'reset', herderMessage: unknown): RestReply {
+  return ok({ message: typeof herderMessage === 'string' ? herderMessage : `The offsets for this connector have been ${change} successfully` });
 }
 
 function connectorDataRoutes(herder: Herder): Route[] {
