@@ -133,7 +133,7 @@ describe('conveyor connect REST commands', { timeout: 180_000 }, () => {
   });
 
   it("refusals exit 1 with the worker's message; delete removes a connector", async () => {
-    await refused(['status', 'ghost'], /^conveyor: Connector ghost not found \(HTTP 404 from GET \/connectors\/ghost\/status\)/);
+    await refused(['status', 'ghost'], /^conveyor: No status found for connector ghost \(HTTP 404 from GET \/connectors\/ghost\/status\)/);
     const properties = join(dir.path, 'duplicate.properties');
     await writeFile(properties, `name=local-file-sink\nconnector.class=FileStreamSink\ntopics=${topic}\n`);
     await refused(['create', properties], /Connector local-file-sink already exists \(HTTP 409/);

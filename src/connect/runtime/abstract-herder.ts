@@ -52,8 +52,11 @@ export abstract class AbstractHerder {
   }
 
   async validateConnectorConfig(pluginType: string, config: Record<string, string>): Promise<ConfigInfos> {
-    const className = config['connector.class'] ?? pluginType;
-    return validateConnectorConfig(this.deps.plugins, { ...config, 'connector.class': className });
+    const included = config['connector.class'];
+    if (included !== undefined && !sameConnectorType(included, pluginType)) {
+      throw new ConnectRestError(400, `Included connector type ${included} does not match request type ${pluginType}`);
+    }
+    return validateConnectorConfig(this.deps.plugins, config);
   }
 
   pluginConfig(pluginName: string): ConfigKeyInfo[] {
@@ -86,7 +89,7 @@ export abstract class AbstractHerder {
       : await this.alterSourceOffsets(name, config, changes);
     const verb = reset ? 'reset' : 'altered';
     if (confirmed) return reset ? RESET : ALTERED;
-    return `The Connect framework-managed offsets for this connector have been ${verb} successfully. ${EXTERNAL_NOTE}`;
+    return `The Connect framework-managed offsets for this connector have been ${verb} successfully. ${EXTERNAL_NOTE.replace('altered', verb)}`;
   }
 
   protected stoppedError(name: string): ConnectRestError {
@@ -136,4 +139,13 @@ export abstract class AbstractHerder {
     await this.deps.offsets.set(offsets.map(({ partition, offset }) => ({ connector: name, partition, offset })));
     return confirmed === true;
   }
+}
+
+/** Whether a config's connector.class and a path's plugin name name the same type (Kafka compares their simple names, "Connector" suffix optional). */
+function sameConnectorType(included: string, requested: string): boolean {
+  const normalized = (name: string) => {
+    const simple = name.slice(name.lastIndexOf('.') + 1);
+    return simple.endsWith('Connector') ? simple.slice(0, -'Connector'.length) : simple;
+  };
+  return normalized(included) === normalized(requested);
 }

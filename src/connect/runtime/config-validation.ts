@@ -68,7 +68,7 @@ export function validateConnectorConfig(plugins: PluginRegistry, config: Readonl
 
 /** The 400 a create or update answers when `infos` has errors, in Kafka's words. */
 export function invalidConfigError(infos: ConfigInfos): ConnectRestError {
-  const messages = infos.configs.flatMap((entry) => entry.value.errors.map((error) => `${entry.definition.name}: ${error}`));
+  const messages = infos.configs.flatMap((entry) => entry.value.errors);
   return new ConnectRestError(400, `Connector configuration is invalid and contains the following ${infos.error_count} error(s):\n${messages.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
 }
 

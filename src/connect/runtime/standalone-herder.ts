@@ -85,7 +85,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
   }
 
   async connectorStatus(name: string): Promise<ConnectorStateInfo> {
-    const entry = this.entry(name);
+    const entry = this.entry(name, `No status found for connector ${name}`);
     const state = this.deps.worker.connectorState(name);
     return {
       name,
@@ -96,7 +96,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
   }
 
   async taskStatus(name: string, task: number): Promise<TaskStateInfo> {
-    this.taskConfig(name, task);
+    this.taskConfig(name, task, `No status found for task ${name}-${task}`);
     return this.taskState(name, task);
   }
 
@@ -106,7 +106,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
 
   restartConnector(name: string, request: RestartRequest): Promise<ConnectorStateInfo | null> {
     return this.serialized(async () => {
-      const entry = this.entry(name);
+      const entry = this.entry(name, request.includeTasks || request.onlyFailed ? `Unknown connector: ${name}` : undefined);
       const plan = this.restartPlan(await this.connectorStatus(name), request);
       if (plan.connector) {
         await this.deps.worker.stopConnector(name);
@@ -119,8 +119,9 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
 
   restartTask(name: string, task: number): Promise<void> {
     return this.serialized(async () => {
+      const entry = this.entry(name);
       this.taskConfig(name, task);
-      await this.restartOneTask(name, this.entry(name), task);
+      await this.restartOneTask(name, entry, task);
     });
   }
 
@@ -171,9 +172,10 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
     });
   }
 
-  private entry(name: string): ConnectorEntry {
+  /** The connector's entry; a 404 with `notFound` (Kafka's wording differs by endpoint) when there is none. */
+  private entry(name: string, notFound = `Connector ${name} not found`): ConnectorEntry {
     const entry = this.entries.get(name);
-    if (!entry) throw ConnectRestError.notFound(`Connector ${name} not found`);
+    if (!entry) throw ConnectRestError.notFound(notFound);
     return entry;
   }
 
@@ -183,9 +185,9 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
     return entry;
   }
 
-  private taskConfig(name: string, task: number): Record<string, string> {
-    const config = this.entry(name).taskConfigs[task];
-    if (!config) throw ConnectRestError.notFound(`Task ${name}-${task} not found`);
+  private taskConfig(name: string, task: number, notFound = `Task ${name}-${task} not found`): Record<string, string> {
+    const config = this.entries.get(name)?.taskConfigs[task];
+    if (!config) throw ConnectRestError.notFound(notFound);
     return config;
   }
 
@@ -196,7 +198,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
 
   private setTarget(name: string, target: TargetState): Promise<void> {
     return this.serialized(async () => {
-      const entry = this.entry(name);
+      const entry = this.entry(name, target === 'STOPPED' ? undefined : `Unknown connector ${name}`);
       const wasStopped = entry.target === 'STOPPED';
       entry.target = target;
       if (wasStopped) {

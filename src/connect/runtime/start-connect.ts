@@ -1,7 +1,8 @@
-// Starts a Connect worker in this process: `conveyor connect standalone` and tests call it.
-// It reads Kafka Connect's worker keys, loads plugins, reaches the Kafka cluster, opens the
-// REST API, and creates the connectors it was given. Standalone mode: one worker, source
-// offsets in `offset.storage.file.filename`.
+// Starts a Connect worker in this process: `conveyor connect standalone|distributed` and tests
+// call it. It reads Kafka Connect's worker keys, loads plugins, reaches the Kafka cluster and
+// opens the REST API. Standalone: one worker, source offsets in `offset.storage.file.filename`,
+// the connectors it was given created at start. Distributed: the worker joins `group.id` and
+// shares connectors, statuses and offsets with the group through the three internal topics.
 import type { LogLevelName, LogSink } from '../../base/logger.js';
 import type { Connector as TransportConnector } from '../../client/byte-stream.js';
 import { connectTcp } from '../../node/tcp-byte-stream.js';
@@ -11,18 +12,23 @@ import { LoggerLevels } from './logger-levels.js';
 import { FileOffsetStore } from './offset-store.js';
 import { PluginRegistry } from './plugins.js';
 import { startRestServer } from './rest/rest-server.js';
+import { DistributedHerder } from './distributed/distributed-herder.js';
+import type { TopicSettings } from './distributed/kafka-based-log.js';
+import { KafkaOffsetStore, StatusStore } from './distributed/status-and-offset-stores.js';
 import { StandaloneHerder } from './standalone-herder.js';
 import { predicatePlugins, transformPlugins } from './transforms/index.js';
 import { Worker } from './worker.js';
-import { parseWorkerConfig, restListener } from './worker-config.js';
+import { type WorkerMode, parseWorkerConfig, restListener } from './worker-config.js';
 import { WorkerKafka } from './worker-kafka.js';
 
 export const CONNECT_VERSION = '0.1.0';
 
 export interface StartConnectOptions {
+  /** standalone (the default): one worker, offsets in a file; distributed: a group of workers sharing topics. */
+  readonly mode?: WorkerMode;
   /** Worker properties, Kafka Connect's keys (bootstrap.servers, key.converter, listeners, ...). */
   readonly worker: Readonly<Record<string, string>>;
-  /** Connector configurations to create at start (each with its `name`). */
+  /** Standalone only: connector configurations to create at start (each with its `name`). */
   readonly connectors?: readonly Readonly<Record<string, string>>[];
   /** Log level on stderr; 'silent' (the default, as for embedded brokers) prints nothing. */
   readonly logLevel?: LogLevelName;
@@ -43,54 +49,72 @@ export interface RunningConnect {
 }
 
 export async function startConnect(options: StartConnectOptions): Promise<RunningConnect> {
-  const config = parseWorkerConfig('standalone', options.worker);
+  const mode = options.mode ?? 'standalone';
+  if (mode === 'distributed' && (options.connectors?.length ?? 0) > 0) throw new Error('a distributed worker takes connectors over its REST API, not at start');
+  const config = parseWorkerConfig(mode, options.worker);
   const sink: LogSink = options.logSink ?? ((_level, line) => process.stderr.write(`${line}\n`));
   const loggerLevels = new LoggerLevels(sink, options.logLevel ?? 'silent');
   const logger = loggerLevels.logger('connect');
   const plugins = new PluginRegistry(logger.child('plugins'));
   await plugins.loadPluginPath(config.list('plugin.path'));
   const kafka = new WorkerKafka(options.transport ?? connectTcp, config.list('bootstrap.servers'), config.string('client.id') || 'connect');
+  const closers: (() => Promise<void> | void)[] = [() => kafka.close()];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
   try {
     const kafkaClusterId = await kafka.kafkaClusterId();
-    const offsets = await FileOffsetStore.open(config.string('offset.storage.file.filename'));
     const listener = restListener(config);
-    let herder: StandaloneHerder | undefined;
+    let herder: StandaloneHerder | DistributedHerder | undefined;
     // The REST API opens first: the worker id is the address it serves on.
     const rest = await startRestServer(lazyHerder(() => herder), { host: listener.host, port: listener.port, logger: logger.child('rest'), loggerLevels, version: CONNECT_VERSION, commit: 'conveyor' });
+    closers.push(() => rest.close());
     const advertisedHost = config.optionalString('rest.advertised.host.name') ?? (listener.host === '0.0.0.0' ? 'localhost' : listener.host);
     const advertisedPort = config.optionalString('rest.advertised.port') === null ? rest.port : config.number('rest.advertised.port');
     const workerId = `${advertisedHost}:${advertisedPort}`;
-    const worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration: (name) => herder?.requestTaskReconfiguration(name) });
-    herder = new StandaloneHerder({
-      worker, plugins, kafka, offsets, kafkaClusterId, logger: logger.child('herder'),
-      otherPlugins: [...converterPlugins, ...transformPlugins, ...predicatePlugins],
-    });
-    const running = herder;
-    try {
+    const otherPlugins = [...converterPlugins, ...transformPlugins, ...predicatePlugins];
+    const onTaskReconfiguration = (name: string) => herder?.requestTaskReconfiguration(name);
+    if (mode === 'standalone') {
+      const offsets = await FileOffsetStore.open(config.string('offset.storage.file.filename'));
+      const worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
+      const standalone = new StandaloneHerder({ worker, plugins, kafka, offsets, kafkaClusterId, logger: logger.child('herder'), otherPlugins });
+      herder = standalone;
+      closers.push(() => standalone.stop());
       for (const connector of options.connectors ?? []) {
         const name = connector.name;
         if (!name) throw new Error('a connector configuration has no name');
-        await running.putConnectorConfig(name, { ...connector }, false);
+        await standalone.putConnectorConfig(name, { ...connector }, false);
       }
-    } catch (error) {
-      await running.stop();
-      await rest.close();
-      throw error;
+    } else {
+      const topic = (prefix: 'config' | 'offset' | 'status', partitions: number): TopicSettings => ({
+        name: config.string(`${prefix}.storage.topic`),
+        partitions,
+        replicationFactor: config.number(`${prefix}.storage.replication.factor`),
+      });
+      const statuses = new StatusStore(kafka, topic('status', config.number('status.storage.partitions')), logger.child('status'));
+      const offsets = new KafkaOffsetStore(kafka, topic('offset', config.number('offset.storage.partitions')), logger.child('offsets'));
+      await statuses.start();
+      closers.push(() => statuses.stop());
+      await offsets.start();
+      closers.push(() => offsets.stop());
+      const worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
+      const distributed = new DistributedHerder({
+        worker, plugins, kafka, offsets, statuses, kafkaClusterId, logger: logger.child('herder'), otherPlugins,
+        configTopic: topic('config', 1),
+        groupId: config.string('group.id'),
+        timeouts: { sessionTimeoutMs: config.number('session.timeout.ms'), rebalanceTimeoutMs: config.number('rebalance.timeout.ms'), heartbeatIntervalMs: config.number('heartbeat.interval.ms') },
+        maxDelayMs: config.number('scheduled.rebalance.max.delay.ms'),
+        workerUrl: `http://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${advertisedPort}`,
+      });
+      await distributed.start();
+      herder = distributed;
+      closers.push(() => distributed.stop());
     }
-    logger.info(`Connect worker ${workerId} started (standalone), REST API at ${rest.url}`);
-    return {
-      url: rest.url,
-      port: rest.port,
-      workerId,
-      herder: running,
-      close: async () => {
-        await running.stop();
-        await rest.close();
-        kafka.close();
-      },
-    };
+    logger.info(`Connect worker ${workerId} started (${mode}), REST API at ${rest.url}`);
+    const running = herder;
+    return { url: rest.url, port: rest.port, workerId, herder: running, close: closeAll };
   } catch (error) {
-    kafka.close();
+    await closeAll().catch(() => undefined);
     throw error;
   }
 }

@@ -96,8 +96,11 @@ export class Worker {
         throw new Error(`The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create.`);
       }
       const taskClass = (running.instance as SourceConnector | SinkConnector).taskClass();
+      // Kafka reports the task's full class name; a connector with a package-style name lends it its package.
+      const connectorClass = this.deps.plugins.resolve(props['connector.class'] ?? '').className;
+      const taskClassName = connectorClass.includes('.') ? `${connectorClass.slice(0, connectorClass.lastIndexOf('.'))}.${taskClass.name}` : taskClass.name;
       return configs.map((config) => {
-        const taskConfig: Record<string, string> = { ...config, 'task.class': taskClass.name };
+        const taskConfig: Record<string, string> = { ...config, 'task.class': taskClassName };
         if (running.kind === 'sink') {
           if (props.topics !== undefined) taskConfig.topics = props.topics;
           if (props['topics.regex'] !== undefined) taskConfig['topics.regex'] = props['topics.regex'];

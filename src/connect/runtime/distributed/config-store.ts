@@ -1,0 +1,168 @@
+// The distributed worker's connector configurations, in the config topic (one partition,
+// compacted), with Kafka Connect's record keys and JSON values:
+//   connector-<name>     {"properties": {...}}      null: the connector was deleted
+//   task-<name>-<i>      {"properties": {...}}      a task's config, in effect once committed
+//   commit-<name>        {"tasks": n}               tasks 0..n-1 written before it are the set
+//   target-state-<name>  {"state": "STARTED" | "PAUSED" | "STOPPED"}
+//   restart-connector-<name> {"include-tasks": b, "only-failed": b} (and "task": i for one task)
+// Every worker reads the whole topic into a snapshot; listeners hear what changed.
+import type { Logger } from '../../../base/logger.js';
+import type { ConsumedRecord } from '../../../client/consumer.js';
+import type { TargetState } from '../worker.js';
+import type { WorkerKafka } from '../worker-kafka.js';
+import { KafkaBasedLog, type TopicSettings, jsonBytes, parseJson } from './kafka-based-log.js';
+
+export interface RestartRecord {
+  readonly connector: string;
+  readonly includeTasks: boolean;
+  readonly onlyFailed: boolean;
+  /** A single task to restart (Conveyor's addition for POST .../tasks/{id}/restart). */
+  readonly task?: number;
+}
+
+export interface ConfigListener {
+  connectorConfigChanged(name: string, removed: boolean): void;
+  taskConfigsCommitted(name: string): void;
+  targetStateChanged(name: string): void;
+  restartRequested(request: RestartRecord): void;
+}
+
+export class ConfigStore {
+  private readonly log: KafkaBasedLog;
+  readonly connectors = new Map<string, Record<string, string>>();
+  readonly targetStates = new Map<string, TargetState>();
+  /** Committed task configs per connector. */
+  readonly taskConfigs = new Map<string, Record<string, string>[]>();
+  /** Task configs written but not committed yet. */
+  private readonly pendingTasks = new Map<string, Map<number, Record<string, string>>>();
+  /** The offset after the last record read: a snapshot's version. */
+  offset = 0;
+
+  constructor(kafka: WorkerKafka, settings: TopicSettings, private readonly listener: ConfigListener, private readonly logger: Logger) {
+    this.log = new KafkaBasedLog(kafka, settings, (record) => this.apply(record), logger);
+  }
+
+  start(): Promise<void> {
+    return this.log.start();
+  }
+
+  stop(): Promise<void> {
+    return this.log.stop();
+  }
+
+  readToEnd(): Promise<void> {
+    return this.log.readToEnd();
+  }
+
+  /** The connector's target state (STARTED when none was written). */
+  targetState(name: string): TargetState {
+    return this.targetStates.get(name) ?? 'STARTED';
+  }
+
+  async putConnectorConfig(name: string, config: Record<string, string>, target?: TargetState): Promise<void> {
+    if (target) await this.log.send(key(`target-state-${name}`), jsonBytes({ state: target }), 0);
+    await this.log.send(key(`connector-${name}`), jsonBytes({ properties: config }), 0);
+  }
+
+  async removeConnector(name: string): Promise<void> {
+    await this.log.send(key(`connector-${name}`), null, 0);
+    await this.log.send(key(`target-state-${name}`), null, 0);
+  }
+
+  async putTaskConfigs(name: string, configs: readonly Record<string, string>[]): Promise<void> {
+    for (const [index, config] of configs.entries()) await this.log.send(key(`task-${name}-${index}`), jsonBytes({ properties: config }), 0);
+    await this.log.send(key(`commit-${name}`), jsonBytes({ tasks: configs.length }), 0);
+  }
+
+  async putTargetState(name: string, state: TargetState): Promise<void> {
+    await this.log.send(key(`target-state-${name}`), jsonBytes({ state }), 0);
+  }
+
+  async requestRestart(request: RestartRecord): Promise<void> {
+    const body: Record<string, unknown> = { 'include-tasks': request.includeTasks, 'only-failed': request.onlyFailed };
+    if (request.task !== undefined) body.task = request.task;
+    await this.log.send(key(`restart-connector-${request.connector}`), jsonBytes(body), 0);
+  }
+
+  private apply(record: ConsumedRecord): void {
+    this.offset = record.offset + 1;
+    const recordKey = record.key?.toString('utf8') ?? '';
+    const value = parseJson(record.value) as Record<string, unknown> | null | undefined;
+    if (value === undefined) {
+      this.logger.warn(`skipping a config record that is not JSON at offset ${record.offset}`, { key: recordKey });
+      return;
+    }
+    if (recordKey.startsWith('connector-')) this.applyConnector(recordKey.slice('connector-'.length), value);
+    else if (recordKey.startsWith('task-')) this.applyTask(recordKey.slice('task-'.length), value);
+    else if (recordKey.startsWith('commit-')) this.applyCommit(recordKey.slice('commit-'.length), value);
+    else if (recordKey.startsWith('target-state-')) this.applyTargetState(recordKey.slice('target-state-'.length), value);
+    else if (recordKey.startsWith('restart-connector-') && value !== null) {
+      this.listener.restartRequested({
+        connector: recordKey.slice('restart-connector-'.length),
+        includeTasks: value['include-tasks'] === true,
+        onlyFailed: value['only-failed'] === true,
+        ...(typeof value.task === 'number' ? { task: value.task } : {}),
+      });
+    }
+  }
+
+  private applyConnector(name: string, value: Record<string, unknown> | null): void {
+    if (value === null) {
+      this.connectors.delete(name);
+      this.taskConfigs.delete(name);
+      this.pendingTasks.delete(name);
+      this.targetStates.delete(name);
+      this.listener.connectorConfigChanged(name, true);
+      return;
+    }
+    this.connectors.set(name, stringRecord(value.properties));
+    this.listener.connectorConfigChanged(name, false);
+  }
+
+  private applyTask(id: string, value: Record<string, unknown> | null): void {
+    const dash = id.lastIndexOf('-');
+    const name = id.slice(0, dash);
+    const index = Number(id.slice(dash + 1));
+    if (dash <= 0 || !Number.isInteger(index) || value === null) return;
+    let pending = this.pendingTasks.get(name);
+    if (!pending) {
+      pending = new Map();
+      this.pendingTasks.set(name, pending);
+    }
+    pending.set(index, stringRecord(value.properties));
+  }
+
+  private applyCommit(name: string, value: Record<string, unknown> | null): void {
+    if (value === null) return;
+    const count = Number(value.tasks);
+    const pending = this.pendingTasks.get(name) ?? new Map<number, Record<string, string>>();
+    const configs: Record<string, string>[] = [];
+    for (let index = 0; index < count; index++) {
+      const config = pending.get(index);
+      if (!config) {
+        this.logger.warn(`the commit of ${name}'s ${count} task configs misses task ${index}; ignored`);
+        return;
+      }
+      configs.push(config);
+    }
+    this.pendingTasks.delete(name);
+    this.taskConfigs.set(name, configs);
+    this.listener.taskConfigsCommitted(name);
+  }
+
+  private applyTargetState(name: string, value: Record<string, unknown> | null): void {
+    if (value === null) this.targetStates.delete(name);
+    else if (value.state === 'STARTED' || value.state === 'PAUSED' || value.state === 'STOPPED') this.targetStates.set(name, value.state);
+    this.listener.targetStateChanged(name);
+  }
+}
+
+function key(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (value && typeof value === 'object') for (const [name, item] of Object.entries(value)) result[name] = String(item);
+  return result;
+}

@@ -1,0 +1,100 @@
+// Two distributed Connect workers in one process share a group: a connector created through one
+// is visible through the other (config forwarded to the leader, read back from the config topic),
+// its tasks run on one of them and write their statuses, and the file pipeline copies every line.
+// When a worker leaves, its work moves to the other.
+import assert from 'node:assert/strict';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
+import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
+
+describe('Connect distributed: two workers in one group', () => {
+  let broker: TestBroker;
+  let dir: Awaited<ReturnType<typeof temporaryDirectory>>;
+  const workers: RunningConnect[] = [];
+  before(async () => {
+    broker = await startTestBroker({ config: { 'group.initial.rebalance.delay.ms': 0 } });
+    dir = await temporaryDirectory();
+  });
+  after(async () => {
+    for (const worker of workers) await worker.close().catch(() => undefined);
+    await broker.close();
+    await dir.remove();
+  });
+
+  it('shares connectors between workers and moves work when one leaves', async () => {
+    const group = uniqueTopic('connect-cluster');
+    const worker = {
+      'bootstrap.servers': broker.running.bootstrapServers,
+      'group.id': group,
+      'config.storage.topic': `${group}-configs`,
+      'offset.storage.topic': `${group}-offsets`,
+      'status.storage.topic': `${group}-status`,
+      'config.storage.replication.factor': '1',
+      'offset.storage.replication.factor': '1',
+      'status.storage.replication.factor': '1',
+      'offset.storage.partitions': '5',
+      'status.storage.partitions': '2',
+      'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      'offset.flush.interval.ms': '300',
+      'session.timeout.ms': '6000',
+      'heartbeat.interval.ms': '500',
+      'scheduled.rebalance.max.delay.ms': '0',
+      listeners: 'http://127.0.0.1:0',
+    };
+    workers.push(await startConnect({ mode: 'distributed', worker }));
+    workers.push(await startConnect({ mode: 'distributed', worker }));
+    const [first, second] = workers as [RunningConnect, RunningConnect];
+    const topic = uniqueTopic('connect-dist');
+    const input = join(dir.path, 'in.txt');
+    const output = join(dir.path, 'out.txt');
+    const lines = (from: number, count: number) => Array.from({ length: count }, (_, index) => `line ${from + index}\n`).join('');
+    await writeFile(input, lines(0, 500));
+    // Created through each worker: one of them forwards to the leader.
+    await waitFor(async () => {
+      try {
+        await first.herder.putConnectorConfig('source', { 'connector.class': 'FileStreamSource', file: input, topic }, false);
+        return true;
+      } catch (error) {
+        return (error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message) ? false : Promise.reject(error);
+      }
+    }, 'the first worker to accept a connector', 20_000);
+    await waitFor(async () => {
+      try {
+        await second.herder.putConnectorConfig('sink', { 'connector.class': 'FileStreamSink', file: output, topics: topic }, false);
+        return true;
+      } catch (error) {
+        return (error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message) ? false : Promise.reject(error);
+      }
+    }, 'the second worker to accept a connector', 20_000);
+    await waitFor(() => first.herder.connectors().length === 2 && second.herder.connectors().length === 2, 'both workers to see both connectors', 10_000);
+    await waitFor(async () => (await readFile(output, 'utf8').catch(() => '')) === lines(0, 500), 'the sink to copy every line', 30_000);
+    // Every status is written by the worker running it and read by both.
+    const running = async (through: RunningConnect, name: string) => {
+      const current = await through.herder.connectorStatus(name);
+      return current.connector.state === 'RUNNING' && current.tasks.length === 1 && current.tasks[0]!.state === 'RUNNING' ? current : false;
+    };
+    const statuses = [];
+    for (const through of [first, second]) for (const name of ['source', 'sink']) statuses.push(await waitFor(() => running(through, name), `${name} to be RUNNING seen from ${through.workerId}`, 10_000));
+    const owners = new Set(statuses.flatMap((status) => [status.connector.worker_id, ...status.tasks.map((task) => task.worker_id)]));
+    for (const owner of owners) assert.ok([first.workerId, second.workerId].includes(owner), `'${owner}' is one of the workers`);
+    assert.equal(owners.size, 2, 'the work is spread over both workers');
+
+    // The first worker leaves: everything runs on the second, and lines keep flowing.
+    await first.close();
+    workers.shift();
+    await appendFile(input, lines(500, 300));
+    await waitFor(async () => (await readFile(output, 'utf8').catch(() => '')).endsWith(lines(799, 1)), 'the sink to copy lines after the first worker left', 30_000);
+    const text = await readFile(output, 'utf8');
+    const seen = text.split('\n').filter(Boolean);
+    const wanted = lines(0, 800).split('\n').filter(Boolean);
+    assert.deepEqual([...new Set(seen)], wanted, 'every line, in order (a line may repeat after the move: at least once)');
+    // The status follows: the second worker writes RUNNING under its own id once its task has started.
+    await waitFor(async () => {
+      const current = await running(second, 'sink');
+      return current && current.tasks[0]!.worker_id === second.workerId && current.connector.worker_id === second.workerId;
+    }, 'the sink to be RUNNING on the second worker', 10_000);
+  });
+});
