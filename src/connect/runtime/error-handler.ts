@@ -1,8 +1,10 @@
 // Kafka Connect's error handling for one task (KIP-298): an operation on a record (converting,
 // transforming) that throws a RetriableException is retried with exponential backoff for
 // `errors.retry.timeout` ms (-1: forever), waiting at most `errors.retry.delay.max.ms` between
-// tries. What still fails either fails the task (`errors.tolerance=none`) or skips the record
-// (`all`), logged when `errors.log.enable`, and for sinks sent to the dead letter queue.
+// tries. What still fails is logged when `errors.log.enable` and, for sinks, sent to the dead
+// letter queue; then it fails the task (`errors.tolerance=none`) or the record is skipped (`all`).
+// As in Kafka's RetryWithToleranceOperator, a failure is reported before the tolerance is
+// checked, so with `none` the record that fails the task is in the dead letter queue too.
 import type { Logger } from '../../base/logger.js';
 import type { ParsedConfig } from '../api/config.js';
 import { ConnectException, RetriableException } from '../api/connector.js';
@@ -45,6 +47,11 @@ export class ErrorHandler {
     return this.tolerateAll;
   }
 
+  /** errors.log.enable: each failure is logged. */
+  get logsErrors(): boolean {
+    return this.logErrors;
+  }
+
   reportTo(reporter: FailureReporter): void {
     this.reporter = reporter;
   }
@@ -73,13 +80,17 @@ export class ErrorHandler {
     }
   }
 
-  /** A failure outside `execute` (a sink's put reporting an errant record): tolerated or thrown. */
+  /** A failure outside `execute` (a sink's put reporting an errant record): reported, then tolerated or thrown. */
   async failed(error: Error, context: FailureContext): Promise<typeof SKIP> {
     if (this.logErrors) {
       const record = this.logMessages ? ` record: ${context.record()}` : '';
       this.logger.error(`error in stage ${context.stage} (${context.className}): ${error.message}${record}`);
     }
-    if (!this.tolerateAll) throw new ConnectException(`Tolerance exceeded in error handler: ${error.message}`, { cause: error });
+    if (!this.tolerateAll) {
+      // Reported first, as Kafka does; a failure to report must not hide the error that fails the task.
+      await this.reporter?.(error, context).catch((reportError: unknown) => this.logger.error('could not report a failed record', { error: reportError instanceof Error ? reportError.message : String(reportError) }));
+      throw new ConnectException(`Tolerance exceeded in error handler: ${error.message}`, { cause: error });
+    }
     this.toleratedFailures++;
     await this.reporter?.(error, context);
     return SKIP;

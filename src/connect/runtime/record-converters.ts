@@ -66,6 +66,19 @@ export class RecordConverters {
     return { key, value, headers };
   }
 
+  /**
+   * A record's Connect data as Kafka bytes, without the error handler: a converter's error is
+   * thrown. What Kafka's errant record reporter does with a record the sink task built itself.
+   */
+  toKafkaDirect(record: ConnectRecord): KafkaBytes {
+    const headers: RecordHeader[] = record.headers.map((header) => ({ key: header.key, value: this.header.fromConnectHeader(record.topic, header.key, header.schema, header.value) }));
+    return {
+      key: this.key.fromConnectData(record.topic, headers, record.keySchema, record.key),
+      value: this.value.fromConnectData(record.topic, headers, record.valueSchema, record.value),
+      headers,
+    };
+  }
+
   /** Kafka bytes as Connect data, or SKIP when a tolerated error dropped the record. */
   async fromKafka(topic: string, bytes: KafkaBytes, errors: ErrorHandler, describe: () => string): Promise<ConvertedData | typeof SKIP> {
     const key = await errors.execute(this.context('KEY_CONVERTER', this.keyClass, describe), () => this.key.toConnectData(topic, bytes.headers, bytes.key));

@@ -2,9 +2,12 @@
 // assigned partitions of `topics` (or of the topics `topics.regex` matches), converts and
 // transforms each record, and hands them to the task's put(). Offsets are committed only after
 // the task's preCommit (by default its flush) says they may be, every `offset.flush.interval.ms`,
-// before partitions move in a rebalance and on a clean stop: delivery is at least once.
-// A record that fails conversion or a transform, or that the task reports as errant, fails the
-// task or (errors.tolerance=all) is skipped and sent to the dead letter queue when one is set.
+// before partitions move in a rebalance and on a clean stop: delivery is at least once. As in
+// Kafka, preCommit sees every assigned partition, and an offset it offers beyond what was consumed
+// is ignored; context.offset() moves the position and what counts as consumed and committed.
+// A record that fails conversion or a transform, or that the task reports as errant, is sent to
+// the dead letter queue when one is set (created with the task), then fails the task or
+// (errors.tolerance=all) is skipped.
 import { ErrorCode, retriableErrorCodes } from '../../base/error-codes.js';
 import type { Logger } from '../../base/logger.js';
 import { OffsetSpec, type TopicInfo } from '../../client/admin-client.js';
@@ -13,7 +16,7 @@ import { type ConsumedRecord, Consumer } from '../../client/consumer.js';
 import { GroupMember } from '../../client/group-member.js';
 import { Producer } from '../../client/producer.js';
 import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../api/connector.js';
-import { RetriableException } from '../api/connector.js';
+import { ConnectException, RetriableException } from '../api/connector.js';
 import type { SinkRecord } from '../api/data.js';
 import { type ErrorHandler, type FailureContext, SKIP } from './error-handler.js';
 import type { RecordConverters } from './record-converters.js';
@@ -49,8 +52,10 @@ export class WorkerSinkTask extends WorkerTask {
   private consumers = new Map<string, Consumer>();
   /** Partitions the task paused through its context, as "partition:topic". */
   private readonly pausedPartitions = new Set<string>();
-  /** Offsets after the last record put, by topic and partition. */
+  /** Offsets after the last record put, by topic and partition (every assigned partition: Kafka's currentOffsets). */
   private readonly consumed: Positions = new Map();
+  /** The offsets last committed (or, until then, the positions when assigned): Kafka's lastCommittedOffsets. */
+  private lastCommitted: Positions = new Map();
   /** Offsets asked for by the task's context.offset(), applied before the next fetch. */
   private rewinds: TopicPartitionOffset[] = [];
   private lastCommit = Date.now();
@@ -69,6 +74,16 @@ export class WorkerSinkTask extends WorkerTask {
   protected async initializeAndStart(): Promise<void> {
     const { task, props, errors } = this.setup;
     errors.reportTo((error, context) => this.sendToDeadLetterQueue(error, context));
+    // Kafka sets the dead letter queue up (creating its topic) when it builds the task.
+    if (this.setup.deadLetter) await this.openDeadLetterQueue(this.setup.deadLetter);
+    // As Kafka's, the reporter is there only with a dead letter queue or the error log to report to.
+    const errantRecordReporter = this.setup.deadLetter || errors.logsErrors
+      ? async (record: SinkRecord, error: Error) => {
+        // A record the task built itself has no consumed original: it is converted, as Kafka does.
+        this.current = this.originals.get(record) ?? this.asConsumed(record);
+        await errors.failed(error, { stage: 'TASK_PUT', className: SINK_TASK_CLASS, record: () => describe(record) });
+      }
+      : null;
     task.initialize({
       configs: () => props,
       offset: (offsets) => {
@@ -87,10 +102,7 @@ export class WorkerSinkTask extends WorkerTask {
       requestCommit: () => {
         this.commitRequested = true;
       },
-      errantRecordReporter: async (record, error) => {
-        this.current = this.originals.get(record);
-        await this.setup.errors.failed(error, { stage: 'TASK_PUT', className: this.setup.task.constructor.name, record: () => describe(record) });
-      },
+      errantRecordReporter,
     });
     await task.start(props);
     await this.joinGroup();
@@ -169,15 +181,26 @@ export class WorkerSinkTask extends WorkerTask {
   /** The Kafka record being converted, transformed or reported errant: what a tolerated failure sends to the dead letter queue. */
   private current: ConsumedRecord | undefined;
 
-  private async sendToDeadLetterQueue(error: Error, context: FailureContext): Promise<void> {
-    const deadLetter = this.setup.deadLetter;
-    if (!deadLetter) return;
-    const original = this.current;
-    if (!original) return;
-    if (!this.deadLetterProducer) {
+  /** A record the task reported that did not come from the consumer, as Kafka bytes with its position. */
+  private asConsumed(record: SinkRecord): ConsumedRecord {
+    const bytes = this.setup.converters.toKafkaDirect(record);
+    return { topic: record.topic, partition: record.kafkaPartition, offset: record.kafkaOffset, timestamp: record.timestamp ?? -1, ...bytes };
+  }
+
+  private async openDeadLetterQueue(deadLetter: NonNullable<SinkTaskSetup['deadLetter']>): Promise<void> {
+    try {
       await this.ensureDeadLetterTopic(deadLetter.topic, deadLetter.replicationFactor);
       this.deadLetterProducer = new Producer(this.setup.kafka.cluster, await this.setup.kafka.topic(deadLetter.topic, false), { compression: 0, acks: -1 });
+    } catch (error) {
+      throw new ConnectException(`Could not initialize dead letter queue with topic=${deadLetter.topic}`, { cause: error });
     }
+  }
+
+  private async sendToDeadLetterQueue(error: Error, context: FailureContext): Promise<void> {
+    const deadLetter = this.setup.deadLetter;
+    if (!deadLetter || !this.deadLetterProducer) return;
+    const original = this.current;
+    if (!original) return;
     const headers = [...original.headers];
     if (deadLetter.contextHeaders) {
       const text = (name: string, value: string) => headers.push({ key: `__connect.errors.${name}`, value: Buffer.from(value) });
@@ -188,11 +211,13 @@ export class WorkerSinkTask extends WorkerTask {
       text('task.id', String(this.id.task));
       text('stage', context.stage);
       text('class.name', context.className);
-      text('exception.class.name', error.name);
+      text('exception.class.name', javaClassName(error));
       text('exception.message', error.message);
       text('exception.stacktrace', traceOf(error));
     }
-    const [result] = await this.deadLetterProducer.send([{ key: original.key, value: original.value, headers }]);
+    // The original timestamp is kept, as Kafka's DeadLetterQueueReporter does.
+    const timestamp = original.timestamp >= 0 ? { timestamp: original.timestamp } : {};
+    const [result] = await this.deadLetterProducer.send([{ key: original.key, value: original.value, headers, ...timestamp }]);
     if (result?.error) this.logger.error(`could not write to the dead letter queue ${deadLetter.topic}`, { error: result.error });
   }
 
@@ -258,10 +283,14 @@ export class WorkerSinkTask extends WorkerTask {
     for (const partition of consumer.positions.keys()) consumer.positions.set(partition, earliest.get(partition) ?? 0);
   }
 
+  /** Kafka's rewind(): the position, and what counts as consumed and as last committed, move to the offset asked for. */
   private applyRewinds(): void {
     for (const rewind of this.rewinds.splice(0)) {
       const consumer = this.consumers.get(rewind.topic);
-      if (consumer?.positions.has(rewind.partition)) consumer.positions.set(rewind.partition, rewind.offset);
+      if (!consumer?.positions.has(rewind.partition)) continue;
+      consumer.positions.set(rewind.partition, rewind.offset);
+      this.positionsOf(this.consumed, rewind.topic).set(rewind.partition, rewind.offset);
+      this.positionsOf(this.lastCommitted, rewind.topic).set(rewind.partition, rewind.offset);
     }
   }
 
@@ -302,7 +331,12 @@ export class WorkerSinkTask extends WorkerTask {
       const positions = new Map(partitions.map((partition) => [partition, known.get(partition) ?? earliest.get(partition) ?? 0]));
       this.consumers.set(name, new Consumer(this.setup.kafka.cluster, info, positions));
     }
+    // Kafka's onPartitionsAssigned: every assigned partition starts as consumed and committed up to its position.
     this.consumed.clear();
+    for (const consumer of this.consumers.values()) {
+      for (const [partition, position] of consumer.positions) this.positionsOf(this.consumed, consumer.topic.name).set(partition, position);
+    }
+    this.lastCommitted = copyPositions(this.consumed);
     await this.setup.task.open(this.assignment());
   }
 
@@ -316,20 +350,34 @@ export class WorkerSinkTask extends WorkerTask {
     await this.joinGroup();
   }
 
-  /** Commits what the task's preCommit allows of the offsets put so far. */
+  /**
+   * Commits what the task's preCommit allows of the offsets put so far, as Kafka's commitOffsets:
+   * an offset for a partition not assigned, or beyond what was consumed, is ignored (that
+   * partition keeps its last committed offset); nothing is committed when preCommit offers
+   * nothing or nothing changed.
+   */
   private async commitOffsets(): Promise<void> {
     this.lastCommit = Date.now();
     this.commitRequested = false;
     const current: TopicPartitionOffset[] = [];
     for (const [topic, partitions] of this.consumed) for (const [partition, offset] of partitions) current.push({ topic, partition, offset });
     if (current.length === 0) return;
-    const committable = await this.setup.task.preCommit(current);
-    const byTopic: Positions = new Map();
-    const assigned = new Set(this.assignment().map((partition) => key(partition.topic, partition.partition)));
-    for (const entry of committable) {
-      if (assigned.has(key(entry.topic, entry.partition))) this.positionsOf(byTopic, entry.topic).set(entry.partition, entry.offset);
+    const offered = await this.setup.task.preCommit(current);
+    if (offered.length === 0) return;
+    const committable = copyPositions(this.lastCommitted);
+    for (const entry of offered) {
+      const consumed = this.consumed.get(entry.topic)?.get(entry.partition);
+      if (consumed === undefined) {
+        this.logger.warn(`${this.label}: ignoring invalid task provided offset ${entry.topic}-${entry.partition}/${entry.offset} -- partition not assigned`);
+      } else if (entry.offset > consumed) {
+        this.logger.warn(`${this.label}: ignoring invalid task provided offset ${entry.topic}-${entry.partition}/${entry.offset} -- not yet consumed, taskOffset=${entry.offset} currentOffset=${consumed}`);
+      } else {
+        this.positionsOf(committable, entry.topic).set(entry.partition, entry.offset);
+      }
     }
-    await this.member!.commit(byTopic);
+    if (samePositions(committable, this.lastCommitted)) return;
+    await this.member!.commit(committable);
+    this.lastCommitted = committable;
     this.counts.offsetCommits++;
   }
 
@@ -345,6 +393,23 @@ export class WorkerSinkTask extends WorkerTask {
 
 function key(topic: string, partition: number): string {
   return `${partition}:${topic}`;
+}
+
+/** What Kafka's errant record reporter names as the class that failed: the SinkTask interface. */
+const SINK_TASK_CLASS = 'org.apache.kafka.connect.sink.SinkTask';
+
+/** Connect's exceptions by their Java class names (as Kafka's DLQ header has them); any other error by its name. */
+function javaClassName(error: Error): string {
+  return ['ConnectException', 'DataException', 'RetriableException'].includes(error.name) ? `org.apache.kafka.connect.errors.${error.name}` : error.name;
+}
+
+function copyPositions(positions: Positions): Positions {
+  return new Map([...positions].map(([topic, partitions]) => [topic, new Map(partitions)]));
+}
+
+function samePositions(a: Positions, b: Positions): boolean {
+  const flat = (positions: Positions) => [...positions].flatMap(([topic, partitions]) => [...partitions].map(([partition, offset]) => `${topic}:${partition}:${offset}`)).sort().join(',');
+  return flat(a) === flat(b);
 }
 
 function describe(record: SinkRecord): string {
