@@ -6,11 +6,13 @@
 // that moved or went away is found again on the next join.
 import { ErrorCode } from '../base/error-codes.js';
 import { HeartbeatApi, JoinGroupApi, LeaveGroupApi, SyncGroupApi } from '../protocol/messages/index.js';
-import { type ClusterClient, KafkaResponseError, ToolError } from './cluster-client.js';
+import { type ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError } from './cluster-client.js';
 import { findGroupCoordinator } from './group-offsets.js';
 
 /** JoinGroup retries (MEMBER_ID_REQUIRED, a rebalance already running) before giving up. */
 const JOIN_ATTEMPTS_MAX = 10;
+/** A JoinGroup may wait the rebalance timeout at the coordinator; the client waits this much longer. */
+const JOIN_TIMEOUT_MARGIN_MS = 5_000;
 
 export interface GroupTimeouts {
   readonly sessionTimeoutMs: number;
@@ -66,7 +68,8 @@ export class ClassicGroupMember {
         protocolType: protocol.protocolType,
         protocols: [...protocol.protocols],
         reason: null,
-      }, { address: this.coordinator, minVersion: 4, maxVersion: 5 });
+        // The coordinator answers once every member has rejoined, which may take the rebalance timeout (as Kafka's clients wait).
+      }, { address: this.coordinator, minVersion: 4, maxVersion: 5, timeoutMs: Math.max(REQUEST_TIMEOUT_MS, this.timeouts.rebalanceTimeoutMs + JOIN_TIMEOUT_MARGIN_MS) });
       if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED || joined.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
         this.memberId = joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED ? joined.memberId : '';
         continue;

@@ -49,12 +49,14 @@ export class ClusterClient {
     // biome-ignore lint/suspicious/noExplicitAny: the client encodes requests and decodes responses only.
     api: ApiDescriptor<any, Response, Request, any>,
     request: Request | ((version: number) => Request),
-    options: { address?: string; maxVersion?: number; minVersion?: number } = {},
+    /** timeoutMs: this request's deadline (REQUEST_TIMEOUT_MS unless given), e.g. a JoinGroup's rebalance timeout. */
+    options: { address?: string; maxVersion?: number; minVersion?: number; timeoutMs?: number } = {},
   ): Promise<Response> {
     const broker = await this.brokerAt(options.address ?? this.bootstrapServer);
     const version = this.versionFor(broker, api, options.address ?? this.bootstrapServer, options.minVersion ?? 0, options.maxVersion ?? api.maxVersion);
     const body = typeof request === 'function' ? (request as (version: number) => Request)(version) : request;
-    return withTimeout(broker.connection.send(api, version, body), `${api.name} to ${options.address ?? this.bootstrapServer}`);
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    return withTimeout(broker.connection.send(api, version, body, timeoutMs), `${api.name} to ${options.address ?? this.bootstrapServer}`, timeoutMs);
   }
 
   /** The version `request` will use with the bootstrap broker, or -1 when it does not serve the API. */
@@ -138,9 +140,9 @@ async function openBroker(connect: Connector, address: string, clientId: string)
 }
 
 /** The connection's deadline (REQUEST_TIMEOUT_MS) missed becomes a ToolError a person can read. */
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, what: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
   return promise.catch((error: unknown) => {
-    if (error instanceof TransportError && error.kind === 'timeout') throw new ToolError(`${what} got no answer within ${REQUEST_TIMEOUT_MS} ms`);
+    if (error instanceof TransportError && error.kind === 'timeout') throw new ToolError(`${what} got no answer within ${timeoutMs} ms`);
     // A SASL or SSL listener closes a connection that does not authenticate (or speak TLS) first.
     if (error instanceof TransportError && error.kind === 'disconnected') throw new ToolError(`${what}: ${error.message} (does the listener need TLS or SASL? give the tool --command-config)`);
     throw error;

@@ -12,12 +12,10 @@ import {
 } from '../protocol/messages/records/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
-import { ClassicGroupMember } from './classic-group.js';
+import { ClassicGroupMember, type GroupTimeouts } from './classic-group.js';
 import { type ClusterClient, KafkaResponseError } from './cluster-client.js';
 
-const SESSION_TIMEOUT_MS = 30_000;
-const REBALANCE_TIMEOUT_MS = 60_000;
-const HEARTBEAT_INTERVAL_MS = 3_000;
+const DEFAULT_TIMEOUTS: GroupTimeouts = { sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 60_000, heartbeatIntervalMs: 3_000 };
 const ASSIGNOR = 'range';
 
 export class GroupMember {
@@ -28,8 +26,10 @@ export class GroupMember {
     readonly groupId: string,
     /** The subscribed topics and their partition counts. */
     private readonly topics: ReadonlyMap<string, number>,
+    /** The member's timeouts (Kafka consumer's session.timeout.ms, max.poll.interval.ms, heartbeat.interval.ms). */
+    timeouts: GroupTimeouts = DEFAULT_TIMEOUTS,
   ) {
-    this.membership = new ClassicGroupMember(cluster, groupId, { sessionTimeoutMs: SESSION_TIMEOUT_MS, rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
+    this.membership = new ClassicGroupMember(cluster, groupId, timeouts);
   }
 
   /** Set when a heartbeat learns that the group is rebalancing; the caller rejoins. */

@@ -1,6 +1,9 @@
-// The worker's way to Kafka: one cluster client (over the project's own client, src/client) for
-// the metadata, producers, consumers and admin requests of every task it runs, with the topics'
-// partitions and leaders cached and refreshed when a request says they moved.
+// The worker's way to Kafka, over the project's own client (src/client): a cluster client for
+// metadata and admin requests, and fork() for each part that needs connections of its own. A
+// broker answers a connection's requests in order, so a JoinGroup parked for a rebalance or a
+// long-polling Fetch would hold up everything behind it: as in Kafka, where every task has its
+// own producer or consumer and the group coordinator its own connection, each task, each
+// internal-topic log and the worker's group membership get their own.
 import { ErrorCode, retriableErrorCodes } from '../../base/error-codes.js';
 import { AdminClient, type TopicInfo } from '../../client/admin-client.js';
 import type { Connector } from '../../client/byte-stream.js';
@@ -15,11 +18,22 @@ export class WorkerKafka {
   readonly admin: AdminClient;
   private clusterId: string | null = null;
 
-  constructor(connect: Connector, bootstrapServers: readonly string[], clientId: string) {
+  constructor(
+    private readonly connect: Connector,
+    private readonly bootstrapServers: readonly string[],
+    private readonly clientId: string,
+  ) {
     const bootstrap = bootstrapServers[0];
     if (!bootstrap) throw new Error('bootstrap.servers: no broker given');
     this.cluster = new ClusterClient(connect, bootstrap, clientId);
     this.admin = new AdminClient(this.cluster);
+  }
+
+  /** A client with connections of its own (client id `<worker's>-<suffix>`); close it when done. */
+  fork(suffix: string): WorkerKafka {
+    const forked = new WorkerKafka(this.connect, this.bootstrapServers, `${this.clientId}-${suffix}`);
+    forked.clusterId = this.clusterId;
+    return forked;
   }
 
   /** The Kafka cluster's id (read once; the worker refuses to start without a broker). */

@@ -13,6 +13,7 @@ import type { Logger } from '../../base/logger.js';
 import { OffsetSpec, type TopicInfo } from '../../client/admin-client.js';
 import { KafkaResponseError } from '../../client/cluster-client.js';
 import { type ConsumedRecord, Consumer } from '../../client/consumer.js';
+import type { GroupTimeouts } from '../../client/classic-group.js';
 import { GroupMember } from '../../client/group-member.js';
 import { Producer } from '../../client/producer.js';
 import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../api/connector.js';
@@ -42,6 +43,8 @@ export interface SinkTaskSetup {
   readonly flushIntervalMs: number;
   readonly deadLetter: { topic: string; replicationFactor: number; contextHeaders: boolean } | null;
   readonly topicUsed: (topic: string) => void;
+  /** The consumer group member's timeouts (the worker's consumer.* / the connector's consumer.override.*). */
+  readonly groupTimeouts: GroupTimeouts;
 }
 
 type Positions = Map<string, Map<number, number>>;
@@ -317,7 +320,7 @@ export class WorkerSinkTask extends WorkerTask {
     const topics = await this.subscriptionTopics();
     this.subscribed = [...topics.keys()].sort();
     for (const topic of topics.keys()) this.setup.topicUsed(topic);
-    this.member = new GroupMember(this.setup.kafka.cluster, this.setup.groupId, new Map([...topics].map(([name, info]) => [name, info.partitions.length])));
+    this.member = new GroupMember(this.setup.kafka.cluster, this.setup.groupId, new Map([...topics].map(([name, info]) => [name, info.partitions.length])), this.setup.groupTimeouts);
     const assigned = await this.member.join();
     const committed = await this.member.committed(assigned);
     this.consumers = new Map();

@@ -3,6 +3,7 @@
 // configs, and runs each task with its converters, transforms, error handler and Kafka clients.
 // A connector or task that throws is FAILED with its trace; nothing else is affected.
 import type { Logger } from '../../base/logger.js';
+import type { GroupTimeouts } from '../../client/classic-group.js';
 import type { ParsedConfig } from '../api/config.js';
 import type { Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector, SourceConnectorContext, SourceTask } from '../api/connector.js';
 import { sinkConnectorConfigDef, sourceConnectorConfigDef } from './connector-config.js';
@@ -43,6 +44,8 @@ export class Worker {
   /** Connectors that failed to start, with their trace (the instance is gone). */
   private readonly failedConnectors = new Map<string, { kind: ConnectorType; trace: string }>();
   private readonly tasks = new Map<string, WorkerTask>();
+  /** Each running task's own Kafka connections, closed when it stops. */
+  private readonly taskClients = new Map<WorkerTask, WorkerKafka>();
   private readonly activeTopics = new Map<string, Set<string>>();
 
   constructor(private readonly deps: WorkerDeps) {}
@@ -154,6 +157,7 @@ export class Worker {
     const logger = this.deps.logger.child(`task-${id.connector}-${id.task}`);
     const worker = this.deps.config;
     const topicUsed = (topic: string) => this.topicsOf(id.connector).add(topic);
+    const kafka = this.deps.kafka.fork(`${id.connector}-${id.task}`);
     let task: WorkerTask;
     try {
       const plugin = this.deps.plugins.resolve(connectorProps['connector.class'] ?? '');
@@ -166,7 +170,7 @@ export class Worker {
       if (connector.kind === 'source') {
         const TaskClass = connector.taskClass();
         task = new WorkerSourceTask(id, {
-          task: new TaskClass() as SourceTask, props: taskProps, converters, transforms, errors, kafka: this.deps.kafka, offsets: this.deps.offsets, flushIntervalMs, topicUsed,
+          task: new TaskClass() as SourceTask, props: taskProps, converters, transforms, errors, kafka, offsets: this.deps.offsets, flushIntervalMs, topicUsed,
         }, logger, () => {});
       } else {
         const TaskClass = connector.taskClass();
@@ -178,7 +182,7 @@ export class Worker {
           converters,
           transforms,
           errors,
-          kafka: this.deps.kafka,
+          kafka,
           groupId: connectorProps['consumer.override.group.id'] ?? `connect-${id.connector}`,
           topics: connectorConfig.list('topics'),
           topicsRegex: regex === '' ? null : new RegExp(`^(?:${regex})$`),
@@ -189,12 +193,14 @@ export class Worker {
             contextHeaders: connectorConfig.boolean('errors.deadletterqueue.context.headers.enable'),
           },
           topicUsed,
+          groupTimeouts: sinkGroupTimeouts(worker, connectorProps),
         }, logger, () => {});
       }
     } catch (error) {
       task = new FailedTask(id, logger, asError(error));
     }
     this.tasks.set(key, task);
+    this.taskClients.set(task, kafka);
     task.run(target === 'PAUSED');
   }
 
@@ -202,13 +208,22 @@ export class Worker {
     const timeoutMs = this.deps.config.number('task.shutdown.graceful.timeout.ms');
     const tasks = this.tasksOf(connector);
     for (const task of tasks) this.tasks.delete(taskKey(task.id));
-    await Promise.all(tasks.map((task) => task.stop(timeoutMs)));
+    await Promise.all(tasks.map((task) => this.stopAndRelease(task, timeoutMs)));
   }
 
   async stopTask(id: TaskId): Promise<void> {
     const task = this.tasks.get(taskKey(id));
     this.tasks.delete(taskKey(id));
-    await task?.stop(this.deps.config.number('task.shutdown.graceful.timeout.ms'));
+    if (task) await this.stopAndRelease(task, this.deps.config.number('task.shutdown.graceful.timeout.ms'));
+  }
+
+  private async stopAndRelease(task: WorkerTask, timeoutMs: number): Promise<void> {
+    try {
+      await task.stop(timeoutMs);
+    } finally {
+      this.taskClients.get(task)?.close();
+      this.taskClients.delete(task);
+    }
   }
 
   taskState(id: TaskId): { state: ConnectorState; trace?: string } {
@@ -241,6 +256,21 @@ export class Worker {
     running.trace = traceOf(error);
     this.deps.logger.error(`connector ${name} failed`, { error: error.message });
   }
+}
+
+/** Kafka consumer defaults for sink tasks' groups (session.timeout.ms, max.poll.interval.ms, heartbeat.interval.ms). */
+const SINK_CONSUMER_DEFAULTS = { 'session.timeout.ms': 45_000, 'max.poll.interval.ms': 300_000, 'heartbeat.interval.ms': 3_000 } as const;
+
+/** A sink task's group timeouts: the connector's consumer.override.*, else the worker's consumer.*, else Kafka's defaults. */
+function sinkGroupTimeouts(worker: ParsedConfig, connectorProps: Readonly<Record<string, string>>): GroupTimeouts {
+  const value = (key: keyof typeof SINK_CONSUMER_DEFAULTS): number => {
+    const text = connectorProps[`consumer.override.${key}`] ?? worker.originals[`consumer.${key}`];
+    if (text === undefined) return SINK_CONSUMER_DEFAULTS[key];
+    const parsed = Number(text);
+    if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${connectorProps[`consumer.override.${key}`] !== undefined ? 'consumer.override.' : 'consumer.'}${key}: expected a positive integer, got '${text}'`);
+    return parsed;
+  };
+  return { sessionTimeoutMs: value('session.timeout.ms'), rebalanceTimeoutMs: value('max.poll.interval.ms'), heartbeatIntervalMs: value('heartbeat.interval.ms') };
 }
 
 function taskKey(id: TaskId): string {

@@ -23,7 +23,7 @@ import {
   ConnectRestError,
 } from '../herder.js';
 import type { TargetState } from '../worker.js';
-import { sleep } from '../worker-kafka.js';
+import { type WorkerKafka, sleep } from '../worker-kafka.js';
 import { type AssignorMemory, type WorkId, assign, emptyAssignorMemory, workKey } from './assignor.js';
 import { type ConfigListener, ConfigStore, type RestartRecord } from './config-store.js';
 import { type TopicSettings, jsonBytes } from './kafka-based-log.js';
@@ -62,6 +62,7 @@ interface WorkerAssignment {
 
 export class DistributedHerder extends AbstractHerder implements Herder, ConfigListener {
   private readonly member: ClassicGroupMember;
+  private readonly groupKafka: WorkerKafka;
   readonly configs: ConfigStore;
   private generation = -1;
   private leaderUrl = '';
@@ -88,7 +89,9 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   constructor(private readonly distributed: DistributedHerderDeps) {
     super(distributed);
     this.logger = distributed.logger;
-    this.member = new ClassicGroupMember(distributed.kafka.cluster, distributed.groupId, distributed.timeouts);
+    // The group membership's own connections: a JoinGroup waits there for the whole rebalance.
+    this.groupKafka = distributed.kafka.fork('group');
+    this.member = new ClassicGroupMember(this.groupKafka.cluster, distributed.groupId, distributed.timeouts);
     this.configs = new ConfigStore(distributed.kafka, distributed.configTopic, this, distributed.logger.child('config'));
   }
 
@@ -106,6 +109,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     await this.loop;
     for (const work of this.ownedWork()) await this.stopWork(work);
     await this.member.leave();
+    this.groupKafka.close();
     await this.configs.stop();
   }
 

@@ -34,12 +34,17 @@ export class KafkaBasedLog {
   /** Per partition, the offset up to which records have been handed to onRecord. */
   private readonly applied = new Map<number, number>();
 
+  private readonly kafka: WorkerKafka;
+
   constructor(
-    private readonly kafka: WorkerKafka,
+    kafka: WorkerKafka,
     private readonly settings: TopicSettings,
     private readonly onRecord: (record: ConsumedRecord) => void,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Connections of its own: its long-polling fetches must not hold up anyone else's requests.
+    this.kafka = kafka.fork(settings.name);
+  }
 
   /** Creates the topic if needed, reads it to its end, and keeps reading in the background. */
   async start(): Promise<void> {
@@ -57,6 +62,7 @@ export class KafkaBasedLog {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    this.kafka.close();
   }
 
   /** Resolves once every record written before this call has been passed to onRecord. */
