@@ -71,7 +71,9 @@ export class Producer {
       const partitions = byLeader.get(leader) ?? new Map<PartitionKey, number[]>();
       byLeader.set(leader, partitions);
       const key = partitionKey(result.topic, result.partition);
-      partitions.set(key, [...(partitions.get(key) ?? []), index]);
+      const indexes = partitions.get(key);
+      if (indexes) indexes.push(index);
+      else partitions.set(key, [index]);
     });
     await Promise.all([...byLeader].map(([leader, partitions]) => this.sendToLeader(leader, partitions, records, results)));
     return results;

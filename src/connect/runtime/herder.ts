@@ -6,6 +6,9 @@
 export type ConnectorType = 'source' | 'sink' | 'unknown';
 export type ConnectorState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING' | 'STOPPED';
 
+/** The state a connector is created in (POST /connectors' initial_state, KIP-980). */
+export type InitialState = 'RUNNING' | 'PAUSED' | 'STOPPED';
+
 export interface ConnectorTaskId {
   readonly connector: string;
   readonly task: number;
@@ -102,8 +105,8 @@ export interface Herder {
   connectors(): string[];
   connectorInfo(name: string): Promise<ConnectorInfo>;
   connectorConfig(name: string): Promise<Record<string, string>>;
-  /** Creates or (when allowReplace) replaces a connector's config; `created` says which. */
-  putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean): Promise<{ created: boolean; info: ConnectorInfo }>;
+  /** Creates or (when allowReplace) replaces a connector's config; `created` says which. A new connector starts in `initialState` (KIP-980; RUNNING unless given). */
+  putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean, initialState?: InitialState): Promise<{ created: boolean; info: ConnectorInfo }>;
   /** Merges `patch` into the config; a null value removes that key (KIP-477). */
   patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo>;
   deleteConnector(name: string): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type ConnectorOffset,
   type ConnectorStateInfo,
   type Herder,
+  type InitialState,
   type RestartRequest,
   type TaskInfo,
   type TaskStateInfo,
@@ -48,7 +49,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
     return { ...this.entry(name).config };
   }
 
-  putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
+  putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean, initialState: InitialState = 'RUNNING'): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.serialized(async () => {
       const existing = this.entries.get(name);
       if (existing && !allowReplace) throw new ConnectRestError(409, `Connector ${name} already exists`);
@@ -56,7 +57,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
       const infos = validateConnectorConfig(this.deps.plugins, full);
       if (infos.error_count > 0) throw invalidConfigError(infos);
       if (existing) await this.stopAll(name);
-      const entry: ConnectorEntry = { config: full, target: existing?.target ?? 'STARTED', taskConfigs: [] };
+      const entry: ConnectorEntry = { config: full, target: existing?.target ?? targetOf(initialState), taskConfigs: [] };
       this.entries.set(name, entry);
       this.deps.logger.info(`${existing ? 'updating' : 'creating'} connector ${name}`);
       await this.startAll(name, entry);
@@ -248,3 +249,7 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
   }
 }
 
+/** The target state of a connector created in `state`. */
+export function targetOf(state: InitialState): TargetState {
+  return state === 'RUNNING' ? 'STARTED' : state;
+}

@@ -159,8 +159,16 @@ export class WorkerSourceTask extends WorkerTask {
 
   private markDone(record: SourceRecord): void {
     if (record.sourcePartition === null || record.sourceOffset === null) return;
-    this.unflushed.set(offsetKey(this.id.connector, record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
+    // Records of one poll usually share their partition object: its key is computed once.
+    if (record.sourcePartition !== this.lastPartition) {
+      this.lastPartition = record.sourcePartition;
+      this.lastPartitionKey = offsetKey(this.id.connector, record.sourcePartition);
+    }
+    this.unflushed.set(this.lastPartitionKey, { partition: record.sourcePartition, offset: record.sourceOffset });
   }
+
+  private lastPartition: SourcePartition | null = null;
+  private lastPartitionKey = '';
 
   private async flushOffsets(): Promise<void> {
     this.lastFlush = Date.now();

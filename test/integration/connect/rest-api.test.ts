@@ -298,6 +298,22 @@ describe('Connect REST API', { timeout: 180_000 }, () => {
     await http('DELETE', '/connectors/stop-src');
   });
 
+  it('POST /connectors with initial_state (KIP-980): created PAUSED or STOPPED, never RUNNING first; a bad state 400', async () => {
+    const topic = uniqueTopic('rest-initial');
+    for (const state of ['PAUSED', 'STOPPED'] as const) {
+      const name = `initial-${state.toLowerCase()}`;
+      const answer = await http('POST', '/connectors', { name, config: sourceConfig(topic), initial_state: state });
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
+      await waitForState(name, state);
+      // Nothing was read from the file: stopping stores the offsets of whatever was sent, and there are none.
+      if (state === 'PAUSED') assert.equal((await http('PUT', `/connectors/${name}/stop`)).status, 204);
+      await waitForState(name, 'STOPPED');
+      assert.deepEqual((await http('GET', `/connectors/${name}/offsets`)).body, { offsets: [] });
+      await http('DELETE', `/connectors/${name}`);
+    }
+    assertRefused(await http('POST', '/connectors', { name: 'initial-bad', config: sourceConfig(topic), initial_state: 'SLEEPING' }), 400, /initial state SLEEPING/i);
+  });
+
   it('GET /connectors/{name}/topics and PUT /topics/reset (202)', async () => {
     const topic = uniqueTopic('rest-topics');
     await create('topics-src', sourceConfig(topic));

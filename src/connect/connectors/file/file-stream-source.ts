@@ -61,6 +61,8 @@ export class FileStreamSourceTask extends SourceTask {
   private pending = Buffer.alloc(0);
   private stopped = false;
   private wakeUp: (() => void) | undefined;
+  /** Standard input's chunks not read yet (when no file is given). */
+  private stdinChunks: Buffer[] | undefined;
 
   version(): string {
     return VERSION;
@@ -91,6 +93,7 @@ export class FileStreamSourceTask extends SourceTask {
       });
       return null;
     }
+    const sourcePartition = this.filename === null ? null : { filename: this.filename };
     return lines.map(({ line, end }) => ({
       topic: this.topic,
       kafkaPartition: null,
@@ -100,7 +103,7 @@ export class FileStreamSourceTask extends SourceTask {
       value: line,
       timestamp: null,
       headers: [],
-      sourcePartition: this.filename === null ? null : { filename: this.filename },
+      sourcePartition,
       sourceOffset: this.filename === null ? null : { position: end },
     }));
   }
@@ -147,8 +150,6 @@ export class FileStreamSourceTask extends SourceTask {
     if (bytesRead > 0) this.pending = Buffer.concat([this.pending, buffer.subarray(0, bytesRead)]);
     return bytesRead;
   }
-
-  private stdinChunks: Buffer[] | undefined;
 
   private readStdin(): number {
     if (!this.stdinChunks) {

@@ -11,12 +11,14 @@ import type { Logger } from '../../../base/logger.js';
 import { ClassicGroupMember, type GroupTimeouts } from '../../../client/classic-group.js';
 import { AbstractHerder, type HerderDeps } from '../abstract-herder.js';
 import { invalidConfigError, validateConnectorConfig } from '../config-validation.js';
+import { targetOf } from '../standalone-herder.js';
 import {
   type ConnectorInfo,
   type ConnectorOffset,
   type ConnectorState,
   type ConnectorStateInfo,
   type Herder,
+  type InitialState,
   type RestartRequest,
   type TaskInfo,
   type TaskStateInfo,
@@ -201,14 +203,14 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
 
   // ---- REST: writes go to the leader ----
 
-  async putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean): Promise<{ created: boolean; info: ConnectorInfo }> {
+  async putConnectorConfig(name: string, config: Record<string, string>, allowReplace: boolean, initialState: InitialState = 'RUNNING'): Promise<{ created: boolean; info: ConnectorInfo }> {
     if (!this.isLeader) {
       if (allowReplace) {
         const existed = this.configs.connectors.has(name);
         const info = await this.forward<ConnectorInfo>('PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
         return { created: !existed, info };
       }
-      const info = await this.forward<ConnectorInfo>('POST', '/connectors', { name, config });
+      const info = await this.forward<ConnectorInfo>('POST', '/connectors', { name, config, initial_state: initialState });
       return { created: true, info };
     }
     await this.configs.readToEnd();
@@ -217,7 +219,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     const full = { ...config, name };
     const infos = validateConnectorConfig(this.deps.plugins, full);
     if (infos.error_count > 0) throw invalidConfigError(infos);
-    await this.configs.putConnectorConfig(name, full);
+    await this.configs.putConnectorConfig(name, full, existing ? undefined : targetOf(initialState));
     await this.configs.readToEnd();
     this.logger.info(`${existing ? 'updated' : 'created'} connector ${name}`);
     return { created: !existing, info: await this.connectorInfo(name) };

@@ -2,7 +2,7 @@
 // them with Jackson into Map<String, String> and its entity classes, which accept a number or a
 // boolean for a string (so `"tasks.max": 1` works) and refuse objects and arrays there; these checks
 // do the same and refuse what does not fit with 400 and a message naming the field.
-import { ConnectRestError, type ConnectorOffset } from '../herder.js';
+import { ConnectRestError, type ConnectorOffset, type InitialState } from '../herder.js';
 
 function badRequest(message: string): ConnectRestError {
   return new ConnectRestError(400, message);
@@ -64,24 +64,26 @@ export function withConnectorName(name: string, config: Record<string, string>):
 export interface CreateConnectorRequest {
   readonly name: string;
   readonly config: Record<string, string>;
+  /** KIP-980's initial_state (RUNNING unless given). */
+  readonly initialState: InitialState;
 }
 
 /**
  * POST /connectors: {"name", "config", "initial_state"?}. The name is trimmed and a missing one
- * left empty for the herder's validation to name, as Kafka does. Kafka's initial_state (KIP-980)
- * needs the herder to start a connector paused or stopped; until it can, only RUNNING is accepted.
+ * left empty for the herder's validation to name, as Kafka does. initial_state (KIP-980) is
+ * RUNNING, PAUSED or STOPPED.
  */
 export function createConnectorRequest(body: unknown): CreateConnectorRequest {
   const request = objectBody(body, 'The request body');
   const name = request.name ?? '';
   if (typeof name !== 'string') throw badRequest(`The connector name must be a string, not ${describe(name)}`);
   if (request.config === undefined || request.config === null) throw badRequest('The request body has no "config": POST /connectors takes {"name": ..., "config": {...}}');
-  const initialState = request.initial_state;
-  if (initialState !== undefined && initialState !== null && String(initialState).toUpperCase() !== 'RUNNING') {
-    throw badRequest(`initial_state ${String(initialState)} is not supported by this worker: create the connector, then PUT /connectors/{name}/pause or /stop`);
+  const state = request.initial_state === undefined || request.initial_state === null ? 'RUNNING' : String(request.initial_state).toUpperCase();
+  if (state !== 'RUNNING' && state !== 'PAUSED' && state !== 'STOPPED') {
+    throw badRequest(`Invalid initial state ${String(request.initial_state)}: it must be one of RUNNING, PAUSED, STOPPED`);
   }
   const trimmed = name.trim();
-  return { name: trimmed, config: withConnectorName(trimmed, stringMap(request.config, 'The connector config')) };
+  return { name: trimmed, config: withConnectorName(trimmed, stringMap(request.config, 'The connector config')), initialState: state };
 }
 
 function connectorOffset(entry: unknown, index: number): ConnectorOffset {

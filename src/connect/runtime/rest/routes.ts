@@ -110,8 +110,8 @@ function connectorConfigRoutes(herder: Herder): Route[] {
       return ok(await expandedConnectors(herder, [request.query.expand ?? []].flat()));
     }),
     route('POST', '/connectors', async (request) => {
-      const { name, config } = createConnectorRequest(request.body);
-      const { info } = await herder.putConnectorConfig(name, config, false);
+      const { name, config, initialState } = createConnectorRequest(request.body);
+      const { info } = await herder.putConnectorConfig(name, config, false, initialState);
       return { status: 201, body: info, location: connectorLocation(request, name) };
     }),
     route('GET', '/connectors/:connector', async ({ params }) => ok(await herder.connectorInfo(params.connector!))),
