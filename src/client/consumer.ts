@@ -3,7 +3,7 @@
 // control batches and records below the position. Positions can be committed through a group.
 import { ErrorCode } from '../base/error-codes.js';
 import { FetchApi } from '../protocol/messages/index.js';
-import { isControlBatch } from '../protocol/records/batch-header.js';
+import { isControlBatch, isTransactionalBatch, readBaseOffset, readLastOffsetDelta, readProducerId } from '../protocol/records/batch-header.js';
 import { decodeRecordBatchSync, recordBatchSpans } from '../protocol/records/record-batch.js';
 import type { KafkaRecord } from '../protocol/records/record.js';
 import { type TopicInfo, groupByLeader } from './admin-client.js';
@@ -28,6 +28,8 @@ export class Consumer {
     private readonly cluster: ClusterClient,
     readonly topic: TopicInfo,
     positions: ReadonlyMap<number, number>,
+    /** read_committed: records of open or aborted transactions are not returned (Kafka's isolation.level). */
+    private readonly readCommitted = false,
   ) {
     this.positions = new Map(positions);
   }
@@ -45,7 +47,7 @@ export class Consumer {
       maxWaitMs,
       minBytes: 1,
       maxBytes: FETCH_MAX_BYTES,
-      isolationLevel: 0,
+      isolationLevel: this.readCommitted ? 1 : 0,
       sessionId: 0,
       sessionEpoch: -1,
       topics: [{
@@ -69,22 +71,37 @@ export class Consumer {
         const position = this.positions.get(data.partitionIndex);
         throw new KafkaResponseError(data.errorCode, `fetching ${this.topic.name}-${data.partitionIndex} at offset ${position}`, data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE ? `the partition holds offsets ${data.logStartOffset ?? '?'} to ${data.highWatermark}` : null);
       }
-      records.push(...this.recordsOf(data.partitionIndex, data.records));
+      records.push(...this.recordsOf(data.partitionIndex, data.records, this.readCommitted ? data.abortedTransactions ?? [] : []));
     }
     return records;
   }
 
-  private recordsOf(partition: number, blob: Buffer | null): ConsumedRecord[] {
+  /**
+   * The records of `blob` at or after the position, in offset order, without control batches and,
+   * for read_committed, without the batches of `aborted` transactions: a transactional batch of a
+   * producer whose aborted transaction began at or before it is skipped until that producer's
+   * abort marker (Kafka's consumer does the same with the fetch's aborted transaction list).
+   */
+  private recordsOf(partition: number, blob: Buffer | null, aborted: readonly { producerId: bigint; firstOffset: bigint }[]): ConsumedRecord[] {
     if (!blob) return [];
     const position = this.positions.get(partition)!;
     const records: ConsumedRecord[] = [];
+    const pending = [...aborted].sort((a, b) => Number(a.firstOffset - b.firstOffset));
+    const abortedProducers = new Set<number>();
     let next = position;
     for (const span of recordBatchSpans(blob)) {
       // A truncated last batch is normal (the size limit cut it); the next fetch reads it whole.
       if (span.position + span.sizeInBytes > blob.length) break;
+      const baseOffset = readBaseOffset(blob, span.position);
+      while (pending.length > 0 && Number(pending[0]!.firstOffset) <= baseOffset + readLastOffsetDelta(blob, span.position)) abortedProducers.add(Number(pending.shift()!.producerId));
       const batch = decodeRecordBatchSync(blob, span.position, { maxDecompressedBytes: MAX_DECOMPRESSED_BYTES });
       next = Math.max(next, batch.baseOffset + batch.lastOffsetDelta + 1);
-      if (isControlBatch(blob, span.position)) continue;
+      const producerId = readProducerId(blob, span.position);
+      if (isControlBatch(blob, span.position)) {
+        abortedProducers.delete(producerId);
+        continue;
+      }
+      if (isTransactionalBatch(blob, span.position) && abortedProducers.has(producerId)) continue;
       for (const record of batch.records) if (record.offset >= position) records.push({ ...record, topic: this.topic.name, partition });
     }
     this.positions.set(partition, next);
