@@ -529,16 +529,19 @@ export class AdminClient {
     return Number(result.lowWatermark);
   }
 
-  /** The offset for `timestamp` (OffsetSpec or milliseconds) in each partition; -1 when none. */
-  async listOffsets(topic: TopicInfo, timestamp: number): Promise<Map<number, number>> {
+  /**
+   * The offset for `timestamp` (OffsetSpec or milliseconds) in each partition; -1 when none. With
+   * `readCommitted`, latest is the last stable offset (ListOffsets v2+), as a read_committed consumer's end.
+   */
+  async listOffsets(topic: TopicInfo, timestamp: number, readCommitted = false): Promise<Map<number, number>> {
     const offsets = new Map<number, number>();
     for (const [leader, partitions] of groupByLeader(topic.partitions)) {
       const response = await this.cluster.request(ListOffsetsApi, {
         replicaId: -1,
-        isolationLevel: 0,
+        isolationLevel: readCommitted ? 1 : 0,
         topics: [{ name: topic.name, partitions: partitions.map((partition) => ({ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(timestamp), maxNumOffsets: 1 })) }],
         timeoutMs: 30_000,
-      }, { address: await this.cluster.addressOf(leader), minVersion: 1 });
+      }, { address: await this.cluster.addressOf(leader), minVersion: readCommitted ? 2 : 1 });
       for (const result of response.topics[0]?.partitions ?? []) {
         if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `offsets of ${topic.name}-${result.partitionIndex}`);
         offsets.set(result.partitionIndex, Number(result.offset ?? -1n));

@@ -6,7 +6,8 @@
 import type { ConnectConfigDef, ConnectConfigKey, ConfigValueReport } from '../api/config.js';
 import { sinkConnectorConfigDef, sinkTopicErrors, sourceConnectorConfigDef } from './connector-config.js';
 import { type ConfigInfos, type ConfigKeyInfo, ConnectRestError } from './herder.js';
-import type { PluginRegistry } from './plugins.js';
+import type { ConnectorPlugin, PluginRegistry } from './plugins.js';
+import type { SourceConnector } from '../api/connector.js';
 import { predicateConfigDef, transformConfigDef } from './transforms/index.js';
 
 export function validateConnectorConfig(plugins: PluginRegistry, config: Readonly<Record<string, string>>): ConfigInfos {
@@ -35,6 +36,7 @@ export function validateConnectorConfig(plugins: PluginRegistry, config: Readonl
     entries.find((entry) => entry.definition.name === 'connector.class')!.value.errors.push(`the connector's config() failed: ${(error as Error).message}`);
   }
   if (connectorDef) add(connectorDef, config);
+  if (plugin.kind === 'source') checkExactlyOnce(plugin, config, entries);
   for (const kind of ['transforms', 'predicates'] as const) {
     for (const alias of listOf(config[kind])) {
       const prefix = `${kind}.${alias}.`;
@@ -64,6 +66,24 @@ export function validateConnectorConfig(plugins: PluginRegistry, config: Readonl
       value: { name: value.name, value: value.value, recommended_values: [...value.recommendedValues], errors: value.errors, visible: value.visible },
     })),
   };
+}
+
+/** exactly.once.support=required: the connector must say it supports exactly once with this config (KIP-618's preflight check). */
+function checkExactlyOnce(plugin: ConnectorPlugin, config: Readonly<Record<string, string>>, entries: readonly { definition: ConfigKeyInfo; value: ConfigValueReport }[]): void {
+  const entry = entries.find((candidate) => candidate.definition.name === 'exactly.once.support');
+  if (!entry || (config['exactly.once.support'] ?? 'requested').trim().toLowerCase() !== 'required') return;
+  let support: string | null;
+  try {
+    support = (new plugin.create() as SourceConnector).exactlyOnceSupport(config);
+  } catch (error) {
+    entry.value.errors.push(`An unexpected error occurred during validation: ${(error as Error).message}`);
+    return;
+  }
+  if (support === null) {
+    entry.value.errors.push('The connector does not implement the API required for preflight validation of exactly-once source support. Please consult the documentation for the connector to determine whether it supports exactly-once semantics, and then consider reconfiguring the connector to use the value "requested" for this property (which will disable this preflight check and allow the connector to be created).');
+  } else if (support !== 'SUPPORTED') {
+    entry.value.errors.push('The connector does not support exactly-once semantics with the provided configuration.');
+  }
 }
 
 /** The 400 a create or update answers when `infos` has errors, in Kafka's words. */

@@ -9,12 +9,12 @@ import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { converterPlugins } from './converters/index.js';
 import type { Herder } from './herder.js';
 import { LoggerLevels } from './logger-levels.js';
-import { FileOffsetStore } from './offset-store.js';
+import { FileOffsetStore, type OffsetEntry } from './offset-store.js';
 import { PluginRegistry } from './plugins.js';
 import { startRestServer } from './rest/rest-server.js';
 import { DistributedHerder } from './distributed/distributed-herder.js';
 import type { TopicSettings } from './distributed/kafka-based-log.js';
-import { KafkaOffsetStore, StatusStore } from './distributed/status-and-offset-stores.js';
+import { KafkaOffsetStore, StatusStore, offsetRecord } from './distributed/status-and-offset-stores.js';
 import { StandaloneHerder } from './standalone-herder.js';
 import { predicatePlugins, transformPlugins } from './transforms/index.js';
 import { Worker } from './worker.js';
@@ -92,12 +92,24 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
         replicationFactor: config.number(`${prefix}.storage.replication.factor`),
       });
       const statuses = new StatusStore(kafka, topic('status', config.number('status.storage.partitions')), logger.child('status'));
-      const offsets = new KafkaOffsetStore(kafka, topic('offset', config.number('offset.storage.partitions')), logger.child('offsets'));
+      // Under exactly-once sources (and while preparing for them) offsets are read read_committed (KIP-618).
+      const exactlyOnce = config.string('exactly.once.source.support');
+      const offsets = new KafkaOffsetStore(kafka, { ...topic('offset', config.number('offset.storage.partitions')), readCommitted: exactlyOnce !== 'disabled' }, logger.child('offsets'));
       await statuses.start();
       closers.push(() => statuses.stop());
       await offsets.start();
       closers.push(() => offsets.stop());
-      const worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
+      const worker = new Worker({
+        workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration,
+        ...(exactlyOnce === 'enabled' ? {
+          exactlyOnce: {
+            groupId: config.string('group.id'),
+            offsetsTopic: () => offsets.topic,
+            offsetRecord,
+            committed: (entries: readonly OffsetEntry[]) => offsets.applyCommitted(entries),
+          },
+        } : {}),
+      });
       const distributed = new DistributedHerder({
         worker, plugins, kafka, offsets, statuses, kafkaClusterId, logger: logger.child('herder'), otherPlugins,
         configTopic: topic('config', 1),

@@ -4,14 +4,21 @@
 // of acknowledged records are stored and the task's commit() is called; on a clean stop they are
 // stored once more. Delivery is at least once: a crash between a send and the next flush sends
 // those records again.
+// With exactly-once support (KIP-618, distributed workers with exactly.once.source.support=enabled)
+// the task has a transactional producer instead: the records of a transaction and the offsets
+// they reach go to Kafka in one transaction, so after a crash the task restarts exactly after the
+// last committed records. A transaction ends after each poll (transaction.boundary=poll), every
+// transaction.boundary.interval.ms (interval), or where the connector says (connector).
 import { retriableErrorCodes } from '../../base/error-codes.js';
 import type { Logger } from '../../base/logger.js';
+import type { TopicInfo } from '../../client/admin-client.js';
 import { Producer, type ProducerRecord } from '../../client/producer.js';
-import type { RecordMetadata, SourceTask } from '../api/connector.js';
+import type { TransactionalProducer } from '../../client/transactional-producer.js';
+import type { RecordMetadata, SourceTask, TransactionContext } from '../api/connector.js';
 import { ConnectException } from '../api/connector.js';
 import type { SourceRecord } from '../api/data.js';
 import { type ErrorHandler, SKIP } from './error-handler.js';
-import { type OffsetStore, type SourceOffset, type SourcePartition, offsetKey, offsetReader } from './offset-store.js';
+import { type OffsetEntry, type OffsetStore, type SourceOffset, type SourcePartition, offsetKey, offsetReader } from './offset-store.js';
 import type { RecordConverters } from './record-converters.js';
 import type { TransformChain } from './transforms/index.js';
 import { type WorkerKafka, sleep } from './worker-kafka.js';
@@ -19,6 +26,18 @@ import { type TaskId, type TaskStateListener, WorkerTask } from './worker-task.j
 
 const SEND_RETRY_BACKOFF_MS = 100;
 const SEND_RETRY_BACKOFF_MAX_MS = 2_000;
+
+/** What a source task needs for exactly-once delivery. */
+export interface ExactlyOnceSetup {
+  readonly producer: TransactionalProducer;
+  /** The offsets topic, written in the task's transactions. */
+  readonly offsetsTopic: () => TopicInfo;
+  readonly offsetRecord: (entry: OffsetEntry) => { key: Buffer; value: Buffer | null };
+  /** Offsets a committed transaction wrote, for the worker's in-memory view. */
+  readonly committed: (entries: readonly OffsetEntry[]) => void;
+  readonly boundary: 'poll' | 'interval' | 'connector';
+  readonly intervalMs: number;
+}
 
 export interface SourceTaskSetup {
   readonly task: SourceTask;
@@ -31,6 +50,8 @@ export interface SourceTaskSetup {
   readonly flushIntervalMs: number;
   /** Called with each topic the task writes to (the connector's active topics). */
   readonly topicUsed: (topic: string) => void;
+  /** Present for exactly-once delivery. */
+  readonly exactlyOnce?: ExactlyOnceSetup;
 }
 
 /** One record on its way: what the task gave, what Kafka will get. */
@@ -53,16 +74,38 @@ export class WorkerSourceTask extends WorkerTask {
   }
 
   protected async initializeAndStart(): Promise<void> {
-    const { task, props, offsets } = this.setup;
-    task.initialize({ configs: () => props, offsetStorageReader: offsetReader(offsets, this.id.connector), transactionContext: null });
+    const { task, props, offsets, exactlyOnce } = this.setup;
+    // InitProducerId first: it fences an older incarnation of this task (a zombie) before this one reads offsets.
+    if (exactlyOnce) await exactlyOnce.producer.init();
+    const transactionContext: TransactionContext | null = exactlyOnce?.boundary === 'connector' ? {
+      commitTransaction: () => {
+        this.boundaryRequest = 'commit';
+      },
+      abortTransaction: () => {
+        this.boundaryRequest = 'abort';
+      },
+    } : null;
+    task.initialize({ configs: () => props, offsetStorageReader: offsetReader(offsets, this.id.connector), transactionContext });
     await task.start(props);
   }
 
   protected async iterate(): Promise<void> {
     const records = (await this.setup.task.poll()) ?? [];
     this.counts.polled += records.length;
-    if (records.length > 0) await this.sendRecords(records);
-    if (Date.now() - this.lastFlush >= this.setup.flushIntervalMs) await this.flushOffsets();
+    const exactlyOnce = this.setup.exactlyOnce;
+    if (!exactlyOnce) {
+      if (records.length > 0) await this.sendRecords(records);
+      if (Date.now() - this.lastFlush >= this.setup.flushIntervalMs) await this.flushOffsets();
+      return;
+    }
+    if (records.length > 0) await this.sendInTransaction(records, exactlyOnce);
+    const request = this.boundaryRequest;
+    this.boundaryRequest = undefined;
+    if (!this.inTransaction) return;
+    if (request === 'abort') await this.abortTransaction(exactlyOnce);
+    else if (exactlyOnce.boundary === 'poll' || request === 'commit' || (exactlyOnce.boundary === 'interval' && Date.now() - this.transactionStarted >= exactlyOnce.intervalMs)) {
+      await this.commitTransaction(exactlyOnce);
+    }
   }
 
   protected async onStopRequested(): Promise<void> {
@@ -70,30 +113,38 @@ export class WorkerSourceTask extends WorkerTask {
   }
 
   protected async close(failed: boolean): Promise<void> {
+    const exactlyOnce = this.setup.exactlyOnce;
     try {
-      // Offsets of records Kafka acknowledged are stored even when the task failed afterwards.
-      await this.flushOffsets();
+      if (!exactlyOnce) {
+        // Offsets of records Kafka acknowledged are stored even when the task failed afterwards.
+        await this.flushOffsets();
+      } else if (this.inTransaction) {
+        // A clean stop commits the open transaction; a failed task's is aborted (its records are sent again).
+        if (failed) await this.abortTransaction(exactlyOnce).catch(() => undefined);
+        else await this.commitTransaction(exactlyOnce);
+      }
     } finally {
+      exactlyOnce?.producer.close();
       this.setup.transforms.close();
       if (failed) await Promise.resolve(this.setup.task.stop()).catch(() => undefined);
     }
   }
 
   private async sendRecords(records: readonly SourceRecord[]): Promise<void> {
+    const outgoing = await this.prepare(records);
+    const metadata = await this.send(outgoing);
+    await this.recordsDone(records, outgoing, metadata, (record, written) => this.setup.task.commitRecord(record, written));
+  }
+
+  /** Transformed and converted records (those a transform or a tolerated error dropped are left out). */
+  private async prepare(records: readonly SourceRecord[]): Promise<Outgoing[]> {
     const outgoing: Outgoing[] = [];
-    const dropped: SourceRecord[] = [];
     for (const record of records) {
       const describe = () => `source record for topic ${record.topic}, partition ${JSON.stringify(record.sourcePartition)}, offset ${JSON.stringify(record.sourceOffset)}`;
       const transformed = await this.setup.errors.execute({ stage: 'TRANSFORMATION', className: 'transforms', record: describe }, () => this.setup.transforms.apply(record));
-      if (transformed === SKIP || transformed === null) {
-        dropped.push(record);
-        continue;
-      }
+      if (transformed === SKIP || transformed === null) continue;
       const bytes = await this.setup.converters.toKafka(transformed, this.setup.errors, describe);
-      if (bytes === SKIP) {
-        dropped.push(record);
-        continue;
-      }
+      if (bytes === SKIP) continue;
       outgoing.push({
         record,
         kafka: {
@@ -106,16 +157,81 @@ export class WorkerSourceTask extends WorkerTask {
         },
       });
     }
-    this.counts.filtered += dropped.length;
-    const metadata = await this.send(outgoing);
-    // Records are done in poll order: their offsets, then the task's commitRecord.
+    this.counts.filtered += records.length - outgoing.length;
+    return outgoing;
+  }
+
+  /** Marks each record's offset done, in poll order, and hands it with where it landed (null: dropped) to `then`. */
+  private async recordsDone(records: readonly SourceRecord[], outgoing: readonly Outgoing[], metadata: readonly RecordMetadata[], then: (record: SourceRecord, written: RecordMetadata | null) => void | Promise<void>): Promise<void> {
     let sent = 0;
     for (const record of records) {
       const written = sent < outgoing.length && outgoing[sent]!.record === record ? metadata[sent++]! : null;
       this.markDone(record);
-      await this.setup.task.commitRecord(record, written);
+      await then(record, written);
     }
     this.counts.written += outgoing.length;
+  }
+
+  // ---- exactly once ----
+
+  private inTransaction = false;
+  private transactionStarted = 0;
+  private boundaryRequest: 'commit' | 'abort' | undefined;
+  /** commitRecord calls held until their transaction commits. */
+  private pendingCommitRecords: [SourceRecord, RecordMetadata | null][] = [];
+  /** Every topic the transactional producer has written to, with its partitions. */
+  private readonly transactionTopics = new Map<string, TopicInfo>();
+
+  private async sendInTransaction(records: readonly SourceRecord[], exactlyOnce: ExactlyOnceSetup): Promise<void> {
+    const outgoing = await this.prepare(records);
+    if (!this.inTransaction) {
+      exactlyOnce.producer.beginTransaction();
+      this.inTransaction = true;
+      this.transactionStarted = Date.now();
+    }
+    for (const topic of new Set(outgoing.map((item) => item.kafka.topic))) {
+      if (!this.transactionTopics.has(topic)) {
+        this.transactionTopics.set(topic, await this.setup.kafka.topic(topic, true));
+        this.setup.topicUsed(topic);
+      }
+    }
+    const results = outgoing.length === 0 ? [] : await exactlyOnce.producer.send(outgoing.map((item) => item.kafka), this.transactionTopics);
+    const metadata = results.map((result, index): RecordMetadata => {
+      if (result.error !== null) throw new ConnectException(`Unrecoverable exception from producer send: ${result.error}`);
+      return { topic: result.topic, partition: result.partition, offset: result.offset, timestamp: outgoing[index]!.kafka.timestamp ?? Date.now() };
+    });
+    await this.recordsDone(records, outgoing, metadata, (record, written) => {
+      this.pendingCommitRecords.push([record, written]);
+    });
+  }
+
+  /** Writes the transaction's offsets in it and commits; then the task hears of its records. */
+  private async commitTransaction(exactlyOnce: ExactlyOnceSetup): Promise<void> {
+    const entries = [...this.unflushed.values()].map(({ partition, offset }) => ({ connector: this.id.connector, partition, offset }));
+    if (entries.length > 0) {
+      const offsetsTopic = exactlyOnce.offsetsTopic();
+      this.transactionTopics.set(offsetsTopic.name, offsetsTopic);
+      const results = await exactlyOnce.producer.send(entries.map((entry) => ({ topic: offsetsTopic.name, ...exactlyOnce.offsetRecord(entry), headers: [] })), this.transactionTopics);
+      const failed = results.find((result) => result.error !== null);
+      if (failed) throw new ConnectException(`could not write source offsets in the transaction: ${failed.error}`);
+    }
+    await exactlyOnce.producer.commitTransaction();
+    this.inTransaction = false;
+    this.unflushed.clear();
+    exactlyOnce.committed(entries);
+    if (entries.length > 0) this.counts.offsetCommits++;
+    const done = this.pendingCommitRecords;
+    this.pendingCommitRecords = [];
+    for (const [record, written] of done) await this.setup.task.commitRecord(record, written);
+    await this.setup.task.commit();
+  }
+
+  /** Aborts the open transaction: its records never become visible and their offsets are not stored. */
+  private async abortTransaction(exactlyOnce: ExactlyOnceSetup): Promise<void> {
+    this.inTransaction = false;
+    this.unflushed.clear();
+    this.pendingCommitRecords = [];
+    await exactlyOnce.producer.abortTransaction();
   }
 
   /** Sends every record, retrying retriable failures; resolves with where each landed. */

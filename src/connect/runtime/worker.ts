@@ -3,19 +3,21 @@
 // configs, and runs each task with its converters, transforms, error handler and Kafka clients.
 // A connector or task that throws is FAILED with its trace; nothing else is affected.
 import type { Logger } from '../../base/logger.js';
+import type { TopicInfo } from '../../client/admin-client.js';
 import type { GroupTimeouts } from '../../client/classic-group.js';
+import { TransactionalProducer } from '../../client/transactional-producer.js';
 import type { ParsedConfig } from '../api/config.js';
 import type { Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector, SourceConnectorContext, SourceTask } from '../api/connector.js';
 import { sinkConnectorConfigDef, sourceConnectorConfigDef } from './connector-config.js';
 import { ErrorHandler } from './error-handler.js';
 import type { ConnectorState, ConnectorType } from './herder.js';
-import { type OffsetStore, offsetReader } from './offset-store.js';
+import { type OffsetEntry, type OffsetStore, offsetReader } from './offset-store.js';
 import type { PluginRegistry } from './plugins.js';
 import { RecordConverters } from './record-converters.js';
 import { buildTransformChain } from './transforms/index.js';
 import type { WorkerKafka } from './worker-kafka.js';
 import { WorkerSinkTask } from './worker-sink-task.js';
-import { WorkerSourceTask } from './worker-source-task.js';
+import { type ExactlyOnceSetup, WorkerSourceTask } from './worker-source-task.js';
 import { type TaskId, WorkerTask, traceOf } from './worker-task.js';
 
 /** What a herder wants of a connector (Kafka's TargetState). */
@@ -30,6 +32,16 @@ export interface WorkerDeps {
   readonly logger: Logger;
   /** Called when the connector asks for its tasks to be reconfigured. */
   readonly onTaskReconfiguration: (connector: string) => void;
+  /** Set when source tasks deliver exactly once (distributed, exactly.once.source.support=enabled). */
+  readonly exactlyOnce?: WorkerExactlyOnce;
+}
+
+/** What exactly-once source tasks share: the group (for transactional ids) and the offsets topic. */
+export interface WorkerExactlyOnce {
+  readonly groupId: string;
+  readonly offsetsTopic: () => TopicInfo;
+  readonly offsetRecord: (entry: OffsetEntry) => { key: Buffer; value: Buffer | null };
+  readonly committed: (entries: readonly OffsetEntry[]) => void;
 }
 
 interface RunningConnector {
@@ -169,8 +181,10 @@ export class Worker {
       const flushIntervalMs = worker.number('offset.flush.interval.ms');
       if (connector.kind === 'source') {
         const TaskClass = connector.taskClass();
+        const exactlyOnce = this.exactlyOnceSetup(id, kafka, connectorConfig, flushIntervalMs);
         task = new WorkerSourceTask(id, {
           task: new TaskClass() as SourceTask, props: taskProps, converters, transforms, errors, kafka, offsets: this.deps.offsets, flushIntervalMs, topicUsed,
+          ...(exactlyOnce ? { exactlyOnce } : {}),
         }, logger, () => {});
       } else {
         const TaskClass = connector.taskClass();
@@ -247,6 +261,22 @@ export class Worker {
 
   resetTopics(connector: string): void {
     this.activeTopics.delete(connector);
+  }
+
+  /** A source task's transactional producer (transactional.id `<group>-<connector>-<task>`, as Kafka's) and boundaries. */
+  private exactlyOnceSetup(id: TaskId, kafka: WorkerKafka, connectorConfig: ParsedConfig, flushIntervalMs: number): ExactlyOnceSetup | undefined {
+    const shared = this.deps.exactlyOnce;
+    if (!shared) return undefined;
+    const boundary = connectorConfig.string('transaction.boundary') as ExactlyOnceSetup['boundary'];
+    const interval = connectorConfig.optionalString('transaction.boundary.interval.ms');
+    return {
+      producer: new TransactionalProducer(kafka.cluster, { transactionalId: `${shared.groupId}-${id.connector}-${id.task}` }),
+      offsetsTopic: shared.offsetsTopic,
+      offsetRecord: shared.offsetRecord,
+      committed: shared.committed,
+      boundary,
+      intervalMs: interval === null ? flushIntervalMs : Number(interval),
+    };
   }
 
   private failConnector(name: string, error: Error): void {

@@ -6,43 +6,13 @@
 // input must reach the output: at least once, nothing lost. Lines are numbered, so repeats (the
 // records after the last offset flush, sent again by the new owner) are counted and reported.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
+import { type Status, type WorkerProcess, createConnector, distributedWorkerProperties, rest, startWorker, stopWorkers } from './worker-processes.js';
 
-const cliEntry = fileURLToPath(new URL('../../support/crash-cli-entry.ts', import.meta.url));
 const SESSION_TIMEOUT_MS = 6_000;
-
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly workerId: string;
-  stderr: string;
-}
-
-async function startWorker(propertiesFile: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'connect', 'distributed', propertiesFile, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const worker = { child, url: '', workerId: '', stderr: '' };
-  child.stderr!.on('data', (chunk: Buffer) => {
-    worker.stderr += chunk.toString('utf8');
-  });
-  const match = await waitFor(() => /Connect worker (\S+) \(distributed\) in group \S+; REST API at (\S+)\./.exec(worker.stderr) ?? (child.exitCode !== null ? Promise.reject(new Error(`worker exited: ${worker.stderr}`)) : undefined), 'a worker to start', 30_000);
-  return Object.assign(worker, { workerId: match[1]!, url: match[2]! });
-}
-
-async function rest<T>(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await response.text();
-  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-}
-
-interface Status {
-  connector: { state: string; worker_id: string };
-  tasks: { id: number; state: string; worker_id: string }[];
-}
 
 describe('Connect distributed: three worker processes, one killed', () => {
   let broker: TestBroker;
@@ -61,42 +31,15 @@ describe('Connect distributed: three worker processes, one killed', () => {
   it('moves the killed worker\'s tasks to the others and loses no line', async () => {
     const group = uniqueTopic('connect-procs');
     const properties = join(dir.path, 'worker.properties');
-    await writeFile(properties, [
-      `bootstrap.servers=${broker.running.bootstrapServers}`,
-      `group.id=${group}`,
-      `config.storage.topic=${group}-configs`,
-      `offset.storage.topic=${group}-offsets`,
-      `status.storage.topic=${group}-status`,
-      'config.storage.replication.factor=1',
-      'offset.storage.replication.factor=1',
-      'status.storage.replication.factor=1',
-      'key.converter=org.apache.kafka.connect.storage.StringConverter',
-      'value.converter=org.apache.kafka.connect.storage.StringConverter',
-      'offset.flush.interval.ms=1000',
-      `session.timeout.ms=${SESSION_TIMEOUT_MS}`,
-      'heartbeat.interval.ms=1000',
-      'scheduled.rebalance.max.delay.ms=0',
-      // The sink tasks' consumer group, too, drops the killed worker's member after this (Kafka's default: 45 s).
-      `consumer.session.timeout.ms=${SESSION_TIMEOUT_MS}`,
-      'consumer.heartbeat.interval.ms=1000',
-      'listeners=http://127.0.0.1:0',
-      '',
-    ].join('\n'));
+    await writeFile(properties, distributedWorkerProperties(broker.running.bootstrapServers, group, SESSION_TIMEOUT_MS));
     for (let index = 0; index < 3; index++) workers.push(await startWorker(properties));
     const topic = uniqueTopic('connect-procs-data');
     const input = join(dir.path, 'input.txt');
     const output = join(dir.path, 'output.txt');
     await writeFile(input, '');
-    const create = async (body: unknown) => {
-      // Through the third worker: unless it leads, the request is forwarded to the leader.
-      const answer = await waitFor(async () => {
-        const result = await rest<{ message?: string }>(workers[2]!.url, 'POST', '/connectors', body);
-        return result.status === 409 && /rebalance|leader/.test(result.body?.message ?? '') ? false : result;
-      }, 'the cluster to accept a connector', 30_000);
-      assert.equal(answer.status, 201, JSON.stringify(answer.body));
-    };
-    await create({ name: 'source', config: { 'connector.class': 'FileStreamSource', file: input, topic } });
-    await create({ name: 'sink', config: { 'connector.class': 'FileStreamSink', file: output, topics: topic, 'tasks.max': '2' } });
+    // Through the third worker: unless it leads, the request is forwarded to the leader.
+    await createConnector(workers[2]!, { name: 'source', config: { 'connector.class': 'FileStreamSource', file: input, topic } });
+    await createConnector(workers[2]!, { name: 'sink', config: { 'connector.class': 'FileStreamSink', file: output, topics: topic, 'tasks.max': '2' } });
 
     let next = 0;
     let writing = true;
@@ -150,8 +93,6 @@ describe('Connect distributed: three worker processes, one killed', () => {
       return sinkStatus.tasks.length === 2 && sinkStatus.tasks.every((task) => task.state === 'RUNNING' && survivors.some((worker) => worker.workerId === task.worker_id));
     }, 'both sink tasks to be RUNNING on survivors', 20_000);
     process.stderr.write(`# ${written} lines, ${seen.length - distinct.size} repeated after the kill; the source task moved ${movedAfterMs} ms after SIGKILL (session timeout ${SESSION_TIMEOUT_MS} ms)\n`);
-    for (const worker of survivors) worker.child.kill('SIGTERM');
-    await Promise.all(survivors.map((worker) => new Promise((resolve) => (worker.child.exitCode !== null ? resolve(undefined) : worker.child.once('exit', resolve)))));
-    for (const worker of survivors) assert.equal(worker.child.exitCode, 0, `a clean stop:\n${worker.stderr.slice(-2000)}`);
+    await stopWorkers(survivors);
   });
 });

@@ -20,6 +20,8 @@ export interface TopicSettings {
   readonly partitions: number;
   /** -1: the broker's default.replication.factor. */
   readonly replicationFactor: number;
+  /** Read only committed transactions (the offsets topic under exactly-once sources). */
+  readonly readCommitted?: boolean;
 }
 
 export class KafkaBasedLog {
@@ -51,7 +53,7 @@ export class KafkaBasedLog {
     await this.ensureTopic();
     this.topic = await this.kafka.topic(this.settings.name, false);
     const earliest = await this.kafka.admin.listOffsets(this.topic, OffsetSpec.earliest);
-    this.consumer = new Consumer(this.kafka.cluster, this.topic, new Map(this.topic.partitions.map((info) => [info.partition, earliest.get(info.partition) ?? 0])));
+    this.consumer = new Consumer(this.kafka.cluster, this.topic, new Map(this.topic.partitions.map((info) => [info.partition, earliest.get(info.partition) ?? 0])), this.settings.readCommitted === true);
     for (const [partition, position] of this.consumer.positions) this.applied.set(partition, position);
     this.producer = new Producer(this.kafka.cluster, this.topic, { compression: 0, acks: -1 });
     this.running = true;
@@ -68,7 +70,7 @@ export class KafkaBasedLog {
   /** Resolves once every record written before this call has been passed to onRecord. */
   async readToEnd(): Promise<void> {
     const topic = this.topic!;
-    const ends = await this.kafka.admin.listOffsets(topic, OffsetSpec.latest);
+    const ends = await this.kafka.admin.listOffsets(topic, OffsetSpec.latest, this.settings.readCommitted === true);
     const reached = () => [...ends].every(([partition, end]) => (this.applied.get(partition) ?? 0) >= end);
     while (!reached()) {
       if (this.failure) throw this.failure;
@@ -81,6 +83,11 @@ export class KafkaBasedLog {
         this.progressListeners.add(listener);
       });
     }
+  }
+
+  /** The topic's partitions (known once started), for writers outside the log (a transactional producer). */
+  get topicInfo(): TopicInfo {
+    return this.topic!;
   }
 
   /** Appends a record (acks=all), retrying retriable failures; resolves when it is acknowledged. */
@@ -123,7 +130,7 @@ export class KafkaBasedLog {
         await sleep(RETRY_BACKOFF_MS);
         try {
           this.topic = await this.kafka.topic(this.settings.name, false);
-          this.consumer = new Consumer(this.kafka.cluster, this.topic, this.consumer!.positions);
+          this.consumer = new Consumer(this.kafka.cluster, this.topic, this.consumer!.positions, this.settings.readCommitted === true);
         } catch {
           // The next round tries again.
         }

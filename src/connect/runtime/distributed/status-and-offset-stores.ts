@@ -7,6 +7,7 @@
 // its work may still write once before it learns it. Source offsets are records keyed by the JSON
 // [connector, partition] with the JSON offset as value, as in Kafka.
 import type { Logger } from '../../../base/logger.js';
+import type { TopicInfo } from '../../../client/admin-client.js';
 import type { ConsumedRecord } from '../../../client/consumer.js';
 import type { ConnectorState } from '../herder.js';
 import { type OffsetEntry, type OffsetStore, type SourceOffset, type SourcePartition, offsetKey } from '../offset-store.js';
@@ -96,6 +97,11 @@ export class StatusStore {
   }
 }
 
+/** An offset as its record in the offsets topic: key [connector, partition], value the offset (null deletes). */
+export function offsetRecord({ connector, partition, offset }: OffsetEntry): { key: Buffer; value: Buffer | null } {
+  return { key: Buffer.from(offsetKey(connector, partition)), value: offset === null ? null : jsonBytes(offset) };
+}
+
 function statusBytes(status: StatusRecord): Buffer {
   return jsonBytes({ state: status.state, trace: status.trace ?? null, worker_id: status.workerId, generation: status.generation });
 }
@@ -145,12 +151,25 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   async set(entries: readonly OffsetEntry[]): Promise<void> {
-    await Promise.all(entries.map(async ({ connector, partition, offset }) => {
+    await Promise.all(entries.map(async (entry) => {
+      const record = offsetRecord(entry);
+      await this.log.send(record.key, record.value);
+      this.applyCommitted([entry]);
+    }));
+  }
+
+  /** The offsets topic, for a source task's transactional producer to write offsets with its records. */
+  get topic(): TopicInfo {
+    return this.log.topicInfo;
+  }
+
+  /** Offsets another writer (a source task's transaction) has committed to the topic. */
+  applyCommitted(entries: readonly OffsetEntry[]): void {
+    for (const { connector, partition, offset } of entries) {
       const key = offsetKey(connector, partition);
-      await this.log.send(Buffer.from(key), offset === null ? null : jsonBytes(offset));
       if (offset === null) this.offsets.delete(key);
       else this.offsets.set(key, { connector, partition, offset });
-    }));
+    }
   }
 
   private apply(record: ConsumedRecord): void {
