@@ -754,6 +754,22 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
   };
 }
 
+/**
+ * A cross-key rule Kafka's KafkaConfig states with `require` (validateValues), broken: at start the
+ * key is named as in every ConfigError; a dynamic broker config that breaks it is refused with
+ * Kafka's words, "requirement failed: " and `requirement` (config-resources.ts).
+ */
+export class ConfigRequirementError extends ConfigError {
+  override name = 'ConfigRequirementError';
+  /** The rule as Kafka's `require` words it. */
+  readonly requirement: string;
+
+  constructor(key: string, message: string, requirement: string) {
+    super(key, message);
+    this.requirement = requirement;
+  }
+}
+
 /** Kafka's connection limits, with its rule that max.connections.per.ip=0 needs overrides. */
 function connectionLimitSettings(
   get: <T extends ConfigValue>(name: string) => T,
@@ -763,7 +779,11 @@ function connectionLimitSettings(
   if (typeof overrides === 'string') throw new ConfigError('max.connections.per.ip.overrides', overrides);
   const perIp = get<number>('max.connections.per.ip');
   if (perIp === 0 && overrides.size === 0) {
-    throw new ConfigError('max.connections.per.ip', 'can be set to zero only if max.connections.per.ip.overrides property is set');
+    throw new ConfigRequirementError(
+      'max.connections.per.ip',
+      'can be set to zero only if max.connections.per.ip.overrides property is set',
+      'max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set.',
+    );
   }
   const listenerConnectionLimits = new Map<string, ListenerConnectionLimits>();
   for (const [listener, values] of listenerValues) {

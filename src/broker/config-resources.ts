@@ -2,14 +2,16 @@
 // value, where the value comes from (topic override, dynamic per-broker or cluster-default broker
 // config, server.properties, Kafka's default) and the synonyms behind it; the effective broker
 // config once dynamic broker configs apply; and the full log settings each topic's logs get.
-import { type ConfigKey, type ConfigValue, checkedConfigValue } from '../base/config-def.js';
+import { type ConfigKey, type ConfigValue, ConfigError, checkedConfigValue } from '../base/config-def.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
 import type { ConfigSchema } from '../metadata/config-changes.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType } from '../metadata/metadata-record.js';
 import { ConfigSource, type TopicConfigKey, formatConfigValue, topicConfigKeys, topicConfigKeysByName } from '../metadata/topic-config.js';
 import { type LogConfig, resolveLogConfig } from '../log/log-config.js';
 import { ReplicationThrottle, UNTHROTTLED_RATE } from '../replication/replication-quota.js';
-import { type BrokerConfig, brokerConfigKeys, brokerQuotaConfigKeys, dynamicBrokerConfigs, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig } from './broker-config.js';
+import { type BrokerConfig, ConfigRequirementError, brokerConfigKeys, brokerQuotaConfigKeys, dynamicBrokerConfigs, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { brokerLogDefaults, topicLogOverrides } from './log-configs.js';
 
@@ -74,18 +76,63 @@ function brokerReadOnlyReason(name: string, resourceName: string): string | unde
   return undefined;
 }
 
-/** Validates AlterConfigs against topic keys and the broker keys Kafka lets change at run time. */
-export const configSchema: ConfigSchema = {
-  keyFor(resourceType, name) {
-    if (resourceType === ConfigResourceType.topic) return topicConfigKeysByName.get(name);
-    if (resourceType === ConfigResourceType.broker) return brokerKeyFor(name);
-    return undefined;
-  },
-  readOnlyReason(resourceType, name, resourceName) {
-    if (resourceType !== ConfigResourceType.broker) return undefined;
-    return brokerReadOnlyReason(name, resourceName);
-  },
-};
+/**
+ * Validates AlterConfigs against topic keys and the broker keys Kafka lets change at run time, and
+ * a broker resource's change as a whole against this broker's config (checkBrokerOverrides).
+ */
+export function configSchemaFor(broker: Pick<BrokerServices, 'config' | 'image' | 'nodeId'>): ConfigSchema {
+  return {
+    keyFor(resourceType, name) {
+      if (resourceType === ConfigResourceType.topic) return topicConfigKeysByName.get(name);
+      if (resourceType === ConfigResourceType.broker) return brokerKeyFor(name);
+      return undefined;
+    },
+    readOnlyReason(resourceType, name, resourceName) {
+      if (resourceType !== ConfigResourceType.broker) return undefined;
+      return brokerReadOnlyReason(name, resourceName);
+    },
+    checkOverrides(resourceType, resourceName, overrides) {
+      if (resourceType === ConfigResourceType.broker) checkBrokerOverrides(broker, resourceName, overrides);
+    },
+  };
+}
+
+/**
+ * Kafka's check of a dynamic broker config change as a whole (ConfigAdminManager
+ * .validateBrokerConfigChange, made by the broker before it forwards the request): the broker's
+ * config with the change in place must pass KafkaConfig's rules across keys, resolved as this
+ * broker resolves its effective config (server.properties, the cluster default over it, the
+ * per-broker configs over that; the changed level as the change leaves it). Kafka answers one that
+ * does not with INVALID_REQUEST and the exception's message (a `require`'s "requirement failed:
+ * ..."); Conveyor's broker would otherwise store it and fall back to server.properties with a
+ * warning (effectiveBrokerConfig). Such as max.connections.per.ip=0 without
+ * max.connections.per.ip.overrides at any level.
+ */
+function checkBrokerOverrides(broker: Pick<BrokerServices, 'config' | 'image' | 'nodeId'>, resourceName: string, overrides: ReadonlyMap<string, string>): void {
+  const clusterDefault = resourceName === '' ? overrides : broker.image.resourceConfigs(ConfigResourceType.broker, '');
+  const perBroker = resourceName === '' ? broker.image.resourceConfigs(ConfigResourceType.broker, String(broker.nodeId)) : overrides;
+  try {
+    resolveWithDynamicConfigs(broker.config, [clusterDefault, perBroker]);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new KafkaError(ErrorCode.INVALID_REQUEST, error instanceof ConfigRequirementError ? `requirement failed: ${error.requirement}` : error.message);
+  }
+}
+
+/**
+ * server.properties with the dynamic broker configs of `levels` over it, later levels winning;
+ * listener and security keys are left out (stored only: listeners bind at start from
+ * server.properties). Throws ConfigError when the result does not resolve.
+ */
+function resolveWithDynamicConfigs(config: BrokerConfig, levels: readonly ReadonlyMap<string, string>[]): BrokerConfig {
+  const input = serverPropertiesOf(config);
+  for (const level of levels) {
+    for (const [name, value] of level) {
+      if (brokerKeysByName.has(name) && dynamicBrokerConfigs.get(name) !== 'per-broker') input.set(name, value);
+    }
+  }
+  return resolveBrokerConfig(input);
+}
 
 /** Kafka's synonym group of a broker key: the keys that set the same thing, most preferred first. */
 function brokerSynonymGroup(name: string): string[] {
@@ -247,16 +294,12 @@ export function effectiveBrokerConfig(broker: BrokerServices): BrokerConfig {
   const { image, config, nodeId } = broker;
   const cached = effectiveConfigs.get(image);
   if (cached && cached.version === image.version) return cached.config;
-  const input = serverPropertiesOf(config);
-  for (const resourceName of ['', String(nodeId)]) {
-    for (const [name, value] of image.resourceConfigs(ConfigResourceType.broker, resourceName)) {
-      // Listener and security keys are stored only: listeners bind at start from server.properties.
-      if (brokerKeysByName.has(name) && dynamicBrokerConfigs.get(name) !== 'per-broker') input.set(name, value);
-    }
-  }
   let effective = config;
   try {
-    effective = resolveBrokerConfig(input);
+    effective = resolveWithDynamicConfigs(
+      config,
+      ['', String(nodeId)].map((resourceName) => image.resourceConfigs(ConfigResourceType.broker, resourceName)),
+    );
   } catch (error) {
     broker.logger.warn('dynamic broker configs do not resolve; using server.properties alone', { error: String(error) });
   }

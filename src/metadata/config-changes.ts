@@ -40,6 +40,11 @@ export interface ConfigSchema {
    * for the cluster default), or undefined when it can. Kafka refuses these with INVALID_REQUEST.
    */
   readOnlyReason(resourceType: number, name: string, resourceName: string): string | undefined;
+  /**
+   * Checks a resource's overrides as the change leaves them, as a whole (rules across keys and
+   * levels, such as Kafka's checks of a broker's whole config); throws KafkaError or ConfigError.
+   */
+  checkOverrides?(resourceType: number, resourceName: string, overrides: ReadonlyMap<string, string>): void;
 }
 
 /** The overrides a resource has after `change`; throws ConfigError naming the first bad key. */
@@ -52,6 +57,7 @@ export function alteredOverrides(current: ReadonlyMap<string, string>, change: C
     applyAlteration(next, alteration, change, schema);
   }
   if (change.resourceType === ConfigResourceType.topic) checkTopicConsistency(next);
+  schema.checkOverrides?.(change.resourceType, change.resourceName, next);
   return next;
 }
 

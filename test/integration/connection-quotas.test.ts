@@ -4,14 +4,15 @@
 // new connections waiting, connected but unanswered, until a slot frees or the limit is raised;
 // max.connection.creation.rate delays accepting; an address's connection_creation_rate client quota
 // (KIP-612) closes a connection over it after the throttle time, never serving it; bad values are
-// refused naming the key. The quota windows are quota.window.num=2 samples of 1 s. Timing is
+// refused naming the key, and max.connections.per.ip=0 without overrides at any level is refused
+// as a dynamic config with Kafka's INVALID_REQUEST and message. The quota windows are quota.window.num=2 samples of 1 s. Timing is
 // asserted only as lower bounds measured from before the connections were opened (a loaded machine
 // only makes things later), and otherwise as order, answers and closes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
-import { AlterClientQuotasApi, ApiVersionsApi, IncrementalAlterConfigsApi } from '../../src/protocol/messages/index.js';
+import { AlterClientQuotasApi, AlterConfigsApi, ApiVersionsApi, DescribeConfigsApi, IncrementalAlterConfigsApi } from '../../src/protocol/messages/index.js';
 import { RawClient } from '../support/raw-client.js';
 import { waitFor } from './helpers.js';
 
@@ -124,6 +125,53 @@ describe('connection quotas', { timeout: 120_000 }, () => {
         assert.ok(refused.errorMessage?.includes(name), refused.errorMessage ?? '');
       }
     });
+  });
+
+  it('refuses max.connections.per.ip=0 as a dynamic config while no level has max.connections.per.ip.overrides, as Kafka does; with overrides it takes effect', async () => {
+    const broker = await start({});
+    brokers.push(broker);
+    const admin = await open(broker);
+    const nodeId = String(broker.nodeId);
+    // Kafka's broker validates the whole config before forwarding; its KafkaConfig `require` fails.
+    const requirement = 'requirement failed: max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set.';
+    const alter = async (resourceName: string, configs: { name: string; configOperation: number; value: string | null }[], validateOnly = false) => {
+      const response = await admin.request(IncrementalAlterConfigsApi, 1, { resources: [{ resourceType: BROKER, resourceName, configs }], validateOnly });
+      return [response.responses[0]!.errorCode, response.responses[0]!.errorMessage];
+    };
+    const zero = { name: 'max.connections.per.ip', configOperation: SET, value: '0' };
+    for (const resourceName of ['', nodeId]) {
+      assert.deepEqual(await alter(resourceName, [zero]), [ErrorCode.INVALID_REQUEST, requirement], `resource '${resourceName}'`);
+      assert.deepEqual(await alter(resourceName, [zero], true), [ErrorCode.INVALID_REQUEST, requirement], `validate-only, resource '${resourceName}'`);
+    }
+    // The legacy AlterConfigs too.
+    const legacy = await admin.request(AlterConfigsApi, 2, { resources: [{ resourceType: BROKER, resourceName: nodeId, configs: [{ name: 'max.connections.per.ip', value: '0' }] }], validateOnly: false });
+    assert.deepEqual([legacy.responses[0]!.errorCode, legacy.responses[0]!.errorMessage], [ErrorCode.INVALID_REQUEST, requirement]);
+    // Nothing was stored.
+    const described = await admin.request(DescribeConfigsApi, 4, { resources: [{ resourceType: BROKER, resourceName: nodeId, configurationKeys: ['max.connections.per.ip'] }], includeSynonyms: false, includeDocumentation: false });
+    assert.deepEqual(
+      described.results[0]!.configs.map(({ name, value }) => [name, value]),
+      [['max.connections.per.ip', '2147483647']],
+    );
+
+    // With overrides in the same change it is accepted, and applies: 127.0.0.1 may hold 2 connections (admin is one).
+    assert.deepEqual(await alter(nodeId, [zero, { name: 'max.connections.per.ip.overrides', configOperation: SET, value: '127.0.0.1:2' }]), [ErrorCode.NONE, null]);
+    const second = await open(broker);
+    await apiVersions(second);
+    await waitFor(async () => {
+      const client = await open(broker).catch(() => undefined);
+      if (client === undefined) return true;
+      const served = await apiVersions(client, 5_000).then(
+        () => true,
+        () => false,
+      );
+      await client.close();
+      return !served;
+    }, 'a third connection from 127.0.0.1 to be refused');
+    await apiVersions(admin);
+    // Removing the overrides would leave the zero without them: refused, the overrides kept.
+    assert.deepEqual(await alter(nodeId, [{ name: 'max.connections.per.ip.overrides', configOperation: 1, value: null }]), [ErrorCode.INVALID_REQUEST, requirement]);
+    await expectRefused(broker);
+    await apiVersions(second);
   });
 
   it('takes max.connections.per.ip.overrides from server.properties', async () => {

@@ -7,8 +7,11 @@
 // with the throttle time. Topics with another error are not counted; validate-only requests are (as
 // Kafka 4's controller counts them). A client without a quota is never held back, and the throttled
 // connection is muted for the throttle time. A kafkajs admin (CreateTopics v3: permissive) gets its
-// topics and is held back for the throttle time. In a cluster the active controller enforces the
-// quota of a request another broker forwarded, and that broker mutes its client's connection.
+// topics and is held back for the throttle time. Topics a Metadata request auto-creates are charged
+// as a strict CreateTopics of the client's, as Kafka's broker sends one: over the quota a topic is
+// not created and answered UNKNOWN_TOPIC_OR_PARTITION, with no throttle time and no mute. In a
+// cluster the active controller enforces the quota of a request another broker forwarded, and that
+// broker mutes its client's connection.
 // Throttle times are only asserted positive; waits only from below (a mute can only be longer on a
 // busy machine). Without enforcement every test here fails: no refusal, no throttle time, no wait.
 import assert from 'node:assert/strict';
@@ -241,6 +244,69 @@ describe('controller_mutation_rate on one broker', { timeout: 120_000 }, () => {
       await kafkaAdmin.disconnect();
     }
     assert.equal((await topicNames(admin, ['kafkajs-big', 'kafkajs-next'])).size, 2);
+  });
+});
+
+describe('controller_mutation_rate on topics a Metadata request auto-creates', { timeout: 120_000 }, () => {
+  let broker: RunningBroker;
+  let admin: RawClient;
+  const clients: RawClient[] = [];
+  const connect = async () => {
+    const client = await RawClient.connect('127.0.0.1', broker.broker.endpoints[0]!.port);
+    clients.push(client);
+    return client;
+  };
+  const autoCreate = (client: RawClient, names: string[], clientId: string) =>
+    client.request(MetadataApi, 12, { topics: names.map((name) => ({ name })), allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false }, { clientId });
+
+  before(async () => {
+    // Each auto-created topic has 4 partitions: 4 tokens of the 5.5 a quota of 0.5 holds.
+    broker = await startBroker({ storage: 'memory', config: { listeners: 'PLAINTEXT://127.0.0.1:0', 'num.partitions': 4 } });
+    admin = await connect();
+    await setQuotas(admin, { 'auto-creator': QUOTA });
+  });
+  after(async () => {
+    for (const client of clients) await client.close();
+    await broker?.close();
+  });
+
+  it('charges each topic its partitions as a strict CreateTopics; a topic over the quota is UNKNOWN_TOPIC_OR_PARTITION, uncreated, with no throttle time or mute', async () => {
+    const client = await connect();
+    // 5.5 - 4 = 1.5 tokens left: the second topic is admitted and takes the bucket to -2.5 (5 s at
+    // 0.5 per second); the third is refused. Counted per topic rather than per partition, all three would pass.
+    const response = await autoCreate(client, ['auto-1', 'auto-2', 'auto-3'], 'auto-creator');
+    assert.deepEqual(
+      response.topics.map(({ name, errorCode, partitions }) => [name, errorCode, partitions.length]),
+      [
+        ['auto-1', ErrorCode.NONE, 4],
+        ['auto-2', ErrorCode.NONE, 4],
+        ['auto-3', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 0],
+      ],
+    );
+    // Kafka's Metadata answer carries no controller mutation throttle time, and the connection is not muted.
+    assert.equal(response.throttleTimeMs, 0);
+    assert.ok((await answerDelayMs(client, 'auto-creator')) < 2000, 'the connection was muted');
+    assert.deepEqual([...(await topicNames(admin, ['auto-1', 'auto-2', 'auto-3']))], ['auto-1', 'auto-2']);
+    // The same bucket as the client's CreateTopics: exhausted by the auto-creation.
+    const created = await client.request(CreateTopicsApi, 7, createTopicsBody([{ name: 'auto-explicit', numPartitions: 1 }]), { clientId: 'auto-creator' });
+    assert.equal(created.topics[0]!.errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    assert.ok((created.throttleTimeMs ?? 0) > 0);
+    // A client id without a quota auto-creates past what the quota would allow.
+    const free = await autoCreate(client, ['free-1', 'free-2', 'free-3'], 'unlimited');
+    assert.deepEqual(
+      free.topics.map(({ errorCode }) => errorCode),
+      [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.NONE],
+    );
+    // A refused topic is not charged: asked again until the bucket is back at zero, it is then created.
+    const retried = await waitFor(
+      async () => {
+        const again = await autoCreate(client, ['auto-3'], 'auto-creator');
+        return again.topics[0]!.errorCode === ErrorCode.NONE && again;
+      },
+      'auto-3 created once the bucket refilled',
+      30_000,
+    );
+    assert.equal(retried.topics[0]!.partitions.length, 4);
   });
 });
 

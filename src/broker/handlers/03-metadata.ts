@@ -18,6 +18,9 @@
 // TOPIC_AUTHORIZATION_FAILED whether or not it exists (an unknown id stays UNKNOWN_TOPIC_ID);
 // auto-creation needs CREATE on the cluster or the topic, else TOPIC_AUTHORIZATION_FAILED; the
 // authorized-operations fields hold what the authorizer allows.
+// Quotas: auto-created topics are charged to the client's controller_mutation_rate (KIP-599) as a
+// strict CreateTopics (Kafka's broker sends one for the client); a topic over the quota is not
+// created and is answered UNKNOWN_TOPIC_OR_PARTITION, with no throttle time (autoCreate).
 import { AclOperation } from '../../metadata/acl.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
@@ -26,6 +29,7 @@ import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
 import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
 import { advertisedBrokers, advertisedControllerAmong, partitionAvailability } from '../advertised-brokers.js';
 import { authorizedOperations } from '../authorized-operations.js';
+import { createTopicsWithinQuota } from '../quota/controller-mutation-quota.js';
 import { type BrokerServices, advertisedControllerId } from '../broker-services.js';
 import { type RequestContext, defineHandler } from './handler.js';
 
@@ -52,12 +56,7 @@ export const metadataHandler = defineHandler({
     const { toCreate, refused } = topicsToCreate(request, context, mayDescribe);
     const answer = () => respond(requestedTopics(request, broker, apiVersion, topicEntry, (name) => !refused.has(name) && mayDescribe(name)));
     if (toCreate.length === 0) return answer();
-    return broker.controller
-      .createTopics(
-        toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
-        false,
-      )
-      .then(answer);
+    return autoCreate(context, toCreate).then(answer);
   },
   errorResponse(request, errorCode, context) {
     const unnamed = context.apiVersion >= 12 ? null : '';
@@ -81,6 +80,22 @@ function topicsToCreate(request: MetadataRequest, { broker, apiVersion, connecti
     else refused.add(name);
   }
   return { toCreate: [...names], refused };
+}
+
+/**
+ * Creates missing topics for the client, as Kafka's broker does: a CreateTopics of the client's (its
+ * principal and client id) at the controller's latest version, so a controller_mutation_rate
+ * quota of the client applies strictly: topics are admitted in request order while its bucket is
+ * not negative, each charged its partition count (num.partitions), and the rest are not created.
+ * Kafka's controller refuses those with THROTTLING_QUOTA_EXCEEDED in an answer only the broker sees:
+ * the client gets UNKNOWN_TOPIC_OR_PARTITION for them (they do not exist), no throttle time from
+ * this quota and no mute, and creates them on a later Metadata request once the bucket has refilled.
+ */
+async function autoCreate({ broker, connection, clientId }: RequestContext, names: string[]): Promise<void> {
+  const requests = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }));
+  const quota = broker.clientQuotas?.controllerMutationQuota(connection, clientId, true);
+  if (quota) await createTopicsWithinQuota(broker.controller, requests, false, quota);
+  else await broker.controller.createTopics(requests, false);
 }
 
 function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number, topicEntry: (topic: TopicImage) => ResponseTopic, authorized: (name: string) => boolean): ResponseTopic[] {

@@ -19,14 +19,14 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import { AclOperation, AclResourceType, CLUSTER_RESOURCE_NAME } from '../../metadata/acl.js';
-import type { CreateTopicRequest, TopicResult } from '../../metadata/controller.js';
+import type { TopicResult } from '../../metadata/controller.js';
 import { ConfigResourceType } from '../../metadata/metadata-record.js';
 import { effectiveTopicConfigs } from '../../metadata/topic-config.js';
 import { CLUSTER_METADATA_TOPIC } from '../../metadata/topic-name.js';
 import { CreateTopicsApi } from '../../protocol/messages/index.js';
 import { createTopicRequestsOf, createTopicsResponse } from '../create-topics-response.js';
 import type { BrokerServices } from '../broker-services.js';
-import { type ControllerMutationQuota, THROTTLING_QUOTA_EXCEEDED_MESSAGE } from '../quota/controller-mutation-quota.js';
+import { createTopicsWithinQuota } from '../quota/controller-mutation-quota.js';
 import { defineHandler } from './handler.js';
 
 /** Kafka's first strict version (ControllerApis: strictSinceVersion = 6). */
@@ -55,7 +55,7 @@ export const createTopicsHandler = defineHandler({
     const validateOnly = request.validateOnly ?? false;
     const quota = requests.length === 0 ? undefined : broker.clientQuotas?.controllerMutationQuota(connection, clientId, apiVersion >= STRICT_QUOTA_VERSION);
     let created: TopicResult[] = [];
-    if (quota) created = await createWithinQuota(broker, requests, validateOnly, quota);
+    if (quota) created = await createTopicsWithinQuota(broker.controller, requests, validateOnly, quota);
     else if (requests.length > 0) created = await broker.controller.createTopics(requests, validateOnly);
     let next = 0;
     const results = refusals.map((result) => result ?? created[next++]!);
@@ -86,28 +86,6 @@ export const createTopicsHandler = defineHandler({
     };
   },
 });
-
-/**
- * The topics of a client under controller_mutation_rate: a validate-only pass first tells which
- * topics pass the controller's checks and their partition counts; those are recorded in request
- * order, the ones a strict quota refuses answered THROTTLING_QUOTA_EXCEEDED, and only the admitted
- * ones created. Validate-only requests are recorded too, as Kafka 4's controller records them
- * (ReplicationControlManager applies the quota to each topic before it looks at validateOnly).
- * Kafka records inside the controller's one step; here a topic created by someone else between the
- * two passes has been recorded and then fails (TOPIC_ALREADY_EXISTS).
- */
-async function createWithinQuota(broker: BrokerServices, requests: CreateTopicRequest[], validateOnly: boolean, quota: ControllerMutationQuota): Promise<TopicResult[]> {
-  const validated = await broker.controller.createTopics(requests, true);
-  const decided = validated.map((result): TopicResult | undefined => {
-    if (result.errorCode !== ErrorCode.NONE) return result;
-    return quota.record(result.numPartitions) ? undefined : refused(result.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLING_QUOTA_EXCEEDED_MESSAGE);
-  });
-  if (validateOnly) return decided.map((result, index) => result ?? validated[index]!);
-  const admitted = requests.filter((_, index) => decided[index] === undefined);
-  const created = admitted.length === 0 ? [] : await broker.controller.createTopics(admitted, false);
-  let next = 0;
-  return decided.map((result) => result ?? created[next++]!);
-}
 
 function refused(name: string, errorCode: number, errorMessage: string): TopicResult {
   return { name, errorCode, errorMessage, topicId: null, numPartitions: -1, replicationFactor: -1 };

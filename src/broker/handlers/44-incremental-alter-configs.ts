@@ -6,7 +6,11 @@
 // once. SUBTRACT may empty a list (cleanup.policy with neither delete nor compact, Kafka 4.1+).
 // Unknown keys and bad values get INVALID_CONFIG naming the key; broker keys Kafka cannot change at
 // run time (or not on that resource) get INVALID_REQUEST naming the key, as in Kafka; a key named
-// twice for one resource gets INVALID_REQUEST; validate_only checks without committing.
+// twice for one resource gets INVALID_REQUEST; validate_only checks without committing. A broker
+// resource's change must leave the broker's whole config valid, as Kafka's broker checks it before
+// forwarding (ConfigAdminManager): max.connections.per.ip=0 with no max.connections.per.ip.overrides
+// at any level is INVALID_REQUEST "requirement failed: max.connections.per.ip can be set to zero
+// only if max.connections.per.ip.overrides property is set." (config-resources.ts).
 // Authorizes each resource as Kafka does (`alterConfigsAuthorized`, shared with AlterConfigs):
 // ALTER_CONFIGS on the topic (else TOPIC_AUTHORIZATION_FAILED), on the cluster for broker,
 // broker-logger and client-metrics resources (else CLUSTER_AUTHORIZATION_FAILED), on the group for
@@ -17,7 +21,7 @@ import { AclOperation, AclResourceType, CLUSTER_RESOURCE_NAME } from '../../meta
 import { ConfigOperation, type ConfigResourceChange, type ConfigResourceResult } from '../../metadata/config-changes.js';
 import { IncrementalAlterConfigsApi } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
-import { configSchema } from '../config-resources.js';
+import { configSchemaFor } from '../config-resources.js';
 import type { ConnectionInfo } from '../network/index.js';
 import { defineHandler } from './handler.js';
 
@@ -74,14 +78,15 @@ export async function alterConfigsAuthorized(broker: BrokerServices, connection:
   });
   // A broker resource's change is validated before it is authorized (Kafka's ConfigAdminManager.preprocess).
   const deniedBrokers = changes.flatMap((change, index) => (change.resourceType === ConfigType.broker && refusals[index]?.errorCode === ErrorCode.CLUSTER_AUTHORIZATION_FAILED ? [index] : []));
+  const schema = configSchemaFor(broker);
   if (deniedBrokers.length > 0) {
-    const validated = await broker.controller.alterConfigs(deniedBrokers.map((index) => changes[index]!), true, configSchema);
+    const validated = await broker.controller.alterConfigs(deniedBrokers.map((index) => changes[index]!), true, schema);
     validated.forEach((result, position) => {
       if (result.errorCode !== ErrorCode.NONE) refusals[deniedBrokers[position]!] = result;
     });
   }
   const allowed = changes.filter((_, index) => refusals[index] === undefined);
-  const results = allowed.length === 0 ? [] : await broker.controller.alterConfigs(allowed, validateOnly, configSchema);
+  const results = allowed.length === 0 ? [] : await broker.controller.alterConfigs(allowed, validateOnly, schema);
   let next = 0;
   return refusals.map((refused) => refused ?? results[next++]!);
 }

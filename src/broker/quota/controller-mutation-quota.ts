@@ -1,9 +1,11 @@
 // controller_mutation_rate (KIP-599, Kafka's ControllerMutationQuotaManager): the rate at which a
 // client (user and client id, resolved as the other client quotas) may create and delete
-// partitions on the active controller: CreateTopics counts each new topic's partitions,
-// CreatePartitions the partitions added, DeleteTopics the deleted topic's partitions. Each
-// entity's usage is a TokenBucket (token-bucket.ts) over controller.quota.window.num samples of
-// controller.quota.window.size.seconds (Kafka's defaults: 11 of 1 s).
+// partitions on the active controller: CreateTopics counts each new topic's partitions (and so do
+// the topics a Metadata request auto-creates, strictly: Kafka's broker sends the controller a
+// CreateTopics of the client's at its latest version), CreatePartitions the partitions added,
+// DeleteTopics the deleted topic's partitions. Each entity's usage is a TokenBucket
+// (token-bucket.ts) over controller.quota.window.num samples of controller.quota.window.size.seconds
+// (Kafka's defaults: 11 of 1 s).
 //
 // The handlers ask for one ControllerMutationQuota per request and record each topic, in request
 // order, once it has passed every other check (Kafka's ControllerRequestContext
@@ -18,6 +20,8 @@
 // AbstractControllerMutationQuota.throttleTime: the request may wait for the metadata log after
 // its topics were recorded).
 import type { Clock } from '../../base/clock.js';
+import { ErrorCode } from '../../base/error-codes.js';
+import type { Controller, CreateTopicRequest, TopicResult } from '../../metadata/controller.js';
 import type { QuotaWindow } from '../../replication/replication-quota.js';
 import { type QuotaSource, QuotaSensors } from './quota-sensors.js';
 import { TokenBucket, throttleTimeMs } from './token-bucket.js';
@@ -107,4 +111,33 @@ export class ControllerMutationQuotaManager {
   get sensorCount(): number {
     return this.#sensors.size;
   }
+}
+
+/**
+ * Creates the topics of a client under controller_mutation_rate (CreateTopics, and topics a
+ * Metadata request auto-creates): a validate-only pass first tells which topics pass the
+ * controller's checks and their partition counts; those are recorded in request order, the ones a
+ * strict quota refuses answered THROTTLING_QUOTA_EXCEEDED, and only the admitted ones created.
+ * Validate-only requests are recorded too, as Kafka 4's controller records them
+ * (ReplicationControlManager applies the quota to each topic before it looks at validateOnly).
+ * Kafka records inside the controller's one step; here a topic created by someone else between the
+ * two passes has been recorded and then fails (TOPIC_ALREADY_EXISTS).
+ */
+export async function createTopicsWithinQuota(
+  controller: Pick<Controller, 'createTopics'>,
+  requests: CreateTopicRequest[],
+  validateOnly: boolean,
+  quota: ControllerMutationQuota,
+): Promise<TopicResult[]> {
+  const validated = await controller.createTopics(requests, true);
+  const decided = validated.map((result): TopicResult | undefined => {
+    if (result.errorCode !== ErrorCode.NONE) return result;
+    if (quota.record(result.numPartitions)) return undefined;
+    return { name: result.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLING_QUOTA_EXCEEDED_MESSAGE, topicId: null, numPartitions: -1, replicationFactor: -1 };
+  });
+  if (validateOnly) return decided.map((result, index) => result ?? validated[index]!);
+  const admitted = requests.filter((_, index) => decided[index] === undefined);
+  const created = admitted.length === 0 ? [] : await controller.createTopics(admitted, false);
+  let next = 0;
+  return decided.map((result) => result ?? created[next++]!);
 }
