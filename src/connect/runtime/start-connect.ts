@@ -17,7 +17,7 @@ import type { TopicSettings } from './distributed/kafka-based-log.js';
 import { KafkaOffsetStore, StatusStore, offsetRecord } from './distributed/status-and-offset-stores.js';
 import { StandaloneHerder } from './standalone-herder.js';
 import { predicatePlugins, transformPlugins } from './transforms/index.js';
-import { Worker } from './worker.js';
+import { type TaskMetrics, Worker } from './worker.js';
 import { type WorkerMode, parseWorkerConfig, restListener } from './worker-config.js';
 import { WorkerKafka } from './worker-kafka.js';
 
@@ -44,6 +44,8 @@ export interface RunningConnect {
   readonly port: number;
   readonly workerId: string;
   readonly herder: Herder;
+  /** The counters of every task running on this worker (Kafka Connect's metric names). */
+  metrics(): TaskMetrics[];
   /** Stops every connector and task (committing their offsets), then the REST API. */
   close(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
     const kafkaClusterId = await kafka.kafkaClusterId();
     const listener = restListener(config);
     let herder: StandaloneHerder | DistributedHerder | undefined;
+    let metrics: () => TaskMetrics[] = () => [];
     // The REST API opens first: the worker id is the address it serves on.
     const rest = await startRestServer(lazyHerder(() => herder), { host: listener.host, port: listener.port, logger: logger.child('rest'), loggerLevels, version: CONNECT_VERSION, commit: 'conveyor' });
     closers.push(() => rest.close());
@@ -77,6 +80,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
     if (mode === 'standalone') {
       const offsets = await FileOffsetStore.open(config.string('offset.storage.file.filename'));
       const worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
+      metrics = () => worker.metrics();
       const standalone = new StandaloneHerder({ worker, plugins, kafka, offsets, kafkaClusterId, logger: logger.child('herder'), otherPlugins });
       herder = standalone;
       closers.push(() => standalone.stop());
@@ -110,6 +114,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
           },
         } : {}),
       });
+      metrics = () => worker.metrics();
       const distributed = new DistributedHerder({
         worker, plugins, kafka, offsets, statuses, kafkaClusterId, logger: logger.child('herder'), otherPlugins,
         configTopic: topic('config', 1),
@@ -124,7 +129,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
     }
     logger.info(`Connect worker ${workerId} started (${mode}), REST API at ${rest.url}`);
     const running = herder;
-    return { url: rest.url, port: rest.port, workerId, herder: running, close: closeAll };
+    return { url: rest.url, port: rest.port, workerId, herder: running, metrics: () => metrics(), close: closeAll };
   } catch (error) {
     await closeAll().catch(() => undefined);
     throw error;

@@ -74,6 +74,16 @@ export class WorkerSinkTask extends WorkerTask {
     super(id, logger, onState);
   }
 
+  metrics(): Record<string, number> {
+    return {
+      'sink-record-read-total': this.counts.read,
+      'sink-record-send-total': this.counts.put,
+      'sink-record-skipped-total': this.counts.skipped,
+      'offset-commit-completion-total': this.counts.offsetCommits,
+      'total-records-skipped': this.setup.errors.toleratedFailures,
+    };
+  }
+
   protected async initializeAndStart(): Promise<void> {
     const { task, props, errors } = this.setup;
     errors.reportTo((error, context) => this.sendToDeadLetterQueue(error, context));

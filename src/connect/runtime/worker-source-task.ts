@@ -73,6 +73,16 @@ export class WorkerSourceTask extends WorkerTask {
     this.producer = new Producer(setup.kafka.cluster, [], { compression: 0, acks: -1 });
   }
 
+  metrics(): Record<string, number> {
+    return {
+      'source-record-poll-total': this.counts.polled,
+      'source-record-write-total': this.counts.written,
+      'source-record-filtered-total': this.counts.filtered,
+      'offset-commit-completion-total': this.counts.offsetCommits,
+      'total-records-skipped': this.setup.errors.toleratedFailures,
+    };
+  }
+
   protected async initializeAndStart(): Promise<void> {
     const { task, props, offsets, exactlyOnce } = this.setup;
     // InitProducerId first: it fences an older incarnation of this task (a zombie) before this one reads offsets.

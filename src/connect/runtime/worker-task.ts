@@ -71,6 +71,9 @@ export abstract class WorkerTask {
     return `${this.id.connector}-${this.id.task}`;
   }
 
+  /** The task's counters under Kafka Connect's metric names (source-task-metrics, sink-task-metrics, task-error-metrics). */
+  abstract metrics(): Record<string, number>;
+
   /** The task's start() and whatever it needs before its first iteration. */
   protected abstract initializeAndStart(): Promise<void>;
   /** One iteration: a poll and its sends, or a fetch and its put. */

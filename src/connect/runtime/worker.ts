@@ -20,6 +20,14 @@ import { WorkerSinkTask } from './worker-sink-task.js';
 import { type ExactlyOnceSetup, WorkerSourceTask } from './worker-source-task.js';
 import { type TaskId, WorkerTask, traceOf } from './worker-task.js';
 
+/** One task's counters under Kafka Connect's metric names. */
+export interface TaskMetrics {
+  readonly connector: string;
+  readonly task: number;
+  readonly state: ConnectorState;
+  readonly metrics: Record<string, number>;
+}
+
 /** What a herder wants of a connector (Kafka's TargetState). */
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
@@ -246,6 +254,11 @@ export class Worker {
     return { state: task.state, ...(task.trace ? { trace: task.trace } : {}) };
   }
 
+  /** Every task this worker runs, with its state and counters (for a metrics endpoint). */
+  metrics(): TaskMetrics[] {
+    return [...this.tasks.values()].map((task) => ({ connector: task.id.connector, task: task.id.task, state: task.state, metrics: task.metrics() }));
+  }
+
   tasksOf(connector: string): WorkerTask[] {
     return [...this.tasks.values()].filter((task) => task.id.connector === connector).sort((a, b) => a.id.task - b.id.task);
   }
@@ -315,6 +328,9 @@ function asError(error: unknown): Error {
 class FailedTask extends WorkerTask {
   constructor(id: TaskId, logger: Logger, private readonly error: Error) {
     super(id, logger, () => {});
+  }
+  metrics(): Record<string, number> {
+    return {};
   }
   protected async initializeAndStart(): Promise<void> {
     throw this.error;

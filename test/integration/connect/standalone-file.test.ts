@@ -62,6 +62,11 @@ describe('Connect standalone: FileStreamSource to a topic to FileStreamSink', ()
       assert.equal(status.connector.state, 'RUNNING');
       assert.deepEqual(status.tasks.map((task) => task.state), ['RUNNING']);
       assert.deepEqual(await connect.herder.connectorActiveTopics('local-file-sink'), [topic]);
+      // The tasks' counters (Kafka Connect's metric names) count the 3,000 lines both ways.
+      const metrics = new Map(connect.metrics().map((task) => [task.connector, task.metrics]));
+      assert.equal(metrics.get('local-file-source')?.['source-record-write-total'], 3000);
+      assert.equal(metrics.get('local-file-source')?.['source-record-poll-total'], 3000);
+      assert.equal(metrics.get('local-file-sink')?.['sink-record-send-total'], 3000);
 
       await connect.close();
       connect = undefined;
