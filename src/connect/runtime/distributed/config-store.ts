@@ -10,7 +10,7 @@ import type { Logger } from '../../../base/logger.js';
 import type { ConsumedRecord } from '../../../client/consumer.js';
 import type { TargetState } from '../worker.js';
 import type { WorkerKafka } from '../worker-kafka.js';
-import { KafkaBasedLog, type TopicSettings, jsonBytes, parseJson } from './kafka-based-log.js';
+import { LogBackedStore, type TopicSettings, jsonBytes, parseJson } from './kafka-based-log.js';
 
 export interface RestartRecord {
   readonly connector: string;
@@ -27,8 +27,7 @@ export interface ConfigListener {
   restartRequested(request: RestartRecord): void;
 }
 
-export class ConfigStore {
-  private readonly log: KafkaBasedLog;
+export class ConfigStore extends LogBackedStore {
   readonly connectors = new Map<string, Record<string, string>>();
   readonly targetStates = new Map<string, TargetState>();
   /** Committed task configs per connector. */
@@ -39,19 +38,7 @@ export class ConfigStore {
   offset = 0;
 
   constructor(kafka: WorkerKafka, settings: TopicSettings, private readonly listener: ConfigListener, private readonly logger: Logger) {
-    this.log = new KafkaBasedLog(kafka, settings, (record) => this.apply(record), logger);
-  }
-
-  start(): Promise<void> {
-    return this.log.start();
-  }
-
-  stop(): Promise<void> {
-    return this.log.stop();
-  }
-
-  readToEnd(): Promise<void> {
-    return this.log.readToEnd();
+    super(kafka, settings, logger);
   }
 
   /** The connector's target state (STARTED when none was written). */
@@ -84,7 +71,7 @@ export class ConfigStore {
     await this.log.send(key(`restart-connector-${request.connector}`), jsonBytes(body), 0);
   }
 
-  private apply(record: ConsumedRecord): void {
+  protected apply(record: ConsumedRecord): void {
     this.offset = record.offset + 1;
     const recordKey = record.key?.toString('utf8') ?? '';
     const value = parseJson(record.value) as Record<string, unknown> | null | undefined;

@@ -141,6 +141,29 @@ export class KafkaBasedLog {
   }
 }
 
+/** A store kept in a topic: its records are applied to memory as they are read (config, status and offset stores). */
+export abstract class LogBackedStore {
+  protected readonly log: KafkaBasedLog;
+
+  constructor(kafka: WorkerKafka, settings: TopicSettings, logger: Logger) {
+    this.log = new KafkaBasedLog(kafka, settings, (record) => this.apply(record), logger);
+  }
+
+  start(): Promise<void> {
+    return this.log.start();
+  }
+
+  stop(): Promise<void> {
+    return this.log.stop();
+  }
+
+  readToEnd(): Promise<void> {
+    return this.log.readToEnd();
+  }
+
+  protected abstract apply(record: ConsumedRecord): void;
+}
+
 /** JSON text of a value, with bigints as numbers (offsets and positions are JSON numbers in Kafka). */
 export function jsonBytes(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? Number(item) : item)));

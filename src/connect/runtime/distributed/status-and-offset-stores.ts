@@ -6,13 +6,11 @@
 // A status from an older group generation does not replace a newer one: a worker that has lost
 // its work may still write once before it learns it. Source offsets are records keyed by the JSON
 // [connector, partition] with the JSON offset as value, as in Kafka.
-import type { Logger } from '../../../base/logger.js';
 import type { TopicInfo } from '../../../client/admin-client.js';
 import type { ConsumedRecord } from '../../../client/consumer.js';
 import type { ConnectorState } from '../herder.js';
 import { type OffsetEntry, type OffsetStore, type SourceOffset, type SourcePartition, offsetKey } from '../offset-store.js';
-import type { WorkerKafka } from '../worker-kafka.js';
-import { KafkaBasedLog, type TopicSettings, jsonBytes, parseJson } from './kafka-based-log.js';
+import { LogBackedStore, jsonBytes, parseJson } from './kafka-based-log.js';
 
 export interface StatusRecord {
   readonly state: ConnectorState;
@@ -21,27 +19,13 @@ export interface StatusRecord {
   readonly generation: number;
 }
 
-export class StatusStore {
-  private readonly log: KafkaBasedLog;
+export class StatusStore extends LogBackedStore {
   readonly connectors = new Map<string, StatusRecord>();
   /** Task statuses by "<connector>-<task>". */
   readonly tasks = new Map<string, StatusRecord>();
   /** Active topics per connector. */
   readonly topics = new Map<string, Set<string>>();
 
-  constructor(kafka: WorkerKafka, settings: TopicSettings, logger: Logger) {
-    this.log = new KafkaBasedLog(kafka, settings, (record) => this.apply(record), logger);
-  }
-
-  start(): Promise<void> {
-    return this.log.start();
-  }
-  stop(): Promise<void> {
-    return this.log.stop();
-  }
-  readToEnd(): Promise<void> {
-    return this.log.readToEnd();
-  }
 
   putConnector(name: string, status: StatusRecord): Promise<void> {
     this.connectors.set(name, status);
@@ -79,7 +63,7 @@ export class StatusStore {
     return topics;
   }
 
-  private apply(record: ConsumedRecord): void {
+  protected apply(record: ConsumedRecord): void {
     const recordKey = record.key?.toString('utf8') ?? '';
     const value = parseJson(record.value) as Record<string, unknown> | null | undefined;
     if (value === undefined) return;
@@ -124,23 +108,9 @@ function applyStatus(target: Map<string, StatusRecord>, id: string, value: Recor
 }
 
 /** Source offsets in the offsets topic, readable by every worker. */
-export class KafkaOffsetStore implements OffsetStore {
-  private readonly log: KafkaBasedLog;
+export class KafkaOffsetStore extends LogBackedStore implements OffsetStore {
   private readonly offsets = new Map<string, { connector: string; partition: SourcePartition; offset: SourceOffset }>();
 
-  constructor(kafka: WorkerKafka, settings: TopicSettings, logger: Logger) {
-    this.log = new KafkaBasedLog(kafka, settings, (record) => this.apply(record), logger);
-  }
-
-  start(): Promise<void> {
-    return this.log.start();
-  }
-  stop(): Promise<void> {
-    return this.log.stop();
-  }
-  readToEnd(): Promise<void> {
-    return this.log.readToEnd();
-  }
 
   get(connector: string, partition: SourcePartition): SourceOffset | null {
     return this.offsets.get(offsetKey(connector, partition))?.offset ?? null;
@@ -172,7 +142,7 @@ export class KafkaOffsetStore implements OffsetStore {
     }
   }
 
-  private apply(record: ConsumedRecord): void {
+  protected apply(record: ConsumedRecord): void {
     const parsedKey = parseJson(record.key) as [string, SourcePartition] | undefined;
     if (!Array.isArray(parsedKey) || typeof parsedKey[0] !== 'string') return;
     const canonical = offsetKey(parsedKey[0], parsedKey[1]);
