@@ -11,7 +11,8 @@
 // as a strict CreateTopics of the client's, as Kafka's broker sends one: over the quota a topic is
 // not created and answered UNKNOWN_TOPIC_OR_PARTITION, with no throttle time and no mute. In a
 // cluster the active controller enforces the quota of a request another broker forwarded, and that
-// broker mutes its client's connection.
+// broker mutes its client's connection; a Metadata request to another broker sends its topics to
+// the controller as the client's CreateTopics, charged there.
 // Throttle times are only asserted positive; waits only from below (a mute can only be longer on a
 // busy machine). Without enforcement every test here fails: no refusal, no throttle time, no wait.
 import assert from 'node:assert/strict';
@@ -326,7 +327,7 @@ describe('controller_mutation_rate on a request another broker forwarded', { tim
     const controllerId = cluster.activeController();
     forwarding = cluster.node(cluster.nodeIds.find((id) => id !== controllerId)!).bootstrapServer;
     const admin = await connect(forwarding);
-    await setQuotas(admin, { 'forwarded-creator': QUOTA });
+    await setQuotas(admin, { 'forwarded-creator': QUOTA, 'forwarded-auto-creator': QUOTA });
     // The forwarding broker mutes by its own image's quotas: wait until it has the new one.
     await waitFor(async () => {
       const described = await admin.request(DescribeClientQuotasApi, 1, { components: [{ entityType: 'client-id', matchType: 0, match: 'forwarded-creator' }], strict: false });
@@ -368,5 +369,26 @@ describe('controller_mutation_rate on a request another broker forwarded', { tim
     const leftMs = throttleMs - (Date.now() - answeredAt);
     const delayMs = await answerDelayMs(client, 'forwarded-creator');
     assert.ok(delayMs >= leftMs * 0.8, `answered after ${delayMs} ms, ${leftMs} ms of a ${throttleMs} ms throttle left`);
+  });
+  it('a Metadata request to a broker that is not the controller auto-creates as the client\'s CreateTopics: answered at once, the controller charges the client', async () => {
+    const client = await connect(forwarding);
+    // One partition each (num.partitions=1): 5.5 tokens admit six topics (the sixth takes the bucket to -0.5), not the seventh.
+    const names = Array.from({ length: 7 }, (_, index) => `forwarded-auto-${index + 1}`);
+    const response = await client.request(MetadataApi, 12, { topics: names.map((name) => ({ name })), allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false }, { clientId: 'forwarded-auto-creator' });
+    // As Kafka's broker: the topics go to the controller and the answer does not wait for them.
+    assert.deepEqual(
+      response.topics.map(({ errorCode }) => errorCode),
+      names.map(() => ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+    );
+    assert.equal(response.throttleTimeMs, 0);
+    // The admitted ones were created in one step: once they are here, the seventh is not coming.
+    const created = await waitFor(async () => {
+      const found = await topicNames(client, names);
+      return found.size >= 6 && found;
+    }, 'the auto-created topics on the broker that sent them');
+    assert.deepEqual([...created].sort(), names.slice(0, 6));
+    // The controller's bucket of the client: its own CreateTopics is refused now.
+    const explicit = await client.request(CreateTopicsApi, 7, createTopicsBody([{ name: 'forwarded-auto-explicit', numPartitions: 1 }]), { clientId: 'forwarded-auto-creator' });
+    assert.equal(explicit.topics[0]!.errorCode, ErrorCode.THROTTLING_QUOTA_EXCEEDED);
   });
 });

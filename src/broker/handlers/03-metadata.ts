@@ -1,7 +1,9 @@
 // Metadata (key 3), versions 0-12.
 // Brokers, cluster id, controller and the requested topics with their partitions, leaders and
 // topic ids. Missing topics are created first when the request allows it (v4+ flag; always for
-// v0-3) and auto.create.topics.enable is on.
+// v0-3) and auto.create.topics.enable is on. On a broker that is not the active controller they
+// are sent to it as the client's CreateTopics, as Kafka's brokers send them, and the answer does
+// not wait: they are UNKNOWN_TOPIC_OR_PARTITION until this broker's image has them.
 // Brokers are described by their endpoints for the listener the request arrived on; only
 // registered, unfenced brokers are listed. Partitions are as the image has them (leader, leader
 // epoch, replicas, ISR), with Kafka's KRaftMetadataCache rules for what the client can reach: a
@@ -26,7 +28,10 @@ import { ErrorCode } from '../../base/error-codes.js';
 import { ZERO_UUID } from '../../base/uuid.js';
 import type { MetadataImage, PartitionImage, TopicImage } from '../../metadata/metadata-image.js';
 import { internalTopics, topicNameProblem } from '../../metadata/topic-name.js';
-import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
+import { encodeRequestHeader } from '../../protocol/headers.js';
+import type { CreatableTopic } from '../../protocol/messages/create-topics.js';
+import { CreateTopicsApi, MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/index.js';
+import { Writer } from '../../protocol/primitives/writer.js';
 import { advertisedBrokers, advertisedControllerAmong, partitionAvailability } from '../advertised-brokers.js';
 import { authorizedOperations } from '../authorized-operations.js';
 import { createTopicsWithinQuota } from '../quota/controller-mutation-quota.js';
@@ -90,12 +95,55 @@ function topicsToCreate(request: MetadataRequest, { broker, apiVersion, connecti
  * Kafka's controller refuses those with THROTTLING_QUOTA_EXCEEDED in an answer only the broker sees:
  * the client gets UNKNOWN_TOPIC_OR_PARTITION for them (they do not exist), no throttle time from
  * this quota and no mute, and creates them on a later Metadata request once the bucket has refilled.
+ * On the active controller the topics are created before the answer (which then describes them);
+ * elsewhere they are sent to it (sendForCreation).
  */
-async function autoCreate({ broker, connection, clientId }: RequestContext, names: string[]): Promise<void> {
+async function autoCreate(context: RequestContext, names: string[]): Promise<void> {
+  const { broker, connection, clientId } = context;
   const requests = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }));
+  if (broker.controllerChannel.forwards) {
+    sendForCreation(context, requests);
+    return;
+  }
   const quota = broker.clientQuotas?.controllerMutationQuota(connection, clientId, true);
   if (quota) await createTopicsWithinQuota(broker.controller, requests, false, quota);
   else await broker.controller.createTopics(requests, false);
+}
+
+/** The CreateTopics version a broker sends the active controller for auto-created topics (the latest: strict quota). */
+const AUTO_CREATE_VERSION = 7;
+/** CreateTopics' timeout_ms in those requests (Kafka's: request.timeout.ms, 30 s by default). */
+const AUTO_CREATE_TIMEOUT_MS = 30_000;
+/** Per broker, the topics sent for creation and not yet answered (Kafka's inflightTopics). */
+const sentTopics = new WeakMap<BrokerServices['controllerChannel'], Set<string>>();
+
+/**
+ * On a broker that is not the active controller, as Kafka's DefaultAutoTopicCreationManager: the
+ * topics go to the active controller as the client's own CreateTopics (in an Envelope with its
+ * principal and address, its client id and correlation id in the header), where the client's
+ * quotas and ACLs apply; the Metadata answer does not wait for it, and gives them
+ * UNKNOWN_TOPIC_OR_PARTITION until this broker's image has them. A topic already sent and not yet
+ * answered is not sent again. The controller's answer is only logged.
+ */
+function sendForCreation({ broker, connection, clientId, correlationId }: RequestContext, requests: CreatableTopic[]): void {
+  let inFlight = sentTopics.get(broker.controllerChannel);
+  if (inFlight === undefined) sentTopics.set(broker.controllerChannel, (inFlight = new Set()));
+  const sending = requests.filter(({ name }) => !inFlight.has(name));
+  if (sending.length === 0) return;
+  for (const { name } of sending) inFlight.add(name);
+  const writer = new Writer();
+  encodeRequestHeader(writer, { apiKey: CreateTopicsApi.apiKey, apiVersion: AUTO_CREATE_VERSION, correlationId, clientId });
+  CreateTopicsApi.encodeRequest(writer, AUTO_CREATE_VERSION, { topics: sending, timeoutMs: AUTO_CREATE_TIMEOUT_MS, validateOnly: false });
+  const names = sending.map(({ name }) => name);
+  broker.controllerChannel
+    .forward(writer.toBuffer(), connection.remoteAddress, connection.principal)
+    .then(
+      (answer) => broker.logger.debug(answer === undefined ? 'auto-creation left to the next Metadata request: this node is the active controller now' : 'auto-creation answered by the active controller', { topics: names.join(',') }),
+      (error: unknown) => broker.logger.debug('auto-creation not answered by the active controller', { topics: names.join(','), error: String(error) }),
+    )
+    .finally(() => {
+      for (const name of names) inFlight.delete(name);
+    });
 }
 
 function requestedTopics(request: MetadataRequest, broker: BrokerServices, apiVersion: number, topicEntry: (topic: TopicImage) => ResponseTopic, authorized: (name: string) => boolean): ResponseTopic[] {
