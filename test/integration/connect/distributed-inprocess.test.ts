@@ -6,8 +6,52 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ConnectRestError } from '../../../src/connect/runtime/herder.js';
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
+
+/** Worker properties of a group on `bootstrapServers`, internal topics of one replica, short timeouts. */
+function workerProperties(bootstrapServers: string, group: string): Record<string, string> {
+  return {
+    'bootstrap.servers': bootstrapServers,
+    'group.id': group,
+    'config.storage.topic': `${group}-configs`,
+    'offset.storage.topic': `${group}-offsets`,
+    'status.storage.topic': `${group}-status`,
+    'config.storage.replication.factor': '1',
+    'offset.storage.replication.factor': '1',
+    'status.storage.replication.factor': '1',
+    'offset.storage.partitions': '5',
+    'status.storage.partitions': '2',
+    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+    'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+    'offset.flush.interval.ms': '300',
+    'session.timeout.ms': '6000',
+    'heartbeat.interval.ms': '500',
+    'scheduled.rebalance.max.delay.ms': '0',
+    listeners: 'http://127.0.0.1:0',
+  };
+}
+
+/** Retries `action` while the group has no leader yet (409 naming a rebalance or the leader). */
+async function whenLed<T>(action: () => Promise<T>, what: string): Promise<T> {
+  let last = '';
+  const done = Symbol('done');
+  const result = await waitFor(async () => {
+    try {
+      return { [done]: await action() };
+    } catch (error) {
+      if ((error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message)) {
+        last = (error as Error).message;
+        return false;
+      }
+      throw error;
+    }
+  }, what, 20_000).catch((error: Error) => {
+    throw new Error(`${error.message} (last refusal: ${last})`);
+  });
+  return result[done] as T;
+}
 
 describe('Connect distributed: two workers in one group', () => {
   let broker: TestBroker;
@@ -23,29 +67,15 @@ describe('Connect distributed: two workers in one group', () => {
     await dir.remove();
   });
 
+  async function startGroup(count: number): Promise<RunningConnect[]> {
+    const properties = workerProperties(broker.running.bootstrapServers, uniqueTopic('connect-cluster'));
+    const started: RunningConnect[] = [];
+    for (let index = 0; index < count; index++) started.push(await startConnect({ mode: 'distributed', worker: properties }));
+    return started;
+  }
+
   it('shares connectors between workers and moves work when one leaves', async () => {
-    const group = uniqueTopic('connect-cluster');
-    const worker = {
-      'bootstrap.servers': broker.running.bootstrapServers,
-      'group.id': group,
-      'config.storage.topic': `${group}-configs`,
-      'offset.storage.topic': `${group}-offsets`,
-      'status.storage.topic': `${group}-status`,
-      'config.storage.replication.factor': '1',
-      'offset.storage.replication.factor': '1',
-      'status.storage.replication.factor': '1',
-      'offset.storage.partitions': '5',
-      'status.storage.partitions': '2',
-      'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-      'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
-      'offset.flush.interval.ms': '300',
-      'session.timeout.ms': '6000',
-      'heartbeat.interval.ms': '500',
-      'scheduled.rebalance.max.delay.ms': '0',
-      listeners: 'http://127.0.0.1:0',
-    };
-    workers.push(await startConnect({ mode: 'distributed', worker }));
-    workers.push(await startConnect({ mode: 'distributed', worker }));
+    workers.push(...(await startGroup(2)));
     const [first, second] = workers as [RunningConnect, RunningConnect];
     const topic = uniqueTopic('connect-dist');
     const input = join(dir.path, 'in.txt');
@@ -53,22 +83,8 @@ describe('Connect distributed: two workers in one group', () => {
     const lines = (from: number, count: number) => Array.from({ length: count }, (_, index) => `line ${from + index}\n`).join('');
     await writeFile(input, lines(0, 500));
     // Created through each worker: one of them forwards to the leader.
-    await waitFor(async () => {
-      try {
-        await first.herder.putConnectorConfig('source', { 'connector.class': 'FileStreamSource', file: input, topic }, false);
-        return true;
-      } catch (error) {
-        return (error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message) ? false : Promise.reject(error);
-      }
-    }, 'the first worker to accept a connector', 20_000);
-    await waitFor(async () => {
-      try {
-        await second.herder.putConnectorConfig('sink', { 'connector.class': 'FileStreamSink', file: output, topics: topic }, false);
-        return true;
-      } catch (error) {
-        return (error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message) ? false : Promise.reject(error);
-      }
-    }, 'the second worker to accept a connector', 20_000);
+    await whenLed(() => first.herder.putConnectorConfig('source', { 'connector.class': 'FileStreamSource', file: input, topic }, false), 'the first worker to accept a connector');
+    await whenLed(() => second.herder.putConnectorConfig('sink', { 'connector.class': 'FileStreamSink', file: output, topics: topic }, false), 'the second worker to accept a connector');
     await waitFor(() => first.herder.connectors().length === 2 && second.herder.connectors().length === 2, 'both workers to see both connectors', 10_000);
     await waitFor(async () => (await readFile(output, 'utf8').catch(() => '')) === lines(0, 500), 'the sink to copy every line', 30_000);
     // Every status is written by the worker running it and read by both.
@@ -96,5 +112,43 @@ describe('Connect distributed: two workers in one group', () => {
       const current = await running(second, 'sink');
       return current && current.tasks[0]!.worker_id === second.workerId && current.connector.worker_id === second.workerId;
     }, 'the sink to be RUNNING on the second worker', 10_000);
+  });
+
+  it('pauses, resumes, stops, restarts and deletes through either worker, the other seeing the same states', async () => {
+    const group = await startGroup(2);
+    workers.push(...group);
+    const [one, two] = group as [RunningConnect, RunningConnect];
+    const input = join(dir.path, 'lifecycle.txt');
+    await writeFile(input, 'a\nb\n');
+    const topic = uniqueTopic('connect-lifecycle');
+    await whenLed(() => one.herder.putConnectorConfig('life', { 'connector.class': 'FileStreamSource', file: input, topic, 'tasks.max': '1' }, false), 'a connector to be created');
+    const state = (through: RunningConnect, connector: string, tasks: string[]) => waitFor(async () => {
+      const status = await through.herder.connectorStatus('life').catch(() => undefined);
+      return status !== undefined && status.connector.state === connector && JSON.stringify(status.tasks.map((task) => task.state)) === JSON.stringify(tasks);
+    }, `life to be ${connector} with tasks [${tasks.join(', ')}] seen from ${through.workerId}`, 15_000);
+    const both = async (connector: string, tasks: string[]) => {
+      await state(one, connector, tasks);
+      await state(two, connector, tasks);
+    };
+    await both('RUNNING', ['RUNNING']);
+    // Each change is sent to both workers in turn: one of them is not the leader and forwards it.
+    for (const through of [one, two]) {
+      await whenLed(() => through.herder.pauseConnector('life'), 'pause');
+      await both('PAUSED', ['PAUSED']);
+      await whenLed(() => through.herder.resumeConnector('life'), 'resume');
+      await both('RUNNING', ['RUNNING']);
+    }
+    await whenLed(() => two.herder.stopConnector('life'), 'stop');
+    await both('STOPPED', []);
+    assert.deepEqual(await one.herder.taskConfigs('life'), [], 'a stopped connector has no tasks');
+    await whenLed(() => one.herder.resumeConnector('life'), 'resume from stopped');
+    await both('RUNNING', ['RUNNING']);
+    const plan = await whenLed(() => two.herder.restartConnector('life', { includeTasks: true, onlyFailed: false }), 'restart');
+    assert.equal(plan?.connector.state, 'RESTARTING');
+    assert.deepEqual(plan?.tasks.map((task) => task.state), ['RESTARTING']);
+    await both('RUNNING', ['RUNNING']);
+    await whenLed(() => two.herder.deleteConnector('life'), 'delete');
+    await waitFor(() => one.herder.connectors().length === 0 && two.herder.connectors().length === 0, 'both workers to forget the connector', 10_000);
+    await assert.rejects(one.herder.connectorStatus('life'), (error: unknown) => error instanceof ConnectRestError && error.status === 404);
   });
 });

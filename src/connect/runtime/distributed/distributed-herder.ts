@@ -361,7 +361,8 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     this.changedTasks.clear();
     this.changedTargets.clear();
     // New or removed connectors and a new set of tasks change the assignment: the leader rebalances.
-    if (this.isLeader && (connectors.length > 0 || tasks.length > 0 || targets.length > 0)) this.needRejoin = true;
+    // (A stop or a resume from stopped changes the task set too, through the owner's commit record.)
+    if (this.isLeader && (connectors.length > 0 || tasks.length > 0)) this.needRejoin = true;
     for (const name of connectors) {
       if (!this.owns({ kind: 'connector', connector: name })) continue;
       await this.stopWork({ kind: 'connector', connector: name });
