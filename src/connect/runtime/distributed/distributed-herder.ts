@@ -305,8 +305,6 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   }
 
   private async rebalance(): Promise<void> {
-    this.needRejoin = false;
-    this.rejoinAt = null;
     await this.configs.readToEnd();
     const metadata: MemberMetadata = { url: this.distributed.workerUrl, configOffset: this.configs.offset, owned: this.ownedWork() };
     const joined = await this.member.join({
@@ -314,6 +312,9 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
       protocols: [{ name: PROTOCOL, metadata: jsonBytes(metadata) }],
       assign: (_protocol, members) => this.assignAsLeader(members),
     });
+    // Cleared only once joined: a join that fails is tried again on the next tick.
+    this.needRejoin = false;
+    this.rejoinAt = null;
     const assignment = JSON.parse(joined.assignment.toString('utf8')) as WorkerAssignment;
     this.generation = joined.generationId;
     this.isLeader = joined.leaderId === joined.memberId;
