@@ -7,7 +7,7 @@ import type { LogLevelName, LogSink } from '../../base/logger.js';
 import type { Connector as TransportConnector } from '../../client/byte-stream.js';
 import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { converterPlugins } from './converters/index.js';
-import type { Herder } from './herder.js';
+import { ConnectRestError, type Herder } from './herder.js';
 import { LoggerLevels } from './logger-levels.js';
 import { FileOffsetStore, type OffsetEntry } from './offset-store.js';
 import { PluginRegistry } from './plugins.js';
@@ -138,7 +138,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
 
 /**
  * A Herder whose every method forwards to the herder once it exists: the REST server starts
- * before the herder (whose worker id is the REST address) and answers 503-like errors until then.
+ * before the herder (whose worker id is the REST address) and answers 503 until then.
  */
 function lazyHerder(get: () => Herder | undefined): Herder {
   return new Proxy({} as Herder, {
@@ -147,7 +147,7 @@ function lazyHerder(get: () => Herder | undefined): Herder {
       if (!herder) {
         if (property === 'workerId') return '';
         return () => {
-          throw new Error('the worker is still starting');
+          throw new ConnectRestError(503, 'Worker is still starting up.');
         };
       }
       const value = (herder as unknown as Record<PropertyKey, unknown>)[property];
