@@ -9,29 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConnectRestError } from '../../../src/connect/runtime/herder.js';
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
-
-/** Worker properties of a group on `bootstrapServers`, internal topics of one replica, short timeouts. */
-function workerProperties(bootstrapServers: string, group: string): Record<string, string> {
-  return {
-    'bootstrap.servers': bootstrapServers,
-    'group.id': group,
-    'config.storage.topic': `${group}-configs`,
-    'offset.storage.topic': `${group}-offsets`,
-    'status.storage.topic': `${group}-status`,
-    'config.storage.replication.factor': '1',
-    'offset.storage.replication.factor': '1',
-    'status.storage.replication.factor': '1',
-    'offset.storage.partitions': '5',
-    'status.storage.partitions': '2',
-    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'offset.flush.interval.ms': '300',
-    'session.timeout.ms': '6000',
-    'heartbeat.interval.ms': '500',
-    'scheduled.rebalance.max.delay.ms': '0',
-    listeners: 'http://127.0.0.1:0',
-  };
-}
+import { distributedWorkerConfig } from './worker-processes.js';
 
 /** Retries `action` while the group has no leader yet (409 naming a rebalance or the leader). */
 async function whenLed<T>(action: () => Promise<T>, what: string): Promise<T> {
@@ -68,7 +46,12 @@ describe('Connect distributed: two workers in one group', () => {
   });
 
   async function startGroup(count: number): Promise<RunningConnect[]> {
-    const properties = workerProperties(broker.running.bootstrapServers, uniqueTopic('connect-cluster'));
+    const properties = distributedWorkerConfig(broker.running.bootstrapServers, uniqueTopic('connect-cluster'), 6_000, {
+      'offset.storage.partitions': '5',
+      'status.storage.partitions': '2',
+      'offset.flush.interval.ms': '300',
+      'heartbeat.interval.ms': '500',
+    });
     const started: RunningConnect[] = [];
     for (let index = 0; index < count; index++) started.push(await startConnect({ mode: 'distributed', worker: properties }));
     return started;

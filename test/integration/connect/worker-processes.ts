@@ -1,6 +1,6 @@
-// Connect worker processes for the distributed tests: `conveyor connect distributed` from source
-// (test/support/crash-cli-entry.ts through tsx), the worker properties they share, the REST calls
-// and the create-with-retry that a cluster still electing its leader needs.
+// Connect workers for the distributed tests: `conveyor connect distributed` processes from source
+// (test/support/crash-cli-entry.ts through tsx), the worker properties every test's group shares,
+// the REST calls and the create-with-retry that a cluster still electing its leader needs.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,9 @@ export async function startWorker(propertiesFile: string): Promise<WorkerProcess
   return Object.assign(worker, { workerId: match[1]!, url: match[2]! });
 }
 
-/** Worker properties of a group on one broker: internal topics of one replica, short timeouts. */
-export function distributedWorkerProperties(bootstrapServers: string, group: string, sessionTimeoutMs: number, extra: Record<string, string> = {}): string {
-  const properties: Record<string, string> = {
+/** Worker config of a group on one broker: internal topics of one replica, short timeouts. */
+export function distributedWorkerConfig(bootstrapServers: string, group: string, sessionTimeoutMs: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
     'bootstrap.servers': bootstrapServers,
     'group.id': group,
     'config.storage.topic': `${group}-configs`,
@@ -55,7 +55,11 @@ export function distributedWorkerProperties(bootstrapServers: string, group: str
     listeners: 'http://127.0.0.1:0',
     ...extra,
   };
-  return `${Object.entries(properties).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
+}
+
+/** The same, as a worker.properties file's text. */
+export function distributedWorkerProperties(bootstrapServers: string, group: string, sessionTimeoutMs: number, extra: Record<string, string> = {}): string {
+  return `${Object.entries(distributedWorkerConfig(bootstrapServers, group, sessionTimeoutMs, extra)).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
 }
 
 export async function rest<T>(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
