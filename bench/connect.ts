@@ -45,10 +45,10 @@
 // runs dist/; a bundle older than the last commit to src/ is reported as a problem).
 import { execFileSync } from 'node:child_process';
 import { build as esbuild } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -60,6 +60,7 @@ import { connectTcp } from '../src/node/tcp-byte-stream.js';
 import { answersApiVersions, createTopic, perfTool } from './lib/conveyor.js';
 import { MIB } from './lib/measurements.js';
 import { freePort, run, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
+import { buildInfo, machineBase, tmpFileSystem } from './lib/machine.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -407,47 +408,19 @@ function report(result: { date: string; setup: Record<string, unknown> & { machi
 }
 
 function machine(): Record<string, string> {
-  const version = (command: string, args: string[]) => {
-    try {
-      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0]!;
-    } catch {
-      return 'not found';
-    }
-  };
-  return {
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-    memory: `${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024)} GiB`,
-    kernel: version('uname', ['-r']),
-    node: process.version,
-    filesystem: version('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`]),
-  };
+  return { ...machineBase(), filesystem: tmpFileSystem() };
 }
 
 /** The commit and the CLI build the broker and perf tool run; a bundle older than the last commit to src/ is noted. */
 function build(): Record<string, string> {
-  const git = (...args: string[]) => {
-    try {
-      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return '';
-    }
-  };
-  const bundle = resolve(CLI, '../../dist/cli/conveyor.js');
-  let bundleTime = 'no bundle';
-  try {
-    const built = statSync(bundle).mtime;
-    bundleTime = built.toISOString();
-    const lastSourceCommit = Number(git('log', '-1', '--format=%ct', '--', 'src')) * 1000;
-    if (CLI === 'bin/conveyor.js' && built.getTime() < lastSourceCommit) {
-      problems.push(`dist/cli/conveyor.js (${bundleTime}, the broker and perf tool) is older than the last commit to src/ (${new Date(lastSourceCommit).toISOString()}): run npm run build (the worker is bundled from the sources at this run)`);
-    }
-  } catch {
-    // No bundle: bin/conveyor.js falls back to dist/src.
+  const info = buildInfo(CLI);
+  if (info.staleSince) {
+    problems.push(`dist/cli/conveyor.js (${info.bundleTime}, the broker and perf tool) is older than the last commit to src/ (${info.staleSince}): run npm run build (the worker is bundled from the sources at this run)`);
   }
   return {
-    commit: git('rev-parse', '--short', 'HEAD'),
-    uncommittedSourceFiles: String(git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length),
-    'broker and perf tool': `${resolve(CLI)} (bundle built ${bundleTime})`,
+    commit: info.commit,
+    uncommittedSourceFiles: info.uncommittedSourceFiles,
+    'broker and perf tool': `${resolve(CLI)} (bundle built ${info.bundleTime})`,
     worker: { head: 'src/ as committed at HEAD, bundled by esbuild', tree: 'the working tree\'s src/, bundled by esbuild', tsx: 'the working tree\'s src/ through tsx' }[WORKER_CODE] ?? `${resolve(WORKER_CODE)}/src, bundled by esbuild`,
   };
 }

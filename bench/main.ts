@@ -4,8 +4,8 @@
 // docs/benchmarks.svg and bench/results/<date>.json. Every server listens on loopback and is
 // stopped by pid; every load has a time limit. Set BENCH_QUICK=1 for a short smoke run.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePayload } from '../src/client/perf-batches.js';
 import { createTopic, kcatConsume, kcatProduce, perfTool, startConveyor } from './lib/conveyor.js';
@@ -14,6 +14,7 @@ import { freePort, rssMiB, run, sampleRss, sleep, startServer, stopServer, waitF
 import { writeReport } from './report.js';
 import { benchNats } from './peers/nats.js';
 import { benchRedis } from './peers/redis.js';
+import { commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RECORD_SIZES = [1024, 100];
@@ -336,22 +337,13 @@ async function benchManyPartitions(): Promise<ManyPartitions> {
 }
 
 function machine(): Record<string, string> {
-  const version = (command: string, args: string[]) => {
-    try {
-      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0]!;
-    } catch {
-      return 'not found';
-    }
-  };
+  const first = (command: string, args: string[]) => commandLines(command, args)[0]!;
   return {
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-    memory: `${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024)} GiB`,
-    kernel: version('uname', ['-r']),
-    node: process.version,
-    kcat: version('kcat', ['-V']),
-    redis: version('redis-server', ['--version']),
-    nats: version('nats-server', ['--version']),
-    filesystem: version('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`]),
+    ...machineBase(),
+    kcat: first('kcat', ['-V']),
+    redis: first('redis-server', ['--version']),
+    nats: first('nats-server', ['--version']),
+    filesystem: tmpFileSystem(),
   };
 }
 

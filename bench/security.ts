@@ -30,8 +30,8 @@
 // without one, an A/A run that shows how far two identical brokers measure apart on this machine
 // at this moment (result file -control).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect as connectTls } from 'node:tls';
@@ -45,6 +45,7 @@ import { connectTcp } from '../src/node/tcp-byte-stream.js';
 import { answersApiVersions, createTopic } from './lib/conveyor.js';
 import { MIB, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, type RunResult, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
+import { buildInfo, commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CLI = process.env.CONVEYOR_CLI ?? 'bin/conveyor.js';
@@ -527,52 +528,24 @@ async function checkAuthorizerRefuses(broker: Broker, inputFile: string): Promis
 // Run, summary, result file
 
 function machine(): Record<string, string> {
-  const version = (command: string, args: string[]) => {
-    try {
-      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
-    } catch {
-      return ['not found'];
-    }
-  };
   return {
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-    memory: `${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024)} GiB`,
-    kernel: version('uname', ['-r'])[0]!,
-    node: process.version,
-    kcat: version('kcat', ['-V']).find((line) => line.startsWith('Version')) ?? 'not found',
-    openssl: version('openssl', ['version'])[0]!,
-    filesystem: version('sh', ['-c', `df -T ${tmpdir()} | tail -1 | awk '{print $2}'`])[0]!,
+    ...machineBase(),
+    kcat: commandLines('kcat', ['-V']).find((line) => line.startsWith('Version')) ?? 'not found',
+    openssl: commandLines('openssl', ['version'])[0]!,
+    filesystem: tmpFileSystem(),
   };
 }
 
 /** What was measured: the commit, the CLI build, and whether that build is older than the sources. */
 function build(): Record<string, string> {
-  const git = (...args: string[]) => {
-    try {
-      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return '';
-    }
-  };
-  const cli = resolve(CLI);
-  const bundle = resolve(cli, '../../dist/cli/conveyor.js');
-  let bundleTime = '';
-  try {
-    const built = statSync(bundle).mtime;
-    bundleTime = built.toISOString();
-    const lastSourceCommit = Number(git('log', '-1', '--format=%ct', '--', 'src')) * 1000;
-    if (CLI === 'bin/conveyor.js' && built.getTime() < lastSourceCommit) {
-      problems.push(`dist/cli/conveyor.js (${bundleTime}) is older than the last commit to src/ (${new Date(lastSourceCommit).toISOString()}): run npm run build`);
-    }
-  } catch {
-    bundleTime = 'no bundle';
-  }
+  const info = buildInfo(CLI);
+  if (info.staleSince) problems.push(`dist/cli/conveyor.js (${info.bundleTime}) is older than the last commit to src/ (${info.staleSince}): run npm run build`);
   return {
     /** The repository's HEAD; the broker is the CLI below, which may be another build (CONVEYOR_CLI). */
-    commit: git('rev-parse', '--short', 'HEAD'),
-    uncommittedSourceFiles: String(git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length),
-    cli,
-    bundle: `${bundle} (built ${bundleTime})`,
+    commit: info.commit,
+    uncommittedSourceFiles: info.uncommittedSourceFiles,
+    cli: resolve(CLI),
+    bundle: `${info.bundle} (built ${info.bundleTime})`,
   };
 }
 
