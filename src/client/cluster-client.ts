@@ -8,6 +8,11 @@ import type { Connector } from './byte-stream.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { ConnectionSecurityError } from './sasl-client.js';
 
+/** `host:port`, with an IPv6 host in brackets. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** An error whose message is meant for the person running a tool. */
 export class ToolError extends Error {
   override name = 'ToolError';
@@ -82,7 +87,7 @@ export class ClusterClient {
     const find = (metadata: MetadataResponse | undefined) => metadata?.brokers.find((broker) => broker.nodeId === nodeId);
     const broker = find(this.cachedMetadata) ?? find(await this.metadata());
     if (!broker) throw new ToolError(`broker ${nodeId} is not in the cluster metadata`);
-    return broker.host.includes(':') ? `[${broker.host}]:${broker.port}` : `${broker.host}:${broker.port}`;
+    return hostPort(broker.host, broker.port);
   }
 
   close(): void {

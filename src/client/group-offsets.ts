@@ -4,7 +4,7 @@
 // while the group has no members.
 import { ErrorCode } from '../base/error-codes.js';
 import { FindCoordinatorApi, OffsetCommitApi, OffsetDeleteApi, OffsetFetchApi } from '../protocol/messages/index.js';
-import { type ClusterClient, KafkaResponseError } from './cluster-client.js';
+import { type ClusterClient, KafkaResponseError, hostPort } from './cluster-client.js';
 
 const GROUP_KEY_TYPE = 0;
 
@@ -18,8 +18,7 @@ export interface GroupOffset {
 export async function findGroupCoordinator(cluster: ClusterClient, groupId: string): Promise<string> {
   const response = await cluster.request(FindCoordinatorApi, { key: groupId, keyType: GROUP_KEY_TYPE }, { maxVersion: 3 });
   if (response.errorCode) throw new KafkaResponseError(response.errorCode, `finding the coordinator of group '${groupId}'`, response.errorMessage);
-  const host = response.host ?? '';
-  return host.includes(':') ? `[${host}]:${response.port}` : `${host}:${response.port}`;
+  return hostPort(response.host ?? '', response.port ?? 0);
 }
 
 /** Every committed offset of the group. */

@@ -38,7 +38,7 @@ export interface ProducerOptions {
 }
 
 export class Producer {
-  private readonly nextUnkeyedPartition = new Map<string, number>();
+  private readonly partitioner = new Partitioner();
   private readonly topics = new Map<string, TopicInfo>();
 
   constructor(
@@ -128,11 +128,20 @@ export class Producer {
   }
 
   private partitionFor(topic: TopicInfo, record: ProducerRecord): number {
+    return this.partitioner.partitionFor(topic, record);
+  }
+}
+
+/** Kafka's default partitioning: the record's own partition, else murmur2 of its key, else round-robin per topic. */
+export class Partitioner {
+  private readonly nextUnkeyed = new Map<string, number>();
+
+  partitionFor(topic: TopicInfo, record: { key: Buffer | null; partition?: number }): number {
     const count = topic.partitions.length;
     if (record.partition !== undefined && record.partition !== null) return record.partition;
     if (record.key !== null) return toPositive(murmur2(record.key)) % count;
-    const next = this.nextUnkeyedPartition.get(topic.name) ?? 0;
-    this.nextUnkeyedPartition.set(topic.name, next + 1);
+    const next = this.nextUnkeyed.get(topic.name) ?? 0;
+    this.nextUnkeyed.set(topic.name, next + 1);
     return next % count;
   }
 }

@@ -31,8 +31,8 @@ import { ErrorCode, errorName, retriableErrorCodes } from '../base/error-codes.j
 import { AddPartitionsToTxnApi, EndTxnApi, FindCoordinatorApi, InitProducerIdApi, ProduceApi } from '../protocol/messages/index.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { TopicInfo } from './admin-client.js';
-import { type ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError } from './cluster-client.js';
-import { checkPartition, murmur2, type ProducerRecord, type RecordResult } from './producer.js';
+import { type ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError, hostPort } from './cluster-client.js';
+import { checkPartition, Partitioner, type ProducerRecord, type RecordResult } from './producer.js';
 
 /** The producer was fenced: a newer instance with the same transactional id exists (or the id may not be used). */
 export class ProducerFencedError extends Error {
@@ -117,7 +117,7 @@ export class TransactionalProducer {
   private readonly partitionsInTransaction = new Set<string>();
   /** Leaders learnt from metadata after a leader error; they win over the caller's TopicInfo. */
   private readonly leaders = new Map<string, number>();
-  private readonly nextUnkeyedPartition = new Map<string, number>();
+  private readonly partitioner = new Partitioner();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly transactionalId: string;
   private readonly transactionTimeoutMs: number;
@@ -321,8 +321,7 @@ export class TransactionalProducer {
     if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) throw new Error(`${what}: ${errorName(errorCode)}`);
     if (errorCode === ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) throw this.fence(what, errorCode);
     if (errorCode !== ErrorCode.NONE) throw this.fatal(new KafkaResponseError(errorCode, what, response.errorMessage));
-    const host = response.host ?? '';
-    return host.includes(':') ? `[${host}]:${response.port}` : `${host}:${response.port}`;
+    return hostPort(response.host ?? '', response.port ?? 0);
   }
 
   // ---- Records ----
@@ -331,14 +330,8 @@ export class TransactionalProducer {
   private place(record: TransactionalRecord, topics: ReadonlyMap<string, TopicInfo>): RecordResult {
     const topic = topics.get(record.topic);
     if (!topic) throw new Error(`the producer was given no metadata for topic '${record.topic}'`);
-    let partition = checkPartition(topic, record.partition)?.partition;
-    if (partition === undefined && record.key !== null) partition = (murmur2(record.key) & 0x7fffffff) % topic.partitions.length;
-    if (partition === undefined) {
-      const next = this.nextUnkeyedPartition.get(topic.name) ?? 0;
-      this.nextUnkeyedPartition.set(topic.name, next + 1);
-      partition = next % topic.partitions.length;
-    }
-    return { topic: topic.name, partition, offset: -1, error: null, errorCode: ErrorCode.NONE };
+    checkPartition(topic, record.partition);
+    return { topic: topic.name, partition: this.partitioner.partitionFor(topic, record), offset: -1, error: null, errorCode: ErrorCode.NONE };
   }
 
   /** One batch per partition, each taking the partition's next sequence numbers. */
