@@ -460,3 +460,19 @@ function backoffMs(attempt: number): number {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Fences every producer with these transactional ids, as Kafka's Admin.fenceProducers: an
+ * InitProducerId per id bumps its epoch at the transaction coordinator, which aborts a transaction
+ * the old producer left open and refuses that producer's later writes and commits.
+ */
+export async function fenceProducers(cluster: ClusterClient, transactionalIds: readonly string[], options: { retryTimeoutMs?: number } = {}): Promise<void> {
+  await Promise.all(transactionalIds.map(async (transactionalId) => {
+    const producer = new TransactionalProducer(cluster, { transactionalId, ...(options.retryTimeoutMs === undefined ? {} : { retryTimeoutMs: options.retryTimeoutMs }) });
+    try {
+      await producer.init();
+    } finally {
+      producer.close();
+    }
+  }));
+}

@@ -125,6 +125,8 @@ export interface Herder {
   resumeConnector(name: string): Promise<void>;
   /** Stops the connector and its tasks but keeps its config (KIP-875's STOPPED state). */
   stopConnector(name: string): Promise<void>;
+  /** PUT /connectors/{name}/fence, between workers: the leader's zombie fencing round (KIP-618). */
+  fenceZombies(name: string): Promise<void>;
 
   /** The topics the connector has used since it was created or its topics were reset (KIP-558). */
   connectorActiveTopics(name: string): Promise<string[]>;

@@ -126,6 +126,10 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
     });
   }
 
+  async fenceZombies(): Promise<void> {
+    throw new ConnectRestError(500, 'Kafka Connect in standalone mode does not support exactly-once source connectors.');
+  }
+
   pauseConnector(name: string): Promise<void> {
     return this.setTarget(name, 'PAUSED');
   }

@@ -79,7 +79,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
     const onTaskReconfiguration = (name: string) => herder?.requestTaskReconfiguration(name);
     if (mode === 'standalone') {
       const offsets = await FileOffsetStore.open(config.string('offset.storage.file.filename'));
-      const worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
+      const worker: Worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
       metrics = () => worker.metrics();
       const standalone = new StandaloneHerder({ worker, plugins, kafka, offsets, kafkaClusterId, logger: logger.child('herder'), otherPlugins });
       herder = standalone;
@@ -103,7 +103,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
       closers.push(() => statuses.stop());
       await offsets.start();
       closers.push(() => offsets.stop());
-      const worker = new Worker({
+      const worker: Worker = new Worker({
         workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration,
         ...(exactlyOnce === 'enabled' ? {
           exactlyOnce: {
@@ -111,11 +111,13 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
             offsetsTopic: () => offsets.topic,
             offsetRecord,
             committed: (entries: readonly OffsetEntry[]) => offsets.applyCommitted(entries),
+            fenceZombies: (connector: string): Promise<void> => distributed.fenceZombiesForTask(connector),
+            taskGeneration: (connector: string): number => distributed.configs.taskGeneration(connector),
           },
         } : {}),
       });
       metrics = () => worker.metrics();
-      const distributed = new DistributedHerder({
+      const distributed: DistributedHerder = new DistributedHerder({
         worker, plugins, kafka, offsets, statuses, kafkaClusterId, logger: logger.child('herder'), otherPlugins,
         configTopic: topic('config', 1),
         groupId: config.string('group.id'),

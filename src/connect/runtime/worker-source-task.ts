@@ -37,6 +37,10 @@ export interface ExactlyOnceSetup {
   readonly committed: (entries: readonly OffsetEntry[]) => void;
   readonly boundary: 'poll' | 'interval' | 'connector';
   readonly intervalMs: number;
+  /** Waits until the producers of the connector's earlier task generations are fenced (KIP-618). */
+  readonly fenceZombies: () => Promise<void>;
+  /** Whether the task configs this task started with are still the connector's latest. */
+  readonly generationCurrent: () => boolean;
 }
 
 export interface SourceTaskSetup {
@@ -85,8 +89,18 @@ export class WorkerSourceTask extends WorkerTask {
 
   protected async initializeAndStart(): Promise<void> {
     const { task, props, offsets, exactlyOnce } = this.setup;
-    // InitProducerId first: it fences an older incarnation of this task (a zombie) before this one reads offsets.
-    if (exactlyOnce) await exactlyOnce.producer.init();
+    if (exactlyOnce) {
+      // Before this task has a producer, the leader fences every producer of the connector's
+      // earlier task generations, once per generation: a task that a smaller task set no longer
+      // has would otherwise live on as a zombie that no new producer fences (KIP-618).
+      await exactlyOnce.fenceZombies().catch((error: unknown) => {
+        throw new ConnectException(`Failed to perform zombie fencing: ${(error as Error).message}`);
+      });
+      // InitProducerId next: it fences an older incarnation of this task before this one reads offsets.
+      await exactlyOnce.producer.init();
+      // Task configs committed meanwhile were fenced without this producer: it must not write.
+      if (!exactlyOnce.generationCurrent()) throw new ConnectException(`the task configs of ${this.id.connector} changed while task ${this.id.task} was starting; it will be started again with the new ones`);
+    }
     const transactionContext: TransactionContext | null = exactlyOnce?.boundary === 'connector' ? {
       commitTransaction: () => {
         this.boundaryRequest = 'commit';

@@ -50,6 +50,15 @@ export interface WorkerExactlyOnce {
   readonly offsetsTopic: () => TopicInfo;
   readonly offsetRecord: (entry: OffsetEntry) => { key: Buffer; value: Buffer | null };
   readonly committed: (entries: readonly OffsetEntry[]) => void;
+  /** Waits for the zombie fencing round of the connector's current task generation (the herder's). */
+  readonly fenceZombies: (connector: string) => Promise<void>;
+  /** The connector's task generation, which every new set of task configs changes. */
+  readonly taskGeneration: (connector: string) => number;
+}
+
+/** A source task's transactional id under exactly-once support, as Kafka's: `<group>-<connector>-<task>`. */
+export function sourceTaskTransactionalId(groupId: string, connector: string, task: number): string {
+  return `${groupId}-${connector}-${task}`;
 }
 
 interface RunningConnector {
@@ -276,19 +285,23 @@ export class Worker {
     this.activeTopics.delete(connector);
   }
 
-  /** A source task's transactional producer (transactional.id `<group>-<connector>-<task>`, as Kafka's) and boundaries. */
+  /** A source task's transactional producer and transaction boundaries. */
   private exactlyOnceSetup(id: TaskId, kafka: WorkerKafka, connectorConfig: ParsedConfig, flushIntervalMs: number): ExactlyOnceSetup | undefined {
     const shared = this.deps.exactlyOnce;
     if (!shared) return undefined;
     const boundary = connectorConfig.string('transaction.boundary') as ExactlyOnceSetup['boundary'];
     const interval = connectorConfig.optionalString('transaction.boundary.interval.ms');
+    // Read now, as the herder hands over the task configs of this generation.
+    const generation = shared.taskGeneration(id.connector);
     return {
-      producer: new TransactionalProducer(kafka.cluster, { transactionalId: `${shared.groupId}-${id.connector}-${id.task}` }),
+      producer: new TransactionalProducer(kafka.cluster, { transactionalId: sourceTaskTransactionalId(shared.groupId, id.connector, id.task) }),
       offsetsTopic: shared.offsetsTopic,
       offsetRecord: shared.offsetRecord,
       committed: shared.committed,
       boundary,
       intervalMs: interval === null ? flushIntervalMs : Number(interval),
+      fenceZombies: () => shared.fenceZombies(id.connector),
+      generationCurrent: () => shared.taskGeneration(id.connector) === generation,
     };
   }
 

@@ -5,6 +5,10 @@
 //   commit-<name>        {"tasks": n}               tasks 0..n-1 written before it are the set
 //   target-state-<name>  {"state": "STARTED" | "PAUSED" | "STOPPED"}
 //   restart-connector-<name> {"include-tasks": b, "only-failed": b} (and "task": i for one task)
+//   tasks-fencing-<name> {"task-count": n}         exactly-once sources: the producers of every
+//                                                  task generation before it are fenced (KIP-618);
+//                                                  Conveyor adds "generation", the config offset of
+//                                                  the commit record it was written for
 // Every worker reads the whole topic into a snapshot; listeners hear what changed.
 import type { Logger } from '../../../base/logger.js';
 import type { ConsumedRecord } from '../../../client/consumer.js';
@@ -32,6 +36,12 @@ export class ConfigStore extends LogBackedStore {
   readonly targetStates = new Map<string, TargetState>();
   /** Committed task configs per connector. */
   readonly taskConfigs = new Map<string, Record<string, string>[]>();
+  /** Exactly-once sources: the task count of the last fenced generation (tasks-fencing records). */
+  readonly taskCountRecords = new Map<string, number>();
+  /** Connectors whose task configs were committed after their last task count record. */
+  private readonly pendingFencings = new Set<string>();
+  /** The offset of each connector's last commit record: its task generation, the same on every worker. */
+  private readonly generations = new Map<string, number>();
   /** Task configs written but not committed yet. */
   private readonly pendingTasks = new Map<string, Map<number, Record<string, string>>>();
   /** The offset after the last record read: a snapshot's version. */
@@ -44,6 +54,16 @@ export class ConfigStore extends LogBackedStore {
   /** The connector's target state (STARTED when none was written). */
   targetState(name: string): TargetState {
     return this.targetStates.get(name) ?? 'STARTED';
+  }
+
+  /** Whether the connector's current task generation still needs its zombie fencing round. */
+  pendingFencing(name: string): boolean {
+    return this.pendingFencings.has(name);
+  }
+
+  /** The connector's task generation: changes with every committed set of task configs (-1: none yet). */
+  taskGeneration(name: string): number {
+    return this.generations.get(name) ?? -1;
   }
 
   async putConnectorConfig(name: string, config: Record<string, string>, target?: TargetState): Promise<void> {
@@ -59,6 +79,11 @@ export class ConfigStore extends LogBackedStore {
   async putTaskConfigs(name: string, configs: readonly Record<string, string>[]): Promise<void> {
     for (const [index, config] of configs.entries()) await this.log.send(key(`task-${name}-${index}`), jsonBytes({ properties: config }), 0);
     await this.log.send(key(`commit-${name}`), jsonBytes({ tasks: configs.length }), 0);
+  }
+
+  /** Records that every task generation before `generation` (of `count` tasks) is fenced. */
+  async putTaskCountRecord(name: string, count: number, generation: number): Promise<void> {
+    await this.log.send(key(`tasks-fencing-${name}`), jsonBytes({ 'task-count': count, generation }), 0);
   }
 
   async putTargetState(name: string, state: TargetState): Promise<void> {
@@ -81,7 +106,8 @@ export class ConfigStore extends LogBackedStore {
     }
     if (recordKey.startsWith('connector-')) this.applyConnector(recordKey.slice('connector-'.length), value);
     else if (recordKey.startsWith('task-')) this.applyTask(recordKey.slice('task-'.length), value);
-    else if (recordKey.startsWith('commit-')) this.applyCommit(recordKey.slice('commit-'.length), value);
+    else if (recordKey.startsWith('commit-')) this.applyCommit(recordKey.slice('commit-'.length), value, record);
+    else if (recordKey.startsWith('tasks-fencing-')) this.applyTaskCount(recordKey.slice('tasks-fencing-'.length), value);
     else if (recordKey.startsWith('target-state-')) this.applyTargetState(recordKey.slice('target-state-'.length), value);
     else if (recordKey.startsWith('restart-connector-') && value !== null) {
       this.listener.restartRequested({
@@ -99,6 +125,8 @@ export class ConfigStore extends LogBackedStore {
       this.taskConfigs.delete(name);
       this.pendingTasks.delete(name);
       this.targetStates.delete(name);
+      this.taskCountRecords.delete(name);
+      this.pendingFencings.delete(name);
       this.listener.connectorConfigChanged(name, true);
       return;
     }
@@ -119,7 +147,7 @@ export class ConfigStore extends LogBackedStore {
     pending.set(index, stringRecord(value.properties));
   }
 
-  private applyCommit(name: string, value: Record<string, unknown> | null): void {
+  private applyCommit(name: string, value: Record<string, unknown> | null, record: ConsumedRecord): void {
     if (value === null) return;
     const count = Number(value.tasks);
     const pending = this.pendingTasks.get(name) ?? new Map<number, Record<string, string>>();
@@ -134,7 +162,18 @@ export class ConfigStore extends LogBackedStore {
     }
     this.pendingTasks.delete(name);
     this.taskConfigs.set(name, configs);
+    this.generations.set(name, record.offset);
+    this.pendingFencings.add(name);
     this.listener.taskConfigsCommitted(name);
+  }
+
+  private applyTaskCount(name: string, value: Record<string, unknown> | null): void {
+    const count = value === null ? Number.NaN : Number(value['task-count']);
+    if (!Number.isInteger(count) || count < 0) return;
+    this.taskCountRecords.set(name, count);
+    // Task configs committed after the round read its generation (and before this record) still need a round of their own.
+    const generation = value?.generation;
+    if (typeof generation !== 'number' || generation === this.taskGeneration(name)) this.pendingFencings.delete(name);
   }
 
   private applyTargetState(name: string, value: Record<string, unknown> | null): void {

@@ -9,6 +9,7 @@
 // work, tagged with the group generation.
 import type { Logger } from '../../../base/logger.js';
 import { ClassicGroupMember, type GroupTimeouts } from '../../../client/classic-group.js';
+import { fenceProducers } from '../../../client/transactional-producer.js';
 import { AbstractHerder, type HerderDeps } from '../abstract-herder.js';
 import { invalidConfigError, validateConnectorConfig } from '../config-validation.js';
 import { targetOf } from '../standalone-herder.js';
@@ -24,7 +25,7 @@ import {
   type TaskStateInfo,
   ConnectRestError,
 } from '../herder.js';
-import type { TargetState } from '../worker.js';
+import { type TargetState, sourceTaskTransactionalId } from '../worker.js';
 import { type WorkerKafka, sleep } from '../worker-kafka.js';
 import { type AssignorMemory, type WorkId, assign, emptyAssignorMemory, workKey } from './assignor.js';
 import { type ConfigListener, ConfigStore, type RestartRecord } from './config-store.js';
@@ -34,6 +35,8 @@ import type { KafkaOffsetStore, StatusStore } from './status-and-offset-stores.j
 const PROTOCOL = 'conveyor-cooperative';
 const TICK_MS = 500;
 const FORWARD_TIMEOUT_MS = 90_000;
+/** How long a starting exactly-once task keeps asking for its fencing round (a rebalance may be underway). */
+const FENCING_TIMEOUT_MS = 60_000;
 
 export interface DistributedHerderDeps extends HerderDeps {
   readonly offsets: KafkaOffsetStore;
@@ -84,6 +87,8 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   private readonly restarts: RestartRecord[] = [];
   /** Connectors that asked for their task configs to be generated again. */
   private readonly reconfigurations = new Set<string>();
+  /** The leader's zombie fencing rounds in progress, by connector. */
+  private readonly fencings = new Map<string, Promise<void>>();
   /** The last status written per work key, to write only changes. */
   private readonly published = new Map<string, string>();
   private readonly logger: Logger;
@@ -272,6 +277,58 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   }
   stopConnector(name: string): Promise<void> {
     return this.writeTarget(name, 'STOPPED', 'stop');
+  }
+
+  // ---- exactly-once sources: zombie fencing (KIP-618) ----
+
+  /**
+   * The leader's round for the connector's current task generation: fences the transactional
+   * producers of every task of the last fenced generation, then writes the new task count, after
+   * which the new generation's tasks may create their producers. Once per generation; concurrent
+   * requests share the round in progress. Other workers forward the request to the leader.
+   */
+  async fenceZombies(name: string): Promise<void> {
+    if (!this.isLeader) return this.forward('PUT', `/connectors/${encodeURIComponent(name)}/fence`);
+    const config = this.configOf(name);
+    if (this.deps.plugins.find(config['connector.class'] ?? '')?.kind !== 'source') throw new ConnectRestError(400, `Connector ${name} is not a source connector`);
+    await this.configs.readToEnd();
+    let round = this.fencings.get(name);
+    if (!round) {
+      round = this.fenceRound(name).finally(() => this.fencings.delete(name));
+      this.fencings.set(name, round);
+    }
+    return round;
+  }
+
+  /** For a task of this worker that is starting: its generation's round, retried across rebalances. */
+  async fenceZombiesForTask(name: string): Promise<void> {
+    const deadline = Date.now() + FENCING_TIMEOUT_MS;
+    for (;;) {
+      try {
+        return await this.fenceZombies(name);
+      } catch (error) {
+        // 409: no leader known or reachable yet, or the task configs changed during the round.
+        if (!(error instanceof ConnectRestError && error.status === 409) || Date.now() >= deadline || !this.running) throw error;
+        await sleep(TICK_MS);
+      }
+    }
+  }
+
+  private async fenceRound(name: string): Promise<void> {
+    if (!this.configs.pendingFencing(name)) return;
+    const generation = this.configs.taskGeneration(name);
+    const count = this.taskList(name).length;
+    const previous = this.configs.taskCountRecords.get(name);
+    // No task count yet: no producer of the connector ever ran. One task then and one now: the new
+    // task's own InitProducerId fences the old one. Kafka skips the round in both cases too.
+    if (previous !== undefined && !(previous === 1 && count === 1)) {
+      this.logger.info(`fencing the producers of ${name}'s ${previous} tasks of the previous generation`);
+      const ids = Array.from({ length: previous }, (_, task) => sourceTaskTransactionalId(this.distributed.groupId, name, task));
+      await fenceProducers(this.distributed.kafka.cluster, ids);
+    }
+    await this.configs.putTaskCountRecord(name, count, generation);
+    await this.configs.readToEnd();
+    if (this.configs.pendingFencing(name)) throw new ConnectRestError(409, `The task configs of connector ${name} changed during its zombie fencing round; fence again`);
   }
 
   // ---- the worker's loop: rebalances, config changes, statuses ----

@@ -157,6 +157,11 @@ function connectorStateRoutes(herder: Herder): Route[] {
       await herder.stopConnector(params.connector!);
       return noContent;
     }),
+    // Kafka's internal endpoint: a worker whose exactly-once source task starts asks the leader here.
+    route('PUT', '/connectors/:connector/fence', async ({ params }) => {
+      await herder.fenceZombies(params.connector!);
+      return noContent;
+    }),
   ];
 }
 
