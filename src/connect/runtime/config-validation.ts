@@ -36,7 +36,10 @@ export function validateConnectorConfig(plugins: PluginRegistry, config: Readonl
     entries.find((entry) => entry.definition.name === 'connector.class')!.value.errors.push(`the connector's config() failed: ${(error as Error).message}`);
   }
   if (connectorDef) add(connectorDef, config);
-  if (plugin.kind === 'source') checkExactlyOnce(plugin, config, entries);
+  if (plugin.kind === 'source') {
+    checkExactlyOnce(plugin, config, entries);
+    checkTransactionBoundary(plugin, config, entries);
+  }
   for (const kind of ['transforms', 'predicates'] as const) {
     for (const alias of listOf(config[kind])) {
       const prefix = `${kind}.${alias}.`;
@@ -84,6 +87,20 @@ function checkExactlyOnce(plugin: ConnectorPlugin, config: Readonly<Record<strin
   } else if (support !== 'SUPPORTED') {
     entry.value.errors.push('The connector does not support exactly-once semantics with the provided configuration.');
   }
+}
+
+/** transaction.boundary=connector: the connector must say it can define them with this config, as Kafka checks. */
+function checkTransactionBoundary(plugin: ConnectorPlugin, config: Readonly<Record<string, string>>, entries: readonly { definition: ConfigKeyInfo; value: ConfigValueReport }[]): void {
+  const entry = entries.find((candidate) => candidate.definition.name === 'transaction.boundary');
+  if (!entry || entry.value.errors.length > 0 || (config['transaction.boundary'] ?? 'poll').trim().toLowerCase() !== 'connector') return;
+  let support: string;
+  try {
+    support = (new plugin.create() as SourceConnector).canDefineTransactionBoundaries(config);
+  } catch (error) {
+    entry.value.errors.push(`An unexpected error occurred during validation: ${(error as Error).message}`);
+    return;
+  }
+  if (support !== 'SUPPORTED') entry.value.errors.push('The connector does not support connector-defined transaction boundaries with the given configuration. Please reconfigure it to use a different transaction boundary definition.');
 }
 
 /** The 400 a create or update answers when `infos` has errors, in Kafka's words. */

@@ -101,14 +101,13 @@ export class WorkerSourceTask extends WorkerTask {
       // Task configs committed meanwhile were fenced without this producer: it must not write.
       if (!exactlyOnce.generationCurrent()) throw new ConnectException(`the task configs of ${this.id.connector} changed while task ${this.id.task} was starting; it will be started again with the new ones`);
     }
-    const transactionContext: TransactionContext | null = exactlyOnce?.boundary === 'connector' ? {
-      commitTransaction: () => {
-        this.boundaryRequest = 'commit';
-      },
-      abortTransaction: () => {
-        this.boundaryRequest = 'abort';
-      },
-    } : null;
+    // A boundary at a record ends the transaction right after that record (the records polled
+    // after it open the next one); one without a record, at the end of the poll that asked.
+    const boundary = (kind: 'commit' | 'abort') => (record?: SourceRecord) => {
+      if (record === undefined) this.boundaryRequest = kind;
+      else this.recordBoundaries.set(record, kind);
+    };
+    const transactionContext: TransactionContext | null = exactlyOnce?.boundary === 'connector' ? { commitTransaction: boundary('commit'), abortTransaction: boundary('abort') } : null;
     task.initialize({ configs: () => props, offsetStorageReader: offsetReader(offsets, this.id.connector), transactionContext });
     await task.start(props);
   }
@@ -122,7 +121,17 @@ export class WorkerSourceTask extends WorkerTask {
       if (Date.now() - this.lastFlush >= this.setup.flushIntervalMs) await this.flushOffsets();
       return;
     }
-    if (records.length > 0) await this.sendInTransaction(records, exactlyOnce);
+    let start = 0;
+    for (const [index, record] of records.entries()) {
+      const boundary = this.recordBoundaries.get(record);
+      if (boundary === undefined) continue;
+      await this.sendInTransaction(records.slice(start, index + 1), exactlyOnce);
+      start = index + 1;
+      if (boundary === 'abort') await this.abortTransaction(exactlyOnce);
+      else await this.commitTransaction(exactlyOnce);
+    }
+    this.recordBoundaries.clear();
+    if (start < records.length) await this.sendInTransaction(records.slice(start), exactlyOnce);
     const request = this.boundaryRequest;
     this.boundaryRequest = undefined;
     if (!this.inTransaction) return;
@@ -201,6 +210,8 @@ export class WorkerSourceTask extends WorkerTask {
   private inTransaction = false;
   private transactionStarted = 0;
   private boundaryRequest: 'commit' | 'abort' | undefined;
+  /** Boundaries the connector set at records (transaction.boundary=connector). */
+  private readonly recordBoundaries = new Map<SourceRecord, 'commit' | 'abort'>();
   /** commitRecord calls held until their transaction commits. */
   private pendingCommitRecords: [SourceRecord, RecordMetadata | null][] = [];
   /** Every topic the transactional producer has written to, with its partitions. */
