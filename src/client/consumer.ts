@@ -23,6 +23,8 @@ const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 export class Consumer {
   /** The next offset to read per assigned partition. */
   readonly positions: Map<number, number>;
+  /** Per partition, the end of what may be read (high watermark; last stable offset for read_committed) as of the last fetch. */
+  readonly ends = new Map<number, number>();
 
   constructor(
     private readonly cluster: ClusterClient,
@@ -32,6 +34,13 @@ export class Consumer {
     private readonly readCommitted = false,
   ) {
     this.positions = new Map(positions);
+  }
+
+  /** How far the position is behind the partition's end as the last fetch saw it (Kafka's records-lag). */
+  lag(partition: number): number | undefined {
+    const position = this.positions.get(partition);
+    const end = this.ends.get(partition);
+    return position === undefined || end === undefined ? undefined : Math.max(0, end - position);
   }
 
   /** One fetch round over every assigned partition: waits up to `maxWaitMs` for data. */
@@ -71,6 +80,8 @@ export class Consumer {
         const position = this.positions.get(data.partitionIndex);
         throw new KafkaResponseError(data.errorCode, `fetching ${this.topic.name}-${data.partitionIndex} at offset ${position}`, data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE ? `the partition holds offsets ${data.logStartOffset ?? '?'} to ${data.highWatermark}` : null);
       }
+      const end = Number(this.readCommitted ? data.lastStableOffset : data.highWatermark);
+      if (end >= 0) this.ends.set(data.partitionIndex, end);
       records.push(...this.recordsOf(data.partitionIndex, data.records, this.readCommitted ? data.abortedTransactions ?? [] : []));
     }
     return records;

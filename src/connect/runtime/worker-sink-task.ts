@@ -81,7 +81,17 @@ export class WorkerSinkTask extends WorkerTask {
       'sink-record-skipped-total': this.counts.skipped,
       'offset-commit-completion-total': this.counts.offsetCommits,
       'total-records-skipped': this.setup.errors.toleratedFailures,
+      'sink-record-lag-max': this.lagMax(),
     };
+  }
+
+  /** The most records any assigned partition's end is ahead of what the task was handed (as of the last fetch). */
+  private lagMax(): number {
+    let max = 0;
+    for (const consumer of this.consumers.values()) {
+      for (const partition of consumer.positions.keys()) max = Math.max(max, consumer.lag(partition) ?? 0);
+    }
+    return max;
   }
 
   protected async initializeAndStart(): Promise<void> {
