@@ -1,4 +1,4 @@
-// Where connectors come from: the built-in ones (Kafka's FileStream connectors) and npm packages
+// Where connectors come from: the built-in ones (Kafka's FileStream connectors and Conveyor's own) and npm packages
 // found on `plugin.path` (each directory holds packages, or is one). A package's exported classes
 // that extend SourceConnector or SinkConnector become plugins under their class name, which may
 // be written in full, as the simple name, or without the "Connector" suffix, as Kafka's aliases.
@@ -11,6 +11,7 @@ import type { Logger } from '../../base/logger.js';
 import type { Connector, SinkConnector, SourceConnector } from '../api/connector.js';
 import { FileStreamSinkConnector } from '../connectors/file/file-stream-sink.js';
 import { FileStreamSourceConnector } from '../connectors/file/file-stream-source.js';
+import { connectors as postgresSinkConnectors } from '../connectors/postgres-sink/index.js';
 import type { PluginInfo } from './herder.js';
 
 const loadModule = createRequire(import.meta.url);
@@ -28,6 +29,9 @@ export interface ConnectorPlugin {
 const BUILT_IN: readonly { className: string; create: ConnectorClass }[] = [
   { className: 'org.apache.kafka.connect.file.FileStreamSourceConnector', create: FileStreamSourceConnector },
   { className: 'org.apache.kafka.connect.file.FileStreamSinkConnector', create: FileStreamSinkConnector },
+  // Each loads its client library (pg, ...) only when a task starts, so a worker that runs none of
+  // them loads none of their dependencies.
+  ...postgresSinkConnectors,
 ];
 
 export class PluginRegistry {
