@@ -1,5 +1,6 @@
 // `conveyor produce TOPIC`: Kafka's console producer for Conveyor. Each line of stdin (or --file)
-// becomes one record; with --key-separator the text before it is the key. Records go out in
+// becomes one record; with --key-separator the text before it is the key, and a key or value equal
+// to --null-marker is sent as null (a value of null is a tombstone). Records go out in
 // batches; a progress bar shows on a terminal when reading a file; the exit status is non-zero
 // if any record failed, and the first failures are named.
 import { createReadStream, statSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { type ToolOptions, collect, integerOption, print, toolOptions, withAdmin
 interface ProduceOptions extends ToolOptions {
   file?: string;
   keySeparator?: string;
+  nullMarker?: string;
   header: string[];
   partition?: string;
   compression: string;
@@ -29,6 +31,7 @@ export function registerProduceCommand(program: Command): void {
   toolOptions(program.command('produce <topic>').description('produce lines from stdin or a file as records'))
     .option('--file <path>', 'read lines from this file instead of stdin')
     .option('--key-separator <text>', 'split each line into key and value at the first occurrence')
+    .option('--null-marker <text>', 'a key or value equal to this text is sent as null (a null value is a tombstone), as Kafka\'s null.marker')
     .option('--header <key=value>', 'a header for every record (repeatable)', collect, [])
     .option('--partition <n>', 'produce to this partition (default: by key, round-robin without)')
     .option('--compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
@@ -54,8 +57,9 @@ function headersOf(options: ProduceOptions): ProducerRecord['headers'] {
 function recordOf(line: string, options: ProduceOptions, headers: ProducerRecord['headers'], partition: number | undefined): ProducerRecord {
   const separator = options.keySeparator;
   const at = separator ? line.indexOf(separator) : -1;
-  const key = at >= 0 ? Buffer.from(line.slice(0, at)) : null;
-  const value = Buffer.from(at >= 0 ? line.slice(at + separator!.length) : line);
+  const bytes = (text: string) => (text === options.nullMarker ? null : Buffer.from(text));
+  const key = at >= 0 ? bytes(line.slice(0, at)) : null;
+  const value = bytes(at >= 0 ? line.slice(at + separator!.length) : line);
   return { key, value, headers, ...(partition === undefined ? {} : { partition }) };
 }
 

@@ -114,6 +114,13 @@ describe('conveyor tools', { timeout: 120_000, concurrency: 2 }, () => {
     const fromLatest = await ok(['consume', topic, '--timeout-ms', '300']);
     assert.deepEqual(lines(fromLatest), []);
     assert.match(fromLatest.stderr, /consumed 0 record/);
+
+    // --null-marker: a value (or key) equal to it is a null, so a tombstone can be produced.
+    const tombstones = uniqueTopic('cli-tombstones');
+    await ok(['topics', 'create', tombstones, '--partitions', '1']);
+    assert.deepEqual(await json(['produce', tombstones, '--key-separator', ':', '--null-marker', 'NULL'], 'k1:one\nk1:NULL\nNULL:keyless\nk2:\n'), { topic: tombstones, produced: 4, failed: 0 });
+    const read = lines(await ok(['consume', tombstones, '--from-beginning', '--max-messages', '4', '--json'])).map((line) => JSON.parse(line));
+    assert.deepEqual(read.map((record) => [record.key, record.value]), [['k1', 'one'], ['k1', null], [null, 'keyless'], ['k2', '']]);
   });
 
   it('produce a file to one partition with compression; failures give a non-zero exit status', async () => {
