@@ -95,19 +95,39 @@ export function oneOf(...allowed: string[]): ConfigValidator {
   return (value) => (typeof value === 'string' && !allowed.includes(value) ? `must be one of ${allowed.join(', ')}, got '${value}'` : undefined);
 }
 
-/** Parses Java-properties text: `key=value` or `key: value` lines, `#`/`!` comments, `\` continuations. */
+/**
+ * Parses Java-properties text as java.util.Properties does: `key=value`, `key: value` or
+ * `key value` lines, `#`/`!` comments, a line ending in an odd number of backslashes continued on
+ * the next, and the escapes \t \n \r \f \uXXXX, with a backslash before any other character
+ * standing for that character (so a regular expression's `\.` is written `\\.`, as for Kafka).
+ */
 export function parseProperties(text: string): Map<string, string> {
   const result = new Map<string, string>();
   const lines = text.split(/\r?\n/);
   for (let index = 0; index < lines.length; index++) {
-    let line = lines[index]!.trim();
+    let line = lines[index]!.replace(/^\s+/, '');
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    while (line.endsWith('\\') && index + 1 < lines.length) {
-      line = line.slice(0, -1) + lines[++index]!.trim();
+    while (endsInEscape(line) && index + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++index]!.replace(/^\s+/, '');
     }
-    const match = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (!match) throw new ConfigError(line, 'expected key=value');
-    result.set(match[1]!, match[2]!);
+    // The key ends at the first separator that no backslash escapes.
+    const match = /^((?:\\.|[^=:\s\\])+)\s*[=:\s]?\s*(.*)$/s.exec(line);
+    if (!match || match[1] === undefined) throw new ConfigError(line, 'expected key=value');
+    // Trailing blanks are dropped (Kafka trims values anyway), unless a backslash keeps one.
+    result.set(unescapeProperty(match[1]), unescapeProperty(match[2]!.replace(/(?<!\\)\s+$/, '')));
   }
   return result;
+}
+
+/** Whether the line ends in an odd number of backslashes (a continuation). */
+function endsInEscape(line: string): boolean {
+  const trailing = /\\+$/.exec(line)?.[0].length ?? 0;
+  return trailing % 2 === 1;
+}
+
+function unescapeProperty(text: string): string {
+  return text.replace(/\\(u[0-9a-fA-F]{4}|[\s\S])/g, (_, escaped: string) => {
+    if (escaped.length === 5) return String.fromCharCode(Number.parseInt(escaped.slice(1), 16));
+    return ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[escaped] ?? escaped;
+  });
 }

@@ -5,6 +5,7 @@
 import type { ConnectConfigDef } from '../../api/config.js';
 import type { Predicate, Transformation } from '../../api/connector.js';
 import type { ConnectRecord } from '../../api/data.js';
+import { ExtractNewRecordState } from '../../connectors/debezium/extract-new-record-state.js';
 import { Cast } from './cast.js';
 import { ExtractField } from './extract-field.js';
 import { Filter } from './filter.js';
@@ -69,6 +70,8 @@ const TRANSFORMS: readonly TransformEntry[] = [
   ...sided('TimestampConverter', TimestampConverter),
   plain(`${PACKAGE}.TimestampRouter`, TimestampRouter),
   plain(`${PACKAGE}.ValueToKey`, ValueToKey),
+  // Debezium's, for the change events of the CDC connectors.
+  plain('io.debezium.transforms.ExtractNewRecordState', ExtractNewRecordState),
 ];
 
 const PREDICATES: readonly PredicateEntry[] = [
