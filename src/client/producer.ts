@@ -58,24 +58,56 @@ export class Producer {
     return this.topics.has(name);
   }
 
-  /** Sends `records` (one batch per topic partition) and resolves with one result per record. */
+  /**
+   * Sends `records` and resolves with one result per record. Each partition's records go as
+   * batches of at most BATCH_BYTES_MAX (Kafka's max.request.size, 1 MiB), one batch per partition
+   * per request as Produce v3+ requires, the next only after the one before it was written: a
+   * batch whose predecessor failed is not sent (it fails with the same error), so a caller that
+   * retries what failed keeps each partition in order.
+   */
   async send(records: readonly ProducerRecord[]): Promise<RecordResult[]> {
     const results: RecordResult[] = records.map((record) => {
       const topic = this.topicOf(record);
       return { topic: topic.name, partition: this.partitionFor(topic, record), offset: -1, error: null, errorCode: ErrorCode.NONE };
     });
-    // Record indexes by leader, then by "topic partition".
-    const byLeader = new Map<number, Map<PartitionKey, number[]>>();
+    // Per "topic partition", its leader and its records' indexes in batches.
+    const partitions = new Map<PartitionKey, { leader: number; batches: number[][] }>();
     results.forEach((result, index) => {
-      const leader = this.topics.get(result.topic)!.partitions.find((info) => info.partition === result.partition)?.leader ?? -1;
-      const partitions = byLeader.get(leader) ?? new Map<PartitionKey, number[]>();
-      byLeader.set(leader, partitions);
       const key = partitionKey(result.topic, result.partition);
-      const indexes = partitions.get(key);
-      if (indexes) indexes.push(index);
-      else partitions.set(key, [index]);
+      let entry = partitions.get(key);
+      if (!entry) {
+        const leader = this.topics.get(result.topic)!.partitions.find((info) => info.partition === result.partition)?.leader ?? -1;
+        entry = { leader, batches: [] };
+        partitions.set(key, entry);
+      }
+      const last = entry.batches.at(-1);
+      const size = estimatedSize(records[index]!);
+      if (last && batchBytes.get(last)! + size <= BATCH_BYTES_MAX) {
+        last.push(index);
+        batchBytes.set(last, batchBytes.get(last)! + size);
+      } else {
+        const batch = [index];
+        batchBytes.set(batch, size);
+        entry.batches.push(batch);
+      }
     });
-    await Promise.all([...byLeader].map(([leader, partitions]) => this.sendToLeader(leader, partitions, records, results)));
+    const rounds = Math.max(0, ...[...partitions.values()].map((entry) => entry.batches.length));
+    for (let round = 0; round < rounds; round++) {
+      const byLeader = new Map<number, Map<PartitionKey, number[]>>();
+      for (const [key, { leader, batches }] of partitions) {
+        const batch = batches[round];
+        if (!batch) continue;
+        const failed = round > 0 ? results[batches[round - 1]![0]!]! : undefined;
+        if (failed && failed.error !== null) {
+          for (const index of batch) Object.assign(results[index]!, { error: failed.error, errorCode: failed.errorCode });
+          continue;
+        }
+        const forLeader = byLeader.get(leader) ?? new Map<PartitionKey, number[]>();
+        byLeader.set(leader, forLeader);
+        forLeader.set(key, batch);
+      }
+      await Promise.all([...byLeader].map(([leader, batches]) => this.sendToLeader(leader, batches, records, results)));
+    }
     return results;
   }
 
@@ -144,6 +176,16 @@ export class Partitioner {
     this.nextUnkeyed.set(topic.name, next + 1);
     return next % count;
   }
+}
+
+/** The most bytes (keys, values and headers, estimated) of one partition's batch: Kafka's max.request.size. */
+const BATCH_BYTES_MAX = 1024 * 1024 - 16 * 1024;
+const batchBytes = new WeakMap<number[], number>();
+
+function estimatedSize(record: ProducerRecord): number {
+  let size = 24 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const header of record.headers) size += 8 + Buffer.byteLength(header.key) + (header.value?.length ?? 0);
+  return size;
 }
 
 type PartitionKey = string;
