@@ -331,6 +331,23 @@ describe('PostgreSQL CDC source (Debezium envelope)', { skip: postgresUnavailabl
     }
   });
 
+  it('streams a transaction of 20,000 rows whole (the replication messages outlive the reads they came in)', async () => {
+    await db.query('CREATE TABLE readings (id integer PRIMARY KEY, sensor text NOT NULL, value double precision)');
+    const connect = await startConnect({ worker: worker() });
+    try {
+      await startWith(connect, source('cdc7', 'public\\.readings', { 'snapshot.mode': 'never' }));
+      await db.query(`INSERT INTO readings SELECT n, 'sensor-' || (n % 100), n / 7.0 FROM generate_series(1, 20000) AS n`);
+      const got = await waitEvents('cdc7.public.readings', 20_000, 60_000).catch(async (error: Error) => {
+        throw new Error(`${error.message}; status ${JSON.stringify(await connect.herder.connectorStatus('cdc7'))}`);
+      });
+      assert.equal(got.length, 20_000);
+      assert.deepEqual(got.map((event) => event.key!.payload.id), Array.from({ length: 20_000 }, (_, index) => index + 1));
+      assert.ok(got.every((event) => event.value!.payload.op === 'c' && event.value!.payload.after.sensor === `sensor-${event.key!.payload.id % 100}`));
+    } finally {
+      await connect.close();
+    }
+  });
+
   it('refuses bad configurations with a clear error', async () => {
     const connect = await startConnect({ worker: worker() });
     try {

@@ -328,7 +328,9 @@ export class PostgresCdcSourceTask extends SourceTask {
     const signal: { waiter: (() => void) | null } = { waiter: null };
     const wire = wireOf(replication);
     wire.on('copyData', ({ chunk }) => {
-      const message = parseReplicationMessage(chunk);
+      // A copy: pg's parser reuses the buffer `chunk` lies in once more data arrives, and this
+      // message may wait in the inbox until after that.
+      const message = parseReplicationMessage(Buffer.from(chunk));
       if (message.kind === 'xlogdata' && message.walEnd > this.receivedLsn) this.receivedLsn = message.walEnd;
       if (message.kind === 'keepalive') {
         if (message.walEnd > this.receivedLsn) this.receivedLsn = message.walEnd;
