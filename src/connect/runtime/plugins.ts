@@ -11,6 +11,7 @@ import type { Logger } from '../../base/logger.js';
 import type { Connector, SinkConnector, SourceConnector } from '../api/connector.js';
 import { FileStreamSinkConnector } from '../connectors/file/file-stream-sink.js';
 import { FileStreamSourceConnector } from '../connectors/file/file-stream-source.js';
+import { connectors as httpConnectors } from '../connectors/http/index.js';
 import { connectors as postgresCdcConnectors } from '../connectors/postgres-cdc/index.js';
 import { connectors as postgresSinkConnectors } from '../connectors/postgres-sink/index.js';
 import type { PluginInfo } from './herder.js';
@@ -34,6 +35,7 @@ const BUILT_IN: readonly { className: string; create: ConnectorClass }[] = [
   // them loads none of their dependencies.
   ...postgresSinkConnectors,
   ...postgresCdcConnectors,
+  ...httpConnectors,
 ];
 
 export class PluginRegistry {
