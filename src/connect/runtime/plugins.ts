@@ -14,6 +14,7 @@ import { FileStreamSourceConnector } from '../connectors/file/file-stream-source
 import { connectors as httpConnectors } from '../connectors/http/index.js';
 import { connectors as postgresCdcConnectors } from '../connectors/postgres-cdc/index.js';
 import { connectors as postgresSinkConnectors } from '../connectors/postgres-sink/index.js';
+import { connectors as s3Connectors } from '../connectors/s3/index.js';
 import type { PluginInfo } from './herder.js';
 
 const loadModule = createRequire(import.meta.url);
@@ -36,6 +37,7 @@ const BUILT_IN: readonly { className: string; create: ConnectorClass }[] = [
   ...postgresSinkConnectors,
   ...postgresCdcConnectors,
   ...httpConnectors,
+  ...s3Connectors,
 ];
 
 export class PluginRegistry {
