@@ -342,7 +342,7 @@ describe('PostgreSQL CDC source (Debezium envelope)', { skip: postgresUnavailabl
       });
       assert.equal(got.length, 20_000);
       assert.deepEqual(got.map((event) => event.key!.payload.id), Array.from({ length: 20_000 }, (_, index) => index + 1));
-      assert.ok(got.every((event) => event.value!.payload.op === 'c' && event.value!.payload.after.sensor === `sensor-${event.key!.payload.id % 100}`));
+      assert.ok(got.every((event) => event.value!.payload.op === 'c' && event.value!.payload.after.sensor === `sensor-${(event.key!.payload.id as number) % 100}`));
     } finally {
       await connect.close();
     }
