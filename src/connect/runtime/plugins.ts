@@ -12,6 +12,7 @@ import type { Connector, SinkConnector, SourceConnector } from '../api/connector
 import { FileStreamSinkConnector } from '../connectors/file/file-stream-sink.js';
 import { FileStreamSourceConnector } from '../connectors/file/file-stream-source.js';
 import { connectors as httpConnectors } from '../connectors/http/index.js';
+import { connectors as mysqlCdcConnectors } from '../connectors/mysql-cdc/index.js';
 import { connectors as postgresCdcConnectors } from '../connectors/postgres-cdc/index.js';
 import { connectors as postgresSinkConnectors } from '../connectors/postgres-sink/index.js';
 import { connectors as s3Connectors } from '../connectors/s3/index.js';
@@ -36,6 +37,7 @@ const BUILT_IN: readonly { className: string; create: ConnectorClass }[] = [
   // them loads none of their dependencies.
   ...postgresSinkConnectors,
   ...postgresCdcConnectors,
+  ...mysqlCdcConnectors,
   ...httpConnectors,
   ...s3Connectors,
 ];
