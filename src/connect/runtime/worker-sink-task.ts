@@ -45,6 +45,8 @@ export interface SinkTaskSetup {
   readonly topicUsed: (topic: string) => void;
   /** The consumer group member's timeouts (the worker's consumer.* / the connector's consumer.override.*). */
   readonly groupTimeouts: GroupTimeouts;
+  /** isolation.level=read_committed: records of open or aborted transactions are not read. */
+  readonly readCommitted: boolean;
 }
 
 type Positions = Map<string, Map<number, number>>;
@@ -280,7 +282,7 @@ export class WorkerSinkTask extends WorkerTask {
       this.logger.warn(`${this.label}: fetch failed, retrying`, { error: error.message });
       await sleep(FETCH_RETRY_BACKOFF_MS);
       const topic = await this.setup.kafka.topic(consumer.topic.name, false).catch(() => consumer.topic);
-      this.consumers.set(topic.name, new Consumer(this.setup.kafka.cluster, topic, consumer.positions));
+      this.consumers.set(topic.name, new Consumer(this.setup.kafka.cluster, topic, consumer.positions, this.setup.readCommitted));
       return [];
     }
   }
@@ -352,7 +354,7 @@ export class WorkerSinkTask extends WorkerTask {
       // Connect's sink consumers start at the earliest offset when the group has none (auto.offset.reset=earliest).
       const earliest = missing.length > 0 ? await this.setup.kafka.admin.listOffsets({ ...info, partitions: info.partitions.filter((partition) => missing.includes(partition.partition)) }, OffsetSpec.earliest) : new Map<number, number>();
       const positions = new Map(partitions.map((partition) => [partition, known.get(partition) ?? earliest.get(partition) ?? 0]));
-      this.consumers.set(name, new Consumer(this.setup.kafka.cluster, info, positions));
+      this.consumers.set(name, new Consumer(this.setup.kafka.cluster, info, positions, this.setup.readCommitted));
     }
     // Kafka's onPartitionsAssigned: every assigned partition starts as consumed and committed up to its position.
     this.consumed.clear();

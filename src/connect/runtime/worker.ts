@@ -225,6 +225,7 @@ export class Worker {
           },
           topicUsed,
           groupTimeouts: sinkGroupTimeouts(worker, connectorProps),
+          readCommitted: sinkReadsCommitted(worker, connectorProps),
         }, logger, () => {});
       }
     } catch (error) {
@@ -327,6 +328,14 @@ function sinkGroupTimeouts(worker: ParsedConfig, connectorProps: Readonly<Record
     return parsed;
   };
   return { sessionTimeoutMs: value('session.timeout.ms'), rebalanceTimeoutMs: value('max.poll.interval.ms'), heartbeatIntervalMs: value('heartbeat.interval.ms') };
+}
+
+/** A sink consumer's isolation.level (the connector's consumer.override.*, else the worker's consumer.*; Kafka's default read_uncommitted). */
+function sinkReadsCommitted(worker: ParsedConfig, connectorProps: Readonly<Record<string, string>>): boolean {
+  const override = connectorProps['consumer.override.isolation.level'];
+  const text = (override ?? worker.originals['consumer.isolation.level'] ?? 'read_uncommitted').trim().toLowerCase();
+  if (text !== 'read_committed' && text !== 'read_uncommitted') throw new Error(`${override !== undefined ? 'consumer.override.' : 'consumer.'}isolation.level: expected read_committed or read_uncommitted, got '${text}'`);
+  return text === 'read_committed';
 }
 
 function taskKey(id: TaskId): string {

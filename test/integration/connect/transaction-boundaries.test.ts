@@ -3,10 +3,11 @@
 // record 4 and an abort after record 7; its second poll (held until the test says go) returns
 // 10-11 and asks for a commit of the open transaction. A read_committed reader must see 0-4 at
 // once, then nothing more while 8-9 sit in the open transaction, then 8-11; a read_uncommitted
-// reader shows that 5-7 were written and aborted, not dropped. A connector that cannot define
-// boundaries is refused with Kafka's message.
+// reader shows that 5-7 were written and aborted, not dropped. A FileStreamSink with
+// consumer.override.isolation.level=read_committed writes what the read_committed reader sees. A
+// connector that cannot define boundaries is refused with Kafka's message.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
@@ -107,6 +108,9 @@ describe('Connect exactly-once source: connector-defined transaction boundaries'
       await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
       return { values, close: () => consumer.disconnect() };
     };
+    const sinkFile = join(dir.path, 'sink.txt');
+    await waitFor(async () => herder.putConnectorConfig('committed-sink', { 'connector.class': 'FileStreamSink', topics: topic, file: sinkFile, 'consumer.override.isolation.level': 'read_committed' }, false).then(() => true), 'the sink to be created', 20_000);
+    const sinkLines = async () => (await readFile(sinkFile, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
     const committed = await reader(false);
     const everything = await reader(true);
     try {
@@ -116,11 +120,16 @@ describe('Connect exactly-once source: connector-defined transaction boundaries'
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.deepEqual(committed.values, ['0', '1', '2', '3', '4']);
       assert.deepEqual(everything.values, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+      await waitFor(async () => (await sinkLines()).length >= 5, 'the sink to write the first transaction', 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(await sinkLines(), ['0', '1', '2', '3', '4'], 'the read_committed sink stops where the reader does');
 
       await writeFile(signal, '');
       await waitFor(() => committed.values.length >= 9, 'the transaction of 8-11 to commit', 20_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.deepEqual(committed.values, ['0', '1', '2', '3', '4', '8', '9', '10', '11'], 'the aborted 5-7 are never read committed');
+      await waitFor(async () => (await sinkLines()).length >= 9, 'the sink to write the second transaction', 20_000);
+      assert.deepEqual(await sinkLines(), ['0', '1', '2', '3', '4', '8', '9', '10', '11'], 'nor written by the read_committed sink');
     } finally {
       await committed.close();
       await everything.close();
