@@ -127,6 +127,11 @@ export interface Herder {
   stopConnector(name: string): Promise<void>;
   /** PUT /connectors/{name}/fence, between workers: the leader's zombie fencing round (KIP-618). */
   fenceZombies(name: string): Promise<void>;
+  /**
+   * PUT /admin/loggers/{namespace}?scope=cluster (KIP-976): the level for every worker of the
+   * cluster, through the config topic. Absent in standalone mode, where the worker is the cluster.
+   */
+  setClusterLoggerLevel?(namespace: string, level: string): Promise<void>;
 
   /** The topics the connector has used since it was created or its topics were reset (KIP-558). */
   connectorActiveTopics(name: string): Promise<string[]>;

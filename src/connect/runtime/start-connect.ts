@@ -124,6 +124,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
         timeouts: { sessionTimeoutMs: config.number('session.timeout.ms'), rebalanceTimeoutMs: config.number('rebalance.timeout.ms'), heartbeatIntervalMs: config.number('heartbeat.interval.ms') },
         maxDelayMs: config.number('scheduled.rebalance.max.delay.ms'),
         workerUrl: `http://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${advertisedPort}`,
+        applyLoggerLevel: (namespace: string, level: string) => void loggerLevels.setLevel(namespace, level),
       });
       await distributed.start();
       herder = distributed;

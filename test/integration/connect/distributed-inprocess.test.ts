@@ -45,13 +45,17 @@ describe('Connect distributed: two workers in one group', () => {
     await dir.remove();
   });
 
-  async function startGroup(count: number): Promise<RunningConnect[]> {
-    const properties = distributedWorkerConfig(broker.running.bootstrapServers, uniqueTopic('connect-cluster'), 6_000, {
+  /** The worker config of a new group. */
+  function groupConfig(): Record<string, string> {
+    return distributedWorkerConfig(broker.running.bootstrapServers, uniqueTopic('connect-cluster'), 6_000, {
       'offset.storage.partitions': '5',
       'status.storage.partitions': '2',
       'offset.flush.interval.ms': '300',
       'heartbeat.interval.ms': '500',
     });
+  }
+
+  async function startGroup(count: number, properties = groupConfig()): Promise<RunningConnect[]> {
     const started: RunningConnect[] = [];
     for (let index = 0; index < count; index++) started.push(await startConnect({ mode: 'distributed', worker: properties }));
     return started;
@@ -133,5 +137,27 @@ describe('Connect distributed: two workers in one group', () => {
     await whenLed(() => two.herder.deleteConnector('life'), 'delete');
     await waitFor(() => one.herder.connectors().length === 0 && two.herder.connectors().length === 0, 'both workers to forget the connector', 10_000);
     await assert.rejects(one.herder.connectorStatus('life'), (error: unknown) => error instanceof ConnectRestError && error.status === 404);
+  });
+
+  it('sets a log level for the whole cluster (scope=cluster, KIP-976), also for a worker that joins later', async () => {
+    const config = groupConfig();
+    const group = await startGroup(2, config);
+    workers.push(...group);
+    const [first, second] = group as [RunningConnect, RunningConnect];
+    const put = (url: string, path: string, body: unknown) => fetch(`${url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const levelAt = async (url: string, name: string) => ((await (await fetch(`${url}/admin/loggers/${name}`)).json()) as { level?: string }).level;
+    assert.equal((await put(first.url, '/admin/loggers/connect?scope=cluster', { level: 'TRACE' })).status, 204);
+    await waitFor(async () => (await levelAt(second.url, 'connect')) === 'TRACE', 'the other worker to take the level', 10_000);
+    assert.equal(await levelAt(first.url, 'connect'), 'TRACE');
+    // A worker scope change stays on its worker.
+    assert.equal((await put(second.url, '/admin/loggers/connect', { level: 'ERROR' })).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await levelAt(first.url, 'connect'), 'TRACE');
+    // A level that is not one is refused, and written nowhere.
+    const refused = await put(first.url, '/admin/loggers/connect?scope=cluster', { level: 'LOUD' });
+    assert.equal(refused.status, 404);
+    const [third] = await startGroup(1, config);
+    workers.push(third!);
+    await waitFor(async () => (await levelAt(third!.url, 'connect')) === 'TRACE', 'a worker that joined later to take the cluster level', 10_000);
   });
 });

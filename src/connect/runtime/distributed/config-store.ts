@@ -9,6 +9,7 @@
 //                                                  task generation before it are fenced (KIP-618);
 //                                                  Conveyor adds "generation", the config offset of
 //                                                  the commit record it was written for
+//   logger-cluster-<namespace> {"level": "DEBUG"}   a log level for every worker (KIP-976)
 // Every worker reads the whole topic into a snapshot; listeners hear what changed.
 import type { Logger } from '../../../base/logger.js';
 import type { ConsumedRecord } from '../../../client/consumer.js';
@@ -29,6 +30,7 @@ export interface ConfigListener {
   taskConfigsCommitted(name: string): void;
   targetStateChanged(name: string): void;
   restartRequested(request: RestartRecord): void;
+  loggerLevelChanged(namespace: string, level: string): void;
 }
 
 export class ConfigStore extends LogBackedStore {
@@ -86,6 +88,11 @@ export class ConfigStore extends LogBackedStore {
     await this.log.send(key(`tasks-fencing-${name}`), jsonBytes({ 'task-count': count, generation }), 0);
   }
 
+  /** A log level for `namespace` on every worker of the cluster. */
+  async putLoggerLevel(namespace: string, level: string): Promise<void> {
+    await this.log.send(key(`logger-cluster-${namespace}`), jsonBytes({ level }), 0);
+  }
+
   async putTargetState(name: string, state: TargetState): Promise<void> {
     await this.log.send(key(`target-state-${name}`), jsonBytes({ state }), 0);
   }
@@ -107,6 +114,7 @@ export class ConfigStore extends LogBackedStore {
     if (recordKey.startsWith('connector-')) this.applyConnector(recordKey.slice('connector-'.length), value);
     else if (recordKey.startsWith('task-')) this.applyTask(recordKey.slice('task-'.length), value);
     else if (recordKey.startsWith('commit-')) this.applyCommit(recordKey.slice('commit-'.length), value, record);
+    else if (recordKey.startsWith('logger-cluster-') && typeof value?.level === 'string') this.listener.loggerLevelChanged(recordKey.slice('logger-cluster-'.length), value.level);
     else if (recordKey.startsWith('tasks-fencing-')) this.applyTaskCount(recordKey.slice('tasks-fencing-'.length), value);
     else if (recordKey.startsWith('target-state-')) this.applyTargetState(recordKey.slice('target-state-'.length), value);
     else if (recordKey.startsWith('restart-connector-') && value !== null) {

@@ -48,6 +48,8 @@ export interface DistributedHerderDeps extends HerderDeps {
   readonly maxDelayMs: number;
   /** This worker's REST URL, where other workers forward requests (http://host:port). */
   readonly workerUrl: string;
+  /** Applies a cluster-scoped log level read from the config topic to this worker's loggers. */
+  readonly applyLoggerLevel: (namespace: string, level: string) => void;
 }
 
 interface MemberMetadata {
@@ -137,6 +139,20 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   restartRequested(request: RestartRecord): void {
     this.restarts.push(request);
     this.wake();
+  }
+  loggerLevelChanged(namespace: string, level: string): void {
+    // Also the records read at start: a worker that joins later takes the cluster's levels (KIP-976).
+    try {
+      this.distributed.applyLoggerLevel(namespace, level);
+    } catch (error) {
+      this.logger.warn(`ignoring the cluster log level ${level} for ${namespace}`, { error: (error as Error).message });
+    }
+  }
+
+  /** Any worker writes it; every worker, this one included, applies it when it reads it back. */
+  async setClusterLoggerLevel(namespace: string, level: string): Promise<void> {
+    await this.configs.putLoggerLevel(namespace, level);
+    await this.configs.readToEnd();
   }
 
   /** A connector this worker runs asked for its tasks to be reconfigured (its ConnectorContext). */

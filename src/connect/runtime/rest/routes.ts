@@ -3,7 +3,7 @@
 // and LoggingResource (/admin/loggers...). Each route turns a request into herder calls and answers
 // with Kafka's status code and JSON shape; rest-server.ts puts them on HTTP and renders errors.
 import { ConnectRestError, type Herder, type RestartRequest } from '../herder.js';
-import type { LoggerLevels } from '../logger-levels.js';
+import { type LoggerLevels, kafkaLogLevel } from '../logger-levels.js';
 import { configPatch, connectorOffsets, createConnectorRequest, loggerLevelRequest, stringMap, withConnectorName } from './request-bodies.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -213,7 +213,7 @@ function pluginRoutes(herder: Herder): Route[] {
   ];
 }
 
-function loggerRoutes(loggerLevels: LoggerLevels): Route[] {
+function loggerRoutes(herder: Herder, loggerLevels: LoggerLevels): Route[] {
   // '*' rather than ':logger', so a component logger's '/' may be sent as it is or as %2F.
   return [
     route('GET', '/admin/loggers', () => ok(loggerLevels.levels())),
@@ -223,12 +223,16 @@ function loggerRoutes(loggerLevels: LoggerLevels): Route[] {
       if (level === undefined) throw new ConnectRestError(404, `Logger ${name} not found.`);
       return ok(level);
     }),
-    route('PUT', '/admin/loggers/*', (request) => {
+    route('PUT', '/admin/loggers/*', async (request) => {
       const level = loggerLevelRequest(request.body);
-      const affected = loggerLevels.setLevel(request.params['*']!, level);
-      // This worker is the whole cluster for its levels (as in Kafka's standalone mode); the cluster
-      // scope answers 204 as Kafka's does, any other scope is the worker's.
-      return queryValue(request, 'scope')?.toLowerCase() === 'cluster' ? noContent : ok(affected);
+      const namespace = request.params['*']!;
+      if (queryValue(request, 'scope')?.toLowerCase() !== 'cluster') return ok(loggerLevels.setLevel(namespace, level));
+      if (kafkaLogLevel(level) === undefined) throw new ConnectRestError(404, `invalid log level '${level}'.`);
+      // Distributed: every worker applies it when it reads the config topic, this one too. In
+      // standalone mode this worker is the whole cluster. Either way Kafka answers 204.
+      if (herder.setClusterLoggerLevel) await herder.setClusterLoggerLevel(namespace, level);
+      else loggerLevels.setLevel(namespace, level);
+      return noContent;
     }),
   ];
 }
@@ -242,6 +246,6 @@ export function connectRoutes(context: RouteContext): Route[] {
     ...connectorStateRoutes(herder),
     ...connectorDataRoutes(herder),
     ...pluginRoutes(herder),
-    ...loggerRoutes(context.loggerLevels),
+    ...loggerRoutes(herder, context.loggerLevels),
   ];
 }
