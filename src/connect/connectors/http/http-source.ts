@@ -1,9 +1,10 @@
 // The HTTP source: records out of a REST API polled with GET, and out of webhooks POSTed to it.
 //
 // Polling. Each response's records (the array at http.response.records.path) become records on
-// `topic`, the value the record as JSON text (http.value.format=string, for StringConverter) or
-// the parsed JSON itself (json: a schemaless value, for JsonConverter). Where to go on from is
-// one of:
+// `topic`, the value the record as JSON text (http.value.format=string, for StringConverter), the
+// parsed JSON itself (json: a schemaless value, for JsonConverter) or a Struct with a schema
+// inferred from the record (struct, json-struct.ts: for sinks that need schemas, such as the
+// PostgreSQL sink). Where to go on from is one of:
 //   - http.offset.field: the last record's value of that field (an id, an updated_at) is put into
 //     the next request, through a ${offset} placeholder in http.url or the http.offset.param
 //     query parameter; the API must answer the records after it. A record whose field equals the
@@ -32,10 +33,11 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type ConnectValidator, Validators } from '../../api/config.js';
 import { ConnectException, type RecordMetadata, SourceConnector, SourceTask } from '../../api/connector.js';
-import { Schemas, type SourceRecord } from '../../api/data.js';
+import { type Schema, Schemas, type SourceRecord } from '../../api/data.js';
 import { CheckedConfigDef } from './checked-config.js';
 import { HttpTransportError, backoffMs, excerpt, httpRequest, httpUrlProblem, parseHeaderList, redacted, retryAfterMs, sleep } from './http-client.js';
 import { type JsonPathStep, jsonPathProblem, parseJsonPath, readJsonPath } from './json-path.js';
+import { JsonStructs } from './json-struct.js';
 
 const VERSION = '1.0.0';
 const OFFSET_PLACEHOLDER = '${offset}';
@@ -108,8 +110,8 @@ const configDef = new CheckedConfigDef((config) => {
   .define({ name: 'http.offset.param', type: 'string', defaultValue: null, importance: 'MEDIUM', group: GROUP_POLL, orderInGroup: 7, documentation: `A query parameter the offset or cursor is added to the URL as (instead of a ${OFFSET_PLACEHOLDER} placeholder); left out while the offset is empty.` })
   .define({ name: 'http.offset.initial', type: 'string', defaultValue: '', importance: 'MEDIUM', group: GROUP_POLL, orderInGroup: 8, documentation: 'The offset or cursor of the first request, when no offset is stored.' })
   .define({ name: 'http.next.cursor.path', type: 'string', defaultValue: null, importance: 'MEDIUM', group: GROUP_POLL, orderInGroup: 9, validator: jsonPathProblem, documentation: 'A JSON path (e.g. $.next) to the next page\'s cursor in the response body, for APIs that page by cursor. Absent, null or empty: no further page yet.' })
-  .define({ name: 'http.record.key.field', type: 'string', defaultValue: null, importance: 'MEDIUM', orderInGroup: 10, validator: jsonPathProblem, documentation: 'A JSON path within a record whose value is the record key (as a string); no key when unset.' })
-  .define({ name: 'http.value.format', type: 'string', defaultValue: 'string', importance: 'MEDIUM', orderInGroup: 11, validator: Validators.oneOf('string', 'json'), recommendedValues: ['string', 'json'], documentation: 'string: the value is the record as JSON text with a string schema (for StringConverter); json: the parsed record without a schema (for JsonConverter).' })
+  .define({ name: 'http.record.key.field', type: 'string', defaultValue: null, importance: 'MEDIUM', orderInGroup: 10, validator: jsonPathProblem, documentation: 'A JSON path within a record whose value is the record key: as a string (objects and arrays as JSON text), or with http.value.format=struct the value with its inferred schema (an optional int64 for an integer id, an optional string for a string one); no key when unset.' })
+  .define({ name: 'http.value.format', type: 'string', defaultValue: 'string', importance: 'MEDIUM', orderInGroup: 11, validator: Validators.oneOf('string', 'json', 'struct'), recommendedValues: ['string', 'json', 'struct'], documentation: 'string: the value is the record as JSON text with a string schema (for StringConverter). json: the parsed record without a schema (for JsonConverter with schemas.enable=false). struct: a Struct with a schema inferred from each record on its own (for JsonConverter with schemas.enable=true and sinks that need schemas, such as the PostgreSQL sink): strings are optional strings, integers optional int64 (a whole number such as 2.0 too), other numbers optional float64, booleans optional booleans, objects optional structs (fields in the record\'s order), arrays optional arrays of their elements\' schema when the elements agree (integers with other numbers as float64), otherwise the array\'s JSON text as an optional string; a null is an optional string field with a null value, so an upsert sink clears the column rather than keeping its old value. Every schema is optional and unnamed: records of equal shape have equal schemas.' })
   .define({ name: 'http.max.retries', type: 'int', defaultValue: 10, importance: 'MEDIUM', group: GROUP_POLL, orderInGroup: 12, validator: Validators.atLeast(0), documentation: 'How many times a failed request (non-2xx, not JSON, unreachable) is retried before the task fails.' })
   .define({ name: 'http.retry.backoff.ms', type: 'long', defaultValue: 1000, importance: 'LOW', group: GROUP_POLL, orderInGroup: 13, validator: Validators.atLeast(0), documentation: 'The wait before the first retry; it doubles with each retry (a Retry-After header is honoured instead).' })
   .define({ name: 'http.retry.backoff.max.ms', type: 'long', defaultValue: 60_000, importance: 'LOW', group: GROUP_POLL, orderInGroup: 14, validator: Validators.atLeast(0), documentation: 'The longest wait between retries.' })
@@ -166,7 +168,7 @@ interface Settings {
   readonly initialOffset: string;
   readonly cursorPath: JsonPathStep[] | null;
   readonly keyField: JsonPathStep[] | null;
-  readonly json: boolean;
+  readonly format: 'string' | 'json' | 'struct';
   readonly maxRetries: number;
   readonly backoffMs: number;
   readonly backoffMaxMs: number;
@@ -199,6 +201,8 @@ export class HttpSourceTask extends SourceTask {
   private readonly posts = new Set<PendingPost>();
   private readonly postOf = new WeakMap<SourceRecord, PendingPost>();
   private pendingWebhookRecords = 0;
+  /** http.value.format=struct: schemas inferred from the records (cached by shape). */
+  private readonly structs = new JsonStructs();
 
   version(): string {
     return VERSION;
@@ -222,7 +226,7 @@ export class HttpSourceTask extends SourceTask {
       initialOffset: config.string('http.offset.initial'),
       cursorPath: path('http.next.cursor.path'),
       keyField: path('http.record.key.field'),
-      json: config.string('http.value.format').toLowerCase() === 'json',
+      format: config.string('http.value.format').toLowerCase() as Settings['format'],
       maxRetries: config.number('http.max.retries'),
       backoffMs: config.number('http.retry.backoff.ms'),
       backoffMaxMs: config.number('http.retry.backoff.max.ms'),
@@ -423,15 +427,29 @@ export class HttpSourceTask extends SourceTask {
   }
 
   private record(item: unknown, sourcePartition: Readonly<Record<string, unknown>> | null, sourceOffset: Readonly<Record<string, unknown>> | null): SourceRecord {
-    const { keyField, json, topic } = this.settings;
-    const key = keyField === null ? null : keyText(readJsonPath(item, keyField));
+    const { keyField, format, topic } = this.settings;
+    let keySchema: Schema | null = null;
+    let key: unknown = null;
+    let valueSchema: Schema | null;
+    let value: unknown;
+    if (format === 'struct') {
+      if (keyField !== null) ({ schema: keySchema, value: key } = this.structs.of(readJsonPath(item, keyField)));
+      ({ schema: valueSchema, value } = this.structs.of(item));
+    } else {
+      if (keyField !== null) {
+        keySchema = Schemas.OPTIONAL_STRING;
+        key = keyText(readJsonPath(item, keyField));
+      }
+      valueSchema = format === 'json' ? null : Schemas.STRING;
+      value = format === 'json' ? item : typeof item === 'string' ? item : JSON.stringify(item);
+    }
     return {
       topic,
       kafkaPartition: null,
-      keySchema: keyField === null ? null : Schemas.OPTIONAL_STRING,
+      keySchema,
       key,
-      valueSchema: json ? null : Schemas.STRING,
-      value: json ? item : typeof item === 'string' ? item : JSON.stringify(item),
+      valueSchema,
+      value,
       timestamp: null,
       headers: [],
       sourcePartition,
