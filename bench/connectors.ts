@@ -119,6 +119,17 @@ async function countRows(client: pg.Client, table: string): Promise<number> {
   return result.rows[0].n as number;
 }
 
+/** A standalone worker on `bootstrap` with JsonConverter (schemas on) for keys and values. */
+function jsonWorker(bootstrap: string, offsetsFile: string): Record<string, string> {
+  return {
+    'bootstrap.servers': bootstrap,
+    'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'offset.storage.file.filename': offsetsFile,
+    listeners: 'http://127.0.0.1:0',
+  };
+}
+
 interface PgSinkRound {
   round: number;
   copy: Rate;
@@ -154,13 +165,7 @@ async function pgSink(bootstrap: string, work: string): Promise<PgSinkRound[]> {
         const table = `sink_${mode}_${round}`;
         const started = performance.now();
         const connect = await startConnect({
-          worker: {
-            'bootstrap.servers': bootstrap,
-            'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-            'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-            'offset.storage.file.filename': join(work, `${table}.offsets`),
-            listeners: 'http://127.0.0.1:0',
-          },
+          worker: jsonWorker(bootstrap, join(work, `${table}.offsets`)),
           connectors: [{
             name: table, 'connector.class': 'PostgresSink', topics: topic, 'tasks.max': String(PARTITIONS),
             'connection.url': server.url(), 'table.name.format': table, 'auto.create': 'true',
@@ -223,13 +228,7 @@ async function pgCdc(bootstrap: string, work: string): Promise<PgCdcRound[]> {
   const rounds: PgCdcRound[] = [];
   const fill = (table: string) => client.query(`INSERT INTO ${table} SELECT n, 'sensor-' || (n % 1000), (n * 7919 % 10000) / 100.0, timestamp '2026-01-01' + n * interval '1 second' FROM generate_series(0, ${ROWS - 1}) AS n`);
   const connectorFor = (name: string, table: string, mode: string) => startConnect({
-    worker: {
-      'bootstrap.servers': bootstrap,
-      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'offset.storage.file.filename': join(work, `${name}.offsets`),
-      listeners: 'http://127.0.0.1:0',
-    },
+    worker: jsonWorker(bootstrap, join(work, `${name}.offsets`)),
     connectors: [{
       name, 'connector.class': 'PostgresCdcSource', 'database.hostname': server.host, 'database.port': String(server.port),
       'database.user': server.user, 'database.dbname': 'postgres', 'topic.prefix': name, 'table.include.list': `public\\.${table}`,
@@ -302,13 +301,7 @@ async function mariadbCdc(bootstrap: string, work: string): Promise<MariadbCdcRo
   await client.query('USE bench');
   const fill = (table: string) => client.query(`INSERT INTO bench.${table} SELECT seq, CONCAT('sensor-', seq % 1000), (seq * 7919 % 10000) / 100.0, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_0_to_${ROWS - 1}`);
   const connectorFor = (name: string, table: string, mode: string, serverId: number) => startConnect({
-    worker: {
-      'bootstrap.servers': bootstrap,
-      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'offset.storage.file.filename': join(work, `${name}.offsets`),
-      listeners: 'http://127.0.0.1:0',
-    },
+    worker: jsonWorker(bootstrap, join(work, `${name}.offsets`)),
     connectors: [{
       name, 'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector', 'database.hostname': server.host, 'database.port': String(server.port),
       'database.user': server.user, 'database.server.id': String(serverId), 'topic.prefix': name, 'database.include.list': 'bench',
@@ -386,13 +379,7 @@ async function s3Sink(bootstrap: string, work: string): Promise<S3Round[]> {
         const name = `s3-${format}-${round}`;
         const started = performance.now();
         const connect = await startConnect({
-          worker: {
-            'bootstrap.servers': bootstrap,
-            'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-            'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-            'offset.storage.file.filename': join(work, `${name}.offsets`),
-            listeners: 'http://127.0.0.1:0',
-          },
+          worker: jsonWorker(bootstrap, join(work, `${name}.offsets`)),
           connectors: [{
             name, 'connector.class': 'S3Sink', topics: topic, 's3.bucket.name': 'bench', 's3.region': 'us-east-1', 'store.url': server.url,
             'aws.access.key.id': 'S3RVER', 'aws.secret.access.key': 'S3RVER', 'topics.dir': name, 'format.class': format, 'flush.size': String(flushSize),
