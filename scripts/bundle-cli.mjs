@@ -24,7 +24,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge', 'jose', 'fastify', 'pg', 'pg-logical-replication', '@aws-sdk/client-s3', 'hyparquet-writer', 'mysql2', '@vlasky/zongji'],
+  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge', 'jose', 'fastify', 'pg', '@aws-sdk/client-s3', 'hyparquet-writer', 'mysql2', '@vlasky/zongji'],
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
   // The sources are ES modules: `import.meta.url` becomes the bundle's own URL.
