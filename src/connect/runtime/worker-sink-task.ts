@@ -53,6 +53,8 @@ type Positions = Map<string, Map<number, number>>;
 
 export class WorkerSinkTask extends WorkerTask {
   private member: GroupMember | undefined;
+  /** The topics and partition counts `member` subscribes to. */
+  private memberTopics = new Map<string, number>();
   private subscribed: string[] = [];
   private consumers = new Map<string, Consumer>();
   /** Partitions the task paused through its context, as "partition:topic". */
@@ -342,7 +344,14 @@ export class WorkerSinkTask extends WorkerTask {
     const topics = await this.subscriptionTopics();
     this.subscribed = [...topics.keys()].sort();
     for (const topic of topics.keys()) this.setup.topicUsed(topic);
-    this.member = new GroupMember(this.setup.kafka.cluster, this.setup.groupId, new Map([...topics].map(([name, info]) => [name, info.partitions.length])), this.setup.groupTimeouts);
+    const counts = new Map([...topics].map(([name, info]) => [name, info.partitions.length]));
+    // A rejoin is the same member (its id kept), so the coordinator does not wait out a member
+    // left behind; a new subscription is a new member, after the old one left the group.
+    if (!this.member || !sameCounts(this.memberTopics, counts)) {
+      await this.member?.leave().catch(() => undefined);
+      this.member = new GroupMember(this.setup.kafka.cluster, this.setup.groupId, counts, this.setup.groupTimeouts);
+      this.memberTopics = counts;
+    }
     const assigned = await this.member.join();
     const committed = await this.member.committed(assigned);
     this.consumers = new Map();
@@ -368,10 +377,6 @@ export class WorkerSinkTask extends WorkerTask {
   private async rebalance(): Promise<void> {
     await this.commitOffsets();
     await this.setup.task.close(this.assignment());
-    const newTopics = this.setup.topicsRegex ? (await this.subscriptionTopics()) : null;
-    if (newTopics && [...newTopics.keys()].sort().join(',') !== this.subscribed.join(',')) {
-      await this.member!.leave();
-    }
     await this.joinGroup();
   }
 
@@ -439,4 +444,8 @@ function samePositions(a: Positions, b: Positions): boolean {
 
 function describe(record: SinkRecord): string {
   return `${record.originalTopic}-${record.originalKafkaPartition} offset ${record.originalKafkaOffset}`;
+}
+
+function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  return a.size === b.size && [...a].every(([name, count]) => b.get(name) === count);
 }
