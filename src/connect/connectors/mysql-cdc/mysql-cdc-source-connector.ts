@@ -27,9 +27,15 @@ export class MySqlCdcSourceConnector extends SourceConnector {
   config(): ConnectConfigDef {
     return configDef;
   }
-  override exactlyOnceSupport(): 'UNSUPPORTED' {
-    // Offsets are stored after the records are written, not inside Kafka transactions.
-    return 'UNSUPPORTED';
+  /**
+   * Streaming resumes exactly after the last change whose offset is stored (binlog position, event
+   * and row), so with the worker's transactions (KIP-618) each change is in Kafka once. A snapshot
+   * interrupted by a crash is taken again from the start, repeating its rows: exactly once only
+   * without one.
+   */
+  override exactlyOnceSupport(props: Readonly<Record<string, string>>): 'SUPPORTED' | 'UNSUPPORTED' {
+    const mode = (props['snapshot.mode'] ?? 'initial').trim().toLowerCase();
+    return mode === 'never' || mode === 'no_data' || mode === 'schema_only' ? 'SUPPORTED' : 'UNSUPPORTED';
   }
   override alterOffsets(): boolean {
     // Offsets name binary log positions; a changed offset makes the task read from there, or resnapshot when removed.

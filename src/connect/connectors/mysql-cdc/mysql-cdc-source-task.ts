@@ -160,6 +160,10 @@ export class MySqlCdcSourceTask extends SourceTask {
       if (this.failure) throw this.failure;
     }
     const records = this.queue.splice(0, this.settings.maxBatchSize);
+    // The records of one row (a delete and its tombstone; a key change's delete, tombstone and
+    // create) share one offset: they go out in one poll, so no offset is stored, nor transaction
+    // committed, between them, and a restart from that offset cannot skip the rest of the row.
+    while (records.length > 0 && this.queue.length > 0 && this.queue[0]!.sourceOffset === records.at(-1)!.sourceOffset) records.push(this.queue.shift()!);
     for (const waiter of this.spaceWaiters.splice(0)) waiter();
     return records.length === 0 ? null : records;
   }
