@@ -106,7 +106,8 @@ describe('plugin listing and config definitions', () => {
       assert.ok(classes.includes(`${T}.${name}$Key`) && classes.includes(`${T}.${name}$Value`), name);
     }
     for (const name of ['DropHeaders', 'Filter', 'InsertHeader', 'RegexRouter', 'TimestampRouter', 'ValueToKey']) assert.ok(classes.includes(`${T}.${name}`), name);
-    assert.equal(transformPlugins.length, 26);
+    assert.ok(classes.includes('io.debezium.transforms.ExtractNewRecordState'), 'Debezium\'s, for the CDC connectors');
+    assert.equal(transformPlugins.length, 27);
     assert.ok(transformPlugins.every((plugin) => plugin.type === 'transformation' && plugin.version !== ''));
     assert.deepEqual(predicatePlugins.map((plugin) => [plugin.class, plugin.type]), [
       [`${T}.predicates.HasHeaderKey`, 'predicate'],
