@@ -27,6 +27,7 @@ import type { RowsEvent, TableMapEntry } from '@vlasky/zongji';
 import { ConnectException, SourceTask } from '../../api/connector.js';
 import type { SourceRecord } from '../../api/data.js';
 import { Struct } from '../../api/data.js';
+import { ChangeQueue } from '../debezium/change-queue.js';
 import { type Operation, envelopeStruct, keyStruct, rowStruct } from '../debezium/schemas.js';
 import { type MySqlCdcSettings, parseSettings } from './config.js';
 import {
@@ -86,9 +87,7 @@ export class MySqlCdcSourceTask extends SourceTask {
   private wake: (() => void) | null = null;
 
   // ---- the queue between the loop and poll ----
-  private queue: SourceRecord[] = [];
-  private spaceWaiters: (() => void)[] = [];
-  private dataWaiter: (() => void) | null = null;
+  private queue!: ChangeQueue;
 
   // ---- positions ----
   private snapshotNeeded = false;
@@ -108,6 +107,7 @@ export class MySqlCdcSourceTask extends SourceTask {
 
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.settings = parseSettings(props);
+    this.queue = new ChangeQueue(this.settings.maxQueueSize);
     const connectorClass = props['connector.class'] ?? '';
     this.flavourOverride = /mariadb/i.test(connectorClass) ? 'mariadb' : /debezium\.connector\.mysql/.test(connectorClass) ? 'mysql' : null;
     this.partition = { server: this.settings.topicPrefix };
@@ -145,34 +145,17 @@ export class MySqlCdcSourceTask extends SourceTask {
 
   async poll(): Promise<SourceRecord[] | null> {
     if (this.failure) throw this.failure;
-    if (this.queue.length === 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.dataWaiter = null;
-          resolve();
-        }, this.settings.pollIntervalMs);
-        this.dataWaiter = () => {
-          clearTimeout(timer);
-          this.dataWaiter = null;
-          resolve();
-        };
-      });
-      if (this.failure) throw this.failure;
-    }
-    const records = this.queue.splice(0, this.settings.maxBatchSize);
-    // The records of one row (a delete and its tombstone; a key change's delete, tombstone and
-    // create) share one offset: they go out in one poll, so no offset is stored, nor transaction
-    // committed, between them, and a restart from that offset cannot skip the rest of the row.
-    while (records.length > 0 && this.queue.length > 0 && this.queue[0]!.sourceOffset === records.at(-1)!.sourceOffset) records.push(this.queue.shift()!);
-    for (const waiter of this.spaceWaiters.splice(0)) waiter();
+    // A row's records (a delete and its tombstone; a key change's delete, tombstone and create)
+    // share one offset; the queue hands them out in one poll.
+    const records = await this.queue.take(this.settings.maxBatchSize, this.settings.pollIntervalMs);
+    if (this.failure) throw this.failure;
     return records.length === 0 ? null : records;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    this.dataWaiter?.();
-    for (const waiter of this.spaceWaiters.splice(0)) waiter();
+    this.queue?.wake();
     this.closeReader();
     await this.regular?.end().catch(() => undefined);
     await this.loop?.catch(() => undefined);
@@ -196,7 +179,7 @@ export class MySqlCdcSourceTask extends SourceTask {
         if (this.stopping) return;
         if (!isRetriable(error)) {
           this.failure = error instanceof ConnectException ? error : new ConnectException(`MySQL/MariaDB change capture failed: ${error instanceof Error ? error.message : error}`);
-          this.dataWaiter?.();
+          this.queue.wake();
           return;
         }
       } finally {
@@ -583,17 +566,13 @@ export class MySqlCdcSourceTask extends SourceTask {
   // ---- queue ----
 
   private async enqueue(record: SourceRecord): Promise<void> {
-    while (this.queue.length >= this.settings.maxQueueSize && !this.stopping) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-    }
-    if (this.stopping) return;
+    if (!(await this.queue.waitForRoom(() => this.stopping))) return;
     const offset = record.sourceOffset as Record<string, unknown>;
     if (offset.snapshot !== true) {
       // A reconnect resumes after the last record queued.
       this.position = { file: String(offset.file), pos: Number(offset.pos), gtids: (offset.gtids as string | null) ?? null, event: Number(offset.event), row: Number(offset.row) };
     }
     this.queue.push(record);
-    this.dataWaiter?.();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -14,6 +14,7 @@
 // A lost connection or a restarting server is retried with backoff; the slot keeps the changes.
 import { ConnectException, type RecordMetadata, SourceTask } from '../../api/connector.js';
 import { type Schema, SchemaBuilder, Schemas, type SourceRecord, Struct } from '../../api/data.js';
+import { ChangeQueue } from '../debezium/change-queue.js';
 import { type Operation, envelopeStruct, keyStruct, rowStruct } from '../debezium/schemas.js';
 import { type CdcSettings, parseSettings } from './config.js';
 import { type PgClient, connect, connectionFailure, describeTable, listTables, quoteIdent, quoteLiteral, slotState, wireOf } from './postgres.js';
@@ -54,9 +55,7 @@ export class PostgresCdcSourceTask extends SourceTask {
   private wake: (() => void) | null = null;
 
   // ---- the queue between the loop and poll ----
-  private queue: SourceRecord[] = [];
-  private spaceWaiters: (() => void)[] = [];
-  private dataWaiter: (() => void) | null = null;
+  private queue!: ChangeQueue;
 
   // ---- positions ----
   /** Sequence numbers of queued records, for commitRecord. */
@@ -88,6 +87,7 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.settings = parseSettings(props);
+    this.queue = new ChangeQueue(this.settings.maxQueueSize);
     this.partition = { server: this.settings.topicPrefix };
     const stored = await this.context.offsetStorageReader.offset(this.partition);
     this.lastOffset = stored;
@@ -123,22 +123,8 @@ export class PostgresCdcSourceTask extends SourceTask {
 
   async poll(): Promise<SourceRecord[] | null> {
     if (this.failure) throw this.failure;
-    if (this.queue.length === 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.dataWaiter = null;
-          resolve();
-        }, this.settings.pollIntervalMs);
-        this.dataWaiter = () => {
-          clearTimeout(timer);
-          this.dataWaiter = null;
-          resolve();
-        };
-      });
-      if (this.failure) throw this.failure;
-    }
-    const records = this.queue.splice(0, this.settings.maxBatchSize);
-    for (const waiter of this.spaceWaiters.splice(0)) waiter();
+    const records = await this.queue.take(this.settings.maxBatchSize, this.settings.pollIntervalMs);
+    if (this.failure) throw this.failure;
     if (records.length === 0) return this.heartbeat();
     return records;
   }
@@ -157,8 +143,7 @@ export class PostgresCdcSourceTask extends SourceTask {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    this.dataWaiter?.();
-    for (const waiter of this.spaceWaiters.splice(0)) waiter();
+    this.queue?.wake();
     this.sendStatus();
     await this.replication?.end().catch(() => undefined);
     await this.regular?.end().catch(() => undefined);
@@ -186,7 +171,7 @@ export class PostgresCdcSourceTask extends SourceTask {
         if (this.stopping) return;
         if (!isRetriable(error)) {
           this.failure = error instanceof ConnectException ? error : new ConnectException(`PostgreSQL change capture failed: ${error instanceof Error ? error.message : error}`);
-          this.dataWaiter?.();
+          this.queue.wake();
           return;
         }
         await this.sleep(wait);
@@ -541,15 +526,11 @@ export class PostgresCdcSourceTask extends SourceTask {
   // ---- queue and positions ----
 
   private async enqueue(record: SourceRecord): Promise<void> {
-    while (this.queue.length >= this.settings.maxQueueSize && !this.stopping) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-    }
-    if (this.stopping) return;
+    if (!(await this.queue.waitForRoom(() => this.stopping))) return;
     this.sequenceOf.set(record, ++this.emittedSeq);
     this.lastOffset = record.sourceOffset as Record<string, unknown>;
     this.lastHeartbeat = Date.now();
     this.queue.push(record);
-    this.dataWaiter?.();
   }
 
   /** Moves the confirmable position to the end of every transaction whose records are all committed. */
