@@ -4,11 +4,10 @@
 // the binary log on in row format with full row images, as change data capture needs. Under root
 // the directory is handed to the unprivileged `nobody` user and the server runs as that user
 // (mariadbd's --user). Stopped by its process id; restartable on the same directory and port.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseProcess, freePort } from './database-process.js';
 import { runProcess } from './process.js';
 
 const NOBODY = 65534;
@@ -75,39 +74,17 @@ export async function startMariadb(options: { settings?: Record<string, string> 
   const args = ['--no-defaults', `--datadir=${dataDir}`, ...userArgs, ...innodb,
     ...Object.entries(settings).map(([key, value]) => (value === '' ? `--${key}` : `--${key}=${value}`))];
 
-  let child: ChildProcess | undefined;
-  let log = '';
-  const launch = async (): Promise<void> => {
-    log = '';
-    const started = spawn(MARIADBD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child = started;
-    started.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString('utf8');
-    });
-    const deadline = Date.now() + 30_000;
-    while (!log.includes('ready for connections')) {
-      if (started.exitCode !== null || started.signalCode !== null) throw new Error(`mariadbd exited (${started.exitCode ?? started.signalCode}): ${log}`);
-      if (Date.now() > deadline) throw new Error(`mariadbd did not start within 30 s: ${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
-  const halt = async (): Promise<void> => {
-    const running = child;
-    child = undefined;
-    if (running?.pid === undefined || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    process.kill(running.pid, 'SIGTERM'); // a clean shutdown: ends sessions, closes the binary log
-    const timer = setTimeout(() => {
-      if (running.pid !== undefined && running.exitCode === null) process.kill(running.pid, 'SIGKILL');
-    }, 15_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const server = new DatabaseProcess({
+    name: 'mariadbd', command: MARIADBD, args,
+    readyLine: 'ready for connections',
+    stopSignal: 'SIGTERM', // a clean shutdown: ends sessions, closes the binary log
+    stopGraceMs: 15_000,
+  });
 
   try {
-    await launch();
+    await server.launch();
   } catch (error) {
-    await halt();
+    await server.halt();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -117,26 +94,15 @@ export async function startMariadb(options: { settings?: Record<string, string> 
     user: 'root',
     dir,
     get pid() {
-      return child?.pid;
+      return server.pid;
     },
     restart: async () => {
-      await halt();
-      await launch();
+      await server.halt();
+      await server.launch();
     },
     stop: async () => {
-      await halt();
+      await server.halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

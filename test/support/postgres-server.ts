@@ -4,11 +4,10 @@
 // PostgreSQL refuses to run as root, so under root the directory is handed to the unprivileged
 // `nobody` user and the server runs as that user. Stopped by its process id; restartable on the
 // same data directory and port (for the tests that restart the database under a connector).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseProcess, freePort } from './database-process.js';
 import { runProcess } from './process.js';
 
 const NOBODY = 65534;
@@ -74,39 +73,17 @@ export async function startPostgres(options: { settings?: Record<string, string>
   };
   const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
 
-  let child: ChildProcess | undefined;
-  let log = '';
-  const launch = async (): Promise<void> => {
-    log = '';
-    const started = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...owner });
-    child = started;
-    started.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString('utf8');
-    });
-    const deadline = Date.now() + 30_000;
-    while (!log.includes('database system is ready to accept connections')) {
-      if (started.exitCode !== null || started.signalCode !== null) throw new Error(`postgres exited (${started.exitCode ?? started.signalCode}): ${log}`);
-      if (Date.now() > deadline) throw new Error(`postgres did not start within 30 s: ${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
-  const halt = async (): Promise<void> => {
-    const running = child;
-    child = undefined;
-    if (running?.pid === undefined || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    process.kill(running.pid, 'SIGINT'); // fast shutdown: ends sessions, writes a checkpoint
-    const timer = setTimeout(() => {
-      if (running.pid !== undefined && running.exitCode === null) process.kill(running.pid, 'SIGKILL');
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const server = new DatabaseProcess({
+    name: 'postgres', command: join(bin, 'postgres'), args, spawnOptions: owner,
+    readyLine: 'database system is ready to accept connections',
+    stopSignal: 'SIGINT', // fast shutdown: ends sessions, writes a checkpoint
+    stopGraceMs: 10_000,
+  });
 
   try {
-    await launch();
+    await server.launch();
   } catch (error) {
-    await halt();
+    await server.halt();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -116,14 +93,14 @@ export async function startPostgres(options: { settings?: Record<string, string>
     user: 'postgres',
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     get pid() {
-      return child?.pid;
+      return server.pid;
     },
     restart: async () => {
-      await halt();
-      await launch();
+      await server.halt();
+      await server.launch();
     },
     stop: async () => {
-      await halt();
+      await server.halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -133,15 +110,4 @@ function runAs(command: string, args: string[], owner: { uid?: number; gid?: num
   if (owner.uid === undefined) return runProcess(command, args, { timeoutMs: 60_000 });
   // runProcess spawns as this user; initdb must run as the directory's owner.
   return runProcess('setpriv', [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups', command, ...args], { timeoutMs: 60_000 });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
