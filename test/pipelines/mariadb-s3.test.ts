@@ -27,10 +27,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import mysql from 'mysql2/promise';
-import { type MariadbServer, mariadbUnavailable, startMariadb } from '../../support/mariadb-server.js';
-import { S3_ACCESS_KEY, S3_SECRET_KEY, type S3Server, startS3Server } from '../../support/s3-server.js';
-import { type TestBroker, createTopic, readAll, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
-import { type Status, type WorkerProcess, createConnector, distributedWorkerProperties, rest, startWorker, stopWorkers } from './worker-processes.js';
+import { type MariadbServer, mariadbUnavailable, startMariadb } from '../support/mariadb-server.js';
+import { S3_ACCESS_KEY, S3_SECRET_KEY, type S3Server, startS3Server } from '../support/s3-server.js';
+import { type TestBroker, createTopic, readAll, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../integration/helpers.js';
+import { type Status, type WorkerProcess, createConnector, distributedWorkerProperties, rest, startWorker, stopWorkers } from '../integration/connect/worker-processes.js';
 
 const SESSION_TIMEOUT_MS = 6_000;
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';

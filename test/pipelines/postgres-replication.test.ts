@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startConnect } from '../../../src/connect/runtime/start-connect.js';
-import { type PostgresServer, postgresUnavailable, startPostgres } from '../../support/postgres-server.js';
-import { type TestBroker, startTestBroker, temporaryDirectory, waitFor } from '../helpers.js';
+import { startConnect } from '../../src/connect/runtime/start-connect.js';
+import { type PostgresServer, postgresUnavailable, startPostgres } from '../support/postgres-server.js';
+import { type TestBroker, startTestBroker, temporaryDirectory, waitFor } from '../integration/helpers.js';
 
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
