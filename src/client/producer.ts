@@ -71,24 +71,23 @@ export class Producer {
       return { topic: topic.name, partition: this.partitionFor(topic, record), offset: -1, error: null, errorCode: ErrorCode.NONE };
     });
     // Per "topic partition", its leader and its records' indexes in batches.
-    const partitions = new Map<PartitionKey, { leader: number; batches: number[][] }>();
+    const partitions = new Map<PartitionKey, { leader: number; batches: number[][]; lastBatchBytes: number }>();
     results.forEach((result, index) => {
       const key = partitionKey(result.topic, result.partition);
       let entry = partitions.get(key);
       if (!entry) {
         const leader = this.topics.get(result.topic)!.partitions.find((info) => info.partition === result.partition)?.leader ?? -1;
-        entry = { leader, batches: [] };
+        entry = { leader, batches: [], lastBatchBytes: 0 };
         partitions.set(key, entry);
       }
       const last = entry.batches.at(-1);
       const size = estimatedSize(records[index]!);
-      if (last && batchBytes.get(last)! + size <= BATCH_BYTES_MAX) {
+      if (last && entry.lastBatchBytes + size <= BATCH_BYTES_MAX) {
         last.push(index);
-        batchBytes.set(last, batchBytes.get(last)! + size);
+        entry.lastBatchBytes += size;
       } else {
-        const batch = [index];
-        batchBytes.set(batch, size);
-        entry.batches.push(batch);
+        entry.batches.push([index]);
+        entry.lastBatchBytes = size;
       }
     });
     const rounds = Math.max(0, ...[...partitions.values()].map((entry) => entry.batches.length));
@@ -180,7 +179,6 @@ export class Partitioner {
 
 /** The most bytes (keys, values and headers, estimated) of one partition's batch: Kafka's max.request.size. */
 const BATCH_BYTES_MAX = 1024 * 1024 - 16 * 1024;
-const batchBytes = new WeakMap<number[], number>();
 
 function estimatedSize(record: ProducerRecord): number {
   let size = 24 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
