@@ -287,6 +287,37 @@ describe('partition log timestamps, epochs, truncation', () => {
     await manager.close();
   });
 
+  it('a truncation deletes the producer snapshots above it: a crash after it rebuilds the producer state from the batches written in their place', async () => {
+    const fs = new MemoryFileSystem();
+    const transactional = (producerId: number, baseSequence: number) =>
+      buildRecordBatchSync([{ key: null, value: Buffer.from('v') }], { producerId, producerEpoch: 0, baseSequence, transactional: true });
+    const marker = (producerId: number, type: 0 | 1) => buildControlBatchSync({ type, producerId, producerEpoch: 0, coordinatorEpoch: 0, timestamp: 0 });
+    const first = await openTestLogManager({ fs });
+    const log = await first.createLog('t', 0);
+    await log.append(transactional(7, 0), { leaderEpoch: 0, appendTimeMs: 5 }); // offset 0
+    await log.append(marker(7, ControlRecordType.commit), { leaderEpoch: 0, appendTimeMs: 5 }); // offset 1, never replicated
+    await log.append(buildBatch(), { leaderEpoch: 0, appendTimeMs: 5 }); // offset 2
+    log.updateHighWatermark(1);
+    await first.close(); // a clean shutdown: the producer snapshot at 3
+
+    const second = await openTestLogManager({ fs });
+    const follower = second.get('t', 0)!;
+    await follower.truncateTo(1); // the new leader's log diverges at 1
+    await follower.append(transactional(9, 0), { leaderEpoch: 1, appendTimeMs: 5 }); // offset 1: producer 9's transaction, still open
+    await follower.append(buildBatch(), { leaderEpoch: 1, appendTimeMs: 5 }); // offset 2
+    await follower.append(buildBatch(), { leaderEpoch: 1, appendTimeMs: 5 }); // offset 3
+    assert.equal(follower.producerState.lastStableOffset(4), 0, "producer 7's transaction is open again and holds the LSO");
+
+    // A crash (no close): the next start must not restore the snapshot at 3, which describes the truncated batches.
+    const third = await openTestLogManager({ fs });
+    const again = third.get('t', 0)!;
+    assert.equal(again.logEndOffset, 4);
+    assert.equal(again.producerState.hasOngoingTransaction(9, 0), true, "producer 9's transaction at offset 1 is known as open");
+    assert.equal(again.producerState.lastStableOffset(4), 0, "producer 7's records at 0 are still in an open transaction");
+    await third.close();
+    await second.close().catch(() => undefined);
+  });
+
   it('as a follower, takes batches with gaps between them (a compacted leader dropped whole batches), never going back', async () => {
     const manager = await openTestLogManager();
     const log = await manager.createLog('t', 0);

@@ -49,7 +49,7 @@ import { type BatchCorruption, RELATIVE_OFFSET_MAX, Segment, type SegmentContext
 import type { ReadLease } from './read-buffer-pool.js';
 import { SerialQueue } from './serial-queue.js';
 import { TailCache, type TailCacheBudget } from './tail-cache.js';
-import { loadProducerState, PRODUCER_SNAPSHOT_FILE_SUFFIX, writeProducerSnapshot } from './producer-snapshot.js';
+import { deleteProducerSnapshotsAbove, loadProducerState, PRODUCER_SNAPSHOT_FILE_SUFFIX, type ProducerStateStore, writeProducerSnapshot } from './producer-snapshot.js';
 import { ProducerStateManager } from './producer-state.js';
 
 export interface PartitionLogContext extends SegmentContext {
@@ -270,6 +270,11 @@ export class PartitionLog {
     for (const segment of dropped) await segment.delete();
   }
 
+  /** Where this log's producer snapshots are. */
+  get #snapshotStore(): ProducerStateStore {
+    return { fs: this.#context.fs, dir: this.dir, logger: this.#logger };
+  }
+
   /** Restores producer state from the newest snapshot and the log after it (or the whole log). */
   async #loadProducerState(fileNames: readonly string[]): Promise<void> {
     const read = async (offset: number): Promise<Buffer[]> => {
@@ -281,8 +286,7 @@ export class PartitionLog {
         throw error;
       }
     };
-    const store = { fs: this.#context.fs, dir: this.dir, logger: this.#logger };
-    const replayed = await loadProducerState({ ...store, fileNames, state: this.producerState, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset, read });
+    const replayed = await loadProducerState({ ...this.#snapshotStore, fileNames, state: this.producerState, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset, read });
     if (replayed > 0) this.#logger.debug('rebuilt producer state from the log', { dir: this.dir, batches: replayed });
   }
 
@@ -962,6 +966,7 @@ export class PartitionLog {
       await this.#maintenance.run(() => this.#queue.run(async () => {
         if (offset >= this.#logEndOffset) return;
         if (offset <= this.#segments[0]!.baseOffset) return this.#truncateFullyAndStartAt(offset);
+        await deleteProducerSnapshotsAbove(this.#snapshotStore, offset);
         let deleted = false;
         while (this.#active.baseOffset >= offset) {
           await this.#segments.pop()!.delete();
@@ -988,6 +993,7 @@ export class PartitionLog {
   }
 
   async #truncateFullyAndStartAt(offset: number): Promise<void> {
+    await deleteProducerSnapshotsAbove(this.#snapshotStore, undefined);
     for (const segment of this.#segments.splice(0)) await segment.delete();
     this.#segments.push(await Segment.create(this.#context, this.dir, offset, segmentSettings(this.#config), this.#context.clock.nowMs()));
     this.#logStartOffset = offset;
@@ -1042,7 +1048,7 @@ export class PartitionLog {
       if (this.#active.isLoaded) this.#active.seal();
       await this.#flushTo(this.#logEndOffset);
       await this.#active.flush();
-      await writeProducerSnapshot({ fs: this.#context.fs, dir: this.dir, logger: this.#logger }, this.producerState, this.#logEndOffset, this.segmentBaseOffsets);
+      await writeProducerSnapshot(this.#snapshotStore, this.producerState, this.#logEndOffset, this.segmentBaseOffsets);
     });
     await this.#maintenance.idle();
     await this.#deletePendingFilesNow();

@@ -1,5 +1,6 @@
 // Producer state on disk: `<20-digit offset>.snapshot` files (as Kafka names them) holding every
-// producer's epoch, open transaction and last batches as of that offset, CRC32C-checked; and the
+// producer's epoch, open transaction and last batches as of that offset, and (version 2) the ended
+// transactions whose marker was not yet below the high watermark, CRC32C-checked; and the
 // load path that restores the newest usable snapshot and replays the log from there, or rebuilds
 // everything from the log when no snapshot is usable (first start, crash before a snapshot, corruption).
 import { crc32c } from '../base/crc32c.js';
@@ -7,18 +8,30 @@ import { type FileSystem, joinPath, removeIfPresent, writeFileAtomically } from 
 import type { Logger } from '../base/logger.js';
 import { readBaseOffset, readLastOffset, readMaxTimestamp } from '../protocol/records/batch-header.js';
 import { offsetFileName, parseOffsetFileName } from './log-file-names.js';
-import type { BatchMetadata, ProducerEntry, ProducerStateManager } from './producer-state.js';
+import type { BatchMetadata, EndedTransaction, ProducerEntry, ProducerStateManager } from './producer-state.js';
 import { readTransactionIndexes, writeTransactionIndexes } from './transaction-index.js';
 
 export const PRODUCER_SNAPSHOT_FILE_SUFFIX = '.snapshot';
-const SNAPSHOT_VERSION = 1;
+/**
+ * Version 2 adds the ended transactions still above the high watermark after the producers: a
+ * truncation that cuts off one's marker must reopen it, also on a node that restarted since.
+ * Version 1 files (without them) are still read.
+ */
+const SNAPSHOT_VERSION = 2;
 const HEADER_BYTES = 10;
 const PRODUCER_BYTES = 31;
 const BATCH_BYTES = 24;
+const ENDED_TRANSACTION_BYTES = 24;
 
-export function encodeProducerSnapshot(producers: Iterable<ProducerEntry>): Buffer {
+export interface ProducerSnapshot {
+  producers: ProducerEntry[];
+  endedTransactions: EndedTransaction[];
+}
+
+export function encodeProducerSnapshot(producers: Iterable<ProducerEntry>, endedTransactions: readonly EndedTransaction[] = []): Buffer {
   const entries = [...producers];
-  const size = HEADER_BYTES + entries.reduce((total, entry) => total + PRODUCER_BYTES + entry.batches.length * BATCH_BYTES, 0);
+  const producerBytes = entries.reduce((total, entry) => total + PRODUCER_BYTES + entry.batches.length * BATCH_BYTES, 0);
+  const size = HEADER_BYTES + producerBytes + 4 + endedTransactions.length * ENDED_TRANSACTION_BYTES;
   const buffer = Buffer.alloc(size);
   buffer.writeInt16BE(SNAPSHOT_VERSION, 0);
   buffer.writeInt32BE(entries.length, 6);
@@ -39,14 +52,23 @@ export function encodeProducerSnapshot(producers: Iterable<ProducerEntry>): Buff
       at += BATCH_BYTES;
     }
   }
+  buffer.writeInt32BE(endedTransactions.length, at);
+  at += 4;
+  for (const ended of endedTransactions) {
+    buffer.writeBigInt64BE(BigInt(ended.producerId), at);
+    buffer.writeBigInt64BE(BigInt(ended.firstOffset), at + 8);
+    buffer.writeBigInt64BE(BigInt(ended.markerOffset), at + 16);
+    at += ENDED_TRANSACTION_BYTES;
+  }
   buffer.writeUInt32BE(crc32c(buffer, 6), 2);
   return buffer;
 }
 
-/** The producers in a snapshot; throws when the file is not a whole, uncorrupted snapshot. */
-export function decodeProducerSnapshot(buffer: Buffer): ProducerEntry[] {
+/** The producers and ended transactions in a snapshot; throws when the file is not a whole, uncorrupted snapshot. */
+export function decodeProducerSnapshot(buffer: Buffer): ProducerSnapshot {
   if (buffer.length < HEADER_BYTES) throw new Error('snapshot shorter than its header');
-  if (buffer.readInt16BE(0) !== SNAPSHOT_VERSION) throw new Error(`unknown snapshot version ${buffer.readInt16BE(0)}`);
+  const version = buffer.readInt16BE(0);
+  if (version !== 1 && version !== SNAPSHOT_VERSION) throw new Error(`unknown snapshot version ${version}`);
   if (buffer.readUInt32BE(2) !== crc32c(buffer, 6)) throw new Error('snapshot CRC mismatch');
   const count = buffer.readInt32BE(6);
   const entries: ProducerEntry[] = [];
@@ -73,8 +95,23 @@ export function decodeProducerSnapshot(buffer: Buffer): ProducerEntry[] {
     });
     at += PRODUCER_BYTES + batchCount * BATCH_BYTES;
   }
+  const endedTransactions: EndedTransaction[] = [];
+  if (version >= 2) {
+    if (at + 4 > buffer.length) throw new Error('snapshot ends before its ended transactions');
+    const endedCount = buffer.readInt32BE(at);
+    at += 4;
+    for (let index = 0; index < endedCount && at + ENDED_TRANSACTION_BYTES <= buffer.length; index += 1) {
+      endedTransactions.push({
+        producerId: Number(buffer.readBigInt64BE(at)),
+        firstOffset: Number(buffer.readBigInt64BE(at + 8)),
+        markerOffset: Number(buffer.readBigInt64BE(at + 16)),
+      });
+      at += ENDED_TRANSACTION_BYTES;
+    }
+    if (endedTransactions.length !== endedCount) throw new Error('snapshot ends inside its ended transactions');
+  }
   if (at !== buffer.length) throw new Error(`snapshot has ${buffer.length - at} trailing bytes`);
-  return entries;
+  return { producers: entries, endedTransactions };
 }
 
 export interface ProducerStateStore {
@@ -110,9 +147,9 @@ export async function loadProducerState(options: ProducerStateLoadOptions): Prom
       continue;
     }
     try {
-      const producers = decodeProducerSnapshot(await fs.readFile(path));
+      const snapshot = decodeProducerSnapshot(await fs.readFile(path));
       const aborted = (await readTransactionIndexes(fs, dir, fileNames)).filter((entry) => entry.lastOffset < offset && entry.lastOffset >= options.logStartOffset);
-      state.restore(producers, aborted);
+      state.restore(snapshot.producers, aborted, snapshot.endedTransactions);
       from = Math.max(offset, options.logStartOffset);
       break;
     } catch (error) {
@@ -148,9 +185,20 @@ async function replay(options: ProducerStateLoadOptions, from: number): Promise<
 export async function writeProducerSnapshot(store: ProducerStateStore, state: ProducerStateManager, logEndOffset: number, segmentBaseOffsets: readonly number[]): Promise<void> {
   const { fs, dir } = store;
   await writeTransactionIndexes(fs, dir, segmentBaseOffsets, state.abortedTransactionList);
-  await writeFileAtomically(fs, joinPath(dir, offsetFileName(logEndOffset, PRODUCER_SNAPSHOT_FILE_SUFFIX)), encodeProducerSnapshot(state.producers()));
+  await writeFileAtomically(fs, joinPath(dir, offsetFileName(logEndOffset, PRODUCER_SNAPSHOT_FILE_SUFFIX)), encodeProducerSnapshot(state.producers(), state.endedTransactionList));
   for (const offset of await listSnapshots(fs, dir)) {
     if (offset !== logEndOffset) await removeIfPresent(fs, joinPath(dir, offsetFileName(offset, PRODUCER_SNAPSHOT_FILE_SUFFIX)));
+  }
+}
+
+/**
+ * Deletes the snapshots above `offset` (all of them when `offset` is undefined), before a
+ * truncation there. They describe batches the log no longer holds: a later load would restore
+ * them over the batches written in their place, as Kafka's truncateAndReload deletes them.
+ */
+export async function deleteProducerSnapshotsAbove(store: ProducerStateStore, offset: number | undefined): Promise<void> {
+  for (const snapshot of await listSnapshots(store.fs, store.dir)) {
+    if (offset === undefined || snapshot > offset) await removeIfPresent(store.fs, joinPath(store.dir, offsetFileName(snapshot, PRODUCER_SNAPSHOT_FILE_SUFFIX)));
   }
 }
 

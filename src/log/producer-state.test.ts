@@ -4,6 +4,7 @@ import { ErrorCode } from '../base/error-codes.js';
 import { isKafkaError } from '../base/kafka-error.js';
 import { buildControlBatchSync, ControlRecordType } from '../protocol/records/control-record.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
+import { crc32c } from '../base/crc32c.js';
 import { decodeProducerSnapshot, encodeProducerSnapshot } from './producer-snapshot.js';
 import { ProducerStateManager } from './producer-state.js';
 import { decodeTransactionIndex, encodeTransactionIndex } from './transaction-index.js';
@@ -60,7 +61,7 @@ test('transactions: LSO held by the first open transaction, aborted ones indexed
   assert.deepEqual(state.abortedTransactions(6, 7), []);
 
   const restored = new ProducerStateManager();
-  restored.restore(decodeProducerSnapshot(encodeProducerSnapshot(state.producers())), decodeTransactionIndex(encodeTransactionIndex(state.abortedTransactionList)));
+  restored.restore(decodeProducerSnapshot(encodeProducerSnapshot(state.producers())).producers, decodeTransactionIndex(encodeTransactionIndex(state.abortedTransactionList)));
   assert.deepEqual(restored.abortedTransactions(0, 7), state.abortedTransactions(0, 7));
   assert.deepEqual(restored.checkAppend(batch(6, 0, 0, 2, true)), { baseOffset: 3, lastOffset: 4 });
   const corrupt = encodeProducerSnapshot(state.producers());
@@ -103,4 +104,50 @@ test('a truncation that cuts off a transaction marker reopens the transaction, s
     [{ producerId: 7, firstOffset: 1, lastOffset: 3 }],
     'read_committed consumers are told to skip offsets 1-2',
   );
+});
+
+/** The state a node restarts with from a snapshot written at its clean shutdown (and the transaction index written with it). */
+function restarted(state: ProducerStateManager, snapshotBytes = encodeProducerSnapshot(state.producers(), state.endedTransactionList)): ProducerStateManager {
+  const snapshot = decodeProducerSnapshot(snapshotBytes);
+  const restored = new ProducerStateManager();
+  restored.restore(snapshot.producers, decodeTransactionIndex(encodeTransactionIndex(state.abortedTransactionList)), snapshot.endedTransactions);
+  return restored;
+}
+
+test('after a restart from a snapshot, a truncation that cuts off a commit marker still reopens its transaction for the abort marker that replaces it', () => {
+  const state = new ProducerStateManager();
+  const next = { offset: 0 };
+  append(state, next, batch(7, 0, 0, 2, true), 2); // offsets 0-1
+  append(state, next, marker(7, 0, ControlRecordType.commit), 1); // offset 2, above the high watermark (2) at the shutdown
+  state.forgetStableBelow(2);
+  const restored = restarted(state);
+  assert.equal(restored.lastStableOffset(2), 0, 'the ended transaction still holds the LSO until its marker is below the high watermark');
+  restored.truncateFrom(2);
+  assert.equal(restored.hasOngoingTransaction(7, 0), true, 'the transaction is open again after the restart');
+  next.offset = 2;
+  append(restored, next, marker(7, 0, ControlRecordType.abort), 1);
+  assert.deepEqual(restored.abortedTransactions(0, 10).map(({ firstOffset, lastOffset }) => [firstOffset, lastOffset]), [[0, 2]]);
+});
+
+test('after a restart, a truncation that cuts off an abort marker reopens its transaction (also from a version 1 snapshot, through the transaction index)', () => {
+  const state = new ProducerStateManager();
+  const next = { offset: 0 };
+  append(state, next, batch(5, 0, 0, 1), 1); // offset 0, not transactional
+  append(state, next, batch(7, 0, 0, 3, true), 3); // offsets 1-3: the aborted transaction's records
+  append(state, next, marker(7, 0, ControlRecordType.abort), 1); // offset 4: cut off by the truncation below
+  state.forgetStableBelow(4);
+  // A version 1 snapshot has no ended transactions: what it wrote before this change.
+  const version1 = encodeProducerSnapshot(state.producers());
+  version1.writeInt16BE(1, 0);
+  const withoutEnded = Buffer.concat([version1.subarray(0, version1.length - 4)]);
+  withoutEnded.writeUInt32BE(crc32c(withoutEnded, 6), 2);
+  for (const restored of [restarted(state), restarted(state, withoutEnded)]) {
+    restored.truncateFrom(4);
+    assert.deepEqual(restored.abortedTransactions(0, 10), [], 'the cut-off marker no longer aborts anything');
+    assert.equal(restored.lastStableOffset(4), 1, 'the records are not visible: their transaction is open again');
+    const replica = { offset: 4 };
+    append(restored, replica, batch(5, 0, 1, 1), 1); // offset 4: the new leader's log went on differently
+    append(restored, replica, marker(7, 0, ControlRecordType.abort), 1); // offset 5: the coordinator's marker written again
+    assert.deepEqual(restored.abortedTransactions(0, 10).map(({ firstOffset, lastOffset }) => [firstOffset, lastOffset]), [[1, 5]], 'read_committed skips offsets 1-3');
+  }
 });

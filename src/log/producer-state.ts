@@ -50,7 +50,8 @@ export interface DuplicateBatch {
   readonly lastOffset: number;
 }
 
-interface CompletingTransaction {
+/** A transaction whose marker is written but maybe not yet below the high watermark. */
+export interface EndedTransaction {
   readonly producerId: number;
   readonly firstOffset: number;
   readonly markerOffset: number;
@@ -59,7 +60,7 @@ interface CompletingTransaction {
 export class ProducerStateManager {
   readonly #producers = new Map<number, ProducerEntry>();
   /** Ended transactions whose marker may still be above the high watermark: they stay unstable until it passes. */
-  #completing: CompletingTransaction[] = [];
+  #completing: EndedTransaction[] = [];
   #aborted: AbortedTransaction[] = [];
 
   get producerCount(): number {
@@ -78,6 +79,11 @@ export class ProducerStateManager {
 
   get abortedTransactionList(): readonly AbortedTransaction[] {
     return this.#aborted;
+  }
+
+  /** Ended transactions whose marker may still be above the high watermark (kept in snapshots). */
+  get endedTransactionList(): readonly EndedTransaction[] {
+    return this.#completing;
   }
 
   /**
@@ -224,12 +230,15 @@ export class ProducerStateManager {
     if (idlest !== undefined) this.#producers.delete(idlest.producerId);
   }
 
-  /** Restores state from a snapshot and the aborted transactions read from the transaction indexes. */
-  restore(entries: readonly ProducerEntry[], aborted: readonly AbortedTransaction[]): void {
+  /**
+   * Restores state from a snapshot (its producers and ended transactions) and the aborted
+   * transactions read from the transaction indexes.
+   */
+  restore(entries: readonly ProducerEntry[], aborted: readonly AbortedTransaction[], ended: readonly EndedTransaction[] = []): void {
     this.#producers.clear();
     for (const entry of entries) this.#producers.set(entry.producerId, { ...entry, batches: [...entry.batches] });
     this.#aborted = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
-    this.#completing = [];
+    this.#completing = [...ended];
   }
 
   clear(): void {
@@ -245,8 +254,10 @@ export class ProducerStateManager {
     // A transaction whose marker is cut off is open again from its first offset: the marker the
     // leader sends in its place must find it (else an aborted transaction goes unindexed, and its
     // records would be visible to read_committed). Ended transactions are kept here until their
-    // marker is below the high watermark, and a truncation never goes below it.
-    for (const ended of this.#completing) {
+    // marker is below the high watermark (snapshots keep them over a restart), and a truncation
+    // never goes below it. Aborted ones are also known from the transaction index.
+    const aborted = this.#aborted.map(({ producerId, firstOffset, lastOffset }) => ({ producerId, firstOffset, markerOffset: lastOffset }));
+    for (const ended of [...this.#completing, ...aborted]) {
       if (ended.markerOffset < offset || ended.firstOffset >= offset) continue;
       const entry = this.#producers.get(ended.producerId);
       if (entry !== undefined && (entry.currentTxnFirstOffset < 0 || entry.currentTxnFirstOffset > ended.firstOffset)) entry.currentTxnFirstOffset = ended.firstOffset;
