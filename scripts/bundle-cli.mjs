@@ -5,7 +5,7 @@
 // bin/conveyor.js compiles with V8's code cache and calls (see there). Commands stay lazy: each
 // one's modules run only when it does. Native addons stay external, and so do node-forge (only
 // `conveyor certs` loads it; bundled, every command would carry its source) and jose (only a broker
-// whose OAUTHBEARER listener validates JWTs loads it), and fastify (only `conveyor connect` serves HTTP), and the connectors' client libraries (pg, ...: loaded when a task of theirs starts). bin/conveyor.js runs the bundle in a
+// whose OAUTHBEARER listener validates JWTs loads it), and fastify and prom-client (only `conveyor connect` and a broker with metrics.listeners serve HTTP), and the connectors' client libraries (pg, ...: loaded when a task of theirs starts). bin/conveyor.js runs the bundle in a
 // vm.Script, where import() has no loader to call: a dynamic import of an external module becomes
 // require() (jose is an ES module, which require() loads from Node 20.19 and 22.12).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge', 'jose', 'fastify', 'pg', '@aws-sdk/client-s3', 'hyparquet-writer', 'mysql2', '@vlasky/zongji'],
+  external: ['@node-rs/crc32', 'snappy', 'lz4-napi', 'zstd-napi', 'nats', 'node-forge', 'jose', 'fastify', 'prom-client', 'pg', '@aws-sdk/client-s3', 'hyparquet-writer', 'mysql2', '@vlasky/zongji'],
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
   // The sources are ES modules: `import.meta.url` becomes the bundle's own URL.

@@ -99,6 +99,18 @@ function parseBootstrapServers(entries: readonly string[]): HostAndPort[] | stri
   return servers;
 }
 
+/** metrics.listeners entries (`http://host:port,...`), or why they are not valid. */
+function parseMetricsListeners(entries: readonly string[]): HostAndPort[] | string {
+  const listeners: HostAndPort[] = [];
+  for (const entry of entries) {
+    if (!entry.startsWith('http://')) return `'${entry}' is not of the form http://{host}:{port} (the metrics endpoint serves plain HTTP)`;
+    const address = parseHostAndPort(entry.slice('http://'.length).replace(/\/$/, ''), 'http://{host}:{port}');
+    if (typeof address === 'string') return address;
+    listeners.push(address);
+  }
+  return listeners;
+}
+
 /** A comma-separated list of listener names, upper-cased as Kafka normalises them. */
 function listenerNames(value: string | null): string[] {
   return (value ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name.length > 0);
@@ -238,6 +250,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('replication.quota.window.size.seconds', 'int', 1, 'How long each sample of the replication quotas covers, in seconds.', atLeast(1)),
   // Kafka 4.0 raised the default to 2 (KIP-1030).
   key('num.recovery.threads.per.data.dir', 'int', 2, 'How many threads per data directory recover logs at start-up.', atLeast(1)),
+  // Conveyor's own: Kafka exposes JMX, which Prometheus reads through the JMX exporter; Conveyor serves the exporter's names itself.
+  key('metrics.listeners', 'list', [], 'Where the Prometheus metrics endpoint (GET /metrics) listens, as http://host:port entries; empty: no endpoint, and no metrics are counted. `conveyor start` without a configuration file serves it on http://localhost:9404.', problemOf(parseMetricsListeners)),
   key('metric.reporters', 'list', ['org.apache.kafka.common.metrics.JmxReporter'], 'Classes that receive the broker\'s metrics.'),
   key('offsets.topic.num.partitions', 'int', 50, 'How many partitions __consumer_offsets is created with.', atLeast(1)),
   key('offsets.retention.minutes', 'int', 10080, 'How long committed offsets of an empty group are kept.', atLeast(1)),
@@ -507,6 +521,8 @@ export interface BrokerConfig {
   uncleanLeaderElectionEnable: boolean;
   listeners: string;
   advertisedListeners: string | null;
+  /** metrics.listeners: the Prometheus endpoint's addresses (empty: none, and nothing counted). */
+  metricsListeners: readonly HostAndPort[];
   /** The first log directory (the metadata log's, as Kafka's metadata.log.dir defaults to it). */
   logDir: string;
   /** Every log directory (log.dirs, else log.dir), logDir first. */
@@ -685,6 +701,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     uncleanLeaderElectionEnable: get('unclean.leader.election.enable'),
     listeners: get('listeners'),
     advertisedListeners: get('advertised.listeners'),
+    metricsListeners: parsed('metrics.listeners', parseMetricsListeners(get<string[]>('metrics.listeners'))),
     logDir: logDirs?.[0] ?? get('log.dir'),
     logDirs: logDirs ?? [get('log.dir')],
     numPartitions: get('num.partitions'),

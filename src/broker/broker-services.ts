@@ -15,6 +15,7 @@ import type { TransactionVerifier } from './transaction-verification.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ControllerChannel } from './controller-channel.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
+import type { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { SaslAuthenticator } from './sasl-authenticator.js';
 
 export interface SupportedApi {
@@ -55,6 +56,8 @@ export interface BrokerServices {
   readonly transactionVerifier: TransactionVerifier;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** What the metrics endpoint reports, counted only while one is configured (metrics.listeners). */
+  readonly metrics?: BrokerMetrics;
   /** The APIs and versions this broker serves, derived from the handler registry. */
   readonly supportedApis: readonly SupportedApi[];
 }

@@ -31,6 +31,8 @@ import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints
 import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum, listenerConnectionKeys, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig, type SslSettings } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
 import { handlers, supportedApis } from './handlers/registry.js';
+import { BrokerMetrics } from './metrics/broker-metrics.js';
+import type { MetricsSource } from './metrics/prometheus.js';
 import { applyLogConfigs, effectiveBrokerConfig, replicationThrottle, serverPropertiesOf, topicConfigValue, topicLogConfig } from './config-resources.js';
 import { effectiveMinIsr } from '../metadata/eligible-leaders.js';
 import { targetReplicas } from '../metadata/reassignment.js';
@@ -619,6 +621,7 @@ export class Broker {
       clock,
       logger,
       supportedApis: supportedApis(handlers),
+      ...(config.metricsListeners.length > 0 ? { metrics: new BrokerMetrics() } : {}),
     };
     // Coordinators follow the leadership of their internal topics' partitions: one that moves away
     // takes its groups or transactional ids with it (the new leader loads them from its log).
@@ -741,6 +744,18 @@ export class Broker {
   /** Each open connection's requests in flight and response bytes waiting to be sent. */
   connectionStats(): ConnectionStats[] {
     return this.socketServer.connectionStats();
+  }
+
+  /** What the metrics endpoint reads, when metrics are on (metrics.listeners); undefined otherwise. */
+  metricsSource(): MetricsSource | undefined {
+    const metrics = this.services.metrics;
+    if (metrics === undefined) return undefined;
+    return {
+      services: this.services,
+      metrics,
+      connectionCounts: () => this.socketServer.connectionCounts(),
+      isrChanges: () => ({ shrinks: this.isrManager?.isrShrinks ?? 0, expands: this.isrManager?.isrExpands ?? 0 }),
+    };
   }
 
   /**

@@ -20,6 +20,7 @@ import { ProtocolError } from '../protocol/primitives/protocol-error.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices } from './broker-services.js';
+import { type BrokerMetrics, RequestTimer } from './metrics/broker-metrics.js';
 import { type ApiHandler, CLOSE_AFTER_RESPONSE, CLOSE_CONNECTION, type HandlerOutcome, NO_RESPONSE, type RequestContext } from './handlers/handler.js';
 import type { ConnectionInfo, FrameHandler, FrameOutcome } from './network/socket-server.js';
 import type { RequestThrottle } from './quota/client-quotas.js';
@@ -44,7 +45,22 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
   for (const handler of handlers) byKey[handler.api.apiKey] = handler;
   const logger = services.logger.child('request');
 
-  return (frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> => {
+  const metrics = services.metrics;
+  if (metrics !== undefined) {
+    const nowMs = () => services.clock.monotonicMs();
+    return (frame: Buffer, connection: ConnectionInfo, receivedAtMs?: number): FrameOutcome | Promise<FrameOutcome> => {
+      const startMs = nowMs();
+      const handler = frame.length >= MIN_FRAME_BYTES ? byKey[frame.readInt16BE(0)] : undefined;
+      const timer = new RequestTimer(nowMs);
+      const outcome = dispatch(frame, connection, timer);
+      if (handler === undefined) return outcome;
+      const timing = { metrics, name: handler.api.name, apiVersion: frame.readInt16BE(2), receivedAtMs: receivedAtMs ?? startMs, startMs, timer, nowMs };
+      return outcome instanceof Promise ? outcome.then((settled) => timed(settled, timing)) : timed(outcome, timing);
+    };
+  }
+  return (frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> => dispatch(frame, connection, undefined);
+
+  function dispatch(frame: Buffer, connection: ConnectionInfo, timer: RequestTimer | undefined): FrameOutcome | Promise<FrameOutcome> {
     // request_percentage: the time this request occupies the broker, measured only while such a quota is set.
     const startMs = services.clientQuotas?.timesRequests() ? performance.now() : undefined;
     // A SASL listener's connection authenticates before anything else (raw tokens included).
@@ -68,7 +84,7 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
       const header = decodeRequestHeader(reader);
       // Trailing bytes after the body are ignored, as Kafka does (librdkafka 2.0.2 sends one).
       request = handler.api.decodeRequest(reader, apiVersion);
-      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services, afterResponse: (callback) => (afterResponse ??= []).push(callback) };
+      context = { apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection, broker: services, afterResponse: (callback) => (afterResponse ??= []).push(callback), timer };
     } catch (error) {
       if (error instanceof ProtocolError) return close(`malformed ${handler.api.name} v${apiVersion} request: ${error.message}`);
       throw error;
@@ -96,7 +112,7 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
       );
     }
     return withAfterResponse(respond(handler, context, outcome, throttled), afterResponse);
-  };
+  }
 
   /**
    * Controller work on a broker that is not the active controller: the request goes whole to the
@@ -168,6 +184,51 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     logger.warn('closing connection', { reason });
     return { kind: 'close', reason };
   }
+}
+
+/** What the metrics need to time one request (request-dispatcher's wrapper when metrics are on). */
+interface TimedRequest {
+  readonly metrics: BrokerMetrics;
+  readonly name: string;
+  readonly apiVersion: number;
+  readonly receivedAtMs: number;
+  /** When the dispatcher took the frame: the end of its queue time. */
+  readonly startMs: number;
+  readonly timer: RequestTimer;
+  readonly nowMs: () => number;
+}
+
+/**
+ * Records the request's phases once its answer is sent (or at once when nothing is sent): queue
+ * (received to dispatched), local (dispatched to answer ready, less the remote waits), remote,
+ * response send (ready to written to the socket) and total. A connection closed before the answer
+ * was written records nothing, as the answer was never sent.
+ */
+function timed(outcome: FrameOutcome, request: TimedRequest): FrameOutcome {
+  const readyMs = request.nowMs();
+  const record = (sentMs: number) => {
+    const remoteMs = request.timer.remoteMs;
+    request.metrics.recordRequest(request.name, request.apiVersion, {
+      queueMs: Math.max(0, request.startMs - request.receivedAtMs),
+      localMs: Math.max(0, readyMs - request.startMs - remoteMs),
+      remoteMs,
+      sendMs: sentMs - readyMs,
+      totalMs: sentMs - request.receivedAtMs,
+      throttleMs: outcome.kind === 'close' ? 0 : (outcome.throttleMs ?? 0),
+    });
+  };
+  if (outcome.kind !== 'respond') {
+    record(readyMs);
+    return outcome;
+  }
+  const onSent = outcome.onSent;
+  return {
+    ...outcome,
+    onSent: () => {
+      onSent?.();
+      record(request.nowMs());
+    },
+  };
 }
 
 /** Hands the handler's after-response callbacks to the network layer, or runs them when nothing is written. */

@@ -53,6 +53,13 @@ async function configFrom(options: StartOptions): Promise<Map<string, string>> {
   return config;
 }
 
+/** `npm start`'s Prometheus endpoint: served when the broker runs on its defaults (no configuration file, port or listeners given). */
+const DEV_METRICS_LISTENER = 'http://localhost:9404';
+
+function usesDevDefaults(options: StartOptions, config: Map<string, string>): boolean {
+  return options.config === undefined && options.port === undefined && !config.has('listeners') && !config.has('metrics.listeners');
+}
+
 async function runBroker(options: StartOptions): Promise<void> {
   const startedAt = performance.now();
   const config = await configFrom(options);
@@ -71,10 +78,14 @@ async function runBroker(options: StartOptions): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const devDefaults = usesDevDefaults(options, config);
+  if (devDefaults) config.set('metrics.listeners', DEV_METRICS_LISTENER);
   running = await startBroker({
     config,
     storage: options.storage,
     logLevel: options.logLevel,
+    // The default endpoint is a convenience: a second broker started the same way runs without it.
+    ...(devDefaults ? { onMetricsUnavailable: (error: Error) => process.stderr.write(`metrics endpoint not started: ${error.message}\n`) } : {}),
     // The broker stopped itself (its metadata log's directory failed): exit non-zero, as Kafka halts.
     onHalted: (reason) => {
       process.stderr.write(`broker stopped: ${reason}\n`);
@@ -83,7 +94,7 @@ async function runBroker(options: StartOptions): Promise<void> {
   });
   process.stderr.write(
     `Conveyor broker ${running.nodeId} ready on ${running.bootstrapServers} in ${Math.round(performance.now() - startedAt)} ms ` +
-      `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}). Ctrl-C stops it.\n`,
+      `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}${running.metricsUrls.length > 0 ? `; metrics: ${running.metricsUrls.join(', ')}` : ''}). Ctrl-C stops it.\n`,
   );
   const broker = running;
   let stopping = false;

@@ -8,7 +8,8 @@ import type { LogLevelName } from '../base/logger.js';
 import { silentLogger } from '../base/logger.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { Broker } from '../broker/broker.js';
-import { type ConfigInput, resolveBrokerConfig } from '../broker/broker-config.js';
+import type { MetricsServer } from '../admin/metrics-server.js';
+import { type ConfigInput, type HostAndPort, resolveBrokerConfig } from '../broker/broker-config.js';
 import { NodeFileSystem } from './node-file-system.js';
 import { consoleLogger, keepingProcessAlive, systemClock, systemRandom } from './system.js';
 import { connectTcp } from './tcp-byte-stream.js';
@@ -32,6 +33,11 @@ export interface StartBrokerOptions {
   clock?: Clock;
   /** Told when the broker stopped itself (its metadata log's directory failed). */
   onHalted?: (reason: string) => void;
+  /**
+   * When given, a metrics endpoint (metrics.listeners) that cannot be bound is reported here and
+   * the broker runs without it (`conveyor start`'s default endpoint); otherwise the start fails.
+   */
+  onMetricsUnavailable?: (error: Error) => void;
 }
 
 export interface RunningBroker {
@@ -43,6 +49,8 @@ export interface RunningBroker {
   dataDir: string;
   clusterId: string;
   nodeId: number;
+  /** The Prometheus endpoint's URLs (metrics.listeners), empty without one. */
+  metricsUrls: readonly string[];
   /** Stops accepting, answers what is in flight, flushes and checkpoints the logs. */
   close(): Promise<void>;
   /** The broker itself, for tools and tests that look inside. */
@@ -70,6 +78,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     connect: connectTcp,
     ...(options.onHalted ? { onHalted: options.onHalted } : {}),
   });
+  const metricsServer = await startMetrics(broker, config.metricsListeners, options.onMetricsUnavailable);
   const endpoint = broker.endpoints[0]!;
   return {
     host: endpoint.host,
@@ -78,9 +87,30 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.logDir,
     clusterId: broker.services.clusterId,
     nodeId: config.nodeId,
-    close: () => keepingProcessAlive(broker.close()),
+    metricsUrls: metricsServer?.urls ?? [],
+    close: () => keepingProcessAlive((async () => {
+      await metricsServer?.close();
+      await broker.close();
+    })()),
     broker,
   };
+}
+
+/** The metrics endpoint, loaded only when configured; a failure to bind closes the broker (or is reported, when optional). */
+async function startMetrics(broker: Broker, listeners: readonly HostAndPort[], onUnavailable: ((error: Error) => void) | undefined): Promise<MetricsServer | undefined> {
+  const source = broker.metricsSource();
+  if (source === undefined || listeners.length === 0) return undefined;
+  try {
+    const { startMetricsServer } = await import('../admin/metrics-server.js');
+    return await startMetricsServer(source, listeners);
+  } catch (error) {
+    if (onUnavailable !== undefined && error instanceof Error) {
+      onUnavailable(error);
+      return undefined;
+    }
+    await broker.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

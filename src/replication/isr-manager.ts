@@ -54,6 +54,11 @@ export class IsrManager {
   readonly #backoff = new Map<Partition, { partitionEpoch: number; untilMs: number }>();
   #cancelCheck: (() => void) | undefined;
   #stopped = false;
+  /** ISR changes the controller made for this leader that removed a member (Kafka's IsrShrinksPerSec), or added one (IsrExpandsPerSec). */
+  isrShrinks = 0;
+  isrExpands = 0;
+  /** The ISR each queued or in-flight proposal changes (what it shrinks or expands). */
+  readonly #proposedFrom = new Map<IsrProposal, readonly number[]>();
 
   constructor(private readonly options: IsrManagerOptions) {}
 
@@ -88,7 +93,11 @@ export class IsrManager {
     this.#inFlight.set(partition, assignment.partitionEpoch);
     this.options.logger.info('proposing an ISR change', { topic: partition.topic, partition: partition.partitionIndex, from: assignment.isr.join(','), to: wanted.join(',') });
     const memberEpochs = wanted.map((id) => partition.followers.get(id)?.brokerEpoch ?? -1);
-    this.#queued.set(partition, { topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted, memberEpochs });
+    const proposal = { topicId: partition.topicId, topic: partition.topic, partitionIndex: partition.partitionIndex, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.partitionEpoch, isr: wanted, memberEpochs };
+    const replaced = this.#queued.get(partition);
+    if (replaced !== undefined) this.#proposedFrom.delete(replaced);
+    this.#queued.set(partition, proposal);
+    this.#proposedFrom.set(proposal, assignment.isr);
     this.#send();
   }
 
@@ -116,7 +125,13 @@ export class IsrManager {
 
   #settle(partition: Partition, proposal: IsrProposal, errorCode: number): void {
     if (this.#inFlight.get(partition) === proposal.partitionEpoch) this.#inFlight.delete(partition);
-    if (errorCode === 0) return;
+    const from = this.#proposedFrom.get(proposal) ?? proposal.isr;
+    this.#proposedFrom.delete(proposal);
+    if (errorCode === 0) {
+      if (from.some((member) => !proposal.isr.includes(member))) this.isrShrinks += 1;
+      if (proposal.isr.some((member) => !from.includes(member))) this.isrExpands += 1;
+      return;
+    }
     if (errorCode > 0) this.options.logger.warn('ISR change refused', { topic: partition.topic, partition: partition.partitionIndex, errorCode });
     this.#backoff.set(partition, { partitionEpoch: proposal.partitionEpoch, untilMs: this.options.clock.monotonicMs() + ISR_RETRY_BACKOFF_MS });
   }

@@ -26,12 +26,13 @@ import { ErrorCode } from '../../base/error-codes.js';
 import { isKafkaError } from '../../base/kafka-error.js';
 import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/index.js';
 import { type ValidationResult, validateBatchHeader, validateRecords, validateRecordsSync } from '../../protocol/records/produce-validation.js';
-import { BATCH_HEADER_BYTES, CompressionType, isTransactionalBatch, readCompression, readLastOffsetDelta, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
+import { BATCH_HEADER_BYTES, CompressionType, isTransactionalBatch, readCompression, readLastOffsetDelta, readProducerEpoch, readProducerId, readRecordsCount } from '../../protocol/records/batch-header.js';
 import type { Partition } from '../../replication/partition.js';
 import { AppendOrder } from '../append-order.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import type { ConnectionInfo } from '../network/index.js';
 import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
+import type { RequestTimer } from '../metrics/broker-metrics.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
@@ -50,7 +51,7 @@ export const produceHandler = defineHandler({
   api: ProduceApi,
   minVersion: 0,
   maxVersion: 11,
-  handle(request, { broker, apiVersion, connection }) {
+  handle(request, { broker, apiVersion, connection, timer }) {
     if (apiVersion < RECORD_BATCH_MIN_VERSION) return request.acks === 0 ? CLOSE_CONNECTION : errorBody(request, ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
       return errorBody(request, ErrorCode.INVALID_REQUIRED_ACKS);
@@ -66,7 +67,7 @@ export const produceHandler = defineHandler({
       partitions: topic.partitionData.map((data) =>
         denied?.has(topic.name) ? partitionError(data.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null) : appendPartition(
           broker,
-          { topic: topic.name, index: data.index, records: data.records, apiVersion, appendTimeMs, transactionalId: request.transactionalId ?? null, deferredRefusals },
+          { topic: topic.name, index: data.index, records: data.records, apiVersion, appendTimeMs, transactionalId: request.transactionalId ?? null, deferredRefusals, timer },
           request.acks === -1 ? request.timeoutMs : undefined,
         ),
       ),
@@ -115,9 +116,28 @@ interface PartitionAppend {
   readonly transactionalId: string | null;
   /** Refusals decided after validation off the event loop (acks=0 closes the connection on one). */
   readonly deferredRefusals: Promise<boolean>[];
+  /** Times the wait for the in-sync replicas, while metrics are on. */
+  readonly timer: RequestTimer | undefined;
 }
 
-function appendPartition(
+/** Counts a partition's append for the metrics, once its outcome is known (BrokerTopicMetrics). */
+function counted(broker: BrokerServices, append: PartitionAppend, response: PartitionResponse | Promise<PartitionResponse>): PartitionResponse | Promise<PartitionResponse> {
+  const metrics = broker.metrics;
+  if (metrics === undefined) return response;
+  const count = (settled: PartitionResponse) => {
+    const { records, topic } = append;
+    if (settled.errorCode === ErrorCode.NONE && records !== null && records.length >= BATCH_HEADER_BYTES) metrics.recordProduced(topic, records.length, readRecordsCount(records));
+    else metrics.recordProduceFailed(topic);
+    return settled;
+  };
+  return response instanceof Promise ? response.then(count) : count(response);
+}
+
+function appendPartition(broker: BrokerServices, append: PartitionAppend, replicationTimeoutMs: number | undefined): PartitionResponse | Promise<PartitionResponse> {
+  return counted(broker, append, appendAndReplicate(broker, append, replicationTimeoutMs));
+}
+
+function appendAndReplicate(
   broker: BrokerServices,
   append: PartitionAppend,
   /** acks=all: how long to wait for the ISR (the request's timeout); undefined for acks=1. */
@@ -136,7 +156,7 @@ function appendPartition(
   if (replicationTimeoutMs === undefined) return appended;
   const lastOffsetDelta = records && records.length >= BATCH_HEADER_BYTES ? readLastOffsetDelta(records) : 0;
   return Promise.resolve(appended).then((response) =>
-    response.errorCode === ErrorCode.NONE ? awaitReplication(broker, partition, topic, response, Number(response.baseOffset) + lastOffsetDelta, replicationTimeoutMs) : response,
+    response.errorCode === ErrorCode.NONE ? awaitReplication(broker, partition, topic, response, Number(response.baseOffset) + lastOffsetDelta, replicationTimeoutMs, append.timer) : response,
   );
 }
 
@@ -146,7 +166,16 @@ function appendPartition(
  * shrank below min.insync.replicas meanwhile, NOT_LEADER_OR_FOLLOWER if this broker stopped
  * leading, REQUEST_TIMED_OUT at the request's timeout.
  */
-function awaitReplication(broker: BrokerServices, partition: Partition, topic: string, response: PartitionResponse, lastOffset: number, timeoutMs: number): PartitionResponse | Promise<PartitionResponse> {  const outcome = (): PartitionResponse | undefined => {
+function awaitReplication(
+  broker: BrokerServices,
+  partition: Partition,
+  topic: string,
+  response: PartitionResponse,
+  lastOffset: number,
+  timeoutMs: number,
+  timer: RequestTimer | undefined,
+): PartitionResponse | Promise<PartitionResponse> {
+  const outcome = (): PartitionResponse | undefined => {
     if (broker.replicaManager.get(topic, response.index) !== partition) {
       return partitionError(response.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${broker.nodeId} stopped leading ${topic}-${response.index}`);
     }
@@ -159,8 +188,13 @@ function awaitReplication(broker: BrokerServices, partition: Partition, topic: s
   };
   const now = outcome();
   if (now) return now;
+  timer?.remoteStarted();
   return new Promise((resolve) => {
-    const operation = new DelayedProduce(outcome, () => partitionError(response.index, ErrorCode.REQUEST_TIMED_OUT, `the in-sync replicas of ${topic}-${response.index} did not all have the batch within ${timeoutMs} ms`), resolve);
+    const done = (answer: PartitionResponse) => {
+      timer?.remoteEnded();
+      resolve(answer);
+    };
+    const operation = new DelayedProduce(outcome, () => partitionError(response.index, ErrorCode.REQUEST_TIMED_OUT, `the in-sync replicas of ${topic}-${response.index} did not all have the batch within ${timeoutMs} ms`), done);
     broker.produceWaiters.tryCompleteElseWatch(operation, [partition.key], timeoutMs);
   });
 }

@@ -49,6 +49,7 @@ import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import type { ConnectionInfo } from '../network/index.js';
 import { replicationThrottle } from '../config-resources.js';
 import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
+import type { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { defineHandler } from './handler.js';
 
@@ -96,7 +97,7 @@ export const fetchHandler = defineHandler({
   api: FetchApi,
   minVersion: 4,
   maxVersion: 17,
-  async handle(request, { broker, apiVersion, afterResponse, connection }) {
+  async handle(request, { broker, apiVersion, afterResponse, connection, timer }) {
     if (request.sessionId !== undefined && request.sessionId !== 0) {
       return { ...emptyResponse(), errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
     }
@@ -110,13 +111,16 @@ export const fetchHandler = defineHandler({
     const redirected = plan.targets.some((target) => target.preferredReadReplica >= 0);
     if (first.bytes >= plan.minBytes || request.maxWaitMs <= 0 || first.hasError || redirected || plan.targets.length === 0) {
       recordThrottled(plan, first.partitions);
+      if (broker.metrics) countFetched(broker.metrics, plan, first.partitions);
       return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, first.partitions));
     }
+    timer?.remoteStarted();
     const waited = await new Promise<ReadOutcome>((resolve, reject) => {
       const operation = new DelayedFetch(plan, first.bytes, progressAtStart, resolve, reject);
       broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
-    });
+    }).finally(() => timer?.remoteEnded());
     recordThrottled(plan, waited.partitions);
+    if (broker.metrics) countFetched(broker.metrics, plan, waited.partitions);
     return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, waited.partitions));
   },
   errorResponse(request, errorCode) {
@@ -229,6 +233,14 @@ function recordThrottled(plan: FetchPlan, partitions: readonly PartitionData[]):
     if (target.throttled) bytes += recordsSize(partitions[index]?.records ?? null);
   });
   plan.throttle.quota.record(bytes);
+}
+
+/** Counts each answered partition for the metrics (BrokerTopicMetrics: bytes out to consumers or followers, failed fetches). */
+function countFetched(metrics: BrokerMetrics, plan: FetchPlan, partitions: readonly PartitionData[]): void {
+  plan.targets.forEach((target, index) => {
+    const data = partitions[index];
+    metrics.recordFetched(target.topic, recordsSize(data?.records ?? null), plan.replicaId >= 0, data === undefined || data.errorCode !== ErrorCode.NONE);
+  });
 }
 
 /** Whether the throttle holds `target` back now: a follower outside the ISR while the leader quota is exceeded. */

@@ -4,6 +4,7 @@
 import type { ConnectionInfo } from '../network/socket-server.js';
 import type { ApiDescriptor } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
+import type { RequestTimer } from '../metrics/broker-metrics.js';
 
 /** Returned by a handler that must not answer, such as Produce with acks=0. */
 export const NO_RESPONSE: unique symbol = Symbol('no response');
@@ -26,6 +27,8 @@ export interface RequestContext {
    * socket, or dropped): a fetch gives its pooled read buffers back then.
    */
   afterResponse(callback: () => void): void;
+  /** Times the request's waits for other brokers while metrics are on (undefined otherwise). */
+  readonly timer?: RequestTimer | undefined;
 }
 
 export interface ApiHandler<Request = unknown, Response = unknown> {

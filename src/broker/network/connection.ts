@@ -71,6 +71,9 @@ export class Connection {
   private mutedUntilMs = 0;
   private cancelUnmute: (() => void) | undefined;
   private resolveClosed!: () => void;
+  /** Bytes received so far, and when each chunk not yet wholly dispatched arrived (monotonic ms): a frame's receipt time. */
+  private receivedBytes = 0;
+  private arrivals: { endByte: number; atMs: number }[] = [];
 
   constructor(options: ConnectionOptions) {
     this.socket = options.socket;
@@ -173,6 +176,8 @@ export class Connection {
     this.lastActivityMs = this.clock.monotonicMs();
     if (this.state !== 'open') return;
     this.reader.append(chunk);
+    this.receivedBytes += chunk.length;
+    this.arrivals.push({ endByte: this.receivedBytes, atMs: this.lastActivityMs });
     this.pump();
   }
 
@@ -295,8 +300,18 @@ export class Connection {
     if (frame === undefined) return false;
     const slot: ResponseSlot = { outcome: undefined };
     this.slots.push(slot);
-    this.callHandler(frame, slot);
+    this.callHandler(frame, slot, this.frameReceivedAtMs());
     return true;
+  }
+
+  /**
+   * When the frame just read was whole: the arrival of the chunk holding its last byte. The time
+   * since then is the time it waited for a free pipeline slot (the request queue time).
+   */
+  private frameReceivedAtMs(): number {
+    const consumed = this.receivedBytes - this.reader.bufferedBytes();
+    while (this.arrivals.length > 1 && this.arrivals[0]!.endByte < consumed) this.arrivals.shift();
+    return this.arrivals[0]?.atMs ?? this.clock.monotonicMs();
   }
 
   private readFrame(): Buffer | undefined {
@@ -315,10 +330,10 @@ export class Connection {
     }
   }
 
-  private callHandler(frame: Buffer, slot: ResponseSlot): void {
+  private callHandler(frame: Buffer, slot: ResponseSlot, receivedAtMs: number): void {
     let result: FrameOutcome | Promise<FrameOutcome>;
     try {
-      result = this.handler(frame, this.info);
+      result = this.handler(frame, this.info, receivedAtMs);
     } catch (error) {
       this.settle(slot, this.handlerFailure(error));
       return;

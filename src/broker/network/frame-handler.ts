@@ -51,5 +51,6 @@ export interface ConnectionInfo {
 /**
  * Called synchronously, in arrival order, for each frame of a connection. The frame is a view
  * into the socket's read buffer when possible: copy it if it must outlive the request.
+ * `receivedAtMs`: when the frame's last byte arrived, on the connection's monotonic clock.
  */
-export type FrameHandler = (frame: Buffer, connection: ConnectionInfo) => FrameOutcome | Promise<FrameOutcome>;
+export type FrameHandler = (frame: Buffer, connection: ConnectionInfo, receivedAtMs?: number) => FrameOutcome | Promise<FrameOutcome>;

@@ -182,6 +182,13 @@ export class SocketServer {
     return [...this.connections.values()].map((connection) => connection.stats());
   }
 
+  /** Open connections per listener name (every bound listener, with 0 when it has none). */
+  connectionCounts(): Map<string, number> {
+    const counts = new Map<string, number>(this.listenerConfigs.map((listener) => [listener.name, 0]));
+    for (const connection of this.connections.values()) counts.set(connection.info.listenerName, (counts.get(connection.info.listenerName) ?? 0) + 1);
+    return counts;
+  }
+
   private async closeOnce(): Promise<void> {
     this.state = 'closing';
     this.cancelIdleSweep?.();

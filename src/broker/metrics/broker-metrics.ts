@@ -1,0 +1,164 @@
+// What a broker counts for its metrics endpoint, in plain numbers on the hot path: requests per
+// API with the time each spent queued, handled locally, waiting for other brokers and being sent
+// (Kafka's RequestMetrics), and produce and fetch traffic per topic (BrokerTopicMetrics). It exists
+// only while metrics are on (BrokerServices.metrics), so a broker without them pays nothing; the
+// endpoint (prometheus.ts) turns these counts, and gauges it reads from the broker's state at
+// scrape time, into Prometheus's text format.
+
+/**
+ * Upper bounds (ms) of the latency histograms' buckets, from a fraction of a millisecond (a
+ * request answered from memory) to the 30 s of a long request timeout.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+
+/** A cumulative-at-export histogram: a count per bucket, the sum and the count. */
+export class LatencyHistogram {
+  /** One slot per bound, and a last one for values above every bound. */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
+  sum = 0;
+  count = 0;
+
+  observe(valueMs: number): void {
+    let index = 0;
+    while (index < LATENCY_BUCKETS_MS.length && valueMs > LATENCY_BUCKETS_MS[index]!) index += 1;
+    this.buckets[index]! += 1;
+    this.sum += valueMs;
+    this.count += 1;
+  }
+}
+
+/** Kafka's request phases (RequestMetrics' *TimeMs), each a histogram per API. */
+export const REQUEST_PHASES = ['TotalTimeMs', 'RequestQueueTimeMs', 'LocalTimeMs', 'RemoteTimeMs', 'ResponseSendTimeMs', 'ThrottleTimeMs'] as const;
+export type RequestPhase = (typeof REQUEST_PHASES)[number];
+
+/** One API's request counters (Kafka's request name, e.g. Produce, FetchConsumer, FetchFollower). */
+export interface RequestCounters {
+  /** Requests by version. */
+  readonly byVersion: Map<number, number>;
+  readonly phases: Record<RequestPhase, LatencyHistogram>;
+}
+
+/** One request's timing, in ms on the broker's monotonic clock. */
+export interface RequestTiming {
+  queueMs: number;
+  localMs: number;
+  remoteMs: number;
+  sendMs: number;
+  totalMs: number;
+  throttleMs: number;
+}
+
+/** BrokerTopicMetrics of one topic (and, under the empty name, of all topics together). */
+export interface TopicCounters {
+  messagesIn: number;
+  bytesIn: number;
+  bytesOut: number;
+  replicationBytesOut: number;
+  totalProduceRequests: number;
+  failedProduceRequests: number;
+  totalFetchRequests: number;
+  failedFetchRequests: number;
+}
+
+/** The key of the all-topics counters (the topic-less series, as Kafka's broker-wide meters). */
+export const ALL_TOPICS = '';
+
+function newTopicCounters(): TopicCounters {
+  return { messagesIn: 0, bytesIn: 0, bytesOut: 0, replicationBytesOut: 0, totalProduceRequests: 0, failedProduceRequests: 0, totalFetchRequests: 0, failedFetchRequests: 0 };
+}
+
+/**
+ * Measures one request's phases across the dispatcher and the handler: the handler marks the
+ * time it waits for other brokers (acks=all, a fetch's long poll), possibly for several partitions
+ * at once; the union of those waits is the remote time.
+ */
+export class RequestTimer {
+  #remoteStartMs = -1;
+  #remoteEndMs = -1;
+  #waiting = 0;
+
+  constructor(private readonly nowMs: () => number) {}
+
+  /** The handler starts waiting for other brokers (for one partition, or the whole request). */
+  remoteStarted(): void {
+    if (this.#waiting === 0 && this.#remoteStartMs < 0) this.#remoteStartMs = this.nowMs();
+    this.#waiting += 1;
+  }
+
+  /** One wait started with remoteStarted is over. */
+  remoteEnded(): void {
+    this.#waiting -= 1;
+    this.#remoteEndMs = this.nowMs();
+  }
+
+  /** The time from the first wait's start to the last one's end; 0 without one. */
+  get remoteMs(): number {
+    return this.#remoteStartMs < 0 || this.#remoteEndMs < this.#remoteStartMs ? 0 : this.#remoteEndMs - this.#remoteStartMs;
+  }
+}
+
+export class BrokerMetrics {
+  readonly requests = new Map<string, RequestCounters>();
+  readonly topics = new Map<string, TopicCounters>([[ALL_TOPICS, newTopicCounters()]]);
+  /** ISR changes this broker made as a partition leader (Kafka's ReplicaManager IsrShrinksPerSec / IsrExpandsPerSec). */
+  isrShrinks = 0;
+  isrExpands = 0;
+
+  recordRequest(requestName: string, apiVersion: number, timing: RequestTiming): void {
+    let counters = this.requests.get(requestName);
+    if (counters === undefined) {
+      counters = { byVersion: new Map(), phases: Object.fromEntries(REQUEST_PHASES.map((phase) => [phase, new LatencyHistogram()])) as Record<RequestPhase, LatencyHistogram> };
+      this.requests.set(requestName, counters);
+    }
+    counters.byVersion.set(apiVersion, (counters.byVersion.get(apiVersion) ?? 0) + 1);
+    const { phases } = counters;
+    phases.TotalTimeMs.observe(timing.totalMs);
+    phases.RequestQueueTimeMs.observe(timing.queueMs);
+    phases.LocalTimeMs.observe(timing.localMs);
+    phases.RemoteTimeMs.observe(timing.remoteMs);
+    phases.ResponseSendTimeMs.observe(timing.sendMs);
+    phases.ThrottleTimeMs.observe(timing.throttleMs);
+  }
+
+  /** A batch appended by a producer (not a follower): its records and bytes. */
+  recordProduced(topic: string, bytes: number, records: number): void {
+    for (const counters of this.#topicAndAll(topic)) {
+      counters.totalProduceRequests += 1;
+      counters.bytesIn += bytes;
+      counters.messagesIn += records;
+    }
+  }
+
+  /** A partition of a produce request that was refused or failed. */
+  recordProduceFailed(topic: string): void {
+    for (const counters of this.#topicAndAll(topic)) {
+      counters.totalProduceRequests += 1;
+      counters.failedProduceRequests += 1;
+    }
+  }
+
+  /** A partition of a fetch answered: `bytes` of records to a consumer or, `follower`, to another broker's replica. */
+  recordFetched(topic: string, bytes: number, follower: boolean, failed: boolean): void {
+    for (const counters of this.#topicAndAll(topic)) {
+      counters.totalFetchRequests += 1;
+      if (failed) counters.failedFetchRequests += 1;
+      else if (follower) counters.replicationBytesOut += bytes;
+      else counters.bytesOut += bytes;
+    }
+  }
+
+  /** The counters of `topic` and of all topics; a deleted topic's stay until the broker restarts, as Kafka's do until removed. */
+  #topicAndAll(topic: string): [TopicCounters, TopicCounters] {
+    let counters = this.topics.get(topic);
+    if (counters === undefined) {
+      counters = newTopicCounters();
+      this.topics.set(topic, counters);
+    }
+    return [counters, this.topics.get(ALL_TOPICS)!];
+  }
+
+  /** Forgets a deleted topic's counters (Kafka removes its BrokerTopicMetrics). */
+  removeTopic(topic: string): void {
+    if (topic !== ALL_TOPICS) this.topics.delete(topic);
+  }
+}
