@@ -7,6 +7,11 @@
 // of the ISR until it catches up again), and applies a leader's AlterPartition when its leader and
 // partition epochs are current and every new member is alive.
 //
+// A broker stops cleanly (`stop(id)`) as after a controlled shutdown: the controller moves its
+// leadership and takes it out of the ISR at once, then the broker closes its logs the way a
+// shutdown does (flushed, producer snapshots and the clean-shutdown marker written), so the next
+// start loads them without recovery.
+//
 // A crash is a kill -9 (the page cache survives) or a power loss (`crash(id, true)`: the broker's
 // memory disk drops every write it had not synced, under the strict model: unsynced pages kept,
 // dropped or torn at random, unsynced directory entries undone). Either way the dead incarnation
@@ -212,6 +217,38 @@ export class ReplicationCluster {
       void this.#publish();
     }));
     return report;
+  }
+
+  /**
+   * A clean shutdown (Kafka's controlled shutdown): the broker stops fetching, serving and leading,
+   * the controller fences it at once (a new leader if it led, out of the ISR unless the last
+   * member), then its logs close as a shutdown closes them (PartitionLog.close writes the producer
+   * snapshot) and the clean-shutdown marker is written. Returns whether every log closed cleanly.
+   */
+  async stop(id: number): Promise<boolean> {
+    const broker = this.#broker(id);
+    const logManager = broker.logManager;
+    if (!broker.replicas || !logManager) return true;
+    const gate = broker.gate;
+    broker.fetchers?.close();
+    broker.isr?.stop();
+    for (const wake of broker.waiters) wake();
+    broker.waiters.clear();
+    Object.assign(broker, { replicas: undefined, logManager: undefined, fetchers: undefined, isr: undefined, gate: undefined });
+    this.network.crash(id);
+    this.#cancelFence(id);
+    this.#fence(id);
+    await this.#publish();
+    let clean = true;
+    try {
+      await logManager.close();
+    } catch (error) {
+      clean = false;
+      this.#logger.error('the simulated shutdown could not close the logs', { broker: id, error });
+    }
+    // The process exits: nothing it still had under way reaches the disk afterwards.
+    gate?.close();
+    return clean;
   }
 
   /**

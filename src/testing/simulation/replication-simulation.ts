@@ -13,6 +13,18 @@
 // power at any time, and sometimes all three at once. Half the seeds use small segments, so
 // segments roll and are flushed in the background.
 //
+// Transactions (on unless `transactions: false`; transaction-workload.ts): one or two
+// transactional producers write beside the plain client, and a modelled coordinator ends each
+// transaction with a commit or an abort marker (chosen at random, remembered), retried on the next
+// leader until committed. Then the crashes include clean shutdowns and clean restarts (the logs
+// closed, the producer snapshots written), which a restart loads instead of rebuilding from the
+// log. At every fault, on every running replica, and after healing and again after a final clean
+// restart of every broker: the read_committed view (the records below the last stable offset,
+// filtered by the aborted transactions the producer state lists and by the markers, as a
+// consumer filters them) shows every committed transaction's and every plain record and hides
+// every aborted transaction's; after healing no transaction is open anywhere and the last stable
+// offset is the high watermark.
+//
 // After every event: at most one broker leads each leader epoch; no running replica's high
 // watermark moves back; the committed records (below the highest high watermark any leader
 // reported) never change: each offset keeps the record (its leader epoch) it had when first
@@ -28,12 +40,15 @@ import { buildRecordBatchSync, decodeRecordBatchSync } from '../../protocol/reco
 import { ReplicationCluster } from './replication-cluster.js';
 import { SeededRandom } from './seeded-random.js';
 import { SimScheduler } from './sim-scheduler.js';
+import { openTransactions, readCommitted, type ReadCommittedView, type TransactionStats, TransactionWorkload } from './transaction-workload.js';
 
 const BROKERS = [1, 2, 3];
 const MIN_INSYNC_REPLICAS = 2;
 const DEFAULT_CHAOS_MS = 15_000;
 const DEFAULT_SETTLE_MS = 20_000;
 const ACK_TIMEOUT_MS = 3000;
+/** Of the crashes in a seed with transactions, the share that are clean shutdowns (half of them restarting at once). */
+const CLEAN_SHUTDOWN_SHARE = 0.4;
 
 export interface ReplicationSeedOptions {
   readonly seed: number;
@@ -47,6 +62,14 @@ export interface ReplicationSeedOptions {
    * crash that loses power may hit any broker, the last running in-sync replica included.
    */
   readonly powerLossAnyReplica?: boolean;
+  /**
+   * Transactional producers and a coordinator beside the plain client, clean shutdowns among the
+   * crashes, and the read_committed checks (default on). Off, a seed runs as it did before
+   * transactions were modelled (the seeds that found bugs then replay so).
+   */
+  readonly transactions?: boolean;
+  /** Sabotage (transaction-workload.ts): the coordinator commits the transactions it decided to abort. */
+  readonly commitAbortedTransactions?: boolean;
 }
 
 export interface ReplicationSeedResult {
@@ -63,6 +86,9 @@ export interface ReplicationSeedResult {
   readonly powerLosses: number;
   /** The seed's log settings: `flush.messages=1` or not, and segment.bytes. */
   readonly disk: string;
+  /** Transactions ended (committed, aborted), when modelled. */
+  readonly transactions: TransactionStats | undefined;
+  readonly cleanShutdowns: number;
 }
 
 interface Acknowledged {
@@ -98,6 +124,25 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     ...(options.electOutsideIsr ? { electOutsideIsr: true } : {}),
     logConfig,
   });
+  const withTransactions = options.transactions ?? true;
+  const workload = withTransactions
+    ? new TransactionWorkload({ scheduler, random: random.fork('transactions'), cluster, producers: random.fork('transaction-producers').between(1, 2), minInsyncReplicas: MIN_INSYNC_REPLICAS, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.commitAbortedTransactions ? { commitEverything: true } : {}) })
+    : undefined;
+  /** Checks every running replica's read_committed view against the transactions' outcomes. */
+  const checkReadCommitted = async (when: string, listVisible = false): Promise<Map<number, ReadCommittedView>> => {
+    const views = new Map<number, ReadCommittedView>();
+    if (!workload) return views;
+    for (const id of cluster.running()) {
+      const replica = cluster.replica(id);
+      if (!replica) continue;
+      const view = await readCommitted(replica.log, workload.outcomes, { listVisible });
+      if (!view) continue;
+      views.set(id, view);
+      for (const message of view.violations) violation(`${when}: broker ${id}${replica.isLeader ? ' (leader)' : ''}: ${message}`);
+    }
+    return views;
+  };
+  let cleanShutdowns = 0;
   // The leader epoch of the record at each committed offset, as the first leader to commit it had it.
   const committed: number[] = [];
   // Per replica incarnation: the highest high watermark seen, and how far its log was checked
@@ -180,14 +225,17 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
       clientDone = true;
     };
     const client = clientLoop();
+    workload?.start();
 
     // The faults.
     const chaos = random.fork('chaos');
+    const shutdowns = random.fork('shutdowns');
     const chaosEnd = scheduler.monotonicMs() + chaosMs;
     let chaosDone = false;
     const chaosLoop = async () => {
       while (scheduler.monotonicMs() < chaosEnd) {
         await sleep(scheduler, chaos.between(200, 1500));
+        if (workload) await checkReadCommitted('during the faults');
         const down = BROKERS.filter((id) => !cluster.running().includes(id));
         const roll = chaos.nextInt(100);
         if (down.length > 0 && roll < 40) {
@@ -199,7 +247,19 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
           const id = leaderFirst >= 0 ? leaderFirst : BROKERS[0]!;
           const wantsPowerLoss = chaos.chance(0.5);
           const wholeCluster = chaos.chance(0.2);
-          if (synced && wantsPowerLoss && wholeCluster) {
+          const clean = withTransactions && !(synced && wantsPowerLoss && wholeCluster) && shutdowns.chance(CLEAN_SHUTDOWN_SHARE);
+          if (clean) {
+            // A controlled shutdown: the logs close and write their producer snapshots. Half the
+            // time the broker starts again at once (a rolling restart), else at a later restart.
+            const restartAfterMs = shutdowns.chance(0.5) ? shutdowns.between(0, 300) : undefined;
+            faults.push(`${scheduler.monotonicMs()} clean shutdown ${id}${restartAfterMs === undefined ? '' : `, restart after ${restartAfterMs} ms`}`);
+            cleanShutdowns++;
+            if (!(await cluster.stop(id))) violation(`broker ${id}'s logs did not close cleanly`);
+            if (restartAfterMs !== undefined) {
+              await sleep(scheduler, restartAfterMs);
+              await cluster.start(id);
+            }
+          } else if (synced && wantsPowerLoss && wholeCluster) {
             // Every broker at once (a rack or site outage): only a flush policy makes this survivable.
             faults.push(`${scheduler.monotonicMs()} power loss of every broker`);
             for (const broker of BROKERS) cluster.crash(broker, true);
@@ -244,8 +304,17 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     if (await scheduler.runUntil(settled, settleMs)) recoveryMs = scheduler.monotonicMs() - healedAt;
     else violation(`no full ISR with identical log ends within ${settleMs} ms of healing (leader ${cluster.assignment.leaderId}, ISR [${cluster.assignment.isr.join(',')}], log ends ${BROKERS.map((id) => cluster.replica(id)?.log.logEndOffset ?? 'down').join('/')})`);
     stopped = true;
+    workload?.stop();
     if (!(await scheduler.runUntil(() => clientDone, ACK_TIMEOUT_MS + 1000))) violation('the client did not stop');
     else await client;
+    if (workload) {
+      // The open transactions end: their markers are written until committed, then replicated everywhere.
+      if (!(await scheduler.runUntil(() => workload.done, settleMs))) violation(`the transactional producers did not end their transactions within ${settleMs} ms`);
+      else await workload.finished();
+      // Every replica's high watermark at its log end too (a follower learns it at its next fetch).
+      const quiet = () => settled() && BROKERS.every((id) => cluster.replica(id)?.highWatermark === cluster.replica(id)?.log.logEndOffset);
+      if (!(await scheduler.runUntil(quiet, settleMs))) violation('no full ISR with identical log ends and high watermarks after the last transaction markers');
+    }
 
     // Every committed and every acknowledged record in the leader's log, and every replica identical to it.
     const leader = cluster.leader();
@@ -264,12 +333,68 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
         if (!bytes.equals(reference)) violation(`broker ${id}'s replica differs from the leader's (${bytes.length} and ${reference.length} bytes)`);
       }
     }
+    if (workload) await checkTransactionsSettled('after healing');
   } catch (error) {
     violation(`the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
   stopped = true;
+  workload?.abandon();
   const powerLosses = [...cluster.brokers.values()].reduce((sum, broker) => sum + broker.powerLosses, 0);
-  return { seed: options.seed, ok: violations.length === 0, violations, acknowledged: acknowledged.length, faults, leaderEpochs: cluster.assignment.leaderEpoch, recoveryMs, committed: committed.length, powerLosses, disk };
+  return { seed: options.seed, ok: violations.length === 0, violations, acknowledged: acknowledged.length, faults, leaderEpochs: cluster.assignment.leaderEpoch, recoveryMs, committed: committed.length, powerLosses, disk, transactions: workload ? { ...workload.stats } : undefined, cleanShutdowns };
+
+  /**
+   * Once every marker is written and replicated: every replica's read_committed view is right, no
+   * transaction is open, the last stable offset is the high watermark. Then every broker shuts
+   * down cleanly and starts again (producer state loaded from the snapshots): the same must hold,
+   * with the same records shown.
+   */
+  async function checkTransactionsSettled(when: string): Promise<void> {
+    const before = await checkSettledViews(when);
+    for (const id of BROKERS) {
+      let clean = false;
+      if (!(await runTask(scheduler, async () => (clean = await cluster.stop(id)), settleMs))) violation(`broker ${id} did not shut down within ${settleMs} ms`);
+      else if (!clean) violation(`broker ${id}'s logs did not close cleanly at the final shutdown`);
+    }
+    for (const id of BROKERS) await cluster.start(id);
+    faults.push(`${scheduler.monotonicMs()} clean shutdown and restart of every broker`);
+    const quiet = () => {
+      const leader = cluster.leader();
+      return leader !== undefined && leader.isr.length === BROKERS.length && BROKERS.every((id) => cluster.replica(id)?.highWatermark === leader.log.logEndOffset && cluster.replica(id)?.log.logEndOffset === leader.log.logEndOffset);
+    };
+    if (!(await scheduler.runUntil(quiet, settleMs))) {
+      violation(`no full ISR with identical log ends and high watermarks within ${settleMs} ms of the final clean restart`);
+      return;
+    }
+    const after = await checkSettledViews('after a clean restart of every broker');
+    for (const [id, view] of after) {
+      const earlier = before.get(id);
+      if (earlier && earlier.visible.join(',') !== view.visible.join(',')) violation(`broker ${id} shows ${view.visible.length} records to read_committed after the clean restart, ${earlier.visible.length} before`);
+    }
+  }
+
+  async function checkSettledViews(when: string): Promise<Map<number, ReadCommittedView>> {
+    const views = await checkReadCommitted(when, true);
+    for (const id of BROKERS) {
+      const replica = cluster.replica(id);
+      if (!replica) continue;
+      const open = openTransactions(replica.log);
+      if (open.length > 0) violation(`${when}: broker ${id} has transactions open (${open.join(' ')}) after every marker was written`);
+      const view = views.get(id);
+      if (view && view.lastStableOffset !== replica.log.logEndOffset) violation(`${when}: broker ${id}'s last stable offset ${view.lastStableOffset} is not its high watermark ${view.highWatermark} and log end ${replica.log.logEndOffset}`);
+    }
+    return views;
+  }
+}
+
+/** Runs the scheduler until `task` settles (it may wait on simulated timers); whether it did within `limitMs`. */
+async function runTask(scheduler: SimScheduler, task: () => Promise<unknown>, limitMs: number): Promise<boolean> {
+  let settled = false;
+  const running = task().finally(() => {
+    settled = true;
+  });
+  if (!(await scheduler.runUntil(() => settled, limitMs))) return false;
+  await running;
+  return true;
 }
 
 function sleep(scheduler: SimScheduler, ms: number): Promise<void> {
