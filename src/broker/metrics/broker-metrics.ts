@@ -147,7 +147,7 @@ export class BrokerMetrics {
     }
   }
 
-  /** The counters of `topic` and of all topics; a deleted topic's stay until the broker restarts, as Kafka's do until removed. */
+  /** The counters of `topic` and of all topics. */
   #topicAndAll(topic: string): [TopicCounters, TopicCounters] {
     let counters = this.topics.get(topic);
     if (counters === undefined) {
@@ -157,8 +157,8 @@ export class BrokerMetrics {
     return [counters, this.topics.get(ALL_TOPICS)!];
   }
 
-  /** Forgets a deleted topic's counters (Kafka removes its BrokerTopicMetrics). */
-  removeTopic(topic: string): void {
-    if (topic !== ALL_TOPICS) this.topics.delete(topic);
+  /** Forgets the counters of topics that no longer exist (Kafka removes a deleted topic's BrokerTopicMetrics). */
+  retainTopics(exists: (topic: string) => boolean): void {
+    for (const topic of this.topics.keys()) if (topic !== ALL_TOPICS && !exists(topic)) this.topics.delete(topic);
   }
 }

@@ -78,10 +78,14 @@ export function createPrometheusRegistry(source: MetricsSource): Registry {
 
 function brokerMetricFamilies(source: MetricsSource): CollectedMetric[] {
   const { services, metrics } = source;
+  const topicCounters = () => {
+    metrics.retainTopics((topic) => services.image.topicsByName.has(topic));
+    return [...metrics.topics];
+  };
   return [
     ...TOPIC_COUNTERS.map(([name, field, help]) =>
       family(`kafka_server_brokertopicmetrics_${name}_total`, help, 'counter', () =>
-        [...metrics.topics].map(([topic, counters]) => value(topic === ALL_TOPICS ? {} : { topic }, counters[field])),
+        topicCounters().map(([topic, counters]) => value(topic === ALL_TOPICS ? {} : { topic }, counters[field])),
       ),
     ),
     family('kafka_network_requestmetrics_requests_total', 'Requests answered, per API and version (RequestsPerSec).', 'counter', () =>
