@@ -10,6 +10,7 @@
 // imports prom-client.
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { type MetricFamily, type MetricLabels, type MetricSampleValue, metricFamily as family, sample as value } from '../../base/metric-family.js';
 import type { BrokerServices } from '../broker-services.js';
 import { ALL_TOPICS, type BrokerMetrics, LATENCY_BUCKETS_MS, REQUEST_PHASES, type TopicCounters } from './broker-metrics.js';
 
@@ -21,39 +22,6 @@ export interface MetricsSource {
   connectionCounts(): ReadonlyMap<string, number>;
   /** ISR changes this broker made as a partition leader, since it started. */
   isrChanges(): { shrinks: number; expands: number };
-}
-
-type Labels = Record<string, string | number>;
-type MetricType = 'counter' | 'gauge' | 'histogram';
-
-/** One sample as prom-client formats it: `metricName` for a histogram's _bucket, _sum and _count lines. */
-interface Sample {
-  labels: Labels;
-  value: number;
-  metricName?: string;
-}
-
-/** A metric family whose values are computed at scrape time (prom-client formats what `get` returns). */
-interface CollectedMetric {
-  readonly name: string;
-  readonly help: string;
-  readonly type: MetricType;
-  get(): Promise<{ name: string; help: string; type: MetricType; aggregator: 'sum'; values: Sample[] }>;
-}
-
-function family(name: string, help: string, type: MetricType, values: () => Promise<Sample[]> | Sample[]): CollectedMetric {
-  return {
-    name,
-    help,
-    type,
-    async get() {
-      return { name, help, type, aggregator: 'sum', values: await values() };
-    },
-  };
-}
-
-function value(labels: Labels, amount: number, metricName?: string): Sample {
-  return metricName === undefined ? { labels, value: amount } : { labels, value: amount, metricName };
 }
 
 /** BrokerTopicMetrics counters: [name under kafka_server_brokertopicmetrics_, counter field, help]. */
@@ -76,7 +44,7 @@ export function createPrometheusRegistry(source: MetricsSource): Registry {
   return registry;
 }
 
-function brokerMetricFamilies(source: MetricsSource): CollectedMetric[] {
+function brokerMetricFamilies(source: MetricsSource): MetricFamily[] {
   const { services, metrics } = source;
   const topicCounters = () => {
     metrics.retainTopics((topic) => services.image.topicsByName.has(topic));
@@ -107,8 +75,8 @@ function brokerMetricFamilies(source: MetricsSource): CollectedMetric[] {
   ];
 }
 
-function histogramValues(name: string, labels: Labels, histogram: { buckets: Float64Array; sum: number; count: number }): Sample[] {
-  const values: Sample[] = [];
+function histogramValues(name: string, labels: MetricLabels, histogram: { buckets: Float64Array; sum: number; count: number }): MetricSampleValue[] {
+  const values: MetricSampleValue[] = [];
   let cumulative = 0;
   LATENCY_BUCKETS_MS.forEach((bound, index) => {
     cumulative += histogram.buckets[index]!;
@@ -121,7 +89,7 @@ function histogramValues(name: string, labels: Labels, histogram: { buckets: Flo
 }
 
 /** ReplicaManager's gauges over the replicas this broker hosts, and its ISR change counters. */
-function replicaManagerFamilies(source: MetricsSource): CollectedMetric[] {
+function replicaManagerFamilies(source: MetricsSource): MetricFamily[] {
   const { replicaManager, image, nodeId } = source.services;
   const led = () => [...replicaManager.all()].filter((partition) => partition.isLeader);
   const gauge = (name: string, help: string, count: () => number) => family(`kafka_server_replicamanager_${name}`, help, 'gauge', () => [value({}, count())]);
@@ -144,7 +112,7 @@ function replicaManagerFamilies(source: MetricsSource): CollectedMetric[] {
 }
 
 /** KafkaController's gauges: counts over the whole cluster, reported by the active controller (0 elsewhere, as Kafka). */
-function controllerFamilies(services: BrokerServices): CollectedMetric[] {
+function controllerFamilies(services: BrokerServices): MetricFamily[] {
   const active = () => services.quorum.activeControllerId === services.nodeId;
   const partitions = () => [...services.image.topicsByName.values()].flatMap((topic) => [...topic.partitions.values()]);
   const gauge = (name: string, help: string, count: () => number) => family(`kafka_controller_kafkacontroller_${name}`, help, 'gauge', () => [value({}, active() ? count() : 0)]);
@@ -159,7 +127,7 @@ function controllerFamilies(services: BrokerServices): CollectedMetric[] {
 }
 
 /** Log's per-partition gauges, for every replica hosted here, and the leaders' offsets under kafka-exporter's names. */
-function logFamilies(services: BrokerServices): CollectedMetric[] {
+function logFamilies(services: BrokerServices): MetricFamily[] {
   const replicas = () => [...services.replicaManager.all()];
   const perPartition = (name: string, help: string, read: (partition: ReturnType<typeof replicas>[number]) => number | Promise<number>, leadersOnly = false) =>
     family(name, help, 'gauge', async () =>
@@ -181,9 +149,9 @@ function logFamilies(services: BrokerServices): CollectedMetric[] {
  * partition; across a cluster, kafka_topic_partition_current_offset from the leaders minus
  * kafka_consumergroup_current_offset gives it for every partition (docs/metrics.md).
  */
-function groupFamilies(services: BrokerServices): CollectedMetric[] {
+function groupFamilies(services: BrokerServices): MetricFamily[] {
   const offsets = async () => {
-    const rows: { labels: Labels; committed: number; lag: number | undefined }[] = [];
+    const rows: { labels: MetricLabels; committed: number; lag: number | undefined }[] = [];
     for (const group of services.groupCoordinator.listGroups().groups) {
       const fetched = await services.groupCoordinator.fetchOffsets(group.groupId, null).catch(() => undefined);
       for (const topic of fetched?.topics ?? []) {
@@ -210,7 +178,7 @@ function groupFamilies(services: BrokerServices): CollectedMetric[] {
 }
 
 /** The event loop's utilisation since the previous scrape (prom-client's default metrics give its delay). */
-function eventLoopFamilies(): CollectedMetric[] {
+function eventLoopFamilies(): MetricFamily[] {
   let previous = performance.eventLoopUtilization();
   return [
     family('nodejs_eventloop_utilization', 'The fraction of time the event loop was busy since the previous scrape.', 'gauge', () => {

@@ -11,6 +11,7 @@ import { ConnectRestError, type Herder } from './herder.js';
 import { LoggerLevels } from './logger-levels.js';
 import { FileOffsetStore, type OffsetEntry } from './offset-store.js';
 import { PluginRegistry } from './plugins.js';
+import { connectMetricsEndpoint } from './connect-metrics.js';
 import { startRestServer } from './rest/rest-server.js';
 import { DistributedHerder } from './distributed/distributed-herder.js';
 import type { TopicSettings } from './distributed/kafka-based-log.js';
@@ -69,8 +70,10 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
     const listener = restListener(config);
     let herder: StandaloneHerder | DistributedHerder | undefined;
     let metrics: () => TaskMetrics[] = () => [];
+    let counts = () => ({ connectors: 0, tasks: 0 });
+    const metricsEndpoint = connectMetricsEndpoint({ tasks: () => metrics(), counts: () => counts() });
     // The REST API opens first: the worker id is the address it serves on.
-    const rest = await startRestServer(lazyHerder(() => herder), { host: listener.host, port: listener.port, logger: logger.child('rest'), loggerLevels, version: CONNECT_VERSION, commit: 'conveyor' });
+    const rest = await startRestServer(lazyHerder(() => herder), { host: listener.host, port: listener.port, logger: logger.child('rest'), loggerLevels, version: CONNECT_VERSION, commit: 'conveyor', metrics: metricsEndpoint });
     closers.push(() => rest.close());
     const advertisedHost = config.optionalString('rest.advertised.host.name') ?? (listener.host === '0.0.0.0' ? 'localhost' : listener.host);
     const advertisedPort = config.optionalString('rest.advertised.port') === null ? rest.port : config.number('rest.advertised.port');
@@ -81,6 +84,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
       const offsets = await FileOffsetStore.open(config.string('offset.storage.file.filename'));
       const worker: Worker = new Worker({ workerId, config, plugins, kafka, offsets, logger: logger.child('worker'), onTaskReconfiguration });
       metrics = () => worker.metrics();
+      counts = () => worker.counts();
       const standalone = new StandaloneHerder({ worker, plugins, kafka, offsets, kafkaClusterId, logger: logger.child('herder'), otherPlugins });
       herder = standalone;
       closers.push(() => standalone.stop());
@@ -117,6 +121,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
         } : {}),
       });
       metrics = () => worker.metrics();
+      counts = () => worker.counts();
       const distributed: DistributedHerder = new DistributedHerder({
         worker, plugins, kafka, offsets, statuses, kafkaClusterId, logger: logger.child('herder'), otherPlugins,
         configTopic: topic('config', 1),

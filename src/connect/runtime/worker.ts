@@ -265,6 +265,11 @@ export class Worker {
   }
 
   /** Every task this worker runs, with its state and counters (for a metrics endpoint). */
+  /** Connectors and tasks running on this worker (Kafka's connect-worker-metrics connector-count and task-count). */
+  counts(): { connectors: number; tasks: number } {
+    return { connectors: this.connectors.size, tasks: this.tasks.size };
+  }
+
   metrics(): TaskMetrics[] {
     return [...this.tasks.values()].map((task) => ({ connector: task.id.connector, task: task.id.task, state: task.state, metrics: task.metrics() }));
   }

@@ -2,12 +2,14 @@
 // (a file into a topic) and FileStreamSink (the topic out to another file). The output file must
 // equal the input byte for byte, and stay equal across a clean worker restart with lines appended
 // while the worker was down: nothing lost (source offsets from the offsets file, sink offsets from
-// the consumer group) and nothing repeated.
+// the consumer group) and nothing repeated. The tasks' counters are checked in process and on the
+// REST port's GET /metrics.
 import assert from 'node:assert/strict';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
+import { scrape, valueOf } from '../../support/metrics-text.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
 
 /** Lines with the shapes that break naive line handling: empty, long, non-ASCII, spaces. */
@@ -67,6 +69,17 @@ describe('Connect standalone: FileStreamSource to a topic to FileStreamSink', ()
       assert.equal(metrics.get('local-file-source')?.['source-record-write-total'], 3000);
       assert.equal(metrics.get('local-file-source')?.['source-record-poll-total'], 3000);
       assert.equal(metrics.get('local-file-sink')?.['sink-record-send-total'], 3000);
+      // The same counters on the REST port's GET /metrics, under the JMX exporter's Connect names.
+      const scraped = await scrape(`${connect.url}/metrics`);
+      const source = { connector: 'local-file-source', task: '0' };
+      const sink = { connector: 'local-file-sink', task: '0' };
+      assert.equal(valueOf(scraped, 'kafka_connect_source_task_source_record_poll_total', source), 3000);
+      assert.equal(valueOf(scraped, 'kafka_connect_source_task_source_record_write_total', source), 3000);
+      assert.equal(valueOf(scraped, 'kafka_connect_sink_task_sink_record_send_total', sink), 3000);
+      assert.equal(valueOf(scraped, 'kafka_connect_sink_task_sink_record_read_total', sink), 3000);
+      assert.equal(valueOf(scraped, 'kafka_connect_connector_status', { ...source, status: 'running' }), 1);
+      assert.equal(valueOf(scraped, 'kafka_connect_connect_worker_metrics_connector_count'), 2);
+      assert.equal(valueOf(scraped, 'kafka_connect_connect_worker_metrics_task_count'), 2);
 
       await connect.close();
       connect = undefined;

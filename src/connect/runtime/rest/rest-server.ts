@@ -20,6 +20,8 @@ export interface RestServerOptions {
   loggerLevels: LoggerLevels;
   version: string;
   commit: string;
+  /** GET /metrics (Prometheus text format), besides Connect's own API. */
+  metrics?: () => Promise<{ contentType: string; text: string }>;
 }
 
 export interface RestServer {
@@ -148,6 +150,13 @@ function clientUrl(host: string, port: number): string {
 export async function startRestServer(herder: Herder, options: RestServerOptions): Promise<RestServer> {
   const routes = connectRoutes({ herder, loggerLevels: options.loggerLevels, version: options.version, commit: options.commit });
   const app = buildApp(routes, options.logger);
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, text } = await metrics();
+      return reply.type(contentType).send(text);
+    });
+  }
   await app.listen({ host: options.host, port: options.port });
   const { port } = app.server.address() as AddressInfo;
   const url = clientUrl(options.host, port);
