@@ -73,6 +73,22 @@ export const TRANSACTION_FOUND_BUGS = new Map<number, string>([
   [138, 'stale snapshot'],
 ]);
 
+/**
+ * Seeds that fail on the current code, for a bug not fixed yet; each must still fail as recorded
+ * (when one passes, the bug is fixed: move it to the found-bug seeds).
+ * - undone snapshot deletion: a truncation deletes the producer snapshots above it (59eff16) but
+ *   does not sync the directory; a power loss brings the deleted snapshot back, and the recovery
+ *   restores it over the batches the new leader wrote in their place (the abort marker that
+ *   replaced the cut-off one is below the snapshot, so it is never replayed): the transaction
+ *   stays open in the producer state and its records become visible with the producer's next
+ *   commit. Seeds 1022 (broker 3 after healing), 1508 and 1684 (broker 1 during the faults).
+ */
+export const KNOWN_FAILING = new Map<number, RegExp>([
+  [1022, /broker 3: aborted txn-1000\.10\.0 at 80 is visible to read_committed/],
+  [1508, /broker 1: aborted txn-1000\.8\.0 at 119 is visible to read_committed/],
+  [1684, /broker 1: aborted txn-1000\.13\.0 at 146 is visible to read_committed/],
+]);
+
 describe('replication simulation: seeds with faults', () => {
   const chunks = 2;
   const perChunk = Math.ceil(SEEDS / chunks);
@@ -89,6 +105,7 @@ describe('replication simulation: seeds with faults', () => {
       let cleanShutdowns = 0;
       let ran = 0;
       for (let seed = from; seed < to; seed++) {
+        if (KNOWN_FAILING.has(seed)) continue;
         const result = await runReplicationSeed({ seed });
         ran++;
         acknowledged += result.acknowledged;
@@ -160,6 +177,16 @@ describe('replication simulation: replay and the checks', () => {
     for (const [seed, bug] of TRANSACTION_FOUND_BUGS) {
       const result = await runReplicationSeed({ seed });
       assert.ok(result.ok, `seed ${seed} with transactions (${bug}): ${result.violations.slice(0, 2).join('; ')}`);
+    }
+  });
+
+  it('the known-failing seeds still fail as recorded', async () => {
+    for (const [seed, expected] of KNOWN_FAILING) {
+      const result = await runReplicationSeed({ seed });
+      assert.ok(
+        result.violations.some((violation) => expected.test(violation)),
+        `seed ${seed} no longer fails as recorded (fixed? move it to the found-bug seeds): ${result.violations.slice(0, 2).join('; ') || 'no violation'}`,
+      );
     }
   });
 });
