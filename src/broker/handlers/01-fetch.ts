@@ -49,7 +49,7 @@ import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import type { ConnectionInfo } from '../network/index.js';
 import { replicationThrottle } from '../config-resources.js';
 import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.js';
-import type { BrokerMetrics } from '../metrics/broker-metrics.js';
+import { type BrokerMetrics, waitingRemotely } from '../metrics/broker-metrics.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { defineHandler } from './handler.js';
 
@@ -114,11 +114,10 @@ export const fetchHandler = defineHandler({
       if (broker.metrics) countFetched(broker.metrics, plan, first.partitions);
       return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, first.partitions));
     }
-    timer?.remoteStarted();
-    const waited = await new Promise<ReadOutcome>((resolve, reject) => {
+    const waited = await waitingRemotely(timer, new Promise<ReadOutcome>((resolve, reject) => {
       const operation = new DelayedFetch(plan, first.bytes, progressAtStart, resolve, reject);
       broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
-    }).finally(() => timer?.remoteEnded());
+    }));
     recordThrottled(plan, waited.partitions);
     if (broker.metrics) countFetched(broker.metrics, plan, waited.partitions);
     return withLeaderHints(broker, connection.listenerName, apiVersion, toResponse(plan, waited.partitions));

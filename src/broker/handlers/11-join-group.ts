@@ -12,15 +12,17 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { JoinGroupApi, type JoinGroupResponse } from '../../protocol/messages/index.js';
+import { waitingRemotely } from '../metrics/broker-metrics.js';
 import { defineHandler } from './handler.js';
 
 export const joinGroupHandler = defineHandler({
   api: JoinGroupApi,
   minVersion: 0,
   maxVersion: 9,
-  async handle(request, { broker, apiVersion, clientId, connection }) {
+  async handle(request, { broker, apiVersion, clientId, connection, timer }) {
     if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return joinError(ErrorCode.GROUP_AUTHORIZATION_FAILED, '', apiVersion);
-    const outcome = await broker.groupCoordinator.joinGroup({
+    // Waiting for the rest of the rebalance is remote time, as Kafka counts a response completed by a callback.
+    const outcome = await waitingRemotely(timer, broker.groupCoordinator.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
       groupInstanceId: request.groupInstanceId ?? null,
@@ -32,7 +34,7 @@ export const joinGroupHandler = defineHandler({
       protocolType: request.protocolType,
       // The request is a view of the socket's buffer; the group keeps the metadata, so copy it.
       protocols: request.protocols.map(({ name, metadata }) => ({ name, metadata: Buffer.from(metadata) })),
-    });
+    }));
     return {
       throttleTimeMs: 0,
       errorCode: outcome.errorCode,

@@ -9,6 +9,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { SyncGroupApi } from '../../protocol/messages/index.js';
+import { waitingRemotely } from '../metrics/broker-metrics.js';
 import { defineHandler } from './handler.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -17,9 +18,10 @@ export const syncGroupHandler = defineHandler({
   api: SyncGroupApi,
   minVersion: 0,
   maxVersion: 5,
-  async handle(request, { broker, connection }) {
+  async handle(request, { broker, connection, timer }) {
     if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return syncError(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const outcome = await broker.groupCoordinator.syncGroup({
+    // Waiting for the rest of the rebalance is remote time, as Kafka counts a response completed by a callback.
+    const outcome = await waitingRemotely(timer, broker.groupCoordinator.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
       memberId: request.memberId,
@@ -28,7 +30,7 @@ export const syncGroupHandler = defineHandler({
       protocolName: request.protocolName ?? null,
       // Copied: the group keeps assignments beyond this request's buffer.
       assignments: request.assignments.map(({ memberId, assignment }) => ({ memberId, assignment: Buffer.from(assignment) })),
-    });
+    }));
     return { throttleTimeMs: 0, ...outcome };
   },
   errorResponse(_request, errorCode) {

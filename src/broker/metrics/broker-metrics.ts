@@ -97,6 +97,13 @@ export class RequestTimer {
   }
 }
 
+/** Awaits `work` as time spent waiting for others (a rebalance's other members), when the request is timed. */
+export function waitingRemotely<T>(timer: RequestTimer | undefined, work: Promise<T>): Promise<T> {
+  if (timer === undefined) return work;
+  timer.remoteStarted();
+  return work.finally(() => timer.remoteEnded());
+}
+
 export class BrokerMetrics {
   readonly requests = new Map<string, RequestCounters>();
   readonly topics = new Map<string, TopicCounters>([[ALL_TOPICS, newTopicCounters()]]);
