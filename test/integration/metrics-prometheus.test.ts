@@ -104,6 +104,8 @@ describe('metrics of a 3-broker cluster scraped by Prometheus', { skip }, () => 
     await produce(kafka, FIRST_RECORDS);
     // Each record is counted by the leader that appended it, once: the sum over the brokers.
     await prometheus.waitFor(`sum(kafka_server_brokertopicmetrics_messagesin_total{topic="${TOPIC}"})`, (vector) => single(vector) === FIRST_RECORDS);
+    // As many as the partitions' leaders hold (the high watermarks).
+    await prometheus.waitFor(`sum(kafka_topic_partition_current_offset{topic="${TOPIC}"})`, (vector) => single(vector) === FIRST_RECORDS);
 
     await consumeAndCommit(kafka, FIRST_RECORDS);
     // The group exists now, so __consumer_offsets too: every partition of every topic led once.
@@ -175,9 +177,14 @@ describe('the shipped alerting rules', { skip }, () => {
   });
 });
 
-/** Produces `count` records spread over the topic's partitions, acks=all, in batches of 15. */
+/**
+ * Produces `count` records spread over the topic's partitions, acks=all, in batches of 15. The
+ * producer is idempotent: a send retried after an error (a fresh topic's first writes may meet
+ * NOT_ENOUGH_REPLICAS while its followers join) must not append its records twice, or the log
+ * would hold more records than were sent.
+ */
 async function produce(kafka: Kafka, count: number): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let sent = 0; sent < count; sent += 15) {
