@@ -192,14 +192,21 @@ export async function writeProducerSnapshot(store: ProducerStateStore, state: Pr
 }
 
 /**
- * Deletes the snapshots above `offset` (all of them when `offset` is undefined), before a
- * truncation there. They describe batches the log no longer holds: a later load would restore
+ * Deletes the snapshots above `offset` (all of them when `offset` is undefined), durably, before
+ * a truncation there. They describe batches the log no longer holds: a later load would restore
  * them over the batches written in their place, as Kafka's truncateAndReload deletes them.
  */
 export async function deleteProducerSnapshotsAbove(store: ProducerStateStore, offset: number | undefined): Promise<void> {
+  let deleted = false;
   for (const snapshot of await listSnapshots(store.fs, store.dir)) {
-    if (offset === undefined || snapshot > offset) await removeIfPresent(store.fs, joinPath(store.dir, offsetFileName(snapshot, PRODUCER_SNAPSHOT_FILE_SUFFIX)));
+    if (offset === undefined || snapshot > offset) {
+      await removeIfPresent(store.fs, joinPath(store.dir, offsetFileName(snapshot, PRODUCER_SNAPSHOT_FILE_SUFFIX)));
+      deleted = true;
+    }
   }
+  // Durable before the truncation: after a power loss a deleted snapshot must not come back over
+  // the batches written in its place (the replication simulation's seeds 1022, 1508 and 1684).
+  if (deleted) await store.fs.syncDirectory(store.dir);
 }
 
 async function listSnapshots(fs: FileSystem, dir: string): Promise<number[]> {

@@ -63,6 +63,11 @@ export const FOUND_BUGS = new Map<number, string>([
  * - stale snapshot: a truncation left the producer snapshots above it on disk; after a later
  *   crash the load restored one over the batches written in their place (aborted records
  *   visible, or committed ones hidden) (src/log/partition-log.ts truncateTo).
+ * - undone snapshot deletion: with both fixes in place, the truncation's deletion of those
+ *   snapshots was not synced; a power loss brought one back, and the recovery restored it over
+ *   the batches the new leader wrote in their place (the abort marker that replaced the cut-off
+ *   one lay below the snapshot, so it was never replayed) (src/log/producer-snapshot.ts
+ *   deleteProducerSnapshotsAbove now syncs the directory).
  */
 export const TRANSACTION_FOUND_BUGS = new Map<number, string>([
   [1, 'ended transactions forgotten'],
@@ -71,22 +76,9 @@ export const TRANSACTION_FOUND_BUGS = new Map<number, string>([
   [41, 'stale snapshot'],
   [118, 'stale snapshot'],
   [138, 'stale snapshot'],
-]);
-
-/**
- * Seeds that fail on the current code, for a bug not fixed yet; each must still fail as recorded
- * (when one passes, the bug is fixed: move it to the found-bug seeds).
- * - undone snapshot deletion: a truncation deletes the producer snapshots above it (59eff16) but
- *   does not sync the directory; a power loss brings the deleted snapshot back, and the recovery
- *   restores it over the batches the new leader wrote in their place (the abort marker that
- *   replaced the cut-off one is below the snapshot, so it is never replayed): the transaction
- *   stays open in the producer state and its records become visible with the producer's next
- *   commit. Seeds 1022 (broker 3 after healing), 1508 and 1684 (broker 1 during the faults).
- */
-export const KNOWN_FAILING = new Map<number, RegExp>([
-  [1022, /broker 3: aborted txn-1000\.10\.0 at 80 is visible to read_committed/],
-  [1508, /broker 1: aborted txn-1000\.8\.0 at 119 is visible to read_committed/],
-  [1684, /broker 1: aborted txn-1000\.13\.0 at 146 is visible to read_committed/],
+  [1022, 'undone snapshot deletion'],
+  [1508, 'undone snapshot deletion'],
+  [1684, 'undone snapshot deletion'],
 ]);
 
 describe('replication simulation: seeds with faults', () => {
@@ -105,7 +97,6 @@ describe('replication simulation: seeds with faults', () => {
       let cleanShutdowns = 0;
       let ran = 0;
       for (let seed = from; seed < to; seed++) {
-        if (KNOWN_FAILING.has(seed)) continue;
         const result = await runReplicationSeed({ seed });
         ran++;
         acknowledged += result.acknowledged;
@@ -177,16 +168,6 @@ describe('replication simulation: replay and the checks', () => {
     for (const [seed, bug] of TRANSACTION_FOUND_BUGS) {
       const result = await runReplicationSeed({ seed });
       assert.ok(result.ok, `seed ${seed} with transactions (${bug}): ${result.violations.slice(0, 2).join('; ')}`);
-    }
-  });
-
-  it('the known-failing seeds still fail as recorded', async () => {
-    for (const [seed, expected] of KNOWN_FAILING) {
-      const result = await runReplicationSeed({ seed });
-      assert.ok(
-        result.violations.some((violation) => expected.test(violation)),
-        `seed ${seed} no longer fails as recorded (fixed? move it to the found-bug seeds): ${result.violations.slice(0, 2).join('; ') || 'no violation'}`,
-      );
     }
   });
 });
