@@ -27,10 +27,15 @@ function findTests(dir, out = []) {
   return out;
 }
 
-const filters = process.argv.slice(2);
+// Arguments select the files whose path contains one of them (all when none); `--exclude=TEXT`
+// (repeatable) drops the files whose path contains TEXT.
+const args = process.argv.slice(2);
+const excludes = args.filter((arg) => arg.startsWith('--exclude=')).map((arg) => arg.slice('--exclude='.length));
+const filters = args.filter((arg) => !arg.startsWith('--exclude='));
 const files = ['src', 'test']
   .flatMap((dir) => findTests(dir))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+  .filter((file) => !excludes.some((exclude) => file.includes(exclude)))
   .sort();
 if (files.length === 0) {
   console.error('no test files found');
