@@ -140,6 +140,9 @@ describe('metrics of a 3-broker cluster scraped by Prometheus', { skip }, () => 
     await prometheus.waitFor(`up{job="${JOB}",node="${victim}"} == 0`, (vector) => vector.length === 1);
     const survivorsRegex = survivors.join('|');
     await prometheus.waitFor(`sum(kafka_server_replicamanager_underreplicatedpartitions{node=~"${survivorsRegex}"})`, (vector) => single(vector) > 0, 30_000);
+    // Two of three replicas left: the topic's partitions are at min.insync.replicas=2, not under it.
+    await prometheus.waitFor(`sum(kafka_server_replicamanager_atminisrpartitioncount{node=~"${survivorsRegex}"})`, (vector) => single(vector) > 0);
+    assert.equal(single(await prometheus.query(`sum(kafka_server_replicamanager_underminisrpartitioncount{node=~"${survivorsRegex}"})`)), 0);
     const shrinks = await prometheus.waitFor(`kafka_server_replicamanager_isrshrinks_total{node=~"${survivorsRegex}"}`, (vector) => vector.some((sample) => sample.value > (shrinksBefore.get(sample.labels.node!) ?? 0)), 30_000);
     assert.ok(shrinks.length === 2, JSON.stringify(shrinks));
     await waitFor(
