@@ -13,7 +13,8 @@
 // The nodes' metrics endpoints are on port 0 (ProcessCluster gives every node the same settings),
 // so each node's address is read from its ready line (`metrics: http://.../metrics`), and
 // Prometheus reads its targets from a file the test rewrites when the restarted node comes back on
-// another port.
+// another port. In test/monitoring, not test/integration: npm test runs it on the machine's node,
+// CI does not run it again on Node 22 and 24 (it checks Prometheus's view, not Node's).
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
