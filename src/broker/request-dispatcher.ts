@@ -208,14 +208,16 @@ function timed(outcome: FrameOutcome, request: TimedRequest): FrameOutcome {
   const readyMs = request.nowMs();
   const record = (sentMs: number) => {
     const remoteMs = request.timer.remoteMs;
-    request.metrics.recordRequest(request.name, request.apiVersion, {
+    const timing = {
       queueMs: Math.max(0, request.startMs - request.receivedAtMs),
       localMs: Math.max(0, readyMs - request.startMs - remoteMs),
       remoteMs,
       sendMs: sentMs - readyMs,
       totalMs: sentMs - request.receivedAtMs,
       throttleMs: outcome.kind === 'close' ? 0 : (outcome.throttleMs ?? 0),
-    });
+    };
+    request.metrics.recordRequest(request.name, request.apiVersion, timing);
+    if (request.timer.alsoAs !== undefined) request.metrics.recordRequest(request.timer.alsoAs, request.apiVersion, timing);
   };
   if (outcome.kind !== 'respond') {
     record(readyMs);

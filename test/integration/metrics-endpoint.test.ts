@@ -81,6 +81,8 @@ describe('metrics endpoint of one broker', () => {
     assert.equal(waited.errorCode, ErrorCode.NONE);
     const after = await scrape(url);
     assert.equal(valueOf(after, 'kafka_network_requestmetrics_totaltimems_count', { request: 'Fetch' }), fetchesBefore + 1);
+    assert.equal(valueOf(after, 'kafka_network_requestmetrics_totaltimems_count', { request: 'FetchConsumer' }), fetchesBefore + 1, 'every fetch so far was a consumer\'s');
+    assert.equal(samplesOf(after, 'kafka_network_requestmetrics_totaltimems_count', { request: 'FetchFollower' }).length, 0, 'a single broker has no followers');
     const remote = valueOf(after, 'kafka_network_requestmetrics_remotetimems_sum', { request: 'Fetch' }) - remoteBefore;
     const total = valueOf(after, 'kafka_network_requestmetrics_totaltimems_sum', { request: 'Fetch' }) - totalBefore;
     assert.ok(remote >= 250 && remote <= total, `the long poll (300 ms) is remote time: ${remote} of ${total} ms`);

@@ -73,6 +73,8 @@ function newTopicCounters(): TopicCounters {
  * at once; the union of those waits is the remote time.
  */
 export class RequestTimer {
+  /** The request's metrics are also kept under this name (Kafka's FetchConsumer and FetchFollower beside Fetch). */
+  alsoAs: string | undefined;
   #remoteStartMs = -1;
   #remoteEndMs = -1;
   #waiting = 0;
