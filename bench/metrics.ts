@@ -1,6 +1,6 @@
 // On-demand benchmark of the broker's Prometheus metrics (issue 21: "metrics collection costs under
 // 2% of produce throughput"; not part of `npm run bench`): `npm run bench:metrics` (= `npx tsx
-// bench/metrics.ts`), after `npm run build`; BENCH_QUICK=1 for a smoke run of about two minutes.
+// bench/metrics.ts`), after `npm run build`; BENCH_QUICK=1 for a smoke run of about a minute.
 //
 // Two `conveyor start` processes, identical but for `metrics.listeners=http://127.0.0.1:<port>` on
 // one of them. While the metrics broker takes a load, the bench scrapes its GET /metrics every
@@ -44,7 +44,7 @@ import { freePort, rssMiB, run, type Server, startServer, stopServer, waitForPor
 const QUICK = process.env.BENCH_QUICK === '1';
 const CLI = process.env.CONVEYOR_CLI ?? 'bin/conveyor.js';
 /** A 2% difference is far inside one round's noise on a shared machine: many short rounds, judged on their median. */
-const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 4 : 11));
+const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 6 : 11));
 /** METRICS_CONTROL=1: an A/A run, the 'metrics' broker started without metrics and not scraped. */
 const CONTROL = process.env.METRICS_CONTROL === '1';
 const BROKER_NODE_ARGS = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
