@@ -122,7 +122,7 @@ export class TransactionWorkload {
       const type = outcome === 'commit' || this.#options.commitEverything ? ControlRecordType.commit : ControlRecordType.abort;
       const marker = buildControlBatchSync({ type, producerId, producerEpoch, coordinatorEpoch: COORDINATOR_EPOCH, timestamp: scheduler.nowMs() });
       if (!(await this.#writeUntilCommitted(marker, Number.POSITIVE_INFINITY, true))) return;
-      await sleep(scheduler, random.between(10, 150));
+      await sleep(scheduler, random.between(40, 300));
     }
   }
 
