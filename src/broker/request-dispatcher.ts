@@ -20,7 +20,7 @@ import { ProtocolError } from '../protocol/primitives/protocol-error.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import type { BrokerServices } from './broker-services.js';
-import { type BrokerMetrics, RequestTimer } from './metrics/broker-metrics.js';
+import { RequestTimer } from './metrics/broker-metrics.js';
 import { type ApiHandler, CLOSE_AFTER_RESPONSE, CLOSE_CONNECTION, type HandlerOutcome, NO_RESPONSE, type RequestContext } from './handlers/handler.js';
 import type { ConnectionInfo, FrameHandler, FrameOutcome } from './network/socket-server.js';
 import type { RequestThrottle } from './quota/client-quotas.js';
@@ -48,14 +48,13 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
   const metrics = services.metrics;
   if (metrics !== undefined) {
     const nowMs = () => services.clock.monotonicMs();
+    // Each API's counters, looked up once: the per-request cost is one RequestTimer.
+    const countersByKey = byKey.map((handler) => (handler === undefined ? undefined : metrics.countersFor(handler.api.name)));
     return (frame: Buffer, connection: ConnectionInfo, receivedAtMs?: number): FrameOutcome | Promise<FrameOutcome> => {
       const startMs = nowMs();
-      const handler = frame.length >= MIN_FRAME_BYTES ? byKey[frame.readInt16BE(0)] : undefined;
-      const timer = new RequestTimer(nowMs);
-      const outcome = dispatch(frame, connection, timer);
-      if (handler === undefined) return outcome;
-      const timing = { metrics, name: handler.api.name, apiVersion: frame.readInt16BE(2), receivedAtMs: receivedAtMs ?? startMs, startMs, timer, nowMs };
-      return outcome instanceof Promise ? outcome.then((settled) => timed(settled, timing)) : timed(outcome, timing);
+      const counters = frame.length >= MIN_FRAME_BYTES ? countersByKey[frame.readInt16BE(0)] : undefined;
+      const timer = counters === undefined ? undefined : new RequestTimer(counters, frame.readInt16BE(2), receivedAtMs ?? startMs, startMs, nowMs);
+      return dispatch(frame, connection, timer);
     };
   }
   return (frame: Buffer, connection: ConnectionInfo): FrameOutcome | Promise<FrameOutcome> => dispatch(frame, connection, undefined);
@@ -94,24 +93,24 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
     if (throttle !== undefined && !connection.forwarded) connection.oneRequestAtATime = true;
     if (handler.forwardToController && !connection.forwarded && services.controllerChannel.forwards) {
       const callbacks = afterResponse;
-      return forward(handler, request, context, Buffer.from(frame), throttle, startMs).then((outcome) => withAfterResponse(outcome, callbacks));
+      return forward(handler, request, context, Buffer.from(frame), throttle, startMs).then((outcome) => withAfterResponse(outcome, callbacks, timer));
     }
     let outcome: HandlerOutcome<unknown> | Promise<HandlerOutcome<unknown>>;
     try {
       outcome = handler.handle(request, context);
     } catch (error) {
       const throttled = throttle && { throttle, request, handlingMs: elapsedSince(startMs) };
-      return withAfterResponse(failed(handler, request, context, error, throttled), afterResponse);
+      return withAfterResponse(failed(handler, request, context, error, throttled), afterResponse, timer);
     }
     // The handler's synchronous part is done: what follows its first wait is not counted.
     const throttled = throttle && { throttle, request, handlingMs: elapsedSince(startMs) };
     if (outcome instanceof Promise) {
       return outcome.then(
-        (result) => withAfterResponse(respond(handler, context, result, throttled), afterResponse),
-        (error: unknown) => withAfterResponse(failed(handler, request, context, error, throttled), afterResponse),
+        (result) => withAfterResponse(respond(handler, context, result, throttled), afterResponse, timer),
+        (error: unknown) => withAfterResponse(failed(handler, request, context, error, throttled), afterResponse, timer),
       );
     }
-    return withAfterResponse(respond(handler, context, outcome, throttled), afterResponse);
+    return withAfterResponse(respond(handler, context, outcome, throttled), afterResponse, timer);
   }
 
   /**
@@ -186,64 +185,31 @@ export function createRequestDispatcher(handlers: readonly ApiHandler[], service
   }
 }
 
-/** What the metrics need to time one request (request-dispatcher's wrapper when metrics are on). */
-interface TimedRequest {
-  readonly metrics: BrokerMetrics;
-  readonly name: string;
-  readonly apiVersion: number;
-  readonly receivedAtMs: number;
-  /** When the dispatcher took the frame: the end of its queue time. */
-  readonly startMs: number;
-  readonly timer: RequestTimer;
-  readonly nowMs: () => number;
-}
-
 /**
- * Records the request's phases once its answer is sent (or at once when nothing is sent): queue
- * (received to dispatched), local (dispatched to answer ready, less the remote waits), remote,
- * response send (ready to written to the socket) and total. A connection closed before the answer
- * was written records nothing, as the answer was never sent.
+ * Hands the handler's after-response callbacks to the network layer, or runs them when nothing is
+ * written; with metrics on, the request's timer is told when the answer was ready and when it was
+ * sent (a connection closed before the answer was written records nothing: it was never sent).
  */
-function timed(outcome: FrameOutcome, request: TimedRequest): FrameOutcome {
-  const readyMs = request.nowMs();
-  const record = (sentMs: number) => {
-    const remoteMs = request.timer.remoteMs;
-    const timing = {
-      queueMs: Math.max(0, request.startMs - request.receivedAtMs),
-      localMs: Math.max(0, readyMs - request.startMs - remoteMs),
-      remoteMs,
-      sendMs: sentMs - readyMs,
-      totalMs: sentMs - request.receivedAtMs,
-      throttleMs: outcome.kind === 'close' ? 0 : (outcome.throttleMs ?? 0),
-    };
-    request.metrics.recordRequest(request.name, request.apiVersion, timing);
-    if (request.timer.alsoAs !== undefined) request.metrics.recordRequest(request.timer.alsoAs, request.apiVersion, timing);
+function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[] | undefined, timer: RequestTimer | undefined): FrameOutcome {
+  if (callbacks === undefined && timer === undefined) return outcome;
+  timer?.answered(outcome.kind === 'close' ? 0 : (outcome.throttleMs ?? 0));
+  const done = () => {
+    if (callbacks !== undefined) for (const callback of callbacks) callback();
+    timer?.sent();
   };
   if (outcome.kind !== 'respond') {
-    record(readyMs);
+    done();
     return outcome;
   }
-  const onSent = outcome.onSent;
-  return {
-    ...outcome,
-    onSent: () => {
-      onSent?.();
-      record(request.nowMs());
-    },
-  };
+  // Every 'respond' outcome has the same four properties: the network layer sees one shape.
+  return { kind: 'respond', chunks: outcome.chunks, onSent: outcome.onSent === undefined ? done : chainSent(outcome.onSent, done), throttleMs: outcome.throttleMs };
 }
 
-/** Hands the handler's after-response callbacks to the network layer, or runs them when nothing is written. */
-function withAfterResponse(outcome: FrameOutcome, callbacks: (() => void)[] | undefined): FrameOutcome {
-  if (callbacks === undefined) return outcome;
-  const runAll = () => {
-    for (const callback of callbacks) callback();
+function chainSent(first: () => void, then: () => void): () => void {
+  return () => {
+    first();
+    then();
   };
-  if (outcome.kind !== 'respond') {
-    runAll();
-    return outcome;
-  }
-  return { ...outcome, onSent: runAll };
 }
 
 /**
@@ -268,7 +234,7 @@ function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerO
   // Encoding counts against request_percentage after the decision (Kafka's network-thread time).
   throttled?.throttle.recordLate(performance.now() - encodeStartMs);
   if (last) return { kind: 'close', reason: `${handler.api.name} ends the connection`, lastResponse: chunks };
-  return throttleMs > 0 && mutes ? { kind: 'respond', chunks, throttleMs } : { kind: 'respond', chunks };
+  return { kind: 'respond', chunks, onSent: undefined, throttleMs: throttleMs > 0 && mutes ? throttleMs : undefined };
 }
 
 /** The response header and body, as the writer's chunks. */

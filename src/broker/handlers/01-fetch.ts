@@ -105,7 +105,7 @@ export const fetchHandler = defineHandler({
     afterResponse(() => lease.release());
     const plan = planFetch(request, broker, apiVersion, lease, connection);
     // Kafka's RequestMetrics keep consumers' and followers' fetches apart as well.
-    if (timer !== undefined) timer.alsoAs = plan.replicaId >= 0 ? 'FetchFollower' : 'FetchConsumer';
+    if (timer !== undefined && broker.metrics !== undefined) timer.alsoAs = broker.metrics.countersFor(plan.replicaId >= 0 ? 'FetchFollower' : 'FetchConsumer');
     // Taken before the read: an append that lands while the read is under way must still wake the wait.
     const progressAtStart = plan.targets.map((target) => (target.partition ? progressOf(plan, target.partition) : 0));
     const first = await readPlan(plan);

@@ -14,10 +14,12 @@ test('a latency histogram puts each value in the first bucket whose bound is not
   assert.equal(histogram.sum, 0 + 0.1 + 0.11 + 7 + 30000 + 30001);
 });
 
-test('remote time is the span from the first wait to the last, overlapping waits counted once', () => {
+test('a request timer records each phase once the answer is sent; overlapping remote waits count once', () => {
+  const metrics = new BrokerMetrics();
+  const counters = metrics.countersFor('Produce');
   let now = 100;
-  const timer = new RequestTimer(() => now);
-  assert.equal(timer.remoteMs, 0, 'no wait');
+  const timer = new RequestTimer(counters, 9, 90, 100, () => now);
+  assert.equal(timer.remoteMs, 0, 'no wait yet');
   timer.remoteStarted(); // partition 0 waits from 100
   now = 120;
   timer.remoteStarted(); // partition 1 from 120
@@ -26,6 +28,14 @@ test('remote time is the span from the first wait to the last, overlapping waits
   now = 190;
   timer.remoteEnded();
   assert.equal(timer.remoteMs, 90);
+  now = 195;
+  timer.answered(3);
+  now = 197;
+  timer.sent();
+  assert.equal(counters.byVersion[9], 1);
+  const sums = Object.fromEntries(Object.entries(counters.phases).map(([phase, histogram]) => [phase, histogram.sum]));
+  assert.deepEqual(sums, { TotalTimeMs: 107, RequestQueueTimeMs: 10, LocalTimeMs: 5, RemoteTimeMs: 90, ResponseSendTimeMs: 2, ThrottleTimeMs: 3 });
+  assert.equal(metrics.countersFor('Produce'), counters, 'one set of counters per request name');
 });
 
 test('topic counters go to the topic and to the all-topics series; failures count as requests too', () => {

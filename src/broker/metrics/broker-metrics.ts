@@ -33,19 +33,9 @@ export type RequestPhase = (typeof REQUEST_PHASES)[number];
 
 /** One API's request counters (Kafka's request name, e.g. Produce, FetchConsumer, FetchFollower). */
 export interface RequestCounters {
-  /** Requests by version. */
-  readonly byVersion: Map<number, number>;
+  /** Requests by version (index: the version; holes for versions not seen). */
+  readonly byVersion: number[];
   readonly phases: Record<RequestPhase, LatencyHistogram>;
-}
-
-/** One request's timing, in ms on the broker's monotonic clock. */
-export interface RequestTiming {
-  queueMs: number;
-  localMs: number;
-  remoteMs: number;
-  sendMs: number;
-  totalMs: number;
-  throttleMs: number;
 }
 
 /** BrokerTopicMetrics of one topic (and, under the empty name, of all topics together). */
@@ -68,18 +58,30 @@ function newTopicCounters(): TopicCounters {
 }
 
 /**
- * Measures one request's phases across the dispatcher and the handler: the handler marks the
- * time it waits for other brokers (acks=all, a fetch's long poll), possibly for several partitions
- * at once; the union of those waits is the remote time.
+ * One request's timing, from the dispatcher to its answer written (the only object metrics add
+ * per request): the handler marks the time it waits for other brokers (acks=all, a fetch's long
+ * poll, the rest of a rebalance), possibly for several partitions at once; the union of those
+ * waits is the remote time. `answered` is called when the answer is ready, `sent` when the
+ * socket took it (or at once when nothing is sent), which records every phase.
  */
 export class RequestTimer {
-  /** The request's metrics are also kept under this name (Kafka's FetchConsumer and FetchFollower beside Fetch). */
-  alsoAs: string | undefined;
+  /** Also recorded under these counters (Kafka's FetchConsumer and FetchFollower beside Fetch). */
+  alsoAs: RequestCounters | undefined;
   #remoteStartMs = -1;
   #remoteEndMs = -1;
   #waiting = 0;
+  #readyMs = 0;
+  #throttleMs = 0;
 
-  constructor(private readonly nowMs: () => number) {}
+  constructor(
+    private readonly counters: RequestCounters,
+    private readonly apiVersion: number,
+    /** When the frame's last byte arrived: the start of its queue time. */
+    private readonly receivedAtMs: number,
+    /** When the dispatcher took the frame: the end of its queue time. */
+    private readonly startMs: number,
+    private readonly nowMs: () => number,
+  ) {}
 
   /** The handler starts waiting for other brokers (for one partition, or the whole request). */
   remoteStarted(): void {
@@ -97,6 +99,32 @@ export class RequestTimer {
   get remoteMs(): number {
     return this.#remoteStartMs < 0 || this.#remoteEndMs < this.#remoteStartMs ? 0 : this.#remoteEndMs - this.#remoteStartMs;
   }
+
+  /** The answer is ready (encoded), carrying `throttleMs`. */
+  answered(throttleMs: number): void {
+    this.#readyMs = this.nowMs();
+    this.#throttleMs = throttleMs;
+  }
+
+  /** The socket took the answer (or nothing was sent): records the request. */
+  sent(): void {
+    const sentMs = this.nowMs();
+    const remoteMs = this.remoteMs;
+    const readyMs = this.#readyMs === 0 ? sentMs : this.#readyMs;
+    observeRequest(this.counters, this.apiVersion, this.receivedAtMs, this.startMs, readyMs, sentMs, remoteMs, this.#throttleMs);
+    if (this.alsoAs !== undefined) observeRequest(this.alsoAs, this.apiVersion, this.receivedAtMs, this.startMs, readyMs, sentMs, remoteMs, this.#throttleMs);
+  }
+}
+
+function observeRequest(counters: RequestCounters, apiVersion: number, receivedAtMs: number, startMs: number, readyMs: number, sentMs: number, remoteMs: number, throttleMs: number): void {
+  counters.byVersion[apiVersion] = (counters.byVersion[apiVersion] ?? 0) + 1;
+  const { phases } = counters;
+  phases.TotalTimeMs.observe(sentMs - receivedAtMs);
+  phases.RequestQueueTimeMs.observe(Math.max(0, startMs - receivedAtMs));
+  phases.LocalTimeMs.observe(Math.max(0, readyMs - startMs - remoteMs));
+  phases.RemoteTimeMs.observe(remoteMs);
+  phases.ResponseSendTimeMs.observe(sentMs - readyMs);
+  phases.ThrottleTimeMs.observe(throttleMs);
 }
 
 /** Awaits `work` as time spent waiting for others (a rebalance's other members), when the request is timed. */
@@ -113,20 +141,14 @@ export class BrokerMetrics {
   isrShrinks = 0;
   isrExpands = 0;
 
-  recordRequest(requestName: string, apiVersion: number, timing: RequestTiming): void {
+  /** The counters of the requests named `requestName` (created on first use; callers keep them). */
+  countersFor(requestName: string): RequestCounters {
     let counters = this.requests.get(requestName);
     if (counters === undefined) {
-      counters = { byVersion: new Map(), phases: Object.fromEntries(REQUEST_PHASES.map((phase) => [phase, new LatencyHistogram()])) as Record<RequestPhase, LatencyHistogram> };
+      counters = { byVersion: [], phases: Object.fromEntries(REQUEST_PHASES.map((phase) => [phase, new LatencyHistogram()])) as Record<RequestPhase, LatencyHistogram> };
       this.requests.set(requestName, counters);
     }
-    counters.byVersion.set(apiVersion, (counters.byVersion.get(apiVersion) ?? 0) + 1);
-    const { phases } = counters;
-    phases.TotalTimeMs.observe(timing.totalMs);
-    phases.RequestQueueTimeMs.observe(timing.queueMs);
-    phases.LocalTimeMs.observe(timing.localMs);
-    phases.RemoteTimeMs.observe(timing.remoteMs);
-    phases.ResponseSendTimeMs.observe(timing.sendMs);
-    phases.ThrottleTimeMs.observe(timing.throttleMs);
+    return counters;
   }
 
   /** A batch appended by a producer (not a follower): its records and bytes. */

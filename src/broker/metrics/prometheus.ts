@@ -57,7 +57,7 @@ function brokerMetricFamilies(source: MetricsSource): MetricFamily[] {
       ),
     ),
     family('kafka_network_requestmetrics_requests_total', 'Requests answered, per API and version (RequestsPerSec).', 'counter', () =>
-      [...metrics.requests].flatMap(([request, counters]) => [...counters.byVersion].map(([version, count]) => value({ request, version }, count))),
+      [...metrics.requests].flatMap(([request, counters]) => counters.byVersion.flatMap((count, version) => (count === undefined ? [] : [value({ request, version }, count)]))),
     ),
     ...REQUEST_PHASES.map((phase) =>
       family(`kafka_network_requestmetrics_${phase.toLowerCase()}`, `Request ${phase.replace(/TimeMs$/, '')} time in ms, per API (RequestMetrics ${phase}).`, 'histogram', () =>

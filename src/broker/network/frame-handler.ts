@@ -13,7 +13,7 @@ export type FrameOutcome =
       chunks: Buffer[];
       onSent?: (() => void) | undefined;
       /** A quota's throttle time: after this response, read nothing more from the client for so long (KIP-219). */
-      throttleMs?: number;
+      throttleMs?: number | undefined;
     }
   /** Nothing is sent (Produce with acks=0); the request's slot is simply freed (and a quota's throttle applied). */
   | { kind: 'none'; throttleMs?: number }
