@@ -3,14 +3,15 @@
 // counters with `_total`), so dashboards and alert rules written for Kafka apply: BrokerTopicMetrics,
 // RequestMetrics (as histograms), ReplicaManager, KafkaController, Log, the socket server's
 // connection counts, and consumer group offsets and lag under kafka-exporter's names. prom-client
-// provides the registry, the format and Node's own metrics (event loop delay, heap, GC); the broker's
-// figures are read when Prometheus scrapes, from BrokerMetrics' counts and the broker's state.
+// provides Node's own metrics (event loop delay, heap, GC); the broker's figures are read when
+// Prometheus scrapes, from BrokerMetrics' counts and the broker's state, and formatted by
+// src/base/metric-family.ts.
 //
 // Loaded only by the metrics endpoint (src/admin/metrics-server.ts): a broker without one never
 // imports prom-client.
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { type MetricFamily, type MetricLabels, type MetricSampleValue, metricFamily as family, sample as value } from '../../base/metric-family.js';
+import { formatMetricFamilies, type MetricFamily, type MetricLabels, type MetricSampleValue, metricFamily as family, sample as value } from '../../base/metric-family.js';
 import type { BrokerServices } from '../broker-services.js';
 import { ALL_TOPICS, type BrokerMetrics, LATENCY_BUCKETS_MS, REQUEST_PHASES, type TopicCounters } from './broker-metrics.js';
 
@@ -36,16 +37,31 @@ const TOPIC_COUNTERS: readonly [string, keyof TopicCounters, string][] = [
   ['failedfetchrequests', 'failedFetchRequests', 'Partitions of fetch requests that failed (FailedFetchRequestsPerSec).'],
 ];
 
-/** The registry of one broker's metrics; `metrics()` gives the text a scrape returns. */
-export function createPrometheusRegistry(source: MetricsSource): Registry {
+/** What a scrape returns: `metrics()` gives the text, in `contentType`. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** One broker's metrics: prom-client's Node metrics, then the broker's families. */
+export function createPrometheusRegistry(source: MetricsSource): MetricsExposition {
+  return withNodeMetrics(brokerMetricFamilies(source));
+}
+
+/** prom-client's default Node metrics (its registry) followed by `families`, formatted by metric-family.ts. */
+export function withNodeMetrics(families: readonly MetricFamily[]): MetricsExposition {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  for (const metric of brokerMetricFamilies(source)) registry.registerMetric(metric as never);
-  return registry;
+  return {
+    contentType: registry.contentType,
+    metrics: async () => `${await registry.metrics()}${await formatMetricFamilies(families)}`,
+  };
 }
 
 function brokerMetricFamilies(source: MetricsSource): MetricFamily[] {
   const { services, metrics } = source;
+  // Every API has counters from the start (the dispatcher looks them up once); those never used have no series.
+  const usedRequests = () => [...metrics.requests].filter(([, counters]) => counters.phases.TotalTimeMs.count > 0);
   const topicCounters = () => {
     metrics.retainTopics((topic) => services.image.topicsByName.has(topic));
     return [...metrics.topics];
@@ -57,11 +73,11 @@ function brokerMetricFamilies(source: MetricsSource): MetricFamily[] {
       ),
     ),
     family('kafka_network_requestmetrics_requests_total', 'Requests answered, per API and version (RequestsPerSec).', 'counter', () =>
-      [...metrics.requests].flatMap(([request, counters]) => counters.byVersion.flatMap((count, version) => (count === undefined ? [] : [value({ request, version }, count)]))),
+      usedRequests().flatMap(([request, counters]) => counters.byVersion.flatMap((count, version) => (count === undefined ? [] : [value({ request, version }, count)]))),
     ),
     ...REQUEST_PHASES.map((phase) =>
       family(`kafka_network_requestmetrics_${phase.toLowerCase()}`, `Request ${phase.replace(/TimeMs$/, '')} time in ms, per API (RequestMetrics ${phase}).`, 'histogram', () =>
-        [...metrics.requests].flatMap(([request, counters]) => histogramValues(`kafka_network_requestmetrics_${phase.toLowerCase()}`, { request }, counters.phases[phase])),
+        usedRequests().flatMap(([request, counters]) => histogramValues(`kafka_network_requestmetrics_${phase.toLowerCase()}`, { request }, counters.phases[phase])),
       ),
     ),
     ...replicaManagerFamilies(source),

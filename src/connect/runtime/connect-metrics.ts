@@ -4,7 +4,7 @@
 // task-error metrics, hyphens as underscores), `kafka_connect_connector_status{connector,task,status}`
 // and `kafka_connect_connect_worker_metrics_{connector,task}_count`, beside prom-client's Node
 // metrics. prom-client is loaded on the first scrape: a worker nobody scrapes never loads it.
-import { type MetricFamily, metricFamily, sample } from '../../base/metric-family.js';
+import { formatMetricFamilies, type MetricFamily, metricFamily, sample } from '../../base/metric-family.js';
 import type { TaskMetrics } from './worker.js';
 
 export interface ConnectMetricsSource {
@@ -44,17 +44,17 @@ export function connectMetricFamilies(source: ConnectMetricsSource): MetricFamil
   ];
 }
 
-/** GET /metrics's content type and body: prom-client's registry with the worker's families, made on the first scrape. */
+/** GET /metrics's content type and body: prom-client's Node metrics and the worker's families, made on the first scrape. */
 export function connectMetricsEndpoint(source: ConnectMetricsSource): () => Promise<{ contentType: string; text: string }> {
-  let registry: Promise<{ contentType: string; metrics(): Promise<string> }> | undefined;
+  let exposition: Promise<{ contentType: string; metrics(): Promise<string> }> | undefined;
   return async () => {
-    registry ??= import('prom-client').then(({ Registry, collectDefaultMetrics }) => {
-      const made = new Registry();
-      collectDefaultMetrics({ register: made });
-      for (const family of connectMetricFamilies(source)) made.registerMetric(family as never);
-      return made;
+    exposition ??= import('prom-client').then(({ Registry, collectDefaultMetrics }) => {
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+      const families = connectMetricFamilies(source);
+      return { contentType: registry.contentType, metrics: async () => `${await registry.metrics()}${await formatMetricFamilies(families)}` };
     });
-    const made = await registry;
+    const made = await exposition;
     return { contentType: made.contentType, text: await made.metrics() };
   };
 }
