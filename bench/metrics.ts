@@ -38,7 +38,7 @@ import { PipelinedConnection } from '../src/client/pipelined-connection.js';
 import { connectTcp } from '../src/node/tcp-byte-stream.js';
 import { answersApiVersions, createTopic } from './lib/conveyor.js';
 import { buildInfo, commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
-import { MIB, type Throughput, throughputOf } from './lib/measurements.js';
+import { MIB, type PairedRound, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, rssMiB, run, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -81,14 +81,7 @@ interface Broker {
   startupMs: number;
 }
 
-interface Round {
-  round: number;
-  order: string[];
-  mbPerSec: Record<string, number>;
-  recordsPerSec: Record<string, number>;
-  elapsedMs: Record<string, number>;
-  /** CPU time of the broker process (all its threads) per MiB of payload during the load. */
-  brokerCpuMsPerMiB: Record<string, number>;
+interface Round extends PairedRound {
   /** Scrapes of the metrics broker during its load (all answered 200). */
   scrapes?: number;
 }

@@ -43,7 +43,7 @@ import { PipelinedConnection } from '../src/client/pipelined-connection.js';
 import { AclOperation, AclPermissionType, AclResourceType, ANY_ACL_FILTER, PatternType } from '../src/metadata/acl.js';
 import { connectTcp } from '../src/node/tcp-byte-stream.js';
 import { answersApiVersions, createTopic } from './lib/conveyor.js';
-import { MIB, type Throughput, throughputOf } from './lib/measurements.js';
+import { MIB, type PairedRound, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, type RunResult, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
 import { buildInfo, commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
 
@@ -98,15 +98,7 @@ interface Broker {
   startupMs: number;
 }
 
-interface Round {
-  round: number;
-  order: string[];
-  mbPerSec: Record<string, number>;
-  recordsPerSec: Record<string, number>;
-  elapsedMs: Record<string, number>;
-  /** CPU time of the broker process (all its threads) per MiB of payload during the load: less at the mercy of the machine's other work than throughput. */
-  brokerCpuMsPerMiB: Record<string, number>;
-}
+type Round = PairedRound;
 
 /** A load's throughput and the broker's CPU time during it. */
 interface Measured {

@@ -92,6 +92,17 @@ export interface BenchRun {
   problems: string[];
 }
 
+/** One round of an A/B bench (bench/security.ts, bench/metrics.ts): each side's figures, keyed by its name. */
+export interface PairedRound {
+  round: number;
+  order: string[];
+  mbPerSec: Record<string, number>;
+  recordsPerSec: Record<string, number>;
+  elapsedMs: Record<string, number>;
+  /** CPU time of the broker process (all its threads) per MiB of payload during the load: less at the mercy of the machine's other work than throughput. */
+  brokerCpuMsPerMiB: Record<string, number>;
+}
+
 export const MIB = 1024 * 1024;
 
 export function throughputOf(base: Omit<Throughput, 'recordsPerSec' | 'mbPerSec'>): Throughput {
