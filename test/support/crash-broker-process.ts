@@ -31,7 +31,9 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
       reject(new Error(`conveyor ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
     child.on('error', reject);
-    child.on('exit', (exitCode, signal) => {
+    // 'close', not 'exit': the process may exit before its output is read to the end (Node 22 in
+    // CI once handed back an empty stderr for a command that had printed its refusal).
+    child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
       resolve({ exitCode, signal, stdout, stderr });
     });
