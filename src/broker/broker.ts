@@ -307,6 +307,7 @@ export class Broker {
       connectionQuotas: await connectionQuotaSettings(config, logger),
       logger,
       clock,
+      timesFrames: config.metricsListeners.length > 0,
     });
     // The listeners bind on this thread while the file system's threads make the directory; they
     // serve nothing until the broker is registered (startOnLogs), as a Kafka broker does. A new

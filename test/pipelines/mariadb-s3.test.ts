@@ -29,6 +29,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import mysql from 'mysql2/promise';
 import { type MariadbServer, mariadbUnavailable, startMariadb } from '../support/mariadb-server.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, type S3Server, startS3Server } from '../support/s3-server.js';
+import { seededRandom } from '../support/records.js';
 import { type TestBroker, createTopic, readAll, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../integration/helpers.js';
 import { type Status, type WorkerProcess, createConnector, distributedWorkerProperties, rest, startWorker, stopWorkers } from '../integration/connect/worker-processes.js';
 
@@ -63,18 +64,6 @@ interface ParquetRow {
   deleted: string;
   gtid: string | null;
   offset: number;
-}
-
-/** A seeded generator, so a failure can be replayed with the same workload. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('MariaDB table changes to Kafka to S3 Parquet', { skip: mariadbUnavailable(), timeout: 240_000 }, () => {
@@ -255,7 +244,7 @@ describe('MariaDB table changes to Kafka to S3 Parquet', { skip: mariadbUnavaila
     log('connectors running');
 
     // ---- the workload, in the background ----
-    const draw = random(20240601);
+    const draw = seededRandom(20240601);
     const live: number[] = [];
     const versions = new Map<number, number>();
     const deleted: number[] = [];

@@ -20,6 +20,8 @@ export interface ConnectionOptions {
   onClosed: (connection: Connection) => void;
   /** For a connection that must authenticate (info.authenticated false): its limits until it has. */
   unauthenticated?: UnauthenticatedLimits;
+  /** Track when each frame arrived and hand it to the handler (the metrics' queue time). */
+  timesFrames?: boolean;
 }
 
 /** Counters for metrics and tests. */
@@ -71,9 +73,12 @@ export class Connection {
   private mutedUntilMs = 0;
   private cancelUnmute: (() => void) | undefined;
   private resolveClosed!: () => void;
-  /** Bytes received so far, and when each chunk not yet wholly dispatched arrived (monotonic ms): a frame's receipt time. */
+  /**
+   * With timesFrames: bytes received so far, and when each chunk not yet wholly dispatched arrived
+   * (monotonic ms), a frame's receipt time; undefined otherwise (nothing tracked).
+   */
   private receivedBytes = 0;
-  private arrivals: { endByte: number; atMs: number }[] = [];
+  private readonly arrivals: { endByte: number; atMs: number }[] | undefined;
 
   constructor(options: ConnectionOptions) {
     this.socket = options.socket;
@@ -86,6 +91,7 @@ export class Connection {
     this.onClosed = options.onClosed;
     this.reader = new FrameReader(options.info.authenticated ? options.limits.socketRequestMaxBytes : (options.unauthenticated?.maxFrameBytes ?? options.limits.socketRequestMaxBytes));
     this.lastActivityMs = options.clock.monotonicMs();
+    this.arrivals = options.timesFrames === true ? [] : undefined;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -176,8 +182,10 @@ export class Connection {
     this.lastActivityMs = this.clock.monotonicMs();
     if (this.state !== 'open') return;
     this.reader.append(chunk);
-    this.receivedBytes += chunk.length;
-    this.arrivals.push({ endByte: this.receivedBytes, atMs: this.lastActivityMs });
+    if (this.arrivals !== undefined) {
+      this.receivedBytes += chunk.length;
+      this.arrivals.push({ endByte: this.receivedBytes, atMs: this.lastActivityMs });
+    }
     this.pump();
   }
 
@@ -300,7 +308,7 @@ export class Connection {
     if (frame === undefined) return false;
     const slot: ResponseSlot = { outcome: undefined };
     this.slots.push(slot);
-    this.callHandler(frame, slot, this.frameReceivedAtMs());
+    this.callHandler(frame, slot, this.arrivals === undefined ? undefined : this.frameReceivedAtMs(this.arrivals));
     return true;
   }
 
@@ -308,10 +316,10 @@ export class Connection {
    * When the frame just read was whole: the arrival of the chunk holding its last byte. The time
    * since then is the time it waited for a free pipeline slot (the request queue time).
    */
-  private frameReceivedAtMs(): number {
+  private frameReceivedAtMs(arrivals: { endByte: number; atMs: number }[]): number {
     const consumed = this.receivedBytes - this.reader.bufferedBytes();
-    while (this.arrivals.length > 1 && this.arrivals[0]!.endByte < consumed) this.arrivals.shift();
-    return this.arrivals[0]?.atMs ?? this.clock.monotonicMs();
+    while (arrivals.length > 1 && arrivals[0]!.endByte < consumed) arrivals.shift();
+    return arrivals[0]?.atMs ?? this.clock.monotonicMs();
   }
 
   private readFrame(): Buffer | undefined {
@@ -330,7 +338,7 @@ export class Connection {
     }
   }
 
-  private callHandler(frame: Buffer, slot: ResponseSlot, receivedAtMs: number): void {
+  private callHandler(frame: Buffer, slot: ResponseSlot, receivedAtMs: number | undefined): void {
     let result: FrameOutcome | Promise<FrameOutcome>;
     try {
       result = this.handler(frame, this.info, receivedAtMs);

@@ -30,6 +30,8 @@ export interface SocketServerOptions {
   closeGraceMs?: number;
   /** Kafka's connection limits; none (Kafka's defaults) when not given. */
   connectionQuotas?: ConnectionQuotaSettings;
+  /** Tell the handler when each frame arrived (request queue time, for the metrics); off otherwise. */
+  timesFrames?: boolean;
 }
 
 export interface ConnectionQuotaSettings {
@@ -69,6 +71,7 @@ export class SocketServer {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly closeGraceMs: number;
+  private readonly timesFrames: boolean;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
   /** Connections accepted after bind() and before serve(), not read from yet. */
@@ -89,6 +92,7 @@ export class SocketServer {
     this.logger = options.logger.child('network');
     this.clock = options.clock ?? systemClock;
     this.closeGraceMs = options.closeGraceMs ?? defaultCloseGraceMs;
+    this.timesFrames = options.timesFrames ?? false;
     this.createConnectionQuotas(options.connectionQuotas);
   }
 
@@ -317,6 +321,7 @@ export class SocketServer {
       clock: this.clock,
       lingerMs: this.closeGraceMs,
       onClosed: (closed) => this.connections.delete(closed.info.id),
+      timesFrames: this.timesFrames,
       ...(unauthenticated ? { unauthenticated } : {}),
     });
     this.connections.set(info.id, connection);
