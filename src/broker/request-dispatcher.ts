@@ -227,6 +227,7 @@ function respond(handler: ApiHandler, context: RequestContext, outcome: HandlerO
   if (outcome === CLOSE_CONNECTION) return { kind: 'close', reason: `${handler.api.name} failed without a response channel` };
   const last = typeof outcome === 'object' && outcome !== null && CLOSE_AFTER_RESPONSE in outcome;
   const response = last ? (outcome as { [CLOSE_AFTER_RESPONSE]: unknown })[CLOSE_AFTER_RESPONSE] : outcome;
+  context.timer?.answeredWith(response);
   const throttleMs = throttled?.throttle.throttleMs(throttled.request, response, throttled.handlingMs) ?? 0;
   if (throttleMs > 0) (response as { throttleTimeMs?: number }).throttleTimeMs = throttleMs;
   const encodeStartMs = throttled === undefined ? 0 : performance.now();

@@ -89,12 +89,18 @@ describe('metrics endpoint of one broker', () => {
     assert.ok(Math.abs(sumOfPhases(after, 'Fetch') - partsBefore - total) < 0.01, 'queue, local, remote and send add up to the total');
   });
 
-  it('counts a refused produce as failed, for its topic', async () => {
-    const before = valueOf(await scrape(url), 'kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: TOPIC });
+  it('counts a refused produce as failed, for its topic, and its error code per request', async () => {
+    const beforeSamples = await scrape(url);
+    const before = valueOf(beforeSamples, 'kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: TOPIC });
+    const errorsBefore = samplesOf(beforeSamples, 'kafka_network_requestmetrics_errors_total', { request: 'Produce', error: 'UNKNOWN_TOPIC_OR_PARTITION' })[0]?.value ?? 0;
+    const noneBefore = valueOf(beforeSamples, 'kafka_network_requestmetrics_errors_total', { request: 'Produce', error: 'NONE' });
+    assert.ok(noneBefore >= SENDS, `the successful produces so far counted as NONE (${noneBefore})`);
     const refused = await produce(broker.client, TOPIC, PARTITIONS + 5, batchOf(['nowhere']));
     assert.equal(refused.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const samples = await scrape(url);
     assert.equal(valueOf(samples, 'kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: TOPIC }), before + 1);
+    assert.equal(valueOf(samples, 'kafka_network_requestmetrics_errors_total', { request: 'Produce', error: 'UNKNOWN_TOPIC_OR_PARTITION' }), errorsBefore + 1, 'ErrorsPerSec counts the refusal');
+    assert.equal(valueOf(samples, 'kafka_network_requestmetrics_errors_total', { request: 'Produce', error: 'NONE' }), noneBefore, 'and no success for it');
   });
 
   it("reports a group's committed offsets and its lag, which grows by exactly the records produced after the commit", async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALL_TOPICS, BrokerMetrics, LATENCY_BUCKETS_MS, LatencyHistogram, RequestTimer } from './broker-metrics.js';
+import { ALL_TOPICS, BrokerMetrics, countErrorCodes, LATENCY_BUCKETS_MS, LatencyHistogram, RequestTimer } from './broker-metrics.js';
 
 test('a latency histogram puts each value in the first bucket whose bound is not below it', () => {
   const histogram = new LatencyHistogram();
@@ -53,4 +53,21 @@ test('topic counters go to the topic and to the all-topics series; failures coun
   metrics.retainTopics((topic) => topic !== 'a');
   assert.equal(metrics.topics.has('a'), false);
   assert.equal(metrics.topics.get(ALL_TOPICS)!.bytesIn, 100, 'the all-topics series keeps what was counted');
+});
+
+test("error codes are counted at every depth of an answer, and record bytes are not looked into", () => {
+  const counts = new Map<number, number>();
+  const fetchAnswer = {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    responses: [
+      { topic: 'a', partitions: [{ partitionIndex: 0, errorCode: 0, records: Buffer.from('errorCode') }, { partitionIndex: 1, errorCode: 6, records: null }] },
+      { topic: 'b', partitions: [{ partitionIndex: 0, errorCode: 6, abortedTransactions: [{ producerId: 1n }] }] },
+    ],
+  };
+  countErrorCodes(fetchAnswer, counts);
+  assert.deepEqual([...counts].sort(), [[0, 2], [6, 2]]);
+  countErrorCodes({ throttleTimeMs: 0 }, counts);
+  countErrorCodes(undefined, counts);
+  assert.deepEqual([...counts].sort(), [[0, 2], [6, 2]], 'an answer without error codes adds nothing');
 });

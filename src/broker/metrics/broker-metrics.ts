@@ -36,6 +36,8 @@ export interface RequestCounters {
   /** Requests by version (index: the version; holes for versions not seen). */
   readonly byVersion: number[];
   readonly phases: Record<RequestPhase, LatencyHistogram>;
+  /** Error codes in the answers, NONE (0) included (Kafka's ErrorsPerSec per request and error). */
+  readonly errors: Map<number, number>;
 }
 
 /** BrokerTopicMetrics of one topic (and, under the empty name, of all topics together). */
@@ -100,6 +102,12 @@ export class RequestTimer {
     return this.#remoteStartMs < 0 || this.#remoteEndMs < this.#remoteStartMs ? 0 : this.#remoteEndMs - this.#remoteStartMs;
   }
 
+  /** Counts the error codes of the answer (Kafka's errorCounts: every `errorCode` in it). */
+  answeredWith(response: unknown): void {
+    countErrorCodes(response, this.counters.errors);
+    if (this.alsoAs !== undefined) countErrorCodes(response, this.alsoAs.errors);
+  }
+
   /** The answer is ready (encoded), carrying `throttleMs`. */
   answered(throttleMs: number): void {
     this.#readyMs = this.nowMs();
@@ -127,6 +135,27 @@ function observeRequest(counters: RequestCounters, apiVersion: number, receivedA
   phases.ThrottleTimeMs.observe(throttleMs);
 }
 
+/**
+ * Adds every `errorCode` field of a decoded answer to `into`, at any depth (the top-level code and
+ * each topic's, partition's or group's), as Kafka's per-API errorCounts do; record bytes are not
+ * looked into. An answer without any errorCode counts nothing.
+ */
+export function countErrorCodes(response: unknown, into: Map<number, number>): void {
+  if (typeof response !== 'object' || response === null || ArrayBuffer.isView(response)) return;
+  if (Array.isArray(response)) {
+    for (const item of response) if (typeof item === 'object' && item !== null) countErrorCodes(item, into);
+    return;
+  }
+  for (const key in response) {
+    const field = (response as Record<string, unknown>)[key];
+    if (key === 'errorCode') {
+      if (typeof field === 'number') into.set(field, (into.get(field) ?? 0) + 1);
+    } else if (typeof field === 'object' && field !== null) {
+      countErrorCodes(field, into);
+    }
+  }
+}
+
 /** Awaits `work` as time spent waiting for others (a rebalance's other members), when the request is timed. */
 export function waitingRemotely<T>(timer: RequestTimer | undefined, work: Promise<T>): Promise<T> {
   if (timer === undefined) return work;
@@ -145,7 +174,7 @@ export class BrokerMetrics {
   countersFor(requestName: string): RequestCounters {
     let counters = this.requests.get(requestName);
     if (counters === undefined) {
-      counters = { byVersion: [], phases: Object.fromEntries(REQUEST_PHASES.map((phase) => [phase, new LatencyHistogram()])) as Record<RequestPhase, LatencyHistogram> };
+      counters = { byVersion: [], errors: new Map(), phases: Object.fromEntries(REQUEST_PHASES.map((phase) => [phase, new LatencyHistogram()])) as Record<RequestPhase, LatencyHistogram> };
       this.requests.set(requestName, counters);
     }
     return counters;

@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { formatMetricFamilies, type MetricFamily, type MetricLabels, type MetricSampleValue, metricFamily as family, sample as value } from '../../base/metric-family.js';
+import { errorName } from '../../base/error-codes.js';
 import type { BrokerServices } from '../broker-services.js';
 import { ALL_TOPICS, type BrokerMetrics, LATENCY_BUCKETS_MS, REQUEST_PHASES, type TopicCounters } from './broker-metrics.js';
 
@@ -74,6 +75,9 @@ function brokerMetricFamilies(source: MetricsSource): MetricFamily[] {
     ),
     family('kafka_network_requestmetrics_requests_total', 'Requests answered, per API and version (RequestsPerSec).', 'counter', () =>
       usedRequests().flatMap(([request, counters]) => counters.byVersion.flatMap((count, version) => (count === undefined ? [] : [value({ request, version }, count)]))),
+    ),
+    family('kafka_network_requestmetrics_errors_total', 'Error codes in answers, per API and error, NONE included (ErrorsPerSec).', 'counter', () =>
+      usedRequests().flatMap(([request, counters]) => [...counters.errors].map(([code, count]) => value({ request, error: errorName(code) }, count))),
     ),
     ...REQUEST_PHASES.map((phase) =>
       family(`kafka_network_requestmetrics_${phase.toLowerCase()}`, `Request ${phase.replace(/TimeMs$/, '')} time in ms, per API (RequestMetrics ${phase}).`, 'histogram', () =>
