@@ -2,10 +2,16 @@
 // resources of Confluent REST Proxy v3 with its paths and field names. Conveyor adds to a
 // partition the ids of its leader, replicas and in-sync replicas and its earliest and latest
 // offsets (leader_id, replica_ids, isr_ids, earliest_offset, latest_offset).
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { ErrorCode } from '../../base/error-codes.js';
+import { KafkaResponseError } from '../../client/cluster-client.js';
 import { AlterOperation, ConfigResource, type ConfigEntry, type PartitionInfo, type TopicInfo } from '../../client/admin-client.js';
 import { type Params, type RouteContext, type Routes, idParam, jsonObject, list, related } from './context.js';
 import { notFound, unprocessable } from './errors.js';
+
+/** How long a create waits for the new topic's metadata before answering. */
+const CREATED_TOPIC_WAIT_MS = 3_000;
 
 export function registerClusterRoutes(app: FastifyInstance, routes: Routes): void {
   app.get('/v3/clusters', routes.handler(async (context) => list('KafkaClusterList', `${context.baseUrl}/v3/clusters`, [await clusterData(context)])));
@@ -303,5 +309,19 @@ async function createTopic(context: RouteContext): Promise<Record<string, unknow
     const factor = (replicationFactor as number | undefined) ?? 0;
     return topicData(context, { name, topicId: '', internal: false, partitions: Array.from({ length: count }, (_, partition) => ({ partition, leader: -1, leaderEpoch: -1, replicas: new Array(factor).fill(-1), isr: [] })) });
   }
-  return topicData(context, await context.client.admin.describeTopic(name));
+  return topicData(context, await describeCreated(context, name));
+}
+
+/** A topic just created: a broker other than the controller may learn of it a moment later, so UNKNOWN_TOPIC_OR_PARTITION is retried briefly. */
+async function describeCreated(context: RouteContext, name: string): Promise<TopicInfo> {
+  const deadline = Date.now() + CREATED_TOPIC_WAIT_MS;
+  while (true) {
+    try {
+      const topic = await context.client.admin.describeTopic(name);
+      if (topic.partitions.every((partition) => partition.leader >= 0) || Date.now() >= deadline) return topic;
+    } catch (error) {
+      if (!(error instanceof KafkaResponseError) || error.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || Date.now() >= deadline) throw error;
+    }
+    await delay(50);
+  }
 }

@@ -3,13 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import { type Params, type RouteContext, type Routes, list, related } from './context.js';
 import { notFound } from './errors.js';
-import { type GroupDescription, type GroupMemberInfo, describeGroup, groupLags, listGroups } from './groups.js';
+import { type GroupDescription, type GroupMemberInfo, describeGroup, describeListedGroups, groupLags, listGroups } from './groups.js';
 
 export function registerGroupRoutes(app: FastifyInstance, routes: Routes): void {
   app.get('/v3/clusters/:cluster_id/consumer-groups', routes.handler(async (context) => {
     const groups = await listGroups(context.client.admin);
-    // ListGroups tells only state and type; the assignor and coordinator need a DescribeGroups each.
-    const described = await Promise.all(groups.map((group) => describeGroup(context.client.admin, group.groupId).catch(() => ({ groupId: group.groupId, state: group.state, protocolType: group.protocolType, protocol: '', coordinator: group.coordinator, members: [] }))));
+    // ListGroups tells only state and type; the assignor needs DescribeGroups (one per coordinator).
+    const described = await describeListedGroups(context.client.admin, groups);
     return list('KafkaConsumerGroupList', `${context.clusterUrl}/consumer-groups`, described.map((group) => groupData(context, group)));
   }));
   app.get('/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id', routes.handler(async (context) => groupData(context, await groupOf(context))));

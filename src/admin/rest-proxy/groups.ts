@@ -5,7 +5,7 @@
 // ClusterClient's requests and group-offsets.ts's coordinator lookup.
 import { ErrorCode } from '../../base/error-codes.js';
 import { type AdminClient, OffsetSpec } from '../../client/admin-client.js';
-import { KafkaResponseError } from '../../client/cluster-client.js';
+import { KafkaResponseError, hostPort } from '../../client/cluster-client.js';
 import { fetchGroupOffsets, findGroupCoordinator } from '../../client/group-offsets.js';
 import { assignedPartitions } from '../../coordinator/group/consumer-protocol.js';
 import { DescribeGroupsApi, ListGroupsApi } from '../../protocol/messages/index.js';
@@ -53,33 +53,57 @@ export async function listGroups(admin: AdminClient): Promise<ListedGroup[]> {
     if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, `listing the groups of broker ${broker.nodeId}`);
     return response.groups.map((group) => ({ groupId: group.groupId, state: group.groupState ?? 'Unknown', protocolType: group.protocolType, coordinator: broker.nodeId }));
   }));
-  return lists.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  // Each group once, should two brokers both list it (a coordinator moving).
+  const unique = new Map(lists.flat().map((group) => [group.groupId, group]));
+  return [...unique.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 }
 
 /** One group, from its coordinator; 404 when the group does not exist. */
 export async function describeGroup(admin: AdminClient, groupId: string): Promise<GroupDescription> {
   const address = await findGroupCoordinator(admin.cluster, groupId);
-  const response = await admin.cluster.request(DescribeGroupsApi, { groups: [groupId], includeAuthorizedOperations: false }, { address, maxVersion: 5 });
-  const group = response.groups[0];
-  if (!group || group.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) throw notFound(`Consumer group '${groupId}' not found`);
-  if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing group '${groupId}'`);
-  // A coordinator answers Dead, without error, for a group it does not know (Kafka's behaviour).
-  if (group.groupState === 'Dead' && group.members.length === 0 && group.protocolType === '') throw notFound(`Consumer group '${groupId}' not found`);
-  const coordinator = (await admin.describeBrokers()).find((broker) => `${broker.host}:${broker.port}` === address || `[${broker.host}]:${broker.port}` === address)?.nodeId ?? -1;
-  return {
-    groupId,
-    state: group.groupState,
-    protocolType: group.protocolType,
-    protocol: group.protocolData,
-    coordinator,
-    members: group.members.map((member) => ({
-      memberId: member.memberId,
-      instanceId: member.groupInstanceId ?? null,
-      clientId: member.clientId,
-      host: member.clientHost,
-      assignments: assignedPartitions(member.memberAssignment).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
-    })),
-  };
+  const coordinator = (await admin.describeBrokers()).find((broker) => hostPort(broker.host, broker.port) === address)?.nodeId ?? -1;
+  const [group] = await describeAt(admin, address, coordinator, [groupId]);
+  if (group === undefined) throw notFound(`Consumer group '${groupId}' not found`);
+  return group;
+}
+
+/**
+ * The listed groups described, one DescribeGroups per coordinator for all its groups (a console
+ * listing a thousand groups makes a request per broker, not per group); a group that went away
+ * between the two requests is left out.
+ */
+export async function describeListedGroups(admin: AdminClient, groups: readonly ListedGroup[]): Promise<GroupDescription[]> {
+  const byCoordinator = new Map<number, string[]>();
+  for (const group of groups) byCoordinator.set(group.coordinator, [...(byCoordinator.get(group.coordinator) ?? []), group.groupId]);
+  const described = await Promise.all([...byCoordinator].map(async ([coordinator, ids]) => describeAt(admin, await admin.cluster.addressOf(coordinator), coordinator, ids)));
+  return described.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+}
+
+/** DescribeGroups of `groupIds` at the coordinator `address`; unknown groups are left out, other errors throw. */
+async function describeAt(admin: AdminClient, address: string, coordinator: number, groupIds: readonly string[]): Promise<GroupDescription[]> {
+  const response = await admin.cluster.request(DescribeGroupsApi, { groups: [...groupIds], includeAuthorizedOperations: false }, { address, maxVersion: 5 });
+  const found: GroupDescription[] = [];
+  for (const group of response.groups) {
+    if (group.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) continue;
+    if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing group '${group.groupId}'`);
+    // A coordinator answers Dead, without error, for a group it does not know (Kafka's behaviour).
+    if (group.groupState === 'Dead' && group.members.length === 0 && group.protocolType === '') continue;
+    found.push({
+      groupId: group.groupId,
+      state: group.groupState,
+      protocolType: group.protocolType,
+      protocol: group.protocolData,
+      coordinator,
+      members: group.members.map((member) => ({
+        memberId: member.memberId,
+        instanceId: member.groupInstanceId ?? null,
+        clientId: member.clientId,
+        host: member.clientHost,
+        assignments: assignedPartitions(member.memberAssignment).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
+      })),
+    });
+  }
+  return found;
 }
 
 /** Per partition the group commits or is assigned: committed offset, log end offset and lag (Kafka's kafka-consumer-groups view). */
