@@ -111,6 +111,24 @@ function parseMetricsListeners(entries: readonly string[]): HostAndPort[] | stri
   return listeners;
 }
 
+/** console.listeners entries (`http://host:port,...`), or why they are not valid. */
+function parseConsoleListeners(entries: readonly string[]): HostAndPort[] | string {
+  const listeners: HostAndPort[] = [];
+  for (const entry of entries) {
+    if (!entry.startsWith('http://')) return `'${entry}' is not of the form http://{host}:{port} (the web console serves plain HTTP)`;
+    const address = parseHostAndPort(entry.slice('http://'.length).replace(/\/$/, ''), 'http://{host}:{port}');
+    if (typeof address === 'string') return address;
+    listeners.push(address);
+  }
+  return listeners;
+}
+
+/** console.connect.url: empty, or an http(s) URL of a Connect worker's REST API. */
+const connectUrl: ConfigValidator = (value) => {
+  if (typeof value !== 'string' || value === '') return undefined;
+  return /^https?:\/\/[^/\s]+/.test(value) ? undefined : `'${value}' is not an http:// or https:// URL`;
+};
+
 /** A comma-separated list of listener names, upper-cased as Kafka normalises them. */
 function listenerNames(value: string | null): string[] {
   return (value ?? '').split(',').map((name) => name.trim().toUpperCase()).filter((name) => name.length > 0);
@@ -252,6 +270,8 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('num.recovery.threads.per.data.dir', 'int', 2, 'How many threads per data directory recover logs at start-up.', atLeast(1)),
   // Conveyor's own: Kafka exposes JMX, which Prometheus reads through the JMX exporter; Conveyor serves the exporter's names itself.
   key('metrics.listeners', 'list', [], 'Where the Prometheus metrics endpoint (GET /metrics) listens, as http://host:port entries; empty: no endpoint, and no metrics are counted. `conveyor start` without a configuration file serves it on http://localhost:9404.', problemOf(parseMetricsListeners)),
+  key('console.listeners', 'list', [], 'Where the web console (and the HTTP API it uses, Confluent REST Proxy v3) listens, as http://host:port entries; empty: no console. `conveyor start` without a configuration file serves it on http://localhost:8080.', problemOf(parseConsoleListeners)),
+  key('console.connect.url', 'string', '', 'The REST URL of a Connect worker whose connectors the web console lists (e.g. http://localhost:8083); empty: no Connect page.', connectUrl),
   key('metric.reporters', 'list', ['org.apache.kafka.common.metrics.JmxReporter'], 'Classes that receive the broker\'s metrics.'),
   key('offsets.topic.num.partitions', 'int', 50, 'How many partitions __consumer_offsets is created with.', atLeast(1)),
   key('offsets.retention.minutes', 'int', 10080, 'How long committed offsets of an empty group are kept.', atLeast(1)),
@@ -523,6 +543,10 @@ export interface BrokerConfig {
   advertisedListeners: string | null;
   /** metrics.listeners: the Prometheus endpoint's addresses (empty: none, and nothing counted). */
   metricsListeners: readonly HostAndPort[];
+  /** console.listeners: the web console's addresses (empty: none). */
+  consoleListeners: readonly HostAndPort[];
+  /** console.connect.url: a Connect REST URL for the console's Connect page, or '' for none. */
+  consoleConnectUrl: string;
   /** The first log directory (the metadata log's, as Kafka's metadata.log.dir defaults to it). */
   logDir: string;
   /** Every log directory (log.dirs, else log.dir), logDir first. */
@@ -702,6 +726,8 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     listeners: get('listeners'),
     advertisedListeners: get('advertised.listeners'),
     metricsListeners: parsed('metrics.listeners', parseMetricsListeners(get<string[]>('metrics.listeners'))),
+    consoleListeners: parsed('console.listeners', parseConsoleListeners(get<string[]>('console.listeners'))),
+    consoleConnectUrl: get('console.connect.url'),
     logDir: logDirs?.[0] ?? get('log.dir'),
     logDirs: logDirs ?? [get('log.dir')],
     numPartitions: get('num.partitions'),

@@ -25,6 +25,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   users: async () => (await import('./users-command.js')).registerUsersCommand,
   acls: async () => (await import('./acls-command.js')).registerAclsCommand,
   connect: async () => (await import('./connect-command.js')).registerConnectCommand,
+  console: async () => (await import('./console-command.js')).registerConsoleCommand,
 };
 
 /** The commands' names (bin/conveyor.js keeps a code cache per command). */

@@ -55,9 +55,11 @@ async function configFrom(options: StartOptions): Promise<Map<string, string>> {
 
 /** `npm start`'s Prometheus endpoint: served when the broker runs on its defaults (no configuration file, port or listeners given). */
 const DEV_METRICS_LISTENER = 'http://localhost:9404';
+/** `npm start`'s web console, on the same terms. */
+const DEV_CONSOLE_LISTENER = 'http://localhost:8080';
 
 function usesDevDefaults(options: StartOptions, config: Map<string, string>): boolean {
-  return options.config === undefined && options.port === undefined && !config.has('listeners') && !config.has('metrics.listeners');
+  return options.config === undefined && options.port === undefined && !config.has('listeners');
 }
 
 async function runBroker(options: StartOptions): Promise<void> {
@@ -79,13 +81,18 @@ async function runBroker(options: StartOptions): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const devDefaults = usesDevDefaults(options, config);
-  if (devDefaults) config.set('metrics.listeners', DEV_METRICS_LISTENER);
+  // Each default applies only where its key was not set (--set metrics.listeners= turns it off).
+  const devMetrics = devDefaults && !config.has('metrics.listeners');
+  const devConsole = devDefaults && !config.has('console.listeners');
+  if (devMetrics) config.set('metrics.listeners', DEV_METRICS_LISTENER);
+  if (devConsole) config.set('console.listeners', DEV_CONSOLE_LISTENER);
   running = await startBroker({
     config,
     storage: options.storage,
     logLevel: options.logLevel,
     // The default endpoint is a convenience: a second broker started the same way runs without it.
-    ...(devDefaults ? { onMetricsUnavailable: (error: Error) => process.stderr.write(`metrics endpoint not started: ${error.message}\n`) } : {}),
+    ...(devMetrics ? { onMetricsUnavailable: (error: Error) => process.stderr.write(`metrics endpoint not started: ${error.message}\n`) } : {}),
+    ...(devConsole ? { onConsoleUnavailable: (error: Error) => process.stderr.write(`web console not started: ${error.message}\n`) } : {}),
     // The broker stopped itself (its metadata log's directory failed): exit non-zero, as Kafka halts.
     onHalted: (reason) => {
       process.stderr.write(`broker stopped: ${reason}\n`);
@@ -94,7 +101,7 @@ async function runBroker(options: StartOptions): Promise<void> {
   });
   process.stderr.write(
     `Conveyor broker ${running.nodeId} ready on ${running.bootstrapServers} in ${Math.round(performance.now() - startedAt)} ms ` +
-      `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}${running.metricsUrls.length > 0 ? `; metrics: ${running.metricsUrls.join(', ')}` : ''}). Ctrl-C stops it.\n`,
+      `(data: ${options.storage === 'memory' ? 'in memory' : running.dataDir}${running.metricsUrls.length > 0 ? `; metrics: ${running.metricsUrls.join(', ')}` : ''}${running.consoleUrls.length > 0 ? `; console: ${running.consoleUrls.join(', ')}` : ''}). Ctrl-C stops it.\n`,
   );
   const broker = running;
   let stopping = false;

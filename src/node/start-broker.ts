@@ -9,6 +9,7 @@ import { silentLogger } from '../base/logger.js';
 import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { Broker } from '../broker/broker.js';
 import type { MetricsServer } from '../admin/metrics-server.js';
+import type { ConsoleServer } from '../console/server.js';
 import { type ConfigInput, type HostAndPort, resolveBrokerConfig } from '../broker/broker-config.js';
 import { NodeFileSystem } from './node-file-system.js';
 import { consoleLogger, keepingProcessAlive, systemClock, systemRandom } from './system.js';
@@ -38,6 +39,13 @@ export interface StartBrokerOptions {
    * the broker runs without it (`conveyor start`'s default endpoint); otherwise the start fails.
    */
   onMetricsUnavailable?: (error: Error) => void;
+  /**
+   * When given, a web console (console.listeners) that cannot be bound is reported here and the
+   * broker runs without it (`conveyor start`'s default console); otherwise the start fails.
+   */
+  onConsoleUnavailable?: (error: Error) => void;
+  /** Tests only: how often the console samples the cluster for its live charts (default 5 s). */
+  consoleSampleIntervalMs?: number;
 }
 
 export interface RunningBroker {
@@ -51,6 +59,8 @@ export interface RunningBroker {
   nodeId: number;
   /** The Prometheus endpoint's URLs (metrics.listeners), empty without one. */
   metricsUrls: readonly string[];
+  /** The web console's URLs (console.listeners), empty without one. */
+  consoleUrls: readonly string[];
   /** Stops accepting, answers what is in flight, flushes and checkpoints the logs. */
   close(): Promise<void>;
   /** The broker itself, for tools and tests that look inside. */
@@ -80,6 +90,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   });
   const metricsServer = await startMetrics(broker, config.metricsListeners, options.onMetricsUnavailable);
   const endpoint = broker.endpoints[0]!;
+  const consoleServer = await startConsole(broker, config, `${endpoint.host}:${endpoint.port}`, options).catch(async (error: unknown) => {
+    await metricsServer?.close();
+    throw error;
+  });
   return {
     host: endpoint.host,
     port: endpoint.port,
@@ -88,7 +102,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     clusterId: broker.services.clusterId,
     nodeId: config.nodeId,
     metricsUrls: metricsServer?.urls ?? [],
+    consoleUrls: consoleServer?.urls ?? [],
     close: () => keepingProcessAlive((async () => {
+      await consoleServer?.close();
       await metricsServer?.close();
       await broker.close();
     })()),
@@ -106,6 +122,34 @@ async function startMetrics(broker: Broker, listeners: readonly HostAndPort[], o
   } catch (error) {
     if (onUnavailable !== undefined && error instanceof Error) {
       onUnavailable(error);
+      return undefined;
+    }
+    await broker.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The web console, loaded only when configured. It talks to this broker over the Kafka protocol
+ * (its first listener), as it would to any cluster; a failure to bind closes the broker (or is
+ * reported, when optional).
+ */
+async function startConsole(broker: Broker, config: ReturnType<typeof resolveBrokerConfig>, bootstrapServer: string, options: StartBrokerOptions): Promise<ConsoleServer | undefined> {
+  if (config.consoleListeners.length === 0) return undefined;
+  try {
+    const { startConsoleServer } = await import('../console/server.js');
+    return await startConsoleServer({
+      bootstrapServer,
+      connect: connectTcp,
+      clientConfig: new Map([['bootstrap.servers', bootstrapServer]]),
+      listeners: config.consoleListeners,
+      listenerKey: 'console.listeners',
+      ...(config.consoleConnectUrl === '' ? {} : { connectUrl: config.consoleConnectUrl }),
+      ...(options.consoleSampleIntervalMs === undefined ? {} : { sampleIntervalMs: options.consoleSampleIntervalMs }),
+    });
+  } catch (error) {
+    if (options.onConsoleUnavailable !== undefined && error instanceof Error) {
+      options.onConsoleUnavailable(error);
       return undefined;
     }
     await broker.close().catch(() => undefined);

@@ -1,0 +1,87 @@
+// Consumer groups: the list (filtered and paged by the server), one group's members and their
+// assignments, committed offsets and lag per partition, its total lag over time (sampled by the
+// server while someone looks at the group) and resetting its offsets of a topic.
+import { api, enc } from './api';
+import { lineChart } from './chart';
+import { debounce, h, link, replace, table } from './dom';
+import { number } from './format';
+import { errorText, flash, type Cleanup } from './ui';
+
+interface GroupRow { groupId: string; state: string; protocolType: string }
+interface Page<T> { total: number; offset: number; limit: number; items: T[] }
+interface Group {
+  groupId: string; state: string; protocolType: string; protocol: string; coordinator: string; totalLag: number;
+  members: { memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; assignment: { topic: string; partitions: number[] }[] }[];
+  offsets: { topic: string; partition: number; committed: number; end: number; lag: number; memberId: string | null }[];
+  lagHistory: { at: number; lag: number }[];
+}
+
+const PAGE_SIZE = 50;
+const listState = { filter: '', offset: 0 };
+
+export async function groupsPage(root: HTMLElement): Promise<void> {
+  const rows = h('div', { id: 'groups-rows' });
+  const summary = h('span', { id: 'groups-total', class: 'muted' });
+  const filter = h('input', { id: 'group-filter', type: 'search', placeholder: 'filter by group id', value: listState.filter });
+  const previous = h('button', { id: 'groups-prev', type: 'button' }, 'Previous');
+  const next = h('button', { id: 'groups-next', type: 'button' }, 'Next');
+  const load = async () => {
+    const page = await api<Page<GroupRow>>(`/console/api/groups?filter=${enc(listState.filter)}&offset=${listState.offset}&limit=${PAGE_SIZE}`);
+    replace(summary, page.total === 0 ? 'no groups match' : `${page.offset + 1}-${page.offset + page.items.length} of ${number(page.total)} groups`);
+    previous.disabled = page.offset === 0;
+    next.disabled = page.offset + page.items.length >= page.total;
+    replace(rows, table(['Group', 'State', 'Protocol type'], page.items.map((group) => [link(`#/group/${enc(group.groupId)}`, group.groupId), group.state, group.protocolType || '-']), { id: 'groups-table' }));
+  };
+  const reload = () => load().catch((error) => flash(errorText(error), 'error'));
+  filter.addEventListener('input', debounce(() => { listState.filter = filter.value; listState.offset = 0; reload(); }, 200));
+  previous.addEventListener('click', () => { listState.offset = Math.max(0, listState.offset - PAGE_SIZE); reload(); });
+  next.addEventListener('click', () => { listState.offset += PAGE_SIZE; reload(); });
+  replace(root, h('h1', {}, 'Consumer groups'), h('div', { class: 'toolbar' }, filter, previous, next, summary), rows);
+  await load();
+}
+
+export async function groupPage(root: HTMLElement, groupId: string): Promise<Cleanup> {
+  const body = h('div', {});
+  const chart = h('div', { id: 'lag-chart-box' });
+  const load = async () => {
+    const group = await api<Group>(`/console/api/groups/${enc(groupId)}`);
+    replace(chart, lineChart(`Total lag of ${groupId}`, [{ name: 'lag (records)', color: '#c0392b', points: group.lagHistory.map((sample) => ({ at: sample.at, value: sample.lag })) }], '', 'lag-chart'));
+    replace(body,
+      h('p', {}, `state `, h('strong', { id: 'group-state' }, group.state), ` - protocol ${group.protocolType || '-'} ${group.protocol ? `(${group.protocol})` : ''} - coordinator ${group.coordinator} - total lag `, h('strong', { id: 'total-lag' }, String(group.totalLag))),
+      h('h2', {}, 'Members'),
+      group.members.length === 0 ? h('p', { class: 'muted' }, 'no members (the group is empty: its offsets can be reset)') :
+        table(['Member', 'Client id', 'Host', 'Instance id', 'Assignment'], group.members.map((member) => [member.memberId, member.clientId, member.clientHost, member.groupInstanceId ?? '', member.assignment.map((entry) => `${entry.topic}: ${entry.partitions.join(', ')}`).join('; ')]), { id: 'members-table' }),
+      h('h2', {}, 'Offsets and lag'),
+      table(['Topic', 'Partition', 'Committed', 'End', 'Lag', 'Member'], group.offsets.map((entry) => [entry.topic, entry.partition, entry.committed, entry.end, h('span', { class: entry.lag > 0 ? 'warn' : '' }, entry.lag < 0 ? '?' : entry.lag), entry.memberId ?? '']), { id: 'lag-table' }),
+      resetForm(groupId, [...new Set(group.offsets.map((entry) => entry.topic))], load),
+    );
+  };
+  replace(root, h('h1', {}, 'Group ', h('span', { id: 'group-id' }, groupId)), chart, body);
+  await load();
+  // The server samples the lag every few seconds once the group was looked at: redraw as it does.
+  const timer = window.setInterval(() => load().catch(() => undefined), 5_000);
+  return () => clearInterval(timer);
+}
+
+function resetForm(groupId: string, topics: string[], reload: () => Promise<void>): HTMLElement {
+  const topic = h('input', { id: 'reset-topic', list: 'reset-topics', placeholder: 'topic', value: topics[0] ?? '' });
+  const to = h('select', { id: 'reset-to' }, ['earliest', 'latest', 'offset', 'timestamp'].map((entry) => h('option', { value: entry }, entry)));
+  const value = h('input', { id: 'reset-value', placeholder: 'offset, or time (ISO or ms)' });
+  const result = h('span', { id: 'reset-result', class: 'muted' });
+  const form = h('form', { id: 'reset', class: 'card' }, h('h2', {}, 'Reset offsets'), h('datalist', { id: 'reset-topics' }, topics.map((name) => h('option', { value: name }))), topic, to, value, h('button', { type: 'submit', id: 'reset-run' }, 'Reset'), ' ', result);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const raw = value.value.trim();
+    const parsed = to.value === 'timestamp' && !/^\d+$/.test(raw) ? Date.parse(raw) : Number(raw);
+    try {
+      const answer = await api<{ offsets: { partition: number; offset: number }[] }>(`/console/api/groups/${enc(groupId)}/reset`, { method: 'POST', body: { topic: topic.value, to: to.value, ...(to.value === 'offset' || to.value === 'timestamp' ? { value: parsed } : {}) } });
+      replace(result, `reset ${answer.offsets.map((entry) => `${entry.partition}:${entry.offset}`).join(', ')}`);
+      result.className = 'ok';
+      await reload();
+    } catch (error) {
+      replace(result, errorText(error));
+      result.className = 'error';
+    }
+  });
+  return form;
+}
