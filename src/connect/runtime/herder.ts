@@ -127,6 +127,8 @@ export interface Herder {
   stopConnector(name: string): Promise<void>;
   /** PUT /connectors/{name}/fence, between workers: the leader's zombie fencing round (KIP-618). */
   fenceZombies(name: string): Promise<void>;
+  /** POST /connectors/{name}/tasks, between workers: a connector's owner hands its task configs to the leader. */
+  putTaskConfigs(name: string, configs: Record<string, string>[]): Promise<void>;
   /**
    * PUT /admin/loggers/{namespace}?scope=cluster (KIP-976): the level for every worker of the
    * cluster, through the config topic. Absent in standalone mode, where the worker is the cluster.

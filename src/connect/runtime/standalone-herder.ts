@@ -130,6 +130,10 @@ export class StandaloneHerder extends AbstractHerder implements Herder {
     throw new ConnectRestError(500, 'Kafka Connect in standalone mode does not support exactly-once source connectors.');
   }
 
+  async putTaskConfigs(): Promise<void> {
+    throw new ConnectRestError(500, 'Kafka Connect in standalone mode does not support externally setting task configurations.');
+  }
+
   pauseConnector(name: string): Promise<void> {
     return this.setTarget(name, 'PAUSED');
   }

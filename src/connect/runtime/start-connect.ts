@@ -130,6 +130,7 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
         maxDelayMs: config.number('scheduled.rebalance.max.delay.ms'),
         workerUrl: `http://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${advertisedPort}`,
         applyLoggerLevel: (namespace: string, level: string) => void loggerLevels.setLevel(namespace, level),
+        exactlyOnceSource: exactlyOnce === 'enabled',
       });
       await distributed.start();
       herder = distributed;

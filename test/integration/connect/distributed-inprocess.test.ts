@@ -9,27 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConnectRestError } from '../../../src/connect/runtime/herder.js';
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
-import { distributedWorkerConfig } from './worker-processes.js';
-
-/** Retries `action` while the group has no leader yet (409 naming a rebalance or the leader). */
-async function whenLed<T>(action: () => Promise<T>, what: string): Promise<T> {
-  let last = '';
-  const done = Symbol('done');
-  const result = await waitFor(async () => {
-    try {
-      return { [done]: await action() };
-    } catch (error) {
-      if ((error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message)) {
-        last = (error as Error).message;
-        return false;
-      }
-      throw error;
-    }
-  }, what, 20_000).catch((error: Error) => {
-    throw new Error(`${error.message} (last refusal: ${last})`);
-  });
-  return result[done] as T;
-}
+import { distributedWorkerConfig, whenLed } from './worker-processes.js';
 
 describe('Connect distributed: two workers in one group', () => {
   let broker: TestBroker;

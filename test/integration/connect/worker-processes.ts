@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { AdminClient, OffsetSpec } from '../../../src/client/admin-client.js';
+import type { ClusterClient } from '../../../src/client/cluster-client.js';
+import { Consumer } from '../../../src/client/consumer.js';
 import { waitFor } from '../helpers.js';
 
 const cliEntry = fileURLToPath(new URL('../../support/crash-cli-entry.ts', import.meta.url));
@@ -82,4 +85,42 @@ export async function stopWorkers(workers: readonly WorkerProcess[]): Promise<vo
   for (const worker of workers) worker.child.kill('SIGTERM');
   await Promise.all(workers.map((worker) => new Promise((resolve) => (worker.child.exitCode !== null ? resolve(undefined) : worker.child.once('exit', resolve)))));
   for (const worker of workers) assert.equal(worker.child.exitCode, 0, `a clean stop:\n${worker.stderr.slice(-2000)}`);
+}
+
+/**
+ * Every committed record of a Connect config topic (read_committed, to its last stable offset), as
+ * key and parsed JSON value. Its transaction markers take offsets no record has, so the end is
+ * found by the reader's position, not by counting records.
+ */
+export async function committedConfigRecords(cluster: ClusterClient, topic: string): Promise<{ key: string; value: unknown }[]> {
+  const admin = new AdminClient(cluster);
+  const info = await admin.describeTopic(topic);
+  const end = (await admin.listOffsets(info, OffsetSpec.latest, true)).get(0) ?? 0;
+  const consumer = new Consumer(cluster, info, new Map([[0, 0]]), true);
+  const records: { key: string; value: unknown }[] = [];
+  await waitFor(async () => {
+    for (const record of await consumer.poll(100)) records.push({ key: record.key?.toString('utf8') ?? '', value: record.value === null ? null : JSON.parse(record.value.toString('utf8')) });
+    return (consumer.positions.get(0) ?? 0) >= end;
+  }, `${topic} to be read to its last stable offset ${end}`, 15_000);
+  return records;
+}
+
+/** Retries `action` while the group has no leader yet (409 naming a rebalance or the leader). */
+export async function whenLed<T>(action: () => Promise<T>, what: string): Promise<T> {
+  let last = '';
+  const done = Symbol('done');
+  const result = await waitFor(async () => {
+    try {
+      return { [done]: await action() };
+    } catch (error) {
+      if ((error as { status?: number }).status === 409 && /leader|rebalance/.test((error as Error).message)) {
+        last = (error as Error).message;
+        return false;
+      }
+      throw error;
+    }
+  }, what, 20_000).catch((error: Error) => {
+    throw new Error(`${error.message} (last refusal: ${last})`);
+  });
+  return result[done] as T;
 }

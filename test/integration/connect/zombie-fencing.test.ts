@@ -18,7 +18,7 @@ import type { ConnectorStateInfo } from '../../../src/connect/runtime/herder.js'
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
-import { distributedWorkerConfig } from './worker-processes.js';
+import { committedConfigRecords, distributedWorkerConfig } from './worker-processes.js';
 
 /** A source whose every task writes `<task>-<n>` to `topic`, a few records a poll. */
 const PLUGIN = `
@@ -91,30 +91,15 @@ describe('Connect exactly-once source: zombie fencing of an earlier task generat
     await waitFor(async () => running(await herder.connectorStatus('counter'), 2), 'both tasks to run', 30_000);
 
     const kafka = new Kafka({ clientId: 'fencing-reader', brokers: [broker.running.bootstrapServers], logLevel: logLevel.NOTHING });
-    const fencingRecords = async (): Promise<unknown[]> => {
-      const consumer = kafka.consumer({ groupId: uniqueTopic('config-reader'), maxWaitTimeInMs: 100 });
-      const values: unknown[] = [];
-      let read = 0;
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic: `${group}-configs`, fromBeginning: true });
-        const end = Number((await kafka.admin().fetchTopicOffsets(`${group}-configs`).catch(() => [{ high: '0' }]))[0]!.high);
-        await consumer.run({ eachMessage: async ({ message }) => {
-          read++;
-          if (message.key?.toString() === 'tasks-fencing-counter' && message.value) values.push(JSON.parse(message.value.toString()));
-        } });
-        await waitFor(() => read >= end, 'the config topic to be read', 15_000);
-      } finally {
-        await consumer.disconnect();
-      }
-      return values;
-    };
+    cluster = new ClusterClient(connectTcp, broker.running.bootstrapServers);
+    const configCluster = cluster;
+    const fencingRecords = async (): Promise<unknown[]> =>
+      (await committedConfigRecords(configCluster, `${group}-configs`)).filter((record) => record.key === 'tasks-fencing-counter').map((record) => record.value);
     // The first generation needs no fencing (no producer ran before it), only its task count.
     assert.deepEqual((await fencingRecords()).map((value) => (value as { 'task-count': number })['task-count']), [2]);
 
     // The zombie of task 1: InitProducerId with its transactional id (which also stops the real
     // task 1, as a task that lost its worker's membership would be), then an open transaction.
-    cluster = new ClusterClient(connectTcp, broker.running.bootstrapServers);
     const topicInfo = await new AdminClient(cluster).describeTopic(topic);
     const zombie = new TransactionalProducer(cluster, { transactionalId: `${group}-counter-1` });
     await zombie.init();

@@ -11,8 +11,15 @@
 //                                                  the commit record it was written for
 //   logger-cluster-<namespace> {"level": "DEBUG"}   a log level for every worker (KIP-976)
 // Every worker reads the whole topic into a snapshot; listeners hear what changed.
+//
+// Under exactly-once source support (KIP-618) the leader's writes (connector and task configs,
+// task counts, target states, restart requests) go through the leader's transactional producer
+// (`privileged`), whose InitProducerId fenced every earlier leader's: a worker that still believes
+// it leads, cut off from the group, can no longer write. The topic is then read read_committed.
 import type { Logger } from '../../../base/logger.js';
+import type { TopicInfo } from '../../../client/admin-client.js';
 import type { ConsumedRecord } from '../../../client/consumer.js';
+import { ConnectRestError } from '../herder.js';
 import type { TargetState } from '../worker.js';
 import type { WorkerKafka } from '../worker-kafka.js';
 import { LogBackedStore, type TopicSettings, jsonBytes, parseJson } from './kafka-based-log.js';
@@ -33,7 +40,23 @@ export interface ConfigListener {
   loggerLevelChanged(namespace: string, level: string): void;
 }
 
+/** One config record: its key and value (null: a tombstone). */
+export interface ConfigRecord {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+}
+
+/** The leader's transactional writes to the config topic: all of `records` in one transaction, or none. */
+export interface PrivilegedWriter {
+  write(records: readonly ConfigRecord[]): Promise<void>;
+}
+
 export class ConfigStore extends LogBackedStore {
+  /**
+   * The leader's transactional writer, under exactly-once source support; while it is unset,
+   * writes that need it are refused (`transactional`) or go out plain (without exactly-once support).
+   */
+  privileged: PrivilegedWriter | undefined;
   readonly connectors = new Map<string, Record<string, string>>();
   readonly targetStates = new Map<string, TargetState>();
   /** Committed task configs per connector. */
@@ -49,8 +72,27 @@ export class ConfigStore extends LogBackedStore {
   /** The offset after the last record read: a snapshot's version. */
   offset = 0;
 
-  constructor(kafka: WorkerKafka, settings: TopicSettings, private readonly listener: ConfigListener, private readonly logger: Logger) {
+  constructor(
+    kafka: WorkerKafka,
+    settings: TopicSettings,
+    private readonly listener: ConfigListener,
+    private readonly logger: Logger,
+    /** Whether the leader's writes must be transactional (exactly.once.source.support=enabled). */
+    private readonly transactional = false,
+  ) {
     super(kafka, settings, logger);
+  }
+
+  /** The config topic's partitions, for the leader's transactional producer. */
+  get topicInfo(): TopicInfo {
+    return this.log.topicInfo;
+  }
+
+  /** Writes `records` as the leader: in one transaction when exactly-once support is on. */
+  private async writeAsLeader(records: readonly ConfigRecord[]): Promise<void> {
+    if (this.privileged !== undefined) return this.privileged.write(records);
+    if (this.transactional) throw new ConnectRestError(409, 'This worker cannot write to the config topic now: it is not the leader of the group, or its transactional producer is not ready; the request can be retried');
+    for (const record of records) await this.log.send(record.key, record.value, 0);
   }
 
   /** The connector's target state (STARTED when none was written). */
@@ -69,23 +111,26 @@ export class ConfigStore extends LogBackedStore {
   }
 
   async putConnectorConfig(name: string, config: Record<string, string>, target?: TargetState): Promise<void> {
-    if (target) await this.log.send(key(`target-state-${name}`), jsonBytes({ state: target }), 0);
-    await this.log.send(key(`connector-${name}`), jsonBytes({ properties: config }), 0);
+    await this.writeAsLeader([
+      ...(target ? [{ key: key(`target-state-${name}`), value: jsonBytes({ state: target }) }] : []),
+      { key: key(`connector-${name}`), value: jsonBytes({ properties: config }) },
+    ]);
   }
 
   async removeConnector(name: string): Promise<void> {
-    await this.log.send(key(`connector-${name}`), null, 0);
-    await this.log.send(key(`target-state-${name}`), null, 0);
+    await this.writeAsLeader([{ key: key(`connector-${name}`), value: null }, { key: key(`target-state-${name}`), value: null }]);
   }
 
   async putTaskConfigs(name: string, configs: readonly Record<string, string>[]): Promise<void> {
-    for (const [index, config] of configs.entries()) await this.log.send(key(`task-${name}-${index}`), jsonBytes({ properties: config }), 0);
-    await this.log.send(key(`commit-${name}`), jsonBytes({ tasks: configs.length }), 0);
+    await this.writeAsLeader([
+      ...configs.map((config, index) => ({ key: key(`task-${name}-${index}`), value: jsonBytes({ properties: config }) })),
+      { key: key(`commit-${name}`), value: jsonBytes({ tasks: configs.length }) },
+    ]);
   }
 
   /** Records that every task generation before `generation` (of `count` tasks) is fenced. */
   async putTaskCountRecord(name: string, count: number, generation: number): Promise<void> {
-    await this.log.send(key(`tasks-fencing-${name}`), jsonBytes({ 'task-count': count, generation }), 0);
+    await this.writeAsLeader([{ key: key(`tasks-fencing-${name}`), value: jsonBytes({ 'task-count': count, generation }) }]);
   }
 
   /** A log level for `namespace` on every worker of the cluster. */
@@ -94,13 +139,13 @@ export class ConfigStore extends LogBackedStore {
   }
 
   async putTargetState(name: string, state: TargetState): Promise<void> {
-    await this.log.send(key(`target-state-${name}`), jsonBytes({ state }), 0);
+    await this.writeAsLeader([{ key: key(`target-state-${name}`), value: jsonBytes({ state }) }]);
   }
 
   async requestRestart(request: RestartRecord): Promise<void> {
     const body: Record<string, unknown> = { 'include-tasks': request.includeTasks, 'only-failed': request.onlyFailed };
     if (request.task !== undefined) body.task = request.task;
-    await this.log.send(key(`restart-connector-${request.connector}`), jsonBytes(body), 0);
+    await this.writeAsLeader([{ key: key(`restart-connector-${request.connector}`), value: jsonBytes(body) }]);
   }
 
   protected apply(record: ConsumedRecord): void {

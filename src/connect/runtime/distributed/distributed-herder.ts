@@ -7,9 +7,16 @@
 // worker are forwarded over HTTP to the leader, which alone writes connector configs; the worker
 // that runs a connector writes its task configs. Statuses are written by the worker running the
 // work, tagged with the group generation.
+//
+// Under exactly-once source support (KIP-618) the leader writes to the config topic only through a
+// transactional producer (transactional id `connect-cluster-<group.id>`) that it creates on becoming
+// leader, which fences any earlier leader's; task configs then reach the config topic through the
+// leader too (Kafka's internal POST /connectors/{name}/tasks), and a leader whose producer was
+// fenced refuses the write and rejoins the group.
 import type { Logger } from '../../../base/logger.js';
+import type { TopicInfo } from '../../../client/admin-client.js';
 import { ClassicGroupMember, type GroupTimeouts } from '../../../client/classic-group.js';
-import { fenceProducers } from '../../../client/transactional-producer.js';
+import { fenceProducers, ProducerFencedError, TransactionalProducer } from '../../../client/transactional-producer.js';
 import { AbstractHerder, type HerderDeps } from '../abstract-herder.js';
 import { invalidConfigError, validateConnectorConfig } from '../config-validation.js';
 import { targetOf } from '../standalone-herder.js';
@@ -28,7 +35,7 @@ import {
 import { type TargetState, sourceTaskTransactionalId } from '../worker.js';
 import { type WorkerKafka, sleep } from '../worker-kafka.js';
 import { type AssignorMemory, type WorkId, assign, emptyAssignorMemory, workKey } from './assignor.js';
-import { type ConfigListener, ConfigStore, type RestartRecord } from './config-store.js';
+import { type ConfigListener, type ConfigRecord, ConfigStore, type PrivilegedWriter, type RestartRecord } from './config-store.js';
 import { type TopicSettings, jsonBytes } from './kafka-based-log.js';
 import type { KafkaOffsetStore, StatusStore } from './status-and-offset-stores.js';
 
@@ -50,6 +57,13 @@ export interface DistributedHerderDeps extends HerderDeps {
   readonly workerUrl: string;
   /** Applies a cluster-scoped log level read from the config topic to this worker's loggers. */
   readonly applyLoggerLevel: (namespace: string, level: string) => void;
+  /** exactly.once.source.support=enabled: the leader writes the config topic transactionally (KIP-618). */
+  readonly exactlyOnceSource?: boolean;
+}
+
+/** The transactional id of the leader's config topic producer (Kafka's DistributedConfig.transactionalProducerId). */
+export function leaderTransactionalId(groupId: string): string {
+  return `connect-cluster-${groupId}`;
 }
 
 interface MemberMetadata {
@@ -94,6 +108,8 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   /** The last status written per work key, to write only changes. */
   private readonly published = new Map<string, string>();
   private readonly logger: Logger;
+  /** The leader's transactional config writer, under exactly-once source support. */
+  private leaderWriter: LeaderConfigWriter | undefined;
 
   constructor(private readonly distributed: DistributedHerderDeps) {
     super(distributed);
@@ -101,7 +117,9 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     // The group membership's own connections: a JoinGroup waits there for the whole rebalance.
     this.groupKafka = distributed.kafka.fork('group');
     this.member = new ClassicGroupMember(this.groupKafka.cluster, distributed.groupId, distributed.timeouts);
-    this.configs = new ConfigStore(distributed.kafka, distributed.configTopic, this, distributed.logger.child('config'));
+    const exactlyOnce = distributed.exactlyOnceSource === true;
+    // Only committed records count under exactly-once support: a fenced leader's open transaction never does.
+    this.configs = new ConfigStore(distributed.kafka, { ...distributed.configTopic, readCommitted: exactlyOnce }, this, distributed.logger.child('config'), exactlyOnce);
   }
 
   /** Reads the config topic and joins the group; work starts in the background. */
@@ -118,6 +136,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     await this.loop;
     for (const work of this.ownedWork()) await this.stopWork(work);
     await this.member.leave();
+    this.dropLeaderWriter();
     this.groupKafka.close();
     await this.configs.stop();
   }
@@ -240,7 +259,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     const full = { ...config, name };
     const infos = validateConnectorConfig(this.deps.plugins, full);
     if (infos.error_count > 0) throw invalidConfigError(infos);
-    await this.configs.putConnectorConfig(name, full, existing ? undefined : targetOf(initialState));
+    await this.writeConfigs(() => this.configs.putConnectorConfig(name, full, existing ? undefined : targetOf(initialState)));
     await this.configs.readToEnd();
     this.logger.info(`${existing ? 'updated' : 'created'} connector ${name}`);
     return { created: !existing, info: await this.connectorInfo(name) };
@@ -262,7 +281,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     await this.configs.readToEnd();
     this.configOf(name);
     const taskCount = this.taskList(name).length;
-    await this.configs.removeConnector(name);
+    await this.writeConfigs(() => this.configs.removeConnector(name));
     await this.distributed.statuses.removeConnector(name, taskCount);
     await this.configs.readToEnd();
     this.logger.info(`deleted connector ${name}`);
@@ -274,7 +293,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     }
     this.configOf(name, request.includeTasks || request.onlyFailed ? `Unknown connector: ${name}` : undefined);
     const plan = this.restartPlan(await this.connectorStatus(name), request);
-    await this.configs.requestRestart({ connector: name, includeTasks: request.includeTasks, onlyFailed: request.onlyFailed });
+    await this.writeConfigs(() => this.configs.requestRestart({ connector: name, includeTasks: request.includeTasks, onlyFailed: request.onlyFailed }));
     return plan.response;
   }
 
@@ -282,7 +301,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     if (!this.isLeader) return this.forward('POST', `/connectors/${encodeURIComponent(name)}/tasks/${task}/restart`);
     this.configOf(name);
     if (!this.taskList(name)[task]) throw ConnectRestError.notFound(`Task ${name}-${task} not found`);
-    await this.configs.requestRestart({ connector: name, includeTasks: true, onlyFailed: false, task });
+    await this.writeConfigs(() => this.configs.requestRestart({ connector: name, includeTasks: true, onlyFailed: false, task }));
   }
 
   pauseConnector(name: string): Promise<void> {
@@ -342,7 +361,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
       const ids = Array.from({ length: previous }, (_, task) => sourceTaskTransactionalId(this.distributed.groupId, name, task));
       await fenceProducers(this.distributed.kafka.cluster, ids);
     }
-    await this.configs.putTaskCountRecord(name, count, generation);
+    await this.writeConfigs(() => this.configs.putTaskCountRecord(name, count, generation));
     await this.configs.readToEnd();
     if (this.configs.pendingFencing(name)) throw new ConnectRestError(409, `The task configs of connector ${name} changed during its zombie fencing round; fence again`);
   }
@@ -392,6 +411,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     this.generation = joined.generationId;
     this.isLeader = joined.leaderId === joined.memberId;
     this.leaderUrl = assignment.leaderUrl;
+    await this.updateLeaderWriter();
     while (this.configs.offset < assignment.configOffset) await this.configs.readToEnd();
     for (const work of assignment.revoked) await this.stopWork(work);
     if (assignment.assigned.some((work) => work.kind === 'task')) await this.distributed.offsets.readToEnd();
@@ -514,7 +534,68 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     const configs = target === 'STOPPED' ? [] : await this.deps.worker.taskConfigs(name, config);
     if (target !== 'STOPPED' && !this.deps.worker.isRunning(name)) return;
     if (JSON.stringify(configs) === JSON.stringify(this.configs.taskConfigs.get(name) ?? [])) return;
-    await this.configs.putTaskConfigs(name, configs);
+    try {
+      // Under exactly-once support only the leader writes the config topic: the owner hands it the configs.
+      if (this.leaderWriter === undefined && this.distributed.exactlyOnceSource === true) await this.forward('POST', `/connectors/${encodeURIComponent(name)}/tasks`, configs);
+      else await this.writeConfigs(() => this.configs.putTaskConfigs(name, configs));
+    } catch (error) {
+      // Tried again on a later tick (Kafka's reconfigureConnectorTasksWithRetry), after a rebalance if one is due.
+      this.logger.warn(`could not write the task configs of ${name}; retrying`, { error: (error as Error).message });
+      this.reconfigurations.add(name);
+      await sleep(TICK_MS);
+    }
+  }
+
+  /** POST /connectors/{name}/tasks, between workers: the owner of a connector hands its task configs to the leader. */
+  async putTaskConfigs(name: string, configs: Record<string, string>[]): Promise<void> {
+    if (!this.isLeader) return this.forward('POST', `/connectors/${encodeURIComponent(name)}/tasks`, configs);
+    await this.configs.readToEnd();
+    this.configOf(name);
+    await this.writeConfigs(() => this.configs.putTaskConfigs(name, configs));
+    await this.configs.readToEnd();
+  }
+
+  // ---- the leader's transactional writes (exactly-once source support) ----
+
+  /** On becoming leader, a writer whose InitProducerId fences every earlier leader's; on losing it, none. */
+  private async updateLeaderWriter(): Promise<void> {
+    if (this.distributed.exactlyOnceSource !== true) return;
+    if (!this.isLeader) return this.dropLeaderWriter();
+    if (this.leaderWriter !== undefined) return;
+    const writer = new LeaderConfigWriter(this.distributed.kafka.fork('config-leader'), leaderTransactionalId(this.distributed.groupId), () => this.configs.topicInfo);
+    try {
+      await writer.init();
+    } catch (error) {
+      writer.close();
+      throw error;
+    }
+    this.leaderWriter = writer;
+    this.configs.privileged = writer;
+    this.logger.info(`writing the config topic transactionally as the leader (transactional id ${leaderTransactionalId(this.distributed.groupId)})`);
+  }
+
+  private dropLeaderWriter(): void {
+    this.leaderWriter?.close();
+    this.leaderWriter = undefined;
+    this.configs.privileged = undefined;
+  }
+
+  /**
+   * Runs a leader's config write; when its producer was fenced (another worker became leader, or
+   * claims to be), this worker stops writing as leader and rejoins the group to find out.
+   */
+  private async writeConfigs(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!(error instanceof ProducerFencedError)) throw error;
+      this.logger.warn('the leader\'s config topic producer was fenced: another worker has written as leader; rejoining', { error: error.message });
+      this.dropLeaderWriter();
+      this.isLeader = false;
+      this.needRejoin = true;
+      this.wake();
+      throw new ConnectRestError(409, `This worker's transactional producer for the config topic was fenced by another worker writing as the group's leader; a rebalance is underway and the request can be retried`);
+    }
   }
 
   private async stopWork(work: WorkId): Promise<void> {
@@ -585,7 +666,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
   private async writeTarget(name: string, state: TargetState, path: string): Promise<void> {
     if (!this.isLeader) return this.forward('PUT', `/connectors/${encodeURIComponent(name)}/${path}`);
     this.configOf(name, state === 'STOPPED' ? undefined : `Unknown connector ${name}`);
-    await this.configs.putTargetState(name, state);
+    await this.writeConfigs(() => this.configs.putTargetState(name, state));
     await this.configs.readToEnd();
   }
 
@@ -618,4 +699,51 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
 
 function stateInfo(status: { state: ConnectorState; trace?: string; workerId: string }): { state: ConnectorState; worker_id: string; trace?: string } {
   return { state: status.state, worker_id: status.workerId, ...(status.trace ? { trace: status.trace } : {}) };
+}
+
+/**
+ * The leader's transactional producer for the config topic: each write is one transaction. A
+ * transaction that cannot commit is aborted and the write fails (the caller may retry); a fenced
+ * producer stays fenced.
+ */
+class LeaderConfigWriter implements PrivilegedWriter {
+  private readonly producer: TransactionalProducer;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly kafka: WorkerKafka,
+    transactionalId: string,
+    private readonly topic: () => TopicInfo,
+  ) {
+    this.producer = new TransactionalProducer(kafka.cluster, { transactionalId });
+  }
+
+  init(): Promise<void> {
+    return this.producer.init();
+  }
+
+  /** Writes one after another: REST requests and the worker's loop may write at the same time. */
+  write(records: readonly ConfigRecord[]): Promise<void> {
+    const written = this.queue.then(() => this.writeNow(records));
+    this.queue = written.catch(() => undefined);
+    return written;
+  }
+
+  private async writeNow(records: readonly ConfigRecord[]): Promise<void> {
+    const topic = this.topic();
+    this.producer.beginTransaction();
+    try {
+      await this.producer.send(records.map((record) => ({ topic: topic.name, partition: 0, key: record.key, value: record.value, headers: [] })), new Map([[topic.name, topic]]));
+      await this.producer.commitTransaction();
+    } catch (error) {
+      // Nothing of it committed: the transaction is aborted so the next write can begin one (a fenced producer cannot).
+      if (!(error instanceof ProducerFencedError)) await this.producer.abortTransaction().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.producer.close();
+    this.kafka.close();
+  }
 }

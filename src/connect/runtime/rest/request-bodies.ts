@@ -39,6 +39,12 @@ export function stringMap(body: unknown, what = 'The request body'): Record<stri
   return result;
 }
 
+/** POST /connectors/{name}/tasks (between workers): a list of task configs. */
+export function taskConfigList(body: unknown): Record<string, string>[] {
+  if (!Array.isArray(body)) throw badRequest(`The task configs must be a JSON array of objects, not ${body === undefined ? 'empty' : describe(body)}`);
+  return body.map((item: unknown, index) => stringMap(item, `Task config ${index}`));
+}
+
 /** PATCH /connectors/{name}/config: strings, and null to remove a key (KIP-477). */
 export function configPatch(body: unknown): Record<string, string | null> {
   const result: Record<string, string | null> = {};

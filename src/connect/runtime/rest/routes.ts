@@ -4,7 +4,7 @@
 // with Kafka's status code and JSON shape; rest-server.ts puts them on HTTP and renders errors.
 import { ConnectRestError, type Herder, type RestartRequest } from '../herder.js';
 import { type LoggerLevels, kafkaLogLevel } from '../logger-levels.js';
-import { configPatch, connectorOffsets, createConnectorRequest, loggerLevelRequest, stringMap, withConnectorName } from './request-bodies.js';
+import { configPatch, connectorOffsets, createConnectorRequest, loggerLevelRequest, stringMap, taskConfigList, withConnectorName } from './request-bodies.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -160,6 +160,11 @@ function connectorStateRoutes(herder: Herder): Route[] {
     // Kafka's internal endpoint: a worker whose exactly-once source task starts asks the leader here.
     route('PUT', '/connectors/:connector/fence', async ({ params }) => {
       await herder.fenceZombies(params.connector!);
+      return noContent;
+    }),
+    // Kafka's internal endpoint: under exactly-once source support, a connector's owner hands its task configs to the leader.
+    route('POST', '/connectors/:connector/tasks', async ({ params, body }) => {
+      await herder.putTaskConfigs(params.connector!, taskConfigList(body));
       return noContent;
     }),
   ];
