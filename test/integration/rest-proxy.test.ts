@@ -266,6 +266,33 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
     await waitFor('the stream\'s Kafka connection to close', () => (proxy.openStreams() === 0 && brokerConnections() === before ? true : undefined), 10_000);
   });
 
+  it('mounts under a prefix next to the app\'s own JSON routes, answers unknown /v3 paths in its shape, and lets the app close with a stream open', async () => {
+    const other = Fastify({ logger: false });
+    other.post('/echo', async (request) => ({ echoed: request.body }));
+    const mounted = await registerRestProxy(other, { clientConfig: new Map([['bootstrap.servers', broker.bootstrapServers]]), prefix: '/api/' });
+    await other.listen({ port: 0, host: '127.0.0.1' });
+    const otherBase = `http://127.0.0.1:${(other.server.address() as { port: number }).port}`;
+    try {
+      const echoed = await fetch(`${otherBase}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      assert.deepEqual(await echoed.json(), { echoed: { a: 1 } }, 'the app\'s own routes keep fastify\'s JSON parsing');
+      const topic = await (await fetch(`${otherBase}/api/v3/clusters/${cluster}/topics/http-in`)).json();
+      assert.equal(topic.metadata.self, `${otherBase}/api/v3/clusters/${cluster}/topics/http-in`);
+      const unknown = await fetch(`${otherBase}/api/v3/clusters/${cluster}/nothing-here`);
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(Object.keys(await unknown.json()).sort(), ['error_code', 'message']);
+      const stream = await fetch(`${otherBase}/api/v3/clusters/${cluster}/topics/http-in/records:stream`);
+      assert.equal(stream.status, 200);
+      await waitFor('the stream to open', () => (mounted.openStreams() === 1 ? true : undefined));
+      const closing = Date.now();
+      await other.close();
+      assert.ok(Date.now() - closing < 5_000, 'the open stream did not hold the close up');
+      assert.equal(mounted.openStreams(), 0);
+      await stream.body?.cancel().catch(() => undefined);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('describes a group kafkajs committed: consumers, state, lags and lag summary', async () => {
     assert.equal((await call('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'http-lag', partitions_count: 1 })).status, 201);
     for (let index = 0; index < 5; index++) await call('POST', `/v3/clusters/${cluster}/topics/http-lag/records`, { value: { type: 'STRING', data: `v${index}` } });

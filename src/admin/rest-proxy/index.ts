@@ -52,12 +52,19 @@ export async function registerRestProxy(app: FastifyInstance, options: RestProxy
       const failure = error instanceof RestError ? error : new RestError(status, error instanceof Error ? error.message : String(error));
       return reply.code(failure.status).type('application/json').send(failure.body);
     });
+    // Open event streams would keep the HTTP server from closing: end them first.
+    scope.addHook('preClose', (done) => {
+      streams.stopAll();
+      done();
+    });
     scope.addHook('onClose', async () => close());
     const routes = new Routes(pool, prefix);
     registerClusterRoutes(scope, routes);
     registerRecordRoutes(scope, routes, streams);
     registerGroupRoutes(scope, routes);
     registerAclRoutes(scope, routes);
+    // Any other path under /v3 answers in the API's error shape (the app's own 404 handler is left alone).
+    scope.all('/v3/*', async (request, reply) => reply.code(404).send(new RestError(404, `HTTP 404 Not Found: no ${request.method} ${request.url}`).body));
   }, { prefix });
   return { close, openStreams: () => streams.active };
 }
