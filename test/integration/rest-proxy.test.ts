@@ -275,11 +275,11 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
     try {
       const echoed = await fetch(`${otherBase}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
       assert.deepEqual(await echoed.json(), { echoed: { a: 1 } }, 'the app\'s own routes keep fastify\'s JSON parsing');
-      const topic = await (await fetch(`${otherBase}/api/v3/clusters/${cluster}/topics/http-in`)).json();
+      const topic = (await (await fetch(`${otherBase}/api/v3/clusters/${cluster}/topics/http-in`)).json()) as Json;
       assert.equal(topic.metadata.self, `${otherBase}/api/v3/clusters/${cluster}/topics/http-in`);
       const unknown = await fetch(`${otherBase}/api/v3/clusters/${cluster}/nothing-here`);
       assert.equal(unknown.status, 404);
-      assert.deepEqual(Object.keys(await unknown.json()).sort(), ['error_code', 'message']);
+      assert.deepEqual(Object.keys((await unknown.json()) as Json).sort(), ['error_code', 'message']);
       const stream = await fetch(`${otherBase}/api/v3/clusters/${cluster}/topics/http-in/records:stream`);
       assert.equal(stream.status, 200);
       await waitFor('the stream to open', () => (mounted.openStreams() === 1 ? true : undefined));
