@@ -28,9 +28,17 @@ export async function loadClientSecurity(path: string): Promise<ClientSecurity> 
   } catch (error) {
     throw new ConfigError('--command-config', `cannot read ${path}: ${(error as Error).message}`);
   }
-  const settings = clientSecuritySettings(parseJavaProperties(text), path);
-  const tls = settings.ssl === undefined ? undefined : await tlsOptions(settings, path);
-  return { settings, tls, connect: securedConnector(settings, tls) };
+  return clientSecurityFrom(parseJavaProperties(text), path);
+}
+
+/**
+ * The connections Kafka's client keys among `properties` ask for (a Connect worker's own
+ * configuration, say); `source` names them in messages. Over `connect` (TCP by default).
+ */
+export async function clientSecurityFrom(properties: ReadonlyMap<string, string>, source: string, connect: Connector = connectTcp): Promise<ClientSecurity> {
+  const settings = clientSecuritySettings(properties, source);
+  const tls = settings.ssl === undefined ? undefined : await tlsOptions(settings, source);
+  return { settings, tls, connect: securedConnector(settings, tls, connect) };
 }
 
 /** Connections as `settings` say: TLS with `tls`, then SASL, over connectTcp. */

@@ -5,6 +5,7 @@
 // shares connectors, statuses and offsets with the group through the three internal topics.
 import type { LogLevelName, LogSink } from '../../base/logger.js';
 import type { Connector as TransportConnector } from '../../client/byte-stream.js';
+import { clientSecurityFrom } from '../../node/client-security.js';
 import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { converterPlugins } from './converters/index.js';
 import { ConnectRestError, type Herder } from './herder.js';
@@ -60,7 +61,10 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
   const logger = loggerLevels.logger('connect');
   const plugins = new PluginRegistry(logger.child('plugins'));
   await plugins.loadPluginPath(config.list('plugin.path'));
-  const kafka = new WorkerKafka(options.transport ?? connectTcp, config.list('bootstrap.servers'), config.string('client.id') || 'connect');
+  // Kafka's client security keys among the worker's (security.protocol, sasl.*, ssl.*) secure every
+  // connection the worker makes to the cluster: its internal topics, its group, its tasks' clients.
+  const security = await clientSecurityFrom(new Map(Object.entries(options.worker)), 'the worker config', options.transport ?? connectTcp);
+  const kafka = new WorkerKafka(security.connect, config.list('bootstrap.servers'), config.string('client.id') || 'connect');
   const closers: (() => Promise<void> | void)[] = [() => kafka.close()];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
