@@ -200,6 +200,13 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
     assert.equal(response.status, 200);
     const answers = response.text.trim().split('\n').map((line) => JSON.parse(line) as Json);
     assert.deepEqual(answers.map((answer) => [answer.error_code, answer.offset]), [[200, 0], [200, 1], [200, 2], [422, undefined], [200, 3]]);
+    // More records than one Producer.send takes (500): every one answered, in order.
+    const many = Array.from({ length: 1_200 }, (_, index) => JSON.stringify({ partition_id: 1, key: { type: 'STRING', data: `k${index}` }, value: { type: 'JSON', data: { index } } })).join('\n');
+    const bulk = await call('POST', `/v3/clusters/${cluster}/topics/http-in/records`, many);
+    const offsets = bulk.text.trim().split('\n').map((line) => (JSON.parse(line) as Json).offset);
+    assert.deepEqual(offsets, Array.from({ length: 1_200 }, (_, index) => 2 + index));
+    const last = await call('GET', `/v3/clusters/${cluster}/topics/http-in/partitions/1/records?offset=1201&max_records=1`);
+    assert.deepEqual(last.json.data[0].value.data, { index: 1_199 });
   });
 
   it('long-poll consume waits out its timeout when there is nothing, and answers at once when there is', async () => {
@@ -217,7 +224,7 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
     assert.deepEqual(some.json.data.map((record: Json) => [record.offset, record.value]), [[1, { type: 'STRING', data: 's-1' }], [2, { type: 'STRING', data: 's-2' }]]);
     assert.equal(some.json.next_offset, 3);
 
-    const typed = await call('GET', `/v3/clusters/${cluster}/topics/http-in/partitions/1/records?timestamp=0`);
+    const typed = await call('GET', `/v3/clusters/${cluster}/topics/http-in/partitions/1/records?timestamp=0&max_records=2`);
     assert.deepEqual(typed.json.data.map((record: Json) => record.value.type), ['JSON', 'BINARY']);
     assert.deepEqual(typed.json.data[0].value.data, { amount: 12.5, items: ['a'] });
     assert.equal(typed.json.data[0].key.data, 'order-1');
@@ -313,6 +320,8 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
       const consumers = await call('GET', `/v3/clusters/${cluster}/consumer-groups/lag-group/consumers`);
       assert.equal(consumers.json.data.length, 1);
       assert.deepEqual(consumers.json.data[0].assigned_partitions, [{ topic_name: 'http-lag', partition_id: 0 }]);
+      const assignments = await call('GET', `/v3/clusters/${cluster}/consumer-groups/lag-group/consumers/${encodeURIComponent(consumers.json.data[0].consumer_id)}/assignments`);
+      assert.deepEqual(assignments.json.data.map((entry: Json) => [entry.kind, entry.topic_name, entry.partition_id]), [['KafkaConsumerAssignment', 'http-lag', 0]]);
       await waitFor('the commit of offset 5', async () => ((await call('GET', `/v3/clusters/${cluster}/consumer-groups/lag-group/lags`)).json.data?.[0]?.current_offset === 5 ? true : undefined));
     } finally {
       await consumer.disconnect();

@@ -24,6 +24,23 @@ export function registerGroupRoutes(app: FastifyInstance, routes: Routes): void 
     if (!member) throw notFound(`Consumer ${id} of group ${group.groupId} cannot be found.`);
     return consumerData(context, group.groupId, member);
   }));
+  app.get('/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments', routes.handler(async (context) => {
+    const group = await groupOf(context);
+    const id = (context.request.params as Params).consumer_id!;
+    const member = group.members.find((candidate) => candidate.memberId === id);
+    if (!member) throw notFound(`Consumer ${id} of group ${group.groupId} cannot be found.`);
+    const url = `${groupUrl(context, group.groupId)}/consumers/${encodeURIComponent(member.memberId)}/assignments`;
+    return list('KafkaConsumerAssignmentList', url, member.assignments.map(({ topic, partition }) => ({
+      kind: 'KafkaConsumerAssignment',
+      metadata: { self: `${url}/${encodeURIComponent(topic)}/partitions/${partition}`, resource_name: `crn:///kafka=${context.clusterId}/consumer-group=${group.groupId}/consumer=${member.memberId}/assignment=${topic}/partition=${partition}` },
+      cluster_id: context.clusterId,
+      consumer_group_id: group.groupId,
+      consumer_id: member.memberId,
+      topic_name: topic,
+      partition_id: partition,
+      partition: related(`${context.clusterUrl}/topics/${encodeURIComponent(topic)}/partitions/${partition}`),
+    })));
+  }));
   app.get('/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags', routes.handler(async (context) => {
     const group = await groupOf(context);
     const lags = await groupLags(context.client.admin, group);

@@ -41,34 +41,61 @@ export function registerRecordRoutes(app: FastifyInstance, routes: Routes, strea
   app.get('/v3/clusters/:cluster_id/topics/:topic_name/records::stream', routes.handler((context) => streamRecords(context, routes, streams)));
 }
 
-/** One ProduceResponse, or the error of one record of a stream. */
-async function produceOne(context: RouteContext, producer: Producer, topic: TopicInfo, request: ProduceRequest): Promise<Record<string, unknown>> {
-  if (request.partition !== undefined && !topic.partitions.some((info) => info.partition === request.partition)) {
-    throw new RestError(404, `Partition ${request.partition} of topic ${topic.name} cannot be found.`, 40403);
-  }
-  const timestamp = request.timestamp ?? Date.now();
-  const [result] = await producer.send([{ key: request.key?.bytes ?? null, value: request.value?.bytes ?? null, headers: request.headers, timestamp, ...(request.partition === undefined ? {} : { partition: request.partition }) }]);
-  if (!result || result.errorCode !== ErrorCode.NONE) {
-    const code = result?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-    throw code < 0 ? new RestError(500, result?.error ?? 'the record was not written', 50002) : kafkaError(code, result?.error ?? kafkaErrorText(code, null));
-  }
-  return {
-    error_code: 200,
-    cluster_id: context.clusterId,
-    topic_name: topic.name,
-    partition_id: result.partition,
-    offset: result.offset,
-    timestamp: new Date(timestamp).toISOString(),
-    key: request.key === null ? null : { type: request.key.type, size: request.key.bytes.length },
-    value: request.value === null ? null : { type: request.value.type, size: request.value.bytes.length },
-  };
+/** Records of a streaming produce written with one Producer.send (each partition's records in one batch). */
+const PRODUCE_CHUNK = 500;
+
+/**
+ * Writes `requests` in order with one Producer.send and answers one object per request: a
+ * ProduceResponse, or the RestError of a request that was refused before (a bad field, a
+ * partition the topic does not have) or by the broker.
+ */
+async function produceChunk(context: RouteContext, producer: Producer, topic: TopicInfo, bodies: readonly unknown[]): Promise<(Record<string, unknown> | RestError)[]> {
+  const answers: (Record<string, unknown> | RestError)[] = [];
+  const toSend: { index: number; request: ProduceRequest; timestamp: number }[] = [];
+  bodies.forEach((body, index) => {
+    try {
+      const request = parseProduceRequest(body);
+      if (request.partition !== undefined && !topic.partitions.some((info) => info.partition === request.partition)) {
+        throw new RestError(404, `Partition ${request.partition} of topic ${topic.name} cannot be found.`, 40403);
+      }
+      toSend.push({ index, request, timestamp: request.timestamp ?? Date.now() });
+    } catch (error) {
+      answers[index] = toRestError(error);
+    }
+  });
+  const results = await producer.send(toSend.map(({ request, timestamp }) => ({
+    key: request.key?.bytes ?? null,
+    value: request.value?.bytes ?? null,
+    headers: request.headers,
+    timestamp,
+    ...(request.partition === undefined ? {} : { partition: request.partition }),
+  })));
+  toSend.forEach(({ index, request, timestamp }, position) => {
+    const result = results[position];
+    if (!result || result.errorCode !== ErrorCode.NONE) {
+      const code = result?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+      answers[index] = code < 0 ? new RestError(500, result?.error ?? 'the record was not written', 50002) : kafkaError(code, result?.error ?? kafkaErrorText(code, null));
+      return;
+    }
+    answers[index] = {
+      error_code: 200,
+      cluster_id: context.clusterId,
+      topic_name: topic.name,
+      partition_id: result.partition,
+      offset: result.offset,
+      timestamp: new Date(timestamp).toISOString(),
+      key: request.key === null ? null : { type: request.key.type, size: request.key.bytes.length },
+      value: request.value === null ? null : { type: request.value.type, size: request.value.bytes.length },
+    };
+  });
+  return answers;
 }
 
 /**
  * Writes each record of the body in order and answers one object per record: a single record's
  * failure is the response's status; in a stream of several (Confluent's streaming mode) every
  * record gets its own object, an error one ({error_code, message}) for a failed record, and the
- * objects are sent as the records are written.
+ * objects are sent as the records are written (PRODUCE_CHUNK at a time).
  */
 async function produce(context: RouteContext): Promise<unknown> {
   const text = typeof context.request.body === 'string' ? context.request.body : '';
@@ -76,19 +103,23 @@ async function produce(context: RouteContext): Promise<unknown> {
   if (bodies.length === 0) throw badRequest('the request needs a JSON body: a produce request, or several one after the other');
   const topic = await topicOf(context);
   const producer = new Producer(context.client.cluster, topic, { compression: 0, acks: -1 });
-  if (bodies.length === 1) return produceOne(context, producer, topic, parseProduceRequest(bodies[0]));
+  if (bodies.length === 1) {
+    const [answer] = await produceChunk(context, producer, topic, bodies);
+    if (answer instanceof RestError) throw answer;
+    return answer;
+  }
   const raw = context.reply.hijack().raw;
   raw.writeHead(200, { 'content-type': 'application/json' });
-  for (const body of bodies) {
-    let answer: Record<string, unknown>;
-    try {
-      answer = await produceOne(context, producer, topic, parseProduceRequest(body));
-    } catch (error) {
-      answer = toRestError(context.client.explain(error)).body;
+  try {
+    for (let start = 0; start < bodies.length; start += PRODUCE_CHUNK) {
+      const answers = await produceChunk(context, producer, topic, bodies.slice(start, start + PRODUCE_CHUNK));
+      raw.write(answers.map((answer) => `${JSON.stringify(answer instanceof RestError ? answer.body : answer)}\n`).join(''));
     }
-    raw.write(`${JSON.stringify(answer)}\n`);
+  } catch (error) {
+    raw.write(`${JSON.stringify(toRestError(context.client.explain(error)).body)}\n`);
+  } finally {
+    raw.end();
   }
-  raw.end();
   return undefined;
 }
 
