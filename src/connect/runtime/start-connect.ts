@@ -3,7 +3,10 @@
 // opens the REST API. Standalone: one worker, source offsets in `offset.storage.file.filename`,
 // the connectors it was given created at start. Distributed: the worker joins `group.id` and
 // shares connectors, statuses and offsets with the group through the three internal topics.
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { LogLevelName, LogSink } from '../../base/logger.js';
+import { tlsStoreOptions } from '../../base/tls-stores.js';
 import type { Connector as TransportConnector } from '../../client/byte-stream.js';
 import { clientSecurityFrom } from '../../node/client-security.js';
 import { connectTcp } from '../../node/tcp-byte-stream.js';
@@ -20,7 +23,7 @@ import { KafkaOffsetStore, StatusStore, offsetRecord } from './distributed/statu
 import { StandaloneHerder } from './standalone-herder.js';
 import { predicatePlugins, transformPlugins } from './transforms/index.js';
 import { type TaskMetrics, Worker } from './worker.js';
-import { type WorkerMode, parseWorkerConfig, restListener } from './worker-config.js';
+import { type WorkerMode, advertisedRestListener, parseWorkerConfig, restListeners, restTlsSettings } from './worker-config.js';
 import { WorkerKafka } from './worker-kafka.js';
 
 export const CONNECT_VERSION = '0.1.0';
@@ -63,7 +66,9 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
   await plugins.loadPluginPath(config.list('plugin.path'));
   // Kafka's client security keys among the worker's (security.protocol, sasl.*, ssl.*) secure every
   // connection the worker makes to the cluster: its internal topics, its group, its tasks' clients.
-  const security = await clientSecurityFrom(new Map(Object.entries(options.worker)), 'the worker config', options.transport ?? connectTcp);
+  // ssl.client.auth is the https REST listener's (a server's key), not the Kafka clients'.
+  const clientKeys = new Map(Object.entries(options.worker).filter(([key]) => key !== 'ssl.client.auth'));
+  const security = await clientSecurityFrom(clientKeys, 'the worker config', options.transport ?? connectTcp);
   const kafka = new WorkerKafka(security.connect, config.list('bootstrap.servers'), config.string('client.id') || 'connect');
   const closers: (() => Promise<void> | void)[] = [() => kafka.close()];
   const closeAll = async () => {
@@ -71,15 +76,21 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
   };
   try {
     const kafkaClusterId = await kafka.kafkaClusterId();
-    const listener = restListener(config);
+    const listeners = restListeners(config);
+    const advertised = advertisedRestListener(config, listeners);
+    const tls = listeners.some((each) => each.protocol === 'https') ? await restTls(options.worker) : undefined;
     let herder: StandaloneHerder | DistributedHerder | undefined;
     let metrics: () => TaskMetrics[] = () => [];
     let counts = () => ({ connectors: 0, tasks: 0 });
     const metricsEndpoint = connectMetricsEndpoint({ tasks: () => metrics(), counts: () => counts() });
     // The REST API opens first: the worker id is the address it serves on.
-    const rest = await startRestServer(lazyHerder(() => herder), { host: listener.host, port: listener.port, logger: logger.child('rest'), loggerLevels, version: CONNECT_VERSION, commit: 'conveyor', metrics: metricsEndpoint });
+    const rest = await startRestServer(lazyHerder(() => herder), {
+      listeners: listeners.map((each) => ({ host: each.host, port: each.port, ...(each.protocol === 'https' ? { tls: tls!.server } : {}) })),
+      advertised: listeners.indexOf(advertised),
+      logger: logger.child('rest'), loggerLevels, version: CONNECT_VERSION, commit: 'conveyor', metrics: metricsEndpoint,
+    });
     closers.push(() => rest.close());
-    const advertisedHost = config.optionalString('rest.advertised.host.name') ?? (listener.host === '0.0.0.0' ? 'localhost' : listener.host);
+    const advertisedHost = config.optionalString('rest.advertised.host.name') ?? (advertised.host === '0.0.0.0' ? 'localhost' : advertised.host);
     const advertisedPort = config.optionalString('rest.advertised.port') === null ? rest.port : config.number('rest.advertised.port');
     const workerId = `${advertisedHost}:${advertisedPort}`;
     const otherPlugins = [...converterPlugins, ...transformPlugins, ...predicatePlugins];
@@ -132,7 +143,8 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
         groupId: config.string('group.id'),
         timeouts: { sessionTimeoutMs: config.number('session.timeout.ms'), rebalanceTimeoutMs: config.number('rebalance.timeout.ms'), heartbeatIntervalMs: config.number('heartbeat.interval.ms') },
         maxDelayMs: config.number('scheduled.rebalance.max.delay.ms'),
-        workerUrl: `http://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${advertisedPort}`,
+        workerUrl: `${advertised.protocol}://${advertisedHost.includes(':') ? `[${advertisedHost}]` : advertisedHost}:${advertisedPort}`,
+        ...(tls ? { forwardTls: tls.client } : {}),
         applyLoggerLevel: (namespace: string, level: string) => void loggerLevels.setLevel(namespace, level),
         exactlyOnceSource: exactlyOnce === 'enabled',
       });
@@ -167,4 +179,20 @@ function lazyHerder(get: () => Herder | undefined): Herder {
       return typeof value === 'function' ? value.bind(herder) : value;
     },
   });
+}
+
+/**
+ * The https listeners' TLS options (listeners.https.ssl.*, else ssl.*), read and tried at start so
+ * a bad key store or password fails naming its key: the server's, and the client's this worker
+ * forwards requests to other workers' https listeners with (their certificates checked against the
+ * same trust store, this worker's certificate presented when they ask for one).
+ */
+async function restTls(props: Readonly<Record<string, string>>): Promise<{ server: TlsOptions; client: ConnectionOptions }> {
+  const settings = restTlsSettings(props);
+  const stores = await tlsStoreOptions('the https REST listener', settings, (path) => readFile(path));
+  const identification = props[settings.keyNames['ssl.endpoint.identification.algorithm']!] ?? 'https';
+  return {
+    server: { ...stores, requestCert: settings.clientAuth !== 'none', rejectUnauthorized: settings.clientAuth === 'required' },
+    client: { ...stores, rejectUnauthorized: true, ...(identification.trim() === '' ? { checkServerIdentity: () => undefined } : {}) },
+  };
 }

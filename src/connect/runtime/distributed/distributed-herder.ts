@@ -13,6 +13,7 @@
 // leader, which fences any earlier leader's; task configs then reach the config topic through the
 // leader too (Kafka's internal POST /connectors/{name}/tasks), and a leader whose producer was
 // fenced refuses the write and rejoins the group.
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../../base/logger.js';
 import type { TopicInfo } from '../../../client/admin-client.js';
 import { ClassicGroupMember, type GroupTimeouts } from '../../../client/classic-group.js';
@@ -32,6 +33,7 @@ import {
   type TaskStateInfo,
   ConnectRestError,
 } from '../herder.js';
+import { requestWorker } from '../rest/rest-client.js';
 import { type TargetState, sourceTaskTransactionalId } from '../worker.js';
 import { type WorkerKafka, sleep } from '../worker-kafka.js';
 import { type AssignorMemory, type WorkId, assign, emptyAssignorMemory, workKey } from './assignor.js';
@@ -59,6 +61,8 @@ export interface DistributedHerderDeps extends HerderDeps {
   readonly applyLoggerLevel: (namespace: string, level: string) => void;
   /** exactly.once.source.support=enabled: the leader writes the config topic transactionally (KIP-618). */
   readonly exactlyOnceSource?: boolean;
+  /** How this worker connects to another's https listener when it forwards a request (its REST TLS settings). */
+  readonly forwardTls?: ConnectionOptions;
 }
 
 /** The transactional id of the leader's config topic producer (Kafka's DistributedConfig.transactionalProducerId). */
@@ -675,16 +679,11 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     if (this.leaderUrl === '' || this.leaderUrl === this.distributed.workerUrl) {
       throw new ConnectRestError(409, 'Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.');
     }
-    const response = await fetch(`${this.leaderUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
-    }).catch((error: unknown) => {
+    const response = await requestWorker(`${this.leaderUrl}${path}`, method, body, FORWARD_TIMEOUT_MS, this.distributed.forwardTls).catch((error: unknown) => {
       throw new ConnectRestError(409, `Cannot complete request because the leader at ${this.leaderUrl} could not be reached (${(error as Error).message}); a rebalance is likely underway`);
     });
-    const text = await response.text();
-    if (!response.ok) {
+    const text = response.text;
+    if (response.status < 200 || response.status >= 300) {
       let message = text;
       try {
         message = (JSON.parse(text) as { message?: string }).message ?? text;

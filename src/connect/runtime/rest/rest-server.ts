@@ -7,15 +7,25 @@
 // are replaced.
 import type { AddressInfo } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import type { TlsOptions } from 'node:tls';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../../../base/logger.js';
 import { ConnectRestError, type Herder } from '../herder.js';
 import type { LoggerLevels } from '../logger-levels.js';
 import { type RestReply, type RestRequest, type Route, connectRoutes } from './routes.js';
 
-export interface RestServerOptions {
+/** One address to serve on: plain http, or https with these TLS options. */
+export interface RestServerListener {
   host: string;
   port: number;
+  tls?: TlsOptions;
+}
+
+export interface RestServerOptions {
+  /** Every listener serves the same API; the first is the server's `url` unless `advertised` names another. */
+  listeners: readonly RestServerListener[];
+  /** The index in `listeners` of the one other workers and clients are told of (0 by default). */
+  advertised?: number;
   logger: Logger;
   loggerLevels: LoggerLevels;
   version: string;
@@ -25,8 +35,11 @@ export interface RestServerOptions {
 }
 
 export interface RestServer {
+  /** The advertised listener's URL and port. */
   readonly url: string;
   readonly port: number;
+  /** Every listener's URL, in the order of `listeners`. */
+  readonly urls: readonly string[];
   close(): Promise<void>;
 }
 
@@ -114,8 +127,8 @@ function unmatched(routes: readonly { method: string; pattern: RegExp }[], reque
   return { error: httpError(405), allow: methods.join(', ') };
 }
 
-function buildApp(routes: readonly Route[], logger: Logger) {
-  const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH } });
+function buildApp(routes: readonly Route[], logger: Logger, tls: TlsOptions | undefined) {
+  const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH }, ...(tls === undefined ? {} : { https: tls }) });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     try {
@@ -141,25 +154,41 @@ function buildApp(routes: readonly Route[], logger: Logger) {
 }
 
 /** The URL clients use: a wildcard listen address is reached on the loopback interface. */
-function clientUrl(host: string, port: number): string {
+function clientUrl(protocol: 'http' | 'https', host: string, port: number): string {
   const reachable = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return `${protocol}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
-/** Starts the REST API on host:port (port 0: any free port) in front of `herder`. */
+/** Starts the REST API on every listener (port 0: any free port) in front of `herder`; all or none. */
 export async function startRestServer(herder: Herder, options: RestServerOptions): Promise<RestServer> {
   const routes = connectRoutes({ herder, loggerLevels: options.loggerLevels, version: options.version, commit: options.commit });
-  const app = buildApp(routes, options.logger);
-  const metrics = options.metrics;
-  if (metrics !== undefined) {
-    app.get('/metrics', async (_request, reply) => {
-      const { contentType, text } = await metrics();
-      return reply.type(contentType).send(text);
-    });
+  const apps: ReturnType<typeof buildApp>[] = [];
+  const urls: string[] = [];
+  const ports: number[] = [];
+  const close = async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  };
+  try {
+    for (const listener of options.listeners) {
+      const app = buildApp(routes, options.logger, listener.tls);
+      apps.push(app);
+      const metrics = options.metrics;
+      if (metrics !== undefined) {
+        app.get('/metrics', async (_request, reply) => {
+          const { contentType, text } = await metrics();
+          return reply.type(contentType).send(text);
+        });
+      }
+      await app.listen({ host: listener.host, port: listener.port });
+      const { port } = app.server.address() as AddressInfo;
+      ports.push(port);
+      urls.push(clientUrl(listener.tls === undefined ? 'http' : 'https', listener.host, port));
+      options.logger.info('REST server listening', { url: urls[urls.length - 1] });
+    }
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
   }
-  await app.listen({ host: options.host, port: options.port });
-  const { port } = app.server.address() as AddressInfo;
-  const url = clientUrl(options.host, port);
-  options.logger.info('REST server listening', { url });
-  return { url, port, close: () => app.close() };
+  const advertised = options.advertised ?? 0;
+  return { url: urls[advertised]!, port: ports[advertised]!, urls, close };
 }
