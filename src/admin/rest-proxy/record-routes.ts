@@ -3,11 +3,12 @@
 // partition from an offset or a time, and a server-sent event stream of a topic's new (or all)
 // records. The stream has a Kafka client of its own, closed when the HTTP client goes away.
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode } from '../../base/error-codes.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ErrorCode, retriableErrorCodes } from '../../base/error-codes.js';
 import { OffsetSpec, type TopicInfo } from '../../client/admin-client.js';
 import { KafkaResponseError } from '../../client/cluster-client.js';
 import { type ConsumedRecord, Consumer } from '../../client/consumer.js';
-import { Producer } from '../../client/producer.js';
+import { Producer, type ProducerRecord, type RecordResult } from '../../client/producer.js';
 import type { IdentityClient } from './clients.js';
 import { basicCredentials } from './clients.js';
 import { partitionOf, topicOf, topicUrl } from './cluster-routes.js';
@@ -43,6 +44,10 @@ export function registerRecordRoutes(app: FastifyInstance, routes: Routes, strea
 
 /** Records of a streaming produce written with one Producer.send (each partition's records in one batch). */
 const PRODUCE_CHUNK = 500;
+/** How long a record that fails with a retriable error is sent again (Kafka's delivery.timeout.ms, shortened for an HTTP client), and the waits between (doubling up to the most). */
+const PRODUCE_RETRY_MS = 10_000;
+const RETRY_BACKOFF_MS = 100;
+const RETRY_BACKOFF_MAX_MS = 1_000;
 
 /**
  * Writes `requests` in order with one Producer.send and answers one object per request: a
@@ -63,7 +68,7 @@ async function produceChunk(context: RouteContext, producer: Producer, topic: To
       answers[index] = toRestError(error);
     }
   });
-  const results = await producer.send(toSend.map(({ request, timestamp }) => ({
+  const results = await sendWithRetries(context, producer, topic.name, toSend.map(({ request, timestamp }) => ({
     key: request.key?.bytes ?? null,
     value: request.value?.bytes ?? null,
     headers: request.headers,
@@ -89,6 +94,33 @@ async function produceChunk(context: RouteContext, producer: Producer, topic: To
     };
   });
   return answers;
+}
+
+/**
+ * Producer.send, with the records that failed with a retriable error (a leader that moved, one
+ * not yet elected, a leader's connection lost) sent again to the same partitions after the topic's metadata is read anew, as
+ * Kafka's producer retries. A partition's failed records are the last of its records (the
+ * Producer sends no batch after a failed one), so order within a partition holds.
+ */
+async function sendWithRetries(context: RouteContext, producer: Producer, topicName: string, records: ProducerRecord[]): Promise<RecordResult[]> {
+  const results = await producer.send(records);
+  const deadline = Date.now() + PRODUCE_RETRY_MS;
+  for (let backoff = RETRY_BACKOFF_MS; Date.now() + backoff < deadline; backoff = Math.min(backoff * 2, RETRY_BACKOFF_MAX_MS)) {
+    const failed = results.flatMap((result, index) => (retriable(result.errorCode) ? [index] : []));
+    if (failed.length === 0) break;
+    await delay(backoff);
+    producer.setTopic(await context.client.admin.describeTopic(topicName));
+    const again = await producer.send(failed.map((index) => ({ ...records[index]!, partition: results[index]!.partition })));
+    failed.forEach((index, position) => {
+      results[index] = again[position]!;
+    });
+  }
+  return results;
+}
+
+/** Kafka's retriable errors, and a request that failed on its connection (-1: the leader went away). */
+function retriable(errorCode: number): boolean {
+  return errorCode === -1 || retriableErrorCodes.has(errorCode);
 }
 
 /**
