@@ -8,7 +8,6 @@ import { AdminClient, ConfigResource, type TopicInfo, type PartitionOffsets, Off
 import { type ClusterClient, KafkaResponseError, ToolError, hostPort } from '../client/cluster-client.js';
 import { Consumer } from '../client/consumer.js';
 import { commitGroupOffsets, fetchGroupOffsets, findGroupCoordinator } from '../client/group-offsets.js';
-import { Producer } from '../client/producer.js';
 import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
 import { DescribeClusterApi, DescribeGroupsApi, DescribeQuorumApi, ListGroupsApi, type MetadataResponse } from '../protocol/messages/index.js';
 
@@ -194,16 +193,6 @@ export class ClusterView {
     return sizes;
   }
 
-  async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<void> {
-    await this.admin.createTopic(name, { partitions, replicationFactor, configs });
-    this.invalidate();
-  }
-
-  async deleteTopic(name: string): Promise<void> {
-    await this.admin.deleteTopic(name);
-    this.invalidate();
-  }
-
   /**
    * Up to `limit` records of one partition from `offset` (or from the first record at or after
    * `timestamp`); waits at most `timeoutMs` for records that are not there yet.
@@ -246,15 +235,6 @@ export class ClusterView {
         headers: record.headers.map((header) => ({ name: header.key, value: encoded(header.value) })),
       })),
     };
-  }
-
-  /** Produces one record; returns where it landed. */
-  async produce(topicName: string, record: { partition?: number; key: Buffer | null; value: Buffer | null; headers: { key: string; value: Buffer | null }[] }) {
-    const topic = await this.admin.describeTopic(topicName);
-    const producer = new Producer(this.cluster, topic, { compression: 0, acks: -1 });
-    const [result] = await producer.send([{ key: record.key, value: record.value, headers: record.headers, ...(record.partition === undefined ? {} : { partition: record.partition }) }]);
-    if (result === undefined || result.error !== null) throw new ToolError(`producing to ${topicName}: ${result?.error ?? 'no answer'}`);
-    return { partition: result.partition, offset: result.offset };
   }
 
   /** Every group of every broker (ListGroups goes to each, as Kafka's admin client does). */

@@ -1,7 +1,9 @@
 // The web console's HTTP server: the page, its bundled script and style (assets.ts), the HTTP API
-// (Confluent REST Proxy v3, src/admin/rest-proxy/, mounted at the root) and the console's own JSON
-// routes under /console/api/ for what v3 does not offer: the overview, topic and group lists
-// filtered and paged on the server, offset resets, the live charts' samples, ACLs, SCRAM users and
+// (Confluent REST Proxy v3, src/admin/rest-proxy/, mounted at the root; the page creates and
+// deletes topics and produces through it) and the console's own JSON routes under /console/api/
+// for what v3 does not offer: the overview, topic and group lists
+// filtered and paged on the server, records read by offset or timestamp with their bytes, the live
+// tail, offset resets, the live charts' samples, ACLs, SCRAM users and
 // Connect connectors. Everything is read over the Kafka protocol (cluster-view.ts), so the same
 // server runs inside a broker (console.listeners) or as `conveyor console` against any cluster.
 // Plain HTTP with no login of its own: it listens on loopback unless told otherwise.
@@ -122,30 +124,21 @@ function registerConsoleRoutes(app: FastifyInstance, view: ClusterView, sampler:
   app.get('/console/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send((await consoleAssets()).script));
   app.get('/console/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send((await consoleAssets()).style));
 
-  app.get('/console/api/info', async () => ({ bootstrapServer: options.bootstrapServer, connect: options.connectUrl !== undefined && options.connectUrl !== '', sampleIntervalMs: sampler.intervalMs }));
+  app.get('/console/api/info', async () => ({ clusterId: (await view.cluster.metadata([])).clusterId ?? null, bootstrapServer: options.bootstrapServer, connect: options.connectUrl !== undefined && options.connectUrl !== '', sampleIntervalMs: sampler.intervalMs }));
   app.get('/console/api/overview', async () => view.overview());
 
   app.get<{ Querystring: Query }>('/console/api/topics', async (request) => {
-    const { filter = '', offset = '0', limit = '50', internal = 'false' } = request.query;
+    const { filter = '', offset = '0', limit = '50', internal = 'false', fresh } = request.query;
+    // fresh: the page changed topics (through /v3) and wants the list read anew, not the cached one.
+    if (fresh !== undefined) view.invalidate();
     return view.topics(filter, Number(offset) || 0, Number(limit), internal === 'true');
   });
-  app.post<{ Body: { name?: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string> } }>('/console/api/topics', async (request, reply) => {
-    const { name, partitions = -1, replicationFactor = -1, configs = {} } = request.body ?? {};
-    if (typeof name !== 'string' || name === '') throw new BadRequest('a topic needs a name');
-    await view.createTopic(name, Number(partitions), Number(replicationFactor), configs);
-    return reply.code(201).send({ name });
-  });
   app.get<{ Params: Params }>('/console/api/topics/:topic', async (request) => view.topic(request.params.topic!));
-  app.delete<{ Params: Params }>('/console/api/topics/:topic', async (request, reply) => {
-    await view.deleteTopic(request.params.topic!);
-    return reply.code(204).send();
-  });
   app.get<{ Params: Params; Querystring: Query }>('/console/api/topics/:topic/partitions/:partition/records', async (request) => {
     const { offset, timestamp, limit = '50', timeout_ms = '0' } = request.query;
     const from = timestamp !== undefined && timestamp !== '' ? { timestamp: Number(timestamp) } : offset !== undefined && offset !== '' ? { offset: Number(offset) } : {};
     return view.records(request.params.topic!, Number(request.params.partition), from, Math.min(MAX_RECORDS, Math.max(1, Number(limit) || 50)), Math.min(30_000, Number(timeout_ms) || 0));
   });
-  app.post<{ Params: Params; Body: ProduceBody }>('/console/api/topics/:topic/records', async (request) => view.produce(request.params.topic!, producedRecord(request.body ?? {})));
   app.get<{ Params: Params; Querystring: Query }>('/console/api/topics/:topic/tail', (request, reply) => tail(view, request.params.topic!, request.query.from === 'beginning', request, reply));
 
   app.get<{ Querystring: Query }>('/console/api/groups', async (request) => {
@@ -204,25 +197,6 @@ function statusOf(error: unknown): number {
   if (error instanceof ToolError) return 400;
   const status = (error as { statusCode?: number }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-}
-
-interface ProduceBody {
-  partition?: number | null;
-  key?: string | null;
-  value?: string | null;
-  /** How key and value are given: text as is, or base64 (what the browser sends for hex input). */
-  encoding?: 'text' | 'base64';
-  headers?: { name: string; value: string | null }[];
-}
-
-function producedRecord(body: ProduceBody) {
-  const bytes = (text: string | null | undefined) => (text === null || text === undefined ? null : body.encoding === 'base64' ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8'));
-  return {
-    ...(body.partition === null || body.partition === undefined || Number.isNaN(Number(body.partition)) ? {} : { partition: Number(body.partition) }),
-    key: bytes(body.key),
-    value: bytes(body.value),
-    headers: (body.headers ?? []).map((header) => ({ key: String(header.name), value: header.value === null ? null : Buffer.from(header.value, 'utf8') })),
-  };
 }
 
 /**

@@ -13,3 +13,17 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 export const enc = encodeURIComponent;
+
+let clusterIdPromise: Promise<string> | undefined;
+
+/** The cluster's id, which every /v3 path names. */
+export function clusterId(): Promise<string> {
+  clusterIdPromise ??= api<{ clusterId: string }>('/console/api/info').then((info) => info.clusterId);
+  clusterIdPromise.catch(() => (clusterIdPromise = undefined));
+  return clusterIdPromise;
+}
+
+/** A REST Proxy v3 path of this cluster: v3('/topics') is /v3/clusters/{id}/topics. */
+export async function v3(path: string): Promise<string> {
+  return `/v3/clusters/${enc(await clusterId())}${path}`;
+}

@@ -1,7 +1,7 @@
 // Topics: the list (filtered and paged by the server), creating one, and one topic's page with
 // its partitions, configs and the message browser (read by offset or timestamp, live tail, produce).
-import { api, enc } from './api';
-import { bytes, fromBase64, hexToBase64, number, show, time, type View } from './format';
+import { api, enc, v3 } from './api';
+import { bytes, hexToBase64, number, show, time, type View } from './format';
 import { debounce, h, link, replace, table } from './dom';
 import { errorText, flash, type Cleanup } from './ui';
 
@@ -12,7 +12,7 @@ interface Topic { name: string; topicId: string; internal: boolean; partitions: 
 interface Record_ { offset: number; timestamp: number; key: string | null; value: string | null; headers: { name: string; value: string | null }[]; partition?: number }
 
 const PAGE_SIZE = 50;
-const listState = { filter: '', offset: 0, internal: false };
+const listState = { filter: '', offset: 0, internal: false, fresh: false };
 
 export async function topicsPage(root: HTMLElement): Promise<void> {
   const rows = h('div', { id: 'topics-rows' });
@@ -23,7 +23,8 @@ export async function topicsPage(root: HTMLElement): Promise<void> {
   const previous = h('button', { id: 'topics-prev', type: 'button' }, 'Previous');
   const next = h('button', { id: 'topics-next', type: 'button' }, 'Next');
   const load = async () => {
-    const page = await api<Page<TopicRow>>(`/console/api/topics?filter=${enc(listState.filter)}&offset=${listState.offset}&limit=${PAGE_SIZE}&internal=${listState.internal}`);
+    const page = await api<Page<TopicRow>>(`/console/api/topics?filter=${enc(listState.filter)}&offset=${listState.offset}&limit=${PAGE_SIZE}&internal=${listState.internal}${listState.fresh ? '&fresh=1' : ''}`);
+    listState.fresh = false;
     replace(summary, page.total === 0 ? 'no topics match' : `${page.offset + 1}-${page.offset + page.items.length} of ${number(page.total)} topics`);
     previous.disabled = page.offset === 0;
     next.disabled = page.offset + page.items.length >= page.total;
@@ -53,9 +54,10 @@ function createTopicForm(reload: () => void): HTMLElement {
     event.preventDefault();
     const entries = configs.value.split(',').map((entry) => entry.trim()).filter((entry) => entry.includes('='));
     try {
-      await api('/console/api/topics', { method: 'POST', body: { name: name.value, partitions: Number(partitions.value), replicationFactor: Number(replication.value), configs: Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')).trim(), entry.slice(entry.indexOf('=') + 1).trim()])) } });
+      await api(await v3('/topics'), { method: 'POST', body: { topic_name: name.value, partitions_count: Number(partitions.value), replication_factor: Number(replication.value), configs: entries.map((entry) => ({ name: entry.slice(0, entry.indexOf('=')).trim(), value: entry.slice(entry.indexOf('=') + 1).trim() })) } });
       flash(`Created topic ${name.value}`);
       name.value = '';
+      listState.fresh = true;
       reload();
     } catch (error) {
       flash(errorText(error), 'error');
@@ -70,8 +72,9 @@ export async function topicPage(root: HTMLElement, name: string): Promise<Cleanu
   remove.addEventListener('click', async () => {
     if (!confirm(`Delete topic ${name} and all its records?`)) return;
     try {
-      await api(`/console/api/topics/${enc(name)}`, { method: 'DELETE' });
+      await api(await v3(`/topics/${enc(name)}`), { method: 'DELETE' });
       flash(`Deleted topic ${name}`);
+      listState.fresh = true;
       location.hash = '#/topics';
     } catch (error) {
       flash(errorText(error), 'error');
@@ -183,19 +186,21 @@ function produceForm(topic: Topic): HTMLElement {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const hex = encoding.value === 'hex';
-    const convert = (text: string) => (text === '' ? null : hex ? hexToBase64(text) : text);
+    // REST Proxy v3's record: key and value as {type, data} (BINARY data is base64), headers' values base64.
+    const data = (text: string) => (text === '' ? null : hex ? { type: 'BINARY', data: hexToBase64(text) } : { type: 'STRING', data: text });
     try {
-      const answer = await api<{ partition: number; offset: number }>(`/console/api/topics/${enc(topic.name)}/records`, {
+      const answer = await api<{ error_code: number; message?: string; partition_id: number; offset: number }>(await v3(`/topics/${enc(topic.name)}/records`), {
         method: 'POST',
         body: {
-          partition: partition.value === '' ? null : Number(partition.value),
-          encoding: hex ? 'base64' : 'text',
-          key: convert(key.value),
-          value: hex ? convert(value.value) : value.value,
-          headers: headers.value.split('\n').filter((line) => line.includes('=')).map((line) => ({ name: line.slice(0, line.indexOf('=')).trim(), value: line.slice(line.indexOf('=') + 1) })),
+          ...(partition.value === '' ? {} : { partition_id: Number(partition.value) }),
+          key: data(key.value),
+          value: data(value.value),
+          headers: headers.value.split('\n').filter((line) => line.includes('=')).map((line) => ({ name: line.slice(0, line.indexOf('=')).trim(), value: utf8Base64(line.slice(line.indexOf('=') + 1)) })),
         },
       });
-      replace(result, `written to partition ${answer.partition} at offset ${answer.offset}`);
+      if (answer.error_code !== 200) throw new Error(answer.message ?? `error ${answer.error_code}`);
+      const written = { partition: answer.partition_id, offset: answer.offset };
+      replace(result, `written to partition ${written.partition} at offset ${written.offset}`);
       result.className = 'ok';
     } catch (error) {
       replace(result, errorText(error));
@@ -205,4 +210,6 @@ function produceForm(topic: Topic): HTMLElement {
   return form;
 }
 
-export { fromBase64 };
+function utf8Base64(text: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
