@@ -5,9 +5,11 @@
 // either {"name", "config"} or the config alone with its name. A refusal prints the worker's
 // message and exits non-zero; --json prints the worker's JSON for scripts.
 import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
 import type { Command } from 'commander';
 import { parseProperties } from '../base/config-def.js';
 import { ToolError } from '../client/cluster-client.js';
+import { requestWorker, type WorkerResponse } from '../connect/runtime/rest/rest-client.js';
 import { collect, print, table } from './output.js';
 
 export const DEFAULT_CONNECT_URL = 'http://localhost:8083';
@@ -15,7 +17,14 @@ export const DEFAULT_CONNECT_URL = 'http://localhost:8083';
 interface RestOptions {
   url: string;
   json?: boolean;
+  /** For an https worker: the CA file its certificate is checked against, and a client certificate and key (PEM files). */
+  cacert?: string;
+  cert?: string;
+  key?: string;
 }
+
+/** Requests to the worker wait this long for an answer (Kafka's REST resources answer within 90 s). */
+const REQUEST_TIMEOUT_MS = 120_000;
 
 interface ListOptions extends RestOptions {
   expand: string[];
@@ -52,31 +61,41 @@ interface ConnectorInfo {
 /** Sends one request to the worker; answers its JSON body (undefined for none) or throws its message. */
 async function request<T>(options: RestOptions, method: string, path: string, body?: unknown): Promise<T> {
   const url = `${options.url.replace(/\/+$/, '')}${path}`;
-  let response: Response;
+  const tls = await tlsOptions(options);
+  let response: WorkerResponse;
   try {
-    response = await fetch(url, {
-      method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    response = await requestWorker(url, method, body, REQUEST_TIMEOUT_MS, tls);
   } catch (error) {
-    const cause = (error as { cause?: unknown }).cause;
-    throw new ToolError(`cannot reach the Connect worker at ${options.url}: ${cause instanceof Error ? cause.message : (error as Error).message}`);
+    throw new ToolError(`cannot reach the Connect worker at ${options.url}: ${(error as Error).message}`);
   }
-  const text = await response.text();
-  if (!response.ok) throw new ToolError(`${errorMessage(text, response)} (HTTP ${response.status} from ${method} ${path})`);
-  return (text === '' ? undefined : JSON.parse(text)) as T;
+  if (response.status < 200 || response.status >= 300) throw new ToolError(`${errorMessage(response)} (HTTP ${response.status} from ${method} ${path})`);
+  return (response.text === '' ? undefined : JSON.parse(response.text)) as T;
+}
+
+/** --cacert, --cert and --key, read for an https worker. */
+async function tlsOptions(options: RestOptions): Promise<ConnectionOptions | undefined> {
+  const file = async (option: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      throw new ToolError(`${option}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([file('--cacert', options.cacert), file('--cert', options.cert), file('--key', options.key)]);
+  if ((cert === undefined) !== (key === undefined)) throw new ToolError('--cert and --key go together: a client certificate and its key');
+  return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert, key }) };
 }
 
 /** The message of Connect's {"error_code", "message"} body, or the body as it came. */
-function errorMessage(text: string, response: Response): string {
+function errorMessage(response: WorkerResponse): string {
   try {
-    const parsed = JSON.parse(text) as { message?: unknown };
+    const parsed = JSON.parse(response.text) as { message?: unknown };
     if (typeof parsed.message === 'string') return parsed.message;
   } catch {
     // not Connect's error body: shown as it is
   }
-  return text.trim() || response.statusText;
+  return response.text.trim() || `HTTP ${response.status}`;
 }
 
 function connectorPath(name: string, suffix = ''): string {
@@ -196,7 +215,12 @@ async function connectorOffsets(name: string, options: RestOptions): Promise<voi
 
 /** The options every subcommand takes. */
 function restOptions(command: Command): Command {
-  return command.option('--url <url>', "the Connect worker's REST API", DEFAULT_CONNECT_URL).option('--json', "print the worker's JSON instead of text");
+  return command
+    .option('--url <url>', "the Connect worker's REST API", DEFAULT_CONNECT_URL)
+    .option('--json', "print the worker's JSON instead of text")
+    .option('--cacert <file>', 'https: the CA certificates (PEM) the worker\'s certificate is checked against')
+    .option('--cert <file>', 'https: a client certificate (PEM), for a worker with ssl.client.auth')
+    .option('--key <file>', 'https: the client certificate\'s key (PEM)');
 }
 
 export function registerConnectRestCommands(connect: Command): void {

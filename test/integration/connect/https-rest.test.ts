@@ -7,10 +7,14 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
+import { runProcess } from '../../support/process.js';
 import { makePki, noOpenssl, type Pki } from '../../support/test-pki.js';
 import { type TestBroker, startTestBroker, uniqueTopic, waitFor } from '../helpers.js';
 import { distributedWorkerConfig } from './worker-processes.js';
+
+const cliEntry = fileURLToPath(new URL('../../support/crash-cli-entry.ts', import.meta.url));
 
 interface Answer {
   status: number;
@@ -88,6 +92,15 @@ describe('Connect REST API over https with client certificates', { skip: noOpens
     }
     const listed = await call(`${second.url}/connectors`, client);
     assert.deepEqual((JSON.parse(listed.body) as string[]).sort(), ['sink-0', 'sink-1']);
+
+    // `conveyor connect` against the https worker: with the CA and a client certificate, and without.
+    const cli = (...args: string[]) => runProcess(process.execPath, ['--import', 'tsx', cliEntry, 'connect', 'list', '--url', first.url, '--json', ...args], { timeoutMs: 60_000 });
+    const viaCli = await cli('--cacert', pki.caFile, '--cert', pki.clientCertFile, '--key', pki.clientKeyFile);
+    assert.equal(viaCli.code, 0, viaCli.stderr);
+    assert.deepEqual((JSON.parse(viaCli.stdout) as string[]).sort(), ['sink-0', 'sink-1']);
+    const untrusted = await cli('--cert', pki.clientCertFile, '--key', pki.clientKeyFile);
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /cannot reach the Connect worker at https:\/\/127\.0\.0\.1:\d+: .*certificate/i);
   });
 
   it('refuses an https listener without a key store, naming the key', async () => {
