@@ -2,8 +2,8 @@
 // (Confluent REST Proxy v3, src/admin/rest-proxy/, mounted at the root; the page creates and
 // deletes topics and produces through it) and the console's own JSON routes under /console/api/
 // for what v3 does not offer: the overview, topic and group lists
-// filtered and paged on the server, records read by offset or timestamp with their bytes, the live
-// tail, offset resets, the live charts' samples, ACLs, SCRAM users and
+// filtered and paged on the server, records read by offset or timestamp with their bytes (the
+// page's live tail uses v3's record stream), offset resets, the live charts' samples, ACLs, SCRAM users and
 // Connect connectors. Everything is read over the Kafka protocol (cluster-view.ts), so the same
 // server runs inside a broker (console.listeners) or as `conveyor console` against any cluster.
 // Plain HTTP with no login of its own: it listens on loopback unless told otherwise.
@@ -13,8 +13,6 @@ import { ErrorCode } from '../base/error-codes.js';
 import type { AclBindingInfo, AclFilter } from '../client/admin-client.js';
 import type { Connector } from '../client/byte-stream.js';
 import { ClusterClient, KafkaResponseError, ToolError } from '../client/cluster-client.js';
-import { Consumer } from '../client/consumer.js';
-import { OffsetSpec } from '../client/admin-client.js';
 import { registerRestProxy } from '../admin/rest-proxy/index.js';
 import { consoleAssets } from './assets.js';
 import { ClusterView, messageOf } from './cluster-view.js';
@@ -139,7 +137,6 @@ function registerConsoleRoutes(app: FastifyInstance, view: ClusterView, sampler:
     const from = timestamp !== undefined && timestamp !== '' ? { timestamp: Number(timestamp) } : offset !== undefined && offset !== '' ? { offset: Number(offset) } : {};
     return view.records(request.params.topic!, Number(request.params.partition), from, Math.min(MAX_RECORDS, Math.max(1, Number(limit) || 50)), Math.min(30_000, Number(timeout_ms) || 0));
   });
-  app.get<{ Params: Params; Querystring: Query }>('/console/api/topics/:topic/tail', (request, reply) => tail(view, request.params.topic!, request.query.from === 'beginning', request, reply));
 
   app.get<{ Querystring: Query }>('/console/api/groups', async (request) => {
     const { filter = '', offset = '0', limit = '50' } = request.query;
@@ -197,40 +194,6 @@ function statusOf(error: unknown): number {
   if (error instanceof ToolError) return 400;
   const status = (error as { statusCode?: number }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-}
-
-/**
- * The live tail: server-sent events, one `record` event per record appended to any partition of
- * the topic from now on (or from the beginning), until the browser goes away.
- */
-async function tail(view: ClusterView, topicName: string, fromBeginning: boolean, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const topic = await view.admin.describeTopic(topicName);
-  const start = await view.admin.listOffsets(topic, fromBeginning ? OffsetSpec.earliest : OffsetSpec.latest);
-  const consumer = new Consumer(view.cluster, topic, start);
-  reply.hijack();
-  const response = reply.raw;
-  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  response.write(': tailing\n\n');
-  let open = true;
-  request.raw.on('close', () => (open = false));
-  while (open) {
-    try {
-      const records = await consumer.poll(1_000);
-      for (const record of records) {
-        const data = { partition: record.partition, offset: record.offset, timestamp: record.timestamp, key: base64(record.key), value: base64(record.value), headers: record.headers.map((header) => ({ name: header.key, value: base64(header.value) })) };
-        response.write(`event: record\ndata: ${JSON.stringify(data)}\n\n`);
-      }
-      if (records.length === 0) response.write(': idle\n\n');
-    } catch (error) {
-      response.write(`event: error\ndata: ${JSON.stringify({ message: messageOf(error) })}\n\n`);
-      break;
-    }
-  }
-  response.end();
-}
-
-function base64(value: Buffer | null): string | null {
-  return value === null ? null : value.toString('base64');
 }
 
 const ANY_ACL: AclFilter = { resourceType: 1, resourceName: null, patternType: 1, principal: null, host: null, operation: 1, permissionType: 1 };

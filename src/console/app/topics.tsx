@@ -150,12 +150,13 @@ function messageBrowser(topic: Topic): { element: HTMLElement; cleanup: Cleanup 
     source = undefined;
     tailToggle.textContent = 'Start live tail';
   };
-  tailToggle.addEventListener('click', () => {
+  tailToggle.addEventListener('click', async () => {
     if (source !== undefined) return stopTail();
-    source = new EventSource(`/console/api/topics/${enc(topic.name)}/tail`);
+    // REST Proxy v3's record stream (Conveyor's consume endpoint): new records of every partition.
+    source = new EventSource(await v3(`/topics/${enc(topic.name)}/records:stream?from=end`));
     source.addEventListener('open', () => tailToggle.setAttribute('data-open', 'true'));
     source.addEventListener('record', (event) => {
-      tailed.unshift(JSON.parse((event as MessageEvent<string>).data) as Record_);
+      tailed.unshift(fromStream(JSON.parse((event as MessageEvent<string>).data) as StreamedRecord));
       if (tailed.length > 200) tailed.pop();
       renderTail();
     });
@@ -173,6 +174,15 @@ function messageBrowser(topic: Topic): { element: HTMLElement; cleanup: Cleanup 
     produceForm(topic),
   );
   return { element, cleanup: stopTail };
+}
+
+interface Data { type: 'JSON' | 'STRING' | 'BINARY'; data: unknown }
+interface StreamedRecord { partition_id: number; offset: number; timestamp: number; key: Data | null; value: Data | null; headers: { name: string; value: string | null }[] }
+
+/** A v3 record ({type, data} key and value) as the browser's rows take it (base64 bytes); JSON is shown re-serialized. */
+function fromStream(record: StreamedRecord): Record_ {
+  const base64 = (data: Data | null) => (data === null ? null : data.type === 'BINARY' ? String(data.data) : utf8Base64(data.type === 'JSON' ? JSON.stringify(data.data) : String(data.data)));
+  return { partition: record.partition_id, offset: record.offset, timestamp: record.timestamp, key: base64(record.key), value: base64(record.value), headers: record.headers };
 }
 
 function produceForm(topic: Topic): HTMLElement {
