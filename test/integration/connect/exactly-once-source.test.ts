@@ -3,12 +3,17 @@
 // one-partition topic, and the worker running its task is killed with SIGKILL mid-stream. The new
 // owner starts from the offsets committed in the same transactions as the records, so a
 // read_committed reader (kafkajs) must see every line exactly once and in order: no loss, no
-// duplicate, no reordering (the queue checker's rules for one partition). Without exactly-once,
+// duplicate, no reordering: the lines go into a queue history (src/testing/history.ts) as sends of
+// unknown fate (the file's writer cannot know when the task sends them) and polls, which the queue
+// checker must find free of duplicates, inconsistent offsets, non-monotonic polls, skips and values
+// nobody wrote; that every line was read, in order, is checked beside it. Without exactly-once,
 // the same kill repeats lines (distributed-processes.test.ts counts them).
 import assert from 'node:assert/strict';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { History } from '../../../src/testing/history.js';
+import { checkQueueHistory, formatQueueReport } from '../../../src/testing/queue-checker.js';
 import { kafkajsClient } from '../../support/kafkajs.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
 import { type Status, type WorkerProcess, createConnector, distributedWorkerProperties, rest, startWorker, stopWorkers } from './worker-processes.js';
@@ -42,11 +47,14 @@ describe('Connect exactly-once source: a worker killed mid-transaction', () => {
       config: { 'connector.class': 'FileStreamSource', file: input, topic, 'exactly.once.support': 'required', 'batch.size': '50' },
     });
 
+    const history = new History();
     let next = 0;
     let writing = true;
     const writer = (async () => {
       while (writing) {
-        await appendFile(input, Array.from({ length: 20 }, () => `line-${next++}\n`).join(''));
+        const lines = Array.from({ length: 20 }, () => `line-${next++}`);
+        await appendFile(input, lines.map((line) => `${line}\n`).join(''));
+        for (const value of lines) history.add({ type: 'send', process: 'file-writer', topic, partition: 0, value, outcome: 'unknown' });
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -55,7 +63,13 @@ describe('Connect exactly-once source: a worker killed mid-transaction', () => {
     const seen: string[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const value = message.value!.toString();
+        seen.push(value);
+        history.add({ type: 'poll', process: 'eos-reader', topic, partition, offset: Number(message.offset), value, isolation: 'read_committed' });
+      },
+    });
     try {
       await waitFor(() => seen.length >= 300, 'the source to deliver lines', 60_000);
       // The status topic may trail the data: wait until it names the task's worker.
@@ -82,6 +96,9 @@ describe('Connect exactly-once source: a worker killed mid-transaction', () => {
       });
       // A little longer: a duplicate would arrive after the last line.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const checked = checkQueueHistory(history, { finalReadComplete: true });
+      assert.ok(checked.valid, formatQueueReport(checked));
+      assert.equal(checked.stats.polls, seen.length, 'the checker saw every read');
       const expected = Array.from({ length: written }, (_, index) => `line-${index}`);
       const firstDifference = seen.findIndex((line, index) => line !== expected[index]);
       assert.equal(firstDifference, -1, `line ${firstDifference} is '${seen[firstDifference]}', expected '${expected[firstDifference]}' (${seen.length} read, ${written} written)`);
