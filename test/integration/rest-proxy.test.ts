@@ -218,6 +218,14 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
     assert.equal(empty.json.next_offset, 4);
     assert.ok(waited >= 380 && waited < 3_000, `waited ${waited} ms`);
 
+    // The identity's other requests do not wait behind a long poll (it fetches on a connection of its own).
+    const polling = call('GET', `/v3/clusters/${cluster}/topics/http-in/partitions/0/records?offset=4&timeout_ms=1500`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const meanwhile = Date.now();
+    assert.equal((await call('GET', `/v3/clusters/${cluster}/topics/http-in`)).status, 200);
+    assert.ok(Date.now() - meanwhile < 800, `a request during a long poll took ${Date.now() - meanwhile} ms`);
+    assert.deepEqual((await polling).json.data, []);
+
     const quick = Date.now();
     const some = await call('GET', `/v3/clusters/${cluster}/topics/http-in/partitions/0/records?offset=1&max_records=2&timeout_ms=10000`);
     assert.ok(Date.now() - quick < 2_000, 'records there are returned without waiting for the timeout');
@@ -250,7 +258,15 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
   });
 
   it('streams records as server-sent events and closes its Kafka connection when the client goes away', async () => {
-    const before = brokerConnections();
+    // The long polls' connections close as their polls end: count once the number holds still.
+    let seen = -1;
+    const before = await waitFor('the broker\'s connections to settle', async () => {
+      const now = brokerConnections();
+      const settled = now === seen ? now : undefined;
+      seen = now;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return settled;
+    });
     const controller = new AbortController();
     const response = await fetch(`${base}/v3/clusters/${cluster}/topics/http-in/records:stream?from=end`, { signal: controller.signal });
     assert.equal(response.status, 200);

@@ -38,7 +38,7 @@ export class OpenStreams {
 
 export function registerRecordRoutes(app: FastifyInstance, routes: Routes, streams: OpenStreams): void {
   app.post('/v3/clusters/:cluster_id/topics/:topic_name/records', routes.handler(produce));
-  app.get('/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/records', routes.handler(consumePartition));
+  app.get('/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/records', routes.handler((context) => consumePartition(context, routes)));
   app.get('/v3/clusters/:cluster_id/topics/:topic_name/records::stream', routes.handler((context) => streamRecords(context, routes, streams)));
 }
 
@@ -173,41 +173,50 @@ async function startOffset(context: RouteContext, topic: TopicInfo, partition: n
  * answered as soon as there is at least one or when timeout_ms has passed (with none). An offset
  * below the log start reads from the log start; one past the end is a 400 naming the range.
  */
-async function consumePartition(context: RouteContext): Promise<Record<string, unknown>> {
+async function consumePartition(context: RouteContext, routes: Routes): Promise<Record<string, unknown>> {
   const query = context.request.query as Query;
   const maxRecords = integerParam(query, 'max_records', DEFAULT_MAX_RECORDS, 1, MAX_RECORDS_LIMIT);
   const timeoutMs = integerParam(query, 'timeout_ms', DEFAULT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
   const { topic, partition } = await partitionOf(context);
   const only = { ...topic, partitions: [partition] };
   let offset = await startOffset(context, topic, partition.partition, query);
-  const deadline = Date.now() + timeoutMs;
-  let consumer = new Consumer(context.client.cluster, only, new Map([[partition.partition, offset]]));
-  let records: ConsumedRecord[] = [];
-  while (true) {
-    try {
-      records = await consumer.poll(Math.max(0, deadline - Date.now()));
-    } catch (error) {
-      if (!(error instanceof KafkaResponseError) || error.errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) throw error;
-      const earliest = (await context.client.admin.listOffsets(only, OffsetSpec.earliest)).get(partition.partition) ?? 0;
-      if (offset >= earliest) throw badRequest(error.message);
-      offset = earliest;
-      consumer = new Consumer(context.client.cluster, only, new Map([[partition.partition, offset]]));
-      continue;
+  // A broker answers a connection's requests one at a time (as Kafka's does), so a waiting fetch
+  // on the identity's shared connection would hold up its other requests: it gets its own.
+  const fetcher = timeoutMs > 0 ? routes.pool.dedicatedFor(basicCredentials(context.request.headers.authorization)) : context.client;
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let consumer = new Consumer(fetcher.cluster, only, new Map([[partition.partition, offset]]));
+    let records: ConsumedRecord[] = [];
+    while (true) {
+      try {
+        records = await consumer.poll(Math.max(0, deadline - Date.now()));
+      } catch (error) {
+        if (!(error instanceof KafkaResponseError) || error.errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) throw error;
+        const earliest = (await context.client.admin.listOffsets(only, OffsetSpec.earliest)).get(partition.partition) ?? 0;
+        if (offset >= earliest) throw badRequest(error.message);
+        offset = earliest;
+        consumer = new Consumer(fetcher.cluster, only, new Map([[partition.partition, offset]]));
+        continue;
+      }
+      if (records.length > 0 || Date.now() >= deadline) break;
     }
-    if (records.length > 0 || Date.now() >= deadline) break;
+    const returned = records.slice(0, maxRecords);
+    const nextOffset = returned.length < records.length ? returned.at(-1)!.offset + 1 : consumer.positions.get(partition.partition)!;
+    return {
+      kind: 'ConveyorRecordList',
+      metadata: { self: `${topicUrl(context, topic.name)}/partitions/${partition.partition}/records?offset=${offset}` },
+      cluster_id: context.clusterId,
+      topic_name: topic.name,
+      partition_id: partition.partition,
+      data: returned.map((record) => recordJson(topic.name, partition.partition, record)),
+      next_offset: nextOffset,
+      log_end_offset: consumer.ends.get(partition.partition) ?? null,
+    };
+  } catch (error) {
+    throw fetcher.explain(error);
+  } finally {
+    if (fetcher !== context.client) fetcher.close();
   }
-  const returned = records.slice(0, maxRecords);
-  const nextOffset = returned.length < records.length ? returned.at(-1)!.offset + 1 : consumer.positions.get(partition.partition)!;
-  return {
-    kind: 'ConveyorRecordList',
-    metadata: { self: `${topicUrl(context, topic.name)}/partitions/${partition.partition}/records?offset=${offset}` },
-    cluster_id: context.clusterId,
-    topic_name: topic.name,
-    partition_id: partition.partition,
-    data: returned.map((record) => recordJson(topic.name, partition.partition, record)),
-    next_offset: nextOffset,
-    log_end_offset: consumer.ends.get(partition.partition) ?? null,
-  };
 }
 
 /**
