@@ -1,7 +1,9 @@
 // The live charts' data: every few seconds the console reads every partition's high watermark
 // over the Kafka protocol (one ListOffsets per leader) and keeps, in a ring buffer, the records per
 // second the cluster took in since the sample before, the busiest topics, and how long the
-// ListOffsets round trip took (the cluster's answer latency as the console sees it). It also keeps
+// ListOffsets round trip took (the cluster's answer latency as the console sees it); served by a
+// broker that counts metrics, also that broker's own produce and fetch request times and bytes in
+// and out. It also keeps
 // the total lag of the groups someone looked at recently, for the lag-over-time chart.
 import { ErrorCode } from '../base/error-codes.js';
 import type { ClusterClient } from '../client/cluster-client.js';
@@ -18,6 +20,16 @@ export interface ThroughputSample {
   topTopics: [string, number][];
   /** Milliseconds the slowest leader took to answer ListOffsets. */
   latencyMs: number;
+  /** From the serving broker's own metrics (a broker with metrics.listeners), over the interval: average request times and bytes per second. */
+  broker?: { produceMs: number | null; fetchMs: number | null; bytesInPerSecond: number; bytesOutPerSecond: number };
+}
+
+/** Running totals of the serving broker's metrics (Kafka's TotalTimeMs of Produce and FetchConsumer, BytesIn and BytesOut). */
+export interface BrokerMetricsReading {
+  produce: { sumMs: number; count: number };
+  fetch: { sumMs: number; count: number };
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export interface LagSample {
@@ -52,7 +64,7 @@ export class Ring<T> {
 export class Sampler {
   readonly throughput = new Ring<ThroughputSample>();
   private readonly lagRings = new Map<string, { ring: Ring<LagSample>; watchedAt: number }>();
-  private previous: { at: number; ends: Map<string, number> } | undefined;
+  private previous: { at: number; ends: Map<string, number>; broker: BrokerMetricsReading | undefined } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -60,6 +72,7 @@ export class Sampler {
     private readonly cluster: ClusterClient,
     private readonly view: ClusterView,
     readonly intervalMs: number,
+    private readonly brokerMetrics?: () => BrokerMetricsReading,
   ) {}
 
   start(): void {
@@ -101,6 +114,7 @@ export class Sampler {
     const started = Date.now();
     const { ends, latencyMs } = await this.highWatermarks();
     const at = Date.now();
+    const broker = this.brokerMetrics?.();
     if (this.previous !== undefined) {
       const seconds = Math.max(0.001, (at - this.previous.at) / 1000);
       const perTopic = new Map<string, number>();
@@ -112,11 +126,19 @@ export class Sampler {
       }
       const total = [...perTopic.values()].reduce((sum, count) => sum + count, 0);
       const topTopics = [...perTopic].filter(([, count]) => count > 0).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([name, count]): [string, number] => [name, count / seconds]);
-      this.throughput.push({ at, recordsPerSecond: total / seconds, topTopics, latencyMs });
+      const before = this.previous.broker;
+      const average = (now: { sumMs: number; count: number }, then: { sumMs: number; count: number }) => (now.count > then.count ? (now.sumMs - then.sumMs) / (now.count - then.count) : null);
+      const brokerSample = broker === undefined || before === undefined ? undefined : {
+        produceMs: average(broker.produce, before.produce),
+        fetchMs: average(broker.fetch, before.fetch),
+        bytesInPerSecond: (broker.bytesIn - before.bytesIn) / seconds,
+        bytesOutPerSecond: (broker.bytesOut - before.bytesOut) / seconds,
+      };
+      this.throughput.push({ at, recordsPerSecond: total / seconds, topTopics, latencyMs, ...(brokerSample === undefined ? {} : { broker: brokerSample }) });
     } else {
       this.throughput.push({ at, recordsPerSecond: 0, topTopics: [], latencyMs: at - started });
     }
-    this.previous = { at, ends };
+    this.previous = { at, ends, broker };
     await this.sampleLags(at);
   }
 

@@ -16,7 +16,7 @@ import { ClusterClient, KafkaResponseError, ToolError } from '../client/cluster-
 import { registerRestProxy } from '../admin/rest-proxy/index.js';
 import { consoleAssets } from './assets.js';
 import { ClusterView, messageOf } from './cluster-view.js';
-import { Sampler } from './sampler.js';
+import { type BrokerMetricsReading, Sampler } from './sampler.js';
 
 export interface ConsoleListener {
   host: string;
@@ -37,6 +37,8 @@ export interface ConsoleServerOptions {
   connectUrl?: string;
   /** How often the live charts sample the cluster (default 5 s). */
   sampleIntervalMs?: number;
+  /** The serving broker's own metrics, when it counts them (metrics.listeners): the charts add its request latency and bytes. */
+  brokerMetrics?: () => BrokerMetricsReading;
 }
 
 export interface ConsoleServer {
@@ -52,7 +54,7 @@ const MAX_RECORDS = 500;
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   const cluster = new ClusterClient(options.connect, options.bootstrapServer, 'conveyor-console');
   const view = new ClusterView(cluster);
-  const sampler = new Sampler(cluster, view, options.sampleIntervalMs ?? 5_000);
+  const sampler = new Sampler(cluster, view, options.sampleIntervalMs ?? 5_000, options.brokerMetrics);
   const apps: FastifyInstance[] = [];
   const closers: (() => Promise<void>)[] = [];
   const urls: string[] = [];

@@ -10,6 +10,8 @@ import { MemoryFileSystem } from '../base/memory-file-system.js';
 import { Broker } from '../broker/broker.js';
 import type { MetricsServer } from '../admin/metrics-server.js';
 import type { ConsoleServer } from '../console/server.js';
+import type { BrokerMetricsReading } from '../console/sampler.js';
+import { ALL_TOPICS } from '../broker/metrics/broker-metrics.js';
 import { type ConfigInput, type HostAndPort, resolveBrokerConfig } from '../broker/broker-config.js';
 import { NodeFileSystem } from './node-file-system.js';
 import { consoleLogger, keepingProcessAlive, systemClock, systemRandom } from './system.js';
@@ -146,6 +148,7 @@ async function startConsole(broker: Broker, config: ReturnType<typeof resolveBro
       listenerKey: 'console.listeners',
       ...(config.consoleConnectUrl === '' ? {} : { connectUrl: config.consoleConnectUrl }),
       ...(options.consoleSampleIntervalMs === undefined ? {} : { sampleIntervalMs: options.consoleSampleIntervalMs }),
+      ...brokerMetricsFor(broker),
     });
   } catch (error) {
     if (options.onConsoleUnavailable !== undefined && error instanceof Error) {
@@ -155,6 +158,22 @@ async function startConsole(broker: Broker, config: ReturnType<typeof resolveBro
     await broker.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** The console's reading of this broker's metrics, when it counts them (metrics.listeners is set). */
+function brokerMetricsFor(broker: Broker): { brokerMetrics?: () => BrokerMetricsReading } {
+  const metrics = broker.metricsSource()?.metrics;
+  if (metrics === undefined) return {};
+  const total = (name: string) => {
+    const histogram = metrics.requests.get(name)?.phases.TotalTimeMs;
+    return { sumMs: histogram?.sum ?? 0, count: histogram?.count ?? 0 };
+  };
+  return {
+    brokerMetrics: () => {
+      const all = metrics.topics.get(ALL_TOPICS);
+      return { produce: total('Produce'), fetch: total('FetchConsumer'), bytesIn: all?.bytesIn ?? 0, bytesOut: all?.bytesOut ?? 0 };
+    },
+  };
 }
 
 /**

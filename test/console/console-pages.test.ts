@@ -21,7 +21,7 @@ describe('the web console in headless Chromium', { skip, timeout: 60_000 }, () =
   const kafka = () => kafkajsClient(broker.bootstrapServers, 'console-test');
 
   before(async () => {
-    broker = await startBroker({ port: 0, storage: 'memory', config: { 'console.listeners': 'http://127.0.0.1:0', 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 }, consoleSampleIntervalMs: 1_000 });
+    broker = await startBroker({ port: 0, storage: 'memory', config: { 'console.listeners': 'http://127.0.0.1:0', 'metrics.listeners': 'http://127.0.0.1:0', 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 }, consoleSampleIntervalMs: 1_000 });
     base = broker.consoleUrls[0]!;
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -155,11 +155,14 @@ describe('the web console in headless Chromium', { skip, timeout: 60_000 }, () =
     await admin.disconnect();
   });
 
-  it('draws the live charts from the sampled high watermarks', async () => {
+  it("draws the live charts from the sampled high watermarks and the broker's own metrics", async () => {
     await page.goto(`${base}#/charts`);
     // Attached, not visible: a flat line has no height, which Playwright counts as hidden.
     await page.locator('#throughput-chart polyline').waitFor({ state: 'attached', timeout: 10_000 });
     await page.locator('#latency-chart polyline').waitFor({ state: 'attached' });
+    // The broker counts metrics (metrics.listeners): its own produce request times are charted too.
+    await page.locator('#broker-latency-chart polyline').first().waitFor({ state: 'attached', timeout: 10_000 });
+    await page.locator('#broker-bytes-chart polyline').first().waitFor({ state: 'attached' });
     await screenshot(page, 'charts');
   });
 

@@ -14,7 +14,7 @@ interface Overview {
   health: { topics: number; internalTopics: number; partitions: number; underReplicated: number; offline: number };
 }
 interface Replica { replicaId: number; role: string; logEndOffset: number; lag: number; lastCaughtUpMsAgo: number | null }
-interface Sample { at: number; recordsPerSecond: number; topTopics: [string, number][]; latencyMs: number }
+interface Sample { at: number; recordsPerSecond: number; topTopics: [string, number][]; latencyMs: number; broker?: { produceMs: number | null; fetchMs: number | null; bytesInPerSecond: number; bytesOutPerSecond: number } }
 
 function stat(label: string, value: string | number, id: string, kind = ''): HTMLElement {
   return h('div', { class: `stat ${kind}` }, h('div', { class: 'stat-value', id }, String(value)), h('div', { class: 'stat-label' }, label));
@@ -56,6 +56,7 @@ export async function chartsPage(root: HTMLElement): Promise<Cleanup> {
   const throughput = h('div', { id: 'throughput-box' });
   const topics = h('div', { id: 'topics-box' });
   const latency = h('div', { id: 'latency-box' });
+  const broker = h('div', { id: 'broker-box' });
   const note = h('p', { class: 'muted' });
   const load = async () => {
     const { samples, intervalMs } = await api<{ samples: Sample[]; intervalMs: number }>('/console/api/throughput');
@@ -64,8 +65,15 @@ export async function chartsPage(root: HTMLElement): Promise<Cleanup> {
     const names = [...new Set(samples.flatMap((sample) => sample.topTopics.map(([name]) => name)))].slice(0, 5);
     replace(topics, lineChart('Busiest topics (records/s)', names.map((name, index) => ({ name, color: COLORS[index % COLORS.length]!, points: samples.map((sample) => ({ at: sample.at, value: sample.topTopics.find(([topic]) => topic === name)?.[1] ?? 0 })) })), '', 'topics-chart'));
     replace(latency, lineChart('ListOffsets latency (ms)', [{ name: 'ms', color: COLORS[3]!, points: samples.map((sample) => ({ at: sample.at, value: sample.latencyMs })) }], ' ms', 'latency-chart'));
+    // Served by a broker that counts metrics (metrics.listeners): its own request times and bytes.
+    const measured = samples.filter((sample) => sample.broker !== undefined);
+    const series = (name: string, color: string, value: (broker: NonNullable<Sample['broker']>) => number | null) => ({ name, color, points: measured.flatMap((sample) => { const v = value(sample.broker!); return v === null ? [] : [{ at: sample.at, value: v }]; }) });
+    replace(broker, measured.length === 0 ? h('p', { class: 'muted', id: 'broker-metrics-off' }, "The serving broker's own metrics appear here when the console runs in a broker with metrics.listeners.") : [
+      lineChart('Broker request time (ms, average TotalTimeMs)', [series('Produce', COLORS[0]!, (entry) => entry.produceMs), series('FetchConsumer', COLORS[1]!, (entry) => entry.fetchMs)], ' ms', 'broker-latency-chart'),
+      lineChart('Broker bytes per second', [series('in', COLORS[2]!, (entry) => entry.bytesInPerSecond), series('out', COLORS[3]!, (entry) => entry.bytesOutPerSecond)], '', 'broker-bytes-chart'),
+    ]);
   };
-  replace(root, h('h1', {}, 'Live charts'), note, throughput, topics, latency);
+  replace(root, h('h1', {}, 'Live charts'), note, throughput, topics, latency, broker);
   await load();
   const timer = window.setInterval(() => load().catch(() => undefined), 2_000);
   return () => clearInterval(timer);
