@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { startBroker } from '../../src/node/start-broker.js';
 import { LATENCY_BUCKETS_MS } from '../../src/broker/metrics/broker-metrics.js';
+import { AlterClientQuotasApi } from '../../src/protocol/messages/index.js';
 import { type MetricSample, samplesOf, scrape, valueOf } from '../support/metrics-text.js';
 import { batchOf, fetchPartition, produce, startTestBroker, type TestBroker } from './helpers.js';
 
@@ -151,6 +152,32 @@ describe('metrics endpoint of one broker', () => {
     assert.ok(samplesOf(samples, 'nodejs_heap_size_used_bytes').length === 1, "prom-client's Node metrics");
     const utilisation = valueOf(samples, 'nodejs_eventloop_utilization');
     assert.ok(utilisation >= 0 && utilisation <= 1, `event loop utilisation ${utilisation}`);
+  });
+
+  it("reports a quota entity's byte rate and throttle time once its client is measured", async () => {
+    const quotaClient = 'quota-metered';
+    const set = await broker.client.request(AlterClientQuotasApi, 1, {
+      entries: [{ entity: [{ entityType: 'client-id', entityName: quotaClient }], ops: [{ key: 'producer_byte_rate', value: 2_000, remove: false }] }],
+      validateOnly: false,
+    });
+    assert.deepEqual(set.entries.map(({ errorCode }) => errorCode), [ErrorCode.NONE]);
+    const labels = { resource: 'Produce', user: '', clientid: quotaClient };
+    assert.equal(samplesOf(await scrape(url), 'kafka_server_quota_byte_rate', labels).length, 0, 'no figures before the client is measured');
+    const producer = new Kafka({ clientId: quotaClient, brokers: [broker.running.bootstrapServers], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      // 60 KB against 2 KB/s: the answers carry throttle times.
+      for (let send = 0; send < 3; send += 1) await producer.send({ topic: TOPIC, acks: 1, messages: [{ value: Buffer.alloc(20_000, send) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const samples = await scrape(url);
+    const rate = valueOf(samples, 'kafka_server_quota_byte_rate', labels);
+    // The quota window is 11 samples of 1 s (the rate is spread over at least 10 s of it).
+    assert.ok(rate > 60_000 / 11 && rate <= 60_000 / 10 * 1.05, `the 60 KB sent over the quota window: ${rate} B/s`);
+    const throttle = valueOf(samples, 'kafka_server_quota_throttle_time', labels);
+    assert.ok(throttle > 0, `the requests were throttled: ${throttle} ms on average`);
+    assert.equal(samplesOf(samples, 'kafka_server_quota_byte_rate', { resource: 'Fetch', clientid: quotaClient }).length, 0, 'no consumer quota applies to it');
   });
 });
 

@@ -88,10 +88,37 @@ function brokerMetricFamilies(source: MetricsSource): MetricFamily[] {
     ...controllerFamilies(services),
     ...logFamilies(services),
     ...groupFamilies(services),
+    ...quotaFamilies(services),
     family('kafka_server_socket_server_metrics_connection_count', 'Open client connections, per listener.', 'gauge', () =>
       [...source.connectionCounts()].map(([listener, count]) => value({ listener }, count)),
     ),
     ...eventLoopFamilies(),
+  ];
+}
+
+/**
+ * Kafka's per-client quota metrics (kafka.server type=Produce|Fetch|Request, user, client-id) under
+ * the JMX exporter's example rule: kafka_server_quota_<attribute>{resource, user, clientid}, for
+ * each quota entity a client resolved to (the user and client id of the quota that applies; empty
+ * where the entity has none), while it is measured: byte-rate (Produce, Fetch), request-time
+ * (Request, the percentage of a thread) and throttle-time (the average of the window's requests).
+ */
+function quotaFamilies(services: BrokerServices): MetricFamily[] {
+  const managers = () => {
+    const quotas = services.clientQuotas;
+    return quotas === undefined ? [] : ([['Produce', quotas.produce], ['Fetch', quotas.fetch], ['Request', quotas.request]] as const);
+  };
+  const labelsOf = (resource: string, figures: { user: string; clientId: string }) => ({ resource, user: figures.user, clientid: figures.clientId });
+  return [
+    family('kafka_server_quota_byte_rate', 'Bytes per second a quota entity produced or fetched, over the quota window (byte-rate).', 'gauge', () =>
+      managers().filter(([resource]) => resource !== 'Request').flatMap(([resource, manager]) => manager.figures().map((figures) => value(labelsOf(resource, figures), figures.rate))),
+    ),
+    family('kafka_server_quota_request_time', 'The percentage of a request thread a quota entity used, over the quota window (request-time).', 'gauge', () =>
+      managers().filter(([resource]) => resource === 'Request').flatMap(([resource, manager]) => manager.figures().map((figures) => value(labelsOf(resource, figures), figures.rate))),
+    ),
+    family('kafka_server_quota_throttle_time', 'The average throttle time in ms of a quota entity\'s requests, over the quota window (throttle-time).', 'gauge', () =>
+      managers().flatMap(([resource, manager]) => manager.figures().map((figures) => value(labelsOf(resource, figures), figures.throttleTimeMs))),
+    ),
   ];
 }
 

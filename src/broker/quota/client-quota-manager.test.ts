@@ -32,6 +32,18 @@ describe('ClientQuotaManager', () => {
     assert.equal(quotas.sensorCount, 1);
   });
 
+  it("reports each entity's rate and the average throttle time of its requests in the window, with its tags", () => {
+    const clock = new ManualClock();
+    const source: QuotaSource = { version: () => 0, resolve: (user) => (user === 'alice' ? { bound: 1000, entity: 'user=alice', tags: { user: 'alice', clientId: '' } } : undefined) };
+    const quotas = new ClientQuotaManager(source, clock, WINDOW);
+    assert.deepEqual(quotas.figures(), [], 'nothing measured yet');
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p1', 5_000), 0);
+    assert.equal(quotas.recordAndGetThrottleTimeMs('alice', 'p2', 15_000), 10_000);
+    assert.deepEqual(quotas.figures(), [{ user: 'alice', clientId: '', rate: 2_000, throttleTimeMs: 5_000 }], '20,000 B over 10 s; throttled 0 and 10,000 ms');
+    clock.advance(12_000);
+    assert.deepEqual(quotas.figures(), [{ user: 'alice', clientId: '', rate: 0, throttleTimeMs: 0 }], 'the window has passed');
+  });
+
   it('every client id of a user with a user-level quota shares its measure; samples older than the window stop counting', () => {
     const clock = new ManualClock();
     const { source } = userQuotas({ alice: 1000 });

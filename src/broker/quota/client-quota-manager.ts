@@ -11,7 +11,7 @@
 // quota.window.num samples of quota.window.size.seconds (src/replication/replication-quota.ts).
 import type { Clock } from '../../base/clock.js';
 import { type QuotaWindow, ReplicationQuota } from '../../replication/replication-quota.js';
-import { type QuotaSource, QuotaSensors } from './quota-sensors.js';
+import { type QuotaSource, QuotaSensors, type QuotaTags } from './quota-sensors.js';
 
 export type { QuotaSource, ResolvedQuota } from './quota-sensors.js';
 
@@ -23,13 +23,39 @@ export interface ClientQuotaManagerOptions {
   readonly maxThrottleMs?: number;
 }
 
+/**
+ * One entity's measures: what it uses against its quota, and the throttle times its requests got,
+ * as a sum and a count over the same window (their ratio is Kafka's throttle-time average).
+ */
+interface EntityMeasures {
+  readonly usage: ReplicationQuota;
+  readonly throttleSum: ReplicationQuota;
+  readonly throttleCount: ReplicationQuota;
+}
+
+/** One quota entity's figures for the metrics endpoint (Kafka's byte-rate or request-time, and throttle-time). */
+export interface QuotaEntityFigures extends QuotaTags {
+  /** The measured rate: bytes per second, or the percentage of a thread for request_percentage. */
+  readonly rate: number;
+  /** The average throttle time in ms of the requests recorded in the window. */
+  readonly throttleTimeMs: number;
+}
+
 export class ClientQuotaManager {
-  readonly #sensors: QuotaSensors<ReplicationQuota>;
+  readonly #sensors: QuotaSensors<EntityMeasures>;
   readonly #maxThrottleMs: number;
 
   constructor(source: QuotaSource, clock: Clock, window: QuotaWindow, options: ClientQuotaManagerOptions = {}) {
-    this.#sensors = new QuotaSensors(source, clock, () => new ReplicationQuota(clock, window));
+    this.#sensors = new QuotaSensors(source, clock, () => ({ usage: new ReplicationQuota(clock, window), throttleSum: new ReplicationQuota(clock, window), throttleCount: new ReplicationQuota(clock, window) }));
     this.#maxThrottleMs = options.maxThrottleMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** The figures of every entity measured (those idle for an hour are dropped). */
+  figures(): QuotaEntityFigures[] {
+    return [...this.#sensors.measures()].map(({ tags, measure }) => {
+      const requests = measure.throttleCount.rate();
+      return { user: tags?.user ?? '', clientId: tags?.clientId ?? '', rate: measure.usage.rate(), throttleTimeMs: requests === 0 ? 0 : measure.throttleSum.rate() / requests };
+    });
   }
 
   /**
@@ -39,22 +65,25 @@ export class ClientQuotaManager {
    * client is throttled (a Fetch answered empty, as Kafka answers a throttled fetch).
    */
   recordAndGetThrottleTimeMs(user: string, clientId: string, value: number, options: { unrecordIfThrottled?: boolean } = {}): number {
-    const quota = this.#measure(user, clientId);
-    if (quota === undefined) return 0;
+    const measures = this.#measure(user, clientId);
+    if (measures === undefined) return 0;
+    const quota = measures.usage;
     quota.record(value);
     const throttleMs = Math.min(quota.throttleTimeMs(), this.#maxThrottleMs);
     if (throttleMs > 0 && options.unrecordIfThrottled) quota.unrecord(value);
+    measures.throttleSum.record(throttleMs);
+    measures.throttleCount.record(1);
     return throttleMs;
   }
 
   /** Records `value` without asking for a throttle time (Kafka's recordNoThrottle: work done after the answer was decided). */
   record(user: string, clientId: string, value: number): void {
-    this.#measure(user, clientId)?.record(value);
+    this.#measure(user, clientId)?.usage.record(value);
   }
 
   /** Takes back `value` recorded just now for the client (Kafka's unrecordQuotaSensor). */
   unrecord(user: string, clientId: string, value: number): void {
-    this.#measure(user, clientId)?.unrecord(value);
+    this.#measure(user, clientId)?.usage.unrecord(value);
   }
 
   /** Whether a quota applies to the client (a cached resolution: cheap per request). */
@@ -72,12 +101,12 @@ export class ClientQuotaManager {
     return this.#sensors.size;
   }
 
-  /** The client's measure with its current bound, or undefined when no quota applies to it. */
-  #measure(user: string, clientId: string): ReplicationQuota | undefined {
+  /** The client's measures, its usage with its current bound, or undefined when no quota applies to it. */
+  #measure(user: string, clientId: string): EntityMeasures | undefined {
     const resolved = this.#sensors.resolve(user, clientId);
     if (resolved === undefined) return undefined;
-    const quota = this.#sensors.measureOf(resolved);
-    quota.setRate(resolved.bound);
-    return quota;
+    const measures = this.#sensors.measureOf(resolved);
+    measures.usage.setRate(resolved.bound);
+    return measures;
   }
 }

@@ -111,7 +111,7 @@ describe('quotaSource', () => {
     image.apply({ type: 'ClientQuota', entity: [{ entityType: 'user', entityName: 'alice' }], key: 'request_percentage', value: 25, remove: false });
     assert.equal(request.anySet!(), true);
     assert.equal(produce.anySet!(), false);
-    assert.deepEqual(request.resolve('alice', 'any'), { bound: 25, entity: 'alice\u0000' });
+    assert.deepEqual(request.resolve('alice', 'any'), { bound: 25, entity: 'alice\u0000', tags: { user: 'alice', clientId: '' } });
     const quotas = new ClientQuotas(sources, new ManualClock(), WINDOW, () => image.clientQuotas.size > 0);
     assert.equal(quotas.timesRequests(), true);
     assert.ok(quotas.throttleFor(ApiKey.Metadata, 10, connection({ principal: 'User:alice' }), 'any'));

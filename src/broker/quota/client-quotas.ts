@@ -38,7 +38,7 @@ export function quotaSource(image: MetadataImage, key: string): QuotaSource {
     resolve: (user, clientId) => {
       const resolved = resolveQuota(image, key, user, clientId);
       if (resolved === undefined || !(resolved.bound > 0) || !Number.isFinite(resolved.bound)) return undefined;
-      return { bound: resolved.bound, entity: `${resolved.user}\u0000${resolved.clientId}` };
+      return { bound: resolved.bound, entity: `${resolved.user}\u0000${resolved.clientId}`, tags: { user: resolved.user, clientId: resolved.clientId } };
     },
     anySet: () => {
       if (anySetVersion !== image.quotaVersion) {

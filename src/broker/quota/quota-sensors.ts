@@ -12,6 +12,13 @@ export interface ResolvedQuota {
   readonly bound: number;
   /** Names the quota entity (e.g. `user=alice`): clients resolving to the same one share its measure. */
   readonly entity: string;
+  /** The entity's user and client id as Kafka's quota metrics tag them (empty where the entity has none). */
+  readonly tags?: QuotaTags;
+}
+
+export interface QuotaTags {
+  readonly user: string;
+  readonly clientId: string;
 }
 
 /** Where quotas come from: the metadata image, resolved for one key. */
@@ -29,6 +36,7 @@ const MAX_CACHED_RESOLUTIONS = 100_000;
 
 interface Sensor<Measure> {
   readonly measure: Measure;
+  readonly tags: QuotaTags | undefined;
   lastRecordedMs: number;
 }
 
@@ -67,7 +75,7 @@ export class QuotaSensors<Measure> {
     let sensor = this.#sensors.get(resolved.entity);
     if (sensor === undefined) {
       this.#sweep(now);
-      sensor = { measure: this.create(), lastRecordedMs: now };
+      sensor = { measure: this.create(), tags: resolved.tags, lastRecordedMs: now };
       this.#sensors.set(resolved.entity, sensor);
     }
     sensor.lastRecordedMs = now;
@@ -82,6 +90,11 @@ export class QuotaSensors<Measure> {
   /** How many measures are kept (for tests and metrics). */
   get size(): number {
     return this.#sensors.size;
+  }
+
+  /** Every kept measure with its entity's tags (the metrics endpoint's per-client quota figures). */
+  *measures(): IterableIterator<{ tags: QuotaTags | undefined; measure: Measure }> {
+    for (const { tags, measure } of this.#sensors.values()) yield { tags, measure };
   }
 
   /** Drops measures idle for an hour (at most once a minute), and the oldest one when full. */
