@@ -3,6 +3,8 @@
 // Each serves the page, its bundled script and style, the console's JSON routes and the HTTP API.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunningBroker, startBroker } from '../../src/node/start-broker.js';
@@ -69,4 +71,53 @@ describe('serving the web console', { timeout: 60_000 }, () => {
   it('a broker refuses console.listeners that are not http://host:port', async () => {
     await assert.rejects(startBroker({ port: 0, storage: 'memory', config: { 'console.listeners': 'localhost:8080' } }), /console\.listeners/);
   });
+
+  it('a taken console address fails the start naming console.listeners, or is reported when optional (conveyor start\'s default)', async () => {
+    const blocker = await listening(createServer());
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const config = { 'console.listeners': `http://127.0.0.1:${port}` };
+      await assert.rejects(startBroker({ port: 0, storage: 'memory', config }), /console\.listeners.*cannot listen/);
+      const reported: Error[] = [];
+      const optional = await startBroker({ port: 0, storage: 'memory', config, onConsoleUnavailable: (error) => reported.push(error) });
+      try {
+        assert.deepEqual(optional.consoleUrls, []);
+        assert.match(reported[0]?.message ?? '', /console\.listeners/);
+      } finally {
+        await optional.close();
+      }
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("lists the connectors of console.connect.url's Connect worker with their status", async () => {
+    const connect = await listening(createServer((request, response) => {
+      assert.equal(request.url, '/connectors?expand=status&expand=info');
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({
+        'files-in': {
+          info: { name: 'files-in', type: 'source', config: { 'connector.class': 'FileStreamSource' } },
+          status: { name: 'files-in', type: 'source', connector: { state: 'RUNNING', worker_id: 'w1:8083' }, tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1:8083', trace: 'boom' }] },
+        },
+      }));
+    }));
+    const url = `http://127.0.0.1:${(connect.address() as AddressInfo).port}`;
+    const withConnect = await startBroker({ port: 0, storage: 'memory', config: { 'console.listeners': 'http://127.0.0.1:0', 'console.connect.url': url } });
+    try {
+      const answer = (await (await fetch(new URL('/console/api/connect/connectors', withConnect.consoleUrls[0]))).json()) as { configured: boolean; connectors: unknown[] };
+      assert.deepEqual(answer, {
+        configured: true,
+        url,
+        connectors: [{ name: 'files-in', type: 'source', state: 'RUNNING', workerId: 'w1:8083', connectorClass: 'FileStreamSource', tasks: [{ id: 0, state: 'FAILED', workerId: 'w1:8083', trace: 'boom' }] }],
+      });
+    } finally {
+      await withConnect.close();
+      await new Promise((resolve) => connect.close(resolve));
+    }
+  });
 });
+
+function listening(server: Server): Promise<Server> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
