@@ -7,16 +7,13 @@
 // src/node/client-security.ts, which takes a properties file: the map is written to a private
 // temporary file for it and the file removed at once.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '../../base/config-def.js';
 import { AdminClient } from '../../client/admin-client.js';
 import type { Connector, TlsClientOptions } from '../../client/byte-stream.js';
 import { type ClientSecuritySettings, clientSecuritySettings } from '../../client/client-config.js';
 import { ClusterClient, ToolError } from '../../client/cluster-client.js';
 import { ConnectionSecurityError, SASL_MECHANISMS, type SaslMechanismName } from '../../client/sasl-client.js';
-import { loadClientSecurity, securedConnector } from '../../node/client-security.js';
+import { clientSecurityFrom, securedConnector } from '../../node/client-security.js';
 import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { KafkaAuthenticationError, RestError } from './errors.js';
 
@@ -194,7 +191,8 @@ async function readSecurity(clientConfig: ReadonlyMap<string, string>): Promise<
   }
   let settings = clientSecuritySettings(keys, 'the HTTP API\'s clientConfig');
   let tls: TlsClientOptions | undefined;
-  if (settings.ssl !== undefined) ({ settings, tls } = await loadThroughFile(keys));
+  // The TLS options built and tried now, so a bad trust store fails naming its key.
+  if (settings.ssl !== undefined) ({ settings, tls } = await clientSecurityFrom(keys, 'the HTTP API\'s clientConfig'));
   let mechanism: SaslMechanismName | undefined;
   if (sasl) {
     const name = (clientConfig.get('sasl.mechanism') || 'PLAIN').toUpperCase();
@@ -203,21 +201,4 @@ async function readSecurity(clientConfig: ReadonlyMap<string, string>): Promise<
     if (!hasOwnIdentity) settings = { ...settings, securityProtocol: protocol as ClientSecuritySettings['securityProtocol'] };
   }
   return { settings, tls, mechanism, hasOwnIdentity };
-}
-
-/** Reads TLS settings through loadClientSecurity, which builds and tries the TLS options from a properties file. */
-async function loadThroughFile(keys: ReadonlyMap<string, string>): Promise<{ settings: ClientSecuritySettings; tls: TlsClientOptions | undefined }> {
-  const directory = await mkdtemp(join(tmpdir(), 'conveyor-rest-proxy-'));
-  const path = join(directory, 'client.properties');
-  try {
-    await writeFile(path, [...keys].map(([key, value]) => `${key}=${escapeProperty(value)}\n`).join(''), { mode: 0o600 });
-    const { settings, tls } = await loadClientSecurity(path);
-    return { settings, tls };
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
-}
-
-function escapeProperty(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/^\s/, (space) => `\\${space}`);
 }
