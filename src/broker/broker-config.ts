@@ -12,6 +12,7 @@ import {
   checkedConfigValue,
   oneOf,
 } from '../base/config-def.js';
+import type { TlsStoreSettings } from '../base/tls-stores.js';
 import { parseJaasConfig } from '../client/client-config.js';
 import { canonicalIp } from '../metadata/client-quotas.js';
 import type { SaslCredentials } from '../client/sasl-client.js';
@@ -99,29 +100,23 @@ function parseBootstrapServers(entries: readonly string[]): HostAndPort[] | stri
   return servers;
 }
 
-/** metrics.listeners entries (`http://host:port,...`), or why they are not valid. */
-function parseMetricsListeners(entries: readonly string[]): HostAndPort[] | string {
-  const listeners: HostAndPort[] = [];
-  for (const entry of entries) {
-    if (!entry.startsWith('http://')) return `'${entry}' is not of the form http://{host}:{port} (the metrics endpoint serves plain HTTP)`;
-    const address = parseHostAndPort(entry.slice('http://'.length).replace(/\/$/, ''), 'http://{host}:{port}');
-    if (typeof address === 'string') return address;
-    listeners.push(address);
-  }
-  return listeners;
+/** Entries of an HTTP listener key (`http://host:port,...`) serving `what`, or why they are not valid. */
+function httpListenersParser(what: string): (entries: readonly string[]) => HostAndPort[] | string {
+  return (entries) => {
+    const listeners: HostAndPort[] = [];
+    for (const entry of entries) {
+      if (!entry.startsWith('http://')) return `'${entry}' is not of the form http://{host}:{port} (${what} serves plain HTTP)`;
+      const address = parseHostAndPort(entry.slice('http://'.length).replace(/\/$/, ''), 'http://{host}:{port}');
+      if (typeof address === 'string') return address;
+      listeners.push(address);
+    }
+    return listeners;
+  };
 }
 
-/** console.listeners entries (`http://host:port,...`), or why they are not valid. */
-function parseConsoleListeners(entries: readonly string[]): HostAndPort[] | string {
-  const listeners: HostAndPort[] = [];
-  for (const entry of entries) {
-    if (!entry.startsWith('http://')) return `'${entry}' is not of the form http://{host}:{port} (the web console serves plain HTTP)`;
-    const address = parseHostAndPort(entry.slice('http://'.length).replace(/\/$/, ''), 'http://{host}:{port}');
-    if (typeof address === 'string') return address;
-    listeners.push(address);
-  }
-  return listeners;
-}
+/** metrics.listeners and console.listeners entries. */
+const parseMetricsListeners = httpListenersParser('the metrics endpoint');
+const parseConsoleListeners = httpListenersParser('the web console');
 
 /** console.connect.url: empty, or an http(s) URL of a Connect worker's REST API. */
 const connectUrl: ConfigValidator = (value) => {
@@ -469,27 +464,15 @@ export interface SaslSettings {
 }
 
 /** One TLS listener's settings: the broker's ssl.* keys under the listener's own (listener.name.<listener>.ssl.*). */
-export interface SslSettings {
-  readonly keystoreType: string;
-  readonly keystoreLocation: string | null;
-  readonly keystorePassword: string | null;
-  readonly keyPassword: string | null;
-  readonly keystoreCertificateChain: string | null;
-  readonly keystoreKey: string | null;
-  readonly truststoreType: string;
-  readonly truststoreLocation: string | null;
-  readonly truststorePassword: string | null;
-  readonly truststoreCertificates: string | null;
+/** A listener's key and trust stores, versions and suites (src/base/tls-stores.ts), and what only a broker listener has. */
+export interface SslSettings extends TlsStoreSettings {
   readonly clientAuth: 'none' | 'requested' | 'required';
-  readonly enabledProtocols: readonly string[];
   /** ssl.cipher.suites, resolved to OpenSSL names; null when empty (every suite the runtime offers). */
   readonly cipherSuites: CipherSuites | null;
   /** ssl.principal.mapping.rules: how a client certificate's distinguished name becomes a principal name. */
   readonly principalMapper: SslPrincipalMapper;
   /** ssl.endpoint.identification.algorithm: `https` checks a peer's host name against its certificate, empty does not. */
   readonly endpointIdentification: string;
-  /** The key each setting came from, for messages naming it (listener.name.<listener>.ssl.* or ssl.*). */
-  readonly keyNames: Readonly<Record<string, string>>;
 }
 
 /** The authorizer's settings (authorizer.class.name set to Kafka's StandardAuthorizer). */
