@@ -948,7 +948,11 @@ class MetadataPublisher {
       await replicaManager.host(name, partition.partitionId, topic.topicId, assignment, logConfig, nowMs);
     });
     // A reassignment that completed moved these replicas off this broker: they go, with their logs.
-    const moved = [...replicaManager.all()].filter((replica) => replica.topic === name && replica.topicId === topic.topicId && !isAssignedHere(topic.partitions.get(replica.partitionIndex), nodeId));
+    // (Looked up by the topic's partitions, not by scanning every replica: a new topic among thousands stays cheap.)
+    const moved = [...topic.partitions.values()]
+      .filter((partition) => !isAssignedHere(partition, nodeId))
+      .flatMap((partition) => replicaManager.replica(name, partition.partitionId) ?? [])
+      .filter((replica) => replica.topicId === topic.topicId);
     for (const replica of moved) {
       this.services.logger.info('deleting a replica moved off this broker', { topic: name, partition: replica.partitionIndex });
       await replicaManager.removeReplica(replica);

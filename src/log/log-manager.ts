@@ -465,6 +465,8 @@ export class LogManager {
   #placeNewLog(): LogDirectory | undefined {
     const counts = new Map<LogDirectory, number>(this.#dirs.filter((dir) => !dir.offline).map((dir) => [dir, 0]));
     if (counts.size === 0) return this.#dirs[0];
+    // One directory to choose from: no need to count the logs of each (thousands, for every new partition).
+    if (counts.size === 1) return counts.keys().next().value;
     const owners = [...this.#logs.values()].map((log) => this.#dirOf(log));
     for (const { dir } of [...this.#creating.values(), ...this.#futures.values()]) owners.push(dir);
     for (const dir of owners) if (dir !== undefined && counts.has(dir)) counts.set(dir, counts.get(dir)! + 1);
