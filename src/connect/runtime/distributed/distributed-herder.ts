@@ -376,6 +376,7 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
     while (this.running) {
       try {
         if (this.member.rebalanceNeeded || this.needRejoin || (this.rejoinAt !== null && Date.now() >= this.rejoinAt)) await this.rebalance();
+        await this.updateLeaderWriter();
         await this.handleChanges();
         await this.publishStatuses();
       } catch (error) {
@@ -561,7 +562,11 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
 
   // ---- the leader's transactional writes (exactly-once source support) ----
 
-  /** On becoming leader, a writer whose InitProducerId fences every earlier leader's; on losing it, none. */
+  /**
+   * On becoming leader, a writer whose InitProducerId fences every earlier leader's; on losing it,
+   * none. A writer that cannot be made now is tried again on the next tick; meanwhile the leader's
+   * writes are refused as retriable (409), and the assignment it was given still runs.
+   */
   private async updateLeaderWriter(): Promise<void> {
     if (this.distributed.exactlyOnceSource !== true) return;
     if (!this.isLeader) return this.dropLeaderWriter();
@@ -571,7 +576,8 @@ export class DistributedHerder extends AbstractHerder implements Herder, ConfigL
       await writer.init();
     } catch (error) {
       writer.close();
-      throw error;
+      this.logger.warn('the leader\'s transactional config topic producer could not be initialized; trying again', { error: (error as Error).message });
+      return;
     }
     this.leaderWriter = writer;
     this.configs.privileged = writer;
