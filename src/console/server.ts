@@ -66,6 +66,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   };
   for (const listener of options.listeners) {
     const app = Fastify({ logger: false });
+    // JSON bodies only (415 otherwise): a cross-site form can post text/plain without the browser
+    // asking first, and the console has no login of its own.
+    app.removeContentTypeParser('text/plain');
     registerConsoleRoutes(app, view, sampler, options);
     closers.push(await mountRestProxy(app, options.clientConfig));
     try {

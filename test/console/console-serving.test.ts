@@ -30,6 +30,11 @@ async function checkConsole(base: string, clusterId: string): Promise<void> {
   assert.deepEqual(clusters.data.map((cluster) => cluster.cluster_id), [clusterId]);
   const missing = await fetch(new URL('/console/api/topics/no-such-topic', base));
   assert.equal(missing.status, 404);
+  // What a cross-site form could post without the browser asking first (text/plain) changes nothing.
+  const formPost = await fetch(new URL('/console/api/users', base), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ user: 'forged', password: 'forged-secret' }) });
+  assert.equal(formPost.status, 415);
+  const forgedTopic = await fetch(new URL(`/v3/clusters/${clusterId}/topics`, base), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ topic_name: 'forged' }) });
+  assert.equal(forgedTopic.status, 415);
 }
 
 describe('serving the web console', { timeout: 60_000 }, () => {

@@ -192,6 +192,10 @@ describe('HTTP API (Confluent REST Proxy v3)', { timeout: 60_000 }, () => {
     const notJson = await call('POST', `/v3/clusters/${cluster}/topics/http-in/records`, '{"value": nope}');
     assert.equal(notJson.status, 400);
     assert.equal(typeof notJson.json.message, 'string');
+    // What a cross-site form can send without the browser asking first: refused, nothing written.
+    const formPost = await call('POST', `/v3/clusters/${cluster}/topics/http-in/records`, JSON.stringify({ value: { type: 'STRING', data: 'from a form' } }), { 'content-type': 'text/plain' });
+    assert.equal(formPost.status, 415);
+    assert.equal(formPost.json.error_code, 415);
   });
 
   it('streams several produce requests in one body, one answer per record in order', async () => {

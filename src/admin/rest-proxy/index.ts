@@ -44,9 +44,11 @@ export async function registerRestProxy(app: FastifyInstance, options: RestProxy
   };
   await app.register(async (scope) => {
     // Bodies arrive as text: produce takes several JSON objects one after the other (Confluent's
-    // streaming mode), which a JSON parser refuses; each route parses what it takes.
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+    // streaming mode), which a JSON parser refuses; each route parses what it takes. Only
+    // application/json is taken (415 otherwise): a cross-site form can send text/plain without the
+    // browser asking first, so accepting it would let any web page write to a local cluster.
+    scope.removeContentTypeParser(['application/json', 'text/plain']);
+    scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_request, body, done) => done(null, body));
     scope.setErrorHandler((error, _request, reply) => {
       const status = typeof (error as { statusCode?: number }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500;
       const failure = error instanceof RestError ? error : new RestError(status, error instanceof Error ? error.message : String(error));
