@@ -69,6 +69,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     // JSON bodies only (415 otherwise): a cross-site form can post text/plain without the browser
     // asking first, and the console has no login of its own.
     app.removeContentTypeParser('text/plain');
+    if (isLoopback(listener.host)) app.addHook('onRequest', refuseForeignHost);
     registerConsoleRoutes(app, view, sampler, options);
     closers.push(await mountRestProxy(app, options.clientConfig));
     try {
@@ -91,6 +92,22 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 async function mountRestProxy(app: FastifyInstance, clientConfig: Map<string, string>): Promise<() => Promise<void>> {
   const proxy = await registerRestProxy(app, { clientConfig });
   return () => proxy.close();
+}
+
+/** Whether `host` is a loopback address or name (the console's default: nothing else can reach it). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * On a loopback listener, a request must name a loopback host: a page from another site whose name
+ * was made to resolve to 127.0.0.1 (DNS rebinding) would otherwise be same-origin with the console
+ * and could read and change the cluster through it.
+ */
+async function refuseForeignHost(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const name = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  if (isLoopback(name)) return;
+  await reply.code(403).type('application/json').send({ error_code: 403, message: `the console on a loopback address answers requests for localhost only, not for '${name}'` });
 }
 
 function formatHost(host: string): string {

@@ -2,6 +2,7 @@
 // from source as a child process) against a running broker, and a broker with console.listeners.
 // Each serves the page, its bundled script and style, the console's JSON routes and the HTTP API.
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,21 @@ async function checkConsole(base: string, clusterId: string): Promise<void> {
   assert.equal(formPost.status, 415);
   const forgedTopic = await fetch(new URL(`/v3/clusters/${clusterId}/topics`, base), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ topic_name: 'forged' }) });
   assert.equal(forgedTopic.status, 415);
+  // A request for another site's name that resolves here (DNS rebinding) is refused.
+  const rebound = await hostRequest(new URL('/console/api/overview', base), 'attacker.example:8080');
+  assert.equal(rebound.status, 403);
+  assert.equal((await hostRequest(new URL('/console/api/overview', base), `localhost:${new URL(base).port}`)).status, 200);
+}
+
+/** GET `url` with the Host header `host` (fetch does not let a caller set it). */
+function hostRequest(url: URL, host: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers: { host } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+    });
+    request.on('error', reject);
+  });
 }
 
 describe('serving the web console', { timeout: 60_000 }, () => {
