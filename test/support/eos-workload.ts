@@ -116,6 +116,12 @@ export interface EosWorkloadOptions {
 export interface EosFinishOptions {
   /** Bound for the input to be written, then again for the copy to catch up with it. */
   timeoutMs: number;
+  /**
+   * End the input where it stands instead of waiting for all of it: the input producer starts no
+   * new send, and the copy is checked against what it had acknowledged. A campaign's faults can
+   * slow the input below its planned pace; what was acknowledged is still the whole input.
+   */
+  endInput?: boolean;
   /** Bound for every output partition's transactions to be ended (LSO = HW) once the copy is done; 30 s by default. */
   settleMs?: number;
   /** Bound for each final read (a partition, the group's offsets); 30 s by default. */
@@ -364,6 +370,8 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   const perSend = Math.max(partitions, Math.ceil(records / sends));
   let seeded = 0;
   let stopping = false;
+  /** The input ends after the send in progress (finish's endInput). */
+  let inputEnded = false;
   // The client's own retries (connecting, metadata) are as patient as the sends': with every node
   // down at once (a chaos campaign kills them all), kafkajs's default of 5 gives up within seconds.
   const seederKafka = new Kafka({ clientId: 'eos-input', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1_000 } });
@@ -372,13 +380,13 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   const seederDone = (async () => {
     await seederProducer.connect();
     try {
-      for (let start = 0; start < records && !stopping; start += perSend) {
+      for (let start = 0; start < records && !stopping && !inputEnded; start += perSend) {
         const numbers = Array.from({ length: Math.min(perSend, records - start) }, (_, index) => start + index);
         // One partition per send: kafkajs 2.2.4 keeps a send's responses per broker across its
         // retries, so a partition whose leader moved to a broker that had already answered for
         // another partition is never sent again, and the send still succeeds (tulios/kafkajs#1303,
         // #1798). Input lost that way showed up here as acknowledged records missing from the input.
-        for (let partition = 0; partition < partitions && !stopping; partition++) {
+        for (let partition = 0; partition < partitions && !stopping && !inputEnded; partition++) {
           const mine = numbers.filter((n) => n % partitions === partition);
           if (mine.length === 0) continue;
           await seederProducer.send({ topic: names.input, acks: -1, timeout: 10_000, messages: mine.map((n) => ({ key: `k${n}`, value: String(n), partition })) });
@@ -506,7 +514,11 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
 
     // The input written, then every acknowledged record copied (the group's offsets say so; the output is read below).
     try {
-      await guarded(bounded(() => `the input producer to write its ${records} records (${seeded} acknowledged so far)`, finishOptions.timeoutMs, seederDone));
+      if (finishOptions.endInput === true && seeded < records) {
+        inputEnded = true;
+        log(`eos workload: input ended at ${seeded} of ${records} planned records`);
+      }
+      await guarded(bounded(() => (inputEnded ? `the input producer to end its last send (${seeded} acknowledged so far)` : `the input producer to write its ${records} records (${seeded} acknowledged so far)`), finishOptions.timeoutMs, seederDone));
       log(`eos workload: input written after ${Math.round(performance.now() - seederStartedAt)} ms`);
       await guarded(waitFor(`every input record copied (${seeded} acknowledged)`, async () => ((await copiedSoFar()) >= seeded ? true : undefined), finishOptions.timeoutMs, 200)).catch(async (error: unknown) => {
         // A failure of the workload is reported as it is; a copy that stopped moving with where it stands.
