@@ -23,7 +23,9 @@ export function requestWorker(url: string, method: string, body: unknown, timeou
       response.on('end', () => resolve({ status: response.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }));
       response.on('error', reject);
     };
-    const request = target.protocol === 'https:' ? httpsRequest(target, { method, headers, timeout: timeoutMs, ...tls }, onResponse) : httpRequest(target, { method, headers, timeout: timeoutMs }, onResponse);
+    // One request per connection (agent: false): a kept-alive socket would hold a command-line
+    // process open until the server's keep-alive timeout.
+    const request = target.protocol === 'https:' ? httpsRequest(target, { method, headers, timeout: timeoutMs, agent: false, ...tls }, onResponse) : httpRequest(target, { method, headers, timeout: timeoutMs, agent: false }, onResponse);
     request.on('timeout', () => request.destroy(new Error(`no answer from ${target.origin} in ${timeoutMs} ms`)));
     request.on('error', reject);
     request.end(payload);
