@@ -28,15 +28,33 @@ function findTests(dir, out = []) {
 }
 
 // Arguments select the files whose path contains one of them (all when none); `--exclude=TEXT`
-// (repeatable) drops the files whose path contains TEXT.
+// (repeatable) drops the files whose path contains TEXT; `--shard=TEXT:I/N` keeps, of the files
+// whose path contains TEXT, only every N-th from the I-th (1-based, in sorted order), so N runs
+// share those files between them.
 const args = process.argv.slice(2);
-const excludes = args.filter((arg) => arg.startsWith('--exclude=')).map((arg) => arg.slice('--exclude='.length));
-const filters = args.filter((arg) => !arg.startsWith('--exclude='));
-const files = ['src', 'test']
+const option = (name) => args.filter((arg) => arg.startsWith(`--${name}=`)).map((arg) => arg.slice(name.length + 3));
+const excludes = option('exclude');
+const shards = option('shard').map((text) => {
+  const match = /^(.+):(\d+)\/(\d+)$/.exec(text);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > Number(match[3])) {
+    console.error(`--shard takes TEXT:I/N with 1 <= I <= N, not ${text}`);
+    process.exit(1);
+  }
+  return { text: match[1], index: Number(match[2]) - 1, count: Number(match[3]) };
+});
+const filters = args.filter((arg) => !arg.startsWith('--'));
+const selected = ['src', 'test']
   .flatMap((dir) => findTests(dir))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .filter((file) => !excludes.some((exclude) => file.includes(exclude)))
   .sort();
+const files = selected.filter((file) =>
+  shards.every(({ text, index, count }) => {
+    if (!file.includes(text)) return true;
+    const position = selected.filter((each) => each.includes(text)).indexOf(file);
+    return position % count === index;
+  }),
+);
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
