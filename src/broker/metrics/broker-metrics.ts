@@ -104,8 +104,9 @@ export class RequestTimer {
 
   /** Counts the error codes of the answer (Kafka's errorCounts: every `errorCode` in it). */
   answeredWith(response: unknown): void {
-    countErrorCodes(response, this.counters.errors);
-    if (this.alsoAs !== undefined) countErrorCodes(response, this.alsoAs.errors);
+    // One walk over the answer, also for the FetchConsumer / FetchFollower counters.
+    if (this.alsoAs === undefined) countErrorCodes(response, this.counters.errors);
+    else countErrorCodes(response, this.counters.errors, this.alsoAs.errors);
   }
 
   /** The answer is ready (encoded), carrying `throttleMs`. */
@@ -140,18 +141,20 @@ function observeRequest(counters: RequestCounters, apiVersion: number, receivedA
  * each topic's, partition's or group's), as Kafka's per-API errorCounts do; record bytes are not
  * looked into. An answer without any errorCode counts nothing.
  */
-export function countErrorCodes(response: unknown, into: Map<number, number>): void {
+export function countErrorCodes(response: unknown, into: Map<number, number>, alsoInto?: Map<number, number>): void {
   if (typeof response !== 'object' || response === null || ArrayBuffer.isView(response)) return;
   if (Array.isArray(response)) {
-    for (const item of response) if (typeof item === 'object' && item !== null) countErrorCodes(item, into);
+    for (const item of response) if (typeof item === 'object' && item !== null) countErrorCodes(item, into, alsoInto);
     return;
   }
   for (const key in response) {
     const field = (response as Record<string, unknown>)[key];
     if (key === 'errorCode') {
-      if (typeof field === 'number') into.set(field, (into.get(field) ?? 0) + 1);
+      if (typeof field !== 'number') continue;
+      into.set(field, (into.get(field) ?? 0) + 1);
+      alsoInto?.set(field, (alsoInto.get(field) ?? 0) + 1);
     } else if (typeof field === 'object' && field !== null) {
-      countErrorCodes(field, into);
+      countErrorCodes(field, into, alsoInto);
     }
   }
 }
