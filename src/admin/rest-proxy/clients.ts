@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../../base/config-def.js';
 import { AdminClient } from '../../client/admin-client.js';
 import type { Connector, TlsClientOptions } from '../../client/byte-stream.js';
-import { type ClientSecuritySettings, clientSecuritySettings } from '../../client/client-config.js';
+import type { ClientSecuritySettings } from '../../client/client-config.js';
 import { ClusterClient, ToolError } from '../../client/cluster-client.js';
 import { ConnectionSecurityError, SASL_MECHANISMS, type SaslMechanismName } from '../../client/sasl-client.js';
 import { clientSecurityFrom, securedConnector } from '../../node/client-security.js';
@@ -189,10 +189,10 @@ async function readSecurity(clientConfig: ReadonlyMap<string, string>): Promise<
     keys.set('security.protocol', protocol === 'SASL_SSL' ? 'SSL' : 'PLAINTEXT');
     keys.delete('sasl.mechanism');
   }
-  let settings = clientSecuritySettings(keys, 'the HTTP API\'s clientConfig');
-  let tls: TlsClientOptions | undefined;
-  // The TLS options built and tried now, so a bad trust store fails naming its key.
-  if (settings.ssl !== undefined) ({ settings, tls } = await clientSecurityFrom(keys, 'the HTTP API\'s clientConfig'));
+  // Parsed once; the TLS options built and tried now, so a bad trust store fails naming its key.
+  const security = await clientSecurityFrom(keys, 'the HTTP API\'s clientConfig');
+  let settings = security.settings;
+  const tls: TlsClientOptions | undefined = security.tls;
   let mechanism: SaslMechanismName | undefined;
   if (sasl) {
     const name = (clientConfig.get('sasl.mechanism') || 'PLAIN').toUpperCase();
