@@ -17,6 +17,7 @@ import { parseJaasConfig } from '../client/client-config.js';
 import { canonicalIp } from '../metadata/client-quotas.js';
 import type { SaslCredentials } from '../client/sasl-client.js';
 import { parseListeners } from './network/listeners.js';
+import { serverAssignorNamed } from '../coordinator/group/assignors.js';
 import { SslPrincipalMapper } from './network/ssl-principal.js';
 import { resolveCipherSuites, type CipherSuites } from './network/cipher-suites.js';
 import type { ListenerConnectionLimits } from './network/network-limits.js';
@@ -34,6 +35,22 @@ const LONG_MAX_AS_FOREVER = Number.POSITIVE_INFINITY;
 function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, documentation: string, validate?: ConfigValidator): ConfigKey {
   return validate ? { name, type, defaultValue, documentation, validate } : { name, type, defaultValue, documentation };
 }
+
+const UNIFORM_ASSIGNOR_CLASS = 'org.apache.kafka.coordinator.group.assignor.UniformAssignor';
+const RANGE_ASSIGNOR_CLASS = 'org.apache.kafka.coordinator.group.assignor.RangeAssignor';
+
+const rebalanceProtocols: ConfigValidator = (value) => {
+  if (!Array.isArray(value)) return `must be a list of classic and consumer, got '${String(value)}'`;
+  const unknown = value.filter((protocol) => protocol !== 'classic' && protocol !== 'consumer');
+  if (unknown.length > 0) return `must list only classic and consumer (share and streams groups are not served yet), got '${unknown.join(',')}'`;
+  return value.includes('classic') ? undefined : 'must include classic';
+};
+
+const serverAssignorList: ConfigValidator = (value) => {
+  if (!Array.isArray(value) || value.length === 0) return 'must name at least one assignor: uniform or range';
+  const unknown = value.filter((name) => serverAssignorNamed(String(name)) === undefined);
+  return unknown.length === 0 ? undefined : `must name uniform or range (or Kafka's UniformAssignor or RangeAssignor class), got '${unknown.join(',')}'`;
+};
 
 /** replica.selector.class values: Kafka's two selectors, by their class names. */
 const LEADER_SELECTOR = 'org.apache.kafka.common.replica.LeaderSelector';
@@ -274,6 +291,15 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.min.session.timeout.ms', 'int', 6000, 'The shortest session timeout a classic group member may ask for.', atLeast(0)),
   key('group.max.session.timeout.ms', 'int', 1800000, 'The longest session timeout a classic group member may ask for.', atLeast(0)),
   key('group.max.size', 'int', INT_MAX, 'The most members one classic group may have.', atLeast(1)),
+  key('group.coordinator.rebalance.protocols', 'list', ['classic', 'consumer'], 'The group protocols the coordinator serves: classic (JoinGroup and SyncGroup) and consumer (KIP-848 ConsumerGroupHeartbeat); classic cannot be left out.', rebalanceProtocols),
+  key('group.consumer.session.timeout.ms', 'int', 45000, 'How long a KIP-848 consumer group member may go without a heartbeat before it is removed.', atLeast(1)),
+  key('group.consumer.min.session.timeout.ms', 'int', 45000, 'The lower bound of group.consumer.session.timeout.ms.', atLeast(1)),
+  key('group.consumer.max.session.timeout.ms', 'int', 60000, 'The upper bound of group.consumer.session.timeout.ms.', atLeast(1)),
+  key('group.consumer.heartbeat.interval.ms', 'int', 5000, 'How often KIP-848 consumer group members heartbeat (the coordinator tells them).', atLeast(1)),
+  key('group.consumer.min.heartbeat.interval.ms', 'int', 5000, 'The lower bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
+  key('group.consumer.max.heartbeat.interval.ms', 'int', 15000, 'The upper bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
+  key('group.consumer.max.size', 'int', INT_MAX, 'The most members one KIP-848 consumer group may have.', atLeast(1)),
+  key('group.consumer.assignors', 'list', [UNIFORM_ASSIGNOR_CLASS, RANGE_ASSIGNOR_CLASS], 'The server-side assignors KIP-848 consumer groups may use, the first being the default: uniform and range, by short name or Kafka\'s class name.', serverAssignorList),
   key('fetch.max.bytes', 'int', 57671680, 'The most bytes the broker returns for one fetch request.', atLeast(1024)),
   key('transaction.state.log.num.partitions', 'int', 50, 'How many partitions __transaction_state is created with.', atLeast(1)),
   key('transaction.max.timeout.ms', 'int', 900000, 'The longest transaction timeout a producer may ask for.', atLeast(1)),
@@ -598,6 +624,8 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  /** KIP-848 consumer groups (group.consumer.*); served when group.coordinator.rebalance.protocols lists consumer. */
+  consumerGroups: { enabled: boolean; sessionTimeoutMs: number; heartbeatIntervalMs: number; maxSize: number; assignors: string[] };
   fetchMaxBytes: number;
   compressionType: string;
   minInsyncReplicas: number;
@@ -765,6 +793,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
     groupMaxSize: get('group.max.size'),
+    consumerGroups: consumerGroupSettings(get),
     fetchMaxBytes: get('fetch.max.bytes'),
     compressionType: get('compression.type'),
     minInsyncReplicas: get('min.insync.replicas'),
@@ -794,6 +823,28 @@ export class ConfigRequirementError extends ConfigError {
     super(key, message);
     this.requirement = requirement;
   }
+}
+
+/** group.consumer.*, with Kafka's rules that the session timeout and heartbeat interval stay within their bounds. */
+function consumerGroupSettings(get: <T extends ConfigValue>(name: string) => T): BrokerConfig['consumerGroups'] {
+  const within = (name: string, min: string, max: string) => {
+    const value = get<number>(name);
+    if (value < get<number>(min)) throw new ConfigRequirementError(name, `must be at least ${min} (${get<number>(min)}), got ${value}`, `${name} must be greater than or equal to ${min}`);
+    if (value > get<number>(max)) throw new ConfigRequirementError(name, `must be at most ${max} (${get<number>(max)}), got ${value}`, `${name} must be less than or equal to ${max}`);
+    return value;
+  };
+  const sessionTimeoutMs = within('group.consumer.session.timeout.ms', 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms');
+  const heartbeatIntervalMs = within('group.consumer.heartbeat.interval.ms', 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms');
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigRequirementError('group.consumer.heartbeat.interval.ms', `must be less than group.consumer.session.timeout.ms (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`, 'group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms');
+  }
+  return {
+    enabled: get<string[]>('group.coordinator.rebalance.protocols').includes('consumer'),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    maxSize: get('group.consumer.max.size'),
+    assignors: get<string[]>('group.consumer.assignors'),
+  };
 }
 
 /** Kafka's connection limits, with its rule that max.connections.per.ip=0 needs overrides. */

@@ -30,7 +30,8 @@ import { advertisedBrokers } from './advertised-brokers.js';
 import { type BrokerEndpoint, advertisedEndpoints } from './advertised-endpoints.js';
 import { type BrokerConfig, bootstrapsOnlyItself, interBrokerListenerOf, isMultiNodeQuorum, listenerConnectionKeys, listenerOnlySecurityKeys, listenerPrefixed, resolveBrokerConfig, type SslSettings } from './broker-config.js';
 import type { BrokerServices } from './broker-services.js';
-import { handlers, supportedApis } from './handlers/registry.js';
+import { handlers, servedHandlers, supportedApis } from './handlers/registry.js';
+import { serverAssignorNamed } from '../coordinator/group/assignors.js';
 import { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { MetricsSource } from './metrics/prometheus.js';
 import { applyLogConfigs, effectiveBrokerConfig, replicationThrottle, serverPropertiesOf, topicConfigValue, topicLogConfig } from './config-resources.js';
@@ -575,6 +576,12 @@ export class Broker {
         groupMaxSize: config.groupMaxSize,
         offsetMetadataMaxBytes: 4096,
       },
+      consumerConfig: {
+        sessionTimeoutMs: config.consumerGroups.sessionTimeoutMs,
+        heartbeatIntervalMs: config.consumerGroups.heartbeatIntervalMs,
+        maxSize: config.consumerGroups.maxSize,
+        assignors: config.consumerGroups.assignors.map((name) => serverAssignorNamed(name)!),
+      },
     });
     const transactionCoordinator = createTransactionCoordinator({
       config,
@@ -621,7 +628,7 @@ export class Broker {
       transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS, logger: logger.child('txn-verifier') }),
       clock,
       logger,
-      supportedApis: supportedApis(handlers),
+      supportedApis: supportedApis(servedHandlers(config)),
       ...(config.metricsListeners.length > 0 ? { metrics: new BrokerMetrics() } : {}),
     };
     // Coordinators follow the leadership of their internal topics' partitions: one that moves away
@@ -693,7 +700,7 @@ export class Broker {
       registeredEpoch = brokerEpoch;
       await channel.awaitUnfenced(brokerEpoch, deadlineMs);
     }
-    const dispatcher = createRequestDispatcher(handlers, services);
+    const dispatcher = createRequestDispatcher(servedHandlers(config), services);
     if (clustered) brokerDispatcher.ready(dispatcher);
     else socketServer.serve(dispatcher);
     logger.info('broker started', { nodeId: config.nodeId, clusterId, listeners: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`).join(',') });

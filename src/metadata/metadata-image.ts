@@ -115,6 +115,8 @@ export class MetadataImage {
   nextProducerId = 0;
   /** How many records have been applied, a cheap version number for caches. */
   version = 0;
+  /** Counts changes to the set of topics and their partition counts (not leaders or ISRs): consumer groups re-check their subscriptions when it moves. */
+  topicsVersion = 0;
 
   apply(record: MetadataRecord): void {
     this.version++;
@@ -222,6 +224,7 @@ export class MetadataImage {
     this.brokers.clear();
     this.topicsByName.clear();
     this.topicsById.clear();
+    this.topicsVersion++;
     this.configs.clear();
     this.scramCredentials.clear();
     this.clientQuotas.clear();
@@ -244,6 +247,7 @@ export class MetadataImage {
     const topic: TopicImage = { name, topicId, partitions: new Map() };
     this.topicsByName.set(name, topic);
     this.topicsById.set(topicId, topic);
+    this.topicsVersion++;
   }
 
   private applyPartition(record: PartitionRecord): void {
@@ -251,6 +255,7 @@ export class MetadataImage {
     assert(topic, `metadata log has a partition of unknown topic id ${record.topicId}`);
     const { type: _type, topicId: _topicId, addingReplicas = [], removingReplicas = [], eligibleLeaderReplicas = [], lastKnownElr = [], directories, ...partition } = record;
     assert(directories === undefined || directories.length === record.replicas.length, `partition ${record.partitionId} of ${record.topicId} has ${directories?.length} directories for ${record.replicas.length} replicas`);
+    if (!topic.partitions.has(record.partitionId)) this.topicsVersion++;
     topic.partitions.set(record.partitionId, {
       ...partition,
       replicas: [...record.replicas],
@@ -292,6 +297,7 @@ export class MetadataImage {
     assert(topic, `metadata log removes unknown topic id ${topicId}`);
     this.topicsById.delete(topicId);
     this.topicsByName.delete(topic.name);
+    this.topicsVersion++;
     this.configs.delete(configResourceKey(2, topic.name));
   }
 

@@ -38,6 +38,7 @@ export const offsetCommitHandler = defineHandler({
     // existing partition itself), as Kafka answers without asking its coordinator.
     const errors = await broker.groupCoordinator.commitOffsets({
       groupId: request.groupId,
+      apiVersion,
       generationId: apiVersion >= 1 ? (request.generationIdOrMemberEpoch ?? -1) : -1,
       memberId: apiVersion >= 1 ? (request.memberId ?? '') : '',
       groupInstanceId: request.groupInstanceId ?? null,

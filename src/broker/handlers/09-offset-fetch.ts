@@ -4,12 +4,13 @@
 // Version notes: v0-1 errors only per partition; v2+ a top-level error; v5+ leader epoch; v7+
 // RequireStable: a partition with an offset an open transaction holds answers
 // UNSTABLE_OFFSET_COMMIT (KIP-447; Java and librdkafka read_committed consumers ask for it); v8+
-// batched groups, each with its own error (platformatic and Java send only these).
+// batched groups, each with its own error (platformatic and Java send only these); v9 the member
+// id and epoch of a KIP-848 consumer group's member (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH).
 // Authorizes as Kafka's KafkaApis: DESCRIBE on each group (else GROUP_AUTHORIZATION_FAILED), and
 // DESCRIBE on each topic: one asked for without it answers TOPIC_AUTHORIZATION_FAILED, and a fetch
 // of all the group's offsets (topics null) leaves such topics out.
 import { ErrorCode } from '../../base/error-codes.js';
-import type { OffsetFetchResult } from '../../coordinator/group/group-coordinator.js';
+import type { FetchingMember, OffsetFetchResult } from '../../coordinator/group/group-coordinator.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { OffsetFetchApi } from '../../protocol/messages/index.js';
 import type { OffsetFetchResponse } from '../../protocol/messages/offset-fetch.js';
@@ -28,11 +29,13 @@ export const offsetFetchHandler = defineHandler({
   maxVersion: 9,
   async handle(request, { broker, connection, apiVersion }): Promise<OffsetFetchResponse> {
     const requireStable = apiVersion >= 7 && request.requireStable === true;
-    const fetch = (groupId: string, topics: RequestedTopics) => fetchGroup(broker, connection, groupId, topics, requireStable, apiVersion);
+    const fetch = (groupId: string, topics: RequestedTopics, member?: FetchingMember) => fetchGroup(broker, connection, groupId, topics, requireStable, apiVersion, member);
     if (apiVersion >= BATCHED_VERSION) {
       const groups = [];
       for (const group of request.groups ?? []) {
-        const result = await fetch(group.groupId, group.topics);
+        // v9 (KIP-848): a consumer group's member fetches as itself, checked against its epoch.
+        const member = apiVersion >= 9 ? { memberId: group.memberId ?? null, memberEpoch: group.memberEpoch ?? -1 } : undefined;
+        const result = await fetch(group.groupId, group.topics, member);
         groups.push({ groupId: group.groupId, errorCode: result.errorCode, topics: toTopics(result) });
       }
       return { throttleTimeMs: 0, groups };
@@ -54,19 +57,27 @@ export const offsetFetchHandler = defineHandler({
  * without DESCRIBE answer TOPIC_AUTHORIZATION_FAILED after the others; a fetch of every committed
  * offset leaves them out.
  */
-async function fetchGroup(broker: BrokerServices, connection: ConnectionInfo, groupId: string, requested: RequestedTopics, requireStable: boolean, apiVersion: number): Promise<OffsetFetchResult> {
+async function fetchGroup(
+  broker: BrokerServices,
+  connection: ConnectionInfo,
+  groupId: string,
+  requested: RequestedTopics,
+  requireStable: boolean,
+  apiVersion: number,
+  member: FetchingMember | undefined,
+): Promise<OffsetFetchResult> {
   const { authorization, groupCoordinator } = broker;
   if (!authorization.group(connection, AclOperation.DESCRIBE, groupId)) {
     const refused = { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
     return apiVersion < TOP_LEVEL_ERROR_VERSION ? withRequestedOnError(refused, requested) : refused;
   }
   if (!requested) {
-    const result = await groupCoordinator.fetchOffsets(groupId, null, requireStable);
+    const result = await groupCoordinator.fetchOffsets(groupId, null, requireStable, member);
     if (result.errorCode !== ErrorCode.NONE) return result;
     return { errorCode: result.errorCode, topics: result.topics.filter(({ topic }) => authorization.topic(connection, AclOperation.DESCRIBE, topic)) };
   }
   const authorized = requested.filter(({ name }) => authorization.topic(connection, AclOperation.DESCRIBE, name));
-  const fetched = await groupCoordinator.fetchOffsets(groupId, authorized.map(({ name, partitionIndexes }) => ({ topic: name, partitions: partitionIndexes })), requireStable);
+  const fetched = await groupCoordinator.fetchOffsets(groupId, authorized.map(({ name, partitionIndexes }) => ({ topic: name, partitions: partitionIndexes })), requireStable, member);
   const result = withRequestedOnError(fetched, authorized);
   if (result.errorCode !== ErrorCode.NONE || authorized.length === requested.length) return result;
   const refused = requested.filter((topic) => !authorized.includes(topic));

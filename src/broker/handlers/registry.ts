@@ -50,6 +50,8 @@ import { describeClusterHandler } from './60-describe-cluster.js';
 import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 import { listConfigResourcesHandler } from './74-list-config-resources.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 import { addRaftVoterHandler } from './80-add-raft-voter.js';
@@ -106,11 +108,19 @@ export const handlers: readonly ApiHandler<any, any>[] = [
   describeProducersHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
   listConfigResourcesHandler,
   describeTopicPartitionsHandler,
   addRaftVoterHandler,
   removeRaftVoterHandler,
 ];
+
+/** The handlers a broker with `config` serves: KIP-848's APIs only while group.coordinator.rebalance.protocols lists consumer. */
+export function servedHandlers(config: { consumerGroups: { enabled: boolean } }): readonly ApiHandler<any, any>[] {
+  if (config.consumerGroups.enabled) return handlers;
+  return handlers.filter((handler) => handler !== consumerGroupHeartbeatHandler && handler !== consumerGroupDescribeHandler);
+}
 
 export function supportedApis(list: readonly ApiHandler<any, any>[] = handlers): SupportedApi[] {
   return list

@@ -11,6 +11,10 @@ import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
 import { readLastOffset } from '../../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
 import { subscribedTopics } from './consumer-protocol.js';
+import { ConsumerGroupModel, type TopicPartitions } from './consumer-group.js';
+import { ConsumerGroupReplay, groupEpochRecord, targetAssignmentEpochRecord } from './consumer-group-records.js';
+import { rangeAssignor, uniformAssignor } from './assignors.js';
+import { ConsumerGroupMembership, type ConsumerHeartbeatInput, type ConsumerHeartbeatOutcome, type ConsumerMembershipConfig, heartbeatError, heartbeatRequestProblem } from './consumer-membership.js';
 import { coordinatorAppendError } from '../append-errors.js';
 import { EMPTY_ASSIGNMENT, Group, GroupMember, GroupState, type GroupStateName, type JoinOutcome, type SyncOutcome, offsetKey } from './group.js';
 import type { GroupContext, GroupCoordinatorConfig } from './group-context.js';
@@ -26,12 +30,16 @@ export interface GroupCoordinatorOptions {
   random: RandomSource;
   logger: Logger;
   config: GroupCoordinatorConfig;
+  /** KIP-848 consumer groups' settings; Kafka's defaults when absent. */
+  consumerConfig?: ConsumerMembershipConfig;
   image: MetadataImage;
   partitions: OffsetsTopicPartitions;
 }
 
 export interface OffsetCommitInput {
   groupId: string;
+  /** OffsetCommit's version: a KIP-848 member must commit with v9+ (its member epoch). */
+  apiVersion?: number;
   /** -1 for commits from outside the group protocol (simple consumers, admin tools). */
   generationId: number;
   memberId: string;
@@ -68,6 +76,8 @@ export interface OffsetFetchResult {
 
 export interface GroupDescription {
   errorCode: number;
+  /** DescribeGroups v6 (KIP-1043): why a group could not be described. */
+  errorMessage?: string | null;
   groupId: string;
   state: GroupStateName;
   protocolType: string;
@@ -79,6 +89,37 @@ export interface ListedGroup {
   groupId: string;
   protocolType: string;
   state: GroupStateName;
+  /** ListGroups v5 GroupType. */
+  type: 'classic' | 'consumer';
+}
+
+/** One group as ConsumerGroupDescribe answers it; topic names are filled in from the metadata image. */
+export interface ConsumerGroupDescription {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: {
+    memberId: string;
+    instanceId: string | null;
+    rackId: string | null;
+    memberEpoch: number;
+    clientId: string;
+    clientHost: string;
+    subscribedTopicNames: string[];
+    subscribedTopicRegex: string | null;
+    assignment: { topicId: string; topicName: string; partitions: number[] }[];
+    targetAssignment: { topicId: string; topicName: string; partitions: number[] }[];
+  }[];
+}
+
+/** The member a KIP-848 OffsetFetch (v9+) names, checked when its group is a consumer group. */
+export interface FetchingMember {
+  memberId: string | null;
+  memberEpoch: number;
 }
 
 export interface PartitionErrors {
@@ -93,6 +134,7 @@ export class GroupCoordinator {
   private readonly loadTokens = new Map<number, object>();
   private readonly pendingTransactionalOffsets = new PendingTransactionalOffsets();
   private readonly membership: GroupMembership;
+  private readonly consumerMembership: ConsumerGroupMembership;
   private readonly context: GroupContext;
   private cancelExpiry: (() => void) | undefined;
   private stopped = false;
@@ -106,6 +148,7 @@ export class GroupCoordinator {
       store: (group, records) => this.store(group, records),
     };
     this.membership = new GroupMembership(this.context);
+    this.consumerMembership = new ConsumerGroupMembership(this.context, options.image, options.consumerConfig ?? defaultConsumerConfig());
   }
 
   /** Partitions of `__consumer_offsets` as the image has them; 0 before the topic exists. */
@@ -130,7 +173,12 @@ export class GroupCoordinator {
   stop(): void {
     this.stopped = true;
     this.cancelExpiry?.();
-    for (const group of this.groups.values()) this.membership.shutdown(group, ErrorCode.NOT_COORDINATOR);
+    for (const group of this.groups.values()) this.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
+  }
+
+  private shutdownGroup(group: Group, errorCode: number): void {
+    if (group.consumer !== undefined) this.consumerMembership.shutdown(group.consumer);
+    else this.membership.shutdown(group, errorCode);
   }
 
   /**
@@ -178,6 +226,13 @@ export class GroupCoordinator {
     }
     const existing = this.group(input.groupId);
     if (!existing && input.memberId !== '') return joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
+    if (existing?.consumer !== undefined) {
+      // An empty consumer group goes back to the classic protocol (Kafka's downgrade on an empty
+      // group); one with members would need online migration, which is not served yet.
+      if (existing.consumer.members.size > 0) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      const converted = await this.convertToClassic(existing);
+      if (converted !== ErrorCode.NONE) return joinError(input.memberId, converted);
+    }
     const group = existing ?? this.getOrCreateGroup(input.groupId);
     const outcome = await this.membership.join(group, input);
     // A join that failed before anyone got in leaves nothing worth keeping.
@@ -213,6 +268,119 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, memberErrors: this.membership.leave(group, members) };
   }
 
+  // ---- KIP-848 consumer groups ----
+
+  async consumerGroupHeartbeat(input: ConsumerHeartbeatInput): Promise<ConsumerHeartbeatOutcome> {
+    const invalid = heartbeatRequestProblem(input);
+    if (invalid !== undefined) return heartbeatError(ErrorCode.INVALID_REQUEST, invalid);
+    const refused = this.consumerMembership.subscriptionProblem(input);
+    if (refused !== undefined) return heartbeatError(refused.errorCode, refused.message);
+    const ready = await this.ready(input.groupId);
+    if (ready !== ErrorCode.NONE) return heartbeatError(ready);
+    let group = this.group(input.groupId);
+    if (group === undefined || group.is(GroupState.dead)) {
+      if (input.memberEpoch !== 0) return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} not found.`);
+      group = this.getOrCreateGroup(input.groupId);
+    }
+    if (group.consumer === undefined) {
+      if (!group.isEmpty || group.pendingMembers.size > 0 || !group.is(GroupState.empty)) {
+        return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is a classic group with members; it can move to the consumer protocol once it is empty.`);
+      }
+      const converted = await this.convertToConsumer(group);
+      if (converted !== ErrorCode.NONE) return heartbeatError(converted);
+    }
+    return this.consumerMembership.heartbeat(group, group.consumer!, input);
+  }
+
+  /** An empty classic group becomes a consumer group, keeping its offsets (Kafka's upgrade of an empty group). */
+  private async convertToConsumer(group: Group): Promise<number> {
+    if (group.generationId > 0 || group.protocolType !== null) {
+      const stored = await this.store(group, [groupMetadataRecord(group.groupId, null)]);
+      if (stored !== ErrorCode.NONE) return stored;
+    }
+    if (group.consumer !== undefined) return ErrorCode.NONE;
+    group.consumer = new ConsumerGroupModel();
+    group.protocolType = 'consumer';
+    group.protocolName = null;
+    group.generationId = 0;
+    group.leaderId = null;
+    return ErrorCode.NONE;
+  }
+
+  /** An empty consumer group becomes a classic group, keeping its offsets. */
+  private async convertToClassic(group: Group): Promise<number> {
+    const stored = await this.store(group, [groupEpochRecord(group.groupId, null), targetAssignmentEpochRecord(group.groupId, null)]);
+    if (stored !== ErrorCode.NONE) return stored;
+    if (group.consumer !== undefined) this.consumerMembership.shutdown(group.consumer);
+    group.consumer = undefined;
+    group.protocolType = null;
+    group.state = GroupState.empty;
+    return ErrorCode.NONE;
+  }
+
+  async consumerGroupDescribe(groupIds: readonly string[]): Promise<ConsumerGroupDescription[]> {
+    const results: ConsumerGroupDescription[] = [];
+    for (const groupId of groupIds) results.push(await this.describeConsumerGroup(groupId));
+    return results;
+  }
+
+  private async describeConsumerGroup(groupId: string): Promise<ConsumerGroupDescription> {
+    const fail = (errorCode: number, errorMessage: string | null = null): ConsumerGroupDescription => ({
+      errorCode,
+      errorMessage,
+      groupId,
+      groupState: '',
+      groupEpoch: -1,
+      assignmentEpoch: -1,
+      assignorName: '',
+      members: [],
+    });
+    if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return fail(ready);
+    const group = this.group(groupId);
+    if (group === undefined || group.is(GroupState.dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} not found.`);
+    const model = group.consumer;
+    if (model === undefined) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+    const named = (partitions: TopicPartitions) =>
+      [...partitions]
+        .filter(([, set]) => set.size > 0)
+        .map(([topicId, set]) => ({ topicId, topicName: this.options.image.topicsById.get(topicId)?.name ?? '', partitions: [...set].sort((a, b) => a - b) }))
+        .sort((a, b) => a.topicName.localeCompare(b.topicName));
+    const defaultAssignor = this.consumerMembership.defaultAssignorName;
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      groupId,
+      groupState: model.state,
+      groupEpoch: model.groupEpoch,
+      assignmentEpoch: model.assignmentEpoch,
+      assignorName: model.preferredAssignor(defaultAssignor),
+      members: [...model.members.values()].map((member) => ({
+        memberId: member.memberId,
+        instanceId: member.instanceId,
+        rackId: member.rackId,
+        memberEpoch: member.memberEpoch,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        subscribedTopicNames: member.subscribedTopicNames,
+        subscribedTopicRegex: member.subscribedTopicRegex,
+        assignment: named(member.assigned),
+        targetAssignment: named(model.targetAssignment.get(member.memberId) ?? new Map()),
+      })),
+    };
+  }
+
+  /** Whether any member of a consumer group subscribes to `topic` (by name or regex). */
+  private consumerGroupSubscribesTo(model: ConsumerGroupModel, topic: string): boolean {
+    const topicId = this.options.image.topic(topic)?.topicId;
+    for (const member of model.members.values()) {
+      if (member.subscribedTopicNames.includes(topic)) return true;
+      if (topicId !== undefined && member.subscribedTopicRegex !== null && this.consumerMembership.subscribedTopicIds(member).has(topicId)) return true;
+    }
+    return false;
+  }
+
   // ---- Offsets ----
 
   /** OffsetCommit: one error code per offset, in request order. */
@@ -231,11 +399,14 @@ export class GroupCoordinator {
     if (problem !== ErrorCode.NONE) return all(problem);
     const member = group.members.get(input.memberId);
     if (member) this.membership.scheduleSessionExpiry(group, member);
+    const consumerMember = group.consumer?.members.get(input.memberId);
+    if (consumerMember) this.consumerMembership.scheduleSessionExpiry(group, group.consumer!, consumerMember);
     return this.storeOffsets(group, input);
   }
 
   private commitProblem(group: Group, input: OffsetCommitInput): number {
     if (group.is(GroupState.dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.consumer !== undefined) return consumerCommitProblem(group.consumer, input.memberId, input.generationId, input.apiVersion ?? 9, false);
     // Commits from outside the group protocol are accepted only while no member is active.
     if (input.generationId < 0 && group.is(GroupState.empty)) return ErrorCode.NONE;
     const problem = this.membership.memberProblem(group, input.memberId, input.groupInstanceId, input.generationId);
@@ -282,7 +453,10 @@ export class GroupCoordinator {
     const group = this.group(input.groupId);
     if (input.generationId >= 0) {
       if (!group) return all(ErrorCode.ILLEGAL_GENERATION);
-      const problem = this.membership.memberProblem(group, input.memberId, input.groupInstanceId, input.generationId);
+      const problem =
+        group.consumer !== undefined
+          ? consumerCommitProblem(group.consumer, input.memberId, input.generationId, Infinity, true)
+          : this.membership.memberProblem(group, input.memberId, input.groupInstanceId, input.generationId);
       if (problem !== ErrorCode.NONE) return all(problem);
     }
     const nowMs = this.options.clock.nowMs();
@@ -351,10 +525,16 @@ export class GroupCoordinator {
    * answers UNSTABLE_OFFSET_COMMIT instead of its committed offset, so a read_committed consumer
    * retries rather than starting from the offset the transaction is about to replace.
    */
-  async fetchOffsets(groupId: string, topics: { topic: string; partitions: number[] }[] | null, requireStable = false): Promise<OffsetFetchResult> {
+  async fetchOffsets(groupId: string, topics: { topic: string; partitions: number[] }[] | null, requireStable = false, member?: FetchingMember): Promise<OffsetFetchResult> {
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return { errorCode: ready, topics: [] };
     const group = this.group(groupId);
+    // OffsetFetch v9+ from a KIP-848 member: it must still be in the group at its epoch.
+    if (group?.consumer !== undefined && member !== undefined && member.memberId !== null && member.memberEpoch >= 0) {
+      const known = group.consumer.members.get(member.memberId);
+      if (known === undefined) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, topics: [] };
+      if (known.memberEpoch !== member.memberEpoch) return { errorCode: ErrorCode.STALE_MEMBER_EPOCH, topics: [] };
+    }
     const stable = (topic: string, fetched: FetchedOffset): FetchedOffset =>
       requireStable && this.pendingTransactionalOffsets.hasPending(groupId, topic, fetched.partition) ? unstableOffset(fetched.partition) : fetched;
     if (topics === null) {
@@ -379,6 +559,8 @@ export class GroupCoordinator {
     if (ready !== ErrorCode.NONE) return { ...described, errorCode: ready };
     const group = this.group(groupId);
     if (!group) return described;
+    // As Kafka 4 (KIP-1043): DescribeGroups describes classic groups; consumer groups have ConsumerGroupDescribe.
+    if (group.consumer !== undefined) return { ...described, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a classic group.` };
     const stable = group.is(GroupState.stable);
     return {
       ...described,
@@ -397,13 +579,15 @@ export class GroupCoordinator {
   }
 
   /** Groups on hosted partitions, optionally only those in `states` (compared case-insensitively, as Kafka). */
-  listGroups(states: readonly string[] = []): { errorCode: number; groups: ListedGroup[] } {
+  listGroups(states: readonly string[] = [], types: readonly string[] = []): { errorCode: number; groups: ListedGroup[] } {
     const wanted = new Set(states.map((state) => state.toLowerCase()));
+    const wantedTypes = new Set(types.map((type) => type.toLowerCase()));
     const groups: ListedGroup[] = [];
     for (const group of this.groups.values()) {
       if (group.is(GroupState.dead)) continue;
       if (wanted.size > 0 && !wanted.has(group.state.toLowerCase())) continue;
-      groups.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state });
+      if (wantedTypes.size > 0 && !wantedTypes.has(group.type)) continue;
+      groups.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state, type: group.type });
     }
     return { errorCode: ErrorCode.NONE, groups };
   }
@@ -422,7 +606,8 @@ export class GroupCoordinator {
     if (!group || group.is(GroupState.dead)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is(GroupState.empty)) return ErrorCode.NON_EMPTY_GROUP;
     const records = [...group.offsets.values()].map(({ topic, partition }) => offsetCommitRecord(groupId, topic, partition, null));
-    records.push(groupMetadataRecord(groupId, null));
+    if (group.consumer !== undefined) records.push(targetAssignmentEpochRecord(groupId, null), groupEpochRecord(groupId, null));
+    else records.push(groupMetadataRecord(groupId, null));
     const stored = await this.store(group, records);
     if (stored !== ErrorCode.NONE) return stored;
     if (!group.is(GroupState.empty)) return ErrorCode.NON_EMPTY_GROUP;
@@ -431,7 +616,8 @@ export class GroupCoordinator {
   }
 
   private markDead(group: Group): void {
-    this.membership.shutdown(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    this.shutdownGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    group.consumer = undefined;
     group.offsets.clear();
     group.transitionTo(GroupState.dead, this.options.clock.nowMs());
     this.groups.delete(group.groupId);
@@ -451,7 +637,7 @@ export class GroupCoordinator {
     const deleted: string[] = [];
     const result: PartitionErrors = { errorCode: ErrorCode.NONE, topics: [] };
     for (const { topic, partitions } of topics) {
-      const subscribed = !group.is(GroupState.empty) && group.isSubscribedTo(topic, subscribedTopics);
+      const subscribed = group.consumer !== undefined ? this.consumerGroupSubscribesTo(group.consumer, topic) : !group.is(GroupState.empty) && group.isSubscribedTo(topic, subscribedTopics);
       result.topics.push({
         topic,
         partitions: partitions.map((partition) => {
@@ -513,7 +699,7 @@ export class GroupCoordinator {
     let unloaded = 0;
     for (const [groupId, group] of [...this.groups]) {
       if (this.partitionFor(groupId) !== partition) continue;
-      this.membership.shutdown(group, ErrorCode.NOT_COORDINATOR);
+      this.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
       this.groups.delete(groupId);
       unloaded++;
     }
@@ -525,6 +711,7 @@ export class GroupCoordinator {
   private async replay(partition: number, token: object): Promise<void> {
     const offsets = new Map<string, Map<string, DecodedOffsetsRecord & { type: 'offset' }>>();
     const metadata = new Map<string, (DecodedOffsetsRecord & { type: 'group' })['metadata']>();
+    const consumerGroups = new Map<string, ConsumerGroupReplay>();
     let nextOffset = 0;
     let count = 0;
     for (;;) {
@@ -545,7 +732,11 @@ export class GroupCoordinator {
             count++;
             if (batch.transactional && decoded.type === 'offset') this.pendingTransactionalOffsets.add(batch.producerId, partition, [decoded]);
             else if (decoded.type === 'group') metadata.set(decoded.group, decoded.metadata);
-            else {
+            else if (decoded.type === 'consumer') {
+              let replay = consumerGroups.get(decoded.group);
+              if (replay === undefined) consumerGroups.set(decoded.group, (replay = new ConsumerGroupReplay()));
+              replay.apply(decoded.record);
+            } else {
               let byPartition = offsets.get(decoded.group);
               if (!byPartition) offsets.set(decoded.group, (byPartition = new Map()));
               byPartition.set(offsetKey(decoded.topic, decoded.partition), decoded);
@@ -556,8 +747,8 @@ export class GroupCoordinator {
     }
     // Unloaded while replaying (leadership moved on): this broker no longer coordinates these groups.
     if (this.loadTokens.get(partition) !== token) return;
-    const groupIds = new Set([...metadata.keys(), ...offsets.keys()]);
-    for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId));
+    const groupIds = new Set([...metadata.keys(), ...offsets.keys(), ...consumerGroups.keys()]);
+    for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId), consumerGroups.get(groupId)?.restore());
     if (count > 0) this.options.logger.info('loaded __consumer_offsets partition', { partition, records: count, groups: groupIds.size });
   }
 
@@ -579,13 +770,22 @@ export class GroupCoordinator {
     }
   }
 
-  private restoreGroup(groupId: string, value: (DecodedOffsetsRecord & { type: 'group' })['metadata'], offsets: Map<string, DecodedOffsetsRecord & { type: 'offset' }> | undefined): void {
+  private restoreGroup(
+    groupId: string,
+    value: (DecodedOffsetsRecord & { type: 'group' })['metadata'],
+    offsets: Map<string, DecodedOffsetsRecord & { type: 'offset' }> | undefined,
+    consumer: ConsumerGroupModel | undefined,
+  ): void {
     const live = [...(offsets?.values() ?? [])].filter((entry) => entry.offset !== null);
-    if (value === null && live.length === 0) return;
+    if (value === null && live.length === 0 && consumer === undefined) return;
     const nowMs = this.options.clock.nowMs();
     const group = new Group(groupId, nowMs);
     for (const entry of live) group.offsets.set(offsetKey(entry.topic, entry.partition), { topic: entry.topic, partition: entry.partition, committed: entry.offset! });
-    if (value !== null) {
+    if (consumer !== undefined) {
+      group.consumer = consumer;
+      group.protocolType = 'consumer';
+      this.consumerMembership.restoreTimers(group, consumer);
+    } else if (value !== null) {
       group.generationId = value.generation;
       group.protocolType = value.protocolType === '' ? null : value.protocolType;
       group.protocolName = value.protocol;
@@ -635,7 +835,8 @@ export class GroupCoordinator {
       const expired = [...group.offsets.entries()].filter(([, { committed }]) => this.isExpired(group, committed, nowMs));
       const records = expired.map(([, { topic, partition }]) => offsetCommitRecord(group.groupId, topic, partition, null));
       const removeGroup = expired.length === group.offsets.size;
-      if (removeGroup) records.push(groupMetadataRecord(group.groupId, null));
+      if (removeGroup && group.consumer !== undefined) records.push(targetAssignmentEpochRecord(group.groupId, null), groupEpochRecord(group.groupId, null));
+      else if (removeGroup) records.push(groupMetadataRecord(group.groupId, null));
       if (records.length === 0) continue;
       if ((await this.store(group, records)) !== ErrorCode.NONE) continue;
       for (const [key] of expired) group.offsets.delete(key);
@@ -668,4 +869,24 @@ function allOffsets(group: Group): OffsetFetchResult['topics'] {
     partitions.push(fetchedOffset(partition, committed));
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a.partition - b.partition) }));
+}
+
+/**
+ * The member checks of OffsetCommit and TxnOffsetCommit for a KIP-848 consumer group: commits from
+ * outside the group (no member, epoch -1) only while it has no members; a member must commit with
+ * OffsetCommit v9+ at its current epoch (STALE_MEMBER_EPOCH otherwise; ILLEGAL_GENERATION for a
+ * transactional commit, whose response has no such code in older clients' eyes).
+ */
+function consumerCommitProblem(model: ConsumerGroupModel, memberId: string, memberEpoch: number, apiVersion: number, transactional: boolean): number {
+  if (memberEpoch < 0 && memberId === '' && model.members.size === 0) return ErrorCode.NONE;
+  const member = model.members.get(memberId);
+  if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (!transactional && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  if (memberEpoch !== member.memberEpoch) return transactional ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+  return ErrorCode.NONE;
+}
+
+/** Kafka's defaults for consumer groups: 45 s sessions, 5 s heartbeats, the uniform then the range assignor. */
+export function defaultConsumerConfig(): ConsumerMembershipConfig {
+  return { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 2_147_483_647, assignors: [uniformAssignor, rangeAssignor] };
 }

@@ -15,6 +15,7 @@ import {
   encodeOffsetCommitKey,
   encodeOffsetCommitValue,
 } from '../../protocol/messages/records/index.js';
+import { type DecodedConsumerGroupRecord, decodeConsumerGroupRecord } from './consumer-group-records.js';
 
 const OFFSET_COMMIT_KEY_VERSION = 1;
 const GROUP_METADATA_KEY_VERSION = 2;
@@ -40,7 +41,8 @@ export interface CommittedOffset {
 
 export type DecodedOffsetsRecord =
   | { type: 'offset'; group: string; topic: string; partition: number; offset: CommittedOffset | null }
-  | { type: 'group'; group: string; metadata: GroupMetadataValue | null };
+  | { type: 'group'; group: string; metadata: GroupMetadataValue | null }
+  | { type: 'consumer'; group: string; record: DecodedConsumerGroupRecord };
 
 function framed(version: number, encode: (writer: Writer) => void): Buffer {
   const writer = new Writer(64);
@@ -83,7 +85,8 @@ export function decodeOffsetsRecord(key: Buffer, value: Buffer | null): DecodedO
     const valueReader = new Reader(value);
     return { type: 'group', group, metadata: decodeGroupMetadataValue(valueReader, valueReader.readInt16()) };
   }
-  return undefined;
+  const consumer = decodeConsumerGroupRecord(keyVersion, keyReader, value);
+  return consumer === undefined ? undefined : { type: 'consumer', group: consumer.group, record: consumer };
 }
 
 function decodeCommittedOffset(value: Buffer): CommittedOffset {

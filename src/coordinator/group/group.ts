@@ -3,6 +3,7 @@
 // members (dynamic and static), members that still owe a re-join, and its committed offsets.
 import { assert } from '../../base/assert.js';
 import type { GroupMetadataValue } from '../../protocol/messages/records/index.js';
+import type { ConsumerGroupModel, ConsumerGroupStateName } from './consumer-group.js';
 import type { CommittedOffset } from './group-records.js';
 
 export const GroupState = {
@@ -12,10 +13,12 @@ export const GroupState = {
   stable: 'Stable',
   dead: 'Dead',
 } as const;
-export type GroupStateName = (typeof GroupState)[keyof typeof GroupState];
+type ClassicGroupStateName = (typeof GroupState)[keyof typeof GroupState];
+/** A classic group's state, or a KIP-848 consumer group's (Empty, Assigning, Reconciling, Stable). */
+export type GroupStateName = ClassicGroupStateName | ConsumerGroupStateName;
 
 /** The states each state may be entered from, as Kafka's GroupMetadata defines them. */
-const VALID_PREVIOUS_STATES: Record<GroupStateName, readonly GroupStateName[]> = {
+const VALID_PREVIOUS_STATES: Record<ClassicGroupStateName, readonly GroupStateName[]> = {
   Empty: ['PreparingRebalance'],
   PreparingRebalance: ['Stable', 'CompletingRebalance', 'Empty'],
   CompletingRebalance: ['PreparingRebalance'],
@@ -96,6 +99,12 @@ export function offsetKey(topic: string, partition: number): string {
 
 export class Group {
   state: GroupStateName = GroupState.empty;
+  /**
+   * Set while the group is a KIP-848 consumer group (ConsumerGroupHeartbeat): its epochs, members
+   * and assignments. The classic fields (members, generation, protocol) then stay empty; the
+   * offsets are shared by both kinds, so a group keeps them when it changes kind.
+   */
+  consumer: ConsumerGroupModel | undefined;
   generationId = 0;
   protocolType: string | null = null;
   protocolName: string | null = null;
@@ -123,7 +132,7 @@ export class Group {
     return this.state === state;
   }
 
-  transitionTo(state: GroupStateName, nowMs: number): void {
+  transitionTo(state: ClassicGroupStateName, nowMs: number): void {
     assert(VALID_PREVIOUS_STATES[state].includes(this.state), `group ${this.groupId} cannot move from ${this.state} to ${state}`);
     this.state = state;
     this.currentStateTimestampMs = nowMs;
@@ -131,6 +140,11 @@ export class Group {
 
   get isEmpty(): boolean {
     return this.members.size === 0;
+  }
+
+  /** Kafka's group type as ListGroups v5 shows it. */
+  get type(): 'classic' | 'consumer' {
+    return this.consumer === undefined ? 'classic' : 'consumer';
   }
 
   addMember(member: GroupMember): void {
