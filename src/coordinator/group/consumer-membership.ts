@@ -413,10 +413,38 @@ export class ConsumerGroupMembership {
     group.currentStateTimestampMs = this.context.clock.nowMs();
   }
 
-  /** After a load: every member restored gets a session to heartbeat within. */
-  restoreTimers(group: Group, model: ConsumerGroupModel): void {
+  /**
+   * After a load: every member restored gets a session to heartbeat within. The subscribed topics
+   * count as seen when the stored target assignment covers exactly their partitions; otherwise
+   * they changed while no coordinator watched, and the next heartbeat moves the group epoch.
+   */
+  restore(group: Group, model: ConsumerGroupModel): void {
+    if (this.targetCoversSubscriptions(model)) {
+      model.subscriptionSignature = this.subscriptionSignature(model);
+      model.topicsVersionSeen = this.image.topicsVersion;
+    }
     for (const member of model.members.values()) this.scheduleTimers(group, model, member);
     this.refreshState(group, model);
+  }
+
+  private targetCoversSubscriptions(model: ConsumerGroupModel): boolean {
+    const expected = new Set<string>();
+    for (const member of model.members.values()) {
+      for (const topicId of this.subscribedTopicIds(member)) {
+        const count = this.image.topicsById.get(topicId)?.partitions.size ?? 0;
+        for (let partition = 0; partition < count; partition++) expected.add(`${topicId}:${partition}`);
+      }
+    }
+    let covered = 0;
+    for (const target of model.targetAssignment.values()) {
+      for (const [topicId, partitions] of target) {
+        for (const partition of partitions) {
+          if (!expected.has(`${topicId}:${partition}`)) return false;
+          covered++;
+        }
+      }
+    }
+    return covered === expected.size;
   }
 
   /** Stops every member's timers (unload, shutdown, deletion). */

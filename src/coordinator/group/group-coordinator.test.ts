@@ -2,77 +2,14 @@
 // and the classic protocol's paths (join, sync, fencing, timeouts, static members, replay).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Clock, RandomSource } from '../../base/clock.js';
 import { ErrorCode } from '../../base/error-codes.js';
 import { silentLogger } from '../../base/logger.js';
 import { KafkaError } from '../../base/kafka-error.js';
-import { MetadataImage } from '../../metadata/metadata-image.js';
-import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
-import { patchBaseOffsetAndEpoch, readLastOffsetDelta } from '../../protocol/records/batch-header.js';
 import { type GroupCoordinatorConfig } from './group-context.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import type { JoinGroupInput } from './group-membership.js';
 import { javaStringHashCode, offsetsPartitionFor } from './group-partition.js';
-import type { OffsetsTopicPartitions } from './offsets-topic.js';
-
-class ManualClock implements Clock {
-  now = 1_000_000;
-  private timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
-  nowMs(): number {
-    return this.now;
-  }
-  monotonicMs(): number {
-    return this.now;
-  }
-  schedule(delayMs: number, callback: () => void): () => void {
-    const timer = { at: this.now + delayMs, callback, cancelled: false };
-    this.timers.push(timer);
-    return () => {
-      timer.cancelled = true;
-    };
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      const due = this.timers.filter((timer) => !timer.cancelled && timer.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.now = due.at;
-      due.cancelled = true;
-      due.callback();
-      await settle();
-    }
-    this.now = end;
-    await settle();
-  }
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-const random: RandomSource = { nextInt: (bound) => Math.floor(Math.random() * bound), bytes: (length) => Buffer.from(Array.from({ length }, () => Math.floor(Math.random() * 256))) };
-
-class MemoryOffsetsTopic implements OffsetsTopicPartitions {
-  readonly logs = new Map<number, Buffer[]>();
-  /** The image of these tests always has `__consumer_offsets`: there is nothing to create. */
-  async ensureTopic(): Promise<boolean> {
-    return true;
-  }
-  isHosted(): boolean {
-    return true;
-  }
-  async append(partition: number, batch: Buffer): Promise<void> {
-    const log = this.logs.get(partition) ?? [];
-    const baseOffset = log.reduce((next, stored) => next + readLastOffsetDelta(stored) + 1, 0);
-    const copy = Buffer.from(batch);
-    patchBaseOffsetAndEpoch(copy, 0, baseOffset, 0);
-    log.push(copy);
-    this.logs.set(partition, log);
-  }
-  async read(partition: number, fromOffset: number) {
-    const log = this.logs.get(partition) ?? [];
-    const highWatermark = log.reduce((next, stored) => next + readLastOffsetDelta(stored) + 1, 0);
-    return { chunks: fromOffset === 0 ? log : [], highWatermark };
-  }
-}
+import { MemoryOffsetsTopic, StepClock as ManualClock, imageWithTopics, random, settle } from '../../testing/group-support.js';
 
 const config: GroupCoordinatorConfig = {
   offsetsTopicNumPartitions: 4,
@@ -84,19 +21,6 @@ const config: GroupCoordinatorConfig = {
   groupMaxSize: 3,
   offsetMetadataMaxBytes: 100,
 };
-
-function imageWithTopics(): MetadataImage {
-  const image = new MetadataImage();
-  const topic = (name: string, topicId: string, partitions: number) => {
-    image.apply({ type: 'Topic', name, topicId });
-    for (let partitionId = 0; partitionId < partitions; partitionId++) {
-      image.apply({ type: 'Partition', topicId, partitionId, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
-    }
-  };
-  topic(CONSUMER_OFFSETS_TOPIC, 'AAAAAAAAAAAAAAAAAAAAAQ', 4);
-  topic('orders', 'AAAAAAAAAAAAAAAAAAAAAg', 2);
-  return image;
-}
 
 function setup(overrides: Partial<GroupCoordinatorConfig> = {}, topic = new MemoryOffsetsTopic(), clock = new ManualClock()) {
   const coordinator = new GroupCoordinator({ clock, random, logger: silentLogger, config: { ...config, ...overrides }, image: imageWithTopics(), partitions: topic });

@@ -784,7 +784,7 @@ export class GroupCoordinator {
     if (consumer !== undefined) {
       group.consumer = consumer;
       group.protocolType = 'consumer';
-      this.consumerMembership.restoreTimers(group, consumer);
+      this.consumerMembership.restore(group, consumer);
     } else if (value !== null) {
       group.generationId = value.generation;
       group.protocolType = value.protocolType === '' ? null : value.protocolType;
