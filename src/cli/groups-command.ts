@@ -1,13 +1,16 @@
-// `conveyor groups`: Kafka's kafka-consumer-groups tool for Conveyor: list groups, describe one
-// (members, assignments, committed offsets, log end offsets and lag), reset a group's offsets
+// `conveyor groups`: Kafka's kafka-consumer-groups tool for Conveyor: list groups (classic and
+// KIP-848 consumer groups), describe one (members, assignments, committed offsets, log end offsets
+// and lag; for a consumer group also its epochs, assignor and each member's epoch and target
+// assignment, from ConsumerGroupDescribe), reset a group's offsets
 // (a dry run unless --execute, as Kafka's tool) and delete groups. Talks to the broker over the
 // Kafka protocol through src/client, so it works against any running broker.
 import type { Command } from 'commander';
 import type { KafkaConnection } from '../client/kafka-connection.js';
 import { commandConfigOption, withConnection } from './output.js';
 import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
-import { errorName } from '../base/error-codes.js';
+import { ErrorCode, errorName } from '../base/error-codes.js';
 import {
+  ConsumerGroupDescribeApi,
   DeleteGroupsApi,
   DescribeGroupsApi,
   ListGroupsApi,
@@ -49,10 +52,76 @@ function checked(errorCode: number, what: string): void {
 }
 
 async function listGroups(options: CommonOptions): Promise<void> {
-  const response = await withConnection(options, (connection) => connection.send(ListGroupsApi, 4, { statesFilter: [] }));
+  const response = await withConnection(options, (connection) => connection.send(ListGroupsApi, 5, { statesFilter: [], typesFilter: [] }));
   checked(response.errorCode, 'listing groups');
-  const groups = response.groups.map((group) => ({ groupId: group.groupId, state: group.groupState ?? '', protocolType: group.protocolType }));
-  print(options, groups, groups.length === 0 ? '(no groups)' : table([['GROUP', 'STATE', 'PROTOCOL-TYPE'], ...groups.map((group) => [group.groupId, group.state, group.protocolType])]));
+  const groups = response.groups.map((group) => ({ groupId: group.groupId, type: group.groupType ?? 'classic', state: group.groupState ?? '', protocolType: group.protocolType }));
+  print(
+    options,
+    groups,
+    groups.length === 0 ? '(no groups)' : table([['GROUP', 'TYPE', 'STATE', 'PROTOCOL-TYPE'], ...groups.map((group) => [group.groupId, group.type, group.state, group.protocolType])]),
+  );
+}
+
+interface DescribedMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  host: string;
+  assignment: { topic: string; partitions: number[] }[];
+  /** Consumer groups only: the member's epoch and the assignment it is reconciling towards. */
+  memberEpoch?: number;
+  targetAssignment?: { topic: string; partitions: number[] }[];
+}
+
+interface DescribedGroup {
+  type: 'classic' | 'consumer';
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: DescribedMember[];
+  /** Consumer groups only. */
+  groupEpoch?: number;
+  assignmentEpoch?: number;
+  assignor?: string;
+}
+
+/**
+ * A group of either kind: DescribeGroups for a classic group; a KIP-848 consumer group answers it
+ * GROUP_ID_NOT_FOUND (as Kafka 4), and is described with ConsumerGroupDescribe instead.
+ */
+async function describeAnyGroup(connection: KafkaConnection, groupId: string): Promise<DescribedGroup> {
+  const group = (await connection.send(DescribeGroupsApi, 5, { groups: [groupId], includeAuthorizedOperations: false })).groups[0]!;
+  if (group.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) {
+    checked(group.errorCode, `describing ${groupId}`);
+    return {
+      type: 'classic',
+      state: group.groupState,
+      protocolType: group.protocolType,
+      protocol: group.protocolData,
+      members: group.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId ?? null, clientId: member.clientId, host: member.clientHost, assignment: assignedPartitions(member.memberAssignment) })),
+    };
+  }
+  const consumer = (await connection.send(ConsumerGroupDescribeApi, 0, { groupIds: [groupId], includeAuthorizedOperations: false })).groups[0]!;
+  checked(consumer.errorCode, `describing ${groupId}${consumer.errorMessage ? ` (${consumer.errorMessage})` : ''}`);
+  const named = (partitions: { topicName: string; partitions: number[] }[]) => partitions.map(({ topicName, partitions: indexes }) => ({ topic: topicName, partitions: indexes }));
+  return {
+    type: 'consumer',
+    state: consumer.groupState,
+    protocolType: 'consumer',
+    protocol: consumer.assignorName,
+    groupEpoch: consumer.groupEpoch,
+    assignmentEpoch: consumer.assignmentEpoch,
+    assignor: consumer.assignorName,
+    members: consumer.members.map((member) => ({
+      memberId: member.memberId,
+      groupInstanceId: member.instanceId,
+      clientId: member.clientId,
+      host: member.clientHost,
+      memberEpoch: member.memberEpoch,
+      assignment: named(member.assignment.topicPartitions),
+      targetAssignment: named(member.targetAssignment.topicPartitions),
+    })),
+  };
 }
 
 async function endOffsets(connection: KafkaConnection, partitions: { topic: string; partition: number }[], timestamp: bigint): Promise<Map<string, number>> {
@@ -70,14 +139,12 @@ async function endOffsets(connection: KafkaConnection, partitions: { topic: stri
 
 async function describeGroup(groupId: string, options: CommonOptions): Promise<void> {
   const described = await withConnection(options, async (connection) => {
-    const groups = await connection.send(DescribeGroupsApi, 5, { groups: [groupId], includeAuthorizedOperations: false });
-    const group = groups.groups[0]!;
-    checked(group.errorCode, `describing ${groupId}`);
+    const group = await describeAnyGroup(connection, groupId);
     const fetched = await connection.send(OffsetFetchApi, 7, { groupId, topics: null, requireStable: false });
     checked(fetched.errorCode ?? 0, `fetching offsets of ${groupId}`);
-    const owners = new Map<string, (typeof group.members)[number]>();
+    const owners = new Map<string, DescribedMember>();
     for (const member of group.members) {
-      for (const { topic, partitions } of assignedPartitions(member.memberAssignment)) for (const partition of partitions) owners.set(`${topic}:${partition}`, member);
+      for (const { topic, partitions } of member.assignment) for (const partition of partitions) owners.set(`${topic}:${partition}`, member);
     }
     const committed = new Map<string, number>();
     for (const topic of fetched.topics ?? []) for (const partition of topic.partitions) committed.set(`${topic.name}:${partition.partitionIndex}`, Number(partition.committedOffset));
@@ -86,23 +153,27 @@ async function describeGroup(groupId: string, options: CommonOptions): Promise<v
     const logEnd = partitions.length > 0 ? await endOffsets(connection, partitions, LATEST_TIMESTAMP) : new Map<string, number>();
     return {
       groupId,
-      state: group.groupState,
-      protocolType: group.protocolType,
-      protocol: group.protocolData,
-      members: group.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId ?? null, clientId: member.clientId, host: member.clientHost, assignment: assignedPartitions(member.memberAssignment) })),
+      ...group,
       offsets: partitions.map(({ topic, partition }) => {
         const key = `${topic}:${partition}`;
         const current = committed.get(key) ?? -1;
         const end = logEnd.get(key) ?? -1;
         const owner = owners.get(key);
-        return { topic, partition, currentOffset: current, logEndOffset: end, lag: current >= 0 && end >= 0 ? end - current : null, memberId: owner?.memberId ?? null, host: owner?.clientHost ?? null, clientId: owner?.clientId ?? null };
+        return { topic, partition, currentOffset: current, logEndOffset: end, lag: current >= 0 && end >= 0 ? end - current : null, memberId: owner?.memberId ?? null, host: owner?.host ?? null, clientId: owner?.clientId ?? null };
       }),
     };
   });
   const rows = described.offsets.map((row) => [row.topic, row.partition, row.currentOffset < 0 ? '-' : row.currentOffset, row.logEndOffset, row.lag ?? '-', row.memberId ?? '-', row.host ?? '-', row.clientId ?? '-']);
+  const heading =
+    described.type === 'consumer'
+      ? `GROUP ${described.groupId}  TYPE consumer  STATE ${described.state}  GROUP-EPOCH ${described.groupEpoch}  ASSIGNMENT-EPOCH ${described.assignmentEpoch}  ASSIGNOR ${described.assignor}  MEMBERS ${described.members.length}`
+      : `GROUP ${described.groupId}  STATE ${described.state}  PROTOCOL ${described.protocol || '-'}  MEMBERS ${described.members.length}`;
+  const partitionsText = (assignment: { topic: string; partitions: number[] }[] | undefined) => (assignment ?? []).map(({ topic, partitions }) => `${topic}:${partitions.join(',')}`).join(' ') || '-';
+  const memberRows = described.members.map((member) => [member.memberId, member.memberEpoch ?? '-', member.groupInstanceId ?? '-', member.clientId, member.host, partitionsText(member.assignment), partitionsText(member.targetAssignment)]);
   const text = [
-    `GROUP ${described.groupId}  STATE ${described.state}  PROTOCOL ${described.protocol || '-'}  MEMBERS ${described.members.length}`,
+    heading,
     rows.length === 0 ? '(no committed offsets or assignments)' : table([['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], ...rows]),
+    ...(described.type === 'consumer' && memberRows.length > 0 ? ['', table([['MEMBER-ID', 'EPOCH', 'INSTANCE-ID', 'CLIENT-ID', 'HOST', 'ASSIGNMENT', 'TARGET-ASSIGNMENT'], ...memberRows])] : []),
   ].join('\n');
   print(options, described, text);
 }
@@ -123,9 +194,8 @@ function resetTimestamp(options: ResetOptions): bigint | undefined {
 async function resetOffsets(groupId: string, options: ResetOptions): Promise<void> {
   const timestamp = resetTimestamp(options);
   const plan = await withConnection(options, async (connection) => {
-    const group = (await connection.send(DescribeGroupsApi, 5, { groups: [groupId], includeAuthorizedOperations: false })).groups[0]!;
-    checked(group.errorCode, `describing ${groupId}`);
-    if (group.groupState !== 'Empty' && group.groupState !== 'Dead') throw new Error(`group ${groupId} is ${group.groupState}: stop its consumers before resetting offsets`);
+    const group = await describeAnyGroup(connection, groupId);
+    if (group.state !== 'Empty' && group.state !== 'Dead') throw new Error(`group ${groupId} is ${group.state}: stop its consumers before resetting offsets`);
     const metadata = await connection.send(MetadataApi, 1, { topics: [{ name: options.topic }] });
     const topic = metadata.topics.find((candidate) => candidate.name === options.topic);
     if (!topic || topic.errorCode !== 0) throw new Error(`topic ${options.topic}: ${errorName(topic?.errorCode ?? 3)}`);
