@@ -1,0 +1,341 @@
+// @platformatic/kafka 2.x in KIP-848 consumer groups (groupProtocol 'consumer': ConsumerGroupHeartbeat,
+// server-side 'uniform' assignor, incremental revoke-before-assign) against one Conveyor broker:
+//   - the group scenario of the classic tests, adapted: members join one by one and the partitions
+//     spread evenly; ConsumerGroupDescribe then shows the group Stable, every member at its target
+//     assignment; a member killed with SIGKILL loses its partitions only after the broker's session
+//     timeout; a member that leaves is gone from the group at once and its partitions move; every
+//     record is processed and committed; no partition is ever owned by two members at once (from
+//     the members' own timed reports, and as ConsumerGroupDescribe shows it while members come and
+//     go); a record is processed twice only if the killed member processed it and never saw its
+//     commit acknowledged; after a broker restart a new member resumes at the committed offsets.
+//   - a classic member cannot join a consumer group with members (INCONSISTENT_GROUP_PROTOCOL), nor
+//     a consumer-protocol member a classic group with members (GROUP_ID_NOT_FOUND), and the group
+//     already there keeps consuming.
+//   - an empty classic group is taken over by consumer-protocol members, which resume at its
+//     committed offsets, and back.
+// The members are child processes (platformatic-member.ts) so one can be killed without leaving.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { type TestBroker, startTestBroker } from '../../support/broker.js';
+import { requireClient } from '../../support/clients.js';
+import { waitFor } from '../../support/wait.js';
+import { GROUP_TEST_CONFIG, createTopicAndProducer } from './group-scenario.js';
+import {
+  type DescribedConsumerGroup,
+  GroupMember,
+  type MemberClient,
+  consumedOffsets,
+  describeConsumerGroup,
+  describedOverlaps,
+  describedPartitions,
+  duplicateRecords,
+  ownershipOverlaps,
+} from './group-members.js';
+
+const SESSION_TIMEOUT_MS = 6_000;
+const HEARTBEAT_INTERVAL_MS = 500;
+const PARTITIONS = 6;
+const PER_ROUND = 5;
+/** Generous for a loaded machine; a reassignment takes about a heartbeat interval. */
+const WAIT_MS = 45_000;
+
+/** Fast KIP-848 groups: a short broker-side session and heartbeat interval. */
+export const CONSUMER_GROUP_CONFIG = {
+  ...GROUP_TEST_CONFIG,
+  'group.consumer.min.session.timeout.ms': 1_000,
+  'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS,
+  'group.consumer.min.heartbeat.interval.ms': 100,
+  'group.consumer.heartbeat.interval.ms': HEARTBEAT_INTERVAL_MS,
+};
+
+interface GroupRun {
+  broker: TestBroker;
+  topic: string;
+  groupId: string;
+  members: GroupMember[];
+  start: (client?: MemberClient) => GroupMember;
+}
+
+/** Starts members of `client` in one group; on failure, the error carries every member's reports. */
+function groupRun(broker: TestBroker, topic: string, groupId: string): GroupRun {
+  const members: GroupMember[] = [];
+  const start = (client: MemberClient = 'platformatic-consumer') => {
+    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    members.push(member);
+    return member;
+  };
+  return { broker, topic, groupId, members, start };
+}
+
+function withMemberLogs(error: unknown, members: readonly GroupMember[]): Error {
+  const logs = members
+    .map((member, index) => `member ${index} (${member.client}): assignments ${JSON.stringify(member.assignmentChanges)} errors ${JSON.stringify(member.errors)}\n${member.output}`)
+    .join('\n');
+  return new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`);
+}
+
+/** Every offset in [from, to) of every partition processed by some member. */
+function everyRecordProcessed(members: readonly GroupMember[], to: number, from = 0): boolean {
+  const union = consumedOffsets(members);
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    for (let offset = from; offset < to; offset++) if (!union.get(partition)?.has(offset)) return false;
+  }
+  return true;
+}
+
+/** Waits until the group's committed offset of every partition is `end` (OffsetFetch without a member, as an admin asks). */
+async function waitForCommitted(admin: ReturnType<Kafka['admin']>, groupId: string, topic: string, end: number): Promise<void> {
+  await waitFor(
+    `${groupId}'s committed offsets to reach ${end}`,
+    async () => {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return committed!.partitions.length === PARTITIONS && committed!.partitions.every((partition) => Number(partition.offset) === end) ? true : undefined;
+    },
+    WAIT_MS,
+    200,
+  );
+}
+
+/** Waits for the live members to share the partitions as evenly as the uniform assignor spreads them (counts differ by at most one). */
+async function waitForEvenSpread(members: readonly GroupMember[]): Promise<number[][]> {
+  return waitFor(
+    `${members.length} members to share ${PARTITIONS} partitions evenly`,
+    () => {
+      const assignments = members.map((member) => member.currentAssignment ?? []);
+      const all = assignments.flat();
+      if (all.length !== PARTITIONS || new Set(all).size !== PARTITIONS) return undefined;
+      const sizes = assignments.map((assignment) => assignment.length);
+      return Math.max(...sizes) - Math.min(...sizes) <= 1 ? assignments : undefined;
+    },
+    WAIT_MS,
+    50,
+  );
+}
+
+/**
+ * Polls ConsumerGroupDescribe while the scenario runs and keeps every answer in which a partition
+ * is in two members' current assignments at once.
+ */
+function watchDescribedOwnership(address: string, groupId: string, topic: string) {
+  const overlaps: string[] = [];
+  /** Every distinct answer, timed, for the failure message. */
+  const history: string[] = [];
+  let polls = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const group = await describeConsumerGroup(address, groupId);
+        polls++;
+        const line = `${group.groupState} ${group.groupEpoch}/${group.assignmentEpoch} ${group.members.map((member) => `${member.memberId.slice(0, 8)}@${member.memberEpoch} ${JSON.stringify(describedPartitions(member.assignment, topic))}->${JSON.stringify(describedPartitions(member.targetAssignment, topic))}`).join(' ')}`;
+        if (history.at(-1)?.endsWith(line) !== true) history.push(`${Date.now()} ${line}`);
+        for (const overlap of describedOverlaps(group, topic)) overlaps.push(`group epoch ${group.groupEpoch}: ${overlap}`);
+      } catch {
+        // The broker restarts or the group is not there yet: the next poll tries again.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    overlaps,
+    history,
+    get polls() {
+      return polls;
+    },
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** A settled group: Stable, 'uniform', every member's assignment its target, every member at the group's epoch. */
+async function waitForSettled(address: string, groupId: string, topic: string, memberCount: number): Promise<DescribedConsumerGroup> {
+  return waitFor(
+    `${groupId} to settle with ${memberCount} members`,
+    async () => {
+      const group = await describeConsumerGroup(address, groupId);
+      if (group.errorCode !== 0 || group.members.length !== memberCount || group.groupState !== 'Stable') return undefined;
+      const reconciled = group.members.every((member) => JSON.stringify(describedPartitions(member.assignment, topic)) === JSON.stringify(describedPartitions(member.targetAssignment, topic)));
+      return reconciled ? group : undefined;
+    },
+    WAIT_MS,
+    100,
+  );
+}
+
+test('consumer protocol: members join, one is killed, one leaves, the broker restarts', { timeout: 150_000 }, async (t) => {
+  if (!(await requireClient(t, 'platformatic'))) return;
+  const broker = await startTestBroker(CONSUMER_GROUP_CONFIG);
+  const run = groupRun(broker, 'orders-848', 'group-848');
+  const setup = await createTopicAndProducer(broker, run.topic);
+  const watcher = watchDescribedOwnership(broker.bootstrapServers, run.groupId, run.topic);
+  try {
+    await setup.produceRound(1);
+    const joined: GroupMember[] = [];
+    for (let count = 1; count <= 4; count++) {
+      joined.push(run.start());
+      const spread = await waitForEvenSpread(joined);
+      t.diagnostic(`${count} member(s): ${JSON.stringify(spread)}`);
+    }
+    const [killed, leaver, third, fourth] = joined as [GroupMember, GroupMember, GroupMember, GroupMember];
+
+    const settled = await waitForSettled(broker.bootstrapServers, run.groupId, run.topic, 4);
+    assert.equal(settled.assignorName, 'uniform');
+    assert.equal(settled.assignmentEpoch, settled.groupEpoch, 'the target assignment is the group epoch');
+    for (const member of settled.members) assert.equal(member.memberEpoch, settled.groupEpoch, `member ${member.memberId} is at the group's epoch`);
+    const described = settled.members.map((member) => describedPartitions(member.assignment, run.topic)).sort();
+    assert.deepEqual(described, joined.map((member) => member.currentAssignment!).sort(), 'the broker and the members agree on who owns what');
+
+    await setup.produceRound(2);
+    await killed.kill();
+    await waitForEvenSpread([leaver, third, fourth]);
+    const afterKillMs = Date.now() - killed.killedAt!;
+    assert.ok(afterKillMs >= SESSION_TIMEOUT_MS - HEARTBEAT_INTERVAL_MS - 500, `the killed member's partitions move only after the session timeout (moved after ${afterKillMs} ms)`);
+    t.diagnostic(`partitions of the killed member reassigned ${afterKillMs} ms after the kill (session timeout ${SESSION_TIMEOUT_MS} ms)`);
+
+    // A leave (ConsumerGroupHeartbeat with member epoch -1) removes the member at once: the
+    // broker no longer lists it as soon as its consumer closed, long before a session could expire.
+    await leaver.stop();
+    const leftAt = Date.now();
+    const afterLeave = await describeConsumerGroup(broker.bootstrapServers, run.groupId);
+    assert.equal(afterLeave.members.length, 2, 'the member that left is no longer in the group');
+    await waitForEvenSpread([third, fourth]);
+    t.diagnostic(`partitions of the member that left reassigned ${Date.now() - leftAt} ms after it closed`);
+
+    await setup.produceRound(3);
+    await waitFor('every produced record processed', () => (everyRecordProcessed(run.members, 3 * PER_ROUND) ? true : undefined), WAIT_MS);
+    await waitForCommitted(setup.admin, run.groupId, run.topic, 3 * PER_ROUND);
+    await third.stop();
+    await fourth.stop();
+    await watcher.stop();
+
+    assert.deepEqual(watcher.overlaps, [], `ConsumerGroupDescribe never showed a partition in two members at once\n${watcher.history.join('\n')}`);
+    assert.ok(watcher.polls > 10, `ConsumerGroupDescribe polled while members came and went (${watcher.polls} answers)`);
+    assert.deepEqual(ownershipOverlaps(run.members), [], 'no partition owned by two members at once');
+    // Revoke before assign, commits before revoking: only the killed member can leave records
+    // processed but not committed behind, so only those are processed again.
+    const duplicates = duplicateRecords(run.members);
+    const unacknowledgedByKilled = new Set(killed.processed.filter(([partition, offset]) => !killed.acknowledged.get(partition)?.has(offset)).map(([partition, offset]) => `${partition}:${offset}`));
+    for (const record of duplicates.keys()) assert.ok(unacknowledgedByKilled.has(record), `record ${record} processed twice, though the killed member did not leave it uncommitted`);
+    t.diagnostic(`records processed twice: ${duplicates.size} (${[...duplicates.keys()].join(' ')}); processed but unacknowledged by the killed member: ${unacknowledgedByKilled.size}`);
+    const errors = run.members.flatMap((member) => member.errors);
+    if (errors.length > 0) t.diagnostic(`member errors: ${JSON.stringify(errors)}`);
+
+    // Restart the broker: a new member resumes exactly at the committed offsets.
+    await setup.close();
+    await broker.restart();
+    const after = await producerFor(broker, run.topic);
+    await after.produceRound(4);
+    const resumed = run.start();
+    await waitFor('the resumed member to process round 4', () => (everyRecordProcessed([resumed], 4 * PER_ROUND, 3 * PER_ROUND) ? true : undefined), WAIT_MS);
+    for (const [partition, offsets] of resumed.committed) assert.equal(Math.min(...offsets), 3 * PER_ROUND, `partition ${partition} resumed at the committed offset`);
+    await resumed.stop();
+    await after.close();
+  } catch (error) {
+    throw withMemberLogs(error, run.members);
+  } finally {
+    await watcher.stop();
+    for (const member of run.members) await member.kill();
+    await setup.close().catch(() => {});
+    await broker.close();
+  }
+});
+
+async function producerFor(broker: TestBroker, topic: string) {
+  const producer = new Kafka({ brokers: [broker.bootstrapServers], logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  return {
+    produceRound: async (round: number) => {
+      const messages = [];
+      for (let partition = 0; partition < PARTITIONS; partition++) {
+        for (let index = 0; index < PER_ROUND; index++) messages.push({ partition, value: `r${round}-p${partition}-${index}` });
+      }
+      await producer.send({ topic, messages });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+test('consumer protocol: a classic member cannot join a consumer group, nor a consumer member a classic group; the group keeps consuming', { timeout: 120_000 }, async (t) => {
+  if (!(await requireClient(t, 'platformatic'))) return;
+  const broker = await startTestBroker(CONSUMER_GROUP_CONFIG);
+  const consumerRun = groupRun(broker, 'mixed-848', 'consumer-group-848');
+  const classicRun = groupRun(broker, 'mixed-classic', 'classic-group-848');
+  const setup = await createTopicAndProducer(broker, consumerRun.topic);
+  const classicSetup = await createTopicAndProducer(broker, classicRun.topic);
+  try {
+    await setup.produceRound(1);
+    await classicSetup.produceRound(1);
+    const consumerMember = consumerRun.start('platformatic-consumer');
+    const classicMember = classicRun.start('platformatic');
+    await waitForEvenSpread([consumerMember]);
+    await waitForEvenSpread([classicMember]);
+
+    // JoinGroup on a consumer group with members: INCONSISTENT_GROUP_PROTOCOL (Kafka 4).
+    const intruder = consumerRun.start('platformatic');
+    const joinError = await waitFor('the classic member to be refused', () => intruder.errors.find((text) => /INCONSISTENT_GROUP_PROTOCOL/.test(text)), WAIT_MS);
+    t.diagnostic(`classic member on the consumer group: ${joinError}`);
+    // ConsumerGroupHeartbeat on a classic group with members: GROUP_ID_NOT_FOUND (Kafka 4).
+    const heartbeatIntruder = classicRun.start('platformatic-consumer');
+    const heartbeatError = await waitFor('the consumer member to be refused', () => heartbeatIntruder.errors.find((text) => /GROUP_ID_NOT_FOUND/.test(text)), WAIT_MS);
+    t.diagnostic(`consumer member on the classic group: ${heartbeatError}`);
+    await intruder.exited;
+    await heartbeatIntruder.exited;
+    assert.deepEqual(intruder.assignments, [], 'the classic member never got a partition');
+    assert.deepEqual(heartbeatIntruder.assignments, [], 'the consumer member never got a partition');
+
+    // Both groups are undisturbed: same single assignment, and they consume the next round.
+    await setup.produceRound(2);
+    await classicSetup.produceRound(2);
+    await waitFor('the consumer group to process round 2', () => (everyRecordProcessed([consumerMember], 2 * PER_ROUND) ? true : undefined), WAIT_MS);
+    await waitFor('the classic group to process round 2', () => (everyRecordProcessed([classicMember], 2 * PER_ROUND) ? true : undefined), WAIT_MS);
+    assert.equal(consumerMember.assignments.length, 1, 'the consumer group did not rebalance');
+    assert.equal(classicMember.assignments.length, 1, 'the classic group did not rebalance');
+    const described = await describeConsumerGroup(broker.bootstrapServers, consumerRun.groupId);
+    assert.equal(described.members.length, 1);
+    assert.equal(described.groupState, 'Stable');
+  } catch (error) {
+    throw withMemberLogs(error, [...consumerRun.members, ...classicRun.members]);
+  } finally {
+    for (const member of [...consumerRun.members, ...classicRun.members]) await member.kill();
+    await setup.close();
+    await classicSetup.close();
+    await broker.close();
+  }
+});
+
+test('consumer protocol: an empty classic group taken over by consumer members resumes at its offsets, and back', { timeout: 120_000 }, async (t) => {
+  if (!(await requireClient(t, 'platformatic'))) return;
+  const broker = await startTestBroker(CONSUMER_GROUP_CONFIG);
+  const run = groupRun(broker, 'switch-848', 'switch-group-848');
+  const setup = await createTopicAndProducer(broker, run.topic);
+  /** One generation of the group: `client` members process round `round` from where the last left off, commit it all and leave. */
+  const generation = async (client: MemberClient, round: number) => {
+    await setup.produceRound(round);
+    const members = [run.start(client), run.start(client)];
+    await waitForEvenSpread(members);
+    await waitFor(`${client} members to process round ${round}`, () => (everyRecordProcessed(members, round * PER_ROUND, (round - 1) * PER_ROUND) ? true : undefined), WAIT_MS);
+    for (const [partition, offsets] of consumedOffsets(members)) assert.equal(Math.min(...offsets), (round - 1) * PER_ROUND, `${client}: partition ${partition} resumed at the committed offset`);
+    await waitForCommitted(setup.admin, run.groupId, run.topic, round * PER_ROUND);
+    for (const member of members) await member.stop();
+    const listed = (await setup.admin.listGroups()).groups.find((group) => group.groupId === run.groupId);
+    t.diagnostic(`after ${client} members left: ${JSON.stringify(listed)}`);
+  };
+  try {
+    await generation('platformatic', 1);
+    await generation('platformatic-consumer', 2);
+    const described = await describeConsumerGroup(broker.bootstrapServers, run.groupId);
+    assert.equal(described.groupState, 'Empty', 'the consumer group is empty once its members left');
+    await generation('platformatic', 3);
+    const [offsets] = await setup.admin.fetchOffsets({ groupId: run.groupId, topics: [run.topic] });
+    assert.deepEqual(offsets!.partitions.map((partition) => Number(partition.offset)), Array(PARTITIONS).fill(3 * PER_ROUND));
+  } catch (error) {
+    throw withMemberLogs(error, run.members);
+  } finally {
+    for (const member of run.members) await member.kill();
+    await setup.close();
+    await broker.close();
+  }
+});
