@@ -6,19 +6,10 @@
 // Kafka protocol through src/client, so it works against any running broker.
 import type { Command } from 'commander';
 import type { KafkaConnection } from '../client/kafka-connection.js';
+import { type GroupRequest, describeGroupsAt, listGroupsAt } from '../client/consumer-groups.js';
 import { commandConfigOption, withConnection } from './output.js';
-import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
 import { ErrorCode, errorName } from '../base/error-codes.js';
-import {
-  ConsumerGroupDescribeApi,
-  DeleteGroupsApi,
-  DescribeGroupsApi,
-  ListGroupsApi,
-  ListOffsetsApi,
-  MetadataApi,
-  OffsetCommitApi,
-  OffsetFetchApi,
-} from '../protocol/messages/index.js';
+import { DeleteGroupsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetFetchApi } from '../protocol/messages/index.js';
 
 interface CommonOptions {
   bootstrapServer: string;
@@ -52,9 +43,7 @@ function checked(errorCode: number, what: string): void {
 }
 
 async function listGroups(options: CommonOptions): Promise<void> {
-  const response = await withConnection(options, (connection) => connection.send(ListGroupsApi, 5, { statesFilter: [], typesFilter: [] }));
-  checked(response.errorCode, 'listing groups');
-  const groups = response.groups.map((group) => ({ groupId: group.groupId, type: group.groupType ?? 'classic', state: group.groupState ?? '', protocolType: group.protocolType }));
+  const groups = await withConnection(options, (connection) => listGroupsAt(requestOn(connection)));
   print(
     options,
     groups,
@@ -85,41 +74,44 @@ interface DescribedGroup {
   assignor?: string;
 }
 
+/** Requests on the tool's one connection, at the newest version the tool speaks. */
+function requestOn(connection: KafkaConnection): GroupRequest {
+  return (api, request, maxVersion) => connection.send(api, maxVersion, request);
+}
+
 /**
- * A group of either kind: DescribeGroups for a classic group; a KIP-848 consumer group answers it
- * GROUP_ID_NOT_FOUND (as Kafka 4), and is described with ConsumerGroupDescribe instead.
+ * A group of either kind (src/client/consumer-groups.ts): DescribeGroups for a classic group; a
+ * KIP-848 consumer group answers it GROUP_ID_NOT_FOUND (as Kafka 4), and is described with
+ * ConsumerGroupDescribe instead.
  */
 async function describeAnyGroup(connection: KafkaConnection, groupId: string): Promise<DescribedGroup> {
-  const group = (await connection.send(DescribeGroupsApi, 5, { groups: [groupId], includeAuthorizedOperations: false })).groups[0]!;
-  if (group.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) {
-    checked(group.errorCode, `describing ${groupId}`);
+  const [group] = await describeGroupsAt(requestOn(connection), [groupId]);
+  if (group === undefined) throw new Error(`describing ${groupId}: ${errorName(ErrorCode.GROUP_ID_NOT_FOUND)}`);
+  if (group.type === 'classic') {
     return {
       type: 'classic',
-      state: group.groupState,
+      state: group.state,
       protocolType: group.protocolType,
-      protocol: group.protocolData,
-      members: group.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId ?? null, clientId: member.clientId, host: member.clientHost, assignment: assignedPartitions(member.memberAssignment) })),
+      protocol: group.protocol,
+      members: group.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.instanceId, clientId: member.clientId, host: member.host, assignment: member.assignment })),
     };
   }
-  const consumer = (await connection.send(ConsumerGroupDescribeApi, 0, { groupIds: [groupId], includeAuthorizedOperations: false })).groups[0]!;
-  checked(consumer.errorCode, `describing ${groupId}${consumer.errorMessage ? ` (${consumer.errorMessage})` : ''}`);
-  const named = (partitions: { topicName: string; partitions: number[] }[]) => partitions.map(({ topicName, partitions: indexes }) => ({ topic: topicName, partitions: indexes }));
   return {
     type: 'consumer',
-    state: consumer.groupState,
+    state: group.state,
     protocolType: 'consumer',
-    protocol: consumer.assignorName,
-    groupEpoch: consumer.groupEpoch,
-    assignmentEpoch: consumer.assignmentEpoch,
-    assignor: consumer.assignorName,
-    members: consumer.members.map((member) => ({
+    protocol: group.assignor,
+    groupEpoch: group.groupEpoch,
+    assignmentEpoch: group.assignmentEpoch,
+    assignor: group.assignor,
+    members: group.members.map((member) => ({
       memberId: member.memberId,
       groupInstanceId: member.instanceId,
       clientId: member.clientId,
-      host: member.clientHost,
+      host: member.host,
       memberEpoch: member.memberEpoch,
-      assignment: named(member.assignment.topicPartitions),
-      targetAssignment: named(member.targetAssignment.topicPartitions),
+      assignment: member.assignment,
+      targetAssignment: member.targetAssignment,
     })),
   };
 }

@@ -2,14 +2,15 @@
 // the console works against any Kafka-protocol cluster: the overview (brokers, controller, quorum,
 // partition health), pages of topics and groups filtered on the server (a cluster may have tens of
 // thousands), one topic's partitions, sizes and configs, records read by offset or timestamp, a
-// group's members, assignments and lag, and offset resets.
+// group's members, assignments and lag (classic groups and KIP-848 consumer groups, through the
+// mapping of src/client/consumer-groups.ts), and offset resets.
 import { ErrorCode, errorName } from '../base/error-codes.js';
 import { AdminClient, ConfigResource, type TopicInfo, type PartitionOffsets, OffsetSpec, configSourceNames } from '../client/admin-client.js';
 import { type ClusterClient, KafkaResponseError, ToolError, hostPort } from '../client/cluster-client.js';
 import { Consumer } from '../client/consumer.js';
+import { type GroupRequest, describeGroupsAt, listGroupsAt } from '../client/consumer-groups.js';
 import { commitGroupOffsets, fetchGroupOffsets, findGroupCoordinator } from '../client/group-offsets.js';
-import { assignedPartitions } from '../coordinator/group/consumer-protocol.js';
-import { DescribeClusterApi, DescribeGroupsApi, DescribeQuorumApi, ListGroupsApi, type MetadataResponse } from '../protocol/messages/index.js';
+import { DescribeClusterApi, DescribeQuorumApi, type MetadataResponse } from '../protocol/messages/index.js';
 
 /** A page of a filtered list: `total` matches, `items` from `offset`. */
 export interface Page<T> {
@@ -30,6 +31,8 @@ export interface TopicRow {
 
 export interface GroupRow {
   groupId: string;
+  /** 'classic' or 'consumer' (KIP-848), from ListGroups v5. */
+  type: string;
   state: string;
   protocolType: string;
 }
@@ -250,12 +253,9 @@ export class ClusterView {
 
   private async listGroups(): Promise<GroupRow[]> {
     const metadata = await this.cluster.metadata([]);
-    const answers = await Promise.all(metadata.brokers.map((broker) => this.cluster.request(ListGroupsApi, { statesFilter: [], typesFilter: [] }, { address: hostPort(broker.host, broker.port), maxVersion: 4 })));
+    const answers = await Promise.all(metadata.brokers.map((broker) => listGroupsAt(this.requestAt(hostPort(broker.host, broker.port)))));
     const groups = new Map<string, GroupRow>();
-    for (const answer of answers) {
-      if (answer.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(answer.errorCode, 'ListGroups');
-      for (const group of answer.groups) groups.set(group.groupId, { groupId: group.groupId, state: group.groupState ?? '', protocolType: group.protocolType });
-    }
+    for (const group of answers.flat()) groups.set(group.groupId, group);
     return [...groups.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
   }
 
@@ -266,31 +266,50 @@ export class ClusterView {
     return { total: matching.length, offset, limit: size, items: matching.slice(offset, offset + size) };
   }
 
-  /** A group's state, members with their assignments, and per partition its committed offset, end offset and lag. */
+  /**
+   * A group's state, members with their assignments, and per partition its committed offset, end
+   * offset and lag. A KIP-848 consumer group adds its epochs and assignor, and each member's epoch,
+   * subscription and target assignment.
+   */
   async group(groupId: string) {
     const address = await findGroupCoordinator(this.cluster, groupId);
-    const described = await this.cluster.request(DescribeGroupsApi, { groups: [groupId], includeAuthorizedOperations: false }, { address, maxVersion: 5 });
-    const group = described.groups[0];
-    if (group === undefined) throw new ToolError(`no answer for group '${groupId}'`);
-    if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing group '${groupId}'`);
+    const [group] = await describeGroupsAt(this.requestAt(address), [groupId]);
+    if (group === undefined) throw new KafkaResponseError(ErrorCode.GROUP_ID_NOT_FOUND, `describing group '${groupId}'`);
     const committed = await fetchGroupOffsets(this.cluster, groupId);
     const owners = new Map<string, string>();
-    const members = group.members.map((member) => {
-      const assignment = group.protocolType === 'consumer' ? safeAssignment(member.memberAssignment) : [];
-      for (const { topic, partitions } of assignment) for (const partition of partitions) owners.set(`${topic}:${partition}`, member.memberId);
-      return { memberId: member.memberId, clientId: member.clientId, clientHost: member.clientHost, groupInstanceId: member.groupInstanceId ?? null, assignment };
-    });
+    for (const member of group.members) for (const { topic, partitions } of member.assignment) for (const partition of partitions) owners.set(`${topic}:${partition}`, member.memberId);
     const lags = await this.lags(committed);
-    return {
+    const common = {
       groupId,
-      state: group.groupState,
-      protocolType: group.protocolType,
-      protocol: group.protocolData,
       coordinator: address,
-      members,
       offsets: lags.map((entry) => ({ ...entry, memberId: owners.get(`${entry.topic}:${entry.partition}`) ?? null })),
       totalLag: lags.reduce((sum, entry) => sum + Math.max(0, entry.lag), 0),
     };
+    const member = (entry: (typeof group.members)[number]) => ({ memberId: entry.memberId, clientId: entry.clientId, clientHost: entry.host, groupInstanceId: entry.instanceId, assignment: entry.assignment });
+    if (group.type === 'classic') return { ...common, type: group.type, state: group.state, protocolType: group.protocolType, protocol: group.protocol, members: group.members.map(member) };
+    return {
+      ...common,
+      type: group.type,
+      state: group.state,
+      protocolType: 'consumer',
+      protocol: group.assignor,
+      assignor: group.assignor,
+      groupEpoch: group.groupEpoch,
+      assignmentEpoch: group.assignmentEpoch,
+      members: group.members.map((entry) => ({
+        ...member(entry),
+        memberEpoch: entry.memberEpoch,
+        rackId: entry.rackId,
+        subscribedTopicNames: entry.subscribedTopicNames,
+        subscribedTopicRegex: entry.subscribedTopicRegex,
+        targetAssignment: entry.targetAssignment,
+      })),
+    };
+  }
+
+  /** Requests to the broker at `address` (a group's coordinator, or a broker whose groups are listed). */
+  private requestAt(address: string): GroupRequest {
+    return (api, request, maxVersion) => this.cluster.request(api, request, { address, maxVersion });
   }
 
   /** Committed offsets with the partitions' end offsets and the lag between them. */
@@ -351,14 +370,6 @@ export class ClusterView {
 /** Bytes as the browser wants them: base64 (it decodes and shows JSON, text or hex), null kept. */
 function encoded(value: Buffer | null): string | null {
   return value === null ? null : value.toString('base64');
-}
-
-function safeAssignment(assignment: Buffer | Uint8Array) {
-  try {
-    return assignedPartitions(Buffer.from(assignment));
-  } catch {
-    return [];
-  }
 }
 
 function clampLimit(limit: number): number {

@@ -1,5 +1,6 @@
 // Consumer groups as Confluent REST Proxy v3 shows them: the groups, one group (state, assignor,
-// coordinator), its consumers with their assignments, its lag per partition and the lag summary.
+// type, coordinator), its consumers with their assignments, its lag per partition and the lag
+// summary; classic groups and KIP-848 consumer groups alike.
 import type { FastifyInstance } from 'fastify';
 import { type Params, type RouteContext, type Routes, list, related } from './context.js';
 import { notFound } from './errors.js';
@@ -8,7 +9,8 @@ import { type GroupDescription, type GroupMemberInfo, describeGroup, describeLis
 export function registerGroupRoutes(app: FastifyInstance, routes: Routes): void {
   app.get('/v3/clusters/:cluster_id/consumer-groups', routes.handler(async (context) => {
     const groups = await listGroups(context.client.admin);
-    // ListGroups tells only state and type; the assignor needs DescribeGroups (one per coordinator).
+    // ListGroups tells only state and type; the assignor needs DescribeGroups or, for a consumer
+    // group, ConsumerGroupDescribe (one of each per coordinator).
     const described = await describeListedGroups(context.client.admin, groups);
     return list('KafkaConsumerGroupList', `${context.clusterUrl}/consumer-groups`, described.map((group) => groupData(context, group)));
   }));
@@ -100,7 +102,13 @@ function groupData(context: RouteContext, group: GroupDescription): Record<strin
     // Confluent's "simple" group: one that only commits offsets, with no protocol (no members ever joined).
     is_simple: group.protocolType === '',
     partition_assignor: group.protocol,
+    // Classic states (PREPARING_REBALANCE...) and KIP-848 ones (ASSIGNING, RECONCILING), as Confluent's enum.
     state: group.state.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase(),
+    // Confluent Cloud's v3 ConsumerGroupData has `type` and `is_mixed_consumer_group` (its docs name
+    // the fields; the type's values are taken as Kafka's GroupType names upper-cased, CLASSIC or
+    // CONSUMER, unconfirmed). Conveyor's consumer groups never hold classic-protocol members: not mixed.
+    type: group.type.toUpperCase(),
+    is_mixed_consumer_group: false,
     coordinator: group.coordinator >= 0 ? related(`${context.clusterUrl}/brokers/${group.coordinator}`) : null,
     consumers: related(`${url}/consumers`),
     lag_summary: related(`${url}/lag-summary`),

@@ -1,18 +1,18 @@
-// Consumer groups as the HTTP API shows them: ListGroups (asked of every broker, as each
-// coordinates its own groups), DescribeGroups and OffsetFetch at the group's coordinator, and the
-// log end offsets of the partitions the group commits or is assigned, for lag. These wrappers would
-// better live in src/client (an admin client's listGroups/describeGroup); they use only
-// ClusterClient's requests and group-offsets.ts's coordinator lookup.
-import { ErrorCode } from '../../base/error-codes.js';
+// Consumer groups as the HTTP API shows them: ListGroups v5 (asked of every broker, as each
+// coordinates its own groups; it tells each group's type), DescribeGroups for classic groups and
+// ConsumerGroupDescribe for KIP-848 consumer groups at the group's coordinator (the shared mapping
+// of src/client/consumer-groups.ts), OffsetFetch, and the log end offsets of the partitions the
+// group commits or is assigned, for lag.
 import { type AdminClient, OffsetSpec } from '../../client/admin-client.js';
-import { KafkaResponseError, hostPort } from '../../client/cluster-client.js';
+import { hostPort } from '../../client/cluster-client.js';
+import { type AnyGroupView, type GroupRequest, describeGroupsAt, listGroupsAt, partitionsOf } from '../../client/consumer-groups.js';
 import { fetchGroupOffsets, findGroupCoordinator } from '../../client/group-offsets.js';
-import { assignedPartitions } from '../../coordinator/group/consumer-protocol.js';
-import { DescribeGroupsApi, ListGroupsApi } from '../../protocol/messages/index.js';
 import { notFound } from './errors.js';
 
 export interface ListedGroup {
   groupId: string;
+  /** 'classic' or 'consumer' (KIP-848). */
+  type: string;
   state: string;
   protocolType: string;
   coordinator: number;
@@ -28,9 +28,11 @@ export interface GroupMemberInfo {
 
 export interface GroupDescription {
   groupId: string;
+  /** 'classic' or 'consumer' (KIP-848). */
+  type: 'classic' | 'consumer';
   state: string;
   protocolType: string;
-  /** The assignor (the classic protocol's chosen protocol name, e.g. range). */
+  /** The assignor: the classic protocol's chosen protocol name (e.g. range), a consumer group's server-side assignor (uniform, range). */
   protocol: string;
   coordinator: number;
   members: GroupMemberInfo[];
@@ -49,9 +51,8 @@ export interface PartitionLag {
 export async function listGroups(admin: AdminClient): Promise<ListedGroup[]> {
   const brokers = await admin.describeBrokers();
   const lists = await Promise.all(brokers.filter((broker) => broker.fenced !== true).map(async (broker) => {
-    const response = await admin.cluster.request(ListGroupsApi, { statesFilter: [], typesFilter: [] }, { address: await admin.cluster.addressOf(broker.nodeId), maxVersion: 4 });
-    if (response.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(response.errorCode, `listing the groups of broker ${broker.nodeId}`);
-    return response.groups.map((group) => ({ groupId: group.groupId, state: group.groupState ?? 'Unknown', protocolType: group.protocolType, coordinator: broker.nodeId }));
+    const listed = await listGroupsAt(requestAt(admin, await admin.cluster.addressOf(broker.nodeId)));
+    return listed.map((group) => ({ ...group, state: group.state || 'Unknown', coordinator: broker.nodeId }));
   }));
   // Each group once, should two brokers both list it (a coordinator moving).
   const unique = new Map(lists.flat().map((group) => [group.groupId, group]));
@@ -68,42 +69,43 @@ export async function describeGroup(admin: AdminClient, groupId: string): Promis
 }
 
 /**
- * The listed groups described, one DescribeGroups per coordinator for all its groups (a console
- * listing a thousand groups makes a request per broker, not per group); a group that went away
- * between the two requests is left out.
+ * The listed groups described, one DescribeGroups (classic groups) and one ConsumerGroupDescribe
+ * (consumer groups) per coordinator for all its groups (a console listing a thousand groups makes a
+ * request or two per broker, not per group); a group that went away between the requests is left out.
  */
 export async function describeListedGroups(admin: AdminClient, groups: readonly ListedGroup[]): Promise<GroupDescription[]> {
-  const byCoordinator = new Map<number, string[]>();
-  for (const group of groups) byCoordinator.set(group.coordinator, [...(byCoordinator.get(group.coordinator) ?? []), group.groupId]);
-  const described = await Promise.all([...byCoordinator].map(async ([coordinator, ids]) => describeAt(admin, await admin.cluster.addressOf(coordinator), coordinator, ids)));
+  const byCoordinator = new Map<number, ListedGroup[]>();
+  for (const group of groups) byCoordinator.set(group.coordinator, [...(byCoordinator.get(group.coordinator) ?? []), group]);
+  const described = await Promise.all([...byCoordinator].map(async ([coordinator, listed]) => {
+    const consumerIds = new Set(listed.filter((group) => group.type === 'consumer').map((group) => group.groupId));
+    return describeAt(admin, await admin.cluster.addressOf(coordinator), coordinator, listed.map((group) => group.groupId), consumerIds);
+  }));
   return described.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 }
 
-/** DescribeGroups of `groupIds` at the coordinator `address`; unknown groups are left out, other errors throw. */
-async function describeAt(admin: AdminClient, address: string, coordinator: number, groupIds: readonly string[]): Promise<GroupDescription[]> {
-  const response = await admin.cluster.request(DescribeGroupsApi, { groups: [...groupIds], includeAuthorizedOperations: false }, { address, maxVersion: 5 });
-  const found: GroupDescription[] = [];
-  for (const group of response.groups) {
-    if (group.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) continue;
-    if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing group '${group.groupId}'`);
-    // A coordinator answers Dead, without error, for a group it does not know (Kafka's behaviour).
-    if (group.groupState === 'Dead' && group.members.length === 0 && group.protocolType === '') continue;
-    found.push({
-      groupId: group.groupId,
-      state: group.groupState,
-      protocolType: group.protocolType,
-      protocol: group.protocolData,
-      coordinator,
-      members: group.members.map((member) => ({
-        memberId: member.memberId,
-        instanceId: member.groupInstanceId ?? null,
-        clientId: member.clientId,
-        host: member.clientHost,
-        assignments: assignedPartitions(member.memberAssignment).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
-      })),
-    });
-  }
-  return found;
+/** Requests to the broker at `address`, at the best common version up to `maxVersion`. */
+function requestAt(admin: AdminClient, address: string): GroupRequest {
+  return (api, request, maxVersion) => admin.cluster.request(api, request, { address, maxVersion });
+}
+
+/** `groupIds` described at the coordinator `address` (either kind); unknown groups are left out, other errors throw. */
+async function describeAt(admin: AdminClient, address: string, coordinator: number, groupIds: readonly string[], consumerIds?: ReadonlySet<string>): Promise<GroupDescription[]> {
+  const views = await describeGroupsAt(requestAt(admin, address), groupIds, consumerIds);
+  // A coordinator answers Dead, without error, for a classic group it does not know (Kafka's behaviour).
+  return views.filter((view) => !(view.type === 'classic' && view.state === 'Dead' && view.members.length === 0 && view.protocolType === '')).map((view) => description(view, coordinator));
+}
+
+function description(view: AnyGroupView, coordinator: number): GroupDescription {
+  return {
+    groupId: view.groupId,
+    type: view.type,
+    state: view.state,
+    // A consumer group's members all speak the consumer protocol.
+    protocolType: view.type === 'consumer' ? 'consumer' : view.protocolType,
+    protocol: view.type === 'consumer' ? view.assignor : view.protocol,
+    coordinator,
+    members: view.members.map((member) => ({ memberId: member.memberId, instanceId: member.instanceId, clientId: member.clientId, host: member.host, assignments: partitionsOf(member.assignment) })),
+  };
 }
 
 /** Per partition the group commits or is assigned: committed offset, log end offset and lag (Kafka's kafka-consumer-groups view). */

@@ -1,17 +1,26 @@
-// Consumer groups: the list (filtered and paged by the server), one group's members and their
-// assignments, committed offsets and lag per partition, its total lag over time (sampled by the
-// server while someone looks at the group) and resetting its offsets of a topic.
+// Consumer groups: the list (filtered and paged by the server, with each group's type: classic or
+// KIP-848 consumer), one group's members and their assignments (a consumer group's also its epochs,
+// assignor, and each member's epoch and target assignment), committed offsets and lag per
+// partition, its total lag over time (sampled by the server while someone looks at the group) and
+// resetting its offsets of a topic.
 import { api, enc } from './api';
 import { lineChart } from './chart';
 import { debounce, h, link, replace, table } from './dom';
 import { number } from './format';
 import { errorText, flash, type Cleanup } from './ui';
 
-interface GroupRow { groupId: string; state: string; protocolType: string }
+interface GroupRow { groupId: string; type: string; state: string; protocolType: string }
 interface Page<T> { total: number; offset: number; limit: number; items: T[] }
+type Assignment = { topic: string; partitions: number[] }[];
 interface Group {
-  groupId: string; state: string; protocolType: string; protocol: string; coordinator: string; totalLag: number;
-  members: { memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; assignment: { topic: string; partitions: number[] }[] }[];
+  groupId: string; type: 'classic' | 'consumer'; state: string; protocolType: string; protocol: string; coordinator: string; totalLag: number;
+  /** Consumer (KIP-848) groups only. */
+  groupEpoch?: number; assignmentEpoch?: number; assignor?: string;
+  members: {
+    memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; assignment: Assignment;
+    /** Consumer (KIP-848) groups only. */
+    memberEpoch?: number; targetAssignment?: Assignment; subscribedTopicNames?: string[]; subscribedTopicRegex?: string | null;
+  }[];
   offsets: { topic: string; partition: number; committed: number; end: number; lag: number; memberId: string | null }[];
   lagHistory: { at: number; lag: number }[];
 }
@@ -30,7 +39,7 @@ export async function groupsPage(root: HTMLElement): Promise<void> {
     replace(summary, page.total === 0 ? 'no groups match' : `${page.offset + 1}-${page.offset + page.items.length} of ${number(page.total)} groups`);
     previous.disabled = page.offset === 0;
     next.disabled = page.offset + page.items.length >= page.total;
-    replace(rows, table(['Group', 'State', 'Protocol type'], page.items.map((group) => [link(`#/group/${enc(group.groupId)}`, group.groupId), group.state, group.protocolType || '-']), { id: 'groups-table' }));
+    replace(rows, table(['Group', 'Type', 'State', 'Protocol type'], page.items.map((group) => [link(`#/group/${enc(group.groupId)}`, group.groupId), group.type, group.state, group.protocolType || '-']), { id: 'groups-table' }));
   };
   const reload = () => load().catch((error) => flash(errorText(error), 'error'));
   filter.addEventListener('input', debounce(() => { listState.filter = filter.value; listState.offset = 0; reload(); }, 200));
@@ -47,10 +56,12 @@ export async function groupPage(root: HTMLElement, groupId: string): Promise<Cle
     const group = await api<Group>(`/console/api/groups/${enc(groupId)}`);
     replace(chart, lineChart(`Total lag of ${groupId}`, [{ name: 'lag (records)', color: '#c0392b', points: group.lagHistory.map((sample) => ({ at: sample.at, value: sample.lag })) }], '', 'lag-chart'));
     replace(body,
-      h('p', {}, `state `, h('strong', { id: 'group-state' }, group.state), ` - protocol ${group.protocolType || '-'} ${group.protocol ? `(${group.protocol})` : ''} - coordinator ${group.coordinator} - total lag `, h('strong', { id: 'total-lag' }, String(group.totalLag))),
+      group.type === 'consumer' ? consumerSummary(group) :
+        h('p', {}, h('span', { id: 'group-type' }, 'classic'), ` group - state `, h('strong', { id: 'group-state' }, group.state), ` - protocol ${group.protocolType || '-'} ${group.protocol ? `(${group.protocol})` : ''} - coordinator ${group.coordinator} - total lag `, h('strong', { id: 'total-lag' }, String(group.totalLag))),
       h('h2', {}, 'Members'),
       group.members.length === 0 ? h('p', { class: 'muted' }, 'no members (the group is empty: its offsets can be reset)') :
-        table(['Member', 'Client id', 'Host', 'Instance id', 'Assignment'], group.members.map((member) => [member.memberId, member.clientId, member.clientHost, member.groupInstanceId ?? '', member.assignment.map((entry) => `${entry.topic}: ${entry.partitions.join(', ')}`).join('; ')]), { id: 'members-table' }),
+        group.type === 'consumer' ? consumerMembers(group) :
+        table(['Member', 'Client id', 'Host', 'Instance id', 'Assignment'], group.members.map((member) => [member.memberId, member.clientId, member.clientHost, member.groupInstanceId ?? '', assignmentText(member.assignment)]), { id: 'members-table' }),
       h('h2', {}, 'Offsets and lag'),
       table(['Topic', 'Partition', 'Committed', 'End', 'Lag', 'Member'], group.offsets.map((entry) => [entry.topic, entry.partition, entry.committed, entry.end, h('span', { class: entry.lag > 0 ? 'warn' : '' }, entry.lag < 0 ? '?' : entry.lag), entry.memberId ?? '']), { id: 'lag-table' }),
       resetForm(groupId, [...new Set(group.offsets.map((entry) => entry.topic))], load),
@@ -61,6 +72,33 @@ export async function groupPage(root: HTMLElement, groupId: string): Promise<Cle
   // The server samples the lag every few seconds once the group was looked at: redraw as it does.
   const timer = window.setInterval(() => load().catch(() => undefined), 5_000);
   return () => clearInterval(timer);
+}
+
+function assignmentText(assignment: Assignment | undefined): string {
+  return (assignment ?? []).map((entry) => `${entry.topic}: ${entry.partitions.join(', ')}`).join('; ');
+}
+
+/** A KIP-848 consumer group's line: its state, epochs and server-side assignor. */
+function consumerSummary(group: Group): HTMLElement {
+  return h('p', {},
+    h('span', { id: 'group-type' }, 'consumer'), ` group (KIP-848) - state `, h('strong', { id: 'group-state' }, group.state),
+    ` - group epoch `, h('strong', { id: 'group-epoch' }, String(group.groupEpoch)),
+    ` - assignment epoch `, h('strong', { id: 'assignment-epoch' }, String(group.assignmentEpoch)),
+    ` - assignor `, h('strong', { id: 'group-assignor' }, group.assignor ?? '-'),
+    ` - coordinator ${group.coordinator} - total lag `, h('strong', { id: 'total-lag' }, String(group.totalLag)));
+}
+
+/** Each member with its epoch and subscription, what it owns and what the coordinator wants it to own (they differ while it reconciles). */
+function consumerMembers(group: Group): HTMLElement {
+  return table(['Member', 'Epoch', 'Client id', 'Host', 'Instance id', 'Subscription', 'Assignment', 'Target assignment'], group.members.map((member) => {
+    const reconciling = assignmentText(member.assignment) !== assignmentText(member.targetAssignment);
+    return [
+      member.memberId, member.memberEpoch ?? '', member.clientId, member.clientHost, member.groupInstanceId ?? '',
+      member.subscribedTopicRegex ? `/${member.subscribedTopicRegex}/` : (member.subscribedTopicNames ?? []).join(', '),
+      assignmentText(member.assignment),
+      h('span', { class: reconciling ? 'warn' : '' }, assignmentText(member.targetAssignment)),
+    ];
+  }), { id: 'members-table' });
 }
 
 function resetForm(groupId: string, topics: string[], reload: () => Promise<void>): HTMLElement {
