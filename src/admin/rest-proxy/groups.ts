@@ -52,7 +52,8 @@ export async function listGroups(admin: AdminClient): Promise<ListedGroup[]> {
   const brokers = await admin.describeBrokers();
   const lists = await Promise.all(brokers.filter((broker) => broker.fenced !== true).map(async (broker) => {
     const listed = await listGroupsAt(requestAt(admin, await admin.cluster.addressOf(broker.nodeId)));
-    return listed.map((group) => ({ ...group, state: group.state || 'Unknown', coordinator: broker.nodeId }));
+    // Consumer groups of either protocol, as Kafka's consumer-groups tool lists them (share groups are another resource).
+    return listed.filter((group) => group.type === 'classic' || group.type === 'consumer').map((group) => ({ ...group, state: group.state || 'Unknown', coordinator: broker.nodeId }));
   }));
   // Each group once, should two brokers both list it (a coordinator moving).
   const unique = new Map(lists.flat().map((group) => [group.groupId, group]));
