@@ -131,6 +131,8 @@ export const ErrorCode = {
   DUPLICATE_VOTER: 126,
   VOTER_NOT_FOUND: 127,
   INVALID_REGULAR_EXPRESSION: 128,
+  // 129-132 (REBOOTSTRAP_REQUIRED and the streams-group codes) are not used by Conveyor yet.
+  SHARE_SESSION_LIMIT_REACHED: 133,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -138,7 +140,7 @@ export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
 
 /** Codes that Kafka clients treat as retriable. */
 export const retriableErrorCodes: ReadonlySet<number> = new Set([
-  2, 3, 5, 6, 7, 9, 12, 13, 14, 15, 16, 19, 20, 41, 51, 56, 70, 71, 72, 74, 75, 78, 80, 83, 84, 88, 89, 100, 103, 106, 122, 123,
+  2, 3, 5, 6, 7, 9, 12, 13, 14, 15, 16, 19, 20, 41, 51, 56, 70, 71, 72, 74, 75, 78, 80, 83, 84, 88, 89, 100, 103, 106, 122, 123, 133,
 ]);
 
 const namesByCode = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));

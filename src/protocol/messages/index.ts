@@ -91,6 +91,9 @@ import { decodeReadShareGroupStateRequest, encodeReadShareGroupStateRequest, typ
 import { decodeWriteShareGroupStateRequest, encodeWriteShareGroupStateRequest, type WriteShareGroupStateRequest, decodeWriteShareGroupStateResponse, encodeWriteShareGroupStateResponse, type WriteShareGroupStateResponse } from './write-share-group-state.js';
 import { decodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateRequest, type DeleteShareGroupStateRequest, decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateResponse } from './delete-share-group-state.js';
 import { decodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequest, decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js';
+import { decodeDescribeShareGroupOffsetsRequest, encodeDescribeShareGroupOffsetsRequest, type DescribeShareGroupOffsetsRequest, decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsResponse, type DescribeShareGroupOffsetsResponse } from './describe-share-group-offsets.js';
+import { decodeAlterShareGroupOffsetsRequest, encodeAlterShareGroupOffsetsRequest, type AlterShareGroupOffsetsRequest, decodeAlterShareGroupOffsetsResponse, encodeAlterShareGroupOffsetsResponse, type AlterShareGroupOffsetsResponse } from './alter-share-group-offsets.js';
+import { decodeDeleteShareGroupOffsetsRequest, encodeDeleteShareGroupOffsetsRequest, type DeleteShareGroupOffsetsRequest, decodeDeleteShareGroupOffsetsResponse, encodeDeleteShareGroupOffsetsResponse, type DeleteShareGroupOffsetsResponse } from './delete-share-group-offsets.js';
 
 export type { EncodableRecords } from '../primitives/writer.js';
 export { ZERO_UUID } from './codec-support.js';
@@ -182,6 +185,9 @@ export { decodeReadShareGroupStateRequest, encodeReadShareGroupStateRequest, typ
 export { decodeWriteShareGroupStateRequest, encodeWriteShareGroupStateRequest, type WriteShareGroupStateRequest, decodeWriteShareGroupStateResponse, encodeWriteShareGroupStateResponse, type WriteShareGroupStateResponse } from './write-share-group-state.js';
 export { decodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateRequest, type DeleteShareGroupStateRequest, decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateResponse } from './delete-share-group-state.js';
 export { decodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequest, decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary.js';
+export { decodeDescribeShareGroupOffsetsRequest, encodeDescribeShareGroupOffsetsRequest, type DescribeShareGroupOffsetsRequest, decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsResponse, type DescribeShareGroupOffsetsResponse } from './describe-share-group-offsets.js';
+export { decodeAlterShareGroupOffsetsRequest, encodeAlterShareGroupOffsetsRequest, type AlterShareGroupOffsetsRequest, decodeAlterShareGroupOffsetsResponse, encodeAlterShareGroupOffsetsResponse, type AlterShareGroupOffsetsResponse } from './alter-share-group-offsets.js';
+export { decodeDeleteShareGroupOffsetsRequest, encodeDeleteShareGroupOffsetsRequest, type DeleteShareGroupOffsetsRequest, decodeDeleteShareGroupOffsetsResponse, encodeDeleteShareGroupOffsetsResponse, type DeleteShareGroupOffsetsResponse } from './delete-share-group-offsets.js';
 
 export const ApiKey = {
   Produce: 0,
@@ -272,6 +278,9 @@ export const ApiKey = {
   WriteShareGroupState: 85,
   DeleteShareGroupState: 86,
   ReadShareGroupStateSummary: 87,
+  DescribeShareGroupOffsets: 90,
+  AlterShareGroupOffsets: 91,
+  DeleteShareGroupOffsets: 92,
 } as const;
 
 export type ApiKeyValue = (typeof ApiKey)[keyof typeof ApiKey];
@@ -361,16 +370,21 @@ export const apiVersionRanges: readonly (ApiVersionRange | undefined)[] = [
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 2, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 2, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
-  { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
-  { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
-  { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
-  { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
+  undefined,
+  undefined,
+  { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
 ];
@@ -1307,7 +1321,7 @@ export const ShareGroupHeartbeatApi: ApiDescriptor<ShareGroupHeartbeatRequest, S
   apiKey: 76,
   name: 'ShareGroupHeartbeat',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   firstFlexibleVersion: 0,
   decodeRequest: decodeShareGroupHeartbeatRequest,
   encodeRequest: encodeShareGroupHeartbeatRequest,
@@ -1319,7 +1333,7 @@ export const ShareGroupDescribeApi: ApiDescriptor<ShareGroupDescribeRequest, Sha
   apiKey: 77,
   name: 'ShareGroupDescribe',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   firstFlexibleVersion: 0,
   decodeRequest: decodeShareGroupDescribeRequest,
   encodeRequest: encodeShareGroupDescribeRequest,
@@ -1331,7 +1345,7 @@ export const ShareFetchApi: ApiDescriptor<ShareFetchRequest, ShareFetchResponse,
   apiKey: 78,
   name: 'ShareFetch',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 2,
   firstFlexibleVersion: 0,
   decodeRequest: decodeShareFetchRequest,
   encodeRequest: encodeShareFetchRequest,
@@ -1343,7 +1357,7 @@ export const ShareAcknowledgeApi: ApiDescriptor<ShareAcknowledgeRequest, ShareAc
   apiKey: 79,
   name: 'ShareAcknowledge',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 2,
   firstFlexibleVersion: 0,
   decodeRequest: decodeShareAcknowledgeRequest,
   encodeRequest: encodeShareAcknowledgeRequest,
@@ -1415,7 +1429,7 @@ export const WriteShareGroupStateApi: ApiDescriptor<WriteShareGroupStateRequest,
   apiKey: 85,
   name: 'WriteShareGroupState',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   firstFlexibleVersion: 0,
   decodeRequest: decodeWriteShareGroupStateRequest,
   encodeRequest: encodeWriteShareGroupStateRequest,
@@ -1439,12 +1453,48 @@ export const ReadShareGroupStateSummaryApi: ApiDescriptor<ReadShareGroupStateSum
   apiKey: 87,
   name: 'ReadShareGroupStateSummary',
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   firstFlexibleVersion: 0,
   decodeRequest: decodeReadShareGroupStateSummaryRequest,
   encodeRequest: encodeReadShareGroupStateSummaryRequest,
   decodeResponse: decodeReadShareGroupStateSummaryResponse,
   encodeResponse: encodeReadShareGroupStateSummaryResponse,
+};
+
+export const DescribeShareGroupOffsetsApi: ApiDescriptor<DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse> = {
+  apiKey: 90,
+  name: 'DescribeShareGroupOffsets',
+  minVersion: 0,
+  maxVersion: 1,
+  firstFlexibleVersion: 0,
+  decodeRequest: decodeDescribeShareGroupOffsetsRequest,
+  encodeRequest: encodeDescribeShareGroupOffsetsRequest,
+  decodeResponse: decodeDescribeShareGroupOffsetsResponse,
+  encodeResponse: encodeDescribeShareGroupOffsetsResponse,
+};
+
+export const AlterShareGroupOffsetsApi: ApiDescriptor<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse> = {
+  apiKey: 91,
+  name: 'AlterShareGroupOffsets',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decodeRequest: decodeAlterShareGroupOffsetsRequest,
+  encodeRequest: encodeAlterShareGroupOffsetsRequest,
+  decodeResponse: decodeAlterShareGroupOffsetsResponse,
+  encodeResponse: encodeAlterShareGroupOffsetsResponse,
+};
+
+export const DeleteShareGroupOffsetsApi: ApiDescriptor<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse> = {
+  apiKey: 92,
+  name: 'DeleteShareGroupOffsets',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decodeRequest: decodeDeleteShareGroupOffsetsRequest,
+  encodeRequest: encodeDeleteShareGroupOffsetsRequest,
+  decodeResponse: decodeDeleteShareGroupOffsetsResponse,
+  encodeResponse: encodeDeleteShareGroupOffsetsResponse,
 };
 
 export interface ApiDescriptors {
@@ -1536,6 +1586,9 @@ export interface ApiDescriptors {
   85: typeof WriteShareGroupStateApi;
   86: typeof DeleteShareGroupStateApi;
   87: typeof ReadShareGroupStateSummaryApi;
+  90: typeof DescribeShareGroupOffsetsApi;
+  91: typeof AlterShareGroupOffsetsApi;
+  92: typeof DeleteShareGroupOffsetsApi;
 }
 
 /** Every API by api key; holes are keys Kafka never assigned or retired. */
@@ -1628,6 +1681,11 @@ export const apis: readonly (AnyApiDescriptor | undefined)[] = [
   WriteShareGroupStateApi,
   DeleteShareGroupStateApi,
   ReadShareGroupStateSummaryApi,
+  undefined,
+  undefined,
+  DescribeShareGroupOffsetsApi,
+  AlterShareGroupOffsetsApi,
+  DeleteShareGroupOffsetsApi,
 ];
 
 /** The descriptor of an API key: precisely typed for a literal key such as `ApiKey.Fetch`. */

@@ -23,8 +23,6 @@ export { decodeShareGroupMemberMetadataKey, encodeShareGroupMemberMetadataKey, t
 export { decodeShareGroupMemberMetadataValue, encodeShareGroupMemberMetadataValue, type ShareGroupMemberMetadataValue } from './share-group-member-metadata-value.js';
 export { decodeShareGroupMetadataKey, encodeShareGroupMetadataKey, type ShareGroupMetadataKey } from './share-group-metadata-key.js';
 export { decodeShareGroupMetadataValue, encodeShareGroupMetadataValue, type ShareGroupMetadataValue } from './share-group-metadata-value.js';
-export { decodeShareGroupPartitionMetadataKey, encodeShareGroupPartitionMetadataKey, type ShareGroupPartitionMetadataKey } from './share-group-partition-metadata-key.js';
-export { decodeShareGroupPartitionMetadataValue, encodeShareGroupPartitionMetadataValue, type ShareGroupPartitionMetadataValue } from './share-group-partition-metadata-value.js';
 export { decodeShareGroupStatePartitionMetadataKey, encodeShareGroupStatePartitionMetadataKey, type ShareGroupStatePartitionMetadataKey } from './share-group-state-partition-metadata-key.js';
 export { decodeShareGroupStatePartitionMetadataValue, encodeShareGroupStatePartitionMetadataValue, type ShareGroupStatePartitionMetadataValue } from './share-group-state-partition-metadata-value.js';
 export { decodeShareGroupTargetAssignmentMemberKey, encodeShareGroupTargetAssignmentMemberKey, type ShareGroupTargetAssignmentMemberKey } from './share-group-target-assignment-member-key.js';
@@ -64,6 +62,10 @@ export { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord, type UnfenceBroke
 export { decodeUnregisterBrokerRecord, encodeUnregisterBrokerRecord, type UnregisterBrokerRecord } from './unregister-broker-record.js';
 export { decodeUserScramCredentialRecord, encodeUserScramCredentialRecord, type UserScramCredentialRecord } from './user-scram-credential-record.js';
 export { decodeZkMigrationStateRecord, encodeZkMigrationStateRecord, type ZkMigrationStateRecord } from './zk-migration-state-record.js';
+export { decodeShareSnapshotKey, encodeShareSnapshotKey, type ShareSnapshotKey } from './share-snapshot-key.js';
+export { decodeShareSnapshotValue, encodeShareSnapshotValue, type ShareSnapshotValue } from './share-snapshot-value.js';
+export { decodeShareUpdateKey, encodeShareUpdateKey, type ShareUpdateKey } from './share-update-key.js';
+export { decodeShareUpdateValue, encodeShareUpdateValue, type ShareUpdateValue } from './share-update-value.js';
 export { decodeTransactionLogKey, encodeTransactionLogKey, type TransactionLogKey } from './transaction-log-key.js';
 export { decodeTransactionLogValue, encodeTransactionLogValue, type TransactionLogValue } from './transaction-log-value.js';
 
@@ -120,8 +122,6 @@ export const recordVersions = {
   ShareGroupMemberMetadataValue: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   ShareGroupMetadataKey: { minVersion: 11, maxVersion: 11, firstFlexibleVersion: Infinity },
   ShareGroupMetadataValue: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
-  ShareGroupPartitionMetadataKey: { minVersion: 9, maxVersion: 9, firstFlexibleVersion: Infinity },
-  ShareGroupPartitionMetadataValue: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   ShareGroupStatePartitionMetadataKey: { minVersion: 15, maxVersion: 15, firstFlexibleVersion: Infinity },
   ShareGroupStatePartitionMetadataValue: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   ShareGroupTargetAssignmentMemberKey: { minVersion: 13, maxVersion: 13, firstFlexibleVersion: Infinity },
@@ -161,6 +161,10 @@ export const recordVersions = {
   UnregisterBrokerRecord: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   UserScramCredentialRecord: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   ZkMigrationStateRecord: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  ShareSnapshotKey: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: Infinity },
+  ShareSnapshotValue: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  ShareUpdateKey: { minVersion: 1, maxVersion: 1, firstFlexibleVersion: Infinity },
+  ShareUpdateValue: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   TransactionLogKey: { minVersion: 0, maxVersion: 0, firstFlexibleVersion: Infinity },
   TransactionLogValue: { minVersion: 0, maxVersion: 1, firstFlexibleVersion: 1 },
 } as const;

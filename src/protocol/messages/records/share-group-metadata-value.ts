@@ -6,6 +6,7 @@ import type { Writer } from '../../primitives/writer.js';
 
 export interface ShareGroupMetadataValue {
   epoch: number;
+  metadataHash: bigint;
 }
 
 const SHARE_GROUP_METADATA_VALUE_DECODERS: readonly (((reader: Reader) => ShareGroupMetadataValue) | undefined)[] = [decodeShareGroupMetadataValueV0];
@@ -26,13 +27,16 @@ export function encodeShareGroupMetadataValue(writer: Writer, version: number, m
 
 function decodeShareGroupMetadataValueV0(reader: Reader): ShareGroupMetadataValue {
   const $epoch = reader.readInt32();
+  const $metadataHash = reader.readInt64();
   reader.skipTaggedFields();
   return {
     epoch: $epoch,
+    metadataHash: $metadataHash,
   };
 }
 
 function encodeShareGroupMetadataValueV0(writer: Writer, value: ShareGroupMetadataValue): void {
   writer.writeInt32(value.epoch ?? 0);
+  writer.writeInt64(value.metadataHash ?? 0n);
   writer.writeEmptyTaggedFields();
 }

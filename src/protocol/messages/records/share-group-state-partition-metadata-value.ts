@@ -6,6 +6,7 @@ import type { Writer } from '../../primitives/writer.js';
 import { ZERO_UUID, nullField } from '../codec-support.js';
 
 export interface ShareGroupStatePartitionMetadataValue {
+  initializingTopics: TopicPartitionsInfo[];
   initializedTopics: TopicPartitionsInfo[];
   deletingTopics: TopicInfo[];
 }
@@ -63,6 +64,10 @@ function decodeTopicInfoV0(reader: Reader): TopicInfo {
 }
 
 function decodeShareGroupStatePartitionMetadataValueV0(reader: Reader): ShareGroupStatePartitionMetadataValue {
+  const $initializingTopicsCount = reader.readCompactArrayLength();
+  if ($initializingTopicsCount === null) throw nullField('ShareGroupStatePartitionMetadataValue.initializingTopics');
+  const $initializingTopics: TopicPartitionsInfo[] = [];
+  for (let index = 0; index < $initializingTopicsCount; index++) $initializingTopics.push(decodeTopicPartitionsInfoV0(reader));
   const $initializedTopicsCount = reader.readCompactArrayLength();
   if ($initializedTopicsCount === null) throw nullField('ShareGroupStatePartitionMetadataValue.initializedTopics');
   const $initializedTopics: TopicPartitionsInfo[] = [];
@@ -73,6 +78,7 @@ function decodeShareGroupStatePartitionMetadataValueV0(reader: Reader): ShareGro
   for (let index = 0; index < $deletingTopicsCount; index++) $deletingTopics.push(decodeTopicInfoV0(reader));
   reader.skipTaggedFields();
   return {
+    initializingTopics: $initializingTopics,
     initializedTopics: $initializedTopics,
     deletingTopics: $deletingTopics,
   };
@@ -94,6 +100,9 @@ function encodeTopicInfoV0(writer: Writer, value: TopicInfo): void {
 }
 
 function encodeShareGroupStatePartitionMetadataValueV0(writer: Writer, value: ShareGroupStatePartitionMetadataValue): void {
+  const $initializingTopicsArray = value.initializingTopics ?? [];
+  writer.writeCompactArrayLength($initializingTopicsArray.length);
+  for (const item of $initializingTopicsArray) encodeTopicPartitionsInfoV0(writer, item);
   const $initializedTopicsArray = value.initializedTopics ?? [];
   writer.writeCompactArrayLength($initializedTopicsArray.length);
   for (const item of $initializedTopicsArray) encodeTopicPartitionsInfoV0(writer, item);
