@@ -77,9 +77,12 @@ function watchAssignments(): void {
   });
 }
 
-let stream: Awaited<ReturnType<typeof consumer.consume>>;
+const consume = () => consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500 });
+type MessagesStream = Awaited<ReturnType<typeof consume>>;
+let stream: MessagesStream;
+let stopping = false;
 try {
-  stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, maxWaitTime: 500 });
+  stream = await consume();
 } catch (error) {
   emit({ event: 'error', error: describeError(error), fatal: true });
   await consumer.close(true).catch(() => {});
@@ -99,12 +102,33 @@ if (groupProtocol === 'classic') {
     }
   });
 } else {
-  void processOneAtATime();
+  consumer.on('consumer:heartbeat:error', (payload: { error?: unknown }) => emit({ event: 'error', error: `heartbeat: ${describeError(payload?.error)}` }));
+  void consumeForever();
 }
 
-async function processOneAtATime(): Promise<void> {
+/**
+ * Platformatic ends a stream for good once a fetch fails past its retries (the partition leader's
+ * broker died): the member, still in its group, then consumes again from the committed offsets,
+ * as an application would.
+ */
+async function consumeForever(): Promise<void> {
+  for (;;) {
+    await processOneAtATime(stream);
+    if (stopping) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    try {
+      stream = await consume();
+      stream.on('error', (error: Error) => emit({ event: 'error', error: describeError(error) }));
+      emit({ event: 'restarted' });
+    } catch (error) {
+      emit({ event: 'error', error: `consume again: ${describeError(error)}` });
+    }
+  }
+}
+
+async function processOneAtATime(current: MessagesStream): Promise<void> {
   try {
-    for await (const message of stream as AsyncIterable<Message>) {
+    for await (const message of current as AsyncIterable<Message>) {
       const record: [number, number] = [message.partition, Number(message.offset)];
       // Fetched before a revocation: the partition's new owner reads it from the committed offset.
       if (!owned.has(message.partition)) continue;
@@ -123,6 +147,7 @@ async function processOneAtATime(): Promise<void> {
 
 createInterface({ input: process.stdin }).on('line', async (line) => {
   if (line.trim() !== 'stop') return;
+  stopping = true;
   await stream.close();
   // Nothing is processed after this: the partitions are the member's no longer, even before the broker hears it leave.
   owned = new Set();
