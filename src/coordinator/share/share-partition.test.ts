@@ -163,6 +163,43 @@ describe('SharePartition locks and the delivery limit', () => {
     assert.equal(changes2(), 0);
   });
 
+  it('cancels a lock timer once nothing acquired under it remains (acknowledged, released or member released)', () => {
+    const clock = new ManualClock();
+    let live = 0;
+    // Counts timers scheduled and neither fired nor cancelled, around the shared manual clock.
+    const counting = {
+      nowMs: () => clock.nowMs(),
+      monotonicMs: () => clock.monotonicMs(),
+      schedule(delayMs: number, callback: () => void) {
+        live++;
+        let done = false;
+        const cancel = clock.schedule(delayMs, () => {
+          done = true;
+          live--;
+          callback();
+        });
+        return () => {
+          if (!done) live--;
+          done = true;
+          cancel();
+        };
+      },
+    };
+    const sp = new SharePartition(config, counting, { startOffset: 0 });
+    sp.acquire('m1', 0, 10, 100);
+    sp.acquire('m2', 0, 20, 100);
+    sp.acquire('m3', 0, 30, 100);
+    assert.equal(live, 3);
+    sp.acknowledge('m1', [ack(0, 4, accept)]);
+    assert.equal(live, 3, 'm1 still holds 5-9');
+    sp.acknowledge('m1', [ack(5, 8, release), ack(9, 9, reject)]);
+    assert.equal(live, 2);
+    sp.releaseMember('m2');
+    assert.equal(live, 1);
+    sp.moveStartOffset(30);
+    assert.equal(live, 0);
+  });
+
   it('archives a poison record after deliveryCountLimit deliveries (release and timeout)', () => {
     const { sp, clock } = partition({ deliveryCountLimit: 3 });
     assert.deepEqual(sp.acquire('m1', 0, 1, 10), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 1 }]);
