@@ -207,16 +207,53 @@ describe('SharePartition locks and the delivery limit', () => {
     assert.deepEqual(sp.acquire('m2', 0, 1, 10), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 2 }]);
     clock.advance(30_000);
     assert.equal(sp.stateOf(0)?.state, RecordState.available);
-    assert.deepEqual(sp.acquire('m3', 0, 2, 10), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 3 }, { firstOffset: 1, lastOffset: 1, deliveryCount: 1 }]);
+    // The last attempt is delivered alone, though offset 1 is in the log too.
+    assert.deepEqual(sp.acquire('m3', 0, 2, 10), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 3 }]);
     clock.advance(30_000);
-    // Offset 0 reached the limit: archived, SPSO passes it; offset 1 is available again.
+    // Offset 0 reached the limit: archived, and SPSO passes it.
     assert.equal(sp.startOffset, 1);
-    assert.deepEqual(sp.snapshot(), { startOffset: 1, stateBatches: [batch(1, 1, RecordState.available, 1)] });
-    assert.deepEqual(sp.acquire('m1', 0, 2, 10), [{ firstOffset: 1, lastOffset: 1, deliveryCount: 2 }]);
+    assert.deepEqual(sp.snapshot(), { startOffset: 1, stateBatches: [] });
+    assert.deepEqual(sp.acquire('m1', 0, 2, 10), [{ firstOffset: 1, lastOffset: 1, deliveryCount: 1 }]);
+    sp.acknowledge('m1', [ack(1, 1, release)]);
+    sp.acquire('m1', 0, 2, 10);
     sp.acknowledge('m1', [ack(1, 1, release)]);
     sp.acquire('m1', 0, 2, 10);
     sp.acknowledge('m1', [ack(1, 1, release)]);
     assert.equal(sp.startOffset, 2, 'released at the limit: archived');
+  });
+
+  it('isolates often-redelivered records: halves from ceil(limit/2) deliveries, the last attempt alone', () => {
+    const { sp } = partition({ deliveryCountLimit: 5 });
+    for (let delivery = 1; delivery <= 3; delivery++) {
+      assert.deepEqual(sp.acquire('m1', 0, 10, 100), [{ firstOffset: 0, lastOffset: 9, deliveryCount: delivery }]);
+      sp.releaseMember('m1');
+    }
+    // Count 3 reached the throttle (ceil(5/2) = 3): half of the 10, and no new records with them.
+    assert.deepEqual(sp.acquire('m1', 0, 20, 100), [{ firstOffset: 0, lastOffset: 4, deliveryCount: 4 }]);
+    assert.deepEqual(sp.acquire('m2', 0, 20, 100), [{ firstOffset: 5, lastOffset: 6, deliveryCount: 4 }]);
+    assert.deepEqual(sp.acquire('m2', 0, 20, 100), [{ firstOffset: 7, lastOffset: 7, deliveryCount: 4 }]);
+    assert.equal(sp.acknowledge('m2', [ack(5, 7, accept)]), ErrorCode.NONE);
+    sp.releaseMember('m1');
+    // Count 4 = limit - 1: each record goes alone; a fresh record waits behind them.
+    assert.deepEqual(sp.acquire('m3', 0, 20, 100), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 5 }]);
+    assert.deepEqual(sp.acquire('m3', 0, 20, 100), [{ firstOffset: 1, lastOffset: 1, deliveryCount: 5 }]);
+    // With limit 3 the throttle (2) is the last attempt: a whole released batch goes one by one.
+    const { sp: small } = partition({ deliveryCountLimit: 3 });
+    small.acquire('m1', 0, 10, 100);
+    small.releaseMember('m1');
+    assert.deepEqual(small.acquire('m1', 0, 10, 100), [{ firstOffset: 0, lastOffset: 9, deliveryCount: 2 }]);
+    small.releaseMember('m1');
+    assert.deepEqual(small.acquire('m1', 0, 10, 100), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 3 }]);
+    // A record acquired normally stops before an isolated one.
+    const { sp: mixed } = partition({ deliveryCountLimit: 5 });
+    mixed.acquire('m1', 0, 4, 100);
+    for (let delivery = 2; delivery <= 4; delivery++) {
+      mixed.acknowledge('m1', [ack(2, 3, release)]);
+      mixed.acquire('m1', 0, 4, 100);
+    }
+    mixed.releaseMember('m1');
+    assert.deepEqual(mixed.acquire('m2', 0, 10, 100), [{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
+    assert.deepEqual(mixed.acquire('m2', 0, 10, 100), [{ firstOffset: 2, lastOffset: 2, deliveryCount: 5 }]);
   });
 });
 
@@ -302,7 +339,7 @@ describe('SharePartition in-flight window and start offset', () => {
 
 describe('SharePartition restore', () => {
   it('a new leader restores a snapshot and continues: counts kept, gaps fresh, terminal records skipped', () => {
-    const { sp } = partition();
+    const { sp } = partition({ deliveryCountLimit: 5 });
     sp.acquire('m1', 0, 10, 100);
     sp.acknowledge('m1', [ack(0, 1, accept), ack(3, 3, accept), ack(5, 5, release), ack(6, 6, reject)]);
     sp.acquire('m2', 0, 12, 100); // 2 (count 2), 4, 7-9 held by m1 still; 5 reacquired (count 2), 10-11 new
@@ -311,7 +348,7 @@ describe('SharePartition restore', () => {
       startOffset: 2,
       stateBatches: [batch(2, 2, RecordState.available, 1), batch(3, 3, RecordState.acknowledged, 1), batch(4, 4, RecordState.available, 1), batch(5, 5, RecordState.available, 2), batch(6, 6, RecordState.archived, 1), batch(7, 11, RecordState.available, 1)],
     });
-    const { sp: next } = partition({}, saved);
+    const { sp: next } = partition({ deliveryCountLimit: 5 }, saved);
     assert.equal(next.startOffset, 2);
     assert.equal(next.endOffset, 11);
     assert.deepEqual(next.acquire('m3', 0, 14, 100), [
@@ -370,7 +407,8 @@ interface ModelOffset {
 describe('SharePartition randomized', () => {
   for (const seed of [1, 2, 3, 42, 2024]) {
     it(`three members against a per-offset model, seed ${seed}`, () => {
-      const limit = 4;
+      const limit = [4, 5, 6][seed % 3]!;
+      const throttleFrom = Math.max(2, Math.ceil(limit / 2));
       const lockMs = 1000;
       const maxInFlight = 40;
       const clock = new ManualClock();
@@ -402,10 +440,25 @@ describe('SharePartition randomized', () => {
       const acquire = (member: string, maxRecords: number) => {
         const spso = modelSpso();
         const expected: number[] = [];
-        for (let offset = spso; offset <= speo && offset < logEnd && expected.length < maxRecords; offset++) {
-          if (model[offset]!.state === 'available') expected.push(offset);
+        let isolated = false;
+        for (let offset = spso; offset <= speo && offset < logEnd && expected.length < maxRecords && !isolated; offset++) {
+          const entry = model[offset]!;
+          if (entry.state !== 'available') continue;
+          // Often-redelivered records go apart: alone on the last attempt, else half their run per attempt.
+          const throttled = entry.deliveries === limit - 1 || entry.deliveries >= throttleFrom;
+          if (!throttled) {
+            expected.push(offset);
+            continue;
+          }
+          isolated = true;
+          if (expected.length > 0) break;
+          const sameRun = (index: number) => model[index]?.state === 'available' && model[index]!.deliveries === entry.deliveries && index <= speo;
+          let runEnd = offset;
+          while (sameRun(runEnd + 1)) runEnd++;
+          const cap = entry.deliveries === limit - 1 ? 1 : Math.max(1, (runEnd - offset + 1) >> (entry.deliveries - throttleFrom + 1));
+          for (let next = offset; next <= runEnd && next < logEnd && expected.length < Math.min(cap, maxRecords); next++) expected.push(next);
         }
-        for (let offset = speo + 1; offset < logEnd && offset < spso + maxInFlight && expected.length < maxRecords; offset++) expected.push(offset);
+        for (let offset = speo + 1; !isolated && offset < logEnd && offset < spso + maxInFlight && expected.length < maxRecords; offset++) expected.push(offset);
         const ranges = sp.acquire(member, 0, logEnd, maxRecords);
         const got = ranges.flatMap((range) => Array.from({ length: range.lastOffset - range.firstOffset + 1 }, (_, index) => ({ offset: range.firstOffset + index, count: range.deliveryCount })));
         assert.deepEqual(got.map((entry) => entry.offset), expected, 'acquired offsets');

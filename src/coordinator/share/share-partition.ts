@@ -156,6 +156,7 @@ export class SharePartition {
    * Acquires for `memberId` up to `maxRecords` records among the offsets the log holds,
    * [logStartOffset, availableUpTo): first the available in-flight ones from the lowest up, then new
    * offsets after SPEO as far as the in-flight limit allows. Each acquisition adds one delivery.
+   * Records redelivered often are acquired apart, in a call of their own (#redeliveryCap).
    * Returns the acquired ranges (one per run of equal delivery count), empty when nothing could be.
    */
   acquire(memberId: string, logStartOffset: number, availableUpTo: number, maxRecords: number): AcquiredRange[] {
@@ -166,10 +167,19 @@ export class SharePartition {
     const acquired: InFlightRange[] = [];
 
     // Re-acquire available in-flight records; this never widens the window, so the limit does not apply.
-    for (let index = 0; index < this.#ranges.length && budget > 0; index++) {
+    let isolated = false;
+    for (let index = 0; index < this.#ranges.length && budget > 0 && !isolated; index++) {
       const range = this.#ranges[index]!;
       if (range.state !== RecordState.available || range.firstOffset >= availableUpTo) continue;
-      const last = Math.min(range.lastOffset, availableUpTo - 1, range.firstOffset + budget - 1);
+      let last = Math.min(range.lastOffset, availableUpTo - 1, range.firstOffset + budget - 1);
+      const cap = this.#redeliveryCap(range);
+      if (cap !== undefined) {
+        // Redelivered often: delivered apart from everything else, so that one bad record does not
+        // use up the delivery attempts of its neighbours.
+        isolated = true;
+        if (acquired.length > 0) break;
+        last = Math.min(last, range.firstOffset + cap - 1);
+      }
       if (last < range.lastOffset) this.#splitBefore(last + 1);
       range.state = RecordState.acquired;
       range.deliveryCount++;
@@ -181,7 +191,7 @@ export class SharePartition {
     // New records after SPEO, within the in-flight window.
     const first = this.endOffset + 1;
     const last = Math.min(availableUpTo - 1, this.#startOffset + this.#config.maxInFlightRecords - 1, first + budget - 1);
-    if (budget > 0 && last >= first) {
+    if (budget > 0 && last >= first && !isolated) {
       const range: InFlightRange = { firstOffset: first, lastOffset: last, state: RecordState.acquired, deliveryCount: 1, lock };
       this.#ranges.push(range);
       acquired.push(range);
@@ -193,6 +203,21 @@ export class SharePartition {
     const result = acquiredRanges(acquired);
     this.#normalize();
     return result;
+  }
+
+  /**
+   * How many records of an available range may be acquired, alone, when its records were delivered
+   * often (undefined: no limit). Kafka 4.2 (SharePartition.acquireSubsetBatchRecords): a record on
+   * its last attempt (count = limit - 1, when limit > 2) goes alone; from count max(2, ceil(limit/2))
+   * on, the batch is halved with each further attempt. Kafka halves its log-batch size; this halves
+   * the available range, the closest thing kept here.
+   */
+  #redeliveryCap(range: InFlightRange): number | undefined {
+    const limit = this.#config.deliveryCountLimit;
+    if (limit > 2 && range.deliveryCount === limit - 1) return 1;
+    const throttleFrom = Math.max(2, Math.ceil(limit / 2));
+    if (range.deliveryCount < throttleFrom) return undefined;
+    return Math.max(1, size(range) >> (range.deliveryCount - throttleFrom + 1));
   }
 
   /**
