@@ -118,6 +118,9 @@ test('consumer protocol on 3 brokers: the coordinator is killed, the group carri
     await produceRound(2);
     await cluster.kill(coordinator, 'SIGKILL');
     const killedAt = Date.now();
+    // Commits the members saw acknowledged before the kill: partition -> the committed offset (last acknowledged record + 1).
+    const acknowledgedBeforeKill = new Map<number, number>();
+    for (const member of members) for (const [partition, offsets] of member.acknowledged) acknowledgedBeforeKill.set(partition, Math.max(acknowledgedBeforeKill.get(partition) ?? 0, Math.max(...offsets) + 1));
     const survivors = cluster.nodeIds.filter((nodeId) => nodeId !== coordinator);
     const successor = await waitFor(
       'another broker to coordinate the group',
@@ -141,6 +144,11 @@ test('consumer protocol on 3 brokers: the coordinator is killed, the group carri
     const groupBackMs = Date.now() - killedAt;
     t.diagnostic(`new coordinator: node ${successor} after ${coordinatorMovedMs} ms; group Stable there after ${groupBackMs} ms: epoch ${after.groupEpoch}, members ${after.members.map((member) => `${member.memberId.slice(0, 8)}@${member.memberEpoch}`).join(' ')}`);
     assert.deepEqual(after.members.map((member) => member.memberId).sort(), before.members.map((member) => member.memberId).sort(), 'the same members, loaded from __consumer_offsets');
+    // An OffsetCommit answered before the kill is durable: the new coordinator has it (or a later one).
+    const [loaded] = await admin.fetchOffsets({ groupId: GROUP_ID, topics: [TOPIC] });
+    const lost = loaded!.partitions.filter(({ partition, offset }) => Number(offset) < (acknowledgedBeforeKill.get(partition) ?? 0));
+    t.diagnostic(`committed offsets acknowledged before the kill ${JSON.stringify([...acknowledgedBeforeKill].sort())}; the new coordinator's ${JSON.stringify(loaded!.partitions.map(({ partition, offset }) => [partition, Number(offset)]))}`);
+    assert.deepEqual(lost.map(({ partition, offset }) => `p${partition}: ${offset} < ${acknowledgedBeforeKill.get(partition)}`), [], 'acknowledged commits survive the coordinator\'s kill');
 
     await produceRound(3);
     const producedAt = Date.now();
@@ -150,10 +158,17 @@ test('consumer protocol on 3 brokers: the coordinator is killed, the group carri
     t.diagnostic(`rounds 2 and 3 processed and committed ${Date.now() - producedAt} ms after round 3 was produced (${Date.now() - killedAt} ms after the kill)`);
 
     const duplicates = duplicateRecords(members);
+    const whoProcessed = (record: string) => members.flatMap((member, index) => member.processed.filter(([partition, offset]) => `${partition}:${offset}` === record).map(() => index));
+    if (duplicates.size > 0) t.diagnostic(`processed twice: ${[...duplicates.keys()].map((record) => `${record} by ${JSON.stringify(whoProcessed(record))}`).join(' ')}`);
     t.diagnostic(`records processed twice: ${duplicates.size}; assignment changes after the kill: ${members.map((member, index) => JSON.stringify(member.assignmentChanges.slice(assignmentsBefore[index]).map((change) => change.partitions))).join(' ')}`);
     assert.deepEqual(ownershipOverlaps(members), [], 'no partition owned by two members at once');
+    // What the members went through, in ms after the kill: their errors and assignment changes.
     members.forEach((member, index) => {
-      if (member.errors.length > 0) t.diagnostic(`member ${index} errors (what platformatic reported, in order): ${member.errors.map((text) => text.slice(0, 160)).join(' || ')}`);
+      const timeline = [
+        ...member.errorLog.map(({ at, error }) => ({ at, text: error.slice(0, 140) })),
+        ...member.assignmentChanges.filter((change) => (change.at ?? 0) >= killedAt).map((change) => ({ at: change.at!, text: `assigned ${JSON.stringify(change.partitions)}` })),
+      ].sort((a, b) => a.at - b.at);
+      if (timeline.length > 0) t.diagnostic(`member ${index}: ${timeline.map(({ at, text }) => `+${at - killedAt} ${text}`).join(' || ')}`);
     });
     for (const member of members) await member.stop();
   } catch (error) {

@@ -38,6 +38,8 @@ export class GroupMember {
   /** The same changes as `assignments`, with their times where the member reports them. */
   readonly assignmentChanges: AssignmentChange[] = [];
   readonly errors: string[] = [];
+  /** The same errors with the wall-clock time each was read from the member. */
+  readonly errorLog: { at: number; error: string }[] = [];
   /** partition -> offsets this member processed (each batch is reported before its offsets are committed). */
   readonly committed = new Map<number, Set<number>>();
   /** Every record this member processed, in order, repeats included. */
@@ -83,7 +85,10 @@ export class GroupMember {
       this.assignments.push(event.partitions ?? []);
       this.assignmentChanges.push({ partitions: event.partitions ?? [], ...(event.at === undefined ? {} : { at: event.at }) });
     }
-    if (event.event === 'error') this.errors.push(event.error ?? '');
+    if (event.event === 'error') {
+      this.errors.push(event.error ?? '');
+      this.errorLog.push({ at: Date.now(), error: event.error ?? '' });
+    }
     if (event.event === 'stopped') this.stoppedAt = event.at;
     if (event.event === 'committed') {
       for (const [partition, offset] of event.records ?? []) addOffset(this.acknowledged, partition, offset);
