@@ -200,6 +200,27 @@ describe('SharePartition locks and the delivery limit', () => {
     assert.equal(live, 0);
   });
 
+  it('renew (v2) restarts the lock of the offsets it names, only when allowed and only for the owner', () => {
+    const { sp, clock } = partition();
+    sp.acquire('m1', 0, 10, 100);
+    assert.equal(sp.acknowledge('m1', [ack(0, 4, AcknowledgeType.renew)]), ErrorCode.INVALID_REQUEST);
+    clock.advance(20_000);
+    assert.equal(sp.acknowledge('m2', [ack(0, 4, AcknowledgeType.renew)], { allowRenew: true }), ErrorCode.INVALID_RECORD_STATE);
+    assert.equal(sp.acknowledge('m1', [ack(0, 4, AcknowledgeType.renew)], { allowRenew: true }), ErrorCode.NONE);
+    assert.equal(sp.stateOf(2)?.deliveryCount, 1, 'a renewal is not a delivery');
+    clock.advance(10_000);
+    assert.equal(sp.stateOf(4)?.memberId, 'm1', 'renewed: still held');
+    assert.equal(sp.stateOf(5)?.state, RecordState.available, 'not renewed: expired at 30 s');
+    clock.advance(19_999);
+    assert.equal(sp.stateOf(0)?.state, RecordState.acquired);
+    assert.equal(sp.acknowledge('m1', [ack(0, 1, AcknowledgeType.renew, accept)], { allowRenew: true }), ErrorCode.NONE);
+    clock.advance(29_999);
+    assert.equal(sp.stateOf(0)?.memberId, 'm1');
+    assert.equal(sp.stateOf(2)?.state, RecordState.available, 'the first renewal expired');
+    clock.advance(1);
+    assert.equal(sp.stateOf(0)?.state, RecordState.available);
+  });
+
   it('archives a poison record after deliveryCountLimit deliveries (release and timeout)', () => {
     const { sp, clock } = partition({ deliveryCountLimit: 3 });
     assert.deepEqual(sp.acquire('m1', 0, 1, 10), [{ firstOffset: 0, lastOffset: 0, deliveryCount: 1 }]);

@@ -14,8 +14,8 @@ import { assert } from '../../base/assert.js';
 import type { Clock } from '../../base/clock.js';
 import { ErrorCode } from '../../base/error-codes.js';
 
-/** AcknowledgementBatches' AcknowledgeTypes values (ShareFetch / ShareAcknowledge). 4 Renew is not served here. */
-export const AcknowledgeType = { gap: 0, accept: 1, release: 2, reject: 3 } as const;
+/** AcknowledgementBatches' AcknowledgeTypes values (ShareFetch / ShareAcknowledge); renew is v2 with IsRenewAck only. */
+export const AcknowledgeType = { gap: 0, accept: 1, release: 2, reject: 3, renew: 4 } as const;
 export type AcknowledgeTypeValue = (typeof AcknowledgeType)[keyof typeof AcknowledgeType];
 
 /** Record states with Kafka's ids (RecordState.java); the persisted form uses only 0, 2 and 4. */
@@ -224,22 +224,27 @@ export class SharePartition {
    * Applies a member's acknowledgements to this partition, all or nothing, as Kafka does: returns
    * NONE, INVALID_REQUEST (malformed batches, or offsets past SPEO) or INVALID_RECORD_STATE (an
    * offset at or above SPSO that `memberId` has not acquired), and on an error changes nothing.
-   * Offsets below SPSO are already settled and are skipped.
+   * Offsets below SPSO are already settled and are skipped. Renew (4) restarts the lock of the
+   * offsets it names and is accepted only with `allowRenew` (ShareFetch/ShareAcknowledge v2 with
+   * IsRenewAck); otherwise it is INVALID_REQUEST.
    */
-  acknowledge(memberId: string, batches: readonly AcknowledgementBatch[]): number {
-    const malformed = validateBatches(batches);
+  acknowledge(memberId: string, batches: readonly AcknowledgementBatch[], options: { allowRenew?: boolean } = {}): number {
+    const malformed = validateBatches(batches, options.allowRenew ?? false);
     if (malformed !== ErrorCode.NONE) return malformed;
     for (const batch of batches) {
       const error = this.#checkOwned(memberId, batch.firstOffset, batch.lastOffset);
       if (error !== ErrorCode.NONE) return error;
     }
+    const renewal: AcquisitionLock = { memberId, cancel: () => {}, held: 0 };
     for (const batch of batches) {
       for (const run of typeRuns(batch)) {
         const first = Math.max(run.firstOffset, this.#startOffset);
         if (run.lastOffset < first) continue;
-        this.#transition(first, run.lastOffset, ackTypeToState[run.type]!);
+        if (run.type === AcknowledgeType.renew) this.#relock(first, run.lastOffset, renewal);
+        else this.#transition(first, run.lastOffset, ackTypeToState[run.type]!);
       }
     }
+    if (renewal.held > 0) renewal.cancel = this.#clock.schedule(this.#config.recordLockDurationMs, () => this.#expire(renewal));
     this.#settle();
     return ErrorCode.NONE;
   }
@@ -346,6 +351,19 @@ export class SharePartition {
     }
   }
 
+  /** Moves the acquired offsets [first, last] under `lock` (a renewed lock timer), keeping their state. */
+  #relock(first: number, last: number, lock: AcquisitionLock): void {
+    this.#splitBefore(first);
+    this.#splitBefore(last + 1);
+    for (let index = this.#indexOf(first); index < this.#ranges.length && this.#ranges[index]!.firstOffset <= last; index++) {
+      const range = this.#ranges[index]!;
+      assert(range.state === RecordState.acquired, 'only acquired records are renewed');
+      this.#release(range);
+      range.lock = lock;
+      lock.held += size(range);
+    }
+  }
+
   /** Drops a range's hold on its lock, cancelling the timer when nothing is left under it. */
   #release(range: InFlightRange): void {
     const lock = range.lock;
@@ -423,14 +441,15 @@ function restoredState(batch: PersistedStateBatch, deliveryCountLimit: number): 
   return batch.deliveryCount >= deliveryCountLimit ? RecordState.archived : RecordState.available;
 }
 
-/** Kafka's checks of AcknowledgementBatches (KafkaApis.validateAcknowledgementBatches), for types 0–3. */
-function validateBatches(batches: readonly AcknowledgementBatch[]): number {
+/** Kafka's checks of AcknowledgementBatches (KafkaApis.validateAcknowledgementBatches). */
+function validateBatches(batches: readonly AcknowledgementBatch[], allowRenew: boolean): number {
   let previousLast = -Infinity;
   for (const batch of batches) {
     if (batch.firstOffset > batch.lastOffset || batch.firstOffset <= previousLast) return ErrorCode.INVALID_REQUEST;
     const types = batch.acknowledgeTypes;
     if (types.length === 0 || (types.length > 1 && types.length !== size(batch))) return ErrorCode.INVALID_REQUEST;
-    if (types.some((type) => ackTypeToState[type] === undefined)) return ErrorCode.INVALID_REQUEST;
+    const known = (type: number) => ackTypeToState[type] !== undefined || (allowRenew && type === AcknowledgeType.renew);
+    if (!types.every(known)) return ErrorCode.INVALID_REQUEST;
     previousLast = batch.lastOffset;
   }
   return ErrorCode.NONE;
