@@ -198,6 +198,9 @@ describe('SharePartition locks and the delivery limit', () => {
     assert.equal(live, 1);
     sp.moveStartOffset(30);
     assert.equal(live, 0);
+    sp.acquire('m1', 0, 40, 100);
+    assert.equal(sp.acknowledge('m1', [ack(30, 39, AcknowledgeType.renew)], { allowRenew: true }), ErrorCode.NONE);
+    assert.equal(live, 1, 'renewing everything under a lock replaces its timer');
   });
 
   it('renew (v2) restarts the lock of the offsets it names, only when allowed and only for the owner', () => {
