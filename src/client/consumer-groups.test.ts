@@ -128,9 +128,27 @@ describe('consumer-groups: the shared mapping of both kinds of group', () => {
       ['known-848', 'consumer', 'Reconciling'],
     ]);
     assert.deepEqual(asked.map(({ api, request: body, maxVersion }) => [api, body.groups ?? body.groupIds, maxVersion]), [
-      [DescribeGroupsApi.name, ['new-848', 'classic', 'gone'], 5],
+      [DescribeGroupsApi.name, ['new-848', 'classic', 'gone'], 6],
       [ConsumerGroupDescribeApi.name, ['known-848', 'new-848', 'gone'], 0],
     ]);
+  });
+
+  it('asks ConsumerGroupDescribe about groups answered Dead with nothing known (DescribeGroups below v6), and keeps the Dead answer of a group it does not know either', async () => {
+    const dead = (groupId: string) => ({ ...classicGroup(groupId), groupState: 'Dead', protocolType: '', protocolData: '', members: [] });
+    const answers = {
+      [DescribeGroupsApi.name]: (body: { groups: string[] }) => ({ groups: body.groups.map(dead) }),
+      [ConsumerGroupDescribeApi.name]: (body: { groupIds: string[] }) => ({
+        groups: body.groupIds.map((groupId) => consumerGroup(groupId, groupId === 'missing' ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.NONE)),
+      }),
+    };
+    const views = await describeGroupsAt(fakeRequest(answers, []), ['new-848', 'missing']);
+    assert.deepEqual(views.map((view) => [view.groupId, view.type, view.state]), [
+      ['new-848', 'consumer', 'Reconciling'],
+      ['missing', 'classic', 'Dead'],
+    ]);
+    // A broker without ConsumerGroupDescribe has no consumer groups: its Dead answers stand.
+    const old = fakeRequest({ [DescribeGroupsApi.name]: answers[DescribeGroupsApi.name] }, []);
+    assert.deepEqual((await describeGroupsAt(old, ['g'])).map((view) => [view.groupId, view.type, view.state]), [['g', 'classic', 'Dead']]);
   });
 
   it('throws other errors with the group and the broker message', async () => {

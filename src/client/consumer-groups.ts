@@ -132,7 +132,8 @@ export async function listGroupsAt(request: GroupRequest): Promise<ListedGroupVi
 
 /**
  * `groupIds` described at their coordinator: one DescribeGroups for all, then one
- * ConsumerGroupDescribe for those it answered GROUP_ID_NOT_FOUND (consumer groups, as Kafka 4).
+ * ConsumerGroupDescribe for those it answered GROUP_ID_NOT_FOUND (v6) or Dead with nothing known
+ * (below v6), which is how Kafka 4 answers a consumer group.
  * `consumerGroupIds` (known from ListGroups v5) go straight to ConsumerGroupDescribe. A group
  * neither knows is left out; other errors throw. A classic group the coordinator does not know comes
  * back as Kafka answers it: state Dead, no members, no protocol type (callers decide what that is).
@@ -141,21 +142,32 @@ export async function describeGroupsAt(request: GroupRequest, groupIds: readonly
   const views: AnyGroupView[] = [];
   const consumerIds = groupIds.filter((groupId) => consumerGroupIds.has(groupId));
   const classicIds = groupIds.filter((groupId) => !consumerGroupIds.has(groupId));
+  // Below v6 Kafka 4 answers a consumer group (and a missing group) Dead, with no error and no
+  // protocol type; from v6 with GROUP_ID_NOT_FOUND. Either may be a consumer group.
+  const deadUnknown = new Map<string, AnyGroupView>();
   if (classicIds.length > 0) {
-    const response = await request(DescribeGroupsApi, { groups: classicIds, includeAuthorizedOperations: false }, 5);
+    const response = await request(DescribeGroupsApi, { groups: classicIds, includeAuthorizedOperations: false }, 6);
     for (const group of response.groups) {
       if (group.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) consumerIds.push(group.groupId);
       else if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing group '${group.groupId}'`);
+      else if (group.groupState === 'Dead' && group.members.length === 0 && group.protocolType === '') deadUnknown.set(group.groupId, { type: 'classic', ...classicGroupView(group) });
       else views.push({ type: 'classic', ...classicGroupView(group) });
     }
   }
-  if (consumerIds.length > 0) {
-    const response = await request(ConsumerGroupDescribeApi, { groupIds: consumerIds, includeAuthorizedOperations: false }, 0);
-    for (const group of response.groups) {
+  const asked = [...consumerIds, ...deadUnknown.keys()];
+  if (asked.length > 0) {
+    const response = await request(ConsumerGroupDescribeApi, { groupIds: asked, includeAuthorizedOperations: false }, 0).catch((error: unknown) => {
+      // A broker without ConsumerGroupDescribe has no consumer groups: the Dead answers stand.
+      if (consumerIds.length === 0) return undefined;
+      throw error;
+    });
+    for (const group of response?.groups ?? []) {
       if (group.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) continue;
       if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing group '${group.groupId}'`, group.errorMessage);
+      deadUnknown.delete(group.groupId);
       views.push({ type: 'consumer', ...consumerGroupView(group) });
     }
+    views.push(...deadUnknown.values());
   }
   const order = new Map(groupIds.map((groupId, index) => [groupId, index]));
   return views.sort((a, b) => (order.get(a.groupId) ?? 0) - (order.get(b.groupId) ?? 0));

@@ -558,8 +558,9 @@ export class GroupCoordinator {
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return { ...described, errorCode: ready };
     const group = this.group(groupId);
-    if (!group) return described;
-    // As Kafka 4 (KIP-1043): DescribeGroups describes classic groups; consumer groups have ConsumerGroupDescribe.
+    // As Kafka 4: DescribeGroups describes classic groups (consumer groups have ConsumerGroupDescribe);
+    // anything else is Dead, with GROUP_ID_NOT_FOUND and a message that v6+ carries (KIP-1043).
+    if (!group) return { ...described, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
     if (group.consumer !== undefined) return { ...described, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a classic group.` };
     const stable = group.is(GroupState.stable);
     return {
