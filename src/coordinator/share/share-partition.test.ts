@@ -48,10 +48,14 @@ describe('SharePartition acquire and acknowledge', () => {
     sp.acquire('m1', 0, 10, 100);
     assert.equal(sp.acknowledge('m1', [ack(3, 5, accept)]), ErrorCode.NONE);
     assert.equal(sp.startOffset, 0);
+    assert.equal(sp.deliveryCompleteCount, 3);
     assert.deepEqual(sp.snapshot().stateBatches, [batch(0, 2, RecordState.available, 1), batch(3, 5, RecordState.acknowledged, 1), batch(6, 9, RecordState.available, 1)]);
+    assert.equal(sp.acknowledge('m1', [ack(8, 8, reject)]), ErrorCode.NONE);
+    assert.equal(sp.deliveryCompleteCount, 4);
     assert.equal(sp.acknowledge('m1', [ack(0, 2, reject)]), ErrorCode.NONE);
     assert.equal(sp.startOffset, 6);
-    assert.deepEqual(sp.snapshot(), { startOffset: 6, stateBatches: [batch(6, 9, RecordState.available, 1)] });
+    assert.equal(sp.deliveryCompleteCount, 1, 'only the archived 8 is left above SPSO');
+    assert.deepEqual(sp.snapshot(), { startOffset: 6, stateBatches: [batch(6, 7, RecordState.available, 1), batch(8, 8, RecordState.archived, 1), batch(9, 9, RecordState.available, 1)] });
   });
 
   it('release makes records available again with the delivery count kept; the next acquire counts 2', () => {
@@ -533,6 +537,8 @@ describe('SharePartition randomized', () => {
         lastSpso = spso;
         assert.equal(sp.endOffset, Math.max(speo, spso - 1), 'SPEO');
         assert.ok(sp.inFlightCount <= maxInFlight);
+        const complete = model.filter((offset, index) => index >= spso && index <= speo && (offset.state === 'accepted' || offset.state === 'archived')).length;
+        assert.equal(sp.deliveryCompleteCount, complete, 'delivery complete count');
         const firstAvailable = model.findIndex((offset, index) => index >= spso && index <= speo && offset.state === 'available');
         assert.equal(sp.nextFetchOffset(), firstAvailable >= 0 ? firstAvailable : sp.endOffset + 1, 'next fetch offset');
         for (let offset = spso; offset <= speo; offset++) {

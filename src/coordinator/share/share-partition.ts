@@ -116,6 +116,8 @@ export class SharePartition {
     options: SharePartitionOptions = {},
   ) {
     assert(config.deliveryCountLimit >= 1 && config.maxInFlightRecords >= 1, 'invalid share-partition config');
+    // -1 (uninitialized) is resolved by the caller through share.auto.offset.reset first.
+    assert(initial.startOffset >= 0, 'a share-partition starts at a real offset');
     this.#config = config;
     this.#clock = clock;
     this.#onStateChanged = options.onStateChanged;
@@ -132,6 +134,14 @@ export class SharePartition {
   get endOffset(): number {
     const last = this.#ranges.at(-1);
     return last ? last.lastOffset : this.#startOffset - 1;
+  }
+
+  /**
+   * Acknowledged or archived offsets at or above SPSO: KIP-1226's DeliveryCompleteCount, which
+   * WriteShareGroupState carries next to the state batches.
+   */
+  get deliveryCompleteCount(): number {
+    return this.#ranges.reduce((total, range) => total + (isTerminal(range.state) ? size(range) : 0), 0);
   }
 
   /** Offsets in [SPSO, SPEO], the count bounded by maxInFlightRecords. */
