@@ -68,10 +68,11 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 echo "building librdkafka and its Node addon in $dir on node $(node --version) ($jobs cores)"
 start=$SECONDS
 # npm_config_build_from_source: node-pre-gyp skips its prebuilt-binary download (GitHub, out of
-# reach in CI) and compiles at once. JOBS: node-gyp's make runs that many jobs. The package runs
-# librdkafka's own make with a bare -j (no limit); the load limit in MAKEFLAGS (which GNU make on
-# Linux measures as currently running processes) keeps it near one compiler per core.
-CKJS_LINKING=dynamic npm_config_build_from_source=true JOBS="$jobs" MAKEFLAGS="${MAKEFLAGS:-} -l$jobs" \
+# reach in CI) and compiles at once. node-gyp's own make stays serial: its generated Makefile has
+# no rule for librdkafka's config.h, made by the configure step, which a parallel make asks for
+# before that step has run. The package runs librdkafka's make with a bare -j (no limit); the load
+# limit in MAKEFLAGS keeps it from starting far more compilers than there are cores.
+CKJS_LINKING=dynamic npm_config_build_from_source=true MAKEFLAGS="${MAKEFLAGS:-} -l$jobs" \
   npm ci --prefix "$dir" --no-audit --no-fund
 echo "built in $((SECONDS - start))s"
 

@@ -60,6 +60,12 @@ export interface RdkafkaProducer extends RdkafkaClient {
 export interface RdkafkaConsumer extends RdkafkaClient {
   subscribe(topics: string[]): unknown;
   consume(count: number, cb: (err: RdkafkaError | null, messages: RdkafkaMessage[]) => void): void;
+  /**
+   * Commits and waits for the coordinator's answer, blocking this thread (throws on error): not
+   * usable when the broker runs in the same process.
+   */
+  commitSync(offsets: RdkafkaTopicPartition[]): unknown;
+  /** Calls back once the commit is queued (commitAsync underneath), not when the coordinator answered. */
   commitCb(offsets: RdkafkaTopicPartition[] | null, cb: (err: RdkafkaError | null) => void): unknown;
   committed(toppars: RdkafkaTopicPartition[], timeoutMs: number, cb: (err: RdkafkaError | null, offsets: RdkafkaTopicPartition[]) => void): unknown;
   assign(assignments: RdkafkaTopicPartition[]): unknown;
@@ -113,11 +119,17 @@ function load(): LibrdkafkaInfo {
     const module = require(LIBRDKAFKA_PACKAGE) as LibrdkafkaModule;
     return { available: true, version: module.librdkafkaVersion, packageVersion, module };
   } catch (error) {
-    // Typically an addon built for another Node ABI (NODE_MODULE_VERSION), or one never built.
-    const firstLine = String(error instanceof Error ? error.message : error).split('\n')[0];
     return {
       available: false,
-      reason: `${LIBRDKAFKA_PACKAGE} ${packageVersion} does not load on node ${process.version} (${firstLine}): run ${LIBRDKAFKA_INSTALL} with this node`,
+      reason: `${LIBRDKAFKA_PACKAGE} ${packageVersion} does not load on node ${process.version} (${loadFailure(error)}): run ${LIBRDKAFKA_INSTALL} with this node (it builds for one Node version at a time)`,
     };
   }
+}
+
+/** Why the addon did not load, in one line: typically built for another Node ABI, or never built. */
+function loadFailure(error: unknown): string {
+  const message = String(error instanceof Error ? error.message : error).replace(/\s+/g, ' ');
+  const abi = /NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires NODE_MODULE_VERSION (\d+)/.exec(message);
+  if (abi !== null) return `its addon was built for NODE_MODULE_VERSION ${abi[1]}, this node needs ${abi[2]}`;
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }

@@ -130,7 +130,8 @@ while (!stopping) {
   const next = new Map<string, RdkafkaTopicPartition>();
   for (const m of messages) next.set(`${m.topic}/${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
   try {
-    await settle((done) => consumer.commitCb([...next.values()], done));
+    // commitSync waits for the coordinator's answer (commitCb would only wait for the queueing).
+    consumer.commitSync([...next.values()]);
   } catch (error) {
     emit({ event: 'error', error: `commit: ${String(error)}` });
   }

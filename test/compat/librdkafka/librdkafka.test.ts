@@ -6,6 +6,7 @@
 // CONVEYOR_REQUIRE_ALL_CLIENTS=1.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startTestBroker } from '../../support/broker.js';
 import { allClientsRequired } from '../../support/clients.js';
 import { createTopicsWithKafkajs } from '../../support/kafkajs.js';
@@ -106,9 +107,16 @@ test(`librdkafka (${LIBRDKAFKA_PACKAGE}): every codec with acks=all, read back a
       const next = new Map<string, RdkafkaTopicPartition>();
       for (const m of messages) next.set(`${m.topic}/${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
       const offsets = [...next.values()];
+      // commitSync would block this thread, which also runs the broker; commitCb only queues the
+      // commit (commitAsync), so the committed offsets are read back until they show.
       await callback((done) => consumer.commitCb(offsets, done));
-      const committed = await callback<RdkafkaTopicPartition[]>((done) => consumer.committed(offsets.map(({ topic, partition }) => ({ topic, partition })), 10_000, done));
       const show = (list: RdkafkaTopicPartition[]) => list.map((p) => `${p.topic}/${p.partition}@${p.offset}`).sort();
+      const readCommitted = () => callback<RdkafkaTopicPartition[]>((done) => consumer.committed(offsets.map(({ topic, partition }) => ({ topic, partition })), 10_000, done));
+      let committed = await readCommitted();
+      for (const deadline = Date.now() + 10_000; show(committed).join() !== show(offsets).join() && Date.now() < deadline; ) {
+        await delay(100);
+        committed = await readCommitted();
+      }
       assert.deepEqual(show(committed), show(offsets));
       const total = offsets.reduce((sum, p) => sum + (p.offset ?? 0), 0);
       assert.equal(total, PER_CODEC * topics.length, 'committed offsets add up to every record');
