@@ -11,8 +11,10 @@
 //   - a classic member cannot join a consumer group with members (INCONSISTENT_GROUP_PROTOCOL), nor
 //     a consumer-protocol member a classic group with members (GROUP_ID_NOT_FOUND), and the group
 //     already there keeps consuming.
+//   - a static member (group.instance.id) killed keeps its instance id (a new incarnation gets
+//     UNRELEASED_INSTANCE_ID) and its partitions until its session expires; then it comes back.
 //   - an empty classic group is taken over by consumer-protocol members, which resume at its
-//     committed offsets, and back.
+//     committed offsets, and back; ListGroups v5 gives the empty group the type of its last members.
 // The members are child processes (platformatic-member.ts) so one can be killed without leaving.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -57,14 +59,14 @@ interface GroupRun {
   topic: string;
   groupId: string;
   members: GroupMember[];
-  start: (client?: MemberClient) => GroupMember;
+  start: (client?: MemberClient, instanceId?: string) => GroupMember;
 }
 
 /** Starts members of `client` in one group; on failure, the error carries every member's reports. */
 function groupRun(broker: TestBroker, topic: string, groupId: string): GroupRun {
   const members: GroupMember[] = [];
-  const start = (client: MemberClient = 'platformatic-consumer') => {
-    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+  const start = (client: MemberClient = 'platformatic-consumer', instanceId?: string) => {
+    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, ...(instanceId === undefined ? {} : { instanceId }) });
     members.push(member);
     return member;
   };
@@ -242,6 +244,54 @@ test('consumer protocol: members join, one is killed, one leaves, the broker res
     await watcher.stop();
     for (const member of run.members) await member.kill();
     await setup.close().catch(() => {});
+    await broker.close();
+  }
+});
+
+test('consumer protocol: a static member killed holds its instance id until its session expires, then comes back', { timeout: 120_000 }, async (t) => {
+  if (!(await requireClient(t, 'platformatic'))) return;
+  // A session long enough that the refused restart surely comes before it expires, however slow the machine.
+  const sessionTimeoutMs = 20_000;
+  const broker = await startTestBroker({ ...CONSUMER_GROUP_CONFIG, 'group.consumer.session.timeout.ms': sessionTimeoutMs });
+  const run = groupRun(broker, 'static-848', 'static-group-848');
+  const setup = await createTopicAndProducer(broker, run.topic);
+  try {
+    await setup.produceRound(1);
+    const first = run.start('platformatic-consumer', 'static-1');
+    const second = run.start('platformatic-consumer', 'static-2');
+    await waitForEvenSpread([first, second]);
+    const settled = await waitForSettled(broker.bootstrapServers, run.groupId, run.topic, 2);
+    assert.deepEqual(settled.members.map((member) => member.instanceId).sort(), ['static-1', 'static-2']);
+    const firstMemberId = settled.members.find((member) => member.instanceId === 'static-1')!.memberId;
+
+    // Killed, it sent no leave: its instance id stays taken (UNRELEASED_INSTANCE_ID) and its partitions stay its own.
+    const secondChanges = second.assignments.length;
+    await first.kill();
+    const restarted = run.start('platformatic-consumer', 'static-1');
+    const refusal = await waitFor('the new incarnation to be refused', () => restarted.errors.find((text) => /UNRELEASED_INSTANCE_ID/.test(text)), WAIT_MS);
+    const refusedAfterMs = Date.now() - first.killedAt!;
+    t.diagnostic(`refused ${refusedAfterMs} ms after the kill: ${refusal.slice(0, 200)}`);
+    const meanwhile = await describeConsumerGroup(broker.bootstrapServers, run.groupId);
+    if (refusedAfterMs < sessionTimeoutMs - 2_000) {
+      assert.ok(meanwhile.members.some((member) => member.memberId === firstMemberId), 'the killed static member is still in the group');
+      assert.equal(second.assignments.length, secondChanges, 'the other member did not get its partitions yet');
+    }
+    await restarted.exited;
+
+    // Its session expires: the other member takes everything; the instance id is free again.
+    await waitForEvenSpread([second]);
+    const expiredAfterMs = Date.now() - first.killedAt!;
+    assert.ok(expiredAfterMs >= sessionTimeoutMs - HEARTBEAT_INTERVAL_MS - 500, `the static member's partitions moved only after its session timeout (${expiredAfterMs} ms)`);
+    const back = run.start('platformatic-consumer', 'static-1');
+    await waitForEvenSpread([back, second]);
+    await setup.produceRound(2);
+    await waitFor('round 2 processed', () => (everyRecordProcessed(run.members, 2 * PER_ROUND) ? true : undefined), WAIT_MS);
+    t.diagnostic(`partitions moved ${expiredAfterMs} ms after the kill (session timeout ${sessionTimeoutMs} ms); static-1 came back`);
+  } catch (error) {
+    throw withMemberLogs(error, run.members);
+  } finally {
+    for (const member of run.members) await member.kill();
+    await setup.close();
     await broker.close();
   }
 });
