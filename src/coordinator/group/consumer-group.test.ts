@@ -176,7 +176,6 @@ describe('ConsumerGroupHeartbeat', () => {
       [{ rebalanceTimeoutMs: -1 }, ErrorCode.INVALID_REQUEST, /RebalanceTimeoutMs/],
       [{ topicPartitions: null }, ErrorCode.INVALID_REQUEST, /TopicPartitions/],
       [{ subscribedTopicNames: null }, ErrorCode.INVALID_REQUEST, /SubscribedTopicNames or SubscribedTopicRegex/],
-      [{ subscribedTopicRegex: 'o.*' }, ErrorCode.INVALID_REQUEST, /cannot both be set/],
       [{ memberEpoch: -3 }, ErrorCode.INVALID_REQUEST, /MemberEpoch/],
       [{ serverAssignor: 'sticky' }, ErrorCode.UNSUPPORTED_ASSIGNOR, /uniform, range/],
       [{ subscribedTopicNames: null, subscribedTopicRegex: 'orders(' }, ErrorCode.INVALID_REGULAR_EXPRESSION, /orders\(/],
@@ -330,6 +329,24 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal(a.epoch, 3);
     await a.heartbeat();
     assert.equal(a.epoch, 3, 'nothing changed: no new epoch');
+  });
+
+  test('names and a regular expression together (as librdkafka sends them) subscribe to their union; an empty expression is none', async () => {
+    const { coordinator, image } = setup();
+    addTopic(image, 'payments', PAYMENTS, 1);
+    const a = new Member(coordinator, 'a', { subscribedTopicNames: [], subscribedTopicRegex: '(^pay.*)' });
+    assert.equal((await a.heartbeat()).errorCode, ErrorCode.NONE);
+    assert.deepEqual(a.partitions, { [PAYMENTS]: [0] });
+    // Full requests every time, as librdkafka sends them after a subscription change.
+    const both = { subscribedTopicNames: ['orders'], subscribedTopicRegex: '(^pay.*)' };
+    await a.heartbeat(both);
+    await a.heartbeat(both);
+    assert.deepEqual(a.partitions, { [ORDERS]: [0, 1], [PAYMENTS]: [0] });
+    const namesOnly = { subscribedTopicNames: ['orders'], subscribedTopicRegex: '' };
+    for (let round = 0; round < 3; round++) await a.heartbeat(namesOnly);
+    assert.deepEqual(a.partitions, { [ORDERS]: [0, 1] });
+    const [described] = await coordinator.consumerGroupDescribe(['g']);
+    assert.equal(described!.members[0]!.subscribedTopicRegex, null);
   });
 
   test('the group max size refuses one member too many; a member that leaves with -1 gives its partitions back at once', async () => {

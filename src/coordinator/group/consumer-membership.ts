@@ -75,13 +75,10 @@ export function heartbeatRequestProblem(input: ConsumerHeartbeatInput): string |
   if (input.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) return `MemberEpoch ${input.memberEpoch} is invalid.`;
   if (input.memberEpoch > JOIN_GROUP_MEMBER_EPOCH && input.memberId === '') return "MemberId can't be empty.";
   if (input.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && input.instanceId === null) return 'InstanceId can not be null when MemberEpoch is -2 (a static member leaving).';
-  if (input.subscribedTopicNames !== null && input.subscribedTopicRegex !== null && input.subscribedTopicRegex !== '') {
-    return 'SubscribedTopicNames and SubscribedTopicRegex cannot both be set.';
-  }
   if (input.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
     if (input.rebalanceTimeoutMs === -1) return 'RebalanceTimeoutMs must be provided in first request.';
     if (input.topicPartitions === null || input.topicPartitions.some(({ partitions }) => partitions.length > 0)) return 'TopicPartitions must be empty when (re-)joining.';
-    if (input.subscribedTopicNames === null && input.subscribedTopicRegex === null) return 'SubscribedTopicNames or SubscribedTopicRegex must be set in first request.';
+    if (input.subscribedTopicNames === null && input.subscribedTopicRegex === null) return 'Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.';
   }
   return undefined;
 }
@@ -254,21 +251,17 @@ export class ConsumerGroupMembership {
     set('clientHost', input.clientHost);
     if (input.rebalanceTimeoutMs !== -1) set('rebalanceTimeoutMs', input.rebalanceTimeoutMs);
     if (input.serverAssignor !== null) set('serverAssignor', input.serverAssignor);
+    // Names and a regular expression may come together (librdkafka sends both in a full request:
+    // the names it subscribed to, and its ^patterns joined); the subscription is their union. An
+    // empty regular expression means none.
     if (input.subscribedTopicNames !== null) {
       const names = [...new Set(input.subscribedTopicNames)].sort();
-      if (names.join('\u0000') !== member.subscribedTopicNames.join('\u0000') || member.subscribedTopicRegex !== null) {
+      if (names.join('\u0000') !== member.subscribedTopicNames.join('\u0000')) {
         member.subscribedTopicNames = names;
-        member.subscribedTopicRegex = null;
-        changed = true;
-      }
-    } else if (input.subscribedTopicRegex !== null) {
-      const regex = input.subscribedTopicRegex === '' ? null : input.subscribedTopicRegex;
-      if (regex !== member.subscribedTopicRegex || member.subscribedTopicNames.length > 0) {
-        member.subscribedTopicRegex = regex;
-        member.subscribedTopicNames = [];
         changed = true;
       }
     }
+    if (input.subscribedTopicRegex !== null) set('subscribedTopicRegex', input.subscribedTopicRegex === '' ? null : input.subscribedTopicRegex);
     return changed;
   }
 
