@@ -9,9 +9,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { CodecSupport } from './compat-suite.js';
+import { loadLibrdkafka } from './librdkafka.js';
 import { PYTHON, runProcess } from './process.js';
 
-export type ClientName = 'kafkajs' | 'platformatic' | 'kcat' | 'confluent-kafka-python' | 'kafka-python';
+export type ClientName = 'kafkajs' | 'platformatic' | 'kcat' | 'confluent-kafka-python' | 'kafka-python' | 'librdkafka-js';
 
 export interface ClientInfo {
   available: boolean;
@@ -65,6 +66,13 @@ async function kcat(): Promise<ClientInfo> {
   }
 }
 
+/** @confluentinc/kafka-javascript in test/clients/librdkafka, loadable by this node (its addon is built for one ABI). */
+function librdkafkaJs(): ClientInfo {
+  const info = loadLibrdkafka();
+  if (!info.available) return { available: false, reason: info.reason ?? 'librdkafka client not loadable' };
+  return { available: true, version: `${info.packageVersion} (librdkafka ${info.version})` };
+}
+
 export async function detectClient(name: ClientName): Promise<ClientInfo> {
   switch (name) {
     case 'kafkajs':
@@ -77,6 +85,8 @@ export async function detectClient(name: ClientName): Promise<ClientInfo> {
       return pythonModule('confluent_kafka', "confluent_kafka.version()[0] + ' (librdkafka ' + confluent_kafka.libversion()[0] + ')'", 'python3-confluent-kafka');
     case 'kafka-python':
       return pythonModule('kafka', 'kafka.__version__', 'python3-kafka');
+    case 'librdkafka-js':
+      return librdkafkaJs();
   }
 }
 

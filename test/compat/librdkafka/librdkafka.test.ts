@@ -5,24 +5,16 @@
 // committed offsets back. Skipped while the client is not built for this node, failed instead under
 // CONVEYOR_REQUIRE_ALL_CLIENTS=1.
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startTestBroker } from '../../support/broker.js';
-import { allClientsRequired } from '../../support/clients.js';
+import { requireClient } from '../../support/clients.js';
 import { createTopicsWithKafkajs } from '../../support/kafkajs.js';
-import { LIBRDKAFKA_PACKAGE, type LibrdkafkaInfo, type LibrdkafkaModule, loadLibrdkafka, type RdkafkaConsumer, type RdkafkaMessage, type RdkafkaTopicPartition } from '../../support/librdkafka.js';
+import { LIBRDKAFKA_PACKAGE, type LibrdkafkaModule, loadLibrdkafka, type RdkafkaConsumer, type RdkafkaMessage, type RdkafkaTopicPartition } from '../../support/librdkafka.js';
 import { type ConsumedRecord, generateRecords, PARTITIONS, sortByPartitionOffset, type TestRecord, verifyConsumed } from '../../support/records.js';
 
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'];
 const PER_CODEC = 250;
-
-function requireLibrdkafka(t: TestContext): LibrdkafkaInfo | undefined {
-  const info = loadLibrdkafka();
-  if (info.available) return info;
-  if (allClientsRequired()) throw new Error(`${info.reason} (CONVEYOR_REQUIRE_ALL_CLIENTS=1)`);
-  t.skip(info.reason);
-  return undefined;
-}
 
 /** Settles with the callback's error or value (the node-rdkafka API is callback based). */
 function callback<T = void>(start: (done: (err: Error | null, value?: T) => void) => void): Promise<T> {
@@ -73,8 +65,8 @@ async function consumeCount(consumer: RdkafkaConsumer, expected: number, timeout
 }
 
 test(`librdkafka (${LIBRDKAFKA_PACKAGE}): every codec with acks=all, read back and committed by a classic group`, { timeout: 90_000 }, async (t) => {
-  const client = requireLibrdkafka(t);
-  if (client === undefined) return;
+  if ((await requireClient(t, 'librdkafka-js')) === undefined) return;
+  const client = loadLibrdkafka();
   const kafka = client.module!;
   t.diagnostic(`librdkafka ${client.version} (${LIBRDKAFKA_PACKAGE} ${client.packageVersion}), features ${kafka.features.join(',')}`);
   for (const codec of CODECS) assert.ok(kafka.features.includes(codec), `librdkafka built without ${codec}`);
