@@ -27,15 +27,21 @@ import { requireClient } from '../../support/clients.js';
 import { waitFor } from '../../support/wait.js';
 import { GROUP_TEST_CONFIG, createTopicAndProducer } from './group-scenario.js';
 import {
-  type DescribedConsumerGroup,
   GroupMember,
   type MemberClient,
   consumedOffsets,
+  consumerGroupSettings,
   describeConsumerGroup,
-  describedOverlaps,
   describedPartitions,
   duplicateRecords,
+  everyRecordProcessed,
+  groupRun,
   ownershipOverlaps,
+  waitForCommitted,
+  waitForEvenSpread,
+  waitForSettled,
+  watchDescribedOwnership,
+  withMemberLogs,
 } from './group-members.js';
 
 const SESSION_TIMEOUT_MS = 6_000;
@@ -46,129 +52,7 @@ const PER_ROUND = 5;
 const WAIT_MS = 45_000;
 
 /** Fast KIP-848 groups: a short broker-side session and heartbeat interval. */
-export const CONSUMER_GROUP_CONFIG = {
-  ...GROUP_TEST_CONFIG,
-  'group.consumer.min.session.timeout.ms': 1_000,
-  'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS,
-  'group.consumer.min.heartbeat.interval.ms': 100,
-  'group.consumer.heartbeat.interval.ms': HEARTBEAT_INTERVAL_MS,
-};
-
-interface GroupRun {
-  broker: TestBroker;
-  topic: string;
-  groupId: string;
-  members: GroupMember[];
-  start: (client?: MemberClient, instanceId?: string) => GroupMember;
-}
-
-/** Starts members of `client` in one group; on failure, the error carries every member's reports. */
-function groupRun(broker: TestBroker, topic: string, groupId: string): GroupRun {
-  const members: GroupMember[] = [];
-  const start = (client: MemberClient = 'platformatic-consumer', instanceId?: string) => {
-    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, ...(instanceId === undefined ? {} : { instanceId }) });
-    members.push(member);
-    return member;
-  };
-  return { broker, topic, groupId, members, start };
-}
-
-function withMemberLogs(error: unknown, members: readonly GroupMember[]): Error {
-  const logs = members
-    .map((member, index) => `member ${index} (${member.client}): assignments ${JSON.stringify(member.assignmentChanges)} errors ${JSON.stringify(member.errors)}\n${member.output}`)
-    .join('\n');
-  return new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`);
-}
-
-/** Every offset in [from, to) of every partition processed by some member. */
-function everyRecordProcessed(members: readonly GroupMember[], to: number, from = 0): boolean {
-  const union = consumedOffsets(members);
-  for (let partition = 0; partition < PARTITIONS; partition++) {
-    for (let offset = from; offset < to; offset++) if (!union.get(partition)?.has(offset)) return false;
-  }
-  return true;
-}
-
-/** Waits until the group's committed offset of every partition is `end` (OffsetFetch without a member, as an admin asks). */
-async function waitForCommitted(admin: ReturnType<Kafka['admin']>, groupId: string, topic: string, end: number): Promise<void> {
-  await waitFor(
-    `${groupId}'s committed offsets to reach ${end}`,
-    async () => {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return committed!.partitions.length === PARTITIONS && committed!.partitions.every((partition) => Number(partition.offset) === end) ? true : undefined;
-    },
-    WAIT_MS,
-    200,
-  );
-}
-
-/** Waits for the live members to share the partitions as evenly as the uniform assignor spreads them (counts differ by at most one). */
-async function waitForEvenSpread(members: readonly GroupMember[]): Promise<number[][]> {
-  return waitFor(
-    `${members.length} members to share ${PARTITIONS} partitions evenly`,
-    () => {
-      const assignments = members.map((member) => member.currentAssignment ?? []);
-      const all = assignments.flat();
-      if (all.length !== PARTITIONS || new Set(all).size !== PARTITIONS) return undefined;
-      const sizes = assignments.map((assignment) => assignment.length);
-      return Math.max(...sizes) - Math.min(...sizes) <= 1 ? assignments : undefined;
-    },
-    WAIT_MS,
-    50,
-  );
-}
-
-/**
- * Polls ConsumerGroupDescribe while the scenario runs and keeps every answer in which a partition
- * is in two members' current assignments at once.
- */
-function watchDescribedOwnership(address: string, groupId: string, topic: string) {
-  const overlaps: string[] = [];
-  /** Every distinct answer, timed, for the failure message. */
-  const history: string[] = [];
-  let polls = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        const group = await describeConsumerGroup(address, groupId);
-        polls++;
-        const line = `${group.groupState} ${group.groupEpoch}/${group.assignmentEpoch} ${group.members.map((member) => `${member.memberId.slice(0, 8)}@${member.memberEpoch} ${JSON.stringify(describedPartitions(member.assignment, topic))}->${JSON.stringify(describedPartitions(member.targetAssignment, topic))}`).join(' ')}`;
-        if (history.at(-1)?.endsWith(line) !== true) history.push(`${Date.now()} ${line}`);
-        for (const overlap of describedOverlaps(group, topic)) overlaps.push(`group epoch ${group.groupEpoch}: ${overlap}`);
-      } catch {
-        // The broker restarts or the group is not there yet: the next poll tries again.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return {
-    overlaps,
-    history,
-    get polls() {
-      return polls;
-    },
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
-}
-
-/** A settled group: Stable, 'uniform', every member's assignment its target, every member at the group's epoch. */
-async function waitForSettled(address: string, groupId: string, topic: string, memberCount: number): Promise<DescribedConsumerGroup> {
-  return waitFor(
-    `${groupId} to settle with ${memberCount} members`,
-    async () => {
-      const group = await describeConsumerGroup(address, groupId);
-      if (group.errorCode !== 0 || group.members.length !== memberCount || group.groupState !== 'Stable') return undefined;
-      const reconciled = group.members.every((member) => JSON.stringify(describedPartitions(member.assignment, topic)) === JSON.stringify(describedPartitions(member.targetAssignment, topic)));
-      return reconciled ? group : undefined;
-    },
-    WAIT_MS,
-    100,
-  );
-}
+const CONSUMER_GROUP_CONFIG = { ...GROUP_TEST_CONFIG, ...consumerGroupSettings(SESSION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS) };
 
 test('consumer protocol: members join, one is killed, one leaves, the broker restarts', { timeout: 150_000 }, async (t) => {
   if (!(await requireClient(t, 'platformatic'))) return;

@@ -2,10 +2,12 @@
 // leaving) and follows what they report: assignments, records processed and committed, errors.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Admin } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import { KafkaConnection } from '../../../src/client/kafka-connection.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { ConsumerGroupDescribeApi, type ConsumerGroupDescribeResponse } from '../../../src/protocol/messages/index.js';
+import type { TestBroker } from '../../support/broker.js';
 import { PYTHON } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -19,9 +21,9 @@ export interface MemberOptions {
   topic: string;
   groupId: string;
   sessionTimeoutMs: number;
-  /** Assignor names for the Python clients (kafkajs always offers RoundRobinAssigner). */
+  /** Assignor names for the Python clients and librdkafka (kafkajs always offers RoundRobinAssigner). */
   assignors?: string;
-  /** group.instance.id (static membership), for platformatic members. */
+  /** group.instance.id (static membership), for platformatic and librdkafka members. */
   instanceId?: string;
 }
 
@@ -46,6 +48,10 @@ export class GroupMember {
   readonly processed: [number, number][] = [];
   /** partition -> offsets whose commit the member saw acknowledged (members that report it). */
   readonly acknowledged = new Map<number, Set<number>>();
+  /** topic -> partitions, after every change (members subscribed to a regex report it). */
+  readonly topicAssignments: Record<string, number[]>[] = [];
+  /** topic -> 'partition:offset' of every record processed (members subscribed to a regex report the topic). */
+  readonly recordsByTopic = new Map<string, Set<string>>();
   /** When the member stopped processing on its way out (wall clock, members that report it). */
   stoppedAt: number | undefined;
   /** When the test killed the member (wall clock). */
@@ -75,7 +81,7 @@ export class GroupMember {
   }
 
   private onLine(line: string): void {
-    let event: { event: string; partitions?: number[]; records?: [number, number][]; error?: string; at?: number };
+    let event: { event: string; partitions?: number[]; topics?: Record<string, number[]>; records?: [number, number, string?][]; error?: string; at?: number };
     try {
       event = JSON.parse(line);
     } catch {
@@ -84,6 +90,7 @@ export class GroupMember {
     if (event.event === 'assigned') {
       this.assignments.push(event.partitions ?? []);
       this.assignmentChanges.push({ partitions: event.partitions ?? [], ...(event.at === undefined ? {} : { at: event.at }) });
+      if (event.topics !== undefined) this.topicAssignments.push(event.topics);
     }
     if (event.event === 'error') {
       this.errors.push(event.error ?? '');
@@ -94,9 +101,14 @@ export class GroupMember {
       for (const [partition, offset] of event.records ?? []) addOffset(this.acknowledged, partition, offset);
       return;
     }
-    for (const [partition, offset] of event.records ?? []) {
+    for (const [partition, offset, topic] of event.records ?? []) {
       addOffset(this.committed, partition, offset);
       this.processed.push([partition, offset]);
+      if (topic !== undefined) {
+        let records = this.recordsByTopic.get(topic);
+        if (!records) this.recordsByTopic.set(topic, (records = new Set()));
+        records.add(`${partition}:${offset}`);
+      }
     }
   }
 
@@ -148,8 +160,8 @@ function spawnMember(client: MemberClient, options: MemberOptions): ChildProcess
     case 'platformatic-consumer':
       return node('platformatic-member.ts', 'consumer', options.instanceId ?? '');
     case 'librdkafka-consumer':
-      // TOPIC may be a regular expression ('^...'); the assignor is the broker's default.
-      return node('librdkafka-member.ts', 'consumer');
+      // TOPIC may be a regular expression ('^...'); no assignor keeps the broker's default.
+      return node('librdkafka-member.ts', 'consumer', options.assignors ?? '', options.instanceId ?? '');
     default:
       return spawn(PYTHON, [here('group_member.py'), client, bootstrapServers, topic, groupId, options.assignors ?? 'range', String(sessionTimeoutMs)]);
   }
@@ -262,4 +274,137 @@ export function duplicateRecords(members: readonly GroupMember[]): Map<string, n
   const counts = new Map<string, number>();
   for (const member of members) for (const [partition, offset] of member.processed) counts.set(`${partition}:${offset}`, (counts.get(`${partition}:${offset}`) ?? 0) + 1);
   return new Map([...counts].filter(([, count]) => count > 1));
+}
+
+/** The partitions of the consumer-protocol tests' topics. */
+export const GROUP_PARTITIONS = 6;
+/** Generous for a loaded machine; a reassignment takes about a heartbeat interval. */
+export const GROUP_WAIT_MS = 45_000;
+/** The session timeout classic members are given (consumer-protocol members take the broker's). */
+const GROUP_SESSION_TIMEOUT_MS = 6_000;
+
+/** Fast KIP-848 groups: a short broker-side session and heartbeat interval (add to GROUP_TEST_CONFIG). */
+export function consumerGroupSettings(sessionTimeoutMs: number, heartbeatIntervalMs: number) {
+  return {
+    'group.consumer.min.session.timeout.ms': 1_000,
+    'group.consumer.session.timeout.ms': sessionTimeoutMs,
+    'group.consumer.min.heartbeat.interval.ms': 100,
+    'group.consumer.heartbeat.interval.ms': heartbeatIntervalMs,
+  };
+}
+
+export interface GroupRun {
+  broker: TestBroker;
+  topic: string;
+  groupId: string;
+  members: GroupMember[];
+  start: (client?: MemberClient, instanceId?: string) => GroupMember;
+}
+
+/** Starts members of `client` in one group; on failure, the error carries every member's reports. */
+export function groupRun(broker: TestBroker, topic: string, groupId: string, sessionTimeoutMs = GROUP_SESSION_TIMEOUT_MS): GroupRun {
+  const members: GroupMember[] = [];
+  const start = (client: MemberClient = 'platformatic-consumer', instanceId?: string) => {
+    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs, ...(instanceId === undefined ? {} : { instanceId }) });
+    members.push(member);
+    return member;
+  };
+  return { broker, topic, groupId, members, start };
+}
+
+export function withMemberLogs(error: unknown, members: readonly GroupMember[]): Error {
+  const logs = members
+    .map((member, index) => `member ${index} (${member.client}): assignments ${JSON.stringify(member.assignmentChanges)} errors ${JSON.stringify(member.errors)}\n${member.output}`)
+    .join('\n');
+  return new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`);
+}
+
+/** Every offset in [from, to) of every partition processed by some member. */
+export function everyRecordProcessed(members: readonly GroupMember[], to: number, from = 0): boolean {
+  const union = consumedOffsets(members);
+  for (let partition = 0; partition < GROUP_PARTITIONS; partition++) {
+    for (let offset = from; offset < to; offset++) if (!union.get(partition)?.has(offset)) return false;
+  }
+  return true;
+}
+
+/** Waits until the group's committed offset of every partition is `end` (OffsetFetch without a member, as an admin asks). */
+export async function waitForCommitted(admin: Admin, groupId: string, topic: string, end: number): Promise<void> {
+  await waitFor(
+    `${groupId}'s committed offsets to reach ${end}`,
+    async () => {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return committed!.partitions.length === GROUP_PARTITIONS && committed!.partitions.every((partition) => Number(partition.offset) === end) ? true : undefined;
+    },
+    GROUP_WAIT_MS,
+    200,
+  );
+}
+
+/** Waits for the live members to share the partitions as evenly as the uniform assignor spreads them (counts differ by at most one). */
+export async function waitForEvenSpread(members: readonly GroupMember[]): Promise<number[][]> {
+  return waitFor(
+    `${members.length} members to share ${GROUP_PARTITIONS} partitions evenly`,
+    () => {
+      const assignments = members.map((member) => member.currentAssignment ?? []);
+      const all = assignments.flat();
+      if (all.length !== GROUP_PARTITIONS || new Set(all).size !== GROUP_PARTITIONS) return undefined;
+      const sizes = assignments.map((assignment) => assignment.length);
+      return Math.max(...sizes) - Math.min(...sizes) <= 1 ? assignments : undefined;
+    },
+    GROUP_WAIT_MS,
+    50,
+  );
+}
+
+/**
+ * Polls ConsumerGroupDescribe while the scenario runs and keeps every answer in which a partition
+ * is in two members' current assignments at once.
+ */
+export function watchDescribedOwnership(address: string, groupId: string, topic: string) {
+  const overlaps: string[] = [];
+  /** Every distinct answer, timed, for the failure message. */
+  const history: string[] = [];
+  let polls = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const group = await describeConsumerGroup(address, groupId);
+        polls++;
+        const line = `${group.groupState} ${group.groupEpoch}/${group.assignmentEpoch} ${group.members.map((member) => `${member.memberId.slice(0, 8)}@${member.memberEpoch} ${JSON.stringify(describedPartitions(member.assignment, topic))}->${JSON.stringify(describedPartitions(member.targetAssignment, topic))}`).join(' ')}`;
+        if (history.at(-1)?.endsWith(line) !== true) history.push(`${Date.now()} ${line}`);
+        for (const overlap of describedOverlaps(group, topic)) overlaps.push(`group epoch ${group.groupEpoch}: ${overlap}`);
+      } catch {
+        // The broker restarts or the group is not there yet: the next poll tries again.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    overlaps,
+    history,
+    get polls() {
+      return polls;
+    },
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** A settled group: Stable, 'uniform', every member's assignment its target, every member at the group's epoch. */
+export async function waitForSettled(address: string, groupId: string, topic: string, memberCount: number): Promise<DescribedConsumerGroup> {
+  return waitFor(
+    `${groupId} to settle with ${memberCount} members`,
+    async () => {
+      const group = await describeConsumerGroup(address, groupId);
+      if (group.errorCode !== 0 || group.members.length !== memberCount || group.groupState !== 'Stable') return undefined;
+      const reconciled = group.members.every((member) => JSON.stringify(describedPartitions(member.assignment, topic)) === JSON.stringify(describedPartitions(member.targetAssignment, topic)));
+      return reconciled ? group : undefined;
+    },
+    GROUP_WAIT_MS,
+    100,
+  );
 }

@@ -1,19 +1,24 @@
 // One librdkafka consumer-group member (@confluentinc/kafka-javascript's node-rdkafka API, from
 // test/clients/librdkafka) for the group compatibility tests, speaking the line protocol of
 // group_member.py. Usage:
-//   librdkafka-member.ts BOOTSTRAP TOPIC GROUP SESSION_TIMEOUT_MS [PROTOCOL [ASSIGNOR]]
+//   librdkafka-member.ts BOOTSTRAP TOPIC GROUP SESSION_TIMEOUT_MS [PROTOCOL [ASSIGNOR [INSTANCE_ID]]]
 // PROTOCOL is classic (JoinGroup/SyncGroup, the default) or consumer (KIP-848's
 // ConsumerGroupHeartbeat; the session timeout then comes from the broker). ASSIGNOR is
 // partition.assignment.strategy for classic (e.g. range, cooperative-sticky) or
 // group.remote.assignor for consumer (uniform, range); empty or absent keeps librdkafka's default.
+// INSTANCE_ID, when not empty, is group.instance.id (static membership: with the consumer protocol
+// librdkafka then leaves with member epoch -2 on close, keeping its partitions for its session).
 // A TOPIC starting with '^' is a regular expression (librdkafka's convention; with the consumer
 // protocol the broker resolves it). 'assigned' carries the member's whole current assignment after
 // every change (incremental assignments are applied to the previous one), with per-topic detail when
-// TOPIC is a regex; records then carry their topic as a third element.
+// TOPIC is a regex; records then carry their topic as a third element. Every 'assigned' carries the
+// wall-clock time `at` it took effect in the client (in rebalance_cb, before librdkafka acknowledges
+// it to the coordinator); a record of a partition the member no longer owns is dropped unprocessed;
+// 'committed' follows every acknowledged commit and 'stopped' the moment it stops processing.
 import { createInterface } from 'node:readline';
 import { loadLibrdkafka, type RdkafkaConfig, type RdkafkaError, type RdkafkaMessage, type RdkafkaTopicPartition } from '../../support/librdkafka.js';
 
-const [bootstrap, topic, groupId, sessionTimeoutText, protocolText, assignorText] = process.argv.slice(2) as [string, string, string, string, string?, string?];
+const [bootstrap, topic, groupId, sessionTimeoutText, protocolText, assignorText, instanceId] = process.argv.slice(2) as [string, string, string, string, string?, string?, string?];
 const groupProtocol = protocolText === undefined || protocolText === '' ? 'classic' : protocolText;
 const assignor = assignorText ?? '';
 const isRegex = topic.startsWith('^');
@@ -34,11 +39,11 @@ const owned = new Map<string, Set<number>>();
 function reportAssignment(): void {
   const partitions = [...owned.values()].flatMap((set) => [...set]).sort((a, b) => a - b);
   if (!isRegex) {
-    emit({ event: 'assigned', partitions });
+    emit({ event: 'assigned', partitions, at: Date.now() });
     return;
   }
   const topics = Object.fromEntries([...owned].filter(([, set]) => set.size > 0).map(([name, set]) => [name, [...set].sort((a, b) => a - b)]));
-  emit({ event: 'assigned', partitions, topics });
+  emit({ event: 'assigned', partitions, topics, at: Date.now() });
 }
 
 function applyAssignment(partitions: RdkafkaTopicPartition[], add: boolean): void {
@@ -65,6 +70,7 @@ const consumer = new kafka.KafkaConsumer(
     'client.id': `librdkafka-${groupId}`,
     'group.protocol': groupProtocol,
     'enable.auto.commit': false,
+    ...(instanceId === undefined || instanceId === '' ? {} : { 'group.instance.id': instanceId }),
     ...(groupProtocol === 'classic' ? classicSettings : consumerSettings),
     // Called by librdkafka on every assignment change; the member applies it itself so it knows
     // its whole assignment. COOPERATIVE covers both cooperative-sticky and the consumer protocol.
@@ -124,20 +130,25 @@ while (!stopping) {
     await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 200))]);
     continue;
   }
+  // Fetched before a revocation: the partition's new owner reads it from the committed offset.
+  messages = messages.filter((m) => owned.get(m.topic)?.has(m.partition) === true);
   if (messages.length === 0) continue;
   // Processed (reported) first, committed second: at-least-once, as group_member.py does.
-  emit({ event: 'records', records: messages.map((m) => (isRegex ? [m.partition, m.offset, m.topic] : [m.partition, m.offset])) });
+  const records = messages.map((m) => (isRegex ? [m.partition, m.offset, m.topic] : [m.partition, m.offset]));
+  emit({ event: 'records', records });
   const next = new Map<string, RdkafkaTopicPartition>();
   for (const m of messages) next.set(`${m.topic}/${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
   try {
     // commitSync waits for the coordinator's answer (commitCb would only wait for the queueing).
     consumer.commitSync([...next.values()]);
+    emit({ event: 'committed', records });
   } catch (error) {
     emit({ event: 'error', error: `commit: ${String(error)}` });
   }
 }
 
-// disconnect() closes the consumer, which leaves the group (LeaveGroup, or a heartbeat with epoch -1).
+emit({ event: 'stopped', at: Date.now() });
+// disconnect() closes the consumer, which leaves the group (LeaveGroup, or a heartbeat with epoch -1, -2 for a static member).
 await settle((done) => consumer.disconnect(done));
 emit({ event: 'closed' });
 process.exit(0);
