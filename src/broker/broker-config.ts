@@ -36,9 +36,6 @@ function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, d
   return validate ? { name, type, defaultValue, documentation, validate } : { name, type, defaultValue, documentation };
 }
 
-const UNIFORM_ASSIGNOR_CLASS = 'org.apache.kafka.coordinator.group.assignor.UniformAssignor';
-const RANGE_ASSIGNOR_CLASS = 'org.apache.kafka.coordinator.group.assignor.RangeAssignor';
-
 const rebalanceProtocols: ConfigValidator = (value) => {
   if (!Array.isArray(value)) return `must be a list of classic and consumer, got '${String(value)}'`;
   const unknown = value.filter((protocol) => protocol !== 'classic' && protocol !== 'consumer');
@@ -299,7 +296,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.consumer.min.heartbeat.interval.ms', 'int', 5000, 'The lower bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
   key('group.consumer.max.heartbeat.interval.ms', 'int', 15000, 'The upper bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
   key('group.consumer.max.size', 'int', INT_MAX, 'The most members one KIP-848 consumer group may have.', atLeast(1)),
-  key('group.consumer.assignors', 'list', [UNIFORM_ASSIGNOR_CLASS, RANGE_ASSIGNOR_CLASS], 'The server-side assignors KIP-848 consumer groups may use, the first being the default: uniform and range, by short name or Kafka\'s class name.', serverAssignorList),
+  key('group.consumer.assignors', 'list', ['uniform', 'range'], 'The server-side assignors KIP-848 consumer groups may use, the first being the default: uniform and range, by name or by Kafka\'s class name.', serverAssignorList),
   key('fetch.max.bytes', 'int', 57671680, 'The most bytes the broker returns for one fetch request.', atLeast(1024)),
   key('transaction.state.log.num.partitions', 'int', 50, 'How many partitions __transaction_state is created with.', atLeast(1)),
   key('transaction.max.timeout.ms', 'int', 900000, 'The longest transaction timeout a producer may ask for.', atLeast(1)),

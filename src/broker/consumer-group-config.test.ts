@@ -13,7 +13,7 @@ test("Kafka's defaults: both protocols, 45 s sessions, 5 s heartbeats, uniform t
     sessionTimeoutMs: 45_000,
     heartbeatIntervalMs: 5_000,
     maxSize: 2_147_483_647,
-    assignors: ['org.apache.kafka.coordinator.group.assignor.UniformAssignor', 'org.apache.kafka.coordinator.group.assignor.RangeAssignor'],
+    assignors: ['uniform', 'range'],
   });
   const keys = servedHandlers(resolveBrokerConfig({})).map((handler) => handler.api.apiKey);
   assert.ok(keys.includes(68) && keys.includes(69));
@@ -41,6 +41,6 @@ test('refuses values outside the bounds Kafka requires, naming the key', () => {
     /less than group.consumer.session.timeout.ms/,
   );
   refused({ 'group.consumer.assignors': 'uniform,sticky' }, 'group.consumer.assignors', /sticky/);
-  const short = resolveBrokerConfig({ 'group.consumer.assignors': 'range, uniform' });
-  assert.deepEqual(short.consumerGroups.assignors, ['range', 'uniform']);
+  const classes = resolveBrokerConfig({ 'group.consumer.assignors': 'org.apache.kafka.coordinator.group.assignor.RangeAssignor, uniform' });
+  assert.deepEqual(classes.consumerGroups.assignors, ['org.apache.kafka.coordinator.group.assignor.RangeAssignor', 'uniform']);
 });
