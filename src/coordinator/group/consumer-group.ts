@@ -3,7 +3,6 @@
 // computed at some epoch, and each member's current assignment on its way to its target. Members
 // reconcile one heartbeat at a time: a member first gives up what its target no longer holds
 // (revoke before assign), and it is given a partition only once no other member owns it.
-import type { RandomSource } from '../../base/clock.js';
 
 /** topic id -> partitions. */
 export type TopicPartitions = Map<string, Set<number>>;
@@ -281,10 +280,4 @@ export function fromTopicPartitions(partitions: TopicPartitions): { topicId: str
     .filter(([, set]) => set.size > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([topicId, set]) => ({ topicId, partitions: [...set].sort((x, y) => x - y) }));
-}
-
-/** A member id the coordinator makes up for a v0 join (v1 clients bring their own, KIP-1082). */
-export function newMemberId(random: RandomSource): string {
-  const bytes = random.bytes(16);
-  return bytes.toString('base64url').slice(0, 22);
 }

@@ -7,6 +7,7 @@
 // members; a member that does not revoke within its rebalance timeout is removed too.
 import { RE2JS } from 're2js';
 import { ErrorCode } from '../../base/error-codes.js';
+import { randomUuid } from '../../base/uuid.js';
 import type { MetadataImage } from '../../metadata/metadata-image.js';
 import { internalTopics } from '../../metadata/topic-name.js';
 import { type AssignorMember, type AssignorTopic, type ServerAssignor, serverAssignorNamed } from './assignors.js';
@@ -204,9 +205,10 @@ export class ConsumerGroupMembership {
     return { member, isNew: true };
   }
 
+  /** A member id for a v0 join (v1 clients bring their own, KIP-1082): a Kafka Uuid, as Kafka makes it. */
   private newMemberId(model: ConsumerGroupModel): string {
     for (;;) {
-      const candidate = this.context.random.bytes(16).toString('base64url').slice(0, 22);
+      const candidate = randomUuid(this.context.random);
       if (!model.members.has(candidate)) return candidate;
     }
   }
