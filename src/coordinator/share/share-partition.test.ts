@@ -43,6 +43,31 @@ describe('SharePartition acquire and acknowledge', () => {
     assert.equal(sp.rangeCount, 0);
   });
 
+  it('acquires nothing available below fromOffset (the log was read from there)', () => {
+    const { sp } = partition();
+    sp.acquire('m1', 0, 10, 100);
+    assert.equal(sp.acknowledge('m1', [ack(2, 3, release), ack(6, 7, release)]), ErrorCode.NONE);
+    // Offsets 2-3 are available but below the read; 6-7 and the new 10-11 are taken.
+    assert.deepEqual(sp.acquire('m2', 0, 12, 100, 5), [
+      { firstOffset: 6, lastOffset: 7, deliveryCount: 2 },
+      { firstOffset: 10, lastOffset: 11, deliveryCount: 1 },
+    ]);
+    assert.equal(sp.stateOf(2)?.state, RecordState.available);
+    // From inside an available range: only its part from fromOffset on.
+    assert.equal(sp.acknowledge('m2', [ack(6, 7, release)]), ErrorCode.NONE);
+    assert.deepEqual(sp.acquire('m3', 0, 12, 100, 7), [{ firstOffset: 7, lastOffset: 7, deliveryCount: 3 }]);
+    assert.equal(sp.stateOf(6)?.state, RecordState.available);
+  });
+
+  it('close() stops the lock timers: nothing expires afterwards', () => {
+    const { sp, clock, changes } = partition();
+    sp.acquire('m1', 0, 5, 100);
+    sp.close();
+    clock.advance(config.recordLockDurationMs + 1);
+    assert.equal(changes(), 0);
+    assert.equal(sp.stateOf(0)?.state, RecordState.acquired);
+  });
+
   it('keeps acknowledged records after a hole in flight until SPSO reaches them', () => {
     const { sp } = partition();
     sp.acquire('m1', 0, 10, 100);

@@ -168,8 +168,10 @@ export class SharePartition {
    * offsets after SPEO as far as the in-flight limit allows. Each acquisition adds one delivery.
    * Records redelivered often are acquired apart, in a call of their own (#redeliveryCap).
    * Returns the acquired ranges (one per run of equal delivery count), empty when nothing could be.
+   * `fromOffset`: available offsets below it are left alone (the caller read the log from there, so
+   * it could not deliver them).
    */
-  acquire(memberId: string, logStartOffset: number, availableUpTo: number, maxRecords: number): AcquiredRange[] {
+  acquire(memberId: string, logStartOffset: number, availableUpTo: number, maxRecords: number, fromOffset = 0): AcquiredRange[] {
     if (logStartOffset > this.#startOffset) this.moveStartOffset(logStartOffset);
     let budget = maxRecords;
     if (budget <= 0) return [];
@@ -180,7 +182,12 @@ export class SharePartition {
     let isolated = false;
     for (let index = 0; index < this.#ranges.length && budget > 0 && !isolated; index++) {
       const range = this.#ranges[index]!;
-      if (range.state !== RecordState.available || range.firstOffset >= availableUpTo) continue;
+      if (range.state !== RecordState.available || range.firstOffset >= availableUpTo || range.lastOffset < fromOffset) continue;
+      if (range.firstOffset < fromOffset) {
+        // The part from `fromOffset` on is the next range, considered in the next round.
+        this.#splitBefore(fromOffset);
+        continue;
+      }
       let last = Math.min(range.lastOffset, availableUpTo - 1, range.firstOffset + budget - 1);
       const cap = this.#redeliveryCap(range);
       if (cap !== undefined) {
@@ -257,6 +264,14 @@ export class SharePartition {
     if (renewal.held > 0) renewal.cancel = this.#clock.schedule(this.#config.recordLockDurationMs, () => this.#expire(renewal));
     this.#settle();
     return ErrorCode.NONE;
+  }
+
+  /**
+   * Stops every acquisition lock timer (the leader gave the partition up): nothing changes state
+   * here any more, and the next leader restores the persisted state.
+   */
+  close(): void {
+    for (const range of this.#ranges) range.lock?.cancel();
   }
 
   /** Releases every record `memberId` holds (share session closed or its connection dropped). */
