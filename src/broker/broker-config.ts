@@ -36,11 +36,25 @@ function key(name: string, type: ConfigKey['type'], defaultValue: ConfigValue, d
   return validate ? { name, type, defaultValue, documentation, validate } : { name, type, defaultValue, documentation };
 }
 
+/**
+ * group.coordinator.rebalance.protocols: classic (required, as in Kafka), consumer (KIP-848) and
+ * share (KIP-932; Kafka 4.2 still accepts it, deprecated in favour of the share.version feature,
+ * which Conveyor does not have, so here it is the switch). streams is refused: Conveyor serves no
+ * streams groups, and a protocol it would not serve is better refused than silently ignored.
+ */
 const rebalanceProtocols: ConfigValidator = (value) => {
-  if (!Array.isArray(value)) return `must be a list of classic and consumer, got '${String(value)}'`;
-  const unknown = value.filter((protocol) => protocol !== 'classic' && protocol !== 'consumer');
-  if (unknown.length > 0) return `must list only classic and consumer (share and streams groups are not served yet), got '${unknown.join(',')}'`;
+  if (!Array.isArray(value)) return `must be a list of classic, consumer and share, got '${String(value)}'`;
+  const unknown = value.filter((protocol) => protocol !== 'classic' && protocol !== 'consumer' && protocol !== 'share');
+  if (unknown.length > 0) return `must list only classic, consumer and share (streams groups are not served), got '${unknown.join(',')}'`;
   return value.includes('classic') ? undefined : 'must include classic';
+};
+
+/** group.share.assignors: Kafka's one built-in share assignor, by name or class name; exactly one, as Kafka requires. */
+const SIMPLE_ASSIGNOR_CLASS = 'org.apache.kafka.coordinator.group.assignor.SimpleAssignor';
+const shareAssignorList: ConfigValidator = (value) => {
+  if (!Array.isArray(value) || value.length !== 1) return `must contain exactly one assignor, but found ${Array.isArray(value) ? value.length : 0}`;
+  const [name] = value;
+  return name === 'simple' || name === SIMPLE_ASSIGNOR_CLASS ? undefined : `must name simple (or Kafka's ${SIMPLE_ASSIGNOR_CLASS}), got '${String(name)}'`;
 };
 
 const serverAssignorList: ConfigValidator = (value) => {
@@ -288,7 +302,9 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.min.session.timeout.ms', 'int', 6000, 'The shortest session timeout a classic group member may ask for.', atLeast(0)),
   key('group.max.session.timeout.ms', 'int', 1800000, 'The longest session timeout a classic group member may ask for.', atLeast(0)),
   key('group.max.size', 'int', INT_MAX, 'The most members one classic group may have.', atLeast(1)),
-  key('group.coordinator.rebalance.protocols', 'list', ['classic', 'consumer'], 'The group protocols the coordinator serves: classic (JoinGroup and SyncGroup) and consumer (KIP-848 ConsumerGroupHeartbeat); classic cannot be left out.', rebalanceProtocols),
+  // Kafka 4.2's default is classic,consumer,streams, with share groups on through share.version=1;
+  // Conveyor serves no streams groups and has no share.version, so share takes streams' place.
+  key('group.coordinator.rebalance.protocols', 'list', ['classic', 'consumer', 'share'], 'The group protocols the coordinator serves: classic (JoinGroup and SyncGroup), consumer (KIP-848 ConsumerGroupHeartbeat) and share (KIP-932 share groups: ShareGroupHeartbeat, ShareFetch, ShareAcknowledge); classic cannot be left out.', rebalanceProtocols),
   key('group.consumer.session.timeout.ms', 'int', 45000, 'How long a KIP-848 consumer group member may go without a heartbeat before it is removed.', atLeast(1)),
   key('group.consumer.min.session.timeout.ms', 'int', 45000, 'The lower bound of group.consumer.session.timeout.ms.', atLeast(1)),
   key('group.consumer.max.session.timeout.ms', 'int', 60000, 'The upper bound of group.consumer.session.timeout.ms.', atLeast(1)),
@@ -297,6 +313,28 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.consumer.max.heartbeat.interval.ms', 'int', 15000, 'The upper bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
   key('group.consumer.max.size', 'int', INT_MAX, 'The most members one KIP-848 consumer group may have.', atLeast(1)),
   key('group.consumer.assignors', 'list', ['uniform', 'range'], 'The server-side assignors KIP-848 consumer groups may use, the first being the default: uniform and range, by name or by Kafka\'s class name.', serverAssignorList),
+  // KIP-932 share groups: Kafka 4.2's GroupCoordinatorConfig, ShareGroupConfig and ShareCoordinatorConfig keys.
+  key('group.share.enable', 'boolean', false, 'Serves share groups even when group.coordinator.rebalance.protocols does not list share (Kafka\'s internal switch, for tests).'),
+  key('group.share.session.timeout.ms', 'int', 45000, 'How long a share group member may go without a heartbeat before it is removed.', atLeast(1)),
+  key('group.share.min.session.timeout.ms', 'int', 45000, 'The lower bound of group.share.session.timeout.ms and of a group\'s share.session.timeout.ms.', atLeast(1)),
+  key('group.share.max.session.timeout.ms', 'int', 60000, 'The upper bound of group.share.session.timeout.ms and of a group\'s share.session.timeout.ms.', atLeast(1)),
+  key('group.share.heartbeat.interval.ms', 'int', 5000, 'How often share group members heartbeat (the coordinator tells them).', atLeast(1)),
+  key('group.share.min.heartbeat.interval.ms', 'int', 5000, 'The lower bound of group.share.heartbeat.interval.ms and of a group\'s share.heartbeat.interval.ms.', atLeast(1)),
+  key('group.share.max.heartbeat.interval.ms', 'int', 15000, 'The upper bound of group.share.heartbeat.interval.ms and of a group\'s share.heartbeat.interval.ms.', atLeast(1)),
+  key('group.share.max.size', 'int', 200, 'The most members one share group may have.', between(1, 1000)),
+  key('group.share.assignors', 'list', ['simple'], 'The server-side assignor share groups use: simple (Kafka\'s SimpleAssignor), the only one.', shareAssignorList),
+  key('group.share.initialize.retry.interval.ms', 'int', 30000, 'How long the group coordinator waits before it asks again to initialize share-partition state that did not initialize.', atLeast(1)),
+  key('group.share.partition.max.record.locks', 'int', 2000, 'The most in-flight records (acquired or awaiting redelivery) one share-partition may have.', between(100, 10000)),
+  key('group.share.delivery.count.limit', 'int', 5, 'How often a record is delivered to a share group before it is archived.', between(2, 10)),
+  key('group.share.record.lock.duration.ms', 'int', 30000, 'How long a share consumer holds the records it was given before they become available again.', between(1000, 3600000)),
+  key('group.share.min.record.lock.duration.ms', 'int', 15000, 'The lower bound of group.share.record.lock.duration.ms and of a group\'s share.record.lock.duration.ms.', between(1000, 30000)),
+  key('group.share.max.record.lock.duration.ms', 'int', 60000, 'The upper bound of group.share.record.lock.duration.ms and of a group\'s share.record.lock.duration.ms.', between(30000, 3600000)),
+  key('group.share.max.share.sessions', 'int', 2000, 'The most share sessions one broker keeps.', atLeast(1)),
+  key('share.coordinator.state.topic.num.partitions', 'int', 50, 'How many partitions __share_group_state is created with.', atLeast(1)),
+  key('share.coordinator.state.topic.replication.factor', 'short', 3, 'The replication factor of __share_group_state, capped at the brokers there are when it is created.', atLeast(1)),
+  key('share.coordinator.state.topic.min.isr', 'short', 2, 'The min.insync.replicas of __share_group_state.', atLeast(1)),
+  key('share.coordinator.state.topic.segment.bytes', 'int', 104857600, 'The segment size of __share_group_state.', atLeast(1)),
+  key('share.coordinator.snapshot.update.records.per.snapshot', 'int', 500, 'How many share-state updates follow a snapshot before the share coordinator writes a new snapshot.', atLeast(0)),
   key('fetch.max.bytes', 'int', 57671680, 'The most bytes the broker returns for one fetch request.', atLeast(1024)),
   key('transaction.state.log.num.partitions', 'int', 50, 'How many partitions __transaction_state is created with.', atLeast(1)),
   key('transaction.max.timeout.ms', 'int', 900000, 'The longest transaction timeout a producer may ask for.', atLeast(1)),
@@ -461,14 +499,12 @@ export function listenerPrefixed(name: string): { listener: string; baseName: st
 
 /**
  * Keys from Kafka's sample server.properties that Conveyor accepts without effect, so an existing
- * Kafka configuration starts unchanged. Each is either JVM tuning or a setting whose job Conveyor
- * does differently (socket buffers, the share coordinator's topic).
+ * Kafka configuration starts unchanged. Each is a setting whose job Conveyor does differently
+ * (socket buffers). The share coordinator's topic keys, once here, are read (shareGroups).
  */
 export const acceptedWithoutEffect: ReadonlySet<string> = new Set([
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'share.coordinator.state.topic.replication.factor',
-  'share.coordinator.state.topic.min.isr',
 ]);
 
 const keysByName = new Map(brokerConfigKeys.map((configKey) => [configKey.name, configKey]));
@@ -622,7 +658,46 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
   /** KIP-848 consumer groups (group.consumer.*); served when group.coordinator.rebalance.protocols lists consumer. */
-  consumerGroups: { enabled: boolean; sessionTimeoutMs: number; heartbeatIntervalMs: number; maxSize: number; assignors: string[] };
+  consumerGroups: {
+    enabled: boolean;
+    sessionTimeoutMs: number;
+    /** group.consumer.min/max.session.timeout.ms: also the bounds of a group's consumer.session.timeout.ms. */
+    minSessionTimeoutMs: number;
+    maxSessionTimeoutMs: number;
+    heartbeatIntervalMs: number;
+    minHeartbeatIntervalMs: number;
+    maxHeartbeatIntervalMs: number;
+    maxSize: number;
+    assignors: string[];
+  };
+  /**
+   * KIP-932 share groups (group.share.*, share.coordinator.*); served when
+   * group.coordinator.rebalance.protocols lists share or group.share.enable is set. The min/max
+   * keys also bound a group's own share.* configs (src/metadata/group-configs.ts).
+   */
+  shareGroups: {
+    enabled: boolean;
+    sessionTimeoutMs: number;
+    minSessionTimeoutMs: number;
+    maxSessionTimeoutMs: number;
+    heartbeatIntervalMs: number;
+    minHeartbeatIntervalMs: number;
+    maxHeartbeatIntervalMs: number;
+    maxSize: number;
+    assignors: string[];
+    initializeRetryIntervalMs: number;
+    partitionMaxRecordLocks: number;
+    deliveryCountLimit: number;
+    recordLockDurationMs: number;
+    minRecordLockDurationMs: number;
+    maxRecordLockDurationMs: number;
+    maxShareSessions: number;
+    stateTopicNumPartitions: number;
+    stateTopicReplicationFactor: number;
+    stateTopicMinIsr: number;
+    stateTopicSegmentBytes: number;
+    snapshotUpdateRecordsPerSnapshot: number;
+  };
   fetchMaxBytes: number;
   compressionType: string;
   minInsyncReplicas: number;
@@ -791,6 +866,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
     groupMaxSize: get('group.max.size'),
     consumerGroups: consumerGroupSettings(get),
+    shareGroups: shareGroupSettings(get),
     fetchMaxBytes: get('fetch.max.bytes'),
     compressionType: get('compression.type'),
     minInsyncReplicas: get('min.insync.replicas'),
@@ -822,25 +898,85 @@ export class ConfigRequirementError extends ConfigError {
   }
 }
 
-/** group.consumer.*, with Kafka's rules that the session timeout and heartbeat interval stay within their bounds. */
-function consumerGroupSettings(get: <T extends ConfigValue>(name: string) => T): BrokerConfig['consumerGroups'] {
-  const within = (name: string, min: string, max: string) => {
-    const value = get<number>(name);
-    if (value < get<number>(min)) throw new ConfigRequirementError(name, `must be at least ${min} (${get<number>(min)}), got ${value}`, `${name} must be greater than or equal to ${min}`);
-    if (value > get<number>(max)) throw new ConfigRequirementError(name, `must be at most ${max} (${get<number>(max)}), got ${value}`, `${name} must be less than or equal to ${max}`);
-    return value;
-  };
-  const sessionTimeoutMs = within('group.consumer.session.timeout.ms', 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms');
-  const heartbeatIntervalMs = within('group.consumer.heartbeat.interval.ms', 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms');
-  if (heartbeatIntervalMs >= sessionTimeoutMs) {
-    throw new ConfigRequirementError('group.consumer.heartbeat.interval.ms', `must be less than group.consumer.session.timeout.ms (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`, 'group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms');
+type Getter = <T extends ConfigValue>(name: string) => T;
+
+/**
+ * Kafka's `require` that `name` lies within its min and max keys (GroupCoordinatorConfig,
+ * ShareGroupConfig), in Kafka's words, naming the key.
+ */
+function within(get: Getter, name: string, min: string, max: string): number {
+  const value = get<number>(name);
+  if (get<number>(max) < get<number>(min)) {
+    throw new ConfigRequirementError(max, `must be at least ${min} (${get<number>(min)}), got ${get<number>(max)}`, `${max} must be greater than or equal to ${min}`);
   }
+  if (value < get<number>(min)) throw new ConfigRequirementError(name, `must be at least ${min} (${get<number>(min)}), got ${value}`, `${name} must be greater than or equal to ${min}`);
+  if (value > get<number>(max)) throw new ConfigRequirementError(name, `must be at most ${max} (${get<number>(max)}), got ${value}`, `${name} must be less than or equal to ${max}`);
+  return value;
+}
+
+/** Kafka's rule that a group's heartbeat interval is shorter than its session timeout. */
+function heartbeatBelowSession(heartbeatKey: string, heartbeatIntervalMs: number, sessionKey: string, sessionTimeoutMs: number): void {
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigRequirementError(heartbeatKey, `must be less than ${sessionKey} (${sessionTimeoutMs}), got ${heartbeatIntervalMs}`, `${heartbeatKey} must be less than ${sessionKey}`);
+  }
+}
+
+/** group.consumer.*, with Kafka's rules that the session timeout and heartbeat interval stay within their bounds. */
+function consumerGroupSettings(get: Getter): BrokerConfig['consumerGroups'] {
+  const sessionTimeoutMs = within(get, 'group.consumer.session.timeout.ms', 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms');
+  const heartbeatIntervalMs = within(get, 'group.consumer.heartbeat.interval.ms', 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms');
+  heartbeatBelowSession('group.consumer.heartbeat.interval.ms', heartbeatIntervalMs, 'group.consumer.session.timeout.ms', sessionTimeoutMs);
   return {
     enabled: get<string[]>('group.coordinator.rebalance.protocols').includes('consumer'),
     sessionTimeoutMs,
+    minSessionTimeoutMs: get('group.consumer.min.session.timeout.ms'),
+    maxSessionTimeoutMs: get('group.consumer.max.session.timeout.ms'),
     heartbeatIntervalMs,
+    minHeartbeatIntervalMs: get('group.consumer.min.heartbeat.interval.ms'),
+    maxHeartbeatIntervalMs: get('group.consumer.max.heartbeat.interval.ms'),
     maxSize: get('group.consumer.max.size'),
     assignors: get<string[]>('group.consumer.assignors'),
+  };
+}
+
+/**
+ * group.share.* and share.coordinator.*, with Kafka 4.2's rules across keys
+ * (GroupCoordinatorConfig and ShareGroupConfig): session timeout, heartbeat interval and record
+ * lock duration within their min and max, the heartbeat shorter than the session, and at least as
+ * many share sessions per broker as members one group may have.
+ */
+function shareGroupSettings(get: Getter): BrokerConfig['shareGroups'] {
+  const sessionTimeoutMs = within(get, 'group.share.session.timeout.ms', 'group.share.min.session.timeout.ms', 'group.share.max.session.timeout.ms');
+  const heartbeatIntervalMs = within(get, 'group.share.heartbeat.interval.ms', 'group.share.min.heartbeat.interval.ms', 'group.share.max.heartbeat.interval.ms');
+  heartbeatBelowSession('group.share.heartbeat.interval.ms', heartbeatIntervalMs, 'group.share.session.timeout.ms', sessionTimeoutMs);
+  const recordLockDurationMs = within(get, 'group.share.record.lock.duration.ms', 'group.share.min.record.lock.duration.ms', 'group.share.max.record.lock.duration.ms');
+  const maxSize = get<number>('group.share.max.size');
+  const maxShareSessions = get<number>('group.share.max.share.sessions');
+  if (maxShareSessions < maxSize) {
+    throw new ConfigRequirementError('group.share.max.share.sessions', `must be at least group.share.max.size (${maxSize}), got ${maxShareSessions}`, 'group.share.max.share.sessions must be greater than or equal to group.share.max.size');
+  }
+  return {
+    enabled: get<string[]>('group.coordinator.rebalance.protocols').includes('share') || get<boolean>('group.share.enable'),
+    sessionTimeoutMs,
+    minSessionTimeoutMs: get('group.share.min.session.timeout.ms'),
+    maxSessionTimeoutMs: get('group.share.max.session.timeout.ms'),
+    heartbeatIntervalMs,
+    minHeartbeatIntervalMs: get('group.share.min.heartbeat.interval.ms'),
+    maxHeartbeatIntervalMs: get('group.share.max.heartbeat.interval.ms'),
+    maxSize,
+    assignors: get<string[]>('group.share.assignors'),
+    initializeRetryIntervalMs: get('group.share.initialize.retry.interval.ms'),
+    partitionMaxRecordLocks: get('group.share.partition.max.record.locks'),
+    deliveryCountLimit: get('group.share.delivery.count.limit'),
+    recordLockDurationMs,
+    minRecordLockDurationMs: get('group.share.min.record.lock.duration.ms'),
+    maxRecordLockDurationMs: get('group.share.max.record.lock.duration.ms'),
+    maxShareSessions,
+    stateTopicNumPartitions: get('share.coordinator.state.topic.num.partitions'),
+    stateTopicReplicationFactor: get('share.coordinator.state.topic.replication.factor'),
+    stateTopicMinIsr: get('share.coordinator.state.topic.min.isr'),
+    stateTopicSegmentBytes: get('share.coordinator.state.topic.segment.bytes'),
+    snapshotUpdateRecordsPerSnapshot: get('share.coordinator.snapshot.update.records.per.snapshot'),
   };
 }
 

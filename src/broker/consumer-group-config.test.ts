@@ -11,7 +11,11 @@ test("Kafka's defaults: both protocols, 45 s sessions, 5 s heartbeats, uniform t
   assert.deepEqual(consumerGroups, {
     enabled: true,
     sessionTimeoutMs: 45_000,
+    minSessionTimeoutMs: 45_000,
+    maxSessionTimeoutMs: 60_000,
     heartbeatIntervalMs: 5_000,
+    minHeartbeatIntervalMs: 5_000,
+    maxHeartbeatIntervalMs: 15_000,
     maxSize: 2_147_483_647,
     assignors: ['uniform', 'range'],
   });
@@ -31,7 +35,7 @@ test('refuses values outside the bounds Kafka requires, naming the key', () => {
   const refused = (input: Record<string, string | number>, key: string, message: RegExp) =>
     assert.throws(() => resolveBrokerConfig(input), (error: unknown) => error instanceof ConfigError && error.key === key && message.test(error.message), JSON.stringify(input));
   refused({ 'group.coordinator.rebalance.protocols': 'consumer' }, 'group.coordinator.rebalance.protocols', /must include classic/);
-  refused({ 'group.coordinator.rebalance.protocols': 'classic,share' }, 'group.coordinator.rebalance.protocols', /share/);
+  refused({ 'group.coordinator.rebalance.protocols': 'classic,streams' }, 'group.coordinator.rebalance.protocols', /streams/);
   refused({ 'group.consumer.session.timeout.ms': 30_000 }, 'group.consumer.session.timeout.ms', /at least group.consumer.min.session.timeout.ms/);
   refused({ 'group.consumer.session.timeout.ms': 70_000 }, 'group.consumer.session.timeout.ms', /at most group.consumer.max.session.timeout.ms/);
   refused({ 'group.consumer.heartbeat.interval.ms': 1_000 }, 'group.consumer.heartbeat.interval.ms', /at least/);
