@@ -5,9 +5,10 @@ const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
+export const SHARE_GROUP_STATE_TOPIC = '__share_group_state';
 export const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
 
-export const internalTopics: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC]);
+export const internalTopics: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC, SHARE_GROUP_STATE_TOPIC]);
 
 /** Why `name` is not a legal topic name, or undefined when it is. */
 export function topicNameProblem(name: string): string | undefined {
