@@ -14,6 +14,8 @@
 #
 # Takes about 140 s on 2 idle cores (measured: 142 s; 6 min while a test suite ran beside it).
 #
+# Also builds the share-group test consumer, test/clients/share-consumer (see build_share_consumer).
+#
 # Usage: scripts/install-librdkafka-client.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +45,33 @@ check_addon() {
   ' "$dir" "$required_features"
 }
 
+# The share-group (KIP-932) test consumer, test/clients/share-consumer: a C program on librdkafka's
+# share consumer API, which no JS binding exposes. It links the librdkafka built here (its run path
+# points there, relative to the binary, so Debian's older librdkafka.so.1 is never picked up).
+# Rebuilt only when it is missing or older than its source or the library.
+build_share_consumer() {
+  local lib_dir="$dir/node_modules/@confluentinc/kafka-javascript/deps/librdkafka/src"
+  local source=test/clients/share-consumer/share-consumer.c
+  local binary=test/clients/share-consumer/share-consumer
+  if [ ! -f "$lib_dir/librdkafka.so" ] || [ ! -f "$lib_dir/rdkafka.h" ]; then
+    echo "install-librdkafka-client: $lib_dir has no built librdkafka.so and rdkafka.h" >&2
+    return 1
+  fi
+  if [ -x "$binary" ] && [ "$binary" -nt "$source" ] && [ "$binary" -nt "$lib_dir/librdkafka.so.1" ]; then
+    echo "share consumer already built: $binary"
+    return 0
+  fi
+  # $ORIGIN is for the dynamic linker, not the shell.
+  # shellcheck disable=SC2016
+  "${CC:-gcc}" -O2 -Wall -Wextra -Werror -isystem "$lib_dir" -o "$binary.tmp" "$source" \
+    -L"$lib_dir" -lrdkafka -Wl,-rpath,'$ORIGIN/../librdkafka/node_modules/@confluentinc/kafka-javascript/deps/librdkafka/src'
+  mv "$binary.tmp" "$binary"
+  echo "built $binary"
+}
+
 if [ -d "$dir/node_modules/@confluentinc/kafka-javascript" ] && check_addon 2>/dev/null; then
   echo "librdkafka client already installed in $dir on node $(node --version)"
+  build_share_consumer
   exit 0
 fi
 
@@ -79,3 +106,4 @@ CKJS_LINKING=dynamic npm_config_build_from_source=true MAKEFLAGS="${MAKEFLAGS:-}
 echo "built in $((SECONDS - start))s"
 
 check_addon
+build_share_consumer

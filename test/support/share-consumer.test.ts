@@ -1,0 +1,136 @@
+// The share-consumer harness: its parsing of the program's JSON lines (canned output, no program
+// needed), its command line, and the built program's lifecycle (graceful stop, kill) and its report
+// against a broker that does not offer share groups. The last test is to be replaced by real
+// share-group scenarios once the broker serves ShareGroupHeartbeat.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { startTestBroker } from './broker.js';
+import { allClientsRequired } from './clients.js';
+import { parseShareConsumerLine, shareConsumerArgs, shareConsumerAvailable, ShareConsumerOutput, startShareConsumer } from './share-consumer.js';
+
+const CANNED = [
+  '{"event":"started","group":"g","topics":"a,b","mode":"explicit","librdkafka":"2.15.1"}',
+  '{"event":"record","topic":"a","partition":0,"offset":7,"delivery_count":1,"key":null,"value":"q\\"b\\\\s\\n\\u0001\\u00e9","ack":"reject"}',
+  '{"event":"record","topic":"a","partition":1,"offset":0,"delivery_count":2,"key":"k","value":null,"ack":"accept","ack_error":"_STATE"}',
+  '{"event":"record_error","topic":"b","partition":2,"offset":9,"delivery_count":0,"code":"_BAD_MSG","message":"corrupt","ack":null}',
+  '{"event":"ack","source":"callback","topic":"a","partition":0,"offsets":[5,6,7],"error":"NO_ERROR"}',
+  '{"event":"ack","source":"commit_sync","topic":"a","partition":0,"error":"INVALID_RECORD_STATE"}',
+  '{"event":"error","source":"poll","code":"_UNSUPPORTED_FEATURE","code_number":-165,"message":"nope","fatal":true,"retriable":false}',
+  'Segmentation fault',
+  '{"event":"holding","records":2}',
+  '{"event":"stopping","reason":"fatal","records":2}',
+  '{"event":"closed","error":null}',
+].join('\n');
+
+test('parses a canned output stream fed in arbitrary chunks', () => {
+  const output = new ShareConsumerOutput();
+  // Chunks that split lines (and an escape sequence) in the middle; the last line has no newline.
+  for (let at = 0; at < CANNED.length; at += 37) output.push(CANNED.slice(at, at + 37));
+  assert.equal(output.events.length, 10, 'only complete lines before end()');
+  output.end();
+  assert.equal(output.events.length, 11);
+  assert.deepEqual(output.startedInfo, { librdkafka: '2.15.1', mode: 'explicit' });
+  assert.deepEqual(output.records, [
+    { topic: 'a', partition: 0, offset: 7, deliveryCount: 1, key: null, value: 'q"b\\s\n\u0001\u00e9', ack: 'reject' },
+    { topic: 'a', partition: 1, offset: 0, deliveryCount: 2, key: 'k', value: null, ack: 'accept', ackError: '_STATE' },
+  ]);
+  assert.equal(Buffer.from(output.records[0]!.value!, 'latin1').at(-1), 0xe9, 'bytes above ASCII come back as latin1');
+  assert.deepEqual(output.acks, [
+    { source: 'callback', topic: 'a', partition: 0, offsets: [5, 6, 7], error: 'NO_ERROR' },
+    { source: 'commit_sync', topic: 'a', partition: 0, error: 'INVALID_RECORD_STATE' },
+  ]);
+  assert.deepEqual(
+    output.errors.map(({ source, code, fatal }) => ({ source, code, fatal })),
+    [
+      { source: 'record', code: '_BAD_MSG', fatal: false },
+      { source: 'poll', code: '_UNSUPPORTED_FEATURE', fatal: true },
+      { source: 'output', code: 'BAD_OUTPUT', fatal: false },
+    ],
+  );
+  assert.deepEqual({ topic: output.errors[0]!.topic, partition: output.errors[0]!.partition, offset: output.errors[0]!.offset }, { topic: 'b', partition: 2, offset: 9 });
+  assert.match(output.errors[2]!.message, /Segmentation fault/);
+  assert.equal(output.stopReason, 'fatal');
+  assert.equal(output.closeError, null);
+  assert.equal(output.closed, true);
+});
+
+test('reports malformed events as output errors instead of dropping them', () => {
+  for (const line of ['[1]', '{"event":"record","topic":"a"}', '{"event":"ack","source":"elsewhere","topic":"a","partition":0,"error":"NO_ERROR"}', '{"event":"nonsense"}']) {
+    const event = parseShareConsumerLine(line);
+    assert.equal(event.event, 'error', line);
+    assert.equal(event.event === 'error' && event.source, 'output', line);
+  }
+});
+
+test('builds the command line, with ack rules in the program syntax', () => {
+  assert.deepEqual(
+    shareConsumerArgs({
+      bootstrap: '127.0.0.1:9092',
+      groupId: 'g',
+      topics: ['a', 'b'],
+      mode: 'explicit',
+      ackRule: [
+        { type: 'reject', prefix: 'poison' },
+        { type: 'release', prefix: 'retry', maxDeliveryCount: 2 },
+      ],
+      maxRecords: 10,
+      timeoutMs: 5000,
+      debug: 'cgrp,fetch',
+      config: { 'max.poll.records': 3 },
+    }),
+    ['--bootstrap', '127.0.0.1:9092', '--group', 'g', '--topics', 'a,b', '--mode', 'explicit', '--ack', 'reject:poison,release:retry@2', '--max-records', '10', '--timeout-ms', '5000', '--debug', 'cgrp,fetch', '--config', 'max.poll.records=3'],
+  );
+  assert.throws(() => shareConsumerArgs({ bootstrap: 'x', groupId: 'g', topics: ['a'], mode: 'explicit', ackRule: [{ type: 'reject', prefix: 'a,b' }] }), /cannot contain/);
+  assert.throws(() => shareConsumerArgs({ bootstrap: 'x', groupId: 'g', topics: [] }), /topics/);
+});
+
+/** Skips a test that needs the built program, or fails it under CONVEYOR_REQUIRE_ALL_CLIENTS=1. */
+function requireProgram(t: { skip(message: string): void }): boolean {
+  const availability = shareConsumerAvailable();
+  if (availability.available) return true;
+  if (allClientsRequired()) throw new Error(`${availability.reason} (CONVEYOR_REQUIRE_ALL_CLIENTS=1)`);
+  t.skip(availability.reason!);
+  return false;
+}
+
+/** A loopback port with nothing listening: bound to port 0, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+test('stop() closes the consumer and exits 0; kill() ends it without closing', async (t) => {
+  if (!requireProgram(t)) return;
+  const bootstrap = `127.0.0.1:${await closedPort()}`;
+  const graceful = startShareConsumer({ bootstrap, groupId: 'g', topics: ['t'], mode: 'explicit', ackRule: 'none', timeoutMs: 60_000 });
+  await graceful.waitFor((consumer) => consumer.output.startedInfo !== undefined, 10_000, 'started');
+  assert.match(graceful.output.startedInfo!.librdkafka, /^2\.15\./);
+  assert.deepEqual(await graceful.stop(), { code: 0, signal: null, closed: true, stopReason: 'sigterm' });
+
+  const killed = startShareConsumer({ bootstrap, groupId: 'g', topics: ['t'], timeoutMs: 60_000 });
+  await killed.waitFor((consumer) => consumer.output.startedInfo !== undefined, 10_000, 'started');
+  assert.deepEqual(await killed.kill(), { code: null, signal: 'SIGKILL', closed: false, stopReason: undefined });
+});
+
+// TO BE REPLACED once the broker serves share groups (KIP-932): this only shows that the program
+// turns librdkafka's silent coordinator re-query loop into a clear fatal error and exit status 1.
+test('against a broker without ShareGroupHeartbeat, reports _UNSUPPORTED_FEATURE and exits 1', async (t) => {
+  if (!requireProgram(t)) return;
+  const broker = await startTestBroker();
+  t.after(() => broker.close());
+  const consumer = startShareConsumer({ bootstrap: broker.bootstrapServers, groupId: 'share-unsupported', topics: ['t'], timeoutMs: 20_000 });
+  const exit = await consumer.exited;
+  const fatal = consumer.errors.find((error) => error.fatal);
+  assert.deepEqual(
+    fatal && { source: fatal.source, code: fatal.code, message: fatal.message },
+    { source: 'coordinator', code: '_UNSUPPORTED_FEATURE', message: 'ShareGroupHeartbeatRequest not supported by broker' },
+    `stdout events: ${JSON.stringify(consumer.events)}; stderr: ${consumer.stderr().slice(-2000)}`,
+  );
+  assert.deepEqual(exit, { code: 1, signal: null, closed: true, stopReason: 'fatal' });
+  assert.equal(consumer.records.length, 0);
+});
