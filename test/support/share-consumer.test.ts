@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { startTestBroker } from './broker.js';
 import { allClientsRequired } from './clients.js';
-import { parseShareConsumerLine, shareConsumerArgs, shareConsumerAvailable, ShareConsumerOutput, startShareConsumer } from './share-consumer.js';
+import { runProcess } from './process.js';
+import { parseShareConsumerLine, SHARE_CONSUMER_BINARY, SHARE_CONSUMER_LIBRARY_DIR, shareConsumerArgs, shareConsumerAvailable, ShareConsumerOutput, startShareConsumer } from './share-consumer.js';
 
 const CANNED = [
   '{"event":"started","group":"g","topics":"a,b","mode":"explicit","librdkafka":"2.15.1"}',
@@ -103,6 +104,17 @@ async function closedPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+test('the program escapes every byte value so that JSON.parse and latin1 give the bytes back', async (t) => {
+  if (!requireProgram(t)) return;
+  const result = await runProcess(SHARE_CONSUMER_BINARY, ['--escape-self-test'], { timeoutMs: 10_000, env: { ...process.env, LD_LIBRARY_PATH: SHARE_CONSUMER_LIBRARY_DIR } });
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.split('\n').filter((line) => line !== '');
+  assert.equal(lines.length, 1);
+  const parsed = JSON.parse(lines[0]!) as { value: string; null: null };
+  assert.deepEqual([...Buffer.from(parsed.value, 'latin1')], Array.from({ length: 256 }, (_, byte) => byte));
+  assert.equal(parsed.null, null);
+});
 
 test('stop() closes the consumer and exits 0; kill() ends it without closing', async (t) => {
   if (!requireProgram(t)) return;
