@@ -12,6 +12,7 @@ import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { TransactionVerifier } from './transaction-verification.js';
+import type { SharePartitionManager } from './share/share-partition-manager.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ControllerChannel } from './controller-channel.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -50,6 +51,8 @@ export interface BrokerServices {
   readonly produceWaiters: DelayedOperations;
   /** Consumer groups and committed offsets, kept in `__consumer_offsets`. */
   readonly groupCoordinator: GroupCoordinator;
+  /** Share groups' state on the partitions this broker leads, and their members' share sessions (KIP-932). */
+  readonly sharePartitions: SharePartitionManager;
   /** Producer ids and transactions, kept in `__transaction_state`. */
   readonly transactionCoordinator: TransactionCoordinator;
   /** Checks a transactional produce against its coordinator, here or on another broker (KIP-890). */

@@ -69,6 +69,7 @@ import { TransactionMarkerChannel, writeMarkerHere } from './transaction-markers
 import { TransactionVerifier } from './transaction-verification.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
 import { internalTopicPartitions } from './internal-topics.js';
+import { NO_SHARE_COORDINATOR, createSharePartitions } from './share-wiring.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -625,6 +626,7 @@ export class Broker {
       produceWaiters,
       groupCoordinator,
       transactionCoordinator,
+      sharePartitions: createSharePartitions({ image, replicaManager, clock, logger, fetchWaiters, persister: NO_SHARE_COORDINATOR }),
       transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS, logger: logger.child('txn-verifier') }),
       clock,
       logger,
@@ -635,9 +637,12 @@ export class Broker {
     // takes its groups or transactional ids with it (the new leader loads them from its log).
     replicaManager.onLeadershipChange((partition, leads) => {
       if (leads) return;
+      services.sharePartitions.leadershipLost(partition);
       if (partition.topic === CONSUMER_OFFSETS_TOPIC) groupCoordinator.unload(partition.partitionIndex);
       else if (partition.topic === TRANSACTION_STATE_TOPIC) transactionCoordinator.unload(partition.partitionIndex);
     });
+    // A share session ends with its connection, and its member's records go back (KIP-932).
+    socketServer.onConnectionClosed((info) => services.sharePartitions.connectionClosed(info.id));
     // A failed log directory (Kafka's log-dir failure): its partitions go offline here and the
     // controller hears of it in the heartbeats, and moves their leadership to other replicas. The
     // metadata log's directory failing stops the broker, as it stops Kafka's. Directories that
@@ -782,6 +787,7 @@ export class Broker {
     this.services.produceWaiters.shutdown();
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
+    this.services.sharePartitions.close();
     this.cancelProducerExpiry?.();
     for (const transport of this.transports) transport.close();
     await this.logManager.retention.stop();
@@ -807,6 +813,7 @@ export class Broker {
     this.services.produceWaiters.shutdown();
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
+    this.services.sharePartitions.close();
     this.cancelProducerExpiry?.();
     this.stopIdleNoOps?.();
     this.stopLeaderBalancing?.();

@@ -74,6 +74,7 @@ export class SocketServer {
   private readonly timesFrames: boolean;
   private readonly servers: Server[] = [];
   private readonly connections = new Map<number, Connection>();
+  private readonly closeListeners: ((info: ConnectionInfo) => void)[] = [];
   /** Connections accepted after bind() and before serve(), not read from yet. */
   private readonly waiting = new Map<Socket, BoundListener>();
   /** Each listener's connection quotas: one set for most listeners, one for the separate ones. */
@@ -320,11 +321,19 @@ export class SocketServer {
       logger: this.logger,
       clock: this.clock,
       lingerMs: this.closeGraceMs,
-      onClosed: (closed) => this.connections.delete(closed.info.id),
+      onClosed: (closed) => {
+        this.connections.delete(closed.info.id);
+        for (const listener of this.closeListeners) listener(closed.info);
+      },
       timesFrames: this.timesFrames,
       ...(unauthenticated ? { unauthenticated } : {}),
     });
     this.connections.set(info.id, connection);
+  }
+
+  /** Told of every client connection that closed (share sessions end with theirs). */
+  onConnectionClosed(listener: (info: ConnectionInfo) => void): void {
+    this.closeListeners.push(listener);
   }
 
   /** One coarse timer for all connections instead of one per connection. */
