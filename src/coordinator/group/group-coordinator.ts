@@ -24,6 +24,20 @@ import { type CommittedOffset, type DecodedOffsetsRecord, type OffsetsRecord, de
 import type { OffsetsTopicPartitions } from './offsets-topic.js';
 import { type PendingOffset, PendingTransactionalOffsets } from './transactional-offsets.js';
 import { ControlRecordType, buildControlBatchSync, decodeEndTransactionMarker } from '../../protocol/records/control-record.js';
+import type { ShareStatePersister } from '../share/share-state-persister.js';
+import { ShareGroupModel } from './share-group.js';
+import { ShareGroupReplay, decodeShareGroupRecord } from './share-group-records.js';
+import { SIMPLE_ASSIGNOR_NAME } from './share-assignor.js';
+import {
+  type ShareGroupConfigLookup,
+  ShareGroupMembership,
+  type ShareHeartbeatInput,
+  type ShareHeartbeatOutcome,
+  type ShareMembershipConfig,
+  defaultShareConfig,
+  shareHeartbeatError,
+  shareHeartbeatRequestProblem,
+} from './share-membership.js';
 
 export interface GroupCoordinatorOptions {
   clock: Clock;
@@ -34,6 +48,15 @@ export interface GroupCoordinatorOptions {
   consumerConfig?: ConsumerMembershipConfig;
   image: MetadataImage;
   partitions: OffsetsTopicPartitions;
+  /** KIP-932 share groups' broker settings (group.share.*); Kafka 4.2's defaults for those absent. */
+  shareConfig?: Partial<ShareMembershipConfig>;
+  /** Per-group overrides of share.session.timeout.ms and share.heartbeat.interval.ms. */
+  shareGroupConfig?: ShareGroupConfigLookup;
+  /**
+   * Where share groups initialize and delete their share-partition state. Without one, every
+   * subscribed partition counts as initialized at once (nothing to initialize).
+   */
+  shareStatePersister?: ShareStatePersister;
 }
 
 export interface OffsetCommitInput {
@@ -90,7 +113,27 @@ export interface ListedGroup {
   protocolType: string;
   state: GroupStateName;
   /** ListGroups v5 GroupType. */
-  type: 'classic' | 'consumer';
+  type: 'classic' | 'consumer' | 'share';
+}
+
+/** One group as ShareGroupDescribe answers it; topic names are filled in from the metadata image. */
+export interface ShareGroupDescription {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: {
+    memberId: string;
+    rackId: string | null;
+    memberEpoch: number;
+    clientId: string;
+    clientHost: string;
+    subscribedTopicNames: string[];
+    assignment: { topicId: string; topicName: string; partitions: number[] }[];
+  }[];
 }
 
 /** One group as ConsumerGroupDescribe answers it; topic names are filled in from the metadata image. */
@@ -129,12 +172,15 @@ export interface PartitionErrors {
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  /** KIP-932 share groups; their ids share one namespace with `groups` (an id is in one map at most). */
+  private readonly shareGroups = new Map<string, ShareGroupModel>();
   private readonly loads = new Map<number, Promise<void>>();
   /** The load under way or done for each partition: a replay whose token was replaced restores nothing. */
   private readonly loadTokens = new Map<number, object>();
   private readonly pendingTransactionalOffsets = new PendingTransactionalOffsets();
   private readonly membership: GroupMembership;
   private readonly consumerMembership: ConsumerGroupMembership;
+  private readonly shareMembership: ShareGroupMembership;
   private readonly context: GroupContext;
   private cancelExpiry: (() => void) | undefined;
   private stopped = false;
@@ -149,6 +195,14 @@ export class GroupCoordinator {
     };
     this.membership = new GroupMembership(this.context);
     this.consumerMembership = new ConsumerGroupMembership(this.context, options.image, options.consumerConfig ?? defaultConsumerConfig());
+    this.shareMembership = new ShareGroupMembership(
+      { clock: options.clock, logger: options.logger, store: (groupId, records) => this.storeFor(groupId, records) },
+      options.image,
+      { ...defaultShareConfig(), ...options.shareConfig },
+      options.shareStatePersister,
+      options.shareGroupConfig,
+      (model) => this.shareGroups.get(model.groupId) === model,
+    );
   }
 
   /** Partitions of `__consumer_offsets` as the image has them; 0 before the topic exists. */
@@ -174,6 +228,7 @@ export class GroupCoordinator {
     this.stopped = true;
     this.cancelExpiry?.();
     for (const group of this.groups.values()) this.shutdownGroup(group, ErrorCode.NOT_COORDINATOR);
+    for (const model of this.shareGroups.values()) model.stopTimers();
   }
 
   private shutdownGroup(group: Group, errorCode: number): void {
@@ -224,6 +279,8 @@ export class GroupCoordinator {
     if (input.sessionTimeoutMs < groupMinSessionTimeoutMs || input.sessionTimeoutMs > groupMaxSessionTimeoutMs) {
       return joinError(input.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
     }
+    // As Kafka: a share group's id cannot be joined with the classic protocol.
+    if (this.shareGroups.has(input.groupId)) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     const existing = this.group(input.groupId);
     if (!existing && input.memberId !== '') return joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
     if (existing?.consumer !== undefined) {
@@ -277,6 +334,7 @@ export class GroupCoordinator {
     if (refused !== undefined) return heartbeatError(refused.errorCode, refused.message);
     const ready = await this.ready(input.groupId);
     if (ready !== ErrorCode.NONE) return heartbeatError(ready);
+    if (this.shareGroups.has(input.groupId)) return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a consumer group.`);
     let group = this.group(input.groupId);
     if (group === undefined || group.is(GroupState.dead)) {
       if (input.memberEpoch !== 0) return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} not found.`);
@@ -318,6 +376,88 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
+  // ---- KIP-932 share groups ----
+
+  /** ShareGroupHeartbeat v1: join (epoch 0), heartbeat, or leave (-1) a share group. */
+  async shareGroupHeartbeat(input: ShareHeartbeatInput): Promise<ShareHeartbeatOutcome> {
+    const invalid = shareHeartbeatRequestProblem(input);
+    if (invalid !== undefined) return shareHeartbeatError(ErrorCode.INVALID_REQUEST, invalid);
+    const ready = await this.ready(input.groupId);
+    if (ready !== ErrorCode.NONE) return shareHeartbeatError(ready);
+    let model = this.shareGroups.get(input.groupId);
+    if (model === undefined) {
+      if (this.group(input.groupId) !== undefined) return shareHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is not a share group.`);
+      if (input.memberEpoch !== 0) return shareHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Share group ${input.groupId} not found.`);
+      model = new ShareGroupModel(input.groupId);
+      this.shareGroups.set(input.groupId, model);
+    }
+    return this.shareMembership.heartbeat(model, input);
+  }
+
+  async shareGroupDescribe(groupIds: readonly string[]): Promise<ShareGroupDescription[]> {
+    const results: ShareGroupDescription[] = [];
+    for (const groupId of groupIds) results.push(await this.describeShareGroup(groupId));
+    return results;
+  }
+
+  private async describeShareGroup(groupId: string): Promise<ShareGroupDescription> {
+    const fail = (errorCode: number, errorMessage: string | null = null): ShareGroupDescription => ({
+      errorCode,
+      errorMessage,
+      groupId,
+      groupState: '',
+      groupEpoch: -1,
+      assignmentEpoch: -1,
+      assignorName: '',
+      members: [],
+    });
+    if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return fail(ready);
+    const model = this.shareGroups.get(groupId);
+    if (model === undefined) {
+      if (this.group(groupId) !== undefined) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a share group.`);
+      return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} not found.`);
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      groupId,
+      groupState: model.state,
+      groupEpoch: model.groupEpoch,
+      assignmentEpoch: model.assignmentEpoch,
+      assignorName: SIMPLE_ASSIGNOR_NAME,
+      members: [...model.members.values()].map((member) => ({
+        memberId: member.memberId,
+        rackId: member.rackId,
+        memberEpoch: member.memberEpoch,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        subscribedTopicNames: member.subscribedTopicNames,
+        assignment: this.namedPartitions(member.assigned),
+      })),
+    };
+  }
+
+  private namedPartitions(partitions: TopicPartitions): { topicId: string; topicName: string; partitions: number[] }[] {
+    return [...partitions]
+      .filter(([, set]) => set.size > 0)
+      .map(([topicId, set]) => ({ topicId, topicName: this.options.image.topicsById.get(topicId)?.name ?? '', partitions: [...set].sort((a, b) => a - b) }))
+      .sort((a, b) => a.topicName.localeCompare(b.topicName));
+  }
+
+  /** DeleteGroups of a share group: refused while it has members; its share-partition states go first. */
+  private async deleteShareGroup(model: ShareGroupModel): Promise<number> {
+    if (model.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    const deleted = await this.shareMembership.delete(model);
+    if (deleted !== ErrorCode.NONE) return deleted;
+    if (model.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    if (this.shareGroups.get(model.groupId) === model) this.shareGroups.delete(model.groupId);
+    model.deleted = true;
+    model.stopTimers();
+    return ErrorCode.NONE;
+  }
+
   async consumerGroupDescribe(groupIds: readonly string[]): Promise<ConsumerGroupDescription[]> {
     const results: ConsumerGroupDescription[] = [];
     for (const groupId of groupIds) results.push(await this.describeConsumerGroup(groupId));
@@ -339,6 +479,7 @@ export class GroupCoordinator {
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return fail(ready);
     const group = this.group(groupId);
+    if (this.shareGroups.has(groupId)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
     if (group === undefined || group.is(GroupState.dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} not found.`);
     const model = group.consumer;
     if (model === undefined) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
@@ -392,6 +533,8 @@ export class GroupCoordinator {
     if (unknown.every(Boolean)) return all(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const ready = await this.ready(input.groupId);
     if (ready !== ErrorCode.NONE) return all(ready);
+    // As Kafka: a share group keeps no committed offsets (its progress is share-partition state).
+    if (this.shareGroups.has(input.groupId)) return all(ErrorCode.GROUP_ID_NOT_FOUND);
     const existing = this.group(input.groupId);
     if (!existing && input.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
     const group = existing ?? this.getOrCreateGroup(input.groupId);
@@ -450,6 +593,7 @@ export class GroupCoordinator {
     const all = (errorCode: number) => input.offsets.map(() => errorCode);
     const ready = await this.ready(input.groupId);
     if (ready !== ErrorCode.NONE) return all(ready);
+    if (this.shareGroups.has(input.groupId)) return all(ErrorCode.GROUP_ID_NOT_FOUND);
     const group = this.group(input.groupId);
     if (input.generationId >= 0) {
       if (!group) return all(ErrorCode.ILLEGAL_GENERATION);
@@ -528,6 +672,7 @@ export class GroupCoordinator {
   async fetchOffsets(groupId: string, topics: { topic: string; partitions: number[] }[] | null, requireStable = false, member?: FetchingMember): Promise<OffsetFetchResult> {
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return { errorCode: ready, topics: [] };
+    if (this.shareGroups.has(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
     const group = this.group(groupId);
     // OffsetFetch v9+ from a KIP-848 member: it must still be in the group at its epoch.
     if (group?.consumer !== undefined && member !== undefined && member.memberId !== null && member.memberEpoch >= 0) {
@@ -560,6 +705,7 @@ export class GroupCoordinator {
     const group = this.group(groupId);
     // As Kafka 4: DescribeGroups describes classic groups (consumer groups have ConsumerGroupDescribe);
     // anything else is Dead, with GROUP_ID_NOT_FOUND and a message that v6+ carries (KIP-1043).
+    if (this.shareGroups.has(groupId)) return { ...described, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a classic group.` };
     if (!group) return { ...described, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
     if (group.consumer !== undefined) return { ...described, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a classic group.` };
     const stable = group.is(GroupState.stable);
@@ -590,6 +736,11 @@ export class GroupCoordinator {
       if (wantedTypes.size > 0 && !wantedTypes.has(group.type)) continue;
       groups.push({ groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state, type: group.type });
     }
+    for (const model of this.shareGroups.values()) {
+      if (wanted.size > 0 && !wanted.has(model.state.toLowerCase())) continue;
+      if (wantedTypes.size > 0 && !wantedTypes.has('share')) continue;
+      groups.push({ groupId: model.groupId, protocolType: 'share', state: model.state, type: 'share' });
+    }
     return { errorCode: ErrorCode.NONE, groups };
   }
 
@@ -603,6 +754,8 @@ export class GroupCoordinator {
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return ready;
+    const share = this.shareGroups.get(groupId);
+    if (share !== undefined) return this.deleteShareGroup(share);
     const group = this.group(groupId);
     if (!group || group.is(GroupState.dead)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is(GroupState.empty)) return ErrorCode.NON_EMPTY_GROUP;
@@ -630,6 +783,7 @@ export class GroupCoordinator {
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return fail(ready);
+    if (this.shareGroups.has(groupId)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
     const group = this.group(groupId);
     if (!group || group.is(GroupState.dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
     const consumerGroup = group.protocolType === 'consumer' || group.protocolType === null || group.protocolType === '';
@@ -661,8 +815,12 @@ export class GroupCoordinator {
 
   // ---- Records ----
 
-  private async store(group: Group, records: OffsetsRecord[]): Promise<number> {
-    const partition = this.partitionFor(group.groupId);
+  private store(group: Group, records: OffsetsRecord[]): Promise<number> {
+    return this.storeFor(group.groupId, records);
+  }
+
+  private async storeFor(groupId: string, records: OffsetsRecord[]): Promise<number> {
+    const partition = this.partitionFor(groupId);
     if (this.stopped || !this.options.partitions.isHosted(partition)) return ErrorCode.NOT_COORDINATOR;
     const nowMs = this.options.clock.nowMs();
     const batch = buildRecordBatchSync(
@@ -673,7 +831,7 @@ export class GroupCoordinator {
       await this.options.partitions.append(partition, batch);
       return ErrorCode.NONE;
     } catch (error) {
-      this.options.logger.warn('writing to __consumer_offsets failed', { group: group.groupId, partition, error });
+      this.options.logger.warn('writing to __consumer_offsets failed', { group: groupId, partition, error });
       return coordinatorAppendError(error);
     }
   }
@@ -704,6 +862,12 @@ export class GroupCoordinator {
       this.groups.delete(groupId);
       unloaded++;
     }
+    for (const [groupId, model] of [...this.shareGroups]) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      model.stopTimers();
+      this.shareGroups.delete(groupId);
+      unloaded++;
+    }
     this.pendingTransactionalOffsets.dropPartition(partition);
     this.options.logger.info('unloaded __consumer_offsets partition', { partition, groups: unloaded });
   }
@@ -713,6 +877,7 @@ export class GroupCoordinator {
     const offsets = new Map<string, Map<string, DecodedOffsetsRecord & { type: 'offset' }>>();
     const metadata = new Map<string, (DecodedOffsetsRecord & { type: 'group' })['metadata']>();
     const consumerGroups = new Map<string, ConsumerGroupReplay>();
+    const shareGroups = new Map<string, ShareGroupReplay>();
     let nextOffset = 0;
     let count = 0;
     for (;;) {
@@ -728,6 +893,14 @@ export class GroupCoordinator {
           }
           for (const record of batch.records) {
             if (record.key === null) continue;
+            const share = decodeShareGroupRecord(record.key, record.value);
+            if (share !== undefined) {
+              count++;
+              let replay = shareGroups.get(share.group);
+              if (replay === undefined) shareGroups.set(share.group, (replay = new ShareGroupReplay()));
+              replay.apply(share);
+              continue;
+            }
             const decoded = decodeOffsetsRecord(record.key, record.value);
             if (!decoded) continue;
             count++;
@@ -750,7 +923,16 @@ export class GroupCoordinator {
     if (this.loadTokens.get(partition) !== token) return;
     const groupIds = new Set([...metadata.keys(), ...offsets.keys(), ...consumerGroups.keys()]);
     for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId), consumerGroups.get(groupId)?.restore());
-    if (count > 0) this.options.logger.info('loaded __consumer_offsets partition', { partition, records: count, groups: groupIds.size });
+    let restoredShareGroups = 0;
+    for (const [groupId, replay] of shareGroups) {
+      const model = replay.restore(groupId);
+      // A group id holds one type at a time; a share group that outlived its classic namesake's records wins no tie here.
+      if (model === undefined || this.groups.has(groupId)) continue;
+      this.shareGroups.set(groupId, model);
+      this.shareMembership.restore(model);
+      restoredShareGroups++;
+    }
+    if (count > 0) this.options.logger.info('loaded __consumer_offsets partition', { partition, records: count, groups: groupIds.size + restoredShareGroups });
   }
 
   /** A marker in the replayed log: the producer's pending offsets before it commit or vanish. */
