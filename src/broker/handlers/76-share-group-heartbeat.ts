@@ -5,7 +5,9 @@
 // members when members outnumber partitions). Errors as Kafka: INVALID_REQUEST (with the reason),
 // FENCED_MEMBER_EPOCH, UNKNOWN_MEMBER_ID, GROUP_MAX_SIZE_REACHED, GROUP_ID_NOT_FOUND (an unknown
 // group with epoch != 0, or a group of another type), NOT_COORDINATOR.
-// Authorizes READ on the group, as Kafka's KafkaApis: else GROUP_AUTHORIZATION_FAILED.
+// Authorizes as Kafka's KafkaApis: READ on the group (else GROUP_AUTHORIZATION_FAILED), then
+// DESCRIBE on every subscribed topic named (else TOPIC_AUTHORIZATION_FAILED, v1+), so a client
+// cannot learn of topics it may not see.
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { ShareGroupHeartbeatApi, type ShareGroupHeartbeatResponse } from '../../protocol/messages/index.js';
@@ -17,6 +19,8 @@ export const shareGroupHeartbeatHandler = defineHandler({
   maxVersion: 1,
   async handle(request, { broker, clientId, connection }): Promise<ShareGroupHeartbeatResponse> {
     if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return failure(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const topics = new Set(request.subscribedTopicNames ?? []);
+    for (const topic of topics) if (!broker.authorization.topic(connection, AclOperation.DESCRIBE, topic)) return failure(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     const outcome = await broker.groupCoordinator.shareGroupHeartbeat({
       groupId: request.groupId,
       memberId: request.memberId,

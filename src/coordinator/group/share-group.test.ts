@@ -183,8 +183,8 @@ describe('ShareGroupHeartbeat', () => {
   test('request checks answer INVALID_REQUEST with the reason', async () => {
     const { coordinator } = setup();
     const cases: [Partial<ShareHeartbeatInput> & { memberEpoch?: number }, string][] = [
-      [{ memberId: '' }, "MemberId can't be empty."],
-      [{ memberId: 'x'.repeat(37) }, "MemberId can't be longer than 36 characters."],
+      [{ memberId: '' }, 'Invalid member id in the request.'],
+      [{ memberId: 'x'.repeat(37) }, 'Invalid member id in the request.'],
       [{ groupId: '' }, "GroupId can't be empty."],
       [{ rackId: '' }, "RackId can't be empty."],
       [{ subscribedTopicNames: null }, 'SubscribedTopicNames must be set in first request.'],

@@ -57,8 +57,8 @@ export function shareHeartbeatError(errorCode: number, errorMessage: string | nu
 
 /** The request checks Kafka makes before it looks at the group: INVALID_REQUEST with a reason. */
 export function shareHeartbeatRequestProblem(input: ShareHeartbeatInput): string | undefined {
-  if (input.memberId === '') return "MemberId can't be empty.";
-  if (input.memberId.length > MAX_SHARE_MEMBER_ID_LENGTH) return `MemberId can't be longer than ${MAX_SHARE_MEMBER_ID_LENGTH} characters.`;
+  // Kafka's KafkaApis checks the member id first (empty, or longer than a printed Uuid), then the coordinator the rest.
+  if (input.memberId === '' || input.memberId.length > MAX_SHARE_MEMBER_ID_LENGTH) return 'Invalid member id in the request.';
   if (input.groupId === '') return "GroupId can't be empty.";
   if (input.rackId === '') return "RackId can't be empty.";
   if (input.memberEpoch === SHARE_JOIN_MEMBER_EPOCH) {
@@ -181,6 +181,7 @@ export class ShareGroupMembership {
     for (const map of [model.initialized, model.initializing]) {
       for (const topicId of [...map.keys()]) {
         if (this.image.topicsById.has(topicId)) continue;
+        for (const partition of map.get(topicId)!.partitions) model.initializingSinceMs.delete(partitionId(topicId, partition));
         map.delete(topicId);
         changed = true;
       }
