@@ -9,7 +9,7 @@ import { silentLogger } from '../../base/logger.js';
 import { Reader } from '../../protocol/primitives/reader.js';
 import { decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
 import { StepClock, settle } from '../../testing/group-support.js';
-import { DATA_TOPIC_ID, MemoryShareStateTopic, imageWithShareStateTopic } from '../../testing/share-support.js';
+import { DATA_TOPIC_ID, MemoryShareStateTopic, SHARE_STATE_TOPIC_ID, imageWithShareStateTopic } from '../../testing/share-support.js';
 import { javaStringHashCode } from '../group/group-partition.js';
 import type { PersistedStateBatch } from './share-partition.js';
 import {
@@ -219,6 +219,24 @@ test('a request waits for its partition to load, then answers COORDINATOR_LOAD_I
   topic.loadGate = undefined;
   await settle();
   assert.deepEqual(await coordinator.read(KEY, 0), { errorCode: ErrorCode.NONE, stateEpoch: 1, startOffset: 0, stateBatches: [] });
+});
+
+test('deleted topics: their share-partitions get tombstones, other topics keep their state', async () => {
+  const { coordinator, topic, image } = setup();
+  const otherTopic: ShareStateKey = { ...KEY, topicId: SHARE_STATE_TOPIC_ID };
+  await coordinator.initialize(KEY, 1, 0);
+  await coordinator.initialize({ ...KEY, partition: 1 }, 1, 0);
+  await coordinator.initialize(otherTopic, 1, 0);
+  const appends = topic.appends;
+  const topicImage = image.topicsById.get(DATA_TOPIC_ID);
+  assert.ok(topicImage !== undefined);
+  image.topicsById.delete(DATA_TOPIC_ID);
+  const deleted = await coordinator.onTopicsDeleted(new Set([DATA_TOPIC_ID]));
+  assert.deepEqual(deleted.map((key) => key.partition).sort(), [0, 1]);
+  assert.equal(topic.appends, appends + 2);
+  assert.equal(coordinator.storedState(KEY), undefined);
+  assert.equal(coordinator.storedState({ ...KEY, partition: 1 }), undefined);
+  assert.equal(coordinator.storedState(otherTopic)?.state.stateEpoch, 1);
 });
 
 test('a key whose partition is not hosted here is NOT_COORDINATOR; a stopped coordinator is not available', async () => {

@@ -71,6 +71,7 @@ export function shareStatePartitionFor(key: ShareStateKey, numPartitions: number
 
 /** One share-partition's state as its records left it, with Kafka's fencing epochs beside it. */
 export interface StoredShareState {
+  readonly key: ShareStateKey;
   /** The last Snapshot with the later Updates merged in. */
   readonly state: ShareSnapshot;
   readonly updatesSinceSnapshot: number;
@@ -236,6 +237,26 @@ export class ShareStateCoordinator implements ShareStatePersister {
       const { state } = stored;
       return { errorCode: ErrorCode.NONE, stateEpoch: state.stateEpoch, leaderEpoch: state.leaderEpoch, startOffset: state.startOffset, deliveryCompleteCount: state.deliveryCompleteCount };
     });
+  }
+
+  /**
+   * Topics were deleted (Kafka's onTopicsDeleted): the state of their share-partitions in the
+   * partitions loaded here goes, one tombstone each. Resolves with the keys deleted.
+   */
+  async onTopicsDeleted(topicIds: ReadonlySet<string>): Promise<ShareStateKey[]> {
+    if (this.stopped || topicIds.size === 0) return [];
+    const keys = [...this.hosted.values()].filter((hosted) => hosted.loaded).flatMap((hosted) => [...hosted.states.values()].filter((stored) => topicIds.has(stored.key.topicId)).map((stored) => stored.key));
+    const deleted = await Promise.all(
+      keys.map((key) =>
+        this.exclusive(key, async () => {
+          // Not through delete(): the image no longer has the topic, which delete() would refuse.
+          const hosted = this.hosted.get(this.partitionFor(key));
+          if (hosted === undefined || !hosted.states.has(shareStateCoordinatorKey(key))) return false;
+          return (await this.commit(hosted, { type: 'snapshot', key, value: null })) === ErrorCode.NONE;
+        }),
+      ),
+    );
+    return keys.filter((_, index) => deleted[index]);
   }
 
   // ---- Records ----
@@ -412,6 +433,7 @@ export function applyShareStateRecord(states: Map<string, StoredShareState>, rec
     }
     const snapshot = record.value;
     states.set(id, {
+      key: record.key,
       state: snapshot,
       updatesSinceSnapshot: 0,
       fenceLeaderEpoch: Math.max(existing?.fenceLeaderEpoch ?? snapshot.leaderEpoch, snapshot.leaderEpoch),
@@ -424,6 +446,7 @@ export function applyShareStateRecord(states: Map<string, StoredShareState>, rec
   if (existing === undefined) {
     // An Update without a Snapshot before it (Kafka takes it as the state, with state epoch 0).
     states.set(id, {
+      key: record.key,
       state: { ...update, stateEpoch: 0, createTimestamp: 0, writeTimestamp: 0 },
       updatesSinceSnapshot: 1,
       fenceLeaderEpoch: update.leaderEpoch,
@@ -434,6 +457,7 @@ export function applyShareStateRecord(states: Map<string, StoredShareState>, rec
   const soFar = existing.state;
   const startOffset = update.startOffset === -1 ? soFar.startOffset : update.startOffset;
   states.set(id, {
+    key: existing.key,
     state: {
       ...soFar,
       startOffset,
