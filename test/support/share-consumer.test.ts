@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
+import { Partitioners } from 'kafkajs';
 import { startTestBroker } from './broker.js';
 import { allClientsRequired } from './clients.js';
+import { kafkajsClient } from './kafkajs.js';
 import { runProcess } from './process.js';
 import { parseShareConsumerLine, SHARE_CONSUMER_BINARY, SHARE_CONSUMER_LIBRARY_DIR, shareConsumerArgs, shareConsumerAvailable, ShareConsumerOutput, startShareConsumer } from './share-consumer.js';
 
@@ -127,6 +129,74 @@ test('stop() closes the consumer and exits 0; kill() ends it without closing', a
   const killed = startShareConsumer({ bootstrap, groupId: 'g', topics: ['t'], timeoutMs: 60_000 });
   await killed.waitFor((consumer) => consumer.output.startedInfo !== undefined, 10_000, 'started');
   assert.deepEqual(await killed.kill(), { code: null, signal: 'SIGKILL', closed: false, stopReason: undefined });
+});
+
+// librdkafka's mock cluster serves share groups, so the program's explicit-ack path (rules, release
+// and redelivery, the callback's offsets, commit_sync's results) is checked here independently of
+// Conveyor. The mock cluster lives inside a client (test.mock.num.brokers), and it assigns a topic
+// only to members that join after the topic exists, so one program hosts it (in another group, on
+// another topic) and the one under test joins once kafkajs has created the topic.
+test('explicit acks against librdkafka\'s mock cluster: reject, release with redelivery, callback offsets', async (t) => {
+  if (!requireProgram(t)) return;
+  const host = startShareConsumer({ bootstrap: 'unused:9', groupId: 'mock-host', topics: ['unused'], timeoutMs: 60_000, config: { 'test.mock.num.brokers': 1 } });
+  t.after(() => host.kill());
+  const mockAddress = /replaced with (127\.0\.0\.1:\d+)/;
+  await host.waitFor((consumer) => mockAddress.test(consumer.stderr()), 10_000, 'the mock cluster');
+  const bootstrap = mockAddress.exec(host.stderr())![1]!;
+  const producer = kafkajsClient(bootstrap).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  await producer.send({ topic: 'work', acks: 1, messages: [{ key: 'same', value: 'before-the-group' }] });
+
+  const consumer = startShareConsumer({
+    bootstrap,
+    groupId: 'workers',
+    topics: ['work'],
+    mode: 'explicit',
+    ackRule: [
+      { type: 'reject', prefix: 'poison' },
+      { type: 'release', prefix: 'retry', maxDeliveryCount: 1 },
+    ],
+    maxRecords: 5,
+    timeoutMs: 30_000,
+    debug: 'cgrp',
+  });
+  t.after(() => consumer.kill());
+  // The mock's share.auto.offset.reset is latest: produce once the first ShareFetch after the
+  // assignment has answered, so the share-partition starts before these records.
+  let assignedAt = -1;
+  await consumer.waitFor(
+    (c) => {
+      if (assignedAt < 0 && /Share assignment served: [1-9]/.test(c.stderr())) assignedAt = c.stderr().length;
+      return assignedAt >= 0 && c.stderr().slice(assignedAt).includes('Share fetch reply');
+    },
+    15_000,
+    'an assignment and a share fetch',
+  );
+  await producer.send({ topic: 'work', acks: 1, messages: ['ok-1', 'poison-1', 'retry-1', 'ok-2'].map((value) => ({ key: 'same', value })) });
+  const exit = await consumer.exited;
+  assert.deepEqual(exit, { code: 0, signal: null, closed: true, stopReason: 'max_records' }, JSON.stringify(consumer.events));
+  const partition = consumer.records[0]!.partition;
+  const first = consumer.records[0]!.offset;
+  assert.deepEqual(
+    consumer.records.map(({ value, offset, deliveryCount, ack }) => ({ value, offset: offset - first, deliveryCount, ack })),
+    [
+      { value: 'ok-1', offset: 0, deliveryCount: 1, ack: 'accept' },
+      { value: 'poison-1', offset: 1, deliveryCount: 1, ack: 'reject' },
+      { value: 'retry-1', offset: 2, deliveryCount: 1, ack: 'release' },
+      { value: 'ok-2', offset: 3, deliveryCount: 1, ack: 'accept' },
+      { value: 'retry-1', offset: 2, deliveryCount: 2, ack: 'accept' },
+    ],
+  );
+  // Each batch's callback (with its offsets) comes before that batch's commit_sync result.
+  assert.deepEqual(consumer.acks, [
+    { source: 'callback', topic: 'work', partition, offsets: [first, first + 1, first + 2, first + 3], error: 'NO_ERROR' },
+    { source: 'commit_sync', topic: 'work', partition, error: 'NO_ERROR' },
+    { source: 'callback', topic: 'work', partition, offsets: [first + 2], error: 'NO_ERROR' },
+    { source: 'commit_sync', topic: 'work', partition, error: 'NO_ERROR' },
+  ]);
+  assert.deepEqual(consumer.errors, []);
+  assert.deepEqual(await host.stop(), { code: 0, signal: null, closed: true, stopReason: 'sigterm' });
 });
 
 // TO BE REPLACED once the broker serves share groups (KIP-932): this only shows that the program

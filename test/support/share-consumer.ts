@@ -367,7 +367,7 @@ export interface ShareConsumerProcess {
   stderr(): string;
   /** Settles when the process has exited and its output has been read. */
   readonly exited: Promise<ShareConsumerExit>;
-  /** Resolves once predicate holds (checked after each event); rejects on timeout or exit first. */
+  /** Resolves once predicate holds (checked after each event and stderr chunk); rejects on timeout or exit first. */
   waitFor(predicate: (consumer: ShareConsumerProcess) => boolean, timeoutMs: number, what: string): Promise<void>;
   waitForRecords(count: number, timeoutMs: number): Promise<void>;
   /** SIGTERM: the program leaves its loop, closes the consumer (sending pending acks, leaving the group) and exits; SIGKILL after graceMs. */
@@ -415,6 +415,7 @@ export function startShareConsumer(options: ShareConsumerOptions): ShareConsumer
   });
   child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+    notify(); // a waitFor may watch librdkafka's logs
   });
   const guard = options.timeoutMs === undefined ? undefined : setTimeout(() => signal('SIGKILL'), options.timeoutMs + KILL_GUARD_MS);
   guard?.unref();
