@@ -36,6 +36,18 @@ class FakePersister implements ShareStatePersister {
   readonly initializeCalls: { key: ShareStateKey; stateEpoch: number; startOffset: number }[] = [];
   readonly deleteCalls: ShareStateKey[] = [];
   failWith: number = ErrorCode.NONE;
+  /** While set, initialize answers wait until the test calls release(). */
+  private held: (() => void)[] | undefined;
+
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const resume of waiting) resume();
+  }
 
   static id(key: ShareStateKey): string {
     return `${key.groupId}:${key.topicId}:${key.partition}`;
@@ -43,6 +55,7 @@ class FakePersister implements ShareStatePersister {
 
   async initialize(key: ShareStateKey, stateEpoch: number, startOffset: number): Promise<ShareStateResult> {
     this.initializeCalls.push({ key, stateEpoch, startOffset });
+    if (this.held !== undefined) await new Promise<void>((resume) => this.held!.push(resume));
     if (this.failWith !== ErrorCode.NONE) return { errorCode: this.failWith };
     this.states.set(FakePersister.id(key), stateEpoch);
     return { errorCode: ErrorCode.NONE };
@@ -320,6 +333,29 @@ describe('ShareGroupHeartbeat', () => {
     await clock.advance(5_001);
     assert.deepEqual((await coordinator.shareGroupDescribe(['fast']))[0]!.members, []);
     assert.equal((await coordinator.shareGroupDescribe(['fast']))[0]!.groupState, 'Empty');
+  });
+
+  test('initialization pending: a member joining meanwhile gets nothing yet, and its share once the states exist', async () => {
+    const { coordinator, persister } = setup();
+    persister.hold();
+    const first = new Member(coordinator, memberId(1), { subscribedTopicNames: ['payments'] });
+    const second = new Member(coordinator, memberId(2), { subscribedTopicNames: ['payments'] });
+    const firstJoin = first.heartbeat();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(persister.initializeCalls.length, 6, 'asked for every partition of the subscribed topic');
+    const secondJoin = await second.heartbeat();
+    assert.equal(secondJoin.errorCode, ErrorCode.NONE);
+    assert.deepEqual(secondJoin.assignment, [], 'nothing initialized yet');
+    assert.equal(persister.initializeCalls.length, 6, 'partitions being initialized are not asked for twice');
+    persister.release();
+    const firstOutcome = await firstJoin;
+    assert.equal(first.size, 3, 'the initialized partitions are shared out between both members');
+    assert.equal(firstOutcome.memberEpoch, 3);
+    await second.heartbeat();
+    assert.equal(second.size, 3);
+    assert.equal(second.epoch, 3);
+    const all = [...(first.assignment[PAYMENTS] ?? []), ...(second.assignment[PAYMENTS] ?? [])].sort();
+    assert.deepEqual(all, [0, 1, 2, 3, 4, 5]);
   });
 
   test('failed initialization: nothing assigned, retried after the retry interval, then assigned', async () => {
