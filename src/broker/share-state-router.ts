@@ -125,7 +125,7 @@ export class ShareStateRouter implements ShareStatePersister {
     const { image, local, nodeId } = this.options;
     // A key that can have no coordinator: the local one answers INVALID_REQUEST, as the remote would.
     if (key.groupId.length === 0 || key.partition < 0) return { local: true };
-    if (image.topic(SHARE_GROUP_STATE_TOPIC) === undefined && !(await this.options.ensureTopic())) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    if (image.topic(SHARE_GROUP_STATE_TOPIC) === undefined && !(await this.options.ensureTopic().catch(() => false))) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     const leader = image.topic(SHARE_GROUP_STATE_TOPIC)?.partitions.get(local.partitionFor(key))?.leader;
     if (leader === undefined || leader < 0) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     return leader === nodeId ? { local: true } : { leader };

@@ -18,6 +18,7 @@ import {
   answerReadShareGroupStateSummary,
   answerWriteShareGroupState,
   combineStateBatches,
+  parseShareStateCoordinatorKey,
   shareStateCoordinatorKey,
   shareStatePartitionFor,
 } from './share-state-coordinator.js';
@@ -62,6 +63,14 @@ test('a key maps to its __share_group_state partition as Kafka: abs(hash("group:
   }
   // Java's "polygenelubricants".hashCode() is Integer.MIN_VALUE, which Kafka's Utils.abs maps to 0.
   assert.equal(javaStringHashCode('polygenelubricants'), -2147483648);
+});
+
+test('a FindCoordinator share key parses as Kafka validates it', () => {
+  assert.deepEqual(parseShareStateCoordinatorKey(`g1:${DATA_TOPIC_ID}:3`), { groupId: 'g1', topicId: DATA_TOPIC_ID, partition: 3 });
+  assert.deepEqual(parseShareStateCoordinatorKey(` g1 :${DATA_TOPIC_ID}:-1`), { groupId: 'g1', topicId: DATA_TOPIC_ID, partition: -1 });
+  for (const bad of ['', 'g1', `g1:${DATA_TOPIC_ID}`, `a:b:${DATA_TOPIC_ID}:0`, ` :${DATA_TOPIC_ID}:0`, 'g1:not-a-uuid:0', `g1:${DATA_TOPIC_ID}:x`, `g1:${DATA_TOPIC_ID}:2147483648`]) {
+    assert.equal(parseShareStateCoordinatorKey(bad), undefined, bad);
+  }
 });
 
 test('records: Snapshot (type 0), Update (type 1) and the tombstone round-trip in Kafka framing', () => {

@@ -63,6 +63,22 @@ export function shareStateCoordinatorKey(key: ShareStateKey): string {
   return `${key.groupId}:${key.topicId}:${key.partition}`;
 }
 
+/**
+ * A FindCoordinator (key type 2) key, "groupId:topicId:partition", as Kafka's
+ * SharePartitionKey.validate reads it: exactly three tokens, a group id not blank (trimmed), a
+ * topic id that is a Uuid and an int32 partition; undefined when it is not one.
+ */
+export function parseShareStateCoordinatorKey(text: string): ShareStateKey | undefined {
+  const tokens = text.split(':');
+  if (tokens.length !== 3) return undefined;
+  const [group, topicId, partitionText] = tokens as [string, string, string];
+  const groupId = group.trim();
+  if (groupId.length === 0 || !/^[A-Za-z0-9_-]{22}$/.test(topicId) || !/^[+-]?\d+$/.test(partitionText)) return undefined;
+  const partition = Number(partitionText);
+  if (partition < -2147483648 || partition > 2147483647) return undefined;
+  return { groupId, topicId, partition };
+}
+
 /** Which `__share_group_state` partition owns `key`: Kafka's `Utils.abs(key.hashCode) % n`. */
 export function shareStatePartitionFor(key: ShareStateKey, numPartitions: number): number {
   const hash = javaStringHashCode(shareStateCoordinatorKey(key));
@@ -328,7 +344,7 @@ export class ShareStateCoordinator implements ShareStatePersister {
     if (this.stopped) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     if (key.groupId.length === 0) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: EMPTY_GROUP };
     if (key.partition < 0) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: NEGATIVE_PARTITION };
-    if (this.options.image.topic(SHARE_GROUP_STATE_TOPIC) === undefined && !(await this.options.partitions.ensureTopic())) {
+    if (this.options.image.topic(SHARE_GROUP_STATE_TOPIC) === undefined && !(await this.options.partitions.ensureTopic().catch(() => false))) {
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     }
     const partition = this.partitionFor(key);
