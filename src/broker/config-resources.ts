@@ -1,11 +1,13 @@
-// Config resources as Kafka's admin APIs see them: a topic's or a broker's every config with its
-// value, where the value comes from (topic override, dynamic per-broker or cluster-default broker
-// config, server.properties, Kafka's default) and the synonyms behind it; the effective broker
-// config once dynamic broker configs apply; and the full log settings each topic's logs get.
+// Config resources as Kafka's admin APIs see them: a topic's, a broker's or a group's every config
+// with its value, where the value comes from (topic override, dynamic per-broker or cluster-default
+// broker config, server.properties, group config, Kafka's default) and the synonyms behind it; the
+// effective broker config once dynamic broker configs apply; and the full log settings each topic's
+// logs get.
 import { type ConfigKey, type ConfigValue, ConfigError, checkedConfigValue } from '../base/config-def.js';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import type { ConfigSchema } from '../metadata/config-changes.js';
+import { GROUP_CONFIG_SOURCE, checkGroupConfigs, groupConfigDefault, groupConfigKeys, groupConfigKeysByName } from '../metadata/group-configs.js';
 import type { MetadataImage } from '../metadata/metadata-image.js';
 import { ConfigResourceType } from '../metadata/metadata-record.js';
 import { ConfigSource, type TopicConfigKey, formatConfigValue, topicConfigKeys, topicConfigKeysByName } from '../metadata/topic-config.js';
@@ -85,6 +87,7 @@ export function configSchemaFor(broker: Pick<BrokerServices, 'config' | 'image' 
     keyFor(resourceType, name) {
       if (resourceType === ConfigResourceType.topic) return topicConfigKeysByName.get(name);
       if (resourceType === ConfigResourceType.broker) return brokerKeyFor(name);
+      if (resourceType === ConfigResourceType.group) return groupConfigKeysByName.get(name);
       return undefined;
     },
     readOnlyReason(resourceType, name, resourceName) {
@@ -93,6 +96,8 @@ export function configSchemaFor(broker: Pick<BrokerServices, 'config' | 'image' 
     },
     checkOverrides(resourceType, resourceName, overrides) {
       if (resourceType === ConfigResourceType.broker) checkBrokerOverrides(broker, resourceName, overrides);
+      // A group's configs against this broker's group.consumer.* and group.share.* bounds.
+      if (resourceType === ConfigResourceType.group) checkGroupConfigs(overrides, broker.config);
     },
   };
 }
@@ -282,6 +287,34 @@ export function describeClusterDefaultConfigs(broker: BrokerServices, keys: read
   const levels = levelsOf(broker);
   const include = wanted(keys);
   return [...levels.clusterDefault.keys()].filter(include).map((name) => describeBrokerConfig(name, broker, levels, true));
+}
+
+/**
+ * Every config of a group (or those named in `keys`), as Kafka 4.2's ConfigHelper describes a
+ * GROUP resource: the group's override (source GROUP_CONFIG) or else the broker's value (source
+ * DEFAULT_CONFIG), never read-only, with the entry itself as its only synonym. The group need not
+ * exist.
+ */
+export function describeGroupConfigs(broker: Pick<BrokerServices, 'image' | 'config'>, groupId: string, keys: readonly string[] | null): DescribedConfig[] {
+  const overrides = broker.image.resourceConfigs(ConfigResourceType.group, groupId);
+  const include = wanted(keys);
+  return groupConfigKeys
+    .filter((configKey) => include(configKey.name))
+    .map((configKey) => {
+      const override = overrides.get(configKey.name);
+      const value = override !== undefined ? normalized(configKey, override) : (groupConfigDefault(configKey.name, broker.config) ?? null);
+      const source = override !== undefined ? GROUP_CONFIG_SOURCE : ConfigSource.defaultConfig;
+      return {
+        name: configKey.name,
+        value,
+        source,
+        readOnly: false,
+        isSensitive: false,
+        configType: configTypeCodes[configKey.type],
+        synonyms: [{ name: configKey.name, value, source }],
+        documentation: configKey.documentation ?? null,
+      };
+    });
 }
 
 const effectiveConfigs = new WeakMap<MetadataImage, { version: number; config: BrokerConfig }>();

@@ -65,7 +65,7 @@ function applyAlteration(overrides: Map<string, string>, alteration: ConfigAlter
   const { name, operation, value } = alteration;
   const { resourceType, resourceName } = change;
   const configKey = schema.keyFor(resourceType, name);
-  const kind = resourceType === ConfigResourceType.topic ? 'topic' : 'broker';
+  const kind = resourceType === ConfigResourceType.topic ? 'topic' : resourceType === ConfigResourceType.group ? 'group' : 'broker';
   if (!configKey) throw new ConfigError(name, `unknown ${kind} configuration key`);
   // As Kafka: a key that cannot change at run time is an invalid request, not an invalid value;
   // deleting it (it was never set dynamically) is harmless.

@@ -998,6 +998,11 @@ export class Controller {
       if (resourceName === '' || (/^\d+$/.test(resourceName) && this.image.brokers.has(Number(resourceName)))) return;
       throw new KafkaError(ErrorCode.INVALID_REQUEST, `unknown broker '${resourceName}': give a node id or '' for the cluster default`);
     }
+    if (resourceType === ConfigResourceType.group) {
+      // Any group id, existing or not, as Kafka; only the empty name is refused (Kafka's words).
+      if (resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default group resources are not allowed.');
+      return;
+    }
     throw new KafkaError(ErrorCode.INVALID_REQUEST, `unsupported config resource type ${resourceType}`);
   }
 

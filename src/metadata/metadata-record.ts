@@ -4,7 +4,7 @@
 import type { AclBinding } from './acl.js';
 import { DirectoryId } from './directory-id.js';
 
-export const ConfigResourceType = { topic: 2, broker: 4 } as const;
+export const ConfigResourceType = { topic: 2, broker: 4, group: 32 } as const;
 
 export interface BrokerEndpoint {
   name: string;

@@ -4,6 +4,9 @@
 // server.properties, or Kafka's default. A broker name of '' lists the cluster-wide dynamic
 // defaults only, as Kafka does. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION; another broker's
 // id or an unsupported resource type gets INVALID_REQUEST.
+// Groups (type 32, KIP-848/KIP-932): every group config key (src/metadata/group-configs.ts) with
+// the group's value (source 8, GROUP_CONFIG) or the broker's (DEFAULT_CONFIG), whether or not the
+// group exists, as Kafka 4.2; an empty group name gets INVALID_REQUEST "Group name must not be empty".
 // A null or empty configuration_keys list means every key, as in Kafka.
 // Authorizes each resource before looking at it, as Kafka's ConfigHelper: DESCRIBE_CONFIGS on the
 // topic (else TOPIC_AUTHORIZATION_FAILED), on the cluster for broker, broker-logger and
@@ -21,7 +24,7 @@ import { topicNameProblem } from '../../metadata/topic-name.js';
 import { DescribeConfigsApi, type DescribeConfigsResponse } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
 import type { ConnectionInfo } from '../network/index.js';
-import { type DescribedConfig, describeBrokerConfigs, describeClusterDefaultConfigs, describeTopicConfigs } from '../config-resources.js';
+import { type DescribedConfig, describeBrokerConfigs, describeClusterDefaultConfigs, describeGroupConfigs, describeTopicConfigs } from '../config-resources.js';
 import { defineHandler } from './handler.js';
 
 type ResourceResult = DescribeConfigsResponse['results'][number];
@@ -94,6 +97,9 @@ function describe(
     } else {
       return failure(ErrorCode.INVALID_REQUEST, `this is broker ${broker.nodeId}; ask broker '${resourceName}' for its own configs, or use '' for the cluster default`);
     }
+  } else if (resourceType === ConfigResourceType.group) {
+    if (resourceName === '') return failure(ErrorCode.INVALID_REQUEST, 'Group name must not be empty');
+    configs = describeGroupConfigs(broker, resourceName, configurationKeys);
   } else {
     return failure(ErrorCode.INVALID_REQUEST, `unsupported config resource type ${resourceType}`);
   }

@@ -4,9 +4,10 @@
 // configs (type 4, name = node id or '' for the cluster default) go through the controller as
 // ConfigRecords in the metadata log, so they survive restarts and apply to the logs at once.
 // Broker resources accept the keys Kafka 4.x can change at run time (per broker, or as cluster
-// default where Kafka allows it; listener-prefixed keys too). Unknown keys and bad values get
-// INVALID_CONFIG naming the key; a key that cannot change at run time (or not on that resource)
-// gets INVALID_REQUEST naming it, as in Kafka; validate_only checks without committing.
+// default where Kafka allows it; listener-prefixed keys too). Groups (type 32) take their group
+// configs, replaced as a whole too, as Kafka 4.2's legacy AlterConfigs does. Unknown keys and bad
+// values get INVALID_CONFIG naming the key; a key that cannot change at run time (or not on that
+// resource) gets INVALID_REQUEST naming it, as in Kafka; validate_only checks without committing.
 // Authorizes each resource as Kafka does (`alterConfigsAuthorized` in 44-incremental-alter-configs.ts):
 // ALTER_CONFIGS on the topic (else TOPIC_AUTHORIZATION_FAILED), on the cluster for broker and
 // client-metrics resources (else CLUSTER_AUTHORIZATION_FAILED), on the group for group resources

@@ -4,6 +4,10 @@
 // default. Topics (type 2) and dynamic broker configs (type 4, name = node id or '' for the
 // cluster default) are committed through the controller as ConfigRecords and apply to the logs at
 // once. SUBTRACT may empty a list (cleanup.policy with neither delete nor compact, Kafka 4.1+).
+// Groups (type 32, name = group id, existing or not) take Kafka 4.2's group configs
+// (src/metadata/group-configs.ts), each checked against this broker's group.consumer.* and
+// group.share.* min and max keys, also committed as ConfigRecords; an empty group name gets
+// INVALID_REQUEST "Default group resources are not allowed.", as Kafka's controller.
 // Unknown keys and bad values get INVALID_CONFIG naming the key; broker keys Kafka cannot change at
 // run time (or not on that resource) get INVALID_REQUEST naming the key, as in Kafka; a key named
 // twice for one resource gets INVALID_REQUEST; validate_only checks without committing. A broker

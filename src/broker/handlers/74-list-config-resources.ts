@@ -7,7 +7,8 @@
 // fails the whole request with UNSUPPORTED_VERSION, as Kafka does.
 // Needs DESCRIBE_CONFIGS on the cluster, checked first, as Kafka 4.1's KafkaApis (and its
 // ListClientMetricsResources before): else the top-level error CLUSTER_AUTHORIZATION_FAILED.
-// Conveyor has no group configs and no client-metrics subscriptions, so those lists are empty.
+// Groups are those with at least one group config in the metadata image; Conveyor has no
+// client-metrics subscriptions, so that list is empty.
 // Version notes: v0-1 flexible; v1 adds ResourceTypes (request) and ResourceType (each entry).
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
@@ -52,10 +53,21 @@ function resourceNames(broker: BrokerServices, listenerName: string, type: numbe
     case brokerType:
     case brokerLogger:
       return advertisedBrokers(broker.image, listenerName).map(({ nodeId }) => String(nodeId));
+    case group:
+      return groupsWithConfigs(broker);
     default:
-      // Groups with dynamic configs and client-metrics subscriptions: Conveyor keeps neither.
+      // Client-metrics subscriptions: Conveyor keeps none.
       return [];
   }
+}
+
+/** The groups that have group configs (Kafka's GroupConfigManager.groupIds), sorted. */
+function groupsWithConfigs(broker: BrokerServices): string[] {
+  const names: string[] = [];
+  for (const { resourceType, resourceName, configs } of broker.image.configResources()) {
+    if (resourceType === group && configs.size > 0) names.push(resourceName);
+  }
+  return names.sort();
 }
 
 function errorBody(errorCode: number): ListConfigResourcesResponse {
