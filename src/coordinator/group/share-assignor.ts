@@ -26,6 +26,7 @@ interface Slot {
   key: string;
   /** Members subscribed to its topic, in member-id order. */
   candidates: string[];
+  candidateSet: ReadonlySet<string>;
   /** How many members may share it before it counts as overloaded. */
   cap: number;
   holders: Set<string>;
@@ -76,12 +77,13 @@ function buildSlots(memberIds: readonly string[], byMember: ReadonlyMap<string, 
   for (const topicId of [...topics.keys()].sort(byId)) {
     const partitions = [...new Set(topics.get(topicId)!)].sort((a, b) => a - b);
     const candidates = memberIds.filter((memberId) => byMember.get(memberId)!.subscribedTopicIds.has(topicId));
+    const candidateSet = new Set(candidates);
     if (candidates.length === 0 || partitions.length === 0) continue;
     // Shared only when the topic's subscribers outnumber its partitions.
     const cap = Math.max(1, Math.ceil(candidates.length / partitions.length));
     for (const partition of partitions) {
       const key = slotKey(topicId, partition);
-      slots.set(key, { topicId, partition, key, candidates, cap, holders: new Set() });
+      slots.set(key, { topicId, partition, key, candidates, candidateSet, cap, holders: new Set() });
     }
   }
   return slots;
@@ -140,7 +142,7 @@ function feedEmptyMembers(memberIds: readonly string[], slots: Map<string, Slot>
     if (held.get(memberId)!.size > 0) continue;
     let best: Slot | undefined;
     for (const slot of slots.values()) {
-      if (!slot.candidates.includes(memberId)) continue;
+      if (!slot.candidateSet.has(memberId)) continue;
       if (!overCap && slot.holders.size >= slot.cap) continue;
       if (best === undefined || slot.holders.size < best.holders.size) best = slot;
     }
@@ -167,12 +169,13 @@ function findMove(memberIds: readonly string[], slots: Map<string, Slot>, held: 
   const givers = [...memberIds].sort((a, b) => size(b) - size(a) || byId(a, b));
   const takers = [...memberIds].sort((a, b) => size(a) - size(b) || byId(a, b));
   for (const from of givers) {
+    if (size(takers[0]!) + 2 > size(from)) break;
+    // The giver's highest partition moves, so lower ones stay where they were.
+    const owned = [...held.get(from)!].map((key) => slots.get(key)!).sort((a, b) => byId(b.topicId, a.topicId) || b.partition - a.partition);
     for (const to of takers) {
       if (size(to) + 2 > size(from)) break;
-      // The giver's highest partition moves, so lower ones stay where they were.
-      const keys = [...held.get(from)!].map((key) => slots.get(key)!).sort((a, b) => byId(b.topicId, a.topicId) || b.partition - a.partition);
-      for (const slot of keys) {
-        if (!slot.holders.has(to) && slot.candidates.includes(to)) return { slot, from, to };
+      for (const slot of owned) {
+        if (!slot.holders.has(to) && slot.candidateSet.has(to)) return { slot, from, to };
       }
     }
   }
