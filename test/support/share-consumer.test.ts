@@ -1,7 +1,7 @@
 // The share-consumer harness: its parsing of the program's JSON lines (canned output, no program
-// needed), its command line, and the built program's lifecycle (graceful stop, kill) and its report
-// against a broker that does not offer share groups. The last test is to be replaced by real
-// share-group scenarios once the broker serves ShareGroupHeartbeat.
+// needed) and its command line; then the built program: its JSON escaping, its lifecycle (graceful
+// stop, kill), its explicit acks against librdkafka's own mock cluster, and its report against a
+// broker with share groups off. Share-group scenarios against Conveyor belong in their own suites.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { startTestBroker } from './broker.js';
 import { allClientsRequired } from './clients.js';
 import { kafkajsClient } from './kafkajs.js';
 import { runProcess } from './process.js';
-import { parseShareConsumerLine, SHARE_CONSUMER_BINARY, SHARE_CONSUMER_LIBRARY_DIR, shareConsumerArgs, shareConsumerAvailable, ShareConsumerOutput, startShareConsumer } from './share-consumer.js';
+import { parseShareConsumerLine, SHARE_CONSUMER_BINARY, SHARE_CONSUMER_LIBRARY_DIR, settledAcks, shareConsumerArgs, shareConsumerAvailable, ShareConsumerOutput, startShareConsumer } from './share-consumer.js';
 
 const CANNED = [
   '{"event":"started","group":"g","topics":"a,b","mode":"explicit","librdkafka":"2.15.1"}',
@@ -56,6 +56,25 @@ test('parses a canned output stream fed in arbitrary chunks', () => {
   assert.equal(output.stopReason, 'fatal');
   assert.equal(output.closeError, null);
   assert.equal(output.closed, true);
+});
+
+test('settles each callback offset with the type of its latest delivery, and gaps', () => {
+  const output = new ShareConsumerOutput();
+  output.push(
+    [
+      '{"event":"record","topic":"a","partition":0,"offset":4,"delivery_count":1,"key":null,"value":"retry","ack":"release"}',
+      '{"event":"record","topic":"a","partition":0,"offset":6,"delivery_count":1,"key":null,"value":"bad","ack":"reject"}',
+      '{"event":"ack","source":"callback","topic":"a","partition":0,"offsets":[4,5,6],"error":"NO_ERROR"}',
+      '{"event":"ack","source":"commit_sync","topic":"a","partition":0,"error":"NO_ERROR"}',
+      '{"event":"record","topic":"a","partition":0,"offset":4,"delivery_count":2,"key":null,"value":"retry","ack":null}',
+      '{"event":"ack","source":"callback","topic":"a","partition":0,"offsets":[4],"error":"INVALID_RECORD_STATE"}',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    settledAcks(output.events).map(({ offset, type, error }) => `${offset} ${type} ${error}`),
+    ['4 release NO_ERROR', '5 gap NO_ERROR', '6 reject NO_ERROR', '4 accept INVALID_RECORD_STATE'],
+  );
 });
 
 test('reports malformed events as output errors instead of dropping them', () => {
@@ -195,15 +214,20 @@ test('explicit acks against librdkafka\'s mock cluster: reject, release with red
     { source: 'callback', topic: 'work', partition, offsets: [first + 2], error: 'NO_ERROR' },
     { source: 'commit_sync', topic: 'work', partition, error: 'NO_ERROR' },
   ]);
+  assert.deepEqual(
+    consumer.settledAcks().map(({ offset, type, error }) => `${offset - first} ${type} ${error}`),
+    ['0 accept NO_ERROR', '1 reject NO_ERROR', '2 release NO_ERROR', '3 accept NO_ERROR', '2 accept NO_ERROR'],
+  );
   assert.deepEqual(consumer.errors, []);
   assert.deepEqual(await host.stop(), { code: 0, signal: null, closed: true, stopReason: 'sigterm' });
 });
 
-// TO BE REPLACED once the broker serves share groups (KIP-932): this only shows that the program
-// turns librdkafka's silent coordinator re-query loop into a clear fatal error and exit status 1.
-test('against a broker without ShareGroupHeartbeat, reports _UNSUPPORTED_FEATURE and exits 1', async (t) => {
+// librdkafka itself only logs a coordinator without ShareGroupHeartbeat and keeps re-querying it; the
+// program turns that into a fatal error and exit status 1, so a test against a broker that does not
+// serve share groups fails at once instead of timing out. Share groups are switched off here.
+test('against a broker with share groups off, reports _UNSUPPORTED_FEATURE and exits 1', async (t) => {
   if (!requireProgram(t)) return;
-  const broker = await startTestBroker();
+  const broker = await startTestBroker({ 'group.coordinator.rebalance.protocols': 'classic,consumer' });
   t.after(() => broker.close());
   const consumer = startShareConsumer({ bootstrap: broker.bootstrapServers, groupId: 'share-unsupported', topics: ['t'], timeoutMs: 20_000 });
   const exit = await consumer.exited;

@@ -174,6 +174,43 @@ export class ShareConsumerOutput {
   }
 }
 
+/** One offset's acknowledgement as the broker answered it (from the acknowledgement commit callback). */
+export interface SettledAck {
+  topic: string;
+  partition: number;
+  offset: number;
+  /**
+   * The type this program acknowledged the offset's latest delivery with ('accept' for implicit
+   * mode's automatic accept), or 'gap' for an acked offset it never received as a record.
+   */
+  type: ShareAckType | 'gap';
+  /** 'NO_ERROR' when the broker accepted it. */
+  error: string;
+}
+
+/**
+ * Joins the callback's per-partition offsets with the records' ack types, in output order: each
+ * callback settles the latest delivery of each of its offsets (a released record delivered again
+ * is settled again by a later callback).
+ */
+export function settledAcks(events: readonly ShareConsumerEvent[]): SettledAck[] {
+  const pending = new Map<string, ShareAckType>();
+  const settled: SettledAck[] = [];
+  for (const event of events) {
+    if (event.event === 'record') {
+      // A record the program did not acknowledge (implicit mode) is accepted by the next poll or close.
+      pending.set(`${event.topic}\0${event.partition}\0${event.offset}`, event.ack ?? 'accept');
+    } else if (event.event === 'ack' && event.source === 'callback') {
+      for (const offset of event.offsets ?? []) {
+        const key = `${event.topic}\0${event.partition}\0${offset}`;
+        settled.push({ topic: event.topic, partition: event.partition, offset, type: pending.get(key) ?? 'gap', error: event.error });
+        pending.delete(key);
+      }
+    }
+  }
+  return settled;
+}
+
 type Json = Record<string, unknown>;
 
 /**
@@ -363,6 +400,8 @@ export interface ShareConsumerProcess {
   readonly acks: readonly ShareAckResult[];
   readonly errors: readonly ShareConsumerError[];
   readonly events: readonly ShareConsumerEvent[];
+  /** Every offset whose acknowledgement the broker answered so far, with the type given (see settledAcks). */
+  settledAcks(): SettledAck[];
   /** librdkafka's log lines (warnings, and debug output when asked for). */
   stderr(): string;
   /** Settles when the process has exited and its output has been read. */
@@ -448,6 +487,7 @@ export function startShareConsumer(options: ShareConsumerOptions): ShareConsumer
     acks: output.acks,
     errors: output.errors,
     events: output.events,
+    settledAcks: () => settledAcks(output.events),
     stderr: () => stderr,
     exited,
     waitFor(predicate, timeoutMs, what) {
