@@ -13,6 +13,7 @@ import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { TransactionVerifier } from './transaction-verification.js';
 import type { SharePartitionManager } from './share/share-partition-manager.js';
+import type { ShareStateCoordinator } from '../coordinator/share/share-state-coordinator.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { ControllerChannel } from './controller-channel.js';
 import type { DelayedOperations } from './purgatory/delayed-operations.js';
@@ -53,6 +54,8 @@ export interface BrokerServices {
   readonly groupCoordinator: GroupCoordinator;
   /** Share groups' state on the partitions this broker leads, and their members' share sessions (KIP-932). */
   readonly sharePartitions: SharePartitionManager;
+  /** Share-partition state kept in the `__share_group_state` partitions this broker leads (Kafka's share coordinator). */
+  readonly shareStateCoordinator: ShareStateCoordinator;
   /** Producer ids and transactions, kept in `__transaction_state`. */
   readonly transactionCoordinator: TransactionCoordinator;
   /** Checks a transactional produce against its coordinator, here or on another broker (KIP-890). */

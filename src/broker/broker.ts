@@ -19,7 +19,7 @@ import type { PartitionLog } from '../log/partition-log.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage, type PartitionImage, replicaDirectory } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
-import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
+import { CLUSTER_METADATA_TOPIC, CONSUMER_OFFSETS_TOPIC, SHARE_GROUP_STATE_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/topic-name.js';
 import { raftConfig } from '../quorum/raft-config.js';
 import { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
@@ -69,7 +69,8 @@ import { TransactionMarkerChannel, writeMarkerHere } from './transaction-markers
 import { TransactionVerifier } from './transaction-verification.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
 import { internalTopicPartitions } from './internal-topics.js';
-import { NO_SHARE_COORDINATOR, createSharePartitions } from './share-wiring.js';
+import { createShareParts } from './share-wiring.js';
+import { resolveGroupConfig } from '../metadata/group-configs.js';
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -558,6 +559,22 @@ export class Broker {
         transactionTransport?.setAddress(peer.nodeId, joinHostPort(peer.host, peer.port));
       }
     };
+    // Share groups (KIP-932): the share coordinator, the router to other brokers' ones, and the share-partitions led here.
+    const groupConfig = (groupId: string) => resolveGroupConfig(image, groupId, config);
+    const share = createShareParts({
+      config,
+      image,
+      replicaManager,
+      controllerChannel: channel,
+      transport: transactionTransport ?? NO_PEERS,
+      clock,
+      logger,
+      fetchWaiters,
+      groupSettings: (groupId) => {
+        const resolved = groupConfig(groupId);
+        return { recordLockDurationMs: resolved.shareRecordLockDurationMs, autoOffsetReset: resolved.shareAutoOffsetReset, readCommitted: resolved.shareIsolationLevel === 'read_committed' };
+      },
+    });
     const groupCoordinator = new GroupCoordinator({
       clock,
       random,
@@ -583,6 +600,17 @@ export class Broker {
         maxSize: config.consumerGroups.maxSize,
         assignors: config.consumerGroups.assignors.map((name) => serverAssignorNamed(name)!),
       },
+      shareConfig: {
+        sessionTimeoutMs: config.shareGroups.sessionTimeoutMs,
+        heartbeatIntervalMs: config.shareGroups.heartbeatIntervalMs,
+        maxSize: config.shareGroups.maxSize,
+        initializeRetryIntervalMs: config.shareGroups.initializeRetryIntervalMs,
+      },
+      shareGroupConfig: (groupId) => {
+        const resolved = groupConfig(groupId);
+        return { sessionTimeoutMs: resolved.shareSessionTimeoutMs, heartbeatIntervalMs: resolved.shareHeartbeatIntervalMs };
+      },
+      shareStatePersister: share.persister,
     });
     const transactionCoordinator = createTransactionCoordinator({
       config,
@@ -626,7 +654,8 @@ export class Broker {
       produceWaiters,
       groupCoordinator,
       transactionCoordinator,
-      sharePartitions: createSharePartitions({ image, replicaManager, clock, logger, fetchWaiters, persister: NO_SHARE_COORDINATOR }),
+      shareStateCoordinator: share.coordinator,
+      sharePartitions: share.partitions,
       transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS, logger: logger.child('txn-verifier') }),
       clock,
       logger,
@@ -639,6 +668,7 @@ export class Broker {
       if (leads) return;
       services.sharePartitions.leadershipLost(partition);
       if (partition.topic === CONSUMER_OFFSETS_TOPIC) groupCoordinator.unload(partition.partitionIndex);
+      else if (partition.topic === SHARE_GROUP_STATE_TOPIC) share.coordinator.unload(partition.partitionIndex);
       else if (partition.topic === TRANSACTION_STATE_TOPIC) transactionCoordinator.unload(partition.partitionIndex);
     });
     // A share session ends with its connection, and its member's records go back (KIP-932).
@@ -685,6 +715,7 @@ export class Broker {
     quorum.onCommit((records, snapshot) => (snapshot ? publisher.reloaded() : publisher.publish(records)));
     // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
     await groupCoordinator.start();
+    await share.coordinator.start();
     // Transactions caught between prepare and complete are finished from `__transaction_state`:
     // before serving on a single broker, in the background in a cluster (see interruptedFinished).
     await transactionCoordinator.start();
@@ -788,6 +819,7 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.services.sharePartitions.close();
+    this.services.shareStateCoordinator.stop();
     this.cancelProducerExpiry?.();
     for (const transport of this.transports) transport.close();
     await this.logManager.retention.stop();
@@ -814,6 +846,7 @@ export class Broker {
     this.services.groupCoordinator.stop();
     this.services.transactionCoordinator.stop();
     this.services.sharePartitions.close();
+    this.services.shareStateCoordinator.stop();
     this.cancelProducerExpiry?.();
     this.stopIdleNoOps?.();
     this.stopLeaderBalancing?.();

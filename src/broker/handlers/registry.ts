@@ -54,6 +54,15 @@ import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.js'
 import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 import { listConfigResourcesHandler } from './74-list-config-resources.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
+import { shareGroupHeartbeatHandler } from './76-share-group-heartbeat.js';
+import { shareGroupDescribeHandler } from './77-share-group-describe.js';
+import { shareFetchHandler } from './78-share-fetch.js';
+import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
+import { initializeShareGroupStateHandler } from './83-initialize-share-group-state.js';
+import { readShareGroupStateHandler } from './84-read-share-group-state.js';
+import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
+import { deleteShareGroupStateHandler } from './86-delete-share-group-state.js';
+import { readShareGroupStateSummaryHandler } from './87-read-share-group-state-summary.js';
 import { addRaftVoterHandler } from './80-add-raft-voter.js';
 import { removeRaftVoterHandler } from './81-remove-raft-voter.js';
 import type { ApiHandler } from './handler.js';
@@ -112,14 +121,27 @@ export const handlers: readonly ApiHandler<any, any>[] = [
   consumerGroupDescribeHandler,
   listConfigResourcesHandler,
   describeTopicPartitionsHandler,
+  shareGroupHeartbeatHandler,
+  shareGroupDescribeHandler,
+  shareFetchHandler,
+  shareAcknowledgeHandler,
+  initializeShareGroupStateHandler,
+  readShareGroupStateHandler,
+  writeShareGroupStateHandler,
+  deleteShareGroupStateHandler,
+  readShareGroupStateSummaryHandler,
   addRaftVoterHandler,
   removeRaftVoterHandler,
 ];
 
 /** The handlers a broker with `config` serves: KIP-848's APIs only while group.coordinator.rebalance.protocols lists consumer. */
-export function servedHandlers(config: { consumerGroups: { enabled: boolean } }): readonly ApiHandler<any, any>[] {
-  if (config.consumerGroups.enabled) return handlers;
-  return handlers.filter((handler) => handler !== consumerGroupHeartbeatHandler && handler !== consumerGroupDescribeHandler);
+/** The group protocols' APIs a broker leaves out when group.coordinator.rebalance.protocols does not list them. */
+const CONSUMER_PROTOCOL_HANDLERS: ReadonlySet<ApiHandler<any, any>> = new Set([consumerGroupHeartbeatHandler, consumerGroupDescribeHandler]);
+const SHARE_PROTOCOL_HANDLERS: ReadonlySet<ApiHandler<any, any>> = new Set([shareGroupHeartbeatHandler, shareGroupDescribeHandler, shareFetchHandler, shareAcknowledgeHandler]);
+
+export function servedHandlers(config: { consumerGroups: { enabled: boolean }; shareGroups: { enabled: boolean } }): readonly ApiHandler<any, any>[] {
+  if (config.consumerGroups.enabled && config.shareGroups.enabled) return handlers;
+  return handlers.filter((handler) => (config.consumerGroups.enabled || !CONSUMER_PROTOCOL_HANDLERS.has(handler)) && (config.shareGroups.enabled || !SHARE_PROTOCOL_HANDLERS.has(handler)));
 }
 
 export function supportedApis(list: readonly ApiHandler<any, any>[] = handlers): SupportedApi[] {
