@@ -1,4 +1,5 @@
-// `conveyor configs describe|alter`: Kafka's kafka-configs tool for topics and brokers. Describe
+// `conveyor configs describe|alter`: Kafka's kafka-configs tool for topics, brokers and groups
+// (--entity-type groups, KIP-848/KIP-932 group configs such as share.record.lock.duration.ms). Describe
 // lists the overrides (or, with --all, every config with its source and synonyms); alter adds and
 // deletes overrides with IncrementalAlterConfigs (`--add-config k=v,k2=v2`, `--delete-config k`).
 import type { Command } from 'commander';
@@ -40,13 +41,17 @@ function resourceOf(options: ConfigsOptions): Resource {
     if (options.entityName === undefined) throw new ToolError('--entity-type brokers needs --entity-name NODE_ID or --entity-default');
     return { type: ConfigResource.broker, name: options.entityName, label: `broker ${options.entityName}` };
   }
-  throw new ToolError('name what to configure: --topic NAME, --broker ID, --broker-defaults, or --entity-type topics|brokers with --entity-name');
+  if (type === 'groups' || type === 'group') {
+    if (!options.entityName) throw new ToolError('--entity-type groups needs --entity-name GROUP');
+    return { type: ConfigResource.group, name: options.entityName, label: `group ${options.entityName}` };
+  }
+  throw new ToolError('name what to configure: --topic NAME, --broker ID, --broker-defaults, or --entity-type topics|brokers|groups with --entity-name');
 }
 
 function resourceOptions(command: Command): Command {
   return toolOptions(command)
-    .option('--entity-type <type>', "'topics' or 'brokers'")
-    .option('--entity-name <name>', 'the topic name or broker node id')
+    .option('--entity-type <type>', "'topics', 'brokers' or 'groups'")
+    .option('--entity-name <name>', 'the topic name, broker node id or group id')
     .option('--entity-default', "with --entity-type brokers: the cluster-wide default ('')")
     .option('--topic <name>', 'shorthand for --entity-type topics --entity-name NAME')
     .option('--broker <id>', 'shorthand for --entity-type brokers --entity-name ID')
@@ -54,7 +59,7 @@ function resourceOptions(command: Command): Command {
 }
 
 export function registerConfigsCommand(program: Command): void {
-  const configs = program.command('configs').description('describe and alter topic and broker configs');
+  const configs = program.command('configs').description('describe and alter topic, broker and group configs');
   resourceOptions(configs.command('describe').description('show the config overrides (--all: every config with its source)'))
     .option('--all', 'every config, with its source and synonyms')
     .action((options: ConfigsOptions) => withAdmin(options, (admin) => describeConfigs(admin, options)));
@@ -68,14 +73,15 @@ export function registerConfigsCommand(program: Command): void {
 async function describeConfigs(admin: AdminClient, options: ConfigsOptions): Promise<void> {
   const resource = resourceOf(options);
   const entries = await admin.describeConfigs(resource.type, resource.name);
-  const dynamicSources = new Set(['DYNAMIC_TOPIC_CONFIG', 'DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG']);
+  const dynamicSources = new Set(['DYNAMIC_TOPIC_CONFIG', 'DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG', 'DYNAMIC_GROUP_CONFIG']);
   const shown = options.all ? entries : entries.filter((entry) => overrideOf(entry, resource) !== undefined && dynamicSources.has(overrideOf(entry, resource)!.source));
   print(options, shown, () => describedText(resource, shown, options.all ?? false));
 }
 
-/** The entry's value set on this very resource (a topic override, or this broker's dynamic config). */
+/** The entry's value set on this very resource (a topic or group override, or this broker's dynamic config). */
 function overrideOf(entry: ConfigEntry, resource: Resource): { source: string } | undefined {
   if (resource.type === ConfigResource.topic) return entry.source === 'DYNAMIC_TOPIC_CONFIG' ? entry : undefined;
+  if (resource.type === ConfigResource.group) return entry.source === 'DYNAMIC_GROUP_CONFIG' ? entry : undefined;
   if (resource.name === '') return entry.source === 'DYNAMIC_DEFAULT_BROKER_CONFIG' ? entry : undefined;
   return entry.synonyms.find((synonym) => synonym.name === entry.name && synonym.source === 'DYNAMIC_BROKER_CONFIG') ? { source: 'DYNAMIC_BROKER_CONFIG' } : undefined;
 }

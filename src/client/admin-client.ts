@@ -35,7 +35,7 @@ import {
 } from '../protocol/messages/index.js';
 import { type ClusterClient, KafkaResponseError, ToolError } from './cluster-client.js';
 
-export const ConfigResource = { topic: 2, broker: 4 } as const;
+export const ConfigResource = { topic: 2, broker: 4, group: 32 } as const;
 export const AlterOperation = { set: 0, delete: 1, append: 2, subtract: 3 } as const;
 export const OffsetSpec = { latest: -1, earliest: -2 } as const;
 
@@ -47,6 +47,9 @@ export const configSourceNames: Readonly<Record<number, string>> = {
   3: 'DYNAMIC_DEFAULT_BROKER_CONFIG',
   4: 'STATIC_BROKER_CONFIG',
   5: 'DEFAULT_CONFIG',
+  6: 'DYNAMIC_BROKER_LOGGER_CONFIG',
+  7: 'DYNAMIC_CLIENT_METRICS_CONFIG',
+  8: 'DYNAMIC_GROUP_CONFIG',
 };
 
 export interface PartitionInfo {
@@ -604,5 +607,6 @@ export function groupByLeader(partitions: readonly PartitionInfo[]): Map<number,
 
 function resourceLabel(resourceType: number, resourceName: string): string {
   if (resourceType === ConfigResource.topic) return `topic '${resourceName}'`;
+  if (resourceType === ConfigResource.group) return `group '${resourceName}'`;
   return resourceName === '' ? 'the cluster-wide broker defaults' : `broker ${resourceName}`;
 }

@@ -5,15 +5,20 @@
 // DescribeConfigs lists every group key with the group's value (DYNAMIC_GROUP_CONFIG) or the
 // broker's (DEFAULT_CONFIG), a value outside the broker's bounds or an unknown key is refused with
 // INVALID_CONFIG naming the key, legacy AlterConfigs replaces the set, ListConfigResources lists
-// the groups with configs, and everything survives a restart.
+// the groups with configs, and everything survives a restart. `conveyor configs --entity-type
+// groups` sets and describes them as kafka-configs.sh does.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { AdminClient, AlterOperation, ConfigResource, type ConfigEntry } from '../../src/client/admin-client.js';
 import { ClusterClient, KafkaResponseError } from '../../src/client/cluster-client.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { AlterConfigsApi, ListConfigResourcesApi } from '../../src/protocol/messages/index.js';
 import { type TestBroker, startTestBroker } from '../support/broker.js';
+import { runChecked, runProcess } from '../support/process.js';
+
+const toolsEntry = fileURLToPath(new URL('../cli/tools-entry.ts', import.meta.url));
 
 const GROUP = ConfigResource.group;
 
@@ -135,5 +140,16 @@ describe('group configs (resource type 32)', () => {
     await admin.alterConfigs(GROUP, 'orders-share', [{ name: 'share.record.lock.duration.ms', operation: AlterOperation.delete, value: null }]);
     const after = byName(await admin.describeConfigs(GROUP, 'orders-share'));
     assert.deepEqual(after.get('share.record.lock.duration.ms'), { value: '30000', source: 'DEFAULT_CONFIG' });
+  });
+
+  it('conveyor configs --entity-type groups alters and describes a group', { timeout: 60_000 }, async () => {
+    const server = ['--bootstrap-server', broker.bootstrapServers];
+    const cli = (args: string[]) => runChecked(process.execPath, ['--import', 'tsx', toolsEntry, ...args, ...server], { timeoutMs: 30_000 });
+    await cli(['configs', 'alter', '--entity-type', 'groups', '--entity-name', 'cli-group', '--add-config', 'share.isolation.level=read_committed']);
+    const overrides = JSON.parse((await cli(['configs', 'describe', '--entity-type', 'groups', '--entity-name', 'cli-group', '--json'])).stdout) as ConfigEntry[];
+    assert.deepEqual(overrides.map(({ name, value, source }) => [name, value, source]), [['share.isolation.level', 'read_committed', 'DYNAMIC_GROUP_CONFIG']]);
+    const bad = await runProcess(process.execPath, ['--import', 'tsx', toolsEntry, 'configs', 'alter', '--entity-type', 'groups', '--entity-name', 'cli-group', '--add-config', 'share.record.lock.duration.ms=1', ...server], { timeoutMs: 30_000 });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /INVALID_CONFIG.*share\.record\.lock\.duration\.ms/);
   });
 });
