@@ -6,7 +6,8 @@
 // broker's (DEFAULT_CONFIG), a value outside the broker's bounds or an unknown key is refused with
 // INVALID_CONFIG naming the key, legacy AlterConfigs replaces the set, ListConfigResources lists
 // the groups with configs, and everything survives a restart. `conveyor configs --entity-type
-// groups` sets and describes them as kafka-configs.sh does.
+// groups` sets and describes them as kafka-configs.sh does. Authorization is Kafka's:
+// ALTER_CONFIGS and DESCRIBE_CONFIGS on the GROUP resource, else GROUP_AUTHORIZATION_FAILED.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,8 @@ import { ErrorCode } from '../../src/base/error-codes.js';
 import { AdminClient, AlterOperation, ConfigResource, type ConfigEntry } from '../../src/client/admin-client.js';
 import { ClusterClient, KafkaResponseError } from '../../src/client/cluster-client.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
-import { AlterConfigsApi, ListConfigResourcesApi } from '../../src/protocol/messages/index.js';
+import { AlterConfigsApi, DescribeConfigsApi, IncrementalAlterConfigsApi, ListConfigResourcesApi } from '../../src/protocol/messages/index.js';
+import { AclOperation, AclResourceType, AuthorizedBroker, PatternType, type User } from '../support/authorized-broker.js';
 import { type TestBroker, startTestBroker } from '../support/broker.js';
 import { runChecked, runProcess } from '../support/process.js';
 
@@ -151,5 +153,49 @@ describe('group configs (resource type 32)', () => {
     const bad = await runProcess(process.execPath, ['--import', 'tsx', toolsEntry, 'configs', 'alter', '--entity-type', 'groups', '--entity-name', 'cli-group', '--add-config', 'share.record.lock.duration.ms=1', ...server], { timeoutMs: 30_000 });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /INVALID_CONFIG.*share\.record\.lock\.duration\.ms/);
+  });
+});
+
+describe('group configs are authorized on the GROUP resource', { timeout: 60_000 }, () => {
+  let broker: AuthorizedBroker;
+  before(async () => {
+    broker = await AuthorizedBroker.start();
+    // alice may alter and describe the configs of groups named team-*, and nothing else.
+    const grant = (operation: number) => ({ principal: 'User:alice', operation, resourceType: AclResourceType.GROUP, resourceName: 'team-', patternType: PatternType.PREFIXED });
+    await broker.grant(grant(AclOperation.ALTER_CONFIGS), grant(AclOperation.DESCRIBE_CONFIGS));
+  });
+  after(() => broker.close());
+
+  const alterAs = async (user: User, group: string) => {
+    const client = await broker.raw(user);
+    try {
+      const response = await client.request(IncrementalAlterConfigsApi, 1, {
+        resources: [{ resourceType: GROUP, resourceName: group, configs: [{ name: 'share.isolation.level', configOperation: AlterOperation.set, value: 'read_committed' }] }],
+        validateOnly: false,
+      });
+      return response.responses[0]!.errorCode;
+    } finally {
+      await client.close();
+    }
+  };
+  const describeAs = async (user: User, group: string) => {
+    const client = await broker.raw(user);
+    try {
+      const response = await client.request(DescribeConfigsApi, 4, { resources: [{ resourceType: GROUP, resourceName: group, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+      return response.results[0]!;
+    } finally {
+      await client.close();
+    }
+  };
+
+  it('lets ALTER_CONFIGS and DESCRIBE_CONFIGS on the group through, and refuses the rest', async () => {
+    assert.equal(await alterAs('alice', 'team-a'), ErrorCode.NONE);
+    const described = await describeAs('alice', 'team-a');
+    assert.equal(described.errorCode, ErrorCode.NONE);
+    assert.equal(described.configs.find(({ name }) => name === 'share.isolation.level')?.value, 'read_committed');
+    assert.equal(await alterAs('alice', 'other'), ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    assert.equal(await alterAs('bob', 'team-a'), ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const refused = await describeAs('bob', 'team-a');
+    assert.deepEqual([refused.errorCode, refused.configs], [ErrorCode.GROUP_AUTHORIZATION_FAILED, []]);
   });
 });
