@@ -9,8 +9,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { InitializeShareGroupStateApi, type InitializeShareGroupStateRequest, type InitializeShareGroupStateResponse } from '../../protocol/messages/index.js';
-import { type ShareStateCoordinator, answerInitializeShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
-import type { BrokerServices } from '../broker-services.js';
+import { answerInitializeShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
 import { defineHandler } from './handler.js';
 
 export const initializeShareGroupStateHandler = defineHandler({
@@ -19,7 +18,7 @@ export const initializeShareGroupStateHandler = defineHandler({
   maxVersion: 0,
   async handle(request, { broker, connection }) {
     if (!broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-    return answerInitializeShareGroupState((broker as BrokerServices & { readonly shareStateCoordinator: ShareStateCoordinator }).shareStateCoordinator, request);
+    return answerInitializeShareGroupState(broker.shareStateCoordinator, request);
   },
   errorResponse(request, errorCode) {
     return everyPartition(request, errorCode);

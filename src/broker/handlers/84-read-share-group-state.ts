@@ -10,8 +10,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { ReadShareGroupStateApi, type ReadShareGroupStateRequest, type ReadShareGroupStateResponse } from '../../protocol/messages/index.js';
-import { type ShareStateCoordinator, answerReadShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
-import type { BrokerServices } from '../broker-services.js';
+import { answerReadShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
 import { defineHandler } from './handler.js';
 
 export const readShareGroupStateHandler = defineHandler({
@@ -20,7 +19,7 @@ export const readShareGroupStateHandler = defineHandler({
   maxVersion: 0,
   async handle(request, { broker, connection }) {
     if (!broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-    return answerReadShareGroupState((broker as BrokerServices & { readonly shareStateCoordinator: ShareStateCoordinator }).shareStateCoordinator, request);
+    return answerReadShareGroupState(broker.shareStateCoordinator, request);
   },
   errorResponse(request, errorCode) {
     return everyPartition(request, errorCode);

@@ -11,8 +11,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { WriteShareGroupStateApi, type WriteShareGroupStateRequest, type WriteShareGroupStateResponse } from '../../protocol/messages/index.js';
-import { type ShareStateCoordinator, answerWriteShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
-import type { BrokerServices } from '../broker-services.js';
+import { answerWriteShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
 import { defineHandler } from './handler.js';
 
 export const writeShareGroupStateHandler = defineHandler({
@@ -21,7 +20,7 @@ export const writeShareGroupStateHandler = defineHandler({
   maxVersion: 1,
   async handle(request, { broker, connection }) {
     if (!broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-    return answerWriteShareGroupState((broker as BrokerServices & { readonly shareStateCoordinator: ShareStateCoordinator }).shareStateCoordinator, request);
+    return answerWriteShareGroupState(broker.shareStateCoordinator, request);
   },
   errorResponse(request, errorCode) {
     return everyPartition(request, errorCode);

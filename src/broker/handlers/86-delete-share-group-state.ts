@@ -9,8 +9,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { DeleteShareGroupStateApi, type DeleteShareGroupStateRequest, type DeleteShareGroupStateResponse } from '../../protocol/messages/index.js';
-import { type ShareStateCoordinator, answerDeleteShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
-import type { BrokerServices } from '../broker-services.js';
+import { answerDeleteShareGroupState } from '../../coordinator/share/share-state-coordinator.js';
 import { defineHandler } from './handler.js';
 
 export const deleteShareGroupStateHandler = defineHandler({
@@ -19,7 +18,7 @@ export const deleteShareGroupStateHandler = defineHandler({
   maxVersion: 0,
   async handle(request, { broker, connection }) {
     if (!broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-    return answerDeleteShareGroupState((broker as BrokerServices & { readonly shareStateCoordinator: ShareStateCoordinator }).shareStateCoordinator, request);
+    return answerDeleteShareGroupState(broker.shareStateCoordinator, request);
   },
   errorResponse(request, errorCode) {
     return everyPartition(request, errorCode);

@@ -12,8 +12,7 @@
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { ReadShareGroupStateSummaryApi, type ReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryResponse } from '../../protocol/messages/index.js';
-import { type ShareStateCoordinator, answerReadShareGroupStateSummary } from '../../coordinator/share/share-state-coordinator.js';
-import type { BrokerServices } from '../broker-services.js';
+import { answerReadShareGroupStateSummary } from '../../coordinator/share/share-state-coordinator.js';
 import { defineHandler } from './handler.js';
 
 export const readShareGroupStateSummaryHandler = defineHandler({
@@ -22,7 +21,7 @@ export const readShareGroupStateSummaryHandler = defineHandler({
   maxVersion: 1,
   async handle(request, { broker, connection }) {
     if (!broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) return everyPartition(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
-    return answerReadShareGroupStateSummary((broker as BrokerServices & { readonly shareStateCoordinator: ShareStateCoordinator }).shareStateCoordinator, request);
+    return answerReadShareGroupStateSummary(broker.shareStateCoordinator, request);
   },
   errorResponse(request, errorCode) {
     return everyPartition(request, errorCode);
