@@ -28,6 +28,7 @@ import type { ShareStatePersister } from '../share/share-state-persister.js';
 import { ShareGroupModel } from './share-group.js';
 import { ShareGroupReplay, decodeShareGroupRecord } from './share-group-records.js';
 import { SIMPLE_ASSIGNOR_NAME } from './share-assignor.js';
+import { type PartitionEndOffsets, type ShareGroupOffsetsResult, type ShareOffsetsTopicRequest, describeShareOffsets, initializedPartitions, requestedPartitions } from './share-group-offsets.js';
 import {
   type ShareGroupConfigLookup,
   ShareGroupMembership,
@@ -444,6 +445,24 @@ export class GroupCoordinator {
       .filter(([, set]) => set.size > 0)
       .map(([topicId, set]) => ({ topicId, topicName: this.options.image.topicsById.get(topicId)?.name ?? '', partitions: [...set].sort((a, b) => a - b) }))
       .sort((a, b) => a.topicName.localeCompare(b.topicName));
+  }
+
+  /**
+   * DescribeShareGroupOffsets (KIP-932, KIP-1226) for one group: the named partitions, or with
+   * `topics` null every partition the group initialized (none for a group that is not a share
+   * group: Kafka 4.2 answers that empty, without an error). The start offsets come from the
+   * share-state persister, the lag also needs `endOffsets` (share-group-offsets.ts).
+   */
+  async describeShareGroupOffsets(groupId: string, topics: readonly ShareOffsetsTopicRequest[] | null, endOffsets?: PartitionEndOffsets): Promise<ShareGroupOffsetsResult> {
+    const sources = { image: this.options.image, persister: this.options.shareStatePersister, endOffsets };
+    if (topics !== null) {
+      // As Kafka: named partitions are read from the share coordinators without the group's state.
+      const { known, unknown } = requestedPartitions(this.options.image, topics);
+      return describeShareOffsets(sources, groupId, known, unknown);
+    }
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return { groupId, errorCode: ready, errorMessage: null, topics: [] };
+    return describeShareOffsets(sources, groupId, initializedPartitions(this.options.image, this.shareGroups.get(groupId)?.initialized));
   }
 
   /** DeleteGroups of a share group: refused while it has members; its share-partition states go first. */
