@@ -57,6 +57,13 @@ export interface InternalTopicShape {
   readonly replicationFactor: number;
   /** The topic's min.insync.replicas, capped at its replication factor; undefined: the broker default. */
   readonly minInsyncReplicas?: number;
+  /**
+   * Kept forever instead of compacted: `__share_group_state`, whose updates of one share-partition
+   * share a key and each count (Kafka creates it with cleanup.policy=delete and retention.ms=-1).
+   */
+  readonly retainAll?: boolean;
+  /** segment.bytes (100 MiB, Kafka's offsets.topic.segment.bytes, when not given). */
+  readonly segmentBytes?: number;
 }
 
 export function internalTopicPartitions(wiring: InternalTopicWiring, name: string, shape: InternalTopicShape): InternalTopicPartitions {
@@ -96,8 +103,8 @@ export async function ensureInternalTopic(wiring: InternalTopicWiring, name: str
   const brokers = [...image.brokers.values()].filter((broker) => !broker.fenced).length;
   const replicationFactor = Math.max(1, Math.min(shape.replicationFactor, brokers));
   const configs = [
-    { name: 'cleanup.policy', value: 'compact' },
-    { name: 'segment.bytes', value: String(INTERNAL_TOPIC_SEGMENT_BYTES) },
+    ...(shape.retainAll ? [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: '-1' }] : [{ name: 'cleanup.policy', value: 'compact' }]),
+    { name: 'segment.bytes', value: String(shape.segmentBytes ?? INTERNAL_TOPIC_SEGMENT_BYTES) },
   ];
   if (shape.minInsyncReplicas !== undefined) configs.push({ name: 'min.insync.replicas', value: String(Math.min(shape.minInsyncReplicas, replicationFactor)) });
   const [result] = await controllerChannel.createTopics(

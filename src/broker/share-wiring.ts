@@ -47,6 +47,9 @@ export function createShareParts(wiring: ShareWiring): ShareParts {
     numPartitions: shares.stateTopicNumPartitions,
     replicationFactor: shares.stateTopicReplicationFactor,
     minInsyncReplicas: shares.stateTopicMinIsr,
+    segmentBytes: shares.stateTopicSegmentBytes,
+    // Every update counts in a replay: Kafka keeps this topic (cleanup.policy=delete, retention.ms=-1).
+    retainAll: true,
   });
   const coordinator = new ShareStateCoordinator({
     clock,

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { randomUUID } from 'node:crypto';
 import {
+  DescribeConfigsApi,
   ShareAcknowledgeApi,
   type ShareAcknowledgeResponse,
   ShareFetchApi,
@@ -263,6 +264,17 @@ describe('share groups on the wire', () => {
     assert.deepEqual(group?.members.map((member) => member.memberId).sort(), [a!.memberId, b!.memberId].sort());
     for (const member of group!.members) assert.deepEqual(member.assignment.topicPartitions.map((entry) => [entry.topicName, entry.partitions]), [['share-describe', [0]]]);
     assert.equal(missing?.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('keeps __share_group_state forever instead of compacting it (each update of a share-partition counts)', async () => {
+    await setUp('share-state-topic', 'share-state-topic-group', 1);
+    const response = await broker.client.request(DescribeConfigsApi, 4, {
+      resources: [{ resourceType: 2, resourceName: '__share_group_state', configurationKeys: ['cleanup.policy', 'retention.ms'] }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const configs = Object.fromEntries(response.results[0]!.configs.map((config) => [config.name, config.value]));
+    assert.deepEqual(configs, { 'cleanup.policy': 'delete', 'retention.ms': '-1' });
   });
 });
 
