@@ -3,16 +3,19 @@
 // assignments (decoded for protocol type "consumer" only), and describeGroupsAt's requests: one
 // DescribeGroups, then one ConsumerGroupDescribe for what it answered GROUP_ID_NOT_FOUND, groups
 // known as consumer groups straight to the latter, unknown ones left out, other errors thrown.
+// Share groups: a ShareGroupDescribe group's view, describeShareGroupsAt (missing groups left out),
+// and DescribeShareGroupOffsets answers as start offsets and lags (-1 and errors made plain).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../base/error-codes.js';
 import type { DescribedGroup as ConsumerDescribedGroup } from '../protocol/messages/consumer-group-describe.js';
 import type { DescribedGroup as ClassicDescribedGroup } from '../protocol/messages/describe-groups.js';
-import { ConsumerGroupDescribeApi, DescribeGroupsApi, ListGroupsApi } from '../protocol/messages/index.js';
+import { ConsumerGroupDescribeApi, DescribeGroupsApi, DescribeShareGroupOffsetsApi, ListGroupsApi, ShareGroupDescribeApi } from '../protocol/messages/index.js';
 import { encodeConsumerProtocolAssignment } from '../protocol/messages/records/index.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { KafkaResponseError } from './cluster-client.js';
-import { type GroupRequest, classicGroupView, consumerGroupView, describeGroupsAt, listGroupsAt } from './consumer-groups.js';
+import type { DescribedGroup as ShareDescribedGroup } from '../protocol/messages/share-group-describe.js';
+import { type GroupRequest, classicGroupView, consumerGroupView, describeGroupsAt, describeShareGroupsAt, listGroupsAt, shareGroupOffsetsAt } from './consumer-groups.js';
 
 const TOPIC_ID = '00000000-0000-0000-0000-000000000001';
 
@@ -167,5 +170,83 @@ describe('consumer-groups: the shared mapping of both kinds of group', () => {
       { groupId: 'a', type: 'consumer', state: 'Stable', protocolType: 'consumer' },
       { groupId: 'b', type: 'classic', state: 'Empty', protocolType: '' },
     ]);
+  });
+});
+
+function shareGroup(groupId: string, errorCode: number = ErrorCode.NONE): ShareDescribedGroup {
+  return {
+    errorCode,
+    errorMessage: errorCode === ErrorCode.NONE ? null : `Group ${groupId} not found.`,
+    groupId,
+    groupState: 'Stable',
+    groupEpoch: 3,
+    assignmentEpoch: 3,
+    assignorName: 'simple',
+    authorizedOperations: -2147483648,
+    members: [
+      {
+        memberId: 's-1',
+        rackId: null,
+        memberEpoch: 3,
+        clientId: 'share-client',
+        clientHost: '/10.0.0.3',
+        subscribedTopicNames: ['orders'],
+        assignment: { topicPartitions: [{ topicId: TOPIC_ID, topicName: 'orders', partitions: [0, 1] }] },
+      },
+    ],
+  };
+}
+
+describe('consumer-groups: share groups', () => {
+  it('describes share groups with ShareGroupDescribe v1, leaving out groups it does not find', async () => {
+    const asked: { api: string; request: any; maxVersion: number }[] = [];
+    const request = fakeRequest({ [ShareGroupDescribeApi.name]: (body: { groupIds: string[] }) => ({ groups: body.groupIds.map((groupId) => shareGroup(groupId, groupId === 'sg' ? ErrorCode.NONE : ErrorCode.GROUP_ID_NOT_FOUND)) }) }, asked);
+    assert.deepEqual(await describeShareGroupsAt(request, ['sg', 'classic']), [
+      {
+        groupId: 'sg',
+        state: 'Stable',
+        assignor: 'simple',
+        groupEpoch: 3,
+        assignmentEpoch: 3,
+        members: [{ memberId: 's-1', rackId: null, memberEpoch: 3, clientId: 'share-client', host: '/10.0.0.3', subscribedTopicNames: ['orders'], assignment: [{ topic: 'orders', partitions: [0, 1] }] }],
+      },
+    ]);
+    assert.deepEqual(asked.map(({ api, maxVersion }) => [api, maxVersion]), [[ShareGroupDescribeApi.name, 1]]);
+    const refused = fakeRequest({ [ShareGroupDescribeApi.name]: () => ({ groups: [shareGroup('sg', ErrorCode.GROUP_AUTHORIZATION_FAILED)] }) }, []);
+    await assert.rejects(describeShareGroupsAt(refused, ['sg']), /GROUP_AUTHORIZATION_FAILED/);
+  });
+
+  it("reads a share group's start offsets and lags (all its partitions), unknown values as null, sorted", async () => {
+    const asked: { api: string; request: any; maxVersion: number }[] = [];
+    const partition = (partitionIndex: number, startOffset: bigint, lag: bigint | undefined, errorCode: number = ErrorCode.NONE) => ({ partitionIndex, startOffset, leaderEpoch: 2, lag, errorCode, errorMessage: null });
+    const request = fakeRequest(
+      {
+        [DescribeShareGroupOffsetsApi.name]: () => ({
+          throttleTimeMs: 0,
+          groups: [
+            {
+              groupId: 'sg',
+              errorCode: 0,
+              errorMessage: null,
+              topics: [
+                { topicName: 'orders', topicId: TOPIC_ID, partitions: [partition(1, -1n, -1n), partition(0, 5n, 3n)] },
+                { topicName: 'audit', topicId: TOPIC_ID, partitions: [partition(0, 0n, 0n, ErrorCode.NOT_LEADER_OR_FOLLOWER), partition(1, 7n, undefined)] },
+              ],
+            },
+          ],
+        }),
+      },
+      asked,
+    );
+    assert.deepEqual(await shareGroupOffsetsAt(request, 'sg'), [
+      { topic: 'audit', partition: 0, startOffset: null, leaderEpoch: 2, lag: null, error: 'NOT_LEADER_OR_FOLLOWER' },
+      // A v0 answer has no lag.
+      { topic: 'audit', partition: 1, startOffset: 7, leaderEpoch: 2, lag: null, error: null },
+      { topic: 'orders', partition: 0, startOffset: 5, leaderEpoch: 2, lag: 3, error: null },
+      { topic: 'orders', partition: 1, startOffset: null, leaderEpoch: 2, lag: null, error: null },
+    ]);
+    assert.deepEqual(asked.map(({ api, request: body, maxVersion }) => [api, body, maxVersion]), [[DescribeShareGroupOffsetsApi.name, { groups: [{ groupId: 'sg', topics: null }] }, 1]]);
+    const failed = fakeRequest({ [DescribeShareGroupOffsetsApi.name]: () => ({ throttleTimeMs: 0, groups: [{ groupId: 'sg', errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: null, topics: [] }] }) }, []);
+    await assert.rejects(shareGroupOffsetsAt(failed, 'sg'), /NOT_COORDINATOR/);
   });
 });

@@ -3,10 +3,14 @@
 // groups (ConsumerGroupHeartbeat). As in Kafka 4, DescribeGroups answers GROUP_ID_NOT_FOUND for a
 // consumer group, which ConsumerGroupDescribe describes instead; ListGroups v5 tells each group's
 // type. One mapping of both answers into plain views, so the three tools cannot drift apart.
-import { ErrorCode } from '../base/error-codes.js';
+// KIP-932 share groups (ShareGroupDescribe, DescribeShareGroupOffsets) have views of their own:
+// they commit no offsets; their progress is each share-partition's start offset and lag.
+import { ErrorCode, errorName } from '../base/error-codes.js';
 import type { DescribedGroup as ConsumerDescribedGroup, TopicPartitions } from '../protocol/messages/consumer-group-describe.js';
 import type { DescribedGroup as ClassicDescribedGroup } from '../protocol/messages/describe-groups.js';
-import { type ApiDescriptor, ConsumerGroupDescribeApi, DescribeGroupsApi, ListGroupsApi } from '../protocol/messages/index.js';
+import type { DescribeShareGroupOffsetsResponse } from '../protocol/messages/describe-share-group-offsets.js';
+import { type ApiDescriptor, ConsumerGroupDescribeApi, DescribeGroupsApi, DescribeShareGroupOffsetsApi, ListGroupsApi, ShareGroupDescribeApi } from '../protocol/messages/index.js';
+import type { DescribedGroup as ShareDescribedGroup } from '../protocol/messages/share-group-describe.js';
 import { decodeConsumerProtocolAssignment } from '../protocol/messages/records/index.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { KafkaResponseError } from './cluster-client.js';
@@ -61,13 +65,55 @@ export interface ClassicGroupView {
   members: ClassicGroupMemberView[];
 }
 
+export interface ShareGroupMemberView {
+  memberId: string;
+  rackId: string | null;
+  memberEpoch: number;
+  clientId: string;
+  host: string;
+  subscribedTopicNames: string[];
+  /** The partitions whose records the member is sent (shared with the group's other members). */
+  assignment: TopicPartitionsView[];
+}
+
+/** A KIP-932 share group, from one ShareGroupDescribe group. */
+export interface ShareGroupView {
+  groupId: string;
+  /** Empty or Stable (or Dead). */
+  state: string;
+  /** "simple". */
+  assignor: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  members: ShareGroupMemberView[];
+}
+
+/**
+ * One share-partition of a share group, from DescribeShareGroupOffsets. `lag` is Kafka's share
+ * lag (KIP-1226): the partition's end offset minus the start offset minus the records above it
+ * already acknowledged or archived, that is the records the group has not finished with: in
+ * flight (delivered, not yet acknowledged) or not yet delivered. Kafka's kafka-share-groups.sh
+ * shows them as START-OFFSET and LAG.
+ */
+export interface SharePartitionOffsetView {
+  topic: string;
+  partition: number;
+  /** The share-partition start offset (SPSO); null until a leader first wrote the state. */
+  startOffset: number | null;
+  leaderEpoch: number;
+  /** null when unknown: no start offset yet, a broker older than DescribeShareGroupOffsets v1, or the end offset unknown. */
+  lag: number | null;
+  /** The partition's error name, null when none. */
+  error: string | null;
+}
+
 /** A group of either kind; `type` is ListGroups v5's group type. */
 export type AnyGroupView = ({ type: 'classic' } & ClassicGroupView) | ({ type: 'consumer' } & ConsumerGroupView);
 
 /** One group as ListGroups names it. */
 export interface ListedGroupView {
   groupId: string;
-  /** 'classic' or 'consumer' (ListGroups v5; older brokers know only classic groups). */
+  /** 'classic', 'consumer' or 'share' (ListGroups v5; older brokers know only classic groups). */
   type: string;
   state: string;
   protocolType: string;
@@ -102,6 +148,26 @@ export function consumerGroupView(group: ConsumerDescribedGroup): ConsumerGroupV
       subscribedTopicRegex: member.subscribedTopicRegex,
       assignment: named(member.assignment.topicPartitions),
       targetAssignment: named(member.targetAssignment.topicPartitions),
+    })),
+  };
+}
+
+/** A ShareGroupDescribe group as a plain view. */
+export function shareGroupView(group: ShareDescribedGroup): ShareGroupView {
+  return {
+    groupId: group.groupId,
+    state: group.groupState,
+    assignor: group.assignorName,
+    groupEpoch: group.groupEpoch,
+    assignmentEpoch: group.assignmentEpoch,
+    members: group.members.map((member) => ({
+      memberId: member.memberId,
+      rackId: member.rackId,
+      memberEpoch: member.memberEpoch,
+      clientId: member.clientId,
+      host: member.clientHost,
+      subscribedTopicNames: member.subscribedTopicNames,
+      assignment: named(member.assignment.topicPartitions),
     })),
   };
 }
@@ -171,6 +237,50 @@ export async function describeGroupsAt(request: GroupRequest, groupIds: readonly
   }
   const order = new Map(groupIds.map((groupId, index) => [groupId, index]));
   return views.sort((a, b) => (order.get(a.groupId) ?? 0) - (order.get(b.groupId) ?? 0));
+}
+
+/**
+ * `groupIds` described at their coordinator with ShareGroupDescribe v1: share groups only. A group
+ * that does not exist or is of another kind (GROUP_ID_NOT_FOUND) is left out; other errors throw.
+ */
+export async function describeShareGroupsAt(request: GroupRequest, groupIds: readonly string[]): Promise<ShareGroupView[]> {
+  if (groupIds.length === 0) return [];
+  const response = await request(ShareGroupDescribeApi, { groupIds: [...groupIds], includeAuthorizedOperations: false }, 1);
+  const views: ShareGroupView[] = [];
+  for (const group of response.groups) {
+    if (group.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) continue;
+    if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing share group '${group.groupId}'`, group.errorMessage);
+    views.push(shareGroupView(group));
+  }
+  return views;
+}
+
+/**
+ * A share group's start offset and lag per share-partition it initialized (DescribeShareGroupOffsets
+ * up to v1, topics null, at the group's coordinator), sorted by topic and partition.
+ */
+export async function shareGroupOffsetsAt(request: GroupRequest, groupId: string): Promise<SharePartitionOffsetView[]> {
+  const response = await request(DescribeShareGroupOffsetsApi, { groups: [{ groupId, topics: null }] }, 1);
+  const group = response.groups.find((entry) => entry.groupId === groupId);
+  if (group === undefined) return [];
+  if (group.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(group.errorCode, `describing offsets of share group '${groupId}'`, group.errorMessage);
+  return sharePartitionOffsetViews(group.topics);
+}
+
+/** DescribeShareGroupOffsets topics as plain views: -1 (unknown) becomes null. */
+export function sharePartitionOffsetViews(topics: DescribeShareGroupOffsetsResponse['groups'][number]['topics']): SharePartitionOffsetView[] {
+  return topics
+    .flatMap((topic) =>
+      topic.partitions.map((partition) => ({
+        topic: topic.topicName,
+        partition: partition.partitionIndex,
+        startOffset: partition.errorCode === ErrorCode.NONE && partition.startOffset >= 0n ? Number(partition.startOffset) : null,
+        leaderEpoch: partition.leaderEpoch,
+        lag: partition.errorCode === ErrorCode.NONE && partition.lag !== undefined && partition.lag >= 0n ? Number(partition.lag) : null,
+        error: partition.errorCode === ErrorCode.NONE ? null : errorName(partition.errorCode),
+      })),
+    )
+    .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
 }
 
 /** Each (topic, partition) a member owns, one entry per partition. */
