@@ -373,13 +373,15 @@ const FAULTS: Record<ShareAnomalyKind, (run: ModelRun, rand: () => number) => Sh
     faulty.sends.push({ type: 'send', process: 'producer', topic: TOPIC, partition: 0, value: 'never-delivered', outcome: 'ok', offset: 1000 });
     return faulty;
   },
-  'over-delivered': ({ history }, rand) => {
+  'over-delivered': ({ history, consumers }, rand) => {
     const settles = history.acks.filter((ack) => ack.type !== 'release' && ack.outcome === 'ok');
     if (settles.length === 0) return undefined;
     const settle = settles[Math.floor(rand() * settles.length)]!;
     const last = history.deliveries.filter((d) => d.offset === settle.offset && d.partition === settle.partition).at(-1)!;
     const faulty = copy(history);
-    faulty.deliveries.push({ ...last, deliveryCount: last.deliveryCount + 1, seq: lastSeq(history) + 1 });
+    // Any consumer: in per-consumer order another consumer's late delivery is caught by its count alone.
+    const consumer = consumers[Math.floor(rand() * consumers.length)]!;
+    faulty.deliveries.push({ ...last, consumer, deliveryCount: last.deliveryCount + 1, seq: lastSeq(history) + 1 });
     return faulty;
   },
   'delivery-count-not-increasing': ({ history }, rand) => {
@@ -451,7 +453,7 @@ describe('share checker: the model', () => {
   });
 
   for (const kind of SHARE_ANOMALY_KINDS) {
-    it(`catches one injected ${kind} in each run`, () => {
+    it(`catches one injected ${kind} in each run, in either order mode`, () => {
       let injected = 0;
       for (const seed of SEEDS) {
         const run = simulate(seed);
@@ -460,6 +462,10 @@ describe('share checker: the model', () => {
         injected += 1;
         const result = checkShareHistory(faulty, run.options);
         assert.deepEqual(kinds(faulty, run.options), [kind], `seed ${seed}:\n${formatShareReport(result)}`);
+        // Every fault is one the per-consumer mode sees too, in any merge of the consumers' outputs.
+        const merged = mergedByArrival(faulty, random(seed * 17));
+        const perConsumer: CheckShareOptions = { ...run.options, order: 'per-consumer' };
+        assert.deepEqual(kinds(merged, perConsumer), [kind], `seed ${seed} merged:\n${formatShareReport(checkShareHistory(merged, perConsumer))}`);
       }
       assert.ok(injected >= 100, `injected into ${injected} runs`);
     });
