@@ -49,13 +49,19 @@ export interface CheckShareOptions {
   deliveryCountLimit?: number;
   /** Values the consumers never accept (they reject or release them): a successful accept of one is an anomaly. */
   poisoned?: (value: string) => boolean;
-  /** The consumers ran until nothing was left to deliver: a sent record neither accepted nor archived is lost. */
+  /**
+   * The consumers ran until nothing was left to deliver: a sent record neither accepted nor archived
+   * is lost. Only sound when every send listed could be delivered: the group started before the
+   * sends (or share.auto.offset.reset=earliest), no retention or offset reset passed them, and no
+   * send belongs to an aborted transaction read with read_committed (leave those sends out).
+   */
   drained?: boolean;
   /**
    * What `seq` means across consumers. 'global' (default): the order the broker served the events
-   * (a simulation, one process's log, a single-threaded harness). 'per-consumer': only each
-   * consumer's own order is real (outputs of several processes merged by arrival), so across
-   * consumers only delivery counts order acquisitions.
+   * (a simulation, or a harness that records each answer before sending the next request); an
+   * ack's seq may be late (a callback), never early. 'per-consumer': only each consumer's own order
+   * is real (outputs of several processes merged by arrival, which can print a delivery after
+   * another consumer's later ack), so across consumers only delivery counts order acquisitions.
    */
   order?: 'global' | 'per-consumer';
 }
