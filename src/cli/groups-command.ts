@@ -1,12 +1,15 @@
-// `conveyor groups`: Kafka's kafka-consumer-groups tool for Conveyor: list groups (classic and
-// KIP-848 consumer groups), describe one (members, assignments, committed offsets, log end offsets
-// and lag; for a consumer group also its epochs, assignor and each member's epoch and target
-// assignment, from ConsumerGroupDescribe), reset a group's offsets
+// `conveyor groups`: Kafka's kafka-consumer-groups tool for Conveyor: list groups (classic,
+// KIP-848 consumer and KIP-932 share groups), describe one (members, assignments, committed offsets,
+// log end offsets and lag; for a consumer group also its epochs, assignor and each member's epoch
+// and target assignment, from ConsumerGroupDescribe; for a share group, as kafka-share-groups.sh,
+// its epochs and members from ShareGroupDescribe and per share-partition the START-OFFSET and LAG
+// from DescribeShareGroupOffsets, LAG being the records not yet acknowledged: in flight or not yet
+// delivered), reset a group's offsets
 // (a dry run unless --execute, as Kafka's tool) and delete groups. Talks to the broker over the
 // Kafka protocol through src/client, so it works against any running broker.
 import type { Command } from 'commander';
 import type { KafkaConnection } from '../client/kafka-connection.js';
-import { type GroupRequest, describeGroupsAt, listGroupsAt } from '../client/consumer-groups.js';
+import { type GroupRequest, type SharePartitionOffsetView, describeGroupsAt, describeShareGroupsAt, listGroupsAt, shareGroupOffsetsAt } from '../client/consumer-groups.js';
 import { commandConfigOption, withConnection } from './output.js';
 import { ErrorCode, errorName } from '../base/error-codes.js';
 import { DeleteGroupsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetFetchApi } from '../protocol/messages/index.js';
@@ -63,12 +66,12 @@ interface DescribedMember {
 }
 
 interface DescribedGroup {
-  type: 'classic' | 'consumer';
+  type: 'classic' | 'consumer' | 'share';
   state: string;
   protocolType: string;
   protocol: string;
   members: DescribedMember[];
-  /** Consumer groups only. */
+  /** Consumer and share groups only. */
   groupEpoch?: number;
   assignmentEpoch?: number;
   assignor?: string;
@@ -86,7 +89,7 @@ function requestOn(connection: KafkaConnection): GroupRequest {
  */
 async function describeAnyGroup(connection: KafkaConnection, groupId: string): Promise<DescribedGroup> {
   const [group] = await describeGroupsAt(requestOn(connection), [groupId]);
-  if (group === undefined) throw new Error(`describing ${groupId}: ${errorName(ErrorCode.GROUP_ID_NOT_FOUND)}`);
+  if (group === undefined) return describeShareGroup(connection, groupId);
   if (group.type === 'classic') {
     return {
       type: 'classic',
@@ -116,6 +119,22 @@ async function describeAnyGroup(connection: KafkaConnection, groupId: string): P
   };
 }
 
+/** A share group (ShareGroupDescribe), asked once neither DescribeGroups nor ConsumerGroupDescribe knew the id. */
+async function describeShareGroup(connection: KafkaConnection, groupId: string): Promise<DescribedGroup> {
+  const [group] = await describeShareGroupsAt(requestOn(connection), [groupId]);
+  if (group === undefined) throw new Error(`describing ${groupId}: ${errorName(ErrorCode.GROUP_ID_NOT_FOUND)}`);
+  return {
+    type: 'share',
+    state: group.state,
+    protocolType: 'share',
+    protocol: group.assignor,
+    groupEpoch: group.groupEpoch,
+    assignmentEpoch: group.assignmentEpoch,
+    assignor: group.assignor,
+    members: group.members.map((member) => ({ memberId: member.memberId, groupInstanceId: null, clientId: member.clientId, host: member.host, memberEpoch: member.memberEpoch, assignment: member.assignment })),
+  };
+}
+
 async function endOffsets(connection: KafkaConnection, partitions: { topic: string; partition: number }[], timestamp: bigint): Promise<Map<string, number>> {
   const byTopic = new Map<string, number[]>();
   for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
@@ -129,9 +148,44 @@ async function endOffsets(connection: KafkaConnection, partitions: { topic: stri
   return offsets;
 }
 
+const partitionsText = (assignment: { topic: string; partitions: number[] }[] | undefined) => (assignment ?? []).map(({ topic, partitions }) => `${topic}:${partitions.join(',')}`).join(' ') || '-';
+
+/**
+ * A share group as kafka-share-groups.sh --describe shows it: state and epochs, members (with
+ * Kafka's column names), and per share-partition the start offset and lag. A share group commits
+ * no offsets, so there is no OffsetFetch; LAG counts the records in flight or not yet delivered.
+ */
+async function describeShare(connection: KafkaConnection, groupId: string, group: DescribedGroup, options: CommonOptions): Promise<void> {
+  let offsets: SharePartitionOffsetView[] = [];
+  let offsetsError: string | null = null;
+  try {
+    offsets = await shareGroupOffsetsAt(requestOn(connection), groupId);
+  } catch (error) {
+    // A broker without DescribeShareGroupOffsets still describes the group and its members.
+    offsetsError = error instanceof Error ? error.message : String(error);
+  }
+  const heading = `GROUP ${groupId}  TYPE share  STATE ${group.state}  GROUP-EPOCH ${group.groupEpoch}  ASSIGNMENT-EPOCH ${group.assignmentEpoch}  ASSIGNOR ${group.assignor}  MEMBERS ${group.members.length}`;
+  const offsetRows = offsets.map((row) => [row.topic, row.partition, row.startOffset ?? '-', row.lag ?? '-', row.error ?? '']);
+  const offsetsText =
+    offsetsError !== null
+      ? `(share-partition offsets unavailable: ${offsetsError})`
+      : offsetRows.length === 0
+        ? '(no share-partition offsets yet)'
+        : table([['TOPIC', 'PARTITION', 'START-OFFSET', 'LAG', ...(offsets.some((row) => row.error !== null) ? ['ERROR'] : [])], ...offsetRows]);
+  const memberRows = group.members.map((member) => [member.memberId, member.host, member.clientId, member.assignment.reduce((sum, { partitions }) => sum + partitions.length, 0), member.memberEpoch ?? '-', partitionsText(member.assignment)]);
+  const text = [heading, offsetsText, ...(memberRows.length > 0 ? ['', table([['CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'MEMBER-EPOCH', 'ASSIGNMENT'], ...memberRows])] : [])].join('\n');
+  print(options, { groupId, ...group, offsets, ...(offsetsError !== null ? { offsetsError } : {}) }, text);
+}
+
 async function describeGroup(groupId: string, options: CommonOptions): Promise<void> {
+  let shown = false;
   const described = await withConnection(options, async (connection) => {
     const group = await describeAnyGroup(connection, groupId);
+    if (group.type === 'share') {
+      await describeShare(connection, groupId, group, options);
+      shown = true;
+      return undefined;
+    }
     const fetched = await connection.send(OffsetFetchApi, 7, { groupId, topics: null, requireStable: false });
     checked(fetched.errorCode ?? 0, `fetching offsets of ${groupId}`);
     const owners = new Map<string, DescribedMember>();
@@ -155,12 +209,12 @@ async function describeGroup(groupId: string, options: CommonOptions): Promise<v
       }),
     };
   });
+  if (shown || described === undefined) return;
   const rows = described.offsets.map((row) => [row.topic, row.partition, row.currentOffset < 0 ? '-' : row.currentOffset, row.logEndOffset, row.lag ?? '-', row.memberId ?? '-', row.host ?? '-', row.clientId ?? '-']);
   const heading =
     described.type === 'consumer'
       ? `GROUP ${described.groupId}  TYPE consumer  STATE ${described.state}  GROUP-EPOCH ${described.groupEpoch}  ASSIGNMENT-EPOCH ${described.assignmentEpoch}  ASSIGNOR ${described.assignor}  MEMBERS ${described.members.length}`
       : `GROUP ${described.groupId}  STATE ${described.state}  PROTOCOL ${described.protocol || '-'}  MEMBERS ${described.members.length}`;
-  const partitionsText = (assignment: { topic: string; partitions: number[] }[] | undefined) => (assignment ?? []).map(({ topic, partitions }) => `${topic}:${partitions.join(',')}`).join(' ') || '-';
   const memberRows = described.members.map((member) => [member.memberId, member.memberEpoch ?? '-', member.groupInstanceId ?? '-', member.clientId, member.host, partitionsText(member.assignment), partitionsText(member.targetAssignment)]);
   const text = [
     heading,
@@ -187,6 +241,8 @@ async function resetOffsets(groupId: string, options: ResetOptions): Promise<voi
   const timestamp = resetTimestamp(options);
   const plan = await withConnection(options, async (connection) => {
     const group = await describeAnyGroup(connection, groupId);
+    // Kafka resets a share group's start offsets with kafka-share-groups.sh (AlterShareGroupOffsets), not by committing.
+    if (group.type === 'share') throw new Error(`group ${groupId} is a share group: it has no committed offsets to reset`);
     if (group.state !== 'Empty' && group.state !== 'Dead') throw new Error(`group ${groupId} is ${group.state}: stop its consumers before resetting offsets`);
     const metadata = await connection.send(MetadataApi, 1, { topics: [{ name: options.topic }] });
     const topic = metadata.topics.find((candidate) => candidate.name === options.topic);
@@ -225,10 +281,10 @@ async function deleteGroups(groupIds: string[], options: CommonOptions): Promise
 }
 
 export function registerGroupsCommand(program: Command): void {
-  const groups = program.command('groups').description('list, describe, reset offsets of and delete consumer groups');
+  const groups = program.command('groups').description('list, describe, reset offsets of and delete consumer and share groups');
   const common = (command: Command) => commandConfigOption(command.option('--bootstrap-server <host:port>', 'a broker to talk to', 'localhost:9092')).option('--json', 'print JSON');
-  common(groups.command('list').description('list the consumer groups')).action((options: CommonOptions) => listGroups(options));
-  common(groups.command('describe <group>').description('members, assignments, committed offsets and lag of a group')).action((groupId: string, options: CommonOptions) => describeGroup(groupId, options));
+  common(groups.command('list').description('list the groups (classic, consumer and share)')).action((options: CommonOptions) => listGroups(options));
+  common(groups.command('describe <group>').description('members, assignments, committed offsets and lag of a group; for a share group START-OFFSET and LAG per partition (LAG: records not yet acknowledged, in flight or not yet delivered)')).action((groupId: string, options: CommonOptions) => describeGroup(groupId, options));
   common(
     groups
       .command('reset-offsets <group>')

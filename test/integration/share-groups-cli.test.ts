@@ -1,0 +1,177 @@
+// `conveyor groups` and a KIP-932 share group against a real broker: a member speaking the share
+// RPCs itself (ShareGroupHeartbeat v1, ShareFetch v1, ShareAcknowledge v1) fetches records without
+// acknowledging them; the group is listed with type share, and described with its state, epochs,
+// member (id, client id, host, assignment) and, per share-partition, START-OFFSET and LAG
+// (DescribeShareGroupOffsets v1): the fetched records count in the lag while in flight, and leave it
+// once accepted. DescribeShareGroupOffsets is also checked on the wire.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { describeShareGroupOffsetsHandler } from '../../src/broker/handlers/90-describe-share-group-offsets.js';
+import type { ApiHandler } from '../../src/broker/handlers/handler.js';
+import { handlers } from '../../src/broker/handlers/registry.js';
+import { DescribeShareGroupOffsetsApi, ShareAcknowledgeApi, ShareFetchApi, type ShareFetchResponse, ShareGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
+import { runChecked } from '../support/process.js';
+import type { RawClient } from '../support/raw-client.js';
+import { type TestBroker, batchOf, createTopic, metadata, produceOk, startTestBroker, waitFor } from './helpers.js';
+
+const ACCEPT = 1;
+const TOPIC = 'share-cli-topic';
+const GROUP = 'share-cli-group';
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+function conveyor(args: string[]) {
+  const script = `import(${JSON.stringify(main)}).then((cli) => cli.run(['node', 'conveyor', ...process.argv.slice(1)]))`;
+  return [process.execPath, ['--import', 'tsx', '--eval', script, ...args]] as [string, string[]];
+}
+
+// Until the registry lists DescribeShareGroupOffsets, the broker this test starts in-process serves it this way.
+// biome-ignore lint/suspicious/noExplicitAny: handlers of any API.
+if (!handlers.some((handler) => handler.api.apiKey === DescribeShareGroupOffsetsApi.apiKey)) (handlers as ApiHandler<any, any>[]).push(describeShareGroupOffsetsHandler);
+
+/** One share group member over one connection: joins, fetches and acknowledges partition 0. */
+class Member {
+  readonly memberId = randomUUID().replaceAll('-', '').slice(0, 22);
+  epoch = 0;
+  sessionEpoch = 0;
+  constructor(
+    readonly client: RawClient,
+    readonly topicId: string,
+  ) {}
+
+  async joined(): Promise<void> {
+    await waitFor(async () => {
+      const response = await this.client.request(ShareGroupHeartbeatApi, 1, { groupId: GROUP, memberId: this.memberId, memberEpoch: this.epoch, rackId: null, subscribedTopicNames: this.epoch === 0 ? [TOPIC] : null });
+      assert.equal(response.errorCode, ErrorCode.NONE, response.errorMessage ?? '');
+      this.epoch = response.memberEpoch;
+      return response.assignment?.topicPartitions.some((entry) => entry.topicId === this.topicId && entry.partitions.includes(0));
+    }, 'member assigned partition 0');
+  }
+
+  async fetch(maxWaitMs = 200): Promise<ShareFetchResponse> {
+    const response = await this.client.request(ShareFetchApi, 1, {
+      groupId: GROUP,
+      memberId: this.memberId,
+      shareSessionEpoch: this.sessionEpoch,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      maxRecords: 500,
+      batchSize: 500,
+      topics: [{ topicId: this.topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }],
+      forgottenTopicsData: [],
+    });
+    assert.equal(response.errorCode, ErrorCode.NONE, response.errorMessage ?? '');
+    this.sessionEpoch++;
+    return response;
+  }
+
+  /** The acquired offset ranges of the next fetch that acquires any. */
+  async acquire(): Promise<[number, number][]> {
+    return waitFor(async () => {
+      const ranges = (await this.fetch()).responses.flatMap((topic) => topic.partitions.flatMap((partition) => partition.acquiredRecords));
+      return ranges.length > 0 ? ranges.map((range): [number, number] => [Number(range.firstOffset), Number(range.lastOffset)]) : undefined;
+    }, 'records acquired');
+  }
+
+  async accept(firstOffset: number, lastOffset: number): Promise<void> {
+    const response = await this.client.request(ShareAcknowledgeApi, 1, {
+      groupId: GROUP,
+      memberId: this.memberId,
+      shareSessionEpoch: this.sessionEpoch,
+      topics: [{ topicId: this.topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: BigInt(firstOffset), lastOffset: BigInt(lastOffset), acknowledgeTypes: [ACCEPT] }] }] }],
+    });
+    assert.equal(response.errorCode, ErrorCode.NONE);
+    assert.deepEqual(response.responses.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode)), [ErrorCode.NONE]);
+    this.sessionEpoch++;
+  }
+}
+
+interface DescribedShareGroup {
+  groupId: string;
+  type: string;
+  state: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignor: string;
+  members: { memberId: string; clientId: string; host: string; memberEpoch: number; assignment: { topic: string; partitions: number[] }[] }[];
+  offsets: { topic: string; partition: number; startOffset: number | null; lag: number | null; error: string | null }[];
+}
+
+describe('conveyor groups with a share group', () => {
+  let broker: TestBroker;
+  let server: string[];
+
+  before(async () => {
+    broker = await startTestBroker({ config: { 'group.share.min.heartbeat.interval.ms': 1000, 'group.share.heartbeat.interval.ms': 1000 } });
+    server = ['--bootstrap-server', `${broker.running.host}:${broker.running.port}`];
+  });
+
+  after(async () => {
+    await broker.close();
+  });
+
+  async function describeGroup(): Promise<DescribedShareGroup> {
+    return JSON.parse((await runChecked(...conveyor(['groups', 'describe', GROUP, ...server, '--json']))).stdout) as DescribedShareGroup;
+  }
+
+  it('lists the share group, and describes its member and the records in flight as LAG until they are accepted', { timeout: 120_000 }, async () => {
+    await createTopic(broker.client, TOPIC, 1);
+    const topicId = (await metadata(broker.client, [TOPIC])).topics[0]!.topicId!;
+    const member = new Member(await broker.connect(), topicId);
+    await member.joined();
+    // The first fetch loads the share-partition: share.auto.offset.reset is latest, so it starts at 0 here.
+    await member.fetch(0);
+    await produceOk(broker.client, TOPIC, 0, batchOf(['a', 'b', 'c']));
+    assert.deepEqual(await member.acquire(), [[0, 2]]);
+
+    const listed = JSON.parse((await runChecked(...conveyor(['groups', 'list', ...server, '--json']))).stdout);
+    assert.deepEqual(listed, [{ groupId: GROUP, type: 'share', state: 'Stable', protocolType: 'share' }]);
+
+    const inFlight = await describeGroup();
+    assert.equal(inFlight.type, 'share');
+    assert.equal(inFlight.state, 'Stable');
+    assert.equal(inFlight.assignor, 'simple');
+    assert.ok(inFlight.groupEpoch > 0 && inFlight.assignmentEpoch === inFlight.groupEpoch);
+    assert.deepEqual(
+      inFlight.members.map((entry) => [entry.memberId, entry.memberEpoch, entry.assignment]),
+      [[member.memberId, member.epoch, [{ topic: TOPIC, partitions: [0] }]]],
+    );
+    assert.match(inFlight.members[0]!.host, /127\.0\.0\.1/);
+    assert.deepEqual(inFlight.offsets, [{ topic: TOPIC, partition: 0, startOffset: 0, leaderEpoch: 0, lag: 3, error: null }]);
+
+    const text = (await runChecked(...conveyor(['groups', 'describe', GROUP, ...server]))).stdout;
+    assert.match(text, /GROUP share-cli-group {2}TYPE share {2}STATE Stable/);
+    assert.match(text, /TOPIC\s+PARTITION\s+START-OFFSET\s+LAG\n/);
+    assert.match(text, new RegExp(`${TOPIC}\\s+0\\s+0\\s+3\\n`));
+    assert.match(text, /CONSUMER-ID\s+HOST\s+CLIENT-ID\s+#PARTITIONS\s+MEMBER-EPOCH\s+ASSIGNMENT/);
+    assert.match(text, new RegExp(`${member.memberId}\\s+\\S*127\\.0\\.0\\.1\\s+\\S+\\s+1\\s+${member.epoch}\\s+${TOPIC}:0`));
+
+    // Accepting two of the three: the start offset moves past them and one record is left in flight.
+    await member.accept(0, 1);
+    const accepted = await describeGroup();
+    assert.deepEqual(accepted.offsets, [{ topic: TOPIC, partition: 0, startOffset: 2, leaderEpoch: 0, lag: 1, error: null }]);
+    await member.accept(2, 2);
+    // Records produced and not yet delivered count too.
+    await produceOk(broker.client, TOPIC, 0, batchOf(['d', 'e']));
+    assert.deepEqual((await describeGroup()).offsets, [{ topic: TOPIC, partition: 0, startOffset: 3, leaderEpoch: 0, lag: 2, error: null }]);
+  });
+
+  it('answers DescribeShareGroupOffsets v0 and v1 on the wire: named partitions, unknown topics, other groups', async () => {
+    const response = await broker.client.request(DescribeShareGroupOffsetsApi, 1, {
+      groups: [
+        { groupId: GROUP, topics: [{ topicName: TOPIC, partitions: [0] }, { topicName: 'no-such-topic', partitions: [0] }] },
+        { groupId: 'not-a-group', topics: null },
+      ],
+    });
+    assert.deepEqual(response.groups[0]!.topics.map((topic) => [topic.topicName, topic.partitions.map((partition) => [partition.partitionIndex, partition.startOffset, partition.lag, partition.errorCode])]), [
+      [TOPIC, [[0, 3n, 2n, ErrorCode.NONE]]],
+      ['no-such-topic', [[0, -1n, -1n, ErrorCode.NONE]]],
+    ]);
+    assert.deepEqual(response.groups[1], { groupId: 'not-a-group', topics: [], errorCode: ErrorCode.NONE, errorMessage: null });
+    const v0 = await broker.client.request(DescribeShareGroupOffsetsApi, 0, { groups: [{ groupId: GROUP, topics: null }] });
+    assert.deepEqual(v0.groups[0]!.topics[0]!.partitions.map((partition) => [partition.startOffset, partition.lag ?? -1n]), [[3n, -1n]]);
+  });
+});
