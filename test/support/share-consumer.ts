@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ShareHistory } from '../../src/testing/share-checker.js';
 import { LIBRDKAFKA_CLIENT_DIR, LIBRDKAFKA_INSTALL } from './librdkafka.js';
 
 export const SHARE_CONSUMER_BINARY = fileURLToPath(new URL('../clients/share-consumer/share-consumer', import.meta.url));
@@ -194,21 +195,39 @@ export interface SettledAck {
  * is settled again by a later callback).
  */
 export function settledAcks(events: readonly ShareConsumerEvent[]): SettledAck[] {
-  const pending = new Map<string, ShareAckType>();
   const settled: SettledAck[] = [];
+  walkShareEvents(events, () => {}, (ack) => settled.push(ack));
+  return settled;
+}
+
+/** Calls back, in output order, for each record delivered and each acknowledgement the broker answered. */
+function walkShareEvents(events: readonly ShareConsumerEvent[], onRecord: (record: ShareRecord) => void, onSettled: (ack: SettledAck) => void): void {
+  const pending = new Map<string, ShareAckType>();
   for (const event of events) {
     if (event.event === 'record') {
       // A record the program did not acknowledge (implicit mode) is accepted by the next poll or close.
       pending.set(`${event.topic}\0${event.partition}\0${event.offset}`, event.ack ?? 'accept');
+      onRecord(event);
     } else if (event.event === 'ack' && event.source === 'callback') {
       for (const offset of event.offsets ?? []) {
         const key = `${event.topic}\0${event.partition}\0${offset}`;
-        settled.push({ topic: event.topic, partition: event.partition, offset, type: pending.get(key) ?? 'gap', error: event.error });
+        onSettled({ topic: event.topic, partition: event.partition, offset, type: pending.get(key) ?? 'gap', error: event.error });
         pending.delete(key);
       }
     }
   }
-  return settled;
+}
+
+/**
+ * Adds what one consumer saw to a share-group history (src/testing/share-checker.ts), in its output
+ * order: its deliveries, and its acknowledgements with the broker's answer (NO_ERROR: applied).
+ */
+export function addToShareHistory(history: ShareHistory, consumer: string, events: readonly ShareConsumerEvent[]): void {
+  walkShareEvents(
+    events,
+    (record) => history.deliver({ consumer, topic: record.topic, partition: record.partition, offset: record.offset, value: record.value, deliveryCount: record.deliveryCount }),
+    (ack) => history.ack({ consumer, topic: ack.topic, partition: ack.partition, offset: ack.offset, type: ack.type, outcome: ack.error === 'NO_ERROR' ? 'ok' : 'fail', error: ack.error }),
+  );
 }
 
 type Json = Record<string, unknown>;

@@ -16,7 +16,8 @@ import { IncrementalAlterConfigsApi } from '../../../src/protocol/messages/index
 import { batchOf, createTopic, produceOk, waitFor } from '../../integration/helpers.js';
 import { allClientsRequired } from '../../support/clients.js';
 import { RawClient } from '../../support/raw-client.js';
-import { type SettledAck, type ShareConsumerOptions, type ShareConsumerProcess, shareConsumerAvailable, startShareConsumer } from '../../support/share-consumer.js';
+import { ShareHistory, checkShareHistory, formatShareReport } from '../../../src/testing/share-checker.js';
+import { type SettledAck, type ShareConsumerOptions, type ShareConsumerProcess, addToShareHistory, shareConsumerAvailable, startShareConsumer } from '../../support/share-consumer.js';
 
 const GROUP_CONFIG_RESOURCE = 32;
 const DELIVERY_LIMIT = 3;
@@ -46,6 +47,19 @@ function acceptedOffsets(consumers: readonly ShareConsumerProcess[]): Map<number
 
 function isAccepted(ack: SettledAck): boolean {
   return ack.type === 'accept' && ack.error === 'NO_ERROR';
+}
+
+/**
+ * The share-group history checker over what the consumers saw, the topic's `count` records being
+ * `value(offset)`: each record accepted at most once, none lost, none delivered after it was
+ * settled or past the delivery limit, delivery counts rising, values as sent.
+ */
+function assertShareHistory(topic: string, count: number, value: (offset: number) => string, consumers: readonly ShareConsumerProcess[], poisoned?: (value: string) => boolean): void {
+  const history = new ShareHistory();
+  for (let offset = 0; offset < count; offset++) history.send({ process: 'producer', topic, partition: 0, value: value(offset), outcome: 'ok', offset });
+  consumers.forEach((consumer, index) => addToShareHistory(history, `consumer-${index + 1}`, consumer.events));
+  const result = checkShareHistory(history, { deliveryCountLimit: DELIVERY_LIMIT, drained: true, order: 'per-consumer', ...(poisoned ? { poisoned } : {}) });
+  assert.ok(result.valid, formatShareReport(result));
 }
 
 describe('librdkafka share consumers', { skip, timeout: 180_000 }, () => {
@@ -103,10 +117,8 @@ describe('librdkafka share consumers', { skip, timeout: 180_000 }, () => {
     for (let offset = 0; offset < count; offset++) assert.equal(accepted.get(offset), 1, `offset ${offset} accepted once`);
     const busy = group.filter((consumer) => consumer.records.length > 0).length;
     assert.ok(busy >= 2, `the partition's records went to ${busy} consumer(s) of 3`);
-    for (const consumer of group) {
-      for (const record of consumer.records) assert.equal(record.value, `spread-${record.offset}`);
-      assert.deepEqual(consumer.errors, [], 'no errors reported to the application');
-    }
+    for (const consumer of group) assert.deepEqual(consumer.errors, [], 'no errors reported to the application');
+    assertShareHistory('share-spread', count, (offset) => `spread-${offset}`, group);
   });
 
   /**
@@ -136,6 +148,7 @@ describe('librdkafka share consumers', { skip, timeout: 180_000 }, () => {
     }
     const accepted = acceptedOffsets([survivor]);
     for (let offset = 0; offset < count; offset++) assert.equal(accepted.get(offset), 1);
+    assertShareHistory(topic, count, (offset) => `${topic}-${offset}`, [holder, survivor]);
   }
 
   it('redelivers the records of a consumer that hangs with them once their acquisition lock expires', async () => {
@@ -171,5 +184,6 @@ describe('librdkafka share consumers', { skip, timeout: 180_000 }, () => {
     const accepted = acceptedOffsets([consumer]);
     assert.equal(accepted.size, okCount);
     for (const offset of poisonOffsets) assert.equal(accepted.has(offset), false);
+    assertShareHistory('share-poison', count, (offset) => (isPoison(offset) ? `poison-${offset}` : `ok-${offset}`), [consumer], (value) => value.startsWith('poison'));
   });
 });
