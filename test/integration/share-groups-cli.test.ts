@@ -3,7 +3,8 @@
 // acknowledging them; the group is listed with type share, and described with its state, epochs,
 // member (id, client id, host, assignment) and, per share-partition, START-OFFSET and LAG
 // (DescribeShareGroupOffsets v1): the fetched records count in the lag while in flight, and leave it
-// once accepted. DescribeShareGroupOffsets is also checked on the wire.
+// once accepted. DescribeShareGroupOffsets is also checked on the wire, and its authorization with
+// Kafka's StandardAuthorizer (DESCRIBE on the group, then DESCRIBE on each topic).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import { describeShareGroupOffsetsHandler } from '../../src/broker/handlers/90-d
 import type { ApiHandler } from '../../src/broker/handlers/handler.js';
 import { handlers } from '../../src/broker/handlers/registry.js';
 import { DescribeShareGroupOffsetsApi, ShareAcknowledgeApi, ShareFetchApi, type ShareFetchResponse, ShareGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
+import { AclOperation, AclResourceType, AuthorizedBroker } from '../support/authorized-broker.js';
 import { runChecked } from '../support/process.js';
 import type { RawClient } from '../support/raw-client.js';
 import { type TestBroker, batchOf, createTopic, metadata, produceOk, startTestBroker, waitFor } from './helpers.js';
@@ -173,5 +175,58 @@ describe('conveyor groups with a share group', () => {
     assert.deepEqual(response.groups[1], { groupId: 'not-a-group', topics: [], errorCode: ErrorCode.NONE, errorMessage: null });
     const v0 = await broker.client.request(DescribeShareGroupOffsetsApi, 0, { groups: [{ groupId: GROUP, topics: null }] });
     assert.deepEqual(v0.groups[0]!.topics[0]!.partitions.map((partition) => [partition.startOffset, partition.lag ?? -1n]), [[3n, -1n]]);
+  });
+});
+
+describe('DescribeShareGroupOffsets authorizes as Kafka', { timeout: 60_000 }, () => {
+  let broker: AuthorizedBroker;
+  before(async () => {
+    broker = await AuthorizedBroker.start();
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  it('needs DESCRIBE on the group; leaves out (all partitions) or refuses (named) topics without DESCRIBE', async () => {
+    const admin = await broker.raw('admin');
+    const alice = await broker.raw('alice');
+    try {
+      for (const topic of ['az-share-a', 'az-share-b']) await createTopic(admin, topic, 1);
+      const memberId = randomUUID().replaceAll('-', '').slice(0, 22);
+      // The admin's member initializes both topics' partitions for the group.
+      let epoch = 0;
+      await waitFor(async () => {
+        const response = await admin.request(ShareGroupHeartbeatApi, 1, { groupId: 'az-share', memberId, memberEpoch: epoch, rackId: null, subscribedTopicNames: epoch === 0 ? ['az-share-a', 'az-share-b'] : null });
+        assert.equal(response.errorCode, ErrorCode.NONE, response.errorMessage ?? '');
+        epoch = response.memberEpoch;
+        return (response.assignment?.topicPartitions.length ?? 0) === 2;
+      }, 'both topics assigned');
+      const all = { groups: [{ groupId: 'az-share', topics: null }] };
+      const named = { groups: [{ groupId: 'az-share', topics: [{ topicName: 'az-share-a', partitions: [0] }, { topicName: 'az-share-b', partitions: [0] }] }] };
+
+      const refused = await alice.request(DescribeShareGroupOffsetsApi, 1, all);
+      assert.deepEqual(refused.groups, [{ groupId: 'az-share', topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null }]);
+
+      await broker.grant(
+        { principal: 'User:alice', resourceType: AclResourceType.GROUP, resourceName: 'az-share', operation: AclOperation.DESCRIBE },
+        { principal: 'User:alice', resourceType: AclResourceType.TOPIC, resourceName: 'az-share-a', operation: AclOperation.DESCRIBE },
+      );
+      const filtered = await alice.request(DescribeShareGroupOffsetsApi, 1, all);
+      assert.equal(filtered.groups[0]!.errorCode, ErrorCode.NONE);
+      assert.deepEqual(filtered.groups[0]!.topics.map((topic) => topic.topicName), ['az-share-a']);
+      const partial = await alice.request(DescribeShareGroupOffsetsApi, 1, named);
+      assert.deepEqual(
+        partial.groups[0]!.topics.map((topic) => [topic.topicName, topic.topicId === 'AAAAAAAAAAAAAAAAAAAAAA', topic.partitions.map((partition) => [partition.startOffset, partition.lag, partition.errorCode])]),
+        [
+          ['az-share-a', false, [[-1n, -1n, ErrorCode.NONE]]],
+          ['az-share-b', true, [[-1n, -1n, ErrorCode.TOPIC_AUTHORIZATION_FAILED]]],
+        ],
+      );
+      // The admin sees both.
+      const everything = await admin.request(DescribeShareGroupOffsetsApi, 1, all);
+      assert.deepEqual(everything.groups[0]!.topics.map((topic) => topic.topicName), ['az-share-a', 'az-share-b']);
+    } finally {
+      await Promise.all([admin.close(), alice.close()]);
+    }
   });
 });
