@@ -12,7 +12,7 @@ import type { KafkaConnection } from '../client/kafka-connection.js';
 import { type GroupRequest, type SharePartitionOffsetView, describeGroupsAt, describeShareGroupsAt, listGroupsAt, shareGroupOffsetsAt } from '../client/consumer-groups.js';
 import { commandConfigOption, withConnection } from './output.js';
 import { ErrorCode, errorName } from '../base/error-codes.js';
-import { DeleteGroupsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetFetchApi } from '../protocol/messages/index.js';
+import { ApiVersionsApi, DeleteGroupsApi, DescribeShareGroupOffsetsApi, ListOffsetsApi, MetadataApi, OffsetCommitApi, OffsetFetchApi, ShareGroupDescribeApi } from '../protocol/messages/index.js';
 
 interface CommonOptions {
   bootstrapServer: string;
@@ -119,9 +119,18 @@ async function describeAnyGroup(connection: KafkaConnection, groupId: string): P
   };
 }
 
+/**
+ * Whether the broker serves `apiKey`: one it does not serve closes the connection (as Kafka's
+ * brokers do), so a broker without share groups is asked first.
+ */
+async function serves(connection: KafkaConnection, apiKey: number): Promise<boolean> {
+  const versions = await connection.send(ApiVersionsApi, 3, { clientSoftwareName: 'conveyor', clientSoftwareVersion: '0.1.0' });
+  return versions.errorCode === 0 && versions.apiKeys.some((key) => key.apiKey === apiKey);
+}
+
 /** A share group (ShareGroupDescribe), asked once neither DescribeGroups nor ConsumerGroupDescribe knew the id. */
 async function describeShareGroup(connection: KafkaConnection, groupId: string): Promise<DescribedGroup> {
-  const [group] = await describeShareGroupsAt(requestOn(connection), [groupId]);
+  const [group] = (await serves(connection, ShareGroupDescribeApi.apiKey)) ? await describeShareGroupsAt(requestOn(connection), [groupId]) : [];
   if (group === undefined) throw new Error(`describing ${groupId}: ${errorName(ErrorCode.GROUP_ID_NOT_FOUND)}`);
   return {
     type: 'share',
@@ -158,11 +167,14 @@ const partitionsText = (assignment: { topic: string; partitions: number[] }[] | 
 async function describeShare(connection: KafkaConnection, groupId: string, group: DescribedGroup, options: CommonOptions): Promise<void> {
   let offsets: SharePartitionOffsetView[] = [];
   let offsetsError: string | null = null;
-  try {
-    offsets = await shareGroupOffsetsAt(requestOn(connection), groupId);
-  } catch (error) {
-    // A broker without DescribeShareGroupOffsets still describes the group and its members.
-    offsetsError = error instanceof Error ? error.message : String(error);
+  // A broker without DescribeShareGroupOffsets still describes the group and its members.
+  if (!(await serves(connection, DescribeShareGroupOffsetsApi.apiKey))) offsetsError = 'the broker does not serve DescribeShareGroupOffsets';
+  else {
+    try {
+      offsets = await shareGroupOffsetsAt(requestOn(connection), groupId);
+    } catch (error) {
+      offsetsError = error instanceof Error ? error.message : String(error);
+    }
   }
   const heading = `GROUP ${groupId}  TYPE share  STATE ${group.state}  GROUP-EPOCH ${group.groupEpoch}  ASSIGNMENT-EPOCH ${group.assignmentEpoch}  ASSIGNOR ${group.assignor}  MEMBERS ${group.members.length}`;
   const offsetRows = offsets.map((row) => [row.topic, row.partition, row.startOffset ?? '-', row.lag ?? '-', row.error ?? '']);

@@ -15,7 +15,7 @@ import type { ApiHandler } from '../../src/broker/handlers/handler.js';
 import { handlers } from '../../src/broker/handlers/registry.js';
 import { DescribeShareGroupOffsetsApi, ShareAcknowledgeApi, ShareFetchApi, type ShareFetchResponse, ShareGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
 import { AclOperation, AclResourceType, AuthorizedBroker } from '../support/authorized-broker.js';
-import { runChecked } from '../support/process.js';
+import { runChecked, runProcess } from '../support/process.js';
 import type { RawClient } from '../support/raw-client.js';
 import { type TestBroker, batchOf, createTopic, metadata, produceOk, startTestBroker, waitFor } from './helpers.js';
 
@@ -176,6 +176,24 @@ describe('conveyor groups with a share group', () => {
     const v0 = await broker.client.request(DescribeShareGroupOffsetsApi, 0, { groups: [{ groupId: GROUP, topics: null }] });
     assert.deepEqual(v0.groups[0]!.topics[0]!.partitions.map((partition) => [partition.startOffset, partition.lag ?? -1n]), [[3n, -1n]]);
   });
+});
+
+describe('conveyor groups describe of a missing group', () => {
+  for (const [name, config] of [
+    ['with share groups', {}],
+    ['on a broker without share groups (it closes connections asking for them)', { 'group.coordinator.rebalance.protocols': 'classic,consumer' }],
+  ] as const) {
+    it(`answers GROUP_ID_NOT_FOUND ${name}`, { timeout: 60_000 }, async () => {
+      const broker = await startTestBroker({ config });
+      try {
+        const missing = await runProcess(...conveyor(['groups', 'describe', 'nobody', '--bootstrap-server', `${broker.running.host}:${broker.running.port}`]));
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, /describing nobody: GROUP_ID_NOT_FOUND/);
+      } finally {
+        await broker.close();
+      }
+    });
+  }
 });
 
 describe('DescribeShareGroupOffsets authorizes as Kafka', { timeout: 60_000 }, () => {
