@@ -966,6 +966,8 @@ class MetadataPublisher {
         if (topic) touched.add(topic.name);
       } else if (record.type === 'RemoveTopic') {
         await this.removeTopic();
+        // Share-partition state of a deleted topic goes too (Kafka's share coordinator onTopicsDeleted).
+        void this.services.shareStateCoordinator.onTopicsDeleted(new Set([record.topicId])).catch((error: unknown) => this.services.logger.warn('share-partition state of a deleted topic not removed', { topicId: record.topicId, error: String(error) }));
       }
     }
     if (minIsrDefaultChanged) for (const name of this.services.image.topicsByName.keys()) touched.add(name);

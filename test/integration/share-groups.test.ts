@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
+import { ZERO_UUID } from '../../src/base/uuid.js';
 import { randomUUID } from 'node:crypto';
 import {
+  DeleteTopicsApi,
   DescribeConfigsApi,
   ShareAcknowledgeApi,
   type ShareAcknowledgeResponse,
@@ -264,6 +266,16 @@ describe('share groups on the wire', () => {
     assert.deepEqual(group?.members.map((member) => member.memberId).sort(), [a!.memberId, b!.memberId].sort());
     for (const member of group!.members) assert.deepEqual(member.assignment.topicPartitions.map((entry) => [entry.topicName, entry.partitions]), [['share-describe', [0]]]);
     assert.equal(missing?.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('drops the share-partition state of a deleted topic', async () => {
+    const [a] = await setUp('share-deleted', 'share-deleted-group', 1);
+    const key = { groupId: 'share-deleted-group', topicId: a!.topicId, partition: 0 };
+    const coordinator = broker.running.broker.services.shareStateCoordinator;
+    assert.notEqual(coordinator.storedState(key), undefined, 'the group initialized the partition\'s state');
+    const deleted = await broker.client.request(DeleteTopicsApi, 6, { topics: [{ name: 'share-deleted', topicId: ZERO_UUID }], topicNames: [], timeoutMs: 10_000 });
+    assert.equal(deleted.responses[0]?.errorCode, ErrorCode.NONE);
+    await waitFor(() => coordinator.storedState(key) === undefined, 'the state tombstoned');
   });
 
   it('keeps __share_group_state forever instead of compacting it (each update of a share-partition counts)', async () => {
