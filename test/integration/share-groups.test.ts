@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DeleteTopicsApi,
   DescribeConfigsApi,
+  FindCoordinatorApi,
   ShareAcknowledgeApi,
   type ShareAcknowledgeResponse,
   ShareFetchApi,
@@ -276,6 +277,16 @@ describe('share groups on the wire', () => {
     const deleted = await broker.client.request(DeleteTopicsApi, 6, { topics: [{ name: 'share-deleted', topicId: ZERO_UUID }], topicNames: [], timeoutMs: 10_000 });
     assert.equal(deleted.responses[0]?.errorCode, ErrorCode.NONE);
     await waitFor(() => coordinator.storedState(key) === undefined, 'the state tombstoned');
+  });
+
+  it('finds a share-partition\'s share coordinator with FindCoordinator key type 2 (v6)', async () => {
+    const [a] = await setUp('share-find', 'share-find-group', 1);
+    const find = (version: number, key: string) => broker.client.request(FindCoordinatorApi, version, { keyType: 2, coordinatorKeys: [key] });
+    const found = await find(6, `share-find-group:${a!.topicId}:0`);
+    assert.equal(found.coordinators?.[0]?.errorCode, ErrorCode.NONE);
+    assert.equal(found.coordinators?.[0]?.nodeId, broker.running.nodeId);
+    assert.equal((await find(6, 'share-find-group:not-a-topic-id:0')).coordinators?.[0]?.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await find(5, `share-find-group:${a!.topicId}:0`)).coordinators?.[0]?.errorCode, ErrorCode.INVALID_REQUEST);
   });
 
   it('keeps __share_group_state forever instead of compacting it (each update of a share-partition counts)', async () => {

@@ -4,7 +4,10 @@
 // controller on first need as Kafka does (offsets.topic.num.partitions or
 // transaction.state.log.num.partitions partitions, cleanup.policy=compact, replicated). A partition
 // without a live leader answers COORDINATOR_NOT_AVAILABLE (the client retries). Unknown key types
-// get INVALID_REQUEST. The coordinator's endpoint is the one for the listener the request arrived on.
+// get INVALID_REQUEST. Key type 2 (v6+, KIP-932) finds the share coordinator of a share-partition,
+// "<groupId>:<topicId>:<partition>", the leader of its `__share_group_state` partition: brokers ask
+// it (CLUSTER_ACTION), clients never do. The coordinator's endpoint is the one for the listener the
+// request arrived on.
 // Authorizes each key as Kafka's KafkaApis, before anything is looked up or created: DESCRIBE on
 // the group (else GROUP_AUTHORIZATION_FAILED) or on the transactional id (else
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED); below v4 with Kafka's message for the error.
@@ -12,7 +15,8 @@
 // Coordinators array (platformatic and Java send only these).
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
-import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../../metadata/topic-name.js';
+import { parseShareStateCoordinatorKey } from '../../coordinator/share/share-state-coordinator.js';
+import { CONSUMER_OFFSETS_TOPIC, SHARE_GROUP_STATE_TOPIC, TRANSACTION_STATE_TOPIC } from '../../metadata/topic-name.js';
 import { FindCoordinatorApi } from '../../protocol/messages/index.js';
 import type { Coordinator } from '../../protocol/messages/find-coordinator.js';
 import { advertisedBrokers } from '../advertised-brokers.js';
@@ -22,6 +26,9 @@ import { defineHandler } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
+const KEY_TYPE_SHARE = 2;
+/** Key type 2 came with FindCoordinator v6. */
+const SHARE_KEY_VERSION = 6;
 const BATCHED_VERSION = 4;
 
 export const findCoordinatorHandler = defineHandler({
@@ -33,7 +40,7 @@ export const findCoordinatorHandler = defineHandler({
     const keys = apiVersion >= BATCHED_VERSION ? (request.coordinatorKeys ?? []) : [request.key ?? ''];
     const coordinators: Coordinator[] = [];
     for (const key of keys) {
-      const refused = authorizationError(broker, connection, key, keyType);
+      const refused = keyType === KEY_TYPE_SHARE && apiVersion < SHARE_KEY_VERSION ? { errorCode: ErrorCode.INVALID_REQUEST, message: 'key type 2 needs FindCoordinator v6' } : authorizationError(broker, connection, key, keyType);
       // Kafka's batched answer carries no message (v4+); the single one carries the error's (Errors.message()).
       if (refused !== undefined) coordinators.push(coordinatorError(key, refused.errorCode, apiVersion >= BATCHED_VERSION ? null : refused.message));
       else coordinators.push(await findCoordinator(broker, key, keyType, connection.listenerName));
@@ -58,6 +65,9 @@ function authorizationError(broker: BrokerServices, connection: ConnectionInfo, 
   if (keyType === KEY_TYPE_TRANSACTION && !broker.authorization.transactionalId(connection, AclOperation.DESCRIBE, key)) {
     return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'Transactional Id authorization failed.' };
   }
+  if (keyType === KEY_TYPE_SHARE && !broker.authorization.cluster(connection, AclOperation.CLUSTER_ACTION)) {
+    return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, message: 'Cluster authorization failed.' };
+  }
   return undefined;
 }
 
@@ -65,13 +75,30 @@ function coordinatorError(key: string, errorCode: number, errorMessage: string |
   return { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage };
 }
 
+/** The internal topic partition a key's coordinator leads, or the error for the key. */
+async function coordinatorPartition(broker: BrokerServices, key: string, keyType: number): Promise<{ topic: string; partition: number } | { errorCode: number; errorMessage: string | null }> {
+  if (keyType === KEY_TYPE_GROUP) {
+    const errorCode = await broker.groupCoordinator.ensureOffsetsTopic();
+    return errorCode === ErrorCode.NONE ? { topic: CONSUMER_OFFSETS_TOPIC, partition: broker.groupCoordinator.partitionFor(key) } : { errorCode, errorMessage: null };
+  }
+  if (keyType === KEY_TYPE_TRANSACTION) {
+    const errorCode = await broker.transactionCoordinator.ensureStateTopic();
+    return errorCode === ErrorCode.NONE ? { topic: TRANSACTION_STATE_TOPIC, partition: broker.transactionCoordinator.partitionFor(key) } : { errorCode, errorMessage: null };
+  }
+  if (keyType === KEY_TYPE_SHARE) {
+    const shareKey = parseShareStateCoordinatorKey(key);
+    if (shareKey === undefined) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `'${key}' is not a share-partition key (groupId:topicId:partition)` };
+    const errorCode = await broker.shareStateCoordinator.ensureStateTopic();
+    return errorCode === ErrorCode.NONE ? { topic: SHARE_GROUP_STATE_TOPIC, partition: broker.shareStateCoordinator.partitionFor(shareKey) } : { errorCode, errorMessage: null };
+  }
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown key type ${keyType}` };
+}
+
 async function findCoordinator(broker: BrokerServices, key: string, keyType: number, listenerName: string): Promise<Coordinator> {
-  if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) return coordinatorError(key, ErrorCode.INVALID_REQUEST, `unknown key type ${keyType}`);
-  const errorCode = keyType === KEY_TYPE_GROUP ? await broker.groupCoordinator.ensureOffsetsTopic() : await broker.transactionCoordinator.ensureStateTopic();
-  if (errorCode !== ErrorCode.NONE) return coordinatorError(key, errorCode, null);
+  const located = await coordinatorPartition(broker, key, keyType);
+  if ('errorCode' in located) return coordinatorError(key, located.errorCode, located.errorMessage);
   // The coordinator is the leader of the key's partition of the internal topic.
-  const topic = keyType === KEY_TYPE_GROUP ? CONSUMER_OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC;
-  const partition = keyType === KEY_TYPE_GROUP ? broker.groupCoordinator.partitionFor(key) : broker.transactionCoordinator.partitionFor(key);
+  const { topic, partition } = located;
   const leader = broker.image.topic(topic)?.partitions.get(partition)?.leader ?? -1;
   const found = advertisedBrokers(broker.image, listenerName).find((candidate) => candidate.nodeId === leader);
   if (!found) return coordinatorError(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topic}-${partition} has no live leader`);

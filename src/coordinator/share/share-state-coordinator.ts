@@ -337,6 +337,12 @@ export class ShareStateCoordinator implements ShareStatePersister {
     return ErrorCode.NONE;
   }
 
+  /** Creates `__share_group_state` if it does not exist yet: NONE once it exists, else COORDINATOR_NOT_AVAILABLE. */
+  async ensureStateTopic(): Promise<number> {
+    if (this.options.image.topic(SHARE_GROUP_STATE_TOPIC) !== undefined) return ErrorCode.NONE;
+    return (await this.options.partitions.ensureTopic().catch(() => false)) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+
   // ---- Loading ----
 
   /** Whether this broker coordinates `key` now: its partition hosted here and loaded. */
@@ -344,9 +350,8 @@ export class ShareStateCoordinator implements ShareStatePersister {
     if (this.stopped) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     if (key.groupId.length === 0) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: EMPTY_GROUP };
     if (key.partition < 0) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: NEGATIVE_PARTITION };
-    if (this.options.image.topic(SHARE_GROUP_STATE_TOPIC) === undefined && !(await this.options.partitions.ensureTopic().catch(() => false))) {
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-    }
+    const exists = await this.ensureStateTopic();
+    if (exists !== ErrorCode.NONE) return { errorCode: exists };
     const partition = this.partitionFor(key);
     if (!this.options.partitions.isHosted(partition)) return { errorCode: ErrorCode.NOT_COORDINATOR };
     const hosted = this.load(partition);
