@@ -9,12 +9,14 @@
 // left out. Share groups switched off (group.coordinator.rebalance.protocols without share):
 // UNSUPPORTED_VERSION for each group.
 // The end offset is the leader's high watermark (Kafka sends ListOffsets LATEST, READ_UNCOMMITTED,
-// to each leader). Handlers here reach no other broker, so a partition this broker does not lead
-// answers lag -1 (unknown), without an error.
+// to each leader). partitionEndOffsets does the same with a transport to the other brokers; the
+// handler has none yet (BrokerServices exposes no inter-broker transport), so a partition another
+// broker leads answers lag -1 (unknown), without an error.
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
-import { DescribeShareGroupOffsetsApi, type DescribeShareGroupOffsetsResponse } from '../../protocol/messages/index.js';
+import { DescribeShareGroupOffsetsApi, type DescribeShareGroupOffsetsResponse, ListOffsetsApi, type ListOffsetsResponse } from '../../protocol/messages/index.js';
 import { type EndOffset, type EndOffsetWanted, type ShareGroupOffsetsResult, ZERO_TOPIC_ID, endOffsetKey } from '../../coordinator/group/share-group-offsets.js';
+import type { Transport } from '../../protocol/transport.js';
 import { type BrokerServices, notLedHereError } from '../broker-services.js';
 import { defineHandler } from './handler.js';
 
@@ -31,7 +33,7 @@ export const describeShareGroupOffsetsHandler = defineHandler({
         if (!broker.config.shareGroups.enabled) return groupError(group.groupId, ErrorCode.UNSUPPORTED_VERSION);
         if (!broker.authorization.group(connection, AclOperation.DESCRIBE, group.groupId)) return groupError(group.groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED);
         const canDescribe = (topic: string) => broker.authorization.topic(connection, AclOperation.DESCRIBE, topic);
-        const endOffsets = async (partitions: readonly EndOffsetWanted[]) => new Map(partitions.map((wanted) => [endOffsetKey(wanted.topicId, wanted.partition), localEndOffset(broker, wanted)]));
+        const endOffsets = partitionEndOffsets(broker, undefined);
         if (group.topics === null) {
           // Clients may not see offsets of topics they may not describe.
           const described = await broker.groupCoordinator.describeShareGroupOffsets(group.groupId, null, endOffsets);
@@ -53,12 +55,62 @@ export const describeShareGroupOffsetsHandler = defineHandler({
   },
 });
 
-/** The high watermark when this broker leads the partition; unknown (lag -1) when another does. */
-function localEndOffset(broker: BrokerServices, wanted: EndOffsetWanted): EndOffset {
-  const partition = broker.replicaManager.get(wanted.topicName, wanted.partition);
-  if (partition !== undefined) return { offset: partition.log.highWatermark };
-  const errorCode = notLedHereError(broker, wanted.topicName, wanted.partition);
-  return errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? undefined : { errorCode };
+/** How long a leader may take to answer ListOffsets (Kafka's request.timeout.ms default is 30 s; a describe should not wait that long). */
+const LIST_OFFSETS_TIMEOUT_MS = 5000;
+/** ListOffsets v7: the version with isolation level and current leader epoch that every broker here serves. */
+const LIST_OFFSETS_VERSION = 7;
+const LATEST_TIMESTAMP = -1n;
+const READ_UNCOMMITTED = 0;
+/** A broker's ListOffsets, as a follower fetching would send it; -1 is a consumer. */
+const CONSUMER_REPLICA_ID = -1;
+
+/**
+ * The end offsets of `partitions`: the high watermark of those this broker leads; with a
+ * `transport`, one ListOffsets LATEST (READ_UNCOMMITTED) per other leader, as Kafka's
+ * NetworkPartitionMetadataClient. Without one, or when the leader cannot be reached, the end
+ * offset is unknown (lag -1); an error a leader answers is the partition's error.
+ */
+export function partitionEndOffsets(broker: BrokerServices, transport: Transport | undefined) {
+  return async (partitions: readonly EndOffsetWanted[]): Promise<Map<string, EndOffset>> => {
+    const ends = new Map<string, EndOffset>();
+    const byLeader = new Map<number, EndOffsetWanted[]>();
+    for (const wanted of partitions) {
+      const key = endOffsetKey(wanted.topicId, wanted.partition);
+      const partition = broker.replicaManager.get(wanted.topicName, wanted.partition);
+      if (partition !== undefined) {
+        ends.set(key, { offset: partition.log.highWatermark });
+        continue;
+      }
+      const errorCode = notLedHereError(broker, wanted.topicName, wanted.partition);
+      const leader = broker.image.topic(wanted.topicName)?.partitions.get(wanted.partition)?.leader ?? -1;
+      if (errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) ends.set(key, { errorCode });
+      else if (transport !== undefined && leader >= 0 && leader !== broker.nodeId) byLeader.set(leader, [...(byLeader.get(leader) ?? []), wanted]);
+    }
+    await Promise.all([...byLeader].map(([leader, wanted]) => askLeader(transport!, leader, wanted, ends)));
+    return ends;
+  };
+}
+
+async function askLeader(transport: Transport, leader: number, wanted: readonly EndOffsetWanted[], ends: Map<string, EndOffset>): Promise<void> {
+  const byTopic = new Map<string, EndOffsetWanted[]>();
+  for (const entry of wanted) byTopic.set(entry.topicName, [...(byTopic.get(entry.topicName) ?? []), entry]);
+  const request = {
+    replicaId: CONSUMER_REPLICA_ID,
+    isolationLevel: READ_UNCOMMITTED,
+    topics: [...byTopic].map(([name, entries]) => ({ name, partitions: entries.map((entry) => ({ partitionIndex: entry.partition, currentLeaderEpoch: -1, timestamp: LATEST_TIMESTAMP })) })),
+  };
+  let response: ListOffsetsResponse;
+  try {
+    response = await transport.send(leader, ListOffsetsApi, LIST_OFFSETS_VERSION, request, LIST_OFFSETS_TIMEOUT_MS);
+  } catch {
+    // Unreachable leader: the lag is unknown, not an error of the group's.
+    return;
+  }
+  for (const entry of wanted) {
+    const answer = response.topics.find((topic) => topic.name === entry.topicName)?.partitions.find((partition) => partition.partitionIndex === entry.partition);
+    if (answer === undefined) continue;
+    ends.set(endOffsetKey(entry.topicId, entry.partition), answer.errorCode === ErrorCode.NONE ? { offset: Number(answer.offset ?? -1n) } : { errorCode: answer.errorCode });
+  }
 }
 
 function responseGroup(result: ShareGroupOffsetsResult): ResponseGroup {
