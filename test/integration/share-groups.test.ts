@@ -279,6 +279,47 @@ describe('share groups on the wire', () => {
     await waitFor(() => coordinator.storedState(key) === undefined, 'the state tombstoned');
   });
 
+  it('v2: acquires at most MaxRecords records in record-limit mode, and renews locks with renew-only acknowledgements', async () => {
+    const [a, b] = await setUp('share-v2', 'share-v2-group', 2);
+    await produceOk(broker.client, 'share-v2', 0, batchOf(['v0', 'v1', 'v2', 'v3', 'v4', 'v5']));
+    const fetchV2 = (member: Member, mode: number, maxRecords: number) =>
+      member.client.request(ShareFetchApi, 2, {
+        groupId: member.groupId,
+        memberId: member.memberId,
+        shareSessionEpoch: member.sessionEpoch++,
+        maxWaitMs: 500,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        maxRecords,
+        batchSize: maxRecords,
+        shareAcquireMode: mode,
+        isRenewAck: false,
+        topics: [{ topicId: member.topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }],
+        forgottenTopicsData: [],
+      });
+    const limited = acquiredRecords(await fetchV2(a!, 1, 2));
+    assert.deepEqual(limited.map((record) => record.offset), [0, 1], 'record-limit mode splits the batch');
+    const batched = acquiredRecords(await fetchV2(b!, 0, 2));
+    assert.deepEqual(batched.map((record) => record.offset), [2, 3, 4, 5], 'batch mode takes the rest of the batch');
+
+    // a renews its records' locks every 0.6 s: without that they would expire after 1 s.
+    for (let round = 0; round < 3; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const renewed = await a!.client.request(ShareAcknowledgeApi, 2, {
+        groupId: a!.groupId,
+        memberId: a!.memberId,
+        shareSessionEpoch: a!.sessionEpoch++,
+        isRenewAck: true,
+        topics: [{ topicId: a!.topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [ackBatch([0, 1, 4])] }] }],
+      });
+      assert.equal(renewed.responses[0]?.partitions[0]?.errorCode, ErrorCode.NONE);
+      assert.equal(renewed.acquisitionLockTimeoutMs, 1000);
+    }
+    assert.equal((await a!.acknowledge([[0, 1, ACCEPT]])).responses[0]?.partitions[0]?.errorCode, ErrorCode.NONE, 'still held by a after 1.8 s');
+    const renewWithoutFlag = await b!.acknowledge([[2, 5, 4]]);
+    assert.equal(renewWithoutFlag.responses[0]?.partitions[0]?.errorCode, ErrorCode.INVALID_REQUEST, 'renew needs v2 with IsRenewAck');
+  });
+
   it('finds a share-partition\'s share coordinator with FindCoordinator key type 2 (v6)', async () => {
     const [a] = await setUp('share-find', 'share-find-group', 1);
     const find = (version: number, key: string) => broker.client.request(FindCoordinatorApi, version, { keyType: 2, coordinatorKeys: [key] });

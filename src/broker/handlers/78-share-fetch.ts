@@ -6,7 +6,8 @@
 // only the acquired offsets, and holds them for AcquisitionLockTimeoutMs. Nothing to acquire: the
 // request waits up to MaxWaitMs for records (new ones, or ones released or expired).
 // Version notes: v0 (Kafka 4.0's early access) was removed in Kafka 4.1, so it is not served; v1
-// adds MaxRecords and BatchSize; v2 adds IsRenewAck (renew-only requests) and AcknowledgeType 4.
+// adds MaxRecords and BatchSize; v2 adds IsRenewAck (renew-only requests), AcknowledgeType 4 and
+// ShareAcquireMode (0: whole batches, about MaxRecords; 1: at most MaxRecords records).
 // Errors as Kafka: INVALID_REQUEST (bad ids, acknowledgements while opening a session),
 // GROUP_AUTHORIZATION_FAILED, SHARE_SESSION_NOT_FOUND, INVALID_SHARE_SESSION_EPOCH,
 // SHARE_SESSION_LIMIT_REACHED at the top; per partition UNKNOWN_TOPIC_ID, NOT_LEADER_OR_FOLLOWER
@@ -21,6 +22,9 @@ import type { ShareEntry } from '../share/share-partition-manager.js';
 import { applyAcknowledgements, byTopic, currentLeader, leaderEndpoints, partitionAcknowledgements, shareRequestProblem, shareSession } from '../share/share-requests.js';
 import { type ShareSession, SHARE_SESSION_CLOSE, SHARE_SESSION_OPEN, sessionPartitionKey } from '../share/share-sessions.js';
 import { defineHandler } from './handler.js';
+
+/** ShareAcquireMode 1 (record_limit, v2): no more than MaxRecords records, even if that splits a batch. */
+const RECORD_LIMIT_MODE = 1;
 
 /** One partition's part of the answer. */
 interface PartitionAnswer {
@@ -78,14 +82,16 @@ export const shareFetchHandler = defineHandler({
 
     const fetchable = await fetchablePartitions(broker, connection, session, answers);
     const maxRecords = request.maxRecords ?? Number.MAX_SAFE_INTEGER;
-    let fetched = await acquireFrom(broker, fetchable, memberId, session, maxRecords, request.maxBytes, answers);
+    const recordLimit = apiVersion >= 2 && request.shareAcquireMode === RECORD_LIMIT_MODE;
+    const acquire = () => acquireFrom(broker, fetchable, memberId, session, { maxRecords, maxBytes: request.maxBytes, recordLimit }, answers);
+    let fetched = await acquire();
     const anyError = [...answers.values()].some((answer) => answer.errorCode !== ErrorCode.NONE);
     if (fetched === 0 && !anyError && request.maxWaitMs > 0 && fetchable.length > 0) {
       await new Promise<void>((resolve) => {
         const operation = new DelayedShareFetch(broker, fetchable, resolve);
         broker.fetchWaiters.tryCompleteElseWatch(operation, operation.keys(), request.maxWaitMs);
       });
-      fetched = await acquireFrom(broker, fetchable, memberId, session, maxRecords, request.maxBytes, answers);
+      fetched = await acquire();
     }
     // Opening a session lists every partition; later requests only those with something to say.
     if (epoch === SHARE_SESSION_OPEN) for (const { topicId, partition } of session.partitions.values()) answerFor(answers, topicId, partition);
@@ -117,14 +123,21 @@ async function fetchablePartitions(broker: BrokerServices, connection: Parameter
  * from a partition that moves with the session epoch so that none is always served last. Returns
  * how many offsets were acquired.
  */
-async function acquireFrom(broker: BrokerServices, fetchable: readonly Fetchable[], memberId: string, session: ShareSession, maxRecords: number, maxBytes: number, answers: Map<string, PartitionAnswer>): Promise<number> {
-  let records = maxRecords;
-  let bytes = maxBytes;
+async function acquireFrom(
+  broker: BrokerServices,
+  fetchable: readonly Fetchable[],
+  memberId: string,
+  session: ShareSession,
+  limits: { maxRecords: number; maxBytes: number; recordLimit: boolean },
+  answers: Map<string, PartitionAnswer>,
+): Promise<number> {
+  let records = limits.maxRecords;
+  let bytes = limits.maxBytes;
   let acquiredTotal = 0;
   const start = fetchable.length === 0 ? 0 : session.nextEpoch % fetchable.length;
   for (let step = 0; step < fetchable.length && records > 0 && bytes > 0; step++) {
     const { topicId, partition, entry } = fetchable[(start + step) % fetchable.length]!;
-    const got = await broker.sharePartitions.acquire(entry, memberId, records, bytes, acquiredTotal === 0);
+    const got = await broker.sharePartitions.acquire(entry, memberId, records, bytes, acquiredTotal === 0, limits.recordLimit);
     if (got.acquired.length === 0) continue;
     const answer = answerFor(answers, topicId, partition);
     answer.records.push(...got.records);

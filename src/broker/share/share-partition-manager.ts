@@ -142,9 +142,10 @@ export class SharePartitionManager {
   /**
    * Acquires for `memberId` whole log batches from the next available offset, about `maxRecords`
    * records and at most `maxBytes` (at least one batch when `minOneBatch`), and returns them with
-   * the acquired ranges (empty when nothing could be acquired).
+   * the acquired ranges (empty when nothing could be acquired). `recordLimit` (ShareFetch v2's
+   * ShareAcquireMode 1): at most `maxRecords` offsets, even inside a batch.
    */
-  async acquire(entry: ShareEntry, memberId: string, maxRecords: number, maxBytes: number, minOneBatch: boolean): Promise<AcquiredRecords> {
+  async acquire(entry: ShareEntry, memberId: string, maxRecords: number, maxBytes: number, minOneBatch: boolean, recordLimit = false): Promise<AcquiredRecords> {
     const { share, partition } = entry;
     const log = partition.log;
     if (log.logStartOffset > share.startOffset) share.moveStartOffset(log.logStartOffset);
@@ -156,7 +157,7 @@ export class SharePartitionManager {
     const taken = takeBatches(read.chunks, from, maxRecords);
     if (taken.batches.length === 0) return NOTHING;
     const end = Math.min(taken.endOffset, upTo);
-    let acquired = share.acquire(memberId, log.logStartOffset, end, end - from, from);
+    let acquired = share.acquire(memberId, log.logStartOffset, end, recordLimit ? maxRecords : end - from, from);
     if (acquired.length === 0) return NOTHING;
     if (entry.readCommitted) acquired = this.#archiveAborted(entry, memberId, taken.batches, acquired);
     if (acquired.length === 0) return NOTHING;
