@@ -599,6 +599,10 @@ export class Broker {
         heartbeatIntervalMs: config.consumerGroups.heartbeatIntervalMs,
         maxSize: config.consumerGroups.maxSize,
         assignors: config.consumerGroups.assignors.map((name) => serverAssignorNamed(name)!),
+        groupConfig: (groupId) => {
+          const resolved = groupConfig(groupId);
+          return { sessionTimeoutMs: resolved.consumerSessionTimeoutMs, heartbeatIntervalMs: resolved.consumerHeartbeatIntervalMs };
+        },
       },
       shareConfig: {
         sessionTimeoutMs: config.shareGroups.sessionTimeoutMs,

@@ -80,13 +80,13 @@ const groupConfig: GroupCoordinatorConfig = {
 
 const SESSION_MS = 10_000;
 
-function setup(topic = new MemoryOffsetsTopic(), image = imageWithTopics(), clock = new StepClock()) {
+function setup(topic = new MemoryOffsetsTopic(), image = imageWithTopics(), clock = new StepClock(), perGroup?: (groupId: string) => { sessionTimeoutMs?: number; heartbeatIntervalMs?: number }) {
   const coordinator = new GroupCoordinator({
     clock,
     random,
     logger: silentLogger,
     config: groupConfig,
-    consumerConfig: { sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 1_000, maxSize: 3, assignors: [uniformAssignor, rangeAssignor] },
+    consumerConfig: { sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 1_000, maxSize: 3, assignors: [uniformAssignor, rangeAssignor], ...(perGroup ? { groupConfig: perGroup } : {}) },
     image,
     partitions: topic,
   });
@@ -270,6 +270,22 @@ describe('ConsumerGroupHeartbeat', () => {
     }
     assert.deepEqual(a.partitions, { [ORDERS]: [0, 1] });
     assert.equal((await b.heartbeat()).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  test('a group\'s own consumer.session.timeout.ms and consumer.heartbeat.interval.ms override the broker\'s', async () => {
+    const { coordinator, clock } = setup(undefined, undefined, undefined, (groupId) => (groupId === 'g' ? { sessionTimeoutMs: 3_000, heartbeatIntervalMs: 500 } : {}));
+    const a = new Member(coordinator, 'a');
+    const b = new Member(coordinator, 'b');
+    assert.equal((await a.heartbeat()).heartbeatIntervalMs, 500);
+    await b.heartbeat();
+    await settleGroup([a, b]);
+    // b stops; well before the broker's 10 s session it is gone under the group's 3 s.
+    for (let elapsed = 0; elapsed < 4_000; elapsed += 1_000) {
+      await clock.advance(1_000);
+      await a.heartbeat();
+    }
+    assert.equal((await b.heartbeat()).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.deepEqual(a.partitions, { [ORDERS]: [0, 1] });
   });
 
   test('a member that does not revoke within its rebalance timeout is removed', async () => {

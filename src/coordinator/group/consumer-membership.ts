@@ -90,6 +90,8 @@ export interface ConsumerMembershipConfig {
   maxSize: number;
   /** The enabled server assignors, the first being the default. */
   assignors: readonly ServerAssignor[];
+  /** A group's own configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms), over the values above. */
+  groupConfig?: (groupId: string) => { sessionTimeoutMs?: number; heartbeatIntervalMs?: number };
 }
 
 export class ConsumerGroupMembership {
@@ -178,7 +180,7 @@ export class ConsumerGroupMembership {
       errorMessage: null,
       memberId: member.memberId,
       memberEpoch: member.memberEpoch,
-      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.groupConfig(group.groupId).heartbeatIntervalMs,
       assignment: changed ? fromTopicPartitions(member.assigned) : null,
     };
   }
@@ -360,9 +362,15 @@ export class ConsumerGroupMembership {
     });
   }
 
+  /** The session timeout and heartbeat interval of `groupId`: its group configs, else the broker's. */
+  private groupConfig(groupId: string): { sessionTimeoutMs: number; heartbeatIntervalMs: number } {
+    const own = this.config.groupConfig?.(groupId);
+    return { sessionTimeoutMs: own?.sessionTimeoutMs ?? this.config.sessionTimeoutMs, heartbeatIntervalMs: own?.heartbeatIntervalMs ?? this.config.heartbeatIntervalMs };
+  }
+
   scheduleSessionExpiry(group: Group, model: ConsumerGroupModel, member: ConsumerGroupMember): void {
     member.cancelSessionTimer?.();
-    member.cancelSessionTimer = this.context.clock.schedule(this.config.sessionTimeoutMs, () => {
+    member.cancelSessionTimer = this.context.clock.schedule(this.groupConfig(group.groupId).sessionTimeoutMs, () => {
       member.cancelSessionTimer = undefined;
       if (model.members.get(member.memberId) !== member) return;
       this.context.logger.info('consumer group member session expired', { group: group.groupId, member: member.memberId });
