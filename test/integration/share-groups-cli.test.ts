@@ -4,16 +4,18 @@
 // member (id, client id, host, assignment) and, per share-partition, START-OFFSET and LAG
 // (DescribeShareGroupOffsets v1): the fetched records count in the lag while in flight, and leave it
 // once accepted. DescribeShareGroupOffsets is also checked on the wire, and its authorization with
-// Kafka's StandardAuthorizer (DESCRIBE on the group, then DESCRIBE on each topic).
+// Kafka's StandardAuthorizer (DESCRIBE on the group, then DESCRIBE on each topic), and
+// DeleteShareGroupOffsets of an empty share group.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { describeShareGroupOffsetsHandler } from '../../src/broker/handlers/90-describe-share-group-offsets.js';
+import { deleteShareGroupOffsetsHandler } from '../../src/broker/handlers/92-delete-share-group-offsets.js';
 import type { ApiHandler } from '../../src/broker/handlers/handler.js';
 import { handlers } from '../../src/broker/handlers/registry.js';
-import { DescribeShareGroupOffsetsApi, ShareAcknowledgeApi, ShareFetchApi, type ShareFetchResponse, ShareGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
+import { DeleteShareGroupOffsetsApi, DescribeShareGroupOffsetsApi, ShareAcknowledgeApi, ShareFetchApi, type ShareFetchResponse, ShareGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
 import { AclOperation, AclResourceType, AuthorizedBroker } from '../support/authorized-broker.js';
 import { runChecked, runProcess } from '../support/process.js';
 import type { RawClient } from '../support/raw-client.js';
@@ -29,9 +31,12 @@ function conveyor(args: string[]) {
   return [process.execPath, ['--import', 'tsx', '--eval', script, ...args]] as [string, string[]];
 }
 
-// Until the registry lists DescribeShareGroupOffsets, the broker this test starts in-process serves it this way.
+// Until the registry lists DescribeShareGroupOffsets and DeleteShareGroupOffsets, the brokers this test starts in-process serve them this way.
 // biome-ignore lint/suspicious/noExplicitAny: handlers of any API.
-if (!handlers.some((handler) => handler.api.apiKey === DescribeShareGroupOffsetsApi.apiKey)) (handlers as ApiHandler<any, any>[]).push(describeShareGroupOffsetsHandler);
+for (const handler of [describeShareGroupOffsetsHandler, deleteShareGroupOffsetsHandler] as ApiHandler<any, any>[]) {
+  // biome-ignore lint/suspicious/noExplicitAny: handlers of any API.
+  if (!handlers.some((served) => served.api.apiKey === handler.api.apiKey)) (handlers as ApiHandler<any, any>[]).push(handler);
+}
 
 /** One share group member over one connection: joins, fetches and acknowledges partition 0. */
 class Member {
@@ -41,11 +46,17 @@ class Member {
   constructor(
     readonly client: RawClient,
     readonly topicId: string,
+    readonly groupId = GROUP,
   ) {}
+
+  async leave(): Promise<void> {
+    const response = await this.client.request(ShareGroupHeartbeatApi, 1, { groupId: this.groupId, memberId: this.memberId, memberEpoch: -1, rackId: null, subscribedTopicNames: null });
+    assert.equal(response.errorCode, ErrorCode.NONE);
+  }
 
   async joined(): Promise<void> {
     await waitFor(async () => {
-      const response = await this.client.request(ShareGroupHeartbeatApi, 1, { groupId: GROUP, memberId: this.memberId, memberEpoch: this.epoch, rackId: null, subscribedTopicNames: this.epoch === 0 ? [TOPIC] : null });
+      const response = await this.client.request(ShareGroupHeartbeatApi, 1, { groupId: this.groupId, memberId: this.memberId, memberEpoch: this.epoch, rackId: null, subscribedTopicNames: this.epoch === 0 ? [TOPIC] : null });
       assert.equal(response.errorCode, ErrorCode.NONE, response.errorMessage ?? '');
       this.epoch = response.memberEpoch;
       return response.assignment?.topicPartitions.some((entry) => entry.topicId === this.topicId && entry.partitions.includes(0));
@@ -54,7 +65,7 @@ class Member {
 
   async fetch(maxWaitMs = 200): Promise<ShareFetchResponse> {
     const response = await this.client.request(ShareFetchApi, 1, {
-      groupId: GROUP,
+      groupId: this.groupId,
       memberId: this.memberId,
       shareSessionEpoch: this.sessionEpoch,
       maxWaitMs,
@@ -80,7 +91,7 @@ class Member {
 
   async accept(firstOffset: number, lastOffset: number): Promise<void> {
     const response = await this.client.request(ShareAcknowledgeApi, 1, {
-      groupId: GROUP,
+      groupId: this.groupId,
       memberId: this.memberId,
       shareSessionEpoch: this.sessionEpoch,
       topics: [{ topicId: this.topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: BigInt(firstOffset), lastOffset: BigInt(lastOffset), acknowledgeTypes: [ACCEPT] }] }] }],
@@ -176,6 +187,24 @@ describe('conveyor groups with a share group', () => {
     const v0 = await broker.client.request(DescribeShareGroupOffsetsApi, 0, { groups: [{ groupId: GROUP, topics: null }] });
     assert.deepEqual(v0.groups[0]!.topics[0]!.partitions.map((partition) => [partition.startOffset, partition.lag ?? -1n]), [[3n, -1n]]);
   });
+
+  it('DeleteShareGroupOffsets deletes the share-partition state of an empty share group only', async () => {
+    const topicId = (await metadata(broker.client, [TOPIC])).topics[0]!.topicId!;
+    const member = new Member(await broker.connect(), topicId, 'share-cli-delete');
+    await member.joined();
+    await member.fetch(0);
+    const deleteOffsets = () => broker.client.request(DeleteShareGroupOffsetsApi, 0, { groupId: 'share-cli-delete', topics: [{ topicName: TOPIC }] });
+    const offsets = async () => (await broker.client.request(DescribeShareGroupOffsetsApi, 1, { groups: [{ groupId: 'share-cli-delete', topics: null }] })).groups[0]!.topics.map((topic) => topic.topicName);
+    assert.deepEqual(await offsets(), [TOPIC]);
+    const refused = await deleteOffsets();
+    assert.equal(refused.errorCode, ErrorCode.NON_EMPTY_GROUP);
+    await member.leave();
+    const deleted = await deleteOffsets();
+    assert.deepEqual([deleted.errorCode, deleted.responses.map((topic) => [topic.topicName, topic.topicId, topic.errorCode])], [ErrorCode.NONE, [[TOPIC, topicId, ErrorCode.NONE]]]);
+    assert.deepEqual(await offsets(), []);
+    const missing = await broker.client.request(DeleteShareGroupOffsetsApi, 0, { groupId: 'no-such-group', topics: [{ topicName: TOPIC }] });
+    assert.equal(missing.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
 });
 
 describe('conveyor groups describe of a missing group', () => {
@@ -196,7 +225,7 @@ describe('conveyor groups describe of a missing group', () => {
   }
 });
 
-describe('DescribeShareGroupOffsets authorizes as Kafka', { timeout: 60_000 }, () => {
+describe('DescribeShareGroupOffsets and DeleteShareGroupOffsets authorize as Kafka', { timeout: 60_000 }, () => {
   let broker: AuthorizedBroker;
   before(async () => {
     broker = await AuthorizedBroker.start();
@@ -205,7 +234,7 @@ describe('DescribeShareGroupOffsets authorizes as Kafka', { timeout: 60_000 }, (
     await broker.close();
   });
 
-  it('needs DESCRIBE on the group; leaves out (all partitions) or refuses (named) topics without DESCRIBE', async () => {
+  it('needs DESCRIBE on the group; leaves out (all partitions) or refuses (named) topics without DESCRIBE; DeleteShareGroupOffsets needs DELETE on the group', async () => {
     const admin = await broker.raw('admin');
     const alice = await broker.raw('alice');
     try {
@@ -243,6 +272,12 @@ describe('DescribeShareGroupOffsets authorizes as Kafka', { timeout: 60_000 }, (
       // The admin sees both.
       const everything = await admin.request(DescribeShareGroupOffsetsApi, 1, all);
       assert.deepEqual(everything.groups[0]!.topics.map((topic) => topic.topicName), ['az-share-a', 'az-share-b']);
+
+      // DeleteShareGroupOffsets needs DELETE on the group; with it, alice meets the group's own check.
+      const deleteRequest = { groupId: 'az-share', topics: [{ topicName: 'az-share-a' }] };
+      assert.equal((await alice.request(DeleteShareGroupOffsetsApi, 0, deleteRequest)).errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      await broker.grant({ principal: 'User:alice', resourceType: AclResourceType.GROUP, resourceName: 'az-share', operation: AclOperation.DELETE });
+      assert.equal((await alice.request(DeleteShareGroupOffsetsApi, 0, deleteRequest)).errorCode, ErrorCode.NON_EMPTY_GROUP);
     } finally {
       await Promise.all([admin.close(), alice.close()]);
     }

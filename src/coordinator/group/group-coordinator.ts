@@ -28,7 +28,16 @@ import type { ShareStatePersister } from '../share/share-state-persister.js';
 import { ShareGroupModel } from './share-group.js';
 import { ShareGroupReplay, decodeShareGroupRecord } from './share-group-records.js';
 import { SIMPLE_ASSIGNOR_NAME } from './share-assignor.js';
-import { type PartitionEndOffsets, type ShareGroupOffsetsResult, type ShareOffsetsTopicRequest, describeShareOffsets, initializedPartitions, requestedPartitions } from './share-group-offsets.js';
+import {
+  type DeleteShareOffsetsResult,
+  type PartitionEndOffsets,
+  type ShareGroupOffsetsResult,
+  type ShareOffsetsTopicRequest,
+  deleteShareOffsets,
+  describeShareOffsets,
+  initializedPartitions,
+  requestedPartitions,
+} from './share-group-offsets.js';
 import {
   type ShareGroupConfigLookup,
   ShareGroupMembership,
@@ -463,6 +472,22 @@ export class GroupCoordinator {
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return { groupId, errorCode: ready, errorMessage: null, topics: [] };
     return describeShareOffsets(sources, groupId, initializedPartitions(this.options.image, this.shareGroups.get(groupId)?.initialized));
+  }
+
+  /**
+   * DeleteShareGroupOffsets (KIP-932): the share-partition states of `topicNames` for a share group
+   * that has no members (GROUP_ID_NOT_FOUND for a missing group or one of another type,
+   * NON_EMPTY_GROUP with members, as Kafka).
+   */
+  async deleteShareGroupOffsets(groupId: string, topicNames: readonly string[]): Promise<DeleteShareOffsetsResult> {
+    const fail = (errorCode: number, errorMessage: string | null = null): DeleteShareOffsetsResult => ({ errorCode, errorMessage, responses: [] });
+    if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
+    const ready = await this.ready(groupId);
+    if (ready !== ErrorCode.NONE) return fail(ready);
+    const model = this.shareGroups.get(groupId);
+    if (model === undefined) return fail(ErrorCode.GROUP_ID_NOT_FOUND, this.group(groupId) !== undefined ? `Group ${groupId} is not a share group.` : `Group ${groupId} not found.`);
+    if (model.members.size > 0) return fail(ErrorCode.NON_EMPTY_GROUP, `Share group ${groupId} is not empty.`);
+    return deleteShareOffsets(model, this.options.image, this.options.shareStatePersister, topicNames, (records) => this.storeFor(groupId, records));
   }
 
   /** DeleteGroups of a share group: refused while it has members; its share-partition states go first. */

@@ -2,11 +2,13 @@
 // `__consumer_offsets`, a fake share-state persister that answers summaries, and a fake source of
 // end offsets. Start offsets, lag (end - SPSO - delivery complete count), the partitions of a
 // null topic list, unknown topics and partitions, failed summaries and end offsets, and groups that
-// are not share groups.
+// are not share groups. DeleteShareGroupOffsets: only of an empty share group; the states are
+// deleted and the topic leaves the initialized partitions, also after a replay; failures stay.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../../base/error-codes.js';
 import { silentLogger } from '../../base/logger.js';
+import type { MetadataImage } from '../../metadata/metadata-image.js';
 import { MemoryOffsetsTopic, StepClock, imageWithTopics, random } from '../../testing/group-support.js';
 import type { ShareStateKey, ShareStatePersister, ShareStateResult, ShareStateSummary } from '../share/share-state-persister.js';
 import type { GroupCoordinatorConfig } from './group-context.js';
@@ -30,6 +32,8 @@ const groupConfig: GroupCoordinatorConfig = {
 class SummaryPersister implements ShareStatePersister {
   readonly summaries = new Map<string, ShareStateSummary>();
   readonly summaryCalls: ShareStateKey[] = [];
+  readonly deleteCalls: ShareStateKey[] = [];
+  deleteFailsWith: number = ErrorCode.NONE;
 
   static id(key: ShareStateKey): string {
     return `${key.groupId}:${key.topicId}:${key.partition}`;
@@ -43,7 +47,10 @@ class SummaryPersister implements ShareStatePersister {
     if (!this.summaries.has(SummaryPersister.id(key))) this.set(key.groupId, key.partition, {});
     return { errorCode: ErrorCode.NONE };
   }
-  async delete(): Promise<ShareStateResult> {
+  async delete(key: ShareStateKey): Promise<ShareStateResult> {
+    this.deleteCalls.push(key);
+    if (this.deleteFailsWith !== ErrorCode.NONE) return { errorCode: this.deleteFailsWith };
+    this.summaries.delete(SummaryPersister.id(key));
     return { errorCode: ErrorCode.NONE };
   }
   async readSummary(key: ShareStateKey): Promise<ShareStateSummary> {
@@ -69,21 +76,25 @@ function endOffsetsOf(ends: Record<number, EndOffset>) {
   return { source, asked };
 }
 
+const MEMBER = 'member-1'.padEnd(22, 'x');
+
+function coordinatorOn(topic: MemoryOffsetsTopic, image: MetadataImage, persister: SummaryPersister): GroupCoordinator {
+  return new GroupCoordinator({ clock: new StepClock(), random, logger: silentLogger, config: groupConfig, image, partitions: topic, shareStatePersister: persister });
+}
+
 async function setup() {
   const persister = new SummaryPersister();
-  const coordinator = new GroupCoordinator({
-    clock: new StepClock(),
-    random,
-    logger: silentLogger,
-    config: groupConfig,
-    image: imageWithTopics(),
-    partitions: new MemoryOffsetsTopic(),
-    shareStatePersister: persister,
-  });
+  const topic = new MemoryOffsetsTopic();
+  const image = imageWithTopics();
+  const coordinator = coordinatorOn(topic, image, persister);
   // One member subscribing to `orders` initializes both of its partitions.
-  const joined = await coordinator.shareGroupHeartbeat({ groupId: 'sg', memberId: 'member-1'.padEnd(22, 'x'), memberEpoch: 0, rackId: null, subscribedTopicNames: ['orders'], clientId: 'c', clientHost: '/127.0.0.1' });
+  const joined = await coordinator.shareGroupHeartbeat({ groupId: 'sg', memberId: MEMBER, memberEpoch: 0, rackId: null, subscribedTopicNames: ['orders'], clientId: 'c', clientHost: '/127.0.0.1' });
   assert.equal(joined.errorCode, ErrorCode.NONE);
-  return { coordinator, persister };
+  const leave = async () => {
+    const left = await coordinator.shareGroupHeartbeat({ groupId: 'sg', memberId: MEMBER, memberEpoch: -1, rackId: null, subscribedTopicNames: null, clientId: 'c', clientHost: '/127.0.0.1' });
+    assert.equal(left.errorCode, ErrorCode.NONE);
+  };
+  return { coordinator, persister, topic, image, leave };
 }
 
 describe('DescribeShareGroupOffsets', () => {
@@ -171,5 +182,51 @@ describe('DescribeShareGroupOffsets', () => {
     const result = await coordinator.describeShareGroupOffsets('sg', [], endOffsetsOf({}).source);
     assert.deepEqual(result.topics, []);
     assert.deepEqual(persister.summaryCalls, []);
+  });
+});
+
+describe('DeleteShareGroupOffsets', () => {
+  const initializedTopics = async (coordinator: GroupCoordinator) => (await coordinator.describeShareGroupOffsets('sg', null, endOffsetsOf({}).source)).topics.map((topic) => topic.topicName);
+
+  test('refuses a group with members, a missing group and a group of another type', async () => {
+    const { coordinator, persister } = await setup();
+    assert.deepEqual(await coordinator.deleteShareGroupOffsets('sg', ['orders']), { errorCode: ErrorCode.NON_EMPTY_GROUP, errorMessage: 'Share group sg is not empty.', responses: [] });
+    assert.equal((await coordinator.deleteShareGroupOffsets('nobody', ['orders'])).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    await coordinator.commitOffsets({ groupId: 'classic', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: [{ topic: 'orders', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] });
+    assert.deepEqual(await coordinator.deleteShareGroupOffsets('classic', ['orders']), { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: 'Group classic is not a share group.', responses: [] });
+    assert.deepEqual(persister.deleteCalls, []);
+  });
+
+  test("deletes an empty group's states of a topic, which leaves its initialized partitions, also after a replay", async () => {
+    const { coordinator, persister, topic, image, leave } = await setup();
+    await leave();
+    const result = await coordinator.deleteShareGroupOffsets('sg', ['orders', 'missing']);
+    assert.deepEqual(result, {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      responses: [
+        { topicName: 'missing', topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' },
+        { topicName: 'orders', topicId: ORDERS, errorCode: ErrorCode.NONE, errorMessage: null },
+      ],
+    });
+    assert.deepEqual(persister.deleteCalls.map((key) => [key.groupId, key.topicId, key.partition]).sort(), [['sg', ORDERS, 0], ['sg', ORDERS, 1]]);
+    assert.deepEqual(await initializedTopics(coordinator), []);
+    // Nothing left to delete the second time.
+    assert.deepEqual((await coordinator.deleteShareGroupOffsets('sg', ['orders'])).responses, [{ topicName: 'orders', topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'There is no offset information to delete.' }]);
+    // The record is in the log: a coordinator replaying it knows no initialized partitions either.
+    const replayed = coordinatorOn(topic, image, persister);
+    assert.deepEqual(await initializedTopics(replayed), []);
+    assert.equal((await replayed.shareGroupDescribe(['sg']))[0]?.errorCode, ErrorCode.NONE);
+  });
+
+  test('a failed state deletion is the topic error, and the topic stays for a retry', async () => {
+    const { coordinator, persister, leave } = await setup();
+    await leave();
+    persister.deleteFailsWith = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    assert.deepEqual((await coordinator.deleteShareGroupOffsets('sg', ['orders'])).responses, [{ topicName: 'orders', topicId: ORDERS, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null }]);
+    assert.deepEqual(await initializedTopics(coordinator), ['orders']);
+    persister.deleteFailsWith = ErrorCode.NONE;
+    assert.equal((await coordinator.deleteShareGroupOffsets('sg', ['orders'])).responses[0]?.errorCode, ErrorCode.NONE);
+    assert.deepEqual(await initializedTopics(coordinator), []);
   });
 });

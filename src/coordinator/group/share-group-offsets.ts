@@ -15,10 +15,18 @@
 // - A partition whose summary failed answers StartOffset -1, leader epoch 0, lag -1, no error.
 // - Lag is computed only when the summary succeeded with a known SPSO and DeliveryCompleteCount;
 //   otherwise it is -1. When the end offset cannot be had, the partition carries that error.
+//
+// DeleteShareGroupOffsets (KIP-932) of an empty share group: each named topic's share-partition
+// states are deleted with the share coordinators and the topic leaves the group's initialized
+// partitions (a member subscribing later initializes it afresh, from share.auto.offset.reset).
+// Kafka first records the topic as "deleting" and retries a failed deletion on the next request;
+// here a topic whose deletion failed stays initialized and answers the error, so a retry deletes it.
 import { ErrorCode } from '../../base/error-codes.js';
 import type { MetadataImage } from '../../metadata/metadata-image.js';
 import type { ShareStatePersister, ShareStateSummary } from '../share/share-state-persister.js';
-import type { ShareTopicPartitions } from './share-group.js';
+import type { OffsetsRecord } from './group-records.js';
+import type { ShareGroupModel, ShareTopicPartitions } from './share-group.js';
+import { shareStatePartitionsRecord } from './share-group-records.js';
 
 /** Kafka's Uuid.ZERO_UUID in base64: the topic id of a topic the metadata does not know. */
 export const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -170,4 +178,65 @@ function describedPartition(partitionIndex: number, summary: ShareStateSummary, 
 
 function absentPartition(partitionIndex: number): ShareOffsetsPartition {
   return { partitionIndex, startOffset: UNINITIALIZED, leaderEpoch: DEFAULT_LEADER_EPOCH, lag: UNINITIALIZED, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+export interface DeletedShareOffsetsTopic {
+  topicName: string;
+  topicId: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface DeleteShareOffsetsResult {
+  errorCode: number;
+  errorMessage: string | null;
+  responses: DeletedShareOffsetsTopic[];
+}
+
+/** Share-state errors that mean the state is gone already: nothing left to delete. */
+const ALREADY_DELETED = new Set<number>([ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+
+/**
+ * Deletes the share-partition states of `topicNames` for an empty share group (the caller checked
+ * it is one and empty), then records the group's remaining initialized partitions through `store`.
+ */
+export async function deleteShareOffsets(
+  model: ShareGroupModel,
+  image: MetadataImage,
+  persister: ShareStatePersister | undefined,
+  topicNames: readonly string[],
+  store: (records: OffsetsRecord[]) => Promise<number>,
+): Promise<DeleteShareOffsetsResult> {
+  const responses: DeletedShareOffsetsTopic[] = [];
+  // The eligible topics leave the initialized partitions before the first wait, as Kafka moves them
+  // to "deleting" at once: a member joining meanwhile is not assigned a partition being deleted.
+  const eligible: { topicName: string; topicId: string; entry: ShareTopicPartitions }[] = [];
+  for (const topicName of new Set(topicNames)) {
+    const topic = image.topic(topicName);
+    const entry = topic === undefined ? undefined : model.initialized.get(topic.topicId);
+    if (topic === undefined || entry === undefined) {
+      const errorMessage = topic === undefined ? 'This server does not host this topic-partition.' : 'There is no offset information to delete.';
+      responses.push({ topicName, topicId: ZERO_TOPIC_ID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage });
+      continue;
+    }
+    model.initialized.delete(topic.topicId);
+    eligible.push({ topicName, topicId: topic.topicId, entry });
+  }
+  const deleted: string[] = [];
+  for (const { topicName, topicId, entry } of eligible) {
+    const results = persister === undefined ? [] : await Promise.all([...entry.partitions].map((partition) => persister.delete({ groupId: model.groupId, topicId, partition })));
+    const failed = results.find(({ errorCode }) => errorCode !== ErrorCode.NONE && !ALREADY_DELETED.has(errorCode));
+    if (failed !== undefined) {
+      // Still there: initialized again, for a retry to delete.
+      if (!model.initialized.has(topicId)) model.initialized.set(topicId, entry);
+      responses.push({ topicName, topicId, errorCode: failed.errorCode, errorMessage: failed.errorMessage ?? null });
+      continue;
+    }
+    deleted.push(topicId);
+    responses.push({ topicName, topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+  }
+  if (deleted.length === 0) return { errorCode: ErrorCode.NONE, errorMessage: null, responses };
+  const stored = await store([shareStatePartitionsRecord(model.groupId, model)]);
+  if (stored !== ErrorCode.NONE) return { errorCode: stored, errorMessage: null, responses: [] };
+  return { errorCode: ErrorCode.NONE, errorMessage: null, responses };
 }
