@@ -23,7 +23,8 @@ const schemasDir = join(projectDir, 'schemas');
  * ListConfigResources and added its v1 (KIP-1142), and added AlterPartitionReassignments v1
  * (KIP-860). Kafka 4.0 added Vote v2 with the PreVote field (KIP-996) and DescribeCluster v2 with
  * IncludeFencedBrokers and IsFenced (KIP-1073), and DescribeGroups v6 with an error message per
- * group (KIP-1043). These are compared with the reference in the versions the reference has, field names
+ * group (KIP-1043). Kafka 4.1 added ConsumerGroupDescribe v1 with each member's MemberType (KIP-1099).
+ * These are compared with the reference in the versions the reference has, field names
  * aside (the rename also renamed fields; names are not on the wire).
  */
 const AHEAD_OF_REFERENCE: ReadonlyMap<string, string> = new Map([
@@ -38,6 +39,9 @@ const AHEAD_OF_REFERENCE: ReadonlyMap<string, string> = new Map([
   // DescribeGroups v6 (KIP-1043, Kafka 4.0: ErrorMessage per group), as Kafka 4.2.0 has it.
   ['message/DescribeGroupsRequest.json', 'message/DescribeGroupsRequest.json'],
   ['message/DescribeGroupsResponse.json', 'message/DescribeGroupsResponse.json'],
+  // ConsumerGroupDescribe v1 (KIP-1099, Kafka 4.1: MemberType per member), as Kafka 4.2.0 has it.
+  ['message/ConsumerGroupDescribeRequest.json', 'message/ConsumerGroupDescribeRequest.json'],
+  ['message/ConsumerGroupDescribeResponse.json', 'message/ConsumerGroupDescribeResponse.json'],
 ]);
 
 type Facts = { [key: string]: unknown };
