@@ -12,6 +12,7 @@ import type { MetadataImage } from '../metadata/metadata-image.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { TransactionVerifier } from './transaction-verification.js';
+import type { Transport } from '../protocol/transport.js';
 import type { SharePartitionManager } from './share/share-partition-manager.js';
 import type { ShareStateCoordinator } from '../coordinator/share/share-state-coordinator.js';
 import type { BrokerConfig } from './broker-config.js';
@@ -58,6 +59,8 @@ export interface BrokerServices {
   readonly shareStateCoordinator: ShareStateCoordinator;
   /** Producer ids and transactions, kept in `__transaction_state`. */
   readonly transactionCoordinator: TransactionCoordinator;
+  /** Reaches the other brokers on the inter-broker listener (a single node has none). */
+  readonly peers: Transport;
   /** Checks a transactional produce against its coordinator, here or on another broker (KIP-890). */
   readonly transactionVerifier: TransactionVerifier;
   readonly clock: Clock;

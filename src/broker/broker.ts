@@ -660,6 +660,7 @@ export class Broker {
       transactionCoordinator,
       shareStateCoordinator: share.coordinator,
       sharePartitions: share.partitions,
+      peers: transactionTransport ?? NO_PEERS,
       transactionVerifier: new TransactionVerifier({ nodeId: config.nodeId, image, coordinator: transactionCoordinator, transport: transactionTransport ?? NO_PEERS, logger: logger.child('txn-verifier') }),
       clock,
       logger,

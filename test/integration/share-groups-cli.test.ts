@@ -11,10 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../src/base/error-codes.js';
-import { describeShareGroupOffsetsHandler } from '../../src/broker/handlers/90-describe-share-group-offsets.js';
-import { deleteShareGroupOffsetsHandler } from '../../src/broker/handlers/92-delete-share-group-offsets.js';
-import type { ApiHandler } from '../../src/broker/handlers/handler.js';
-import { handlers } from '../../src/broker/handlers/registry.js';
 import { DeleteShareGroupOffsetsApi, DescribeShareGroupOffsetsApi, ShareAcknowledgeApi, ShareFetchApi, type ShareFetchResponse, ShareGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
 import { AclOperation, AclResourceType, AuthorizedBroker } from '../support/authorized-broker.js';
 import { runChecked, runProcess } from '../support/process.js';
@@ -31,12 +27,6 @@ function conveyor(args: string[]) {
   return [process.execPath, ['--import', 'tsx', '--eval', script, ...args]] as [string, string[]];
 }
 
-// Until the registry lists DescribeShareGroupOffsets and DeleteShareGroupOffsets, the brokers this test starts in-process serve them this way.
-// biome-ignore lint/suspicious/noExplicitAny: handlers of any API.
-for (const handler of [describeShareGroupOffsetsHandler, deleteShareGroupOffsetsHandler] as ApiHandler<any, any>[]) {
-  // biome-ignore lint/suspicious/noExplicitAny: handlers of any API.
-  if (!handlers.some((served) => served.api.apiKey === handler.api.apiKey)) (handlers as ApiHandler<any, any>[]).push(handler);
-}
 
 /** One share group member over one connection: joins, fetches and acknowledges partition 0. */
 class Member {

@@ -9,9 +9,8 @@
 // left out. Share groups switched off (group.coordinator.rebalance.protocols without share):
 // UNSUPPORTED_VERSION for each group.
 // The end offset is the leader's high watermark (Kafka sends ListOffsets LATEST, READ_UNCOMMITTED,
-// to each leader). partitionEndOffsets does the same with a transport to the other brokers; the
-// handler has none yet (BrokerServices exposes no inter-broker transport), so a partition another
-// broker leads answers lag -1 (unknown), without an error.
+// to each leader): read here for the partitions this broker leads, asked of the other leaders over
+// the inter-broker transport; a leader that cannot be reached leaves the lag -1 (unknown).
 import { ErrorCode } from '../../base/error-codes.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { DescribeShareGroupOffsetsApi, type DescribeShareGroupOffsetsResponse, ListOffsetsApi, type ListOffsetsResponse } from '../../protocol/messages/index.js';
@@ -33,7 +32,7 @@ export const describeShareGroupOffsetsHandler = defineHandler({
         if (!broker.config.shareGroups.enabled) return groupError(group.groupId, ErrorCode.UNSUPPORTED_VERSION);
         if (!broker.authorization.group(connection, AclOperation.DESCRIBE, group.groupId)) return groupError(group.groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED);
         const canDescribe = (topic: string) => broker.authorization.topic(connection, AclOperation.DESCRIBE, topic);
-        const endOffsets = partitionEndOffsets(broker, undefined);
+        const endOffsets = partitionEndOffsets(broker, broker.peers);
         if (group.topics === null) {
           // Clients may not see offsets of topics they may not describe.
           const described = await broker.groupCoordinator.describeShareGroupOffsets(group.groupId, null, endOffsets);

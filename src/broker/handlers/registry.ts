@@ -63,6 +63,8 @@ import { readShareGroupStateHandler } from './84-read-share-group-state.js';
 import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
 import { deleteShareGroupStateHandler } from './86-delete-share-group-state.js';
 import { readShareGroupStateSummaryHandler } from './87-read-share-group-state-summary.js';
+import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
+import { deleteShareGroupOffsetsHandler } from './92-delete-share-group-offsets.js';
 import { addRaftVoterHandler } from './80-add-raft-voter.js';
 import { removeRaftVoterHandler } from './81-remove-raft-voter.js';
 import type { ApiHandler } from './handler.js';
@@ -130,6 +132,8 @@ export const handlers: readonly ApiHandler<any, any>[] = [
   writeShareGroupStateHandler,
   deleteShareGroupStateHandler,
   readShareGroupStateSummaryHandler,
+  describeShareGroupOffsetsHandler,
+  deleteShareGroupOffsetsHandler,
   addRaftVoterHandler,
   removeRaftVoterHandler,
 ];
