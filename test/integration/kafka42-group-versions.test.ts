@@ -1,12 +1,32 @@
 // Group API versions Kafka 4.1/4.2 added, over TCP with the raw client: ConsumerGroupDescribe v1
 // (each member's MemberType: 1 for a consumer-protocol member, as Kafka 4.2's ConsumerGroupMember;
-// v0 has no such field, so it decodes as the default -1).
+// v0 has no such field, so it decodes as the default -1), and OffsetCommit and OffsetFetch v10
+// (topics by id: committed and fetched by id, UNKNOWN_TOPIC_ID per partition for an id the
+// metadata does not know, a fetch of all offsets answered by id; v9 still by name).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
-import { ConsumerGroupDescribeApi, ConsumerGroupHeartbeatApi } from '../../src/protocol/messages/index.js';
-import { type TestBroker, createTopic, startTestBroker, uniqueTopic } from './helpers.js';
+import { ZERO_UUID } from '../../src/base/uuid.js';
+import { ConsumerGroupDescribeApi, ConsumerGroupHeartbeatApi, OffsetCommitApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
+import type { OffsetFetchResponse } from '../../src/protocol/messages/offset-fetch.js';
+import { type TestBroker, createTopic, metadata, startTestBroker, uniqueTopic } from './helpers.js';
+
+/** A topic id no topic has (topic ids are random; this one is 1). */
+const UNKNOWN_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+
+/** One fetched group's topics as [topic (id from v10, else name), partition, offset, metadata, error] rows. */
+function fetchedRows(response: OffsetFetchResponse, version = 10): [string | undefined, number, bigint, string | null, number][] {
+  return response.groups![0]!.topics.flatMap((topic) =>
+    topic.partitions.map((partition): [string | undefined, number, bigint, string | null, number] => [
+      version >= 10 ? topic.topicId : topic.name,
+      partition.partitionIndex,
+      partition.committedOffset,
+      partition.metadata,
+      partition.errorCode,
+    ]),
+  );
+}
 
 describe('Kafka 4.2 group API versions', () => {
   let broker: TestBroker;
@@ -48,5 +68,52 @@ describe('Kafka 4.2 group API versions', () => {
       v0.groups[0]!.members.map((member) => [member.memberId, member.memberType]),
       [[memberId, -1]],
     );
+  });
+
+  it('OffsetCommit and OffsetFetch v10 name topics by id; unknown ids answer UNKNOWN_TOPIC_ID; v9 still by name', async () => {
+    const topic = uniqueTopic('offsets-v10');
+    await createTopic(broker.client, topic, 2);
+    const topicId = (await metadata(broker.client, [topic])).topics[0]!.topicId!;
+    assert.notEqual(topicId, ZERO_UUID);
+    const groupId = `group-${randomUUID()}`;
+    const commitBase = { groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null };
+    const partition = (partitionIndex: number, offset: number) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: `m${offset}` });
+
+    const committed = await broker.client.request(OffsetCommitApi, 10, {
+      ...commitBase,
+      topics: [
+        { topicId, partitions: [partition(0, 5), partition(1, 7)] },
+        { topicId: UNKNOWN_ID, partitions: [partition(0, 1)] },
+        { topicId: ZERO_UUID, partitions: [partition(2, 1)] },
+      ],
+    });
+    assert.deepEqual(committed.topics.map(({ topicId: id, partitions }) => ({ topicId: id, partitions })), [
+      { topicId, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.NONE }, { partitionIndex: 1, errorCode: ErrorCode.NONE }] },
+      { topicId: UNKNOWN_ID, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }] },
+      { topicId: ZERO_UUID, partitions: [{ partitionIndex: 2, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }] },
+    ]);
+
+    const fetchGroup = (topics: { topicId: string; partitionIndexes: number[] }[] | null) =>
+      broker.client.request(OffsetFetchApi, 10, { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false });
+    const fetched = await fetchGroup([{ topicId: UNKNOWN_ID, partitionIndexes: [3] }, { topicId, partitionIndexes: [0, 1] }]);
+    assert.equal(fetched.groups![0]!.errorCode, ErrorCode.NONE);
+    assert.deepEqual(fetchedRows(fetched), [
+      [topicId, 0, 5n, 'm5', ErrorCode.NONE],
+      [topicId, 1, 7n, 'm7', ErrorCode.NONE],
+      [UNKNOWN_ID, 3, -1n, '', ErrorCode.UNKNOWN_TOPIC_ID],
+    ]);
+    assert.deepEqual(fetchedRows(await fetchGroup(null)), [
+      [topicId, 0, 5n, 'm5', ErrorCode.NONE],
+      [topicId, 1, 7n, 'm7', ErrorCode.NONE],
+    ]);
+
+    // v9 commits and fetches by name, and sees what v10 committed.
+    const v9Commit = await broker.client.request(OffsetCommitApi, 9, { ...commitBase, topics: [{ name: topic, partitions: [partition(1, 9)] }] });
+    assert.deepEqual(v9Commit.topics.map(({ name, partitions }) => ({ name, partitions })), [{ name: topic, partitions: [{ partitionIndex: 1, errorCode: ErrorCode.NONE }] }]);
+    const v9Fetch = await broker.client.request(OffsetFetchApi, 9, { groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: [0, 1] }] }], requireStable: false });
+    assert.deepEqual(fetchedRows(v9Fetch, 9), [
+      [topic, 0, 5n, 'm5', ErrorCode.NONE],
+      [topic, 1, 9n, 'm9', ErrorCode.NONE],
+    ]);
   });
 });

@@ -43,7 +43,7 @@ export function commitOffsets(client: RawClient, groupId: string, topics: Record
 }
 
 /** The errors of an OffsetCommit (or TxnOffsetCommit) response as `topic-partition: code`, sorted. */
-export function partitionErrors(response: { topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] }): Record<string, number> {
+export function partitionErrors(response: { topics: { name?: string; partitions: { partitionIndex: number; errorCode: number }[] }[] }): Record<string, number> {
   const errors: Record<string, number> = {};
   for (const topic of response.topics) for (const { partitionIndex, errorCode } of topic.partitions) errors[`${topic.name}-${partitionIndex}`] = errorCode;
   return errors;

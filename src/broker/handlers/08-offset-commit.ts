@@ -1,4 +1,4 @@
-// OffsetCommit (key 8), versions 0-9.
+// OffsetCommit (key 8), versions 0-10.
 // Stores committed offsets (with metadata and leader epoch) as records in `__consumer_offsets`
 // before answering. Members are fenced by generation and member id; commits with generation -1
 // (simple consumers, tools) are accepted while the group has no active members.
@@ -9,24 +9,38 @@
 // of UNKNOWN_TOPIC_OR_PARTITION, so a refused client learns nothing of which topics exist); only
 // the authorized partitions reach the coordinator, and with none that exists, no group at all.
 // Version notes: v0 no generation or member; v1 per-partition commit timestamp (ignored, as Kafka
-// 2.1+); v2-4 retention time; v6+ leader epoch; v7+ group.instance.id; v8+ flexible.
+// 2.1+); v2-4 retention time; v6+ leader epoch; v7+ group.instance.id; v8+ flexible; v10 (Kafka
+// 4.2, KIP-848) names topics by id, in the request and the response: an id the metadata does not
+// know answers UNKNOWN_TOPIC_ID for its partitions (before authorization, as Kafka, since there
+// is no name to authorize), the others are committed by name as below v10.
 import { ErrorCode } from '../../base/error-codes.js';
+import { ZERO_UUID } from '../../base/uuid.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { OffsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/index.js';
+import type { BrokerServices } from '../broker-services.js';
 import { defineHandler } from './handler.js';
+
+/** The first version that names topics by id instead of by name. */
+const TOPIC_ID_VERSION = 10;
+
+type RequestTopic = OffsetCommitRequest['topics'][number];
 
 export const offsetCommitHandler = defineHandler({
   api: OffsetCommitApi,
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 10,
   async handle(request, { broker, connection, apiVersion }) {
-    if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return everyPartition(request, ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const refused = new Set(request.topics.map((topic) => topic.name).filter((name) => !broker.authorization.topic(connection, AclOperation.READ, name)));
+    if (!broker.authorization.group(connection, AclOperation.READ, request.groupId)) return everyPartition(request, ErrorCode.GROUP_AUTHORIZATION_FAILED, apiVersion);
+    const names = request.topics.map((topic) => topicName(broker, topic, apiVersion));
+    const topicErrors = names.map((name) => {
+      if (name === undefined) return ErrorCode.UNKNOWN_TOPIC_ID;
+      return broker.authorization.topic(connection, AclOperation.READ, name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    });
     const offsets = request.topics
-      .filter((topic) => !refused.has(topic.name))
-      .flatMap((topic) =>
+      .flatMap((topic, index) => (topicErrors[index] === ErrorCode.NONE ? [{ topic, name: names[index]! }] : []))
+      .flatMap(({ topic, name }) =>
         topic.partitions.map((partition) => ({
-          topic: topic.name,
+          topic: name,
           partition: partition.partitionIndex,
           offset: Number(partition.committedOffset),
           leaderEpoch: partition.committedLeaderEpoch ?? -1,
@@ -45,28 +59,39 @@ export const offsetCommitHandler = defineHandler({
       retentionTimeMs,
       offsets,
     });
-    let index = 0;
+    let next = 0;
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic) => ({
-        name: topic.name,
+      topics: request.topics.map((topic, index) => ({
+        ...topicKey(topic, apiVersion),
         partitions: topic.partitions.map((partition) => ({
           partitionIndex: partition.partitionIndex,
-          errorCode: refused.has(topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : errors[index++]!,
+          errorCode: topicErrors[index] !== ErrorCode.NONE ? topicErrors[index]! : errors[next++]!,
         })),
       })),
     };
   },
-  errorResponse(request, errorCode) {
-    return everyPartition(request, errorCode);
+  errorResponse(request, errorCode, { apiVersion }) {
+    return everyPartition(request, errorCode, apiVersion);
   },
 });
 
-function everyPartition(request: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
+/** The topic's name: as sent below v10; from v10 the name of its id, undefined when the id is unknown. */
+function topicName(broker: BrokerServices, topic: RequestTopic, apiVersion: number): string | undefined {
+  if (apiVersion < TOPIC_ID_VERSION) return topic.name ?? '';
+  return broker.image.topicsById.get(topic.topicId ?? ZERO_UUID)?.name;
+}
+
+/** How a response names a topic: as the request did (its id from v10, else its name). */
+function topicKey(topic: RequestTopic, apiVersion: number): { name: string } | { topicId: string } {
+  return apiVersion >= TOPIC_ID_VERSION ? { topicId: topic.topicId ?? ZERO_UUID } : { name: topic.name ?? '' };
+}
+
+function everyPartition(request: OffsetCommitRequest, errorCode: number, apiVersion: number): OffsetCommitResponse {
   return {
     throttleTimeMs: 0,
     topics: request.topics.map((topic) => ({
-      name: topic.name,
+      ...topicKey(topic, apiVersion),
       partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })),
     })),
   };
