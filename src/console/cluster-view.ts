@@ -3,14 +3,15 @@
 // partition health), pages of topics and groups filtered on the server (a cluster may have tens of
 // thousands), one topic's partitions, sizes and configs, records read by offset or timestamp, a
 // group's members, assignments and lag (classic groups and KIP-848 consumer groups, through the
-// mapping of src/client/consumer-groups.ts), and offset resets.
+// mapping of src/client/consumer-groups.ts; a KIP-932 share group's members and, per
+// share-partition, its start offset and lag), and offset resets.
 import { ErrorCode, errorName } from '../base/error-codes.js';
 import { AdminClient, ConfigResource, type TopicInfo, type PartitionOffsets, OffsetSpec, configSourceNames } from '../client/admin-client.js';
 import { type ClusterClient, KafkaResponseError, ToolError, hostPort } from '../client/cluster-client.js';
 import { Consumer } from '../client/consumer.js';
-import { type GroupRequest, describeGroupsAt, listGroupsAt } from '../client/consumer-groups.js';
+import { type GroupRequest, type SharePartitionOffsetView, describeGroupsAt, describeShareGroupsAt, listGroupsAt, shareGroupOffsetsAt } from '../client/consumer-groups.js';
 import { commitGroupOffsets, fetchGroupOffsets, findGroupCoordinator } from '../client/group-offsets.js';
-import { DescribeClusterApi, DescribeQuorumApi, type MetadataResponse } from '../protocol/messages/index.js';
+import { DescribeClusterApi, DescribeQuorumApi, DescribeShareGroupOffsetsApi, type MetadataResponse, ShareGroupDescribeApi } from '../protocol/messages/index.js';
 
 /** A page of a filtered list: `total` matches, `items` from `offset`. */
 export interface Page<T> {
@@ -31,7 +32,7 @@ export interface TopicRow {
 
 export interface GroupRow {
   groupId: string;
-  /** 'classic' or 'consumer' (KIP-848), from ListGroups v5. */
+  /** 'classic', 'consumer' (KIP-848) or 'share' (KIP-932), from ListGroups v5. */
   type: string;
   state: string;
   protocolType: string;
@@ -43,11 +44,15 @@ const MAX_PAGE = 500;
 
 /** The metadata quorum's topic (KRaft's __cluster_metadata-0). */
 const METADATA_TOPIC = '__cluster_metadata';
+/** Share group ids remembered for the lag sampler; the sampler itself watches at most 20 groups. */
+const MAX_SHARE_GROUP_IDS = 1_000;
 
 export class ClusterView {
   readonly admin: AdminClient;
   private topicsCache: { at: number; topics: Promise<TopicInfo[]> } | undefined;
   private groupsCache: { at: number; groups: Promise<GroupRow[]> } | undefined;
+  /** Groups group() found to be share groups: totalLag() sums their share lag, not committed offsets' lag. */
+  private readonly shareGroupIds = new Set<string>();
 
   constructor(readonly cluster: ClusterClient) {
     this.admin = new AdminClient(cluster);
@@ -269,12 +274,20 @@ export class ClusterView {
   /**
    * A group's state, members with their assignments, and per partition its committed offset, end
    * offset and lag. A KIP-848 consumer group adds its epochs and assignor, and each member's epoch,
-   * subscription and target assignment.
+   * subscription and target assignment. A share group is what neither DescribeGroups nor
+   * ConsumerGroupDescribe knows (as Kafka answers them): see shareGroup().
    */
   async group(groupId: string) {
     const address = await findGroupCoordinator(this.cluster, groupId);
     const [group] = await describeGroupsAt(this.requestAt(address), [groupId]);
-    if (group === undefined) throw new KafkaResponseError(ErrorCode.GROUP_ID_NOT_FOUND, `describing group '${groupId}'`);
+    if (group === undefined) return this.shareGroup(groupId, address);
+    // Below DescribeGroups v6 a group the coordinator does not know as classic comes back Dead and
+    // empty: it may be a share group.
+    if (group.type === 'classic' && group.state === 'Dead' && group.members.length === 0 && group.protocolType === '') {
+      const share = await this.shareGroup(groupId, address).catch(() => undefined);
+      if (share !== undefined) return share;
+    }
+    this.shareGroupIds.delete(groupId);
     const committed = await fetchGroupOffsets(this.cluster, groupId);
     const owners = new Map<string, string>();
     for (const member of group.members) for (const { topic, partitions } of member.assignment) for (const partition of partitions) owners.set(`${topic}:${partition}`, member.memberId);
@@ -305,6 +318,63 @@ export class ClusterView {
         targetAssignment: entry.targetAssignment,
       })),
     };
+  }
+
+  /**
+   * A KIP-932 share group (ShareGroupDescribe v1) with, per share-partition, its start offset and
+   * lag (DescribeShareGroupOffsets v1; lag counts the records in flight or not yet delivered, as
+   * kafka-share-groups.sh's LAG). It commits no offsets: `offsets` stays empty. When the offsets
+   * cannot be read the group is still shown, with `shareOffsetsError`.
+   */
+  private async shareGroup(groupId: string, address: string) {
+    // A broker without share groups would refuse the request: the group is simply not found.
+    const served = (await this.cluster.versionOf(ShareGroupDescribeApi.apiKey)) >= 1;
+    const [group] = served ? await describeShareGroupsAt(this.requestAt(address), [groupId]) : [];
+    if (group === undefined) throw new KafkaResponseError(ErrorCode.GROUP_ID_NOT_FOUND, `describing group '${groupId}'`);
+    this.rememberShareGroup(groupId);
+    let shareOffsets: SharePartitionOffsetView[] = [];
+    let shareOffsetsError: string | null = null;
+    try {
+      shareOffsets = await this.shareOffsets(groupId, address);
+    } catch (error) {
+      shareOffsetsError = messageOf(error);
+    }
+    return {
+      groupId,
+      coordinator: address,
+      type: 'share' as const,
+      state: group.state,
+      protocolType: 'share',
+      protocol: group.assignor,
+      assignor: group.assignor,
+      groupEpoch: group.groupEpoch,
+      assignmentEpoch: group.assignmentEpoch,
+      members: group.members.map((member) => ({
+        memberId: member.memberId,
+        clientId: member.clientId,
+        clientHost: member.host,
+        groupInstanceId: null,
+        memberEpoch: member.memberEpoch,
+        rackId: member.rackId,
+        subscribedTopicNames: member.subscribedTopicNames,
+        assignment: member.assignment,
+      })),
+      offsets: [] as never[],
+      shareOffsets: shareOffsets.map(({ topic, partition, startOffset, lag, error }) => ({ topic, partition, startOffset, lag, error })),
+      shareOffsetsError,
+      totalLag: shareLag(shareOffsets),
+    };
+  }
+
+  /** A share group's start offset and lag per share-partition; none from a broker without DescribeShareGroupOffsets. */
+  private async shareOffsets(groupId: string, address: string): Promise<SharePartitionOffsetView[]> {
+    if ((await this.cluster.versionOf(DescribeShareGroupOffsetsApi.apiKey)) < 0) throw new ToolError('the broker does not serve DescribeShareGroupOffsets');
+    return shareGroupOffsetsAt(this.requestAt(address), groupId);
+  }
+
+  private rememberShareGroup(groupId: string): void {
+    if (this.shareGroupIds.size >= MAX_SHARE_GROUP_IDS) this.shareGroupIds.clear();
+    this.shareGroupIds.add(groupId);
   }
 
   /** Requests to the broker at `address` (a group's coordinator, or a broker whose groups are listed). */
@@ -349,8 +419,12 @@ export class ClusterView {
     return offsets;
   }
 
-  /** Total committed lag of a group (for the lag-over-time chart). */
+  /** Total committed lag of a group, or a share group's total share lag (for the lag-over-time chart). */
   async totalLag(groupId: string): Promise<number> {
+    if (this.shareGroupIds.has(groupId)) {
+      const address = await findGroupCoordinator(this.cluster, groupId);
+      return shareLag(await this.shareOffsets(groupId, address));
+    }
     const lags = await this.lags(await fetchGroupOffsets(this.cluster, groupId));
     return lags.reduce((sum, entry) => sum + Math.max(0, entry.lag), 0);
   }
@@ -370,6 +444,11 @@ export class ClusterView {
 /** Bytes as the browser wants them: base64 (it decodes and shows JSON, text or hex), null kept. */
 function encoded(value: Buffer | null): string | null {
   return value === null ? null : value.toString('base64');
+}
+
+/** The records a share group has not finished with, over its share-partitions (unknown lags count 0). */
+function shareLag(offsets: readonly SharePartitionOffsetView[]): number {
+  return offsets.reduce((sum, entry) => sum + Math.max(0, entry.lag ?? 0), 0);
 }
 
 function clampLimit(limit: number): number {

@@ -2,7 +2,9 @@
 // KIP-848 consumer), one group's members and their assignments (a consumer group's also its epochs,
 // assignor, and each member's epoch and target assignment), committed offsets and lag per
 // partition, its total lag over time (sampled by the server while someone looks at the group) and
-// resetting its offsets of a topic.
+// resetting its offsets of a topic. A KIP-932 share group shows its epochs, members and, per
+// share-partition, the start offset and lag (records in flight or not yet delivered); it commits no
+// offsets, so it has no reset form.
 import { api, enc } from './api';
 import { lineChart } from './chart';
 import { debounce, h, link, replace, table } from './dom';
@@ -13,8 +15,8 @@ interface GroupRow { groupId: string; type: string; state: string; protocolType:
 interface Page<T> { total: number; offset: number; limit: number; items: T[] }
 type Assignment = { topic: string; partitions: number[] }[];
 interface Group {
-  groupId: string; type: 'classic' | 'consumer'; state: string; protocolType: string; protocol: string; coordinator: string; totalLag: number;
-  /** Consumer (KIP-848) groups only. */
+  groupId: string; type: 'classic' | 'consumer' | 'share'; state: string; protocolType: string; protocol: string; coordinator: string; totalLag: number;
+  /** Consumer (KIP-848) and share (KIP-932) groups only. */
   groupEpoch?: number; assignmentEpoch?: number; assignor?: string;
   members: {
     memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; assignment: Assignment;
@@ -22,6 +24,9 @@ interface Group {
     memberEpoch?: number; targetAssignment?: Assignment; subscribedTopicNames?: string[]; subscribedTopicRegex?: string | null;
   }[];
   offsets: { topic: string; partition: number; committed: number; end: number; lag: number; memberId: string | null }[];
+  /** Share groups only: per share-partition its start offset and lag (null when not known yet). */
+  shareOffsets?: { topic: string; partition: number; startOffset: number | null; lag: number | null; error: string | null }[];
+  shareOffsetsError?: string | null;
   lagHistory: { at: number; lag: number }[];
 }
 
@@ -55,6 +60,10 @@ export async function groupPage(root: HTMLElement, groupId: string): Promise<Cle
   const load = async () => {
     const group = await api<Group>(`/console/api/groups/${enc(groupId)}`);
     replace(chart, lineChart(`Total lag of ${groupId}`, [{ name: 'lag (records)', color: '#c0392b', points: group.lagHistory.map((sample) => ({ at: sample.at, value: sample.lag })) }], '', 'lag-chart'));
+    if (group.type === 'share') {
+      replace(body, ...sharePage(group));
+      return;
+    }
     replace(body,
       group.type === 'consumer' ? consumerSummary(group) :
         h('p', {}, h('span', { id: 'group-type' }, 'classic'), ` group - state `, h('strong', { id: 'group-state' }, group.state), ` - protocol ${group.protocolType || '-'} ${group.protocol ? `(${group.protocol})` : ''} - coordinator ${group.coordinator} - total lag `, h('strong', { id: 'total-lag' }, String(group.totalLag))),
@@ -99,6 +108,34 @@ function consumerMembers(group: Group): HTMLElement {
       h('span', { class: reconciling ? 'warn' : '' }, assignmentText(member.targetAssignment)),
     ];
   }), { id: 'members-table' });
+}
+
+/** A KIP-932 share group: its line, members, and share-partitions (no reset: share groups commit no offsets). */
+function sharePage(group: Group): HTMLElement[] {
+  const rows = group.shareOffsets ?? [];
+  const lagNote = 'Lag: the records of the partition the group has not finished with - delivered to a member and not yet acknowledged (in flight), or not yet delivered.';
+  return [
+    h('p', {},
+      h('span', { id: 'group-type' }, 'share'), ` group (KIP-932) - state `, h('strong', { id: 'group-state' }, group.state),
+      ` - group epoch `, h('strong', { id: 'group-epoch' }, String(group.groupEpoch)),
+      ` - assignment epoch `, h('strong', { id: 'assignment-epoch' }, String(group.assignmentEpoch)),
+      ` - assignor `, h('strong', { id: 'group-assignor' }, group.assignor ?? '-'),
+      ` - coordinator ${group.coordinator} - total lag `, h('strong', { id: 'total-lag', title: lagNote }, String(group.totalLag))),
+    h('h2', {}, 'Members'),
+    group.members.length === 0 ? h('p', { class: 'muted' }, 'no members') :
+      table(['Member', 'Epoch', 'Client id', 'Host', 'Subscription', 'Assignment'], group.members.map((member) => [
+        member.memberId, member.memberEpoch ?? '', member.clientId, member.clientHost, (member.subscribedTopicNames ?? []).join(', '), assignmentText(member.assignment),
+      ]), { id: 'members-table' }),
+    h('p', { class: 'muted' }, 'A share group hands a partition to several members at once; each record goes to one member at a time.'),
+    h('h2', {}, 'Share-partitions'),
+    h('p', { class: 'muted', id: 'share-lag-note' }, `Start offset: where the group's share-partition begins (records below it are done). ${lagNote}`),
+    group.shareOffsetsError ? h('p', { class: 'error', id: 'share-offsets-error' }, `share-partition offsets unavailable: ${group.shareOffsetsError}`) :
+      rows.length === 0 ? h('p', { class: 'muted' }, 'no share-partition offsets yet') :
+      table(['Topic', 'Partition', 'Start offset', 'Lag'], rows.map((entry) => [
+        entry.topic, entry.partition, entry.startOffset ?? '-',
+        h('span', { class: entry.error ? 'error' : (entry.lag ?? 0) > 0 ? 'warn' : '', title: entry.error ?? lagNote }, entry.error ?? (entry.lag === null ? '?' : entry.lag)),
+      ]), { id: 'share-offsets-table' }),
+  ];
 }
 
 function resetForm(groupId: string, topics: string[], reload: () => Promise<void>): HTMLElement {
