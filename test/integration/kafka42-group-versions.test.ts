@@ -2,7 +2,9 @@
 // (each member's MemberType: 1 for a consumer-protocol member, as Kafka 4.2's ConsumerGroupMember;
 // v0 has no such field, so it decodes as the default -1), and OffsetCommit and OffsetFetch v10
 // (topics by id: committed and fetched by id, UNKNOWN_TOPIC_ID per partition for an id the
-// metadata does not know, a fetch of all offsets answered by id; v9 still by name).
+// metadata does not know, a fetch of all offsets answered by id; v9 still by name; a known id
+// the principal may not read answers TOPIC_AUTHORIZATION_FAILED under its id, an unknown one
+// UNKNOWN_TOPIC_ID whatever the ACLs, as Kafka's KafkaApis).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +12,7 @@ import { ErrorCode } from '../../src/base/error-codes.js';
 import { ZERO_UUID } from '../../src/base/uuid.js';
 import { ConsumerGroupDescribeApi, ConsumerGroupHeartbeatApi, OffsetCommitApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
 import type { OffsetFetchResponse } from '../../src/protocol/messages/offset-fetch.js';
+import { AclOperation, AclResourceType, AuthorizedBroker } from '../support/authorized-broker.js';
 import { type TestBroker, createTopic, metadata, startTestBroker, uniqueTopic } from './helpers.js';
 
 /** A topic id no topic has (topic ids are random; this one is 1). */
@@ -115,5 +118,52 @@ describe('Kafka 4.2 group API versions', () => {
       [topic, 0, 5n, 'm5', ErrorCode.NONE],
       [topic, 1, 9n, 'm9', ErrorCode.NONE],
     ]);
+  });
+});
+
+describe('Kafka 4.2 OffsetCommit and OffsetFetch v10 under ACLs', () => {
+  let authz: AuthorizedBroker;
+
+  before(async () => {
+    authz = await AuthorizedBroker.start();
+  });
+  after(async () => {
+    await authz.close();
+  });
+
+  it('a known id without READ on its topic answers TOPIC_AUTHORIZATION_FAILED by id; an unknown id UNKNOWN_TOPIC_ID', async () => {
+    const admin = await authz.raw('admin');
+    const alice = await authz.raw('alice');
+    try {
+      const topic = uniqueTopic('offsets-v10-acl');
+      await createTopic(admin, topic, 1);
+      const topicId = (await metadata(admin, [topic])).topics[0]!.topicId!;
+      const groupId = `group-${randomUUID()}`;
+      const commit = { groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null };
+      const offsetOf = (offset: number) => [{ partitionIndex: 0, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null }];
+      const byAdmin = await admin.request(OffsetCommitApi, 10, { ...commit, topics: [{ topicId, partitions: offsetOf(4) }] });
+      assert.equal(byAdmin.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+      await authz.grant({ principal: 'User:alice', resourceType: AclResourceType.GROUP, resourceName: groupId, operation: AclOperation.READ });
+
+      const byAlice = await alice.request(OffsetCommitApi, 10, { ...commit, topics: [{ topicId, partitions: offsetOf(9) }, { topicId: UNKNOWN_ID, partitions: offsetOf(9) }] });
+      assert.deepEqual(
+        byAlice.topics.map(({ topicId: id, partitions }) => [id, partitions.map(({ errorCode }) => errorCode)]),
+        [
+          [topicId, [ErrorCode.TOPIC_AUTHORIZATION_FAILED]],
+          [UNKNOWN_ID, [ErrorCode.UNKNOWN_TOPIC_ID]],
+        ],
+      );
+      const fetchAs = (topics: { topicId: string; partitionIndexes: number[] }[] | null) =>
+        alice.request(OffsetFetchApi, 10, { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false });
+      assert.deepEqual(fetchedRows(await fetchAs([{ topicId, partitionIndexes: [0] }, { topicId: UNKNOWN_ID, partitionIndexes: [0] }])), [
+        [topicId, 0, -1n, '', ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+        [UNKNOWN_ID, 0, -1n, '', ErrorCode.UNKNOWN_TOPIC_ID],
+      ]);
+      // Every committed offset: the topic alice may not describe is left out.
+      assert.deepEqual(fetchedRows(await fetchAs(null)), []);
+    } finally {
+      await alice.close();
+      await admin.close();
+    }
   });
 });
