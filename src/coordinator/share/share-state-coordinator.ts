@@ -550,108 +550,69 @@ function wireBatches(batches: readonly PersistedStateBatch[]) {
   return batches.map((batch) => ({ firstOffset: BigInt(batch.firstOffset), lastOffset: BigInt(batch.lastOffset), deliveryState: batch.deliveryState, deliveryCount: batch.deliveryCount }));
 }
 
-export async function answerInitializeShareGroupState(persister: ShareStatePersister, request: InitializeShareGroupStateRequest): Promise<InitializeShareGroupStateResponse> {
+/**
+ * The share-state RPCs' common shape: one answer per requested partition, in request order, each
+ * for the share-partition key of the request's group, the topic id and the partition. A request
+ * without a group, topics or partitions gets no results, as Kafka answers it.
+ */
+async function perPartition<Entry extends { partition: number }, Answer>(
+  request: { groupId: string; topics: { topicId: string; partitions: Entry[] }[] },
+  answer: (key: ShareStateKey, entry: Entry) => Promise<Answer>,
+): Promise<{ results: { topicId: string; partitions: Answer[] }[] }> {
   if (malformed(request)) return { results: [] };
-  return {
-    results: await Promise.all(
-      request.topics.map(async (topic) => ({
-        topicId: topic.topicId,
-        partitions: await Promise.all(
-          topic.partitions.map(async (entry) => {
-            const result = await persister.initialize(shareKey(request.groupId, topic.topicId, entry.partition), entry.stateEpoch, Number(entry.startOffset));
-            return { partition: entry.partition, errorCode: result.errorCode, errorMessage: messageOf(result) };
-          }),
-        ),
-      })),
-    ),
-  };
+  const results = await Promise.all(
+    request.topics.map(async (topic) => ({
+      topicId: topic.topicId,
+      partitions: await Promise.all(topic.partitions.map((entry) => answer(shareKey(request.groupId, topic.topicId, entry.partition), entry))),
+    })),
+  );
+  return { results };
 }
 
-export async function answerReadShareGroupState(persister: ShareStatePersister, request: ReadShareGroupStateRequest): Promise<ReadShareGroupStateResponse> {
-  if (malformed(request)) return { results: [] };
-  return {
-    results: await Promise.all(
-      request.topics.map(async (topic) => ({
-        topicId: topic.topicId,
-        partitions: await Promise.all(
-          topic.partitions.map(async (entry) => {
-            const result = await persister.read(shareKey(request.groupId, topic.topicId, entry.partition), entry.leaderEpoch);
-            return {
-              partition: entry.partition,
-              errorCode: result.errorCode,
-              errorMessage: messageOf(result),
-              stateEpoch: result.stateEpoch,
-              startOffset: BigInt(result.startOffset),
-              stateBatches: wireBatches(result.stateBatches),
-            };
-          }),
-        ),
-      })),
-    ),
-  };
+/** A partition's answer that carries only the outcome. */
+function outcome(partition: number, result: ShareStateResult) {
+  return { partition, errorCode: result.errorCode, errorMessage: messageOf(result) };
 }
 
-export async function answerWriteShareGroupState(persister: ShareStatePersister, request: WriteShareGroupStateRequest): Promise<WriteShareGroupStateResponse> {
-  if (malformed(request)) return { results: [] };
-  return {
-    results: await Promise.all(
-      request.topics.map(async (topic) => ({
-        topicId: topic.topicId,
-        partitions: await Promise.all(
-          topic.partitions.map(async (entry) => {
-            const result = await persister.write(shareKey(request.groupId, topic.topicId, entry.partition), {
-              stateEpoch: entry.stateEpoch,
-              leaderEpoch: entry.leaderEpoch,
-              startOffset: Number(entry.startOffset),
-              deliveryCompleteCount: entry.deliveryCompleteCount ?? -1,
-              stateBatches: entry.stateBatches.map((batch) => ({ firstOffset: Number(batch.firstOffset), lastOffset: Number(batch.lastOffset), deliveryState: batch.deliveryState, deliveryCount: batch.deliveryCount })),
-            });
-            return { partition: entry.partition, errorCode: result.errorCode, errorMessage: messageOf(result) };
-          }),
-        ),
-      })),
-    ),
-  };
+export function answerInitializeShareGroupState(persister: ShareStatePersister, request: InitializeShareGroupStateRequest): Promise<InitializeShareGroupStateResponse> {
+  return perPartition(request, async (key, entry) => outcome(entry.partition, await persister.initialize(key, entry.stateEpoch, Number(entry.startOffset))));
 }
 
-export async function answerDeleteShareGroupState(persister: ShareStatePersister, request: DeleteShareGroupStateRequest): Promise<DeleteShareGroupStateResponse> {
-  if (malformed(request)) return { results: [] };
-  return {
-    results: await Promise.all(
-      request.topics.map(async (topic) => ({
-        topicId: topic.topicId,
-        partitions: await Promise.all(
-          topic.partitions.map(async (entry) => {
-            const result = await persister.delete(shareKey(request.groupId, topic.topicId, entry.partition));
-            return { partition: entry.partition, errorCode: result.errorCode, errorMessage: messageOf(result) };
-          }),
-        ),
-      })),
-    ),
-  };
+export function answerReadShareGroupState(persister: ShareStatePersister, request: ReadShareGroupStateRequest): Promise<ReadShareGroupStateResponse> {
+  return perPartition(request, async (key, entry) => {
+    const result = await persister.read(key, entry.leaderEpoch);
+    return { ...outcome(entry.partition, result), stateEpoch: result.stateEpoch, startOffset: BigInt(result.startOffset), stateBatches: wireBatches(result.stateBatches) };
+  });
 }
 
-export async function answerReadShareGroupStateSummary(persister: ShareStatePersister, request: ReadShareGroupStateSummaryRequest): Promise<ReadShareGroupStateSummaryResponse> {
-  if (malformed(request)) return { results: [] };
-  return {
-    results: await Promise.all(
-      request.topics.map(async (topic) => ({
-        topicId: topic.topicId,
-        partitions: await Promise.all(
-          topic.partitions.map(async (entry) => {
-            const result = await persister.readSummary(shareKey(request.groupId, topic.topicId, entry.partition), entry.leaderEpoch);
-            return {
-              partition: entry.partition,
-              errorCode: result.errorCode,
-              errorMessage: messageOf(result),
-              stateEpoch: result.stateEpoch,
-              leaderEpoch: result.leaderEpoch,
-              startOffset: BigInt(result.startOffset),
-              deliveryCompleteCount: result.deliveryCompleteCount,
-            };
-          }),
-        ),
-      })),
+export function answerWriteShareGroupState(persister: ShareStatePersister, request: WriteShareGroupStateRequest): Promise<WriteShareGroupStateResponse> {
+  return perPartition(request, async (key, entry) =>
+    outcome(
+      entry.partition,
+      await persister.write(key, {
+        stateEpoch: entry.stateEpoch,
+        leaderEpoch: entry.leaderEpoch,
+        startOffset: Number(entry.startOffset),
+        deliveryCompleteCount: entry.deliveryCompleteCount ?? -1,
+        stateBatches: entry.stateBatches.map((batch) => ({ firstOffset: Number(batch.firstOffset), lastOffset: Number(batch.lastOffset), deliveryState: batch.deliveryState, deliveryCount: batch.deliveryCount })),
+      }),
     ),
-  };
+  );
+}
+
+export function answerDeleteShareGroupState(persister: ShareStatePersister, request: DeleteShareGroupStateRequest): Promise<DeleteShareGroupStateResponse> {
+  return perPartition(request, async (key, entry) => outcome(entry.partition, await persister.delete(key)));
+}
+
+export function answerReadShareGroupStateSummary(persister: ShareStatePersister, request: ReadShareGroupStateSummaryRequest): Promise<ReadShareGroupStateSummaryResponse> {
+  return perPartition(request, async (key, entry) => {
+    const result = await persister.readSummary(key, entry.leaderEpoch);
+    return {
+      ...outcome(entry.partition, result),
+      stateEpoch: result.stateEpoch,
+      leaderEpoch: result.leaderEpoch,
+      startOffset: BigInt(result.startOffset),
+      deliveryCompleteCount: result.deliveryCompleteCount,
+    };
+  });
 }
