@@ -10,6 +10,7 @@ import { ErrorCode } from '../../src/base/error-codes.js';
 import { ZERO_UUID } from '../../src/base/uuid.js';
 import { randomUUID } from 'node:crypto';
 import {
+  DeleteShareGroupOffsetsApi,
   DeleteTopicsApi,
   DescribeConfigsApi,
   FindCoordinatorApi,
@@ -267,6 +268,29 @@ describe('share groups on the wire', () => {
     assert.deepEqual(group?.members.map((member) => member.memberId).sort(), [a!.memberId, b!.memberId].sort());
     for (const member of group!.members) assert.deepEqual(member.assignment.topicPartitions.map((entry) => [entry.topicName, entry.partitions]), [['share-describe', [0]]]);
     assert.equal(missing?.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('drops a group\'s share-partitions when its last session ends, so a later offsets deletion is seen', async () => {
+    const [a] = await setUp('share-evict', 'share-evict-group', 1);
+    await produceOk(broker.client, 'share-evict', 0, batchOf(['e0', 'e1', 'e2']));
+    assert.equal((await a!.fetchRecords()).length, 3);
+    assert.equal((await a!.acknowledge([[0, 2, ACCEPT]])).responses[0]?.partitions[0]?.errorCode, ErrorCode.NONE);
+    const manager = broker.running.broker.services.sharePartitions;
+    assert.notEqual(manager.loaded('share-evict-group', a!.topicId, 0), undefined);
+    assert.equal((await a!.acknowledge([], -1)).errorCode, ErrorCode.NONE, 'the session closes');
+    await waitFor(() => manager.loaded('share-evict-group', a!.topicId, 0) === undefined, 'the share-partition dropped');
+    a!.epoch = -1;
+    assert.equal((await a!.heartbeat()).errorCode, ErrorCode.NONE, 'the member leaves');
+    const deleted = await broker.client.request(DeleteShareGroupOffsetsApi, 0, { groupId: 'share-evict-group', topics: [{ topicName: 'share-evict' }] });
+    assert.equal(deleted.errorCode, ErrorCode.NONE);
+    assert.deepEqual(deleted.responses.map((topic) => topic.errorCode), [ErrorCode.NONE]);
+    await produceOk(broker.client, 'share-evict', 0, batchOf(['e3', 'e4']));
+    // A new member starts where share.auto.offset.reset says (latest: offset 5), not at the old start offset 3.
+    const b = new Member(await broker.connect(), 'share-evict-group', 'share-evict', a!.topicId);
+    await b.joined([0]);
+    assert.deepEqual(acquiredRecords(await b.fetch({ maxWaitMs: 200 })), []);
+    await produceOk(broker.client, 'share-evict', 0, batchOf(['e5']));
+    assert.deepEqual((await b.fetchRecords()).map((record) => [record.offset, record.value]), [[5, 'e5']]);
   });
 
   it('drops the share-partition state of a deleted topic', async () => {

@@ -179,7 +179,12 @@ export class SharePartitionManager {
     return this.#persist(entry);
   }
 
-  /** A share session ended (closed, replaced, or its connection dropped): its member's records go back. */
+  /**
+   * A share session ended (closed, replaced, or its connection dropped): its member's records go
+   * back. When it was the group's last session here, the group's share-partitions are dropped once
+   * their last write is done, as Kafka evicts them: the next member to come loads the state as the
+   * share coordinator has it then (an admin deleting the group's offsets meanwhile is seen).
+   */
   releaseSession(session: ShareSession): void {
     for (const { topicId, partition } of session.partitions.values()) {
       const entry = this.loaded(session.groupId, topicId, partition);
@@ -187,6 +192,17 @@ export class SharePartitionManager {
       entry.share.releaseMember(session.memberId);
       void this.#persist(entry);
       this.#options.wake(entry.partition.key);
+    }
+    if (!this.sessions.hasGroup(session.groupId)) this.#evictGroup(session.groupId);
+  }
+
+  #evictGroup(groupId: string): void {
+    for (const [key, known] of this.#entries) {
+      if (known instanceof Promise || known.groupId !== groupId) continue;
+      // A member that came back meanwhile keeps the entry.
+      void known.persisting.then(() => {
+        if (!this.sessions.hasGroup(groupId)) this.#close(key, known);
+      });
     }
   }
 

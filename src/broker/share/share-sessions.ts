@@ -100,6 +100,12 @@ export class ShareSessionCache {
     return removed;
   }
 
+  /** Whether any member of `groupId` has a session here. */
+  hasGroup(groupId: string): boolean {
+    for (const session of this.#sessions.values()) if (session.groupId === groupId) return true;
+    return false;
+  }
+
   /** Every session, for diagnostics. */
   all(): IterableIterator<ShareSession> {
     return this.#sessions.values();
