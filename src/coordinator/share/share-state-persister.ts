@@ -51,8 +51,9 @@ export interface ShareStateWrite {
 /**
  * Each call resolves (never rejects) with the share coordinator's answer: NONE, or an error such
  * as NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE / COORDINATOR_LOAD_IN_PROGRESS (retriable),
- * INVALID_REQUEST (never initialized), FENCED_STATE_EPOCH, FENCED_LEADER_EPOCH,
- * GROUP_ID_NOT_FOUND / UNKNOWN_TOPIC_OR_PARTITION (read of a deleted state).
+ * INVALID_REQUEST (a read or write of a state never initialized, or deleted), FENCED_STATE_EPOCH,
+ * FENCED_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION (the topic or partition is not in the metadata,
+ * e.g. deleted). Deleting a state that is not there succeeds.
  */
 export interface ShareStatePersister {
   /** Creates (or re-creates, at a newer state epoch) the state with `startOffset` (-1: decided at first read). */
