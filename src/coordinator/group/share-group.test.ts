@@ -358,7 +358,7 @@ describe('ShareGroupHeartbeat', () => {
     assert.deepEqual(all, [0, 1, 2, 3, 4, 5]);
   });
 
-  test('failed initialization: nothing assigned, retried after the retry interval, then assigned', async () => {
+  test('failed initialization: nothing assigned, asked again at the next heartbeat, then assigned', async () => {
     const { coordinator, clock, persister } = setup({ shareConfig: { initializeRetryIntervalMs: 30_000 } });
     persister.failWith = ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const member = new Member(coordinator, memberId(1));
@@ -366,12 +366,9 @@ describe('ShareGroupHeartbeat', () => {
     assert.equal(first.errorCode, ErrorCode.NONE);
     assert.deepEqual(first.assignment, [], 'nothing is initialized: nothing assignable');
     assert.equal(persister.initializeCalls.length, 2);
+    // A refusal un-initializes at once (Kafka's uninitializeShareGroupState), well within the retry interval.
     persister.failWith = ErrorCode.NONE;
-    await clock.advance(10_000);
-    await member.heartbeat();
-    assert.equal(persister.initializeCalls.length, 2, 'not asked again before the retry interval');
-    assert.deepEqual(member.assignment, {});
-    await clock.advance(25_000);
+    await clock.advance(1_000);
     const later = await member.heartbeat();
     assert.equal(persister.initializeCalls.length, 4);
     assert.deepEqual(later.assignment, [{ topicId: ORDERS, partitions: [0, 1] }]);

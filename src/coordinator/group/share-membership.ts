@@ -298,9 +298,15 @@ export class ShareGroupMembership {
     );
     if (!this.isLive(model)) return ErrorCode.NONE;
     let initialized = 0;
+    let failed = 0;
     for (const { entry, errorCode } of results) {
       if (errorCode !== ErrorCode.NONE) {
+        // As Kafka's uninitializeShareGroupState: no longer initializing, so the next heartbeat
+        // asks again (the retry interval is for an initialization that got no answer at all).
         this.context.logger.warn('initializing share-partition state failed', { group: model.groupId, topicId: entry.topicId, partition: entry.partition, errorCode });
+        removePartition(model.initializing, entry.topicId, entry.partition);
+        model.initializingSinceMs.delete(partitionId(entry.topicId, entry.partition));
+        failed++;
         continue;
       }
       // The topic went while the persister answered: nothing to record for it.
@@ -310,7 +316,7 @@ export class ShareGroupMembership {
       addPartition(model.initialized, entry.topicId, entry.topicName, entry.partition);
       initialized++;
     }
-    if (initialized === 0) return ErrorCode.NONE;
+    if (initialized === 0) return failed === 0 ? ErrorCode.NONE : this.context.store(model.groupId, [shareStatePartitionsRecord(model.groupId, model)]);
     const records: OffsetsRecord[] = [shareStatePartitionsRecord(model.groupId, model)];
     model.groupEpoch++;
     records.push(shareGroupEpochRecord(model.groupId, { epoch: model.groupEpoch, metadataHash: model.metadataHash }));
