@@ -366,6 +366,52 @@ describe('PostgreSQL CDC source (Debezium envelope)', { skip: postgresUnavailabl
       await connect.close();
     }
   });
+
+  it('captures two tables with one connector, each into its own <topic.prefix>.<schema>.<table> topic', async () => {
+    await db.query('CREATE SCHEMA inventory');
+    await db.query('CREATE TABLE inventory.items (sku text PRIMARY KEY, stock integer NOT NULL)');
+    await db.query('CREATE TABLE public.shelves (aisle integer, position integer, label text, PRIMARY KEY (aisle, position))');
+    await db.query('CREATE TABLE public.ignored (id integer PRIMARY KEY)');
+    await db.query(`INSERT INTO inventory.items VALUES ('bolt', 10)`);
+    await db.query(`INSERT INTO public.shelves VALUES (1, 2, 'top')`);
+    const connect = await startConnect({ worker: worker() });
+    try {
+      await startWith(connect, source('cdc8', 'inventory\\.items,public\\.shelves'));
+      await waitEvents('cdc8.inventory.items', 1);
+      await waitEvents('cdc8.public.shelves', 1);
+      // One transaction touching both tables (and one not captured): its changes split by table.
+      await db.query('BEGIN');
+      await db.query(`INSERT INTO inventory.items VALUES ('nut', 5)`);
+      await db.query(`UPDATE public.shelves SET label = 'upper' WHERE aisle = 1 AND position = 2`);
+      await db.query('INSERT INTO public.ignored VALUES (1)');
+      await db.query(`UPDATE inventory.items SET stock = 9 WHERE sku = 'bolt'`);
+      await db.query(`INSERT INTO public.shelves VALUES (3, 4, 'floor')`);
+      await db.query('COMMIT');
+      const items = await waitEvents('cdc8.inventory.items', 3);
+      const shelves = await waitEvents('cdc8.public.shelves', 3);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.deepEqual((await events('cdc8.inventory.items')).length, 3, 'no change of another table in the items topic');
+      assert.deepEqual((await events('cdc8.public.shelves')).length, 3, 'no change of another table in the shelves topic');
+      assert.deepEqual(items.map((event) => [event.key?.payload, event.value?.payload.op, event.value?.payload.after]), [
+        [{ sku: 'bolt' }, 'r', { sku: 'bolt', stock: 10 }],
+        [{ sku: 'nut' }, 'c', { sku: 'nut', stock: 5 }],
+        [{ sku: 'bolt' }, 'u', { sku: 'bolt', stock: 9 }],
+      ]);
+      assert.deepEqual(shelves.map((event) => [event.key?.payload, event.value?.payload.op, event.value?.payload.after]), [
+        [{ aisle: 1, position: 2 }, 'r', { aisle: 1, position: 2, label: 'top' }],
+        [{ aisle: 1, position: 2 }, 'u', { aisle: 1, position: 2, label: 'upper' }],
+        [{ aisle: 3, position: 4 }, 'c', { aisle: 3, position: 4, label: 'floor' }],
+      ]);
+      assert.equal(items[0]!.key!.schema.name, 'cdc8.inventory.items.Key');
+      assert.equal(shelves[0]!.key!.schema.name, 'cdc8.public.shelves.Key');
+      assert.deepEqual([items[1]!.value!.payload.source.schema, items[1]!.value!.payload.source.table], ['inventory', 'items']);
+      assert.deepEqual([shelves[2]!.value!.payload.source.schema, shelves[2]!.value!.payload.source.table], ['public', 'shelves']);
+      assert.deepEqual(await events('cdc8.public.ignored'), [], 'a table not in table.include.list has no topic');
+      assert.deepEqual((await connect.herder.connectorActiveTopics('cdc8')).sort(), ['cdc8.inventory.items', 'cdc8.public.shelves']);
+    } finally {
+      await connect.close();
+    }
+  });
 });
 
 function lsnValue(text: string): bigint {
