@@ -4,7 +4,8 @@
 // checked field by field: the snapshot (op r), then inserts, updates, deletes and tombstones in
 // commit order; Debezium's type mapping; exactly once across a worker restart with changes made
 // while it was down, and the slot's confirmed position never ahead of the stored offsets; a
-// PostgreSQL restart mid-stream; a column added mid-stream (and heartbeats); bad configurations.
+// PostgreSQL restart mid-stream; a column added mid-stream (and heartbeats); bad configurations; two
+// tables captured by one connector, each into its own topic.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
