@@ -17,6 +17,7 @@ import type { AcquiredRange } from '../../coordinator/share/share-partition.js';
 import { AclOperation } from '../../metadata/acl.js';
 import { ShareFetchApi, type ShareFetchResponse } from '../../protocol/messages/index.js';
 import type { BrokerServices } from '../broker-services.js';
+import type { ConnectionInfo } from '../network/index.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import type { ShareEntry } from '../share/share-partition-manager.js';
 import { applyAcknowledgements, byTopic, currentLeader, leaderEndpoints, partitionAcknowledgements, shareRequestProblem, shareSession } from '../share/share-requests.js';
@@ -103,7 +104,7 @@ export const shareFetchHandler = defineHandler({
 });
 
 /** The session's partitions that can be fetched now; the others get their error in `answers`. */
-async function fetchablePartitions(broker: BrokerServices, connection: Parameters<typeof shareSession>[4], session: ShareSession, answers: Map<string, PartitionAnswer>): Promise<Fetchable[]> {
+async function fetchablePartitions(broker: BrokerServices, connection: ConnectionInfo, session: ShareSession, answers: Map<string, PartitionAnswer>): Promise<Fetchable[]> {
   const fetchable: Fetchable[] = [];
   for (const { topicId, partition } of session.partitions.values()) {
     const topic = broker.image.topicsById.get(topicId);

@@ -411,16 +411,7 @@ export class GroupCoordinator {
   }
 
   private async describeShareGroup(groupId: string): Promise<ShareGroupDescription> {
-    const fail = (errorCode: number, errorMessage: string | null = null): ShareGroupDescription => ({
-      errorCode,
-      errorMessage,
-      groupId,
-      groupState: '',
-      groupEpoch: -1,
-      assignmentEpoch: -1,
-      assignorName: '',
-      members: [],
-    });
+    const fail = (errorCode: number, errorMessage: string | null = null) => undescribedGroup(groupId, errorCode, errorMessage);
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return fail(ready);
@@ -509,16 +500,7 @@ export class GroupCoordinator {
   }
 
   private async describeConsumerGroup(groupId: string): Promise<ConsumerGroupDescription> {
-    const fail = (errorCode: number, errorMessage: string | null = null): ConsumerGroupDescription => ({
-      errorCode,
-      errorMessage,
-      groupId,
-      groupState: '',
-      groupEpoch: -1,
-      assignmentEpoch: -1,
-      assignorName: '',
-      members: [],
-    });
+    const fail = (errorCode: number, errorMessage: string | null = null) => undescribedGroup(groupId, errorCode, errorMessage);
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
     const ready = await this.ready(groupId);
     if (ready !== ErrorCode.NONE) return fail(ready);
@@ -1116,4 +1098,9 @@ function consumerCommitProblem(model: ConsumerGroupModel, memberId: string, memb
 /** Kafka's defaults for consumer groups: 45 s sessions, 5 s heartbeats, the uniform then the range assignor. */
 export function defaultConsumerConfig(): ConsumerMembershipConfig {
   return { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 2_147_483_647, assignors: [uniformAssignor, rangeAssignor] };
+}
+
+/** A ConsumerGroupDescribe / ShareGroupDescribe answer for a group that could not be described. */
+function undescribedGroup(groupId: string, errorCode: number, errorMessage: string | null) {
+  return { errorCode, errorMessage, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] };
 }
