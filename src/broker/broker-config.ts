@@ -335,6 +335,9 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('share.coordinator.state.topic.min.isr', 'short', 2, 'The min.insync.replicas of __share_group_state.', atLeast(1)),
   key('share.coordinator.state.topic.segment.bytes', 'int', 104857600, 'The segment size of __share_group_state.', atLeast(1)),
   key('share.coordinator.snapshot.update.records.per.snapshot', 'int', 500, 'How many share-state updates follow a snapshot before the share coordinator writes a new snapshot.', atLeast(0)),
+  // Conveyor's own: broker transforms (`conveyor transforms`, src/broker/transforms/).
+  key('transforms.enabled', 'boolean', true, 'Whether this broker runs the transforms deployed with `conveyor transforms deploy` on the input partitions it leads.'),
+  key('transforms.max.memory.mb', 'int', 1024, 'The largest heap (MB) one transform\'s worker thread may ask for; a deployment asking for more is paused with an error.', between(16, 65536)),
   key('fetch.max.bytes', 'int', 57671680, 'The most bytes the broker returns for one fetch request.', atLeast(1024)),
   key('transaction.state.log.num.partitions', 'int', 50, 'How many partitions __transaction_state is created with.', atLeast(1)),
   key('transaction.max.timeout.ms', 'int', 900000, 'The longest transaction timeout a producer may ask for.', atLeast(1)),
@@ -698,6 +701,8 @@ export interface BrokerConfig {
     stateTopicSegmentBytes: number;
     snapshotUpdateRecordsPerSnapshot: number;
   };
+  /** transforms.enabled and transforms.max.memory.mb: the broker transforms this broker runs. */
+  transforms: { enabled: boolean; maxMemoryMb: number };
   fetchMaxBytes: number;
   compressionType: string;
   minInsyncReplicas: number;
@@ -867,6 +872,7 @@ function buildBrokerConfig(values: Map<string, ConfigValue>, explicitKeys: Set<s
     groupMaxSize: get('group.max.size'),
     consumerGroups: consumerGroupSettings(get),
     shareGroups: shareGroupSettings(get),
+    transforms: { enabled: get('transforms.enabled'), maxMemoryMb: get('transforms.max.memory.mb') },
     fetchMaxBytes: get('fetch.max.bytes'),
     compressionType: get('compression.type'),
     minInsyncReplicas: get('min.insync.replicas'),

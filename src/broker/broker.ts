@@ -70,6 +70,7 @@ import { TransactionVerifier } from './transaction-verification.js';
 import { createTransactionCoordinator } from './transaction-wiring.js';
 import { internalTopicPartitions } from './internal-topics.js';
 import { createShareParts } from './share-wiring.js';
+import { startTransforms } from './transforms-wiring.js';
 import { resolveGroupConfig } from '../metadata/group-configs.js';
 
 export interface BrokerOptions {
@@ -777,6 +778,7 @@ export class Broker {
       broker.isrManager = isrManager;
       isrManager.start();
     }
+    if (isBroker) broker.transforms = startTransforms({ config, image, endpoints, connect: await nodeConnector(options.connect, config, interBrokerListener), clock, logger });
     return broker;
   }
 
@@ -789,6 +791,8 @@ export class Broker {
   private stopHeartbeats: (() => void) | undefined;
   private stopIdleNoOps: (() => void) | undefined;
   private stopLeaderBalancing: (() => void) | undefined;
+  /** The broker transforms this broker runs (transforms.enabled). */
+  transforms: ReturnType<typeof startTransforms>;
 
   /** Each open connection's requests in flight and response bytes waiting to be sent. */
   connectionStats(): ConnectionStats[] {
@@ -813,6 +817,7 @@ export class Broker {
    * an in-memory one first).
    */
   async halt(): Promise<void> {
+    this.transforms?.halt();
     this.stopHeartbeats?.();
     this.stopIdleNoOps?.();
     this.stopLeaderBalancing?.();
@@ -833,6 +838,8 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    // First, while this broker still serves: each transform's last batch is produced and committed.
+    await this.transforms?.stop();
     this.stopHeartbeats?.();
     if (this.stopHeartbeats && this.brokerEpoch >= 0) {
       // Kafka's controlled shutdown, first, while this broker still serves and replicates: the

@@ -26,6 +26,7 @@ const commandLoaders: Readonly<Record<string, () => Promise<Register>>> = {
   acls: async () => (await import('./acls-command.js')).registerAclsCommand,
   connect: async () => (await import('./connect-command.js')).registerConnectCommand,
   console: async () => (await import('./console-command.js')).registerConsoleCommand,
+  transforms: async () => (await import('./transforms-command.js')).registerTransformsCommand,
 };
 
 /** The commands' names (bin/conveyor.js keeps a code cache per command). */
