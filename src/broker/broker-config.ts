@@ -15,6 +15,7 @@ import {
 import type { TlsStoreSettings } from '../base/tls-stores.js';
 import { parseJaasConfig } from '../client/client-config.js';
 import { canonicalIp } from '../metadata/client-quotas.js';
+import { MIGRATION_POLICIES, type MigrationPolicy } from '../coordinator/group/group-migration.js';
 import type { SaslCredentials } from '../client/sasl-client.js';
 import { parseListeners } from './network/listeners.js';
 import { serverAssignorNamed } from '../coordinator/group/assignors.js';
@@ -312,6 +313,7 @@ export const brokerConfigKeys: readonly ConfigKey[] = [
   key('group.consumer.min.heartbeat.interval.ms', 'int', 5000, 'The lower bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
   key('group.consumer.max.heartbeat.interval.ms', 'int', 15000, 'The upper bound of group.consumer.heartbeat.interval.ms.', atLeast(1)),
   key('group.consumer.max.size', 'int', INT_MAX, 'The most members one KIP-848 consumer group may have.', atLeast(1)),
+  key('group.consumer.migration.policy', 'string', 'bidirectional', 'Whether a group with members moves between the classic and the consumer protocols (Kafka 4.0\'s online migration): bidirectional, upgrade (classic to consumer only), downgrade (consumer to classic only) or disabled; case does not matter.', (value) => (typeof value === 'string' && !MIGRATION_POLICIES.includes(value.toLowerCase() as MigrationPolicy) ? `must be one of ${MIGRATION_POLICIES.join(', ')}, got '${value}'` : undefined)),
   key('group.consumer.assignors', 'list', ['uniform', 'range'], 'The server-side assignors KIP-848 consumer groups may use, the first being the default: uniform and range, by name or by Kafka\'s class name.', serverAssignorList),
   // KIP-932 share groups: Kafka 4.2's GroupCoordinatorConfig, ShareGroupConfig and ShareCoordinatorConfig keys.
   key('group.share.enable', 'boolean', false, 'Serves share groups even when group.coordinator.rebalance.protocols does not list share (Kafka\'s internal switch, for tests).'),
@@ -672,6 +674,7 @@ export interface BrokerConfig {
     maxHeartbeatIntervalMs: number;
     maxSize: number;
     assignors: string[];
+    migrationPolicy: MigrationPolicy;
   };
   /**
    * KIP-932 share groups (group.share.*, share.coordinator.*); served when
@@ -942,6 +945,7 @@ function consumerGroupSettings(get: Getter): BrokerConfig['consumerGroups'] {
     maxHeartbeatIntervalMs: get('group.consumer.max.heartbeat.interval.ms'),
     maxSize: get('group.consumer.max.size'),
     assignors: get<string[]>('group.consumer.assignors'),
+    migrationPolicy: get<string>('group.consumer.migration.policy').toLowerCase() as MigrationPolicy,
   };
 }
 

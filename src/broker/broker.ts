@@ -600,6 +600,7 @@ export class Broker {
         heartbeatIntervalMs: config.consumerGroups.heartbeatIntervalMs,
         maxSize: config.consumerGroups.maxSize,
         assignors: config.consumerGroups.assignors.map((name) => serverAssignorNamed(name)!),
+        migrationPolicy: config.consumerGroups.migrationPolicy,
         groupConfig: (groupId) => {
           const resolved = groupConfig(groupId);
           return { sessionTimeoutMs: resolved.consumerSessionTimeoutMs, heartbeatIntervalMs: resolved.consumerHeartbeatIntervalMs };

@@ -18,9 +18,16 @@ test("Kafka's defaults: both protocols, 45 s sessions, 5 s heartbeats, uniform t
     maxHeartbeatIntervalMs: 15_000,
     maxSize: 2_147_483_647,
     assignors: ['uniform', 'range'],
+    migrationPolicy: 'bidirectional',
   });
   const keys = servedHandlers(resolveBrokerConfig({})).map((handler) => handler.api.apiKey);
   assert.ok(keys.includes(68) && keys.includes(69));
+});
+
+test('group.consumer.migration.policy: any case of Kafka\'s four values; anything else is refused naming the key', () => {
+  assert.equal(resolveBrokerConfig({ 'group.consumer.migration.policy': 'UPGRADE' }).consumerGroups.migrationPolicy, 'upgrade');
+  assert.equal(resolveBrokerConfig({ 'group.consumer.migration.policy': 'disabled' }).consumerGroups.migrationPolicy, 'disabled');
+  assert.throws(() => resolveBrokerConfig({ 'group.consumer.migration.policy': 'sideways' }), (error: unknown) => error instanceof ConfigError && /group\.consumer\.migration\.policy/.test(error.message) && /bidirectional, upgrade, downgrade, disabled/.test(error.message));
 });
 
 test('group.coordinator.rebalance.protocols=classic serves neither ConsumerGroupHeartbeat nor ConsumerGroupDescribe', () => {

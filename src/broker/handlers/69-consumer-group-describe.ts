@@ -16,6 +16,7 @@ import { defineHandler } from './handler.js';
 type DescribedGroup = ConsumerGroupDescribeResponse['groups'][number];
 
 /** MemberType in v1+: 0 is a classic-protocol member, 1 a consumer-protocol member (-1 unknown). */
+const CLASSIC_MEMBER_TYPE = 0;
 const CONSUMER_MEMBER_TYPE = 1;
 
 export const consumerGroupDescribeHandler = defineHandler({
@@ -37,7 +38,7 @@ export const consumerGroupDescribeHandler = defineHandler({
           ...member,
           assignment: { topicPartitions: member.assignment },
           targetAssignment: { topicPartitions: member.targetAssignment },
-          memberType: CONSUMER_MEMBER_TYPE,
+          memberType: member.usesClassicProtocol ? CLASSIC_MEMBER_TYPE : CONSUMER_MEMBER_TYPE,
         })),
         authorizedOperations: ok
           ? authorizedOperations('group', request.includeAuthorizedOperations, (operation) => broker.authorization.group(connection, operation, groupId, false))

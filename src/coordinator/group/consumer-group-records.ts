@@ -83,7 +83,7 @@ export function memberMetadataRecord(groupId: string, memberId: string, member: 
     subscribedTopicRegex: member.subscribedTopicRegex,
     rebalanceTimeoutMs: member.rebalanceTimeoutMs,
     serverAssignor: member.serverAssignor,
-    classicMemberMetadata: null,
+    classicMemberMetadata: member.classic === null ? null : { sessionTimeoutMs: member.classic.sessionTimeoutMs, supportedProtocols: member.classic.supportedProtocols },
   };
   return { key, value: valueOf((writer) => encodeConsumerGroupMemberMetadataValue(writer, VALUE_VERSION, value)) };
 }
@@ -199,6 +199,8 @@ export class ConsumerGroupReplay {
       member.subscribedTopicRegex = metadata.subscribedTopicRegex;
       member.rebalanceTimeoutMs = metadata.rebalanceTimeoutMs;
       member.serverAssignor = metadata.serverAssignor;
+      const classic = metadata.classicMemberMetadata ?? null;
+      member.classic = classic === null ? null : { sessionTimeoutMs: classic.sessionTimeoutMs, supportedProtocols: classic.supportedProtocols };
       const current = this.current.get(memberId);
       if (current !== undefined) {
         member.setAssignment({

@@ -446,9 +446,10 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.deepEqual(await commit('', -1), [ErrorCode.NONE], 'an empty group takes commits from outside');
   });
 
-  test('groups change protocol only when empty; listing and describing tell the kinds apart', async () => {
+  test('groups change protocol when empty; listing and describing tell the kinds apart', async () => {
     const { coordinator } = setup();
-    // A classic group with a member refuses the consumer protocol.
+    // A classic group with a member whose subscription is not the consumer protocol's cannot be
+    // upgraded online (group-migration.test.ts covers groups that can).
     const join = await coordinator.joinGroup({
       groupId: 'g',
       memberId: '',
@@ -476,7 +477,7 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.deepEqual(coordinator.listGroups().groups.map(({ groupId, type, protocolType }) => ({ groupId, type, protocolType })), [{ groupId: 'g', type: 'consumer', protocolType: 'consumer' }]);
     assert.deepEqual(coordinator.listGroups([], ['classic']).groups, []);
     assert.equal((await coordinator.describeGroup('g')).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-    // A classic member cannot join while it has consumer-protocol members, nor can the group be deleted.
+    // A classic member with such a subscription cannot join it while it has members, nor can the group be deleted.
     const refused = await coordinator.joinGroup({ groupId: 'g', memberId: '', groupInstanceId: null, requireKnownMemberId: false, clientId: 'c', clientHost: '/h', rebalanceTimeoutMs: 5_000, sessionTimeoutMs: 5_000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from('m') }] });
     assert.equal(refused.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);

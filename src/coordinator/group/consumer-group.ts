@@ -3,6 +3,10 @@
 // computed at some epoch, and each member's current assignment on its way to its target. Members
 // reconcile one heartbeat at a time: a member first gives up what its target no longer holds
 // (revoke before assign), and it is given a partition only once no other member owns it.
+//
+// A member may also speak the classic protocol (JoinGroup, SyncGroup, Heartbeat) inside a consumer
+// group, after an online upgrade or when an old client joins one: it then carries its classic
+// session timeout and supported protocols (Kafka's ClassicMemberMetadata).
 
 /** topic id -> partitions. */
 export type TopicPartitions = Map<string, Set<number>>;
@@ -39,6 +43,13 @@ export interface MemberAssignment {
   pendingRevocation: TopicPartitions;
 }
 
+/** What a member speaking the classic protocol inside a consumer group brought with its JoinGroup. */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  /** Its JoinGroup protocols in preference order: names (range, cooperative-sticky, ...) and subscription blobs. */
+  supportedProtocols: { name: string; metadata: Buffer }[];
+}
+
 export class ConsumerGroupMember implements MemberAssignment {
   instanceId: string | null = null;
   rackId: string | null = null;
@@ -53,10 +64,20 @@ export class ConsumerGroupMember implements MemberAssignment {
   previousMemberEpoch = 0;
   assigned: TopicPartitions = new Map();
   pendingRevocation: TopicPartitions = new Map();
+  /** Set while the member speaks the classic protocol; null for a ConsumerGroupHeartbeat member. */
+  classic: ClassicMemberMetadata | null = null;
   cancelSessionTimer: (() => void) | undefined;
   cancelRebalanceTimer: (() => void) | undefined;
+  /** A classic member told to rejoin (REBALANCE_IN_PROGRESS) is removed if it does not within its rebalance timeout. */
+  cancelJoinTimer: (() => void) | undefined;
+  /** A classic member that joined is removed if it does not sync within its rebalance timeout. */
+  cancelSyncTimer: (() => void) | undefined;
 
   constructor(public memberId: string) {}
+
+  get usesClassicProtocol(): boolean {
+    return this.classic !== null;
+  }
 
   setAssignment(next: MemberAssignment): void {
     this.state = next.state;
@@ -71,6 +92,10 @@ export class ConsumerGroupMember implements MemberAssignment {
     this.cancelSessionTimer = undefined;
     this.cancelRebalanceTimer?.();
     this.cancelRebalanceTimer = undefined;
+    this.cancelJoinTimer?.();
+    this.cancelJoinTimer = undefined;
+    this.cancelSyncTimer?.();
+    this.cancelSyncTimer = undefined;
   }
 }
 
@@ -147,6 +172,12 @@ export class ConsumerGroupModel {
         }
       }
     }
+  }
+
+  /** Whether every member but `memberId` speaks the classic protocol (Kafka's check before a downgrade). */
+  allMembersUseClassicProtocolExcept(memberId: string): boolean {
+    for (const member of this.members.values()) if (member.memberId !== memberId && !member.usesClassicProtocol) return false;
+    return true;
   }
 
   /** The server assignor most members asked for (ties to the earlier name), else `fallback`. */

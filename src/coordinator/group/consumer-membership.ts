@@ -35,6 +35,7 @@ import {
 } from './consumer-group-records.js';
 import type { Group } from './group.js';
 import type { GroupContext } from './group-context.js';
+import type { MigrationPolicy } from './group-migration.js';
 import type { OffsetsRecord } from './group-records.js';
 
 export interface ConsumerHeartbeatInput {
@@ -90,6 +91,8 @@ export interface ConsumerMembershipConfig {
   maxSize: number;
   /** The enabled server assignors, the first being the default. */
   assignors: readonly ServerAssignor[];
+  /** group.consumer.migration.policy: whether non-empty groups move between the classic and consumer protocols (default bidirectional). */
+  migrationPolicy?: MigrationPolicy;
   /** A group's own configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms), over the values above. */
   groupConfig?: (groupId: string) => { sessionTimeoutMs?: number; heartbeatIntervalMs?: number };
 }
@@ -157,19 +160,8 @@ export class ConsumerGroupMembership {
       member = known;
     }
     const before = { epoch: member.memberEpoch, assigned: member.assigned };
-    if (this.updateMember(member, input) || bumpEpoch) {
-      records.push(memberMetadataRecord(group.groupId, member.memberId, member));
-      bumpEpoch = true;
-    }
-    if (this.subscribedTopicsChanged(model) || bumpEpoch) {
-      model.groupEpoch++;
-      records.push(groupEpochRecord(group.groupId, model.groupEpoch));
-    }
-    if (model.groupEpoch > model.assignmentEpoch) records.push(...this.computeTargetAssignment(group, model));
     const owned: TopicPartitions | null = joining ? new Map() : input.topicPartitions === null ? null : toTopicPartitions(input.topicPartitions);
-    if (this.reconcileMember(model, member, owned)) records.push(currentAssignmentRecord(group.groupId, member.memberId, member));
-    this.scheduleTimers(group, model, member);
-    this.refreshState(group, model);
+    this.advance(group, model, member, this.updateMember(member, input) || bumpEpoch, owned, records);
     if (records.length > 0) {
       const errorCode = await this.context.store(group, records);
       if (errorCode !== ErrorCode.NONE) return heartbeatError(errorCode);
@@ -183,6 +175,25 @@ export class ConsumerGroupMembership {
       heartbeatIntervalMs: this.groupConfig(group.groupId).heartbeatIntervalMs,
       assignment: changed ? fromTopicPartitions(member.assigned) : null,
     };
+  }
+
+  /**
+   * What every change of a member sets off, for ConsumerGroupHeartbeat and for a classic member's
+   * JoinGroup alike: its subscription record when it changed, a new group epoch when it or the
+   * subscribed topics changed, the target assignment for that epoch, and one reconciliation step
+   * given the partitions the member says it owns. The records go to `records`; timers and the
+   * group's state follow. `subscriptionChanged` (by default any change) moves the group epoch.
+   */
+  advance(group: Group, model: ConsumerGroupModel, member: ConsumerGroupMember, memberChanged: boolean, owned: TopicPartitions | null, records: OffsetsRecord[], subscriptionChanged = memberChanged): void {
+    if (memberChanged) records.push(memberMetadataRecord(group.groupId, member.memberId, member));
+    if (this.subscribedTopicsChanged(model) || subscriptionChanged) {
+      model.groupEpoch++;
+      records.push(groupEpochRecord(group.groupId, model.groupEpoch));
+    }
+    if (model.groupEpoch > model.assignmentEpoch) records.push(...this.computeTargetAssignment(group, model));
+    if (this.reconcileMember(model, member, owned)) records.push(currentAssignmentRecord(group.groupId, member.memberId, member));
+    this.scheduleTimers(group, model, member);
+    this.refreshState(group, model);
   }
 
   /** The member a join (epoch 0) speaks for: new, a dynamic member re-joining, or a static member's new incarnation. */
@@ -368,9 +379,11 @@ export class ConsumerGroupMembership {
     return { sessionTimeoutMs: own?.sessionTimeoutMs ?? this.config.sessionTimeoutMs, heartbeatIntervalMs: own?.heartbeatIntervalMs ?? this.config.heartbeatIntervalMs };
   }
 
+  /** (Re)arms the member's session: the group's consumer session timeout, or the one a classic member joined with. */
   scheduleSessionExpiry(group: Group, model: ConsumerGroupModel, member: ConsumerGroupMember): void {
     member.cancelSessionTimer?.();
-    member.cancelSessionTimer = this.context.clock.schedule(this.groupConfig(group.groupId).sessionTimeoutMs, () => {
+    const sessionTimeoutMs = member.classic?.sessionTimeoutMs ?? this.groupConfig(group.groupId).sessionTimeoutMs;
+    member.cancelSessionTimer = this.context.clock.schedule(sessionTimeoutMs, () => {
       member.cancelSessionTimer = undefined;
       if (model.members.get(member.memberId) !== member) return;
       this.context.logger.info('consumer group member session expired', { group: group.groupId, member: member.memberId });
@@ -378,8 +391,17 @@ export class ConsumerGroupMembership {
     });
   }
 
+  /**
+   * Set by the coordinator: when taking `member` out leaves only classic members and Kafka would
+   * take the group back to the classic protocol (an online downgrade), does so and returns the
+   * write of its records; otherwise undefined.
+   */
+  downgrade: ((group: Group, model: ConsumerGroupModel, member: ConsumerGroupMember) => Promise<number> | undefined) | undefined;
+
   /** Takes a member out (session expiry, rebalance timeout, leave): its partitions free, the group epoch moves. */
-  private fence(group: Group, model: ConsumerGroupModel, member: ConsumerGroupMember): Promise<number> {
+  fence(group: Group, model: ConsumerGroupModel, member: ConsumerGroupMember): Promise<number> {
+    const downgraded = this.downgrade?.(group, model, member);
+    if (downgraded !== undefined) return downgraded;
     model.removeMember(member.memberId);
     model.groupEpoch++;
     this.refreshState(group, model);

@@ -11,9 +11,11 @@ import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
 import { readLastOffset } from '../../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
 import { subscribedTopics } from './consumer-protocol.js';
-import { ConsumerGroupModel, type TopicPartitions } from './consumer-group.js';
+import { type ConsumerGroupMember, ConsumerGroupModel, type TopicPartitions } from './consumer-group.js';
 import { ConsumerGroupReplay, groupEpochRecord, targetAssignmentEpochRecord } from './consumer-group-records.js';
 import { rangeAssignor, uniformAssignor } from './assignors.js';
+import { ClassicMembersOfConsumerGroups } from './classic-members.js';
+import { classicAssignment, classicMembersFromConsumerGroup, consumerGroupFromClassic, consumerGroupRecords, consumerGroupTombstones, downgradeEnabled, upgradeEnabled } from './group-migration.js';
 import { ConsumerGroupMembership, type ConsumerHeartbeatInput, type ConsumerHeartbeatOutcome, type ConsumerMembershipConfig, heartbeatError, heartbeatRequestProblem } from './consumer-membership.js';
 import { coordinatorAppendError } from '../append-errors.js';
 import { EMPTY_ASSIGNMENT, Group, GroupMember, GroupState, type GroupStateName, type JoinOutcome, type SyncOutcome, offsetKey } from './group.js';
@@ -166,6 +168,8 @@ export interface ConsumerGroupDescription {
     subscribedTopicRegex: string | null;
     assignment: { topicId: string; topicName: string; partitions: number[] }[];
     targetAssignment: { topicId: string; topicName: string; partitions: number[] }[];
+    /** Whether the member speaks the classic protocol inside the consumer group (ConsumerGroupDescribe v1's MemberType). */
+    usesClassicProtocol: boolean;
   }[];
 }
 
@@ -190,6 +194,8 @@ export class GroupCoordinator {
   private readonly pendingTransactionalOffsets = new PendingTransactionalOffsets();
   private readonly membership: GroupMembership;
   private readonly consumerMembership: ConsumerGroupMembership;
+  private readonly classicMembers: ClassicMembersOfConsumerGroups;
+  private readonly consumerConfig: ConsumerMembershipConfig;
   private readonly shareMembership: ShareGroupMembership;
   private readonly context: GroupContext;
   private cancelExpiry: (() => void) | undefined;
@@ -204,7 +210,10 @@ export class GroupCoordinator {
       store: (group, records) => this.store(group, records),
     };
     this.membership = new GroupMembership(this.context);
-    this.consumerMembership = new ConsumerGroupMembership(this.context, options.image, options.consumerConfig ?? defaultConsumerConfig());
+    this.consumerConfig = options.consumerConfig ?? defaultConsumerConfig();
+    this.consumerMembership = new ConsumerGroupMembership(this.context, options.image, this.consumerConfig);
+    this.consumerMembership.downgrade = (group, model, member) => this.downgradeToClassic(group, model, member);
+    this.classicMembers = new ClassicMembersOfConsumerGroups(this.context, options.image, this.consumerMembership, this.consumerConfig.maxSize);
     this.shareMembership = new ShareGroupMembership(
       { clock: options.clock, logger: options.logger, store: (groupId, records) => this.storeFor(groupId, records) },
       options.image,
@@ -294,9 +303,9 @@ export class GroupCoordinator {
     const existing = this.group(input.groupId);
     if (!existing && input.memberId !== '') return joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
     if (existing?.consumer !== undefined) {
-      // An empty consumer group goes back to the classic protocol (Kafka's downgrade on an empty
-      // group); one with members would need online migration, which is not served yet.
-      if (existing.consumer.members.size > 0) return joinError(input.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      // A consumer group with members takes the classic member in (online migration); an empty
+      // one goes back to the classic protocol (Kafka's downgrade of an empty group).
+      if (existing.consumer.members.size > 0) return this.classicMembers.join(existing, existing.consumer, input);
       const converted = await this.convertToClassic(existing);
       if (converted !== ErrorCode.NONE) return joinError(input.memberId, converted);
     }
@@ -313,6 +322,7 @@ export class GroupCoordinator {
     if (ready !== ErrorCode.NONE) return syncError(ready);
     const group = this.group(input.groupId);
     if (!group) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (group.consumer !== undefined) return this.classicMembers.sync(group, group.consumer, input);
     return this.membership.sync(group, input);
   }
 
@@ -322,6 +332,7 @@ export class GroupCoordinator {
     if (ready !== ErrorCode.NONE) return ready;
     const group = this.group(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.consumer !== undefined) return this.classicMembers.heartbeat(group, group.consumer, memberId, groupInstanceId, generationId);
     return this.membership.heartbeat(group, memberId, groupInstanceId, generationId);
   }
 
@@ -332,6 +343,7 @@ export class GroupCoordinator {
     if (ready !== ErrorCode.NONE) return { errorCode: ready, memberErrors: members.map(() => ready) };
     const group = this.group(groupId);
     if (!group) return { errorCode: ErrorCode.NONE, memberErrors: members.map(() => ErrorCode.UNKNOWN_MEMBER_ID) };
+    if (group.consumer !== undefined) return { errorCode: ErrorCode.NONE, memberErrors: await this.classicMembers.leave(group, group.consumer, members) };
     return { errorCode: ErrorCode.NONE, memberErrors: this.membership.leave(group, members) };
   }
 
@@ -351,10 +363,8 @@ export class GroupCoordinator {
       group = this.getOrCreateGroup(input.groupId);
     }
     if (group.consumer === undefined) {
-      if (!group.isEmpty || group.pendingMembers.size > 0 || !group.is(GroupState.empty)) {
-        return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${input.groupId} is a classic group with members; it can move to the consumer protocol once it is empty.`);
-      }
-      const converted = await this.convertToConsumer(group);
+      const converted = group.isEmpty && group.pendingMembers.size === 0 && group.is(GroupState.empty) ? await this.convertToConsumer(group) : await this.upgradeToConsumer(group, input.memberEpoch);
+      if (typeof converted === 'string') return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, converted);
       if (converted !== ErrorCode.NONE) return heartbeatError(converted);
     }
     return this.consumerMembership.heartbeat(group, group.consumer!, input);
@@ -373,6 +383,66 @@ export class GroupCoordinator {
     group.generationId = 0;
     group.leaderId = null;
     return ErrorCode.NONE;
+  }
+
+  /**
+   * Kafka 4.0's online upgrade: a classic group with members, of protocol type consumer, becomes a
+   * consumer group whose members keep speaking the classic protocol (group-migration.ts). Members
+   * parked in a rebalance are told to rejoin; they do, into the consumer group. A string explains a
+   * refusal (GROUP_ID_NOT_FOUND, as Kafka).
+   */
+  private async upgradeToConsumer(group: Group, memberEpoch: number): Promise<number | string> {
+    const refused = `Group ${group.groupId} is not a consumer group`;
+    if (memberEpoch !== 0) return refused;
+    const policy = this.consumerConfig.migrationPolicy ?? 'bidirectional';
+    if (!upgradeEnabled(policy)) return `${refused}: group.consumer.migration.policy is ${policy}, so a classic group with members cannot move to the consumer protocol.`;
+    if (group.protocolType !== 'consumer') return `${refused}: its protocol type is ${group.protocolType ?? 'none'}, not consumer.`;
+    if (group.members.size > this.consumerConfig.maxSize) return `${refused}: its ${group.members.size} members exceed group.consumer.max.size.`;
+    const model = consumerGroupFromClassic(group, this.options.image);
+    if (!(model instanceof ConsumerGroupModel)) return `Cannot upgrade the classic group ${group.groupId} to a consumer group: ${model.problem}.`;
+    this.membership.shutdown(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    const records = [groupMetadataRecord(group.groupId, null), ...consumerGroupRecords(group.groupId, model)];
+    group.members.clear();
+    group.staticMembers.clear();
+    group.consumer = model;
+    group.protocolType = 'consumer';
+    group.protocolName = null;
+    group.generationId = 0;
+    group.leaderId = null;
+    this.consumerMembership.restore(group, model);
+    this.options.logger.info('upgraded a classic group to a consumer group', { group: group.groupId, members: model.members.size, epoch: model.groupEpoch });
+    return this.store(group, records);
+  }
+
+  /**
+   * Kafka 4.0's online downgrade, when `leaving` goes and only classic members remain (and the
+   * policy allows it): the group becomes a classic group at its group epoch, each member holding
+   * its target assignment, and rebalances so they rejoin as a classic group. Undefined when the
+   * member should simply be removed.
+   */
+  private downgradeToClassic(group: Group, model: ConsumerGroupModel, leaving: ConsumerGroupMember): Promise<number> | undefined {
+    if (!downgradeEnabled(this.consumerConfig.migrationPolicy ?? 'bidirectional')) return undefined;
+    if (model.members.size <= 1 || !model.allMembersUseClassicProtocolExcept(leaving.memberId)) return undefined;
+    if (model.members.size - 1 > this.options.config.groupMaxSize) return undefined;
+    const records = consumerGroupTombstones(group.groupId, model);
+    const members = classicMembersFromConsumerGroup(model, leaving.memberId, this.options.image);
+    this.consumerMembership.shutdown(model);
+    group.consumer = undefined;
+    group.generationId = model.groupEpoch;
+    group.protocolType = 'consumer';
+    group.leaderId = null;
+    for (const member of members) group.addMember(member);
+    group.protocolName = group.selectProtocol();
+    for (const member of members) {
+      member.assignment = classicAssignment(model.targetAssignment.get(member.memberId) ?? new Map(), member.metadataFor(group.protocolName), this.options.image);
+    }
+    group.state = GroupState.stable;
+    group.currentStateTimestampMs = this.options.clock.nowMs();
+    records.push(groupMetadataRecord(group.groupId, group.toMetadataValue()));
+    for (const member of group.members.values()) this.membership.scheduleSessionExpiry(group, member);
+    this.membership.maybePrepareRebalance(group, `downgrade of group ${group.groupId} from consumer to classic`);
+    this.options.logger.info('downgraded a consumer group to a classic group', { group: group.groupId, members: members.length, generation: group.generationId });
+    return this.store(group, records);
   }
 
   /** An empty consumer group becomes a classic group, keeping its offsets. */
@@ -534,6 +604,7 @@ export class GroupCoordinator {
         subscribedTopicRegex: member.subscribedTopicRegex,
         assignment: named(member.assigned),
         targetAssignment: named(model.targetAssignment.get(member.memberId) ?? new Map()),
+        usesClassicProtocol: member.usesClassicProtocol,
       })),
     };
   }
@@ -1090,8 +1161,9 @@ function consumerCommitProblem(model: ConsumerGroupModel, memberId: string, memb
   if (memberEpoch < 0 && memberId === '' && model.members.size === 0) return ErrorCode.NONE;
   const member = model.members.get(memberId);
   if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (!transactional && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-  if (memberEpoch !== member.memberEpoch) return transactional ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+  // A member speaking the classic protocol commits as classic members do: with its generation (its member epoch).
+  if (!transactional && !member.usesClassicProtocol && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  if (memberEpoch !== member.memberEpoch) return transactional || member.usesClassicProtocol ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
   return ErrorCode.NONE;
 }
 
