@@ -1,0 +1,654 @@
+/**
+ * The DSL: KStream, KTable, their grouped forms, split branches and GlobalKTable. Each operator
+ * writes its processors (and stores, and repartition topics) into the builder's topology at once,
+ * drawing names from the builder's counter in the order Kafka Streams draws them, so describe()
+ * prints the same names as the same Java program would.
+ */
+import type { Serde } from '../serdes.js';
+import { Serdes } from '../serdes.js';
+import type { ProcessorSupplier } from '../processor/api.js';
+import type { TopicNameExtractor } from '../topology/topology.js';
+import { BuilderCore, changeSerde } from './internal.js';
+import {
+  Branched,
+  Grouped,
+  Joined,
+  Materialized,
+  Named,
+  Produced,
+  Repartitioned,
+  type KeyValue,
+} from './options.js';
+import {
+  branchProcessor,
+  computedGetter,
+  filterProcessor,
+  flatMapProcessor,
+  flatMapValuesProcessor,
+  joinGetter,
+  mapProcessor,
+  mapValuesProcessor,
+  passThroughProcessor,
+  peekProcessor,
+  selectKeyProcessor,
+  storeGetter,
+  streamAggregateProcessor,
+  streamReduceProcessor,
+  streamTableJoinProcessor,
+  tableAggregateProcessor,
+  tableMergeProcessor,
+  tableSelectProcessor,
+  tableSourceProcessor,
+  tableTableJoinProcessor,
+  tableToStreamProcessor,
+  tableTransformProcessor,
+  type OldValues,
+  type TableJoinKind,
+  type ValueGetterSupplier,
+} from './processors.js';
+
+type NamedArg = Named | string | undefined;
+
+/** What a stream knows besides its node: its serdes, the topics it comes from, whether its key changed. */
+interface StreamState<K, V> {
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  /** Raw names of the topics the stream reads (for co-partitioning checks of joins). */
+  readonly sourceTopics: ReadonlySet<string>;
+  /** A key-changing operator ran since the last source: grouping or joining must repartition first. */
+  readonly repartitionRequired: boolean;
+}
+
+export class KStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    /** The processor node this stream's records leave from. */
+    readonly name: string,
+    private readonly state: StreamState<K, V>,
+  ) {}
+
+  /** @internal */
+  get sourceTopics(): ReadonlySet<string> {
+    return this.state.sourceTopics;
+  }
+
+  private next<K2, V2>(name: string, supplier: ProcessorSupplier<any, any>, changes: Partial<StreamState<K2, V2>>): KStream<K2, V2> {
+    this.core.topology.addProcessor(name, supplier, this.name);
+    return new KStream<K2, V2>(this.core, name, { ...(this.state as unknown as StreamState<K2, V2>), ...changes });
+  }
+
+  private nameOr(named: NamedArg, prefix: string): string {
+    return Named.of(named) ?? this.core.newProcessorName(prefix);
+  }
+
+  filter(predicate: (key: K, value: V) => boolean, named?: NamedArg): KStream<K, V> {
+    return this.next(this.nameOr(named, 'KSTREAM-FILTER-'), filterProcessor(predicate, false), {});
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean, named?: NamedArg): KStream<K, V> {
+    return this.next(this.nameOr(named, 'KSTREAM-FILTER-'), filterProcessor(predicate, true), {});
+  }
+
+  map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>, named?: NamedArg): KStream<K2, V2> {
+    return this.next(this.nameOr(named, 'KSTREAM-MAP-'), mapProcessor(mapper), {
+      keySerde: undefined,
+      valueSerde: undefined,
+      repartitionRequired: true,
+    });
+  }
+
+  mapValues<V2>(mapper: (value: V, key: K) => V2, named?: NamedArg): KStream<K, V2> {
+    return this.next(this.nameOr(named, 'KSTREAM-MAPVALUES-'), mapValuesProcessor(mapper), { valueSerde: undefined });
+  }
+
+  flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>, named?: NamedArg): KStream<K2, V2> {
+    return this.next(this.nameOr(named, 'KSTREAM-FLATMAP-'), flatMapProcessor(mapper), {
+      keySerde: undefined,
+      valueSerde: undefined,
+      repartitionRequired: true,
+    });
+  }
+
+  flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: NamedArg): KStream<K, V2> {
+    return this.next(this.nameOr(named, 'KSTREAM-FLATMAPVALUES-'), flatMapValuesProcessor(mapper), { valueSerde: undefined });
+  }
+
+  selectKey<K2>(selector: (key: K, value: V) => K2, named?: NamedArg): KStream<K2, V> {
+    return this.next(this.nameOr(named, 'KSTREAM-KEY-SELECT-'), selectKeyProcessor(selector), {
+      keySerde: undefined,
+      repartitionRequired: true,
+    });
+  }
+
+  peek(action: (key: K, value: V) => void, named?: NamedArg): KStream<K, V> {
+    return this.next(this.nameOr(named, 'KSTREAM-PEEK-'), peekProcessor(action, true), {});
+  }
+
+  foreach(action: (key: K, value: V) => void, named?: NamedArg): void {
+    this.next(this.nameOr(named, 'KSTREAM-FOREACH-'), peekProcessor(action, false), {});
+  }
+
+  /** Runs a Processor API processor on this stream, connected to the named stores (added with builder.addStateStore). */
+  process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, named?: NamedArg, ...storeNames: string[]): KStream<K2, V2> {
+    const name = this.nameOr(named, 'KSTREAM-PROCESSOR-');
+    const stream = this.next<K2, V2>(name, supplier as ProcessorSupplier<any, any>, {
+      keySerde: undefined,
+      valueSerde: undefined,
+      repartitionRequired: true,
+    });
+    for (const store of storeNames) this.core.topology.connect(name, store);
+    return stream;
+  }
+
+  merge(other: KStream<K, V>, named?: NamedArg): KStream<K, V> {
+    const name = this.nameOr(named, 'KSTREAM-MERGE-');
+    this.core.topology.addProcessor(name, passThroughProcessor(), this.name, other.name);
+    return new KStream<K, V>(this.core, name, {
+      keySerde: undefined,
+      valueSerde: undefined,
+      sourceTopics: new Set([...this.state.sourceTopics, ...other.state.sourceTopics]),
+      repartitionRequired: this.state.repartitionRequired || other.state.repartitionRequired,
+    });
+  }
+
+  /** Splits the stream: each record goes to the first branch whose predicate it meets. */
+  split(named?: NamedArg): BranchedKStream<K, V> {
+    const name = this.nameOr(named, 'KSTREAM-BRANCH-');
+    const branches: { predicate: ((key: any, value: any) => boolean) | undefined; child: string }[] = [];
+    this.core.topology.addProcessor(name, branchProcessor(branches), this.name);
+    return new BranchedKStream<K, V>(this.core, name, this.state, branches);
+  }
+
+  to(topic: string | TopicNameExtractor<K, V>, produced?: Produced<K, V>): void {
+    const name = produced?.processorName ?? this.core.newProcessorName('KSTREAM-SINK-');
+    this.core.topology.addSink(
+      name,
+      topic,
+      {
+        keySerde: produced?.keySerde ?? this.state.keySerde,
+        valueSerde: produced?.valueSerde ?? this.state.valueSerde,
+        partitioner: produced?.partitioner,
+      },
+      this.name,
+    );
+  }
+
+  /** Writes the stream through a repartition topic `<app>-<name>-repartition` and reads it back. */
+  repartition(repartitioned?: Repartitioned<K, V>): KStream<K, V> {
+    const name = repartitioned?.name ?? this.core.newProcessorName('KSTREAM-REPARTITION-');
+    const keySerde = repartitioned?.keySerde ?? this.state.keySerde;
+    const valueSerde = repartitioned?.valueSerde ?? this.state.valueSerde;
+    const { sourceName, topic } = this.core.repartition(name, this.name, keySerde, valueSerde, {
+      nullKeyFilter: false,
+      partitioner: repartitioned?.partitioner,
+      partitions: repartitioned?.numberOfPartitions,
+    });
+    return new KStream<K, V>(this.core, sourceName, { keySerde, valueSerde, sourceTopics: new Set([topic]), repartitionRequired: false });
+  }
+
+  /** @internal The stream as a join or aggregation needs it: repartitioned if its key changed. */
+  repartitionedFor(prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): KStream<K, V> {
+    if (!this.state.repartitionRequired) return this;
+    const { sourceName, topic } = this.core.repartition(prefix, this.name, keySerde, valueSerde, { nullKeyFilter: true });
+    return new KStream<K, V>(this.core, sourceName, { keySerde, valueSerde, sourceTopics: new Set([topic]), repartitionRequired: false });
+  }
+
+  toTable(named?: NamedArg, materialized?: Materialized<K, V>): KTable<K, V> {
+    const name = this.nameOr(named, 'KSTREAM-TOTABLE-');
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-TOTABLE-');
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    const valueSerde = materialized?.valueSerde ?? this.state.valueSerde;
+    const input = this.repartitionedFor(name, keySerde, valueSerde);
+    const oldValues: OldValues = { enabled: false };
+    this.core.topology.addProcessor(name, tableSourceProcessor(() => store.name, oldValues), input.name);
+    this.core.addStore(store.name, materialized, keySerde, valueSerde, name);
+    return new KTable<K, V>(this.core, name, {
+      keySerde,
+      valueSerde,
+      sourceTopics: input.state.sourceTopics,
+      storeName: store.name,
+      queryableStoreName: store.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => storeGetter<V>(store.name),
+      onSendOldValues: () => {},
+    });
+  }
+
+  groupByKey(grouped?: Grouped<K, V>): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(this.core, this, {
+      keySerde: grouped?.keySerde ?? this.state.keySerde,
+      valueSerde: grouped?.valueSerde ?? this.state.valueSerde,
+      repartitionName: grouped?.name,
+    });
+  }
+
+  groupBy<K2>(selector: (key: K, value: V) => K2, grouped?: Grouped<K2, V>): KGroupedStream<K2, V> {
+    const name = grouped?.name ?? this.core.newProcessorName('KSTREAM-KEY-SELECT-');
+    const keyed = this.next<K2, V>(name, selectKeyProcessor(selector), { keySerde: undefined, repartitionRequired: true });
+    return new KGroupedStream<K2, V>(this.core, keyed, {
+      keySerde: grouped?.keySerde,
+      valueSerde: grouped?.valueSerde ?? this.state.valueSerde,
+      repartitionName: grouped?.name,
+    });
+  }
+
+  /** Stream-table join: each stream record meets the table's value for its key at that moment; records without a match are dropped. */
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, joined?: Joined<K, V, VT>): KStream<K, VR>;
+  /** Stream-globalTable join: the table is looked up by `keySelector(key, value)`. */
+  join<GK, GV, VR>(table: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK, joiner: (value: V, tableValue: GV, key: K) => VR, named?: NamedArg): KStream<K, VR>;
+  join(table: KTable<any, any> | GlobalKTable<any, any>, a: any, b?: any, c?: any): KStream<K, any> {
+    return table instanceof GlobalKTable ? this.globalJoin(table, a, b, c, false) : this.tableJoin(table, a, b, false);
+  }
+
+  /** As join, but a stream record without a table match is joined with null. */
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, joined?: Joined<K, V, VT>): KStream<K, VR>;
+  leftJoin<GK, GV, VR>(table: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK, joiner: (value: V, tableValue: GV | null, key: K) => VR, named?: NamedArg): KStream<K, VR>;
+  leftJoin(table: KTable<any, any> | GlobalKTable<any, any>, a: any, b?: any, c?: any): KStream<K, any> {
+    return table instanceof GlobalKTable ? this.globalJoin(table, a, b, c, true) : this.tableJoin(table, a, b, true);
+  }
+
+  private tableJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, joined: Joined<K, V, VT> | undefined, left: boolean): KStream<K, VR> {
+    const input = this.repartitionedFor(
+      joined?.name ?? this.name,
+      joined?.keySerde ?? this.state.keySerde,
+      joined?.valueSerde ?? this.state.valueSerde,
+    );
+    const name = joined?.name ?? this.core.newProcessorName(left ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+    const getter = table.valueGetterSupplier();
+    this.core.topology.addProcessor(name, streamTableJoinProcessor(getter, joiner, left, undefined), input.name);
+    for (const store of getter.storeNames()) this.core.topology.connect(name, store);
+    this.core.topology.addCopartitionGroup([...input.state.sourceTopics, ...table.sourceTopics]);
+    return new KStream<K, VR>(this.core, name, {
+      keySerde: joined?.keySerde ?? this.state.keySerde,
+      valueSerde: undefined,
+      sourceTopics: input.state.sourceTopics,
+      repartitionRequired: false,
+    });
+  }
+
+  private globalJoin<GK, GV, VR>(
+    table: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => GK,
+    joiner: (value: V, tableValue: GV, key: K) => VR,
+    named: NamedArg,
+    left: boolean,
+  ): KStream<K, VR> {
+    const name = this.nameOr(named, left ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+    // Global stores are read through the task's global stores, not connected (Kafka lists no store here).
+    const getter = storeGetter<GV>(table.storeName);
+    return this.next<K, VR>(name, streamTableJoinProcessor(getter, joiner, left, keySelector), { valueSerde: undefined });
+  }
+}
+
+/** split()'s result: add branches, then end with defaultBranch() or noDefaultBranch() to get them by name. */
+export class BranchedKStream<K, V> {
+  private readonly result = new Map<string, KStream<K, V>>();
+
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    private readonly splitterName: string,
+    private readonly state: StreamState<K, V>,
+    private readonly branches: { predicate: ((key: any, value: any) => boolean) | undefined; child: string }[],
+  ) {}
+
+  private add(predicate: ((key: K, value: V) => boolean) | undefined, branched: Branched<K, V> | undefined, index: number): void {
+    const child = `${this.splitterName}${branched?.name ?? index}`;
+    this.core.topology.addProcessor(child, passThroughProcessor(), this.splitterName);
+    this.branches.push({ predicate, child });
+    const stream = new KStream<K, V>(this.core, child, this.state);
+    if (branched?.consumer) {
+      branched.consumer(stream);
+    } else if (branched?.chain) {
+      const out = branched.chain(stream);
+      if (out) this.result.set(child, out);
+    } else {
+      this.result.set(child, stream);
+    }
+  }
+
+  branch(predicate: (key: K, value: V) => boolean, branched?: Branched<K, V>): this {
+    this.add(predicate, branched, this.branches.length + 1);
+    return this;
+  }
+
+  /** The records no predicate took; an unnamed default branch is named `<split name>0`. */
+  defaultBranch(branched?: Branched<K, V>): Map<string, KStream<K, V>> {
+    this.add(undefined, branched, 0);
+    return this.result;
+  }
+
+  noDefaultBranch(): Map<string, KStream<K, V>> {
+    return this.result;
+  }
+}
+
+interface TableState<K, V> {
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  readonly sourceTopics: ReadonlySet<string>;
+  /** The store this node writes, when it is materialized. */
+  readonly storeName: string | undefined;
+  readonly queryableStoreName: string | undefined;
+  readonly oldValues: OldValues;
+  /** How to read this table's value for a key (materializing a source table on first use). */
+  readonly getter: () => ValueGetterSupplier<V>;
+  /** Called when downstream needs old values: the parent must send them too, or a source must materialize. */
+  readonly onSendOldValues: () => void;
+}
+
+export class KTable<K, V> {
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    readonly name: string,
+    private readonly state: TableState<K, V>,
+  ) {}
+
+  /** The store to query for this table's values (Materialized.as), or undefined. */
+  get queryableStoreName(): string | undefined {
+    return this.state.queryableStoreName;
+  }
+
+  /** @internal */
+  get sourceTopics(): ReadonlySet<string> {
+    return this.state.sourceTopics;
+  }
+
+  /** @internal */
+  valueGetterSupplier(): ValueGetterSupplier<V> {
+    return this.state.getter();
+  }
+
+  /** @internal Makes this node forward old values too (groupBy's subtractor and outer joins need them). */
+  enableSendingOldValues(): void {
+    if (this.state.oldValues.enabled) return;
+    this.state.oldValues.enabled = true;
+    this.state.onSendOldValues();
+  }
+
+  private transform<V2>(
+    prefix: string,
+    compute: (key: K, value: V) => V2 | null,
+    named: NamedArg,
+    materialized: Materialized<K, V2> | undefined,
+    isFilter: boolean,
+  ): KTable<K, V2> {
+    const store = materialized ? this.core.storeNameOf(materialized, prefix) : undefined;
+    const name = Named.of(named) ?? this.core.newProcessorName(prefix);
+    const oldValues: OldValues = { enabled: false };
+    this.core.topology.addProcessor(name, tableTransformProcessor(compute, store?.name, oldValues, isFilter), this.name);
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    const valueSerde = materialized?.valueSerde ?? (isFilter ? (this.state.valueSerde as unknown as Serde<V2>) : undefined);
+    if (store) this.core.addStore(store.name, materialized, keySerde, valueSerde, name);
+    return new KTable<K, V2>(this.core, name, {
+      keySerde,
+      valueSerde,
+      sourceTopics: this.state.sourceTopics,
+      storeName: store?.name,
+      queryableStoreName: store?.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => (store ? storeGetter<V2>(store.name) : computedGetter<V2>(this.valueGetterSupplier(), compute)),
+      onSendOldValues: () => {
+        if (!store) this.enableSendingOldValues();
+      },
+    });
+  }
+
+  filter(predicate: (key: K, value: V) => boolean, named?: NamedArg, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.transform('KTABLE-FILTER-', (k, v) => (predicate(k, v) ? v : null), named, materialized, true);
+  }
+
+  filterNot(predicate: (key: K, value: V) => boolean, named?: NamedArg, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.transform('KTABLE-FILTER-', (k, v) => (predicate(k, v) ? null : v), named, materialized, true);
+  }
+
+  mapValues<V2>(mapper: (value: V, key: K) => V2, named?: NamedArg, materialized?: Materialized<K, V2>): KTable<K, V2> {
+    return this.transform('KTABLE-MAPVALUES-', (k, v) => mapper(v, k), named, materialized, false);
+  }
+
+  /** The table's updates as a stream (a deleted key as a null value). */
+  toStream(named?: NamedArg): KStream<K, V>;
+  toStream<K2>(mapper: (key: K, value: V) => K2, named?: NamedArg): KStream<K2, V>;
+  toStream(a?: NamedArg | ((key: K, value: V) => unknown), b?: NamedArg): KStream<any, V> {
+    const mapper = typeof a === 'function' ? (a as (key: K, value: V) => unknown) : undefined;
+    const named = typeof a === 'function' ? b : a;
+    const name = Named.of(named) ?? this.core.newProcessorName('KTABLE-TOSTREAM-');
+    this.core.topology.addProcessor(name, tableToStreamProcessor(mapper), this.name);
+    return new KStream<any, V>(this.core, name, {
+      keySerde: mapper ? undefined : this.state.keySerde,
+      valueSerde: this.state.valueSerde,
+      sourceTopics: this.state.sourceTopics,
+      repartitionRequired: mapper !== undefined,
+    });
+  }
+
+  /** Re-keys the table for an aggregation; updates travel as (new, old) pairs through a repartition topic. */
+  groupBy<K2, V2>(selector: (key: K, value: V) => KeyValue<K2, V2>, grouped?: Grouped<K2, V2>): KGroupedTable<K2, V2> {
+    const name = grouped?.name ?? this.core.newProcessorName('KTABLE-SELECT-');
+    this.enableSendingOldValues();
+    this.core.topology.addProcessor(name, tableSelectProcessor(selector), this.name);
+    return new KGroupedTable<K2, V2>(this.core, name, {
+      keySerde: grouped?.keySerde,
+      valueSerde: grouped?.valueSerde,
+      repartitionName: grouped?.name,
+    });
+  }
+
+  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.doJoin('inner', other, joiner, named, materialized);
+  }
+
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.doJoin('left', other, joiner, named, materialized);
+  }
+
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V | null, otherValue: VO | null) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.doJoin('outer', other, joiner, named, materialized);
+  }
+
+  private doJoin<VO, VR>(
+    kind: 'inner' | 'left' | 'outer',
+    other: KTable<K, VO>,
+    joiner: (value: any, otherValue: any) => VR,
+    named: NamedArg,
+    materialized: Materialized<K, VR> | undefined,
+  ): KTable<K, VR> {
+    const store = materialized ? this.core.storeNameOf(materialized, 'KTABLE-MERGE-') : undefined;
+    const userName = Named.of(named);
+    const mergeName = userName ?? this.core.newProcessorName('KTABLE-MERGE-');
+    if (kind !== 'inner') this.enableSendingOldValues();
+    if (kind === 'outer') other.enableSendingOldValues();
+    const thisName = userName ? `${userName}-join-this` : this.core.newProcessorName('KTABLE-JOINTHIS-');
+    const otherName = userName ? `${userName}-join-other` : this.core.newProcessorName('KTABLE-JOINOTHER-');
+    const thisGetter = this.valueGetterSupplier();
+    const otherGetter = other.valueGetterSupplier();
+    const oldValues: OldValues = { enabled: false };
+    const otherKind: TableJoinKind = kind === 'left' ? 'right' : kind;
+    const topology = this.core.topology;
+    topology.addProcessor(thisName, tableTableJoinProcessor(kind, otherGetter, joiner, oldValues), this.name);
+    topology.addProcessor(otherName, tableTableJoinProcessor(otherKind, thisGetter, (o, t) => joiner(t, o), oldValues), other.name);
+    topology.addProcessor(mergeName, tableMergeProcessor(store?.name, oldValues), thisName, otherName);
+    for (const s of otherGetter.storeNames()) topology.connect(thisName, s);
+    for (const s of thisGetter.storeNames()) topology.connect(otherName, s);
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    if (store) this.core.addStore(store.name, materialized, keySerde, materialized?.valueSerde, mergeName);
+    topology.addCopartitionGroup([...this.state.sourceTopics, ...other.sourceTopics]);
+    return new KTable<K, VR>(this.core, mergeName, {
+      keySerde,
+      valueSerde: materialized?.valueSerde,
+      sourceTopics: new Set([...this.state.sourceTopics, ...other.sourceTopics]),
+      storeName: store?.name,
+      queryableStoreName: store?.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => (store ? storeGetter<VR>(store.name) : joinGetter(kind, thisGetter, otherGetter, joiner)),
+      onSendOldValues: () => {
+        if (store) return;
+        this.enableSendingOldValues();
+        other.enableSendingOldValues();
+      },
+    });
+  }
+}
+
+interface GroupedState<K, V> {
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+  /** Grouped.as(name): the repartition topic's name instead of the store's. */
+  readonly repartitionName: string | undefined;
+}
+
+export class KGroupedStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    private readonly stream: KStream<K, V>,
+    private readonly state: GroupedState<K, V>,
+  ) {}
+
+  count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<K, number> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
+    return this.build(store, name, materialized, materialized?.valueSerde ?? Serdes.Long(), (oldValues) =>
+      streamAggregateProcessor<V, number>(store.name, () => 0, (_k, _v, count) => count + 1, oldValues),
+    );
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, named?: NamedArg, materialized?: Materialized<K, V>): KTable<K, V> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-REDUCE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-REDUCE-');
+    return this.build(store, name, materialized, materialized?.valueSerde ?? this.state.valueSerde, (oldValues) =>
+      streamReduceProcessor<V>(store.name, reducer, oldValues),
+    );
+  }
+
+  aggregate<A>(
+    initializer: () => A,
+    aggregator: (key: K, value: V, aggregate: A) => A,
+    named?: NamedArg,
+    materialized?: Materialized<K, A>,
+  ): KTable<K, A> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
+    return this.build(store, name, materialized, materialized?.valueSerde, (oldValues) =>
+      streamAggregateProcessor<V, A>(store.name, initializer, aggregator, oldValues),
+    );
+  }
+
+  private build<A>(
+    store: { name: string; queryable: boolean },
+    name: string,
+    materialized: Materialized<K, A> | undefined,
+    valueSerde: Serde<A> | undefined,
+    supplier: (oldValues: OldValues) => ProcessorSupplier<any, any>,
+  ): KTable<K, A> {
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    const input = this.stream.repartitionedFor(this.state.repartitionName ?? store.name, keySerde, this.state.valueSerde);
+    const oldValues: OldValues = { enabled: false };
+    this.core.topology.addProcessor(name, supplier(oldValues), input.name);
+    this.core.addStore(store.name, materialized, keySerde, valueSerde, name);
+    return new KTable<K, A>(this.core, name, {
+      keySerde,
+      valueSerde,
+      sourceTopics: input.sourceTopics,
+      storeName: store.name,
+      queryableStoreName: store.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => storeGetter<A>(store.name),
+      onSendOldValues: () => {},
+    });
+  }
+}
+
+export class KGroupedTable<K, V> {
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    private readonly selectName: string,
+    private readonly state: GroupedState<K, V>,
+  ) {}
+
+  count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<K, number> {
+    const store = this.core.storeNameOf(materialized, 'KTABLE-AGGREGATE-');
+    return this.build(store, named, 'KTABLE-AGGREGATE-', materialized, materialized?.valueSerde ?? Serdes.Long(), (oldValues) =>
+      tableAggregateProcessor<V, number>(store.name, () => 0, (_k, _v, n) => (n ?? 0) + 1, (_k, _v, n) => n - 1, oldValues),
+    );
+  }
+
+  reduce(adder: (aggregate: V, value: V) => V, subtractor: (aggregate: V, value: V) => V, named?: NamedArg, materialized?: Materialized<K, V>): KTable<K, V> {
+    const store = this.core.storeNameOf(materialized, 'KTABLE-REDUCE-');
+    return this.build(store, named, 'KTABLE-REDUCE-', materialized, materialized?.valueSerde ?? this.state.valueSerde, (oldValues) =>
+      tableAggregateProcessor<V, V>(
+        store.name,
+        undefined,
+        (_k, value, aggregate) => (aggregate === null ? value : adder(aggregate, value)),
+        (_k, value, aggregate) => subtractor(aggregate, value),
+        oldValues,
+      ),
+    );
+  }
+
+  aggregate<A>(
+    initializer: () => A,
+    adder: (key: K, value: V, aggregate: A) => A,
+    subtractor: (key: K, value: V, aggregate: A) => A,
+    named?: NamedArg,
+    materialized?: Materialized<K, A>,
+  ): KTable<K, A> {
+    const store = this.core.storeNameOf(materialized, 'KTABLE-AGGREGATE-');
+    return this.build(store, named, 'KTABLE-AGGREGATE-', materialized, materialized?.valueSerde, (oldValues) =>
+      tableAggregateProcessor<V, A>(store.name, initializer, (k, v, a) => adder(k, v, a as A), subtractor, oldValues),
+    );
+  }
+
+  private build<A>(
+    store: { name: string; queryable: boolean },
+    named: NamedArg,
+    prefix: string,
+    materialized: Materialized<K, A> | undefined,
+    valueSerde: Serde<A> | undefined,
+    supplier: (oldValues: OldValues) => ProcessorSupplier<any, any>,
+  ): KTable<K, A> {
+    const userName = Named.of(named);
+    const sinkName = userName ? `${userName}-sink` : this.core.newProcessorName('KSTREAM-SINK-');
+    const sourceName = userName ? `${userName}-source` : this.core.newProcessorName('KSTREAM-SOURCE-');
+    const name = userName ?? this.core.newProcessorName(prefix);
+    const topic = `${this.state.repartitionName ?? store.name}-repartition`;
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    const repartitionValueSerde = changeSerde(this.state.valueSerde);
+    const topology = this.core.topology;
+    topology.addSink(sinkName, topic, { keySerde: this.state.keySerde, valueSerde: repartitionValueSerde }, this.selectName);
+    topology.addRepartitionTopic(topic);
+    topology.addSource(sourceName, topic, { keySerde: this.state.keySerde, valueSerde: repartitionValueSerde });
+    const oldValues: OldValues = { enabled: false };
+    topology.addProcessor(name, supplier(oldValues), sourceName);
+    this.core.addStore(store.name, materialized, keySerde, valueSerde, name);
+    return new KTable<K, A>(this.core, name, {
+      keySerde,
+      valueSerde,
+      sourceTopics: new Set([topic]),
+      storeName: store.name,
+      queryableStoreName: store.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => storeGetter<A>(store.name),
+      onSendOldValues: () => {},
+    });
+  }
+}
+
+/** A table of a whole topic, kept on every instance: joined by a key taken from the stream record. */
+export class GlobalKTable<K, V> {
+  /** @internal */
+  constructor(
+    readonly storeName: string,
+    readonly keySerde: Serde<K> | undefined,
+    readonly valueSerde: Serde<V> | undefined,
+  ) {}
+
+  get queryableStoreName(): string {
+    return this.storeName;
+  }
+}
+
+export type { StreamState, TableState };
