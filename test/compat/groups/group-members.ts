@@ -11,7 +11,7 @@ import type { TestBroker } from '../../support/broker.js';
 import { PYTHON } from '../../support/process.js';
 import { waitFor } from '../../support/wait.js';
 
-export type MemberClient = 'kafkajs' | 'platformatic' | 'kafka-python' | 'confluent' | 'platformatic-consumer' | 'librdkafka-consumer';
+export type MemberClient = 'kafkajs' | 'platformatic' | 'kafka-python' | 'confluent' | 'platformatic-consumer' | 'librdkafka-consumer' | 'librdkafka-classic';
 
 /** The members speaking KIP-848's consumer protocol (ConsumerGroupHeartbeat): their session timeout is the broker's. */
 export const CONSUMER_PROTOCOL_CLIENTS: readonly MemberClient[] = ['platformatic-consumer', 'librdkafka-consumer'];
@@ -162,6 +162,9 @@ function spawnMember(client: MemberClient, options: MemberOptions): ChildProcess
     case 'librdkafka-consumer':
       // TOPIC may be a regular expression ('^...'); no assignor keeps the broker's default.
       return node('librdkafka-member.ts', 'consumer', options.assignors ?? '', options.instanceId ?? '');
+    case 'librdkafka-classic':
+      // No assignor keeps librdkafka's default (range,roundrobin: eager).
+      return node('librdkafka-member.ts', 'classic', options.assignors ?? '', options.instanceId ?? '');
     default:
       return spawn(PYTHON, [here('group_member.py'), client, bootstrapServers, topic, groupId, options.assignors ?? 'range', String(sessionTimeoutMs)]);
   }
@@ -195,14 +198,14 @@ export function consumedOffsets(members: readonly GroupMember[]): Map<number, Se
   return union;
 }
 
-/** A KIP-848 consumer group as ConsumerGroupDescribe v0 shows it. */
+/** A KIP-848 consumer group as ConsumerGroupDescribe shows it. */
 export type DescribedConsumerGroup = ConsumerGroupDescribeResponse['groups'][number];
 
-/** ConsumerGroupDescribe v0 for one group, asked of the broker at `address` (host:port). */
-export async function describeConsumerGroup(address: string, groupId: string): Promise<DescribedConsumerGroup> {
+/** ConsumerGroupDescribe (v0 unless told; v1 adds each member's type) for one group, asked of the broker at `address` (host:port). */
+export async function describeConsumerGroup(address: string, groupId: string, version = 0): Promise<DescribedConsumerGroup> {
   const connection = await KafkaConnection.open(connectTcp, address, 'group-compat-describe', { connectTimeoutMs: 5_000, requestTimeoutMs: 10_000 });
   try {
-    const response = await connection.send(ConsumerGroupDescribeApi, 0, { groupIds: [groupId], includeAuthorizedOperations: false });
+    const response = await connection.send(ConsumerGroupDescribeApi, version, { groupIds: [groupId], includeAuthorizedOperations: false });
     return response.groups[0]!;
   } finally {
     connection.close();
@@ -298,14 +301,14 @@ export interface GroupRun {
   topic: string;
   groupId: string;
   members: GroupMember[];
-  start: (client?: MemberClient, instanceId?: string) => GroupMember;
+  start: (client?: MemberClient, instanceId?: string, assignors?: string) => GroupMember;
 }
 
 /** Starts members of `client` in one group; on failure, the error carries every member's reports. */
 export function groupRun(broker: TestBroker, topic: string, groupId: string, sessionTimeoutMs = GROUP_SESSION_TIMEOUT_MS): GroupRun {
   const members: GroupMember[] = [];
-  const start = (client: MemberClient = 'platformatic-consumer', instanceId?: string) => {
-    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs, ...(instanceId === undefined ? {} : { instanceId }) });
+  const start = (client: MemberClient = 'platformatic-consumer', instanceId?: string, assignors?: string) => {
+    const member = GroupMember.start(client, { bootstrapServers: broker.bootstrapServers, topic, groupId, sessionTimeoutMs, ...(instanceId === undefined ? {} : { instanceId }), ...(assignors === undefined ? {} : { assignors }) });
     members.push(member);
     return member;
   };
