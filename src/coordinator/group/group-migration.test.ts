@@ -302,6 +302,24 @@ describe('online migration between the classic and the consumer protocols', () =
     coordinator.stop();
   });
 
+  test('the last KIP-848 member goes silent: its session expiry downgrades the group too', async () => {
+    const context = setup();
+    const { coordinator, clock } = context;
+    const [first, second] = await classicGroupOfTwo(context);
+    const kip848 = new ConsumerClient(coordinator, 'kip848-member');
+    await kip848.heartbeat();
+    await settle([first, second, kip848], 'after the upgrade');
+    // The classic members keep heartbeating (their sessions are shorter); the KIP-848 member does not.
+    for (let elapsed = 0; elapsed <= CONSUMER_SESSION_MS; elapsed += 2_000) {
+      await clock.advance(2_000);
+      assert.equal(await first.heartbeat(), coordinator.listGroups().groups[0]!.type === 'classic' ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE);
+      await second.heartbeat();
+    }
+    assert.equal(coordinator.listGroups().groups[0]!.type, 'classic');
+    await settle([first, second], 'after the downgrade', true);
+    coordinator.stop();
+  });
+
   test('a classic member that joins a consumer group is served in it', async () => {
     const { coordinator, clock } = setup();
     const kip848 = new ConsumerClient(coordinator, 'kip848-member');
