@@ -185,6 +185,7 @@ export function bytesStoreContract(name: string, createFixture: () => Promise<By
           await store.put(key((step * 37) % 1200 | 1), bytes(1));
           await store.put(key((step * 53) % 1200 & ~1), bytes(2));
           if (step % 3 === 0) await store.delete(key(((step - 3) * 37) % 1200 | 1));
+          if (step % 100 === 0) await store.flush();
         }
         for (let j = 1; j < seen.length; j++) {
           assert.ok(reverse ? seen[j]! < seen[j - 1]! : seen[j]! > seen[j - 1]!, `in order at ${j}: ${seen[j - 1]} then ${seen[j]}`);
