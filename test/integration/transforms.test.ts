@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/base/config-def.js';
 import { resolveBrokerConfig } from '../../src/broker/broker-config.js';
 import { type TransformDeployment, transformGroupId } from '../../src/broker/transforms/transform-records.js';
+import { MAX_BATCH_RECORDS } from '../../src/broker/transforms/transform-runner.js';
+import { startBroker } from '../../src/index.js';
 import { AdminClient } from '../../src/client/admin-client.js';
 import { ClusterClient } from '../../src/client/cluster-client.js';
 import { type ConsumedRecord, Consumer } from '../../src/client/consumer.js';
@@ -162,6 +164,16 @@ test('a throwing transform is paused with its error (listed by the CLI), the bro
   assert.equal((await stateOf('thrower'))?.state, 'RUNNING');
 });
 
+test('invalid output pauses the transform before its batch is committed: the fixed redeploy writes every record', { timeout: 30_000 }, async () => {
+  await createTopics(1, 'invalid-in', 'invalid-out');
+  await deployTransform(admin, deployment('invalid', 'invalid-in', ['invalid-out'], 'export function transform(record) { const value = record.value.toString(); return value === "bad" ? { topic: "elsewhere", value } : { value }; }'));
+  await produce('invalid-in', ['a', 'bad', 'c'].map((value) => ({ key: null, value })));
+  assert.equal(await pausedError('invalid'), "invalid output: topic 'elsewhere' is not one of the transform's output topics (invalid-out)");
+  await deployTransform(admin, deployment('invalid', 'invalid-in', ['invalid-out'], 'export function transform(record) { return { value: record.value }; }'));
+  await waitFor('every record', async () => ((await count('invalid-out')) >= 3 ? true : undefined));
+  assert.deepEqual(allValues(await readAll('invalid-out')), ['a', 'bad', 'c']);
+});
+
 test('a busy loop is stopped by the time limit, a heap hog by the memory limit, and pause and resume work', { timeout: 30_000 }, async () => {
   await createTopics(1, 'limits-in', 'limits-out');
   await deployTransform(admin, deployment('looper', 'limits-in', ['limits-out'], 'export function transform() { for (;;) {} }', { timeoutMs: 300 }));
@@ -226,6 +238,40 @@ test('a restarted broker resumes from the committed offsets: no record lost, non
   } finally {
     client.close();
     await own.close();
+  }
+});
+
+test('a broker that crashes mid-batch redoes at most the uncommitted batch after its restart', { timeout: 40_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'conveyor-transforms-crash-'));
+  const start = () => startBroker({ port: 0, dataDir, storage: 'disk' });
+  let running = await start();
+  let client = new ClusterClient(connectTcp, running.bootstrapServers, 'transforms-crash');
+  try {
+    const ownAdmin = new AdminClient(client);
+    for (const name of ['crash-in', 'crash-out']) await ownAdmin.createTopic(name, { partitions: 1, replicationFactor: 1 });
+    // Slow enough (about 1 ms a record) that the crash finds a batch on its way.
+    await deployTransform(ownAdmin, deployment('crasher', 'crash-in', ['crash-out'], 'export async function transform(record) { await new Promise((resolve) => setTimeout(resolve, 1)); return { value: record.value }; }'));
+    const inputs = Array.from({ length: 1500 }, (_, index) => ({ key: null, value: String(index) }));
+    await produce('crash-in', inputs, client);
+    // A committed batch first (the group's first commit waits for __consumer_offsets to be created).
+    await waitFor('a committed batch', async () => ((await fetchGroupOffsets(client, transformGroupId('crasher')))[0]?.offset ?? 0) >= MAX_BATCH_RECORDS ? true : undefined);
+    client.close();
+    await running.broker.halt();
+    running = await start();
+    client = new ClusterClient(connectTcp, running.bootstrapServers, 'transforms-crash-2');
+    await waitFor('the offsets committed to the end', async () => ((await fetchGroupOffsets(client, transformGroupId('crasher')))[0]?.offset === 1500 ? true : undefined), 30_000);
+    const expected = inputs.map((input) => input.value);
+    const got = allValues(await readAll('crash-out', client));
+    // got = expected[0, written) then expected[committed, end): the batch written but not committed comes again.
+    let written = 0;
+    while (written < got.length && got[written] === expected[written]) written++;
+    const committed = expected.length - (got.length - written);
+    assert.deepEqual(got.slice(written), expected.slice(committed), 'after the restart: everything from the committed offset');
+    assert.ok(committed <= written && written - committed <= MAX_BATCH_RECORDS, `redone ${written - committed} records: more than one batch`);
+  } finally {
+    client.close();
+    await running.close();
+    await rm(dataDir, { recursive: true, force: true });
   }
 });
 

@@ -58,6 +58,12 @@ interface WireOutput {
 }
 
 const LOAD_ID = 0;
+/**
+ * How long starting the worker and loading the module may take, whatever the batch limit: a new
+ * isolate on a busy machine can take longer than a tight per-batch limit, and that is not the
+ * user's code being slow. (A module whose top level never returns is stopped by it.)
+ */
+const LOAD_TIMEOUT_MS = 10_000;
 
 export class TransformWorker {
   readonly #worker: Worker;
@@ -94,7 +100,7 @@ export class TransformWorker {
   static async start(options: TransformWorkerOptions): Promise<TransformWorker> {
     const worker = new TransformWorker(options);
     try {
-      await worker.#request(LOAD_ID, { type: 'load', code: options.code }, 'loading the module');
+      await worker.#request(LOAD_ID, { type: 'load', code: options.code }, 'loading the module', Math.max(options.timeoutMs, LOAD_TIMEOUT_MS));
       return worker;
     } catch (error) {
       await worker.terminate();
@@ -106,7 +112,7 @@ export class TransformWorker {
   run(records: readonly TransformInput[]): Promise<TransformOutput[]> {
     const result = this.#queue.then(() => {
       const id = this.#nextId++;
-      return this.#request(id, { type: 'run', id, records: records.map(wireInput) }, 'a batch');
+      return this.#request(id, { type: 'run', id, records: records.map(wireInput) }, 'a batch', this.#options.timeoutMs);
     });
     this.#queue = result.catch(() => {});
     return result;
@@ -117,10 +123,9 @@ export class TransformWorker {
     await this.#worker.terminate();
   }
 
-  #request(id: number, message: unknown, what: string): Promise<TransformOutput[]> {
+  #request(id: number, message: unknown, what: string, timeoutMs: number): Promise<TransformOutput[]> {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<TransformOutput[]>((resolve, reject) => {
-      const { timeoutMs } = this.#options;
       const cancel = this.#options.clock.schedule(timeoutMs, () => {
         // A busy loop never yields: only terminating the worker stops it.
         this.#fail(`exceeded its time limit of ${timeoutMs} ms (${what})`);
