@@ -1,12 +1,16 @@
-// Where connectors come from: the built-in ones (Kafka's FileStream connectors and Conveyor's own) and npm packages
-// found on `plugin.path` (each directory holds packages, or is one). A package's exported classes
-// that extend SourceConnector or SinkConnector become plugins under their class name, which may
-// be written in full, as the simple name, or without the "Connector" suffix, as Kafka's aliases.
+// Where connectors come from: the built-in ones (Kafka's FileStream connectors and Conveyor's own),
+// classes handed to startConnect(), npm packages found on `plugin.path` (each directory holds
+// packages, or is one), and npm packages of the project: a `connector.class` that names none of
+// those is resolved as a package from the project directory's node_modules (the worker's working
+// directory), `package` or `package/ClassName`, loaded when first named. A package's exported
+// classes that extend SourceConnector or SinkConnector become plugins under their class name, which
+// may be written in full, as the simple name, or without the "Connector" suffix, as Kafka's aliases;
+// a project package that exports one connector is also found by the package's name.
 // A package that fails to load is remembered: a connector naming it fails with that error, and
 // every other connector is unaffected.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import type { Logger } from '../../base/logger.js';
 import type { Connector, SinkConnector, SourceConnector } from '../api/connector.js';
 import { FileStreamSinkConnector } from '../connectors/file/file-stream-sink.js';
@@ -47,8 +51,25 @@ export class PluginRegistry {
   /** Packages on plugin.path that failed to load, by package name, with the reason. */
   private readonly failures = new Map<string, string>();
 
-  constructor(private readonly logger: Logger) {
+  /**
+   * Project packages tried so far, by package name, with their connectors (undefined: not
+   * installed or failed): each is resolved and loaded at most once, as plugin.path is read once.
+   */
+  private readonly projectPackages = new Map<string, ConnectorPlugin[] | undefined>();
+  private readonly projectRequire: NodeJS.Require;
+
+  /** `projectDirectory`: where project packages resolve from (its node_modules and its parents'). */
+  constructor(private readonly logger: Logger, projectDirectory: string = process.cwd()) {
     for (const { className, create } of BUILT_IN) this.add(className, create);
+    this.projectRequire = createRequire(join(resolve(projectDirectory), 'noop.js'));
+  }
+
+  /** Adds connector classes under the names given (startConnect's `plugins`, for tests and embedding). */
+  register(classes: Readonly<Record<string, ConnectorClass>>): void {
+    for (const [className, create] of Object.entries(classes)) {
+      if (!isConnectorClass(create)) throw new Error(`${className} is not a connector class (it needs kind 'source' or 'sink', taskClass() and taskConfigs())`);
+      this.add(className, create);
+    }
   }
 
   /** Loads every package on `pluginPath`; a package that fails is logged and remembered. */
@@ -59,14 +80,8 @@ export class PluginRegistry {
           // require, not import(): the bundled CLI runs in a vm.Script, which has no import() loader.
           // ES module packages load through require() from Node 20.19 and 22.12.
           const exports = loadModule(await packageEntry(packageDir)) as Record<string, unknown>;
-          let found = 0;
-          for (const [name, value] of Object.entries(exports)) {
-            if (isConnectorClass(value)) {
-              this.add(typeof value.name === 'string' && value.name !== '' ? value.name : name, value);
-              found++;
-            }
-          }
-          this.logger.info('loaded plugin package', { package: packageDir, connectors: found });
+          const found = this.addExports(exports);
+          this.logger.info('loaded plugin package', { package: packageDir, connectors: found.length });
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           this.failures.set(packageDir, reason);
@@ -79,7 +94,63 @@ export class PluginRegistry {
   /** The plugin `name` names (full class name or alias). */
   find(name: string): ConnectorPlugin | undefined {
     const wanted = name.trim();
+    return this.known(wanted) ?? this.fromProject(wanted);
+  }
+
+  private known(wanted: string): ConnectorPlugin | undefined {
     return this.plugins.find((plugin) => aliasesOf(plugin.className).includes(wanted));
+  }
+
+  /**
+   * `wanted` as a project package (`package`, its one connector) or a class of one
+   * (`package/ClassName`). Only bare package names: a connector config (which the REST API
+   * accepts) must not load files by path or Node's own modules.
+   */
+  private fromProject(wanted: string): ConnectorPlugin | undefined {
+    for (const [packageName, className] of projectCandidates(wanted)) {
+      const loaded = this.loadProjectPackage(packageName);
+      if (!loaded) continue;
+      if (className === null) {
+        if (loaded.length === 1) return loaded[0];
+        continue;
+      }
+      const plugin = loaded.find((each) => aliasesOf(each.className).includes(className));
+      if (plugin) return plugin;
+    }
+    return undefined;
+  }
+
+  /** The connectors of project package `name` (loaded once), or undefined when it is not installed. */
+  private loadProjectPackage(name: string): ConnectorPlugin[] | undefined {
+    if (this.projectPackages.has(name)) return this.projectPackages.get(name);
+    this.projectPackages.set(name, undefined);
+    let path: string;
+    try {
+      path = this.projectRequire.resolve(name);
+    } catch {
+      return undefined;
+    }
+    try {
+      // require, not import(), for the same reason as for plugin.path; it keeps find() synchronous.
+      const found = this.addExports(this.projectRequire(path) as Record<string, unknown>);
+      this.projectPackages.set(name, found);
+      this.logger.info('loaded project plugin package', { package: name, connectors: found.length });
+      return found;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.failures.set(name, reason);
+      this.logger.error('could not load project plugin package', { package: name, error: reason });
+      return undefined;
+    }
+  }
+
+  /** Adds a package's exported connector classes; returns them. */
+  private addExports(exports: Record<string, unknown>): ConnectorPlugin[] {
+    const found: ConnectorPlugin[] = [];
+    for (const [name, value] of Object.entries(exports)) {
+      if (isConnectorClass(value)) found.push(this.add(typeof value.name === 'string' && value.name !== '' ? value.name : name, value));
+    }
+    return found;
   }
 
   /** The plugin, or an error saying why there is none (naming packages that failed to load). */
@@ -98,9 +169,11 @@ export class PluginRegistry {
     return this.plugins.map((plugin) => ({ class: plugin.className, type: plugin.kind, version: plugin.version }));
   }
 
-  private add(className: string, create: ConnectorClass): void {
+  private add(className: string, create: ConnectorClass): ConnectorPlugin {
     const sample = new create();
-    this.plugins.push({ className, kind: sample.kind, version: safeVersion(sample), create });
+    const plugin: ConnectorPlugin = { className, kind: sample.kind, version: safeVersion(sample), create };
+    this.plugins.push(plugin);
+    return plugin;
   }
 }
 
@@ -110,6 +183,23 @@ function safeVersion(connector: Connector): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * The (package, class) pairs `wanted` may name: the whole as a package (class null: its one
+ * connector), then the part before the last '/' as a package and the rest as the class. Only bare
+ * npm package names (lowercase, optionally @scope/), never paths, URLs or Node's own modules.
+ */
+function projectCandidates(wanted: string): [string, string | null][] {
+  const candidates: [string, string | null][] = [];
+  if (isPackageName(wanted)) candidates.push([wanted, null]);
+  const slash = wanted.lastIndexOf('/');
+  if (slash > 0 && isPackageName(wanted.slice(0, slash)) && /^[A-Za-z_$][\w$.]*$/.test(wanted.slice(slash + 1))) candidates.push([wanted.slice(0, slash), wanted.slice(slash + 1)]);
+  return candidates;
+}
+
+function isPackageName(name: string): boolean {
+  return /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/.test(name) && !isBuiltin(name);
 }
 
 /** A full class name, its simple name and the simple name without "Connector". */

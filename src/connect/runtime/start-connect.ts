@@ -14,7 +14,7 @@ import { converterPlugins } from './converters/index.js';
 import { ConnectRestError, type Herder } from './herder.js';
 import { LoggerLevels } from './logger-levels.js';
 import { FileOffsetStore, type OffsetEntry } from './offset-store.js';
-import { PluginRegistry } from './plugins.js';
+import { type ConnectorClass, PluginRegistry } from './plugins.js';
 import { connectMetricsEndpoint } from './connect-metrics.js';
 import { startRestServer } from './rest/rest-server.js';
 import { DistributedHerder } from './distributed/distributed-herder.js';
@@ -41,6 +41,14 @@ export interface StartConnectOptions {
   readonly logSink?: LogSink;
   /** How the worker reaches brokers (TCP by default). */
   readonly transport?: TransportConnector;
+  /**
+   * Connector classes to offer besides the built-in ones and plugin.path's, by class name (which
+   * `connector.class` may also give as the simple name or without "Connector"), for tests and
+   * programs that embed a worker.
+   */
+  readonly plugins?: Readonly<Record<string, ConnectorClass>>;
+  /** Where project packages named by `connector.class` resolve from; the working directory by default. */
+  readonly projectDirectory?: string;
 }
 
 export interface RunningConnect {
@@ -62,7 +70,8 @@ export async function startConnect(options: StartConnectOptions): Promise<Runnin
   const sink: LogSink = options.logSink ?? ((_level, line) => process.stderr.write(`${line}\n`));
   const loggerLevels = new LoggerLevels(sink, options.logLevel ?? 'silent');
   const logger = loggerLevels.logger('connect');
-  const plugins = new PluginRegistry(logger.child('plugins'));
+  const plugins = new PluginRegistry(logger.child('plugins'), options.projectDirectory);
+  plugins.register(options.plugins ?? {});
   await plugins.loadPluginPath(config.list('plugin.path'));
   // Kafka's client security keys among the worker's (security.protocol, sasl.*, ssl.*) secure every
   // connection the worker makes to the cluster: its internal topics, its group, its tasks' clients.
