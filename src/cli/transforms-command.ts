@@ -9,6 +9,7 @@
 // here with the `typescript` package when one can be loaded (the current directory's project, else
 // Conveyor's own development install); without it the command refuses it and says so.
 import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -35,6 +36,9 @@ import {
   transformNameProblem,
 } from '../broker/transforms/transform-records.js';
 import { type ToolOptions, collect, integerOption, parseConfigList, print, table, toolOptions, withAdmin } from './output.js';
+
+/** How often (200 ms apart) a topic just created is looked for, or written to, before the command gives up. */
+const TOPIC_WAIT_ATTEMPTS = 15;
 
 interface DeployOptions extends ToolOptions {
   name: string;
@@ -86,7 +90,7 @@ export async function deployTransform(admin: AdminClient, deployment: TransformD
   const problem = deploymentProblem(deployment);
   if (problem) throw new ToolError(problem);
   for (const name of [deployment.inputTopic, ...deployment.outputTopics]) {
-    if ((await describeIfExists(admin, name)) === undefined) throw new ToolError(`topic '${name}' does not exist: create it first (conveyor topics create --topic ${name})`);
+    if ((await describeEventually(admin, name)) === undefined) throw new ToolError(`topic '${name}' does not exist: create it first (conveyor topics create --topic ${name})`);
   }
   await ensureTransformsTopic(admin);
   await write(admin, [
@@ -161,6 +165,18 @@ async function describeIfExists(admin: AdminClient, name: string): Promise<Topic
   }
 }
 
+/**
+ * The topic, or undefined when it is still unknown after a few seconds: a topic created a moment
+ * ago through another broker may not be in this broker's metadata yet.
+ */
+async function describeEventually(admin: AdminClient, name: string): Promise<TopicInfo | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const topic = await describeIfExists(admin, name);
+    if (topic !== undefined || attempt >= TOPIC_WAIT_ATTEMPTS) return topic;
+    await delay(200);
+  }
+}
+
 /** Creates __conveyor_transforms (one compacted partition, replicated to up to 3 brokers) unless it exists. */
 async function ensureTransformsTopic(admin: AdminClient): Promise<void> {
   if ((await describeIfExists(admin, TRANSFORMS_TOPIC)) !== undefined) return;
@@ -173,14 +189,15 @@ async function ensureTransformsTopic(admin: AdminClient): Promise<void> {
 }
 
 async function write(admin: AdminClient, records: ProducerRecord[]): Promise<void> {
-  // A topic created a moment ago may not have its leader in every broker's metadata yet.
+  // A topic created a moment ago may not be known, or have its leader, in every broker's metadata yet.
   for (let attempt = 1; ; attempt++) {
-    const producer = new Producer(admin.cluster, await admin.describeTopic(TRANSFORMS_TOPIC), { compression: 0, acks: -1 });
-    const results = await producer.send(records);
+    const topic = await describeEventually(admin, TRANSFORMS_TOPIC);
+    if (topic === undefined) throw new ToolError(`${TRANSFORMS_TOPIC} does not exist`);
+    const results = await new Producer(admin.cluster, topic, { compression: 0, acks: -1 }).send(records);
     const failed = results.find((result) => result.error !== null);
     if (failed === undefined) return;
-    if (attempt >= 10) throw new ToolError(`writing to ${TRANSFORMS_TOPIC} failed: ${failed.error}`);
-    await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    if (attempt >= TOPIC_WAIT_ATTEMPTS) throw new ToolError(`writing to ${TRANSFORMS_TOPIC} failed: ${failed.error}`);
+    await delay(200);
   }
 }
 

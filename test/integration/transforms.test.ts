@@ -20,6 +20,7 @@ import { type ConsumedRecord, Consumer } from '../../src/client/consumer.js';
 import { fetchGroupOffsets } from '../../src/client/group-offsets.js';
 import { Producer } from '../../src/client/producer.js';
 import { deployTransform, describeTransforms, removeTransform, setTransformState } from '../../src/cli/transforms-command.js';
+import { startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { type TestBroker, startTestBroker } from '../support/broker.js';
 import { runChecked } from '../support/process.js';
@@ -272,6 +273,54 @@ test('a broker that crashes mid-batch redoes at most the uncommitted batch after
     client.close();
     await running.close();
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('in a cluster each broker runs the partitions it leads, and a new leader takes over after a broker stops', { timeout: 40_000 }, async () => {
+  const nodes = await startCluster({ brokers: 3 });
+  let client: ClusterClient | undefined;
+  try {
+    await waitFor('three registered brokers', () => (nodes.nodeIds.every((id) => nodes.node(id).broker?.services.image.brokers.size === 3) ? true : undefined), 15_000);
+    const first = new ClusterClient(connectTcp, nodes.node(1).bootstrapServer, 'transforms-cluster');
+    client = first;
+    const clusterAdmin = new AdminClient(first);
+    for (const name of ['cluster-in', 'cluster-out']) await clusterAdmin.createTopic(name, { partitions: 3, replicationFactor: 3 });
+    await deployTransform(clusterAdmin, deployment('spread', 'cluster-in', ['cluster-out'], 'export function transform(record) { return { key: record.key, value: `${record.value}!` }; }'));
+    const inputs = Array.from({ length: 60 }, (_, index) => ({ key: `k${index % 9}`, value: String(index) }));
+    await produce('cluster-in', inputs.slice(0, 30), first);
+    await waitFor('the first half', async () => ((await count('cluster-out', first)) >= 30 ? true : undefined), 15_000);
+    const leaders = (await clusterAdmin.describeTopic('cluster-in')).partitions.map((info) => info.leader);
+    // Every broker runs exactly the input partitions it leads.
+    for (const id of nodes.nodeIds) {
+      const led = leaders.flatMap((leader, partition) => (leader === id ? [partition] : []));
+      assert.deepEqual(nodes.node(id).broker!.transforms?.running().get('spread') ?? [], led, `broker ${id}`);
+    }
+    const leaving = leaders[0]!;
+    const staying = nodes.nodeIds.find((id) => id !== leaving)!;
+    first.close();
+    client = new ClusterClient(connectTcp, nodes.node(staying).bootstrapServer, 'transforms-cluster-2');
+    await nodes.stop(leaving);
+    const after = client;
+    // The staying broker may still name the stopped one as a leader for a moment: resend what failed.
+    let pending = inputs.slice(30);
+    await waitFor('the second half produced', async () => {
+      const producer = new Producer(after, await new AdminClient(after).describeTopic('cluster-in'), { compression: 0, acks: -1 });
+      const results = await producer.send(pending.map((record) => ({ key: Buffer.from(record.key), value: Buffer.from(record.value), headers: [] })));
+      pending = pending.filter((_, index) => results[index]!.error !== null);
+      return pending.length === 0 ? true : undefined;
+    }, 20_000, 200);
+    await waitFor('every record after the stop', async () => ((await count('cluster-out', after)) >= 60 ? true : undefined), 20_000);
+    const output = allValues(await readAll('cluster-out', client));
+    assert.deepEqual([...new Set(output)].sort(), inputs.map((input) => `${input.value}!`).sort());
+    assert.ok(output.length - new Set(output).size <= MAX_BATCH_RECORDS, 'at most one batch per partition redone');
+    const partition0 = await waitFor('partition 0 run by its new leader', async () => {
+      const leader = (await new AdminClient(after).describeTopic('cluster-in')).partitions[0]!.leader;
+      return nodes.node(leader).broker?.transforms?.running().get('spread')?.includes(0) ? leader : undefined;
+    });
+    assert.notEqual(partition0, leaving);
+  } finally {
+    client?.close();
+    await nodes.close();
   }
 });
 
