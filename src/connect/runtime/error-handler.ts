@@ -62,16 +62,20 @@ export class ErrorHandler {
    */
   async execute<T>(context: FailureContext, operation: () => T | Promise<T>): Promise<T | typeof SKIP> {
     const started = Date.now();
-    let delay = FIRST_RETRY_DELAY_MS;
+    // As Kafka's RetryWithToleranceOperator: 300 ms, doubling, never more than delay.max.ms; tries
+    // go on until the timeout has passed, the last wait cut short to end at the timeout.
+    let delay = Math.min(FIRST_RETRY_DELAY_MS, this.retryDelayMaxMs);
     for (;;) {
       try {
         return await operation();
       } catch (caught) {
         const error = caught instanceof Error ? caught : new Error(String(caught));
+        const elapsed = Date.now() - started;
         const retrying = error instanceof RetriableException && !this.stopping() &&
-          (this.retryTimeoutMs < 0 || Date.now() - started + delay <= this.retryTimeoutMs);
+          (this.retryTimeoutMs < 0 || elapsed < this.retryTimeoutMs);
         if (retrying) {
-          await new Promise((resolveWait) => setTimeout(resolveWait, delay));
+          const wait = this.retryTimeoutMs < 0 ? delay : Math.min(delay, this.retryTimeoutMs - elapsed);
+          await new Promise((resolveWait) => setTimeout(resolveWait, wait));
           delay = Math.min(delay * 2, this.retryDelayMaxMs);
           continue;
         }
