@@ -138,12 +138,21 @@ export class FileStreamSourceTask extends SourceTask {
   private async readMore(): Promise<number> {
     if (this.filename === null) return this.readStdin();
     if (!this.handle) {
+      // A stopped task opens nothing: stop() has already closed what there was to close.
+      if (this.stopped) return 0;
+      let handle: FileHandle;
       try {
-        this.handle = await open(this.filename, 'r');
+        handle = await open(this.filename, 'r');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0; // not there yet: Kafka's task waits for it
         throw error;
       }
+      if (this.stopped) {
+        // stop() ran while the file was opening: it could not close this handle, so close it here.
+        await handle.close().catch(() => undefined);
+        return 0;
+      }
+      this.handle = handle;
     }
     const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.position + this.pending.length);
