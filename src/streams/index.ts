@@ -5,8 +5,28 @@
 export { Serdes, serdeFrom, SerializationError, type Serde, type Serializer, type Deserializer } from './serdes.js';
 export { parseStreamsConfig, unknownStreamsKeys, ConfigError, type StreamsConfigValues, type StreamsProperties, type ProcessingGuarantee } from './config.js';
 export { StreamsBuilder } from './kstream/streams-builder.js';
-export { KStream, KTable, KGroupedStream, KGroupedTable, BranchedKStream, GlobalKTable } from './kstream/dsl.js';
-export { Consumed, Produced, Grouped, Joined, Materialized, Named, Repartitioned, Branched, keyValue, type KeyValue } from './kstream/options.js';
+export {
+  KStream,
+  KTable,
+  KGroupedStream,
+  KGroupedTable,
+  BranchedKStream,
+  GlobalKTable,
+  TimeWindowedKStream,
+  SessionWindowedKStream,
+} from './kstream/dsl.js';
+export {
+  TimeWindows,
+  SessionWindows,
+  JoinWindows,
+  Suppressed,
+  BufferConfig,
+  WindowedSerdes,
+  type Windowed,
+  type TimeWindow,
+} from './kstream/windows.js';
+export type { WindowStore, SessionStore } from './state/window-store.js';
+export { Consumed, Produced, Grouped, Joined, Materialized, Named, Repartitioned, Branched, StreamJoined, keyValue, type KeyValue } from './kstream/options.js';
 export {
   Topology,
   TopologyError,

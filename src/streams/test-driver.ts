@@ -11,6 +11,7 @@ import type { Serde } from './serdes.js';
 import type { Headers } from './processor/api.js';
 import { StreamTask, type OutputRecord } from './processor/task.js';
 import type { Topology } from './topology/topology.js';
+import type { SessionStore, WindowStore } from './state/window-store.js';
 import {
   plainValues,
   type KeyValue,
@@ -204,6 +205,21 @@ export class TopologyTestDriver {
     await this.ready;
     const store = this.findStore<TimestampedKeyValueStore<K, V>>(name);
     if (!store || !this.topology.stores.get(name)?.timestamped) throw new Error(`no timestamped store named ${name}`);
+    return store;
+  }
+
+  /** A window store by name; DSL window stores hold ValueAndTimestamp values. */
+  async getWindowStore<K, V>(name: string): Promise<WindowStore<K, V>> {
+    await this.ready;
+    const store = this.topology.stores.get(name)?.kind === 'window' ? this.findStore<WindowStore<K, V>>(name) : undefined;
+    if (!store) throw new Error(`no window store named ${name}`);
+    return store;
+  }
+
+  async getSessionStore<K, V>(name: string): Promise<SessionStore<K, V>> {
+    await this.ready;
+    const store = this.topology.stores.get(name)?.kind === 'session' ? this.findStore<SessionStore<K, V>>(name) : undefined;
+    if (!store) throw new Error(`no session store named ${name}`);
     return store;
   }
 

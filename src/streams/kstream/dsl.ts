@@ -8,7 +8,17 @@ import type { Serde } from '../serdes.js';
 import { Serdes } from '../serdes.js';
 import type { ProcessorSupplier } from '../processor/api.js';
 import type { TopicNameExtractor } from '../topology/topology.js';
-import { BuilderCore, changeSerde } from './internal.js';
+import { addTimeStore, BuilderCore, changeSerde } from './internal.js';
+import { JoinWindows, SessionWindows, Suppressed, TimeWindows, windowedSerde, type Windowed } from './windows.js';
+import {
+  joinWindowProcessor,
+  sessionAggregateProcessor,
+  streamStreamJoinProcessor,
+  suppressProcessor,
+  windowAggregateProcessor,
+  type BufferedRecord,
+} from './windowed-processors.js';
+import type { DefaultSerdes, SerdeWithDefaults } from '../serdes.js';
 import {
   Branched,
   Grouped,
@@ -17,6 +27,7 @@ import {
   Named,
   Produced,
   Repartitioned,
+  StreamJoined,
   type KeyValue,
 } from './options.js';
 import {
@@ -237,15 +248,95 @@ export class KStream<K, V> {
   join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, joined?: Joined<K, V, VT>): KStream<K, VR>;
   /** Stream-globalTable join: the table is looked up by `keySelector(key, value)`. */
   join<GK, GV, VR>(table: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK, joiner: (value: V, tableValue: GV, key: K) => VR, named?: NamedArg): KStream<K, VR>;
-  join(table: KTable<any, any> | GlobalKTable<any, any>, a: any, b?: any, c?: any): KStream<K, any> {
+  /** Stream-stream join: records of the same key whose timestamps are within the join window. */
+  join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join(table: KTable<any, any> | GlobalKTable<any, any> | KStream<any, any>, a: any, b?: any, c?: any): KStream<K, any> {
+    if (table instanceof KStream) return this.streamJoin(table, a, b, c, 'inner');
     return table instanceof GlobalKTable ? this.globalJoin(table, a, b, c, false) : this.tableJoin(table, a, b, false);
   }
 
   /** As join, but a stream record without a table match is joined with null. */
   leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, joined?: Joined<K, V, VT>): KStream<K, VR>;
   leftJoin<GK, GV, VR>(table: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK, joiner: (value: V, tableValue: GV | null, key: K) => VR, named?: NamedArg): KStream<K, VR>;
-  leftJoin(table: KTable<any, any> | GlobalKTable<any, any>, a: any, b?: any, c?: any): KStream<K, any> {
+  /** Stream-stream left join: a record matched by nothing is joined with null once its window closes. */
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin(table: KTable<any, any> | GlobalKTable<any, any> | KStream<any, any>, a: any, b?: any, c?: any): KStream<K, any> {
+    if (table instanceof KStream) return this.streamJoin(table, a, b, c, 'left');
     return table instanceof GlobalKTable ? this.globalJoin(table, a, b, c, true) : this.tableJoin(table, a, b, true);
+  }
+
+  /** Stream-stream outer join: unmatched records of either side are joined with null once their window closes. */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: V | null, otherValue: VO | null, key: K) => VR,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    return this.streamJoin(other, joiner, windows, streamJoined, 'outer');
+  }
+
+  private streamJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: any, otherValue: any, key: K) => VR,
+    windows: JoinWindows,
+    streamJoined: StreamJoined<K, V, VO> | undefined,
+    kind: 'inner' | 'left' | 'outer',
+  ): KStream<K, VR> {
+    const userName = streamJoined?.name;
+    const keySerde = streamJoined?.keySerde ?? this.state.keySerde ?? other.state.keySerde;
+    const left = this.repartitionedFor(userName ? `${userName}-left` : this.name, keySerde, streamJoined?.valueSerde ?? this.state.valueSerde);
+    const right = other.repartitionedFor(userName ? `${userName}-right` : other.name, keySerde, streamJoined?.otherValueSerde ?? other.state.valueSerde);
+    const leftOuter = kind !== 'inner';
+    const rightOuter = kind === 'outer';
+    const thisWindowed = userName ? `${userName}-this-windowed` : this.core.newProcessorName('KSTREAM-WINDOWED-');
+    const otherWindowed = userName ? `${userName}-other-windowed` : this.core.newProcessorName('KSTREAM-WINDOWED-');
+    const joinThisGenerated = this.core.newProcessorName(rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-');
+    const joinOtherGenerated = this.core.newProcessorName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
+    const joinThis = userName ? `${userName}-this-join` : joinThisGenerated;
+    const joinOther = userName ? `${userName}-other-join` : joinOtherGenerated;
+    const mergeName = userName ? `${userName}-merge` : this.core.newProcessorName('KSTREAM-MERGE-');
+    const outerStore = leftOuter
+      ? userName
+        ? `${userName}-${rightOuter ? 'outer' : 'left'}-shared-join-store`
+        : `${this.core.newProcessorName(rightOuter ? 'KSTREAM-OUTERSHARED-' : 'KSTREAM-LEFTSHARED-')}-store`
+      : undefined;
+    const thisStore = `${joinThis}-store`;
+    const otherStore = `${joinOther}-store`;
+    const topology = this.core.topology;
+    const retention = windows.sizeMs + windows.graceMs;
+    const logging = streamJoined?.loggingEnabled === false ? Materialized.with<any, any>().withLoggingDisabled() : undefined;
+    topology.addProcessor(thisWindowed, joinWindowProcessor(thisStore), left.name);
+    topology.addProcessor(otherWindowed, joinWindowProcessor(otherStore), right.name);
+    const common = { windows, joiner: joiner as (l: unknown, r: unknown, k: unknown) => unknown, outerStore };
+    topology.addProcessor(joinThis, streamStreamJoinProcessor({ ...common, otherStore, isLeftSide: true, emitUnmatched: leftOuter }), thisWindowed);
+    topology.addProcessor(joinOther, streamStreamJoinProcessor({ ...common, otherStore: thisStore, isLeftSide: false, emitUnmatched: rightOuter }), otherWindowed);
+    topology.addProcessor(mergeName, passThroughProcessor(), joinThis, joinOther);
+    const leftValueSerde = streamJoined?.valueSerde ?? this.state.valueSerde;
+    const rightValueSerde = streamJoined?.otherValueSerde ?? other.state.valueSerde;
+    addTimeStore(this.core, thisStore, 'window', retention, logging, keySerde, leftValueSerde, true, thisWindowed, joinOther);
+    addTimeStore(this.core, otherStore, 'window', retention, logging, keySerde, rightValueSerde, true, otherWindowed, joinThis);
+    if (outerStore) {
+      this.core.topology.addStateStore(
+        {
+          name: outerStore,
+          kind: 'keyValue',
+          keySerde: Serdes.String(),
+          valueSerde: unmatchedSerde(keySerde, leftValueSerde, rightValueSerde),
+          supplier: undefined,
+          loggingEnabled: streamJoined?.loggingEnabled ?? true,
+          timestamped: false,
+        },
+        joinThis,
+        joinOther,
+      );
+    }
+    topology.addCopartitionGroup([...left.state.sourceTopics, ...right.state.sourceTopics]);
+    return new KStream<K, VR>(this.core, mergeName, {
+      keySerde,
+      valueSerde: undefined,
+      sourceTopics: new Set([...left.state.sourceTopics, ...right.state.sourceTopics]),
+      repartitionRequired: false,
+    });
   }
 
   private tableJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, joined: Joined<K, V, VT> | undefined, left: boolean): KStream<K, VR> {
@@ -336,6 +427,8 @@ interface TableState<K, V> {
   readonly getter: () => ValueGetterSupplier<V>;
   /** Called when downstream needs old values: the parent must send them too, or a source must materialize. */
   readonly onSendOldValues: () => void;
+  /** A windowed aggregation's grace period: when its windows close (for suppress). */
+  readonly windowGraceMs?: number;
 }
 
 export class KTable<K, V> {
@@ -424,6 +517,47 @@ export class KTable<K, V> {
     });
   }
 
+  /**
+   * Holds updates back: until a window closes (one final result per window of a windowed
+   * aggregation) or for a time limit. The buffer is a logged store, restored with the task.
+   */
+  suppress(suppressed: Suppressed): KTable<K, V> {
+    if (suppressed.mode === 'untilWindowCloses' && this.state.windowGraceMs === undefined) {
+      throw new Error('suppress(untilWindowCloses) needs a windowed table (groupByKey().windowedBy(...) then an aggregation)');
+    }
+    const name = suppressed.name ?? this.core.newProcessorName('KTABLE-SUPPRESS-');
+    const storeName = suppressed.name ? `${suppressed.name}-store` : this.core.newStoreName('KTABLE-SUPPRESS-');
+    const grace = this.state.windowGraceMs ?? 0;
+    const duration = suppressed.mode === 'untilWindowCloses' ? grace : suppressed.timeLimitMs;
+    this.core.topology.addProcessor(
+      name,
+      suppressProcessor(storeName, suppressed.mode, () => duration, suppressed.buffer.maxRecords, suppressed.buffer.whenFull),
+      this.name,
+    );
+    this.core.topology.addStateStore(
+      {
+        name: storeName,
+        kind: 'keyValue',
+        keySerde: this.state.keySerde,
+        valueSerde: bufferedRecordSerde(this.state.valueSerde),
+        supplier: undefined,
+        loggingEnabled: true,
+        timestamped: false,
+      },
+      name,
+    );
+    return new KTable<K, V>(this.core, name, {
+      ...this.state,
+      storeName: undefined,
+      queryableStoreName: undefined,
+      oldValues: { enabled: false },
+      getter: () => {
+        throw new Error('a suppressed table cannot be joined or queried');
+      },
+      onSendOldValues: () => {},
+    });
+  }
+
   /** Re-keys the table for an aggregation; updates travel as (new, old) pairs through a repartition topic. */
   groupBy<K2, V2>(selector: (key: K, value: V) => KeyValue<K2, V2>, grouped?: Grouped<K2, V2>): KGroupedTable<K2, V2> {
     const name = grouped?.name ?? this.core.newProcessorName('KTABLE-SELECT-');
@@ -506,6 +640,15 @@ export class KGroupedStream<K, V> {
     private readonly stream: KStream<K, V>,
     private readonly state: GroupedState<K, V>,
   ) {}
+
+  /** Aggregates per time window (tumbling or hopping) or per session. */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    return windows instanceof TimeWindows
+      ? new TimeWindowedKStream<K, V>(this.core, this.stream, this.state, windows)
+      : new SessionWindowedKStream<K, V>(this.core, this.stream, this.state, windows);
+  }
 
   count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<K, number> {
     const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
@@ -649,6 +792,230 @@ export class GlobalKTable<K, V> {
   get queryableStoreName(): string {
     return this.storeName;
   }
+}
+
+/** Aggregations of a grouped stream per time window; the result is keyed by Windowed<K>. */
+export class TimeWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    private readonly stream: KStream<K, V>,
+    private readonly state: GroupedState<K, V>,
+    private readonly windows: TimeWindows,
+  ) {}
+
+  count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
+    return this.build(store, name, materialized, materialized?.valueSerde ?? Serdes.Long(), (oldValues) =>
+      windowAggregateProcessor<V, number>(store.name, this.windows, () => 0, (_k, _v, n) => n + 1, oldValues),
+    );
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, named?: NamedArg, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-REDUCE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-REDUCE-');
+    return this.build(store, name, materialized, materialized?.valueSerde ?? this.state.valueSerde, (oldValues) =>
+      windowAggregateProcessor<V, V>(store.name, this.windows, () => null as V, (_k, v) => v, oldValues, reducer),
+    );
+  }
+
+  aggregate<A>(
+    initializer: () => A,
+    aggregator: (key: K, value: V, aggregate: A) => A,
+    named?: NamedArg,
+    materialized?: Materialized<K, A>,
+  ): KTable<Windowed<K>, A> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
+    return this.build(store, name, materialized, materialized?.valueSerde, (oldValues) =>
+      windowAggregateProcessor<V, A>(store.name, this.windows, initializer, aggregator, oldValues),
+    );
+  }
+
+  private build<A>(
+    store: { name: string; queryable: boolean },
+    name: string,
+    materialized: Materialized<K, A> | undefined,
+    valueSerde: Serde<A> | undefined,
+    supplier: (oldValues: OldValues) => ProcessorSupplier<any, any>,
+  ): KTable<Windowed<K>, A> {
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    const input = this.stream.repartitionedFor(this.state.repartitionName ?? store.name, keySerde, this.state.valueSerde);
+    const oldValues: OldValues = { enabled: false };
+    this.core.topology.addProcessor(name, supplier(oldValues), input.name);
+    addTimeStore(this.core, store.name, 'window', this.windows.sizeMs + this.windows.graceMs, materialized, keySerde, valueSerde, false, name);
+    return new KTable<Windowed<K>, A>(this.core, name, {
+      keySerde: windowedSerde(keySerde, 'time', this.windows.sizeMs),
+      valueSerde,
+      sourceTopics: input.sourceTopics,
+      storeName: store.name,
+      queryableStoreName: store.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => {
+        throw new Error('a windowed table cannot be joined');
+      },
+      onSendOldValues: () => {},
+      windowGraceMs: this.windows.graceMs,
+    });
+  }
+}
+
+/** Aggregations of a grouped stream per session (activity separated by gaps). */
+export class SessionWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly core: BuilderCore,
+    private readonly stream: KStream<K, V>,
+    private readonly state: GroupedState<K, V>,
+    private readonly windows: SessionWindows,
+  ) {}
+
+  count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
+    return this.build(store, name, materialized, materialized?.valueSerde ?? Serdes.Long(), (oldValues) =>
+      sessionAggregateProcessor<V, number>(
+        store.name,
+        this.windows.inactivityGapMs,
+        this.windows.graceMs,
+        () => 0,
+        (_k, _v, n) => n + 1,
+        (_k, a, b) => a + b,
+        oldValues,
+      ),
+    );
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, named?: NamedArg, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-REDUCE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-REDUCE-');
+    // null stands for "no value yet": the first value of a session is its aggregate.
+    const combine = (a: V | null, b: V | null): V | null => (a === null ? b : b === null ? a : reducer(a, b));
+    return this.build(store, name, materialized, materialized?.valueSerde ?? this.state.valueSerde, (oldValues) =>
+      sessionAggregateProcessor<V, V | null>(
+        store.name,
+        this.windows.inactivityGapMs,
+        this.windows.graceMs,
+        () => null,
+        (_k, v, a) => combine(a, v),
+        (_k, a, b) => combine(a, b),
+        oldValues,
+      ),
+    ) as KTable<Windowed<K>, V>;
+  }
+
+  aggregate<A>(
+    initializer: () => A,
+    aggregator: (key: K, value: V, aggregate: A) => A,
+    merger: (key: K, left: A, right: A) => A,
+    named?: NamedArg,
+    materialized?: Materialized<K, A>,
+  ): KTable<Windowed<K>, A> {
+    const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
+    const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
+    return this.build(store, name, materialized, materialized?.valueSerde, (oldValues) =>
+      sessionAggregateProcessor<V, A>(store.name, this.windows.inactivityGapMs, this.windows.graceMs, initializer, aggregator, merger, oldValues),
+    );
+  }
+
+  private build<A>(
+    store: { name: string; queryable: boolean },
+    name: string,
+    materialized: Materialized<K, A> | undefined,
+    valueSerde: Serde<A> | undefined,
+    supplier: (oldValues: OldValues) => ProcessorSupplier<any, any>,
+  ): KTable<Windowed<K>, A> {
+    const keySerde = materialized?.keySerde ?? this.state.keySerde;
+    const input = this.stream.repartitionedFor(this.state.repartitionName ?? store.name, keySerde, this.state.valueSerde);
+    const oldValues: OldValues = { enabled: false };
+    this.core.topology.addProcessor(name, supplier(oldValues), input.name);
+    const retention = this.windows.inactivityGapMs + this.windows.graceMs;
+    addTimeStore(this.core, store.name, 'session', retention, materialized, keySerde, valueSerde, false, name);
+    return new KTable<Windowed<K>, A>(this.core, name, {
+      keySerde: windowedSerde(keySerde, 'session'),
+      valueSerde,
+      sourceTopics: input.sourceTopics,
+      storeName: store.name,
+      queryableStoreName: store.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => {
+        throw new Error('a windowed table cannot be joined');
+      },
+      onSendOldValues: () => {},
+      windowGraceMs: this.windows.graceMs,
+    });
+  }
+}
+
+function defaultsOf<T>(serde: Serde<T> | undefined, defaults: DefaultSerdes, which: 'key' | 'value'): Serde<T> {
+  const given = serde && 'withDefaults' in serde ? (serde as SerdeWithDefaults<T>).withDefaults(defaults) : serde;
+  const found = given ?? (defaults[which] as Serde<T> | undefined);
+  if (!found) throw new Error(`no ${which} serde given and no default: pass one to the operator or set default.${which}.serde`);
+  return found;
+}
+
+/** A serde resolved against the app's defaults when the task starts. */
+function lateSerde<T>(resolve: (defaults: DefaultSerdes) => Serde<T>): SerdeWithDefaults<T> {
+  const early = (): never => {
+    throw new Error('serde used before the default serdes were given');
+  };
+  return { serialize: early, deserialize: early, withDefaults: resolve };
+}
+
+/** The suppression buffer's value: timestamp, buffer time and sequence (8 bytes each), then the Change. */
+function bufferedRecordSerde(valueSerde: Serde<any> | undefined): SerdeWithDefaults<BufferedRecord> {
+  return lateSerde((defaults) => {
+    const change = changeSerde(valueSerde).withDefaults(defaults);
+    return {
+      serialize(topic, record) {
+        if (record === null) return null;
+        const body = change.serialize(topic, record.change) ?? new Uint8Array(0);
+        const out = new Uint8Array(24 + body.length);
+        const view = new DataView(out.buffer);
+        view.setBigInt64(0, BigInt(record.timestamp));
+        view.setBigInt64(8, BigInt(record.bufferTime));
+        view.setBigInt64(16, BigInt(record.sequence));
+        out.set(body, 24);
+        return out;
+      },
+      deserialize(topic, bytes) {
+        if (bytes === null) return null;
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        return {
+          timestamp: Number(view.getBigInt64(0)),
+          bufferTime: Number(view.getBigInt64(8)),
+          sequence: Number(view.getBigInt64(16)),
+          change: change.deserialize(topic, bytes.subarray(24))!,
+        };
+      },
+    };
+  });
+}
+
+/** A stream-stream join's unmatched record: side, timestamp, key and value through the join's serdes. */
+function unmatchedSerde(keySerde: Serde<any> | undefined, leftSerde: Serde<any> | undefined, rightSerde: Serde<any> | undefined) {
+  return lateSerde((defaults) => {
+    const keys = defaultsOf(keySerde, defaults, 'key');
+    const lefts = defaultsOf(leftSerde, defaults, 'value');
+    const rights = defaultsOf(rightSerde, defaults, 'value');
+    const json = Serdes.JSON<{ side: 'left' | 'right'; timestamp: number; key: string; value: string }>();
+    const base64 = (b: Uint8Array | null) => (b === null ? '' : Buffer.from(b).toString('base64'));
+    const bytes = (t: string) => Uint8Array.from(Buffer.from(t, 'base64'));
+    return {
+      serialize(topic: string, r: { side: 'left' | 'right'; key: unknown; value: unknown; timestamp: number } | null) {
+        if (r === null) return null;
+        const values = r.side === 'left' ? lefts : rights;
+        return json.serialize(topic, { side: r.side, timestamp: r.timestamp, key: base64(keys.serialize(topic, r.key)), value: base64(values.serialize(topic, r.value)) });
+      },
+      deserialize(topic: string, b: Uint8Array | null) {
+        const r = json.deserialize(topic, b);
+        if (r === null) return null;
+        const values = r.side === 'left' ? lefts : rights;
+        return { side: r.side, timestamp: r.timestamp, key: keys.deserialize(topic, bytes(r.key)), value: values.deserialize(topic, bytes(r.value)) };
+      },
+    };
+  });
 }
 
 export type { StreamState, TableState };

@@ -84,6 +84,32 @@ export class BuilderCore {
   }
 }
 
+/** Adds a DSL window or session store, retained `retentionMs` of stream time. */
+export function addTimeStore(
+  core: BuilderCore,
+  name: string,
+  kind: 'window' | 'session',
+  retentionMs: number,
+  materialized: Materialized<any, any> | undefined,
+  keySerde: Serde<any> | undefined,
+  valueSerde: Serde<any> | undefined,
+  retainDuplicates: boolean,
+  ...processors: string[]
+): void {
+  const definition: StoreDefinition = {
+    name,
+    kind,
+    keySerde: materialized?.keySerde ?? keySerde,
+    valueSerde: materialized?.valueSerde ?? valueSerde,
+    supplier: materialized?.supplier,
+    loggingEnabled: materialized?.loggingEnabled ?? true,
+    timestamped: kind === 'window',
+    retentionMs,
+    retainDuplicates,
+  };
+  core.topology.addStateStore(definition, ...processors);
+}
+
 /** Drops records with a null key before a repartition topic (they could not be partitioned by key). */
 function nullKeyFilter() {
   let context: ProcessorContext;

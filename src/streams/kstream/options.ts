@@ -191,3 +191,26 @@ export class Branched<K, V> {
     return new Branched<K, V>(name, undefined, consumer);
   }
 }
+
+/** Serdes and a name for a stream-stream join (its repartition topics and window stores). */
+export class StreamJoined<K, V, VO> {
+  private constructor(
+    readonly keySerde: Serde<K> | undefined,
+    readonly valueSerde: Serde<V> | undefined,
+    readonly otherValueSerde: Serde<VO> | undefined,
+    readonly name: string | undefined,
+    readonly loggingEnabled: boolean,
+  ) {}
+  static with<K, V, VO>(keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>): StreamJoined<K, V, VO> {
+    return new StreamJoined(keySerde, valueSerde, otherValueSerde, undefined, true);
+  }
+  static as<K, V, VO>(name: string): StreamJoined<K, V, VO> {
+    return new StreamJoined<K, V, VO>(undefined, undefined, undefined, name, true);
+  }
+  withName(name: string): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, name, this.loggingEnabled);
+  }
+  withLoggingDisabled(): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, false);
+  }
+}

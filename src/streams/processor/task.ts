@@ -7,7 +7,8 @@
  */
 import type { KeyValueBytesStore, KeyValueBytesStoreSupplier } from '../state/bytes-store.js';
 import type { ChangelogSink } from '../state/key-value-store.js';
-import { encodeTimestamped, keyValueStore, timestampedKeyValueStore } from '../state/key-value-store.js';
+import { encodeTimestamped, keyValueStore, plainCodec, timestampedCodec, timestampedKeyValueStore } from '../state/key-value-store.js';
+import { TypedSessionStore, TypedWindowStore } from '../state/window-store.js';
 import type { StoreDefinition } from '../state/stores.js';
 import { hasDefaults, type Serde } from '../serdes.js';
 import { Topology, type NodeDefinition, type SinkDefinition, type SourceDefinition, type SubtopologyInfo } from '../topology/topology.js';
@@ -162,8 +163,19 @@ export class StreamTask {
     const logging = definition.loggingEnabled
       ? { sink: this.options.changelog, currentTimestamp: () => this.current.timestamp }
       : undefined;
-    const make = definition.timestamped ? timestampedKeyValueStore : keyValueStore;
-    this.typedStores.set(definition.name, make(definition.name, bytes, keySerde, valueSerde, changelogTopic, logging));
+    const retention = definition.retentionMs ?? Number.POSITIVE_INFINITY;
+    const codec = definition.timestamped ? timestampedCodec(valueSerde) : plainCodec(valueSerde);
+    let typed: unknown;
+    if (definition.kind === 'window') {
+      typed = new TypedWindowStore(definition.name, bytes, keySerde, codec, changelogTopic, logging, retention, definition.retainDuplicates ?? false);
+    } else if (definition.kind === 'session') {
+      // A session's end is its timestamp: session stores keep plain values, as Kafka's do.
+      typed = new TypedSessionStore(definition.name, bytes, keySerde, plainCodec(valueSerde), changelogTopic, logging, retention);
+    } else {
+      const make = definition.timestamped ? timestampedKeyValueStore : keyValueStore;
+      typed = make(definition.name, bytes, keySerde, valueSerde, changelogTopic, logging);
+    }
+    this.typedStores.set(definition.name, typed);
   }
 
   /** The serde an operator gave, or the app's default; wrapping serdes get the defaults here. */
@@ -204,7 +216,7 @@ export class StreamTask {
     await bytes.putAll(
       records.map((r) => ({
         key: r.key,
-        value: r.value === null ? null : definition.timestamped ? encodeTimestamped(r.timestamp, r.value) : r.value,
+        value: r.value === null ? null : definition.timestamped && definition.kind !== 'session' ? encodeTimestamped(r.timestamp, r.value) : r.value,
       })),
     );
   }

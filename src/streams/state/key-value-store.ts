@@ -49,14 +49,14 @@ export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
 export type TimestampedKeyValueStore<K, V> = KeyValueStore<K, ValueAndTimestamp<V>>;
 
 /** Encodes a value for the bytes store, and the value logged to the changelog with its timestamp. */
-interface ValueCodec<V> {
+export interface ValueCodec<V> {
   toStore(topic: string, value: V): Uint8Array | null;
   fromStore(topic: string, bytes: Uint8Array): V;
   /** The changelog form: the plain value bytes and the record timestamp to log them with. */
   toChangelog(stored: Uint8Array, fallbackTimestamp: number): { value: Uint8Array; timestamp: number };
 }
 
-function plainCodec<V>(serde: Serde<V>): ValueCodec<V> {
+export function plainCodec<V>(serde: Serde<V>): ValueCodec<V> {
   return {
     toStore: (topic, value) => serde.serialize(topic, value),
     fromStore: (topic, bytes) => serde.deserialize(topic, bytes) as V,
@@ -77,7 +77,7 @@ export function decodeTimestamped(bytes: Uint8Array): { timestamp: number; value
   return { timestamp: Number(view.getBigInt64(0)), value: bytes.subarray(8) };
 }
 
-function timestampedCodec<V>(serde: Serde<V>): ValueCodec<ValueAndTimestamp<V>> {
+export function timestampedCodec<V>(serde: Serde<V>): ValueCodec<ValueAndTimestamp<V>> {
   return {
     toStore: (topic, vt) => {
       const bytes = serde.serialize(topic, vt.value);

@@ -8,7 +8,12 @@ import type { Serde } from '../serdes.js';
 
 export interface StoreDefinition<K = unknown, V = unknown> {
   readonly name: string;
-  readonly kind: 'keyValue';
+  /** keyValue; window (key + window start); session (key + session end and start). */
+  readonly kind: 'keyValue' | 'window' | 'session';
+  /** Window and session stores: how long (ms of stream time) a window is kept after its end. */
+  readonly retentionMs?: number;
+  /** Window stores of a stream-stream join keep every record, several per key and timestamp. */
+  readonly retainDuplicates?: boolean;
   readonly keySerde: Serde<K> | undefined;
   readonly valueSerde: Serde<V> | undefined;
   /** Absent: the runner picks (in memory in the test driver, the runtime's persistent default live). */
