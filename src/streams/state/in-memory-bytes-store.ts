@@ -43,6 +43,8 @@ function newLeaf<V>(): Leaf<V> {
   return { leaf: true, slots: [], prev: null, next: null };
 }
 
+function* noSlots<V>(): Generator<OrderedSlot<V>> {}
+
 /** The first index whose slot's key is >= k (or > k when `after`). */
 function slotIndex<V>(slots: readonly OrderedSlot<V>[], k: string, after: boolean): number {
   let low = 0;
@@ -123,12 +125,11 @@ export class OrderedBytesMap<V> {
    * iteration is suspended are safe: after one, the iteration finds its place again by the last
    * key it returned, and sees the slots added beyond it.
    */
-  *slots(range: BytesRange = {}): Generator<OrderedSlot<V>> {
+  slots(range: BytesRange = {}): Generator<OrderedSlot<V>> {
     const fromK = range.from === undefined ? undefined : keyString(range.from);
     const toK = range.to === undefined ? undefined : keyString(range.to);
-    if (fromK !== undefined && toK !== undefined && fromK > toK) return;
-    if (range.reverse) yield* this.descending(fromK, toK);
-    else yield* this.ascending(fromK, toK);
+    if (fromK !== undefined && toK !== undefined && fromK > toK) return noSlots();
+    return range.reverse ? this.descending(fromK, toK) : this.ascending(fromK, toK);
   }
 
   private *ascending(fromK: string | undefined, toK: string | undefined): Generator<OrderedSlot<V>> {
@@ -284,9 +285,30 @@ export class InMemoryBytesStore implements KeyValueBytesStore {
     }
   }
 
-  async *range(range?: BytesRange): AsyncIterable<KeyValueBytes> {
+  /**
+   * An async iterator written out rather than an async generator: each step is one resolved
+   * promise, where a generator's yield costs more microtask turns (the benchmark's full scan ran
+   * about 2x faster). The slots' generator copes with writes between steps.
+   */
+  range(range?: BytesRange): AsyncIterable<KeyValueBytes> {
     this.checkOpen();
-    for (const slot of this.entries.slots(range)) yield { key: slot.key, value: slot.value };
+    const entries = this.entries;
+    return {
+      [Symbol.asyncIterator](): AsyncIterator<KeyValueBytes> {
+        const slots = entries.slots(range);
+        return {
+          next(): Promise<IteratorResult<KeyValueBytes>> {
+            const step = slots.next();
+            if (step.done) return Promise.resolve({ done: true, value: undefined });
+            return Promise.resolve({ done: false, value: { key: step.value.key, value: step.value.value } });
+          },
+          return(): Promise<IteratorResult<KeyValueBytes>> {
+            slots.return(undefined);
+            return Promise.resolve({ done: true, value: undefined });
+          },
+        };
+      },
+    };
   }
 
   async approximateNumEntries(): Promise<number> {

@@ -20,8 +20,9 @@ import { compareBytes } from './key-order.js';
 export const WRITE_BUFFER_MAX_ENTRIES = 10_000;
 /** Buffered key and value bytes that make a put flush the buffer to LevelDB. */
 export const WRITE_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
-/** Entries a range scan reads from LevelDB per native call. */
-const DISK_READ_BATCH = 256;
+/** Entries a range scan reads from LevelDB in its first native call, then 4x more each call, up to the last. */
+const FIRST_DISK_READ = 32;
+const LAST_DISK_READ = 1024;
 
 export interface LevelBytesStoreOptions {
   readonly maxBufferEntries?: number;
@@ -101,60 +102,22 @@ export class LevelBytesStore implements KeyValueBytesStore {
     await this.flushIfFull();
   }
 
-  async *range(range: BytesRange = {}): AsyncIterable<KeyValueBytes> {
+  range(range: BytesRange = {}): AsyncIterable<KeyValueBytes> {
     const db = this.openDb();
-    if (range.from !== undefined && range.to !== undefined && compareBytes(range.from, range.to) > 0) return;
-    this.activeScans++;
-    const disk = db.iterator({
-      reverse: range.reverse === true,
-      ...(range.from === undefined ? {} : { gte: range.from }),
-      ...(range.to === undefined ? {} : { lte: range.to }),
-    });
-    try {
-      yield* this.merge(this.buffer.slots(range), disk, range.reverse === true);
-    } finally {
-      this.activeScans--;
-      await disk.close();
-    }
-  }
-
-  /**
-   * The buffer's slots and the disk's entries in one key order (descending when `reverse`), the
-   * buffer winning on equal keys. A disk entry is checked against the buffer again as it is
-   * returned: a write made during the scan, behind the buffer's cursor, still replaces it.
-   */
-  private async *merge(
-    buffered: Generator<OrderedSlot<Uint8Array | null>>,
-    disk: { nextv(size: number): Promise<[Uint8Array, Uint8Array][]> },
-    reverse: boolean,
-  ): AsyncGenerator<KeyValueBytes> {
-    const direction = reverse ? -1 : 1;
-    let memory = buffered.next();
-    let batch: [Uint8Array, Uint8Array][] = [];
-    let position = 0;
-    let diskDone = false;
-    for (;;) {
-      if (position >= batch.length && !diskDone) {
-        batch = await disk.nextv(DISK_READ_BATCH);
-        position = 0;
-        diskDone = batch.length === 0;
-      }
-      const onDisk = position < batch.length ? batch[position] : undefined;
-      if (memory.done && onDisk === undefined) return;
-      const order = memory.done ? 1 : onDisk === undefined ? -1 : direction * compareBytes(memory.value.key, onDisk[0]);
-      if (order <= 0) {
-        const slot = memory.value!;
-        memory = buffered.next();
-        if (order === 0) position++;
-        if (slot.value !== null) yield { key: slot.key, value: slot.value };
-        continue;
-      }
-      position++;
-      const [key, value] = onDisk!;
-      const newer = this.buffer.slot(key);
-      if (newer === undefined) yield { key: plain(key), value: plain(value) };
-      else if (newer.value !== null) yield { key: newer.key, value: newer.value };
-    }
+    if (range.from !== undefined && range.to !== undefined && compareBytes(range.from, range.to) > 0) return EMPTY_SCAN;
+    return {
+      [Symbol.asyncIterator]: (): AsyncIterator<KeyValueBytes> => {
+        this.activeScans++;
+        const disk = db.iterator({
+          reverse: range.reverse === true,
+          ...(range.from === undefined ? {} : { gte: range.from }),
+          ...(range.to === undefined ? {} : { lte: range.to }),
+        });
+        return new MergedScan(this.buffer, this.buffer.slots(range), disk, range.reverse === true, () => {
+          this.activeScans--;
+        });
+      },
+    };
   }
 
   /**
@@ -236,6 +199,92 @@ export class LevelBytesStore implements KeyValueBytesStore {
   private openDb(): Database {
     if (this.db === undefined) throw new Error(`state store ${this.name} is not open`);
     return this.db;
+  }
+}
+
+const EMPTY_SCAN: AsyncIterable<KeyValueBytes> = {
+  [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }),
+};
+
+/** What `MergedScan.advance` answers when it needs the next batch from LevelDB first. */
+const NEED_DISK = Symbol('need disk');
+
+/**
+ * A range scan over the write buffer's slots and LevelDB's entries in one key order (descending
+ * when reversed), the buffer winning on equal keys. A disk entry is checked against the buffer
+ * again as it is returned: a write made during the scan, behind the buffer's cursor, still
+ * replaces it. Written out as an async iterator, not an async generator, so that a step served
+ * from memory costs one resolved promise; LevelDB is read in batches that grow from small (a
+ * window fetch reads a few entries) to large (a full scan).
+ */
+class MergedScan implements AsyncIterator<KeyValueBytes> {
+  private memory: IteratorResult<OrderedSlot<Uint8Array | null>>;
+  private batch: [Uint8Array, Uint8Array][] = [];
+  private position = 0;
+  private diskDone = false;
+  private batchSize = FIRST_DISK_READ;
+  private ended = false;
+  private readonly direction: number;
+
+  constructor(
+    private readonly buffer: OrderedBytesMap<Uint8Array | null>,
+    private readonly buffered: Generator<OrderedSlot<Uint8Array | null>>,
+    private readonly disk: { nextv(size: number): Promise<[Uint8Array, Uint8Array][]>; close(): Promise<void> },
+    reverse: boolean,
+    private readonly onEnd: () => void,
+  ) {
+    this.memory = buffered.next();
+    this.direction = reverse ? -1 : 1;
+  }
+
+  async next(): Promise<IteratorResult<KeyValueBytes>> {
+    for (;;) {
+      const step = this.advance();
+      if (step !== NEED_DISK) {
+        if (step.done) await this.end();
+        return step;
+      }
+      this.batch = await this.disk.nextv(this.batchSize);
+      this.batchSize = Math.min(this.batchSize * 4, LAST_DISK_READ);
+      this.position = 0;
+      this.diskDone = this.batch.length === 0;
+    }
+  }
+
+  async return(): Promise<IteratorResult<KeyValueBytes>> {
+    await this.end();
+    return { done: true, value: undefined };
+  }
+
+  /** The next entry, the end, or NEED_DISK when the disk's batch is used up. */
+  private advance(): IteratorResult<KeyValueBytes> | typeof NEED_DISK {
+    for (;;) {
+      if (this.position >= this.batch.length && !this.diskDone) return NEED_DISK;
+      const onDisk = this.position < this.batch.length ? this.batch[this.position] : undefined;
+      const memory = this.memory;
+      if (memory.done && onDisk === undefined) return { done: true, value: undefined };
+      const order = memory.done ? 1 : onDisk === undefined ? -1 : this.direction * compareBytes(memory.value.key, onDisk[0]);
+      if (order <= 0) {
+        const slot = memory.value!;
+        this.memory = this.buffered.next();
+        if (order === 0) this.position++;
+        if (slot.value !== null) return { done: false, value: { key: slot.key, value: slot.value } };
+        continue;
+      }
+      this.position++;
+      const [key, value] = onDisk!;
+      const newer = this.buffer.slot(key);
+      if (newer === undefined) return { done: false, value: { key: plain(key), value: plain(value) } };
+      if (newer.value !== null) return { done: false, value: { key: newer.key, value: newer.value } };
+    }
+  }
+
+  private async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.buffered.return(undefined);
+    this.onEnd();
+    await this.disk.close();
   }
 }
 
