@@ -160,4 +160,37 @@ describe('Connect: connectors that fail, hang or are misconfigured', () => {
     assert.deepEqual(connect.herder.connectors(), ['healthy-sink', 'healthy-source']);
     await healthyStillCopies('after-bad-configs');
   });
+
+  it('exactly.once.support=required refuses a source that cannot say it supports exactly once, or says it does not, with Kafka\'s messages', async () => {
+    const put = (name: string, config: Record<string, string>) => fetch(`${connect.url}/connectors/${name}/config`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config),
+    });
+    // The plugin's connectors answer exactlyOnceSupport() with null: no preflight API.
+    const unknown = await put('eos-unknown', { 'connector.class': 'ThrowingSourceConnector', topic: 'unused', 'exactly.once.support': 'required' });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(await unknown.json(), {
+      error_code: 400,
+      message: 'Connector configuration is invalid and contains the following 1 error(s):\n'
+        + 'The connector does not implement the API required for preflight validation of exactly-once source support. Please consult the documentation for the connector to determine whether it supports exactly-once semantics, and then consider reconfiguring the connector to use the value "requested" for this property (which will disable this preflight check and allow the connector to be created).\n'
+        + 'You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`',
+    });
+    // FileStreamSource reading standard input cannot be re-read from an offset: UNSUPPORTED.
+    const stdin = await put('eos-stdin', { 'connector.class': 'FileStreamSource', topic: 'unused', 'exactly.once.support': 'required' });
+    assert.equal(stdin.status, 400);
+    assert.match(((await stdin.json()) as { message: string }).message, /contains the following 1 error\(s\):\nThe connector does not support exactly-once semantics with the provided configuration\.\n/);
+    const validated = await fetch(`${connect.url}/connector-plugins/FileStreamSource/config/validate`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'eos-stdin', 'connector.class': 'FileStreamSource', topic: 'unused', 'exactly.once.support': 'required' }),
+    });
+    const infos = await validated.json() as { error_count: number; configs: { value: { name: string; errors: string[] } }[] };
+    assert.equal(infos.error_count, 1);
+    assert.deepEqual(infos.configs.find((config) => config.value.name === 'exactly.once.support')?.value.errors, ['The connector does not support exactly-once semantics with the provided configuration.']);
+    assert.deepEqual(connect.herder.connectors(), ['healthy-sink', 'healthy-source'], 'neither was created');
+    // With a file the same connector supports it, and `requested` skips the check.
+    const withFile = await put('eos-file', { 'connector.class': 'FileStreamSource', file: join(dir.path, 'eos.txt'), topic: 'unused', 'exactly.once.support': 'required' });
+    assert.equal(withFile.status, 201, await withFile.text());
+    const requested = await put('eos-requested', { 'connector.class': 'ThrowingSourceConnector', topic: 'unused', 'exactly.once.support': 'requested', 'tasks.max': '1' });
+    assert.equal(requested.status, 201, await requested.text());
+    await connect.herder.deleteConnector('eos-file');
+    await connect.herder.deleteConnector('eos-requested');
+  });
 });
