@@ -470,6 +470,9 @@ describe('Connect pipeline: converters, transforms, predicates, errors, headers 
     }
     assert.equal(headerText(dead[1]!.headers, 'origin'), 'producer-3', 'the record\'s own headers are kept');
     assert.equal((await taskState('tolerant-sink')).state, 'RUNNING');
+    // The task's error metrics count the two skipped records (Kafka's task-error group).
+    const tolerant = connect.metrics().find((task) => task.connector === 'tolerant-sink')?.metrics ?? {};
+    assert.equal(tolerant['total-records-skipped'], 2, JSON.stringify(tolerant));
 
     // errors.tolerance=none: the first bad record fails the task, and what follows it is not put.
     const strictTopic = await createTopic(uniqueTopic('json-strict'));

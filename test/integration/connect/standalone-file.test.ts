@@ -69,6 +69,11 @@ describe('Connect standalone: FileStreamSource to a topic to FileStreamSink', ()
       assert.equal(metrics.get('local-file-source')?.['source-record-write-total'], 3000);
       assert.equal(metrics.get('local-file-source')?.['source-record-poll-total'], 3000);
       assert.equal(metrics.get('local-file-sink')?.['sink-record-send-total'], 3000);
+      // Both tasks commit offsets every offset.flush.interval.ms (300 ms) and count each commit.
+      const commits = () => new Map(connect!.metrics().map((task) => [task.connector, task.metrics['offset-commit-completion-total'] ?? 0]));
+      await waitFor(() => commits().get('local-file-source')! >= 1 && commits().get('local-file-sink')! >= 1, 'both tasks to count an offset commit', 10_000)
+        .catch((error: Error) => { throw new Error(`${error.message}: ${JSON.stringify([...commits()])}`); });
+      assert.equal(metrics.get('local-file-sink')?.['total-records-skipped'], 0, 'nothing skipped');
       // The same counters on the REST port's GET /metrics, under the JMX exporter's Connect names.
       const scraped = await scrape(`${connect.url}/metrics`);
       const source = { connector: 'local-file-source', task: '0' };
