@@ -9,6 +9,7 @@ import { Stores } from '../state/stores.js';
 import { Topology } from '../topology/topology.js';
 import { StreamsBuilder } from '../kstream/streams-builder.js';
 import { Materialized, Produced } from '../kstream/options.js';
+import { Suppressed, TimeWindows, WindowedSerdes } from '../kstream/windows.js';
 import type { KeyValueStore } from '../state/key-value-store.js';
 import type { ProcessorContext } from './api.js';
 import { StreamTask, type OutputRecord } from './task.js';
@@ -150,9 +151,54 @@ describe('StreamTask', () => {
       .addSource('src', 'in', { keySerde: S, valueSerde: S })
       .addProcessor('p', () => ({ init: (ctx) => void ctx.getStateStore('other'), process() {} }), 'src');
     const { task } = harness(topology);
-    await assert.rejects(task.initialize(), /no access to StateStore other/);
+    await task.initialize();
+    await assert.rejects(task.start(), /no access to StateStore other/);
     const plain = harness(new Topology().addSource('src', 'in', { keySerde: S, valueSerde: S }));
     await plain.task.initialize();
     await assert.rejects(plain.task.process('nope', 0, 0, 0, null, null), /reads no topic nope/);
+  });
+
+  it('a restarted task restored from the changelog goes on where the first stopped (window store and suppression buffer)', async () => {
+    const b = new StreamsBuilder();
+    b.stream<string, string>('in')
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count()
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('out', Produced.with(WindowedSerdes.timeWindowedSerdeFrom(S, 10), Serdes.Long()));
+    const topology = b.build();
+    const changelog: { store: string; key: Uint8Array; value: Uint8Array | null; timestamp: number }[] = [];
+    const run = async (records: [string, number][], restoreFrom: typeof changelog) => {
+      const sent: OutputRecord[] = [];
+      const task = new StreamTask({
+        topology,
+        subtopology: topology.metadata('app').subtopologies[0]!,
+        partition: 0,
+        applicationId: 'app',
+        collector: { send: (r) => void sent.push(r) },
+        changelog: { logChange: (store, key, value, timestamp) => void changelog.push({ store, key, value, timestamp }) },
+        defaultStoreSupplier: (def) => inMemoryBytesStoreSupplier(def.name),
+        defaultKeySerde: S,
+        defaultValueSerde: S,
+      });
+      await task.initialize();
+      for (const store of task.storeNames) await task.restore(store, restoreFrom.filter((r) => r.store === store));
+      let offset = 0;
+      for (const [key, ts] of records) await task.process('in', 0, offset++, ts, bytes(key), bytes('v'));
+      await task.close();
+      const serde = WindowedSerdes.timeWindowedSerdeFrom(S, 10);
+      return sent.map((r) => [serde.deserialize('out', r.key)!.key, serde.deserialize('out', r.key)!.window.start, Serdes.Long().deserialize('out', r.value)]);
+    };
+    assert.deepEqual(await run([['a', 1], ['a', 2], ['b', 3]], []), [], 'nothing final yet');
+    assert.deepEqual(
+      new Set(changelog.map((r) => r.store)),
+      new Set(['KSTREAM-AGGREGATE-STATE-STORE-0000000001', 'KTABLE-SUPPRESS-STATE-STORE-0000000004']),
+    );
+    // The second run starts from the changelog: a's window holds 2 (plus 1 now), b's buffered count 1.
+    assert.deepEqual(await run([['a', 4], ['c', 12]], [...changelog]), [
+      ['a', 0, 3],
+      ['b', 0, 1],
+    ]);
   });
 });

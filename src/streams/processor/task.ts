@@ -97,6 +97,9 @@ export class StreamTask {
   private streamTime = Number.NEGATIVE_INFINITY;
   private commitAsked = false;
   private initialized = false;
+  private started = false;
+  /** Serdes resolved against the defaults once per node, not per record. */
+  private readonly resolvedSerdes = new Map<string, { key: Serde<unknown>; value: Serde<unknown> }>();
   private closed = false;
 
   constructor(private readonly options: TaskOptions) {
@@ -121,7 +124,7 @@ export class StreamTask {
     return Topology.resolveTopic(this.options.topology, this.options.applicationId, topic);
   }
 
-  /** Opens the stores and creates and initializes the processors. Call once, then restore, then process. */
+  /** Opens the stores and links the nodes. Call once; then restore() the stores; then start() (or just process). */
   async initialize(): Promise<void> {
     if (this.initialized) return;
     const { topology } = this.options;
@@ -140,16 +143,27 @@ export class StreamTask {
         if (def.pattern) this.patternSources.push({ pattern: def.pattern, node });
       }
     }
-    // Processors are initialized children first, as Kafka does, so a parent's init may forward.
+    for (const node of this.nodes.values()) node.context = this.contextFor(node);
+    this.initialized = true;
+  }
+
+  /**
+   * Creates and initializes the processors; after restore(), before the first record (process and
+   * punctuate call it when needed). Processors may read their stores in init, so the stores must
+   * hold their restored state by then, as in Kafka (restoring, then running).
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    if (!this.initialized) throw new StreamsError('initialize() the task before start()');
+    this.started = true;
+    // Children first, as Kafka does, so a parent's init may forward.
     for (const name of [...this.subtopology.nodes].reverse()) {
       const node = this.nodes.get(name)!;
-      node.context = this.contextFor(node);
       if (node.definition.kind === 'processor') {
         node.processor = node.definition.supplier();
-        await node.processor.init?.(node.context);
+        await node.processor.init?.(node.context!);
       }
     }
-    this.initialized = true;
   }
 
   private async openStore(definition: StoreDefinition): Promise<void> {
@@ -176,6 +190,15 @@ export class StreamTask {
       typed = make(definition.name, bytes, keySerde, valueSerde, changelogTopic, logging);
     }
     this.typedStores.set(definition.name, typed);
+  }
+
+  private serdesOf(def: SourceDefinition | SinkDefinition): { key: Serde<unknown>; value: Serde<unknown> } {
+    let serdes = this.resolvedSerdes.get(def.name);
+    if (!serdes) {
+      serdes = { key: this.serde(def.keySerde, 'key'), value: this.serde(def.valueSerde, 'value') };
+      this.resolvedSerdes.set(def.name, serdes);
+    }
+    return serdes;
   }
 
   /** The serde an operator gave, or the app's default; wrapping serdes get the defaults here. */
@@ -213,6 +236,8 @@ export class StreamTask {
     const bytes = this.bytesStores.get(storeName);
     const definition = this.options.topology.stores.get(storeName);
     if (!bytes || !definition) throw new StreamsError(`task ${this.id.subtopology}_${this.id.partition} has no store ${storeName}`);
+    // A processor may have read the store in init already (a suppression buffer does).
+    if (this.started) throw new StreamsError(`restore ${storeName} before the task starts processing`);
     await bytes.putAll(
       records.map((r) => ({
         key: r.key,
@@ -284,8 +309,7 @@ export class StreamTask {
             headers: record.headers,
           });
     const topic = this.resolveTopic(rawTopic);
-    const keySerde = this.serde(def.keySerde as Serde<unknown> | undefined, 'key');
-    const valueSerde = this.serde(def.valueSerde as Serde<unknown> | undefined, 'value');
+    const { key: keySerde, value: valueSerde } = this.serdesOf(def);
     const key = keySerde.serialize(topic, record.key);
     const value = valueSerde.serialize(topic, record.value);
     const partitioner = def.partitioner;
@@ -317,10 +341,10 @@ export class StreamTask {
   ): Promise<void> {
     if (!this.initialized) throw new StreamsError('initialize() the task before process()');
     if (this.closed) throw new StreamsError('the task is closed');
+    await this.start();
     const source = this.sourceFor(topic);
     const def = source.definition as SourceDefinition;
-    const keySerde = this.serde(def.keySerde as Serde<unknown> | undefined, 'key');
-    const valueSerde = this.serde(def.valueSerde as Serde<unknown> | undefined, 'value');
+    const { key: keySerde, value: valueSerde } = this.serdesOf(def);
     const typedKey = keySerde.deserialize(topic, key);
     const typedValue = valueSerde.deserialize(topic, value);
     const partitionTime = Number.isFinite(this.streamTime) ? this.streamTime : -1;
@@ -341,6 +365,7 @@ export class StreamTask {
 
   /** Runs the punctuations of `type` that are due at `nowMs` (stream time when omitted for STREAM_TIME); returns whether any ran. */
   async punctuate(type: PunctuationType, nowMs?: number): Promise<boolean> {
+    await this.start();
     const now = nowMs ?? (type === 'STREAM_TIME' ? this.streamTime : this.wallClock());
     let ran = false;
     for (const schedule of [...this.schedules]) {

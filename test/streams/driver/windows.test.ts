@@ -111,6 +111,37 @@ describe('time windows', () => {
     ]);
   });
 
+  it('describes a windowed count with suppress as Kafka does', () => {
+    const b = new StreamsBuilder();
+    b.stream('in', Consumed.with(S, S))
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(60_000))
+      .count()
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('out');
+    assert.equal(
+      b.build().describe().toString(),
+      `Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000000 (topics: [in])
+      --> KSTREAM-AGGREGATE-0000000002
+    Processor: KSTREAM-AGGREGATE-0000000002 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000001])
+      --> KTABLE-SUPPRESS-0000000003
+      <-- KSTREAM-SOURCE-0000000000
+    Processor: KTABLE-SUPPRESS-0000000003 (stores: [KTABLE-SUPPRESS-STATE-STORE-0000000004])
+      --> KTABLE-TOSTREAM-0000000005
+      <-- KSTREAM-AGGREGATE-0000000002
+    Processor: KTABLE-TOSTREAM-0000000005 (stores: [])
+      --> KSTREAM-SINK-0000000006
+      <-- KTABLE-SUPPRESS-0000000003
+    Sink: KSTREAM-SINK-0000000006 (topic: out)
+      <-- KTABLE-TOSTREAM-0000000005
+
+`,
+    );
+  });
+
   it('the window store holds each window with its latest timestamp', async () => {
     const driver = new TopologyTestDriver(windowedCount(TimeWindows.ofSizeWithNoGrace(10)), PROPS, 0);
     try {
