@@ -143,4 +143,30 @@ describe('LevelBytesStore', () => {
       await rm(directory, { recursive: true, force: true });
     }
   });
+
+  it('a failed flush keeps the buffer, and the next flush writes it', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'conveyor-level-store-'));
+    try {
+      const location = join(directory, 'rocksdb', 'counts');
+      const store = new LevelBytesStore('counts', location);
+      await store.open();
+      await store.put(bytes(1), bytes(1));
+      const db = (store as unknown as { db: { batch: () => unknown } }).db;
+      const batch = db.batch.bind(db);
+      db.batch = () => {
+        db.batch = batch;
+        throw new Error('disk full');
+      };
+      await assert.rejects(store.flush(), /disk full/);
+      assert.deepEqual(await store.get(bytes(1)), bytes(1));
+      await store.put(bytes(2), bytes(2));
+      await store.flush(); // rejects if the failure had jammed the chain of flushes
+      await store.close();
+      await reopened(location, async (again) => {
+        assert.deepEqual(await contents(again), ['01=01', '02=02']);
+      });
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });

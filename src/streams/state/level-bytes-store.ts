@@ -127,7 +127,7 @@ export class LevelBytesStore implements KeyValueBytesStore {
    */
   async approximateNumEntries(): Promise<number> {
     const db = this.openDb();
-    await this.flushing;
+    await this.flushing.catch(() => {});
     if (this.diskCount === undefined) this.diskCount = await countKeys(db);
     let count = this.diskCount;
     for (const slot of this.buffer.slots()) {
@@ -141,7 +141,8 @@ export class LevelBytesStore implements KeyValueBytesStore {
   /** Writes the buffer to LevelDB in one batch. */
   flush(): Promise<void> {
     const db = this.openDb();
-    this.flushing = this.flushing.then(() => this.writeBuffer(db));
+    // A failed flush was reported to its caller; the next one tries again with what is buffered.
+    this.flushing = this.flushing.catch(() => {}).then(() => this.writeBuffer(db));
     return this.flushing;
   }
 
@@ -168,6 +169,7 @@ export class LevelBytesStore implements KeyValueBytesStore {
     for (const slot of this.buffer.slots()) this.bufferBytes += slot.key.length + (slot.value?.length ?? 0);
   }
 
+  /** Flushes a full buffer, unless a scan is under way: its flushed entries would stay buffered anyway (see activeScans). */
   private async flushIfFull(): Promise<void> {
     if (this.activeScans > 0) return;
     if (this.buffer.size >= this.maxBufferEntries || this.bufferBytes >= this.maxBufferBytes) await this.flush();
@@ -244,7 +246,12 @@ class MergedScan implements AsyncIterator<KeyValueBytes> {
         if (step.done) await this.end();
         return step;
       }
-      this.batch = await this.disk.nextv(this.batchSize);
+      try {
+        this.batch = await this.disk.nextv(this.batchSize);
+      } catch (error) {
+        await this.end();
+        throw error;
+      }
       this.batchSize = Math.min(this.batchSize * 4, LAST_DISK_READ);
       this.position = 0;
       this.diskDone = this.batch.length === 0;
