@@ -1,7 +1,8 @@
 // Two distributed Connect workers in one process share a group: a connector created through one
 // is visible through the other (config forwarded to the leader, read back from the config topic),
 // its tasks run on one of them and write their statuses, and the file pipeline copies every line.
-// When a worker leaves, its work moves to the other.
+// When a worker leaves, its work moves to the other. The REST API's offsets, topics, validation
+// and ?expand endpoints answer on a distributed worker as on a standalone one, through either worker.
 import assert from 'node:assert/strict';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConnectRestError } from '../../../src/connect/runtime/herder.js';
 import { type RunningConnect, startConnect } from '../../../src/connect/runtime/start-connect.js';
 import { type TestBroker, startTestBroker, temporaryDirectory, uniqueTopic, waitFor } from '../helpers.js';
-import { distributedWorkerConfig, whenLed } from './worker-processes.js';
+import { distributedWorkerConfig, rest, whenLed } from './worker-processes.js';
 
 describe('Connect distributed: two workers in one group', () => {
   let broker: TestBroker;
@@ -117,6 +118,74 @@ describe('Connect distributed: two workers in one group', () => {
     await whenLed(() => two.herder.deleteConnector('life'), 'delete');
     await waitFor(() => one.herder.connectors().length === 0 && two.herder.connectors().length === 0, 'both workers to forget the connector', 10_000);
     await assert.rejects(one.herder.connectorStatus('life'), (error: unknown) => error instanceof ConnectRestError && error.status === 404);
+  });
+
+  it('the REST API on distributed workers: ?expand, config/validate, topics and topics/reset, offsets GET/PATCH/DELETE', async () => {
+    const group = await startGroup(2);
+    workers.push(...group);
+    const [one, two] = group as [RunningConnect, RunningConnect];
+    /** A REST call retried while the group has no leader yet or is rebalancing (409). */
+    const call = <T = any>(through: RunningConnect, method: string, path: string, body?: unknown) => waitFor(async () => {
+      const answer = await rest<T>(through.url, method, path, body);
+      return answer.status === 409 ? false : answer;
+    }, `${method} ${path} through ${through.workerId} to be answered`, 20_000);
+    const input = join(dir.path, 'rest-in.txt');
+    await writeFile(input, 'one\ntwo\nthree\n');
+    const size = 'one\ntwo\nthree\n'.length;
+    const topic = uniqueTopic('connect-dist-rest');
+    const config = { 'connector.class': 'FileStreamSource', file: input, topic, 'tasks.max': '1' };
+
+    const validated = await call(two, 'PUT', '/connector-plugins/FileStreamSource/config/validate', { name: 'v', ...config, 'batch.size': 'lots' });
+    assert.equal(validated.status, 200);
+    assert.equal(validated.body.error_count, 1);
+    assert.match(validated.body.configs.find((entry: { value: { name: string } }) => entry.value.name === 'batch.size').value.errors[0], /^Invalid value lots for configuration batch\.size/);
+    assert.equal((await call(one, 'PUT', '/connector-plugins/FileStreamSource/config/validate', { name: 'v', ...config })).body.error_count, 0);
+
+    assert.equal((await call(one, 'POST', '/connectors', { name: 'rest-src', config })).status, 201);
+    // ?expand through the other worker, once it has read the config and the statuses.
+    const expanded = await waitFor(async () => {
+      const answer = await call(two, 'GET', '/connectors?expand=status&expand=info');
+      return answer.body['rest-src']?.status?.tasks?.[0]?.state === 'RUNNING' ? answer.body['rest-src'] : false;
+    }, 'rest-src to be listed RUNNING with ?expand through the second worker', 15_000);
+    assert.deepEqual(Object.keys(expanded).sort(), ['info', 'status']);
+    assert.equal(expanded.info.config.topic, topic);
+    assert.equal(expanded.info.type, 'source');
+    assert.equal(expanded.status.connector.state, 'RUNNING');
+    assert.deepEqual(Object.keys((await call(one, 'GET', '/connectors?expand=status')).body['rest-src']), ['status']);
+
+    // Topics: recorded in the status topic by the worker running the task, read by both.
+    for (const through of [one, two]) {
+      await waitFor(async () => JSON.stringify((await call(through, 'GET', '/connectors/rest-src/topics')).body) === JSON.stringify({ 'rest-src': { topics: [topic] } }), `the active topic seen through ${through.workerId}`, 15_000);
+    }
+    const reset = await call(two, 'PUT', '/connectors/rest-src/topics/reset');
+    assert.equal(reset.status, 202);
+    for (const through of [one, two]) {
+      await waitFor(async () => JSON.stringify((await call(through, 'GET', '/connectors/rest-src/topics')).body) === JSON.stringify({ 'rest-src': { topics: [] } }), `the topics reset seen through ${through.workerId}`, 15_000);
+    }
+
+    // Offsets: from the offsets topic, through either worker.
+    const offsetsAre = (through: RunningConnect, wanted: unknown, what: string) => waitFor(async () => {
+      const answer = await call(through, 'GET', '/connectors/rest-src/offsets');
+      return answer.status === 200 && JSON.stringify(answer.body) === JSON.stringify(wanted);
+    }, `${what} through ${through.workerId}`, 15_000);
+    for (const through of [one, two]) await offsetsAre(through, { offsets: [{ partition: { filename: input }, offset: { position: size } }] }, 'the source\'s offset');
+    const change = { offsets: [{ partition: { filename: input }, offset: { position: 4 } }] };
+    const notStopped = "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/rest-src/stop' endpoint";
+    for (const through of [one, two]) {
+      assert.deepEqual(await call(through, 'PATCH', '/connectors/rest-src/offsets', change), { status: 400, body: { error_code: 400, message: notStopped } });
+      assert.deepEqual(await call(through, 'DELETE', '/connectors/rest-src/offsets'), { status: 400, body: { error_code: 400, message: notStopped } });
+    }
+    assert.equal((await call(one, 'PUT', '/connectors/rest-src/stop')).status, 204, 'Kafka answers stop with 204 (pause and resume with 202)');
+    for (const through of [one, two]) {
+      await waitFor(async () => (await call(through, 'GET', '/connectors/rest-src/status')).body.connector?.state === 'STOPPED', `STOPPED through ${through.workerId}`, 15_000);
+    }
+    const altered = await call(two, 'PATCH', '/connectors/rest-src/offsets', change);
+    assert.deepEqual(altered, { status: 200, body: { message: 'The offsets for this connector have been altered successfully' } });
+    for (const through of [one, two]) await offsetsAre(through, change, 'the altered offset');
+    const deleted = await call(one, 'DELETE', '/connectors/rest-src/offsets');
+    assert.deepEqual(deleted, { status: 200, body: { message: 'The offsets for this connector have been reset successfully' } });
+    for (const through of [one, two]) await offsetsAre(through, { offsets: [] }, 'no offsets after the reset');
+    assert.equal((await call(two, 'DELETE', '/connectors/rest-src')).status, 204);
   });
 
   it('sets a log level for the whole cluster (scope=cluster, KIP-976), also for a worker that joins later', async () => {
