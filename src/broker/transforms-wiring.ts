@@ -31,7 +31,7 @@ export function startTransforms(wiring: TransformsWiring): TransformRunner | und
   if (endpoint === undefined) return undefined;
   const runner = new TransformRunner({
     nodeId: config.nodeId,
-    cluster: new ClusterClient(connect, hostPort(endpoint.host, endpoint.port), `conveyor-transforms-${config.nodeId}`),
+    openClient: (purpose) => new ClusterClient(connect, hostPort(endpoint.host, endpoint.port), `conveyor-transforms-${config.nodeId}-${purpose}`),
     leaderOf: (topic, partition) => image.partition(topic, partition)?.leader,
     partitionCount: (topic) => image.topic(topic)?.partitions.size ?? 0,
     maxMemoryMb: config.transforms.maxMemoryMb,

@@ -40,8 +40,12 @@ const WRITE_ATTEMPTS = 10;
 
 export interface TransformRunnerOptions {
   nodeId: number;
-  /** A client of this broker's own listener; the runner closes it when it stops. */
-  cluster: ClusterClient;
+  /**
+   * Opens a client of this broker's own listener (the caller closes it). Each loop has its own
+   * connection: a broker answers a connection's requests in order, so a fetch waiting for records
+   * would hold up every produce and commit queued behind it on a shared one.
+   */
+  openClient: (purpose: string) => ClusterClient;
   /** The leader of a partition and the partition count of a topic, from this broker's metadata image. */
   leaderOf: (topic: string, partition: number) => number | undefined;
   partitionCount: (topic: string) => number;
@@ -53,7 +57,9 @@ export interface TransformRunnerOptions {
 
 export class TransformRunner {
   readonly #options: TransformRunnerOptions;
-  readonly #admin: AdminClient;
+  /** The control loop's client (its long polls of the transforms topic) and the status writer's. */
+  readonly #control: ClusterClient;
+  readonly #statusClient: ClusterClient;
   readonly #view: TransformsView = emptyView();
   readonly #runs = new Map<string, TransformRun>();
   /** Runs being stopped: a new run of the same transform starts only after the old one is done. */
@@ -66,7 +72,8 @@ export class TransformRunner {
 
   constructor(options: TransformRunnerOptions) {
     this.#options = options;
-    this.#admin = new AdminClient(options.cluster);
+    this.#control = options.openClient('control');
+    this.#statusClient = options.openClient('status');
   }
 
   start(): void {
@@ -86,7 +93,7 @@ export class TransformRunner {
     const runs = [...this.#runs.values()];
     this.#runs.clear();
     await Promise.all([...runs.map((run) => run.stop()), ...this.#stopping.values()]);
-    this.#options.cluster.close();
+    this.#closeClients();
   }
 
   /** Stops at once, as a crash would: workers terminated, nothing finished or committed. */
@@ -95,7 +102,12 @@ export class TransformRunner {
     for (const wake of [...this.#sleeps]) wake();
     for (const run of this.#runs.values()) run.halt();
     this.#runs.clear();
-    this.#options.cluster.close();
+    this.#closeClients();
+  }
+
+  #closeClients(): void {
+    this.#control.close();
+    this.#statusClient.close();
   }
 
   /** Reads the topic from its start, then follows it; reconciles the runs after every poll. */
@@ -119,15 +131,16 @@ export class TransformRunner {
 
   /** A consumer of the transforms topic from its first record, or undefined while there is no topic. */
   async #openTopic(): Promise<Consumer | undefined> {
+    const admin = new AdminClient(this.#control);
     let topic: TopicInfo;
     try {
-      topic = await this.#admin.describeTopic(TRANSFORMS_TOPIC);
+      topic = await admin.describeTopic(TRANSFORMS_TOPIC);
     } catch (error) {
       if (error instanceof KafkaResponseError && error.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return undefined;
       throw error;
     }
-    const earliest = await this.#admin.listOffsets(topic, OffsetSpec.earliest);
-    return new Consumer(this.#options.cluster, topic, new Map(topic.partitions.map(({ partition }) => [partition, earliest.get(partition) ?? 0])));
+    const earliest = await admin.listOffsets(topic, OffsetSpec.earliest);
+    return new Consumer(this.#control, topic, new Map(topic.partitions.map(({ partition }) => [partition, earliest.get(partition) ?? 0])));
   }
 
   /** Starts, moves and stops runs to match the topic and this broker's leaderships. */
@@ -175,8 +188,7 @@ export class TransformRunner {
 
   #runContext(): RunContext {
     return {
-      cluster: this.#options.cluster,
-      admin: this.#admin,
+      openClient: this.#options.openClient,
       clock: this.#options.clock,
       logger: this.#options.logger,
       maxMemoryMb: this.#options.maxMemoryMb,
@@ -198,7 +210,7 @@ export class TransformRunner {
     const status = encodeStatus({ name, state: 'PAUSED', error, updatedAt: this.#options.clock.nowMs(), by: `broker ${this.#options.nodeId}` });
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS && !this.#stopped; attempt++) {
       try {
-        const producer = new Producer(this.#options.cluster, await this.#admin.describeTopic(TRANSFORMS_TOPIC), { compression: 0, acks: -1 });
+        const producer = new Producer(this.#statusClient, await new AdminClient(this.#statusClient).describeTopic(TRANSFORMS_TOPIC), { compression: 0, acks: -1 });
         const [result] = await producer.send([{ key: statusKey(name), value: status, headers: [] }]);
         if (result?.error === null) return;
         throw new Error(result?.error ?? 'no result');
@@ -225,8 +237,7 @@ export class TransformRunner {
 }
 
 interface RunContext {
-  cluster: ClusterClient;
-  admin: AdminClient;
+  openClient: (purpose: string) => ClusterClient;
   clock: Clock;
   logger: Logger;
   maxMemoryMb: number;
@@ -313,7 +324,17 @@ class TransformRun {
   }
 
   async #partitionLoop(partition: number, task: PartitionTask): Promise<void> {
+    const client = this.context.openClient(`${this.deployment.name}-${partition}`);
+    try {
+      await this.#process(partition, task, client);
+    } finally {
+      client.close();
+    }
+  }
+
+  async #process(partition: number, task: PartitionTask, client: ClusterClient): Promise<void> {
     const { deployment, context } = this;
+    const admin = new AdminClient(client);
     let consumer: Consumer | undefined;
     let producer: Producer | undefined;
     while (!task.stopped) {
@@ -321,18 +342,19 @@ class TransformRun {
         if (consumer === undefined || producer === undefined) {
           this.#worker ??= this.#startWorker();
           await this.#worker;
-          producer = new Producer(context.cluster, await this.#outputTopics(), { compression: 0, acks: -1 });
-          consumer = await this.#consumerFrom(partition);
+          producer = new Producer(client, await this.#outputTopics(admin), { compression: 0, acks: -1 });
+          consumer = await this.#consumerFrom(admin, partition);
         }
         const records = await consumer.poll(POLL_WAIT_MS);
-        // A stopping partition still finishes the batch it is on, so what it wrote is committed.
-        for (let start = 0; start < records.length && !(task.stopped && start > 0) && !task.halted; start += MAX_BATCH_RECORDS) {
+        // A stopping partition finishes the batch it is on, so what it wrote is committed, and
+        // starts no other: records polled after the stop are left for the next run.
+        for (let start = 0; start < records.length && !task.stopped; start += MAX_BATCH_RECORDS) {
           const batch = records.slice(start, start + MAX_BATCH_RECORDS);
           const worker = await this.#worker!;
           const outputs = await worker.run(batch.map((record) => ({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp, topic: deployment.inputTopic, partition, offset: record.offset })));
           if (task.halted) return;
-          await this.#produce(producer, outputs, task);
-          await this.#commit(partition, batch.at(-1)!.offset + 1, task);
+          await this.#produce(admin, producer, outputs, task);
+          await this.#commit(client, partition, batch.at(-1)!.offset + 1, task);
         }
       } catch (error) {
         if (error instanceof TransformFailure) {
@@ -348,10 +370,10 @@ class TransformRun {
     }
   }
 
-  async #outputTopics(): Promise<TopicInfo[]> {
+  async #outputTopics(admin: AdminClient): Promise<TopicInfo[]> {
     return Promise.all(this.deployment.outputTopics.map(async (name) => {
       try {
-        return await this.context.admin.describeTopic(name);
+        return await admin.describeTopic(name);
       } catch (error) {
         if (error instanceof KafkaResponseError && error.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw new TransformFailure(`its output topic '${name}' does not exist`);
         throw error;
@@ -360,8 +382,8 @@ class TransformRun {
   }
 
   /** A consumer of the input partition at the group's committed offset, else at the partition's start. */
-  async #consumerFrom(partition: number): Promise<Consumer> {
-    const { admin, cluster } = this.context;
+  async #consumerFrom(admin: AdminClient, partition: number): Promise<Consumer> {
+    const cluster = admin.cluster;
     const input = await admin.describeTopic(this.deployment.inputTopic);
     const own = { ...input, partitions: input.partitions.filter((info) => info.partition === partition) };
     const committed = (await fetchGroupOffsets(cluster, transformGroupId(this.deployment.name))).find((offset) => offset.topic === input.name && offset.partition === partition);
@@ -372,7 +394,7 @@ class TransformRun {
   }
 
   /** Writes the outputs, retrying the records that failed; gives up (a TransformFailure) after WRITE_ATTEMPTS. */
-  async #produce(producer: Producer, outputs: readonly TransformOutput[], task: PartitionTask): Promise<void> {
+  async #produce(admin: AdminClient, producer: Producer, outputs: readonly TransformOutput[], task: PartitionTask): Promise<void> {
     const { outputTopics } = this.deployment;
     let pending: ProducerRecord[] = outputs.map((output) => {
       const topic = output.topic ?? outputTopics[0]!;
@@ -387,16 +409,16 @@ class TransformRun {
       if (attempt >= WRITE_ATTEMPTS || task.halted) throw new TransformFailure(`producing its output failed ${attempt} times: ${reason}`);
       this.context.logger.warn('producing a transform\'s output failed; retrying', { transform: this.deployment.name, attempt, error: reason });
       await this.context.sleep(RETRY_BACKOFF_MS);
-      for (const topic of await this.#outputTopics()) producer.setTopic(topic);
+      for (const topic of await this.#outputTopics(admin)) producer.setTopic(topic);
       pending = failed.map(({ record }) => record);
     }
   }
 
-  async #commit(partition: number, offset: number, task: PartitionTask): Promise<void> {
+  async #commit(client: ClusterClient, partition: number, offset: number, task: PartitionTask): Promise<void> {
     const groupId = transformGroupId(this.deployment.name);
     for (let attempt = 1; ; attempt++) {
       try {
-        await commitGroupOffsets(this.context.cluster, groupId, [{ topic: this.deployment.inputTopic, partition, offset }]);
+        await commitGroupOffsets(client, groupId, [{ topic: this.deployment.inputTopic, partition, offset }]);
         return;
       } catch (error) {
         // Not committed: the batch is redone from the last commit (its outputs written twice, as at-least-once allows).
