@@ -20,6 +20,15 @@ import {
 } from './windowed-processors.js';
 import type { DefaultSerdes, SerdeWithDefaults } from '../serdes.js';
 import {
+  foreignTableProcessor,
+  registrationProcessor,
+  responseResolverProcessor,
+  responseSerde,
+  storedSubscriptionSerde,
+  subscriptionProcessor,
+  subscriptionSerde,
+} from './fk-join.js';
+import {
   Branched,
   Grouped,
   Joined,
@@ -570,12 +579,114 @@ export class KTable<K, V> {
     });
   }
 
-  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return this.doJoin('inner', other, joiner, named, materialized);
+  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  /** Foreign-key join: each row joins the other table's row whose key `foreignKeyExtractor(value)` gives. */
+  join<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyExtractor: (value: V) => KO,
+    joiner: (value: V, otherValue: VO) => VR,
+    named?: NamedArg,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR>;
+  join(other: KTable<any, any>, a: any, b?: any, c?: any, d?: any): KTable<K, any> {
+    return typeof b === 'function' ? this.foreignKeyJoin(other, a, b, c, d, false) : this.doJoin('inner', other, a, b, c);
   }
 
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return this.doJoin('left', other, joiner, named, materialized);
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  /** Foreign-key left join: a row whose foreign row is missing joins with null. */
+  leftJoin<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyExtractor: (value: V) => KO,
+    joiner: (value: V, otherValue: VO | null) => VR,
+    named?: NamedArg,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR>;
+  leftJoin(other: KTable<any, any>, a: any, b?: any, c?: any, d?: any): KTable<K, any> {
+    return typeof b === 'function' ? this.foreignKeyJoin(other, a, b, c, d, true) : this.doJoin('left', other, a, b, c);
+  }
+
+  /** @internal */
+  get serdes(): { key: Serde<K> | undefined; value: Serde<V> | undefined } {
+    return { key: this.state.keySerde, value: this.state.valueSerde };
+  }
+
+  private foreignKeyJoin<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    extractor: (value: V) => KO,
+    joiner: (value: V, otherValue: VO | null) => VR,
+    named: NamedArg,
+    materialized: Materialized<K, VR> | undefined,
+    leftJoin: boolean,
+  ): KTable<K, VR> {
+    const core = this.core;
+    const topology = core.topology;
+    const userName = Named.of(named);
+    // Old values tell the registration which foreign key a row left.
+    this.enableSendingOldValues();
+    const leftGetter = this.valueGetterSupplier();
+    const rightGetter = other.valueGetterSupplier();
+    const registration = userName ? `${userName}-subscription-registration-processor` : core.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-');
+    const registrationTopic = userName ? `${userName}-subscription-registration-topic` : `${registration}-topic`;
+    const registrationSink = userName ? `${userName}-subscription-registration-sink` : core.newProcessorName('KTABLE-SINK-');
+    const registrationSource = userName ? `${userName}-subscription-registration-source` : core.newProcessorName('KTABLE-SOURCE-');
+    const subscriptionStore = userName ? `${userName}-subscription-store` : core.newStoreName('KTABLE-FK-JOIN-SUBSCRIPTION-');
+    const subscriptionName = userName ? `${userName}-subscription-processor` : core.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
+    const foreignName = userName ? `${userName}-foreign-table-processor` : core.newProcessorName('KTABLE-FK-JOIN-FOREIGN-TABLE-PROCESSOR-');
+    const responseTopic = userName ? `${userName}-subscription-response-topic` : `${core.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-')}-topic`;
+    const responseSink = userName ? `${userName}-subscription-response-sink` : core.newProcessorName('KTABLE-SINK-');
+    const responseSource = userName ? `${userName}-subscription-response-source` : core.newProcessorName('KTABLE-SOURCE-');
+    const resolver = userName ? `${userName}-subscription-response-resolver-processor` : core.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-');
+    const store = materialized ? core.storeNameOf(materialized, 'KTABLE-FK-JOIN-OUTPUT-STATE-STORE-') : undefined;
+    const output = userName ?? core.newProcessorName('KTABLE-FK-JOIN-OUTPUT-');
+    const foreignKeySerde = other.serdes.key;
+    const subscriptions = subscriptionSerde(this.state.keySerde);
+    const responses = responseSerde(other.serdes.value);
+
+    // Left side to right side, partitioned by foreign key.
+    topology.addProcessor(registration, registrationProcessor(extractor, leftJoin), this.name);
+    topology.addSink(registrationSink, registrationTopic, { keySerde: foreignKeySerde, valueSerde: subscriptions }, registration);
+    topology.addRepartitionTopic(registrationTopic);
+    topology.addSource(registrationSource, registrationTopic, { keySerde: foreignKeySerde, valueSerde: subscriptions });
+    topology.addProcessor(subscriptionName, subscriptionProcessor(subscriptionStore, rightGetter), registrationSource);
+    topology.addProcessor(foreignName, foreignTableProcessor(subscriptionStore), other.name);
+    topology.addStateStore(
+      {
+        name: subscriptionStore,
+        kind: 'keyValue',
+        keySerde: Serdes.String(),
+        valueSerde: storedSubscriptionSerde(foreignKeySerde, this.state.keySerde),
+        supplier: undefined,
+        loggingEnabled: true,
+        timestamped: false,
+      },
+      subscriptionName,
+      foreignName,
+    );
+    for (const s of rightGetter.storeNames()) topology.connect(subscriptionName, s);
+    // Right side back to left side, partitioned by the left key.
+    topology.addSink(responseSink, responseTopic, { keySerde: this.state.keySerde, valueSerde: responses }, subscriptionName, foreignName);
+    topology.addRepartitionTopic(responseTopic);
+    topology.addSource(responseSource, responseTopic, { keySerde: this.state.keySerde, valueSerde: responses });
+    topology.addProcessor(resolver, responseResolverProcessor(leftGetter, joiner, leftJoin), responseSource);
+    for (const s of leftGetter.storeNames()) topology.connect(resolver, s);
+    const oldValues: OldValues = { enabled: false };
+    topology.addProcessor(output, tableMergeProcessor(store?.name, oldValues), resolver);
+    if (store) core.addStore(store.name, materialized, materialized?.keySerde ?? this.state.keySerde, materialized?.valueSerde, output);
+    topology.addCopartitionGroup([registrationTopic, ...other.sourceTopics]);
+    topology.addCopartitionGroup([responseTopic, ...this.state.sourceTopics]);
+    return new KTable<K, VR>(core, output, {
+      keySerde: materialized?.keySerde ?? this.state.keySerde,
+      valueSerde: materialized?.valueSerde,
+      sourceTopics: new Set([responseTopic]),
+      storeName: store?.name,
+      queryableStoreName: store?.queryable ? store.name : undefined,
+      oldValues,
+      getter: () => {
+        if (!store) throw new Error('materialize a foreign-key join result (Materialized) to join or query it');
+        return storeGetter<VR>(store.name);
+      },
+      onSendOldValues: () => {},
+    });
   }
 
   outerJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V | null, otherValue: VO | null) => VR, named?: NamedArg, materialized?: Materialized<K, VR>): KTable<K, VR> {

@@ -167,7 +167,9 @@ describe('table-table join', () => {
     const b = new StreamsBuilder();
     const left = b.table('l', Consumed.with(S, S));
     const right = b.table('r', Consumed.with(S, S));
-    left[kind](right, (a: string | null, c: string | null) => `${a}+${c}`).toStream().to('out');
+    const joiner = (a: string | null, c: string | null) => `${a}+${c}`;
+    const joined = kind === 'join' ? left.join(right, joiner) : kind === 'leftJoin' ? left.leftJoin(right, joiner) : left.outerJoin(right, joiner);
+    joined.toStream().to('out');
     return b.build();
   }
 
@@ -242,5 +244,68 @@ describe('table-table join', () => {
 
 `,
     );
+  });
+});
+
+describe('foreign-key table join', () => {
+  // orders (order id -> "product:quantity") joined with products (product id -> name) by product id.
+  function fkJoin(left: boolean): Topology {
+    const b = new StreamsBuilder();
+    const orders = b.table('orders', Consumed.with(S, S));
+    const products = b.table('products', Consumed.with(S, S));
+    const extractor = (order: string) => order.split(':')[0]!;
+    const joiner = (order: string, product: string | null) => `${order.split(':')[1]} x ${product}`;
+    (left ? orders.leftJoin(products, extractor, joiner) : orders.join(products, extractor, joiner)).toStream().to('out');
+    return b.build();
+  }
+
+  const STEPS: Step[] = [
+    ['products', 'p1', 'pen', 0],
+    ['orders', 'o1', 'p1:2', 1], // joins pen
+    ['orders', 'o2', 'p2:1', 2], // p2 unknown: an inner join emits nothing for a new row never joined
+    ['products', 'p2', 'ink', 3], // o2 now joins
+    ['products', 'p1', 'red pen', 4], // o1 updated
+    ['orders', 'o1', 'p2:5', 5], // o1 moves to p2
+    ['products', 'p1', 'blue pen', 6], // o1 no longer subscribed: nothing
+    ['products', 'p2', null, 7], // o1 and o2 lose their product (in subscription order: foreign key, then key)
+    ['orders', 'o2', null, 8], // o2 deleted
+  ];
+
+  it('inner join follows both sides: a row joins its foreign row, an update of either side updates it', async () => {
+    assert.deepEqual(await run(fkJoin(false), STEPS), [
+      ['o1', '2 x pen', 1],
+      ['o2', '1 x ink', 3],
+      ['o1', '2 x red pen', 4],
+      ['o1', '5 x ink', 5],
+      ['o1', null, 7],
+      ['o2', null, 7],
+      ['o2', null, 8],
+    ]);
+  });
+
+  it('left join keeps rows whose foreign row is missing, joined with null', async () => {
+    assert.deepEqual(await run(fkJoin(true), STEPS), [
+      ['o1', '2 x pen', 1],
+      ['o2', '1 x null', 2],
+      ['o2', '1 x ink', 3],
+      ['o1', '2 x red pen', 4],
+      ['o1', '5 x ink', 5],
+      ['o1', '5 x null', 7],
+      ['o2', '1 x null', 7],
+      ['o2', null, 8],
+    ]);
+  });
+
+  it('routes subscriptions and responses through two internal topics, each co-partitioned with its table', () => {
+    const metadata = fkJoin(false).metadata('joins');
+    assert.deepEqual(
+      metadata.repartitionTopics.map((t) => t.name),
+      ['joins-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic', 'joins-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic'],
+    );
+    assert.deepEqual(metadata.copartitionGroups, [
+      ['joins-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic', 'products'],
+      ['joins-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic', 'orders'],
+    ]);
+    assert.equal(metadata.subtopologies.length, 2);
   });
 });
