@@ -166,8 +166,13 @@ export class TransformRunner {
     if (deployment === undefined) return undefined;
     const status = this.#view.statuses.get(name);
     if (status?.state === 'PAUSED') return undefined;
-    const key = `${deployment.createdAt}/${status?.updatedAt ?? 0}`;
+    const key = this.#runKey(name);
     return this.#failed.get(name) === key ? undefined : { deployment, key };
+  }
+
+  /** Which deployment and which status a run starts from: a redeploy or a resume changes it. */
+  #runKey(name: string): string {
+    return `${this.#view.deployments.get(name)?.createdAt ?? 'removed'}/${this.#view.statuses.get(name)?.updatedAt ?? 0}`;
   }
 
   #ledPartitions(topic: string): number[] {
@@ -203,12 +208,14 @@ export class TransformRunner {
     this.#options.logger.warn('a transform failed and is paused', { transform: name, error });
     this.#failed.set(name, run.key);
     if (this.#runs.get(name) === run) this.#retire(name, run);
-    void this.#writeStatus(name, error);
+    void this.#writeStatus(name, run.key, error);
   }
 
-  async #writeStatus(name: string, error: string): Promise<void> {
+  async #writeStatus(name: string, key: string, error: string): Promise<void> {
     const status = encodeStatus({ name, state: 'PAUSED', error, updatedAt: this.#options.clock.nowMs(), by: `broker ${this.#options.nodeId}` });
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS && !this.#stopped; attempt++) {
+      // Redeployed, resumed or removed since it failed: the failure is of a run nobody wants now.
+      if (this.#runKey(name) !== key) return;
       try {
         const producer = new Producer(this.#statusClient, await new AdminClient(this.#statusClient).describeTopic(TRANSFORMS_TOPIC), { compression: 0, acks: -1 });
         const [result] = await producer.send([{ key: statusKey(name), value: status, headers: [] }]);
