@@ -236,8 +236,9 @@ export class StreamTask {
     const bytes = this.bytesStores.get(storeName);
     const definition = this.options.topology.stores.get(storeName);
     if (!bytes || !definition) throw new StreamsError(`task ${this.id.subtopology}_${this.id.partition} has no store ${storeName}`);
-    // A processor may have read the store in init already (a suppression buffer does).
-    if (this.started) throw new StreamsError(`restore ${storeName} before the task starts processing`);
+    // A processor may hold what it read from a store in init (a suppression buffer does): a task
+    // restored after it ran (an active task kept as a standby) starts its processors afresh.
+    if (this.started) await this.stopProcessors();
     await bytes.putAll(
       records.map((r) => ({
         key: r.key,
@@ -385,10 +386,19 @@ export class StreamTask {
     this.commitAsked = false;
   }
 
+  private async stopProcessors(): Promise<void> {
+    this.started = false;
+    this.schedules.length = 0;
+    for (const node of this.nodes.values()) {
+      await node.processor?.close?.();
+      node.processor = undefined;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const node of this.nodes.values()) await node.processor?.close?.();
+    await this.stopProcessors();
     for (const store of this.bytesStores.values()) {
       await store.flush();
       await store.close();
