@@ -324,7 +324,12 @@ test('in a cluster each broker runs the partitions it leads, and a new leader ta
   }
 });
 
-test('transforms.max.memory.mb is checked, naming the key', () => {
+test('transforms.max.memory.mb is checked, naming the key; transforms.enabled=false runs none', async () => {
   assert.throws(() => resolveBrokerConfig(new Map([['transforms.max.memory.mb', '8']])), (error: unknown) => error instanceof ConfigError && /transforms\.max\.memory\.mb/.test(error.message));
-  assert.equal(resolveBrokerConfig(new Map([['transforms.enabled', 'false']])).transforms.enabled, false);
+  const off = await startBroker({ port: 0, storage: 'memory', config: { 'transforms.enabled': false } });
+  try {
+    assert.equal(off.broker.transforms, undefined);
+  } finally {
+    await off.close();
+  }
 });

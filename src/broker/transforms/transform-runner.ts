@@ -261,6 +261,8 @@ interface PartitionTask {
 /** One transform's work on this broker: a worker and a loop per input partition led here. */
 class TransformRun {
   readonly #tasks = new Map<number, PartitionTask>();
+  /** The loops of partitions no longer led here, finishing their batch: one that comes back waits for its old loop. */
+  readonly #draining = new Map<number, Promise<void>>();
   #worker: Promise<TransformWorker> | undefined;
   #failed = false;
   #stopped = false;
@@ -284,11 +286,17 @@ class TransformRun {
       if (partitions.includes(partition)) continue;
       task.stopped = true;
       this.#tasks.delete(partition);
+      this.#draining.set(partition, task.done);
+      void task.done.then(() => {
+        if (this.#draining.get(partition) === task.done) this.#draining.delete(partition);
+      });
     }
     for (const partition of partitions) {
       if (this.#tasks.has(partition)) continue;
       const task: PartitionTask = { stopped: false, halted: false, done: Promise.resolve() };
-      task.done = this.previous.then(() => this.#partitionLoop(partition, task));
+      task.done = Promise.all([this.previous, this.#draining.get(partition)])
+        .then(() => this.#partitionLoop(partition, task))
+        .catch((error: unknown) => this.context.logger.error('a transform\'s partition loop ended unexpectedly', { transform: this.deployment.name, partition, error: String(error) }));
       this.#tasks.set(partition, task);
     }
   }
@@ -297,7 +305,7 @@ class TransformRun {
     this.#stopped = true;
     const tasks = [...this.#tasks.values()];
     for (const task of tasks) task.stopped = true;
-    await Promise.all(tasks.map((task) => task.done));
+    await Promise.all([...tasks.map((task) => task.done), ...this.#draining.values()]);
     await this.#terminateWorker();
   }
 
