@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../base/config-def.js';
 import { serdeByName, type Serde } from './serdes.js';
+import type { TimestampExtractor } from './topology/topology.js';
 
 export { ConfigError };
 
@@ -23,13 +24,16 @@ export interface StreamsConfigValues {
   readonly defaultValueSerde: Serde<unknown> | undefined;
   readonly applicationServer: string | undefined;
   readonly statestoreCacheMaxBytes: number;
+  /** The event time of records whose source names no extractor; absent: the record's own timestamp. */
+  readonly defaultTimestampExtractor: TimestampExtractor | undefined;
 }
 
-export type StreamsProperties = Record<string, string | number | boolean | Serde<any> | string[] | undefined>;
+export type StreamsProperties = Record<string, string | number | boolean | Serde<any> | string[] | TimestampExtractor | undefined>;
 
 function text(props: StreamsProperties, key: string): string | undefined {
   const value = props[key];
   if (value === undefined) return undefined;
+  if (typeof value === 'function') throw new ConfigError(key, 'expected a string, not a function');
   if (typeof value === 'string') return value.trim();
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.join(',');
@@ -54,6 +58,13 @@ function serde(props: StreamsProperties, key: string): Serde<unknown> | undefine
   const found = serdeByName(String(value));
   if (!found) throw new ConfigError(key, `unknown serde '${String(value)}'`);
   return found;
+}
+
+function timestampExtractor(props: StreamsProperties): TimestampExtractor | undefined {
+  const value = props['default.timestamp.extractor'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ConfigError('default.timestamp.extractor', 'expected a function (record, partitionTime) => timestamp');
+  return value as TimestampExtractor;
 }
 
 function guarantee(props: StreamsProperties): ProcessingGuarantee {
@@ -111,6 +122,7 @@ export function parseStreamsConfig(props: StreamsProperties, options: { requireB
     defaultValueSerde: serde(props, 'default.value.serde'),
     applicationServer: text(props, 'application.server') || undefined,
     statestoreCacheMaxBytes: integer(props, 'statestore.cache.max.bytes', 10 * 1024 * 1024, 0),
+    defaultTimestampExtractor: timestampExtractor(props),
   };
 }
 

@@ -80,6 +80,7 @@ export class TopologyTestDriver {
       defaultValueSerde: this.config.defaultValueSerde,
       globalStores: this.globalStores,
       wallClock: () => this.wallClockMs,
+      defaultTimestampExtractor: this.config.defaultTimestampExtractor,
     };
     // Global tasks first: the other tasks' processors read their stores.
     for (const subtopology of metadata.subtopologies.filter((s) => s.global)) {

@@ -11,7 +11,14 @@ import { encodeTimestamped, keyValueStore, plainCodec, timestampedCodec, timesta
 import { TypedSessionStore, TypedWindowStore } from '../state/window-store.js';
 import type { StoreDefinition } from '../state/stores.js';
 import { hasDefaults, type Serde } from '../serdes.js';
-import { Topology, type NodeDefinition, type SinkDefinition, type SourceDefinition, type SubtopologyInfo } from '../topology/topology.js';
+import {
+  Topology,
+  type NodeDefinition,
+  type SinkDefinition,
+  type SourceDefinition,
+  type SubtopologyInfo,
+  type TimestampExtractor,
+} from '../topology/topology.js';
 import type {
   Cancellable,
   Headers,
@@ -55,6 +62,8 @@ export interface TaskOptions {
   /** Global stores, opened by the runner's global task, that this task's processors may read. */
   readonly globalStores?: ReadonlyMap<string, unknown>;
   readonly wallClock?: () => number;
+  /** default.timestamp.extractor: for sources that name none (absent: the record's timestamp). */
+  readonly defaultTimestampExtractor?: TimestampExtractor;
 }
 
 export class StreamsError extends Error {
@@ -349,8 +358,9 @@ export class StreamTask {
     const typedKey = keySerde.deserialize(topic, key);
     const typedValue = valueSerde.deserialize(topic, value);
     const partitionTime = Number.isFinite(this.streamTime) ? this.streamTime : -1;
-    const timestamp = def.timestampExtractor
-      ? def.timestampExtractor({ topic, partition, offset, key: typedKey, value: typedValue, timestamp: timestampMs }, partitionTime)
+    const extractor = def.timestampExtractor ?? this.options.defaultTimestampExtractor;
+    const timestamp = extractor
+      ? extractor({ topic, partition, offset, key: typedKey, value: typedValue, timestamp: timestampMs }, partitionTime)
       : timestampMs;
     // Kafka drops records with a negative event time (its default extractor logs and skips them).
     if (timestamp < 0) return;

@@ -240,3 +240,22 @@ describe('aggregations and KTable operators', () => {
     assert.deepEqual(out.sums, [['x', '5'], ['x', '8'], ['x', '13']]);
   });
 });
+
+describe('event time', () => {
+  it('default.timestamp.extractor gives records their event time; a source extractor overrides it; negative times are dropped', async () => {
+    const b = new StreamsBuilder();
+    b.stream('in', Consumed.with(S, S)).to('out');
+    b.stream('in2', Consumed.with(S, S).withTimestampExtractor((r) => Number(r.value) * 2)).to('out2');
+    const fromValue = (record: { value: unknown }) => Number(record.value);
+    const driver = new TopologyTestDriver(b.build(), { ...PROPS, 'default.timestamp.extractor': fromValue }, 0);
+    try {
+      await driver.createInputTopic('in', S, S).pipeInput('k', '42', 1);
+      await driver.createInputTopic('in', S, S).pipeInput('k', '-5', 2);
+      await driver.createInputTopic('in2', S, S).pipeInput('k', '42', 1);
+      assert.deepEqual(driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => r.timestamp), [42]);
+      assert.deepEqual(driver.createOutputTopic('out2', S, S).readRecordsToList().map((r) => r.timestamp), [84]);
+    } finally {
+      await driver.close();
+    }
+  });
+});
