@@ -133,4 +133,12 @@ describe('authorization of the data path', { timeout: 120_000 }, () => {
       await producer.disconnect();
     }
   });
+
+  it('writing __conveyor_transforms (code every broker runs) takes ALTER on the cluster besides WRITE on the topic', async () => {
+    await createTopic(admin, '__conveyor_transforms');
+    await broker.grant({ principal: 'User:alice', resourceType: TOPIC, resourceName: '__conveyor_transforms', operation: AclOperation.WRITE });
+    assert.equal((await produce(alice, '__conveyor_transforms', 0, batchOf(['deploy']))).errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    await broker.grant({ principal: 'User:alice', resourceType: AclResourceType.CLUSTER, resourceName: 'kafka-cluster', operation: AclOperation.ALTER });
+    assert.equal((await produce(alice, '__conveyor_transforms', 0, batchOf(['deploy']))).errorCode, ErrorCode.NONE);
+  });
 });

@@ -35,6 +35,7 @@ import { leaderHint, nodeEndpointHints, wantsLeaderHint } from '../leader-hints.
 import type { RequestTimer } from '../metrics/broker-metrics.js';
 import { DelayedOperation } from '../purgatory/delayed-operations.js';
 import { applyProducePolicy, producePolicy } from '../produce-policy.js';
+import { TRANSFORMS_TOPIC } from '../transforms/transform-records.js';
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from './handler.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
@@ -99,6 +100,8 @@ function deniedTopics(request: ProduceRequest, broker: BrokerServices, connectio
   const denied = new Set<string>();
   for (const { name } of request.topicData) {
     if (!denied.has(name) && !broker.authorization.topic(connection, AclOperation.WRITE, name)) denied.add(name);
+    // A record there is code every broker runs (broker transforms): it takes ALTER on the cluster too.
+    else if (name === TRANSFORMS_TOPIC && !broker.authorization.cluster(connection, AclOperation.ALTER)) denied.add(name);
   }
   return denied;
 }
