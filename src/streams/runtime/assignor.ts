@@ -73,10 +73,17 @@ export function assignTasks(
   }
   const active = new Map(memberIds.map((id) => [id, [] as TaskName[]]));
   const standby = new Map(memberIds.map((id) => [id, [] as TaskName[]]));
-  const capacity = Math.ceil(tasks.length / Math.max(1, memberIds.length));
+  const memberCount = Math.max(1, memberIds.length);
+  const capacity = Math.ceil(tasks.length / memberCount);
+  // Each sub-topology is spread too (as Kafka's assignor does): one member with every task of a
+  // stage and another with every task of the next would leave one idle while the other works.
+  const subtopologyOf = (task: TaskName) => parseTaskName(task).subtopology;
+  const subtopologyCapacity = (task: TaskName) => Math.ceil((partitionsPerSubtopology.get(subtopologyOf(task)) ?? 0) / memberCount);
+  const sameSubtopology = (id: string, task: TaskName) => active.get(id)!.filter((t) => subtopologyOf(t) === subtopologyOf(task)).length;
+  const hasRoom = (id: string, task: TaskName) => active.get(id)!.length < capacity && sameSubtopology(id, task) < subtopologyCapacity(task);
   const unassigned: TaskName[] = [];
   for (const task of tasks) {
-    const previous = memberIds.find((id) => members.get(id)!.previousActive.includes(task) && active.get(id)!.length < capacity);
+    const previous = memberIds.find((id) => members.get(id)!.previousActive.includes(task) && hasRoom(id, task));
     if (previous) active.get(previous)!.push(task);
     else unassigned.push(task);
   }
@@ -84,8 +91,9 @@ export function assignTasks(
     candidates.reduce((best, id) => (load.get(id)!.length < load.get(best)!.length ? id : best), candidates[0]!);
   for (const task of unassigned) {
     // A member that kept the task's state as a standby restores least.
-    const warm = memberIds.filter((id) => members.get(id)!.previousStandby.includes(task) && active.get(id)!.length < capacity);
-    active.get(warm.length > 0 ? warm[0]! : leastLoaded(memberIds, active))!.push(task);
+    const warm = memberIds.filter((id) => members.get(id)!.previousStandby.includes(task) && hasRoom(id, task));
+    const roomy = memberIds.filter((id) => hasRoom(id, task));
+    active.get(warm.length > 0 ? warm[0]! : leastLoaded(roomy.length > 0 ? roomy : memberIds, active))!.push(task);
   }
   for (const task of tasks) {
     const owner = memberIds.find((id) => active.get(id)!.includes(task));

@@ -71,6 +71,8 @@ export class StreamsRuntimeError extends Error {
 
 const POLL_WAIT_MS = 100;
 const RESTORE_POLL_WAIT_MS = 50;
+/** Pending outputs that are sent before the poll's records are all processed. */
+const FLUSH_RECORDS = 500;
 const PROTOCOL_NAME = 'stream';
 const INPUT_KEY = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -124,6 +126,7 @@ export class KafkaStreams {
   private stopping = false;
   private killed = false;
   private lastCommitMs = Date.now();
+  private restored = 0;
   private readonly defaultPersistent: boolean;
   private readonly groupTimeouts;
   private readonly transactionTimeoutMs: number;
@@ -139,9 +142,11 @@ export class KafkaStreams {
     const bootstrap = this.config.bootstrapServers[0]!;
     const clientId = typeof props['client.id'] === 'string' ? props['client.id'] : `${this.config.applicationId}-${this.processId}`;
     // Separate connections: a long fetch must not hold up heartbeats or produce requests behind it.
-    this.fetchCluster = new ClusterClient(options.connect, bootstrap, clientId);
-    this.groupCluster = new ClusterClient(options.connect, bootstrap, clientId);
-    this.produceCluster = new ClusterClient(options.connect, bootstrap, clientId);
+    // After kill() no connection opens again, as after a crash.
+    const connect: Connector = (address, timeoutMs, tls) => (this.killed ? Promise.reject(new StreamsRuntimeError('the instance was killed')) : options.connect(address, timeoutMs, tls));
+    this.fetchCluster = new ClusterClient(connect, bootstrap, clientId);
+    this.groupCluster = new ClusterClient(connect, bootstrap, clientId);
+    this.produceCluster = new ClusterClient(connect, bootstrap, clientId);
     this.admin = new AdminClient(this.fetchCluster);
     const storeType = String(props['dsl.default.store.type'] ?? props['default.dsl.store'] ?? 'rocksDB').toLowerCase();
     this.defaultPersistent = storeType !== 'in_memory' && storeType !== 'in-memory';
@@ -225,11 +230,16 @@ export class KafkaStreams {
   async kill(): Promise<void> {
     this.killed = true;
     this.stopping = true;
+    // Heartbeats stop without a LeaveGroup (an empty member id skips it): the coordinator must expire the session.
+    this.member.memberId = '';
+    await this.member.leave();
     this.closeConnections();
-    await this.loop?.catch(() => undefined);
-    for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
-    this.tasks.clear();
     this.setState('NOT_RUNNING');
+    // The loop fails on its next request; its stores are closed once it has (nothing is committed).
+    void (this.loop ?? Promise.resolve()).then(async () => {
+      for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
+      this.tasks.clear();
+    });
   }
 
   private closeConnections(): void {
@@ -361,6 +371,8 @@ export class KafkaStreams {
       for (const record of mergeByTimestamp([...queues.values()])) {
         await local.task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
         await local.task.punctuate('STREAM_TIME');
+        // Outputs go out while processing goes on, as a producer's batches do, not all at the end of a large poll.
+        if (this.pending.length >= FLUSH_RECORDS) await this.flush();
       }
     }
   }
@@ -538,7 +550,7 @@ export class KafkaStreams {
         local.kind = 'standby';
         continue;
       }
-      await this.closeTask(local, !this.eos);
+      await this.closeTask(local, true);
       this.tasks.delete(local.name);
     }
     for (const name of assignment.standby) if (!this.tasks.has(name)) this.tasks.set(name, await this.createTask(name, 'standby'));
@@ -731,7 +743,9 @@ export class KafkaStreams {
 
   private async apply(local: LocalTask, store: string, records: readonly ConsumedRecord[]): Promise<void> {
     const entries = records.filter((record) => record.key !== null).map((record) => ({ key: record.key!, value: record.value, timestamp: record.timestamp }));
-    if (entries.length > 0) await local.task.restore(store, entries);
+    if (entries.length === 0) return;
+    await local.task.restore(store, entries);
+    this.restored += entries.length;
   }
 
   /** Standby tasks apply what their changelogs got since the last round, without waiting. */
@@ -814,6 +828,11 @@ export class KafkaStreams {
     const task = taskName(info.subtopology, partition);
     const activeHost = Object.entries(this.assignment.hosts).find(([, tasks]) => tasks.includes(task))?.[0];
     return { activeHost, partition, task };
+  }
+
+  /** Changelog records applied to stores so far (restores and standby updates), for tests and monitoring. */
+  get restoredRecords(): number {
+    return this.restored;
   }
 
   /** The tasks this instance runs now, for tests and monitoring. */

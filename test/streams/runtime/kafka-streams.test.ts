@@ -26,7 +26,8 @@ const BROKER_CONFIG = {
   'transaction.state.log.replication.factor': 1,
 };
 
-function wordCount(input: string, output: string) {
+/** Kafka's WordCount; `onCount` sees each count on its way out (a test's hook to kill the instance mid-stream). */
+function wordCount(input: string, output: string, onCount: () => void = () => {}) {
   const builder = new StreamsBuilder();
   builder
     .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
@@ -34,6 +35,7 @@ function wordCount(input: string, output: string) {
     .groupBy((_key, word) => word)
     .count(undefined, Materialized.as('counts-store'))
     .toStream()
+    .peek(onCount)
     .to(output, Produced.with(Serdes.String(), Serdes.Long()));
   return builder.build();
 }
@@ -58,7 +60,7 @@ function linesAndCounts(count: number, seed: number): { lines: string[]; counts:
   return { lines, counts };
 }
 
-describe('KafkaStreams against a broker', { timeout: 120_000 }, () => {
+describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
   let broker: TestBroker;
   let cluster: ClusterClient;
   let admin: AdminClient;
@@ -90,10 +92,10 @@ describe('KafkaStreams against a broker', { timeout: 120_000 }, () => {
   }
 
   /** Every record of the output topic, read_committed, as (word, count) in offset order per partition. */
-  async function readOutput(topic: string): Promise<{ word: string; count: number }[]> {
+  async function readOutput(topic: string, readCommitted = true): Promise<{ word: string; count: number }[]> {
     const info: TopicInfo = await admin.describeTopic(topic);
-    const ends = await admin.listOffsets(info, -1, true);
-    const consumer = new Consumer(cluster, info, new Map(info.partitions.map((p) => [p.partition, 0])), true);
+    const ends = await admin.listOffsets(info, -1, readCommitted);
+    const consumer = new Consumer(cluster, info, new Map(info.partitions.map((p) => [p.partition, 0])), readCommitted);
     const out: { word: string; count: number }[] = [];
     while (info.partitions.some((p) => (consumer.positions.get(p.partition) ?? 0) < (ends.get(p.partition) ?? 0))) {
       for (const record of await consumer.poll(50)) {
@@ -124,8 +126,8 @@ describe('KafkaStreams against a broker', { timeout: 120_000 }, () => {
     return a.size === b.size && [...b].every(([key, value]) => a.get(key) === value);
   }
 
-  function streamsFor(appId: string, input: string, output: string, instance: string, extra: Record<string, string | number> = {}): KafkaStreams {
-    const streams = new KafkaStreams(wordCount(input, output), {
+  function streamsFor(appId: string, input: string, output: string, instance: string, extra: Record<string, string | number> = {}, onCount?: () => void): KafkaStreams {
+    const streams = new KafkaStreams(wordCount(input, output, onCount), {
       'application.id': appId,
       'bootstrap.servers': broker.bootstrapServers,
       'state.dir': join(stateRoot, instance),
@@ -210,6 +212,81 @@ describe('KafkaStreams against a broker', { timeout: 120_000 }, () => {
     for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
     await waitForCounts('share-output', total);
     assert.equal(b.localTasks().active.length, 8);
+    await b.close();
+  });
+
+  test('a restarted instance restores its persistent stores from the checkpoint on: only the changelog tail', async () => {
+    await admin.createTopic('restart-input', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('restart-output', { partitions: 2, replicationFactor: 1 });
+    const first = linesAndCounts(100, 5);
+    await produceLines('restart-input', first.lines);
+    const before = streamsFor('restart-app', 'restart-input', 'restart-output', 'restart');
+    await before.start();
+    await waitForCounts('restart-output', first.counts);
+    await before.close();
+    const changelog = await admin.describeTopic('restart-app-counts-store-changelog');
+    const ends = await admin.listOffsets(changelog, -1);
+    assert.ok([...ends.values()].reduce((a, b) => a + b, 0) > 0);
+    // The same state directory: the LevelDB stores and their checkpoints are there.
+    const again = streamsFor('restart-app', 'restart-input', 'restart-output', 'restart');
+    await again.start();
+    await waitForState(again, 'RUNNING');
+    assert.equal(again.restoredRecords, 0);
+    const second = linesAndCounts(60, 9);
+    await produceLines('restart-input', second.lines);
+    const total = new Map(first.counts);
+    for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+    await waitForCounts('restart-output', total);
+    await again.close();
+    // Without its checkpoint a task's store is not trusted: it is wiped and restored from the whole changelog.
+    await rm(join(stateRoot, 'restart', 'restart-app', '1_0', '.checkpoint'));
+    const third = streamsFor('restart-app', 'restart-input', 'restart-output', 'restart');
+    await third.start();
+    await waitForState(third, 'RUNNING');
+    const end0 = (await admin.listOffsets(changelog, -1)).get(0)!;
+    assert.equal(third.restoredRecords, end0);
+    assert.equal(await third.store<string, number>('counts-store').get('alpha'), total.get('alpha'));
+    await third.close();
+  });
+
+  test('exactly_once_v2: an instance killed mid-stream; the survivor ends with exact counts and no duplicate under read_committed', async () => {
+    await admin.createTopic('eos-input', { partitions: 4, replicationFactor: 1 });
+    await admin.createTopic('eos-output', { partitions: 2, replicationFactor: 1 });
+    const eos = { 'processing.guarantee': 'exactly_once_v2', 'producer.transaction.timeout.ms': 2000, 'dsl.default.store.type': 'in_memory' };
+    const first = linesAndCounts(120, 3);
+    await produceLines('eos-input', first.lines);
+    // A dies inside a transaction: after its 1500th count (in the second batch), as a crash would, mid-record.
+    let countsByA = 0;
+    let killed: Promise<void> | undefined;
+    const a: KafkaStreams = streamsFor('eos-app', 'eos-input', 'eos-output', 'eos-a', eos, () => {
+      if (++countsByA === 1500) killed = a.kill();
+    });
+    const b = streamsFor('eos-app', 'eos-input', 'eos-output', 'eos-b', eos);
+    await a.start();
+    await b.start();
+    await waitForCounts('eos-output', first.counts);
+    const deadline = Date.now() + 15_000;
+    while (a.localTasks().active.length !== 4 || b.localTasks().active.length !== 4) {
+      if (Date.now() > deadline) assert.fail(`tasks not shared: ${JSON.stringify([a.localTasks(), b.localTasks()])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(countsByA < 1500);
+    // More input, and A dies while it works on it: no commit, no LeaveGroup, its transaction left open.
+    const second = linesAndCounts(2000, 17);
+    await produceLines('eos-input', second.lines);
+    while (killed === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    await killed;
+    const total = new Map(first.counts);
+    for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+    const records = await waitForCounts('eos-output', total, 40_000);
+    assert.equal(b.localTasks().active.length, 8);
+    // Under read_committed each word's counts are 1, 2, ... N exactly once: nothing doubled, nothing lost.
+    const perWord = new Map<string, number[]>();
+    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
+    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: total.get(word)! }, (_, i) => i + 1), word);
+    // A died inside a transaction: its aborted output is in the log, seen by read_uncommitted only.
+    const uncommitted = await readOutput('eos-output', false);
+    assert.ok(uncommitted.length > records.length, `${uncommitted.length} records read_uncommitted, ${records.length} committed`);
     await b.close();
   });
 });
