@@ -18,6 +18,7 @@ export {
 export {
   TimeWindows,
   SessionWindows,
+  SlidingWindows,
   JoinWindows,
   Suppressed,
   BufferConfig,

@@ -9,10 +9,11 @@ import { Serdes } from '../serdes.js';
 import type { ProcessorSupplier } from '../processor/api.js';
 import type { TopicNameExtractor } from '../topology/topology.js';
 import { addTimeStore, BuilderCore, changeSerde } from './internal.js';
-import { JoinWindows, SessionWindows, Suppressed, TimeWindows, windowedSerde, type Windowed } from './windows.js';
+import { JoinWindows, SessionWindows, SlidingWindows, Suppressed, TimeWindows, windowedSerde, type Windowed } from './windows.js';
 import {
   joinWindowProcessor,
   sessionAggregateProcessor,
+  slidingAggregateProcessor,
   streamStreamJoinProcessor,
   suppressProcessor,
   windowAggregateProcessor,
@@ -753,12 +754,12 @@ export class KGroupedStream<K, V> {
   ) {}
 
   /** Aggregates per time window (tumbling or hopping) or per session. */
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
-  windowedBy(windows: TimeWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
-    return windows instanceof TimeWindows
-      ? new TimeWindowedKStream<K, V>(this.core, this.stream, this.state, windows)
-      : new SessionWindowedKStream<K, V>(this.core, this.stream, this.state, windows);
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    return windows instanceof SessionWindows
+      ? new SessionWindowedKStream<K, V>(this.core, this.stream, this.state, windows)
+      : new TimeWindowedKStream<K, V>(this.core, this.stream, this.state, windows);
   }
 
   count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<K, number> {
@@ -912,14 +913,37 @@ export class TimeWindowedKStream<K, V> {
     private readonly core: BuilderCore,
     private readonly stream: KStream<K, V>,
     private readonly state: GroupedState<K, V>,
-    private readonly windows: TimeWindows,
+    private readonly windows: TimeWindows | SlidingWindows,
   ) {}
+
+  /** The aggregate processor for these windows (reduce starts from the first value: no initializer). */
+  private aggregateProcessor<A>(
+    storeName: string,
+    initializer: () => A,
+    aggregator: (key: K, value: V, aggregate: A) => A,
+    oldValues: OldValues,
+  ): ProcessorSupplier<any, any> {
+    return this.windows instanceof SlidingWindows
+      ? slidingAggregateProcessor<V, A>(storeName, this.windows, initializer, aggregator, oldValues)
+      : windowAggregateProcessor<V, A>(storeName, this.windows, initializer, aggregator, oldValues);
+  }
+
+  private get sizeMs(): number {
+    return this.windows instanceof SlidingWindows ? this.windows.timeDifferenceMs : this.windows.sizeMs;
+  }
+
+  private get retentionMs(): number {
+    // Kafka: a sliding window store keeps twice the time difference (left and right windows) plus grace.
+    return this.windows instanceof SlidingWindows
+      ? 2 * this.windows.timeDifferenceMs + this.windows.graceMs
+      : this.windows.sizeMs + this.windows.graceMs;
+  }
 
   count(named?: NamedArg, materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
     const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
     const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
     return this.build(store, name, materialized, materialized?.valueSerde ?? Serdes.Long(), (oldValues) =>
-      windowAggregateProcessor<V, number>(store.name, this.windows, () => 0, (_k, _v, n) => n + 1, oldValues),
+      this.aggregateProcessor<number>(store.name, () => 0, (_k, _v, n) => n + 1, oldValues),
     );
   }
 
@@ -927,7 +951,7 @@ export class TimeWindowedKStream<K, V> {
     const store = this.core.storeNameOf(materialized, 'KSTREAM-REDUCE-');
     const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-REDUCE-');
     return this.build(store, name, materialized, materialized?.valueSerde ?? this.state.valueSerde, (oldValues) =>
-      windowAggregateProcessor<V, V>(store.name, this.windows, () => null as V, (_k, v) => v, oldValues, reducer),
+      this.aggregateProcessor<V>(store.name, () => null as V, (_k, v, a) => (a === null ? v : reducer(a, v)), oldValues),
     );
   }
 
@@ -940,7 +964,7 @@ export class TimeWindowedKStream<K, V> {
     const store = this.core.storeNameOf(materialized, 'KSTREAM-AGGREGATE-');
     const name = Named.of(named) ?? this.core.newProcessorName('KSTREAM-AGGREGATE-');
     return this.build(store, name, materialized, materialized?.valueSerde, (oldValues) =>
-      windowAggregateProcessor<V, A>(store.name, this.windows, initializer, aggregator, oldValues),
+      this.aggregateProcessor<A>(store.name, initializer, aggregator, oldValues),
     );
   }
 
@@ -955,9 +979,9 @@ export class TimeWindowedKStream<K, V> {
     const input = this.stream.repartitionedFor(this.state.repartitionName ?? store.name, keySerde, this.state.valueSerde);
     const oldValues: OldValues = { enabled: false };
     this.core.topology.addProcessor(name, supplier(oldValues), input.name);
-    addTimeStore(this.core, store.name, 'window', this.windows.sizeMs + this.windows.graceMs, materialized, keySerde, valueSerde, false, name);
+    addTimeStore(this.core, store.name, 'window', this.retentionMs, materialized, keySerde, valueSerde, false, name);
     return new KTable<Windowed<K>, A>(this.core, name, {
-      keySerde: windowedSerde(keySerde, 'time', this.windows.sizeMs),
+      keySerde: windowedSerde(keySerde, 'time', this.sizeMs),
       valueSerde,
       sourceTopics: input.sourceTopics,
       storeName: store.name,

@@ -8,7 +8,7 @@ import type { Change, ProcessorContext, ProcessorSupplier, StreamRecord } from '
 import type { KeyValueStore, ValueAndTimestamp } from '../state/key-value-store.js';
 import type { SessionStore, TimeWindow, WindowStore, Windowed } from '../state/window-store.js';
 import type { OldValues } from './processors.js';
-import type { JoinWindows, TimeWindows } from './windows.js';
+import type { JoinWindows, SlidingWindows, TimeWindows } from './windows.js';
 
 type AnyRecord = StreamRecord<any, any>;
 
@@ -47,6 +47,127 @@ export const windowAggregateProcessor = <V, A>(
         const key: Windowed<any> = { key: r.key, window };
         await context.forward({ ...r, key, timestamp, value: { newValue: aggregate, oldValue: oldValues.enabled ? (old?.value ?? null) : null } });
       }
+    },
+  };
+};
+
+/**
+ * Sliding windows, by Kafka's algorithm: a record updates the windows it falls in, creates its
+ * own left window [ts - d, ts] (seeded from the window that ended just before it), the right
+ * window of the previous record if it now holds this one, and, when it came out of order, its
+ * own right window [ts + 1, ts + 1 + d] holding the later records. Records earlier than d share
+ * one window from 0.
+ */
+export const slidingAggregateProcessor = <V, A>(
+  storeName: string,
+  windows: SlidingWindows,
+  initializer: () => A,
+  aggregator: (key: any, value: V, aggregate: A) => A,
+  oldValues: OldValues,
+): ProcessorSupplier<any, any> => () => {
+  let context!: ProcessorContext;
+  let store!: WindowStore<any, ValueAndTimestamp<A>>;
+  let observedStreamTime = Number.NEGATIVE_INFINITY;
+  const d = windows.timeDifferenceMs;
+
+  const updateAndForward = async (r: AnyRecord, window: TimeWindow, current: ValueAndTimestamp<A>, closeTime: number) => {
+    // A sliding window includes its end: it is closed only once stream time minus grace is past it.
+    if (window.end < closeTime) return;
+    const aggregate = aggregator(r.key, r.value, current.value);
+    const timestamp = Math.max(r.timestamp, current.timestamp);
+    await store.put(r.key, { value: aggregate, timestamp }, window.start);
+    await context.forward({ ...r, key: { key: r.key, window }, timestamp, value: { newValue: aggregate, oldValue: oldValues.enabled ? current.value : null } });
+  };
+
+  const createRightWindow = async (r: AnyRecord, rightAgg: ValueAndTimestamp<A>) => {
+    const window = { start: r.timestamp + 1, end: r.timestamp + 1 + d };
+    await store.put(r.key, rightAgg, window.start);
+    await context.forward({ ...r, key: { key: r.key, window }, timestamp: rightAgg.timestamp, value: { newValue: rightAgg.value, oldValue: null } });
+  };
+
+  const fetch = async (key: unknown, from: number, to: number) => {
+    const found: { window: TimeWindow; value: ValueAndTimestamp<A> }[] = [];
+    for await (const entry of store.fetchRange(key, from, to)) found.push({ window: { start: entry.windowStart, end: entry.windowStart + d }, value: entry.value });
+    return found;
+  };
+
+  const processEarly = async (r: AnyRecord, closeTime: number) => {
+    const ts = r.timestamp;
+    let combined: { window: TimeWindow; value: ValueAndTimestamp<A> } | undefined;
+    let rightAgg: ValueAndTimestamp<A> | undefined;
+    let rightCreated = false;
+    let previous: number | undefined;
+    const starts = new Set<number>();
+    for (const w of await fetch(r.key, 0, ts + 1)) {
+      starts.add(w.window.start);
+      if (w.window.start === 0) {
+        combined = w;
+        if (w.value.timestamp < ts) previous = w.value.timestamp;
+      } else if (w.window.start <= ts) {
+        rightAgg = w.value;
+        await updateAndForward(r, w.window, w.value, closeTime);
+      } else {
+        rightCreated = true;
+      }
+    }
+    if (!rightAgg && combined && combined.value.timestamp > ts) rightAgg = combined.value;
+    if (!rightCreated && rightAgg && rightAgg.timestamp > ts) await createRightWindow(r, rightAgg);
+    if (previous !== undefined && !starts.has(previous + 1)) {
+      await updateAndForward(r, { start: previous + 1, end: previous + 1 + d }, { value: initializer(), timestamp: ts }, closeTime);
+    }
+    if (!combined) await updateAndForward(r, { start: 0, end: d }, { value: initializer(), timestamp: ts }, closeTime);
+    else await updateAndForward(r, combined.window, combined.value, closeTime);
+  };
+
+  const processInOrder = async (r: AnyRecord, closeTime: number) => {
+    const ts = r.timestamp;
+    const starts = new Set<number>();
+    let leftAgg: ValueAndTimestamp<A> | undefined;
+    let rightAgg: ValueAndTimestamp<A> | undefined;
+    let leftCreated = false;
+    let rightCreated = false;
+    let previous: number | undefined;
+    for (const w of await fetch(r.key, Math.max(0, ts - 2 * d), ts + 1)) {
+      starts.add(w.window.start);
+      if (w.window.end < ts) {
+        leftAgg = w.value;
+        previous = w.value.timestamp;
+      } else if (w.window.end === ts) {
+        leftCreated = true;
+        if (w.value.timestamp < ts) previous = w.value.timestamp;
+        await updateAndForward(r, w.window, w.value, closeTime);
+      } else if (w.window.start <= ts) {
+        rightAgg = w.value;
+        await updateAndForward(r, w.window, w.value, closeTime);
+      } else {
+        rightCreated = true;
+      }
+    }
+    // The previous record's right window, now that it holds this record.
+    if (previous !== undefined && !starts.has(previous + 1) && previous + 1 + d >= ts) {
+      await updateAndForward(r, { start: previous + 1, end: previous + 1 + d }, { value: initializer(), timestamp: ts }, closeTime);
+    }
+    if (!leftCreated) {
+      const seed = previous !== undefined && ts - d <= previous && leftAgg ? leftAgg.value : initializer();
+      await updateAndForward(r, { start: ts - d, end: ts }, { value: seed, timestamp: ts }, closeTime);
+    }
+    if (!rightCreated && rightAgg && rightAgg.timestamp > ts) await createRightWindow(r, rightAgg);
+  };
+
+  return {
+    init(ctx) {
+      context = ctx;
+      store = ctx.getStateStore(storeName);
+    },
+    async process(r: AnyRecord) {
+      if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return;
+      observedStreamTime = Math.max(observedStreamTime, r.timestamp);
+      await store.observeStreamTime(observedStreamTime);
+      const closeTime = observedStreamTime - windows.graceMs;
+      // Even the record's right window has closed: too late for every window.
+      if (r.timestamp + 1 + d <= closeTime) return;
+      if (r.timestamp < d) await processEarly(r, closeTime);
+      else await processInOrder(r, closeTime);
     },
   };
 };

@@ -46,6 +46,28 @@ export class TimeWindows {
   }
 }
 
+/**
+ * Sliding windows: every distinct set of records of a key no more than `timeDifferenceMs` apart,
+ * as [start, start + timeDifference] with both ends inclusive; a window exists only while it
+ * holds records (one is created when a record enters or leaves a window).
+ */
+export class SlidingWindows {
+  private constructor(
+    readonly timeDifferenceMs: number,
+    readonly graceMs: number,
+  ) {}
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
+    return SlidingWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0);
+  }
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
+    checkDuration('time difference', timeDifferenceMs, 1);
+    checkDuration('grace period', graceMs, 0);
+    return new SlidingWindows(timeDifferenceMs, graceMs);
+  }
+}
+
 /** Windows that grow while records of a key come less than `gap` apart. */
 export class SessionWindows {
   private constructor(

@@ -9,6 +9,7 @@ import {
   Materialized,
   Serdes,
   SessionWindows,
+  SlidingWindows,
   StreamsBuilder,
   Suppressed,
   TimeWindows,
@@ -161,6 +162,47 @@ describe('time windows', () => {
     } finally {
       await driver.close();
     }
+  });
+});
+
+describe('sliding windows', () => {
+  function slidingCount(windows: SlidingWindows): Topology {
+    const b = new StreamsBuilder();
+    b.stream('in', Consumed.with(S, S)).groupByKey().windowedBy(windows).count().toStream().to('out');
+    return b.build();
+  }
+
+  async function counts(windows: SlidingWindows, times: number[]) {
+    return drive(slidingCount(windows), times.map((t) => ['in', 'a', 'x', t] as [string, string, string, number]), WindowedSerdes.timeWindowedSerdeFrom(S, 10), Serdes.Long());
+  }
+
+  it("in order: each record opens its left window, and the previous record's right window when it falls in it", async () => {
+    assert.deepEqual(await counts(SlidingWindows.ofTimeDifferenceWithNoGrace(10), [20, 25, 40]), [
+      [w('a', 10, 20), 1, 20],
+      [w('a', 21, 31), 1, 25],
+      [w('a', 15, 25), 2, 25],
+      [w('a', 30, 40), 1, 40],
+    ]);
+  });
+
+  it('out of order within grace: updates the windows holding it, creates its left and right windows', async () => {
+    assert.deepEqual(await counts(SlidingWindows.ofTimeDifferenceAndGrace(10, 10), [20, 30, 25]), [
+      [w('a', 10, 20), 1, 20],
+      [w('a', 21, 31), 1, 30],
+      [w('a', 20, 30), 2, 30],
+      [w('a', 20, 30), 3, 30],
+      [w('a', 21, 31), 2, 30],
+      [w('a', 15, 25), 2, 25],
+      [w('a', 26, 36), 1, 30],
+    ]);
+  });
+
+  it('records earlier than the time difference share the window from 0', async () => {
+    assert.deepEqual(await counts(SlidingWindows.ofTimeDifferenceWithNoGrace(10), [2, 5]), [
+      [w('a', 0, 10), 1, 2],
+      [w('a', 3, 13), 1, 5],
+      [w('a', 0, 10), 2, 5],
+    ]);
   });
 });
 
