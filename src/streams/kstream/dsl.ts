@@ -298,20 +298,18 @@ export class KStream<K, V> {
     const right = other.repartitionedFor(userName ? `${userName}-right` : other.name, keySerde, streamJoined?.otherValueSerde ?? other.state.valueSerde);
     const leftOuter = kind !== 'inner';
     const rightOuter = kind === 'outer';
-    const thisWindowed = userName ? `${userName}-this-windowed` : this.core.newProcessorName('KSTREAM-WINDOWED-');
-    const otherWindowed = userName ? `${userName}-other-windowed` : this.core.newProcessorName('KSTREAM-WINDOWED-');
+    const thisWindowed = this.core.suffixedOrGenerated(userName, '-this-windowed', 'KSTREAM-WINDOWED-');
+    const otherWindowed = this.core.suffixedOrGenerated(userName, '-other-windowed', 'KSTREAM-WINDOWED-');
     const joinThisGenerated = this.core.newProcessorName(rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-');
     const joinOtherGenerated = this.core.newProcessorName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
-    const joinThis = userName ? `${userName}-this-join` : joinThisGenerated;
-    const joinOther = userName ? `${userName}-other-join` : joinOtherGenerated;
+    const joinThis = userName ? `${userName}-${rightOuter ? 'outer-this-join' : 'this-join'}` : joinThisGenerated;
+    const joinOther = userName ? `${userName}-${leftOuter ? 'outer-other-join' : 'other-join'}` : joinOtherGenerated;
     const mergeName = userName ? `${userName}-merge` : this.core.newProcessorName('KSTREAM-MERGE-');
-    const outerStore = leftOuter
-      ? userName
-        ? `${userName}-${rightOuter ? 'outer' : 'left'}-shared-join-store`
-        : `${this.core.newProcessorName(rightOuter ? 'KSTREAM-OUTERSHARED-' : 'KSTREAM-LEFTSHARED-')}-store`
-      : undefined;
-    const thisStore = `${joinThis}-store`;
-    const otherStore = `${joinOther}-store`;
+    // Kafka names the stores after the generated processor names (a user name does not rename
+    // them), and the shared store of unmatched records after this side's index.
+    const outerStore = leftOuter ? `${joinThisGenerated.replace(/^KSTREAM-(JOIN|OUTER)THIS-/, 'KSTREAM-OUTERSHARED-')}-store` : undefined;
+    const thisStore = `${joinThisGenerated}-store`;
+    const otherStore = `${joinOtherGenerated}-store`;
     const topology = this.core.topology;
     const retention = windows.sizeMs + windows.graceMs;
     const logging = streamJoined?.loggingEnabled === false ? Materialized.with<any, any>().withLoggingDisabled() : undefined;
@@ -706,8 +704,8 @@ export class KTable<K, V> {
     const mergeName = userName ?? this.core.newProcessorName('KTABLE-MERGE-');
     if (kind !== 'inner') this.enableSendingOldValues();
     if (kind === 'outer') other.enableSendingOldValues();
-    const thisName = userName ? `${userName}-join-this` : this.core.newProcessorName('KTABLE-JOINTHIS-');
-    const otherName = userName ? `${userName}-join-other` : this.core.newProcessorName('KTABLE-JOINOTHER-');
+    const thisName = this.core.suffixedOrGenerated(userName, '-join-this', 'KTABLE-JOINTHIS-');
+    const otherName = this.core.suffixedOrGenerated(userName, '-join-other', 'KTABLE-JOINOTHER-');
     const thisGetter = this.valueGetterSupplier();
     const otherGetter = other.valueGetterSupplier();
     const oldValues: OldValues = { enabled: false };
@@ -866,8 +864,8 @@ export class KGroupedTable<K, V> {
     supplier: (oldValues: OldValues) => ProcessorSupplier<any, any>,
   ): KTable<K, A> {
     const userName = Named.of(named);
-    const sinkName = userName ? `${userName}-sink` : this.core.newProcessorName('KSTREAM-SINK-');
-    const sourceName = userName ? `${userName}-source` : this.core.newProcessorName('KSTREAM-SOURCE-');
+    const sinkName = this.core.suffixedOrGenerated(userName, '-sink', 'KSTREAM-SINK-');
+    const sourceName = this.core.suffixedOrGenerated(userName, '-source', 'KSTREAM-SOURCE-');
     const name = userName ?? this.core.newProcessorName(prefix);
     const topic = `${this.state.repartitionName ?? store.name}-repartition`;
     const keySerde = materialized?.keySerde ?? this.state.keySerde;

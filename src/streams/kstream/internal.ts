@@ -20,6 +20,16 @@ export class BuilderCore {
     return `${prefix}${String(this.index++).padStart(10, '0')}`;
   }
 
+  /**
+   * `<name><suffix>` for a user-named operator, else a generated name; the counter index is drawn
+   * either way, as Kafka's NamedInternal.suffixWithOrElseGet does, so naming one operator does not
+   * renumber the others.
+   */
+  suffixedOrGenerated(userName: string | undefined, suffix: string, prefix: string): string {
+    const generated = this.newProcessorName(prefix);
+    return userName === undefined ? generated : `${userName}${suffix}`;
+  }
+
   newStoreName(prefix: string): string {
     return `${prefix}STATE-STORE-${String(this.index++).padStart(10, '0')}`;
   }

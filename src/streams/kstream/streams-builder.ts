@@ -38,7 +38,7 @@ export class StreamsBuilder {
     const store = this.core.storeNameOf(materialized, `${topic}-`);
     const consumedName = consumed?.processorName;
     const sourceName = consumedName ?? this.core.newProcessorName('KSTREAM-SOURCE-');
-    const tableSourceName = consumedName ? `${consumedName}-table-source` : this.core.newProcessorName('KTABLE-SOURCE-');
+    const tableSourceName = this.core.suffixedOrGenerated(consumedName, '-table-source', 'KTABLE-SOURCE-');
     const keySerde = consumed?.keySerde ?? materialized?.keySerde;
     const valueSerde = consumed?.valueSerde ?? materialized?.valueSerde;
     const topology = this.core.topology;
@@ -71,9 +71,7 @@ export class StreamsBuilder {
   globalTable<K, V>(topic: string, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): GlobalKTable<K, V> {
     const store = this.core.storeNameOf(materialized, `${topic}-`);
     const sourceName = consumed?.processorName ?? this.core.newProcessorName('KSTREAM-SOURCE-');
-    const processorName = consumed?.processorName
-      ? `${consumed.processorName}-table-source`
-      : this.core.newProcessorName('KTABLE-SOURCE-');
+    const processorName = this.core.suffixedOrGenerated(consumed?.processorName, '-table-source', 'KTABLE-SOURCE-');
     const keySerde = consumed?.keySerde ?? materialized?.keySerde;
     const valueSerde = consumed?.valueSerde ?? materialized?.valueSerde;
     const definition: StoreDefinition = {

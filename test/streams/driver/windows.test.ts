@@ -10,6 +10,7 @@ import {
   Serdes,
   SessionWindows,
   SlidingWindows,
+  StreamJoined,
   StreamsBuilder,
   Suppressed,
   TimeWindows,
@@ -273,7 +274,7 @@ describe('stream-stream joins', () => {
     ]);
   });
 
-  it('keeps both sides in logged window stores of one sub-topology, the topics co-partitioned', () => {
+  it("names a left join's stores as Kafka does, logged, in one sub-topology with the topics co-partitioned", () => {
     const metadata = streamJoin('leftJoin').metadata('windows');
     assert.equal(metadata.subtopologies.length, 1);
     assert.deepEqual(metadata.copartitionGroups, [['l', 'r']]);
@@ -282,8 +283,30 @@ describe('stream-stream joins', () => {
       [
         'windows-KSTREAM-JOINTHIS-0000000004-store-changelog',
         'windows-KSTREAM-OUTEROTHER-0000000005-store-changelog',
-        'windows-KSTREAM-LEFTSHARED-0000000007-store-changelog',
+        'windows-KSTREAM-OUTERSHARED-0000000004-store-changelog',
       ],
     );
+  });
+
+  it("a named left join names its processors after the name and keeps Kafka's generated store names", () => {
+    const b = new StreamsBuilder();
+    const one = b.stream('one', Consumed.with(S, S));
+    const two = b.stream('two', Consumed.with(S, S));
+    one.leftJoin(two, (v) => v, JoinWindows.ofTimeDifferenceWithNoGrace(3_600_000), StreamJoined.with(S, S, S).withName('op'));
+    const topology = b.build();
+    assert.deepEqual([...topology.stores.keys()], [
+      'KSTREAM-JOINTHIS-0000000004-store',
+      'KSTREAM-OUTEROTHER-0000000005-store',
+      'KSTREAM-OUTERSHARED-0000000004-store',
+    ]);
+    assert.deepEqual([...topology.nodes.keys()], [
+      'KSTREAM-SOURCE-0000000000',
+      'KSTREAM-SOURCE-0000000001',
+      'op-this-windowed',
+      'op-other-windowed',
+      'op-this-join',
+      'op-outer-other-join',
+      'op-merge',
+    ]);
   });
 });
