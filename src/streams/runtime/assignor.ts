@@ -65,6 +65,8 @@ export function assignTasks(
   members: ReadonlyMap<string, MemberInfo>,
   partitionsPerSubtopology: ReadonlyMap<number, number>,
   standbyReplicas: number,
+  /** Sub-topologies with state stores: only their tasks get standbys (a stateless task has nothing to keep warm). */
+  statefulSubtopologies: ReadonlySet<number> = new Set(partitionsPerSubtopology.keys()),
 ): Map<string, MemberAssignment> {
   const memberIds = [...members.keys()].sort();
   const tasks: TaskName[] = [];
@@ -96,6 +98,7 @@ export function assignTasks(
     active.get(warm.length > 0 ? warm[0]! : leastLoaded(roomy.length > 0 ? roomy : memberIds, active))!.push(task);
   }
   for (const task of tasks) {
+    if (!statefulSubtopologies.has(subtopologyOf(task))) continue;
     const owner = memberIds.find((id) => active.get(id)!.includes(task));
     for (let replica = 0; replica < standbyReplicas; replica++) {
       const candidates = memberIds.filter((id) => id !== owner && !standby.get(id)!.includes(task));

@@ -127,6 +127,8 @@ export class KafkaStreams {
   private killed = false;
   private lastCommitMs = Date.now();
   private restored = 0;
+  private standbyApplied = 0;
+  private restoring = false;
   private readonly defaultPersistent: boolean;
   private readonly groupTimeouts;
   private readonly transactionTimeoutMs: number;
@@ -493,7 +495,8 @@ export class KafkaStreams {
       for (const topic of subtopology.sourceTopics) count = Math.max(count, (await this.topicInfo(topic)).partitions.length);
       counts.set(subtopology.id, count);
     }
-    const assignments = assignTasks(infos, counts, this.config.numStandbyReplicas);
+    const stateful = new Set(this.metadata.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id));
+    const assignments = assignTasks(infos, counts, this.config.numStandbyReplicas, stateful);
     return new Map([...assignments].map(([memberId, assignment]) => [memberId, encodeAssignment(this.partitionsOf(assignment.active), assignment)]));
   }
 
@@ -721,6 +724,15 @@ export class KafkaStreams {
 
   /** Reads each changelog partition of the task from its position to the end (the last stable offset under exactly_once). */
   private async restore(local: LocalTask): Promise<void> {
+    this.restoring = true;
+    try {
+      await this.restoreStores(local);
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  private async restoreStores(local: LocalTask): Promise<void> {
     for (const [store, topic] of local.changelogs) {
       const info = await this.topicInfo(topic);
       const consumer = local.standbyConsumers.get(topic) ?? (await this.changelogConsumer(local, topic, info));
@@ -745,7 +757,8 @@ export class KafkaStreams {
     const entries = records.filter((record) => record.key !== null).map((record) => ({ key: record.key!, value: record.value, timestamp: record.timestamp }));
     if (entries.length === 0) return;
     await local.task.restore(store, entries);
-    this.restored += entries.length;
+    if (this.restoring) this.restored += entries.length;
+    else this.standbyApplied += entries.length;
   }
 
   /** Standby tasks apply what their changelogs got since the last round, without waiting. */
@@ -830,9 +843,14 @@ export class KafkaStreams {
     return { activeHost, partition, task };
   }
 
-  /** Changelog records applied to stores so far (restores and standby updates), for tests and monitoring. */
+  /** Changelog records restored into active tasks' stores so far (before they process), for tests and monitoring. */
   get restoredRecords(): number {
     return this.restored;
+  }
+
+  /** Changelog records standby tasks applied so far. */
+  get standbyRecords(): number {
+    return this.standbyApplied;
   }
 
   /** The tasks this instance runs now, for tests and monitoring. */

@@ -289,4 +289,55 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     assert.ok(uncommitted.length > records.length, `${uncommitted.length} records read_uncommitted, ${records.length} committed`);
     await b.close();
   });
+
+  test('standby replicas keep the other instance\'s state warm; interactive queries find each key\'s host', async () => {
+    await admin.createTopic('standby-input', { partitions: 4, replicationFactor: 1 });
+    await admin.createTopic('standby-output', { partitions: 2, replicationFactor: 1 });
+    const first = linesAndCounts(150, 29);
+    await produceLines('standby-input', first.lines);
+    const options = { 'num.standby.replicas': 1, 'dsl.default.store.type': 'in_memory' };
+    const a = streamsFor('standby-app', 'standby-input', 'standby-output', 'standby-a', { ...options, 'application.server': 'host-a:7001' });
+    const b = streamsFor('standby-app', 'standby-input', 'standby-output', 'standby-b', { ...options, 'application.server': 'host-b:7002' });
+    await a.start();
+    await b.start();
+    const deadline = Date.now() + 15_000;
+    while (a.localTasks().active.length !== 4 || b.localTasks().active.length !== 4 || a.state !== 'RUNNING' || b.state !== 'RUNNING') {
+      if (Date.now() > deadline) assert.fail(`tasks not shared: ${JSON.stringify([a.localTasks(), b.localTasks()])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await waitForCounts('standby-output', first.counts);
+    // Each instance keeps a standby of every stateful task the other runs (sub-topology 1 holds the store).
+    const statefulOf = (tasks: string[]) => tasks.filter((task) => task.startsWith('1_'));
+    assert.deepEqual(a.localTasks().standby, statefulOf(b.localTasks().active));
+    assert.deepEqual(b.localTasks().standby, statefulOf(a.localTasks().active));
+    // Interactive queries: the host metadataForKey names has the key's count in its local store, the other has not.
+    for (const word of first.counts.keys()) {
+      const where = a.metadataForKey('counts-store', word, Serdes.String());
+      assert.deepEqual(b.metadataForKey('counts-store', word, Serdes.String()), where);
+      const [owner, other] = where.activeHost === 'host-a:7001' ? [a, b] : [b, a];
+      assert.ok(owner.localTasks().active.includes(where.task), `${word}: ${where.task}`);
+      assert.equal(await owner.store<string, number>('counts-store').get(word), first.counts.get(word), word);
+      assert.equal(await other.store<string, number>('counts-store').get(word), null, word);
+    }
+    const local: string[] = [];
+    for await (const entry of a.store<string, number>('counts-store').all()) local.push(entry.key);
+    assert.ok(local.length > 0 && local.length < first.counts.size);
+    // The standbys applied the changelog as it came: B takes over A's stores restoring (almost) nothing.
+    const changelog = await admin.describeTopic('standby-app-counts-store-changelog');
+    const changelogRecords = [...(await admin.listOffsets(changelog, -1)).values()].reduce((x, y) => x + y, 0);
+    while (b.standbyRecords === 0) {
+      if (Date.now() > deadline + 10_000) assert.fail('the standbys applied nothing');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const restoredBefore = b.restoredRecords;
+    await a.close();
+    const second = linesAndCounts(100, 31);
+    await produceLines('standby-input', second.lines);
+    const total = new Map(first.counts);
+    for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+    await waitForCounts('standby-output', total);
+    assert.equal(b.localTasks().active.length, 8);
+    assert.ok(b.restoredRecords - restoredBefore < changelogRecords / 4, `restored ${b.restoredRecords - restoredBefore} of ${changelogRecords}`);
+    await b.close();
+  });
 });
