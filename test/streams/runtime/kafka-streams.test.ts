@@ -5,6 +5,7 @@
 // instance killed mid-stream (no commit, no leave, its transaction left open): the survivor's final
 // counts are exact and the output holds no duplicate under read_committed.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,10 @@ import { ClusterClient } from '../../../src/client/cluster-client.js';
 import { Consumer } from '../../../src/client/consumer.js';
 import { Producer } from '../../../src/client/producer.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
-import { Consumed, Materialized, Produced, Serdes, StreamsBuilder } from '../../../src/streams/index.js';
+import { Serdes } from '../../../src/streams/index.js';
 import { KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
 import { startTestBroker, type TestBroker } from '../../support/broker.js';
+import { wordCount } from './word-count-app.js';
 
 const BROKER_CONFIG = {
   'group.initial.rebalance.delay.ms': 0,
@@ -25,20 +27,6 @@ const BROKER_CONFIG = {
   'offsets.topic.replication.factor': 1,
   'transaction.state.log.replication.factor': 1,
 };
-
-/** Kafka's WordCount; `onCount` sees each count on its way out (a test's hook to kill the instance mid-stream). */
-function wordCount(input: string, output: string, onCount: () => void = () => {}) {
-  const builder = new StreamsBuilder();
-  builder
-    .stream(input, Consumed.with(Serdes.String(), Serdes.String()))
-    .flatMapValues((line) => line.toLowerCase().split(/\W+/).filter(Boolean))
-    .groupBy((_key, word) => word)
-    .count(undefined, Materialized.as('counts-store'))
-    .toStream()
-    .peek(onCount)
-    .to(output, Produced.with(Serdes.String(), Serdes.Long()));
-  return builder.build();
-}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
 
@@ -339,5 +327,44 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     assert.equal(b.localTasks().active.length, 8);
     assert.ok(b.restoredRecords - restoredBefore < changelogRecords / 4, `restored ${b.restoredRecords - restoredBefore} of ${changelogRecords}`);
     await b.close();
+  });
+
+  test('exactly_once_v2: a worker process SIGKILLed mid-transaction; the survivor ends with exact counts and no duplicate', async () => {
+    await admin.createTopic('kill9-input', { partitions: 4, replicationFactor: 1 });
+    await admin.createTopic('kill9-output', { partitions: 2, replicationFactor: 1 });
+    const first = linesAndCounts(120, 41);
+    await produceLines('kill9-input', first.lines);
+    const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'eos-worker.ts'), broker.bootstrapServers, 'kill9-app', 'kill9-input', 'kill9-output', join(stateRoot, 'kill9-a')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let workerCounts = 0;
+    worker.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const match of chunk.matchAll(/counts (\d+)/g)) workerCounts = Number(match[1]);
+    });
+    try {
+      const b = streamsFor('kill9-app', 'kill9-input', 'kill9-output', 'kill9-b', { 'processing.guarantee': 'exactly_once_v2', 'producer.transaction.timeout.ms': 2000, 'dsl.default.store.type': 'in_memory' });
+      await b.start();
+      await waitForCounts('kill9-output', first.counts);
+      const deadline = Date.now() + 20_000;
+      while (b.localTasks().active.length !== 4 || b.state !== 'RUNNING') {
+        if (Date.now() > deadline) assert.fail(`tasks not shared: ${JSON.stringify(b.localTasks())}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const countsBefore = workerCounts;
+      const second = linesAndCounts(2000, 43);
+      await produceLines('kill9-input', second.lines);
+      while (workerCounts < countsBefore + 700) await new Promise((resolve) => setTimeout(resolve, 5));
+      worker.kill('SIGKILL');
+      const total = new Map(first.counts);
+      for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+      const records = await waitForCounts('kill9-output', total, 40_000);
+      assert.equal(b.localTasks().active.length, 8);
+      const perWord = new Map<string, number[]>();
+      for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
+      for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: total.get(word)! }, (_, i) => i + 1), word);
+      const uncommitted = await readOutput('kill9-output', false);
+      assert.ok(uncommitted.length > records.length, `${uncommitted.length} records read_uncommitted, ${records.length} committed`);
+      await b.close();
+    } finally {
+      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    }
   });
 });
