@@ -127,6 +127,9 @@ export class KafkaStreams {
   private killed = false;
   private lastCommitMs = Date.now();
   private restored = 0;
+  /** Global stores by name (each instance holds every partition of a global table's topic), read by every task. */
+  private readonly globalStores = new Map<string, unknown>();
+  private readonly globalTasks: { task: StreamTask; consumers: Consumer[] }[] = [];
   private standbyApplied = 0;
   private restoring = false;
   private readonly defaultPersistent: boolean;
@@ -189,6 +192,7 @@ export class KafkaStreams {
     this.setState('REBALANCING');
     try {
       await this.createInternalTopics();
+      await this.startGlobalTasks();
       if (this.eos) {
         this.transactional = new TransactionalProducer(this.produceCluster, { transactionalId: `${this.config.applicationId}-${this.processId}-1`, transactionTimeoutMs: this.transactionTimeoutMs });
         await this.transactional.init();
@@ -200,6 +204,52 @@ export class KafkaStreams {
       throw error;
     }
     this.loop = this.run();
+  }
+
+  /**
+   * Global sub-topologies: one task each over every partition of their topics, read from the
+   * beginning to the end before anything else runs (their topic is their log, so their stores are
+   * kept in memory unless a supplier says otherwise), then kept up to date every loop.
+   */
+  private async startGlobalTasks(): Promise<void> {
+    for (const subtopology of this.metadata.subtopologies.filter((s) => s.global)) {
+      const task = new StreamTask({
+        topology: this.topology,
+        subtopology,
+        partition: 0,
+        applicationId: this.config.applicationId,
+        collector: { send: () => undefined },
+        changelog: { logChange: () => undefined },
+        defaultStoreSupplier: (definition) => inMemoryBytesStoreSupplier(definition.name),
+        defaultKeySerde: this.config.defaultKeySerde,
+        defaultValueSerde: this.config.defaultValueSerde,
+        stateDirectory: join(this.config.stateDir, this.config.applicationId, 'global'),
+      });
+      await task.initialize();
+      for (const store of subtopology.stores) this.globalStores.set(store, task.stateStore(store));
+      const consumers: Consumer[] = [];
+      for (const topic of subtopology.sourceTopics) {
+        const info = await this.topicInfo(topic);
+        const earliest = await this.admin.listOffsets(info, OffsetSpec.earliest);
+        const consumer = new Consumer(this.fetchCluster, info, new Map(info.partitions.map((p) => [p.partition, Math.max(0, earliest.get(p.partition) ?? 0)])), this.eos);
+        const ends = await this.admin.listOffsets(info, OffsetSpec.latest, this.eos);
+        while (info.partitions.some((p) => (consumer.positions.get(p.partition) ?? 0) < (ends.get(p.partition) ?? 0))) {
+          await this.processGlobal(task, await consumer.poll(RESTORE_POLL_WAIT_MS));
+        }
+        consumers.push(consumer);
+      }
+      this.globalTasks.push({ task, consumers });
+    }
+  }
+
+  private async processGlobal(task: StreamTask, records: readonly ConsumedRecord[]): Promise<void> {
+    for (const record of records) await task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
+  }
+
+  private async updateGlobalTasks(): Promise<void> {
+    for (const { task, consumers } of this.globalTasks) {
+      for (const consumer of consumers) await this.processGlobal(task, await consumer.poll(0));
+    }
   }
 
   /** Stops processing, commits, closes the tasks (writing checkpoints), leaves the group. */
@@ -219,6 +269,7 @@ export class KafkaStreams {
       for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
     }
     this.tasks.clear();
+    for (const { task } of this.globalTasks) await task.close().catch(() => undefined);
     await this.member.leave().catch(() => undefined);
     this.transactional?.close();
     this.closeConnections();
@@ -335,6 +386,7 @@ export class KafkaStreams {
         }
         await this.pollAndProcess();
         await this.updateStandbys();
+        await this.updateGlobalTasks();
         for (const local of this.activeTasks()) await local.task.punctuate('WALL_CLOCK_TIME');
         await this.flush();
         const commitAsked = this.activeTasks().some((local) => local.task.commitRequested);
@@ -700,6 +752,7 @@ export class KafkaStreams {
       defaultKeySerde: this.config.defaultKeySerde,
       defaultValueSerde: this.config.defaultValueSerde,
       stateDirectory: directory,
+      globalStores: this.globalStores,
     });
     (local as { task: StreamTask }).task = task;
     await task.initialize();

@@ -15,7 +15,7 @@ import { ClusterClient } from '../../../src/client/cluster-client.js';
 import { Consumer } from '../../../src/client/consumer.js';
 import { Producer } from '../../../src/client/producer.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
-import { Serdes } from '../../../src/streams/index.js';
+import { Consumed, Serdes, StreamsBuilder } from '../../../src/streams/index.js';
 import { KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
 import { startTestBroker, type TestBroker } from '../../support/broker.js';
 import { wordCount } from './word-count-app.js';
@@ -366,5 +366,49 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     } finally {
       if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
     }
+  });
+
+  test('a GlobalKTable is read in full by the instance before its tasks join against it, and kept up to date', async () => {
+    await admin.createTopic('gt-orders', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('gt-products', { partitions: 3, replicationFactor: 1 });
+    await admin.createTopic('gt-out', { partitions: 1, replicationFactor: 1 });
+    const send = async (topic: string, entries: [string, string][]) => {
+      const producer = new Producer(cluster, await admin.describeTopic(topic), { compression: 0, acks: -1 });
+      const results = await producer.send(entries.map(([key, value]) => ({ key: Buffer.from(key), value: Buffer.from(value), headers: [] })));
+      assert.equal(results.find((result) => result.error !== null), undefined);
+    };
+    await send('gt-products', [['p1', 'Pen'], ['p2', 'Ink'], ['p3', 'Pad']]);
+    const S = Serdes.String();
+    const builder = new StreamsBuilder();
+    const products = builder.globalTable('gt-products', Consumed.with(S, S));
+    builder.stream('gt-orders', Consumed.with(S, S)).join(products, (_key: string, value: string) => value.split(':')[0]!, (order: string, product: string | null) => `${order}=${product}`).to('gt-out');
+    const streams = new KafkaStreams(builder.build(), {
+      'application.id': 'gt-app',
+      'bootstrap.servers': broker.bootstrapServers,
+      'state.dir': join(stateRoot, 'gt'),
+      'commit.interval.ms': 100,
+      'default.key.serde': S,
+      'default.value.serde': S,
+    }, { connect: connectTcp });
+    running.push(streams);
+    await send('gt-orders', [['o1', 'p1:2'], ['o2', 'p3:1'], ['o3', 'p9:1']]);
+    await streams.start();
+    const values = async (expected: number) => {
+      const info = await admin.describeTopic('gt-out');
+      const consumer = new Consumer(cluster, info, new Map([[0, 0]]), true);
+      const deadline = Date.now() + 15_000;
+      const out: string[] = [];
+      while (out.length < expected) {
+        if (Date.now() > deadline) assert.fail(`got ${JSON.stringify(out)}`);
+        for (const record of await consumer.poll(100)) out.push(`${record.key}:${record.value}`);
+      }
+      return out.sort();
+    };
+    assert.deepEqual(await values(2), ['o1:p1:2=Pen', 'o2:p3:1=Pad']);
+    await send('gt-products', [['p9', 'Cap']]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send('gt-orders', [['o4', 'p9:3']]);
+    assert.deepEqual(await values(3), ['o1:p1:2=Pen', 'o2:p3:1=Pad', 'o4:p9:3=Cap']);
+    await streams.close();
   });
 });
