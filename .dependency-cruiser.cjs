@@ -18,8 +18,8 @@ module.exports = {
     layer('client', ['base', 'protocol']),
     layer('connect/api', ['base']),
     layer('connect/connectors', ['connect/api']),
-    // Conveyor Streams works against any Kafka-protocol cluster: the client, never the broker.
-    layer('streams', ['base', 'protocol', 'client']),
+    // Conveyor Streams works against any Kafka-protocol cluster: the client (and node's TCP connector), never the broker.
+    layer('streams', ['base', 'protocol', 'client', 'node']),
     layer('connect/runtime', ['base', 'protocol', 'client', 'connect/api', 'connect/connectors', 'node']),
     {
       name: 'only-node-and-edges-touch-the-file-system',

@@ -28,7 +28,7 @@
 // Calls run one after another in the order they were made (send, commit and abort queue behind
 // earlier ones), so the records of a partition reach it in order and EndTxn waits for every batch.
 import { ErrorCode, errorName, retriableErrorCodes } from '../base/error-codes.js';
-import { AddPartitionsToTxnApi, EndTxnApi, FindCoordinatorApi, InitProducerIdApi, ProduceApi } from '../protocol/messages/index.js';
+import { AddOffsetsToTxnApi, AddPartitionsToTxnApi, EndTxnApi, FindCoordinatorApi, InitProducerIdApi, ProduceApi, TxnOffsetCommitApi } from '../protocol/messages/index.js';
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { TopicInfo } from './admin-client.js';
 import { type ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError, hostPort } from './cluster-client.js';
@@ -71,6 +71,15 @@ export interface TransactionalProducerOptions {
 }
 
 export type TransactionalRecord = ProducerRecord & { topic: string };
+
+/** The consumer group whose offsets a transaction commits, at the member's generation (KIP-447). */
+export interface TransactionGroup {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  /** The group coordinator's host:port. */
+  readonly coordinator: string;
+}
 
 type State = 'uninitialized' | 'ready' | 'inTransaction' | 'abortableError' | 'fenced' | 'fatal' | 'closed';
 
@@ -169,6 +178,55 @@ export class TransactionalProducer {
       await this.produce(batches, results, topics);
       return results;
     });
+  }
+
+  /**
+   * Kafka's sendOffsetsToTransaction (KIP-447): AddOffsetsToTxn at the transaction coordinator, then
+   * TxnOffsetCommit at the group coordinator with the member's generation, so the offsets commit or
+   * abort with the transaction and a member whose generation is gone is refused (abortable).
+   * `offsets`: topic -> partition -> the next offset to consume.
+   */
+  sendOffsetsToTransaction(offsets: ReadonlyMap<string, ReadonlyMap<number, number>>, group: TransactionGroup): Promise<void> {
+    return this.enqueue(async () => {
+      this.expect('inTransaction', 'sendOffsetsToTransaction');
+      const topics = [...offsets].filter(([, byPartition]) => byPartition.size > 0);
+      if (topics.length === 0) return;
+      const added = `AddOffsetsToTxn of '${this.transactionalId}' for group '${group.groupId}'`;
+      const { errorCode } = await this.toCoordinator(added, (address) => this.cluster.request(AddOffsetsToTxnApi, {
+        transactionalId: this.transactionalId,
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        groupId: group.groupId,
+      }, { address, maxVersion: 3 }), (answer) => answer.errorCode);
+      this.check(added, errorCode, true);
+      // The transaction now holds something to end, even if it wrote no record.
+      this.partitionsInTransaction.add(`offsets\u0000${group.groupId}`);
+      await this.commitOffsetsInTransaction(topics, group);
+    });
+  }
+
+  /** TxnOffsetCommit at the group coordinator, retrying while it loads or is busy. */
+  private async commitOffsetsInTransaction(topics: [string, ReadonlyMap<number, number>][], group: TransactionGroup): Promise<void> {
+    const what = `TxnOffsetCommit of '${this.transactionalId}' for group '${group.groupId}'`;
+    const deadline = Date.now() + this.retryTimeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      const response = await this.cluster.request(TxnOffsetCommitApi, {
+        transactionalId: this.transactionalId,
+        groupId: group.groupId,
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        generationId: group.generationId,
+        memberId: group.memberId,
+        groupInstanceId: null,
+        topics: topics.map(([name, byPartition]) => ({
+          name,
+          partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
+        })),
+      }, { address: group.coordinator, maxVersion: 3 });
+      const errorCode = firstError(response.topics.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode)));
+      if (!RETRY_AT_COORDINATOR.has(errorCode) || Date.now() >= deadline) return this.check(what, errorCode, true);
+      await sleep(backoffMs(attempt));
+    }
   }
 
   /** EndTxn commit (after every earlier send), retrying retriable errors. */

@@ -13,6 +13,7 @@
  * Standby tasks apply their changelogs continuously; store() and metadataForKey() serve
  * interactive queries.
  */
+import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,14 +48,13 @@ import {
   type TaskName,
 } from './assignor.js';
 import { checkpointKey, deleteCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { sendOffsetsToTransaction } from './transaction-offsets.js';
 
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
 export type StateListener = (newState: KafkaStreamsState, oldState: KafkaStreamsState) => void;
 
 export interface KafkaStreamsOptions {
-  /** Opens connections (src/node's connectTcp for TCP); streams import no node networking themselves. */
-  readonly connect: Connector;
+  /** Opens connections: TCP (src/node's connectTcp) unless a test or an embedding gives its own. */
+  readonly connect?: Connector;
 }
 
 /** Where a key's store lives (Kafka's KeyQueryMetadata, reduced to the active host). */
@@ -139,7 +139,7 @@ export class KafkaStreams {
   constructor(
     private readonly topology: Topology,
     props: StreamsProperties,
-    options: KafkaStreamsOptions,
+    options: KafkaStreamsOptions = {},
   ) {
     this.config = parseStreamsConfig(props);
     this.metadata = topology.metadata(this.config.applicationId);
@@ -148,7 +148,8 @@ export class KafkaStreams {
     const clientId = typeof props['client.id'] === 'string' ? props['client.id'] : `${this.config.applicationId}-${this.processId}`;
     // Separate connections: a long fetch must not hold up heartbeats or produce requests behind it.
     // After kill() no connection opens again, as after a crash.
-    const connect: Connector = (address, timeoutMs, tls) => (this.killed ? Promise.reject(new StreamsRuntimeError('the instance was killed')) : options.connect(address, timeoutMs, tls));
+    const open = options.connect ?? connectTcp;
+    const connect: Connector = (address, timeoutMs, tls) => (this.killed ? Promise.reject(new StreamsRuntimeError('the instance was killed')) : open(address, timeoutMs, tls));
     this.fetchCluster = new ClusterClient(connect, bootstrap, clientId);
     this.groupCluster = new ClusterClient(connect, bootstrap, clientId);
     this.produceCluster = new ClusterClient(connect, bootstrap, clientId);
@@ -480,7 +481,7 @@ export class KafkaStreams {
       if (offsets.size > 0 || this.inTransaction) {
         if (!this.inTransaction) this.transactional.beginTransaction();
         this.inTransaction = true;
-        await sendOffsetsToTransaction(this.groupCluster, this.transactional, offsets, {
+        await this.transactional.sendOffsetsToTransaction(offsets, {
           groupId: this.config.applicationId,
           generationId: this.member.generationId,
           memberId: this.member.memberId,
