@@ -12,6 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { AdminClient, type TopicInfo } from '../../src/client/admin-client.js';
 import { ClusterClient } from '../../src/client/cluster-client.js';
+import { fetchGroupOffsets, findGroupCoordinator } from '../../src/client/group-offsets.js';
 import { murmur2 } from '../../src/client/producer.js';
 import { ProducerFencedError, TransactionAbortableError, TransactionalProducer, type TransactionalRecord } from '../../src/client/transactional-producer.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
@@ -127,6 +128,25 @@ describe('TransactionalProducer', () => {
     assert.equal(first.transactional && second.transactional, true);
     assert.deepEqual([first.baseSequence, second.baseSequence], [0, 2], 'an abort without an error keeps the sequences');
     assert.equal(second.producerEpoch, first.producerEpoch);
+  });
+
+  test('offsets sent to a transaction commit with it and vanish with its abort, also in a transaction of offsets alone', async () => {
+    const topic = uniqueTopic('txn-offsets');
+    await topicsOf([topic], 2);
+    const groupId = uniqueTopic('txn-offsets-group');
+    const group = { groupId, generationId: -1, memberId: '', coordinator: await findGroupCoordinator(cluster, groupId) };
+    const committedOffsets = async () => new Map((await fetchGroupOffsets(cluster, groupId)).map(({ partition, offset }) => [partition, offset]));
+    const txn = await producer(uniqueTopic('offsets'));
+    txn.beginTransaction();
+    await txn.sendOffsetsToTransaction(new Map([[topic, new Map([[0, 7], [1, 3]])]]), group);
+    await txn.abortTransaction();
+    assert.deepEqual(await committedOffsets(), new Map(), 'aborted with its transaction');
+    txn.beginTransaction();
+    await txn.sendOffsetsToTransaction(new Map([[topic, new Map([[0, 9]])]]), group);
+    await txn.commitTransaction();
+    await waitFor(async () => (await committedOffsets()).get(0) === 9, 'the offset committed with its transaction', 10_000);
+    assert.equal((await committedOffsets()).get(1), undefined);
+    txn.close();
   });
 
   test('transactions in a row continue the sequences of the epoch; the broker refuses a sequence out of order', async () => {
