@@ -14,6 +14,7 @@ import { AdminClient, type TopicInfo } from '../../../src/client/admin-client.js
 import { ClusterClient } from '../../../src/client/cluster-client.js';
 import { Consumer } from '../../../src/client/consumer.js';
 import { Producer } from '../../../src/client/producer.js';
+import { TransactionalProducer } from '../../../src/client/transactional-producer.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { Consumed, Serdes, StreamsBuilder } from '../../../src/streams/index.js';
 import { KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
@@ -366,6 +367,30 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     } finally {
       if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
     }
+  });
+
+  test('exactly_once_v2 reads its input read_committed: words of an aborted transaction are never counted', async () => {
+    await admin.createTopic('rc-input', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('rc-output', { partitions: 2, replicationFactor: 1 });
+    const topics = new Map([['rc-input', await admin.describeTopic('rc-input')]]);
+    const writer = new TransactionalProducer(cluster, { transactionalId: 'rc-input-writer' });
+    await writer.init();
+    const lines = (words: string[]) => words.map((line, index) => ({ topic: 'rc-input', key: Buffer.from(`rc-${index}`), value: Buffer.from(line), headers: [] }));
+    writer.beginTransaction();
+    await writer.send(lines(['alpha beta', 'beta']), topics);
+    await writer.commitTransaction();
+    writer.beginTransaction();
+    await writer.send(lines(['aborted words', 'aborted alpha']), topics);
+    await writer.abortTransaction();
+    writer.beginTransaction();
+    await writer.send(lines(['gamma alpha']), topics);
+    await writer.commitTransaction();
+    writer.close();
+    const streams = streamsFor('rc-app', 'rc-input', 'rc-output', 'rc', { 'processing.guarantee': 'exactly_once_v2', 'dsl.default.store.type': 'in_memory' });
+    await streams.start();
+    const records = await waitForCounts('rc-output', new Map([['alpha', 2], ['beta', 2], ['gamma', 1]]));
+    assert.equal(records.some(({ word }) => word === 'aborted' || word === 'words'), false, 'no word of the aborted transaction');
+    await streams.close();
   });
 
   test('a GlobalKTable is read in full by the instance before its tasks join against it, and kept up to date', async () => {
