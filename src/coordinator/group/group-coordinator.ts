@@ -424,6 +424,10 @@ export class GroupCoordinator {
     if (!downgradeEnabled(this.consumerConfig.migrationPolicy ?? 'bidirectional')) return undefined;
     if (model.members.size <= 1 || !model.allMembersUseClassicProtocolExcept(leaving.memberId)) return undefined;
     if (model.members.size - 1 > this.options.config.groupMaxSize) return undefined;
+    const remaining = [...model.members.values()].filter((member) => member.memberId !== leaving.memberId);
+    // A classic group needs one protocol every member supports (JoinGroup's checks make one likely, not certain).
+    const common = remaining.map((member) => new Set(member.classic!.supportedProtocols.map(({ name }) => name))).reduce((a, b) => new Set([...a].filter((name) => b.has(name))));
+    if (common.size === 0) return undefined;
     const records = consumerGroupTombstones(group.groupId, model);
     const members = classicMembersFromConsumerGroup(model, leaving.memberId, this.options.image);
     this.consumerMembership.shutdown(model);
