@@ -60,7 +60,8 @@ export class ClassicMembersOfConsumerGroups {
       const stored = await this.context.store(group, records);
       if (stored !== ErrorCode.NONE) return joinError(member.memberId, stored);
     }
-    if (model.members.get(member.memberId) !== member) return joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
+    // Fenced, or the group went back to classic, while the records were written: the client joins again.
+    if (group.consumer !== model || model.members.get(member.memberId) !== member) return joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
     this.armTimer(group, model, member, 'sync');
     return {
       errorCode: ErrorCode.NONE,
@@ -263,7 +264,7 @@ export class ClassicMembersOfConsumerGroups {
     const cancel = this.context.clock.schedule(Math.max(member.rebalanceTimeoutMs, 0), () => {
       if (kind === 'join') member.cancelJoinTimer = undefined;
       else member.cancelSyncTimer = undefined;
-      if (model.members.get(member.memberId) !== member) return;
+      if (group.consumer !== model || model.members.get(member.memberId) !== member) return;
       this.context.logger.info(kind === 'join' ? 'classic member did not rejoin within its rebalance timeout' : 'classic member did not sync within its rebalance timeout', {
         group: group.groupId,
         member: member.memberId,

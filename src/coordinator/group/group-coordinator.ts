@@ -421,7 +421,7 @@ export class GroupCoordinator {
    * member should simply be removed.
    */
   private downgradeToClassic(group: Group, model: ConsumerGroupModel, leaving: ConsumerGroupMember): Promise<number> | undefined {
-    if (!downgradeEnabled(this.consumerConfig.migrationPolicy ?? 'bidirectional')) return undefined;
+    if (group.consumer !== model || !downgradeEnabled(this.consumerConfig.migrationPolicy ?? 'bidirectional')) return undefined;
     if (model.members.size <= 1 || !model.allMembersUseClassicProtocolExcept(leaving.memberId)) return undefined;
     if (model.members.size - 1 > this.options.config.groupMaxSize) return undefined;
     const remaining = [...model.members.values()].filter((member) => member.memberId !== leaving.memberId);
