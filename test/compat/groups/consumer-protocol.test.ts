@@ -8,9 +8,10 @@
 //     the members' own timed reports, and as ConsumerGroupDescribe shows it while members come and
 //     go); a record is processed twice only if the killed member processed it and never saw its
 //     commit acknowledged; after a broker restart a new member resumes at the committed offsets.
-//   - a classic member cannot join a consumer group with members (INCONSISTENT_GROUP_PROTOCOL), nor
-//     a consumer-protocol member a classic group with members (GROUP_ID_NOT_FOUND), and the group
-//     already there keeps consuming.
+//   - a classic member joining a consumer group with members is served inside it (Kafka 4.0, whatever
+//     group.consumer.migration.policy says), the two share the partitions; with the policy
+//     `disabled`, a consumer-protocol member is refused by a classic group with members
+//     (GROUP_ID_NOT_FOUND), which keeps consuming undisturbed (the upgrade itself: online-migration.test.ts).
 //   - a static member (group.instance.id) killed keeps its instance id (a new incarnation gets
 //     UNRELEASED_INSTANCE_ID) and its partitions until its session expires; then it comes back.
 //   - an empty classic group is taken over by consumer-protocol members, which resume at its
@@ -212,9 +213,9 @@ async function producerFor(broker: TestBroker, topic: string) {
   };
 }
 
-test('consumer protocol: a classic member cannot join a consumer group, nor a consumer member a classic group; the group keeps consuming', { timeout: 120_000 }, async (t) => {
+test('consumer protocol: a classic member is served inside a consumer group; with the migration policy disabled a consumer member is refused by a classic group', { timeout: 120_000 }, async (t) => {
   if (!(await requireClient(t, 'platformatic'))) return;
-  const broker = await startTestBroker(CONSUMER_GROUP_CONFIG);
+  const broker = await startTestBroker({ ...CONSUMER_GROUP_CONFIG, 'group.consumer.migration.policy': 'disabled' });
   const consumerRun = groupRun(broker, 'mixed-848', 'consumer-group-848');
   const classicRun = groupRun(broker, 'mixed-classic', 'classic-group-848');
   const setup = await createTopicAndProducer(broker, consumerRun.topic);
@@ -227,29 +228,25 @@ test('consumer protocol: a classic member cannot join a consumer group, nor a co
     await waitForEvenSpread([consumerMember]);
     await waitForEvenSpread([classicMember]);
 
-    // JoinGroup on a consumer group with members: INCONSISTENT_GROUP_PROTOCOL (Kafka 4).
-    const intruder = consumerRun.start('platformatic');
-    const joinError = await waitFor('the classic member to be refused', () => intruder.errors.find((text) => /INCONSISTENT_GROUP_PROTOCOL/.test(text)), WAIT_MS);
-    t.diagnostic(`classic member on the consumer group: ${joinError}`);
-    // ConsumerGroupHeartbeat on a classic group with members: GROUP_ID_NOT_FOUND (Kafka 4).
+    // JoinGroup on a consumer group with members: the classic member is served inside it (Kafka 4.0).
+    const joiner = consumerRun.start('platformatic');
+    t.diagnostic(`a classic member in the consumer group: ${JSON.stringify(await waitForEvenSpread([consumerMember, joiner]))}`);
+    const described = await describeConsumerGroup(broker.bootstrapServers, consumerRun.groupId, 1);
+    assert.deepEqual(described.members.map((member) => member.memberType).sort(), [0, 1], 'one classic member, one consumer-protocol member');
+    // ConsumerGroupHeartbeat on a classic group with members, the upgrade disabled: GROUP_ID_NOT_FOUND (Kafka 4).
     const heartbeatIntruder = classicRun.start('platformatic-consumer');
     const heartbeatError = await waitFor('the consumer member to be refused', () => heartbeatIntruder.errors.find((text) => /GROUP_ID_NOT_FOUND/.test(text)), WAIT_MS);
     t.diagnostic(`consumer member on the classic group: ${heartbeatError}`);
-    await intruder.exited;
     await heartbeatIntruder.exited;
-    assert.deepEqual(intruder.assignments, [], 'the classic member never got a partition');
     assert.deepEqual(heartbeatIntruder.assignments, [], 'the consumer member never got a partition');
 
-    // Both groups are undisturbed: same single assignment, and they consume the next round.
+    // Both groups consume the next round: the consumer group with both its members, the classic group undisturbed.
     await setup.produceRound(2);
     await classicSetup.produceRound(2);
-    await waitFor('the consumer group to process round 2', () => (everyRecordProcessed([consumerMember], 2 * PER_ROUND) ? true : undefined), WAIT_MS);
+    await waitFor('the consumer group to process round 2', () => (everyRecordProcessed([consumerMember, joiner], 2 * PER_ROUND) ? true : undefined), WAIT_MS);
     await waitFor('the classic group to process round 2', () => (everyRecordProcessed([classicMember], 2 * PER_ROUND) ? true : undefined), WAIT_MS);
-    assert.equal(consumerMember.assignments.length, 1, 'the consumer group did not rebalance');
     assert.equal(classicMember.assignments.length, 1, 'the classic group did not rebalance');
-    const described = await describeConsumerGroup(broker.bootstrapServers, consumerRun.groupId);
-    assert.equal(described.members.length, 1);
-    assert.equal(described.groupState, 'Stable');
+    assert.deepEqual(ownershipOverlaps([consumerMember, joiner]), [], 'no partition owned by both members at once');
   } catch (error) {
     throw withMemberLogs(error, [...consumerRun.members, ...classicRun.members]);
   } finally {
