@@ -4,7 +4,9 @@
 // member with its epoch and, when it changed, the partitions it may now own. Errors as Kafka:
 // INVALID_REQUEST (with the reason), UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION,
 // FENCED_MEMBER_EPOCH, UNKNOWN_MEMBER_ID, UNRELEASED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED,
-// GROUP_ID_NOT_FOUND (a classic group with members), NOT_COORDINATOR.
+// GROUP_ID_NOT_FOUND (a classic group with members that cannot be upgraded online: the migration
+// policy, another protocol type, a subscription that does not decode), NOT_COORDINATOR. A join to
+// a classic group with members otherwise upgrades it in place (Kafka 4.0's online migration).
 // Version notes: v1 adds SubscribedTopicRegex (RE2 syntax, matched against whole topic names) and
 // the client generates its own member id (KIP-1082); v0 members get one from the coordinator.
 // Authorizes READ on the group, as Kafka's KafkaApis: else GROUP_AUTHORIZATION_FAILED.
