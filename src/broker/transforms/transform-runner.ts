@@ -80,6 +80,11 @@ export class TransformRunner {
     this.#loop = this.#controlLoop();
   }
 
+  /** Whether this broker runs no transform now (nothing to finish on a stop). */
+  isIdle(): boolean {
+    return this.#runs.size === 0 && this.#stopping.size === 0;
+  }
+
   /** What this broker runs now: transform name and the input partitions it processes. */
   running(): Map<string, number[]> {
     return new Map([...this.#runs].map(([name, run]) => [name, run.partitions()]));
