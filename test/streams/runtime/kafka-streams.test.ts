@@ -241,7 +241,10 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
   test('exactly_once_v2: an instance killed mid-stream; the survivor ends with exact counts and no duplicate under read_committed', async () => {
     await admin.createTopic('eos-input', { partitions: 4, replicationFactor: 1 });
     await admin.createTopic('eos-output', { partitions: 2, replicationFactor: 1 });
-    const eos = { 'processing.guarantee': 'exactly_once_v2', 'producer.transaction.timeout.ms': 2000, 'dsl.default.store.type': 'in_memory' };
+    // Commits a second apart: the transaction A dies in has had time to send output (every 500
+    // pending records), so the abort has something to hide. With 200 ms a commit could land just
+    // before the kill and leave nothing in it (seen once in a CI-equivalent run).
+    const eos = { 'processing.guarantee': 'exactly_once_v2', 'producer.transaction.timeout.ms': 2000, 'dsl.default.store.type': 'in_memory', 'commit.interval.ms': 1000 };
     const first = linesAndCounts(120, 3);
     await produceLines('eos-input', first.lines);
     // A dies inside a transaction: after its 1500th count (in the second batch), as a crash would, mid-record.
