@@ -429,7 +429,7 @@ export class GroupCoordinator {
     const common = remaining.map((member) => new Set(member.classic!.supportedProtocols.map(({ name }) => name))).reduce((a, b) => new Set([...a].filter((name) => b.has(name))));
     if (common.size === 0) return undefined;
     const records = consumerGroupTombstones(group.groupId, model);
-    const members = classicMembersFromConsumerGroup(model, leaving.memberId, this.options.image);
+    const members = classicMembersFromConsumerGroup(model, leaving.memberId);
     this.consumerMembership.shutdown(model);
     group.consumer = undefined;
     group.generationId = model.groupEpoch;

@@ -83,11 +83,11 @@ export function consumerGroupTombstones(groupId: string, model: ConsumerGroupMod
 }
 
 /**
- * The classic members a consumer group's members become when `leavingMemberId` goes: each with its
- * JoinGroup protocols and, as its assignment, its target assignment written in the version of its
- * subscription for `protocolName`.
+ * The classic members a consumer group's members become when `leavingMemberId` goes, each with its
+ * JoinGroup protocols (the coordinator then gives each its target assignment, `classicAssignment`,
+ * in the version of its subscription for the protocol the group chose).
  */
-export function classicMembersFromConsumerGroup(model: ConsumerGroupModel, leavingMemberId: string, image: MetadataImage): GroupMember[] {
+export function classicMembersFromConsumerGroup(model: ConsumerGroupModel, leavingMemberId: string): GroupMember[] {
   const members: GroupMember[] = [];
   for (const member of model.members.values()) {
     if (member.memberId === leavingMemberId || member.classic === null) continue;
