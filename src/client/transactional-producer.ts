@@ -205,7 +205,7 @@ export class TransactionalProducer {
     });
   }
 
-  /** TxnOffsetCommit at the group coordinator, retrying while it loads or is busy. */
+  /** TxnOffsetCommit v3 (the first with the member's generation, so a zombie is fenced) at the group coordinator, retrying while it loads or is busy. */
   private async commitOffsetsInTransaction(topics: [string, ReadonlyMap<number, number>][], group: TransactionGroup): Promise<void> {
     const what = `TxnOffsetCommit of '${this.transactionalId}' for group '${group.groupId}'`;
     const deadline = Date.now() + this.retryTimeoutMs;
@@ -222,7 +222,7 @@ export class TransactionalProducer {
           name,
           partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
         })),
-      }, { address: group.coordinator, maxVersion: 3 });
+      }, { address: group.coordinator, minVersion: 3, maxVersion: 3 });
       const errorCode = firstError(response.topics.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode)));
       if (!RETRY_AT_COORDINATOR.has(errorCode) || Date.now() >= deadline) return this.check(what, errorCode, true);
       await sleep(backoffMs(attempt));
