@@ -93,11 +93,14 @@ export class ClassicMembersOfConsumerGroups {
     records: OffsetsRecord[],
   ): { member: ConsumerGroupMember; isNew: boolean } | number {
     if (input.groupInstanceId !== null) {
-      if (holderId === undefined) {
-        if (!unknown && !model.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
-      } else if (holderId !== memberId) {
+      if (unknown) {
         // As the classic protocol: a static member that comes back under a new id replaces the old incarnation.
-        return { member: this.replaceStaticMember(group, model, model.members.get(holderId)!, memberId, records), isNew: false };
+        if (holderId !== undefined) return { member: this.replaceStaticMember(group, model, model.members.get(holderId)!, memberId, records), isNew: false };
+      } else if (holderId === undefined) {
+        return ErrorCode.UNKNOWN_MEMBER_ID;
+      } else if (holderId !== memberId) {
+        // A stale incarnation with its old id: the live one keeps the instance id.
+        return ErrorCode.FENCED_INSTANCE_ID;
       }
     }
     const existing = model.members.get(memberId);

@@ -203,7 +203,9 @@ export class ConsumerGroupMembership {
       const holderId = model.staticMembers.get(input.instanceId);
       const holder = holderId === undefined ? undefined : model.members.get(holderId);
       if (holder !== undefined && holder.memberId !== memberId) {
-        if (holder.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        // As Kafka: only a holder on this protocol must have left first (-2); a classic holder (a
+        // client being upgraded, which never sends LeaveGroup on close) is replaced at once.
+        if (holder.classic === null && holder.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
           return heartbeatError(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${holder.memberId} with instance id ${input.instanceId} is still in the group; it has to leave (or its session expire) first.`);
         }
         return { member: this.replaceStaticMember(group, model, holder, memberId, records), isNew: false };

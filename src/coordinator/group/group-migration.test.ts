@@ -60,6 +60,7 @@ class ClassicClient {
     private readonly clock: StepClock,
     readonly name: string,
     readonly cooperative = false,
+    readonly instanceId: string | null = null,
   ) {}
 
   /** A JoinGroup or SyncGroup may wait on a timer (the initial rebalance delay) or on other members: the clock runs meanwhile. */
@@ -88,7 +89,7 @@ class ClassicClient {
       const joined = await this.withClock(this.coordinator.joinGroup({
         groupId: 'g',
         memberId: this.memberId,
-        groupInstanceId: null,
+        groupInstanceId: this.instanceId,
         requireKnownMemberId: true,
         clientId: this.name,
         clientHost: '/127.0.0.1',
@@ -105,7 +106,7 @@ class ClassicClient {
       this.memberId = joined.memberId;
       this.generation = joined.generationId;
       const assignments = joined.leaderId === this.memberId ? roundRobin(joined.members.map(({ memberId }) => memberId)) : [];
-      const synced = await this.withClock(this.coordinator.syncGroup({ groupId: 'g', generationId: this.generation, memberId: this.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: joined.protocolName, assignments }));
+      const synced = await this.withClock(this.coordinator.syncGroup({ groupId: 'g', generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, protocolType: 'consumer', protocolName: joined.protocolName, assignments }));
       if (synced.errorCode !== ErrorCode.NONE) return synced.errorCode;
       this.owned = new Set(assignedEvents(synced.assignment));
       return ErrorCode.NONE;
@@ -114,7 +115,7 @@ class ClassicClient {
   }
 
   heartbeat(): Promise<number> {
-    return this.coordinator.heartbeat('g', this.memberId, null, this.generation);
+    return this.coordinator.heartbeat('g', this.memberId, this.instanceId, this.generation);
   }
 
   /** Heartbeats and rejoins when told to, as a client's poll loop does. */
@@ -150,6 +151,7 @@ class ConsumerClient {
   constructor(
     private readonly coordinator: GroupCoordinator,
     readonly memberId: string,
+    readonly instanceId: string | null = null,
   ) {}
 
   async heartbeat(memberEpoch = this.epoch): Promise<number> {
@@ -158,7 +160,7 @@ class ConsumerClient {
       groupId: 'g',
       memberId: this.memberId,
       memberEpoch,
-      instanceId: null,
+      instanceId: this.instanceId,
       rackId: null,
       rebalanceTimeoutMs: joining ? 10_000 : -1,
       subscribedTopicNames: joining ? ['events'] : null,
@@ -317,6 +319,31 @@ describe('online migration between the classic and the consumer protocols', () =
     }
     assert.equal(coordinator.listGroups().groups[0]!.type, 'classic');
     await settle([first, second], 'after the downgrade', true);
+    coordinator.stop();
+  });
+
+  test('static members: an upgraded instance replaces its classic incarnation at once; a stale classic incarnation is fenced', async () => {
+    const { coordinator, clock } = setup();
+    const kip848 = new ConsumerClient(coordinator, 'kip848-member');
+    await kip848.heartbeat();
+    const classic = new ClassicClient(coordinator, clock, 'static-classic', true, 'instance-1');
+    assert.equal(await classic.join(), ErrorCode.NONE);
+    await settle([kip848, classic], 'a static classic member joined');
+    // The same instance restarted with an old client id under its old member id, while the live one holds the instance: fenced.
+    const stale = new ClassicClient(coordinator, clock, 'stale', true, 'instance-1');
+    stale.memberId = 'not-the-holder';
+    assert.equal(await stale.join(), ErrorCode.FENCED_INSTANCE_ID);
+    // A known member id without its instance in the group: UNKNOWN_MEMBER_ID.
+    const orphan = new ClassicClient(coordinator, clock, 'orphan', true, 'instance-9');
+    orphan.memberId = 'someone';
+    assert.equal(await orphan.join(), ErrorCode.UNKNOWN_MEMBER_ID);
+    // The instance comes back on the consumer protocol (a rolling upgrade; classic clients send no LeaveGroup): it takes over.
+    const upgraded = new ConsumerClient(coordinator, 'upgraded-instance-1', 'instance-1');
+    assert.equal(await upgraded.heartbeat(), ErrorCode.NONE);
+    classic.owned.clear();
+    await settle([kip848, upgraded], 'the upgraded instance took over');
+    const [described] = await coordinator.consumerGroupDescribe(['g']);
+    assert.deepEqual(described!.members.map((member) => [member.memberId, member.instanceId, member.usesClassicProtocol]).sort(), [['kip848-member', null, false], ['upgraded-instance-1', 'instance-1', false]]);
     coordinator.stop();
   });
 
