@@ -366,8 +366,10 @@ export class GroupCoordinator {
       const converted = group.isEmpty && group.pendingMembers.size === 0 && group.is(GroupState.empty) ? await this.convertToConsumer(group) : await this.upgradeToConsumer(group, input.memberEpoch);
       if (typeof converted === 'string') return heartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, converted);
       if (converted !== ErrorCode.NONE) return heartbeatError(converted);
+      // Back to classic while the conversion was written (a fenced member's downgrade): the client retries.
+      if (group.consumer === undefined) return heartbeatError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     }
-    return this.consumerMembership.heartbeat(group, group.consumer!, input);
+    return this.consumerMembership.heartbeat(group, group.consumer, input);
   }
 
   /** An empty classic group becomes a consumer group, keeping its offsets (Kafka's upgrade of an empty group). */
@@ -397,7 +399,8 @@ export class GroupCoordinator {
     const policy = this.consumerConfig.migrationPolicy ?? 'bidirectional';
     if (!upgradeEnabled(policy)) return `${refused}: group.consumer.migration.policy is ${policy}, so a classic group with members cannot move to the consumer protocol.`;
     if (group.protocolType !== 'consumer') return `${refused}: its protocol type is ${group.protocolType ?? 'none'}, not consumer.`;
-    if (group.members.size > this.consumerConfig.maxSize) return `${refused}: its ${group.members.size} members exceed group.consumer.max.size.`;
+    // Kafka converts, then refuses the join and discards both: the same answer, without converting.
+    if (group.members.size >= this.consumerConfig.maxSize) return ErrorCode.GROUP_MAX_SIZE_REACHED;
     const model = consumerGroupFromClassic(group, this.options.image);
     if (!(model instanceof ConsumerGroupModel)) return `Cannot upgrade the classic group ${group.groupId} to a consumer group: ${model.problem}.`;
     this.membership.shutdown(group, ErrorCode.REBALANCE_IN_PROGRESS);
