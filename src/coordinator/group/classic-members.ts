@@ -60,8 +60,10 @@ export class ClassicMembersOfConsumerGroups {
       const stored = await this.context.store(group, records);
       if (stored !== ErrorCode.NONE) return joinError(member.memberId, stored);
     }
-    // Fenced, or the group went back to classic, while the records were written: the client joins again.
-    if (group.consumer !== model || model.members.get(member.memberId) !== member) return joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
+    // The group went back to classic while the records were written, this member in it: it rejoins
+    // the classic rebalance under its id (as Kafka, whose next SyncGroup says the same). Fenced meanwhile: a new join.
+    if (group.consumer !== model) return joinError(member.memberId, group.members.has(member.memberId) ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.UNKNOWN_MEMBER_ID);
+    if (model.members.get(member.memberId) !== member) return joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
     this.armTimer(group, model, member, 'sync');
     return {
       errorCode: ErrorCode.NONE,
