@@ -257,7 +257,9 @@ export class ConsumerGroupMembership {
 
   /** Applies the request's non-null fields; true when the stored subscription changed. */
   private updateMember(member: ConsumerGroupMember, input: ConsumerHeartbeatInput): boolean {
-    let changed = false;
+    // A member heard on this protocol no longer speaks the classic one (as Kafka clears ClassicMemberMetadata).
+    let changed = member.classic !== null;
+    member.classic = null;
     const set = <K extends 'rackId' | 'clientId' | 'clientHost' | 'subscribedTopicRegex' | 'serverAssignor' | 'rebalanceTimeoutMs'>(key: K, value: ConsumerGroupMember[K]) => {
       if (member[key] === value) return;
       member[key] = value;
