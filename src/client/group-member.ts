@@ -14,6 +14,7 @@ import { Reader } from '../protocol/primitives/reader.js';
 import { Writer } from '../protocol/primitives/writer.js';
 import { ClassicGroupMember, type GroupTimeouts } from './classic-group.js';
 import { type ClusterClient, KafkaResponseError } from './cluster-client.js';
+import { committedByTopic } from './group-offsets.js';
 
 const DEFAULT_TIMEOUTS: GroupTimeouts = { sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 60_000, heartbeatIntervalMs: 3_000 };
 const ASSIGNOR = 'range';
@@ -59,15 +60,7 @@ export class GroupMember {
       requireStable: false,
     }, { address: this.coordinator, minVersion: 1, maxVersion: 7 });
     if (response.errorCode) throw new KafkaResponseError(response.errorCode, `reading offsets of group '${this.groupId}'`);
-    const offsets = new Map<string, Map<number, number>>();
-    for (const topic of response.topics ?? []) {
-      const byPartition = new Map<number, number>();
-      for (const partition of topic.partitions) {
-        if (partition.errorCode === ErrorCode.NONE && partition.committedOffset >= 0n) byPartition.set(partition.partitionIndex, Number(partition.committedOffset));
-      }
-      offsets.set(topic.name, byPartition);
-    }
-    return offsets;
+    return committedByTopic(response);
   }
 
   /** Commits the next offset to read of each partition, by topic. */

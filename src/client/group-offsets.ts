@@ -3,7 +3,7 @@
 // coordinator. Setting uses generation -1 and no member id, which a coordinator accepts only
 // while the group has no members.
 import { ErrorCode } from '../base/error-codes.js';
-import { FindCoordinatorApi, OffsetCommitApi, OffsetDeleteApi, OffsetFetchApi } from '../protocol/messages/index.js';
+import { FindCoordinatorApi, OffsetCommitApi, OffsetDeleteApi, OffsetFetchApi, type OffsetFetchResponse } from '../protocol/messages/index.js';
 import { type ClusterClient, KafkaResponseError, hostPort } from './cluster-client.js';
 
 const GROUP_KEY_TYPE = 0;
@@ -65,4 +65,17 @@ export async function deleteGroupOffsets(cluster: ClusterClient, groupId: string
   if (response.errorCode && response.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) throw new KafkaResponseError(response.errorCode, `deleting offsets of group '${groupId}'`);
   const failed = response.topics.flatMap((topic) => topic.partitions).find((partition) => partition.errorCode !== ErrorCode.NONE);
   if (failed) throw new KafkaResponseError(failed.errorCode, `deleting offsets of group '${groupId}'`);
+}
+
+/** An OffsetFetch answer's committed offsets by topic and partition; partitions without a commit (or with an error) are left out. */
+export function committedByTopic(response: OffsetFetchResponse): Map<string, Map<number, number>> {
+  const offsets = new Map<string, Map<number, number>>();
+  for (const topic of response.topics ?? []) {
+    const byPartition = new Map<number, number>();
+    for (const partition of topic.partitions) {
+      if (partition.errorCode === ErrorCode.NONE && partition.committedOffset >= 0n) byPartition.set(partition.partitionIndex, Number(partition.committedOffset));
+    }
+    offsets.set(topic.name, byPartition);
+  }
+  return offsets;
 }

@@ -13,6 +13,7 @@
  * Standby tasks apply their changelogs continuously; store() and metadataForKey() serve
  * interactive queries.
  */
+import { committedByTopic } from '../../client/group-offsets.js';
 import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -664,8 +665,7 @@ export class KafkaStreams {
 
   /** Committed offsets; exactly_once asks for stable ones (waits while a transaction holds offsets of the partition). */
   private async fetchCommitted(partitions: ReadonlyMap<string, readonly number[]>): Promise<Map<string, Map<number, number>>> {
-    const offsets = new Map<string, Map<number, number>>();
-    if (partitions.size === 0) return offsets;
+    if (partitions.size === 0) return new Map();
     for (let attempt = 0; ; attempt++) {
       const response = await this.groupCluster.request(OffsetFetchApi, {
         groupId: this.config.applicationId,
@@ -679,14 +679,7 @@ export class KafkaStreams {
         continue;
       }
       if (response.errorCode) throw new KafkaResponseError(response.errorCode, `reading offsets of group '${this.config.applicationId}'`);
-      for (const topic of response.topics ?? []) {
-        const byPartition = new Map<number, number>();
-        for (const partition of topic.partitions) {
-          if (partition.errorCode === ErrorCode.NONE && partition.committedOffset >= 0n) byPartition.set(partition.partitionIndex, Number(partition.committedOffset));
-        }
-        offsets.set(topic.name, byPartition);
-      }
-      return offsets;
+      return committedByTopic(response);
     }
   }
 
