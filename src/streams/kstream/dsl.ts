@@ -801,16 +801,7 @@ export class KGroupedStream<K, V> {
     const oldValues: OldValues = { enabled: false };
     this.core.topology.addProcessor(name, supplier(oldValues), input.name);
     this.core.addStore(store.name, materialized, keySerde, valueSerde, name);
-    return new KTable<K, A>(this.core, name, {
-      keySerde,
-      valueSerde,
-      sourceTopics: input.sourceTopics,
-      storeName: store.name,
-      queryableStoreName: store.queryable ? store.name : undefined,
-      oldValues,
-      getter: () => storeGetter<A>(store.name),
-      onSendOldValues: () => {},
-    });
+    return aggregateTable(this.core, name, store, keySerde, valueSerde, input.sourceTopics, oldValues);
   }
 }
 
@@ -877,16 +868,7 @@ export class KGroupedTable<K, V> {
     const oldValues: OldValues = { enabled: false };
     topology.addProcessor(name, supplier(oldValues), sourceName);
     this.core.addStore(store.name, materialized, keySerde, valueSerde, name);
-    return new KTable<K, A>(this.core, name, {
-      keySerde,
-      valueSerde,
-      sourceTopics: new Set([topic]),
-      storeName: store.name,
-      queryableStoreName: store.queryable ? store.name : undefined,
-      oldValues,
-      getter: () => storeGetter<A>(store.name),
-      onSendOldValues: () => {},
-    });
+    return aggregateTable(this.core, name, store, keySerde, valueSerde, new Set([topic]), oldValues);
   }
 }
 
@@ -1152,3 +1134,25 @@ function unmatchedSerde(keySerde: Serde<any> | undefined, leftSerde: Serde<any> 
 }
 
 export type { StreamState, TableState };
+
+/** The table an aggregation's processor `name` keeps in `store`, read through the store. */
+function aggregateTable<K, A>(
+  core: BuilderCore,
+  name: string,
+  store: { name: string; queryable: boolean },
+  keySerde: Serde<K> | undefined,
+  valueSerde: Serde<A> | undefined,
+  sourceTopics: ReadonlySet<string>,
+  oldValues: OldValues,
+): KTable<K, A> {
+  return new KTable<K, A>(core, name, {
+    keySerde,
+    valueSerde,
+    sourceTopics,
+    storeName: store.name,
+    queryableStoreName: store.queryable ? store.name : undefined,
+    oldValues,
+    getter: () => storeGetter<A>(store.name),
+    onSendOldValues: () => {},
+  });
+}
