@@ -28,7 +28,7 @@ export class Consumer {
 
   constructor(
     private readonly cluster: ClusterClient,
-    readonly topic: TopicInfo,
+    private current: TopicInfo,
     positions: ReadonlyMap<number, number>,
     /** read_committed: records of open or aborted transactions are not returned (Kafka's isolation.level). */
     private readonly readCommitted = false,
@@ -43,11 +43,32 @@ export class Consumer {
     return position === undefined || end === undefined ? undefined : Math.max(0, end - position);
   }
 
-  /** One fetch round over every assigned partition: waits up to `maxWaitMs` for data. */
+  /**
+   * One fetch round over every assigned partition: waits up to `maxWaitMs` for data. All or
+   * nothing: when a leader's fetch fails (a partition error, a lost connection), the positions go
+   * back to where the round began and it throws, so no record is skipped by a caller that retries.
+   */
   async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
     const assigned = this.topic.partitions.filter((info) => this.positions.has(info.partition));
-    const rounds = await Promise.all([...groupByLeader(assigned)].map(([leader, partitions]) => this.fetchFrom(leader, partitions, maxWaitMs)));
-    return rounds.flat();
+    const before = new Map(this.positions);
+    const rounds = await Promise.allSettled([...groupByLeader(assigned)].map(([leader, partitions]) => this.fetchFrom(leader, partitions, maxWaitMs)));
+    const failed = rounds.find((round): round is PromiseRejectedResult => round.status === 'rejected');
+    if (failed) {
+      for (const [partition, position] of before) this.positions.set(partition, position);
+      throw failed.reason;
+    }
+    return rounds.flatMap((round) => (round.status === 'fulfilled' ? round.value : []));
+  }
+
+  /** The topic read, as the consumer last learned it (its partitions' leaders). */
+  get topic(): TopicInfo {
+    return this.current;
+  }
+
+  /** New metadata for the topic (leaders moved); the positions stay. */
+  setTopic(topic: TopicInfo): void {
+    if (topic.name !== this.current.name) throw new Error(`the consumer reads '${this.current.name}', not '${topic.name}'`);
+    this.current = topic;
   }
 
   private async fetchFrom(leader: number, partitions: number[], maxWaitMs: number): Promise<ConsumedRecord[]> {

@@ -2,11 +2,14 @@
 // log reads it under exactly-once source support: kafkajs writes committed and aborted
 // transactions, interleaved from two producers, plus plain records; the consumer returns exactly
 // the plain records and the committed transactions' records, in offset order, and no control
-// record. read_uncommitted returns the aborted ones too.
+// record. read_uncommitted returns the aborted ones too. And a poll is all or nothing: a partition
+// error moves no position.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AdminClient } from '../../src/client/admin-client.js';
-import { ClusterClient } from '../../src/client/cluster-client.js';
+import { ClusterClient, KafkaResponseError } from '../../src/client/cluster-client.js';
+import { Producer } from '../../src/client/producer.js';
+import { ErrorCode } from '../../src/base/error-codes.js';
 import { Consumer } from '../../src/client/consumer.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
 import { kafkajsClient } from '../support/kafkajs.js';
@@ -67,6 +70,28 @@ describe('the client consumer with read_committed', () => {
       };
       assert.deepEqual(await readAll(true), ['plain-1', 'a1-1', 'a1-2', 'plain-2', 'b2-1'], 'read_committed: plain and committed records only, in offset order');
       assert.deepEqual(await readAll(false), ['plain-1', 'a1-1', 'b1-aborted-1', 'a1-2', 'b1-aborted-2', 'plain-2', 'a2-aborted', 'b2-1'], 'read_uncommitted: every data record, no control record');
+    } finally {
+      cluster.close();
+    }
+  });
+
+  it('a poll that fails for one partition moves no position, so a retry skips no record', async () => {
+    const topic = uniqueTopic('poll-all-or-nothing');
+    const cluster = new ClusterClient(connectTcp, broker.running.bootstrapServers, 'poll-rollback');
+    try {
+      const admin = new AdminClient(cluster);
+      await admin.createTopic(topic, { partitions: 2, replicationFactor: 1 });
+      const info = await admin.describeTopic(topic);
+      const producer = new Producer(cluster, info, { compression: 0, acks: -1 });
+      const sent = await producer.send(['a', 'b', 'c'].map((value) => ({ key: null, value: Buffer.from(value), headers: [], partition: 0 })));
+      assert.equal(sent.find((result) => result.error !== null), undefined);
+      // Partition 0 answers with records, partition 1 with OFFSET_OUT_OF_RANGE in the same response.
+      const consumer = new Consumer(cluster, info, new Map([[0, 0], [1, 100]]));
+      await assert.rejects(consumer.poll(100), (error: unknown) => error instanceof KafkaResponseError && error.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE);
+      assert.equal(consumer.positions.get(0), 0, 'the records of partition 0 were not handed out, so its position stays');
+      consumer.positions.set(1, 0);
+      const values = (await consumer.poll(100)).map((record) => record.value!.toString());
+      assert.deepEqual(values, ['a', 'b', 'c']);
     } finally {
       cluster.close();
     }
