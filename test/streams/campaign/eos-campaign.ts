@@ -28,13 +28,14 @@
 // Prints a report (records, instances, kills, restarts, worker errors, wall time, records/s, each
 // anomaly as key / expected / seen) and exits 1 on any anomaly or on the timeout. Every process it
 // starts is stopped by its pid at the end, also on failure or Ctrl-C, and the temporary directory
-// is removed (--keep keeps it). --self-test-drop-one drops one observed output record before the
-// check, to show the checker reports it (it must then exit 1).
+// is removed (--keep keeps it). --self-test drop-one (or duplicate-one) corrupts the observation on
+// purpose before the check (one output record dropped, or read twice), to show the checker reports
+// it: the run must then end in FAIL with that key as its anomaly.
 //
 // Flags (defaults in brackets, the issue's figures): --records [1000000], --instances [3],
 // --keys [10000], --partitions [6], --kill-every-ms [4000], --seed [1], --timeout-ms [2400000],
 // --produce-rate [20000] records/s (0: unlimited), --commit-interval-ms [1000],
-// --restart-delay-ms [1000], --settle-ms [5000], --fresh-state, --keep, --self-test-drop-one.
+// --restart-delay-ms [1000], --settle-ms [5000], --fresh-state, --keep, --self-test <drop-one|duplicate-one>.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ const { values: flags } = parseArgs({
     'settle-ms': { type: 'string', default: '5000' },
     'fresh-state': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    'self-test-drop-one': { type: 'boolean', default: false },
+    'self-test': { type: 'string' },
   },
   strict: true,
 });
@@ -86,6 +87,7 @@ const PRODUCE_RATE = integer('produce-rate', 0);
 const COMMIT_INTERVAL_MS = integer('commit-interval-ms', 1);
 const RESTART_DELAY_MS = integer('restart-delay-ms', 0);
 const SETTLE_MS = integer('settle-ms', 0);
+if (flags['self-test'] !== undefined && !['drop-one', 'duplicate-one'].includes(flags['self-test'])) throw new Error(`--self-test: drop-one or duplicate-one, not '${flags['self-test']}'`);
 const APPLICATION_ID = 'eos-campaign';
 const INPUT = 'eos-campaign-input';
 const OUTPUT = 'eos-campaign-output';
@@ -361,6 +363,15 @@ async function drain(admin: AdminClient, observer: OutputObserver): Promise<bool
   return false;
 }
 
+/** For the progress line: the output's end and, per partition, the open transaction (LSO below the end) that holds readers back. */
+async function outputDetail(admin: AdminClient, observer: OutputObserver): Promise<string> {
+  const stable = await admin.listOffsets(observer.info, OffsetSpec.latest, true).catch(() => undefined);
+  const high = await admin.listOffsets(observer.info, OffsetSpec.latest, false).catch(() => undefined);
+  if (!stable || !high) return 'output offsets unknown';
+  const held = [...high].filter(([partition, end]) => (stable.get(partition) ?? 0) < end).map(([partition, end]) => `p${partition} ${stable.get(partition)}<${end}`);
+  return `output end ${[...high.values()].reduce((a, b) => a + b, 0)} (with markers and aborted), open: ${held.length === 0 ? 'none' : held.join(' ')}`;
+}
+
 // ---- The check ----
 
 interface Anomaly {
@@ -385,12 +396,17 @@ function check(expected: ReadonlyMap<string, number>, seen: ReadonlyMap<string, 
   return anomalies.sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
 }
 
-/** For --self-test-drop-one: removes one observed count from the middle of the busiest key. */
-function dropOneObservation(observer: OutputObserver): string {
+/** For --self-test: removes one observed count from the middle of the busiest key, or repeats it. */
+function corruptObservation(observer: OutputObserver, how: string): string {
   let busiest: [string, number[]] | undefined;
   for (const entry of observer.seen) if (!busiest || entry[1].length > busiest[1].length) busiest = entry;
   if (!busiest || busiest[1].length === 0) return 'nothing to drop';
   const index = Math.floor(busiest[1].length / 2);
+  if (how === 'duplicate-one') {
+    busiest[1].splice(index, 0, busiest[1][index]!);
+    observer.total++;
+    return `read count ${busiest[1][index]} of ${busiest[0]} twice`;
+  }
   const [dropped] = busiest[1].splice(index, 1);
   observer.total--;
   return `dropped count ${dropped} of ${busiest[0]}`;
@@ -440,7 +456,7 @@ async function main(): Promise<number> {
       counted = allCounted(production, observer);
       if (performance.now() - lastProgress > 10_000) {
         lastProgress = performance.now();
-        log(`produced ${production.acknowledged}, output ${observer.total}, kills ${chaos.kills}, restarts ${restarts}, worker errors ${workerErrors.length}, workers ${slots.map((slot) => slot.state).join(' ')}`);
+        log(`produced ${production.acknowledged}, output ${observer.total}, ${await outputDetail(admin, observer)}, kills ${chaos.kills}, restarts ${restarts}, worker errors ${workerErrors.length}, workers ${slots.map((slot) => slot.state).join(' ')}`);
       }
     }
     await killing;
@@ -453,7 +469,7 @@ async function main(): Promise<number> {
     await Promise.all(slots.map((slot) => stopWorker(slot, 'SIGTERM')));
     const drained = await drain(admin, observer);
     const input = await readInputBack(cluster, admin);
-    const dropped = flags['self-test-drop-one'] ? dropOneObservation(observer) : undefined;
+    const dropped = flags['self-test'] !== undefined ? corruptObservation(observer, flags['self-test']) : undefined;
     const anomalies = check(input.counts, observer.seen);
     const totalAnomaly = observer.total !== input.total;
     const wallMs = performance.now() - started;
