@@ -54,10 +54,21 @@ export class ClassicGroupMember {
     return this.coordinator;
   }
 
+  /** The coordinator's address, found again if a heartbeat or the caller lost it. */
+  async currentCoordinator(): Promise<string> {
+    if (this.coordinator === '') this.coordinator = await findGroupCoordinator(this.cluster, this.groupId);
+    return this.coordinator;
+  }
+
+  /** The caller's request to the coordinator failed (NOT_COORDINATOR, a lost connection): find it again next time. */
+  forgetCoordinator(): void {
+    this.coordinator = '';
+  }
+
   /** Joins (or rejoins) the group; resolves with this member's assignment. */
   async join(protocol: GroupProtocol): Promise<JoinResult> {
     this.stopHeartbeats();
-    if (this.coordinator === '') this.coordinator = await findGroupCoordinator(this.cluster, this.groupId);
+    await this.currentCoordinator();
     for (let attempt = 0; attempt < JOIN_ATTEMPTS_MAX; attempt++) {
       const joined = await this.cluster.request(JoinGroupApi, {
         groupId: this.groupId,

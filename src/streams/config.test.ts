@@ -22,6 +22,7 @@ describe('parseStreamsConfig', () => {
     assert.deepEqual(config.bootstrapServers, ['localhost:9092']);
     assert.equal(config.processingGuarantee, 'at_least_once');
     assert.equal(config.commitIntervalMs, 30000);
+    assert.equal(config.taskTimeoutMs, 300000);
     assert.equal(config.numStreamThreads, 1);
     assert.equal(config.defaultKeySerde, Serdes.String());
     assert.equal(config.defaultValueSerde, undefined);
@@ -38,6 +39,7 @@ describe('parseStreamsConfig', () => {
     assert.equal(refusal({ ...base, 'bootstrap.servers': 'nohost' }), 'bootstrap.servers');
     assert.equal(refusal({ ...base, 'processing.guarantee': 'exactly_once' }), 'processing.guarantee');
     assert.equal(refusal({ ...base, 'commit.interval.ms': 'soon' }), 'commit.interval.ms');
+    assert.equal(refusal({ ...base, 'task.timeout.ms': -1 }), 'task.timeout.ms');
     assert.equal(refusal({ ...base, 'num.stream.threads': 0 }), 'num.stream.threads');
     assert.equal(refusal({ ...base, 'default.value.serde': 'Nope' }), 'default.value.serde');
   });

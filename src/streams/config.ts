@@ -16,6 +16,8 @@ export interface StreamsConfigValues {
   readonly processingGuarantee: ProcessingGuarantee;
   /** Kafka's default: 30000 at_least_once, 100 exactly_once_v2. */
   readonly commitIntervalMs: number;
+  /** How long a task may fail to make progress (a broker down, a leader moving) before the instance gives up: Kafka's 300000. */
+  readonly taskTimeoutMs: number;
   readonly numStreamThreads: number;
   readonly numStandbyReplicas: number;
   readonly stateDir: string;
@@ -79,6 +81,7 @@ const KNOWN_KEYS = new Set([
   'bootstrap.servers',
   'processing.guarantee',
   'commit.interval.ms',
+  'task.timeout.ms',
   'num.stream.threads',
   'num.standby.replicas',
   'state.dir',
@@ -114,6 +117,7 @@ export function parseStreamsConfig(props: StreamsProperties, options: { requireB
     bootstrapServers: servers,
     processingGuarantee,
     commitIntervalMs: integer(props, 'commit.interval.ms', processingGuarantee === 'exactly_once_v2' ? 100 : 30000, 0),
+    taskTimeoutMs: integer(props, 'task.timeout.ms', 300_000, 0),
     numStreamThreads: integer(props, 'num.stream.threads', 1, 1),
     numStandbyReplicas: integer(props, 'num.standby.replicas', 0, 0),
     stateDir: text(props, 'state.dir') || '/tmp/kafka-streams',

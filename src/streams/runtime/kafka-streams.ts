@@ -18,16 +18,17 @@ import { connectTcp } from '../../node/tcp-byte-stream.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode } from '../../base/error-codes.js';
+import { ErrorCode, retriableErrorCodes } from '../../base/error-codes.js';
 import { OffsetCommitApi, OffsetFetchApi } from '../../protocol/messages/index.js';
 import type { RecordHeader } from '../../protocol/records/record.js';
 import { AdminClient, OffsetSpec, type TopicInfo } from '../../client/admin-client.js';
 import type { Connector } from '../../client/byte-stream.js';
 import { ClassicGroupMember, type GroupProtocol } from '../../client/classic-group.js';
-import { ClusterClient, KafkaResponseError } from '../../client/cluster-client.js';
+import { ClusterClient, KafkaResponseError, ToolError } from '../../client/cluster-client.js';
 import { Consumer, type ConsumedRecord } from '../../client/consumer.js';
 import { murmur2, Producer, type ProducerRecord, type RecordResult } from '../../client/producer.js';
-import { TransactionalProducer } from '../../client/transactional-producer.js';
+import { ProducerFencedError, TransactionAbortableError, TransactionalProducer } from '../../client/transactional-producer.js';
+import { TransportError } from '../../protocol/transport.js';
 import { parseStreamsConfig, type StreamsConfigValues, type StreamsProperties } from '../config.js';
 import { StreamTask, type OutputRecord } from '../processor/task.js';
 import type { Serde } from '../serdes.js';
@@ -70,8 +71,36 @@ export class StreamsRuntimeError extends Error {
   override name = 'StreamsRuntimeError';
 }
 
+/** A failure the next attempt may not have (a broker down, a leader moving): Kafka's RetriableException. */
+class RetriableStreamsError extends Error {
+  override name = 'RetriableStreamsError';
+}
+
+/** Group errors after which the instance's tasks may belong to another member now: Kafka Streams' TaskMigratedException. */
+const TASK_MIGRATED = new Set<number>([ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.FENCED_INSTANCE_ID]);
+
+/**
+ * What the loop does with an error: `migrated` drops every task (aborting the transaction) and
+ * rejoins; `retriable` learns the metadata again and retries until task.timeout.ms; `fatal` puts
+ * the instance in ERROR (a bug, a processor's exception, a refused configuration).
+ */
+function classify(error: unknown): 'migrated' | 'retriable' | 'fatal' {
+  if (error instanceof ProducerFencedError || error instanceof TransactionAbortableError) return 'migrated';
+  if (error instanceof KafkaResponseError) {
+    if (TASK_MIGRATED.has(error.errorCode)) return 'migrated';
+    return retriableErrorCodes.has(error.errorCode) ? 'retriable' : 'fatal';
+  }
+  // A ToolError that is not a response error is a request that failed: no broker there, no answer in time.
+  if (error instanceof RetriableStreamsError || error instanceof ToolError || error instanceof TransportError) return 'retriable';
+  return 'fatal';
+}
+
 const POLL_WAIT_MS = 100;
 const RESTORE_POLL_WAIT_MS = 50;
+/** OffsetFetch attempts 100 ms apart while offsets are unstable, before the loop is told (and retries until task.timeout.ms). */
+const UNSTABLE_ATTEMPTS = 100;
+/** Backoff between attempts after a retriable failure. */
+const RETRY_BACKOFF_MS = 250;
 /** Pending outputs that are sent before the poll's records are all processed. */
 const FLUSH_RECORDS = 500;
 const PROTOCOL_NAME = 'stream';
@@ -196,8 +225,7 @@ export class KafkaStreams {
       await this.createInternalTopics();
       await this.startGlobalTasks();
       if (this.eos) {
-        this.transactional = new TransactionalProducer(this.produceCluster, { transactionalId: `${this.config.applicationId}-${this.processId}-1`, transactionTimeoutMs: this.transactionTimeoutMs });
-        await this.transactional.init();
+        await this.transactionalProducer();
       } else {
         this.producer = new Producer(this.produceCluster, [...this.topics.values()], { compression: 0, acks: -1 });
       }
@@ -260,16 +288,20 @@ export class KafkaStreams {
     if (this.currentState !== 'ERROR') this.setState('PENDING_SHUTDOWN');
     this.stopping = true;
     await this.loop;
-    if (!this.failure) {
+    let clean = !this.failure;
+    if (clean) {
       try {
         await this.commit();
         for (const local of this.tasks.values()) await this.closeTask(local, true);
       } catch (error) {
+        // Nothing more is committed: the transaction is aborted and the stores closed without a checkpoint.
         this.failure = error instanceof Error ? error : new Error(String(error));
+        clean = false;
+        if (this.inTransaction) await this.transactional?.abortTransaction().catch(() => undefined);
+        this.inTransaction = false;
       }
-    } else {
-      for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
     }
+    if (!clean) for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
     this.tasks.clear();
     for (const { task } of this.globalTasks) await task.close().catch(() => undefined);
     await this.member.leave().catch(() => undefined);
@@ -324,7 +356,7 @@ export class KafkaStreams {
       } catch (error) {
         if (attempt >= 50) throw error;
       }
-      if (attempt >= 50) throw new StreamsRuntimeError(`topic ${name} has no leader for every partition`);
+      if (attempt >= 50) throw new RetriableStreamsError(`topic ${name} has no leader for every partition`);
       await sleep(100);
     }
   }
@@ -377,29 +409,117 @@ export class KafkaStreams {
 
   // ---- The loop ----
 
+  /**
+   * The processing loop. A broker that goes away, a leader or a coordinator that moves, is
+   * survived: a retriable failure learns the metadata again and the step runs again (each step
+   * leaves nothing half done: a failed poll moves no position, a failed send keeps its records
+   * pending), until task.timeout.ms passes without a step completing. A rebalance that fenced this
+   * member drops its tasks and rejoins (task migrated). Anything else puts the instance in ERROR.
+   */
   private async run(): Promise<void> {
-    let joined = false;
-    try {
-      while (!this.stopping) {
-        if (!joined || this.member.rebalanceNeeded) {
+    let joinNeeded = true;
+    let lost = false;
+    let failingSince: number | undefined;
+    while (!this.stopping) {
+      try {
+        if (lost) {
+          await this.handleLostAll();
+          lost = false;
+          joinNeeded = true;
+        }
+        if (joinNeeded || this.member.rebalanceNeeded) {
+          joinNeeded = true;
           await this.rebalance();
-          joined = true;
+          joinNeeded = false;
           if (this.stopping) break;
         }
-        await this.pollAndProcess();
-        await this.updateStandbys();
-        await this.updateGlobalTasks();
-        for (const local of this.activeTasks()) await local.task.punctuate('WALL_CLOCK_TIME');
-        await this.flush();
-        const commitAsked = this.activeTasks().some((local) => local.task.commitRequested);
-        if (commitAsked || Date.now() - this.lastCommitMs >= this.config.commitIntervalMs) await this.commit();
+        await this.step();
+        failingSince = undefined;
+      } catch (error) {
+        if (this.killed) return;
+        const kind = classify(error);
+        failingSince ??= Date.now();
+        if (kind === 'fatal' || Date.now() - failingSince > this.config.taskTimeoutMs) {
+          if (this.transactional && this.inTransaction) await this.transactional.abortTransaction().catch(() => undefined);
+          this.inTransaction = false;
+          this.fail(kind === 'fatal' ? error : new StreamsRuntimeError(`no progress for task.timeout.ms (${this.config.taskTimeoutMs} ms); last: ${error instanceof Error ? error.message : String(error)}`));
+          return;
+        }
+        this.member.forgetCoordinator();
+        if (kind === 'migrated') lost = true;
+        else {
+          await sleep(RETRY_BACKOFF_MS);
+          await this.refreshMetadata();
+        }
       }
-    } catch (error) {
-      if (this.killed) return;
-      if (this.transactional && this.inTransaction) await this.transactional.abortTransaction().catch(() => undefined);
-      this.inTransaction = false;
-      this.fail(error);
     }
+  }
+
+  /** One round: fetch and process, standbys and global tables, punctuation, sends, and a commit when due. */
+  private async step(): Promise<void> {
+    await this.pollAndProcess();
+    await this.updateStandbys();
+    await this.updateGlobalTasks();
+    for (const local of this.activeTasks()) await local.task.punctuate('WALL_CLOCK_TIME');
+    await this.flush();
+    const commitAsked = this.activeTasks().some((local) => local.task.commitRequested);
+    if (commitAsked || Date.now() - this.lastCommitMs >= this.config.commitIntervalMs) await this.commit();
+  }
+
+  /**
+   * Kafka Streams' handleLostAll: the member was fenced from the group (or its transaction can no
+   * longer commit), so what was processed since the last commit is given up. The open transaction
+   * is aborted (or, if that fails, ended by a new producer with the same transactional id, which
+   * fences the old one); every task is closed without a checkpoint and its state wiped, to be
+   * restored from the changelogs; outputs not yet sent are dropped, as the inputs are read again
+   * from the committed offsets. Run again if it fails part way (each part may be repeated).
+   */
+  private async handleLostAll(): Promise<void> {
+    this.pending = [];
+    if (this.eos) {
+      if (this.inTransaction && this.transactional) {
+        const aborted = await this.transactional.abortTransaction().then(() => true, () => false);
+        if (!aborted) {
+          this.transactional.close();
+          this.transactional = undefined;
+        }
+      }
+      this.inTransaction = false;
+      await this.transactionalProducer();
+    }
+    await this.dropAllTasks();
+    this.member.rebalanceNeeded = true;
+  }
+
+  /** The exactly-once producer; a new one (InitProducerId, which fences the old and ends its transaction) when the last could not abort. */
+  private async transactionalProducer(): Promise<TransactionalProducer> {
+    if (!this.transactional) {
+      const producer = new TransactionalProducer(this.produceCluster, { transactionalId: `${this.config.applicationId}-${this.processId}-1`, transactionTimeoutMs: this.transactionTimeoutMs });
+      await producer.init();
+      this.transactional = producer;
+    }
+    return this.transactional;
+  }
+
+  /** After a retriable failure: every topic's partitions and leaders learned again, for the producer and every consumer; a topic that cannot be described now keeps what was known. */
+  private async refreshMetadata(): Promise<void> {
+    for (const name of [...this.topics.keys()]) {
+      const info = await this.admin.describeTopic(name).catch(() => undefined);
+      if (!info || info.partitions.length === 0) continue;
+      this.topics.set(name, info);
+      this.producer?.setTopic(info);
+      for (const consumer of this.consumersOf(name)) consumer.setTopic(info);
+    }
+  }
+
+  private *consumersOf(topic: string): Iterable<Consumer> {
+    const input = this.inputs.get(topic);
+    if (input) yield input;
+    for (const local of this.tasks.values()) {
+      const standby = local.standbyConsumers.get(topic);
+      if (standby) yield standby;
+    }
+    for (const { consumers } of this.globalTasks) yield* consumers.filter((consumer) => consumer.topic.name === topic);
   }
 
   private activeTasks(): LocalTask[] {
@@ -413,15 +533,21 @@ export class KafkaStreams {
       await sleep(POLL_WAIT_MS);
       return;
     }
-    const polled = (await Promise.all(consumers.map((consumer) => consumer.poll(POLL_WAIT_MS)))).flat();
+    // A topic whose fetch failed moved no position (Consumer.poll is all or nothing): the others' records are processed, then the failure is reported.
+    const settled = await Promise.allSettled(consumers.map((consumer) => consumer.poll(POLL_WAIT_MS)));
     const byTask = new Map<LocalTask, Map<string, ConsumedRecord[]>>();
-    for (const record of polled) {
-      const local = this.taskByInput.get(INPUT_KEY(record.topic, record.partition));
-      if (!local) continue;
-      const queues = byTask.get(local) ?? new Map<string, ConsumedRecord[]>();
-      byTask.set(local, queues);
-      const key = INPUT_KEY(record.topic, record.partition);
-      queues.set(key, [...(queues.get(key) ?? []), record]);
+    for (const round of settled) {
+      if (round.status === 'rejected') continue;
+      for (const record of round.value) {
+        const key = INPUT_KEY(record.topic, record.partition);
+        const local = this.taskByInput.get(key);
+        if (!local) continue;
+        let queues = byTask.get(local);
+        if (!queues) byTask.set(local, (queues = new Map()));
+        let queue = queues.get(key);
+        if (!queue) queues.set(key, (queue = []));
+        queue.push(record);
+      }
     }
     for (const [local, queues] of byTask) {
       for (const record of mergeByTimestamp([...queues.values()])) {
@@ -431,6 +557,8 @@ export class KafkaStreams {
         if (this.pending.length >= FLUSH_RECORDS) await this.flush();
       }
     }
+    const failed = settled.find((round): round is PromiseRejectedResult => round.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Sends what the tasks produced; at_least_once waits for every acknowledgement. */
@@ -440,16 +568,15 @@ export class KafkaStreams {
     this.pending = [];
     const records = batch.map((entry) => entry.record);
     let results: RecordResult[];
-    if (this.transactional) {
+    if (this.eos) {
+      const producer = await this.transactionalProducer();
       if (!this.inTransaction) {
-        this.transactional.beginTransaction();
+        producer.beginTransaction();
         this.inTransaction = true;
       }
-      results = await this.transactional.send(records, this.topics);
+      results = await producer.send(records, this.topics);
     } else {
       results = await this.producer!.send(records);
-      const failed = results.find((result) => result.error !== null);
-      if (failed) throw new StreamsRuntimeError(`producing to ${failed.topic}-${failed.partition} failed: ${failed.error}`);
     }
     batch.forEach((entry, index) => {
       const result = results[index]!;
@@ -458,6 +585,15 @@ export class KafkaStreams {
         positions.set(result.topic, Math.max(positions.get(result.topic) ?? 0, result.offset + 1));
       }
     });
+    // at_least_once: what failed goes out again first (the producer fails a partition's later batches after one fails, so order holds).
+    const failed = batch.filter((_, index) => results[index]!.error !== null);
+    if (failed.length === 0) return;
+    this.pending = [...failed, ...this.pending];
+    const errors = results.filter((result) => result.error !== null);
+    const final = errors.find((result) => result.errorCode !== -1 && !retriableErrorCodes.has(result.errorCode));
+    const first = final ?? errors[0]!;
+    const message = `producing to ${first.topic}-${first.partition} failed: ${first.error}`;
+    throw final ? new StreamsRuntimeError(message) : new RetriableStreamsError(message);
   }
 
   /** The consumed positions of the active tasks' input partitions, by topic. */
@@ -478,17 +614,18 @@ export class KafkaStreams {
     await this.flush();
     const offsets = this.consumedOffsets();
     for (const local of this.activeTasks()) await local.task.commit();
-    if (this.transactional) {
+    if (this.eos) {
       if (offsets.size > 0 || this.inTransaction) {
-        if (!this.inTransaction) this.transactional.beginTransaction();
+        const producer = await this.transactionalProducer();
+        if (!this.inTransaction) producer.beginTransaction();
         this.inTransaction = true;
-        await this.transactional.sendOffsetsToTransaction(offsets, {
+        await producer.sendOffsetsToTransaction(offsets, {
           groupId: this.config.applicationId,
           generationId: this.member.generationId,
           memberId: this.member.memberId,
-          coordinator: this.member.coordinatorAddress,
+          coordinator: await this.member.currentCoordinator(),
         });
-        await this.transactional.commitTransaction();
+        await producer.commitTransaction();
         this.inTransaction = false;
       }
     } else {
@@ -511,7 +648,7 @@ export class KafkaStreams {
         name,
         partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
       })),
-    }, { address: this.member.coordinatorAddress, minVersion: 2, maxVersion: 7 });
+    }, { address: await this.member.currentCoordinator(), minVersion: 2, maxVersion: 7 });
     const failed = response.topics.flatMap((topic) => topic.partitions).find((partition) => partition.errorCode !== ErrorCode.NONE);
     if (failed) throw new KafkaResponseError(failed.errorCode, `committing offsets of group '${this.config.applicationId}'`);
   }
@@ -570,15 +707,10 @@ export class KafkaStreams {
       try {
         await this.commit();
       } catch (error) {
-        // The generation may be gone already: at_least_once reprocesses from the last commit; exactly_once
-        // aborts and rebuilds the tasks' state from the changelogs (what was not committed never happened).
-        if (this.transactional && this.inTransaction) {
-          await this.transactional.abortTransaction();
-          this.inTransaction = false;
-          await this.dropAllTasks();
-        } else if (this.transactional) {
-          throw error;
-        }
+        // The generation may be gone already. at_least_once keeps its tasks and positions and joins (a
+        // task that moved is read again by its new owner from the last commit); exactly_once hands the
+        // error to the loop, which aborts and rebuilds the tasks' state (what was not committed never happened).
+        if (this.eos || classify(error) !== 'migrated') throw error;
       }
     }
     const joined = await this.member.join(this.groupProtocol());
@@ -611,6 +743,15 @@ export class KafkaStreams {
       this.tasks.delete(local.name);
     }
     for (const name of assignment.standby) if (!this.tasks.has(name)) this.tasks.set(name, await this.createTask(name, 'standby'));
+    // Where the newly active tasks start, read before their state is restored: under exactly_once the
+    // stable offsets wait for a transaction the task's last owner left open to end, and that
+    // transaction's changelog writes are then below the end the restoration reads to.
+    const starting = new Map<string, number[]>();
+    for (const [topic, partitions] of this.partitionsOf(assignment.active)) {
+      const fresh = partitions.filter((partition) => this.inputs.get(topic)?.positions.get(partition) === undefined);
+      if (fresh.length > 0) starting.set(topic, fresh);
+    }
+    const committed = await this.fetchCommitted(starting);
     for (const name of assignment.active) {
       let local = this.tasks.get(name);
       if (!local) {
@@ -620,15 +761,15 @@ export class KafkaStreams {
       if (local.kind === 'standby' || !this.taskByInputHas(local)) await this.restore(local);
       local.kind = 'active';
     }
-    await this.rebuildInputs();
+    await this.rebuildInputs(committed);
   }
 
   private taskByInputHas(local: LocalTask): boolean {
     return [...this.taskByInput.values()].includes(local);
   }
 
-  /** Consumers for the active tasks' input partitions: kept positions for kept tasks, committed offsets for new ones. */
-  private async rebuildInputs(): Promise<void> {
+  /** Consumers for the active tasks' input partitions: kept positions for kept tasks, `committed` offsets for new ones. */
+  private async rebuildInputs(committed: ReadonlyMap<string, ReadonlyMap<number, number>>): Promise<void> {
     const previous = this.inputs;
     const wanted = new Map<string, Map<number, number | undefined>>();
     this.taskByInput.clear();
@@ -640,9 +781,6 @@ export class KafkaStreams {
         this.taskByInput.set(INPUT_KEY(topic, local.partition), local);
       }
     }
-    const missing = new Map<string, number[]>();
-    for (const [topic, positions] of wanted) for (const [partition, position] of positions) if (position === undefined) missing.set(topic, [...(missing.get(topic) ?? []), partition]);
-    const committed = await this.fetchCommitted(missing);
     const inputs = new Map<string, Consumer>();
     for (const [topic, positions] of wanted) {
       const info = await this.topicInfo(topic);
@@ -663,23 +801,28 @@ export class KafkaStreams {
     this.inputs = inputs;
   }
 
-  /** Committed offsets; exactly_once asks for stable ones (waits while a transaction holds offsets of the partition). */
+  /**
+   * Committed offsets; exactly_once asks for stable ones (the coordinator answers
+   * UNSTABLE_OFFSET_COMMIT while a transaction holds offsets of the partition). Still unstable after
+   * a while, or any partition's error, is an error (retriable ones are retried by the loop): a
+   * partition without an answer must not be read from the earliest offset as if nothing was committed.
+   */
   private async fetchCommitted(partitions: ReadonlyMap<string, readonly number[]>): Promise<Map<string, Map<number, number>>> {
     if (partitions.size === 0) return new Map();
+    const what = `reading offsets of group '${this.config.applicationId}'`;
     for (let attempt = 0; ; attempt++) {
       const response = await this.groupCluster.request(OffsetFetchApi, {
         groupId: this.config.applicationId,
         topics: [...partitions].map(([name, indexes]) => ({ name, partitionIndexes: [...indexes] })),
         requireStable: this.eos,
-      }, { address: this.member.coordinatorAddress, minVersion: this.eos ? 7 : 1, maxVersion: 7 });
-      const all = (response.topics ?? []).flatMap((topic) => topic.partitions);
-      const unstable = response.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT || all.some((p) => p.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT);
-      if (unstable && attempt < 600) {
+      }, { address: await this.member.currentCoordinator(), minVersion: this.eos ? 7 : 1, maxVersion: 7 });
+      const errors = [response.errorCode ?? ErrorCode.NONE, ...(response.topics ?? []).flatMap((topic) => topic.partitions.map((p) => p.errorCode))].filter((code) => code !== ErrorCode.NONE);
+      if (errors.length === 0) return committedByTopic(response);
+      if (errors.every((code) => code === ErrorCode.UNSTABLE_OFFSET_COMMIT) && attempt < UNSTABLE_ATTEMPTS) {
         await sleep(100);
         continue;
       }
-      if (response.errorCode) throw new KafkaResponseError(response.errorCode, `reading offsets of group '${this.config.applicationId}'`);
-      return committedByTopic(response);
+      throw new KafkaResponseError(errors.find((code) => code !== ErrorCode.UNSTABLE_OFFSET_COMMIT) ?? ErrorCode.UNSTABLE_OFFSET_COMMIT, what);
     }
   }
 

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AdminClient, type TopicInfo } from '../../../src/client/admin-client.js';
 import { ClusterClient } from '../../../src/client/cluster-client.js';
+import { findGroupCoordinator } from '../../../src/client/group-offsets.js';
+import { DescribeGroupsApi, LeaveGroupApi } from '../../../src/protocol/messages/index.js';
 import { Consumer } from '../../../src/client/consumer.js';
 import { Producer } from '../../../src/client/producer.js';
 import { TransactionalProducer } from '../../../src/client/transactional-producer.js';
@@ -370,6 +372,35 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     } finally {
       if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
     }
+  });
+
+  test('exactly_once_v2: a member removed from its group (generation gone) aborts, drops its tasks, rejoins, and the counts stay exact', async () => {
+    await admin.createTopic('removed-input', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('removed-output', { partitions: 2, replicationFactor: 1 });
+    // Heartbeats far apart: the next commit, not a heartbeat, is what learns that the member is gone.
+    const a = streamsFor('removed-app', 'removed-input', 'removed-output', 'removed-a', { 'processing.guarantee': 'exactly_once_v2', 'dsl.default.store.type': 'in_memory', 'consumer.session.timeout.ms': 30_000, 'consumer.heartbeat.interval.ms': 10_000 });
+    await a.start();
+    const first = linesAndCounts(100, 51);
+    await produceLines('removed-input', first.lines);
+    await waitForCounts('removed-output', first.counts);
+    const coordinator = await findGroupCoordinator(cluster, 'removed-app');
+    const described = await cluster.request(DescribeGroupsApi, { groups: ['removed-app'] }, { address: coordinator, maxVersion: 5 });
+    const members = described.groups[0]!.members.map((member) => ({ memberId: member.memberId, groupInstanceId: null }));
+    assert.equal(members.length, 1);
+    const left = await cluster.request(LeaveGroupApi, { groupId: 'removed-app', members }, { address: coordinator, minVersion: 3, maxVersion: 4 });
+    assert.equal(left.errorCode, 0);
+    const restoredBefore = a.restoredRecords;
+    const second = linesAndCounts(300, 53);
+    await produceLines('removed-input', second.lines);
+    const total = new Map(first.counts);
+    for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+    const records = await waitForCounts('removed-output', total);
+    const perWord = new Map<string, number[]>();
+    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
+    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: total.get(word)! }, (_, i) => i + 1), word);
+    assert.equal(a.state, 'RUNNING');
+    assert.ok(a.restoredRecords > restoredBefore, 'the dropped tasks were restored from their changelogs');
+    await a.close();
   });
 
   test('exactly_once_v2 reads its input read_committed: words of an aborted transaction are never counted', async () => {
