@@ -6,12 +6,12 @@
 // `counted <n>` every 1000 counts; on ERROR it prints the error and exits 3 (the campaign restarts
 // it and reports the error); on SIGTERM it closes cleanly (commit, checkpoints, leave) and exits 0.
 // Arguments: bootstrap servers, application id, input topic, output topic, state directory,
-// commit.interval.ms.
+// commit.interval.ms, producer.transaction.timeout.ms.
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, type Topology } from '../../../src/streams/index.js';
 import { KafkaStreams } from '../../../src/streams/runtime/index.js';
 
-const [bootstrap, applicationId, input, output, stateDir, commitIntervalMs] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [bootstrap, applicationId, input, output, stateDir, commitIntervalMs, transactionTimeoutMs] = process.argv.slice(2) as [string, string, string, string, string, string, string];
 
 /** The count per key, as Kafka Streams' examples write it; `onCount` sees each count on its way out. */
 function countingTopology(onCount: () => void): Topology {
@@ -35,7 +35,7 @@ const streams = new KafkaStreams(countingTopology(() => {
   'state.dir': stateDir,
   'processing.guarantee': 'exactly_once_v2',
   'commit.interval.ms': Number(commitIntervalMs),
-  'producer.transaction.timeout.ms': 3000,
+  'producer.transaction.timeout.ms': Number(transactionTimeoutMs),
   'consumer.session.timeout.ms': 3000,
   'consumer.heartbeat.interval.ms': 200,
   'consumer.max.poll.interval.ms': 15_000,

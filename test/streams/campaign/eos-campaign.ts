@@ -35,7 +35,9 @@
 // Flags (defaults in brackets, the issue's figures): --records [1000000], --instances [3],
 // --keys [10000], --partitions [6], --kill-every-ms [4000], --seed [1], --timeout-ms [2400000],
 // --produce-rate [20000] records/s (0: unlimited), --commit-interval-ms [1000],
-// --restart-delay-ms [1000], --settle-ms [5000], --fresh-state, --keep, --self-test <drop-one|duplicate-one>.
+// --restart-delay-ms [1000], --settle-ms [5000], --stall-ms [300000] (give up when no new output
+// record is read committed for that long: a livelock), --transaction-timeout-ms [3000] (the
+// workers' producer.transaction.timeout.ms), --fresh-state, --keep, --self-test <drop-one|duplicate-one>.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +65,8 @@ const { values: flags } = parseArgs({
     'commit-interval-ms': { type: 'string', default: '1000' },
     'restart-delay-ms': { type: 'string', default: '1000' },
     'settle-ms': { type: 'string', default: '5000' },
+    'stall-ms': { type: 'string', default: '300000' },
+    'transaction-timeout-ms': { type: 'string', default: '3000' },
     'fresh-state': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'self-test': { type: 'string' },
@@ -87,6 +91,8 @@ const PRODUCE_RATE = integer('produce-rate', 0);
 const COMMIT_INTERVAL_MS = integer('commit-interval-ms', 1);
 const RESTART_DELAY_MS = integer('restart-delay-ms', 0);
 const SETTLE_MS = integer('settle-ms', 0);
+const STALL_MS = integer('stall-ms', 1);
+const TRANSACTION_TIMEOUT_MS = integer('transaction-timeout-ms', 1);
 if (flags['self-test'] !== undefined && !['drop-one', 'duplicate-one'].includes(flags['self-test'])) throw new Error(`--self-test: drop-one or duplicate-one, not '${flags['self-test']}'`);
 const APPLICATION_ID = 'eos-campaign';
 const INPUT = 'eos-campaign-input';
@@ -146,7 +152,7 @@ function alive(slot: Slot): boolean {
 }
 
 function startWorker(slot: Slot, bootstrap: string): void {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, bootstrap, APPLICATION_ID, INPUT, OUTPUT, slot.stateDir, String(COMMIT_INTERVAL_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, bootstrap, APPLICATION_ID, INPUT, OUTPUT, slot.stateDir, String(COMMIT_INTERVAL_MS), String(TRANSACTION_TIMEOUT_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
   slot.child = child;
   slot.state = 'STARTING';
   slot.stopping = false;
@@ -423,6 +429,10 @@ async function main(): Promise<number> {
   const started = performance.now();
   const deadline = started + TIMEOUT_MS;
   const timedOut = () => performance.now() > deadline;
+  // A stall: no new committed output record for STALL_MS while input is still uncounted.
+  let lastOutput = { total: 0, at: performance.now() };
+  const stalled = () => performance.now() - lastOutput.at > STALL_MS;
+  const giveUp = () => timedOut() || stalled();
   log(`records ${RECORDS}, instances ${INSTANCES}, keys ${KEYS}, partitions ${PARTITIONS}, kill every ~${KILL_EVERY_MS} ms, seed ${SEED}, timeout ${TIMEOUT_MS} ms, work ${work}`);
   broker = await startConveyor(join(work, 'broker'), undefined, [
     '--set', 'group.initial.rebalance.delay.ms=0',
@@ -445,14 +455,15 @@ async function main(): Promise<number> {
     const production: Production = { counts: new Map(), acknowledged: 0, retried: 0, finished: false };
     let counted = false;
     let productionError: unknown;
-    const producing = produceInput(cluster, admin, production, timedOut).catch((error: unknown) => {
+    const producing = produceInput(cluster, admin, production, giveUp).catch((error: unknown) => {
       productionError = error;
     });
     const chaos: Chaos = { kills: 0, killsWhileRunning: 0 };
-    const killing = chaosLoop(broker.bootstrap, () => counted || timedOut() || productionError !== undefined, chaos);
+    const killing = chaosLoop(broker.bootstrap, () => counted || giveUp() || productionError !== undefined, chaos);
     let lastProgress = performance.now();
-    while (!counted && !timedOut() && productionError === undefined) {
+    while (!counted && !giveUp() && productionError === undefined) {
       await observer.pollOnce(200);
+      if (observer.total !== lastOutput.total) lastOutput = { total: observer.total, at: performance.now() };
       counted = allCounted(production, observer);
       if (performance.now() - lastProgress > 10_000) {
         lastProgress = performance.now();
@@ -462,7 +473,7 @@ async function main(): Promise<number> {
     await killing;
     await producing;
     const countedMs = performance.now() - started;
-    log(counted ? `every key counted after ${Math.round(countedMs)} ms; settling ${SETTLE_MS} ms` : productionError !== undefined ? `producing failed: ${String(productionError)}` : 'timed out');
+    log(counted ? `every key counted after ${Math.round(countedMs)} ms; settling ${SETTLE_MS} ms` : productionError !== undefined ? `producing failed: ${String(productionError)}` : stalled() ? `stalled: no new committed output for ${STALL_MS} ms` : 'timed out');
     const settleUntil = performance.now() + SETTLE_MS;
     while (counted && performance.now() < settleUntil) await observer.pollOnce(100);
     finishing = true;
@@ -487,7 +498,7 @@ async function main(): Promise<number> {
       ...anomalies.slice(0, 50).map((a) => `  key ${a.key}: expected 1..${a.expected}, seen ${a.seen}`),
       ...(anomalies.length > 50 ? [`  ... and ${anomalies.length - 50} more`] : []),
       ...workerErrors.slice(0, 10).map((e) => `  worker ${e.slot} error (code ${e.code}, signal ${e.signal}): ${e.tail.slice(0, 600)}`),
-      ...(!counted ? [`NOT all counted: ${productionError !== undefined ? `producing failed: ${String(productionError)}` : `timeout after ${TIMEOUT_MS} ms`}`] : []),
+      ...(!counted ? [`NOT all counted: ${productionError !== undefined ? `producing failed: ${String(productionError)}` : stalled() ? `stalled: no new output record read committed for ${STALL_MS} ms (${observer.total} read by then)` : `timeout after ${TIMEOUT_MS} ms`}`] : []),
       `result: ${failed ? 'FAIL' : 'PASS'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
