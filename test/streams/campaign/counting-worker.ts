@@ -1,8 +1,8 @@
 // One KafkaStreams instance of the exactly-once campaign (eos-campaign.ts), in its own process so
 // the campaign can SIGKILL it: exactly_once_v2, a per-key count (groupByKey().count() into the
-// default persistent store, LevelDB), each new count sent to the output topic as a Long. Session
-// and transaction timeouts are short, so a killed instance's partitions and open transaction are
-// taken over and aborted within seconds. Prints `state <STATE>` on each state change and
+// default persistent store, LevelDB), each new count sent to the output topic as a Long. The
+// session timeout is short (3 s), so a killed instance's partitions are taken over within seconds;
+// its open transaction is aborted after the transaction timeout the campaign passes. Prints `state <STATE>` on each state change and
 // `counted <n>` every 1000 counts; on ERROR it prints the error and exits 3 (the campaign restarts
 // it and reports the error); on SIGTERM it closes cleanly (commit, checkpoints, leave) and exits 0.
 // Arguments: bootstrap servers, application id, input topic, output topic, state directory,
