@@ -1,3 +1,3 @@
 /** The live runtime of Conveyor Streams: KafkaStreams over a Kafka-protocol cluster. */
-export { KafkaStreams, StreamsRuntimeError, type KafkaStreamsOptions, type KafkaStreamsState, type KeyQueryMetadata, type StateListener } from './kafka-streams.js';
+export { InvalidStateStoreError, KafkaStreams, StreamsRuntimeError, type KafkaStreamsOptions, type KafkaStreamsState, type KeyQueryMetadata, type StateListener } from './kafka-streams.js';
 export { assignTasks, taskName, type MemberAssignment, type MemberInfo, type TaskName } from './assignor.js';

@@ -71,6 +71,11 @@ export class StreamsRuntimeError extends Error {
   override name = 'StreamsRuntimeError';
 }
 
+/** Kafka's InvalidStateStoreException: the store cannot be read now (not running, or a task of it is restoring); try again later. */
+export class InvalidStateStoreError extends StreamsRuntimeError {
+  override name = 'InvalidStateStoreError';
+}
+
 /** A failure the next attempt may not have (a broker down, a leader moving): Kafka's RetriableException. */
 class RetriableStreamsError extends Error {
   override name = 'RetriableStreamsError';
@@ -114,6 +119,8 @@ interface LocalTask {
   readonly partition: number;
   readonly directory: string;
   kind: 'active' | 'standby';
+  /** An active task whose stores are restored: interactive queries may read them. */
+  queryable: boolean;
   persistent: boolean;
   /** Changelog topic by store (logged stores only). */
   readonly changelogs: Map<string, string>;
@@ -152,6 +159,7 @@ export class KafkaStreams {
   private committedPositions = new Map<string, number>();
   private pending: PendingOutput[] = [];
   private assignment: MemberAssignment = { active: [], standby: [], hosts: {}, partitionsPerSubtopology: {} };
+  private starting: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private killed = false;
@@ -221,19 +229,22 @@ export class KafkaStreams {
   async start(): Promise<void> {
     if (this.currentState !== 'CREATED') throw new StreamsRuntimeError(`start() is allowed once, in CREATED (now ${this.currentState})`);
     this.setState('REBALANCING');
+    this.starting = this.prepare();
     try {
-      await this.createInternalTopics();
-      await this.startGlobalTasks();
-      if (this.eos) {
-        await this.transactionalProducer();
-      } else {
-        this.producer = new Producer(this.produceCluster, [...this.topics.values()], { compression: 0, acks: -1 });
-      }
+      await this.starting;
     } catch (error) {
       this.fail(error);
       throw error;
     }
-    this.loop = this.run();
+    // close() during start(): the loop never runs.
+    if (!this.stopping) this.loop = this.run();
+  }
+
+  private async prepare(): Promise<void> {
+    await this.createInternalTopics();
+    await this.startGlobalTasks();
+    if (this.eos) await this.transactionalProducer();
+    else this.producer = new Producer(this.produceCluster, [...this.topics.values()], { compression: 0, acks: -1 });
   }
 
   /**
@@ -287,6 +298,7 @@ export class KafkaStreams {
     if (this.currentState === 'NOT_RUNNING') return;
     if (this.currentState !== 'ERROR') this.setState('PENDING_SHUTDOWN');
     this.stopping = true;
+    await this.starting?.catch(() => undefined);
     await this.loop;
     let clean = !this.failure;
     if (clean) {
@@ -758,8 +770,12 @@ export class KafkaStreams {
         local = await this.createTask(name, 'active');
         this.tasks.set(name, local);
       }
-      if (local.kind === 'standby' || !this.taskByInputHas(local)) await this.restore(local);
+      if (local.kind === 'standby' || !this.taskByInputHas(local)) {
+        local.queryable = false;
+        await this.restore(local);
+      }
       local.kind = 'active';
+      local.queryable = true;
     }
     await this.rebuildInputs(committed);
   }
@@ -862,6 +878,7 @@ export class KafkaStreams {
       partition,
       directory,
       kind,
+      queryable: false,
       persistent,
       changelogs,
       changelogPositions: new Map(),
@@ -982,11 +999,17 @@ export class KafkaStreams {
   store<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
     const definition = this.topology.stores.get(name);
     if (!definition) throw new StreamsRuntimeError(`no store named ${name}`);
-    const stores = () =>
-      this.activeTasks()
-        .map((local) => local.task.stateStore<ReadOnlyKeyValueStore<K, V>>(name))
-        .filter((store): store is ReadOnlyKeyValueStore<K, V> => store !== undefined)
+    const stores = () => {
+      if (this.currentState !== 'RUNNING' && this.currentState !== 'REBALANCING') throw new InvalidStateStoreError(`store ${name} cannot be read: the instance is ${this.currentState}`);
+      const locals = this.activeTasks().filter((local) => local.task.stateStore(name) !== undefined);
+      if (locals.length === 0) throw new InvalidStateStoreError(`store ${name} cannot be read here: no task of this instance holds it now (it may be on another instance, or the instance is rebalancing)`);
+      const restoring = locals.find((local) => !local.queryable);
+      // A store half restored would answer null for keys it has not read yet: refuse, as Kafka does.
+      if (restoring) throw new InvalidStateStoreError(`store ${name} cannot be read now: task ${restoring.name} is restoring it`);
+      return locals
+        .map((local) => local.task.stateStore<ReadOnlyKeyValueStore<K, V>>(name)!)
         .map((store) => (definition.timestamped ? plainValues(store as unknown as TimestampedKeyValueStore<K, V>) : store));
+    };
     return {
       name,
       async get(key: K): Promise<V | null> {

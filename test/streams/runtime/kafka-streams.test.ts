@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AdminClient, type TopicInfo } from '../../../src/client/admin-client.js';
+import type { ByteStream, Connector } from '../../../src/client/byte-stream.js';
 import { ClusterClient } from '../../../src/client/cluster-client.js';
 import { findGroupCoordinator } from '../../../src/client/group-offsets.js';
 import { DescribeGroupsApi, LeaveGroupApi } from '../../../src/protocol/messages/index.js';
@@ -19,7 +20,7 @@ import { Producer } from '../../../src/client/producer.js';
 import { TransactionalProducer } from '../../../src/client/transactional-producer.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { Consumed, Serdes, StreamsBuilder } from '../../../src/streams/index.js';
-import { KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
+import { InvalidStateStoreError, KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
 import { startTestBroker, type TestBroker } from '../../support/broker.js';
 import { wordCount } from './word-count-app.js';
 
@@ -134,6 +135,12 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     return streams;
   }
 
+  /** The member ids of a group, from DescribeGroups at its coordinator. */
+  async function groupMembers(groupId: string): Promise<string[]> {
+    const described = await cluster.request(DescribeGroupsApi, { groups: [groupId] }, { address: await findGroupCoordinator(cluster, groupId), maxVersion: 5 });
+    return described.groups[0]!.members.map((member) => member.memberId);
+  }
+
   async function waitForState(streams: KafkaStreams, state: KafkaStreamsState, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (streams.state !== state) {
@@ -232,12 +239,25 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     // Without its checkpoint a task's store is not trusted: it is wiped and restored from the whole changelog.
     await rm(join(stateRoot, 'restart', 'restart-app', '1_0', '.checkpoint'));
     const third = streamsFor('restart-app', 'restart-input', 'restart-output', 'restart');
+    const query = () => third.store<string, number>('counts-store').get('alpha');
+    await assert.rejects(query(), InvalidStateStoreError, 'not started: nothing to read');
     await third.start();
+    // While the task restores, a query is refused or answers the whole count, never a partial one.
+    const answers: (number | null | 'refused')[] = [];
+    while (third.state !== 'RUNNING' && third.state !== 'ERROR') {
+      answers.push(await query().catch((error: unknown) => {
+        assert.ok(error instanceof InvalidStateStoreError, String(error));
+        return 'refused' as const;
+      }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const answer of answers) assert.ok(answer === 'refused' || answer === total.get('alpha'), `answered ${answer} while restoring`);
     await waitForState(third, 'RUNNING');
     const end0 = (await admin.listOffsets(changelog, -1)).get(0)!;
     assert.equal(third.restoredRecords, end0);
-    assert.equal(await third.store<string, number>('counts-store').get('alpha'), total.get('alpha'));
+    assert.equal(await query(), total.get('alpha'));
     await third.close();
+    await assert.rejects(query(), InvalidStateStoreError, 'closed: nothing to read');
   });
 
   test('exactly_once_v2: an instance killed mid-stream; the survivor ends with exact counts and no duplicate under read_committed', async () => {
@@ -383,11 +403,9 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     const first = linesAndCounts(100, 51);
     await produceLines('removed-input', first.lines);
     await waitForCounts('removed-output', first.counts);
-    const coordinator = await findGroupCoordinator(cluster, 'removed-app');
-    const described = await cluster.request(DescribeGroupsApi, { groups: ['removed-app'] }, { address: coordinator, maxVersion: 5 });
-    const members = described.groups[0]!.members.map((member) => ({ memberId: member.memberId, groupInstanceId: null }));
+    const members = (await groupMembers('removed-app')).map((memberId) => ({ memberId, groupInstanceId: null }));
     assert.equal(members.length, 1);
-    const left = await cluster.request(LeaveGroupApi, { groupId: 'removed-app', members }, { address: coordinator, minVersion: 3, maxVersion: 4 });
+    const left = await cluster.request(LeaveGroupApi, { groupId: 'removed-app', members }, { address: await findGroupCoordinator(cluster, 'removed-app'), minVersion: 3, maxVersion: 4 });
     assert.equal(left.errorCode, 0);
     const restoredBefore = a.restoredRecords;
     const second = linesAndCounts(300, 53);
@@ -401,6 +419,32 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     assert.equal(a.state, 'RUNNING');
     assert.ok(a.restoredRecords > restoredBefore, 'the dropped tasks were restored from their changelogs');
     await a.close();
+  });
+
+  test('close() while start() runs: the instance never joins, stays NOT_RUNNING and leaves no connection open', async () => {
+    await admin.createTopic('early-close-input', { partitions: 1, replicationFactor: 1 });
+    const open = new Set<ByteStream>();
+    const connect: Connector = async (address, timeoutMs, tls) => {
+      const stream = await connectTcp(address, timeoutMs, tls);
+      open.add(stream);
+      const listen = stream.listen.bind(stream);
+      stream.listen = (listener) => listen({ ...listener, data: listener.data.bind(listener), closed: (error) => (open.delete(stream), listener.closed(error)) });
+      return stream;
+    };
+    const a = new KafkaStreams(wordCount('early-close-input', 'early-close-output'), {
+      'application.id': 'early-close-app',
+      'bootstrap.servers': broker.bootstrapServers,
+      'state.dir': join(stateRoot, 'early-close'),
+      'processing.guarantee': 'exactly_once_v2',
+    }, { connect });
+    running.push(a);
+    const started = a.start();
+    await a.close();
+    await started;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(a.state, 'NOT_RUNNING');
+    assert.equal(open.size, 0, 'every connection the instance opened is closed');
+    assert.deepEqual(await groupMembers('early-close-app'), []);
   });
 
   test('exactly_once_v2 reads its input read_committed: words of an aborted transaction are never counted', async () => {
