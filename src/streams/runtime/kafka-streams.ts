@@ -1,8 +1,11 @@
 /**
  * KafkaStreams: runs a topology against a Kafka-protocol cluster (Conveyor or Apache Kafka).
  *
- * One instance is one member of the consumer group `application.id`, with one processing loop
- * (num.stream.threads is not split further: Node runs one thread). On start it creates the internal
+ * One instance is one member of the consumer group `application.id`, with one processing loop.
+ * num.stream.threads maps to tasks: that many of the instance's tasks process their records side
+ * by side in the loop (Node runs JavaScript on one thread, so what overlaps is their waiting on
+ * stores and sends, not their computing; Kafka's stream threads are each a group member, here the
+ * instance is one). On start it creates the internal
  * topics (repartition topics, compacted changelog topics `<application.id>-<store>-changelog`),
  * joins the group with the streams assignor (assignor.ts), and for each assigned task
  * `<subtopology>_<partition>` runs the core's StreamTask: it restores the task's stores from their
@@ -158,6 +161,7 @@ export class KafkaStreams {
   private readonly taskByInput = new Map<string, LocalTask>();
   private committedPositions = new Map<string, number>();
   private pending: PendingOutput[] = [];
+  private flushes: Promise<void> = Promise.resolve();
   private assignment: MemberAssignment = { active: [], standby: [], hosts: {}, partitionsPerSubtopology: {} };
   private starting: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
@@ -561,20 +565,33 @@ export class KafkaStreams {
         queue.push(record);
       }
     }
-    for (const [local, queues] of byTask) {
-      for (const record of mergeByTimestamp([...queues.values()])) {
-        await local.task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
-        await local.task.punctuate('STREAM_TIME');
-        // Outputs go out while processing goes on, as a producer's batches do, not all at the end of a large poll.
-        if (this.pending.length >= FLUSH_RECORDS) await this.flush();
-      }
-    }
-    const failed = settled.find((round): round is PromiseRejectedResult => round.status === 'rejected');
+    // num.stream.threads tasks at a time, each its records in order: one task's store reads and sends wait while another's run.
+    const work = [...byTask];
+    const lanes = Array.from({ length: Math.min(this.config.numStreamThreads, work.length) }, async () => {
+      for (let next = work.shift(); next; next = work.shift()) await this.processTask(next[0], next[1]);
+    });
+    const failed = [...settled, ...(await Promise.allSettled(lanes))].find((round): round is PromiseRejectedResult => round.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  /** Sends what the tasks produced; at_least_once waits for every acknowledgement. */
-  private async flush(): Promise<void> {
+  private async processTask(local: LocalTask, queues: ReadonlyMap<string, ConsumedRecord[]>): Promise<void> {
+    for (const record of mergeByTimestamp([...queues.values()])) {
+      await local.task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
+      await local.task.punctuate('STREAM_TIME');
+      // Outputs go out while processing goes on, as a producer's batches do, not all at the end of a large poll.
+      if (this.pending.length >= FLUSH_RECORDS) await this.flush();
+    }
+  }
+
+  /** Sends what the tasks produced, one flush after the other (tasks processing side by side may ask at once), so each partition's records keep their order. */
+  private flush(): Promise<void> {
+    const flushed = this.flushes.then(() => this.flushPending());
+    this.flushes = flushed.catch(() => undefined);
+    return flushed;
+  }
+
+  /** at_least_once waits for every acknowledgement and keeps what failed pending; exactly_once sends within the open transaction. */
+  private async flushPending(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];

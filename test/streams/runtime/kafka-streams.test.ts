@@ -19,7 +19,7 @@ import { Consumer } from '../../../src/client/consumer.js';
 import { Producer } from '../../../src/client/producer.js';
 import { TransactionalProducer } from '../../../src/client/transactional-producer.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
-import { Consumed, Serdes, StreamsBuilder } from '../../../src/streams/index.js';
+import { Consumed, Produced, Serdes, StreamsBuilder, type ProcessorContext, type StreamRecord } from '../../../src/streams/index.js';
 import { InvalidStateStoreError, KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
 import { startTestBroker, type TestBroker } from '../../support/broker.js';
 import { wordCount } from './word-count-app.js';
@@ -419,6 +419,56 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     assert.equal(a.state, 'RUNNING');
     assert.ok(a.restoredRecords > restoredBefore, 'the dropped tasks were restored from their changelogs');
     await a.close();
+  });
+
+  test('num.stream.threads: that many tasks process side by side (an async processor overlaps across tasks), each in order', async () => {
+    await admin.createTopic('threads-input', { partitions: 4, replicationFactor: 1 });
+    await admin.createTopic('threads-output', { partitions: 1, replicationFactor: 1 });
+    const lines = linesAndCounts(200, 61).lines;
+    await produceLines('threads-input', lines);
+    const S = Serdes.String();
+    const overlapWith = async (threads: number) => {
+      let inFlight = 0;
+      let most = 0;
+      const seen = new Map<number, number[]>();
+      const builder = new StreamsBuilder();
+      builder.stream('threads-input', Consumed.with(S, S)).process<string, string>(() => {
+        let context: ProcessorContext<string, string>;
+        return {
+          init: (given) => void (context = given),
+          process: async (record: StreamRecord<string, string>) => {
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            const { partition, offset } = context.recordMetadata()!;
+            seen.set(partition, [...(seen.get(partition) ?? []), offset]);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            inFlight -= 1;
+            await context.forward(record);
+          },
+        };
+      }).to(`threads-output-${threads}`, Produced.with(S, S));
+      await admin.createTopic(`threads-output-${threads}`, { partitions: 1, replicationFactor: 1 });
+      const streams = new KafkaStreams(builder.build(), {
+        'application.id': `threads-app-${threads}`,
+        'bootstrap.servers': broker.bootstrapServers,
+        'state.dir': join(stateRoot, `threads-${threads}`),
+        'num.stream.threads': threads,
+        'default.key.serde': S,
+        'default.value.serde': S,
+      }, { connect: connectTcp });
+      running.push(streams);
+      await streams.start();
+      const deadline = Date.now() + 30_000;
+      while ([...seen.values()].reduce((sum, offsets) => sum + offsets.length, 0) < lines.length) {
+        if (Date.now() > deadline || streams.state === 'ERROR') assert.fail(`processed ${[...seen.values()].flat().length} of ${lines.length} (${streams.state})`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await streams.close();
+      for (const [partition, offsets] of seen) assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), `partition ${partition} in offset order`);
+      return most;
+    };
+    assert.equal(await overlapWith(1), 1, 'one thread: one task at a time');
+    assert.ok((await overlapWith(4)) > 1, 'four threads: tasks overlap');
   });
 
   test('close() while start() runs: the instance never joins, stays NOT_RUNNING and leaves no connection open', async () => {
