@@ -385,6 +385,8 @@ interface Anomaly {
   key: string;
   expected: number;
   seen: string;
+  /** What went wrong: a count repeated or going back (a duplicate), a count skipped (a loss), or a correct prefix that stops short. */
+  kind: 'duplicate' | 'gap' | 'incomplete' | 'too many';
 }
 
 /** Per key, the counts must be exactly 1..n in order, n the key's input count; no key without input. */
@@ -398,7 +400,8 @@ function check(expected: ReadonlyMap<string, number>, seen: ReadonlyMap<string, 
     const duplicates = counts.filter((count, index) => index > 0 && count <= counts[index - 1]!).length;
     const gaps = counts.filter((count, index) => count > (index > 0 ? counts[index - 1]! : 0) + 1).length;
     const where = first === -1 ? `ends at ${counts.length}` : `#${first + 1} is ${counts[first]} after ${first > 0 ? counts[first - 1] : 'nothing'}`;
-    anomalies.push({ key, expected: n, seen: `${counts.length} outputs, last ${counts.at(-1) ?? 'none'}, ${where}; ${duplicates} repeated/backward, ${gaps} skipping` });
+    const kind = duplicates > 0 ? 'duplicate' : gaps > 0 ? 'gap' : counts.length < n ? 'incomplete' : 'too many';
+    anomalies.push({ key, expected: n, kind, seen: `${counts.length} outputs, last ${counts.at(-1) ?? 'none'}, ${where}; ${duplicates} repeated/backward, ${gaps} skipping` });
   }
   return anomalies.sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
 }
@@ -497,7 +500,7 @@ async function main(): Promise<number> {
       `output (read_committed): ${observer.total} records, ${observer.seen.size} keys; drained with no open transaction: ${drained}; read retries: ${observer.readErrors}${observer.undecodable > 0 ? `; undecodable values: ${observer.undecodable}` : ''}`,
       ...(dropped ? [`self-test: ${dropped}`] : []),
       `total output = total input: ${totalAnomaly ? `NO (${observer.total} vs ${input.total})` : 'yes'}`,
-      `anomalies: ${anomalies.length}`,
+      `anomalies: ${anomalies.length} keys (${(['duplicate', 'gap', 'too many', 'incomplete'] as const).map((kind) => `${kind}: ${anomalies.filter((a) => a.kind === kind).length}`).join(', ')}; incomplete = counts 1..k correct but k below the input count)`,
       ...anomalies.slice(0, 50).map((a) => `  key ${a.key}: expected 1..${a.expected}, seen ${a.seen}`),
       ...(anomalies.length > 50 ? [`  ... and ${anomalies.length - 50} more`] : []),
       ...workerErrors.slice(0, 10).map((e) => `  worker ${e.slot} error (code ${e.code}, signal ${e.signal}): ${e.tail.slice(0, 600)}`),
