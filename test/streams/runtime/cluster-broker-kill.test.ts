@@ -162,7 +162,7 @@ describe('KafkaStreams on a 3-broker cluster with a broker killed', { timeout: 1
       if (records && done(latest(records))) return records;
       if (Date.now() > deadline) {
         const seen = records ? Object.fromEntries([...latest(records)].sort()) : 'unreadable';
-        assert.fail(`output not as expected within ${timeoutMs} ms: ${JSON.stringify(seen)}, expected ${JSON.stringify(Object.fromEntries([...expected].sort()))}; instances ${s.instances.map((i) => `${i.state} ${JSON.stringify(i.localTasks())}`).join(', ')}; ${await progress(s)}; ${records ? irregularSteps(records, expected) : ''}`);
+        assert.fail(`output not as expected within ${timeoutMs} ms: ${JSON.stringify(seen)}, expected ${JSON.stringify(Object.fromEntries([...expected].sort()))}; instances ${s.instances.map((i) => `${i.state} ${JSON.stringify(i.localTasks())}`).join(', ')}; ${await progress(s)}; output ${records ? irregularSteps(records, expected) : ''}; changelog ${await changelogSteps(s, expected)}`);
       }
       await delay(250);
     }
@@ -179,6 +179,23 @@ describe('KafkaStreams on a 3-broker cluster with a broker killed', { timeout: 1
       out.push(`${word} (${seen.length} records): ${steps.slice(0, 8).join(' ') || 'none'}`);
     }
     return `steps: ${out.join('; ')}`;
+  }
+
+  /** irregularSteps over the counts store's changelog (read_uncommitted): shows whether a lost count was ever logged. */
+  async function changelogSteps(s: Scenario, expected: Map<string, number>): Promise<string> {
+    try {
+      const info = await s.admin.describeTopic(`${s.appId}-counts-store-changelog`);
+      const ends = await s.admin.listOffsets(info, -1);
+      const consumer = new Consumer(s.client, info, new Map(info.partitions.map((p) => [p.partition, 0])), false);
+      const out: Output = [];
+      while (info.partitions.some((p) => (consumer.positions.get(p.partition) ?? 0) < (ends.get(p.partition) ?? 0))) {
+        // The count is the value's last 8 bytes, whatever the store puts before it.
+        for (const record of await consumer.poll(50)) if (record.value) out.push({ word: record.key!.toString(), count: Number(record.value.readBigInt64BE(record.value.length - 8)) });
+      }
+      return irregularSteps(out, expected);
+    } catch (error) {
+      return `unreadable: ${String(error)}`;
+    }
   }
 
   /** Where the group stands, for a timeout's message: committed offset / log end of each partition it consumes. */
