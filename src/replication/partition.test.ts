@@ -93,3 +93,30 @@ test('an ISR proposal names each member by the broker epoch of the fetches it re
   assert.deepEqual(proposals.map((proposal) => [proposal.isr, proposal.memberEpochs]), [[[1, 2, 3], [-1, 5, 8]]]);
   manager.stop();
 });
+
+test('a new leader epoch starts at the log end: the high watermark is behind it until the ISR has the log up to it (KIP-207)', async () => {
+  const { partition, append } = await leaderOf([1, 2]);
+  await append();
+  await append();
+  await append();
+  partition.updateFollower(2, 1, 1);
+  assert.equal(partition.highWatermark, 1);
+  assert.equal(partition.leaderEpochStartOffset, 0, 'epoch 0 began on an empty log');
+  assert.equal(partition.highWatermarkBehindEpochStart, false);
+  // Leader again in a new epoch with records 1-2 above the high watermark.
+  partition.assign({ leaderId: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2, 3], isr: [1, 2] }, 2);
+  assert.equal(partition.leaderEpochStartOffset, 3, 'the log end when it became leader of epoch 1');
+  assert.equal(partition.highWatermarkBehindEpochStart, true);
+  partition.assign({ leaderId: 1, leaderEpoch: 1, partitionEpoch: 2, replicas: [1, 2, 3], isr: [1, 2] }, 3);
+  assert.equal(partition.leaderEpochStartOffset, 3, 'an ISR change within the epoch keeps it');
+  await append();
+  partition.updateFollower(2, 2, 4);
+  assert.equal(partition.highWatermarkBehindEpochStart, true, 'high watermark 2 is still below 3');
+  partition.updateFollower(2, 3, 5);
+  assert.equal(partition.highWatermark, 3);
+  assert.equal(partition.highWatermarkBehindEpochStart, false, 'the high watermark reached the epoch start');
+  assert.equal(partition.leaderEpochStartOffset, 3);
+  partition.assign({ leaderId: 2, leaderEpoch: 2, partitionEpoch: 3, replicas: [1, 2, 3], isr: [1, 2] }, 6);
+  assert.equal(partition.leaderEpochStartOffset, -1, 'a follower has none');
+  assert.equal(partition.highWatermarkBehindEpochStart, false);
+});

@@ -62,6 +62,8 @@ export class Partition {
   readonly followers = new Map<number, FollowerPosition>();
   /** Nothing until the first `assign`, which is then a change of role like any other. */
   #assignment: ReplicaAssignment = UNASSIGNED;
+  /** As leader, the log end when this replica became leader of its current epoch; -1 otherwise. */
+  #leaderEpochStartOffset = -1;
 
   constructor(
     readonly topic: string,
@@ -98,11 +100,14 @@ export class Partition {
     if (!this.isLeader) {
       this.followers.clear();
       this.#uncommitted.length = 0;
+      this.#leaderEpochStartOffset = -1;
       return;
     }
     if (newLeadership) {
       this.followers.clear();
       this.#uncommitted.length = 0;
+      // Everything below it may have been acknowledged by the previous leader (KIP-207).
+      this.#leaderEpochStartOffset = this.log.logEndOffset;
       // Whatever this replica holds above the high watermark is not committed until the ISR has it.
       if (this.log.logEndOffset > this.log.highWatermark) this.#uncommitted.push({ lastOffset: this.log.logEndOffset - 1, size: 0 });
     }
@@ -133,6 +138,20 @@ export class Partition {
 
   get highWatermark(): number {
     return this.log.highWatermark;
+  }
+
+  /** As leader, the log end offset when it became leader of the current epoch; -1 when not leader. */
+  get leaderEpochStartOffset(): number {
+    return this.#leaderEpochStartOffset;
+  }
+
+  /**
+   * As leader, whether the high watermark is still below the epoch's start offset: a new leader
+   * learns the high watermark from follower fetches, so until then it may lag what the previous
+   * leader already committed and acknowledged, and offsets taken from it would go back (KIP-207).
+   */
+  get highWatermarkBehindEpochStart(): boolean {
+    return this.isLeader && this.#leaderEpochStartOffset > this.log.highWatermark;
   }
 
   /** Appends one validated batch as leader; offsets are assigned synchronously, in call order. */
