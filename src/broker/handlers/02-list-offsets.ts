@@ -4,7 +4,13 @@
 // local (-4, the log start offset: every segment is local), latest tiered (-5, -1: nothing is
 // tiered) and the first offset at or after a timestamp, found through the time index.
 // Version notes: v2+ isolation level; v4+ CurrentLeaderEpoch checked and LeaderEpoch returned;
-// v5+ may see OFFSET_NOT_AVAILABLE; the special timestamps need the version that introduced them
+// v5+ may see OFFSET_NOT_AVAILABLE (older versions LEADER_NOT_AVAILABLE instead, both retriable):
+// right after a leader change the new leader's high watermark, learnt from follower fetches, may
+// lag records the previous leader already acknowledged, so while it is below the log end this
+// replica had when it became leader of its epoch (KIP-207), a client's (ReplicaId -1, v1+) latest,
+// and a timestamp or max-timestamp lookup that finds nothing or finds an offset at or above the
+// high watermark (the last stable offset under read_committed), are refused rather than answered
+// with an end that would go back; earliest offsets are answered. The special timestamps need the version that introduced them
 // (-3 v7, -4 v8, -5 v9), and an older version or an unknown negative timestamp gets
 // UNSUPPORTED_VERSION for that partition, as Kafka's broker answers. v10 (KIP-1075) adds TimeoutMs,
 // the time a broker may wait for offsets held in remote (tiered) storage; this broker has no
@@ -63,7 +69,7 @@ export const listOffsetsHandler = defineHandler({
         const lookUpOne = (wanted: PartitionRequest) => {
           if (!allowed) return answer(wanted.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1, -1, -1);
           if (apiVersion === 0) return legacyLookUp(broker, topic.name, wanted, request.replicaId === CONSUMER_REPLICA_ID);
-          return lookUp(broker, topic.name, wanted, apiVersion, isolation);
+          return lookUp(broker, topic.name, wanted, apiVersion, { readCommitted: isolation, fromClient: request.replicaId === CONSUMER_REPLICA_ID });
         };
         return { name: topic.name, partitions: await Promise.all(topic.partitions.map(lookUpOne)) };
       }),
@@ -87,7 +93,13 @@ function timestampUnsupported(timestamp: number, version: number): boolean {
   return minVersion === undefined || version < minVersion;
 }
 
-async function lookUp(broker: BrokerServices, topic: string, wanted: PartitionRequest, version: number, readCommitted: boolean): Promise<PartitionResponse> {
+/** Who asks: a client (ReplicaId -1) under its isolation level, or a replica or tool. */
+interface Asker {
+  readonly readCommitted: boolean;
+  readonly fromClient: boolean;
+}
+
+async function lookUp(broker: BrokerServices, topic: string, wanted: PartitionRequest, version: number, asker: Asker): Promise<PartitionResponse> {
   const partitionIndex = wanted.partitionIndex;
   const timestamp = Number(wanted.timestamp);
   if (timestampUnsupported(timestamp, version)) return answer(partitionIndex, ErrorCode.UNSUPPORTED_VERSION, -1, -1, -1);
@@ -95,8 +107,13 @@ async function lookUp(broker: BrokerServices, topic: string, wanted: PartitionRe
   if (!partition) return answer(partitionIndex, notLedHereError(broker, topic, partitionIndex), -1, -1, -1);
   const epochError = partition.leaderEpochError(wanted.currentLeaderEpoch ?? -1);
   if (epochError !== ErrorCode.NONE) return answer(partitionIndex, epochError, -1, -1, -1);
+  // Only a client is refused while a new leader's high watermark lags its epoch start (KIP-207).
+  const lagging = asker.fromClient && partition.highWatermarkBehindEpochStart;
+  const notAvailable = answer(partitionIndex, version >= 5 ? ErrorCode.OFFSET_NOT_AVAILABLE : ErrorCode.LEADER_NOT_AVAILABLE, -1, -1, -1);
+  if (lagging && timestamp === ListOffsetsTimestamp.latest) return notAvailable;
   try {
-    const found = await offsetFor(partition, timestamp, readCommitted);
+    const found = await offsetFor(partition, timestamp, asker.readCommitted);
+    if (lagging && mayLieBeyondHighWatermark(timestamp) && (found.offset === -1 || found.offset >= lastFetchableOffset(partition, asker.readCommitted))) return notAvailable;
     return answer(partitionIndex, ErrorCode.NONE, found.timestamp, found.offset, found.offset === -1 ? -1 : partition.leaderEpoch);
   } catch (error) {
     if (!isKafkaError(error)) throw error;
@@ -104,11 +121,25 @@ async function lookUp(broker: BrokerServices, topic: string, wanted: PartitionRe
   }
 }
 
+/**
+ * Lookups whose answer may depend on records the lagging high watermark does not cover yet: a
+ * timestamp or the max timestamp found nothing below it, or something at or above it (Kafka's
+ * ReplicaManager refuses those too). Earliest offsets and latest tiered (-1 here) do not.
+ */
+function mayLieBeyondHighWatermark(timestamp: number): boolean {
+  return timestamp >= 0 || timestamp === ListOffsetsTimestamp.maxTimestamp;
+}
+
+function lastFetchableOffset(partition: Partition, readCommitted: boolean): number {
+  const log = partition.log;
+  return readCommitted ? log.producerState.lastStableOffset(log.highWatermark) : log.highWatermark;
+}
+
 async function offsetFor(partition: Partition, timestamp: number, readCommitted: boolean): Promise<{ offset: number; timestamp: number }> {
   const log = partition.log;
   switch (timestamp) {
     case ListOffsetsTimestamp.latest:
-      return { offset: readCommitted ? log.producerState.lastStableOffset(log.highWatermark) : log.highWatermark, timestamp: -1 };
+      return { offset: lastFetchableOffset(partition, readCommitted), timestamp: -1 };
     case ListOffsetsTimestamp.earliest:
     case ListOffsetsTimestamp.earliestLocal:
       return { offset: log.logStartOffset, timestamp: -1 };
