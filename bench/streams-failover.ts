@@ -6,11 +6,8 @@
 // One `conveyor start` broker in its own process, default settings except
 // group.initial.rebalance.delay.ms=0, data under the temporary directory. The input (--records
 // records of --value-bytes over --keys distinct keys, keys k0..k{KEYS-1} in turn, then one `#load`
-// sentinel per partition) is written once into a topic of --partitions partitions. The values are
-// not tiny on purpose: the runtime groups each poll's records by partition at a cost quadratic in
-// the records per partition per poll (a 1 MiB fetch holds ~50,000 records of 1-byte values, which
-// blocks the process for minutes); 512-byte values keep that under ~2,000. Only the load pays it,
-// not the failover (restoration and the markers take another path). Then, in each of --rounds
+// sentinel per partition) is written once into a topic of --partitions partitions. The value size
+// weighs on the load only: the store and its changelog hold the key and an 8-byte count. Then, in each of --rounds
 // rounds, two variants one after the other (their order alternates from round to round, so a
 // machine that slows down over the run does not always favour the same one): num.standby.replicas
 // = 0 and = 1, each a new application (its own application.id, changelog, output topic and state
@@ -44,7 +41,7 @@
 // (--timeout-ms); the broker listens on 127.0.0.1 and is stopped by its pid at the end, also on
 // failure. Writes bench/results/streams-failover-<date>.json and prints the setup and a table.
 //
-// Flags (defaults in brackets): --records [400000], --keys [200000], --value-bytes [512],
+// Flags (defaults in brackets): --records [400000], --keys [200000], --value-bytes [100],
 // --partitions [4], --rounds [3],
 // --store [leveldb | in_memory], --failure [close | kill], --session-timeout-ms [6000] (kill only),
 // --heartbeat-ms [500] (how soon B hears of the rebalance; Kafka's default 3000 would add up to 3 s
@@ -69,7 +66,7 @@ const { values: flags } = parseArgs({
   options: {
     records: { type: 'string', default: '400000' },
     keys: { type: 'string', default: '200000' },
-    'value-bytes': { type: 'string', default: '512' },
+    'value-bytes': { type: 'string', default: '100' },
     partitions: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '3' },
     store: { type: 'string', default: 'leveldb' },
