@@ -1,6 +1,9 @@
-// The tools' view of a cluster: one bootstrap address, a connection per broker opened on demand,
-// the API versions each broker serves (each request uses the highest version both sides know) and
-// the cluster metadata. Errors a person can act on ("no broker at ...") are ToolError.
+// The tools' view of a cluster: its bootstrap addresses, a connection per broker opened on demand
+// (and opened again once it closed: a broker that restarted is reached again), the API versions
+// each broker serves (each request uses the highest version both sides know) and the cluster
+// metadata. A request for no broker in particular goes to the bootstrap broker in use; when that
+// one cannot be reached, to the next bootstrap address, then to the brokers the last metadata
+// named, as Kafka's clients do. Errors a person can act on ("no broker at ...") are ToolError.
 import { errorName } from '../base/error-codes.js';
 import { ApiVersionsApi, type ApiDescriptor, MetadataApi, type MetadataResponse } from '../protocol/messages/index.js';
 import { TransportError } from '../protocol/transport.js';
@@ -40,14 +43,32 @@ interface BrokerConnection {
 
 export class ClusterClient {
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  /** The connections once open, to see that one has closed since. */
+  private readonly opened = new Map<string, BrokerConnection>();
   private cachedMetadata: MetadataResponse | undefined;
+  private readonly bootstraps: string[];
+  /** Brokers the last metadata named, where a request for no broker in particular may go when no bootstrap address answers. */
+  private knownBrokers: string[] = [];
+  private current: string;
 
-  /** `connect` opens the connections (src/node's connectTcp for TCP; secured ones authenticate as they open, see sasl-client.ts). */
+  /**
+   * `connect` opens the connections (src/node's connectTcp for TCP; secured ones authenticate as they
+   * open, see sasl-client.ts). `bootstrapServers`: one `host:port` or several, comma-separated.
+   */
   constructor(
     private readonly connect: Connector,
-    readonly bootstrapServer: string,
+    bootstrapServers: string,
     private readonly clientId = 'conveyor-cli',
-  ) {}
+  ) {
+    this.bootstraps = bootstrapServers.split(',').map((address) => address.trim()).filter(Boolean);
+    if (this.bootstraps.length === 0) this.bootstraps.push(bootstrapServers);
+    this.current = this.bootstraps[0]!;
+  }
+
+  /** The broker requests for no broker in particular go to now. */
+  get bootstrapServer(): string {
+    return this.current;
+  }
 
   /** Sends `request` to the bootstrap broker (or `address`) at the best common version. */
   async request<Request, Response>(
@@ -57,17 +78,37 @@ export class ClusterClient {
     /** timeoutMs: this request's deadline (REQUEST_TIMEOUT_MS unless given), e.g. a JoinGroup's rebalance timeout. */
     options: { address?: string; maxVersion?: number; minVersion?: number; timeoutMs?: number } = {},
   ): Promise<Response> {
-    const broker = await this.brokerAt(options.address ?? this.bootstrapServer);
-    const version = this.versionFor(broker, api, options.address ?? this.bootstrapServer, options.minVersion ?? 0, options.maxVersion ?? api.maxVersion);
+    const address = options.address ?? (await this.reachableBootstrap());
+    const broker = await this.brokerAt(address);
+    const version = this.versionFor(broker, api, address, options.minVersion ?? 0, options.maxVersion ?? api.maxVersion);
     const body = typeof request === 'function' ? (request as (version: number) => Request)(version) : request;
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
-    return withTimeout(broker.connection.send(api, version, body, timeoutMs), `${api.name} to ${options.address ?? this.bootstrapServer}`, timeoutMs);
+    return withTimeout(broker.connection.send(api, version, body, timeoutMs), `${api.name} to ${address}`, timeoutMs);
   }
 
   /** The version `request` will use with the bootstrap broker, or -1 when it does not serve the API. */
   async versionOf(apiKey: number): Promise<number> {
-    const broker = await this.brokerAt(this.bootstrapServer);
+    const broker = await this.brokerAt(await this.reachableBootstrap());
     return broker.versions.get(apiKey)?.maxVersion ?? -1;
+  }
+
+  /**
+   * The broker in use for requests to no broker in particular, if it can be connected to; else the
+   * first of the other bootstrap addresses, then of the brokers the metadata named, that can. All
+   * unreachable: the error of the one in use.
+   */
+  private async reachableBootstrap(): Promise<string> {
+    let firstError: unknown;
+    for (const address of new Set([this.current, ...this.bootstraps, ...this.knownBrokers])) {
+      try {
+        await this.brokerAt(address);
+        this.current = address;
+        return address;
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    throw firstError;
   }
 
   /** Cluster metadata for `topics` (all topics when null); creates missing ones only when asked (and the broker auto-creates). */
@@ -79,6 +120,7 @@ export class ClusterClient {
       includeTopicAuthorizedOperations: false,
     }), { maxVersion: 12, minVersion: 1 });
     if (topics === null) this.cachedMetadata = response;
+    if (response.brokers.length > 0) this.knownBrokers = response.brokers.map((broker) => hostPort(broker.host, broker.port));
     return response;
   }
 
@@ -93,14 +135,22 @@ export class ClusterClient {
   close(): void {
     for (const pending of this.connections.values()) pending.then((broker) => broker.connection.close(), () => {});
     this.connections.clear();
+    this.opened.clear();
   }
 
+  /** The connection to `address`: the open one, or a new one when there is none or it closed (the broker went away, maybe to come back). */
   private brokerAt(address: string): Promise<BrokerConnection> {
     let pending = this.connections.get(address);
+    if (pending && this.opened.get(address)?.connection.isClosed) pending = undefined;
     if (!pending) {
-      pending = openBroker(this.connect, address, this.clientId);
-      this.connections.set(address, pending);
-      pending.catch(() => this.connections.delete(address));
+      const opening = openBroker(this.connect, address, this.clientId);
+      pending = opening;
+      this.connections.set(address, opening);
+      this.opened.delete(address);
+      opening.then(
+        (broker) => (this.connections.get(address) === opening ? this.opened.set(address, broker) : broker.connection.close()),
+        () => (this.connections.get(address) === opening ? this.connections.delete(address) : undefined),
+      );
     }
     return pending;
   }

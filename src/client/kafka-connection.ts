@@ -41,6 +41,11 @@ export class KafkaConnection {
     return this.connection.send(api, version, request, timeoutMs);
   }
 
+  /** True once the connection can send nothing more (closed by either side, or broken). */
+  get isClosed(): boolean {
+    return this.connection.isClosed;
+  }
+
   close(): void {
     this.connection.close();
   }

@@ -97,7 +97,7 @@ export class ClientPool {
   }
 
   static async create(clientConfig: ReadonlyMap<string, string>): Promise<ClientPool> {
-    const bootstrap = clientConfig.get('bootstrap.servers')?.split(',')[0]?.trim();
+    const bootstrap = clientConfig.get('bootstrap.servers')?.split(',').map((address) => address.trim()).filter(Boolean).join(',');
     if (!bootstrap) throw new ConfigError('bootstrap.servers', 'the HTTP API needs a broker to talk to');
     return new ClientPool(bootstrap, await readSecurity(clientConfig));
   }

@@ -23,9 +23,8 @@ export class WorkerKafka {
     private readonly bootstrapServers: readonly string[],
     private readonly clientId: string,
   ) {
-    const bootstrap = bootstrapServers[0];
-    if (!bootstrap) throw new Error('bootstrap.servers: no broker given');
-    this.cluster = new ClusterClient(connect, bootstrap, clientId);
+    if (bootstrapServers.length === 0) throw new Error('bootstrap.servers: no broker given');
+    this.cluster = new ClusterClient(connect, bootstrapServers.join(','), clientId);
     this.admin = new AdminClient(this.cluster);
   }
 

@@ -186,7 +186,8 @@ export class KafkaStreams {
     this.config = parseStreamsConfig(props);
     this.metadata = topology.metadata(this.config.applicationId);
     this.eos = this.config.processingGuarantee === 'exactly_once_v2';
-    const bootstrap = this.config.bootstrapServers[0]!;
+    // Every bootstrap server: when one is down, the client goes on with another (or a broker the metadata named).
+    const bootstrap = this.config.bootstrapServers.join(',');
     const clientId = typeof props['client.id'] === 'string' ? props['client.id'] : `${this.config.applicationId}-${this.processId}`;
     // Separate connections: a long fetch must not hold up heartbeats or produce requests behind it.
     // After kill() no connection opens again, as after a crash.
