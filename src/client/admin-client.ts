@@ -234,6 +234,9 @@ function wireFilter(filter: AclFilter) {
   return { resourceTypeFilter: resourceType, resourceNameFilter: resourceName, patternTypeFilter: patternType, principalFilter: principal, hostFilter: host, operation, permissionType };
 }
 
+/** ListOffsets attempts, 50 ms apart, while a new leader's offsets are not available yet (a fetch round or two). */
+const OFFSET_NOT_AVAILABLE_ATTEMPTS = 100;
+
 export class AdminClient {
   constructor(readonly cluster: ClusterClient) {}
 
@@ -539,15 +542,24 @@ export class AdminClient {
   async listOffsets(topic: TopicInfo, timestamp: number, readCommitted = false): Promise<Map<number, number>> {
     const offsets = new Map<number, number>();
     for (const [leader, partitions] of groupByLeader(topic.partitions)) {
-      const response = await this.cluster.request(ListOffsetsApi, {
-        replicaId: -1,
-        isolationLevel: readCommitted ? 1 : 0,
-        topics: [{ name: topic.name, partitions: partitions.map((partition) => ({ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(timestamp), maxNumOffsets: 1 })) }],
-        timeoutMs: 30_000,
-      }, { address: await this.cluster.addressOf(leader), minVersion: readCommitted ? 2 : 1 });
-      for (const result of response.topics[0]?.partitions ?? []) {
-        if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `offsets of ${topic.name}-${result.partitionIndex}`);
-        offsets.set(result.partitionIndex, Number(result.offset ?? -1n));
+      for (let attempt = 0; ; attempt++) {
+        const response = await this.cluster.request(ListOffsetsApi, {
+          replicaId: -1,
+          isolationLevel: readCommitted ? 1 : 0,
+          topics: [{ name: topic.name, partitions: partitions.map((partition) => ({ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: BigInt(timestamp), maxNumOffsets: 1 })) }],
+          timeoutMs: 30_000,
+        }, { address: await this.cluster.addressOf(leader), minVersion: readCommitted ? 2 : 1 });
+        const results = response.topics[0]?.partitions ?? [];
+        // A leader elected a moment ago answers OFFSET_NOT_AVAILABLE until its high watermark reaches its epoch's start (KIP-207): ask again shortly.
+        if (results.some((result) => result.errorCode === ErrorCode.OFFSET_NOT_AVAILABLE) && attempt < OFFSET_NOT_AVAILABLE_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
+        for (const result of results) {
+          if (result.errorCode !== ErrorCode.NONE) throw new KafkaResponseError(result.errorCode, `offsets of ${topic.name}-${result.partitionIndex}`);
+          offsets.set(result.partitionIndex, Number(result.offset ?? -1n));
+        }
+        break;
       }
     }
     return offsets;
