@@ -386,9 +386,7 @@ describe('KafkaStreams on a 3-broker cluster with a broker killed', { timeout: 1
     survived(s, histories);
   });
 
-  // todo: at 2b7cdd1 KafkaStreams uses bootstrap.servers[0] only (one ClusterClient address), so with
-  // that broker dead FindCoordinator and Metadata keep failing and the instances stay REBALANCING.
-  test('exactly_once_v2, the crashed broker first in bootstrap.servers: the instances go on with the brokers the metadata names', { todo: 'waits for runtime resilience: the instances use only the first bootstrap server' }, async () => {
+  test('exactly_once_v2, the crashed broker first in bootstrap.servers: the instances go on with the brokers the metadata names', async () => {
     const { records, total, histories, s } = await brokerKilledMidStream('eos-first', 'exactly_once_v2', true, 7);
     exactlyOnce(records, total);
     survived(s, histories);
