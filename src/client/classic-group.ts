@@ -129,8 +129,9 @@ export class ClassicGroupMember {
 
   private startHeartbeats(): void {
     this.heartbeatTimer = setInterval(() => {
-      this.cluster
-        .request(HeartbeatApi, { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null }, { address: this.coordinator, maxVersion: 3 })
+      // A coordinator the caller forgot (its request to it failed) is found again first.
+      this.currentCoordinator()
+        .then((address) => this.cluster.request(HeartbeatApi, { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null }, { address, maxVersion: 3 }))
         .then((response) => {
           if (response.errorCode === ErrorCode.NONE) return;
           this.rebalanceNeeded = true;

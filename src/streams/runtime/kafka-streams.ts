@@ -160,6 +160,8 @@ export class KafkaStreams {
   private inputs = new Map<string, Consumer>();
   private readonly taskByInput = new Map<string, LocalTask>();
   private committedPositions = new Map<string, number>();
+  /** Per input partition (INPUT_KEY), the offset after the last record processed: what a commit commits. */
+  private processed = new Map<string, number>();
   private pending: PendingOutput[] = [];
   private flushes: Promise<void> = Promise.resolve();
   private assignment: MemberAssignment = { active: [], standby: [], hosts: {}, partitionsPerSubtopology: {} };
@@ -463,6 +465,7 @@ export class KafkaStreams {
           return;
         }
         this.member.forgetCoordinator();
+        this.rewindInputs();
         if (kind === 'migrated') lost = true;
         else {
           await sleep(RETRY_BACKOFF_MS);
@@ -566,18 +569,44 @@ export class KafkaStreams {
         queue.push(record);
       }
     }
+    // Where each fetched partition's consumer stands now: a task that processes all its records is processed up to there (past control records too).
+    const polledTo = new Map<string, number>();
+    for (const consumer of consumers) for (const [partition, position] of consumer.positions) polledTo.set(INPUT_KEY(consumer.topic.name, partition), position);
     // num.stream.threads tasks at a time, each its records in order: one task's store reads and sends wait while another's run.
     const work = [...byTask];
+    const unfinished = new Set(byTask.keys());
     const lanes = Array.from({ length: Math.min(this.config.numStreamThreads, work.length) }, async () => {
-      for (let next = work.shift(); next; next = work.shift()) await this.processTask(next[0], next[1]);
+      for (let next = work.shift(); next; next = work.shift()) {
+        await this.processTask(next[0], next[1]);
+        unfinished.delete(next[0]);
+      }
     });
-    const failed = [...settled, ...(await Promise.allSettled(lanes))].find((round): round is PromiseRejectedResult => round.status === 'rejected');
+    const results = [...settled, ...(await Promise.allSettled(lanes))];
+    for (const [key, position] of polledTo) {
+      const local = this.taskByInput.get(key);
+      if (local && !unfinished.has(local)) this.processed.set(key, position);
+    }
+    const failed = results.find((round): round is PromiseRejectedResult => round.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * After a failure the loop will retry: every input goes back to what was processed, so records
+   * fetched and not processed (their task stopped at an error) are fetched again, not skipped.
+   */
+  private rewindInputs(): void {
+    for (const [topic, consumer] of this.inputs) {
+      for (const partition of consumer.positions.keys()) {
+        const processed = this.processed.get(INPUT_KEY(topic, partition));
+        if (processed !== undefined) consumer.positions.set(partition, processed);
+      }
+    }
   }
 
   private async processTask(local: LocalTask, queues: ReadonlyMap<string, ConsumedRecord[]>): Promise<void> {
     for (const record of mergeByTimestamp([...queues.values()])) {
       await local.task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
+      this.processed.set(INPUT_KEY(record.topic, record.partition), record.offset + 1);
       await local.task.punctuate('STREAM_TIME');
       // Outputs go out while processing goes on, as a producer's batches do, not all at the end of a large poll.
       if (this.pending.length >= FLUSH_RECORDS) await this.flush();
@@ -626,13 +655,14 @@ export class KafkaStreams {
     throw final ? new StreamsRuntimeError(message) : new RetriableStreamsError(message);
   }
 
-  /** The consumed positions of the active tasks' input partitions, by topic. */
+  /** The processed positions of the active tasks' input partitions that moved since the last commit, by topic. */
   private consumedOffsets(): Map<string, Map<number, number>> {
     const offsets = new Map<string, Map<number, number>>();
     for (const [topic, consumer] of this.inputs) {
       const byPartition = new Map<number, number>();
-      for (const [partition, position] of consumer.positions) {
-        if (this.committedPositions.get(INPUT_KEY(topic, partition)) !== position) byPartition.set(partition, position);
+      for (const partition of consumer.positions.keys()) {
+        const position = this.processed.get(INPUT_KEY(topic, partition));
+        if (position !== undefined && this.committedPositions.get(INPUT_KEY(topic, partition)) !== position) byPartition.set(partition, position);
       }
       if (byPartition.size > 0) offsets.set(topic, byPartition);
     }
@@ -757,6 +787,7 @@ export class KafkaStreams {
     }
     this.tasks.clear();
     this.inputs = new Map();
+    this.processed = new Map();
     this.taskByInput.clear();
   }
 
@@ -778,7 +809,7 @@ export class KafkaStreams {
     // transaction's changelog writes are then below the end the restoration reads to.
     const starting = new Map<string, number[]>();
     for (const [topic, partitions] of this.partitionsOf(assignment.active)) {
-      const fresh = partitions.filter((partition) => this.inputs.get(topic)?.positions.get(partition) === undefined);
+      const fresh = partitions.filter((partition) => !this.processed.has(INPUT_KEY(topic, partition)));
       if (fresh.length > 0) starting.set(topic, fresh);
     }
     const committed = await this.fetchCommitted(starting);
@@ -804,14 +835,14 @@ export class KafkaStreams {
 
   /** Consumers for the active tasks' input partitions: kept positions for kept tasks, `committed` offsets for new ones. */
   private async rebuildInputs(committed: ReadonlyMap<string, ReadonlyMap<number, number>>): Promise<void> {
-    const previous = this.inputs;
     const wanted = new Map<string, Map<number, number | undefined>>();
+    const processed = new Map<string, number>();
     this.taskByInput.clear();
     for (const local of this.activeTasks()) {
       for (const topic of local.subtopology.sourceTopics) {
         const positions = wanted.get(topic) ?? new Map<number, number | undefined>();
         wanted.set(topic, positions);
-        positions.set(local.partition, previous.get(topic)?.positions.get(local.partition));
+        positions.set(local.partition, this.processed.get(INPUT_KEY(topic, local.partition)));
         this.taskByInput.set(INPUT_KEY(topic, local.partition), local);
       }
     }
@@ -828,11 +859,14 @@ export class KafkaStreams {
           start = Math.max(0, earliest.get(partition) ?? 0);
         }
         resolved.set(partition, start);
-        this.committedPositions.set(INPUT_KEY(topic, partition), start);
+        // A kept partition keeps what it had committed: its processed position may be ahead of that.
+        if (position === undefined) this.committedPositions.set(INPUT_KEY(topic, partition), start);
+        processed.set(INPUT_KEY(topic, partition), start);
       }
       inputs.set(topic, new Consumer(this.fetchCluster, info, resolved, this.eos));
     }
     this.inputs = inputs;
+    this.processed = processed;
   }
 
   /**

@@ -471,6 +471,28 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     assert.ok((await overlapWith(4)) > 1, 'four threads: tasks overlap');
   });
 
+  test('at_least_once: while its output topic is gone the instance retries, and once it is back no count is short or doubled', async () => {
+    await admin.createTopic('gone-input', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('gone-output', { partitions: 2, replicationFactor: 1 });
+    const a = streamsFor('gone-app', 'gone-input', 'gone-output', 'gone-a', { 'dsl.default.store.type': 'in_memory', 'commit.interval.ms': 100 });
+    await a.start();
+    const first = linesAndCounts(100, 71);
+    await produceLines('gone-input', first.lines);
+    await waitForCounts('gone-output', first.counts);
+    // Sends to the output now fail with UNKNOWN_TOPIC_OR_PARTITION (retriable), also in the middle of a poll's records.
+    await admin.deleteTopic('gone-output');
+    const second = linesAndCounts(1500, 73);
+    await produceLines('gone-input', second.lines);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(a.state, 'RUNNING');
+    await admin.createTopic('gone-output', { partitions: 2, replicationFactor: 1 });
+    const total = new Map(first.counts);
+    for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
+    // The output holds only what was sent after it came back: each word's last count is its whole count.
+    await waitForCounts('gone-output', total, 40_000);
+    await a.close();
+  });
+
   test('close() while start() runs: the instance never joins, stays NOT_RUNNING and leaves no connection open', async () => {
     await admin.createTopic('early-close-input', { partitions: 1, replicationFactor: 1 });
     const open = new Set<ByteStream>();
