@@ -47,9 +47,11 @@ export class Consumer {
    * One fetch round over every assigned partition: waits up to `maxWaitMs` for data. All or
    * nothing: when a leader's fetch fails (a partition error, a lost connection), the positions go
    * back to where the round began and it throws, so no record is skipped by a caller that retries.
+   * `paused`: partitions left out of this round (the caller has enough of their records); with
+   * every partition paused the round fetches nothing and answers at once.
    */
-  async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
-    const assigned = this.topic.partitions.filter((info) => this.positions.has(info.partition));
+  async poll(maxWaitMs: number, paused?: ReadonlySet<number>): Promise<ConsumedRecord[]> {
+    const assigned = this.topic.partitions.filter((info) => this.positions.has(info.partition) && !paused?.has(info.partition));
     const before = new Map(this.positions);
     const rounds = await Promise.allSettled([...groupByLeader(assigned)].map(([leader, partitions]) => this.fetchFrom(leader, partitions, maxWaitMs)));
     const failed = rounds.find((round): round is PromiseRejectedResult => round.status === 'rejected');

@@ -109,6 +109,10 @@ const RESTORE_POLL_WAIT_MS = 50;
 const UNSTABLE_ATTEMPTS = 100;
 /** Backoff between attempts after a retriable failure. */
 const RETRY_BACKOFF_MS = 250;
+/** Fetched records a partition may have waiting before it is fetched no more (Kafka's buffered.records.per.partition). */
+const BUFFERED_RECORDS_PER_PARTITION = 1000;
+/** Records a task processes per round of the loop, so commits and rebalances come between. */
+const RECORDS_PER_TASK_STEP = 200;
 /** Pending outputs that are sent before the poll's records are all processed. */
 const FLUSH_RECORDS = 500;
 const PROTOCOL_NAME = 'stream';
@@ -162,6 +166,8 @@ export class KafkaStreams {
   private committedPositions = new Map<string, number>();
   /** Per input partition (INPUT_KEY), the offset after the last record processed: what a commit commits. */
   private processed = new Map<string, number>();
+  /** Records fetched and not processed yet, per input partition (INPUT_KEY). */
+  private buffered = new Map<string, RecordQueue>();
   private pending: PendingOutput[] = [];
   private flushes: Promise<void> = Promise.resolve();
   private assignment: MemberAssignment = { active: [], standby: [], hosts: {}, partitionsPerSubtopology: {} };
@@ -546,48 +552,67 @@ export class KafkaStreams {
     return [...this.tasks.values()].filter((local) => local.kind === 'active');
   }
 
-  /** One fetch round over the input partitions; each task's records in timestamp order across its partitions. */
+  /**
+   * One round of fetching and processing, bounded so that a commit, a rebalance or a punctuation
+   * never waits long: fetched records wait in per-partition queues; a partition with
+   * BUFFERED_RECORDS_PER_PARTITION queued is not fetched (Kafka's buffered.records.per.partition),
+   * and each task processes at most RECORDS_PER_TASK_STEP of its records per round, in timestamp
+   * order across its partitions. With records queued the fetch does not wait for more.
+   */
   private async pollAndProcess(): Promise<void> {
     const consumers = [...this.inputs.values()];
     if (consumers.length === 0) {
       await sleep(POLL_WAIT_MS);
       return;
     }
+    const queued = (topic: string, partition: number) => this.buffered.get(INPUT_KEY(topic, partition))?.size ?? 0;
+    const anyQueued = [...this.buffered.values()].some((queue) => queue.size > 0);
     // A topic whose fetch failed moved no position (Consumer.poll is all or nothing): the others' records are processed, then the failure is reported.
-    const settled = await Promise.allSettled(consumers.map((consumer) => consumer.poll(POLL_WAIT_MS)));
-    const byTask = new Map<LocalTask, Map<string, ConsumedRecord[]>>();
+    const settled = await Promise.allSettled(consumers.map((consumer) => {
+      const full = new Set([...consumer.positions.keys()].filter((partition) => queued(consumer.topic.name, partition) >= BUFFERED_RECORDS_PER_PARTITION));
+      return consumer.poll(anyQueued ? 0 : POLL_WAIT_MS, full);
+    }));
     for (const round of settled) {
       if (round.status === 'rejected') continue;
       for (const record of round.value) {
         const key = INPUT_KEY(record.topic, record.partition);
-        const local = this.taskByInput.get(key);
-        if (!local) continue;
-        let queues = byTask.get(local);
-        if (!queues) byTask.set(local, (queues = new Map()));
-        let queue = queues.get(key);
-        if (!queue) queues.set(key, (queue = []));
+        let queue = this.buffered.get(key);
+        if (!queue) this.buffered.set(key, (queue = new RecordQueue()));
         queue.push(record);
       }
     }
-    // Where each fetched partition's consumer stands now: a task that processes all its records is processed up to there (past control records too).
-    const polledTo = new Map<string, number>();
-    for (const consumer of consumers) for (const [partition, position] of consumer.positions) polledTo.set(INPUT_KEY(consumer.topic.name, partition), position);
-    // num.stream.threads tasks at a time, each its records in order: one task's store reads and sends wait while another's run.
-    const work = [...byTask];
-    const unfinished = new Set(byTask.keys());
+    // num.stream.threads tasks at a time: one task's store reads and sends wait while another's run.
+    const work = this.activeTasks().filter((local) => this.queuesOf(local).length > 0);
+    const failedTasks = new Set<LocalTask>();
     const lanes = Array.from({ length: Math.min(this.config.numStreamThreads, work.length) }, async () => {
       for (let next = work.shift(); next; next = work.shift()) {
-        await this.processTask(next[0], next[1]);
-        unfinished.delete(next[0]);
+        const local = next;
+        await this.processTask(local).catch((error: unknown) => {
+          failedTasks.add(local);
+          throw error;
+        });
       }
     });
     const results = [...settled, ...(await Promise.allSettled(lanes))];
-    for (const [key, position] of polledTo) {
-      const local = this.taskByInput.get(key);
-      if (local && !unfinished.has(local)) this.processed.set(key, position);
+    // A partition whose queue is empty is processed up to its consumer's position (past control records too).
+    for (const consumer of consumers) {
+      for (const [partition, position] of consumer.positions) {
+        const local = this.taskByInput.get(INPUT_KEY(consumer.topic.name, partition));
+        if (local && !failedTasks.has(local) && queued(consumer.topic.name, partition) === 0) this.processed.set(INPUT_KEY(consumer.topic.name, partition), position);
+      }
     }
     const failed = results.find((round): round is PromiseRejectedResult => round.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** The task's input queues that hold records. */
+  private queuesOf(local: LocalTask): RecordQueue[] {
+    const queues: RecordQueue[] = [];
+    for (const topic of local.subtopology.sourceTopics) {
+      const queue = this.buffered.get(INPUT_KEY(topic, local.partition));
+      if (queue && queue.size > 0) queues.push(queue);
+    }
+    return queues;
   }
 
   /**
@@ -595,6 +620,7 @@ export class KafkaStreams {
    * fetched and not processed (their task stopped at an error) are fetched again, not skipped.
    */
   private rewindInputs(): void {
+    this.buffered = new Map();
     for (const [topic, consumer] of this.inputs) {
       for (const partition of consumer.positions.keys()) {
         const processed = this.processed.get(INPUT_KEY(topic, partition));
@@ -603,8 +629,14 @@ export class KafkaStreams {
     }
   }
 
-  private async processTask(local: LocalTask, queues: ReadonlyMap<string, ConsumedRecord[]>): Promise<void> {
-    for (const record of mergeByTimestamp([...queues.values()])) {
+  /** Up to RECORDS_PER_TASK_STEP of the task's queued records, the earliest timestamp first across its partitions. */
+  private async processTask(local: LocalTask): Promise<void> {
+    const queues = this.queuesOf(local);
+    for (let count = 0; count < RECORDS_PER_TASK_STEP; count++) {
+      let earliest: RecordQueue | undefined;
+      for (const queue of queues) if (queue.size > 0 && (!earliest || queue.peek().timestamp < earliest.peek().timestamp)) earliest = queue;
+      if (!earliest) return;
+      const record = earliest.shift();
       await local.task.process(record.topic, record.partition, record.offset, record.timestamp, record.key, record.value, record.headers);
       this.processed.set(INPUT_KEY(record.topic, record.partition), record.offset + 1);
       await local.task.punctuate('STREAM_TIME');
@@ -788,6 +820,7 @@ export class KafkaStreams {
     this.tasks.clear();
     this.inputs = new Map();
     this.processed = new Map();
+    this.buffered = new Map();
     this.taskByInput.clear();
   }
 
@@ -867,6 +900,7 @@ export class KafkaStreams {
     }
     this.inputs = inputs;
     this.processed = processed;
+    this.buffered = new Map();
   }
 
   /**
@@ -1125,20 +1159,32 @@ export class KafkaStreams {
   }
 }
 
-/** The records of several partitions, each in offset order, merged by timestamp (earliest head first). */
-function mergeByTimestamp(queues: ConsumedRecord[][]): ConsumedRecord[] {
-  if (queues.length === 1) return queues[0]!;
-  const heads = queues.map(() => 0);
-  const out: ConsumedRecord[] = [];
-  for (;;) {
-    let best = -1;
-    for (let index = 0; index < queues.length; index++) {
-      const record = queues[index]![heads[index]!];
-      if (record && (best < 0 || record.timestamp < queues[best]![heads[best]!]!.timestamp)) best = index;
+/** A partition's fetched records waiting to be processed, oldest first. */
+class RecordQueue {
+  private records: ConsumedRecord[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.records.length - this.head;
+  }
+
+  push(record: ConsumedRecord): void {
+    this.records.push(record);
+  }
+
+  peek(): ConsumedRecord {
+    return this.records[this.head]!;
+  }
+
+  shift(): ConsumedRecord {
+    const record = this.records[this.head]!;
+    this.head += 1;
+    // Drop the consumed front now and then, so the array does not grow without end.
+    if (this.head >= 1024 && this.head * 2 >= this.records.length) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
     }
-    if (best < 0) return out;
-    out.push(queues[best]![heads[best]!]!);
-    heads[best]! += 1;
+    return record;
   }
 }
 

@@ -493,6 +493,37 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     await a.close();
   });
 
+  test('a large backlog is processed in bounded rounds: punctuations (and commits) come between them', async () => {
+    await admin.createTopic('backlog-input', { partitions: 1, replicationFactor: 1 });
+    const info = await admin.describeTopic('backlog-input');
+    const producer = new Producer(cluster, info, { compression: 0, acks: -1 });
+    const total = 10_000;
+    // Batches of 5000 records: a fetch brings at least one whole batch.
+    for (let start = 0; start < total; start += 5000) {
+      const sent = await producer.send(Array.from({ length: 5000 }, (_, index) => ({ key: null, value: Buffer.alloc(100, start + index), headers: [] })));
+      assert.equal(sent.find((result) => result.error !== null), undefined);
+    }
+    let processed = 0;
+    const atPunctuation: number[] = [];
+    const builder = new StreamsBuilder();
+    builder.stream('backlog-input', Consumed.with(Serdes.Bytes(), Serdes.Bytes())).process(() => ({
+      init: (context: ProcessorContext) => void context.schedule(1, 'WALL_CLOCK_TIME', () => void atPunctuation.push(processed)),
+      process: () => void (processed += 1),
+    }));
+    const streams = new KafkaStreams(builder.build(), { 'application.id': 'backlog-app', 'bootstrap.servers': broker.bootstrapServers, 'state.dir': join(stateRoot, 'backlog') }, { connect: connectTcp });
+    running.push(streams);
+    await streams.start();
+    const deadline = Date.now() + 30_000;
+    while (processed < total) {
+      if (Date.now() > deadline || streams.state === 'ERROR') assert.fail(`processed ${processed} of ${total} (${streams.state})`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await streams.close();
+    const steps = atPunctuation.slice(1).map((count, index) => count - atPunctuation[index]!);
+    // One fetch brings thousands of these records; unbounded, one round would process them all.
+    assert.ok(Math.max(...steps) < 1000, `largest round between punctuations: ${Math.max(...steps)} records`);
+  });
+
   test('close() while start() runs: the instance never joins, stays NOT_RUNNING and leaves no connection open', async () => {
     await admin.createTopic('early-close-input', { partitions: 1, replicationFactor: 1 });
     const open = new Set<ByteStream>();
