@@ -52,6 +52,7 @@ import { Producer, type ProducerRecord } from '../../../src/client/producer.js';
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { type RunningConveyor, createTopic, startConveyor } from '../../../bench/lib/conveyor.js';
 import { stopServer } from '../../../bench/lib/processes.js';
+import { seededRandom } from '../../support/records.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -104,19 +105,7 @@ const WORKER = join(import.meta.dirname, 'counting-worker.ts');
 const STOP_GRACE_MS = 20_000;
 const DRAIN_MS = 60_000;
 
-// ---- Seeded randomness (mulberry32): the same --seed gives the same keys and the same kill plan ----
-
-function rngOf(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// Seeded randomness (test/support's mulberry32): the same --seed gives the same keys and the same kill plan.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function log(message: string): void {
@@ -206,7 +195,7 @@ interface Chaos {
 
 async function chaosLoop(bootstrap: string, done: () => boolean, chaos: Chaos): Promise<void> {
   if (KILL_EVERY_MS === 0) return;
-  const rng = rngOf(SEED * 2 + 1);
+  const rng = seededRandom(SEED * 2 + 1);
   while (!done()) {
     const wait = KILL_EVERY_MS * (0.5 + rng());
     const until = performance.now() + wait;
@@ -238,7 +227,7 @@ interface Production {
 
 /** Writes RECORDS records (acks=all) at up to PRODUCE_RATE records/s; failed records are sent again. */
 async function produceInput(cluster: ClusterClient, admin: AdminClient, production: Production, stop: () => boolean): Promise<void> {
-  const rng = rngOf(SEED * 2);
+  const rng = seededRandom(SEED * 2);
   let info = await admin.describeTopic(INPUT);
   const producer = new Producer(cluster, info, { compression: 0, acks: -1 });
   const started = performance.now();

@@ -35,7 +35,7 @@ import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { Serdes } from '../../../src/streams/index.js';
 import { KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
 import { waitFor } from '../../support/wait.js';
-import { wordCount } from './word-count-app.js';
+import { linesAndCounts, wordCount } from './word-count-app.js';
 
 const OFFSETS_PARTITIONS = 3;
 const INPUT_PARTITIONS = 4;
@@ -56,26 +56,6 @@ const CLUSTER_CONFIG = {
   'broker.heartbeat.interval.ms': 500,
   'replica.fetch.backoff.ms': 100,
 };
-
-const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
-
-/** Deterministic lines and the counts Kafka Streams' word count ends with (as in kafka-streams.test.ts). */
-function linesAndCounts(count: number, seed: number): { lines: string[]; counts: Map<string, number> } {
-  const lines: string[] = [];
-  const counts = new Map<string, number>();
-  let state = seed;
-  for (let index = 0; index < count; index++) {
-    const words: string[] = [];
-    for (let w = 0; w < 1 + (index % 4); w++) {
-      state = (state * 1103515245 + 12345) & 0x7fffffff;
-      const word = WORDS[(state >>> 16) % WORDS.length]!;
-      words.push(w === 0 ? word.toUpperCase() : word);
-      counts.set(word, (counts.get(word) ?? 0) + 1);
-    }
-    lines.push(words.join(' '));
-  }
-  return { lines, counts };
-}
 
 function sum(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): Map<string, number> {
   const total = new Map(a);

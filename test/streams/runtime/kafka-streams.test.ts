@@ -22,7 +22,7 @@ import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { Consumed, Produced, Serdes, StreamsBuilder, type ProcessorContext, type StreamRecord } from '../../../src/streams/index.js';
 import { InvalidStateStoreError, KafkaStreams, type KafkaStreamsState } from '../../../src/streams/runtime/index.js';
 import { startTestBroker, type TestBroker } from '../../support/broker.js';
-import { wordCount } from './word-count-app.js';
+import { linesAndCounts, wordCount } from './word-count-app.js';
 
 const BROKER_CONFIG = {
   'group.initial.rebalance.delay.ms': 0,
@@ -31,26 +31,6 @@ const BROKER_CONFIG = {
   'offsets.topic.replication.factor': 1,
   'transaction.state.log.replication.factor': 1,
 };
-
-const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
-
-/** Deterministic lines and the counts Kafka Streams' word count ends with. */
-function linesAndCounts(count: number, seed: number): { lines: string[]; counts: Map<string, number> } {
-  const lines: string[] = [];
-  const counts = new Map<string, number>();
-  let state = seed;
-  for (let index = 0; index < count; index++) {
-    const words: string[] = [];
-    for (let w = 0; w < 1 + (index % 4); w++) {
-      state = (state * 1103515245 + 12345) & 0x7fffffff;
-      const word = WORDS[(state >>> 16) % WORDS.length]!;
-      words.push(w === 0 ? word.toUpperCase() : word);
-      counts.set(word, (counts.get(word) ?? 0) + 1);
-    }
-    lines.push(words.join(' '));
-  }
-  return { lines, counts };
-}
 
 describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
   let broker: TestBroker;
