@@ -127,3 +127,30 @@ test('a coordinator that may be cut off from the controller answers from none of
   assert.equal((await node.describe('cut-off')).state, 'CompleteAbort');
   node.stop();
 });
+
+test("a commit's offsets marker is written only after its records' markers: the group's offsets become stable after the records are committed", async () => {
+  const written: string[] = [];
+  let releaseRecords = () => {};
+  const recordsHeld = new Promise<void>((resolve) => {
+    releaseRecords = resolve;
+  });
+  const markers: TransactionMarkerWriter = {
+    async writeMarker(marker) {
+      if (marker.topic === 'changelog') await recordsHeld;
+      written.push(`${marker.topic}-${marker.partition}`);
+      return true;
+    },
+  };
+  const node = coordinator(new MemoryStateLog(), markers);
+  await node.start();
+  const producer = await node.initProducerId({ transactionalId: 'ordered', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+  assert.deepEqual(await node.addPartitions('ordered', producer.producerId, producer.producerEpoch, [{ topic: 'changelog', partition: 0 }, { topic: 'output', partition: 1 }]), [ErrorCode.NONE, ErrorCode.NONE]);
+  assert.equal(await node.addOffsetsPartition('ordered', producer.producerId, producer.producerEpoch, '__consumer_offsets', 3), ErrorCode.NONE);
+  const ended = node.endTransaction('ordered', producer.producerId, producer.producerEpoch, true);
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(written, ['output-1'], 'the offsets marker waits while a record partition has none yet');
+  releaseRecords();
+  assert.equal(await ended, ErrorCode.NONE);
+  assert.deepEqual(written, ['output-1', 'changelog-0', '__consumer_offsets-3']);
+  node.stop();
+});

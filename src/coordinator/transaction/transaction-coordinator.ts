@@ -10,6 +10,7 @@ import { ErrorCode } from '../../base/error-codes.js';
 import type { Logger } from '../../base/logger.js';
 import { readLastOffset } from '../../protocol/records/batch-header.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, recordBatchSpans } from '../../protocol/records/record-batch.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../../metadata/topic-name.js';
 import { offsetsPartitionFor } from '../group/group-partition.js';
 import { coordinatorAppendError } from '../append-errors.js';
 import {
@@ -349,11 +350,22 @@ export class TransactionCoordinator {
     return this.#stopped;
   }
 
-  /** Writes the markers of a prepared transaction, then its Complete record. */
+  /**
+   * Writes the markers of a prepared transaction, then its Complete record. The markers of the
+   * records' partitions come first, those of the groups' offsets partitions after them: a group's
+   * offsets of the transaction become stable (what OffsetFetch with RequireStable waits for) only
+   * once its records are committed where they were written. A Kafka Streams task that restores its
+   * changelog after reading stable offsets so never starts after a transaction whose changelog
+   * writes it could not read yet (they would be lost from its state).
+   */
   async #completeTransaction(metadata: TransactionMetadata): Promise<number> {
     const committed = metadata.status === TransactionStatus.prepareCommit;
-    const written = await Promise.all([...metadata.partitions].map((key) => this.#writeMarker(metadata, key, committed)));
-    if (!written.every(Boolean)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const keys = [...metadata.partitions];
+    const isOffsets = (key: string) => splitTopicPartitionKey(key).topic === CONSUMER_OFFSETS_TOPIC;
+    const records = await Promise.all(keys.filter((key) => !isOffsets(key)).map((key) => this.#writeMarker(metadata, key, committed)));
+    if (!records.every(Boolean)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const offsets = await Promise.all(keys.filter(isOffsets).map((key) => this.#writeMarker(metadata, key, committed)));
+    if (!offsets.every(Boolean)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return this.#store({
       ...metadata,
       status: committed ? TransactionStatus.completeCommit : TransactionStatus.completeAbort,
