@@ -12,11 +12,10 @@
 // produces the third part, and:
 //   - exactly_once_v2: the final counts are exact and each word's counts are exactly 1..n under
 //     read_committed (nothing doubled, nothing lost), both instances still RUNNING, never ERROR;
-//   - at_least_once: every input word is counted, each final count at least the exact one, both
-//     instances still RUNNING, never ERROR;
-//   - exactly_once_v2 again with the crashed broker first in the instances' bootstrap.servers: a
-//     Kafka client uses the bootstrap list only to find the cluster, then the brokers its metadata
-//     names, so losing the first address must not matter.
+//   - at_least_once, with the crashed broker first in the instances' bootstrap.servers (a Kafka
+//     client uses the bootstrap list only to find the cluster, then the brokers its metadata names,
+//     so losing the first address must not matter): every input word is counted, each final count
+//     at least the exact one, both instances still RUNNING, never ERROR.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -360,15 +359,10 @@ describe('KafkaStreams on a 3-broker cluster with a broker killed', { timeout: 1
     survived(s, histories);
   });
 
-  test('at_least_once: the broker leading most input partitions and the group coordinator crashes mid-stream; every word counted, no count short', async () => {
-    const { records, total, histories, s } = await brokerKilledMidStream('alos', 'at_least_once', false, 5);
+  // One test for two things (CI time): at_least_once, and the dead broker first in the instances' bootstrap.servers.
+  test('at_least_once, the crashed broker first in bootstrap.servers: every word counted, no count short; the instances go on with the brokers the metadata names', async () => {
+    const { records, total, histories, s } = await brokerKilledMidStream('alos', 'at_least_once', true, 5);
     atLeastOnce(records, total);
-    survived(s, histories);
-  });
-
-  test('exactly_once_v2, the crashed broker first in bootstrap.servers: the instances go on with the brokers the metadata names', async () => {
-    const { records, total, histories, s } = await brokerKilledMidStream('eos-first', 'exactly_once_v2', true, 7);
-    exactlyOnce(records, total);
     survived(s, histories);
   });
 });
