@@ -88,6 +88,22 @@ class RetriableStreamsError extends Error {
 const TASK_MIGRATED = new Set<number>([ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.FENCED_INSTANCE_ID]);
 
 /**
+ * Runs a step of the open transaction. A failure that is not fatal leaves the transaction's fate
+ * unknown (a send may have been written, an EndTxn that timed out may have committed): it is not
+ * carried on as if nothing happened but becomes abortable, so the loop aborts it (or fences it
+ * with a new producer) and the tasks start again from what was committed (Kafka Streams'
+ * TaskCorruptedException under exactly-once).
+ */
+async function transactionStep<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (classify(error) !== 'retriable') throw error;
+    throw new TransactionAbortableError(`the transaction's outcome is unknown: ${error instanceof Error ? error.message : String(error)}`, -1);
+  }
+}
+
+/**
  * What the loop does with an error: `migrated` drops every task (aborting the transaction) and
  * rejoins; `retriable` learns the metadata again and retries until task.timeout.ms; `fatal` puts
  * the instance in ERROR (a bug, a processor's exception, a refused configuration).
@@ -665,7 +681,7 @@ export class KafkaStreams {
         producer.beginTransaction();
         this.inTransaction = true;
       }
-      results = await producer.send(records, this.topics);
+      results = await transactionStep(() => producer.send(records, this.topics));
     } else {
       results = await this.producer!.send(records);
     }
@@ -711,13 +727,11 @@ export class KafkaStreams {
         const producer = await this.transactionalProducer();
         if (!this.inTransaction) producer.beginTransaction();
         this.inTransaction = true;
-        await producer.sendOffsetsToTransaction(offsets, {
-          groupId: this.config.applicationId,
-          generationId: this.member.generationId,
-          memberId: this.member.memberId,
-          coordinator: await this.member.currentCoordinator(),
+        const coordinator = await this.member.currentCoordinator();
+        await transactionStep(async () => {
+          await producer.sendOffsetsToTransaction(offsets, { groupId: this.config.applicationId, generationId: this.member.generationId, memberId: this.member.memberId, coordinator });
+          await producer.commitTransaction();
         });
-        await producer.commitTransaction();
         this.inTransaction = false;
       }
     } else {
