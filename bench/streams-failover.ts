@@ -61,6 +61,7 @@ import { Consumed, KafkaStreams, Materialized, Produced, Serdes, StreamsBuilder,
 import { type RunningConveyor, createTopic, startConveyor } from './lib/conveyor.js';
 import { buildInfo, machineBase } from './lib/machine.js';
 import { sleep, stopServer } from './lib/processes.js';
+import { median } from './lib/measurements.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -379,10 +380,6 @@ async function main(): Promise<void> {
   report(setup, rounds);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function report(setup: Record<string, unknown>, rounds: Round[]): void {
   const lines = [

@@ -41,6 +41,7 @@ import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder, TimeWindows, 
 import { type RunningConveyor, createTopic, perfTool, startConveyor } from './lib/conveyor.js';
 import { buildInfo, machineBase } from './lib/machine.js';
 import { stopServer } from './lib/processes.js';
+import { median } from './lib/measurements.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -261,10 +262,6 @@ async function main(): Promise<void> {
   report(setup, rounds);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function report(setup: Record<string, unknown>, rounds: Round[]): void {
   const lines = [`Setup: ${JSON.stringify(setup)}`, '', '| run | records/s (median of rounds) | × perf baseline (per round) | first output ms | records/s after it |', '|---|---|---|---|---|'];
