@@ -1029,7 +1029,7 @@ export class KafkaStreams {
     });
   }
 
-  /** Reads each changelog partition of the task from its position to the end (the last stable offset under exactly_once). */
+  /** Restores the task's stores from their changelogs (restoreStores), flagged for the restored-records count. */
   private async restore(local: LocalTask): Promise<void> {
     this.restoring = true;
     try {
@@ -1039,12 +1039,25 @@ export class KafkaStreams {
     }
   }
 
+  /**
+   * Reads each changelog partition of the task to its end: the high watermark, also under
+   * exactly_once. Its read_committed consumer reads committed records only, and no further than the
+   * last stable offset; reading to the high watermark therefore waits for every transaction open
+   * below it to end. The last stable offset is not the end: an instance killed mid-transaction
+   * leaves its changelog writes open until the transaction times out, and the records the task's
+   * next owner committed after them are above that offset. A task restored only that far would
+   * lack committed updates and count them again (the campaign's lost increments).
+   */
   private async restoreStores(local: LocalTask): Promise<void> {
+    const deadline = Date.now() + this.config.taskTimeoutMs;
     for (const [store, topic] of local.changelogs) {
       const info = await this.topicInfo(topic);
       const consumer = local.standbyConsumers.get(topic) ?? (await this.changelogConsumer(local, topic, info));
-      const end = (await this.admin.listOffsets(info, OffsetSpec.latest, this.eos)).get(local.partition) ?? 0;
-      while ((consumer.positions.get(local.partition) ?? 0) < end) {
+      const end = (await this.admin.listOffsets(info, OffsetSpec.latest)).get(local.partition) ?? 0;
+      while ((consumer.positions.get(local.partition) ?? 0) < end && !this.stopping) {
+        if (Date.now() > deadline) {
+          throw new StreamsRuntimeError(`restoring task ${local.name}: ${topic} partition ${local.partition} stays at offset ${consumer.positions.get(local.partition)} below its end ${end} for task.timeout.ms (${this.config.taskTimeoutMs} ms): a transaction open there does not end`);
+        }
         const records = await consumer.poll(RESTORE_POLL_WAIT_MS);
         await this.apply(local, store, records);
         local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);

@@ -401,6 +401,38 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     await a.close();
   });
 
+  test('exactly_once_v2: a task taken over while a dead instance\'s transaction is still open on its changelog restores every committed write after it', async () => {
+    await admin.createTopic('zombie-input', { partitions: 1, replicationFactor: 1 });
+    await admin.createTopic('zombie-output', { partitions: 1, replicationFactor: 1 });
+    const eos = { 'processing.guarantee': 'exactly_once_v2', 'dsl.default.store.type': 'in_memory' };
+    const a = streamsFor('zombie-app', 'zombie-input', 'zombie-output', 'zombie-a', eos);
+    await a.start();
+    await produceLines('zombie-input', ['x', 'x', 'x']);
+    await waitForCounts('zombie-output', new Map([['x', 3]]));
+    // An instance killed mid-transaction (its own transactional id, as under exactly_once_v2):
+    // its write to the changelog stays open, holding the last stable offset, until it is aborted.
+    const changelog = 'zombie-app-counts-store-changelog';
+    const dead = new TransactionalProducer(cluster, { transactionalId: 'zombie-app-dead-instance', transactionTimeoutMs: 60_000 });
+    await dead.init();
+    dead.beginTransaction();
+    const [written] = await dead.send([{ topic: changelog, partition: 0, key: Buffer.from('x'), value: Buffer.alloc(8), headers: [] }], new Map([[changelog, await admin.describeTopic(changelog)]]));
+    assert.equal(written!.error, null);
+    // The task's owner goes on: its committed changelog writes (x = 4, 5) come after the open one.
+    await produceLines('zombie-input', ['x', 'x']);
+    await waitForCounts('zombie-output', new Map([['x', 5]]));
+    await a.close();
+    const b = streamsFor('zombie-app', 'zombie-input', 'zombie-output', 'zombie-b', eos);
+    await b.start();
+    await produceLines('zombie-input', ['x']);
+    // The dead instance's transaction ends (here by an abort; a killed one by its timeout) while b waits.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await dead.abortTransaction();
+    dead.close();
+    const records = await waitForCounts('zombie-output', new Map([['x', 6]]), 20_000);
+    assert.deepEqual(records.map(({ count }) => count), [1, 2, 3, 4, 5, 6]);
+    await b.close();
+  });
+
   test('num.stream.threads: that many tasks process side by side (an async processor overlaps across tasks), each in order', async () => {
     await admin.createTopic('threads-input', { partitions: 4, replicationFactor: 1 });
     await admin.createTopic('threads-output', { partitions: 1, replicationFactor: 1 });
