@@ -52,6 +52,7 @@ import {
   type MemberInfo,
   type TaskName,
 } from './assignor.js';
+import { type StateDirectoryLock, lockStateDirectory } from './state-directory.js';
 import { checkpointKey, deleteCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -129,6 +130,8 @@ const RETRY_BACKOFF_MS = 250;
 const BUFFERED_RECORDS_PER_PARTITION = 1000;
 /** Records a task processes per round of the loop, so commits and rebalances come between. */
 const RECORDS_PER_TASK_STEP = 200;
+/** Changelog records a standby task applies per changelog per round (the rest wait for the next rounds). */
+const STANDBY_RECORDS_PER_STEP = 500;
 /** Pending outputs that are sent before the poll's records are all processed. */
 const FLUSH_RECORDS = 500;
 const PROTOCOL_NAME = 'stream';
@@ -151,6 +154,8 @@ interface LocalTask {
   readonly changelogPositions: Map<string, number>;
   /** Standby: a consumer per changelog topic, created on first update. */
   readonly standbyConsumers: Map<string, Consumer>;
+  /** Standby: per changelog topic, records fetched and not yet applied (a round applies a bounded share). */
+  readonly standbyBacklog: Map<string, ConsumedRecord[]>;
 }
 
 interface PendingOutput {
@@ -162,7 +167,9 @@ interface PendingOutput {
 export class KafkaStreams {
   private readonly config: StreamsConfigValues;
   private readonly metadata: TopologyMetadata;
-  private readonly processId = randomUUID();
+  /** Kept in the state directory when the topology has persistent stores (see state-directory.ts), else new per instance. */
+  private processId: string = randomUUID();
+  private stateLock: StateDirectoryLock | undefined;
   private readonly eos: boolean;
   private currentState: KafkaStreamsState = 'CREATED';
   private readonly listeners: StateListener[] = [];
@@ -270,6 +277,10 @@ export class KafkaStreams {
   }
 
   private async prepare(): Promise<void> {
+    if (this.hasPersistentStores()) {
+      this.stateLock = await lockStateDirectory(join(this.config.stateDir, this.config.applicationId));
+      this.processId = this.stateLock.processId;
+    }
     await this.createInternalTopics();
     await this.startGlobalTasks();
     if (this.eos) await this.transactionalProducer();
@@ -348,7 +359,16 @@ export class KafkaStreams {
     await this.member.leave().catch(() => undefined);
     this.transactional?.close();
     this.closeConnections();
+    await this.stateLock?.release();
     if (this.currentState !== 'ERROR') this.setState('NOT_RUNNING');
+  }
+
+  /** Whether any store of the topology (global ones included) is persistent: then the state directory is used. */
+  private hasPersistentStores(): boolean {
+    return this.metadata.subtopologies.some((subtopology) => subtopology.stores.some((name) => {
+      const definition = this.topology.stores.get(name);
+      return definition !== undefined && this.isPersistent(definition);
+    }));
   }
 
   /**
@@ -367,6 +387,8 @@ export class KafkaStreams {
     void (this.loop ?? Promise.resolve()).then(async () => {
       for (const local of this.tasks.values()) await local.task.close().catch(() => undefined);
       this.tasks.clear();
+      // A crashed process's lock would be stale by its pid; in this process the directory is given up.
+      await this.stateLock?.release();
     });
   }
 
@@ -983,6 +1005,7 @@ export class KafkaStreams {
       changelogs,
       changelogPositions: new Map(),
       standbyConsumers: new Map(),
+      standbyBacklog: new Map(),
       task: undefined as unknown as StreamTask,
     };
     for (const topic of changelogs.values()) {
@@ -1053,6 +1076,9 @@ export class KafkaStreams {
     for (const [store, topic] of local.changelogs) {
       const info = await this.topicInfo(topic);
       const consumer = local.standbyConsumers.get(topic) ?? (await this.changelogConsumer(local, topic, info));
+      // A standby promoted here first applies what it had fetched and not yet applied.
+      await this.apply(local, store, local.standbyBacklog.get(topic) ?? []);
+      local.standbyBacklog.delete(topic);
       const end = (await this.admin.listOffsets(info, OffsetSpec.latest)).get(local.partition) ?? 0;
       while ((consumer.positions.get(local.partition) ?? 0) < end && !this.stopping) {
         if (Date.now() > deadline) {
@@ -1081,7 +1107,11 @@ export class KafkaStreams {
     else this.standbyApplied += entries.length;
   }
 
-  /** Standby tasks apply what their changelogs got since the last round, without waiting. */
+  /**
+   * Standby tasks apply what their changelogs got since the last round, without waiting, and at
+   * most STANDBY_RECORDS_PER_STEP records per changelog per round (a fetch can bring thousands):
+   * the rest waits in the task's backlog, and the changelog is fetched again once that is applied.
+   */
   private async updateStandbys(): Promise<void> {
     for (const local of this.tasks.values()) {
       if (local.kind !== 'standby') continue;
@@ -1091,8 +1121,13 @@ export class KafkaStreams {
           consumer = await this.changelogConsumer(local, topic, await this.topicInfo(topic));
           local.standbyConsumers.set(topic, consumer);
         }
-        await this.apply(local, store, await consumer.poll(0));
-        local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);
+        let backlog = local.standbyBacklog.get(topic) ?? [];
+        if (backlog.length === 0) backlog = await consumer.poll(0);
+        await this.apply(local, store, backlog.slice(0, STANDBY_RECORDS_PER_STEP));
+        const rest = backlog.slice(STANDBY_RECORDS_PER_STEP);
+        local.standbyBacklog.set(topic, rest);
+        // The checkpoint's position: after what was applied, not after what was fetched.
+        local.changelogPositions.set(topic, rest.length > 0 ? rest[0]!.offset : consumer.positions.get(local.partition)!);
       }
     }
   }

@@ -1,13 +1,15 @@
 // A KafkaStreams word count instance in its own process, for the SIGKILL test in
 // kafka-streams.test.ts: exactly_once_v2, one-second transactions (so the kill lands inside one),
 // and a line on stdout per 100 counts it sends, so the parent knows it is mid-stream.
-// Arguments: bootstrap servers, application id, input topic, output topic, state directory.
+// Arguments: bootstrap servers, application id, input topic, output topic, state directory, and
+// optionally the store type (in_memory, the default here, or rocksDB: LevelDB) and the transaction
+// timeout in ms (2000).
 import { connectTcp } from '../../../src/node/tcp-byte-stream.js';
 import { Serdes } from '../../../src/streams/index.js';
 import { KafkaStreams } from '../../../src/streams/runtime/index.js';
 import { wordCount } from './word-count-app.js';
 
-const [bootstrap, applicationId, input, output, stateDir] = process.argv.slice(2) as [string, string, string, string, string];
+const [bootstrap, applicationId, input, output, stateDir, storeType = 'in_memory', transactionTimeoutMs = '2000'] = process.argv.slice(2) as [string, string, string, string, string, string?, string?];
 let counts = 0;
 const streams = new KafkaStreams(wordCount(input, output, () => {
   if (++counts % 100 === 0) process.stdout.write(`counts ${counts}\n`);
@@ -17,8 +19,8 @@ const streams = new KafkaStreams(wordCount(input, output, () => {
   'state.dir': stateDir,
   'processing.guarantee': 'exactly_once_v2',
   'commit.interval.ms': 1000,
-  'producer.transaction.timeout.ms': 2000,
-  'dsl.default.store.type': 'in_memory',
+  'producer.transaction.timeout.ms': Number(transactionTimeoutMs),
+  'dsl.default.store.type': storeType,
   'consumer.session.timeout.ms': 3000,
   'consumer.heartbeat.interval.ms': 200,
   'consumer.max.poll.interval.ms': 10_000,
