@@ -66,4 +66,4 @@ export type {
 } from './state/key-value-store.js';
 export type { KeyValueBytesStore, KeyValueBytesStoreSupplier } from './state/bytes-store.js';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestRecord } from './test-driver.js';
-export { InvalidStateStoreError, KafkaStreams, StateDirectoryLockedError, StreamsRuntimeError, type KafkaStreamsOptions, type KafkaStreamsState, type KeyQueryMetadata, type StateListener } from './runtime/index.js';
+export { ApplicationShutdownError, InvalidStateStoreError, KafkaStreams, StateDirectoryLockedError, StreamsRuntimeError, type StreamThreadExceptionResponse, type StreamsUncaughtExceptionHandler, type KafkaStreamsOptions, type KafkaStreamsState, type KeyQueryMetadata, type StateListener } from './runtime/index.js';

@@ -33,6 +33,8 @@ export interface MemberInfo {
   readonly host: string;
   readonly previousActive: readonly TaskName[];
   readonly previousStandby: readonly TaskName[];
+  /** The instance's uncaught-exception handler answered SHUTDOWN_APPLICATION. */
+  readonly shutdownRequested?: boolean;
 }
 
 /** What the leader gives each member. */
@@ -43,6 +45,8 @@ export interface MemberAssignment {
   readonly hosts: Record<string, TaskName[]>;
   /** Partitions per task (the source topics' count), so every member can map keys to tasks. */
   readonly partitionsPerSubtopology: Record<number, number>;
+  /** Every member shuts down (Kafka's AssignorError.SHUTDOWN_REQUESTED). */
+  readonly shutdownRequested?: boolean;
 }
 
 /** The tasks of every non-global sub-topology: one per partition of its source topics. */

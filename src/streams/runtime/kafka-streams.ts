@@ -58,6 +58,18 @@ import { checkpointKey, deleteCheckpoint, readCheckpoint, writeCheckpoint, type 
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
 export type StateListener = (newState: KafkaStreamsState, oldState: KafkaStreamsState) => void;
 
+/**
+ * What an uncaught exception does (Kafka's StreamThreadExceptionResponse, KIP-671):
+ * `REPLACE_THREAD` gives up what was processed since the last commit (the transaction aborted, the
+ * tasks' state restored from the changelogs) and carries on from the committed offsets, as a new
+ * stream thread would; `SHUTDOWN_CLIENT` (the default) puts this instance in ERROR;
+ * `SHUTDOWN_APPLICATION` puts every instance of the application in ERROR, through the group's next
+ * rebalance.
+ */
+export type StreamThreadExceptionResponse = 'REPLACE_THREAD' | 'SHUTDOWN_CLIENT' | 'SHUTDOWN_APPLICATION';
+export type StreamsUncaughtExceptionHandler = (error: Error) => StreamThreadExceptionResponse;
+const EXCEPTION_RESPONSES: readonly StreamThreadExceptionResponse[] = ['REPLACE_THREAD', 'SHUTDOWN_CLIENT', 'SHUTDOWN_APPLICATION'];
+
 export interface KafkaStreamsOptions {
   /** Opens connections: TCP (src/node's connectTcp) unless a test or an embedding gives its own. */
   readonly connect?: Connector;
@@ -78,6 +90,11 @@ export class StreamsRuntimeError extends Error {
 /** Kafka's InvalidStateStoreException: the store cannot be read now (not running, or a task of it is restoring); try again later. */
 export class InvalidStateStoreError extends StreamsRuntimeError {
   override name = 'InvalidStateStoreError';
+}
+
+/** Every instance of the application was told to shut down (an uncaught-exception handler answered SHUTDOWN_APPLICATION). */
+export class ApplicationShutdownError extends StreamsRuntimeError {
+  override name = 'ApplicationShutdownError';
 }
 
 /** A failure the next attempt may not have (a broker down, a leader moving): Kafka's RetriableException. */
@@ -182,6 +199,10 @@ export class KafkaStreams {
   private producer: Producer | undefined;
   private transactional: TransactionalProducer | undefined;
   private inTransaction = false;
+  private exceptionHandler: StreamsUncaughtExceptionHandler | undefined;
+  private replacedThreads = 0;
+  /** Set once this instance's handler answered SHUTDOWN_APPLICATION: its subscriptions ask the leader for it. */
+  private shutdownRequested = false;
   private readonly topics = new Map<string, TopicInfo>();
   private readonly tasks = new Map<TaskName, LocalTask>();
   private inputs = new Map<string, Consumer>();
@@ -248,6 +269,31 @@ export class KafkaStreams {
   /** The error that put the instance in ERROR, if any. */
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /**
+   * Decides what an exception the loop cannot survive does: a processor's, or a failure that outlived
+   * `task.timeout.ms`. Set before start(), as in Kafka. An answer that is not one of the three, or a
+   * handler that throws, is taken as SHUTDOWN_CLIENT.
+   */
+  setUncaughtExceptionHandler(handler: StreamsUncaughtExceptionHandler): void {
+    if (this.currentState !== 'CREATED') throw new StreamsRuntimeError(`setUncaughtExceptionHandler() is allowed before start() only (now ${this.currentState})`);
+    this.exceptionHandler = handler;
+  }
+
+  /** Times an uncaught exception was answered with REPLACE_THREAD (Kafka's replaced stream threads). */
+  get threadsReplaced(): number {
+    return this.replacedThreads;
+  }
+
+  private exceptionResponse(error: Error): StreamThreadExceptionResponse {
+    if (!this.exceptionHandler) return 'SHUTDOWN_CLIENT';
+    try {
+      const response = this.exceptionHandler(error);
+      return EXCEPTION_RESPONSES.includes(response) ? response : 'SHUTDOWN_CLIENT';
+    } catch {
+      return 'SHUTDOWN_CLIENT';
+    }
   }
 
   setStateListener(listener: StateListener): void {
@@ -500,12 +546,27 @@ export class KafkaStreams {
         failingSince = undefined;
       } catch (error) {
         if (this.killed) return;
+        if (error instanceof ApplicationShutdownError) {
+          this.fail(error);
+          return;
+        }
         const kind = classify(error);
         failingSince ??= Date.now();
         if (kind === 'fatal' || Date.now() - failingSince > this.config.taskTimeoutMs) {
+          const uncaught = kind === 'fatal' ? (error instanceof Error ? error : new Error(String(error))) : new StreamsRuntimeError(`no progress for task.timeout.ms (${this.config.taskTimeoutMs} ms); last: ${error instanceof Error ? error.message : String(error)}`);
+          const response = this.exceptionResponse(uncaught);
+          if (response !== 'SHUTDOWN_CLIENT') {
+            // Both start over from the last commit; SHUTDOWN_APPLICATION then rejoins asking for the shutdown.
+            if (response === 'REPLACE_THREAD') this.replacedThreads++;
+            else this.shutdownRequested = true;
+            failingSince = undefined;
+            this.member.forgetCoordinator();
+            lost = true;
+            continue;
+          }
           if (this.transactional && this.inTransaction) await this.transactional.abortTransaction().catch(() => undefined);
           this.inTransaction = false;
-          this.fail(kind === 'fatal' ? error : new StreamsRuntimeError(`no progress for task.timeout.ms (${this.config.taskTimeoutMs} ms); last: ${error instanceof Error ? error.message : String(error)}`));
+          this.fail(uncaught);
           return;
         }
         this.member.forgetCoordinator();
@@ -796,6 +857,7 @@ export class KafkaStreams {
       host: this.config.applicationServer ?? '',
       previousActive: this.activeTasks().map((local) => local.name),
       previousStandby: [...this.tasks.values()].filter((local) => local.kind === 'standby').map((local) => local.name),
+      ...(this.shutdownRequested ? { shutdownRequested: true } : {}),
     };
     return {
       protocolType: 'consumer',
@@ -815,6 +877,11 @@ export class KafkaStreams {
       counts.set(subtopology.id, count);
     }
     const stateful = new Set(this.metadata.subtopologies.filter((s) => s.stores.length > 0).map((s) => s.id));
+    if ([...infos.values()].some((info) => info.shutdownRequested)) {
+      // Kafka's AssignorError.SHUTDOWN_REQUESTED: nothing for anyone, and every member shuts down.
+      const shutdown: MemberAssignment = { active: [], standby: [], hosts: {}, partitionsPerSubtopology: {}, shutdownRequested: true };
+      return new Map(members.map((member) => [member.memberId, encodeAssignment(new Map(), shutdown)]));
+    }
     const assignments = assignTasks(infos, counts, this.config.numStandbyReplicas, stateful);
     return new Map([...assignments].map(([memberId, assignment]) => [memberId, encodeAssignment(this.partitionsOf(assignment.active), assignment)]));
   }
@@ -843,6 +910,13 @@ export class KafkaStreams {
     }
     const joined = await this.member.join(this.groupProtocol());
     this.assignment = decodeAssignment(joined.assignment);
+    if (this.assignment.shutdownRequested) {
+      // An instance's handler answered SHUTDOWN_APPLICATION: the leader gave every member nothing and the flag.
+      await this.dropAllTasks();
+      throw new ApplicationShutdownError(this.shutdownRequested
+        ? 'the application was shut down: this instance\'s uncaught-exception handler answered SHUTDOWN_APPLICATION'
+        : 'the application was shut down: another instance\'s uncaught-exception handler answered SHUTDOWN_APPLICATION');
+    }
     await this.applyAssignment(this.assignment);
     if (!this.stopping) this.setState('RUNNING');
   }

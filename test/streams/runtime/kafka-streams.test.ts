@@ -345,8 +345,10 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     await produceLines('kill9-input', first.lines);
     const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'eos-worker.ts'), broker.bootstrapServers, 'kill9-app', 'kill9-input', 'kill9-output', join(stateRoot, 'kill9-a')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let workerCounts = 0;
+    let frozen = false;
     worker.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       for (const match of chunk.matchAll(/counts (\d+)/g)) workerCounts = Number(match[1]);
+      if (chunk.includes('frozen')) frozen = true;
     });
     try {
       const b = streamsFor('kill9-app', 'kill9-input', 'kill9-output', 'kill9-b', { 'processing.guarantee': 'exactly_once_v2', 'producer.transaction.timeout.ms': 2000, 'dsl.default.store.type': 'in_memory' });
@@ -361,6 +363,9 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
       const second = linesAndCounts(2000, 43);
       await produceLines('kill9-input', second.lines);
       while (workerCounts < countsBefore + 700) await new Promise((resolve) => setTimeout(resolve, 5));
+      // Killed inside a transaction that holds sent records: the worker freezes there first.
+      worker.kill('SIGUSR2');
+      while (!frozen) await new Promise((resolve) => setTimeout(resolve, 5));
       worker.kill('SIGKILL');
       const total = new Map(first.counts);
       for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
@@ -387,8 +392,10 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     const stateDir = join(stateRoot, 'restart9');
     const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'eos-worker.ts'), broker.bootstrapServers, 'restart9-app', 'restart9-input', 'restart9-output', stateDir, 'rocksDB', '60000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let workerCounts = 0;
+    let frozen = false;
     worker.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       for (const match of chunk.matchAll(/counts (\d+)/g)) workerCounts = Number(match[1]);
+      if (chunk.includes('frozen')) frozen = true;
     });
     const output = await admin.describeTopic('restart9-output');
     const openTransaction = async () => {
@@ -397,9 +404,14 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     };
     try {
       const deadline = Date.now() + 30_000;
-      // Killed mid-stream, with a transaction open (the backlog keeps one open almost all the time).
-      while (workerCounts < 1500 || !(await openTransaction())) {
+      // Killed mid-stream, inside a transaction that holds sent records (the worker freezes there first).
+      while (workerCounts < 1500) {
         if (Date.now() > deadline || worker.exitCode !== null) assert.fail(`the worker counted ${workerCounts} (exit ${worker.exitCode})`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      worker.kill('SIGUSR2');
+      while (!frozen) {
+        if (Date.now() > deadline || worker.exitCode !== null) assert.fail(`the worker did not freeze (exit ${worker.exitCode})`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       worker.kill('SIGKILL');
@@ -493,6 +505,85 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     dead.close();
     const records = await waitForCounts('zombie-output', new Map([['x', 6]]), 20_000);
     assert.deepEqual(records.map(({ count }) => count), [1, 2, 3, 4, 5, 6]);
+    await b.close();
+  });
+
+  test('uncaught exceptions: REPLACE_THREAD starts over from the last commit (exactly_once_v2 counts stay exact); SHUTDOWN_CLIENT is the default', async () => {
+    await admin.createTopic('replace-input', { partitions: 2, replicationFactor: 1 });
+    await admin.createTopic('replace-output', { partitions: 2, replicationFactor: 1 });
+    let counts = 0;
+    const streams = streamsFor('replace-app', 'replace-input', 'replace-output', 'replace', { 'processing.guarantee': 'exactly_once_v2', 'dsl.default.store.type': 'in_memory' }, () => {
+      // The 300th count fails once, inside a transaction that has sent earlier counts.
+      if (++counts === 300) throw new Error('processor failure at count 300');
+    });
+    const seen: string[] = [];
+    streams.setUncaughtExceptionHandler((error) => {
+      seen.push(error.message);
+      return 'REPLACE_THREAD';
+    });
+    await streams.start();
+    assert.throws(() => streams.setUncaughtExceptionHandler(() => 'SHUTDOWN_CLIENT'), /before start/);
+    const lines = linesAndCounts(400, 71);
+    await produceLines('replace-input', lines.lines);
+    const records = await waitForCounts('replace-output', lines.counts);
+    const perWord = new Map<string, number[]>();
+    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
+    for (const [word, counted] of perWord) assert.deepEqual(counted, Array.from({ length: lines.counts.get(word)! }, (_, i) => i + 1), word);
+    assert.deepEqual(seen, ['processor failure at count 300']);
+    assert.equal(streams.threadsReplaced, 1);
+    assert.equal(streams.state, 'RUNNING');
+    await streams.close();
+    // Without a handler the same failure puts the instance in ERROR.
+    await admin.createTopic('noreplace-input', { partitions: 1, replicationFactor: 1 });
+    let failAt = 0;
+    const plain = streamsFor('noreplace-app', 'noreplace-input', 'replace-output', 'noreplace', { 'dsl.default.store.type': 'in_memory' }, () => {
+      if (++failAt === 5) throw new Error('processor failure at count 5');
+    });
+    await plain.start();
+    await produceLines('noreplace-input', ['one two three four five six']);
+    await waitForState(plain, 'ERROR').catch(() => undefined);
+    assert.equal(plain.state, 'ERROR');
+    assert.equal(plain.error?.message, 'processor failure at count 5');
+    assert.equal(plain.threadsReplaced, 0);
+    await plain.close();
+  });
+
+  test('uncaught exceptions: SHUTDOWN_APPLICATION puts every instance of the application in ERROR through the next rebalance', async () => {
+    await admin.createTopic('shutdown-input', { partitions: 4, replicationFactor: 1 });
+    await admin.createTopic('shutdown-output', { partitions: 2, replicationFactor: 1 });
+    let armed = false;
+    const a = streamsFor('shutdown-app', 'shutdown-input', 'shutdown-output', 'shutdown-a', { 'dsl.default.store.type': 'in_memory' }, () => {
+      if (armed) throw new Error('poison record');
+    });
+    const b = streamsFor('shutdown-app', 'shutdown-input', 'shutdown-output', 'shutdown-b', { 'dsl.default.store.type': 'in_memory' });
+    const handled: string[] = [];
+    a.setUncaughtExceptionHandler((error) => {
+      handled.push(`a: ${error.message}`);
+      return 'SHUTDOWN_APPLICATION';
+    });
+    b.setUncaughtExceptionHandler((error) => {
+      handled.push(`b: ${error.message}`);
+      return 'REPLACE_THREAD';
+    });
+    await a.start();
+    await b.start();
+    const deadline = Date.now() + 20_000;
+    while (a.localTasks().active.length === 0 || b.localTasks().active.length === 0 || a.state !== 'RUNNING' || b.state !== 'RUNNING') {
+      if (Date.now() > deadline) assert.fail(`tasks not shared: ${JSON.stringify([a.localTasks(), b.localTasks()])}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    armed = true;
+    await produceLines('shutdown-input', linesAndCounts(200, 73).lines);
+    await waitForState(a, 'ERROR');
+    await waitForState(b, 'ERROR');
+    assert.equal(a.error?.name, 'ApplicationShutdownError');
+    assert.match(a.error!.message, /this instance's uncaught-exception handler/);
+    assert.equal(b.error?.name, 'ApplicationShutdownError');
+    assert.match(b.error!.message, /another instance's uncaught-exception handler/);
+    // b's own handler never ran: b had no exception of its own.
+    assert.deepEqual(handled, ['a: poison record']);
+    assert.deepEqual([a.localTasks(), b.localTasks()], [{ active: [], standby: [] }, { active: [], standby: [] }]);
+    await a.close();
     await b.close();
   });
 
