@@ -32,6 +32,7 @@ import { AddOffsetsToTxnApi, AddPartitionsToTxnApi, EndTxnApi, FindCoordinatorAp
 import { buildRecordBatchSync } from '../protocol/records/record-batch.js';
 import type { TopicInfo } from './admin-client.js';
 import { type ClusterClient, KafkaResponseError, REQUEST_TIMEOUT_MS, ToolError, hostPort } from './cluster-client.js';
+import { findGroupCoordinator } from './group-offsets.js';
 import { checkPartition, Partitioner, type ProducerRecord, type RecordResult } from './producer.js';
 
 /** The producer was fenced: a newer instance with the same transactional id exists (or the id may not be used). */
@@ -81,6 +82,12 @@ export interface TransactionGroup {
   readonly coordinator: string;
 }
 
+/** Where a coordinator's requests go: its last known address (undefined: find it first), and how to find it again. */
+interface CoordinatorSlot {
+  address: string | undefined;
+  readonly find: () => Promise<string>;
+}
+
 type State = 'uninitialized' | 'ready' | 'inTransaction' | 'abortableError' | 'fenced' | 'fatal' | 'closed';
 
 /** One transaction's batch for one partition, built once: a retry sends the same bytes and sequence. */
@@ -121,7 +128,7 @@ export class TransactionalProducer {
   private producerEpoch = -1;
   /** The abort must bump the epoch: a batch failed, its fate and so the partition's sequence unknown. */
   private epochBumpRequired = false;
-  private coordinator: string | undefined;
+  private readonly transactionCoordinator: CoordinatorSlot = { address: undefined, find: () => this.findCoordinator() };
   private readonly sequences = new Map<string, number>();
   private readonly partitionsInTransaction = new Set<string>();
   /** Leaders learnt from metadata after a leader error; they win over the caller's TopicInfo. */
@@ -205,28 +212,37 @@ export class TransactionalProducer {
     });
   }
 
-  /** TxnOffsetCommit v3 (the first with the member's generation, so a zombie is fenced) at the group coordinator, retrying while it loads or is busy. */
+  /**
+   * TxnOffsetCommit v3 (the first with the member's generation, so a zombie is fenced) at the group
+   * coordinator, retrying while it loads or is busy. A coordinator that moved (NOT_COORDINATOR,
+   * COORDINATOR_NOT_AVAILABLE, or its broker gone) is found again, as Kafka's producer does; the
+   * offsets are the same on every attempt, so a request answered but lost is harmless to repeat.
+   */
   private async commitOffsetsInTransaction(topics: [string, ReadonlyMap<number, number>][], group: TransactionGroup): Promise<void> {
     const what = `TxnOffsetCommit of '${this.transactionalId}' for group '${group.groupId}'`;
-    const deadline = Date.now() + this.retryTimeoutMs;
-    for (let attempt = 0; ; attempt += 1) {
-      const response = await this.cluster.request(TxnOffsetCommitApi, {
-        transactionalId: this.transactionalId,
-        groupId: group.groupId,
-        producerId: this.producerId,
-        producerEpoch: this.producerEpoch,
-        generationId: group.generationId,
-        memberId: group.memberId,
-        groupInstanceId: null,
-        topics: topics.map(([name, byPartition]) => ({
-          name,
-          partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
-        })),
-      }, { address: group.coordinator, minVersion: 3, maxVersion: 3 });
-      const errorCode = firstError(response.topics.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode)));
-      if (!RETRY_AT_COORDINATOR.has(errorCode) || Date.now() >= deadline) return this.check(what, errorCode, true);
-      await sleep(backoffMs(attempt));
-    }
+    const groupCoordinator: CoordinatorSlot = {
+      address: group.coordinator,
+      find: () => findGroupCoordinator(this.cluster, group.groupId).catch((error: unknown) => {
+        // Not available yet (an election, a load): retried like a coordinator that moved.
+        if (error instanceof KafkaResponseError && FIND_COORDINATOR_AGAIN.has(error.errorCode)) throw new Error(error.message);
+        throw error;
+      }),
+    };
+    const errorOf = (response: { topics: { partitions: { errorCode: number }[] }[] }) => firstError(response.topics.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode)));
+    const { errorCode } = await this.toCoordinator(what, (address) => this.cluster.request(TxnOffsetCommitApi, {
+      transactionalId: this.transactionalId,
+      groupId: group.groupId,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      generationId: group.generationId,
+      memberId: group.memberId,
+      groupInstanceId: null,
+      topics: topics.map(([name, byPartition]) => ({
+        name,
+        partitions: [...byPartition].map(([partitionIndex, offset]) => ({ partitionIndex, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null })),
+      })),
+    }, { address, minVersion: 3, maxVersion: 3 }), errorOf, RETRY_AT_COORDINATOR, groupCoordinator);
+    this.check(what, errorCode, true);
   }
 
   /** EndTxn commit (after every earlier send), retrying retriable errors. */
@@ -350,20 +366,20 @@ export class TransactionalProducer {
    * COORDINATOR_NOT_AVAILABLE and a failed request find the coordinator again, `retriable` codes
    * are sent again after a backoff, until retryTimeoutMs.
    */
-  private async toCoordinator<R>(what: string, send: (address: string) => Promise<R>, errorOf: (response: R) => number, retriable: ReadonlySet<number> = RETRY_AT_COORDINATOR): Promise<{ response: R; errorCode: number }> {
+  private async toCoordinator<R>(what: string, send: (address: string) => Promise<R>, errorOf: (response: R) => number, retriable: ReadonlySet<number> = RETRY_AT_COORDINATOR, coordinator: CoordinatorSlot = this.transactionCoordinator): Promise<{ response: R; errorCode: number }> {
     const deadline = Date.now() + this.retryTimeoutMs;
     for (let attempt = 0; ; attempt += 1) {
       let last: string;
       try {
-        this.coordinator ??= await this.findCoordinator();
-        const response = await send(this.coordinator);
+        coordinator.address ??= await coordinator.find();
+        const response = await send(coordinator.address);
         const errorCode = errorOf(response);
         if (!FIND_COORDINATOR_AGAIN.has(errorCode) && !retriable.has(errorCode)) return { response, errorCode };
-        if (FIND_COORDINATOR_AGAIN.has(errorCode)) this.coordinator = undefined;
+        if (FIND_COORDINATOR_AGAIN.has(errorCode)) coordinator.address = undefined;
         last = errorName(errorCode);
       } catch (error) {
         if (error instanceof KafkaResponseError || error instanceof ProducerFencedError) throw error;
-        this.coordinator = undefined;
+        coordinator.address = undefined;
         last = error instanceof Error ? error.message : String(error);
       }
       if (Date.now() >= deadline) throw new ToolError(`${what} did not succeed within ${this.retryTimeoutMs} ms (last: ${last})`);

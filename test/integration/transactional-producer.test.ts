@@ -7,6 +7,7 @@
 // sequences from 0) and a new transaction, a lost Produce answer and NOT_LEADER_OR_FOLLOWER retried
 // with the same sequence, and a transaction left open aborted by the coordinator's timeout.
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
@@ -146,6 +147,23 @@ describe('TransactionalProducer', () => {
     await txn.commitTransaction();
     await waitFor(async () => (await committedOffsets()).get(0) === 9, 'the offset committed with its transaction', 10_000);
     assert.equal((await committedOffsets()).get(1), undefined);
+    txn.close();
+  });
+
+  test('a group coordinator that moved is found again: offsets sent to a stale address commit with the transaction', async () => {
+    const topic = uniqueTopic('txn-offsets-moved');
+    await topicsOf([topic], 1);
+    const groupId = uniqueTopic('txn-offsets-moved-group');
+    // An address where no broker listens any more, as after the coordinator's broker died.
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const stale = `127.0.0.1:${(gone.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const txn = await producer(uniqueTopic('offsets-moved'));
+    txn.beginTransaction();
+    await txn.sendOffsetsToTransaction(new Map([[topic, new Map([[0, 5]])]]), { groupId, generationId: -1, memberId: '', coordinator: stale });
+    await txn.commitTransaction();
+    await waitFor(async () => (await fetchGroupOffsets(cluster, groupId)).some(({ partition, offset }) => partition === 0 && offset === 5), 'the offset committed with its transaction', 10_000);
     txn.close();
   });
 
