@@ -76,7 +76,12 @@ export function internalTopicPartitions(wiring: InternalTopicWiring, name: strin
   return {
     numPartitions: () => image.topic(name)?.partitions.size ?? 0,
     ensureTopic: () => ensureInternalTopic(wiring, name, shape),
-    isHosted: (partition) => replicaManager.get(name, partition) !== undefined,
+    // A broker whose session may have lapsed (ControllerChannel.mayBeStale: cut off, or paused
+    // past broker.session.timeout.ms) may have lost the partition without its image knowing yet,
+    // and another coordinator may have moved the state on: its coordinators serve nothing from
+    // what they hold (NOT_COORDINATOR) until a heartbeat is accepted again (Kafka has no such guard;
+    // the chaos campaign read committed offsets going back from a node just resumed).
+    isHosted: (partition) => replicaManager.get(name, partition) !== undefined && !wiring.controllerChannel.mayBeStale(),
     leaderEpoch: (partition) => replicaManager.get(name, partition)?.leaderEpoch ?? -1,
     append: async (partition, batch) => {
       const leader = hosted(partition);

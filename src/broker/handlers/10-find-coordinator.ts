@@ -3,7 +3,8 @@
 // `__consumer_offsets`, key type 1 (transaction) of `__transaction_state`, each created through the
 // controller on first need as Kafka does (offsets.topic.num.partitions or
 // transaction.state.log.num.partitions partitions, cleanup.policy=compact, replicated). A partition
-// without a live leader answers COORDINATOR_NOT_AVAILABLE (the client retries). Unknown key types
+// without a live leader answers COORDINATOR_NOT_AVAILABLE (the client retries), as does a broker
+// whose session may have lapsed (its image may be old). Unknown key types
 // get INVALID_REQUEST. Key type 2 (v6+, KIP-932) finds the share coordinator of a share-partition,
 // "<groupId>:<topicId>:<partition>", the leader of its `__share_group_state` partition: brokers ask
 // it (CLUSTER_ACTION), clients never do. The coordinator's endpoint is the one for the listener the
@@ -97,6 +98,9 @@ async function coordinatorPartition(broker: BrokerServices, key: string, keyType
 async function findCoordinator(broker: BrokerServices, key: string, keyType: number, listenerName: string): Promise<Coordinator> {
   const located = await coordinatorPartition(broker, key, keyType);
   if ('errorCode' in located) return coordinatorError(key, located.errorCode, located.errorMessage);
+  // A broker whose session may have lapsed (cut off, or paused past broker.session.timeout.ms) may
+  // name itself from an image the cluster has moved past: the client asks another broker instead.
+  if (broker.controllerChannel.mayBeStale()) return coordinatorError(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'this broker may be cut off from the cluster (no heartbeat accepted within broker.session.timeout.ms); ask another');
   // The coordinator is the leader of the key's partition of the internal topic.
   const { topic, partition } = located;
   const leader = broker.image.topic(topic)?.partitions.get(partition)?.leader ?? -1;

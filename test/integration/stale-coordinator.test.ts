@@ -1,0 +1,93 @@
+// A group coordinator cut off from the cluster must not answer from its old state. The chaos
+// campaign of 2026-12-06 (seed 2030) read a group's committed offsets going back twice: node 1, the
+// group's coordinator, was paused (SIGSTOP) for longer than broker.session.timeout.ms; the
+// controller fenced it and another node took over __consumer_offsets and the group, whose offsets
+// moved on there; right after SIGCONT, node 1 still believed it led the partition and answered
+// FindCoordinator and OffsetFetch from the offsets it had cached before the pause. Scripted here
+// with an isolation instead of a pause (clients still reach the isolated node, as after SIGCONT
+// before it learns the news): once its heartbeats have gone unanswered for a session, it answers
+// NOT_COORDINATOR, and never an older committed offset, and FindCoordinator there answers
+// COORDINATOR_NOT_AVAILABLE rather than naming itself.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { ErrorCode } from '../../src/base/error-codes.js';
+import { AdminClient } from '../../src/client/admin-client.js';
+import { ClusterClient } from '../../src/client/cluster-client.js';
+import { commitGroupOffsets, findGroupCoordinator } from '../../src/client/group-offsets.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { FindCoordinatorApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
+import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
+import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+
+const GROUP = 'stale-coordinator-group';
+const TOPIC = 'stale-coordinator-topic';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a group coordinator cut off from the cluster', { timeout: 90_000 }, () => {
+  let cluster: RunningCluster | undefined;
+  const clients: ClusterClient[] = [];
+  after(async () => {
+    for (const client of clients) client.close();
+    cluster?.heal();
+    await cluster?.close();
+  });
+
+  it('answers NOT_COORDINATOR once its session has lapsed, never the offsets it had before', async () => {
+    cluster = await startCluster({
+      brokers: 3,
+      storage: 'memory',
+      config: { 'broker.session.timeout.ms': 1500, 'broker.heartbeat.interval.ms': 200, 'offsets.topic.num.partitions': 1, 'offsets.topic.replication.factor': 3, 'group.initial.rebalance.delay.ms': 0 },
+    });
+    const running = cluster;
+    const client = new ClusterClient(connectTcp, running.bootstrapServers, 'stale-coordinator-test');
+    clients.push(client);
+    await new AdminClient(client).createTopic(TOPIC, { partitions: 1, replicationFactor: 3 });
+    await until('the first commit', async () => {
+      await commitGroupOffsets(client, GROUP, [{ topic: TOPIC, partition: 0, offset: 5 }]);
+      return true;
+    });
+    const address = await findGroupCoordinator(client, GROUP);
+    const old = running.nodeIds.find((id) => running.node(id).bootstrapServer === address)!;
+    assert.ok(old !== undefined, `coordinator ${address} is a node of the cluster`);
+    const others = running.nodeIds.filter((id) => id !== old);
+
+    running.isolate(old);
+    // The others fence it and elect a new coordinator; the group's offset moves on there.
+    const othersOnly = new ClusterClient(connectTcp, others.map((id) => running.node(id).bootstrapServer).join(','), 'stale-coordinator-others');
+    clients.push(othersOnly);
+    const moved = await until('another node to coordinate the group', async () => {
+      const found = await findGroupCoordinator(othersOnly, GROUP);
+      return found !== address ? found : undefined;
+    });
+    await until('the commit at the new coordinator', async () => {
+      await commitGroupOffsets(othersOnly, GROUP, [{ topic: TOPIC, partition: 0, offset: 9 }]);
+      return true;
+    });
+    assert.notEqual(moved, address);
+
+    // The old coordinator, asked directly by a client that still reaches it.
+    const connection = await KafkaConnection.open(connectTcp, address, 'stale-coordinator-direct');
+    try {
+      const found = await connection.send(FindCoordinatorApi, 3, { key: GROUP, keyType: 0 });
+      const fetched = await connection.send(OffsetFetchApi, 7, { groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+      const partition = fetched.topics?.[0]?.partitions[0];
+      const errorCode = fetched.errorCode || (partition?.errorCode ?? ErrorCode.NONE);
+      assert.notEqual(partition?.committedOffset === 5n && errorCode === ErrorCode.NONE, true, `the cut-off node answered the offset it had before (FindCoordinator named node ${found.nodeId})`);
+      assert.equal(errorCode, ErrorCode.NOT_COORDINATOR);
+      // Nor does it name itself: the client is sent to ask another broker.
+      assert.equal(found.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    } finally {
+      connection.close();
+    }
+    running.heal();
+  });
+});
