@@ -200,7 +200,11 @@ export class ControllerChannel implements ControllerRequests {
     // The active controller's own broker is unfenced in its registration's batch, which this node
     // has applied once the registration returns: the committed metadata already says what the
     // heartbeat would ask (a single node's start, the controller's broker in a cluster).
-    if (unfencedHere()) return;
+    if (unfencedHere()) {
+      // As an accepted heartbeat would: the node is not cut off (mayBeStale) while its first heartbeat is due.
+      this.#lastAcceptedHeartbeatMs = clock.monotonicMs();
+      return;
+    }
     let response = await this.heartbeat(brokerEpoch, false, deadlineMs);
     while (response.isFenced || !unfencedHere()) {
       if (clock.monotonicMs() + UNFENCE_RETRY_MS > deadlineMs) {

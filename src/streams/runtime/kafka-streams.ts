@@ -562,6 +562,8 @@ export class KafkaStreams {
             failingSince = undefined;
             this.member.forgetCoordinator();
             lost = true;
+            // Not at full speed when the same failure comes back every time (a poison record).
+            await sleep(RETRY_BACKOFF_MS);
             continue;
           }
           if (this.transactional && this.inTransaction) await this.transactional.abortTransaction().catch(() => undefined);
@@ -1146,7 +1148,6 @@ export class KafkaStreams {
    * lack committed updates and count them again (the campaign's lost increments).
    */
   private async restoreStores(local: LocalTask): Promise<void> {
-    const deadline = Date.now() + this.config.taskTimeoutMs;
     for (const [store, topic] of local.changelogs) {
       const info = await this.topicInfo(topic);
       const consumer = local.standbyConsumers.get(topic) ?? (await this.changelogConsumer(local, topic, info));
@@ -1154,13 +1155,19 @@ export class KafkaStreams {
       await this.apply(local, store, local.standbyBacklog.get(topic) ?? []);
       local.standbyBacklog.delete(topic);
       const end = (await this.admin.listOffsets(info, OffsetSpec.latest)).get(local.partition) ?? 0;
-      while ((consumer.positions.get(local.partition) ?? 0) < end && !this.stopping) {
-        if (Date.now() > deadline) {
-          throw new StreamsRuntimeError(`restoring task ${local.name}: ${topic} partition ${local.partition} stays at offset ${consumer.positions.get(local.partition)} below its end ${end} for task.timeout.ms (${this.config.taskTimeoutMs} ms): a transaction open there does not end`);
+      // A restore may take long; one that stops moving for task.timeout.ms is stuck.
+      let position = consumer.positions.get(local.partition) ?? 0;
+      let movedAt = Date.now();
+      while (position < end && !this.stopping) {
+        if (Date.now() - movedAt > this.config.taskTimeoutMs) {
+          throw new StreamsRuntimeError(`restoring task ${local.name}: ${topic} partition ${local.partition} stays at offset ${position} below its end ${end} for task.timeout.ms (${this.config.taskTimeoutMs} ms): a transaction open there does not end`);
         }
         const records = await consumer.poll(RESTORE_POLL_WAIT_MS);
         await this.apply(local, store, records);
-        local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);
+        const now = consumer.positions.get(local.partition)!;
+        if (now !== position) movedAt = Date.now();
+        position = now;
+        local.changelogPositions.set(topic, position);
       }
       local.changelogPositions.set(topic, consumer.positions.get(local.partition)!);
     }

@@ -1,8 +1,10 @@
 // An application's state directory (`<state.dir>/<application.id>`), as Kafka Streams keeps it when
 // the topology has persistent stores:
 // - a lock, so two instances never share one directory (their LevelDB stores, checkpoints and
-//   process id): the `.lock` file holds the owner's pid; a file left by a process that is gone (a
-//   kill -9) is taken over, one whose process still runs is refused with a message naming it;
+//   process id): the `.lock` file, created exclusively, holds the owner's pid; a file left by a
+//   process that is gone (a kill -9) is taken over, one whose process still runs is refused with a
+//   message naming it (a pid is only meaningful on one host: not for a directory shared across
+//   hosts, which Kafka Streams does not support either);
 // - the process id, kept in `kafka-streams-process-metadata` across restarts. The exactly_once_v2
 //   transactional id is `<application.id>-<process id>-1`, so an instance restarted on its directory
 //   after a crash fences its previous incarnation at once (InitProducerId aborts the transaction it
@@ -46,21 +48,37 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   await rename(temporary, path);
 }
 
+/**
+ * Creates the lock file exclusively (a process that races this one for a free or stale lock either
+ * wins or finds the winner's live pid there). A stale file, whose process is gone or is this one,
+ * is removed first.
+ */
+async function takeLockFile(lockPath: string, directory: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+    }
+    const owner = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
+      throw new StateDirectoryLockedError(`state.dir: ${directory} is in use by process ${owner} (${lockPath}); give each instance its own state.dir, or delete that file if the process is not a KafkaStreams instance`);
+    }
+    await rm(lockPath, { force: true });
+  }
+}
+
 /** Locks `directory` for this instance and reads (or creates) the process id kept there. */
 export async function lockStateDirectory(directory: string): Promise<StateDirectoryLock> {
   const key = resolve(directory);
   if (lockedHere.has(key)) throw new StateDirectoryLockedError(`state.dir: ${key} is in use by another KafkaStreams instance in this process; give each instance its own state.dir`);
   await mkdir(key, { recursive: true });
   const lockPath = join(key, LOCK_FILE);
-  const owner = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
-    throw new StateDirectoryLockedError(`state.dir: ${key} is in use by process ${owner} (${lockPath}); give each instance its own state.dir, or delete that file if the process is not a KafkaStreams instance`);
-  }
-  // Absent, or left by a process that is gone (or by an instance of this one that was killed or closed).
   lockedHere.add(key);
   let processId: string;
   try {
-    await writeAtomically(lockPath, String(process.pid));
+    await takeLockFile(lockPath, key);
     const processPath = join(key, PROCESS_FILE);
     const kept = await readFile(processPath, 'utf8').then((text) => (JSON.parse(text) as { processId?: unknown }).processId).catch(() => undefined);
     if (typeof kept === 'string' && UUID.test(kept)) processId = kept;

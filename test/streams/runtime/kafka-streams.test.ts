@@ -499,8 +499,14 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     const b = streamsFor('zombie-app', 'zombie-input', 'zombie-output', 'zombie-b', eos);
     await b.start();
     await produceLines('zombie-input', ['x']);
-    // The dead instance's transaction ends (here by an abort; a killed one by its timeout) while b waits.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // b restores what lies below the open transaction (x = 1, 2, 3); then the dead instance's
+    // transaction ends (here by an abort; a killed one's by its timeout) while b waits at it.
+    const restoring = Date.now() + 20_000;
+    while (b.restoredRecords < 3) {
+      if (Date.now() > restoring) assert.fail(`b restored ${b.restoredRecords} records`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await dead.abortTransaction();
     dead.close();
     const records = await waitForCounts('zombie-output', new Map([['x', 6]]), 20_000);
