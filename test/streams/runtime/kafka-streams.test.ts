@@ -77,6 +77,13 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     return out;
   }
 
+  /** Each word's counts, in offset order, are exactly 1, 2, ... its expected total: nothing doubled, nothing lost. */
+  function assertCountedOnce(records: readonly { word: string; count: number }[], expected: ReadonlyMap<string, number>): void {
+    const perWord = new Map<string, number[]>();
+    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
+    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: expected.get(word)! }, (_, i) => i + 1), word);
+  }
+
   function latest(records: readonly { word: string; count: number }[]): Map<string, number> {
     const counts = new Map<string, number>();
     for (const { word, count } of records) counts.set(word, count);
@@ -142,9 +149,7 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     await waitForState(streams, 'RUNNING');
     const records = await waitForCounts('wc-output', counts);
     // Every word's counts go up by one from 1: each input word is counted once, in order.
-    const perWord = new Map<string, number[]>();
-    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
-    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: counts.get(word)! }, (_, i) => i + 1), word);
+    assertCountedOnce(records, counts);
 
     const repartition = await admin.describeTopic('wc-app-counts-store-repartition');
     assert.equal(repartition.partitions.length, 2);
@@ -278,9 +283,7 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     const records = await waitForCounts('eos-output', total, 40_000);
     assert.equal(b.localTasks().active.length, 8);
     // Under read_committed each word's counts are 1, 2, ... N exactly once: nothing doubled, nothing lost.
-    const perWord = new Map<string, number[]>();
-    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
-    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: total.get(word)! }, (_, i) => i + 1), word);
+    assertCountedOnce(records, total);
     // A died inside a transaction: its aborted output is in the log, seen by read_uncommitted only.
     const uncommitted = await readOutput('eos-output', false);
     assert.ok(uncommitted.length > records.length, `${uncommitted.length} records read_uncommitted, ${records.length} committed`);
@@ -371,9 +374,7 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
       for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
       const records = await waitForCounts('kill9-output', total, 40_000);
       assert.equal(b.localTasks().active.length, 8);
-      const perWord = new Map<string, number[]>();
-      for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
-      for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: total.get(word)! }, (_, i) => i + 1), word);
+      assertCountedOnce(records, total);
       const uncommitted = await readOutput('kill9-output', false);
       assert.ok(uncommitted.length > records.length, `${uncommitted.length} records read_uncommitted, ${records.length} committed`);
       await b.close();
@@ -426,9 +427,7 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const records = await waitForCounts('restart9-output', first.counts, 30_000);
-      const perWord = new Map<string, number[]>();
-      for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
-      for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: first.counts.get(word)! }, (_, i) => i + 1), word);
+      assertCountedOnce(records, first.counts);
       await restarted.close();
     } finally {
       if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
@@ -468,9 +467,7 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     const total = new Map(first.counts);
     for (const [word, count] of second.counts) total.set(word, (total.get(word) ?? 0) + count);
     const records = await waitForCounts('removed-output', total);
-    const perWord = new Map<string, number[]>();
-    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
-    for (const [word, seen] of perWord) assert.deepEqual(seen, Array.from({ length: total.get(word)! }, (_, i) => i + 1), word);
+    assertCountedOnce(records, total);
     assert.equal(a.state, 'RUNNING');
     assert.ok(a.restoredRecords > restoredBefore, 'the dropped tasks were restored from their changelogs');
     await a.close();
@@ -532,9 +529,7 @@ describe('KafkaStreams against a broker', { timeout: 90_000 }, () => {
     const lines = linesAndCounts(400, 71);
     await produceLines('replace-input', lines.lines);
     const records = await waitForCounts('replace-output', lines.counts);
-    const perWord = new Map<string, number[]>();
-    for (const { word, count } of records) perWord.set(word, [...(perWord.get(word) ?? []), count]);
-    for (const [word, counted] of perWord) assert.deepEqual(counted, Array.from({ length: lines.counts.get(word)! }, (_, i) => i + 1), word);
+    assertCountedOnce(records, lines.counts);
     assert.deepEqual(seen, ['processor failure at count 300']);
     assert.equal(streams.threadsReplaced, 1);
     assert.equal(streams.state, 'RUNNING');
