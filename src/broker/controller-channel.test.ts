@@ -36,6 +36,9 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
     get appliedOffset() {
       return committed.length;
     },
+    get lastChangeOffset() {
+      return committed.findLastIndex((record) => record.type !== 'NoOp');
+    },
   };
   const controller = new Controller({ image, quorum: metadataQuorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1, ...(options.ownBroker ? { localBrokerId: 1 } : {}) });
   const heartbeats: BrokerHeartbeat[] = [];
@@ -157,4 +160,106 @@ test('assignReplicasToDirs batches concurrent calls into one AssignReplicasToDir
   const timedOut = assert.rejects(late, (error: unknown) => error instanceof KafkaError && error.errorCode === ErrorCode.REQUEST_TIMED_OUT);
   await settle(clock, 30);
   await timedOut;
+});
+
+/**
+ * Broker 2 heartbeating to node 1, the active controller, with an image of its own that applies
+ * the committed records only while `following` (its metadata fetches get through); `hold` keeps
+ * heartbeat answers back until released (an answer read only after a pause).
+ */
+async function remoteBroker() {
+  const controllerSide = setup({ active: true });
+  const { committed } = controllerSide;
+  const image = new MetadataImage();
+  let applied = 0;
+  let following = true;
+  let reachable = true;
+  const held: (() => void)[] = [];
+  let hold = false;
+  const follow = () => {
+    if (!following) return;
+    for (; applied < committed.length; applied++) if (committed[applied]!.type !== 'NoOp') image.apply(committed[applied] as never);
+  };
+  const transport: Transport = {
+    send: async (nodeId, api, _version, request) => {
+      if (!reachable) throw new TransportError('unreachable', nodeId, 'cut off');
+      const answer = api.apiKey === 62 ? await controllerSide.channel.registerBroker(request as never) : await controllerSide.channel.brokerHeartbeatRequest(request as never);
+      if (hold) await new Promise<void>((resolve) => held.push(resolve));
+      follow();
+      return answer as never;
+    },
+  };
+  const quorum = {
+    isActive: false,
+    activeControllerId: 1,
+    get appliedOffset() {
+      return applied;
+    },
+    raft: { epoch: 1 },
+  } as unknown as RaftMetadataQuorum;
+  const channel = new ControllerChannel({ nodeId: 2, clusterId: 'c', quorum, controller: controllerSide.controller, image, transport, clustered: true, clock: controllerSide.clock, logger: silentLogger });
+  return {
+    ...controllerSide,
+    channel,
+    brokerImage: image,
+    follow,
+    setFollowing: (value: boolean) => {
+      following = value;
+      follow();
+    },
+    setReachable: (value: boolean) => {
+      reachable = value;
+    },
+    setHold: (value: boolean) => {
+      hold = value;
+      if (!value) for (const release of held.splice(0)) release();
+    },
+  };
+}
+
+test('a broker back from a pause trusts its image only once a heartbeat sent after the pause finds it caught up, not as soon as it is unfenced', async () => {
+  const side = await remoteBroker();
+  const { clock, channel, controller, brokerImage } = side;
+  const registering = channel.registerThisBroker([endpoint], null, randomUuid(random), clock.monotonicMs() + 10_000);
+  await settle(clock, 5, 0);
+  const brokerEpoch = await registering;
+  const unfencing = channel.awaitUnfenced(brokerEpoch, clock.monotonicMs() + 10_000);
+  await settle(clock, 5, 10);
+  await unfencing;
+  const stop = channel.startHeartbeats(() => brokerEpoch, 1_000, 3_000);
+  await settle(clock, 15, 100);
+  assert.equal(channel.mayBeStale(), false, 'heartbeats accepted');
+
+  // Paused: no heartbeat gets through for longer than the session, and the controller fences it.
+  side.setReachable(false);
+  side.setFollowing(false);
+  await settle(clock, 40, 100);
+  assert.equal(channel.mayBeStale(), true, 'no heartbeat accepted for a session');
+  await controller.fenceBroker(2);
+  assert.equal(controller.image.brokers.get(2)!.fenced, true);
+  assert.equal(brokerImage.brokers.get(2)!.fenced, false, 'its own image has not heard');
+
+  // Resumed: its heartbeats get through at once, its metadata fetches not yet. The controller
+  // unfences it (its metadata reached its registration), but its image lacks the fencing.
+  side.setReachable(true);
+  await settle(clock, 15, 100);
+  assert.equal(controller.image.brokers.get(2)!.fenced, false, 'unfenced again');
+  assert.equal(channel.mayBeStale(), true, 'unfenced, but its image is behind: still not trusted');
+
+  // Its metadata catches up: the next heartbeat, soon rather than an interval later, says so.
+  side.setFollowing(true);
+  await settle(clock, 3, 50);
+  assert.equal(channel.mayBeStale(), false, 'caught up: trusted again within a couple of retries');
+
+  // An answer held across a pause counts from when its heartbeat left, not from when it is read.
+  side.setHold(true);
+  await settle(clock, 15, 100);
+  await settle(clock, 30, 100);
+  assert.equal(channel.mayBeStale(), true, 'nothing answered for a session');
+  side.setHold(false);
+  await settle(clock, 1, 0);
+  assert.equal(channel.mayBeStale(), true, 'the answer read now is to a heartbeat sent a session ago');
+  await settle(clock, 15, 100);
+  assert.equal(channel.mayBeStale(), false);
+  stop();
 });

@@ -59,6 +59,12 @@ const MAX_ASSIGNMENTS_PER_REQUEST = 2250;
 const ALTER_PARTITION_VERSION = 3;
 /** How soon a starting broker that is still fenced heartbeats again (Kafka's broker: 10 ms). */
 const UNFENCE_RETRY_MS = 10;
+/**
+ * How soon a broker heartbeats again after an answer that it is unfenced but behind the metadata
+ * (its image has not applied changes the controller had committed): it does not trust its image
+ * until an answer says it has caught up (mayBeStale).
+ */
+const CATCH_UP_RETRY_MS = 50;
 const ENVELOPE_VERSION = 0;
 /** How long a forwarded request may wait for an active controller to answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -239,7 +245,7 @@ export class ControllerChannel implements ControllerRequests {
           beating = false;
           if (stopped) return;
           // News that came while this one was on its way (a directory failed) goes at once.
-          cancelBeat = clock.schedule(beatAgain ? 0 : intervalMs, beat);
+          cancelBeat = clock.schedule(beatAgain ? 0 : this.#nextBeatDelay(intervalMs), beat);
           beatAgain = false;
         });
     };
@@ -275,7 +281,7 @@ export class ControllerChannel implements ControllerRequests {
       }
       cancelCheck = clock.schedule(Math.max(100, Math.floor(intervalMs / 2)), check);
     };
-    if (brokerEpoch) cancelBeat = clock.schedule(intervalMs, beat);
+    if (brokerEpoch) cancelBeat = clock.schedule(this.#nextBeatDelay(intervalMs), beat);
     check();
     return () => {
       stopped = true;
@@ -390,20 +396,33 @@ export class ControllerChannel implements ControllerRequests {
     // that stopped answering (paused, cut off) would otherwise hold the next ones back while a new
     // active controller, whose sessions start when it takes over, fences this broker as silent.
     const { clock } = this.options;
+    const sentAtMs = clock.monotonicMs();
     const response = await this.#call(deadlineMs, () => this.brokerHeartbeatRequest(request), (leaderId) =>
       this.#lifecycleTransport.send(leaderId, BrokerHeartbeatApi, BROKER_HEARTBEAT_VERSION, request, Math.max(1, Math.min(REQUEST_TIMEOUT_MS, deadlineMs - clock.monotonicMs()))),
     );
-    if (response.errorCode === ErrorCode.NONE && !response.isFenced) this.#lastAcceptedHeartbeatMs = clock.monotonicMs();
+    const accepted = response.errorCode === ErrorCode.NONE && !response.isFenced;
+    // Trusted from when the heartbeat left, not when its answer came: an answer read after a pause
+    // says nothing about the pause. And only caught up: an unfenced broker may not yet have applied
+    // its own fencing and the leadership moves made while it was away.
+    if (accepted && response.isCaughtUp) this.#lastAcceptedHeartbeatMs = Math.max(this.#lastAcceptedHeartbeatMs, sentAtMs);
+    this.#behind = accepted && !response.isCaughtUp;
     return response;
   }
 
   #lastAcceptedHeartbeatMs = Number.NEGATIVE_INFINITY;
+  /** The last heartbeat's answer: unfenced, but this node's image was behind the controller's. */
+  #behind = false;
+
+  #nextBeatDelay(intervalMs: number): number {
+    return this.#behind ? Math.min(intervalMs, CATCH_UP_RETRY_MS) : intervalMs;
+  }
 
   /**
-   * Whether this broker may be out of touch: in a cluster, no heartbeat of it has been accepted
-   * (unfenced) by an active controller within broker.session.timeout.ms, so the controller may have
-   * fenced it and moved its leaderships without this node's image knowing yet (it is cut off from
-   * the quorum). Never on a single node, nor before heartbeats start.
+   * Whether this broker may be out of touch: in a cluster, no heartbeat of it sent within
+   * broker.session.timeout.ms has been accepted (unfenced) by an active controller with its image
+   * caught up, so the controller may have fenced it and moved its leaderships without this node's
+   * image knowing yet (it is cut off from the quorum, or was paused). Never on a single node, nor
+   * before heartbeats start.
    */
   mayBeStale(): boolean {
     const timeoutMs = this.#sessionTimeoutMs;

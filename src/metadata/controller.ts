@@ -51,6 +51,11 @@ export interface MetadataQuorum {
   append(records: AppendedRecord[]): Promise<void>;
   /** The offset after the last record applied to the image (the loader's next offset). */
   readonly appliedOffset: number;
+  /**
+   * The offset of the last record applied that changed the image, NoOpRecords aside (what a broker
+   * must have applied to count as caught up); without it, the last record applied.
+   */
+  readonly lastChangeOffset?: number;
 }
 
 export interface ControllerOptions {
@@ -108,7 +113,10 @@ export interface DirectoryAssignment {
 }
 
 export interface HeartbeatResult {
-  /** Whether the broker has applied its own registration (the metadata up to it). */
+  /**
+   * Whether the broker had applied every change to the metadata committed before its heartbeat
+   * came (NoOpRecords aside); unfencing needs less: its own registration applied.
+   */
   isCaughtUp: boolean;
   isFenced: boolean;
   shouldShutDown: boolean;
@@ -351,17 +359,23 @@ export class Controller {
       const broker = this.image.brokers.get(brokerId);
       if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
       if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
+      // Kafka's IsCaughtUp, "approximately caught up with the latest metadata": the broker had
+      // applied every change committed before this heartbeat (the ones it makes below aside). A
+      // broker back from a pause is unfenced once it reaches its registration, possibly before it
+      // has applied its fencing and the leadership moves made meanwhile; until an answer says it is
+      // caught up it does not trust its own image (ControllerChannel.mayBeStale).
+      const isCaughtUp = heartbeat.currentMetadataOffset >= (this.options.quorum.lastChangeOffset ?? this.options.quorum.appliedOffset - 1);
       // Directories newly reported offline are handled first (Kafka does it in the same batch,
       // after the state change), so that an unfencing below never elects a replica on one.
       const offlineRecords = this.offlineDirRecords(brokerId, brokerEpoch, heartbeat.offlineLogDirs ?? []);
       if (offlineRecords.length > 0) await this.append(offlineRecords);
-      const isCaughtUp = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
+      const reachedRegistration = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
       if (wantShutDown) {
         if (!broker.fenced) await this.append(this.fenceRecords(brokerId, brokerEpoch));
         return { isCaughtUp, isFenced: true, shouldShutDown: true };
       }
       if (broker.fenced) {
-        if (wantFence || !isCaughtUp) return { isCaughtUp, isFenced: true, shouldShutDown: false };
+        if (wantFence || !reachedRegistration) return { isCaughtUp, isFenced: true, shouldShutDown: false };
         await this.append(this.unfenceRecords(brokerId, brokerEpoch));
         return { isCaughtUp, isFenced: false, shouldShutDown: false };
       }

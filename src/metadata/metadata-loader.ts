@@ -17,12 +17,21 @@ export interface LoadedBatches {
 
 export class MetadataLoader {
   #nextOffset = 0;
+  #lastChangeOffset = -1;
 
   constructor(private readonly image: MetadataImage) {}
 
   /** The offset of the next record to apply (everything below it is in the image). */
   get nextOffset(): number {
     return this.#nextOffset;
+  }
+
+  /**
+   * The offset of the last record applied that changed the image (-1: none): NoOpRecords and
+   * control batches leave it; a snapshot counts as a change at its last offset.
+   */
+  get lastChangeOffset(): number {
+    return this.#lastChangeOffset;
   }
 
   /**
@@ -43,6 +52,7 @@ export class MetadataLoader {
           const decoded = deserializeMetadataRecord(record.value);
           if (decoded === null) continue;
           this.image.apply(decoded);
+          this.#lastChangeOffset = record.offset;
           records.push(decoded);
         }
       }
@@ -60,6 +70,7 @@ export class MetadataLoader {
     this.image.reset();
     for (const record of records) this.image.apply(record);
     this.#nextOffset = endOffset;
+    this.#lastChangeOffset = endOffset - 1;
     return records;
   }
 }

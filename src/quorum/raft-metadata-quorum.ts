@@ -137,6 +137,10 @@ export class RaftMetadataQuorum implements MetadataQuorum {
     return this.#loader.nextOffset;
   }
 
+  get lastChangeOffset(): number {
+    return this.#loader.lastChangeOffset;
+  }
+
   onCommit(listener: CommitListener): void {
     this.#listener = listener;
   }

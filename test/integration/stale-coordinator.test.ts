@@ -7,7 +7,11 @@
 // with an isolation instead of a pause (clients still reach the isolated node, as after SIGCONT
 // before it learns the news): once its heartbeats have gone unanswered for a session, it answers
 // NOT_COORDINATOR, and never an older committed offset, and FindCoordinator there answers
-// COORDINATOR_NOT_AVAILABLE rather than naming itself.
+// COORDINATOR_NOT_AVAILABLE rather than naming itself. After the heal it is asked again at once:
+// the old offset must not come back while it catches up. (In one process its image usually
+// catches up before its first heartbeat's answer, so that part seldom meets the gap; the order that
+// does, unfenced before the image has applied the fencing, is scripted in
+// src/broker/controller-channel.test.ts.)
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/base/error-codes.js';
@@ -85,9 +89,23 @@ describe('a group coordinator cut off from the cluster', { timeout: 90_000 }, ()
       assert.equal(errorCode, ErrorCode.NOT_COORDINATOR);
       // Nor does it name itself: the client is sent to ask another broker.
       assert.equal(found.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      // Healed: it rejoins, is unfenced again and learns what changed while it was away. From the
+      // first moment on, it answers the new offset or an error, never the old one (a broker
+      // unfenced before its image has applied its fencing and the leader moves must not trust it).
+      running.heal();
+      const answers = new Map<string, number>();
+      const deadline = Date.now() + 4_000;
+      while (Date.now() < deadline) {
+        const again = await connection.send(OffsetFetchApi, 7, { groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+        const answer = again.topics?.[0]?.partitions[0];
+        const code = again.errorCode || (answer?.errorCode ?? ErrorCode.NONE);
+        assert.notEqual(code === ErrorCode.NONE && answer?.committedOffset !== 9n, true, `after the heal it answered offset ${answer?.committedOffset}`);
+        const key = code === ErrorCode.NONE ? `offset ${answer?.committedOffset}` : `error ${code}`;
+        answers.set(key, (answers.get(key) ?? 0) + 1);
+      }
+      assert.ok(answers.size > 0);
     } finally {
       connection.close();
     }
-    running.heal();
   });
 });
