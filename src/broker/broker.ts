@@ -516,7 +516,7 @@ export class Broker {
         logger.warn('unclean leader election: a replica outside the ISR leads, and records only the lost in-sync replicas had are gone', { topic, partition, leader, lostIsr: lostIsr.join(',') }),
       ...(config.processRoles.includes('broker') ? { localBrokerId: config.nodeId } : {}),
     });
-    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, lifecycleTransport, clustered, clock, logger: logger.child('controller-channel') });
+    const channel = new ControllerChannel({ nodeId: config.nodeId, clusterId, quorum, controller, image, transport, lifecycleTransport, clustered, metadataMaxIdleIntervalMs: config.metadataMaxIdleIntervalMs, clock, logger: logger.child('controller-channel') });
     setControllerRequests(channel);
     const replicaManager = new ReplicaManager(logManager, logger.child('replicas'), config.nodeId);
     const fetchWaiters = new DelayedOperations(clock, MAX_WAITING_FETCHES);

@@ -25,9 +25,12 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
   const image = new MetadataImage();
   const clock = new ManualClock();
   const committed: AppendedRecord[] = [];
+  // A deposed controller that does not know it yet: its appends never commit.
+  let deposed = false;
   const metadataQuorum = {
     async ensureActive() {},
     async append(records: AppendedRecord[]) {
+      if (deposed) return new Promise<void>(() => {});
       for (const record of records) {
         committed.push(record);
         if (record.type !== 'NoOp') image.apply(record);
@@ -53,13 +56,26 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
     get appliedOffset() {
       return committed.length;
     },
-    raft: { epoch: 1 },
+    raft: {
+      epoch: 1,
+      log: {
+        get endOffset() {
+          return committed.length;
+        },
+      },
+      get highWatermark() {
+        return committed.length;
+      },
+    },
   } as unknown as RaftMetadataQuorum;
   const unreachable: Transport = {
     send: () => Promise.reject(new TransportError('unreachable', 5, 'no transport in this test')),
   };
   const channel = new ControllerChannel({ nodeId: 1, clusterId: 'c', quorum, controller, image, transport: options.transport ?? unreachable, clustered: true, clock, logger: silentLogger });
-  return { image, clock, controller, channel, heartbeats, committed };
+  const depose = () => {
+    deposed = true;
+  };
+  return { image, clock, controller, channel, heartbeats, committed, depose };
 }
 
 /** Lets promise callbacks run, advancing the manual clock `ms` at a time `times` times (retry backoffs). */
@@ -261,5 +277,55 @@ test('a broker back from a pause trusts its image only once a heartbeat sent aft
   assert.equal(channel.mayBeStale(), true, 'the answer read now is to a heartbeat sent a session ago');
   await settle(clock, 15, 100);
   assert.equal(channel.mayBeStale(), false);
+  stop();
+});
+
+test('a controller paused and deposed meanwhile does not tell its own broker it is caught up: a majority must still follow it', async () => {
+  const { clock, channel, committed, depose } = setup({ active: true, ownBroker: true });
+  const brokerEpoch = await channel.registerThisBroker([endpoint], null, randomUuid(random), clock.monotonicMs() + 10_000);
+  await channel.awaitUnfenced(brokerEpoch, clock.monotonicMs() + 10_000);
+  const stop = channel.startHeartbeats(() => brokerEpoch, 1_000, 3_000);
+  await settle(clock, 15, 100);
+  assert.equal(channel.mayBeStale(), false, 'its heartbeats confirmed');
+  assert.ok(committed.some((record) => record.type === 'NoOp'), 'confirmed by a committed NoOpRecord');
+
+  // Deposed while paused: its own image says nothing changed, but nothing it appends commits now.
+  depose();
+  await settle(clock, 40, 100);
+  assert.equal(channel.mayBeStale(), true, 'no heartbeat could be confirmed for a session');
+  stop();
+});
+
+test('a node that stood still for less than a session distrusts its image until a heartbeat sent afterwards finds it caught up', async () => {
+  const side = await remoteBroker();
+  const { clock, channel } = side;
+  const registering = channel.registerThisBroker([endpoint], null, randomUuid(random), clock.monotonicMs() + 10_000);
+  await settle(clock, 5, 0);
+  const unfencing = channel.awaitUnfenced(await registering, clock.monotonicMs() + 10_000);
+  await settle(clock, 5, 10);
+  await unfencing;
+  const stop = channel.startHeartbeats(() => 1, 1_000, 9_000);
+  await settle(clock, 15, 100);
+  assert.equal(channel.mayBeStale(), false);
+
+  // A heartbeat on its way (answered, the answer not read yet) when the node stops for 3 s: within
+  // the session, but leaderships may move meanwhile. Requests read before its timers run find it
+  // stale, and it stays so until a heartbeat sent afterwards is answered caught up.
+  side.setHold(true);
+  await settle(clock, 11, 100);
+  side.setFollowing(false);
+  await side.controller.createTopics([{ name: 'moved', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false);
+  clock.jump(3_000);
+  assert.equal(channel.mayBeStale(), true, 'back from standing still, before any timer ran');
+  clock.advance(0);
+  assert.equal(channel.mayBeStale(), true, 'its check ran: no heartbeat since');
+  side.setHold(false);
+  await settle(clock, 1, 0);
+  assert.equal(channel.mayBeStale(), true, 'the answer read now is to a heartbeat sent before it stood still');
+  await settle(clock, 5, 10);
+  assert.equal(channel.mayBeStale(), true, 'the heartbeat sent afterwards finds its image behind');
+  side.setFollowing(true);
+  await settle(clock, 3, 50);
+  assert.equal(channel.mayBeStale(), false, 'caught up');
   stop();
 });

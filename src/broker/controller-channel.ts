@@ -65,6 +65,11 @@ const UNFENCE_RETRY_MS = 10;
  * until an answer says it has caught up (mayBeStale).
  */
 const CATCH_UP_RETRY_MS = 50;
+/**
+ * How long the active controller waits for a majority to confirm it still leads before it tells a
+ * broker that it is caught up (a deposed controller that does not know it yet never can).
+ */
+const LEADERSHIP_CONFIRM_MS = 1_000;
 const ENVELOPE_VERSION = 0;
 /** How long a forwarded request may wait for an active controller to answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -107,6 +112,12 @@ export interface ControllerChannelOptions {
   readonly lifecycleTransport?: Transport;
   /** Whether this node is part of a multi-node quorum (else nothing is ever forwarded). */
   readonly clustered: boolean;
+  /**
+   * metadata.max.idle.interval.ms: 0 turns NoOpRecords off, as in Kafka, so none confirms a
+   * heartbeat's "caught up" either (#stillLeads; a deposed controller's own broker may then be
+   * trusted until the node learns that it no longer leads). 500 (Kafka's default) when absent.
+   */
+  readonly metadataMaxIdleIntervalMs?: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -233,7 +244,11 @@ export class ControllerChannel implements ControllerRequests {
     let stopped = false;
     let cancelBeat = () => {};
     let cancelCheck = () => {};
+    const checkEveryMs = Math.max(100, Math.floor(intervalMs / 2));
+    // This node stood still longer than this (paused, starved): its image may be that much behind.
+    this.#stallMs = Math.max(2 * checkEveryMs, 1_000);
     let lastCheckMs = clock.monotonicMs();
+    this.#lastCheckMs = lastCheckMs;
     let beating = false;
     let beatAgain = false;
     const beat = () => {
@@ -262,6 +277,13 @@ export class ControllerChannel implements ControllerRequests {
     const check = () => {
       if (stopped) return;
       const now = clock.monotonicMs();
+      if (now - lastCheckMs > this.#stallMs) {
+        // Leaderships may have moved meanwhile, its own fencing aside (a pause shorter than the
+        // session): its image is not trusted until a heartbeat sent from now on finds it caught up.
+        this.#distrustBeforeMs = now;
+        this.#lastAcceptedHeartbeatMs = Number.NEGATIVE_INFINITY;
+        this.#beatNow?.();
+      }
       if (now - lastCheckMs > sessionTimeoutMs / 2) {
         // This node itself stood still (paused, starved): the brokers' silence may be its own, so
         // their sessions start again rather than expire. A node paused while it was the active
@@ -270,6 +292,7 @@ export class ControllerChannel implements ControllerRequests {
         for (const brokerId of this.#sessions.keys()) this.#sessions.set(brokerId, now);
       }
       lastCheckMs = now;
+      this.#lastCheckMs = now;
       // One sweep at a time: a sweep waiting for its fence to commit must not queue the same fence again.
       if (!this.#sweeping) {
         this.#sweeping = true;
@@ -279,13 +302,14 @@ export class ControllerChannel implements ControllerRequests {
             this.#sweeping = false;
           });
       }
-      cancelCheck = clock.schedule(Math.max(100, Math.floor(intervalMs / 2)), check);
+      cancelCheck = clock.schedule(checkEveryMs, check);
     };
     if (brokerEpoch) cancelBeat = clock.schedule(this.#nextBeatDelay(intervalMs), beat);
     check();
     return () => {
       stopped = true;
       this.#beatNow = undefined;
+      this.#lastCheckMs = undefined;
       cancelBeat();
       cancelCheck();
     };
@@ -404,12 +428,17 @@ export class ControllerChannel implements ControllerRequests {
     // Trusted from when the heartbeat left, not when its answer came: an answer read after a pause
     // says nothing about the pause. And only caught up: an unfenced broker may not yet have applied
     // its own fencing and the leadership moves made while it was away.
-    if (accepted && response.isCaughtUp) this.#lastAcceptedHeartbeatMs = Math.max(this.#lastAcceptedHeartbeatMs, sentAtMs);
+    if (accepted && response.isCaughtUp && sentAtMs >= this.#distrustBeforeMs) this.#lastAcceptedHeartbeatMs = Math.max(this.#lastAcceptedHeartbeatMs, sentAtMs);
     this.#behind = accepted && !response.isCaughtUp;
     return response;
   }
 
   #lastAcceptedHeartbeatMs = Number.NEGATIVE_INFINITY;
+  /** Heartbeats sent before this node last stood still do not count (see startHeartbeats). */
+  #distrustBeforeMs = Number.NEGATIVE_INFINITY;
+  /** When startHeartbeats' periodic check last ran (undefined while it does not run). */
+  #lastCheckMs: number | undefined;
+  #stallMs = Number.POSITIVE_INFINITY;
   /** The last heartbeat's answer: unfenced, but this node's image was behind the controller's. */
   #behind = false;
 
@@ -427,7 +456,11 @@ export class ControllerChannel implements ControllerRequests {
   mayBeStale(): boolean {
     const timeoutMs = this.#sessionTimeoutMs;
     if (!this.options.clustered || timeoutMs === undefined) return false;
-    return this.options.clock.monotonicMs() - this.#lastAcceptedHeartbeatMs > timeoutMs;
+    const now = this.options.clock.monotonicMs();
+    // The periodic check is overdue: this node has just come back from standing still, and a
+    // request read before that check runs must not be answered from what it knew before.
+    if (this.#lastCheckMs !== undefined && now - this.#lastCheckMs > this.#stallMs) return true;
+    return now - this.#lastAcceptedHeartbeatMs > timeoutMs;
   }
 
   /** Brokers' last heartbeats, as this node saw them in the term it leads (monotonic ms). */
@@ -555,6 +588,7 @@ export class ControllerChannel implements ControllerRequests {
       // Only a heartbeat of the registered incarnation keeps its session alive: a stale one (an
       // older incarnation still running) is refused below and must not stand for the current one.
       if (this.options.image.brokers.get(request.brokerId)?.brokerEpoch === Number(request.brokerEpoch)) this.#touchSession(request.brokerId);
+      const arrivalEnd = this.options.quorum.raft.log.endOffset;
       const result = await this.options.controller.brokerHeartbeat({
         brokerId: request.brokerId,
         brokerEpoch: Number(request.brokerEpoch),
@@ -563,11 +597,53 @@ export class ControllerChannel implements ControllerRequests {
         wantShutDown: request.wantShutDown,
         offlineLogDirs: request.offlineLogDirs ?? [],
       });
-      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, ...result };
+      // Caught up with this controller's image is caught up with the cluster only while this node
+      // still leads: a controller paused and deposed meanwhile answers from its own image, which
+      // lacks the new leader's fencing. So a majority must still follow it (Raft's read-index check).
+      const confirms = this.options.clustered && (this.options.metadataMaxIdleIntervalMs ?? 500) > 0;
+      const isCaughtUp = result.isCaughtUp && (!confirms || (await this.#stillLeads(arrivalEnd)));
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, ...result, isCaughtUp };
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: errorCodeOf(error), isCaughtUp: false, isFenced: true, shouldShutDown: false };
     }
   }
+
+  /**
+   * Whether an entry appended at or after `endOffset` (the metadata log's end when a request came)
+   * is committed in this node's term within LEADERSHIP_CONFIRM_MS: a majority then followed this
+   * node after the request came, so no other controller had been elected before it. Appends a
+   * NoOpRecord for it unless something committed meanwhile; concurrent callers share one.
+   */
+  async #stillLeads(endOffset: number): Promise<boolean> {
+    const { quorum, controller, clock } = this.options;
+    if (quorum.raft.highWatermark > endOffset) return true;
+    let pending = this.#confirmation;
+    if (pending === undefined || pending.fromOffset < endOffset) {
+      const fromOffset = quorum.raft.log.endOffset;
+      const confirmed = controller.appendNoOpIfIdle(0).then(
+        () => true,
+        () => false,
+      );
+      const current = { fromOffset, confirmed };
+      pending = current;
+      this.#confirmation = current;
+      void confirmed.then(() => {
+        if (this.#confirmation === current) this.#confirmation = undefined;
+      });
+    }
+    let cancel = () => {};
+    const timedOut = new Promise<boolean>((resolve) => {
+      cancel = clock.schedule(LEADERSHIP_CONFIRM_MS, () => resolve(false));
+    });
+    try {
+      return await Promise.race([pending.confirmed, timedOut]);
+    } finally {
+      cancel();
+    }
+  }
+
+  /** A NoOpRecord on its way to confirm this node's leadership, appended at `fromOffset` or later. */
+  #confirmation: { fromOffset: number; confirmed: Promise<boolean> } | undefined;
 
   /**
    * Sends partition leaders' ISR changes to the active controller (local or remote) in one

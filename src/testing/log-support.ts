@@ -33,6 +33,11 @@ export class ManualClock implements Clock {
     };
   }
 
+  /** Time passes without any timer firing (the process was stopped); the next advance fires them. */
+  jump(ms: number): void {
+    this.#nowMs += ms;
+  }
+
   advance(ms: number): void {
     this.#nowMs += ms;
     const due = this.#timers.filter((timer) => timer.atMs <= this.#nowMs);
