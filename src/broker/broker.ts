@@ -9,6 +9,8 @@ import { ipQuota } from '../metadata/client-quotas.js';
 import { ClientQuotas, clientQuotaSources } from './quota/client-quotas.js';
 import { Authorization } from './authorizer/authorization.js';
 import { forEachBounded } from '../base/bounded.js';
+import { ErrorCode } from '../base/error-codes.js';
+import { KafkaError } from '../base/kafka-error.js';
 import type { Clock, RandomSource } from '../base/clock.js';
 import { type FileSystem, makeDirectoryDurably } from '../base/file-system.js';
 import type { Logger } from '../base/logger.js';
@@ -1010,7 +1012,13 @@ class MetadataPublisher {
     await forEachBounded(hosted, OPEN_PARTITIONS_CONCURRENCY, async (partition) => {
       const minIsr = effectiveMinIsr(minInsyncReplicas, targetReplicas(partition));
       const assignment = { leaderId: partition.leader, leaderEpoch: partition.leaderEpoch, partitionEpoch: partition.partitionEpoch, replicas: partition.replicas, isr: partition.isr, minIsr };
-      await replicaManager.host(name, partition.partitionId, topic.topicId, assignment, logConfig, nowMs);
+      await replicaManager.host(name, partition.partitionId, topic.topicId, assignment, logConfig, nowMs).catch((error: unknown) => {
+        // Its log directory failed (under it, or while the log was created there): the directory is
+        // offline and reported to the controller, and the replica stays offline here. That is the
+        // directory's fault, not the metadata's: the rest of the metadata is applied as usual.
+        if (!(error instanceof KafkaError && error.errorCode === ErrorCode.KAFKA_STORAGE_ERROR)) throw error;
+        this.services.logger.warn('a replica is offline: its log directory failed', { topic: name, partition: partition.partitionId, error: error.message });
+      });
     });
     // A reassignment that completed moved these replicas off this broker: they go, with their logs.
     // (Looked up by the topic's partitions, not by scanning every replica: a new topic among thousands stays cheap.)

@@ -367,3 +367,39 @@ describe('AlterReplicaLogDirs for a replica being moved, as Kafka replaces its f
     assert.deepEqual(valuesOf(await readAll(client, topic, 0)), values);
   });
 });
+
+// The chaos run of 2026-12-07 (seed 2032): a node's log directory failed while the node created a
+// new topic's partition in it (mkdir refused). The failure escaped the metadata publisher and
+// stopped the node's metadata loading for good; as the quorum's leader later, that node could not
+// act as the controller, and the cluster lost its controller. A directory failing is a storage
+// fault of that directory (its replicas offline, reported to the controller), not of the metadata.
+describe('a log directory failing while a new topic is created in it', () => {
+  it('takes that directory offline; the metadata goes on loading and the other directory serves new topics', async () => {
+    const cluster = await startCluster({ brokers: 1, logDirsPerNode: 2 });
+    try {
+      const node = cluster.node(cluster.nodeIds[0]!);
+      const failing = node.logDirs[1]!;
+      (node.fs as MemoryFileSystem).setFaultInjector((operation, path) => (operation === 'mkdir' && path.startsWith(`${failing}/`) ? 'EIO' : undefined));
+      const kafka = new Kafka({ clientId: 'log-dir-create-failure', brokers: [node.bootstrapServer], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // Four partitions over two directories: some are placed in the failing one.
+        await admin.createTopics({ topics: [{ topic: 'placed-on-both', numPartitions: 4 }] }).catch(() => false);
+        const services = node.broker!.services;
+        await waitFor(() => services.replicaManager.logManager.logDirs.some((dir) => dir.path === failing && dir.offline), 'the directory taken offline');
+        // The metadata still loads: a later topic is created, placed in the healthy directory and written.
+        assert.equal(await admin.createTopics({ topics: [{ topic: 'after-the-failure', numPartitions: 2 }] }), true);
+        const producer = kafka.producer();
+        await producer.connect();
+        await producer.send({ topic: 'after-the-failure', messages: [{ value: 'a' }, { value: 'b' }] });
+        await producer.disconnect();
+        assert.ok(services.image.topic('after-the-failure'), 'the image has the later topic');
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
