@@ -230,6 +230,10 @@ export class ControllerChannel implements ControllerRequests {
       await new Promise<void>((resolve) => clock.schedule(UNFENCE_RETRY_MS, resolve));
       if (response.isFenced) response = await this.heartbeat(brokerEpoch, false, deadlineMs);
     }
+    // The answer that unfenced it found its image behind (other brokers registered meanwhile, or
+    // its own unfencing): one more now that the image has caught up, so that it serves as a
+    // coordinator from the start (mayBeStale) rather than from the next heartbeat on.
+    if (this.#behind) await this.heartbeat(brokerEpoch, false, deadlineMs).catch(() => undefined);
   }
 
   /**
@@ -293,6 +297,13 @@ export class ControllerChannel implements ControllerRequests {
       }
       lastCheckMs = now;
       this.#lastCheckMs = now;
+      // When this node stops trusting its image (its coordinators stand down) and trusts it again.
+      const stale = brokerEpoch !== undefined && this.mayBeStale();
+      if (stale !== this.#reportedStale) {
+        this.#reportedStale = stale;
+        if (stale) logger.warn('no heartbeat answered caught up within the session: this node\'s metadata may be stale, its coordinators stand down', { sinceLastCaughtUpMs: Number.isFinite(this.#lastAcceptedHeartbeatMs) ? Math.round(now - this.#lastAcceptedHeartbeatMs) : null });
+        else logger.info('a heartbeat was answered caught up: this node\'s coordinators serve');
+      }
       // One sweep at a time: a sweep waiting for its fence to commit must not queue the same fence again.
       if (!this.#sweeping) {
         this.#sweeping = true;
@@ -441,6 +452,8 @@ export class ControllerChannel implements ControllerRequests {
   #stallMs = Number.POSITIVE_INFINITY;
   /** The last heartbeat's answer: unfenced, but this node's image was behind the controller's. */
   #behind = false;
+  /** What the periodic check last logged of mayBeStale (a broker starts untrusted until a heartbeat says otherwise). */
+  #reportedStale = true;
 
   #nextBeatDelay(intervalMs: number): number {
     return this.#behind ? Math.min(intervalMs, CATCH_UP_RETRY_MS) : intervalMs;
