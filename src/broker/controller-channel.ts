@@ -65,6 +65,8 @@ const UNFENCE_RETRY_MS = 10;
  * until an answer says it has caught up (mayBeStale).
  */
 const CATCH_UP_RETRY_MS = 50;
+/** How many heartbeats a starting broker sends at most, UNFENCE_RETRY_MS apart, to be trusted before it serves (other brokers starting alongside keep changing the metadata). */
+const CATCH_UP_TRIES_AT_START = 20;
 /**
  * How long the active controller waits for a majority to confirm it still leads before it tells a
  * broker that it is caught up (a deposed controller that does not know it yet never can).
@@ -233,7 +235,10 @@ export class ControllerChannel implements ControllerRequests {
     // The answer that unfenced it found its image behind (other brokers registered meanwhile, or
     // its own unfencing): one more now that the image has caught up, so that it serves as a
     // coordinator from the start (mayBeStale) rather than from the next heartbeat on.
-    if (this.#behind) await this.heartbeat(brokerEpoch, false, deadlineMs).catch(() => undefined);
+    for (let tries = 0; this.#behind && tries < CATCH_UP_TRIES_AT_START && clock.monotonicMs() + UNFENCE_RETRY_MS < deadlineMs; tries++) {
+      if (tries > 0) await new Promise<void>((resolve) => clock.schedule(UNFENCE_RETRY_MS, resolve));
+      await this.heartbeat(brokerEpoch, false, deadlineMs).catch(() => undefined);
+    }
   }
 
   /**

@@ -211,10 +211,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
 
 async function everyImageShowsBrokersUnfenced(nodes: readonly NodeState[]): Promise<void> {
   const brokerIds = nodes.filter((node) => node.roles !== 'controller').map((node) => node.nodeId);
-  const settled = () => nodes.every((node) => brokerIds.every((id) => node.broker?.services.image.brokers.get(id)?.fenced === false));
+  // And every broker trusts its own metadata (it serves as a coordinator: ControllerChannel.mayBeStale).
+  const settled = () =>
+    nodes.every((node) => brokerIds.every((id) => node.broker?.services.image.brokers.get(id)?.fenced === false)) &&
+    nodes.every((node) => node.roles === 'controller' || node.broker?.services.controllerChannel.mayBeStale() === false);
   const deadline = Date.now() + 30_000;
   while (!settled()) {
-    if (Date.now() > deadline) throw new Error('the cluster started, but not every node sees every broker unfenced within 30 s');
+    if (Date.now() > deadline) throw new Error('the cluster started, but not every node sees every broker unfenced and trusts its metadata within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
