@@ -256,8 +256,7 @@ export class ControllerChannel implements ControllerRequests {
     const checkEveryMs = Math.max(100, Math.floor(intervalMs / 2));
     // This node stood still longer than this (paused, starved): its image may be that much behind.
     this.#stallMs = Math.max(2 * checkEveryMs, 1_000);
-    let lastCheckMs = clock.monotonicMs();
-    this.#lastCheckMs = lastCheckMs;
+    this.#lastCheckMs = clock.monotonicMs();
     let beating = false;
     let beatAgain = false;
     const beat = () => {
@@ -286,6 +285,7 @@ export class ControllerChannel implements ControllerRequests {
     const check = () => {
       if (stopped) return;
       const now = clock.monotonicMs();
+      const lastCheckMs = this.#lastCheckMs ?? now;
       if (now - lastCheckMs > this.#stallMs) {
         // Leaderships may have moved meanwhile, its own fencing aside (a pause shorter than the
         // session): its image is not trusted until a heartbeat sent from now on finds it caught up.
@@ -300,7 +300,6 @@ export class ControllerChannel implements ControllerRequests {
         logger.info('this node did not run for a while; broker sessions start again', { stalledMs: Math.round(now - lastCheckMs) });
         for (const brokerId of this.#sessions.keys()) this.#sessions.set(brokerId, now);
       }
-      lastCheckMs = now;
       this.#lastCheckMs = now;
       // When this node stops trusting its image (its coordinators stand down) and trusts it again.
       const stale = brokerEpoch !== undefined && this.mayBeStale();
