@@ -7,9 +7,14 @@
 // a timer or socket behind (a kafkajs consumer retrying against a stopped broker once kept a file
 // alive for over an hour), and a deadline for the whole run (CONVEYOR_TEST_DEADLINE_MINUTES, 30 by
 // default) stops the runner and every file process it started, and fails.
+//
+// The output passes through unchanged, and at its end the failed tests are listed again with their
+// location and error: a CI log is often read from its tail, where a failure in the middle of an
+// hour's output is otherwise out of sight.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 function findTests(dir, out = []) {
   let entries;
@@ -68,8 +73,32 @@ if (!(deadlineMinutes > 0)) {
 const runner = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit', detached: true },
+  { stdio: ['inherit', 'pipe', 'inherit'], detached: true },
 );
+runner.stdout.pipe(process.stdout);
+// Each `not ok` line of the TAP output with the first lines of the YAML block under it; a suite
+// failed only through its subtests (failureType 'subtestsFailed') is left out, its subtests say it.
+const failures = [];
+let open = null;
+createInterface({ input: runner.stdout }).on('line', (line) => {
+  if (open) {
+    if (line.trimEnd() === `${open.indent}  ...`) {
+      if (!open.lines.some((each) => each.includes("failureType: 'subtestsFailed'"))) failures.push(open);
+      open = null;
+    } else if (open.lines.length < 30) {
+      open.lines.push(line);
+    }
+    return;
+  }
+  const match = /^(\s*)not ok \d+ - /.exec(line);
+  if (match) open = { indent: match[1], lines: [line] };
+});
+const summarize = () => {
+  if (failures.length === 0) return;
+  const text = [`\n== ${failures.length} failed test${failures.length === 1 ? '' : 's'}, again:`];
+  for (const { indent, lines } of failures) text.push(...lines.map((each) => each.slice(indent.length)), '');
+  process.stdout.write(`${text.join('\n')}\n`);
+};
 const stopGroup = (signal) => {
   try {
     process.kill(-runner.pid, signal);
@@ -85,8 +114,10 @@ const deadline = setTimeout(() => {
   setTimeout(() => stopGroup('SIGKILL'), 10_000).unref();
 }, deadlineMinutes * 60_000);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopGroup(signal));
-runner.on('exit', (code, signal) => {
+// 'close', not 'exit': the output has been read to its end by then.
+runner.on('close', (code, signal) => {
   clearTimeout(deadline);
   stopGroup('SIGKILL');
+  summarize();
   process.exit(overDeadline ? 1 : (code ?? (signal ? 1 : 0)));
 });
