@@ -56,6 +56,8 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
     get appliedOffset() {
       return committed.length;
     },
+    // Appends straight to the log (no controller queue), committed unless deposed.
+    confirmLeadership: () => metadataQuorum.append([{ type: 'NoOp' }]),
     raft: {
       epoch: 1,
       log: {

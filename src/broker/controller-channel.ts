@@ -632,12 +632,12 @@ export class ControllerChannel implements ControllerRequests {
    * NoOpRecord for it unless something committed meanwhile; concurrent callers share one.
    */
   async #stillLeads(endOffset: number): Promise<boolean> {
-    const { quorum, controller, clock } = this.options;
+    const { quorum, clock } = this.options;
     if (quorum.raft.highWatermark > endOffset) return true;
     let pending = this.#confirmation;
     if (pending === undefined || pending.fromOffset < endOffset) {
       const fromOffset = quorum.raft.log.endOffset;
-      const confirmed = controller.appendNoOpIfIdle(0).then(
+      const confirmed = quorum.confirmLeadership().then(
         () => true,
         () => false,
       );

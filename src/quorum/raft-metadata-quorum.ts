@@ -180,6 +180,24 @@ export class RaftMetadataQuorum implements MetadataQuorum {
   }
 
   /**
+   * Appends a NoOpRecord straight to the Raft log and resolves once it is committed, which needs a
+   * majority of the voters to follow this node in its active term; rejects with NOT_CONTROLLER
+   * when this node is not (or no longer) the active controller. Unlike the controller's appends it
+   * neither queues behind the controller's operations nor waits for the image: it decides nothing,
+   * it only asks whether this node still leads (ControllerChannel's read-index check).
+   */
+  async confirmLeadership(): Promise<void> {
+    const role = this.#raft.role;
+    if (role.kind !== 'leader' || role.epoch !== this.#activeTerm) throw this.#notController();
+    try {
+      await this.#raft.append([{ value: serializeMetadataRecord({ type: 'NoOp' }), timestamp: this.#clock.nowMs() }]);
+    } catch (error) {
+      if (error instanceof KafkaError && error.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) throw this.#notController();
+      throw error;
+    }
+  }
+
+  /**
    * Resolves once this node has loaded everything committed up to the high watermark it learned
    * from a leader (a quorum of one: at once). A broker serves clients only after this.
    */
