@@ -18,6 +18,7 @@ import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
 import type { PartitionLog } from '../log/partition-log.js';
+import { SerialQueue } from '../log/serial-queue.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage, type PartitionImage, replicaDirectory } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
@@ -721,7 +722,7 @@ export class Broker {
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
     logManager.startBackgroundWork();
-    quorum.onCommit((records, snapshot) => (snapshot ? publisher.reloaded() : publisher.publish(records)));
+    quorum.onCommit((records, snapshot) => publisher.apply(records, snapshot));
     // Groups and offsets are rebuilt from __consumer_offsets before any client can ask for them.
     await groupCoordinator.start();
     await share.coordinator.start();
@@ -752,6 +753,7 @@ export class Broker {
     const broker = new Broker(services, logManager, socketServer, listeners, endpoints);
     self = broker;
     broker.cancelProducerExpiry = cancelProducerExpiry;
+    broker.stopPublishing = () => publisher.stop();
     if (clustered) {
       // A cluster's brokers heartbeat the active controller, which fences the silent ones; a
       // controller-only node heartbeats nobody but still fences silent brokers while it leads.
@@ -786,6 +788,7 @@ export class Broker {
   }
 
   private cancelProducerExpiry: (() => void) | undefined;
+  private stopPublishing: (() => void) | undefined;
   private fetchers: ReplicaFetcherManager | undefined;
   private isrManager: IsrManager | undefined;
   /** Connections to the other nodes of a cluster (Raft's, the controller channel's). */
@@ -834,6 +837,7 @@ export class Broker {
     this.services.sharePartitions.close();
     this.services.shareStateCoordinator.stop();
     this.cancelProducerExpiry?.();
+    this.stopPublishing?.();
     for (const transport of this.transports) transport.close();
     await this.logManager.retention.stop();
     await this.logManager.cleaner?.stop();
@@ -866,6 +870,7 @@ export class Broker {
     this.services.sharePartitions.close();
     this.services.shareStateCoordinator.stop();
     this.cancelProducerExpiry?.();
+    this.stopPublishing?.();
     this.stopIdleNoOps?.();
     this.stopLeaderBalancing?.();
     // The quorum resigns first (a leader hands over at once), while the controller listener still answers.
@@ -922,6 +927,9 @@ async function openMetadataLog(logManager: LogManager): Promise<{ logManager: Lo
   }
 }
 
+/** How often a broker whose metadata publishing failed retries with the whole image, at most. */
+const PUBLISH_RETRY_MS = 1_000;
+
 /**
  * Applies committed metadata to this broker's partitions: hosts the partitions the image assigns
  * here and deletes the logs of removed topics.
@@ -934,6 +942,49 @@ class MetadataPublisher {
     /** Applies the connection limits of the broker configs (dynamic ones included). */
     private readonly updateConnectionLimits: () => void = () => {},
   ) {}
+
+  /** Publishes and retries one at a time, in commit order. */
+  readonly #queue = new SerialQueue();
+  /** Set while a publish has failed: this broker's partitions may not match the image. */
+  #behindSinceMs: number | undefined;
+  #cancelRetry = () => {};
+  #stopped = false;
+
+  /**
+   * Applies one committed batch range (or a snapshot) and never throws. A failure is a fault of
+   * this broker's state, not of the metadata (the image has applied the records), so, as Kafka's
+   * brokers log a metadata publishing fault and go on, the loading goes on: a node that stopped
+   * loading would leave its controller unable to act. Since an incremental publish after a failed
+   * one could build on a half-applied change, the broker then applies the whole image (as after a
+   * snapshot), every PUBLISH_RETRY_MS and at each commit, until it succeeds.
+   */
+  apply(records: readonly MetadataRecord[], snapshot: boolean): Promise<void> {
+    return this.#queue.run(() => (snapshot || this.#behindSinceMs !== undefined ? this.#publishWith(() => this.reloaded()) : this.#publishWith(() => this.publish(records))));
+  }
+
+  /** Stops the retries (the broker shuts down). */
+  stop(): void {
+    this.#stopped = true;
+    this.#cancelRetry();
+  }
+
+  async #publishWith(publish: () => Promise<void>): Promise<void> {
+    const { clock, logger } = this.services;
+    if (this.#stopped) return;
+    this.#cancelRetry();
+    try {
+      await publish();
+    } catch (error) {
+      if (this.#behindSinceMs === undefined) {
+        logger.error("applying committed metadata to this broker's partitions failed; it applies the whole image again until it succeeds", { error: String(error) });
+        this.#behindSinceMs = clock.monotonicMs();
+      }
+      if (!this.#stopped) this.#cancelRetry = clock.schedule(PUBLISH_RETRY_MS, () => void this.#queue.run(() => this.#publishWith(() => this.reloaded())));
+      return;
+    }
+    if (this.#behindSinceMs !== undefined) logger.info("this broker's partitions match the metadata image again", { behindMs: Math.round(clock.monotonicMs() - this.#behindSinceMs) });
+    this.#behindSinceMs = undefined;
+  }
 
   async reconcile(): Promise<void> {
     const { image, replicaManager } = this.services;

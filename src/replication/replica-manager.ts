@@ -177,7 +177,12 @@ export class ReplicaManager {
    */
   async removeReplica(partition: Partition): Promise<void> {
     if (!this.#stopHosting(partition)) return;
-    await this.logManager.deleteLog(partition.topic, partition.partitionIndex);
+    await this.logManager.deleteLog(partition.topic, partition.partitionIndex).catch((error: unknown) => {
+      // Its log directory failed meanwhile (taken offline, reported to the controller): the files
+      // stay there, and the next start deletes them. A fault of that directory, not of the rest.
+      if (!(error instanceof KafkaError && error.errorCode === ErrorCode.KAFKA_STORAGE_ERROR)) throw error;
+      this.logger.warn('the log of a removed replica stays in its failed log directory', { topic: partition.topic, partition: partition.partitionIndex, error: error.message });
+    });
   }
 
   /** Forgets a hosted replica and tells whatever waits on it that it is neither led nor followed here. */

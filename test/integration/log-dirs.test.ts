@@ -403,3 +403,84 @@ describe('a log directory failing while a new topic is created in it', () => {
     }
   });
 });
+
+// The same kind of fault on the deletion path: a log directory failing while a deleted topic's
+// logs are removed from it (the rename refused). Once, that failure escaped the metadata publisher
+// too, and any failure there stopped the node's metadata loading for good.
+describe('a log directory failing while a deleted topic\'s logs are removed from it', () => {
+  it('takes that directory offline; the other partitions are deleted and the metadata goes on loading', async () => {
+    const cluster = await startCluster({ brokers: 1, logDirsPerNode: 2 });
+    try {
+      const node = cluster.node(cluster.nodeIds[0]!);
+      const failing = node.logDirs[1]!;
+      const services = node.broker!.services;
+      const kafka = new Kafka({ clientId: 'log-dir-delete-failure', brokers: [node.bootstrapServer], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        assert.equal(await admin.createTopics({ topics: [{ topic: 'deleted-from-both', numPartitions: 4 }] }), true);
+        const logsOf = (topic: string) => [...services.replicaManager.logManager.logs()].filter((log) => log.topic === topic);
+        await waitFor(() => logsOf('deleted-from-both').length === 4, 'the four logs');
+        const dirOf = (partition: number) => services.replicaManager.logManager.logDirOf('deleted-from-both', partition);
+        assert.ok([0, 1, 2, 3].some((partition) => dirOf(partition) === failing), 'some partitions are in the failing directory');
+        (node.fs as MemoryFileSystem).setFaultInjector((operation, path) => (operation === 'rename' && path.startsWith(`${failing}/`) ? 'EIO' : undefined));
+        await admin.deleteTopics({ topics: ['deleted-from-both'] });
+        await waitFor(() => services.replicaManager.logManager.logDirs.some((dir) => dir.path === failing && dir.offline), 'the directory taken offline');
+        // The healthy directory's logs of the topic go; the failing one's stay on disk for the next start.
+        await waitFor(() => logsOf('deleted-from-both').every((log) => services.replicaManager.logManager.logDirOf(log.topic, log.partition) === failing), 'the healthy directory\'s logs deleted');
+        assert.equal(await admin.createTopics({ topics: [{ topic: 'after-the-deletion', numPartitions: 2 }] }), true);
+        const producer = kafka.producer();
+        await producer.connect();
+        await producer.send({ topic: 'after-the-deletion', messages: [{ value: 'a' }, { value: 'b' }] });
+        await producer.disconnect();
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
+// Whatever else fails while a broker applies committed metadata to its partitions (here a failure
+// injected into the topic deletion once, standing for a fault nobody foresaw) is the broker's, not
+// the metadata's: it is logged, the metadata goes on loading (a node that stopped loading would
+// leave its controller unable to act), and the broker retries with the whole image until its
+// partitions match it.
+describe('a failure while a broker applies committed metadata', () => {
+  it('does not stop the metadata loading, and the broker catches up with the whole image', async () => {
+    const cluster = await startCluster({ brokers: 1 });
+    try {
+      const node = cluster.node(cluster.nodeIds[0]!);
+      const services = node.broker!.services;
+      const replicaManager = services.replicaManager;
+      const kafka = new Kafka({ clientId: 'publish-failure', brokers: [node.bootstrapServer], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        assert.equal(await admin.createTopics({ topics: [{ topic: 'deleted-on-retry', numPartitions: 3 }] }), true);
+        const logsOf = (topic: string) => [...replicaManager.logManager.logs()].filter((log) => log.topic === topic);
+        await waitFor(() => logsOf('deleted-on-retry').length === 3, 'the three logs');
+        const deleteTopic = replicaManager.deleteTopic.bind(replicaManager);
+        let failures = 0;
+        replicaManager.deleteTopic = async (topic) => {
+          if (failures++ === 0) throw new Error('injected: the first deletion fails');
+          return deleteTopic(topic);
+        };
+        await admin.deleteTopics({ topics: ['deleted-on-retry'] });
+        await waitFor(() => failures > 0, 'the deletion attempted');
+        assert.equal(await admin.createTopics({ topics: [{ topic: 'after-the-failure', numPartitions: 2 }] }), true);
+        const producer = kafka.producer();
+        await producer.connect();
+        await producer.send({ topic: 'after-the-failure', messages: [{ value: 'a' }] });
+        await producer.disconnect();
+        await waitFor(() => logsOf('deleted-on-retry').length === 0, 'the deleted topic\'s logs gone after the retry');
+        assert.equal(logsOf('after-the-failure').length, 2);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
