@@ -2,6 +2,8 @@
 // data directory and loopback ports, for tests of an application against a cluster: stop a node
 // cleanly, crash it (with in-memory storage its unsynced writes are lost, through the file-system
 // port), restart it, isolate it from the other nodes and heal. The nodes talk over real TCP.
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -258,16 +260,48 @@ class ClusterNetwork {
   }
 }
 
-/** Ports free on 127.0.0.1 right now (bound and released; another process could take one meanwhile). */
+/**
+ * Ports free on 127.0.0.1 right now (bound and released; another process could take one
+ * meanwhile), chosen at random below the kernel's ephemeral range where it can be read. A node
+ * stopped and restarted binds its port again; a port from the ephemeral range could meanwhile be
+ * the local end of any outgoing connection on the machine (a client's), and the restart would fail
+ * with EADDRINUSE. Below that range only another listener can take it.
+ */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
+  const below = ephemeralRangeStart();
+  const servers: ReturnType<typeof createServer>[] = [];
+  try {
+    for (let attempt = 0; servers.length < count; attempt++) {
+      // Past a few hundred refusals (a crowded range), whatever the kernel hands out.
+      const port = below !== undefined && attempt < 500 ? FIRST_CHOSEN_PORT + randomInt(below - FIRST_CHOSEN_PORT) : 0;
+      const server = await listenOn(port);
+      if (server) servers.push(server);
+      else if (port === 0) throw new Error('no free port on 127.0.0.1');
+    }
+    return servers.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+/** The lowest port freePorts chooses: above the common services' fixed ports (9092 among them). */
+const FIRST_CHOSEN_PORT = 20_000;
+
+/** The first port of Linux's ephemeral range, if it can be read and leaves room below it. */
+function ephemeralRangeStart(): number | undefined {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > FIRST_CHOSEN_PORT + 1_000 ? first : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A server listening on 127.0.0.1:`port`, or undefined when the port is taken. */
+function listenOn(port: number): Promise<ReturnType<typeof createServer> | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(undefined) : reject(error)));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
