@@ -18,7 +18,6 @@ import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
 import { OPEN_PARTITIONS_CONCURRENCY } from '../log/log-limits.js';
 import { LogManager } from '../log/log-manager.js';
 import type { PartitionLog } from '../log/partition-log.js';
-import { SerialQueue } from '../log/serial-queue.js';
 import { Controller } from '../metadata/controller.js';
 import { MetadataImage, type PartitionImage, replicaDirectory } from '../metadata/metadata-image.js';
 import { ConfigResourceType, type MetadataRecord } from '../metadata/metadata-record.js';
@@ -718,7 +717,7 @@ export class Broker {
       updateTlsSettings();
     };
     onBrokerConfigs();
-    const publisher = new MetadataPublisher(services, updatePeers, onBrokerConfigs);
+    const publisher = new MetadataPublisher(services, updatePeers, onBrokerConfigs, () => quorum.republish());
     await publisher.reconcile();
     // Retention and the cleaner start once every hosted log carries its topic's settings.
     logManager.startBackgroundWork();
@@ -929,6 +928,8 @@ async function openMetadataLog(logManager: LogManager): Promise<{ logManager: Lo
 
 /** How often a broker whose metadata publishing failed retries with the whole image, at most. */
 const PUBLISH_RETRY_MS = 1_000;
+/** How often a failure that goes on is logged again. */
+const PUBLISH_FAILURE_LOG_MS = 60_000;
 
 /**
  * Applies committed metadata to this broker's partitions: hosts the partitions the image assigns
@@ -941,12 +942,14 @@ class MetadataPublisher {
     private readonly updatePeers: () => void = () => {},
     /** Applies the connection limits of the broker configs (dynamic ones included). */
     private readonly updateConnectionLimits: () => void = () => {},
+    /** Has the quorum hand the whole image to `apply` again; false once it is closed. */
+    private readonly republish: () => Promise<boolean> = async () => false,
   ) {}
 
-  /** Publishes and retries one at a time, in commit order. */
-  readonly #queue = new SerialQueue();
   /** Set while a publish has failed: this broker's partitions may not match the image. */
   #behindSinceMs: number | undefined;
+  #lastLoggedMs = Number.NEGATIVE_INFINITY;
+  #retryScheduled = false;
   #cancelRetry = () => {};
   #stopped = false;
 
@@ -955,35 +958,56 @@ class MetadataPublisher {
    * this broker's state, not of the metadata (the image has applied the records), so, as Kafka's
    * brokers log a metadata publishing fault and go on, the loading goes on: a node that stopped
    * loading would leave its controller unable to act. Since an incremental publish after a failed
-   * one could build on a half-applied change, the broker then applies the whole image (as after a
-   * snapshot), every PUBLISH_RETRY_MS and at each commit, until it succeeds.
+   * one could build on a half-applied change, the broker then applies the whole image again,
+   * once a second (`republish`: in turn with the loads, as after a snapshot), until it succeeds;
+   * meanwhile later batches wait for that, except a deleted topic's share-group state, which goes.
    */
-  apply(records: readonly MetadataRecord[], snapshot: boolean): Promise<void> {
-    return this.#queue.run(() => (snapshot || this.#behindSinceMs !== undefined ? this.#publishWith(() => this.reloaded()) : this.#publishWith(() => this.publish(records))));
+  async apply(records: readonly MetadataRecord[], snapshot: boolean): Promise<void> {
+    if (this.#stopped) return;
+    if (!snapshot && this.#behindSinceMs !== undefined) {
+      this.#forgetShareState(records);
+      return;
+    }
+    try {
+      if (snapshot) await this.reloaded();
+      else await this.publish(records);
+    } catch (error) {
+      this.#publishFailed(error);
+      return;
+    }
+    if (this.#behindSinceMs !== undefined) this.services.logger.info("this broker's partitions match the metadata image again", { behindMs: Math.round(this.services.clock.monotonicMs() - this.#behindSinceMs) });
+    this.#behindSinceMs = undefined;
   }
 
-  /** Stops the retries (the broker shuts down). */
+  /** Stops the retries (the broker shuts down, or its start failed). */
   stop(): void {
     this.#stopped = true;
     this.#cancelRetry();
   }
 
-  async #publishWith(publish: () => Promise<void>): Promise<void> {
+  #publishFailed(error: unknown): void {
     const { clock, logger } = this.services;
-    if (this.#stopped) return;
-    this.#cancelRetry();
-    try {
-      await publish();
-    } catch (error) {
-      if (this.#behindSinceMs === undefined) {
-        logger.error("applying committed metadata to this broker's partitions failed; it applies the whole image again until it succeeds", { error: String(error) });
-        this.#behindSinceMs = clock.monotonicMs();
-      }
-      if (!this.#stopped) this.#cancelRetry = clock.schedule(PUBLISH_RETRY_MS, () => void this.#queue.run(() => this.#publishWith(() => this.reloaded())));
-      return;
+    const now = clock.monotonicMs();
+    // The first failure, and the latest one about once a minute while they go on.
+    if (now - this.#lastLoggedMs >= PUBLISH_FAILURE_LOG_MS) {
+      this.#lastLoggedMs = now;
+      logger.error("applying committed metadata to this broker's partitions failed; it applies the whole image again every second until it succeeds", { error: String(error), behindMs: this.#behindSinceMs === undefined ? 0 : Math.round(now - this.#behindSinceMs) });
     }
-    if (this.#behindSinceMs !== undefined) logger.info("this broker's partitions match the metadata image again", { behindMs: Math.round(clock.monotonicMs() - this.#behindSinceMs) });
-    this.#behindSinceMs = undefined;
+    this.#behindSinceMs ??= now;
+    if (this.#stopped || this.#retryScheduled) return;
+    this.#retryScheduled = true;
+    this.#cancelRetry = clock.schedule(PUBLISH_RETRY_MS, () => {
+      this.#retryScheduled = false;
+      if (!this.#stopped) void this.republish().catch(() => undefined);
+    });
+  }
+
+  /** Share-partition state of deleted topics goes too (Kafka's share coordinator onTopicsDeleted). */
+  #forgetShareState(records: readonly MetadataRecord[]): void {
+    for (const record of records) {
+      if (record.type !== 'RemoveTopic') continue;
+      void this.services.shareStateCoordinator.onTopicsDeleted(new Set([record.topicId])).catch((error: unknown) => this.services.logger.warn('share-partition state of a deleted topic not removed', { topicId: record.topicId, error: String(error) }));
+    }
   }
 
   async reconcile(): Promise<void> {
@@ -1035,8 +1059,7 @@ class MetadataPublisher {
         if (topic) touched.add(topic.name);
       } else if (record.type === 'RemoveTopic') {
         await this.removeTopic();
-        // Share-partition state of a deleted topic goes too (Kafka's share coordinator onTopicsDeleted).
-        void this.services.shareStateCoordinator.onTopicsDeleted(new Set([record.topicId])).catch((error: unknown) => this.services.logger.warn('share-partition state of a deleted topic not removed', { topicId: record.topicId, error: String(error) }));
+        this.#forgetShareState([record]);
       }
     }
     if (minIsrDefaultChanged) for (const name of this.services.image.topicsByName.keys()) touched.add(name);

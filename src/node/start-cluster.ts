@@ -271,18 +271,26 @@ export async function freePorts(count: number): Promise<number[]> {
   const below = ephemeralRangeStart();
   const servers: ReturnType<typeof createServer>[] = [];
   try {
-    for (let attempt = 0; servers.length < count; attempt++) {
-      // Past a few hundred refusals (a crowded range), whatever the kernel hands out.
-      const port = below !== undefined && attempt < 500 ? FIRST_CHOSEN_PORT + randomInt(below - FIRST_CHOSEN_PORT) : 0;
-      const server = await listenOn(port);
+    let refused = 0;
+    while (servers.length < count) {
+      // Past a few hundred refusals (a crowded range), whatever the kernel hands out. A port handed
+      // out before in this process is skipped: its node may be stopped, about to start on it again.
+      const port = below !== undefined && refused < 500 ? FIRST_CHOSEN_PORT + randomInt(below - FIRST_CHOSEN_PORT) : 0;
+      const server = port !== 0 && handedOut.has(port) ? undefined : await listenOn(port);
       if (server) servers.push(server);
       else if (port === 0) throw new Error('no free port on 127.0.0.1');
+      else refused++;
     }
-    return servers.map((server) => (server.address() as { port: number }).port);
+    const ports = servers.map((server) => (server.address() as { port: number }).port);
+    for (const port of ports) handedOut.add(port);
+    return ports;
   } finally {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
+
+/** The ports freePorts has handed out in this process. */
+const handedOut = new Set<number>();
 
 /** The lowest port freePorts chooses: above the common services' fixed ports (9092 among them). */
 const FIRST_CHOSEN_PORT = 20_000;

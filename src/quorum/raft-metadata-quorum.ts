@@ -216,6 +216,18 @@ export class RaftMetadataQuorum implements MetadataQuorum {
     return new KafkaError(ErrorCode.NOT_CONTROLLER, `node ${this.#raft.nodeId} is not the active controller (the quorum leader is ${this.#raft.leaderId})`);
   }
 
+  /**
+   * Hands the whole image to the commit listener again, as after a snapshot, in turn with the loads
+   * (so the image does not change under it); resolves false, doing nothing, once the quorum is closed.
+   */
+  republish(): Promise<boolean> {
+    if (this.#failed || this.#raft.isClosed) return Promise.resolve(false);
+    return this.#loads.run(async () => {
+      await this.#listener([], true);
+      return true;
+    });
+  }
+
   /** Serves Vote, BeginQuorumEpoch, EndQuorumEpoch and Fetch of the metadata log from other nodes. */
   handle(request: InboundRequest): Promise<unknown> {
     return this.#raft.handle(request);

@@ -556,6 +556,11 @@ export class RaftNode {
   }
 
   /** Stops at once, as a crash does: no step runs after this and nothing more is sent. */
+  /** Whether the node was closed or killed (it takes part in the quorum no more). */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
   kill(): void {
     if (this.#closed) return;
     this.#closed = true;
