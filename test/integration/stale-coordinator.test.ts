@@ -19,9 +19,11 @@ import { AdminClient } from '../../src/client/admin-client.js';
 import { ClusterClient } from '../../src/client/cluster-client.js';
 import { commitGroupOffsets, findGroupCoordinator } from '../../src/client/group-offsets.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { FindCoordinatorApi, OffsetFetchApi } from '../../src/protocol/messages/index.js';
+import { AddPartitionsToTxnApi, CreateTopicsApi, DescribeTransactionsApi, EndTxnApi, FindCoordinatorApi, InitProducerIdApi, MetadataApi, OffsetFetchApi, ProduceApi } from '../../src/protocol/messages/index.js';
 import { type RunningCluster, startCluster } from '../../src/node/start-cluster.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
+import { RawClient } from '../support/raw-client.js';
+import { batchOf } from './helpers.js';
 
 const GROUP = 'stale-coordinator-group';
 const TOPIC = 'stale-coordinator-topic';
@@ -107,5 +109,102 @@ describe('a group coordinator cut off from the cluster', { timeout: 90_000 }, ()
     } finally {
       connection.close();
     }
+  });
+});
+
+// The suspected path of the INVALID_TXN_STATE that two CI-equivalent runs showed the chaos
+// workloads (docs/reliability.md, "Open: INVALID_TXN_STATE after a healed partition"), scripted:
+// the transaction coordinator's node, which also leads the partition written, is cut off; the
+// others take over the coordinator and the producer's next transaction adds the partition there;
+// a transactional produce then reaches the cut-off node, which still believes it leads the
+// partition and coordinates the transaction. Verified against its own old state (the previous
+// transaction complete, the partition not in an ongoing one) it would refuse the batch with
+// INVALID_TXN_STATE, fatal to a Java producer. It must answer a retriable error instead.
+describe('a transaction coordinator cut off from the cluster', { timeout: 90_000 }, () => {
+  let cluster: RunningCluster | undefined;
+  const raws: RawClient[] = [];
+  after(async () => {
+    for (const raw of raws) raw.close();
+    cluster?.heal();
+    await cluster?.close();
+  });
+
+  it('gives a transactional produce it can no longer verify a retriable error, not INVALID_TXN_STATE', async () => {
+    const TXN_TOPIC = 'stale-txn-topic';
+    const TXN_ID = 'stale-txn-producer';
+    cluster = await startCluster({
+      brokers: 3,
+      storage: 'memory',
+      config: { 'broker.session.timeout.ms': 1500, 'broker.heartbeat.interval.ms': 200, 'transaction.state.log.num.partitions': 1, 'transaction.state.log.replication.factor': 3, 'transaction.state.log.min.isr': 2, 'offsets.topic.num.partitions': 1 },
+    });
+    const running = cluster;
+    const rawTo = async (nodeId: number) => {
+      const [host, port] = running.node(nodeId).bootstrapServer.split(':');
+      const raw = await RawClient.connect(host!, Number(port));
+      raws.push(raw);
+      return raw;
+    };
+    const coordinatorAsSeenBy = async (raw: RawClient) => {
+      const found = await raw.request(FindCoordinatorApi, 3, { key: TXN_ID, keyType: 1 });
+      return found.errorCode === ErrorCode.NONE ? found.nodeId : undefined;
+    };
+    const first = await rawTo(running.nodeIds[0]!);
+    const old = await until('the transaction coordinator', () => coordinatorAsSeenBy(first));
+    const others = running.nodeIds.filter((id) => id !== old);
+    // The written partition led by the coordinator's node (its preferred replica).
+    const created = await first.request(CreateTopicsApi, 5, {
+      topics: [{ name: TXN_TOPIC, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [old, ...others] }], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    assert.equal(created.topics[0]?.errorCode, ErrorCode.NONE);
+    const atOld = await rawTo(old);
+    await until('the partition led by the coordinator\'s node', async () => {
+      const metadata = await atOld.request(MetadataApi, 9, { topics: [{ name: TXN_TOPIC }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      return metadata.topics[0]?.partitions[0]?.leaderId === old ? true : undefined;
+    });
+
+    // One committed transaction, all at the old coordinator.
+    const init = await until('a producer id', async () => {
+      const response = await atOld.request(InitProducerIdApi, 4, { transactionalId: TXN_ID, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+      return response.errorCode === ErrorCode.NONE ? response : undefined;
+    });
+    const producer = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+    const addPartition = async (raw: RawClient) => {
+      const response = await raw.request(AddPartitionsToTxnApi, 3, { v3AndBelowTransactionalId: TXN_ID, v3AndBelowProducerId: producer.producerId, v3AndBelowProducerEpoch: producer.producerEpoch, v3AndBelowTopics: [{ name: TXN_TOPIC, partitions: [0] }] });
+      return response.resultsByTopicV3AndBelow?.[0]?.resultsByPartition[0]?.partitionErrorCode;
+    };
+    let sequence = 0;
+    const produceTo = async (raw: RawClient) => {
+      const records = batchOf(['x'], { producerId: Number(producer.producerId), producerEpoch: producer.producerEpoch, baseSequence: sequence, transactional: true });
+      const response = await raw.request(ProduceApi, 9, { transactionalId: TXN_ID, acks: -1, timeoutMs: 5_000, topicData: [{ name: TXN_TOPIC, partitionData: [{ index: 0, records }] }] });
+      return response.responses[0]!.partitionResponses[0]!.errorCode;
+    };
+    assert.equal(await addPartition(atOld), ErrorCode.NONE);
+    assert.equal(await produceTo(atOld), ErrorCode.NONE);
+    sequence += 1;
+    assert.equal((await atOld.request(EndTxnApi, 3, { transactionalId: TXN_ID, producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: true })).errorCode, ErrorCode.NONE);
+    await until('the first transaction complete', async () => {
+      const described = await atOld.request(DescribeTransactionsApi, 0, { transactionalIds: [TXN_ID] });
+      return described.transactionStates[0]?.transactionState === 'CompleteCommit' ? true : undefined;
+    });
+
+    // Cut off. Another node takes the coordinator over, and the next transaction adds the partition there.
+    running.isolate(old);
+    const atOther = await rawTo(others[0]!);
+    const successor = await until('another transaction coordinator', async () => {
+      const found = await coordinatorAsSeenBy(atOther);
+      return found !== undefined && found !== old ? found : undefined;
+    });
+    const atSuccessor = await rawTo(successor);
+    await until('the partition added at the new coordinator', async () => ((await addPartition(atSuccessor)) === ErrorCode.NONE ? true : undefined));
+
+    // The cut-off node, asked directly: its session has lapsed, and it still believes it leads the
+    // partition and coordinates the transaction.
+    const channel = running.node(old).broker!.services.controllerChannel;
+    await until('the cut-off node to know it may be stale', async () => (channel.mayBeStale() ? true : undefined));
+    const errorCode = await produceTo(atOld);
+    assert.notEqual(errorCode, ErrorCode.INVALID_TXN_STATE, 'verified against the cut-off node\'s old transaction state');
+    assert.ok(([ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_LEADER_OR_FOLLOWER] as number[]).includes(errorCode), `a retriable error, not ${errorCode}`);
   });
 });
