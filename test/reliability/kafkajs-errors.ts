@@ -29,6 +29,18 @@ const COORDINATOR_MOVING = [
 ];
 
 /**
+ * kafkajs's messages for those three errors. Its consumer wraps a coordinator error met while
+ * re-joining its group into a plain KafkaJSError that keeps only the message (joinAndSync), so
+ * the type is gone from the chain its crash carries (the hour-long campaign of seed 2033 ended its
+ * copier on one, a group coordinator split off while the copier re-joined).
+ */
+const COORDINATOR_MOVING_MESSAGES = [
+  'This is not the correct coordinator for this group',
+  'The group coordinator is not available',
+  "The coordinator is loading and hence can't process requests for this group",
+];
+
+/**
  * Whether the broker could not be reached, or its coordinator was not there for the moment. A
  * coordinator lookup (group or transaction) that ran out of retries while the broker was down, or
  * a NOT_COORDINATOR from a broker that is shutting down, is the same failure seen from a
@@ -38,6 +50,7 @@ export function isConnectionError(error: unknown): boolean {
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
     if (CONNECTION_ERRORS.includes(cause.name)) return true;
     if (cause.name === 'KafkaJSProtocolError' && COORDINATOR_MOVING.includes(String((cause as Error & { type?: unknown }).type))) return true;
+    if (cause.name === 'KafkaJSError' && COORDINATOR_MOVING_MESSAGES.includes(cause.message)) return true;
     // kafkajs's plain Error for a request on a broker whose connection it has just dropped.
     if (/ECONNREFUSED|ECONNRESET|EPIPE|Connection error|Closed connection|Broker not connected/i.test(cause.message)) return true;
     const wrapped = cause as Error & { originalError?: unknown; cause?: unknown };

@@ -510,7 +510,8 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       copiers: supervisor.counts(),
       recoveries: { copiers: supervisor.recoveries(), aborter: [...tolerated] },
     });
-    const figures = () => `copied ${seeded} acknowledged records in ${Math.round(copyMs)} ms; ${aborted} aborted transactions; copiers ${JSON.stringify(supervisor.counts())}; errors survived (connection, storage, leader moving): copiers ${supervisor.recoveries().length}, aborter ${tolerated.length}`;
+    // What was copied: the input's acknowledged records when the copy completed, else how far it got.
+    const figures = (completed = true) => `${completed ? `copied ${seeded} acknowledged records in ${Math.round(copyMs)} ms` : `the copy of ${seeded} acknowledged records did not complete (ended after ${Math.round(copyMs)} ms)`}; ${aborted} aborted transactions; copiers ${JSON.stringify(supervisor.counts())}; errors survived (connection, storage, leader moving): copiers ${supervisor.recoveries().length}, aborter ${tolerated.length}`;
 
     // The input written, then every acknowledged record copied (the group's offsets say so; the output is read below).
     try {
@@ -531,7 +532,7 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       copyMs = performance.now() - seederStartedAt;
       anomalies.push(`the copy did not complete: ${reason(error)}`);
       await stop();
-      lines.push(figures());
+      lines.push(figures(false));
       return result();
     }
     // An aborter that fails or does not stop is reported, and the checks still run (a transaction
