@@ -555,12 +555,12 @@ export class RaftNode {
     await this.#snapshots.close();
   }
 
-  /** Stops at once, as a crash does: no step runs after this and nothing more is sent. */
   /** Whether the node was closed or killed (it takes part in the quorum no more). */
   get isClosed(): boolean {
     return this.#closed;
   }
 
+  /** Stops at once, as a crash does: no step runs after this and nothing more is sent. */
   kill(): void {
     if (this.#closed) return;
     this.#closed = true;
