@@ -949,8 +949,8 @@ class MetadataPublisher {
   /** Set while a publish has failed: this broker's partitions may not match the image. */
   #behindSinceMs: number | undefined;
   #lastLoggedMs = Number.NEGATIVE_INFINITY;
-  #retryScheduled = false;
-  #cancelRetry = () => {};
+  /** Cancels the retry while one is scheduled. */
+  #cancelRetry: (() => void) | undefined;
   #stopped = false;
 
   /**
@@ -982,7 +982,7 @@ class MetadataPublisher {
   /** Stops the retries (the broker shuts down, or its start failed). */
   stop(): void {
     this.#stopped = true;
-    this.#cancelRetry();
+    this.#cancelRetry?.();
   }
 
   #publishFailed(error: unknown): void {
@@ -994,10 +994,9 @@ class MetadataPublisher {
       logger.error("applying committed metadata to this broker's partitions failed; it applies the whole image again every second until it succeeds", { error: String(error), behindMs: this.#behindSinceMs === undefined ? 0 : Math.round(now - this.#behindSinceMs) });
     }
     this.#behindSinceMs ??= now;
-    if (this.#stopped || this.#retryScheduled) return;
-    this.#retryScheduled = true;
+    if (this.#stopped || this.#cancelRetry) return;
     this.#cancelRetry = clock.schedule(PUBLISH_RETRY_MS, () => {
-      this.#retryScheduled = false;
+      this.#cancelRetry = undefined;
       if (!this.#stopped) void this.republish().catch(() => undefined);
     });
   }
