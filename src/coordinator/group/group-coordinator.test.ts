@@ -9,6 +9,7 @@ import { type GroupCoordinatorConfig } from './group-context.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import type { JoinGroupInput } from './group-membership.js';
 import { javaStringHashCode, offsetsPartitionFor } from './group-partition.js';
+import { readLastOffsetDelta } from '../../protocol/records/batch-header.js';
 import { MemoryOffsetsTopic, StepClock as ManualClock, imageWithTopics, random, settle } from '../../testing/group-support.js';
 
 const config: GroupCoordinatorConfig = {
@@ -170,6 +171,60 @@ test('committed offsets, metadata and leader epochs survive a replay; deletion a
   afterDelete.stop();
   coordinator.stop();
   replayed.stop();
+});
+
+/** An in-memory `__consumer_offsets` read one batch at a time, whose reads from one offset wait until released. */
+class SteppedOffsetsTopic extends MemoryOffsetsTopic {
+  #held: { fromOffset: number; reached: () => void; released: Promise<void> } | undefined;
+
+  /** The next read from `fromOffset` waits: `reached` resolves once it is asked, `release` lets it answer. */
+  hold(fromOffset: number): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+    this.#held = { fromOffset, reached, released: new Promise<void>((resolve) => (release = resolve)) };
+    return { reached: reachedPromise, release };
+  }
+
+  override async read(partition: number, fromOffset: number) {
+    const held = this.#held;
+    if (held !== undefined && held.fromOffset === fromOffset) {
+      this.#held = undefined;
+      held.reached();
+      await held.released;
+    }
+    const { chunks, highWatermark } = await super.read(partition, 0);
+    let next = 0;
+    for (const chunk of chunks) {
+      if (next >= fromOffset) return { chunks: [chunk], highWatermark };
+      next += readLastOffsetDelta(chunk) + 1;
+    }
+    return { chunks: [], highWatermark };
+  }
+}
+
+test('a transaction marker written while its partition loads commits the offsets of its transaction (the load keeps them)', async () => {
+  const topic = new SteppedOffsetsTopic();
+  const { coordinator: before, clock } = setup({}, topic);
+  const offsets = (offset: number) => [{ topic: 'orders', partition: 0, offset, leaderEpoch: -1, metadata: null }];
+  assert.deepEqual(await before.commitOffsets({ groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, offsets: offsets(5) }), [ErrorCode.NONE]);
+  assert.deepEqual(await before.commitTransactionalOffsets({ groupId: 'g', producerId: 7, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null, offsets: offsets(9) }), [ErrorCode.NONE]);
+  before.stop();
+  // The partition moves to a new coordinator. Its load has replayed the offset 5 (log offset 0) and
+  // the transaction's offset 9 (1), and waits for its read from 2 when the transaction's COMMIT
+  // marker arrives (the transaction coordinator writes it there, at 2).
+  const held = topic.hold(2);
+  const after = setup({}, topic, clock).coordinator;
+  const fetching = after.fetchOffsets('g', [{ topic: 'orders', partitions: [0] }]);
+  await held.reached;
+  const marking = after.writeTransactionMarker(offsetsPartitionFor('g', config.offsetsTopicNumPartitions), 7, 0, true, 0);
+  await settle();
+  held.release();
+  await marking;
+  const committed = (fetched: Awaited<typeof fetching>) => fetched.topics[0]!.partitions[0]!.offset;
+  assert.equal(committed(await fetching), 9, 'the offset the load found when it finished');
+  assert.equal(committed(await after.fetchOffsets('g', [{ topic: 'orders', partitions: [0] }])), 9, 'the offset once the marker was written');
+  after.stop();
 });
 
 test('group members are fenced from committing by generation; a non-empty group cannot be deleted', async () => {

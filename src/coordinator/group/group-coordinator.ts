@@ -747,6 +747,12 @@ export class GroupCoordinator {
       timestamp: this.options.clock.nowMs(),
     });
     await this.options.partitions.append(partition, batch);
+    // A load of the partition under way (its leadership just moved here) has taken the
+    // transaction's offsets as pending, and either replays this marker too or finishes before it:
+    // waited for, so that the groups it restores cannot replace the offsets committed here (they
+    // were once lost so, and a consumer of the group read the offset from before the transaction;
+    // chaos campaign, 2026-12-07).
+    await this.loads.get(partition)?.catch(() => undefined);
     const pending = this.pendingTransactionalOffsets.take(producerId, partition);
     if (!committed) return;
     for (const entry of pending) {
