@@ -14,7 +14,7 @@
 // leader epoch. The report lists the operations, the faults with their times and recovery, the
 // anomalies with the offsets and values involved, and draws throughput and latency over time with
 // the fault periods marked (src/testing/chaos/chart.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -161,6 +161,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const faultCount: FaultCount = { completed: 0, inProgress: false };
   let eos: EosWorkload | undefined;
   let eosSummary = '';
+  let endCopierLog = async () => {};
   let admin: MetadataWorkload | undefined;
   let watching = true;
   let watcher: Promise<void> | undefined;
@@ -182,7 +183,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (transactional) {
       // About one input round every 200 ms through the schedule, so its transactions run until the end.
       const sends = Math.max(50, Math.round(options.durationMs / 200));
-      eos = await startEosWorkload({ cluster, records: sends * partitions * 4, partitions, sends, sendPauseMs: 100, faults: faultCount, faultName: 'chaos fault', paused, log });
+      // The copiers' stderr, TRACE lines too, goes beside the node logs (logs/copier.log): it places an anomaly among the transactions.
+      const copierLog = logsDir === undefined ? undefined : createWriteStream(join(logsDir, 'copier.log'));
+      endCopierLog = () => new Promise<void>((resolve) => (copierLog === undefined ? resolve() : copierLog.end(resolve)));
+      const partial = new Map<number, string>();
+      const onCopierStderr = (text: string, copier: number) => {
+        const lines = ((partial.get(copier) ?? '') + text).split('\n');
+        partial.set(copier, lines.pop()!);
+        for (const line of lines) copierLog!.write(`[copier ${copier}] ${line}\n`);
+      };
+      const copierOutput = copierLog === undefined ? {} : { traceCopier: true, onCopierStderr };
+      eos = await startEosWorkload({ cluster, records: sends * partitions * 4, partitions, sends, sendPauseMs: 100, faults: faultCount, faultName: 'chaos fault', paused, log, ...copierOutput });
       eos.failed.catch((error: unknown) => anomalies.push(`${fmt(since())}: transactional workload: ${error instanceof Error ? error.message : String(error)}`));
     }
     admin = await MetadataWorkload.start({ bootstrapServers: cluster.bootstrapServers, paceMs: 2_000, replicationFactor: Math.min(3, nodes) });
@@ -260,6 +271,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await offsetsWatcher?.catch(() => {});
     await reviver?.catch(() => {});
     await eos?.stop().catch(() => {});
+    await endCopierLog();
     await producer?.stop().catch(() => {});
     await admin?.stop().catch(() => {});
     for (const consumer of consumers) await consumer.stop().catch(() => {});

@@ -10,6 +10,9 @@
 // resumes from the committed offsets), then prints `RECOVERED`; the test checks each such line is
 // explained by a fault (a broker restart, a full disk). Any other error prints `copier failed: <error>` and exits 1,
 // which fails the test: the copier never exits on its own in a passing run.
+// With CONVEYOR_COPIER_TRACE=1 in its environment it also prints a `TRACE` line, timestamped, for
+// each session's start and end, its first batch of each partition and each committed transaction
+// (the chaos campaign keeps them, to place an anomaly among the copier's transactions).
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { describeError, isConnectionError, isFencedError, isInvalidTxnStateError, isLeaderMovingError, isStorageError } from './kafkajs-errors.js';
@@ -29,9 +32,18 @@ function fail(error: unknown): never {
 const kafka = new Kafka({ clientId: 'eos-copier', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
 
 interface Session {
+  /** 1 for the process's first session. */
+  number: number;
   producer: ReturnType<Kafka['producer']>;
   consumer: ReturnType<Kafka['consumer']>;
   ended: boolean;
+  /** The partitions this session fetched a batch of. */
+  fetched: Set<number>;
+}
+
+const tracing = process.env.CONVEYOR_COPIER_TRACE === '1';
+function trace(session: Session, what: string): void {
+  if (tracing) console.error(`TRACE ${new Date().toISOString()} session ${session.number} ${what}`);
 }
 
 let current: Session | undefined;
@@ -65,6 +77,7 @@ function survivable(error: unknown): boolean {
 function onError(session: Session, error: unknown): void {
   if (session.ended) return;
   session.ended = true;
+  trace(session, `ended: ${describeError(error)}`);
   if (!survivable(error)) fail(error);
   console.error(`RECOVERING ${describeError(error)}`);
   superseded += 1;
@@ -83,7 +96,10 @@ async function start(): Promise<void> {
     producer: kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 }),
     consumer: kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 3_000, heartbeatInterval: 300, rebalanceTimeout: 5_000, maxWaitTimeInMs: 200, retry: { retries: 3, restartOnFailure: async () => false } }),
     ended: false,
+    number: (current?.number ?? 0) + 1,
+    fetched: new Set(),
   };
+  trace(session, 'started');
   const recovering = current !== undefined;
   current = session;
   const { producer, consumer } = session;
@@ -107,6 +123,10 @@ async function start(): Promise<void> {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
         if (session.ended || batch.messages.length === 0 || !isRunning() || isStale()) return;
+        if (!session.fetched.has(batch.partition)) {
+          session.fetched.add(batch.partition);
+          trace(session, `p${batch.partition} first batch from ${batch.firstOffset()}`);
+        }
         const transaction = await producer.transaction();
         try {
           await transaction.send({
@@ -126,6 +146,7 @@ async function start(): Promise<void> {
         // Committed: the consumer moves past the batch. Without this kafkajs (eachBatchAutoResolve
         // false) fetches the partition again from where this generation started, and a copier that
         // lives through a second fetch of a partition copies the same records again.
+        trace(session, `p${batch.partition} committed ${batch.firstOffset()}-${batch.lastOffset()}`);
         resolveOffset(batch.lastOffset());
       },
     });

@@ -23,6 +23,11 @@ export interface CopierSupervisorOptions {
   faultName: string;
   /** Each chunk of a copier's stderr as it arrives, with the copier's number (1 for the first launched); e.g. to stream it. */
   onStderr?: (text: string, copier: number) => void;
+  /**
+   * Has each copier print its TRACE lines (exactly-once-copier.ts): they go to onStderr only, not
+   * into the stderr kept for a failure report.
+   */
+  trace?: boolean;
 }
 
 interface CopierRun {
@@ -60,20 +65,25 @@ export function superviseCopier(options: CopierSupervisorOptions) {
     } else if (line === 'RECOVERED') run.faultsAtConnect = faults.completed;
   };
   const launch = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', COPIER, ...options.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = options.trace ? { ...process.env, CONVEYOR_COPIER_TRACE: '1' } : process.env;
+    const child = spawn(process.execPath, ['--import', 'tsx', COPIER, ...options.args()], { stdio: ['ignore', 'ignore', 'pipe'], env });
     const run: CopierRun = { child, stderr: [], killedOnPurpose: false, faultsAtConnect: faults.completed };
     runs.push(run);
     current = run;
     let partial = '';
+    const take = (line: string, ended: boolean) => {
+      if (line.startsWith('TRACE ')) return;
+      run.stderr.push(ended ? line : `${line}\n`);
+      onLine(run, line);
+    };
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      run.stderr.push(text);
       options.onStderr?.(text, runs.indexOf(run) + 1);
       const lines = (partial + text).split('\n');
       partial = lines.pop()!;
-      for (const line of lines) onLine(run, line);
+      for (const line of lines) take(line, false);
     });
     child.on('exit', (code, signal) => {
-      if (partial !== '') onLine(run, partial);
+      if (partial !== '') take(partial, true);
       if (run.killedOnPurpose && signal === 'SIGKILL') {
         if (!stopped) launch();
         return;

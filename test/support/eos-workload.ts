@@ -46,7 +46,7 @@ import type { ProcessCluster } from './cluster-processes.js';
 import { type FaultCount, superviseCopier } from './copier-supervisor.js';
 import { type TopicView, createReplicatedTopic, newestPartition, runningViews } from './leader-kill-support.js';
 import { RawClient } from './raw-client.js';
-import { type ReadCommittedResult, readCommittedPartition } from './read-committed.js';
+import { type ReadCommittedResult, describeBatches, readCommittedPartition } from './read-committed.js';
 import { waitFor } from './wait.js';
 
 export type { FaultCount } from './copier-supervisor.js';
@@ -111,6 +111,8 @@ export interface EosWorkloadOptions {
   log?: (line: string) => void;
   /** Each chunk of a copier's stderr as it arrives, with the copier's number (1 for the first). */
   onCopierStderr?: (text: string, copier: number) => void;
+  /** Copiers print their TRACE lines (to onCopierStderr only; see exactly-once-copier.ts). */
+  traceCopier?: boolean;
 }
 
 export interface EosFinishOptions {
@@ -339,6 +341,19 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
     return { ...(await withClient(cluster, leader.leader, `a read_committed read of ${topic}-${partition}`, (client) => readCommittedPartition(client, topic, partition))), leader: leader.leader };
   };
 
+  /** The output's batches (markers too) from a little before the first record copied twice to a little after its second copy. */
+  const describeFirstDuplicate = async (partition: number, records: readonly { offset: number; value: string }[]): Promise<string> => {
+    const first = new Map<string, number>();
+    const again = records.find((record) => first.has(record.value) || (first.set(record.value, record.offset), false));
+    if (again === undefined) return '(none)';
+    const leader = await leaderOf(cluster, names.output, partition, paused);
+    if (leader === undefined) return `(no leader of ${names.output}-${partition} to read from)`;
+    const lines = await withClient(cluster, leader.leader, `the batches of ${names.output}-${partition}`, (client) =>
+      describeBatches(client, names.output, partition, first.get(again.value)! - 30, again.offset + 30),
+    ).catch((error: unknown) => [describeError(error)]);
+    return lines.map((line) => `  ${line}`).join('\n');
+  };
+
   /** Where each input and output partition stands, for the report of a copy that stopped moving. */
   const describeStuck = async (): Promise<string> => {
     const parts: string[] = [`group offsets ${JSON.stringify(await groupOffsets(false).catch((error: unknown) => describeError(error)))}`];
@@ -474,6 +489,7 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
     faults,
     faultName,
     ...(options.onCopierStderr === undefined ? {} : { onStderr: options.onCopierStderr }),
+    trace: options.traceCopier === true,
   });
 
   const never = <T>(work: Promise<T>) => work.then(() => new Promise<never>(() => {}));
@@ -599,7 +615,10 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
         const duplicates = values.length - new Set(values).size;
         const present = new Set(values);
         const missing = wanted.filter((value) => !present.has(value));
-        if (duplicates > 0) anomalies.push(`${names.output}-${partition}: ${duplicates} records copied more than once; the output: ${describeRuns(records, wanted)}`);
+        if (duplicates > 0) {
+          anomalies.push(`${names.output}-${partition}: ${duplicates} records copied more than once; the output: ${describeRuns(records, wanted)}`);
+          log(`eos workload: ${names.output}-${partition} around its first record copied twice:\n${await describeFirstDuplicate(partition, records)}`);
+        }
         if (missing.length > 0) anomalies.push(`${names.output}-${partition}: ${missing.length} of ${wanted.length} acknowledged input records missing from the output (the first: ${missing.slice(0, 10).join(', ')}); the output: ${describeRuns(records, wanted)}`);
         if (duplicates === 0 && missing.length === 0) {
           const difference = firstDifference(records, wanted);

@@ -3,7 +3,7 @@
 // list plus control markers), and checks the broker never hands out data at or above the LSO.
 import assert from 'node:assert/strict';
 import { FetchApi } from '../../src/protocol/messages/index.js';
-import { decodeEndTransactionMarker } from '../../src/protocol/records/control-record.js';
+import { ControlRecordType, decodeEndTransactionMarker } from '../../src/protocol/records/control-record.js';
 import { decodeRecordBatchesSync } from '../../src/protocol/records/record-batch.js';
 import type { RawClient } from './raw-client.js';
 
@@ -20,26 +20,58 @@ export interface ReadCommittedResult {
   highWatermark: number;
 }
 
+/** One Fetch (v11) of one partition from `fetchOffset`: 1 read_committed, 0 read_uncommitted. */
+async function fetchPartition(client: RawClient, topic: string, partition: number, fetchOffset: number, isolationLevel: 0 | 1) {
+  const response = await client.request(FetchApi, 11, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 8 * 1024 * 1024,
+    isolationLevel,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(fetchOffset), logStartOffset: -1n, partitionMaxBytes: 4 * 1024 * 1024 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const data = response.responses[0]!.partitions[0]!;
+  assert.equal(data.errorCode, 0, `fetch ${topic}-${partition} at ${fetchOffset}`);
+  return data;
+}
+
+/**
+ * The batches of one partition from `fromOffset` to `toOffset`, read_uncommitted, one line each for
+ * an anomaly report: offsets, producer id and epoch, transactional or not, a marker's type and
+ * coordinator epoch, else the first and last record values.
+ */
+export async function describeBatches(client: RawClient, topic: string, partition: number, fromOffset: number, toOffset: number): Promise<string[]> {
+  const lines: string[] = [];
+  let fetchOffset = fromOffset;
+  while (fetchOffset <= toOffset) {
+    const bytes = (await fetchPartition(client, topic, partition, fetchOffset, 0)).records as Buffer | null;
+    if (!bytes || bytes.length === 0) break;
+    for (const batch of decodeRecordBatchesSync(bytes)) {
+      const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
+      fetchOffset = lastOffset + 1;
+      if (lastOffset < fromOffset) continue;
+      if (batch.baseOffset > toOffset) break;
+      const marker = batch.control ? decodeEndTransactionMarker(batch.records[0]!) : null;
+      const what = batch.control
+        ? `${marker === null ? 'control' : marker.type === ControlRecordType.abort ? 'ABORT' : 'COMMIT'} marker, coordinator epoch ${marker?.coordinatorEpoch ?? '?'}`
+        : `${batch.records.length} records ${batch.records[0]?.value?.toString() ?? 'null'}..${batch.records.at(-1)?.value?.toString() ?? 'null'}`;
+      lines.push(`${batch.baseOffset}-${lastOffset} producer ${batch.producerId} epoch ${batch.producerEpoch}${batch.transactional ? ' transactional' : ''} leader epoch ${batch.partitionLeaderEpoch}: ${what}`);
+    }
+  }
+  return lines;
+}
+
 /** Every committed record of one partition up to its last stable offset. */
 export async function readCommittedPartition(client: RawClient, topic: string, partition: number): Promise<ReadCommittedResult> {
   const records: CommittedRecord[] = [];
   const aborting = new Set<number>();
   let fetchOffset = 0;
   for (;;) {
-    const response = await client.request(FetchApi, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 8 * 1024 * 1024,
-      isolationLevel: 1,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(fetchOffset), logStartOffset: -1n, partitionMaxBytes: 4 * 1024 * 1024 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
-    const data = response.responses[0]!.partitions[0]!;
-    assert.equal(data.errorCode, 0, `fetch ${topic}-${partition} at ${fetchOffset}`);
+    const data = await fetchPartition(client, topic, partition, fetchOffset, 1);
     const lastStableOffset = Number(data.lastStableOffset);
     // As Java's consumer: each aborted transaction is taken once, when the fetch passes its first offset.
     const aborted = (data.abortedTransactions ?? []).map((entry) => ({ producerId: Number(entry.producerId), firstOffset: Number(entry.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset);
