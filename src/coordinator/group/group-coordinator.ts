@@ -988,6 +988,8 @@ export class GroupCoordinator {
     const metadata = new Map<string, (DecodedOffsetsRecord & { type: 'group' })['metadata']>();
     const consumerGroups = new Map<string, ConsumerGroupReplay>();
     const shareGroups = new Map<string, ShareGroupReplay>();
+    // Offsets of transactions with no marker yet: the coordinator's own once the groups are restored.
+    const pending = new PendingTransactionalOffsets();
     let nextOffset = 0;
     let count = 0;
     for (;;) {
@@ -998,7 +1000,7 @@ export class GroupCoordinator {
           const batch = decodeRecordBatchSync(chunk, span.position);
           nextOffset = Math.max(nextOffset, readLastOffset(chunk, span.position) + 1);
           if (batch.control) {
-            this.replayTransactionMarker(partition, batch, offsets);
+            this.replayTransactionMarker(partition, batch, offsets, pending);
             continue;
           }
           for (const record of batch.records) {
@@ -1014,7 +1016,7 @@ export class GroupCoordinator {
             const decoded = decodeOffsetsRecord(record.key, record.value);
             if (!decoded) continue;
             count++;
-            if (batch.transactional && decoded.type === 'offset') this.pendingTransactionalOffsets.add(batch.producerId, partition, [decoded]);
+            if (batch.transactional && decoded.type === 'offset') pending.add(batch.producerId, partition, [decoded]);
             else if (decoded.type === 'group') metadata.set(decoded.group, decoded.metadata);
             else if (decoded.type === 'consumer') {
               let replay = consumerGroups.get(decoded.group);
@@ -1031,6 +1033,7 @@ export class GroupCoordinator {
     }
     // Unloaded while replaying (leadership moved on): this broker no longer coordinates these groups.
     if (this.loadTokens.get(partition) !== token) return;
+    this.pendingTransactionalOffsets.absorb(pending);
     const groupIds = new Set([...metadata.keys(), ...offsets.keys(), ...consumerGroups.keys()]);
     for (const groupId of groupIds) this.restoreGroup(groupId, metadata.get(groupId) ?? null, offsets.get(groupId), consumerGroups.get(groupId)?.restore());
     let restoredShareGroups = 0;
@@ -1050,13 +1053,14 @@ export class GroupCoordinator {
     partition: number,
     batch: { producerId: number; records: { key: Buffer | null; value: Buffer | null }[] },
     offsets: Map<string, Map<string, DecodedOffsetsRecord & { type: 'offset' }>>,
+    pending: PendingTransactionalOffsets,
   ): void {
     const record = batch.records[0];
     const marker = record === undefined ? null : decodeEndTransactionMarker(record);
     if (marker === null) return;
-    const pending = this.pendingTransactionalOffsets.take(batch.producerId, partition);
+    const ended = pending.take(batch.producerId, partition);
     if (marker.type !== ControlRecordType.commit) return;
-    for (const entry of pending) {
+    for (const entry of ended) {
       let byPartition = offsets.get(entry.group);
       if (!byPartition) offsets.set(entry.group, (byPartition = new Map()));
       byPartition.set(offsetKey(entry.topic, entry.partition), entry);

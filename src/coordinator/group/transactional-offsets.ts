@@ -29,6 +29,12 @@ export class PendingTransactionalOffsets {
     return list;
   }
 
+  /** Takes over everything pending in `other` (a partition's replay, once it restores its groups). */
+  absorb(other: PendingTransactionalOffsets): void {
+    for (const [key, list] of other.#pending) this.#pending.set(key, [...(this.#pending.get(key) ?? []), ...list]);
+    other.#pending.clear();
+  }
+
   /** Forgets every producer's pending offsets in `offsetsPartition` (its groups moved to another coordinator). */
   dropPartition(offsetsPartition: number): void {
     for (const key of [...this.#pending.keys()]) if (key.endsWith(`:${offsetsPartition}`)) this.#pending.delete(key);
