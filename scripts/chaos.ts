@@ -3,7 +3,7 @@
 //   npm run chaos -- --time 10m --nemesis kill,pause,partition --seed 42
 // Options: --time (s, m or h; default 5m), --nemesis (kill,pause,partition,restart,slow; default
 // all), --seed (default: from the clock, printed), --nodes (default 3), --partitions (default 3),
-// --out DIR (default chaos-results/seed-N: report.txt, chart.svg, logs/node-N.log).
+// --out DIR (default chaos-results/seed-N: report.txt, chart.svg, logs/node-N.log, logs/copier.log).
 // Exits 1 if any anomaly was found.
 import { parseArgs } from 'node:util';
 import { NEMESIS_KINDS, parseNemesis } from '../src/testing/chaos/nemesis.js';
@@ -43,5 +43,5 @@ const result = await runChaos({
   outputDir,
   log: (line) => console.log(line),
 });
-console.log(`\n${result.report}\n\nreport: ${outputDir}/report.txt, chart: ${outputDir}/chart.svg, node logs: ${outputDir}/logs/`);
+console.log(`\n${result.report}\n\nreport: ${outputDir}/report.txt, chart: ${outputDir}/chart.svg, node and copier logs: ${outputDir}/logs/`);
 process.exit(result.ok ? 0 : 1);
