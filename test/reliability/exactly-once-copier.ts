@@ -11,8 +11,9 @@
 // explained by a fault (a broker restart, a full disk). Any other error prints `copier failed: <error>` and exits 1,
 // which fails the test: the copier never exits on its own in a passing run.
 // With CONVEYOR_COPIER_TRACE=1 in its environment it also prints a `TRACE` line, timestamped, for
-// each session's start and end, its first batch of each partition and each committed transaction
-// (the chaos campaign keeps them, to place an anomaly among the copier's transactions).
+// each session's start and end, its first batch of each partition, each committed transaction and
+// each one whose commit failed (the chaos campaign keeps them, to place an anomaly among the
+// copier's transactions).
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { describeError, isConnectionError, isFencedError, isInvalidTxnStateError, isLeaderMovingError, isStorageError } from './kafkajs-errors.js';
@@ -140,6 +141,8 @@ async function start(): Promise<void> {
           // The consumer's position is past this batch while its offsets were not committed: this
           // session cannot go on. The next one (or the next process) fences this transaction.
           await transaction.abort().catch(() => undefined);
+          // Its outcome is the coordinator's to tell: a commit that timed out may still have gone through.
+          trace(session, `p${batch.partition} ${batch.firstOffset()}-${batch.lastOffset()} not known to be committed: ${describeError(error)}`);
           onError(session, error);
           return;
         }
