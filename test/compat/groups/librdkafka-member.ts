@@ -10,7 +10,8 @@
 // librdkafka then leaves with member epoch -2 on close, keeping its partitions for its session).
 // A TOPIC starting with '^' is a regular expression (librdkafka's convention; with the consumer
 // protocol the broker resolves it). 'assigned' carries the member's whole current assignment after
-// every change (incremental assignments are applied to the previous one), with per-topic detail when
+// every change (incremental assignments are applied to the previous one; an eager revocation is a
+// change to the empty assignment), with per-topic detail when
 // TOPIC is a regex; records then carry their topic as a third element. Every 'assigned' carries the
 // wall-clock time `at` it took effect in the client (in rebalance_cb, before librdkafka acknowledges
 // it to the coordinator); a record of a partition the member no longer owns is dropped unprocessed;
@@ -86,12 +87,11 @@ const consumer = new kafka.KafkaConsumer(
         } else if (err.code === REVOKE) {
           if (incremental) consumer.incrementalUnassign(assignment);
           else consumer.unassign();
-          if (incremental) {
-            applyAssignment(assignment, false);
-            reportAssignment();
-          } else {
-            owned.clear();
-          }
+          if (incremental) applyAssignment(assignment, false);
+          else owned.clear();
+          // An eager revocation is reported too (the empty assignment): the member owns nothing
+          // from here, though its next assignment may reach it a moment after another member's.
+          reportAssignment();
         } else {
           emit({ event: 'error', error: `rebalance: ${String(err)}` });
         }
