@@ -186,13 +186,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       // The copiers' stderr, TRACE lines too, goes beside the node logs (logs/copier.log): it places an anomaly among the transactions.
       const copierLog = logsDir === undefined ? undefined : createWriteStream(join(logsDir, 'copier.log'));
       endCopierLog = () => new Promise<void>((resolve) => (copierLog === undefined ? resolve() : copierLog.end(resolve)));
-      const partial = new Map<number, string>();
-      const onCopierStderr = (text: string, copier: number) => {
-        const lines = ((partial.get(copier) ?? '') + text).split('\n');
-        partial.set(copier, lines.pop()!);
-        for (const line of lines) copierLog!.write(`[copier ${copier}] ${line}\n`);
-      };
-      const copierOutput = copierLog === undefined ? {} : { traceCopier: true, onCopierStderr };
+      const copierOutput = copierLog === undefined ? {} : { traceCopier: true, onCopierStderr: (line: string, copier: number) => copierLog.write(`[copier ${copier}] ${line}`) };
       eos = await startEosWorkload({ cluster, records: sends * partitions * 4, partitions, sends, sendPauseMs: 100, faults: faultCount, faultName: 'chaos fault', paused, log, ...copierOutput });
       eos.failed.catch((error: unknown) => anomalies.push(`${fmt(since())}: transactional workload: ${error instanceof Error ? error.message : String(error)}`));
     }

@@ -21,8 +21,8 @@ export interface CopierSupervisorOptions {
   faults: FaultCount;
   /** What one fault is called in a failure message, e.g. `broker restart`. */
   faultName: string;
-  /** Each chunk of a copier's stderr as it arrives, with the copier's number (1 for the first launched); e.g. to stream it. */
-  onStderr?: (text: string, copier: number) => void;
+  /** Each line of a copier's stderr (newline included) as it arrives, with the copier's number (1 for the first launched); e.g. to stream it. */
+  onStderr?: (line: string, copier: number) => void;
   /**
    * Has each copier print its TRACE lines (exactly-once-copier.ts): they go to onStderr only, not
    * into the stderr kept for a failure report.
@@ -72,12 +72,13 @@ export function superviseCopier(options: CopierSupervisorOptions) {
     current = run;
     let partial = '';
     const take = (line: string, ended: boolean) => {
+      const text = ended ? line : `${line}\n`;
+      options.onStderr?.(text, runs.indexOf(run) + 1);
       if (line.startsWith('TRACE ')) return;
-      run.stderr.push(ended ? line : `${line}\n`);
+      run.stderr.push(text);
       onLine(run, line);
     };
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      options.onStderr?.(text, runs.indexOf(run) + 1);
       const lines = (partial + text).split('\n');
       partial = lines.pop()!;
       for (const line of lines) take(line, false);

@@ -109,8 +109,8 @@ export interface EosWorkloadOptions {
   sendPauseMs?: number;
   /** Progress lines. */
   log?: (line: string) => void;
-  /** Each chunk of a copier's stderr as it arrives, with the copier's number (1 for the first). */
-  onCopierStderr?: (text: string, copier: number) => void;
+  /** Each line of a copier's stderr (newline included) as it arrives, with the copier's number (1 for the first). */
+  onCopierStderr?: (line: string, copier: number) => void;
   /** Copiers print their TRACE lines (to onCopierStderr only; see exactly-once-copier.ts). */
   traceCopier?: boolean;
 }
@@ -344,12 +344,21 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   /** The output's batches (markers too) from a little before the first record copied twice to a little after its second copy. */
   const describeFirstDuplicate = async (partition: number, records: readonly { offset: number; value: string }[]): Promise<string> => {
     const first = new Map<string, number>();
-    const again = records.find((record) => first.has(record.value) || (first.set(record.value, record.offset), false));
+    let again: { offset: number; value: string } | undefined;
+    for (const record of records) {
+      if (first.has(record.value)) {
+        again = record;
+        break;
+      }
+      first.set(record.value, record.offset);
+    }
     if (again === undefined) return '(none)';
+    const from = Math.max(0, first.get(again.value)! - 30);
+    const to = again.offset + 30;
     const leader = await leaderOf(cluster, names.output, partition, paused);
     if (leader === undefined) return `(no leader of ${names.output}-${partition} to read from)`;
     const lines = await withClient(cluster, leader.leader, `the batches of ${names.output}-${partition}`, (client) =>
-      describeBatches(client, names.output, partition, first.get(again.value)! - 30, again.offset + 30),
+      describeBatches(client, names.output, partition, from, to),
     ).catch((error: unknown) => [describeError(error)]);
     return lines.map((line) => `  ${line}`).join('\n');
   };
