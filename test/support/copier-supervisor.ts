@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const COPIER = fileURLToPath(new URL('../reliability/exactly-once-copier.ts', import.meta.url));
 
+/** A copier's exit status after its `RECOVERING` line: it met an error a new copier gets past, and asks for one (EX_TEMPFAIL). */
+export const COPIER_RECOVERY_EXIT_CODE = 75;
+
 /** The test's broker faults (restarts or bounces): the ones completed, and whether one is under way. */
 export interface FaultCount {
   completed: number;
@@ -34,17 +37,27 @@ interface CopierRun {
   child: ChildProcess;
   stderr: string[];
   killedOnPurpose: boolean;
-  /** Faults completed when this copier last (re)connected: a later fault explains its connection errors. */
+  /** Launched for the copier before it, which ended on an error to recover from; not a launch of the test's. */
+  recovery: boolean;
+  /** Its number among the copiers that recovered one after the other (CONVEYOR_COPIER_SESSION), 1 for one the test launched. */
+  session: number;
+  /** Whether it printed `RECOVERING`: only then is its recovery exit status expected. */
+  recovering: boolean;
+  /**
+   * Faults completed when this copier (or the one it recovers for) last connected: a later fault
+   * explains its connection errors. A recovering copier keeps its predecessor's until `RECOVERED`.
+   */
   faultsAtConnect: number;
 }
 
 /**
- * Keeps one copier process running, launched at once. Only the test's own SIGKILLs (`kill`, `stop`)
- * are expected: a new copier replaces a killed one as soon as it has exited, until `stop`. The
- * copier's stderr is split into lines: any other exit, a `copier failed` line (even from a copier
- * the test was killing at that moment) or a `RECOVERING` line no fault explains (none in progress,
- * none completed since the copier's launch or its last `RECOVERED` line) rejects `failed` with that
- * copier's stderr.
+ * Keeps one copier process running, launched at once. A new copier replaces one as soon as it has
+ * exited, until `stop`: after the test's own SIGKILLs (`kill`, `stop`), and after a copier's
+ * `RECOVERING` line and its recovery exit status (the new one then prints `RECOVERED` once its
+ * clients run). The copier's stderr is split into lines: any other exit, a `copier failed` line
+ * (even from a copier the test was killing at that moment) or a `RECOVERING` line no fault explains
+ * (none in progress, none completed since the launch by the test or the last `RECOVERED` line)
+ * rejects `failed` with that copier's stderr.
  */
 export function superviseCopier(options: CopierSupervisorOptions) {
   const { faults } = options;
@@ -61,13 +74,20 @@ export function superviseCopier(options: CopierSupervisorOptions) {
   const onLine = (run: CopierRun, line: string) => {
     if (line.startsWith('copier failed')) failure(run, 'failed');
     else if (line.startsWith('RECOVERING')) {
+      run.recovering = true;
       if (!faults.inProgress && faults.completed === run.faultsAtConnect) failure(run, `lost its connection with no ${options.faultName} to explain it`);
     } else if (line === 'RECOVERED') run.faultsAtConnect = faults.completed;
   };
-  const launch = () => {
-    const env = options.trace ? { ...process.env, CONVEYOR_COPIER_TRACE: '1' } : process.env;
+  const launch = (recoversFor?: CopierRun) => {
+    const session = recoversFor === undefined ? 1 : recoversFor.session + 1;
+    const env = {
+      ...process.env,
+      CONVEYOR_COPIER_SESSION: String(session),
+      ...(options.trace ? { CONVEYOR_COPIER_TRACE: '1' } : {}),
+      ...(recoversFor === undefined ? {} : { CONVEYOR_COPIER_RECOVERING: '1' }),
+    };
     const child = spawn(process.execPath, ['--import', 'tsx', COPIER, ...options.args()], { stdio: ['ignore', 'ignore', 'pipe'], env });
-    const run: CopierRun = { child, stderr: [], killedOnPurpose: false, faultsAtConnect: faults.completed };
+    const run: CopierRun = { child, stderr: [], killedOnPurpose: false, recovery: recoversFor !== undefined, session, recovering: false, faultsAtConnect: recoversFor?.faultsAtConnect ?? faults.completed };
     runs.push(run);
     current = run;
     let partial = '';
@@ -83,10 +103,17 @@ export function superviseCopier(options: CopierSupervisorOptions) {
       partial = lines.pop()!;
       for (const line of lines) take(line, false);
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': its stderr is read to the end first (the RECOVERING line may come after the exit).
+    child.on('close', (code, signal) => {
       if (partial !== '') take(partial, true);
-      if (run.killedOnPurpose && signal === 'SIGKILL') {
+      const recovered = run.recovering && code === COPIER_RECOVERY_EXIT_CODE;
+      // A kill the test made just as the copier ended on its own to recover still counts as the test's.
+      if (run.killedOnPurpose && (signal === 'SIGKILL' || recovered)) {
         if (!stopped) launch();
+        return;
+      }
+      if (recovered) {
+        if (!stopped) launch(run);
         return;
       }
       failure(run, `exited on its own (code ${code}, signal ${signal})`);
@@ -102,9 +129,9 @@ export function superviseCopier(options: CopierSupervisorOptions) {
   return {
     /** Rejects with the copier's stderr on the first failure; never resolves. */
     failed,
-    /** Copier runs so far (each launch) and the deliberate kills among them. */
-    counts: () => ({ launched: runs.length, killedOnPurpose: runs.filter((run) => run.killedOnPurpose).length }),
-    /** Connection losses the copiers survived in-process (each explained by a fault): their `RECOVERING` lines. */
+    /** Copiers the supervisor launched so far for the test (at first and after each deliberate kill; not those that recovered for another), and the deliberate kills. */
+    counts: () => ({ launched: runs.filter((run) => !run.recovery).length, killedOnPurpose: runs.filter((run) => run.killedOnPurpose).length }),
+    /** The errors the copiers ended on for a new one to carry on (each explained by a fault): their `RECOVERING` lines. */
     recoveries: () => runs.flatMap((run) => run.stderr.join('').split('\n').filter((line) => line.startsWith('RECOVERING'))),
     /** SIGKILLs the current copier on purpose; a new one replaces it once it has exited. */
     kill: killCurrent,
