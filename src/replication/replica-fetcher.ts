@@ -359,16 +359,16 @@ function topicKey(topicId: string, topic: string): string {
   return `${topicId}\u0000${topic}`;
 }
 
-/**
- * The whole batches in a fetched records buffer from `fromOffset` on (a response may end in a
- * partial batch cut at the size limit, and may start with a batch below the fetch offset).
- */
 /** Where a partition's fetch started and under which leader epoch. */
 interface FetchedFrom {
   readonly fetchOffset: number;
   readonly leaderEpoch: number;
 }
 
+/**
+ * The whole batches in a fetched records buffer from `fromOffset` on (a response may end in a
+ * partial batch cut at the size limit, and may start with a batch below the fetch offset).
+ */
 function wholeBatches(records: Buffer | null, fromOffset: number): Buffer[] {
   const batches: Buffer[] = [];
   if (!records) return batches;
