@@ -23,8 +23,9 @@
 // Nothing is hidden. The caller's `faults` object (completed, inProgress), updated around each
 // fault, is what explains a connection loss: a copier exit the caller did not ask for (killCopier),
 // a `copier failed` line, a copier's connection loss, or an aborter's connection error, that no
-// fault explains (none in progress, none completed since that client connected), and any other
-// error of the aborter or the seeder, rejects `failed`.
+// fault explains (none in progress, none completed since that client, or the one it replaced,
+// last worked), and any other error of the aborter or the seeder, rejects `failed`. Only the
+// copier's and the seeder's failures stop the copy; an aborter's is reported by `finish` too.
 //
 // `finish` then checks, and returns every anomaly as a line naming partitions, offsets and values:
 // the input written and every acknowledged record copied (the group's committed offsets) within
@@ -432,8 +433,11 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   /**
    * Aborts small transactions on the output topic, one after another, until stopped. A connection,
    * storage, leader-moving or INVALID_TXN_STATE error is tolerated (the client is replaced) only if
-   * a fault is in progress or completed since the client connected; any other error rejects `failed`. A client replaced with a transaction
-   * possibly open is fenced by the next one's InitProducerId, and the last one by `fenceAborter`.
+   * a fault is in progress or completed since the aborter last worked: since its client's first
+   * transaction ended, or for a client replacing one that failed, since its predecessor's did (as a
+   * copier keeps its predecessor's until `RECOVERED`: the replacement may meet the same fault's
+   * aftermath). Any other error rejects `failed`. A client replaced with a transaction possibly
+   * open is fenced by the next one's InitProducerId, and the last one by `fenceAborter`.
    */
   let aborterRunning = true;
   let aborted = 0;
@@ -446,23 +450,29 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       maxInFlightRequests: 1,
     });
   const aborterLoop = (async () => {
+    // Faults completed when the aborter last worked (see above).
+    let faultsAtWork = faults.completed;
     while (aborterRunning) {
-      const faultsAtConnect = faults.completed;
       const producer = newAborter();
       try {
         await producer.connect();
         aborterLastEndedInError = false;
+        let working = false;
         while (aborterRunning) {
           const transaction = await producer.transaction();
           await transaction.send({ topic: names.output, messages: Array.from({ length: partitions }, (_, partition) => ({ value: `ABORTED-${aborted}`, partition })) });
           await transaction.abort();
           aborted += 1;
+          if (!working) {
+            working = true;
+            faultsAtWork = faults.completed;
+          }
           // Pacing, not synchronisation: leaves the copier and the brokers most of the machine.
           await delay(50);
         }
       } catch (error) {
         aborterLastEndedInError = true;
-        const explained = faults.inProgress || faults.completed !== faultsAtConnect;
+        const explained = faults.inProgress || faults.completed !== faultsAtWork;
         // INVALID_TXN_STATE: as for the copier (exactly-once-copier.ts), fatal to the producer and
         // replaced, accepted only where a fault explains it (seen after healed partitions; docs/reliability.md).
         if (!(explained && (isConnectionError(error) || isStorageError(error) || isLeaderMovingError(error) || isInvalidTxnStateError(error)))) {
@@ -502,10 +512,16 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
   });
 
   const never = <T>(work: Promise<T>) => work.then(() => new Promise<never>(() => {}));
-  const failed: Promise<never> = Promise.race([supervisor.failed, never(aborterLoop), never(seederDone)]);
+  /** A failure that stops the copy: the copier's or the seeder's. */
+  const copyFailed: Promise<never> = Promise.race([supervisor.failed, never(seederDone)]);
+  copyFailed.catch(() => undefined);
+  const failed: Promise<never> = Promise.race([copyFailed, never(aborterLoop)]);
   failed.catch(() => undefined); // the caller races it; unobserved it must not end the process
-  /** `work`, or the workload's first failure if that comes first. */
-  const guarded = <T>(work: Promise<T>) => Promise.race([work, failed]);
+  /**
+   * `work`, or the copy's first failure if that comes first. An aborter that failed does not stop
+   * the copy: `finish` reports it and still runs every check.
+   */
+  const guarded = <T>(work: Promise<T>) => Promise.race([work, copyFailed]);
 
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -560,11 +576,11 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
       lines.push(figures(false));
       return result();
     }
-    // An aborter that fails or does not stop is reported, and the checks still run (a transaction
-    // it left open shows as LSO < HW on the output).
-    await endAborter()
-      .then(fenceAborter)
-      .catch((error: unknown) => anomalies.push(reason(error)));
+    // An aborter that failed (at any time) or does not stop is reported, and the checks still run;
+    // a transaction its last client may have left open is fenced first (one left open anyway shows
+    // as LSO < HW on the output).
+    await endAborter().catch((error: unknown) => anomalies.push(reason(error)));
+    await fenceAborter().catch((error: unknown) => anomalies.push(reason(error)));
     const abortedTransactions = aborted;
     await stop();
     lines.push(figures());
