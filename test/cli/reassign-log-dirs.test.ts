@@ -91,13 +91,13 @@ describe('conveyor reassign-partitions with log_dirs', { timeout: 120_000 }, () 
   };
   /** Every value of `topic`-0 as broker `nodeId` serves it as the leader, once it does. */
   const readFrom = (nodeId: number, topic: string, expected: number) =>
+    // A failed read or a short one is thrown, so that a timeout names the last one (waitFor).
     waitFor(`broker ${nodeId} to serve ${expected} records of ${topic}-0`, async () => {
       const reader = await connectTo(nodeId);
       try {
         const values = valuesOf(await readAll(reader, topic, 0));
-        return values.length === expected ? values : undefined;
-      } catch {
-        return undefined;
+        if (values.length !== expected) throw new Error(`the last read returned ${values.length} records`);
+        return values;
       } finally {
         await reader.close();
       }
