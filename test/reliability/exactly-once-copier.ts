@@ -5,11 +5,11 @@
 // A connection error (the broker restarting under it), or a partition's log offline on the broker
 // asked (KAFKA_STORAGE_ERROR: a full disk, which kafkajs's consumer does not recover from by
 // itself, see kafkajs-errors.ts), ends the process with `RECOVERING <error>` and exit status
-// RECOVERY_EXIT_CODE: the supervisor (test/support/copier-supervisor.ts) launches a new copier at
-// once, with CONVEYOR_COPIER_RECOVERING=1, which prints `RECOVERED` once its clients are running
-// (its producer's initialisation fences and aborts the old transaction, its consumer resumes from
-// the committed offsets); the test checks each RECOVERING line is explained by a fault (a broker
-// restart, a full disk). Any other error prints `copier failed: <error>` and exits 1, which fails
+// COPIER_RECOVERY_EXIT_CODE: the supervisor (test/support/copier-supervisor.ts) launches a new
+// copier at once, with the next CONVEYOR_COPIER_SESSION number, which prints `RECOVERED` once its
+// clients are running (its producer's initialisation fences and aborts the old transaction, its
+// consumer resumes from the committed offsets); the test checks each RECOVERING line is explained
+// by a fault (a broker restart, a full disk). Any other error prints `copier failed: <error>` and exits 1, which fails
 // the test: the copier never exits otherwise in a passing run.
 // A new process, not new clients in this one: kafkajs 2.2.4's consumer, stopped while its fetchers
 // are being rebuilt for a changed set of nodes, rebuilds them after the stop, and they then fetch
@@ -31,7 +31,8 @@ if (!bootstrapServers || !inputTopic || !outputTopic || !groupId || !transaction
 }
 
 const session = Number(process.env.CONVEYOR_COPIER_SESSION ?? '1');
-const recovering = process.env.CONVEYOR_COPIER_RECOVERING === '1';
+/** Launched for a copier that ended on an error to recover from (its session number follows that copier's). */
+const recovering = session > 1;
 const tracing = process.env.CONVEYOR_COPIER_TRACE === '1';
 function trace(what: string): void {
   if (tracing) console.error(`TRACE ${new Date().toISOString()} session ${session} ${what}`);

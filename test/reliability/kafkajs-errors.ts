@@ -89,11 +89,6 @@ export function isInvalidTxnStateError(error: unknown): boolean {
   return hasProtocolType(error, ['INVALID_TXN_STATE']);
 }
 
-/** Whether the producer was fenced: a newer producer of its transactional id bumped the epoch (kafkajs's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED). */
-export function isFencedError(error: unknown): boolean {
-  return hasProtocolType(error, ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
-}
-
 /** Whether the error or one of its causes is a kafkajs protocol error of one of `types` (kafkajs's names). */
 function hasProtocolType(error: unknown, types: readonly string[]): boolean {
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {

@@ -37,9 +37,7 @@ interface CopierRun {
   child: ChildProcess;
   stderr: string[];
   killedOnPurpose: boolean;
-  /** Launched for the copier before it, which ended on an error to recover from; not a launch of the test's. */
-  recovery: boolean;
-  /** Its number among the copiers that recovered one after the other (CONVEYOR_COPIER_SESSION), 1 for one the test launched. */
+  /** Its number among the copiers that recovered one after the other (CONVEYOR_COPIER_SESSION): 1 for one the test launched, more for one launched for the copier before it, which ended on an error to recover from. */
   session: number;
   /** Whether it printed `RECOVERING`: only then is its recovery exit status expected. */
   recovering: boolean;
@@ -84,10 +82,9 @@ export function superviseCopier(options: CopierSupervisorOptions) {
       ...process.env,
       CONVEYOR_COPIER_SESSION: String(session),
       ...(options.trace ? { CONVEYOR_COPIER_TRACE: '1' } : {}),
-      ...(recoversFor === undefined ? {} : { CONVEYOR_COPIER_RECOVERING: '1' }),
     };
     const child = spawn(process.execPath, ['--import', 'tsx', COPIER, ...options.args()], { stdio: ['ignore', 'ignore', 'pipe'], env });
-    const run: CopierRun = { child, stderr: [], killedOnPurpose: false, recovery: recoversFor !== undefined, session, recovering: false, faultsAtConnect: recoversFor?.faultsAtConnect ?? faults.completed };
+    const run: CopierRun = { child, stderr: [], killedOnPurpose: false, session, recovering: false, faultsAtConnect: recoversFor?.faultsAtConnect ?? faults.completed };
     runs.push(run);
     current = run;
     let partial = '';
@@ -130,7 +127,7 @@ export function superviseCopier(options: CopierSupervisorOptions) {
     /** Rejects with the copier's stderr on the first failure; never resolves. */
     failed,
     /** Copiers the supervisor launched so far for the test (at first and after each deliberate kill; not those that recovered for another), and the deliberate kills. */
-    counts: () => ({ launched: runs.filter((run) => !run.recovery).length, killedOnPurpose: runs.filter((run) => run.killedOnPurpose).length }),
+    counts: () => ({ launched: runs.filter((run) => run.session === 1).length, killedOnPurpose: runs.filter((run) => run.killedOnPurpose).length }),
     /** The errors the copiers ended on for a new one to carry on (each explained by a fault): their `RECOVERING` lines. */
     recoveries: () => runs.flatMap((run) => run.stderr.join('').split('\n').filter((line) => line.startsWith('RECOVERING'))),
     /** SIGKILLs the current copier on purpose; a new one replaces it once it has exited. */
