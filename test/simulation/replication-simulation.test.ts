@@ -163,6 +163,15 @@ describe('replication simulation: replay and the checks', () => {
     }
   });
 
+  it('catches a leader whose producer state ends short of its log (a batch refused for its sequence)', async () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const result = await runReplicationSeed({ seed, newLeaderForgetsLastBatch: true });
+      if (result.violations.some((violation) => /refused producer \d+ epoch \d+ sequence \d+: .*does not follow/.test(violation))) caught++;
+    }
+    assert.ok(caught >= 3, `only ${caught} of 6 seeds caught the refused sequences`);
+  });
+
   it('the seeds that found bugs pass', async () => {
     for (const [seed, bug] of FOUND_BUGS) {
       const result = await runReplicationSeed({ seed, transactions: false });

@@ -51,6 +51,8 @@ export interface ReplicationClusterOptions {
   readonly logger?: Logger;
   /** Sabotage, to show the checks catch lost writes: elections pick any live replica, in the ISR or not. */
   readonly electOutsideIsr?: boolean;
+  /** Sabotage: an elected leader forgets each producer's last batch (its log keeps it). */
+  readonly newLeaderForgetsLastBatch?: boolean;
   /** Topic and broker log settings (segment.bytes, flush.messages, ...) over Kafka's defaults. */
   readonly logConfig?: Partial<LogConfig>;
 }
@@ -286,6 +288,8 @@ export class ReplicationCluster {
     const leaderEpoch = current.leaderEpoch + 1;
     this.#assignment = { ...current, leaderId, leaderEpoch, partitionEpoch: current.partitionEpoch + 1 };
     if (leaderId >= 0) this.leadersByEpoch.set(leaderEpoch, leaderId);
+    const log = this.#options.newLeaderForgetsLastBatch && leaderId >= 0 ? this.#broker(leaderId).replicas?.replica(SIM_TOPIC, 0)?.log : undefined;
+    if (log) for (const producer of log.producerState.producers()) producer.batches.pop();
   }
 
   async #alterPartition(brokerId: number, incarnation: number, proposal: IsrProposal): Promise<void> {

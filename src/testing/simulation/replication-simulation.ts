@@ -23,7 +23,10 @@
 // filtered by the aborted transactions the producer state lists and by the markers, as a
 // consumer filters them) shows every committed transaction's and every plain record and hides
 // every aborted transaction's; after healing no transaction is open anywhere and the last stable
-// offset is the high watermark.
+// offset is the high watermark. No leader refuses a producer's batch for its sequence: each
+// follows that producer's acknowledged batches, so a refusal means the leader's producer state
+// lost a batch its log holds (the suspect of an OUT_OF_ORDER_SEQUENCE_NUMBER seen once under
+// faults, docs/reliability.md).
 //
 // After every event: at most one broker leads each leader epoch; no running replica's high
 // watermark moves back; the committed records (below the highest high watermark any leader
@@ -70,6 +73,8 @@ export interface ReplicationSeedOptions {
   readonly transactions?: boolean;
   /** Sabotage (transaction-workload.ts): the coordinator commits the transactions it decided to abort. */
   readonly commitAbortedTransactions?: boolean;
+  /** Sabotage (replication-cluster.ts): an elected leader forgets each producer's last batch. */
+  readonly newLeaderForgetsLastBatch?: boolean;
 }
 
 export interface ReplicationSeedResult {
@@ -122,11 +127,12 @@ export async function runReplicationSeed(options: ReplicationSeedOptions): Promi
     onViolation: violation,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.electOutsideIsr ? { electOutsideIsr: true } : {}),
+    ...(options.newLeaderForgetsLastBatch ? { newLeaderForgetsLastBatch: true } : {}),
     logConfig,
   });
   const withTransactions = options.transactions ?? true;
   const workload = withTransactions
-    ? new TransactionWorkload({ scheduler, random: random.fork('transactions'), cluster, producers: random.fork('transaction-producers').between(1, 2), minInsyncReplicas: MIN_INSYNC_REPLICAS, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.commitAbortedTransactions ? { commitEverything: true } : {}) })
+    ? new TransactionWorkload({ scheduler, random: random.fork('transactions'), cluster, producers: random.fork('transaction-producers').between(1, 2), minInsyncReplicas: MIN_INSYNC_REPLICAS, ackTimeoutMs: ACK_TIMEOUT_MS, onViolation: violation, ...(options.commitAbortedTransactions ? { commitEverything: true } : {}) })
     : undefined;
   /** Checks every running replica's read_committed view against the transactions' outcomes. */
   const checkReadCommitted = async (when: string, listVisible = false): Promise<Map<number, ReadCommittedView>> => {

@@ -12,9 +12,14 @@
 // transaction abort with a bumped producer epoch, as Kafka's producer and coordinator do when a
 // transaction times out (KIP-360, KIP-890): the new epoch fences the old epoch's batches, and the
 // next transaction starts its sequences at 0.
+//
+// Every data batch follows its producer's acknowledged batches or starts a new epoch at sequence
+// 0, so no leader may refuse one for its sequence (OUT_OF_ORDER_SEQUENCE_NUMBER,
+// UNKNOWN_PRODUCER_ID): each such refusal is a violation (the leader lost producer state).
 import { ErrorCode } from '../../base/error-codes.js';
 import { KafkaError } from '../../base/kafka-error.js';
 import type { PartitionLog } from '../../log/partition-log.js';
+import { readBaseSequence, readProducerEpoch, readProducerId } from '../../protocol/records/batch-header.js';
 import { buildControlBatchSync, ControlRecordType, decodeControlRecordType } from '../../protocol/records/control-record.js';
 import { buildRecordBatchSync, decodeRecordBatchSync, type DecodedBatch } from '../../protocol/records/record-batch.js';
 import type { ReplicationCluster } from './replication-cluster.js';
@@ -38,6 +43,12 @@ export interface TransactionWorkloadOptions {
   readonly producers: number;
   readonly minInsyncReplicas: number;
   readonly ackTimeoutMs: number;
+  /**
+   * A data batch refused for its sequence (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID): each
+   * follows the producer's acknowledged batches or starts a new epoch, so a leader that refuses it
+   * has lost producer state its log holds.
+   */
+  readonly onViolation: (message: string) => void;
   /** Sabotage, to show the read_committed checks fail: the coordinator writes a commit marker for every transaction, aborted ones too. */
   readonly commitEverything?: boolean;
 }
@@ -146,7 +157,12 @@ export class TransactionWorkload {
         // A copy: the log stamps offsets and the leader epoch into the bytes it is given.
         lastOffset = (await replicas.append(leader, Buffer.from(batch), scheduler.nowMs())).lastOffset;
       } catch (error) {
-        if (error instanceof KafkaError && GIVE_UP.has(error.errorCode)) return false;
+        if (error instanceof KafkaError && GIVE_UP.has(error.errorCode)) {
+          if (!marker && SEQUENCE_REFUSALS.has(error.errorCode)) {
+            this.#options.onViolation(`broker ${leader.assignment.leaderId} (leader epoch ${leader.leaderEpoch}) refused producer ${readProducerId(batch)} epoch ${readProducerEpoch(batch)} sequence ${readBaseSequence(batch)}: ${error.message}`);
+          }
+          return false;
+        }
         await sleep(scheduler, RETRY_BACKOFF_MS);
         continue;
       }
@@ -170,6 +186,9 @@ export class TransactionWorkload {
     return false;
   }
 }
+
+/** Refusals of a batch's sequence: never right for this workload's batches (see onViolation). */
+const SEQUENCE_REFUSALS = new Set<number>([ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID]);
 
 /** Errors after which a batch cannot succeed by retrying: the producer aborts the transaction. */
 const GIVE_UP = new Set<number>([ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID, ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.INVALID_TXN_STATE]);
