@@ -89,6 +89,14 @@ export function isInvalidTxnStateError(error: unknown): boolean {
   return hasProtocolType(error, ['INVALID_TXN_STATE']);
 }
 
+/**
+ * Whether a partition leader refused a batch's sequence (OUT_OF_ORDER_SEQUENCE_NUMBER): kafkajs
+ * 2.2.4 can send one ahead of a batch still unanswered (kafkajs-sequence-race.test.ts).
+ */
+export function isOutOfOrderSequenceError(error: unknown): boolean {
+  return hasProtocolType(error, ['OUT_OF_ORDER_SEQUENCE_NUMBER']);
+}
+
 /** Whether the error or one of its causes is a kafkajs protocol error of one of `types` (kafkajs's names). */
 function hasProtocolType(error: unknown, types: readonly string[]): boolean {
   for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {

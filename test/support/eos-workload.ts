@@ -460,7 +460,12 @@ export async function startEosWorkload(options: EosWorkloadOptions): Promise<Eos
         let working = false;
         while (aborterRunning) {
           const transaction = await producer.transaction();
-          await transaction.send({ topic: names.output, messages: Array.from({ length: partitions }, (_, partition) => ({ value: `ABORTED-${aborted}`, partition })) });
+          // One partition per send, as the seeder: a kafkajs 2.2.4 send across brokers that is
+          // retried while one of its requests is unanswered can send a partition's next sequence
+          // to its new leader (OUT_OF_ORDER_SEQUENCE_NUMBER, test/reliability/kafkajs-sequence-race.test.ts).
+          for (let partition = 0; partition < partitions; partition++) {
+            await transaction.send({ topic: names.output, messages: [{ value: `ABORTED-${aborted}`, partition }] });
+          }
           await transaction.abort();
           aborted += 1;
           if (!working) {
