@@ -152,8 +152,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const paused = new Set<number>();
   let producer: IdempotentProducer | undefined;
   // The group's reader; a new member replaces one kafkajs gave up on (all nodes down longer than its retries).
+  // The queue workload's kafkajs warnings and errors (producer and group reader) go beside the node
+  // logs (logs/clients.log): a client that stops making progress without crashing says why there.
+  const clientLogFile = logsDir === undefined ? undefined : createWriteStream(join(logsDir, 'clients.log'));
+  const clientLog = clientLogFile === undefined ? undefined : (line: string) => clientLogFile.write(`${line}\n`);
+  const endClientLog = () => new Promise<void>((resolve) => (clientLogFile === undefined ? resolve() : clientLogFile.end(resolve)));
   const consumers: RecordingConsumer[] = [];
-  const startConsumer = async () => consumers.push(await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: `consumer-${consumers.length + 1}`, groupId: GROUP, topic: TOPIC }));
+  const startConsumer = async () => consumers.push(await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: `consumer-${consumers.length + 1}`, groupId: GROUP, topic: TOPIC, clientLog }));
   const seenByGroup = (value: string) => consumers.some((consumer) => consumer.seen.has(value));
   const firstReadAfter = (at: number) => consumers.flatMap((consumer) => consumer.polled).filter((polled) => (producer!.sendOf(polled.value)?.sentAt ?? -1) > at).sort((a, b) => a.at - b.at)[0];
   let reviver: Promise<void> | undefined;
@@ -169,7 +174,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let finalReads = '';
   try {
     await createReplicatedTopic(cluster, 1, TOPIC, partitions, Math.min(3, nodes), { 'min.insync.replicas': String(Math.min(2, nodes)) });
-    producer = await IdempotentProducer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'producer', topic: TOPIC, partitions, maxRecordsPerSend: 4, paceMs: 10, random, renewAfterGiveUp: true });
+    producer = await IdempotentProducer.start(history, { bootstrapServers: cluster.bootstrapServers, process: 'producer', topic: TOPIC, partitions, maxRecordsPerSend: 4, paceMs: 10, random, renewAfterGiveUp: true, clientLog });
     await startConsumer();
     reviver = (async () => {
       while (watching) {
@@ -269,6 +274,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await producer?.stop().catch(() => {});
     await admin?.stop().catch(() => {});
     for (const consumer of consumers) await consumer.stop().catch(() => {});
+    await endClientLog();
     for (const id of paused) cluster.resume(id);
     await cluster.stopAll();
     await network.close();
@@ -290,7 +296,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     title,
     `run: ${fmt(durationMs)} (schedule ${fmt(options.durationMs)}, warm-up ${fmt(WARM_UP_MS)}); topic ${TOPIC}: ${partitions} partitions, replication factor ${Math.min(3, nodes)}, min.insync.replicas ${Math.min(2, nodes)}`,
     `operations: ${sends.length} sends, ${acknowledgedRecords} records acknowledged, ${sends.filter((send) => send.outcome === 'unknown').length} sends given up by kafkajs (${producer?.renewals ?? 0} new producers after them); ` +
-      `group reader: ${consumers.length} members in turn, ${consumers.reduce((sum, consumer) => sum + consumer.polled.length, 0)} polls, ${consumers.reduce((sum, consumer) => sum + consumer.joins.length, 0)} group joins; final read: ${finalReads || 'none'}`,
+      `group reader: ${consumers.length} members in turn, ${consumers.reduce((sum, consumer) => sum + consumer.polled.length, 0)} polls, ${consumers.reduce((sum, consumer) => sum + consumer.joins.length, 0)} group joins, ${consumers.reduce((sum, consumer) => sum + consumer.crashes.length, 0)} kafkajs crashes (it restarts a member after a retriable one); final read: ${finalReads || 'none'}`,
     `metadata: ${admin?.created.length ?? 0} topics created and ${admin && admin.acknowledgedRetention >= 0 ? admin.askedRetention.size - admin.unknownRetention.size : 0} config changes acknowledged, ${admin?.failures.length ?? 0} admin calls failed (outcome unknown); every node checked for them at the end`,
     ...(transactional ? [`transactional: ${eosSummary || 'not finished'}`] : []),
     `retriable kafkajs errors its background work left unhandled (counted, not anomalies): ${clientEchoes}`,
