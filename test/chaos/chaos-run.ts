@@ -151,12 +151,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   process.on('unhandledRejection', onUnhandledRejection);
   const paused = new Set<number>();
   let producer: IdempotentProducer | undefined;
-  // The group's reader; a new member replaces one kafkajs gave up on (all nodes down longer than its retries).
   // The queue workload's kafkajs warnings and errors (producer and group reader) go beside the node
   // logs (logs/clients.log): a client that stops making progress without crashing says why there.
   const clientLogFile = logsDir === undefined ? undefined : createWriteStream(join(logsDir, 'clients.log'));
   const clientLog = clientLogFile === undefined ? undefined : (line: string) => clientLogFile.write(`${line}\n`);
   const endClientLog = () => new Promise<void>((resolve) => (clientLogFile === undefined ? resolve() : clientLogFile.end(resolve)));
+  // The group's reader; a new member replaces one kafkajs gave up on (all nodes down longer than its retries).
   const consumers: RecordingConsumer[] = [];
   const startConsumer = async () => consumers.push(await RecordingConsumer.start(history, { bootstrapServers: cluster.bootstrapServers, process: `consumer-${consumers.length + 1}`, groupId: GROUP, topic: TOPIC, clientLog }));
   const seenByGroup = (value: string) => consumers.some((consumer) => consumer.seen.has(value));
