@@ -27,7 +27,12 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
   const committed: AppendedRecord[] = [];
   // A deposed controller that does not know it yet: its appends never commit.
   let deposed = false;
+  // Each broker's last registration change: the end of its batch, as the loader keeps it.
+  const registrationChanges = new Map<number, number>();
   const metadataQuorum = {
+    // It answers heartbeats that change nothing at once, as the Raft quorum lets it (a deposed
+    // controller that does not know it yet still believes it is active).
+    confirmedActive: true,
     async ensureActive() {},
     async append(records: AppendedRecord[]) {
       if (deposed) return new Promise<void>(() => {});
@@ -35,6 +40,7 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
         committed.push(record);
         if (record.type !== 'NoOp') image.apply(record);
       }
+      for (const record of records) if ('brokerId' in record && ['RegisterBroker', 'FenceBroker', 'UnfenceBroker', 'BrokerRegistrationChange'].includes(record.type)) registrationChanges.set(record.brokerId, committed.length - 1);
     },
     get appliedOffset() {
       return committed.length;
@@ -42,6 +48,7 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
     get lastChangeOffset() {
       return committed.findLastIndex((record) => record.type !== 'NoOp');
     },
+    registrationChangeOffset: (brokerId: number) => registrationChanges.get(brokerId) ?? -1,
   };
   const controller = new Controller({ image, quorum: metadataQuorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1, ...(options.ownBroker ? { localBrokerId: 1 } : {}) });
   const heartbeats: BrokerHeartbeat[] = [];

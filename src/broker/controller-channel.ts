@@ -542,7 +542,9 @@ export class ControllerChannel implements ControllerRequests {
       }
       if (now - last <= sessionTimeoutMs) continue;
       this.options.logger.warn('fencing a broker whose session expired', { brokerId: broker.brokerId, silentMs: now - last });
-      await this.options.controller.fenceBroker(broker.brokerId);
+      // Not if it is heard from before the fencing's turn comes (a heartbeat answered meanwhile
+      // must not be followed by its fencing).
+      await this.options.controller.fenceBroker(broker.brokerId, () => !this.#sessionAlive(broker.brokerId));
     }
   }
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ErrorCode } from '../base/error-codes.js';
 import { KafkaError } from '../base/kafka-error.js';
 import { randomUuid } from '../base/uuid.js';
-import { Controller, rackAlternated } from './controller.js';
+import { CAUGHT_UP_LAG_MS, Controller, rackAlternated } from './controller.js';
 import { MetadataImage } from './metadata-image.js';
 import { ManualClock } from '../testing/log-support.js';
 import type { AppendedRecord } from './metadata-record.js';
@@ -158,6 +158,109 @@ test('registers a broker fenced and unfences it only once its metadata reaches t
   const again = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1 });
   assert.equal(again.isFenced, false);
   assert.equal(committed.length, registrationOffset + 2, 'an unfenced broker heartbeating appends nothing');
+});
+
+/**
+ * A controller over a quorum as the Raft one behaves for heartbeats: it reports the last change
+ * and each broker's last registration change, confirms its term at once, and holds every append
+ * back while `hold` is on, as commits waiting for a slow majority.
+ */
+function setupCommitting() {
+  const base = setup();
+  const { image, committed, clock, random } = base;
+  const registrationTypes = ['RegisterBroker', 'FenceBroker', 'UnfenceBroker', 'BrokerRegistrationChange'];
+  let released: Promise<void> = Promise.resolve();
+  let release = () => {};
+  // Each broker's last registration change: the end of its batch (the moves it made are in it).
+  const registrationChanges = new Map<number, number>();
+  const quorum = {
+    confirmedActive: true,
+    async ensureActive() {},
+    async append(records: AppendedRecord[]) {
+      await released;
+      for (const record of records) {
+        committed.push(record);
+        if (record.type !== 'NoOp') image.apply(record);
+      }
+      for (const record of records) if (registrationTypes.includes(record.type)) registrationChanges.set((record as { brokerId: number }).brokerId, committed.length - 1);
+    },
+    get appliedOffset() {
+      return committed.length;
+    },
+    get lastChangeOffset() {
+      return committed.findLastIndex((record) => record.type !== 'NoOp');
+    },
+    registrationChangeOffset: (brokerId: number) => registrationChanges.get(brokerId) ?? -1,
+  };
+  const controller = new Controller({ image, quorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 });
+  const registerLive = async (brokerId: number) => {
+    const brokerEpoch = await controller.registerBroker(brokerId, randomUuid(random), [endpoint], null);
+    assert.equal((await controller.brokerHeartbeat({ ...heartbeat, brokerId, brokerEpoch, currentMetadataOffset: quorum.appliedOffset - 1 })).isFenced, false);
+    return brokerEpoch;
+  };
+  const hold = () => {
+    released = new Promise<void>((resolve) => (release = resolve));
+  };
+  return { ...base, controller, quorum, registerLive, hold, release: () => release() };
+}
+
+async function turns(count = 10) {
+  for (let index = 0; index < count; index++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('a heartbeat that changes nothing is answered at once while earlier operations wait for their commits; one whose broker is being fenced waits for the fencing', async () => {
+  const { controller, quorum, registerLive, hold, release } = setupCommitting();
+  const one = await registerLive(1);
+  const two = await registerLive(2);
+  const offset = quorum.appliedOffset - 1;
+  hold();
+  let created = false;
+  const creating = controller.createTopics([{ name: 'slow', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false).then(() => (created = true));
+  await turns();
+  const answer = await controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: one, currentMetadataOffset: offset });
+  assert.deepEqual(answer, { isCaughtUp: true, isFenced: false, shouldShutDown: false });
+  assert.equal(created, false, 'answered while the topic waits for its commit');
+
+  // Broker 2's session expired: its fencing waits behind the topic, and so does its heartbeat,
+  // which must not be answered "unfenced, caught up" just before the fencing commits.
+  const fencing = controller.fenceBroker(2);
+  let answered = false;
+  const beating = controller.brokerHeartbeat({ ...heartbeat, brokerId: 2, brokerEpoch: two, currentMetadataOffset: offset }).then((result) => {
+    answered = true;
+    return result;
+  });
+  await turns();
+  assert.equal(answered, false, 'waits for the fencing under way');
+  release();
+  await Promise.all([creating, fencing]);
+  // Fenced, then unfenced by this heartbeat (it reached its registration), but its image has not
+  // applied its fencing and the moves in it: not caught up.
+  assert.deepEqual(await beating, { isCaughtUp: false, isFenced: false, shouldShutDown: false });
+  assert.equal(controller.image.brokers.get(2)!.fenced, false);
+});
+
+test('caught up: a broker may be behind the changes of the last CAUGHT_UP_LAG_MS, never behind an older one or its own registration\'s last change', async () => {
+  const { controller, quorum, clock, registerLive } = setupCommitting();
+  const one = await registerLive(1);
+  clock.advance(CAUGHT_UP_LAG_MS);
+  const before = quorum.appliedOffset - 1;
+  await controller.createTopics([{ name: 'recent', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false);
+  const beat = (currentMetadataOffset: number) => controller.brokerHeartbeat({ ...heartbeat, brokerId: 1, brokerEpoch: one, currentMetadataOffset });
+  assert.equal((await beat(before)).isCaughtUp, true, 'behind a topic created just now');
+  clock.advance(CAUGHT_UP_LAG_MS - 1);
+  assert.equal((await beat(before)).isCaughtUp, true);
+  clock.advance(1);
+  assert.equal((await beat(before)).isCaughtUp, false, 'behind a topic created CAUGHT_UP_LAG_MS ago');
+  assert.equal((await beat(quorum.appliedOffset - 1)).isCaughtUp, true);
+
+  // Fenced (its session expired) and unfenced by its next heartbeat just now: it must apply both.
+  const atFencing = quorum.appliedOffset - 1;
+  await controller.fenceBroker(1);
+  const fencedAt = quorum.appliedOffset - 1;
+  const unfenced = await beat(atFencing);
+  assert.deepEqual(unfenced, { isCaughtUp: false, isFenced: false, shouldShutDown: false }, 'its fencing is not applied');
+  assert.equal((await beat(fencedAt)).isCaughtUp, false, 'its unfencing is not applied');
+  assert.equal((await beat(quorum.appliedOffset - 1)).isCaughtUp, true);
 });
 
 test('a restarted broker registers a new incarnation, fenced again; the old epoch is stale', async () => {

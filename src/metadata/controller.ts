@@ -56,6 +56,17 @@ export interface MetadataQuorum {
    * must have applied to count as caught up); without it, the last record applied.
    */
   readonly lastChangeOffset?: number;
+  /**
+   * The offset of the last record applied that changed a broker's registration (registered,
+   * fenced, unfenced, directories); without it, `lastChangeOffset`.
+   */
+  registrationChangeOffset?(brokerId: number): number;
+  /**
+   * Whether this node is, right now, the active controller of the term `ensureActive` last
+   * confirmed (so the image holds everything committed before the term); without it, never (every
+   * operation then waits its turn).
+   */
+  readonly confirmedActive?: boolean;
 }
 
 export interface ControllerOptions {
@@ -181,6 +192,13 @@ export interface PartitionReassignment {
   replicas: number[] | null;
 }
 
+/**
+ * How far behind this controller's committed metadata a heartbeating broker may be and still count
+ * as caught up (Controller.isCaughtUp), its own registration's changes aside, which it must always
+ * have applied.
+ */
+export const CAUGHT_UP_LAG_MS = 1_000;
+
 /** The largest partition count one request may create, so a client cannot make us allocate without bound. */
 export const MAX_PARTITIONS_PER_TOPIC = 100_000;
 
@@ -214,6 +232,9 @@ export class Controller {
   private async append(records: AppendedRecord[]): Promise<void> {
     await this.options.quorum.append(records);
     this.lastAppendMs = this.options.clock.monotonicMs();
+    const { lastChangeOffset } = this.options.quorum;
+    if (lastChangeOffset !== undefined && lastChangeOffset !== this.changeSamples.at(-1)?.offset) this.changeSamples.push({ atMs: this.lastAppendMs, offset: lastChangeOffset });
+    this.changeCommittedBefore(this.lastAppendMs - CAUGHT_UP_LAG_MS); // drops the samples no longer needed
   }
 
   /**
@@ -270,7 +291,7 @@ export class Controller {
    * session check sees the old incarnation's last heartbeat for the new registration.
    */
   registerBroker(brokerId: number, incarnationId: string, endpoints: BrokerEndpoint[], rack: string | null, sessions?: BrokerSessions, previousBrokerEpoch = -1, logDirs: readonly string[] = []): Promise<number> {
-    return this.serialize(async () => {
+    return this.changingRegistration(brokerId, () => this.serialize(async () => {
       const previous = this.image.brokers.get(brokerId);
       if (sessions && previous && !previous.fenced && previous.incarnationId !== incarnationId && sessions.isAlive(brokerId)) {
         throw new KafkaError(ErrorCode.DUPLICATE_BROKER_REGISTRATION, `broker ${brokerId} is registered by another incarnation (${previous.incarnationId}) whose session is alive`);
@@ -296,7 +317,7 @@ export class Controller {
       // the last applied offset, which the broker must reach before it is unfenced.
       this.registrationOffsets.set(brokerId, { brokerEpoch, offset: this.options.quorum.appliedOffset - 1 });
       return brokerEpoch;
-    });
+    }));
   }
 
   /**
@@ -354,37 +375,107 @@ export class Controller {
    * before it exits: Kafka's controlled shutdown.
    */
   brokerHeartbeat(heartbeat: BrokerHeartbeat): Promise<HeartbeatResult> {
-    return this.serialize(async () => {
-      const { brokerId, brokerEpoch, wantFence, wantShutDown } = heartbeat;
-      const broker = this.image.brokers.get(brokerId);
-      if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
-      if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
-      // Kafka's IsCaughtUp, "approximately caught up with the latest metadata": the broker had
-      // applied every change committed before this heartbeat (the ones it makes below aside). A
-      // broker back from a pause is unfenced once it reaches its registration, possibly before it
-      // has applied its fencing and the leadership moves made meanwhile; until an answer says it is
-      // caught up it does not trust its own image (ControllerChannel.mayBeStale).
-      const isCaughtUp = heartbeat.currentMetadataOffset >= (this.options.quorum.lastChangeOffset ?? this.options.quorum.appliedOffset - 1);
-      // Directories newly reported offline are handled first (Kafka does it in the same batch,
-      // after the state change), so that an unfencing below never elects a replica on one.
-      const offlineRecords = this.offlineDirRecords(brokerId, brokerEpoch, heartbeat.offlineLogDirs ?? []);
-      if (offlineRecords.length > 0) await this.append(offlineRecords);
-      const reachedRegistration = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
-      if (wantShutDown) {
-        if (!broker.fenced) await this.append(this.fenceRecords(brokerId, brokerEpoch));
-        return { isCaughtUp, isFenced: true, shouldShutDown: true };
-      }
-      if (broker.fenced) {
-        if (wantFence || !reachedRegistration) return { isCaughtUp, isFenced: true, shouldShutDown: false };
-        await this.append(this.unfenceRecords(brokerId, brokerEpoch));
+    const answered = this.answerWithoutChange(heartbeat);
+    if (answered) return Promise.resolve(answered);
+    return this.changingRegistration(heartbeat.brokerId, () =>
+      this.serialize(async () => {
+        const { brokerId, brokerEpoch, wantFence, wantShutDown } = heartbeat;
+        const broker = this.checkedRegistration(brokerId, brokerEpoch);
+        const isCaughtUp = this.isCaughtUp(heartbeat);
+        // Directories newly reported offline are handled first (Kafka does it in the same batch,
+        // after the state change), so that an unfencing below never elects a replica on one.
+        const offlineRecords = this.offlineDirRecords(brokerId, brokerEpoch, heartbeat.offlineLogDirs ?? []);
+        if (offlineRecords.length > 0) await this.append(offlineRecords);
+        const reachedRegistration = heartbeat.currentMetadataOffset >= this.registrationOffset(brokerId, brokerEpoch);
+        if (wantShutDown) {
+          if (!broker.fenced) await this.append(this.fenceRecords(brokerId, brokerEpoch));
+          return { isCaughtUp, isFenced: true, shouldShutDown: true };
+        }
+        if (broker.fenced) {
+          if (wantFence || !reachedRegistration) return { isCaughtUp, isFenced: true, shouldShutDown: false };
+          await this.append(this.unfenceRecords(brokerId, brokerEpoch));
+          return { isCaughtUp, isFenced: false, shouldShutDown: false };
+        }
+        if (wantFence) {
+          await this.append(this.fenceRecords(brokerId, brokerEpoch));
+          return { isCaughtUp, isFenced: true, shouldShutDown: false };
+        }
         return { isCaughtUp, isFenced: false, shouldShutDown: false };
-      }
-      if (wantFence) {
-        await this.append(this.fenceRecords(brokerId, brokerEpoch));
-        return { isCaughtUp, isFenced: true, shouldShutDown: false };
-      }
-      return { isCaughtUp, isFenced: false, shouldShutDown: false };
-    });
+      }),
+    );
+  }
+
+  /**
+   * The answer to a heartbeat that changes nothing, at once rather than behind the operations
+   * waiting for their commits (which, one commit each, can hold it past the broker's heartbeat
+   * interval while leaders' ISR changes pour in; Kafka's controller answers such a heartbeat in
+   * its event queue without a write). Only from an unfenced broker of the registered epoch that
+   * asks for no change (no fence, no shutdown, no directory newly offline), on the active
+   * controller of a confirmed term, and with no operation under way that may change that broker's
+   * registration (a fencing of it must be in the answer): then the committed image answers as the
+   * queue would, whatever else is still on its way. Otherwise undefined: the heartbeat waits its turn.
+   */
+  private answerWithoutChange(heartbeat: BrokerHeartbeat): HeartbeatResult | undefined {
+    const { brokerId, brokerEpoch, wantFence, wantShutDown } = heartbeat;
+    if (this.options.quorum.confirmedActive !== true || wantFence || wantShutDown || this.registrationChanges.has(brokerId)) return undefined;
+    const broker = this.image.brokers.get(brokerId);
+    if (!broker || broker.brokerEpoch !== brokerEpoch || broker.fenced) return undefined;
+    const offline = heartbeat.offlineLogDirs ?? [];
+    if (broker.logDirs.some((directory) => offline.includes(directory))) return undefined;
+    return { isCaughtUp: this.isCaughtUp(heartbeat), isFenced: false, shouldShutDown: false };
+  }
+
+  /** The registration of `brokerId` in `brokerEpoch`: BROKER_ID_NOT_REGISTERED or STALE_BROKER_EPOCH otherwise. */
+  private checkedRegistration(brokerId: number, brokerEpoch: number) {
+    const broker = this.image.brokers.get(brokerId);
+    if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
+    if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
+    return broker;
+  }
+
+  /**
+   * Kafka's IsCaughtUp, "approximately caught up with the latest metadata", as Conveyor needs it:
+   * the broker has applied its own registration's last change, so it knows whether it was fenced
+   * and the leadership moves in that fencing's batch (a broker back from a pause is unfenced once
+   * it reaches its registration, Kafka's rule, possibly before it has applied the fencing made
+   * while it was away), and every change this controller had committed CAUGHT_UP_LAG_MS before
+   * (its lag is bounded). Not every change committed so far: a broker's metadata arrives a fetch
+   * after the commit, and a busy controller commits leaders' ISR changes many times a second, so a
+   * live broker would hardly ever count as caught up. Until an answer says it is, a broker does
+   * not trust its own image (ControllerChannel.mayBeStale).
+   */
+  private isCaughtUp(heartbeat: BrokerHeartbeat): boolean {
+    const { quorum } = this.options;
+    const ownChange = quorum.registrationChangeOffset?.(heartbeat.brokerId) ?? quorum.lastChangeOffset ?? quorum.appliedOffset - 1;
+    return heartbeat.currentMetadataOffset >= Math.max(ownChange, this.changeCommittedBefore(this.options.clock.monotonicMs() - CAUGHT_UP_LAG_MS));
+  }
+
+  /**
+   * The last change this controller had committed at `atMs` (-1: none it knows of that early):
+   * from the samples its appends leave, one per append, none older than needed.
+   */
+  private changeCommittedBefore(atMs: number): number {
+    const samples = this.changeSamples;
+    while (samples.length > 1 && samples[1]!.atMs <= atMs) samples.shift();
+    return samples.length > 0 && samples[0]!.atMs <= atMs ? samples[0]!.offset : -1;
+  }
+
+  /** When this controller's appends committed and the last change each left in the image, oldest first. */
+  private readonly changeSamples: { atMs: number; offset: number }[] = [];
+
+  /** Brokers with an operation queued or under way that may change their registration, and how many. */
+  private readonly registrationChanges = new Map<number, number>();
+
+  /** Runs `operation`, which may change `brokerId`'s registration, with the broker counted in registrationChanges meanwhile. */
+  private async changingRegistration<T>(brokerId: number, operation: () => Promise<T>): Promise<T> {
+    this.registrationChanges.set(brokerId, (this.registrationChanges.get(brokerId) ?? 0) + 1);
+    try {
+      return await operation();
+    } finally {
+      const left = this.registrationChanges.get(brokerId)! - 1;
+      if (left === 0) this.registrationChanges.delete(brokerId);
+      else this.registrationChanges.set(brokerId, left);
+    }
   }
 
   /**
@@ -431,13 +522,18 @@ export class Controller {
     });
   }
 
-  /** Fences a broker whose session expired (no heartbeat for broker.session.timeout.ms). */
-  fenceBroker(brokerId: number): Promise<void> {
-    return this.serialize(async () => {
-      const broker = this.image.brokers.get(brokerId);
-      if (!broker || broker.fenced) return;
-      await this.append(this.fenceRecords(brokerId, broker.brokerEpoch));
-    });
+  /**
+   * Fences a broker whose session expired (no heartbeat for broker.session.timeout.ms), unless
+   * `stillSilent` says, when the operation's turn comes, that it has been heard from since.
+   */
+  fenceBroker(brokerId: number, stillSilent: () => boolean = () => true): Promise<void> {
+    return this.changingRegistration(brokerId, () =>
+      this.serialize(async () => {
+        const broker = this.image.brokers.get(brokerId);
+        if (!broker || broker.fenced || !stillSilent()) return;
+        await this.append(this.fenceRecords(brokerId, broker.brokerEpoch));
+      }),
+    );
   }
 
   /**

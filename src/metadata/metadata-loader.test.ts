@@ -42,3 +42,36 @@ test('lastChangeOffset: the offset of the last record that changed the image, No
   assert.equal(loader.lastChangeOffset, 39);
   assert.equal(loader.nextOffset, 40);
 });
+
+test('registrationChangeOffset: the end of the batch of each broker\'s last registration, fencing, unfencing or directory change; after a snapshot, at most its end', () => {
+  const loader = new MetadataLoader(new MetadataImage());
+  assert.equal(loader.registrationChangeOffset(1), -1);
+  const endpoints = [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 0 }];
+  loader.apply(
+    Buffer.concat([
+      batch(0, [
+        { type: 'RegisterBroker', brokerId: 1, incarnationId: TOPIC_ID, brokerEpoch: 1, endpoints, rack: null, fenced: true },
+        { type: 'RegisterBroker', brokerId: 2, incarnationId: 'AAAAAAAAAAAAAAAAAAAAAg', brokerEpoch: 2, endpoints, rack: null, fenced: true },
+      ]),
+      batch(2, [{ type: 'UnfenceBroker', brokerId: 1, brokerEpoch: 1 }]),
+      batch(3, [{ type: 'Topic', name: 'orders', topicId: TOPIC_ID }]),
+      batch(4, [
+        { type: 'FenceBroker', brokerId: 2, brokerEpoch: 2 },
+        { type: 'Partition', topicId: TOPIC_ID, partitionId: 0, replicas: [1, 2], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+      ]),
+      batch(6, [{ type: 'NoOp' }]),
+    ]),
+    7,
+  );
+  assert.equal(loader.registrationChangeOffset(1), 2, 'its unfencing; not the topic after it');
+  assert.equal(loader.registrationChangeOffset(2), 5, 'its fencing\'s batch, with the leadership moves in it');
+  assert.equal(loader.registrationChangeOffset(3), -1, 'never registered');
+  loader.apply(batch(7, [{ type: 'BrokerRegistrationChange', brokerId: 1, brokerEpoch: 1, logDirs: [] }]), 8);
+  assert.equal(loader.registrationChangeOffset(1), 7);
+  // A snapshot does not say where in it a broker's registration last changed: its end stands for it.
+  loader.loadSnapshot([serializeMetadataRecord({ type: 'Topic', name: 'orders', topicId: TOPIC_ID })], 40);
+  assert.equal(loader.registrationChangeOffset(1), 39);
+  loader.apply(batch(40, [{ type: 'FenceBroker', brokerId: 1, brokerEpoch: 1 }]), 41);
+  assert.equal(loader.registrationChangeOffset(1), 40);
+  assert.equal(loader.registrationChangeOffset(2), 39);
+});

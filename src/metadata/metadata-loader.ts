@@ -18,6 +18,10 @@ export interface LoadedBatches {
 export class MetadataLoader {
   #nextOffset = 0;
   #lastChangeOffset = -1;
+  /** Each broker's last registration change (registered, fenced, unfenced, directories): its batch's last offset. */
+  readonly #registrationChangeOffsets = new Map<number, number>();
+  /** The last offset a snapshot covered: a registration change in it is somewhere at or below. */
+  #snapshotOffset = -1;
 
   constructor(private readonly image: MetadataImage) {}
 
@@ -32,6 +36,17 @@ export class MetadataLoader {
    */
   get lastChangeOffset(): number {
     return this.#lastChangeOffset;
+  }
+
+  /**
+   * The last offset of the last batch applied that changed `brokerId`'s registration
+   * (RegisterBroker, FenceBroker, UnfenceBroker, BrokerRegistrationChange), or of the last snapshot
+   * loaded if none came after it (-1: none). The leadership moves a fencing or an unfencing makes
+   * are in its batch, so a broker whose metadata has reached this offset knows whether it was
+   * fenced and what that moved.
+   */
+  registrationChangeOffset(brokerId: number): number {
+    return this.#registrationChangeOffsets.get(brokerId) ?? this.#snapshotOffset;
   }
 
   /**
@@ -53,6 +68,7 @@ export class MetadataLoader {
           if (decoded === null) continue;
           this.image.apply(decoded);
           this.#lastChangeOffset = record.offset;
+          if (changesRegistration(decoded)) this.#registrationChangeOffsets.set(decoded.brokerId, lastOffset);
           records.push(decoded);
         }
       }
@@ -71,6 +87,12 @@ export class MetadataLoader {
     for (const record of records) this.image.apply(record);
     this.#nextOffset = endOffset;
     this.#lastChangeOffset = endOffset - 1;
+    this.#snapshotOffset = endOffset - 1;
+    this.#registrationChangeOffsets.clear();
     return records;
   }
+}
+
+function changesRegistration(record: MetadataRecord): record is MetadataRecord & { brokerId: number } {
+  return record.type === 'RegisterBroker' || record.type === 'FenceBroker' || record.type === 'UnfenceBroker' || record.type === 'BrokerRegistrationChange';
 }

@@ -141,6 +141,16 @@ export class RaftMetadataQuorum implements MetadataQuorum {
     return this.#loader.lastChangeOffset;
   }
 
+  registrationChangeOffset(brokerId: number): number {
+    return this.#loader.registrationChangeOffset(brokerId);
+  }
+
+  /** Whether this node leads the term that ensureActive last confirmed (its image holds everything before that term). */
+  get confirmedActive(): boolean {
+    const role = this.#raft.role;
+    return role.kind === 'leader' && role.epoch === this.#activeTerm;
+  }
+
   onCommit(listener: CommitListener): void {
     this.#listener = listener;
   }
