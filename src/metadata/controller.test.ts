@@ -239,6 +239,22 @@ test('a heartbeat that changes nothing is answered at once while earlier operati
   assert.equal(controller.image.brokers.get(2)!.fenced, false);
 });
 
+test('a session fencing is skipped when its broker was heard from before the fencing\'s turn came', async () => {
+  const { controller, registerLive, hold, release } = setupCommitting();
+  await registerLive(1);
+  hold();
+  const creating = controller.createTopics([{ name: 'ahead', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], false);
+  let silent = true;
+  const fencing = controller.fenceBroker(1, () => silent);
+  await turns();
+  silent = false; // a heartbeat came while the fencing waited
+  release();
+  await Promise.all([creating, fencing]);
+  assert.equal(controller.image.brokers.get(1)!.fenced, false);
+  await controller.fenceBroker(1, () => true);
+  assert.equal(controller.image.brokers.get(1)!.fenced, true);
+});
+
 test('caught up: a broker may be behind the changes of the last CAUGHT_UP_LAG_MS, never behind an older one or its own registration\'s last change', async () => {
   const { controller, quorum, clock, registerLive } = setupCommitting();
   const one = await registerLive(1);

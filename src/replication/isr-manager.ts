@@ -37,6 +37,14 @@ export interface IsrManagerOptions {
   readonly alterPartition: (proposals: readonly IsrProposal[]) => Promise<number[]>;
   /** The partitions this broker leads now. */
   readonly ledPartitions: () => Iterable<Partition>;
+  /**
+   * Whether a follower may join an ISR, as this broker's metadata knows it (Kafka's
+   * isReplicaIsrEligible): registered, unfenced, and in the broker epoch it fetched with (-1: not
+   * known). The controller refuses any other with INELIGIBLE_REPLICA; a leader that proposed it
+   * anyway would propose again after every backoff for as long as a fenced broker keeps fetching.
+   * Absent: every follower may.
+   */
+  readonly isrEligible?: (brokerId: number, fetchedBrokerEpoch: number) => boolean;
 }
 
 /** How long a leader waits after a refused or failed proposal before it proposes again in the same partition epoch. */
@@ -88,7 +96,7 @@ export class IsrManager {
     const backoff = this.#backoff.get(partition);
     if (backoff && backoff.partitionEpoch === assignment.partitionEpoch && nowMs < backoff.untilMs) return;
     this.#backoff.delete(partition);
-    const wanted = wantedIsr(partition, nowMs, this.options.lagTimeMaxMs);
+    const wanted = wantedIsr(partition, nowMs, this.options.lagTimeMaxMs, this.options.isrEligible);
     if (!wanted) return;
     this.#inFlight.set(partition, assignment.partitionEpoch);
     this.options.logger.info('proposing an ISR change', { topic: partition.topic, partition: partition.partitionIndex, from: assignment.isr.join(','), to: wanted.join(',') });
@@ -139,10 +147,10 @@ export class IsrManager {
 
 /**
  * The ISR the leader wants: members that fell behind for longer than `lagTimeMaxMs` leave, and
- * replicas that reached the high watermark and the current epoch's start join; undefined when
- * that is the current ISR. The leader itself always stays.
+ * replicas that reached the high watermark and the current epoch's start join if `eligible`;
+ * undefined when that is the current ISR. The leader itself always stays.
  */
-export function wantedIsr(partition: Partition, nowMs: number, lagTimeMaxMs: number): number[] | undefined {
+export function wantedIsr(partition: Partition, nowMs: number, lagTimeMaxMs: number, eligible: (brokerId: number, fetchedBrokerEpoch: number) => boolean = () => true): number[] | undefined {
   const { assignment, log } = partition;
   const epochStart = log.leaderEpochCache.entries.find((entry) => entry.epoch === assignment.leaderEpoch)?.startOffset ?? log.logEndOffset;
   const next: number[] = [];
@@ -155,7 +163,7 @@ export function wantedIsr(partition: Partition, nowMs: number, lagTimeMaxMs: num
     if (!position) continue;
     const inIsr = assignment.isr.includes(replica);
     const caughtUp = position.logEndOffset >= log.highWatermark && position.logEndOffset >= epochStart;
-    if (inIsr ? nowMs - position.lastCaughtUpMs <= lagTimeMaxMs : caughtUp) next.push(replica);
+    if (inIsr ? nowMs - position.lastCaughtUpMs <= lagTimeMaxMs : caughtUp && eligible(replica, position.brokerEpoch)) next.push(replica);
   }
   const same = next.length === assignment.isr.length && next.every((replica) => assignment.isr.includes(replica));
   return same ? undefined : next;

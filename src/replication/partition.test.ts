@@ -57,6 +57,26 @@ test('a follower outside the ISR is proposed once it reaches the high watermark'
   assert.deepEqual(wantedIsr(partition, 2, LAG_MS), [1, 2, 3]);
 });
 
+test('a caught-up follower joins only if its broker may (unfenced, in the epoch it fetched with); members stay whatever the leader\'s image says', async () => {
+  const { partition, append } = await leaderOf([1, 2]);
+  await append();
+  partition.updateFollower(2, 1, 1, 7);
+  partition.updateFollower(3, 1, 1, 4);
+  const registered = new Map([
+    [2, { fenced: true, brokerEpoch: 7 }],
+    [3, { fenced: true, brokerEpoch: 4 }],
+  ]);
+  const eligible = (brokerId: number, fetchedBrokerEpoch: number) => {
+    const broker = registered.get(brokerId);
+    return broker !== undefined && !broker.fenced && broker.brokerEpoch === fetchedBrokerEpoch;
+  };
+  assert.equal(wantedIsr(partition, 1, LAG_MS, eligible), undefined, 'broker 3 is fenced: not proposed (member 2 stays though fenced: the controller removes fenced members)');
+  registered.set(3, { fenced: false, brokerEpoch: 5 });
+  assert.equal(wantedIsr(partition, 1, LAG_MS, eligible), undefined, 'broker 3 registered again since that fetch');
+  partition.updateFollower(3, 1, 2, 5);
+  assert.deepEqual(wantedIsr(partition, 2, LAG_MS, eligible), [1, 2, 3]);
+});
+
 test('strict min ISR (KIP-966): the high watermark stays while the ISR is smaller than min ISR, and moves once it is not', async () => {
   const manager = await openTestLogManager();
   const partition = new Partition('t', 0, 'AAAAAAAAAAAAAAAAAAAAAQ', await manager.createLog('t', 0), 1);
