@@ -32,6 +32,7 @@ import { ProcessCluster } from '../support/cluster-processes.js';
 import { EOS_CLUSTER_SETTINGS, type EosWorkload, type FaultCount, startEosWorkload } from '../support/eos-workload.js';
 import { FaultyDisk } from './faulty-disk.js';
 import { MetadataWorkload } from './metadata-workload.js';
+import { nodeLogReport } from './node-log-summary.js';
 import { FAST_FAILOVER_SETTINGS, IdempotentProducer, RecordingConsumer, createReplicatedTopic, newestPartition, notInSync, readFromLeaders, runningViews } from '../support/leader-kill-support.js';
 
 export interface ChaosOptions {
@@ -304,6 +305,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     ...notes,
     `faults (${faults.length}):`,
     ...faults.map((fault) => `  ${fmt(fault.startMs)}-${fmt(fault.endMs)} ${fault.label}; acknowledged again after ${fmtMs(fault.ackRecoveryMs)}, read after ${fmtMs(fault.readRecoveryMs)}`),
+    ...(logsDir === undefined ? [] : ['brokers, from their logs:', ...nodeLogReport(logsDir, Array.from({ length: nodes }, (_, index) => index + 1))]),
     `queue checker: ${formatQueueReport(check)}`,
     anomalies.length === 0 ? 'anomalies: none' : `anomalies (${anomalies.length}):`,
     ...anomalies.map((anomaly) => `  ${anomaly}`),
