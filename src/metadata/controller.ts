@@ -57,8 +57,9 @@ export interface MetadataQuorum {
    */
   readonly lastChangeOffset?: number;
   /**
-   * The offset of the last record applied that changed a broker's registration (registered,
-   * fenced, unfenced, directories); without it, `lastChangeOffset`.
+   * The last offset of the last batch applied that changed a broker's registration (registered,
+   * fenced with the leadership moves in that batch, unfenced, directories); without it,
+   * `lastChangeOffset`.
    */
   registrationChangeOffset?(brokerId: number): number;
   /**
