@@ -771,10 +771,7 @@ export class Broker {
         logger: logger.child('isr'),
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
         ledPartitions: () => [...replicaManager.all()].filter((partition) => partition.isLeader),
-        isrEligible: (brokerId, fetchedBrokerEpoch) => {
-          const registration = image.brokers.get(brokerId);
-          return registration !== undefined && !registration.fenced && (fetchedBrokerEpoch < 0 || registration.brokerEpoch === fetchedBrokerEpoch);
-        },
+        isrEligible: (brokerId, fetchedBrokerEpoch) => image.isrEligible(brokerId, fetchedBrokerEpoch),
         alterPartition: (proposals) =>
           channel.alterPartition(
             broker.brokerEpoch,

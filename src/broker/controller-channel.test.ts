@@ -7,6 +7,7 @@ import { silentLogger } from '../base/logger.js';
 import { randomUuid } from '../base/uuid.js';
 import { type BrokerHeartbeat, Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
+import { changesRegistration } from '../metadata/metadata-loader.js';
 import type { AppendedRecord } from '../metadata/metadata-record.js';
 import type { AssignReplicasToDirsRequest, AssignReplicasToDirsResponse } from '../protocol/messages/index.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
@@ -40,7 +41,7 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
         committed.push(record);
         if (record.type !== 'NoOp') image.apply(record);
       }
-      for (const record of records) if ('brokerId' in record && ['RegisterBroker', 'FenceBroker', 'UnfenceBroker', 'BrokerRegistrationChange'].includes(record.type)) registrationChanges.set(record.brokerId, committed.length - 1);
+      for (const record of records) if (changesRegistration(record)) registrationChanges.set(record.brokerId, committed.length - 1);
     },
     get appliedOffset() {
       return committed.length;

@@ -9,6 +9,7 @@ import { MetadataImage } from './metadata-image.js';
 import { ManualClock } from '../testing/log-support.js';
 import type { AppendedRecord } from './metadata-record.js';
 import { imageRecords } from './image-records.js';
+import { changesRegistration } from './metadata-loader.js';
 import { deserializeMetadataRecord, serializeMetadataRecord } from './metadata-record-serde.js';
 
 function randomSource() {
@@ -168,7 +169,6 @@ test('registers a broker fenced and unfences it only once its metadata reaches t
 function setupCommitting() {
   const base = setup();
   const { image, committed, clock, random } = base;
-  const registrationTypes = ['RegisterBroker', 'FenceBroker', 'UnfenceBroker', 'BrokerRegistrationChange'];
   let released: Promise<void> = Promise.resolve();
   let release = () => {};
   // Each broker's last registration change: the end of its batch (the moves it made are in it).
@@ -182,7 +182,7 @@ function setupCommitting() {
         committed.push(record);
         if (record.type !== 'NoOp') image.apply(record);
       }
-      for (const record of records) if (registrationTypes.includes(record.type)) registrationChanges.set((record as { brokerId: number }).brokerId, committed.length - 1);
+      for (const record of records) if (changesRegistration(record)) registrationChanges.set(record.brokerId, committed.length - 1);
     },
     get appliedOffset() {
       return committed.length;

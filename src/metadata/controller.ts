@@ -381,7 +381,9 @@ export class Controller {
     return this.changingRegistration(heartbeat.brokerId, () =>
       this.serialize(async () => {
         const { brokerId, brokerEpoch, wantFence, wantShutDown } = heartbeat;
-        const broker = this.checkedRegistration(brokerId, brokerEpoch);
+        const broker = this.image.brokers.get(brokerId);
+        if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
+        if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
         const isCaughtUp = this.isCaughtUp(heartbeat);
         // Directories newly reported offline are handled first (Kafka does it in the same batch,
         // after the state change), so that an unfencing below never elects a replica on one.
@@ -424,14 +426,6 @@ export class Controller {
     const offline = heartbeat.offlineLogDirs ?? [];
     if (broker.logDirs.some((directory) => offline.includes(directory))) return undefined;
     return { isCaughtUp: this.isCaughtUp(heartbeat), isFenced: false, shouldShutDown: false };
-  }
-
-  /** The registration of `brokerId` in `brokerEpoch`: BROKER_ID_NOT_REGISTERED or STALE_BROKER_EPOCH otherwise. */
-  private checkedRegistration(brokerId: number, brokerEpoch: number) {
-    const broker = this.image.brokers.get(brokerId);
-    if (!broker) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`);
-    if (broker.brokerEpoch !== brokerEpoch) throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `broker ${brokerId} epoch ${brokerEpoch} is not the registered ${broker.brokerEpoch}`);
-    return broker;
   }
 
   /**
@@ -501,10 +495,7 @@ export class Controller {
         if (change.partitionEpoch !== partition.partitionEpoch) return state(ErrorCode.INVALID_UPDATE_VERSION);
         const isr = change.isr.map((member) => member.brokerId);
         if (!isr.includes(brokerId) || isr.some((id) => !partition.replicas.includes(id)) || new Set(isr).size !== isr.length) return state(ErrorCode.INVALID_REQUEST);
-        const ineligible = change.isr.some(({ brokerId: id, brokerEpoch: seen }) => {
-          const member = this.image.brokers.get(id);
-          return !member || member.fenced || (seen >= 0 && member.brokerEpoch !== seen);
-        });
+        const ineligible = change.isr.some(({ brokerId: id, brokerEpoch: seen }) => !this.image.isrEligible(id, seen));
         if (ineligible && isr.some((id) => !partition.isr.includes(id))) return state(ErrorCode.INELIGIBLE_REPLICA);
         if (isr.length === partition.isr.length && isr.every((id) => partition.isr.includes(id))) return state(ErrorCode.NONE);
         // The last target replica of a reassignment in sync completes it, in the same change.

@@ -204,6 +204,15 @@ export class MetadataImage {
     return broker !== undefined && isDirectoryOnline(directoryId, broker.logDirs);
   }
 
+  /**
+   * Whether `brokerId` may be in an ISR (Kafka's isReplicaIsrEligible, KIP-903): registered,
+   * unfenced, and in `brokerEpoch`, the epoch it was seen fetching with (-1: not known, not checked).
+   */
+  isrEligible(brokerId: number, brokerEpoch: number): boolean {
+    const broker = this.brokers.get(brokerId);
+    return broker !== undefined && !broker.fenced && (brokerEpoch < 0 || broker.brokerEpoch === brokerEpoch);
+  }
+
   /** Whether `brokerId`'s replica of `partition` is in a directory that is online (false if it is not a replica). */
   replicaOnline(partition: PartitionImage, brokerId: number): boolean {
     const directory = replicaDirectory(partition, brokerId);

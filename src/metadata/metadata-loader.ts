@@ -4,7 +4,7 @@
 // publisher can hand each broker component its part of the change.
 import { decodeRecordBatchesSync } from '../protocol/records/record-batch.js';
 import type { MetadataImage } from './metadata-image.js';
-import type { MetadataRecord } from './metadata-record.js';
+import type { AppendedRecord, MetadataRecord } from './metadata-record.js';
 import { deserializeMetadataRecord } from './metadata-record-serde.js';
 
 export interface LoadedBatches {
@@ -93,6 +93,7 @@ export class MetadataLoader {
   }
 }
 
-function changesRegistration(record: MetadataRecord): record is MetadataRecord & { brokerId: number } {
+/** Whether `record` changes its broker's registration (what registrationChangeOffset tracks). */
+export function changesRegistration(record: AppendedRecord): record is MetadataRecord & { brokerId: number } {
   return record.type === 'RegisterBroker' || record.type === 'FenceBroker' || record.type === 'UnfenceBroker' || record.type === 'BrokerRegistrationChange';
 }
