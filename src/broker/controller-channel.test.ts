@@ -7,12 +7,12 @@ import { silentLogger } from '../base/logger.js';
 import { randomUuid } from '../base/uuid.js';
 import { type BrokerHeartbeat, Controller } from '../metadata/controller.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
-import { changesRegistration } from '../metadata/metadata-loader.js';
 import type { AppendedRecord } from '../metadata/metadata-record.js';
 import type { AssignReplicasToDirsRequest, AssignReplicasToDirsResponse } from '../protocol/messages/index.js';
 import { type Transport, TransportError } from '../protocol/transport.js';
 import type { RaftMetadataQuorum } from '../quorum/raft-metadata-quorum.js';
 import { ManualClock } from '../testing/log-support.js';
+import { committingQuorum } from '../testing/metadata-support.js';
 import { ControllerChannel } from './controller-channel.js';
 
 const random = { nextInt: (bound: number) => randomInt(bound), bytes: (length: number) => randomBytes(length) };
@@ -28,29 +28,9 @@ function setup(options: { active: boolean; transport?: Transport; ownBroker?: bo
   const committed: AppendedRecord[] = [];
   // A deposed controller that does not know it yet: its appends never commit.
   let deposed = false;
-  // Each broker's last registration change: the end of its batch, as the loader keeps it.
-  const registrationChanges = new Map<number, number>();
-  const metadataQuorum = {
-    // It answers heartbeats that change nothing at once, as the Raft quorum lets it (a deposed
-    // controller that does not know it yet still believes it is active).
-    confirmedActive: true,
-    async ensureActive() {},
-    async append(records: AppendedRecord[]) {
-      if (deposed) return new Promise<void>(() => {});
-      for (const record of records) {
-        committed.push(record);
-        if (record.type !== 'NoOp') image.apply(record);
-      }
-      for (const record of records) if (changesRegistration(record)) registrationChanges.set(record.brokerId, committed.length - 1);
-    },
-    get appliedOffset() {
-      return committed.length;
-    },
-    get lastChangeOffset() {
-      return committed.findLastIndex((record) => record.type !== 'NoOp');
-    },
-    registrationChangeOffset: (brokerId: number) => registrationChanges.get(brokerId) ?? -1,
-  };
+  // It answers heartbeats that change nothing at once, as the Raft quorum lets it (a deposed
+  // controller that does not know it yet still believes it is active).
+  const metadataQuorum = committingQuorum(image, committed, () => (deposed ? new Promise<void>(() => {}) : Promise.resolve()));
   const controller = new Controller({ image, quorum: metadataQuorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1, ...(options.ownBroker ? { localBrokerId: 1 } : {}) });
   const heartbeats: BrokerHeartbeat[] = [];
   const heartbeat = controller.brokerHeartbeat.bind(controller);

@@ -7,9 +7,9 @@ import { randomUuid } from '../base/uuid.js';
 import { CAUGHT_UP_LAG_MS, Controller, rackAlternated } from './controller.js';
 import { MetadataImage } from './metadata-image.js';
 import { ManualClock } from '../testing/log-support.js';
+import { committingQuorum } from '../testing/metadata-support.js';
 import type { AppendedRecord } from './metadata-record.js';
 import { imageRecords } from './image-records.js';
-import { changesRegistration } from './metadata-loader.js';
 import { deserializeMetadataRecord, serializeMetadataRecord } from './metadata-record-serde.js';
 
 function randomSource() {
@@ -171,27 +171,7 @@ function setupCommitting() {
   const { image, committed, clock, random } = base;
   let released: Promise<void> = Promise.resolve();
   let release = () => {};
-  // Each broker's last registration change: the end of its batch (the moves it made are in it).
-  const registrationChanges = new Map<number, number>();
-  const quorum = {
-    confirmedActive: true,
-    async ensureActive() {},
-    async append(records: AppendedRecord[]) {
-      await released;
-      for (const record of records) {
-        committed.push(record);
-        if (record.type !== 'NoOp') image.apply(record);
-      }
-      for (const record of records) if (changesRegistration(record)) registrationChanges.set(record.brokerId, committed.length - 1);
-    },
-    get appliedOffset() {
-      return committed.length;
-    },
-    get lastChangeOffset() {
-      return committed.findLastIndex((record) => record.type !== 'NoOp');
-    },
-    registrationChangeOffset: (brokerId: number) => registrationChanges.get(brokerId) ?? -1,
-  };
+  const quorum = committingQuorum(image, committed, () => released);
   const controller = new Controller({ image, quorum, clock, random, defaultNumPartitions: 1, defaultReplicationFactor: 1 });
   const registerLive = async (brokerId: number) => {
     const brokerEpoch = await controller.registerBroker(brokerId, randomUuid(random), [endpoint], null);
