@@ -64,8 +64,17 @@ describe('Connect standalone: FileStreamSource to a topic to FileStreamSink', ()
       assert.equal(status.connector.state, 'RUNNING');
       assert.deepEqual(status.tasks.map((task) => task.state), ['RUNNING']);
       assert.deepEqual(await connect.herder.connectorActiveTopics('local-file-sink'), [topic]);
-      // The tasks' counters (Kafka Connect's metric names) count the 3,000 lines both ways.
-      const metrics = new Map(connect.metrics().map((task) => [task.connector, task.metrics]));
+      // The tasks' counters (Kafka Connect's metric names) count the 3,000 lines both ways. A task
+      // counts a batch once put() or the producer's acknowledgement has returned to it, which can
+      // be a moment after the lines are in the file: wait for the counts to settle, then check them.
+      const taskMetrics = () => new Map(connect!.metrics().map((task) => [task.connector, task.metrics]));
+      const metrics = await waitFor(() => {
+        const now = taskMetrics();
+        const settled = now.get('local-file-source')?.['source-record-write-total'] === 3000 && now.get('local-file-sink')?.['sink-record-send-total'] === 3000;
+        return settled ? now : false;
+      }, 'the tasks to count every line', 10_000).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify([...taskMetrics()])}`);
+      });
       assert.equal(metrics.get('local-file-source')?.['source-record-write-total'], 3000);
       assert.equal(metrics.get('local-file-source')?.['source-record-poll-total'], 3000);
       assert.equal(metrics.get('local-file-sink')?.['sink-record-send-total'], 3000);
