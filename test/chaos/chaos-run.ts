@@ -14,6 +14,8 @@
 // leader epoch. The report lists the operations, the faults with their times and recovery, the
 // anomalies with the offsets and values involved, and draws throughput and latency over time with
 // the fault periods marked (src/testing/chaos/chart.ts).
+// First, before anything loads kafkajs: its consumer's worker queue, fixed (see the module).
+import { kafkajsWorkerQueue } from '../support/kafkajs-worker-queue.js';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -301,6 +303,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     `metadata: ${admin?.created.length ?? 0} topics created and ${admin && admin.acknowledgedRetention >= 0 ? admin.askedRetention.size - admin.unknownRetention.size : 0} config changes acknowledged, ${admin?.failures.length ?? 0} admin calls failed (outcome unknown); every node checked for them at the end`,
     ...(transactional ? [`transactional: ${eosSummary || 'not finished'}`] : []),
     `retriable kafkajs errors its background work left unhandled (counted, not anomalies): ${clientEchoes}`,
+    `kafkajs worker-queue races met by the group reader (batches kafkajs's own worker would have lost, stalling the reader for good; taken by the fixed worker, test/support/kafkajs-worker-queue.ts): ${kafkajsWorkerQueue.racesMet}`,
     `send latency: ${latencySummary(sends.filter((send) => send.outcome === 'ok').map((send) => send.doneAt - send.sentAt))}`,
     ...notes,
     `faults (${faults.length}):`,

@@ -20,6 +20,8 @@
 // its start and end, its first batch of each partition, each committed transaction and each one
 // whose commit failed (the chaos campaign keeps them, to place an anomaly among the copier's
 // transactions); CONVEYOR_COPIER_SESSION numbers it among the copiers before it.
+// First, before anything loads kafkajs: its consumer's worker queue, fixed (see the module).
+import '../support/kafkajs-worker-queue.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { COPIER_RECOVERY_EXIT_CODE } from '../support/copier-supervisor.js';
 import { describeError, isConnectionError, isInvalidTxnStateError, isLeaderMovingError, isStorageError } from './kafkajs-errors.js';

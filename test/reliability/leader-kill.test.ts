@@ -29,6 +29,8 @@
 // its leadership back without an election (reported per run); LEADER_KILL_IDLE_PARTITIONS=N adds
 // an idle topic of N partitions with replication factor 3 (more ISR changes at every restart).
 // Figures are printed, never asserted: the bounds below are liveness.
+// First, before anything loads kafkajs: its consumer's worker queue, fixed (see the module).
+import '../support/kafkajs-worker-queue.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';

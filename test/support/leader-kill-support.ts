@@ -4,6 +4,7 @@
 // kafkajs consumer group that records what it polls, and a final read of every partition from its
 // current leader. Everything lands in one History for the queue checker; every wait is bounded.
 import { setTimeout as delay } from 'node:timers/promises';
+import { requireKafkajsWorkerQueueFix } from './kafkajs-worker-queue.js';
 import { type Consumer, Kafka, type LogEntry, type Producer, type RetryOptions, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/base/error-codes.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
@@ -312,7 +313,8 @@ export interface Polled {
  * A kafkajs consumer group member reading the topic from the beginning, recording every record it
  * is handed as a poll (each group join as an assignment first, since a rejoin may hand records again
  * from the last committed offset). It is left to recover from broker deaths by itself: kafkajs
- * retries, rejoins and restarts after a crash on its own.
+ * retries, rejoins and restarts after a crash on its own. It runs with the fix for kafkajs's worker
+ * queue (kafkajs-worker-queue.ts), which the process must import before anything imports kafkajs.
  */
 export class RecordingConsumer {
   readonly seen = new Set<string>();
@@ -328,6 +330,8 @@ export class RecordingConsumer {
   }
 
   static async start(history: History, options: RecordingConsumerOptions): Promise<RecordingConsumer> {
+    // Without it kafkajs's consumer can stall for good on a batch its worker queue lost.
+    requireKafkajsWorkerQueueFix();
     const kafka = kafkaFor(options, { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 });
     const consumer = kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 250, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1_000 } });
     const recording = new RecordingConsumer(consumer);
