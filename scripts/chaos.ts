@@ -5,6 +5,8 @@
 // all), --seed (default: from the clock, printed), --nodes (default 3), --partitions (default 3),
 // --out DIR (default chaos-results/seed-N: report.txt, chart.svg, logs/node-N.log, logs/copier.log).
 // Exits 1 if any anomaly was found.
+// First, before anything loads kafkajs: its consumer's worker queue, fixed (test/support/kafkajs-worker-queue.ts).
+import '../test/support/kafkajs-worker-queue.js';
 import { parseArgs } from 'node:util';
 import { NEMESIS_KINDS, parseNemesis } from '../src/testing/chaos/nemesis.js';
 import { runChaos } from '../test/chaos/chaos-run.js';
