@@ -9,8 +9,10 @@
 // every fetcher to end), and then it sends nothing more, not even heartbeats. Two responses read
 // from one socket in one chunk (a fetch and an offset commit or heartbeat from the coordinator's
 // node) resume both waiting parties in the same microtask run, which is how the push meets the
-// window. The chaos hours of seeds 2038 and 2040 each lost their group reader this way: after an
-// offset commit answered NOT_COORDINATOR it never sent another request.
+// window. The group readers of the chaos runs of seeds 2038 and 2040 went silent as this explains:
+// after an offset commit answered NOT_COORDINATOR they sent no request, not even a heartbeat, and
+// neither crashed nor logged kafkajs's "re-joining" (the fetch manager's stop never returned).
+// Every other wait of a fetcher is bounded by the request timeout; this one is not.
 //
 // Importing this module, before anything loads kafkajs, puts a worker with the same contract in
 // kafkajs's place: run() returns at once when a loop is running, and a loop stops being "running"
