@@ -3,12 +3,15 @@
 // bench/metrics.ts`), after `npm run build`; BENCH_QUICK=1 for a smoke run of about a minute.
 //
 // Two `conveyor start` processes, identical but for `metrics.listeners=http://127.0.0.1:<port>` on
-// one of them. While the metrics broker takes a load, the bench scrapes its GET /metrics every
-// second, as Prometheus would with a 1 s interval (each scrape must answer 200 with the broker's
-// counters), and after the load one more scrape must count exactly the records produced to the
-// load's topic: the counting was on. kcat (librdkafka) produces to each broker in turn, the order
-// alternating from round to round, in two shapes: large batches (batch.size 256 KiB, linger 5 ms)
-// and small requests (one record per request, linger 0), where a per-request cost shows most.
+// one of them, a new pair for every round (which of the two starts first, and which is loaded
+// first, alternate so that four rounds cover every combination; each broker takes one unmeasured
+// load of each shape first, as a new process is cold). While the metrics broker takes a
+// load, the bench scrapes its GET /metrics every second, as Prometheus would with a 1 s interval
+// (each scrape must answer 200 with the broker's counters), and after the load one more scrape
+// must count exactly the records produced to the load's topic: the counting was on. kcat
+// (librdkafka) produces to each broker in turn, in two shapes: large batches (batch.size 256 KiB,
+// linger 5 ms) and small requests (one record per request, linger 0), where a per-request cost
+// shows most.
 // Every record is 1 KiB (the perf tool's payload, one per line), one partition, acks=1, no
 // compression, no idempotence; each load writes a new topic, whose end offset is checked after the
 // load and which is deleted then (so the disk does not fill over the rounds); `sync` runs before
@@ -43,8 +46,8 @@ import { freePort, rssMiB, run, type Server, startServer, stopServer, waitForPor
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CLI = process.env.CONVEYOR_CLI ?? 'bin/conveyor.js';
-/** A 2% difference is far inside one round's noise on a shared machine: many short rounds, judged on their median. */
-const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 6 : 11));
+/** A 2% difference is far inside one round's noise on a shared machine: many short rounds, judged on their median; a multiple of 4 covers the start and load orders evenly. */
+const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 4 : 12));
 /** METRICS_CONTROL=1: an A/A run, the 'metrics' broker started without metrics and not scraped. */
 const CONTROL = process.env.METRICS_CONTROL === '1';
 const BROKER_NODE_ARGS = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -123,9 +126,9 @@ const round3 = (value: number) => Math.round(value * 1000) / 1000;
 // Brokers, scrapes, loads
 
 /** `conveyor start` on a free loopback port with `settings`; ready once it answers ApiVersions. */
-async function startBroker(name: string, work: string, settings: Record<string, string>): Promise<Broker> {
+async function startBroker(name: string, work: string, round: number, settings: Record<string, string>): Promise<Broker> {
   const port = await freePort();
-  const properties: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${port}`, 'log.dirs': join(work, `${name}-data`), ...settings };
+  const properties: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${port}`, 'log.dirs': join(work, `${name}-data-${round}`), ...settings };
   const sets = Object.entries(properties).flatMap(([key, value]) => ['-s', `${key}=${value}`]);
   const started = performance.now();
   const server = startServer(name, process.execPath, [...BROKER_NODE_ARGS, CLI, 'start', ...sets, '--log-level', 'warn']);
@@ -280,38 +283,75 @@ interface ShapeResult {
   rounds: Round[];
 }
 
-async function measure(work: string, inputs: Map<number, string>): Promise<{ brokers: Record<string, unknown>; shapes: ShapeResult[] }> {
-  const metricsPort = await freePort();
-  const on = await startBroker(ON, work, CONTROL ? {} : { 'metrics.listeners': `http://127.0.0.1:${metricsPort}` });
-  const off = await startBroker(OFF, work, {});
-  log(`brokers up: ${ON} (pid ${on.server.pid}${on.metricsUrl ? `, ${on.metricsUrl}/metrics` : ', METRICS_CONTROL=1: no metrics'}) in ${Math.round(on.startupMs)} ms, ${OFF} (pid ${off.server.pid}) in ${Math.round(off.startupMs)} ms`);
-  if (on.metricsUrl) {
-    const first = await scrape(on);
-    if (first.status !== 200) throw new Error(`GET ${on.metricsUrl}/metrics answered ${first.status}`);
-  }
-  const brokers = [on, off];
-  const shapes: ShapeResult[] = SHAPES.map((shape) => ({ shape: shape.name, records: shape.records, rounds: [] }));
-  let topicNumber = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? brokers : [...brokers].reverse();
-    for (const [index, shape] of SHAPES.entries()) {
-      const entry: Round = { round: round + 1, order: order.map((broker) => broker.name), mbPerSec: {}, recordsPerSec: {}, elapsedMs: {}, brokerCpuMsPerMiB: {} };
-      for (const broker of order) {
-        const label = `${broker.name} ${shape.name} round ${round + 1}`;
-        const { throughput, brokerCpuMs, scrapes } = await load(broker, `bench-metrics-${topicNumber++}`, inputs.get(shape.records)!, shape, label);
-        entry.mbPerSec[broker.name] = round1(throughput.mbPerSec);
-        entry.recordsPerSec[broker.name] = Math.round(throughput.recordsPerSec);
-        entry.elapsedMs[broker.name] = Math.round(throughput.elapsedMs);
-        entry.brokerCpuMsPerMiB[broker.name] = round3(brokerCpuMs / ((throughput.records * RECORD_BYTES) / MIB));
-        if (scrapes) entry.scrapes = scrapes.count;
-      }
-      shapes[index]!.rounds.push(entry);
-      const describe = (name: string) => `${name} ${entry.mbPerSec[name]!.toFixed(1)} MB/s (${entry.brokerCpuMsPerMiB[name]!.toFixed(2)} CPU ms/MiB)`;
-      log(`round ${round + 1}, ${shape.name} (${entry.order.join(', ')}): ${describe(ON)}, ${describe(OFF)}; ×${(entry.mbPerSec[ON]! / entry.mbPerSec[OFF]!).toFixed(3)}${entry.scrapes === undefined ? '' : `; ${entry.scrapes} scrapes`}`);
+/**
+ * A fresh pair of brokers: `metrics` with the endpoint (none in an A/A control), `no-metrics`
+ * without, started one after the other in the order given, each on its own new data directory.
+ */
+async function startPair(work: string, round: number, metricsFirst: boolean): Promise<{ on: Broker; off: Broker }> {
+  // Each port is picked just before its broker starts: a port picked earlier could be handed out again meanwhile.
+  const start = async (name: string) => startBroker(name, work, round, name === ON && !CONTROL ? { 'metrics.listeners': `http://127.0.0.1:${await freePort()}` } : {});
+  const on = metricsFirst ? await start(ON) : undefined;
+  const off = await start(OFF);
+  const pair = { on: on ?? await start(ON), off };
+  // The metrics listener may open a moment after the Kafka listener answers: the first scrape is retried briefly.
+  if (pair.on.metricsUrl) {
+    const deadline = performance.now() + 10_000;
+    for (;;) {
+      const first = await scrape(pair.on).catch((error: unknown) => error as Error);
+      if (!(first instanceof Error) && first.status === 200) break;
+      if (performance.now() > deadline) throw new Error(`GET ${pair.on.metricsUrl}/metrics: ${first instanceof Error ? first.message : `answered ${first.status}`}`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
     }
   }
-  const brokerInfo = (broker: Broker) => ({ pid: broker.server.pid, startupMs: Math.round(broker.startupMs), rssMiBAtEnd: round1(rssMiB(broker.server.pid)), properties: broker.properties });
-  return { brokers: { [ON]: brokerInfo(on), [OFF]: brokerInfo(off) }, shapes };
+  return pair;
+}
+
+/**
+ * The rounds. Each starts a new pair of brokers and stops it at its end, so that nothing one
+ * process happens to have (where its memory and threads landed, what it met earlier) favours one
+ * side: with one pair for the whole run, an A/A control measured one process 12% faster than the
+ * other on small requests. Over four rounds the metrics broker is started first and second, and
+ * loaded first and second, in every combination.
+ */
+async function measure(work: string, inputs: Map<number, string>): Promise<{ brokers: Record<string, unknown>[]; shapes: ShapeResult[] }> {
+  const shapes: ShapeResult[] = SHAPES.map((shape) => ({ shape: shape.name, records: shape.records, rounds: [] }));
+  const brokers: Record<string, unknown>[] = [];
+  let topicNumber = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const metricsStartedFirst = round % 2 === 0;
+    const metricsLoadedFirst = Math.floor(round / 2) % 2 === 0;
+    const { on, off } = await startPair(work, round + 1, metricsStartedFirst);
+    log(`round ${round + 1}: ${ON} (pid ${on.server.pid}${on.metricsUrl ? `, ${on.metricsUrl}/metrics` : ', METRICS_CONTROL=1: no metrics'}) up in ${Math.round(on.startupMs)} ms, ${OFF} (pid ${off.server.pid}) in ${Math.round(off.startupMs)} ms; ${metricsStartedFirst ? ON : OFF} started first`);
+    try {
+      const order = metricsLoadedFirst ? [on, off] : [off, on];
+      // A new process is cold (its code not yet optimised, its heap at its first sizes): each
+      // broker takes one load of each shape before anything is measured.
+      for (const broker of order) {
+        for (const shape of SHAPES) await load(broker, `bench-metrics-${topicNumber++}`, inputs.get(shape.records)!, shape, `${broker.name} ${shape.name} round ${round + 1} warm-up`);
+      }
+      for (const [index, shape] of SHAPES.entries()) {
+        const entry: Round = { round: round + 1, order: order.map((broker) => broker.name), mbPerSec: {}, recordsPerSec: {}, elapsedMs: {}, brokerCpuMsPerMiB: {} };
+        for (const broker of order) {
+          const label = `${broker.name} ${shape.name} round ${round + 1}`;
+          const { throughput, brokerCpuMs, scrapes } = await load(broker, `bench-metrics-${topicNumber++}`, inputs.get(shape.records)!, shape, label);
+          entry.mbPerSec[broker.name] = round1(throughput.mbPerSec);
+          entry.recordsPerSec[broker.name] = Math.round(throughput.recordsPerSec);
+          entry.elapsedMs[broker.name] = Math.round(throughput.elapsedMs);
+          entry.brokerCpuMsPerMiB[broker.name] = round3(brokerCpuMs / ((throughput.records * RECORD_BYTES) / MIB));
+          if (scrapes) entry.scrapes = scrapes.count;
+        }
+        shapes[index]!.rounds.push(entry);
+        const describe = (name: string) => `${name} ${entry.mbPerSec[name]!.toFixed(1)} MB/s (${entry.brokerCpuMsPerMiB[name]!.toFixed(2)} CPU ms/MiB)`;
+        log(`round ${round + 1}, ${shape.name} (${entry.order.join(', ')}): ${describe(ON)}, ${describe(OFF)}; ×${(entry.mbPerSec[ON]! / entry.mbPerSec[OFF]!).toFixed(3)}${entry.scrapes === undefined ? '' : `; ${entry.scrapes} scrapes`}`);
+      }
+      const brokerInfo = (broker: Broker) => ({ pid: broker.server.pid, startupMs: Math.round(broker.startupMs), rssMiBAtEnd: round1(rssMiB(broker.server.pid)), properties: broker.properties });
+      brokers.push({ round: round + 1, startedFirst: metricsStartedFirst ? ON : OFF, [ON]: brokerInfo(on), [OFF]: brokerInfo(off) });
+    } finally {
+      await Promise.all([on, off].map((broker) => stopServer(broker.server, 30_000)));
+      for (const broker of [on, off]) rmSync(broker.properties['log.dirs']!, { recursive: true, force: true });
+    }
+  }
+  return { brokers, shapes };
 }
 
 interface Summary {
@@ -407,7 +447,7 @@ async function main(): Promise<void> {
       shapes: SHAPES.map((shape) => `${shape.name} (batch.size ${shape.batchSizeBytes}, batch.num.messages ${shape.batchRecords}): ${shape.records} records`),
       client: 'kcat -P from a file of one record per line, compression none, enable.idempotence=false',
       brokers: `two conveyor start processes, PLAINTEXT on 127.0.0.1; '${ON}' with metrics.listeners=http://127.0.0.1:<port> scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
-      order: 'each round: both shapes, each to both brokers into new topics (deleted after the checks), the broker order alternating each round; sync before every load',
+      order: 'each round: a new pair of brokers (the metrics one started first in odd rounds, second in even ones), both shapes, each to both brokers into new topics (deleted after the checks), the metrics broker loaded first in rounds 1-2, 5-6, ... and second in 3-4, 7-8, ...; sync before every load; the pair stopped at the end of the round',
       brokerNodeArgs: BROKER_NODE_ARGS.join(' '),
     },
     brokers: measured?.brokers,
