@@ -8,7 +8,7 @@
 // other fetchers until any error makes it stop them all to start again (fetchManager.stop waits for
 // every fetcher to end), and then it sends nothing more, not even heartbeats. Two responses read
 // from one socket in one chunk (a fetch and an offset commit or heartbeat from the coordinator's
-// node) resume both waiting parties in the same microtask run, which is how the push meets the
+// node) resume both waiting parties in the same microtask run, which is one way a push meets the
 // window. The group readers of the chaos runs of seeds 2038 and 2040 went silent as this explains:
 // after an offset commit answered NOT_COORDINATOR they sent no request, not even a heartbeat, and
 // neither crashed nor logged kafkajs's "re-joining" (the fetch manager's stop never returned).
