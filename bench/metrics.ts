@@ -290,18 +290,13 @@ interface ShapeResult {
 async function startPair(work: string, round: number, metricsFirst: boolean): Promise<{ on: Broker; off: Broker }> {
   // Each port is picked just before its broker starts: a port picked earlier could be handed out again meanwhile.
   const start = async (name: string) => startBroker(name, work, round, name === ON && !CONTROL ? { 'metrics.listeners': `http://127.0.0.1:${await freePort()}` } : {});
-  const on = metricsFirst ? await start(ON) : undefined;
-  const off = await start(OFF);
-  const pair = { on: on ?? await start(ON), off };
-  // The metrics listener may open a moment after the Kafka listener answers: the first scrape is retried briefly.
+  const started = new Map<string, Broker>();
+  for (const name of metricsFirst ? [ON, OFF] : [OFF, ON]) started.set(name, await start(name));
+  const pair = { on: started.get(ON)!, off: started.get(OFF)! };
+  // The metrics listener may open a moment after the Kafka listener answers: ready once a scrape answers 200.
   if (pair.on.metricsUrl) {
-    const deadline = performance.now() + 10_000;
-    for (;;) {
-      const first = await scrape(pair.on).catch((error: unknown) => error as Error);
-      if (!(first instanceof Error) && first.status === 200) break;
-      if (performance.now() > deadline) throw new Error(`GET ${pair.on.metricsUrl}/metrics: ${first instanceof Error ? first.message : `answered ${first.status}`}`);
-      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
-    }
+    const answers = async () => (await scrape(pair.on).catch(() => undefined))?.status === 200;
+    await waitForPort(Number(new URL(pair.on.metricsUrl).port), 10_000, performance.now(), pair.on.server, answers);
   }
   return pair;
 }

@@ -38,10 +38,14 @@ interface WorkerRun<T> {
 /** kafkajs's own worker factory, as it was before the replacement (for the test that shows its race). */
 export let kafkajsOwnWorker: typeof createWorker | undefined;
 
+const workerPath = require.resolve('kafkajs/src/consumer/worker.js');
+
 /** What the replacement has seen in this process. */
 export const kafkajsWorkerQueue = {
   /** The replacement is in kafkajs's place. */
-  installed: false,
+  get installed(): boolean {
+    return require.cache[workerPath]?.exports === createWorker;
+  },
   /** Pushes made while a loop had just found the queue empty: kafkajs's own worker loses each. */
   racesMet: 0,
 };
@@ -79,16 +83,11 @@ export function createWorker<T>({ handler, workerId }: { handler: Handler<T>; wo
 }
 
 function install(): void {
-  const workerPath = require.resolve('kafkajs/src/consumer/worker.js');
-  const fetchManagerPath = require.resolve('kafkajs/src/consumer/fetchManager.js');
-  const cached = require.cache[workerPath];
-  if (cached?.exports === createWorker) return;
   // kafkajs's fetch manager keeps the worker factory it required when it was loaded: too late
   // then (a user of the replacement checks `installed`, see requireKafkajsWorkerQueueFix).
-  if (require.cache[fetchManagerPath]) return;
+  if (require.cache[require.resolve('kafkajs/src/consumer/fetchManager.js')]) return;
   kafkajsOwnWorker = require(workerPath) as typeof createWorker;
   require.cache[workerPath]!.exports = createWorker;
-  kafkajsWorkerQueue.installed = require('kafkajs/src/consumer/worker.js') === createWorker;
 }
 
 /** Throws unless the replacement is in kafkajs's place in this process. */
