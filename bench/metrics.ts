@@ -25,10 +25,13 @@
 //
 // Knobs: CONVEYOR_CLI names another build of the CLI (default bin/conveyor.js, which runs dist/; a
 // dist older than the last commit to src/ is reported as a problem); ROUNDS sets the round count;
-// BROKER_NODE_ARGS passes node options to both brokers (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof":
-// profiles are written as the brokers stop, named by pid, which the log gives); METRICS_CONTROL=1
+// BROKER_NODE_ARGS passes node options to both brokers, after the heap flag `npm start` gives a
+// broker (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles are written as the brokers stop,
+// named by pid, which the log gives); METRICS_CONTROL=1
 // starts both brokers without metrics (nothing scraped), an A/A run that shows how far two
-// identical brokers measure apart on this machine at this moment (result file -control).
+// identical brokers measure apart on this machine at this moment (result file -control);
+// HEAP_FLAG_COMPARE=1 starts both without metrics, one with the heap flag `npm start` gives a
+// broker and one with node's default heap, which measures what that flag is worth (-heap).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,7 +42,7 @@ import { makePayload } from '../src/client/perf-batches.js';
 import { LATEST_TIMESTAMP, listOffsets } from '../src/client/perf-topics.js';
 import { PipelinedConnection } from '../src/client/pipelined-connection.js';
 import { connectTcp } from '../src/node/tcp-byte-stream.js';
-import { answersApiVersions, createTopic } from './lib/conveyor.js';
+import { answersApiVersions, BROKER_NODE_FLAGS, createTopic } from './lib/conveyor.js';
 import { buildInfo, commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
 import { MIB, type PairedRound, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, rssMiB, run, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
@@ -48,8 +51,14 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const CLI = process.env.CONVEYOR_CLI ?? 'bin/conveyor.js';
 /** A 2% difference is far inside one round's noise on a shared machine: many short rounds, judged on their median; a multiple of 4 covers the start and load orders evenly. */
 const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 4 : 12));
-/** METRICS_CONTROL=1: an A/A run, the 'metrics' broker started without metrics and not scraped. */
-const CONTROL = process.env.METRICS_CONTROL === '1';
+/**
+ * What the pair differs in: metrics (the default); nothing (METRICS_CONTROL=1, an A/A run: the
+ * 'metrics' broker started without metrics and not scraped); or the heap flag `npm start` gives
+ * a broker (HEAP_FLAG_COMPARE=1: neither has metrics, one runs with BROKER_NODE_FLAGS and one
+ * with node's default heap, result file -heap).
+ */
+const MODE: 'metrics' | 'control' | 'heap' = process.env.HEAP_FLAG_COMPARE === '1' ? 'heap' : process.env.METRICS_CONTROL === '1' ? 'control' : 'metrics';
+const CONTROL = MODE === 'control';
 const BROKER_NODE_ARGS = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const RECORD_BYTES = 1024;
 const ACKS = '1';
@@ -59,8 +68,8 @@ const LOAD_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 120_000;
 /** The whole run's limit: past it both brokers are stopped and the run fails. */
 const RUN_TIMEOUT_MS = QUICK ? 6 * 60_000 : 60 * 60_000;
-const ON = 'metrics';
-const OFF = 'no-metrics';
+const ON = MODE === 'heap' ? 'heap-flag' : 'metrics';
+const OFF = MODE === 'heap' ? 'default-heap' : 'no-metrics';
 
 /** The producer's batching: the main bench's large batches, and one record per request (linger 0), where a per-request cost shows most. */
 interface ProduceShape {
@@ -131,7 +140,8 @@ async function startBroker(name: string, work: string, round: number, settings: 
   const properties: Record<string, string> = { listeners: `PLAINTEXT://127.0.0.1:${port}`, 'log.dirs': join(work, `${name}-data-${round}`), ...settings };
   const sets = Object.entries(properties).flatMap(([key, value]) => ['-s', `${key}=${value}`]);
   const started = performance.now();
-  const server = startServer(name, process.execPath, [...BROKER_NODE_ARGS, CLI, 'start', ...sets, '--log-level', 'warn']);
+  const nodeFlags = MODE === 'heap' && name === OFF ? [] : BROKER_NODE_FLAGS;
+  const server = startServer(name, process.execPath, [...nodeFlags, ...BROKER_NODE_ARGS, CLI, 'start', ...sets, '--log-level', 'warn']);
   servers.push(server);
   const startupMs = await waitForPort(port, START_TIMEOUT_MS, started, server, answersApiVersions);
   const metricsUrl = properties['metrics.listeners'];
@@ -289,7 +299,7 @@ interface ShapeResult {
  */
 async function startPair(work: string, round: number, metricsFirst: boolean): Promise<{ on: Broker; off: Broker }> {
   // Each port is picked just before its broker starts: a port picked earlier could be handed out again meanwhile.
-  const start = async (name: string) => startBroker(name, work, round, name === ON && !CONTROL ? { 'metrics.listeners': `http://127.0.0.1:${await freePort()}` } : {});
+  const start = async (name: string) => startBroker(name, work, round, name === ON && MODE === 'metrics' ? { 'metrics.listeners': `http://127.0.0.1:${await freePort()}` } : {});
   const started = new Map<string, Broker>();
   for (const name of metricsFirst ? [ON, OFF] : [OFF, ON]) started.set(name, await start(name));
   const pair = { on: started.get(ON)!, off: started.get(OFF)! };
@@ -316,7 +326,7 @@ async function measure(work: string, inputs: Map<number, string>): Promise<{ bro
     const metricsStartedFirst = round % 2 === 0;
     const metricsLoadedFirst = Math.floor(round / 2) % 2 === 0;
     const { on, off } = await startPair(work, round + 1, metricsStartedFirst);
-    log(`round ${round + 1}: ${ON} (pid ${on.server.pid}${on.metricsUrl ? `, ${on.metricsUrl}/metrics` : ', METRICS_CONTROL=1: no metrics'}) up in ${Math.round(on.startupMs)} ms, ${OFF} (pid ${off.server.pid}) in ${Math.round(off.startupMs)} ms; ${metricsStartedFirst ? ON : OFF} started first`);
+    log(`round ${round + 1}: ${ON} (pid ${on.server.pid}${on.metricsUrl ? `, ${on.metricsUrl}/metrics` : ', no metrics'}) up in ${Math.round(on.startupMs)} ms, ${OFF} (pid ${off.server.pid}) in ${Math.round(off.startupMs)} ms; ${metricsStartedFirst ? ON : OFF} started first`);
     try {
       const order = metricsLoadedFirst ? [on, off] : [off, on];
       // A new process is cold (its code not yet optimised, its heap at its first sizes): each
@@ -407,7 +417,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const loadStart = loadavg().map((value) => Math.round(value * 100) / 100);
   const buildDetails = build();
-  log(`${QUICK ? 'quick run' : 'run'}${CONTROL ? ' (A/A control)' : ''}: ${ROUNDS} rounds; CLI ${CLI} (repository at ${buildDetails.commit}); load average ${loadStart.join(' ')}`);
+  log(`${QUICK ? 'quick run' : 'run'}${CONTROL ? ' (A/A control)' : MODE === 'heap' ? ` (${BROKER_NODE_FLAGS.join(' ')} against node's default heap)` : ''}: ${ROUNDS} rounds; CLI ${CLI} (repository at ${buildDetails.commit}); load average ${loadStart.join(' ')}`);
   let measured: Awaited<ReturnType<typeof measure>> | undefined;
   try {
     const inputs = new Map(SHAPES.map((shape) => [shape.records, writeInput(work, shape.records)]));
@@ -423,8 +433,8 @@ async function main(): Promise<void> {
   const summaries = measured?.shapes.map(summarize) ?? [];
   const machine: Record<string, string> = { ...machineBase(), kcat: commandLines('sh', ['-c', 'kcat -V | head -1; dpkg-query -W kcat librdkafka1 2>/dev/null | tr "\\t\\n" " ,"']).join(' '), filesystem: tmpFileSystem() };
   const targets = summaries.map((summary) => ({
-    target: `metrics${CONTROL ? ' (A/A control: no metrics on either)' : ''}, produce ${summary.shape}`,
-    wanted: 'under 2% slower (median round ratio > 98%)',
+    target: `${MODE === 'heap' ? `${BROKER_NODE_FLAGS.join(' ')} (no metrics on either)` : `metrics${CONTROL ? ' (A/A control: no metrics on either)' : ''}`}, produce ${summary.shape}`,
+    wanted: MODE === 'heap' ? 'not slower than the default heap (median round ratio > 98%)' : 'under 2% slower (median round ratio > 98%)',
     measured: `${summary.medians[ON]} MB/s against ${summary.medians[OFF]} MB/s: ${percent(summary.medianRoundRatio, 1)} (rounds ${summary.roundRatios.map((ratio) => percent(ratio)).join(', ')}); broker CPU per MiB ×${summary.cpuMedianRoundRatio.toFixed(3)}`,
     met: summary.medianRoundRatio > 0.98,
   }));
@@ -432,6 +442,7 @@ async function main(): Promise<void> {
     date,
     quick: QUICK,
     control: CONTROL,
+    mode: MODE,
     machine: { ...machine, loadAverageAtStart: loadStart.join(' '), loadAverageAtEnd: loadEnd.join(' ') },
     build: buildDetails,
     setup: {
@@ -441,9 +452,11 @@ async function main(): Promise<void> {
       acks: ACKS,
       shapes: SHAPES.map((shape) => `${shape.name} (batch.size ${shape.batchSizeBytes}, batch.num.messages ${shape.batchRecords}): ${shape.records} records`),
       client: 'kcat -P from a file of one record per line, compression none, enable.idempotence=false',
-      brokers: `two conveyor start processes, PLAINTEXT on 127.0.0.1; '${ON}' with metrics.listeners=http://127.0.0.1:<port> scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
+      brokers: MODE === 'heap'
+        ? `two conveyor start processes, PLAINTEXT on 127.0.0.1, neither with metrics; '${ON}' with ${BROKER_NODE_FLAGS.join(' ')}, '${OFF}' with node's default heap`
+        : `two conveyor start processes, PLAINTEXT on 127.0.0.1, both with ${BROKER_NODE_FLAGS.join(' ')}; '${ON}' with metrics.listeners=http://127.0.0.1:<port> scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
       order: 'each round: a new pair of brokers (the metrics one started first in odd rounds, second in even ones), both shapes, each to both brokers into new topics (deleted after the checks), the metrics broker loaded first in rounds 1-2, 5-6, ... and second in 3-4, 7-8, ...; sync before every load; the pair stopped at the end of the round',
-      brokerNodeArgs: BROKER_NODE_ARGS.join(' '),
+      brokerNodeArgs: [...BROKER_NODE_FLAGS, ...BROKER_NODE_ARGS].join(' '),
     },
     brokers: measured?.brokers,
     shapes: measured?.shapes,
@@ -451,15 +464,15 @@ async function main(): Promise<void> {
     targets,
     problems,
   };
-  const file = join('bench', 'results', `metrics-${date.replace(/[:]/g, '-').replace(/\..*/, '')}${CONTROL ? '-control' : ''}${QUICK ? '-quick' : ''}.json`);
+  const file = join('bench', 'results', `metrics-${date.replace(/[:]/g, '-').replace(/\..*/, '')}${CONTROL ? '-control' : MODE === 'heap' ? '-heap' : ''}${QUICK ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
   const lines = [
     '',
-    `Metrics benchmark ${date}${QUICK ? ' (quick)' : ''}${CONTROL ? ' — A/A control: neither broker has metrics' : ''}: ${machine.cpu}, load average ${loadStart.join(' ')} at the start, ${loadEnd.join(' ')} at the end; repository at ${buildDetails.commit}, CLI ${CLI}`,
+    `Metrics benchmark ${date}${QUICK ? ' (quick)' : ''}${CONTROL ? ' — A/A control: neither broker has metrics' : MODE === 'heap' ? ` — ${BROKER_NODE_FLAGS.join(' ')} against node's default heap, no metrics` : ''}: ${machine.cpu}, load average ${loadStart.join(' ')} at the start, ${loadEnd.join(' ')} at the end; repository at ${buildDetails.commit}, CLI ${CLI}`,
     `${ROUNDS} rounds, kcat, 1 KiB records, acks=1, 1 partition. MB/s: median of the rounds; ratio: median of each round's ratio (rounds in brackets); CPU: the broker's ms per MiB`,
     '',
-    `| produce | ${CONTROL ? 'broker A (no metrics)' : 'with metrics'} MB/s | without MB/s | ratio | CPU ms/MiB with / without (median round ratio) | scrapes |`,
+    `| produce | ${CONTROL ? 'broker A (no metrics)' : MODE === 'heap' ? 'heap flag' : 'with metrics'} MB/s | ${MODE === 'heap' ? 'default heap' : 'without'} MB/s | ratio | CPU ms/MiB with / without (median round ratio) | scrapes |`,
     '|---|---|---|---|---|---|',
   ];
   for (const summary of summaries) {

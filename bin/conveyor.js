@@ -13,6 +13,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
+// A broker moves hundreds of MB/s through Buffers while its own JavaScript heap stays near 8 MB.
+// With V8's default limits for so small a heap, the scavenges those Buffers cause each start a
+// full mark-compact under load (tens per second, a third of the broker's CPU in a large-batch
+// produce); an old generation allowed 64 MB before its first full collection takes them away
+// (docs/benchmarks.md, "the broker's heap"). V8 reads the flag only as the process starts, so
+// `conveyor start` and `conveyor dev` (whose nodes inherit the parent's flags) replace
+// themselves with a process that has it: same pid, same arguments and environment; on Node
+// without process.execve (before 22.15) they run as started, and `npm start` passes the flag.
+// A flag of the user's own for the old space is kept as given.
+const BROKER_HEAP_FLAG = '--initial-old-space-size=64';
+if (['start', 'dev'].includes(process.argv[2]) && typeof process.execve === 'function' && !process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'))) {
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, BROKER_HEAP_FLAG, ...process.argv.slice(1)], process.env);
+}
+
 const bundle = fileURLToPath(new URL('../dist/cli/conveyor.js', import.meta.url));
 const modules = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -56,10 +70,13 @@ function codeCacheFiles(file, bytes, require) {
   const setting = process.env.CONVEYOR_CODE_CACHE;
   if (setting === 'off') return undefined;
   const directory = setting || join(dirname(file), '.code-cache');
-  const checksum = require('@node-rs/crc32').crc32c(bytes).toString(16);
+  const { crc32c } = require('@node-rs/crc32');
+  const checksum = crc32c(bytes).toString(16);
+  // V8 refuses a cache made under other flags (the broker's heap flag among them): each set of flags keeps its own.
+  const flags = process.execArgv.length === 0 ? '' : `-flags-${crc32c(process.execArgv.join(' ')).toString(16)}`;
   return (command) => {
     const name = /^[a-z][a-z-]*$/.test(command ?? '') ? command : 'other';
-    return join(directory, `${name}-${checksum}-v8-${process.versions.v8}-${process.arch}.bin`);
+    return join(directory, `${name}-${checksum}${flags}-v8-${process.versions.v8}-${process.arch}.bin`);
   };
 }
 

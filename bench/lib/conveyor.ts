@@ -22,15 +22,18 @@ export interface RunningConveyor {
   startupMs: number;
 }
 
+/** The node flags `npm start` runs a broker with, and `conveyor start` on Node 22.15 and later (bin/conveyor.js says why). */
+export const BROKER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+
 /**
- * Starts `conveyor start` on a free loopback port; startupMs runs from spawn to the first answered
+ * Starts `conveyor start` (with BROKER_NODE_FLAGS) on a free loopback port; startupMs runs from spawn to the first answered
  * request. (A broker binds its port before it is ready, as Kafka's does, so a connection alone
  * proves nothing: the kernel completes it while the broker still opens its logs.)
  */
 export async function startConveyor(dataDir = mkdtempSync(join(tmpdir(), 'bench-conveyor-')), port?: number, extraArgs: string[] = []): Promise<RunningConveyor> {
   const chosen = port ?? (await freePort());
   const started = performance.now();
-  const server = startServer('conveyor', process.execPath, [CLI, 'start', '-p', String(chosen), '-d', dataDir, '--log-level', 'warn', ...extraArgs]);
+  const server = startServer('conveyor', process.execPath, [...BROKER_NODE_FLAGS, CLI, 'start', '-p', String(chosen), '-d', dataDir, '--log-level', 'warn', ...extraArgs]);
   const startupMs = await waitForPort(chosen, 120_000, started, server, answersApiVersions);
   return { server, port: chosen, dataDir, bootstrap: `127.0.0.1:${chosen}`, startupMs };
 }

@@ -160,6 +160,9 @@ async function prepareStorage(dir: string, plans: readonly NodePlan[], extra: Re
   return clusterId;
 }
 
+/** V8's old generation allowed 64 MB before its first full collection: bin/conveyor.js explains. */
+const BROKER_HEAP_FLAG = '--initial-old-space-size=64';
+
 /**
  * The command that runs this CLI again: the same node binary, its flags (the tsx loader when run
  * from source) and entry script, so a node runs the code this process runs. Inspector flags are
@@ -169,6 +172,8 @@ function cliCommand(): { command: string; args: string[] } {
   const entry = process.argv[1];
   if (entry === undefined) throw new ToolError('cannot tell how this CLI was started (no entry script in process.argv)');
   const flags = process.execArgv.filter((flag) => !/^--(inspect|debug)/.test(flag));
+  // The old-space floor `conveyor start` runs a broker with (bin/conveyor.js), also on a Node that cannot add it itself.
+  if (!flags.some((flag) => flag.startsWith('--initial-old-space-size'))) flags.push(BROKER_HEAP_FLAG);
   return { command: process.execPath, args: [...flags, entry] };
 }
 

@@ -6,7 +6,7 @@
 // an assertion fails.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,8 @@ describe('conveyor dev', { timeout: 90_000 }, () => {
     if (dataDir!.startsWith(tmpdir())) directories.push(dataDir!);
     assert.equal(nodePids.size, 3, `three node pids printed:\n${dev.output()}`);
     for (const pid of nodePids) assert.ok(isAlive(pid), `node process ${pid} runs`);
+    // Each node runs with the heap flag a broker process gets (docs/benchmarks.md, "The broker's heap").
+    for (const pid of nodePids) assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--initial-old-space-size=64'), `node process ${pid} has --initial-old-space-size=64`);
     assert.equal(servers!.split(',').length, 3);
     assert.match(servers!, /^127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){2}$/);
     assert.ok(existsSync(dataDir!), 'the data dir exists while the cluster runs');

@@ -1,9 +1,10 @@
 // bin/conveyor.js runs the CLI bundle through V8's code cache: the first run of a command saves
 // one, later runs start from it untouched, a cache V8 refuses is replaced, and the CLI works the
-// same throughout. Runs the built bundle (dist/cli), so it is skipped before `npm run build`.
+// same throughout. It also gives `start` the broker's heap flag, on a Node that can (execve).
+// Runs the built bundle (dist/cli), so it is skipped before `npm run build`.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +25,12 @@ function caches(dir: string): Map<string, number> {
   return new Map(readdirSync(dir).map((name) => [name.slice(0, name.indexOf('-')), statSync(join(dir, name)).ino]));
 }
 
-/** `conveyor start` until it prints its ready line, then SIGTERM (to its pid) and its exit status. */
-async function startAndStop(cacheDir: string, dataDir: string): Promise<{ ready: string; exitCode: number | null }> {
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, CONVEYOR_CODE_CACHE: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `conveyor start` (after `nodeFlags`) until it prints its ready line, then SIGTERM (to its pid)
+ * and its exit status; `commandLine` is what /proc gave for that pid once it was ready.
+ */
+async function startAndStop(cacheDir: string, dataDir: string, nodeFlags: string[] = []): Promise<{ ready: string; exitCode: number | null; commandLine: string[] }> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, bin, 'start', '--port', '0', '--data-dir', dataDir], { env: { ...process.env, CONVEYOR_CODE_CACHE: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const ready = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line: ${output}`)), 30_000);
@@ -42,9 +46,10 @@ async function startAndStop(cacheDir: string, dataDir: string): Promise<{ ready:
     child.once('exit', () => reject(new Error(`exited before ready: ${output}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const commandLine = readFileSync(`/proc/${child.pid!}/cmdline`, 'utf8').split('\0');
   // The CLI installs its signal handlers before it prints the ready line.
   process.kill(child.pid!, 'SIGTERM');
-  return { ready, exitCode: await exited };
+  return { ready, exitCode: await exited, commandLine };
 }
 
 describe('CLI code cache', { skip }, () => {
@@ -103,6 +108,26 @@ describe('CLI code cache', { skip }, () => {
       assert.match(second.ready, /Conveyor broker 1 ready on localhost:\d+/);
       assert.equal(second.exitCode, 0);
       assert.deepEqual(caches(cacheDir), saved);
+    } finally {
+      await directory.remove();
+    }
+  });
+
+  // Node 22.15 and later have process.execve (not yet in @types/node 20).
+  const execve = typeof (process as { execve?: unknown }).execve === 'function' ? false : `process.execve needs Node 22.15 (this is ${process.version})`;
+  it('runs `start` as the process it was started as, with the broker heap flag added or the one given kept', { skip: execve }, async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const cacheDir = join(directory.path, 'cache');
+      const added = await startAndStop(cacheDir, join(directory.path, 'data'));
+      assert.equal(added.exitCode, 0);
+      assert.match(added.ready, /Conveyor broker 1 ready on/);
+      // The pid the test spawned is the broker's: the flag arrived without a process of its own.
+      assert.ok(added.commandLine.includes('--initial-old-space-size=64'), added.commandLine.join(' '));
+      const given = await startAndStop(cacheDir, join(directory.path, 'data'), ['--initial-old-space-size=128']);
+      assert.equal(given.exitCode, 0);
+      assert.ok(given.commandLine.includes('--initial-old-space-size=128'), given.commandLine.join(' '));
+      assert.ok(!given.commandLine.includes('--initial-old-space-size=64'), given.commandLine.join(' '));
     } finally {
       await directory.remove();
     }
