@@ -4,8 +4,8 @@
 //
 // Two `conveyor start` processes, identical but for `metrics.listeners=http://127.0.0.1:<port>` on
 // one of them, a new pair for every round (which of the two starts first, and which is loaded
-// first, alternate so that four rounds cover every combination; each broker takes one unmeasured
-// load of each shape first, as a new process is cold). While the metrics broker takes a
+// first, alternate so that four rounds cover every combination; each broker takes three unmeasured
+// loads of each shape first, as a new process is cold). While the metrics broker takes a
 // load, the bench scrapes its GET /metrics every second, as Prometheus would with a 1 s interval
 // (each scrape must answer 200 with the broker's counters), and after the load one more scrape
 // must count exactly the records produced to the load's topic: the counting was on. kcat
@@ -62,7 +62,14 @@ const CONTROL = MODE === 'control';
 const BROKER_NODE_ARGS = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const RECORD_BYTES = 1024;
 const ACKS = '1';
-const SCRAPE_INTERVAL_MS = 1000;
+/**
+ * Unmeasured loads of each shape a new broker takes first. With one, the metrics broker's second
+ * large-batch load still cost it 10-20% more CPU than its third and later ones (more of its code
+ * is compiled then), the other broker's less: steady state takes about three.
+ */
+const WARMUP_LOADS = Number(process.env.WARMUP_LOADS ?? 3);
+/** SCRAPE_INTERVAL_MS: how often the metrics broker is scraped during a load (0: only after it, the counting alone). */
+const SCRAPE_INTERVAL_MS = Number(process.env.SCRAPE_INTERVAL_MS ?? 1000);
 const SCRAPE_TIMEOUT_MS = 10_000;
 const LOAD_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 120_000;
@@ -263,7 +270,7 @@ async function deleteTopic(broker: Broker, topic: string): Promise<void> {
 async function load(broker: Broker, topic: string, inputFile: string, shape: ProduceShape, label: string): Promise<{ throughput: Throughput; brokerCpuMs: number; scrapes?: Scrapes }> {
   await createTopic(bootstrap(broker), topic, 1);
   await settleWrites();
-  const stopScraping = broker.metricsUrl ? scrapeEverySecond(broker) : undefined;
+  const stopScraping = broker.metricsUrl && SCRAPE_INTERVAL_MS > 0 ? scrapeEverySecond(broker) : undefined;
   const cpuBefore = cpuMs(broker.server.pid);
   const produced = kcatProduce(broker, topic, inputFile, shape, label);
   // Scraping stops when the load ends, whether it succeeded or not.
@@ -275,8 +282,8 @@ async function load(broker: Broker, topic: string, inputFile: string, shape: Pro
   const brokerCpuMs = cpuMs(broker.server.pid) - cpuBefore;
   const end = await endOffset(broker, topic);
   if (end !== shape.records) throw new Error(`${label}: ${topic} ends at offset ${end} after kcat produced ${shape.records} records`);
-  if (scrapes) {
-    if (scrapes.failures.length > 0) throw new Error(`${label}: ${scrapes.failures.length} of ${scrapes.count} scrapes failed: ${scrapes.failures.slice(0, 3).join('; ')}`);
+  if (scrapes && scrapes.failures.length > 0) throw new Error(`${label}: ${scrapes.failures.length} of ${scrapes.count} scrapes failed: ${scrapes.failures.slice(0, 3).join('; ')}`);
+  if (broker.metricsUrl) {
     const counted = messagesIn((await scrape(broker)).body, topic);
     if (counted !== shape.records) throw new Error(`${label}: the metrics count ${counted} records in for ${topic}, not ${shape.records}`);
   }
@@ -330,9 +337,11 @@ async function measure(work: string, inputs: Map<number, string>): Promise<{ bro
     try {
       const order = metricsLoadedFirst ? [on, off] : [off, on];
       // A new process is cold (its code not yet optimised, its heap at its first sizes): each
-      // broker takes one load of each shape before anything is measured.
+      // broker takes WARMUP_LOADS loads of each shape before anything is measured.
       for (const broker of order) {
-        for (const shape of SHAPES) await load(broker, `bench-metrics-${topicNumber++}`, inputs.get(shape.records)!, shape, `${broker.name} ${shape.name} round ${round + 1} warm-up`);
+        for (let warmUp = 1; warmUp <= WARMUP_LOADS; warmUp++) {
+          for (const shape of SHAPES) await load(broker, `bench-metrics-${topicNumber++}`, inputs.get(shape.records)!, shape, `${broker.name} ${shape.name} round ${round + 1} warm-up ${warmUp}`);
+        }
       }
       for (const [index, shape] of SHAPES.entries()) {
         const entry: Round = { round: round + 1, order: order.map((broker) => broker.name), mbPerSec: {}, recordsPerSec: {}, elapsedMs: {}, brokerCpuMsPerMiB: {} };
@@ -454,8 +463,9 @@ async function main(): Promise<void> {
       client: 'kcat -P from a file of one record per line, compression none, enable.idempotence=false',
       brokers: MODE === 'heap'
         ? `two conveyor start processes, PLAINTEXT on 127.0.0.1, neither with metrics; '${ON}' with ${BROKER_NODE_FLAGS.join(' ')}, '${OFF}' with node's default heap`
-        : `two conveyor start processes, PLAINTEXT on 127.0.0.1, both with ${BROKER_NODE_FLAGS.join(' ')}; '${ON}' with metrics.listeners=http://127.0.0.1:<port> scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
-      order: 'each round: a new pair of brokers (the metrics one started first in odd rounds, second in even ones), both shapes, each to both brokers into new topics (deleted after the checks), the metrics broker loaded first in rounds 1-2, 5-6, ... and second in 3-4, 7-8, ...; sync before every load; the pair stopped at the end of the round',
+        : `two conveyor start processes, PLAINTEXT on 127.0.0.1, both with ${BROKER_NODE_FLAGS.join(' ')}; '${ON}' with metrics.listeners=http://127.0.0.1:<port> ${SCRAPE_INTERVAL_MS > 0 ? `scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)` : 'not scraped during its loads (SCRAPE_INTERVAL_MS=0), once after each'}${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
+      warmUpLoads: WARMUP_LOADS,
+      order: 'each round: a new pair of brokers (the metrics one started first in odd rounds, second in even ones), warm-up loads, then both shapes, each to both brokers into new topics (deleted after the checks), the metrics broker loaded first in rounds 1-2, 5-6, ... and second in 3-4, 7-8, ...; sync before every load; the pair stopped at the end of the round',
       brokerNodeArgs: [...BROKER_NODE_FLAGS, ...BROKER_NODE_ARGS].join(' '),
     },
     brokers: measured?.brokers,
