@@ -26,9 +26,10 @@ export interface RunningConveyor {
 export const BROKER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /**
- * Starts `conveyor start` (with BROKER_NODE_FLAGS) on a free loopback port; startupMs runs from spawn to the first answered
- * request. (A broker binds its port before it is ready, as Kafka's does, so a connection alone
- * proves nothing: the kernel completes it while the broker still opens its logs.)
+ * Starts `conveyor start` (with BROKER_NODE_FLAGS) on a free loopback port; startupMs runs from
+ * spawn to the first answered request. (A broker binds its port before it is ready, as Kafka's
+ * does, so a connection alone proves nothing: the kernel completes it while the broker still
+ * opens its logs.)
  */
 export async function startConveyor(dataDir = mkdtempSync(join(tmpdir(), 'bench-conveyor-')), port?: number, extraArgs: string[] = []): Promise<RunningConveyor> {
   const chosen = port ?? (await freePort());
