@@ -59,6 +59,13 @@ const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 4 : 12));
  */
 const MODE: 'metrics' | 'control' | 'heap' = process.env.HEAP_FLAG_COMPARE === '1' ? 'heap' : process.env.METRICS_CONTROL === '1' ? 'control' : 'metrics';
 const CONTROL = MODE === 'control';
+const FLAGS = BROKER_NODE_FLAGS.join(' ');
+/** How each mode names its two brokers (ON, OFF) and itself: in the log, the targets, the result file and the table. */
+const WORDING = {
+  metrics: { on: 'metrics', off: 'no-metrics', run: '', heading: '', fileSuffix: '', target: 'metrics', wanted: 'under 2% slower (median round ratio > 98%)', onColumn: 'with metrics', offColumn: 'without' },
+  control: { on: 'metrics', off: 'no-metrics', run: ' (A/A control)', heading: ' — A/A control: neither broker has metrics', fileSuffix: '-control', target: 'metrics (A/A control: no metrics on either)', wanted: 'under 2% slower (median round ratio > 98%)', onColumn: 'broker A (no metrics)', offColumn: 'without' },
+  heap: { on: 'heap-flag', off: 'default-heap', run: ` (${FLAGS} against node's default heap)`, heading: ` — ${FLAGS} against node's default heap, no metrics`, fileSuffix: '-heap', target: `${FLAGS} (no metrics on either)`, wanted: 'not slower than the default heap (median round ratio > 98%)', onColumn: 'heap flag', offColumn: 'default heap' },
+}[MODE];
 const BROKER_NODE_ARGS = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const RECORD_BYTES = 1024;
 const ACKS = '1';
@@ -75,8 +82,8 @@ const LOAD_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 120_000;
 /** The whole run's limit: past it both brokers are stopped and the run fails. */
 const RUN_TIMEOUT_MS = QUICK ? 6 * 60_000 : 60 * 60_000;
-const ON = MODE === 'heap' ? 'heap-flag' : 'metrics';
-const OFF = MODE === 'heap' ? 'default-heap' : 'no-metrics';
+const ON = WORDING.on;
+const OFF = WORDING.off;
 
 /** The producer's batching: the main bench's large batches, and one record per request (linger 0), where a per-request cost shows most. */
 interface ProduceShape {
@@ -426,7 +433,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const loadStart = loadavg().map((value) => Math.round(value * 100) / 100);
   const buildDetails = build();
-  log(`${QUICK ? 'quick run' : 'run'}${CONTROL ? ' (A/A control)' : MODE === 'heap' ? ` (${BROKER_NODE_FLAGS.join(' ')} against node's default heap)` : ''}: ${ROUNDS} rounds; CLI ${CLI} (repository at ${buildDetails.commit}); load average ${loadStart.join(' ')}`);
+  log(`${QUICK ? 'quick run' : 'run'}${WORDING.run}: ${ROUNDS} rounds; CLI ${CLI} (repository at ${buildDetails.commit}); load average ${loadStart.join(' ')}`);
   let measured: Awaited<ReturnType<typeof measure>> | undefined;
   try {
     const inputs = new Map(SHAPES.map((shape) => [shape.records, writeInput(work, shape.records)]));
@@ -442,8 +449,8 @@ async function main(): Promise<void> {
   const summaries = measured?.shapes.map(summarize) ?? [];
   const machine: Record<string, string> = { ...machineBase(), kcat: commandLines('sh', ['-c', 'kcat -V | head -1; dpkg-query -W kcat librdkafka1 2>/dev/null | tr "\\t\\n" " ,"']).join(' '), filesystem: tmpFileSystem() };
   const targets = summaries.map((summary) => ({
-    target: `${MODE === 'heap' ? `${BROKER_NODE_FLAGS.join(' ')} (no metrics on either)` : `metrics${CONTROL ? ' (A/A control: no metrics on either)' : ''}`}, produce ${summary.shape}`,
-    wanted: MODE === 'heap' ? 'not slower than the default heap (median round ratio > 98%)' : 'under 2% slower (median round ratio > 98%)',
+    target: `${WORDING.target}, produce ${summary.shape}`,
+    wanted: WORDING.wanted,
     measured: `${summary.medians[ON]} MB/s against ${summary.medians[OFF]} MB/s: ${percent(summary.medianRoundRatio, 1)} (rounds ${summary.roundRatios.map((ratio) => percent(ratio)).join(', ')}); broker CPU per MiB ×${summary.cpuMedianRoundRatio.toFixed(3)}`,
     met: summary.medianRoundRatio > 0.98,
   }));
@@ -462,8 +469,8 @@ async function main(): Promise<void> {
       shapes: SHAPES.map((shape) => `${shape.name} (batch.size ${shape.batchSizeBytes}, batch.num.messages ${shape.batchRecords}): ${shape.records} records`),
       client: 'kcat -P from a file of one record per line, compression none, enable.idempotence=false',
       brokers: MODE === 'heap'
-        ? `two conveyor start processes, PLAINTEXT on 127.0.0.1, neither with metrics; '${ON}' with ${BROKER_NODE_FLAGS.join(' ')}, '${OFF}' with node's default heap`
-        : `two conveyor start processes, PLAINTEXT on 127.0.0.1, both with ${BROKER_NODE_FLAGS.join(' ')}; '${ON}' with metrics.listeners=http://127.0.0.1:<port> ${SCRAPE_INTERVAL_MS > 0 ? `scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)` : 'not scraped during its loads (SCRAPE_INTERVAL_MS=0), once after each'}${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
+        ? `two conveyor start processes, PLAINTEXT on 127.0.0.1, neither with metrics; '${ON}' with ${FLAGS}, '${OFF}' with node's default heap`
+        : `two conveyor start processes, PLAINTEXT on 127.0.0.1, both with ${FLAGS}; '${ON}' with metrics.listeners=http://127.0.0.1:<port> ${SCRAPE_INTERVAL_MS > 0 ? `scraped every ${SCRAPE_INTERVAL_MS} ms during its loads (fetch, body read whole, 200 checked)` : 'not scraped during its loads (SCRAPE_INTERVAL_MS=0), once after each'}${CONTROL ? ' — in this A/A control run started without metrics and not scraped' : ''}, '${OFF}' without`,
       warmUpLoads: WARMUP_LOADS,
       order: 'each round: a new pair of brokers (the metrics one started first in odd rounds, second in even ones), warm-up loads, then both shapes, each to both brokers into new topics (deleted after the checks), the metrics broker loaded first in rounds 1-2, 5-6, ... and second in 3-4, 7-8, ...; sync before every load; the pair stopped at the end of the round',
       brokerNodeArgs: [...BROKER_NODE_FLAGS, ...BROKER_NODE_ARGS].join(' '),
@@ -474,15 +481,15 @@ async function main(): Promise<void> {
     targets,
     problems,
   };
-  const file = join('bench', 'results', `metrics-${date.replace(/[:]/g, '-').replace(/\..*/, '')}${CONTROL ? '-control' : MODE === 'heap' ? '-heap' : ''}${QUICK ? '-quick' : ''}.json`);
+  const file = join('bench', 'results', `metrics-${date.replace(/[:]/g, '-').replace(/\..*/, '')}${WORDING.fileSuffix}${QUICK ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
   const lines = [
     '',
-    `Metrics benchmark ${date}${QUICK ? ' (quick)' : ''}${CONTROL ? ' — A/A control: neither broker has metrics' : MODE === 'heap' ? ` — ${BROKER_NODE_FLAGS.join(' ')} against node's default heap, no metrics` : ''}: ${machine.cpu}, load average ${loadStart.join(' ')} at the start, ${loadEnd.join(' ')} at the end; repository at ${buildDetails.commit}, CLI ${CLI}`,
+    `Metrics benchmark ${date}${QUICK ? ' (quick)' : ''}${WORDING.heading}: ${machine.cpu}, load average ${loadStart.join(' ')} at the start, ${loadEnd.join(' ')} at the end; repository at ${buildDetails.commit}, CLI ${CLI}`,
     `${ROUNDS} rounds, kcat, 1 KiB records, acks=1, 1 partition. MB/s: median of the rounds; ratio: median of each round's ratio (rounds in brackets); CPU: the broker's ms per MiB`,
     '',
-    `| produce | ${CONTROL ? 'broker A (no metrics)' : MODE === 'heap' ? 'heap flag' : 'with metrics'} MB/s | ${MODE === 'heap' ? 'default heap' : 'without'} MB/s | ratio | CPU ms/MiB with / without (median round ratio) | scrapes |`,
+    `| produce | ${WORDING.onColumn} MB/s | ${WORDING.offColumn} MB/s | ratio | CPU ms/MiB with / without (median round ratio) | scrapes |`,
     '|---|---|---|---|---|---|',
   ];
   for (const summary of summaries) {

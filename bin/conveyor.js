@@ -21,7 +21,8 @@ import { Script } from 'node:vm';
 // `conveyor start` and `conveyor dev` (whose nodes inherit the parent's flags) replace
 // themselves with a process that has it: same pid, same arguments and environment; on Node
 // without process.execve (before 22.15) they run as started, and `npm start` passes the flag.
-// A flag of the user's own for the old space is kept as given.
+// A flag of the user's own for the old space is kept as given. (This file runs before any of
+// dist/ loads, so it names the flag itself: BROKER_HEAP_FLAG in src/cli/start-command.ts.)
 const BROKER_HEAP_FLAG = '--initial-old-space-size=64';
 if (['start', 'dev'].includes(process.argv[2]) && typeof process.execve === 'function' && !process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'))) {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, BROKER_HEAP_FLAG, ...process.argv.slice(1)], process.env);

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { BROKER_HEAP_FLAG } from '../../src/cli/start-command.js';
 import { ensureTopic } from '../../src/client/perf-topics.js';
 import { PipelinedConnection } from '../../src/client/pipelined-connection.js';
 import { connectTcp } from '../../src/node/tcp-byte-stream.js';
@@ -23,7 +24,7 @@ export interface RunningConveyor {
 }
 
 /** The node flags `npm start` runs a broker with, and `conveyor start` on Node 22.15 and later (bin/conveyor.js says why). */
-export const BROKER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
+export const BROKER_NODE_FLAGS: readonly string[] = [BROKER_HEAP_FLAG];
 
 /**
  * Starts `conveyor start` (with BROKER_NODE_FLAGS) on a free loopback port; startupMs runs from

@@ -26,6 +26,7 @@ import { NodeFileSystem } from '../node/node-file-system.js';
 import { systemRandom } from '../node/system.js';
 import { connectTcp } from '../node/tcp-byte-stream.js';
 import { collect, integerOption } from './output.js';
+import { BROKER_HEAP_FLAG } from './start-command.js';
 
 interface DevOptions {
   brokers: string;
@@ -159,9 +160,6 @@ async function prepareStorage(dir: string, plans: readonly NodePlan[], extra: Re
   }
   return clusterId;
 }
-
-/** V8's old generation allowed 64 MB before its first full collection: bin/conveyor.js explains. */
-const BROKER_HEAP_FLAG = '--initial-old-space-size=64';
 
 /**
  * The command that runs this CLI again: the same node binary, its flags (the tsx loader when run
