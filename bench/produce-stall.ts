@@ -8,13 +8,14 @@
 //   STORAGE (disk|memory), CONFIG (JSON of broker config overrides), VERBOSE=1 lists every stall,
 //   BUILD=reuse (the perf tool's BatchFactory: memory reused) or BUILD=fresh (buildRecordBatchSync
 //   per request, a new buffer each time, as a simple client does).
+import { rmSync } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { BatchFactory, makePayload } from '../src/client/perf-batches.js';
 import { KafkaConnection } from '../src/client/kafka-connection.js';
 import { startBroker } from '../src/node/start-broker.js';
 import { startCluster } from '../src/node/start-cluster.js';
 import { ProcessCluster } from '../test/support/cluster-processes.js';
-import { startConveyor } from './lib/conveyor.js';
+import { BROKER_NODE_FLAGS, CLI, startConveyor } from './lib/conveyor.js';
 import { stopServer } from './lib/processes.js';
 import { connectTcp } from '../src/node/tcp-byte-stream.js';
 import { CreateTopicsApi, MetadataApi, ProduceApi } from '../src/protocol/messages/index.js';
@@ -62,7 +63,7 @@ if (MODE === 'cluster') {
 } else if (MODE === 'processes') {
   // Three `conveyor start` processes as bench/replication.ts runs them (CONVEYOR_CLUSTER_NODE_ARGS
   // passes node options, e.g. --trace-gc; GC_LOG_DIR keeps each node's output).
-  const cluster = await ProcessCluster.start({ nodes: 3, logLevel: 'warn', outputDir: process.env.GC_LOG_DIR, settings: Object.fromEntries(Object.entries(CONFIG).map(([key, value]) => [key, String(value)])) });
+  const cluster = await ProcessCluster.start({ nodes: 3, logLevel: 'warn', nodeArgs: BROKER_NODE_FLAGS, cliEntry: CLI, outputDir: process.env.GC_LOG_DIR, settings: Object.fromEntries(Object.entries(CONFIG).map(([key, value]) => [key, String(value)])) });
   close = () => cluster.stopAll();
   const admin = await KafkaConnection.open(connectTcp, cluster.address(cluster.nodeIds[0]!), 'produce-stall-admin');
   await createTopic(admin, 3);
@@ -71,7 +72,10 @@ if (MODE === 'cluster') {
 } else if (MODE === 'process') {
   // The broker in its own process (`conveyor start`, the built CLI); NODE_OPTIONS reaches it.
   const conveyor = await startConveyor();
-  close = () => stopServer(conveyor.server, 30_000);
+  close = async () => {
+    await stopServer(conveyor.server, 30_000);
+    rmSync(conveyor.dataDir, { recursive: true, force: true });
+  };
   leaderAddress = conveyor.bootstrap;
   const admin = await KafkaConnection.open(connectTcp, leaderAddress, 'produce-stall-admin');
   await createTopic(admin, 1);

@@ -25,8 +25,9 @@
 //
 // Knobs: CONVEYOR_CLI names another build of the CLI (default bin/conveyor.js, which runs dist/; a
 // dist older than the last commit to src/ is reported as a problem); ROUNDS and AUTHZ_ROUNDS set
-// the round counts; BENCH_PARTS=transport or =authorizer runs one part; BROKER_NODE_ARGS passes
-// node options to the brokers (--cpu-prof ...); AUTHZ_CONTROL=1 starts the 'authorizer' broker
+// the round counts; BENCH_PARTS=transport or =authorizer runs one part; every broker runs with the
+// heap flag `npm start` gives one (BROKER_NODE_FLAGS), and BROKER_NODE_ARGS passes more node
+// options to the brokers (--cpu-prof ...); AUTHZ_CONTROL=1 starts the 'authorizer' broker
 // without one, an A/A run that shows how far two identical brokers measure apart on this machine
 // at this moment (result file -control).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -42,7 +43,7 @@ import { LATEST_TIMESTAMP, listOffsets } from '../src/client/perf-topics.js';
 import { PipelinedConnection } from '../src/client/pipelined-connection.js';
 import { AclOperation, AclPermissionType, AclResourceType, ANY_ACL_FILTER, PatternType } from '../src/metadata/acl.js';
 import { connectTcp } from '../src/node/tcp-byte-stream.js';
-import { answersApiVersions, createTopic } from './lib/conveyor.js';
+import { answersApiVersions, BROKER_NODE_FLAGS, createTopic } from './lib/conveyor.js';
 import { MIB, type PairedRound, type Throughput, throughputOf } from './lib/measurements.js';
 import { freePort, type RunResult, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
 import { buildInfo, commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
@@ -218,7 +219,7 @@ async function startBroker(name: string, work: string, listeners: Protocol[], se
   writeFileSync(file, `${Object.entries(properties).map(([key, value]) => `${key}=${value}`).join('\n')}\n`);
   if (stopping) throw new Error('the run is stopping');
   const started = performance.now();
-  const server = startServer(name, process.execPath, [...BROKER_NODE_ARGS, CLI, 'start', '-c', file, '--log-level', 'warn']);
+  const server = startServer(name, process.execPath, [...BROKER_NODE_FLAGS, ...BROKER_NODE_ARGS, CLI, 'start', '-c', file, '--log-level', 'warn']);
   servers.push(server);
   const startupMs = await waitForPort(ports.PLAINTEXT!, START_TIMEOUT_MS, started, server, answersApiVersions);
   return { name, server, dataDir, ports, properties, startupMs };
@@ -667,6 +668,7 @@ async function main(): Promise<void> {
       recordSizeBytes: RECORD_BYTES,
       partitions: 1,
       acks: ACKS,
+      brokerNodeArgs: [...BROKER_NODE_FLAGS, ...BROKER_NODE_ARGS].join(' '),
       client: 'kcat (librdkafka 2.0.2): -P from a file of one record per line, compression none, enable.idempotence=false; -C from the beginning to the end, values to /dev/null',
       transport: {
         records: RECORDS,

@@ -27,15 +27,15 @@ export interface RunningConveyor {
 export const BROKER_NODE_FLAGS: readonly string[] = [BROKER_HEAP_FLAG];
 
 /**
- * Starts `conveyor start` (with BROKER_NODE_FLAGS) on a free loopback port; startupMs runs from
- * spawn to the first answered request. (A broker binds its port before it is ready, as Kafka's
+ * Starts `conveyor start` (with `nodeFlags`, BROKER_NODE_FLAGS unless given) on a free loopback
+ * port; startupMs runs from spawn to the first answered request. (A broker binds its port before it is ready, as Kafka's
  * does, so a connection alone proves nothing: the kernel completes it while the broker still
  * opens its logs.)
  */
-export async function startConveyor(dataDir = mkdtempSync(join(tmpdir(), 'bench-conveyor-')), port?: number, extraArgs: string[] = []): Promise<RunningConveyor> {
+export async function startConveyor(dataDir = mkdtempSync(join(tmpdir(), 'bench-conveyor-')), port?: number, extraArgs: string[] = [], nodeFlags: readonly string[] = BROKER_NODE_FLAGS): Promise<RunningConveyor> {
   const chosen = port ?? (await freePort());
   const started = performance.now();
-  const server = startServer('conveyor', process.execPath, [...BROKER_NODE_FLAGS, CLI, 'start', '-p', String(chosen), '-d', dataDir, '--log-level', 'warn', ...extraArgs]);
+  const server = startServer('conveyor', process.execPath, [...nodeFlags, CLI, 'start', '-p', String(chosen), '-d', dataDir, '--log-level', 'warn', ...extraArgs]);
   const startupMs = await waitForPort(chosen, 120_000, started, server, answersApiVersions);
   return { server, port: chosen, dataDir, bootstrap: `127.0.0.1:${chosen}`, startupMs };
 }

@@ -53,6 +53,13 @@ export interface ClusterProcessesOptions {
   proxy?: ListenerProxy;
   /** A second log directory per node (`log.dirs=<data dir>,<this>`); the caller owns it. */
   extraLogDir?: (nodeId: number) => string | undefined;
+  /** Node options for every node process, before CONVEYOR_CLUSTER_NODE_ARGS's (benchmarks pass the broker's heap flag). */
+  nodeArgs?: readonly string[];
+  /**
+   * The command line each node runs: the sources through tsx by default (crash-cli-entry.ts);
+   * benchmarks name the built bin/conveyor.js, so the cluster runs the bundle their single broker runs.
+   */
+  cliEntry?: string;
 }
 
 /** Starts a proxy in front of `port` for connections to node `node`; returns the proxy's port. */
@@ -113,6 +120,8 @@ export class ProcessCluster {
     private readonly readyTimeoutMs: number,
     private readonly logLevel: string,
     private readonly outputDir: string | undefined,
+    private readonly nodeArgs: readonly string[],
+    private readonly cliEntry: string | undefined,
   ) {}
 
   /** Formats every node's directory, starts every node at once and waits until all are ready. */
@@ -152,7 +161,7 @@ export class ProcessCluster {
       await writeFile(node.configFile, `${lines.join('\n')}\n`);
     }
     if (options.outputDir !== undefined) mkdirSync(options.outputDir, { recursive: true });
-    const cluster = new ProcessCluster(clusterId, baseDir, ownsBaseDir, nodes, options.readyTimeoutMs ?? 60_000, options.logLevel ?? 'info', options.outputDir);
+    const cluster = new ProcessCluster(clusterId, baseDir, ownsBaseDir, nodes, options.readyTimeoutMs ?? 60_000, options.logLevel ?? 'info', options.outputDir, options.nodeArgs ?? [], options.cliEntry);
     try {
       // Every node at once: none is ready before a quorum leader is elected, which needs a majority.
       await Promise.all(nodes.map((node) => cluster.startNode(node)));
@@ -318,8 +327,9 @@ export class ProcessCluster {
     if (this.stopped) return Promise.reject(new Error('the cluster was stopped'));
     // CONVEYOR_CLUSTER_NODE_ARGS: extra node options for every node process (e.g. `--cpu-prof
     // --cpu-prof-dir=/tmp/profiles` to profile a benchmark's cluster).
-    const nodeArgs = (process.env.CONVEYOR_CLUSTER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
-    const args = [...nodeArgs, ...cliCommand(['start', '--config', node.configFile, '--log-level', this.logLevel])];
+    const nodeArgs = [...this.nodeArgs, ...(process.env.CONVEYOR_CLUSTER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0)];
+    const command = ['start', '--config', node.configFile, '--log-level', this.logLevel];
+    const args = [...nodeArgs, ...(this.cliEntry === undefined ? cliCommand(command) : [this.cliEntry, ...command])];
     const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;
     node.output = '';
