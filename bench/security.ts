@@ -29,7 +29,8 @@
 // heap flag `npm start` gives one (BROKER_NODE_FLAGS), and BROKER_NODE_ARGS passes more node
 // options to the brokers (--cpu-prof ...); AUTHZ_CONTROL=1 starts the 'authorizer' broker
 // without one, an A/A run that shows how far two identical brokers measure apart on this machine
-// at this moment (result file -control).
+// at this moment (result file -control); TRANSPORT_CLIENT=perf measures the transport part with
+// `conveyor perf` instead of kcat (result file -perf).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -63,6 +64,12 @@ const BROKER_NODE_ARGS = (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(
 /** BENCH_PARTS=transport or authorizer runs only that part (default: both). */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'transport,authorizer').split(',').map((part) => part.trim()));
 const ACKS = '1';
+/**
+ * TRANSPORT_CLIENT=perf runs the transport part with `conveyor perf produce|consume` (Node's TLS:
+ * full 16 KiB TLS records, as Java clients send) instead of kcat (librdkafka 2.0.2, which writes a
+ * TLS record per message: about 1 KiB each here). Result file -perf.
+ */
+const TRANSPORT_CLIENT: 'kcat' | 'perf' = process.env.TRANSPORT_CLIENT === 'perf' ? 'perf' : 'kcat';
 const LOAD_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 120_000;
 /** The whole run's limit: past it every broker is stopped and the run fails. */
@@ -268,6 +275,10 @@ function tlsHandshake(port: number, ca: string): Promise<{ protocol: string; cip
 interface ClientSecurity {
   protocol: Protocol;
   caFile?: string;
+  /** kcat unless said (the transport part's TRANSPORT_CLIENT). */
+  client?: 'kcat' | 'perf';
+  /** For the perf tool: its --command-config file for this listener (none for PLAINTEXT). */
+  configFile?: string;
 }
 
 /** kcat's -X settings for a listener. */
@@ -311,6 +322,35 @@ async function kcatConsume(address: string, security: ClientSecurity, topic: str
   });
 }
 
+/** A --command-config file for the perf tool on `protocol`'s listener (Kafka's client keys), or undefined for PLAINTEXT. */
+function perfConfigFile(work: string, protocol: Protocol, caFile: string): string | undefined {
+  const ssl = ['ssl.truststore.type=PEM', `ssl.truststore.location=${caFile}`];
+  const settings: Partial<Record<Protocol, string[]>> = {
+    SSL: ['security.protocol=SSL', ...ssl],
+    SASL_SSL: ['security.protocol=SASL_SSL', ...ssl, 'sasl.mechanism=SCRAM-SHA-512', `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${SCRAM_USER}" password="${SCRAM_PASSWORD}";`],
+  };
+  const lines = settings[protocol];
+  if (lines === undefined) return undefined;
+  const file = join(work, `perf-${protocol.toLowerCase()}.properties`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** `conveyor perf produce|consume` of `records` 1 KiB records; the time is the tool's own (from its first send or fetch). */
+async function perfLoad(op: 'produce' | 'consume', address: string, security: ClientSecurity, topic: string, records: number, shape: ProduceShape | undefined, label: string): Promise<Throughput> {
+  const config = security.configFile === undefined ? [] : ['--command-config', security.configFile];
+  const shapeArgs = shape === undefined ? [] : ['--record-size', String(RECORD_BYTES), '--batch-size', String(shape.batchSizeBytes), '--linger-ms', String(shape.lingerMs), '--acks', ACKS];
+  const result = await run(process.execPath, [CLI, 'perf', op, '-b', address, '-t', topic, '--json', '--num-records', String(records), ...shapeArgs, ...config], LOAD_TIMEOUT_MS);
+  const line = result.stdout.trim().split('\n').at(-1) ?? '';
+  if (result.code !== 0 || !line.startsWith('{')) throw new Error(`perf ${op} ${label} failed (${result.code ?? 'killed: time limit or the run stopping'}): ${result.stderr.slice(-400)}`);
+  const parsed = JSON.parse(line) as { records: number; elapsedMs: number; errors: number };
+  if (parsed.errors > 0 || parsed.records !== records) throw new Error(`perf ${op} ${label}: ${parsed.records} records, ${parsed.errors} failed, ${records} expected`);
+  return throughputOf({
+    id: `perf-${op}-${label}`, system: 'conveyor', client: 'conveyor perf', op,
+    recordSizeBytes: RECORD_BYTES, partitions: 1, acks: op === 'produce' ? ACKS : '-', records, elapsedMs: parsed.elapsedMs, note: label,
+  });
+}
+
 /** Waits for the kernel to write back every dirty page, so the next load does not pay for an earlier one's. */
 async function settleWrites(): Promise<void> {
   const result = await run('sync', [], 300_000);
@@ -350,7 +390,8 @@ async function measured(broker: Broker, load: () => Promise<Throughput>): Promis
 async function producedTopic(broker: Broker, security: ClientSecurity, topic: string, inputFile: string, shape: ProduceShape, label: string): Promise<Measured> {
   await createTopic(bootstrap(broker, 'PLAINTEXT'), topic, 1);
   await settleWrites();
-  const produced = await measured(broker, () => kcatProduce(bootstrap(broker, security.protocol), security, topic, inputFile, shape, label));
+  const address = bootstrap(broker, security.protocol);
+  const produced = await measured(broker, () => (security.client === 'perf' ? perfLoad('produce', address, security, topic, shape.records, shape, label) : kcatProduce(address, security, topic, inputFile, shape, label)));
   const end = await endOffset(broker, topic);
   if (end !== shape.records) throw new Error(`${label}: ${topic} ends at offset ${end} after kcat produced ${shape.records} records`);
   return produced;
@@ -375,6 +416,8 @@ async function transport(work: string, certs: string, inputFile: string): Promis
     'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
   });
   const caFile = join(certs, 'ca.pem');
+  const configFiles = new Map(TRANSPORTS.map((protocol) => [protocol, TRANSPORT_CLIENT === 'perf' ? perfConfigFile(work, protocol, caFile) : undefined]));
+  const security = (protocol: Protocol): ClientSecurity => ({ protocol, caFile, client: TRANSPORT_CLIENT, configFile: configFiles.get(protocol) });
   const tls = await tlsHandshake(broker.ports.SSL!, caFile);
   log(`  transport broker (pid ${broker.server.pid}) up in ${Math.round(broker.startupMs)} ms; TLS: ${tls.protocol} ${tls.cipher}`);
   const created = await withAdmin(broker, (admin) => admin.alterUserScramCredentials([{ user: SCRAM_USER, mechanism: 'SCRAM-SHA-512', password: SCRAM_PASSWORD, iterations: 4096 }], []));
@@ -386,11 +429,14 @@ async function transport(work: string, certs: string, inputFile: string): Promis
     const produced: Round = { round: round + 1, order, mbPerSec: {}, recordsPerSec: {}, elapsedMs: {}, brokerCpuMsPerMiB: {} };
     const consumed: Round = { round: round + 1, order, mbPerSec: {}, recordsPerSec: {}, elapsedMs: {}, brokerCpuMsPerMiB: {} };
     for (const protocol of order) {
-      const result = await producedTopic(broker, { protocol, caFile }, `transport-${protocol.toLowerCase()}-${round + 1}`, inputFile, BULK, `${protocol} round ${round + 1}`);
+      const result = await producedTopic(broker, security(protocol), `transport-${protocol.toLowerCase()}-${round + 1}`, inputFile, BULK, `${protocol} round ${round + 1}`);
       record(produced, protocol, result);
     }
     for (const protocol of order) {
-      const result = await measured(broker, () => kcatConsume(bootstrap(broker, protocol), { protocol, caFile }, `transport-${protocol.toLowerCase()}-${round + 1}`, RECORDS, `${protocol} round ${round + 1}`));
+      const topic = `transport-${protocol.toLowerCase()}-${round + 1}`;
+      const label = `${protocol} round ${round + 1}`;
+      const address = bootstrap(broker, protocol);
+      const result = await measured(broker, () => (TRANSPORT_CLIENT === 'perf' ? perfLoad('consume', address, security(protocol), topic, RECORDS, undefined, label) : kcatConsume(address, security(protocol), topic, RECORDS, label)));
       record(consumed, protocol, result);
     }
     produce.push(produced);
@@ -670,6 +716,9 @@ async function main(): Promise<void> {
       acks: ACKS,
       brokerNodeArgs: [...BROKER_NODE_FLAGS, ...BROKER_NODE_ARGS].join(' '),
       client: 'kcat (librdkafka 2.0.2): -P from a file of one record per line, compression none, enable.idempotence=false; -C from the beginning to the end, values to /dev/null',
+      transportClient: TRANSPORT_CLIENT === 'perf'
+        ? 'conveyor perf produce|consume (Node TLS, 16 KiB TLS records), its own timing; the authorizer part uses kcat'
+        : 'kcat, as above (about 1 KiB TLS records: one per message)',
       transport: {
         records: RECORDS,
         rounds: TLS_ROUNDS,
@@ -691,12 +740,12 @@ async function main(): Promise<void> {
     targets,
     problems,
   };
-  const file = join('bench', 'results', `security-${date.replace(/[:]/g, '-').replace(/\..*/, '')}${AUTHZ_CONTROL ? '-control' : ''}${QUICK ? '-quick' : ''}.json`);
+  const file = join('bench', 'results', `security-${date.replace(/[:]/g, '-').replace(/\..*/, '')}${AUTHZ_CONTROL ? '-control' : ''}${TRANSPORT_CLIENT === 'perf' ? '-perf' : ''}${QUICK ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
   const lines = ['', `Security benchmark ${date}${QUICK ? ' (quick)' : ''}: ${machineInfo.cpu}, load average ${loadStart.join(' ')} at the start, ${loadEnd.join(' ')} at the end; repository at ${buildInfo.commit}, CLI ${CLI}`];
   if (transportResult) {
-    lines.push(`Transport: ${transportResult.tls.protocol} ${transportResult.tls.cipher}; ${TLS_ROUNDS} rounds of ${RECORDS} × 1 KiB records, ${BULK.name}, acks=1, 1 partition. MB/s: median of the rounds; ratios: median of each round's ratio; CPU: the broker's ms per MiB`, '');
+    lines.push(`Transport (${TRANSPORT_CLIENT === 'perf' ? 'conveyor perf' : 'kcat'}): ${transportResult.tls.protocol} ${transportResult.tls.cipher}; ${TLS_ROUNDS} rounds of ${RECORDS} × 1 KiB records, ${BULK.name}, acks=1, 1 partition. MB/s: median of the rounds; ratios: median of each round's ratio; CPU: the broker's ms per MiB`, '');
     lines.push('| op | PLAINTEXT MB/s | SSL MB/s | SASL_SSL MB/s | SSL / PLAINTEXT | SASL_SSL / PLAINTEXT | CPU PLAINTEXT / SSL / SASL_SSL |', '|---|---|---|---|---|---|---|');
     for (const op of ['produce', 'consume']) {
       const ssl = summaries.find((summary) => summary.label === `${op} SSL / PLAINTEXT`)!;
