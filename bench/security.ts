@@ -46,7 +46,7 @@ import { AclOperation, AclPermissionType, AclResourceType, ANY_ACL_FILTER, Patte
 import { connectTcp } from '../src/node/tcp-byte-stream.js';
 import { answersApiVersions, BROKER_NODE_FLAGS, createTopic } from './lib/conveyor.js';
 import { MIB, type PairedRound, type Throughput, throughputOf } from './lib/measurements.js';
-import { freePort, type RunResult, type Server, startServer, stopServer, waitForPort } from './lib/processes.js';
+import { freePort, type RunResult, type Server, settleWrites, startServer, stopServer, waitForPort } from './lib/processes.js';
 import { buildInfo, commandLines, machineBase, tmpFileSystem } from './lib/machine.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -349,12 +349,6 @@ async function perfLoad(op: 'produce' | 'consume', address: string, security: Cl
     id: `perf-${op}-${label}`, system: 'conveyor', client: 'conveyor perf', op,
     recordSizeBytes: RECORD_BYTES, partitions: 1, acks: op === 'produce' ? ACKS : '-', records, elapsedMs: parsed.elapsedMs, note: label,
   });
-}
-
-/** Waits for the kernel to write back every dirty page, so the next load does not pay for an earlier one's. */
-async function settleWrites(): Promise<void> {
-  const result = await run('sync', [], 300_000);
-  if (result.code !== 0) throw new Error(`sync failed: ${result.stderr.slice(-200)}`);
 }
 
 /** One record per line, the perf tool's payload: `records` lines. */

@@ -74,6 +74,12 @@ export interface RunResult {
   elapsedMs: number;
 }
 
+/** Waits for the kernel to write back every dirty page, so the next load does not pay for an earlier one's. */
+export async function settleWrites(): Promise<void> {
+  const result = await run('sync', [], 300_000);
+  if (result.code !== 0) throw new Error(`sync failed: ${result.stderr.slice(-200)}`);
+}
+
 /** Runs a command to completion, killing it (by pid) after `timeoutMs`. */
 export function run(command: string, args: string[], timeoutMs: number, options: { stdinFile?: string; stdoutToNull?: boolean } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
