@@ -28,9 +28,9 @@ export const BROKER_NODE_FLAGS: readonly string[] = [BROKER_HEAP_FLAG];
 
 /**
  * Starts `conveyor start` (with `nodeFlags`, BROKER_NODE_FLAGS unless given) on a free loopback
- * port; startupMs runs from spawn to the first answered request. (A broker binds its port before it is ready, as Kafka's
- * does, so a connection alone proves nothing: the kernel completes it while the broker still
- * opens its logs.)
+ * port; startupMs runs from spawn to the first answered request. (A broker binds its port before
+ * it is ready, as Kafka's does, so a connection alone proves nothing: the kernel completes it
+ * while the broker still opens its logs.)
  */
 export async function startConveyor(dataDir = mkdtempSync(join(tmpdir(), 'bench-conveyor-')), port?: number, extraArgs: string[] = [], nodeFlags: readonly string[] = BROKER_NODE_FLAGS): Promise<RunningConveyor> {
   const chosen = port ?? (await freePort());
