@@ -10,8 +10,8 @@
 // acks=all), E2E_RUNS times, each on a new topic, after `sync`. Prints every round and run, the medians of the
 // counted ones and the cluster's throughput as a ratio of the single broker's. Every broker runs
 // with the heap flag `npm start` gives one (BROKER_NODE_FLAGS); HEAP_FLAG=0 runs them all without
-// it. All processes are on loopback and stopped by pid. Writes
-// bench/results/replication-<date>[-noflag].json.
+// it; DROP_CACHES=1 (root) empties the page cache before every load. All processes are on
+// loopback and stopped by pid. Writes bench/results/replication-<date>[-noflag][-dropcaches].json.
 //
 // Why a warm-up round: a run's first load lands in a clean page cache. In the first runs of
 // 2026-12-08 the single broker's first round measured about twice the rounds after it (508, 555
@@ -37,6 +37,8 @@ const WARMUP_ROUNDS = Number(process.env.WARMUP_ROUNDS ?? 1);
 const NODE_FLAGS = process.env.HEAP_FLAG === '0' ? [] : BROKER_NODE_FLAGS;
 /** CLUSTER_LOG_DIR: keep every cluster node's output (at info level) in <dir>/node-<id>.log. */
 const CLUSTER_LOG_DIR = process.env.CLUSTER_LOG_DIR;
+/** DROP_CACHES=1: `sync` and an empty page cache before every load (root only; docs/benchmarks.md, "The page cache's size"). */
+const DROP_CACHES = process.env.DROP_CACHES === '1';
 /** CLUSTER_SETTINGS: server.properties keys for the cluster's nodes, as JSON (e.g. '{"metadata.max.idle.interval.ms":"60000"}'). */
 const CLUSTER_SETTINGS = JSON.parse(process.env.CLUSTER_SETTINGS ?? '{}') as Record<string, string>;
 const ROUND_MS = Number(process.env.ROUND_MS ?? 4000);
@@ -59,6 +61,7 @@ function median(values: readonly number[]): number {
 }
 
 async function produce(bootstrap: string, topic: string, acks: string): Promise<Sample> {
+  if (DROP_CACHES) await settleWrites(true);
   const result = await perfTool('produce', bootstrap, ['-t', topic, '--record-size', String(RECORD_BYTES), '--acks', acks, '--batch-size', String(256 * 1024), '--linger-ms', '5', '--duration-ms', String(ROUND_MS)]);
   const seconds = result.elapsedMs / 1000;
   return { mbPerSec: (result.records * RECORD_BYTES) / MIB / seconds, recordsPerSec: result.records / seconds, p99Ms: result.latency?.p99Ms ?? Number.NaN };
@@ -130,7 +133,7 @@ try {
   }
   // The throughput rounds leave gigabytes of dirty pages; the latency runs should not pay for their
   // writeback (bench:security settles the same way before each load).
-  if (E2E_RUNS > 0) await settleWrites();
+  if (E2E_RUNS > 0) await settleWrites(DROP_CACHES);
   for (let run = 0; run < E2E_RUNS; run++) {
     const e2eTopic = `replicated-e2e-${run}`;
     const e2eLeader = await replicatedTopic(cluster, e2eTopic);
@@ -155,6 +158,7 @@ const result = {
   warmUpRounds: WARMUP_ROUNDS,
   roundMs: ROUND_MS,
   nodeFlags: NODE_FLAGS.join(' '),
+  dropCaches: DROP_CACHES,
   clusterSettings: CLUSTER_SETTINGS,
   warmUpMbPerSec: { single: warmUps.map((pair) => rounded(pair[0])), rf3: warmUps.map((pair) => rounded(pair[1])) },
   singleAcks1: { medianMbPerSec: Number(singleMb.toFixed(1)), medianP99Ms: median(singles.map((sample) => sample.p99Ms)), roundsMbPerSec: singles.map(rounded) },
@@ -165,7 +169,7 @@ const result = {
   // A p99 of one 6 s run moves with the machine: the median of E2E_RUNS runs, as the main bench's e2e figure.
   e2eRf3AcksAll10MBps: { medianP50Ms: median(e2eRuns.map((run) => run.p50Ms)), medianP99Ms: median(e2eRuns.map((run) => run.p99Ms)), runs: e2eRuns },
 };
-const file = join('bench', 'results', `replication-${result.date.replace(/[:]/g, '-').replace(/\..*/, '')}${NODE_FLAGS.length === 0 ? '-noflag' : ''}.json`);
+const file = join('bench', 'results', `replication-${result.date.replace(/[:]/g, '-').replace(/\..*/, '')}${NODE_FLAGS.length === 0 ? '-noflag' : ''}${DROP_CACHES ? '-dropcaches' : ''}.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result));
 console.log(`written to ${file}`);

@@ -1,7 +1,7 @@
 // Child processes for the benchmark: servers started on loopback and stopped by their pid, loads
 // run with a time limit, and resident memory read from /proc.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -74,11 +74,24 @@ export interface RunResult {
   elapsedMs: number;
 }
 
-/** Waits for the kernel to write back every dirty page, so the next load does not pay for an earlier one's. */
-export async function settleWrites(): Promise<void> {
+/**
+ * Waits for the kernel to write back every dirty page, so the next load does not pay for an
+ * earlier one's. With `dropCaches` it then empties the page cache (root only; said once if not
+ * allowed): on this VM a load's CPU cost doubled once a few GB of page cache had grown
+ * (docs/benchmarks.md, "The page cache's size").
+ */
+export async function settleWrites(dropCaches = false): Promise<void> {
   const result = await run('sync', [], 300_000);
   if (result.code !== 0) throw new Error(`sync failed: ${result.stderr.slice(-200)}`);
+  if (!dropCaches) return;
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '1');
+  } catch (error) {
+    if (!dropCachesRefused) process.stderr.write(`cannot drop the page cache (${String(error)}); loads run without\n`);
+    dropCachesRefused = true;
+  }
 }
+let dropCachesRefused = false;
 
 /** Runs a command to completion, killing it (by pid) after `timeoutMs`. */
 export function run(command: string, args: string[], timeoutMs: number, options: { stdinFile?: string; stdoutToNull?: boolean } = {}): Promise<RunResult> {
