@@ -94,8 +94,9 @@ async function replicatedTopic(cluster: ProcessCluster, topic: string): Promise<
 }
 
 /**
- * One acks=all write before the timed run (false if `address` does not lead `topic` now): followers that fetched before the leader had the new
- * topic wait out replica.fetch.backoff.ms (1 s, as in Kafka), which is not what the run measures.
+ * One acks=all write before the timed run (false if `address` does not lead `topic` now):
+ * followers that fetched before the leader had the new topic wait out replica.fetch.backoff.ms
+ * (1 s, as in Kafka), which is not what the run measures.
  */
 async function warmUp(address: string, topic: string): Promise<boolean> {
   const connection = await KafkaConnection.open(connectTcp, address, 'bench-replication-warm-up');
