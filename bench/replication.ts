@@ -30,6 +30,7 @@ import { buildRecordBatchSync } from '../src/protocol/records/record-batch.js';
 import { ProcessCluster } from '../test/support/cluster-processes.js';
 import { BROKER_NODE_FLAGS, CLI, perfTool, startConveyor } from './lib/conveyor.js';
 import { buildInfo, machineBase, tmpFileSystem } from './lib/machine.js';
+import { median } from './lib/measurements.js';
 import { settleWrites, stopServer } from './lib/processes.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -53,11 +54,6 @@ interface Sample {
   mbPerSec: number;
   recordsPerSec: number;
   p99Ms: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 async function produce(bootstrap: string, topic: string, acks: string): Promise<Sample> {

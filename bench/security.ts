@@ -387,7 +387,7 @@ async function producedTopic(broker: Broker, security: ClientSecurity, topic: st
   const address = bootstrap(broker, security.protocol);
   const produced = await measured(broker, () => (security.client === 'perf' ? perfLoad('produce', address, security, topic, shape.records, shape, label) : kcatProduce(address, security, topic, inputFile, shape, label)));
   const end = await endOffset(broker, topic);
-  if (end !== shape.records) throw new Error(`${label}: ${topic} ends at offset ${end} after kcat produced ${shape.records} records`);
+  if (end !== shape.records) throw new Error(`${label}: ${topic} ends at offset ${end} after ${security.client ?? 'kcat'} produced ${shape.records} records`);
   return produced;
 }
 
@@ -430,7 +430,8 @@ async function transport(work: string, certs: string, inputFile: string): Promis
       const topic = `transport-${protocol.toLowerCase()}-${round + 1}`;
       const label = `${protocol} round ${round + 1}`;
       const address = bootstrap(broker, protocol);
-      const result = await measured(broker, () => (TRANSPORT_CLIENT === 'perf' ? perfLoad('consume', address, security(protocol), topic, RECORDS, undefined, label) : kcatConsume(address, security(protocol), topic, RECORDS, label)));
+      const client = security(protocol);
+      const result = await measured(broker, () => (client.client === 'perf' ? perfLoad('consume', address, client, topic, RECORDS, undefined, label) : kcatConsume(address, client, topic, RECORDS, label)));
       record(consumed, protocol, result);
     }
     produce.push(produced);

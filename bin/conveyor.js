@@ -17,8 +17,8 @@ import { Script } from 'node:vm';
 // With V8's default limits for so small a heap, the scavenges those Buffers cause each start a
 // full mark-compact under load (tens per second, about half the broker's CPU per MiB in a
 // large-batch produce); an old generation allowed 64 MB before its first full collection takes
-// them away (docs/benchmarks.md, "The broker's heap"). V8 reads the flag only as the process starts, so
-// `conveyor start` and `conveyor dev` (whose nodes inherit the parent's flags) replace
+// them away (docs/benchmarks.md, "The broker's heap"). V8 reads the flag only as the process
+// starts, so `conveyor start` and `conveyor dev` (whose nodes inherit the parent's flags) replace
 // themselves with a process that has it: same pid, same arguments and environment; on Node
 // without process.execve (before 22.15) they run as started, and `npm start` passes the flag.
 // A flag of the user's own for the old space is kept as given. (This file runs before any of

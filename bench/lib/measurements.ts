@@ -111,8 +111,8 @@ export function throughputOf(base: Omit<Throughput, 'recordsPerSec' | 'mbPerSec'
   return { ...base, recordsPerSec, mbPerSec: (recordsPerSec * base.recordSizeBytes) / MIB };
 }
 
-/** The median of the values (the upper middle one for an even count), as the Streams benches report it. */
+/** The median of the values (the upper middle one for an even count; NaN for none), as the Streams benches report it. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
